@@ -1,0 +1,89 @@
+# One entry point for the AWS Payments Blueprint. `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+UV            ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV          := .venv
+PY            := $(VENV)/bin/python
+ENV           ?= local
+KEEP          ?= 0
+SCAN          ?=
+LOCAL_AWS_PORT ?= 4566
+LOCAL_API_PORT ?= 8080
+MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
+
+export LOCAL_AWS_PORT LOCAL_API_PORT
+export TF_IN_AUTOMATION := 1
+export CHECKPOINT_DISABLE := 1
+export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraform.d/terraform.rc
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+.PHONY: venv
+venv: $(VENV)/.synced ## create the Python environment from uv.lock
+	@$(PY) -m local.toolchain >/dev/null
+
+.PHONY: build
+build: venv ## build the Lambda zips (AWS target and local-emulator target)
+	$(PY) -m local.build_lambda
+
+.PHONY: up
+up: build ## start the local AWS emulator and apply environments/local
+	$(PY) -m local.cli up
+
+.PHONY: down
+down: venv ## stop the local AWS emulator started by `make up`
+	$(PY) -m local.cli down
+
+.PHONY: demo
+demo: build ## the main job: emulator up, apply, run scripted payments, print a summary, stop (KEEP=1 leaves it up)
+	$(PY) -m local.cli demo $(if $(filter 1,$(KEEP)),--keep,)
+
+.PHONY: lint
+lint: venv ## ruff, mypy and terraform fmt
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	terraform fmt -check -recursive modules environments
+
+.PHONY: tftest
+tftest: venv ## `terraform test` in every module that has tests
+	@for dir in $(MODULES_WITH_TESTS); do \
+	  echo "== terraform test $$dir"; \
+	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null; \
+	  terraform -chdir=$$dir test; \
+	done
+
+.PHONY: pytest
+pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tests
+	$(PY) -m pytest
+
+.PHONY: test
+test: lint tftest pytest ## the whole suite (what .ci/run calls)
+
+.PHONY: compliance
+compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir> for another tree)
+	$(PY) -m compliance.scan $(if $(SCAN),--scan $(SCAN),)
+
+.PHONY: bench
+bench: build ## benchmarks; writes bench/results.json
+	$(PY) -m bench.run
+
+.PHONY: plan
+plan: venv ## terraform plan for ENV (needs AWS credentials unless ENV=local)
+	$(PY) -m local.cli tf plan --env $(ENV)
+
+.PHONY: apply
+apply: venv ## terraform apply for ENV (needs AWS credentials unless ENV=local)
+	$(PY) -m local.cli tf apply --env $(ENV)
+
+.PHONY: clean
+clean: ## remove build output and local state
+	rm -rf build .local bench/results.json compliance/reports

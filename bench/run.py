@@ -1,0 +1,39 @@
+"""Run every benchmark module (``bench/bench_*.py``) and write ``bench/results.json``.
+
+Each module exposes ``run() -> dict[str, dict[str, float | str]]`` returning named figures as
+``{"value": ..., "unit": ...}``. Figures are medians or percentiles from one run: the machine is
+shared and noisy, so compare ratios measured in the same run rather than absolute numbers.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+
+BENCH_DIR = Path(__file__).resolve().parent
+RESULTS_PATH = BENCH_DIR / "results.json"
+
+
+def main(argv: list[str]) -> int:
+    selected = set(argv)
+    results: dict[str, dict[str, float | str]] = {}
+    for path in sorted(BENCH_DIR.glob("bench_*.py")):
+        if selected and path.stem not in selected:
+            continue
+        module = importlib.import_module(f"bench.{path.stem}")
+        print(f"== {path.stem}", flush=True)
+        figures = module.run()
+        for name, figure in figures.items():
+            print(f"  {name:48s} {figure['value']:>12} {figure['unit']}", flush=True)
+        results.update(figures)
+    existing = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() and selected else {}
+    existing.update(results)
+    RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    print(f"wrote {RESULTS_PATH.relative_to(BENCH_DIR.parent)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,1 @@
+"""PCI DSS control mapping, exceptions register and report generator."""

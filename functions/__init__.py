@@ -1,0 +1,1 @@
+"""AWS Payments Blueprint Lambda code: pure domain, boto3 adapters, thin handlers."""

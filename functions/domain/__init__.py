@@ -1,0 +1,1 @@
+"""Pure payment logic: no boto3, no Powertools."""

@@ -1,0 +1,1 @@
+"""One thin module per Lambda: Powertools decorators over the domain."""

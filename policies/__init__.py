@@ -1,0 +1,1 @@
+"""Custom checkov policies for PCI DSS v4.0.1."""
