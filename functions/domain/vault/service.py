@@ -1,0 +1,638 @@
+"""The tokenization vault: tokenize, detokenize, erase a customer, re-wrap to new keys.
+
+KMS traffic is bounded by caches, not by traffic: the encrypt side holds one data key per
+tenant (renewed after ``data_key_max_uses`` records or ``data_key_max_age_seconds``), the
+decrypt side keeps unwrapped data keys in an LRU keyed by (tenant, wrapped bytes), and the
+fingerprint secret of a tenant is derived once per container with KMS GenerateMac.
+
+Fingerprints: ``secret(tenant) = KMS.GenerateMac(HMAC_256 key, "vault-fingerprint-v1", tenant)``
+and ``fingerprint = HMAC-SHA-256(secret(tenant), PAN)`` computed in process. The HMAC key never
+leaves KMS, nothing needs storing (GenerateMac is deterministic), and two tenants never share a
+fingerprint for the same card.
+
+Deduplication: one reusable token per (tenant, customer scope, format, fingerprint). A card
+tokenized for two customers of one tenant gets two tokens (with the same fingerprint), so
+erasing one customer never breaks the other's token. Without a customer, the tenant-wide
+anonymous scope applies: same PAN and tenant give the same token.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+from collections.abc import Callable
+
+from functions.domain.cards import CardBrand, CardValidationError, validate_cvc, validate_pan
+
+from .errors import (
+    CustomerKeyErasedError,
+    DetokenizeNotPermittedError,
+    InvalidCardError,
+    InvalidRequestError,
+    TokenNotFoundError,
+    TokenSpaceExhaustedError,
+    TokenTenantMismatchError,
+    VaultError,
+    VaultRecordTamperedError,
+)
+from .keys import (
+    KEY_BYTES,
+    NONCE_BYTES,
+    ActiveDataKey,
+    DataKeyCache,
+    LruCache,
+    customer_key_aad,
+    data_key_context,
+    derive_record_key,
+    open_sealed,
+    record_aad,
+    seal,
+)
+from .model import (
+    ANONYMOUS_SCOPE,
+    AuditAction,
+    AuditEvent,
+    Caller,
+    CustomerKeyRecord,
+    DetokenizeResult,
+    ErasureReport,
+    FingerprintEntry,
+    RewrapReport,
+    TokenFormat,
+    TokenizeResult,
+    TokenRecord,
+    VaultSettings,
+    WrappedKeyRef,
+    check_id,
+    check_purpose,
+    customer_scope,
+)
+from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
+from .tokens import new_format_preserving_token, new_opaque_token, token_format_of
+
+_FINGERPRINT_LABEL = b"vault-fingerprint-v1\x1f"
+_OPAQUE_ATTEMPTS = 3  # 128 random bits: a second attempt is already beyond belief
+_DEDUP_ATTEMPTS = 3
+_MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
+
+
+class _CustomerKey:
+    __slots__ = ("key", "key_id")
+
+    def __init__(self, key_id: str, key: bytes) -> None:
+        self.key_id = key_id
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"_CustomerKey(key_id={self.key_id!r})"
+
+
+class Vault:
+    """The tokenization service. One instance per container; not thread-safe (Lambda is not
+    concurrent within a container)."""
+
+    def __init__(
+        self,
+        keys: KeyService,
+        store: VaultStore,
+        audit: AuditSink,
+        *,
+        settings: VaultSettings | None = None,
+        clock: Clock | None = None,
+        random: RandomSource | None = None,
+    ) -> None:
+        self._keys = keys
+        self._store = store
+        self._audit = audit
+        self._settings = settings or VaultSettings()
+        self._clock: Clock = clock or SystemClock()
+        self._random: RandomSource = random or SystemRandom()
+        s = self._settings
+        self._active = DataKeyCache(
+            s.data_key_max_age_seconds, s.data_key_max_uses, s.max_cached_tenants
+        )
+        self._unwrapped: LruCache[tuple[str, bytes], bytes] = LruCache(
+            s.decrypt_cache_size, s.decrypt_cache_max_age_seconds
+        )
+        self._customer_keys: LruCache[tuple[str, str], _CustomerKey] = LruCache(
+            s.customer_key_cache_size, s.customer_key_cache_max_age_seconds
+        )
+        self._fingerprint_secrets: LruCache[str, bytes] = LruCache(s.max_cached_tenants)
+
+    def __repr__(self) -> str:
+        return f"Vault(settings={self._settings!r})"
+
+    @property
+    def settings(self) -> VaultSettings:
+        return self._settings
+
+    # ------------------------------------------------------------------ tokenize
+
+    def tokenize(
+        self,
+        tenant_id: str,
+        number: str,
+        *,
+        customer_id: str | None = None,
+        token_format: TokenFormat = TokenFormat.OPAQUE,
+        single_use: bool = False,
+        cvc: str | None = None,
+        ttl_seconds: int | None = None,
+    ) -> TokenizeResult:
+        """Validate the card, then return its token (an existing one unless ``single_use``).
+
+        ``cvc``, when given, is checked for form and then dropped: it never reaches a record.
+        """
+        tenant = check_id(tenant_id, "tenant_id")
+        scope = customer_scope(customer_id)
+        token_format = TokenFormat(token_format)
+        try:
+            pan, brand = validate_pan(number)
+            if cvc is not None:
+                validate_cvc(cvc, brand)
+        except CardValidationError as exc:
+            raise InvalidCardError(exc.code, exc.message, param=exc.param) from None
+        del cvc
+        now = self._clock.time()
+        expires_at: int | None = None
+        if ttl_seconds is not None:
+            if not 0 < ttl_seconds <= _MAX_TTL_SECONDS:
+                raise InvalidRequestError(
+                    "ttl_seconds must be positive and at most ten years", param="ttl_seconds"
+                )
+            expires_at = int(now) + ttl_seconds
+        fingerprint = self._fingerprint(tenant, pan, now)
+
+        if single_use:
+            record = self._new_record(
+                tenant, scope, pan, brand, token_format, True, fingerprint, now, expires_at
+            )
+            return _result(record, created=True)
+
+        for _ in range(_DEDUP_ATTEMPTS):
+            existing = self._store.find_by_fingerprint(tenant, scope, token_format, fingerprint)
+            if existing is not None:
+                found = self._live_record(existing, tenant, now)
+                if found is not None:
+                    return _result(found, created=False)
+                self._store.release_fingerprint(
+                    FingerprintEntry(tenant, scope, token_format, fingerprint, existing)
+                )
+            record = self._new_record(
+                tenant, scope, pan, brand, token_format, False, fingerprint, now, expires_at
+            )
+            entry = FingerprintEntry(
+                tenant, scope, token_format, fingerprint, record.token, expires_at
+            )
+            winner = self._store.claim_fingerprint(entry)
+            if winner is None:
+                return _result(record, created=True)
+            # Another request tokenized the same card at the same moment: keep theirs.
+            self._store.delete_token(record.token)
+            found = self._live_record(winner, tenant, now)
+            if found is not None:
+                return _result(found, created=False)
+            self._store.release_fingerprint(
+                FingerprintEntry(tenant, scope, token_format, fingerprint, winner)
+            )
+        raise InvalidRequestError("The card could not be tokenized; retry the request.")
+
+    def fingerprint(self, tenant_id: str, number: str) -> str:
+        """The tenant's fingerprint of a card, without tokenizing it."""
+        tenant = check_id(tenant_id, "tenant_id")
+        try:
+            pan, _ = validate_pan(number)
+        except CardValidationError as exc:
+            raise InvalidCardError(exc.code, exc.message, param=exc.param) from None
+        return self._fingerprint(tenant, pan, self._clock.time())
+
+    # ---------------------------------------------------------------- detokenize
+
+    def detokenize(
+        self,
+        tenant_id: str,
+        token: str,
+        *,
+        caller: Caller,
+        purpose: str,
+        request_id: str | None = None,
+    ) -> DetokenizeResult:
+        """Return the card behind ``token``. Every call, allowed or not, emits an audit event."""
+        now = self._clock.time()
+        # Only a string that has the form of a vault token is ever written to the audit trail:
+        # a card number sent by mistake in place of a token fails Luhn-invalidity and is dropped.
+        audited_token = token if isinstance(token, str) and token_format_of(token) else None
+        tenant: str | None = None
+        checked_purpose: str | None = None
+        try:
+            tenant = check_id(tenant_id, "tenant_id")
+            checked_purpose = check_purpose(purpose)
+            if self._settings.detokenize_role not in caller.roles:
+                raise DetokenizeNotPermittedError()
+            if audited_token is None:
+                raise TokenNotFoundError()
+            record = self._store.get_token(audited_token)
+            if record is None or _expired(record, now):
+                raise TokenNotFoundError()
+            if record.tenant_id != tenant:
+                raise TokenTenantMismatchError()
+            pan = self._decrypt(record, now)
+            if record.single_use and not self._store.delete_token(record.token):
+                raise TokenNotFoundError()  # consumed by a concurrent call
+        except VaultError as exc:
+            self._audit.emit(
+                AuditEvent(
+                    action=AuditAction.DETOKENIZE,
+                    tenant_id=tenant,
+                    actor=caller.principal,
+                    at=_at(now),
+                    outcome="denied" if isinstance(exc, DetokenizeNotPermittedError) else "failure",
+                    reason=exc.code,
+                    token=audited_token,
+                    purpose=checked_purpose,
+                    request_id=request_id,
+                )
+            )
+            raise
+        self._audit.emit(
+            AuditEvent(
+                action=AuditAction.DETOKENIZE,
+                tenant_id=tenant,
+                actor=caller.principal,
+                at=_at(now),
+                outcome="success",
+                token=record.token,
+                purpose=checked_purpose,
+                customer_id=_customer_id(record.scope),
+                request_id=request_id,
+                details={"single_use": int(record.single_use)},
+            )
+        )
+        return DetokenizeResult(
+            token=record.token, number=pan, brand=record.brand, last4=record.last4
+        )
+
+    # ------------------------------------------------------------------- erasure
+
+    def erase_customer(
+        self, tenant_id: str, customer_id: str, *, caller: Caller, request_id: str | None = None
+    ) -> ErasureReport:
+        """Crypto-shred a customer: delete the customer key, then the tokens and index entries.
+
+        Once the key record is gone no copy of the customer's records (a backup, a replica, a
+        stale read) can be decrypted. Idempotent: run it again after a partial failure.
+        """
+        tenant = check_id(tenant_id, "tenant_id")
+        scope = check_id(customer_id, "customer_id")
+        now = self._clock.time()
+        key_deleted = False
+        deleted = 0
+        try:
+            key_deleted = self._store.delete_customer_key(tenant, scope)
+            self._customer_keys.pop((tenant, scope))
+            deleted = self._store.purge_customer(tenant, scope)
+        except VaultError as exc:
+            self._audit.emit(
+                AuditEvent(
+                    action=AuditAction.ERASE_CUSTOMER,
+                    tenant_id=tenant,
+                    actor=caller.principal,
+                    at=_at(now),
+                    outcome="failure",
+                    reason=exc.code,
+                    customer_id=scope,
+                    request_id=request_id,
+                    details={"customer_key_deleted": int(key_deleted)},
+                )
+            )
+            raise
+        event = AuditEvent(
+            action=AuditAction.ERASE_CUSTOMER,
+            tenant_id=tenant,
+            actor=caller.principal,
+            at=_at(now),
+            outcome="success",
+            customer_id=scope,
+            request_id=request_id,
+            details={"customer_key_deleted": int(key_deleted), "items_deleted": deleted},
+        )
+        self._audit.emit(event)
+        return ErasureReport(tenant, scope, key_deleted, deleted, event)
+
+    # -------------------------------------------------------------------- rewrap
+
+    def rewrap(
+        self,
+        *,
+        caller: Caller,
+        issued_before: int | None = None,
+        request_id: str | None = None,
+    ) -> RewrapReport:
+        """Move customer keys and records to the current KMS key and a current data key.
+
+        A record is moved when its wrapping KMS key differs from the key the tenant now
+        encrypts with (after a KMS key change), or when its data key was issued before
+        ``issued_before`` (epoch seconds). Each item is replaced conditionally on its old
+        wrapped key, so concurrent writers win and readers never see a half-moved record:
+        every item carries the key reference it was written with, old and new coexist.
+        """
+        now = self._clock.time()
+        # Start from fresh data keys so that records move to the key service's current key.
+        self._active.clear()
+        counts = {"customer_keys": 0, "tokens": 0, "skipped": 0, "failed": 0}
+        for stored in self._store.scan_customer_keys():
+            active = self._active_data_key(stored.tenant_id, now, issued_before)
+            if not _needs_rewrap(stored.key, active, issued_before):
+                continue
+            try:
+                plain = self._unwrap_customer_key(stored, now)
+            except VaultError:
+                counts["failed"] += 1
+                continue
+            rewrapped = self._wrap_customer_key(
+                stored.tenant_id, stored.scope, stored.key_id, plain, active, now
+            )
+            if self._store.replace_customer_key(rewrapped, stored.key.wrapped_data_key):
+                counts["customer_keys"] += 1
+            else:
+                counts["skipped"] += 1
+        for record in self._store.scan_tokens():
+            if _expired(record, now):
+                continue
+            active = self._active_data_key(record.tenant_id, now, issued_before)
+            if not _needs_rewrap(record.key, active, issued_before):
+                continue
+            try:
+                pan = self._decrypt(record, now)
+                ck = self._customer_key_for_read(
+                    record.tenant_id, record.scope, record.customer_key_id, now
+                )
+            except VaultError:
+                counts["failed"] += 1
+                continue
+            moved = self._seal_record(
+                record.tenant_id,
+                record.scope,
+                record.token,
+                pan,
+                active,
+                ck,
+                record,
+            )
+            if self._store.replace_token(moved, record.key.wrapped_data_key):
+                counts["tokens"] += 1
+            else:
+                counts["skipped"] += 1
+        event = AuditEvent(
+            action=AuditAction.REWRAP,
+            tenant_id=None,
+            actor=caller.principal,
+            at=_at(now),
+            outcome="success" if counts["failed"] == 0 else "failure",
+            reason=None if counts["failed"] == 0 else VaultRecordTamperedError.code,
+            request_id=request_id,
+            details=dict(counts),
+        )
+        self._audit.emit(event)
+        return RewrapReport(
+            counts["customer_keys"], counts["tokens"], counts["skipped"], counts["failed"], event
+        )
+
+    # ------------------------------------------------------------------ internals
+
+    def _fingerprint(self, tenant: str, pan: str, now: float) -> str:
+        secret = self._fingerprint_secrets.get(tenant, now)
+        if secret is None:
+            secret = self._keys.generate_mac(_FINGERPRINT_LABEL + tenant.encode())
+            self._fingerprint_secrets.put(tenant, secret, now)
+        digest = hmac.new(secret, pan.encode(), hashlib.sha256).digest()
+        return "fp_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def _active_data_key(
+        self, tenant: str, now: float, issued_before: int | None = None
+    ) -> ActiveDataKey:
+        active = self._active.take(tenant, now)
+        if active is not None and (issued_before is None or active.issued_at >= issued_before):
+            return active
+        generated = self._keys.generate_data_key(data_key_context(tenant))
+        active = ActiveDataKey(
+            plaintext=generated.plaintext,
+            wrapped=generated.wrapped,
+            kms_key_id=generated.key_id,
+            issued_at=float(int(now)),
+        )
+        self._active.install(tenant, active, now)
+        self._unwrapped.put((tenant, generated.wrapped), generated.plaintext, now)
+        return active
+
+    def _unwrap_data_key(self, tenant: str, ref: WrappedKeyRef, now: float) -> bytes:
+        cache_key = (tenant, ref.wrapped_data_key)
+        plain = self._unwrapped.get(cache_key, now)
+        if plain is None:
+            plain = self._keys.decrypt_data_key(
+                ref.kms_key_id, ref.wrapped_data_key, data_key_context(tenant)
+            )
+            if len(plain) != KEY_BYTES:
+                raise VaultRecordTamperedError()
+            self._unwrapped.put(cache_key, plain, now)
+        return plain
+
+    def _wrap_customer_key(
+        self,
+        tenant: str,
+        scope: str,
+        key_id: str,
+        plain: bytes,
+        active: ActiveDataKey,
+        now: float,
+    ) -> CustomerKeyRecord:
+        nonce = self._random.token_bytes(NONCE_BYTES)
+        return CustomerKeyRecord(
+            tenant_id=tenant,
+            scope=scope,
+            key_id=key_id,
+            key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
+            nonce=nonce,
+            wrapped_key=seal(
+                active.plaintext, nonce, plain, customer_key_aad(tenant, scope, key_id)
+            ),
+            created_at=int(now),
+        )
+
+    def _unwrap_customer_key(self, record: CustomerKeyRecord, now: float) -> bytes:
+        dk = self._unwrap_data_key(record.tenant_id, record.key, now)
+        return open_sealed(
+            dk,
+            record.nonce,
+            record.wrapped_key,
+            customer_key_aad(record.tenant_id, record.scope, record.key_id),
+        )
+
+    def _customer_key_for_write(self, tenant: str, scope: str, now: float) -> _CustomerKey:
+        cached = self._customer_keys.get((tenant, scope), now)
+        if cached is not None:
+            return cached
+        stored = self._store.get_customer_key(tenant, scope)
+        if stored is None:
+            key_id = _b64(self._random.token_bytes(12))
+            plain = self._random.token_bytes(KEY_BYTES)
+            active = self._active_data_key(tenant, now)
+            record = self._wrap_customer_key(tenant, scope, key_id, plain, active, now)
+            if self._store.put_customer_key_if_absent(record):
+                fresh = _CustomerKey(key_id, plain)
+                self._customer_keys.put((tenant, scope), fresh, now)
+                return fresh
+            stored = self._store.get_customer_key(tenant, scope)
+            if stored is None:
+                raise InvalidRequestError("The customer is being erased; retry the request.")
+        loaded = _CustomerKey(stored.key_id, self._unwrap_customer_key(stored, now))
+        self._customer_keys.put((tenant, scope), loaded, now)
+        return loaded
+
+    def _customer_key_for_read(
+        self, tenant: str, scope: str, key_id: str, now: float
+    ) -> _CustomerKey:
+        cached = self._customer_keys.get((tenant, scope), now)
+        if cached is not None and cached.key_id == key_id:
+            return cached
+        stored = self._store.get_customer_key(tenant, scope)
+        if stored is None or stored.key_id != key_id:
+            raise CustomerKeyErasedError()
+        loaded = _CustomerKey(stored.key_id, self._unwrap_customer_key(stored, now))
+        self._customer_keys.put((tenant, scope), loaded, now)
+        return loaded
+
+    def _seal_record(
+        self,
+        tenant: str,
+        scope: str,
+        token: str,
+        pan: str,
+        active: ActiveDataKey,
+        ck: _CustomerKey,
+        template: TokenRecord,
+    ) -> TokenRecord:
+        key = derive_record_key(active.plaintext, ck.key, tenant, scope, token, ck.key_id)
+        nonce = self._random.token_bytes(NONCE_BYTES)
+        return TokenRecord(
+            token=token,
+            tenant_id=tenant,
+            scope=scope,
+            token_format=template.token_format,
+            single_use=template.single_use,
+            fingerprint=template.fingerprint,
+            brand=template.brand,
+            last4=template.last4,
+            key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
+            customer_key_id=ck.key_id,
+            nonce=nonce,
+            ciphertext=seal(key, nonce, pan.encode(), record_aad(tenant, scope, token, ck.key_id)),
+            created_at=template.created_at,
+            expires_at=template.expires_at,
+        )
+
+    def _new_record(
+        self,
+        tenant: str,
+        scope: str,
+        pan: str,
+        brand: CardBrand,
+        token_format: TokenFormat,
+        single_use: bool,
+        fingerprint: str,
+        now: float,
+        expires_at: int | None,
+    ) -> TokenRecord:
+        active = self._active_data_key(tenant, now)
+        ck = self._customer_key_for_write(tenant, scope, now)
+        attempts: int
+        make: Callable[[], str]
+        if token_format is TokenFormat.FORMAT_PRESERVING:
+            attempts = self._settings.fpe_max_attempts
+            make = lambda: new_format_preserving_token(pan, self._random)  # noqa: E731
+        else:
+            attempts = _OPAQUE_ATTEMPTS
+            make = lambda: new_opaque_token(self._random)  # noqa: E731
+        for _ in range(attempts):
+            token = make()
+            if hmac.compare_digest(token, pan):  # impossible by construction; never allow it
+                continue
+            template = TokenRecord(
+                token=token,
+                tenant_id=tenant,
+                scope=scope,
+                token_format=token_format,
+                single_use=single_use,
+                fingerprint=fingerprint,
+                brand=brand,
+                last4=pan[-4:],
+                key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
+                customer_key_id=ck.key_id,
+                nonce=b"",
+                ciphertext=b"",
+                created_at=int(now),
+                expires_at=expires_at,
+            )
+            record = self._seal_record(tenant, scope, token, pan, active, ck, template)
+            if self._store.put_token_if_absent(record):
+                return record
+        raise TokenSpaceExhaustedError()
+
+    def _decrypt(self, record: TokenRecord, now: float) -> str:
+        dk = self._unwrap_data_key(record.tenant_id, record.key, now)
+        ck = self._customer_key_for_read(
+            record.tenant_id, record.scope, record.customer_key_id, now
+        )
+        key = derive_record_key(dk, ck.key, record.tenant_id, record.scope, record.token, ck.key_id)
+        plain = open_sealed(
+            key,
+            record.nonce,
+            record.ciphertext,
+            record_aad(record.tenant_id, record.scope, record.token, ck.key_id),
+        )
+        pan = plain.decode("ascii", errors="replace")
+        if not pan.isdigit() or pan[-4:] != record.last4:
+            raise VaultRecordTamperedError()
+        return pan
+
+    def _live_record(self, token: str, tenant: str, now: float) -> TokenRecord | None:
+        record = self._store.get_token(token)
+        if record is None or record.tenant_id != tenant or _expired(record, now):
+            return None
+        return record
+
+
+def _needs_rewrap(ref: WrappedKeyRef, active: ActiveDataKey, issued_before: int | None) -> bool:
+    if ref.kms_key_id != active.kms_key_id:
+        return True
+    return issued_before is not None and ref.issued_at < issued_before
+
+
+def _expired(record: TokenRecord, now: float) -> bool:
+    return record.expires_at is not None and record.expires_at <= now
+
+
+def _result(record: TokenRecord, *, created: bool) -> TokenizeResult:
+    return TokenizeResult(
+        token=record.token,
+        brand=record.brand,
+        last4=record.last4,
+        fingerprint=record.fingerprint,
+        token_format=record.token_format,
+        single_use=record.single_use,
+        created=created,
+    )
+
+
+def _customer_id(scope: str) -> str | None:
+    return None if scope == ANONYMOUS_SCOPE else scope
+
+
+def _at(now: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(now, tz=dt.UTC)
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

@@ -1,0 +1,1 @@
+"""Pydantic models of what crosses a boundary: API requests, workflow events, responses."""

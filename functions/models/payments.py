@@ -1,0 +1,78 @@
+"""The Payment API v1 request body (see ../shared/DESIGN.md), validated field by field.
+
+Card numbers and CVCs are ``SecretStr`` so that no repr, log line or error message shows them.
+Unknown fields are refused, so a typo never silently changes what a payment does.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+from functions.domain.currencies import is_currency
+
+# The largest amount accepted in minor units; a deployment may lower it in its settings.
+MAX_AMOUNT_MINOR = 100_000_000
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class CardDetails(StrictModel):
+    number: SecretStr = Field(min_length=12, max_length=23, description="PAN, digits only")
+    exp_month: int = Field(ge=1, le=12)
+    exp_year: int = Field(ge=2000, le=2100)
+    cvc: SecretStr | None = Field(default=None, min_length=3, max_length=4)
+
+
+class PaymentMethod(StrictModel):
+    """A card given in full (tokenized on the way in), a card token, or Buy Now Pay Later."""
+
+    type: Literal["card", "bnpl"]
+    card: CardDetails | None = None
+    token: str | None = Field(
+        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$"
+    )
+    installments: int | None = Field(default=None, ge=2, le=24)
+
+    @model_validator(mode="after")
+    def one_instrument(self) -> PaymentMethod:
+        if self.type == "card" and (self.card is None) == (self.token is None):
+            raise ValueError("a card payment takes exactly one of card or token")
+        if self.type == "card" and self.installments is not None:
+            raise ValueError("installments apply to bnpl payments only")
+        if self.type == "bnpl" and self.installments is None:
+            raise ValueError("a bnpl payment needs installments")
+        return self
+
+
+class Customer(StrictModel):
+    id: str = Field(min_length=1, max_length=64)
+    ip: str | None = Field(default=None, max_length=45)
+    country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    device_id: str | None = Field(default=None, max_length=128)
+
+
+class ScaPreferences(StrictModel):
+    exemption_requested: (
+        Literal["low_value", "transaction_risk_analysis", "recurring", "merchant_initiated"] | None
+    ) = None
+
+
+class PaymentRequest(StrictModel):
+    merchant_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True)]
+    currency: str = Field(min_length=3, max_length=3)
+    capture: bool = True
+    payment_method: PaymentMethod
+    customer: Customer
+    sca: ScaPreferences = ScaPreferences()
+
+    @field_validator("currency")
+    @classmethod
+    def iso_4217(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError("must be an ISO 4217 currency code in upper case, such as EUR")
+        return value

@@ -1,0 +1,34 @@
+"""boto3 clients and environment variables for talking to the local emulator, never to AWS."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import boto3
+
+REGION = "us-east-1"
+# moto accepts any credentials; these fixed ones make it obvious nothing here is real.
+TEST_ACCESS_KEY_ID = "test"
+TEST_SECRET_ACCESS_KEY = "test"  # noqa: S105
+
+
+def emulator_env(endpoint_url: str) -> dict[str, str]:
+    """What boto3 and Terraform need to talk to the emulator."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_ACCESS_KEY_ID": TEST_ACCESS_KEY_ID,
+        "AWS_SECRET_ACCESS_KEY": TEST_SECRET_ACCESS_KEY,
+        "AWS_REGION": REGION,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+
+
+def emulator_client(service: str, endpoint_url: str) -> Any:
+    return boto3.client(
+        service,
+        endpoint_url=endpoint_url,
+        region_name=REGION,
+        aws_access_key_id=TEST_ACCESS_KEY_ID,
+        aws_secret_access_key=TEST_SECRET_ACCESS_KEY,
+    )

@@ -1,0 +1,255 @@
+"""``make up``, ``make down``, ``make demo``, ``make plan/apply``: the emulator's lifecycle.
+
+``up`` starts the emulator (once: a second ``up`` finds it by its pid file and only re-applies),
+applies ``environments/local`` with the real aws provider, and prints the endpoints. ``down``
+stops only the emulator that ``up`` started, with every worker process it spawned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from local.aws import emulator_env
+from local.emulator import port_in_use
+from local.toolchain import REPO_ROOT, terraform_env
+
+STATE_DIR = REPO_ROOT / ".local"
+PID_FILE = STATE_DIR / "emulator.pid"
+LOG_FILE = STATE_DIR / "emulator.log"
+LOCAL_ENV_DIR = REPO_ROOT / "environments" / "local"
+HOST = "127.0.0.1"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    aws_port: int
+    api_port: int
+
+    @property
+    def aws(self) -> str:
+        return f"http://{HOST}:{self.aws_port}"
+
+    @property
+    def api(self) -> str:
+        return f"http://{HOST}:{self.api_port}"
+
+    @classmethod
+    def from_environ(cls) -> Endpoints:
+        return cls(
+            aws_port=int(os.environ.get("LOCAL_AWS_PORT", "4566")),
+            api_port=int(os.environ.get("LOCAL_API_PORT", "8080")),
+        )
+
+
+def running_pid() -> int | None:
+    """The pid of the emulator `up` started, if that process is still alive."""
+    try:
+        pid = int(PID_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+    return pid if b"local.emulator" in cmdline else None
+
+
+def healthy(endpoints: Endpoints) -> bool:
+    try:
+        with urllib.request.urlopen(f"{endpoints.aws}/moto-api/data.json", timeout=2) as reply:
+            return bool(reply.status == 200)
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def start_emulator(endpoints: Endpoints) -> int:
+    pid = running_pid()
+    if pid is not None:
+        print(f"emulator already running (pid {pid}) on {endpoints.aws}")
+        return pid
+    if port_in_use(HOST, endpoints.aws_port):
+        raise SystemExit(
+            f"error: port {endpoints.aws_port} is in use by another process, not by an emulator "
+            f"`make up` started. Stop it, or pick another port: make up LOCAL_AWS_PORT=4567"
+        )
+    STATE_DIR.mkdir(exist_ok=True)
+    # A new emulator starts empty: state from an earlier one would describe resources it lacks.
+    for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
+        stale.unlink()
+    with LOG_FILE.open("ab") as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local.emulator",
+                "--host",
+                HOST,
+                "--port",
+                str(endpoints.aws_port),
+                "--state-dir",
+                str(STATE_DIR),
+            ],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    PID_FILE.write_text(f"{process.pid} {endpoints.aws_port}\n")
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            PID_FILE.unlink(missing_ok=True)
+            tail = LOG_FILE.read_text(errors="replace").splitlines()[-5:]
+            raise SystemExit("error: the emulator exited at start:\n  " + "\n  ".join(tail))
+        if healthy(endpoints):
+            print(f"emulator started (pid {process.pid}) on {endpoints.aws}")
+            return process.pid
+        time.sleep(0.2)
+    stop_emulator()
+    raise SystemExit(
+        f"error: the emulator did not answer within {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
+    )
+
+
+def stop_emulator() -> bool:
+    pid = running_pid()
+    PID_FILE.unlink(missing_ok=True)
+    if pid is None:
+        return False
+    os.killpg(pid, signal.SIGTERM)
+    deadline = time.monotonic() + STOP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        os.killpg(pid, signal.SIGKILL)
+    for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
+        stale.unlink()
+    return True
+
+
+def terraform(env_dir: Path, *args: str, extra_env: dict[str, str] | None = None) -> None:
+    env = {**os.environ, **terraform_env(), **(extra_env or {})}
+    subprocess.run(["terraform", f"-chdir={env_dir}", *args], env=env, check=True)
+
+
+def apply_local(endpoints: Endpoints) -> dict[str, object]:
+    env = emulator_env(endpoints.aws)
+    terraform(LOCAL_ENV_DIR, "init", "-input=false", "-upgrade=false", extra_env=env)
+    terraform(
+        LOCAL_ENV_DIR,
+        "apply",
+        "-input=false",
+        "-auto-approve",
+        f"-var=endpoint_url={endpoints.aws}",
+        extra_env=env,
+    )
+    return terraform_outputs(LOCAL_ENV_DIR, env)
+
+
+def terraform_outputs(env_dir: Path, env: dict[str, str]) -> dict[str, object]:
+    done = subprocess.run(
+        ["terraform", f"-chdir={env_dir}", "output", "-json"],
+        env={**os.environ, **terraform_env(), **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return {name: value["value"] for name, value in json.loads(done.stdout).items()}
+
+
+def cmd_up(endpoints: Endpoints) -> dict[str, object]:
+    start_emulator(endpoints)
+    outputs = apply_local(endpoints)
+    print()
+    print(f"  AWS emulator  {endpoints.aws}")
+    print(f"  state machine {outputs.get('payment_state_machine_arn')}")
+    print(f"  logs          {LOG_FILE.relative_to(REPO_ROOT)}")
+    return outputs
+
+
+def cmd_down() -> None:
+    print("emulator stopped" if stop_emulator() else "no emulator started by `make up` is running")
+
+
+def cmd_demo(endpoints: Endpoints, keep: bool) -> int:
+    from local.demo import run_demo
+
+    try:
+        outputs = cmd_up(endpoints)
+        return run_demo(endpoints.aws, outputs)
+    finally:
+        if keep:
+            print(f"\nKEEP=1: the emulator stays up on {endpoints.aws}; `make down` stops it.")
+        else:
+            stop_emulator()
+
+
+def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
+    env_dir = REPO_ROOT / "environments" / env_name
+    if not env_dir.is_dir():
+        raise SystemExit(f"error: no environment named {env_name!r} in environments/")
+    if env_name == "local":
+        start_emulator(endpoints)
+        env = emulator_env(endpoints.aws)
+        terraform(env_dir, "init", "-input=false", extra_env=env)
+        terraform(
+            env_dir,
+            action,
+            "-input=false",
+            f"-var=endpoint_url={endpoints.aws}",
+            *(["-auto-approve"] if action == "apply" else []),
+            extra_env=env,
+        )
+        return
+    terraform(env_dir, "init", "-input=false")
+    terraform(env_dir, action, "-input=false")
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m local.cli", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("up")
+    sub.add_parser("down")
+    sub.add_parser("status")
+    demo = sub.add_parser("demo")
+    demo.add_argument("--keep", action="store_true")
+    tf = sub.add_parser("tf")
+    tf.add_argument("action", choices=["plan", "apply"])
+    tf.add_argument("--env", default="local")
+    args = parser.parse_args(argv)
+    endpoints = Endpoints.from_environ()
+    if args.command == "up":
+        cmd_up(endpoints)
+    elif args.command == "down":
+        cmd_down()
+    elif args.command == "status":
+        pid = running_pid()
+        print(f"running (pid {pid})" if pid else "not running")
+        return 0 if pid else 1
+    elif args.command == "demo":
+        return cmd_demo(endpoints, args.keep)
+    elif args.command == "tf":
+        cmd_tf(args.action, args.env, endpoints)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

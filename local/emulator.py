@@ -1,0 +1,219 @@
+"""The local AWS emulator: moto in server mode plus the parts it lacks on these machines.
+
+Run as ``python -m local.emulator --port 4566``. On top of moto it:
+- turns on Step Functions execution (moto's ASL interpreter really runs state machines);
+- runs Lambda invocations in warm local worker processes (``local.lambda_runtime``) instead of
+  Docker, writing their output to the function's CloudWatch log group;
+- delivers Kinesis and SQS event source mappings in batches (``local.event_sources``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import logging
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from local.event_sources import EventSourcePollers
+from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
+
+LOG = logging.getLogger("local.emulator")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_SDK_DIR = REPO_ROOT / "build" / "lambda" / "local-sdk"
+# Lambda returns the last 4 KB of the log to callers that ask for LogType=Tail.
+LOG_TAIL_BYTES = 4096
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+def function_config(function: Any) -> FunctionConfig:
+    return FunctionConfig(
+        function_arn=function.function_arn,
+        function_name=function.function_name,
+        handler=function.handler,
+        runtime=function.run_time or "python3.12",
+        timeout_s=float(function.timeout or 3),
+        memory_mb=int(function.memory_size or 128),
+        environment={str(k): str(v) for k, v in (function.environment_vars or {}).items()},
+        code_sha256=function.code_sha_256,
+        region=function.region,
+        log_group=function.logs_group_name,
+    )
+
+
+def write_function_logs(runtime_logs_backend: Any) -> Any:
+    def write(log_group: str, stream: str, lines: list[str]) -> None:
+        if not lines:
+            return
+        now_ms = int(time.time() * 1000)
+        runtime_logs_backend.ensure_log_group(log_group)
+        group = runtime_logs_backend.groups[log_group]
+        if stream not in group.streams:
+            runtime_logs_backend.create_log_stream(log_group, stream)
+        runtime_logs_backend.put_log_events(
+            log_group, stream, [{"timestamp": now_ms, "message": line} for line in lines]
+        )
+
+    return write
+
+
+class LambdaBridge:
+    """Replaces moto's Docker-based invocation with the local runtime."""
+
+    def __init__(self, runtime: LambdaRuntime) -> None:
+        self.runtime = runtime
+        self.async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+
+    def install(self) -> None:
+        from moto.awslambda.models import LambdaBackend, LambdaFunction
+        from moto.logs.models import logs_backends
+
+        bridge = self
+
+        def invoke(function: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+            event = json.loads(body) if body else {}
+            headers = {str(k).lower(): str(v) for k, v in dict(request_headers or {}).items()}
+            invocation_type = headers.get("x-amz-invocation-type", "RequestResponse")
+            if invocation_type == "DryRun":
+                return b""
+            if invocation_type == "Event":
+                bridge.async_pool.submit(bridge.invoke_async, function, event)
+                return b""
+            result = bridge.invoke_sync(function, event)
+            if result.failed:
+                response_headers["x-amz-function-error"] = "Unhandled"
+            tail = "\n".join(result.logs).encode()[-LOG_TAIL_BYTES:]
+            response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+            return result.payload
+
+        def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+            esm = original_create_esm(backend, spec)
+            # Delivery is the pollers' job: take the mapping out of moto's synchronous push.
+            from moto.kinesis.models import kinesis_backends
+            from moto.sqs.models import sqs_backends
+
+            for queue in sqs_backends[backend.account_id][backend.region_name].queues.values():
+                queue.lambda_event_source_mappings.pop(esm.function_arn, None)
+            streams = kinesis_backends[backend.account_id][backend.region_name].streams
+            for stream in streams.values():
+                stream.lambda_event_source_mappings.pop(esm.event_source_arn, None)
+            return esm
+
+        original_create_esm = LambdaBackend.create_event_source_mapping
+        LambdaFunction.invoke = invoke
+        LambdaBackend.create_event_source_mapping = create_event_source_mapping
+        self._logs_backends = logs_backends
+
+    def invoke_sync(self, function: Any, event: Any) -> InvocationResult:
+        return self.runtime.invoke(
+            function_config(function),
+            event,
+            code_loader=lambda: bytes(function.code_bytes),
+            write_logs=write_function_logs(
+                self._logs_backends[function.account_id][function.region]
+            ),
+        )
+
+    def invoke_async(self, function: Any, event: Any) -> None:
+        """Asynchronous invocation: two retries, then the dead-letter queue if one is set."""
+        from local.event_sources import deliver_to_destination
+
+        result: InvocationResult | None = None
+        for attempt in range(3):
+            result = self.invoke_sync(function, event)
+            if not result.failed:
+                return
+            time.sleep(min(2.0, 0.2 * 2**attempt))
+        target = (getattr(function, "dead_letter_config", None) or {}).get("TargetArn")
+        if target and result is not None:
+            deliver_to_destination(target, json.dumps(event))
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", 4566)))
+    parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local")
+    parser.add_argument("--sdk-dir", type=Path, default=DEFAULT_SDK_DIR)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str]) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if port_in_use(args.host, args.port):
+        print(
+            f"error: port {args.port} on {args.host} is already in use; stop what holds it "
+            "or choose another with LOCAL_AWS_PORT",
+            file=sys.stderr,
+        )
+        return 2
+    if not args.sdk_dir.is_dir():
+        print(f"error: {args.sdk_dir} is missing; run `make build` first", file=sys.stderr)
+        return 2
+    # moto's Step Functions interpreter calls Lambda back through this port.
+    os.environ["MOTO_PORT"] = str(args.port)
+
+    from moto.core.config import default_user_config
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
+
+    from local import gaps
+
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    gaps.install()
+    endpoint = f"http://{args.host}:{args.port}"
+    runtime = LambdaRuntime(endpoint, args.state_dir, args.sdk_dir)
+    bridge = LambdaBridge(runtime)
+    bridge.install()
+    pollers = EventSourcePollers(bridge.invoke_sync)
+
+    server = make_server(
+        args.host,
+        args.port,
+        DomainDispatcherApplication(create_backend_app),
+        threaded=True,
+        request_handler=MotoRequestHandler,
+    )
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
+    serving.start()
+    pollers.start()
+    LOG.info("emulator listening on %s", endpoint)
+    stopping.wait()
+    LOG.info("emulator stopping")
+    pollers.stop()
+    server.shutdown()
+    runtime.shutdown()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,96 @@
+resource "aws_cloudwatch_log_group" "workflow" {
+  name              = "/aws/vendedlogs/states/${var.name_prefix}-payment-workflow"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+  tags              = var.tags
+}
+
+resource "aws_iam_role" "workflow" {
+  name = "${var.name_prefix}-payment-workflow"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "states.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "workflow" {
+  name = "least-privilege"
+  role = aws_iam_role.workflow.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "InvokeStepFunctions"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction"]
+        Resource = [for fn in aws_lambda_function.this : fn.arn]
+      },
+      {
+        Sid      = "RecordPayments"
+        Effect   = "Allow"
+        Action   = ["dynamodb:PutItem"]
+        Resource = aws_dynamodb_table.payments.arn
+      },
+      {
+        Sid      = "UseWorkflowKey"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = aws_kms_key.this.arn
+      },
+      {
+        # Log delivery for Step Functions is configured on "*": these APIs have no resource ARNs.
+        Sid    = "DeliverExecutionLogs"
+        Effect = "Allow"
+        Action = [
+          "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+          "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+          "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+        ]
+        Resource = "*"
+      },
+      {
+        Sid      = "Tracing"
+        Effect   = "Allow"
+        Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+        Resource = "*"
+      },
+    ]
+  })
+}
+
+resource "aws_sfn_state_machine" "payment" {
+  name     = "${var.name_prefix}-payment"
+  type     = "EXPRESS"
+  role_arn = aws_iam_role.workflow.arn
+  definition = templatefile("${path.module}/templates/payment_workflow.asl.json.tftpl", {
+    partition             = local.partition
+    validate_function_arn = aws_lambda_function.this["validate_payment"].arn
+    payments_table        = aws_dynamodb_table.payments.name
+  })
+
+  logging_configuration {
+    # Execution data would carry card data into the logs (PCI DSS 3.3): never include it.
+    log_destination        = "${aws_cloudwatch_log_group.workflow.arn}:*"
+    include_execution_data = false
+    level                  = "ALL"
+  }
+
+  tracing_configuration {
+    enabled = true
+  }
+
+  encryption_configuration {
+    type                              = "CUSTOMER_MANAGED_KMS_KEY"
+    kms_key_id                        = aws_kms_key.this.arn
+    kms_data_key_reuse_period_seconds = 300
+  }
+
+  depends_on = [aws_iam_role_policy.workflow]
+  tags       = var.tags
+}
