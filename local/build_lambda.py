@@ -165,7 +165,7 @@ def build_target(target: Target, requirements: list[str]) -> Path:
     entries += [(f"functions/{name}", path) for name, path in packaged_files(SOURCE_PACKAGE)]
     digest = write_reproducible_zip(target.zip_path, entries)
     print(
-        f"built {target.zip_path.relative_to(REPO_ROOT)} sha256={digest[:16]} "
+        f"built {target.zip_path.name} sha256={digest[:16]} "
         f"python{target.python_version} {target.python_platform}"
     )
     return target.zip_path

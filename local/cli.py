@@ -68,11 +68,62 @@ def running_pid() -> int | None:
 
 
 def healthy(endpoints: Endpoints) -> bool:
+    return answers(endpoints.aws)
+
+
+def answers(endpoint_url: str) -> bool:
     try:
-        with urllib.request.urlopen(f"{endpoints.aws}/moto-api/data.json", timeout=2) as reply:
+        url = f"{endpoint_url}/moto-api/data.json"  # always http://127.0.0.1
+        with urllib.request.urlopen(url, timeout=2) as reply:  # noqa: S310
             return bool(reply.status == 200)
     except (urllib.error.URLError, OSError):
         return False
+
+
+def spawn_emulator(port: int, state_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start an emulator process in its own process group, so it can be stopped whole."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "local.emulator",
+                "--host",
+                HOST,
+                "--port",
+                str(port),
+                "--state-dir",
+                str(state_dir),
+            ],
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+
+
+def wait_until_healthy(
+    process: subprocess.Popen[bytes], endpoint_url: str, timeout_s: float
+) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return False
+        if answers(endpoint_url):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def start_emulator(endpoints: Endpoints) -> int:
@@ -85,44 +136,19 @@ def start_emulator(endpoints: Endpoints) -> int:
             f"error: port {endpoints.aws_port} is in use by another process, not by an emulator "
             f"`make up` started. Stop it, or pick another port: make up LOCAL_AWS_PORT=4567"
         )
-    STATE_DIR.mkdir(exist_ok=True)
     # A new emulator starts empty: state from an earlier one would describe resources it lacks.
     for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
         stale.unlink()
-    with LOG_FILE.open("ab") as log:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "local.emulator",
-                "--host",
-                HOST,
-                "--port",
-                str(endpoints.aws_port),
-                "--state-dir",
-                str(STATE_DIR),
-            ],
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+    process = spawn_emulator(endpoints.aws_port, STATE_DIR, LOG_FILE)
     PID_FILE.write_text(f"{process.pid} {endpoints.aws_port}\n")
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            PID_FILE.unlink(missing_ok=True)
-            tail = LOG_FILE.read_text(errors="replace").splitlines()[-5:]
-            raise SystemExit("error: the emulator exited at start:\n  " + "\n  ".join(tail))
-        if healthy(endpoints):
-            print(f"emulator started (pid {process.pid}) on {endpoints.aws}")
-            return process.pid
-        time.sleep(0.2)
+    if wait_until_healthy(process, endpoints.aws, START_TIMEOUT_S):
+        print(f"emulator started (pid {process.pid}) on {endpoints.aws}")
+        return process.pid
+    exited = process.poll() is not None
     stop_emulator()
-    raise SystemExit(
-        f"error: the emulator did not answer within {START_TIMEOUT_S:.0f}s; see {LOG_FILE}"
-    )
+    tail = "\n  ".join(LOG_FILE.read_text(errors="replace").splitlines()[-5:])
+    reason = "exited at start" if exited else f"did not answer within {START_TIMEOUT_S:.0f}s"
+    raise SystemExit(f"error: the emulator {reason}; the end of {LOG_FILE}:\n  {tail}")
 
 
 def stop_emulator() -> bool:

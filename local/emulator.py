@@ -117,8 +117,8 @@ class LambdaBridge:
             return esm
 
         original_create_esm = LambdaBackend.create_event_source_mapping
-        LambdaFunction.invoke = invoke
-        LambdaBackend.create_event_source_mapping = create_event_source_mapping
+        setattr(LambdaFunction, "invoke", invoke)  # noqa: B010
+        setattr(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)  # noqa: B010
         self._logs_backends = logs_backends
 
     def invoke_sync(self, function: Any, event: Any) -> InvocationResult:

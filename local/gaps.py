@@ -42,7 +42,9 @@ def _validate_state_machine_definition() -> None:
             )
         return ActionResult({"result": "OK", "diagnostics": [], "truncated": False})
 
-    StepFunctionResponse.validate_state_machine_definition = validate_state_machine_definition
+    setattr(  # noqa: B010
+        StepFunctionResponse, "validate_state_machine_definition", validate_state_machine_definition
+    )
 
 
 def _list_state_machine_versions() -> None:
@@ -60,4 +62,4 @@ def _list_state_machine_versions() -> None:
         ]
         return ActionResult({"stateMachineVersions": versions})
 
-    StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+    setattr(StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions)  # noqa: B010

@@ -117,8 +117,8 @@ def main() -> int:
     protocol = ProtocolWriter(os.fdopen(os.dup(1), "w", encoding="utf-8"))
     os.dup2(2, 1)  # output written below Python's sys.stdout still leaves the protocol intact
     log_stream = LogStream(protocol)
-    sys.stdout = log_stream  # type: ignore[assignment]
-    sys.stderr = log_stream  # type: ignore[assignment]
+    sys.stdout = log_stream
+    sys.stderr = log_stream
 
     init_started = time.monotonic()
     handler: Any = None

@@ -1,0 +1,84 @@
+"""Round trip of a Lambda invoke through the local emulator: cold (first call) and warm.
+
+Each figure is the median over the samples of one run. Cold calls start a worker process and
+import the handler; warm calls reuse it, which is what the emulator does between invocations.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import statistics
+import tempfile
+import time
+import uuid
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from local.aws import emulator_client
+from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
+
+COLD_SAMPLES = 7
+WARM_SAMPLES = 60
+HANDLER = "def handler(event, context):\n    return {'echo': event.get('n')}\n"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def handler_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("bench_handler.py", HANDLER)
+    return buffer.getvalue()
+
+
+def timed_invoke(client: Any, name: str, n: int) -> float:
+    started = time.perf_counter()
+    reply = client.invoke(FunctionName=name, Payload=json.dumps({"n": n}))
+    elapsed_ms = (time.perf_counter() - started) * 1000
+    assert json.loads(reply["Payload"].read()) == {"echo": n}, "unexpected bench result"
+    return elapsed_ms
+
+
+def run() -> dict[str, dict[str, float | str]]:
+    port = free_port()
+    endpoint = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as state:
+        process = spawn_emulator(port, Path(state), Path(state) / "emulator.log")
+        try:
+            if not wait_until_healthy(process, endpoint, 30):
+                raise RuntimeError("the emulator did not start")
+            lambda_client = emulator_client("lambda", endpoint)
+            role = emulator_client("iam", endpoint).create_role(
+                RoleName="bench", AssumeRolePolicyDocument="{}"
+            )["Role"]["Arn"]
+            code = handler_zip()
+            cold, warm = [], []
+            for sample in range(COLD_SAMPLES):
+                name = f"bench-{uuid.uuid4().hex[:8]}"
+                lambda_client.create_function(
+                    FunctionName=name,
+                    Runtime="python3.11",
+                    Role=role,
+                    Handler="bench_handler.handler",
+                    Code={"ZipFile": code},
+                    Timeout=5,
+                )
+                cold.append(timed_invoke(lambda_client, name, sample))
+            for sample in range(WARM_SAMPLES):
+                warm.append(timed_invoke(lambda_client, name, sample))
+        finally:
+            stop_process_group(process)
+    cold_ms, warm_ms = statistics.median(cold), statistics.median(warm)
+    return {
+        "emulator_cold_invoke_ms": {"value": round(cold_ms, 2), "unit": "ms"},
+        "emulator_warm_invoke_ms": {"value": round(warm_ms, 2), "unit": "ms"},
+        "emulator_cold_to_warm_ratio": {"value": round(cold_ms / warm_ms, 1), "unit": "x"},
+    }

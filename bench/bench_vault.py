@@ -1,0 +1,98 @@
+"""Tokenization vault: KMS calls per 1,000 tokenizations and in-process latency.
+
+KMS and DynamoDB are replaced by in-memory fakes (``tests/unit/vault/fakes.py``) so only the
+vault's own code is timed. The naive reference path, one KMS Encrypt per card as in the public
+AWS serverless tokenization sample, is implemented here only, for the side-by-side ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from functions.domain.cards import luhn_valid, validate_pan
+from functions.domain.vault import Caller, Vault
+from tests.unit.vault.fakes import FakeClock, FakeKms, InMemoryVaultStore, ListAuditSink
+
+CALLER = Caller("bench", frozenset({"vault:detokenize"}))
+STEADY_STATE = 10_000
+TIMED = 5_000
+WARM_UP = 500
+
+
+def _pan(i: int) -> str:
+    body = f"4{i:014d}"
+    return next(body + d for d in "0123456789" if luhn_valid(body + d))
+
+
+class _NaiveKms:
+    """KMS Encrypt of the card itself, one call per card (4 KB plaintext limit, no caching)."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self._key = AESGCM(os.urandom(32))
+
+    def encrypt(self, plaintext: bytes, context: Mapping[str, str]) -> bytes:
+        self.calls += 1
+        nonce = os.urandom(12)
+        return nonce + self._key.encrypt(nonce, plaintext, repr(sorted(context.items())).encode())
+
+
+def _naive_tokenize(kms: _NaiveKms, store: dict[str, bytes], tenant: str, number: str) -> str:
+    pan, _ = validate_pan(number)
+    token = "tok_" + os.urandom(16).hex()
+    store[token] = kms.encrypt(pan.encode(), {"tenant_id": tenant})
+    return token
+
+
+def _percentile(samples: list[int], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] / 1000.0
+
+
+def run() -> dict[str, dict[str, float | str]]:
+    kms, clock = FakeKms(), FakeClock()
+    vault = Vault(kms, InMemoryVaultStore(), ListAuditSink(), clock=clock)
+    for i in range(WARM_UP):
+        vault.tokenize("ten_bench", _pan(10_000_000 + i), customer_id=f"cus_{i % 100}")
+    before = kms.total_calls
+    for i in range(STEADY_STATE):
+        vault.tokenize("ten_bench", _pan(i), customer_id=f"cus_{i % 100}")
+        clock.advance(0.01)  # 100 tokenizations per second
+    kms_per_1000 = (kms.total_calls - before) * 1000 / STEADY_STATE
+
+    naive = _NaiveKms()
+    naive_store: dict[str, bytes] = {}
+    for i in range(STEADY_STATE):
+        _naive_tokenize(naive, naive_store, "ten_bench", _pan(i))
+    naive_per_1000 = naive.calls * 1000 / STEADY_STATE
+
+    tokenize_ns: list[int] = []
+    tokens: list[str] = []
+    for i in range(TIMED):
+        number = _pan(20_000_000 + i)
+        start = time.perf_counter_ns()
+        result = vault.tokenize("ten_bench", number, customer_id=f"cus_{i % 100}")
+        tokenize_ns.append(time.perf_counter_ns() - start)
+        tokens.append(result.token)
+    for token in tokens[:WARM_UP]:
+        vault.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
+    detokenize_ns: list[int] = []
+    for token in tokens:
+        start = time.perf_counter_ns()
+        vault.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
+        detokenize_ns.append(time.perf_counter_ns() - start)
+
+    return {
+        "vault_kms_calls_per_1000_tokenize": {"value": round(kms_per_1000, 3), "unit": "calls"},
+        "vault_naive_kms_calls_per_1000_tokenize": {
+            "value": round(naive_per_1000, 3),
+            "unit": "calls",
+        },
+        "vault_tokenize_us_p50": {"value": _percentile(tokenize_ns, 0.50), "unit": "us"},
+        "vault_tokenize_us_p99": {"value": _percentile(tokenize_ns, 0.99), "unit": "us"},
+        "vault_detokenize_us_p99": {"value": _percentile(detokenize_ns, 0.99), "unit": "us"},
+    }

@@ -1,0 +1,164 @@
+"""The boto3 vault adapters end to end through the service, on moto (in process)."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.adapters.kms import KmsKeyService
+from functions.adapters.vault_table import GSI_NAME, DynamoVaultStore, token_pk
+from functions.domain.vault import (
+    Caller,
+    CustomerKeyErasedError,
+    TokenFormat,
+    TokenNotFoundError,
+    TokenTenantMismatchError,
+    Vault,
+    VaultRecordTamperedError,
+)
+from tests.unit.vault.fakes import ListAuditSink
+
+REGION = "eu-west-1"
+TABLE = "payments-vault"
+DETOKENIZER = Caller("arn:aws:iam::123456789012:role/detokenize", frozenset({"vault:detokenize"}))
+VISA = "4242424242424242"
+AMEX = "378282246310005"
+
+
+def _create_table(ddb: Any) -> None:
+    """The table exactly as the Terraform module must create it."""
+    ddb.create_table(
+        TableName=TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "tenant_customer", "AttributeType": "S"},
+        ],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": GSI_NAME,
+                "KeySchema": [{"AttributeName": "tenant_customer", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+    )
+    ddb.update_time_to_live(
+        TableName=TABLE,
+        TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"},
+    )
+
+
+@dataclasses.dataclass
+class Aws:
+    kms: Any
+    ddb: Any
+    key_id: str
+    mac_key_id: str
+    audit: ListAuditSink
+
+    def vault(self, key_id: str | None = None) -> Vault:
+        keys = KmsKeyService(self.kms, key_id or self.key_id, self.mac_key_id)
+        return Vault(keys, DynamoVaultStore(self.ddb, TABLE), self.audit)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        kms = boto3.client("kms", region_name=REGION)
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        key_id = kms.create_key(KeySpec="SYMMETRIC_DEFAULT", KeyUsage="ENCRYPT_DECRYPT")[
+            "KeyMetadata"
+        ]["Arn"]
+        mac_key_id = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")[
+            "KeyMetadata"
+        ]["Arn"]
+        _create_table(ddb)
+        yield Aws(kms, ddb, key_id, mac_key_id, ListAuditSink())
+
+
+def test_round_trip_dedup_and_fingerprints(aws: Aws) -> None:
+    vault = aws.vault()
+    first = vault.tokenize("ten_a", VISA, customer_id="cus_1")
+    again = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")  # another container
+    assert first.token == again.token
+    assert not again.created
+    fpe = vault.tokenize("ten_a", AMEX, token_format=TokenFormat.FORMAT_PRESERVING)
+    assert len(fpe.token) == 15
+    assert fpe.token[:6] == AMEX[:6]
+    assert fpe.token[-4:] == AMEX[-4:]
+    other = vault.tokenize("ten_b", VISA, customer_id="cus_1")
+    assert other.fingerprint != first.fingerprint
+    for tenant, token, pan in (("ten_a", first.token, VISA), ("ten_a", fpe.token, AMEX)):
+        got = aws.vault().detokenize(tenant, token, caller=DETOKENIZER, purpose="authorization")
+        assert got.number == pan
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(first.token)}})["Item"]
+    assert VISA not in str(item)
+    assert VISA[-4:] == item["last4"]["S"]
+    assert {"wrapped_data_key", "nonce", "ciphertext", "kms_key_id"} <= item.keys()
+    with pytest.raises(TokenTenantMismatchError):
+        vault.detokenize("ten_b", first.token, caller=DETOKENIZER, purpose="authorization")
+
+
+def test_kms_enforces_the_tenant_context(aws: Aws) -> None:
+    token = aws.vault().tokenize("ten_a", VISA).token
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    item["tenant_id"] = {"S": "ten_b"}  # a record relabelled to another tenant
+    aws.ddb.put_item(TableName=TABLE, Item=item)
+    with pytest.raises(VaultRecordTamperedError):
+        aws.vault().detokenize("ten_b", token, caller=DETOKENIZER, purpose="authorization")
+
+
+def test_single_use_and_unknown(aws: Aws) -> None:
+    vault = aws.vault()
+    token = vault.tokenize("ten_a", VISA, single_use=True).token
+    assert vault.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+    with pytest.raises(TokenNotFoundError):
+        vault.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x")
+
+
+def test_erasure_on_dynamodb(aws: Aws) -> None:
+    vault = aws.vault()
+    gone = vault.tokenize("ten_a", VISA, customer_id="cus_gone").token
+    kept = vault.tokenize("ten_a", VISA, customer_id="cus_kept").token
+    backup = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(gone)}})["Item"]
+    report = vault.erase_customer("ten_a", "cus_gone", caller=DETOKENIZER)
+    assert report.customer_key_deleted
+    assert report.items_deleted == 2
+    aws.ddb.put_item(TableName=TABLE, Item=backup)  # restore the record from a backup
+    with pytest.raises(CustomerKeyErasedError):
+        aws.vault().detokenize("ten_a", gone, caller=DETOKENIZER, purpose="x")
+    assert aws.vault().detokenize("ten_a", kept, caller=DETOKENIZER, purpose="x").number == VISA
+
+
+def test_rewrap_to_a_new_kms_key(aws: Aws) -> None:
+    vault = aws.vault()
+    tokens = {vault.tokenize("ten_a", VISA, customer_id=f"cus_{i}").token for i in range(3)}
+    new_key = aws.kms.create_key(KeySpec="SYMMETRIC_DEFAULT")["KeyMetadata"]["Arn"]
+    rotated = aws.vault(new_key)
+    report = rotated.rewrap(caller=DETOKENIZER)
+    assert (report.tokens_rewrapped, report.customer_keys_rewrapped, report.failed) == (3, 3, 0)
+    for token in tokens:
+        item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+        assert item["kms_key_id"]["S"] == new_key
+        # the old container (cached old keys) and a new one both read the moved record
+        for reader in (vault, aws.vault(new_key)):
+            assert reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+    # the old key can be disabled now: nothing needs it any more
+    aws.kms.disable_key(KeyId=aws.key_id.split("/")[-1])  # moto wants the id
+    for token in tokens:
+        assert (
+            aws.vault(new_key).detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number
+            == VISA
+        )

@@ -1,0 +1,99 @@
+"""Session-wide test set-up: the project's Terraform CLI configuration and the local emulator.
+
+Tests under tests/integration and tests/e2e share one emulator, started on a free port for the
+session (never the developer's 4566). Other tests must never reach it: their AWS calls go to
+moto's in-process mock, so the emulator's endpoint is removed from their environment.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.aws import emulator_client, emulator_env
+from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
+from local.toolchain import REPO_ROOT, terraform_env
+
+os.environ.update(terraform_env())
+
+EMULATOR_START_TIMEOUT_S = 30.0
+LOCAL_ZIP = REPO_ROOT / "build" / "lambda" / "functions-local.zip"
+LOCAL_SDK = REPO_ROOT / "build" / "lambda" / "local-sdk"
+EMULATOR_DIRS = ("integration", "e2e")
+
+
+@dataclass
+class Emulator:
+    endpoint: str
+    port: int
+    state_dir: Path
+    log_path: Path
+
+    def client(self, service: str) -> Any:
+        return emulator_client(service, self.endpoint)
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def ensure_lambda_build() -> None:
+    if not LOCAL_ZIP.exists() or not LOCAL_SDK.is_dir():
+        subprocess.run([sys.executable, "-m", "local.build_lambda"], cwd=REPO_ROOT, check=True)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
+        if parts and parts[0] in EMULATOR_DIRS:
+            item.add_marker(
+                pytest.mark.integration if parts[0] == "integration" else pytest.mark.e2e
+            )
+
+
+@pytest.fixture(autouse=True)
+def _isolate_from_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests that do not use the emulator must not talk to it by accident."""
+    if request.node.get_closest_marker("integration") or request.node.get_closest_marker("e2e"):
+        return
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
+    ensure_lambda_build()
+    port = free_port()
+    state_dir = tmp_path_factory.mktemp("emulator")
+    log_path = state_dir / "emulator.log"
+    endpoint = f"http://127.0.0.1:{port}"
+    process = spawn_emulator(port, state_dir, log_path)
+    handle = Emulator(endpoint, port, state_dir, log_path)
+    if not wait_until_healthy(process, endpoint, EMULATOR_START_TIMEOUT_S):
+        stop_process_group(process)
+        pytest.fail(f"emulator did not start:\n{handle.log_tail()}")
+    # Terraform (pytest-terraform) and boto3 in the emulator tests read these.
+    session_env = {**emulator_env(endpoint), "TF_VAR_endpoint_url": endpoint}
+    saved = {key: os.environ.get(key) for key in session_env}
+    os.environ.update(session_env)
+    try:
+        yield handle
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+        stop_process_group(process)

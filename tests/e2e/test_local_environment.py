@@ -1,0 +1,143 @@
+"""End to end: environments/local applied for real with pytest-terraform, checked with boto3,
+and payments run through it, including the scripted payments of `make demo`."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from pytest_terraform import terraform
+
+from local.demo import run_demo, scripted_payments
+from local.workflow_client import run_execution
+from tests.conftest import Emulator
+
+PAN = "4242424242424242"
+
+# Applied once per session on the session's emulator; no teardown: the emulator is thrown away.
+terraform("local", scope="session", name="local_environment", teardown=terraform.TEARDOWN_OFF)
+
+
+def payment(number: str, exp_year: int = 2031) -> dict[str, Any]:
+    return {
+        "merchant_id": "m_itest",
+        "amount": 2599,
+        "currency": "EUR",
+        "payment_method": {
+            "type": "card",
+            "card": {"number": number, "exp_month": 6, "exp_year": exp_year, "cvc": "123"},
+        },
+        "customer": {"id": "cus_itest", "country": "DE"},
+    }
+
+
+def test_the_environment_applies_with_secure_settings(
+    emulator: Emulator, local_environment: Any
+) -> None:
+    outputs = local_environment.outputs
+    table_name = outputs["payments_table_name"]["value"]
+    table = emulator.client("dynamodb").describe_table(TableName=table_name)["Table"]
+    assert table["SSEDescription"]["SSEType"] == "KMS"
+    key_arn = table["SSEDescription"]["KMSMasterKeyArn"]
+    kms = emulator.client("kms")
+    assert kms.describe_key(KeyId=key_arn)["KeyMetadata"]["KeyManager"] == "CUSTOMER"
+    assert kms.get_key_rotation_status(KeyId=key_arn)["KeyRotationEnabled"] is True
+    backups = emulator.client("dynamodb").describe_continuous_backups(TableName=table_name)
+    assert (
+        backups["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"][
+            "PointInTimeRecoveryStatus"
+        ]
+        == "ENABLED"
+    )
+
+    machine = emulator.client("stepfunctions").describe_state_machine(
+        stateMachineArn=outputs["payment_state_machine_arn"]["value"]
+    )
+    assert machine["type"] == "EXPRESS"
+    assert machine["loggingConfiguration"]["level"] == "ALL"
+    assert not machine["loggingConfiguration"].get("includeExecutionData")
+    assert machine["encryptionConfiguration"]["type"] == "CUSTOMER_MANAGED_KMS_KEY"
+    assert machine["tracingConfiguration"]["enabled"] is True
+
+    function_name = outputs["function_names"]["value"]["validate_payment"]
+    config = emulator.client("lambda").get_function_configuration(FunctionName=function_name)
+    assert config["TracingConfig"]["Mode"] == "Active"
+    assert config["KMSKeyArn"] == key_arn
+    group = emulator.client("logs").describe_log_groups(
+        logGroupNamePrefix=f"/aws/lambda/{function_name}"
+    )["logGroups"][0]
+    assert group["retentionInDays"] >= 365
+
+
+def test_payments_run_through_the_state_machine_and_the_lambda(
+    emulator: Emulator, local_environment: Any
+) -> None:
+    outputs = local_environment.outputs
+    sfn = emulator.client("stepfunctions")
+    machine = outputs["payment_state_machine_arn"]["value"]
+
+    approved = run_execution(sfn, machine, payment(PAN))
+    expired = run_execution(sfn, machine, payment("5555555555554444", exp_year=2020))
+
+    assert approved.status == expired.status == "SUCCEEDED"
+    assert approved.output == {
+        "id": approved.name,
+        "status": "validated",
+        "card": {"brand": "visa", "last4": "4242"},
+    }
+    assert expired.output is not None and expired.output["status"] == "rejected"
+    assert expired.output["error"]["code"] == "expired_card"
+    assert expired.output["error"]["param"] == "payment_method.card.exp_year"
+
+    table = outputs["payments_table_name"]["value"]
+    dynamodb = emulator.client("dynamodb")
+    record = dynamodb.get_item(
+        TableName=table, Key={"payment_id": {"S": approved.name}}, ConsistentRead=True
+    )["Item"]
+    assert record["status"]["S"] == "validated"
+    assert (record["card_brand"]["S"], record["card_last4"]["S"]) == ("visa", "4242")
+    assert record["amount"]["N"] == "2599"
+    rejected = dynamodb.get_item(
+        TableName=table, Key={"payment_id": {"S": expired.name}}, ConsistentRead=True
+    )["Item"]
+    assert rejected["error_code"]["S"] == "expired_card"
+    stored = json.dumps(dynamodb.scan(TableName=table)["Items"])
+    assert PAN not in stored and "5555555555554444" not in stored
+
+
+def test_no_card_number_reaches_the_function_logs(
+    emulator: Emulator, local_environment: Any
+) -> None:
+    outputs = local_environment.outputs
+    sfn = emulator.client("stepfunctions")
+    run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment(PAN))
+    run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment("4242424242424241"))
+    function_name = outputs["function_names"]["value"]["validate_payment"]
+    logs = emulator.client("logs")
+    group = f"/aws/lambda/{function_name}"
+    text = "\n".join(
+        event["message"]
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    )
+    assert "REPORT RequestId" in text and "payment rejected" in text
+    assert PAN not in text and "4242424242424241" not in text
+
+
+def test_the_demo_runs_every_payment_to_its_outcome(
+    emulator: Emulator, local_environment: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    outputs = {name: value["value"] for name, value in local_environment.outputs.items()}
+    assert run_demo(emulator.endpoint, outputs) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert len(lines) == len(scripted_payments())
+    by_label = {label: line for (label, _), line in zip(scripted_payments(), lines, strict=True)}
+    assert by_label["Visa"].split()[0] == "validated" and "visa ****4242" in by_label["Visa"]
+    assert "amex ****0005" in by_label["American Express"]
+    assert "invalid_number (param payment_method.card.number)" in by_label["invalid number"]
+    assert "expired_card (param payment_method.card.exp_year)" in by_label["expired card"]
+    assert "parameter_invalid (param amount)" in by_label["zero amount"]
+    assert not any("FAILED" in line or "Traceback" in line for line in lines)

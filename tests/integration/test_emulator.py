@@ -1,0 +1,246 @@
+"""The emulator as AWS clients see it: Lambda, Step Functions, Kinesis and SQS delivery."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from local.workflow_client import run_execution
+from tests.conftest import Emulator
+from tests.integration.handlers import BATCH_RECORDER, PROBE_HANDLER, zip_source
+
+ASSUME_LAMBDA = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"condition not met within {timeout_s}s")
+
+
+@pytest.fixture(scope="module")
+def role_arn(emulator: Emulator) -> str:
+    role = emulator.client("iam").create_role(
+        RoleName=unique("test-lambda"), AssumeRolePolicyDocument=ASSUME_LAMBDA
+    )
+    return str(role["Role"]["Arn"])
+
+
+def create_function(
+    emulator: Emulator,
+    role_arn: str,
+    source: str,
+    module: str,
+    timeout: int = 3,
+    env: dict[str, str] | None = None,
+) -> str:
+    name = unique(module)
+    emulator.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler=f"{module}.handler",
+        Code={"ZipFile": zip_source(module, source)},
+        Timeout=timeout,
+        MemorySize=256,
+        Environment={"Variables": env or {}},
+    )
+    return name
+
+
+def invoke(emulator: Emulator, name: str, event: dict[str, Any]) -> tuple[str | None, Any]:
+    reply = emulator.client("lambda").invoke(FunctionName=name, Payload=json.dumps(event))
+    return reply.get("FunctionError"), json.loads(reply["Payload"].read())
+
+
+def test_invocations_run_the_deployed_code_warm(emulator: Emulator, role_arn: str) -> None:
+    name = create_function(emulator, role_arn, PROBE_HANDLER, "probe", env={"GREETING": "hi"})
+    error, first = invoke(emulator, name, {"echo": 1})
+    assert error is None, first
+    _, second = invoke(emulator, name, {"echo": 2})
+    assert (first["greeting"], first["endpoint"]) == ("hi", emulator.endpoint)
+    assert second["pid"] == first["pid"]
+
+
+def test_output_goes_to_the_functions_log_group(emulator: Emulator, role_arn: str) -> None:
+    name = create_function(emulator, role_arn, PROBE_HANDLER, "probe")
+    invoke(emulator, name, {})
+    logs = emulator.client("logs")
+    group = f"/aws/lambda/{name}"
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    messages = [
+        event["message"]
+        for stream in streams
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    ]
+    assert "probe invoked" in messages
+    assert any(m.startswith("START RequestId:") for m in messages)
+    assert any(m.startswith("REPORT RequestId:") and "Init Duration" in m for m in messages)
+
+
+def test_a_timeout_surfaces_in_the_state_machine_and_the_function_recovers(
+    emulator: Emulator, role_arn: str
+) -> None:
+    name = create_function(emulator, role_arn, PROBE_HANDLER, "probe", timeout=1)
+    function_arn = emulator.client("lambda").get_function(FunctionName=name)["Configuration"][
+        "FunctionArn"
+    ]
+    definition = {
+        "StartAt": "Call",
+        "States": {
+            "Call": {
+                "Type": "Task",
+                "Resource": "arn:aws:states:::lambda:invoke",
+                "Parameters": {"FunctionName": function_arn, "Payload.$": "$"},
+                "OutputPath": "$.Payload",
+                "End": True,
+            }
+        },
+    }
+    sfn = emulator.client("stepfunctions")
+    machine = sfn.create_state_machine(
+        name=unique("timeout"), definition=json.dumps(definition), roleArn=role_arn, type="EXPRESS"
+    )["stateMachineArn"]
+
+    timed_out = run_execution(sfn, machine, {"sleep": 3})
+    assert timed_out.status == "FAILED"
+    assert timed_out.error == "Sandbox.Timedout"
+    assert "Task timed out after 1.00 seconds" in (timed_out.cause or "")
+
+    recovered = run_execution(sfn, machine, {"echo": "still serving"})
+    assert recovered.status == "SUCCEEDED"
+    assert recovered.output is not None and recovered.output["echo"] == "still serving"
+
+
+@pytest.fixture(scope="module")
+def recorder(emulator: Emulator, role_arn: str) -> tuple[str, str]:
+    table = unique("batches")
+    emulator.client("dynamodb").create_table(
+        TableName=table,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "batch", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "batch", "KeyType": "HASH"}],
+    )
+    return create_function(
+        emulator, role_arn, BATCH_RECORDER, "recorder", env={"TABLE": table}
+    ), table
+
+
+def batches(emulator: Emulator, table: str) -> list[list[str]]:
+    items = emulator.client("dynamodb").scan(TableName=table)["Items"]
+    return [json.loads(item["bodies"]["S"]) for item in items]
+
+
+def queue(emulator: Emulator, **attributes: str) -> tuple[str, str]:
+    sqs = emulator.client("sqs")
+    url = sqs.create_queue(QueueName=unique("q"), Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    return url, arn
+
+
+def test_kinesis_batches_partial_failures_retries_and_on_failure_destination(
+    emulator: Emulator, recorder: tuple[str, str]
+) -> None:
+    function, table = recorder
+    kinesis = emulator.client("kinesis")
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    _, dlq_arn = dlq_url_arn = queue(emulator)
+    emulator.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName=function,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=10,
+        MaximumRetryAttempts=1,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    bodies = [f"r{i:02d}" for i in range(25)]
+    bodies[12] = "poison-12"
+    kinesis.put_records(
+        StreamName=stream, Records=[{"Data": body.encode(), "PartitionKey": "p"} for body in bodies]
+    )
+
+    def all_delivered() -> list[list[str]]:
+        seen = batches(emulator, table)
+        delivered = {body for batch in seen for body in batch}
+        return seen if set(bodies) <= delivered and "r24" in delivered else []
+
+    seen = wait_for(all_delivered)
+    assert max(len(batch) for batch in seen) <= 10
+    # The poisoned record was delivered twice (first try and one retry), then given up on.
+    assert sum(batch.count("poison-12") for batch in seen) == 2
+    assert sum(batch.count("r13") for batch in seen) >= 1
+    assert all(sum(batch.count(body) for batch in seen) == 1 for body in bodies[:12])
+    messages = wait_for(
+        lambda: (
+            emulator.client("sqs")
+            .receive_message(QueueUrl=dlq_url_arn[0], WaitTimeSeconds=1)
+            .get("Messages")
+        )
+    )
+    failure = json.loads(messages[0]["Body"])
+    assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
+    assert failure["KinesisBatchInfo"]["batchSize"] >= 1
+    assert "poison" not in messages[0]["Body"]  # the destination gets batch metadata only
+
+
+def test_sqs_batches_partial_failures_and_redrive(
+    emulator: Emulator, recorder: tuple[str, str]
+) -> None:
+    function, table = recorder
+    before = {body for batch in batches(emulator, table) for body in batch}
+    dlq_url, dlq_arn = queue(emulator)
+    source_url, source_arn = queue(
+        emulator,
+        VisibilityTimeout="1",
+        RedrivePolicy=json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
+    )
+    emulator.client("lambda").create_event_source_mapping(
+        EventSourceArn=source_arn,
+        FunctionName=function,
+        BatchSize=5,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+    )
+    sqs = emulator.client("sqs")
+    bodies = [f"m{i:02d}" for i in range(11)] + ["poison-sqs"]
+    for body in bodies:
+        sqs.send_message(QueueUrl=source_url, MessageBody=body)
+
+    moved = wait_for(
+        lambda: sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1).get("Messages"), 30
+    )
+    assert [m["Body"] for m in moved] == ["poison-sqs"]
+    seen = [batch for batch in batches(emulator, table) if not set(batch) & before]
+    assert max(len(batch) for batch in seen) <= 5
+    delivered = [body for batch in seen for body in batch if body != "poison-sqs"]
+    assert sorted(set(delivered)) == bodies[:-1]

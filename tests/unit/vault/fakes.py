@@ -1,0 +1,178 @@
+"""In-memory fakes of the vault's ports (tests and benchmarks only; not shipped)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from functions.domain.vault import (
+    AuditEvent,
+    CustomerKeyRecord,
+    FingerprintEntry,
+    GeneratedDataKey,
+    TokenRecord,
+    VaultRecordTamperedError,
+)
+
+
+@dataclass
+class FakeKms:
+    """Wraps data keys with AES-GCM under a per-key master; the context is the AAD, as in KMS.
+
+    Counts every call. ``rotate_to`` switches the key new data keys are generated under.
+    """
+
+    key_id: str = "arn:aws:kms:eu-west-1:111122223333:key/fake-1"
+    calls: dict[str, int] = field(
+        default_factory=lambda: {"generate_data_key": 0, "decrypt": 0, "generate_mac": 0}
+    )
+    _masters: dict[str, bytes] = field(default_factory=dict, repr=False)
+    _mac_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+
+    def __post_init__(self) -> None:
+        self._masters.setdefault(self.key_id, os.urandom(32))
+
+    @property
+    def total_calls(self) -> int:
+        return sum(self.calls.values())
+
+    def rotate_to(self, key_id: str) -> None:
+        self._masters.setdefault(key_id, os.urandom(32))
+        self.key_id = key_id
+
+    def generate_data_key(self, context: Mapping[str, str]) -> GeneratedDataKey:
+        self.calls["generate_data_key"] += 1
+        plaintext = os.urandom(32)
+        nonce = os.urandom(12)
+        aad = json.dumps(dict(context), sort_keys=True).encode()
+        header = self.key_id.encode() + b"|"
+        blob = header + nonce + AESGCM(self._masters[self.key_id]).encrypt(nonce, plaintext, aad)
+        return GeneratedDataKey(plaintext=plaintext, wrapped=blob, key_id=self.key_id)
+
+    def decrypt_data_key(
+        self, kms_key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        self.calls["decrypt"] += 1
+        header, _, rest = wrapped.partition(b"|")
+        if header.decode(errors="replace") != kms_key_id or kms_key_id not in self._masters:
+            raise VaultRecordTamperedError()
+        aad = json.dumps(dict(context), sort_keys=True).encode()
+        try:
+            return AESGCM(self._masters[kms_key_id]).decrypt(rest[:12], rest[12:], aad)
+        except (InvalidTag, ValueError):
+            raise VaultRecordTamperedError() from None
+
+    def generate_mac(self, message: bytes) -> bytes:
+        self.calls["generate_mac"] += 1
+        return hmac.new(self._mac_key, message, hashlib.sha256).digest()
+
+
+class InMemoryVaultStore:
+    def __init__(self) -> None:
+        self.tokens: dict[str, TokenRecord] = {}
+        self.fingerprints: dict[tuple[str, str, str, str], FingerprintEntry] = {}
+        self.customer_keys: dict[tuple[str, str], CustomerKeyRecord] = {}
+
+    def get_token(self, token: str) -> TokenRecord | None:
+        return self.tokens.get(token)
+
+    def put_token_if_absent(self, record: TokenRecord) -> bool:
+        if record.token in self.tokens:
+            return False
+        self.tokens[record.token] = record
+        return True
+
+    def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
+        current = self.tokens.get(record.token)
+        if current is None or current.key.wrapped_data_key != expected_wrapped_data_key:
+            return False
+        self.tokens[record.token] = record
+        return True
+
+    def delete_token(self, token: str) -> bool:
+        return self.tokens.pop(token, None) is not None
+
+    def find_by_fingerprint(
+        self, tenant_id: str, scope: str, token_format: str, fingerprint: str
+    ) -> str | None:
+        entry = self.fingerprints.get((tenant_id, scope, str(token_format), fingerprint))
+        return None if entry is None else entry.token
+
+    def claim_fingerprint(self, entry: FingerprintEntry) -> str | None:
+        key = (entry.tenant_id, entry.scope, str(entry.token_format), entry.fingerprint)
+        existing = self.fingerprints.get(key)
+        if existing is not None:
+            return existing.token
+        self.fingerprints[key] = entry
+        return None
+
+    def release_fingerprint(self, entry: FingerprintEntry) -> None:
+        key = (entry.tenant_id, entry.scope, str(entry.token_format), entry.fingerprint)
+        existing = self.fingerprints.get(key)
+        if existing is not None and existing.token == entry.token:
+            del self.fingerprints[key]
+
+    def get_customer_key(self, tenant_id: str, scope: str) -> CustomerKeyRecord | None:
+        return self.customer_keys.get((tenant_id, scope))
+
+    def put_customer_key_if_absent(self, record: CustomerKeyRecord) -> bool:
+        key = (record.tenant_id, record.scope)
+        if key in self.customer_keys:
+            return False
+        self.customer_keys[key] = record
+        return True
+
+    def replace_customer_key(
+        self, record: CustomerKeyRecord, expected_wrapped_data_key: bytes
+    ) -> bool:
+        current = self.customer_keys.get((record.tenant_id, record.scope))
+        if current is None or current.key.wrapped_data_key != expected_wrapped_data_key:
+            return False
+        self.customer_keys[(record.tenant_id, record.scope)] = record
+        return True
+
+    def delete_customer_key(self, tenant_id: str, scope: str) -> bool:
+        return self.customer_keys.pop((tenant_id, scope), None) is not None
+
+    def purge_customer(self, tenant_id: str, scope: str) -> int:
+        tokens = [
+            t for t, r in self.tokens.items() if r.tenant_id == tenant_id and r.scope == scope
+        ]
+        entries = [k for k in self.fingerprints if k[0] == tenant_id and k[1] == scope]
+        for t in tokens:
+            del self.tokens[t]
+        for k in entries:
+            del self.fingerprints[k]
+        return len(tokens) + len(entries)
+
+    def scan_tokens(self) -> Iterator[TokenRecord]:
+        yield from list(self.tokens.values())
+
+    def scan_customer_keys(self) -> Iterator[CustomerKeyRecord]:
+        yield from list(self.customer_keys.values())
+
+
+class ListAuditSink:
+    def __init__(self) -> None:
+        self.events: list[AuditEvent] = []
+
+    def emit(self, event: AuditEvent) -> None:
+        self.events.append(event)
+
+
+class FakeClock:
+    def __init__(self, start: float = 1_750_000_000.0) -> None:
+        self.now = start
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

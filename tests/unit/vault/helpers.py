@@ -1,0 +1,57 @@
+"""Builders shared by the vault tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hypothesis import strategies as st
+
+from functions.domain.cards import luhn_valid
+from functions.domain.vault import Caller, Vault, VaultSettings
+from tests.unit.vault.fakes import FakeClock, FakeKms, InMemoryVaultStore, ListAuditSink
+
+DETOKENIZER = Caller("arn:aws:iam::111122223333:role/detokenize", frozenset({"vault:detokenize"}))
+TOKENIZER = Caller("arn:aws:iam::111122223333:role/tokenize", frozenset({"vault:tokenize"}))
+
+# (prefix, length) pairs that validate_pan accepts: several brands and lengths.
+_BRANDS = [("4", 16), ("4", 13), ("4", 19), ("51", 16), ("2221", 16), ("34", 15), ("37", 15)]
+_BRANDS += [("6011", 16), ("3530", 17), ("50", 12), ("36", 14)]
+
+
+def complete_luhn(body: str) -> str:
+    for check in "0123456789":
+        if luhn_valid(body + check):
+            return body + check
+    raise AssertionError("unreachable")
+
+
+@st.composite
+def pans(draw: st.DrawFn) -> str:
+    prefix, length = draw(st.sampled_from(_BRANDS))
+    middle = draw(
+        st.text("0123456789", min_size=length - len(prefix) - 1, max_size=length - len(prefix) - 1)
+    )
+    return complete_luhn(prefix + middle)
+
+
+@dataclass
+class Harness:
+    vault: Vault
+    kms: FakeKms
+    store: InMemoryVaultStore
+    audit: ListAuditSink
+    clock: FakeClock
+
+
+def make_harness(settings: VaultSettings | None = None, kms: FakeKms | None = None) -> Harness:
+    kms = kms or FakeKms()
+    store = InMemoryVaultStore()
+    audit = ListAuditSink()
+    clock = FakeClock()
+    vault = Vault(kms, store, audit, settings=settings, clock=clock)
+    return Harness(vault, kms, store, audit, clock)
+
+
+def cold_vault(h: Harness) -> Vault:
+    """Another container: same KMS and table, empty caches."""
+    return Vault(h.kms, h.store, h.audit, settings=h.vault.settings, clock=h.clock)
