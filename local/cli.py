@@ -80,7 +80,9 @@ def answers(endpoint_url: str) -> bool:
         return False
 
 
-def spawn_emulator(port: int, state_dir: Path, log_path: Path) -> subprocess.Popen[bytes]:
+def spawn_emulator(
+    port: int, state_dir: Path, log_path: Path, api_port: int = 0
+) -> subprocess.Popen[bytes]:
     """Start an emulator process in its own process group, so it can be stopped whole."""
     state_dir.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
@@ -95,6 +97,8 @@ def spawn_emulator(port: int, state_dir: Path, log_path: Path) -> subprocess.Pop
                 str(port),
                 "--state-dir",
                 str(state_dir),
+                "--api-port",
+                str(api_port),
             ],
             cwd=REPO_ROOT,
             stdout=log,
@@ -131,15 +135,19 @@ def start_emulator(endpoints: Endpoints) -> int:
     if pid is not None:
         print(f"emulator already running (pid {pid}) on {endpoints.aws}")
         return pid
-    if port_in_use(HOST, endpoints.aws_port):
-        raise SystemExit(
-            f"error: port {endpoints.aws_port} is in use by another process, not by an emulator "
-            f"`make up` started. Stop it, or pick another port: make up LOCAL_AWS_PORT=4567"
-        )
+    for port, variable in (
+        (endpoints.aws_port, "LOCAL_AWS_PORT"),
+        (endpoints.api_port, "LOCAL_API_PORT"),
+    ):
+        if port_in_use(HOST, port):
+            raise SystemExit(
+                f"error: port {port} is in use by another process, not by an emulator `make up` "
+                f"started. Stop it, or pick another port: make up {variable}={port + 1}"
+            )
     # A new emulator starts empty: state from an earlier one would describe resources it lacks.
     for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
         stale.unlink()
-    process = spawn_emulator(endpoints.aws_port, STATE_DIR, LOG_FILE)
+    process = spawn_emulator(endpoints.aws_port, STATE_DIR, LOG_FILE, endpoints.api_port)
     PID_FILE.write_text(f"{process.pid} {endpoints.aws_port}\n")
     if wait_until_healthy(process, endpoints.aws, START_TIMEOUT_S):
         print(f"emulator started (pid {process.pid}) on {endpoints.aws}")
@@ -206,6 +214,7 @@ def cmd_up(endpoints: Endpoints) -> dict[str, object]:
     outputs = apply_local(endpoints)
     print()
     print(f"  AWS emulator  {endpoints.aws}")
+    print(f"  payment API   {endpoints.api}")
     print(f"  state machine {outputs.get('payment_state_machine_arn')}")
     print(f"  logs          {LOG_FILE.relative_to(REPO_ROOT)}")
     return outputs

@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
 
@@ -150,6 +151,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", 4566)))
+    parser.add_argument(
+        "--api-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_API_PORT", 8080)),
+        help="port of the local API (API Gateway's REST proxy); 0 turns it off",
+    )
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local")
     parser.add_argument("--sdk-dir", type=Path, default=DEFAULT_SDK_DIR)
     return parser.parse_args(argv)
@@ -162,6 +169,13 @@ def main(argv: list[str]) -> int:
         print(
             f"error: port {args.port} on {args.host} is already in use; stop what holds it "
             "or choose another with LOCAL_AWS_PORT",
+            file=sys.stderr,
+        )
+        return 2
+    if args.api_port and port_in_use(args.host, args.api_port):
+        print(
+            f"error: port {args.api_port} on {args.host} is already in use; stop what holds "
+            "it or choose another with LOCAL_API_PORT",
             file=sys.stderr,
         )
         return 2
@@ -188,6 +202,7 @@ def main(argv: list[str]) -> int:
     bridge = LambdaBridge(runtime)
     bridge.install()
     pollers = EventSourcePollers(bridge.invoke_sync)
+    api = LocalApiGateway(args.host, args.api_port, bridge.invoke_sync) if args.api_port else None
 
     server = make_server(
         args.host,
@@ -206,10 +221,15 @@ def main(argv: list[str]) -> int:
     serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
     serving.start()
     pollers.start()
+    if api is not None:
+        api.start()
+        LOG.info("local API listening on http://%s:%d", args.host, args.api_port)
     LOG.info("emulator listening on %s", endpoint)
     stopping.wait()
     LOG.info("emulator stopping")
     pollers.stop()
+    if api is not None:
+        api.stop()
     server.shutdown()
     runtime.shutdown()
     return 0

@@ -36,6 +36,7 @@ class Emulator:
     port: int
     state_dir: Path
     log_path: Path
+    api_endpoint: str
 
     def client(self, service: str) -> Any:
         return emulator_client(service, self.endpoint)
@@ -79,8 +80,9 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     state_dir = tmp_path_factory.mktemp("emulator")
     log_path = state_dir / "emulator.log"
     endpoint = f"http://127.0.0.1:{port}"
-    process = spawn_emulator(port, state_dir, log_path)
-    handle = Emulator(endpoint, port, state_dir, log_path)
+    api_port = free_port()
+    process = spawn_emulator(port, state_dir, log_path, api_port)
+    handle = Emulator(endpoint, port, state_dir, log_path, f"http://127.0.0.1:{api_port}")
     if not wait_until_healthy(process, endpoint, EMULATOR_START_TIMEOUT_S):
         stop_process_group(process)
         pytest.fail(f"emulator did not start:\n{handle.log_tail()}")

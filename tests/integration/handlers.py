@@ -62,3 +62,23 @@ def zip_source(module_name: str, source: str) -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(f"{module_name}.py", source)
     return buffer.getvalue()
+
+
+ECHO_PROXY = """
+import json
+
+
+def handler(event, context):
+    if event["httpMethod"] == "DELETE":
+        raise RuntimeError("boom")
+    body = {
+        "resource": event["resource"],
+        "path": event["path"],
+        "pathParameters": event["pathParameters"],
+        "query": event["queryStringParameters"],
+        "body": json.loads(event["body"]) if event["body"] else None,
+        "userArn": event["requestContext"]["identity"]["userArn"],
+    }
+    return {"statusCode": 201, "headers": {"Content-Type": "application/json"},
+            "body": json.dumps(body)}
+"""

@@ -42,14 +42,6 @@ def wait_for(condition: Callable[[], Any], timeout_s: float = 20.0) -> Any:
     raise AssertionError(f"condition not met within {timeout_s}s")
 
 
-@pytest.fixture(scope="module")
-def role_arn(emulator: Emulator) -> str:
-    role = emulator.client("iam").create_role(
-        RoleName=unique("test-lambda"), AssumeRolePolicyDocument=ASSUME_LAMBDA
-    )
-    return str(role["Role"]["Arn"])
-
-
 def create_function(
     emulator: Emulator,
     role_arn: str,

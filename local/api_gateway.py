@@ -1,0 +1,299 @@
+"""The local API: API Gateway's REST proxy, served on 127.0.0.1 from the emulator's own state.
+
+Terraform creates the REST API on the emulator exactly as on AWS (resources, methods, Lambda
+proxy integrations, a stage). This server reads that definition from moto, matches each request
+to a resource and method, builds the API Gateway proxy event (version 1.0) and invokes the
+deployed function through the emulator's Lambda runtime; the function's answer becomes the HTTP
+response. So the local API serves the contract the Terraform defines, with the same code.
+
+Differences from AWS (README.md lists them): one REST API is served at the root (the only one,
+or the one named by ``LOCAL_API_NAME``); AWS_IAM authorization reads the caller's access key from
+the SigV4 ``Authorization`` header and resolves it to the IAM user or assumed role, but does not
+verify the signature; WAF rules are not evaluated.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from local.lambda_runtime import InvocationResult
+
+LOG = logging.getLogger("local.api")
+LAMBDA_URI = re.compile(
+    r"arn:[^:]+:apigateway:[^:]+:lambda:path/[^/]+/functions/(?P<arn>.+)/invocations"
+)
+SIGV4_CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Z0-9]+)/")
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+Invoke = Callable[[Any, dict[str, Any]], InvocationResult]
+
+
+@dataclass(frozen=True)
+class Route:
+    api: Any
+    resource: Any
+    method: Any
+    path_parameters: dict[str, str]
+    resource_path: str
+
+
+def _template_regex(template: str) -> re.Pattern[str]:
+    pattern = ""
+    for part in template.strip("/").split("/"):
+        if not part:
+            continue
+        if part.startswith("{") and part.endswith("+}"):
+            pattern += f"/(?P<{part[1:-2]}>.+)"
+        elif part.startswith("{") and part.endswith("}"):
+            pattern += f"/(?P<{part[1:-1]}>[^/]+)"
+        else:
+            pattern += "/" + re.escape(part)
+    return re.compile(f"^{pattern or '/'}$")
+
+
+def _backends() -> list[Any]:
+    from moto.apigateway.models import apigateway_backends
+
+    return [
+        backend
+        for regions in list(apigateway_backends.values())
+        for backend in list(regions.values())
+    ]
+
+
+def find_api() -> Any | None:
+    apis = [api for backend in _backends() for api in list(backend.apis.values())]
+    wanted = os.environ.get("LOCAL_API_NAME")
+    if wanted:
+        apis = [api for api in apis if api.name == wanted]
+    deployed = [api for api in apis if api.stages]
+    return deployed[-1] if len(deployed) >= 1 else None
+
+
+def match_route(api: Any, http_method: str, path: str) -> tuple[Route | None, bool]:
+    """The route for a request, and whether the path exists at all (for 404 versus 405)."""
+    path_known = False
+    candidates = []
+    for resource in list(api.resources.values()):
+        template = resource.get_path()
+        found = _template_regex(template).match(path)
+        if not found:
+            continue
+        path_known = True
+        method = resource.resource_methods.get(http_method) or resource.resource_methods.get("ANY")
+        if method is not None:
+            literal = sum(1 for part in template.split("/") if part and "{" not in part)
+            candidates.append((literal, Route(api, resource, method, found.groupdict(), template)))
+    if not candidates:
+        return None, path_known
+    return max(candidates, key=lambda pair: pair[0])[1], True
+
+
+def caller_identity(authorization: str | None) -> dict[str, Any] | None:
+    """Resolve the SigV4 access key to its IAM user or assumed role (signature not verified)."""
+    if not authorization:
+        return None
+    found = SIGV4_CREDENTIAL.search(authorization)
+    if not found:
+        return None
+    access_key = found["key"]
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+
+    for account_id, partitions in list(iam_backends.items()):
+        for backend in list(partitions.values()):
+            key = backend.access_keys.get(access_key)
+            if key is None:
+                continue
+            if key.role_arn:
+                for regions in list(sts_backends.values()):
+                    for sts in list(regions.values()):
+                        for role in sts.assumed_roles:
+                            if role.access_key_id == access_key:
+                                return {
+                                    "userArn": role.arn,
+                                    "caller": role.user_id,
+                                    "accessKey": access_key,
+                                    "accountId": account_id,
+                                }
+                continue
+            return {
+                "userArn": f"arn:aws:iam::{account_id}:user/{key.user_name}",
+                "caller": key.user_name,
+                "accessKey": access_key,
+                "accountId": account_id,
+            }
+    return None
+
+
+def proxy_event(
+    route: Route,
+    http_method: str,
+    path: str,
+    query: str,
+    headers: dict[str, str],
+    body: bytes,
+    source_ip: str,
+    identity: dict[str, Any] | None,
+    stage: str,
+) -> dict[str, Any]:
+    parsed_query = parse_qs(query, keep_blank_values=True)
+    try:
+        text_body: str | None = body.decode("utf-8") if body else None
+        encoded = False
+    except UnicodeDecodeError:
+        text_body, encoded = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": route.resource_path,
+        "path": path,
+        "httpMethod": http_method,
+        "headers": headers,
+        "multiValueHeaders": {key: [value] for key, value in headers.items()},
+        "queryStringParameters": {k: v[-1] for k, v in parsed_query.items()} or None,
+        "multiValueQueryStringParameters": parsed_query or None,
+        "pathParameters": route.path_parameters or None,
+        "stageVariables": None,
+        "body": text_body,
+        "isBase64Encoded": encoded,
+        "requestContext": {
+            "resourceId": route.resource.id,
+            "resourcePath": route.resource_path,
+            "httpMethod": http_method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "protocol": "HTTP/1.1",
+            "accountId": route.api.account_id,
+            "apiId": route.api.id,
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": headers.get("User-Agent", ""),
+                "userArn": (identity or {}).get("userArn"),
+                "caller": (identity or {}).get("caller"),
+                "accessKey": (identity or {}).get("accessKey"),
+                "accountId": (identity or {}).get("accountId"),
+            },
+        },
+    }
+
+
+class LocalApiGateway:
+    def __init__(self, host: str, port: int, invoke: Invoke) -> None:
+        self.invoke = invoke
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                LOG.info("%s %s", self.address_string(), format % args)
+
+            def _serve(self) -> None:
+                status, headers, body = gateway.handle(
+                    self.command,
+                    self.path,
+                    dict(self.headers.items()),
+                    self.rfile.read(
+                        min(int(self.headers.get("Content-Length") or 0), MAX_BODY_BYTES)
+                    ),
+                    self.client_address[0],
+                )
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
+
+        self.server = ThreadingHTTPServer((host, port), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, name="local-api", daemon=True
+        )
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(
+        self, http_method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
+    ) -> tuple[int, dict[str, str], bytes]:
+        url = urlsplit(raw_path)
+        api = find_api()
+        if api is None:
+            return gateway_error(503, "No REST API is deployed on the emulator yet: run make up.")
+        route, path_known = match_route(api, http_method, url.path)
+        if route is None:
+            # API Gateway answers both unknown paths and methods with 403 "Missing
+            # Authentication Token"; the clearer 404/405 helps a developer more locally.
+            return gateway_error(
+                405 if path_known else 404, f"No route for {http_method} {url.path}."
+            )
+        identity = None
+        if route.method.authorization_type == "AWS_IAM":
+            identity = caller_identity(headers.get("Authorization"))
+            if identity is None:
+                return gateway_error(403, "Missing Authentication Token")
+        integration = route.method.method_integration
+        target = LAMBDA_URI.match(integration.uri or "") if integration else None
+        if integration is None or integration.integration_type != "AWS_PROXY" or not target:
+            return gateway_error(500, "Only Lambda proxy integrations are served locally.")
+        function = lambda_function(target["arn"])
+        if function is None:
+            return gateway_error(502, "The integration's function does not exist.")
+        stage = next(iter(api.stages))
+        event = proxy_event(
+            route, http_method, url.path, url.query, headers, body, source_ip, identity, stage
+        )
+        result = self.invoke(function, event)
+        return proxy_response(result)
+
+
+def lambda_function(function_arn: str) -> Any | None:
+    from moto.awslambda.models import lambda_backends
+
+    parts = function_arn.split(":")
+    try:
+        backend = lambda_backends[parts[4]][parts[3]]
+        return backend.get_function(function_arn)
+    except Exception:
+        return None
+
+
+def proxy_response(result: InvocationResult) -> tuple[int, dict[str, str], bytes]:
+    if result.failed:
+        return gateway_error(502, "Internal server error")
+    try:
+        response = json.loads(result.payload)
+        status = int(response.get("statusCode", 200))
+        headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        body = response.get("body") or ""
+        data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
+    except (ValueError, AttributeError, TypeError):
+        return gateway_error(502, "Malformed Lambda proxy response")
+    return status, headers, data
+
+
+def gateway_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"message": message}).encode()
+    return status, {"Content-Type": "application/json", "x-amzn-ErrorType": str(status)}, body
