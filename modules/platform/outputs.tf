@@ -10,10 +10,27 @@ output "payments_table_name" {
 
 output "function_names" {
   description = "Lambda function names by purpose."
-  value       = { for key, fn in aws_lambda_function.this : key => fn.function_name }
+  value = {
+    validate_payment = module.validate_payment.function_name
+  }
 }
 
-output "app_kms_key_arn" {
-  description = "Customer-managed key of the application data."
-  value       = aws_kms_key.this.arn
+output "key_arns" {
+  description = "Customer-managed KMS key ARNs by purpose."
+  value       = module.kms.key_arns
+}
+
+output "vpc_id" {
+  description = "The platform's VPC."
+  value       = module.network.vpc_id
+}
+
+output "audit_trail_arn" {
+  description = "The CloudTrail trail recording management and cardholder-data events."
+  value       = module.audit.trail_arn
+}
+
+output "audit_archive_bucket_name" {
+  description = "The Object Lock audit log archive."
+  value       = module.audit.archive_bucket_name
 }

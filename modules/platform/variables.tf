@@ -3,8 +3,28 @@ variable "name_prefix" {
   type        = string
 
   validation {
-    condition     = can(regex("^[a-z][a-z0-9-]{2,30}$", var.name_prefix))
-    error_message = "name_prefix must be 3-31 characters of lower case letters, digits and dashes, starting with a letter."
+    condition     = can(regex("^[a-z][a-z0-9-]{2,22}$", var.name_prefix))
+    error_message = "name_prefix must be 3-23 characters of lower case letters, digits and dashes, starting with a letter (bucket names append to it)."
+  }
+}
+
+variable "environment" {
+  description = "Environment name the functions report (local, dev, staging, prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be local, dev, staging or prod."
+  }
+}
+
+variable "key_administrator_arns" {
+  description = "IAM role ARNs that administer the KMS keys (they cannot use them)."
+  type        = list(string)
+
+  validation {
+    condition     = length(var.key_administrator_arns) > 0
+    error_message = "Name at least one key administrator role: a key nobody can administer is a liability."
   }
 }
 
@@ -29,6 +49,34 @@ variable "lambda_runtime" {
   }
 }
 
+variable "vpc_cidr_block" {
+  description = "CIDR block of the platform's VPC."
+  type        = string
+  default     = "10.40.0.0/16"
+}
+
+variable "az_count" {
+  description = "Availability zones the private subnets span (2 or 3)."
+  type        = number
+  default     = 2
+
+  validation {
+    condition     = contains([2, 3], var.az_count)
+    error_message = "az_count must be 2 or 3."
+  }
+}
+
+variable "cryptoperiod_days" {
+  description = "Cryptoperiod of the keys: automatic rotation happens at least this often (PCI DSS 3.6.1, 3.7.4)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.cryptoperiod_days >= 90 && var.cryptoperiod_days <= 365
+    error_message = "cryptoperiod_days must be between 90 and 365."
+  }
+}
+
 variable "log_retention_days" {
   description = "Retention of every log group; PCI DSS 10.5.1 asks for at least a year."
   type        = number
@@ -46,6 +94,12 @@ variable "deletion_protection" {
   default     = true
 }
 
+variable "audit_force_destroy" {
+  description = "Let `terraform destroy` empty the audit buckets. Only for throwaway environments: Object Lock still protects locked versions."
+  type        = bool
+  default     = false
+}
+
 variable "log_level" {
   description = "Powertools log level of the functions."
   type        = string
@@ -58,7 +112,7 @@ variable "log_level" {
 }
 
 variable "tags" {
-  description = "Tags added to every resource (the environments also set provider default_tags)."
+  description = "Tags added to every resource (environments also set provider default_tags)."
   type        = map(string)
   default     = {}
 }

@@ -1,7 +1,7 @@
 resource "aws_cloudwatch_log_group" "workflow" {
   name              = "/aws/vendedlogs/states/${var.name_prefix}-payment-workflow"
   retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
+  kms_key_id        = module.kms.logs_key_arn
   tags              = var.tags
 }
 
@@ -26,25 +26,25 @@ resource "aws_iam_role_policy" "workflow" {
     Version = "2012-10-17"
     Statement = [
       {
-        Sid      = "InvokeStepFunctions"
+        Sid      = "InvokeSteps"
         Effect   = "Allow"
         Action   = ["lambda:InvokeFunction"]
-        Resource = [for fn in aws_lambda_function.this : fn.arn]
+        Resource = [module.validate_payment.function_arn]
       },
       {
         Sid      = "RecordPayments"
         Effect   = "Allow"
         Action   = ["dynamodb:PutItem"]
-        Resource = aws_dynamodb_table.payments.arn
+        Resource = [aws_dynamodb_table.payments.arn]
       },
       {
-        Sid      = "UseWorkflowKey"
+        Sid      = "UseApplicationKey"
         Effect   = "Allow"
         Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
-        Resource = aws_kms_key.this.arn
+        Resource = [module.kms.application_key_arn]
       },
       {
-        # Log delivery for Step Functions is configured on "*": these APIs have no resource ARNs.
+        # Log delivery for Step Functions is configured on "*": these APIs take no resource ARN.
         Sid    = "DeliverExecutionLogs"
         Effect = "Allow"
         Action = [
@@ -52,13 +52,13 @@ resource "aws_iam_role_policy" "workflow" {
           "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
           "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
         ]
-        Resource = "*"
+        Resource = ["*"]
       },
       {
         Sid      = "Tracing"
         Effect   = "Allow"
         Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
-        Resource = "*"
+        Resource = ["*"]
       },
     ]
   })
@@ -70,7 +70,7 @@ resource "aws_sfn_state_machine" "payment" {
   role_arn = aws_iam_role.workflow.arn
   definition = templatefile("${path.module}/templates/payment_workflow.asl.json.tftpl", {
     partition             = local.partition
-    validate_function_arn = aws_lambda_function.this["validate_payment"].arn
+    validate_function_arn = module.validate_payment.function_arn
     payments_table        = aws_dynamodb_table.payments.name
   })
 
@@ -87,10 +87,10 @@ resource "aws_sfn_state_machine" "payment" {
 
   encryption_configuration {
     type                              = "CUSTOMER_MANAGED_KMS_KEY"
-    kms_key_id                        = aws_kms_key.this.arn
+    kms_key_id                        = module.kms.application_key_arn
     kms_data_key_reuse_period_seconds = 300
   }
 
   depends_on = [aws_iam_role_policy.workflow]
-  tags       = var.tags
+  tags       = local.cde_tags
 }

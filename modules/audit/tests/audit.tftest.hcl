@@ -1,0 +1,352 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert the audit trail, the
+# tamper-proof log archive and the PCI DSS 10.2 alarms, and that unsafe inputs are refused.
+
+mock_provider "aws" {
+  override_during = plan
+
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "111122223333"
+    }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition = "aws"
+    }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = {
+      id   = "eu-west-1"
+      name = "eu-west-1"
+    }
+  }
+}
+
+override_resource {
+  target          = aws_s3_bucket.archive
+  override_during = plan
+  values = {
+    id  = "payments-audit-logs-111122223333"
+    arn = "arn:aws:s3:::payments-audit-logs-111122223333"
+  }
+}
+
+override_resource {
+  target          = aws_s3_bucket.access_logs
+  override_during = plan
+  values = {
+    id  = "payments-access-logs-111122223333"
+    arn = "arn:aws:s3:::payments-access-logs-111122223333"
+  }
+}
+
+override_resource {
+  target          = aws_cloudwatch_log_group.this
+  override_during = plan
+  values = {
+    arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/cloudtrail/payments"
+  }
+}
+
+override_resource {
+  target          = aws_sns_topic.alarms
+  override_during = plan
+  values = {
+    arn = "arn:aws:sns:eu-west-1:111122223333:payments-security-alarms"
+  }
+}
+
+variables {
+  name                           = "payments"
+  kms_key_arn                    = "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222"
+  data_event_dynamodb_table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/vault"]
+  data_event_s3_bucket_arns      = ["arn:aws:s3:::payments-lake-111122223333"]
+}
+
+run "trail_is_multi_region_validated_and_encrypted" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudtrail.this.is_multi_region_trail && aws_cloudtrail.this.include_global_service_events && aws_cloudtrail.this.enable_log_file_validation && aws_cloudtrail.this.enable_logging
+    error_message = "The trail must be multi-region, include global events, validate log files and be logging."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this.kms_key_id == var.kms_key_arn && aws_cloudtrail.this.s3_bucket_name == "payments-audit-logs-111122223333"
+    error_message = "The trail must be KMS-encrypted and deliver to the archive bucket."
+  }
+
+  assert {
+    condition     = aws_cloudtrail.this.cloud_watch_logs_group_arn == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/cloudtrail/payments:*"
+    error_message = "The trail must deliver to its CloudWatch log group."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == var.kms_key_arn && aws_cloudwatch_log_group.this.retention_in_days >= 365
+    error_message = "The CloudTrail log group must be KMS-encrypted and kept at least 365 days."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.cloudtrail.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-1:111122223333:trail/payments"
+    error_message = "Only this trail may assume the CloudWatch delivery role."
+  }
+}
+
+run "data_events_for_cardholder_data" {
+  command = plan
+
+  assert {
+    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 3
+    error_message = "Expected management, DynamoDB and S3 data event selectors."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in aws_cloudtrail.this.advanced_event_selector : anytrue([
+        for f in s.field_selector : f.field == "resources.ARN" && f.equals == tolist(["arn:aws:dynamodb:eu-west-1:111122223333:table/vault"])
+      ])
+    ])
+    error_message = "Data events must be recorded for the cardholder-data tables."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in aws_cloudtrail.this.advanced_event_selector : anytrue([
+        for f in s.field_selector : f.field == "resources.ARN" && f.starts_with == tolist(["arn:aws:s3:::payments-lake-111122223333/"])
+      ])
+    ])
+    error_message = "Data events must be recorded for the objects of the cardholder-data buckets."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in aws_cloudtrail.this.advanced_event_selector : anytrue([
+        for f in s.field_selector : f.field == "eventCategory" && f.equals == tolist(["Management"])
+      ])
+    ])
+    error_message = "Management events must be recorded."
+  }
+}
+
+run "management_events_only_without_data_resources" {
+  command = plan
+
+  variables {
+    data_event_dynamodb_table_arns = []
+    data_event_s3_bucket_arns      = []
+  }
+
+  assert {
+    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 1
+    error_message = "Without cardholder-data resources only the management selector remains."
+  }
+}
+
+run "archive_is_immutable_encrypted_and_private" {
+  command = plan
+
+  assert {
+    condition     = aws_s3_bucket.archive.object_lock_enabled && aws_s3_bucket_object_lock_configuration.archive.rule[0].default_retention[0].mode == "COMPLIANCE" && aws_s3_bucket_object_lock_configuration.archive.rule[0].default_retention[0].days == 365
+    error_message = "The archive must use Object Lock in COMPLIANCE mode for 365 days by default."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.archive.versioning_configuration[0].status == "Enabled" && aws_s3_bucket.archive.force_destroy == false
+    error_message = "The archive must be versioned and not force-destroyable by default."
+  }
+
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.archive.rule).apply_server_side_encryption_by_default).sse_algorithm == "aws:kms" && one(one(aws_s3_bucket_server_side_encryption_configuration.archive.rule).apply_server_side_encryption_by_default).kms_master_key_id == var.kms_key_arn
+    error_message = "The archive must default to SSE-KMS with the customer-managed key."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_public_access_block.archive.block_public_acls && aws_s3_bucket_public_access_block.archive.block_public_policy && aws_s3_bucket_public_access_block.archive.ignore_public_acls && aws_s3_bucket_public_access_block.archive.restrict_public_buckets
+    error_message = "The archive must block every form of public access."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_logging.archive.target_bucket == "payments-access-logs-111122223333"
+    error_message = "The archive must log access to the separate access-log bucket."
+  }
+
+  assert {
+    condition     = one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].transition).days == 90 && aws_s3_bucket_lifecycle_configuration.archive.rule[0].expiration[0].days == 365 && one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].noncurrent_version_expiration).noncurrent_days == 365
+    error_message = "The lifecycle must keep logs hot 90 days and retain them 365 days."
+  }
+}
+
+run "archive_policy_is_tls_only_and_trail_scoped" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_s3_bucket_policy.archive.policy).Statement : s if s.Sid == "DenyInsecureTransport"
+    ]).Condition.Bool["aws:SecureTransport"] == "false"
+    error_message = "The archive policy must deny non-TLS access."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_s3_bucket_policy.archive.policy).Statement : s if s.Sid == "CloudTrailWriteThisTrailOnly"
+      ]).Condition.StringEquals == {
+      "aws:SourceArn" = "arn:aws:cloudtrail:eu-west-1:111122223333:trail/payments"
+      "s3:x-amz-acl"  = "bucket-owner-full-control"
+    }
+    error_message = "CloudTrail may only write for this trail, with bucket-owner-full-control."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_s3_bucket_policy.archive.policy).Statement : s if s.Sid == "CloudTrailWriteThisTrailOnly"
+    ]).Resource == "arn:aws:s3:::payments-audit-logs-111122223333/AWSLogs/111122223333/*"
+    error_message = "CloudTrail may only write under AWSLogs/<this account>/."
+  }
+}
+
+run "access_log_bucket_is_protected_too" {
+  command = plan
+
+  assert {
+    condition     = one(one(aws_s3_bucket_server_side_encryption_configuration.access_logs.rule).apply_server_side_encryption_by_default).sse_algorithm == "AES256"
+    error_message = "The access-log bucket must be encrypted (SSE-S3: the only default encryption server access logging supports)."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_versioning.access_logs.versioning_configuration[0].status == "Enabled" && aws_s3_bucket_public_access_block.access_logs.block_public_policy && aws_s3_bucket_public_access_block.access_logs.restrict_public_buckets
+    error_message = "The access-log bucket must be versioned and block public access."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement : s if s.Sid == "DenyInsecureTransport"
+    ]).Effect == "Deny"
+    error_message = "The access-log bucket must deny non-TLS access."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_s3_bucket_policy.access_logs.policy).Statement : s if s.Sid == "S3ServerAccessLogsFromArchiveOnly"
+    ]).Condition.ArnLike["aws:SourceArn"] == "arn:aws:s3:::payments-audit-logs-111122223333"
+    error_message = "Only the archive bucket's access logs may be written."
+  }
+}
+
+run "pci_dss_10_2_alarms_to_encrypted_topic" {
+  command = plan
+
+  assert {
+    condition = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset([
+      "root_account_usage", "unauthorized_api_calls", "kms_key_disabled_or_scheduled_for_deletion",
+      "iam_policy_changes", "cloudtrail_configuration_changes", "security_group_changes",
+    ])
+    error_message = "Expected alarms for root use, unauthorized calls, KMS disable/deletion, IAM policy, CloudTrail and security group changes."
+  }
+
+  assert {
+    condition     = alltrue([for f in aws_cloudwatch_log_metric_filter.this : f.log_group_name == "/aws/cloudtrail/payments"])
+    error_message = "Metric filters must run on the trail's log group."
+  }
+
+  assert {
+    condition     = strcontains(aws_cloudwatch_log_metric_filter.this["root_account_usage"].pattern, "$.userIdentity.type = \"Root\"") && strcontains(aws_cloudwatch_log_metric_filter.this["kms_key_disabled_or_scheduled_for_deletion"].pattern, "ScheduleKeyDeletion")
+    error_message = "Filter patterns must match the events they are named for."
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:payments-security-alarms"]) && a.threshold == 1])
+    error_message = "Every alarm must fire on the first event and notify the alarm topic."
+  }
+
+  assert {
+    condition     = aws_sns_topic.alarms.kms_master_key_id == var.kms_key_arn
+    error_message = "The alarm topic must be KMS-encrypted."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_sns_topic_policy.alarms.policy).Statement : s if s.Sid == "CloudWatchAlarmsOfThisAccountOnly"
+    ]).Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+    error_message = "Only this account's alarms may publish to the topic."
+  }
+}
+
+run "refuses_short_hot_period" {
+  command = plan
+
+  variables {
+    log_lifecycle = {
+      hot_days = 30
+    }
+  }
+
+  expect_failures = [var.log_lifecycle]
+}
+
+run "refuses_retention_under_a_year" {
+  command = plan
+
+  variables {
+    log_lifecycle = {
+      retention_days = 200
+    }
+  }
+
+  expect_failures = [var.log_lifecycle]
+}
+
+run "refuses_short_object_lock" {
+  command = plan
+
+  variables {
+    object_lock_retention_days = 30
+  }
+
+  expect_failures = [var.object_lock_retention_days]
+}
+
+run "refuses_expiry_before_object_lock_ends" {
+  command = plan
+
+  variables {
+    object_lock_retention_days = 730
+    log_lifecycle = {
+      retention_days = 400
+    }
+  }
+
+  expect_failures = [var.log_lifecycle]
+}
+
+run "refuses_wildcard_data_event_table" {
+  command = plan
+
+  variables {
+    data_event_dynamodb_table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/*"]
+  }
+
+  expect_failures = [var.data_event_dynamodb_table_arns]
+}
+
+run "refuses_short_cloudwatch_retention" {
+  command = plan
+
+  variables {
+    cloudwatch_log_retention_in_days = 90
+  }
+
+  expect_failures = [var.cloudwatch_log_retention_in_days]
+}
+
+run "refuses_plain_http_alarm_subscription" {
+  command = plan
+
+  variables {
+    alarm_subscriptions = [{ protocol = "http", endpoint = "http://example.com/hook" }]
+  }
+
+  expect_failures = [var.alarm_subscriptions]
+}

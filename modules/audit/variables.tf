@@ -1,0 +1,141 @@
+variable "name" {
+  description = "Name of the trail and prefix of the buckets (<name>-audit-logs-<account>, <name>-access-logs-<account>), log group, topic and alarms."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][a-z0-9-]{1,28}[a-z0-9]$", var.name))
+    error_message = "name must be 3-30 lowercase letters, digits or '-', not starting or ending with '-' (it becomes part of S3 bucket names)."
+  }
+}
+
+variable "kms_key_arn" {
+  description = "Customer-managed KMS key ARN (the kms module's logs key) for the trail, the archive bucket, the CloudTrail log group and the alarm topic. Its policy must admit cloudtrail.amazonaws.com, logs.<region>.amazonaws.com and cloudwatch.amazonaws.com."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.kms_key_arn))
+    error_message = "kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "data_event_dynamodb_table_arns" {
+  description = "Cardholder-data DynamoDB table ARNs whose item-level (data) events CloudTrail records (PCI DSS 10.2.1.1)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.data_event_dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", arn))])
+    error_message = "data_event_dynamodb_table_arns must hold DynamoDB table ARNs (no wildcards)."
+  }
+}
+
+variable "data_event_s3_bucket_arns" {
+  description = "Cardholder-data S3 bucket ARNs whose object-level (data) events CloudTrail records."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.data_event_s3_bucket_arns : can(regex("^arn:aws[a-z-]*:s3:::[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", arn))])
+    error_message = "data_event_s3_bucket_arns must hold S3 bucket ARNs (arn:aws:s3:::<bucket>, no object paths or wildcards)."
+  }
+}
+
+variable "object_lock_retention_days" {
+  description = "Object Lock COMPLIANCE retention of every log object in the archive bucket: nobody, root included, can delete or overwrite it before then."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.object_lock_retention_days >= 365 && var.object_lock_retention_days <= 3650 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
+    error_message = "object_lock_retention_days must be a whole number between 365 and 3650 (PCI DSS 10.5.1 needs at least 12 months)."
+  }
+}
+
+variable "log_lifecycle" {
+  description = "Archive lifecycle: logs stay in S3 Standard (immediately available) for hot_days, then move to transition_storage_class, and expire after retention_days (never before Object Lock allows). PCI DSS 10.5.1: at least 3 months immediately available, at least 12 months retained."
+  type = object({
+    hot_days                 = optional(number, 90)
+    retention_days           = optional(number, 365)
+    transition_storage_class = optional(string, "GLACIER")
+  })
+  default = {}
+
+  validation {
+    condition     = var.log_lifecycle.hot_days >= 90
+    error_message = "log_lifecycle.hot_days must be at least 90 (three months immediately available)."
+  }
+
+  validation {
+    condition     = var.log_lifecycle.retention_days >= 365 && var.log_lifecycle.retention_days > var.log_lifecycle.hot_days
+    error_message = "log_lifecycle.retention_days must be at least 365 and greater than hot_days."
+  }
+
+  validation {
+    condition     = var.log_lifecycle.retention_days >= var.object_lock_retention_days
+    error_message = "log_lifecycle.retention_days must not be shorter than object_lock_retention_days."
+  }
+
+  validation {
+    condition     = contains(["GLACIER_IR", "GLACIER", "DEEP_ARCHIVE"], var.log_lifecycle.transition_storage_class)
+    error_message = "log_lifecycle.transition_storage_class must be GLACIER_IR, GLACIER or DEEP_ARCHIVE."
+  }
+}
+
+variable "access_log_retention_days" {
+  description = "Retention of the S3 server access logs of the archive bucket."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = var.access_log_retention_days >= 365
+    error_message = "access_log_retention_days must be at least 365."
+  }
+}
+
+variable "cloudwatch_log_retention_in_days" {
+  description = "Retention of the CloudTrail CloudWatch log group (used by the PCI DSS 10.2 metric filters)."
+  type        = number
+  default     = 365
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.cloudwatch_log_retention_in_days)
+    error_message = "cloudwatch_log_retention_in_days must be a CloudWatch Logs retention value of at least 365 days."
+  }
+}
+
+variable "metric_namespace" {
+  description = "CloudWatch namespace of the PCI DSS 10.2 security metrics."
+  type        = string
+  default     = "PaymentsAudit"
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_./#:-]{1,255}$", var.metric_namespace)) && !startswith(var.metric_namespace, "AWS/")
+    error_message = "metric_namespace must be a valid custom CloudWatch namespace (not AWS/...)."
+  }
+}
+
+variable "alarm_subscriptions" {
+  description = "Optional subscribers of the alarm topic, for example [{ protocol = \"email\", endpoint = \"secops@example.com\" }]."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.alarm_subscriptions : contains(["email", "email-json", "https", "sqs", "lambda"], s.protocol)])
+    error_message = "alarm_subscriptions protocol must be email, email-json, https, sqs or lambda (no plain http or sms)."
+  }
+}
+
+variable "force_destroy" {
+  description = "Allow destroying the buckets with objects still in them. Objects under Object Lock COMPLIANCE can still not be deleted before their retention ends; keep false outside throwaway environments."
+  type        = bool
+  default     = false
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}

@@ -1,0 +1,292 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert the key properties and
+# the key policies that PCI DSS 3.6/3.7 rely on, and that unsafe inputs are refused.
+
+mock_provider "aws" {
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "111122223333"
+      arn        = "arn:aws:iam::111122223333:role/terraform"
+    }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition  = "aws"
+      dns_suffix = "amazonaws.com"
+    }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = {
+      id   = "eu-west-1"
+      name = "eu-west-1"
+    }
+  }
+}
+
+variables {
+  alias_prefix           = "alias/payments-test"
+  key_administrator_arns = ["arn:aws:iam::111122223333:role/key-admin"]
+  key_users = {
+    vault_encrypt = ["arn:aws:iam::111122223333:role/tokenizer"]
+    vault_decrypt = ["arn:aws:iam::111122223333:role/detokenizer"]
+    fingerprint   = ["arn:aws:iam::111122223333:role/tokenizer"]
+    application   = ["arn:aws:iam::111122223333:role/ledger"]
+    data_lake     = ["arn:aws:iam::111122223333:role/firehose"]
+    logs_decrypt  = ["arn:aws:iam::111122223333:role/investigator"]
+  }
+}
+
+run "keys_have_secure_lifecycle_defaults" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_kms_key.symmetric)) == toset(["vault", "application", "data_lake", "logs"])
+    error_message = "Expected one symmetric key per purpose: vault, application, data_lake, logs."
+  }
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.symmetric : k.enable_key_rotation && k.rotation_period_in_days == 365])
+    error_message = "Every symmetric key must rotate automatically every 365 days by default."
+  }
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.symmetric : k.deletion_window_in_days == 30 && k.multi_region == false])
+    error_message = "Keys must default to a 30-day deletion window and be single-region."
+  }
+
+  assert {
+    condition     = aws_kms_key.fingerprint.key_usage == "GENERATE_VERIFY_MAC" && aws_kms_key.fingerprint.customer_master_key_spec == "HMAC_256"
+    error_message = "The fingerprint key must be an HMAC_256 key used for GENERATE_VERIFY_MAC."
+  }
+
+  assert {
+    condition     = aws_kms_key.fingerprint.enable_key_rotation == false && aws_kms_key.fingerprint.multi_region == false && aws_kms_key.fingerprint.deletion_window_in_days == 30
+    error_message = "The HMAC key cannot rotate automatically in AWS (manual alias switch), must be single-region and keep the 30-day window."
+  }
+
+  assert {
+    condition     = aws_kms_alias.fingerprint.name == "alias/payments-test/fingerprint" && aws_kms_alias.symmetric["data_lake"].name == "alias/payments-test/data-lake"
+    error_message = "Aliases must be <alias_prefix>/<purpose>."
+  }
+}
+
+run "cryptoperiod_is_configurable" {
+  command = plan
+
+  variables {
+    cryptoperiod_days       = 90
+    deletion_window_in_days = 7
+  }
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.symmetric : k.rotation_period_in_days == 90 && k.deletion_window_in_days == 7])
+    error_message = "rotation_period_in_days must follow cryptoperiod_days and the deletion window must follow its variable."
+  }
+
+  assert {
+    condition     = aws_kms_key.fingerprint.tags["CryptoperiodDays"] == "90"
+    error_message = "The HMAC key must carry its manual-rotation cryptoperiod as a tag."
+  }
+}
+
+run "key_policies_separate_administrators_from_users" {
+  command = plan
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in concat([for k in aws_kms_key.symmetric : k.policy], [aws_kms_key.fingerprint.policy]) : [
+        for s in jsondecode(policy).Statement : length(setintersection(toset(flatten([s.Action])), toset([
+          "kms:*", "kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey", "kms:GenerateDataKey*", "kms:GenerateMac",
+          "kms:ReEncryptFrom", "kms:ReEncryptTo", "kms:CreateGrant",
+        ]))) == 0 if s.Sid == "KeyAdministratorsManageOnly"
+      ]
+    ]))
+    error_message = "Key administrators must not get cryptographic operations or CreateGrant."
+  }
+
+  assert {
+    condition = alltrue([
+      for policy in concat([for k in aws_kms_key.symmetric : k.policy], [aws_kms_key.fingerprint.policy]) :
+      length([for s in jsondecode(policy).Statement : s if s.Sid == "KeyAdministratorsManageOnly" && try(s.Principal.AWS, null) == ["arn:aws:iam::111122223333:role/key-admin"]]) == 1
+    ])
+    error_message = "Every key policy must name the administrator roles."
+  }
+
+  assert {
+    condition = alltrue([
+      for policy in concat([for k in aws_kms_key.symmetric : k.policy], [aws_kms_key.fingerprint.policy]) :
+      length([for s in jsondecode(policy).Statement : s if s.Principal == { AWS = "arn:aws:iam::111122223333:root" } && s.Action == "kms:*"]) == 1
+    ])
+    error_message = "Every key policy must keep the account root statement so the key can never be orphaned."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for policy in concat([for k in aws_kms_key.symmetric : k.policy], [aws_kms_key.fingerprint.policy]) : [
+        for s in jsondecode(policy).Statement : !contains(flatten([s.Action]), "kms:*") if s.Sid != "EnableAccountRootAndIamPolicies"
+      ]
+    ]))
+    error_message = "Only the account root statement may carry kms:*."
+  }
+}
+
+run "vault_key_splits_encrypt_from_decrypt" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s if s.Sid == "VaultEncryptOnly"
+      ]).Principal.AWS == ["arn:aws:iam::111122223333:role/tokenizer"] && !contains(one([
+        for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s if s.Sid == "VaultEncryptOnly"
+    ]).Action, "kms:Decrypt")
+    error_message = "Vault encrypt principals must not be able to decrypt."
+  }
+
+  assert {
+    condition = toset(one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s if s.Sid == "VaultDecryptOnly"
+    ]).Action) == toset(["kms:Decrypt", "kms:DescribeKey"])
+    error_message = "Vault decrypt principals must get only kms:Decrypt and kms:DescribeKey."
+  }
+
+  assert {
+    condition = toset(one([
+      for s in jsondecode(aws_kms_key.fingerprint.policy).Statement : s if s.Sid == "FingerprintGenerateAndVerifyMacOnly"
+    ]).Action) == toset(["kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"])
+    error_message = "Fingerprint principals must get only MAC operations."
+  }
+}
+
+run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
+  command = plan
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["logs"].policy).Statement : s if try(s.Principal.Service, "") == "logs.eu-west-1.amazonaws.com"
+    ]).Condition.ArnLike["kms:EncryptionContext:aws:logs:arn"] == "arn:aws:logs:eu-west-1:111122223333:log-group:*"
+    error_message = "The CloudWatch Logs service principal must be bound to this account's log groups by encryption context."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["logs"].policy).Statement : s if s.Sid == "CloudTrailEncryptThisAccountTrailsOnly"
+    ]).Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+    error_message = "CloudTrail may use the logs key only for this account's trails."
+  }
+
+  assert {
+    condition = alltrue([
+      for purpose in ["vault", "application", "data_lake"] :
+      length([for s in jsondecode(aws_kms_key.symmetric[purpose].policy).Statement : s if can(s.Principal.Service)]) == 0
+    ])
+    error_message = "Only the logs key may name AWS service principals."
+  }
+}
+
+run "no_users_means_no_user_statements" {
+  command = plan
+
+  variables {
+    key_users = {}
+    logs_service_access = {
+      cloudtrail        = false
+      cloudwatch_alarms = false
+    }
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_kms_key.symmetric["vault"].policy).Statement) == 2
+    error_message = "Without key users the vault policy holds only the root and administrator statements."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_kms_key.symmetric["logs"].policy).Statement) == 3
+    error_message = "With CloudTrail and alarms opted out, the logs key admits only CloudWatch Logs."
+  }
+}
+
+run "refuses_cryptoperiod_over_a_year" {
+  command = plan
+
+  variables {
+    cryptoperiod_days = 400
+  }
+
+  expect_failures = [var.cryptoperiod_days]
+}
+
+run "refuses_cryptoperiod_under_90_days" {
+  command = plan
+
+  variables {
+    cryptoperiod_days = 30
+  }
+
+  expect_failures = [var.cryptoperiod_days]
+}
+
+run "refuses_short_deletion_window" {
+  command = plan
+
+  variables {
+    deletion_window_in_days = 5
+  }
+
+  expect_failures = [var.deletion_window_in_days]
+}
+
+run "refuses_missing_administrators" {
+  command = plan
+
+  variables {
+    key_administrator_arns = []
+  }
+
+  expect_failures = [var.key_administrator_arns]
+}
+
+run "refuses_root_as_administrator" {
+  command = plan
+
+  variables {
+    key_administrator_arns = ["arn:aws:iam::111122223333:root"]
+  }
+
+  expect_failures = [var.key_administrator_arns]
+}
+
+run "refuses_wildcard_key_user" {
+  command = plan
+
+  variables {
+    key_users = {
+      vault_decrypt = ["*"]
+    }
+  }
+
+  expect_failures = [var.key_users]
+}
+
+run "refuses_administrator_who_is_also_a_user" {
+  command = plan
+
+  variables {
+    key_users = {
+      vault_decrypt = ["arn:aws:iam::111122223333:role/key-admin"]
+    }
+  }
+
+  expect_failures = [var.key_users]
+}
+
+run "refuses_reserved_alias_prefix" {
+  command = plan
+
+  variables {
+    alias_prefix = "alias/aws/payments"
+  }
+
+  expect_failures = [var.alias_prefix]
+}

@@ -1,0 +1,338 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert the security properties every
+# Lambda in the blueprint inherits, and that unsafe inputs are refused.
+#
+# filename points at tests/fixtures/handler.py: the plan only hashes the file
+# (filebase64sha256), nothing is uploaded under the mock, and zips are never committed.
+
+mock_provider "aws" {
+  override_during = plan
+
+  override_data {
+    target = data.aws_caller_identity.current
+    values = {
+      account_id = "111122223333"
+    }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = {
+      partition = "aws"
+    }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = {
+      id   = "eu-west-1"
+      name = "eu-west-1"
+    }
+  }
+
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:eu-west-1:111122223333:tokenize-failures"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = {
+      arn = "arn:aws:iam::111122223333:role/tokenize-role"
+    }
+  }
+}
+
+variables {
+  name            = "tokenize"
+  filename        = "tests/fixtures/handler.py"
+  handler         = "functions.handlers.tokenize.handler"
+  kms_key_arn     = "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"
+  log_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222"
+  vpc_config = {
+    subnet_ids         = ["subnet-aaaa", "subnet-bbbb"]
+    security_group_ids = ["sg-1111"]
+  }
+  environment_variables = {
+    VAULT_TABLE = "vault"
+  }
+  alarm_sns_topic_arn = "arn:aws:sns:eu-west-1:111122223333:alarms"
+  policy_statements = [
+    {
+      sid       = "VaultWrite"
+      actions   = ["dynamodb:PutItem"]
+      resources = ["arn:aws:dynamodb:eu-west-1:111122223333:table/vault"]
+      conditions = [
+        { test = "ForAllValues:StringEquals", variable = "dynamodb:LeadingKeys", values = ["tok_"] },
+      ]
+    },
+    {
+      actions   = ["kms:Encrypt", "kms:GenerateDataKey"]
+      resources = ["arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"]
+    },
+  ]
+}
+
+run "function_has_secure_defaults" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.timeout == 10 && aws_lambda_function.this.memory_size == 256
+    error_message = "Defaults must be python3.12, 10 s timeout, 256 MB."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.tracing_config[0].mode == "Active"
+    error_message = "X-Ray tracing must be Active."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.kms_key_arn == var.kms_key_arn
+    error_message = "Environment variables must be encrypted with the customer-managed key."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.source_code_hash == filebase64sha256("tests/fixtures/handler.py")
+    error_message = "source_code_hash must be filebase64sha256(filename) so a rebuilt zip redeploys and an unchanged one does not."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.reserved_concurrent_executions == 10
+    error_message = "Concurrency must be reserved (and capped) by default."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.vpc_config[0].subnet_ids == toset(["subnet-aaaa", "subnet-bbbb"]) && aws_lambda_function.this.vpc_config[0].security_group_ids == toset(["sg-1111"])
+    error_message = "The function must run in the given private subnets and security groups."
+  }
+
+  assert {
+    condition = aws_lambda_function.this.environment[0].variables == tomap({
+      VAULT_TABLE                  = "vault"
+      POWERTOOLS_SERVICE_NAME      = "tokenize"
+      POWERTOOLS_LOG_LEVEL         = "INFO"
+      POWERTOOLS_METRICS_NAMESPACE = "Payments"
+    })
+    error_message = "The environment must carry the caller's variables plus the Powertools settings."
+  }
+}
+
+run "logs_are_encrypted_and_kept_a_year" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/tokenize"
+    error_message = "The log group must be /aws/lambda/<name> so Lambda writes into it."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.this.kms_key_id == var.log_kms_key_arn && aws_cloudwatch_log_group.this.retention_in_days == 365
+    error_message = "The log group must be KMS-encrypted and retained for at least 365 days."
+  }
+}
+
+run "async_failures_go_to_encrypted_queue" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == "arn:aws:sqs:eu-west-1:111122223333:tokenize-failures"
+    error_message = "Failed asynchronous invocations must go to the on-failure queue."
+  }
+
+  assert {
+    condition     = aws_sqs_queue.failures.kms_master_key_id == var.kms_key_arn
+    error_message = "The on-failure queue must be encrypted with the customer-managed key."
+  }
+
+  assert {
+    condition     = jsondecode(aws_sqs_queue_policy.failures.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.failures.policy).Statement[0].Effect == "Deny"
+    error_message = "The on-failure queue must refuse non-TLS access."
+  }
+}
+
+run "alarms_on_errors_and_throttles" {
+  command = plan
+
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["errors", "throttles"])
+    error_message = "Expected an errors alarm and a throttles alarm."
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:alarms"]) && a.dimensions.FunctionName == "tokenize"])
+    error_message = "Alarms must watch this function and notify the SNS topic."
+  }
+}
+
+run "role_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !contains(s.Action, "*") && alltrue([for a in s.Action : !endswith(a, ":*")])
+    ])
+    error_message = "No statement may carry a wildcard action."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+        for a in s.Action : !contains(s.Resource, "*") if contains(["kms", "dynamodb", "s3", "sqs", "logs"], split(":", a)[0])
+      ]
+    ]))
+    error_message = "kms, dynamodb, s3, sqs and logs actions must be scoped to named resources."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "WriteOwnLogGroup"
+    ]).Resource == ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/tokenize:*"]
+    error_message = "The function may only write to its own log group."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "VaultWrite"
+    ]).Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == ["tok_"]
+    error_message = "Caller statements must keep their conditions."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ManageNetworkInterfacesInOwnSubnets"]).Resource :
+      r != "*"
+    ])
+    error_message = "ENI management must be scoped to the function's subnets and security groups."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
+    error_message = "Only the Lambda service may assume the role."
+  }
+}
+
+run "outside_a_vpc_only_when_asked_explicitly" {
+  command = plan
+
+  variables {
+    vpc_config = null
+  }
+
+  assert {
+    condition     = length(aws_lambda_function.this.vpc_config) == 0
+    error_message = "vpc_config = null must run the function outside a VPC."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if startswith(s.Sid, "ManageNetworkInterfaces") || startswith(s.Sid, "DescribeNetworkInterfaces")]) == 0
+    error_message = "Without a VPC the role must not get ENI permissions."
+  }
+}
+
+run "refuses_wildcard_service_actions" {
+  command = plan
+
+  variables {
+    policy_statements = [
+      { actions = ["dynamodb:*"], resources = ["arn:aws:dynamodb:eu-west-1:111122223333:table/vault"] },
+    ]
+  }
+
+  expect_failures = [var.policy_statements]
+}
+
+run "refuses_star_action" {
+  command = plan
+
+  variables {
+    policy_statements = [
+      { actions = ["*"], resources = ["arn:aws:s3:::lake/*"] },
+    ]
+  }
+
+  expect_failures = [var.policy_statements]
+}
+
+run "refuses_star_resource_for_kms" {
+  command = plan
+
+  variables {
+    policy_statements = [
+      { actions = ["kms:Decrypt"], resources = ["*"] },
+    ]
+  }
+
+  expect_failures = [var.policy_statements]
+}
+
+run "refuses_unsupported_runtime" {
+  command = plan
+
+  variables {
+    runtime = "python3.8"
+  }
+
+  expect_failures = [var.runtime]
+}
+
+run "refuses_short_log_retention" {
+  command = plan
+
+  variables {
+    log_retention_in_days = 90
+  }
+
+  expect_failures = [var.log_retention_in_days]
+}
+
+run "refuses_bad_timeout" {
+  command = plan
+
+  variables {
+    timeout = 901
+  }
+
+  expect_failures = [var.timeout]
+}
+
+run "refuses_unreserved_concurrency" {
+  command = plan
+
+  variables {
+    reserved_concurrent_executions = -1
+  }
+
+  expect_failures = [var.reserved_concurrent_executions]
+}
+
+run "refuses_reserved_environment_names" {
+  command = plan
+
+  variables {
+    environment_variables = {
+      POWERTOOLS_LOG_LEVEL = "DEBUG"
+    }
+  }
+
+  expect_failures = [var.environment_variables]
+}
+
+run "refuses_single_subnet" {
+  command = plan
+
+  variables {
+    vpc_config = {
+      subnet_ids         = ["subnet-aaaa"]
+      security_group_ids = ["sg-1111"]
+    }
+  }
+
+  expect_failures = [var.vpc_config]
+}
+
+run "refuses_alias_as_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:alias/aws/lambda"
+  }
+
+  expect_failures = [var.kms_key_arn]
+}

@@ -1,0 +1,1063 @@
+"""PCI DSS v4.0.1 checks that need logic (checkov external checks, IDs ``CKV_PCI_###``).
+
+Checkov loads every ``.py`` file of ``policies/`` as a stand-alone module, so everything the
+checks share lives in this one file (no imports between policy files). Rules that are a plain
+attribute comparison live beside it as YAML graph checks (``CKV2_PCI_###``).
+
+How things are recognised (see ``policies/README.md``):
+
+* cardholder data (CHD): the ``DataClass`` tag, read from the resource's ``tags``, its plan-time
+  ``tags_all`` or the ``default_tags`` of the provider in the same root, is one of
+  :data:`CHD_CLASSES`. Resources without any ``DataClass`` tag fall back to a naming heuristic
+  (:data:`CHD_NAME`). An explicit ``DataClass`` with another value always wins over the name.
+* a *root* is a directory that declares a ``provider`` block (or a plan JSON). Rules about a
+  whole configuration (tags, VPC endpoints, CloudTrail coverage, HMAC key) are judged only in
+  roots; a reusable module scanned on its own gets no result for them, its instantiation in an
+  environment does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from checkov.common.bridgecrew.severities import BcSeverities, Severities
+from checkov.common.checks_infra.resources_types import resources_types
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.terraform.checks.resource.registry import resource_registry
+
+GUIDE = (
+    "https://github.com/aws-payments-blueprint/aws-payments-blueprint/blob/main/policies/README.md"
+)
+
+CHD_CLASSES = frozenset({"cardholder-data", "chd", "pan", "card-data"})
+AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
+CHD_NAME = re.compile(r"(card|cardholder|chd|vault|(^|[^a-z0-9])pan([^a-z0-9]|$))", re.IGNORECASE)
+LAMBDA_CHD_NAME = re.compile(r"(card|cardholder|chd|vault|tokeni[sz])", re.IGNORECASE)
+VAULT_NAME = re.compile(r"vault", re.IGNORECASE)
+IDEMPOTENCY_NAME = re.compile(r"idempot", re.IGNORECASE)
+LEDGER_NAME = re.compile(r"ledger", re.IGNORECASE)
+AUDIT_NAME = re.compile(r"(audit|cloudtrail|trail|log-archive|logarchive)", re.IGNORECASE)
+DETOKENIZE_NAME = re.compile(r"detokeni[sz]", re.IGNORECASE)
+REQUIRED_TAGS = ("DataClass", "PCIScope", "Owner", "Environment")
+NAME_ATTRIBUTES = ("name", "bucket", "bucket_prefix", "name_prefix", "function_name", "description")
+AWS_MANAGED_ALIAS = "alias/aws/"
+TAGGABLE = frozenset(resources_types.get("aws_taggable", []))
+
+
+# --------------------------------------------------------------------------- value helpers
+
+
+def unwrap(value: Any) -> Any:
+    """Checkov wraps HCL attribute values in one-element lists; undo that."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def get(conf: Any, path: str) -> Any:
+    """``get(conf, "a.b.c")`` through checkov's list-wrapped blocks; ``None`` when absent."""
+    node = conf
+    for part in path.split("."):
+        node = unwrap(node)
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return unwrap(node)
+
+
+def as_list(value: Any) -> list[Any]:
+    value = unwrap(value)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return [value]
+
+
+def is_true(value: Any) -> bool:
+    value = unwrap(value)
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def as_int(value: Any) -> int | None:
+    value = unwrap(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def is_set(value: Any) -> bool:
+    value = unwrap(value)
+    return value not in (None, "", [], {})
+
+
+def is_cmk(value: Any) -> bool:
+    """A key reference that is set and is not an AWS-managed alias such as alias/aws/s3."""
+    value = unwrap(value)
+    return is_set(value) and AWS_MANAGED_ALIAS not in str(value)
+
+
+def tag_dict(value: Any) -> dict[str, str]:
+    value = unwrap(value)
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(unwrap(v)) for k, v in value.items() if not str(k).startswith("__")}
+
+
+def resource_label(conf: dict[str, Any]) -> str:
+    address = str(conf.get("__address__", ""))
+    return address.rsplit(".", 1)[-1]
+
+
+def names_of(conf: dict[str, Any]) -> str:
+    parts = [resource_label(conf)]
+    parts += [
+        str(get(conf, attribute)) for attribute in NAME_ATTRIBUTES if is_set(get(conf, attribute))
+    ]
+    return " ".join(parts)
+
+
+# --------------------------------------------------------------------------- graph context
+
+
+@dataclass
+class Vertex:
+    index: int
+    attrs: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.attrs.get("resource_type", ""))
+
+    @property
+    def block_type(self) -> str:
+        return str(self.attrs.get("block_type_", ""))
+
+    @property
+    def address(self) -> str:
+        return str(self.attrs.get("__address__", ""))
+
+    @property
+    def root(self) -> str:
+        crumbs = (self.attrs.get("rendering_breadcrumbs_") or {}).get("source_module_") or []
+        path = crumbs[0].get("path") if crumbs and isinstance(crumbs[0], dict) else None
+        return os.path.dirname(str(path or self.attrs.get("file_path_", "")))
+
+    @property
+    def is_plan(self) -> bool:
+        return str(self.attrs.get("file_path_", "")).endswith(".json")
+
+
+def _same_config(vertex: Vertex, conf: dict[str, Any]) -> bool:
+    config = vertex.attrs.get("config_")
+    if not isinstance(config, dict):
+        return False
+    for by_name in config.values():
+        if isinstance(by_name, dict):
+            for body in by_name.values():
+                if body == conf:
+                    return True
+    return False
+
+
+def _payload(node: Any) -> dict[str, Any]:
+    attrs = node[1] if isinstance(node, tuple) else node
+    return attrs if isinstance(attrs, dict) else {}
+
+
+class Graph:
+    """The checkov graph of the configuration being scanned, seen from one resource."""
+
+    def __init__(self, conf: dict[str, Any], entity_path: str) -> None:
+        self.raw = resource_registry.graph
+        self.vertices: list[Vertex] = []
+        if self.raw is not None:
+            if hasattr(self.raw, "node_indices"):  # rustworkx: payloads are (index, attributes)
+                self.vertices = [Vertex(i, _payload(self.raw[i])) for i in self.raw.node_indices()]
+            else:  # networkx
+                self.vertices = [Vertex(i, a) for i, a in self.raw.nodes(data=True)]
+        self.me = self._find(conf, entity_path)
+
+    def _find(self, conf: dict[str, Any], entity_path: str) -> Vertex | None:
+        scanned = entity_path.split(":", 1)[0].replace("\\", "/")
+        suffix = "/".join(p for p in scanned.split("/") if p not in ("", ".", ".."))
+        start = unwrap(conf.get("__start_line__"))
+        candidates = [
+            v
+            for v in self.vertices
+            if v.block_type == "resource"
+            and v.address == conf.get("__address__")
+            and v.attrs.get("__start_line__") == start
+        ]
+        candidates = [
+            v
+            for v in candidates
+            if str(v.attrs.get("file_path_", "")).replace("\\", "/").endswith(suffix)
+        ] or candidates
+        if len(candidates) > 1:
+            # one module file instantiated under the same address in several roots: the
+            # rendered configuration tells the instances apart when their inputs differ
+            same = [v for v in candidates if _same_config(v, conf)]
+            candidates = same or candidates
+        return candidates[0] if candidates else None
+
+    # scope ------------------------------------------------------------------
+    def in_scope(self) -> list[Vertex]:
+        """Vertices of the same root as the resource under check."""
+        if self.me is None:
+            return []
+        root = self.me.root
+        return [v for v in self.vertices if v.root == root]
+
+    def providers(self) -> list[Vertex]:
+        return [v for v in self.in_scope() if v.block_type == "provider"]
+
+    def is_root(self) -> bool:
+        """The resource is evaluated inside a root module (provider declared) or a plan."""
+        return self.me is not None and (self.me.is_plan or bool(self.providers()))
+
+    def root_note(self) -> list[str]:
+        """Where a configuration-wide rule was judged (a module's file is not its root)."""
+        if self.me is None:
+            return []
+        root = self.me.root
+        with contextlib.suppress(ValueError):  # another drive on Windows
+            root = os.path.relpath(root)
+        return [f"root: {root}"]
+
+    def resources(self, *types: str) -> list[Vertex]:
+        return [v for v in self.in_scope() if v.block_type == "resource" and v.type in types]
+
+    def default_tags(self, conf: dict[str, Any]) -> dict[str, str]:
+        wanted = str(conf.get("__provider_address__") or "aws.default")
+        tags: dict[str, str] = {}
+        for provider in self.providers():
+            address = provider.address or "aws.default"
+            alias = unwrap(provider.attrs.get("alias"))
+            if alias:
+                address = f"aws.{alias}"
+            if address == wanted or (wanted == "aws.default" and address == "aws"):
+                tags.update(tag_dict(get(provider.attrs, "default_tags.tags")))
+        return tags
+
+    # edges ------------------------------------------------------------------
+    def _edges(self, index: int, incoming: bool) -> Iterator[tuple[int, str]]:
+        if self.raw is None:
+            return
+        if hasattr(self.raw, "node_indices"):
+            edges = self.raw.in_edges(index) if incoming else self.raw.out_edges(index)
+            for src, dst, data in edges:
+                yield (src if incoming else dst), str((data or {}).get("label", ""))
+        else:
+            edges = (
+                self.raw.in_edges(index, data=True)
+                if incoming
+                else self.raw.out_edges(index, data=True)
+            )
+            for src, dst, data in edges:
+                yield (src if incoming else dst), str((data or {}).get("label", ""))
+
+    def referrers(self, types: Iterable[str], label: str, literal_attr: str = "") -> list[Vertex]:
+        """Resources of ``types`` whose attribute ``label`` refers to the resource under check.
+
+        Falls back to comparing literal values (``literal_attr`` of this resource, e.g. the
+        bucket name) for plan graphs, where references are already resolved.
+        """
+        if self.me is None:
+            return []
+        wanted = set(types)
+        by_index = {v.index: v for v in self.vertices}
+        found = {
+            src
+            for src, edge_label in self._edges(self.me.index, incoming=True)
+            if edge_label.split(".")[0] == label
+            and by_index.get(src, Vertex(-1, {})).type in wanted
+        }
+        literal = unwrap(self.me.attrs.get(literal_attr)) if literal_attr else None
+        if is_set(literal):
+            for vertex in self.resources(*wanted):
+                if unwrap(vertex.attrs.get(label)) == literal:
+                    found.add(vertex.index)
+        return [by_index[i] for i in sorted(found)]
+
+    def targets(self, vertex: Vertex, label: str) -> list[Vertex]:
+        by_index = {v.index: v for v in self.vertices}
+        return [
+            by_index[dst]
+            for dst, edge_label in self._edges(vertex.index, incoming=False)
+            if edge_label.split(".")[0] == label and dst in by_index
+        ]
+
+
+def tags_of(conf: dict[str, Any], graph: Graph | None = None) -> dict[str, str]:
+    """Effective tags: provider default_tags, then plan-time tags_all, then the resource's tags."""
+    tags: dict[str, str] = dict(graph.default_tags(conf)) if graph is not None else {}
+    tags.update(tag_dict(conf.get("tags_all")))
+    tags.update(tag_dict(conf.get("tags")))
+    return tags
+
+
+def data_class(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "dataclass":
+            return value.strip().lower()
+    return None
+
+
+def is_chd(
+    conf: dict[str, Any], graph: Graph | None, name_pattern: re.Pattern[str] = CHD_NAME
+) -> bool:
+    cls = data_class(conf, graph)
+    if cls is not None:
+        return cls in CHD_CLASSES
+    return bool(name_pattern.search(names_of(conf)))
+
+
+def is_audit_bucket(conf: dict[str, Any], graph: Graph | None) -> bool:
+    cls = data_class(conf, graph)
+    if cls in AUDIT_CLASSES:
+        return True
+    return bool(AUDIT_NAME.search(names_of(conf)))
+
+
+# --------------------------------------------------------------------------- IAM statements
+
+
+def _parse_policy(value: Any) -> list[dict[str, Any]]:
+    value = unwrap(value)
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    if not isinstance(value, dict):
+        return []
+    statements = value.get("Statement", value.get("statement", []))
+    statements = statements if isinstance(statements, list) else [statements]
+    return [s for s in statements if isinstance(s, dict)]
+
+
+def _doc_statements(vertex: Vertex) -> list[dict[str, Any]]:
+    """Statements of a data.aws_iam_policy_document vertex, normalised to JSON policy keys."""
+    out = []
+    for raw in as_list(vertex.attrs.get("statement")):
+        if not isinstance(raw, dict):
+            continue
+        statement: dict[str, Any] = {
+            "Effect": str(unwrap(raw.get("effect")) or "Allow"),
+            "Action": as_list(raw.get("actions")),
+            "Resource": as_list(raw.get("resources")),
+        }
+        if raw.get("principals") is not None:
+            statement["Principal"] = raw.get("principals")
+        if raw.get("condition") is not None:
+            statement["Condition"] = as_list(raw.get("condition"))
+        out.append(statement)
+    return out
+
+
+def policy_statements(
+    conf: dict[str, Any], graph: Graph, attribute: str = "policy"
+) -> list[dict[str, Any]]:
+    statements = _parse_policy(conf.get(attribute))
+    if graph.me is not None:
+        for doc in graph.targets(graph.me, attribute):
+            if doc.type == "data.aws_iam_policy_document" or doc.type == "aws_iam_policy_document":
+                statements += _doc_statements(doc)
+    return statements
+
+
+def _strings(value: Any) -> list[str]:
+    return [str(v) for v in as_list(value)]
+
+
+def allows(statement: dict[str, Any]) -> bool:
+    return str(unwrap(statement.get("Effect", "Allow"))).lower() == "allow"
+
+
+def actions(statement: dict[str, Any]) -> list[str]:
+    return [a.lower() for a in _strings(statement.get("Action"))]
+
+
+def grants_decrypt(statement: dict[str, Any]) -> bool:
+    return allows(statement) and any(
+        a in ("*", "kms:*", "kms:decrypt") or a.startswith("kms:decrypt")
+        for a in actions(statement)
+    )
+
+
+# --------------------------------------------------------------------------- base class
+
+
+class PciCheck(BaseResourceCheck):
+    """A resource check with a PCI DSS requirement, a severity and a guideline anchor."""
+
+    requirement = ""
+
+    def __init__(
+        self, check_id: str, requirement: str, name: str, resources: Iterable[str], severity: str
+    ) -> None:
+        self.requirement = requirement
+        super().__init__(
+            name=f"[PCI DSS {requirement}] {name}",
+            id=check_id,
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=list(resources),
+            guideline=f"{GUIDE}#{check_id.lower()}",
+        )
+        self.severity = Severities[severity]  # type: ignore[assignment]  # checkov: None-typed
+
+    def graph_for(self, conf: dict[str, Any]) -> Graph:
+        return Graph(conf, self.entity_path)
+
+    @staticmethod
+    def result(ok: bool) -> CheckResult:
+        return CheckResult.PASSED if ok else CheckResult.FAILED
+
+
+# --------------------------------------------------------------------------- 3.5.1 encryption
+
+
+class CardholderDataCmkEncryption(PciCheck):
+    """CKV_PCI_001: stores of cardholder data are encrypted with a customer-managed KMS key."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_001",
+            "3.5.1",
+            "Cardholder-data stores are encrypted with a customer-managed KMS key",
+            [
+                "aws_dynamodb_table",
+                "aws_s3_bucket",
+                "aws_kinesis_stream",
+                "aws_sqs_queue",
+                "aws_sns_topic",
+                "aws_cloudwatch_log_group",
+                "aws_sfn_state_machine",
+                "aws_kinesis_firehose_delivery_stream",
+            ],
+            BcSeverities.CRITICAL,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not is_chd(conf, graph):
+            return CheckResult.UNKNOWN
+        kind = self.entity_type
+        if kind == "aws_dynamodb_table":
+            return self.result(
+                is_true(get(conf, "server_side_encryption.enabled"))
+                and is_cmk(get(conf, "server_side_encryption.kms_key_arn"))
+            )
+        if kind == "aws_kinesis_stream":
+            return self.result(
+                str(get(conf, "encryption_type")).upper() == "KMS"
+                and is_cmk(get(conf, "kms_key_id"))
+            )
+        if kind in ("aws_sqs_queue", "aws_sns_topic"):
+            return self.result(is_cmk(get(conf, "kms_master_key_id")))
+        if kind == "aws_cloudwatch_log_group":
+            return self.result(is_cmk(get(conf, "kms_key_id")))
+        if kind == "aws_sfn_state_machine":
+            return self.result(
+                str(get(conf, "encryption_configuration.type")) == "CUSTOMER_MANAGED_KMS_KEY"
+                and is_cmk(get(conf, "encryption_configuration.kms_key_id"))
+            )
+        if kind == "aws_kinesis_firehose_delivery_stream":
+            return self.result(
+                is_true(get(conf, "server_side_encryption.enabled"))
+                and str(get(conf, "server_side_encryption.key_type")) == "CUSTOMER_MANAGED_CMK"
+                and is_cmk(get(conf, "server_side_encryption.key_arn"))
+            )
+        return self.result(_s3_uses_cmk(conf, graph))
+
+
+def _s3_uses_cmk(conf: dict[str, Any], graph: Graph) -> bool:
+    rules = [get(conf, "server_side_encryption_configuration.rule")]
+    for sse in graph.referrers(
+        ["aws_s3_bucket_server_side_encryption_configuration"], "bucket", literal_attr="bucket"
+    ):
+        rules += as_list(sse.attrs.get("rule"))
+    for rule in rules:
+        default = get(rule, "apply_server_side_encryption_by_default")
+        if str(get(default, "sse_algorithm")) in ("aws:kms", "aws:kms:dsse") and is_cmk(
+            get(default, "kms_master_key_id")
+        ):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- 3.6 / 3.7 keys
+
+
+class KmsRotationWithinCryptoperiod(PciCheck):
+    """CKV_PCI_002: symmetric keys rotate automatically at least every 365 days."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_002",
+            "3.7.4",
+            "Symmetric KMS keys rotate automatically within a 365-day cryptoperiod",
+            ["aws_kms_key"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        usage = str(get(conf, "key_usage") or "ENCRYPT_DECRYPT")
+        spec = str(get(conf, "customer_master_key_spec") or "SYMMETRIC_DEFAULT")
+        if usage != "ENCRYPT_DECRYPT" or spec != "SYMMETRIC_DEFAULT":
+            # KMS cannot rotate HMAC or asymmetric keys: their rotation is manual evidence.
+            return CheckResult.UNKNOWN
+        period = get(conf, "rotation_period_in_days")
+        days = as_int(period) if period is not None else 365
+        return self.result(
+            is_true(get(conf, "enable_key_rotation")) and days is not None and days <= 365
+        )
+
+
+class NoMultiRegionCardholderKeys(PciCheck):
+    """CKV_PCI_003: keys protecting cardholder data stay in one region (fewest locations)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_003",
+            "3.6.1.4",
+            "KMS keys that protect cardholder data are single-region",
+            ["aws_kms_key"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        chd = is_chd(conf, graph)
+        if not chd and graph.me is not None and data_class(conf, graph) is None:
+            # a key becomes CHD when a CHD store in the same root refers to it
+            for vertex in graph.vertices:
+                if any(dst == graph.me.index for dst, _ in graph._edges(vertex.index, False)):
+                    attrs = vertex.attrs
+                    if vertex.block_type == "resource" and is_chd(attrs, graph):
+                        chd = True
+                        break
+        if not chd:
+            return CheckResult.UNKNOWN
+        return self.result(not is_true(get(conf, "multi_region")))
+
+
+class KeyedHashKeyForFingerprints(PciCheck):
+    """CKV_PCI_004: a root with a token vault also has an HMAC KMS key for PAN fingerprints."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_004",
+            "3.5.1.1",
+            "A configuration with a card vault has a KMS HMAC key for PAN fingerprints",
+            ["aws_dynamodb_table"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not (is_chd(conf, graph) and VAULT_NAME.search(names_of(conf))):
+            return CheckResult.UNKNOWN
+        if not graph.is_root():
+            return CheckResult.UNKNOWN
+        for key in graph.resources("aws_kms_key"):
+            if str(get(key.attrs, "key_usage")) == "GENERATE_VERIFY_MAC" and str(
+                get(key.attrs, "customer_master_key_spec")
+            ).startswith("HMAC_"):
+                return CheckResult.PASSED
+        return CheckResult.FAILED
+
+
+# --------------------------------------------------------------------------- 4.2.1 transport
+
+
+class S3DeniesInsecureTransport(PciCheck):
+    """CKV_PCI_006: every bucket has a policy that denies requests without TLS."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_006",
+            "4.2.1",
+            "S3 buckets deny requests made without TLS (aws:SecureTransport = false)",
+            ["aws_s3_bucket"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        statements = _parse_policy(conf.get("policy"))
+        policies = graph.referrers(["aws_s3_bucket_policy"], "bucket", literal_attr="bucket")
+        for policy in policies:
+            statements += policy_statements(policy.attrs, _graph_at(graph, policy))
+        if policies and not statements and graph.me is not None and graph.me.is_plan:
+            return CheckResult.UNKNOWN  # policy only known after apply
+        if any(_denies_plain_http(s) for s in statements):
+            return CheckResult.PASSED
+        # checkov cannot render some HCL (for example a `for` expression inside jsonencode) and
+        # leaves the policy as text: look for the deny statement in that text instead
+        texts = [str(conf.get("policy", ""))] + [str(p.attrs.get("policy", "")) for p in policies]
+        return self.result(any(PLAIN_HTTP_DENY_TEXT.search(t) for t in texts))
+
+
+def _graph_at(graph: Graph, vertex: Vertex) -> Graph:
+    clone = object.__new__(Graph)
+    clone.raw, clone.vertices, clone.me = graph.raw, graph.vertices, vertex
+    return clone
+
+
+PLAIN_HTTP_DENY_TEXT = re.compile(
+    r"deny.{0,400}?aws:securetransport['\"]?\s*[:=]\s*\[?\s*['\"]?false",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def _denies_plain_http(statement: dict[str, Any]) -> bool:
+    if allows(statement):
+        return False
+    conditions = statement.get("Condition")
+    if isinstance(conditions, dict):  # JSON form: {"Bool": {"aws:SecureTransport": "false"}}
+        for operator, body in conditions.items():
+            if "bool" in str(operator).lower() and isinstance(body, dict):
+                for key, value in body.items():
+                    if (
+                        key.lower() == "aws:securetransport"
+                        and str(unwrap(value)).lower() == "false"
+                    ):
+                        return True
+        return False
+    for condition in as_list(conditions):  # policy-document form
+        if not isinstance(condition, dict):
+            continue
+        if str(unwrap(condition.get("variable"))).lower() == "aws:securetransport" and any(
+            str(v).lower() == "false" for v in as_list(condition.get("values"))
+        ):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- 1.3 / 1.4 network
+
+
+class CardholderLambdaInVpc(PciCheck):
+    """CKV_PCI_007: functions that handle card data run in private subnets of the CDE VPC."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_007",
+            "1.4.4",
+            "Lambda functions that handle card data are attached to the CDE VPC (vpc_config)",
+            ["aws_lambda_function"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not is_chd(conf, graph, LAMBDA_CHD_NAME):
+            return CheckResult.UNKNOWN
+        # Subnets handed across module boundaries are often a `for` expression checkov cannot
+        # render (it leaves an empty list); a vpc_config with either list set is attached, and the
+        # plan scan of environments/local checks the resolved subnets.
+        return self.result(
+            is_set(get(conf, "vpc_config.subnet_ids"))
+            or is_set(get(conf, "vpc_config.security_group_ids"))
+        )
+
+
+# Services that function code calls from inside the VPC when the configuration has them. SQS,
+# SNS and CloudWatch Logs are left out: here they are reached by AWS services on the functions'
+# behalf (dead-letter delivery, alarms, event-source mappings, log shipping), not from the VPC.
+SERVICE_OF_TYPE = {
+    "aws_dynamodb_table": "dynamodb",
+    "aws_s3_bucket": "s3",
+    "aws_kms_key": "kms",
+    "aws_kinesis_stream": "kinesis-streams",
+    "aws_sfn_state_machine": "states",
+    "aws_cloudwatch_event_bus": "events",
+    "aws_secretsmanager_secret": "secretsmanager",
+}
+
+
+class VpcEndpointsForServicesInUse(PciCheck):
+    """CKV_PCI_008: the CDE VPC reaches the AWS services in use through VPC endpoints."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_008",
+            "1.3.2",
+            "The CDE VPC has endpoints for every AWS service the configuration uses",
+            ["aws_vpc"],
+            BcSeverities.MEDIUM,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not graph.is_root():
+            return CheckResult.UNKNOWN
+        in_vpc = [
+            f for f in graph.resources("aws_lambda_function") if is_set(get(f.attrs, "vpc_config"))
+        ]
+        if not in_vpc:
+            return CheckResult.UNKNOWN  # nothing runs inside the VPC
+        needed = {SERVICE_OF_TYPE[v.type] for v in graph.resources(*SERVICE_OF_TYPE)}
+        have: set[str] = set()
+        for endpoint in graph.resources("aws_vpc_endpoint"):
+            for name in _strings(endpoint.attrs.get("service_name")):
+                have.add(name.rstrip("}").rsplit(".", 1)[-1])
+            for each in _strings(endpoint.attrs.get("for_each")):
+                have.add(each)
+        missing = sorted(needed - have)
+        self.details = [f"missing VPC endpoints: {', '.join(missing)}"] if missing else []
+        self.details += graph.root_note()
+        return self.result(not missing)
+
+
+# --------------------------------------------------------------------------- 7.2 access
+
+
+class VaultKeyDecryptOnlyDetokenize(PciCheck):
+    """CKV_PCI_009: only the detokenize role may call kms:Decrypt on the vault key."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_009",
+            "7.2.1",
+            "Only the detokenize role may decrypt with the vault key",
+            ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_role"],
+            BcSeverities.CRITICAL,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        attribute = "inline_policy" if self.entity_type == "aws_iam_role" else "policy"
+        if attribute == "inline_policy":
+            statements = [
+                s
+                for p in as_list(conf.get("inline_policy"))
+                for s in _parse_policy(get(p, "policy"))
+            ]
+        else:
+            statements = policy_statements(conf, graph)
+        vault_decrypt = [
+            s
+            for s in statements
+            if grants_decrypt(s)
+            and any(r == "*" or VAULT_NAME.search(r) for r in _strings(s.get("Resource")))
+        ]
+        if not vault_decrypt:
+            return CheckResult.PASSED if statements else CheckResult.UNKNOWN
+        owner = " ".join([names_of(conf), str(get(conf, "role") or "")])
+        return self.result(bool(DETOKENIZE_NAME.search(owner)))
+
+
+WILDCARD_ACTIONS = frozenset({"*", "kms:*", "dynamodb:*", "s3:*"})
+
+
+class NoWildcardDataActions(PciCheck):
+    """CKV_PCI_010: identity policies grant no wildcard actions on kms, dynamodb or s3."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_010",
+            "7.2.2",
+            "IAM policies grant no wildcard actions on kms, dynamodb or s3",
+            ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_role"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if self.entity_type == "aws_iam_role":
+            statements = [
+                s
+                for p in as_list(conf.get("inline_policy"))
+                for s in _parse_policy(get(p, "policy"))
+            ]
+        else:
+            statements = policy_statements(conf, graph)
+        if not statements:
+            return CheckResult.UNKNOWN
+        bad = [
+            a
+            for s in statements
+            if allows(s) and "Principal" not in s
+            for a in actions(s)
+            if a in WILDCARD_ACTIONS
+        ]
+        self.details = [f"wildcard actions: {', '.join(sorted(set(bad)))}"] if bad else []
+        return self.result(not bad)
+
+
+# --------------------------------------------------------------------------- 10.x logging
+
+
+class CloudTrailCoversCardholderData(PciCheck):
+    """CKV_PCI_011: data events of CHD tables and buckets are recorded by CloudTrail."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_011",
+            "10.2.1",
+            "CloudTrail records data events for cardholder-data tables and buckets",
+            ["aws_dynamodb_table", "aws_s3_bucket"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not is_chd(conf, graph) or not graph.is_root():
+            return CheckResult.UNKNOWN
+        wanted = (
+            "AWS::DynamoDB::Table"
+            if self.entity_type == "aws_dynamodb_table"
+            else "AWS::S3::Object"
+        )
+        for trail in graph.resources("aws_cloudtrail"):
+            for selector in as_list(trail.attrs.get("event_selector")):
+                for data in as_list(get(selector, "data_resource")):
+                    if str(get(data, "type")) == wanted:
+                        return CheckResult.PASSED
+            for selector in as_list(trail.attrs.get("advanced_event_selector")):
+                for field in as_list(get(selector, "field_selector")):
+                    if str(get(field, "field")) == "resources.type" and wanted in _strings(
+                        get(field, "equals")
+                    ):
+                        return CheckResult.PASSED
+        return CheckResult.FAILED
+
+
+COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})
+
+
+class AuditLogArchiveLifecycle(PciCheck):
+    """CKV_PCI_012: the audit-log bucket keeps logs >= 365 days, the first 90 days hot."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_012",
+            "10.5.1",
+            "Audit-log buckets keep logs for at least 365 days, the first 90 days hot",
+            ["aws_s3_bucket"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not is_audit_bucket(conf, graph):
+            return CheckResult.UNKNOWN
+        rules = as_list(conf.get("lifecycle_rule"))
+        for lifecycle in graph.referrers(
+            ["aws_s3_bucket_lifecycle_configuration"], "bucket", literal_attr="bucket"
+        ):
+            rules += as_list(lifecycle.attrs.get("rule"))
+        if not rules:
+            self.details = ["no lifecycle rule defines the retention of the audit logs"]
+            return CheckResult.FAILED
+        for rule in rules:
+            status = get(rule, "status")
+            if status is not None and str(status) != "Enabled":
+                continue
+            if is_set(get(rule, "enabled")) and not is_true(get(rule, "enabled")):
+                continue
+            for expiration in as_list(get(rule, "expiration")):
+                days = as_int(get(expiration, "days"))
+                if days is not None and days < 365:
+                    return CheckResult.FAILED
+            for transition in as_list(get(rule, "transition")):
+                days = as_int(get(transition, "days"))
+                cold = str(get(transition, "storage_class")) in COLD_CLASSES
+                if cold and days is not None and days < 90:
+                    return CheckResult.FAILED
+        return CheckResult.PASSED
+
+
+class AuditBucketObjectLock(PciCheck):
+    """CKV_PCI_013: the audit-log bucket is write-once (Object Lock, >= 365 days)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_013",
+            "10.3.2",
+            "Audit-log buckets have S3 Object Lock with a default retention of at least 365 days",
+            ["aws_s3_bucket"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not is_audit_bucket(conf, graph):
+            return CheckResult.UNKNOWN
+        enabled = (
+            is_true(get(conf, "object_lock_enabled"))
+            or str(get(conf, "object_lock_configuration.object_lock_enabled")) == "Enabled"
+        )
+        rules = [get(conf, "object_lock_configuration.rule")]
+        for lock in graph.referrers(
+            ["aws_s3_bucket_object_lock_configuration"], "bucket", literal_attr="bucket"
+        ):
+            rules += as_list(lock.attrs.get("rule"))
+        for rule in rules:
+            retention = get(rule, "default_retention")
+            days = as_int(get(retention, "days")) or 0
+            years = as_int(get(retention, "years")) or 0
+            if is_set(get(retention, "mode")) and max(days, years * 365) >= 365:
+                return self.result(enabled)
+        return CheckResult.FAILED
+
+
+# --------------------------------------------------------------------------- 3.2.1 / 12.10.1 tables
+
+
+class VaultAndIdempotencyTtl(PciCheck):
+    """CKV_PCI_014: vault and idempotency tables expire their items (TTL)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_014",
+            "3.2.1",
+            "Vault and idempotency tables expire items with a TTL attribute",
+            ["aws_dynamodb_table"],
+            BcSeverities.MEDIUM,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        names = names_of(conf)
+        if not (VAULT_NAME.search(names) or IDEMPOTENCY_NAME.search(names)):
+            return CheckResult.UNKNOWN
+        return self.result(
+            is_true(get(conf, "ttl.enabled")) and is_set(get(conf, "ttl.attribute_name"))
+        )
+
+
+class VaultAndLedgerRecoverable(PciCheck):
+    """CKV_PCI_015: vault and ledger tables have deletion protection and PITR."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_015",
+            "12.10.1",
+            "Vault and ledger tables have deletion protection and point-in-time recovery",
+            ["aws_dynamodb_table"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        names = names_of(conf)
+        if not (VAULT_NAME.search(names) or LEDGER_NAME.search(names)):
+            return CheckResult.UNKNOWN
+        return self.result(
+            is_true(get(conf, "deletion_protection_enabled"))
+            and is_true(get(conf, "point_in_time_recovery.enabled"))
+        )
+
+
+# --------------------------------------------------------------------------- 6.4 public APIs
+
+
+class PublicApiBehindWaf(PciCheck):
+    """CKV_PCI_016: public API stages are protected by an AWS WAF web ACL."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_016",
+            "6.4.2",
+            "Public API Gateway stages are associated with a WAFv2 web ACL",
+            ["aws_api_gateway_stage", "aws_apigatewayv2_stage"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if self.entity_type == "aws_apigatewayv2_stage":
+            # HTTP APIs cannot be associated with WAF; put CloudFront + WAF or a REST API in front.
+            self.details = ["HTTP APIs (apigatewayv2) cannot carry a WAF web ACL"]
+            return CheckResult.FAILED
+        if graph.me is not None:
+            for api in graph.targets(graph.me, "rest_api_id"):
+                if "PRIVATE" in _strings(get(api.attrs, "endpoint_configuration.types")):
+                    return CheckResult.UNKNOWN
+        if is_set(get(conf, "web_acl_arn")):
+            return CheckResult.PASSED
+        associations = graph.referrers(["aws_wafv2_web_acl_association"], "resource_arn")
+        return self.result(bool(associations))
+
+
+class ApiRequiresAuthorization(PciCheck):
+    """CKV_PCI_017: every API method or route requires an authorizer (except CORS pre-flight)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_017",
+            "6.4.1",
+            "API methods and routes require authorization",
+            ["aws_api_gateway_method", "aws_apigatewayv2_route"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        if self.entity_type == "aws_api_gateway_method":
+            if str(get(conf, "http_method")).upper() == "OPTIONS":
+                return CheckResult.UNKNOWN
+            auth = str(get(conf, "authorization") or "NONE").upper()
+            return self.result(auth != "NONE" or is_true(get(conf, "api_key_required")))
+        if str(get(conf, "route_key")).upper().startswith("OPTIONS "):
+            return CheckResult.UNKNOWN
+        return self.result(str(get(conf, "authorization_type") or "NONE").upper() != "NONE")
+
+
+# --------------------------------------------------------------------------- 12.5.1 inventory
+
+
+class RequiredInventoryTags(PciCheck):
+    """CKV_PCI_018: taggable resources carry DataClass, PCIScope, Owner and Environment."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_018",
+            "12.5.1",
+            "Taggable resources carry the DataClass, PCIScope, Owner and Environment tags",
+            sorted(TAGGABLE),
+            BcSeverities.LOW,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not graph.is_root():
+            return CheckResult.UNKNOWN  # tags of a reusable module are judged where it is used
+        tags = {k.lower() for k in tags_of(conf, graph)}
+        missing = [t for t in REQUIRED_TAGS if t.lower() not in tags]
+        self.details = [f"missing tags: {', '.join(missing)}"] if missing else []
+        self.details += graph.root_note()
+        return self.result(not missing)
+
+
+CHECKS = [
+    CardholderDataCmkEncryption(),
+    KmsRotationWithinCryptoperiod(),
+    NoMultiRegionCardholderKeys(),
+    KeyedHashKeyForFingerprints(),
+    S3DeniesInsecureTransport(),
+    CardholderLambdaInVpc(),
+    VpcEndpointsForServicesInUse(),
+    VaultKeyDecryptOnlyDetokenize(),
+    NoWildcardDataActions(),
+    CloudTrailCoversCardholderData(),
+    AuditLogArchiveLifecycle(),
+    AuditBucketObjectLock(),
+    VaultAndIdempotencyTtl(),
+    VaultAndLedgerRecoverable(),
+    PublicApiBehindWaf(),
+    ApiRequiresAuthorization(),
+    RequiredInventoryTags(),
+]
