@@ -51,7 +51,11 @@ lint: venv ## ruff, mypy and terraform fmt
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
-	terraform fmt -check -recursive modules environments
+	terraform fmt -check -recursive modules environments tests
+	@for dir in environments/*/; do \
+	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
+	  terraform -chdir=$$dir validate -no-color >/dev/null || exit 1; \
+	done; echo "terraform validate: environments ok"
 
 .PHONY: tftest
 tftest: venv ## `terraform test` in every module that has tests

@@ -144,10 +144,11 @@ class PolicyException:
     owner: str
     expires: dt.date
     file: str = ""
+    root: str = ""
 
     @property
     def is_global(self) -> bool:
-        return self.resource == "*" and not self.file
+        return self.resource == "*" and not self.file and not self.root
 
     def expired(self, today: dt.date) -> bool:
         return today >= self.expires
@@ -157,6 +158,7 @@ class PolicyException:
             finding.check_id == self.check
             and fnmatch.fnmatchcase(finding.resource, self.resource)
             and (not self.file or fnmatch.fnmatchcase(finding.file, self.file))
+            and (not self.root or fnmatch.fnmatchcase(finding.scanned, self.root))
         )
 
 
@@ -191,6 +193,7 @@ def load_exceptions(path: Path = EXCEPTIONS_PATH, today: dt.date | None = None) 
             owner=str(item["owner"]),
             expires=expires,
             file=str(item.get("file", "")),
+            root=str(item.get("root", "")),
         )
         (out.expired if entry.expired(today) else out.active).append(entry)
     return out

@@ -6,8 +6,8 @@ to a resource and method, builds the API Gateway proxy event (version 1.0) and i
 deployed function through the emulator's Lambda runtime; the function's answer becomes the HTTP
 response. So the local API serves the contract the Terraform defines, with the same code.
 
-Differences from AWS (README.md lists them): one REST API is served at the root (the only one,
-or the one named by ``LOCAL_API_NAME``); AWS_IAM authorization reads the caller's access key from
+Differences from AWS (README.md lists them): one REST API is served at the root (see
+``find_api``); AWS_IAM authorization reads the caller's access key from
 the SigV4 ``Authorization`` header and resolves it to the IAM user or assumed role, but does not
 verify the signature; WAF rules are not evaluated.
 """
@@ -73,13 +73,30 @@ def _backends() -> list[Any]:
     ]
 
 
-def find_api() -> Any | None:
-    apis = [api for backend in _backends() for api in list(backend.apis.values())]
-    wanted = os.environ.get("LOCAL_API_NAME")
+API_NAME_HEADER = "X-Api-Name"
+
+
+def find_api(selector: str | None) -> tuple[Any | None, str]:
+    """The deployed REST API a request is for, or None and the reason.
+
+    AWS tells APIs apart by host name; locally one API is served at the root: the one the
+    ``X-Api-Name`` header names (by name or id), else the one ``LOCAL_API_NAME`` names, else the
+    only one deployed.
+    """
+    deployed = [api for backend in _backends() for api in list(backend.apis.values()) if api.stages]
+    wanted = selector or os.environ.get("LOCAL_API_NAME")
     if wanted:
-        apis = [api for api in apis if api.name == wanted]
-    deployed = [api for api in apis if api.stages]
-    return deployed[-1] if len(deployed) >= 1 else None
+        named = [api for api in deployed if wanted in (api.name, api.id)]
+        return (named[-1], "") if named else (None, f"No deployed REST API is named {wanted}.")
+    if len(deployed) == 1:
+        return deployed[0], ""
+    if not deployed:
+        return None, "No REST API is deployed on the emulator yet: run make up."
+    names = ", ".join(sorted(api.name for api in deployed))
+    return (
+        None,
+        f"Several REST APIs are deployed ({names}): name one in the {API_NAME_HEADER} header.",
+    )
 
 
 def match_route(api: Any, http_method: str, path: str) -> tuple[Route | None, bool]:
@@ -239,9 +256,12 @@ class LocalApiGateway:
         self, http_method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(raw_path)
-        api = find_api()
+        selector = next(
+            (v for k, v in headers.items() if k.lower() == API_NAME_HEADER.lower()), None
+        )
+        api, reason = find_api(selector)
         if api is None:
-            return gateway_error(503, "No REST API is deployed on the emulator yet: run make up.")
+            return gateway_error(404, reason)
         route, path_known = match_route(api, http_method, url.path)
         if route is None:
             # API Gateway answers both unknown paths and methods with 403 "Missing

@@ -229,7 +229,7 @@ def cmd_demo(endpoints: Endpoints, keep: bool) -> int:
 
     try:
         outputs = cmd_up(endpoints)
-        return run_demo(endpoints.aws, outputs)
+        return run_demo(endpoints.aws, outputs, endpoints.api)
     finally:
         if keep:
             print(f"\nKEEP=1: the emulator stays up on {endpoints.aws}; `make down` stops it.")
@@ -254,7 +254,13 @@ def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
             extra_env=env,
         )
         return
-    terraform(env_dir, "init", "-input=false")
+    backend = env_dir / "backend.hcl"
+    if not backend.exists():
+        raise SystemExit(
+            f"error: {backend.relative_to(REPO_ROOT)} is missing: copy backend.hcl.example beside "
+            "it and name your state bucket (created by the state-backend bootstrap)"
+        )
+    terraform(env_dir, "init", "-input=false", f"-backend-config={backend.name}")
     terraform(env_dir, action, "-input=false")
 
 

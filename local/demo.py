@@ -6,6 +6,7 @@ import copy
 import datetime as dt
 from typing import Any
 
+from local.api_client import ApiClient, role_credentials, user_credentials
 from local.aws import emulator_client
 from local.workflow_client import ExecutionOutcome, run_execution
 
@@ -68,7 +69,61 @@ def describe(label: str, request: dict[str, Any], outcome: ExecutionOutcome) -> 
     )
 
 
-def run_demo(endpoint_url: str, outputs: dict[str, object]) -> int:
+def run_vault_demo(endpoint_url: str, api_url: str, outputs: dict[str, object]) -> int:
+    """Tokenize a card through the Payment API, then detokenize it as two different callers."""
+    api_name = str(outputs["api_name"])
+    merchant = ApiClient(
+        api_url,
+        user_credentials(emulator_client("iam", endpoint_url), "merchant-demo"),
+        "merchant_demo",
+        api_name,
+    )
+    role = str(outputs["detokenizer_role_arn"])
+    chargebacks = ApiClient(
+        api_url,
+        role_credentials(emulator_client("sts", endpoint_url), role, "demo"),
+        "merchant_demo",
+        api_name,
+    )
+    print("\nThe tokenization vault through the Payment API (SigV4-signed):")
+    card = {"number": "5555555555554444", "cvc": "123", "customer_id": "cus_demo"}
+    created = merchant.post("/v1/tokens", card)
+    again = merchant.post("/v1/tokens", card)
+    checks: list[tuple[bool, str]] = []
+    if created.status != 201:
+        print(f"  FAILED    tokenize: HTTP {created.status} {created.body}")
+        return 1
+    token = created.body["token"]
+    checks.append(
+        (True, f"  tokenized  {created.body['brand']} ****{created.body['last4']} -> {token}")
+    )
+    checks.append(
+        (again.body.get("token") == token, "  deduped    the same card again -> the same token")
+    )
+    refused = merchant.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"})
+    checks.append(
+        (
+            refused.status == 403,
+            f"  refused    detokenize by the merchant: HTTP {refused.status} "
+            f"{(refused.body or {}).get('error', {}).get('code')}",
+        )
+    )
+    revealed = chargebacks.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"})
+    matches = revealed.status == 200 and revealed.body.get("number") == card["number"]
+    checks.append(
+        (
+            matches,
+            f"  revealed   to {role.rsplit('/', 1)[-1]}: HTTP {revealed.status}, "
+            f"the original number {'returned' if matches else 'NOT returned'} "
+            "(not printed), the call audited",
+        )
+    )
+    for ok, line in checks:
+        print(line if ok else line.replace("  ", "  FAILED ", 1))
+    return sum(1 for ok, _ in checks if not ok)
+
+
+def run_demo(endpoint_url: str, outputs: dict[str, object], api_url: str | None = None) -> int:
     sfn = emulator_client("stepfunctions", endpoint_url)
     state_machine_arn = str(outputs["payment_state_machine_arn"])
     print("\nPayments through the EXPRESS state machine on the local emulator:")
@@ -87,4 +142,6 @@ def run_demo(endpoint_url: str, outputs: dict[str, object]) -> int:
         f"\n{len(scripted_payments())} payments: {summary}"
         + (f", {failures} FAILED" if failures else "")
     )
+    if api_url is not None:
+        failures += run_vault_demo(endpoint_url, api_url, outputs)
     return 1 if failures else 0

@@ -12,6 +12,7 @@ from typing import Any
 def install() -> None:
     _validate_state_machine_definition()
     _list_state_machine_versions()
+    _describe_trails_by_name()
 
 
 def _validate_state_machine_definition() -> None:
@@ -63,3 +64,23 @@ def _list_state_machine_versions() -> None:
         return ActionResult({"stateMachineVersions": versions})
 
     setattr(StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions)  # noqa: B010
+
+
+def _describe_trails_by_name() -> None:
+    """``DescribeTrails`` with ``trailNameList``: moto ignores the list and returns every trail,
+    so the aws provider's read of one trail fails ("too many results") once two exist."""
+    import json
+
+    from moto.cloudtrail.responses import CloudTrailResponse
+
+    def describe_trails(self: Any) -> str:
+        include_shadow_trails = self._get_bool_param("includeShadowTrails", True)
+        wanted = set(self._get_param("trailNameList") or [])
+        trails = [
+            trail
+            for trail in self.cloudtrail_backend.describe_trails(include_shadow_trails)
+            if not wanted or trail.trail_name in wanted or trail.arn in wanted
+        ]
+        return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
+
+    setattr(CloudTrailResponse, "describe_trails", describe_trails)  # noqa: B010

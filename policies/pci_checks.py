@@ -824,6 +824,8 @@ class CloudTrailCoversCardholderData(PciCheck):
             else "AWS::S3::Object"
         )
         for trail in graph.resources("aws_cloudtrail"):
+            if _trail_records(rendered_config(trail), wanted):
+                return CheckResult.PASSED
             for selector in as_list(trail.attrs.get("event_selector")):
                 for data in as_list(get(selector, "data_resource")):
                     if str(get(data, "type")) == wanted:
@@ -835,6 +837,33 @@ class CloudTrailCoversCardholderData(PciCheck):
                     ):
                         return CheckResult.PASSED
         return CheckResult.FAILED
+
+
+def rendered_config(vertex: Vertex) -> dict[str, Any]:
+    """The resource's rendered configuration with every repeated block kept (the vertex's own
+    attributes keep only the first block of a kind, e.g. one of several event selectors)."""
+    config = vertex.attrs.get("config_")
+    if isinstance(config, dict):
+        for by_name in config.values():
+            if isinstance(by_name, dict):
+                for body in by_name.values():
+                    if isinstance(body, dict):
+                        return body
+    return {}
+
+
+def _trail_records(body: dict[str, Any], resource_type: str) -> bool:
+    for selector in body.get("advanced_event_selector") or []:
+        if not isinstance(selector, dict):
+            continue
+        for field in selector.get("field_selector") or []:
+            if (
+                isinstance(field, dict)
+                and str(unwrap(field.get("field"))) == "resources.type"
+                and resource_type in _strings(field.get("equals"))
+            ):
+                return True
+    return False
 
 
 COLD_CLASSES = frozenset({"GLACIER", "DEEP_ARCHIVE"})

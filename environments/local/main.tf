@@ -4,7 +4,9 @@ module "platform" {
   name_prefix            = "payments-local"
   environment            = "local"
   key_administrator_arns = [aws_iam_role.key_admin.arn]
-  lambda_package         = var.lambda_package
+  # Only this role may turn a token back into a card number.
+  detokenize_allowed_principals = [aws_iam_role.detokenizer.arn]
+  lambda_package                = var.lambda_package
   # The emulator's workers run this machine's Python; the package is built for it.
   lambda_runtime = "python3.11"
   # Throwaway environment: every `make up` starts from an empty emulator.

@@ -38,7 +38,7 @@ provider "aws" {
     tags = {
       Environment = "local"
       PCIScope    = "cde"
-      DataClass   = "cardholder-data"
+      DataClass   = "internal"
       Owner       = var.owner
       ManagedBy   = "terraform"
     }

@@ -54,35 +54,6 @@ resource "aws_iam_role_policy" "cloudtrail" {
   })
 }
 
-locals {
-  # Management events (read and write) everywhere, plus data events for the cardholder-data
-  # tables and buckets only (PCI DSS 10.2.1, 10.2.1.1): every read of a vault item is recorded.
-  event_selectors = concat(
-    [{
-      name = "Management events"
-      fields = [
-        { field = "eventCategory", equals = ["Management"], starts_with = null },
-      ]
-    }],
-    length(var.data_event_dynamodb_table_arns) == 0 ? [] : [{
-      name = "Cardholder-data DynamoDB tables"
-      fields = [
-        { field = "eventCategory", equals = ["Data"], starts_with = null },
-        { field = "resources.type", equals = ["AWS::DynamoDB::Table"], starts_with = null },
-        { field = "resources.ARN", equals = var.data_event_dynamodb_table_arns, starts_with = null },
-      ]
-    }],
-    length(var.data_event_s3_bucket_arns) == 0 ? [] : [{
-      name = "Cardholder-data S3 buckets"
-      fields = [
-        { field = "eventCategory", equals = ["Data"], starts_with = null },
-        { field = "resources.type", equals = ["AWS::S3::Object"], starts_with = null },
-        { field = "resources.ARN", equals = null, starts_with = [for arn in var.data_event_s3_bucket_arns : "${arn}/"] },
-      ]
-    }],
-  )
-}
-
 resource "aws_cloudtrail" "this" {
   #checkov:skip=CKV_AWS_252:Per-log-file SNS notifications are not used: the trail streams to CloudWatch Logs (where the PCI DSS 10.2 alarms run) and the archive bucket publishes object-created events to EventBridge for SIEM consumers.
   name                          = var.name
@@ -95,20 +66,64 @@ resource "aws_cloudtrail" "this" {
   cloud_watch_logs_group_arn    = "${aws_cloudwatch_log_group.this.arn}:*"
   cloud_watch_logs_role_arn     = aws_iam_role.cloudtrail.arn
 
+  # Management events (read and write) everywhere, plus data events for the cardholder-data
+  # tables and buckets (PCI DSS 10.2.1, 10.2.1.1): every read of a vault item is recorded. The
+  # selectors are written out, not generated from a list, so static scanners can read them.
+  advanced_event_selector {
+    name = "Management events"
+
+    field_selector {
+      field  = "eventCategory"
+      equals = ["Management"]
+    }
+  }
+
   dynamic "advanced_event_selector" {
-    for_each = local.event_selectors
+    for_each = var.record_dynamodb_data_events ? [var.data_event_dynamodb_table_arns] : []
 
     content {
-      name = advanced_event_selector.value.name
+      name = "Cardholder-data DynamoDB tables"
+
+      field_selector {
+        field  = "eventCategory"
+        equals = ["Data"]
+      }
+
+      field_selector {
+        field  = "resources.type"
+        equals = ["AWS::DynamoDB::Table"]
+      }
 
       dynamic "field_selector" {
-        for_each = advanced_event_selector.value.fields
+        for_each = length(advanced_event_selector.value) == 0 ? [] : [advanced_event_selector.value]
 
         content {
-          field       = field_selector.value.field
-          equals      = field_selector.value.equals
-          starts_with = field_selector.value.starts_with
+          field  = "resources.ARN"
+          equals = field_selector.value
         }
+      }
+    }
+  }
+
+  dynamic "advanced_event_selector" {
+    for_each = length(var.data_event_s3_bucket_arns) == 0 ? [] : [var.data_event_s3_bucket_arns]
+
+    content {
+      name = "Cardholder-data S3 buckets"
+
+      field_selector {
+        field  = "eventCategory"
+        equals = ["Data"]
+      }
+
+      field_selector {
+        field  = "resources.type"
+        equals = ["AWS::S3::Object"]
+      }
+
+      field_selector {
+        field       = "resources.ARN"
+        starts_with = [for arn in advanced_event_selector.value : "${arn}/"]
       }
     }
   }

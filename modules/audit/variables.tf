@@ -18,8 +18,14 @@ variable "kms_key_arn" {
   }
 }
 
+variable "record_dynamodb_data_events" {
+  description = "Record item-level (data) events of DynamoDB tables (PCI DSS 10.2.1.1): of the tables in data_event_dynamodb_table_arns, or of every table when that list is empty."
+  type        = bool
+  default     = true
+}
+
 variable "data_event_dynamodb_table_arns" {
-  description = "Cardholder-data DynamoDB table ARNs whose item-level (data) events CloudTrail records (PCI DSS 10.2.1.1)."
+  description = "Cardholder-data DynamoDB table ARNs whose item-level (data) events CloudTrail records (PCI DSS 10.2.1.1); empty records every table's."
   type        = list(string)
   default     = []
 

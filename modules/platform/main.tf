@@ -40,7 +40,7 @@ module "audit" {
 
   name                             = var.name_prefix
   kms_key_arn                      = module.kms.logs_key_arn
-  data_event_dynamodb_table_arns   = [aws_dynamodb_table.payments.arn]
+  data_event_dynamodb_table_arns   = [aws_dynamodb_table.payments.arn, module.vault.table_arn]
   cloudwatch_log_retention_in_days = var.log_retention_days
   force_destroy                    = var.audit_force_destroy
   tags                             = var.tags

@@ -34,3 +34,25 @@ output "audit_archive_bucket_name" {
   description = "The Object Lock audit log archive."
   value       = module.audit.archive_bucket_name
 }
+
+output "api_name" {
+  description = "Name of the Payment API (the local API serves it on the emulator)."
+  value       = aws_api_gateway_rest_api.this.name
+}
+
+output "api_url" {
+  description = "Invoke URL of the Payment API stage."
+  value       = aws_api_gateway_stage.v1.invoke_url
+}
+
+output "vault" {
+  description = "The tokenization vault: table, functions and audit trail."
+  value = {
+    table_name           = module.vault.table_name
+    tokenize_function    = module.vault.tokenize_function_name
+    detokenize_function  = module.vault.detokenize_function_name
+    admin_function       = module.vault.admin_function_name
+    audit_log_group_name = module.vault.audit_log_group_name
+    audit_event_bus_name = module.vault.audit_event_bus_name
+  }
+}

@@ -116,3 +116,31 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "detokenize_allowed_principals" {
+  description = "IAM principals (role or user ARNs) allowed to detokenize through the API. Empty means nobody."
+  type        = list(string)
+  default     = []
+}
+
+variable "api_rate_limit_per_second" {
+  description = "Steady-state request rate the API stage accepts across all callers."
+  type        = number
+  default     = 200
+
+  validation {
+    condition     = var.api_rate_limit_per_second >= 1 && var.api_rate_limit_per_second <= 10000
+    error_message = "api_rate_limit_per_second must be between 1 and 10000."
+  }
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests one IP address may make in five minutes before WAF blocks it."
+  type        = number
+  default     = 2000
+
+  validation {
+    condition     = var.waf_rate_limit_per_5_minutes >= 100
+    error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum)."
+  }
+}

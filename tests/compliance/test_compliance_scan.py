@@ -86,6 +86,20 @@ def test_resource_exception_turns_failures_into_reported_skips(tmp_path: Path) -
     assert "migration" in (out / REPORT_NAMES["markdown"]).read_text()
 
 
+def test_an_exception_scoped_to_a_root_holds_there_only(tmp_path: Path) -> None:
+    bad = terraform(tmp_path, "bad", BAD_KEY)
+    out = tmp_path / "out"
+    entries = [
+        f"{{check: {check}, resource: aws_kms_key.bad, root: '{root}', justification: "
+        "emulator only, owner: sec, expires: '2099-01-01'}"
+        for check in ("CKV_PCI_002", "CKV_AWS_7", "CKV2_PCI_002")
+        for root in ("*/elsewhere",)
+    ]
+    assert run(bad, out, register(tmp_path, *entries)) == 1
+    scoped = [entry.replace("*/elsewhere", "*bad") for entry in entries]
+    assert run(bad, out, register(tmp_path, *scoped)) == 0
+
+
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tmp_path = tmp_path_factory.mktemp("reports")

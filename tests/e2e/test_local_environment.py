@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from pytest_terraform import terraform
 
+from local.api_client import ApiClient, role_credentials, user_credentials
 from local.demo import run_demo, scripted_payments
 from local.workflow_client import run_execution
 from tests.conftest import Emulator
@@ -131,9 +132,18 @@ def test_the_demo_runs_every_payment_to_its_outcome(
     emulator: Emulator, local_environment: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     outputs = {name: value["value"] for name, value in local_environment.outputs.items()}
-    assert run_demo(emulator.endpoint, outputs) == 0
-    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")]
+    assert run_demo(emulator.endpoint, outputs, emulator.api_endpoint) == 0
+    printed = capsys.readouterr().out
+    lines = [
+        line
+        for line in printed.split("The tokenization vault")[0].splitlines()
+        if line.startswith("  ")
+    ]
     assert len(lines) == len(scripted_payments())
+    vault = printed.split("The tokenization vault")[1]
+    assert "FAILED" not in vault
+    assert "refused    detokenize by the merchant: HTTP 403 detokenize_not_permitted" in vault
+    assert "the original number returned" in vault and "5555555555554444" not in printed
     by_label = {label: line for (label, _), line in zip(scripted_payments(), lines, strict=True)}
     assert by_label["Visa"].split()[0] == "validated" and "visa ****4242" in by_label["Visa"]
     assert "amex ****0005" in by_label["American Express"]
@@ -141,3 +151,66 @@ def test_the_demo_runs_every_payment_to_its_outcome(
     assert "expired_card (param payment_method.card.exp_year)" in by_label["expired card"]
     assert "parameter_invalid (param amount)" in by_label["zero amount"]
     assert not any("FAILED" in line or "Traceback" in line for line in lines)
+
+
+@pytest.fixture(scope="module")
+def api_env(local_environment: Any) -> dict[str, Any]:
+    return {name: value["value"] for name, value in local_environment.outputs.items()}
+
+
+def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    merchant = ApiClient(
+        emulator.api_endpoint, user_credentials(emulator.client("iam"), "merchant-e2e"), "m_e2e"
+    )
+    created = merchant.post("/v1/tokens", {"number": PAN, "cvc": "123", "customer_id": "cus_1"})
+    assert created.status == 201, created.body
+    token = created.body["token"]
+    assert (created.body["brand"], created.body["last4"]) == ("visa", "4242")
+    assert token.startswith("tok_") and PAN not in json.dumps(created.body)
+    again = merchant.post("/v1/tokens", {"number": PAN, "customer_id": "cus_1"})
+    assert again.body["token"] == token  # same card, same tenant and customer: deduplicated
+
+    refused = merchant.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"})
+    assert refused.status == 403
+    assert refused.body["error"]["code"] == "detokenize_not_permitted"
+
+    chargebacks = ApiClient(
+        emulator.api_endpoint,
+        role_credentials(emulator.client("sts"), api_env["detokenizer_role_arn"], "e2e"),
+        "m_e2e",
+    )
+    revealed = chargebacks.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"})
+    assert revealed.status == 200, revealed.body
+    assert revealed.body["number"] == PAN
+    other_tenant = ApiClient(
+        chargebacks.base_url, chargebacks.credentials, "m_other", api_env["api_name"]
+    )
+    assert (
+        other_tenant.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"}).status == 404
+    )
+
+    bad = merchant.post("/v1/tokens", {"number": "4242424242424241"})
+    assert bad.status == 400 and bad.body["error"]["param"] == "number"
+    unknown = merchant.post("/v1/tokens", {"number": PAN, "track2": "x"})
+    assert unknown.status == 400 and unknown.body["error"]["param"] == "track2"
+
+    audit = log_text(emulator, api_env["vault"]["audit_log_group_name"])
+    assert token in audit and "chargeback" in audit and "detokenize_not_permitted" in audit
+    for function in ("tokenize_function", "detokenize_function"):
+        text = log_text(emulator, f"/aws/lambda/{api_env['vault'][function]}")
+        assert "REPORT RequestId" in text
+        assert PAN not in text
+    assert PAN not in audit
+
+
+def log_text(emulator: Emulator, group: str) -> str:
+    logs = emulator.client("logs")
+    return "\n".join(
+        event["message"]
+        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
+        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
+            "events"
+        ]
+    )

@@ -236,3 +236,27 @@ def test_sqs_batches_partial_failures_and_redrive(
     assert max(len(batch) for batch in seen) <= 5
     delivered = [body for batch in seen for body in batch if body != "poison-sqs"]
     assert sorted(set(delivered)) == bodies[:-1]
+
+
+def test_gaps_filled_for_the_aws_provider(emulator: Emulator, role_arn: str) -> None:
+    s3 = emulator.client("s3")
+    cloudtrail = emulator.client("cloudtrail")
+    names = [unique("trail") for _ in range(2)]
+    for name in names:
+        s3.create_bucket(Bucket=name)
+        cloudtrail.create_trail(Name=name, S3BucketName=name)
+    listed = cloudtrail.describe_trails(trailNameList=[names[0]])["trailList"]
+    assert [trail["Name"] for trail in listed] == [names[0]]
+
+    sfn = emulator.client("stepfunctions")
+    good = {"StartAt": "Done", "States": {"Done": {"Type": "Succeed"}}}
+    assert sfn.validate_state_machine_definition(definition=json.dumps(good))["result"] == "OK"
+    bad = sfn.validate_state_machine_definition(definition=json.dumps({"StartAt": "Nowhere"}))
+    assert bad["result"] == "FAIL" and bad["diagnostics"]
+    machine = sfn.create_state_machine(
+        name=unique("versions"), definition=json.dumps(good), roleArn=role_arn, publish=True
+    )
+    versions = sfn.list_state_machine_versions(stateMachineArn=machine["stateMachineArn"])
+    assert [v["stateMachineVersionArn"] for v in versions["stateMachineVersions"]] == [
+        machine["stateMachineVersionArn"]
+    ]

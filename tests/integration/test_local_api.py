@@ -56,6 +56,7 @@ def echo_api(emulator: Emulator, role_arn: str) -> str:
 
 def call(
     emulator: Emulator,
+    api_name: str,
     method: str,
     path: str,
     body: Any = None,
@@ -66,7 +67,7 @@ def call(
         f"{emulator.api_endpoint}{path}",
         data=data,
         method=method,
-        headers=headers or {},
+        headers={"X-Api-Name": api_name, **(headers or {})},
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as reply:  # noqa: S310
@@ -75,13 +76,8 @@ def call(
         return error.code, json.loads(error.read())
 
 
-@pytest.fixture(autouse=True)
-def _serve_echo_api(echo_api: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LOCAL_API_NAME", echo_api)
-
-
-def test_requests_become_proxy_events_and_responses(emulator: Emulator) -> None:
-    status, body = call(emulator, "POST", "/v1/items?debug=1", {"amount": 5})
+def test_requests_become_proxy_events_and_responses(emulator: Emulator, echo_api: str) -> None:
+    status, body = call(emulator, echo_api, "POST", "/v1/items?debug=1", {"amount": 5})
     assert status == 201
     assert body == {
         "resource": "/v1/items",
@@ -91,7 +87,7 @@ def test_requests_become_proxy_events_and_responses(emulator: Emulator) -> None:
         "body": {"amount": 5},
         "userArn": None,
     }
-    status, body = call(emulator, "GET", "/v1/items/it_42")
+    status, body = call(emulator, echo_api, "GET", "/v1/items/it_42")
     assert (status, body["resource"], body["pathParameters"]) == (
         201,
         "/v1/items/{id}",
@@ -99,26 +95,37 @@ def test_requests_become_proxy_events_and_responses(emulator: Emulator) -> None:
     )
 
 
-def test_unknown_routes_and_function_errors(emulator: Emulator) -> None:
-    assert call(emulator, "GET", "/v2/nothing")[0] == 404
-    assert call(emulator, "PUT", "/v1/items")[0] == 405
-    status, body = call(emulator, "DELETE", "/v1/items/it_1")
+def test_unknown_routes_and_function_errors(emulator: Emulator, echo_api: str) -> None:
+    assert call(emulator, echo_api, "GET", "/v2/nothing")[0] == 404
+    assert call(emulator, echo_api, "PUT", "/v1/items")[0] == 405
+    status, body = call(emulator, echo_api, "DELETE", "/v1/items/it_1")
     assert (status, body) == (502, {"message": "Internal server error"})
 
 
-def test_iam_authorization_names_the_caller(emulator: Emulator) -> None:
-    assert call(emulator, "POST", "/v1/items/it_1/secret", {})[0] == 403
+def test_the_api_must_be_named_when_several_are_deployed(emulator: Emulator, echo_api: str) -> None:
+    status, body = call(emulator, "no-such-api", "POST", "/v1/items", {})
+    assert status == 404
+    assert "no-such-api" in body["message"]
+
+
+def test_iam_authorization_names_the_caller(emulator: Emulator, echo_api: str) -> None:
+    assert call(emulator, echo_api, "POST", "/v1/items/it_1/secret", {})[0] == 403
     iam = emulator.client("iam")
     user = unique("auditor")
     iam.create_user(UserName=user)
     key = iam.create_access_key(UserName=user)["AccessKey"]
     url = f"{emulator.api_endpoint}/v1/items/it_1/secret"
-    signed = AWSRequest(method="POST", url=url, data=b"{}")
+    signed = AWSRequest(method="POST", url=url, data=b"{}", headers={"X-Api-Name": echo_api})
     SigV4Auth(
         Credentials(key["AccessKeyId"], key["SecretAccessKey"]), "execute-api", "us-east-1"
     ).add_auth(signed)
     status, body = call(
-        emulator, "POST", "/v1/items/it_1/secret", {}, headers=dict(signed.headers.items())
+        emulator,
+        echo_api,
+        "POST",
+        "/v1/items/it_1/secret",
+        {},
+        headers=dict(signed.headers.items()),
     )
     assert status == 201
     assert body["userArn"] == f"arn:aws:iam::123456789012:user/{user}"

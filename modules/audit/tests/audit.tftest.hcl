@@ -131,7 +131,7 @@ run "data_events_for_cardholder_data" {
   }
 }
 
-run "management_events_only_without_data_resources" {
+run "every_table_is_recorded_when_none_is_named" {
   command = plan
 
   variables {
@@ -140,8 +140,31 @@ run "management_events_only_without_data_resources" {
   }
 
   assert {
+    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 2
+    error_message = "Without named tables the trail still records DynamoDB data events (of every table)."
+  }
+
+  assert {
+    condition = alltrue([
+      for selector in aws_cloudtrail.this.advanced_event_selector :
+      !contains([for f in selector.field_selector : f.field], "resources.ARN")
+    ])
+    error_message = "No table named: no ARN filter."
+  }
+}
+
+run "management_events_only_when_data_events_are_turned_off" {
+  command = plan
+
+  variables {
+    record_dynamodb_data_events    = false
+    data_event_dynamodb_table_arns = []
+    data_event_s3_bucket_arns      = []
+  }
+
+  assert {
     condition     = length(aws_cloudtrail.this.advanced_event_selector) == 1
-    error_message = "Without cardholder-data resources only the management selector remains."
+    error_message = "With data events turned off only the management selector remains."
   }
 }
 

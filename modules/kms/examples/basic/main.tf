@@ -20,7 +20,7 @@ provider "aws" {
     tags = {
       Environment = "example"
       PCIScope    = "cde"
-      DataClass   = "cardholder-data"
+      DataClass   = "internal"
       Owner       = "payments-platform"
     }
   }

@@ -24,7 +24,7 @@ provider "aws" {
     tags = {
       Environment = "example"
       PCIScope    = "cde"
-      DataClass   = "cardholder-data"
+      DataClass   = "internal"
       Owner       = "payments-platform"
     }
   }

@@ -1,0 +1,10 @@
+# Replace with your organisation's values before the first apply.
+account_id = "111111111111"
+region     = "eu-west-1"
+owner      = "payments-platform"
+key_administrator_arns = [
+  "arn:aws:iam::111111111111:role/payments-key-admin",
+]
+detokenize_allowed_principals = [
+  "arn:aws:iam::111111111111:role/payments-chargebacks",
+]

@@ -1,0 +1,12 @@
+module "platform" {
+  source = "../../modules/platform"
+
+  name_prefix                   = "payments-prod"
+  environment                   = "prod"
+  key_administrator_arns        = var.key_administrator_arns
+  detokenize_allowed_principals = var.detokenize_allowed_principals
+  lambda_package                = var.lambda_package
+  vpc_cidr_block                = "10.42.0.0/16"
+  az_count                      = 3
+  log_retention_days            = 731
+}

@@ -1,0 +1,14 @@
+provider "aws" {
+  region              = var.region
+  allowed_account_ids = [var.account_id]
+
+  default_tags {
+    tags = {
+      Environment = "staging"
+      PCIScope    = "cde"
+      DataClass   = "internal"
+      Owner       = var.owner
+      ManagedBy   = "terraform"
+    }
+  }
+}

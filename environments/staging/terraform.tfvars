@@ -1,0 +1,10 @@
+# Replace with your organisation's values before the first apply.
+account_id = "222222222222"
+region     = "eu-west-1"
+owner      = "payments-platform"
+key_administrator_arns = [
+  "arn:aws:iam::222222222222:role/payments-key-admin",
+]
+detokenize_allowed_principals = [
+  "arn:aws:iam::222222222222:role/payments-chargebacks",
+]

@@ -1,0 +1,129 @@
+"""Lambda (not behind the API): vault administration, invoked by operators or schedules.
+
+Events:
+    {"action": "erase_customer", "tenant_id": "...", "customer_id": "..."}
+        -> {"action", "tenant_id", "customer_id", "customer_key_deleted", "items_deleted"}
+        Crypto-shreds the customer (GDPR erasure): the customer key first, then the records.
+    {"action": "rewrap", "issued_before"?: <epoch seconds>}
+        -> {"action", "customer_keys_rewrapped", "tokens_rewrapped", "skipped", "failed"}
+        Moves records to the current vault KMS key (after a key change) or to fresh data keys.
+
+Both are audited (``vault.erasure`` / ``vault.rewrap`` on the audit log group and bus) with the
+invoking function as actor; a bad event answers ``{"error": {...}}``, a vault outage raises.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from functions.adapters import clients
+from functions.adapters.kms import KmsKeyService
+from functions.adapters.vault_audit import CloudWatchEventBridgeAuditSink
+from functions.adapters.vault_table import DynamoVaultStore
+from functions.domain.vault import Caller, Vault, VaultError, VaultUnavailableError
+from functions.errors import ApiError, from_validation_error
+from functions.models.tokens import vault_api_error, vault_function_settings
+
+logger = Logger()
+tracer = Tracer()
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EraseCustomer(_Action):
+    action: Literal["erase_customer"]
+    tenant_id: str = Field(pattern=_ID)
+    customer_id: str = Field(pattern=_ID)
+
+
+class Rewrap(_Action):
+    action: Literal["rewrap"]
+    issued_before: int | None = Field(default=None, gt=0, strict=True)
+
+
+AdminEvent = TypeAdapter(Annotated[EraseCustomer | Rewrap, Field(discriminator="action")])
+
+
+@cache
+def vault() -> Vault:
+    settings = vault_function_settings()
+    if not settings.audit_log_group or not settings.audit_event_bus:
+        raise RuntimeError("VAULT_AUDIT_LOG_GROUP and VAULT_AUDIT_EVENT_BUS must be set")
+    keys = KmsKeyService(
+        clients.kms(),
+        settings.kms_key_id,
+        settings.fingerprint_key_id,
+        decrypt_key_ids=settings.decrypt_key_ids or None,
+    )
+    store = DynamoVaultStore(
+        clients.dynamodb(), settings.table_name, key_table_name=settings.key_table_name
+    )
+    audit = CloudWatchEventBridgeAuditSink(
+        clients.logs(),
+        clients.events(),
+        settings.audit_log_group,
+        settings.audit_event_bus,
+        source_function=settings.function_name,
+    )
+    return Vault(keys, store, audit, settings=settings.vault)
+
+
+def administer(event: dict[str, Any], actor: str, request_id: str | None) -> dict[str, Any]:
+    if event.get("action") not in ("erase_customer", "rewrap"):
+        return {
+            "error": ApiError(
+                "invalid_request_error",
+                "parameter_invalid",
+                "action must be erase_customer or rewrap.",
+                "action",
+            ).to_dict()
+        }
+    try:
+        command = AdminEvent.validate_python(event)
+    except ValidationError as error:
+        return {"error": from_validation_error(error).to_dict()}
+    caller = Caller(actor)
+    try:
+        if isinstance(command, EraseCustomer):
+            erased = vault().erase_customer(
+                command.tenant_id, command.customer_id, caller=caller, request_id=request_id
+            )
+            outcome: dict[str, Any] = {
+                "action": command.action,
+                "tenant_id": erased.tenant_id,
+                "customer_id": erased.customer_id,
+                "customer_key_deleted": erased.customer_key_deleted,
+                "items_deleted": erased.items_deleted,
+            }
+        else:
+            moved = vault().rewrap(
+                caller=caller, issued_before=command.issued_before, request_id=request_id
+            )
+            outcome = {
+                "action": command.action,
+                "customer_keys_rewrapped": moved.customer_keys_rewrapped,
+                "tokens_rewrapped": moved.tokens_rewrapped,
+                "skipped": moved.skipped,
+                "failed": moved.failed,
+            }
+    except VaultUnavailableError:
+        raise
+    except VaultError as exc:
+        return {"error": vault_api_error(exc).to_dict()}
+    logger.info("vault administered", extra=outcome)
+    return outcome
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return administer(event, context.invoked_function_arn, context.aws_request_id)

@@ -1,0 +1,236 @@
+# The public Payment API (REST, regional) in front of the functions. Every method is signed
+# with IAM (SigV4); WAF, access logs and X-Ray guard the stage. On the emulator the local API
+# serves exactly these routes (local/api_gateway.py).
+
+locals {
+  # Route key => the function behind it; each route is POST, signed with IAM.
+  api_methods = {
+    tokens = {
+      invoke_arn = module.vault.tokenize_invoke_arn
+      function   = module.vault.tokenize_function_name
+    }
+    detokenize = {
+      invoke_arn = module.vault.detokenize_invoke_arn
+      function   = module.vault.detokenize_function_name
+    }
+  }
+}
+
+resource "aws_api_gateway_rest_api" "this" {
+  name        = "${var.name_prefix}-api"
+  description = "Payment API v1"
+
+  endpoint_configuration {
+    types = ["REGIONAL"]
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_resource" "v1" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_rest_api.this.root_resource_id
+  path_part   = "v1"
+}
+
+resource "aws_api_gateway_resource" "tokens" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.v1.id
+  path_part   = "tokens"
+}
+
+resource "aws_api_gateway_resource" "token" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.tokens.id
+  path_part   = "{token}"
+}
+
+resource "aws_api_gateway_resource" "detokenize" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.token.id
+  path_part   = "detokenize"
+}
+
+locals {
+  api_resource_ids = {
+    tokens     = aws_api_gateway_resource.tokens.id
+    detokenize = aws_api_gateway_resource.detokenize.id
+  }
+}
+
+resource "aws_api_gateway_request_validator" "body" {
+  rest_api_id           = aws_api_gateway_rest_api.this.id
+  name                  = "body-and-parameters"
+  validate_request_body = true
+  # The functions validate every field and name it in their errors; the gateway checks shape.
+  validate_request_parameters = true
+}
+
+resource "aws_api_gateway_method" "this" {
+  for_each = local.api_methods
+
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  resource_id          = local.api_resource_ids[each.key]
+  http_method          = "POST"
+  authorization        = "AWS_IAM"
+  request_validator_id = aws_api_gateway_request_validator.body.id
+}
+
+resource "aws_api_gateway_integration" "this" {
+  for_each = local.api_methods
+
+  rest_api_id             = aws_api_gateway_rest_api.this.id
+  resource_id             = local.api_resource_ids[each.key]
+  http_method             = aws_api_gateway_method.this[each.key].http_method
+  type                    = "AWS_PROXY"
+  integration_http_method = "POST"
+  uri                     = each.value.invoke_arn
+}
+
+resource "aws_lambda_permission" "api" {
+  for_each = local.api_methods
+
+  statement_id  = "AllowPaymentApi"
+  action        = "lambda:InvokeFunction"
+  function_name = each.value.function
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/POST/v1/tokens*"
+}
+
+resource "aws_api_gateway_deployment" "this" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+
+  triggers = {
+    routes = sha1(jsonencode([
+      local.api_methods, aws_api_gateway_integration.this, aws_api_gateway_method.this,
+    ]))
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+resource "aws_cloudwatch_log_group" "api_access" {
+  name              = "/aws/apigateway/${var.name_prefix}-api/access"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = module.kms.logs_key_arn
+  tags              = var.tags
+}
+
+resource "aws_api_gateway_stage" "v1" {
+  #checkov:skip=CKV2_AWS_51:Client certificates authenticate API Gateway to HTTP backends; these integrations are Lambda proxies invoked through IAM.
+  #checkov:skip=CKV_AWS_120:Payment responses are per caller and must never be served from a cache.
+  rest_api_id          = aws_api_gateway_rest_api.this.id
+  deployment_id        = aws_api_gateway_deployment.this.id
+  stage_name           = "v1"
+  xray_tracing_enabled = true
+
+  access_log_settings {
+    destination_arn = aws_cloudwatch_log_group.api_access.arn
+    # Request metadata only: bodies (which may carry card numbers) are never logged.
+    format = jsonencode({
+      requestId      = "$context.requestId"
+      ip             = "$context.identity.sourceIp"
+      caller         = "$context.identity.userArn"
+      requestTime    = "$context.requestTime"
+      httpMethod     = "$context.httpMethod"
+      resourcePath   = "$context.resourcePath"
+      status         = "$context.status"
+      responseLength = "$context.responseLength"
+      latencyMs      = "$context.responseLatency"
+      wafStatus      = "$context.waf.status"
+    })
+  }
+
+  tags = var.tags
+}
+
+resource "aws_api_gateway_method_settings" "all" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  stage_name  = aws_api_gateway_stage.v1.stage_name
+  method_path = "*/*"
+
+  settings {
+    metrics_enabled = true
+    # ERROR, not INFO: execution logging at INFO writes request bodies.
+    logging_level          = "ERROR"
+    data_trace_enabled     = false
+    throttling_rate_limit  = var.api_rate_limit_per_second
+    throttling_burst_limit = var.api_rate_limit_per_second * 2
+  }
+}
+
+resource "aws_wafv2_web_acl" "api" {
+  name  = "${var.name_prefix}-api"
+  scope = "REGIONAL"
+
+  default_action {
+    allow {}
+  }
+
+  dynamic "rule" {
+    for_each = {
+      AWSManagedRulesCommonRuleSet          = 10
+      AWSManagedRulesKnownBadInputsRuleSet  = 20
+      AWSManagedRulesAmazonIpReputationList = 30
+    }
+
+    content {
+      name     = rule.key
+      priority = rule.value
+
+      override_action {
+        none {}
+      }
+
+      statement {
+        managed_rule_group_statement {
+          vendor_name = "AWS"
+          name        = rule.key
+        }
+      }
+
+      visibility_config {
+        cloudwatch_metrics_enabled = true
+        metric_name                = rule.key
+        sampled_requests_enabled   = true
+      }
+    }
+  }
+
+  rule {
+    name     = "rate-limit-per-ip"
+    priority = 1
+
+    action {
+      block {}
+    }
+
+    statement {
+      rate_based_statement {
+        limit              = var.waf_rate_limit_per_5_minutes
+        aggregate_key_type = "IP"
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "rate-limit-per-ip"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  visibility_config {
+    cloudwatch_metrics_enabled = true
+    metric_name                = "${var.name_prefix}-api"
+    sampled_requests_enabled   = true
+  }
+
+  tags = var.tags
+}
+
+resource "aws_wafv2_web_acl_association" "api" {
+  resource_arn = aws_api_gateway_stage.v1.arn
+  web_acl_arn  = aws_wafv2_web_acl.api.arn
+}

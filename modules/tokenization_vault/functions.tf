@@ -1,0 +1,87 @@
+locals {
+  function_defaults = {
+    filename              = var.filename
+    runtime               = var.runtime
+    architecture          = var.architecture
+    kms_key_arn           = var.env_kms_key_arn
+    log_kms_key_arn       = var.logs_kms_key_arn
+    log_retention_in_days = var.log_retention_in_days
+  }
+}
+
+module "tokenize" {
+  source = "../lambda_function"
+
+  name                           = "${var.name}-tokenize"
+  description                    = "Tokenize cards into the vault (POST /v1/tokens and the payment workflow)."
+  filename                       = local.function_defaults.filename
+  handler                        = "functions.handlers.tokenize.handler"
+  runtime                        = local.function_defaults.runtime
+  architecture                   = local.function_defaults.architecture
+  memory_size                    = var.memory_size
+  timeout                        = 10
+  reserved_concurrent_executions = var.reserved_concurrency.tokenize
+  kms_key_arn                    = local.function_defaults.kms_key_arn
+  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
+  log_retention_in_days          = local.function_defaults.log_retention_in_days
+  vpc_config                     = var.vpc_config
+  environment_variables          = local.common_env
+  powertools                     = { service_name = "vault-tokenize" }
+  policy_statements              = local.tokenize_statements
+  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
+  permissions_boundary_arn       = var.permissions_boundary_arn
+
+  tags = local.chd_tags
+}
+
+module "detokenize" {
+  source = "../lambda_function"
+
+  name                           = "${var.name}-detokenize"
+  description                    = "Detokenize (restricted, audited): POST /v1/tokens/{token}/detokenize."
+  filename                       = local.function_defaults.filename
+  handler                        = "functions.handlers.detokenize.handler"
+  runtime                        = local.function_defaults.runtime
+  architecture                   = local.function_defaults.architecture
+  memory_size                    = var.memory_size
+  timeout                        = 10
+  reserved_concurrent_executions = var.reserved_concurrency.detokenize
+  kms_key_arn                    = local.function_defaults.kms_key_arn
+  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
+  log_retention_in_days          = local.function_defaults.log_retention_in_days
+  vpc_config                     = var.vpc_config
+  environment_variables = merge(local.common_env, local.audit_env, {
+    DETOKENIZE_ALLOWED_PRINCIPALS = join(",", var.detokenize_allowed_principals)
+  })
+  powertools               = { service_name = "vault-detokenize" }
+  policy_statements        = local.detokenize_statements
+  alarm_sns_topic_arn      = var.alarm_sns_topic_arn
+  permissions_boundary_arn = var.permissions_boundary_arn
+
+  tags = local.chd_tags
+}
+
+module "admin" {
+  source = "../lambda_function"
+
+  name                           = "${var.name}-vault-admin"
+  description                    = "Vault administration (not behind the API): erase_customer and rewrap events."
+  filename                       = local.function_defaults.filename
+  handler                        = "functions.handlers.vault_admin.handler"
+  runtime                        = local.function_defaults.runtime
+  architecture                   = local.function_defaults.architecture
+  memory_size                    = var.memory_size
+  timeout                        = 900
+  reserved_concurrent_executions = var.reserved_concurrency.admin
+  kms_key_arn                    = local.function_defaults.kms_key_arn
+  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
+  log_retention_in_days          = local.function_defaults.log_retention_in_days
+  vpc_config                     = var.vpc_config
+  environment_variables          = merge(local.common_env, local.audit_env)
+  powertools                     = { service_name = "vault-admin" }
+  policy_statements              = local.admin_statements
+  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
+  permissions_boundary_arn       = var.permissions_boundary_arn
+
+  tags = local.chd_tags
+}

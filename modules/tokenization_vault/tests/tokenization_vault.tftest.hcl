@@ -1,0 +1,314 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert the vault's security
+# properties (table shape and protection, per-role least privilege, the audit trail) and that
+# unsafe inputs are refused. filename is a stand-in file: the plan only hashes it.
+
+mock_provider "aws" {
+  override_during = plan
+
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "eu-west-1", name = "eu-west-1" }
+  }
+  override_data {
+    target = module.tokenize.data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+  override_data {
+    target = module.detokenize.data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+  override_data {
+    target = module.admin.data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/payments/pay/vault-audit" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = { arn = "arn:aws:sqs:eu-west-1:111122223333:pay-failures" }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111122223333:role/pay-role" }
+  }
+}
+
+variables {
+  name                = "pay"
+  filename            = "tests/fixtures/package.py"
+  vault_key_arn       = "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"
+  fingerprint_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222"
+  env_kms_key_arn     = "arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"
+  logs_kms_key_arn    = "arn:aws:kms:eu-west-1:111122223333:key/44444444-4444-4444-4444-444444444444"
+  vpc_config = {
+    subnet_ids         = ["subnet-aaaa", "subnet-bbbb"]
+    security_group_ids = ["sg-1111"]
+  }
+  detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/chargebacks"]
+}
+
+run "table_matches_the_adapter_and_is_protected" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == null && aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
+    error_message = "The vault table is keyed by pk (S) only, on demand."
+  }
+
+  assert {
+    condition = (
+      length(aws_dynamodb_table.this.global_secondary_index) == 1 &&
+      one(aws_dynamodb_table.this.global_secondary_index).name == "by_tenant_customer" &&
+      one(aws_dynamodb_table.this.global_secondary_index).hash_key == "tenant_customer" &&
+      one(aws_dynamodb_table.this.global_secondary_index).projection_type == "KEYS_ONLY"
+    )
+    error_message = "GSI by_tenant_customer on tenant_customer, KEYS_ONLY, as vault_table.py expects."
+  }
+
+  assert {
+    condition     = toset([for a in aws_dynamodb_table.this.attribute : "${a.name}:${a.type}"]) == toset(["pk:S", "tenant_customer:S"])
+    error_message = "Attributes must be pk (S) and tenant_customer (S)."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.this.ttl).enabled && one(aws_dynamodb_table.this.ttl).attribute_name == "expires_at"
+    error_message = "TTL on expires_at must be enabled."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.this.point_in_time_recovery).enabled && aws_dynamodb_table.this.deletion_protection_enabled
+    error_message = "PITR and deletion protection must be on by default."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.this.server_side_encryption).enabled && one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == var.vault_key_arn
+    error_message = "The table must be encrypted with the customer-managed vault key."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.this.tags["DataClass"] == "cardholder-data"
+    error_message = "The vault table is tagged DataClass = cardholder-data."
+  }
+}
+
+run "functions_are_private_and_named" {
+  command = plan
+
+  assert {
+    condition = (
+      module.tokenize.function_name == "pay-tokenize" &&
+      module.detokenize.function_name == "pay-detokenize" &&
+      module.admin.function_name == "pay-vault-admin"
+    )
+    error_message = "Function names must be <name>-tokenize, -detokenize, -vault-admin."
+  }
+
+  assert {
+    condition     = toset(keys(output.functions)) == toset(["tokenize", "detokenize", "admin"])
+    error_message = "The functions output lists tokenize, detokenize and admin."
+  }
+}
+
+run "iam_is_least_privilege_per_role" {
+  command = plan
+
+  # No wildcard action anywhere.
+  assert {
+    condition = alltrue([
+      for s in concat(local.tokenize_statements, local.detokenize_statements, local.admin_statements) :
+      alltrue([for a in s.actions : a != "*" && !endswith(a, ":*")])
+    ])
+    error_message = "No role may hold a wildcard action."
+  }
+
+  # Tokenize: GenerateDataKey + Decrypt on the vault key only with the vault's encryption
+  # context, GenerateMac on the HMAC key, and Get/Put/Delete on the table. No audit, no Query,
+  # no Scan.
+  assert {
+    condition = (
+      toset(flatten([for s in local.tokenize_statements : s.actions])) ==
+      toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+    )
+    error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac and Get/Put/DeleteItem."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in concat(local.tokenize_statements, local.detokenize_statements, local.admin_statements) :
+      contains([for c in s.conditions : "${c.variable}=${join(",", c.values)}"], "kms:EncryptionContext:vault=data-key")
+      if contains(s.actions, "kms:Decrypt") || contains(s.actions, "kms:GenerateDataKey")
+    ])
+    error_message = "Every vault Decrypt/GenerateDataKey is bound to the vault's data-key encryption context."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in local.tokenize_statements : !contains(s.resources, var.fingerprint_key_arn) || s.actions == ["kms:GenerateMac"]
+    ]) && one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")]) == [var.fingerprint_key_arn]
+    error_message = "GenerateMac only on the fingerprint key, and the fingerprint key only for GenerateMac."
+  }
+
+  assert {
+    condition     = length([for s in local.tokenize_statements : s if anytrue([for a in s.actions : startswith(a, "logs:") || startswith(a, "events:")])]) == 0
+    error_message = "Tokenize cannot write the audit trail."
+  }
+
+  # Detokenize: Decrypt, Get/DeleteItem, and the audit trail: this log group and this bus only.
+  assert {
+    condition = (
+      toset(flatten([for s in local.detokenize_statements : s.actions])) ==
+      toset(["kms:Decrypt", "dynamodb:DeleteItem", "dynamodb:GetItem", "events:PutEvents", "logs:CreateLogStream", "logs:PutLogEvents"])
+    )
+    error_message = "Detokenize holds exactly Decrypt, Get/DeleteItem, PutEvents and the audit log writes."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in local.detokenize_statements : s.resources == ["arn:aws:logs:eu-west-1:111122223333:log-group:/payments/pay/vault-audit:*"]
+      if anytrue([for a in s.actions : startswith(a, "logs:")])
+    ])
+    error_message = "Detokenize may write logs to the audit log group only."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in local.detokenize_statements : s.resources == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-vault-audit"]
+      if contains(s.actions, "events:PutEvents")
+    ])
+    error_message = "Detokenize may put events on the audit bus only."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in local.detokenize_statements : toset(s.resources) == toset([var.vault_key_arn])
+      if contains(s.actions, "kms:Decrypt")
+    ])
+    error_message = "Detokenize decrypts with the vault key only."
+  }
+
+  # Admin: Query only on the customer index; no GenerateMac.
+  assert {
+    condition     = one([for s in local.admin_statements : s.resources if contains(s.actions, "dynamodb:Query")]) == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault/index/by_tenant_customer"]
+    error_message = "Admin queries the by_tenant_customer index only."
+  }
+
+  assert {
+    condition     = !contains(flatten([for s in local.admin_statements : s.actions]), "kms:GenerateMac")
+    error_message = "Admin needs no fingerprint key."
+  }
+}
+
+run "environment_wires_the_handlers" {
+  command = plan
+
+  assert {
+    condition = (
+      local.common_env.VAULT_TABLE_NAME == "pay-vault" &&
+      local.common_env.VAULT_KMS_KEY_ID == var.vault_key_arn &&
+      local.common_env.VAULT_FINGERPRINT_KEY_ID == var.fingerprint_key_arn &&
+      local.common_env.VAULT_DECRYPT_KEY_IDS == var.vault_key_arn
+    )
+    error_message = "Every function gets the table and key settings."
+  }
+
+  assert {
+    condition     = local.audit_env.VAULT_AUDIT_LOG_GROUP == "/payments/pay/vault-audit" && local.audit_env.VAULT_AUDIT_EVENT_BUS == "pay-vault-audit"
+    error_message = "Detokenize and admin get the audit log group and bus."
+  }
+}
+
+run "audit_log_group_is_encrypted_and_kept_seven_years" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_log_group.audit.kms_key_id == var.logs_kms_key_arn && aws_cloudwatch_log_group.audit.retention_in_days == 2557
+    error_message = "The audit log group is encrypted with the logs key and kept 2557 days by default."
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.audit) == 1 && aws_cloudwatch_event_bus.audit[0].name == "pay-vault-audit"
+    error_message = "Without a bus name, the module creates a dedicated audit bus."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_metric_alarm.detokenize_refused.threshold == 1
+    error_message = "A single refused detokenize raises the alarm."
+  }
+}
+
+run "an_existing_bus_is_used_as_given" {
+  command = plan
+
+  variables {
+    audit_event_bus_name = "security-events"
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_bus.audit) == 0 && local.audit_event_bus_arn == "arn:aws:events:eu-west-1:111122223333:event-bus/security-events"
+    error_message = "A given bus is used and no bus is created."
+  }
+}
+
+run "short_audit_retention_is_refused" {
+  command = plan
+
+  variables {
+    audit_log_retention_in_days = 90
+  }
+
+  expect_failures = [var.audit_log_retention_in_days]
+}
+
+run "wildcard_detokenize_principal_is_refused" {
+  command = plan
+
+  variables {
+    detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/*"]
+  }
+
+  expect_failures = [var.detokenize_allowed_principals]
+}
+
+run "vault_key_alias_is_refused" {
+  command = plan
+
+  variables {
+    vault_key_arn = "alias/aws/dynamodb"
+  }
+
+  expect_failures = [var.vault_key_arn]
+}
+
+run "single_subnet_is_refused" {
+  command = plan
+
+  variables {
+    vpc_config = {
+      subnet_ids         = ["subnet-aaaa"]
+      security_group_ids = ["sg-1111"]
+    }
+  }
+
+  expect_failures = [var.vpc_config]
+}
+
+run "default_bus_is_refused" {
+  command = plan
+
+  variables {
+    audit_event_bus_name = "default"
+  }
+
+  expect_failures = [var.audit_event_bus_name]
+}

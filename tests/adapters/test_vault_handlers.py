@@ -1,0 +1,382 @@
+"""The vault's Lambda handlers end to end on moto (in process): API events in, answers out,
+KMS + DynamoDB + the audit log group + the audit bus for real (moto), no card number leaking."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.adapters import clients
+from functions.handlers import detokenize, tokenize, vault_admin
+from functions.models.tokens import vault_function_settings
+from tests.adapters.test_vault_adapters import TABLE, _create_table
+
+REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+LOG_GROUP = "/payments/test/vault-audit"
+BUS = "test-vault-audit"
+MERCHANT = "m_123"
+PAN = "4242424242424242"
+ALLOWED_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chargebacks"
+ALLOWED_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/chargebacks/alice"
+STRANGER = f"arn:aws:sts::{ACCOUNT}:assumed-role/analytics/bob"
+
+
+@dataclass
+class Context:
+    function_name: str = "test-vault"
+    memory_limit_in_mb: int = 256
+    invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-vault"
+    aws_request_id: str = "req-1"
+
+
+@dataclass
+class Aws:
+    logs: Any
+    sqs: Any
+    queue_url: str
+
+    def audit_lines(self) -> list[dict[str, Any]]:
+        events = self.logs.filter_log_events(logGroupName=LOG_GROUP)["events"]
+        return [json.loads(e["message"]) for e in events]
+
+    def raw_log_text(self) -> str:
+        return json.dumps(self.logs.filter_log_events(logGroupName=LOG_GROUP)["events"])
+
+    def bus_events(self) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while True:
+            got = self.sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+            messages = got.get("Messages", [])
+            if not messages:
+                return out
+            for m in messages:
+                out.append(json.loads(m["Body"]))
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=m["ReceiptHandle"])
+
+
+class _CurrentStdout:
+    """Writes to whatever sys.stdout is now (capsys swaps it per test phase)."""
+
+    def write(self, text: str) -> int:
+        return sys.stdout.write(text)
+
+    def flush(self) -> None:
+        sys.stdout.flush()
+
+
+@pytest.fixture(autouse=True)
+def _powertools_logs_to_capsys() -> Iterator[None]:
+    """Powertools binds its handler to the sys.stdout of import time; follow capsys instead."""
+    handler = tokenize.logger.registered_handler  # one handler: the three share a service
+    previous = handler.setStream(_CurrentStdout())  # type: ignore[attr-defined]
+    yield
+    handler.setStream(previous)  # type: ignore[attr-defined]
+
+
+def _reset() -> None:
+    clients.clear()
+    vault_function_settings.cache_clear()
+    for module in (tokenize, detokenize, vault_admin):
+        module.vault.cache_clear()
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        "POWERTOOLS_SERVICE_NAME": "vault-test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    _reset()
+    with mock_aws():
+        kms = boto3.client("kms", region_name=REGION)
+        key_arn = kms.create_key()["KeyMetadata"]["Arn"]
+        mac_arn = kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")["KeyMetadata"][
+            "Arn"
+        ]
+        _create_table(boto3.client("dynamodb", region_name=REGION))
+        logs = boto3.client("logs", region_name=REGION)
+        logs.create_log_group(logGroupName=LOG_GROUP)
+        events = boto3.client("events", region_name=REGION)
+        events.create_event_bus(Name=BUS)
+        sqs = boto3.client("sqs", region_name=REGION)
+        queue_url = sqs.create_queue(QueueName="audit-capture")["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        events.put_rule(
+            Name="capture",
+            EventBusName=BUS,
+            EventPattern=json.dumps({"source": ["payments.vault"]}),
+        )
+        events.put_targets(
+            Rule="capture", EventBusName=BUS, Targets=[{"Id": "q", "Arn": queue_arn}]
+        )
+        for name, value in {
+            "VAULT_TABLE_NAME": TABLE,
+            "VAULT_KMS_KEY_ID": key_arn,
+            "VAULT_FINGERPRINT_KEY_ID": mac_arn,
+            "VAULT_DECRYPT_KEY_IDS": key_arn,
+            "VAULT_AUDIT_LOG_GROUP": LOG_GROUP,
+            "VAULT_AUDIT_EVENT_BUS": BUS,
+            "DETOKENIZE_ALLOWED_PRINCIPALS": f"{ALLOWED_ROLE}, arn:aws:iam::{ACCOUNT}:user/ops",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Aws(logs, sqs, queue_url)
+    _reset()
+
+
+def api_event(
+    method: str,
+    path: str,
+    body: Any,
+    *,
+    merchant: str | None = MERCHANT,
+    caller: str | None = None,
+) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if merchant is not None:
+        headers["X-Merchant-Id"] = merchant
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "accountId": ACCOUNT,
+            "requestId": "api-req-1",
+            "stage": "v1",
+            "path": path,
+            "httpMethod": method,
+            "resourcePath": path,
+            "identity": {"userArn": caller, "sourceIp": "203.0.113.9"},
+        },
+        "body": body if isinstance(body, str) or body is None else json.dumps(body),
+        "isBase64Encoded": False,
+    }
+
+
+def call_tokenize(body: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    response = tokenize.handler(api_event("POST", "/v1/tokens", body, **kwargs), Context())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def call_detokenize(token: str, body: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    path = f"/v1/tokens/{token}/detokenize"
+    response = detokenize.handler(api_event("POST", path, body, **kwargs), Context())
+    return response["statusCode"], json.loads(response["body"])
+
+
+def test_tokenize_then_detokenize_round_trip_is_audited_without_the_pan(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, created = call_tokenize({"number": PAN, "cvc": "123", "customer_id": "cus_1"})
+    assert status == 201
+    assert set(created) == {"token", "brand", "last4", "fingerprint"}
+    assert created["brand"] == "visa" and created["last4"] == "4242"
+    assert PAN not in json.dumps(created)
+
+    status, again = call_tokenize({"number": PAN, "customer_id": "cus_1"})
+    assert status == 201 and again["token"] == created["token"]  # deduplicated
+
+    status, card = call_detokenize(
+        created["token"], {"purpose": "chargeback.evidence"}, caller=ALLOWED_SESSION
+    )
+    assert status == 200
+    assert card == {"token": created["token"], "number": PAN, "brand": "visa", "last4": "4242"}
+
+    lines = aws.audit_lines()
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["action"] == "detokenize" and line["outcome"] == "success"
+    assert line["actor"] == ALLOWED_SESSION
+    assert line["tenant_id"] == MERCHANT
+    assert line["token"] == created["token"]
+    assert line["purpose"] == "chargeback.evidence"
+    assert line["request_id"] == "api-req-1"
+    assert line["at"]
+    events = aws.bus_events()
+    assert [e["detail-type"] for e in events] == ["vault.detokenize"]
+    assert events[0]["source"] == "payments.vault"
+    assert events[0]["detail"]["token"] == created["token"]
+
+    assert PAN not in aws.raw_log_text()
+    assert PAN not in json.dumps(events)
+    captured = capsys.readouterr()
+    assert PAN not in captured.out + captured.err
+    assert "card tokenized" in captured.out  # the Powertools logs were captured
+
+
+def test_detokenize_without_the_principal_is_403_and_audited_as_denied(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    for caller in (STRANGER, None, f"arn:aws:iam::{ACCOUNT}:role/chargebacks-other"):
+        status, body = call_detokenize(created["token"], {"purpose": "support"}, caller=caller)
+        assert status == 403
+        assert body["error"]["code"] == "detokenize_not_permitted"
+        assert PAN not in json.dumps(body)
+    outcomes = [(line["outcome"], line["reason"]) for line in aws.audit_lines()]
+    assert outcomes == [("denied", "detokenize_not_permitted")] * 3
+    assert PAN not in aws.raw_log_text()
+
+
+def test_exact_principal_match_is_permitted(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    status, _ = call_detokenize(
+        created["token"], {"purpose": "support"}, caller=f"arn:aws:iam::{ACCOUNT}:user/ops"
+    )
+    assert status == 200
+
+
+def test_unknown_token_is_404(aws: Aws) -> None:
+    status, body = call_detokenize(
+        "tok_unknown0000000000000000", {"purpose": "support"}, caller=ALLOWED_SESSION
+    )
+    assert status == 404
+    assert body["error"]["code"] == "token_not_found"
+    assert aws.audit_lines()[0]["outcome"] == "failure"
+
+
+def test_another_tenants_token_is_404(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    status, body = call_detokenize(
+        created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION, merchant="m_other"
+    )
+    assert status == 404 and body["error"]["code"] == "token_not_found"
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "param"),
+    [
+        ({"number": "4242424242424241"}, "invalid_number", "number"),  # Luhn
+        ({"number": "4242x42424242424"}, "invalid_number", "number"),
+        ({"number": "4242"}, "parameter_invalid", "number"),
+        ({"number": PAN, "cvc": "12a"}, "invalid_cvc", "cvc"),
+        ({"number": PAN, "track2": "x"}, "parameter_unknown", "track2"),
+        ({"cvc": "123"}, "parameter_missing", "number"),
+        ({"number": PAN, "ttl_seconds": -1}, "parameter_invalid", "ttl_seconds"),
+    ],
+)
+def test_tokenize_refuses_bad_input_with_400_naming_the_field(
+    aws: Aws, capsys: pytest.CaptureFixture[str], body: dict[str, Any], code: str, param: str
+) -> None:
+    status, answer = call_tokenize(body)
+    assert status == 400
+    assert answer["error"]["code"] == code
+    assert answer["error"]["param"] == param
+    assert set(answer["error"]) == {"type", "code", "message", "param"}
+    captured = capsys.readouterr()
+    for secret in (PAN, "4242424242424241", "4242x42424242424"):
+        assert secret not in json.dumps(answer) + captured.out + captured.err
+    assert "Traceback" not in captured.out + captured.err
+
+
+@pytest.mark.parametrize("raw", ["{not json", "[1, 2]", "", "null"])
+def test_malformed_json_is_400(aws: Aws, raw: str) -> None:
+    status, answer = call_tokenize(raw)
+    assert status == 400 and answer["error"]["code"] == "body_invalid"
+
+
+def test_missing_merchant_header_is_400(aws: Aws) -> None:
+    status, answer = call_tokenize({"number": PAN}, merchant=None)
+    assert status == 400 and answer["error"]["param"] == "X-Merchant-Id"
+
+
+def test_detokenize_refuses_unknown_fields_and_bad_purpose(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    status, answer = call_detokenize(
+        created["token"], {"purpose": "support", "why": "x"}, caller=ALLOWED_SESSION
+    )
+    assert status == 400 and answer["error"]["param"] == "why"
+    status, answer = call_detokenize(created["token"], {"purpose": PAN}, caller=ALLOWED_SESSION)
+    assert status == 400 and answer["error"]["param"] == "purpose"
+    assert PAN not in json.dumps(answer)
+
+
+def test_unknown_route_is_404_in_the_error_shape(aws: Aws) -> None:
+    response = tokenize.handler(api_event("GET", "/v1/nothing", None), Context())
+    assert response["statusCode"] == 404
+    assert json.loads(response["body"])["error"]["code"] == "resource_missing"
+
+
+def test_audit_failure_fails_the_detokenize(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    aws.logs.delete_log_group(logGroupName=LOG_GROUP)
+    status, answer = call_detokenize(
+        created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION
+    )
+    assert status == 503
+    assert answer["error"]["code"] == "vault_unavailable"
+    assert PAN not in json.dumps(answer)
+
+
+def test_workflow_handler_returns_the_token_and_never_the_pan(
+    aws: Aws, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = {
+        "merchant_id": MERCHANT,
+        "amount": 1000,
+        "currency": "EUR",
+        "customer": {"id": "cus_9", "country": "DE"},
+        "payment_method": {
+            "type": "card",
+            "card": {"number": PAN, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        },
+        "validation": {"result": {"valid": True}},
+    }
+    out = tokenize.workflow_handler(state, Context())
+    assert set(out) == {"token", "brand", "last4", "fingerprint"}
+    assert PAN not in json.dumps(out)
+    api_status, api = call_tokenize({"number": PAN, "customer_id": "cus_9"})
+    assert api_status == 201 and api["token"] == out["token"]
+
+    bad = dict(state, payment_method={"type": "card", "card": {"number": "4242424242424241"}})
+    refused = tokenize.workflow_handler(bad, Context())
+    assert refused["error"]["code"] == "invalid_number"
+    assert refused["error"]["param"] == "payment_method.card.number"
+    captured = capsys.readouterr()
+    assert PAN not in captured.out + captured.err
+    assert "4242424242424241" not in json.dumps(refused) + captured.out + captured.err
+
+
+def test_tokenize_card_is_a_plain_function(aws: Aws) -> None:
+    out = tokenize.tokenize_card(MERCHANT, PAN, customer_id="cus_2")
+    assert out["last4"] == "4242" and set(out) == {"token", "brand", "last4", "fingerprint"}
+
+
+def test_admin_erases_a_customer_and_audits_it(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN, "customer_id": "cus_gone"})
+    out = vault_admin.handler(
+        {"action": "erase_customer", "tenant_id": MERCHANT, "customer_id": "cus_gone"}, Context()
+    )
+    assert out["customer_key_deleted"] is True and out["items_deleted"] >= 1
+    status, _ = call_detokenize(created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION)
+    assert status == 404
+    kinds = [e["detail-type"] for e in aws.bus_events()]
+    assert kinds == ["vault.erasure", "vault.detokenize"]
+    assert [line["action"] for line in aws.audit_lines()] == ["erase_customer", "detokenize"]
+
+
+def test_admin_rewrap_and_bad_events(aws: Aws) -> None:
+    call_tokenize({"number": PAN, "customer_id": "cus_r"})
+    out = vault_admin.handler({"action": "rewrap", "issued_before": 4_000_000_000}, Context())
+    assert out["tokens_rewrapped"] == 1 and out["failed"] == 0
+    assert vault_admin.handler({"action": "drop_table"}, Context())["error"]["param"] == "action"
+    refused = vault_admin.handler({"action": "rewrap", "extra": 1}, Context())
+    assert refused["error"]["code"] == "parameter_unknown"
