@@ -74,6 +74,7 @@ test: lint tftest pytest ## the whole suite (what .ci/run calls)
 
 .PHONY: compliance
 compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir> for another tree)
+	$(if $(SCAN),,$(PY) -m local.cli plan-json)
 	$(PY) -m compliance.scan $(if $(SCAN),--scan $(SCAN),)
 
 .PHONY: bench

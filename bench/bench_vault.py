@@ -1,8 +1,10 @@
 """Tokenization vault: KMS calls per 1,000 tokenizations and in-process latency.
 
 KMS and DynamoDB are replaced by in-memory fakes (``tests/unit/vault/fakes.py``) so only the
-vault's own code is timed. The naive reference path, one KMS Encrypt per card as in the public
-AWS serverless tokenization sample, is implemented here only, for the side-by-side ratio.
+vault's own code is timed. Each side runs with its role's KMS permissions enforced
+(``RoleKms``): tokenize may Decrypt only ``vault = customer-key``, detokenize both contexts.
+The naive reference path, one KMS Encrypt per card as in the public AWS serverless
+tokenization sample, is implemented here only, for the side-by-side ratio.
 """
 
 from __future__ import annotations
@@ -15,12 +17,22 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from functions.domain.cards import luhn_valid, validate_pan
 from functions.domain.vault import Caller, Vault
-from tests.unit.vault.fakes import FakeClock, FakeKms, InMemoryVaultStore, ListAuditSink
+from tests.unit.vault.fakes import (
+    DETOKENIZE_DECRYPT,
+    TOKENIZE_DECRYPT,
+    FakeClock,
+    FakeKms,
+    InMemoryVaultStore,
+    ListAuditSink,
+    RoleKms,
+)
 
 CALLER = Caller("bench", frozenset({"vault:detokenize"}))
 STEADY_STATE = 10_000
 TIMED = 5_000
 WARM_UP = 500
+CUSTOMERS = 100
+COLD = 1_000
 
 
 def _pan(i: int) -> str:
@@ -54,15 +66,26 @@ def _percentile(samples: list[int], q: float) -> float:
 
 
 def run() -> dict[str, dict[str, float | str]]:
-    kms, clock = FakeKms(), FakeClock()
-    vault = Vault(kms, InMemoryVaultStore(), ListAuditSink(), clock=clock)
+    kms, clock, store, audit = FakeKms(), FakeClock(), InMemoryVaultStore(), ListAuditSink()
+    tokenize_kms = RoleKms(kms, TOKENIZE_DECRYPT)
+    vault = Vault(tokenize_kms, store, audit, clock=clock)
     for i in range(WARM_UP):
-        vault.tokenize("ten_bench", _pan(10_000_000 + i), customer_id=f"cus_{i % 100}")
+        vault.tokenize("ten_bench", _pan(10_000_000 + i), customer_id=f"cus_{i % CUSTOMERS}")
     before = kms.total_calls
     for i in range(STEADY_STATE):
-        vault.tokenize("ten_bench", _pan(i), customer_id=f"cus_{i % 100}")
+        vault.tokenize("ten_bench", _pan(i), customer_id=f"cus_{i % CUSTOMERS}")
         clock.advance(0.01)  # 100 tokenizations per second
     kms_per_1000 = (kms.total_calls - before) * 1000 / STEADY_STATE
+
+    # A cold tokenize container joining: every customer key already exists (made by another
+    # container), so it needs one Decrypt (customer-key) per tenant wrapping key on top of its
+    # own record data key and fingerprint secret.
+    cold = Vault(RoleKms(kms, TOKENIZE_DECRYPT), store, audit, clock=clock)
+    before = kms.total_calls
+    for i in range(COLD):
+        cold.tokenize("ten_bench", _pan(30_000_000 + i), customer_id=f"cus_{i % CUSTOMERS}")
+    cold_calls = kms.total_calls - before
+    assert tokenize_kms.denied == [], "tokenize must never need Decrypt with vault = data-key"
 
     naive = _NaiveKms()
     naive_store: dict[str, bytes] = {}
@@ -78,16 +101,23 @@ def run() -> dict[str, dict[str, float | str]]:
         result = vault.tokenize("ten_bench", number, customer_id=f"cus_{i % 100}")
         tokenize_ns.append(time.perf_counter_ns() - start)
         tokens.append(result.token)
+    reader_kms = RoleKms(kms, DETOKENIZE_DECRYPT, generate_contexts=frozenset())
+    reader = Vault(reader_kms, store, audit, clock=clock)
     for token in tokens[:WARM_UP]:
-        vault.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
+        reader.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
     detokenize_ns: list[int] = []
     for token in tokens:
         start = time.perf_counter_ns()
-        vault.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
+        reader.detokenize("ten_bench", token, caller=CALLER, purpose="bench")
         detokenize_ns.append(time.perf_counter_ns() - start)
+    assert reader_kms.denied == []
 
     return {
         "vault_kms_calls_per_1000_tokenize": {"value": round(kms_per_1000, 3), "unit": "calls"},
+        "vault_kms_calls_cold_tokenize_container_first_1000": {
+            "value": float(cold_calls),
+            "unit": "calls",
+        },
         "vault_naive_kms_calls_per_1000_tokenize": {
             "value": round(naive_per_1000, 3),
             "unit": "calls",

@@ -174,8 +174,8 @@ def stop_emulator() -> bool:
         time.sleep(0.1)
     else:
         os.killpg(pid, signal.SIGKILL)
-    for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
-        stale.unlink()
+    for stale in [*LOCAL_ENV_DIR.glob("terraform.tfstate*"), LOCAL_ENV_DIR / "tfplan.json"]:
+        stale.unlink(missing_ok=True)
     return True
 
 
@@ -207,6 +207,33 @@ def terraform_outputs(env_dir: Path, env: dict[str, str]) -> dict[str, object]:
         text=True,
     )
     return {name: value["value"] for name, value in json.loads(done.stdout).items()}
+
+
+def write_plan_json(endpoints: Endpoints, env_dir: Path = LOCAL_ENV_DIR) -> Path:
+    """The plan of the applied local environment as JSON, for the compliance scan: values that
+    HCL leaves unresolved (module outputs, default tags) are resolved there."""
+    env = emulator_env(endpoints.aws)
+    plan_file = STATE_DIR / "tfplan"
+    STATE_DIR.mkdir(exist_ok=True)
+    terraform(
+        env_dir,
+        "plan",
+        "-input=false",
+        "-lock=false",
+        f"-out={plan_file}",
+        f"-var=endpoint_url={endpoints.aws}",
+        extra_env=env,
+    )
+    shown = subprocess.run(
+        ["terraform", f"-chdir={env_dir}", "show", "-json", str(plan_file)],
+        env={**os.environ, **terraform_env(), **env},
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    target = env_dir / "tfplan.json"
+    target.write_text(shown.stdout)
+    return target
 
 
 def cmd_up(endpoints: Endpoints) -> dict[str, object]:
@@ -270,6 +297,9 @@ def main(argv: list[str]) -> int:
     sub.add_parser("up")
     sub.add_parser("down")
     sub.add_parser("status")
+    sub.add_parser(
+        "plan-json", help="write environments/local/tfplan.json from the running emulator"
+    )
     demo = sub.add_parser("demo")
     demo.add_argument("--keep", action="store_true")
     tf = sub.add_parser("tf")
@@ -285,6 +315,11 @@ def main(argv: list[str]) -> int:
         pid = running_pid()
         print(f"running (pid {pid})" if pid else "not running")
         return 0 if pid else 1
+    elif args.command == "plan-json":
+        if running_pid() is None:
+            print("no emulator started by `make up` is running: the scan reads the HCL only")
+            return 0
+        print(f"wrote {write_plan_json(endpoints).relative_to(REPO_ROOT)}")
     elif args.command == "demo":
         return cmd_demo(endpoints, args.keep)
     elif args.command == "tf":

@@ -754,11 +754,35 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
             for s in statements
             if grants_decrypt(s)
             and any(r == "*" or VAULT_NAME.search(r) for r in _strings(s.get("Resource")))
+            and not _customer_key_context_only(s)
         ]
         if not vault_decrypt:
             return CheckResult.PASSED if statements else CheckResult.UNKNOWN
         owner = " ".join([names_of(conf), str(get(conf, "role") or "")])
         return self.result(bool(DETOKENIZE_NAME.search(owner)))
+
+
+def _customer_key_context_only(statement: dict[str, Any]) -> bool:
+    """Decrypt limited by the encryption context to the vault's customer-key wrapping keys:
+    those unwrap per-customer keys, never a card record's data key."""
+    conditions = statement.get("Condition")
+    values: list[str] = []
+    if isinstance(unwrap(conditions), dict):
+        for operator, body in unwrap(conditions).items():
+            body = unwrap(body)
+            if str(operator).lower().startswith("stringequals") and isinstance(body, dict):
+                for key, value in body.items():
+                    if key.lower() == "kms:encryptioncontext:vault":
+                        values += _strings(value)
+    else:
+        for condition in as_list(conditions):
+            if (
+                isinstance(condition, dict)
+                and str(unwrap(condition.get("variable"))).lower() == "kms:encryptioncontext:vault"
+                and str(unwrap(condition.get("test"))).lower().startswith("stringequals")
+            ):
+                values += _strings(condition.get("values"))
+    return bool(values) and set(values) == {"customer-key"}
 
 
 WILDCARD_ACTIONS = frozenset({"*", "kms:*", "dynamodb:*", "s3:*"})

@@ -14,10 +14,13 @@ Table design (single table, on-demand):
     token, tenant_id, tenant_customer, expires_at (optional). A conditional put on this item
     (not a GSI, which is eventually consistent and not unique) makes deduplication race-safe.
   - ``customer_key``: ``pk = "C#<tenant>#<scope>"``; tenant_id, customer_scope,
-    customer_key_id, kms_key_id, wrapped_data_key (B), dk_issued_at (N), nonce (B),
-    wrapped_key (B), created_at (N). These may live in a separate table (``key_table_name``,
-    same ``pk`` key schema, no GSI) so its backup retention can be short: an erasure is final
-    once no backup holding the customer key is left.
+    customer_key_id, kms_key_id, wrapped_data_key (B: the wrapping key's CiphertextBlob),
+    wrap_context (S: its KMS context ``vault`` value, ``customer-key``; absent on items of
+    schema 1, which were wrapped under a ``data-key`` and are moved by ``rewrap``),
+    dk_issued_at (N), nonce (B), wrapped_key (B), created_at (N), v (N, 2). These may live
+    in a separate table (``key_table_name``, same ``pk`` key schema, no GSI) so its backup
+    retention can be short: an erasure is final once no backup holding the customer key is
+    left.
 
 Every create is ``attribute_not_exists(pk)``; every replace is conditional on the old
 wrapped data key. Reads of single items are strongly consistent.
@@ -35,6 +38,7 @@ from functions.domain.vault.errors import VaultUnavailableError
 from functions.domain.vault.model import (
     CustomerKeyRecord,
     FingerprintEntry,
+    KeyPurpose,
     TokenFormat,
     TokenRecord,
     WrappedKeyRef,
@@ -48,6 +52,8 @@ if TYPE_CHECKING:
 
 GSI_NAME = "by_tenant_customer"
 SCHEMA_VERSION = 1
+# Customer key items: 2 since customer keys are wrapped under their own context (wrap_context).
+CUSTOMER_KEY_SCHEMA_VERSION = 2
 _BATCH = 25
 _MAX_BATCH_RETRIES = 8
 
@@ -342,12 +348,13 @@ def _customer_key_item(record: CustomerKeyRecord) -> Item:
     return {
         "pk": _s(customer_key_pk(record.tenant_id, record.scope)),
         "kind": _s("customer_key"),
-        "v": _n(SCHEMA_VERSION),
+        "v": _n(CUSTOMER_KEY_SCHEMA_VERSION),
         "tenant_id": _s(record.tenant_id),
         "customer_scope": _s(record.scope),
         "customer_key_id": _s(record.key_id),
         "kms_key_id": _s(record.key.kms_key_id),
         "wrapped_data_key": _b(record.key.wrapped_data_key),
+        "wrap_context": _s(record.wrap_context.value),
         "dk_issued_at": _n(record.key.issued_at),
         "nonce": _b(record.nonce),
         "wrapped_key": _b(record.wrapped_key),
@@ -368,4 +375,8 @@ def _customer_key(item: Mapping[str, Any]) -> CustomerKeyRecord:
         nonce=bytes(item["nonce"]["B"]),
         wrapped_key=bytes(item["wrapped_key"]["B"]),
         created_at=int(item["created_at"]["N"]),
+        # Schema 1 items carry no wrap_context: they were wrapped under a record data key.
+        wrap_context=KeyPurpose(item["wrap_context"]["S"])
+        if "wrap_context" in item
+        else KeyPurpose.RECORD,
     )

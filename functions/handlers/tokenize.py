@@ -13,7 +13,9 @@ Workflow (Step Functions task, ``workflow_handler``): the payment state
 outage raises (the state machine retries ``VaultUnavailableError``).
 
 The card number exists in clear only in this function's memory: it is not logged, traced,
-returned or put in an error. The function holds no audit sink: it cannot detokenize.
+returned or put in an error. The function holds no audit sink: it cannot detokenize. Nor could
+it decrypt a stored record if it tried: its role may ``kms:Decrypt`` only customer-key wrapping
+keys (``vault = customer-key``), never a record data key (``vault = data-key``).
 """
 
 from __future__ import annotations

@@ -6,7 +6,9 @@ Events:
         Crypto-shreds the customer (GDPR erasure): the customer key first, then the records.
     {"action": "rewrap", "issued_before"?: <epoch seconds>}
         -> {"action", "customer_keys_rewrapped", "tokens_rewrapped", "skipped", "failed"}
-        Moves records to the current vault KMS key (after a key change) or to fresh data keys.
+        Moves token records (record data keys, ``vault = data-key``) and customer keys (wrapping
+        keys, ``vault = customer-key``) to the current vault KMS key (after a key change) or to
+        fresh data keys; also moves customer keys still wrapped under a record data key.
 
 Both are audited (``vault.erasure`` / ``vault.rewrap`` on the audit log group and bus) with the
 invoking function as actor; a bad event answers ``{"error": {...}}``, a vault outage raises.

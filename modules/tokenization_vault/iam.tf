@@ -2,10 +2,11 @@
 # group or bus). Only detokenize and admin may write the audit trail; tokenize cannot audit
 # and therefore cannot detokenize through the domain.
 #
-# Residual risk, tokenize: it needs kms:Decrypt on the vault key to unwrap existing customer
-# keys (another container created them), and the domain wraps customer keys and record keys
-# under the same data keys with the same encryption context, so the condition can pin the
-# vault's context but cannot tell the two apart. See README "Residual risk".
+# Separation by encryption context (README "Key hierarchy"): record data keys are wrapped with
+# {vault = "data-key"}, the keys that wrap customer keys with {vault = "customer-key"}.
+# Tokenize may generate both but Decrypt only "customer-key" (to load a customer key another
+# container created): it can never unwrap a stored record's data key, so it cannot decrypt a
+# card it did not just see. Detokenize and admin may Decrypt both.
 
 locals {
   table_arn = aws_dynamodb_table.this.arn
@@ -20,16 +21,18 @@ locals {
 
   tokenize_statements = [
     {
+      # Record data keys and customer-key wrapping keys.
       sid        = "VaultGenerateDataKey"
       actions    = ["kms:GenerateDataKey"]
       resources  = [var.vault_key_arn]
-      conditions = local.data_key_context_conditions
+      conditions = local.any_vault_context_conditions
     },
     {
+      # Customer keys only: never a record data key (vault = "data-key").
       sid        = "VaultUnwrapCustomerKeys"
       actions    = ["kms:Decrypt"]
       resources  = local.vault_decrypt_key_arns
-      conditions = local.data_key_context_conditions
+      conditions = local.customer_key_context_conditions
     },
     {
       sid       = "FingerprintMac"
@@ -45,10 +48,11 @@ locals {
 
   detokenize_statements = concat([
     {
+      # A record key needs both: the record data key and the customer key's wrapping key.
       sid        = "VaultDecrypt"
       actions    = ["kms:Decrypt"]
       resources  = local.vault_decrypt_key_arns
-      conditions = local.data_key_context_conditions
+      conditions = local.any_vault_context_conditions
     },
     {
       sid       = "VaultTableDetokenize"
@@ -71,14 +75,14 @@ locals {
       sid        = "VaultRewrapGenerateDataKey"
       actions    = ["kms:GenerateDataKey"]
       resources  = [var.vault_key_arn]
-      conditions = local.data_key_context_conditions
+      conditions = local.any_vault_context_conditions
     },
     {
-      # Rewrap reads every record under the old key to seal it under the new one.
+      # Rewrap reads every record and customer key under the old keys to seal them again.
       sid        = "VaultRewrapDecrypt"
       actions    = ["kms:Decrypt"]
       resources  = local.vault_decrypt_key_arns
-      conditions = local.data_key_context_conditions
+      conditions = local.any_vault_context_conditions
     },
     {
       sid       = "VaultTableAdmin"

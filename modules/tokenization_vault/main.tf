@@ -16,11 +16,20 @@ locals {
   # Keys a stored record may name: the current vault key and, during a key change, the old ones.
   vault_decrypt_key_arns = distinct(concat([var.vault_key_arn], var.previous_vault_key_arns))
 
-  # The KMS encryption context the domain binds into every vault data key
-  # (functions/domain/vault/keys.py data_key_context: {vault = "data-key", tenant_id = <tenant>}).
-  data_key_context_conditions = [
-    { test = "StringEquals", variable = "kms:EncryptionContext:vault", values = ["data-key"] },
-    { test = "ForAllValues:StringEquals", variable = "kms:EncryptionContextKeys", values = ["vault", "tenant_id"] },
+  # The KMS encryption contexts the domain binds into the vault's tenant data keys
+  # (functions/domain/vault/keys.py kms_context: {vault = <purpose>, tenant_id = <tenant>}):
+  # "data-key" for record data keys, "customer-key" for the keys that wrap customer keys.
+  # Granting Decrypt per purpose is what keeps tokenize from decrypting stored cards.
+  vault_context_keys_condition = {
+    test = "ForAllValues:StringEquals", variable = "kms:EncryptionContextKeys", values = ["vault", "tenant_id"]
+  }
+  customer_key_context_conditions = [
+    { test = "StringEquals", variable = "kms:EncryptionContext:vault", values = ["customer-key"] },
+    local.vault_context_keys_condition,
+  ]
+  any_vault_context_conditions = [
+    { test = "StringEquals", variable = "kms:EncryptionContext:vault", values = ["data-key", "customer-key"] },
+    local.vault_context_keys_condition,
   ]
 
   vault_settings_env = {

@@ -11,15 +11,23 @@ import pytest
 from moto import mock_aws
 
 from functions.adapters.kms import KmsKeyService
-from functions.adapters.vault_table import GSI_NAME, DynamoVaultStore, token_pk
+from functions.adapters.vault_table import GSI_NAME, DynamoVaultStore, customer_key_pk, token_pk
 from functions.domain.vault import (
     Caller,
     CustomerKeyErasedError,
+    KeyPurpose,
     TokenFormat,
     TokenNotFoundError,
     TokenTenantMismatchError,
     Vault,
     VaultRecordTamperedError,
+)
+from functions.domain.vault.keys import (
+    customer_key_aad,
+    customer_key_context,
+    data_key_context,
+    open_sealed,
+    seal,
 )
 from tests.unit.vault.fakes import ListAuditSink
 
@@ -162,3 +170,62 @@ def test_rewrap_to_a_new_kms_key(aws: Aws) -> None:
             aws.vault(new_key).detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number
             == VISA
         )
+
+
+def test_record_and_customer_keys_are_wrapped_under_separate_contexts(aws: Aws) -> None:
+    vault = aws.vault()
+    token = vault.tokenize("ten_a", VISA, customer_id="cus_1").token
+    record = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    ck_item = aws.ddb.get_item(
+        TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}}
+    )["Item"]
+    assert (ck_item["wrap_context"]["S"], ck_item["v"]["N"]) == ("customer-key", "2")
+    assert ck_item["wrapped_data_key"]["B"] != record["wrapped_data_key"]["B"]
+    keys = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id)
+    record_dk = bytes(record["wrapped_data_key"]["B"])
+    wrapping_key = bytes(ck_item["wrapped_data_key"]["B"])
+    # KMS binds the context: neither wrapped key opens under the other's context
+    with pytest.raises(VaultRecordTamperedError):
+        keys.decrypt_data_key(aws.key_id, record_dk, customer_key_context("ten_a"))
+    with pytest.raises(VaultRecordTamperedError):
+        keys.decrypt_data_key(aws.key_id, wrapping_key, data_key_context("ten_a"))
+    assert len(keys.decrypt_data_key(aws.key_id, record_dk, data_key_context("ten_a"))) == 32
+    assert len(keys.decrypt_data_key(aws.key_id, wrapping_key, customer_key_context("ten_a"))) == 32
+    # the store reads the context back; a schema-1 item (no wrap_context) was a data-key wrap
+    store = DynamoVaultStore(aws.ddb, TABLE)
+    stored = store.get_customer_key("ten_a", "cus_1")
+    assert stored is not None and stored.wrap_context is KeyPurpose.CUSTOMER_KEY
+    # a label edited to the other context is refused by KMS, not trusted
+    del ck_item["wrap_context"]
+    aws.ddb.put_item(TableName=TABLE, Item=ck_item)
+    legacy = store.get_customer_key("ten_a", "cus_1")
+    assert legacy is not None and legacy.wrap_context is KeyPurpose.RECORD
+    with pytest.raises(VaultRecordTamperedError):
+        aws.vault().detokenize("ten_a", token, caller=DETOKENIZER, purpose="x")
+
+
+def test_schema_1_customer_keys_are_read_and_moved_by_rewrap(aws: Aws) -> None:
+    """Customer keys written before the split (wrapped under a data-key, no wrap_context)."""
+    token = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1").token
+    pk = {"pk": {"S": customer_key_pk("ten_a", "cus_1")}}
+    item = aws.ddb.get_item(TableName=TABLE, Key=pk)["Item"]
+    keys = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id)
+    aad = customer_key_aad("ten_a", "cus_1", item["customer_key_id"]["S"])
+    wk = keys.decrypt_data_key(
+        aws.key_id, bytes(item["wrapped_data_key"]["B"]), customer_key_context("ten_a")
+    )
+    plain = open_sealed(wk, bytes(item["nonce"]["B"]), bytes(item["wrapped_key"]["B"]), aad)
+    dk = keys.generate_data_key(data_key_context("ten_a"))
+    del item["wrap_context"]
+    item |= {
+        "v": {"N": "1"},
+        "wrapped_data_key": {"B": dk.wrapped},
+        "wrapped_key": {"B": seal(dk.plaintext, bytes(item["nonce"]["B"]), plain, aad)},
+    }
+    aws.ddb.put_item(TableName=TABLE, Item=item)
+    assert aws.vault().detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+    report = aws.vault().rewrap(caller=DETOKENIZER)
+    assert (report.customer_keys_rewrapped, report.tokens_rewrapped, report.failed) == (1, 0, 0)
+    moved = aws.ddb.get_item(TableName=TABLE, Key=pk)["Item"]
+    assert (moved["wrap_context"]["S"], moved["v"]["N"]) == ("customer-key", "2")
+    assert aws.vault().detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA

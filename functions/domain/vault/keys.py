@@ -1,16 +1,22 @@
 """Key caches and the record cryptography.
 
-Key hierarchy (per tenant, per customer):
+Key hierarchy (per tenant, per customer). The one vault KMS key issues two kinds of tenant data
+keys, told apart by their KMS encryption context (so IAM can grant Decrypt for one and not the
+other, and KMS refuses to unwrap either under the other's context):
 
-    KMS symmetric key ──GenerateDataKey(context {vault: data-key, tenant_id})──▶ data key (DK)
-    customer key (CK): 256 random bits, AES-GCM-wrapped under a DK, one per (tenant, customer)
+    KMS key ──GenerateDataKey({vault: data-key, tenant_id})─────▶ record data key (DK)
+    KMS key ──GenerateDataKey({vault: customer-key, tenant_id})─▶ wrapping key (WK)
+    customer key (CK): 256 random bits, AES-GCM-wrapped under a WK, one per (tenant, customer)
     record key = HKDF-SHA-256(ikm = DK, salt = CK, info = tenant, scope, token, CK id)
     record     = AES-256-GCM(record key, nonce, PAN, aad = tenant, scope, token, CK id)
 
-A record key needs both the record's DK (KMS) and its customer's CK (the vault table), so
-deleting the customer key record shreds every token of that customer while KMS, the other
-customers and the tenant's data keys are untouched. Each record has its own derived key, so a
-DK may be cached for many records without nearing the AES-GCM random-nonce limit.
+Who can unwrap what: tokenize may Decrypt only ``customer-key`` (it loads customer keys another
+container created) and never a stored record's DK, so it cannot decrypt a stored record;
+detokenize and the admin function may Decrypt both. A record key needs both the record's DK
+(KMS) and its customer's CK (the vault table), so deleting the customer key record shreds every
+token of that customer while KMS, the other customers and the tenant's data keys are untouched.
+Each record has its own derived key, so a DK may be cached for many records without nearing the
+AES-GCM random-nonce limit.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from .errors import VaultRecordTamperedError
+from .model import KeyPurpose
 
 NONCE_BYTES = 12
 KEY_BYTES = 32
@@ -34,9 +41,19 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 
+def kms_context(purpose: KeyPurpose, tenant_id: str) -> dict[str, str]:
+    """KMS encryption context of a tenant data key (visible in CloudTrail, usable in IAM)."""
+    return {"vault": purpose.value, "tenant_id": tenant_id}
+
+
 def data_key_context(tenant_id: str) -> dict[str, str]:
-    """KMS encryption context of a tenant's data keys (visible in CloudTrail, usable in IAM)."""
-    return {"vault": "data-key", "tenant_id": tenant_id}
+    """KMS encryption context of a tenant's record data keys."""
+    return kms_context(KeyPurpose.RECORD, tenant_id)
+
+
+def customer_key_context(tenant_id: str) -> dict[str, str]:
+    """KMS encryption context of a tenant's customer-key wrapping keys."""
+    return kms_context(KeyPurpose.CUSTOMER_KEY, tenant_id)
 
 
 def _join(*parts: str) -> bytes:
@@ -124,7 +141,8 @@ class LruCache(Generic[K, V]):
 
 
 class DataKeyCache:
-    """Encrypt side: one active data key per tenant, retired after ``max_uses`` or ``max_age``.
+    """Encrypt side: one active data key per tenant (one cache per ``KeyPurpose``), retired
+    after ``max_uses`` or ``max_age``.
 
     ``take`` counts a use; the caller asks KMS for a new key when it returns None.
     """

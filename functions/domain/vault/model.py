@@ -28,6 +28,16 @@ _LONG_DIGIT_RUN = re.compile(r"\d{12,}")
 ANONYMOUS_SCOPE = "*"
 
 
+class KeyPurpose(StrEnum):
+    """What a tenant data key protects: the value of ``vault`` in its KMS encryption context.
+
+    The Terraform module's IAM conditions name these values (``kms:EncryptionContext:vault``).
+    """
+
+    RECORD = "data-key"  # record data keys: only detokenize and admin may Decrypt
+    CUSTOMER_KEY = "customer-key"  # customer-key wrapping keys: tokenize may Decrypt too
+
+
 class TokenFormat(StrEnum):
     OPAQUE = "opaque"
     FORMAT_PRESERVING = "format_preserving"
@@ -108,8 +118,11 @@ class TokenRecord:
 
 @dataclass(frozen=True, slots=True)
 class CustomerKeyRecord:
-    """A customer's key (random, 256 bits) wrapped under a tenant data key.
+    """A customer's key (random, 256 bits) AES-GCM-wrapped under a tenant wrapping key.
 
+    ``key`` is the wrapping key as KMS wrapped it, under the context ``wrap_context`` names:
+    ``customer-key`` for every record written now; ``data-key`` only for records written
+    before the two contexts were separated (``rewrap`` moves those).
     Deleting this record is the crypto-shred: every token of the customer needs it.
     """
 
@@ -120,6 +133,7 @@ class CustomerKeyRecord:
     nonce: bytes = field(repr=False)
     wrapped_key: bytes = field(repr=False)
     created_at: int
+    wrap_context: KeyPurpose = KeyPurpose.CUSTOMER_KEY
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +227,10 @@ class ErasureReport:
 
 @dataclass(frozen=True, slots=True)
 class RewrapReport:
+    """``customer_keys_rewrapped`` counts customer keys moved to a current wrapping key
+    (``vault = customer-key``), ``tokens_rewrapped`` records moved to a current record data key
+    (``vault = data-key``)."""
+
     customer_keys_rewrapped: int
     tokens_rewrapped: int
     skipped: int  # changed or deleted concurrently; picked up by the next run

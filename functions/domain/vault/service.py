@@ -1,9 +1,15 @@
 """The tokenization vault: tokenize, detokenize, erase a customer, re-wrap to new keys.
 
-KMS traffic is bounded by caches, not by traffic: the encrypt side holds one data key per
-tenant (renewed after ``data_key_max_uses`` records or ``data_key_max_age_seconds``), the
-decrypt side keeps unwrapped data keys in an LRU keyed by (tenant, wrapped bytes), and the
-fingerprint secret of a tenant is derived once per container with KMS GenerateMac.
+KMS traffic is bounded by caches, not by traffic: the encrypt side holds one record data key
+and one customer-key wrapping key per tenant (each renewed after ``data_key_max_uses`` uses or
+``data_key_max_age_seconds``), the decrypt side keeps unwrapped keys in an LRU keyed by
+(purpose, tenant, wrapped bytes), and the fingerprint secret of a tenant is derived once per
+container with KMS GenerateMac.
+
+Separation of duties (``keys.py``): record data keys use the KMS context ``vault = data-key``,
+customer-key wrapping keys ``vault = customer-key``. Tokenize unwraps only the latter (to load a
+customer key another container created), so with IAM granting it Decrypt for ``customer-key``
+only, it can write records but never read a stored one back. Detokenize needs both.
 
 Fingerprints: ``secret(tenant) = KMS.GenerateMac(HMAC_256 key, "vault-fingerprint-v1", tenant)``
 and ``fingerprint = HMAC-SHA-256(secret(tenant), PAN)`` computed in process. The HMAC key never
@@ -44,8 +50,8 @@ from .keys import (
     DataKeyCache,
     LruCache,
     customer_key_aad,
-    data_key_context,
     derive_record_key,
+    kms_context,
     open_sealed,
     record_aad,
     seal,
@@ -59,6 +65,7 @@ from .model import (
     DetokenizeResult,
     ErasureReport,
     FingerprintEntry,
+    KeyPurpose,
     RewrapReport,
     TokenFormat,
     TokenizeResult,
@@ -110,10 +117,16 @@ class Vault:
         self._clock: Clock = clock or SystemClock()
         self._random: RandomSource = random or SystemRandom()
         s = self._settings
-        self._active = DataKeyCache(
-            s.data_key_max_age_seconds, s.data_key_max_uses, s.max_cached_tenants
-        )
-        self._unwrapped: LruCache[tuple[str, bytes], bytes] = LruCache(
+        # One encrypt-side cache per purpose: record data keys, customer-key wrapping keys.
+        self._active = {
+            purpose: DataKeyCache(
+                s.data_key_max_age_seconds, s.data_key_max_uses, s.max_cached_tenants
+            )
+            for purpose in KeyPurpose
+        }
+        # The purpose is part of the key: a key unwrapped under one context is never handed
+        # out for the other, even if a record is edited to carry the other's wrapped bytes.
+        self._unwrapped: LruCache[tuple[KeyPurpose, str, bytes], bytes] = LruCache(
             s.decrypt_cache_size, s.decrypt_cache_max_age_seconds
         )
         self._customer_keys: LruCache[tuple[str, str], _CustomerKey] = LruCache(
@@ -330,21 +343,30 @@ class Vault:
         issued_before: int | None = None,
         request_id: str | None = None,
     ) -> RewrapReport:
-        """Move customer keys and records to the current KMS key and a current data key.
+        """Move customer keys and records to the current KMS key and current tenant data keys.
 
-        A record is moved when its wrapping KMS key differs from the key the tenant now
-        encrypts with (after a KMS key change), or when its data key was issued before
-        ``issued_before`` (epoch seconds). Each item is replaced conditionally on its old
-        wrapped key, so concurrent writers win and readers never see a half-moved record:
-        every item carries the key reference it was written with, old and new coexist.
+        Both kinds of wrapped keys are covered: customer keys are re-wrapped under a current
+        wrapping key (``vault = customer-key``), token records are re-sealed under a current
+        record data key (``vault = data-key``). An item is moved when its KMS key differs from
+        the key the tenant now encrypts with (after a KMS key change), when its data key was
+        issued before ``issued_before`` (epoch seconds), or (customer keys) when it is still
+        wrapped under a record data key (written before the contexts were separated). Each
+        item is replaced conditionally on its old wrapped key, so concurrent writers win and
+        readers never see a half-moved record: every item carries the key reference it was
+        written with, old and new coexist.
         """
         now = self._clock.time()
         # Start from fresh data keys so that records move to the key service's current key.
-        self._active.clear()
+        for cache in self._active.values():
+            cache.clear()
         counts = {"customer_keys": 0, "tokens": 0, "skipped": 0, "failed": 0}
         for stored in self._store.scan_customer_keys():
-            active = self._active_data_key(stored.tenant_id, now, issued_before)
-            if not _needs_rewrap(stored.key, active, issued_before):
+            active = self._active_data_key(
+                stored.tenant_id, now, issued_before, KeyPurpose.CUSTOMER_KEY
+            )
+            if stored.wrap_context is KeyPurpose.CUSTOMER_KEY and not _needs_rewrap(
+                stored.key, active, issued_before
+            ):
                 continue
             try:
                 plain = self._unwrap_customer_key(stored, now)
@@ -411,28 +433,36 @@ class Vault:
         return "fp_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
 
     def _active_data_key(
-        self, tenant: str, now: float, issued_before: int | None = None
+        self,
+        tenant: str,
+        now: float,
+        issued_before: int | None = None,
+        purpose: KeyPurpose = KeyPurpose.RECORD,
     ) -> ActiveDataKey:
-        active = self._active.take(tenant, now)
+        """The tenant's current data key for ``purpose`` (a record data key by default)."""
+        cache = self._active[purpose]
+        active = cache.take(tenant, now)
         if active is not None and (issued_before is None or active.issued_at >= issued_before):
             return active
-        generated = self._keys.generate_data_key(data_key_context(tenant))
+        generated = self._keys.generate_data_key(kms_context(purpose, tenant))
         active = ActiveDataKey(
             plaintext=generated.plaintext,
             wrapped=generated.wrapped,
             kms_key_id=generated.key_id,
             issued_at=float(int(now)),
         )
-        self._active.install(tenant, active, now)
-        self._unwrapped.put((tenant, generated.wrapped), generated.plaintext, now)
+        cache.install(tenant, active, now)
+        self._unwrapped.put((purpose, tenant, generated.wrapped), generated.plaintext, now)
         return active
 
-    def _unwrap_data_key(self, tenant: str, ref: WrappedKeyRef, now: float) -> bytes:
-        cache_key = (tenant, ref.wrapped_data_key)
+    def _unwrap_data_key(
+        self, tenant: str, ref: WrappedKeyRef, now: float, purpose: KeyPurpose = KeyPurpose.RECORD
+    ) -> bytes:
+        cache_key = (purpose, tenant, ref.wrapped_data_key)
         plain = self._unwrapped.get(cache_key, now)
         if plain is None:
             plain = self._keys.decrypt_data_key(
-                ref.kms_key_id, ref.wrapped_data_key, data_key_context(tenant)
+                ref.kms_key_id, ref.wrapped_data_key, kms_context(purpose, tenant)
             )
             if len(plain) != KEY_BYTES:
                 raise VaultRecordTamperedError()
@@ -445,26 +475,28 @@ class Vault:
         scope: str,
         key_id: str,
         plain: bytes,
-        active: ActiveDataKey,
+        wrapping: ActiveDataKey,
         now: float,
     ) -> CustomerKeyRecord:
+        """Seal a customer key under a wrapping key (``KeyPurpose.CUSTOMER_KEY``)."""
         nonce = self._random.token_bytes(NONCE_BYTES)
         return CustomerKeyRecord(
             tenant_id=tenant,
             scope=scope,
             key_id=key_id,
-            key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
+            key=WrappedKeyRef(wrapping.kms_key_id, wrapping.wrapped, int(wrapping.issued_at)),
             nonce=nonce,
             wrapped_key=seal(
-                active.plaintext, nonce, plain, customer_key_aad(tenant, scope, key_id)
+                wrapping.plaintext, nonce, plain, customer_key_aad(tenant, scope, key_id)
             ),
             created_at=int(now),
+            wrap_context=KeyPurpose.CUSTOMER_KEY,
         )
 
     def _unwrap_customer_key(self, record: CustomerKeyRecord, now: float) -> bytes:
-        dk = self._unwrap_data_key(record.tenant_id, record.key, now)
+        wk = self._unwrap_data_key(record.tenant_id, record.key, now, record.wrap_context)
         return open_sealed(
-            dk,
+            wk,
             record.nonce,
             record.wrapped_key,
             customer_key_aad(record.tenant_id, record.scope, record.key_id),
@@ -478,8 +510,8 @@ class Vault:
         if stored is None:
             key_id = _b64(self._random.token_bytes(12))
             plain = self._random.token_bytes(KEY_BYTES)
-            active = self._active_data_key(tenant, now)
-            record = self._wrap_customer_key(tenant, scope, key_id, plain, active, now)
+            wrapping = self._active_data_key(tenant, now, purpose=KeyPurpose.CUSTOMER_KEY)
+            record = self._wrap_customer_key(tenant, scope, key_id, plain, wrapping, now)
             if self._store.put_customer_key_if_absent(record):
                 fresh = _CustomerKey(key_id, plain)
                 self._customer_keys.put((tenant, scope), fresh, now)

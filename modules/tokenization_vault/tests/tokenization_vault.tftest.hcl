@@ -132,9 +132,9 @@ run "iam_is_least_privilege_per_role" {
     error_message = "No role may hold a wildcard action."
   }
 
-  # Tokenize: GenerateDataKey + Decrypt on the vault key only with the vault's encryption
-  # context, GenerateMac on the HMAC key, and Get/Put/Delete on the table. No audit, no Query,
-  # no Scan.
+  # Tokenize: GenerateDataKey (both vault contexts) + Decrypt (customer-key context only) on
+  # the vault key, GenerateMac on the HMAC key, and Get/Put/Delete on the table. No audit, no
+  # Query, no Scan.
   assert {
     condition = (
       toset(flatten([for s in local.tokenize_statements : s.actions])) ==
@@ -143,13 +143,52 @@ run "iam_is_least_privilege_per_role" {
     error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac and Get/Put/DeleteItem."
   }
 
+  # Every vault GenerateDataKey/Decrypt is pinned (StringEquals) to the vault's own contexts
+  # and to the context keys vault and tenant_id; nothing else may be asked for.
   assert {
     condition = alltrue([
       for s in concat(local.tokenize_statements, local.detokenize_statements, local.admin_statements) :
-      contains([for c in s.conditions : "${c.variable}=${join(",", c.values)}"], "kms:EncryptionContext:vault=data-key")
+      length([for c in s.conditions : c if c.test == "StringEquals" && c.variable == "kms:EncryptionContext:vault"]) == 1 &&
+      alltrue([for c in s.conditions : length(setsubtract(c.values, ["data-key", "customer-key"])) == 0 if c.variable == "kms:EncryptionContext:vault"]) &&
+      contains([for c in s.conditions : "${c.test}:${c.variable}=${join(",", c.values)}"], "ForAllValues:StringEquals:kms:EncryptionContextKeys=vault,tenant_id")
       if contains(s.actions, "kms:Decrypt") || contains(s.actions, "kms:GenerateDataKey")
     ])
-    error_message = "Every vault Decrypt/GenerateDataKey is bound to the vault's data-key encryption context."
+    error_message = "Every vault Decrypt/GenerateDataKey is bound to the vault's data-key or customer-key encryption context."
+  }
+
+  # The acceptance criterion: tokenize can encrypt but never decrypt a record. Its only Decrypt
+  # statement is conditioned on vault = customer-key, and no tokenize statement that grants
+  # Decrypt lets vault = data-key through.
+  assert {
+    condition = (
+      length([for s in local.tokenize_statements : s if contains(s.actions, "kms:Decrypt")]) == 1 &&
+      alltrue([
+        for s in local.tokenize_statements : (
+          s.actions == ["kms:Decrypt"] &&
+          [for c in s.conditions : c.values if c.test == "StringEquals" && c.variable == "kms:EncryptionContext:vault"] == [["customer-key"]] &&
+          !contains(flatten([for c in s.conditions : c.values]), "data-key")
+        )
+        if contains(s.actions, "kms:Decrypt")
+      ])
+    )
+    error_message = "Tokenize may Decrypt only with encryption context vault = customer-key, never data-key."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in local.tokenize_statements : toset(one([for c in s.conditions : c.values if c.variable == "kms:EncryptionContext:vault"])) == toset(["data-key", "customer-key"])
+      if contains(s.actions, "kms:GenerateDataKey")
+    ])
+    error_message = "Tokenize generates record data keys and customer-key wrapping keys."
+  }
+
+  # Detokenize and admin unwrap both: a record key needs its data key and its customer key.
+  assert {
+    condition = alltrue([
+      for s in concat(local.detokenize_statements, local.admin_statements) : toset(one([for c in s.conditions : c.values if c.variable == "kms:EncryptionContext:vault"])) == toset(["data-key", "customer-key"])
+      if contains(s.actions, "kms:Decrypt")
+    ])
+    error_message = "Detokenize and admin Decrypt both data-key and customer-key contexts."
   }
 
   assert {

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import json
 import os
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ from functions.domain.vault import (
     GeneratedDataKey,
     TokenRecord,
     VaultRecordTamperedError,
+    VaultUnavailableError,
 )
 
 
@@ -26,13 +28,16 @@ from functions.domain.vault import (
 class FakeKms:
     """Wraps data keys with AES-GCM under a per-key master; the context is the AAD, as in KMS.
 
-    Counts every call. ``rotate_to`` switches the key new data keys are generated under.
+    Counts every call, and data-key calls also per context purpose (``by_purpose``, keyed
+    ``("generate_data_key" | "decrypt", <vault context value>)``). ``rotate_to`` switches the
+    key new data keys are generated under.
     """
 
     key_id: str = "arn:aws:kms:eu-west-1:111122223333:key/fake-1"
     calls: dict[str, int] = field(
         default_factory=lambda: {"generate_data_key": 0, "decrypt": 0, "generate_mac": 0}
     )
+    by_purpose: Counter[tuple[str, str]] = field(default_factory=Counter)
     _masters: dict[str, bytes] = field(default_factory=dict, repr=False)
     _mac_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
 
@@ -49,6 +54,7 @@ class FakeKms:
 
     def generate_data_key(self, context: Mapping[str, str]) -> GeneratedDataKey:
         self.calls["generate_data_key"] += 1
+        self.by_purpose["generate_data_key", context.get("vault", "")] += 1
         plaintext = os.urandom(32)
         nonce = os.urandom(12)
         aad = json.dumps(dict(context), sort_keys=True).encode()
@@ -60,6 +66,7 @@ class FakeKms:
         self, kms_key_id: str, wrapped: bytes, context: Mapping[str, str]
     ) -> bytes:
         self.calls["decrypt"] += 1
+        self.by_purpose["decrypt", context.get("vault", "")] += 1
         header, _, rest = wrapped.partition(b"|")
         if header.decode(errors="replace") != kms_key_id or kms_key_id not in self._masters:
             raise VaultRecordTamperedError()
@@ -72,6 +79,46 @@ class FakeKms:
     def generate_mac(self, message: bytes) -> bytes:
         self.calls["generate_mac"] += 1
         return hmac.new(self._mac_key, message, hashlib.sha256).digest()
+
+
+# The kms:EncryptionContext:vault values each role's IAM policy allows
+# (modules/tokenization_vault/iam.tf).
+TOKENIZE_DECRYPT = frozenset({"customer-key"})
+DETOKENIZE_DECRYPT = frozenset({"data-key", "customer-key"})
+VAULT_CONTEXTS = frozenset({"data-key", "customer-key"})
+
+
+@dataclass
+class RoleKms:
+    """One IAM role's view of a ``FakeKms``: KMS refuses what the role's policy does not allow.
+
+    Decrypt is allowed only when the request's ``vault`` context value is in
+    ``decrypt_contexts``, GenerateDataKey only in ``generate_contexts``. A refusal is KMS's
+    AccessDeniedException, which ``KmsKeyService`` maps to ``VaultUnavailableError``; it is
+    also recorded in ``denied`` so tests can tell it from any other failure.
+    """
+
+    kms: FakeKms
+    decrypt_contexts: frozenset[str]
+    generate_contexts: frozenset[str] = VAULT_CONTEXTS
+    denied: list[tuple[str, str]] = field(default_factory=list)
+
+    def generate_data_key(self, context: Mapping[str, str]) -> GeneratedDataKey:
+        if context.get("vault", "") not in self.generate_contexts:
+            self.denied.append(("generate_data_key", context.get("vault", "")))
+            raise VaultUnavailableError()
+        return self.kms.generate_data_key(context)
+
+    def decrypt_data_key(
+        self, kms_key_id: str, wrapped: bytes, context: Mapping[str, str]
+    ) -> bytes:
+        if context.get("vault", "") not in self.decrypt_contexts:
+            self.denied.append(("decrypt", context.get("vault", "")))
+            raise VaultUnavailableError()
+        return self.kms.decrypt_data_key(kms_key_id, wrapped, context)
+
+    def generate_mac(self, message: bytes) -> bytes:
+        return self.kms.generate_mac(message)
 
 
 class InMemoryVaultStore:

@@ -8,7 +8,15 @@ from hypothesis import strategies as st
 
 from functions.domain.cards import luhn_valid
 from functions.domain.vault import Caller, Vault, VaultSettings
-from tests.unit.vault.fakes import FakeClock, FakeKms, InMemoryVaultStore, ListAuditSink
+from tests.unit.vault.fakes import (
+    DETOKENIZE_DECRYPT,
+    TOKENIZE_DECRYPT,
+    FakeClock,
+    FakeKms,
+    InMemoryVaultStore,
+    ListAuditSink,
+    RoleKms,
+)
 
 DETOKENIZER = Caller("arn:aws:iam::111122223333:role/detokenize", frozenset({"vault:detokenize"}))
 TOKENIZER = Caller("arn:aws:iam::111122223333:role/tokenize", frozenset({"vault:tokenize"}))
@@ -55,3 +63,16 @@ def make_harness(settings: VaultSettings | None = None, kms: FakeKms | None = No
 def cold_vault(h: Harness) -> Vault:
     """Another container: same KMS and table, empty caches."""
     return Vault(h.kms, h.store, h.audit, settings=h.vault.settings, clock=h.clock)
+
+
+def tokenize_container(h: Harness) -> tuple[Vault, RoleKms]:
+    """A cold tokenize container: its KMS allows Decrypt with ``vault = customer-key`` only."""
+    kms = RoleKms(h.kms, TOKENIZE_DECRYPT)
+    return Vault(kms, h.store, h.audit, settings=h.vault.settings, clock=h.clock), kms
+
+
+def detokenize_container(h: Harness) -> tuple[Vault, RoleKms]:
+    """A cold detokenize container: Decrypt with ``vault = data-key`` or ``customer-key``;
+    no GenerateDataKey."""
+    kms = RoleKms(h.kms, DETOKENIZE_DECRYPT, generate_contexts=frozenset())
+    return Vault(kms, h.store, h.audit, settings=h.vault.settings, clock=h.clock), kms

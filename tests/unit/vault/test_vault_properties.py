@@ -9,8 +9,20 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from functions.domain.cards import luhn_valid
-from functions.domain.vault import CustomerKeyErasedError, TokenFormat, VaultRecordTamperedError
-from tests.unit.vault.helpers import DETOKENIZER, cold_vault, make_harness, pans
+from functions.domain.vault import (
+    CustomerKeyErasedError,
+    TokenFormat,
+    VaultRecordTamperedError,
+    VaultUnavailableError,
+)
+from tests.unit.vault.helpers import (
+    DETOKENIZER,
+    cold_vault,
+    detokenize_container,
+    make_harness,
+    pans,
+    tokenize_container,
+)
 
 formats = st.sampled_from(list(TokenFormat))
 customers = st.one_of(st.none(), st.sampled_from(["cus_1", "cus_2"]))
@@ -27,6 +39,27 @@ def test_round_trip(pan: str, token_format: TokenFormat, customer: str | None) -
     out = h.vault.detokenize("ten_a", result.token, caller=DETOKENIZER, purpose="authorization")
     assert out.number == pan
     assert out.brand == result.brand
+
+
+@FAST
+@given(pan=pans(), token_format=formats, customer=customers)
+def test_what_the_tokenize_role_writes_only_the_detokenize_role_reads(
+    pan: str, token_format: TokenFormat, customer: str | None
+) -> None:
+    h = make_harness()
+    writer, _ = tokenize_container(h)
+    result = writer.tokenize("ten_a", pan, customer_id=customer, token_format=token_format)
+    other, other_kms = tokenize_container(h)  # a cold tokenize container
+    again = other.tokenize("ten_a", pan, customer_id=customer, token_format=token_format)
+    assert (again.token, again.created) == (result.token, False)
+    with pytest.raises(VaultUnavailableError) as caught:
+        other.detokenize("ten_a", result.token, caller=DETOKENIZER, purpose="authorization")
+    assert pan not in repr(caught.value) and pan not in str(caught.value)
+    assert other_kms.denied == [("decrypt", "data-key")]
+    reader, reader_kms = detokenize_container(h)
+    out = reader.detokenize("ten_a", result.token, caller=DETOKENIZER, purpose="authorization")
+    assert out.number == pan
+    assert reader_kms.denied == []
 
 
 @FAST

@@ -10,15 +10,25 @@ from functions.domain.vault import (
     AuditAction,
     Caller,
     CustomerKeyErasedError,
+    CustomerKeyRecord,
     DetokenizeNotPermittedError,
     InvalidCardError,
     InvalidRequestError,
+    KeyPurpose,
     TokenFormat,
     TokenNotFoundError,
     TokenTenantMismatchError,
     VaultError,
     VaultRecordTamperedError,
     VaultSettings,
+    VaultUnavailableError,
+)
+from functions.domain.vault.keys import (
+    customer_key_aad,
+    customer_key_context,
+    data_key_context,
+    open_sealed,
+    seal,
 )
 from tests.unit.vault.fakes import FakeKms
 from tests.unit.vault.helpers import (
@@ -27,7 +37,9 @@ from tests.unit.vault.helpers import (
     Harness,
     cold_vault,
     complete_luhn,
+    detokenize_container,
     make_harness,
+    tokenize_container,
 )
 
 VISA = "4242424242424242"
@@ -322,7 +334,9 @@ def test_data_key_cache_max_uses() -> None:
     h = make_harness(VaultSettings(data_key_max_uses=100))
     for i in range(1000):
         h.vault.tokenize("ten_a", complete_luhn(f"4000{i:011d}"), single_use=True)
-    # one use per record (anonymous customer key created once, one extra use)
+    # one record data key use per record; one wrapping key for the anonymous customer key
+    assert h.kms.by_purpose["generate_data_key", "data-key"] == 10
+    assert h.kms.by_purpose["generate_data_key", "customer-key"] == 1
     assert h.kms.calls["generate_data_key"] == 11
     assert h.kms.calls["generate_mac"] == 1
 
@@ -332,7 +346,9 @@ def test_data_key_cache_max_age() -> None:
     for i in range(600):
         h.vault.tokenize("ten_a", complete_luhn(f"4000{i:011d}"), single_use=True)
         h.clock.advance(1)
-    assert h.kms.calls["generate_data_key"] == 10
+    assert h.kms.by_purpose["generate_data_key", "data-key"] == 10
+    # the wrapping key is only needed to create the (one, anonymous) customer key
+    assert h.kms.by_purpose["generate_data_key", "customer-key"] == 1
 
 
 def test_kms_calls_per_thousand_tokenizations_at_steady_state() -> None:
@@ -428,3 +444,123 @@ def test_reprs_hold_no_secrets() -> None:
     assert "nonce=" not in text
     assert "ciphertext=" not in text
     assert "wrapped" not in repr(key_record).replace("WrappedKeyRef", "")
+
+
+# ------------------------------------------------------------ separation of duties (IAM)
+
+
+def test_tokenize_role_works_across_containers_but_cannot_decrypt_a_record() -> None:
+    """With KMS enforcing each role's IAM policy: tokenize may Decrypt ``customer-key`` only."""
+    h = make_harness()
+    first, first_kms = tokenize_container(h)
+    a = first.tokenize("ten_a", VISA, customer_id="cus_1")
+    anonymous = first.tokenize("ten_a", VISA)
+    # another container, cold: it must unwrap the customer keys the first one created
+    second, second_kms = tokenize_container(h)
+    again = second.tokenize("ten_a", VISA, customer_id="cus_1")
+    assert (again.token, again.created) == (a.token, False)
+    b = second.tokenize("ten_a", MASTERCARD, customer_id="cus_1")
+    c = second.tokenize("ten_a", MASTERCARD)
+    assert b.created and c.created
+    assert h.store.tokens[b.token].customer_key_id == h.store.tokens[a.token].customer_key_id
+    assert (
+        h.store.tokens[c.token].customer_key_id == h.store.tokens[anonymous.token].customer_key_id
+    )
+    # both customer keys (cus_1, anonymous) share the tenant's wrapping key: one unwrap
+    assert h.kms.by_purpose["decrypt", "customer-key"] == 1
+    assert h.kms.by_purpose["decrypt", "data-key"] == 0
+    assert first_kms.denied == second_kms.denied == []
+
+    # The tokenize role cannot read back a record another container wrote, even with every
+    # application gate open (the detokenize role, a working audit sink): KMS refuses.
+    for token in (a.token, anonymous.token):
+        with pytest.raises(VaultUnavailableError):
+            second.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+    assert second_kms.denied == [("decrypt", "data-key")] * 2
+    # Nor by calling KMS itself: data-key is refused by IAM, and the record's data key cannot
+    # be passed off as a customer-key wrapping key (KMS binds the context into the blob).
+    record = h.store.tokens[a.token]
+    ref = record.key
+    with pytest.raises(VaultUnavailableError):
+        second_kms.decrypt_data_key(ref.kms_key_id, ref.wrapped_data_key, data_key_context("ten_a"))
+    with pytest.raises(VaultRecordTamperedError):
+        second_kms.decrypt_data_key(
+            ref.kms_key_id, ref.wrapped_data_key, customer_key_context("ten_a")
+        )
+    assert h.kms.by_purpose["decrypt", "data-key"] == 0
+
+    # A detokenize container reads every record, whichever tokenize container wrote it.
+    reader, reader_kms = detokenize_container(h)
+    for token, pan in ((a.token, VISA), (anonymous.token, VISA), (b.token, MASTERCARD)):
+        got = reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+        assert got.number == pan
+    assert reader_kms.denied == []
+    assert VISA not in repr(h.audit.events) and MASTERCARD not in repr(h.audit.events)
+
+
+def test_erasure_still_shreds_with_split_keys() -> None:
+    h = make_harness()
+    writer, _ = tokenize_container(h)
+    token = writer.tokenize("ten_a", VISA, customer_id="cus_1").token
+    record = h.store.tokens[token]
+    h.vault.erase_customer("ten_a", "cus_1", caller=DETOKENIZER)
+    h.store.tokens[token] = record  # restored from a backup
+    reader, _ = detokenize_container(h)
+    with pytest.raises(CustomerKeyErasedError):
+        reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+
+
+def test_a_wrapping_key_is_never_used_as_a_record_data_key() -> None:
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA, customer_id="cus_1").token
+    record = h.store.tokens[token]
+    wrapping = h.store.customer_keys["ten_a", "cus_1"].key
+    # a record edited to name the customer key's wrapping key: the warm container holds that
+    # key unwrapped, but only as a wrapping key, so KMS is asked under data-key and refuses
+    h.store.tokens[token] = dataclasses.replace(record, key=wrapping)
+    for vault in (h.vault, cold_vault(h)):
+        with pytest.raises(VaultRecordTamperedError):
+            vault.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+
+
+def test_customer_keys_wrapped_before_the_split_are_moved_by_rewrap() -> None:
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA, customer_id="cus_1").token
+    stored = h.store.customer_keys["ten_a", "cus_1"]
+    assert stored.wrap_context is KeyPurpose.CUSTOMER_KEY
+    # Rewrite the customer key as the previous version did: under a record data key.
+    aad = customer_key_aad("ten_a", "cus_1", stored.key_id)
+    wk = h.kms.decrypt_data_key(
+        stored.key.kms_key_id, stored.key.wrapped_data_key, customer_key_context("ten_a")
+    )
+    plain = open_sealed(wk, stored.nonce, stored.wrapped_key, aad)
+    dk = h.kms.generate_data_key(data_key_context("ten_a"))
+    legacy = CustomerKeyRecord(
+        tenant_id="ten_a",
+        scope="cus_1",
+        key_id=stored.key_id,
+        key=dataclasses.replace(stored.key, wrapped_data_key=dk.wrapped),
+        nonce=b"\1" * 12,
+        wrapped_key=seal(dk.plaintext, b"\1" * 12, plain, aad),
+        created_at=stored.created_at,
+        wrap_context=KeyPurpose.RECORD,
+    )
+    h.store.customer_keys["ten_a", "cus_1"] = legacy
+    # detokenize (and admin) read it; the tokenize role cannot load it until it is moved
+    reader, _ = detokenize_container(h)
+    assert reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+    writer, writer_kms = tokenize_container(h)
+    with pytest.raises(VaultUnavailableError):
+        writer.tokenize("ten_a", MASTERCARD, customer_id="cus_1")
+    assert writer_kms.denied == [("decrypt", "data-key")]
+    report = cold_vault(h).rewrap(caller=DETOKENIZER)
+    assert (report.customer_keys_rewrapped, report.tokens_rewrapped, report.failed) == (1, 0, 0)
+    moved = h.store.customer_keys["ten_a", "cus_1"]
+    assert (moved.wrap_context, moved.key_id) == (KeyPurpose.CUSTOMER_KEY, stored.key_id)
+    writer, writer_kms = tokenize_container(h)
+    other = writer.tokenize("ten_a", MASTERCARD, customer_id="cus_1").token
+    assert writer_kms.denied == []
+    reader, _ = detokenize_container(h)
+    assert reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+    assert reader.detokenize("ten_a", other, caller=DETOKENIZER, purpose="x").number == MASTERCARD
+    assert cold_vault(h).rewrap(caller=DETOKENIZER).customer_keys_rewrapped == 0
