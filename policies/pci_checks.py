@@ -623,28 +623,32 @@ PLAIN_HTTP_DENY_TEXT = re.compile(
 )
 
 
-def _denies_plain_http(statement: dict[str, Any]) -> bool:
-    if allows(statement):
-        return False
-    conditions = statement.get("Condition")
-    if isinstance(conditions, dict):  # JSON form: {"Bool": {"aws:SecureTransport": "false"}}
-        for operator, body in conditions.items():
-            if "bool" in str(operator).lower() and isinstance(body, dict):
-                for key, value in body.items():
-                    if (
-                        key.lower() == "aws:securetransport"
-                        and str(unwrap(value)).lower() == "false"
-                    ):
-                        return True
-        return False
-    for condition in as_list(conditions):  # policy-document form
-        if not isinstance(condition, dict):
-            continue
-        if str(unwrap(condition.get("variable"))).lower() == "aws:securetransport" and any(
-            str(v).lower() == "false" for v in as_list(condition.get("values"))
+def condition_values(statement: dict[str, Any], operator: str, key: str) -> list[str]:
+    """Values a statement's conditions test ``key`` against with an operator whose name
+    contains ``operator`` (case-insensitive), in JSON form (``{"Bool": {"aws:X": "false"}}``)
+    or in the policy-document form (``condition { test, variable, values }``)."""
+    conditions = unwrap(statement.get("Condition"))
+    found: list[str] = []
+    if isinstance(conditions, dict) and "variable" not in conditions:
+        for test, body in conditions.items():
+            body = unwrap(body)
+            if operator in str(test).lower() and isinstance(body, dict):
+                found += [str(v) for k, v_ in body.items() if k.lower() == key for v in as_list(v_)]
+        return found
+    for condition in as_list(conditions):
+        if (
+            isinstance(condition, dict)
+            and str(unwrap(condition.get("variable"))).lower() == key
+            and operator in str(unwrap(condition.get("test"))).lower()
         ):
-            return True
-    return False
+            found += _strings(condition.get("values"))
+    return found
+
+
+def _denies_plain_http(statement: dict[str, Any]) -> bool:
+    return not allows(statement) and any(
+        v.lower() == "false" for v in condition_values(statement, "bool", "aws:securetransport")
+    )
 
 
 # --------------------------------------------------------------------------- 1.3 / 1.4 network
@@ -765,23 +769,7 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
 def _customer_key_context_only(statement: dict[str, Any]) -> bool:
     """Decrypt limited by the encryption context to the vault's customer-key wrapping keys:
     those unwrap per-customer keys, never a card record's data key."""
-    conditions = statement.get("Condition")
-    values: list[str] = []
-    if isinstance(unwrap(conditions), dict):
-        for operator, body in unwrap(conditions).items():
-            body = unwrap(body)
-            if str(operator).lower().startswith("stringequals") and isinstance(body, dict):
-                for key, value in body.items():
-                    if key.lower() == "kms:encryptioncontext:vault":
-                        values += _strings(value)
-    else:
-        for condition in as_list(conditions):
-            if (
-                isinstance(condition, dict)
-                and str(unwrap(condition.get("variable"))).lower() == "kms:encryptioncontext:vault"
-                and str(unwrap(condition.get("test"))).lower().startswith("stringequals")
-            ):
-                values += _strings(condition.get("values"))
+    values = condition_values(statement, "stringequals", "kms:encryptioncontext:vault")
     return bool(values) and set(values) == {"customer-key"}
 
 
