@@ -234,7 +234,9 @@ def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(
         capture_output=True,
         text=True,
     )
-    plan_json = tmp_path / "tfplan.json"
+    # Where `make compliance` writes it, so exceptions scoped to environments/local apply.
+    plan_json = tmp_path / "environments" / "local" / "tfplan.json"
+    plan_json.parent.mkdir(parents=True)
     plan_json.write_text(shown.stdout)
     # Resolved values the HCL scan cannot see: default tags, subnets handed between modules.
     planned = json.loads(shown.stdout)["planned_values"]["root_module"]
