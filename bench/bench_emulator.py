@@ -18,18 +18,11 @@ from typing import Any
 
 from local.aws import emulator_client
 from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
+from local.emulator import free_port
 
 COLD_SAMPLES = 7
 WARM_SAMPLES = 60
 HANDLER = "def handler(event, context):\n    return {'echo': event.get('n')}\n"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def handler_zip() -> bytes:

@@ -44,6 +44,13 @@ def port_in_use(host: str, port: int) -> bool:
     return False
 
 
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on now (for emulators started by tests and benchmarks)."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return int(probe.getsockname()[1])
+
+
 def function_config(function: Any) -> FunctionConfig:
     return FunctionConfig(
         function_arn=function.function_arn,

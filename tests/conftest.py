@@ -8,7 +8,6 @@ moto's in-process mock, so the emulator's endpoint is removed from their environ
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import pytest
 
 from local.aws import emulator_client, emulator_env
 from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
+from local.emulator import free_port
 from local.toolchain import REPO_ROOT, terraform_env
 
 os.environ.update(terraform_env())
@@ -43,12 +43,6 @@ class Emulator:
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def ensure_lambda_build() -> None:

@@ -21,27 +21,21 @@ no card number is returned. The card number is never logged or traced.
 
 from __future__ import annotations
 
-import json
 import re
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters import clients
-from functions.adapters.kms import KmsKeyService
-from functions.adapters.vault_audit import CloudWatchEventBridgeAuditSink
-from functions.adapters.vault_table import DynamoVaultStore
-from functions.domain.vault import Caller, Vault, VaultError
-from functions.errors import ApiError
+from functions.adapters.vault_wiring import build_vault
+from functions.domain.vault import Caller, Vault
+from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
-    ApiProblem,
     DetokenizeRequest,
     merchant_id,
     parse_body,
-    vault_api_error,
     vault_function_settings,
 )
 
@@ -60,26 +54,7 @@ _SESSION_ARN = re.compile(
 @cache
 def vault() -> Vault:
     """The container's vault with the CloudWatch Logs + EventBridge audit sink."""
-    settings = vault_function_settings()
-    if not settings.audit_log_group or not settings.audit_event_bus:
-        raise RuntimeError("VAULT_AUDIT_LOG_GROUP and VAULT_AUDIT_EVENT_BUS must be set")
-    keys = KmsKeyService(
-        clients.kms(),
-        settings.kms_key_id,
-        settings.fingerprint_key_id,
-        decrypt_key_ids=settings.decrypt_key_ids or None,
-    )
-    store = DynamoVaultStore(
-        clients.dynamodb(), settings.table_name, key_table_name=settings.key_table_name
-    )
-    audit = CloudWatchEventBridgeAuditSink(
-        clients.logs(),
-        clients.events(),
-        settings.audit_log_group,
-        settings.audit_event_bus,
-        source_function=settings.function_name,
-    )
-    return Vault(keys, store, audit, settings=settings.vault)
+    return build_vault(vault_function_settings(), audited=True)
 
 
 def principal_allowed(principal: str, allowed: tuple[str, ...]) -> bool:
@@ -116,43 +91,7 @@ def caller_of(event: dict[str, Any]) -> Caller:
 # -------------------------------------------------------------------------------------- API
 
 
-def _answer(error: ApiError) -> Response[str]:
-    logger.info("detokenize refused", extra={"code": error.code, "param": error.param})
-    return Response(
-        status_code=error.status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error.to_dict()}),
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-@app.exception_handler(ApiProblem)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _problem(exc: ApiProblem) -> Response[str]:
-    return _answer(exc.error)
-
-
-@app.exception_handler(VaultError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _vault_error(exc: VaultError) -> Response[str]:
-    if exc.http_status >= 500:
-        logger.error("vault failure", extra={"code": exc.code})
-    else:
-        logger.info("detokenize denied", extra={"code": exc.code})
-    return _answer(vault_api_error(exc))
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _unexpected(exc: Exception) -> Response[str]:
-    logger.error("unexpected error", extra={"error_type": type(exc).__name__})
-    return _answer(
-        ApiError("api_error", "api_error", "The request could not be completed.", None, 500)
-    )
-
-
-@app.not_found
-def _not_found(exc: Exception) -> Response[str]:
-    return _answer(
-        ApiError("invalid_request_error", "resource_missing", "No such route.", None, 404)
-    )
+install_error_handlers(app, logger, "detokenize")
 
 
 @app.post("/v1/tokens/<token>/detokenize")
@@ -172,18 +111,14 @@ def detokenize(token: str) -> Response[str]:
         "detokenized",
         extra={"tenant_id": tenant, "token": result.token, "purpose": request.purpose},
     )
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(
-            {
-                "token": result.token,
-                "number": result.number,
-                "brand": result.brand.value,
-                "last4": result.last4,
-            }
-        ),
-        headers={"Cache-Control": "no-store"},
+    return json_response(
+        200,
+        {
+            "token": result.token,
+            "number": result.number,
+            "brand": result.brand.value,
+            "last4": result.last4,
+        },
     )
 
 

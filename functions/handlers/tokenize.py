@@ -20,23 +20,19 @@ keys (``vault = customer-key``), never a record data key (``vault = data-key``).
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from functions.adapters import clients
-from functions.adapters.kms import KmsKeyService
-from functions.adapters.vault_audit import RefusingAuditSink
-from functions.adapters.vault_table import DynamoVaultStore
+from functions.adapters.vault_wiring import build_vault
 from functions.domain.vault import TokenFormat, Vault, VaultError, VaultUnavailableError
-from functions.errors import ApiError, from_validation_error
+from functions.errors import from_validation_error
+from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
-    ApiProblem,
     TokenizeRequest,
     TokenResponse,
     WorkflowTokenizeInput,
@@ -54,17 +50,7 @@ app = APIGatewayRestResolver()
 @cache
 def vault() -> Vault:
     """The container's vault (KMS, the table; no audit sink: tokenize audits nothing)."""
-    settings = vault_function_settings()
-    keys = KmsKeyService(
-        clients.kms(),
-        settings.kms_key_id,
-        settings.fingerprint_key_id,
-        decrypt_key_ids=settings.decrypt_key_ids or None,
-    )
-    store = DynamoVaultStore(
-        clients.dynamodb(), settings.table_name, key_table_name=settings.key_table_name
-    )
-    return Vault(keys, store, RefusingAuditSink(), settings=settings.vault)
+    return build_vault(vault_function_settings(), audited=False)
 
 
 def tokenize_card(
@@ -102,42 +88,7 @@ def tokenize_card(
 # -------------------------------------------------------------------------------------- API
 
 
-def _answer(error: ApiError) -> Response[str]:
-    logger.info("tokenize refused", extra={"code": error.code, "param": error.param})
-    return Response(
-        status_code=error.status,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps({"error": error.to_dict()}),
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-@app.exception_handler(ApiProblem)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _problem(exc: ApiProblem) -> Response[str]:
-    return _answer(exc.error)
-
-
-@app.exception_handler(VaultError)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _vault_error(exc: VaultError) -> Response[str]:
-    if exc.http_status >= 500:
-        logger.error("vault failure", extra={"code": exc.code})
-    return _answer(vault_api_error(exc, card_param=""))
-
-
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]  # Powertools leaves it untyped
-def _unexpected(exc: Exception) -> Response[str]:
-    # Only the type: a message could quote input. No traceback leaves the function.
-    logger.error("unexpected error", extra={"error_type": type(exc).__name__})
-    return _answer(
-        ApiError("api_error", "api_error", "The request could not be completed.", None, 500)
-    )
-
-
-@app.not_found
-def _not_found(exc: Exception) -> Response[str]:
-    return _answer(
-        ApiError("invalid_request_error", "resource_missing", "No such route.", None, 404)
-    )
+install_error_handlers(app, logger, "tokenize", card_param="")
 
 
 @app.post("/v1/tokens")
@@ -154,12 +105,7 @@ def create_token() -> Response[str]:
         ttl_seconds=request.ttl_seconds,
     )
     logger.info("card tokenized", extra={"tenant_id": tenant, "brand": token["brand"]})
-    return Response(
-        status_code=201,
-        content_type=content_types.APPLICATION_JSON,
-        body=json.dumps(token),
-        headers={"Cache-Control": "no-store"},
-    )
+    return json_response(201, token)
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -23,10 +23,7 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from functions.adapters import clients
-from functions.adapters.kms import KmsKeyService
-from functions.adapters.vault_audit import CloudWatchEventBridgeAuditSink
-from functions.adapters.vault_table import DynamoVaultStore
+from functions.adapters.vault_wiring import build_vault
 from functions.domain.vault import Caller, Vault, VaultError, VaultUnavailableError
 from functions.errors import ApiError, from_validation_error
 from functions.models.tokens import vault_api_error, vault_function_settings
@@ -57,26 +54,7 @@ AdminEvent = TypeAdapter(Annotated[EraseCustomer | Rewrap, Field(discriminator="
 
 @cache
 def vault() -> Vault:
-    settings = vault_function_settings()
-    if not settings.audit_log_group or not settings.audit_event_bus:
-        raise RuntimeError("VAULT_AUDIT_LOG_GROUP and VAULT_AUDIT_EVENT_BUS must be set")
-    keys = KmsKeyService(
-        clients.kms(),
-        settings.kms_key_id,
-        settings.fingerprint_key_id,
-        decrypt_key_ids=settings.decrypt_key_ids or None,
-    )
-    store = DynamoVaultStore(
-        clients.dynamodb(), settings.table_name, key_table_name=settings.key_table_name
-    )
-    audit = CloudWatchEventBridgeAuditSink(
-        clients.logs(),
-        clients.events(),
-        settings.audit_log_group,
-        settings.audit_event_bus,
-        source_function=settings.function_name,
-    )
-    return Vault(keys, store, audit, settings=settings.vault)
+    return build_vault(vault_function_settings(), audited=True)
 
 
 def administer(event: dict[str, Any], actor: str, request_id: str | None) -> dict[str, Any]:

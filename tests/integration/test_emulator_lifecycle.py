@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from local import cli
-from tests.conftest import free_port
+from local.emulator import free_port
 
 
 @pytest.fixture
