@@ -41,6 +41,17 @@ class Emulator:
     def client(self, service: str) -> Any:
         return emulator_client(service, self.endpoint)
 
+    def log_messages(self, group: str) -> list[str]:
+        """Every message of a CloudWatch log group on the emulator, stream by stream."""
+        logs = self.client("logs")
+        return [
+            event["message"]
+            for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
+            for event in logs.get_log_events(
+                logGroupName=group, logStreamName=stream["logStreamName"]
+            )["events"]
+        ]
+
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 

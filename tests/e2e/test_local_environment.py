@@ -119,15 +119,7 @@ def test_no_card_number_reaches_the_function_logs(
     run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment(PAN))
     run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment("4242424242424241"))
     function_name = outputs["function_names"]["value"]["validate_payment"]
-    logs = emulator.client("logs")
-    group = f"/aws/lambda/{function_name}"
-    text = "\n".join(
-        event["message"]
-        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
-        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
-            "events"
-        ]
-    )
+    text = "\n".join(emulator.log_messages(f"/aws/lambda/{function_name}"))
     assert "REPORT RequestId" in text and "payment rejected" in text
     assert PAN not in text and "4242424242424241" not in text
 
@@ -200,24 +192,13 @@ def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
     unknown = merchant.post("/v1/tokens", {"number": PAN, "track2": "x"})
     assert unknown.status == 400 and unknown.body["error"]["param"] == "track2"
 
-    audit = log_text(emulator, api_env["vault"]["audit_log_group_name"])
+    audit = "\n".join(emulator.log_messages(api_env["vault"]["audit_log_group_name"]))
     assert token in audit and "chargeback" in audit and "detokenize_not_permitted" in audit
     for function in ("tokenize_function", "detokenize_function"):
-        text = log_text(emulator, f"/aws/lambda/{api_env['vault'][function]}")
+        text = "\n".join(emulator.log_messages(f"/aws/lambda/{api_env['vault'][function]}"))
         assert "REPORT RequestId" in text
         assert PAN not in text
     assert PAN not in audit
-
-
-def log_text(emulator: Emulator, group: str) -> str:
-    logs = emulator.client("logs")
-    return "\n".join(
-        event["message"]
-        for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
-        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
-            "events"
-        ]
-    )
 
 
 def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(

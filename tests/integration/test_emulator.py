@@ -81,16 +81,7 @@ def test_invocations_run_the_deployed_code_warm(emulator: Emulator, role_arn: st
 def test_output_goes_to_the_functions_log_group(emulator: Emulator, role_arn: str) -> None:
     name = create_function(emulator, role_arn, PROBE_HANDLER, "probe")
     invoke(emulator, name, {})
-    logs = emulator.client("logs")
-    group = f"/aws/lambda/{name}"
-    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
-    messages = [
-        event["message"]
-        for stream in streams
-        for event in logs.get_log_events(logGroupName=group, logStreamName=stream["logStreamName"])[
-            "events"
-        ]
-    ]
+    messages = emulator.log_messages(f"/aws/lambda/{name}")
     assert "probe invoked" in messages
     assert any(m.startswith("START RequestId:") for m in messages)
     assert any(m.startswith("REPORT RequestId:") and "Init Duration" in m for m in messages)
