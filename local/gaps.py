@@ -6,12 +6,15 @@ reasons, is in README.md ("How the local emulator differs from AWS").
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
 def install() -> None:
     _validate_state_machine_definition()
     _list_state_machine_versions()
+    _start_sync_execution()
+    serialize_dynamodb_writes()
     _describe_trails_by_name()
 
 
@@ -66,10 +69,76 @@ def _list_state_machine_versions() -> None:
     setattr(StepFunctionResponse, "list_state_machine_versions", list_state_machine_versions)  # noqa: B010
 
 
+def _start_sync_execution() -> None:
+    """``StartSyncExecution``: the payment API runs the EXPRESS workflow synchronously. moto
+    only has ``StartExecution``; here the execution starts the same way and the request waits
+    for it to end, answering in the shape of AWS's synchronous call (status SUCCEEDED, FAILED
+    or TIMED_OUT, with output or error and cause)."""
+    import time
+
+    from moto.core.responses import ActionResult
+    from moto.stepfunctions.responses import StepFunctionResponse
+
+    poll_interval_s = 0.002
+
+    def start_sync_execution(self: Any) -> ActionResult:
+        arn = self._get_param("stateMachineArn")
+        execution = self.stepfunction_backend.start_execution(
+            arn, self._get_param("name"), self._get_param("input", if_none="{}")
+        )
+        # EXPRESS workflows end within 5 minutes on AWS; the same limit applies here.
+        deadline = time.monotonic() + 300
+        while execution.status == "RUNNING" and time.monotonic() < deadline:
+            time.sleep(poll_interval_s)
+        status = execution.status if execution.status in ("SUCCEEDED", "FAILED") else "TIMED_OUT"
+        answer: dict[str, Any] = {
+            "executionArn": execution.execution_arn,
+            "stateMachineArn": arn,
+            "name": execution.name,
+            "status": status,
+            "startDate": execution.start_date,
+            "stopDate": execution.stop_date,
+        }
+        if status == "SUCCEEDED":
+            answer["output"] = json.dumps(execution.output, separators=(",", ":"))
+        for field in ("error", "cause"):
+            if getattr(execution, field, None) is not None:
+                answer[field] = getattr(execution, field)
+        return ActionResult(answer)
+
+    setattr(StepFunctionResponse, "start_sync_execution", start_sync_execution)  # noqa: B010
+
+
+def serialize_dynamodb_writes() -> None:
+    """DynamoDB checks a condition and writes atomically; moto checks and writes in two steps
+    without a lock, so two concurrent conditional writes can both pass (two refunds spending
+    one balance, two in-progress idempotency records). One lock around moto's writes restores
+    the atomicity the payment code relies on. Safe to call more than once."""
+    import functools
+    import threading
+
+    from moto.dynamodb.models import DynamoDBBackend
+
+    if getattr(DynamoDBBackend, "_payments_writes_serialized", False):
+        return
+    lock = threading.RLock()
+
+    def serialized(write: Any) -> Any:
+        @functools.wraps(write)
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with lock:
+                return write(*args, **kwargs)
+
+        return locked
+
+    for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
+        setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
+    DynamoDBBackend._payments_writes_serialized = True  # type: ignore[attr-defined]
+
+
 def _describe_trails_by_name() -> None:
     """``DescribeTrails`` with ``trailNameList``: moto ignores the list and returns every trail,
     so the aws provider's read of one trail fails ("too many results") once two exist."""
-    import json
 
     from moto.cloudtrail.responses import CloudTrailResponse
 

@@ -11,6 +11,7 @@ Tests that switch AWS backends (moto ``mock_aws``) call ``clear()`` between case
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, Protocol, cast
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(
     connect_timeout=2,
@@ -57,7 +59,23 @@ def events() -> EventsClient:
     return cast(EventsClient, boto3.client("events", config=_CONFIG))
 
 
+@cache
+def stepfunctions() -> SFNClient:
+    """For ``StartSyncExecution``: its read timeout covers a whole EXPRESS execution (the API
+    answers within 29 s). botocore puts ``sync-`` in front of the host for that call; an
+    endpoint override (the emulator on 127.0.0.1) must be called as it is."""
+    overridden = bool(os.environ.get("AWS_ENDPOINT_URL_SFN") or os.environ.get("AWS_ENDPOINT_URL"))
+    config = _CONFIG.merge(
+        Config(
+            read_timeout=28,
+            retries={"mode": "standard", "max_attempts": 1},
+            inject_host_prefix=not overridden,
+        )
+    )
+    return boto3.client("stepfunctions", config=config)
+
+
 def clear() -> None:
     """Forget every cached client (tests only: a new moto backend needs new clients)."""
-    for factory in (kms, dynamodb, logs, events):
+    for factory in (kms, dynamodb, logs, events, stepfunctions):
         factory.cache_clear()

@@ -7,10 +7,12 @@ API (API Gateway REST proxy, IAM or authorizer in front):
     -> 201 {"token", "brand", "last4", "fingerprint"}
     -> 4xx {"error": {"type", "code", "message", "param"}}; never a 5xx for bad input
 
-Workflow (Step Functions task, ``workflow_handler``): the payment state
-``{"merchant_id", "customer": {"id"}, "payment_method": {"type": "card", "card": {...}}}`` ->
-``{"token", "brand", "last4", "fingerprint"}`` or ``{"error": {...}}`` for a bad card. A vault
-outage raises (the state machine retries ``VaultUnavailableError``).
+Workflow (the payment state machine invokes this same function with ``"workflow": "tokenize"``;
+``workflow_handler`` is the same step on its own): ``{"merchant_id", "customer": {"id"},
+"payment_method": {"type": "card", "card": {...}} | {"type": "card", "token"}}`` ->
+``{"card": {"token", "brand", "last4", "fingerprint", "first6", "exp_month", "exp_year"}}`` or
+``{"error": {...}, "http_status"}`` for bad input. A vault outage raises (the state machine
+retries ``VaultUnavailableError``).
 
 The card number exists in clear only in this function's memory: it is not logged, traced,
 returned or put in an error. The function holds no audit sink: it cannot detokenize. Nor could
@@ -29,8 +31,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from functions.adapters.vault_wiring import build_vault
+from functions.domain.cards import normalize_pan
 from functions.domain.vault import TokenFormat, Vault, VaultError, VaultUnavailableError
-from functions.errors import from_validation_error
+from functions.errors import ApiError, from_validation_error
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
     TokenizeRequest,
@@ -111,6 +114,9 @@ def create_token() -> Response[str]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False, capture_error=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The payment workflow invokes this same function for its tokenize step.
+    if event.get("workflow") == "tokenize":
+        return tokenize_payment(event)
     return app.resolve(event, context)
 
 
@@ -118,29 +124,56 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def tokenize_payment(event: dict[str, Any]) -> dict[str, Any]:
-    """The workflow step without the Lambda decorators (see the module docstring)."""
+    """The workflow step: ``{card: {token, brand, last4, fingerprint, first6, exp_month,
+    exp_year}}`` for a card given in full (tokenized here; the PAN goes no further) or for a
+    stored token (described, never decrypted), or ``{error, http_status}`` for bad input."""
     try:
         payment = WorkflowTokenizeInput.model_validate(event.get("request", event))
     except ValidationError as error:
-        refused = from_validation_error(error)
-        logger.info("workflow tokenize refused", extra={"code": refused.code})
-        return {"error": refused.to_dict()}
-    card = payment.payment_method.card
+        return _workflow_refusal(from_validation_error(error), 400)
+    method = payment.payment_method
     try:
-        return tokenize_card(
-            payment.merchant_id,
-            card.number.get_secret_value(),
-            customer_id=payment.customer.id if payment.customer else None,
-            cvc=card.cvc.get_secret_value() if card.cvc else None,
-        )
+        if method.card is not None:
+            card = method.card
+            number = card.number.get_secret_value()
+            token = tokenize_card(
+                payment.merchant_id,
+                number,
+                customer_id=payment.customer.id if payment.customer else None,
+                cvc=card.cvc.get_secret_value() if card.cvc else None,
+            )
+            # The first six digits identify the issuer (BIN); PCI DSS lets them be shown.
+            first6 = normalize_pan(number)[:6]
+            exp_month, exp_year = card.exp_month, card.exp_year
+        elif method.token is not None:
+            record = vault().describe(payment.merchant_id, method.token)
+            token = {
+                "token": record.token,
+                "brand": record.brand.value,
+                "last4": record.last4,
+                "fingerprint": record.fingerprint,
+            }
+            first6, exp_month, exp_year = None, None, None
+        else:
+            refused = ApiError(
+                "invalid_request_error",
+                "parameter_missing",
+                "payment_method.card or payment_method.token is required.",
+                "payment_method",
+            )
+            return _workflow_refusal(refused, 400)
     except VaultUnavailableError:
         raise  # a dependency failed: let the state machine retry
     except VaultError as exc:
-        refused = vault_api_error(exc)
-        logger.info("workflow tokenize refused", extra={"code": refused.code})
         if exc.http_status >= 500:
             raise
-        return {"error": refused.to_dict()}
+        return _workflow_refusal(vault_api_error(exc), exc.http_status)
+    return {"card": {**token, "first6": first6, "exp_month": exp_month, "exp_year": exp_year}}
+
+
+def _workflow_refusal(refused: ApiError, status: int) -> dict[str, Any]:
+    logger.info("workflow tokenize refused", extra={"code": refused.code})
+    return {"error": refused.to_dict(), "http_status": status}
 
 
 @logger.inject_lambda_context(log_event=False)

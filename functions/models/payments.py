@@ -76,3 +76,23 @@ class PaymentRequest(StrictModel):
         if not is_currency(value):
             raise ValueError("must be an ISO 4217 currency code in upper case, such as EUR")
         return value
+
+
+class CaptureRequest(StrictModel):
+    """``POST /v1/payments/{id}/capture``: all of the authorized amount unless ``amount`` says
+    less (the remainder is released)."""
+
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True)] | None = None
+
+
+class RefundRequest(StrictModel):
+    """``POST /v1/payments/{id}/refunds``: what is still refundable unless ``amount`` says less."""
+
+    amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True)] | None = None
+    reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
+
+
+class ResumeRequest(StrictModel):
+    """``POST /v1/payments/{id}/resume``: the cardholder's answer to the 3-D Secure challenge."""
+
+    challenge_response: str = Field(min_length=1, max_length=64)

@@ -67,11 +67,16 @@ class _Lenient(BaseModel):
 class WorkflowCard(_Lenient):
     number: SecretStr = Field(min_length=12, max_length=23)
     cvc: SecretStr | None = Field(default=None, min_length=3, max_length=4)
+    exp_month: int | None = None
+    exp_year: int | None = None
 
 
 class WorkflowPaymentMethod(_Lenient):
+    """A card in full (tokenized here) or a token the vault already holds."""
+
     type: Literal["card"]
-    card: WorkflowCard
+    card: WorkflowCard | None = None
+    token: str | None = Field(default=None, min_length=8, max_length=64)
 
 
 class WorkflowCustomer(_Lenient):

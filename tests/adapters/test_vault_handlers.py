@@ -340,14 +340,24 @@ def test_workflow_handler_returns_the_token_and_never_the_pan(
         },
         "validation": {"result": {"valid": True}},
     }
-    out = tokenize.workflow_handler(state, Context())
-    assert set(out) == {"token", "brand", "last4", "fingerprint"}
+    out = tokenize.handler({**state, "workflow": "tokenize"}, Context())["card"]
+    assert set(out) == {"token", "brand", "last4", "fingerprint", "first6", "exp_month", "exp_year"}
+    assert (out["first6"], out["last4"], out["exp_month"]) == ("424242", "4242", 12)
     assert PAN not in json.dumps(out)
     api_status, api = call_tokenize({"number": PAN, "customer_id": "cus_9"})
     assert api_status == 201 and api["token"] == out["token"]
 
+    by_token = dict(state, payment_method={"type": "card", "token": out["token"]})
+    described = tokenize.workflow_handler(by_token, Context())["card"]
+    assert {k: described[k] for k in ("token", "brand", "last4", "fingerprint")} == {
+        k: out[k] for k in ("token", "brand", "last4", "fingerprint")
+    }
+    other_tenant = dict(by_token, merchant_id="m_other")
+    assert tokenize.workflow_handler(other_tenant, Context())["http_status"] == 404
+
     bad = dict(state, payment_method={"type": "card", "card": {"number": "4242424242424241"}})
     refused = tokenize.workflow_handler(bad, Context())
+    assert refused["http_status"] == 400
     assert refused["error"]["code"] == "invalid_number"
     assert refused["error"]["param"] == "payment_method.card.number"
     captured = capsys.readouterr()

@@ -223,6 +223,17 @@ class Vault:
 
     # ---------------------------------------------------------------- detokenize
 
+    def describe(self, tenant_id: str, token: str) -> TokenRecord:
+        """A token's metadata (brand, last four, fingerprint) for a payment made with a stored
+        token. Nothing is decrypted, so the tokenize function may call it."""
+        tenant = check_id(tenant_id, "tenant_id")
+        record = self._store.get_token(token) if token_format_of(token) else None
+        if record is None or _expired(record, self._clock.time()):
+            raise TokenNotFoundError()
+        if record.tenant_id != tenant:
+            raise TokenTenantMismatchError()
+        return record
+
     def detokenize(
         self,
         tenant_id: str,

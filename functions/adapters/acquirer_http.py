@@ -1,0 +1,276 @@
+"""An ``AcquirerConnector`` for a JSON-over-HTTPS acquirer API, with the standard library only.
+
+The API it expects (every request is a POST with a JSON body and an ``Idempotency-Key`` header;
+``Authorization: Bearer <credential>`` when a credential is configured; keys are scoped per
+endpoint and a key sent again returns the first answer):
+
+``POST /authorizations``
+    ``{"payment_id", "merchant_id", "amount", "currency",
+    "card": {"token", "brand", "last4", "exp_month", "exp_year"},
+    "authentication": {"eci", "authentication_value", "exemption"}}``
+    -> 200/201 ``{"approved": bool, "authorization_id": str | null,
+    "decline_code": str | null, "network_reference": str | null}``.
+    A decline is a 2xx answer with ``approved: false`` and a ``decline_code``.
+``POST /authorizations/{authorization_id}/captures`` and ``.../refunds``
+    ``{"amount", "currency"}`` -> ``{"operation_id": str, "amount": int}``
+``POST /authorizations/{authorization_id}/voids``
+    ``{}`` -> ``{"operation_id": str, "amount": int}``
+``POST /voids``
+    ``{"authorization_idempotency_key": str}``: void whatever the authorize call sent with that
+    key did (used when its outcome was unknown); the header carries the same key.
+
+Errors are ``{"error": {"code": str, "message": str}}``; only a well-formed ``code`` is kept,
+the message and any other body text are never copied into our errors or logs.
+
+Mapping: 5xx -> ``AcquirerUnavailableError`` (nothing happened), except 504, where a gateway
+gave up waiting and the outcome is unknown -> ``AcquirerTimeoutError``; 429 ->
+``AcquirerUnavailableError`` (throttled, nothing happened, retryable); other 4xx and 3xx
+(redirects are never followed, so a credential never goes elsewhere) ->
+``AcquirerRejectedError``. Transport: a failure while connecting or sending -> unavailable (the
+acquirer cannot have the whole request); no answer within the per-call timeout, a broken
+connection after sending, or a 2xx body that cannot be read -> ``AcquirerTimeoutError``.
+
+The card travels as its vault token only; the PAN never passes through this process.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import re
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from typing import Any
+
+from functions.domain.acquirer import (
+    AcquirerConnector,
+    AcquirerError,
+    AcquirerRejectedError,
+    AcquirerTimeoutError,
+    AcquirerUnavailableError,
+    AuthorizationRequest,
+    AuthorizationResult,
+    DeclineCode,
+    ErrorCode,
+    OperationResult,
+    check_amount,
+    check_authorization_id,
+    check_authorization_request,
+    check_currency,
+    check_idempotency_key,
+)
+
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
+_MAX_RESPONSE_BYTES = 64 * 1024
+_ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
+_CREDENTIAL = re.compile(r"[\x21-\x7e]{1,4096}")
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+class HttpAcquirerConnector(AcquirerConnector):
+    """``base_url``: ``https://host[:port][/prefix]``. Plain http only with
+    ``allow_insecure_localhost=True`` and a host of 127.0.0.1 or localhost (tests, emulators).
+    ``timeout_s`` bounds each call's connect and each read. ``credential``: a bearer token.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        timeout_s: float,
+        credential: str | None = None,
+        allow_insecure_localhost: bool = False,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        parts = urllib.parse.urlsplit(base_url)
+        local = parts.hostname in LOCAL_HOSTS
+        if parts.scheme != "https" and not (
+            parts.scheme == "http" and allow_insecure_localhost and local
+        ):
+            raise ValueError("the acquirer base URL must be https (http only for localhost)")
+        if not parts.hostname or parts.username or parts.password or parts.query or parts.fragment:
+            raise ValueError("the acquirer base URL must be scheme://host[:port][/path] only")
+        if not timeout_s > 0:
+            raise ValueError("timeout_s must be positive")
+        if credential is not None and _CREDENTIAL.fullmatch(credential) is None:
+            raise ValueError("the credential must be visible ASCII characters")
+        self._base_url = base_url.rstrip("/")
+        self._timeout_s = timeout_s
+        self._credential = credential
+        handlers: list[urllib.request.BaseHandler] = [
+            _NoRedirects(),
+            urllib.request.HTTPSHandler(context=ssl_context or ssl.create_default_context()),
+        ]
+        if local:
+            # Loopback is never reached through a proxy from the environment.
+            handlers.append(urllib.request.ProxyHandler({}))
+        self._opener = urllib.request.build_opener(*handlers)
+
+    def __repr__(self) -> str:
+        return f"HttpAcquirerConnector(base_url={self._base_url!r}, timeout_s={self._timeout_s!r})"
+
+    # -------------------------------------------------------------- the port
+
+    def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        check_authorization_request(request)
+        card, sca = request.card, request.authentication
+        body = {
+            "payment_id": request.payment_id,
+            "merchant_id": request.merchant_id,
+            "amount": request.amount,
+            "currency": request.currency,
+            "card": {
+                "token": card.token,
+                "brand": card.brand,
+                "last4": card.last4,
+                "exp_month": card.exp_month,
+                "exp_year": card.exp_year,
+            },
+            "authentication": {
+                "eci": sca.eci,
+                "authentication_value": sca.authentication_value,
+                "exemption": sca.exemption,
+            },
+        }
+        answer = self._post("/authorizations", request.idempotency_key, body)
+        return _authorization_result(answer)
+
+    def capture(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult:
+        return self._operation(authorization_id, "captures", amount, currency, idempotency_key)
+
+    def refund(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult:
+        return self._operation(authorization_id, "refunds", amount, currency, idempotency_key)
+
+    def void(self, authorization_id: str | None, idempotency_key: str) -> OperationResult:
+        check_idempotency_key(idempotency_key)
+        if authorization_id is None:
+            body = {"authorization_idempotency_key": idempotency_key}
+            return _operation_result(self._post("/voids", idempotency_key, body))
+        path = f"/authorizations/{_segment(authorization_id)}/voids"
+        return _operation_result(self._post(path, idempotency_key, {}))
+
+    # -------------------------------------------------------------- HTTP
+
+    def _operation(
+        self, authorization_id: str, kind: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult:
+        path = f"/authorizations/{_segment(authorization_id)}/{kind}"
+        check_amount(amount)
+        check_currency(currency)
+        check_idempotency_key(idempotency_key)
+        body = {"amount": amount, "currency": currency}
+        return _operation_result(self._post(path, idempotency_key, body))
+
+    def _post(self, path: str, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
+        headers = {
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Idempotency-Key": idempotency_key,
+        }
+        if self._credential is not None:
+            headers["Authorization"] = f"Bearer {self._credential}"
+        data = json.dumps(body, separators=(",", ":")).encode()
+        request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
+            self._base_url + path, data=data, headers=headers, method="POST"
+        )
+        try:
+            with self._opener.open(request, timeout=self._timeout_s) as response:
+                raw = response.read(_MAX_RESPONSE_BYTES + 1)
+        except urllib.error.HTTPError as error:
+            raise _status_error(error) from None
+        except urllib.error.URLError:
+            # urllib wraps failures of connect and send only: the request never got through.
+            raise AcquirerUnavailableError(ErrorCode.CONNECTION_FAILED) from None
+        except (OSError, http.client.HTTPException):
+            # Sent, then no (whole) answer: read timeout, reset, truncated status line.
+            raise AcquirerTimeoutError(ErrorCode.TIMEOUT) from None
+        answer = _json_object(raw)
+        if answer is None:
+            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        return answer
+
+
+def _segment(authorization_id: str) -> str:
+    return urllib.parse.quote(check_authorization_id(authorization_id), safe="")
+
+
+def _json_object(raw: bytes) -> dict[str, Any] | None:
+    if len(raw) > _MAX_RESPONSE_BYTES:
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _status_error(error: urllib.error.HTTPError) -> AcquirerError:
+    status = error.code
+    try:
+        raw = error.read(_MAX_RESPONSE_BYTES + 1)
+    except (OSError, http.client.HTTPException):
+        raw = b""
+    finally:
+        error.close()
+    code = _error_code(raw)
+    if status == 504:
+        return AcquirerTimeoutError(code or ErrorCode.TIMEOUT)
+    if status >= 500:
+        return AcquirerUnavailableError(code or ErrorCode.PROCESSING_ERROR)
+    if status == 429:
+        return AcquirerUnavailableError(code or ErrorCode.RATE_LIMITED)
+    return AcquirerRejectedError(code or ErrorCode.REJECTED)
+
+
+def _error_code(raw: bytes) -> str | None:
+    answer = _json_object(raw)
+    error = answer.get("error") if answer else None
+    code = error.get("code") if isinstance(error, dict) else None
+    return code if isinstance(code, str) and _ERROR_CODE.fullmatch(code) else None
+
+
+def _optional_str(answer: dict[str, Any], name: str) -> str | None:
+    value = answer.get(name)
+    if value is not None and not isinstance(value, str):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    return value
+
+
+def _authorization_result(answer: dict[str, Any]) -> AuthorizationResult:
+    approved = answer.get("approved")
+    authorization_id = _optional_str(answer, "authorization_id")
+    decline = _optional_str(answer, "decline_code")
+    network_reference = _optional_str(answer, "network_reference")
+    if approved is True and authorization_id:
+        return AuthorizationResult(True, authorization_id, None, network_reference)
+    if approved is False and decline:
+        # A decline reason we have no code for is still a decline: the generic one.
+        try:
+            code = DeclineCode(decline)
+        except ValueError:
+            code = DeclineCode.DO_NOT_HONOR
+        return AuthorizationResult(False, None, code, network_reference)
+    raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+
+
+def _operation_result(answer: dict[str, Any]) -> OperationResult:
+    operation_id = answer.get("operation_id")
+    amount = answer.get("amount")
+    if (
+        not isinstance(operation_id, str)
+        or not operation_id
+        or isinstance(amount, bool)
+        or not isinstance(amount, int)
+    ):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    return OperationResult(operation_id, amount)

@@ -1,0 +1,350 @@
+"""The ledger table (DynamoDB) behind the ledger's ``LedgerStore`` port.
+
+Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S).
+
+* entry: ``pk = "payment#<payment_id>"``, ``sk = "entry#<step>"``; payment_id, entry_id, kind,
+  step, reverses (absent unless a reversal), lines (L of M: account S, currency S, debit N,
+  credit N, in the entry's order).
+* balance, one per physical account (a shard of a platform account) and currency:
+  ``pk = "account#<account>"``, ``sk = "currency#<currency>"``; balance, debits, credits (N).
+
+``post`` writes an entry and its balance changes in one transaction whose Put is conditional on
+the entry being new, so a replay changes nothing and is recognised by reading the entry back.
+Idempotency rests on that condition alone, never on ClientRequestToken.
+"""
+
+from __future__ import annotations
+
+import math
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from functions.domain.ledger import (
+    ConflictingEntryError,
+    EntryKind,
+    JournalEntry,
+    JournalLine,
+    LedgerStore,
+    shard_accounts,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    Item = dict[str, AttributeValueTypeDef]
+
+ENTRY_PREFIX = "entry#"
+MAX_ATTEMPTS = 4
+BASE_DELAY_S = 0.05
+MAX_DELAY_S = 1.0
+_BATCH_GET = 100
+_MAX_BATCH_ROUNDS = 8
+# Reasons a transaction is cancelled that go away on their own: another transaction held an
+# item, or the table was throttled.
+_RETRYABLE_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+_RANDOM = secrets.SystemRandom()
+
+
+def entry_pk(payment_id: str) -> str:
+    return f"payment#{payment_id}"
+
+
+def entry_sk(step: str) -> str:
+    return f"{ENTRY_PREFIX}{step}"
+
+
+def balance_key(account: str, currency: str) -> Item:
+    return {"pk": _s(f"account#{account}"), "sk": _s(f"currency#{currency}")}
+
+
+def _s(value: str) -> AttributeValueTypeDef:
+    return {"S": value}
+
+
+def _n(value: int) -> AttributeValueTypeDef:
+    return {"N": str(value)}
+
+
+def full_jitter(attempt: int) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): uniform in [0, base * 2**attempt]."""
+    return _RANDOM.uniform(0.0, min(MAX_DELAY_S, BASE_DELAY_S * 2**attempt))
+
+
+class DynamoLedgerStore(LedgerStore):
+    """``last_consumed_write_units`` is what the last ``post`` transaction consumed: as
+    DynamoDB reported it, or, when the service reports none (emulators), estimated at 2 write
+    units per started KB of each item; 0.0 when the last post wrote nothing (a replay)."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        shards: int = 8,
+        *,
+        max_attempts: int = MAX_ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+        backoff: Callable[[int], float] = full_jitter,
+    ) -> None:
+        if max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        self._client = client
+        self._table = table_name
+        self._shards = shards
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._backoff = backoff
+        self.last_consumed_write_units: float = 0.0
+
+    def __repr__(self) -> str:
+        return f"DynamoLedgerStore(table={self._table!r}, shards={self._shards})"
+
+    # ------------------------------------------------------------------------------- writes
+
+    def post(self, entry: JournalEntry) -> bool:
+        entry_item = _entry_item(entry)
+        transact: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": entry_item,
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            }
+        ]
+        updates = _balance_updates(entry)
+        for (account, currency), (delta, debits, credits) in updates.items():
+            transact.append(
+                {
+                    "Update": {
+                        "TableName": self._table,
+                        "Key": balance_key(account, currency),
+                        "UpdateExpression": "ADD #balance :delta, #debits :d, #credits :c",
+                        "ExpressionAttributeNames": {
+                            "#balance": "balance",
+                            "#debits": "debits",
+                            "#credits": "credits",
+                        },
+                        "ExpressionAttributeValues": {
+                            ":delta": _n(delta),
+                            ":d": _n(debits),
+                            ":c": _n(credits),
+                        },
+                    }
+                }
+            )
+        attempt = 0
+        while True:
+            try:
+                response = self._client.transact_write_items(
+                    TransactItems=transact, ReturnConsumedCapacity="TOTAL"
+                )
+            except ClientError as exc:
+                reasons = _cancellation_codes(exc)
+                if reasons and reasons[0] == "ConditionalCheckFailed":
+                    self.last_consumed_write_units = 0.0
+                    return self._replayed(entry)
+                attempt += 1
+                if _RETRYABLE_REASONS.isdisjoint(reasons) or attempt >= self._max_attempts:
+                    raise
+                self._sleep(self._backoff(attempt - 1))
+                continue
+            reported = sum(
+                float(c.get("CapacityUnits", c.get("WriteCapacityUnits", 0.0)))
+                for c in response.get("ConsumedCapacity", [])
+            )
+            self.last_consumed_write_units = reported or _estimated_write_units(
+                [entry_item, *(_balance_item_estimate(a, c) for a, c in updates)]
+            )
+            return True
+
+    def _replayed(self, entry: JournalEntry) -> bool:
+        existing = self._get_entry(entry.payment_id, entry.step)
+        if existing is None:
+            # The condition failed yet nothing is there: entries are never deleted, so this is
+            # a table edited by hand; refuse rather than guess.
+            raise ConflictingEntryError(f"{entry.entry_id} failed its condition but is absent")
+        if existing != entry:
+            raise ConflictingEntryError(f"{entry.entry_id} is already posted with other lines")
+        return False
+
+    # -------------------------------------------------------------------------------- reads
+
+    def entries_for(self, payment_id: str) -> list[JournalEntry]:
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {
+                ":pk": _s(entry_pk(payment_id)),
+                ":prefix": _s(ENTRY_PREFIX),
+            },
+            "ConsistentRead": True,
+        }
+        entries: list[JournalEntry] = []
+        while True:
+            page = self._client.query(**kwargs)
+            entries.extend(_entry(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return entries
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def scan_entries(self) -> Iterator[JournalEntry]:
+        """Every entry in the table (for reconciliation); not strongly consistent."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "begins_with(sk, :prefix)",
+            "ExpressionAttributeValues": {":prefix": _s(ENTRY_PREFIX)},
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            for item in page.get("Items", []):
+                yield _entry(item)
+            if "LastEvaluatedKey" not in page:
+                return
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def balance(self, account: str, currency: str) -> int:
+        accounts = shard_accounts(account, self._shards)
+        if len(accounts) == 1:
+            item = self._client.get_item(
+                TableName=self._table, Key=balance_key(account, currency), ConsistentRead=True
+            ).get("Item")
+            return 0 if item is None else int(item["balance"]["N"])
+        total = 0
+        for start in range(0, len(accounts), _BATCH_GET):
+            keys = [balance_key(a, currency) for a in accounts[start : start + _BATCH_GET]]
+            total += sum(int(item["balance"]["N"]) for item in self._batch_get(keys))
+        return total
+
+    def _batch_get(self, keys: list[Item]) -> list[Mapping[str, Any]]:
+        items: list[Mapping[str, Any]] = []
+        request: dict[str, Any] = {
+            self._table: {
+                "Keys": keys,
+                "ConsistentRead": True,
+                "ProjectionExpression": "#balance",
+                "ExpressionAttributeNames": {"#balance": "balance"},
+            }
+        }
+        for attempt in range(_MAX_BATCH_ROUNDS):
+            response = self._client.batch_get_item(RequestItems=request)
+            items.extend(response.get("Responses", {}).get(self._table, []))
+            request = dict(response.get("UnprocessedKeys", {}))
+            if not request:
+                return items
+            self._sleep(self._backoff(attempt))
+        raise RuntimeError("the ledger table left keys unprocessed; retry later")
+
+    def _get_entry(self, payment_id: str, step: str) -> JournalEntry | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": _s(entry_pk(payment_id)), "sk": _s(entry_sk(step))},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else _entry(item)
+
+
+# ------------------------------------------------------------------------------ items
+
+
+def _cancellation_codes(exc: ClientError) -> list[str]:
+    """The cancellation reason codes of a cancelled transaction, in item order; else []."""
+    if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+        return []
+    reasons: list[Mapping[str, Any]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def _balance_updates(entry: JournalEntry) -> dict[tuple[str, str], tuple[int, int, int]]:
+    """(delta, debits, credits) per account and currency: one Update per item, since a
+    transaction may not touch an item twice."""
+    merged: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for line in entry.lines:
+        totals = merged[line.account, line.currency]
+        totals[0] += line.delta
+        totals[1] += line.debit
+        totals[2] += line.credit
+    return {key: (d, dr, cr) for key, (d, dr, cr) in merged.items()}
+
+
+def _entry_item(entry: JournalEntry) -> Item:
+    item: Item = {
+        "pk": _s(entry_pk(entry.payment_id)),
+        "sk": _s(entry_sk(entry.step)),
+        "payment_id": _s(entry.payment_id),
+        "entry_id": _s(entry.entry_id),
+        "kind": _s(entry.kind.value),
+        "step": _s(entry.step),
+        "lines": {
+            "L": [
+                {
+                    "M": {
+                        "account": _s(line.account),
+                        "currency": _s(line.currency),
+                        "debit": _n(line.debit),
+                        "credit": _n(line.credit),
+                    }
+                }
+                for line in entry.lines
+            ]
+        },
+    }
+    if entry.reverses is not None:
+        item["reverses"] = _s(entry.reverses)
+    return item
+
+
+def _entry(item: Mapping[str, Any]) -> JournalEntry:
+    lines = tuple(
+        JournalLine(
+            account=value["M"]["account"]["S"],
+            currency=value["M"]["currency"]["S"],
+            debit=int(value["M"]["debit"]["N"]),
+            credit=int(value["M"]["credit"]["N"]),
+        )
+        for value in item["lines"]["L"]
+    )
+    return JournalEntry(
+        entry_id=item["entry_id"]["S"],
+        payment_id=item["payment_id"]["S"],
+        kind=EntryKind(item["kind"]["S"]),
+        step=item["step"]["S"],
+        lines=lines,
+        reverses=item["reverses"]["S"] if "reverses" in item else None,
+    )
+
+
+def _balance_item_estimate(account: str, currency: str) -> Item:
+    # A balance item after the update: its key and three numbers of up to 21 digits.
+    big = _n(10**20)
+    return {**balance_key(account, currency), "balance": big, "debits": big, "credits": big}
+
+
+def _size(value: Any) -> int:
+    """Approximate DynamoDB size in bytes of an attribute value (the documented rules)."""
+    if "S" in value:
+        return len(value["S"].encode())
+    if "N" in value:
+        return len(value["N"].lstrip("-")) // 2 + 2
+    if "L" in value:
+        return 3 + sum(1 + _size(v) for v in value["L"])
+    if "M" in value:
+        return 3 + sum(len(k.encode()) + 1 + _size(v) for k, v in value["M"].items())
+    return 1
+
+
+def _estimated_write_units(items: list[Item]) -> float:
+    """Transactional writes cost 2 units per started KB of each item."""
+    return float(
+        sum(
+            2 * math.ceil(sum(len(name) + _size(value) for name, value in item.items()) / 1024)
+            for item in items
+        )
+    )

@@ -1,0 +1,257 @@
+"""The payments table: one item per payment (tokens, brand and last four only), the velocity
+indexes the fraud step counts on, and the PSD2 low-value counters the SCA step keeps.
+
+Writes are optimistic: every payment item carries a ``version`` and a write succeeds only over
+the version it read, so two concurrent refunds can never both spend the same balance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from functions.domain.payments import Payment, PaymentStatus, Refund
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+CARD_INDEX = "by_card"
+DEVICE_INDEX = "by_device"
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+class StaleWriteError(Exception):
+    """Someone else changed the item since it was read: read again and redo the decision."""
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | set | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def to_item(payment: Payment) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "payment_id": payment.payment_id,
+        "merchant_id": payment.merchant_id,
+        "amount": payment.amount,
+        "currency": payment.currency,
+        "capture_requested": payment.capture_requested,
+        "status": str(payment.status),
+        "token": payment.token,
+        "card_brand": payment.card_brand,
+        "card_last4": payment.card_last4,
+        "customer_id": payment.customer_id,
+        "device_id": payment.device_id,
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+        "fraud": dict(payment.fraud),
+        "sca": dict(payment.sca),
+        "amount_captured": payment.amount_captured,
+        "amount_refunded": payment.amount_refunded,
+        "capture_sequence": payment.capture_sequence,
+        "refunds": [
+            {"refund_id": r.refund_id, "amount": r.amount, "created_at": r.created_at}
+            for r in payment.refunds
+        ],
+        "authorization_id": payment.authorization_id,
+        "decline_code": payment.decline_code,
+        "failure_code": payment.failure_code,
+        "next_action": dict(payment.next_action) if payment.next_action else None,
+        "resume_context": dict(payment.resume_context) if payment.resume_context else None,
+        "version": payment.version,
+    }
+    # Index keys must be absent rather than null; other absent values are simply not stored.
+    return {k: _serializer.serialize(v) for k, v in fields.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> Payment:
+    data = {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+    return Payment(
+        payment_id=data["payment_id"],
+        merchant_id=data["merchant_id"],
+        amount=data["amount"],
+        currency=data["currency"],
+        capture_requested=data["capture_requested"],
+        status=PaymentStatus(data["status"]),
+        token=data["token"],
+        card_brand=data["card_brand"],
+        card_last4=data["card_last4"],
+        customer_id=data.get("customer_id", ""),
+        device_id=data.get("device_id"),
+        created_at=data["created_at"],
+        updated_at=data["updated_at"],
+        fraud=data.get("fraud", {}),
+        sca=data.get("sca", {}),
+        amount_captured=data.get("amount_captured", 0),
+        amount_refunded=data.get("amount_refunded", 0),
+        capture_sequence=data.get("capture_sequence", 0),
+        refunds=tuple(
+            Refund(r["refund_id"], r["amount"], r["created_at"]) for r in data.get("refunds", [])
+        ),
+        authorization_id=data.get("authorization_id"),
+        decline_code=data.get("decline_code"),
+        failure_code=data.get("failure_code"),
+        next_action=data.get("next_action"),
+        resume_context=data.get("resume_context"),
+        version=data.get("version", 0),
+    )
+
+
+class PaymentsTable:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+        self.consumed_read_units = 0.0
+        self.consumed_write_units = 0.0
+
+    def _count(self, response: Mapping[str, Any], write: bool) -> None:
+        units = float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+        if write:
+            self.consumed_write_units += units
+        else:
+            self.consumed_read_units += units
+
+    def get(self, payment_id: str) -> Payment | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"payment_id": {"S": payment_id}},
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._count(response, write=False)
+        item = response.get("Item")
+        return from_item(item) if item and "status" in item else None
+
+    def save(self, payment: Payment) -> None:
+        """Writes ``payment`` over the version it was derived from (``version - 1``), or as a
+        new item when its version is 0."""
+        if payment.version == 0:
+            self._conditional_put(to_item(payment), "attribute_not_exists(payment_id)", {})
+        else:
+            read = {":read": {"N": str(payment.version - 1)}}
+            self._conditional_put(to_item(payment), "version = :read", read)
+
+    def _conditional_put(
+        self, item: dict[str, Any], condition: str, values: dict[str, Any]
+    ) -> None:
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": item,
+            "ConditionExpression": condition,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if values:
+            request["ExpressionAttributeValues"] = values
+        try:
+            response = self._client.put_item(**request)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise StaleWriteError(item["payment_id"]["S"]) from error
+            raise
+        self._count(response, write=True)
+
+    def count_since(self, index: str, key: str, value: str, since: str) -> int:
+        """Payments on ``index`` whose ``key`` is ``value``, created at or after ``since``."""
+        response = self._client.query(
+            TableName=self._table,
+            IndexName=index,
+            KeyConditionExpression="#k = :v AND created_at >= :since",
+            ExpressionAttributeNames={"#k": key},
+            ExpressionAttributeValues={":v": {"S": value}, ":since": {"S": since}},
+            Select="COUNT",
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._count(response, write=False)
+        return int(response.get("Count", 0))
+
+    def scan_payments(self) -> list[Payment]:
+        """Every payment (the reconciliation's input); counters and other items are skipped."""
+        payments: list[Payment] = []
+        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
+        while True:
+            response = self._client.scan(**kwargs)
+            payments.extend(
+                from_item(item)
+                for item in response.get("Items", [])
+                if "status" in item and "token" in item
+            )
+            if "LastEvaluatedKey" not in response:
+                return payments
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # --------------------------------------------------------- PSD2 low-value counters
+
+    @staticmethod
+    def _counter_key(card_key: str) -> dict[str, Any]:
+        return {"payment_id": {"S": f"sca-counter#{card_key}"}}
+
+    def read_counter(self, card_key: str) -> tuple[int, int, int]:
+        """(consecutive, cumulative_eur_minor, version) of exempted payments since the last SCA."""
+        response = self._client.get_item(
+            TableName=self._table,
+            Key=self._counter_key(card_key),
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._count(response, write=False)
+        item = response.get("Item")
+        if not item:
+            return 0, 0, 0
+        return (
+            int(item["consecutive"]["N"]),
+            int(item["cumulative_eur_minor"]["N"]),
+            int(item["version"]["N"]),
+        )
+
+    def write_counter(
+        self, card_key: str, consecutive: int, cumulative: int, read_version: int
+    ) -> None:
+        condition = "attribute_not_exists(payment_id)" if read_version == 0 else "version = :read"
+        values = {":read": {"N": str(read_version)}} if read_version else {}
+        item = {
+            **self._counter_key(card_key),
+            "consecutive": {"N": str(consecutive)},
+            "cumulative_eur_minor": {"N": str(cumulative)},
+            "version": {"N": str(read_version + 1)},
+        }
+        self._conditional_put(item, condition, values)
+
+    # ------------------------------------------------- recurring mandates (PSD2 Art. 14)
+
+    def read_mandate(self, merchant_id: str, card_key: str) -> dict[str, Any] | None:
+        response = self._client.get_item(
+            TableName=self._table,
+            Key={"payment_id": {"S": f"mandate#{merchant_id}#{card_key}"}},
+            ConsistentRead=True,
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._count(response, write=False)
+        item = response.get("Item")
+        if not item:
+            return None
+        return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+    def write_mandate(self, merchant_id: str, card_key: str, amount: int, currency: str) -> None:
+        """The series a first, strongly authenticated recurring payment set up."""
+        response = self._client.put_item(
+            TableName=self._table,
+            Item={
+                "payment_id": {"S": f"mandate#{merchant_id}#{card_key}"},
+                "amount": {"N": str(amount)},
+                "currency": {"S": currency},
+                "merchant_id": {"S": merchant_id},
+                "authenticated": {"BOOL": True},
+            },
+            ReturnConsumedCapacity="TOTAL",
+        )
+        self._count(response, write=True)

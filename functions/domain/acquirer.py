@@ -1,0 +1,390 @@
+"""The authorization connector: the port to the acquirer, its values and errors, and a simulator.
+
+The payment workflow never holds a card number after tokenization, so an authorization names
+the card by a ``CardReference`` (the vault token plus what may be shown: brand, last four,
+expiry). A real connector turns that reference into something the acquirer accepts inside its
+own boundary: the vault's forwarding proxy substitutes the PAN into the outgoing request, or
+the token stands for a network token the acquirer already knows. Neither happens here.
+
+Idempotency: every call carries an idempotency key. Sending the same call again with the same
+key returns the first answer and never acts twice, which is what makes ``AcquirerTimeoutError``
+(outcome unknown) recoverable: retry with the same key, or void by it.
+
+``AcquirerSimulator`` implements the port without a network, driven by documented test cards
+(``TEST_CARDS``, docs/test-cards.md).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Protocol
+
+from functions.domain.currencies import is_currency
+
+
+@dataclass(frozen=True, slots=True)
+class CardReference:
+    """A tokenized card: the vault token and the details that may be displayed. Never a PAN."""
+
+    token: str
+    brand: str
+    last4: str
+    exp_month: int | None
+    exp_year: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Authentication:
+    """The outcome of the SCA step (3-D Secure): ECI, the cryptogram (CAVV/AAV), or the
+    exemption claimed instead of a challenge."""
+
+    eci: str | None
+    authentication_value: str | None = field(repr=False)
+    exemption: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationRequest:
+    payment_id: str
+    merchant_id: str
+    amount: int
+    currency: str
+    card: CardReference
+    authentication: Authentication
+    idempotency_key: str
+
+
+class DeclineCode(StrEnum):
+    INSUFFICIENT_FUNDS = "insufficient_funds"
+    DO_NOT_HONOR = "do_not_honor"
+    EXPIRED_CARD = "expired_card"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthorizationResult:
+    """An answer from the issuer: approved with an authorization id, or declined with a code."""
+
+    approved: bool
+    authorization_id: str | None
+    decline_code: DeclineCode | None
+    network_reference: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OperationResult:
+    """A capture, refund or void the acquirer accepted."""
+
+    operation_id: str
+    amount: int
+
+
+class ErrorCode(StrEnum):
+    """Codes this module raises. Errors relayed from an acquirer may carry other codes."""
+
+    PROCESSING_ERROR = "processing_error"
+    RATE_LIMITED = "rate_limited"
+    CONNECTION_FAILED = "connection_failed"
+    TIMEOUT = "timeout"
+    INVALID_RESPONSE = "invalid_response"
+    REJECTED = "rejected"
+    INVALID_AMOUNT = "invalid_amount"
+    INVALID_CURRENCY = "invalid_currency"
+    INVALID_CARD = "invalid_card"
+    INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
+    INVALID_AUTHORIZATION_ID = "invalid_authorization_id"
+    UNKNOWN_AUTHORIZATION = "unknown_authorization"
+
+
+class AcquirerError(Exception):
+    """A call to the acquirer that produced no answer to act on. ``code`` may be logged and
+    ``retryable`` says whether the same call (same idempotency key) may be sent again.
+    Messages are fixed strings: never a card number, token or credential."""
+
+    retryable: bool = False
+    default_message = "The acquirer call failed."
+
+    def __init__(self, code: str, message: str | None = None) -> None:
+        self.code = str(code)
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(code={self.code!r})"
+
+
+class AcquirerUnavailableError(AcquirerError):
+    """The acquirer answered that it failed (processing error, overload): nothing happened."""
+
+    retryable = True
+    default_message = "The acquirer could not process the request; nothing was done."
+
+    def __init__(self, code: str = ErrorCode.PROCESSING_ERROR, message: str | None = None) -> None:
+        super().__init__(code, message)
+
+
+class AcquirerTimeoutError(AcquirerError):
+    """No usable answer in time: the outcome is UNKNOWN. The call may have taken effect.
+    Retry with the same idempotency key, or void by the authorize call's key."""
+
+    retryable = True
+    default_message = "The acquirer did not answer in time; the outcome is unknown."
+
+    def __init__(self, code: str = ErrorCode.TIMEOUT, message: str | None = None) -> None:
+        super().__init__(code, message)
+
+
+class AcquirerRejectedError(AcquirerError):
+    """The acquirer refused the operation (bad arguments, unknown authorization, more than
+    authorized): sending it again gives the same answer."""
+
+    retryable = False
+    default_message = "The acquirer refused the operation."
+
+    def __init__(self, code: str = ErrorCode.REJECTED, message: str | None = None) -> None:
+        super().__init__(code, message)
+
+
+class AcquirerConnector(Protocol):
+    """The acquirer as the payment workflow sees it. Every method may raise an AcquirerError."""
+
+    def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        """Ask the issuer to approve. A decline is a result, not an error."""
+        ...
+
+    def capture(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult: ...
+
+    def void(self, authorization_id: str | None, idempotency_key: str) -> OperationResult:
+        """Cancel an authorization: by its id, or (``authorization_id`` None) by the
+        idempotency key of the authorize call whose outcome was unknown."""
+        ...
+
+    def refund(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult: ...
+
+
+# ---------------------------------------------------------------- argument checks
+
+# Visible ASCII only: the key travels in an HTTP header, and the simulator joins MAC inputs
+# with \x1f, which therefore cannot occur inside a key.
+_IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
+# Starts with a letter or digit so that "." and ".." can never become a URL path segment.
+_AUTHORIZATION_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+def check_amount(amount: int) -> int:
+    if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
+        raise AcquirerRejectedError(
+            ErrorCode.INVALID_AMOUNT, "The amount must be a positive integer in minor units."
+        )
+    return amount
+
+
+def check_currency(currency: str) -> str:
+    if not isinstance(currency, str) or not is_currency(currency):
+        raise AcquirerRejectedError(
+            ErrorCode.INVALID_CURRENCY, "The currency must be an ISO 4217 code."
+        )
+    return currency
+
+
+def check_idempotency_key(key: str) -> str:
+    if not isinstance(key, str) or _IDEMPOTENCY_KEY.fullmatch(key) is None:
+        raise AcquirerRejectedError(
+            ErrorCode.INVALID_IDEMPOTENCY_KEY,
+            "The idempotency key must be 1 to 255 visible ASCII characters.",
+        )
+    return key
+
+
+def check_authorization_id(authorization_id: str) -> str:
+    if (
+        not isinstance(authorization_id, str)
+        or _AUTHORIZATION_ID.fullmatch(authorization_id) is None
+    ):
+        raise AcquirerRejectedError(
+            ErrorCode.INVALID_AUTHORIZATION_ID, "The authorization id is not valid."
+        )
+    return authorization_id
+
+
+def check_authorization_request(request: AuthorizationRequest) -> AuthorizationRequest:
+    """The checks both connectors make before an authorization leaves the process."""
+    check_amount(request.amount)
+    check_currency(request.currency)
+    check_idempotency_key(request.idempotency_key)
+    last4 = request.card.last4
+    if not (isinstance(last4, str) and len(last4) == 4 and last4.isascii() and last4.isdigit()):
+        raise AcquirerRejectedError(ErrorCode.INVALID_CARD, "The card reference is not valid.")
+    return request
+
+
+# ---------------------------------------------------------------- the simulator
+
+
+class Outcome(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    PROCESSING_ERROR = "processing_error"
+    TIMEOUT = "timeout"
+    CAPTURE_FAILS = "capture_fails"
+
+
+@dataclass(frozen=True, slots=True)
+class Behaviour:
+    """What the simulator does for a test card. ``pan`` is the published test number (never a
+    real card); the simulator itself only ever sees the last four digits."""
+
+    pan: str
+    outcome: Outcome
+    decline_code: DeclineCode | None = None
+
+
+def _card(pan: str, outcome: Outcome, decline: DeclineCode | None = None) -> tuple[str, Behaviour]:
+    return pan[-4:], Behaviour(pan, outcome, decline)
+
+
+TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
+    dict(
+        (
+            _card("4242424242424242", Outcome.APPROVED),
+            _card("4000000000009995", Outcome.DECLINED, DeclineCode.INSUFFICIENT_FUNDS),
+            _card("4000000000000002", Outcome.DECLINED, DeclineCode.DO_NOT_HONOR),
+            _card("4000000000000069", Outcome.DECLINED, DeclineCode.EXPIRED_CARD),
+            _card("4000000000000119", Outcome.PROCESSING_ERROR),
+            _card("4000000000000408", Outcome.TIMEOUT),
+            _card("4000000000000341", Outcome.CAPTURE_FAILS),
+        )
+    )
+)
+APPROVE = TEST_CARDS["4242"]
+
+AUTHORIZATION_PREFIX = "auth_"
+_CORE_BYTES = 15  # 120 bits: 24 base32 characters
+_TAG_BYTES = 5  # 40 bits: 8 base32 characters
+_CORE_CHARS = _CORE_BYTES * 8 // 5
+_TAG_CHARS = _TAG_BYTES * 8 // 5
+_NETWORK_REFERENCE_DIGITS = 15
+
+
+def _b32(raw: bytes) -> str:
+    return base64.b32encode(raw).decode().lower()
+
+
+class AcquirerSimulator(AcquirerConnector):
+    """An acquirer without a network, for local runs and tests. Behaviour follows the card's
+    last four digits (``TEST_CARDS``; any other card is approved). A real card ending in the
+    same digits behaves like the test card: the simulator is never pointed at real cards.
+
+    Stateless, because Lambda containers come and go: every id is an HMAC under ``key`` of the
+    idempotency key, so a retry with the same key gets the same id, as at a real acquirer.
+    An authorization id is ``auth_`` + core (HMAC of the authorize key) + tag (HMAC of the core
+    and whether captures of it fail, the only fact the simulator needs later). Nothing secret
+    is embedded, and ids this key did not issue are refused as unknown authorizations.
+
+    Having no state, the simulator keeps no totals: it does not stop a capture above the
+    authorized amount or refunds above the captured one (the payment domain enforces "never
+    more than authorized/captured"), it cannot notice a key reused with other parameters,
+    and a void by key succeeds even when no authorization was made under that key.
+    """
+
+    def __init__(
+        self, key: bytes, timeout_s: float, sleep: Callable[[float], None] = time.sleep
+    ) -> None:
+        if len(key) < 16:
+            raise ValueError("the simulator key must have at least 16 bytes")
+        if not timeout_s > 0:
+            raise ValueError("timeout_s must be positive")
+        self._key = key
+        self._timeout_s = timeout_s
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"AcquirerSimulator(timeout_s={self._timeout_s!r})"
+
+    def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
+        check_authorization_request(request)
+        behaviour = TEST_CARDS.get(request.card.last4, APPROVE)
+        core = self._core(request.idempotency_key)
+        if behaviour.outcome is Outcome.PROCESSING_ERROR:
+            raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
+        if behaviour.outcome is Outcome.TIMEOUT:
+            self._sleep(self._timeout_s)
+            raise AcquirerTimeoutError(ErrorCode.TIMEOUT)
+        network_reference = self._network_reference(core)
+        if behaviour.outcome is Outcome.DECLINED:
+            return AuthorizationResult(False, None, behaviour.decline_code, network_reference)
+        capture_fails = behaviour.outcome is Outcome.CAPTURE_FAILS
+        authorization_id = AUTHORIZATION_PREFIX + core + self._tag(core, capture_fails)
+        return AuthorizationResult(True, authorization_id, None, network_reference)
+
+    def capture(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult:
+        core, capture_fails = self._parse(authorization_id)
+        check_amount(amount)
+        check_currency(currency)
+        check_idempotency_key(idempotency_key)
+        if capture_fails:
+            raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
+        return OperationResult("cap_" + self._id("capture", core, idempotency_key), amount)
+
+    def refund(
+        self, authorization_id: str, amount: int, currency: str, idempotency_key: str
+    ) -> OperationResult:
+        core, _ = self._parse(authorization_id)
+        check_amount(amount)
+        check_currency(currency)
+        check_idempotency_key(idempotency_key)
+        return OperationResult("ref_" + self._id("refund", core, idempotency_key), amount)
+
+    def void(self, authorization_id: str | None, idempotency_key: str) -> OperationResult:
+        """A void is final, so its id depends only on the authorization: voiding by id (any
+        key) and by the authorize key name the same operation. The amount is 0: nothing moves.
+        """
+        check_idempotency_key(idempotency_key)
+        if authorization_id is None:
+            core = self._core(idempotency_key)
+        else:
+            core, _ = self._parse(authorization_id)
+        return OperationResult("void_" + self._id("void", core), 0)
+
+    # -------------------------------------------------------------- ids
+
+    def _mac(self, *parts: str) -> bytes:
+        return hmac.new(self._key, "\x1f".join(parts).encode(), hashlib.sha256).digest()
+
+    def _id(self, *parts: str) -> str:
+        return _b32(self._mac(*parts)[:_CORE_BYTES])
+
+    def _core(self, authorize_key: str) -> str:
+        return self._id("authorization", authorize_key)
+
+    def _tag(self, core: str, capture_fails: bool) -> str:
+        label = "capture-fails" if capture_fails else "capturable"
+        return _b32(self._mac("authorization-tag", core, label)[:_TAG_BYTES])
+
+    def _network_reference(self, core: str) -> str:
+        value = int.from_bytes(self._mac("network-reference", core)[:8], "big")
+        return str(value % 10**_NETWORK_REFERENCE_DIGITS).zfill(_NETWORK_REFERENCE_DIGITS)
+
+    def _parse(self, authorization_id: str) -> tuple[str, bool]:
+        """The core of an authorization id this simulator issued, and whether captures fail."""
+        check_authorization_id(authorization_id)
+        body = authorization_id.removeprefix(AUTHORIZATION_PREFIX)
+        if body != authorization_id and len(body) == _CORE_CHARS + _TAG_CHARS:
+            core, tag = body[:_CORE_CHARS], body[_CORE_CHARS:]
+            for capture_fails in (False, True):
+                if hmac.compare_digest(tag, self._tag(core, capture_fails)):
+                    return core, capture_fails
+        raise AcquirerRejectedError(ErrorCode.UNKNOWN_AUTHORIZATION, "No such authorization.")

@@ -1,0 +1,315 @@
+"""A card payment's lifecycle: its states, the amounts it may still capture or refund, the
+public view the API answers with, and the events each change publishes.
+
+Pure: the workflow's steps load a :class:`Payment`, ask it for the next one and store that.
+Statuses, from ``../shared/DESIGN.md`` and the issue:
+
+- ``requires_action`` (resumable): SCA is required; a 3-D Secure challenge is waiting.
+- ``authorizing`` (resumable): the acquirer was asked; if its answer never came, the payment is
+  voided by its idempotency key (compensation) and ends ``failed``.
+- ``authorized`` → ``captured`` → ``partially_refunded`` → ``refunded``.
+- ``declined``, ``canceled`` (an authorization voided by compensation), ``failed``: terminal.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+EVENT_SOURCE = "blueprint.payments"
+
+
+class PaymentStatus(StrEnum):
+    REQUIRES_ACTION = "requires_action"
+    AUTHORIZING = "authorizing"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    DECLINED = "declined"
+    CANCELED = "canceled"
+    FAILED = "failed"
+
+
+TERMINAL_STATUSES = frozenset(
+    {PaymentStatus.DECLINED, PaymentStatus.CANCELED, PaymentStatus.FAILED, PaymentStatus.REFUNDED}
+)
+REFUNDABLE_STATUSES = frozenset({PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED})
+
+
+class EventType(StrEnum):
+    AUTHORIZED = "payment.authorized"
+    CAPTURED = "payment.captured"
+    DECLINED = "payment.declined"
+    REFUNDED = "payment.refunded"
+    REQUIRES_ACTION = "payment.requires_action"
+    CANCELED = "payment.canceled"
+
+
+class PaymentRuleError(Exception):
+    """A request the payment's state does not allow: an API error, never a 5xx."""
+
+    def __init__(self, code: str, message: str, param: str | None = None, http_status: int = 400):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
+        self.http_status = http_status
+
+    def to_answer(self) -> dict[str, Any]:
+        error = {
+            "type": "invalid_request_error",
+            "code": self.code,
+            "message": self.message,
+            "param": self.param,
+        }
+        return {"error": error, "http_status": self.http_status}
+
+
+@dataclass(frozen=True, slots=True)
+class Refund:
+    refund_id: str
+    amount: int
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    payment_id: str
+    merchant_id: str
+    amount: int
+    currency: str
+    capture_requested: bool
+    status: PaymentStatus
+    token: str
+    card_brand: str
+    card_last4: str
+    customer_id: str
+    device_id: str | None
+    created_at: str
+    updated_at: str
+    fraud: Mapping[str, Any] = field(default_factory=dict)
+    sca: Mapping[str, Any] = field(default_factory=dict)
+    amount_captured: int = 0
+    amount_refunded: int = 0
+    capture_sequence: int = 0
+    refunds: tuple[Refund, ...] = ()
+    authorization_id: str | None = None
+    decline_code: str | None = None
+    failure_code: str | None = None
+    next_action: Mapping[str, Any] | None = None
+    # The scrubbed workflow state a resumed payment continues from (tokens only, no PAN).
+    resume_context: Mapping[str, Any] | None = None
+    version: int = 0
+
+    @property
+    def authorize_idempotency_key(self) -> str:
+        return f"{self.payment_id}:authorize"
+
+    @property
+    def refundable(self) -> int:
+        return self.amount_captured - self.amount_refunded
+
+    def evolve(self, now: str, **changes: Any) -> Payment:
+        """The next version of this payment (``version`` may be given to write over another)."""
+        changes.setdefault("version", self.version + 1)
+        return dataclasses.replace(self, updated_at=now, **changes)
+
+    # ------------------------------------------------------------------ transitions
+
+    def authorizing(self, now: str) -> Payment:
+        if self.status not in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZING):
+            raise PaymentRuleError(
+                "payment_unexpected_state",
+                f"A {self.status} payment cannot be authorized.",
+                None,
+                409,
+            )
+        return self.evolve(now, status=PaymentStatus.AUTHORIZING, next_action=None)
+
+    def authorized(self, authorization_id: str, now: str) -> Payment:
+        return self.evolve(
+            now,
+            status=PaymentStatus.AUTHORIZED,
+            authorization_id=authorization_id,
+            resume_context=None,
+        )
+
+    def declined(self, decline_code: str, now: str) -> Payment:
+        return self.evolve(
+            now,
+            status=PaymentStatus.DECLINED,
+            decline_code=decline_code,
+            next_action=None,
+            resume_context=None,
+        )
+
+    def capture_amount(self, requested: int | None) -> int:
+        """The amount a capture request takes: all of it by default, never more than authorized.
+        One capture per payment; an uncaptured remainder is released."""
+        if self.status is not PaymentStatus.AUTHORIZED:
+            raise PaymentRuleError(
+                "payment_unexpected_state",
+                f"Only an authorized payment can be captured; this one is {self.status}.",
+                None,
+                409,
+            )
+        return _amount_within(requested, self.amount, "authorized")
+
+    def captured(self, amount: int, now: str) -> Payment:
+        return self.evolve(
+            now,
+            status=PaymentStatus.CAPTURED,
+            amount_captured=amount,
+            capture_sequence=self.capture_sequence + 1,
+        )
+
+    def refund_amount(self, requested: int | None) -> int:
+        """The amount a refund takes: what is left by default, never more than was captured."""
+        if self.status not in REFUNDABLE_STATUSES:
+            raise PaymentRuleError(
+                "payment_unexpected_state",
+                f"Only a captured payment can be refunded; this one is {self.status}.",
+                None,
+                409,
+            )
+        return _amount_within(requested, self.refundable, "still refundable")
+
+    def refunded(self, refund: Refund, now: str) -> Payment:
+        total = self.amount_refunded + refund.amount
+        status = (
+            PaymentStatus.REFUNDED
+            if total == self.amount_captured
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+        return self.evolve(
+            now, status=status, amount_refunded=total, refunds=(*self.refunds, refund)
+        )
+
+    def find_refund(self, refund_id: str) -> Refund | None:
+        return next((r for r in self.refunds if r.refund_id == refund_id), None)
+
+    def compensated(self, failure_code: str, now: str) -> Payment:
+        """Ends a payment whose workflow failed: canceled when an authorization existed (it has
+        been voided), failed when the acquirer never confirmed one."""
+        if self.authorization_id is not None:
+            return self.evolve(now, status=PaymentStatus.CANCELED, failure_code=failure_code)
+        return self.evolve(
+            now, status=PaymentStatus.FAILED, failure_code=failure_code, decline_code=failure_code
+        )
+
+    # ------------------------------------------------------------------------ views
+
+    def view(self) -> dict[str, Any]:
+        """The Payment API's answer (``../shared/DESIGN.md``): tokens and last four only."""
+        return {
+            "id": self.payment_id,
+            "object": "payment",
+            "status": str(self.status),
+            "merchant_id": self.merchant_id,
+            "amount": self.amount,
+            "currency": self.currency,
+            "capture": self.capture_requested,
+            "amount_captured": self.amount_captured,
+            "amount_refunded": self.amount_refunded,
+            "token": self.token,
+            "card": {"brand": self.card_brand, "last4": self.card_last4},
+            "fraud": {
+                "score": self.fraud.get("score"),
+                "decision": self.fraud.get("decision"),
+                "reasons": list(self.fraud.get("reasons", [])),
+            },
+            "sca": {
+                "required": bool(self.sca.get("required", False)),
+                "exemption": self.sca.get("exemption"),
+                "reason": self.sca.get("reason"),
+            },
+            "next_action": dict(self.next_action) if self.next_action else None,
+            "decline_code": self.decline_code,
+            "failure_code": self.failure_code,
+            "refunds": [{"id": r.refund_id, "amount": r.amount} for r in self.refunds],
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        }
+
+    def event(
+        self, event_type: EventType, bus_name: str, *, key: str = "", amount: int | None = None
+    ) -> dict[str, Any]:
+        """A PutEvents entry. ``event_id`` is deterministic so that consumers and the
+        reconciliation can tell a republished event from a new one."""
+        event_id = f"{self.payment_id}:{event_type.value}{':' + key if key else ''}"
+        detail = {
+            "event_id": event_id,
+            "payment_id": self.payment_id,
+            "merchant_id": self.merchant_id,
+            "status": str(self.status),
+            "amount": self.amount,
+            "currency": self.currency,
+            "amount_captured": self.amount_captured,
+            "amount_refunded": self.amount_refunded,
+            "token": self.token,
+            "card": {"brand": self.card_brand, "last4": self.card_last4},
+            "decline_code": self.decline_code,
+            "occurred_at": self.updated_at,
+        }
+        if key:
+            detail["operation_key"] = key
+        if amount is not None:
+            detail["operation_amount"] = amount
+        return {
+            "EventBusName": bus_name,
+            "Source": EVENT_SOURCE,
+            "DetailType": event_type.value,
+            "Detail": detail,
+        }
+
+
+def _amount_within(requested: int | None, limit: int, what: str) -> int:
+    """``requested``, or all of ``limit`` when none was asked for; never more than ``limit``."""
+    amount = limit if requested is None else requested
+    if amount <= 0 or amount > limit:
+        raise PaymentRuleError(
+            "amount_too_large" if amount > 0 else "parameter_invalid",
+            f"amount must be between 1 and the {limit} {what}.",
+            "amount",
+        )
+    return amount
+
+
+def derived_id(prefix: str, *parts: str) -> str:
+    """A stable identifier from the parts that make a request unique (merchant and idempotency
+    key, say), so that a retried request can never create a second payment or refund."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:24]
+    return f"{prefix}_{digest}"
+
+
+def new_payment(
+    context: Mapping[str, Any], status: PaymentStatus, now: str, **changes: Any
+) -> Payment:
+    """The first record of a payment, from the workflow's scrubbed state."""
+    card = context["card"]
+    customer = context.get("customer") or {}
+    fraud = (context.get("fraud") or {}).get("result") or {}
+    sca = (context.get("sca") or {}).get("result") or {}
+    return Payment(
+        payment_id=context["payment_id"],
+        merchant_id=context["merchant_id"],
+        amount=int(context["amount"]),
+        currency=context["currency"],
+        capture_requested=bool(context.get("capture", True)),
+        status=status,
+        token=card["token"],
+        card_brand=card["brand"],
+        card_last4=card["last4"],
+        customer_id=customer.get("id") or "",
+        device_id=customer.get("device_id"),
+        created_at=context.get("received_at") or now,
+        updated_at=now,
+        fraud={k: fraud[k] for k in ("score", "decision", "reasons") if k in fraud},
+        sca={k: sca[k] for k in ("required", "exemption", "reason") if k in sca},
+        **changes,
+    )

@@ -1,0 +1,369 @@
+"""Reconciliation (pure domain): what the payments table says happened, against what the ledger
+holds and which events were published.
+
+From a payment's facts the posting rules give the exact entries the ledger should hold (entry
+ids are deterministic). A movement the record shows but the ledger lacks is repaired by posting
+that entry (idempotent), a recorded state whose event is missing by publishing the event. Every
+other difference is reported for a person: the record and the ledger disagree and neither can
+be trusted blindly.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from functions.domain.ledger import (
+    JournalEntry,
+    LedgerRuleError,
+    PostingRules,
+    chronological_key,
+    logical_account,
+    logical_balances,
+    unbalanced_currencies,
+)
+
+AUTHORIZED = "payment.authorized"
+CAPTURED = "payment.captured"
+REFUNDED = "payment.refunded"
+DECLINED = "payment.declined"
+REQUIRES_ACTION = "payment.requires_action"
+CANCELED = "payment.canceled"
+
+# Payment statuses whose event is expected whatever the amounts say.
+_STATUS_EVENTS = {
+    "declined": DECLINED,
+    "requires_action": REQUIRES_ACTION,
+    "canceled": CANCELED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFacts:
+    """A payment as the payments table records it (amounts in minor units)."""
+
+    payment_id: str
+    merchant_id: str
+    currency: str
+    status: str
+    authorized: int
+    captured: int
+    refunded: int
+    voided: int
+    captures: tuple[tuple[int, int], ...] = ()  # (sequence, amount)
+    refunds: tuple[tuple[str, int], ...] = ()  # (refund_id, amount)
+    compensated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class PublishedEvent:
+    event_id: str
+    type: str
+    payment_id: str
+    amount: int | None = None
+
+
+class MismatchKind(StrEnum):
+    LEDGER_ENTRY_MISSING = "ledger_entry_missing"
+    LEDGER_AMOUNT_DIFFERS = "ledger_amount_differs"
+    LEDGER_WITHOUT_PAYMENT = "ledger_without_payment"
+    ENTRY_UNBALANCED = "entry_unbalanced"
+    EVENT_MISSING = "event_missing"
+    EVENT_UNEXPECTED = "event_unexpected"
+    BALANCE_DRIFT = "balance_drift"
+
+
+class RepairAction(StrEnum):
+    POST_ENTRY = "post_entry"
+    PUBLISH_EVENT = "publish_event"
+
+
+@dataclass(frozen=True, slots=True)
+class Repair:
+    """A safe fix: post ``entry`` (idempotent by its id) or publish ``event_type``.
+
+    ``amount`` is the amount the event carries (None for status events).
+    """
+
+    action: str
+    entry: JournalEntry | None = None
+    event_type: str | None = None
+    amount: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "action": str(self.action),
+            "entry": None if self.entry is None else entry_to_dict(self.entry),
+            "event_type": self.event_type,
+            "amount": self.amount,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    kind: MismatchKind
+    payment_id: str | None
+    detail: str
+    repair: Repair | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind.value,
+            "payment_id": self.payment_id,
+            "detail": self.detail,
+            "repair": None if self.repair is None else self.repair.to_dict(),
+        }
+
+
+@dataclass
+class ReconciliationReport:
+    checked_payments: int
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def repairable(self) -> list[Mismatch]:
+        """The mismatches that carry a safe repair, in the order to apply them."""
+        return [m for m in self.mismatches if m.repair is not None]
+
+    def counts(self) -> dict[str, int]:
+        return dict(Counter(m.kind.value for m in self.mismatches))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "checked_payments": self.checked_payments,
+            "ok": self.ok,
+            "counts": self.counts(),
+            "mismatches": [m.to_dict() for m in self.mismatches],
+        }
+
+
+def entry_to_dict(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "entry_id": entry.entry_id,
+        "payment_id": entry.payment_id,
+        "kind": entry.kind.value,
+        "step": entry.step,
+        "reverses": entry.reverses,
+        "lines": [
+            {
+                "account": line.account,
+                "currency": line.currency,
+                "debit": line.debit,
+                "credit": line.credit,
+            }
+            for line in entry.lines
+        ],
+    }
+
+
+def expected_entries(facts: PaymentFacts, rules: PostingRules) -> list[JournalEntry]:
+    """The entries the ledger should hold for the payment, in posting order."""
+    pid, mid, cur = facts.payment_id, facts.merchant_id, facts.currency
+    entries: list[JournalEntry] = []
+    if facts.authorized > 0:
+        entries.append(rules.authorization(pid, mid, facts.authorized, cur))
+    entries.extend(rules.capture(pid, mid, amount, cur, seq) for seq, amount in facts.captures)
+    if facts.voided > 0:
+        entries.append(rules.void(pid, mid, facts.voided, cur))
+    entries.extend(rules.refund(pid, mid, amount, cur, rid) for rid, amount in facts.refunds)
+    if facts.compensated:
+        entries.extend(rules.reversal(e) for e in sorted(entries, key=chronological_key)[::-1])
+    return entries
+
+
+def expected_events(facts: PaymentFacts) -> list[tuple[str, int | None]]:
+    """(event type, amount) the payment should have published."""
+    events: list[tuple[str, int | None]] = []
+    if facts.authorized > 0 and not facts.compensated:
+        events.append((AUTHORIZED, facts.authorized))
+    events.extend((CAPTURED, amount) for _, amount in facts.captures)
+    events.extend((REFUNDED, amount) for _, amount in facts.refunds)
+    status_event = _STATUS_EVENTS.get(facts.status)
+    if status_event is not None:
+        events.append((status_event, None))
+    return events
+
+
+def reconcile(
+    payments: Iterable[PaymentFacts],
+    entries: Iterable[JournalEntry],
+    events: Iterable[PublishedEvent],
+    rules: PostingRules,
+    *,
+    balances: Mapping[tuple[str, str], int] | None = None,
+) -> ReconciliationReport:
+    """Compare the three sources; ``entries`` and ``events`` are complete for the period.
+
+    ``balances``, when given, are the store's account balances keyed by (account, currency),
+    physical or logical; they must equal what the entries add up to (``BALANCE_DRIFT``).
+    """
+    all_entries = list(entries)
+    ledger: dict[str, dict[str, JournalEntry]] = defaultdict(dict)
+    for entry in all_entries:
+        ledger[entry.payment_id][entry.entry_id] = entry
+    published: dict[str, dict[str, PublishedEvent]] = defaultdict(dict)
+    for event in events:
+        # At-least-once delivery: the same event id seen twice is one event.
+        published[event.payment_id][event.event_id] = event
+
+    mismatches: list[Mismatch] = []
+    for entry in all_entries:
+        unbalanced = unbalanced_currencies(entry.lines)
+        if unbalanced:
+            mismatches.append(
+                Mismatch(
+                    MismatchKind.ENTRY_UNBALANCED,
+                    entry.payment_id,
+                    f"{entry.entry_id} debits minus credits: {unbalanced}",
+                )
+            )
+
+    known: set[str] = set()
+    for facts in payments:
+        known.add(facts.payment_id)
+        mismatches.extend(_check_ledger(facts, ledger.get(facts.payment_id, {}), rules))
+        mismatches.extend(_check_events(facts, published.get(facts.payment_id, {})))
+
+    for payment_id, held in ledger.items():
+        if payment_id not in known:
+            mismatches.extend(
+                Mismatch(
+                    MismatchKind.LEDGER_WITHOUT_PAYMENT,
+                    payment_id,
+                    f"{entry_id} belongs to no known payment",
+                )
+                for entry_id in sorted(held)
+            )
+    for payment_id, seen in published.items():
+        if payment_id not in known:
+            mismatches.extend(
+                Mismatch(
+                    MismatchKind.EVENT_UNEXPECTED,
+                    payment_id,
+                    f"{event.type} {event.event_id} for no known payment",
+                )
+                for event in sorted(seen.values(), key=lambda e: e.event_id)
+            )
+    if balances is not None:
+        mismatches.extend(_check_balances(all_entries, balances))
+    return ReconciliationReport(checked_payments=len(known), mismatches=mismatches)
+
+
+def _check_ledger(
+    facts: PaymentFacts, held: Mapping[str, JournalEntry], rules: PostingRules
+) -> list[Mismatch]:
+    found: list[Mismatch] = []
+    try:
+        expected = expected_entries(facts, rules)
+    except LedgerRuleError as exc:
+        # A record the rules cannot post (bad currency, negative amount): nothing to compare.
+        return [
+            Mismatch(
+                MismatchKind.LEDGER_AMOUNT_DIFFERS,
+                facts.payment_id,
+                f"the payment record cannot be posted: {exc}",
+            )
+        ]
+    for entry in expected:
+        actual = held.get(entry.entry_id)
+        if actual is None:
+            found.append(
+                Mismatch(
+                    MismatchKind.LEDGER_ENTRY_MISSING,
+                    facts.payment_id,
+                    f"{entry.entry_id} ({entry.kind}) is not in the ledger",
+                    Repair(RepairAction.POST_ENTRY, entry=entry),
+                )
+            )
+        elif actual != entry:
+            found.append(
+                Mismatch(
+                    MismatchKind.LEDGER_AMOUNT_DIFFERS,
+                    facts.payment_id,
+                    f"{entry.entry_id}: the record gives {_describe(entry)}, "
+                    f"the ledger holds {_describe(actual)}",
+                )
+            )
+    wanted = {entry.entry_id for entry in expected}
+    for entry_id, actual in sorted(held.items()):
+        if entry_id not in wanted:
+            found.append(
+                Mismatch(
+                    MismatchKind.LEDGER_AMOUNT_DIFFERS,
+                    facts.payment_id,
+                    f"{entry_id}: the ledger holds {_describe(actual)}, the record has no such "
+                    f"{actual.kind}",
+                )
+            )
+    return found
+
+
+def _describe(entry: JournalEntry) -> str:
+    return ", ".join(
+        f"{'Dr' if line.debit else 'Cr'} {line.account} {line.debit or line.credit} {line.currency}"
+        for line in entry.lines
+    )
+
+
+def _check_events(facts: PaymentFacts, seen: Mapping[str, PublishedEvent]) -> list[Mismatch]:
+    missing: list[tuple[str, int | None]] = []
+    unmatched = sorted(seen.values(), key=lambda e: e.event_id)
+    for event_type, amount in expected_events(facts):
+        match = next((e for e in unmatched if e.type == event_type and e.amount == amount), None)
+        if match is None:
+            missing.append((event_type, amount))
+        else:
+            unmatched.remove(match)
+    # An event that carries no amount stands for any expected event of its type.
+    still_missing: list[tuple[str, int | None]] = []
+    for event_type, amount in missing:
+        match = next((e for e in unmatched if e.type == event_type and e.amount is None), None)
+        if match is None:
+            still_missing.append((event_type, amount))
+        else:
+            unmatched.remove(match)
+    found = [
+        Mismatch(
+            MismatchKind.EVENT_MISSING,
+            facts.payment_id,
+            f"{event_type}" + ("" if amount is None else f" of {amount}") + " was not published",
+            Repair(RepairAction.PUBLISH_EVENT, event_type=event_type, amount=amount),
+        )
+        for event_type, amount in still_missing
+    ]
+    found.extend(
+        Mismatch(
+            MismatchKind.EVENT_UNEXPECTED,
+            facts.payment_id,
+            f"{event.type} {event.event_id}"
+            + ("" if event.amount is None else f" of {event.amount}")
+            + f" does not match the record (status {facts.status})",
+        )
+        for event in unmatched
+    )
+    return found
+
+
+def _check_balances(
+    entries: list[JournalEntry], stored: Mapping[tuple[str, str], int]
+) -> list[Mismatch]:
+    journal = logical_balances(entries)
+    held: dict[tuple[str, str], int] = defaultdict(int)
+    for (account, currency), value in stored.items():
+        held[logical_account(account), currency] += value
+    return [
+        Mismatch(
+            MismatchKind.BALANCE_DRIFT,
+            None,
+            f"{account} {currency}: the entries add up to {journal.get((account, currency), 0)}, "
+            f"the stored balance is {held.get((account, currency), 0)}",
+        )
+        for account, currency in sorted(journal.keys() | held.keys())
+        if journal.get((account, currency), 0) != held.get((account, currency), 0)
+    ]

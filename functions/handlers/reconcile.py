@@ -1,0 +1,178 @@
+"""Lambda and command: reconcile payments, ledger and published events.
+
+Reads every payment (payments table), every journal entry (ledger table) and every payment
+event the bus delivered to its event log group, reports each mismatch, and with ``repair``
+applies the safe repairs: a movement the payment record shows but the ledger lacks is posted
+(the exact entry the workflow would have posted, idempotent by its id), and a missing event is
+published again (same ``event_id``, so consumers can drop a duplicate). Everything else is
+reported for a person to decide.
+
+Run on a schedule (modules/payment_workflow) or by hand: ``python -m local.cli reconcile``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.adapters import clients
+from functions.adapters import payment_wiring as wiring
+from functions.adapters.clients import EventsClient
+from functions.adapters.ledger_table import DynamoLedgerStore
+from functions.adapters.payments_table import PaymentsTable
+from functions.domain.ledger import PostingRules
+from functions.domain.payments import EventType, Payment, PaymentStatus
+from functions.domain.reconciliation import (
+    PaymentFacts,
+    PublishedEvent,
+    ReconciliationReport,
+    RepairAction,
+    reconcile,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs import CloudWatchLogsClient
+
+logger = Logger()
+tracer = Tracer()
+
+_AUTHORIZED_STATUSES = frozenset(
+    {
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.CANCELED,
+    }
+)
+
+
+def facts_of(payment: Payment) -> PaymentFacts:
+    """What the ledger and the events must show for this payment record."""
+    authorized = payment.amount if payment.status in _AUTHORIZED_STATUSES else 0
+    captured = payment.amount_captured
+    return PaymentFacts(
+        payment_id=payment.payment_id,
+        merchant_id=payment.merchant_id,
+        currency=payment.currency,
+        # A payment that failed before any authorization published payment.declined.
+        status="declined" if payment.status is PaymentStatus.FAILED else str(payment.status),
+        authorized=authorized,
+        captured=captured,
+        refunded=payment.amount_refunded,
+        # One capture per payment: the workflow releases the uncaptured remainder with it.
+        voided=authorized - captured if captured else 0,
+        captures=((payment.capture_sequence, captured),) if captured else (),
+        refunds=tuple((r.refund_id, r.amount) for r in payment.refunds),
+        compensated=payment.status is PaymentStatus.CANCELED,
+    )
+
+
+def published_events(logs: CloudWatchLogsClient, log_group: str) -> Iterator[dict[str, Any]]:
+    """The EventBridge events the bus's archive rule delivered to ``log_group``."""
+    kwargs: dict[str, Any] = {"logGroupName": log_group}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        for record in page.get("events", []):
+            try:
+                yield json.loads(record["message"])
+            except ValueError:
+                continue
+        if not page.get("nextToken"):
+            return
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def event_view(event: dict[str, Any]) -> PublishedEvent | None:
+    detail = event.get("detail") or {}
+    if not isinstance(detail, dict) or "payment_id" not in detail:
+        return None
+    return PublishedEvent(
+        event_id=str(detail.get("event_id", event.get("id", ""))),
+        type=str(event.get("detail-type", "")),
+        payment_id=str(detail["payment_id"]),
+        amount=detail.get("operation_amount"),
+    )
+
+
+def expected_history(payment: Payment, event: PublishedEvent) -> bool:
+    """Events a payment legitimately left behind on its way to its current state: the challenge
+    of a payment that was then authenticated, the authorization of one later compensated."""
+    if event.type == EventType.REQUIRES_ACTION and payment.sca.get("required"):
+        return payment.status is not PaymentStatus.REQUIRES_ACTION
+    return event.type == EventType.AUTHORIZED and payment.status is PaymentStatus.CANCELED
+
+
+def run(
+    table: PaymentsTable,
+    store: DynamoLedgerStore,
+    rules: PostingRules,
+    logs: CloudWatchLogsClient,
+    events_client: EventsClient,
+    log_group: str,
+    bus_name: str,
+    *,
+    repair: bool,
+) -> dict[str, Any]:
+    payments = {p.payment_id: p for p in table.scan_payments()}
+    entries = list(store.scan_entries())
+    events = []
+    for raw in published_events(logs, log_group):
+        event = event_view(raw)
+        if event is None:
+            continue
+        payment = payments.get(event.payment_id)
+        if payment is not None and expected_history(payment, event):
+            continue
+        events.append(event)
+    report: ReconciliationReport = reconcile(
+        [facts_of(p) for p in payments.values()], entries, events, rules
+    )
+    repaired = []
+    if repair:
+        for mismatch in report.repairable():
+            fix = mismatch.repair
+            assert fix is not None
+            if fix.action == RepairAction.POST_ENTRY and fix.entry is not None:
+                store.post(fix.entry)
+            elif fix.action == RepairAction.PUBLISH_EVENT and mismatch.payment_id in payments:
+                payment = payments[mismatch.payment_id]
+                entry = payment.event(EventType(str(fix.event_type)), bus_name, amount=fix.amount)
+                events_client.put_events(Entries=[{**entry, "Detail": json.dumps(entry["Detail"])}])
+            else:
+                continue
+            repaired.append(mismatch.to_dict())
+    answer = report.to_dict()
+    answer["repaired"] = repaired
+    logger.info(
+        "reconciliation finished",
+        extra={
+            "checked": report.checked_payments,
+            "counts": report.counts(),
+            "repaired": len(repaired),
+        },
+    )
+    return answer
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    settings = wiring.settings()
+    store = DynamoLedgerStore(
+        clients.dynamodb(), settings.required("ledger_table"), shards=settings.ledger_shards
+    )
+    return run(
+        wiring.payments_table(),
+        store,
+        PostingRules(shards=settings.ledger_shards),
+        clients.logs(),
+        clients.events(),
+        settings.required("event_log_group_name"),
+        settings.required("event_bus_name"),
+        repair=bool(event.get("repair", True)),
+    )

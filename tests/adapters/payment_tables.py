@@ -1,0 +1,78 @@
+"""The payment workflow's DynamoDB tables exactly as modules/payment_workflow creates them, for
+tests on moto in process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from functions.adapters.payments_table import CARD_INDEX, DEVICE_INDEX
+from local.gaps import serialize_dynamodb_writes
+
+# Conditional writes must be atomic under concurrency, as on DynamoDB (see local/gaps.py).
+serialize_dynamodb_writes()
+
+REGION = "eu-west-1"
+PAYMENTS_TABLE = "test-payments"
+IDEMPOTENCY_TABLE = "test-idempotency"
+LEDGER_TABLE = "test-ledger"
+
+
+def fake_aws_environment(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
+    """Credentials and region for moto in process, Powertools tracing off, plus ``extra``."""
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "1",
+        **extra,
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+def create_payments_table(ddb: Any) -> None:
+    ddb.create_table(
+        TableName=PAYMENTS_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in ("payment_id", "token", "device_id", "created_at")
+        ],
+        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": index,
+                "KeySchema": [
+                    {"AttributeName": key, "KeyType": "HASH"},
+                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+            for index, key in ((CARD_INDEX, "token"), (DEVICE_INDEX, "device_id"))
+        ],
+    )
+
+
+def create_idempotency_table(ddb: Any) -> None:
+    ddb.create_table(
+        TableName=IDEMPOTENCY_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+    )
+
+
+def create_ledger_table(ddb: Any, name: str = LEDGER_TABLE) -> None:
+    ddb.create_table(
+        TableName=name,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )

@@ -1,0 +1,239 @@
+"""The DynamoDB ledger store on moto (in process), and its retry on transaction conflicts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
+
+from functions.adapters.ledger_table import DynamoLedgerStore, balance_key, full_jitter
+from functions.domain.ledger import (
+    ConflictingEntryError,
+    JournalEntry,
+    JournalLine,
+    PaymentLedger,
+    PostingRules,
+    acquirer_receivable,
+    authorization_holds,
+    balances,
+    logical_balances,
+)
+from functions.domain.reconciliation import reconcile
+from tests.adapters.payment_tables import create_ledger_table, fake_aws_environment
+
+REGION = "eu-west-1"
+TABLE = "payments-ledger"
+RULES = PostingRules()
+
+
+@pytest.fixture
+def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    fake_aws_environment(monkeypatch)
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name=REGION)
+        create_ledger_table(client, TABLE)
+        yield client
+
+
+def stored_balance(ddb: Any, account: str, currency: str) -> dict[str, str]:
+    item = ddb.get_item(TableName=TABLE, Key=balance_key(account, currency))["Item"]
+    return {name: item[name]["N"] for name in ("balance", "debits", "credits")}
+
+
+def test_post_writes_the_entry_and_every_balance_in_one_transaction(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    auth = RULES.authorization("pay_1", "m_1", 1000, "EUR")
+    capture = RULES.capture("pay_1", "m_1", 400, "EUR", 1)
+    assert store.post(auth) is True
+    assert store.last_consumed_write_units > 0
+    assert store.post(capture) is True
+    item = ddb.get_item(
+        TableName=TABLE, Key={"pk": {"S": "payment#pay_1"}, "sk": {"S": "entry#capture-1"}}
+    )["Item"]
+    assert (item["entry_id"]["S"], item["kind"]["S"], item["step"]["S"]) == (
+        "pay_1#capture-1",
+        "capture",
+        "capture-1",
+    )
+    assert "reverses" not in item
+    assert len(item["lines"]["L"]) == 4
+    holds = authorization_holds("pay_1")
+    assert stored_balance(ddb, holds, "EUR") == {
+        "balance": "600",
+        "debits": "1000",
+        "credits": "400",
+    }
+    assert stored_balance(ddb, "merchant_pending:m_1", "EUR") == {
+        "balance": "-600",
+        "debits": "400",
+        "credits": "1000",
+    }
+    assert store.balance("merchant_payable:m_1", "EUR") == -400
+    assert store.balance(acquirer_receivable("pay_1"), "EUR") == 400
+    assert store.balance("acquirer_receivable", "EUR") == 400
+    assert store.balance("merchant_payable:m_1", "USD") == 0
+
+
+def test_replay_returns_false_and_leaves_balances_alone(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    auth = RULES.authorization("pay_1", "m_1", 1000, "EUR")
+    assert store.post(auth) is True
+    before = stored_balance(ddb, authorization_holds("pay_1"), "EUR")
+    other_container = DynamoLedgerStore(ddb, TABLE)
+    assert other_container.post(RULES.authorization("pay_1", "m_1", 1000, "EUR")) is False
+    assert other_container.last_consumed_write_units == 0.0
+    assert stored_balance(ddb, authorization_holds("pay_1"), "EUR") == before
+    assert store.entries_for("pay_1") == [auth]
+
+
+def test_a_conflicting_replay_raises_and_changes_nothing(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR"))
+    with pytest.raises(ConflictingEntryError):
+        store.post(RULES.authorization("pay_1", "m_1", 999, "EUR"))
+    assert store.balance("authorization_holds", "EUR") == 1000
+    assert store.balance("merchant_pending:m_1", "EUR") == -1000
+
+
+def test_lines_on_the_same_account_are_merged_into_one_update(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    entry = JournalEntry(
+        "pay_1#void",
+        "pay_1",
+        RULES.void("pay_1", "m_1", 1, "EUR").kind,
+        "void",
+        (
+            JournalLine("merchant_pending:m_1", "EUR", 70, 0),
+            JournalLine("merchant_pending:m_1", "EUR", 0, 20),
+            JournalLine(authorization_holds("pay_1"), "EUR", 0, 50),
+        ),
+    )
+    assert store.post(entry) is True
+    assert stored_balance(ddb, "merchant_pending:m_1", "EUR") == {
+        "balance": "50",
+        "debits": "70",
+        "credits": "20",
+    }
+    assert store.entries_for("pay_1") == [entry]
+
+
+def test_sharded_balances_sum_every_shard(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE, shards=4)
+    rules = PostingRules(shards=4)
+    payments = [f"pay_{i}" for i in range(24)]
+    for n, pid in enumerate(payments, start=1):
+        store.post(rules.authorization(pid, "m_1", n, "EUR"))
+        store.post(rules.authorization(f"{pid}_jpy", "m_2", 1000, "JPY"))
+    assert len({authorization_holds(pid, 4) for pid in payments}) == 4
+    assert store.balance("authorization_holds", "EUR") == sum(range(1, 25))
+    assert store.balance("authorization_holds", "JPY") == 24_000
+    shard = authorization_holds("pay_0", 4)
+    assert store.balance(shard, "EUR") == sum(
+        n for n, pid in enumerate(payments, start=1) if authorization_holds(pid, 4) == shard
+    )
+
+
+def test_entries_round_trip_through_the_payment_ledger(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    ledger = PaymentLedger(store, RULES)
+    posted = [
+        ledger.record_authorization("pay_1", "m_1", 1000, "KWD"),
+        ledger.record_capture("pay_1", "m_1", 600, "KWD", 1),
+        ledger.record_refund("pay_1", "m_1", 100, "KWD", "re_abc"),
+    ]
+    void = ledger.record_void("pay_1", "m_1", "KWD")
+    assert void is not None
+    reversals = ledger.reverse_all("pay_1")
+    everything = [*posted, void, *reversals]
+    got = store.entries_for("pay_1")
+    assert sorted(got, key=lambda e: e.entry_id) == sorted(everything, key=lambda e: e.entry_id)
+    assert {e.reverses for e in got} == {None, *(e.entry_id for e in [*posted, void])}
+    assert ledger.reverse_all("pay_1") == []
+    assert store.entries_for("pay_2") == []
+    assert sorted(store.scan_entries(), key=lambda e: e.entry_id) == sorted(
+        got, key=lambda e: e.entry_id
+    )
+    for (account, currency), value in logical_balances(everything).items():
+        assert store.balance(account, currency) == value == 0
+    assert balances(everything)
+
+
+def test_scanned_entries_reconcile(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    PaymentLedger(store, RULES).record_authorization("pay_1", "m_1", 1000, "EUR")
+    report = reconcile([], store.scan_entries(), [], RULES)
+    assert [m.payment_id for m in report.mismatches] == ["pay_1"]
+
+
+# ------------------------------------------------------------------ transaction conflicts
+
+
+def _cancelled(*codes: str) -> ClientError:
+    return ClientError(
+        {
+            "Error": {"Code": "TransactionCanceledException", "Message": "cancelled"},
+            "CancellationReasons": [{"Code": code} for code in codes],
+        },
+        "TransactWriteItems",
+    )
+
+
+class StubClient:
+    """Answers transact_write_items from a script: exceptions to raise, then moto's client."""
+
+    def __init__(self, real: Any, failures: list[ClientError]) -> None:
+        self._real = real
+        self._failures = failures
+        self.attempts = 0
+
+    def transact_write_items(self, **kwargs: Any) -> Any:
+        self.attempts += 1
+        if self._failures:
+            raise self._failures.pop(0)
+        return self._real.transact_write_items(**kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._real, name)
+
+
+def test_a_transaction_conflict_is_retried_with_backoff(ddb: Any) -> None:
+    stub = StubClient(ddb, [_cancelled("None", "TransactionConflict", "None")])
+    sleeps: list[float] = []
+    store = DynamoLedgerStore(stub, TABLE, sleep=sleeps.append, backoff=lambda n: 0.1 * 2**n)  # type: ignore[arg-type]
+    assert store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR")) is True
+    assert stub.attempts == 2
+    assert sleeps == [0.1]
+    assert store.balance("authorization_holds", "EUR") == 1000
+
+
+def test_conflicts_that_persist_are_raised_after_the_last_attempt(ddb: Any) -> None:
+    stub = StubClient(ddb, [_cancelled("TransactionConflict", "None")] * 5)
+    sleeps: list[float] = []
+    store = DynamoLedgerStore(stub, TABLE, max_attempts=3, sleep=sleeps.append)  # type: ignore[arg-type]
+    with pytest.raises(ClientError):
+        store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR"))
+    assert stub.attempts == 3
+    assert len(sleeps) == 2
+    assert all(0.0 <= s <= 1.0 for s in sleeps)
+    assert store.balance("authorization_holds", "EUR") == 0
+
+
+def test_other_errors_are_not_retried(ddb: Any) -> None:
+    failure = ClientError(
+        {"Error": {"Code": "ValidationException", "Message": "bad"}}, "TransactWriteItems"
+    )
+    stub = StubClient(ddb, [failure])
+    store = DynamoLedgerStore(stub, TABLE, sleep=lambda _: None)  # type: ignore[arg-type]
+    with pytest.raises(ClientError, match="bad"):
+        store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR"))
+    assert stub.attempts == 1
+
+
+def test_full_jitter_stays_under_the_exponential_ceiling() -> None:
+    for attempt in range(6):
+        ceiling = min(1.0, 0.05 * 2**attempt)
+        assert all(0.0 <= full_jitter(attempt) <= ceiling for _ in range(50))

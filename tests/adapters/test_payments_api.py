@@ -1,0 +1,235 @@
+"""The Payment API handler on moto (in process): every bad input a 4xx naming its field, and
+Powertools idempotency on a real (moto) DynamoDB table: same key + same body answers the same,
+same key + other body is 422, concurrent duplicates run the workflow once."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.adapters import clients
+from functions.adapters import payment_wiring as wiring
+from functions.handlers import payments_api
+from tests.adapters.payment_tables import (
+    IDEMPOTENCY_TABLE,
+    PAYMENTS_TABLE,
+    REGION,
+    create_idempotency_table,
+    create_payments_table,
+    fake_aws_environment,
+)
+from tests.adapters.test_vault_handlers import Context as VaultContext
+from tests.adapters.test_vault_handlers import api_event
+
+PAN = "4242424242424242"
+
+
+def body(**changes: Any) -> dict[str, Any]:
+    request: dict[str, Any] = {
+        "merchant_id": "m_1",
+        "amount": 2_500,
+        "currency": "EUR",
+        "capture": True,
+        "payment_method": {
+            "type": "card",
+            "card": {"number": PAN, "exp_month": 12, "exp_year": 2030, "cvc": "123"},
+        },
+        "customer": {"id": "c_1", "ip": "192.0.2.10", "country": "DE", "device_id": "dev-1"},
+    }
+    request.update(changes)
+    return request
+
+
+class Context(VaultContext):
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+class FakeWorkflow:
+    """Stands in for StartSyncExecution: answers a captured payment after ``delay_s``."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.delay_s = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
+        with self._lock:
+            self.calls.append((name, execution_input))
+        time.sleep(self.delay_s)
+        return {"status": 0, "body": {"id": execution_input["payment_id"], "status": "captured"}}
+
+
+@pytest.fixture
+def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
+    fake_aws_environment(
+        monkeypatch,
+        PAYMENTS_TABLE_NAME=PAYMENTS_TABLE,
+        IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE,
+        STATE_MACHINE_ARN="arn:aws:states:eu-west-1:123456789012:stateMachine:test",
+        MAX_AMOUNT_MINOR="1000000",
+    )
+    fake = FakeWorkflow()
+    monkeypatch.setattr(payments_api, "run_workflow", fake)
+    _reset()
+    with mock_aws():
+        ddb = boto3.client("dynamodb", region_name=REGION)
+        create_payments_table(ddb)
+        create_idempotency_table(ddb)
+        yield fake
+    _reset()
+
+
+def _reset() -> None:
+    clients.clear()
+    wiring.clear()
+    payments_api.run_once.cache_clear()
+    payments_api.idempotency_config.cache_clear()
+
+
+def call(
+    method: str, path: str, payload: Any, key: str | None = "key-1"
+) -> tuple[int, dict[str, Any]]:
+    event = api_event(method, path, payload, merchant=None)
+    if key is not None:
+        event["headers"]["Idempotency-Key"] = key
+    response = payments_api.handler(event, Context())
+    return response["statusCode"], json.loads(response["body"])
+
+
+@pytest.mark.parametrize(
+    ("changes", "param"),
+    [
+        ({"amount": 10.5}, "amount"),
+        ({"amount": "100"}, "amount"),
+        ({"amount": 0}, "amount"),
+        ({"amount": 1_000_001}, "amount"),
+        ({"currency": "eur"}, "currency"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"surprise": 1}, "surprise"),
+        ({"customer": {"id": "c_1", "country": "Germany"}}, "customer.country"),
+        ({"merchant_id": None}, "merchant_id"),
+        (
+            {
+                "payment_method": {
+                    "type": "card",
+                    "card": {"number": PAN, "exp_month": 13, "exp_year": 2030},
+                }
+            },
+            "payment_method.card.exp_month",
+        ),
+        (
+            {"payment_method": {"type": "card", "token": "tok_12345678", "card": None, "cvv": "1"}},
+            "payment_method.cvv",
+        ),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_never_runs_the_workflow(
+    workflow: FakeWorkflow, changes: dict[str, Any], param: str
+) -> None:
+    status, answer = call("POST", "/v1/payments", body(**changes))
+    assert status == 400
+    assert answer["error"]["param"] == param
+    assert PAN not in json.dumps(answer)
+    assert workflow.calls == []
+
+
+def test_missing_idempotency_key_is_400(workflow: FakeWorkflow) -> None:
+    status, answer = call("POST", "/v1/payments", body(), key=None)
+    assert (status, answer["error"]["param"]) == (400, "Idempotency-Key")
+
+
+def test_malformed_json_is_400(workflow: FakeWorkflow) -> None:
+    status, answer = call("POST", "/v1/payments", "{not json")
+    assert status == 400 and answer["error"]["code"] == "body_invalid"
+
+
+def test_same_key_same_body_answers_the_same_without_running_again(workflow: FakeWorkflow) -> None:
+    first = call("POST", "/v1/payments", body())
+    second = call("POST", "/v1/payments", body())
+    assert first == second
+    assert first[0] == 201
+    assert len(workflow.calls) == 1
+    name, execution_input = workflow.calls[0]
+    assert name == execution_input["payment_id"] and name.startswith("pay_")
+    assert execution_input["request"]["payment_method"]["card"]["number"] == PAN
+
+
+def test_the_idempotency_record_holds_no_card_data(workflow: FakeWorkflow) -> None:
+    call("POST", "/v1/payments", body())
+    items = boto3.client("dynamodb", region_name=REGION).scan(TableName=IDEMPOTENCY_TABLE)["Items"]
+    assert len(items) == 1
+    stored = json.dumps(items)
+    assert PAN not in stored and "123" not in stored.replace(PAN, "")
+
+
+def test_same_key_other_body_is_422(workflow: FakeWorkflow) -> None:
+    call("POST", "/v1/payments", body())
+    status, answer = call("POST", "/v1/payments", body(amount=2_600))
+    assert (status, answer["error"]["code"]) == (422, "idempotency_key_reused")
+    assert len(workflow.calls) == 1
+
+
+def test_another_key_is_another_payment(workflow: FakeWorkflow) -> None:
+    _, first = call("POST", "/v1/payments", body(), key="key-1")
+    _, second = call("POST", "/v1/payments", body(), key="key-2")
+    assert first["id"] != second["id"]
+    assert len(workflow.calls) == 2
+
+
+def test_concurrent_duplicates_produce_exactly_one_payment(workflow: FakeWorkflow) -> None:
+    workflow.delay_s = 0.5
+    answers: list[tuple[int, dict[str, Any]]] = []
+    start = threading.Barrier(3)
+
+    def send() -> None:
+        start.wait()
+        answers.append(call("POST", "/v1/payments", body()))
+
+    threads = [threading.Thread(target=send) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(workflow.calls) == 1
+    statuses = sorted(status for status, _ in answers)
+    assert statuses.count(201) >= 1
+    assert set(statuses) <= {201, 409}
+    for status, answer in answers:
+        if status == 409:
+            assert answer["error"]["code"] == "idempotency_request_in_progress"
+
+
+def test_refund_needs_a_key_and_refuses_unknown_fields(workflow: FakeWorkflow) -> None:
+    status, answer = call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key=None)
+    assert (status, answer["error"]["param"]) == (400, "Idempotency-Key")
+    status, answer = call("POST", "/v1/payments/pay_1/refunds", {"amount": -1})
+    assert (status, answer["error"]["param"]) == (400, "amount")
+    status, answer = call("POST", "/v1/payments/pay_1/capture", {"amount": 1, "extra": True})
+    assert (status, answer["error"]["param"]) == (400, "extra")
+    status, answer = call("POST", "/v1/payments/pay_1/resume", {})
+    assert (status, answer["error"]["param"]) == (400, "challenge_response")
+    assert workflow.calls == []
+
+
+def test_refund_execution_carries_a_refund_id_derived_from_the_key(workflow: FakeWorkflow) -> None:
+    status, _ = call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="r-1")
+    assert status == 201
+    call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="r-1")
+    call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="r-2")
+    refunds = [i["refund_request"] for _, i in workflow.calls]
+    assert len(refunds) == 2
+    assert refunds[0]["refund_id"] != refunds[1]["refund_id"]
+    assert all(r["refund_id"].startswith("re_") and r["amount"] == 100 for r in refunds)
+
+
+def test_unknown_payment_is_404(workflow: FakeWorkflow) -> None:
+    status, answer = call("GET", "/v1/payments/pay_missing", None, key=None)
+    assert (status, answer["error"]["code"]) == (404, "resource_missing")

@@ -1,0 +1,334 @@
+"""The acquirer simulator: every test card, idempotent ids, the injected sleep, argument checks."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from functions.domain.acquirer import (
+    TEST_CARDS,
+    AcquirerError,
+    AcquirerRejectedError,
+    AcquirerSimulator,
+    AcquirerTimeoutError,
+    AcquirerUnavailableError,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+    DeclineCode,
+    Outcome,
+)
+from functions.domain.cards import CardBrand, luhn_valid, validate_pan
+
+KEY = b"simulator-test-key-0123456789abcdef"
+TIMEOUT_S = 7.5
+FRICTIONLESS = Authentication(eci="05", authentication_value="AAABBBCCCDDD", exemption=None)
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    def __call__(self, seconds: float) -> None:
+        self.calls.append(seconds)
+
+
+def card(last4: str) -> CardReference:
+    return CardReference(
+        token="tok_AAAAAAAAAAAAAAAAAAAAAA", brand="visa", last4=last4, exp_month=12, exp_year=2030
+    )
+
+
+def request(
+    last4: str = "4242", key: str = "pay_1:authorize", **changes: Any
+) -> AuthorizationRequest:
+    fields: dict[str, Any] = {
+        "payment_id": "pay_1",
+        "merchant_id": "m_1",
+        "amount": 1050,
+        "currency": "EUR",
+        "card": card(last4),
+        "authentication": FRICTIONLESS,
+        "idempotency_key": key,
+    }
+    fields.update(changes)
+    return AuthorizationRequest(**fields)
+
+
+@pytest.fixture
+def sleep() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def simulator(sleep: RecordingSleep) -> AcquirerSimulator:
+    return AcquirerSimulator(KEY, TIMEOUT_S, sleep=sleep)
+
+
+def authorized(simulator: AcquirerSimulator, last4: str = "4242", key: str = "k-auth") -> str:
+    result = simulator.authorize(request(last4, key))
+    assert result.approved and result.authorization_id is not None
+    return result.authorization_id
+
+
+# ---------------------------------------------------------------- the test cards
+
+
+def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -> None:
+    assert len(TEST_CARDS) == 7
+    for last4, behaviour in TEST_CARDS.items():
+        assert luhn_valid(behaviour.pan), behaviour.pan
+        assert validate_pan(behaviour.pan) == (behaviour.pan, CardBrand.VISA)
+        assert len(behaviour.pan) == 16 and behaviour.pan.endswith(last4)
+        assert behaviour.pan == "4242424242424242" or behaviour.pan.startswith("400000000000")
+        assert (behaviour.decline_code is None) == (behaviour.outcome is not Outcome.DECLINED)
+
+
+@pytest.mark.parametrize("last4", ["4242", "1111", "0000", "9999"])
+def test_approved_cards_and_unlisted_cards(simulator: AcquirerSimulator, last4: str) -> None:
+    result = simulator.authorize(request(last4))
+    assert result.approved
+    assert result.decline_code is None
+    assert result.authorization_id is not None and result.authorization_id.startswith("auth_")
+    assert result.network_reference is not None and re.fullmatch(
+        r"\d{15}", result.network_reference
+    )
+
+
+@pytest.mark.parametrize(
+    ("last4", "code"),
+    [
+        ("9995", DeclineCode.INSUFFICIENT_FUNDS),
+        ("0002", DeclineCode.DO_NOT_HONOR),
+        ("0069", DeclineCode.EXPIRED_CARD),
+    ],
+)
+def test_declining_cards(simulator: AcquirerSimulator, last4: str, code: DeclineCode) -> None:
+    result = simulator.authorize(request(last4))
+    assert not result.approved
+    assert result.decline_code is code
+    assert result.authorization_id is None
+    assert result.network_reference is not None
+
+
+def test_processing_error_card_fails_every_authorize(
+    simulator: AcquirerSimulator, sleep: RecordingSleep
+) -> None:
+    for attempt in range(3):
+        with pytest.raises(AcquirerUnavailableError) as raised:
+            simulator.authorize(request("0119", key=f"k-{attempt}"))
+        assert raised.value.code == "processing_error"
+        assert raised.value.retryable
+    assert sleep.calls == []
+
+
+def test_timeout_card_sleeps_through_the_injected_sleep_then_times_out(
+    simulator: AcquirerSimulator, sleep: RecordingSleep
+) -> None:
+    with pytest.raises(AcquirerTimeoutError) as raised:
+        simulator.authorize(request("0408"))
+    assert sleep.calls == [TIMEOUT_S]
+    assert raised.value.code == "timeout"
+    assert raised.value.retryable
+
+
+def test_timeout_then_void_by_the_authorize_key(simulator: AcquirerSimulator) -> None:
+    with pytest.raises(AcquirerTimeoutError):
+        simulator.authorize(request("0408", key="k-unknown"))
+    voided = simulator.void(None, "k-unknown")
+    assert voided.operation_id.startswith("void_")
+    assert voided.amount == 0
+
+
+def test_capture_fails_card_authorizes_then_every_capture_fails_and_void_compensates(
+    simulator: AcquirerSimulator,
+) -> None:
+    authorization_id = authorized(simulator, "0341")
+    for attempt in range(3):
+        with pytest.raises(AcquirerUnavailableError) as raised:
+            simulator.capture(authorization_id, 1050, "EUR", f"k-cap-{attempt}")
+        assert raised.value.code == "processing_error"
+    assert simulator.void(authorization_id, "k-void").operation_id.startswith("void_")
+
+
+def test_other_cards_capture_refund_and_void(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator)
+    capture = simulator.capture(authorization_id, 600, "EUR", "k-cap-1")
+    second = simulator.capture(authorization_id, 450, "EUR", "k-cap-2")
+    refund = simulator.refund(authorization_id, 100, "EUR", "k-ref-1")
+    void = simulator.void(authorization_id, "k-void")
+    assert (capture.amount, second.amount, refund.amount, void.amount) == (600, 450, 100, 0)
+    assert capture.operation_id.startswith("cap_") and refund.operation_id.startswith("ref_")
+    ids = {capture.operation_id, second.operation_id, refund.operation_id, void.operation_id}
+    assert len(ids) == 4
+
+
+def test_simulator_keeps_no_totals(simulator: AcquirerSimulator) -> None:
+    """Over-capture is the payment domain's to refuse: the stateless simulator cannot."""
+    authorization_id = authorized(simulator)
+    assert simulator.capture(authorization_id, 10**9, "EUR", "k-cap").amount == 10**9
+
+
+# ---------------------------------------------------------------- idempotency
+
+
+def test_same_authorize_key_gives_the_same_answer_across_instances(sleep: RecordingSleep) -> None:
+    first = AcquirerSimulator(KEY, TIMEOUT_S, sleep=sleep).authorize(request(key="k-same"))
+    again = AcquirerSimulator(KEY, TIMEOUT_S, sleep=sleep).authorize(request(key="k-same"))
+    assert first == again
+
+
+def test_different_authorize_keys_give_different_ids(simulator: AcquirerSimulator) -> None:
+    one = simulator.authorize(request(key="k-one"))
+    two = simulator.authorize(request(key="k-two"))
+    assert one.authorization_id != two.authorization_id
+    assert one.network_reference != two.network_reference
+
+
+def test_ids_depend_on_the_simulator_key(sleep: RecordingSleep) -> None:
+    one = AcquirerSimulator(KEY, TIMEOUT_S, sleep=sleep).authorize(request(key="k"))
+    other = AcquirerSimulator(b"another-key-0123456789", TIMEOUT_S, sleep=sleep)
+    two = other.authorize(request(key="k"))
+    assert one.authorization_id != two.authorization_id
+    assert one.authorization_id is not None
+    with pytest.raises(AcquirerRejectedError) as raised:
+        other.capture(one.authorization_id, 100, "EUR", "k-cap")
+    assert raised.value.code == "unknown_authorization"
+
+
+def test_authorization_id_embeds_nothing_of_the_request(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator, "0341", key="pay_secretive:authorize")
+    assert re.fullmatch(r"auth_[a-z2-7]{32}", authorization_id)
+    for fragment in ("0341", "secretive", "pay_", "m_1", "tok_", "1050"):
+        assert fragment not in authorization_id
+
+
+def test_capture_and_refund_ids_follow_their_keys(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator)
+    for operation in (simulator.capture, simulator.refund):
+        first = operation(authorization_id, 100, "EUR", "k-op-1")
+        assert operation(authorization_id, 100, "EUR", "k-op-1") == first
+        assert operation(authorization_id, 100, "EUR", "k-op-2").operation_id != first.operation_id
+    other = authorized(simulator, key="k-auth-other")
+    assert (
+        simulator.capture(other, 100, "EUR", "k-op-1").operation_id
+        != simulator.capture(authorization_id, 100, "EUR", "k-op-1").operation_id
+    )
+
+
+def test_a_void_names_one_operation_per_authorization(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator, key="k-auth")
+    by_id = simulator.void(authorization_id, "k-void-1")
+    assert simulator.void(authorization_id, "k-void-2") == by_id
+    assert simulator.void(None, "k-auth") == by_id
+    assert simulator.void(None, "k-auth-other") != by_id
+
+
+# ---------------------------------------------------------------- argument checks
+
+
+@pytest.mark.parametrize("amount", [0, -1, True, 10.5, "100"])
+def test_capture_and_refund_refuse_bad_amounts(
+    simulator: AcquirerSimulator, amount: object
+) -> None:
+    authorization_id = authorized(simulator)
+    for operation in (simulator.capture, simulator.refund):
+        with pytest.raises(AcquirerRejectedError) as raised:
+            operation(authorization_id, amount, "EUR", "k-op")  # type: ignore[arg-type]
+        assert raised.value.code == "invalid_amount"
+        assert not raised.value.retryable
+
+
+@pytest.mark.parametrize("currency", ["eur", "XXX", "EURO", ""])
+def test_capture_and_refund_refuse_bad_currencies(
+    simulator: AcquirerSimulator, currency: str
+) -> None:
+    authorization_id = authorized(simulator)
+    for operation in (simulator.capture, simulator.refund):
+        with pytest.raises(AcquirerRejectedError) as raised:
+            operation(authorization_id, 100, currency, "k-op")
+        assert raised.value.code == "invalid_currency"
+
+
+@pytest.mark.parametrize("key", ["", "has space", "line\nbreak", "x" * 256, "caf\u00e9", "a\x1fb"])
+def test_every_call_refuses_bad_idempotency_keys(simulator: AcquirerSimulator, key: str) -> None:
+    authorization_id = authorized(simulator)
+    calls: list[Callable[[], object]] = [
+        lambda: simulator.authorize(request(key=key)),
+        lambda: simulator.capture(authorization_id, 100, "EUR", key),
+        lambda: simulator.refund(authorization_id, 100, "EUR", key),
+        lambda: simulator.void(authorization_id, key),
+        lambda: simulator.void(None, key),
+    ]
+    for call in calls:
+        with pytest.raises(AcquirerRejectedError) as raised:
+            call()
+        assert raised.value.code == "invalid_idempotency_key"
+
+
+@pytest.mark.parametrize(
+    ("authorization_id", "code"),
+    [
+        ("", "invalid_authorization_id"),
+        ("..", "invalid_authorization_id"),
+        ("auth_/x", "invalid_authorization_id"),
+        ("auth_" + "a" * 32, "unknown_authorization"),
+        ("pay_1", "unknown_authorization"),
+    ],
+)
+def test_operations_refuse_authorizations_the_simulator_did_not_issue(
+    simulator: AcquirerSimulator, authorization_id: str, code: str
+) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: simulator.capture(authorization_id, 100, "EUR", "k-op"),
+        lambda: simulator.refund(authorization_id, 100, "EUR", "k-op"),
+        lambda: simulator.void(authorization_id, "k-op"),
+    ]
+    for call in calls:
+        with pytest.raises(AcquirerRejectedError) as raised:
+            call()
+        assert raised.value.code == code
+
+
+def test_a_tampered_tag_is_an_unknown_authorization(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator, "0341")
+    flipped = authorization_id[:-1] + ("a" if authorization_id[-1] != "a" else "b")
+    with pytest.raises(AcquirerRejectedError) as raised:
+        simulator.capture(flipped, 100, "EUR", "k-op")
+    assert raised.value.code == "unknown_authorization"
+
+
+@pytest.mark.parametrize(
+    ("changes", "code"),
+    [
+        ({"amount": 0}, "invalid_amount"),
+        ({"amount": -5}, "invalid_amount"),
+        ({"currency": "ZZZ"}, "invalid_currency"),
+        ({"card": card("42")}, "invalid_card"),
+        ({"card": card("abcd")}, "invalid_card"),
+    ],
+)
+def test_authorize_refuses_bad_requests_without_sleeping(
+    simulator: AcquirerSimulator, sleep: RecordingSleep, changes: dict[str, Any], code: str
+) -> None:
+    with pytest.raises(AcquirerRejectedError) as raised:
+        simulator.authorize(request("0408", **changes))
+    assert raised.value.code == code
+    assert sleep.calls == []
+
+
+def test_simulator_configuration_is_checked(sleep: RecordingSleep) -> None:
+    with pytest.raises(ValueError, match="16 bytes"):
+        AcquirerSimulator(b"short", TIMEOUT_S, sleep=sleep)
+    with pytest.raises(ValueError, match="positive"):
+        AcquirerSimulator(KEY, 0, sleep=sleep)
+
+
+def test_errors_and_values_never_show_secrets(simulator: AcquirerSimulator) -> None:
+    assert "AAABBBCCCDDD" not in repr(request())
+    assert KEY.decode() not in repr(simulator)
+    error: AcquirerError = AcquirerUnavailableError()
+    assert repr(error) == "AcquirerUnavailableError(code='processing_error')"
