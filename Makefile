@@ -46,6 +46,10 @@ down: venv ## stop the local AWS emulator started by `make up`
 demo: build ## the main job: emulator up, apply, run scripted payments, print a summary, stop (KEEP=1 leaves it up)
 	$(PY) -m local.cli demo $(if $(filter 1,$(KEEP)),--keep,)
 
+.PHONY: reconcile
+reconcile: venv ## reconcile payments, ledger and events on the running emulator (REPAIR=1 repairs)
+	$(PY) -m local.cli reconcile $(if $(filter 1,$(REPAIR)),--repair,)
+
 .PHONY: lint
 lint: venv ## ruff, mypy and terraform fmt
 	$(PY) -m ruff check .

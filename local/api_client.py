@@ -29,18 +29,31 @@ class ApiClient:
     merchant_id: str | None = None
     api_name: str | None = None
 
-    def post(self, path: str, body: Any) -> ApiResponse:
-        data = json.dumps(body).encode()
-        headers = {"Content-Type": "application/json"}
+    def post(self, path: str, body: Any, *, idempotency_key: str | None = None) -> ApiResponse:
+        extra = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
+        return self.request("POST", path, body, extra)
+
+    def get(self, path: str) -> ApiResponse:
+        return self.request("GET", path)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        extra_headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        data = None if body is None else json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", **(extra_headers or {})}
         if self.merchant_id:
             headers["X-Merchant-Id"] = self.merchant_id
         if self.api_name:
             headers["X-Api-Name"] = self.api_name
         url = f"{self.base_url}{path}"
-        request = AWSRequest(method="POST", url=url, data=data, headers=headers)
-        SigV4Auth(self.credentials, "execute-api", REGION).add_auth(request)
+        signed = AWSRequest(method=method, url=url, data=data or b"", headers=headers)
+        SigV4Auth(self.credentials, "execute-api", REGION).add_auth(signed)
         prepared = urllib.request.Request(  # noqa: S310 (the local API's http URL)
-            url, data=data, method="POST", headers=dict(request.headers.items())
+            url, data=data, method=method, headers=dict(signed.headers.items())
         )
         try:
             with urllib.request.urlopen(prepared, timeout=30) as reply:  # noqa: S310
@@ -50,9 +63,12 @@ class ApiClient:
 
 
 def user_credentials(iam: Any, user_name: str) -> Credentials:
-    """An IAM user with an access key, as a merchant's server would hold."""
+    """An IAM user with an access key, as a merchant's server would hold. A user keeps at most
+    two keys, so older ones are deleted first (callers may ask again for the same user)."""
     with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
         iam.create_user(UserName=user_name)
+    for old in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]:
+        iam.delete_access_key(UserName=user_name, AccessKeyId=old["AccessKeyId"])
     key = iam.create_access_key(UserName=user_name)["AccessKey"]
     return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 

@@ -28,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from local import metering
 from local.lambda_runtime import InvocationResult
 
 LOG = logging.getLogger("local.api")
@@ -256,6 +257,8 @@ class LocalApiGateway:
         self, http_method: str, raw_path: str, headers: dict[str, str], body: bytes, source_ip: str
     ) -> tuple[int, dict[str, str], bytes]:
         url = urlsplit(raw_path)
+        if url.path.startswith(METER_PATH):
+            return meter_response(http_method, url.path)
         selector = next(
             (v for k, v in headers.items() if k.lower() == API_NAME_HEADER.lower()), None
         )
@@ -287,6 +290,20 @@ class LocalApiGateway:
         )
         result = self.invoke(function, event)
         return proxy_response(result)
+
+
+METER_PATH = "/_local/meter"
+
+
+def meter_response(http_method: str, path: str) -> tuple[int, dict[str, str], bytes]:
+    """The emulator's usage counters (local/metering.py): GET reads, POST .../reset clears."""
+    if http_method == "POST" and path == f"{METER_PATH}/reset":
+        metering.reset()
+        return 204, {}, b""
+    if http_method == "GET" and path == METER_PATH:
+        body = json.dumps(metering.snapshot()).encode()
+        return 200, {"Content-Type": "application/json"}, body
+    return gateway_error(404, f"No route for {http_method} {path}.")
 
 
 def lambda_function(function_arn: str) -> Any | None:

@@ -264,6 +264,28 @@ def cmd_demo(endpoints: Endpoints, keep: bool) -> int:
             stop_emulator()
 
 
+def cmd_reconcile(endpoints: Endpoints, repair: bool) -> int:
+    """Runs the deployed reconcile function once and prints its report (non-zero exit when
+    anything is left unreconciled)."""
+    from local.aws import emulator_client
+    from local.payments_demo import print_reconciliation, reconcile
+
+    if running_pid() is None:
+        print("no emulator started by `make up` is running", file=sys.stderr)
+        return 2
+    outputs = terraform_outputs(LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+    functions = outputs["function_names"]
+    assert isinstance(functions, dict)
+    report = reconcile(
+        emulator_client("lambda", endpoints.aws), str(functions["reconcile"]), repair=repair
+    )
+    failed = print_reconciliation(report)
+    if repair and report.get("repaired"):
+        print(f"  repaired {len(report['repaired'])}; run again to confirm")
+        return 0
+    return failed
+
+
 def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
     env_dir = REPO_ROOT / "environments" / env_name
     if not env_dir.is_dir():
@@ -302,6 +324,10 @@ def main(argv: list[str]) -> int:
     )
     demo = sub.add_parser("demo")
     demo.add_argument("--keep", action="store_true")
+    recon = sub.add_parser(
+        "reconcile", help="compare payments, ledger and events on the running emulator"
+    )
+    recon.add_argument("--repair", action="store_true", help="apply the safe repairs")
     tf = sub.add_parser("tf")
     tf.add_argument("action", choices=["plan", "apply"])
     tf.add_argument("--env", default="local")
@@ -322,6 +348,8 @@ def main(argv: list[str]) -> int:
         print(f"wrote {write_plan_json(endpoints).relative_to(REPO_ROOT)}")
     elif args.command == "demo":
         return cmd_demo(endpoints, args.keep)
+    elif args.command == "reconcile":
+        return cmd_reconcile(endpoints, args.repair)
     elif args.command == "tf":
         cmd_tf(args.action, args.env, endpoints)
     return 0

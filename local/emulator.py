@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from local import metering
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
@@ -130,6 +131,7 @@ class LambdaBridge:
         self._logs_backends = logs_backends
 
     def invoke_sync(self, function: Any, event: Any) -> InvocationResult:
+        metering.count("lambda_invocations")
         return self.runtime.invoke(
             function_config(function),
             event,
@@ -204,6 +206,7 @@ def main(argv: list[str]) -> int:
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
+    metering.install()
     endpoint = f"http://{args.host}:{args.port}"
     runtime = LambdaRuntime(endpoint, args.state_dir, args.sdk_dir)
     bridge = LambdaBridge(runtime)

@@ -15,6 +15,7 @@ def install() -> None:
     _list_state_machine_versions()
     _start_sync_execution()
     serialize_dynamodb_writes()
+    _reuse_interpreter_clients()
     _describe_trails_by_name()
 
 
@@ -134,6 +135,38 @@ def serialize_dynamodb_writes() -> None:
     for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
         setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
     DynamoDBBackend._payments_writes_serialized = True  # type: ignore[attr-defined]
+
+
+def _reuse_interpreter_clients() -> None:
+    """Not a missing API but a cost: moto's Step Functions interpreter builds a new boto3 client
+    for every Task it runs (tens of milliseconds each, most of a payment's latency here). The
+    clients are thread-safe and identical per region and service, so one of each is kept."""
+    import functools
+    import importlib
+
+    from moto.stepfunctions.parser.asl.utils import boto_client
+
+    build = boto_client.boto_client_for
+
+    @functools.cache
+    def cached(region: str, service: str) -> Any:
+        return build(region, service)
+
+    def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        # moto signs every interpreter call with fixed test keys; the credentials don't matter.
+        return cached(region, service)
+
+    state_task = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
+    users = [
+        f"{state_task}.lambda_eval_utils",
+        *(
+            f"{state_task}.service.state_task_service_{name}"
+            for name in ("events", "dynamodb", "sqs", "sfn", "unsupported", "glue", "ecs")
+        ),
+    ]
+    for name in users:
+        module = importlib.import_module(name)
+        module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
 
 
 def _describe_trails_by_name() -> None:

@@ -12,8 +12,9 @@ Run on a schedule (modules/payment_workflow) or by hand: ``python -m local.cli r
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -107,6 +108,20 @@ def expected_history(payment: Payment, event: PublishedEvent) -> bool:
     return event.type == EventType.AUTHORIZED and payment.status is PaymentStatus.CANCELED
 
 
+STUCK_AFTER = dt.timedelta(minutes=5)
+
+
+def stuck_authorizations(payments: Iterable[Payment], now: dt.datetime | None) -> list[str]:
+    """Payments left ``authorizing`` by a workflow that died before compensating (an EXPRESS
+    execution ends within 5 minutes): void each by its authorize idempotency key."""
+    cutoff = ((now or dt.datetime.now(dt.UTC)) - STUCK_AFTER).isoformat(timespec="milliseconds")
+    return sorted(
+        p.payment_id
+        for p in payments
+        if p.status is PaymentStatus.AUTHORIZING and p.updated_at < cutoff
+    )
+
+
 def run(
     table: PaymentsTable,
     store: DynamoLedgerStore,
@@ -117,6 +132,7 @@ def run(
     bus_name: str,
     *,
     repair: bool,
+    now: dt.datetime | None = None,
 ) -> dict[str, Any]:
     payments = {p.payment_id: p for p in table.scan_payments()}
     entries = list(store.scan_entries())
@@ -148,6 +164,9 @@ def run(
             repaired.append(mismatch.to_dict())
     answer = report.to_dict()
     answer["repaired"] = repaired
+    stuck = stuck_authorizations(payments.values(), now)
+    answer["stuck_authorizations"] = stuck
+    answer["ok"] = answer["ok"] and not stuck
     logger.info(
         "reconciliation finished",
         extra={

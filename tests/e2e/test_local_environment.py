@@ -1,11 +1,14 @@
-"""End to end: environments/local applied for real with pytest-terraform, checked with boto3,
-and payments run through it, including the scripted payments of `make demo`."""
+"""End to end: environments/local applied for real with pytest-terraform and checked with boto3;
+the vault through the local API; the applied plan through the PCI scan. The payments
+themselves are in test_payments.py, against the same applied environment."""
 
 from __future__ import annotations
 
 import json
 import os
 import subprocess
+import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,27 +17,22 @@ from pytest_terraform import terraform
 
 from compliance import scan
 from local.api_client import ApiClient, role_credentials, user_credentials
-from local.demo import run_demo, scripted_payments
-from local.workflow_client import run_execution
+from local.demo import run_demo
+from local.payments_demo import (
+    ACS_PASSING_CODE,
+    APPROVE,
+    CAPTURE_FAILS,
+    INSUFFICIENT_FUNDS,
+    MASTERCARD,
+    payment_request,
+    reconcile,
+)
 from tests.conftest import Emulator
 
 PAN = "4242424242424242"
 
 # Applied once per session on the session's emulator; no teardown: the emulator is thrown away.
 terraform("local", scope="session", name="local_environment", teardown=terraform.TEARDOWN_OFF)
-
-
-def payment(number: str, exp_year: int = 2031) -> dict[str, Any]:
-    return {
-        "merchant_id": "m_itest",
-        "amount": 2599,
-        "currency": "EUR",
-        "payment_method": {
-            "type": "card",
-            "card": {"number": number, "exp_month": 6, "exp_year": exp_year, "cvc": "123"},
-        },
-        "customer": {"id": "cus_itest", "country": "DE"},
-    }
 
 
 def test_the_environment_applies_with_secure_settings(
@@ -73,80 +71,6 @@ def test_the_environment_applies_with_secure_settings(
         logGroupNamePrefix=f"/aws/lambda/{function_name}"
     )["logGroups"][0]
     assert group["retentionInDays"] >= 365
-
-
-def test_payments_run_through_the_state_machine_and_the_lambda(
-    emulator: Emulator, local_environment: Any
-) -> None:
-    outputs = local_environment.outputs
-    sfn = emulator.client("stepfunctions")
-    machine = outputs["payment_state_machine_arn"]["value"]
-
-    approved = run_execution(sfn, machine, payment(PAN))
-    expired = run_execution(sfn, machine, payment("5555555555554444", exp_year=2020))
-
-    assert approved.status == expired.status == "SUCCEEDED"
-    assert approved.output == {
-        "id": approved.name,
-        "status": "validated",
-        "card": {"brand": "visa", "last4": "4242"},
-    }
-    assert expired.output is not None and expired.output["status"] == "rejected"
-    assert expired.output["error"]["code"] == "expired_card"
-    assert expired.output["error"]["param"] == "payment_method.card.exp_year"
-
-    table = outputs["payments_table_name"]["value"]
-    dynamodb = emulator.client("dynamodb")
-    record = dynamodb.get_item(
-        TableName=table, Key={"payment_id": {"S": approved.name}}, ConsistentRead=True
-    )["Item"]
-    assert record["status"]["S"] == "validated"
-    assert (record["card_brand"]["S"], record["card_last4"]["S"]) == ("visa", "4242")
-    assert record["amount"]["N"] == "2599"
-    rejected = dynamodb.get_item(
-        TableName=table, Key={"payment_id": {"S": expired.name}}, ConsistentRead=True
-    )["Item"]
-    assert rejected["error_code"]["S"] == "expired_card"
-    stored = json.dumps(dynamodb.scan(TableName=table)["Items"])
-    assert PAN not in stored and "5555555555554444" not in stored
-
-
-def test_no_card_number_reaches_the_function_logs(
-    emulator: Emulator, local_environment: Any
-) -> None:
-    outputs = local_environment.outputs
-    sfn = emulator.client("stepfunctions")
-    run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment(PAN))
-    run_execution(sfn, outputs["payment_state_machine_arn"]["value"], payment("4242424242424241"))
-    function_name = outputs["function_names"]["value"]["validate_payment"]
-    text = "\n".join(emulator.log_messages(f"/aws/lambda/{function_name}"))
-    assert "REPORT RequestId" in text and "payment rejected" in text
-    assert PAN not in text and "4242424242424241" not in text
-
-
-def test_the_demo_runs_every_payment_to_its_outcome(
-    emulator: Emulator, local_environment: Any, capsys: pytest.CaptureFixture[str]
-) -> None:
-    outputs = {name: value["value"] for name, value in local_environment.outputs.items()}
-    assert run_demo(emulator.endpoint, outputs, emulator.api_endpoint) == 0
-    printed = capsys.readouterr().out
-    lines = [
-        line
-        for line in printed.split("The tokenization vault")[0].splitlines()
-        if line.startswith("  ")
-    ]
-    assert len(lines) == len(scripted_payments())
-    vault = printed.split("The tokenization vault")[1]
-    assert "FAILED" not in vault
-    assert "refused    detokenize by the merchant: HTTP 403 detokenize_not_permitted" in vault
-    assert "the original number returned" in vault and "5555555555554444" not in printed
-    by_label = {label: line for (label, _), line in zip(scripted_payments(), lines, strict=True)}
-    assert by_label["Visa"].split()[0] == "validated" and "visa ****4242" in by_label["Visa"]
-    assert "amex ****0005" in by_label["American Express"]
-    assert "invalid_number (param payment_method.card.number)" in by_label["invalid number"]
-    assert "expired_card (param payment_method.card.exp_year)" in by_label["expired card"]
-    assert "parameter_invalid (param amount)" in by_label["zero amount"]
-    assert not any("FAILED" in line or "Traceback" in line for line in lines)
 
 
 @pytest.fixture(scope="module")
@@ -234,3 +158,257 @@ def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(
     assert str(plan_json) in " ".join(report["scanned"]) or any(
         "tfplan.json" in item for item in report["scanned"]
     )
+
+
+# ------------------------------------------------------------------------------ payments
+
+
+def merchant_api(emulator: Emulator, api_env: dict[str, Any]) -> ApiClient:
+    return ApiClient(
+        emulator.api_endpoint,
+        user_credentials(emulator.client("iam"), "merchant-payments-e2e"),
+        None,
+        api_env["api_name"],
+    )
+
+
+def create(api: ApiClient, request: dict[str, Any], key: str | None = None) -> Any:
+    return api.post("/v1/payments", request, idempotency_key=key or uuid.uuid4().hex)
+
+
+def ledger_entries(emulator: Emulator, api_env: dict[str, Any], payment_id: str) -> list[str]:
+    items = emulator.client("dynamodb").query(
+        TableName=api_env["ledger_table_name"],
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"payment#{payment_id}"}},
+        ConsistentRead=True,
+    )["Items"]
+    return sorted(item["sk"]["S"].removeprefix("entry#") for item in items)
+
+
+def ledger_balances(emulator: Emulator, api_env: dict[str, Any]) -> dict[str, int]:
+    """Sum of every account balance per currency: zero when every entry balanced."""
+    items = emulator.client("dynamodb").scan(
+        TableName=api_env["ledger_table_name"],
+        FilterExpression="begins_with(pk, :account)",
+        ExpressionAttributeValues={":account": {"S": "account#"}},
+        ConsistentRead=True,
+    )["Items"]
+    totals: dict[str, int] = {}
+    for item in items:
+        currency = item["sk"]["S"].removeprefix("currency#")
+        totals[currency] = totals.get(currency, 0) + int(item["balance"]["N"])
+    return totals
+
+
+def published(emulator: Emulator, api_env: dict[str, Any], payment_id: str) -> list[str]:
+    events = [json.loads(m) for m in emulator.log_messages(api_env["event_log_group_name"])]
+    return sorted(e["detail-type"] for e in events if e["detail"]["payment_id"] == payment_id)
+
+
+def test_an_approved_payment_runs_every_step_and_is_recorded_without_the_pan(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    created = create(api, payment_request(APPROVE, 2500))
+    assert created.status == 201, created.body
+    payment = created.body
+    assert payment["status"] == "captured"
+    assert payment["card"] == {"brand": "visa", "last4": "4242"}
+    assert payment["token"].startswith("tok_")
+    assert payment["fraud"]["decision"] == "allow"
+    assert payment["sca"] == {
+        "required": False,
+        "exemption": "transaction_risk_analysis",
+        "reason": payment["sca"]["reason"],
+    }
+    fetched = api.get(f"/v1/payments/{payment['id']}")
+    assert fetched.status == 200 and fetched.body == payment
+    assert ledger_entries(emulator, api_env, payment["id"]) == ["authorization", "capture-1"]
+    assert published(emulator, api_env, payment["id"]) == ["payment.authorized", "payment.captured"]
+    stored = json.dumps(
+        emulator.client("dynamodb").get_item(
+            TableName=api_env["payments_table_name"], Key={"payment_id": {"S": payment["id"]}}
+        )["Item"]
+    )
+    assert APPROVE not in stored and "cvc" not in stored
+
+
+def test_declined_fraud_blocked_and_bad_input_answer_without_moving_money(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    declined = create(api, payment_request(INSUFFICIENT_FUNDS, 1500))
+    assert (declined.status, declined.body["status"]) == (201, "declined")
+    assert declined.body["decline_code"] == "insufficient_funds"
+    blocked = create(api, payment_request(APPROVE, 600_000, ip="203.0.113.7"))
+    assert blocked.body["status"] == "declined"
+    assert blocked.body["decline_code"] == "fraud_suspected"
+    assert blocked.body["fraud"]["decision"] == "block"
+    assert "amount_above_limit" in blocked.body["fraud"]["reasons"]
+    for payment in (declined.body, blocked.body):
+        assert ledger_entries(emulator, api_env, payment["id"]) == []
+        assert published(emulator, api_env, payment["id"]) == ["payment.declined"]
+
+    invalid = create(api, payment_request("4242424242424241", 1000))
+    assert invalid.status == 402
+    assert invalid.body["error"]["param"] == "payment_method.card.number"
+    for changes, param in (
+        ({"amount": 0}, "amount"),
+        ({"amount": 12.5}, "amount"),
+        ({"currency": "EURO"}, "currency"),
+        ({"track2": "x"}, "track2"),
+    ):
+        bad = create(api, {**payment_request(APPROVE, 1000), **changes})
+        assert bad.status == 400, bad.body
+        assert bad.body["error"]["param"] == param
+    missing = api.get("/v1/payments/pay_missing")
+    assert missing.status == 404
+
+
+def test_sca_challenge_then_resume_completes_the_payment(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    challenged = create(api, payment_request(APPROVE, 25_000, device="dev_sca_e2e"))
+    assert challenged.body["status"] == "requires_action", challenged.body
+    assert challenged.body["sca"]["required"] is True
+    action = challenged.body["next_action"]
+    assert action["type"] == "three_ds_challenge" and action["challenge_id"]
+    pid = challenged.body["id"]
+    assert ledger_entries(emulator, api_env, pid) == []
+    resumed = api.post(f"/v1/payments/{pid}/resume", {"challenge_response": ACS_PASSING_CODE})
+    assert resumed.status == 200, resumed.body
+    assert resumed.body["status"] == "captured"
+    assert resumed.body["next_action"] is None
+    assert ledger_entries(emulator, api_env, pid) == ["authorization", "capture-1"]
+    again = api.post(f"/v1/payments/{pid}/resume", {"challenge_response": ACS_PASSING_CODE})
+    assert again.body == resumed.body  # a repeated resume answers the same
+
+    failing = create(api, payment_request(APPROVE, 25_000, device="dev_sca_e2e"))
+    wrong = api.post(f"/v1/payments/{failing.body['id']}/resume", {"challenge_response": "000000"})
+    assert wrong.body["status"] == "declined"
+    assert wrong.body["decline_code"] == "authentication_failed"
+
+
+def test_partial_capture_and_refunds_never_exceed_what_was_captured(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    authorized = create(api, payment_request(MASTERCARD, 8000, capture=False))
+    assert authorized.body["status"] == "authorized", authorized.body
+    pid = authorized.body["id"]
+    too_much = api.post(f"/v1/payments/{pid}/capture", {"amount": 8001})
+    assert too_much.status == 400 and too_much.body["error"]["param"] == "amount"
+    captured = api.post(f"/v1/payments/{pid}/capture", {"amount": 5000})
+    assert captured.status == 200, captured.body
+    assert (captured.body["status"], captured.body["amount_captured"]) == ("captured", 5000)
+    assert ledger_entries(emulator, api_env, pid) == ["authorization", "capture-1", "void"]
+
+    first = api.post(f"/v1/payments/{pid}/refunds", {"amount": 2000}, idempotency_key="e2e-r1")
+    assert (first.status, first.body["status"]) == (201, "partially_refunded")
+    replay = api.post(f"/v1/payments/{pid}/refunds", {"amount": 2000}, idempotency_key="e2e-r1")
+    assert replay.body == first.body
+    over = api.post(f"/v1/payments/{pid}/refunds", {"amount": 3001}, idempotency_key="e2e-r2")
+    assert over.status == 400 and over.body["error"]["code"] == "amount_too_large"
+    rest = api.post(f"/v1/payments/{pid}/refunds", {}, idempotency_key="e2e-r3")
+    assert (rest.body["status"], rest.body["amount_refunded"]) == ("refunded", 5000)
+    entries = ledger_entries(emulator, api_env, pid)
+    assert sum(1 for e in entries if e.startswith("refund-")) == 2
+    assert published(emulator, api_env, pid).count("payment.refunded") == 2
+
+
+def test_a_reused_key_and_concurrent_duplicates_make_one_payment(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    key = uuid.uuid4().hex
+    first = create(api, payment_request(APPROVE, 1800, device="dev_dup"), key)
+    second = create(api, payment_request(APPROVE, 1800, device="dev_dup"), key)
+    assert first.status == second.status == 201 and first.body == second.body
+    reused = create(api, payment_request(APPROVE, 1900, device="dev_dup"), key)
+    assert reused.status == 422 and reused.body["error"]["code"] == "idempotency_key_reused"
+
+    key = uuid.uuid4().hex
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        answers = list(
+            pool.map(
+                lambda _: create(api, payment_request(APPROVE, 1700, device="dev_dup2"), key),
+                range(3),
+            )
+        )
+    assert {a.status for a in answers} <= {201, 409}
+    ids = {a.body["id"] for a in answers if a.status == 201}
+    assert len(ids) == 1
+    payments = emulator.client("dynamodb").scan(
+        TableName=api_env["payments_table_name"],
+        FilterExpression="device_id = :d",
+        ExpressionAttributeValues={":d": {"S": "dev_dup2"}},
+        ConsistentRead=True,
+    )["Items"]
+    assert len(payments) == 1
+
+
+def test_a_failure_after_authorization_ends_compensated(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    failed = create(api, payment_request(CAPTURE_FAILS, 3000))
+    assert failed.status == 201, failed.body
+    assert failed.body["status"] == "canceled"
+    assert failed.body["failure_code"] == "processing_error"
+    pid = failed.body["id"]
+    assert ledger_entries(emulator, api_env, pid) == ["authorization", "reversal-authorization"]
+    assert published(emulator, api_env, pid) == ["payment.authorized", "payment.canceled"]
+
+
+def test_reconciliation_finds_and_repairs_a_lost_ledger_write(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    pid = create(api, payment_request(APPROVE, 2100, device="dev_recon")).body["id"]
+    function = api_env["function_names"]["reconcile"]
+    lambda_client = emulator.client("lambda")
+    clean = reconcile(lambda_client, function)
+    assert clean["ok"], clean["mismatches"]
+
+    emulator.client("dynamodb").delete_item(
+        TableName=api_env["ledger_table_name"],
+        Key={"pk": {"S": f"payment#{pid}"}, "sk": {"S": "entry#capture-1"}},
+    )
+    found = reconcile(lambda_client, function, repair=True)
+    kinds = {(m["kind"], m["payment_id"]) for m in found["mismatches"]}
+    assert ("ledger_entry_missing", pid) in kinds
+    assert any(r["payment_id"] == pid for r in found["repaired"])
+    assert "capture-1" in ledger_entries(emulator, api_env, pid)
+
+
+def test_the_demo_runs_every_scenario_and_the_ledger_balances(
+    emulator: Emulator, api_env: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_demo(emulator.endpoint, api_env, emulator.api_endpoint) == 0
+    printed = capsys.readouterr().out
+    assert "FAILED" not in printed and "Traceback" not in printed
+    assert "0 failed" in printed and "0 mismatches" in printed
+    balances = ledger_balances(emulator, api_env)
+    assert balances and all(total == 0 for total in balances.values()), balances
+
+
+def test_no_card_number_reaches_a_log_table_or_event(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    create(api, payment_request(APPROVE, 2200, device="dev_pan"))
+    create(api, payment_request("4242424242424241", 1000))
+    pans = (APPROVE, INSUFFICIENT_FUNDS, CAPTURE_FAILS, MASTERCARD, "4242424242424241")
+    logs = emulator.client("logs")
+    groups = [g["logGroupName"] for g in logs.describe_log_groups()["logGroups"]]
+    assert api_env["event_log_group_name"] in groups
+    texts = ["\n".join(emulator.log_messages(group)) for group in groups]
+    ddb = emulator.client("dynamodb")
+    for table in ("payments_table_name", "idempotency_table_name", "ledger_table_name"):
+        texts.append(json.dumps(ddb.scan(TableName=api_env[table])["Items"]))
+    everything = "\n".join(texts)
+    assert "REPORT RequestId" in everything
+    for pan in pans:
+        assert pan not in everything

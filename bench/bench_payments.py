@@ -1,0 +1,241 @@
+"""One card payment: its domain CPU cost in process, its latency through the local API and the
+emulator, and what it uses there (the inputs of a cost model).
+
+- ``payment_domain_cpu_us_p99``: every domain step of one approved-and-captured payment (card
+  validation, tokenization with in-memory KMS and store, fraud score, SCA decision, acquirer
+  simulator authorize + capture, the payment's state changes, views and events, two ledger
+  postings on an in-memory ledger), CPU time per payment.
+- ``payment_e2e_local_ms_p50/p99``: ``POST /v1/payments`` (capture) through the local API, the
+  Payment API Lambda, the EXPRESS workflow and its step Lambdas, warm, sequentially.
+- ``payment_*`` counts: one approved-and-captured payment on the emulator, read from its meter
+  (local/metering.py): Lambda invocations, state transitions, DynamoDB capacity units, KMS calls
+  and EventBridge entries.
+
+Uses the emulator of ``make up`` when one runs; otherwise starts one, applies
+environments/local, and stops it afterwards.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import statistics
+import time
+import urllib.request
+import uuid
+from typing import Any
+
+from bench.bench_vault import _pan
+from functions.domain.acquirer import (
+    AcquirerSimulator,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+)
+from functions.domain.cards import validate_card
+from functions.domain.fraud import FraudRules, FraudSignals, RulesFraudScorer
+from functions.domain.fx import EurRates
+from functions.domain.geo import IpCountryTable, IssuerCountryTable
+from functions.domain.ledger import InMemoryLedgerStore, PaymentLedger, PostingRules
+from functions.domain.payments import EventType, PaymentStatus, new_payment
+from functions.domain.sca import Exemption, LowValueCounter, ScaPolicy, ScaRequest, decide
+from functions.domain.vault import Vault
+from local import cli
+from local.api_client import ApiClient, user_credentials
+from local.aws import emulator_client, emulator_env
+from local.payments_demo import APPROVE, payment_request
+from tests.unit.vault.fakes import (
+    TOKENIZE_DECRYPT,
+    FakeClock,
+    FakeKms,
+    InMemoryVaultStore,
+    ListAuditSink,
+    RoleKms,
+)
+
+DOMAIN_WARM_UP = 300
+DOMAIN_SAMPLES = 3_000
+E2E_WARM_UP = 5
+E2E_SAMPLES = 60
+RATES = EurRates.from_json('{"EUR": "1", "USD": "0.92"}')
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+class DomainPayment:
+    """All domain steps of one payment, wired to in-memory fakes."""
+
+    def __init__(self) -> None:
+        clock = FakeClock()
+        self.vault = Vault(
+            RoleKms(FakeKms(), TOKENIZE_DECRYPT), InMemoryVaultStore(), ListAuditSink(), clock=clock
+        )
+        self.scorer = RulesFraudScorer(FraudRules())
+        self.policy = ScaPolicy(rates=RATES, tra_reference_fraud_rate_bps=13)
+        self.acquirer = AcquirerSimulator(b"bench-simulator-key-0123", timeout_s=1.0)
+        self.ledger = PaymentLedger(InMemoryLedgerStore(), PostingRules())
+        self.ips = IpCountryTable.DEFAULT
+        self.issuers = IssuerCountryTable.DEFAULT
+        self.today = dt.date(2026, 11, 22)
+
+    def run(self, n: int) -> None:
+        payment_id = f"pay_bench{n}"
+        card = validate_card(APPROVE, 12, 2030, "123", self.today)
+        token = self.vault.tokenize("m_bench", APPROVE, customer_id=f"cus_{n % 50}")
+        amount = 2_500
+        assessment = self.scorer.assess(
+            FraudSignals(
+                amount_minor=amount,
+                currency="EUR",
+                amount_eur_minor=RATES.to_eur_minor(amount, "EUR"),
+                card_country=self.issuers.country_of(card.first6),
+                ip_country=self.ips.country_of("192.0.2.10"),
+                customer_country="DE",
+                card_payments_last_hour=n % 3,
+                device_payments_last_hour=n % 4,
+            )
+        )
+        sca = decide(
+            ScaRequest(
+                merchant_id="m_bench",
+                amount_minor=amount,
+                currency="EUR",
+                exemption_requested=Exemption.TRANSACTION_RISK_ANALYSIS,
+                fraud_decision=assessment.decision.value,
+                counter=LowValueCounter(),
+            ),
+            self.policy,
+        )
+        context = {
+            "payment_id": payment_id,
+            "merchant_id": "m_bench",
+            "amount": amount,
+            "currency": "EUR",
+            "capture": True,
+            "customer": {"id": "cus", "device_id": "dev"},
+            "card": {"token": token.token, "brand": token.brand.value, "last4": token.last4},
+            "fraud": {"result": assessment.to_dict()},
+            "sca": {
+                "result": {
+                    "required": sca.required,
+                    "exemption": sca.exemption,
+                    "reason": sca.reason,
+                }
+            },
+        }
+        now = "2026-11-22T10:00:00.000+00:00"
+        payment = new_payment(context, PaymentStatus.AUTHORIZING, now)
+        result = self.acquirer.authorize(
+            AuthorizationRequest(
+                payment_id=payment_id,
+                merchant_id="m_bench",
+                amount=amount,
+                currency="EUR",
+                card=CardReference(token.token, token.brand.value, token.last4, 12, 2030),
+                authentication=Authentication(None, None, str(sca.exemption)),
+                idempotency_key=payment.authorize_idempotency_key,
+            )
+        )
+        assert result.authorization_id is not None
+        payment = payment.authorized(result.authorization_id, now)
+        self.ledger.record_authorization(payment_id, "m_bench", amount, "EUR")
+        payment.event(EventType.AUTHORIZED, "bus", amount=amount)
+        captured_amount = payment.capture_amount(None)
+        self.acquirer.capture(
+            result.authorization_id, captured_amount, "EUR", f"{payment_id}:capture:1"
+        )
+        payment = payment.captured(captured_amount, now)
+        self.ledger.record_capture(payment_id, "m_bench", captured_amount, "EUR", 1)
+        payment.event(EventType.CAPTURED, "bus", amount=captured_amount)
+        payment.view()
+
+
+def domain_cpu_us() -> list[float]:
+    domain = DomainPayment()
+    counter = itertools.count()
+    for _ in range(DOMAIN_WARM_UP):
+        domain.run(next(counter))
+    samples = []
+    for _ in range(DOMAIN_SAMPLES):
+        n = next(counter)
+        start = time.process_time_ns()
+        domain.run(n)
+        samples.append((time.process_time_ns() - start) / 1000)
+    return samples
+
+
+def meter(api_endpoint: str, reset: bool = False) -> dict[str, Any]:
+    url = f"{api_endpoint}/_local/meter" + ("/reset" if reset else "")
+    request = urllib.request.Request(url, method="POST" if reset else "GET")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        body = reply.read()
+    return json.loads(body) if body else {}
+
+
+def timed_payment(api: ApiClient, n: int) -> float:
+    # A new card and device each time: the same card over and over is a velocity block.
+    request = payment_request(_pan(7_000_000 + n), 2_500, device=f"dev_bench_{n}")
+    start = time.perf_counter()
+    answer = api.post("/v1/payments", request, idempotency_key=uuid.uuid4().hex)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    if answer.status != 201 or answer.body.get("status") != "captured":
+        raise RuntimeError(f"bench payment did not capture: {answer.status} {answer.body}")
+    return elapsed_ms
+
+
+def emulator_figures(
+    endpoints: cli.Endpoints, outputs: dict[str, object]
+) -> dict[str, dict[str, float | str]]:
+    api = ApiClient(
+        endpoints.api,
+        user_credentials(emulator_client("iam", endpoints.aws), "merchant-bench"),
+        None,
+        str(outputs["api_name"]),
+    )
+    base = int(time.time()) % 1_000_000 * 100
+    for n in range(E2E_WARM_UP):
+        timed_payment(api, base + n)
+    meter(endpoints.api, reset=True)
+    timed_payment(api, base + E2E_WARM_UP)
+    used = meter(endpoints.api)
+    latencies = [timed_payment(api, base + E2E_WARM_UP + 1 + n) for n in range(E2E_SAMPLES)]
+    counts = used["counts"]
+    kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
+    return {
+        "payment_e2e_local_ms_p50": {"value": round(statistics.median(latencies), 1), "unit": "ms"},
+        "payment_e2e_local_ms_p99": {"value": round(_percentile(latencies, 0.99), 1), "unit": "ms"},
+        "payment_lambda_invocations": {
+            "value": counts.get("lambda_invocations", 0),
+            "unit": "count",
+        },
+        "payment_state_transitions": {"value": counts.get("state_transitions", 0), "unit": "count"},
+        "payment_dynamodb_write_units": {"value": used["dynamodb_write_units"], "unit": "WCU"},
+        "payment_dynamodb_read_units": {"value": used["dynamodb_read_units"], "unit": "RCU"},
+        "payment_kms_calls": {"value": kms_calls, "unit": "count"},
+        "payment_events_published": {"value": counts.get("events_published", 0), "unit": "count"},
+    }
+
+
+def run() -> dict[str, dict[str, float | str]]:
+    cpu = domain_cpu_us()
+    figures: dict[str, dict[str, float | str]] = {
+        "payment_domain_cpu_us_p50": {"value": round(statistics.median(cpu), 1), "unit": "us"},
+        "payment_domain_cpu_us_p99": {"value": round(_percentile(cpu, 0.99), 1), "unit": "us"},
+    }
+    endpoints = cli.Endpoints.from_environ()
+    started_here = not (cli.running_pid() and cli.healthy(endpoints))
+    try:
+        outputs = (
+            cli.cmd_up(endpoints)
+            if started_here
+            else cli.terraform_outputs(cli.LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+        )
+        figures.update(emulator_figures(endpoints, outputs))
+    finally:
+        if started_here:
+            cli.stop_emulator()
+    return figures

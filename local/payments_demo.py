@@ -1,0 +1,232 @@
+"""The scripted payments of ``make demo``, through the Payment API on the local emulator.
+
+Each scenario says what it expects and the demo checks it, so a wrong answer is a FAILED line
+and a non-zero exit rather than a plausible-looking transcript. Card numbers are the acquirer
+simulator's test cards (docs/test-cards.md).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.api_client import ApiClient, ApiResponse
+
+NEXT_YEAR = dt.date.today().year + 1
+MERCHANT = "merchant_demo"
+APPROVE = "4242424242424242"
+INSUFFICIENT_FUNDS = "4000000000009995"
+CAPTURE_FAILS = "4000000000000341"
+MASTERCARD = "5555555555554444"
+ACS_PASSING_CODE = "123456"
+
+
+def payment_request(
+    number: str,
+    amount: int,
+    *,
+    currency: str = "EUR",
+    capture: bool = True,
+    ip: str = "192.0.2.10",
+    country: str = "DE",
+    device: str = "dev_demo",
+) -> dict[str, Any]:
+    return {
+        "merchant_id": MERCHANT,
+        "amount": amount,
+        "currency": currency,
+        "capture": capture,
+        "payment_method": {
+            "type": "card",
+            "card": {"number": number, "exp_month": 12, "exp_year": NEXT_YEAR, "cvc": "123"},
+        },
+        "customer": {"id": "cus_demo", "ip": ip, "country": country, "device_id": device},
+    }
+
+
+def status(response: ApiResponse) -> str | None:
+    return response.body.get("status") if isinstance(response.body, dict) else None
+
+
+@dataclass
+class Check:
+    label: str
+    ok: bool
+    line: str
+
+
+@dataclass
+class PaymentsDemo:
+    """Runs the scenarios against one API client and keeps what it saw."""
+
+    api: ApiClient
+    checks: list[Check] = field(default_factory=list)
+    payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def create(self, request: dict[str, Any], key: str | None = None) -> ApiResponse:
+        return self.api.post("/v1/payments", request, idempotency_key=key or uuid.uuid4().hex)
+
+    def check(
+        self, label: str, response: ApiResponse, expect: Callable[[ApiResponse], bool]
+    ) -> bool:
+        body = response.body if isinstance(response.body, dict) else {}
+        if "error" in body:
+            error = body["error"]
+            summary = f"HTTP {response.status} {error.get('code')} (param {error.get('param')})"
+        else:
+            card = body.get("card") or {}
+            summary = (
+                f"HTTP {response.status} {body.get('status', '?'):18s} "
+                f"{body.get('currency', '')} {body.get('amount', '')!s:>6} "
+                f"{card.get('brand', '')} ****{card.get('last4', '')}"
+            )
+            extra = [
+                f"captured {body['amount_captured']}" if body.get("amount_captured") else "",
+                f"refunded {body['amount_refunded']}" if body.get("amount_refunded") else "",
+                f"declined {body['decline_code']}" if body.get("decline_code") else "",
+                f"failure {body['failure_code']}" if body.get("failure_code") else "",
+                f"SCA exemption {body['sca']['exemption']}"
+                if (body.get("sca") or {}).get("exemption")
+                else "",
+                f"fraud {body['fraud']['score']} {','.join(body['fraud']['reasons'])}"
+                if (body.get("fraud") or {}).get("reasons")
+                else "",
+            ]
+            summary += "  " + "; ".join(e for e in extra if e)
+        ok = bool(expect(response))
+        self.checks.append(Check(label, ok, summary))
+        print(f"  {'ok    ' if ok else 'FAILED'} {label:34s} {summary}", flush=True)
+        return ok
+
+    def run(self) -> int:
+        approved = self.create(payment_request(APPROVE, 2500), key="demo-approved")
+        self.check(
+            "approved and captured", approved, lambda r: r.status == 201 and status(r) == "captured"
+        )
+        if approved.status == 201:
+            self.payments["approved"] = approved.body
+        again = self.create(payment_request(APPROVE, 2500), key="demo-approved")
+        self.check(
+            "same Idempotency-Key, same body",
+            again,
+            lambda r: r.status == 201 and r.body.get("id") == approved.body.get("id"),
+        )
+        reused = self.create(payment_request(APPROVE, 2600), key="demo-approved")
+        self.check(
+            "same key, another body",
+            reused,
+            lambda r: r.status == 422 and r.body["error"]["code"] == "idempotency_key_reused",
+        )
+
+        later = self.create(payment_request(MASTERCARD, 8000, capture=False))
+        self.check("authorized only", later, lambda r: status(r) == "authorized")
+        if later.status == 201:
+            partial = self.api.post(f"/v1/payments/{later.body['id']}/capture", {"amount": 5000})
+            self.check(
+                "partial capture",
+                partial,
+                lambda r: status(r) == "captured" and r.body["amount_captured"] == 5000,
+            )
+
+        self.check(
+            "declined by the issuer",
+            self.create(payment_request(INSUFFICIENT_FUNDS, 1500)),
+            lambda r: status(r) == "declined" and r.body["decline_code"] == "insufficient_funds",
+        )
+        self.check(
+            "fraud-blocked",
+            self.create(payment_request(APPROVE, 600_000, ip="203.0.113.7")),
+            lambda r: status(r) == "declined" and r.body["decline_code"] == "fraud_suspected",
+        )
+
+        challenged = self.create(payment_request(APPROVE, 25_000, device="dev_sca"))
+        self.check(
+            "SCA required: 3-D Secure challenge",
+            challenged,
+            lambda r: (
+                status(r) == "requires_action"
+                and r.body["next_action"]["type"] == "three_ds_challenge"
+            ),
+        )
+        if challenged.status == 201:
+            resumed = self.api.post(
+                f"/v1/payments/{challenged.body['id']}/resume",
+                {"challenge_response": ACS_PASSING_CODE},
+            )
+            self.check(
+                "challenge passed, payment resumed", resumed, lambda r: status(r) == "captured"
+            )
+
+        if "approved" in self.payments:
+            pid = self.payments["approved"]["id"]
+            self.check(
+                "partial refund",
+                self.api.post(
+                    f"/v1/payments/{pid}/refunds", {"amount": 1000}, idempotency_key="demo-refund-1"
+                ),
+                lambda r: status(r) == "partially_refunded" and r.body["amount_refunded"] == 1000,
+            )
+            self.check(
+                "refund of the rest",
+                self.api.post(f"/v1/payments/{pid}/refunds", {}, idempotency_key="demo-refund-2"),
+                lambda r: status(r) == "refunded" and r.body["amount_refunded"] == 2500,
+            )
+            self.check(
+                "refund beyond what was captured",
+                self.api.post(
+                    f"/v1/payments/{pid}/refunds", {"amount": 1}, idempotency_key="demo-refund-3"
+                ),
+                lambda r: r.status == 409,
+            )
+
+        self.check(
+            "capture fails after authorization",
+            self.create(payment_request(CAPTURE_FAILS, 3000)),
+            lambda r: status(r) == "canceled" and r.body["failure_code"] == "processing_error",
+        )
+        self.check(
+            "bad input: amount 0",
+            self.create({**payment_request(APPROVE, 1), "amount": 0}),
+            lambda r: r.status == 400 and r.body["error"]["param"] == "amount",
+        )
+        self.check(
+            "bad input: card number fails Luhn",
+            self.create(payment_request("4242424242424241", 1000)),
+            lambda r: r.status == 402 and r.body["error"]["param"] == "payment_method.card.number",
+        )
+        return sum(1 for c in self.checks if not c.ok)
+
+
+def run_payments_demo(api: ApiClient) -> tuple[int, PaymentsDemo]:
+    print("\nPayments through the Payment API (SigV4-signed) and the EXPRESS workflow:")
+    demo = PaymentsDemo(api)
+    failures = demo.run()
+    print(f"\n{len(demo.checks)} checks, {failures} failed")
+    return failures, demo
+
+
+def print_reconciliation(report: dict[str, Any]) -> int:
+    print("\nReconciliation (payments table x ledger x published events):")
+    print(
+        f"  {report['checked_payments']} payments checked, "
+        f"{len(report['mismatches'])} mismatches, {len(report.get('repaired', []))} repaired"
+    )
+    for payment_id in report.get("stuck_authorizations", []):
+        print(f"  - stuck authorizing: {payment_id} (void it by its authorize idempotency key)")
+    for mismatch in report["mismatches"][:10]:
+        print(f"  - {mismatch['kind']}: {mismatch['payment_id']} {mismatch['detail']}")
+    return 0 if report["ok"] else 1
+
+
+def reconcile(lambda_client: Any, function_name: str, repair: bool = False) -> dict[str, Any]:
+    answer = lambda_client.invoke(
+        FunctionName=function_name, Payload=json.dumps({"repair": repair}).encode()
+    )
+    payload = json.loads(answer["Payload"].read())
+    if answer.get("FunctionError"):
+        raise RuntimeError(f"reconcile failed: {payload}")
+    return dict(payload)
