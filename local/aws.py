@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 REGION = "us-east-1"
 # moto accepts any credentials; these fixed ones make it obvious nothing here is real.
@@ -32,4 +33,6 @@ def emulator_client(service: str, endpoint_url: str) -> Any:
         region_name=REGION,
         aws_access_key_id=TEST_ACCESS_KEY_ID,
         aws_secret_access_key=TEST_SECRET_ACCESS_KEY,
+        # Host prefixes (``sync-`` for StartSyncExecution) would turn 127.0.0.1 into a bad host.
+        config=Config(inject_host_prefix=False),
     )

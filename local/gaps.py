@@ -76,6 +76,7 @@ def _start_sync_execution() -> None:
     for it to end, answering in the shape of AWS's synchronous call (status SUCCEEDED, FAILED
     or TIMED_OUT, with output or error and cause)."""
     import time
+    import uuid
 
     from moto.core.responses import ActionResult
     from moto.stepfunctions.responses import StepFunctionResponse
@@ -84,8 +85,9 @@ def _start_sync_execution() -> None:
 
     def start_sync_execution(self: Any) -> ActionResult:
         arn = self._get_param("stateMachineArn")
+        name = self._get_param("name") or str(uuid.uuid4())
         execution = self.stepfunction_backend.start_execution(
-            arn, self._get_param("name"), self._get_param("input", if_none="{}")
+            arn, name, self._get_param("input", if_none="{}")
         )
         # EXPRESS workflows end within 5 minutes on AWS; the same limit applies here.
         deadline = time.monotonic() + 300

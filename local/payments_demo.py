@@ -31,12 +31,13 @@ def payment_request(
     *,
     currency: str = "EUR",
     capture: bool = True,
+    merchant: str = MERCHANT,
     ip: str = "192.0.2.10",
     country: str = "DE",
     device: str = "dev_demo",
 ) -> dict[str, Any]:
     return {
-        "merchant_id": MERCHANT,
+        "merchant_id": merchant,
         "amount": amount,
         "currency": currency,
         "capture": capture,
@@ -64,8 +65,14 @@ class PaymentsDemo:
     """Runs the scenarios against one API client and keeps what it saw."""
 
     api: ApiClient
+    # Each run is its own merchant (a vault tenant): a second run on the same emulator starts
+    # with fresh card velocity and fresh idempotency keys.
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     checks: list[Check] = field(default_factory=list)
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def request(self, number: str, amount: int, **kwargs: Any) -> dict[str, Any]:
+        return payment_request(number, amount, merchant=f"{MERCHANT}_{self.run_id}", **kwargs)
 
     def create(self, request: dict[str, Any], key: str | None = None) -> ApiResponse:
         return self.api.post("/v1/payments", request, idempotency_key=key or uuid.uuid4().hex)
@@ -103,26 +110,26 @@ class PaymentsDemo:
         return ok
 
     def run(self) -> int:
-        approved = self.create(payment_request(APPROVE, 2500), key="demo-approved")
+        approved = self.create(self.request(APPROVE, 2500), key=f"{self.run_id}-approved")
         self.check(
             "approved and captured", approved, lambda r: r.status == 201 and status(r) == "captured"
         )
         if approved.status == 201:
             self.payments["approved"] = approved.body
-        again = self.create(payment_request(APPROVE, 2500), key="demo-approved")
+        again = self.create(self.request(APPROVE, 2500), key=f"{self.run_id}-approved")
         self.check(
             "same Idempotency-Key, same body",
             again,
             lambda r: r.status == 201 and r.body.get("id") == approved.body.get("id"),
         )
-        reused = self.create(payment_request(APPROVE, 2600), key="demo-approved")
+        reused = self.create(self.request(APPROVE, 2600), key=f"{self.run_id}-approved")
         self.check(
             "same key, another body",
             reused,
             lambda r: r.status == 422 and r.body["error"]["code"] == "idempotency_key_reused",
         )
 
-        later = self.create(payment_request(MASTERCARD, 8000, capture=False))
+        later = self.create(self.request(MASTERCARD, 8000, capture=False))
         self.check("authorized only", later, lambda r: status(r) == "authorized")
         if later.status == 201:
             partial = self.api.post(f"/v1/payments/{later.body['id']}/capture", {"amount": 5000})
@@ -134,16 +141,16 @@ class PaymentsDemo:
 
         self.check(
             "declined by the issuer",
-            self.create(payment_request(INSUFFICIENT_FUNDS, 1500)),
+            self.create(self.request(INSUFFICIENT_FUNDS, 1500)),
             lambda r: status(r) == "declined" and r.body["decline_code"] == "insufficient_funds",
         )
         self.check(
             "fraud-blocked",
-            self.create(payment_request(APPROVE, 600_000, ip="203.0.113.7")),
+            self.create(self.request(APPROVE, 600_000, ip="203.0.113.7")),
             lambda r: status(r) == "declined" and r.body["decline_code"] == "fraud_suspected",
         )
 
-        challenged = self.create(payment_request(APPROVE, 25_000, device="dev_sca"))
+        challenged = self.create(self.request(APPROVE, 25_000, device="dev_sca"))
         self.check(
             "SCA required: 3-D Secure challenge",
             challenged,
@@ -166,36 +173,42 @@ class PaymentsDemo:
             self.check(
                 "partial refund",
                 self.api.post(
-                    f"/v1/payments/{pid}/refunds", {"amount": 1000}, idempotency_key="demo-refund-1"
+                    f"/v1/payments/{pid}/refunds",
+                    {"amount": 1000},
+                    idempotency_key=f"{self.run_id}-refund-1",
                 ),
                 lambda r: status(r) == "partially_refunded" and r.body["amount_refunded"] == 1000,
             )
             self.check(
                 "refund of the rest",
-                self.api.post(f"/v1/payments/{pid}/refunds", {}, idempotency_key="demo-refund-2"),
+                self.api.post(
+                    f"/v1/payments/{pid}/refunds", {}, idempotency_key=f"{self.run_id}-refund-2"
+                ),
                 lambda r: status(r) == "refunded" and r.body["amount_refunded"] == 2500,
             )
             self.check(
                 "refund beyond what was captured",
                 self.api.post(
-                    f"/v1/payments/{pid}/refunds", {"amount": 1}, idempotency_key="demo-refund-3"
+                    f"/v1/payments/{pid}/refunds",
+                    {"amount": 1},
+                    idempotency_key=f"{self.run_id}-refund-3",
                 ),
                 lambda r: r.status == 409,
             )
 
         self.check(
             "capture fails after authorization",
-            self.create(payment_request(CAPTURE_FAILS, 3000)),
+            self.create(self.request(CAPTURE_FAILS, 3000)),
             lambda r: status(r) == "canceled" and r.body["failure_code"] == "processing_error",
         )
         self.check(
             "bad input: amount 0",
-            self.create({**payment_request(APPROVE, 1), "amount": 0}),
+            self.create({**self.request(APPROVE, 1), "amount": 0}),
             lambda r: r.status == 400 and r.body["error"]["param"] == "amount",
         )
         self.check(
             "bad input: card number fails Luhn",
-            self.create(payment_request("4242424242424241", 1000)),
+            self.create(self.request("4242424242424241", 1000)),
             lambda r: r.status == 402 and r.body["error"]["param"] == "payment_method.card.number",
         )
         return sum(1 for c in self.checks if not c.ok)

@@ -8,6 +8,7 @@ and last four digits (the PCI DSS truncation that may be displayed) and the leng
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -127,6 +128,18 @@ def luhn_valid(digits: str) -> bool:
                 value -= 9
         total += value
     return total % 10 == 0
+
+
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+
+
+def contains_card_number(text: str) -> bool:
+    """True when ``text`` holds 13-19 digits (spaces or dashes allowed between them) that pass
+    Luhn: what a card number typed into a free-text field looks like. Used to keep card data
+    out of every field that is not meant for it."""
+    return any(
+        luhn_valid(re.sub(r"[ -]", "", match.group())) for match in _DIGIT_RUN.finditer(text)
+    )
 
 
 def detect_brand(pan: str) -> IinRange | None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -244,10 +245,17 @@ def _operation(
 @app.post("/v1/payments/<payment_id>/capture")
 def capture_payment(payment_id: str) -> Response[str]:
     request = parse_body(app.current_event.body or "{}", CaptureRequest)
-    key = idempotency_key(required=False) or "capture"
-    call = _operation(
-        payment_id, "capture", key, request.model_dump(), {"capture_request": request.model_dump()}
-    )
+    key = idempotency_key(required=False)
+    extra = {"capture_request": request.model_dump()}
+    if key is None:
+        # Without a key a refused capture (say, too large) must not block a corrected one; a
+        # repeated capture is still safe: the step answers an already captured payment as is.
+        outcome = run_workflow(
+            derived_id("cap", payment_id, uuid.uuid4().hex),
+            {"operation": "capture", "payment_id": payment_id, **extra},
+        )
+        return json_response(outcome["status"] or 200, outcome["body"])
+    call = _operation(payment_id, "capture", key, request.model_dump(), extra)
     return execute(call["command"], call["execution_name"], call["execution_input"], 200)
 
 

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
+from functions.domain.cards import contains_card_number
 from functions.domain.currencies import is_currency
 
 # The largest amount accepted in minor units; a deployment may lower it in its settings.
@@ -18,6 +19,14 @@ MAX_AMOUNT_MINOR = 100_000_000
 
 class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+def no_card_number(value: str | None) -> str | None:
+    """Card data belongs in ``payment_method.card`` only: any other field holding something
+    that looks like a card number is refused (and never stored, logged or echoed)."""
+    if value is not None and contains_card_number(value):
+        raise ValueError("must not contain a card number")
+    return value
 
 
 class CardDetails(StrictModel):
@@ -54,6 +63,8 @@ class Customer(StrictModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
     device_id: str | None = Field(default=None, max_length=128)
 
+    _no_card_number = field_validator("id", "device_id", "ip")(no_card_number)
+
 
 class ScaPreferences(StrictModel):
     exemption_requested: (
@@ -69,6 +80,8 @@ class PaymentRequest(StrictModel):
     payment_method: PaymentMethod
     customer: Customer
     sca: ScaPreferences = ScaPreferences()
+
+    _no_card_number = field_validator("merchant_id")(no_card_number)
 
     @field_validator("currency")
     @classmethod

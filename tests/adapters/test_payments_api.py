@@ -116,6 +116,8 @@ def call(
         ({"surprise": 1}, "surprise"),
         ({"customer": {"id": "c_1", "country": "Germany"}}, "customer.country"),
         ({"merchant_id": None}, "merchant_id"),
+        ({"customer": {"id": PAN}}, "customer.id"),
+        ({"customer": {"id": "c_1", "device_id": "4242-4242-4242-4242"}}, "customer.device_id"),
         (
             {
                 "payment_method": {

@@ -251,3 +251,34 @@ def test_gaps_filled_for_the_aws_provider(emulator: Emulator, role_arn: str) -> 
     assert [v["stateMachineVersionArn"] for v in versions["stateMachineVersions"]] == [
         machine["stateMachineVersionArn"]
     ]
+
+
+def test_start_sync_execution_answers_like_aws(emulator: Emulator, role_arn: str) -> None:
+    sfn = emulator.client("stepfunctions")
+    definition = {
+        "StartAt": "Route",
+        "States": {
+            "Route": {
+                "Type": "Choice",
+                "Choices": [{"Variable": "$.fail", "BooleanEquals": True, "Next": "Boom"}],
+                "Default": "Echo",
+            },
+            "Echo": {"Type": "Pass", "Parameters": {"echo.$": "$.value"}, "End": True},
+            "Boom": {"Type": "Fail", "Error": "Refused", "Cause": "asked to fail"},
+        },
+    }
+    machine = sfn.create_state_machine(
+        name=unique("sync"), definition=json.dumps(definition), roleArn=role_arn, type="EXPRESS"
+    )["stateMachineArn"]
+    done = sfn.start_sync_execution(
+        stateMachineArn=machine, input=json.dumps({"fail": False, "value": 7})
+    )
+    assert done["status"] == "SUCCEEDED"
+    assert json.loads(done["output"]) == {"echo": 7}
+    failed = sfn.start_sync_execution(stateMachineArn=machine, input=json.dumps({"fail": True}))
+    assert (failed["status"], failed["error"], failed["cause"]) == (
+        "FAILED",
+        "Refused",
+        "asked to fail",
+    )
+    assert "output" not in failed

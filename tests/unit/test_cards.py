@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from functions.domain.cards import (
     CardBrand,
     CardValidationError,
+    contains_card_number,
     detect_brand,
     luhn_valid,
     validate_card,
@@ -149,3 +150,19 @@ def test_luhn_catches_every_single_digit_error(body: str, position: int, delta: 
 def test_any_luhn_valid_16_digit_visa_validates(body: str) -> None:
     number = luhn_complete("4" + body)
     assert validate_pan(number) == (number, CardBrand.VISA)
+
+
+@pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("4242424242424242", True),
+        ("customer 4242 4242 4242 4242", True),
+        ("ref-3782-822463-10005", True),
+        ("4242424242424241", False),  # fails Luhn
+        ("dev-1234", False),
+        ("2026-11-22T10:00:00.000+00:00", False),
+        ("42424242424242420000000", False),  # 23 digits: not a card number
+    ],
+)
+def test_contains_card_number(text: str, found: bool) -> None:
+    assert contains_card_number(text) is found
