@@ -27,3 +27,38 @@ output "detokenizer_role_arn" {
   description = "The role allowed to detokenize (assume it to sign detokenize calls)."
   value       = aws_iam_role.detokenizer.arn
 }
+
+output "state_machine_arn" {
+  description = "ARN of the EXPRESS payment workflow on the emulator (same as payment_state_machine_arn)."
+  value       = module.platform.state_machine_arn
+}
+
+output "idempotency_table_name" {
+  description = "Idempotency records of the Payment API on the emulator."
+  value       = module.platform.idempotency_table_name
+}
+
+output "ledger_table_name" {
+  description = "The double-entry ledger table on the emulator."
+  value       = module.platform.ledger_table_name
+}
+
+output "event_bus_name" {
+  description = "Payment event bus (source blueprint.payments) on the emulator."
+  value       = module.platform.event_bus_name
+}
+
+output "event_log_group_name" {
+  description = "Log group recording every payment event on the emulator."
+  value       = module.platform.event_log_group_name
+}
+
+output "api_url" {
+  description = "Invoke URL the emulator reports for the API stage (the local API serves it on 127.0.0.1:$LOCAL_API_PORT)."
+  value       = module.platform.api_url
+}
+
+output "payments_api_function_name" {
+  description = "The function behind /v1/payments on the emulator."
+  value       = module.platform.payments_api_function_name
+}

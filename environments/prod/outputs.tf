@@ -7,3 +7,18 @@ output "payment_state_machine_arn" {
   description = "ARN of the EXPRESS payment workflow."
   value       = module.platform.payment_state_machine_arn
 }
+
+output "payments_table_name" {
+  description = "DynamoDB table holding one record per payment (tokenized data only)."
+  value       = module.platform.payments_table_name
+}
+
+output "event_bus_name" {
+  description = "Payment event bus (source blueprint.payments): add rules here to consume payment events."
+  value       = module.platform.event_bus_name
+}
+
+output "function_names" {
+  description = "Lambda function names of the payment workflow by key."
+  value       = module.platform.function_names
+}

@@ -126,6 +126,33 @@ locals {
         }
       },
       { enabled = length(var.key_users.application) > 0, statement = local.grant_statement.application },
+      {
+        # Event buses encrypted with this key (the payment events): EventBridge uses the key only
+        # for this account's buses, identified by the encryption context it sends.
+        enabled = true
+        statement = {
+          Sid       = "EventBridgeThisAccountBusesOnly"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "aws:SourceAccount" = local.account_id }
+            ArnLike      = { "kms:EncryptionContext:aws:events:event-bus:arn" = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/*" }
+          }
+        }
+      },
+      {
+        enabled = true
+        statement = {
+          Sid       = "EventBridgeDescribeKey"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:DescribeKey"]
+          Resource  = "*"
+          Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+        }
+      },
     ]
     data_lake = [
       {

@@ -58,7 +58,7 @@ variable "egress" {
 variable "interface_endpoints" {
   description = "AWS services reached through interface VPC endpoints (private DNS on), as the last part of com.amazonaws.<region>.<service>."
   type        = list(string)
-  default     = ["kms", "sts", "logs", "states", "kinesis-streams", "events", "secretsmanager", "lambda"]
+  default     = ["kms", "sts", "logs", "states", "sync-states", "kinesis-streams", "events", "secretsmanager", "lambda"]
 
   validation {
     condition     = alltrue([for s in var.interface_endpoints : can(regex("^[a-z0-9][a-z0-9.-]*$", s))]) && length(distinct(var.interface_endpoints)) == length(var.interface_endpoints)

@@ -1,18 +1,46 @@
 output "payment_state_machine_arn" {
+  description = "ARN of the EXPRESS payment workflow (same as state_machine_arn; kept for existing callers)."
+  value       = module.payment_workflow.state_machine_arn
+}
+
+output "state_machine_arn" {
   description = "ARN of the EXPRESS payment workflow."
-  value       = aws_sfn_state_machine.payment.arn
+  value       = module.payment_workflow.state_machine_arn
 }
 
 output "payments_table_name" {
   description = "DynamoDB table holding one record per payment (tokenized data only)."
-  value       = aws_dynamodb_table.payments.name
+  value       = module.payment_workflow.payments_table_name
+}
+
+output "idempotency_table_name" {
+  description = "DynamoDB table of the Payment API's idempotency records."
+  value       = module.payment_workflow.idempotency_table_name
+}
+
+output "ledger_table_name" {
+  description = "DynamoDB table of the double-entry ledger."
+  value       = module.payment_workflow.ledger_table_name
+}
+
+output "event_bus_name" {
+  description = "EventBridge bus of the payment events (source blueprint.payments)."
+  value       = module.payment_workflow.event_bus_name
+}
+
+output "event_log_group_name" {
+  description = "Log group recording every payment event (read by reconcile)."
+  value       = module.payment_workflow.event_log_group_name
 }
 
 output "function_names" {
-  description = "Lambda function names by purpose."
-  value = {
-    validate_payment = module.validate_payment.function_name
-  }
+  description = "Lambda function names of the payment workflow by key (payments_api, validate_payment, score_fraud, decide_sca, process_payment, post_ledger, reconcile)."
+  value       = module.payment_workflow.function_names
+}
+
+output "payments_api_function_name" {
+  description = "Name of the function behind /v1/payments."
+  value       = module.payment_workflow.payments_api_function_name
 }
 
 output "key_arns" {
@@ -28,6 +56,16 @@ output "vpc_id" {
 output "audit_trail_arn" {
   description = "The CloudTrail trail recording management and cardholder-data events."
   value       = module.audit.trail_arn
+
+  precondition {
+    condition = (
+      local.data_event_table_arns.payments == module.payment_workflow.payments_table_arn &&
+      local.data_event_table_arns.idempotency == module.payment_workflow.idempotency_table_arn &&
+      local.data_event_table_arns.ledger == module.payment_workflow.ledger_table_arn &&
+      local.data_event_table_arns.vault == module.vault.table_arn
+    )
+    error_message = "The trail's data event tables (local.data_event_table_arns) no longer match the tables payment_workflow and the vault create: update main.tf."
+  }
 }
 
 output "audit_archive_bucket_name" {
@@ -37,12 +75,12 @@ output "audit_archive_bucket_name" {
 
 output "api_name" {
   description = "Name of the Payment API (the local API serves it on the emulator)."
-  value       = aws_api_gateway_rest_api.this.name
+  value       = module.payment_workflow.api_name
 }
 
 output "api_url" {
   description = "Invoke URL of the Payment API stage."
-  value       = aws_api_gateway_stage.v1.invoke_url
+  value       = module.payment_workflow.api_url
 }
 
 output "vault" {

@@ -144,3 +144,53 @@ variable "waf_rate_limit_per_5_minutes" {
     error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum)."
   }
 }
+
+# Payment workflow settings. Null keeps the payment_workflow module's default (see its README).
+
+variable "max_amount_minor" {
+  description = "Largest amount, in minor units, POST /v1/payments accepts. Null keeps the module default (100000000)."
+  type        = number
+  default     = null
+}
+
+variable "eur_rates" {
+  description = "EUR per one unit of each currency for the fraud and SCA limits, e.g. { EUR = 1, USD = 0.92 }. Null keeps the module's rates."
+  type        = map(number)
+  default     = null
+}
+
+variable "fraud_rules" {
+  description = "Overrides of the fraud scorer's thresholds and weights (keys as in the payment_workflow README, e.g. review_threshold, weights.velocity_card). Null or {} keeps the defaults."
+  type        = map(number)
+  default     = null
+}
+
+variable "ip_country_ranges" {
+  description = "CIDR => ISO 3166 alpha-2 country for the fraud rules (a GeoIP stand-in). Null or {} uses the built-in documentation ranges, which only suit local runs and tests."
+  type        = map(string)
+  default     = null
+}
+
+variable "sca_tra_reference_fraud_rate_bps" {
+  description = "Reference fraud rate (basis points, above 0 and at most 13) that decides the PSD2 transaction-risk-analysis exemption; null offers no TRA exemption."
+  type        = number
+  default     = 13
+}
+
+variable "acquirer_timeout_ms" {
+  description = "Timeout of one acquirer call in milliseconds (100-29000). Null keeps the module default (3000)."
+  type        = number
+  default     = null
+}
+
+variable "ledger_shards" {
+  description = "Balance shards per ledger account (1-64). Null keeps the module default (8)."
+  type        = number
+  default     = null
+}
+
+variable "reconcile_schedule_expression" {
+  description = "Schedule of the reconciliation function (rate(...) or cron(...)); null switches the schedule off."
+  type        = string
+  default     = "rate(1 hour)"
+}

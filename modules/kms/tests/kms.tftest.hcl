@@ -178,10 +178,26 @@ run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
 
   assert {
     condition = alltrue([
-      for purpose in ["vault", "application", "data_lake"] :
+      for purpose in ["vault", "data_lake"] :
       length([for s in jsondecode(aws_kms_key.symmetric[purpose].policy).Statement : s if can(s.Principal.Service)]) == 0
     ])
-    error_message = "Only the logs key may name AWS service principals."
+    error_message = "Only the logs key and the application key (EventBridge) may name AWS service principals."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement :
+      s.Principal.Service == "events.amazonaws.com" && s.Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+      if can(s.Principal.Service)
+    ])
+    error_message = "The application key admits only EventBridge, and only for this account."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement : s if s.Sid == "EventBridgeThisAccountBusesOnly"
+    ]).Condition.ArnLike["kms:EncryptionContext:aws:events:event-bus:arn"] == "arn:aws:events:eu-west-1:111122223333:event-bus/*"
+    error_message = "EventBridge may use the application key only for this account's buses."
   }
 }
 

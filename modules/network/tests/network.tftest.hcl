@@ -119,8 +119,8 @@ run "endpoints_are_private_and_account_scoped" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["kms", "sts", "logs", "states", "kinesis-streams", "events", "secretsmanager", "lambda"])
-    error_message = "Interface endpoints must cover kms, sts, logs, states, kinesis-streams, events, secretsmanager and lambda."
+    condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["kms", "sts", "logs", "states", "sync-states", "kinesis-streams", "events", "secretsmanager", "lambda"])
+    error_message = "Interface endpoints must cover kms, sts, logs, states, sync-states, kinesis-streams, events, secretsmanager and lambda."
   }
 
   assert {

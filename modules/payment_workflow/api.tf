@@ -1,17 +1,59 @@
-# The public Payment API (REST, regional) in front of the functions. Every method is signed
-# with IAM (SigV4); WAF, access logs and X-Ray guard the stage. On the emulator the local API
-# serves exactly these routes (local/api_gateway.py).
+# The public Payment API v1 (REST, regional). Every method is signed with IAM (SigV4) and
+# validated; WAF, access logs without bodies, X-Ray and stage throttling guard the stage. On the
+# emulator the local API serves exactly these routes (local/api_gateway.py reads them back).
 
 locals {
-  # Route key => the function behind it; each route is POST, signed with IAM.
-  api_methods = {
+  # Route key => method, resource, the function behind it (AWS_PROXY) and the request
+  # parameters API Gateway requires before it invokes anything.
+  api_routes = {
     tokens = {
-      invoke_arn = module.vault.tokenize_invoke_arn
-      function   = module.vault.tokenize_function_name
+      method     = "POST"
+      path       = "/v1/tokens"
+      function   = var.tokenize_function_name
+      invoke_arn = var.tokenize_invoke_arn
+      parameters = {}
     }
     detokenize = {
-      invoke_arn = module.vault.detokenize_invoke_arn
-      function   = module.vault.detokenize_function_name
+      method     = "POST"
+      path       = "/v1/tokens/{token}/detokenize"
+      function   = var.detokenize_function_name
+      invoke_arn = var.detokenize_invoke_arn
+      parameters = { "method.request.path.token" = true }
+    }
+    create_payment = {
+      method     = "POST"
+      path       = "/v1/payments"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.header.Idempotency-Key" = true }
+    }
+    get_payment = {
+      method     = "GET"
+      path       = "/v1/payments/{payment_id}"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.path.payment_id" = true }
+    }
+    capture_payment = {
+      method     = "POST"
+      path       = "/v1/payments/{payment_id}/capture"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.path.payment_id" = true }
+    }
+    refund_payment = {
+      method     = "POST"
+      path       = "/v1/payments/{payment_id}/refunds"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.path.payment_id" = true, "method.request.header.Idempotency-Key" = true }
+    }
+    resume_payment = {
+      method     = "POST"
+      path       = "/v1/payments/{payment_id}/resume"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.path.payment_id" = true }
     }
   }
 }
@@ -51,10 +93,35 @@ resource "aws_api_gateway_resource" "detokenize" {
   path_part   = "detokenize"
 }
 
+resource "aws_api_gateway_resource" "payments" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.v1.id
+  path_part   = "payments"
+}
+
+resource "aws_api_gateway_resource" "payment" {
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.payments.id
+  path_part   = "{payment_id}"
+}
+
+resource "aws_api_gateway_resource" "payment_action" {
+  for_each = toset(["capture", "refunds", "resume"])
+
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  parent_id   = aws_api_gateway_resource.payment.id
+  path_part   = each.key
+}
+
 locals {
   api_resource_ids = {
-    tokens     = aws_api_gateway_resource.tokens.id
-    detokenize = aws_api_gateway_resource.detokenize.id
+    tokens          = aws_api_gateway_resource.tokens.id
+    detokenize      = aws_api_gateway_resource.detokenize.id
+    create_payment  = aws_api_gateway_resource.payments.id
+    get_payment     = aws_api_gateway_resource.payment.id
+    capture_payment = aws_api_gateway_resource.payment_action["capture"].id
+    refund_payment  = aws_api_gateway_resource.payment_action["refunds"].id
+    resume_payment  = aws_api_gateway_resource.payment_action["resume"].id
   }
 }
 
@@ -62,22 +129,24 @@ resource "aws_api_gateway_request_validator" "body" {
   rest_api_id           = aws_api_gateway_rest_api.this.id
   name                  = "body-and-parameters"
   validate_request_body = true
-  # The functions validate every field and name it in their errors; the gateway checks shape.
+  # The functions validate every field and name it in their errors; the gateway checks shape
+  # and the required parameters (a POST /v1/payments without Idempotency-Key never runs).
   validate_request_parameters = true
 }
 
 resource "aws_api_gateway_method" "this" {
-  for_each = local.api_methods
+  for_each = local.api_routes
 
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = local.api_resource_ids[each.key]
-  http_method          = "POST"
+  http_method          = each.value.method
   authorization        = "AWS_IAM"
   request_validator_id = aws_api_gateway_request_validator.body.id
+  request_parameters   = each.value.parameters
 }
 
 resource "aws_api_gateway_integration" "this" {
-  for_each = local.api_methods
+  for_each = local.api_routes
 
   rest_api_id             = aws_api_gateway_rest_api.this.id
   resource_id             = local.api_resource_ids[each.key]
@@ -87,22 +156,30 @@ resource "aws_api_gateway_integration" "this" {
   uri                     = each.value.invoke_arn
 }
 
+# One permission per route: API Gateway may invoke the function for that method and path only
+# (path parameters become "*").
 resource "aws_lambda_permission" "api" {
-  for_each = local.api_methods
+  for_each = local.api_routes
 
-  statement_id  = "AllowPaymentApi"
+  statement_id  = "AllowPaymentApi-${each.key}"
   action        = "lambda:InvokeFunction"
   function_name = each.value.function
   principal     = "apigateway.amazonaws.com"
-  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/POST/v1/tokens*"
+  source_arn    = "${aws_api_gateway_rest_api.this.execution_arn}/*/${each.value.method}${replace(each.value.path, "/\\{[a-z_]+\\}/", "*")}"
 }
 
 resource "aws_api_gateway_deployment" "this" {
   rest_api_id = aws_api_gateway_rest_api.this.id
 
+  # Redeploy when a route, its function or its parameters change: the configuration and the
+  # ids, not whole resource objects (their computed attributes would redeploy on every drift).
   triggers = {
     routes = sha1(jsonencode([
-      local.api_methods, aws_api_gateway_integration.this, aws_api_gateway_method.this,
+      local.api_routes,
+      local.api_resource_ids,
+      aws_api_gateway_request_validator.body.id,
+      { for k, m in aws_api_gateway_method.this : k => m.id },
+      { for k, i in aws_api_gateway_integration.this : k => i.id },
     ]))
   }
 
@@ -114,7 +191,7 @@ resource "aws_api_gateway_deployment" "this" {
 resource "aws_cloudwatch_log_group" "api_access" {
   name              = "/aws/apigateway/${var.name_prefix}-api/access"
   retention_in_days = var.log_retention_days
-  kms_key_id        = module.kms.logs_key_arn
+  kms_key_id        = var.logs_kms_key_arn
   tags              = var.tags
 }
 

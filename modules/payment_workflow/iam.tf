@@ -1,0 +1,189 @@
+# Least privilege per function (no wildcard actions; every statement names its table, index,
+# state machine, bus, log group or key). lambda_function adds what every function needs: its own
+# log group, X-Ray, its failure queue, the environment key and the VPC network interfaces.
+#
+#   payments_api     reads payments, owns the idempotency records, starts the workflow
+#   score_fraud      queries the payments indexes (velocity), writes nothing
+#   decide_sca       reads and writes payments
+#   process_payment  reads and writes payments
+#   post_ledger      the only hot-path writer of the ledger
+#   reconcile        reads payments and the event record, repairs the ledger, republishes events
+#   validate_payment nothing beyond the defaults
+
+locals {
+  payments_table_arn    = aws_dynamodb_table.payments.arn
+  idempotency_table_arn = aws_dynamodb_table.idempotency.arn
+  ledger_table_arn      = aws_dynamodb_table.ledger.arn
+
+  application_key_statement = {
+    sid       = "ApplicationDataKey"
+    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    resources = [var.data_kms_key_arn]
+  }
+
+  publish_payment_events_conditions = [
+    { test = "StringEquals", variable = "events:source", values = [local.event_source] },
+  ]
+
+  # One local per function, not one map: payments_api needs the state machine, which needs the
+  # step functions, so a shared map would make a dependency cycle.
+  payments_api_statements = [
+    {
+      sid       = "ReadPayments"
+      actions   = ["dynamodb:GetItem"]
+      resources = [local.payments_table_arn]
+    },
+    {
+      sid       = "IdempotencyRecords"
+      actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [local.idempotency_table_arn]
+    },
+    {
+      sid       = "StartPaymentWorkflow"
+      actions   = ["states:StartSyncExecution"]
+      resources = [aws_sfn_state_machine.payment.arn]
+    },
+    local.application_key_statement,
+  ]
+
+  validate_payment_statements = []
+
+  score_fraud_statements = [
+    {
+      sid       = "VelocityIndexes"
+      actions   = ["dynamodb:Query"]
+      resources = ["${local.payments_table_arn}/index/by_card", "${local.payments_table_arn}/index/by_device"]
+    },
+    local.application_key_statement,
+  ]
+
+  decide_sca_statements = [
+    {
+      sid       = "ReadWritePayments"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [local.payments_table_arn]
+    },
+    local.application_key_statement,
+  ]
+
+  process_payment_statements = [
+    {
+      sid       = "ReadWritePayments"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      resources = [local.payments_table_arn]
+    },
+    local.application_key_statement,
+  ]
+
+  post_ledger_statements = [
+    {
+      sid       = "PostLedgerEntries"
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      resources = [local.ledger_table_arn]
+    },
+    local.application_key_statement,
+  ]
+
+  reconcile_statements = [
+    {
+      sid       = "ReadPayments"
+      actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+      resources = [local.payments_table_arn]
+    },
+    {
+      sid       = "RepairLedger"
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      resources = [local.ledger_table_arn]
+    },
+    {
+      sid        = "RepublishPaymentEvents"
+      actions    = ["events:PutEvents"]
+      resources  = [aws_cloudwatch_event_bus.payments.arn]
+      conditions = local.publish_payment_events_conditions
+    },
+    {
+      sid       = "ReadPaymentEventRecord"
+      actions   = ["logs:FilterLogEvents"]
+      resources = [aws_cloudwatch_log_group.payment_events.arn, "${aws_cloudwatch_log_group.payment_events.arn}:*"]
+    },
+    local.application_key_statement,
+  ]
+
+
+  # The workflow's own role: invoke its six steps (unqualified and any version or alias),
+  # publish payment events, use the application key for its encrypted state.
+  workflow_step_arns = [
+    module.validate_payment.function_arn,
+    var.tokenize_function_arn,
+    module.score_fraud.function_arn,
+    module.decide_sca.function_arn,
+    module.process_payment.function_arn,
+    module.post_ledger.function_arn,
+  ]
+
+  workflow_statements = [
+    {
+      Sid      = "InvokeSteps"
+      Effect   = "Allow"
+      Action   = ["lambda:InvokeFunction"]
+      Resource = concat(local.workflow_step_arns, [for arn in local.workflow_step_arns : "${arn}:*"])
+    },
+    {
+      Sid      = "PublishPaymentEvents"
+      Effect   = "Allow"
+      Action   = ["events:PutEvents"]
+      Resource = [aws_cloudwatch_event_bus.payments.arn]
+      Condition = {
+        StringEquals = { "events:source" = local.event_source }
+      }
+    },
+    {
+      Sid      = "UseApplicationKey"
+      Effect   = "Allow"
+      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource = [var.data_kms_key_arn]
+    },
+    {
+      # Log delivery for Step Functions is configured on "*": these APIs take no resource ARN.
+      Sid    = "DeliverExecutionLogs"
+      Effect = "Allow"
+      Action = [
+        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
+        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
+      ]
+      Resource = ["*"]
+    },
+    {
+      Sid      = "Tracing"
+      Effect   = "Allow"
+      Action   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+      Resource = ["*"]
+    },
+  ]
+}
+
+resource "aws_iam_role" "workflow" {
+  name        = "${var.name_prefix}-payment-workflow"
+  description = "Execution role of the ${var.name_prefix}-payment state machine."
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "states.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "workflow" {
+  name = "least-privilege"
+  role = aws_iam_role.workflow.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = local.workflow_statements
+  })
+}

@@ -1,0 +1,109 @@
+locals {
+  functions = {
+    payments_api     = module.payments_api
+    validate_payment = module.validate_payment
+    score_fraud      = module.score_fraud
+    decide_sca       = module.decide_sca
+    process_payment  = module.process_payment
+    post_ledger      = module.post_ledger
+    reconcile        = module.reconcile
+  }
+}
+
+output "state_machine_arn" {
+  description = "ARN of the EXPRESS payment workflow (payments_api starts it with StartSyncExecution)."
+  value       = aws_sfn_state_machine.payment.arn
+}
+
+output "workflow_role_arn" {
+  description = "Execution role of the state machine."
+  value       = aws_iam_role.workflow.arn
+}
+
+output "payments_table_name" {
+  description = "DynamoDB table with one item per payment (tokens, brand, last four digits only)."
+  value       = aws_dynamodb_table.payments.name
+}
+
+output "payments_table_arn" {
+  description = "ARN of the payments table (for CloudTrail data events)."
+  value       = aws_dynamodb_table.payments.arn
+}
+
+output "idempotency_table_name" {
+  description = "DynamoDB table of the API's idempotency records (Powertools layout, TTL on expiration)."
+  value       = aws_dynamodb_table.idempotency.name
+}
+
+output "idempotency_table_arn" {
+  description = "ARN of the idempotency table."
+  value       = aws_dynamodb_table.idempotency.arn
+}
+
+output "ledger_table_name" {
+  description = "DynamoDB table of the double-entry ledger."
+  value       = aws_dynamodb_table.ledger.name
+}
+
+output "ledger_table_arn" {
+  description = "ARN of the ledger table (for CloudTrail data events)."
+  value       = aws_dynamodb_table.ledger.arn
+}
+
+output "event_bus_name" {
+  description = "EventBridge bus of the payment events (source blueprint.payments)."
+  value       = aws_cloudwatch_event_bus.payments.name
+}
+
+output "event_bus_arn" {
+  description = "ARN of the payment event bus (add rules on it to consume payment events)."
+  value       = aws_cloudwatch_event_bus.payments.arn
+}
+
+output "event_log_group_name" {
+  description = "Log group holding every payment event (the event record reconcile reads)."
+  value       = aws_cloudwatch_log_group.payment_events.name
+}
+
+output "api_id" {
+  description = "ID of the REST API."
+  value       = aws_api_gateway_rest_api.this.id
+}
+
+output "api_name" {
+  description = "Name of the Payment API (the local API serves it on the emulator)."
+  value       = aws_api_gateway_rest_api.this.name
+}
+
+output "api_url" {
+  description = "Invoke URL of the Payment API stage v1."
+  value       = aws_api_gateway_stage.v1.invoke_url
+}
+
+output "web_acl_arn" {
+  description = "ARN of the WAFv2 web ACL associated with the stage."
+  value       = aws_wafv2_web_acl.api.arn
+}
+
+output "function_names" {
+  description = "Lambda function names by key: payments_api, validate_payment, score_fraud, decide_sca, process_payment, post_ledger, reconcile."
+  value       = { for k, m in local.functions : k => m.function_name }
+}
+
+output "functions" {
+  description = "Per function key: function_name, function_arn, role_arn, log_group_name, failure_queue_arn."
+  value = {
+    for k, m in local.functions : k => {
+      function_name     = m.function_name
+      function_arn      = m.function_arn
+      role_arn          = m.role_arn
+      log_group_name    = m.log_group_name
+      failure_queue_arn = m.failure_queue_arn
+    }
+  }
+}
+
+output "payments_api_function_name" {
+  description = "Name of the payments_api function behind /v1/payments."
+  value       = module.payments_api.function_name
+}

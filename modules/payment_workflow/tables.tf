@@ -1,0 +1,119 @@
+# Three tables, each on demand, encrypted with the customer-managed application key, with
+# point-in-time recovery and (unless turned off for a throwaway environment) deletion protection.
+# None holds a card number: payments carry the vault token, brand and last four digits.
+
+# One item per payment (status, amounts, token, brand, last4, fraud and SCA outcome). The
+# indexes feed the fraud velocity rules: payments per card token and per device in a window.
+resource "aws_dynamodb_table" "payments" {
+  name                        = "${var.name_prefix}-payments"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "payment_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "payment_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "token"
+    type = "S"
+  }
+
+  attribute {
+    name = "device_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "created_at"
+    type = "S"
+  }
+
+  global_secondary_index {
+    name            = "by_card"
+    hash_key        = "token"
+    range_key       = "created_at"
+    projection_type = "KEYS_ONLY"
+  }
+
+  global_secondary_index {
+    name            = "by_device"
+    hash_key        = "device_id"
+    range_key       = "created_at"
+    projection_type = "KEYS_ONLY"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.data_kms_key_arn
+  }
+
+  tags = local.table_tags
+}
+
+# Powertools idempotency records (functions.handlers.payments_api): key attribute "id" and
+# expiry "expiration", the library's defaults. The function sets the expiry; TTL removes the
+# record, together with the stored response (PCI DSS 3.2.1: keep no more than needed).
+resource "aws_dynamodb_table" "idempotency" {
+  name                        = "${var.name_prefix}-idempotency"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "id"
+    type = "S"
+  }
+
+  ttl {
+    enabled        = true
+    attribute_name = "expiration"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.data_kms_key_arn
+  }
+
+  tags = local.table_tags
+}
+
+# The double-entry ledger (functions.handlers.post_ledger): entries and sharded balances under
+# pk/sk, written only in DynamoDB transactions. Never expires.
+resource "aws_dynamodb_table" "ledger" {
+  name                        = "${var.name_prefix}-ledger"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.data_kms_key_arn
+  }
+
+  tags = local.table_tags
+}

@@ -1,0 +1,735 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert the module's security
+# properties (encrypted, recoverable tables; a workflow that never logs execution data; an API
+# signed with IAM on every method behind WAF; least privilege per function and for the
+# workflow) and that bad inputs are refused. lambda_package is a stand-in file: the plan only
+# hashes it.
+
+mock_provider "aws" {
+  override_during = plan
+
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+  override_data {
+    target = data.aws_partition.current
+    values = { partition = "aws" }
+  }
+
+  override_resource {
+    target = aws_dynamodb_table.payments
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
+  }
+  override_resource {
+    target = aws_dynamodb_table.idempotency
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency" }
+  }
+  override_resource {
+    target = aws_dynamodb_table.ledger
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger" }
+  }
+  override_resource {
+    target = aws_sfn_state_machine.payment
+    values = { arn = "arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment" }
+  }
+  override_resource {
+    target = aws_cloudwatch_event_bus.payments
+    values = { arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+  }
+  override_resource {
+    target = aws_cloudwatch_log_group.payment_events
+    values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events" }
+  }
+  override_resource {
+    target = aws_cloudwatch_log_group.workflow
+    values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vendedlogs/states/pay-payment-workflow" }
+  }
+  override_resource {
+    target = aws_cloudwatch_event_rule.payment_events
+    values = { arn = "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/pay-payment-events-to-logs" }
+  }
+  override_resource {
+    target = aws_api_gateway_rest_api.this
+    values = { execution_arn = "arn:aws:execute-api:eu-west-1:111122223333:abc123" }
+  }
+  override_resource {
+    target = aws_api_gateway_request_validator.body
+    values = { id = "validator1" }
+  }
+  override_resource {
+    target = aws_cloudwatch_log_group.api_access
+    values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/pay-api/access" }
+  }
+  override_resource {
+    target = aws_api_gateway_stage.v1
+    values = { arn = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/v1" }
+  }
+  override_resource {
+    target = module.validate_payment.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-validate-payment" }
+  }
+  override_resource {
+    target = module.score_fraud.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-score-fraud" }
+  }
+  override_resource {
+    target = module.decide_sca.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-decide-sca" }
+  }
+  override_resource {
+    target = module.process_payment.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment" }
+  }
+  override_resource {
+    target = module.post_ledger.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-post-ledger" }
+  }
+  override_resource {
+    target = module.reconcile.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-reconcile" }
+  }
+  override_resource {
+    target = module.payments_api.aws_lambda_function.this
+    values = {
+      arn        = "arn:aws:lambda:eu-west-1:111122223333:function:pay-payments-api"
+      invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-payments-api/invocations"
+    }
+  }
+}
+
+variables {
+  name_prefix      = "pay"
+  environment      = "dev"
+  lambda_package   = "tests/fixtures/package.py"
+  data_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/33333333-3333-3333-3333-333333333333"
+  logs_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/44444444-4444-4444-4444-444444444444"
+  vpc_config = {
+    subnet_ids         = ["subnet-aaaa", "subnet-bbbb"]
+    security_group_ids = ["sg-1111"]
+  }
+  alarm_sns_topic_arn      = "arn:aws:sns:eu-west-1:111122223333:pay-alarms"
+  tokenize_function_arn    = "arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize"
+  tokenize_function_name   = "pay-tokenize"
+  tokenize_invoke_arn      = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize/invocations"
+  detokenize_function_name = "pay-detokenize"
+  detokenize_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-detokenize/invocations"
+}
+
+run "tables_are_encrypted_recoverable_and_shaped_for_the_adapters" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for t in [aws_dynamodb_table.payments, aws_dynamodb_table.idempotency, aws_dynamodb_table.ledger] :
+      t.billing_mode == "PAY_PER_REQUEST" &&
+      one(t.server_side_encryption).enabled && one(t.server_side_encryption).kms_key_arn == var.data_kms_key_arn &&
+      one(t.point_in_time_recovery).enabled &&
+      t.deletion_protection_enabled &&
+      t.tags["DataClass"] == "payment-metadata"
+    ])
+    error_message = "Every table is on demand, encrypted with the application key, with PITR, deletion protection and DataClass = payment-metadata."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.payments.name == "pay-payments" &&
+      aws_dynamodb_table.payments.hash_key == "payment_id" && aws_dynamodb_table.payments.range_key == null &&
+      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "token:S", "device_id:S", "created_at:S"])
+    )
+    error_message = "payments is keyed by payment_id (S) and declares token, device_id and created_at for its indexes."
+  }
+
+  assert {
+    condition = toset([
+      for g in aws_dynamodb_table.payments.global_secondary_index : "${g.name}:${g.hash_key}:${g.range_key}:${g.projection_type}"
+    ]) == toset(["by_card:token:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY"])
+    error_message = "payments has GSIs by_card (token, created_at) and by_device (device_id, created_at), KEYS_ONLY."
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.idempotency.hash_key == "id" && aws_dynamodb_table.idempotency.range_key == null &&
+      one(aws_dynamodb_table.idempotency.ttl).enabled && one(aws_dynamodb_table.idempotency.ttl).attribute_name == "expiration"
+    )
+    error_message = "idempotency uses the Powertools defaults: key id, TTL on expiration."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.ledger.hash_key == "pk" && aws_dynamodb_table.ledger.range_key == "sk" && alltrue([for t in aws_dynamodb_table.ledger.ttl : !t.enabled])
+    error_message = "ledger is keyed by pk/sk and never expires."
+  }
+}
+
+run "deletion_protection_can_be_turned_off_for_throwaway_environments" {
+  command = plan
+
+  variables {
+    deletion_protection = false
+  }
+
+  assert {
+    condition     = !aws_dynamodb_table.payments.deletion_protection_enabled && !aws_dynamodb_table.ledger.deletion_protection_enabled && !aws_dynamodb_table.idempotency.deletion_protection_enabled
+    error_message = "deletion_protection = false reaches all three tables."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.point_in_time_recovery).enabled
+    error_message = "PITR stays on whatever deletion_protection says."
+  }
+}
+
+run "workflow_logs_everything_but_execution_data" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_sfn_state_machine.payment.type == "EXPRESS" &&
+      one(aws_sfn_state_machine.payment.logging_configuration).include_execution_data == false &&
+      one(aws_sfn_state_machine.payment.logging_configuration).level == "ALL" &&
+      one(aws_sfn_state_machine.payment.logging_configuration).log_destination == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vendedlogs/states/pay-payment-workflow:*"
+    )
+    error_message = "The EXPRESS workflow logs at ALL to its own log group and never includes execution data (PCI DSS 3.3.1)."
+  }
+
+  assert {
+    condition     = one(aws_sfn_state_machine.payment.tracing_configuration).enabled
+    error_message = "X-Ray tracing is on."
+  }
+
+  assert {
+    condition = (
+      one(aws_sfn_state_machine.payment.encryption_configuration).type == "CUSTOMER_MANAGED_KMS_KEY" &&
+      one(aws_sfn_state_machine.payment.encryption_configuration).kms_key_id == var.data_kms_key_arn
+    )
+    error_message = "The state machine is encrypted with the application key."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_log_group.workflow.kms_key_id == var.logs_kms_key_arn && aws_cloudwatch_log_group.workflow.retention_in_days >= 365
+    error_message = "The workflow log group is encrypted with the logs key and kept at least a year."
+  }
+
+  assert {
+    condition = alltrue([
+      for arn in [
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-validate-payment",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-score-fraud",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-decide-sca",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-post-ledger",
+      ] : strcontains(aws_sfn_state_machine.payment.definition, arn)
+    ])
+    error_message = "The definition invokes the six step functions (template variables wired)."
+  }
+}
+
+run "workflow_role_is_least_privilege" {
+  command = plan
+
+  assert {
+    condition = toset(one([for s in local.workflow_statements : s.Resource if s.Sid == "InvokeSteps"])) == toset(flatten([
+      for name in ["validate-payment", "tokenize", "score-fraud", "decide-sca", "process-payment", "post-ledger"] : [
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-${name}",
+        "arn:aws:lambda:eu-west-1:111122223333:function:pay-${name}:*",
+      ]
+    ]))
+    error_message = "The workflow invokes exactly its six steps (and their versions/aliases): not payments_api, not reconcile."
+  }
+
+  assert {
+    condition = (
+      one([for s in local.workflow_statements : s.Resource if contains(s.Action, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
+      one([for s in local.workflow_statements : s.Condition.StringEquals["events:source"] if contains(s.Action, "events:PutEvents")]) == "blueprint.payments"
+    )
+    error_message = "The workflow publishes only blueprint.payments events, only on the payment bus."
+  }
+
+  assert {
+    condition     = length([for s in local.workflow_statements : s if anytrue([for a in s.Action : startswith(a, "dynamodb:")])]) == 0
+    error_message = "The workflow no longer writes any table: the functions do."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in local.workflow_statements : [for a in s.Action : a != "*" && !endswith(a, ":*")]
+    ]))
+    error_message = "No wildcard action in the workflow role."
+  }
+
+  assert {
+    condition     = one([for s in local.workflow_statements : s.Resource if contains(s.Action, "kms:Decrypt")]) == [var.data_kms_key_arn]
+    error_message = "The workflow uses the application key only."
+  }
+}
+
+run "functions_are_least_privilege" {
+  command = plan
+
+  # No wildcard action, and every data statement names its resources.
+  assert {
+    condition = alltrue(flatten([
+      for s in concat(local.payments_api_statements, local.validate_payment_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements, local.post_ledger_statements, local.reconcile_statements) :
+      [for a in s.actions : a != "*" && !endswith(a, ":*") && !contains(s.resources, "*")]
+    ]))
+    error_message = "No function holds a wildcard action or a \"*\" resource."
+  }
+
+  # payments_api reads payments but cannot write them; it owns the idempotency records.
+  assert {
+    condition = (
+      length([for s in local.payments_api_statements : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments") && anytrue([for a in s.actions : contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], a)])]) == 0 &&
+      toset(flatten([for s in local.payments_api_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:GetItem"])
+    )
+    error_message = "payments_api may only GetItem the payments table (no PutItem)."
+  }
+
+  assert {
+    condition     = toset(flatten([for s in local.payments_api_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency")])) == toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"])
+    error_message = "payments_api holds Get/Put/Update/DeleteItem on the idempotency table."
+  }
+
+  assert {
+    condition = (
+      one([for s in local.payments_api_statements : s.resources if contains(s.actions, "states:StartSyncExecution")]) == ["arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment"] &&
+      !contains(flatten([for s in local.payments_api_statements : s.actions]), "states:StartExecution")
+    )
+    error_message = "payments_api may only start the payment state machine, synchronously."
+  }
+
+  # Only post_ledger and reconcile reach the ledger, and nobody else writes it.
+  assert {
+    condition = alltrue([
+      for s in concat(local.payments_api_statements, local.validate_payment_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements) :
+      !contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")
+    ])
+    error_message = "Only post_ledger and reconcile may touch the ledger table."
+  }
+
+  assert {
+    condition = (
+      toset(flatten([for s in local.post_ledger_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")])) ==
+      toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem"]) &&
+      length([for s in local.post_ledger_statements : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")]) == 0
+    )
+    error_message = "post_ledger writes the ledger (transactions) and nothing else."
+  }
+
+  # score_fraud only queries the two payments indexes.
+  assert {
+    condition = (
+      toset(flatten([for s in local.score_fraud_statements : s.actions if startswith(s.actions[0], "dynamodb:")])) == toset(["dynamodb:Query"]) &&
+      toset(flatten([for s in local.score_fraud_statements : s.resources if startswith(s.actions[0], "dynamodb:")])) == toset([
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_card",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_device",
+      ])
+    )
+    error_message = "score_fraud may only Query the by_card and by_device indexes."
+  }
+
+  assert {
+    condition     = length(local.validate_payment_statements) == 0
+    error_message = "validate_payment needs nothing beyond the building block's defaults."
+  }
+
+  # reconcile reads payments (no writes), repairs the ledger, republishes events, reads the record.
+  assert {
+    condition = (
+      toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem"]) &&
+      one([for s in local.reconcile_statements : s.resources if contains(s.actions, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
+      toset(one([for s in local.reconcile_statements : s.resources if contains(s.actions, "logs:FilterLogEvents")])) == toset([
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events",
+        "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events:*",
+      ])
+    )
+    error_message = "reconcile reads payments, publishes on the payment bus and reads the payment event log group only."
+  }
+
+  # Only the application key, and only Decrypt/GenerateDataKey.
+  assert {
+    condition = alltrue([
+      for s in concat(local.payments_api_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements, local.post_ledger_statements, local.reconcile_statements) :
+      s.resources == [var.data_kms_key_arn] && toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
+      if anytrue([for a in s.actions : startswith(a, "kms:")])
+    ])
+    error_message = "Functions use only the application key, for Decrypt and GenerateDataKey."
+  }
+}
+
+run "functions_are_wired_and_configured" {
+  command = plan
+
+  assert {
+    condition = {
+      for k, f in local.function_settings : k => "${f.handler}|${f.timeout}"
+      } == {
+      payments_api     = "functions.handlers.payments_api.handler|29"
+      validate_payment = "functions.handlers.validate_payment.handler|5"
+      score_fraud      = "functions.handlers.score_fraud.handler|10"
+      decide_sca       = "functions.handlers.decide_sca.handler|10"
+      process_payment  = "functions.handlers.process_payment.handler|15"
+      post_ledger      = "functions.handlers.post_ledger.handler|10"
+      reconcile        = "functions.handlers.reconcile.handler|10"
+    }
+    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 15 s, the others 5-10 s."
+  }
+
+  assert {
+    condition     = output.function_names == { for k, f in local.function_settings : k => "pay-${f.service}" }
+    error_message = "function_names lists all seven functions, named <prefix>-<key with dashes>."
+  }
+
+  assert {
+    condition = (
+      local.payments_api_environment.PAYMENTS_TABLE_NAME == "pay-payments" &&
+      local.payments_api_environment.IDEMPOTENCY_TABLE_NAME == "pay-idempotency" &&
+      local.payments_api_environment.STATE_MACHINE_ARN == "arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment" &&
+      local.payments_api_environment.MAX_AMOUNT_MINOR == "100000000" &&
+      local.payments_api_environment.PAYMENTS_ENVIRONMENT == "dev"
+    )
+    error_message = "payments_api gets its tables, the state machine and the amount limit."
+  }
+
+  assert {
+    condition = (
+      local.score_fraud_environment.FRAUD_RULES == "" &&
+      local.score_fraud_environment.IP_COUNTRY_RANGES == "" &&
+      local.score_fraud_environment.EUR_RATES == jsonencode(var.eur_rates) &&
+      jsondecode(local.score_fraud_environment.EUR_RATES).JPY == 0.0061 &&
+      jsondecode(local.decide_sca_environment.EUR_RATES).EUR == 1 &&
+      local.decide_sca_environment.SCA_TRA_REFERENCE_FRAUD_RATE_BPS == "13"
+    )
+    error_message = "Defaults: no fraud overrides, built-in IP ranges, the EUR rates as JSON, TRA reference rate 13 bps."
+  }
+
+  assert {
+    condition = (
+      local.process_payment_environment.ACQUIRER_CONNECTOR == "simulator" &&
+      local.process_payment_environment.ACQUIRER_TIMEOUT_MS == "3000" &&
+      local.process_payment_environment.EVENT_BUS_NAME == "pay-payments" &&
+      local.post_ledger_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
+      local.post_ledger_environment.LEDGER_SHARDS == "8" &&
+      local.reconcile_environment.EVENT_LOG_GROUP_NAME == "/aws/events/pay-payment-events" &&
+      local.reconcile_environment.LEDGER_SHARDS == "8"
+    )
+    error_message = "process_payment, post_ledger and reconcile get their connector, tables, shards, bus and event record."
+  }
+}
+
+run "settings_reach_the_functions_as_json" {
+  command = plan
+
+  variables {
+    fraud_rules                      = { review_threshold = 40, "weights.velocity_card" = 50 }
+    ip_country_ranges                = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    sca_tra_reference_fraud_rate_bps = null
+    max_amount_minor                 = 5000
+  }
+
+  assert {
+    condition     = jsondecode(local.score_fraud_environment.FRAUD_RULES) == { review_threshold = 40, weights = { velocity_card = 50 } }
+    error_message = "fraud_rules become FraudRules JSON, weights.<reason> nested under weights."
+  }
+
+  assert {
+    condition     = jsondecode(local.score_fraud_environment.IP_COUNTRY_RANGES) == { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    error_message = "ip_country_ranges pass through as JSON."
+  }
+
+  assert {
+    condition     = local.decide_sca_environment.SCA_TRA_REFERENCE_FRAUD_RATE_BPS == "" && local.payments_api_environment.MAX_AMOUNT_MINOR == "5000"
+    error_message = "A null reference fraud rate offers no TRA (empty variable)."
+  }
+}
+
+run "api_signs_every_method_and_sits_behind_waf" {
+  command = plan
+
+  assert {
+    condition = {
+      for k, r in local.api_routes : k => "${r.method} ${r.path}"
+      } == {
+      tokens          = "POST /v1/tokens"
+      detokenize      = "POST /v1/tokens/{token}/detokenize"
+      create_payment  = "POST /v1/payments"
+      get_payment     = "GET /v1/payments/{payment_id}"
+      capture_payment = "POST /v1/payments/{payment_id}/capture"
+      refund_payment  = "POST /v1/payments/{payment_id}/refunds"
+      resume_payment  = "POST /v1/payments/{payment_id}/resume"
+    }
+    error_message = "The API serves exactly the v1 routes."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_method.this) == 7 && alltrue([for m in aws_api_gateway_method.this : m.authorization == "AWS_IAM" && m.request_validator_id == aws_api_gateway_request_validator.body.id])
+    error_message = "Every method is signed with IAM (AWS_IAM) and validated."
+  }
+
+  assert {
+    condition     = aws_api_gateway_request_validator.body.validate_request_parameters && aws_api_gateway_request_validator.body.validate_request_body
+    error_message = "The request validator checks parameters and body."
+  }
+
+  assert {
+    condition = (
+      aws_api_gateway_method.this["create_payment"].request_parameters["method.request.header.Idempotency-Key"] &&
+      aws_api_gateway_method.this["refund_payment"].request_parameters["method.request.header.Idempotency-Key"] &&
+      aws_api_gateway_method.this["get_payment"].request_parameters["method.request.path.payment_id"]
+    )
+    error_message = "POST /v1/payments and refunds require the Idempotency-Key header; payment routes name payment_id."
+  }
+
+  assert {
+    condition = alltrue([for k, i in aws_api_gateway_integration.this : i.type == "AWS_PROXY" && i.integration_http_method == "POST"]) && (
+      aws_api_gateway_integration.this["tokens"].uri == var.tokenize_invoke_arn &&
+      aws_api_gateway_integration.this["detokenize"].uri == var.detokenize_invoke_arn &&
+      alltrue([for k in ["create_payment", "get_payment", "capture_payment", "refund_payment", "resume_payment"] : strcontains(aws_api_gateway_integration.this[k].uri, "function:pay-payments-api/invocations")])
+    )
+    error_message = "Every route is an AWS_PROXY integration: tokens -> tokenize, detokenize -> detokenize, payments -> payments_api."
+  }
+
+  assert {
+    condition = (
+      aws_lambda_permission.api["capture_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/payments/*/capture" &&
+      aws_lambda_permission.api["get_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/GET/v1/payments/*" &&
+      aws_lambda_permission.api["detokenize"].function_name == "pay-detokenize" &&
+      alltrue([for p in aws_lambda_permission.api : p.principal == "apigateway.amazonaws.com"])
+    )
+    error_message = "API Gateway may invoke each function only for its own method and path."
+  }
+
+  assert {
+    condition = (
+      aws_wafv2_web_acl_association.api.resource_arn == "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/v1" &&
+      aws_wafv2_web_acl.api.scope == "REGIONAL" &&
+      toset([for r in aws_wafv2_web_acl.api.rule : r.name]) == toset(["AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAmazonIpReputationList", "rate-limit-per-ip"])
+    )
+    error_message = "The stage is associated with the web ACL (managed rules and the per-IP rate limit)."
+  }
+
+  assert {
+    condition = (
+      aws_api_gateway_stage.v1.xray_tracing_enabled &&
+      one(aws_api_gateway_stage.v1.access_log_settings).destination_arn == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/pay-api/access" &&
+      !strcontains(one(aws_api_gateway_stage.v1.access_log_settings).format, "$context.requestBody") &&
+      aws_cloudwatch_log_group.api_access.kms_key_id == var.logs_kms_key_arn
+    )
+    error_message = "The stage is traced and writes encrypted access logs without bodies."
+  }
+
+  assert {
+    condition = (
+      one(aws_api_gateway_method_settings.all.settings).logging_level == "ERROR" &&
+      one(aws_api_gateway_method_settings.all.settings).data_trace_enabled == false &&
+      one(aws_api_gateway_method_settings.all.settings).throttling_rate_limit == 200 &&
+      one(aws_api_gateway_method_settings.all.settings).throttling_burst_limit == 400
+    )
+    error_message = "Execution logs at ERROR without data trace; the stage is throttled."
+  }
+}
+
+run "payment_events_are_recorded" {
+  command = plan
+
+  assert {
+    condition     = aws_cloudwatch_event_bus.payments.name == "pay-payments" && aws_cloudwatch_event_bus.payments.kms_key_identifier == var.data_kms_key_arn
+    error_message = "The payment bus is encrypted with the application key."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.payment_events.event_bus_name == "pay-payments" &&
+      jsondecode(aws_cloudwatch_event_rule.payment_events.event_pattern) == { source = ["blueprint.payments"] } &&
+      aws_cloudwatch_event_target.payment_events.arn == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events"
+    )
+    error_message = "Every blueprint.payments event on the bus goes to the event record log group."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_group.payment_events.name == "/aws/events/pay-payment-events" &&
+      aws_cloudwatch_log_group.payment_events.kms_key_id == var.logs_kms_key_arn &&
+      aws_cloudwatch_log_group.payment_events.retention_in_days == 365
+    )
+    error_message = "The event record is encrypted with the logs key and kept log_retention_days."
+  }
+
+  assert {
+    condition = (
+      toset(one(jsondecode(aws_cloudwatch_log_resource_policy.payment_events.policy_document).Statement).Principal.Service) == toset(["events.amazonaws.com", "delivery.logs.amazonaws.com"]) &&
+      one(jsondecode(aws_cloudwatch_log_resource_policy.payment_events.policy_document).Statement).Resource == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events:*" &&
+      one(jsondecode(aws_cloudwatch_log_resource_policy.payment_events.policy_document).Statement).Condition.ArnEquals["aws:SourceArn"] == "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/pay-payment-events-to-logs"
+    )
+    error_message = "Only the payment events rule may write, and only to the event record."
+  }
+
+  assert {
+    condition = (
+      length(aws_cloudwatch_event_rule.reconcile) == 1 &&
+      aws_cloudwatch_event_rule.reconcile[0].schedule_expression == "rate(1 hour)" &&
+      aws_cloudwatch_event_rule.reconcile[0].event_bus_name == "default"
+    )
+    error_message = "reconcile runs hourly by default, on the default bus."
+  }
+
+  assert {
+    condition     = length(aws_lambda_permission.reconcile_schedule) == 1 && aws_lambda_permission.reconcile_schedule[0].principal == "events.amazonaws.com"
+    error_message = "The schedule may invoke reconcile."
+  }
+}
+
+run "reconcile_schedule_can_be_switched_off" {
+  command = plan
+
+  variables {
+    reconcile_schedule_expression = null
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.reconcile) == 0 && length(aws_cloudwatch_event_target.reconcile) == 0 && length(aws_lambda_permission.reconcile_schedule) == 0
+    error_message = "A null schedule creates no rule, target or permission."
+  }
+}
+
+run "unknown_acquirer_is_refused" {
+  command = plan
+
+  variables {
+    acquirer_connector = "adyen"
+  }
+
+  expect_failures = [var.acquirer_connector]
+}
+
+run "acquirer_timeout_out_of_range_is_refused" {
+  command = plan
+
+  variables {
+    acquirer_timeout_ms = 30000
+  }
+
+  expect_failures = [var.acquirer_timeout_ms]
+}
+
+run "ledger_shards_out_of_range_are_refused" {
+  command = plan
+
+  variables {
+    ledger_shards = 65
+  }
+
+  expect_failures = [var.ledger_shards]
+}
+
+run "tra_reference_rate_above_13_bps_is_refused" {
+  command = plan
+
+  variables {
+    sca_tra_reference_fraud_rate_bps = 14
+  }
+
+  expect_failures = [var.sca_tra_reference_fraud_rate_bps]
+}
+
+run "zero_tra_reference_rate_is_refused" {
+  command = plan
+
+  variables {
+    sca_tra_reference_fraud_rate_bps = 0
+  }
+
+  expect_failures = [var.sca_tra_reference_fraud_rate_bps]
+}
+
+run "eur_rate_of_eur_must_be_one" {
+  command = plan
+
+  variables {
+    eur_rates = { EUR = 2, USD = 0.92 }
+  }
+
+  expect_failures = [var.eur_rates]
+}
+
+run "unknown_fraud_setting_is_refused" {
+  command = plan
+
+  variables {
+    fraud_rules = { "weights.velocity_ip" = 10 }
+  }
+
+  expect_failures = [var.fraud_rules]
+}
+
+run "bad_ip_range_is_refused" {
+  command = plan
+
+  variables {
+    ip_country_ranges = { "192.0.2.1/24" = "DE" }
+  }
+
+  expect_failures = [var.ip_country_ranges]
+}
+
+run "zero_max_amount_is_refused" {
+  command = plan
+
+  variables {
+    max_amount_minor = 0
+  }
+
+  expect_failures = [var.max_amount_minor]
+}
+
+run "bad_schedule_is_refused" {
+  command = plan
+
+  variables {
+    reconcile_schedule_expression = "every hour"
+  }
+
+  expect_failures = [var.reconcile_schedule_expression]
+}
+
+run "short_log_retention_is_refused" {
+  command = plan
+
+  variables {
+    log_retention_days = 90
+  }
+
+  expect_failures = [var.log_retention_days]
+}
+
+run "key_alias_is_refused" {
+  command = plan
+
+  variables {
+    data_kms_key_arn = "alias/aws/dynamodb"
+  }
+
+  expect_failures = [var.data_kms_key_arn]
+}
+
+run "single_subnet_is_refused" {
+  command = plan
+
+  variables {
+    vpc_config = {
+      subnet_ids         = ["subnet-aaaa"]
+      security_group_ids = ["sg-1111"]
+    }
+  }
+
+  expect_failures = [var.vpc_config]
+}
+
+run "unknown_environment_is_refused" {
+  command = plan
+
+  variables {
+    environment = "qa"
+  }
+
+  expect_failures = [var.environment]
+}

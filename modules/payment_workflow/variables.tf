@@ -1,0 +1,355 @@
+variable "name_prefix" {
+  description = "Prefix of every name: tables (<prefix>-payments, -idempotency, -ledger), functions (<prefix>-payments-api, ...), the state machine, the bus, the API. 3-38 lower-case letters, digits and dashes (the longest function name, <prefix>-validate-payment, must stay within 55 characters)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,36}[a-z0-9]$", var.name_prefix))
+    error_message = "name_prefix must be 3-38 lower-case letters, digits or '-', starting with a letter and not ending with '-'."
+  }
+}
+
+variable "environment" {
+  description = "Environment name the functions report in PAYMENTS_ENVIRONMENT (local, dev, staging, prod)."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be local, dev, staging or prod."
+  }
+}
+
+variable "lambda_package" {
+  description = "Path to the functions zip built outside Terraform by `make build` (build/lambda/functions-aws.zip for AWS, functions-local.zip for the emulator). Terraform only hashes it."
+  type        = string
+
+  validation {
+    condition     = fileexists(var.lambda_package)
+    error_message = "lambda_package must point at an existing file (run `make build` first)."
+  }
+}
+
+variable "lambda_runtime" {
+  description = "Lambda runtime the package was built for (python3.11 on the local emulator)."
+  type        = string
+  default     = "python3.12"
+  nullable    = false
+
+  validation {
+    condition     = contains(["python3.11", "python3.12", "python3.13"], var.lambda_runtime)
+    error_message = "lambda_runtime must be python3.11, python3.12 or python3.13."
+  }
+}
+
+variable "log_level" {
+  description = "Powertools log level of the functions."
+  type        = string
+  default     = "INFO"
+  nullable    = false
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)
+    error_message = "log_level must be DEBUG, INFO, WARNING or ERROR."
+  }
+}
+
+variable "log_retention_days" {
+  description = "Retention of every log group of the module (functions, workflow, API access, payment events). PCI DSS 10.5.1 asks for at least a year."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = contains([365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653], var.log_retention_days)
+    error_message = "log_retention_days must be a CloudWatch Logs retention value of at least 365 days (365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653)."
+  }
+}
+
+variable "tags" {
+  description = "Tags for every resource. Tables always carry DataClass = payment-metadata; pass the cardholder-data tags of the CDE here (the functions see card numbers)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+}
+
+variable "data_kms_key_arn" {
+  description = "Customer-managed KMS key ARN for the application data (the kms module's application key): the three tables, the state machine, the event bus, the functions' environments and failure queues."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.data_kms_key_arn))
+    error_message = "data_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases and AWS-managed keys are refused."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  description = "Customer-managed KMS key ARN for every log group (the kms module's logs key, whose policy admits CloudWatch Logs)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>)."
+  }
+}
+
+variable "vpc_config" {
+  description = "Private (CDE) subnets and security groups of every function: payments_api and validate_payment see card numbers. Required; there is no opt-out."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+
+  validation {
+    condition     = length(var.vpc_config.subnet_ids) >= 2 && length(var.vpc_config.security_group_ids) >= 1
+    error_message = "vpc_config needs at least two subnets (two AZs) and at least one security group."
+  }
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic notified by the functions' error and throttle alarms. Null creates the alarms without actions."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alarm_sns_topic_arn == null ? true : can(regex("^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:.+$", var.alarm_sns_topic_arn))
+    error_message = "alarm_sns_topic_arn must be an SNS topic ARN."
+  }
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection of the payments, idempotency and ledger tables. Turn it off only for throwaway environments (the local emulator)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "tokenize_function_arn" {
+  description = "ARN of the vault's tokenize function (tokenization_vault output tokenize_function_arn): the workflow's tokenize step."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", var.tokenize_function_arn))
+    error_message = "tokenize_function_arn must be an unqualified Lambda function ARN."
+  }
+}
+
+variable "tokenize_function_name" {
+  description = "Name of the tokenize function, for its API Gateway permission (POST /v1/tokens)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.tokenize_function_name))
+    error_message = "tokenize_function_name must be a Lambda function name."
+  }
+}
+
+variable "tokenize_invoke_arn" {
+  description = "Invoke ARN of the tokenize function, for the POST /v1/tokens integration."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/invocations$", var.tokenize_invoke_arn))
+    error_message = "tokenize_invoke_arn must be a Lambda invoke ARN (arn:<partition>:apigateway:<region>:lambda:path/.../invocations)."
+  }
+}
+
+variable "detokenize_function_name" {
+  description = "Name of the detokenize function, for its API Gateway permission (POST /v1/tokens/{token}/detokenize)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_-]{1,64}$", var.detokenize_function_name))
+    error_message = "detokenize_function_name must be a Lambda function name."
+  }
+}
+
+variable "detokenize_invoke_arn" {
+  description = "Invoke ARN of the detokenize function, for the POST /v1/tokens/{token}/detokenize integration."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/invocations$", var.detokenize_invoke_arn))
+    error_message = "detokenize_invoke_arn must be a Lambda invoke ARN (arn:<partition>:apigateway:<region>:lambda:path/.../invocations)."
+  }
+}
+
+variable "max_amount_minor" {
+  description = "Largest amount, in minor units of the payment's currency, POST /v1/payments accepts (MAX_AMOUNT_MINOR)."
+  type        = number
+  default     = 100000000
+  nullable    = false
+
+  validation {
+    condition     = var.max_amount_minor > 0 && floor(var.max_amount_minor) == var.max_amount_minor
+    error_message = "max_amount_minor must be a whole number above 0."
+  }
+}
+
+variable "eur_rates" {
+  description = "EUR per one unit of each currency (EUR_RATES), for the fraud amount rules and the SCA exemption limits, which are set in EUR. A currency without a rate skips the EUR-based rules. EUR must be 1."
+  type        = map(number)
+  default = {
+    EUR = 1
+    USD = 0.92
+    GBP = 1.17
+    CHF = 1.05
+    SEK = 0.087
+    PLN = 0.23
+    JPY = 0.0061
+  }
+  nullable = false
+
+  validation {
+    condition     = alltrue([for code, rate in var.eur_rates : can(regex("^[A-Z]{3}$", code)) && rate > 0])
+    error_message = "eur_rates keys must be ISO 4217 codes (three upper-case letters) and every rate must be above 0."
+  }
+
+  validation {
+    condition     = lookup(var.eur_rates, "EUR", 1) == 1
+    error_message = "The rate of EUR must be 1."
+  }
+}
+
+variable "sca_tra_reference_fraud_rate_bps" {
+  description = "The payment service provider's reference fraud rate in basis points (SCA_TRA_REFERENCE_FRAUD_RATE_BPS), which decides the transaction-risk-analysis exemption thresholds of PSD2 RTS art. 18. Null means TRA is not offered. At most 13 bps (0.13 %, the lowest RTS band)."
+  type        = number
+  default     = 13
+  nullable    = true
+
+  validation {
+    condition     = var.sca_tra_reference_fraud_rate_bps == null ? true : var.sca_tra_reference_fraud_rate_bps > 0 && var.sca_tra_reference_fraud_rate_bps <= 13
+    error_message = "sca_tra_reference_fraud_rate_bps must be above 0 and at most 13, or null to offer no TRA exemption."
+  }
+}
+
+variable "fraud_rules" {
+  description = <<-EOT
+    Overrides of the fraud scorer's defaults (FRAUD_RULES; empty keeps every default). Keys are
+    review_threshold, block_threshold, amount_limit_eur_minor, amount_unusual_eur_minor,
+    card_velocity_per_hour, device_velocity_per_hour, or weights.<reason> for a rule weight
+    (0-100, 0 switches the rule off), reason one of amount_above_limit, amount_unusual,
+    velocity_card, velocity_device, country_mismatch_card_ip, country_mismatch_card_customer,
+    country_mismatch_ip_customer. Values are whole numbers >= 0.
+  EOT
+  type        = map(number)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue([
+      for key, value in var.fraud_rules : (
+        contains(["review_threshold", "block_threshold", "amount_limit_eur_minor", "amount_unusual_eur_minor", "card_velocity_per_hour", "device_velocity_per_hour"], key) ||
+        can(regex("^weights\\.(amount_above_limit|amount_unusual|velocity_card|velocity_device|country_mismatch_card_ip|country_mismatch_card_customer|country_mismatch_ip_customer)$", key))
+      ) && value >= 0 && floor(value) == value
+    ])
+    error_message = "fraud_rules keys must be a fraud rules setting or weights.<reason> (see the description), with whole values >= 0."
+  }
+
+  validation {
+    condition     = alltrue([for key, value in var.fraud_rules : value <= 100 if startswith(key, "weights.")])
+    error_message = "fraud_rules weights must be between 0 and 100."
+  }
+}
+
+variable "ip_country_ranges" {
+  description = "GeoIP stand-in for the fraud rules (IP_COUNTRY_RANGES): CIDR network => ISO 3166 alpha-2 country, longest prefix wins. Empty uses the built-in documentation ranges (RFC 5737, RFC 3849), which only suit local runs and tests."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for cidr, country in var.ip_country_ranges : try(cidrsubnet(cidr, 0, 0) == lower(cidr), false) && can(regex("^[A-Z]{2}$", country))])
+    error_message = "ip_country_ranges keys must be CIDR networks without host bits (\"192.0.2.0/24\", \"2001:db8::/32\") and values ISO 3166 alpha-2 codes such as \"DE\"."
+  }
+}
+
+variable "acquirer_connector" {
+  description = "Acquirer the process_payment function authorizes, captures and refunds with (ACQUIRER_CONNECTOR). Only \"simulator\" exists so far."
+  type        = string
+  default     = "simulator"
+  nullable    = false
+
+  validation {
+    condition     = contains(["simulator"], var.acquirer_connector)
+    error_message = "acquirer_connector must be \"simulator\" (the only connector so far)."
+  }
+}
+
+variable "acquirer_timeout_ms" {
+  description = "Timeout of one acquirer call in milliseconds (ACQUIRER_TIMEOUT_MS); process_payment's own timeout is 15 s."
+  type        = number
+  default     = 3000
+  nullable    = false
+
+  validation {
+    condition     = var.acquirer_timeout_ms >= 100 && var.acquirer_timeout_ms <= 29000 && floor(var.acquirer_timeout_ms) == var.acquirer_timeout_ms
+    error_message = "acquirer_timeout_ms must be a whole number between 100 and 29000."
+  }
+}
+
+variable "ledger_shards" {
+  description = "Shards of each ledger account's balance (LEDGER_SHARDS): hot accounts spread their writes over this many items."
+  type        = number
+  default     = 8
+  nullable    = false
+
+  validation {
+    condition     = var.ledger_shards >= 1 && var.ledger_shards <= 64 && floor(var.ledger_shards) == var.ledger_shards
+    error_message = "ledger_shards must be a whole number between 1 and 64."
+  }
+}
+
+variable "reconcile_schedule_expression" {
+  description = "EventBridge schedule of the reconcile function on the account's default bus, e.g. \"rate(1 hour)\" or \"cron(15 2 * * ? *)\". Null creates no schedule (invoke it by hand)."
+  type        = string
+  default     = "rate(1 hour)"
+  nullable    = true
+
+  validation {
+    condition     = var.reconcile_schedule_expression == null ? true : can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.reconcile_schedule_expression))
+    error_message = "reconcile_schedule_expression must be rate(<n> <unit>) or cron(...), or null."
+  }
+}
+
+variable "reserved_concurrency" {
+  description = "Reserved concurrency per function (caps each one; 0 stops it). The hot path shares the account's concurrency, so size these with the expected peak."
+  type = object({
+    payments_api     = optional(number, 10)
+    validate_payment = optional(number, 10)
+    score_fraud      = optional(number, 10)
+    decide_sca       = optional(number, 10)
+    process_payment  = optional(number, 10)
+    post_ledger      = optional(number, 10)
+    reconcile        = optional(number, 1)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = alltrue([for v in values(var.reserved_concurrency) : v >= 0 && floor(v) == v])
+    error_message = "reserved_concurrency values must be whole numbers >= 0."
+  }
+}
+
+variable "api_rate_limit_per_second" {
+  description = "Steady-state request rate the API stage accepts across all callers (burst is twice this)."
+  type        = number
+  default     = 200
+  nullable    = false
+
+  validation {
+    condition     = var.api_rate_limit_per_second >= 1 && var.api_rate_limit_per_second <= 10000
+    error_message = "api_rate_limit_per_second must be between 1 and 10000."
+  }
+}
+
+variable "waf_rate_limit_per_5_minutes" {
+  description = "Requests one IP address may make in five minutes before WAF blocks it."
+  type        = number
+  default     = 2000
+  nullable    = false
+
+  validation {
+    condition     = var.waf_rate_limit_per_5_minutes >= 100
+    error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum)."
+  }
+}
