@@ -61,7 +61,7 @@ resource "aws_cloudwatch_event_rule" "reconcile" {
   count = var.reconcile_schedule_expression == null ? 0 : 1
 
   name                = "${var.name_prefix}-reconcile"
-  description         = "Runs ${module.reconcile.function_name}: payments vs ledger vs payment events."
+  description         = "Runs ${module.step["reconcile"].function_name}: payments vs ledger vs payment events."
   event_bus_name      = "default"
   schedule_expression = var.reconcile_schedule_expression
 
@@ -73,7 +73,7 @@ resource "aws_cloudwatch_event_target" "reconcile" {
 
   rule      = aws_cloudwatch_event_rule.reconcile[0].name
   target_id = "reconcile"
-  arn       = module.reconcile.function_arn
+  arn       = module.step["reconcile"].function_arn
 }
 
 resource "aws_lambda_permission" "reconcile_schedule" {
@@ -81,7 +81,7 @@ resource "aws_lambda_permission" "reconcile_schedule" {
 
   statement_id  = "AllowReconcileSchedule"
   action        = "lambda:InvokeFunction"
-  function_name = module.reconcile.function_name
+  function_name = module.step["reconcile"].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.reconcile[0].arn
 }

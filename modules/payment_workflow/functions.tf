@@ -99,164 +99,68 @@ module "payments_api" {
   tags = var.tags
 }
 
-module "validate_payment" {
-  source = "../lambda_function"
-
-  name                           = "${var.name_prefix}-${local.function_settings.validate_payment.service}"
-  description                    = "Validates a payment request and its card (Luhn, brand, length, expiry)."
-  filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.validate_payment.handler
-  runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.validate_payment.memory_size
-  timeout                        = local.function_settings.validate_payment.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.validate_payment
-  kms_key_arn                    = local.function_defaults.kms_key_arn
-  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
-  log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
-  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.validate_payment_statements
-
-  powertools = {
-    service_name = local.function_settings.validate_payment.service
-    log_level    = var.log_level
+# The steps and the reconciliation: one module instance each, the same building block with
+# their own role, environment and settings. (payments_api stays apart: it needs the state
+# machine, which needs these.)
+locals {
+  step_functions = {
+    validate_payment = {
+      description = "Validates a payment request and its card (Luhn, brand, length, expiry)."
+      environment = local.validate_payment_environment
+      statements  = local.validate_payment_statements
+    }
+    score_fraud = {
+      description = "Scores a payment for fraud (amount, velocity per card and device, country mismatches)."
+      environment = local.score_fraud_environment
+      statements  = local.score_fraud_statements
+    }
+    decide_sca = {
+      description = "Decides strong customer authentication (PSD2) and the exemption for a payment."
+      environment = local.decide_sca_environment
+      statements  = local.decide_sca_statements
+    }
+    process_payment = {
+      description = "Authorizes, captures, refunds or voids a payment with the acquirer and records it."
+      environment = local.process_payment_environment
+      statements  = local.process_payment_statements
+    }
+    post_ledger = {
+      description = "Posts a payment's double-entry ledger transaction exactly once."
+      environment = local.post_ledger_environment
+      statements  = local.post_ledger_statements
+    }
+    reconcile = {
+      description = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
+      environment = local.reconcile_environment
+      statements  = local.reconcile_statements
+    }
   }
-  environment_variables = local.validate_payment_environment
-
-  tags = var.tags
 }
 
-module "score_fraud" {
-  source = "../lambda_function"
+module "step" {
+  source   = "../lambda_function"
+  for_each = local.step_functions
 
-  name                           = "${var.name_prefix}-${local.function_settings.score_fraud.service}"
-  description                    = "Scores a payment for fraud (amount, velocity per card and device, country mismatches)."
+  name                           = "${var.name_prefix}-${local.function_settings[each.key].service}"
+  description                    = each.value.description
   filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.score_fraud.handler
+  handler                        = local.function_settings[each.key].handler
   runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.score_fraud.memory_size
-  timeout                        = local.function_settings.score_fraud.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.score_fraud
+  memory_size                    = local.function_settings[each.key].memory_size
+  timeout                        = local.function_settings[each.key].timeout
+  reserved_concurrent_executions = var.reserved_concurrency[each.key]
   kms_key_arn                    = local.function_defaults.kms_key_arn
   log_kms_key_arn                = local.function_defaults.log_kms_key_arn
   log_retention_in_days          = local.function_defaults.log_retention_in_days
   vpc_config                     = var.vpc_config
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.score_fraud_statements
+  policy_statements              = each.value.statements
 
   powertools = {
-    service_name = local.function_settings.score_fraud.service
+    service_name = local.function_settings[each.key].service
     log_level    = var.log_level
   }
-  environment_variables = local.score_fraud_environment
-
-  tags = var.tags
-}
-
-module "decide_sca" {
-  source = "../lambda_function"
-
-  name                           = "${var.name_prefix}-${local.function_settings.decide_sca.service}"
-  description                    = "Decides strong customer authentication (PSD2) and the exemption for a payment."
-  filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.decide_sca.handler
-  runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.decide_sca.memory_size
-  timeout                        = local.function_settings.decide_sca.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.decide_sca
-  kms_key_arn                    = local.function_defaults.kms_key_arn
-  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
-  log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
-  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.decide_sca_statements
-
-  powertools = {
-    service_name = local.function_settings.decide_sca.service
-    log_level    = var.log_level
-  }
-  environment_variables = local.decide_sca_environment
-
-  tags = var.tags
-}
-
-module "process_payment" {
-  source = "../lambda_function"
-
-  name                           = "${var.name_prefix}-${local.function_settings.process_payment.service}"
-  description                    = "Authorizes, captures, refunds or voids a payment with the acquirer and records it."
-  filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.process_payment.handler
-  runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.process_payment.memory_size
-  timeout                        = local.function_settings.process_payment.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.process_payment
-  kms_key_arn                    = local.function_defaults.kms_key_arn
-  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
-  log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
-  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.process_payment_statements
-
-  powertools = {
-    service_name = local.function_settings.process_payment.service
-    log_level    = var.log_level
-  }
-  environment_variables = local.process_payment_environment
-
-  tags = var.tags
-}
-
-module "post_ledger" {
-  source = "../lambda_function"
-
-  name                           = "${var.name_prefix}-${local.function_settings.post_ledger.service}"
-  description                    = "Posts a payment's double-entry ledger transaction exactly once."
-  filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.post_ledger.handler
-  runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.post_ledger.memory_size
-  timeout                        = local.function_settings.post_ledger.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.post_ledger
-  kms_key_arn                    = local.function_defaults.kms_key_arn
-  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
-  log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
-  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.post_ledger_statements
-
-  powertools = {
-    service_name = local.function_settings.post_ledger.service
-    log_level    = var.log_level
-  }
-  environment_variables = local.post_ledger_environment
-
-  tags = var.tags
-}
-
-module "reconcile" {
-  source = "../lambda_function"
-
-  name                           = "${var.name_prefix}-${local.function_settings.reconcile.service}"
-  description                    = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
-  filename                       = local.function_defaults.filename
-  handler                        = local.function_settings.reconcile.handler
-  runtime                        = local.function_defaults.runtime
-  memory_size                    = local.function_settings.reconcile.memory_size
-  timeout                        = local.function_settings.reconcile.timeout
-  reserved_concurrent_executions = var.reserved_concurrency.reconcile
-  kms_key_arn                    = local.function_defaults.kms_key_arn
-  log_kms_key_arn                = local.function_defaults.log_kms_key_arn
-  log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
-  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.reconcile_statements
-
-  powertools = {
-    service_name = local.function_settings.reconcile.service
-    log_level    = var.log_level
-  }
-  environment_variables = local.reconcile_environment
+  environment_variables = each.value.environment
 
   tags = var.tags
 }

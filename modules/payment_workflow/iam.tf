@@ -113,12 +113,12 @@ locals {
   # The workflow's own role: invoke its six steps (unqualified and any version or alias),
   # publish payment events, use the application key for its encrypted state.
   workflow_step_arns = [
-    module.validate_payment.function_arn,
+    module.step["validate_payment"].function_arn,
     var.tokenize_function_arn,
-    module.score_fraud.function_arn,
-    module.decide_sca.function_arn,
-    module.process_payment.function_arn,
-    module.post_ledger.function_arn,
+    module.step["score_fraud"].function_arn,
+    module.step["decide_sca"].function_arn,
+    module.step["process_payment"].function_arn,
+    module.step["post_ledger"].function_arn,
   ]
 
   workflow_statements = [

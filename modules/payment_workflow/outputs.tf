@@ -1,12 +1,6 @@
 locals {
   functions = {
-    payments_api     = module.payments_api
-    validate_payment = module.validate_payment
-    score_fraud      = module.score_fraud
-    decide_sca       = module.decide_sca
-    process_payment  = module.process_payment
-    post_ledger      = module.post_ledger
-    reconcile        = module.reconcile
+    for key, function in merge(module.step, { payments_api = module.payments_api }) : key => function
   }
 }
 

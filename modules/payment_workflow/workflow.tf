@@ -17,12 +17,12 @@ resource "aws_sfn_state_machine" "payment" {
   role_arn = aws_iam_role.workflow.arn
   definition = templatefile("${path.module}/templates/payment_workflow.asl.json.tftpl", {
     partition                    = local.partition
-    validate_function_arn        = module.validate_payment.function_arn
+    validate_function_arn        = module.step["validate_payment"].function_arn
     tokenize_function_arn        = var.tokenize_function_arn
-    score_fraud_function_arn     = module.score_fraud.function_arn
-    decide_sca_function_arn      = module.decide_sca.function_arn
-    process_payment_function_arn = module.process_payment.function_arn
-    post_ledger_function_arn     = module.post_ledger.function_arn
+    score_fraud_function_arn     = module.step["score_fraud"].function_arn
+    decide_sca_function_arn      = module.step["decide_sca"].function_arn
+    process_payment_function_arn = module.step["process_payment"].function_arn
+    post_ledger_function_arn     = module.step["post_ledger"].function_arn
     event_bus_name               = aws_cloudwatch_event_bus.payments.name
   })
 

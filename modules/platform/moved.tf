@@ -9,7 +9,7 @@ moved {
 
 moved {
   from = module.validate_payment
-  to   = module.payment_workflow.module.validate_payment
+  to   = module.payment_workflow.module.step["validate_payment"]
 }
 
 moved {

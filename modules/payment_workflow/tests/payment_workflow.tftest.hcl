@@ -65,27 +65,27 @@ mock_provider "aws" {
     values = { arn = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/v1" }
   }
   override_resource {
-    target = module.validate_payment.aws_lambda_function.this
+    target = module.step["validate_payment"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-validate-payment" }
   }
   override_resource {
-    target = module.score_fraud.aws_lambda_function.this
+    target = module.step["score_fraud"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-score-fraud" }
   }
   override_resource {
-    target = module.decide_sca.aws_lambda_function.this
+    target = module.step["decide_sca"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-decide-sca" }
   }
   override_resource {
-    target = module.process_payment.aws_lambda_function.this
+    target = module.step["process_payment"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment" }
   }
   override_resource {
-    target = module.post_ledger.aws_lambda_function.this
+    target = module.step["post_ledger"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-post-ledger" }
   }
   override_resource {
-    target = module.reconcile.aws_lambda_function.this
+    target = module.step["reconcile"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-reconcile" }
   }
   override_resource {
