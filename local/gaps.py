@@ -16,6 +16,7 @@ def install() -> None:
     _start_sync_execution()
     serialize_dynamodb_writes()
     _reuse_interpreter_clients()
+    _parse_each_definition_once()
     _describe_trails_by_name()
 
 
@@ -169,6 +170,26 @@ def _reuse_interpreter_clients() -> None:
     for name in users:
         module = importlib.import_module(name)
         module.boto_client_for = boto_client_for  # type: ignore[attr-defined]
+
+
+def _parse_each_definition_once() -> None:
+    """Also a cost, not a gap: moto parses a state machine's definition again for every
+    execution (about 100 ms for the payment workflow). The parsed program keeps no execution
+    state (that lives in each execution's environment), so one parse per definition serves
+    every execution, as on AWS."""
+    import functools
+
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+
+    @functools.lru_cache(maxsize=64)
+    def parsed(definition: str) -> Any:
+        return AmazonStateLanguageParser.parse(definition)[0]
+
+    def entrypoint(self: Any) -> Any:
+        return parsed(self._evaluation_details.state_machine_details.definition)
+
+    setattr(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint)  # noqa: B010
 
 
 def _describe_trails_by_name() -> None:
