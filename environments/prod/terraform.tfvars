@@ -8,3 +8,7 @@ key_administrator_arns = [
 detokenize_allowed_principals = [
   "arn:aws:iam::333333333333:role/payments-chargebacks",
 ]
+# Which IAM principals may create and manage payments for which merchant (none by default).
+merchant_principals = {
+  "merchant_example" = ["arn:aws:iam::333333333333:role/merchant-example-payments"],
+}

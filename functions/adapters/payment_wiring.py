@@ -17,6 +17,7 @@ from functions.domain.fraud import FraudRules, RulesFraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.ledger import PaymentLedger, PostingRules
+from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
 
@@ -42,6 +43,7 @@ class PaymentFunctionSettings(BaseModel):
     fraud_rules: str = ""
     ip_country_ranges: str = ""
     sca_tra_reference_fraud_rate_bps: int | None = Field(default=None, ge=1, le=13)
+    merchant_principals: str = ""
     acquirer_connector: str = "simulator"
     acquirer_timeout_ms: int = Field(default=3000, ge=100, le=29_000)
 
@@ -63,6 +65,7 @@ class PaymentFunctionSettings(BaseModel):
             fraud_rules=env.get("FRAUD_RULES", ""),
             ip_country_ranges=env.get("IP_COUNTRY_RANGES", ""),
             sca_tra_reference_fraud_rate_bps=int(tra) if tra else None,
+            merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
             acquirer_connector=env.get("ACQUIRER_CONNECTOR", "simulator"),
             acquirer_timeout_ms=int(env.get("ACQUIRER_TIMEOUT_MS") or 3000),
         )
@@ -127,6 +130,11 @@ def sca_policy() -> ScaPolicy:
 
 
 @cache
+def merchant_access() -> MerchantAccess:
+    return MerchantAccess.from_json(settings().merchant_principals)
+
+
+@cache
 def access_control_server() -> SimulatedAcs:
     return SimulatedAcs(settings().simulator_key)
 
@@ -149,6 +157,7 @@ def clear() -> None:
         fraud_scorer,
         ip_countries,
         sca_policy,
+        merchant_access,
         access_control_server,
         acquirer,
     ):

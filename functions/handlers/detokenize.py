@@ -21,7 +21,6 @@ no card number is returned. The card number is never logged or traced.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from typing import Any
 
@@ -30,6 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.vault_wiring import build_vault
+from functions.domain.principals import principal_allowed
 from functions.domain.vault import Caller, Vault
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
@@ -43,39 +43,11 @@ logger = Logger()
 tracer = Tracer()
 app = APIGatewayRestResolver()
 
-_ROLE_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)$"
-)
-_SESSION_ARN = re.compile(
-    r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<name>[^/]+)/[^/]+$"
-)
-
 
 @cache
 def vault() -> Vault:
     """The container's vault with the CloudWatch Logs + EventBridge audit sink."""
     return build_vault(vault_function_settings(), audited=True)
-
-
-def principal_allowed(principal: str, allowed: tuple[str, ...]) -> bool:
-    """Whether ``principal`` (the caller's ARN) matches one of ``allowed`` (see module doc)."""
-    if not principal:
-        return False
-    session = _SESSION_ARN.match(principal)
-    for entry in allowed:
-        if principal == entry:
-            return True
-        if entry.endswith("/") and entry.count(":") >= 5 and principal.startswith(entry):
-            return True
-        role = _ROLE_ARN.match(entry)
-        if (
-            role is not None
-            and session is not None
-            and (role["partition"], role["account"], role["name"])
-            == (session["partition"], session["account"], session["name"])
-        ):
-            return True
-    return False
 
 
 def caller_of(event: dict[str, Any]) -> Caller:

@@ -38,7 +38,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.domain.cards import normalize_pan
-from functions.domain.payments import derived_id
+from functions.domain.payments import Payment, derived_id
 from functions.errors import ApiError
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.payments import (
@@ -84,6 +84,35 @@ def idempotency_key(required: bool) -> str | None:
             400,
         )
     return value
+
+
+def caller() -> str:
+    """The signing principal (IAM authorization on every method)."""
+    identity = (app.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
+    return str(identity.get("userArn") or "")
+
+
+def require_merchant(merchant_id: str) -> None:
+    if not wiring.merchant_access().may_act_for(caller(), merchant_id):
+        logger.info("merchant not permitted", extra={"merchant_id": merchant_id})
+        raise ApiProblem(
+            ApiError(
+                "permission_error",
+                "merchant_not_permitted",
+                "The caller may not act for this merchant.",
+                "merchant_id",
+                403,
+            )
+        )
+
+
+def owned_payment(payment_id: str) -> Payment:
+    """The payment, if the caller may act for its merchant; otherwise the same 404 as for a
+    payment that does not exist (another merchant's payment ids reveal nothing)."""
+    payment = wiring.payments_table().get(payment_id) if payment_id.startswith("pay_") else None
+    if payment is None or not wiring.merchant_access().may_act_for(caller(), payment.merchant_id):
+        raise problem("resource_missing", f"No payment {payment_id}.", "payment_id", 404)
+    return payment
 
 
 def request_digest(request: dict[str, Any]) -> str:
@@ -202,6 +231,7 @@ def create_payment() -> Response[str]:
     if request.amount > limit:
         raise problem("parameter_invalid", f"amount must be at most {limit}.", "amount", 400)
     assert key is not None
+    require_merchant(request.merchant_id)
     payment_id = derived_id("pay", request.merchant_id, key)
     normalized = workflow_request(request)
     workflow_input = {"operation": "create", "payment_id": payment_id, "request": normalized}
@@ -220,19 +250,17 @@ def create_payment() -> Response[str]:
 
 @app.get("/v1/payments/<payment_id>")
 def get_payment(payment_id: str) -> Response[str]:
-    payment = wiring.payments_table().get(payment_id) if payment_id.startswith("pay_") else None
-    if payment is None:
-        raise problem("resource_missing", f"No payment {payment_id}.", "payment_id", 404)
-    return json_response(200, payment.view())
+    return json_response(200, owned_payment(payment_id).view())
 
 
 def _operation(
     payment_id: str, operation: str, key: str, body: dict[str, Any], extra: dict[str, Any]
 ) -> dict[str, Any]:
+    merchant_id = owned_payment(payment_id).merchant_id
     return {
         "command": {
             "operation": operation,
-            "merchant_id": "",
+            "merchant_id": merchant_id,
             "target": payment_id,
             "key": key,
             "digest": hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest(),
@@ -248,6 +276,7 @@ def capture_payment(payment_id: str) -> Response[str]:
     key = idempotency_key(required=False)
     extra = {"capture_request": request.model_dump()}
     if key is None:
+        owned_payment(payment_id)
         # Without a key a refused capture (say, too large) must not block a corrected one; a
         # repeated capture is still safe: the step answers an already captured payment as is.
         outcome = run_workflow(

@@ -34,6 +34,7 @@ locals {
     IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency.name
     STATE_MACHINE_ARN      = aws_sfn_state_machine.payment.arn
     MAX_AMOUNT_MINOR       = tostring(var.max_amount_minor)
+    MERCHANT_PRINCIPALS    = jsonencode(var.merchant_principals)
   })
 
   validate_payment_environment = local.common_env

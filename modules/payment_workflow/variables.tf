@@ -172,6 +172,23 @@ variable "detokenize_invoke_arn" {
   }
 }
 
+variable "merchant_principals" {
+  description = "Merchant id => IAM principals (user or role ARNs; an ARN ending in / is a prefix) that may act for it through the Payment API (MERCHANT_PRINCIPALS). The key \"*\" names principals that may act for every merchant. Empty means nobody: payments are refused with 403 until it is set."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition = alltrue(flatten([
+      for merchant, arns in var.merchant_principals : concat(
+        [merchant == "*" || can(regex("^[A-Za-z0-9_-]{1,64}$", merchant))],
+        [for arn in arns : startswith(arn, "arn:")],
+      )
+    ]))
+    error_message = "merchant_principals keys must be merchant ids (letters, digits, _ and -) or \"*\", and each entry an IAM ARN."
+  }
+}
+
 variable "max_amount_minor" {
   description = "Largest amount, in minor units of the payment's currency, POST /v1/payments accepts (MAX_AMOUNT_MINOR)."
   type        = number

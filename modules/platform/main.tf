@@ -87,6 +87,7 @@ module "payment_workflow" {
   detokenize_invoke_arn    = local.vault_functions.detokenize.invoke_arn
 
   max_amount_minor                 = var.max_amount_minor
+  merchant_principals              = var.merchant_principals
   eur_rates                        = var.eur_rates
   fraud_rules                      = var.fraud_rules
   ip_country_ranges                = var.ip_country_ranges

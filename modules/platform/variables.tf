@@ -147,6 +147,12 @@ variable "waf_rate_limit_per_5_minutes" {
 
 # Payment workflow settings. Null keeps the payment_workflow module's default (see its README).
 
+variable "merchant_principals" {
+  description = "Merchant id => IAM principals that may act for it through the Payment API (\"*\" = every merchant). Empty means nobody; see modules/payment_workflow."
+  type        = map(list(string))
+  default     = {}
+}
+
 variable "max_amount_minor" {
   description = "Largest amount, in minor units, POST /v1/payments accepts. Null keeps the module default (100000000)."
   type        = number

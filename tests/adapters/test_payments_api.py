@@ -16,6 +16,8 @@ from moto import mock_aws
 
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
+from functions.adapters.payments_table import PaymentsTable
+from functions.domain.payments import PaymentStatus, new_payment
 from functions.handlers import payments_api
 from tests.adapters.payment_tables import (
     IDEMPOTENCY_TABLE,
@@ -29,6 +31,9 @@ from tests.adapters.test_vault_handlers import Context as VaultContext
 from tests.adapters.test_vault_handlers import api_event
 
 PAN = "4242424242424242"
+SHOP = "arn:aws:iam::123456789012:user/shop-one"
+OPERATORS = "arn:aws:iam::123456789012:user/operators/"
+STRANGER = "arn:aws:iam::123456789012:user/shop-two"
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -75,6 +80,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
         IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE,
         STATE_MACHINE_ARN="arn:aws:states:eu-west-1:123456789012:stateMachine:test",
         MAX_AMOUNT_MINOR="1000000",
+        MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP], "*": [OPERATORS]}),
     )
     fake = FakeWorkflow()
     monkeypatch.setattr(payments_api, "run_workflow", fake)
@@ -95,9 +101,9 @@ def _reset() -> None:
 
 
 def call(
-    method: str, path: str, payload: Any, key: str | None = "key-1"
+    method: str, path: str, payload: Any, key: str | None = "key-1", caller: str = SHOP
 ) -> tuple[int, dict[str, Any]]:
-    event = api_event(method, path, payload, merchant=None)
+    event = api_event(method, path, payload, merchant=None, caller=caller)
     if key is not None:
         event["headers"]["Idempotency-Key"] = key
     response = payments_api.handler(event, Context())
@@ -210,6 +216,7 @@ def test_concurrent_duplicates_produce_exactly_one_payment(workflow: FakeWorkflo
 
 
 def test_refund_needs_a_key_and_refuses_unknown_fields(workflow: FakeWorkflow) -> None:
+    stored_payment()
     status, answer = call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key=None)
     assert (status, answer["error"]["param"]) == (400, "Idempotency-Key")
     status, answer = call("POST", "/v1/payments/pay_1/refunds", {"amount": -1})
@@ -221,7 +228,22 @@ def test_refund_needs_a_key_and_refuses_unknown_fields(workflow: FakeWorkflow) -
     assert workflow.calls == []
 
 
+def stored_payment(payment_id: str = "pay_1", merchant_id: str = "m_1") -> None:
+    context = {
+        "payment_id": payment_id,
+        "merchant_id": merchant_id,
+        "amount": 500,
+        "currency": "EUR",
+        "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
+    }
+    now = "2026-11-22T10:00:00.000+00:00"
+    PaymentsTable(boto3.client("dynamodb", region_name=REGION), PAYMENTS_TABLE).save(
+        new_payment(context, PaymentStatus.CAPTURED, now)
+    )
+
+
 def test_refund_execution_carries_a_refund_id_derived_from_the_key(workflow: FakeWorkflow) -> None:
+    stored_payment()
     status, _ = call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="r-1")
     assert status == 201
     call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="r-1")
@@ -235,3 +257,25 @@ def test_refund_execution_carries_a_refund_id_derived_from_the_key(workflow: Fak
 def test_unknown_payment_is_404(workflow: FakeWorkflow) -> None:
     status, answer = call("GET", "/v1/payments/pay_missing", None, key=None)
     assert (status, answer["error"]["code"]) == (404, "resource_missing")
+
+
+def test_a_caller_acts_only_for_its_own_merchants(workflow: FakeWorkflow) -> None:
+    status, answer = call("POST", "/v1/payments", body(), caller=STRANGER)
+    assert (status, answer["error"]["code"]) == (403, "merchant_not_permitted")
+    assert answer["error"]["param"] == "merchant_id"
+    status, _ = call("POST", "/v1/payments", body(), caller=f"{OPERATORS}ann")
+    assert status == 201
+    assert len(workflow.calls) == 1
+
+    stored_payment("pay_owned", "m_1")
+    assert call("GET", "/v1/payments/pay_owned", None, key=None)[0] == 200
+    for method, path in (
+        ("GET", "/v1/payments/pay_owned"),
+        ("POST", "/v1/payments/pay_owned/capture"),
+        ("POST", "/v1/payments/pay_owned/refunds"),
+        ("POST", "/v1/payments/pay_owned/resume"),
+    ):
+        payload = {"challenge_response": "123456"} if path.endswith("resume") else {}
+        status, answer = call(method, path, None if method == "GET" else payload, caller=STRANGER)
+        assert (status, answer["error"]["code"]) == (404, "resource_missing"), path
+    assert len(workflow.calls) == 1

@@ -420,3 +420,25 @@ def test_no_card_number_reaches_a_log_table_or_event(
     assert "REPORT RequestId" in everything
     for pan in pans:
         assert pan not in everything
+
+
+def test_a_caller_not_bound_to_the_merchant_is_refused(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    owned = create(api, payment_request(APPROVE, 1200, device="dev_owner"))
+    assert owned.status == 201, owned.body
+    # The detokenizer role is an IAM role session, not one of the emulator's merchant users.
+    stranger = ApiClient(
+        emulator.api_endpoint,
+        role_credentials(emulator.client("sts"), api_env["detokenizer_role_arn"], "stranger"),
+        None,
+        api_env["api_name"],
+    )
+    refused = create(stranger, payment_request(APPROVE, 1200, device="dev_stranger"))
+    assert refused.status == 403 and refused.body["error"]["code"] == "merchant_not_permitted"
+    pid = owned.body["id"]
+    assert stranger.get(f"/v1/payments/{pid}").status == 404
+    refund = stranger.post(f"/v1/payments/{pid}/refunds", {"amount": 100}, idempotency_key="x")
+    assert refund.status == 404
+    assert api.get(f"/v1/payments/{pid}").body["amount_refunded"] == 0

@@ -591,6 +591,38 @@ run "reconcile_schedule_can_be_switched_off" {
   }
 }
 
+run "merchants_are_bound_to_their_principals" {
+  command = plan
+
+  variables {
+    merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
+  }
+
+  assert {
+    condition     = jsondecode(local.payments_api_environment.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
+    error_message = "merchant_principals reach the Payment API as JSON."
+  }
+}
+
+run "nobody_acts_for_a_merchant_by_default" {
+  command = plan
+
+  assert {
+    condition     = local.payments_api_environment.MERCHANT_PRINCIPALS == "{}"
+    error_message = "Without merchant_principals, no caller may act for any merchant."
+  }
+}
+
+run "merchant_principals_must_be_arns" {
+  command = plan
+
+  variables {
+    merchant_principals = { "m 1" = ["shop-one"] }
+  }
+
+  expect_failures = [var.merchant_principals]
+}
+
 run "unknown_acquirer_is_refused" {
   command = plan
 
