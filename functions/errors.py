@@ -33,3 +33,14 @@ def from_validation_error(error: ValidationError) -> ApiError:
         detail = str(first["msg"]).removeprefix("Value error, ")
         code, message = "parameter_invalid", f"{param}: {detail}."
     return ApiError(type="invalid_request_error", code=code, message=message, param=param)
+
+
+def merchant_not_permitted(param: str) -> ApiError:
+    """The signing principal is not bound to the merchant it names (``param``)."""
+    return ApiError(
+        "permission_error",
+        "merchant_not_permitted",
+        "The caller may not act for this merchant.",
+        param,
+        403,
+    )

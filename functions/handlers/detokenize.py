@@ -50,12 +50,15 @@ def vault() -> Vault:
     return build_vault(vault_function_settings(), audited=True)
 
 
-def caller_of(event: dict[str, Any]) -> Caller:
-    """The caller and, if it is on the allow-list, the vault's detokenize role."""
+def caller_of(event: dict[str, Any], tenant: str) -> Caller:
+    """The caller and, if it is on the allow-list and bound to the tenant (merchant
+    principals), the vault's detokenize role; otherwise the vault refuses and audits it."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
     principal = str(identity.get("userArn") or "")
     settings = vault_function_settings()
-    permitted = principal_allowed(principal, settings.detokenize_allowed_principals)
+    permitted = principal_allowed(
+        principal, settings.detokenize_allowed_principals
+    ) and settings.merchant_access.may_act_for(principal, tenant)
     roles = frozenset({settings.vault.detokenize_role}) if permitted else frozenset()
     return Caller(principal or "anonymous", roles)
 
@@ -71,7 +74,7 @@ def detokenize(token: str) -> Response[str]:
     event = app.current_event
     tenant = merchant_id(event.headers)
     request = parse_body(event.decoded_body, DetokenizeRequest)
-    caller = caller_of(event.raw_event)
+    caller = caller_of(event.raw_event, tenant)
     result = vault().detokenize(
         tenant,
         token,

@@ -39,7 +39,7 @@ from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.domain.cards import normalize_pan
 from functions.domain.payments import Payment, derived_id
-from functions.errors import ApiError
+from functions.errors import ApiError, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.payments import (
     CaptureRequest,
@@ -95,15 +95,7 @@ def caller() -> str:
 def require_merchant(merchant_id: str) -> None:
     if not wiring.merchant_access().may_act_for(caller(), merchant_id):
         logger.info("merchant not permitted", extra={"merchant_id": merchant_id})
-        raise ApiProblem(
-            ApiError(
-                "permission_error",
-                "merchant_not_permitted",
-                "The caller may not act for this merchant.",
-                "merchant_id",
-                403,
-            )
-        )
+        raise ApiProblem(merchant_not_permitted("merchant_id"))
 
 
 def owned_payment(payment_id: str) -> Payment:

@@ -16,6 +16,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
+from functions.domain.principals import MerchantAccess
 from functions.domain.vault import InvalidCardError, VaultError, VaultSettings
 from functions.errors import ApiError, from_validation_error
 
@@ -112,6 +113,7 @@ class VaultFunctionSettings(BaseModel):
     audit_log_group: str | None = None
     audit_event_bus: str | None = None
     detokenize_allowed_principals: tuple[str, ...] = ()
+    merchant_access: MerchantAccess = Field(default_factory=MerchantAccess)
     function_name: str = "vault"
     vault: VaultSettings = Field(default_factory=VaultSettings)
 
@@ -129,6 +131,7 @@ class VaultFunctionSettings(BaseModel):
             audit_log_group=env.get("VAULT_AUDIT_LOG_GROUP") or None,
             audit_event_bus=env.get("VAULT_AUDIT_EVENT_BUS") or None,
             detokenize_allowed_principals=tuple(listed("DETOKENIZE_ALLOWED_PRINCIPALS")),
+            merchant_access=MerchantAccess.from_json(env.get("MERCHANT_PRINCIPALS", "")),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "vault"),
             vault=VaultSettings.from_env(env),
         )
@@ -173,11 +176,9 @@ MERCHANT_HEADER = "X-Merchant-Id"
 
 
 def merchant_id(headers: Mapping[str, str] | None) -> str:
-    """The tenant: the caller's merchant id from ``X-Merchant-Id`` (case-insensitive).
-
-    Interim: a JWT authorizer claim replaces the header once the API has an authorizer; the
-    header must then be ignored, or an authenticated merchant could name another tenant.
-    """
+    """The tenant named by ``X-Merchant-Id`` (case-insensitive). The handlers then check that
+    the signing principal is bound to it (``MERCHANT_PRINCIPALS``), so a merchant's credentials
+    cannot name another tenant."""
     value = next(
         (v for k, v in (headers or {}).items() if k.lower() == MERCHANT_HEADER.lower()), None
     )

@@ -46,6 +46,7 @@ locals {
     VAULT_KMS_KEY_ID         = var.vault_key_arn
     VAULT_FINGERPRINT_KEY_ID = var.fingerprint_key_arn
     VAULT_DECRYPT_KEY_IDS    = join(",", local.vault_decrypt_key_arns)
+    MERCHANT_PRINCIPALS      = jsonencode(var.merchant_principals)
   })
 
   audit_env = {

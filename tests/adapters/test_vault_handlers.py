@@ -27,6 +27,7 @@ PAN = "4242424242424242"
 ALLOWED_ROLE = f"arn:aws:iam::{ACCOUNT}:role/chargebacks"
 ALLOWED_SESSION = f"arn:aws:sts::{ACCOUNT}:assumed-role/chargebacks/alice"
 STRANGER = f"arn:aws:sts::{ACCOUNT}:assumed-role/analytics/bob"
+MERCHANT_USER = f"arn:aws:iam::{ACCOUNT}:user/merchant-123"
 
 
 @dataclass
@@ -132,6 +133,12 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             "VAULT_AUDIT_LOG_GROUP": LOG_GROUP,
             "VAULT_AUDIT_EVENT_BUS": BUS,
             "DETOKENIZE_ALLOWED_PRINCIPALS": f"{ALLOWED_ROLE}, arn:aws:iam::{ACCOUNT}:user/ops",
+            "MERCHANT_PRINCIPALS": json.dumps(
+                {
+                    MERCHANT: [MERCHANT_USER, ALLOWED_ROLE, STRANGER],
+                    "*": [f"arn:aws:iam::{ACCOUNT}:user/ops"],
+                }
+            ),
         }.items():
             monkeypatch.setenv(name, value)
         yield Aws(logs, sqs, queue_url)
@@ -144,7 +151,7 @@ def api_event(
     body: Any,
     *,
     merchant: str | None = MERCHANT,
-    caller: str | None = None,
+    caller: str | None = MERCHANT_USER,
 ) -> dict[str, Any]:
     headers = {"Content-Type": "application/json"}
     if merchant is not None:
@@ -255,10 +262,24 @@ def test_unknown_token_is_404(aws: Aws) -> None:
 
 def test_another_tenants_token_is_404(aws: Aws) -> None:
     _, created = call_tokenize({"number": PAN})
+    operator = f"arn:aws:iam::{ACCOUNT}:user/ops"  # may detokenize, bound to every tenant
+    status, body = call_detokenize(
+        created["token"], {"purpose": "support"}, caller=operator, merchant="m_other"
+    )
+    assert status == 404 and body["error"]["code"] == "token_not_found"
+
+
+def test_callers_act_only_for_the_tenants_they_are_bound_to(aws: Aws) -> None:
+    status, body = call_tokenize({"number": PAN}, merchant="m_other")
+    assert (status, body["error"]["code"]) == (403, "merchant_not_permitted")
+    assert body["error"]["param"] == "X-Merchant-Id"
+    _, created = call_tokenize({"number": PAN})
+    # On the detokenize allow-list, but bound to m_123 only: refused for m_other, and audited.
     status, body = call_detokenize(
         created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION, merchant="m_other"
     )
-    assert status == 404 and body["error"]["code"] == "token_not_found"
+    assert (status, body["error"]["code"]) == (403, "detokenize_not_permitted")
+    assert aws.audit_lines()[-1]["outcome"] == "denied"
 
 
 @pytest.mark.parametrize(

@@ -267,6 +267,28 @@ run "environment_wires_the_handlers" {
   }
 }
 
+run "tenants_are_bound_to_their_principals" {
+  command = plan
+
+  variables {
+    merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+  }
+
+  assert {
+    condition     = jsondecode(local.common_env.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+    error_message = "merchant_principals reach tokenize and detokenize as JSON."
+  }
+}
+
+run "nobody_is_bound_to_a_tenant_by_default" {
+  command = plan
+
+  assert {
+    condition     = local.common_env.MERCHANT_PRINCIPALS == "{}"
+    error_message = "Without merchant_principals no caller may tokenize or detokenize for any tenant."
+  }
+}
+
 run "audit_log_group_is_encrypted_and_kept_seven_years" {
   command = plan
 
@@ -317,6 +339,16 @@ run "wildcard_detokenize_principal_is_refused" {
   }
 
   expect_failures = [var.detokenize_allowed_principals]
+}
+
+run "merchant_principals_must_be_arns" {
+  command = plan
+
+  variables {
+    merchant_principals = { "*" = ["shop-one"] }
+  }
+
+  expect_failures = [var.merchant_principals]
 }
 
 run "vault_key_alias_is_refused" {
