@@ -428,10 +428,25 @@ def test_a_caller_not_bound_to_the_merchant_is_refused(
     api = merchant_api(emulator, api_env)
     owned = create(api, payment_request(APPROVE, 1200, device="dev_owner"))
     assert owned.status == 201, owned.body
-    # The detokenizer role is an IAM role session, not one of the emulator's merchant users.
+    # A role session that environments/local binds to no merchant.
+    iam = emulator.client("iam")
+    role_name = f"stranger-{uuid.uuid4().hex[:8]}"
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
     stranger = ApiClient(
         emulator.api_endpoint,
-        role_credentials(emulator.client("sts"), api_env["detokenizer_role_arn"], "stranger"),
+        role_credentials(emulator.client("sts"), role_arn, "stranger"),
         None,
         api_env["api_name"],
     )
@@ -442,3 +457,6 @@ def test_a_caller_not_bound_to_the_merchant_is_refused(
     refund = stranger.post(f"/v1/payments/{pid}/refunds", {"amount": 100}, idempotency_key="x")
     assert refund.status == 404
     assert api.get(f"/v1/payments/{pid}").body["amount_refunded"] == 0
+    vault = ApiClient(stranger.base_url, stranger.credentials, "m_any", api_env["api_name"])
+    tokenize = vault.post("/v1/tokens", {"number": APPROVE})
+    assert tokenize.status == 403 and tokenize.body["error"]["code"] == "merchant_not_permitted"
