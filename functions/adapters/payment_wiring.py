@@ -93,11 +93,20 @@ def payments_table() -> PaymentsTable:
 
 
 @cache
-def ledger() -> PaymentLedger:
-    store = DynamoLedgerStore(
+def ledger_store() -> DynamoLedgerStore:
+    return DynamoLedgerStore(
         clients.dynamodb(), settings().required("ledger_table"), shards=settings().ledger_shards
     )
-    return PaymentLedger(store, PostingRules(shards=settings().ledger_shards))
+
+
+@cache
+def posting_rules() -> PostingRules:
+    return PostingRules(shards=settings().ledger_shards)
+
+
+@cache
+def ledger() -> PaymentLedger:
+    return PaymentLedger(ledger_store(), posting_rules())
 
 
 @cache
@@ -152,6 +161,8 @@ def clear() -> None:
     for builder in (
         settings,
         payments_table,
+        ledger_store,
+        posting_rules,
         ledger,
         eur_rates,
         fraud_scorer,

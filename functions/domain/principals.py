@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 _ROLE_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):iam::(?P<account>\d{12}):role/(?:.*/)?(?P<name>[^/]+)$"
@@ -25,6 +26,12 @@ _SESSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<name>[^/]+)/[^/]+$"
 )
 ANY_MERCHANT = "*"
+
+
+def signing_principal(event: Mapping[str, Any]) -> str:
+    """The caller's ARN in an API Gateway proxy event under IAM authorization ("" if none)."""
+    identity = (event.get("requestContext") or {}).get("identity") or {}
+    return str(identity.get("userArn") or "")
 
 
 def principal_allowed(principal: str, allowed: tuple[str, ...]) -> bool:

@@ -29,7 +29,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.vault_wiring import build_vault
-from functions.domain.principals import principal_allowed
+from functions.domain.principals import principal_allowed, signing_principal
 from functions.domain.vault import Caller, Vault
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
@@ -53,8 +53,7 @@ def vault() -> Vault:
 def caller_of(event: dict[str, Any], tenant: str) -> Caller:
     """The caller and, if it is on the allow-list and bound to the tenant (merchant
     principals), the vault's detokenize role; otherwise the vault refuses and audits it."""
-    identity = (event.get("requestContext") or {}).get("identity") or {}
-    principal = str(identity.get("userArn") or "")
+    principal = signing_principal(event)
     settings = vault_function_settings()
     permitted = principal_allowed(
         principal, settings.detokenize_allowed_principals

@@ -39,6 +39,7 @@ from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.domain.cards import normalize_pan
 from functions.domain.payments import Payment, derived_id
+from functions.domain.principals import signing_principal
 from functions.errors import ApiError, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.payments import (
@@ -87,9 +88,7 @@ def idempotency_key(required: bool) -> str | None:
 
 
 def caller() -> str:
-    """The signing principal (IAM authorization on every method)."""
-    identity = (app.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
-    return str(identity.get("userArn") or "")
+    return signing_principal(app.current_event.raw_event)
 
 
 def require_merchant(merchant_id: str) -> None:

@@ -182,13 +182,10 @@ def run(
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = wiring.settings()
-    store = DynamoLedgerStore(
-        clients.dynamodb(), settings.required("ledger_table"), shards=settings.ledger_shards
-    )
     return run(
         wiring.payments_table(),
-        store,
-        PostingRules(shards=settings.ledger_shards),
+        wiring.ledger_store(),
+        wiring.posting_rules(),
         clients.logs(),
         clients.events(),
         settings.required("event_log_group_name"),

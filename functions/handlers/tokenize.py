@@ -32,6 +32,7 @@ from pydantic import ValidationError
 
 from functions.adapters.vault_wiring import build_vault
 from functions.domain.cards import normalize_pan
+from functions.domain.principals import signing_principal
 from functions.domain.vault import TokenFormat, Vault, VaultError, VaultUnavailableError
 from functions.errors import ApiError, from_validation_error, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
@@ -99,10 +100,8 @@ install_error_handlers(app, logger, "tokenize", card_param="")
 @app.post("/v1/tokens")
 def create_token() -> Response[str]:
     tenant = merchant_id(app.current_event.headers)
-    identity = (app.current_event.raw_event.get("requestContext") or {}).get("identity") or {}
-    if not vault_function_settings().merchant_access.may_act_for(
-        str(identity.get("userArn") or ""), tenant
-    ):
+    caller = signing_principal(app.current_event.raw_event)
+    if not vault_function_settings().merchant_access.may_act_for(caller, tenant):
         raise ApiProblem(merchant_not_permitted(MERCHANT_HEADER))
     request = parse_body(app.current_event.decoded_body, TokenizeRequest)
     token = tokenize_card(
