@@ -1,4 +1,4 @@
-"""The Payment API v1 request body (see ../shared/DESIGN.md), validated field by field.
+"""The Payment API v1 request body, validated field by field.
 
 Card numbers and CVCs are ``SecretStr`` so that no repr, log line or error message shows them.
 Unknown fields are refused, so a typo never silently changes what a payment does.
@@ -8,9 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 
-from functions.domain.cards import contains_card_number
+from functions.domain.cards import CardValidationError, contains_card_number, normalize_pan
 from functions.domain.currencies import is_currency
 
 # The largest amount accepted in minor units; a deployment may lower it in its settings.
@@ -29,11 +37,40 @@ def no_card_number(value: str | None) -> str | None:
     return value
 
 
+def _digits_grouped(value: SecretStr) -> SecretStr:
+    """The card number's form (digits, with spaces or dashes between groups) is checked here,
+    so that no later reader of the request (the idempotency digest, the tokenize step) meets a
+    value it cannot handle: a malformed number is a 400 naming the field, never a 5xx. Luhn,
+    network and length per network stay with card validation (402 ``card_error``)."""
+    try:
+        normalize_pan(value.get_secret_value())
+    except CardValidationError as error:
+        raise ValueError(error.message.rstrip(".")) from None
+    return value
+
+
+def _digits_only(value: SecretStr) -> SecretStr:
+    secret = value.get_secret_value()
+    if not (secret.isascii() and secret.isdigit()):
+        raise ValueError("must contain only digits")
+    return value
+
+
+CardNumber = Annotated[
+    SecretStr,
+    Field(min_length=12, max_length=23, description="PAN: digits, spaces or dashes between"),
+    AfterValidator(_digits_grouped),
+]
+CardSecurityCode = Annotated[
+    SecretStr, Field(min_length=3, max_length=4), AfterValidator(_digits_only)
+]
+
+
 class CardDetails(StrictModel):
-    number: SecretStr = Field(min_length=12, max_length=23, description="PAN, digits only")
+    number: CardNumber
     exp_month: int = Field(ge=1, le=12)
     exp_year: int = Field(ge=2000, le=2100)
-    cvc: SecretStr | None = Field(default=None, min_length=3, max_length=4)
+    cvc: CardSecurityCode | None = None
 
 
 class PaymentMethod(StrictModel):
