@@ -27,7 +27,7 @@ module "tokenize" {
   vpc_config                     = var.vpc_config
   environment_variables          = local.common_env
   powertools                     = { service_name = "vault-tokenize" }
-  policy_statements              = local.tokenize_statements
+  policy_statements              = local.role_statements.tokenize
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   permissions_boundary_arn       = var.permissions_boundary_arn
 
@@ -54,7 +54,7 @@ module "detokenize" {
     DETOKENIZE_ALLOWED_PRINCIPALS = join(",", var.detokenize_allowed_principals)
   })
   powertools               = { service_name = "vault-detokenize" }
-  policy_statements        = local.detokenize_statements
+  policy_statements        = local.role_statements.detokenize
   alarm_sns_topic_arn      = var.alarm_sns_topic_arn
   permissions_boundary_arn = var.permissions_boundary_arn
 
@@ -79,7 +79,7 @@ module "admin" {
   vpc_config                     = var.vpc_config
   environment_variables          = merge(local.common_env, local.audit_env)
   powertools                     = { service_name = "vault-admin" }
-  policy_statements              = local.admin_statements
+  policy_statements              = local.role_statements.admin
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   permissions_boundary_arn       = var.permissions_boundary_arn
 

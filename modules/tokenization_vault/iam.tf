@@ -11,6 +11,26 @@
 locals {
   table_arn = aws_dynamodb_table.this.arn
 
+  # The table is encrypted at rest with the vault key (table.tf). DynamoDB unwraps its table key
+  # with KMS as the calling role, through DynamoDB, under the context
+  # {aws:dynamodb:tableName, aws:dynamodb:subscriberId} ("How Amazon DynamoDB uses AWS KMS").
+  # The vault-context statements below can never match that context, so without this path every
+  # GetItem/PutItem is denied on AWS (the emulator enforces no key policy, which hid it). It is
+  # usable only by DynamoDB on this table of this account: a direct Decrypt call, or one for any
+  # other table, carries no such ViaService and context.
+  table_at_rest_statements = [
+    {
+      sid       = "VaultTableAtRestViaDynamoDb"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = [var.vault_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [aws_dynamodb_table.this.name] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
+      ]
+    },
+  ]
+
   audit_statements = [
     {
       sid       = "WriteVaultAuditLog"
@@ -104,4 +124,11 @@ locals {
       ]
     },
   ], local.audit_statements)
+
+  # What each role is given: its own statements plus the table's at-rest path.
+  role_statements = {
+    tokenize   = concat(local.table_at_rest_statements, local.tokenize_statements)
+    detokenize = concat(local.table_at_rest_statements, local.detokenize_statements)
+    admin      = concat(local.table_at_rest_statements, local.admin_statements)
+  }
 }

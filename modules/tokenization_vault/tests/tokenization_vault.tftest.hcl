@@ -383,3 +383,45 @@ run "default_bus_is_refused" {
 
   expect_failures = [var.audit_event_bus_name]
 }
+
+# Finding 10: the table is encrypted at rest with the vault key, and DynamoDB unwraps the table
+# key as the calling role, through DynamoDB, with the context {aws:dynamodb:tableName,
+# aws:dynamodb:subscriberId}. A role allowed the vault key only under the vault's own contexts
+# would be denied every read and write on AWS. Each role must hold that path explicitly, and
+# only that path: through DynamoDB in this region, for this table, in this account.
+run "every_vault_role_may_use_the_table_key_through_dynamodb_only" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for statements in values(local.role_statements) :
+      length([
+        for s in statements : s
+        if contains(s.actions, "kms:Decrypt") && s.resources == [var.vault_key_arn] &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:ViaService=dynamodb.eu-west-1.amazonaws.com") &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:tableName=pay-vault") &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:subscriberId=111122223333")
+      ]) == 1
+    ])
+    error_message = "Tokenize, detokenize and admin each need kms:Decrypt on the vault key via dynamodb.<region>.amazonaws.com for this table and account (the table is encrypted with the vault key)."
+  }
+
+  # The DynamoDB path is the only vault-key grant without a vault context, and it cannot be
+  # used directly (ViaService) nor to create keys.
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      length(setsubtract(s.actions, ["kms:Decrypt", "kms:DescribeKey"])) == 0 &&
+      length([for c in try(s.conditions, []) : c if c.variable == "kms:ViaService"]) == 1
+      if anytrue([for c in try(s.conditions, []) : startswith(c.variable, "kms:EncryptionContext:aws:dynamodb:")]) || (
+        contains(s.resources, var.vault_key_arn) && !anytrue([for c in try(s.conditions, []) : c.variable == "kms:EncryptionContext:vault"])
+      )
+    ])
+    error_message = "A vault-key statement without a vault encryption context must be the DynamoDB path: Decrypt/DescribeKey only, conditioned on kms:ViaService."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == var.vault_key_arn
+    error_message = "The grant above is for the key the table is encrypted with."
+  }
+}
