@@ -74,7 +74,10 @@ pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tes
 	$(PY) -m pytest
 
 .PHONY: test
-test: lint tftest pytest ## the whole suite (what .ci/run calls)
+# Two jobs: `terraform test` keeps one core busy while pytest waits on the emulator with the
+# other. --output-sync prints each target's output whole, when it ends.
+test: ## the whole suite (what .ci/run calls)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint tftest pytest
 
 .PHONY: compliance
 compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir> for another tree)
