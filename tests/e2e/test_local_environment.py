@@ -270,6 +270,9 @@ def test_declined_fraud_blocked_and_bad_input_answer_without_moving_money(
         bad = create(api, {**payment_request(APPROVE, 1000), **changes})
         assert bad.status == 400, bad.body
         assert bad.body["error"]["param"] == param
+    lettered = create(api, payment_request("4242abcd42424242", 1000))
+    assert lettered.status == 400, lettered.body
+    assert lettered.body["error"]["param"] == "payment_method.card.number"
     missing = api.get("/v1/payments/pay_missing")
     assert missing.status == 404
 
