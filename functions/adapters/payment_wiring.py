@@ -5,13 +5,18 @@ so a warm container reads its settings and builds its objects once."""
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from decimal import Decimal
 from functools import cache
+from typing import TypeVar
 
+from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payments_table import PaymentsTable
+from functions.adapters.risk_tables import TableMandates, TableMitAgreements, TableScaCounters
 from functions.domain.acquirer import AcquirerConnector, AcquirerSimulator
 from functions.domain.fraud import FraudRules, RulesFraudScorer
 from functions.domain.fx import EurRates
@@ -20,8 +25,22 @@ from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
+from functions.services.risk import ScaService
 
 DEFAULT_EUR_RATES = '{"EUR": "1"}'
+# The built-in documentation IP ranges and test-card BINs serve this environment only.
+TEST_DATA_ENVIRONMENT = "local"
+logger = Logger(child=True)
+
+
+def _tra_rate(env: Mapping[str, str]) -> Decimal | None:
+    """SCA_TRA_FRAUD_RATE_PERCENT ("0.015" is 0.015 %); the old integer
+    SCA_TRA_REFERENCE_FRAUD_RATE_BPS is read while a deployment still sets it."""
+    percent = env.get("SCA_TRA_FRAUD_RATE_PERCENT", "")
+    if percent:
+        return Decimal(percent)
+    bps = env.get("SCA_TRA_REFERENCE_FRAUD_RATE_BPS", "")
+    return Decimal(int(bps)) / 100 if bps else None
 
 
 class PaymentFunctionSettings(BaseModel):
@@ -42,7 +61,14 @@ class PaymentFunctionSettings(BaseModel):
     eur_rates: str = DEFAULT_EUR_RATES
     fraud_rules: str = ""
     ip_country_ranges: str = ""
-    sca_tra_reference_fraud_rate_bps: int | None = Field(default=None, ge=1, le=13)
+    # The PSP's Art. 19 fraud rate in percent; None (default) offers no TRA exemption.
+    sca_tra_fraud_rate_percent: Decimal | None = Field(default=None, gt=0, le=Decimal("0.13"))
+    sca_review_steps_up: bool = True
+    sca_challenge_one_leg_out: bool = False
+    sca_acquirer_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    issuer_country_prefixes: str = ""
+    issuer_country_file: str = ""
+    ip_country_file: str = ""
     merchant_principals: str = ""
     acquirer_connector: str = "simulator"
     acquirer_timeout_ms: int = Field(default=3000, ge=100, le=29_000)
@@ -50,7 +76,6 @@ class PaymentFunctionSettings(BaseModel):
     @classmethod
     def from_environ(cls) -> PaymentFunctionSettings:
         env = os.environ
-        tra = env.get("SCA_TRA_REFERENCE_FRAUD_RATE_BPS", "")
         return cls(
             environment=env.get("PAYMENTS_ENVIRONMENT", "local"),
             payments_table=env.get("PAYMENTS_TABLE_NAME", ""),
@@ -64,7 +89,13 @@ class PaymentFunctionSettings(BaseModel):
             eur_rates=env.get("EUR_RATES") or DEFAULT_EUR_RATES,
             fraud_rules=env.get("FRAUD_RULES", ""),
             ip_country_ranges=env.get("IP_COUNTRY_RANGES", ""),
-            sca_tra_reference_fraud_rate_bps=int(tra) if tra else None,
+            sca_tra_fraud_rate_percent=_tra_rate(env),
+            sca_review_steps_up=env.get("SCA_REVIEW_STEPS_UP", "true").lower() != "false",
+            sca_challenge_one_leg_out=env.get("SCA_CHALLENGE_ONE_LEG_OUT", "").lower() == "true",
+            sca_acquirer_country=env.get("SCA_ACQUIRER_COUNTRY") or None,
+            issuer_country_prefixes=env.get("ISSUER_COUNTRY_PREFIXES", ""),
+            issuer_country_file=env.get("ISSUER_COUNTRY_FILE", ""),
+            ip_country_file=env.get("IP_COUNTRY_FILE", ""),
             merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
             acquirer_connector=env.get("ACQUIRER_CONNECTOR", "simulator"),
             acquirer_timeout_ms=int(env.get("ACQUIRER_TIMEOUT_MS") or 3000),
@@ -120,21 +151,61 @@ def fraud_scorer() -> RulesFraudScorer:
     return RulesFraudScorer(FraudRules.from_json(text) if text else FraudRules())
 
 
+_CountryTable = TypeVar("_CountryTable", IpCountryTable, IssuerCountryTable)
+
+
+def _country_table(kind: type[_CountryTable], path: str, inline: str) -> _CountryTable:
+    """A data file (shipped with the function or on a layer), else inline JSON; the built-in
+    test data only in the local environment, elsewhere an empty table (countries unknown, the
+    country rules stay silent and the SCA scope treats the card as in scope)."""
+    if path:
+        return kind.from_file(path)
+    if inline:
+        return kind.from_json(inline)
+    if settings().environment == TEST_DATA_ENVIRONMENT:
+        return kind.TEST
+    logger.warning("no country source configured", extra={"source": kind.__name__})
+    return kind({})
+
+
 @cache
 def ip_countries() -> IpCountryTable:
-    text = settings().ip_country_ranges
-    return IpCountryTable.from_json(text) if text else IpCountryTable.DEFAULT
+    """The GeoIP source: IP_COUNTRY_FILE, else IP_COUNTRY_RANGES."""
+    current = settings()
+    return _country_table(IpCountryTable, current.ip_country_file, current.ip_country_ranges)
 
 
+@cache
 def issuer_countries() -> IssuerCountryTable:
-    return IssuerCountryTable.DEFAULT
+    """The BIN source: ISSUER_COUNTRY_FILE, else ISSUER_COUNTRY_PREFIXES."""
+    current = settings()
+    return _country_table(
+        IssuerCountryTable, current.issuer_country_file, current.issuer_country_prefixes
+    )
 
 
 @cache
 def sca_policy() -> ScaPolicy:
+    current = settings()
     return ScaPolicy(
         rates=eur_rates(),
-        tra_reference_fraud_rate_bps=settings().sca_tra_reference_fraud_rate_bps,
+        tra_fraud_rate_percent=current.sca_tra_fraud_rate_percent,
+        review_steps_up=current.sca_review_steps_up,
+        challenge_one_leg_out=current.sca_challenge_one_leg_out,
+        acquirer_country=current.sca_acquirer_country,
+    )
+
+
+@cache
+def sca_service() -> ScaService:
+    table = payments_table()
+    return ScaService(
+        counters=TableScaCounters(table),
+        mandates=TableMandates(table),
+        agreements=TableMitAgreements(clients.dynamodb(), settings().required("payments_table")),
+        issuers=issuer_countries(),
+        acs=access_control_server(),
+        policy=sca_policy,
     )
 
 
@@ -167,7 +238,9 @@ def clear() -> None:
         eur_rates,
         fraud_scorer,
         ip_countries,
+        issuer_countries,
         sca_policy,
+        sca_service,
         merchant_access,
         access_control_server,
         acquirer,
