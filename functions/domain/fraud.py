@@ -2,7 +2,10 @@
 
 ``FraudScorer`` is the interface the workflow calls; ``RulesFraudScorer`` implements it with
 explainable rules. Each rule that fires adds its weight; the score is the sum capped at 100, so
-a signal that fires can only raise the score.
+a signal that fires can only raise the score. The country rules are the exception: they all
+describe one fact ("the card, the IP and the customer are not all in one country"), so the
+group adds the weight of its heaviest fired rule once (max, not sum); every fired rule is still
+listed as a reason.
 
 * Amount: compared in EUR. Without a EUR amount the raw amount is used when the currency is
   EUR; otherwise the amount rules stay silent (an unconvertible amount cannot be judged
@@ -10,17 +13,26 @@ a signal that fires can only raise the score.
   fires ``amount_above_limit`` instead of ``amount_unusual``, never both.
 * Velocity: the counts are of *previous* payments in the last hour, so with a limit of 5 the
   rule fires on the 6th payment (5 previous).
-* Countries: a pair is a mismatch only when both countries are known.
+* Countries: a pair is a mismatch only when both countries are known. Cross-border use inside
+  the EEA and the UK (``geo.SCA_AREA``: one card market, SCA on both sides) is ordinary: when
+  every mismatching country is in that area only ``country_mismatch_intra_eea_uk`` fires (low
+  weight) instead of the pair rules.
+
+Each reason belongs to a class of risk factor of Art. 18(2)(c) of the RTS on SCA (Commission
+Delegated Regulation (EU) 2018/389) (``RISK_FACTOR_OF``); the SCA step refuses the
+transaction-risk-analysis exemption when any of them fired.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Protocol
+
+from .geo import SCA_AREA
 
 RULES_MODEL = "rules-v1"
 MAX_SCORE = 100
@@ -40,6 +52,59 @@ class Reason(StrEnum):
     COUNTRY_MISMATCH_CARD_IP = "country_mismatch_card_ip"
     COUNTRY_MISMATCH_CARD_CUSTOMER = "country_mismatch_card_customer"
     COUNTRY_MISMATCH_IP_CUSTOMER = "country_mismatch_ip_customer"
+    COUNTRY_MISMATCH_INTRA_EEA_UK = "country_mismatch_intra_eea_uk"
+
+
+COUNTRY_REASONS = frozenset(
+    {
+        Reason.COUNTRY_MISMATCH_CARD_IP,
+        Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,
+        Reason.COUNTRY_MISMATCH_IP_CUSTOMER,
+        Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,
+    }
+)
+
+
+class RiskFactor(StrEnum):
+    """The risk factors of Art. 18(2)(c) RTS: none may be present for the TRA exemption."""
+
+    ABNORMAL_SPENDING = "abnormal_spending"  # (c)(i) abnormal spending or behavioural pattern
+    UNUSUAL_DEVICE = "unusual_device"  # (c)(ii) unusual device or software access information
+    MALWARE = "malware"  # (c)(iii) malware infection in a session of the authentication
+    KNOWN_FRAUD_SCENARIO = "known_fraud_scenario"  # (c)(iv) e.g. card testing (velocity)
+    ABNORMAL_PAYER_LOCATION = "abnormal_payer_location"  # (c)(v)
+    HIGH_RISK_PAYEE_LOCATION = "high_risk_payee_location"  # (c)(vi)
+    UNCLASSIFIED = "unclassified"  # a reason this code does not know: counted as a risk
+
+
+# A reason missing here is not a risk factor (intra-EEA/UK use is ordinary).
+RISK_FACTOR_OF: Mapping[Reason, RiskFactor] = MappingProxyType(
+    {
+        Reason.AMOUNT_ABOVE_LIMIT: RiskFactor.ABNORMAL_SPENDING,
+        Reason.AMOUNT_UNUSUAL: RiskFactor.ABNORMAL_SPENDING,
+        Reason.VELOCITY_CARD: RiskFactor.KNOWN_FRAUD_SCENARIO,
+        Reason.VELOCITY_DEVICE: RiskFactor.UNUSUAL_DEVICE,
+        Reason.COUNTRY_MISMATCH_CARD_IP: RiskFactor.ABNORMAL_PAYER_LOCATION,
+        Reason.COUNTRY_MISMATCH_CARD_CUSTOMER: RiskFactor.ABNORMAL_PAYER_LOCATION,
+        Reason.COUNTRY_MISMATCH_IP_CUSTOMER: RiskFactor.ABNORMAL_PAYER_LOCATION,
+    }
+)
+
+
+def risk_factors(reasons: Iterable[str]) -> frozenset[RiskFactor]:
+    """The Art. 18(2)(c) classes among fired ``reasons``; an unknown reason (a newer scorer's)
+    counts as ``UNCLASSIFIED``, never as no risk."""
+    found: set[RiskFactor] = set()
+    for name in reasons:
+        try:
+            reason = Reason(name)
+        except ValueError:
+            found.add(RiskFactor.UNCLASSIFIED)
+            continue
+        factor = RISK_FACTOR_OF.get(reason)
+        if factor is not None:
+            found.add(factor)
+    return frozenset(found)
 
 
 DEFAULT_WEIGHTS: Mapping[Reason, int] = MappingProxyType(
@@ -51,6 +116,7 @@ DEFAULT_WEIGHTS: Mapping[Reason, int] = MappingProxyType(
         Reason.COUNTRY_MISMATCH_CARD_IP: 25,
         Reason.COUNTRY_MISMATCH_CARD_CUSTOMER: 15,
         Reason.COUNTRY_MISMATCH_IP_CUSTOMER: 20,
+        Reason.COUNTRY_MISMATCH_INTRA_EEA_UK: 5,
     }
 )
 
@@ -163,7 +229,11 @@ class RulesFraudScorer(FraudScorer):
         rules = self._rules
         fired = [reason for reason in _firing(signals, rules) if rules.weight(reason) > 0]
         fired.sort(key=lambda reason: (-rules.weight(reason), reason.value))
-        score = min(MAX_SCORE, sum(rules.weight(reason) for reason in fired))
+        others = sum(rules.weight(reason) for reason in fired if reason not in COUNTRY_REASONS)
+        countries = max(
+            (rules.weight(reason) for reason in fired if reason in COUNTRY_REASONS), default=0
+        )
+        score = min(MAX_SCORE, others + countries)
         if score >= rules.block_threshold:
             decision = FraudDecision.BLOCK
         elif score >= rules.review_threshold:
@@ -195,10 +265,22 @@ def _firing(signals: FraudSignals, rules: FraudRules) -> list[Reason]:
         fired.append(Reason.VELOCITY_CARD)
     if signals.device_payments_last_hour >= rules.device_velocity_per_hour:
         fired.append(Reason.VELOCITY_DEVICE)
-    if _mismatch(signals.card_country, signals.ip_country):
-        fired.append(Reason.COUNTRY_MISMATCH_CARD_IP)
-    if _mismatch(signals.card_country, signals.customer_country):
-        fired.append(Reason.COUNTRY_MISMATCH_CARD_CUSTOMER)
-    if _mismatch(signals.ip_country, signals.customer_country):
-        fired.append(Reason.COUNTRY_MISMATCH_IP_CUSTOMER)
+    fired.extend(_country_reasons(signals))
     return fired
+
+
+def _outside_area(*countries: str | None) -> bool:
+    return any(c is not None and c.upper() not in SCA_AREA for c in countries)
+
+
+def _country_reasons(signals: FraudSignals) -> list[Reason]:
+    pairs = (
+        (Reason.COUNTRY_MISMATCH_CARD_IP, signals.card_country, signals.ip_country),
+        (Reason.COUNTRY_MISMATCH_CARD_CUSTOMER, signals.card_country, signals.customer_country),
+        (Reason.COUNTRY_MISMATCH_IP_CUSTOMER, signals.ip_country, signals.customer_country),
+    )
+    mismatched = [(reason, a, b) for reason, a, b in pairs if _mismatch(a, b)]
+    cross_border = [reason for reason, a, b in mismatched if _outside_area(a, b)]
+    if cross_border:
+        return cross_border
+    return [Reason.COUNTRY_MISMATCH_INTRA_EEA_UK] if mismatched else []

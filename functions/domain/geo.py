@@ -1,10 +1,15 @@
-"""Country of an IP address and of a card issuer, for the fraud rules.
+"""Country of an IP address and of a card issuer, for the fraud rules and the SCA scope.
 
 ``IpCountryTable`` stands in for a GeoIP database and ``IssuerCountryTable`` for a BIN table.
-Their ``DEFAULT`` instances cover only the documentation address ranges (RFC 5737, RFC 3849)
-and the issuer prefixes of well-known test cards, for local runs and tests. Production replaces
-them with a GeoIP / BIN data source loaded through ``from_json`` (or an adapter behind the same
-``country_of`` method).
+Their ``TEST`` instances cover only the documentation address ranges (RFC 5737, RFC 3849) and
+the issuer prefixes of well-known test cards: local runs and tests use them, nothing else. A real
+environment configures its sources: a data file in the package or on a layer (``from_file``:
+JSON or ``network,country`` / ``prefix,country`` CSV, the shape a GeoIP or BIN vendor export is
+cut down to), inline JSON for a few entries (``from_json``), or an adapter behind the same
+``country_of`` method (``CountrySource``).
+
+``EEA`` and ``SCA_AREA`` (the EEA and the United Kingdom, which applies the same RTS as
+retained law) are the country sets the fraud rules and the PSD2 scope step use.
 """
 
 from __future__ import annotations
@@ -13,11 +18,53 @@ import ipaddress
 import json
 import re
 from collections.abc import Mapping
-from typing import ClassVar
+from pathlib import Path
+from typing import ClassVar, Protocol
 
 _COUNTRY = re.compile(r"[A-Z]{2}")
 _BIN_PREFIX = re.compile(r"[0-9]{1,8}")
 MAX_BIN_DIGITS = 8
+_HEADER_KEYS = frozenset({"network", "cidr", "prefix", "bin"})
+
+# The European Economic Area: the 27 EU member states, Iceland, Liechtenstein and Norway.
+EEA: frozenset[str] = frozenset(
+    {
+        *("AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE"),
+        *("IT", "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"),
+        *("IS", "LI", "NO"),
+    }
+)
+# Where the SCA rules of the RTS apply: the EEA, and the UK (the RTS kept as UK law).
+SCA_AREA: frozenset[str] = EEA | {"GB"}
+
+
+def in_sca_area(country: str | None) -> bool | None:
+    """Whether ``country`` applies the RTS; None when the country is unknown."""
+    return None if country is None else country.upper() in SCA_AREA
+
+
+class CountrySource(Protocol):
+    """What the fraud and SCA steps need of a GeoIP or BIN source."""
+
+    def country_of(self, key: str | None) -> str | None: ...
+
+
+def _read_table(path: Path, what: str) -> dict[str, str]:
+    """A JSON object, or CSV lines ``key,country`` (``#`` comments and a header allowed)."""
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".json":
+        return _country_map(text, what)
+    entries: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        key, _, country = (part.strip() for part in line.partition(","))
+        if number == 1 and key.lower() in _HEADER_KEYS:
+            continue
+        entries[key] = _country(f"{path.name}:{number} {key}", country)
+    return entries
+
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 IpAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -40,7 +87,8 @@ def _country_map(text: str, what: str) -> dict[str, str]:
 class IpCountryTable:
     """CIDR networks to countries; the longest matching prefix wins."""
 
-    DEFAULT: ClassVar[IpCountryTable]
+    TEST: ClassVar[IpCountryTable]
+    DEFAULT: ClassVar[IpCountryTable]  # the same as TEST; kept for callers of the old name
 
     __slots__ = ("_by_prefix",)
 
@@ -60,6 +108,11 @@ class IpCountryTable:
     def from_json(cls, text: str) -> IpCountryTable:
         """``{"192.0.2.0/24": "DE", "2001:db8::/32": "NL"}``. Raises ValueError."""
         return cls(_country_map(text, "an IP country table"))
+
+    @classmethod
+    def from_file(cls, path: str | Path) -> IpCountryTable:
+        """A GeoIP extract: ``.json`` as ``from_json``, else CSV ``network,country``."""
+        return cls(_read_table(Path(path), "an IP country table"))
 
     def country_of(self, ip: str | None) -> str | None:
         """The country of an IPv4 or IPv6 address; None when unknown or not an address."""
@@ -83,7 +136,8 @@ class IpCountryTable:
 class IssuerCountryTable:
     """BIN prefixes (1 to 8 digits) to the issuer's country; the longest matching prefix wins."""
 
-    DEFAULT: ClassVar[IssuerCountryTable]
+    TEST: ClassVar[IssuerCountryTable]
+    DEFAULT: ClassVar[IssuerCountryTable]  # the same as TEST; kept for callers of the old name
 
     __slots__ = ("_prefixes",)
 
@@ -100,6 +154,11 @@ class IssuerCountryTable:
         """``{"424242": "GB", "4000": "US"}``. Raises ValueError."""
         return cls(_country_map(text, "an issuer country table"))
 
+    @classmethod
+    def from_file(cls, path: str | Path) -> IssuerCountryTable:
+        """A BIN extract: ``.json`` as ``from_json``, else CSV ``prefix,country``."""
+        return cls(_read_table(Path(path), "an issuer country table"))
+
     def country_of(self, first6: str | None) -> str | None:
         """The issuer country of a card from its leading digits (first six, or eight)."""
         if first6 is None or not first6.isascii() or not first6.isdigit():
@@ -111,7 +170,7 @@ class IssuerCountryTable:
         return None
 
 
-IpCountryTable.DEFAULT = IpCountryTable(
+IpCountryTable.TEST = IpCountryTable(
     {
         "192.0.2.0/24": "DE",  # TEST-NET-1
         "198.51.100.0/24": "FR",  # TEST-NET-2
@@ -120,7 +179,7 @@ IpCountryTable.DEFAULT = IpCountryTable(
     }
 )
 
-IssuerCountryTable.DEFAULT = IssuerCountryTable(
+IssuerCountryTable.TEST = IssuerCountryTable(
     {
         "424242": "GB",
         "400000": "US",
@@ -129,3 +188,5 @@ IssuerCountryTable.DEFAULT = IssuerCountryTable(
         "401288": "FR",
     }
 )
+IpCountryTable.DEFAULT = IpCountryTable.TEST
+IssuerCountryTable.DEFAULT = IssuerCountryTable.TEST

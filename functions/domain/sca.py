@@ -1,36 +1,56 @@
-"""PSD2 strong customer authentication: is SCA required for a card payment, or does an
-exemption of the RTS (Commission Delegated Regulation (EU) 2018/389) apply?
+"""PSD2 strong customer authentication: is SCA required for a card payment, or is it out of
+scope, or does an exemption of the RTS (Commission Delegated Regulation (EU) 2018/389) apply?
 
-``decide`` is a pure function of the request, the payer's low-value counter and the PSP's
-policy. The rules:
+``decide`` is a pure function of the request, the payer's counter and the PSP's policy, applied
+in this order (docs/sca-policy.md has the table):
 
-* Merchant-initiated transactions are out of scope (Art. 97 PSD2 covers payments the payer
-  initiates): no SCA, counter unchanged.
-* Recurring (Art. 14): exempt only for a series whose first payment was authenticated with SCA,
-  to the same merchant, with the same amount and currency. A mandate of another merchant, or
-  one not authenticated, makes this payment the first of a series: SCA.
-* Low value (Art. 16): at most EUR 30, and since the last SCA at most 5 consecutive exempted
-  payments *and* at most EUR 100 in total including this one. The RTS lets a PSP choose the
-  count or the cumulative limit; applying both is the stricter reading.
-* Transaction risk analysis (Art. 18): offered only when the PSP's fraud rate is within a band
-  of the Annex; the amount must be within that band's limit and the fraud decision "allow".
-  A TRA exemption does not touch the low-value counter.
+1. A payment the fraud scorer blocked is never waved through: SCA (``fraud_blocked``).
+2. Scope (Art. 97 PSD2, which binds the payer's PSP in the EEA; the UK kept the RTS):
+   mail and telephone orders are not electronic remote payments (``moto_out_of_scope``); an
+   acquirer outside the EEA/UK is not bound (``acquirer_outside_eea_uk``); an issuer outside
+   the EEA/UK makes the payment "one leg out": SCA is best effort, so no challenge by default
+   (``one_leg_out_issuer``; ``challenge_one_leg_out`` or a ``review`` decision challenges).
+   An unknown issuer country is in scope (fails closed). Scope is decided before any EUR
+   conversion, so a USD payment on a US card is not refused for a missing rate.
+3. Fraud ``review`` (RTS Art. 2: the PSP's own monitoring flagged the payment): SCA, no
+   exemption and no MIT (``fraud_review_step_up``) while ``review_steps_up`` is on (default).
+4. Merchant-initiated transactions are outside SCA only on an agreement the payer set up with
+   SCA (EBA Q&A 2018_4031): a stored ``MitAgreement`` of this merchant and card, authenticated,
+   with the network transaction reference of its initial customer-initiated payment. Refused
+   when the customer is present (a customer-initiated payment needs SCA).
+5. Recurring (Art. 14): exempt only for a series whose first payment was authenticated with SCA,
+   to the same merchant, with the same amount and currency.
+6. A currency without a EUR rate cannot be shown to be within a limit: SCA
+   (``no_rate_for_currency``).
+7. Transaction risk analysis (Art. 18): the PSP's fraud rate (Art. 19) picks the band of the
+   Annex, a monitored ``FraudRateReport`` (Art. 20/21) suspends every band whose rate exceeds
+   its reference, the amount must be within the band, the fraud decision ``allow`` and no
+   Art. 18(2)(c) risk factor present among the fired fraud reasons.
+8. Low value (Art. 16): at most EUR 30, and since the last SCA at most 5 previous unauthenticated
+   remote payments and at most EUR 100 of them *including this one*. Counting the current
+   payment into the EUR 100 and refusing the 6th is a policy choice stricter than the text
+   (which counts previous payments only); SCA may always be applied.
 
-A requested exemption that does not apply means SCA: the merchant asked for that exemption and
-another one is not silently substituted. Without a request the PSP tries TRA first (it spends
-no low-value allowance), then low value; if neither applies the reason is ``no_exemption``.
-Limits are compared in EUR after conversion that rounds up (``fx``); a currency without a rate
-cannot be shown to be within a limit, so it needs SCA (``no_rate_for_currency``). A blocked
-payment never reaches SCA in the workflow; if asked, the answer is SCA (``fraud_blocked``).
+The counter (Art. 16(b)/(c)) counts every remote payment the payer initiated without SCA since
+the last SCA: low-value *and* TRA exemptions. It is kept per card across the platform
+(``ScaRequest.card_key``), not per merchant. Out-of-scope, MIT and recurring payments are not
+payer-initiated remote payments under the RTS and leave it alone.
+
+A requested exemption that does not apply means SCA: another one is not silently substituted.
+Without a request the PSP tries TRA first, then low value; if neither applies the reason is
+``no_exemption``. Limits are compared in EUR after conversion that rounds up (``fx``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from enum import StrEnum
 
-from .fraud import FraudDecision
+from .fraud import FraudDecision, risk_factors
+from .fraud_rate import ANNEX_REMOTE_CARD_BANDS, FraudRateReport, TraBand
 from .fx import EurRates
+from .geo import in_sca_area
 
 
 class Exemption(StrEnum):
@@ -38,6 +58,11 @@ class Exemption(StrEnum):
     TRANSACTION_RISK_ANALYSIS = "transaction_risk_analysis"
     RECURRING = "recurring"
     MERCHANT_INITIATED = "merchant_initiated"
+
+
+class Channel(StrEnum):
+    ECOMMERCE = "ecommerce"
+    MOTO = "moto"  # mail or telephone order: not an electronic remote payment of the payer
 
 
 class ScaReason(StrEnum):
@@ -50,11 +75,20 @@ class ScaReason(StrEnum):
     TRA_WITHIN_BAND = "tra_within_band"
     TRA_AMOUNT_ABOVE_BAND = "tra_amount_above_band"
     TRA_NOT_OFFERED = "tra_not_offered"
+    TRA_SUSPENDED = "tra_suspended_fraud_rate_exceeded"
     TRA_RISK_NOT_LOW = "tra_risk_not_low"
+    TRA_RISK_FACTOR_PRESENT = "tra_risk_factor_present"
     RECURRING_FIXED_AMOUNT = "recurring_fixed_amount"
     RECURRING_AMOUNT_CHANGED = "recurring_amount_changed"
     RECURRING_FIRST_PAYMENT = "recurring_first_payment"
     MERCHANT_INITIATED_OUT_OF_SCOPE = "merchant_initiated_out_of_scope"
+    MERCHANT_INITIATED_NO_AGREEMENT = "merchant_initiated_no_agreement"
+    MERCHANT_INITIATED_CUSTOMER_PRESENT = "merchant_initiated_customer_present"
+    MOTO_OUT_OF_SCOPE = "moto_out_of_scope"
+    ACQUIRER_OUTSIDE_EEA_UK = "acquirer_outside_eea_uk"
+    ONE_LEG_OUT_ISSUER = "one_leg_out_issuer"
+    ONE_LEG_OUT_CHALLENGED = "one_leg_out_challenged"
+    FRAUD_REVIEW_STEP_UP = "fraud_review_step_up"
     NO_RATE_FOR_CURRENCY = "no_rate_for_currency"
     FRAUD_BLOCKED = "fraud_blocked"
     NO_EXEMPTION = "no_exemption"
@@ -62,7 +96,8 @@ class ScaReason(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class LowValueCounter:
-    """Remote payments of the payer exempted as low value since the last SCA."""
+    """Remote payments the payer initiated without SCA since the last SCA (Art. 16(b)/(c)):
+    low-value and TRA exemptions alike."""
 
     consecutive: int = 0
     cumulative_eur_minor: int = 0
@@ -70,6 +105,9 @@ class LowValueCounter:
     def __post_init__(self) -> None:
         if self.consecutive < 0 or self.cumulative_eur_minor < 0:
             raise ValueError("a low-value counter cannot be negative")
+
+    def plus(self, amount_eur_minor: int) -> LowValueCounter:
+        return LowValueCounter(self.consecutive + 1, self.cumulative_eur_minor + amount_eur_minor)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,42 +121,103 @@ class RecurringMandate:
 
 
 @dataclass(frozen=True, slots=True)
-class ScaPolicy:
-    """The PSP's exemption policy. ``tra_reference_fraud_rate_bps`` is the PSP's fraud rate for
-    remote card payments in basis points (13 == 0.13 %); None when TRA is not offered.
+class MitAgreement:
+    """The agreement a merchant-initiated payment rests on (EBA Q&A 2018_4031): the payer set
+    it up in a customer-initiated payment (``initial_payment_id``) authenticated with SCA, and
+    the acquirer answered that payment's authorization with the scheme's network transaction
+    reference (``network_reference``), which subsequent MITs quote. ``card_key`` identifies the
+    card within the merchant (the vault's per-merchant fingerprint)."""
 
+    merchant_id: str
+    card_key: str
+    initial_payment_id: str
+    network_reference: str | None
+    authenticated: bool
+
+    @property
+    def usable(self) -> bool:
+        return self.authenticated and bool(self.network_reference)
+
+    def confirmed(self, network_reference: str) -> MitAgreement:
+        """This agreement with the network reference of its initial payment's authorization."""
+        return replace(self, network_reference=network_reference)
+
+
+@dataclass(frozen=True, slots=True)
+class ScaPolicy:
+    """The PSP's SCA policy.
+
+    ``tra_fraud_rate_percent`` is the PSP's fraud rate for remote card payments computed per
+    Art. 19 (``Decimal("0.015")`` is 0.015 %); None (the default) offers no TRA exemption.
+    ``monitoring`` is the latest Art. 19 report: a band whose monitored rate exceeds its
+    reference rate is not offered (Art. 20). ``tra_reference_fraud_rate_bps`` is the old
+    integer setting (13 == 0.13 %), read only when the percent is not given.
+
+    ``review_steps_up``: a fraud ``review`` gets no exemption and no MIT (default on).
+    ``challenge_one_leg_out``: challenge one-leg-out payments although SCA is best effort.
+    ``acquirer_country``: None means the acquirer is in the EEA/UK (in scope).
     The limits default to the RTS maxima (Art. 16, Annex); a PSP may set lower ones.
     """
 
     rates: EurRates
-    tra_reference_fraud_rate_bps: int | None
+    tra_reference_fraud_rate_bps: int | None = None
+    tra_fraud_rate_percent: Decimal | None = None
     low_value_limit_eur_minor: int = 3_000
     low_value_max_consecutive: int = 5
     low_value_max_cumulative_eur_minor: int = 10_000
-    # (reference fraud rate in bps, amount limit in EUR cents), RTS Annex, remote card payments.
-    tra_bands: tuple[tuple[int, int], ...] = ((13, 10_000), (6, 25_000), (1, 50_000))
+    tra_bands: tuple[TraBand, ...] = ANNEX_REMOTE_CARD_BANDS
+    monitoring: FraudRateReport | None = None
+    review_steps_up: bool = True
+    challenge_one_leg_out: bool = False
+    acquirer_country: str | None = None
 
     def __post_init__(self) -> None:
-        if self.tra_reference_fraud_rate_bps is not None and self.tra_reference_fraud_rate_bps < 0:
-            raise ValueError("tra_reference_fraud_rate_bps cannot be negative")
-        if min(
-            self.low_value_limit_eur_minor,
-            self.low_value_max_consecutive,
-            self.low_value_max_cumulative_eur_minor,
-        ) < 0 or any(rate < 0 or limit < 0 for rate, limit in self.tra_bands):
+        bps = self.tra_reference_fraud_rate_bps
+        if bps is not None:
+            if bps < 0:
+                raise ValueError("tra_reference_fraud_rate_bps cannot be negative")
+            if self.tra_fraud_rate_percent is not None:
+                raise ValueError("give tra_fraud_rate_percent or the old bps setting, not both")
+            object.__setattr__(self, "tra_fraud_rate_percent", Decimal(bps) / 100)
+        rate = self.tra_fraud_rate_percent
+        if rate is not None and (not rate.is_finite() or rate < 0):
+            raise ValueError("tra_fraud_rate_percent cannot be negative")
+        if (
+            min(
+                self.low_value_limit_eur_minor,
+                self.low_value_max_consecutive,
+                self.low_value_max_cumulative_eur_minor,
+            )
+            < 0
+        ):
             raise ValueError("SCA policy limits cannot be negative")
 
-    def tra_limit_eur_minor(self) -> int | None:
-        """The largest amount TRA may exempt at the PSP's fraud rate; None when not offered."""
-        rate = self.tra_reference_fraud_rate_bps
+    def qualifying_bands(self) -> list[TraBand]:
+        """The Annex bands whose reference rate the PSP's fraud rate is within (Art. 18(2)(a))."""
+        rate = self.tra_fraud_rate_percent
         if rate is None:
-            return None
-        limits = [limit for reference, limit in self.tra_bands if reference >= rate]
-        return max(limits, default=None)
+            return []
+        return [band for band in self.tra_bands if band.reference_rate_percent >= rate]
+
+    def tra_limit_eur_minor(self) -> int | None:
+        """The largest amount TRA may exempt: the bands the PSP's rate qualifies for (Art. 18
+        (2)(a), Annex) that monitoring has not suspended (Art. 20); None when none is left."""
+        bands = self.qualifying_bands()
+        if self.monitoring is not None:
+            bands = [band for band in bands if self.monitoring.band_offered(band)]
+        return max((band.limit_eur_minor for band in bands), default=None)
 
 
 @dataclass(frozen=True, slots=True)
 class ScaRequest:
+    """One payment as the SCA step sees it.
+
+    ``card_key``: the card across the platform, which keys the Art. 16 counter (the caller
+    reads ``counter`` by it). ``merchant_card_key``: the card within the merchant (mandates,
+    MIT agreements). ``fraud_reasons``: the reasons the fraud scorer fired. ``customer_present``:
+    the request carries the customer's browser or device data (IP, device id).
+    """
+
     merchant_id: str
     amount_minor: int
     currency: str
@@ -126,6 +225,13 @@ class ScaRequest:
     fraud_decision: str  # a FraudDecision value: "allow", "review" or "block"
     counter: LowValueCounter
     mandate: RecurringMandate | None = None
+    fraud_reasons: tuple[str, ...] = ()
+    issuer_country: str | None = None
+    channel: Channel = Channel.ECOMMERCE
+    customer_present: bool = False
+    mit_agreement: MitAgreement | None = None
+    card_key: str = ""
+    merchant_card_key: str = ""
 
     def __post_init__(self) -> None:
         if self.amount_minor < 0:
@@ -133,6 +239,8 @@ class ScaRequest:
         FraudDecision(self.fraud_decision)  # ValueError for a code the workflow does not know
         if self.exemption_requested is not None:
             object.__setattr__(self, "exemption_requested", Exemption(self.exemption_requested))
+        object.__setattr__(self, "channel", Channel(self.channel))
+        object.__setattr__(self, "fraud_reasons", tuple(self.fraud_reasons))
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +250,7 @@ class ScaDecision:
     reason: str  # a ScaReason value
     amount_eur_minor: int | None
     counter_after: LowValueCounter  # the payer's counter to store for the next payment
+    in_scope: bool = True  # False: PSD2 does not mandate SCA (MOTO, one leg out, acquirer)
 
 
 def after_authentication(counter: LowValueCounter) -> LowValueCounter:
@@ -154,30 +263,38 @@ class _Outcome:
     exemption: Exemption | None
     reason: ScaReason
     counter_after: LowValueCounter
+    required: bool | None = None  # None: required unless an exemption applies
+    in_scope: bool = True
 
 
 def decide(request: ScaRequest, policy: ScaPolicy) -> ScaDecision:
     """Whether ``request`` needs SCA; see the module docstring for the rules."""
     amount_eur = policy.rates.to_eur_minor(request.amount_minor, request.currency)
     outcome = _outcome(request, policy, amount_eur)
+    required = outcome.exemption is None if outcome.required is None else outcome.required
     return ScaDecision(
-        required=outcome.exemption is None,
+        required=required,
         exemption=outcome.exemption,
         reason=outcome.reason,
         amount_eur_minor=amount_eur,
         counter_after=outcome.counter_after,
+        in_scope=outcome.in_scope,
     )
 
 
 def _outcome(request: ScaRequest, policy: ScaPolicy, amount_eur: int | None) -> _Outcome:
     counter = request.counter
     requested = request.exemption_requested
+    review = request.fraud_decision == FraudDecision.REVIEW and policy.review_steps_up
     if request.fraud_decision == FraudDecision.BLOCK:
         return _Outcome(None, ScaReason.FRAUD_BLOCKED, counter)
+    out_of_scope = _scope(request, policy, review)
+    if out_of_scope is not None:
+        return out_of_scope
+    if review:
+        return _Outcome(None, ScaReason.FRAUD_REVIEW_STEP_UP, counter)
     if requested == Exemption.MERCHANT_INITIATED:
-        return _Outcome(
-            Exemption.MERCHANT_INITIATED, ScaReason.MERCHANT_INITIATED_OUT_OF_SCOPE, counter
-        )
+        return _merchant_initiated(request)
     if requested == Exemption.RECURRING:
         return _recurring(request)
     if amount_eur is None:
@@ -190,6 +307,40 @@ def _outcome(request: ScaRequest, policy: ScaPolicy, amount_eur: int | None) -> 
         if attempt.exemption is not None:
             return attempt
     return _Outcome(None, ScaReason.NO_EXEMPTION, counter)
+
+
+def _scope(request: ScaRequest, policy: ScaPolicy, review: bool) -> _Outcome | None:
+    """Art. 97 PSD2 scope; None when SCA rules apply to the payment."""
+    counter = request.counter
+    if request.channel is Channel.MOTO:
+        return _Outcome(None, ScaReason.MOTO_OUT_OF_SCOPE, counter, required=False, in_scope=False)
+    if in_sca_area(policy.acquirer_country) is False:
+        return _Outcome(
+            None, ScaReason.ACQUIRER_OUTSIDE_EEA_UK, counter, required=False, in_scope=False
+        )
+    if in_sca_area(request.issuer_country) is False:
+        if policy.challenge_one_leg_out or review:
+            return _Outcome(None, ScaReason.ONE_LEG_OUT_CHALLENGED, counter, in_scope=False)
+        return _Outcome(None, ScaReason.ONE_LEG_OUT_ISSUER, counter, required=False, in_scope=False)
+    return None
+
+
+def _merchant_initiated(request: ScaRequest) -> _Outcome:
+    counter = request.counter
+    if request.customer_present:
+        return _Outcome(None, ScaReason.MERCHANT_INITIATED_CUSTOMER_PRESENT, counter)
+    agreement = request.mit_agreement
+    if (
+        agreement is None
+        or not agreement.usable
+        or agreement.merchant_id != request.merchant_id
+        or not request.merchant_card_key
+        or agreement.card_key != request.merchant_card_key
+    ):
+        return _Outcome(None, ScaReason.MERCHANT_INITIATED_NO_AGREEMENT, counter)
+    return _Outcome(
+        Exemption.MERCHANT_INITIATED, ScaReason.MERCHANT_INITIATED_OUT_OF_SCOPE, counter
+    )
 
 
 def _recurring(request: ScaRequest) -> _Outcome:
@@ -206,22 +357,27 @@ def _low_value(counter: LowValueCounter, amount_eur: int, policy: ScaPolicy) -> 
         return _Outcome(None, ScaReason.AMOUNT_ABOVE_LOW_VALUE_LIMIT, counter)
     if counter.consecutive + 1 > policy.low_value_max_consecutive:
         return _Outcome(None, ScaReason.LOW_VALUE_COUNT_EXCEEDED, counter)
-    cumulative = counter.cumulative_eur_minor + amount_eur
-    if cumulative > policy.low_value_max_cumulative_eur_minor:
+    if counter.cumulative_eur_minor + amount_eur > policy.low_value_max_cumulative_eur_minor:
         return _Outcome(None, ScaReason.LOW_VALUE_CUMULATIVE_EXCEEDED, counter)
     return _Outcome(
-        Exemption.LOW_VALUE,
-        ScaReason.LOW_VALUE_WITHIN_LIMITS,
-        LowValueCounter(consecutive=counter.consecutive + 1, cumulative_eur_minor=cumulative),
+        Exemption.LOW_VALUE, ScaReason.LOW_VALUE_WITHIN_LIMITS, counter.plus(amount_eur)
     )
 
 
 def _tra(request: ScaRequest, amount_eur: int, policy: ScaPolicy) -> _Outcome:
+    counter = request.counter
+    if not policy.qualifying_bands():
+        return _Outcome(None, ScaReason.TRA_NOT_OFFERED, counter)
     limit = policy.tra_limit_eur_minor()
     if limit is None:
-        return _Outcome(None, ScaReason.TRA_NOT_OFFERED, request.counter)
+        return _Outcome(None, ScaReason.TRA_SUSPENDED, counter)
     if request.fraud_decision != FraudDecision.ALLOW:
-        return _Outcome(None, ScaReason.TRA_RISK_NOT_LOW, request.counter)
+        return _Outcome(None, ScaReason.TRA_RISK_NOT_LOW, counter)
+    if risk_factors(request.fraud_reasons):
+        return _Outcome(None, ScaReason.TRA_RISK_FACTOR_PRESENT, counter)
     if amount_eur > limit:
-        return _Outcome(None, ScaReason.TRA_AMOUNT_ABOVE_BAND, request.counter)
-    return _Outcome(Exemption.TRANSACTION_RISK_ANALYSIS, ScaReason.TRA_WITHIN_BAND, request.counter)
+        return _Outcome(None, ScaReason.TRA_AMOUNT_ABOVE_BAND, counter)
+    # Art. 16(b)/(c) count every remote payment without SCA: a TRA exemption counts too.
+    return _Outcome(
+        Exemption.TRANSACTION_RISK_ANALYSIS, ScaReason.TRA_WITHIN_BAND, counter.plus(amount_eur)
+    )

@@ -60,7 +60,7 @@ def test_quiet_payment_is_allowed_with_no_reasons() -> None:
         ({"device_payments_last_hour": 9}, ()),
         ({"device_payments_last_hour": 10}, (Reason.VELOCITY_DEVICE,)),
         (
-            {"ip_country": "FR"},
+            {"ip_country": "US"},
             (Reason.COUNTRY_MISMATCH_CARD_IP, Reason.COUNTRY_MISMATCH_IP_CUSTOMER),
         ),
         (
@@ -68,13 +68,17 @@ def test_quiet_payment_is_allowed_with_no_reasons() -> None:
             (Reason.COUNTRY_MISMATCH_CARD_IP, Reason.COUNTRY_MISMATCH_CARD_CUSTOMER),
         ),
         (
-            {"customer_country": "NL"},
+            {"customer_country": "BR"},
             (Reason.COUNTRY_MISMATCH_IP_CUSTOMER, Reason.COUNTRY_MISMATCH_CARD_CUSTOMER),
         ),
         ({"card_country": "de"}, ()),  # case does not make a mismatch
+        # Inside the EEA and the UK a foreign card, IP or customer is ordinary: one low reason.
+        ({"ip_country": "FR"}, (Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,)),
+        ({"card_country": "GB"}, (Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,)),
+        ({"card_country": "FR", "ip_country": "NL"}, (Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,)),
         # Unknown countries never count as a mismatch.
-        ({"ip_country": None, "customer_country": "FR"}, (Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,)),
-        ({"card_country": None, "ip_country": "FR"}, (Reason.COUNTRY_MISMATCH_IP_CUSTOMER,)),
+        ({"ip_country": None, "customer_country": "US"}, (Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,)),
+        ({"card_country": None, "ip_country": "US"}, (Reason.COUNTRY_MISMATCH_IP_CUSTOMER,)),
         ({"card_country": None, "ip_country": None, "customer_country": "FR"}, ()),
         ({"card_country": None, "ip_country": "US", "customer_country": None}, ()),
     ],
@@ -83,7 +87,27 @@ def test_each_rule_at_its_boundary(changes: dict[str, Any], reasons: tuple[Reaso
     assessment = SCORER.assess(signals(**changes))
     assert assessment.reasons == reasons
     weights = FraudRules().weights
-    assert assessment.score == sum(weights[reason] for reason in reasons)
+    countries = [weights[r] for r in reasons if r.value.startswith("country_mismatch")]
+    others = [weights[r] for r in reasons if not r.value.startswith("country_mismatch")]
+    assert assessment.score == sum(others) + max(countries, default=0)
+
+
+def test_item13_one_foreign_card_scores_its_country_mismatch_once() -> None:
+    # A US card, paid from a German IP by a German customer: one fact, two reasons, one weight.
+    assessment = SCORER.assess(signals(card_country="US"))
+    assert assessment.reasons == (
+        Reason.COUNTRY_MISMATCH_CARD_IP,
+        Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,
+    )
+    assert assessment.score == 25  # max(25, 15), not 40
+
+
+def test_item13_intra_eea_uk_use_is_low_risk() -> None:
+    # The demo's GB card, German IP and customer: ordinary cross-border use, not review-adjacent.
+    assessment = SCORER.assess(signals(card_country="GB"))
+    assert (assessment.score, assessment.reasons) == (5, (Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,))
+    with_velocity = SCORER.assess(signals(card_country="GB", card_payments_last_hour=5))
+    assert with_velocity.decision == FraudDecision.ALLOW  # 45, where it was 80 (block)
 
 
 @pytest.mark.parametrize(
@@ -92,8 +116,9 @@ def test_each_rule_at_its_boundary(changes: dict[str, Any], reasons: tuple[Reaso
         ({"amount_eur_minor": 500_001}, 60, FraudDecision.REVIEW),
         ({"card_payments_last_hour": 5}, 40, FraudDecision.ALLOW),
         ({"card_payments_last_hour": 5, "device_payments_last_hour": 10}, 70, "review"),
-        ({"amount_eur_minor": 500_001, "ip_country": "FR", "customer_country": None}, 85, "block"),
-        ({"amount_eur_minor": 500_001, "ip_country": "FR", "customer_country": "FR"}, 100, "block"),
+        ({"amount_eur_minor": 500_001, "ip_country": "US", "customer_country": None}, 85, "block"),
+        ({"amount_eur_minor": 500_001, "ip_country": "US", "customer_country": "US"}, 85, "block"),
+        ({"amount_eur_minor": 500_001, "ip_country": "FR", "customer_country": "FR"}, 65, "review"),
         ({"amount_eur_minor": 500_001, "card_payments_last_hour": 9}, 100, "block"),
         (
             {
@@ -103,7 +128,7 @@ def test_each_rule_at_its_boundary(changes: dict[str, Any], reasons: tuple[Reaso
                 "ip_country": "FR",
                 "customer_country": "US",
             },
-            100,  # capped: 60 + 40 + 30 + 25 + 15 + 20
+            100,  # capped: 60 + 40 + 30 + max(25, 15, 20)
             "block",
         ),
     ],
@@ -115,10 +140,10 @@ def test_combinations_and_decisions(changes: dict[str, Any], score: int, decisio
 
 def test_reasons_are_ordered_by_weight_then_name() -> None:
     assessment = SCORER.assess(
-        signals(amount_eur_minor=600_000, ip_country="FR", customer_country="US")
+        signals(amount_eur_minor=600_000, ip_country="BR", customer_country="US")
     )
     assert assessment.to_dict() == {
-        "score": 100,
+        "score": 85,
         "decision": "block",
         "reasons": [
             "amount_above_limit",  # 60
@@ -128,7 +153,7 @@ def test_reasons_are_ordered_by_weight_then_name() -> None:
         ],
     }
     tied = RulesFraudScorer(FraudRules(weights=dict.fromkeys(Reason, 10)))
-    assert tied.assess(signals(card_payments_last_hour=5, ip_country="FR")).reasons == (
+    assert tied.assess(signals(card_payments_last_hour=5, ip_country="US")).reasons == (
         Reason.COUNTRY_MISMATCH_CARD_IP,
         Reason.COUNTRY_MISMATCH_IP_CUSTOMER,
         Reason.VELOCITY_CARD,

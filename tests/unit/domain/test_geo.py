@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from functions.domain.geo import IpCountryTable, IssuerCountryTable
+from functions.domain.geo import EEA, IpCountryTable, IssuerCountryTable, in_sca_area
 
 
 @pytest.mark.parametrize(
@@ -26,7 +28,7 @@ from functions.domain.geo import IpCountryTable, IssuerCountryTable
     ],
 )
 def test_default_ip_table(ip: str | None, country: str | None) -> None:
-    assert IpCountryTable.DEFAULT.country_of(ip) == country
+    assert IpCountryTable.TEST.country_of(ip) == country
 
 
 def test_longest_ip_prefix_wins_whatever_the_order() -> None:
@@ -80,7 +82,7 @@ def test_ip_table_rejects_bad_entries(text: str, named: str) -> None:
     ],
 )
 def test_default_issuer_table(first6: str | None, country: str | None) -> None:
-    assert IssuerCountryTable.DEFAULT.country_of(first6) == country
+    assert IssuerCountryTable.TEST.country_of(first6) == country
 
 
 def test_longest_bin_prefix_wins() -> None:
@@ -111,3 +113,41 @@ def test_issuer_table_from_json() -> None:
 def test_issuer_table_rejects_bad_entries(text: str, named: str) -> None:
     with pytest.raises(ValueError, match=named):
         IssuerCountryTable.from_json(text)
+
+
+def test_item13_sources_are_data_files_a_real_environment_configures(tmp_path: Path) -> None:
+    bins = tmp_path / "bins.csv"
+    bins.write_text("prefix,country\n# a vendor extract cut to two columns\n510510,IT\n4571,DK\n")
+    ips = tmp_path / "geoip.json"
+    ips.write_text('{"81.0.0.0/8": "DE", "2a02::/16": "FR"}')
+    assert IssuerCountryTable.from_file(bins).country_of("457173") == "DK"
+    assert IssuerCountryTable.from_file(bins).country_of("424242") is None  # no test prefixes
+    assert IpCountryTable.from_file(ips).country_of("81.2.3.4") == "DE"
+    ranges = tmp_path / "geoip.csv"
+    ranges.write_text("network,country\n81.0.0.0/8,DE\n")
+    assert IpCountryTable.from_file(ranges).country_of("81.2.3.4") == "DE"
+
+
+def test_a_bad_data_file_names_its_line(tmp_path: Path) -> None:
+    bins = tmp_path / "bins.csv"
+    bins.write_text("510510,IT\n4571,dk\n")
+    with pytest.raises(ValueError, match=r"bins\.csv:2"):
+        IssuerCountryTable.from_file(bins)
+
+
+@pytest.mark.parametrize(
+    ("country", "inside"),
+    [
+        ("DE", True),
+        ("NO", True),
+        ("LI", True),
+        ("GB", True),
+        ("gb", True),
+        ("CH", False),
+        ("US", False),
+        (None, None),
+    ],
+)
+def test_sca_area_is_the_eea_and_the_uk(country: str | None, inside: bool | None) -> None:
+    assert in_sca_area(country) is inside
+    assert "GB" not in EEA and len(EEA) == 30

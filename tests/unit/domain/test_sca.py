@@ -45,6 +45,7 @@ class Case:
     counter: tuple[int, int] = (0, 0)
     mandate: RecurringMandate | None = None
     merchant: str = "m_1"
+    reasons: tuple[str, ...] = ()
 
     def decide(self) -> ScaDecision:
         request = ScaRequest(
@@ -55,6 +56,7 @@ class Case:
             fraud_decision=self.fraud,
             counter=LowValueCounter(*self.counter),
             mandate=self.mandate,
+            fraud_reasons=self.reasons,
         )
         return decide(request, policy(self.tra_bps))
 
@@ -139,13 +141,13 @@ TABLE = [
     ),
     pytest.param(
         Case(1000, LV, fraud="review"),
-        exempt(LV, "low_value_within_limits", 1000, (1, 1000)),
-        id="art16-has-no-risk-condition",
+        sca("fraud_review_step_up", 1000),
+        id="art2-review-steps-up-instead-of-low-value",
     ),
     # Art. 18 transaction risk analysis, bands of the Annex (remote card payments).
     pytest.param(
         Case(10000, TRA, tra_bps=13),
-        exempt(TRA, "tra_within_band", 10000, (0, 0)),
+        exempt(TRA, "tra_within_band", 10000, (1, 10000)),
         id="art18-13bps-exactly-100-eur",
     ),
     pytest.param(
@@ -155,7 +157,7 @@ TABLE = [
     ),
     pytest.param(
         Case(25000, TRA, tra_bps=6),
-        exempt(TRA, "tra_within_band", 25000, (0, 0)),
+        exempt(TRA, "tra_within_band", 25000, (1, 25000)),
         id="art18-6bps-exactly-250-eur",
     ),
     pytest.param(
@@ -163,7 +165,7 @@ TABLE = [
     ),
     pytest.param(
         Case(50000, TRA, tra_bps=1),
-        exempt(TRA, "tra_within_band", 50000, (0, 0)),
+        exempt(TRA, "tra_within_band", 50000, (1, 50000)),
         id="art18-1bps-exactly-500-eur",
     ),
     pytest.param(
@@ -171,7 +173,7 @@ TABLE = [
     ),
     pytest.param(
         Case(25000, TRA, tra_bps=5),
-        exempt(TRA, "tra_within_band", 25000, (0, 0)),
+        exempt(TRA, "tra_within_band", 25000, (1, 25000)),
         id="art18-5bps-between-bands-uses-250-eur",
     ),
     pytest.param(
@@ -190,13 +192,13 @@ TABLE = [
     pytest.param(Case(100, TRA, tra_bps=None), sca("tra_not_offered", 100), id="art18-not-offered"),
     pytest.param(
         Case(100, TRA, tra_bps=1, fraud="review"),
-        sca("tra_risk_not_low", 100),
-        id="art18-review-decision-is-not-low-risk",
+        sca("fraud_review_step_up", 100),
+        id="art18-review-decision-steps-up",
     ),
     pytest.param(
         Case(1000, TRA, tra_bps=13, counter=(2, 2000)),
-        exempt(TRA, "tra_within_band", 1000, (2, 2000)),
-        id="art18-leaves-low-value-counter-alone",
+        exempt(TRA, "tra_within_band", 1000, (3, 3000)),
+        id="art16-counts-a-tra-exempted-payment",
     ),
     pytest.param(
         Case(100, TRA, tra_bps=13, currency="CHF"),
@@ -205,7 +207,7 @@ TABLE = [
     ),
     pytest.param(
         Case(10869, TRA, tra_bps=13, currency="USD"),
-        exempt(TRA, "tra_within_band", 10000, (0, 0)),
+        exempt(TRA, "tra_within_band", 10000, (1, 10000)),
         id="art18-usd-99.9948-eur-rounds-up-to-exactly-100",
     ),
     pytest.param(
@@ -247,22 +249,23 @@ TABLE = [
         exempt(REC, "recurring_fixed_amount", None, (0, 0)),
         id="art14-needs-no-eur-rate",
     ),
-    # Art. 97 PSD2 covers payer-initiated payments: merchant-initiated ones are out of scope.
+    # A self-declared MIT flag without a stored agreement is no exemption (EBA Q&A 2018_4031);
+    # tests/unit/domain/test_sca_rts.py has the agreement cases.
     pytest.param(
         Case(10**9, MIT, counter=(5, 10000)),
-        exempt(MIT, "merchant_initiated_out_of_scope", 10**9, (5, 10000)),
-        id="psd2-art97-mit-out-of-scope",
+        sca("merchant_initiated_no_agreement", 10**9, (5, 10000)),
+        id="eba-2018-4031-mit-flag-alone",
     ),
     pytest.param(
         Case(10**9, MIT, currency="CHF", fraud="review"),
-        exempt(MIT, "merchant_initiated_out_of_scope", None, (0, 0)),
-        id="psd2-art97-mit-needs-no-rate",
+        sca("fraud_review_step_up", None),
+        id="art2-review-mit-steps-up",
     ),
     # No exemption requested: TRA (Art. 18) first, then low value (Art. 16).
     pytest.param(
         Case(2000, None, tra_bps=13, counter=(1, 500)),
-        exempt(TRA, "tra_within_band", 2000, (1, 500)),
-        id="art18-tried-first-keeps-low-value-allowance",
+        exempt(TRA, "tra_within_band", 2000, (2, 2500)),
+        id="art18-tried-first-counts-towards-art16",
     ),
     pytest.param(
         Case(2000, None, tra_bps=None, counter=(1, 500)),
@@ -271,8 +274,8 @@ TABLE = [
     ),
     pytest.param(
         Case(2000, None, tra_bps=13, fraud="review"),
-        exempt(LV, "low_value_within_limits", 2000, (1, 2000)),
-        id="art16-when-tra-risk-not-low",
+        sca("fraud_review_step_up", 2000),
+        id="art2-review-gets-neither-art18-nor-art16",
     ),
     pytest.param(
         Case(20000, None, tra_bps=13), sca("no_exemption", 20000), id="art16-art18-neither-applies"
@@ -294,8 +297,8 @@ TABLE = [
         id="art16-requested-no-fallback-to-art18",
     ),
     pytest.param(
-        Case(1000, TRA, tra_bps=13, fraud="review"),
-        sca("tra_risk_not_low", 1000),
+        Case(1000, TRA, tra_bps=13, reasons=("velocity_device",)),
+        sca("tra_risk_factor_present", 1000),
         id="art18-requested-no-fallback-to-art16",
     ),
     pytest.param(
@@ -408,13 +411,13 @@ def test_low_value_counter_stays_within_the_rts_limits(
         request = ScaRequest("m_1", amount, "EUR", requested, "allow", counter)
         decision = decide(request, policy(tra_bps))
         if decision.exemption is LV:
-            exempted_since_sca.append(amount)
             assert amount <= 3000
+            assert counter.consecutive < 5 and counter.cumulative_eur_minor + amount <= 10000
+        if decision.exemption in (LV, TRA):  # Art. 16 counts every payment without SCA
+            exempted_since_sca.append(amount)
         else:
             assert decision.counter_after == counter
         counter = decision.counter_after
-        assert counter.consecutive <= 5
-        assert counter.cumulative_eur_minor <= 10000
         assert counter == LowValueCounter(len(exempted_since_sca), sum(exempted_since_sca))
         if decision.required and authenticates:
             counter = after_authentication(counter)
