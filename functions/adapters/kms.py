@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.domain.vault.errors import VaultRecordTamperedError, VaultUnavailableError
-from functions.domain.vault.model import GeneratedDataKey
+from functions.domain.vault.model import GeneratedDataKey, MacKey
 
 if TYPE_CHECKING:
     from mypy_boto3_kms import KMSClient
@@ -26,7 +26,10 @@ _TAMPER_CODES = frozenset(
 
 class KmsKeyService:
     """``key_id``: the symmetric (SYMMETRIC_DEFAULT) key that wraps data keys, an ARN or alias.
-    ``mac_key_id``: the HMAC_256 key used once per tenant and container for fingerprints.
+    ``mac_key_id``: the HMAC_256 key for per-tenant PAN fingerprints (one GenerateMac per
+    tokenization, over the card). ``card_key_mac_key_id``: the HMAC_256 key of the
+    platform-wide card key; without one, the fingerprint key serves both (the messages carry
+    different labels, so the two MACs of a card are unrelated).
     ``decrypt_key_ids``: if given, the only KMS keys (ARNs) a stored record may name; a record
     naming another key is refused as tampered before KMS is called.
     """
@@ -37,15 +40,19 @@ class KmsKeyService:
         key_id: str,
         mac_key_id: str,
         *,
+        card_key_mac_key_id: str | None = None,
         decrypt_key_ids: frozenset[str] | None = None,
     ) -> None:
         self._client = client
         self._key_id = key_id
-        self._mac_key_id = mac_key_id
+        self._mac_key_ids = {
+            MacKey.FINGERPRINT: mac_key_id,
+            MacKey.CARD_KEY: card_key_mac_key_id or mac_key_id,
+        }
         self._decrypt_key_ids = decrypt_key_ids
 
     def __repr__(self) -> str:
-        return f"KmsKeyService(key_id={self._key_id!r}, mac_key_id={self._mac_key_id!r})"
+        return f"KmsKeyService(key_id={self._key_id!r}, mac_key_ids={self._mac_key_ids!r})"
 
     def generate_data_key(self, context: Mapping[str, str]) -> GeneratedDataKey:
         try:
@@ -77,10 +84,10 @@ class KmsKeyService:
             raise VaultUnavailableError() from None
         return response["Plaintext"]
 
-    def generate_mac(self, message: bytes) -> bytes:
+    def generate_mac(self, key: MacKey, message: bytes) -> bytes:
         try:
             response = self._client.generate_mac(
-                KeyId=self._mac_key_id, MacAlgorithm="HMAC_SHA_256", Message=message
+                KeyId=self._mac_key_ids[key], MacAlgorithm="HMAC_SHA_256", Message=message
             )
         except (ClientError, BotoCoreError):
             raise VaultUnavailableError() from None

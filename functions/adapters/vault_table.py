@@ -7,9 +7,12 @@ Table design (single table, on-demand):
   it lists a customer's token records and index entries for erasure
 * items, by ``kind``:
   - ``token``: ``pk = "T#<token>"``; tenant_id, customer_scope, tenant_customer, token_format,
-    single_use (BOOL), fingerprint, brand, last4, kms_key_id, wrapped_data_key (B),
-    dk_issued_at (N), customer_key_id, nonce (B), ciphertext (B), created_at (N),
-    expires_at (N, optional), v (N)
+    single_use (BOOL), fingerprint, card_key (optional), brand, last4, kms_key_id,
+    wrapped_data_key (B), dk_issued_at (N), customer_key_id, nonce (B), ciphertext (B),
+    created_at (N), expires_at (N, optional), v (N: the record version, 2 binds every field a
+    reader acts on into the authenticated data; 1 is migrated by ``rewrap``). A new record is
+    written in one transaction with a check that its customer key item still holds the key it
+    was sealed under, so a container with an erased key cached cannot write a dead record.
   - ``fingerprint`` (deduplication index): ``pk = "F#<tenant>#<scope>#<format>#<fingerprint>"``;
     token, tenant_id, tenant_customer, expires_at (optional). A conditional put on this item
     (not a GSI, which is eventually consistent and not unique) makes deduplication race-safe.
@@ -34,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.domain.cards import CardBrand
-from functions.domain.vault.errors import VaultUnavailableError
+from functions.domain.vault.errors import CustomerKeyErasedError, VaultUnavailableError
 from functions.domain.vault.model import (
     CustomerKeyRecord,
     FingerprintEntry,
@@ -51,7 +54,6 @@ if TYPE_CHECKING:
     Item = dict[str, AttributeValueTypeDef]
 
 GSI_NAME = "by_tenant_customer"
-SCHEMA_VERSION = 1
 # Customer key items: 2 since customer keys are wrapped under their own context (wrap_context).
 CUSTOMER_KEY_SCHEMA_VERSION = 2
 _BATCH = 25
@@ -104,7 +106,38 @@ class DynamoVaultStore:
         return None if item is None or item.get("kind", {}).get("S") != "token" else _token(item)
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        return self._put(self._table, _token_item(record), "attribute_not_exists(pk)", {})
+        try:
+            self._client.transact_write_items(
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self._table,
+                            "Item": _token_item(record),
+                            "ConditionExpression": "attribute_not_exists(pk)",
+                        }
+                    },
+                    {
+                        "ConditionCheck": {
+                            "TableName": self._key_table,
+                            "Key": {"pk": _s(customer_key_pk(record.tenant_id, record.scope))},
+                            "ConditionExpression": "customer_key_id = :id",
+                            "ExpressionAttributeValues": {":id": _s(record.customer_key_id)},
+                        }
+                    },
+                ]
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise VaultUnavailableError() from None
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
+                raise CustomerKeyErasedError() from None
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                return False
+            raise VaultUnavailableError() from None
+        except BotoCoreError:
+            raise VaultUnavailableError() from None
+        return True
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
         return self._put(
@@ -298,7 +331,7 @@ def _token_item(record: TokenRecord) -> Item:
     item: Item = {
         "pk": _s(token_pk(record.token)),
         "kind": _s("token"),
-        "v": _n(SCHEMA_VERSION),
+        "v": _n(record.version),
         "tenant_id": _s(record.tenant_id),
         "customer_scope": _s(record.scope),
         "tenant_customer": _s(f"{record.tenant_id}#{record.scope}"),
@@ -317,6 +350,8 @@ def _token_item(record: TokenRecord) -> Item:
     }
     if record.expires_at is not None:
         item["expires_at"] = _n(record.expires_at)
+    if record.card_key is not None:
+        item["card_key"] = _s(record.card_key)
     return item
 
 
@@ -341,6 +376,8 @@ def _token(item: Mapping[str, Any]) -> TokenRecord:
         ciphertext=bytes(item["ciphertext"]["B"]),
         created_at=int(item["created_at"]["N"]),
         expires_at=int(item["expires_at"]["N"]) if "expires_at" in item else None,
+        card_key=item["card_key"]["S"] if "card_key" in item else None,
+        version=int(item["v"]["N"]) if "v" in item else 1,
     )
 
 

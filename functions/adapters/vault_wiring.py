@@ -18,6 +18,7 @@ def build_vault(settings: VaultFunctionSettings, *, audited: bool) -> Vault:
         clients.kms(),
         settings.kms_key_id,
         settings.fingerprint_key_id,
+        card_key_mac_key_id=settings.card_key_mac_key_id,
         decrypt_key_ids=settings.decrypt_key_ids or None,
     )
     store = DynamoVaultStore(

@@ -4,13 +4,14 @@ API (API Gateway REST proxy, IAM or authorizer in front):
     POST /v1/tokens   header X-Merchant-Id: <tenant>
     body {"number", "cvc"?, "customer_id"?, "format"?: "opaque"|"format_preserving",
           "single_use"?, "ttl_seconds"?}
-    -> 201 {"token", "brand", "last4", "fingerprint"}
+    -> 201 {"token", "brand", "last4"}   (no fingerprint: it would make tokenize an oracle)
     -> 4xx {"error": {"type", "code", "message", "param"}}; never a 5xx for bad input
 
 Workflow (the payment state machine invokes this same function with ``"workflow": "tokenize"``;
 ``workflow_handler`` is the same step on its own): ``{"merchant_id", "customer": {"id"},
 "payment_method": {"type": "card", "card": {...}} | {"type": "card", "token"}}`` ->
-``{"card": {"token", "brand", "last4", "fingerprint", "first6", "exp_month", "exp_year"}}`` or
+``{"card": WorkflowCardOutput}`` (``token, brand, last4, card_key, first6, exp_month, exp_year``;
+``card_key`` is the platform-wide card key the risk steps count with) or
 ``{"error": {...}, "http_status"}`` for bad input. A vault outage raises (the state machine
 retries ``VaultUnavailableError``).
 
@@ -33,7 +34,13 @@ from pydantic import ValidationError
 from functions.adapters.vault_wiring import build_vault
 from functions.domain.cards import normalize_pan
 from functions.domain.principals import signing_principal
-from functions.domain.vault import TokenFormat, Vault, VaultError, VaultUnavailableError
+from functions.domain.vault import (
+    TokenFormat,
+    TokenizeResult,
+    Vault,
+    VaultError,
+    VaultUnavailableError,
+)
 from functions.errors import ApiError, from_validation_error, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
@@ -41,6 +48,7 @@ from functions.models.tokens import (
     ApiProblem,
     TokenizeRequest,
     TokenResponse,
+    WorkflowCardOutput,
     WorkflowTokenizeInput,
     merchant_id,
     parse_body,
@@ -68,13 +76,13 @@ def tokenize_card(
     token_format: TokenFormat | str = TokenFormat.OPAQUE,
     single_use: bool = False,
     ttl_seconds: int | None = None,
-) -> dict[str, Any]:
-    """Tokenize one card for a tenant: ``{token, brand, last4, fingerprint}``.
+) -> TokenizeResult:
+    """Tokenize one card for a tenant (the domain result: token, brand, last4, card key, ...).
 
     Raises the vault's errors (``InvalidCardError``, ``InvalidRequestError``,
     ``VaultUnavailableError``, ...). Callable from any function of this package.
     """
-    result = vault().tokenize(
+    return vault().tokenize(
         tenant_id,
         number,
         customer_id=customer_id,
@@ -83,12 +91,6 @@ def tokenize_card(
         cvc=cvc,
         ttl_seconds=ttl_seconds,
     )
-    return TokenResponse(
-        token=result.token,
-        brand=result.brand.value,
-        last4=result.last4,
-        fingerprint=result.fingerprint,
-    ).model_dump()
 
 
 # -------------------------------------------------------------------------------------- API
@@ -104,7 +106,7 @@ def create_token() -> Response[str]:
     if not vault_function_settings().merchant_access.may_act_for(caller, tenant):
         raise ApiProblem(merchant_not_permitted(MERCHANT_HEADER))
     request = parse_body(app.current_event.decoded_body, TokenizeRequest)
-    token = tokenize_card(
+    result = tokenize_card(
         tenant,
         request.number.get_secret_value(),
         customer_id=request.customer_id,
@@ -113,8 +115,9 @@ def create_token() -> Response[str]:
         single_use=request.single_use,
         ttl_seconds=request.ttl_seconds,
     )
-    logger.info("card tokenized", extra={"tenant_id": tenant, "brand": token["brand"]})
-    return json_response(201, token)
+    body = TokenResponse(token=result.token, brand=result.brand.value, last4=result.last4)
+    logger.info("card tokenized", extra={"tenant_id": tenant, "brand": body.brand})
+    return json_response(201, body.model_dump())
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -130,9 +133,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
 
 def tokenize_payment(event: dict[str, Any]) -> dict[str, Any]:
-    """The workflow step: ``{card: {token, brand, last4, fingerprint, first6, exp_month,
-    exp_year}}`` for a card given in full (tokenized here; the PAN goes no further) or for a
-    stored token (described, never decrypted), or ``{error, http_status}`` for bad input."""
+    """The workflow step: ``{card: WorkflowCardOutput}`` for a card given in full (tokenized
+    here; the PAN goes no further) or for a stored token (described, never decrypted), or
+    ``{error, http_status}`` for bad input."""
     try:
         payment = WorkflowTokenizeInput.model_validate(event.get("request", event))
     except ValidationError as error:
@@ -142,24 +145,33 @@ def tokenize_payment(event: dict[str, Any]) -> dict[str, Any]:
         if method.card is not None:
             card = method.card
             number = card.number.get_secret_value()
-            token = tokenize_card(
+            result = tokenize_card(
                 payment.merchant_id,
                 number,
                 customer_id=payment.customer.id if payment.customer else None,
                 cvc=card.cvc.get_secret_value() if card.cvc else None,
             )
-            # The first six digits identify the issuer (BIN); PCI DSS lets them be shown.
-            first6 = normalize_pan(number)[:6]
-            exp_month, exp_year = card.exp_month, card.exp_year
+            out = WorkflowCardOutput(
+                token=result.token,
+                brand=result.brand.value,
+                last4=result.last4,
+                card_key=result.card_key,
+                # The first six digits identify the issuer (BIN); PCI DSS lets them be shown.
+                first6=normalize_pan(number)[:6],
+                exp_month=card.exp_month,
+                exp_year=card.exp_year,
+            )
         elif method.token is not None:
             record = vault().describe(payment.merchant_id, method.token)
-            token = {
-                "token": record.token,
-                "brand": record.brand.value,
-                "last4": record.last4,
-                "fingerprint": record.fingerprint,
-            }
-            first6, exp_month, exp_year = None, None, None
+            out = WorkflowCardOutput(
+                token=record.token,
+                brand=record.brand.value,
+                last4=record.last4,
+                card_key=record.card_key,
+                first6=None,
+                exp_month=None,
+                exp_year=None,
+            )
         else:
             refused = ApiError(
                 "invalid_request_error",
@@ -174,7 +186,7 @@ def tokenize_payment(event: dict[str, Any]) -> dict[str, Any]:
         if exc.http_status >= 500:
             raise
         return _workflow_refusal(vault_api_error(exc), exc.http_status)
-    return {"card": {**token, "first6": first6, "exp_month": exp_month, "exp_year": exp_year}}
+    return {"card": out.model_dump()}
 
 
 def _workflow_refusal(refused: ApiError, status: int) -> dict[str, Any]:

@@ -48,14 +48,40 @@ class DetokenizeRequest(StrictModel):
 
 
 class TokenResponse(BaseModel):
-    """201 of ``POST /v1/tokens`` and the workflow's tokenize result: never the card number."""
+    """201 of ``POST /v1/tokens``: never the card number, and no fingerprint (finding 5: with
+    deduplication a fingerprint per call makes tokenize an oracle that confirms guesses)."""
 
     model_config = ConfigDict(frozen=True)
 
     token: str
     brand: str
     last4: str
-    fingerprint: str
+
+
+class WorkflowCardOutput(BaseModel):
+    """The payment workflow's ``card`` after the tokenize step (what later steps read).
+
+    ``card_key``: the platform-wide card key, ``ck_`` + 43 base64url characters, the same for
+    one card number across every merchant and customer, different for every other card. It is
+    KMS GenerateMac over the card number under an HMAC key only the tokenize function may use,
+    so nothing outside KMS can compute it from a guessed card. Key per-card risk counters on it
+    (velocity, PSD2 Art. 16 low-value counters; per merchant: ``<merchant_id>#<card_key>``).
+    Never store it in one item with ``first6``: together with last4 they are the hashed and
+    truncated forms PCI DSS 3.5.1 forbids correlating. None only for a stored token written
+    before card keys existed.
+    ``first6``, ``exp_month``, ``exp_year``: only for a card given in full (None for a token).
+    No fingerprint: it stays inside the vault.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    token: str
+    brand: str
+    last4: str
+    card_key: str | None
+    first6: str | None
+    exp_month: int | None
+    exp_year: int | None
 
 
 # ------------------------------------------------------------- workflow (state machine) input
@@ -109,6 +135,7 @@ class VaultFunctionSettings(BaseModel):
     key_table_name: str | None = None
     kms_key_id: str = Field(min_length=1)
     fingerprint_key_id: str = Field(min_length=1)
+    card_key_mac_key_id: str | None = None
     decrypt_key_ids: frozenset[str] = frozenset()
     audit_log_group: str | None = None
     audit_event_bus: str | None = None
@@ -127,6 +154,7 @@ class VaultFunctionSettings(BaseModel):
             key_table_name=env.get("VAULT_KEY_TABLE_NAME") or None,
             kms_key_id=env.get("VAULT_KMS_KEY_ID", ""),
             fingerprint_key_id=env.get("VAULT_FINGERPRINT_KEY_ID", ""),
+            card_key_mac_key_id=env.get("VAULT_CARD_KEY_MAC_KEY_ID") or None,
             decrypt_key_ids=frozenset(listed("VAULT_DECRYPT_KEY_IDS")),
             audit_log_group=env.get("VAULT_AUDIT_LOG_GROUP") or None,
             audit_event_bus=env.get("VAULT_AUDIT_EVENT_BUS") or None,

@@ -242,6 +242,18 @@ locals {
         }
       },
     ]
+    card_key = [
+      {
+        enabled = length(var.key_users.card_key) > 0
+        statement = {
+          Sid       = "CardKeyGenerateMacOnly"
+          Effect    = "Allow"
+          Principal = { AWS = var.key_users.card_key }
+          Action    = ["kms:DescribeKey", "kms:GenerateMac"]
+          Resource  = "*"
+        }
+      },
+    ]
   }
 
   policies = {
@@ -281,6 +293,28 @@ resource "aws_kms_key" "fingerprint" {
   policy                   = local.policies.fingerprint
 
   tags = merge(var.tags, { Purpose = "fingerprint", CryptoperiodDays = tostring(var.cryptoperiod_days), Rotation = "manual-alias-switch" })
+}
+
+# The platform-wide card key for risk (velocity, PSD2 Art. 16 counters): GenerateMac over the
+# PAN, the same value for a card at every merchant. Its own key, apart from the per-tenant
+# fingerprint key, so that who may compute one is decided separately from the other, and so
+# that it can be rotated (which resets every per-card counter) on its own schedule.
+resource "aws_kms_key" "card_key" {
+  #checkov:skip=CKV_AWS_7:AWS KMS does not support automatic rotation of HMAC keys; rotating it resets per-card risk counters and is done by a new key (README, "Rotating the HMAC fingerprint key").
+  description              = "Card key for risk counters: HMAC-SHA-256 over the PAN (cardholder data environment)"
+  key_usage                = "GENERATE_VERIFY_MAC"
+  customer_master_key_spec = "HMAC_256"
+  enable_key_rotation      = false
+  deletion_window_in_days  = var.deletion_window_in_days
+  multi_region             = false
+  policy                   = local.policies.card_key
+
+  tags = merge(var.tags, { Purpose = "card-key", CryptoperiodDays = tostring(var.cryptoperiod_days), Rotation = "manual-new-key" })
+}
+
+resource "aws_kms_alias" "card_key" {
+  name          = "${var.alias_prefix}/card-key"
+  target_key_id = aws_kms_key.card_key.key_id
 }
 
 resource "aws_kms_alias" "symmetric" {

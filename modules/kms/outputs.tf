@@ -35,6 +35,11 @@ output "fingerprint_key_alias" {
   value       = aws_kms_alias.fingerprint.name
 }
 
+output "card_key_mac_key_arn" {
+  description = "ARN of the HMAC_256 card key (GenerateMac over the PAN, platform-wide, for risk counters)."
+  value       = aws_kms_key.card_key.arn
+}
+
 output "application_key_arn" {
   description = "ARN of the application data key (ledger, payments, workflow, Lambda environment, queues)."
   value       = aws_kms_key.symmetric["application"].arn

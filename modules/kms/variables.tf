@@ -54,6 +54,7 @@ variable "key_users" {
       vault_encrypt       - kms:Encrypt, kms:GenerateDataKey on the vault key (tokenize path)
       vault_decrypt       - kms:Decrypt on the vault key (detokenize path only)
       fingerprint         - kms:GenerateMac, kms:VerifyMac on the HMAC fingerprint key
+      card_key            - kms:GenerateMac on the HMAC card key (risk counters)
       application         - encrypt/decrypt/data keys on the application key (ledger, payments)
       data_lake           - encrypt/decrypt/data keys on the data lake key
       logs_decrypt        - kms:Decrypt on the logs key (log readers, investigators)
@@ -62,6 +63,7 @@ variable "key_users" {
     vault_encrypt = optional(list(string), [])
     vault_decrypt = optional(list(string), [])
     fingerprint   = optional(list(string), [])
+    card_key      = optional(list(string), [])
     application   = optional(list(string), [])
     data_lake     = optional(list(string), [])
     logs_decrypt  = optional(list(string), [])
@@ -71,7 +73,7 @@ variable "key_users" {
   validation {
     condition = alltrue([
       for arn in flatten([
-        var.key_users.vault_encrypt, var.key_users.vault_decrypt, var.key_users.fingerprint,
+        var.key_users.vault_encrypt, var.key_users.vault_decrypt, var.key_users.fingerprint, var.key_users.card_key,
         var.key_users.application, var.key_users.data_lake, var.key_users.logs_decrypt,
       ]) : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/.+$", arn))
     ])
@@ -80,7 +82,7 @@ variable "key_users" {
 
   validation {
     condition = length(setintersection(
-      toset(concat(var.key_users.vault_encrypt, var.key_users.vault_decrypt, var.key_users.fingerprint, var.key_users.application, var.key_users.data_lake, var.key_users.logs_decrypt)),
+      toset(concat(var.key_users.vault_encrypt, var.key_users.vault_decrypt, var.key_users.fingerprint, var.key_users.card_key, var.key_users.application, var.key_users.data_lake, var.key_users.logs_decrypt)),
       toset(var.key_administrator_arns),
     )) == 0
     error_message = "A key administrator must not also be a key user (separation of duties, PCI DSS 3.6.1.2)."

@@ -6,6 +6,7 @@ module "vault" {
   runtime                       = var.lambda_runtime
   vault_key_arn                 = module.kms.vault_key_arn
   fingerprint_key_arn           = module.kms.fingerprint_key_arn
+  card_key_mac_key_arn          = module.kms.card_key_mac_key_arn
   env_kms_key_arn               = module.kms.application_key_arn
   logs_kms_key_arn              = module.kms.logs_key_arn
   vpc_config                    = local.cde_vpc_config

@@ -55,9 +55,11 @@ locals {
       conditions = local.customer_key_context_conditions
     },
     {
+      # Fingerprints and card keys: GenerateMac over the card itself, one call per card, so
+      # nothing outside KMS can test a guessed card (docs/decisions/vault-fingerprinting.md).
       sid       = "FingerprintMac"
       actions   = ["kms:GenerateMac"]
-      resources = [var.fingerprint_key_arn]
+      resources = distinct(compact([var.fingerprint_key_arn, var.card_key_mac_key_arn]))
     },
     {
       sid       = "VaultTableTokenize"

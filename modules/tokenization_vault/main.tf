@@ -42,11 +42,12 @@ locals {
   }
 
   common_env = merge(local.vault_settings_env, {
-    VAULT_TABLE_NAME         = aws_dynamodb_table.this.name
-    VAULT_KMS_KEY_ID         = var.vault_key_arn
-    VAULT_FINGERPRINT_KEY_ID = var.fingerprint_key_arn
-    VAULT_DECRYPT_KEY_IDS    = join(",", local.vault_decrypt_key_arns)
-    MERCHANT_PRINCIPALS      = jsonencode(var.merchant_principals)
+    VAULT_TABLE_NAME          = aws_dynamodb_table.this.name
+    VAULT_KMS_KEY_ID          = var.vault_key_arn
+    VAULT_FINGERPRINT_KEY_ID  = var.fingerprint_key_arn
+    VAULT_CARD_KEY_MAC_KEY_ID = coalesce(var.card_key_mac_key_arn, var.fingerprint_key_arn)
+    VAULT_DECRYPT_KEY_IDS     = join(",", local.vault_decrypt_key_arns)
+    MERCHANT_PRINCIPALS       = jsonencode(var.merchant_principals)
   })
 
   audit_env = {

@@ -71,6 +71,17 @@ variable "fingerprint_key_arn" {
   }
 }
 
+variable "card_key_mac_key_arn" {
+  description = "HMAC_256 KMS key ARN (GENERATE_VERIFY_MAC) for the platform-wide card key that tokenize returns to the payment workflow for risk counters (the kms module's card key). Null computes it with the fingerprint key under a separate label (unrelated values, but one key for both)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.card_key_mac_key_arn == null ? true : can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.card_key_mac_key_arn))
+    error_message = "card_key_mac_key_arn must be a KMS key ARN."
+  }
+}
+
 variable "env_kms_key_arn" {
   description = "Customer-managed KMS key ARN for the functions' environment variables and failure queues (the kms module's application key)."
   type        = string

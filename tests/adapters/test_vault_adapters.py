@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import hashlib
+import hmac
 from collections.abc import Iterator
 from typing import Any
 
@@ -229,3 +232,60 @@ def test_schema_1_customer_keys_are_read_and_moved_by_rewrap(aws: Aws) -> None:
     moved = aws.ddb.get_item(TableName=TABLE, Key=pk)["Item"]
     assert (moved["wrap_context"]["S"], moved["v"]["N"]) == ("customer-key", "2")
     assert aws.vault().detokenize("ten_a", token, caller=DETOKENIZER, purpose="x").number == VISA
+
+
+# ------------------------------------------------ issue 18: the attacks, on DynamoDB and KMS
+
+
+def test_f1_fingerprint_and_card_key_are_kms_macs_over_the_card(aws: Aws) -> None:
+    card_mac = aws.kms.create_key(KeySpec="HMAC_256", KeyUsage="GENERATE_VERIFY_MAC")[
+        "KeyMetadata"
+    ]["Arn"]
+    keys = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id, card_key_mac_key_id=card_mac)
+    vault = Vault(keys, DynamoVaultStore(aws.ddb, TABLE), aws.audit)
+    result = vault.tokenize("ten_a", VISA, customer_id="cus_1")
+    # A MAC of the old public message is no secret that reproduces the fingerprint.
+    public = aws.kms.generate_mac(
+        KeyId=aws.mac_key_id, MacAlgorithm="HMAC_SHA_256", Message=b"vault-fingerprint-v1\x1ften_a"
+    )["Mac"]
+    offline = hmac.new(public, VISA.encode(), hashlib.sha256).digest()
+    assert result.fingerprint != "fp_" + base64.urlsafe_b64encode(offline).rstrip(b"=").decode()
+    # The card key comes from its own KMS key and is kept in the (encrypted) record.
+    assert result.card_key == vault.tokenize("ten_b", VISA, customer_id="cus_9").card_key
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(result.token)}})["Item"]
+    assert item["card_key"]["S"] == result.card_key and item["v"]["N"] == "2"
+    same_key = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id)
+    assert (
+        Vault(same_key, DynamoVaultStore(aws.ddb, TABLE), aws.audit)
+        .tokenize("ten_c", VISA)
+        .card_key
+        != result.card_key
+    )
+
+
+def test_f7_flipping_single_use_in_the_table_breaks_the_record(aws: Aws) -> None:
+    token = aws.vault().tokenize("ten_a", VISA, single_use=True, ttl_seconds=600).token
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    item["single_use"] = {"BOOL": False}
+    del item["expires_at"]
+    aws.ddb.put_item(TableName=TABLE, Item=item)
+    with pytest.raises(VaultRecordTamperedError):
+        aws.vault().detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+
+
+def test_f6_a_record_is_written_only_while_its_customer_key_exists(aws: Aws) -> None:
+    warm = aws.vault()
+    first = warm.tokenize("ten_a", VISA, customer_id="cus_1")
+    store = DynamoVaultStore(aws.ddb, TABLE)
+    record = store.get_token(first.token)
+    assert record is not None
+    aws.ddb.delete_item(TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}})
+    with pytest.raises(CustomerKeyErasedError):
+        store.put_token_if_absent(dataclasses.replace(record, token="tok_" + "A" * 22))
+    # The warm container still has the erased key cached: it reseals under a fresh key.
+    fresh = warm.tokenize("ten_a", AMEX, customer_id="cus_1")
+    got = aws.vault().detokenize("ten_a", fresh.token, caller=DETOKENIZER, purpose="authorization")
+    assert got.number == AMEX
+    # And deduplication no longer hands out the dead token of the erased key.
+    again = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")
+    assert again.token != first.token and again.created

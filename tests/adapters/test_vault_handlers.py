@@ -196,7 +196,8 @@ def test_tokenize_then_detokenize_round_trip_is_audited_without_the_pan(
 ) -> None:
     status, created = call_tokenize({"number": PAN, "cvc": "123", "customer_id": "cus_1"})
     assert status == 201
-    assert set(created) == {"token", "brand", "last4", "fingerprint"}
+    # Finding 5: no fingerprint in the answer (with deduplication it confirmed guesses).
+    assert set(created) == {"token", "brand", "last4"}
     assert created["brand"] == "visa" and created["last4"] == "4242"
     assert PAN not in json.dumps(created)
 
@@ -362,7 +363,10 @@ def test_workflow_handler_returns_the_token_and_never_the_pan(
         "validation": {"result": {"valid": True}},
     }
     out = tokenize.handler({**state, "workflow": "tokenize"}, Context())["card"]
-    assert set(out) == {"token", "brand", "last4", "fingerprint", "first6", "exp_month", "exp_year"}
+    # Finding 1/9: the platform-wide card key instead of the per-tenant fingerprint, which
+    # never leaves the vault (it was stored beside first6/last4 in the payments table).
+    assert set(out) == {"token", "brand", "last4", "card_key", "first6", "exp_month", "exp_year"}
+    assert out["card_key"].startswith("ck_") and len(out["card_key"]) == 46
     assert (out["first6"], out["last4"], out["exp_month"]) == ("424242", "4242", 12)
     assert PAN not in json.dumps(out)
     api_status, api = call_tokenize({"number": PAN, "customer_id": "cus_9"})
@@ -370,9 +374,16 @@ def test_workflow_handler_returns_the_token_and_never_the_pan(
 
     by_token = dict(state, payment_method={"type": "card", "token": out["token"]})
     described = tokenize.workflow_handler(by_token, Context())["card"]
-    assert {k: described[k] for k in ("token", "brand", "last4", "fingerprint")} == {
-        k: out[k] for k in ("token", "brand", "last4", "fingerprint")
+    assert {k: described[k] for k in ("token", "brand", "last4", "card_key")} == {
+        k: out[k] for k in ("token", "brand", "last4", "card_key")
     }
+    assert described["first6"] is None
+    # The same card at another merchant, for another customer: the same card key.
+    elsewhere = dict(state, merchant_id="m_other", customer={"id": "cus_x"})
+    assert (
+        tokenize.handler({**elsewhere, "workflow": "tokenize"}, Context())["card"]["card_key"]
+        == out["card_key"]
+    )
     other_tenant = dict(by_token, merchant_id="m_other")
     assert tokenize.workflow_handler(other_tenant, Context())["http_status"] == 404
 
@@ -388,7 +399,7 @@ def test_workflow_handler_returns_the_token_and_never_the_pan(
 
 def test_tokenize_card_is_a_plain_function(aws: Aws) -> None:
     out = tokenize.tokenize_card(MERCHANT, PAN, customer_id="cus_2")
-    assert out["last4"] == "4242" and set(out) == {"token", "brand", "last4", "fingerprint"}
+    assert out.last4 == "4242" and out.token and out.card_key
 
 
 def test_admin_erases_a_customer_and_audits_it(aws: Aws) -> None:

@@ -64,6 +64,38 @@ def record_aad(tenant_id: str, scope: str, token: str, customer_key_id: str) -> 
     return _join("vault-record-v1", tenant_id, scope, token, customer_key_id)
 
 
+def record_aad_v2(
+    tenant_id: str,
+    scope: str,
+    token: str,
+    customer_key_id: str,
+    *,
+    token_format: str,
+    single_use: bool,
+    expires_at: int | None,
+    fingerprint: str,
+    card_key: str | None,
+    brand: str,
+    last4: str,
+) -> bytes:
+    """Version 2: also every field a reader acts on, so flipping ``single_use`` or
+    ``expires_at``, or swapping a fingerprint, makes the record fail to open."""
+    return _join(
+        "vault-record-v2",
+        tenant_id,
+        scope,
+        token,
+        customer_key_id,
+        token_format,
+        "1" if single_use else "0",
+        "" if expires_at is None else str(expires_at),
+        fingerprint,
+        card_key or "",
+        brand,
+        last4,
+    )
+
+
 def customer_key_aad(tenant_id: str, scope: str, customer_key_id: str) -> bytes:
     return _join("vault-customer-key-v1", tenant_id, scope, customer_key_id)
 

@@ -38,6 +38,23 @@ class KeyPurpose(StrEnum):
     CUSTOMER_KEY = "customer-key"  # customer-key wrapping keys: tokenize may Decrypt too
 
 
+class MacKey(StrEnum):
+    """The KMS HMAC keys the vault computes MACs with, each used for one thing only.
+
+    FINGERPRINT: per-tenant PAN fingerprints (deduplication inside the vault).
+    CARD_KEY: the platform-wide card key the risk side counts with (``TokenizeResult.card_key``).
+    """
+
+    FINGERPRINT = "fingerprint"
+    CARD_KEY = "card-key"
+
+
+# Record versions: 1 authenticated tenant, scope, token and customer-key id only; 2 also binds
+# every field a reader acts on (format, single use, expiry, fingerprint, card key, brand,
+# last four), so an edited record no longer decrypts. ``rewrap`` moves version 1 to 2.
+RECORD_VERSION = 2
+
+
 class TokenFormat(StrEnum):
     OPAQUE = "opaque"
     FORMAT_PRESERVING = "format_preserving"
@@ -114,6 +131,10 @@ class TokenRecord:
     ciphertext: bytes = field(repr=False)
     created_at: int
     expires_at: int | None = None
+    # The platform-wide card key (KMS GenerateMac under the card-key HMAC key); None on records
+    # written before it existed.
+    card_key: str | None = None
+    version: int = RECORD_VERSION
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,13 +178,16 @@ class TokenizeResult:
     token_format: TokenFormat
     single_use: bool
     created: bool  # False when an existing token was returned (deduplication)
+    # Platform-wide card key for risk counters (never stored beside first six digits outside
+    # the vault); None for a record written before card keys existed.
+    card_key: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The public view: no fingerprint (it would make tokenize an oracle, finding 5)."""
         return {
             "token": self.token,
             "brand": self.brand.value,
             "last4": self.last4,
-            "fingerprint": self.fingerprint,
             "format": self.token_format.value,
             "single_use": self.single_use,
             "created": self.created,

@@ -10,7 +10,14 @@ import time
 from collections.abc import Iterator, Mapping
 from typing import Protocol
 
-from .model import AuditEvent, CustomerKeyRecord, FingerprintEntry, GeneratedDataKey, TokenRecord
+from .model import (
+    AuditEvent,
+    CustomerKeyRecord,
+    FingerprintEntry,
+    GeneratedDataKey,
+    MacKey,
+    TokenRecord,
+)
 
 
 class KeyService(Protocol):
@@ -27,8 +34,9 @@ class KeyService(Protocol):
         or context, VaultUnavailableError on any other failure."""
         ...
 
-    def generate_mac(self, message: bytes) -> bytes:
-        """HMAC-SHA-256 of ``message`` under the vault's HMAC key (deterministic)."""
+    def generate_mac(self, key: MacKey, message: bytes) -> bytes:
+        """HMAC-SHA-256 of ``message`` under the KMS HMAC key ``key`` names (deterministic).
+        The key never leaves KMS: every MAC is one logged KMS call."""
         ...
 
 
@@ -38,7 +46,10 @@ class VaultStore(Protocol):
     def get_token(self, token: str) -> TokenRecord | None: ...
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        """Write a new record unless the token exists. False on a clash."""
+        """Write a new record unless the token exists. False on a clash. The write is also
+        conditional on the customer key the record was sealed under (``customer_key_id``) still
+        existing: raises CustomerKeyErasedError when it is gone, so a container holding an
+        erased key in its cache can never leave an undecryptable record behind."""
         ...
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:

@@ -3,18 +3,27 @@
 KMS traffic is bounded by caches, not by traffic: the encrypt side holds one record data key
 and one customer-key wrapping key per tenant (each renewed after ``data_key_max_uses`` uses or
 ``data_key_max_age_seconds``), the decrypt side keeps unwrapped keys in an LRU keyed by
-(purpose, tenant, wrapped bytes), and the fingerprint secret of a tenant is derived once per
-container with KMS GenerateMac.
+(purpose, tenant, wrapped bytes). Fingerprints and card keys are the exception: one KMS
+GenerateMac each per tokenization, by design (below).
 
 Separation of duties (``keys.py``): record data keys use the KMS context ``vault = data-key``,
 customer-key wrapping keys ``vault = customer-key``. Tokenize unwraps only the latter (to load a
 customer key another container created), so with IAM granting it Decrypt for ``customer-key``
 only, it can write records but never read a stored one back. Detokenize needs both.
 
-Fingerprints: ``secret(tenant) = KMS.GenerateMac(HMAC_256 key, "vault-fingerprint-v1", tenant)``
-and ``fingerprint = HMAC-SHA-256(secret(tenant), PAN)`` computed in process. The HMAC key never
-leaves KMS, nothing needs storing (GenerateMac is deterministic), and two tenants never share a
-fingerprint for the same card.
+Fingerprints: ``fingerprint = KMS.GenerateMac(fingerprint key, "vault-fingerprint-v2", tenant,
+PAN)``, computed inside KMS over the card itself. No secret that could compute a fingerprint
+ever exists outside KMS, so testing a guessed PAN against a fingerprint costs one logged,
+throttled KMS call per guess (a secret derived from a public message, as version 1 did, could
+be obtained once by anyone allowed GenerateMac and used offline forever). Two tenants never
+share a fingerprint for the same card. Fingerprints stay inside the vault (the deduplication
+index); callers get none by default.
+
+Card key: ``card_key = KMS.GenerateMac(card-key key, "vault-card-key-v1", PAN)``, the same for a
+card across every tenant and customer, for the risk side's per-card counters (velocity, PSD2
+Art. 16). Same property: only KMS can compute it. It is returned with the token and kept in the
+record (inside the vault) so a payment by stored token gets it too; a reader must never store it
+beside the first six digits outside the vault.
 
 Deduplication: one reusable token per (tenant, customer scope, format, fingerprint). A card
 tokenized for two customers of one tenant gets two tokens (with the same fingerprint), so
@@ -25,8 +34,8 @@ anonymous scope applies: same PAN and tenant give the same token.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import datetime as dt
-import hashlib
 import hmac
 from collections.abc import Callable
 
@@ -54,10 +63,12 @@ from .keys import (
     kms_context,
     open_sealed,
     record_aad,
+    record_aad_v2,
     seal,
 )
 from .model import (
     ANONYMOUS_SCOPE,
+    RECORD_VERSION,
     AuditAction,
     AuditEvent,
     Caller,
@@ -66,6 +77,7 @@ from .model import (
     ErasureReport,
     FingerprintEntry,
     KeyPurpose,
+    MacKey,
     RewrapReport,
     TokenFormat,
     TokenizeResult,
@@ -79,7 +91,8 @@ from .model import (
 from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
 from .tokens import new_format_preserving_token, new_opaque_token, token_format_of
 
-_FINGERPRINT_LABEL = b"vault-fingerprint-v1\x1f"
+_FINGERPRINT_LABEL = "vault-fingerprint-v2"
+_CARD_KEY_LABEL = "vault-card-key-v1"
 _OPAQUE_ATTEMPTS = 3  # 128 random bits: a second attempt is already beyond belief
 _DEDUP_ATTEMPTS = 3
 _MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
@@ -132,7 +145,6 @@ class Vault:
         self._customer_keys: LruCache[tuple[str, str], _CustomerKey] = LruCache(
             s.customer_key_cache_size, s.customer_key_cache_max_age_seconds
         )
-        self._fingerprint_secrets: LruCache[str, bytes] = LruCache(s.max_cached_tenants)
 
     def __repr__(self) -> str:
         return f"Vault(settings={self._settings!r})"
@@ -176,25 +188,48 @@ class Vault:
                     "ttl_seconds must be positive and at most ten years", param="ttl_seconds"
                 )
             expires_at = int(now) + ttl_seconds
-        fingerprint = self._fingerprint(tenant, pan, now)
+        fingerprint = self._fingerprint(tenant, pan)
+        card_key: str | None = None
 
         if single_use:
+            card_key = self._card_key(pan)
             record = self._new_record(
-                tenant, scope, pan, brand, token_format, True, fingerprint, now, expires_at
+                tenant,
+                scope,
+                pan,
+                brand,
+                token_format,
+                True,
+                fingerprint,
+                card_key,
+                now,
+                expires_at,
             )
             return _result(record, created=True)
 
         for _ in range(_DEDUP_ATTEMPTS):
             existing = self._store.find_by_fingerprint(tenant, scope, token_format, fingerprint)
             if existing is not None:
-                found = self._live_record(existing, tenant, now)
+                found = self._live_record(existing, tenant, scope, token_format, fingerprint, now)
                 if found is not None:
-                    return _result(found, created=False)
+                    return _result(
+                        found, created=False, card_key=found.card_key or self._card_key(pan)
+                    )
                 self._store.release_fingerprint(
                     FingerprintEntry(tenant, scope, token_format, fingerprint, existing)
                 )
+            card_key = card_key or self._card_key(pan)
             record = self._new_record(
-                tenant, scope, pan, brand, token_format, False, fingerprint, now, expires_at
+                tenant,
+                scope,
+                pan,
+                brand,
+                token_format,
+                False,
+                fingerprint,
+                card_key,
+                now,
+                expires_at,
             )
             entry = FingerprintEntry(
                 tenant, scope, token_format, fingerprint, record.token, expires_at
@@ -204,9 +239,9 @@ class Vault:
                 return _result(record, created=True)
             # Another request tokenized the same card at the same moment: keep theirs.
             self._store.delete_token(record.token)
-            found = self._live_record(winner, tenant, now)
+            found = self._live_record(winner, tenant, scope, token_format, fingerprint, now)
             if found is not None:
-                return _result(found, created=False)
+                return _result(found, created=False, card_key=found.card_key or card_key)
             self._store.release_fingerprint(
                 FingerprintEntry(tenant, scope, token_format, fingerprint, winner)
             )
@@ -219,7 +254,7 @@ class Vault:
             pan, _ = validate_pan(number)
         except CardValidationError as exc:
             raise InvalidCardError(exc.code, exc.message, param=exc.param) from None
-        return self._fingerprint(tenant, pan, self._clock.time())
+        return self._fingerprint(tenant, pan)
 
     # ---------------------------------------------------------------- detokenize
 
@@ -395,7 +430,10 @@ class Vault:
             if _expired(record, now):
                 continue
             active = self._active_data_key(record.tenant_id, now, issued_before)
-            if not _needs_rewrap(record.key, active, issued_before):
+            # Version 1 records (metadata outside the authenticated data) are migrated too.
+            if record.version >= RECORD_VERSION and not _needs_rewrap(
+                record.key, active, issued_before
+            ):
                 continue
             try:
                 pan = self._decrypt(record, now)
@@ -435,13 +473,18 @@ class Vault:
 
     # ------------------------------------------------------------------ internals
 
-    def _fingerprint(self, tenant: str, pan: str, now: float) -> str:
-        secret = self._fingerprint_secrets.get(tenant, now)
-        if secret is None:
-            secret = self._keys.generate_mac(_FINGERPRINT_LABEL + tenant.encode())
-            self._fingerprint_secrets.put(tenant, secret, now)
-        digest = hmac.new(secret, pan.encode(), hashlib.sha256).digest()
-        return "fp_" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+    def _fingerprint(self, tenant: str, pan: str) -> str:
+        """One KMS call over the card: nothing that could compute it offline exists."""
+        mac = self._keys.generate_mac(
+            MacKey.FINGERPRINT, _mac_message(_FINGERPRINT_LABEL, tenant, pan)
+        )
+        return "fp_" + _b64(mac)
+
+    def _card_key(self, pan: str) -> str:
+        """The platform-wide card key: one KMS call over the card, under its own HMAC key."""
+        return "ck_" + _b64(
+            self._keys.generate_mac(MacKey.CARD_KEY, _mac_message(_CARD_KEY_LABEL, pan))
+        )
 
     def _active_data_key(
         self,
@@ -559,22 +602,18 @@ class Vault:
     ) -> TokenRecord:
         key = derive_record_key(active.plaintext, ck.key, tenant, scope, token, ck.key_id)
         nonce = self._random.token_bytes(NONCE_BYTES)
-        return TokenRecord(
+        record = dataclasses.replace(
+            template,
             token=token,
             tenant_id=tenant,
             scope=scope,
-            token_format=template.token_format,
-            single_use=template.single_use,
-            fingerprint=template.fingerprint,
-            brand=template.brand,
-            last4=template.last4,
             key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
             customer_key_id=ck.key_id,
             nonce=nonce,
-            ciphertext=seal(key, nonce, pan.encode(), record_aad(tenant, scope, token, ck.key_id)),
-            created_at=template.created_at,
-            expires_at=template.expires_at,
+            ciphertext=b"",
+            version=RECORD_VERSION,
         )
+        return dataclasses.replace(record, ciphertext=seal(key, nonce, pan.encode(), _aad(record)))
 
     def _new_record(
         self,
@@ -585,14 +624,46 @@ class Vault:
         token_format: TokenFormat,
         single_use: bool,
         fingerprint: str,
+        card_key: str,
         now: float,
         expires_at: int | None,
     ) -> TokenRecord:
         active = self._active_data_key(tenant, now)
+        template = TokenRecord(
+            token="",
+            tenant_id=tenant,
+            scope=scope,
+            token_format=token_format,
+            single_use=single_use,
+            fingerprint=fingerprint,
+            brand=brand,
+            last4=pan[-4:],
+            key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
+            customer_key_id="",
+            nonce=b"",
+            ciphertext=b"",
+            created_at=int(now),
+            expires_at=expires_at,
+            card_key=card_key,
+        )
+        for _ in range(2):
+            try:
+                return self._seal_and_put(pan, template, active, now)
+            except CustomerKeyErasedError:
+                # The customer key this container had cached was erased meanwhile (finding 6):
+                # forget it and seal under the customer's current key, created afresh if needed.
+                self._customer_keys.pop((tenant, scope))
+        raise InvalidRequestError("The customer is being erased; retry the request.")
+
+    def _seal_and_put(
+        self, pan: str, template: TokenRecord, active: ActiveDataKey, now: float
+    ) -> TokenRecord:
+        """Seal under the customer's key and write, conditional on that key still existing."""
+        tenant, scope = template.tenant_id, template.scope
         ck = self._customer_key_for_write(tenant, scope, now)
         attempts: int
         make: Callable[[], str]
-        if token_format is TokenFormat.FORMAT_PRESERVING:
+        if template.token_format is TokenFormat.FORMAT_PRESERVING:
             attempts = self._settings.fpe_max_attempts
             make = lambda: new_format_preserving_token(pan, self._random)  # noqa: E731
         else:
@@ -602,22 +673,6 @@ class Vault:
             token = make()
             if hmac.compare_digest(token, pan):  # impossible by construction; never allow it
                 continue
-            template = TokenRecord(
-                token=token,
-                tenant_id=tenant,
-                scope=scope,
-                token_format=token_format,
-                single_use=single_use,
-                fingerprint=fingerprint,
-                brand=brand,
-                last4=pan[-4:],
-                key=WrappedKeyRef(active.kms_key_id, active.wrapped, int(active.issued_at)),
-                customer_key_id=ck.key_id,
-                nonce=b"",
-                ciphertext=b"",
-                created_at=int(now),
-                expires_at=expires_at,
-            )
             record = self._seal_record(tenant, scope, token, pan, active, ck, template)
             if self._store.put_token_if_absent(record):
                 return record
@@ -629,20 +684,41 @@ class Vault:
             record.tenant_id, record.scope, record.customer_key_id, now
         )
         key = derive_record_key(dk, ck.key, record.tenant_id, record.scope, record.token, ck.key_id)
-        plain = open_sealed(
-            key,
-            record.nonce,
-            record.ciphertext,
-            record_aad(record.tenant_id, record.scope, record.token, ck.key_id),
-        )
+        plain = open_sealed(key, record.nonce, record.ciphertext, _aad(record))
         pan = plain.decode("ascii", errors="replace")
         if not pan.isdigit() or pan[-4:] != record.last4:
             raise VaultRecordTamperedError()
         return pan
 
-    def _live_record(self, token: str, tenant: str, now: float) -> TokenRecord | None:
+    def _live_record(
+        self,
+        token: str,
+        tenant: str,
+        scope: str,
+        token_format: TokenFormat,
+        fingerprint: str,
+        now: float,
+    ) -> TokenRecord | None:
+        """The record a deduplication index entry points at, if it is this card's live record.
+
+        The entry is not trusted (finding 7): the record must belong to the same tenant,
+        customer scope, format and fingerprint (a repointed entry would hand out another
+        customer's token for another card). And its customer key must still exist (finding 6):
+        a record whose key was shredded is dead, and returning its token would make the card
+        unchargeable forever.
+        """
         record = self._store.get_token(token)
-        if record is None or record.tenant_id != tenant or _expired(record, now):
+        if (
+            record is None
+            or record.tenant_id != tenant
+            or record.scope != scope
+            or record.token_format is not token_format
+            or not hmac.compare_digest(record.fingerprint, fingerprint)
+            or _expired(record, now)
+        ):
+            return None
+        stored_key = self._store.get_customer_key(tenant, scope)
+        if stored_key is None or stored_key.key_id != record.customer_key_id:
             return None
         return record
 
@@ -657,7 +733,31 @@ def _expired(record: TokenRecord, now: float) -> bool:
     return record.expires_at is not None and record.expires_at <= now
 
 
-def _result(record: TokenRecord, *, created: bool) -> TokenizeResult:
+def _aad(record: TokenRecord) -> bytes:
+    """The authenticated data of a record, by its version."""
+    if record.version < 2:
+        return record_aad(record.tenant_id, record.scope, record.token, record.customer_key_id)
+    return record_aad_v2(
+        record.tenant_id,
+        record.scope,
+        record.token,
+        record.customer_key_id,
+        token_format=record.token_format.value,
+        single_use=record.single_use,
+        expires_at=record.expires_at,
+        fingerprint=record.fingerprint,
+        card_key=record.card_key,
+        brand=record.brand.value,
+        last4=record.last4,
+    )
+
+
+def _mac_message(label: str, *parts: str) -> bytes:
+    # "\x1f" cannot occur in a label, a tenant id or a PAN: the message is unambiguous.
+    return "\x1f".join((label, *parts)).encode()
+
+
+def _result(record: TokenRecord, *, created: bool, card_key: str | None = None) -> TokenizeResult:
     return TokenizeResult(
         token=record.token,
         brand=record.brand,
@@ -666,6 +766,7 @@ def _result(record: TokenRecord, *, created: bool) -> TokenizeResult:
         token_format=record.token_format,
         single_use=record.single_use,
         created=created,
+        card_key=card_key or record.card_key,
     )
 
 

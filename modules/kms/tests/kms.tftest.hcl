@@ -306,3 +306,30 @@ run "refuses_reserved_alias_prefix" {
 
   expect_failures = [var.alias_prefix]
 }
+
+run "card_key_is_a_single_region_mac_only_hmac_key" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_kms_key.card_key.key_usage == "GENERATE_VERIFY_MAC" &&
+      aws_kms_key.card_key.customer_master_key_spec == "HMAC_256" &&
+      aws_kms_key.card_key.multi_region == false
+    )
+    error_message = "The card key is an HMAC_256 key for GENERATE_VERIFY_MAC only, single-region."
+  }
+
+  assert {
+    condition     = aws_kms_alias.card_key.name == "alias/payments-test/card-key"
+    error_message = "The card key has its own alias."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.card_key.policy).Statement :
+      length(setintersection(toset(flatten([s.Action])), toset(["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:VerifyMac"]))) == 0
+      if s.Sid == "CardKeyGenerateMacOnly"
+    ])
+    error_message = "Card key users may only GenerateMac (and describe)."
+  }
+}

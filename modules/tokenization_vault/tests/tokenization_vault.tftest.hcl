@@ -194,7 +194,7 @@ run "iam_is_least_privilege_per_role" {
   assert {
     condition = alltrue([
       for s in local.tokenize_statements : !contains(s.resources, var.fingerprint_key_arn) || s.actions == ["kms:GenerateMac"]
-    ]) && one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")]) == [var.fingerprint_key_arn]
+    ]) && toset(one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")])) == toset([var.fingerprint_key_arn])
     error_message = "GenerateMac only on the fingerprint key, and the fingerprint key only for GenerateMac."
   }
 
@@ -423,5 +423,32 @@ run "every_vault_role_may_use_the_table_key_through_dynamodb_only" {
   assert {
     condition     = one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == var.vault_key_arn
     error_message = "The grant above is for the key the table is encrypted with."
+  }
+}
+
+# Finding 1/9: fingerprints and the card key are GenerateMac over the card, on their own keys;
+# tokenize is the only vault role that may compute either.
+run "card_key_is_a_kms_mac_only_tokenize_may_compute" {
+  command = plan
+
+  variables {
+    card_key_mac_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/55555555-5555-5555-5555-555555555555"
+  }
+
+  assert {
+    condition     = toset(one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")])) == toset([var.fingerprint_key_arn, var.card_key_mac_key_arn])
+    error_message = "Tokenize may GenerateMac on the fingerprint key and the card key."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in concat(local.detokenize_statements, local.admin_statements) : contains(s.resources, var.card_key_mac_key_arn) || contains(s.actions, "kms:GenerateMac")
+    ])
+    error_message = "Detokenize and admin never compute card keys or fingerprints."
+  }
+
+  assert {
+    condition     = local.common_env.VAULT_CARD_KEY_MAC_KEY_ID == var.card_key_mac_key_arn
+    error_message = "The functions get the card key's ARN."
   }
 }

@@ -15,9 +15,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from functions.domain.vault import (
     AuditEvent,
+    CustomerKeyErasedError,
     CustomerKeyRecord,
     FingerprintEntry,
     GeneratedDataKey,
+    MacKey,
     TokenRecord,
     VaultRecordTamperedError,
     VaultUnavailableError,
@@ -39,7 +41,11 @@ class FakeKms:
     )
     by_purpose: Counter[tuple[str, str]] = field(default_factory=Counter)
     _masters: dict[str, bytes] = field(default_factory=dict, repr=False)
-    _mac_key: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    # What was MACed, under which key: tests check that no MAC is of a public message.
+    mac_messages: list[tuple[MacKey, bytes]] = field(default_factory=list, repr=False)
+    _mac_keys: dict[MacKey, bytes] = field(
+        default_factory=lambda: {k: os.urandom(32) for k in MacKey}, repr=False
+    )
 
     def __post_init__(self) -> None:
         self._masters.setdefault(self.key_id, os.urandom(32))
@@ -76,9 +82,11 @@ class FakeKms:
         except (InvalidTag, ValueError):
             raise VaultRecordTamperedError() from None
 
-    def generate_mac(self, message: bytes) -> bytes:
+    def generate_mac(self, key: MacKey, message: bytes) -> bytes:
         self.calls["generate_mac"] += 1
-        return hmac.new(self._mac_key, message, hashlib.sha256).digest()
+        self.by_purpose["generate_mac", key.value] += 1
+        self.mac_messages.append((key, message))
+        return hmac.new(self._mac_keys[key], message, hashlib.sha256).digest()
 
 
 # The kms:EncryptionContext:vault values each role's IAM policy allows
@@ -117,8 +125,8 @@ class RoleKms:
             raise VaultUnavailableError()
         return self.kms.decrypt_data_key(kms_key_id, wrapped, context)
 
-    def generate_mac(self, message: bytes) -> bytes:
-        return self.kms.generate_mac(message)
+    def generate_mac(self, key: MacKey, message: bytes) -> bytes:
+        return self.kms.generate_mac(key, message)
 
 
 class InMemoryVaultStore:
@@ -133,6 +141,9 @@ class InMemoryVaultStore:
     def put_token_if_absent(self, record: TokenRecord) -> bool:
         if record.token in self.tokens:
             return False
+        ck = self.customer_keys.get((record.tenant_id, record.scope))
+        if ck is None or ck.key_id != record.customer_key_id:
+            raise CustomerKeyErasedError()
         self.tokens[record.token] = record
         return True
 
