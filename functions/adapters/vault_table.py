@@ -20,10 +20,11 @@ Table design (single table, on-demand):
     customer_key_id, kms_key_id, wrapped_data_key (B: the wrapping key's CiphertextBlob),
     wrap_context (S: its KMS context ``vault`` value, ``customer-key``; absent on items of
     schema 1, which were wrapped under a ``data-key`` and are moved by ``rewrap``),
-    dk_issued_at (N), nonce (B), wrapped_key (B), created_at (N), v (N, 2). These may live
-    in a separate table (``key_table_name``, same ``pk`` key schema, no GSI) so its backup
-    retention can be short: an erasure is final once no backup holding the customer key is
-    left.
+    dk_issued_at (N), nonce (B), wrapped_key (B), created_at (N), v (N, 2). They live in a
+    separate table (``key_table_name``, same ``pk`` key schema, no GSI, no PITR), so that
+    restoring the vault table restores no customer key: an erasure is final (finding 2).
+    Customer keys written to the vault table before the split are read from there and moved to
+    the key table by the first reader allowed to write it (tokenize, admin).
 
 Every create is ``attribute_not_exists(pk)``; every replace is conditional on the old
 wrapped data key. Reads of single items are strongly consistent.
@@ -189,8 +190,37 @@ class DynamoVaultStore:
     # ---------------------------------------------------------- customer keys
 
     def get_customer_key(self, tenant_id: str, scope: str) -> CustomerKeyRecord | None:
-        item = self._get(self._key_table, customer_key_pk(tenant_id, scope))
+        pk = customer_key_pk(tenant_id, scope)
+        item = self._get(self._key_table, pk)
+        if item is None and self._key_table != self._table:
+            item = self._get(self._table, pk)  # written before the key table existed
+            if item is not None:
+                self._move_to_key_table(item)
         return None if item is None else _customer_key(item)
+
+    def _move_to_key_table(self, item: Mapping[str, Any]) -> None:
+        """Move a customer key from the vault table (which has PITR) to the key table: create
+        it there unless present, then delete the old item if it still holds the same key. A
+        role that may not write the key table (detokenize) leaves the move to the next writer.
+        """
+        try:
+            self._client.put_item(
+                TableName=self._key_table,
+                Item=dict(item),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as exc:
+            if not _conditional_failed(exc):
+                return
+        except BotoCoreError:
+            return
+        self._delete(
+            self._table,
+            item["pk"]["S"],
+            "customer_key_id = :id",
+            {":id": item["customer_key_id"]},
+            {},
+        )
 
     def put_customer_key_if_absent(self, record: CustomerKeyRecord) -> bool:
         return self._put(
@@ -208,9 +238,12 @@ class DynamoVaultStore:
         )
 
     def delete_customer_key(self, tenant_id: str, scope: str) -> bool:
-        return self._delete(
-            self._key_table, customer_key_pk(tenant_id, scope), "attribute_exists(pk)", {}, {}
-        )
+        pk = customer_key_pk(tenant_id, scope)
+        deleted = self._delete(self._key_table, pk, "attribute_exists(pk)", {}, {})
+        if self._key_table != self._table:
+            # A key not yet moved out of the vault table is shredded there too.
+            deleted = self._delete(self._table, pk, "attribute_exists(pk)", {}, {}) or deleted
+        return deleted
 
     def purge_customer(self, tenant_id: str, scope: str) -> int:
         keys: list[str] = []
@@ -240,6 +273,10 @@ class DynamoVaultStore:
             yield _token(item)
 
     def scan_customer_keys(self) -> Iterator[CustomerKeyRecord]:
+        if self._key_table != self._table:
+            # rewrap moves the keys still in the vault table, then re-wraps them as usual.
+            for item in self._scan(self._table, "customer_key"):
+                self._move_to_key_table(item)
         for item in self._scan(self._key_table, "customer_key"):
             yield _customer_key(item)
 

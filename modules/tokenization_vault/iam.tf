@@ -9,7 +9,8 @@
 # card it did not just see. Detokenize and admin may Decrypt both.
 
 locals {
-  table_arn = aws_dynamodb_table.this.arn
+  table_arn     = aws_dynamodb_table.this.arn
+  key_table_arn = aws_dynamodb_table.keys.arn
 
   # The table is encrypted at rest with the vault key (table.tf). DynamoDB unwraps its table key
   # with KMS as the calling role, through DynamoDB, under the context
@@ -25,7 +26,7 @@ locals {
       resources = [var.vault_key_arn]
       conditions = [
         { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
-        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [aws_dynamodb_table.this.name] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [aws_dynamodb_table.this.name, aws_dynamodb_table.keys.name] },
         { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
       ]
     },
@@ -62,9 +63,17 @@ locals {
       resources = distinct(compact([var.fingerprint_key_arn, var.card_key_mac_key_arn]))
     },
     {
+      # DeleteItem: a token it lost a race for, and a stale index entry; never a customer key.
       sid       = "VaultTableTokenize"
       actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.table_arn]
+    },
+    {
+      # Read and create customer keys, and check (in the record write's transaction) that the
+      # key a record is sealed under still exists. No DeleteItem: tokenize cannot shred anyone.
+      sid       = "VaultKeyTableTokenize"
+      actions   = ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [local.key_table_arn]
     },
   ]
 
@@ -80,6 +89,11 @@ locals {
       sid       = "VaultTableDetokenize"
       actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem"]
       resources = [local.table_arn]
+    },
+    {
+      sid       = "VaultKeyTableDetokenize"
+      actions   = ["dynamodb:GetItem"]
+      resources = [local.key_table_arn]
     },
     {
       sid       = "PublishDetokenizeAudit"
@@ -109,7 +123,7 @@ locals {
     {
       sid       = "VaultTableAdmin"
       actions   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"]
-      resources = [local.table_arn]
+      resources = [local.table_arn, local.key_table_arn]
     },
     {
       sid       = "VaultCustomerIndex"

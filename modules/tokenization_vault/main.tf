@@ -43,6 +43,7 @@ locals {
 
   common_env = merge(local.vault_settings_env, {
     VAULT_TABLE_NAME          = aws_dynamodb_table.this.name
+    VAULT_KEY_TABLE_NAME      = aws_dynamodb_table.keys.name
     VAULT_KMS_KEY_ID          = var.vault_key_arn
     VAULT_FINGERPRINT_KEY_ID  = var.fingerprint_key_arn
     VAULT_CARD_KEY_MAC_KEY_ID = coalesce(var.card_key_mac_key_arn, var.fingerprint_key_arn)

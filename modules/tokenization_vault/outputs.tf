@@ -84,6 +84,16 @@ output "table_arn" {
   value       = aws_dynamodb_table.this.arn
 }
 
+output "key_table_name" {
+  description = "Name of the customer-key table (no PITR: an erased key is gone for good)."
+  value       = aws_dynamodb_table.keys.name
+}
+
+output "key_table_arn" {
+  description = "ARN of the customer-key table; pass it to the audit module's data_event_dynamodb_table_arns with table_arn."
+  value       = aws_dynamodb_table.keys.arn
+}
+
 output "audit_log_group_name" {
   description = "Name of the KMS-encrypted detokenization audit log group."
   value       = aws_cloudwatch_log_group.audit.name

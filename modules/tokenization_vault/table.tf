@@ -1,5 +1,5 @@
-# The vault table, exactly as functions/adapters/vault_table.py expects it: one table holding
-# token records (T#), the deduplication index (F#) and the customer keys (C#).
+# The vault table, exactly as functions/adapters/vault_table.py expects it: token records (T#)
+# and the deduplication index (F#). Customer keys (C#) live in the key table below.
 resource "aws_dynamodb_table" "this" {
   name                        = "${var.name}-vault"
   billing_mode                = "PAY_PER_REQUEST"
@@ -39,4 +39,33 @@ resource "aws_dynamodb_table" "this" {
   }
 
   tags = local.chd_tags
+}
+
+# Customer keys (C#), apart from the records so that an erasure is final (finding 2): deleting a
+# customer's key item shreds every copy of their records, the vault table's point-in-time
+# backups included, only if no backup holds the key item. So this table has no PITR, and it is
+# tagged Backup = none for AWS Backup plans to exclude (an organisation backup policy selecting
+# by tag must honour it). Losing this table loses every card, which is the trade-off of
+# crypto-shredding: protect it with deletion protection and IAM, not with backups.
+resource "aws_dynamodb_table" "keys" {
+  name                        = "${var.name}-vault-keys"
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = false
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.vault_key_arn
+  }
+
+  tags = merge(local.chd_tags, { Backup = "none" })
 }

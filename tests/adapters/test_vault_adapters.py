@@ -289,3 +289,64 @@ def test_f6_a_record_is_written_only_while_its_customer_key_exists(aws: Aws) -> 
     # And deduplication no longer hands out the dead token of the erased key.
     again = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")
     assert again.token != first.token and again.created
+
+
+KEY_TABLE = "payments-vault-keys"
+
+
+def _create_key_table(ddb: Any) -> None:
+    """The customer-key table as the Terraform module creates it (pk only, no GSI, no PITR)."""
+    ddb.create_table(
+        TableName=KEY_TABLE,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+    )
+
+
+def _split_vault(aws: Aws, key_table: str | None = KEY_TABLE) -> Vault:
+    keys = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id)
+    return Vault(keys, DynamoVaultStore(aws.ddb, TABLE, key_table_name=key_table), aws.audit)
+
+
+def _all_items(aws: Aws, table: str) -> list[dict[str, Any]]:
+    return list(aws.ddb.scan(TableName=table)["Items"])
+
+
+@pytest.mark.parametrize("key_table", [None, KEY_TABLE], ids=["one_table", "key_table"])
+def test_f2_restoring_the_vault_table_after_an_erasure(aws: Aws, key_table: str | None) -> None:
+    """Review H2: the vault table has PITR; with customer keys in it, a restore to before the
+    erasure brought back the key and every record decrypted again."""
+    _create_key_table(aws.ddb)
+    vault = _split_vault(aws, key_table)
+    token = vault.tokenize("ten_a", VISA, customer_id="cus_gone").token
+    point_in_time = _all_items(aws, TABLE)  # what a PITR restore of the vault table holds
+    vault.erase_customer("ten_a", "cus_gone", caller=DETOKENIZER)
+    for item in point_in_time:
+        aws.ddb.put_item(TableName=TABLE, Item=item)
+    reader = _split_vault(aws, key_table)
+    if key_table is None:
+        # The attack, as the review reproduced it: the erased customer's card is back.
+        got = reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x")
+        assert got.number == VISA
+        return
+    with pytest.raises(CustomerKeyErasedError):
+        reader.detokenize("ten_a", token, caller=DETOKENIZER, purpose="x")
+
+
+def test_f2_customer_keys_written_before_the_split_move_to_the_key_table(aws: Aws) -> None:
+    _create_key_table(aws.ddb)
+    old = _split_vault(aws, None).tokenize("ten_a", VISA, customer_id="cus_1")
+    assert any(i["pk"]["S"].startswith("C#") for i in _all_items(aws, TABLE))
+    again = _split_vault(aws).tokenize("ten_a", VISA, customer_id="cus_1")
+    assert again.token == old.token and not again.created
+    assert not any(i["pk"]["S"].startswith("C#") for i in _all_items(aws, TABLE))
+    assert [i["pk"]["S"] for i in _all_items(aws, KEY_TABLE)] == [customer_key_pk("ten_a", "cus_1")]
+    got = _split_vault(aws).detokenize("ten_a", old.token, caller=DETOKENIZER, purpose="x")
+    assert got.number == VISA
+    # Erasure with a key still in the vault table shreds it there too.
+    legacy = _split_vault(aws, None).tokenize("ten_a", AMEX, customer_id="cus_2").token
+    report = _split_vault(aws).erase_customer("ten_a", "cus_2", caller=DETOKENIZER)
+    assert report.customer_key_deleted
+    with pytest.raises((CustomerKeyErasedError, TokenNotFoundError)):
+        _split_vault(aws).detokenize("ten_a", legacy, caller=DETOKENIZER, purpose="x")

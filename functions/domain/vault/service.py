@@ -340,8 +340,15 @@ class Vault:
     ) -> ErasureReport:
         """Crypto-shred a customer: delete the customer key, then the tokens and index entries.
 
-        Once the key record is gone no copy of the customer's records (a backup, a replica, a
-        stale read) can be decrypted. Idempotent: run it again after a partial failure.
+        The guarantee (finding 2), with the store keeping customer keys in a table without
+        backups (the Terraform module's key table): when this returns, no copy of the
+        customer's records (a restore of the vault table, a replica, a record the index had not
+        listed yet and so survived the purge) can be decrypted by a cold container, and a warm
+        container's cached customer key expires within ``customer_key_cache_max_age_seconds``
+        (300 s by default): that is the time bound. New records cannot be written under the
+        erased key at all (the record write is conditional on it). A key moved out of the
+        vault table when the key table was introduced stays in that table's point-in-time
+        backups until they age out (35 days). Idempotent: run it again after a partial failure.
         """
         tenant = check_id(tenant_id, "tenant_id")
         scope = check_id(customer_id, "customer_id")

@@ -33,6 +33,10 @@ mock_provider "aws" {
   mock_resource "aws_dynamodb_table" {
     defaults = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault" }
   }
+  override_resource {
+    target = aws_dynamodb_table.keys
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys" }
+  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/payments/pay/vault-audit" }
   }
@@ -138,9 +142,9 @@ run "iam_is_least_privilege_per_role" {
   assert {
     condition = (
       toset(flatten([for s in local.tokenize_statements : s.actions])) ==
-      toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+      toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
     )
-    error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac and Get/Put/DeleteItem."
+    error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac, Get/Put/DeleteItem and ConditionCheckItem."
   }
 
   # Every vault GenerateDataKey/Decrypt is pinned (StringEquals) to the vault's own contexts
@@ -399,7 +403,7 @@ run "every_vault_role_may_use_the_table_key_through_dynamodb_only" {
         for s in statements : s
         if contains(s.actions, "kms:Decrypt") && s.resources == [var.vault_key_arn] &&
         contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:ViaService=dynamodb.eu-west-1.amazonaws.com") &&
-        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:tableName=pay-vault") &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:tableName=pay-vault,pay-vault-keys") &&
         contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:subscriberId=111122223333")
       ]) == 1
     ])
@@ -450,5 +454,43 @@ run "card_key_is_a_kms_mac_only_tokenize_may_compute" {
   assert {
     condition     = local.common_env.VAULT_CARD_KEY_MAC_KEY_ID == var.card_key_mac_key_arn
     error_message = "The functions get the card key's ARN."
+  }
+}
+
+# Finding 2: customer keys live apart from the records, in a table without point-in-time
+# recovery, so restoring the vault table after an erasure restores no key; and tokenize cannot
+# delete a customer key (only erasure, by the admin function, does).
+run "customer_keys_live_in_a_table_without_backups" {
+  command = plan
+
+  assert {
+    condition     = aws_dynamodb_table.keys.name == "pay-vault-keys" && local.common_env.VAULT_KEY_TABLE_NAME == "pay-vault-keys"
+    error_message = "The functions keep customer keys in <name>-vault-keys."
+  }
+
+  assert {
+    condition     = !one(aws_dynamodb_table.keys.point_in_time_recovery).enabled && aws_dynamodb_table.keys.tags["Backup"] == "none"
+    error_message = "The key table has no PITR and is tagged for backup plans to exclude: an erased key must not come back from a restore."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.keys.deletion_protection_enabled && one(aws_dynamodb_table.keys.server_side_encryption).kms_key_arn == var.vault_key_arn
+    error_message = "The key table is deletion-protected and encrypted with the vault key."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in local.tokenize_statements : contains(s.actions, "dynamodb:DeleteItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys")
+      ]) && !anytrue([
+      for s in local.detokenize_statements : contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys") && length(setsubtract(s.actions, ["dynamodb:GetItem"])) > 0
+    ])
+    error_message = "Only the admin function (erasure) may delete a customer key; detokenize only reads them."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in local.tokenize_statements : contains(s.actions, "dynamodb:ConditionCheckItem") && s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
+    ])
+    error_message = "Tokenize checks, in the record write's transaction, that the customer key still exists."
   }
 }
