@@ -1,17 +1,22 @@
 """Lambda (not behind the API): vault administration, invoked by operators or schedules.
 
-Events:
-    {"action": "erase_customer", "tenant_id": "...", "customer_id": "..."}
+Events (each names ``requested_by``, the IAM principal ARN of the person or system that asked
+for it: it is the audited actor):
+    {"action": "erase_customer", "tenant_id": "...", "customer_id": "...", "requested_by": "..."}
         -> {"action", "tenant_id", "customer_id", "customer_key_deleted", "items_deleted"}
         Crypto-shreds the customer (GDPR erasure): the customer key first, then the records.
-    {"action": "rewrap", "issued_before"?: <epoch seconds>}
+    {"action": "rewrap", "issued_before"?: <epoch seconds>, "requested_by": "..."}
         -> {"action", "customer_keys_rewrapped", "tokens_rewrapped", "skipped", "failed"}
         Moves token records (record data keys, ``vault = data-key``) and customer keys (wrapping
         keys, ``vault = customer-key``) to the current vault KMS key (after a key change) or to
         fresh data keys; also moves customer keys still wrapped under a record data key.
 
-Both are audited (``vault.erasure`` / ``vault.rewrap`` on the audit log group and bus) with the
-invoking function as actor; a bad event answers ``{"error": {...}}``, a vault outage raises.
+Both are audited (``vault.erasure`` / ``vault.rewrap`` on the audit log group and bus) with
+``requested_by`` as actor, this function as ``source_function`` and the Lambda request id as
+``request_id`` (PCI DSS 10.2.1/10.2.2). ``requested_by`` is what the invoker states; it is
+corroborated by the CloudTrail data event of the Invoke call, which carries the same request id
+and the real calling identity (the audit trail must select Lambda data events for this
+function). A bad event answers ``{"error": {...}}``, a vault outage raises.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ _ID = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 
 class _Action(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    requested_by: str = Field(pattern=r"^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[A-Za-z0-9+=,.@_/-]+$")
 
 
 class EraseCustomer(_Action):
@@ -71,7 +78,8 @@ def administer(event: dict[str, Any], actor: str, request_id: str | None) -> dic
         command = AdminEvent.validate_python(event)
     except ValidationError as error:
         return {"error": from_validation_error(error).to_dict()}
-    caller = Caller(actor)
+    del actor  # the function's own ARN: the audit sink records it as source_function
+    caller = Caller(command.requested_by)
     try:
         if isinstance(command, EraseCustomer):
             erased = vault().erase_customer(

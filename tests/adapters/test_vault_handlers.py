@@ -402,23 +402,53 @@ def test_tokenize_card_is_a_plain_function(aws: Aws) -> None:
     assert out.last4 == "4242" and out.token and out.card_key
 
 
+OPERATOR = "arn:aws:iam::123456789012:role/key-custodian"
+
+
 def test_admin_erases_a_customer_and_audits_it(aws: Aws) -> None:
     _, created = call_tokenize({"number": PAN, "customer_id": "cus_gone"})
+    operator = "arn:aws:sts::123456789012:assumed-role/privacy-officer/alice"
     out = vault_admin.handler(
-        {"action": "erase_customer", "tenant_id": MERCHANT, "customer_id": "cus_gone"}, Context()
+        {
+            "action": "erase_customer",
+            "tenant_id": MERCHANT,
+            "customer_id": "cus_gone",
+            "requested_by": operator,
+        },
+        Context(),
     )
     assert out["customer_key_deleted"] is True and out["items_deleted"] >= 1
     status, _ = call_detokenize(created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION)
     assert status == 404
     kinds = [e["detail-type"] for e in aws.bus_events()]
     assert kinds == ["vault.erasure", "vault.detokenize"]
-    assert [line["action"] for line in aws.audit_lines()] == ["erase_customer", "detokenize"]
+    lines = aws.audit_lines()
+    assert [line["action"] for line in lines] == ["erase_customer", "detokenize"]
+    # Finding 8: the erasure names who asked for it (the function itself is source_function;
+    # request_id is the Lambda request id, which CloudTrail's Invoke data event also carries).
+    assert lines[0]["actor"] == operator and lines[0]["request_id"]
+
+
+def test_admin_actions_name_who_asked_for_them(aws: Aws) -> None:
+    """Review M5: erasures and rewraps were audited as the admin function's own ARN."""
+    for event in (
+        {"action": "erase_customer", "tenant_id": MERCHANT, "customer_id": "cus_x"},
+        {"action": "rewrap"},
+        {"action": "rewrap", "requested_by": "ops"},
+    ):
+        refused = vault_admin.handler(event, Context())
+        assert refused["error"]["param"].rsplit(".", 1)[-1] == "requested_by"
+    assert aws.audit_lines() == []
 
 
 def test_admin_rewrap_and_bad_events(aws: Aws) -> None:
     call_tokenize({"number": PAN, "customer_id": "cus_r"})
-    out = vault_admin.handler({"action": "rewrap", "issued_before": 4_000_000_000}, Context())
+    out = vault_admin.handler(
+        {"action": "rewrap", "issued_before": 4_000_000_000, "requested_by": OPERATOR}, Context()
+    )
     assert out["tokens_rewrapped"] == 1 and out["failed"] == 0
     assert vault_admin.handler({"action": "drop_table"}, Context())["error"]["param"] == "action"
-    refused = vault_admin.handler({"action": "rewrap", "extra": 1}, Context())
+    refused = vault_admin.handler(
+        {"action": "rewrap", "extra": 1, "requested_by": OPERATOR}, Context()
+    )
     assert refused["error"]["code"] == "parameter_unknown"

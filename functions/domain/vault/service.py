@@ -298,23 +298,13 @@ class Vault:
             if record.tenant_id != tenant:
                 raise TokenTenantMismatchError()
             pan = self._decrypt(record, now)
-            if record.single_use and not self._store.delete_token(record.token):
-                raise TokenNotFoundError()  # consumed by a concurrent call
         except VaultError as exc:
-            self._audit.emit(
-                AuditEvent(
-                    action=AuditAction.DETOKENIZE,
-                    tenant_id=tenant,
-                    actor=caller.principal,
-                    at=_at(now),
-                    outcome="denied" if isinstance(exc, DetokenizeNotPermittedError) else "failure",
-                    reason=exc.code,
-                    token=audited_token,
-                    purpose=checked_purpose,
-                    request_id=request_id,
-                )
+            self._audit_refusal(
+                exc, tenant, caller, now, audited_token, checked_purpose, request_id
             )
             raise
+        # Audit first, consume after (finding 8): when the audit write fails the caller gets
+        # nothing and a single-use token is still there for the next, audited, attempt.
         self._audit.emit(
             AuditEvent(
                 action=AuditAction.DETOKENIZE,
@@ -329,8 +319,39 @@ class Vault:
                 details={"single_use": int(record.single_use)},
             )
         )
+        if record.single_use and not self._store.delete_token(record.token):
+            # A concurrent call consumed it after our audit: only one caller gets the card.
+            refused = TokenNotFoundError()
+            self._audit_refusal(
+                refused, tenant, caller, now, audited_token, checked_purpose, request_id
+            )
+            raise refused
         return DetokenizeResult(
             token=record.token, number=pan, brand=record.brand, last4=record.last4
+        )
+
+    def _audit_refusal(
+        self,
+        exc: VaultError,
+        tenant: str | None,
+        caller: Caller,
+        now: float,
+        token: str | None,
+        purpose: str | None,
+        request_id: str | None,
+    ) -> None:
+        self._audit.emit(
+            AuditEvent(
+                action=AuditAction.DETOKENIZE,
+                tenant_id=tenant,
+                actor=caller.principal,
+                at=_at(now),
+                outcome="denied" if isinstance(exc, DetokenizeNotPermittedError) else "failure",
+                reason=exc.code,
+                token=token,
+                purpose=purpose,
+                request_id=request_id,
+            )
         )
 
     # ------------------------------------------------------------------- erasure

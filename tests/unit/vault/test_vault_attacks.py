@@ -20,7 +20,9 @@ from functions.domain.vault import (
     MacKey,
     TokenFormat,
     TokenNotFoundError,
+    Vault,
     VaultRecordTamperedError,
+    VaultUnavailableError,
 )
 from tests.unit.vault.helpers import (
     DETOKENIZER,
@@ -220,3 +222,46 @@ def test_f6_a_customer_being_erased_is_not_silently_recreated_mid_write() -> Non
         vault.tokenize("ten_a", OTHER_VISA, customer_id="c1")
     assert all(r.scope != "c1" or r.last4 != OTHER_VISA[-4:] for r in h.store.tokens.values())
     assert TOKENIZER.principal  # the tokenize role never needed to read a record for this
+
+
+# ---------------------------------------------------------------- finding 8: audit gaps
+
+
+class _SinkFailingOnSuccess:
+    def __init__(self) -> None:
+        self.events: list[object] = []
+
+    def emit(self, event: object) -> None:
+        if getattr(event, "outcome", None) == "success":
+            raise VaultUnavailableError()
+        self.events.append(event)
+
+
+def test_f8_a_single_use_token_survives_a_failed_audit() -> None:
+    """Review M5: with an audit sink failing on "success", the caller got 503, the token was
+    deleted and nothing was recorded."""
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA, single_use=True).token
+    failing = Vault(h.kms, h.store, _SinkFailingOnSuccess(), clock=h.clock)
+    with pytest.raises(VaultUnavailableError):
+        failing.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+    assert token in h.store.tokens  # not consumed: nothing left the vault, nothing to audit
+    assert _detok(h, token) == VISA  # the next, audited, call gets it once
+    assert token not in h.store.tokens
+
+
+def test_f8_a_single_use_token_is_handed_out_once_under_a_race() -> None:
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA, single_use=True).token
+    other = cold_vault(h)
+    original = h.store.delete_token
+
+    def consumed_meanwhile(t: str) -> bool:
+        original(t)  # a concurrent call consumed it between our audit and our delete
+        return original(t)
+
+    h.store.delete_token = consumed_meanwhile  # type: ignore[method-assign]
+    with pytest.raises(TokenNotFoundError):
+        other.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
+    last = h.audit.events[-1]
+    assert (last.outcome, last.reason) == ("failure", "token_not_found")
