@@ -39,6 +39,7 @@ TABLE = "payments-vault"
 DETOKENIZER = Caller("arn:aws:iam::123456789012:role/detokenize", frozenset({"vault:detokenize"}))
 VISA = "4242424242424242"
 AMEX = "378282246310005"
+MASTERCARD = "5555555555554444"
 
 
 def _create_table(ddb: Any) -> None:
@@ -105,13 +106,13 @@ def test_round_trip_dedup_and_fingerprints(aws: Aws) -> None:
     again = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")  # another container
     assert first.token == again.token
     assert not again.created
-    fpe = vault.tokenize("ten_a", AMEX, token_format=TokenFormat.FORMAT_PRESERVING)
-    assert len(fpe.token) == 15
-    assert fpe.token[:6] == AMEX[:6]
-    assert fpe.token[-4:] == AMEX[-4:]
+    fpe = vault.tokenize("ten_a", MASTERCARD, token_format=TokenFormat.FORMAT_PRESERVING)
+    assert len(fpe.token) == 16
+    assert fpe.token[:6] == MASTERCARD[:6]
+    assert fpe.token[-4:] == MASTERCARD[-4:]
     other = vault.tokenize("ten_b", VISA, customer_id="cus_1")
     assert other.fingerprint != first.fingerprint
-    for tenant, token, pan in (("ten_a", first.token, VISA), ("ten_a", fpe.token, AMEX)):
+    for tenant, token, pan in (("ten_a", first.token, VISA), ("ten_a", fpe.token, MASTERCARD)):
         got = aws.vault().detokenize(tenant, token, caller=DETOKENIZER, purpose="authorization")
         assert got.number == pan
     item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(first.token)}})["Item"]

@@ -89,7 +89,12 @@ from .model import (
     customer_scope,
 )
 from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
-from .tokens import new_format_preserving_token, new_opaque_token, token_format_of
+from .tokens import (
+    FPE_MIN_PAN_LENGTH,
+    new_format_preserving_token,
+    new_opaque_token,
+    token_format_of,
+)
 
 _FINGERPRINT_LABEL = "vault-fingerprint-v2"
 _CARD_KEY_LABEL = "vault-card-key-v1"
@@ -180,6 +185,13 @@ class Vault:
         except CardValidationError as exc:
             raise InvalidCardError(exc.code, exc.message, param=exc.param) from None
         del cvc
+        if token_format is TokenFormat.FORMAT_PRESERVING and len(pan) < FPE_MIN_PAN_LENGTH:
+            # Finding 4: first six and last four in clear would leave too few secret digits.
+            raise InvalidRequestError(
+                "format_preserving tokens need a card number of at least 16 digits; "
+                "use the opaque format",
+                param="format",
+            )
         now = self._clock.time()
         expires_at: int | None = None
         if ttl_seconds is not None:

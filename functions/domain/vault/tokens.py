@@ -2,7 +2,9 @@
 
 * opaque: ``tok_`` + 128 random bits, base64url without padding (22 characters).
 * format-preserving: the PAN's first six and last four digits and its length, random digits in
-  between, chosen so that the whole fails the Luhn check. A real PAN passes Luhn, so such a
+  between, chosen so that the whole fails the Luhn check. Only for PANs of at least 16 digits
+  (``FPE_MIN_PAN_LENGTH``): a shorter PAN would keep 2 to 5 random digits, leaving 10 to 10^4
+  candidates for the card behind a token. A real PAN passes Luhn, so such a
   token can never be taken for a card number, and it can never equal the PAN it stands for.
 """
 
@@ -17,6 +19,7 @@ from .model import TokenFormat
 from .ports import RandomSource
 
 OPAQUE_PREFIX = "tok_"
+FPE_MIN_PAN_LENGTH = 16
 OPAQUE_RANDOM_BYTES = 16
 _OPAQUE_PATTERN = re.compile(r"tok_[A-Za-z0-9_-]{22}")
 

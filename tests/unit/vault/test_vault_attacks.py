@@ -265,3 +265,21 @@ def test_f8_a_single_use_token_is_handed_out_once_under_a_race() -> None:
         other.detokenize("ten_a", token, caller=DETOKENIZER, purpose="authorization")
     last = h.audit.events[-1]
     assert (last.outcome, last.reason) == ("failure", "token_not_found")
+
+
+# ----------------------------------------------- finding 4: format-preserving short PANs
+
+
+@pytest.mark.parametrize(
+    "pan", ["500000000009", "4000000000006", "36000000000008", "378282246310005"]
+)
+def test_f4_a_short_pan_gets_no_format_preserving_token(pan: str) -> None:
+    """Review M1: for 12-15 digits a format-preserving token left 10 to 10^4 candidates for
+    the PAN (first six and last four in clear)."""
+    assert luhn_valid(pan)
+    h = make_harness()
+    with pytest.raises(InvalidRequestError) as refused:
+        h.vault.tokenize("ten_a", pan, token_format=TokenFormat.FORMAT_PRESERVING)
+    assert refused.value.param == "format"
+    assert h.store.tokens == {}
+    assert h.vault.tokenize("ten_a", pan).token.startswith("tok_")  # opaque stays available
