@@ -18,6 +18,9 @@ endpoint and a key sent again returns the first answer):
 ``POST /voids``
     ``{"authorization_idempotency_key": str}``: void whatever the authorize call sent with that
     key did (used when its outcome was unknown); the header carries the same key.
+``GET /operations/{idempotency_key}``
+    -> ``{"status": "succeeded" | "failed"}``; 404 when the acquirer has no operation under that
+    key. How an operation whose answer was lost (a timeout) is resolved without sending it twice.
 
 Errors are ``{"error": {"code": str, "message": str}}``; only a well-formed ``code`` is kept,
 the message and any other body text are never copied into our errors or logs.
@@ -55,6 +58,7 @@ from functions.domain.acquirer import (
     DeclineCode,
     ErrorCode,
     OperationResult,
+    OperationStatus,
     check_amount,
     check_authorization_id,
     check_authorization_request,
@@ -159,6 +163,17 @@ class HttpAcquirerConnector(AcquirerConnector):
         path = f"/authorizations/{_segment(authorization_id)}/voids"
         return _operation_result(self._post(path, idempotency_key, {}))
 
+    def operation_status(self, idempotency_key: str) -> OperationStatus:
+        check_idempotency_key(idempotency_key)
+        path = f"/operations/{urllib.parse.quote(idempotency_key, safe='')}"
+        answer = self._send("GET", path, {}, None, missing_ok=True)
+        if answer is None:
+            return OperationStatus.NOT_FOUND
+        status = answer.get("status")
+        if status in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
+            return OperationStatus(status)
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+
     # -------------------------------------------------------------- HTTP
 
     def _operation(
@@ -172,21 +187,34 @@ class HttpAcquirerConnector(AcquirerConnector):
         return _operation_result(self._post(path, idempotency_key, body))
 
     def _post(self, path: str, idempotency_key: str, body: dict[str, Any]) -> dict[str, Any]:
-        headers = {
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Idempotency-Key": idempotency_key,
-        }
+        headers = {"Content-Type": "application/json", "Idempotency-Key": idempotency_key}
+        data = json.dumps(body, separators=(",", ":")).encode()
+        answer = self._send("POST", path, headers, data, missing_ok=False)
+        assert answer is not None  # only a missing_ok call answers None
+        return answer
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        *,
+        missing_ok: bool,
+    ) -> dict[str, Any] | None:
+        headers = {"Accept": "application/json", **headers}
         if self._credential is not None:
             headers["Authorization"] = f"Bearer {self._credential}"
-        data = json.dumps(body, separators=(",", ":")).encode()
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
-            self._base_url + path, data=data, headers=headers, method="POST"
+            self._base_url + path, data=data, headers=headers, method=method
         )
         try:
             with self._opener.open(request, timeout=self._timeout_s) as response:
                 raw = response.read(_MAX_RESPONSE_BYTES + 1)
         except urllib.error.HTTPError as error:
+            if missing_ok and error.code == 404:
+                error.close()
+                return None
             raise _status_error(error) from None
         except urllib.error.URLError:
             # urllib wraps failures of connect and send only: the request never got through.

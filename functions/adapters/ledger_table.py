@@ -210,6 +210,23 @@ class DynamoLedgerStore(LedgerStore):
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def all_balances(self) -> dict[tuple[str, str], int]:
+        """Every stored balance item by (physical account, currency): what the reconciliation
+        compares with the sum of the entries (drift) and sums per currency (trial balance)."""
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            ConsistentRead=True,
+            FilterExpression="begins_with(pk, :prefix) AND begins_with(sk, :currency)",
+            ExpressionAttributeValues={":prefix": _s("account#"), ":currency": _s("currency#")},
+        )
+        found: dict[tuple[str, str], int] = {}
+        for page in pages:
+            for item in page.get("Items", []):
+                account = item["pk"]["S"].removeprefix("account#")
+                currency = item["sk"]["S"].removeprefix("currency#")
+                found[account, currency] = int(item["balance"]["N"])
+        return found
+
     def balance(self, account: str, currency: str) -> int:
         accounts = shard_accounts(account, self._shards)
         if len(accounts) == 1:

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
 from functions.adapters.ledger_table import DynamoLedgerStore
-from functions.adapters.payments_table import PaymentsTable
+from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
 from functions.adapters.risk_tables import TableMandates, TableMitAgreements, TableScaCounters
 from functions.domain.acquirer import AcquirerConnector, AcquirerSimulator
 from functions.domain.fraud import FraudRules, RulesFraudScorer
@@ -224,7 +224,17 @@ def acquirer() -> AcquirerConnector:
     current = settings()
     if current.acquirer_connector != "simulator":
         raise RuntimeError(f"unknown ACQUIRER_CONNECTOR {current.acquirer_connector!r}")
-    return AcquirerSimulator(current.simulator_key, timeout_s=current.acquirer_timeout_ms / 1000)
+    return AcquirerSimulator(
+        current.simulator_key,
+        timeout_s=current.acquirer_timeout_ms / 1000,
+        records=acquirer_records(),
+    )
+
+
+@cache
+def acquirer_records() -> AcquirerOperationsTable:
+    """The simulator's record of what it executed (shared by every container and reconcile)."""
+    return AcquirerOperationsTable(clients.dynamodb(), settings().required("payments_table"))
 
 
 def clear() -> None:
@@ -244,5 +254,6 @@ def clear() -> None:
         merchant_access,
         access_control_server,
         acquirer,
+        acquirer_records,
     ):
         builder.cache_clear()

@@ -14,7 +14,20 @@ from typing import TYPE_CHECKING, Any
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
-from functions.domain.payments import Payment, PaymentStatus, Refund
+from functions.domain.acquirer import (
+    AcquirerOperation,
+    OperationKind,
+    OperationLog,
+    OperationStatus,
+)
+from functions.domain.payments import (
+    Payment,
+    PaymentStatus,
+    PaymentStore,
+    Refund,
+    RefundStatus,
+    StaleWriteError,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -25,8 +38,8 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-class StaleWriteError(Exception):
-    """Someone else changed the item since it was read: read again and redo the decision."""
+__all__ = ["AcquirerOperationsTable", "PaymentsTable", "StaleWriteError"]
+OPERATION_PREFIX = "acquirer-op#"
 
 
 def _plain(value: Any) -> Any:
@@ -58,9 +71,16 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "sca": dict(payment.sca),
         "amount_captured": payment.amount_captured,
         "amount_refunded": payment.amount_refunded,
+        "capture_pending": payment.capture_pending,
+        "capture_key": payment.capture_key,
         "capture_sequence": payment.capture_sequence,
         "refunds": [
-            {"refund_id": r.refund_id, "amount": r.amount, "created_at": r.created_at}
+            {
+                "refund_id": r.refund_id,
+                "amount": r.amount,
+                "created_at": r.created_at,
+                "status": str(r.status),
+            }
             for r in payment.refunds
         ],
         "authorization_id": payment.authorization_id,
@@ -94,9 +114,17 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         sca=data.get("sca", {}),
         amount_captured=data.get("amount_captured", 0),
         amount_refunded=data.get("amount_refunded", 0),
+        capture_pending=data.get("capture_pending", 0),
+        capture_key=data.get("capture_key"),
         capture_sequence=data.get("capture_sequence", 0),
         refunds=tuple(
-            Refund(r["refund_id"], r["amount"], r["created_at"]) for r in data.get("refunds", [])
+            Refund(
+                r["refund_id"],
+                r["amount"],
+                r["created_at"],
+                RefundStatus(r.get("status", RefundStatus.SUCCEEDED)),
+            )
+            for r in data.get("refunds", [])
         ),
         authorization_id=data.get("authorization_id"),
         decline_code=data.get("decline_code"),
@@ -107,7 +135,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
     )
 
 
-class PaymentsTable:
+class PaymentsTable(PaymentStore):
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
@@ -255,3 +283,65 @@ class PaymentsTable:
             ReturnConsumedCapacity="TOTAL",
         )
         self._count(response, write=True)
+
+
+class AcquirerOperationsTable(OperationLog):
+    """The acquirer simulator's record of what it did, in the payments table (one item per
+    idempotency key, ``acquirer-op#<key>``), so that every container and the reconciliation see
+    the same acquirer. Never used for a real acquirer: that one keeps its own record."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        item = {
+            "payment_id": {"S": OPERATION_PREFIX + operation.reference},
+            "kind": {"S": str(operation.kind)},
+            "reference": {"S": operation.reference},
+            "authorization_id": {"S": operation.authorization_id},
+            "amount": {"N": str(operation.amount)},
+            "currency": {"S": operation.currency},
+            "operation_status": {"S": str(operation.status)},
+        }
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression="attribute_not_exists(payment_id)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            existing = self.find(operation.reference)
+            assert existing is not None  # the condition failed because it exists
+            return existing
+        return operation
+
+    def find(self, reference: str) -> AcquirerOperation | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"payment_id": {"S": OPERATION_PREFIX + reference}},
+            ConsistentRead=True,
+        ).get("Item")
+        return None if item is None else _operation(item)
+
+    def operations(self) -> list[AcquirerOperation]:
+        pages = self._client.get_paginator("scan").paginate(
+            TableName=self._table,
+            ConsistentRead=True,
+            FilterExpression="begins_with(payment_id, :prefix)",
+            ExpressionAttributeValues={":prefix": {"S": OPERATION_PREFIX}},
+        )
+        return [_operation(item) for page in pages for item in page.get("Items", [])]
+
+
+def _operation(item: Mapping[str, Any]) -> AcquirerOperation:
+    return AcquirerOperation(
+        kind=OperationKind(item["kind"]["S"]),
+        reference=item["reference"]["S"],
+        authorization_id=item["authorization_id"]["S"],
+        amount=int(item["amount"]["N"]),
+        currency=item["currency"]["S"],
+        status=OperationStatus(item["operation_status"]["S"]),
+    )

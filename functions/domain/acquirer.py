@@ -8,7 +8,12 @@ the token stands for a network token the acquirer already knows. Neither happens
 
 Idempotency: every call carries an idempotency key. Sending the same call again with the same
 key returns the first answer and never acts twice, which is what makes ``AcquirerTimeoutError``
-(outcome unknown) recoverable: retry with the same key, or void by it.
+(outcome unknown) recoverable: retry with the same key, ask ``operation_status`` by that key, or
+void an authorization by it. A timeout is never read as "nothing happened".
+
+``AcquirerRecords`` is the acquirer's own account of what it did (the simulator's operation log,
+or a real acquirer's settlement file read by ``SettlementFileRecords``): the reconciliation
+matches the payment records against it.
 
 ``AcquirerSimulator`` implements the port without a network, driven by documented test cards
 (``TEST_CARDS``, docs/test-cards.md).
@@ -17,9 +22,12 @@ key returns the first answer and never acts twice, which is what makes ``Acquire
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import hmac
+import io
 import re
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -84,6 +92,109 @@ class OperationResult:
 
     operation_id: str
     amount: int
+
+
+class OperationKind(StrEnum):
+    CAPTURE = "capture"
+    REFUND = "refund"
+    VOID = "void"
+
+
+class OperationStatus(StrEnum):
+    """What the acquirer knows of an operation by its idempotency key. ``NOT_FOUND`` is not
+    "failed": a real acquirer may not show an operation yet, so the caller resolves it by sending
+    the same operation again under the same key (which can never act twice)."""
+
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class AcquirerOperation:
+    """One capture, refund or void as the acquirer recorded it. ``reference`` is the idempotency
+    key it was sent with (``{payment_id}:capture:{n}``, ``{payment_id}:refund:{refund_id}``), which
+    is how a settlement line finds its payment."""
+
+    kind: OperationKind
+    reference: str
+    authorization_id: str
+    amount: int
+    currency: str
+    status: OperationStatus = OperationStatus.SUCCEEDED
+
+    @property
+    def payment_id(self) -> str:
+        return self.reference.split(":", 1)[0]
+
+
+class AcquirerRecords(Protocol):
+    """The acquirer's own record of the operations it executed (complete for the period read)."""
+
+    def operations(self) -> list[AcquirerOperation]: ...
+
+
+class OperationLog(AcquirerRecords, Protocol):
+    """Where the simulator keeps what it did, so that a later question (``operation_status``,
+    reconciliation) gets the acquirer's answer rather than ours."""
+
+    def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        """Stores ``operation`` unless its reference is known; returns the stored one."""
+        ...
+
+    def find(self, reference: str) -> AcquirerOperation | None: ...
+
+
+class InMemoryOperationLog(OperationLog):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._operations: dict[str, AcquirerOperation] = {}
+
+    def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        with self._lock:
+            return self._operations.setdefault(operation.reference, operation)
+
+    def find(self, reference: str) -> AcquirerOperation | None:
+        with self._lock:
+            return self._operations.get(reference)
+
+    def operations(self) -> list[AcquirerOperation]:
+        with self._lock:
+            return list(self._operations.values())
+
+
+SETTLEMENT_COLUMNS = ("kind", "reference", "authorization_id", "amount", "currency", "status")
+
+
+class SettlementFileRecords(AcquirerRecords):
+    """A real acquirer's settlement (clearing) file behind the same port: CSV with the header
+    ``kind,reference,authorization_id,amount,currency,status``. An acquirer's own format is
+    mapped onto these columns by whoever fetches the file; a malformed line is refused whole,
+    because a reconciliation over a partly read file would report money as missing."""
+
+    def __init__(self, text: str) -> None:
+        reader = csv.DictReader(io.StringIO(text))
+        if tuple(reader.fieldnames or ()) != SETTLEMENT_COLUMNS:
+            raise ValueError(f"a settlement file has the columns {','.join(SETTLEMENT_COLUMNS)}")
+        operations: list[AcquirerOperation] = []
+        for number, row in enumerate(reader, start=2):
+            try:
+                amount = int(row["amount"])
+                operation = AcquirerOperation(
+                    kind=OperationKind(row["kind"]),
+                    reference=check_idempotency_key(row["reference"]),
+                    authorization_id=row["authorization_id"],
+                    amount=amount,
+                    currency=check_currency(row["currency"]) if row["currency"] else "",
+                    status=OperationStatus(row["status"] or OperationStatus.SUCCEEDED),
+                )
+            except (ValueError, AcquirerRejectedError) as error:
+                raise ValueError(f"settlement file line {number} is malformed") from error
+            operations.append(operation)
+        self._operations = tuple(operations)
+
+    def operations(self) -> list[AcquirerOperation]:
+        return list(self._operations)
 
 
 class ErrorCode(StrEnum):
@@ -171,6 +282,11 @@ class AcquirerConnector(Protocol):
     def refund(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
     ) -> OperationResult: ...
+
+    def operation_status(self, idempotency_key: str) -> OperationStatus:
+        """What became of the capture, refund or void sent with ``idempotency_key``: the way to
+        resolve an ``AcquirerTimeoutError`` without acting a second time."""
+        ...
 
 
 # ---------------------------------------------------------------- argument checks
@@ -292,14 +408,20 @@ class AcquirerSimulator(AcquirerConnector):
     and whether captures of it fail, the only fact the simulator needs later). Nothing secret
     is embedded, and ids this key did not issue are refused as unknown authorizations.
 
-    Having no state, the simulator keeps no totals: it does not stop a capture above the
-    authorized amount or refunds above the captured one (the payment domain enforces "never
-    more than authorized/captured"), it cannot notice a key reused with other parameters,
-    and a void by key succeeds even when no authorization was made under that key.
+    What it did is kept in ``records`` (an ``OperationLog``: in memory by default, a table when
+    deployed, so that every container answers ``operation_status`` alike). It keeps no totals:
+    it does not stop a capture above the authorized amount or refunds above the captured one
+    (the payment domain enforces "never more than authorized/captured"), it cannot notice a key
+    reused with other parameters, and a void by key succeeds even when no authorization was
+    made under that key.
     """
 
     def __init__(
-        self, key: bytes, timeout_s: float, sleep: Callable[[float], None] = time.sleep
+        self,
+        key: bytes,
+        timeout_s: float,
+        sleep: Callable[[float], None] = time.sleep,
+        records: OperationLog | None = None,
     ) -> None:
         if len(key) < 16:
             raise ValueError("the simulator key must have at least 16 bytes")
@@ -308,6 +430,7 @@ class AcquirerSimulator(AcquirerConnector):
         self._key = key
         self._timeout_s = timeout_s
         self._sleep = sleep
+        self.records: OperationLog = records if records is not None else InMemoryOperationLog()
 
     def __repr__(self) -> str:
         return f"AcquirerSimulator(timeout_s={self._timeout_s!r})"
@@ -337,7 +460,10 @@ class AcquirerSimulator(AcquirerConnector):
         check_idempotency_key(idempotency_key)
         if capture_fails:
             raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
-        return OperationResult("cap_" + self._id("capture", core, idempotency_key), amount)
+        done = self._record(
+            OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency
+        )
+        return OperationResult("cap_" + self._id("capture", core, idempotency_key), done.amount)
 
     def refund(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
@@ -346,7 +472,10 @@ class AcquirerSimulator(AcquirerConnector):
         check_amount(amount)
         check_currency(currency)
         check_idempotency_key(idempotency_key)
-        return OperationResult("ref_" + self._id("refund", core, idempotency_key), amount)
+        done = self._record(
+            OperationKind.REFUND, idempotency_key, authorization_id, amount, currency
+        )
+        return OperationResult("ref_" + self._id("refund", core, idempotency_key), done.amount)
 
     def void(self, authorization_id: str | None, idempotency_key: str) -> OperationResult:
         """A void is final, so its id depends only on the authorization: voiding by id (any
@@ -357,7 +486,19 @@ class AcquirerSimulator(AcquirerConnector):
             core = self._core(idempotency_key)
         else:
             core, _ = self._parse(authorization_id)
+        self._record(OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
         return OperationResult("void_" + self._id("void", core), 0)
+
+    def operation_status(self, idempotency_key: str) -> OperationStatus:
+        check_idempotency_key(idempotency_key)
+        done = self.records.find(idempotency_key)
+        return OperationStatus.NOT_FOUND if done is None else done.status
+
+    def _record(
+        self, kind: OperationKind, key: str, authorization_id: str, amount: int, currency: str
+    ) -> AcquirerOperation:
+        # The first call under a key is what the acquirer did; a retry finds it, never adds one.
+        return self.records.record(AcquirerOperation(kind, key, authorization_id, amount, currency))
 
     # -------------------------------------------------------------- ids
 

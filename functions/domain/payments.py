@@ -1,24 +1,31 @@
 """A card payment's lifecycle: its states, the amounts it may still capture or refund, the
 public view the API answers with, and the events each change publishes.
 
-Pure: the workflow's steps load a :class:`Payment`, ask it for the next one and store that.
-Statuses, from ``../shared/DESIGN.md`` and the issue:
+Pure: the workflow's steps load a :class:`Payment`, ask it for the next one and store that
+through the ``PaymentStore`` port. Statuses:
 
 - ``requires_action`` (resumable): SCA is required; a 3-D Secure challenge is waiting.
 - ``authorizing`` (resumable): the acquirer was asked; if its answer never came, the payment is
   voided by its idempotency key (compensation) and ends ``failed``.
-- ``authorized`` → ``captured`` → ``partially_refunded`` → ``refunded``.
+- ``authorized`` → ``capture_pending`` → ``captured`` → ``partially_refunded`` → ``refunded``.
 - ``declined``, ``canceled`` (an authorization voided by compensation), ``failed``: terminal.
+
+Money leaves only through a reservation: a capture or refund is written as pending before the
+acquirer is asked, confirmed when it answers, and released only when the acquirer said that
+nothing happened. An unknown outcome (a timeout) keeps the reservation, so a pending refund
+still counts against what may be refunded, until the same operation is sent again under the
+same idempotency key or the acquirer's record says what became of it.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 EVENT_SOURCE = "blueprint.payments"
 
@@ -27,6 +34,7 @@ class PaymentStatus(StrEnum):
     REQUIRES_ACTION = "requires_action"
     AUTHORIZING = "authorizing"
     AUTHORIZED = "authorized"
+    CAPTURE_PENDING = "capture_pending"
     CAPTURED = "captured"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
@@ -70,11 +78,21 @@ class PaymentRuleError(Exception):
         return {"error": error, "http_status": self.http_status}
 
 
+class RefundStatus(StrEnum):
+    PENDING = "pending"
+    SUCCEEDED = "succeeded"
+
+
 @dataclass(frozen=True, slots=True)
 class Refund:
     refund_id: str
     amount: int
     created_at: str
+    status: RefundStatus = RefundStatus.SUCCEEDED
+
+    @property
+    def pending(self) -> bool:
+        return self.status is RefundStatus.PENDING
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +113,11 @@ class Payment:
     fraud: Mapping[str, Any] = field(default_factory=dict)
     sca: Mapping[str, Any] = field(default_factory=dict)
     amount_captured: int = 0
+    # Reserved by a capture the acquirer has not confirmed (0 unless ``capture_pending``).
+    capture_pending: int = 0
+    # Which capture request made the capture: a retry of it is answered, any other refused.
+    capture_key: str | None = None
+    # Includes pending refunds: a reservation is spent until the acquirer says otherwise.
     amount_refunded: int = 0
     capture_sequence: int = 0
     refunds: tuple[Refund, ...] = ()
@@ -114,6 +137,22 @@ class Payment:
     def refundable(self) -> int:
         return self.amount_captured - self.amount_refunded
 
+    @property
+    def capture_idempotency_key(self) -> str:
+        """The acquirer key of the current capture: the same on every retry of it."""
+        return f"{self.payment_id}:capture:{self.capture_sequence}"
+
+    def refund_idempotency_key(self, refund_id: str) -> str:
+        return f"{self.payment_id}:refund:{refund_id}"
+
+    @property
+    def pending_refunds(self) -> tuple[Refund, ...]:
+        return tuple(r for r in self.refunds if r.pending)
+
+    @property
+    def has_pending_operation(self) -> bool:
+        return self.status is PaymentStatus.CAPTURE_PENDING or bool(self.pending_refunds)
+
     def evolve(self, now: str, **changes: Any) -> Payment:
         """The next version of this payment (``version`` may be given to write over another)."""
         changes.setdefault("version", self.version + 1)
@@ -127,7 +166,6 @@ class Payment:
                 "payment_unexpected_state",
                 f"A {self.status} payment cannot be authorized.",
                 None,
-                409,
             )
         return self.evolve(now, status=PaymentStatus.AUTHORIZING, next_action=None)
 
@@ -150,45 +188,89 @@ class Payment:
 
     def capture_amount(self, requested: int | None) -> int:
         """The amount a capture request takes: all of it by default, never more than authorized.
-        One capture per payment; an uncaptured remainder is released."""
+        One capture per payment; an uncaptured remainder is released. A state error is a 400:
+        sending the same request again can never succeed (409 means "retry later")."""
         if self.status is not PaymentStatus.AUTHORIZED:
             raise PaymentRuleError(
                 "payment_unexpected_state",
                 f"Only an authorized payment can be captured; this one is {self.status}.",
-                None,
-                409,
             )
         return _amount_within(requested, self.amount, "authorized")
 
-    def captured(self, amount: int, now: str) -> Payment:
+    def capture_reserved(self, amount: int, now: str, request_key: str | None) -> Payment:
+        """The capture written before the acquirer is asked, under a new sequence (and so a new
+        acquirer idempotency key)."""
         return self.evolve(
             now,
-            status=PaymentStatus.CAPTURED,
-            amount_captured=amount,
+            status=PaymentStatus.CAPTURE_PENDING,
+            capture_pending=amount,
+            capture_key=request_key,
             capture_sequence=self.capture_sequence + 1,
         )
 
+    def capture_confirmed(self, now: str) -> Payment:
+        return self.evolve(
+            now,
+            status=PaymentStatus.CAPTURED,
+            amount_captured=self.capture_pending,
+            capture_pending=0,
+        )
+
+    def captured(self, amount: int, now: str) -> Payment:
+        """A capture the acquirer has already confirmed (reserved and confirmed in one)."""
+        return (
+            self.capture_reserved(amount, now, None)
+            .capture_confirmed(now)
+            .evolve(now, version=self.version + 1)
+        )
+
+    def capture_released(self, now: str) -> Payment:
+        """Only after the acquirer said the capture did not happen; never after a timeout."""
+        return self.evolve(now, status=PaymentStatus.AUTHORIZED, capture_pending=0)
+
     def refund_amount(self, requested: int | None) -> int:
-        """The amount a refund takes: what is left by default, never more than was captured."""
+        """The amount a refund takes: what is left by default, never more than was captured
+        (pending refunds included)."""
+        if self.status is PaymentStatus.REFUNDED:
+            raise PaymentRuleError(
+                "charge_already_refunded", "This payment has already been refunded in full."
+            )
         if self.status not in REFUNDABLE_STATUSES:
             raise PaymentRuleError(
                 "payment_unexpected_state",
                 f"Only a captured payment can be refunded; this one is {self.status}.",
-                None,
-                409,
             )
         return _amount_within(requested, self.refundable, "still refundable")
 
     def refunded(self, refund: Refund, now: str) -> Payment:
         total = self.amount_refunded + refund.amount
-        status = (
-            PaymentStatus.REFUNDED
-            if total == self.amount_captured
-            else PaymentStatus.PARTIALLY_REFUNDED
+        return self.evolve(now, amount_refunded=total, refunds=(*self.refunds, refund)).settled(now)
+
+    def refund_confirmed(self, refund_id: str, now: str) -> Payment:
+        refunds = tuple(
+            dataclasses.replace(r, status=RefundStatus.SUCCEEDED) if r.refund_id == refund_id else r
+            for r in self.refunds
         )
-        return self.evolve(
-            now, status=status, amount_refunded=total, refunds=(*self.refunds, refund)
-        )
+        return self.evolve(now, refunds=refunds)
+
+    def refund_released(self, refund_id: str, now: str) -> Payment:
+        """Only after the acquirer said the refund did not happen; never after a timeout."""
+        refund = self.find_refund(refund_id)
+        if refund is None or not refund.pending:
+            return self
+        remaining = tuple(r for r in self.refunds if r.refund_id != refund_id)
+        total = self.amount_refunded - refund.amount
+        return self.evolve(now, refunds=remaining, amount_refunded=total).settled(now)
+
+    def settled(self, now: str) -> Payment:
+        """The refund status that the amounts imply (with this very version)."""
+        if not self.amount_refunded:
+            status = PaymentStatus.CAPTURED
+        elif self.amount_refunded == self.amount_captured:
+            status = PaymentStatus.REFUNDED
+        else:
+            status = PaymentStatus.PARTIALLY_REFUNDED
+        return dataclasses.replace(self, status=status)
 
     def find_refund(self, refund_id: str) -> Refund | None:
         return next((r for r in self.refunds if r.refund_id == refund_id), None)
@@ -198,14 +280,14 @@ class Payment:
         been voided), failed when the acquirer never confirmed one."""
         if self.authorization_id is not None:
             return self.evolve(now, status=PaymentStatus.CANCELED, failure_code=failure_code)
-        return self.evolve(
-            now, status=PaymentStatus.FAILED, failure_code=failure_code, decline_code=failure_code
-        )
+        # An infrastructure failure is not the issuer's decline: a merchant's dunning acts on
+        # decline_code, so it stays empty.
+        return self.evolve(now, status=PaymentStatus.FAILED, failure_code=failure_code)
 
     # ------------------------------------------------------------------------ views
 
     def view(self) -> dict[str, Any]:
-        """The Payment API's answer (``../shared/DESIGN.md``): tokens and last four only."""
+        """The Payment API's answer: tokens and last four only."""
         return {
             "id": self.payment_id,
             "object": "payment",
@@ -231,7 +313,10 @@ class Payment:
             "next_action": dict(self.next_action) if self.next_action else None,
             "decline_code": self.decline_code,
             "failure_code": self.failure_code,
-            "refunds": [{"id": r.refund_id, "amount": r.amount} for r in self.refunds],
+            "refunds": [
+                {"id": r.refund_id, "amount": r.amount, "status": str(r.status)}
+                for r in self.refunds
+            ],
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
@@ -266,6 +351,44 @@ class Payment:
             "DetailType": event_type.value,
             "Detail": detail,
         }
+
+
+class StaleWriteError(Exception):
+    """Someone else changed the payment since it was read: read again and redo the decision."""
+
+
+class PaymentStore(Protocol):
+    """Where payments live. Writes are optimistic: ``save`` writes a payment over the version it
+    was derived from (``version - 1``, or as new when its version is 0) and raises
+    ``StaleWriteError`` otherwise, so two concurrent refunds can never both spend a balance."""
+
+    def get(self, payment_id: str) -> Payment | None: ...
+
+    def save(self, payment: Payment) -> None: ...
+
+
+class InMemoryPaymentStore(PaymentStore):
+    """A ``PaymentStore`` in a dict, for tests."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._payments: dict[str, Payment] = {}
+
+    def get(self, payment_id: str) -> Payment | None:
+        with self._lock:
+            return self._payments.get(payment_id)
+
+    def save(self, payment: Payment) -> None:
+        with self._lock:
+            current = self._payments.get(payment.payment_id)
+            expected = None if payment.version == 0 else payment.version - 1
+            if (current.version if current is not None else None) != expected:
+                raise StaleWriteError(payment.payment_id)
+            self._payments[payment.payment_id] = payment
+
+    def all(self) -> list[Payment]:
+        with self._lock:
+            return list(self._payments.values())
 
 
 def _amount_within(requested: int | None, limit: int, what: str) -> int:

@@ -1,5 +1,7 @@
 """Reconciliation (pure domain): what the payments table says happened, against what the ledger
-holds and which events were published.
+holds, which events were published and, when given, what the acquirer itself says it executed
+(its operation record or settlement file, ``AcquirerRecords``): only that last comparison can
+see money the acquirer moved that our records do not show, such as a refund paid twice.
 
 From a payment's facts the posting rules give the exact entries the ledger should hold (entry
 ids are deterministic). A movement the record shows but the ledger lacks is repaired by posting
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from functions.domain.acquirer import AcquirerOperation, OperationKind, OperationStatus
 from functions.domain.ledger import (
     JournalEntry,
     LedgerRuleError,
@@ -56,6 +59,15 @@ class PaymentFacts:
     captures: tuple[tuple[int, int], ...] = ()  # (sequence, amount)
     refunds: tuple[tuple[str, int], ...] = ()  # (refund_id, amount)
     compensated: bool = False
+    # Acquirer references (idempotency keys) of captures and refunds whose outcome is unknown:
+    # the acquirer may or may not hold them, and the ledger must not yet.
+    pending: tuple[str, ...] = ()
+
+    def acquirer_references(self) -> dict[str, int]:
+        """The acquirer operations the record says succeeded, by reference: amount."""
+        found = {f"{self.payment_id}:capture:{seq}": amount for seq, amount in self.captures}
+        found.update({f"{self.payment_id}:refund:{rid}": amount for rid, amount in self.refunds})
+        return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +86,11 @@ class MismatchKind(StrEnum):
     EVENT_MISSING = "event_missing"
     EVENT_UNEXPECTED = "event_unexpected"
     BALANCE_DRIFT = "balance_drift"
+    TRIAL_BALANCE_NOT_ZERO = "trial_balance_not_zero"
+    OPERATION_PENDING = "operation_pending"
+    ACQUIRER_OPERATION_UNRECORDED = "acquirer_operation_unrecorded"
+    ACQUIRER_OPERATION_MISSING = "acquirer_operation_missing"
+    ACQUIRER_AMOUNT_DIFFERS = "acquirer_amount_differs"
 
 
 class RepairAction(StrEnum):
@@ -197,12 +214,17 @@ def reconcile(
     rules: PostingRules,
     *,
     balances: Mapping[tuple[str, str], int] | None = None,
+    acquirer: Iterable[AcquirerOperation] | None = None,
 ) -> ReconciliationReport:
-    """Compare the three sources; ``entries`` and ``events`` are complete for the period.
+    """Compare the sources; ``entries`` and ``events`` are complete for the period.
 
     ``balances``, when given, are the store's account balances keyed by (account, currency),
-    physical or logical; they must equal what the entries add up to (``BALANCE_DRIFT``).
+    physical or logical; they must equal what the entries add up to (``BALANCE_DRIFT``), and
+    every currency's accounts must sum to zero (``TRIAL_BALANCE_NOT_ZERO``).
+    ``acquirer``, when given, is the acquirer's record of its captures and refunds, complete for
+    the period; each must match a succeeded or pending operation of a payment and vice versa.
     """
+    payments = list(payments)
     all_entries = list(entries)
     ledger: dict[str, dict[str, JournalEntry]] = defaultdict(dict)
     for entry in all_entries:
@@ -250,9 +272,74 @@ def reconcile(
                 )
                 for event in sorted(seen.values(), key=lambda e: e.event_id)
             )
+    mismatches.extend(
+        Mismatch(
+            MismatchKind.OPERATION_PENDING,
+            facts.payment_id,
+            f"{reference}: the acquirer's answer is still unknown",
+        )
+        for facts in payments
+        for reference in facts.pending
+    )
     if balances is not None:
         mismatches.extend(_check_balances(all_entries, balances))
+    if acquirer is not None:
+        mismatches.extend(_check_acquirer(payments, acquirer))
     return ReconciliationReport(checked_payments=len(known), mismatches=mismatches)
+
+
+def _check_acquirer(
+    payments: list[PaymentFacts], operations: Iterable[AcquirerOperation]
+) -> list[Mismatch]:
+    """Money moves at the acquirer, not in our tables: every capture and refund it executed must
+    be one the record knows, with the same amount, and every one the record shows must be there.
+    Differences are for a person (a second refund cannot be taken back by a repair)."""
+    expected: dict[str, tuple[str, int]] = {}
+    pending: set[str] = set()
+    for facts in payments:
+        for reference, amount in facts.acquirer_references().items():
+            expected[reference] = (facts.payment_id, amount)
+        pending.update(facts.pending)
+    found: list[Mismatch] = []
+    seen: set[str] = set()
+    for operation in sorted(operations, key=lambda o: o.reference):
+        if (
+            operation.kind is OperationKind.VOID
+            or operation.status is not OperationStatus.SUCCEEDED
+        ):
+            continue
+        seen.add(operation.reference)
+        if operation.reference in pending:
+            continue
+        record = expected.get(operation.reference)
+        if record is None:
+            found.append(
+                Mismatch(
+                    MismatchKind.ACQUIRER_OPERATION_UNRECORDED,
+                    operation.payment_id,
+                    f"the acquirer executed {operation.kind} {operation.reference} of "
+                    f"{operation.amount} {operation.currency}; no payment record shows it",
+                )
+            )
+        elif record[1] != operation.amount:
+            found.append(
+                Mismatch(
+                    MismatchKind.ACQUIRER_AMOUNT_DIFFERS,
+                    record[0],
+                    f"{operation.reference}: the record gives {record[1]}, "
+                    f"the acquirer executed {operation.amount}",
+                )
+            )
+    found.extend(
+        Mismatch(
+            MismatchKind.ACQUIRER_OPERATION_MISSING,
+            payment_id,
+            f"{reference} of {amount} is recorded as done; the acquirer has no such operation",
+        )
+        for reference, (payment_id, amount) in sorted(expected.items())
+        if reference not in seen
+    )
+    return found
 
 
 def _check_ledger(
@@ -355,9 +442,20 @@ def _check_balances(
 ) -> list[Mismatch]:
     journal = logical_balances(entries)
     held: dict[tuple[str, str], int] = defaultdict(int)
+    trial: dict[str, int] = defaultdict(int)
     for (account, currency), value in stored.items():
         held[logical_account(account), currency] += value
-    return [
+        trial[currency] += value
+    unbalanced = [
+        Mismatch(
+            MismatchKind.TRIAL_BALANCE_NOT_ZERO,
+            None,
+            f"{currency}: the stored balances sum to {total}, not 0",
+        )
+        for currency, total in sorted(trial.items())
+        if total != 0
+    ]
+    return unbalanced + [
         Mismatch(
             MismatchKind.BALANCE_DRIFT,
             None,

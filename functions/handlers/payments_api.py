@@ -1,4 +1,4 @@
-"""Lambda: the Payment API v1 (``../shared/DESIGN.md``) behind API Gateway.
+"""Lambda: the Payment API v1 behind API Gateway.
 
 ``POST /v1/payments`` validates the request (every field, 4xx naming it), then runs the EXPRESS
 payment workflow synchronously and answers with its outcome. The ``Idempotency-Key`` makes a
@@ -265,16 +265,24 @@ def _operation(
 def capture_payment(payment_id: str) -> Response[str]:
     request = parse_body(app.current_event.body or "{}", CaptureRequest)
     key = idempotency_key(required=False)
-    extra = {"capture_request": request.model_dump()}
     if key is None:
         owned_payment(payment_id)
         # Without a key a refused capture (say, too large) must not block a corrected one; a
-        # repeated capture is still safe: the step answers an already captured payment as is.
+        # second capture of a captured payment is refused by the step (400).
+        request_key = uuid.uuid4().hex
         outcome = run_workflow(
-            derived_id("cap", payment_id, uuid.uuid4().hex),
-            {"operation": "capture", "payment_id": payment_id, **extra},
+            derived_id("cap", payment_id, request_key),
+            {
+                "operation": "capture",
+                "payment_id": payment_id,
+                "capture_request": request.model_dump(),
+                "capture_key": request_key,
+            },
         )
         return json_response(outcome["status"] or 200, outcome["body"])
+    # The key names the capture: a retry of it (even after the idempotency record expired) is
+    # answered with that capture, never taken for a second one.
+    extra = {"capture_request": request.model_dump(), "capture_key": key}
     call = _operation(payment_id, "capture", key, request.model_dump(), extra)
     return execute(call["command"], call["execution_name"], call["execution_input"], 200)
 

@@ -1,11 +1,13 @@
-"""Lambda and command: reconcile payments, ledger and published events.
+"""Lambda and command: reconcile payments, ledger, published events and the acquirer's record.
 
-Reads every payment (payments table), every journal entry (ledger table) and every payment
-event the bus delivered to its event log group, reports each mismatch, and with ``repair``
-applies the safe repairs: a movement the payment record shows but the ledger lacks is posted
-(the exact entry the workflow would have posted, idempotent by its id), and a missing event is
-published again (same ``event_id``, so consumers can drop a duplicate). Everything else is
-reported for a person to decide.
+First settles every capture or refund whose acquirer answer was lost (pending on the record) by
+asking the acquirer by its idempotency key (``PaymentProcessor.resolve``). Then reads every
+payment (payments table), every journal entry and stored balance (ledger table), every payment
+event the bus delivered to its event log group and the acquirer's own operation record, reports
+each mismatch, and with ``repair`` applies the safe repairs: a movement the payment record shows
+but the ledger lacks is posted (the exact entry the workflow would have posted, idempotent by
+its id), and a missing event is published again (same ``event_id``, so consumers can drop a
+duplicate). Everything else is reported for a person to decide.
 
 Run on a schedule (modules/payment_workflow) or by hand: ``python -m local.cli reconcile``.
 """
@@ -25,6 +27,7 @@ from functions.adapters import payment_wiring as wiring
 from functions.adapters.clients import EventsClient
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payments_table import PaymentsTable
+from functions.domain.acquirer import AcquirerError, AcquirerRecords
 from functions.domain.ledger import PostingRules
 from functions.domain.payments import EventType, Payment, PaymentStatus
 from functions.domain.reconciliation import (
@@ -34,6 +37,7 @@ from functions.domain.reconciliation import (
     RepairAction,
     reconcile,
 )
+from functions.services.payment_processing import PaymentProcessor, now_iso
 
 if TYPE_CHECKING:
     from mypy_boto3_logs import CloudWatchLogsClient
@@ -44,6 +48,7 @@ tracer = Tracer()
 _AUTHORIZED_STATUSES = frozenset(
     {
         PaymentStatus.AUTHORIZED,
+        PaymentStatus.CAPTURE_PENDING,
         PaymentStatus.CAPTURED,
         PaymentStatus.PARTIALLY_REFUNDED,
         PaymentStatus.REFUNDED,
@@ -56,6 +61,10 @@ def facts_of(payment: Payment) -> PaymentFacts:
     """What the ledger and the events must show for this payment record."""
     authorized = payment.amount if payment.status in _AUTHORIZED_STATUSES else 0
     captured = payment.amount_captured
+    done = tuple((r.refund_id, r.amount) for r in payment.refunds if not r.pending)
+    pending = tuple(payment.refund_idempotency_key(r.refund_id) for r in payment.pending_refunds)
+    if payment.status is PaymentStatus.CAPTURE_PENDING:
+        pending = (payment.capture_idempotency_key, *pending)
     return PaymentFacts(
         payment_id=payment.payment_id,
         merchant_id=payment.merchant_id,
@@ -64,12 +73,14 @@ def facts_of(payment: Payment) -> PaymentFacts:
         status="declined" if payment.status is PaymentStatus.FAILED else str(payment.status),
         authorized=authorized,
         captured=captured,
-        refunded=payment.amount_refunded,
+        # A pending refund is reserved on the record but not yet in the ledger or the events.
+        refunded=sum(amount for _, amount in done),
         # One capture per payment: the workflow releases the uncaptured remainder with it.
         voided=authorized - captured if captured else 0,
         captures=((payment.capture_sequence, captured),) if captured else (),
-        refunds=tuple((r.refund_id, r.amount) for r in payment.refunds),
+        refunds=done,
         compensated=payment.status is PaymentStatus.CANCELED,
+        pending=pending,
     )
 
 
@@ -111,6 +122,27 @@ def expected_history(payment: Payment, event: PublishedEvent) -> bool:
 STUCK_AFTER = dt.timedelta(minutes=5)
 
 
+def resolve_pending(payments: Iterable[Payment], processor: PaymentProcessor) -> list[str]:
+    """Settles what the acquirer did with every pending capture and refund; the ledger entries
+    and events of those it confirms are then posted and published by the repairs below."""
+    resolved: list[str] = []
+    for payment in payments:
+        if not payment.has_pending_operation:
+            continue
+        try:
+            settled = processor.resolve(payment.payment_id)
+        except AcquirerError as error:
+            # Still no answer: it stays pending (and reported) until a later run.
+            logger.warning(
+                "pending operation unresolved",
+                extra={"payment_id": payment.payment_id, "code": error.code},
+            )
+            continue
+        if settled:
+            resolved.append(payment.payment_id)
+    return resolved
+
+
 def stuck_authorizations(payments: Iterable[Payment], now: dt.datetime | None) -> list[str]:
     """Payments left ``authorizing`` by a workflow that died before compensating (an EXPRESS
     execution ends within 5 minutes): void each by its authorize idempotency key."""
@@ -133,7 +165,10 @@ def run(
     *,
     repair: bool,
     now: dt.datetime | None = None,
+    processor: PaymentProcessor | None = None,
+    acquirer_records: AcquirerRecords | None = None,
 ) -> dict[str, Any]:
+    resolved = resolve_pending(table.scan_payments(), processor) if processor and repair else []
     payments = {p.payment_id: p for p in table.scan_payments()}
     entries = list(store.scan_entries())
     events = []
@@ -146,7 +181,12 @@ def run(
             continue
         events.append(event)
     report: ReconciliationReport = reconcile(
-        [facts_of(p) for p in payments.values()], entries, events, rules
+        [facts_of(p) for p in payments.values()],
+        entries,
+        events,
+        rules,
+        balances=store.all_balances(),
+        acquirer=acquirer_records.operations() if acquirer_records is not None else None,
     )
     repaired = []
     if repair:
@@ -164,6 +204,7 @@ def run(
             repaired.append(mismatch.to_dict())
     answer = report.to_dict()
     answer["repaired"] = repaired
+    answer["resolved"] = resolved
     stuck = stuck_authorizations(payments.values(), now)
     answer["stuck_authorizations"] = stuck
     answer["ok"] = answer["ok"] and not stuck
@@ -182,6 +223,7 @@ def run(
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     settings = wiring.settings()
+    bus_name = settings.required("event_bus_name")
     return run(
         wiring.payments_table(),
         wiring.ledger_store(),
@@ -189,6 +231,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         clients.logs(),
         clients.events(),
         settings.required("event_log_group_name"),
-        settings.required("event_bus_name"),
+        bus_name,
         repair=bool(event.get("repair", True)),
+        processor=PaymentProcessor(wiring.payments_table(), wiring.acquirer(), bus_name, now_iso),
+        acquirer_records=wiring.acquirer_records(),
     )

@@ -70,6 +70,10 @@ locals {
     LEDGER_SHARDS        = tostring(var.ledger_shards)
     EVENT_BUS_NAME       = aws_cloudwatch_event_bus.payments.name
     EVENT_LOG_GROUP_NAME = aws_cloudwatch_log_group.payment_events.name
+    # Reconcile settles captures and refunds whose acquirer answer was lost, by asking the
+    # acquirer, so it talks to the same connector as process_payment.
+    ACQUIRER_CONNECTOR  = var.acquirer_connector
+    ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
   })
 }
 

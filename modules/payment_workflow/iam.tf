@@ -7,7 +7,8 @@
 #   decide_sca       reads and writes payments
 #   process_payment  reads and writes payments
 #   post_ledger      the only hot-path writer of the ledger
-#   reconcile        reads payments and the event record, repairs the ledger, republishes events
+#   reconcile        reads payments and the event record, settles pending captures/refunds,
+#                    repairs the ledger, republishes events
 #   validate_payment nothing beyond the defaults
 
 locals {
@@ -88,6 +89,13 @@ locals {
     {
       sid       = "ReadPayments"
       actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+      resources = [local.payments_table_arn]
+    },
+    {
+      # Settling a pending capture or refund writes the payment record (conditional on its
+      # version) and, with the simulator, the simulator's operation record.
+      sid       = "ResolvePendingOperations"
+      actions   = ["dynamodb:PutItem"]
       resources = [local.payments_table_arn]
     },
     {

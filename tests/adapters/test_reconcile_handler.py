@@ -12,11 +12,29 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.adapters.ledger_table import DynamoLedgerStore
+from functions.adapters.ledger_table import DynamoLedgerStore, balance_key
 from functions.adapters.payments_table import PaymentsTable
+from functions.domain.acquirer import (
+    AcquirerOperation,
+    AcquirerSimulator,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+    InMemoryOperationLog,
+    OperationKind,
+)
 from functions.domain.ledger import PaymentLedger, PostingRules
-from functions.domain.payments import EventType, Payment, PaymentStatus, new_payment
+from functions.domain.ledger import merchant_payable as merchant_payable_account
+from functions.domain.payments import (
+    EventType,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    new_payment,
+)
 from functions.handlers.reconcile import run
+from functions.services.payment_processing import PaymentProcessor
 from tests.adapters.payment_tables import (
     LEDGER_TABLE,
     PAYMENTS_TABLE,
@@ -57,7 +75,7 @@ class Aws:
             logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": json.dumps(envelope)}],
         )
 
-    def reconcile(self, repair: bool) -> dict[str, Any]:
+    def reconcile(self, repair: bool, **extra: Any) -> dict[str, Any]:
         return run(
             self.table,
             self.store,
@@ -68,6 +86,7 @@ class Aws:
             BUS,
             repair=repair,
             now=NOW,
+            **extra,
         )
 
 
@@ -146,3 +165,105 @@ def test_a_payment_left_authorizing_is_listed_as_stuck(aws: Aws) -> None:
     report = aws.reconcile(repair=False)
     assert report["stuck_authorizations"] == ["pay_stuck"]
     assert report["ok"] is False
+
+
+# ----------------------------------------------- issue 19: acquirer record, pending, balances
+
+
+def _processor(aws: Aws, acquirer: AcquirerSimulator) -> PaymentProcessor:
+    return PaymentProcessor(aws.table, acquirer, BUS, lambda: "2026-11-22T11:30:00.000+00:00")
+
+
+def test_a_refund_paid_twice_at_the_acquirer_is_reported(aws: Aws) -> None:
+    payment = captured_payment(aws, "pay_twice", amount=600)
+    aws.ledger.record_authorization("pay_twice", "m_1", 600, "EUR")
+    aws.ledger.record_capture("pay_twice", "m_1", 600, "EUR", 1)
+    records = InMemoryOperationLog()
+    for reference, kind, amount in (
+        ("pay_twice:capture:1", OperationKind.CAPTURE, 600),
+        ("pay_twice:refund:re_key1", OperationKind.REFUND, 600),  # its answer was lost
+    ):
+        records.record(AcquirerOperation(kind, reference, "auth_1", amount, "EUR"))
+    aws.record_event(payment, EventType.AUTHORIZED, 600)
+    aws.record_event(payment, EventType.CAPTURED, 600)
+    report = aws.reconcile(False, acquirer_records=records)
+    assert [m["kind"] for m in report["mismatches"]] == ["acquirer_operation_unrecorded"]
+    assert "pay_twice:refund:re_key1" in report["mismatches"][0]["detail"]
+
+
+def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws) -> None:
+    payment = captured_payment(aws, "pay_pend", amount=600)
+    aws.ledger.record_authorization("pay_pend", "m_1", 600, "EUR")
+    aws.ledger.record_capture("pay_pend", "m_1", 600, "EUR", 1)
+    aws.record_event(payment, EventType.AUTHORIZED, 600)
+    aws.record_event(payment, EventType.CAPTURED, 600)
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    acquirer.capture(
+        acquirer.authorize(authorization_request("pay_pend", 600)).authorization_id or "",
+        600,
+        "EUR",
+        "pay_pend:capture:1",
+    )
+    stored = aws.table.get("pay_pend")
+    assert stored is not None
+    pending = Refund("re_1", 250, "2026-11-22T11:10:00.000+00:00", RefundStatus.PENDING)
+    stored = stored.evolve(
+        "2026-11-22T11:10:00.000+00:00", authorization_id=_auth(acquirer), version=stored.version
+    )
+    aws.table.save(stored.refunded(pending, "2026-11-22T11:10:00.000+00:00"))
+    # The refund executed at the acquirer, but its answer never reached the workflow.
+    acquirer.refund(_auth(acquirer), 250, "EUR", "pay_pend:refund:re_1")
+    unresolved = aws.reconcile(False, acquirer_records=acquirer.records)
+    assert [m["kind"] for m in unresolved["mismatches"]] == ["operation_pending"]
+    first = aws.reconcile(
+        True, processor=_processor(aws, acquirer), acquirer_records=acquirer.records
+    )
+    assert first["resolved"] == ["pay_pend"]
+    assert sorted(m["kind"] for m in first["mismatches"]) == [
+        "event_missing",
+        "ledger_entry_missing",
+    ]
+    settled = aws.table.get("pay_pend")
+    assert settled is not None and [str(r.status) for r in settled.refunds] == ["succeeded"]
+    assert aws.ledger.position("pay_pend").refunded == 250
+    assert len(acquirer.records.operations()) == 2  # nothing executed twice
+    aws.record_event(settled, EventType.REFUNDED, 250)
+    assert aws.reconcile(False, acquirer_records=acquirer.records)["ok"]
+
+
+def test_stored_balance_drift_and_a_nonzero_trial_balance_are_reported(aws: Aws) -> None:
+    payment = captured_payment(aws, "pay_drift")
+    aws.ledger.record_authorization("pay_drift", "m_1", 4_000, "EUR")
+    aws.ledger.record_capture("pay_drift", "m_1", 4_000, "EUR", 1)
+    aws.record_event(payment, EventType.AUTHORIZED, 4_000)
+    aws.record_event(payment, EventType.CAPTURED, 4_000)
+    aws.ddb.update_item(
+        TableName=LEDGER_TABLE,
+        Key=balance_key(merchant_payable_account("m_1"), "EUR"),
+        UpdateExpression="ADD #b :d",
+        ExpressionAttributeNames={"#b": "balance"},
+        ExpressionAttributeValues={":d": {"N": "12345"}},
+    )
+    report = aws.reconcile(repair=False)
+    assert sorted(m["kind"] for m in report["mismatches"]) == [
+        "balance_drift",
+        "trial_balance_not_zero",
+    ]
+
+
+def _auth(acquirer: AcquirerSimulator) -> str:
+    result = acquirer.authorize(authorization_request("pay_pend", 600))
+    assert result.authorization_id is not None
+    return result.authorization_id
+
+
+def authorization_request(payment_id: str, amount: int) -> AuthorizationRequest:
+    return AuthorizationRequest(
+        payment_id=payment_id,
+        merchant_id="m_1",
+        amount=amount,
+        currency="EUR",
+        card=CardReference("tok_x", "visa", "4242", 12, 2030),
+        authentication=Authentication(None, None, None),
+        idempotency_key=f"{payment_id}:authorize",
+    )

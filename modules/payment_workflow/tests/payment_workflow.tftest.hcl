@@ -332,17 +332,18 @@ run "functions_are_least_privilege" {
     error_message = "validate_payment needs nothing beyond the building block's defaults."
   }
 
-  # reconcile reads payments (no writes), repairs the ledger, republishes events, reads the record.
+  # reconcile reads payments and writes them only to settle a pending capture or refund (conditional on
+  # the version), repairs the ledger, republishes events, reads the record.
   assert {
     condition = (
-      toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem"]) &&
+      toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]) &&
       one([for s in local.reconcile_statements : s.resources if contains(s.actions, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
       toset(one([for s in local.reconcile_statements : s.resources if contains(s.actions, "logs:FilterLogEvents")])) == toset([
         "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events",
         "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events:*",
       ])
     )
-    error_message = "reconcile reads payments, publishes on the payment bus and reads the payment event log group only."
+    error_message = "reconcile reads payments (PutItem only to settle pending operations), publishes on the payment bus and reads the payment event log group only."
   }
 
   # Only the application key, and only Decrypt/GenerateDataKey.

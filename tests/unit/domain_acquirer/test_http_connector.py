@@ -63,6 +63,7 @@ class FakeAcquirer(ThreadingHTTPServer):
         self.simulator = AcquirerSimulator(KEY, SERVER_TIMEOUT_S, sleep=self._hang)
         self.requests: list[Recorded] = []
         self.route: Route = _simulator_route
+        self.route_get = False  # canned answers for GETs too
 
     @property
     def base_url(self) -> str:
@@ -97,8 +98,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.route(self, body)
 
     def do_GET(self) -> None:
-        """Only a followed redirect would GET: recorded, so a test can see it happen."""
+        """The operation status query; any other GET is a followed redirect, recorded so that
+        a test can see it happen."""
         self.server.requests.append(Recorded(self.path, dict(self.headers.items()), b""))
+        if self.server.route_get:
+            self.server.route(self, b"")
+            return
+        if self.path.startswith(PREFIX + "/operations/"):
+            key = urllib.parse.unquote(self.path.removeprefix(PREFIX + "/operations/"))
+            status = self.server.simulator.operation_status(key)
+            if status == "not_found":
+                self.answer(404, b'{"error": {"code": "not_found", "message": "none"}}')
+            else:
+                self.answer(200, json.dumps({"status": str(status)}).encode())
+            return
         self.answer(200, b"{}")
 
     def answer(self, status: int, body: bytes, headers: dict[str, str] | None = None) -> None:
@@ -525,3 +538,35 @@ def test_credentials_that_cannot_be_a_header_are_refused(credential: str) -> Non
 def test_timeout_must_be_positive() -> None:
     with pytest.raises(ValueError, match="positive"):
         HttpAcquirerConnector("https://a.example", timeout_s=0)
+
+
+def test_operation_status_asks_the_acquirer_by_key(
+    connector: HttpAcquirerConnector, acquirer: FakeAcquirer
+) -> None:
+    authorization_id = connector.authorize(request()).authorization_id
+    assert authorization_id is not None
+    assert connector.operation_status("pay_1:refund:re/1") == "not_found"
+    connector.refund(authorization_id, 100, "EUR", "pay_1:refund:re/1")
+    assert connector.operation_status("pay_1:refund:re/1") == "succeeded"
+    assert acquirer.requests[-1].path == PREFIX + "/operations/pay_1%3Arefund%3Are%2F1"
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "error"),
+    [
+        (200, b'{"status": "maybe"}', AcquirerTimeoutError),
+        (503, b"{}", AcquirerUnavailableError),
+        (401, b"{}", AcquirerRejectedError),
+    ],
+)
+def test_an_unusable_status_answer_is_never_read_as_not_found(
+    connector: HttpAcquirerConnector,
+    acquirer: FakeAcquirer,
+    status: int,
+    body: bytes,
+    error: type[AcquirerError],
+) -> None:
+    acquirer.canned(status, body)
+    acquirer.route_get = True
+    with pytest.raises(error):
+        connector.operation_status("pay_1:capture:1")

@@ -11,6 +11,7 @@ import pytest
 from functions.domain.acquirer import (
     TEST_CARDS,
     AcquirerError,
+    AcquirerRecords,
     AcquirerRejectedError,
     AcquirerSimulator,
     AcquirerTimeoutError,
@@ -19,7 +20,11 @@ from functions.domain.acquirer import (
     AuthorizationRequest,
     CardReference,
     DeclineCode,
+    InMemoryOperationLog,
+    OperationKind,
+    OperationStatus,
     Outcome,
+    SettlementFileRecords,
 )
 from functions.domain.cards import CardBrand, luhn_valid, validate_pan
 
@@ -332,3 +337,68 @@ def test_errors_and_values_never_show_secrets(simulator: AcquirerSimulator) -> N
     assert KEY.decode() not in repr(simulator)
     error: AcquirerError = AcquirerUnavailableError()
     assert repr(error) == "AcquirerUnavailableError(code='processing_error')"
+
+
+# ------------------------------------------- issue 19: the acquirer's own operation record
+
+
+def _authorized(simulator: AcquirerSimulator) -> str:
+    result = simulator.authorize(
+        AuthorizationRequest("pay_1", "m_1", 600, "EUR", card("4242"), FRICTIONLESS, "pay_1:a")
+    )
+    assert result.authorization_id is not None
+    return result.authorization_id
+
+
+def test_operation_status_answers_from_what_the_simulator_did() -> None:
+    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep())
+    authorization_id = _authorized(simulator)
+    assert simulator.operation_status("pay_1:refund:re_1") is OperationStatus.NOT_FOUND
+    simulator.capture(authorization_id, 600, "EUR", "pay_1:capture:1")
+    simulator.refund(authorization_id, 600, "EUR", "pay_1:refund:re_1")
+    simulator.refund(authorization_id, 600, "EUR", "pay_1:refund:re_1")  # a retry: not a second
+    assert simulator.operation_status("pay_1:refund:re_1") is OperationStatus.SUCCEEDED
+    assert simulator.operation_status("pay_1:capture:1") is OperationStatus.SUCCEEDED
+    assert [(o.kind, o.reference, o.amount) for o in simulator.records.operations()] == [
+        (OperationKind.CAPTURE, "pay_1:capture:1", 600),
+        (OperationKind.REFUND, "pay_1:refund:re_1", 600),
+    ]
+    assert simulator.records.operations()[1].payment_id == "pay_1"
+
+
+def test_a_shared_record_is_one_acquirer_across_simulator_instances() -> None:
+    records = InMemoryOperationLog()
+    first = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep(), records=records)
+    second = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep(), records=records)
+    first.refund(_authorized(first), 100, "EUR", "pay_1:refund:re_9")
+    assert second.operation_status("pay_1:refund:re_9") is OperationStatus.SUCCEEDED
+
+
+def test_a_settlement_file_is_read_behind_the_same_port() -> None:
+    text = (
+        "kind,reference,authorization_id,amount,currency,status\n"
+        "capture,pay_1:capture:1,auth_1,600,EUR,succeeded\n"
+        "refund,pay_1:refund:re_1,auth_1,600,EUR,\n"
+    )
+    records: AcquirerRecords = SettlementFileRecords(text)
+    assert [(o.kind, o.amount, o.status) for o in records.operations()] == [
+        (OperationKind.CAPTURE, 600, OperationStatus.SUCCEEDED),
+        (OperationKind.REFUND, 600, OperationStatus.SUCCEEDED),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kind,reference,amount\ncapture,pay_1:capture:1,600\n",
+        "kind,reference,authorization_id,amount,currency,status\n"
+        "capture,pay_1:capture:1,auth_1,six hundred,EUR,succeeded\n",
+        "kind,reference,authorization_id,amount,currency,status\n"
+        "chargeback,pay_1:capture:1,auth_1,600,EUR,succeeded\n",
+        "kind,reference,authorization_id,amount,currency,status\n"
+        "refund,pay_1:refund:re_1,auth_1,600,XXX,succeeded\n",
+    ],
+)
+def test_a_malformed_settlement_file_is_refused_whole(text: str) -> None:
+    with pytest.raises(ValueError, match="settlement file"):
+        SettlementFileRecords(text)

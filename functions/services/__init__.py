@@ -1,0 +1,1 @@
+"""Application services: the payment workflow's use cases over the domain's ports."""

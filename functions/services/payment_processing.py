@@ -1,0 +1,426 @@
+"""The workflow's money-moving use case, over the ``PaymentStore`` and ``AcquirerConnector``
+ports. One action per call:
+
+- ``decline`` / ``require_action``: record the outcome of the fraud or SCA step.
+- ``authorize``: record ``authorizing`` (the resumable state), ask the acquirer, record its answer.
+- ``capture`` / ``refund``: reserve the amount on the record as pending first (an optimistic
+  write, so two concurrent requests can't both spend it), then ask the acquirer. The reservation
+  is released only when the acquirer said nothing happened (``AcquirerUnavailableError``,
+  ``AcquirerRejectedError``). After a timeout the outcome is unknown: the reservation stays
+  pending and is resolved by sending the same operation again under the same acquirer key
+  (``resolve``, also run by the scheduled reconciliation), never by releasing it.
+- ``void``: compensation after a failed step; voids the authorization (by its id, or by the
+  authorize idempotency key when the acquirer's answer never came).
+
+Every action is safe to repeat: a retried call finds its own earlier write and answers from it.
+Each answer carries the public payment view and the PutEvents entries the workflow publishes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from functions.domain.acquirer import (
+    AcquirerConnector,
+    AcquirerRejectedError,
+    AcquirerUnavailableError,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+    OperationStatus,
+)
+from functions.domain.payments import (
+    EventType,
+    Payment,
+    PaymentRuleError,
+    PaymentStatus,
+    PaymentStore,
+    Refund,
+    RefundStatus,
+    StaleWriteError,
+    new_payment,
+)
+
+logger = Logger(child=True)
+SAVE_ATTEMPTS = 3
+# Errors after which the acquirer did nothing: the only ones that may release a reservation.
+NOTHING_HAPPENED = (AcquirerUnavailableError, AcquirerRejectedError)
+FAILURE_CODES = {
+    "AcquirerTimeoutError": "acquirer_timeout",
+    "AcquirerUnavailableError": "processing_error",
+    "AcquirerRejectedError": "acquirer_rejected",
+}
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
+
+
+class PendingOperationError(Exception):
+    """Compensation was asked to void a payment whose capture or refund outcome is unknown:
+    voiding would undo money the acquirer may have moved, so it waits for the resolution."""
+
+
+class PaymentProcessor:
+    def __init__(
+        self,
+        store: PaymentStore,
+        acquirer: AcquirerConnector,
+        bus_name: str,
+        now: Callable[[], str],
+    ) -> None:
+        self._store = store
+        self._acquirer = acquirer
+        self._bus = bus_name
+        self._now = now
+
+    def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> dict[str, Any]:
+        return {"payment": payment.view(), "events": list(events), **extra}
+
+    def _load(self, payment_id: str) -> Payment:
+        payment = self._store.get(payment_id)
+        if payment is None:
+            raise PaymentRuleError(
+                "resource_missing", f"No payment {payment_id}.", "payment_id", 404
+            )
+        return payment
+
+    def _update(self, payment_id: str, change: Callable[[Payment], Payment]) -> Payment:
+        """Applies ``change`` to the latest version, reading again after a concurrent write."""
+        for _ in range(SAVE_ATTEMPTS):
+            current = self._load(payment_id)
+            changed = change(current)
+            if changed is current:
+                return current
+            try:
+                self._store.save(changed)
+            except StaleWriteError:
+                continue
+            return changed
+        raise StaleWriteError(payment_id)
+
+    # ---------------------------------------------------------------- outcomes
+
+    def decline(self, context: dict[str, Any], decline_code: str) -> dict[str, Any]:
+        existing = self._store.get(context["payment_id"])
+        if existing is not None and existing.status is PaymentStatus.DECLINED:
+            return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
+        now = self._now()
+        payment = (
+            existing.declined(decline_code, now)
+            if existing is not None
+            else new_payment(context, PaymentStatus.DECLINED, now, decline_code=decline_code)
+        )
+        self._store.save(payment)
+        logger.info(
+            "payment declined", extra={"payment_id": payment.payment_id, "code": decline_code}
+        )
+        return self._answer(payment, payment.event(EventType.DECLINED, self._bus))
+
+    def require_action(self, context: dict[str, Any]) -> dict[str, Any]:
+        existing = self._store.get(context["payment_id"])
+        if existing is not None:
+            return self._answer(existing, existing.event(EventType.REQUIRES_ACTION, self._bus))
+        challenge = context["sca"]["result"]["challenge"]
+        saved_state = {k: v for k, v in context.items() if k != "sca"}
+        payment = new_payment(
+            context,
+            PaymentStatus.REQUIRES_ACTION,
+            self._now(),
+            next_action=challenge,
+            resume_context=saved_state,
+        )
+        self._store.save(payment)
+        return self._answer(payment, payment.event(EventType.REQUIRES_ACTION, self._bus))
+
+    # ------------------------------------------------------------ authorization
+
+    def authorize(self, context: dict[str, Any]) -> dict[str, Any]:
+        payment = self._store.get(context["payment_id"])
+        if payment is not None and payment.status not in (
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZING,
+        ):
+            return self._authorized_answer(payment)  # a retried call: the outcome is recorded
+        now = self._now()
+        sca = context.get("sca", {}).get("result", {})
+        if payment is None:
+            payment = new_payment(context, PaymentStatus.AUTHORIZING, now)
+            self._store.save(payment)
+        elif payment.status is PaymentStatus.REQUIRES_ACTION:
+            payment = payment.authorizing(now)
+            payment = payment.evolve(
+                now,
+                sca={"required": True, "exemption": None, "reason": sca.get("reason")},
+                version=payment.version,
+            )
+            self._store.save(payment)
+        card = context["card"]
+        result = self._acquirer.authorize(
+            AuthorizationRequest(
+                payment_id=payment.payment_id,
+                merchant_id=payment.merchant_id,
+                amount=payment.amount,
+                currency=payment.currency,
+                card=CardReference(
+                    token=payment.token,
+                    brand=payment.card_brand,
+                    last4=payment.card_last4,
+                    exp_month=card.get("exp_month"),
+                    exp_year=card.get("exp_year"),
+                ),
+                authentication=Authentication(
+                    eci=sca.get("eci"),
+                    authentication_value=sca.get("authentication_value"),
+                    exemption=sca.get("exemption"),
+                ),
+                idempotency_key=payment.authorize_idempotency_key,
+            )
+        )
+        now = self._now()
+        if result.approved and result.authorization_id:
+            payment = payment.authorized(result.authorization_id, now)
+        else:
+            code = result.decline_code.value if result.decline_code else "do_not_honor"
+            payment = payment.declined(code, now)
+        self._store.save(payment)
+        logger.info(
+            "authorization answered",
+            extra={"payment_id": payment.payment_id, "status": str(payment.status)},
+        )
+        return self._authorized_answer(payment)
+
+    def _authorized_answer(self, payment: Payment) -> dict[str, Any]:
+        if payment.status is PaymentStatus.DECLINED:
+            return self._answer(
+                payment, payment.event(EventType.DECLINED, self._bus), approved=False
+            )
+        authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
+        return self._answer(payment, authorized, approved=True)
+
+    # ----------------------------------------------------------------- capture
+
+    def capture(
+        self, payment_id: str, requested: int | None, request_key: str | None = None
+    ) -> dict[str, Any]:
+        """``request_key`` names the capture request (the workflow passes its own); the same
+        request again gets the same answer, any other capture of a captured payment is refused."""
+        for _ in range(SAVE_ATTEMPTS):
+            payment = self._load(payment_id)
+            if payment.status is PaymentStatus.CAPTURE_PENDING:
+                if requested not in (None, payment.capture_pending):
+                    raise PaymentRuleError(
+                        "payment_unexpected_state",
+                        "A capture of this payment is pending; it cannot be changed.",
+                        "amount",
+                    )
+                # Sending the pending capture again under its key can never capture twice.
+                return self._complete_capture(payment)
+            if payment.amount_captured:
+                if request_key is not None and request_key == payment.capture_key:
+                    return self._captured_answer(payment)  # a retry of the same request
+                raise PaymentRuleError(
+                    "payment_unexpected_state",
+                    f"This payment has already been captured; it is {payment.status}.",
+                )
+            amount = payment.capture_amount(requested)
+            reserved = payment.capture_reserved(amount, self._now(), request_key)
+            try:
+                self._store.save(reserved)
+            except StaleWriteError:
+                continue
+            return self._complete_capture(reserved)
+        raise StaleWriteError(payment_id)
+
+    def _complete_capture(self, pending: Payment) -> dict[str, Any]:
+        assert pending.authorization_id is not None  # only an authorized payment is captured
+        sequence = pending.capture_sequence
+        try:
+            self._acquirer.capture(
+                pending.authorization_id,
+                pending.capture_pending,
+                pending.currency,
+                idempotency_key=pending.capture_idempotency_key,
+            )
+        except NOTHING_HAPPENED:
+            self._update(pending.payment_id, lambda p: _release_capture(p, sequence, self._now()))
+            raise
+        # Any other failure (a timeout above all) leaves the capture pending: its outcome is
+        # unknown, and only the same key or the acquirer's record may settle it.
+        captured = self._update(
+            pending.payment_id, lambda p: _confirm_capture(p, sequence, self._now())
+        )
+        logger.info(
+            "payment captured",
+            extra={"payment_id": captured.payment_id, "amount": captured.amount_captured},
+        )
+        return self._captured_answer(captured)
+
+    def _captured_answer(self, payment: Payment) -> dict[str, Any]:
+        return self._answer(
+            payment,
+            payment.event(EventType.CAPTURED, self._bus, amount=payment.amount_captured),
+            captured_amount=payment.amount_captured,
+            sequence=payment.capture_sequence,
+        )
+
+    # ------------------------------------------------------------------ refund
+
+    def refund(self, payment_id: str, refund_id: str, requested: int | None) -> dict[str, Any]:
+        for _ in range(SAVE_ATTEMPTS):
+            payment = self._load(payment_id)
+            done = payment.find_refund(refund_id)
+            if done is not None:
+                if done.pending:
+                    return self._complete_refund(payment, done)
+                return self._refunded_answer(payment, done)
+            amount = payment.refund_amount(requested)
+            refund = Refund(refund_id, amount, self._now(), RefundStatus.PENDING)
+            reserved = payment.refunded(refund, self._now())
+            try:
+                self._store.save(reserved)
+            except StaleWriteError:
+                continue  # a concurrent refund won: check the balance again
+            return self._complete_refund(reserved, refund)
+        raise StaleWriteError(payment_id)
+
+    def _complete_refund(self, payment: Payment, refund: Refund) -> dict[str, Any]:
+        assert payment.authorization_id is not None
+        refund_id = refund.refund_id
+        try:
+            self._acquirer.refund(
+                payment.authorization_id,
+                refund.amount,
+                payment.currency,
+                idempotency_key=payment.refund_idempotency_key(refund_id),
+            )
+        except NOTHING_HAPPENED:
+            self._update(payment.payment_id, lambda p: p.refund_released(refund_id, self._now()))
+            raise
+        # A timeout leaves the refund pending; it still counts against the refundable amount.
+        refunded = self._update(
+            payment.payment_id, lambda p: _confirm_refund(p, refund_id, self._now())
+        )
+        logger.info(
+            "payment refunded", extra={"payment_id": payment.payment_id, "amount": refund.amount}
+        )
+        confirmed = refunded.find_refund(refund_id)
+        assert confirmed is not None
+        return self._refunded_answer(refunded, confirmed)
+
+    def _refunded_answer(self, payment: Payment, refund: Refund) -> dict[str, Any]:
+        return self._answer(
+            payment,
+            payment.event(
+                EventType.REFUNDED, self._bus, key=refund.refund_id, amount=refund.amount
+            ),
+            refund={"id": refund.refund_id, "amount": refund.amount},
+        )
+
+    # ------------------------------------------------------------ pending
+
+    def pending(self, payment_id: str) -> dict[str, Any]:
+        """The payment as it stands after a step whose outcome is unknown (no event: nothing
+        is known to have happened yet)."""
+        return self._answer(self._load(payment_id), pending=True)
+
+    def resolve(self, payment_id: str) -> list[dict[str, Any]]:
+        """Settles every pending capture or refund of the payment by the acquirer's own answer:
+        succeeded → confirmed; failed → released; not found → sent again under the same key
+        (which either finds the first attempt or makes it now). Returns the answers of what it
+        settled (each with the events to publish); what still times out stays pending."""
+        payment = self._load(payment_id)
+        settled: list[dict[str, Any]] = []
+        if payment.status is PaymentStatus.CAPTURE_PENDING:
+            answer = self._resolve_capture(payment)
+            if answer is not None:
+                settled.append(answer)
+        for refund in self._load(payment_id).pending_refunds:
+            answer = self._resolve_refund(payment_id, refund)
+            if answer is not None:
+                settled.append(answer)
+        return settled
+
+    def _resolve_capture(self, payment: Payment) -> dict[str, Any] | None:
+        sequence = payment.capture_sequence
+        status = self._acquirer.operation_status(payment.capture_idempotency_key)
+        if status is OperationStatus.FAILED:
+            self._update(payment.payment_id, lambda p: _release_capture(p, sequence, self._now()))
+            return None
+        if status is OperationStatus.SUCCEEDED:
+            captured = self._update(
+                payment.payment_id, lambda p: _confirm_capture(p, sequence, self._now())
+            )
+            return self._captured_answer(captured)
+        return self._complete_capture(payment)
+
+    def _resolve_refund(self, payment_id: str, refund: Refund) -> dict[str, Any] | None:
+        payment = self._load(payment_id)
+        status = self._acquirer.operation_status(payment.refund_idempotency_key(refund.refund_id))
+        if status is OperationStatus.FAILED:
+            self._update(payment_id, lambda p: p.refund_released(refund.refund_id, self._now()))
+            return None
+        if status is OperationStatus.SUCCEEDED:
+            refunded = self._update(
+                payment_id, lambda p: _confirm_refund(p, refund.refund_id, self._now())
+            )
+            return self._refunded_answer(refunded, refund)
+        return self._complete_refund(payment, refund)
+
+    # ------------------------------------------------------------ compensation
+
+    def void(
+        self, payment_id: str, failure: dict[str, Any], context: dict[str, Any]
+    ) -> dict[str, Any]:
+        failure_code = FAILURE_CODES.get(str(failure.get("Error")), "workflow_error")
+        payment = self._store.get(payment_id)
+        if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+            return self._compensated_answer(payment)
+        if payment is not None and payment.has_pending_operation:
+            raise PendingOperationError(payment_id)
+        if payment is None:
+            payment = new_payment(context, PaymentStatus.AUTHORIZING, self._now())
+            self._store.save(payment)
+        if payment.authorization_id is not None:
+            self._acquirer.void(payment.authorization_id, idempotency_key=f"{payment_id}:void")
+        else:
+            # The acquirer's answer never came: void whatever that request may have created.
+            self._acquirer.void(None, idempotency_key=payment.authorize_idempotency_key)
+        payment = payment.compensated(failure_code, self._now())
+        self._store.save(payment)
+        logger.warning(
+            "payment compensated",
+            extra={"payment_id": payment_id, "status": str(payment.status), "code": failure_code},
+        )
+        return self._compensated_answer(payment)
+
+    def _compensated_answer(self, payment: Payment) -> dict[str, Any]:
+        kind = (
+            EventType.CANCELED if payment.status is PaymentStatus.CANCELED else EventType.DECLINED
+        )
+        return self._answer(payment, payment.event(kind, self._bus))
+
+
+def _release_capture(payment: Payment, sequence: int, now: str) -> Payment:
+    if payment.status is not PaymentStatus.CAPTURE_PENDING or payment.capture_sequence != sequence:
+        return payment  # already settled by a concurrent call
+    return payment.capture_released(now)
+
+
+def _confirm_capture(payment: Payment, sequence: int, now: str) -> Payment:
+    if payment.capture_sequence != sequence:
+        raise StaleWriteError(payment.payment_id)
+    if payment.status is not PaymentStatus.CAPTURE_PENDING:
+        return payment  # a concurrent call confirmed it
+    return payment.capture_confirmed(now)
+
+
+def _confirm_refund(payment: Payment, refund_id: str, now: str) -> Payment:
+    refund = payment.find_refund(refund_id)
+    if refund is None or not refund.pending:
+        return payment
+    return payment.refund_confirmed(refund_id, now)
