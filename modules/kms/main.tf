@@ -256,11 +256,83 @@ locals {
     ]
   }
 
+  # The vault key, locked (var.vault_key_policy): cryptographic use by the vault functions under
+  # the vault's contexts and by DynamoDB for the tables it encrypts; nobody else, whatever IAM
+  # says. Root keeps management so the key can never become unmanageable.
+  vault_crypto_actions = [
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyPair",
+    "kms:GenerateDataKeyPairWithoutPlaintext",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+  ]
+  vault_dynamodb_service = "dynamodb.${local.region}.amazonaws.com"
+  vault_crypto_role_arns = var.vault_key_policy == null ? [] : var.vault_key_policy.crypto_role_arns
+  locked_vault_statements = [
+    {
+      Sid       = "AccountRootManagesButCannotUse"
+      Effect    = "Allow"
+      Principal = { AWS = local.root_arn }
+      NotAction = local.vault_crypto_actions
+      Resource  = "*"
+    },
+    {
+      Sid       = "VaultFunctionsUseUnderVaultContextsOnly"
+      Effect    = "Allow"
+      Principal = { AWS = local.root_arn }
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = "*"
+      Condition = {
+        ArnEquals                   = { "aws:PrincipalArn" = local.vault_crypto_role_arns }
+        StringEquals                = { "kms:EncryptionContext:vault" = ["data-key", "customer-key"] }
+        "ForAllValues:StringEquals" = { "kms:EncryptionContextKeys" = ["vault", "tenant_id"] }
+      }
+    },
+    {
+      # DynamoDB encrypting the vault tables at rest, for whoever calls it in this account
+      # (the deployer creating a table, a vault function reading an item): the table key, never
+      # a vault data key, whose context DynamoDB does not send.
+      Sid       = "DynamoDbTablesAtRest"
+      Effect    = "Allow"
+      Principal = { AWS = local.root_arn }
+      Action    = ["kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*"]
+      Resource  = "*"
+      Condition = {
+        StringEquals = { "kms:ViaService" = local.vault_dynamodb_service, "kms:CallerAccount" = local.account_id }
+      }
+    },
+    {
+      Sid       = "DenyCryptoToAnyoneElse"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = local.vault_crypto_actions
+      Resource  = "*"
+      Condition = {
+        ArnNotEquals            = { "aws:PrincipalArn" = local.vault_crypto_role_arns }
+        StringNotEqualsIfExists = { "kms:ViaService" = local.vault_dynamodb_service }
+        BoolIfExists            = { "aws:PrincipalIsAWSService" = "false" }
+      }
+    },
+    {
+      # A grant is a way around the key policy; only AWS services acting for a table may get one.
+      Sid       = "DenyGrantsExceptForAwsResources"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = "kms:CreateGrant"
+      Resource  = "*"
+      Condition = { Bool = { "kms:GrantIsForAWSResource" = "false" } }
+    },
+  ]
+
   policies = {
-    for purpose, candidates in local.candidate_statements : purpose => jsonencode({
-      Version   = "2012-10-17"
-      Statement = concat([local.root_statement, local.administrator_statement], [for c in candidates : c.statement if c.enabled])
-    })
+    for purpose, candidates in local.candidate_statements : purpose => (
+      purpose == "vault" && var.vault_key_policy != null
+      ? jsonencode({ Version = "2012-10-17", Statement = concat(local.locked_vault_statements, [local.administrator_statement]) })
+      : jsonencode({ Version = "2012-10-17", Statement = concat([local.root_statement, local.administrator_statement], [for c in candidates : c.statement if c.enabled]) })
+    )
   }
 }
 

@@ -89,6 +89,36 @@ variable "key_users" {
   }
 }
 
+variable "vault_key_policy" {
+  description = <<-EOT
+    Lock the vault key's cryptographic use to the vault functions (PCI DSS 3.5.1.2, 7.2.1): the
+    account root keeps management only (no IAM policy can grant Encrypt/Decrypt/GenerateDataKey
+    on the vault key any more), the named roles may Decrypt and GenerateDataKey only under the
+    vault's encryption contexts, DynamoDB may use it for the tables encrypted with it, and an
+    explicit Deny refuses cryptographic use to every other principal. The roles need not exist
+    yet (they are matched on aws:PrincipalArn, not as principals).
+      crypto_role_arns - the tokenize, detokenize and vault-admin execution role ARNs
+    Null keeps AWS's default (root delegates everything to IAM), which the compliance scan flags.
+  EOT
+  type = object({
+    crypto_role_arns = list(string)
+  })
+  default = null
+
+  validation {
+    condition = var.vault_key_policy == null ? true : (
+      length(var.vault_key_policy.crypto_role_arns) > 0 &&
+      alltrue([for arn in var.vault_key_policy.crypto_role_arns : can(regex("^arn:aws[a-z-]*:iam::[0-9]{12}:role/[^*]+$", arn))])
+    )
+    error_message = "vault_key_policy.crypto_role_arns must hold IAM role ARNs without wildcards (the vault function roles)."
+  }
+
+  validation {
+    condition     = var.vault_key_policy == null ? true : length(setintersection(toset(var.vault_key_policy.crypto_role_arns), toset(var.key_administrator_arns))) == 0
+    error_message = "A key administrator must not also use the vault key (separation of duties, PCI DSS 3.6.1.2)."
+  }
+}
+
 variable "logs_service_access" {
   description = "AWS services allowed to use the logs key on behalf of this account: CloudWatch Logs (log group encryption, always on), CloudTrail (trail encryption) and CloudWatch alarms (publishing to an SNS topic encrypted with the logs key)."
   type = object({

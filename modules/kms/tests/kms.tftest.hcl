@@ -333,3 +333,90 @@ run "card_key_is_a_single_region_mac_only_hmac_key" {
     error_message = "Card key users may only GenerateMac (and describe)."
   }
 }
+
+# Finding 3: with the vault key locked, no IAM policy can grant cryptographic use of it (the
+# root statement keeps management only), the vault functions may use it only under the vault's
+# contexts, and an explicit Deny refuses everyone else outside DynamoDB's at-rest path.
+run "vault_key_is_usable_only_by_the_vault_functions" {
+  command = plan
+
+  variables {
+    vault_key_policy = {
+      crypto_role_arns = [
+        "arn:aws:iam::111122223333:role/pay-tokenize-role",
+        "arn:aws:iam::111122223333:role/pay-detokenize-role",
+        "arn:aws:iam::111122223333:role/pay-vault-admin-role",
+      ]
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement :
+      !contains(flatten([try(s.Action, [])]), "kms:*") && !contains(flatten([try(s.Action, [])]), "kms:Decrypt") || s.Effect == "Deny" || contains(keys(try(s.Condition, {})), "ArnEquals") || contains(keys(try(s.Condition, {})), "StringEquals")
+    ])
+    error_message = "No unconditioned statement may allow kms:* or kms:Decrypt on the vault key."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s.NotAction
+      if s.Sid == "AccountRootManagesButCannotUse"
+    ]) == local.vault_crypto_actions
+    error_message = "The account root (and so IAM) keeps management of the vault key, never cryptographic use."
+  }
+
+  assert {
+    condition = jsonencode(one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s
+      if s.Sid == "VaultFunctionsUseUnderVaultContextsOnly"
+      ]).Condition) == jsonencode({
+      ArnEquals                   = { "aws:PrincipalArn" = var.vault_key_policy.crypto_role_arns }
+      StringEquals                = { "kms:EncryptionContext:vault" = ["data-key", "customer-key"] }
+      "ForAllValues:StringEquals" = { "kms:EncryptionContextKeys" = ["vault", "tenant_id"] }
+    })
+    error_message = "The vault functions use the key only under the vault's encryption contexts."
+  }
+
+  assert {
+    condition = jsonencode(one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s
+      if s.Sid == "DenyCryptoToAnyoneElse"
+      ])) == jsonencode({
+      Sid       = "DenyCryptoToAnyoneElse"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = local.vault_crypto_actions
+      Resource  = "*"
+      Condition = {
+        ArnNotEquals            = { "aws:PrincipalArn" = var.vault_key_policy.crypto_role_arns }
+        StringNotEqualsIfExists = { "kms:ViaService" = "dynamodb.eu-west-1.amazonaws.com" }
+        BoolIfExists            = { "aws:PrincipalIsAWSService" = "false" }
+      }
+    })
+    error_message = "Everyone but the vault functions is denied cryptographic use outside DynamoDB's at-rest path."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s.Condition
+      if s.Sid == "DenyGrantsExceptForAwsResources"
+    ]) == { Bool = { "kms:GrantIsForAWSResource" = "false" } }
+    error_message = "No grant on the vault key except for AWS resources (a grant would bypass the policy)."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement : s if s.Sid == "EnableAccountRootAndIamPolicies"]) == 1
+    error_message = "Only the vault key is locked; the other keys keep their policies."
+  }
+}
+
+run "vault_key_users_are_not_administrators" {
+  command = plan
+
+  variables {
+    vault_key_policy = { crypto_role_arns = ["arn:aws:iam::111122223333:role/key-admin"] }
+  }
+
+  expect_failures = [var.vault_key_policy]
+}
