@@ -1,0 +1,126 @@
+"""The payment events on the payment bus: one model per ``detail-type``, and their JSON Schemas.
+
+Consumers (the fraud stream, the data lake, webhooks) read these fields and nothing else, so the
+models forbid extra fields: a field added to ``Payment.event`` without its contract fails the
+contract tests instead of reaching a consumer unannounced. Card data is tokens, brand and last
+four only; a value anywhere in an event that looks like a card number is refused.
+
+``docs/schemas/events/<detail-type>.json`` are generated from these models
+(``python -m functions.contracts.events docs/schemas/events``); a test keeps them equal.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+
+from functions.domain.cards import contains_card_number
+from functions.domain.payments import EventType, PaymentStatus
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CardView(Contract):
+    brand: str = Field(min_length=1, max_length=32)
+    last4: str = Field(pattern=r"^[0-9]{4}$")
+
+
+class PaymentEventDetail(Contract):
+    """The detail every ``payment.*`` event carries: the payment's state after the change."""
+
+    event_id: str = Field(
+        min_length=1, description="Deterministic: a republished event keeps its id."
+    )
+    payment_id: str = Field(pattern=r"^pay_[A-Za-z0-9]+$")
+    merchant_id: str = Field(min_length=1, max_length=128)
+    status: PaymentStatus
+    amount: int = Field(gt=0, description="Minor units of currency.")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    amount_captured: int = Field(ge=0)
+    amount_refunded: int = Field(ge=0)
+    token: str = Field(min_length=1, description="The vault token; never a card number.")
+    card: CardView
+    decline_code: str | None
+    occurred_at: AwareDatetime
+    operation_key: str | None = Field(
+        default=None, description="The refund id for payment.refunded."
+    )
+    operation_amount: int | None = Field(
+        default=None, gt=0, description="The amount this operation moved."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_card_number(cls, data: Any) -> Any:
+        if contains_card_number(json.dumps(data, default=str)):
+            raise ValueError("an event must not contain a card number")
+        return data
+
+
+class AmountEventDetail(PaymentEventDetail):
+    operation_amount: int = Field(gt=0, description="The amount this operation moved.")
+
+
+class RefundedDetail(AmountEventDetail):
+    operation_key: str = Field(min_length=1, description="The refund id.")
+
+
+DETAIL_MODELS: dict[EventType, type[PaymentEventDetail]] = {
+    EventType.AUTHORIZED: AmountEventDetail,
+    EventType.CAPTURED: AmountEventDetail,
+    EventType.REFUNDED: RefundedDetail,
+    EventType.DECLINED: PaymentEventDetail,
+    EventType.REQUIRES_ACTION: PaymentEventDetail,
+    EventType.CANCELED: PaymentEventDetail,
+}
+
+
+class PaymentEventEntry(Contract):
+    """A PutEvents entry as the workflow publishes it."""
+
+    EventBusName: str = Field(min_length=1)
+    Source: Literal["blueprint.payments"] = "blueprint.payments"
+    DetailType: EventType
+    Detail: dict[str, Any]
+
+    @model_validator(mode="after")
+    def detail_matches_type(self) -> PaymentEventEntry:
+        DETAIL_MODELS[self.DetailType].model_validate(self.Detail)
+        return self
+
+
+def parse_entry(entry: Any) -> PaymentEventEntry:
+    """The entry, checked against its detail-type's contract (raises ``ValidationError``)."""
+    return PaymentEventEntry.model_validate(entry)
+
+
+def json_schemas() -> dict[str, dict[str, Any]]:
+    """``{detail-type: JSON Schema of its detail}``."""
+    schemas = {}
+    for event_type, model in DETAIL_MODELS.items():
+        schema = model.model_json_schema()
+        schema["title"] = event_type.value
+        schema["$id"] = f"https://blueprint.payments/schemas/events/{event_type.value}.json"
+        schemas[event_type.value] = schema
+    return schemas
+
+
+def write_schemas(folder: Path) -> list[Path]:
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, schema in json_schemas().items():
+        path = folder / f"{name}.json"
+        path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for path in write_schemas(Path(sys.argv[1] if len(sys.argv) > 1 else "docs/schemas/events")):
+        print(path)
