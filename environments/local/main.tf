@@ -14,6 +14,8 @@ module "platform" {
   lambda_package = var.lambda_package
   # The emulator's workers run this machine's Python; the package is built for it.
   lambda_runtime = "python3.11"
+  # The demo shows the TRA exemption: a stated rate, not a measured one (local only).
+  sca_tra_fraud_rate_percent = "0.13"
   # Throwaway environment: every `make up` starts from an empty emulator.
   deletion_protection = false
   audit_force_destroy = true

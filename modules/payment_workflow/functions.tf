@@ -40,16 +40,19 @@ locals {
   validate_payment_environment = local.common_env
 
   score_fraud_environment = merge(local.common_env, {
-    PAYMENTS_TABLE_NAME = aws_dynamodb_table.payments.name
-    FRAUD_RULES         = local.fraud_rules_json
-    EUR_RATES           = local.eur_rates_json
-    IP_COUNTRY_RANGES   = local.ip_country_ranges_json
+    PAYMENTS_TABLE_NAME     = aws_dynamodb_table.payments.name
+    FRAUD_RULES             = local.fraud_rules_json
+    EUR_RATES               = local.eur_rates_json
+    IP_COUNTRY_RANGES       = local.ip_country_ranges_json
+    ISSUER_COUNTRY_PREFIXES = local.issuer_country_prefixes_json
   })
 
   decide_sca_environment = merge(local.common_env, {
-    PAYMENTS_TABLE_NAME              = aws_dynamodb_table.payments.name
-    EUR_RATES                        = local.eur_rates_json
-    SCA_TRA_REFERENCE_FRAUD_RATE_BPS = local.tra_reference_bps
+    PAYMENTS_TABLE_NAME        = aws_dynamodb_table.payments.name
+    EUR_RATES                  = local.eur_rates_json
+    SCA_TRA_FRAUD_RATE_PERCENT = local.tra_fraud_rate_percent
+    # The issuer's country decides the SCA scope (one leg out).
+    ISSUER_COUNTRY_PREFIXES = local.issuer_country_prefixes_json
   })
 
   process_payment_environment = merge(local.common_env, {

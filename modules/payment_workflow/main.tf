@@ -24,7 +24,8 @@ locals {
     },
   ))
 
-  eur_rates_json         = jsonencode(var.eur_rates)
-  ip_country_ranges_json = length(var.ip_country_ranges) == 0 ? "" : jsonencode(var.ip_country_ranges)
-  tra_reference_bps      = var.sca_tra_reference_fraud_rate_bps == null ? "" : tostring(var.sca_tra_reference_fraud_rate_bps)
+  eur_rates_json               = jsonencode(var.eur_rates)
+  ip_country_ranges_json       = length(var.ip_country_ranges) == 0 ? "" : jsonencode(var.ip_country_ranges)
+  issuer_country_prefixes_json = length(var.issuer_country_prefixes) == 0 ? "" : jsonencode(var.issuer_country_prefixes)
+  tra_fraud_rate_percent       = var.sca_tra_fraud_rate_percent == null ? "" : var.sca_tra_fraud_rate_percent
 }

@@ -226,15 +226,35 @@ variable "eur_rates" {
   }
 }
 
-variable "sca_tra_reference_fraud_rate_bps" {
-  description = "The payment service provider's reference fraud rate in basis points (SCA_TRA_REFERENCE_FRAUD_RATE_BPS), which decides the transaction-risk-analysis exemption thresholds of PSD2 RTS art. 18. Null means TRA is not offered. At most 13 bps (0.13 %, the lowest RTS band)."
-  type        = number
-  default     = 13
+variable "sca_tra_fraud_rate_percent" {
+  description = <<-EOT
+    The payment service provider's fraud rate for remote card payments, in percent, as a decimal
+    string ("0.015" is 0.015 %) (SCA_TRA_FRAUD_RATE_PERCENT). It must be the rate computed per
+    PSD2 RTS (Commission Delegated Regulation (EU) 2018/389) Art. 19: unauthorised and fraudulent
+    remote card value over all remote card value, rolling 90 days. It picks the band of the
+    RTS Annex in which the transaction-risk-analysis exemption (Art. 18) is offered: up to
+    EUR 100 at 0.13 % or below, EUR 250 at 0.06 %, EUR 500 at 0.01 %. Null (the default) offers
+    no TRA exemption: set it only from a measured rate (docs/sca-policy.md).
+  EOT
+  type        = string
+  default     = null
   nullable    = true
 
   validation {
-    condition     = var.sca_tra_reference_fraud_rate_bps == null ? true : var.sca_tra_reference_fraud_rate_bps > 0 && var.sca_tra_reference_fraud_rate_bps <= 13
-    error_message = "sca_tra_reference_fraud_rate_bps must be above 0 and at most 13, or null to offer no TRA exemption."
+    condition     = var.sca_tra_fraud_rate_percent == null || try(can(regex("^[0-9]+(\\.[0-9]+)?$", var.sca_tra_fraud_rate_percent)) && tonumber(var.sca_tra_fraud_rate_percent) > 0 && tonumber(var.sca_tra_fraud_rate_percent) <= 0.13, false)
+    error_message = "sca_tra_fraud_rate_percent must be a decimal string above 0 and at most 0.13 (percent, e.g. \"0.015\"), or null to offer no TRA exemption."
+  }
+}
+
+variable "issuer_country_prefixes" {
+  description = "BIN source for the fraud rules and the SCA scope (ISSUER_COUNTRY_PREFIXES): BIN prefix (1 to 8 digits) => ISSUER ISO 3166 alpha-2 country, longest prefix wins. Empty uses the test-card prefixes in the local environment only and no BIN data elsewhere (issuer countries unknown: country rules silent, every card in SCA scope). A full BIN table belongs in a data file (ISSUER_COUNTRY_FILE, docs/sca-policy.md)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for prefix, country in var.issuer_country_prefixes : can(regex("^[0-9]{1,8}$", prefix)) && can(regex("^[A-Z]{2}$", country))])
+    error_message = "issuer_country_prefixes keys must be BIN prefixes of 1 to 8 digits and values ISO 3166 alpha-2 codes such as \"DE\"."
   }
 }
 
@@ -245,7 +265,8 @@ variable "fraud_rules" {
     card_velocity_per_hour, device_velocity_per_hour, or weights.<reason> for a rule weight
     (0-100, 0 switches the rule off), reason one of amount_above_limit, amount_unusual,
     velocity_card, velocity_device, country_mismatch_card_ip, country_mismatch_card_customer,
-    country_mismatch_ip_customer. Values are whole numbers >= 0.
+    country_mismatch_ip_customer, country_mismatch_intra_eea_uk. Values are whole numbers >= 0.
+    The country rules add their heaviest fired weight once (max, not sum).
   EOT
   type        = map(number)
   default     = {}
@@ -255,7 +276,7 @@ variable "fraud_rules" {
     condition = alltrue([
       for key, value in var.fraud_rules : (
         contains(["review_threshold", "block_threshold", "amount_limit_eur_minor", "amount_unusual_eur_minor", "card_velocity_per_hour", "device_velocity_per_hour"], key) ||
-        can(regex("^weights\\.(amount_above_limit|amount_unusual|velocity_card|velocity_device|country_mismatch_card_ip|country_mismatch_card_customer|country_mismatch_ip_customer)$", key))
+        can(regex("^weights\\.(amount_above_limit|amount_unusual|velocity_card|velocity_device|country_mismatch_card_ip|country_mismatch_card_customer|country_mismatch_ip_customer|country_mismatch_intra_eea_uk)$", key))
       ) && value >= 0 && floor(value) == value
     ])
     error_message = "fraud_rules keys must be a fraud rules setting or weights.<reason> (see the description), with whole values >= 0."
@@ -268,7 +289,7 @@ variable "fraud_rules" {
 }
 
 variable "ip_country_ranges" {
-  description = "GeoIP stand-in for the fraud rules (IP_COUNTRY_RANGES): CIDR network => ISO 3166 alpha-2 country, longest prefix wins. Empty uses the built-in documentation ranges (RFC 5737, RFC 3849), which only suit local runs and tests."
+  description = "GeoIP source for the fraud rules (IP_COUNTRY_RANGES): CIDR network => ISO 3166 alpha-2 country, longest prefix wins. Empty uses the documentation ranges (RFC 5737, RFC 3849) in the local environment only and no GeoIP data elsewhere. A full GeoIP extract belongs in a data file (IP_COUNTRY_FILE, docs/sca-policy.md)."
   type        = map(string)
   default     = {}
   nullable    = false

@@ -172,15 +172,21 @@ variable "fraud_rules" {
 }
 
 variable "ip_country_ranges" {
-  description = "CIDR => ISO 3166 alpha-2 country for the fraud rules (a GeoIP stand-in). Null or {} uses the built-in documentation ranges, which only suit local runs and tests."
+  description = "CIDR => ISO 3166 alpha-2 country for the fraud rules (GeoIP). Null or {} uses the documentation ranges in the local environment only, and no GeoIP data elsewhere."
   type        = map(string)
   default     = null
 }
 
-variable "sca_tra_reference_fraud_rate_bps" {
-  description = "Reference fraud rate (basis points, above 0 and at most 13) that decides the PSD2 transaction-risk-analysis exemption; null offers no TRA exemption."
-  type        = number
-  default     = 13
+variable "issuer_country_prefixes" {
+  description = "BIN prefix => issuer ISO 3166 alpha-2 country for the fraud rules and the SCA scope. Null or {} uses the test-card prefixes in the local environment only, and no BIN data elsewhere."
+  type        = map(string)
+  default     = null
+}
+
+variable "sca_tra_fraud_rate_percent" {
+  description = "The PSP's measured fraud rate for remote card payments (PSD2 RTS Art. 19), percent as a decimal string (\"0.015\"), above 0 and at most 0.13; it picks the TRA band. Null (the default) offers no TRA exemption."
+  type        = string
+  default     = null
 }
 
 variable "acquirer_timeout_ms" {

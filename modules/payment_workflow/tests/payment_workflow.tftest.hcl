@@ -398,9 +398,11 @@ run "functions_are_wired_and_configured" {
       local.score_fraud_environment.EUR_RATES == jsonencode(var.eur_rates) &&
       jsondecode(local.score_fraud_environment.EUR_RATES).JPY == 0.0061 &&
       jsondecode(local.decide_sca_environment.EUR_RATES).EUR == 1 &&
-      local.decide_sca_environment.SCA_TRA_REFERENCE_FRAUD_RATE_BPS == "13"
+      local.score_fraud_environment.ISSUER_COUNTRY_PREFIXES == "" &&
+      local.decide_sca_environment.ISSUER_COUNTRY_PREFIXES == "" &&
+      local.decide_sca_environment.SCA_TRA_FRAUD_RATE_PERCENT == ""
     )
-    error_message = "Defaults: no fraud overrides, built-in IP ranges, the EUR rates as JSON, TRA reference rate 13 bps."
+    error_message = "Defaults: no fraud overrides, no IP or BIN data, the EUR rates as JSON, and no TRA exemption (no fraud rate was measured)."
   }
 
   assert {
@@ -421,10 +423,11 @@ run "settings_reach_the_functions_as_json" {
   command = plan
 
   variables {
-    fraud_rules                      = { review_threshold = 40, "weights.velocity_card" = 50 }
-    ip_country_ranges                = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
-    sca_tra_reference_fraud_rate_bps = null
-    max_amount_minor                 = 5000
+    fraud_rules                = { review_threshold = 40, "weights.velocity_card" = 50 }
+    ip_country_ranges          = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    issuer_country_prefixes    = { "4571" = "DK" }
+    sca_tra_fraud_rate_percent = "0.015"
+    max_amount_minor           = 5000
   }
 
   assert {
@@ -438,7 +441,7 @@ run "settings_reach_the_functions_as_json" {
   }
 
   assert {
-    condition     = local.decide_sca_environment.SCA_TRA_REFERENCE_FRAUD_RATE_BPS == "" && local.payments_api_environment.MAX_AMOUNT_MINOR == "5000"
+    condition     = local.decide_sca_environment.SCA_TRA_FRAUD_RATE_PERCENT == "0.015" && jsondecode(local.decide_sca_environment.ISSUER_COUNTRY_PREFIXES) == { "4571" = "DK" } && local.payments_api_environment.MAX_AMOUNT_MINOR == "5000"
     error_message = "A null reference fraud rate offers no TRA (empty variable)."
   }
 }
@@ -654,24 +657,54 @@ run "ledger_shards_out_of_range_are_refused" {
   expect_failures = [var.ledger_shards]
 }
 
-run "tra_reference_rate_above_13_bps_is_refused" {
+run "tra_fraud_rate_above_the_lowest_band_is_refused" {
   command = plan
 
   variables {
-    sca_tra_reference_fraud_rate_bps = 14
+    sca_tra_fraud_rate_percent = "0.1300001"
   }
 
-  expect_failures = [var.sca_tra_reference_fraud_rate_bps]
+  expect_failures = [var.sca_tra_fraud_rate_percent]
 }
 
-run "zero_tra_reference_rate_is_refused" {
+run "zero_tra_fraud_rate_is_refused" {
   command = plan
 
   variables {
-    sca_tra_reference_fraud_rate_bps = 0
+    sca_tra_fraud_rate_percent = "0"
   }
 
-  expect_failures = [var.sca_tra_reference_fraud_rate_bps]
+  expect_failures = [var.sca_tra_fraud_rate_percent]
+}
+
+run "tra_fraud_rate_in_basis_points_is_refused" {
+  command = plan
+
+  variables {
+    sca_tra_fraud_rate_percent = "13"
+  }
+
+  expect_failures = [var.sca_tra_fraud_rate_percent]
+}
+
+run "tra_fraud_rate_that_is_not_a_decimal_is_refused" {
+  command = plan
+
+  variables {
+    sca_tra_fraud_rate_percent = "1.5e-2"
+  }
+
+  expect_failures = [var.sca_tra_fraud_rate_percent]
+}
+
+run "bad_bin_prefix_is_refused" {
+  command = plan
+
+  variables {
+    issuer_country_prefixes = { "4242x" = "GB" }
+  }
+
+  expect_failures = [var.issuer_country_prefixes]
 }
 
 run "eur_rate_of_eur_must_be_one" {
