@@ -12,6 +12,18 @@ locals {
   table_arn     = aws_dynamodb_table.this.arn
   key_table_arn = aws_dynamodb_table.keys.arn
 
+  # Which items of the vault table a statement reaches, by partition key prefix (finding 7):
+  # T# token records, F# deduplication index entries, C# customer keys written before the key
+  # table existed.
+  leading_keys = {
+    for name, prefixes in {
+      records           = ["T#*"]
+      records_and_index = ["T#*", "F#*"]
+      records_and_keys  = ["T#*", "C#*"]
+      any_vault_item    = ["T#*", "F#*", "C#*"]
+    } : name => { test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = prefixes }
+  }
+
   # The table is encrypted at rest with the vault key (table.tf). DynamoDB unwraps its table key
   # with KMS as the calling role, through DynamoDB, under the context
   # {aws:dynamodb:tableName, aws:dynamodb:subscriberId} ("How Amazon DynamoDB uses AWS KMS").
@@ -63,10 +75,21 @@ locals {
       resources = distinct(compact([var.fingerprint_key_arn, var.card_key_mac_key_arn]))
     },
     {
-      # DeleteItem: a token it lost a race for, and a stale index entry; never a customer key.
-      sid       = "VaultTableTokenize"
-      actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-      resources = [local.table_arn]
+      # Records (T#) and index entries (F#) only (dynamodb:LeadingKeys): it cannot write a
+      # customer key into the vault table.
+      sid        = "VaultTableTokenizeWrite"
+      actions    = ["dynamodb:PutItem"]
+      resources  = [local.table_arn]
+      conditions = [local.leading_keys.records_and_index]
+    },
+    {
+      # Get and Delete also reach customer keys written to the vault table before the key table
+      # existed: tokenize moves them out (functions/adapters/vault_table.py). DeleteItem is
+      # otherwise for a token it lost a race for and a stale index entry.
+      sid        = "VaultTableTokenizeReadAndClean"
+      actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem"]
+      resources  = [local.table_arn]
+      conditions = [local.leading_keys.any_vault_item]
     },
     {
       # Read and create customer keys, and check (in the record write's transaction) that the
@@ -86,9 +109,17 @@ locals {
       conditions = local.any_vault_context_conditions
     },
     {
-      sid       = "VaultTableDetokenize"
-      actions   = ["dynamodb:DeleteItem", "dynamodb:GetItem"]
-      resources = [local.table_arn]
+      # Consuming a single-use token: records only, never an index entry or a customer key.
+      sid        = "VaultTableDetokenizeConsume"
+      actions    = ["dynamodb:DeleteItem"]
+      resources  = [local.table_arn]
+      conditions = [local.leading_keys.records]
+    },
+    {
+      sid        = "VaultTableDetokenizeRead"
+      actions    = ["dynamodb:GetItem"]
+      resources  = [local.table_arn]
+      conditions = [local.leading_keys.records_and_keys]
     },
     {
       sid       = "VaultKeyTableDetokenize"

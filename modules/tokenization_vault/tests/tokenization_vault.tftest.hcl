@@ -494,3 +494,43 @@ run "customer_keys_live_in_a_table_without_backups" {
     error_message = "Tokenize checks, in the record write's transaction, that the customer key still exists."
   }
 }
+
+# Finding 7: the vault table grants reach only the items each role needs, by key prefix
+# (dynamodb:LeadingKeys): detokenize deletes token records only, tokenize writes records and
+# index entries only, and no vault-table write is unconditioned.
+run "vault_table_grants_are_bounded_by_leading_keys" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s in concat(local.tokenize_statements, local.detokenize_statements) :
+      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
+      if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault") && anytrue([for a in s.actions : startswith(a, "dynamodb:")])
+    ])
+    error_message = "Every tokenize and detokenize statement on the vault table carries a dynamodb:LeadingKeys condition."
+  }
+
+  assert {
+    condition = one([
+      for s in local.detokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
+      if contains(s.actions, "dynamodb:DeleteItem")
+    ]) == ["T#*"]
+    error_message = "Detokenize may delete token records (single use) and nothing else."
+  }
+
+  assert {
+    condition = toset(one([
+      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
+      if contains(s.actions, "dynamodb:PutItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault")
+    ])) == toset(["T#*", "F#*"])
+    error_message = "Tokenize writes token records and index entries only."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in flatten([for s in concat(local.tokenize_statements, local.detokenize_statements) : try(s.conditions, [])]) :
+      c.test == "ForAllValues:StringLike" if c.variable == "dynamodb:LeadingKeys"
+    ])
+    error_message = "LeadingKeys conditions use ForAllValues:StringLike."
+  }
+}
