@@ -124,6 +124,13 @@ variable "detokenize_allowed_principals" {
     condition     = alltrue([for p in var.detokenize_allowed_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:[^*,]+$", p))])
     error_message = "detokenize_allowed_principals must hold IAM or STS ARNs of this partition, without '*' or ','."
   }
+
+  # A bare type prefix matches every principal of that type in the account: every role session
+  # ("assumed-role/"), every role or every user.
+  validation {
+    condition     = alltrue([for p in var.detokenize_allowed_principals : !can(regex(":(assumed-role|role|user|federated-user)/$", p))])
+    error_message = "detokenize_allowed_principals must not hold a bare prefix such as arn:aws:sts::<account>:assumed-role/ (it admits every role session); name the role (arn:aws:iam::<account>:role/<name>) or a prefix ending with its name and '/'."
+  }
 }
 
 variable "merchant_principals" {

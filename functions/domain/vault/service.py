@@ -39,7 +39,13 @@ import datetime as dt
 import hmac
 from collections.abc import Callable
 
-from functions.domain.cards import CardBrand, CardValidationError, validate_cvc, validate_pan
+from functions.domain.cards import (
+    MAX_PAN_LENGTH,
+    CardBrand,
+    CardValidationError,
+    validate_cvc,
+    validate_pan,
+)
 
 from .errors import (
     CustomerKeyErasedError,
@@ -98,6 +104,7 @@ from .tokens import (
 
 _FINGERPRINT_LABEL = "vault-fingerprint-v2"
 _CARD_KEY_LABEL = "vault-card-key-v1"
+_PAD = b" "
 _OPAQUE_ATTEMPTS = 3  # 128 random bits: a second attempt is already beyond belief
 _DEDUP_ATTEMPTS = 3
 _MAX_TTL_SECONDS = 10 * 365 * 24 * 3600
@@ -653,7 +660,10 @@ class Vault:
             ciphertext=b"",
             version=RECORD_VERSION,
         )
-        return dataclasses.replace(record, ciphertext=seal(key, nonce, pan.encode(), _aad(record)))
+        # Version 2 pads the PAN to the longest card number: the ciphertext length no longer
+        # tells a 15-digit card from a 16-digit one.
+        plaintext = pan.encode().ljust(MAX_PAN_LENGTH, _PAD)
+        return dataclasses.replace(record, ciphertext=seal(key, nonce, plaintext, _aad(record)))
 
     def _new_record(
         self,
@@ -725,6 +735,8 @@ class Vault:
         )
         key = derive_record_key(dk, ck.key, record.tenant_id, record.scope, record.token, ck.key_id)
         plain = open_sealed(key, record.nonce, record.ciphertext, _aad(record))
+        if record.version >= 2:
+            plain = plain.rstrip(_PAD)
         pan = plain.decode("ascii", errors="replace")
         if not pan.isdigit() or pan[-4:] != record.last4:
             raise VaultRecordTamperedError()

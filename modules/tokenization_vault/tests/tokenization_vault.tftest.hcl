@@ -534,3 +534,27 @@ run "vault_table_grants_are_bounded_by_leading_keys" {
     error_message = "LeadingKeys conditions use ForAllValues:StringLike."
   }
 }
+
+# Finding 11: "arn:aws:sts::<account>:assumed-role/" admitted every role session in the account.
+run "every_role_session_prefix_is_refused" {
+  command = plan
+
+  variables {
+    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/"]
+  }
+
+  expect_failures = [var.detokenize_allowed_principals]
+}
+
+run "one_roles_sessions_prefix_is_accepted" {
+  command = plan
+
+  variables {
+    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/chargebacks/"]
+  }
+
+  assert {
+    condition     = module.detokenize.function_name == "pay-detokenize"
+    error_message = "A prefix naming one role is a valid allow-list entry."
+  }
+}

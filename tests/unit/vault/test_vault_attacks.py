@@ -283,3 +283,28 @@ def test_f4_a_short_pan_gets_no_format_preserving_token(pan: str) -> None:
     assert refused.value.param == "format"
     assert h.store.tokens == {}
     assert h.vault.tokenize("ten_a", pan).token.startswith("tok_")  # opaque stays available
+
+
+# ---------------------------------------------------------------- finding 11: smaller ones
+
+
+@pytest.mark.parametrize(
+    "purpose", ["pan-4111-1111-1111-1111", "pan:4111.1111.1111.1111", "x4111_1111_1111_1111"]
+)
+def test_f11_a_card_number_in_the_purpose_never_reaches_the_audit_trail(purpose: str) -> None:
+    """Review L1: only unbroken runs of 12+ digits were refused, and the purpose was audited
+    even for a refused caller."""
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA).token
+    with pytest.raises(InvalidRequestError):
+        h.vault.detokenize("ten_a", token, caller=TOKENIZER, purpose=purpose)
+    assert all(e.purpose is None or "4111" not in e.purpose for e in h.audit.events)
+
+
+def test_f11_ciphertext_length_does_not_reveal_the_pan_length() -> None:
+    h = make_harness()
+    lengths = {
+        len(h.store.tokens[h.vault.tokenize("ten_a", pan).token].ciphertext)
+        for pan in (VISA, "378282246310005", "36000000000008", "4000000000006")
+    }
+    assert len(lengths) == 1

@@ -31,6 +31,8 @@ formats = st.sampled_from(list(TokenFormat))
 def _format_for(pan: str, token_format: TokenFormat) -> TokenFormat:
     """Format-preserving tokens exist for PANs of 16 digits or more (finding 4)."""
     return TokenFormat.OPAQUE if len(pan) < 16 else token_format
+
+
 customers = st.one_of(st.none(), st.sampled_from(["cus_1", "cus_2"]))
 FAST = settings(max_examples=60, deadline=None)
 
