@@ -5,12 +5,17 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
 * entry: ``pk = "payment#<payment_id>"``, ``sk = "entry#<step>"``; payment_id, entry_id, kind,
   step, reverses (absent unless a reversal), lines (L of M: account S, currency S, debit N,
   credit N, in the entry's order).
-* balance, one per physical account (a shard of a platform account) and currency:
+* position, one per payment: ``pk = "payment#<payment_id>"``, ``sk = "position"``; authorized,
+  captured, voided, refunded, capturable, refundable (N).
+* balance, one per physical account (a shard of an account) and currency:
   ``pk = "account#<account>"``, ``sk = "currency#<currency>"``; balance, debits, credits (N).
 
-``post`` writes an entry and its balance changes in one transaction whose Put is conditional on
-the entry being new, so a replay changes nothing and is recognised by reading the entry back.
-Idempotency rests on that condition alone, never on ClientRequestToken.
+``post`` writes an entry, its payment's position and its balance changes in one transaction.
+The entry's Put is conditional on the entry being new, so a replay changes nothing and is
+recognised by reading the entry back (idempotency rests on that condition alone, never on
+ClientRequestToken). The position's Update is conditional on the caps (``capturable`` or
+``refundable`` at least the amount), so two concurrent refunds cannot both pass: the loser's
+whole transaction is cancelled and ``PositionLimitError`` raised.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from functions.domain.ledger import (
     JournalEntry,
     JournalLine,
     LedgerStore,
+    PositionLimitError,
+    position_change,
     shard_accounts,
 )
 
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     Item = dict[str, AttributeValueTypeDef]
 
 ENTRY_PREFIX = "entry#"
+POSITION_SK = "position"
 MAX_ATTEMPTS = 4
 BASE_DELAY_S = 0.05
 MAX_DELAY_S = 1.0
@@ -119,6 +127,7 @@ class DynamoLedgerStore(LedgerStore):
                 }
             }
         ]
+        transact.append({"Update": self._position_update(entry)})
         updates = _balance_updates(entry)
         for (account, currency), (delta, debits, credits) in updates.items():
             transact.append(
@@ -151,6 +160,11 @@ class DynamoLedgerStore(LedgerStore):
                 if reasons and reasons[0] == "ConditionalCheckFailed":
                     self.last_consumed_write_units = 0.0
                     return self._replayed(entry)
+                if reasons[1:2] == ["ConditionalCheckFailed"]:
+                    self.last_consumed_write_units = 0.0
+                    raise PositionLimitError(
+                        f"{entry.entry_id} exceeds what {entry.payment_id} may still move"
+                    ) from exc
                 attempt += 1
                 if _RETRYABLE_REASONS.isdisjoint(reasons) or attempt >= self._max_attempts:
                     raise
@@ -161,9 +175,44 @@ class DynamoLedgerStore(LedgerStore):
                 for c in response.get("ConsumedCapacity", [])
             )
             self.last_consumed_write_units = reported or _estimated_write_units(
-                [entry_item, *(_balance_item_estimate(a, c) for a, c in updates)]
+                [
+                    entry_item,
+                    _position_item_estimate(entry.payment_id),
+                    *(_balance_item_estimate(a, c) for a, c in updates),
+                ]
             )
             return True
+
+    def _position_update(self, entry: JournalEntry) -> dict[str, Any]:
+        change = position_change(entry)
+        names = {f"#f{n}": name for n, (name, _) in enumerate(change.deltas)}
+        values: dict[str, Any] = {f":v{n}": _n(d) for n, (_, d) in enumerate(change.deltas)}
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": {"pk": _s(entry_pk(entry.payment_id)), "sk": _s(POSITION_SK)},
+            "UpdateExpression": "ADD " + ", ".join(f"#f{n} :v{n}" for n in range(len(names))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        deltas = dict(change.deltas)
+        conditions = []
+        for n, name in enumerate(change.guarded):
+            names[f"#g{n}"] = name
+            values[f":g{n}"] = _n(-deltas[name])
+            conditions.append(f"#g{n} >= :g{n}")
+        if conditions:
+            update["ConditionExpression"] = " AND ".join(conditions)
+        return update
+
+    def stored_position(self, payment_id: str) -> dict[str, int]:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"pk": _s(entry_pk(payment_id)), "sk": _s(POSITION_SK)},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return {}
+        return {k: int(v["N"]) for k, v in item.items() if "N" in v}
 
     def _replayed(self, entry: JournalEntry) -> bool:
         existing = self._get_entry(entry.payment_id, entry.step)
@@ -342,6 +391,12 @@ def _balance_item_estimate(account: str, currency: str) -> Item:
     # A balance item after the update: its key and three numbers of up to 21 digits.
     big = _n(10**20)
     return {**balance_key(account, currency), "balance": big, "debits": big, "credits": big}
+
+
+def _position_item_estimate(payment_id: str) -> Item:
+    big = _n(10**20)
+    key: Item = {"pk": _s(entry_pk(payment_id)), "sk": _s(POSITION_SK)}
+    return {**key, **{name: big for name in ("a", "c", "v", "r", "ca", "re")}}
 
 
 def _size(value: Any) -> int:

@@ -8,9 +8,15 @@ The platform acts as a payment service provider. Its accounts:
 * ``acquirer_receivable`` (asset): captured funds the acquirer will settle;
 * ``merchant_payable:{merchant_id}`` (liability): captured funds owed to the merchant.
 
-The two platform accounts are hot (every payment touches them), so they are sharded:
-``authorization_holds#s3`` is shard 3, chosen by a stable hash of the payment id, and concurrent
-payments update different DynamoDB items. Reports use ``logical_account`` to fold the shards.
+Every account is hot for someone: the platform accounts for every payment, a merchant's two
+accounts for every payment of a busy merchant. All four are sharded: ``authorization_holds#s3``
+and ``merchant_payable:m_1#s3`` are shard 3, chosen by a stable hash of the payment id, so
+concurrent payments update different DynamoDB items. Reports use ``logical_account`` to fold
+the shards. The chart of accounts and every entry's lines: docs/ledger.md.
+
+The caps "captured ≤ authorized - voided" and "refunded ≤ captured" are guarded by the store in
+the same atomic write as the entry, on a per-payment position (``position_change``), so two
+concurrent refunds cannot both pass a check that each made on its own read.
 
 Balances are debit-positive (debits minus credits): assets are positive, liabilities negative,
 and across every account of one currency they sum to zero.
@@ -59,6 +65,11 @@ class ConflictingEntryError(Exception):
     """An entry id that is already posted with other lines."""
 
 
+class PositionLimitError(LedgerRuleError):
+    """The entry would capture more than is uncaptured or refund more than is unrefunded; the
+    store refused it atomically (nothing was written)."""
+
+
 class EntryKind(StrEnum):
     AUTHORIZATION = "authorization"
     CAPTURE = "capture"
@@ -92,11 +103,22 @@ def acquirer_receivable(payment_id: str, shards: int = DEFAULT_SHARDS) -> str:
 
 
 def merchant_pending(merchant_id: str) -> str:
+    """The logical account (the sum of its shards, see ``PostingRules.pending``)."""
     return f"{MERCHANT_PENDING}:{_check_id(merchant_id, 'merchant_id')}"
 
 
 def merchant_payable(merchant_id: str) -> str:
+    """The logical account (the sum of its shards, see ``PostingRules.payable``)."""
     return f"{MERCHANT_PAYABLE}:{_check_id(merchant_id, 'merchant_id')}"
+
+
+def is_sharded(account: str) -> bool:
+    """Whether ``account`` is a logical account kept in shards (not itself one shard)."""
+    if _SHARD_SUFFIX.search(account):
+        return False
+    return account in SHARDED_ACCOUNTS or account.startswith(
+        (f"{MERCHANT_PENDING}:", f"{MERCHANT_PAYABLE}:")
+    )
 
 
 def logical_account(account: str) -> str:
@@ -106,7 +128,7 @@ def logical_account(account: str) -> str:
 
 def shard_accounts(account: str, shards: int = DEFAULT_SHARDS) -> list[str]:
     """Every physical account behind ``account``: its shards when sharded, else itself."""
-    if account in SHARDED_ACCOUNTS:
+    if is_sharded(account):
         return [f"{account}#s{n}" for n in range(shards)]
     return [account]
 
@@ -243,6 +265,38 @@ def movement(entry: JournalEntry) -> int:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PositionChange:
+    """What an entry does to its payment's position: amounts added per field, and the fields
+    that must not become negative (checked and applied in one atomic write by the store).
+
+    Fields: ``authorized``, ``captured``, ``voided``, ``refunded`` and the two the caps read,
+    ``capturable`` (authorized - captured - voided) and ``refundable`` (captured - refunded).
+    """
+
+    deltas: tuple[tuple[str, int], ...]
+    guarded: tuple[str, ...] = ()
+
+
+POSITION_FIELDS = ("authorized", "captured", "voided", "refunded", "capturable", "refundable")
+
+
+def position_change(entry: JournalEntry) -> PositionChange:
+    amount = movement(entry)
+    kind = entry.movement_kind
+    deltas: dict[str, int] = {
+        EntryKind.AUTHORIZATION: {"authorized": amount, "capturable": amount},
+        EntryKind.CAPTURE: {"captured": amount, "capturable": -amount, "refundable": amount},
+        EntryKind.VOID: {"voided": amount, "capturable": -amount},
+        EntryKind.REFUND: {"refunded": amount, "refundable": -amount},
+    }[kind]
+    if entry.kind is EntryKind.REVERSAL:
+        # Compensation undoes what was posted, newest first; it is never refused by a cap.
+        return PositionChange(tuple((name, -value) for name, value in deltas.items()))
+    guarded = tuple(name for name, value in deltas.items() if value < 0)
+    return PositionChange(tuple(deltas.items()), guarded)
+
+
 # ----------------------------------------------------------------------------- posting rules
 
 
@@ -275,6 +329,12 @@ class PostingRules:
     def receivable(self, payment_id: str) -> str:
         return acquirer_receivable(payment_id, self.shards)
 
+    def pending(self, merchant_id: str, payment_id: str) -> str:
+        return f"{merchant_pending(merchant_id)}#s{shard_of(payment_id, self.shards)}"
+
+    def payable(self, merchant_id: str, payment_id: str) -> str:
+        return f"{merchant_payable(merchant_id)}#s{shard_of(payment_id, self.shards)}"
+
     def _entry(
         self,
         payment_id: str,
@@ -298,7 +358,7 @@ class PostingRules:
         self, payment_id: str, merchant_id: str, amount: int, currency: str
     ) -> JournalEntry:
         """Dr authorization_holds / Cr merchant_pending."""
-        pairs = [(self.holds(payment_id), merchant_pending(merchant_id))]
+        pairs = [(self.holds(payment_id), self.pending(merchant_id, payment_id))]
         return self._entry(
             payment_id, EntryKind.AUTHORIZATION, "authorization", currency, pairs, amount
         )
@@ -311,15 +371,15 @@ class PostingRules:
         if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 1:
             raise LedgerRuleError("sequence must be a positive integer")
         pairs = [
-            (merchant_pending(merchant_id), self.holds(payment_id)),
-            (self.receivable(payment_id), merchant_payable(merchant_id)),
+            (self.pending(merchant_id, payment_id), self.holds(payment_id)),
+            (self.receivable(payment_id), self.payable(merchant_id, payment_id)),
         ]
         step = f"{_CAPTURE_PREFIX}{sequence}"
         return self._entry(payment_id, EntryKind.CAPTURE, step, currency, pairs, amount)
 
     def void(self, payment_id: str, merchant_id: str, amount: int, currency: str) -> JournalEntry:
         """Releases the uncaptured remainder: Dr merchant_pending / Cr holds."""
-        pairs = [(merchant_pending(merchant_id), self.holds(payment_id))]
+        pairs = [(self.pending(merchant_id, payment_id), self.holds(payment_id))]
         return self._entry(payment_id, EntryKind.VOID, "void", currency, pairs, amount)
 
     def refund(
@@ -327,7 +387,7 @@ class PostingRules:
     ) -> JournalEntry:
         """Dr merchant_payable / Cr acquirer_receivable."""
         _check_id(refund_id, "refund_id")
-        pairs = [(merchant_payable(merchant_id), self.receivable(payment_id))]
+        pairs = [(self.payable(merchant_id, payment_id), self.receivable(payment_id))]
         step = f"{_REFUND_PREFIX}{refund_id}"
         return self._entry(payment_id, EntryKind.REFUND, step, currency, pairs, amount)
 
@@ -426,7 +486,9 @@ class LedgerStore(Protocol):
 
         True when written now; False when this entry id was already posted with identical
         lines (an idempotent replay, balances untouched). Raises ``ConflictingEntryError`` when
-        the entry id exists with different lines.
+        the entry id exists with different lines, and ``PositionLimitError`` (writing nothing)
+        when ``position_change(entry)`` would take a guarded field of the payment's position
+        below zero: the check and the write are one atomic step.
         """
         ...
 
@@ -447,6 +509,9 @@ class InMemoryLedgerStore(LedgerStore):
         self._entries: dict[str, JournalEntry] = {}
         self._by_payment: dict[str, list[JournalEntry]] = defaultdict(list)
         self._balances: dict[tuple[str, str], int] = defaultdict(int)
+        self._positions: dict[str, dict[str, int]] = defaultdict(
+            lambda: dict.fromkeys(POSITION_FIELDS, 0)
+        )
 
     def post(self, entry: JournalEntry) -> bool:
         with self._lock:
@@ -457,6 +522,17 @@ class InMemoryLedgerStore(LedgerStore):
                         f"{entry.entry_id} is already posted with other lines"
                     )
                 return False
+            change = position_change(entry)
+            held = self._positions[entry.payment_id]
+            after = dict(held)
+            for name, delta in change.deltas:
+                after[name] += delta
+            short = next((name for name in change.guarded if after[name] < 0), None)
+            if short is not None:
+                raise PositionLimitError(
+                    f"{entry.entry_id} exceeds the {short} {held[short]} of {entry.payment_id}"
+                )
+            held.update(after)
             self._entries[entry.entry_id] = entry
             self._by_payment[entry.payment_id].append(entry)
             for line in entry.lines:
@@ -469,7 +545,7 @@ class InMemoryLedgerStore(LedgerStore):
 
     def balance(self, account: str, currency: str) -> int:
         with self._lock:
-            if account in SHARDED_ACCOUNTS:
+            if is_sharded(account):
                 return sum(
                     value
                     for (name, cur), value in self._balances.items()
@@ -487,6 +563,11 @@ class InMemoryLedgerStore(LedgerStore):
         with self._lock:
             return dict(self._balances)
 
+    def stored_position(self, payment_id: str) -> dict[str, int]:
+        """The position the caps are guarded on, as the store keeps it."""
+        with self._lock:
+            return dict(self._positions.get(payment_id, dict.fromkeys(POSITION_FIELDS, 0)))
+
 
 # ---------------------------------------------------------------------------------- service
 
@@ -495,8 +576,9 @@ class PaymentLedger:
     """Posts a payment's movements after checking them against what is already posted.
 
     Every method is idempotent per payment and step: calling it again with the same arguments
-    returns the entry already posted. The checks read the payment's entries and then post, so
-    they assume one writer per payment at a time (the payment workflow runs its steps in order).
+    returns the entry already posted. The checks here read the payment's entries first to give
+    a clear error; the store guards the same caps again atomically with the write
+    (``PositionLimitError``), so concurrent writers to one payment cannot exceed them.
     """
 
     def __init__(self, store: LedgerStore, rules: PostingRules) -> None:
@@ -601,7 +683,7 @@ class PaymentLedger:
         """A later movement must name the authorization's merchant and currency."""
         for entry in entries:
             if entry.kind is EntryKind.AUTHORIZATION:
-                accounts = {(line.account, line.currency) for line in entry.lines}
+                accounts = {(logical_account(line.account), line.currency) for line in entry.lines}
                 if (merchant_pending(merchant_id), currency) not in accounts:
                     raise LedgerRuleError(
                         f"{entry.payment_id} was authorized for another merchant or currency"

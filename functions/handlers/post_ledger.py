@@ -1,7 +1,12 @@
 """Lambda: the workflow's ledger step. Posts the balanced journal entry for one money
 movement (authorization, capture with the release of any uncaptured remainder, refund) or, as
 compensation, reverses every entry of a payment. Posting is idempotent per payment and step:
-a retried call finds its entry already written and changes nothing."""
+a retried call finds its entry already written and changes nothing.
+
+``report_failure``: the workflow gave up posting a capture or refund (the acquirer has moved
+the money, so the payment goes on). That is logged at ERROR with ``ledger_alarm``, which a
+metric filter counts and an alarm watches (modules/payment_workflow/alarms.tf); the scheduled
+reconciliation posts the missing entry."""
 
 from __future__ import annotations
 
@@ -20,6 +25,22 @@ tracer = Tracer()
 
 class LedgerUnavailableError(Exception):
     """The ledger table could not be written just now; the workflow retries with backoff."""
+
+
+LEDGER_ALARM = "posting_failed"
+
+
+def report_failure(event: dict[str, Any]) -> None:
+    failure = event.get("failure") or {}
+    logger.error(
+        "ledger posting failed: the journal entry is missing until reconcile posts it",
+        extra={
+            "ledger_alarm": LEDGER_ALARM,
+            "payment_id": event["payment_id"],
+            "step": event.get("step"),
+            "error": str(failure.get("Error", "unknown")),
+        },
+    )
 
 
 def post(event: dict[str, Any], ledger: PaymentLedger) -> list[JournalEntry]:
@@ -53,6 +74,9 @@ def post(event: dict[str, Any], ledger: PaymentLedger) -> list[JournalEntry]:
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if event["action"] == "report_failure":
+        report_failure(event)
+        return {"entries": []}
     try:
         entries = post(event, wiring.ledger())
     except (ClientError, BotoCoreError) as error:

@@ -16,6 +16,7 @@ from functions.domain.ledger import (
     JournalEntry,
     JournalLine,
     PaymentLedger,
+    PositionLimitError,
     PostingRules,
     acquirer_receivable,
     authorization_holds,
@@ -24,6 +25,7 @@ from functions.domain.ledger import (
 )
 from functions.domain.reconciliation import reconcile
 from tests.adapters.payment_tables import create_ledger_table, fake_aws_environment
+from tests.unit.ledger.interleaving import InterleaveAfterRead
 
 REGION = "eu-west-1"
 TABLE = "payments-ledger"
@@ -67,7 +69,7 @@ def test_post_writes_the_entry_and_every_balance_in_one_transaction(ddb: Any) ->
         "debits": "1000",
         "credits": "400",
     }
-    assert stored_balance(ddb, "merchant_pending:m_1", "EUR") == {
+    assert stored_balance(ddb, RULES.pending("m_1", "pay_1"), "EUR") == {
         "balance": "-600",
         "debits": "400",
         "credits": "1000",
@@ -101,6 +103,7 @@ def test_a_conflicting_replay_raises_and_changes_nothing(ddb: Any) -> None:
 
 def test_lines_on_the_same_account_are_merged_into_one_update(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
+    store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR"))  # what the void releases
     entry = JournalEntry(
         "pay_1#void",
         "pay_1",
@@ -118,7 +121,7 @@ def test_lines_on_the_same_account_are_merged_into_one_update(ddb: Any) -> None:
         "debits": "70",
         "credits": "20",
     }
-    assert store.entries_for("pay_1") == [entry]
+    assert store.entries_for("pay_1")[-1] == entry
 
 
 def test_sharded_balances_sum_every_shard(ddb: Any) -> None:
@@ -237,3 +240,45 @@ def test_full_jitter_stays_under_the_exponential_ceiling() -> None:
     for attempt in range(6):
         ceiling = min(1.0, 0.05 * 2**attempt)
         assert all(0.0 <= full_jitter(attempt) <= ceiling for _ in range(50))
+
+
+class InterleavingDynamoStore(InterleaveAfterRead, DynamoLedgerStore):
+    pass
+
+
+def test_two_interleaved_full_refunds_refund_the_capture_once(ddb: Any) -> None:
+    store = InterleavingDynamoStore(ddb, TABLE)
+    ledger = PaymentLedger(store, RULES)
+    ledger.record_authorization("pay_1", "m_1", 1000, "EUR")
+    ledger.record_capture("pay_1", "m_1", 1000, "EUR", 1)
+    other_writer = PaymentLedger(DynamoLedgerStore(ddb, TABLE), RULES)
+    store.interleave = lambda: other_writer.record_refund("pay_1", "m_1", 1000, "EUR", "re_2")
+    with pytest.raises(PositionLimitError):
+        ledger.record_refund("pay_1", "m_1", 1000, "EUR", "re_1")
+    assert ledger.position("pay_1").refunded == 1000
+    assert store.balance("acquirer_receivable", "EUR") == 0
+    assert store.stored_position("pay_1")["refundable"] == 0
+    assert [e.step for e in store.entries_for("pay_1")] == [
+        "authorization",
+        "capture-1",
+        "refund-re_2",
+    ]
+
+
+def test_a_capture_without_an_authorization_is_refused_by_the_store(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    with pytest.raises(PositionLimitError):
+        store.post(RULES.capture("pay_9", "m_1", 10, "EUR", 1))
+    assert store.entries_for("pay_9") == []
+    assert store.balance("acquirer_receivable", "EUR") == 0
+
+
+def test_all_balances_reads_every_balance_item_and_no_other(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    ledger = PaymentLedger(store, RULES)
+    for n in range(30):
+        ledger.record_authorization(f"pay_{n}", f"m_{n}", 100 + n, "EUR")
+    found = store.all_balances()
+    assert sum(found.values()) == 0
+    assert found[RULES.pending("m_7", "pay_7"), "EUR"] == -107
+    assert len([a for a, _ in found if a.startswith("merchant_pending:")]) == 30

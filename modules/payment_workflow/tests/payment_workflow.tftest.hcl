@@ -582,6 +582,29 @@ run "payment_events_are_recorded" {
   }
 }
 
+run "a_ledger_posting_failure_is_alarmed_not_swallowed" {
+  command = plan
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.ledger_posting_failed.pattern == "{ $.ledger_alarm = \"posting_failed\" }" &&
+      aws_cloudwatch_metric_alarm.ledger_posting_failed.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.ledger_posting_failed.metric_name == "LedgerPostingFailed" &&
+      aws_cloudwatch_metric_alarm.ledger_posting_failed.treat_missing_data == "notBreaching"
+    )
+    error_message = "A capture or refund posted without its journal entry is counted from the post_ledger log and alarms on the first one."
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.payment.definition).States.PostCapture.Catch[0].Next == "ReportCaptureLedgerFailure" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.PostRefund.Catch[0].Next == "ReportRefundLedgerFailure" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.ReportCaptureLedgerFailure.Parameters.Payload.action == "report_failure"
+    )
+    error_message = "The workflow reports a ledger posting it gave up on instead of continuing silently."
+  }
+}
+
 run "reconcile_schedule_can_be_switched_off" {
   command = plan
 

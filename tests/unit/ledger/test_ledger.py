@@ -15,6 +15,7 @@ from functions.domain.ledger import (
     LedgerRuleError,
     PaymentLedger,
     PaymentPosition,
+    PositionLimitError,
     PostingRules,
     UnbalancedEntryError,
     acquirer_receivable,
@@ -28,10 +29,13 @@ from functions.domain.ledger import (
     position,
     shard_of,
 )
+from tests.unit.ledger.interleaving import InterleaveAfterRead
 
 RULES = PostingRules()
 HOLDS = authorization_holds("pay_1")
 RECEIVABLE = acquirer_receivable("pay_1")
+PENDING = RULES.pending("m_1", "pay_1")  # the merchant's shard for this payment
+PAYABLE = RULES.payable("m_1", "pay_1")
 
 
 def make_ledger() -> tuple[PaymentLedger, InMemoryLedgerStore]:
@@ -169,7 +173,7 @@ def test_authorization_holds_the_amount_for_the_merchant() -> None:
         EntryKind.AUTHORIZATION,
         "authorization",
     )
-    assert entry.lines == (line(HOLDS, 1050), line("merchant_pending:m_1", credit=1050))
+    assert entry.lines == (line(HOLDS, 1050), line(PENDING, credit=1050))
     assert entry.amount() == movement(entry) == 1050
 
 
@@ -177,10 +181,10 @@ def test_capture_releases_the_hold_and_books_the_payable() -> None:
     entry = RULES.capture("pay_1", "m_1", 400, "EUR", sequence=2)
     assert (entry.entry_id, entry.kind) == ("pay_1#capture-2", EntryKind.CAPTURE)
     assert entry.lines == (
-        line("merchant_pending:m_1", 400),
+        line(PENDING, 400),
         line(HOLDS, credit=400),
         line(RECEIVABLE, 400),
-        line("merchant_payable:m_1", credit=400),
+        line(PAYABLE, credit=400),
     )
     assert entry.amount() == 800  # total debits: four lines
     assert movement(entry) == 400
@@ -189,10 +193,10 @@ def test_capture_releases_the_hold_and_books_the_payable() -> None:
 def test_void_and_refund() -> None:
     void = RULES.void("pay_1", "m_1", 300, "EUR")
     assert void.entry_id == "pay_1#void"
-    assert void.lines == (line("merchant_pending:m_1", 300), line(HOLDS, credit=300))
+    assert void.lines == (line(PENDING, 300), line(HOLDS, credit=300))
     refund = RULES.refund("pay_1", "m_1", 200, "EUR", "re_abc")
     assert (refund.entry_id, refund.step) == ("pay_1#refund-re_abc", "refund-re_abc")
-    assert refund.lines == (line("merchant_payable:m_1", 200), line(RECEIVABLE, credit=200))
+    assert refund.lines == (line(PAYABLE, 200), line(RECEIVABLE, credit=200))
 
 
 def test_reversal_swaps_every_line_and_cannot_itself_be_reversed() -> None:
@@ -246,9 +250,9 @@ def test_balances_are_debit_positive_and_sum_to_zero_per_currency() -> None:
     ]
     got = balances(entries)
     assert got[HOLDS, "EUR"] == 400
-    assert got["merchant_pending:m_1", "EUR"] == -400
+    assert got[PENDING, "EUR"] == -400
     assert got[RECEIVABLE, "EUR"] == 600
-    assert got["merchant_payable:m_1", "EUR"] == -600
+    assert got[PAYABLE, "EUR"] == -600
     assert got[authorization_holds("pay_2"), "JPY"] == 70
     for currency in ("EUR", "JPY"):
         assert sum(v for (_, c), v in got.items() if c == currency) == 0
@@ -404,3 +408,51 @@ def test_reverse_all_finishes_a_partial_compensation() -> None:
     store.post(RULES.reversal(capture))  # a compensation that stopped after one reversal
     assert ledger.reverse_all("pay_1") == [RULES.reversal(auth)]
     assert ledger.position("pay_1") == PaymentPosition()
+
+
+# ------------------------------------- issue 19 item 2: caps guarded atomically with the write
+
+
+class InterleavingStore(InterleaveAfterRead, InMemoryLedgerStore):
+    pass
+
+
+def test_two_interleaved_full_refunds_refund_the_capture_once() -> None:
+    store = InterleavingStore()
+    ledger = PaymentLedger(store, RULES)
+    ledger.record_authorization("pay_1", "m_1", 1000, "EUR")
+    ledger.record_capture("pay_1", "m_1", 1000, "EUR", 1)
+    store.interleave = lambda: ledger.record_refund("pay_1", "m_1", 1000, "EUR", "re_2")
+    with pytest.raises(PositionLimitError):
+        ledger.record_refund("pay_1", "m_1", 1000, "EUR", "re_1")
+    assert ledger.position("pay_1").refunded == 1000
+    assert store.balance("acquirer_receivable", "EUR") == 0
+    assert store.stored_position("pay_1")["refundable"] == 0
+
+
+def test_two_interleaved_captures_capture_the_authorization_once() -> None:
+    store = InterleavingStore()
+    ledger = PaymentLedger(store, RULES)
+    ledger.record_authorization("pay_1", "m_1", 1000, "EUR")
+    store.interleave = lambda: ledger.record_capture("pay_1", "m_1", 1000, "EUR", 2)
+    with pytest.raises(PositionLimitError):
+        ledger.record_capture("pay_1", "m_1", 1000, "EUR", 1)
+    assert ledger.position("pay_1").captured == 1000
+
+
+def test_merchant_accounts_are_sharded_like_the_platform_accounts() -> None:
+    rules = PostingRules(shards=4)
+    accounts = {
+        line.account
+        for n in range(40)
+        for line in rules.capture(f"pay_{n}", "m_1", 10, "EUR", 1).lines
+        if logical_account(line.account) in ("merchant_pending:m_1", "merchant_payable:m_1")
+    }
+    assert accounts == {
+        f"merchant_{kind}:m_1#s{n}" for kind in ("pending", "payable") for n in range(4)
+    }
+    store = InMemoryLedgerStore()
+    ledger = PaymentLedger(store, rules)
+    for n in range(8):
+        ledger.record_authorization(f"pay_{n}", "m_1", 100, "EUR")
+    assert store.balance("merchant_pending:m_1", "EUR") == -800

@@ -217,6 +217,18 @@ class LedgerMachine(RuleBasedStateMachine):
             assert p == self.model[pid].position
             assert 0 <= p.captured <= p.authorized - p.voided
             assert 0 <= p.refunded <= p.captured
+            # The position the store guards the caps on is the one the entries add up to, and
+            # refunded ≤ captured ≤ authorized holds on it too.
+            stored = self.store.stored_position(pid)
+            assert (
+                stored["authorized"],
+                stored["captured"],
+                stored["voided"],
+                stored["refunded"],
+            ) == (p.authorized, p.captured, p.voided, p.refunded)
+            assert stored["capturable"] == p.uncaptured >= 0
+            assert stored["refundable"] == p.captured - p.refunded >= 0
+            assert 0 <= stored["refunded"] <= stored["captured"] <= stored["authorized"]
             held = balances(entries)
             holds = sum(
                 v for (a, _), v in held.items() if logical_account(a) == AUTHORIZATION_HOLDS

@@ -281,7 +281,7 @@ def test_report_serialises_to_json() -> None:
     assert missing["repair"]["action"] == "post_entry"
     assert missing["repair"]["entry"]["entry_id"] == "pay_1#void"
     assert missing["repair"]["entry"]["lines"][0] == {
-        "account": "merchant_pending:m_1",
+        "account": RULES.pending("m_1", "pay_1"),
         "currency": "EUR",
         "debit": 300,
         "credit": 0,
