@@ -102,6 +102,7 @@ def administer(event: dict[str, Any], actor: str, request_id: str | None) -> dic
                 "tokens_rewrapped": moved.tokens_rewrapped,
                 "skipped": moved.skipped,
                 "failed": moved.failed,
+                "orphaned": moved.orphaned,
             }
     except VaultUnavailableError:
         raise

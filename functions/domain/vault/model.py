@@ -28,6 +28,7 @@ _MAX_PURPOSE_DIGITS = 8
 # The key scope of tokens created without a customer. It cannot collide with a customer id
 # (the id pattern does not allow "*") and it cannot be erased: erasure is per customer.
 ANONYMOUS_SCOPE = "*"
+_MAX_DATA_KEY_USES = 1_000_000
 
 
 class KeyPurpose(StrEnum):
@@ -260,8 +261,10 @@ class RewrapReport:
     customer_keys_rewrapped: int
     tokens_rewrapped: int
     skipped: int  # changed or deleted concurrently; picked up by the next run
-    failed: int  # could not be decrypted (tampered or erased); see the audit event
+    failed: int  # could not be decrypted (tampered); see the audit event
     event: AuditEvent
+    # Records whose customer key is gone (left by an erasure that missed them): deleted.
+    orphaned: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,6 +288,10 @@ class VaultSettings:
     def __post_init__(self) -> None:
         if self.data_key_max_uses < 1 or self.data_key_max_age_seconds <= 0:
             raise ValueError("data key cache bounds must be positive")
+        if self.data_key_max_uses > _MAX_DATA_KEY_USES:
+            # A wrapping key seals customer keys directly with random nonces: stay far below
+            # the 2^32 AES-GCM limit per key.
+            raise ValueError(f"data_key_max_uses must be at most {_MAX_DATA_KEY_USES}")
         if min(self.decrypt_cache_size, self.customer_key_cache_size, self.max_cached_tenants) < 1:
             raise ValueError("cache sizes must be positive")
         if self.fpe_max_attempts < 1:

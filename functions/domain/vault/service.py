@@ -452,7 +452,7 @@ class Vault:
         # Start from fresh data keys so that records move to the key service's current key.
         for cache in self._active.values():
             cache.clear()
-        counts = {"customer_keys": 0, "tokens": 0, "skipped": 0, "failed": 0}
+        counts = {"customer_keys": 0, "tokens": 0, "skipped": 0, "failed": 0, "orphaned": 0}
         for stored in self._store.scan_customer_keys():
             active = self._active_data_key(
                 stored.tenant_id, now, issued_before, KeyPurpose.CUSTOMER_KEY
@@ -487,6 +487,10 @@ class Vault:
                 ck = self._customer_key_for_read(
                     record.tenant_id, record.scope, record.customer_key_id, now
                 )
+            except CustomerKeyErasedError:
+                # Shredded already (the erasure's index query had not listed it): not tamper.
+                counts["orphaned"] += int(self._store.delete_token(record.token))
+                continue
             except VaultError:
                 counts["failed"] += 1
                 continue
@@ -515,7 +519,12 @@ class Vault:
         )
         self._audit.emit(event)
         return RewrapReport(
-            counts["customer_keys"], counts["tokens"], counts["skipped"], counts["failed"], event
+            counts["customer_keys"],
+            counts["tokens"],
+            counts["skipped"],
+            counts["failed"],
+            event,
+            orphaned=counts["orphaned"],
         )
 
     # ------------------------------------------------------------------ internals

@@ -22,6 +22,7 @@ from functions.domain.vault import (
     TokenNotFoundError,
     Vault,
     VaultRecordTamperedError,
+    VaultSettings,
     VaultUnavailableError,
 )
 from tests.unit.vault.helpers import (
@@ -308,3 +309,22 @@ def test_f11_ciphertext_length_does_not_reveal_the_pan_length() -> None:
         for pan in (VISA, "378282246310005", "36000000000008", "4000000000006")
     }
     assert len(lengths) == 1
+
+
+def test_f11_rewrap_removes_records_an_erasure_missed_without_a_tamper_alarm() -> None:
+    """Review L4: records left by an erasure (the index had not listed them yet) were reported
+    as vault_record_tampered on every rewrap, a false tamper alarm; they are shredded data."""
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA, customer_id="c1").token
+    left_behind = h.store.tokens[token]
+    h.vault.erase_customer("ten_a", "c1", caller=DETOKENIZER)
+    h.store.tokens[token] = left_behind
+    report = h.vault.rewrap(caller=DETOKENIZER, issued_before=int(h.clock.now) + 1)
+    assert (report.failed, report.orphaned) == (0, 1)
+    assert report.event.outcome == "success" and report.event.reason is None
+    assert token not in h.store.tokens
+
+
+def test_f11_data_key_uses_are_bounded() -> None:
+    with pytest.raises(ValueError, match="data_key_max_uses"):
+        VaultSettings.from_env({"VAULT_DATA_KEY_MAX_USES": str(10**12)})
