@@ -229,6 +229,11 @@ variable "vault_settings" {
     condition     = alltrue([for v in values(var.vault_settings) : v == null ? true : v > 0])
     error_message = "vault_settings values must be positive."
   }
+
+  validation {
+    condition     = var.vault_settings.data_key_max_uses == null ? true : var.vault_settings.data_key_max_uses <= 1000000
+    error_message = "vault_settings.data_key_max_uses must be at most 1000000 (a wrapping key seals customer keys with random AES-GCM nonces)."
+  }
 }
 
 variable "alarm_sns_topic_arn" {

@@ -558,3 +558,13 @@ run "one_roles_sessions_prefix_is_accepted" {
     error_message = "A prefix naming one role is a valid allow-list entry."
   }
 }
+
+run "unbounded_data_key_uses_are_refused" {
+  command = plan
+
+  variables {
+    vault_settings = { data_key_max_uses = 1000000000 }
+  }
+
+  expect_failures = [var.vault_settings]
+}
