@@ -88,6 +88,7 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "failure_code": payment.failure_code,
         "next_action": dict(payment.next_action) if payment.next_action else None,
         "resume_context": dict(payment.resume_context) if payment.resume_context else None,
+        "request_digest": payment.request_digest,
         "version": payment.version,
     }
     # Index keys must be absent rather than null; other absent values are simply not stored.
@@ -131,6 +132,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         failure_code=data.get("failure_code"),
         next_action=data.get("next_action"),
         resume_context=data.get("resume_context"),
+        request_digest=data.get("request_digest"),
         version=data.get("version", 0),
     )
 

@@ -127,6 +127,8 @@ class Payment:
     next_action: Mapping[str, Any] | None = None
     # The scrubbed workflow state a resumed payment continues from (tokens only, no PAN).
     resume_context: Mapping[str, Any] | None = None
+    # SHA-256 of the create request (card number truncated): a reuse of its key must match.
+    request_digest: str | None = None
     version: int = 0
 
     @property
@@ -434,5 +436,6 @@ def new_payment(
         updated_at=now,
         fraud={k: fraud[k] for k in ("score", "decision", "reasons") if k in fraud},
         sca={k: sca[k] for k in ("required", "exemption", "reason") if k in sca},
+        request_digest=context.get("request_digest"),
         **changes,
     )

@@ -2,11 +2,13 @@
 
 ``POST /v1/payments`` validates the request (every field, 4xx naming it), then runs the EXPRESS
 payment workflow synchronously and answers with its outcome. The ``Idempotency-Key`` makes a
-request safe to repeat (Powertools idempotency on DynamoDB): the same key with the same body
-answers the same response; the same key with another body is refused with 422
-``idempotency_key_reused``; a duplicate arriving while the first is still running gets 409.
-The payment id is derived from merchant and key, so even a retry after the idempotency record
-expired cannot create a second payment.
+request safe to repeat (Powertools idempotency on DynamoDB, keyed per merchant and key): the
+same key with the same request answers the same response; the same key with another body, or on
+another endpoint or payment, is refused with 422 ``idempotency_error``/``idempotency_key_reused``;
+a duplicate arriving while the first is still running gets 409, the only 409 this API answers
+("retry later"). State errors are 400. The payment id is derived from merchant and key, so even a
+retry after the idempotency record expired cannot create a second payment, and the request
+digest kept on the payment refuses such a late retry when its body differs.
 
 Card data passes through here on its way to the tokenize step; it is never logged, and the
 idempotency record keeps only a digest of the request in which the card number is truncated to
@@ -62,6 +64,19 @@ _KEY_PATTERN = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01
 
 def problem(code: str, message: str, param: str | None, status: int) -> ApiProblem:
     return ApiProblem(ApiError("invalid_request_error", code, message, param, status))
+
+
+def key_reused() -> ApiProblem:
+    return ApiProblem(
+        ApiError(
+            "idempotency_error",
+            "idempotency_key_reused",
+            f"This {IDEMPOTENCY_HEADER} was already used for a different request "
+            "(another body, endpoint or payment).",
+            IDEMPOTENCY_HEADER,
+            422,
+        )
+    )
 
 
 def idempotency_key(required: bool) -> str | None:
@@ -160,9 +175,11 @@ def _run_once(
 
 @cache
 def idempotency_config() -> IdempotencyConfig:
+    # A key belongs to the merchant, not to an endpoint: the endpoint and the payment it names
+    # are part of what a reuse must match, as the body is.
     return IdempotencyConfig(
-        event_key_jmespath="[operation, merchant_id, target, key]",
-        payload_validation_jmespath="digest",
+        event_key_jmespath="[merchant_id, key]",
+        payload_validation_jmespath="[operation, target, digest]",
         hash_function="sha256",
         expires_after_seconds=IDEMPOTENCY_TTL_S,
     )
@@ -195,12 +212,7 @@ def execute(
             command=command, execution_name=execution_name, execution_input=execution_input
         )
     except IdempotencyValidationError:
-        raise problem(
-            "idempotency_key_reused",
-            f"This {IDEMPOTENCY_HEADER} was already used with a different request.",
-            IDEMPOTENCY_HEADER,
-            422,
-        ) from None
+        raise key_reused() from None
     except IdempotencyAlreadyInProgressError:
         raise problem(
             "idempotency_request_in_progress",
@@ -225,13 +237,24 @@ def create_payment() -> Response[str]:
     require_merchant(request.merchant_id)
     payment_id = derived_id("pay", request.merchant_id, key)
     normalized = workflow_request(request)
-    workflow_input = {"operation": "create", "payment_id": payment_id, "request": normalized}
+    digest = request_digest(normalized)
+    # After the idempotency record expired the key still names the same payment: a different
+    # body must be refused, not answered with the payment the first body made.
+    existing = wiring.payments_table().get(payment_id)
+    if existing is not None and existing.request_digest not in (None, digest):
+        raise key_reused()
+    workflow_input = {
+        "operation": "create",
+        "payment_id": payment_id,
+        "request": normalized,
+        "request_digest": digest,
+    }
     command = {
         "operation": "create",
         "merchant_id": request.merchant_id,
         "target": "",
         "key": key,
-        "digest": request_digest(normalized),
+        "digest": digest,
     }
     logger.info(
         "payment requested", extra={"payment_id": payment_id, "merchant_id": request.merchant_id}
@@ -300,7 +323,8 @@ def refund_payment(payment_id: str) -> Response[str]:
 @app.post("/v1/payments/<payment_id>/resume")
 def resume_payment(payment_id: str) -> Response[str]:
     request = parse_body(app.current_event.body, ResumeRequest)
-    key = idempotency_key(required=False) or "resume"
+    # Without a key the resume is scoped to its payment (keys are per merchant).
+    key = idempotency_key(required=False) or f"{payment_id}:resume"
     resume = {"challenge_response": request.challenge_response}
     # The digest covers the answer too, so a second attempt with another code is refused (422)
     # rather than silently answered with the first outcome.

@@ -222,6 +222,8 @@ class PaymentProcessor:
                 return self._complete_capture(payment)
             if payment.amount_captured:
                 if request_key is not None and request_key == payment.capture_key:
+                    if requested not in (None, payment.amount_captured):
+                        raise _key_reused()
                     return self._captured_answer(payment)  # a retry of the same request
                 raise PaymentRuleError(
                     "payment_unexpected_state",
@@ -275,6 +277,8 @@ class PaymentProcessor:
             payment = self._load(payment_id)
             done = payment.find_refund(refund_id)
             if done is not None:
+                if requested not in (None, done.amount):
+                    raise _key_reused()  # the refund id comes from the key: another request
                 if done.pending:
                     return self._complete_refund(payment, done)
                 return self._refunded_answer(payment, done)
@@ -403,6 +407,17 @@ class PaymentProcessor:
             EventType.CANCELED if payment.status is PaymentStatus.CANCELED else EventType.DECLINED
         )
         return self._answer(payment, payment.event(kind, self._bus))
+
+
+def _key_reused() -> PaymentRuleError:
+    # Reached after the API's idempotency record expired: the key names an operation that was
+    # made with another amount, and answering that operation would hide the difference.
+    return PaymentRuleError(
+        "idempotency_key_reused",
+        "This Idempotency-Key was already used for a different request.",
+        "Idempotency-Key",
+        422,
+    )
 
 
 def _release_capture(payment: Payment, sequence: int, now: str) -> Payment:

@@ -279,3 +279,33 @@ def test_fraud_decline_is_recorded_with_its_reasons(processor: PaymentProcessor)
         "decision": "block",
         "reasons": ["amount_above_limit"],
     }
+
+
+# ------------------------------------------------------------- issue 19 item 12: API semantics
+
+
+def test_state_errors_are_400_never_409(processor: PaymentProcessor) -> None:
+    authorize(processor, last4="9995")  # declined
+    capture = process({"action": "capture", "payment_id": "pay_1", "amount": None}, processor)
+    refund = process(
+        {"action": "refund", "payment_id": "pay_1", "refund": {"refund_id": "re_1"}}, processor
+    )
+    for answer in (capture, refund):
+        assert (answer["http_status"], answer["error"]["code"]) == (
+            400,
+            "payment_unexpected_state",
+        )
+
+
+def test_a_late_retry_with_another_amount_is_not_answered_with_the_first_operation(
+    processor: PaymentProcessor,
+) -> None:
+    authorize(processor)
+    capture = {"action": "capture", "payment_id": "pay_1", "amount": 6_000, "request_key": "k1"}
+    process(capture, processor)
+    late = process({**capture, "amount": 7_000}, processor)
+    assert (late["http_status"], late["error"]["code"]) == (422, "idempotency_key_reused")
+    refund = {"action": "refund", "payment_id": "pay_1", "refund": {"refund_id": "re_1"}}
+    process({**refund, "refund": {"refund_id": "re_1", "amount": 100}}, processor)
+    late = process({**refund, "refund": {"refund_id": "re_1", "amount": 200}}, processor)
+    assert (late["http_status"], late["error"]["code"]) == (422, "idempotency_key_reused")

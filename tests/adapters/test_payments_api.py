@@ -279,3 +279,66 @@ def test_a_caller_acts_only_for_its_own_merchants(workflow: FakeWorkflow) -> Non
         status, answer = call(method, path, None if method == "GET" else payload, caller=STRANGER)
         assert (status, answer["error"]["code"]) == (404, "resource_missing"), path
     assert len(workflow.calls) == 1
+
+
+# ------------------------------------------------------------- issue 19 item 12: API semantics
+
+
+def test_the_same_key_on_another_endpoint_or_payment_is_refused(workflow: FakeWorkflow) -> None:
+    stored_payment("pay_1")
+    stored_payment("pay_2")
+    status, _ = call("POST", "/v1/payments/pay_1/refunds", {"amount": 100}, key="k-shared")
+    assert status == 201
+    for path, payload in (
+        ("/v1/payments/pay_1/capture", {"amount": 100}),
+        ("/v1/payments/pay_2/refunds", {"amount": 100}),
+        ("/v1/payments", body()),
+    ):
+        status, answer = call("POST", path, payload, key="k-shared")
+        assert (status, answer["error"]["type"], answer["error"]["code"]) == (
+            422,
+            "idempotency_error",
+            "idempotency_key_reused",
+        ), path
+    assert len(workflow.calls) == 1
+
+
+def test_a_key_reused_after_its_record_expired_with_another_body_is_refused(
+    workflow: FakeWorkflow,
+) -> None:
+    status, first = call("POST", "/v1/payments", body(), key="k-late")
+    assert status == 201
+    _, execution_input = workflow.calls[0]
+    assert execution_input["request_digest"]
+    # What the workflow stored, then the idempotency record's 24 hours pass.
+    context = {
+        "payment_id": first["id"],
+        "merchant_id": "m_1",
+        "amount": 2_500,
+        "currency": "EUR",
+        "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
+        "request_digest": execution_input["request_digest"],
+    }
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    PaymentsTable(ddb, PAYMENTS_TABLE).save(
+        new_payment(context, PaymentStatus.CAPTURED, "2026-11-22T10:00:00.000+00:00")
+    )
+    for item in ddb.scan(TableName=IDEMPOTENCY_TABLE)["Items"]:
+        ddb.delete_item(TableName=IDEMPOTENCY_TABLE, Key={"id": item["id"]})
+    status, answer = call("POST", "/v1/payments", body(amount=2_600), key="k-late")
+    assert (status, answer["error"]["code"]) == (422, "idempotency_key_reused")
+    assert len(workflow.calls) == 1
+    # The same body again is the same payment, answered by the workflow from its record.
+    assert call("POST", "/v1/payments", body(), key="k-late")[0] == 201
+    assert len(workflow.calls) == 2
+
+
+def test_resumes_without_a_key_are_scoped_to_their_payment(workflow: FakeWorkflow) -> None:
+    stored_payment("pay_1")
+    stored_payment("pay_2")
+    for payment_id in ("pay_1", "pay_2"):
+        status, _ = call(
+            "POST", f"/v1/payments/{payment_id}/resume", {"challenge_response": "1"}, key=None
+        )
+        assert status == 200
+    assert [i["payment_id"] for _, i in workflow.calls] == ["pay_1", "pay_2"]
