@@ -55,7 +55,6 @@ from functions.domain.acquirer import (
     AcquirerUnavailableError,
     AuthorizationRequest,
     AuthorizationResult,
-    DeclineCode,
     ErrorCode,
     OperationResult,
     OperationStatus,
@@ -64,6 +63,7 @@ from functions.domain.acquirer import (
     check_authorization_request,
     check_currency,
     check_idempotency_key,
+    decline_code,
 )
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost"})
@@ -282,12 +282,9 @@ def _authorization_result(answer: dict[str, Any]) -> AuthorizationResult:
     if approved is True and authorization_id:
         return AuthorizationResult(True, authorization_id, None, network_reference)
     if approved is False and decline:
-        # A decline reason we have no code for is still a decline: the generic one.
-        try:
-            code = DeclineCode(decline)
-        except ValueError:
-            code = DeclineCode.DO_NOT_HONOR
-        return AuthorizationResult(False, None, code, network_reference)
+        # Soft (Visa 1A, Mastercard 65) and hard (lost, stolen) declines keep their class; a
+        # reason we have no code for is still a decline: the generic one.
+        return AuthorizationResult(False, None, decline_code(decline), network_reference)
     raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
 
 

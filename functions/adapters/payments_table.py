@@ -89,6 +89,7 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "next_action": dict(payment.next_action) if payment.next_action else None,
         "resume_context": dict(payment.resume_context) if payment.resume_context else None,
         "request_digest": payment.request_digest,
+        "authorize_attempt": payment.authorize_attempt,
         "version": payment.version,
     }
     # Index keys must be absent rather than null; other absent values are simply not stored.
@@ -133,6 +134,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         next_action=data.get("next_action"),
         resume_context=data.get("resume_context"),
         request_digest=data.get("request_digest"),
+        authorize_attempt=data.get("authorize_attempt", 0),
         version=data.get("version", 0),
     )
 

@@ -74,6 +74,45 @@ class DeclineCode(StrEnum):
     INSUFFICIENT_FUNDS = "insufficient_funds"
     DO_NOT_HONOR = "do_not_honor"
     EXPIRED_CARD = "expired_card"
+    # A soft decline: the issuer wants the cardholder authenticated (it refused the exemption).
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    # Hard declines: never retry, and never with another card's details.
+    LOST_CARD = "lost_card"
+    STOLEN_CARD = "stolen_card"
+
+    @property
+    def soft(self) -> bool:
+        """Retried with strong customer authentication, the payment may be approved."""
+        return self is DeclineCode.AUTHENTICATION_REQUIRED
+
+    @property
+    def hard(self) -> bool:
+        """The card may not be charged again (lost, stolen, expired)."""
+        return self in (DeclineCode.LOST_CARD, DeclineCode.STOLEN_CARD, DeclineCode.EXPIRED_CARD)
+
+
+# Network response codes an acquirer may relay instead of a reason name: Visa 1A and
+# Mastercard 65 are the SCA soft declines; 41/43 lost/stolen (pick up); 51 funds; 54 expired.
+NETWORK_DECLINE_CODES: Mapping[str, DeclineCode] = MappingProxyType(
+    {
+        "1A": DeclineCode.AUTHENTICATION_REQUIRED,
+        "65": DeclineCode.AUTHENTICATION_REQUIRED,
+        "41": DeclineCode.LOST_CARD,
+        "43": DeclineCode.STOLEN_CARD,
+        "51": DeclineCode.INSUFFICIENT_FUNDS,
+        "54": DeclineCode.EXPIRED_CARD,
+        "05": DeclineCode.DO_NOT_HONOR,
+    }
+)
+
+
+def decline_code(reason: str) -> DeclineCode:
+    """A relayed decline reason as ours: a name or a network code; any other is the generic
+    ``do_not_honor`` (still a decline)."""
+    try:
+        return DeclineCode(reason)
+    except ValueError:
+        return NETWORK_DECLINE_CODES.get(reason.upper(), DeclineCode.DO_NOT_HONOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,6 +393,8 @@ class Outcome(StrEnum):
     PROCESSING_ERROR = "processing_error"
     TIMEOUT = "timeout"
     CAPTURE_FAILS = "capture_fails"
+    # Declined with authentication_required unless the payment was authenticated (an ECI).
+    SOFT_DECLINE = "soft_decline"
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,6 +421,9 @@ TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
             _card("4000000000000119", Outcome.PROCESSING_ERROR),
             _card("4000000000000408", Outcome.TIMEOUT),
             _card("4000000000000341", Outcome.CAPTURE_FAILS),
+            _card("4000000000003220", Outcome.SOFT_DECLINE),
+            _card("4000000000009987", Outcome.DECLINED, DeclineCode.LOST_CARD),
+            _card("4000000000009979", Outcome.DECLINED, DeclineCode.STOLEN_CARD),
         )
     )
 )
@@ -445,6 +489,10 @@ class AcquirerSimulator(AcquirerConnector):
             self._sleep(self._timeout_s)
             raise AcquirerTimeoutError(ErrorCode.TIMEOUT)
         network_reference = self._network_reference(core)
+        if behaviour.outcome is Outcome.SOFT_DECLINE and request.authentication.eci is None:
+            return AuthorizationResult(
+                False, None, DeclineCode.AUTHENTICATION_REQUIRED, network_reference
+            )
         if behaviour.outcome is Outcome.DECLINED:
             return AuthorizationResult(False, None, behaviour.decline_code, network_reference)
         capture_fails = behaviour.outcome is Outcome.CAPTURE_FAILS

@@ -6,7 +6,8 @@ through the ``PaymentStore`` port. Statuses:
 
 - ``requires_action`` (resumable): SCA is required; a 3-D Secure challenge is waiting.
 - ``authorizing`` (resumable): the acquirer was asked; if its answer never came, the payment is
-  voided by its idempotency key (compensation) and ends ``failed``.
+  voided by its idempotency key (compensation) and ends ``failed``. An issuer soft decline
+  (``authentication_required``) of an unauthenticated payment goes back to ``requires_action``.
 - ``authorized`` → ``capture_pending`` → ``captured`` → ``partially_refunded`` → ``refunded``.
 - ``declined``, ``canceled`` (an authorization voided by compensation), ``failed``: terminal.
 
@@ -129,11 +130,16 @@ class Payment:
     resume_context: Mapping[str, Any] | None = None
     # SHA-256 of the create request (card number truncated): a reuse of its key must match.
     request_digest: str | None = None
+    # Authorizations sent before this one (1 after an issuer step-up).
+    authorize_attempt: int = 0
     version: int = 0
 
     @property
     def authorize_idempotency_key(self) -> str:
-        return f"{self.payment_id}:authorize"
+        # A retry after an issuer step-up is a new authorization: under the first key the
+        # acquirer would replay the soft decline.
+        suffix = f":{self.authorize_attempt}" if self.authorize_attempt else ""
+        return f"{self.payment_id}:authorize{suffix}"
 
     @property
     def refundable(self) -> int:
@@ -177,6 +183,31 @@ class Payment:
             status=PaymentStatus.AUTHORIZED,
             authorization_id=authorization_id,
             resume_context=None,
+        )
+
+    def stepped_up(
+        self, challenge: Mapping[str, Any], resume_context: Mapping[str, Any], now: str
+    ) -> Payment:
+        """The issuer soft-declined an unauthenticated payment (``authentication_required``):
+        back to ``requires_action`` with a challenge, the exemption that was asked for kept
+        apart from the issuer's answer, and no exemption claimed on the retry."""
+        if self.status is not PaymentStatus.AUTHORIZING:
+            raise PaymentRuleError(
+                "payment_unexpected_state", f"A {self.status} payment cannot be stepped up."
+            )
+        sca = {
+            "required": True,
+            "exemption": None,
+            "reason": "issuer_authentication_required",
+            "exemption_requested": self.sca.get("exemption"),
+        }
+        return self.evolve(
+            now,
+            status=PaymentStatus.REQUIRES_ACTION,
+            sca=sca,
+            next_action=challenge,
+            resume_context=resume_context,
+            authorize_attempt=self.authorize_attempt + 1,
         )
 
     def declined(self, decline_code: str, now: str) -> Payment:
@@ -311,6 +342,8 @@ class Payment:
                 "required": bool(self.sca.get("required", False)),
                 "exemption": self.sca.get("exemption"),
                 "reason": self.sca.get("reason"),
+                # What was asked of the issuer, whatever it answered (set after a step-up).
+                "exemption_requested": self.sca.get("exemption_requested"),
             },
             "next_action": dict(self.next_action) if self.next_action else None,
             "decline_code": self.decline_code,

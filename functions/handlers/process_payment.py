@@ -57,5 +57,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         wiring.acquirer(),
         wiring.settings().required("event_bus_name"),
         now_iso,
+        acs=wiring.access_control_server(),
     )
     return process(event, processor)

@@ -30,7 +30,9 @@ from functions.domain.acquirer import (
     AcquirerUnavailableError,
     Authentication,
     AuthorizationRequest,
+    AuthorizationResult,
     CardReference,
+    DeclineCode,
     OperationStatus,
 )
 from functions.domain.payments import (
@@ -44,6 +46,7 @@ from functions.domain.payments import (
     StaleWriteError,
     new_payment,
 )
+from functions.domain.three_ds import AccessControlServer
 
 logger = Logger(child=True)
 SAVE_ATTEMPTS = 3
@@ -72,11 +75,14 @@ class PaymentProcessor:
         acquirer: AcquirerConnector,
         bus_name: str,
         now: Callable[[], str],
+        acs: AccessControlServer | None = None,
     ) -> None:
         self._store = store
         self._acquirer = acquirer
         self._bus = bus_name
         self._now = now
+        # Opens the challenge of an issuer step-up; without one a soft decline is a decline.
+        self._acs = acs
 
     def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {"payment": payment.view(), "events": list(events), **extra}
@@ -155,7 +161,12 @@ class PaymentProcessor:
             payment = payment.authorizing(now)
             payment = payment.evolve(
                 now,
-                sca={"required": True, "exemption": None, "reason": sca.get("reason")},
+                sca={
+                    "required": True,
+                    "exemption": None,
+                    "reason": sca.get("reason"),
+                    "exemption_requested": payment.sca.get("exemption_requested"),
+                },
                 version=payment.version,
             )
             self._store.save(payment)
@@ -182,6 +193,8 @@ class PaymentProcessor:
             )
         )
         now = self._now()
+        if self._steps_up(result, sca):
+            return self._step_up(payment, context, now)
         if result.approved and result.authorization_id:
             payment = payment.authorized(result.authorization_id, now)
         else:
@@ -193,6 +206,34 @@ class PaymentProcessor:
             extra={"payment_id": payment.payment_id, "status": str(payment.status)},
         )
         return self._authorized_answer(payment)
+
+    def _steps_up(self, result: AuthorizationResult, sca: dict[str, Any]) -> bool:
+        """A soft decline of a payment sent without authentication: challenge, then retry. An
+        authenticated payment soft-declined again is a decline (no loop of challenges)."""
+        return (
+            self._acs is not None
+            and not result.approved
+            and result.decline_code is DeclineCode.AUTHENTICATION_REQUIRED
+            and not sca.get("eci")
+        )
+
+    def _step_up(self, payment: Payment, context: dict[str, Any], now: str) -> dict[str, Any]:
+        assert self._acs is not None
+        challenge = self._acs.start_challenge(payment.payment_id, dt.datetime.fromisoformat(now))
+        waiting = payment.stepped_up(
+            {
+                "type": "three_ds_challenge",
+                "challenge_id": challenge.challenge_id,
+                "method": challenge.method,
+                "expires_at": challenge.expires_at.isoformat(timespec="seconds"),
+            },
+            {k: v for k, v in context.items() if k != "sca"},
+            now,
+        )
+        self._store.save(waiting)
+        logger.info("issuer asked for authentication", extra={"payment_id": payment.payment_id})
+        event = waiting.event(EventType.REQUIRES_ACTION, self._bus)
+        return self._answer(waiting, event, approved=False, step_up=True)
 
     def _authorized_answer(self, payment: Payment) -> dict[str, Any]:
         if payment.status is PaymentStatus.DECLINED:

@@ -450,10 +450,32 @@ def test_an_unreadable_operation_answer_leaves_the_outcome_unknown(
 def test_an_unknown_decline_reason_is_the_generic_decline(
     connector: HttpAcquirerConnector, acquirer: FakeAcquirer
 ) -> None:
-    acquirer.canned(200, b'{"approved": false, "decline_code": "lost_card"}')
+    acquirer.canned(200, b'{"approved": false, "decline_code": "card_velocity_exceeded"}')
     result = connector.authorize(request())
     assert result == connector.authorize(request()) and not result.approved
     assert result.decline_code is DeclineCode.DO_NOT_HONOR and result.network_reference is None
+
+
+@pytest.mark.parametrize(
+    ("reason", "code"),
+    [
+        ("authentication_required", DeclineCode.AUTHENTICATION_REQUIRED),
+        ("1A", DeclineCode.AUTHENTICATION_REQUIRED),  # Visa: additional authentication required
+        ("65", DeclineCode.AUTHENTICATION_REQUIRED),  # Mastercard: soft decline, SCA required
+        ("lost_card", DeclineCode.LOST_CARD),
+        ("41", DeclineCode.LOST_CARD),
+        ("stolen_card", DeclineCode.STOLEN_CARD),
+        ("43", DeclineCode.STOLEN_CARD),
+    ],
+)
+def test_soft_and_hard_declines_keep_their_class(
+    connector: HttpAcquirerConnector, acquirer: FakeAcquirer, reason: str, code: DeclineCode
+) -> None:
+    acquirer.canned(200, json.dumps({"approved": False, "decline_code": reason}).encode())
+    result = connector.authorize(request())
+    assert result.decline_code is code
+    assert result.decline_code.soft is (code is DeclineCode.AUTHENTICATION_REQUIRED)
+    assert result.decline_code.hard is (code is not DeclineCode.AUTHENTICATION_REQUIRED)
 
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])

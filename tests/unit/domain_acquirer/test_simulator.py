@@ -83,7 +83,7 @@ def authorized(simulator: AcquirerSimulator, last4: str = "4242", key: str = "k-
 
 
 def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -> None:
-    assert len(TEST_CARDS) == 7
+    assert len(TEST_CARDS) == 10
     for last4, behaviour in TEST_CARDS.items():
         assert luhn_valid(behaviour.pan), behaviour.pan
         assert validate_pan(behaviour.pan) == (behaviour.pan, CardBrand.VISA)
@@ -109,6 +109,8 @@ def test_approved_cards_and_unlisted_cards(simulator: AcquirerSimulator, last4: 
         ("9995", DeclineCode.INSUFFICIENT_FUNDS),
         ("0002", DeclineCode.DO_NOT_HONOR),
         ("0069", DeclineCode.EXPIRED_CARD),
+        ("9987", DeclineCode.LOST_CARD),
+        ("9979", DeclineCode.STOLEN_CARD),
     ],
 )
 def test_declining_cards(simulator: AcquirerSimulator, last4: str, code: DeclineCode) -> None:
@@ -402,3 +404,11 @@ def test_a_settlement_file_is_read_behind_the_same_port() -> None:
 def test_a_malformed_settlement_file_is_refused_whole(text: str) -> None:
     with pytest.raises(ValueError, match="settlement file"):
         SettlementFileRecords(text)
+
+
+def test_the_soft_decline_card_wants_authentication(simulator: AcquirerSimulator) -> None:
+    exempted = Authentication(eci=None, authentication_value=None, exemption="low_value")
+    declined = simulator.authorize(request("3220", authentication=exempted))
+    assert declined.decline_code is DeclineCode.AUTHENTICATION_REQUIRED
+    assert declined.decline_code.soft and not declined.decline_code.hard
+    assert simulator.authorize(request("3220", key="pay_1:authorize:1")).approved
