@@ -395,6 +395,9 @@ class Outcome(StrEnum):
     CAPTURE_FAILS = "capture_fails"
     # Declined with authentication_required unless the payment was authenticated (an ECI).
     SOFT_DECLINE = "soft_decline"
+    # Approved; every capture and refund is executed but its first answer is lost (a timeout):
+    # only the same idempotency key again, or operation_status, tells what happened.
+    ANSWERS_LOST = "answers_lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -422,12 +425,18 @@ TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
             _card("4000000000000408", Outcome.TIMEOUT),
             _card("4000000000000341", Outcome.CAPTURE_FAILS),
             _card("4000000000003220", Outcome.SOFT_DECLINE),
+            _card("4000000000000259", Outcome.ANSWERS_LOST),
             _card("4000000000009987", Outcome.DECLINED, DeclineCode.LOST_CARD),
             _card("4000000000009979", Outcome.DECLINED, DeclineCode.STOLEN_CARD),
         )
     )
 )
 APPROVE = TEST_CARDS["4242"]
+# What an authorization id's tag says about its card's later captures and refunds.
+_CAPTURABLE = "capturable"
+_CAPTURE_FAILS = "capture-fails"
+_ANSWERS_LOST = "answers-lost"
+_LABELS = {Outcome.CAPTURE_FAILS: _CAPTURE_FAILS, Outcome.ANSWERS_LOST: _ANSWERS_LOST}
 
 AUTHORIZATION_PREFIX = "auth_"
 _CORE_BYTES = 15  # 120 bits: 24 base32 characters
@@ -449,7 +458,7 @@ class AcquirerSimulator(AcquirerConnector):
     Stateless, because Lambda containers come and go: every id is an HMAC under ``key`` of the
     idempotency key, so a retry with the same key gets the same id, as at a real acquirer.
     An authorization id is ``auth_`` + core (HMAC of the authorize key) + tag (HMAC of the core
-    and whether captures of it fail, the only fact the simulator needs later). Nothing secret
+    and what its captures and refunds do, the only fact the simulator needs later). Nothing secret
     is embedded, and ids this key did not issue are refused as unknown authorizations.
 
     What it did is kept in ``records`` (an ``OperationLog``: in memory by default, a table when
@@ -495,33 +504,33 @@ class AcquirerSimulator(AcquirerConnector):
             )
         if behaviour.outcome is Outcome.DECLINED:
             return AuthorizationResult(False, None, behaviour.decline_code, network_reference)
-        capture_fails = behaviour.outcome is Outcome.CAPTURE_FAILS
-        authorization_id = AUTHORIZATION_PREFIX + core + self._tag(core, capture_fails)
+        label = _LABELS.get(behaviour.outcome, _CAPTURABLE)
+        authorization_id = AUTHORIZATION_PREFIX + core + self._tag(core, label)
         return AuthorizationResult(True, authorization_id, None, network_reference)
 
     def capture(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
     ) -> OperationResult:
-        core, capture_fails = self._parse(authorization_id)
+        core, label = self._parse(authorization_id)
         check_amount(amount)
         check_currency(currency)
         check_idempotency_key(idempotency_key)
-        if capture_fails:
+        if label == _CAPTURE_FAILS:
             raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
         done = self._record(
-            OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency
+            OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency, label
         )
         return OperationResult("cap_" + self._id("capture", core, idempotency_key), done.amount)
 
     def refund(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
     ) -> OperationResult:
-        core, _ = self._parse(authorization_id)
+        core, label = self._parse(authorization_id)
         check_amount(amount)
         check_currency(currency)
         check_idempotency_key(idempotency_key)
         done = self._record(
-            OperationKind.REFUND, idempotency_key, authorization_id, amount, currency
+            OperationKind.REFUND, idempotency_key, authorization_id, amount, currency, label
         )
         return OperationResult("ref_" + self._id("refund", core, idempotency_key), done.amount)
 
@@ -543,10 +552,21 @@ class AcquirerSimulator(AcquirerConnector):
         return OperationStatus.NOT_FOUND if done is None else done.status
 
     def _record(
-        self, kind: OperationKind, key: str, authorization_id: str, amount: int, currency: str
+        self,
+        kind: OperationKind,
+        key: str,
+        authorization_id: str,
+        amount: int,
+        currency: str,
+        label: str = _CAPTURABLE,
     ) -> AcquirerOperation:
         # The first call under a key is what the acquirer did; a retry finds it, never adds one.
-        return self.records.record(AcquirerOperation(kind, key, authorization_id, amount, currency))
+        operation = AcquirerOperation(kind, key, authorization_id, amount, currency)
+        done = self.records.record(operation)
+        if label == _ANSWERS_LOST and done is operation:
+            self._sleep(self._timeout_s)
+            raise AcquirerTimeoutError(ErrorCode.TIMEOUT)
+        return done
 
     # -------------------------------------------------------------- ids
 
@@ -559,21 +579,21 @@ class AcquirerSimulator(AcquirerConnector):
     def _core(self, authorize_key: str) -> str:
         return self._id("authorization", authorize_key)
 
-    def _tag(self, core: str, capture_fails: bool) -> str:
-        label = "capture-fails" if capture_fails else "capturable"
+    def _tag(self, core: str, label: str) -> str:
         return _b32(self._mac("authorization-tag", core, label)[:_TAG_BYTES])
 
     def _network_reference(self, core: str) -> str:
         value = int.from_bytes(self._mac("network-reference", core)[:8], "big")
         return str(value % 10**_NETWORK_REFERENCE_DIGITS).zfill(_NETWORK_REFERENCE_DIGITS)
 
-    def _parse(self, authorization_id: str) -> tuple[str, bool]:
-        """The core of an authorization id this simulator issued, and whether captures fail."""
+    def _parse(self, authorization_id: str) -> tuple[str, str]:
+        """The core of an authorization id this simulator issued, and its card's label (what
+        its captures and refunds do)."""
         check_authorization_id(authorization_id)
         body = authorization_id.removeprefix(AUTHORIZATION_PREFIX)
         if body != authorization_id and len(body) == _CORE_CHARS + _TAG_CHARS:
             core, tag = body[:_CORE_CHARS], body[_CORE_CHARS:]
-            for capture_fails in (False, True):
-                if hmac.compare_digest(tag, self._tag(core, capture_fails)):
-                    return core, capture_fails
+            for label in (_CAPTURABLE, _CAPTURE_FAILS, _ANSWERS_LOST):
+                if hmac.compare_digest(tag, self._tag(core, label)):
+                    return core, label
         raise AcquirerRejectedError(ErrorCode.UNKNOWN_AUTHORIZATION, "No such authorization.")

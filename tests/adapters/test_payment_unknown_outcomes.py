@@ -274,3 +274,23 @@ def test_the_simulator_keeps_its_record_in_the_payments_table(table: PaymentsTab
     assert other.operation_status("pay_1:capture:1") is OperationStatus.SUCCEEDED
     assert [(o.reference, o.amount) for o in records.operations()] == [("pay_1:capture:1", 600)]
     assert [p.payment_id for p in table.scan_payments()] == ["pay_1"]
+
+
+def test_the_lost_answers_test_card_refund_is_resolved_by_the_workflow_retry(
+    table: PaymentsTable,
+) -> None:
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(table, simulator, BUS, lambda: "2026-11-22T10:00:00.000+00:00")
+    process({"action": "authorize", "payment": context(last4="0259", amount=600)}, processor)
+    capture = {"action": "capture", "payment_id": "pay_1", "amount": None, "request_key": "k"}
+    with pytest.raises(AcquirerTimeoutError):
+        process(capture, processor)
+    assert process(capture, processor)["payment"]["status"] == "captured"  # the step's retry
+    with pytest.raises(AcquirerTimeoutError):
+        refund(processor, "re_1", None)
+    answer = refund(processor, "re_1", None)  # the step's retry: same key, no second refund
+    assert answer["refund"] == {"id": "re_1", "amount": 600}
+    assert answer["payment"]["refunds"] == [{"id": "re_1", "amount": 600, "status": "succeeded"}]
+    assert "error" in refund(processor, "re_2", None)
+    refunds = [o for o in simulator.records.operations() if o.kind == "refund"]
+    assert [(o.reference, o.amount) for o in refunds] == [("pay_1:refund:re_1", 600)]

@@ -83,7 +83,7 @@ def authorized(simulator: AcquirerSimulator, last4: str = "4242", key: str = "k-
 
 
 def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -> None:
-    assert len(TEST_CARDS) == 10
+    assert len(TEST_CARDS) == 11
     for last4, behaviour in TEST_CARDS.items():
         assert luhn_valid(behaviour.pan), behaviour.pan
         assert validate_pan(behaviour.pan) == (behaviour.pan, CardBrand.VISA)
@@ -412,3 +412,18 @@ def test_the_soft_decline_card_wants_authentication(simulator: AcquirerSimulator
     assert declined.decline_code is DeclineCode.AUTHENTICATION_REQUIRED
     assert declined.decline_code.soft and not declined.decline_code.hard
     assert simulator.authorize(request("3220", key="pay_1:authorize:1")).approved
+
+
+def test_the_lost_answers_card_executes_then_loses_each_first_answer() -> None:
+    sleep = RecordingSleep()
+    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=sleep)
+    authorization_id = simulator.authorize(request("0259")).authorization_id
+    assert authorization_id is not None
+    for operation, key in ((simulator.capture, "pay_1:capture:1"), (simulator.refund, "r:1")):
+        with pytest.raises(AcquirerTimeoutError):
+            operation(authorization_id, 500, "EUR", key)
+        # It happened: the acquirer's record says so, and the same key answers it now.
+        assert simulator.operation_status(key) is OperationStatus.SUCCEEDED
+        assert operation(authorization_id, 500, "EUR", key).amount == 500
+    assert sleep.calls == [TIMEOUT_S, TIMEOUT_S]
+    assert len(simulator.records.operations()) == 2
