@@ -25,13 +25,24 @@ variable "record_dynamodb_data_events" {
 }
 
 variable "data_event_dynamodb_table_arns" {
-  description = "Cardholder-data DynamoDB table ARNs whose item-level (data) events CloudTrail records (PCI DSS 10.2.1.1); empty records every table's."
+  description = "Cardholder-data DynamoDB table ARNs whose item-level (data) events CloudTrail records (PCI DSS 10.2.1.1); empty records every table's. Name only the tables that hold card data (the vault's): each data event costs $1 per million, and a payment makes tens of calls on tables that hold only tokens."
   type        = list(string)
   default     = []
 
   validation {
     condition     = alltrue([for arn in var.data_event_dynamodb_table_arns : can(regex("^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]+$", arn))])
     error_message = "data_event_dynamodb_table_arns must hold DynamoDB table ARNs (no wildcards)."
+  }
+}
+
+variable "data_event_lambda_function_arns" {
+  description = "ARNs of the Lambda functions that handle cardholder data (the vault's tokenize, detokenize and admin functions) whose invocations CloudTrail records as data events (PCI DSS 10.2.1.1: who called the function that read or wrote card data, when, and with what outcome). Name only those: every data event costs $1 per million, and the hot path's other functions never see a card number."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for arn in var.data_event_lambda_function_arns : can(regex("^arn:aws[a-z-]*:lambda:[a-z0-9-]+:[0-9]{12}:function:[A-Za-z0-9_-]+$", arn))])
+    error_message = "data_event_lambda_function_arns must hold unqualified Lambda function ARNs (arn:aws:lambda:<region>:<account>:function:<name>, no wildcards, versions or aliases)."
   }
 }
 

@@ -47,3 +47,8 @@ output "alarm_arns" {
   description = "ARNs of the errors and throttles alarms."
   value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }
 }
+
+output "log_level" {
+  description = "The function's Powertools log level (POWERTOOLS_LOG_LEVEL)."
+  value       = aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"]
+}

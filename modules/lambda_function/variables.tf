@@ -101,10 +101,10 @@ variable "environment_variables" {
 }
 
 variable "powertools" {
-  description = "Powertools for AWS Lambda settings, passed as POWERTOOLS_SERVICE_NAME (defaults to name), POWERTOOLS_LOG_LEVEL and POWERTOOLS_METRICS_NAMESPACE."
+  description = "Powertools for AWS Lambda settings, passed as POWERTOOLS_SERVICE_NAME (defaults to name), POWERTOOLS_LOG_LEVEL (WARNING by default: warnings and errors are always logged, INFO is opt-in, since a function's INFO lines are not the PCI DSS 10.2 audit trail, which CloudTrail, API access logs and the vault's audit log keep) and POWERTOOLS_METRICS_NAMESPACE."
   type = object({
     service_name      = optional(string)
-    log_level         = optional(string, "INFO")
+    log_level         = optional(string, "WARNING")
     metrics_namespace = optional(string, "Payments")
   })
   default = {}

@@ -28,6 +28,13 @@ locals {
   #   their outputs; a precondition on the audit_trail_arn output holds the names to the ARNs.
   vault_functions = { for purpose, f in module.vault.functions : purpose => f if purpose != "admin" }
 
+  # Only the vault holds card data: CloudTrail records data events for its table and functions
+  # (see docs/decisions/0005-log-levels-vs-pci-dss-10-2.md); the other tables hold tokens.
+  data_event_function_arns = [
+    for function in ["tokenize", "detokenize", "vault-admin"] :
+    "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name_prefix}-${function}"
+  ]
+
   data_event_table_arns = {
     for table in ["payments", "idempotency", "ledger", "vault"] :
     table => "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.name_prefix}-${table}"
@@ -59,7 +66,8 @@ module "audit" {
 
   name                             = var.name_prefix
   kms_key_arn                      = module.kms.logs_key_arn
-  data_event_dynamodb_table_arns   = values(local.data_event_table_arns)
+  data_event_dynamodb_table_arns   = [local.data_event_table_arns.vault]
+  data_event_lambda_function_arns  = local.data_event_function_arns
   cloudwatch_log_retention_in_days = var.log_retention_days
   force_destroy                    = var.audit_force_destroy
   tags                             = var.tags

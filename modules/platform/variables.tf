@@ -101,9 +101,9 @@ variable "audit_force_destroy" {
 }
 
 variable "log_level" {
-  description = "Powertools log level of the functions."
+  description = "Powertools log level of the payment functions. WARNING by default (INFO adds nothing PCI DSS 10.2 needs; see docs/decisions/0005-log-levels-vs-pci-dss-10-2.md)."
   type        = string
-  default     = "INFO"
+  default     = "WARNING"
 
   validation {
     condition     = contains(["DEBUG", "INFO", "WARNING", "ERROR"], var.log_level)

@@ -131,6 +131,53 @@ run "data_events_for_cardholder_data" {
   }
 }
 
+run "no_function_is_recorded_unless_named" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s in aws_cloudtrail.this.advanced_event_selector : alltrue([
+        for f in s.field_selector : !(f.field == "resources.type" && contains(coalesce(f.equals, []), "AWS::Lambda::Function"))
+      ])
+    ])
+    error_message = "Lambda data events are recorded only for the functions a caller names (they cost $1 per million invocations)."
+  }
+}
+
+run "cardholder_data_functions_are_recorded_by_arn" {
+  command = plan
+
+  variables {
+    data_event_lambda_function_arns = ["arn:aws:lambda:eu-west-1:111122223333:function:payments-tokenize"]
+  }
+
+  assert {
+    condition     = length(aws_cloudtrail.this.advanced_event_selector) == 4
+    error_message = "Expected management, DynamoDB, Lambda and S3 selectors."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in aws_cloudtrail.this.advanced_event_selector : anytrue([
+        for f in s.field_selector : f.field == "resources.type" && f.equals == tolist(["AWS::Lambda::Function"])
+        ]) && anytrue([
+        for f in s.field_selector : f.field == "resources.ARN" && f.equals == tolist(["arn:aws:lambda:eu-west-1:111122223333:function:payments-tokenize"])
+      ])
+    ])
+    error_message = "Invocations of the named cardholder-data functions are recorded as data events."
+  }
+}
+
+run "function_wildcards_are_refused" {
+  command = plan
+
+  variables {
+    data_event_lambda_function_arns = ["arn:aws:lambda:eu-west-1:111122223333:function:*"]
+  }
+
+  expect_failures = [var.data_event_lambda_function_arns]
+}
+
 run "every_table_is_recorded_when_none_is_named" {
   command = plan
 

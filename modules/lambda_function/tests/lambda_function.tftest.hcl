@@ -106,10 +106,23 @@ run "function_has_secure_defaults" {
     condition = aws_lambda_function.this.environment[0].variables == tomap({
       VAULT_TABLE                  = "vault"
       POWERTOOLS_SERVICE_NAME      = "tokenize"
-      POWERTOOLS_LOG_LEVEL         = "INFO"
+      POWERTOOLS_LOG_LEVEL         = "WARNING"
       POWERTOOLS_METRICS_NAMESPACE = "Payments"
     })
-    error_message = "The environment must carry the caller's variables plus the Powertools settings."
+    error_message = "The environment must carry the caller's variables plus the Powertools settings (log level WARNING by default)."
+  }
+}
+
+run "log_level_is_warning_unless_a_caller_asks_for_more" {
+  command = plan
+
+  variables {
+    powertools = { log_level = "INFO" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    error_message = "A caller can still opt in to INFO (or DEBUG) explicitly."
   }
 }
 
@@ -260,6 +273,16 @@ run "refuses_star_resource_for_kms" {
   }
 
   expect_failures = [var.policy_statements]
+}
+
+run "refuses_unknown_log_level" {
+  command = plan
+
+  variables {
+    powertools = { log_level = "VERBOSE" }
+  }
+
+  expect_failures = [var.powertools]
 }
 
 run "refuses_unsupported_runtime" {

@@ -178,17 +178,25 @@ run "deletion_protection_can_be_turned_off_for_throwaway_environments" {
   }
 }
 
-run "workflow_logs_everything_but_execution_data" {
+run "workflow_logs_failures_but_never_execution_data" {
   command = plan
 
   assert {
     condition = (
       aws_sfn_state_machine.payment.type == "EXPRESS" &&
       one(aws_sfn_state_machine.payment.logging_configuration).include_execution_data == false &&
-      one(aws_sfn_state_machine.payment.logging_configuration).level == "ALL" &&
+      one(aws_sfn_state_machine.payment.logging_configuration).level == "ERROR" &&
       one(aws_sfn_state_machine.payment.logging_configuration).log_destination == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/vendedlogs/states/pay-payment-workflow:*"
     )
-    error_message = "The EXPRESS workflow logs at ALL to its own log group and never includes execution data (PCI DSS 3.3.1)."
+    error_message = "The EXPRESS workflow logs its failures (level ERROR) to its own log group and never includes execution data (PCI DSS 3.3.1)."
+  }
+
+  assert {
+    condition = alltrue([
+      for f in [module.payments_api, module.step["validate_payment"], module.step["score_fraud"], module.step["decide_sca"], module.step["process_payment"], module.step["post_ledger"]] :
+      f.log_level == "WARNING"
+    ])
+    error_message = "The hot path's functions log at WARNING by default: INFO adds nothing PCI DSS 10.2 needs."
   }
 
   assert {
@@ -778,6 +786,34 @@ run "bad_schedule_is_refused" {
   }
 
   expect_failures = [var.reconcile_schedule_expression]
+}
+
+run "workflow_log_level_all_stays_available" {
+  command = plan
+
+  variables {
+    workflow_log_level = "ALL"
+    log_level          = "INFO"
+  }
+
+  assert {
+    condition = (
+      one(aws_sfn_state_machine.payment.logging_configuration).level == "ALL" &&
+      one(aws_sfn_state_machine.payment.logging_configuration).include_execution_data == false &&
+      module.payments_api.log_level == "INFO"
+    )
+    error_message = "ALL and INFO can be chosen explicitly, still without execution data."
+  }
+}
+
+run "workflow_log_levels_that_lose_failures_are_refused" {
+  command = plan
+
+  variables {
+    workflow_log_level = "FATAL"
+  }
+
+  expect_failures = [var.workflow_log_level]
 }
 
 run "short_log_retention_is_refused" {
