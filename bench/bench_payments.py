@@ -8,8 +8,10 @@ emulator, and what it uses there (the inputs of a cost model).
 - ``payment_e2e_local_ms_p50/p99``: ``POST /v1/payments`` (capture) through the local API, the
   Payment API Lambda, the EXPRESS workflow and its step Lambdas, warm, sequentially.
 - ``payment_*`` counts: one approved-and-captured payment on the emulator, read from its meter
-  (local/metering.py): Lambda invocations, state transitions, DynamoDB capacity units, KMS calls
-  and EventBridge entries.
+  (local/metering.py): Lambda invocations, state transitions, DynamoDB capacity units, KMS calls,
+  EventBridge entries, CloudWatch Logs bytes ingested (``payment_log_bytes``, split into the
+  Lambda and Step Functions shares), Lambda GB-seconds and the Express workflow's billed
+  milliseconds (the emulator's durations: indicative, not AWS's).
 
 Uses the emulator of ``make up`` when one runs; otherwise starts one, applies
 environments/local, and stops it afterwards.
@@ -187,6 +189,10 @@ def timed_payment(api: ApiClient, n: int) -> float:
     return elapsed_ms
 
 
+def _calls(counts: dict[str, int], service: str, *actions: str) -> int:
+    return sum(counts.get(f"api:{service}:{action}", 0) for action in actions)
+
+
 def emulator_figures(
     endpoints: cli.Endpoints, outputs: dict[str, object]
 ) -> dict[str, dict[str, float | str]]:
@@ -205,7 +211,33 @@ def emulator_figures(
     latencies = [timed_payment(api, base + E2E_WARM_UP + 1 + n) for n in range(E2E_SAMPLES)]
     counts = used["counts"]
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
+    # Data-plane calls per resource (data:<service>:<name>): what CloudTrail data events cost
+    # depends on which of these resources the trail selects (bench/cost prices that).
+    data_calls: dict[str, dict[str, float | str]] = {
+        f"payment_data_calls:{name.removeprefix('data:')}": {"value": value, "unit": "calls"}
+        for name, value in sorted(counts.items())
+        if name.startswith("data:")
+    }
     return {
+        **data_calls,
+        "payment_api_requests": {"value": counts.get("api_requests", 0), "unit": "count"},
+        "payment_step_functions_express_executions": {
+            "value": counts.get("step_functions_express_executions", 0),
+            "unit": "count",
+        },
+        "payment_kinesis_put_calls": {
+            "value": _calls(counts, "kinesis", "PutRecord", "PutRecords"),
+            "unit": "count",
+        },
+        "payment_firehose_put_calls": {
+            "value": _calls(counts, "firehose", "PutRecord", "PutRecordBatch"),
+            "unit": "count",
+        },
+        "payment_s3_put_calls": {"value": _calls(counts, "s3", "PutObject"), "unit": "count"},
+        "payment_athena_queries": {
+            "value": _calls(counts, "athena", "StartQueryExecution"),
+            "unit": "count",
+        },
         "payment_e2e_local_ms_p50": {"value": round(statistics.median(latencies), 1), "unit": "ms"},
         "payment_e2e_local_ms_p99": {"value": round(_percentile(latencies, 0.99), 1), "unit": "ms"},
         "payment_lambda_invocations": {
@@ -217,6 +249,17 @@ def emulator_figures(
         "payment_dynamodb_read_units": {"value": used["dynamodb_read_units"], "unit": "RCU"},
         "payment_kms_calls": {"value": kms_calls, "unit": "count"},
         "payment_events_published": {"value": counts.get("events_published", 0), "unit": "count"},
+        "payment_log_bytes": {"value": int(used["log_bytes"]), "unit": "bytes"},
+        "payment_log_bytes_lambda": {"value": counts.get("log_bytes:lambda", 0), "unit": "bytes"},
+        "payment_log_bytes_states": {"value": counts.get("log_bytes:states", 0), "unit": "bytes"},
+        "payment_lambda_gb_seconds": {
+            "value": round(used["lambda_gb_seconds"], 4),
+            "unit": "GB-s",
+        },
+        "payment_step_functions_express_billed_ms": {
+            "value": used["step_functions_express_billed_ms"],
+            "unit": "ms",
+        },
     }
 
 

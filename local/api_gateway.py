@@ -259,12 +259,29 @@ class LocalApiGateway:
         url = urlsplit(raw_path)
         if url.path.startswith(METER_PATH):
             return meter_response(http_method, url.path)
+        # Every request reaching the stage is billed by API Gateway and inspected by its WAF.
+        metering.count("api_requests")
         selector = next(
             (v for k, v in headers.items() if k.lower() == API_NAME_HEADER.lower()), None
         )
         api, reason = find_api(selector)
         if api is None:
             return gateway_error(404, reason)
+        context: dict[str, Any] = {"started": time.time(), "ip": source_ip, "method": http_method}
+        answer = self._serve(api, http_method, url, headers, body, source_ip, context)
+        write_access_log(api, context, answer)
+        return answer
+
+    def _serve(
+        self,
+        api: Any,
+        http_method: str,
+        url: Any,
+        headers: dict[str, str],
+        body: bytes,
+        source_ip: str,
+        context: dict[str, Any],
+    ) -> tuple[int, dict[str, str], bytes]:
         route, path_known = match_route(api, http_method, url.path)
         if route is None:
             # API Gateway answers both unknown paths and methods with 403 "Missing
@@ -273,8 +290,10 @@ class LocalApiGateway:
                 405 if path_known else 404, f"No route for {http_method} {url.path}."
             )
         identity = None
+        context["resource_path"] = route.resource_path
         if route.method.authorization_type == "AWS_IAM":
             identity = caller_identity(headers.get("Authorization"))
+            context["identity"] = identity
             if identity is None:
                 return gateway_error(403, "Missing Authentication Token")
         integration = route.method.method_integration
@@ -293,6 +312,52 @@ class LocalApiGateway:
 
 
 METER_PATH = "/_local/meter"
+ACCESS_LOG_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9_.]+")
+
+
+def write_access_log(
+    api: Any, context: dict[str, Any], answer: tuple[int, dict[str, str], bytes]
+) -> None:
+    """One line per request in the stage's access log format, into its log group, as API
+    Gateway delivers access logs (the meter counts the bytes). Never fails the request."""
+    try:
+        stage = next(iter(api.stages.values()))
+        settings = getattr(stage, "access_log_settings", None) or {}
+        destination, template = settings.get("destinationArn"), settings.get("format")
+        if not destination or not template:
+            return
+        identity = context.get("identity") or {}
+        started = float(context["started"])
+        values = {
+            "$context.requestId": str(uuid.uuid4()),
+            "$context.identity.sourceIp": context.get("ip", ""),
+            "$context.identity.userArn": identity.get("userArn", ""),
+            "$context.identity.caller": identity.get("caller", ""),
+            "$context.requestTime": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime()),
+            "$context.httpMethod": context.get("method", ""),
+            "$context.resourcePath": context.get("resource_path", ""),
+            "$context.status": str(answer[0]),
+            "$context.responseLength": str(len(answer[2])),
+            "$context.responseLatency": str(int((time.time() - started) * 1000)),
+        }
+        line = ACCESS_LOG_VARIABLE.sub(lambda m: str(values.get(m.group(0), "-")), template)
+        _deliver_log(destination, line)
+    except Exception:
+        LOG.exception("could not write the access log line")
+
+
+def _deliver_log(destination_arn: str, line: str) -> None:
+    from moto.logs.models import logs_backends
+
+    parts = destination_arn.split(":")
+    region, account, group = parts[3], parts[4], parts[6]
+    backend = logs_backends[account][region]
+    if group not in backend.groups:
+        return
+    stream = "local-api-access"
+    if stream not in backend.groups[group].streams:
+        backend.create_log_stream(group, stream)
+    backend.put_log_events(group, stream, [{"timestamp": int(time.time() * 1000), "message": line}])
 
 
 def meter_response(http_method: str, path: str) -> tuple[int, dict[str, str], bytes]:

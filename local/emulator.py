@@ -132,14 +132,18 @@ class LambdaBridge:
 
     def invoke_sync(self, function: Any, event: Any) -> InvocationResult:
         metering.count("lambda_invocations")
-        return self.runtime.invoke(
-            function_config(function),
+        metering.lambda_call(function.function_name)
+        config = function_config(function)
+        result = self.runtime.invoke(
+            config,
             event,
             code_loader=lambda: bytes(function.code_bytes),
             write_logs=write_function_logs(
                 self._logs_backends[function.account_id][function.region]
             ),
         )
+        metering.lambda_invocation(result.duration_ms, config.memory_mb)
+        return result
 
     def invoke_async(self, function: Any, event: Any) -> None:
         """Asynchronous invocation: two retries, then the dead-letter queue if one is set."""

@@ -7,7 +7,7 @@ reasons, is in README.md ("How the local emulator differs from AWS").
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 
 def install() -> None:
@@ -18,6 +18,7 @@ def install() -> None:
     _reuse_interpreter_clients()
     _parse_each_definition_once()
     _describe_trails_by_name()
+    _deliver_execution_logs()
 
 
 def _validate_state_machine_definition() -> None:
@@ -82,6 +83,8 @@ def _start_sync_execution() -> None:
     from moto.core.responses import ActionResult
     from moto.stepfunctions.responses import StepFunctionResponse
 
+    from local import metering
+
     poll_interval_s = 0.002
 
     def start_sync_execution(self: Any) -> ActionResult:
@@ -95,6 +98,9 @@ def _start_sync_execution() -> None:
         while execution.status == "RUNNING" and time.monotonic() < deadline:
             time.sleep(poll_interval_s)
         status = execution.status if execution.status in ("SUCCEEDED", "FAILED") else "TIMED_OUT"
+        if execution.start_date is not None and execution.stop_date is not None:
+            elapsed = execution.stop_date - execution.start_date
+            metering.express_execution(elapsed.total_seconds() * 1000)
         answer: dict[str, Any] = {
             "executionArn": execution.execution_arn,
             "stateMachineArn": arn,
@@ -209,3 +215,80 @@ def _describe_trails_by_name() -> None:
         return json.dumps({"trailList": [t.description(include_region=True) for t in trails]})
 
     setattr(CloudTrailResponse, "describe_trails", describe_trails)  # noqa: B010
+
+
+def _deliver_execution_logs() -> None:
+    """Step Functions execution logs: moto reads a state machine's ``loggingConfiguration`` but
+    starts every execution without a logging session (``cloud_watch_logging_session=None``), and
+    its session would fail anyway (it hands ``LogEvent`` objects to a backend expecting dicts).
+    Here each execution gets the session its state machine's configuration asks for, and each
+    history event that the level admits (ALL, ERROR, FATAL, OFF, as AWS defines them) is written
+    to the log group as one JSON line, without input and output unless
+    ``includeExecutionData`` is true. The bytes written are what the meter counts."""
+    import functools
+    import logging
+    import threading
+    from datetime import datetime
+
+    from moto.logs.models import logs_backends
+    from moto.stepfunctions.parser.asl.eval.event import logging as sfn_logging
+    from moto.stepfunctions.parser.asl.utils.encoding import to_json_str
+    from moto.stepfunctions.parser.backend.execution import Execution
+
+    if getattr(Execution, "_payments_logging", False):
+        return
+    LOG = logging.getLogger("local.gaps")
+    lock = threading.Lock()
+    original_init = Execution.__init__
+
+    @functools.wraps(original_init)
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        if self._cloud_watch_logging_session is not None:
+            return
+        machine = self.state_machine
+        # includeExecutionData is optional in the API (false when absent).
+        configuration = {
+            "includeExecutionData": False,
+            **(getattr(machine, "loggingConfiguration", None) or {}),
+        }
+        cloud_watch = sfn_logging.CloudWatchLoggingConfiguration.from_logging_configuration(
+            state_machine_arn=machine.arn, logging_configuration=cast(Any, configuration)
+        )
+        if cloud_watch is not None:
+            self._cloud_watch_logging_session = sfn_logging.CloudWatchLoggingSession(
+                execution_arn=self.exec_arn, configuration=cloud_watch
+            )
+
+    def publish_history_log(self: Any, history_log: Any) -> None:
+        stamp = history_log["event_timestamp"]
+        when = stamp if isinstance(stamp, datetime) else datetime.now()
+        stamp_ms = int(when.timestamp() * 1000)
+        record = {**history_log, "event_timestamp": str(stamp_ms)}
+        message = to_json_str(record, separators=(",", ":"))
+        config = self.configuration
+        backend = logs_backends[config.log_account_id][config.log_region]
+        if config.log_group_name not in backend.groups:
+            return  # AWS drops the delivery too when the group is missing
+        group = backend.groups[config.log_group_name]
+        with lock:
+            if config.log_stream_name not in group.streams:
+                backend.create_log_stream(config.log_group_name, config.log_stream_name)
+        backend.put_log_events(
+            config.log_group_name,
+            config.log_stream_name,
+            [{"timestamp": stamp_ms, "message": message}],
+        )
+
+    def publish_safely(self: Any, history_log: Any) -> None:
+        # A log line that cannot be written never fails the execution it describes.
+        try:
+            publish_history_log(self, history_log)
+        except Exception:
+            LOG.exception("could not write a Step Functions execution log event")
+
+    Execution.__init__ = init  # type: ignore[method-assign]
+    Execution._payments_logging = True  # type: ignore[attr-defined]
+    setattr(  # noqa: B010
+        sfn_logging.CloudWatchLoggingSession, "publish_history_log", publish_safely
+    )

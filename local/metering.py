@@ -5,7 +5,16 @@ Step Functions state transitions (each state entered), EventBridge entries publi
 DynamoDB capacity units computed from item sizes with DynamoDB's rules (write: 1 WCU per
 started KB, doubled in a transaction; read: 1 RCU per started 4 KB when strongly consistent,
 half that when eventually consistent or on a global secondary index; a query is charged on
-the summed size of what it read). The local API serves the totals at ``GET /_local/meter``
+the summed size of what it read), Lambda billed milliseconds and GB-seconds, Express workflow
+billed milliseconds (per execution, in 100 ms steps), and CloudWatch Logs ingestion: every
+event put into a log group, whoever writes it (PutLogEvents callers, the Lambda runtime's
+function logs, Step Functions execution logs), as its UTF-8 message size plus the 26 bytes per
+event that CloudWatch Logs adds to a PutLogEvents batch (``log_bytes``, with
+``log_bytes:<source>`` and ``log_events:<source>`` in ``counts``; the source is ``lambda``,
+``states`` or ``other`` from the log group's name). The local API serves the totals at
+``GET /_local/meter``. Data-plane calls are also counted per resource (``data:dynamodb:<table>``
+and ``data:lambda:<function>``): CloudTrail bills a data event per such call on the resources
+its selectors name, so the cost model can price any selector against the same run.
 and resets them with ``POST /_local/meter/reset`` (benchmarks read them around one payment).
 """
 
@@ -21,7 +30,16 @@ from typing import Any
 
 _lock = threading.Lock()
 _counts: Counter[str] = Counter()
-_units: dict[str, float] = {"dynamodb_write_units": 0.0, "dynamodb_read_units": 0.0}
+_units: dict[str, float] = {
+    "dynamodb_write_units": 0.0,
+    "dynamodb_read_units": 0.0,
+    "log_bytes": 0.0,
+    "lambda_billed_ms": 0.0,
+    "lambda_gb_seconds": 0.0,
+    "step_functions_express_billed_ms": 0.0,
+}
+# CloudWatch Logs counts each event of a PutLogEvents batch as its message plus 26 bytes.
+LOG_EVENT_OVERHEAD_BYTES = 26
 
 
 def count(name: str, amount: int = 1) -> None:
@@ -55,6 +73,38 @@ def read_units(size_bytes: int, consistent: bool) -> float:
     return float(units) if consistent else units / 2
 
 
+def lambda_invocation(duration_ms: float, memory_mb: int) -> None:
+    """One Lambda invocation's billed duration (rounded up to the millisecond, as Lambda bills)
+    and its GB-seconds (billed duration x configured memory)."""
+    billed_ms = max(1, math.ceil(duration_ms))
+    _add_units("lambda_billed_ms", billed_ms)
+    _add_units("lambda_gb_seconds", billed_ms / 1000 * memory_mb / 1024)
+
+
+def lambda_call(function_name: str) -> None:
+    """One invocation of a named function (a Lambda data event when a trail selects it)."""
+    count(f"data:lambda:{function_name}")
+
+
+def express_execution(duration_ms: float) -> None:
+    """One Express workflow execution's billed duration: rounded up to the next 100 ms."""
+    count("step_functions_express_executions")
+    _add_units("step_functions_express_billed_ms", max(1, math.ceil(duration_ms / 100)) * 100)
+
+
+def log_event_bytes(message: str) -> int:
+    return len(message.encode("utf-8")) + LOG_EVENT_OVERHEAD_BYTES
+
+
+def log_source(log_group_name: str) -> str:
+    """Who wrote into a log group, from the names AWS (and our modules) give them."""
+    if log_group_name.startswith("/aws/lambda/"):
+        return "lambda"
+    if log_group_name.startswith(("/aws/vendedlogs/states/", "/aws/states/")):
+        return "states"
+    return "other"
+
+
 def _wrap(cls: Any, name: str, after: Any) -> None:
     original = getattr(cls, name)
 
@@ -78,6 +128,7 @@ def install() -> None:
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
     from moto.events.models import EventsBackend
+    from moto.logs.models import LogsBackend
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
 
     if getattr(BaseResponse, "_payments_metered", False):
@@ -94,13 +145,21 @@ def install() -> None:
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
     BaseResponse._payments_metered = True  # type: ignore[attr-defined]
 
+    def table_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        table = kwargs.get("table_name") or (args[1] if len(args) > 1 else None)
+        if isinstance(table, str):
+            count(f"data:dynamodb:{table}")
+
     def put(result: Any, *args: Any, **kwargs: Any) -> None:
+        table_call(args, kwargs)
         _add_units("dynamodb_write_units", write_units(_size(result)))
 
     def get(result: Any, *args: Any, **kwargs: Any) -> None:
+        table_call(args, kwargs)
         _add_units("dynamodb_read_units", read_units(_size(result), consistent=True))
 
     def query(result: Any, *args: Any, **kwargs: Any) -> None:
+        table_call(args, kwargs)
         items = result[0]
         on_index = bool(kwargs.get("index_name"))
         consistent = bool(kwargs.get("consistent_read")) and not on_index
@@ -108,6 +167,11 @@ def install() -> None:
         _add_units("dynamodb_read_units", read_units(total, consistent))
 
     def transact(result: Any, backend: Any, transact_items: list[dict[str, Any]]) -> None:
+        tables = {
+            str(next(iter(operation.values())).get("TableName")) for operation in transact_items
+        }
+        for table in tables:  # one call, counted once on each table it touches
+            count(f"data:dynamodb:{table}")
         for operation in transact_items:
             body = next(iter(operation.values()))
             size = len(json.dumps(body.get("Item") or body.get("Key") or {}))
@@ -116,6 +180,19 @@ def install() -> None:
     def events(result: Any, backend: Any, entries: list[dict[str, Any]]) -> None:
         count("events_published", len(entries))
 
+    def logs(
+        result: Any,
+        backend: Any,
+        log_group_name: str,
+        log_stream_name: str,
+        log_events: list[dict[str, Any]],
+    ) -> None:
+        size = sum(log_event_bytes(str(event["message"])) for event in log_events)
+        source = log_source(log_group_name)
+        _add_units("log_bytes", size)
+        count(f"log_bytes:{source}", size)
+        count(f"log_events:{source}", len(log_events))
+
     _wrap(DynamoDBBackend, "put_item", put)
     _wrap(DynamoDBBackend, "update_item", put)
     _wrap(DynamoDBBackend, "delete_item", put)
@@ -123,6 +200,7 @@ def install() -> None:
     _wrap(DynamoDBBackend, "query", query)
     _wrap(DynamoDBBackend, "transact_write_items", transact)
     _wrap(EventsBackend, "put_events", events)
+    _wrap(LogsBackend, "put_log_events", logs)
 
     original_eval_body = CommonStateField._eval_body
 

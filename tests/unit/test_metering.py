@@ -1,0 +1,115 @@
+"""The emulator's meter: CloudWatch Logs bytes from every writer, Step Functions execution logs
+delivered at the level the state machine asks for, and the billing rules it counts with."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.core.config import default_user_config
+
+from local import gaps, metering
+
+REGION = "eu-west-2"
+TWO_PASS_STATES = {
+    "StartAt": "A",
+    "States": {"A": {"Type": "Pass", "Next": "B"}, "B": {"Type": "Pass", "End": True}},
+}
+
+
+@pytest.fixture
+def meter() -> Iterator[None]:
+    default_user_config["stepfunctions"]["execute_state_machine"] = True
+    gaps.install()
+    metering.install()
+    with mock_aws():
+        metering.reset()
+        yield
+    default_user_config["stepfunctions"]["execute_state_machine"] = False
+
+
+@pytest.mark.parametrize(
+    ("group", "source"),
+    [
+        ("/aws/lambda/payments-dev-tokenize", "lambda"),
+        ("/aws/vendedlogs/states/payments-dev-payment-workflow", "states"),
+        ("/aws/apigateway/payments-dev-access", "other"),
+    ],
+)
+def test_log_source_follows_the_group_name(group: str, source: str) -> None:
+    assert metering.log_source(group) == source
+
+
+@pytest.mark.parametrize(("message", "size"), [("", 26), ("abc", 29), ("é", 28)])
+def test_a_log_event_is_its_utf8_bytes_plus_26(message: str, size: int) -> None:
+    assert metering.log_event_bytes(message) == size
+
+
+@pytest.mark.parametrize(("duration_ms", "billed_ms"), [(0.2, 100), (100, 100), (100.1, 200)])
+def test_express_duration_is_billed_in_100_ms_steps(duration_ms: float, billed_ms: int) -> None:
+    metering.reset()
+    metering.express_execution(duration_ms)
+    assert metering.snapshot()["step_functions_express_billed_ms"] == billed_ms
+
+
+def test_put_log_events_is_metered(meter: None) -> None:
+    logs = boto3.client("logs", region_name=REGION)
+    logs.create_log_group(logGroupName="/aws/lambda/f")
+    logs.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
+    events = [{"timestamp": int(time.time() * 1000), "message": m} for m in ("one", "three")]
+    logs.put_log_events(logGroupName="/aws/lambda/f", logStreamName="s", logEvents=events)
+    used = metering.snapshot()
+    assert used["log_bytes"] == 3 + 5 + 2 * 26
+    assert used["counts"]["log_events:lambda"] == 2
+
+
+def _run(level: str) -> dict[str, object]:
+    logs = boto3.client("logs", region_name=REGION)
+    group = f"/aws/vendedlogs/states/wf-{level.lower()}"
+    logs.create_log_group(logGroupName=group)
+    arn = f"arn:aws:logs:{REGION}:123456789012:log-group:{group}:*"
+    sfn = boto3.client("stepfunctions", region_name=REGION)
+    machine = sfn.create_state_machine(
+        name=f"wf-{level.lower()}",
+        roleArn="arn:aws:iam::123456789012:role/r",
+        definition=json.dumps(TWO_PASS_STATES),
+        type="EXPRESS",
+        loggingConfiguration={
+            "level": level,
+            "destinations": [{"cloudWatchLogsLogGroup": {"logGroupArn": arn}}],
+        },
+    )
+    metering.reset()
+    execution = sfn.start_execution(
+        stateMachineArn=machine["stateMachineArn"], input='{"card": "4242424242424242"}'
+    )
+    for _ in range(100):
+        if sfn.describe_execution(executionArn=execution["executionArn"])["status"] != "RUNNING":
+            break
+        time.sleep(0.02)
+    used = metering.snapshot()
+    streams = logs.describe_log_streams(logGroupName=group)["logStreams"]
+    lines = [
+        e["message"]
+        for s in streams
+        for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])[
+            "events"
+        ]
+    ]
+    return {"bytes": used["log_bytes"], "lines": lines}
+
+
+def test_execution_logs_at_all_are_delivered_without_execution_data(meter: None) -> None:
+    delivered = _run("ALL")
+    lines = delivered["lines"]
+    assert isinstance(lines, list) and len(lines) == 6  # started, 2 x (entered, exited), succeeded
+    assert delivered["bytes"] == sum(metering.log_event_bytes(line) for line in lines)
+    assert not any("4242424242424242" in line for line in lines)
+
+
+def test_execution_logs_at_error_write_nothing_for_a_success(meter: None) -> None:
+    assert _run("ERROR") == {"bytes": 0.0, "lines": []}
