@@ -88,6 +88,10 @@ compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir>
 bench: build ## benchmarks; writes bench/results.json
 	$(PY) -m bench.run
 
+.PHONY: cost
+cost: venv ## the cost model: USD per million payments, fixed floor per environment (REGION=us-east-1)
+	$(PY) -m bench.cost $(if $(REGION),--region $(REGION),)
+
 .PHONY: plan
 plan: venv ## terraform plan for ENV (needs AWS credentials unless ENV=local)
 	$(PY) -m local.cli tf plan --env $(ENV)

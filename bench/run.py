@@ -16,6 +16,22 @@ BENCH_DIR = Path(__file__).resolve().parent
 RESULTS_PATH = BENCH_DIR / "results.json"
 
 
+def cost_figures(results: dict[str, dict[str, float | str]]) -> dict[str, dict[str, float | str]]:
+    """The cost model (bench/cost) over the payment figures just measured, at the default
+    Region's prices; nothing when the payment benchmark did not run."""
+    from bench.cost import inventory, model, prices, report, usage
+
+    measured = usage.Usage.from_results(results, "this run")
+    if measured.missing():
+        return {}
+    estimate = model.estimate(prices.load(), measured, inventory.load())
+    figures = report.bench_figures(estimate)
+    print("== cost (bench/cost, `make cost` for the report)", flush=True)
+    for name, figure in figures.items():
+        print(f"  {name:48s} {figure['value']:>12} {figure['unit']}", flush=True)
+    return figures
+
+
 def main(argv: list[str]) -> int:
     selected = set(argv)
     results: dict[str, dict[str, float | str]] = {}
@@ -30,6 +46,8 @@ def main(argv: list[str]) -> int:
         results.update(figures)
     existing = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() and selected else {}
     existing.update(results)
+    RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+    existing.update(cost_figures(existing))
     RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     print(f"wrote {RESULTS_PATH.relative_to(BENCH_DIR.parent)}")
     return 0

@@ -96,9 +96,7 @@ def _run(level: str) -> dict[str, object]:
     lines = [
         e["message"]
         for s in streams
-        for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])[
-            "events"
-        ]
+        for e in logs.get_log_events(logGroupName=group, logStreamName=s["logStreamName"])["events"]
     ]
     return {"bytes": used["log_bytes"], "lines": lines}
 

@@ -1,0 +1,184 @@
+"""The fixed monthly floor's quantities, counted from each environment's own Terraform plan.
+
+``terraform plan`` of environments/dev or prod needs AWS credentials; ``terraform test`` with a
+mocked aws provider plans the same root module offline. Each environment is planned that way
+(``-verbose -json`` hands back the plan's ``resource_changes``) and counted: interface endpoints
+and the Availability Zones they sit in, NAT gateways, KMS keys, WAF web ACLs and their rules,
+CloudWatch alarms, trails, and which resources the trails record data events for. The counts are
+written to ``inventory.json`` (committed, refreshed by ``make cost --inventory``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import zipfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from local.toolchain import terraform_env
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+INVENTORY_PATH = Path(__file__).resolve().parent / "inventory.json"
+ENVIRONMENTS = ("dev", "prod")
+
+TEST_FILE = """\
+mock_provider "aws" {{
+  mock_data "aws_availability_zones" {{
+    defaults = {{ names = ["{region}a", "{region}b", "{region}c"] }}
+  }}
+  mock_data "aws_caller_identity" {{
+    defaults = {{ account_id = "{account_id}" }}
+  }}
+  mock_data "aws_region" {{
+    defaults = {{ id = "{region}", name = "{region}" }}
+  }}
+  mock_data "aws_partition" {{
+    defaults = {{ partition = "aws" }}
+  }}
+}}
+
+variables {{
+  lambda_package = "{package}"
+}}
+
+run "inventory" {{
+  command = plan
+  module {{
+    source = "{source}"
+  }}
+}}
+"""
+
+
+def _tfvars(env_dir: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in (env_dir / "terraform.tfvars").read_text().splitlines():
+        key, _, value = line.partition("=")
+        if _ and key.strip() in ("account_id", "region"):
+            values[key.strip()] = value.strip().strip('"')
+    return values
+
+
+def plan_resources(env: str) -> list[dict[str, Any]]:
+    """The resource changes of environments/<env>, planned offline with a mocked provider."""
+    env_dir = REPO_ROOT / "environments" / env
+    tfvars = _tfvars(env_dir)
+    with tempfile.TemporaryDirectory(prefix=f"cost-{env}-") as tmp:
+        work = Path(tmp)
+        (work / "tests").mkdir()
+        (work / "main.tf").write_text("")
+        package = work / "package.zip"
+        with zipfile.ZipFile(package, "w") as archive:
+            archive.writestr("placeholder", "")
+        (work / "tests" / "inventory.tftest.hcl").write_text(
+            TEST_FILE.format(
+                region=tfvars.get("region", "eu-west-1"),
+                account_id=tfvars.get("account_id", "111111111111"),
+                package=package,
+                source=os.path.relpath(env_dir, work),
+            )
+        )
+        terraform = shutil.which("terraform") or "terraform"
+        tf_env = {**os.environ, **terraform_env()}
+        subprocess.run(
+            [terraform, "init", "-backend=false", "-input=false"],
+            cwd=work,
+            check=True,
+            capture_output=True,
+            env=tf_env,
+        )
+        run = subprocess.run(
+            [terraform, "test", "-verbose", "-json", f"-var-file={env_dir / 'terraform.tfvars'}"],
+            cwd=work,
+            capture_output=True,
+            text=True,
+            env=tf_env,
+        )
+    for line in run.stdout.splitlines():
+        message = json.loads(line)
+        if message.get("type") == "test_plan":
+            return list(message["test_plan"]["resource_changes"])
+    raise RuntimeError(f"terraform test planned nothing for environments/{env}:\n{run.stdout}")
+
+
+def _selected(trail: dict[str, Any]) -> dict[str, list[str]]:
+    """Resource names whose data events the trail records, by service; ["*"] for all."""
+    scope: dict[str, list[str]] = {}
+    for selector in trail.get("advanced_event_selector") or []:
+        fields = {f["field"]: f for f in selector.get("field_selector") or []}
+        if (fields.get("eventCategory") or {}).get("equals") != ["Data"]:
+            continue
+        resource_type = ((fields.get("resources.type") or {}).get("equals") or [""])[0]
+        service = {"AWS::DynamoDB::Table": "dynamodb", "AWS::Lambda::Function": "lambda"}.get(
+            resource_type, resource_type
+        )
+        arns = fields.get("resources.ARN")
+        names = ["*"]
+        if arns is not None:
+            values = (arns.get("equals") or []) + (arns.get("starts_with") or [])
+            names = [str(v).rsplit(":", 1)[-1].rsplit("/", 1)[-1] for v in values]
+        scope.setdefault(service, []).extend(names)
+    return scope
+
+
+def _common_prefix(names: list[str]) -> str:
+    """The environment's name prefix: the dash-separated words every table name starts with."""
+    if not names:
+        return ""
+    words = [name.split("-") for name in names]
+    common: list[str] = []
+    for group in zip(*words, strict=False):
+        if len(set(group)) != 1:
+            break
+        common.append(group[0])
+    return "-".join(common[: min(len(w) for w in words) - 1])
+
+
+def count(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    created = [r for r in resources if "create" in r["change"]["actions"]]
+    types = Counter(r["type"] for r in created)
+    after = [(r["type"], r["change"].get("after") or {}) for r in created]
+    azs = {a.get("availability_zone") for t, a in after if t == "aws_subnet"} - {None}
+    interface = [a for t, a in after if t == "aws_vpc_endpoint"]
+    interface = [a for a in interface if a.get("vpc_endpoint_type") == "Interface"]
+    trails = [a for t, a in after if t == "aws_cloudtrail"]
+    scope: dict[str, list[str]] = {}
+    for trail in trails:
+        for service, names in _selected(trail).items():
+            scope.setdefault(service, []).extend(names)
+    tables = [a.get("name") for t, a in after if t == "aws_dynamodb_table"]
+    prefix = _common_prefix([str(n) for n in tables if n])
+    logical = {
+        service: sorted({n.removeprefix(f"{prefix}-") if prefix else n for n in names})
+        for service, names in scope.items()
+    }
+    return {
+        "availability_zones": len(azs),
+        "interface_endpoints": len(interface),
+        "interface_endpoint_azs": len(interface) * len(azs),
+        "nat_gateways": types["aws_nat_gateway"],
+        "kms_keys": types["aws_kms_key"],
+        "waf_web_acls": types["aws_wafv2_web_acl"],
+        "waf_rules": sum(len(a.get("rule") or []) for t, a in after if t == "aws_wafv2_web_acl"),
+        "alarms": types["aws_cloudwatch_metric_alarm"],
+        "trails": types["aws_cloudtrail"],
+        "data_event_scope": logical,
+        "resources_planned": len(created),
+    }
+
+
+def refresh(path: Path = INVENTORY_PATH) -> dict[str, Any]:
+    inventory = {env: count(plan_resources(env)) for env in ENVIRONMENTS}
+    path.write_text(json.dumps(inventory, indent=2, sort_keys=True) + "\n")
+    return inventory
+
+
+def load(path: Path = INVENTORY_PATH) -> dict[str, Any]:
+    if not path.exists():
+        return refresh(path)
+    return dict(json.loads(path.read_text()))

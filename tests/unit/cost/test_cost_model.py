@@ -1,0 +1,194 @@
+"""The cost model: price files refuse entries without provenance, every line is units x price,
+a unit the meter did not report fails loudly, and the README block is the model's output."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from bench.cost import model, prices, report
+from bench.cost.__main__ import README_PATH, estimate_from_report
+from bench.cost.usage import REQUIRED, MissingMeterFigure, Usage
+
+COST_DIR = Path(prices.__file__).resolve().parent
+INVENTORY = {
+    env: {
+        "availability_zones": azs,
+        "interface_endpoints": 9,
+        "interface_endpoint_azs": 9 * azs,
+        "nat_gateways": nat,
+        "kms_keys": 5,
+        "waf_web_acls": 1,
+        "waf_rules": 4,
+        "alarms": 27,
+        "trails": 1,
+        "data_event_scope": {"dynamodb": ["vault"], "lambda": ["vault-tokenize"]},
+    }
+    for env, azs, nat in (("dev", 2, 0), ("prod", 3, 3))
+}
+
+
+def usage(**overrides: float) -> Usage:
+    figures = {name: 1.0 for name in REQUIRED} | overrides
+    results = {name: {"value": value, "unit": "x"} for name, value in figures.items()}
+    results |= {
+        "payment_data_calls:dynamodb:payments-local-vault": {"value": 2, "unit": "calls"},
+        "payment_data_calls:dynamodb:payments-local-payments": {"value": 5, "unit": "calls"},
+        "payment_data_calls:lambda:payments-local-vault-tokenize": {"value": 1, "unit": "calls"},
+        "payment_data_calls:lambda:payments-local-score-fraud": {"value": 1, "unit": "calls"},
+    }
+    return Usage.from_results(results, "test")
+
+
+def entry(**overrides: Any) -> dict[str, Any]:
+    base = {
+        "usd": 1.0,
+        "per": 1_000_000,
+        "unit": "requests",
+        "source": "https://aws.amazon.com/lambda/pricing/",
+        "retrieved": "2026-11-30",
+        "verified": True,
+    }
+    return {k: v for k, v in (base | overrides).items() if v is not None}
+
+
+@pytest.mark.parametrize("region", prices.regions())
+def test_every_price_file_loads_with_source_and_date(region: str) -> None:
+    book = prices.load(region)
+    assert book.region == region
+    for key, price in book.prices.items():
+        assert price.source.scheme == "https", key
+        assert price.retrieved.isoformat() == "2026-11-30", key
+
+
+def test_price_files_price_the_same_things() -> None:
+    keys = [set(prices.load(region).prices) for region in prices.regions()]
+    assert all(k == keys[0] for k in keys)
+    assert {"eu-west-2", "us-east-1"} <= set(prices.regions())
+
+
+@pytest.mark.parametrize("missing", ["source", "retrieved", "usd", "per"])
+def test_a_price_without_provenance_or_amount_is_refused(missing: str) -> None:
+    with pytest.raises(ValidationError, match=missing):
+        prices.Price.model_validate(entry(**{missing: None}))
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("source", "not a url"), ("retrieved", "yesterday"), ("usd", -1)]
+)
+def test_a_malformed_price_is_refused(field: str, value: object) -> None:
+    with pytest.raises(ValidationError):
+        prices.Price.model_validate(entry(**{field: value}))
+
+
+@pytest.mark.parametrize("figure", REQUIRED)
+def test_a_unit_missing_from_the_meter_fails_loudly(figure: str) -> None:
+    results = {name: {"value": 1, "unit": "x"} for name in REQUIRED if name != figure}
+    measured = Usage.from_results(results, "test")
+    assert measured.missing() == [figure]
+    with pytest.raises(MissingMeterFigure, match=figure):
+        model.estimate(prices.load("eu-west-2"), measured, INVENTORY)
+
+
+LINES = [
+    ("API Gateway REST requests", "payment_api_requests", "apigateway_rest_request", 1.0),
+    ("WAF requests", "payment_api_requests", "waf_request", 1.0),
+    ("Lambda requests", "payment_lambda_invocations", "lambda_request", 1.0),
+    ("Lambda duration", "payment_lambda_gb_seconds", "lambda_gb_second", 1.0),
+    (
+        "DynamoDB writes (on-demand)",
+        "payment_dynamodb_write_units",
+        "dynamodb_write_request_unit",
+        1.0,
+    ),
+    ("KMS requests", "payment_kms_calls", "kms_request", 1.0),
+    ("EventBridge events", "payment_events_published", "eventbridge_event", 1.0),
+    ("CloudWatch Logs ingestion", "payment_log_bytes", "logs_ingestion_gb", 1 / 1024**3),
+    (
+        "Step Functions Express requests",
+        "payment_step_functions_express_executions",
+        "sfn_express_request",
+        1.0,
+    ),
+    (
+        "Step Functions Express duration",
+        "payment_step_functions_express_billed_ms",
+        "sfn_express_gb_second",
+        64 / 1024 / 1000,  # billed ms -> s, in one 64 MB chunk
+    ),
+]
+
+
+@pytest.mark.parametrize(("component", "figure", "price_key", "per_unit"), LINES)
+@pytest.mark.parametrize("region", prices.regions())
+def test_each_line_is_meter_units_times_price(
+    region: str, component: str, figure: str, price_key: str, per_unit: float
+) -> None:
+    book = prices.load(region)
+    line = next(
+        x
+        for x in model.estimate(book, usage(**{figure: 7.0}), INVENTORY).express
+        if x.component == component
+    )
+    assert line.price_key == price_key
+    assert line.usd_per_payment == pytest.approx(7.0 * per_unit * book.unit_usd(price_key))
+
+
+@pytest.mark.parametrize(
+    ("scope", "expected"),
+    [
+        ({}, 0),
+        ({"dynamodb": ["vault"]}, 2),
+        ({"dynamodb": ["vault"], "lambda": ["vault-tokenize"]}, 3),
+        ({"dynamodb": ["*"]}, 7),
+        ({"dynamodb": ["*"], "lambda": ["*"]}, 9),
+    ],
+)
+def test_cloudtrail_data_events_follow_the_trail_selectors(
+    scope: dict[str, list[str]], expected: int
+) -> None:
+    assert model.data_events(usage(), scope) == expected
+
+
+def test_standard_bills_transitions_instead_of_express_requests_and_duration() -> None:
+    book = prices.load("eu-west-2")
+    estimate = model.estimate(book, usage(payment_state_transitions=19.0), INVENTORY)
+    shared = [x for x in estimate.express if not x.component.startswith("Step Functions")]
+    assert [x for x in estimate.standard if not x.component.startswith("Step Functions")] == shared
+    transitions = estimate.standard[0]
+    assert transitions.price_key == "sfn_standard_transition"
+    per_transition = book.unit_usd("sfn_standard_transition")
+    assert transitions.usd_per_million == pytest.approx(19 * per_transition * 1e6)
+
+
+@pytest.mark.parametrize("env", ["dev", "prod"])
+def test_fixed_floor_is_plan_counts_times_prices(env: str) -> None:
+    book = prices.load("eu-west-2")
+    estimate = model.estimate(book, usage(), INVENTORY)
+    counts = INVENTORY[env]
+    hours = book.hours_per_month
+    expected = (
+        counts["interface_endpoint_azs"] * book.unit_usd("interface_endpoint_az_hour") * hours
+        + counts["nat_gateways"] * book.unit_usd("nat_gateway_hour") * hours
+        + counts["kms_keys"] * book.unit_usd("kms_key_month")
+        + counts["waf_web_acls"] * book.unit_usd("waf_web_acl_month")
+        + counts["waf_rules"] * book.unit_usd("waf_rule_month")
+        + counts["alarms"] * book.unit_usd("alarm_metric_month")
+    )
+    assert estimate.fixed_monthly(env) == pytest.approx(expected)
+    assert estimate.monthly_total(env, 1_000_000) == pytest.approx(
+        expected + estimate.per_million(estimate.express)
+    )
+
+
+def test_the_readme_block_is_the_models_output_for_the_committed_report() -> None:
+    committed = json.loads((COST_DIR / "report.json").read_text())
+    estimate = estimate_from_report(committed)
+    assert report.readme_block(README_PATH.read_text()) == report.summary(estimate), (
+        "README's 'What it costs' block is stale: run `make cost`"
+    )
+    assert committed["bench_figures"] == report.bench_figures(estimate)
