@@ -218,8 +218,17 @@ def emulator_figures(
         for name, value in sorted(counts.items())
         if name.startswith("data:")
     }
+    log_groups: dict[str, dict[str, float | str]] = {
+        f"payment_log_bytes:{name.removeprefix('log_group_bytes:')}": {
+            "value": value,
+            "unit": "bytes",
+        }
+        for name, value in sorted(counts.items())
+        if name.startswith("log_group_bytes:")
+    }
     return {
         **data_calls,
+        **log_groups,
         "payment_api_requests": {"value": counts.get("api_requests", 0), "unit": "count"},
         "payment_step_functions_express_executions": {
             "value": counts.get("step_functions_express_executions", 0),

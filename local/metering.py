@@ -11,11 +11,12 @@ event put into a log group, whoever writes it (PutLogEvents callers, the Lambda 
 function logs, Step Functions execution logs), as its UTF-8 message size plus the 26 bytes per
 event that CloudWatch Logs adds to a PutLogEvents batch (``log_bytes``, with
 ``log_bytes:<source>`` and ``log_events:<source>`` in ``counts``; the source is ``lambda``,
-``states`` or ``other`` from the log group's name). The local API serves the totals at
-``GET /_local/meter``. Data-plane calls are also counted per resource (``data:dynamodb:<table>``
-and ``data:lambda:<function>``): CloudTrail bills a data event per such call on the resources
-its selectors name, so the cost model can price any selector against the same run.
-and resets them with ``POST /_local/meter/reset`` (benchmarks read them around one payment).
+``states`` or ``other`` from the log group's name; ``log_group_bytes:<group>`` per group).
+Data-plane calls are also counted per resource (``data:dynamodb:<table>``,
+``data:lambda:<function>``): CloudTrail bills a data event per such call on the resources its
+selectors name, so the cost model can price any selector against the same run. The local API
+serves the totals at ``GET /_local/meter`` and resets them with ``POST /_local/meter/reset``
+(benchmarks read them around one payment).
 """
 
 from __future__ import annotations
@@ -191,6 +192,7 @@ def install() -> None:
         source = log_source(log_group_name)
         _add_units("log_bytes", size)
         count(f"log_bytes:{source}", size)
+        count(f"log_group_bytes:{log_group_name}", size)
         count(f"log_events:{source}", len(log_events))
 
     _wrap(DynamoDBBackend, "put_item", put)
