@@ -9,12 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from functions.adapters import payment_wiring as wiring
 from functions.adapters.payments_table import PaymentsTable
 from functions.adapters.risk_tables import TableMandates, TableMitAgreements, TableScaCounters
 from functions.domain.fraud import FraudRules, RulesFraudScorer
@@ -286,3 +288,56 @@ def test_counters_read_back_as_domain_values(table: PaymentsTable) -> None:
     counters = TableScaCounters(table)
     counters.write("card#x", LowValueCounter(2, 500), 0)
     assert counters.read("card#x") == (LowValueCounter(2, 500), 1)
+
+
+@pytest.mark.parametrize(
+    ("env", "limit"),
+    [
+        ({}, None),  # TRA off unless a measured rate is configured
+        ({"SCA_TRA_FRAUD_RATE_PERCENT": "0.015"}, 25_000),
+        ({"SCA_TRA_FRAUD_RATE_PERCENT": "0.01"}, 50_000),
+        ({"SCA_TRA_REFERENCE_FRAUD_RATE_BPS": "13"}, 10_000),  # the old setting, still read
+    ],
+)
+def test_item4_settings_take_a_decimal_fraud_rate(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], limit: int | None
+) -> None:
+    for name in ("SCA_TRA_FRAUD_RATE_PERCENT", "SCA_TRA_REFERENCE_FRAUD_RATE_BPS"):
+        monkeypatch.delenv(name, raising=False)
+    fake_aws_environment(monkeypatch, **env)
+    wiring.clear()
+    try:
+        assert wiring.sca_policy().tra_limit_eur_minor() == limit
+    finally:
+        wiring.clear()
+
+
+def test_item4_settings_refuse_a_rate_above_the_lowest_band(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    fake_aws_environment(monkeypatch, SCA_TRA_FRAUD_RATE_PERCENT="0.2")
+    with pytest.raises(ValueError, match="sca_tra_fraud_rate_percent"):
+        wiring.PaymentFunctionSettings.from_environ()
+
+
+def test_item13_country_sources_are_configured_not_built_in(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    bins = tmp_path / "bins.csv"
+    bins.write_text("prefix,country\n4571,DK\n")
+    fake_aws_environment(monkeypatch, PAYMENTS_ENVIRONMENT="prod")
+    for name in ("ISSUER_COUNTRY_FILE", "ISSUER_COUNTRY_PREFIXES", "IP_COUNTRY_RANGES"):
+        monkeypatch.delenv(name, raising=False)
+    wiring.clear()
+    try:
+        assert wiring.issuer_countries().country_of("424242") is None  # no test BINs in prod
+        assert wiring.ip_countries().country_of("192.0.2.10") is None
+        monkeypatch.setenv("ISSUER_COUNTRY_FILE", str(bins))
+        wiring.clear()
+        assert wiring.issuer_countries().country_of("457173") == "DK"
+        monkeypatch.setenv("PAYMENTS_ENVIRONMENT", "local")
+        monkeypatch.delenv("ISSUER_COUNTRY_FILE")
+        wiring.clear()
+        assert wiring.issuer_countries().country_of("424242") == "GB"
+    finally:
+        wiring.clear()
