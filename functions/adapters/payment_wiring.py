@@ -197,12 +197,19 @@ def sca_policy() -> ScaPolicy:
 
 
 @cache
+def mit_agreements() -> TableMitAgreements:
+    """The merchant-initiated agreements: opened by decide_sca after a passed challenge, confirmed
+    by process_payment with the authorization's network reference (``confirm``)."""
+    return TableMitAgreements(clients.dynamodb(), settings().required("payments_table"))
+
+
+@cache
 def sca_service() -> ScaService:
     table = payments_table()
     return ScaService(
         counters=TableScaCounters(table),
         mandates=TableMandates(table),
-        agreements=TableMitAgreements(clients.dynamodb(), settings().required("payments_table")),
+        agreements=mit_agreements(),
         issuers=issuer_countries(),
         acs=access_control_server(),
         policy=sca_policy,
@@ -251,6 +258,7 @@ def clear() -> None:
         issuer_countries,
         sca_policy,
         sca_service,
+        mit_agreements,
         merchant_access,
         access_control_server,
         acquirer,

@@ -156,7 +156,7 @@ class ScaService:
     def decide(self, payment: PaymentRisk, now: dt.datetime) -> dict[str, Any]:
         """The SCA answer of the workflow (with a challenge when SCA is required); the Art. 16
         counter is updated over the version it was read at, deciding again on a conflict."""
-        decision = self._decide_counted(payment)
+        decision, agreement = self._decide_counted(payment)
         answer: dict[str, Any] = {
             "required": decision.required,
             "exemption": str(decision.exemption) if decision.exemption else None,
@@ -164,6 +164,9 @@ class ScaService:
             "amount_eur_minor": decision.amount_eur_minor,
             "in_scope": decision.in_scope,
         }
+        if decision.exemption is Exemption.MERCHANT_INITIATED and agreement is not None:
+            # The MIT's authorization quotes the initial payment's network reference.
+            answer["network_reference"] = agreement.network_reference
         if decision.required:
             challenge = self.acs.start_challenge(payment.payment_id, now)
             answer["challenge"] = {
@@ -174,7 +177,7 @@ class ScaService:
             }
         return answer
 
-    def _decide_counted(self, payment: PaymentRisk) -> ScaDecision:
+    def _decide_counted(self, payment: PaymentRisk) -> tuple[ScaDecision, MitAgreement | None]:
         key = platform_card_key(payment.card)
         card = merchant_card_key(payment.card)
         requested = payment.exemption_requested
@@ -211,10 +214,10 @@ class ScaService:
                 policy,
             )
             if decision.counter_after == counter:
-                return decision
+                return decision, agreement
             try:
                 self.counters.write(key, decision.counter_after, version)
-                return decision
+                return decision, agreement
             except CounterConflictError:
                 continue  # a concurrent payment on the same card counted first: decide again
         raise CounterConflictError(f"SCA counter for card kept changing ({key[:12]}…)")

@@ -23,7 +23,7 @@ from functions.domain.fraud import FraudRules, RulesFraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.payments import PaymentStatus, new_payment
-from functions.domain.sca import LowValueCounter, ScaPolicy
+from functions.domain.sca import LowValueCounter, MitAgreement, ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
 from functions.handlers.score_fraud import signals
 from functions.services.risk import PaymentRisk, ScaService, platform_card_key
@@ -341,3 +341,17 @@ def test_item13_country_sources_are_configured_not_built_in(
         assert wiring.issuer_countries().country_of("424242") == "GB"
     finally:
         wiring.clear()
+
+
+def test_item3_an_accepted_mit_carries_the_network_reference_to_quote(
+    table: PaymentsTable,
+) -> None:
+    agreements = TableMitAgreements(boto3.client("dynamodb", region_name=REGION), PAYMENTS_TABLE)
+    agreements.open(MitAgreement("m_1", "fp_1", "pay_cit", None, True))
+    assert agreements.confirm("pay_cit", "nref_1") == agreements.confirm("pay_cit", "nref_1")
+    assert agreements.confirm("pay_unknown", "nref_2") is None
+    offline: dict[str, Any] = {"id": "c_1"}
+    answer = decide_payment(
+        state("pay_mit", 5_000, exemption="merchant_initiated", customer=offline), table
+    )
+    assert (answer["exemption"], answer["network_reference"]) == ("merchant_initiated", "nref_1")
