@@ -21,6 +21,7 @@ MERCHANT = "merchant_demo"
 APPROVE = "4242424242424242"
 INSUFFICIENT_FUNDS = "4000000000009995"
 CAPTURE_FAILS = "4000000000000341"
+ANSWERS_LOST = "4000000000000259"
 MASTERCARD = "5555555555554444"
 ACS_PASSING_CODE = "123456"
 
@@ -193,7 +194,28 @@ class PaymentsDemo:
                     {"amount": 1},
                     idempotency_key=f"{self.run_id}-refund-3",
                 ),
-                lambda r: r.status == 409,
+                lambda r: r.status == 400 and r.body["error"]["code"] == "charge_already_refunded",
+            )
+
+        # The acquirer executes this card's capture and refund but their first answers are lost:
+        # the workflow asks again under the same key and nothing is refunded twice.
+        lost = self.create(self.request(ANSWERS_LOST, 1500))
+        self.check("capture whose answer was lost", lost, lambda r: status(r) == "captured")
+        if status(lost) == "captured":
+            pid = lost.body["id"]
+            self.check(
+                "refund whose answer was lost, resolved by the same key",
+                self.api.post(
+                    f"/v1/payments/{pid}/refunds", {}, idempotency_key=f"{self.run_id}-lost-1"
+                ),
+                lambda r: status(r) == "refunded" and r.body["refunds"][0]["status"] == "succeeded",
+            )
+            self.check(
+                "no second refund under a new key",
+                self.api.post(
+                    f"/v1/payments/{pid}/refunds", {}, idempotency_key=f"{self.run_id}-lost-2"
+                ),
+                lambda r: r.status == 400 and r.body["error"]["code"] == "charge_already_refunded",
             )
 
         self.check(
