@@ -1,11 +1,12 @@
 """``make cost``: price one payment and each environment's fixed floor, write the reports.
 
-    python -m bench.cost [--region eu-west-2] [--inventory] [--no-readme]
+    python -m bench.cost [--region eu-west-2] [--cached-inventory] [--no-readme]
 
 Reads the meter's figures from bench/results.json (measuring a payment when they are missing),
-the plan counts from bench/cost/inventory.json (``--inventory`` re-plans dev and prod), and
-writes bench/cost/report.{md,svg,json}; for the default Region it also refreshes the README's
-"What it costs" block and the cost figures in bench/results.json.
+re-plans dev and prod offline for the fixed floor's counts into bench/cost/inventory.json
+(``--cached-inventory`` reuses that file), and writes bench/cost/report.{md,svg,json}; for the
+default Region it also refreshes the README's "What it costs" block and the cost figures in
+bench/results.json.
 """
 
 from __future__ import annotations
@@ -39,7 +40,9 @@ def update_results(figures: dict[str, dict[str, float | str]]) -> None:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--region", default=prices.DEFAULT_REGION, choices=prices.regions())
-    parser.add_argument("--inventory", action="store_true", help="re-plan dev and prod")
+    parser.add_argument(
+        "--cached-inventory", action="store_true", help="reuse inventory.json, do not re-plan"
+    )
     parser.add_argument("--no-readme", action="store_true")
     args = parser.parse_args(argv)
 
@@ -47,7 +50,7 @@ def main(argv: list[str]) -> int:
     missing = measured.missing()
     if missing:
         raise SystemExit(f"the meter did not report {', '.join(missing)}; cannot price them")
-    counts = inventory_module.refresh() if args.inventory else inventory_module.load()
+    counts = inventory_module.load() if args.cached_inventory else inventory_module.refresh()
     book = prices.load(args.region)
     estimate = model.estimate(book, measured, counts)
     default = args.region == prices.DEFAULT_REGION

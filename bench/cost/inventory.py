@@ -5,7 +5,7 @@ mocked aws provider plans the same root module offline. Each environment is plan
 (``-verbose -json`` hands back the plan's ``resource_changes``) and counted: interface endpoints
 and the Availability Zones they sit in, NAT gateways, KMS keys, WAF web ACLs and their rules,
 CloudWatch alarms, trails, and which resources the trails record data events for. The counts are
-written to ``inventory.json`` (committed, refreshed by ``make cost --inventory``).
+written to ``inventory.json`` (committed; ``make cost`` refreshes it, ``make bench`` reads it).
 """
 
 from __future__ import annotations
