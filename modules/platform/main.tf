@@ -48,7 +48,15 @@ module "kms" {
   key_administrator_arns  = var.key_administrator_arns
   cryptoperiod_days       = var.cryptoperiod_days
   deletion_window_in_days = 30
-  tags                    = var.tags
+  # The vault key is usable only by the vault functions (their roles are named by
+  # modules/tokenization_vault and lambda_function: <name>-<function>-role).
+  vault_key_policy = {
+    crypto_role_arns = [
+      for function in ["tokenize", "detokenize", "vault-admin"] :
+      "arn:${local.partition}:iam::${local.account_id}:role/${var.name_prefix}-${function}-role"
+    ]
+  }
+  tags = var.tags
 }
 
 module "network" {
