@@ -338,13 +338,7 @@ class Payment:
                 "decision": self.fraud.get("decision"),
                 "reasons": list(self.fraud.get("reasons", [])),
             },
-            "sca": {
-                "required": bool(self.sca.get("required", False)),
-                "exemption": self.sca.get("exemption"),
-                "reason": self.sca.get("reason"),
-                # What was asked of the issuer, whatever it answered (set after a step-up).
-                "exemption_requested": self.sca.get("exemption_requested"),
-            },
+            "sca": self._sca_view(),
             "next_action": dict(self.next_action) if self.next_action else None,
             "decline_code": self.decline_code,
             "failure_code": self.failure_code,
@@ -355,6 +349,17 @@ class Payment:
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         }
+
+    def _sca_view(self) -> dict[str, Any]:
+        view = {
+            "required": bool(self.sca.get("required", False)),
+            "exemption": self.sca.get("exemption"),
+            "reason": self.sca.get("reason"),
+        }
+        if "exemption_requested" in self.sca:
+            # What was asked of the issuer, apart from what it answered: only after a step-up.
+            view["exemption_requested"] = self.sca["exemption_requested"]
+        return view
 
     def event(
         self, event_type: EventType, bus_name: str, *, key: str = "", amount: int | None = None
