@@ -107,6 +107,11 @@ class ScaPreferences(StrictModel):
     exemption_requested: (
         Literal["low_value", "transaction_risk_analysis", "recurring", "merchant_initiated"] | None
     ) = None
+    # "off_session": the customer agrees here to later merchant-initiated payments. The agreement
+    # is opened only when this payment passes an SCA challenge and is usable once the acquirer
+    # confirms it with a network reference (EBA Q&A 2018_4031). The mail/telephone-order channel
+    # is deliberately not a request field: self-declared, it would switch SCA off for anyone.
+    setup_future_usage: Literal["off_session"] | None = None
 
 
 class PaymentRequest(StrictModel):

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -84,27 +83,19 @@ class MitAgreements(Protocol):
 
 
 def merchant_card_key(card: Mapping[str, Any]) -> str:
-    """The card within one merchant: the vault's per-tenant fingerprint (or the token)."""
-    return str(card.get("fingerprint") or card["token"])
+    """The card as a merchant's mandates and agreements name it (the merchant is the other half
+    of their key): the vault's ``card_key``, or the token for one written before card keys."""
+    return str(card.get("card_key") or card["token"])
 
 
 def platform_card_key(card: Mapping[str, Any]) -> str:
-    """The card across the platform, for the Art. 16 counter.
-
-    Preferred: ``risk_fingerprint``, a platform-wide HMAC of the PAN the tokenize step is to
-    add under its own key (the vault-security issue). Until then: a digest of the BIN, last
-    four digits and expiry, which every merchant sees alike for a card number (cards that share
-    all three share a counter: stricter, never laxer). A token payment carries no BIN today, so
-    it falls back to the per-merchant fingerprint.
-    """
-    if card.get("risk_fingerprint"):
-        return f"risk#{card['risk_fingerprint']}"
-    first6, last4 = card.get("first6"), card.get("last4")
-    month, year = card.get("exp_month"), card.get("exp_year")
-    if first6 and last4 and month and year:
-        digest = hashlib.sha256(f"{first6}|{last4}|{int(year):04d}-{int(month):02d}".encode())
-        return f"bin#{digest.hexdigest()[:32]}"
-    return f"merchant#{merchant_card_key(card)}"
+    """The card across the platform, for the Art. 16 counter: the vault's ``card_key``, a MAC
+    of the card number that only the tokenize step can compute (a KMS HMAC key), the same for
+    one card at every merchant and customer. A token written before card keys existed has none;
+    its counter is the token's own (per customer and merchant), until a rewrap adds one."""
+    if card.get("card_key"):
+        return f"card#{card['card_key']}"
+    return f"token#{card['token']}"
 
 
 @dataclass(frozen=True, slots=True)

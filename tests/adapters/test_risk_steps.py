@@ -42,7 +42,7 @@ CARD = {
     "token": "tok_card1",
     "brand": "visa",
     "last4": "4242",
-    "fingerprint": "fp_1",
+    "card_key": "ck_card1",
     "first6": "424242",
     "exp_month": 12,
     "exp_year": 2030,
@@ -206,8 +206,8 @@ def test_usd_is_converted_before_the_tra_band_applies(table: PaymentsTable) -> N
 
 
 def test_item6_the_art16_counter_is_per_card_across_merchants(table: PaymentsTable) -> None:
-    # The same card at two merchants: the vault gives it two per-merchant fingerprints.
-    other = {**CARD, "fingerprint": "fp_other_merchant", "token": "tok_other"}
+    # The same card at two merchants: two tokens, one card key (the vault's platform-wide MAC).
+    other = {**CARD, "token": "tok_other"}
     for n in range(5):
         answer = decide_payment(state(f"pay_a{n}", 1_000, exemption="low_value"), table)
         assert answer["exemption"] == "low_value"
@@ -347,7 +347,7 @@ def test_item3_an_accepted_mit_carries_the_network_reference_to_quote(
     table: PaymentsTable,
 ) -> None:
     agreements = TableMitAgreements(boto3.client("dynamodb", region_name=REGION), PAYMENTS_TABLE)
-    agreements.open(MitAgreement("m_1", "fp_1", "pay_cit", None, True))
+    agreements.open(MitAgreement("m_1", "ck_card1", "pay_cit", None, True))
     assert agreements.confirm("pay_cit", "nref_1") == agreements.confirm("pay_cit", "nref_1")
     assert agreements.confirm("pay_unknown", "nref_2") is None
     offline: dict[str, Any] = {"id": "c_1"}
@@ -355,3 +355,11 @@ def test_item3_an_accepted_mit_carries_the_network_reference_to_quote(
         state("pay_mit", 5_000, exemption="merchant_initiated", customer=offline), table
     )
     assert (answer["exemption"], answer["network_reference"]) == ("merchant_initiated", "nref_1")
+
+
+def test_item6_a_legacy_token_without_card_key_counts_on_its_token_only() -> None:
+    legacy = {k: v for k, v in CARD.items() if k != "card_key"}
+    assert platform_card_key(legacy) == "token#tok_card1"
+    assert platform_card_key(CARD) == "card#ck_card1"
+    # No digest of the truncated card number stands in for the card key.
+    assert "424242" not in platform_card_key(legacy) and "bin#" not in platform_card_key(legacy)

@@ -168,3 +168,28 @@ def test_any_field_left_out_is_refused_with_a_4xx_or_handled(path: tuple[str, ..
         target = target[key]
     del target[path[-1]]
     refused_or_handled(body)
+
+
+@pytest.mark.parametrize(
+    ("sca", "param"),
+    [
+        ({"setup_future_usage": "on_session"}, "sca.setup_future_usage"),
+        # MOTO would take a payment out of SCA scope; a merchant may not declare it per request.
+        ({"channel": "moto"}, "sca.channel"),
+    ],
+)
+def test_sca_preferences_refuse_what_the_service_does_not_offer(
+    sca: dict[str, Any], param: str
+) -> None:
+    body = valid_body()
+    body["sca"] = sca
+    with pytest.raises(ValidationError) as refused:
+        PaymentRequest.model_validate(body)
+    assert from_validation_error(refused.value).param == param
+
+
+def test_an_off_session_agreement_can_be_requested() -> None:
+    body = valid_body()
+    body["sca"] = {"setup_future_usage": "off_session"}
+    request = PaymentRequest.model_validate(body)
+    assert workflow_request(request)["sca"]["setup_future_usage"] == "off_session"
