@@ -5,7 +5,7 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
 * entry: ``pk = "payment#<payment_id>"``, ``sk = "entry#<step>"``; payment_id, entry_id, kind,
   step, reverses (absent unless a reversal), lines (L of M: account S, currency S, debit N,
   credit N, in the entry's order).
-* position, one per payment: ``pk = "payment#<payment_id>"``, ``sk = "position"``; authorized,
+* position, one per payment: ``pk = "position#<payment_id>"``, ``sk = "position"``; authorized,
   captured, voided, refunded, capturable, refundable (N).
 * balance, one per physical account (a shard of an account) and currency:
   ``pk = "account#<account>"``, ``sk = "currency#<currency>"``; balance, debits, credits (N).
@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from functions.domain.ledger import (
+    POSITION_FIELDS,
     ConflictingEntryError,
     EntryKind,
     JournalEntry,
@@ -67,6 +68,11 @@ def entry_pk(payment_id: str) -> str:
 
 def entry_sk(step: str) -> str:
     return f"{ENTRY_PREFIX}{step}"
+
+
+def position_key(payment_id: str) -> Item:
+    # Its own partition: readers of a payment's entries list ``payment#<id>`` whole.
+    return {"pk": _s(f"position#{payment_id}"), "sk": _s(POSITION_SK)}
 
 
 def balance_key(account: str, currency: str) -> Item:
@@ -116,7 +122,7 @@ class DynamoLedgerStore(LedgerStore):
 
     # ------------------------------------------------------------------------------- writes
 
-    def post(self, entry: JournalEntry) -> bool:
+    def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
         entry_item = _entry_item(entry)
         transact: list[Any] = [
             {
@@ -127,7 +133,10 @@ class DynamoLedgerStore(LedgerStore):
                 }
             }
         ]
-        transact.append({"Update": self._position_update(entry)})
+        if repair:
+            transact.append({"Put": self._position_rebuilt(entry)})
+        else:
+            transact.append({"Update": self._position_update(entry)})
         updates = _balance_updates(entry)
         for (account, currency), (delta, debits, credits) in updates.items():
             transact.append(
@@ -189,7 +198,7 @@ class DynamoLedgerStore(LedgerStore):
         values: dict[str, Any] = {f":v{n}": _n(d) for n, (_, d) in enumerate(change.deltas)}
         update: dict[str, Any] = {
             "TableName": self._table,
-            "Key": {"pk": _s(entry_pk(entry.payment_id)), "sk": _s(POSITION_SK)},
+            "Key": position_key(entry.payment_id),
             "UpdateExpression": "ADD " + ", ".join(f"#f{n} :v{n}" for n in range(len(names))),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -204,10 +213,20 @@ class DynamoLedgerStore(LedgerStore):
             update["ConditionExpression"] = " AND ".join(conditions)
         return update
 
+    def _position_rebuilt(self, entry: JournalEntry) -> dict[str, Any]:
+        """A repair (reconciliation) derives the position from every entry: a hand-edited or
+        partly lost history must not block the entry the payment record proves."""
+        totals = dict.fromkeys(POSITION_FIELDS, 0)
+        for posted in [*self.entries_for(entry.payment_id), entry]:
+            for name, delta in position_change(posted).deltas:
+                totals[name] += delta
+        item = {**position_key(entry.payment_id), **{k: _n(v) for k, v in totals.items()}}
+        return {"TableName": self._table, "Item": item}
+
     def stored_position(self, payment_id: str) -> dict[str, int]:
         item = self._client.get_item(
             TableName=self._table,
-            Key={"pk": _s(entry_pk(payment_id)), "sk": _s(POSITION_SK)},
+            Key=position_key(payment_id),
             ConsistentRead=True,
         ).get("Item")
         if item is None:
@@ -395,8 +414,7 @@ def _balance_item_estimate(account: str, currency: str) -> Item:
 
 def _position_item_estimate(payment_id: str) -> Item:
     big = _n(10**20)
-    key: Item = {"pk": _s(entry_pk(payment_id)), "sk": _s(POSITION_SK)}
-    return {**key, **{name: big for name in ("a", "c", "v", "r", "ca", "re")}}
+    return {**position_key(payment_id), **{name: big for name in ("a", "c", "v", "r", "ca", "re")}}
 
 
 def _size(value: Any) -> int:

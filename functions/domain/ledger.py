@@ -481,14 +481,16 @@ def chronological_key(entry: JournalEntry) -> tuple[int, int, str]:
 
 
 class LedgerStore(Protocol):
-    def post(self, entry: JournalEntry) -> bool:
+    def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
         """Atomically write the entry and apply every line to its account balance.
 
         True when written now; False when this entry id was already posted with identical
         lines (an idempotent replay, balances untouched). Raises ``ConflictingEntryError`` when
         the entry id exists with different lines, and ``PositionLimitError`` (writing nothing)
         when ``position_change(entry)`` would take a guarded field of the payment's position
-        below zero: the check and the write are one atomic step.
+        below zero: the check and the write are one atomic step. ``repair`` (the
+        reconciliation posting an entry the payment record proves) derives the position from
+        every entry instead of guarding it.
         """
         ...
 
@@ -513,7 +515,7 @@ class InMemoryLedgerStore(LedgerStore):
             lambda: dict.fromkeys(POSITION_FIELDS, 0)
         )
 
-    def post(self, entry: JournalEntry) -> bool:
+    def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
         with self._lock:
             existing = self._entries.get(entry.entry_id)
             if existing is not None:
@@ -527,7 +529,8 @@ class InMemoryLedgerStore(LedgerStore):
             after = dict(held)
             for name, delta in change.deltas:
                 after[name] += delta
-            short = next((name for name in change.guarded if after[name] < 0), None)
+            guarded = () if repair else change.guarded
+            short = next((name for name in guarded if after[name] < 0), None)
             if short is not None:
                 raise PositionLimitError(
                     f"{entry.entry_id} exceeds the {short} {held[short]} of {entry.payment_id}"

@@ -194,7 +194,7 @@ def run(
             fix = mismatch.repair
             assert fix is not None
             if fix.action == RepairAction.POST_ENTRY and fix.entry is not None:
-                store.post(fix.entry)
+                store.post(fix.entry, repair=True)
             elif fix.action == RepairAction.PUBLISH_EVENT and mismatch.payment_id in payments:
                 payment = payments[mismatch.payment_id]
                 entry = payment.event(EventType(str(fix.event_type)), bus_name, amount=fix.amount)

@@ -267,3 +267,22 @@ def authorization_request(payment_id: str, amount: int) -> AuthorizationRequest:
         authentication=Authentication(None, None, None),
         idempotency_key=f"{payment_id}:authorize",
     )
+
+
+def test_an_entry_deleted_by_hand_is_reposted_and_the_double_count_reported(aws: Aws) -> None:
+    payment = captured_payment(aws, "pay_hand")
+    aws.ledger.record_authorization("pay_hand", "m_1", 4_000, "EUR")
+    aws.ledger.record_capture("pay_hand", "m_1", 4_000, "EUR", 1)
+    aws.record_event(payment, EventType.AUTHORIZED, 4_000)
+    aws.record_event(payment, EventType.CAPTURED, 4_000)
+    # Only the entry item goes: its balances and the position still count it.
+    aws.ddb.delete_item(
+        TableName=LEDGER_TABLE,
+        Key={"pk": {"S": "payment#pay_hand"}, "sk": {"S": "entry#capture-1"}},
+    )
+    first = aws.reconcile(True)
+    assert [m["kind"] for m in first["repaired"]] == ["ledger_entry_missing"]
+    assert [e.step for e in aws.store.entries_for("pay_hand")] == ["authorization", "capture-1"]
+    assert aws.store.stored_position("pay_hand")["captured"] == 4_000
+    # The reposted entry added its balances a second time: the drift check says so.
+    assert {m["kind"] for m in aws.reconcile(False)["mismatches"]} == {"balance_drift"}
