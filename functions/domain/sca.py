@@ -126,7 +126,7 @@ class MitAgreement:
     it up in a customer-initiated payment (``initial_payment_id``) authenticated with SCA, and
     the acquirer answered that payment's authorization with the scheme's network transaction
     reference (``network_reference``), which subsequent MITs quote. ``card_key`` identifies the
-    card within the merchant (the vault's per-merchant fingerprint)."""
+    card (the vault's platform-wide card key; the merchant is the other half of the key)."""
 
     merchant_id: str
     card_key: str

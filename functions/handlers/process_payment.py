@@ -58,5 +58,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         wiring.settings().required("event_bus_name"),
         now_iso,
         acs=wiring.access_control_server(),
+        agreements=wiring.mit_agreements(),
     )
     return process(event, processor)

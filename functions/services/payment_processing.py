@@ -47,6 +47,7 @@ from functions.domain.payments import (
     new_payment,
 )
 from functions.domain.three_ds import AccessControlServer
+from functions.services.risk import MitAgreements
 
 logger = Logger(child=True)
 SAVE_ATTEMPTS = 3
@@ -76,6 +77,7 @@ class PaymentProcessor:
         bus_name: str,
         now: Callable[[], str],
         acs: AccessControlServer | None = None,
+        agreements: MitAgreements | None = None,
     ) -> None:
         self._store = store
         self._acquirer = acquirer
@@ -83,6 +85,9 @@ class PaymentProcessor:
         self._now = now
         # Opens the challenge of an issuer step-up; without one a soft decline is a decline.
         self._acs = acs
+        # Merchant-initiated agreements opened by a challenged payment, confirmed here with the
+        # network reference of its authorization (EBA Q&A 2018_4031).
+        self._agreements = agreements
 
     def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> dict[str, Any]:
         return {"payment": payment.view(), "events": list(events), **extra}
@@ -133,6 +138,9 @@ class PaymentProcessor:
             return self._answer(existing, existing.event(EventType.REQUIRES_ACTION, self._bus))
         challenge = context["sca"]["result"]["challenge"]
         saved_state = {k: v for k, v in context.items() if k != "sca"}
+        # The saved state sits in the payments table: no BIN beside the card key and last four
+        # there (PCI DSS 3.5.1); what the resumed authorization needs is token and expiry.
+        saved_state["card"] = {k: v for k, v in context["card"].items() if k != "first6"}
         payment = new_payment(
             context,
             PaymentStatus.REQUIRES_ACTION,
@@ -197,6 +205,7 @@ class PaymentProcessor:
             return self._step_up(payment, context, now)
         if result.approved and result.authorization_id:
             payment = payment.authorized(result.authorization_id, now)
+            self._confirm_agreement(payment, result)
         else:
             code = result.decline_code.value if result.decline_code else "do_not_honor"
             payment = payment.declined(code, now)
@@ -206,6 +215,14 @@ class PaymentProcessor:
             extra={"payment_id": payment.payment_id, "status": str(payment.status)},
         )
         return self._authorized_answer(payment)
+
+    def _confirm_agreement(self, payment: Payment, result: AuthorizationResult) -> None:
+        """Only a payment that passed a challenge can have opened an agreement, so only those
+        pay for the lookup."""
+        if self._agreements is None or not result.network_reference:
+            return
+        if payment.sca.get("required"):
+            self._agreements.confirm(payment.payment_id, result.network_reference)
 
     def _steps_up(self, result: AuthorizationResult, sca: dict[str, Any]) -> bool:
         """A soft decline of a payment sent without authentication: challenge, then retry. An

@@ -15,7 +15,9 @@ from functions.domain.payments import (
     StaleWriteError,
     new_payment,
 )
+from functions.domain.sca import MitAgreement
 from functions.services.payment_processing import PaymentProcessor
+from functions.services.risk import InMemoryMitAgreements
 
 KEY = b"in-memory-simulator-key-0123456789"
 NOW = "2026-11-22T10:00:00.000+00:00"
@@ -65,3 +67,74 @@ def test_a_lost_refund_answer_keeps_its_reservation_until_the_acquirer_record_se
         "pay_1:capture:1",
         "pay_1:refund:re_1",
     ]
+
+
+class RecordingAgreements(InMemoryMitAgreements):
+    def __init__(self) -> None:
+        super().__init__()
+        self.confirm_calls: list[str] = []
+
+    def confirm(self, initial_payment_id: str, network_reference: str) -> MitAgreement | None:
+        self.confirm_calls.append(initial_payment_id)
+        return super().confirm(initial_payment_id, network_reference)
+
+
+def challenged(last4: str = "4242") -> dict[str, Any]:
+    state = context(last4)
+    state["card"] = {**state["card"], "card_key": "ck_1", "first6": "424242"}
+    state["sca"] = {"result": {"required": True, "eci": "05", "authentication_value": "AAAB"}}
+    return state
+
+
+def test_a_challenged_authorization_confirms_the_agreement_it_opened() -> None:
+    """EBA Q&A 2018_4031: a MIT rests on an agreement set up with SCA and on the network
+    reference of that first authorization, which later MITs quote."""
+    agreements = RecordingAgreements()
+    agreements.open(MitAgreement("m_1", "ck_1", "pay_1", None, True))
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(
+        InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
+    )
+    assert processor.authorize(challenged())["approved"] is True
+    confirmed = agreements.find("m_1", "ck_1")
+    assert confirmed is not None and confirmed.network_reference
+    assert confirmed.initial_payment_id == "pay_1"
+
+
+def test_an_exempted_authorization_does_not_look_for_an_agreement() -> None:
+    agreements = RecordingAgreements()
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(
+        InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
+    )
+    assert processor.authorize(context("4242"))["approved"] is True
+    assert agreements.confirm_calls == []
+
+
+def test_a_declined_challenged_payment_confirms_no_agreement() -> None:
+    agreements = RecordingAgreements()
+    agreements.open(MitAgreement("m_1", "ck_1", "pay_1", None, True))
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(
+        InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
+    )
+    assert processor.authorize(challenged(last4="0002"))["approved"] is False
+    assert agreements.find("m_1", "ck_1") is None
+
+
+def test_the_saved_resume_state_keeps_no_bin_beside_the_card_key() -> None:
+    """PCI DSS 3.5.1: no truncated card number beside a value that identifies the card, outside
+    the vault. The resumed authorization needs the token and the expiry only."""
+    store = InMemoryPaymentStore()
+    processor = PaymentProcessor(
+        store, AcquirerSimulator(KEY, 0.01, lambda _s: None), "bus", lambda: NOW
+    )
+    state = challenged()
+    state["card"] = {**state["card"], "exp_month": 12, "exp_year": 2030}
+    state["sca"] = {"result": {"required": True, "challenge": {"type": "three_d_secure"}}}
+    processor.require_action(state)
+    saved = store.get("pay_1")
+    assert saved is not None and saved.resume_context is not None
+    card = saved.resume_context["card"]
+    assert "first6" not in card
+    assert (card["token"], card["exp_month"], card["exp_year"]) == ("tok_1", 12, 2030)
