@@ -247,7 +247,7 @@ class ScaService:
                 "Only a payment that requires action can be resumed; "
                 f"this one is {payment.status}.",
                 None,
-                409,
+                400,  # never succeeds on retry: 409 is kept for "retry later"
             ).to_answer()
         action = payment.next_action
         challenge = Challenge(

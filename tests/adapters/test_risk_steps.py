@@ -180,6 +180,16 @@ def test_a_challenge_verified_on_resume_resets_the_counters(table: PaymentsTable
     assert verify_challenge("pay_unknown", "123456", table)["http_status"] == 404
 
 
+def test_resuming_a_payment_that_requires_no_action_is_a_400_state_error(
+    table: PaymentsTable,
+) -> None:
+    exempted = state("pay_done", 1_000, exemption="low_value")
+    decide_payment(exempted, table)
+    table.save(new_payment(exempted, PaymentStatus.AUTHORIZED, NOW.isoformat()))
+    answer = verify_challenge("pay_done", SimulatedAcs.PASSING_CODE, table)
+    assert (answer["http_status"], answer["error"]["code"]) == (400, "payment_unexpected_state")
+
+
 def test_a_recurring_series_is_exempt_after_its_first_authenticated_payment(
     table: PaymentsTable,
 ) -> None:
