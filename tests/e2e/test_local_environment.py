@@ -17,6 +17,7 @@ import pytest
 from pytest_terraform import terraform
 
 from compliance import scan
+from functions.adapters.ledger_table import DynamoLedgerStore, balance_key
 from local.api_client import ApiClient, role_credentials, user_credentials
 from local.demo import run_demo
 from local.payments_demo import (
@@ -384,15 +385,39 @@ def test_reconciliation_finds_and_repairs_a_lost_ledger_write(
     clean = reconcile(lambda_client, function)
     assert clean["ok"], clean["mismatches"]
 
-    emulator.client("dynamodb").delete_item(
-        TableName=api_env["ledger_table_name"],
-        Key={"pk": {"S": f"payment#{pid}"}, "sk": {"S": "entry#capture-1"}},
-    )
+    lose_posting(emulator, api_env, pid, "capture-1")
     found = reconcile(lambda_client, function, repair=True)
     kinds = {(m["kind"], m["payment_id"]) for m in found["mismatches"]}
     assert ("ledger_entry_missing", pid) in kinds
     assert any(r["payment_id"] == pid for r in found["repaired"])
     assert "capture-1" in ledger_entries(emulator, api_env, pid)
+    # The repair restored entry and balances together: nothing drifts afterwards.
+    after = reconcile(lambda_client, function)
+    assert after["ok"], after["mismatches"]
+
+
+def lose_posting(emulator: Emulator, api_env: dict[str, Any], payment_id: str, step: str) -> None:
+    """A posting whose transaction never ran: its entry and its balance changes undone together
+    (the ledger writes them in one transaction, so a lost write loses both)."""
+    ddb = emulator.client("dynamodb")
+    table = api_env["ledger_table_name"]
+    store = DynamoLedgerStore(ddb, table)
+    entry = next(e for e in store.entries_for(payment_id) if e.step == step)
+    for line in entry.lines:
+        ddb.update_item(
+            TableName=table,
+            Key=balance_key(line.account, line.currency),
+            UpdateExpression="ADD balance :delta, debits :d, credits :c",
+            ExpressionAttributeValues={
+                ":delta": {"N": str(-line.delta)},
+                ":d": {"N": str(-line.debit)},
+                ":c": {"N": str(-line.credit)},
+            },
+        )
+    ddb.delete_item(
+        TableName=table,
+        Key={"pk": {"S": f"payment#{payment_id}"}, "sk": {"S": f"entry#{step}"}},
+    )
 
 
 def test_the_demo_runs_every_scenario_and_the_ledger_balances(
