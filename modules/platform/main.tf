@@ -89,6 +89,7 @@ module "payment_workflow" {
   lambda_package      = var.lambda_package
   lambda_runtime      = var.lambda_runtime
   log_level           = var.log_level
+  workflow_log_level  = var.workflow_log_level
   log_retention_days  = var.log_retention_days
   data_kms_key_arn    = module.kms.application_key_arn
   logs_kms_key_arn    = module.kms.logs_key_arn

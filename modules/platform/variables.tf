@@ -100,6 +100,18 @@ variable "audit_force_destroy" {
   default     = false
 }
 
+variable "workflow_log_level" {
+  description = "Step Functions log level of the payment workflow: ERROR (default) records every failed task and execution; ALL adds tens of KB per payment and nothing PCI DSS 10.2 needs. Execution data is never logged."
+  type        = string
+  default     = "ERROR"
+  nullable    = false
+
+  validation {
+    condition     = contains(["ALL", "ERROR"], var.workflow_log_level)
+    error_message = "workflow_log_level must be ERROR or ALL (FATAL and OFF drop failed tasks)."
+  }
+}
+
 variable "log_level" {
   description = "Powertools log level of the payment functions. WARNING by default (INFO adds nothing PCI DSS 10.2 needs; see docs/decisions/0005-log-levels-vs-pci-dss-10-2.md)."
   type        = string
