@@ -11,6 +11,8 @@ KEEP          ?= 0
 SCAN          ?=
 LOCAL_AWS_PORT ?= 4566
 LOCAL_API_PORT ?= 8080
+# The integration and end-to-end folders each get a worker (and an emulator); unit tests fill in.
+PYTEST_WORKERS ?= 3
 MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
 
 export LOCAL_AWS_PORT LOCAL_API_PORT
@@ -71,7 +73,7 @@ tftest: venv ## `terraform test` in every module that has tests
 
 .PHONY: pytest
 pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tests
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
 
 .PHONY: test
 # Two jobs: `terraform test` keeps one core busy while pytest waits on the emulator with the

@@ -61,6 +61,7 @@ def ensure_lambda_build() -> None:
         subprocess.run([sys.executable, "-m", "local.build_lambda"], cwd=REPO_ROOT, check=True)
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
@@ -68,6 +69,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(
                 pytest.mark.integration if parts[0] == "integration" else pytest.mark.e2e
             )
+            # Under `pytest -n N --dist loadgroup` (make pytest) each emulator folder runs in
+            # one worker with its own emulator: the session's applies are shared within it.
+            item.add_marker(pytest.mark.xdist_group(parts[0]))
 
 
 @pytest.fixture(autouse=True)
