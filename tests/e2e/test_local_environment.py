@@ -17,7 +17,7 @@ import pytest
 from pytest_terraform import terraform
 
 from compliance import scan
-from functions.adapters.ledger_table import DynamoLedgerStore, balance_key
+from functions.adapters.ledger_table import DynamoLedgerStore, balance_key, entry_pk, entry_sk
 from local.api_client import ApiClient, role_credentials, user_credentials
 from local.demo import run_demo
 from local.payments_demo import (
@@ -186,14 +186,13 @@ def payment_request(number: str, amount: int, **kwargs: Any) -> dict[str, Any]:
     return demo_payment_request(number, amount, merchant=merchant, **kwargs)
 
 
+def ledger_store(emulator: Emulator, api_env: dict[str, Any]) -> DynamoLedgerStore:
+    """The deployed ledger read through its adapter, which owns the table's key layout."""
+    return DynamoLedgerStore(emulator.client("dynamodb"), api_env["ledger_table_name"])
+
+
 def ledger_entries(emulator: Emulator, api_env: dict[str, Any], payment_id: str) -> list[str]:
-    items = emulator.client("dynamodb").query(
-        TableName=api_env["ledger_table_name"],
-        KeyConditionExpression="pk = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"payment#{payment_id}"}},
-        ConsistentRead=True,
-    )["Items"]
-    return sorted(item["sk"]["S"].removeprefix("entry#") for item in items)
+    return sorted(entry.step for entry in ledger_store(emulator, api_env).entries_for(payment_id))
 
 
 def ledger_balances(emulator: Emulator, api_env: dict[str, Any]) -> dict[str, int]:
@@ -401,8 +400,8 @@ def lose_posting(emulator: Emulator, api_env: dict[str, Any], payment_id: str, s
     (the ledger writes them in one transaction, so a lost write loses both)."""
     ddb = emulator.client("dynamodb")
     table = api_env["ledger_table_name"]
-    store = DynamoLedgerStore(ddb, table)
-    entry = next(e for e in store.entries_for(payment_id) if e.step == step)
+    entries = ledger_store(emulator, api_env).entries_for(payment_id)
+    entry = next(e for e in entries if e.step == step)
     for line in entry.lines:
         ddb.update_item(
             TableName=table,
@@ -416,7 +415,7 @@ def lose_posting(emulator: Emulator, api_env: dict[str, Any], payment_id: str, s
         )
     ddb.delete_item(
         TableName=table,
-        Key={"pk": {"S": f"payment#{payment_id}"}, "sk": {"S": f"entry#{step}"}},
+        Key={"pk": {"S": entry_pk(payment_id)}, "sk": {"S": entry_sk(step)}},
     )
 
 
