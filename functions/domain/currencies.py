@@ -6,6 +6,8 @@ Amounts in the API are integers in minor units: 1050 EUR means 10.50 EUR, 1050 J
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 # Active ISO 4217 codes with their minor-unit exponent; 2 unless listed otherwise.
 _ZERO_DECIMAL = {
     "BIF",
@@ -176,3 +178,10 @@ def is_currency(code: str) -> bool:
 
 def minor_units(code: str) -> int:
     return MINOR_UNITS[code]
+
+
+def format_major(amount_minor: int, code: str) -> str:
+    """``amount_minor`` in major units, with exactly the currency's decimals and no grouping:
+    1050 EUR is ``"10.50"``, 1050 JPY ``"1050"``, 1050 KWD ``"1.050"``. Exact for any size."""
+    exponent = minor_units(code)
+    return f"{Decimal(amount_minor).scaleb(-exponent):.{exponent}f}"

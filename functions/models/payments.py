@@ -20,9 +20,13 @@ from pydantic import (
 
 from functions.domain.cards import CardValidationError, contains_card_number, normalize_pan
 from functions.domain.currencies import is_currency
+from functions.domain.limits import LARGEST_AMOUNT_MINOR
 
-# The largest amount accepted in minor units; a deployment may lower it in its settings.
-MAX_AMOUNT_MINOR = 100_000_000
+# The structural bound of an amount in minor units (exact in any JSON client). It is not the
+# business limit, which depends on the currency: a payment's cap is ``domain.limits.AmountCaps``
+# (one cap in EUR, converted per currency), checked once the currency is known. One number of
+# minor units for every currency here would refuse IDR 1,000,001 (about EUR 58).
+MAX_AMOUNT_MINOR = LARGEST_AMOUNT_MINOR
 
 
 class StrictModel(BaseModel):
