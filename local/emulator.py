@@ -53,6 +53,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def function_config(function: Any) -> FunctionConfig:
+    # Kept by the glue (local/gaps.py); moto itself drops a function's LoggingConfig.
+    logging_config = getattr(function, "logging_config", None) or {}
     return FunctionConfig(
         function_arn=function.function_arn,
         function_name=function.function_name,
@@ -63,7 +65,10 @@ def function_config(function: Any) -> FunctionConfig:
         environment={str(k): str(v) for k, v in (function.environment_vars or {}).items()},
         code_sha256=function.code_sha_256,
         region=function.region,
-        log_group=function.logs_group_name,
+        log_group=logging_config.get("LogGroup") or function.logs_group_name,
+        log_format=logging_config.get("LogFormat", "Text"),
+        application_log_level=logging_config.get("ApplicationLogLevel", "INFO"),
+        system_log_level=logging_config.get("SystemLogLevel", "INFO"),
     )
 
 

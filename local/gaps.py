@@ -19,6 +19,7 @@ def install() -> None:
     _parse_each_definition_once()
     _describe_trails_by_name()
     _deliver_execution_logs()
+    _keep_lambda_logging_config()
 
 
 def _validate_state_machine_definition() -> None:
@@ -292,3 +293,72 @@ def _deliver_execution_logs() -> None:
     setattr(  # noqa: B010
         sfn_logging.CloudWatchLoggingSession, "publish_history_log", publish_safely
     )
+
+
+def _keep_lambda_logging_config() -> None:
+    """A Lambda function's ``LoggingConfig``: moto drops it from ``CreateFunction`` and
+    ``UpdateFunctionConfiguration`` and never returns it, so the aws provider would plan its
+    ``logging_config`` again after every apply and the local runtime could not honour it. Here it
+    is kept and completed as Lambda does (``Text`` into ``/aws/lambda/<name>`` by default, both
+    levels ``INFO`` by default with ``JSON``, levels refused with ``Text``) and returned with the
+    function's configuration; ``local.emulator.function_config`` hands it to the runtime."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.awslambda.models import LambdaFunction
+
+    if getattr(LambdaFunction, "_payments_logging_config", False):
+        return
+    formats = ("JSON", "Text")
+    levels = {
+        "ApplicationLogLevel": ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"),
+        "SystemLogLevel": ("DEBUG", "INFO", "WARN"),
+    }
+
+    def completed(
+        function_name: str, requested: dict[str, Any], current: dict[str, Any]
+    ) -> dict[str, Any]:
+        config = {**current, **requested}
+        log_format = config.get("LogFormat") or "Text"
+        if log_format not in formats:
+            raise InvalidParameterValueException(f"LogFormat must be one of {', '.join(formats)}")
+        config["LogFormat"] = log_format
+        config["LogGroup"] = config.get("LogGroup") or f"/aws/lambda/{function_name}"
+        for key, allowed in levels.items():
+            if log_format == "Text":
+                if requested.get(key):
+                    raise InvalidParameterValueException(
+                        f'{key} is not supported when LogFormat is set to "Text". Remove '
+                        f'{key} from your request or change the LogFormat to "JSON".'
+                    )
+                config.pop(key, None)
+                continue
+            config[key] = config.get(key) or "INFO"
+            if config[key] not in allowed:
+                raise InvalidParameterValueException(f"{key} must be one of {', '.join(allowed)}")
+        return config
+
+    original_init = LambdaFunction.__init__
+    original_get_configuration = LambdaFunction.get_configuration
+    original_update_configuration = LambdaFunction.update_configuration
+
+    def init(self: Any, account_id: str, spec: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        logging_config = completed(spec["FunctionName"], spec.get("LoggingConfig") or {}, {})
+        original_init(self, account_id, spec, *args, **kwargs)
+        self.logging_config = logging_config
+
+    def get_configuration(self: Any, on_create: bool = False) -> dict[str, Any]:
+        configuration = original_get_configuration(self, on_create)
+        configuration["LoggingConfig"] = dict(getattr(self, "logging_config", None) or {})
+        return configuration
+
+    def update_configuration(self: Any, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "LoggingConfig" in config_updates:
+            current = getattr(self, "logging_config", None) or {}
+            self.logging_config = completed(
+                self.function_name, config_updates["LoggingConfig"] or {}, current
+            )
+        return original_update_configuration(self, config_updates)
+
+    setattr(LambdaFunction, "__init__", init)  # noqa: B010
+    setattr(LambdaFunction, "get_configuration", get_configuration)  # noqa: B010
+    setattr(LambdaFunction, "update_configuration", update_configuration)  # noqa: B010
+    LambdaFunction._payments_logging_config = True  # type: ignore[attr-defined]

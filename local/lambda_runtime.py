@@ -38,6 +38,8 @@ MAX_LOG_LINES_PER_INVOCATION = 5_000
 INIT_TIMEOUT_S = 10.0
 
 LogWriter = Callable[[str, str, list[str]], None]
+# Lambda's log levels, most detailed first (system levels are DEBUG, INFO and WARN).
+LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,10 @@ class FunctionConfig:
     code_sha256: str
     region: str
     log_group: str
+    # LoggingConfig: Lambda's default is Text, where log levels do not apply.
+    log_format: str = "Text"
+    application_log_level: str = "INFO"
+    system_log_level: str = "INFO"
 
     @property
     def fingerprint(self) -> str:
@@ -65,10 +71,29 @@ class FunctionConfig:
                 self.memory_mb,
                 self.environment,
                 self.code_sha256,
+                self.log_group,
+                self.log_format,
+                self.application_log_level,
+                self.system_log_level,
             ],
             sort_keys=True,
         )
         return hashlib.sha256(material.encode()).hexdigest()
+
+    def writes_system_logs(self, level: str) -> bool:
+        """Whether Lambda writes its platform records of ``level`` (always in the Text format)."""
+        if self.log_format != "JSON":
+            return True
+        return LOG_LEVELS.index(level) >= LOG_LEVELS.index(self.system_log_level)
+
+    def platform_line(self, text: str, event_type: str, record: Any) -> str:
+        """A platform log line: ``text`` in the Text format, else a JSON record as Lambda writes
+        it (``{"time", "type", "record"}``, compact)."""
+        if self.log_format != "JSON":
+            return text
+        return json.dumps(
+            {"time": iso_now(), "type": event_type, "record": record}, separators=(",", ":")
+        )
 
 
 @dataclass
@@ -196,6 +221,11 @@ class Worker:
             "PYTHONDONTWRITEBYTECODE": "1",
             "PYTHONUNBUFFERED": "1",
         }
+        if config.log_format == "JSON":
+            # Lambda tells the runtime the format and the application log level; the runtime and
+            # Powertools (which obeys AWS_LAMBDA_LOG_LEVEL first) filter by it.
+            env["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            env["AWS_LAMBDA_LOG_LEVEL"] = config.application_log_level
         started = time.monotonic()
         self.process = subprocess.Popen(
             [
@@ -235,18 +265,30 @@ class Worker:
         return self.process.poll() is None
 
     def invoke(self, event: Any) -> InvocationResult:
+        config = self.config
         request_id = str(uuid.uuid4())
-        logs = [f"START RequestId: {request_id} Version: $LATEST"]
+        logs: list[str] = []
+        # Platform records are INFO (start, report) or DEBUG (runtimeDone, the Text format's END);
+        # Lambda writes them only when the system log level admits them. Its errors (a timeout,
+        # a runtime that exited) are written at every level.
+        if config.writes_system_logs("INFO"):
+            logs.append(
+                config.platform_line(
+                    f"START RequestId: {request_id} Version: $LATEST",
+                    "platform.start",
+                    {"requestId": request_id, "version": "$LATEST"},
+                )
+            )
         logs += self._pending_init_logs
         self._pending_init_logs = []
         init_ms, self.init_ms = self.init_ms, None
         started = time.monotonic()
-        deadline = started + self.config.timeout_s
+        deadline = started + config.timeout_s
         message = {
             "request_id": request_id,
             "event": event,
-            "function_arn": self.config.function_arn,
-            "deadline_ms": int(time.time() * 1000 + self.config.timeout_s * 1000),
+            "function_arn": config.function_arn,
+            "deadline_ms": int(time.time() * 1000 + config.timeout_s * 1000),
             "trace_id": new_trace_id(),
         }
         reply: dict[str, Any] | None = None
@@ -260,54 +302,99 @@ class Worker:
         duration_ms = (time.monotonic() - started) * 1000
         max_memory_mb = self._peak_memory_mb()
 
+        status = "success"
         if reply is None and self.alive:
             self.stop()
-            error_type = "Sandbox.Timedout"
+            error_type, status = "Sandbox.Timedout", "timeout"
             message_text = (
                 f"RequestId: {request_id} Error: Task timed out after "
-                f"{self.config.timeout_s:.2f} seconds"
+                f"{config.timeout_s:.2f} seconds"
             )
             logs.append(
-                f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {request_id} "
-                f"Task timed out after {self.config.timeout_s:.2f} seconds"
+                config.platform_line(
+                    f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime())}Z {request_id} "
+                    f"Task timed out after {config.timeout_s:.2f} seconds",
+                    "platform.fault",
+                    message_text,
+                )
             )
             payload = json.dumps({"errorType": error_type, "errorMessage": message_text}).encode()
-        elif reply is None:
+        elif reply is None or max_memory_mb > config.memory_mb:
             self.stop()
-            error_type = "Runtime.ExitError"
-            payload = json.dumps(
-                {
-                    "errorType": error_type,
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited unexpectedly",
-                }
-            ).encode()
-        elif max_memory_mb > self.config.memory_mb:
-            self.stop()
-            error_type = "Runtime.OutOfMemory"
-            payload = json.dumps(
-                {
-                    "errorType": error_type,
-                    "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: "
-                    f"signal: killed (memory {max_memory_mb} MB > {self.config.memory_mb} MB)",
-                }
-            ).encode()
+            status = "failure"
+            if reply is None:
+                error_type = "Runtime.ExitError"
+                message_text = f"RequestId: {request_id} Error: Runtime exited unexpectedly"
+            else:
+                error_type = "Runtime.OutOfMemory"
+                message_text = (
+                    f"RequestId: {request_id} Error: Runtime exited with error: signal: killed "
+                    f"(memory {max_memory_mb} MB > {config.memory_mb} MB)"
+                )
+            logs.append(
+                config.platform_line(
+                    f"{message_text}\n{error_type}", "platform.fault", message_text
+                )
+            )
+            payload = json.dumps({"errorType": error_type, "errorMessage": message_text}).encode()
         elif "error" in reply:
-            error_type = str(reply["error"].get("errorType", "Unhandled"))
+            error_type, status = str(reply["error"].get("errorType", "Unhandled")), "error"
             payload = json.dumps(reply["error"]).encode()
         else:
             error_type = None
             payload = str(reply["result"]).encode()
 
-        logs.append(f"END RequestId: {request_id}")
-        report = (
-            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
-            f"Billed Duration: {max(1, int(duration_ms + 0.999))} ms\t"
-            f"Memory Size: {self.config.memory_mb} MB\tMax Memory Used: {max_memory_mb} MB"
-        )
-        if init_ms is not None:
-            report += f"\tInit Duration: {init_ms:.2f} ms"
-        logs.append(report)
+        if config.writes_system_logs("DEBUG"):
+            logs.append(
+                config.platform_line(
+                    f"END RequestId: {request_id}",
+                    "platform.runtimeDone",
+                    {
+                        "requestId": request_id,
+                        "status": status,
+                        "metrics": {
+                            "durationMs": round(duration_ms, 3),
+                            "producedBytes": len(payload),
+                        },
+                    },
+                )
+            )
+        if config.writes_system_logs("INFO"):
+            logs.append(
+                self._report(request_id, status, error_type, duration_ms, max_memory_mb, init_ms)
+            )
         return InvocationResult(payload, error_type, logs, duration_ms, init_ms, max_memory_mb)
+
+    def _report(
+        self,
+        request_id: str,
+        status: str,
+        error_type: str | None,
+        duration_ms: float,
+        max_memory_mb: int,
+        init_ms: float | None,
+    ) -> str:
+        """The invocation's REPORT line (Text) or ``platform.report`` record (JSON)."""
+        config = self.config
+        billed_ms = max(1, int(duration_ms + 0.999))
+        text = (
+            f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\t"
+            f"Billed Duration: {billed_ms} ms\t"
+            f"Memory Size: {config.memory_mb} MB\tMax Memory Used: {max_memory_mb} MB"
+        )
+        metrics: dict[str, Any] = {
+            "durationMs": round(duration_ms, 3),
+            "billedDurationMs": billed_ms,
+            "memorySizeMB": config.memory_mb,
+            "maxMemoryUsedMB": max_memory_mb,
+        }
+        if init_ms is not None:
+            text += f"\tInit Duration: {init_ms:.2f} ms"
+            metrics["initDurationMs"] = round(init_ms, 3)
+        record: dict[str, Any] = {"requestId": request_id, "metrics": metrics, "status": status}
+        if error_type is not None:
+            record["errorType"] = error_type
+        return config.platform_line(text, "platform.report", record)
 
     def _read_until(self, deadline: float, logs: list[str]) -> dict[str, Any] | None:
         """Collect log lines until the worker's answer arrives; None on timeout or exit."""
@@ -349,6 +436,12 @@ class Worker:
         for stream in (self.process.stdin, self.process.stdout):
             if stream is not None:
                 stream.close()
+
+
+def iso_now() -> str:
+    """The current UTC time as Lambda stamps its JSON records (milliseconds, ``Z``)."""
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
 
 
 def new_trace_id() -> str:

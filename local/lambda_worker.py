@@ -88,6 +88,23 @@ def error_payload(exc: BaseException, error_type: str | None = None) -> dict[str
     }
 
 
+def log_unhandled(error: dict[str, Any], request_id: str) -> None:
+    """Log a handler's exception as the Python runtime does: with the JSON log format one ERROR
+    record (so application log filtering keeps it), else the traceback as text."""
+    if os.environ.get("AWS_LAMBDA_LOG_FORMAT", "").upper() != "JSON":
+        traceback.print_exc()
+        return
+    record = {
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "log_level": "ERROR",
+        "errorMessage": error["errorMessage"],
+        "errorType": error["errorType"],
+        "requestId": request_id,
+        "stackTrace": error["stackTrace"],
+    }
+    print(json.dumps(record, default=str))
+
+
 def load_handler(handler_spec: str) -> Any:
     module_name, _, function_name = handler_spec.rpartition(".")
     if not module_name:
@@ -148,9 +165,10 @@ def main() -> int:
             result = handler(invocation["event"], LambdaContext(invocation))
             payload = json.dumps(result, default=str)
         except Exception as exc:
-            traceback.print_exc()
+            error = error_payload(exc)
+            log_unhandled(error, invocation["request_id"])
             log_stream.flush()
-            protocol.send({"error": error_payload(exc)})
+            protocol.send({"error": error})
             continue
         log_stream.flush()
         protocol.send({"result": payload})

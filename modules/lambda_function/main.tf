@@ -14,6 +14,16 @@ locals {
     POWERTOOLS_LOG_LEVEL         = var.powertools.log_level
     POWERTOOLS_METRICS_NAMESPACE = var.powertools.metrics_namespace
   })
+
+  # Lambda's name for the Powertools (Python) level. Lambda sets AWS_LAMBDA_LOG_LEVEL from it and
+  # Powertools obeys that first, so both always agree (and Powertools never warns of a mismatch).
+  application_log_level = {
+    DEBUG    = "DEBUG"
+    INFO     = "INFO"
+    WARNING  = "WARN"
+    ERROR    = "ERROR"
+    CRITICAL = "FATAL"
+  }[var.powertools.log_level]
 }
 
 resource "aws_lambda_function" "this" {
@@ -38,6 +48,15 @@ resource "aws_lambda_function" "this" {
 
   tracing_config {
     mode = "Active"
+  }
+
+  # Advanced logging controls: JSON records, application logs filtered at the Powertools level, and
+  # Lambda's own platform records (START/END/REPORT, INFO) only when system_log_level asks for them.
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.this.name
+    application_log_level = local.application_log_level
+    system_log_level      = var.system_log_level
   }
 
   dynamic "vpc_config" {

@@ -101,7 +101,7 @@ variable "environment_variables" {
 }
 
 variable "powertools" {
-  description = "Powertools for AWS Lambda settings, passed as POWERTOOLS_SERVICE_NAME (defaults to name), POWERTOOLS_LOG_LEVEL (WARNING by default: warnings and errors are always logged, INFO is opt-in, since a function's INFO lines are not the PCI DSS 10.2 audit trail, which CloudTrail, API access logs and the vault's audit log keep) and POWERTOOLS_METRICS_NAMESPACE."
+  description = "Powertools for AWS Lambda settings, passed as POWERTOOLS_SERVICE_NAME (defaults to name), POWERTOOLS_LOG_LEVEL (WARNING by default: warnings and errors are always logged, INFO is opt-in, since a function's INFO lines are not the PCI DSS 10.2 audit trail, which CloudTrail, API access logs and the vault's audit log keep) and POWERTOOLS_METRICS_NAMESPACE. log_level also sets logging_config.application_log_level in Lambda's names (WARNING is WARN, CRITICAL is FATAL), so Lambda and Powertools filter at the same level."
   type = object({
     service_name      = optional(string)
     log_level         = optional(string, "WARNING")
@@ -117,6 +117,17 @@ variable "powertools" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_./#:-]{1,255}$", var.powertools.metrics_namespace))
     error_message = "powertools.metrics_namespace must be a valid CloudWatch namespace (1-255 characters, no spaces)."
+  }
+}
+
+variable "system_log_level" {
+  description = "Level of Lambda's own platform logs (log format JSON). WARN by default: the per-invocation start and report records (INFO, 330-450 bytes an invocation, more than a function logs at WARNING) are not written; the Errors metric and its alarm still count every failed invocation. INFO or DEBUG brings them back while debugging."
+  type        = string
+  default     = "WARN"
+
+  validation {
+    condition     = contains(["DEBUG", "INFO", "WARN"], var.system_log_level)
+    error_message = "system_log_level must be DEBUG, INFO or WARN."
   }
 }
 

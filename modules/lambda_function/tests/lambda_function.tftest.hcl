@@ -124,6 +124,61 @@ run "log_level_is_warning_unless_a_caller_asks_for_more" {
     condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
     error_message = "A caller can still opt in to INFO (or DEBUG) explicitly."
   }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
+    error_message = "Lambda's application log level must follow the Powertools level."
+  }
+}
+
+run "logs_are_json_without_platform_lines_by_default" {
+  command = plan
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON"
+    error_message = "Logs must use the JSON format (log levels only apply to it)."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].log_group == aws_cloudwatch_log_group.this.name
+    error_message = "Lambda must write into the module's encrypted log group, never one it creates itself."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "WARN"
+    error_message = "System logs default to WARN: no START/END/REPORT records per invocation."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "WARN" && aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "WARNING"
+    error_message = "The application log level must be WARN, Lambda's name for the Powertools default WARNING."
+  }
+}
+
+run "application_log_level_maps_every_powertools_level" {
+  command = plan
+
+  variables {
+    powertools = { log_level = "CRITICAL" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "FATAL"
+    error_message = "CRITICAL must map to Lambda's FATAL."
+  }
+}
+
+run "system_logs_on_request_for_debugging" {
+  command = plan
+
+  variables {
+    system_log_level = "INFO"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
+    error_message = "A caller can bring the platform records back with INFO (or DEBUG)."
+  }
 }
 
 run "logs_are_encrypted_and_kept_a_year" {
@@ -283,6 +338,16 @@ run "refuses_unknown_log_level" {
   }
 
   expect_failures = [var.powertools]
+}
+
+run "refuses_unknown_system_log_level" {
+  command = plan
+
+  variables {
+    system_log_level = "ERROR"
+  }
+
+  expect_failures = [var.system_log_level]
 }
 
 run "refuses_unsupported_runtime" {
