@@ -218,6 +218,14 @@ def emulator_figures(
         for name, value in sorted(counts.items())
         if name.startswith("data:")
     }
+    write_units: dict[str, dict[str, float | str]] = {
+        f"payment_dynamodb_write_units:{name.removeprefix('wcu:dynamodb:')}": {
+            "value": value,
+            "unit": "WCU",
+        }
+        for name, value in sorted(counts.items())
+        if name.startswith("wcu:dynamodb:")
+    }
     log_groups: dict[str, dict[str, float | str]] = {
         f"payment_log_bytes:{name.removeprefix('log_group_bytes:')}": {
             "value": value,
@@ -228,6 +236,7 @@ def emulator_figures(
     }
     return {
         **data_calls,
+        **write_units,
         **log_groups,
         "payment_api_requests": {"value": counts.get("api_requests", 0), "unit": "count"},
         "payment_step_functions_express_executions": {

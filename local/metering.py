@@ -146,14 +146,19 @@ def install() -> None:
     BaseResponse.call_action = call_action  # type: ignore[method-assign]
     BaseResponse._payments_metered = True  # type: ignore[attr-defined]
 
-    def table_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def table_call(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
         table = kwargs.get("table_name") or (args[1] if len(args) > 1 else None)
         if isinstance(table, str):
             count(f"data:dynamodb:{table}")
+            return table
+        return None
 
     def put(result: Any, *args: Any, **kwargs: Any) -> None:
-        table_call(args, kwargs)
-        _add_units("dynamodb_write_units", write_units(_size(result)))
+        table = table_call(args, kwargs)
+        units = write_units(_size(result))
+        _add_units("dynamodb_write_units", units)
+        if table is not None:  # which table spends the write budget
+            count(f"wcu:dynamodb:{table}", int(units))
 
     def get(result: Any, *args: Any, **kwargs: Any) -> None:
         table_call(args, kwargs)
@@ -176,7 +181,9 @@ def install() -> None:
         for operation in transact_items:
             body = next(iter(operation.values()))
             size = len(json.dumps(body.get("Item") or body.get("Key") or {}))
-            _add_units("dynamodb_write_units", write_units(size, transactional=True))
+            units = write_units(size, transactional=True)
+            _add_units("dynamodb_write_units", units)
+            count(f"wcu:dynamodb:{body.get('TableName')}", int(units))
 
     def events(result: Any, backend: Any, entries: list[dict[str, Any]]) -> None:
         count("events_published", len(entries))

@@ -7,11 +7,12 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
   credit N, in the entry's order).
 * position, one per payment: ``pk = "position#<payment_id>"``, ``sk = "position"``; authorized,
   captured, voided, refunded, capturable, refundable (N).
-* balance, one per physical account (a shard of an account) and currency:
-  ``pk = "account#<account>"``, ``sk = "currency#<currency>"``; balance, debits, credits (N).
 
-``post`` writes an entry, its payment's position and its balance changes in one transaction.
-The entry's Put is conditional on the entry being new, so a replay changes nothing and is
+``post`` writes an entry and its payment's position in one transaction: two items, four write
+units. Account balances are not stored: they are the sums of the entries' lines
+(``all_balances``, ``balance``), so they cannot drift from the journal, and a posting does not
+pay two write units per account it touches (the hot path's write budget, docs/ledger.md). The
+entry's Put is conditional on the entry being new, so a replay changes nothing and is
 recognised by reading the entry back (idempotency rests on that condition alone, never on
 ClientRequestToken). The position's Update is conditional on the caps (``capturable`` or
 ``refundable`` at least the amount), so two concurrent refunds cannot both pass: the loser's
@@ -23,7 +24,6 @@ from __future__ import annotations
 import math
 import secrets
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +37,7 @@ from functions.domain.ledger import (
     JournalLine,
     LedgerStore,
     PositionLimitError,
+    balances,
     position_change,
     shard_accounts,
 )
@@ -52,8 +53,6 @@ POSITION_SK = "position"
 MAX_ATTEMPTS = 4
 BASE_DELAY_S = 0.05
 MAX_DELAY_S = 1.0
-_BATCH_GET = 100
-_MAX_BATCH_ROUNDS = 8
 # Reasons a transaction is cancelled that go away on their own: another transaction held an
 # item, or the table was throttled.
 _RETRYABLE_REASONS = frozenset(
@@ -73,10 +72,6 @@ def entry_sk(step: str) -> str:
 def position_key(payment_id: str) -> Item:
     # Its own partition: readers of a payment's entries list ``payment#<id>`` whole.
     return {"pk": _s(f"position#{payment_id}"), "sk": _s(POSITION_SK)}
-
-
-def balance_key(account: str, currency: str) -> Item:
-    return {"pk": _s(f"account#{account}"), "sk": _s(f"currency#{currency}")}
 
 
 def _s(value: str) -> AttributeValueTypeDef:
@@ -137,27 +132,6 @@ class DynamoLedgerStore(LedgerStore):
             transact.append({"Put": self._position_rebuilt(entry)})
         else:
             transact.append({"Update": self._position_update(entry)})
-        updates = _balance_updates(entry)
-        for (account, currency), (delta, debits, credits) in updates.items():
-            transact.append(
-                {
-                    "Update": {
-                        "TableName": self._table,
-                        "Key": balance_key(account, currency),
-                        "UpdateExpression": "ADD #balance :delta, #debits :d, #credits :c",
-                        "ExpressionAttributeNames": {
-                            "#balance": "balance",
-                            "#debits": "debits",
-                            "#credits": "credits",
-                        },
-                        "ExpressionAttributeValues": {
-                            ":delta": _n(delta),
-                            ":d": _n(debits),
-                            ":c": _n(credits),
-                        },
-                    }
-                }
-            )
         attempt = 0
         while True:
             try:
@@ -184,11 +158,7 @@ class DynamoLedgerStore(LedgerStore):
                 for c in response.get("ConsumedCapacity", [])
             )
             self.last_consumed_write_units = reported or _estimated_write_units(
-                [
-                    entry_item,
-                    _position_item_estimate(entry.payment_id),
-                    *(_balance_item_estimate(a, c) for a, c in updates),
-                ]
+                [entry_item, _position_item_estimate(entry.payment_id)]
             )
             return True
 
@@ -279,53 +249,18 @@ class DynamoLedgerStore(LedgerStore):
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def all_balances(self) -> dict[tuple[str, str], int]:
-        """Every stored balance item by (physical account, currency): what the reconciliation
-        compares with the sum of the entries (drift) and sums per currency (trial balance)."""
-        pages = self._client.get_paginator("scan").paginate(
-            TableName=self._table,
-            ConsistentRead=True,
-            FilterExpression="begins_with(pk, :prefix) AND begins_with(sk, :currency)",
-            ExpressionAttributeValues={":prefix": _s("account#"), ":currency": _s("currency#")},
-        )
-        found: dict[tuple[str, str], int] = {}
-        for page in pages:
-            for item in page.get("Items", []):
-                account = item["pk"]["S"].removeprefix("account#")
-                currency = item["sk"]["S"].removeprefix("currency#")
-                found[account, currency] = int(item["balance"]["N"])
-        return found
+        """Balance per (physical account, currency): the sums of every entry's lines."""
+        return balances(self.scan_entries())
 
     def balance(self, account: str, currency: str) -> int:
-        accounts = shard_accounts(account, self._shards)
-        if len(accounts) == 1:
-            item = self._client.get_item(
-                TableName=self._table, Key=balance_key(account, currency), ConsistentRead=True
-            ).get("Item")
-            return 0 if item is None else int(item["balance"]["N"])
-        total = 0
-        for start in range(0, len(accounts), _BATCH_GET):
-            keys = [balance_key(a, currency) for a in accounts[start : start + _BATCH_GET]]
-            total += sum(int(item["balance"]["N"]) for item in self._batch_get(keys))
-        return total
-
-    def _batch_get(self, keys: list[Item]) -> list[Mapping[str, Any]]:
-        items: list[Mapping[str, Any]] = []
-        request: dict[str, Any] = {
-            self._table: {
-                "Keys": keys,
-                "ConsistentRead": True,
-                "ProjectionExpression": "#balance",
-                "ExpressionAttributeNames": {"#balance": "balance"},
-            }
-        }
-        for attempt in range(_MAX_BATCH_ROUNDS):
-            response = self._client.batch_get_item(RequestItems=request)
-            items.extend(response.get("Responses", {}).get(self._table, []))
-            request = dict(response.get("UnprocessedKeys", {}))
-            if not request:
-                return items
-            self._sleep(self._backoff(attempt))
-        raise RuntimeError("the ledger table left keys unprocessed; retry later")
+        """A physical account's balance, or a logical account's (the sum of its shards), from
+        the entries. A scan: for reports and the reconciliation, not for the hot path."""
+        accounts = set(shard_accounts(account, self._shards))
+        return sum(
+            value
+            for (name, cur), value in self.all_balances().items()
+            if cur == currency and name in accounts
+        )
 
     def _get_entry(self, payment_id: str, step: str) -> JournalEntry | None:
         item = self._client.get_item(
@@ -345,18 +280,6 @@ def _cancellation_codes(exc: ClientError) -> list[str]:
         return []
     reasons: list[Mapping[str, Any]] = exc.response.get("CancellationReasons", [])  # type: ignore[assignment]
     return [str(reason.get("Code", "None")) for reason in reasons]
-
-
-def _balance_updates(entry: JournalEntry) -> dict[tuple[str, str], tuple[int, int, int]]:
-    """(delta, debits, credits) per account and currency: one Update per item, since a
-    transaction may not touch an item twice."""
-    merged: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
-    for line in entry.lines:
-        totals = merged[line.account, line.currency]
-        totals[0] += line.delta
-        totals[1] += line.debit
-        totals[2] += line.credit
-    return {key: (d, dr, cr) for key, (d, dr, cr) in merged.items()}
 
 
 def _entry_item(entry: JournalEntry) -> Item:
@@ -404,12 +327,6 @@ def _entry(item: Mapping[str, Any]) -> JournalEntry:
         lines=lines,
         reverses=item["reverses"]["S"] if "reverses" in item else None,
     )
-
-
-def _balance_item_estimate(account: str, currency: str) -> Item:
-    # A balance item after the update: its key and three numbers of up to 21 digits.
-    big = _n(10**20)
-    return {**balance_key(account, currency), "balance": big, "debits": big, "credits": big}
 
 
 def _position_item_estimate(payment_id: str) -> Item:

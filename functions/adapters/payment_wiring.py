@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
 from functions.adapters.ledger_table import DynamoLedgerStore
+from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
 from functions.adapters.risk_tables import TableMandates, TableMitAgreements, TableScaCounters
 from functions.domain.acquirer import AcquirerConnector, AcquirerSimulator
@@ -22,6 +23,7 @@ from functions.domain.fraud import FraudRules, RulesFraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.ledger import PaymentLedger, PostingRules
+from functions.domain.limits import DEFAULT_MAX_AMOUNT_EUR, AmountCaps
 from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
@@ -57,7 +59,10 @@ class PaymentFunctionSettings(BaseModel):
     state_machine_arn: str = ""
     event_bus_name: str = ""
     event_log_group_name: str = ""
-    max_amount_minor: int = Field(default=100_000_000, gt=0)
+    # The largest payment, in EUR, converted per currency (domain.limits): one number of minor
+    # units would mean EUR 1,000,000 and IDR 1,000,000 (about EUR 58) alike.
+    max_amount_eur: Decimal = Field(default=DEFAULT_MAX_AMOUNT_EUR, gt=0)
+    max_amount_minor_overrides: str = ""
     eur_rates: str = DEFAULT_EUR_RATES
     fraud_rules: str = ""
     ip_country_ranges: str = ""
@@ -85,7 +90,8 @@ class PaymentFunctionSettings(BaseModel):
             state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
             event_log_group_name=env.get("EVENT_LOG_GROUP_NAME", ""),
-            max_amount_minor=int(env.get("MAX_AMOUNT_MINOR") or 100_000_000),
+            max_amount_eur=Decimal(env.get("MAX_AMOUNT_EUR") or DEFAULT_MAX_AMOUNT_EUR),
+            max_amount_minor_overrides=env.get("MAX_AMOUNT_MINOR_OVERRIDES", ""),
             eur_rates=env.get("EUR_RATES") or DEFAULT_EUR_RATES,
             fraud_rules=env.get("FRAUD_RULES", ""),
             ip_country_ranges=env.get("IP_COUNTRY_RANGES", ""),
@@ -146,6 +152,17 @@ def eur_rates() -> EurRates:
 
 
 @cache
+def event_publisher() -> EventBridgePublisher:
+    return EventBridgePublisher(clients.events())
+
+
+@cache
+def amount_caps() -> AmountCaps:
+    s = settings()
+    return AmountCaps.from_config(eur_rates(), s.max_amount_eur, s.max_amount_minor_overrides)
+
+
+@cache
 def fraud_scorer() -> RulesFraudScorer:
     text = settings().fraud_rules
     return RulesFraudScorer(FraudRules.from_json(text) if text else FraudRules())
@@ -198,7 +215,7 @@ def sca_policy() -> ScaPolicy:
 
 @cache
 def mit_agreements() -> TableMitAgreements:
-    """The merchant-initiated agreements: opened by decide_sca after a passed challenge, confirmed
+    """The merchant-initiated agreements: opened by assess_risk after a passed challenge, confirmed
     by process_payment with the authorization's network reference (``confirm``)."""
     return TableMitAgreements(clients.dynamodb(), settings().required("payments_table"))
 
@@ -263,5 +280,7 @@ def clear() -> None:
         access_control_server,
         acquirer,
         acquirer_records,
+        amount_caps,
+        event_publisher,
     ):
         builder.cache_clear()

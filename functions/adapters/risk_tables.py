@@ -6,7 +6,7 @@ counters always were):
 * ``mit-agreement#<merchant>#<card>``: the confirmed merchant-initiated agreement, and
   ``mit-agreement-opened#<initial payment id>``: one opened by an authenticated payment, waiting
   for its authorization's network transaction reference (``GetItem``/``PutItem`` only, which
-  the decide_sca and process_payment roles already hold on the table).
+  the assess_risk and process_payment roles already hold on the table).
 """
 
 from __future__ import annotations

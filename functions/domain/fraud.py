@@ -55,14 +55,12 @@ class Reason(StrEnum):
     COUNTRY_MISMATCH_INTRA_EEA_UK = "country_mismatch_intra_eea_uk"
 
 
-COUNTRY_REASONS = frozenset(
-    {
-        Reason.COUNTRY_MISMATCH_CARD_IP,
-        Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,
-        Reason.COUNTRY_MISMATCH_IP_CUSTOMER,
-        Reason.COUNTRY_MISMATCH_INTRA_EEA_UK,
-    }
+CROSS_BORDER_REASONS = (
+    Reason.COUNTRY_MISMATCH_CARD_IP,
+    Reason.COUNTRY_MISMATCH_CARD_CUSTOMER,
+    Reason.COUNTRY_MISMATCH_IP_CUSTOMER,
 )
+COUNTRY_REASONS = frozenset({*CROSS_BORDER_REASONS, Reason.COUNTRY_MISMATCH_INTRA_EEA_UK})
 
 
 class RiskFactor(StrEnum):
@@ -200,6 +198,14 @@ class FraudRules:
         # Above the limit replaces "unusual": a lower weight would let a larger amount score less.
         if weights[Reason.AMOUNT_ABOVE_LIMIT] < weights[Reason.AMOUNT_UNUSUAL]:
             raise ValueError("weights.amount_above_limit must be at least weights.amount_unusual")
+        # A cross-border mismatch replaces the intra-EEA/UK one in the same way.
+        intra = weights[Reason.COUNTRY_MISMATCH_INTRA_EEA_UK]
+        for pair in CROSS_BORDER_REASONS:
+            if weights[pair] < intra:
+                raise ValueError(
+                    f"weights.{pair.value} must be at least "
+                    f"weights.{Reason.COUNTRY_MISMATCH_INTRA_EEA_UK.value}"
+                )
         object.__setattr__(self, "weights", MappingProxyType(weights))
 
     @classmethod

@@ -1,14 +1,15 @@
 """Lambda: the Payment API v1 behind API Gateway.
 
-``POST /v1/payments`` validates the request (every field, 4xx naming it), then runs the EXPRESS
-payment workflow synchronously and answers with its outcome. The ``Idempotency-Key`` makes a
-request safe to repeat (Powertools idempotency on DynamoDB, keyed per merchant and key): the
-same key with the same request answers the same response; the same key with another body, or on
-another endpoint or payment, is refused with 422 ``idempotency_error``/``idempotency_key_reused``;
-a duplicate arriving while the first is still running gets 409, the only 409 this API answers
-("retry later"). State errors are 400. The payment id is derived from merchant and key, so even a
-retry after the idempotency record expired cannot create a second payment, and the request
-digest kept on the payment refuses such a late retry when its body differs.
+``POST /v1/payments`` validates the request (every field and the card, 4xx naming it), then
+runs the EXPRESS payment workflow synchronously and answers with its outcome. The
+``Idempotency-Key`` makes a request safe to repeat (Powertools idempotency on DynamoDB, keyed
+per merchant and key): the same key with the same request answers the same response; the same
+key with another body, or on another endpoint or payment, is refused with 422
+``idempotency_error``/``idempotency_key_reused``; a duplicate arriving while the first is still
+running gets 409, the only 409 this API answers ("retry later"). State errors are 400. The
+payment id is derived from merchant and key, so even a retry after the idempotency record
+expired cannot create a second payment, and the request digest kept on the payment refuses such
+a late retry when its body differs.
 
 Card data passes through here on its way to the tokenize step; it is never logged, and the
 idempotency record keeps only a digest of the request in which the card number is truncated to
@@ -17,6 +18,8 @@ its first six and last four digits (no hash of a full PAN exists anywhere).
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import hashlib
 import json
 import uuid
@@ -51,6 +54,7 @@ from functions.models.payments import (
     ResumeRequest,
 )
 from functions.models.tokens import ApiProblem, parse_body
+from functions.services import intake
 
 logger = Logger()
 tracer = Tracer()
@@ -230,11 +234,17 @@ def execute(
 def create_payment() -> Response[str]:
     key = idempotency_key(required=True)
     request = parse_body(app.current_event.body, PaymentRequest)
-    limit = wiring.settings().max_amount_minor
-    if request.amount > limit:
-        raise problem("parameter_invalid", f"amount must be at most {limit}.", "amount", 400)
+    too_large = wiring.amount_caps().refusal(request.amount, request.currency)
+    if too_large is not None:
+        raise ApiProblem(ApiError(**dataclasses.asdict(too_large)))
     assert key is not None
     require_merchant(request.merchant_id)
+    now = dt.datetime.now(dt.UTC)
+    # Luhn, network, length and expiry here, where the card number is received: a bad card
+    # costs no workflow execution and reaches no other function.
+    refused = intake.card_error(request, now.date())
+    if refused is not None:
+        raise ApiProblem(refused)
     payment_id = derived_id("pay", request.merchant_id, key)
     normalized = workflow_request(request)
     digest = request_digest(normalized)
@@ -246,6 +256,7 @@ def create_payment() -> Response[str]:
     workflow_input = {
         "operation": "create",
         "payment_id": payment_id,
+        "received_at": now.isoformat(timespec="milliseconds"),
         "request": normalized,
         "request_digest": digest,
     }

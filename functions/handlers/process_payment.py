@@ -1,7 +1,9 @@
-"""Lambda: the workflow's money-moving step. It alone talks to the acquirer and writes the
-payment record; the rules live in ``functions.services.payment_processing``. One action per
-call (``decline``, ``require_action``, ``authorize``, ``capture``, ``refund``, ``pending``,
-``void``); a refused request is answered as an API error, never raised.
+"""Lambda: the workflow's money-moving step. It alone talks to the acquirer, writes the
+payment record, posts the payment's journal entries and publishes its events; the rules live in
+``functions.services.payment_processing``. The input is one of the typed step contracts of
+``functions.contracts.steps`` (discriminated on ``action``) and the answer is a
+``ProcessAnswer``: the workflow's output as the API returns it. A refused request is answered
+as an API error, never raised.
 """
 
 from __future__ import annotations
@@ -12,6 +14,18 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import payment_wiring as wiring
+from functions.contracts.steps import (
+    CaptureInput,
+    CreateInput,
+    DeclineInput,
+    PendingInput,
+    ProcessAnswer,
+    ProcessInput,
+    ProcessPaymentInput,
+    RefundInput,
+    ResumeInput,
+    VoidInput,
+)
 from functions.domain.payments import PaymentRuleError
 from functions.services.payment_processing import PaymentProcessor, now_iso
 
@@ -21,32 +35,39 @@ logger = Logger()
 tracer = Tracer()
 
 
-def process(event: dict[str, Any], processor: PaymentProcessor) -> dict[str, Any]:
-    action = event["action"]
+def run(step: ProcessInput, processor: PaymentProcessor) -> dict[str, Any]:
+    match step:
+        case CreateInput():
+            return processor.create(step.payment.state())
+        case ResumeInput():
+            return processor.authorize(step.payment.state())
+        case DeclineInput():
+            return processor.decline(step.payment.state(), step.decline_code)
+        case CaptureInput():
+            return processor.capture(step.payment_id, step.amount, step.request_key)
+        case RefundInput():
+            return processor.refund(step.payment_id, step.refund.refund_id, step.refund.amount)
+        case PendingInput():
+            return processor.pending(step.payment_id)
+        case VoidInput():
+            context = step.payment.state() if step.payment else {}
+            return processor.void(step.payment_id, step.failure.model_dump(), context)
+
+
+def process(
+    event: dict[str, Any], processor: PaymentProcessor, publish: Any = None
+) -> dict[str, Any]:
+    """Runs one step; publishes its events with ``publish`` (when given) and answers the
+    ``ProcessAnswer``."""
+    step = ProcessPaymentInput.validate_python(event)
     try:
-        if action == "decline":
-            return processor.decline(event["payment"], event["decline_code"])
-        if action == "require_action":
-            return processor.require_action(event["payment"])
-        if action == "authorize":
-            return processor.authorize(event["payment"])
-        if action == "capture":
-            return processor.capture(
-                event["payment_id"], event.get("amount"), event.get("request_key")
-            )
-        if action == "refund":
-            refund = event["refund"]
-            return processor.refund(event["payment_id"], refund["refund_id"], refund.get("amount"))
-        if action == "pending":
-            return processor.pending(event["payment_id"])
-        if action == "void":
-            return processor.void(
-                event["payment_id"], event.get("failure") or {}, event.get("payment") or {}
-            )
+        answer = run(step, processor)
     except PaymentRuleError as refused:
         logger.info("payment request refused", extra={"code": refused.code})
-        return refused.to_answer()
-    raise ValueError(f"unknown action {action!r}")
+        return ProcessAnswer.model_validate(refused.to_answer()).output()
+    if publish is not None and answer.get("events"):
+        publish(answer["events"])
+    return ProcessAnswer(payment=answer["payment"]).output()
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -59,5 +80,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         now_iso,
         acs=wiring.access_control_server(),
         agreements=wiring.mit_agreements(),
+        ledger=wiring.ledger(),
     )
-    return process(event, processor)
+    return process(event, processor, wiring.event_publisher().publish)

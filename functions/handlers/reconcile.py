@@ -2,12 +2,13 @@
 
 First settles every capture or refund whose acquirer answer was lost (pending on the record) by
 asking the acquirer by its idempotency key (``PaymentProcessor.resolve``). Then reads every
-payment (payments table), every journal entry and stored balance (ledger table), every payment
-event the bus delivered to its event log group and the acquirer's own operation record, reports
-each mismatch, and with ``repair`` applies the safe repairs: a movement the payment record shows
-but the ledger lacks is posted (the exact entry the workflow would have posted, idempotent by
-its id), and a missing event is published again (same ``event_id``, so consumers can drop a
-duplicate). Everything else is reported for a person to decide.
+payment (payments table), every journal entry (ledger table; balances are the entries' sums, so
+there is no stored balance to drift), every payment event the bus delivered to its event log
+group and the acquirer's own operation record, reports each mismatch, and with ``repair``
+applies the safe repairs: a movement the payment record shows but the ledger lacks is posted
+(the exact entry the workflow would have posted, idempotent by its id), and a missing event is
+published again (same ``event_id``, so consumers can drop a duplicate). Everything else is
+reported for a person to decide.
 
 Run on a schedule (modules/payment_workflow) or by hand: ``python -m local.cli reconcile``.
 """
@@ -185,7 +186,6 @@ def run(
         entries,
         events,
         rules,
-        balances=store.all_balances(),
         acquirer=acquirer_records.operations() if acquirer_records is not None else None,
     )
     repaired = []

@@ -1,8 +1,11 @@
-"""The workflow's money-moving use case, over the ``PaymentStore`` and ``AcquirerConnector``
-ports. One action per call:
+"""The workflow's money-moving use case, over the ``PaymentStore``, ``AcquirerConnector`` and
+ledger ports. One action per call:
 
-- ``decline`` / ``require_action``: record the outcome of the fraud or SCA step.
+- ``create``: act on the assessment: ``decline`` (fraud block), ``require_action`` (an SCA
+  challenge) or ``authorize``.
 - ``authorize``: record ``authorizing`` (the resumable state), ask the acquirer, record its answer.
+  A sale (``capture`` requested) writes the authorization and the capture reservation in one
+  write and captures at once: one step, three writes of the payment record.
 - ``capture`` / ``refund``: reserve the amount on the record as pending first (an optimistic
   write, so two concurrent requests can't both spend it), then ask the acquirer. The reservation
   is released only when the acquirer said nothing happened (``AcquirerUnavailableError``,
@@ -13,7 +16,13 @@ ports. One action per call:
   authorize idempotency key when the acquirer's answer never came).
 
 Every action is safe to repeat: a retried call finds its own earlier write and answers from it.
-Each answer carries the public payment view and the PutEvents entries the workflow publishes.
+Each answer carries the public payment view and the PutEvents entries the step publishes.
+
+Journal entries follow the payment record: once a write records an authorization, a capture or
+a refund as done, the matching entry is posted (idempotent per payment and step, so a retried
+call posts nothing twice). A posting that fails does not undo what the acquirer did: it is
+logged at ERROR with ``ledger_alarm`` (a metric filter counts it and an alarm fires) and the
+scheduled reconciliation posts the entry the payment record proves.
 """
 
 from __future__ import annotations
@@ -23,10 +32,12 @@ from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.domain.acquirer import (
     AcquirerConnector,
     AcquirerRejectedError,
+    AcquirerTimeoutError,
     AcquirerUnavailableError,
     Authentication,
     AuthorizationRequest,
@@ -35,6 +46,7 @@ from functions.domain.acquirer import (
     DeclineCode,
     OperationStatus,
 )
+from functions.domain.ledger import ConflictingEntryError, LedgerRuleError, PaymentLedger
 from functions.domain.payments import (
     EventType,
     Payment,
@@ -64,9 +76,16 @@ def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class PendingOperationError(Exception):
-    """Compensation was asked to void a payment whose capture or refund outcome is unknown:
-    voiding would undo money the acquirer may have moved, so it waits for the resolution."""
+LEDGER_ALARM = "posting_failed"
+# A posting that fails for one of these leaves the entry missing until the reconciliation
+# posts it; anything else is a defect and fails the step.
+LEDGER_FAILURES = (ClientError, BotoCoreError, LedgerRuleError, ConflictingEntryError)
+
+
+class CaptureOutcomeUnknownError(Exception):
+    """The capture of a sale timed out: the acquirer may have captured. The workflow answers
+    the payment as ``capture_pending`` (never voids it); the same key or the acquirer's record
+    settles it."""
 
 
 class PaymentProcessor:
@@ -78,8 +97,11 @@ class PaymentProcessor:
         now: Callable[[], str],
         acs: AccessControlServer | None = None,
         agreements: MitAgreements | None = None,
+        ledger: PaymentLedger | None = None,
     ) -> None:
         self._store = store
+        # None only in tests of the payment record alone.
+        self._ledger = ledger
         self._acquirer = acquirer
         self._bus = bus_name
         self._now = now
@@ -115,6 +137,17 @@ class PaymentProcessor:
         raise StaleWriteError(payment_id)
 
     # ---------------------------------------------------------------- outcomes
+
+    def create(self, context: dict[str, Any]) -> dict[str, Any]:
+        """Acts on the assess step's answer: a fraud block is declined, a payment that needs SCA
+        waits for its challenge, any other is authorized (and captured when asked)."""
+        fraud = (context.get("fraud") or {}).get("result") or {}
+        sca = (context.get("sca") or {}).get("result") or {}
+        if fraud.get("decision") == "block":
+            return self.decline(context, "fraud_suspected")
+        if sca.get("required"):
+            return self.require_action(context)
+        return self.authorize(context)
 
     def decline(self, context: dict[str, Any], decline_code: str) -> dict[str, Any]:
         existing = self._store.get(context["payment_id"])
@@ -159,7 +192,7 @@ class PaymentProcessor:
             PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.AUTHORIZING,
         ):
-            return self._authorized_answer(payment)  # a retried call: the outcome is recorded
+            return self._recorded_answer(payment)  # a retried call: the outcome is recorded
         now = self._now()
         sca = context.get("sca", {}).get("result", {})
         if payment is None:
@@ -204,17 +237,120 @@ class PaymentProcessor:
         if self._steps_up(result, sca):
             return self._step_up(payment, context, now)
         if result.approved and result.authorization_id:
-            payment = payment.authorized(result.authorization_id, now)
-            self._confirm_agreement(payment, result)
+            authorized = payment.authorized(result.authorization_id, now)
+            self._confirm_agreement(authorized, result)
+            if authorized.capture_requested:
+                # A sale: the authorization and the capture reservation in one write.
+                reserved = authorized.capture_reserved(
+                    authorized.amount, now, authorized.payment_id
+                ).evolve(now, version=payment.version + 1)
+                self._store.save(reserved)
+                self._post_authorization(reserved)
+                return self._sale_capture(reserved)
+            payment = authorized
         else:
             code = result.decline_code.value if result.decline_code else "do_not_honor"
             payment = payment.declined(code, now)
         self._store.save(payment)
+        self._post_authorization(payment)
         logger.info(
             "authorization answered",
             extra={"payment_id": payment.payment_id, "status": str(payment.status)},
         )
         return self._authorized_answer(payment)
+
+    def _recorded_answer(self, payment: Payment) -> dict[str, Any]:
+        """The answer of an authorize (or sale) step whose outcome is already recorded; posts
+        what the record proves in case the earlier attempt died before posting."""
+        self._post_authorization(payment)
+        if payment.status is PaymentStatus.CAPTURE_PENDING and payment.capture_key == (
+            payment.payment_id
+        ):
+            return self._sale_capture(payment)
+        if payment.status is PaymentStatus.REQUIRES_ACTION:
+            return self._answer(payment, payment.event(EventType.REQUIRES_ACTION, self._bus))
+        if payment.amount_captured and payment.capture_key == payment.payment_id:
+            self._post_capture(payment)
+            return self._sale_answer(payment)
+        if payment.status is PaymentStatus.AUTHORIZED and payment.capture_requested:
+            # The sale's capture was released (the acquirer said it did not happen): the retried
+            # step captures again, under a new sequence; a second refusal is compensated.
+            reserved = payment.capture_reserved(payment.amount, self._now(), payment.payment_id)
+            self._store.save(reserved)
+            return self._sale_capture(reserved)
+        return self._authorized_answer(payment)
+
+    def _sale_capture(self, pending: Payment) -> dict[str, Any]:
+        try:
+            self._complete_capture(pending)
+        except NOTHING_HAPPENED:
+            raise  # released: the workflow voids the authorization (Compensate)
+        except Exception as error:
+            if _is_timeout(error):
+                raise CaptureOutcomeUnknownError(pending.payment_id) from error
+            raise
+        return self._sale_answer(self._load(pending.payment_id))
+
+    def _sale_answer(self, payment: Payment) -> dict[str, Any]:
+        authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
+        captured = payment.event(EventType.CAPTURED, self._bus, amount=payment.amount_captured)
+        return self._answer(payment, authorized, captured, approved=True)
+
+    # ----------------------------------------------------------------- ledger
+
+    def _post(self, payment: Payment, step: str, post: Callable[[PaymentLedger], Any]) -> None:
+        if self._ledger is None:
+            return
+        try:
+            post(self._ledger)
+        except LEDGER_FAILURES as error:
+            logger.error(
+                "ledger posting failed: the journal entry is missing until reconcile posts it",
+                extra={
+                    "ledger_alarm": LEDGER_ALARM,
+                    "payment_id": payment.payment_id,
+                    "step": step,
+                    "error": type(error).__name__,
+                },
+            )
+
+    def _post_authorization(self, payment: Payment) -> None:
+        if payment.authorization_id is None:
+            return
+        self._post(
+            payment,
+            "authorization",
+            lambda ledger: ledger.record_authorization(
+                payment.payment_id, payment.merchant_id, payment.amount, payment.currency
+            ),
+        )
+
+    def _post_capture(self, payment: Payment) -> None:
+        def post(ledger: PaymentLedger) -> None:
+            ledger.record_capture(
+                payment.payment_id,
+                payment.merchant_id,
+                payment.amount_captured,
+                payment.currency,
+                payment.capture_sequence,
+            )
+            # One capture per payment: whatever it left uncaptured is released now.
+            ledger.record_void(payment.payment_id, payment.merchant_id, payment.currency)
+
+        self._post(payment, "capture", post)
+
+    def _post_refund(self, payment: Payment, refund: Refund) -> None:
+        self._post(
+            payment,
+            "refund",
+            lambda ledger: ledger.record_refund(
+                payment.payment_id,
+                payment.merchant_id,
+                refund.amount,
+                payment.currency,
+                refund.refund_id,
+            ),
+        )
 
     def _confirm_agreement(self, payment: Payment, result: AuthorizationResult) -> None:
         """Only a payment that passed a challenge can have opened an agreement, so only those
@@ -282,6 +418,7 @@ class PaymentProcessor:
                 if request_key is not None and request_key == payment.capture_key:
                     if requested not in (None, payment.amount_captured):
                         raise _key_reused()
+                    self._post_capture(payment)
                     return self._captured_answer(payment)  # a retry of the same request
                 raise PaymentRuleError(
                     "payment_unexpected_state",
@@ -314,6 +451,7 @@ class PaymentProcessor:
         captured = self._update(
             pending.payment_id, lambda p: _confirm_capture(p, sequence, self._now())
         )
+        self._post_capture(captured)
         logger.info(
             "payment captured",
             extra={"payment_id": captured.payment_id, "amount": captured.amount_captured},
@@ -339,6 +477,7 @@ class PaymentProcessor:
                     raise _key_reused()  # the refund id comes from the key: another request
                 if done.pending:
                     return self._complete_refund(payment, done)
+                self._post_refund(payment, done)
                 return self._refunded_answer(payment, done)
             amount = payment.refund_amount(requested)
             refund = Refund(refund_id, amount, self._now(), RefundStatus.PENDING)
@@ -372,6 +511,7 @@ class PaymentProcessor:
         )
         confirmed = refunded.find_refund(refund_id)
         assert confirmed is not None
+        self._post_refund(refunded, confirmed)
         return self._refunded_answer(refunded, confirmed)
 
     def _refunded_answer(self, payment: Payment, refund: Refund) -> dict[str, Any]:
@@ -417,6 +557,7 @@ class PaymentProcessor:
             captured = self._update(
                 payment.payment_id, lambda p: _confirm_capture(p, sequence, self._now())
             )
+            self._post_capture(captured)
             return self._captured_answer(captured)
         return self._complete_capture(payment)
 
@@ -430,6 +571,7 @@ class PaymentProcessor:
             refunded = self._update(
                 payment_id, lambda p: _confirm_refund(p, refund.refund_id, self._now())
             )
+            self._post_refund(refunded, refund)
             return self._refunded_answer(refunded, refund)
         return self._complete_refund(payment, refund)
 
@@ -441,9 +583,15 @@ class PaymentProcessor:
         failure_code = FAILURE_CODES.get(str(failure.get("Error")), "workflow_error")
         payment = self._store.get(payment_id)
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+            self._reverse(payment)
             return self._compensated_answer(payment)
         if payment is not None and payment.has_pending_operation:
-            raise PendingOperationError(payment_id)
+            # Voiding would undo money the acquirer may have moved: the payment stays as it is
+            # until the same key or the acquirer's record settles the pending operation.
+            logger.warning(
+                "compensation left a pending operation", extra={"payment_id": payment_id}
+            )
+            return self.pending(payment_id)
         if payment is None:
             payment = new_payment(context, PaymentStatus.AUTHORIZING, self._now())
             self._store.save(payment)
@@ -454,17 +602,32 @@ class PaymentProcessor:
             self._acquirer.void(None, idempotency_key=payment.authorize_idempotency_key)
         payment = payment.compensated(failure_code, self._now())
         self._store.save(payment)
+        self._reverse(payment)
         logger.warning(
             "payment compensated",
             extra={"payment_id": payment_id, "status": str(payment.status), "code": failure_code},
         )
         return self._compensated_answer(payment)
 
+    def _reverse(self, payment: Payment) -> None:
+        """Compensation reverses every entry the payment has (none when it never authorized)."""
+        self._post(payment, "reversal", lambda ledger: ledger.reverse_all(payment.payment_id))
+
     def _compensated_answer(self, payment: Payment) -> dict[str, Any]:
         kind = (
             EventType.CANCELED if payment.status is PaymentStatus.CANCELED else EventType.DECLINED
         )
-        return self._answer(payment, payment.event(kind, self._bus))
+        events = [payment.event(kind, self._bus)]
+        if payment.authorization_id is not None and payment.capture_requested:
+            # A sale whose capture failed raised before its step could publish the authorization
+            # it made: it is published here, before the cancellation (same event id if it was).
+            authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
+            events.insert(0, authorized)
+        return self._answer(payment, *events)
+
+
+def _is_timeout(error: BaseException) -> bool:
+    return isinstance(error, AcquirerTimeoutError | TimeoutError)
 
 
 def _key_reused() -> PaymentRuleError:

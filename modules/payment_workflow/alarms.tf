@@ -1,7 +1,7 @@
 # A capture or refund whose journal entry could not be posted does not fail the payment (the
 # acquirer has moved the money; the reconciliation posts the missing entry on its next run), but
-# it must never pass unnoticed: the workflow reports it to post_ledger, which logs it at ERROR
-# with `ledger_alarm = "posting_failed"`, counted here and alarmed on the first occurrence.
+# it must never pass unnoticed: process_payment logs it at ERROR with
+# `ledger_alarm = "posting_failed"`, counted here and alarmed on the first occurrence.
 
 locals {
   ledger_metric_namespace = "${var.name_prefix}/ledger"
@@ -9,7 +9,7 @@ locals {
 
 resource "aws_cloudwatch_log_metric_filter" "ledger_posting_failed" {
   name           = "${var.name_prefix}-ledger-posting-failed"
-  log_group_name = module.step["post_ledger"].log_group_name
+  log_group_name = module.step["process_payment"].log_group_name
   pattern        = "{ $.ledger_alarm = \"posting_failed\" }"
 
   metric_transformation {

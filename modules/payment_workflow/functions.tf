@@ -1,6 +1,7 @@
 # The module's functions, each through ../lambda_function (least-privilege role from iam.tf,
 # X-Ray, CMK-encrypted environment, encrypted one-year log group, alarms, on-failure queue) and
-# each in the CDE subnets: payments_api and validate_payment see card numbers.
+# each in the CDE subnets: payments_api receives card numbers (and validates them) on their way
+# to the vault's tokenize step.
 
 locals {
   function_defaults = {
@@ -15,13 +16,10 @@ locals {
   # names the function (<prefix>-<service>) and its Powertools logs and metrics. payments_api
   # may use all of API Gateway's 29 s; process_payment waits on the acquirer.
   function_settings = {
-    payments_api     = { service = "payments-api", handler = "functions.handlers.payments_api.handler", timeout = 29, memory_size = 512 }
-    validate_payment = { service = "validate-payment", handler = "functions.handlers.validate_payment.handler", timeout = 5, memory_size = 256 }
-    score_fraud      = { service = "score-fraud", handler = "functions.handlers.score_fraud.handler", timeout = 10, memory_size = 256 }
-    decide_sca       = { service = "decide-sca", handler = "functions.handlers.decide_sca.handler", timeout = 10, memory_size = 256 }
-    process_payment  = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 15, memory_size = 256 }
-    post_ledger      = { service = "post-ledger", handler = "functions.handlers.post_ledger.handler", timeout = 10, memory_size = 256 }
-    reconcile        = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 10, memory_size = 512 }
+    payments_api    = { service = "payments-api", handler = "functions.handlers.payments_api.handler", timeout = 29, memory_size = 512 }
+    assess_risk     = { service = "assess-risk", handler = "functions.handlers.assess_risk.handler", timeout = 10, memory_size = 256 }
+    process_payment = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 20, memory_size = 256 }
+    reconcile       = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 10, memory_size = 512 }
   }
 
   common_env = {
@@ -33,38 +31,34 @@ locals {
     PAYMENTS_TABLE_NAME    = aws_dynamodb_table.payments.name
     IDEMPOTENCY_TABLE_NAME = aws_dynamodb_table.idempotency.name
     STATE_MACHINE_ARN      = aws_sfn_state_machine.payment.arn
-    MAX_AMOUNT_MINOR       = tostring(var.max_amount_minor)
+    MAX_AMOUNT_EUR         = tostring(var.max_amount_eur)
+    EUR_RATES              = local.eur_rates_json
     MERCHANT_PRINCIPALS    = jsonencode(var.merchant_principals)
+    # Empty when there is none: the function reads "" as no override.
+    MAX_AMOUNT_MINOR_OVERRIDES = length(var.max_amount_minor_overrides) == 0 ? "" : jsonencode(var.max_amount_minor_overrides)
   })
 
-  validate_payment_environment = local.common_env
-
-  score_fraud_environment = merge(local.common_env, {
-    PAYMENTS_TABLE_NAME     = aws_dynamodb_table.payments.name
-    FRAUD_RULES             = local.fraud_rules_json
-    EUR_RATES               = local.eur_rates_json
-    IP_COUNTRY_RANGES       = local.ip_country_ranges_json
-    ISSUER_COUNTRY_PREFIXES = local.issuer_country_prefixes_json
-  })
-
-  decide_sca_environment = merge(local.common_env, {
+  # Fraud score and SCA decision in one step: the SCA decision reads the fired fraud reasons
+  # (RTS Art. 18(2)(c)), and one invocation costs less than two (docs/decisions/0002).
+  assess_risk_environment = merge(local.common_env, {
     PAYMENTS_TABLE_NAME        = aws_dynamodb_table.payments.name
+    FRAUD_RULES                = local.fraud_rules_json
     EUR_RATES                  = local.eur_rates_json
+    IP_COUNTRY_RANGES          = local.ip_country_ranges_json
     SCA_TRA_FRAUD_RATE_PERCENT = local.tra_fraud_rate_percent
-    # The issuer's country decides the SCA scope (one leg out).
+    # The issuer's country: a fraud signal, and the SCA scope (one leg out).
     ISSUER_COUNTRY_PREFIXES = local.issuer_country_prefixes_json
   })
 
+  # Authorize, capture, refund and void with the acquirer, the journal entry of each and the
+  # payment event: one step, so that a sale is one invocation.
   process_payment_environment = merge(local.common_env, {
     PAYMENTS_TABLE_NAME = aws_dynamodb_table.payments.name
+    LEDGER_TABLE_NAME   = aws_dynamodb_table.ledger.name
+    LEDGER_SHARDS       = tostring(var.ledger_shards)
     EVENT_BUS_NAME      = aws_cloudwatch_event_bus.payments.name
     ACQUIRER_CONNECTOR  = var.acquirer_connector
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
-  })
-
-  post_ledger_environment = merge(local.common_env, {
-    LEDGER_TABLE_NAME = aws_dynamodb_table.ledger.name
-    LEDGER_SHARDS     = tostring(var.ledger_shards)
   })
 
   reconcile_environment = merge(local.common_env, {
@@ -112,30 +106,15 @@ module "payments_api" {
 # machine, which needs these.)
 locals {
   step_functions = {
-    validate_payment = {
-      description = "Validates a payment request and its card (Luhn, brand, length, expiry)."
-      environment = local.validate_payment_environment
-      statements  = local.validate_payment_statements
-    }
-    score_fraud = {
-      description = "Scores a payment for fraud (amount, velocity per card and device, country mismatches)."
-      environment = local.score_fraud_environment
-      statements  = local.score_fraud_statements
-    }
-    decide_sca = {
-      description = "Decides strong customer authentication (PSD2) and the exemption for a payment."
-      environment = local.decide_sca_environment
-      statements  = local.decide_sca_statements
+    assess_risk = {
+      description = "Scores a payment for fraud and decides strong customer authentication (PSD2) and its exemption; verifies a challenge on resume."
+      environment = local.assess_risk_environment
+      statements  = local.assess_risk_statements
     }
     process_payment = {
-      description = "Authorizes, captures, refunds or voids a payment with the acquirer and records it."
+      description = "Authorizes, captures, refunds or voids a payment with the acquirer, records it, posts its journal entry and publishes its event."
       environment = local.process_payment_environment
       statements  = local.process_payment_statements
-    }
-    post_ledger = {
-      description = "Posts a payment's double-entry ledger transaction exactly once."
-      environment = local.post_ledger_environment
-      statements  = local.post_ledger_statements
     }
     reconcile = {
       description = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."

@@ -3,13 +3,12 @@
 # log group, X-Ray, its failure queue, the environment key and the VPC network interfaces.
 #
 #   payments_api     reads payments, owns the idempotency records, starts the workflow
-#   score_fraud      queries the payments indexes (velocity), writes nothing
-#   decide_sca       reads and writes payments
-#   process_payment  reads and writes payments
-#   post_ledger      the only hot-path writer of the ledger
+#   assess_risk      queries the payments indexes (velocity); reads and writes the SCA
+#                    counters, mandates and agreements kept in the payments table
+#   process_payment  reads and writes payments, the only hot-path writer of the ledger,
+#                    publishes payment events
 #   reconcile        reads payments and the event record, settles pending captures/refunds,
 #                    repairs the ledger, republishes events
-#   validate_payment nothing beyond the defaults
 
 locals {
   payments_table_arn    = aws_dynamodb_table.payments.arn
@@ -47,18 +46,12 @@ locals {
     local.application_key_statement,
   ]
 
-  validate_payment_statements = []
-
-  score_fraud_statements = [
+  assess_risk_statements = [
     {
       sid       = "VelocityIndexes"
       actions   = ["dynamodb:Query"]
       resources = ["${local.payments_table_arn}/index/by_card", "${local.payments_table_arn}/index/by_device"]
     },
-    local.application_key_statement,
-  ]
-
-  decide_sca_statements = [
     {
       sid       = "ReadWritePayments"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
@@ -73,14 +66,18 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [local.payments_table_arn]
     },
-    local.application_key_statement,
-  ]
-
-  post_ledger_statements = [
     {
+      # A posting is a transaction of a Put (the entry) and an Update (the payment's position);
+      # a replay reads the entry back, compensation queries the payment's entries.
       sid       = "PostLedgerEntries"
-      actions   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
       resources = [local.ledger_table_arn]
+    },
+    {
+      sid        = "PublishPaymentEvents"
+      actions    = ["events:PutEvents"]
+      resources  = [aws_cloudwatch_event_bus.payments.arn]
+      conditions = local.publish_payment_events_conditions
     },
     local.application_key_statement,
   ]
@@ -99,8 +96,9 @@ locals {
       resources = [local.payments_table_arn]
     },
     {
+      # Scan: the reconciliation reads every entry (balances are sums of entries).
       sid       = "RepairLedger"
-      actions   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]
       resources = [local.ledger_table_arn]
     },
     {
@@ -118,15 +116,13 @@ locals {
   ]
 
 
-  # The workflow's own role: invoke its six steps (unqualified and any version or alias),
-  # publish payment events, use the application key for its encrypted state.
+  # The workflow's own role: invoke its three steps (unqualified and any version or alias) and
+  # use the application key for its encrypted state. It publishes nothing itself: the
+  # process_payment step publishes each payment's event with the write that makes it true.
   workflow_step_arns = [
-    module.step["validate_payment"].function_arn,
     var.tokenize_function_arn,
-    module.step["score_fraud"].function_arn,
-    module.step["decide_sca"].function_arn,
+    module.step["assess_risk"].function_arn,
     module.step["process_payment"].function_arn,
-    module.step["post_ledger"].function_arn,
   ]
 
   workflow_statements = [
@@ -135,15 +131,6 @@ locals {
       Effect   = "Allow"
       Action   = ["lambda:InvokeFunction"]
       Resource = concat(local.workflow_step_arns, [for arn in local.workflow_step_arns : "${arn}:*"])
-    },
-    {
-      Sid      = "PublishPaymentEvents"
-      Effect   = "Allow"
-      Action   = ["events:PutEvents"]
-      Resource = [aws_cloudwatch_event_bus.payments.arn]
-      Condition = {
-        StringEquals = { "events:source" = local.event_source }
-      }
     },
     {
       Sid      = "UseApplicationKey"

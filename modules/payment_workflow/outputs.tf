@@ -80,7 +80,7 @@ output "web_acl_arn" {
 }
 
 output "function_names" {
-  description = "Lambda function names by key: payments_api, validate_payment, score_fraud, decide_sca, process_payment, post_ledger, reconcile."
+  description = "Lambda function names by key: payments_api, assess_risk, process_payment, reconcile."
   value       = { for k, m in local.functions : k => m.function_name }
 }
 

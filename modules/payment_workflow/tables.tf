@@ -87,8 +87,9 @@ resource "aws_dynamodb_table" "idempotency" {
   tags = local.table_tags
 }
 
-# The double-entry ledger (functions.handlers.post_ledger): entries and sharded balances under
-# pk/sk, written only in DynamoDB transactions. Never expires.
+# The double-entry ledger (functions.adapters.ledger_table, written by process_payment and the
+# reconciliation): journal entries and each payment's position under pk/sk, written only in
+# DynamoDB transactions; balances are sums of the entries. Never expires.
 resource "aws_dynamodb_table" "ledger" {
   name                        = "${var.name_prefix}-ledger"
   billing_mode                = "PAY_PER_REQUEST"

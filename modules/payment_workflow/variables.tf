@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of every name: tables (<prefix>-payments, -idempotency, -ledger), functions (<prefix>-payments-api, ...), the state machine, the bus, the API. 3-38 lower-case letters, digits and dashes (the longest function name, <prefix>-validate-payment, must stay within 55 characters)."
+  description = "Prefix of every name: tables (<prefix>-payments, -idempotency, -ledger), functions (<prefix>-payments-api, ...), the state machine, the bus, the API. 3-38 lower-case letters, digits and dashes (the longest function name, <prefix>-process-payment, must stay within 55 characters)."
   type        = string
 
   validation {
@@ -104,7 +104,7 @@ variable "logs_kms_key_arn" {
 }
 
 variable "vpc_config" {
-  description = "Private (CDE) subnets and security groups of every function: payments_api and validate_payment see card numbers. Required; there is no opt-out."
+  description = "Private (CDE) subnets and security groups of every function: payments_api receives card numbers. Required; there is no opt-out."
   type = object({
     subnet_ids         = list(string)
     security_group_ids = list(string)
@@ -201,15 +201,27 @@ variable "merchant_principals" {
   }
 }
 
-variable "max_amount_minor" {
-  description = "Largest amount, in minor units of the payment's currency, POST /v1/payments accepts (MAX_AMOUNT_MINOR)."
+variable "max_amount_eur" {
+  description = "Largest payment POST /v1/payments accepts, in EUR (MAX_AMOUNT_EUR), converted per currency with eur_rates and rounded down: one number of minor units would mean EUR 1,000,000 and IDR 1,000,000 (about EUR 58) alike. A currency with neither a rate nor an override is refused (docs/amount-limits.md)."
   type        = number
-  default     = 100000000
+  default     = 10000
   nullable    = false
 
   validation {
-    condition     = var.max_amount_minor > 0 && floor(var.max_amount_minor) == var.max_amount_minor
-    error_message = "max_amount_minor must be a whole number above 0."
+    condition     = var.max_amount_eur > 0 && floor(var.max_amount_eur * 100) == var.max_amount_eur * 100
+    error_message = "max_amount_eur must be above 0 with at most two decimals."
+  }
+}
+
+variable "max_amount_minor_overrides" {
+  description = "Per-currency caps in minor units (MAX_AMOUNT_MINOR_OVERRIDES) that replace the converted EUR cap, e.g. { JPY = 2000000 }; an override also admits a currency that has no rate."
+  type        = map(number)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c, v in var.max_amount_minor_overrides : can(regex("^[A-Z]{3}$", c)) && v > 0 && floor(v) == v])
+    error_message = "max_amount_minor_overrides keys must be ISO 4217 codes (upper case) and values whole numbers above 0."
   }
 }
 
@@ -363,13 +375,10 @@ variable "reconcile_schedule_expression" {
 variable "reserved_concurrency" {
   description = "Reserved concurrency per function (caps each one; 0 stops it). The hot path shares the account's concurrency, so size these with the expected peak."
   type = object({
-    payments_api     = optional(number, 10)
-    validate_payment = optional(number, 10)
-    score_fraud      = optional(number, 10)
-    decide_sca       = optional(number, 10)
-    process_payment  = optional(number, 10)
-    post_ledger      = optional(number, 10)
-    reconcile        = optional(number, 1)
+    payments_api    = optional(number, 10)
+    assess_risk     = optional(number, 10)
+    process_payment = optional(number, 10)
+    reconcile       = optional(number, 1)
   })
   default  = {}
   nullable = false

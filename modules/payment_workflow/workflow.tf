@@ -1,7 +1,8 @@
 # The payment hot path: an EXPRESS state machine (payments_api starts it synchronously).
-# validate -> tokenize (vault) -> score_fraud -> decide_sca -> process_payment -> post_ledger,
-# then a payment event on the bus. The definition lives in templates/ (ASL, Amazon States
-# Language) and gets only ARNs and names from here.
+# payments_api validates, then: tokenize (vault) -> assess_risk (fraud + SCA) -> process_payment
+# (authorize, capture, journal entry, payment event). The definition lives in templates/ (ASL,
+# Amazon States Language); its retry and catch policies are built here once (locals) and
+# rendered into every task that uses them.
 
 resource "aws_cloudwatch_log_group" "workflow" {
   name              = "/aws/vendedlogs/states/${var.name_prefix}-payment-workflow"
@@ -17,13 +18,12 @@ resource "aws_sfn_state_machine" "payment" {
   role_arn = aws_iam_role.workflow.arn
   definition = templatefile("${path.module}/templates/payment_workflow.asl.json.tftpl", {
     partition                    = local.partition
-    validate_function_arn        = module.step["validate_payment"].function_arn
     tokenize_function_arn        = var.tokenize_function_arn
-    score_fraud_function_arn     = module.step["score_fraud"].function_arn
-    decide_sca_function_arn      = module.step["decide_sca"].function_arn
+    assess_risk_function_arn     = module.step["assess_risk"].function_arn
     process_payment_function_arn = module.step["process_payment"].function_arn
-    post_ledger_function_arn     = module.step["post_ledger"].function_arn
-    event_bus_name               = aws_cloudwatch_event_bus.payments.name
+    retry_lambda                 = jsonencode(local.retry_lambda)
+    retry_acquirer               = jsonencode(local.retry_acquirer)
+    retry_compensation           = jsonencode(local.retry_compensation)
   })
 
   logging_configuration {
@@ -46,4 +46,31 @@ resource "aws_sfn_state_machine" "payment" {
 
   depends_on = [aws_iam_role_policy.workflow]
   tags       = var.tags
+}
+
+# Retry policies, written once and rendered into every task that uses them. Every step is
+# idempotent (the acquirer by its idempotency keys, the tables by conditional writes), so a
+# retried step finds its own earlier work and answers from it.
+locals {
+  lambda_transient_errors = [
+    "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+  ]
+
+  retry_lambda = [
+    { ErrorEquals = local.lambda_transient_errors, IntervalSeconds = 1, MaxAttempts = 2, BackoffRate = 2, JitterStrategy = "FULL" },
+  ]
+
+  # One more try when the acquirer did not answer, under the same acquirer idempotency key.
+  retry_acquirer = concat(local.retry_lambda, [
+    {
+      ErrorEquals     = ["AcquirerUnavailableError", "AcquirerTimeoutError", "CaptureOutcomeUnknownError", "States.Timeout"]
+      IntervalSeconds = 1, MaxAttempts = 1, BackoffRate = 2, MaxDelaySeconds = 4, JitterStrategy = "FULL"
+    },
+  ])
+
+  # Compensation must not give up on a transient failure: whatever failed, try again.
+  retry_compensation = concat(local.retry_lambda, [
+    { ErrorEquals = ["States.ALL"], IntervalSeconds = 1, MaxAttempts = 3, BackoffRate = 2, JitterStrategy = "FULL" },
+  ])
 }

@@ -103,7 +103,8 @@ module "payment_workflow" {
   detokenize_function_name = local.vault_functions.detokenize.function_name
   detokenize_invoke_arn    = local.vault_functions.detokenize.invoke_arn
 
-  max_amount_minor              = var.max_amount_minor
+  max_amount_eur                = var.max_amount_eur
+  max_amount_minor_overrides    = var.max_amount_minor_overrides
   merchant_principals           = var.merchant_principals
   eur_rates                     = var.eur_rates
   fraud_rules                   = var.fraud_rules

@@ -8,11 +8,6 @@ moved {
 }
 
 moved {
-  from = module.validate_payment
-  to   = module.payment_workflow.module.step["validate_payment"]
-}
-
-moved {
   from = aws_cloudwatch_log_group.workflow
   to   = module.payment_workflow.aws_cloudwatch_log_group.workflow
 }

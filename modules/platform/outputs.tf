@@ -34,7 +34,7 @@ output "event_log_group_name" {
 }
 
 output "function_names" {
-  description = "Lambda function names of the payment workflow by key (payments_api, validate_payment, score_fraud, decide_sca, process_payment, post_ledger, reconcile)."
+  description = "Lambda function names of the payment workflow by key (payments_api, assess_risk, process_payment, reconcile)."
   value       = module.payment_workflow.function_names
 }
 

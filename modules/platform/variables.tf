@@ -165,9 +165,15 @@ variable "merchant_principals" {
   default     = {}
 }
 
-variable "max_amount_minor" {
-  description = "Largest amount, in minor units, POST /v1/payments accepts. Null keeps the module default (100000000)."
+variable "max_amount_eur" {
+  description = "Largest payment POST /v1/payments accepts, in EUR, converted per currency with eur_rates (payment_workflow's max_amount_eur). Null keeps the module default (10000)."
   type        = number
+  default     = null
+}
+
+variable "max_amount_minor_overrides" {
+  description = "Per-currency caps in minor units replacing the converted EUR cap (payment_workflow's max_amount_minor_overrides). Null keeps none."
+  type        = map(number)
   default     = null
 }
 

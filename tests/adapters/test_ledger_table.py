@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from functions.adapters.ledger_table import DynamoLedgerStore, balance_key, full_jitter
+from functions.adapters.ledger_table import DynamoLedgerStore, full_jitter
 from functions.domain.ledger import (
     ConflictingEntryError,
     JournalEntry,
@@ -41,12 +41,12 @@ def ddb(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         yield client
 
 
-def stored_balance(ddb: Any, account: str, currency: str) -> dict[str, str]:
-    item = ddb.get_item(TableName=TABLE, Key=balance_key(account, currency))["Item"]
-    return {name: item[name]["N"] for name in ("balance", "debits", "credits")}
+def stored_items(ddb: Any) -> list[dict[str, Any]]:
+    items: list[dict[str, Any]] = ddb.scan(TableName=TABLE)["Items"]
+    return items
 
 
-def test_post_writes_the_entry_and_every_balance_in_one_transaction(ddb: Any) -> None:
+def test_post_writes_the_entry_and_its_position_and_no_balance_item(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
     auth = RULES.authorization("pay_1", "m_1", 1000, "EUR")
     capture = RULES.capture("pay_1", "m_1", 400, "EUR", 1)
@@ -63,17 +63,17 @@ def test_post_writes_the_entry_and_every_balance_in_one_transaction(ddb: Any) ->
     )
     assert "reverses" not in item
     assert len(item["lines"]["L"]) == 4
+    # Two entries and one position: balances are sums of the entries, never stored items that
+    # every posting would pay two write units each to update.
+    assert sorted(i["pk"]["S"] for i in stored_items(ddb)) == [
+        "payment#pay_1",
+        "payment#pay_1",
+        "position#pay_1",
+    ]
+    assert store.last_consumed_write_units == 4.0  # two items, transactional
     holds = authorization_holds("pay_1")
-    assert stored_balance(ddb, holds, "EUR") == {
-        "balance": "600",
-        "debits": "1000",
-        "credits": "400",
-    }
-    assert stored_balance(ddb, RULES.pending("m_1", "pay_1"), "EUR") == {
-        "balance": "-600",
-        "debits": "400",
-        "credits": "1000",
-    }
+    assert store.balance(holds, "EUR") == 600
+    assert store.balance(RULES.pending("m_1", "pay_1"), "EUR") == -600
     assert store.balance("merchant_payable:m_1", "EUR") == -400
     assert store.balance(acquirer_receivable("pay_1"), "EUR") == 400
     assert store.balance("acquirer_receivable", "EUR") == 400
@@ -84,11 +84,12 @@ def test_replay_returns_false_and_leaves_balances_alone(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
     auth = RULES.authorization("pay_1", "m_1", 1000, "EUR")
     assert store.post(auth) is True
-    before = stored_balance(ddb, authorization_holds("pay_1"), "EUR")
+    before = stored_items(ddb)
     other_container = DynamoLedgerStore(ddb, TABLE)
     assert other_container.post(RULES.authorization("pay_1", "m_1", 1000, "EUR")) is False
     assert other_container.last_consumed_write_units == 0.0
-    assert stored_balance(ddb, authorization_holds("pay_1"), "EUR") == before
+    assert stored_items(ddb) == before
+    assert store.balance(authorization_holds("pay_1"), "EUR") == 1000
     assert store.entries_for("pay_1") == [auth]
 
 
@@ -101,7 +102,7 @@ def test_a_conflicting_replay_raises_and_changes_nothing(ddb: Any) -> None:
     assert store.balance("merchant_pending:m_1", "EUR") == -1000
 
 
-def test_lines_on_the_same_account_are_merged_into_one_update(ddb: Any) -> None:
+def test_lines_on_the_same_account_add_up_in_its_balance(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
     store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR"))  # what the void releases
     entry = JournalEntry(
@@ -116,11 +117,8 @@ def test_lines_on_the_same_account_are_merged_into_one_update(ddb: Any) -> None:
         ),
     )
     assert store.post(entry) is True
-    assert stored_balance(ddb, "merchant_pending:m_1", "EUR") == {
-        "balance": "50",
-        "debits": "70",
-        "credits": "20",
-    }
+    assert store.balance(RULES.pending("m_1", "pay_1"), "EUR") == -1000
+    assert store.all_balances()["merchant_pending:m_1", "EUR"] == 50
     assert store.entries_for("pay_1")[-1] == entry
 
 
@@ -273,7 +271,7 @@ def test_a_capture_without_an_authorization_is_refused_by_the_store(ddb: Any) ->
     assert store.balance("acquirer_receivable", "EUR") == 0
 
 
-def test_all_balances_reads_every_balance_item_and_no_other(ddb: Any) -> None:
+def test_all_balances_are_the_sums_of_every_entry(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
     ledger = PaymentLedger(store, RULES)
     for n in range(30):

@@ -19,8 +19,9 @@ from functions.domain.acquirer import (
 )
 from functions.domain.payments import PaymentStatus
 from functions.domain.three_ds import Challenge, SimulatedAcs
-from functions.handlers.process_payment import PaymentProcessor, process
+from functions.services.payment_processing import PaymentProcessor
 from tests.adapters import test_payment_steps as steps
+from tests.adapters.service_calls import process
 from tests.adapters.test_payment_steps import context
 
 BUS = "test-payments"

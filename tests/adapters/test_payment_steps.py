@@ -21,13 +21,14 @@ from functions.domain.acquirer import (
     AuthorizationResult,
 )
 from functions.domain.payments import PaymentStatus
-from functions.handlers.process_payment import PaymentProcessor, process
+from functions.services.payment_processing import PaymentProcessor
 from tests.adapters.payment_tables import (
     PAYMENTS_TABLE,
     REGION,
     create_payments_table,
     fake_aws_environment,
 )
+from tests.adapters.service_calls import process
 
 BUS = "test-payments"
 KEY = b"test-simulator-key-0123456789"
@@ -72,7 +73,7 @@ def context(payment_id: str = "pay_1", last4: str = "4242", amount: int = 10_000
         "merchant_id": "m_1",
         "amount": amount,
         "currency": "EUR",
-        "capture": True,
+        "capture": False,
         "customer": {"id": "c_1", "ip": None, "country": "DE", "device_id": "dev-1"},
         "sca_preferences": {"exemption_requested": None},
         "card": {

@@ -79,7 +79,8 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
         PAYMENTS_TABLE_NAME=PAYMENTS_TABLE,
         IDEMPOTENCY_TABLE_NAME=IDEMPOTENCY_TABLE,
         STATE_MACHINE_ARN="arn:aws:states:eu-west-1:123456789012:stateMachine:test",
-        MAX_AMOUNT_MINOR="1000000",
+        MAX_AMOUNT_EUR="10000.00",
+        EUR_RATES=json.dumps({"EUR": "1", "IDR": "0.000058"}),
         MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP], "*": [OPERATORS]}),
     )
     fake = FakeWorkflow()
@@ -116,7 +117,6 @@ def call(
         ({"amount": 10.5}, "amount"),
         ({"amount": "100"}, "amount"),
         ({"amount": 0}, "amount"),
-        ({"amount": 1_000_001}, "amount"),
         ({"currency": "eur"}, "currency"),
         ({"currency": "XYZ"}, "currency"),
         ({"surprise": 1}, "surprise"),
@@ -146,6 +146,32 @@ def test_bad_input_is_400_naming_the_field_and_never_runs_the_workflow(
     assert status == 400
     assert answer["error"]["param"] == param
     assert PAN not in json.dumps(answer)
+    assert workflow.calls == []
+
+
+def test_the_amount_cap_is_per_currency(workflow: FakeWorkflow) -> None:
+    # EUR 10,000.00 is the cap: the same number of minor units is far below it in IDR.
+    status, answer = call("POST", "/v1/payments", body(amount=1_000_001))
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+        400,
+        "amount_too_large",
+        "amount",
+    )
+    status, _ = call("POST", "/v1/payments", body(amount=1_000_001, currency="IDR"), key="k-idr")
+    assert status == 201
+    status, answer = call("POST", "/v1/payments", body(currency="JPY"), key="k-jpy")
+    assert (status, answer["error"]["param"]) == (400, "currency")  # no rate for it here
+    assert len(workflow.calls) == 1
+
+
+def test_a_bad_card_is_402_before_any_workflow_runs(workflow: FakeWorkflow) -> None:
+    card = {"number": "4242424242424241", "exp_month": 12, "exp_year": 2030}
+    status, answer = call(
+        "POST", "/v1/payments", body(payment_method={"type": "card", "card": card})
+    )
+    assert (status, answer["error"]["type"]) == (402, "card_error")
+    assert answer["error"]["param"] == "payment_method.card.number"
+    assert "4242424242424241" not in json.dumps(answer)
     assert workflow.calls == []
 
 

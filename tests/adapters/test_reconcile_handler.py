@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.adapters.ledger_table import DynamoLedgerStore, balance_key
+from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import (
     AcquirerOperation,
@@ -231,24 +231,24 @@ def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws
     assert aws.reconcile(False, acquirer_records=acquirer.records)["ok"]
 
 
-def test_stored_balance_drift_and_a_nonzero_trial_balance_are_reported(aws: Aws) -> None:
+def test_an_entry_whose_amount_was_edited_by_hand_is_reported(aws: Aws) -> None:
+    # Balances are the sums of the entries (nothing stored can drift from them), so an edit
+    # shows as an entry that no longer matches what the payment record proves.
     payment = captured_payment(aws, "pay_drift")
     aws.ledger.record_authorization("pay_drift", "m_1", 4_000, "EUR")
     aws.ledger.record_capture("pay_drift", "m_1", 4_000, "EUR", 1)
     aws.record_event(payment, EventType.AUTHORIZED, 4_000)
     aws.record_event(payment, EventType.CAPTURED, 4_000)
-    aws.ddb.update_item(
-        TableName=LEDGER_TABLE,
-        Key=balance_key(merchant_payable_account("m_1"), "EUR"),
-        UpdateExpression="ADD #b :d",
-        ExpressionAttributeNames={"#b": "balance"},
-        ExpressionAttributeValues={":d": {"N": "12345"}},
-    )
+    key = {"pk": {"S": "payment#pay_drift"}, "sk": {"S": "entry#capture-1"}}
+    item = aws.ddb.get_item(TableName=LEDGER_TABLE, Key=key)["Item"]
+    for line in item["lines"]["L"]:
+        for side in ("debit", "credit"):
+            if line["M"][side]["N"] != "0":
+                line["M"][side]["N"] = "12345"
+    aws.ddb.put_item(TableName=LEDGER_TABLE, Item=item)
     report = aws.reconcile(repair=False)
-    assert sorted(m["kind"] for m in report["mismatches"]) == [
-        "balance_drift",
-        "trial_balance_not_zero",
-    ]
+    assert [m["kind"] for m in report["mismatches"]] == ["ledger_amount_differs"]
+    assert aws.store.balance(merchant_payable_account("m_1"), "EUR") == -12345
 
 
 def _auth(acquirer: AcquirerSimulator) -> str:
@@ -275,7 +275,7 @@ def test_an_entry_deleted_by_hand_is_reposted_and_the_double_count_reported(aws:
     aws.ledger.record_capture("pay_hand", "m_1", 4_000, "EUR", 1)
     aws.record_event(payment, EventType.AUTHORIZED, 4_000)
     aws.record_event(payment, EventType.CAPTURED, 4_000)
-    # Only the entry item goes: its balances and the position still count it.
+    # Only the entry item goes: the position still counts it.
     aws.ddb.delete_item(
         TableName=LEDGER_TABLE,
         Key={"pk": {"S": "payment#pay_hand"}, "sk": {"S": "entry#capture-1"}},
@@ -284,5 +284,6 @@ def test_an_entry_deleted_by_hand_is_reposted_and_the_double_count_reported(aws:
     assert [m["kind"] for m in first["repaired"]] == ["ledger_entry_missing"]
     assert [e.step for e in aws.store.entries_for("pay_hand")] == ["authorization", "capture-1"]
     assert aws.store.stored_position("pay_hand")["captured"] == 4_000
-    # The reposted entry added its balances a second time: the drift check says so.
-    assert {m["kind"] for m in aws.reconcile(False)["mismatches"]} == {"balance_drift"}
+    # The balances are the entries' sums again: nothing is counted twice.
+    assert aws.reconcile(False)["ok"]
+    assert aws.store.balance("merchant_payable:m_1", "EUR") == -4_000

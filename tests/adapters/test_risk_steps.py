@@ -25,7 +25,7 @@ from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.payments import PaymentStatus, new_payment
 from functions.domain.sca import LowValueCounter, MitAgreement, ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
-from functions.handlers.score_fraud import signals
+from functions.services.fraud_scoring import signals
 from functions.services.risk import PaymentRisk, ScaService, platform_card_key
 from tests.adapters.payment_tables import (
     PAYMENTS_TABLE,

@@ -42,23 +42,36 @@ def test_the_deployed_zip_handler_imports_and_runs_in_an_isolated_worker(
     runtime: LambdaRuntime,
 ) -> None:
     code = LOCAL_ZIP.read_bytes()
-    config = config_for(code, "functions.handlers.validate_payment.handler")
-    event = {
+    config = config_for(code, "functions.handlers.payments_api.handler")
+    pan = "5555555555554444"
+    body = {
         "merchant_id": "m",
         "amount": 100,
         "currency": "EUR",
         "customer": {"id": "c"},
         "payment_method": {
             "type": "card",
-            "card": {"number": "5555555555554444", "exp_month": 1, "exp_year": 2035},
+            "card": {"number": pan, "exp_month": 1, "exp_year": 2035, "track2": pan},
         },
+    }
+    # A refused request is answered before the function needs AWS: the import of the whole
+    # API package (Powertools, pydantic, the domain) and its error path run here.
+    event = {
+        "httpMethod": "POST",
+        "path": "/v1/payments",
+        "resource": "/v1/payments",
+        "headers": {"Idempotency-Key": "k-1"},
+        "body": json.dumps(body),
+        "requestContext": {"stage": "v1", "requestId": "r-1"},
+        "isBase64Encoded": False,
     }
     result = runtime.invoke(config, event, lambda: code)
     assert result.error_type is None, result.payload
-    body = json.loads(result.payload)
-    assert body["valid"] is True and body["card"]["brand"] == "mastercard"
+    answer = json.loads(result.payload)
+    assert answer["statusCode"] == 400
+    assert json.loads(answer["body"])["error"]["param"] == "payment_method.card.track2"
     assert result.init_ms is not None  # the first call paid the cold start
-    assert "5555555555554444" not in "\n".join(result.logs)
+    assert pan not in "\n".join(result.logs) and pan not in answer["body"]
 
 
 def test_a_worker_stays_warm_and_sees_the_function_environment(runtime: LambdaRuntime) -> None:

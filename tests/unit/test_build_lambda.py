@@ -51,7 +51,7 @@ def test_built_packages_hold_the_code_and_its_dependencies(zip_path: Path) -> No
         pytest.fail(f"{zip_path} is missing: `make test` builds it first (make build)")
     with zipfile.ZipFile(zip_path) as archive:
         names = set(archive.namelist())
-    assert "functions/handlers/validate_payment.py" in names
+    assert "functions/handlers/assess_risk.py" in names
     assert "aws_lambda_powertools/__init__.py" in names
     assert any(name.startswith("pydantic_core/_pydantic_core") for name in names)
     assert not any(name.startswith(("boto3/", "botocore/")) for name in names)

@@ -65,24 +65,12 @@ mock_provider "aws" {
     values = { arn = "arn:aws:apigateway:eu-west-1::/restapis/abc123/stages/v1" }
   }
   override_resource {
-    target = module.step["validate_payment"].aws_lambda_function.this
-    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-validate-payment" }
-  }
-  override_resource {
-    target = module.step["score_fraud"].aws_lambda_function.this
-    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-score-fraud" }
-  }
-  override_resource {
-    target = module.step["decide_sca"].aws_lambda_function.this
-    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-decide-sca" }
+    target = module.step["assess_risk"].aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-assess-risk" }
   }
   override_resource {
     target = module.step["process_payment"].aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment" }
-  }
-  override_resource {
-    target = module.step["post_ledger"].aws_lambda_function.this
-    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-post-ledger" }
   }
   override_resource {
     target = module.step["reconcile"].aws_lambda_function.this
@@ -193,7 +181,7 @@ run "workflow_logs_failures_but_never_execution_data" {
 
   assert {
     condition = alltrue([
-      for f in [module.payments_api, module.step["validate_payment"], module.step["score_fraud"], module.step["decide_sca"], module.step["process_payment"], module.step["post_ledger"]] :
+      for f in [module.payments_api, module.step["assess_risk"], module.step["process_payment"]] :
       f.log_level == "WARNING"
     ])
     error_message = "The hot path's functions log at WARNING by default: INFO adds nothing PCI DSS 10.2 needs."
@@ -218,17 +206,14 @@ run "workflow_logs_failures_but_never_execution_data" {
   }
 
   assert {
-    condition = alltrue([
-      for arn in [
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-validate-payment",
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize",
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-score-fraud",
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-decide-sca",
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment",
-        "arn:aws:lambda:eu-west-1:111122223333:function:pay-post-ledger",
-      ] : strcontains(aws_sfn_state_machine.payment.definition, arn)
+    condition = toset([
+      for s in jsondecode(aws_sfn_state_machine.payment.definition).States : try(s.Parameters.FunctionName, s.Resource) if s.Type == "Task"
+      ]) == toset([
+      "arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize",
+      "arn:aws:lambda:eu-west-1:111122223333:function:pay-assess-risk",
+      "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment",
     ])
-    error_message = "The definition invokes the six step functions (template variables wired)."
+    error_message = "The definition's tasks invoke exactly the three step functions, tokenize, assess_risk and process_payment (template variables wired)."
   }
 }
 
@@ -237,20 +222,17 @@ run "workflow_role_is_least_privilege" {
 
   assert {
     condition = toset(one([for s in local.workflow_statements : s.Resource if s.Sid == "InvokeSteps"])) == toset(flatten([
-      for name in ["validate-payment", "tokenize", "score-fraud", "decide-sca", "process-payment", "post-ledger"] : [
+      for name in ["tokenize", "assess-risk", "process-payment"] : [
         "arn:aws:lambda:eu-west-1:111122223333:function:pay-${name}",
         "arn:aws:lambda:eu-west-1:111122223333:function:pay-${name}:*",
       ]
     ]))
-    error_message = "The workflow invokes exactly its six steps (and their versions/aliases): not payments_api, not reconcile."
+    error_message = "The workflow invokes exactly its three steps, tokenize, assess_risk and process_payment (and their versions/aliases): not payments_api, not reconcile."
   }
 
   assert {
-    condition = (
-      one([for s in local.workflow_statements : s.Resource if contains(s.Action, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
-      one([for s in local.workflow_statements : s.Condition.StringEquals["events:source"] if contains(s.Action, "events:PutEvents")]) == "blueprint.payments"
-    )
-    error_message = "The workflow publishes only blueprint.payments events, only on the payment bus."
+    condition     = length([for s in local.workflow_statements : s if anytrue([for a in s.Action : startswith(a, "events:")])]) == 0
+    error_message = "The workflow role publishes no events (no events:* action): process_payment publishes each payment's event, reconcile republishes."
   }
 
   assert {
@@ -277,7 +259,7 @@ run "functions_are_least_privilege" {
   # No wildcard action, and every data statement names its resources.
   assert {
     condition = alltrue(flatten([
-      for s in concat(local.payments_api_statements, local.validate_payment_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements, local.post_ledger_statements, local.reconcile_statements) :
+      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements) :
       [for a in s.actions : a != "*" && !endswith(a, ":*") && !contains(s.resources, "*")]
     ]))
     error_message = "No function holds a wildcard action or a \"*\" resource."
@@ -305,39 +287,88 @@ run "functions_are_least_privilege" {
     error_message = "payments_api may only start the payment state machine, synchronously."
   }
 
-  # Only post_ledger and reconcile reach the ledger, and nobody else writes it.
+  # payments_api receives card numbers (it validates them on their way to the vault): beyond its
+  # reads of payments, its idempotency records, the workflow start and the key, it holds nothing.
+  assert {
+    condition = toset(flatten([
+      for s in local.payments_api_statements : [for a in s.actions : [for r in s.resources : "${a} ${r}"]]
+      ])) == toset([
+      "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
+      "dynamodb:PutItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
+      "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
+      "dynamodb:DeleteItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
+      "states:StartSyncExecution arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment",
+      "kms:Decrypt ${var.data_kms_key_arn}",
+      "kms:GenerateDataKey ${var.data_kms_key_arn}",
+    ])
+    error_message = "payments_api holds only GetItem on payments, its idempotency records, StartSyncExecution and the application key: no ledger, no index, no bus."
+  }
+
+  # Only process_payment and reconcile reach the ledger, and nobody else writes it.
   assert {
     condition = alltrue([
-      for s in concat(local.payments_api_statements, local.validate_payment_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements) :
-      !contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")
+      for s in concat(local.payments_api_statements, local.assess_risk_statements) :
+      !anytrue([for r in s.resources : startswith(r, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")])
     ])
-    error_message = "Only post_ledger and reconcile may touch the ledger table."
+    error_message = "Only process_payment and reconcile may touch the ledger table."
   }
 
+  # process_payment is the hot path's only writer of the ledger (its transactions); it reads and
+  # writes the payment record and touches no other table or index.
   assert {
     condition = (
-      toset(flatten([for s in local.post_ledger_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")])) ==
-      toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:ConditionCheckItem", "dynamodb:Query", "dynamodb:BatchGetItem"]) &&
-      length([for s in local.post_ledger_statements : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")]) == 0
+      toset(flatten([for s in local.process_payment_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger")])) ==
+      toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]) &&
+      toset(flatten([for s in local.process_payment_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) ==
+      toset(["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]) &&
+      toset(flatten([for s in local.process_payment_statements : s.resources if anytrue([for a in s.actions : startswith(a, "dynamodb:")])])) ==
+      toset(["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments", "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger"])
     )
-    error_message = "post_ledger writes the ledger (transactions) and nothing else."
+    error_message = "process_payment posts the ledger (transactions) and Get/Put/UpdateItems payments, and nothing else in DynamoDB."
   }
 
-  # score_fraud only queries the two payments indexes.
+  # assess_risk queries the two payments indexes (velocity) and reads and writes the payment
+  # table's items (SCA counters, mandates, agreements); nothing else but the application key.
   assert {
     condition = (
-      toset(flatten([for s in local.score_fraud_statements : s.actions if startswith(s.actions[0], "dynamodb:")])) == toset(["dynamodb:Query"]) &&
-      toset(flatten([for s in local.score_fraud_statements : s.resources if startswith(s.actions[0], "dynamodb:")])) == toset([
-        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_card",
-        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_device",
-      ])
+      toset(flatten([
+        for s in local.assess_risk_statements : [for a in s.actions : [for r in s.resources : "${a} ${r}"]]
+        if anytrue([for a in s.actions : startswith(a, "dynamodb:")])
+        ])) == toset([
+        "dynamodb:Query arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_card",
+        "dynamodb:Query arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_device",
+        "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+        "dynamodb:PutItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+        "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      ]) &&
+      alltrue(flatten([for s in local.assess_risk_statements : [for a in s.actions : startswith(a, "dynamodb:") || startswith(a, "kms:")]]))
     )
-    error_message = "score_fraud may only Query the by_card and by_device indexes."
+    error_message = "assess_risk may only Query the by_card and by_device indexes and Get/Put/UpdateItem payments (no Scan, no DeleteItem, no ledger, no bus)."
+  }
+
+  # Only process_payment and reconcile publish payment events, each on the payment bus and only
+  # with source blueprint.payments (the events:source condition).
+  assert {
+    condition = alltrue([
+      for s in concat(local.payments_api_statements, local.assess_risk_statements) :
+      !anytrue([for a in s.actions : startswith(a, "events:")])
+    ])
+    error_message = "Only process_payment and reconcile may publish payment events."
   }
 
   assert {
-    condition     = length(local.validate_payment_statements) == 0
-    error_message = "validate_payment needs nothing beyond the building block's defaults."
+    condition = alltrue([
+      for statements in [local.process_payment_statements, local.reconcile_statements] : (
+        length([for s in statements : s if anytrue([for a in s.actions : startswith(a, "events:")])]) == 1 &&
+        one([for s in statements : s.actions if contains(s.actions, "events:PutEvents")]) == ["events:PutEvents"] &&
+        one([for s in statements : s.resources if contains(s.actions, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
+        one([for s in statements : lookup(s, "conditions", []) if contains(s.actions, "events:PutEvents")]) == [
+          { test = "StringEquals", variable = "events:source", values = ["blueprint.payments"] },
+        ]
+      )
+    ])
+    error_message = "process_payment and reconcile each publish only on the payment bus, only with events:source = blueprint.payments."
   }
 
   # reconcile reads payments and writes them only to settle a pending capture or refund (conditional on
@@ -357,7 +388,7 @@ run "functions_are_least_privilege" {
   # Only the application key, and only Decrypt/GenerateDataKey.
   assert {
     condition = alltrue([
-      for s in concat(local.payments_api_statements, local.score_fraud_statements, local.decide_sca_statements, local.process_payment_statements, local.post_ledger_statements, local.reconcile_statements) :
+      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements) :
       s.resources == [var.data_kms_key_arn] && toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
       if anytrue([for a in s.actions : startswith(a, "kms:")])
     ])
@@ -372,20 +403,17 @@ run "functions_are_wired_and_configured" {
     condition = {
       for k, f in local.function_settings : k => "${f.handler}|${f.timeout}"
       } == {
-      payments_api     = "functions.handlers.payments_api.handler|29"
-      validate_payment = "functions.handlers.validate_payment.handler|5"
-      score_fraud      = "functions.handlers.score_fraud.handler|10"
-      decide_sca       = "functions.handlers.decide_sca.handler|10"
-      process_payment  = "functions.handlers.process_payment.handler|15"
-      post_ledger      = "functions.handlers.post_ledger.handler|10"
-      reconcile        = "functions.handlers.reconcile.handler|10"
+      payments_api    = "functions.handlers.payments_api.handler|29"
+      assess_risk     = "functions.handlers.assess_risk.handler|10"
+      process_payment = "functions.handlers.process_payment.handler|20"
+      reconcile       = "functions.handlers.reconcile.handler|10"
     }
-    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 15 s, the others 5-10 s."
+    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk and reconcile 10 s."
   }
 
   assert {
     condition     = output.function_names == { for k, f in local.function_settings : k => "pay-${f.service}" }
-    error_message = "function_names lists all seven functions, named <prefix>-<key with dashes>."
+    error_message = "function_names lists all four functions, named <prefix>-<key with dashes>."
   }
 
   assert {
@@ -393,7 +421,9 @@ run "functions_are_wired_and_configured" {
       local.payments_api_environment.PAYMENTS_TABLE_NAME == "pay-payments" &&
       local.payments_api_environment.IDEMPOTENCY_TABLE_NAME == "pay-idempotency" &&
       local.payments_api_environment.STATE_MACHINE_ARN == "arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment" &&
-      local.payments_api_environment.MAX_AMOUNT_MINOR == "100000000" &&
+      local.payments_api_environment.MAX_AMOUNT_EUR == "10000" &&
+      local.payments_api_environment.MAX_AMOUNT_MINOR_OVERRIDES == "" &&
+      local.payments_api_environment.EUR_RATES == jsonencode(var.eur_rates) &&
       local.payments_api_environment.PAYMENTS_ENVIRONMENT == "dev"
     )
     error_message = "payments_api gets its tables, the state machine and the amount limit."
@@ -401,16 +431,26 @@ run "functions_are_wired_and_configured" {
 
   assert {
     condition = (
-      local.score_fraud_environment.FRAUD_RULES == "" &&
-      local.score_fraud_environment.IP_COUNTRY_RANGES == "" &&
-      local.score_fraud_environment.EUR_RATES == jsonencode(var.eur_rates) &&
-      jsondecode(local.score_fraud_environment.EUR_RATES).JPY == 0.0061 &&
-      jsondecode(local.decide_sca_environment.EUR_RATES).EUR == 1 &&
-      local.score_fraud_environment.ISSUER_COUNTRY_PREFIXES == "" &&
-      local.decide_sca_environment.ISSUER_COUNTRY_PREFIXES == "" &&
-      local.decide_sca_environment.SCA_TRA_FRAUD_RATE_PERCENT == ""
+      local.assess_risk_environment.FRAUD_RULES == "" &&
+      local.assess_risk_environment.IP_COUNTRY_RANGES == "" &&
+      local.assess_risk_environment.EUR_RATES == jsonencode(var.eur_rates) &&
+      jsondecode(local.assess_risk_environment.EUR_RATES).JPY == 0.0061 &&
+      jsondecode(local.assess_risk_environment.EUR_RATES).EUR == 1 &&
+      local.assess_risk_environment.ISSUER_COUNTRY_PREFIXES == "" &&
+      local.assess_risk_environment.SCA_TRA_FRAUD_RATE_PERCENT == ""
     )
     error_message = "Defaults: no fraud overrides, no IP or BIN data, the EUR rates as JSON, and no TRA exemption (no fraud rate was measured)."
+  }
+
+  assert {
+    condition = (
+      toset(keys(local.assess_risk_environment)) == toset([
+        "PAYMENTS_ENVIRONMENT", "PAYMENTS_TABLE_NAME", "FRAUD_RULES", "EUR_RATES", "IP_COUNTRY_RANGES",
+        "ISSUER_COUNTRY_PREFIXES", "SCA_TRA_FRAUD_RATE_PERCENT",
+      ]) &&
+      local.assess_risk_environment.PAYMENTS_TABLE_NAME == "pay-payments"
+    )
+    error_message = "assess_risk gets the payments table and the fraud and SCA settings, and nothing else (no ledger, no bus, no acquirer)."
   }
 
   assert {
@@ -418,12 +458,14 @@ run "functions_are_wired_and_configured" {
       local.process_payment_environment.ACQUIRER_CONNECTOR == "simulator" &&
       local.process_payment_environment.ACQUIRER_TIMEOUT_MS == "3000" &&
       local.process_payment_environment.EVENT_BUS_NAME == "pay-payments" &&
-      local.post_ledger_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
-      local.post_ledger_environment.LEDGER_SHARDS == "8" &&
+      local.process_payment_environment.PAYMENTS_TABLE_NAME == "pay-payments" &&
+      local.process_payment_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
+      local.process_payment_environment.LEDGER_SHARDS == "8" &&
+      local.reconcile_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
       local.reconcile_environment.EVENT_LOG_GROUP_NAME == "/aws/events/pay-payment-events" &&
       local.reconcile_environment.LEDGER_SHARDS == "8"
     )
-    error_message = "process_payment, post_ledger and reconcile get their connector, tables, shards, bus and event record."
+    error_message = "process_payment and reconcile get their connector, tables, shards, bus and event record."
   }
 }
 
@@ -435,22 +477,23 @@ run "settings_reach_the_functions_as_json" {
     ip_country_ranges          = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
     issuer_country_prefixes    = { "4571" = "DK" }
     sca_tra_fraud_rate_percent = "0.015"
-    max_amount_minor           = 5000
+    max_amount_eur             = 5000.5
+    max_amount_minor_overrides = { JPY = 500000 }
   }
 
   assert {
-    condition     = jsondecode(local.score_fraud_environment.FRAUD_RULES) == { review_threshold = 40, weights = { velocity_card = 50 } }
+    condition     = jsondecode(local.assess_risk_environment.FRAUD_RULES) == { review_threshold = 40, weights = { velocity_card = 50 } }
     error_message = "fraud_rules become FraudRules JSON, weights.<reason> nested under weights."
   }
 
   assert {
-    condition     = jsondecode(local.score_fraud_environment.IP_COUNTRY_RANGES) == { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    condition     = jsondecode(local.assess_risk_environment.IP_COUNTRY_RANGES) == { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
     error_message = "ip_country_ranges pass through as JSON."
   }
 
   assert {
-    condition     = local.decide_sca_environment.SCA_TRA_FRAUD_RATE_PERCENT == "0.015" && jsondecode(local.decide_sca_environment.ISSUER_COUNTRY_PREFIXES) == { "4571" = "DK" } && local.payments_api_environment.MAX_AMOUNT_MINOR == "5000"
-    error_message = "A null reference fraud rate offers no TRA (empty variable)."
+    condition     = local.assess_risk_environment.SCA_TRA_FRAUD_RATE_PERCENT == "0.015" && jsondecode(local.assess_risk_environment.ISSUER_COUNTRY_PREFIXES) == { "4571" = "DK" } && local.payments_api_environment.MAX_AMOUNT_EUR == "5000.5" && jsondecode(local.payments_api_environment.MAX_AMOUNT_MINOR_OVERRIDES) == { JPY = 500000 }
+    error_message = "The measured TRA fraud rate and the BIN prefixes reach assess_risk, the amount limit reaches payments_api."
   }
 }
 
@@ -596,20 +639,111 @@ run "a_ledger_posting_failure_is_alarmed_not_swallowed" {
   assert {
     condition = (
       aws_cloudwatch_log_metric_filter.ledger_posting_failed.pattern == "{ $.ledger_alarm = \"posting_failed\" }" &&
+      aws_cloudwatch_log_metric_filter.ledger_posting_failed.log_group_name == module.step["process_payment"].log_group_name &&
+      aws_cloudwatch_log_metric_filter.ledger_posting_failed.log_group_name == "/aws/lambda/pay-process-payment" &&
       aws_cloudwatch_metric_alarm.ledger_posting_failed.threshold == 1 &&
       aws_cloudwatch_metric_alarm.ledger_posting_failed.metric_name == "LedgerPostingFailed" &&
       aws_cloudwatch_metric_alarm.ledger_posting_failed.treat_missing_data == "notBreaching"
     )
-    error_message = "A capture or refund posted without its journal entry is counted from the post_ledger log and alarms on the first one."
+    error_message = "A capture or refund posted without its journal entry is counted from the process_payment log and alarms on the first one."
   }
 
   assert {
     condition = (
-      jsondecode(aws_sfn_state_machine.payment.definition).States.PostCapture.Catch[0].Next == "ReportCaptureLedgerFailure" &&
-      jsondecode(aws_sfn_state_machine.payment.definition).States.PostRefund.Catch[0].Next == "ReportRefundLedgerFailure" &&
-      jsondecode(aws_sfn_state_machine.payment.definition).States.ReportCaptureLedgerFailure.Parameters.Payload.action == "report_failure"
+      one(aws_cloudwatch_log_metric_filter.ledger_posting_failed.metric_transformation).namespace == aws_cloudwatch_metric_alarm.ledger_posting_failed.namespace &&
+      one(aws_cloudwatch_log_metric_filter.ledger_posting_failed.metric_transformation).name == aws_cloudwatch_metric_alarm.ledger_posting_failed.metric_name &&
+      aws_cloudwatch_metric_alarm.ledger_posting_failed.alarm_actions == toset([var.alarm_sns_topic_arn])
     )
-    error_message = "The workflow reports a ledger posting it gave up on instead of continuing silently."
+    error_message = "The alarm reads the filter's metric and notifies the alarm topic: a ledger posting process_payment gave up on is reported, never passed over silently."
+  }
+}
+
+# The definition as rendered: the create path, where failures go, and that every task's retry
+# policy is one of the policies built once in workflow.tf.
+run "workflow_definition_routes_failures_and_retries_every_task" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for name in ["Process", "Resume"] : (
+        length(jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch) == 2 &&
+        jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch[0].ErrorEquals == ["CaptureOutcomeUnknownError"] &&
+        jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch[0].Next == "Pending" &&
+        jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch[1].ErrorEquals == ["States.ALL"] &&
+        jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch[1].Next == "Compensate" &&
+        alltrue([for c in jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch : c.ResultPath == "$.failure"])
+      )
+    ])
+    error_message = "Process (and Resume) catch CaptureOutcomeUnknownError to Pending first, then every other error to Compensate, keeping the failure in $.failure."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_sfn_state_machine.payment.definition).States : contains([
+        jsonencode(local.retry_lambda), jsonencode(local.retry_acquirer), jsonencode(local.retry_compensation),
+      ], jsonencode(try(s.Retry, null))) if s.Type == "Task"
+    ])
+    error_message = "Every Task has a Retry rendered from retry_lambda, retry_acquirer or retry_compensation."
+  }
+
+  assert {
+    condition = {
+      for name, s in jsondecode(aws_sfn_state_machine.payment.definition).States : name => lookup({
+        (jsonencode(local.retry_lambda))       = "retry_lambda"
+        (jsonencode(local.retry_acquirer))     = "retry_acquirer"
+        (jsonencode(local.retry_compensation)) = "retry_compensation"
+      }, jsonencode(try(s.Retry, null)), "other") if s.Type == "Task"
+      } == {
+      Tokenize              = "retry_lambda"
+      Assess                = "retry_lambda"
+      Process               = "retry_acquirer"
+      Pending               = "retry_lambda"
+      Compensate            = "retry_compensation"
+      VerifyChallenge       = "retry_lambda"
+      DeclineAuthentication = "retry_lambda"
+      Resume                = "retry_acquirer"
+      Capture               = "retry_acquirer"
+      Refund                = "retry_acquirer"
+    }
+    error_message = "The acquirer tasks (Process, Resume, Capture, Refund) use retry_acquirer, Compensate uses retry_compensation, the others retry_lambda."
+  }
+
+  assert {
+    condition = (
+      jsonencode(try(jsondecode(aws_sfn_state_machine.payment.definition).States.Compensate.Retry, null)) == jsonencode(local.retry_compensation) &&
+      anytrue([for r in try(jsondecode(aws_sfn_state_machine.payment.definition).States.Compensate.Retry, []) : r.ErrorEquals == ["States.ALL"] && r.MaxAttempts >= 1])
+    )
+    error_message = "Compensate retries with retry_compensation, which retries whatever failed (States.ALL)."
+  }
+
+  # The create path: from Route's create choice, everything reachable. The list is checked to be
+  # closed under Next, Default, Choices and Catch, so a state added to the path must be listed.
+  assert {
+    condition = (
+      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if c.Variable == "$.operation" && try(c.StringEquals, null) == "create"]) == "Tokenize" &&
+      alltrue([
+        for next in flatten([
+          for name in ["Tokenize", "IsTokenized", "TokenizeRefused", "Assess", "Process", "Pending", "Compensate"] : concat(
+            try([jsondecode(aws_sfn_state_machine.payment.definition).States[name].Next], []),
+            try([jsondecode(aws_sfn_state_machine.payment.definition).States[name].Default], []),
+            [for c in try(jsondecode(aws_sfn_state_machine.payment.definition).States[name].Choices, []) : c.Next],
+            [for c in try(jsondecode(aws_sfn_state_machine.payment.definition).States[name].Catch, []) : c.Next],
+          )
+        ]) : contains(["Tokenize", "IsTokenized", "TokenizeRefused", "Assess", "Process", "Pending", "Compensate"], next)
+      ]) &&
+      alltrue([
+        for name in ["Tokenize", "IsTokenized", "TokenizeRefused", "Assess", "Process", "Pending", "Compensate"] :
+        !strcontains(lower(try(jsondecode(aws_sfn_state_machine.payment.definition).States[name].Resource, "")), "events:putevents")
+      ])
+    )
+    error_message = "The create path (Route's create choice to Tokenize, IsTokenized, TokenizeRefused, Assess, Process, Pending, Compensate, a list closed under their transitions) has no PutEvents task: process_payment publishes the payment's events itself."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_sfn_state_machine.payment.definition).States : !strcontains(lower(try(s.Resource, "")), ":events:") && !strcontains(lower(try(s.Resource, "")), "putevents")
+    ])
+    error_message = "No state publishes to EventBridge: the workflow role has no events:PutEvents."
   }
 }
 
@@ -772,10 +906,30 @@ run "zero_max_amount_is_refused" {
   command = plan
 
   variables {
-    max_amount_minor = 0
+    max_amount_eur = 0
   }
 
-  expect_failures = [var.max_amount_minor]
+  expect_failures = [var.max_amount_eur]
+}
+
+run "a_fraction_of_a_cent_is_refused" {
+  command = plan
+
+  variables {
+    max_amount_eur = 10.005
+  }
+
+  expect_failures = [var.max_amount_eur]
+}
+
+run "an_override_must_name_a_currency_and_whole_minor_units" {
+  command = plan
+
+  variables {
+    max_amount_minor_overrides = { jpy = 1.5 }
+  }
+
+  expect_failures = [var.max_amount_minor_overrides]
 }
 
 run "bad_schedule_is_refused" {

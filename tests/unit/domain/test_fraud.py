@@ -8,6 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from functions.domain.fraud import (
+    CROSS_BORDER_REASONS,
+    DEFAULT_WEIGHTS,
     FraudAssessment,
     FraudDecision,
     FraudRules,
@@ -212,6 +214,7 @@ def test_from_json_overrides_only_what_it_names() -> None:
         ('{"weights": {"velocity_card": -1}}', "weights.velocity_card"),
         ('{"weights": {"velocity_card": "10"}}', "weights.velocity_card"),
         ('{"weights": {"amount_unusual": 70}}', "weights.amount_above_limit"),
+        ('{"weights": {"country_mismatch_card_ip": 0}}', "weights.country_mismatch_card_ip"),
         ('{"weights": [10]}', "weights"),
         ("[]", "JSON object"),
     ],
@@ -239,8 +242,17 @@ random_signals = st.builds(
     card_payments_last_hour=st.integers(min_value=0, max_value=20),
     device_payments_last_hour=st.integers(min_value=0, max_value=20),
 )
+def _coherent(w: dict[Reason, int]) -> bool:
+    # What FraudRules accepts: a rule that replaces another weighs at least as much.
+    weight = {**DEFAULT_WEIGHTS, **w}
+    intra = weight[Reason.COUNTRY_MISMATCH_INTRA_EEA_UK]
+    return weight[Reason.AMOUNT_ABOVE_LIMIT] >= weight[Reason.AMOUNT_UNUSUAL] and all(
+        weight[pair] >= intra for pair in CROSS_BORDER_REASONS
+    )
+
+
 weights_maps = st.dictionaries(st.sampled_from(list(Reason)), st.integers(0, 100)).filter(
-    lambda w: w.get(Reason.AMOUNT_ABOVE_LIMIT, 60) >= w.get(Reason.AMOUNT_UNUSUAL, 25)
+    _coherent
 )
 
 

@@ -29,6 +29,7 @@ def context(last4: str) -> dict[str, Any]:
         "merchant_id": "m_1",
         "amount": 900,
         "currency": "EUR",
+        "capture": False,
         "card": {"token": "tok_1", "brand": "visa", "last4": last4},
         "sca": {"result": {"required": False, "exemption": "low_value"}},
     }

@@ -22,8 +22,8 @@ from pydantic import ValidationError
 
 from functions.errors import from_validation_error
 from functions.handlers.payments_api import request_digest, workflow_request
-from functions.handlers.validate_payment import check
 from functions.models.payments import PaymentRequest
+from functions.services.intake import check
 
 PAN = "4242424242424242"
 TODAY = dt.date(2026, 11, 30)

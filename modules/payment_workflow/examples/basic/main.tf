@@ -161,7 +161,8 @@ module "payments" {
   detokenize_invoke_arn    = local.vault_functions.detokenize.invoke_arn
 
   # Examples of the settings a platform team tunes; everything else keeps its default.
-  max_amount_minor              = 5000000
+  max_amount_eur                = 5000
+  max_amount_minor_overrides    = { JPY = 500000 }
   fraud_rules                   = { review_threshold = 45, "weights.velocity_card" = 50 }
   reconcile_schedule_expression = "rate(6 hours)"
 

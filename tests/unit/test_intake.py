@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.handlers.validate_payment import validate
+from functions.services.intake import validate
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 PAN = "4242424242424242"

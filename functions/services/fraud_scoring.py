@@ -1,0 +1,63 @@
+"""The fraud half of the assess step: gather the signals of a tokenized payment (amount in EUR,
+velocity per card and per device over the last hour, the card's, IP's and customer's countries)
+and score them with the configured scorer (``domain.fraud``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from functions.domain.fraud import FraudAssessment, FraudScorer, FraudSignals
+from functions.domain.fx import EurRates
+from functions.domain.geo import CountrySource
+
+VELOCITY_WINDOW = dt.timedelta(hours=1)
+CARD_INDEX = "by_card"
+DEVICE_INDEX = "by_device"
+
+
+class VelocitySource(Protocol):
+    def count_since(self, index: str, key: str, value: str, since: str) -> int: ...
+
+
+def signals(
+    payment: Mapping[str, Any],
+    velocity: VelocitySource,
+    rates: EurRates,
+    ips: CountrySource,
+    issuers: CountrySource,
+    now: dt.datetime,
+) -> FraudSignals:
+    card = payment["card"]
+    customer = payment.get("customer") or {}
+    since = (now - VELOCITY_WINDOW).isoformat(timespec="milliseconds")
+    device = customer.get("device_id")
+    return FraudSignals(
+        amount_minor=payment["amount"],
+        currency=payment["currency"],
+        amount_eur_minor=rates.to_eur_minor(payment["amount"], payment["currency"]),
+        card_country=issuers.country_of(card.get("first6")),
+        ip_country=ips.country_of(customer.get("ip")),
+        customer_country=customer.get("country"),
+        card_payments_last_hour=velocity.count_since(CARD_INDEX, "token", card["token"], since),
+        device_payments_last_hour=(
+            velocity.count_since(DEVICE_INDEX, "device_id", device, since) if device else 0
+        ),
+    )
+
+
+def assess(
+    payment: Mapping[str, Any],
+    scorer: FraudScorer,
+    velocity: VelocitySource,
+    rates: EurRates,
+    ips: CountrySource,
+    issuers: CountrySource,
+    now: dt.datetime,
+) -> FraudAssessment:
+    return scorer.assess(signals(payment, velocity, rates, ips, issuers, now))
+
+
+def fraud_result(assessment: FraudAssessment) -> dict[str, Any]:
+    return {**assessment.to_dict(), "model": assessment.model}

@@ -1,0 +1,39 @@
+"""Calls the payment service the way the old one-action-per-event step did: the adapter tests
+drive ``PaymentProcessor`` through this table of actions and read its full answers (events,
+approval, captured amount), which the Lambda's ``ProcessAnswer`` does not carry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from functions.domain.payments import PaymentRuleError
+from functions.services.payment_processing import PaymentProcessor
+
+
+def process(event: dict[str, Any], processor: PaymentProcessor) -> dict[str, Any]:
+    action = event["action"]
+    try:
+        if action == "create":
+            return processor.create(event["payment"])
+        if action == "decline":
+            return processor.decline(event["payment"], event["decline_code"])
+        if action == "require_action":
+            return processor.require_action(event["payment"])
+        if action == "authorize":
+            return processor.authorize(event["payment"])
+        if action == "capture":
+            return processor.capture(
+                event["payment_id"], event.get("amount"), event.get("request_key")
+            )
+        if action == "refund":
+            refund = event["refund"]
+            return processor.refund(event["payment_id"], refund["refund_id"], refund.get("amount"))
+        if action == "pending":
+            return processor.pending(event["payment_id"])
+        if action == "void":
+            return processor.void(
+                event["payment_id"], event.get("failure") or {}, event.get("payment") or {}
+            )
+    except PaymentRuleError as refused:
+        return refused.to_answer()
+    raise ValueError(f"unknown action {action!r}")

@@ -1,0 +1,152 @@
+"""A sale in one step (hot path v2): authorize, reserve the capture in the same write, capture,
+post the journal entries, answer both events. Every retry of the step is safe: it never asks
+the acquirer twice for what is recorded, captures again only after the acquirer said the
+capture did not happen, and posts no entry twice."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+from typing import Any
+
+import pytest
+from botocore.exceptions import ClientError
+
+from functions.adapters.payments_table import PaymentsTable
+from functions.domain.acquirer import AcquirerUnavailableError
+from functions.domain.ledger import InMemoryLedgerStore, JournalEntry, PaymentLedger, PostingRules
+from functions.domain.payments import PaymentStatus
+from functions.services.payment_processing import CaptureOutcomeUnknownError, PaymentProcessor
+from tests.adapters import test_payment_steps as steps
+from tests.adapters.service_calls import process
+from tests.adapters.test_payment_unknown_outcomes import BUS, LostAnswers
+
+table = steps.table
+
+
+class FailingLedgerStore(InMemoryLedgerStore):
+    def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "down"}}, "Tx")
+
+
+@pytest.fixture
+def acquirer() -> LostAnswers:
+    return LostAnswers()
+
+
+@pytest.fixture
+def ledger_store() -> InMemoryLedgerStore:
+    return InMemoryLedgerStore()
+
+
+def processor_with(
+    table: PaymentsTable, acquirer: LostAnswers, store: InMemoryLedgerStore
+) -> PaymentProcessor:
+    ticks = itertools.count()
+    return PaymentProcessor(
+        table,
+        acquirer,
+        BUS,
+        lambda: f"2026-11-22T10:00:{next(ticks) % 60:02d}.000+00:00",
+        ledger=PaymentLedger(store, PostingRules(shards=2)),
+    )
+
+
+def sale(processor: PaymentProcessor) -> dict[str, Any]:
+    return process({"action": "create", "payment": {**steps.context(), "capture": True}}, processor)
+
+
+def test_a_sale_captures_posts_and_answers_both_events_once(
+    table: PaymentsTable, acquirer: LostAnswers, ledger_store: InMemoryLedgerStore
+) -> None:
+    processor = processor_with(table, acquirer, ledger_store)
+    answer = sale(processor)
+    assert answer["payment"]["status"] == "captured"
+    assert [e["DetailType"] for e in answer["events"]] == ["payment.authorized", "payment.captured"]
+    assert acquirer.executed == {"pay_1:capture:1": 10_000}
+    entries = ledger_store.entries_for("pay_1")
+    assert sorted(e.step for e in entries) == ["authorization", "capture-1"]
+    stored = table.get("pay_1")
+    # authorizing, then authorized with the capture reserved, then captured: three versions.
+    assert stored is not None and stored.version == 2
+    again = sale(processor)  # the step retried after it finished
+    assert again["payment"] == answer["payment"] and again["events"] == answer["events"]
+    assert acquirer.executed == {"pay_1:capture:1": 10_000}
+    assert len(ledger_store.entries_for("pay_1")) == 2
+
+
+def test_a_capture_the_acquirer_refused_is_captured_again_by_the_retried_step(
+    table: PaymentsTable, acquirer: LostAnswers, ledger_store: InMemoryLedgerStore
+) -> None:
+    processor = processor_with(table, acquirer, ledger_store)
+    acquirer.unavailable["capture"] = 1
+    with pytest.raises(AcquirerUnavailableError):
+        sale(processor)
+    stored = table.get("pay_1")
+    assert stored is not None and stored.status is PaymentStatus.AUTHORIZED
+    answer = sale(processor)
+    assert answer["payment"]["status"] == "captured"
+    assert acquirer.executed == {"pay_1:capture:2": 10_000}  # a new sequence, a new key
+
+
+def test_a_lost_capture_answer_is_an_unknown_outcome_never_a_void(
+    table: PaymentsTable, acquirer: LostAnswers, ledger_store: InMemoryLedgerStore
+) -> None:
+    processor = processor_with(table, acquirer, ledger_store)
+    acquirer.lose["capture"] = 1
+    with pytest.raises(CaptureOutcomeUnknownError):
+        sale(processor)
+    stored = table.get("pay_1")
+    assert stored is not None and stored.status is PaymentStatus.CAPTURE_PENDING
+    # Compensation after it leaves the payment pending and voids nothing.
+    left = process({"action": "void", "payment_id": "pay_1", "failure": {}}, processor)
+    assert left["payment"]["status"] == "capture_pending" and acquirer.voids == []
+    # The retried step sends the same key: captured once.
+    assert sale(processor)["payment"]["status"] == "captured"
+    assert acquirer.executed == {"pay_1:capture:1": 10_000}
+
+
+def test_a_ledger_outage_alarms_and_does_not_undo_the_sale(
+    table: PaymentsTable, acquirer: LostAnswers, caplog: pytest.LogCaptureFixture
+) -> None:
+    processor = processor_with(table, acquirer, FailingLedgerStore())
+    with caplog.at_level(logging.ERROR):
+        answer = sale(processor)
+    assert answer["payment"]["status"] == "captured"
+    alarms = [vars(r) for r in caplog.records if getattr(r, "ledger_alarm", None)]
+    assert [a["step"] for a in alarms] == ["authorization", "capture"]
+    assert {a["ledger_alarm"] for a in alarms} == {"posting_failed"}
+    assert all(r.levelname == "ERROR" for r in caplog.records if hasattr(r, "ledger_alarm"))
+
+
+def test_the_alarm_log_matches_the_metric_filter(
+    table: PaymentsTable, acquirer: LostAnswers, caplog: pytest.LogCaptureFixture
+) -> None:
+    import re
+    from pathlib import Path
+
+    processor = processor_with(table, acquirer, FailingLedgerStore())
+    with caplog.at_level(logging.ERROR):
+        sale(processor)
+    logged = next(vars(r) for r in caplog.records if getattr(r, "ledger_alarm", None))
+    alarms = Path("modules/payment_workflow/alarms.tf").read_text()
+    pattern = re.search(r'pattern\s*=\s*"\{ \$\.(\w+) = \\"(\w+)\\" \}"', alarms)
+    assert pattern is not None, "the metric filter pattern changed shape"
+    assert logged[pattern[1]] == pattern[2]
+    assert 'module.step["process_payment"].log_group_name' in alarms
+
+
+def test_a_compensated_sale_reverses_its_entries(
+    table: PaymentsTable, acquirer: LostAnswers, ledger_store: InMemoryLedgerStore
+) -> None:
+    processor = processor_with(table, acquirer, ledger_store)
+    acquirer.unavailable["capture"] = 2
+    for _ in range(2):
+        with pytest.raises(AcquirerUnavailableError):
+            sale(processor)
+    failure = {"Error": "AcquirerUnavailableError", "Cause": "{}"}
+    answer = process({"action": "void", "payment_id": "pay_1", "failure": failure}, processor)
+    assert answer["payment"]["status"] == "canceled"
+    entries = ledger_store.entries_for("pay_1")
+    assert sorted(e.step for e in entries) == ["authorization", "reversal-authorization"]
+    assert acquirer.voids
