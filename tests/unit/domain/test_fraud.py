@@ -242,6 +242,8 @@ random_signals = st.builds(
     card_payments_last_hour=st.integers(min_value=0, max_value=20),
     device_payments_last_hour=st.integers(min_value=0, max_value=20),
 )
+
+
 def _coherent(w: dict[Reason, int]) -> bool:
     # What FraudRules accepts: a rule that replaces another weighs at least as much.
     weight = {**DEFAULT_WEIGHTS, **w}
@@ -251,9 +253,7 @@ def _coherent(w: dict[Reason, int]) -> bool:
     )
 
 
-weights_maps = st.dictionaries(st.sampled_from(list(Reason)), st.integers(0, 100)).filter(
-    _coherent
-)
+weights_maps = st.dictionaries(st.sampled_from(list(Reason)), st.integers(0, 100)).filter(_coherent)
 
 
 @given(base=random_signals, weights=weights_maps)
