@@ -250,8 +250,13 @@ def print_reconciliation(report: dict[str, Any]) -> int:
     print("\nReconciliation (payments table x ledger x published events):")
     print(
         f"  {report['checked_payments']} payments checked, "
-        f"{len(report['mismatches'])} mismatches, {len(report.get('repaired', []))} repaired"
+        f"{len(report['mismatches'])} mismatches, {len(report.get('repaired', []))} repaired, "
+        f"{report.get('canceled', 0)} stale holds canceled"
     )
+    for stale in report.get("canceled_payments", []):
+        print(f"  - canceled stale hold: {stale['payment_id']} ({stale['reason']})")
+    for stale in report.get("stale", []):
+        print(f"  - stale hold not canceled: {stale['payment_id']} ({stale['reason']})")
     for payment_id in report.get("stuck_authorizations", []):
         print(f"  - stuck authorizing: {payment_id} (void it by its authorize idempotency key)")
     for mismatch in report["mismatches"][:10]:

@@ -24,6 +24,7 @@ from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.limits import DEFAULT_MAX_AMOUNT_EUR, AmountCaps
+from functions.domain.payments import DEFAULT_AUTHORIZATION_VALIDITY
 from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
@@ -77,6 +78,10 @@ class PaymentFunctionSettings(BaseModel):
     merchant_principals: str = ""
     acquirer_connector: str = "simulator"
     acquirer_timeout_ms: int = Field(default=3000, ge=100, le=29_000)
+    # Days an uncaptured authorization is kept before the reconciliation cancels it.
+    authorization_validity_days: int = Field(
+        default=DEFAULT_AUTHORIZATION_VALIDITY.days, ge=1, le=30
+    )
 
     @classmethod
     def from_environ(cls) -> PaymentFunctionSettings:
@@ -105,6 +110,9 @@ class PaymentFunctionSettings(BaseModel):
             merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
             acquirer_connector=env.get("ACQUIRER_CONNECTOR", "simulator"),
             acquirer_timeout_ms=int(env.get("ACQUIRER_TIMEOUT_MS") or 3000),
+            authorization_validity_days=int(
+                env.get("AUTHORIZATION_VALIDITY_DAYS") or DEFAULT_AUTHORIZATION_VALIDITY.days
+            ),
         )
 
     def required(self, name: str) -> str:

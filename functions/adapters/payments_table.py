@@ -90,6 +90,8 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "resume_context": dict(payment.resume_context) if payment.resume_context else None,
         "request_digest": payment.request_digest,
         "authorize_attempt": payment.authorize_attempt,
+        "authorized_at": payment.authorized_at,
+        "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
     }
     # Index keys must be absent rather than null; other absent values are simply not stored.
@@ -135,6 +137,8 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         resume_context=data.get("resume_context"),
         request_digest=data.get("request_digest"),
         authorize_attempt=data.get("authorize_attempt", 0),
+        authorized_at=data.get("authorized_at"),
+        cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
     )
 

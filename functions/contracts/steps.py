@@ -198,6 +198,17 @@ class PendingInput(Step):
     payment_id: str
 
 
+class CancelInput(Step):
+    """Cancel an authorized, uncaptured payment (void its authorization, reverse its entries)
+    or one whose challenge is waiting. ``expired`` is not a reason the API may give."""
+
+    action: Literal["cancel"]
+    payment_id: str
+    cancellation_reason: (
+        Literal["requested_by_customer", "duplicate", "fraudulent", "abandoned"] | None
+    ) = None
+
+
 class StepFailure(Step):
     """What Step Functions puts at a Catch's ``ResultPath``."""
 
@@ -213,7 +224,14 @@ class VoidInput(Step):
 
 
 ProcessInput = (
-    CreateInput | ResumeInput | DeclineInput | CaptureInput | RefundInput | PendingInput | VoidInput
+    CreateInput
+    | ResumeInput
+    | DeclineInput
+    | CaptureInput
+    | RefundInput
+    | CancelInput
+    | PendingInput
+    | VoidInput
 )
 ProcessPaymentInput: TypeAdapter[ProcessInput] = TypeAdapter(
     Annotated[ProcessInput, Field(discriminator="action")]
@@ -263,6 +281,7 @@ class PaymentView(Step):
     next_action: ChallengeAction | None = None
     decline_code: str | None = None
     failure_code: str | None = None
+    cancellation_reason: str | None = None
     refunds: list[RefundView] = Field(default_factory=list)
     created_at: str
     updated_at: str

@@ -9,7 +9,14 @@ through the ``PaymentStore`` port. Statuses:
   voided by its idempotency key (compensation) and ends ``failed``. An issuer soft decline
   (``authentication_required``) of an unauthenticated payment goes back to ``requires_action``.
 - ``authorized`` → ``capture_pending`` → ``captured`` → ``partially_refunded`` → ``refunded``.
-- ``declined``, ``canceled`` (an authorization voided by compensation), ``failed``: terminal.
+- ``declined``, ``canceled`` (an authorization voided by compensation or by a cancel request,
+  or a challenge abandoned), ``failed``: terminal.
+
+A hold never outlives its use: an authorized, uncaptured payment or one waiting for its
+challenge can be canceled (``canceled``, with a ``cancellation_reason``), and
+:func:`stale_payments` says which ones to cancel at a given time: authorizations older than
+their validity (card schemes keep an authorization for about 7 days; Stripe cancels uncaptured
+payments after 7 days) and challenges whose ``expires_at`` has passed.
 
 Money leaves only through a reservation: a capture or refund is written as pending before the
 acquirer is asked, confirmed when it answers, and released only when the acquirer said that
@@ -21,9 +28,10 @@ same idempotency key or the acquirer's record says what became of it.
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -57,6 +65,23 @@ class EventType(StrEnum):
     REFUNDED = "payment.refunded"
     REQUIRES_ACTION = "payment.requires_action"
     CANCELED = "payment.canceled"
+
+
+class CancellationReason(StrEnum):
+    """Why a payment was canceled. The first four come from the API; ``expired`` is set only
+    by the scheduled expiry of an authorization that outlived its validity."""
+
+    REQUESTED_BY_CUSTOMER = "requested_by_customer"
+    DUPLICATE = "duplicate"
+    FRAUDULENT = "fraudulent"
+    ABANDONED = "abandoned"
+    EXPIRED = "expired"
+
+
+CANCELABLE_STATUSES = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.REQUIRES_ACTION})
+# How long an authorization holds the cardholder's funds before it is canceled: card schemes
+# keep an authorization valid for about 7 days, and Stripe cancels uncaptured payments after 7.
+DEFAULT_AUTHORIZATION_VALIDITY = dt.timedelta(days=7)
 
 
 class PaymentRuleError(Exception):
@@ -132,6 +157,9 @@ class Payment:
     request_digest: str | None = None
     # Authorizations sent before this one (1 after an issuer step-up).
     authorize_attempt: int = 0
+    # When the issuer approved: an uncaptured authorization expires counted from here.
+    authorized_at: str | None = None
+    cancellation_reason: str | None = None
     version: int = 0
 
     @property
@@ -182,6 +210,7 @@ class Payment:
             now,
             status=PaymentStatus.AUTHORIZED,
             authorization_id=authorization_id,
+            authorized_at=now,
             resume_context=None,
         )
 
@@ -317,6 +346,52 @@ class Payment:
         # decline_code, so it stays empty.
         return self.evolve(now, status=PaymentStatus.FAILED, failure_code=failure_code)
 
+    def canceled(self, reason: str | None, now: str) -> Payment:
+        """Cancels an authorized, uncaptured payment (its authorization is then voided) or one
+        waiting for its challenge (abandoned: nothing to void). Any other state is a 400: a
+        captured payment is refunded, not canceled, and retrying can never succeed."""
+        if self.has_pending_operation:
+            raise PaymentRuleError(
+                "payment_unexpected_state",
+                "An operation on this payment is pending; it cannot be canceled.",
+            )
+        if self.status not in CANCELABLE_STATUSES:
+            raise PaymentRuleError(
+                "payment_unexpected_state",
+                "Only an authorized, uncaptured payment or one that requires action can be "
+                f"canceled; this one is {self.status}.",
+            )
+        return self.evolve(
+            now,
+            status=PaymentStatus.CANCELED,
+            cancellation_reason=None if reason is None else CancellationReason(reason).value,
+            next_action=None,
+            resume_context=None,
+        )
+
+    def cancel_released(self, now: str) -> Payment:
+        """Undoes a cancellation whose void the acquirer refused or could not take (nothing
+        happened there): the payment is authorized again and may be canceled or captured."""
+        return self.evolve(now, status=PaymentStatus.AUTHORIZED, cancellation_reason=None)
+
+    def stale_reason(
+        self, now: dt.datetime, authorization_validity: dt.timedelta
+    ) -> CancellationReason | None:
+        """Why this payment should be canceled at ``now``, if it should: an uncaptured
+        authorization at least ``authorization_validity`` old is ``expired``; a challenge past
+        its ``expires_at`` is ``abandoned``. A payment with a pending operation never is."""
+        if self.has_pending_operation:
+            return None
+        if self.status is PaymentStatus.AUTHORIZED:
+            since = _instant(self.authorized_at or self.created_at)
+            if since is not None and now - since >= authorization_validity:
+                return CancellationReason.EXPIRED
+        elif self.status is PaymentStatus.REQUIRES_ACTION and self.next_action:
+            expires_at = _instant(str(self.next_action.get("expires_at", "")))
+            if expires_at is not None and now >= expires_at:
+                return CancellationReason.ABANDONED
+        return None
+
     # ------------------------------------------------------------------------ views
 
     def view(self) -> dict[str, Any]:
@@ -342,6 +417,7 @@ class Payment:
             "next_action": dict(self.next_action) if self.next_action else None,
             "decline_code": self.decline_code,
             "failure_code": self.failure_code,
+            "cancellation_reason": self.cancellation_reason,
             "refunds": [
                 {"id": r.refund_id, "amount": r.amount, "status": str(r.status)}
                 for r in self.refunds
@@ -429,6 +505,30 @@ class InMemoryPaymentStore(PaymentStore):
     def all(self) -> list[Payment]:
         with self._lock:
             return list(self._payments.values())
+
+
+def stale_payments(
+    payments: Iterable[Payment],
+    now: dt.datetime,
+    authorization_validity: dt.timedelta = DEFAULT_AUTHORIZATION_VALIDITY,
+) -> list[tuple[str, CancellationReason]]:
+    """(payment id, reason) of every payment to cancel at ``now``, by payment id."""
+    found = []
+    for payment in payments:
+        reason = payment.stale_reason(now, authorization_validity)
+        if reason is not None:
+            found.append((payment.payment_id, reason))
+    return sorted(found)
+
+
+def _instant(value: str) -> dt.datetime | None:
+    """An ISO 8601 timestamp as an aware datetime (UTC when it names no offset), or None when
+    it is not one: a malformed timestamp never makes a payment stale."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
 
 
 def _amount_within(requested: int | None, limit: int, what: str) -> int:

@@ -48,6 +48,7 @@ from functions.domain.principals import signing_principal
 from functions.errors import ApiError, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.payments import (
+    CancelRequest,
     CaptureRequest,
     PaymentRequest,
     RefundRequest,
@@ -295,29 +296,45 @@ def _operation(
     }
 
 
+def _run_once_without_key(
+    payment_id: str, operation: str, attempt: str, extra: dict[str, Any]
+) -> Response[str]:
+    """An operation sent without an Idempotency-Key runs once, as its own execution
+    (``attempt`` names it): a refused attempt must not block a corrected one."""
+    owned_payment(payment_id)
+    outcome = run_workflow(
+        derived_id(operation[:3], payment_id, attempt),
+        {"operation": operation, "payment_id": payment_id, **extra},
+    )
+    return json_response(outcome["status"] or 200, outcome["body"])
+
+
 @app.post("/v1/payments/<payment_id>/capture")
 def capture_payment(payment_id: str) -> Response[str]:
     request = parse_body(app.current_event.body or "{}", CaptureRequest)
     key = idempotency_key(required=False)
     if key is None:
-        owned_payment(payment_id)
         # Without a key a refused capture (say, too large) must not block a corrected one; a
         # second capture of a captured payment is refused by the step (400).
         request_key = uuid.uuid4().hex
-        outcome = run_workflow(
-            derived_id("cap", payment_id, request_key),
-            {
-                "operation": "capture",
-                "payment_id": payment_id,
-                "capture_request": request.model_dump(),
-                "capture_key": request_key,
-            },
-        )
-        return json_response(outcome["status"] or 200, outcome["body"])
+        extra = {"capture_request": request.model_dump(), "capture_key": request_key}
+        return _run_once_without_key(payment_id, "capture", request_key, extra)
     # The key names the capture: a retry of it (even after the idempotency record expired) is
     # answered with that capture, never taken for a second one.
     extra = {"capture_request": request.model_dump(), "capture_key": key}
     call = _operation(payment_id, "capture", key, request.model_dump(), extra)
+    return execute(call["command"], call["execution_name"], call["execution_input"], 200)
+
+
+@app.post("/v1/payments/<payment_id>/cancel")
+def cancel_payment(payment_id: str) -> Response[str]:
+    request = parse_body(app.current_event.body or "{}", CancelRequest)
+    key = idempotency_key(required=False)
+    extra = {"cancellation_reason": request.cancellation_reason}
+    if key is None:
+        # A second cancel of a canceled payment is answered by the step with the same payment.
+        return _run_once_without_key(payment_id, "cancel", uuid.uuid4().hex, extra)
+    call = _operation(payment_id, "cancel", key, request.model_dump(), extra)
     return execute(call["command"], call["execution_name"], call["execution_input"], 200)
 
 

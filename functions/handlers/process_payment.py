@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters import payment_wiring as wiring
 from functions.contracts.steps import (
+    CancelInput,
     CaptureInput,
     CreateInput,
     DeclineInput,
@@ -47,6 +48,8 @@ def run(step: ProcessInput, processor: PaymentProcessor) -> dict[str, Any]:
             return processor.capture(step.payment_id, step.amount, step.request_key)
         case RefundInput():
             return processor.refund(step.payment_id, step.refund.refund_id, step.refund.amount)
+        case CancelInput():
+            return processor.cancel(step.payment_id, step.cancellation_reason)
         case PendingInput():
             return processor.pending(step.payment_id)
         case VoidInput():

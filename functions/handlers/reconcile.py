@@ -1,6 +1,9 @@
 """Lambda and command: reconcile payments, ledger, published events and the acquirer's record.
 
-First settles every capture or refund whose acquirer answer was lost (pending on the record) by
+First cancels the holds that outlived their use (``stale_payments``): an uncaptured
+authorization older than ``AUTHORIZATION_VALIDITY_DAYS`` (reason ``expired``: voided at the
+acquirer, its entry reversed) and a payment whose 3-D Secure challenge expired (``abandoned``).
+Then settles every capture or refund whose acquirer answer was lost (pending on the record) by
 asking the acquirer by its idempotency key (``PaymentProcessor.resolve``). Then reads every
 payment (payments table), every journal entry (ledger table; balances are the entries' sums, so
 there is no stored balance to drift), every payment event the bus delivered to its event log
@@ -30,7 +33,15 @@ from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import AcquirerError, AcquirerRecords
 from functions.domain.ledger import PostingRules
-from functions.domain.payments import EventType, Payment, PaymentStatus
+from functions.domain.payments import (
+    DEFAULT_AUTHORIZATION_VALIDITY,
+    EventType,
+    Payment,
+    PaymentRuleError,
+    PaymentStatus,
+    StaleWriteError,
+    stale_payments,
+)
 from functions.domain.reconciliation import (
     PaymentFacts,
     PublishedEvent,
@@ -61,6 +72,8 @@ _AUTHORIZED_STATUSES = frozenset(
 def facts_of(payment: Payment) -> PaymentFacts:
     """What the ledger and the events must show for this payment record."""
     authorized = payment.amount if payment.status in _AUTHORIZED_STATUSES else 0
+    if payment.status is PaymentStatus.CANCELED and payment.authorization_id is None:
+        authorized = 0  # an abandoned challenge: canceled before any authorization
     captured = payment.amount_captured
     done = tuple((r.refund_id, r.amount) for r in payment.refunds if not r.pending)
     pending = tuple(payment.refund_idempotency_key(r.refund_id) for r in payment.pending_refunds)
@@ -123,9 +136,41 @@ def expected_history(payment: Payment, event: PublishedEvent) -> bool:
 STUCK_AFTER = dt.timedelta(minutes=5)
 
 
+def publish(events_client: EventsClient, entries: Iterable[dict[str, Any]]) -> None:
+    for entry in entries:
+        events_client.put_events(Entries=[{**entry, "Detail": json.dumps(entry["Detail"])}])
+
+
+def cancel_stale(
+    payments: Iterable[Payment],
+    processor: PaymentProcessor | None,
+    now: dt.datetime,
+    authorization_validity: dt.timedelta,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Cancels every stale payment (``processor`` None: none, only listed). Answers the
+    cancels' answers (payment and events) and the stale payments left as they are."""
+    answers: list[dict[str, Any]] = []
+    left: list[dict[str, Any]] = []
+    for payment_id, reason in stale_payments(payments, now, authorization_validity):
+        stale = {"payment_id": payment_id, "reason": str(reason)}
+        if processor is None:
+            left.append(stale)
+            continue
+        try:
+            answers.append({**stale, **processor.cancel(payment_id, reason)})
+        except AcquirerError as error:
+            # The acquirer took no void (or its answer was lost): a later run tries again.
+            logger.warning("stale payment not canceled", extra={**stale, "code": error.code})
+            left.append(stale)
+        except (PaymentRuleError, StaleWriteError):
+            continue  # changed since the scan (captured, resumed): no longer stale
+    return answers, left
+
+
 def resolve_pending(payments: Iterable[Payment], processor: PaymentProcessor) -> list[str]:
-    """Settles what the acquirer did with every pending capture and refund; the ledger entries
-    and events of those it confirms are then posted and published by the repairs below."""
+    """Settles what the acquirer did with every pending capture and refund; the events of
+    those it confirms (and any ledger entry the processor could not post) are then published
+    and posted by the repairs below."""
     resolved: list[str] = []
     for payment in payments:
         if not payment.has_pending_operation:
@@ -168,11 +213,24 @@ def run(
     now: dt.datetime | None = None,
     processor: PaymentProcessor | None = None,
     acquirer_records: AcquirerRecords | None = None,
+    authorization_validity: dt.timedelta = DEFAULT_AUTHORIZATION_VALIDITY,
 ) -> dict[str, Any]:
+    canceled, stale = cancel_stale(
+        table.scan_payments(),
+        processor if repair else None,
+        now or dt.datetime.now(dt.UTC),
+        authorization_validity,
+    )
+    # Published now, so counted as published: the event record may not hold them yet.
+    just_published = [e for answer in canceled for e in answer["events"]]
+    publish(events_client, just_published)
     resolved = resolve_pending(table.scan_payments(), processor) if processor and repair else []
     payments = {p.payment_id: p for p in table.scan_payments()}
     entries = list(store.scan_entries())
-    events = []
+    events = [
+        PublishedEvent(e["Detail"]["event_id"], e["DetailType"], e["Detail"]["payment_id"])
+        for e in just_published
+    ]
     for raw in published_events(logs, log_group):
         event = event_view(raw)
         if event is None:
@@ -198,13 +256,19 @@ def run(
             elif fix.action == RepairAction.PUBLISH_EVENT and mismatch.payment_id in payments:
                 payment = payments[mismatch.payment_id]
                 entry = payment.event(EventType(str(fix.event_type)), bus_name, amount=fix.amount)
-                events_client.put_events(Entries=[{**entry, "Detail": json.dumps(entry["Detail"])}])
+                publish(events_client, [entry])
             else:
                 continue
             repaired.append(mismatch.to_dict())
     answer = report.to_dict()
     answer["repaired"] = repaired
     answer["resolved"] = resolved
+    # Stale holds: how many were canceled, and those left (a report-only run cancels none).
+    answer["canceled"] = len(canceled)
+    answer["canceled_payments"] = [
+        {"payment_id": c["payment_id"], "reason": c["reason"]} for c in canceled
+    ]
+    answer["stale"] = stale
     stuck = stuck_authorizations(payments.values(), now)
     answer["stuck_authorizations"] = stuck
     answer["ok"] = answer["ok"] and not stuck
@@ -214,6 +278,7 @@ def run(
             "checked": report.checked_payments,
             "counts": report.counts(),
             "repaired": len(repaired),
+            "canceled": len(canceled),
         },
     )
     return answer
@@ -233,6 +298,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         settings.required("event_log_group_name"),
         bus_name,
         repair=bool(event.get("repair", True)),
-        processor=PaymentProcessor(wiring.payments_table(), wiring.acquirer(), bus_name, now_iso),
+        processor=PaymentProcessor(
+            wiring.payments_table(), wiring.acquirer(), bus_name, now_iso, ledger=wiring.ledger()
+        ),
         acquirer_records=wiring.acquirer_records(),
+        authorization_validity=dt.timedelta(days=settings.authorization_validity_days),
     )

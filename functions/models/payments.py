@@ -151,6 +151,15 @@ class RefundRequest(StrictModel):
     reason: Literal["requested_by_customer", "duplicate", "fraudulent"] | None = None
 
 
+class CancelRequest(StrictModel):
+    """``POST /v1/payments/{id}/cancel``: why (optional). ``expired`` is the scheduled
+    expiry's own reason, not one a caller may give."""
+
+    cancellation_reason: (
+        Literal["requested_by_customer", "duplicate", "fraudulent", "abandoned"] | None
+    ) = None
+
+
 class ResumeRequest(StrictModel):
     """``POST /v1/payments/{id}/resume``: the cardholder's answer to the 3-D Secure challenge."""
 

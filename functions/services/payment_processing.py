@@ -14,6 +14,10 @@ ledger ports. One action per call:
   (``resolve``, also run by the scheduled reconciliation), never by releasing it.
 - ``void``: compensation after a failed step; voids the authorization (by its id, or by the
   authorize idempotency key when the acquirer's answer never came).
+- ``cancel``: a merchant's cancel request, or the expiry of a stale hold (the reconciliation):
+  an authorized, uncaptured payment is recorded ``canceled`` first (an optimistic write, so a
+  concurrent capture and cancel cannot both reach the acquirer), then voided and its entries
+  reversed; a payment waiting for its challenge is canceled without the acquirer.
 
 Every action is safe to repeat: a retried call finds its own earlier write and answers from it.
 Each answer carries the public payment view and the PutEvents entries the step publishes.
@@ -263,6 +267,9 @@ class PaymentProcessor:
         """The answer of an authorize (or sale) step whose outcome is already recorded; posts
         what the record proves in case the earlier attempt died before posting."""
         self._post_authorization(payment)
+        if payment.status is PaymentStatus.CANCELED and payment.failure_code is None:
+            # Canceled (abandoned challenge) while its resume was on the way: never authorized.
+            return self._canceled_answer(payment)
         if payment.status is PaymentStatus.CAPTURE_PENDING and payment.capture_key == (
             payment.payment_id
         ):
@@ -575,6 +582,50 @@ class PaymentProcessor:
             return self._refunded_answer(refunded, refund)
         return self._complete_refund(payment, refund)
 
+    # ------------------------------------------------------------------ cancel
+
+    def cancel(self, payment_id: str, reason: str | None) -> dict[str, Any]:
+        """Cancels an authorized, uncaptured payment or one that requires action; a canceled
+        payment is answered again (same event). Every other state is a 400."""
+        for _ in range(SAVE_ATTEMPTS):
+            payment = self._load(payment_id)
+            if payment.status is PaymentStatus.CANCELED:
+                if payment.authorization_id is not None and payment.failure_code is None:
+                    # Canceled by a request whose void may have timed out: the same key again
+                    # voids it now or finds the first void. (Compensation voids before it
+                    # records canceled, so its payments need no second void.)
+                    self._void(payment)
+                return self._canceled_answer(payment)
+            canceled = payment.canceled(reason, self._now())
+            try:
+                self._store.save(canceled)
+            except StaleWriteError:
+                continue  # a concurrent capture or cancel won: decide again
+            if canceled.authorization_id is not None:
+                self._void_canceled(canceled)
+            logger.info("payment canceled", extra={"payment_id": payment_id, "reason": reason})
+            return self._canceled_answer(canceled)
+        raise StaleWriteError(payment_id)
+
+    def _void_canceled(self, canceled: Payment) -> None:
+        try:
+            self._void(canceled)
+        except NOTHING_HAPPENED:
+            # The acquirer voided nothing: authorized again, so the hold is not left unbooked.
+            self._update(canceled.payment_id, lambda p: _release_cancel(p, canceled, self._now()))
+            raise
+        # A timeout leaves it canceled (nothing can capture it any more): the same request
+        # again voids it under the same key.
+
+    def _void(self, payment: Payment) -> None:
+        assert payment.authorization_id is not None
+        self._acquirer.void(payment.authorization_id, idempotency_key=f"{payment.payment_id}:void")
+
+    def _canceled_answer(self, payment: Payment) -> dict[str, Any]:
+        if payment.authorization_id is not None:
+            self._reverse(payment)  # the authorization entry; idempotent
+        return self._answer(payment, payment.event(EventType.CANCELED, self._bus))
+
     # ------------------------------------------------------------ compensation
 
     def void(
@@ -596,7 +647,7 @@ class PaymentProcessor:
             payment = new_payment(context, PaymentStatus.AUTHORIZING, self._now())
             self._store.save(payment)
         if payment.authorization_id is not None:
-            self._acquirer.void(payment.authorization_id, idempotency_key=f"{payment_id}:void")
+            self._void(payment)
         else:
             # The acquirer's answer never came: void whatever that request may have created.
             self._acquirer.void(None, idempotency_key=payment.authorize_idempotency_key)
@@ -639,6 +690,12 @@ def _key_reused() -> PaymentRuleError:
         "Idempotency-Key",
         422,
     )
+
+
+def _release_cancel(payment: Payment, canceled: Payment, now: str) -> Payment:
+    if payment.version != canceled.version or payment.status is not PaymentStatus.CANCELED:
+        return payment  # already changed by a concurrent call
+    return payment.cancel_released(now)
 
 
 def _release_capture(payment: Payment, sequence: int, now: str) -> Payment:

@@ -55,6 +55,13 @@ locals {
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
     }
+    cancel_payment = {
+      method     = "POST"
+      path       = "/v1/payments/{payment_id}/cancel"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = { "method.request.path.payment_id" = true }
+    }
   }
 }
 
@@ -106,7 +113,7 @@ resource "aws_api_gateway_resource" "payment" {
 }
 
 resource "aws_api_gateway_resource" "payment_action" {
-  for_each = toset(["capture", "refunds", "resume"])
+  for_each = toset(["capture", "refunds", "resume", "cancel"])
 
   rest_api_id = aws_api_gateway_rest_api.this.id
   parent_id   = aws_api_gateway_resource.payment.id
@@ -122,6 +129,7 @@ locals {
     capture_payment = aws_api_gateway_resource.payment_action["capture"].id
     refund_payment  = aws_api_gateway_resource.payment_action["refunds"].id
     resume_payment  = aws_api_gateway_resource.payment_action["resume"].id
+    cancel_payment  = aws_api_gateway_resource.payment_action["cancel"].id
   }
 }
 

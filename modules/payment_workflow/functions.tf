@@ -68,9 +68,12 @@ locals {
     EVENT_BUS_NAME       = aws_cloudwatch_event_bus.payments.name
     EVENT_LOG_GROUP_NAME = aws_cloudwatch_log_group.payment_events.name
     # Reconcile settles captures and refunds whose acquirer answer was lost, by asking the
-    # acquirer, so it talks to the same connector as process_payment.
+    # acquirer, and voids expired authorizations, so it talks to the same connector as
+    # process_payment.
     ACQUIRER_CONNECTOR  = var.acquirer_connector
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
+    # Uncaptured authorizations older than this are canceled (reason expired).
+    AUTHORIZATION_VALIDITY_DAYS = tostring(var.authorization_validity_days)
   })
 }
 
@@ -78,7 +81,7 @@ module "payments_api" {
   source = "../lambda_function"
 
   name                           = "${var.name_prefix}-${local.function_settings.payments_api.service}"
-  description                    = "Payment API v1: create, read, capture, refund and resume payments (idempotent); starts the workflow."
+  description                    = "Payment API v1: create, read, capture, refund, resume and cancel payments (idempotent); starts the workflow."
   filename                       = local.function_defaults.filename
   handler                        = local.function_settings.payments_api.handler
   runtime                        = local.function_defaults.runtime

@@ -7,7 +7,8 @@
 #                    counters, mandates and agreements kept in the payments table
 #   process_payment  reads and writes payments, the only hot-path writer of the ledger,
 #                    publishes payment events
-#   reconcile        reads payments and the event record, settles pending captures/refunds,
+#   reconcile        reads payments and the event record, cancels stale holds (voids and
+#                    reverses expired authorizations), settles pending captures/refunds,
 #                    repairs the ledger, republishes events
 
 locals {
@@ -89,9 +90,9 @@ locals {
       resources = [local.payments_table_arn]
     },
     {
-      # Settling a pending capture or refund writes the payment record (conditional on its
-      # version) and, with the simulator, the simulator's operation record.
-      sid       = "ResolvePendingOperations"
+      # Settling a pending capture or refund, or canceling a stale hold, writes the payment
+      # record (conditional on its version) and, with the simulator, its operation record.
+      sid       = "SettlePaymentRecords"
       actions   = ["dynamodb:PutItem"]
       resources = [local.payments_table_arn]
     },

@@ -360,6 +360,18 @@ variable "ledger_shards" {
   }
 }
 
+variable "authorization_validity_days" {
+  description = "Days an uncaptured authorization is kept (AUTHORIZATION_VALIDITY_DAYS): the scheduled reconciliation then cancels it (reason expired), voiding it at the acquirer and reversing its ledger entry. Card schemes keep an authorization valid for about 7 days (longer for some merchant categories), and Stripe cancels uncaptured payments after 7 days."
+  type        = number
+  default     = 7
+  nullable    = false
+
+  validation {
+    condition     = var.authorization_validity_days >= 1 && var.authorization_validity_days <= 30 && floor(var.authorization_validity_days) == var.authorization_validity_days
+    error_message = "authorization_validity_days must be a whole number of days between 1 and 30."
+  }
+}
+
 variable "reconcile_schedule_expression" {
   description = "EventBridge schedule of the reconcile function on the account's default bus, e.g. \"rate(1 hour)\" or \"cron(15 2 * * ? *)\". Null creates no schedule (invoke it by hand)."
   type        = string

@@ -113,6 +113,7 @@ module "payment_workflow" {
   sca_tra_fraud_rate_percent    = var.sca_tra_fraud_rate_percent
   acquirer_timeout_ms           = var.acquirer_timeout_ms
   ledger_shards                 = var.ledger_shards
+  authorization_validity_days   = var.authorization_validity_days
   reconcile_schedule_expression = var.reconcile_schedule_expression
   api_rate_limit_per_second     = var.api_rate_limit_per_second
   waf_rate_limit_per_5_minutes  = var.waf_rate_limit_per_5_minutes

@@ -219,6 +219,12 @@ variable "ledger_shards" {
   default     = null
 }
 
+variable "authorization_validity_days" {
+  description = "Days an uncaptured authorization is kept before the reconciliation cancels it (1-30; card schemes' authorization validity, Stripe's 7 days). Null keeps the module default (7)."
+  type        = number
+  default     = null
+}
+
 variable "reconcile_schedule_expression" {
   description = "Schedule of the reconciliation function (rate(...) or cron(...)); null switches the schedule off."
   type        = string

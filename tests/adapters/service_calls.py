@@ -28,6 +28,8 @@ def process(event: dict[str, Any], processor: PaymentProcessor) -> dict[str, Any
         if action == "refund":
             refund = event["refund"]
             return processor.refund(event["payment_id"], refund["refund_id"], refund.get("amount"))
+        if action == "cancel":
+            return processor.cancel(event["payment_id"], event.get("cancellation_reason"))
         if action == "pending":
             return processor.pending(event["payment_id"])
         if action == "void":

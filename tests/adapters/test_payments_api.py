@@ -300,6 +300,7 @@ def test_a_caller_acts_only_for_its_own_merchants(workflow: FakeWorkflow) -> Non
         ("POST", "/v1/payments/pay_owned/capture"),
         ("POST", "/v1/payments/pay_owned/refunds"),
         ("POST", "/v1/payments/pay_owned/resume"),
+        ("POST", "/v1/payments/pay_owned/cancel"),
     ):
         payload = {"challenge_response": "123456"} if path.endswith("resume") else {}
         status, answer = call(method, path, None if method == "GET" else payload, caller=STRANGER)
@@ -368,3 +369,49 @@ def test_resumes_without_a_key_are_scoped_to_their_payment(workflow: FakeWorkflo
         )
         assert status == 200
     assert [i["payment_id"] for _, i in workflow.calls] == ["pay_1", "pay_2"]
+
+
+# ------------------------------------------------------- issue 19 item 9: cancel a payment
+
+
+@pytest.mark.parametrize(
+    ("payload", "param"),
+    [
+        ({"cancellation_reason": "expired"}, "cancellation_reason"),  # the expiry's own reason
+        ({"cancellation_reason": "changed_mind"}, "cancellation_reason"),
+        ({"reason": "duplicate"}, "reason"),
+        ({"cancellation_reason": "duplicate", "amount": 100}, "amount"),
+    ],
+)
+def test_cancel_refuses_unknown_fields_and_reasons_naming_them(
+    workflow: FakeWorkflow, payload: dict[str, Any], param: str
+) -> None:
+    stored_payment()
+    status, answer = call("POST", "/v1/payments/pay_1/cancel", payload, key=None)
+    assert (status, answer["error"]["param"]) == (400, param)
+    assert workflow.calls == []
+
+
+def test_cancel_without_a_key_runs_each_time_and_with_one_runs_once(
+    workflow: FakeWorkflow,
+) -> None:
+    stored_payment()
+    for _ in range(2):
+        status, _ = call("POST", "/v1/payments/pay_1/cancel", None, key=None)
+        assert status == 200
+    assert [i for _, i in workflow.calls] == [
+        {"operation": "cancel", "payment_id": "pay_1", "cancellation_reason": None}
+    ] * 2
+    assert len({name for name, _ in workflow.calls}) == 2  # one execution each
+    assert all(name.startswith("can_") for name, _ in workflow.calls)
+
+    reason = {"cancellation_reason": "requested_by_customer"}
+    first = call("POST", "/v1/payments/pay_1/cancel", reason, key="c-1")
+    assert first == call("POST", "/v1/payments/pay_1/cancel", reason, key="c-1")
+    assert first[0] == 200 and len(workflow.calls) == 3
+    assert workflow.calls[-1][1]["cancellation_reason"] == "requested_by_customer"
+    status, answer = call(
+        "POST", "/v1/payments/pay_1/cancel", {"cancellation_reason": "duplicate"}, key="c-1"
+    )
+    assert (status, answer["error"]["code"]) == (422, "idempotency_key_reused")
+    assert len(workflow.calls) == 3

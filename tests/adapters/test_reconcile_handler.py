@@ -110,6 +110,8 @@ def captured_payment(aws: Aws, payment_id: str, amount: int = 4_000) -> Payment:
         "merchant_id": "m_1",
         "amount": amount,
         "currency": "EUR",
+        # Authorized, then captured by its own request: entries for each (a sale has one).
+        "capture": False,
         "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
         "customer": {"id": "c_1"},
     }
@@ -287,3 +289,123 @@ def test_an_entry_deleted_by_hand_is_reposted_and_the_double_count_reported(aws:
     # The balances are the entries' sums again: nothing is counted twice.
     assert aws.reconcile(False)["ok"]
     assert aws.store.balance("merchant_payable:m_1", "EUR") == -4_000
+
+
+# ------------------------------------------------- issue 19 item 9: holds never expire
+
+
+def _held(aws: Aws, acquirer: AcquirerSimulator, payment_id: str, authorized_at: str) -> Payment:
+    """An uncaptured authorization the simulator issued, with its entry and event."""
+    context = {
+        "payment_id": payment_id,
+        "merchant_id": "m_1",
+        "amount": 700,
+        "currency": "EUR",
+        "capture": False,
+        "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
+    }
+    result = acquirer.authorize(authorization_request(payment_id, 700))
+    assert result.authorization_id is not None
+    payment = new_payment(context, PaymentStatus.AUTHORIZING, authorized_at)
+    payment = payment.authorized(result.authorization_id, authorized_at).evolve(
+        authorized_at, version=0
+    )
+    aws.table.save(payment)
+    aws.ledger.record_authorization(payment_id, "m_1", 700, "EUR")
+    aws.record_event(payment, EventType.AUTHORIZED, 700)
+    return payment
+
+
+def _challenged(aws: Aws, payment_id: str, expires_at: str) -> Payment:
+    context = {
+        "payment_id": payment_id,
+        "merchant_id": "m_1",
+        "amount": 30_000,
+        "currency": "EUR",
+        "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
+        "sca": {"result": {"required": True, "reason": "no_exemption"}},
+    }
+    challenge = {
+        "type": "three_ds_challenge",
+        "challenge_id": f"ch_{payment_id}",
+        "method": "otp",
+        "expires_at": expires_at,
+    }
+    payment = new_payment(
+        context,
+        PaymentStatus.REQUIRES_ACTION,
+        "2026-11-22T11:00:00.000+00:00",
+        next_action=challenge,
+    )
+    aws.table.save(payment)
+    aws.record_event(payment, EventType.REQUIRES_ACTION)
+    return payment
+
+
+def test_stale_holds_are_canceled_first_and_counted_in_the_report(aws: Aws) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    _held(aws, acquirer, "pay_old", "2026-11-14T11:59:59.000+00:00")  # 8 days before NOW
+    _held(aws, acquirer, "pay_new", "2026-11-20T12:00:00.000+00:00")  # 2 days
+    _challenged(aws, "pay_gone", "2026-11-22T11:10:00+00:00")  # expired 50 minutes ago
+    _challenged(aws, "pay_open", "2026-11-22T12:05:00+00:00")
+    processor = PaymentProcessor(
+        aws.table, acquirer, BUS, lambda: "2026-11-22T12:00:00.000+00:00", ledger=aws.ledger
+    )
+    expected = [
+        {"payment_id": "pay_gone", "reason": "abandoned"},
+        {"payment_id": "pay_old", "reason": "expired"},
+    ]
+
+    # A report-only run lists them and changes nothing.
+    listed = aws.reconcile(False, processor=processor)
+    assert (listed["canceled"], listed["canceled_payments"]) == (0, [])
+    assert listed["stale"] == expected
+    assert listed["ok"], listed["mismatches"]
+    assert acquirer.records.operations() == []
+
+    report = aws.reconcile(True, processor=processor)
+    assert (report["canceled"], report["canceled_payments"], report["stale"]) == (2, expected, [])
+    # Voided and reversed by the cancel itself, its event counted as published: nothing to repair.
+    assert report["ok"], report["mismatches"]
+    assert report["repaired"] == []
+    statuses = {
+        p.payment_id: (str(p.status), p.cancellation_reason) for p in aws.table.scan_payments()
+    }
+    assert statuses == {
+        "pay_old": ("canceled", "expired"),
+        "pay_new": ("authorized", None),
+        "pay_gone": ("canceled", "abandoned"),
+        "pay_open": ("requires_action", None),
+    }
+    voids = [o.reference for o in acquirer.records.operations()]
+    assert voids == ["pay_old:void"]
+    steps = sorted(e.step for e in aws.store.entries_for("pay_old"))
+    assert steps == ["authorization", "reversal-authorization"]
+    assert aws.store.entries_for("pay_gone") == []
+
+    # The bus's archive rule would log the two cancellations; then a run finds nothing stale.
+    for payment_id in ("pay_old", "pay_gone"):
+        canceled = aws.table.get(payment_id)
+        assert canceled is not None
+        aws.record_event(canceled, EventType.CANCELED)
+    after = aws.reconcile(True, processor=processor)
+    assert (after["canceled"], after["stale"]) == (0, [])
+    assert after["ok"], after["mismatches"]
+
+
+def test_a_stale_hold_whose_void_fails_is_left_for_the_next_run(aws: Aws) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    payment = _held(aws, acquirer, "pay_old", "2026-11-01T12:00:00.000+00:00")
+    # An authorization id this acquirer never issued: the void is refused.
+    aws.table.save(payment.evolve(payment.updated_at, authorization_id="auth_unknown"))
+    processor = PaymentProcessor(
+        aws.table, acquirer, BUS, lambda: "2026-11-22T12:00:00.000+00:00", ledger=aws.ledger
+    )
+    report = aws.reconcile(True, processor=processor, authorization_validity=dt.timedelta(days=30))
+    assert (report["canceled"], report["stale"]) == (0, [])  # 21 days: valid for 30
+    report = aws.reconcile(True, processor=processor)
+    assert report["canceled"] == 0
+    assert report["stale"] == [{"payment_id": "pay_old", "reason": "expired"}]
+    stored = aws.table.get("pay_old")
+    assert stored is not None and stored.status is PaymentStatus.AUTHORIZED
+    assert report["ok"], report["mismatches"]

@@ -326,6 +326,37 @@ def test_partial_capture_and_refunds_never_exceed_what_was_captured(
     assert published(emulator, api_env, pid).count("payment.refunded") == 2
 
 
+def test_an_uncaptured_payment_is_canceled_once_and_a_captured_one_is_not(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    # Its own device: the demo's payments must not count these in their device velocity.
+    device = "dev_cancel_e2e"
+    authorized = create(api, payment_request(MASTERCARD, 4000, capture=False, device=device))
+    assert authorized.body["status"] == "authorized", authorized.body
+    pid = authorized.body["id"]
+    reason = {"cancellation_reason": "requested_by_customer"}
+    canceled = api.post(f"/v1/payments/{pid}/cancel", reason)
+    assert canceled.status == 200, canceled.body
+    assert (canceled.body["status"], canceled.body["cancellation_reason"]) == (
+        "canceled",
+        "requested_by_customer",
+    )
+    assert api.get(f"/v1/payments/{pid}").body == canceled.body
+    again = api.post(f"/v1/payments/{pid}/cancel", reason)
+    assert (again.status, again.body) == (200, canceled.body)
+    assert ledger_entries(emulator, api_env, pid) == ["authorization", "reversal-authorization"]
+    assert sorted(set(published(emulator, api_env, pid))) == [
+        "payment.authorized",
+        "payment.canceled",
+    ]
+
+    captured = create(api, payment_request(APPROVE, 1500, device=device))
+    assert captured.body["status"] == "captured", captured.body
+    refused = api.post(f"/v1/payments/{captured.body['id']}/cancel", {})
+    assert (refused.status, refused.body["error"]["code"]) == (400, "payment_unexpected_state")
+
+
 def test_a_reused_key_and_concurrent_duplicates_make_one_payment(
     emulator: Emulator, api_env: dict[str, Any]
 ) -> None:

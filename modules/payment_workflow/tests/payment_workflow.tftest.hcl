@@ -371,8 +371,8 @@ run "functions_are_least_privilege" {
     error_message = "process_payment and reconcile each publish only on the payment bus, only with events:source = blueprint.payments."
   }
 
-  # reconcile reads payments and writes them only to settle a pending capture or refund (conditional on
-  # the version), repairs the ledger, republishes events, reads the record.
+  # reconcile reads payments and writes them only to settle a pending capture or refund or to cancel
+  # a stale hold (conditional on the version), repairs the ledger, republishes events, reads the record.
   assert {
     condition = (
       toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]) &&
@@ -382,7 +382,7 @@ run "functions_are_least_privilege" {
         "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events:*",
       ])
     )
-    error_message = "reconcile reads payments (PutItem only to settle pending operations), publishes on the payment bus and reads the payment event log group only."
+    error_message = "reconcile reads payments (PutItem only to settle pending operations and cancel stale holds), publishes on the payment bus and reads the payment event log group only."
   }
 
   # Only the application key, and only Decrypt/GenerateDataKey.
@@ -463,9 +463,12 @@ run "functions_are_wired_and_configured" {
       local.process_payment_environment.LEDGER_SHARDS == "8" &&
       local.reconcile_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
       local.reconcile_environment.EVENT_LOG_GROUP_NAME == "/aws/events/pay-payment-events" &&
-      local.reconcile_environment.LEDGER_SHARDS == "8"
+      local.reconcile_environment.LEDGER_SHARDS == "8" &&
+      local.reconcile_environment.ACQUIRER_CONNECTOR == "simulator" &&
+      local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "7" &&
+      !contains(keys(local.process_payment_environment), "AUTHORIZATION_VALIDITY_DAYS")
     )
-    error_message = "process_payment and reconcile get their connector, tables, shards, bus and event record."
+    error_message = "process_payment and reconcile get their connector, tables, shards, bus and event record; reconcile (alone) the authorization validity, 7 days by default."
   }
 }
 
@@ -511,12 +514,13 @@ run "api_signs_every_method_and_sits_behind_waf" {
       capture_payment = "POST /v1/payments/{payment_id}/capture"
       refund_payment  = "POST /v1/payments/{payment_id}/refunds"
       resume_payment  = "POST /v1/payments/{payment_id}/resume"
+      cancel_payment  = "POST /v1/payments/{payment_id}/cancel"
     }
     error_message = "The API serves exactly the v1 routes."
   }
 
   assert {
-    condition     = length(aws_api_gateway_method.this) == 7 && alltrue([for m in aws_api_gateway_method.this : m.authorization == "AWS_IAM" && m.request_validator_id == aws_api_gateway_request_validator.body.id])
+    condition     = length(aws_api_gateway_method.this) == 8 && alltrue([for m in aws_api_gateway_method.this : m.authorization == "AWS_IAM" && m.request_validator_id == aws_api_gateway_request_validator.body.id])
     error_message = "Every method is signed with IAM (AWS_IAM) and validated."
   }
 
@@ -529,16 +533,18 @@ run "api_signs_every_method_and_sits_behind_waf" {
     condition = (
       aws_api_gateway_method.this["create_payment"].request_parameters["method.request.header.Idempotency-Key"] &&
       aws_api_gateway_method.this["refund_payment"].request_parameters["method.request.header.Idempotency-Key"] &&
-      aws_api_gateway_method.this["get_payment"].request_parameters["method.request.path.payment_id"]
+      aws_api_gateway_method.this["get_payment"].request_parameters["method.request.path.payment_id"] &&
+      aws_api_gateway_method.this["cancel_payment"].request_parameters["method.request.path.payment_id"] &&
+      length(aws_api_gateway_method.this["cancel_payment"].request_parameters) == 1
     )
-    error_message = "POST /v1/payments and refunds require the Idempotency-Key header; payment routes name payment_id."
+    error_message = "POST /v1/payments and refunds require the Idempotency-Key header (cancel takes it optionally, as capture does); payment routes name payment_id."
   }
 
   assert {
     condition = alltrue([for k, i in aws_api_gateway_integration.this : i.type == "AWS_PROXY" && i.integration_http_method == "POST"]) && (
       aws_api_gateway_integration.this["tokens"].uri == var.tokenize_invoke_arn &&
       aws_api_gateway_integration.this["detokenize"].uri == var.detokenize_invoke_arn &&
-      alltrue([for k in ["create_payment", "get_payment", "capture_payment", "refund_payment", "resume_payment"] : strcontains(aws_api_gateway_integration.this[k].uri, "function:pay-payments-api/invocations")])
+      alltrue([for k in ["create_payment", "get_payment", "capture_payment", "refund_payment", "resume_payment", "cancel_payment"] : strcontains(aws_api_gateway_integration.this[k].uri, "function:pay-payments-api/invocations")])
     )
     error_message = "Every route is an AWS_PROXY integration: tokens -> tokenize, detokenize -> detokenize, payments -> payments_api."
   }
@@ -546,6 +552,7 @@ run "api_signs_every_method_and_sits_behind_waf" {
   assert {
     condition = (
       aws_lambda_permission.api["capture_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/payments/*/capture" &&
+      aws_lambda_permission.api["cancel_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/payments/*/cancel" &&
       aws_lambda_permission.api["get_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/GET/v1/payments/*" &&
       aws_lambda_permission.api["detokenize"].function_name == "pay-detokenize" &&
       alltrue([for p in aws_lambda_permission.api : p.principal == "apigateway.amazonaws.com"])
@@ -704,8 +711,9 @@ run "workflow_definition_routes_failures_and_retries_every_task" {
       Resume                = "retry_acquirer"
       Capture               = "retry_acquirer"
       Refund                = "retry_acquirer"
+      Cancel                = "retry_acquirer"
     }
-    error_message = "The acquirer tasks (Process, Resume, Capture, Refund) use retry_acquirer, Compensate uses retry_compensation, the others retry_lambda."
+    error_message = "The acquirer tasks (Process, Resume, Capture, Refund, Cancel) use retry_acquirer, Compensate uses retry_compensation, the others retry_lambda."
   }
 
   assert {
@@ -714,6 +722,25 @@ run "workflow_definition_routes_failures_and_retries_every_task" {
       anytrue([for r in try(jsondecode(aws_sfn_state_machine.payment.definition).States.Compensate.Retry, []) : r.ErrorEquals == ["States.ALL"] && r.MaxAttempts >= 1])
     )
     error_message = "Compensate retries with retry_compensation, which retries whatever failed (States.ALL)."
+  }
+
+  # The cancel route: one process_payment task that ends the execution; its failures are not
+  # caught (nothing to compensate: the payment was recorded canceled before the void, or not).
+  assert {
+    condition = (
+      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if c.Variable == "$.operation" && try(c.StringEquals, null) == "cancel"]) == "Cancel" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Type == "Task" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Parameters.FunctionName == "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Parameters.Payload == {
+        "action"                = "cancel"
+        "payment_id.$"          = "$.payment_id"
+        "cancellation_reason.$" = "$.cancellation_reason"
+      } &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.OutputPath == "$.Payload" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.End &&
+      try(jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Catch, null) == null
+    )
+    error_message = "Route's cancel choice runs Cancel: process_payment with action cancel, the payment id and the reason, answering its payload and ending there, no Catch."
   }
 
   # The create path: from Route's create choice, everything reachable. The list is checked to be
@@ -810,6 +837,49 @@ run "acquirer_timeout_out_of_range_is_refused" {
   }
 
   expect_failures = [var.acquirer_timeout_ms]
+}
+
+run "authorization_validity_reaches_reconcile" {
+  command = plan
+
+  variables {
+    authorization_validity_days = 30
+  }
+
+  assert {
+    condition     = local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "30"
+    error_message = "authorization_validity_days reaches reconcile as AUTHORIZATION_VALIDITY_DAYS."
+  }
+}
+
+run "authorization_validity_of_zero_days_is_refused" {
+  command = plan
+
+  variables {
+    authorization_validity_days = 0
+  }
+
+  expect_failures = [var.authorization_validity_days]
+}
+
+run "authorization_validity_beyond_30_days_is_refused" {
+  command = plan
+
+  variables {
+    authorization_validity_days = 31
+  }
+
+  expect_failures = [var.authorization_validity_days]
+}
+
+run "authorization_validity_in_fractions_of_a_day_is_refused" {
+  command = plan
+
+  variables {
+    authorization_validity_days = 1.5
+  }
+
+  expect_failures = [var.authorization_validity_days]
 }
 
 run "ledger_shards_out_of_range_are_refused" {

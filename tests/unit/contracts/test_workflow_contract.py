@@ -233,7 +233,12 @@ class Functions:
         if step.action in self.fail:
             raise Failure(self.fail.pop(step.action))
         context = getattr(step, "payment", None) or self.context or saved_context()
-        outcomes = {"void": "canceled", "pending": "capture_pending", "decline": "declined"}
+        outcomes = {
+            "void": "canceled",
+            "cancel": "canceled",
+            "pending": "capture_pending",
+            "decline": "declined",
+        }
         status = outcomes.get(step.action, "captured")
         return ProcessAnswer.model_validate({"payment": view(context, status)}).output()
 
@@ -317,6 +322,9 @@ def test_resume_verifies_then_authorizes_and_compensates_with_the_saved_context(
     assert ProcessAnswer.model_validate(output).payment is not None
 
 
+CANCEL = {"operation": "cancel", "payment_id": "pay_1", "cancellation_reason": "duplicate"}
+
+
 @pytest.mark.parametrize(
     "execution_input",
     [
@@ -331,6 +339,8 @@ def test_resume_verifies_then_authorizes_and_compensates_with_the_saved_context(
             "payment_id": "pay_1",
             "refund_request": {"refund_id": "re_1", "amount": 100},
         },
+        CANCEL,
+        {"operation": "cancel", "payment_id": "pay_1", "cancellation_reason": None},
     ],
 )
 def test_later_operations_reach_process_payment_in_its_contract(execution_input: Json) -> None:
@@ -338,6 +348,27 @@ def test_later_operations_reach_process_payment_in_its_contract(execution_input:
     output, visited = run(execution_input, functions)
     assert visited == ["Route", execution_input["operation"].capitalize()]
     assert ProcessAnswer.model_validate(output).payment is not None
+
+
+def test_a_cancel_is_one_process_payment_task_with_the_reason() -> None:
+    seen: list[Json] = []
+
+    def spy(function: str, payload: Json) -> Json:
+        seen.append(payload)
+        return functions(function, payload)
+
+    functions = Functions()
+    output, visited = run(CANCEL, spy)
+    assert visited == ["Route", "Cancel"]
+    assert seen == [{"action": "cancel", "payment_id": "pay_1", "cancellation_reason": "duplicate"}]
+    answer = ProcessAnswer.model_validate(output)
+    assert answer.payment is not None and answer.payment.status == "canceled"
+
+
+def test_expired_is_not_a_reason_the_workflow_takes() -> None:
+    # ``expired`` is the scheduled expiry's own reason; it never comes through the API.
+    with pytest.raises(ValueError, match="cancellation_reason"):
+        run({**CANCEL, "cancellation_reason": "expired"}, Functions())
 
 
 def test_a_renamed_field_breaks_the_contract(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -385,6 +416,7 @@ def test_every_task_of_the_template_is_walked() -> None:
             {"operation": "refund", "payment_id": "pay_1", "refund_request": {"refund_id": "r"}},
             Functions(),
         ),
+        (CANCEL, Functions()),
     ]
     for execution_input, functions in inputs:
         walked.update(run(execution_input, functions)[1])
