@@ -124,6 +124,25 @@ def _size(item: Any) -> int:
     return int(item.size()) if item is not None and hasattr(item, "size") else 0
 
 
+_in_transaction = threading.local()
+
+
+def _mark_transactions(cls: Any) -> None:
+    """Flags the thread while moto applies a TransactWriteItems, whose item writes go through
+    the same put/update methods the meter wraps (they would count twice)."""
+    original = cls.transact_write_items
+
+    @functools.wraps(original)
+    def marked(*args: Any, **kwargs: Any) -> Any:
+        _in_transaction.active = True
+        try:
+            return original(*args, **kwargs)
+        finally:
+            _in_transaction.active = False
+
+    cls.transact_write_items = marked
+
+
 def install() -> None:
     """Patches moto (once) so that the counters above see every call."""
     from moto.core.responses import BaseResponse
@@ -154,6 +173,8 @@ def install() -> None:
         return None
 
     def put(result: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(_in_transaction, "active", False):
+            return  # moto writes a transaction's items one by one: counted once, by transact()
         table = table_call(args, kwargs)
         units = write_units(_size(result))
         _add_units("dynamodb_write_units", units)
@@ -161,6 +182,8 @@ def install() -> None:
             count(f"wcu:dynamodb:{table}", int(units))
 
     def get(result: Any, *args: Any, **kwargs: Any) -> None:
+        if getattr(_in_transaction, "active", False):
+            return  # a condition the transaction checks is not a read the caller pays
         table_call(args, kwargs)
         _add_units("dynamodb_read_units", read_units(_size(result), consistent=True))
 
@@ -208,6 +231,7 @@ def install() -> None:
     _wrap(DynamoDBBackend, "get_item", get)
     _wrap(DynamoDBBackend, "query", query)
     _wrap(DynamoDBBackend, "transact_write_items", transact)
+    _mark_transactions(DynamoDBBackend)
     _wrap(EventsBackend, "put_events", events)
     _wrap(LogsBackend, "put_log_events", logs)
 

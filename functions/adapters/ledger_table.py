@@ -174,7 +174,8 @@ class DynamoLedgerStore(LedgerStore):
             "ExpressionAttributeValues": values,
         }
         deltas = dict(change.deltas)
-        conditions = []
+        # A sale is its payment's first movement: the position must not exist yet.
+        conditions = ["attribute_not_exists(pk)"] if change.fresh else []
         for n, name in enumerate(change.guarded):
             names[f"#g{n}"] = name
             values[f":g{n}"] = _n(-deltas[name])

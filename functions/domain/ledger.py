@@ -73,6 +73,10 @@ class PositionLimitError(LedgerRuleError):
 class EntryKind(StrEnum):
     AUTHORIZATION = "authorization"
     CAPTURE = "capture"
+    # Authorized and captured in one step: only the captured funds are booked (the hold the
+    # authorization would book and the capture release in the same step is a memo on the
+    # payment record), so a sale is one entry.
+    SALE = "sale"
     VOID = "void"
     REFUND = "refund"
     REVERSAL = "reversal"
@@ -177,6 +181,8 @@ def kind_of_step(step: str) -> EntryKind:
         return EntryKind.AUTHORIZATION
     if step == EntryKind.VOID:
         return EntryKind.VOID
+    if step == EntryKind.SALE:
+        return EntryKind.SALE
     if _CAPTURE_STEP.fullmatch(step):
         return EntryKind.CAPTURE
     if step.startswith(_REFUND_PREFIX) and len(step) > len(_REFUND_PREFIX):
@@ -259,7 +265,8 @@ def movement(entry: JournalEntry) -> int:
     Measured on the merchant's account of that movement: ``merchant_pending`` for
     authorizations, captures and voids, ``merchant_payable`` for refunds.
     """
-    prefix = MERCHANT_PAYABLE if entry.movement_kind is EntryKind.REFUND else MERCHANT_PENDING
+    on_payable = entry.movement_kind in (EntryKind.REFUND, EntryKind.SALE)
+    prefix = MERCHANT_PAYABLE if on_payable else MERCHANT_PENDING
     return sum(
         line.debit + line.credit for line in entry.lines if line.account.startswith(prefix + ":")
     )
@@ -276,6 +283,8 @@ class PositionChange:
 
     deltas: tuple[tuple[str, int], ...]
     guarded: tuple[str, ...] = ()
+    # The entry must be the payment's first movement (a sale): no position may exist yet.
+    fresh: bool = False
 
 
 POSITION_FIELDS = ("authorized", "captured", "voided", "refunded", "capturable", "refundable")
@@ -289,12 +298,13 @@ def position_change(entry: JournalEntry) -> PositionChange:
         EntryKind.CAPTURE: {"captured": amount, "capturable": -amount, "refundable": amount},
         EntryKind.VOID: {"voided": amount, "capturable": -amount},
         EntryKind.REFUND: {"refunded": amount, "refundable": -amount},
+        EntryKind.SALE: {"authorized": amount, "captured": amount, "refundable": amount},
     }[kind]
     if entry.kind is EntryKind.REVERSAL:
         # Compensation undoes what was posted, newest first; it is never refused by a cap.
         return PositionChange(tuple((name, -value) for name, value in deltas.items()))
     guarded = tuple(name for name, value in deltas.items() if value < 0)
-    return PositionChange(tuple(deltas.items()), guarded)
+    return PositionChange(tuple(deltas.items()), guarded, fresh=kind is EntryKind.SALE)
 
 
 # ----------------------------------------------------------------------------- posting rules
@@ -377,6 +387,12 @@ class PostingRules:
         step = f"{_CAPTURE_PREFIX}{sequence}"
         return self._entry(payment_id, EntryKind.CAPTURE, step, currency, pairs, amount)
 
+    def sale(self, payment_id: str, merchant_id: str, amount: int, currency: str) -> JournalEntry:
+        """Dr acquirer_receivable / Cr merchant_payable: the captured funds of a payment
+        authorized and captured in one step."""
+        pairs = [(self.receivable(payment_id), self.payable(merchant_id, payment_id))]
+        return self._entry(payment_id, EntryKind.SALE, "sale", currency, pairs, amount)
+
     def void(self, payment_id: str, merchant_id: str, amount: int, currency: str) -> JournalEntry:
         """Releases the uncaptured remainder: Dr merchant_pending / Cr holds."""
         pairs = [(self.pending(merchant_id, payment_id), self.holds(payment_id))]
@@ -448,6 +464,10 @@ def position(entries: Iterable[JournalEntry]) -> PaymentPosition:
     totals: dict[EntryKind, int] = defaultdict(int)
     for entry in entries:
         sign = -1 if entry.kind is EntryKind.REVERSAL else 1
+        if entry.movement_kind is EntryKind.SALE:
+            totals[EntryKind.AUTHORIZATION] += sign * movement(entry)
+            totals[EntryKind.CAPTURE] += sign * movement(entry)
+            continue
         totals[entry.movement_kind] += sign * movement(entry)
     return PaymentPosition(
         authorized=totals[EntryKind.AUTHORIZATION],
@@ -466,6 +486,7 @@ def chronological_key(entry: JournalEntry) -> tuple[int, int, str]:
     kind = entry.movement_kind
     rank = {
         EntryKind.AUTHORIZATION: 0,
+        EntryKind.SALE: 0,
         EntryKind.CAPTURE: 1,
         EntryKind.VOID: 2,
         EntryKind.REFUND: 3,
@@ -530,6 +551,8 @@ class InMemoryLedgerStore(LedgerStore):
             for name, delta in change.deltas:
                 after[name] += delta
             guarded = () if repair else change.guarded
+            if change.fresh and not repair and any(held.values()):
+                raise PositionLimitError(f"{entry.entry_id} must be {entry.payment_id}'s first")
             short = next((name for name in guarded if after[name] < 0), None)
             if short is not None:
                 raise PositionLimitError(
@@ -595,6 +618,19 @@ class PaymentLedger:
         self, payment_id: str, merchant_id: str, amount: int, currency: str
     ) -> JournalEntry:
         entry = self._rules.authorization(payment_id, merchant_id, amount, currency)
+        self._store.post(entry)
+        return entry
+
+    def record_sale(
+        self, payment_id: str, merchant_id: str, amount: int, currency: str
+    ) -> JournalEntry:
+        """A payment authorized and captured in one step: one entry, its first movement."""
+        entry = self._rules.sale(payment_id, merchant_id, amount, currency)
+        entries = self._store.entries_for(payment_id)
+        if self._already_posted(entry, entries):
+            return entry
+        if entries:
+            raise LedgerRuleError(f"a sale must be the first movement of {payment_id}")
         self._store.post(entry)
         return entry
 
@@ -685,9 +721,14 @@ class PaymentLedger:
     def _check_same_payment(entries: list[JournalEntry], merchant_id: str, currency: str) -> None:
         """A later movement must name the authorization's merchant and currency."""
         for entry in entries:
-            if entry.kind is EntryKind.AUTHORIZATION:
+            if entry.kind in (EntryKind.AUTHORIZATION, EntryKind.SALE):
                 accounts = {(logical_account(line.account), line.currency) for line in entry.lines}
-                if (merchant_pending(merchant_id), currency) not in accounts:
+                expected = (
+                    merchant_pending(merchant_id)
+                    if entry.kind is EntryKind.AUTHORIZATION
+                    else merchant_payable(merchant_id)
+                )
+                if (expected, currency) not in accounts:
                     raise LedgerRuleError(
                         f"{entry.payment_id} was authorized for another merchant or currency"
                     )

@@ -62,6 +62,8 @@ class PaymentFacts:
     # Acquirer references (idempotency keys) of captures and refunds whose outcome is unknown:
     # the acquirer may or may not hold them, and the ledger must not yet.
     pending: tuple[str, ...] = ()
+    # Authorized and captured in one step (the request asked for capture): one sale entry.
+    sale: bool = False
 
     def acquirer_references(self) -> dict[str, int]:
         """The acquirer operations the record says succeeded, by reference: amount."""
@@ -183,11 +185,16 @@ def expected_entries(facts: PaymentFacts, rules: PostingRules) -> list[JournalEn
     """The entries the ledger should hold for the payment, in posting order."""
     pid, mid, cur = facts.payment_id, facts.merchant_id, facts.currency
     entries: list[JournalEntry] = []
-    if facts.authorized > 0:
-        entries.append(rules.authorization(pid, mid, facts.authorized, cur))
-    entries.extend(rules.capture(pid, mid, amount, cur, seq) for seq, amount in facts.captures)
-    if facts.voided > 0:
-        entries.append(rules.void(pid, mid, facts.voided, cur))
+    if facts.sale:
+        # Authorized and captured in one step: one entry once captured; until then (or when
+        # the capture never happened and the payment was canceled) the hold is only a memo.
+        entries.extend(rules.sale(pid, mid, amount, cur) for _, amount in facts.captures)
+    else:
+        if facts.authorized > 0:
+            entries.append(rules.authorization(pid, mid, facts.authorized, cur))
+        entries.extend(rules.capture(pid, mid, amount, cur, seq) for seq, amount in facts.captures)
+        if facts.voided > 0:
+            entries.append(rules.void(pid, mid, facts.voided, cur))
     entries.extend(rules.refund(pid, mid, amount, cur, rid) for rid, amount in facts.refunds)
     if facts.compensated:
         entries.extend(rules.reversal(e) for e in sorted(entries, key=chronological_key)[::-1])

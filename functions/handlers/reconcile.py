@@ -95,6 +95,8 @@ def facts_of(payment: Payment) -> PaymentFacts:
         refunds=done,
         compensated=payment.status is PaymentStatus.CANCELED,
         pending=pending,
+        # A payment created with capture is a sale: one entry once captured, none before.
+        sale=payment.capture_requested,
     )
 
 

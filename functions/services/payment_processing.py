@@ -249,7 +249,7 @@ class PaymentProcessor:
                     authorized.amount, now, authorized.payment_id
                 ).evolve(now, version=payment.version + 1)
                 self._store.save(reserved)
-                self._post_authorization(reserved)
+                # No entry yet: a sale books one entry once the capture is confirmed.
                 return self._sale_capture(reserved)
             payment = authorized
         else:
@@ -322,7 +322,8 @@ class PaymentProcessor:
             )
 
     def _post_authorization(self, payment: Payment) -> None:
-        if payment.authorization_id is None:
+        # A sale's hold is a memo on the payment record: its one entry comes with the capture.
+        if payment.authorization_id is None or payment.capture_requested:
             return
         self._post(
             payment,
@@ -334,6 +335,14 @@ class PaymentProcessor:
 
     def _post_capture(self, payment: Payment) -> None:
         def post(ledger: PaymentLedger) -> None:
+            if payment.capture_requested:
+                ledger.record_sale(
+                    payment.payment_id,
+                    payment.merchant_id,
+                    payment.amount_captured,
+                    payment.currency,
+                )
+                return
             ledger.record_capture(
                 payment.payment_id,
                 payment.merchant_id,

@@ -280,3 +280,14 @@ def test_all_balances_are_the_sums_of_every_entry(ddb: Any) -> None:
     assert sum(found.values()) == 0
     assert found[RULES.pending("m_7", "pay_7"), "EUR"] == -107
     assert len([a for a, _ in found if a.startswith("merchant_pending:")]) == 30
+
+
+def test_a_sale_is_one_transaction_and_only_a_first_movement(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    assert store.post(RULES.sale("pay_1", "m_1", 1000, "EUR")) is True
+    assert store.last_consumed_write_units == 4.0  # the entry and the new position
+    assert store.stored_position("pay_1")["refundable"] == 1000
+    store.post(RULES.authorization("pay_2", "m_1", 1000, "EUR"))
+    with pytest.raises(PositionLimitError):
+        store.post(RULES.sale("pay_2", "m_1", 1000, "EUR"))
+    assert [e.step for e in store.entries_for("pay_2")] == ["authorization"]

@@ -64,15 +64,15 @@ def test_a_sale_captures_posts_and_answers_both_events_once(
     assert answer["payment"]["status"] == "captured"
     assert [e["DetailType"] for e in answer["events"]] == ["payment.authorized", "payment.captured"]
     assert acquirer.executed == {"pay_1:capture:1": 10_000}
-    entries = ledger_store.entries_for("pay_1")
-    assert sorted(e.step for e in entries) == ["authorization", "capture-1"]
+    # One entry: the captured funds (the hold was a memo on the payment record).
+    assert [e.step for e in ledger_store.entries_for("pay_1")] == ["sale"]
     stored = table.get("pay_1")
     # authorizing, then authorized with the capture reserved, then captured: three versions.
     assert stored is not None and stored.version == 2
     again = sale(processor)  # the step retried after it finished
     assert again["payment"] == answer["payment"] and again["events"] == answer["events"]
     assert acquirer.executed == {"pay_1:capture:1": 10_000}
-    assert len(ledger_store.entries_for("pay_1")) == 2
+    assert len(ledger_store.entries_for("pay_1")) == 1
 
 
 def test_a_capture_the_acquirer_refused_is_captured_again_by_the_retried_step(
@@ -114,7 +114,7 @@ def test_a_ledger_outage_alarms_and_does_not_undo_the_sale(
         answer = sale(processor)
     assert answer["payment"]["status"] == "captured"
     alarms = [vars(r) for r in caplog.records if getattr(r, "ledger_alarm", None)]
-    assert [a["step"] for a in alarms] == ["authorization", "capture"]
+    assert [a["step"] for a in alarms] == ["capture"]
     assert {a["ledger_alarm"] for a in alarms} == {"posting_failed"}
     assert all(r.levelname == "ERROR" for r in caplog.records if hasattr(r, "ledger_alarm"))
 
@@ -147,6 +147,6 @@ def test_a_compensated_sale_reverses_its_entries(
     failure = {"Error": "AcquirerUnavailableError", "Cause": "{}"}
     answer = process({"action": "void", "payment_id": "pay_1", "failure": failure}, processor)
     assert answer["payment"]["status"] == "canceled"
-    entries = ledger_store.entries_for("pay_1")
-    assert sorted(e.step for e in entries) == ["authorization", "reversal-authorization"]
+    # The capture never happened: the authorization moved no money and left no entry.
+    assert ledger_store.entries_for("pay_1") == []
     assert acquirer.voids

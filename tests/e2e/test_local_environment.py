@@ -229,7 +229,8 @@ def test_an_approved_payment_runs_every_step_and_is_recorded_without_the_pan(
     }
     fetched = api.get(f"/v1/payments/{payment['id']}")
     assert fetched.status == 200 and fetched.body == payment
-    assert ledger_entries(emulator, api_env, payment["id"]) == ["authorization", "capture-1"]
+    # A sale is one entry: the captured funds (its hold is a memo on the payment record).
+    assert ledger_entries(emulator, api_env, payment["id"]) == ["sale"]
     assert published(emulator, api_env, payment["id"]) == ["payment.authorized", "payment.captured"]
     stored = json.dumps(
         emulator.client("dynamodb").get_item(
@@ -289,7 +290,7 @@ def test_sca_challenge_then_resume_completes_the_payment(
     assert resumed.status == 200, resumed.body
     assert resumed.body["status"] == "captured"
     assert resumed.body["next_action"] is None
-    assert ledger_entries(emulator, api_env, pid) == ["authorization", "capture-1"]
+    assert ledger_entries(emulator, api_env, pid) == ["sale"]
     again = api.post(f"/v1/payments/{pid}/resume", {"challenge_response": ACS_PASSING_CODE})
     assert again.body == resumed.body  # a repeated resume answers the same
 
@@ -397,7 +398,8 @@ def test_a_failure_after_authorization_ends_compensated(
     assert failed.body["status"] == "canceled"
     assert failed.body["failure_code"] == "processing_error"
     pid = failed.body["id"]
-    assert ledger_entries(emulator, api_env, pid) == ["authorization", "reversal-authorization"]
+    # The capture never happened: the hold was a memo, no money moved, no entry to reverse.
+    assert ledger_entries(emulator, api_env, pid) == []
     assert published(emulator, api_env, pid) == ["payment.authorized", "payment.canceled"]
 
 
@@ -411,12 +413,12 @@ def test_reconciliation_finds_and_repairs_a_lost_ledger_write(
     clean = reconcile(lambda_client, function)
     assert clean["ok"], clean["mismatches"]
 
-    lose_posting(emulator, api_env, pid, "capture-1")
+    lose_posting(emulator, api_env, pid, "sale")
     found = reconcile(lambda_client, function, repair=True)
     kinds = {(m["kind"], m["payment_id"]) for m in found["mismatches"]}
     assert ("ledger_entry_missing", pid) in kinds
     assert any(r["payment_id"] == pid for r in found["repaired"])
-    assert "capture-1" in ledger_entries(emulator, api_env, pid)
+    assert "sale" in ledger_entries(emulator, api_env, pid)
     # The repair restored the entry and its position: nothing is missing afterwards.
     after = reconcile(lambda_client, function)
     assert after["ok"], after["mismatches"]

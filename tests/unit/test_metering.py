@@ -67,6 +67,36 @@ def test_put_log_events_is_metered(meter: None) -> None:
     assert used["counts"]["log_events:lambda"] == 2
 
 
+def test_a_transaction_is_metered_once_at_two_units_an_item(meter: None) -> None:
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="t", Item={"pk": {"S": "plain"}})
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "a"}}}},
+            {
+                "Update": {
+                    "TableName": "t",
+                    "Key": {"pk": {"S": "b"}},
+                    "UpdateExpression": "SET n = :n",
+                    "ExpressionAttributeValues": {":n": {"N": "1"}},
+                }
+            },
+        ]
+    )
+    used = metering.snapshot()
+    # One plain write (1) and a transaction of two items (2 x 2): moto applies the items with
+    # the same methods a plain write uses, and they must not count again.
+    assert used["dynamodb_write_units"] == 5
+    assert used["counts"]["wcu:dynamodb:t"] == 5
+    assert used["counts"]["data:dynamodb:t"] == 2
+
+
 def _run(level: str) -> dict[str, object]:
     logs = boto3.client("logs", region_name=REGION)
     group = f"/aws/vendedlogs/states/wf-{level.lower()}"
