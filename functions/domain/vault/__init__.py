@@ -10,7 +10,6 @@ from .errors import (
     DetokenizeNotPermittedError,
     InvalidCardError,
     InvalidRequestError,
-    TokenizeRateLimitedError,
     TokenNotFoundError,
     TokenSpaceExhaustedError,
     TokenTenantMismatchError,
@@ -18,7 +17,6 @@ from .errors import (
     VaultRecordTamperedError,
     VaultUnavailableError,
 )
-from .limits import ClassLimit
 from .model import (
     ANONYMOUS_SCOPE,
     AuditAction,
@@ -38,16 +36,7 @@ from .model import (
     VaultSettings,
     WrappedKeyRef,
 )
-from .ports import (
-    AuditSink,
-    ClassCounter,
-    Clock,
-    KeyService,
-    RandomSource,
-    SystemClock,
-    SystemRandom,
-    VaultStore,
-)
+from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
 from .service import Vault
 
 __all__ = [
@@ -56,8 +45,6 @@ __all__ = [
     "AuditEvent",
     "AuditSink",
     "Caller",
-    "ClassCounter",
-    "ClassLimit",
     "Clock",
     "CustomerKeyErasedError",
     "CustomerKeyRecord",
@@ -80,7 +67,6 @@ __all__ = [
     "TokenRecord",
     "TokenSpaceExhaustedError",
     "TokenTenantMismatchError",
-    "TokenizeRateLimitedError",
     "TokenizeResult",
     "Vault",
     "VaultError",
