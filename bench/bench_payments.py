@@ -193,6 +193,17 @@ def _calls(counts: dict[str, int], service: str, *actions: str) -> int:
     return sum(counts.get(f"api:{service}:{action}", 0) for action in actions)
 
 
+def _per_resource(
+    counts: dict[str, int], prefix: str, figure: str, unit: str
+) -> dict[str, dict[str, float | str]]:
+    """The meter's counts named ``<prefix><resource>`` as figures ``<figure><resource>``."""
+    return {
+        f"{figure}{name.removeprefix(prefix)}": {"value": value, "unit": unit}
+        for name, value in sorted(counts.items())
+        if name.startswith(prefix)
+    }
+
+
 def emulator_figures(
     endpoints: cli.Endpoints, outputs: dict[str, object]
 ) -> dict[str, dict[str, float | str]]:
@@ -213,31 +224,10 @@ def emulator_figures(
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
     # Data-plane calls per resource (data:<service>:<name>): what CloudTrail data events cost
     # depends on which of these resources the trail selects (bench/cost prices that).
-    data_calls: dict[str, dict[str, float | str]] = {
-        f"payment_data_calls:{name.removeprefix('data:')}": {"value": value, "unit": "calls"}
-        for name, value in sorted(counts.items())
-        if name.startswith("data:")
-    }
-    write_units: dict[str, dict[str, float | str]] = {
-        f"payment_dynamodb_write_units:{name.removeprefix('wcu:dynamodb:')}": {
-            "value": value,
-            "unit": "WCU",
-        }
-        for name, value in sorted(counts.items())
-        if name.startswith("wcu:dynamodb:")
-    }
-    log_groups: dict[str, dict[str, float | str]] = {
-        f"payment_log_bytes:{name.removeprefix('log_group_bytes:')}": {
-            "value": value,
-            "unit": "bytes",
-        }
-        for name, value in sorted(counts.items())
-        if name.startswith("log_group_bytes:")
-    }
     return {
-        **data_calls,
-        **write_units,
-        **log_groups,
+        **_per_resource(counts, "data:", "payment_data_calls:", "calls"),
+        **_per_resource(counts, "wcu:dynamodb:", "payment_dynamodb_write_units:", "WCU"),
+        **_per_resource(counts, "log_group_bytes:", "payment_log_bytes:", "bytes"),
         "payment_api_requests": {"value": counts.get("api_requests", 0), "unit": "count"},
         "payment_step_functions_express_executions": {
             "value": counts.get("step_functions_express_executions", 0),

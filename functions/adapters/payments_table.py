@@ -32,8 +32,6 @@ from functions.domain.payments import (
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-CARD_INDEX = "by_card"
-DEVICE_INDEX = "by_device"
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 

@@ -8,6 +8,7 @@ as an API error, never raised.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aws_lambda_powertools import Logger, Tracer
@@ -58,7 +59,9 @@ def run(step: ProcessInput, processor: PaymentProcessor) -> dict[str, Any]:
 
 
 def process(
-    event: dict[str, Any], processor: PaymentProcessor, publish: Any = None
+    event: dict[str, Any],
+    processor: PaymentProcessor,
+    publish: Callable[[Sequence[dict[str, Any]]], object] | None = None,
 ) -> dict[str, Any]:
     """Runs one step; publishes its events with ``publish`` (when given) and answers the
     ``ProcessAnswer``."""

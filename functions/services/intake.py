@@ -32,10 +32,10 @@ def check(event: dict[str, Any], today: dt.date) -> dict[str, Any]:
         request = parse(event=event.get("request", event), model=PaymentRequest)
     except ValidationError as error:
         return rejected(from_validation_error(error))
-    refused = card_error(request, today)
-    if refused is not None:
-        return rejected(refused)
-    return {"valid": True, "card": card_summary(request, today)}
+    try:
+        return {"valid": True, "card": card_summary(request, today)}
+    except CardValidationError as error:
+        return rejected(_card_error(error))
 
 
 def card_error(request: PaymentRequest, today: dt.date) -> ApiError | None:
@@ -43,8 +43,12 @@ def card_error(request: PaymentRequest, today: dt.date) -> ApiError | None:
     try:
         card_summary(request, today)
     except CardValidationError as error:
-        return ApiError("card_error", error.code, error.message, error.param, 402)
+        return _card_error(error)
     return None
+
+
+def _card_error(error: CardValidationError) -> ApiError:
+    return ApiError("card_error", error.code, error.message, error.param, 402)
 
 
 def card_summary(request: PaymentRequest, today: dt.date) -> dict[str, Any] | None:

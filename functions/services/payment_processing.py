@@ -288,14 +288,12 @@ class PaymentProcessor:
         return self._authorized_answer(payment)
 
     def _sale_capture(self, pending: Payment) -> dict[str, Any]:
+        # A refusal (NOTHING_HAPPENED) propagates as it is: the capture was released and the
+        # workflow voids the authorization. Only a timeout leaves the outcome unknown.
         try:
             self._complete_capture(pending)
-        except NOTHING_HAPPENED:
-            raise  # released: the workflow voids the authorization (Compensate)
-        except Exception as error:
-            if _is_timeout(error):
-                raise CaptureOutcomeUnknownError(pending.payment_id) from error
-            raise
+        except (AcquirerTimeoutError, TimeoutError) as error:
+            raise CaptureOutcomeUnknownError(pending.payment_id) from error
         return self._sale_answer(self._load(pending.payment_id))
 
     def _sale_answer(self, payment: Payment) -> dict[str, Any]:
@@ -684,10 +682,6 @@ class PaymentProcessor:
             authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
             events.insert(0, authorized)
         return self._answer(payment, *events)
-
-
-def _is_timeout(error: BaseException) -> bool:
-    return isinstance(error, AcquirerTimeoutError | TimeoutError)
 
 
 def _key_reused() -> PaymentRuleError:

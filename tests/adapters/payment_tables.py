@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.adapters.payments_table import CARD_INDEX, DEVICE_INDEX
+from functions.services.fraud_scoring import CARD_INDEX, DEVICE_INDEX
 from local.gaps import serialize_dynamodb_writes
 
 # Conditional writes must be atomic under concurrency, as on DynamoDB (see local/gaps.py).

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -122,9 +124,6 @@ def test_a_ledger_outage_alarms_and_does_not_undo_the_sale(
 def test_the_alarm_log_matches_the_metric_filter(
     table: PaymentsTable, acquirer: LostAnswers, caplog: pytest.LogCaptureFixture
 ) -> None:
-    import re
-    from pathlib import Path
-
     processor = processor_with(table, acquirer, FailingLedgerStore())
     with caplog.at_level(logging.ERROR):
         sale(processor)

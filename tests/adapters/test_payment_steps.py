@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.adapters.payments_table import CARD_INDEX, PaymentsTable
+from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import (
     AcquirerSimulator,
     AcquirerTimeoutError,
@@ -21,6 +21,7 @@ from functions.domain.acquirer import (
     AuthorizationResult,
 )
 from functions.domain.payments import PaymentStatus
+from functions.services.fraud_scoring import CARD_INDEX
 from functions.services.payment_processing import PaymentProcessor
 from tests.adapters.payment_tables import (
     PAYMENTS_TABLE,
