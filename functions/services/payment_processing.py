@@ -174,16 +174,12 @@ class PaymentProcessor:
         if existing is not None:
             return self._answer(existing, existing.event(EventType.REQUIRES_ACTION, self._bus))
         challenge = context["sca"]["result"]["challenge"]
-        saved_state = {k: v for k, v in context.items() if k != "sca"}
-        # The saved state sits in the payments table: no BIN beside the card key and last four
-        # there (PCI DSS 3.5.1); what the resumed authorization needs is token and expiry.
-        saved_state["card"] = {k: v for k, v in context["card"].items() if k != "first6"}
         payment = new_payment(
             context,
             PaymentStatus.REQUIRES_ACTION,
             self._now(),
             next_action=challenge,
-            resume_context=saved_state,
+            resume_context=_resume_state(context),
         )
         self._store.save(payment)
         return self._answer(payment, payment.event(EventType.REQUIRES_ACTION, self._bus))
@@ -394,7 +390,7 @@ class PaymentProcessor:
                 "method": challenge.method,
                 "expires_at": challenge.expires_at.isoformat(timespec="seconds"),
             },
-            {k: v for k, v in context.items() if k != "sca"},
+            _resume_state(context),
             now,
         )
         self._store.save(waiting)
@@ -682,6 +678,15 @@ class PaymentProcessor:
             authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
             events.insert(0, authorized)
         return self._answer(payment, *events)
+
+
+def _resume_state(context: dict[str, Any]) -> dict[str, Any]:
+    """What a payment waiting for a challenge keeps to resume from, in the payments table: no
+    SCA answer (the challenge gives a new one) and no BIN beside the card key and last four
+    (PCI DSS 3.5.1); the resumed authorization needs the token and the expiry."""
+    state = {k: v for k, v in context.items() if k != "sca"}
+    state["card"] = {k: v for k, v in context["card"].items() if k != "first6"}
+    return state
 
 
 def _key_reused() -> PaymentRuleError:

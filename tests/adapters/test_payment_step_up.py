@@ -92,6 +92,8 @@ def test_a_soft_declined_exempted_payment_is_stepped_up_then_authorized(
     # The cardholder passes the challenge; the workflow resumes from the saved state.
     stored = table.get("pay_1")
     assert stored is not None and stored.resume_context is not None
+    # Stored beside the card key and last four, the BIN would make a correlatable truncation.
+    assert "first6" not in stored.resume_context["card"]
     action = view["next_action"]
     challenge = Challenge(
         action["challenge_id"],
