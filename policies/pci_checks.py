@@ -19,6 +19,7 @@ How things are recognised (see ``policies/README.md``):
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import os
 import re
@@ -376,6 +377,18 @@ def policy_statements(
             if doc.type == "data.aws_iam_policy_document" or doc.type == "aws_iam_policy_document":
                 statements += _doc_statements(doc)
     return statements
+
+
+def identity_statements(
+    entity_type: str, conf: dict[str, Any], graph: Graph
+) -> list[dict[str, Any]]:
+    """The statements of an identity policy: a role's inline policies, or the ``policy`` of an
+    ``aws_iam_role_policy``/``aws_iam_policy`` (with the policy documents it references)."""
+    if entity_type == "aws_iam_role":
+        return [
+            s for p in as_list(conf.get("inline_policy")) for s in _parse_policy(get(p, "policy"))
+        ]
+    return policy_statements(conf, graph)
 
 
 def _strings(value: Any) -> list[str]:
@@ -744,15 +757,7 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        attribute = "inline_policy" if self.entity_type == "aws_iam_role" else "policy"
-        if attribute == "inline_policy":
-            statements = [
-                s
-                for p in as_list(conf.get("inline_policy"))
-                for s in _parse_policy(get(p, "policy"))
-            ]
-        else:
-            statements = policy_statements(conf, graph)
+        statements = identity_statements(self.entity_type, conf, graph)
         vault_decrypt = [
             s
             for s in statements
@@ -790,14 +795,7 @@ class NoWildcardDataActions(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        if self.entity_type == "aws_iam_role":
-            statements = [
-                s
-                for p in as_list(conf.get("inline_policy"))
-                for s in _parse_policy(get(p, "policy"))
-            ]
-        else:
-            statements = policy_statements(conf, graph)
+        statements = identity_statements(self.entity_type, conf, graph)
         if not statements:
             return CheckResult.UNKNOWN
         bad = [
@@ -809,6 +807,312 @@ class NoWildcardDataActions(PciCheck):
         ]
         self.details = [f"wildcard actions: {', '.join(sorted(set(bad)))}"] if bad else []
         return self.result(not bad)
+
+
+# Cryptographic operations of a KMS key, by its key usage: what "use" of the key means, as opposed
+# to managing it. Only the operations a key's usage admits can be granted in effect.
+KMS_CRYPTO_ACTIONS = {
+    "ENCRYPT_DECRYPT": (
+        "kms:decrypt",
+        "kms:encrypt",
+        "kms:generatedatakey",
+        "kms:generatedatakeywithoutplaintext",
+        "kms:generatedatakeypair",
+        "kms:generatedatakeypairwithoutplaintext",
+        "kms:reencryptfrom",
+        "kms:reencryptto",
+    ),
+    "GENERATE_VERIFY_MAC": ("kms:generatemac", "kms:verifymac"),
+    "SIGN_VERIFY": ("kms:sign", "kms:verify"),
+    "KEY_AGREEMENT": ("kms:derivesharedsecret",),
+}
+ACCOUNT_ROOT = re.compile(r"(^\d{12}$|:root$)")
+
+
+def _matches_any(action: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(action, p.lower()) for p in patterns)
+
+
+def crypto_actions_granted(statement: dict[str, Any], key_usage: str) -> list[str]:
+    """The cryptographic KMS actions (of a key with ``key_usage``) an Allow statement grants,
+    whether it names them (also as ``kms:*``, ``*`` or ``kms:Decrypt*``, string or list) or
+    grants them through ``NotAction``."""
+    crypto = KMS_CRYPTO_ACTIONS.get(key_usage.upper(), KMS_CRYPTO_ACTIONS["ENCRYPT_DECRYPT"])
+    if not allows(statement):
+        return []
+    if statement.get("NotAction") is not None:
+        excluded = [a.lower() for a in _strings(statement.get("NotAction"))]
+        return [a for a in crypto if not _matches_any(a, excluded)]
+    return [a for a in crypto if _matches_any(a, actions(statement))]
+
+
+def key_usage_of(conf: dict[str, Any]) -> str:
+    usage = unwrap(conf.get("key_usage"))
+    if isinstance(usage, str) and usage in KMS_CRYPTO_ACTIONS:
+        return usage
+    return "ENCRYPT_DECRYPT"
+
+
+def principals_of(statement: dict[str, Any]) -> list[str]:
+    principal = unwrap(statement.get("Principal"))
+    if isinstance(principal, dict):
+        return [p for key in ("AWS", "aws") for p in _strings(principal.get(key))]
+    return _strings(principal)
+
+
+def names_account_root_or_anyone(statement: dict[str, Any]) -> bool:
+    return any(p == "*" or ACCOUNT_ROOT.search(p) for p in principals_of(statement))
+
+
+def is_vault_key(conf: dict[str, Any], graph: Graph | None) -> bool:
+    """A key of purpose vault (its ``Purpose`` tag, as modules/kms sets it), or, without a
+    Purpose tag, a key whose label or description says vault."""
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "purpose":
+            return value.strip().lower() == "vault"
+    return bool(VAULT_NAME.search(names_of(conf)))
+
+
+class VaultKeyNoUnconditionedRootCryptoUse(PciCheck):
+    """CKV_PCI_019: the vault key's policy grants no cryptographic use to the account root (or
+    to everyone) without a condition.
+
+    Complements CKV2_PCI_007, which looks for an explicit Deny and for ``Action = "kms:*"`` as a
+    string: a policy that writes ``["kms:*"]``, ``"*"``, ``kms:Decrypt*`` or a plain
+    ``kms:Decrypt`` for the root, next to any Deny, passed it. The root principal in a key
+    policy is every IAM identity of the account the account's IAM policies allow, so an
+    unconditioned grant to it is a grant to whoever IAM says (issue 18, finding 3).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_019",
+            "3.6.1",
+            "The vault key policy grants the account root no unconditioned cryptographic use",
+            ["aws_kms_key", "aws_kms_key_policy"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        usage = key_usage_of(conf)
+        if self.entity_type == "aws_kms_key_policy":
+            keys = graph.targets(graph.me, "key_id") if graph.me is not None else []
+            vault_keys = [k for k in keys if is_vault_key(k.attrs, _graph_at(graph, k))]
+            if not vault_keys:
+                return CheckResult.UNKNOWN
+            usage = key_usage_of(vault_keys[0].attrs)
+        elif not is_vault_key(conf, graph):
+            return CheckResult.UNKNOWN
+        statements = _parse_policy(conf.get("policy"))
+        if not statements:
+            return CheckResult.UNKNOWN  # no policy (AWS default: root kms:*) is CKV2_PCI_007's
+        blanket = sorted(
+            {
+                action
+                for s in statements
+                if names_account_root_or_anyone(s) and not is_set(s.get("Condition"))
+                for action in crypto_actions_granted(s, usage)
+            }
+        )
+        self.details = (
+            [f"granted to the account root without a condition: {', '.join(blanket)}"]
+            if blanket
+            else []
+        )
+        return self.result(not blanket)
+
+
+# Item-level DynamoDB actions: each names the partition key of the item(s) it reaches, which
+# dynamodb:LeadingKeys can bound. Scan cannot be bounded by key (and an index Query is on the
+# index's key): those are left to least privilege on actions and resources.
+DYNAMODB_ITEM_ACTIONS = (
+    "dynamodb:getitem",
+    "dynamodb:batchgetitem",
+    "dynamodb:putitem",
+    "dynamodb:updateitem",
+    "dynamodb:deleteitem",
+    "dynamodb:batchwriteitem",
+    "dynamodb:conditioncheckitem",
+    "dynamodb:query",
+    "dynamodb:partiqlselect",
+    "dynamodb:partiqlinsert",
+    "dynamodb:partiqlupdate",
+    "dynamodb:partiqldelete",
+)
+
+
+def _reaches_vault_table(resource: str) -> bool:
+    if resource == "*":
+        return True
+    lowered = resource.lower()
+    if "/index/" in lowered or "/stream/" in lowered or "/backup/" in lowered:
+        return False
+    return bool(VAULT_NAME.search(resource)) and ("dynamodb" in lowered or "table" in lowered)
+
+
+class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
+    """CKV_PCI_020: identity-policy grants of item-level actions on a vault table carry a
+    ``dynamodb:LeadingKeys`` condition (issue 18, finding 7: the tokenize role could delete any
+    customer key and write any tenant's records)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_020",
+            "7.2.2",
+            "Item-level grants on vault tables are bounded by dynamodb:LeadingKeys",
+            ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_role"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        statements = identity_statements(self.entity_type, conf, graph)
+        relevant = [
+            s
+            for s in statements
+            if allows(s)
+            and "Principal" not in s
+            and any(_matches_any(a, actions(s)) for a in DYNAMODB_ITEM_ACTIONS)
+            and any(_reaches_vault_table(r) for r in _strings(s.get("Resource")))
+        ]
+        if not relevant:
+            return CheckResult.UNKNOWN
+        unbounded = [
+            str(unwrap(s.get("Sid")) or f"statement {i}")
+            for i, s in enumerate(relevant)
+            if not _has_condition_key(s, "dynamodb:leadingkeys")
+        ]
+        self.details = (
+            [f"vault table grants without dynamodb:LeadingKeys: {', '.join(unbounded)}"]
+            if unbounded
+            else []
+        )
+        return self.result(not unbounded)
+
+
+def _has_condition_key(statement: dict[str, Any], key: str) -> bool:
+    conditions = unwrap(statement.get("Condition"))
+    if isinstance(conditions, dict) and "variable" not in conditions:
+        return any(
+            isinstance(unwrap(body), dict) and any(k.lower() == key for k in unwrap(body))
+            for body in conditions.values()
+        )
+    return any(
+        isinstance(c, dict) and str(unwrap(c.get("variable"))).lower() == key
+        for c in as_list(conditions)
+    )
+
+
+def _invoke_config_functions(graph: Graph, conf: dict[str, Any]) -> list[Vertex]:
+    """The functions an event invoke configuration applies to: by reference (HCL) or by the
+    function name (plan JSON, where references are resolved)."""
+    found = graph.targets(graph.me, "function_name") if graph.me is not None else []
+    name = unwrap(conf.get("function_name"))
+    if not found and is_set(name):
+        found = [
+            f
+            for f in graph.resources("aws_lambda_function")
+            if unwrap(f.attrs.get("function_name")) == name
+        ]
+    return [f for f in found if f.type == "aws_lambda_function"]
+
+
+CONDITIONAL_ON_VARIABLE = re.compile(r"^\s*var\.(\w+)\s*\?\s*(.+?)\s*:\s*\[\s*\]\s*$", re.DOTALL)
+
+
+def _calling_module_input(graph: Graph, vertex: Vertex, name: str) -> Any:
+    """The value the calling ``module`` block passes for input ``name`` of the module that
+    ``vertex`` lives in, or the input's declared default. Checkov renders module calls (their
+    inputs are literal or resolved there) but not always the nested module's own ``var.*``
+    references; this reads them."""
+    parts = vertex.address.split(".")
+    if len(parts) < 4 or parts[-4] != "module":
+        return None
+    wanted = ".".join([*parts[: len(parts) - 4], parts[-3]])
+    calls = [v for v in graph.vertices if v.block_type == "module" and v.address == wanted]
+    calls = [v for v in calls if v.root == vertex.root] or calls
+    if calls and name in calls[0].attrs:
+        return unwrap(calls[0].attrs.get(name))
+    # Not passed: the variable's default, declared in the module.
+    declared = ".".join([*parts[:-2], name])
+    variables = [v for v in graph.vertices if v.block_type == "variable" and v.address == declared]
+    variables = [v for v in variables if v.root == vertex.root] or variables
+    return unwrap(variables[0].attrs.get("default")) if variables else None
+
+
+def _with_module_inputs(graph: Graph, vertex: Vertex) -> dict[str, Any]:
+    """``vertex``'s attributes with plain ``var.NAME`` values replaced by what the calling
+    module block passes (see ``_calling_module_input``)."""
+    attrs = dict(vertex.attrs)
+    for key, value in vertex.attrs.items():
+        text = unwrap(value)
+        if isinstance(text, str) and re.fullmatch(r"var\.\w+", text):
+            given = _calling_module_input(graph, vertex, text[4:])
+            if given is not None:
+                attrs[key] = given
+    return attrs
+
+
+def _has_destination(graph: Graph, conf: dict[str, Any]) -> bool | None:
+    """Whether an event invoke configuration sends events to a destination: True, False, or
+    None when a ``dynamic`` block's ``for_each`` cannot be resolved."""
+    attrs = graph.me.attrs if graph.me is not None else conf
+    dynamic = get(attrs, "dynamic.destination_config")
+    if isinstance(dynamic, dict) and "for_each" in dynamic:
+        for_each = dynamic.get("for_each")
+        if isinstance(for_each, list | tuple | dict):  # rendered: one block per element
+            return len(for_each) > 0
+        expression = str(for_each)
+        match = CONDITIONAL_ON_VARIABLE.match(expression)
+        if match is None or graph.me is None:
+            return None
+        value = _calling_module_input(graph, graph.me, match.group(1))
+        if isinstance(value, bool):
+            return value
+        return is_true(value) if isinstance(value, str) else None
+    return any(
+        is_set(get(conf, f"destination_config.{kind}.destination"))
+        for kind in ("on_failure", "on_success")
+    )
+
+
+class NoAsyncDestinationOnCardDataFunctions(PciCheck):
+    """CKV_PCI_021: functions that handle card data keep no failed asynchronous event: no
+    ``dead_letter_config`` and no on-failure (or on-success) destination. The kept record is the
+    event itself, card number and CVC included (issue 18, finding 11)."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_021",
+            "3.3.1",
+            "Functions that handle card data have no dead-letter queue or asynchronous destination",
+            ["aws_lambda_function", "aws_lambda_function_event_invoke_config"],
+            BcSeverities.HIGH,
+        )
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if self.entity_type == "aws_lambda_function":
+            attrs = _with_module_inputs(graph, graph.me) if graph.me is not None else conf
+            if not (is_chd(conf, graph, LAMBDA_CHD_NAME) or is_chd(attrs, graph, LAMBDA_CHD_NAME)):
+                return CheckResult.UNKNOWN
+            kept = is_set(get(conf, "dead_letter_config.target_arn"))
+            self.details = ["dead_letter_config keeps failed events"] if kept else []
+            return self.result(not kept)
+        functions = _invoke_config_functions(graph, conf)
+        if not any(
+            is_chd(_with_module_inputs(graph, f), _graph_at(graph, f), LAMBDA_CHD_NAME)
+            for f in functions
+        ):
+            return CheckResult.UNKNOWN
+        destination = _has_destination(graph, conf)
+        if destination is None:
+            return CheckResult.UNKNOWN  # judged where the configuration renders (plan JSON)
+        self.details = (
+            ["asynchronous destination (on-failure or on-success)"] if destination else []
+        )
+        return self.result(not destination)
 
 
 # --------------------------------------------------------------------------- 10.x logging
@@ -1093,6 +1397,9 @@ CHECKS = [
     VpcEndpointsForServicesInUse(),
     VaultKeyDecryptOnlyDetokenize(),
     NoWildcardDataActions(),
+    VaultKeyNoUnconditionedRootCryptoUse(),
+    VaultTableGrantsBoundedByLeadingKeys(),
+    NoAsyncDestinationOnCardDataFunctions(),
     CloudTrailCoversCardholderData(),
     AuditLogArchiveLifecycle(),
     AuditBucketObjectLock(),
