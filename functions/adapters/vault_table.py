@@ -6,8 +6,15 @@ Table design (single table, on-demand):
 * GSI ``by_tenant_customer``: partition key ``tenant_customer`` (S), projection KEYS_ONLY;
   it lists a customer's token records and index entries for erasure
 * items, by ``kind``:
-  - ``token``: ``pk = "T#<token>"``; tenant_id, customer_scope, tenant_customer, token_format,
-    single_use (BOOL), fingerprint, card_key (optional), brand, last4, kms_key_id,
+  - ``token``: ``pk = "T#<token>"`` for an opaque token, ``pk = "T#<tenant>#<token>"`` for a
+    format-preserving one (finding 4: its 6+4 class holds about 900,000 tokens, so a global
+    namespace let one tenant exhaust a class for every tenant; an opaque token's 128 random
+    bits need no tenant). Format-preserving records written before were keyed
+    ``T#<token>``: they are read there when the tenant's key holds nothing, a new token is
+    never issued over one of the same tenant (a condition in the write's transaction), a
+    single-use one is consumed there, and ``rewrap`` moves them to the tenant's key (see
+    ``scan_tokens`` and ``replace_token``). tenant_id, customer_scope, tenant_customer,
+    token_format, single_use (BOOL), fingerprint, card_key (optional), brand, last4, kms_key_id,
     wrapped_data_key (B), dk_issued_at (N), customer_key_id, nonce (B), ciphertext (B),
     created_at (N), expires_at (N, optional), v (N: the record version, 2 binds every field a
     reader acts on into the authenticated data; 1 is migrated by ``rewrap``). A new record is
@@ -16,6 +23,9 @@ Table design (single table, on-demand):
   - ``fingerprint`` (deduplication index): ``pk = "F#<tenant>#<scope>#<format>#<fingerprint>"``;
     token, tenant_id, tenant_customer, expires_at (optional). A conditional put on this item
     (not a GSI, which is eventually consistent and not unique) makes deduplication race-safe.
+  - ``class_count`` (the tokenize rate limit, ``functions/domain/vault/limits.py``):
+    ``pk = "R#<digest>"``, the digest of tenant, card class and window (no digit of the card);
+    n (N, added atomically), expires_at (N, TTL). Nothing else.
   - ``customer_key``: ``pk = "C#<tenant>#<scope>"``; tenant_id, customer_scope,
     customer_key_id, kms_key_id, wrapped_data_key (B: the wrapping key's CiphertextBlob),
     wrap_context (S: its KMS context ``vault`` value, ``customer-key``; absent on items of
@@ -47,6 +57,7 @@ from functions.domain.vault.model import (
     TokenRecord,
     WrappedKeyRef,
 )
+from functions.domain.vault.tokens import token_format_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -58,11 +69,28 @@ GSI_NAME = "by_tenant_customer"
 # Customer key items: 2 since customer keys are wrapped under their own context (wrap_context).
 CUSTOMER_KEY_SCHEMA_VERSION = 2
 _BATCH = 25
+_SAME_KEY_AND_TENANT = "wrapped_data_key = :old AND tenant_id = :tenant"
 _MAX_BATCH_RETRIES = 8
 
 
-def token_pk(token: str) -> str:
+def token_pk(tenant_id: str, token: str) -> str:
+    """Where a record lives: per tenant for a format-preserving token, else by token alone."""
+    if token_format_of(token) is TokenFormat.FORMAT_PRESERVING:
+        return f"T#{tenant_id}#{token}"
     return f"T#{token}"
+
+
+def legacy_token_pk(token: str) -> str:
+    """Where every record lived before format-preserving tokens were per tenant."""
+    return f"T#{token}"
+
+
+def class_count_pk(key: str) -> str:
+    return f"R#{key}"
+
+
+def _is_format_preserving(token: str) -> bool:
+    return token_format_of(token) is TokenFormat.FORMAT_PRESERVING
 
 
 def fingerprint_pk(tenant_id: str, scope: str, token_format: str, fingerprint: str) -> str:
@@ -102,54 +130,134 @@ class DynamoVaultStore:
 
     # ---------------------------------------------------------------- tokens
 
-    def get_token(self, token: str) -> TokenRecord | None:
-        item = self._get(self._table, token_pk(token))
+    def get_token(self, tenant_id: str, token: str) -> TokenRecord | None:
+        item = self._get(self._table, token_pk(tenant_id, token))
+        if item is None and _is_format_preserving(token):
+            item = self._get(self._table, legacy_token_pk(token))  # any tenant's: checked above
         return None if item is None or item.get("kind", {}).get("S") != "token" else _token(item)
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        try:
-            self._client.transact_write_items(
-                TransactItems=[
-                    {
-                        "Put": {
-                            "TableName": self._table,
-                            "Item": _token_item(record),
-                            "ConditionExpression": "attribute_not_exists(pk)",
-                        }
-                    },
-                    {
-                        "ConditionCheck": {
-                            "TableName": self._key_table,
-                            "Key": {"pk": _s(customer_key_pk(record.tenant_id, record.scope))},
-                            "ConditionExpression": "customer_key_id = :id",
-                            "ExpressionAttributeValues": {":id": _s(record.customer_key_id)},
-                        }
-                    },
-                ]
+        items: list[Any] = [
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _token_item(record),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self._key_table,
+                    "Key": {"pk": _s(customer_key_pk(record.tenant_id, record.scope))},
+                    "ConditionExpression": "customer_key_id = :id",
+                    "ExpressionAttributeValues": {":id": _s(record.customer_key_id)},
+                }
+            },
+        ]
+        if _is_format_preserving(record.token):
+            # The same tenant's record written under the old key would be shadowed by this one
+            # (its token would then name another card): that token is taken.
+            items.append(
+                {
+                    "ConditionCheck": {
+                        "TableName": self._table,
+                        "Key": {"pk": _s(legacy_token_pk(record.token))},
+                        "ConditionExpression": "attribute_not_exists(pk) OR tenant_id <> :tenant",
+                        "ExpressionAttributeValues": {":tenant": _s(record.tenant_id)},
+                    }
+                }
             )
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise VaultUnavailableError() from None
-            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-            if len(reasons) == 2 and reasons[1] == "ConditionalCheckFailed":
-                raise CustomerKeyErasedError() from None
-            if reasons and reasons[0] == "ConditionalCheckFailed":
-                return False
-            raise VaultUnavailableError() from None
-        except BotoCoreError:
-            raise VaultUnavailableError() from None
-        return True
+        reasons = self._transact(items)
+        if reasons is None:
+            return True
+        if len(reasons) >= 2 and reasons[1] == "ConditionalCheckFailed":
+            raise CustomerKeyErasedError()
+        if any(reasons[i] == "ConditionalCheckFailed" for i in (0, 2) if i < len(reasons)):
+            return False
+        raise VaultUnavailableError()
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
-        return self._put(
+        if self._put(
             self._table,
             _token_item(record),
             "wrapped_data_key = :old",
             {":old": _b(expected_wrapped_data_key)},
+        ):
+            return True
+        if _is_format_preserving(record.token):
+            return self._move_legacy_token(record, expected_wrapped_data_key)
+        return False
+
+    def _move_legacy_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
+        """Rewrite a format-preserving record kept under its old key (``T#<token>``) at its
+        tenant's key, and delete the old item, in one transaction."""
+        cancelled = self._transact(
+            [
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _token_item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self._table,
+                        "Key": {"pk": _s(legacy_token_pk(record.token))},
+                        "ConditionExpression": _SAME_KEY_AND_TENANT,
+                        "ExpressionAttributeValues": {
+                            ":old": _b(expected_wrapped_data_key),
+                            ":tenant": _s(record.tenant_id),
+                        },
+                    }
+                },
+            ]
+        )
+        return cancelled is None
+
+    def delete_token(self, tenant_id: str, token: str) -> bool:
+        if self._delete(self._table, token_pk(tenant_id, token), "attribute_exists(pk)", {}, {}):
+            return True
+        if not _is_format_preserving(token):
+            return False
+        return self._delete(
+            self._table,
+            legacy_token_pk(token),
+            "attribute_exists(pk) AND tenant_id = :tenant",
+            {":tenant": _s(tenant_id)},
+            {},
         )
 
-    def delete_token(self, token: str) -> bool:
-        return self._delete(self._table, token_pk(token), "attribute_exists(pk)", {}, {})
+    # --------------------------------------------------------- class counters
+
+    def class_count(self, key: str) -> int:
+        """The tokenize rate limit's counter (``ClassCounter``). An eventually consistent read:
+        half the cost, and a count that lags by a moment lets a few more cards through at
+        most, which the limit's margin covers."""
+        try:
+            item = self._client.get_item(
+                TableName=self._table, Key={"pk": _s(class_count_pk(key))}
+            ).get("Item")
+        except (ClientError, BotoCoreError):
+            raise VaultUnavailableError() from None
+        return 0 if item is None else int(item["n"]["N"])
+
+    def add_to_class_count(self, key: str, expires_at: int) -> int:
+        try:
+            item = self._client.update_item(
+                TableName=self._table,
+                Key={"pk": _s(class_count_pk(key))},
+                UpdateExpression="ADD n :one SET kind = :kind, expires_at = :expires",
+                ExpressionAttributeValues={
+                    ":one": _n(1),
+                    ":kind": _s("class_count"),
+                    ":expires": _n(expires_at),
+                },
+                ReturnValues="UPDATED_NEW",
+            )["Attributes"]
+        except (ClientError, BotoCoreError):
+            raise VaultUnavailableError() from None
+        return int(item["n"]["N"])
 
     # ----------------------------------------------------------- fingerprints
 
@@ -269,8 +377,17 @@ class DynamoVaultStore:
     # ------------------------------------------------------------------ scans
 
     def scan_tokens(self) -> Iterator[TokenRecord]:
+        """Every token record. A format-preserving record still at its old key (``T#<token>``)
+        is moved to its tenant's key on the way (as ``scan_customer_keys`` moves customer keys
+        out of the vault table): ``rewrap`` migrates them without re-sealing anything, since
+        the key of an item is not part of its authenticated data."""
         for item in self._scan(self._table, "token"):
-            yield _token(item)
+            record = _token(item)
+            if item["pk"]["S"] == legacy_token_pk(record.token) and _is_format_preserving(
+                record.token
+            ):
+                self._move_legacy_token(record, record.key.wrapped_data_key)
+            yield record
 
     def scan_customer_keys(self) -> Iterator[CustomerKeyRecord]:
         if self._key_table != self._table:
@@ -281,6 +398,20 @@ class DynamoVaultStore:
             yield _customer_key(item)
 
     # -------------------------------------------------------------- internals
+
+    def _transact(self, items: list[Any]) -> list[str | None] | None:
+        """Run a write transaction: None when it committed, else the cancellation reason of
+        each item (``ConditionalCheckFailed``, ``None``, ...). Any other failure is
+        ``VaultUnavailableError``."""
+        try:
+            self._client.transact_write_items(TransactItems=items)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise VaultUnavailableError() from None
+            return [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+        except BotoCoreError:
+            raise VaultUnavailableError() from None
+        return None
 
     def _get(self, table: str, pk: str) -> Mapping[str, Any] | None:
         try:
@@ -366,7 +497,7 @@ class DynamoVaultStore:
 
 def _token_item(record: TokenRecord) -> Item:
     item: Item = {
-        "pk": _s(token_pk(record.token)),
+        "pk": _s(token_pk(record.tenant_id, record.token)),
         "kind": _s("token"),
         "v": _n(record.version),
         "tenant_id": _s(record.tenant_id),
@@ -393,7 +524,7 @@ def _token_item(record: TokenRecord) -> Item:
 
 
 def _token(item: Mapping[str, Any]) -> TokenRecord:
-    token = item["pk"]["S"].removeprefix("T#")
+    token = item["pk"]["S"].rsplit("#", 1)[-1]  # T#<token> or T#<tenant>#<token>
     return TokenRecord(
         token=token,
         tenant_id=item["tenant_id"]["S"],

@@ -10,10 +10,14 @@ from functions.domain.vault import AuditSink, Vault
 from functions.models.tokens import VaultFunctionSettings
 
 
-def build_vault(settings: VaultFunctionSettings, *, audited: bool) -> Vault:
+def build_vault(
+    settings: VaultFunctionSettings, *, audited: bool, class_limited: bool = False
+) -> Vault:
     """A vault over KMS and the vault table. ``audited`` functions (detokenize, admin) write
     every call to the audit log group and bus, and refuse to start without them; the tokenize
-    function gets a sink that refuses, so it can never reach the detokenize path."""
+    function gets a sink that refuses, so it can never reach the detokenize path.
+    ``class_limited`` (the tokenize function) counts new cards per tenant and card class in the
+    vault table and refuses a class at ``settings.vault.class_limit`` (finding 5)."""
     keys = KmsKeyService(
         clients.kms(),
         settings.kms_key_id,
@@ -35,4 +39,6 @@ def build_vault(settings: VaultFunctionSettings, *, audited: bool) -> Vault:
             settings.audit_event_bus,
             source_function=settings.function_name,
         )
-    return Vault(keys, store, audit, settings=settings.vault)
+    return Vault(
+        keys, store, audit, settings=settings.vault, class_counter=store if class_limited else None
+    )

@@ -26,12 +26,23 @@ _SESSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<name>[^/]+)/[^/]+$"
 )
 ANY_MERCHANT = "*"
+# A prefix that names only a principal type: every role session ("assumed-role/"), every role,
+# every user or every federated user of the account.
+_BARE_TYPE_PREFIX = re.compile(
+    r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(assumed-role|role|user|federated-user)/$"
+)
 
 
 def signing_principal(event: Mapping[str, Any]) -> str:
     """The caller's ARN in an API Gateway proxy event under IAM authorization ("" if none)."""
     identity = (event.get("requestContext") or {}).get("identity") or {}
     return str(identity.get("userArn") or "")
+
+
+def admits_a_whole_type(entry: str) -> bool:
+    """Whether ``entry`` is a bare type prefix such as ``arn:aws:sts::<account>:assumed-role/``,
+    which matches every principal of that type in the account (finding 11)."""
+    return _BARE_TYPE_PREFIX.match(entry.strip()) is not None
 
 
 def principal_allowed(principal: str, allowed: tuple[str, ...]) -> bool:

@@ -6,6 +6,9 @@ API (API Gateway REST proxy, IAM or authorizer in front):
           "single_use"?, "ttl_seconds"?}
     -> 201 {"token", "brand", "last4"}   (no fingerprint: it would make tokenize an oracle)
     -> 4xx {"error": {"type", "code", "message", "param"}}; never a 5xx for bad input
+    -> 429 rate_limit_error tokenize_rate_limited: the merchant tokenized too many new cards of
+       the card's class (first six, last four, length) in the window (finding 5); logged at
+       WARNING as "tokenize rate limited" (tenant and limit only), counted and alarmed on
 
 Workflow (the payment state machine invokes this same function with ``"workflow": "tokenize"``;
 ``workflow_handler`` is the same step on its own): ``{"merchant_id", "customer": {"id"},
@@ -36,6 +39,7 @@ from functions.domain.cards import normalize_pan
 from functions.domain.principals import signing_principal
 from functions.domain.vault import (
     TokenFormat,
+    TokenizeRateLimitedError,
     TokenizeResult,
     Vault,
     VaultError,
@@ -63,8 +67,14 @@ app = APIGatewayRestResolver()
 
 @cache
 def vault() -> Vault:
-    """The container's vault (KMS, the table; no audit sink: tokenize audits nothing)."""
-    return build_vault(vault_function_settings(), audited=False)
+    """The container's vault (KMS, the table; no audit sink: tokenize audits nothing), with the
+    rate limit per tenant and card class (finding 5)."""
+    return build_vault(vault_function_settings(), audited=False, class_limited=True)
+
+
+# The line the tokenization_vault module's metric filter counts (TokenizeRateLimited) and
+# alarms on: a class closed for a tenant is card testing until shown otherwise.
+RATE_LIMITED_MESSAGE = "tokenize rate limited"
 
 
 def tokenize_card(
@@ -80,17 +90,32 @@ def tokenize_card(
     """Tokenize one card for a tenant (the domain result: token, brand, last4, card key, ...).
 
     Raises the vault's errors (``InvalidCardError``, ``InvalidRequestError``,
-    ``VaultUnavailableError``, ...). Callable from any function of this package.
+    ``TokenizeRateLimitedError``, ``VaultUnavailableError``, ...). Callable from any function
+    of this package. A rate-limited call is logged at WARNING with the tenant and the limit,
+    never the card or its class.
     """
-    return vault().tokenize(
-        tenant_id,
-        number,
-        customer_id=customer_id,
-        token_format=TokenFormat(token_format),
-        single_use=single_use,
-        cvc=cvc,
-        ttl_seconds=ttl_seconds,
-    )
+    try:
+        return vault().tokenize(
+            tenant_id,
+            number,
+            customer_id=customer_id,
+            token_format=TokenFormat(token_format),
+            single_use=single_use,
+            cvc=cvc,
+            ttl_seconds=ttl_seconds,
+        )
+    except TokenizeRateLimitedError as exc:
+        limit = vault().settings.class_limit
+        logger.warning(
+            RATE_LIMITED_MESSAGE,
+            extra={
+                "code": exc.code,
+                "tenant_id": tenant_id,
+                "max_new_cards": limit.max_new_cards,
+                "window_seconds": limit.window_seconds,
+            },
+        )
+        raise
 
 
 # -------------------------------------------------------------------------------------- API

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from functions.domain.principals import MerchantAccess
+from functions.domain.principals import MerchantAccess, admits_a_whole_type
 from functions.domain.vault import InvalidCardError, VaultError, VaultSettings
 from functions.errors import ApiError, from_validation_error
 
@@ -144,6 +144,19 @@ class VaultFunctionSettings(BaseModel):
     function_name: str = "vault"
     vault: VaultSettings = Field(default_factory=VaultSettings)
 
+    @field_validator("detokenize_allowed_principals")
+    @classmethod
+    def _no_whole_type(cls, entries: tuple[str, ...]) -> tuple[str, ...]:
+        """The module refuses these too (variable validation); a function configured some
+        other way must not start with one either (finding 11: it admits every role session)."""
+        for entry in entries:
+            if admits_a_whole_type(entry):
+                raise ValueError(
+                    "DETOKENIZE_ALLOWED_PRINCIPALS must not hold a bare type prefix such as "
+                    "arn:aws:sts::<account>:assumed-role/ (it admits every role session)"
+                )
+        return entries
+
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> VaultFunctionSettings:
         def listed(name: str) -> list[str]:
@@ -243,7 +256,13 @@ def vault_api_error(exc: VaultError, *, card_param: str | None = None) -> ApiErr
         if card_param is not None and param is not None:
             param = card_param + param.rsplit(".", 1)[-1]
         return ApiError("card_error", exc.public_code, exc.message, param, exc.http_status)
-    kind = "api_error" if exc.http_status >= 500 else "invalid_request_error"
+    kind = (
+        "api_error"
+        if exc.http_status >= 500
+        else "rate_limit_error"
+        if exc.http_status == 429
+        else "invalid_request_error"
+    )
     # Messages are fixed strings (never card data); the not-found variants (another tenant's
     # token, an erased customer) share TokenNotFoundError's message and public code.
     return ApiError(kind, exc.public_code, exc.message, exc.param, exc.http_status)

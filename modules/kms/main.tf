@@ -353,9 +353,11 @@ resource "aws_kms_key" "symmetric" {
 
 # PAN fingerprinting: HMAC-SHA-256 over the PAN gives a stable, non-reversible fingerprint for
 # duplicate detection without storing the PAN. AWS KMS cannot rotate HMAC keys automatically;
-# the cryptoperiod is enforced by the documented manual rotation (new key, alias switch).
+# the cryptoperiod is enforced by the documented manual rotation: a new key and a planned
+# cut-over, never an alias switch (the vault functions hold the key ARN, and a new fingerprint
+# key breaks deduplication until records are re-indexed).
 resource "aws_kms_key" "fingerprint" {
-  #checkov:skip=CKV_AWS_7:AWS KMS does not support automatic rotation of HMAC keys; rotation is manual by alias switch within var.cryptoperiod_days (README, "Rotating the HMAC fingerprint key").
+  #checkov:skip=CKV_AWS_7:AWS KMS does not support automatic rotation of HMAC keys; rotation is manual, a new key and a planned cut-over within var.cryptoperiod_days (README, "Rotating the HMAC keys").
   description              = "PAN fingerprinting: HMAC-SHA-256 (cardholder data environment)"
   key_usage                = "GENERATE_VERIFY_MAC"
   customer_master_key_spec = "HMAC_256"
@@ -364,7 +366,7 @@ resource "aws_kms_key" "fingerprint" {
   multi_region             = false
   policy                   = local.policies.fingerprint
 
-  tags = merge(var.tags, { Purpose = "fingerprint", CryptoperiodDays = tostring(var.cryptoperiod_days), Rotation = "manual-alias-switch" })
+  tags = merge(var.tags, { Purpose = "fingerprint", CryptoperiodDays = tostring(var.cryptoperiod_days), Rotation = "manual-new-key" })
 }
 
 # The platform-wide card key for risk (velocity, PSD2 Art. 16 counters): GenerateMac over the
@@ -372,7 +374,7 @@ resource "aws_kms_key" "fingerprint" {
 # fingerprint key, so that who may compute one is decided separately from the other, and so
 # that it can be rotated (which resets every per-card counter) on its own schedule.
 resource "aws_kms_key" "card_key" {
-  #checkov:skip=CKV_AWS_7:AWS KMS does not support automatic rotation of HMAC keys; rotating it resets per-card risk counters and is done by a new key (README, "Rotating the HMAC fingerprint key").
+  #checkov:skip=CKV_AWS_7:AWS KMS does not support automatic rotation of HMAC keys; rotating it resets per-card risk counters and is done by a new key (README, "Rotating the HMAC keys").
   description              = "Card key for risk counters: HMAC-SHA-256 over the PAN (cardholder data environment)"
   key_usage                = "GENERATE_VERIFY_MAC"
   customer_master_key_spec = "HMAC_256"

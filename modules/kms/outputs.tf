@@ -31,7 +31,7 @@ output "fingerprint_key_arn" {
 }
 
 output "fingerprint_key_alias" {
-  description = "Alias of the PAN fingerprint key. Applications must call KMS through this alias so a manual rotation is an alias switch."
+  description = "Alias of the PAN fingerprint key, for people and dashboards. Functions are given the key ARN (fingerprint_key_arn): a rotation is a new key and a planned cut-over, not an alias switch (README, \"Rotating the HMAC keys\")."
   value       = aws_kms_alias.fingerprint.name
 }
 

@@ -1,5 +1,8 @@
 locals {
   log_group_arn = "arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:/aws/lambda/${var.name}"
+  # Known before the function exists (the role is created first); also with a version or alias.
+  function_arn  = "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name}"
+  function_arns = [local.function_arn, "${local.function_arn}:*"]
 
   base_statements = concat(
     [
@@ -16,17 +19,27 @@ locals {
         Action   = ["xray:PutTelemetryRecords", "xray:PutTraceSegments"]
         Resource = ["*"]
       },
+    ],
+    var.failure_queue_enabled ? [
       {
         Sid      = "SendToOwnFailureQueue"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
-        Resource = [aws_sqs_queue.failures.arn]
+        Resource = [aws_sqs_queue.failures[0].arn]
       },
       {
         # Decrypt the environment; encrypt failure records into the SQS queue (SSE-KMS).
         Sid      = "UseEnvironmentAndQueueKey"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
+        Resource = [var.kms_key_arn]
+      },
+      ] : [
+      {
+        # Decrypt the environment (no queue to encrypt failure records into).
+        Sid      = "UseEnvironmentKey"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
         Resource = [var.kms_key_arn]
       },
     ],
@@ -76,6 +89,14 @@ locals {
   })
 }
 
+# Only Lambda may assume the role, and only for this function of this account (confused deputy:
+# IAM User Guide, "Cross-service confused deputy prevention"). The conditions are the IfExists
+# forms on purpose: AWS documents aws:SourceAccount and aws:SourceArn for services acting on
+# behalf of a resource, but the Lambda developer guide does not list them for the assumption of
+# an execution role, and a plain StringEquals on a key Lambda does not send would refuse every
+# invocation on AWS, which no test here could see (the emulator enforces no IAM; finding 10 was
+# that class of mistake). Where Lambda sends them they bind the role to this function; what binds
+# it regardless is iam:PassRole, which only the deployer should hold on these roles.
 resource "aws_iam_role" "this" {
   name                 = "${var.name}-role"
   description          = "Execution role of the ${var.name} Lambda function."
@@ -87,6 +108,10 @@ resource "aws_iam_role" "this" {
       Effect    = "Allow"
       Principal = { Service = "lambda.amazonaws.com" }
       Action    = "sts:AssumeRole"
+      Condition = {
+        StringEqualsIfExists = { "aws:SourceAccount" = local.account_id }
+        ArnLikeIfExists      = { "aws:SourceArn" = local.function_arns }
+      }
     }]
   })
 

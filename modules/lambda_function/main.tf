@@ -27,7 +27,7 @@ locals {
 }
 
 resource "aws_lambda_function" "this" {
-  #checkov:skip=CKV_AWS_116:Asynchronous failures go to the KMS-encrypted SQS on-failure destination (aws_lambda_function_event_invoke_config.this), which supersedes a dead_letter_config and records the error context; configuring both would deliver every failure twice.
+  #checkov:skip=CKV_AWS_116:Asynchronous failures go to the KMS-encrypted SQS on-failure destination (aws_lambda_function_event_invoke_config.this), which supersedes a dead_letter_config and records the error context; configuring both would deliver every failure twice. Functions that see card data turn the queue off (failure_queue_enabled = false): a kept failed event would hold the card number and CVC, and CKV_PCI_021 refuses any dead-letter or on-failure destination on them.
   function_name                  = var.name
   description                    = var.description
   role                           = aws_iam_role.this.arn
@@ -79,8 +79,12 @@ resource "aws_lambda_function" "this" {
 }
 
 # Asynchronous invocations (EventBridge, S3, SNS, Step Functions async) that still fail after the
-# retries land in an encrypted queue for replay and investigation, never silently dropped.
+# retries land in an encrypted queue for replay and investigation, never silently dropped. Not for
+# functions that see card data (failure_queue_enabled = false): the record of a failed event is
+# the event itself, card number and CVC included, kept for up to 14 days (PCI DSS 3.2.1, 3.3.1).
 resource "aws_sqs_queue" "failures" {
+  count = var.failure_queue_enabled ? 1 : 0
+
   name                              = "${var.name}-failures"
   message_retention_seconds         = var.failure_queue_retention_seconds
   kms_master_key_id                 = var.kms_key_arn
@@ -90,7 +94,9 @@ resource "aws_sqs_queue" "failures" {
 }
 
 resource "aws_sqs_queue_policy" "failures" {
-  queue_url = aws_sqs_queue.failures.id
+  count = var.failure_queue_enabled ? 1 : 0
+
+  queue_url = aws_sqs_queue.failures[0].id
   policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -98,20 +104,26 @@ resource "aws_sqs_queue_policy" "failures" {
       Effect    = "Deny"
       Principal = "*"
       Action    = "sqs:*"
-      Resource  = aws_sqs_queue.failures.arn
+      Resource  = aws_sqs_queue.failures[0].arn
       Condition = { Bool = { "aws:SecureTransport" = "false" } }
     }]
   })
 }
 
+# Always present, so that the retries and the event age are this module's choice and never the
+# account default (2 retries, 6 hours): without a queue, a failed event is dropped after them.
 resource "aws_lambda_function_event_invoke_config" "this" {
   function_name                = aws_lambda_function.this.function_name
   maximum_retry_attempts       = var.async_invoke.maximum_retry_attempts
   maximum_event_age_in_seconds = var.async_invoke.maximum_event_age_in_seconds
 
-  destination_config {
-    on_failure {
-      destination = aws_sqs_queue.failures.arn
+  dynamic "destination_config" {
+    for_each = var.failure_queue_enabled ? ["queue"] : []
+
+    content {
+      on_failure {
+        destination = aws_sqs_queue.failures[0].arn
+      }
     }
   }
 }

@@ -34,13 +34,13 @@ output "log_group_arn" {
 }
 
 output "failure_queue_arn" {
-  description = "ARN of the encrypted SQS queue that receives failed asynchronous invocations."
-  value       = aws_sqs_queue.failures.arn
+  description = "ARN of the encrypted SQS queue that receives failed asynchronous invocations; null when failure_queue_enabled = false."
+  value       = one(aws_sqs_queue.failures[*].arn)
 }
 
 output "failure_queue_url" {
-  description = "URL of the on-failure queue."
-  value       = aws_sqs_queue.failures.id
+  description = "URL of the on-failure queue; null when failure_queue_enabled = false."
+  value       = one(aws_sqs_queue.failures[*].id)
 }
 
 output "alarm_arns" {

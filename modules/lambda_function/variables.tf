@@ -237,6 +237,13 @@ variable "async_invoke" {
   }
 }
 
+variable "failure_queue_enabled" {
+  description = "Keep failed asynchronous invocations in an encrypted SQS on-failure queue (for replay and investigation). Set false for every function that sees card data (a vault function, an API that receives the card): the kept record is the event itself, card number and CVC included, for up to failure_queue_retention_seconds (PCI DSS 3.2.1, 3.3.1); a failed event is then dropped after async_invoke's retries and age. The compliance scan refuses an on-failure or dead-letter destination on a function tagged DataClass = cardholder-data (CKV_PCI_021)."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
 variable "failure_queue_retention_seconds" {
   description = "How long failed asynchronous events are kept in the on-failure queue."
   type        = number

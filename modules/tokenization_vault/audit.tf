@@ -22,37 +22,3 @@ resource "aws_cloudwatch_event_bus" "audit" {
 
   tags = merge(var.tags, { DataClass = "audit-logs" })
 }
-
-# A denied or failed detokenize is a security event (a caller probing for card data, a
-# tampered record): count them and alarm on the first one.
-resource "aws_cloudwatch_log_metric_filter" "detokenize_refused" {
-  name           = "${var.name}-vault-detokenize-refused"
-  log_group_name = aws_cloudwatch_log_group.audit.name
-  pattern        = "{ ($.action = \"detokenize\") && ($.outcome != \"success\") }"
-
-  metric_transformation {
-    name          = "DetokenizeRefused"
-    namespace     = "Payments/Vault/${var.name}"
-    value         = "1"
-    default_value = "0"
-  }
-}
-
-resource "aws_cloudwatch_metric_alarm" "detokenize_refused" {
-  alarm_name          = "${var.name}-vault-detokenize-refused"
-  alarm_description   = "${var.name}: a detokenize call was denied or failed (see the vault audit log group)."
-  namespace           = "Payments/Vault/${var.name}"
-  metric_name         = "DetokenizeRefused"
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = local.alarm_actions
-  ok_actions          = local.alarm_actions
-
-  tags = var.tags
-
-  depends_on = [aws_cloudwatch_log_metric_filter.detokenize_refused]
-}

@@ -7,6 +7,18 @@ locals {
     log_kms_key_arn       = var.logs_kms_key_arn
     log_retention_in_days = var.log_retention_in_days
   }
+
+  # The three functions see card numbers (tokenize receives them, detokenize returns them, admin
+  # decrypts every record to rewrap it), so none keeps a failed asynchronous invocation: the
+  # kept record would be the event, card number and CVC included, in an SQS queue for up to 14
+  # days (finding 11; PCI DSS 3.2.1, 3.3.1). They are invoked synchronously (API Gateway, the
+  # payment workflow, operators); an asynchronous event is neither retried nor held by Lambda
+  # for more than a minute, then dropped (the function's Errors alarm still counts it).
+  # CKV_PCI_021 checks it.
+  card_data_async = {
+    failure_queue_enabled = false
+    async_invoke          = { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+  }
 }
 
 module "tokenize" {
@@ -25,11 +37,13 @@ module "tokenize" {
   log_kms_key_arn                = local.function_defaults.log_kms_key_arn
   log_retention_in_days          = local.function_defaults.log_retention_in_days
   vpc_config                     = var.vpc_config
-  environment_variables          = local.common_env
+  environment_variables          = local.tokenize_env
   powertools                     = { service_name = "vault-tokenize" }
   policy_statements              = local.role_statements.tokenize
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   permissions_boundary_arn       = var.permissions_boundary_arn
+  failure_queue_enabled          = false # card data: local.card_data_async
+  async_invoke                   = local.card_data_async.async_invoke
 
   tags = local.chd_tags
 }
@@ -57,6 +71,8 @@ module "detokenize" {
   policy_statements        = local.role_statements.detokenize
   alarm_sns_topic_arn      = var.alarm_sns_topic_arn
   permissions_boundary_arn = var.permissions_boundary_arn
+  failure_queue_enabled    = false # card data: local.card_data_async
+  async_invoke             = local.card_data_async.async_invoke
 
   tags = local.chd_tags
 }
@@ -82,6 +98,8 @@ module "admin" {
   policy_statements              = local.role_statements.admin
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   permissions_boundary_arn       = var.permissions_boundary_arn
+  failure_queue_enabled          = false # card data: local.card_data_async
+  async_invoke                   = local.card_data_async.async_invoke
 
   tags = local.chd_tags
 }

@@ -12,15 +12,19 @@ locals {
   table_arn     = aws_dynamodb_table.this.arn
   key_table_arn = aws_dynamodb_table.keys.arn
 
-  # Which items of the vault table a statement reaches, by partition key prefix (finding 7):
-  # T# token records, F# deduplication index entries, C# customer keys written before the key
-  # table existed.
+  # Which items of the vault tables a statement reaches, by partition key prefix (finding 7):
+  # T# token records, F# deduplication index entries, C# customer keys (the key table holds
+  # nothing else; in the vault table, those written before the key table existed), R# the
+  # tokenize rate limit's counters per tenant and card class (finding 5). Every item-level grant
+  # on either table carries one (CKV_PCI_020); Scan and the index Query cannot be bounded by key.
   leading_keys = {
     for name, prefixes in {
       records           = ["T#*"]
       records_and_index = ["T#*", "F#*"]
       records_and_keys  = ["T#*", "C#*"]
       any_vault_item    = ["T#*", "F#*", "C#*"]
+      customer_keys     = ["C#*"]
+      class_counters    = ["R#*"]
     } : name => { test = "ForAllValues:StringLike", variable = "dynamodb:LeadingKeys", values = prefixes }
   }
 
@@ -76,9 +80,11 @@ locals {
     },
     {
       # Records (T#) and index entries (F#) only (dynamodb:LeadingKeys): it cannot write a
-      # customer key into the vault table.
+      # customer key into the vault table. ConditionCheckItem: a new format-preserving record
+      # is written only if no record of the same tenant holds its token under the key records
+      # had before tokens were per tenant (T#<token>, finding 4).
       sid        = "VaultTableTokenizeWrite"
-      actions    = ["dynamodb:PutItem"]
+      actions    = ["dynamodb:ConditionCheckItem", "dynamodb:PutItem"]
       resources  = [local.table_arn]
       conditions = [local.leading_keys.records_and_index]
     },
@@ -92,11 +98,20 @@ locals {
       conditions = [local.leading_keys.any_vault_item]
     },
     {
+      # The rate limit per tenant and card class (finding 5): read a counter, add one to it.
+      # Counter items only (R#): no other item can be updated.
+      sid        = "VaultTableClassCounters"
+      actions    = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+      resources  = [local.table_arn]
+      conditions = [local.leading_keys.class_counters]
+    },
+    {
       # Read and create customer keys, and check (in the record write's transaction) that the
       # key a record is sealed under still exists. No DeleteItem: tokenize cannot shred anyone.
-      sid       = "VaultKeyTableTokenize"
-      actions   = ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem"]
-      resources = [local.key_table_arn]
+      sid        = "VaultKeyTableTokenize"
+      actions    = ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+      resources  = [local.key_table_arn]
+      conditions = [local.leading_keys.customer_keys]
     },
   ]
 
@@ -122,9 +137,10 @@ locals {
       conditions = [local.leading_keys.records_and_keys]
     },
     {
-      sid       = "VaultKeyTableDetokenize"
-      actions   = ["dynamodb:GetItem"]
-      resources = [local.key_table_arn]
+      sid        = "VaultKeyTableDetokenize"
+      actions    = ["dynamodb:GetItem"]
+      resources  = [local.key_table_arn]
+      conditions = [local.leading_keys.customer_keys]
     },
     {
       sid       = "PublishDetokenizeAudit"
@@ -152,8 +168,17 @@ locals {
       conditions = local.any_vault_context_conditions
     },
     {
-      sid       = "VaultTableAdmin"
-      actions   = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Scan"]
+      # Erasure and rewrap: records, index entries and customer keys (never a rate-limit
+      # counter). The key table holds only C# items.
+      sid        = "VaultTableAdmin"
+      actions    = ["dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"]
+      resources  = [local.table_arn, local.key_table_arn]
+      conditions = [local.leading_keys.any_vault_item]
+    },
+    {
+      # Rewrap reads every record and customer key; a Scan has no partition key to bound.
+      sid       = "VaultTableAdminScan"
+      actions   = ["dynamodb:Scan"]
       resources = [local.table_arn, local.key_table_arn]
     },
     {

@@ -51,6 +51,12 @@ locals {
     MERCHANT_PRINCIPALS       = jsonencode(var.merchant_principals)
   })
 
+  # Only tokenize tokenizes, so only tokenize counts (functions/domain/vault/limits.py).
+  tokenize_env = merge(local.common_env, {
+    VAULT_CLASS_LIMIT_MAX_NEW_CARDS  = tostring(var.tokenize_class_limit.max_new_cards)
+    VAULT_CLASS_LIMIT_WINDOW_SECONDS = tostring(var.tokenize_class_limit.window_seconds)
+  })
+
   audit_env = {
     VAULT_AUDIT_LOG_GROUP = aws_cloudwatch_log_group.audit.name
     VAULT_AUDIT_EVENT_BUS = local.audit_event_bus_name

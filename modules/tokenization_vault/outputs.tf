@@ -113,3 +113,8 @@ output "audit_event_bus_arn" {
   description = "ARN of the audit event bus."
   value       = local.audit_event_bus_arn
 }
+
+output "tokenize_rate_limited_alarm_arn" {
+  description = "ARN of the alarm on tokenizations refused by the rate limit per merchant and card class (TokenizeRateLimited, finding 5)."
+  value       = aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].arn
+}

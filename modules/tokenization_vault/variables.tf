@@ -236,8 +236,28 @@ variable "vault_settings" {
   }
 }
 
+variable "tokenize_class_limit" {
+  description = "Tokenize rate limit per merchant (tenant) and card class (first six digits, last four, length): at most max_new_cards cards the merchant's customer had not tokenized before (each wrong guess of a card-testing enumeration is one) in a fixed window of window_seconds. At the limit every card of the class is refused with 429 tokenize_rate_limited until the window ends, returning cards included (a refusal of new cards only would itself answer the guess), and the alarm TokenizeRateLimited fires. Honest traffic rarely brings one merchant many different cards of one class in an hour; an enumeration of the middle digits brings up to 10^5 (issue 18, finding 5)."
+  type = object({
+    max_new_cards  = optional(number, 20)
+    window_seconds = optional(number, 3600)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.tokenize_class_limit.max_new_cards >= 1 && var.tokenize_class_limit.max_new_cards <= 10000 && floor(var.tokenize_class_limit.max_new_cards) == var.tokenize_class_limit.max_new_cards
+    error_message = "tokenize_class_limit.max_new_cards must be a whole number from 1 to 10000 (there is no switch to turn the limit off)."
+  }
+
+  validation {
+    condition     = var.tokenize_class_limit.window_seconds >= 60 && var.tokenize_class_limit.window_seconds <= 86400 && floor(var.tokenize_class_limit.window_seconds) == var.tokenize_class_limit.window_seconds
+    error_message = "tokenize_class_limit.window_seconds must be a whole number of seconds from 60 to 86400."
+  }
+}
+
 variable "alarm_sns_topic_arn" {
-  description = "SNS topic notified by the functions' alarms and by the denied/failed-detokenize alarm. Null creates the alarms without actions."
+  description = "SNS topic notified by the functions' alarms, the denied/failed-detokenize alarm and the tokenize rate-limit alarm. Null creates the alarms without actions."
   type        = string
   default     = null
 

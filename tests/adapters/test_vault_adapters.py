@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import hashlib
 import hmac
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,16 +15,27 @@ import pytest
 from moto import mock_aws
 
 from functions.adapters.kms import KmsKeyService
-from functions.adapters.vault_table import GSI_NAME, DynamoVaultStore, customer_key_pk, token_pk
+from functions.adapters.vault_table import (
+    GSI_NAME,
+    DynamoVaultStore,
+    class_count_pk,
+    customer_key_pk,
+    legacy_token_pk,
+    token_pk,
+)
 from functions.domain.vault import (
     Caller,
+    ClassLimit,
     CustomerKeyErasedError,
     KeyPurpose,
     TokenFormat,
+    TokenizeRateLimitedError,
     TokenNotFoundError,
+    TokenSpaceExhaustedError,
     TokenTenantMismatchError,
     Vault,
     VaultRecordTamperedError,
+    VaultSettings,
 )
 from functions.domain.vault.keys import (
     customer_key_aad,
@@ -32,7 +44,9 @@ from functions.domain.vault.keys import (
     open_sealed,
     seal,
 )
+from functions.domain.vault.ports import RandomSource
 from tests.unit.vault.fakes import ListAuditSink
+from tests.unit.vault.helpers import RepeatingMiddles
 
 REGION = "eu-west-1"
 TABLE = "payments-vault"
@@ -74,9 +88,36 @@ class Aws:
     mac_key_id: str
     audit: ListAuditSink
 
-    def vault(self, key_id: str | None = None) -> Vault:
+    def vault(
+        self,
+        key_id: str | None = None,
+        *,
+        settings: VaultSettings | None = None,
+        random: RandomSource | None = None,
+        class_limited: bool = False,
+    ) -> Vault:
         keys = KmsKeyService(self.kms, key_id or self.key_id, self.mac_key_id)
-        return Vault(keys, DynamoVaultStore(self.ddb, TABLE), self.audit)
+        store = DynamoVaultStore(self.ddb, TABLE)
+        return Vault(
+            keys,
+            store,
+            self.audit,
+            settings=settings,
+            random=random,
+            class_counter=store if class_limited else None,
+        )
+
+
+def _record_item_at(aws: Aws, pk: str) -> dict[str, Any]:
+    item: dict[str, Any] = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": pk}})["Item"]
+    return item
+
+
+def _record_item(aws: Aws, tenant: str, token: str) -> dict[str, Any]:
+    item: dict[str, Any] = aws.ddb.get_item(
+        TableName=TABLE, Key={"pk": {"S": token_pk(tenant, token)}}
+    )["Item"]
+    return item
 
 
 @pytest.fixture
@@ -115,7 +156,9 @@ def test_round_trip_dedup_and_fingerprints(aws: Aws) -> None:
     for tenant, token, pan in (("ten_a", first.token, VISA), ("ten_a", fpe.token, MASTERCARD)):
         got = aws.vault().detokenize(tenant, token, caller=DETOKENIZER, purpose="authorization")
         assert got.number == pan
-    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(first.token)}})["Item"]
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", first.token)}})[
+        "Item"
+    ]
     assert VISA not in str(item)
     assert VISA[-4:] == item["last4"]["S"]
     assert {"wrapped_data_key", "nonce", "ciphertext", "kms_key_id"} <= item.keys()
@@ -125,7 +168,7 @@ def test_round_trip_dedup_and_fingerprints(aws: Aws) -> None:
 
 def test_kms_enforces_the_tenant_context(aws: Aws) -> None:
     token = aws.vault().tokenize("ten_a", VISA).token
-    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", token)}})["Item"]
     item["tenant_id"] = {"S": "ten_b"}  # a record relabelled to another tenant
     aws.ddb.put_item(TableName=TABLE, Item=item)
     with pytest.raises(VaultRecordTamperedError):
@@ -144,7 +187,7 @@ def test_erasure_on_dynamodb(aws: Aws) -> None:
     vault = aws.vault()
     gone = vault.tokenize("ten_a", VISA, customer_id="cus_gone").token
     kept = vault.tokenize("ten_a", VISA, customer_id="cus_kept").token
-    backup = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(gone)}})["Item"]
+    backup = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", gone)}})["Item"]
     report = vault.erase_customer("ten_a", "cus_gone", caller=DETOKENIZER)
     assert report.customer_key_deleted
     assert report.items_deleted == 2
@@ -162,7 +205,9 @@ def test_rewrap_to_a_new_kms_key(aws: Aws) -> None:
     report = rotated.rewrap(caller=DETOKENIZER)
     assert (report.tokens_rewrapped, report.customer_keys_rewrapped, report.failed) == (3, 3, 0)
     for token in tokens:
-        item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+        item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", token)}})[
+            "Item"
+        ]
         assert item["kms_key_id"]["S"] == new_key
         # the old container (cached old keys) and a new one both read the moved record
         for reader in (vault, aws.vault(new_key)):
@@ -179,7 +224,7 @@ def test_rewrap_to_a_new_kms_key(aws: Aws) -> None:
 def test_record_and_customer_keys_are_wrapped_under_separate_contexts(aws: Aws) -> None:
     vault = aws.vault()
     token = vault.tokenize("ten_a", VISA, customer_id="cus_1").token
-    record = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    record = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", token)}})["Item"]
     ck_item = aws.ddb.get_item(
         TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}}
     )["Item"]
@@ -253,7 +298,9 @@ def test_f1_fingerprint_and_card_key_are_kms_macs_over_the_card(aws: Aws) -> Non
     assert result.fingerprint != "fp_" + base64.urlsafe_b64encode(offline).rstrip(b"=").decode()
     # The card key comes from its own KMS key and is kept in the (encrypted) record.
     assert result.card_key == vault.tokenize("ten_b", VISA, customer_id="cus_9").card_key
-    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(result.token)}})["Item"]
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", result.token)}})[
+        "Item"
+    ]
     assert item["card_key"]["S"] == result.card_key and item["v"]["N"] == "2"
     same_key = KmsKeyService(aws.kms, aws.key_id, aws.mac_key_id)
     assert (
@@ -266,7 +313,7 @@ def test_f1_fingerprint_and_card_key_are_kms_macs_over_the_card(aws: Aws) -> Non
 
 def test_f7_flipping_single_use_in_the_table_breaks_the_record(aws: Aws) -> None:
     token = aws.vault().tokenize("ten_a", VISA, single_use=True, ttl_seconds=600).token
-    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(token)}})["Item"]
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk("ten_a", token)}})["Item"]
     item["single_use"] = {"BOOL": False}
     del item["expires_at"]
     aws.ddb.put_item(TableName=TABLE, Item=item)
@@ -278,7 +325,7 @@ def test_f6_a_record_is_written_only_while_its_customer_key_exists(aws: Aws) -> 
     warm = aws.vault()
     first = warm.tokenize("ten_a", VISA, customer_id="cus_1")
     store = DynamoVaultStore(aws.ddb, TABLE)
-    record = store.get_token(first.token)
+    record = store.get_token("ten_a", first.token)
     assert record is not None
     aws.ddb.delete_item(TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}})
     with pytest.raises(CustomerKeyErasedError):
@@ -351,3 +398,112 @@ def test_f2_customer_keys_written_before_the_split_move_to_the_key_table(aws: Aw
     assert report.customer_key_deleted
     with pytest.raises((CustomerKeyErasedError, TokenNotFoundError)):
         _split_vault(aws).detokenize("ten_a", legacy, caller=DETOKENIZER, purpose="x")
+
+
+# ------------------------------------------- finding 4: format-preserving tokens per tenant
+
+
+SAME_CLASS_AS_VISA = "4242420000184242"  # first six, last four and length of VISA
+
+
+def _fpe_vault(aws: Aws) -> Vault:
+    return aws.vault(settings=VaultSettings(fpe_max_attempts=2), random=RepeatingMiddles())
+
+
+def test_f4_format_preserving_tokens_are_per_tenant_on_dynamodb(aws: Aws) -> None:
+    """Review M4: one namespace for every tenant; one tenant exhausted a 6+4 class for all."""
+    fpe = TokenFormat.FORMAT_PRESERVING
+    a = _fpe_vault(aws).tokenize("ten_a", VISA, token_format=fpe, single_use=True)
+    with pytest.raises(TokenSpaceExhaustedError):  # the class is full for ten_a
+        _fpe_vault(aws).tokenize("ten_a", VISA, token_format=fpe, single_use=True)
+    b = _fpe_vault(aws).tokenize("ten_b", SAME_CLASS_AS_VISA, token_format=fpe)
+    assert b.token == a.token  # free in ten_b's namespace
+    for tenant, pan in (("ten_a", VISA), ("ten_b", SAME_CLASS_AS_VISA)):
+        item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": f"T#{tenant}#{a.token}"}})
+        assert item["Item"]["tenant_id"]["S"] == tenant
+        got = aws.vault().detokenize(tenant, a.token, caller=DETOKENIZER, purpose="x")
+        assert got.number == pan
+    with pytest.raises(TokenNotFoundError):  # consumed (single use): ten_b's stays
+        aws.vault().detokenize("ten_a", a.token, caller=DETOKENIZER, purpose="x")
+    assert aws.vault().describe("ten_b", b.token).tenant_id == "ten_b"
+    with pytest.raises(TokenNotFoundError):
+        aws.vault().describe("ten_c", a.token)
+    opaque = aws.vault().tokenize("ten_a", VISA).token
+    assert token_pk("ten_a", opaque) == f"T#{opaque}"  # opaque tokens keep their key
+
+
+def _to_legacy_key(aws: Aws, tenant: str, token: str) -> None:
+    """Move a format-preserving record to the key every record had before (T#<token>)."""
+    item = aws.ddb.get_item(TableName=TABLE, Key={"pk": {"S": token_pk(tenant, token)}})["Item"]
+    aws.ddb.delete_item(TableName=TABLE, Key={"pk": {"S": token_pk(tenant, token)}})
+    item["pk"] = {"S": legacy_token_pk(token)}
+    aws.ddb.put_item(TableName=TABLE, Item=item)
+
+
+def test_f4_format_preserving_records_under_the_old_key_stay_usable_until_rewrap(
+    aws: Aws,
+) -> None:
+    fpe = TokenFormat.FORMAT_PRESERVING
+    old = _fpe_vault(aws).tokenize("ten_a", VISA, token_format=fpe, customer_id="cus_1")
+    reusable = old.token
+    once = aws.vault().tokenize("ten_a", MASTERCARD, token_format=fpe, single_use=True).token
+    _to_legacy_key(aws, "ten_a", reusable)
+    _to_legacy_key(aws, "ten_a", once)
+
+    # Read, described and deduplicated where they are; never shown to another tenant.
+    assert aws.vault().describe("ten_a", reusable).last4 == VISA[-4:]
+    again = aws.vault().tokenize("ten_a", VISA, token_format=fpe, customer_id="cus_1")
+    assert (again.token, again.created) == (reusable, False)
+    with pytest.raises(TokenTenantMismatchError):
+        aws.vault().detokenize("ten_b", reusable, caller=DETOKENIZER, purpose="x")
+    # A new token of the same tenant is never issued over the old record (it would shadow it).
+    with pytest.raises(TokenSpaceExhaustedError):
+        _fpe_vault(aws).tokenize("ten_a", SAME_CLASS_AS_VISA, token_format=fpe, single_use=True)
+    other = _fpe_vault(aws).tokenize("ten_b", SAME_CLASS_AS_VISA, token_format=fpe)
+    assert other.token == reusable  # another tenant may hold the same value
+    # A single-use record under the old key is consumed there, once.
+    got = aws.vault().detokenize("ten_a", once, caller=DETOKENIZER, purpose="x")
+    assert got.number == MASTERCARD
+    with pytest.raises(TokenNotFoundError):
+        aws.vault().detokenize("ten_a", once, caller=DETOKENIZER, purpose="x")
+
+    # rewrap moves the old record to the tenant's key, without re-sealing it.
+    sealed = _record_item_at(aws, legacy_token_pk(reusable))["ciphertext"]
+    report = aws.vault().rewrap(caller=DETOKENIZER)
+    assert (report.failed, report.tokens_rewrapped) == (0, 0)
+    old_key = {"pk": {"S": legacy_token_pk(reusable)}}
+    assert "Item" not in aws.ddb.get_item(TableName=TABLE, Key=old_key)
+    moved = _record_item(aws, "ten_a", reusable)
+    assert moved["tenant_id"]["S"] == "ten_a" and moved["ciphertext"] == sealed
+    got = aws.vault().detokenize("ten_a", reusable, caller=DETOKENIZER, purpose="x")
+    assert got.number == VISA
+    got = aws.vault().detokenize("ten_b", other.token, caller=DETOKENIZER, purpose="x")
+    assert got.number == SAME_CLASS_AS_VISA
+
+
+# ---------------------------------------------- finding 5: the class counters on DynamoDB
+
+
+def test_f5_class_counters_hold_across_containers_and_show_no_card_digits(aws: Aws) -> None:
+    settings = VaultSettings(class_limit=ClassLimit(max_new_cards=2, window_seconds=3600))
+
+    def container() -> Vault:
+        return aws.vault(settings=settings, class_limited=True)
+
+    container().tokenize("ten_a", VISA, customer_id="c1")
+    container().tokenize("ten_a", VISA, customer_id="c1")  # a returning card: not counted
+    container().tokenize("ten_a", SAME_CLASS_AS_VISA, customer_id="c1")
+    with pytest.raises(TokenizeRateLimitedError):  # a third container: the count is shared
+        container().tokenize("ten_a", VISA, customer_id="c1")
+    assert container().tokenize("ten_b", VISA, customer_id="c1").created
+    counters = [
+        item for item in aws.ddb.scan(TableName=TABLE)["Items"] if item["pk"]["S"].startswith("R#")
+    ]
+    assert len(counters) == 2  # ten_a's (2) and ten_b's (1)
+    assert sorted(int(c["n"]["N"]) for c in counters) == [1, 2]
+    for counter in counters:
+        assert set(counter) == {"pk", "n", "kind", "expires_at"}  # TTL, nothing else
+        assert VISA[:6] not in json.dumps(counter) and VISA[-4:] not in json.dumps(counter)
+        assert counter["pk"]["S"] == class_count_pk(counter["pk"]["S"][2:])
+    # The counters are not token records: rewrap and erasure do not see them.
+    assert container().rewrap(caller=DETOKENIZER).failed == 0

@@ -241,6 +241,8 @@ def test_detokenize_without_the_principal_is_403_and_audited_as_denied(aws: Aws)
         assert PAN not in json.dumps(body)
     outcomes = [(line["outcome"], line["reason"]) for line in aws.audit_lines()]
     assert outcomes == [("denied", "detokenize_not_permitted")] * 3
+    # Finding 11: a refused caller's purpose is not written to the audit trail.
+    assert [line["purpose"] for line in aws.audit_lines()] == [None] * 3
     assert PAN not in aws.raw_log_text()
 
 
@@ -395,6 +397,51 @@ def test_workflow_handler_returns_the_token_and_never_the_pan(
     captured = capsys.readouterr()
     assert PAN not in captured.out + captured.err
     assert "4242424242424241" not in json.dumps(refused) + captured.out + captured.err
+
+
+SAME_CLASS = ("4242420000184242", "4242420000264242", "4242420000344242")  # 424242…4242
+
+
+def test_a_card_class_over_its_limit_is_429_and_logged_for_the_alarm(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Finding 5: the tokenize function counts new cards per merchant and card class and, at
+    the limit, answers 429 for the class (API and workflow) and logs the line the module's
+    metric filter counts (TokenizeRateLimited), naming the merchant, never the card."""
+    monkeypatch.setenv("VAULT_CLASS_LIMIT_MAX_NEW_CARDS", "2")
+    _reset()
+    assert call_tokenize({"number": PAN, "customer_id": "cus_1"})[0] == 201
+    assert call_tokenize({"number": PAN, "customer_id": "cus_1"})[0] == 201  # returning card
+    assert call_tokenize({"number": SAME_CLASS[0], "customer_id": "cus_1"})[0] == 201
+    for number in (SAME_CLASS[1], PAN):  # a new card, and the known one: the same answer
+        status, body = call_tokenize({"number": number, "customer_id": "cus_1"})
+        assert status == 429
+        assert body["error"]["type"] == "rate_limit_error"
+        assert body["error"]["code"] == "tokenize_rate_limited"
+        assert not any(c.isdigit() for c in json.dumps(body))
+    state = {
+        "merchant_id": MERCHANT,
+        "customer": {"id": "cus_2"},
+        "payment_method": {"type": "card", "card": {"number": SAME_CLASS[2]}},
+    }
+    refused = tokenize.workflow_handler(state, Context())
+    assert refused["http_status"] == 429 and refused["error"]["code"] == "tokenize_rate_limited"
+    assert call_tokenize({"number": "5555555555554444", "customer_id": "cus_1"})[0] == 201
+
+    captured = capsys.readouterr().out
+    lines = [json.loads(line) for line in captured.splitlines() if line.startswith("{")]
+    limited = [line for line in lines if line.get("message") == tokenize.RATE_LIMITED_MESSAGE]
+    assert len(limited) == 3
+    for line in limited:
+        assert line["level"] == "WARNING"  # written at the functions' default level
+        assert (line["tenant_id"], line["max_new_cards"], line["window_seconds"]) == (
+            MERCHANT,
+            2,
+            3600,
+        )
+    for number in (PAN, *SAME_CLASS):
+        assert number not in captured
+    assert "424242" not in json.dumps(limited)
 
 
 def test_tokenize_card_is_a_plain_function(aws: Aws) -> None:

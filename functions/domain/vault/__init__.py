@@ -10,6 +10,7 @@ from .errors import (
     DetokenizeNotPermittedError,
     InvalidCardError,
     InvalidRequestError,
+    TokenizeRateLimitedError,
     TokenNotFoundError,
     TokenSpaceExhaustedError,
     TokenTenantMismatchError,
@@ -17,6 +18,7 @@ from .errors import (
     VaultRecordTamperedError,
     VaultUnavailableError,
 )
+from .limits import ClassLimit
 from .model import (
     ANONYMOUS_SCOPE,
     AuditAction,
@@ -36,7 +38,16 @@ from .model import (
     VaultSettings,
     WrappedKeyRef,
 )
-from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
+from .ports import (
+    AuditSink,
+    ClassCounter,
+    Clock,
+    KeyService,
+    RandomSource,
+    SystemClock,
+    SystemRandom,
+    VaultStore,
+)
 from .service import Vault
 
 __all__ = [
@@ -45,6 +56,8 @@ __all__ = [
     "AuditEvent",
     "AuditSink",
     "Caller",
+    "ClassCounter",
+    "ClassLimit",
     "Clock",
     "CustomerKeyErasedError",
     "CustomerKeyRecord",
@@ -67,6 +80,7 @@ __all__ = [
     "TokenRecord",
     "TokenSpaceExhaustedError",
     "TokenTenantMismatchError",
+    "TokenizeRateLimitedError",
     "TokenizeResult",
     "Vault",
     "VaultError",

@@ -90,6 +90,18 @@ class TokenSpaceExhaustedError(VaultError):
     default_message = "No free format-preserving token is available for this card; use opaque."
 
 
+class TokenizeRateLimitedError(VaultError):
+    """Too many new cards of one card class (first six, last four, length) for this tenant in
+    the current window (finding 5: tokenize as a card-testing oracle). Every tokenization of the
+    class is refused until the window ends; the message names no card, class or count."""
+
+    code = public_code = "tokenize_rate_limited"
+    http_status = 429
+    default_message = (
+        "Too many new cards of this card range for this merchant; retry later or contact support."
+    )
+
+
 class VaultUnavailableError(VaultError):
     """A dependency (KMS, the table) failed or throttled: retry later."""
 

@@ -16,6 +16,7 @@ from typing import Any
 from functions.domain.cards import CardBrand
 
 from .errors import InvalidRequestError
+from .limits import ClassLimit
 
 # Tenant and customer identifiers end up inside DynamoDB keys ("#"-separated) and inside the
 # authenticated data of every ciphertext ("\x1f"-separated): neither character is allowed.
@@ -284,6 +285,9 @@ class VaultSettings:
     customer_key_cache_max_age_seconds: float = 300.0
     detokenize_role: str = "vault:detokenize"
     fpe_max_attempts: int = 16
+    # Tokenize rate limit per tenant and card class (limits.py); applies when the vault is
+    # given a class counter (the tokenize function's).
+    class_limit: ClassLimit = field(default_factory=ClassLimit)
 
     def __post_init__(self) -> None:
         if self.data_key_max_uses < 1 or self.data_key_max_age_seconds <= 0:
@@ -328,4 +332,12 @@ class VaultSettings:
             ),
             detokenize_role=env.get("VAULT_DETOKENIZE_ROLE", defaults.detokenize_role),
             fpe_max_attempts=int(env.get("VAULT_FPE_MAX_ATTEMPTS", defaults.fpe_max_attempts)),
+            class_limit=ClassLimit(
+                max_new_cards=int(
+                    env.get("VAULT_CLASS_LIMIT_MAX_NEW_CARDS", defaults.class_limit.max_new_cards)
+                ),
+                window_seconds=int(
+                    env.get("VAULT_CLASS_LIMIT_WINDOW_SECONDS", defaults.class_limit.window_seconds)
+                ),
+            ),
         )

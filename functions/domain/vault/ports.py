@@ -41,23 +41,31 @@ class KeyService(Protocol):
 
 
 class VaultStore(Protocol):
-    """The vault table. Writes that create are conditional: a clash returns False/the winner."""
+    """The vault table. Writes that create are conditional: a clash returns False/the winner.
 
-    def get_token(self, token: str) -> TokenRecord | None: ...
+    A token is unique within its tenant (finding 4): two tenants may hold the same
+    format-preserving token, each for its own card, so records are read and deleted by tenant
+    and token. A store may return a record of another tenant for a token (one written before
+    tokens were per tenant); the service checks the record's tenant.
+    """
+
+    def get_token(self, tenant_id: str, token: str) -> TokenRecord | None: ...
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        """Write a new record unless the token exists. False on a clash. The write is also
-        conditional on the customer key the record was sealed under (``customer_key_id``) still
-        existing: raises CustomerKeyErasedError when it is gone, so a container holding an
-        erased key in its cache can never leave an undecryptable record behind."""
+        """Write a new record unless its tenant already has the token. False on a clash. The
+        write is also conditional on the customer key the record was sealed under
+        (``customer_key_id``) still existing: raises CustomerKeyErasedError when it is gone, so a
+        container holding an erased key in its cache can never leave an undecryptable record
+        behind."""
         ...
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
         """Overwrite an existing record if it still carries ``expected_wrapped_data_key``."""
         ...
 
-    def delete_token(self, token: str) -> bool:
-        """Delete; False when it was already gone (used to consume single-use tokens)."""
+    def delete_token(self, tenant_id: str, token: str) -> bool:
+        """Delete the tenant's record; False when it was already gone (used to consume
+        single-use tokens)."""
         ...
 
     def find_by_fingerprint(
@@ -89,6 +97,19 @@ class VaultStore(Protocol):
     def scan_tokens(self) -> Iterator[TokenRecord]: ...
 
     def scan_customer_keys(self) -> Iterator[CustomerKeyRecord]: ...
+
+
+class ClassCounter(Protocol):
+    """Counters of new cards per tenant and card class (``limits.py``), shared by every
+    container: the tokenize rate limit must hold across containers, not per container."""
+
+    def class_count(self, key: str) -> int:
+        """The current count under ``key`` (0 when there is none)."""
+        ...
+
+    def add_to_class_count(self, key: str, expires_at: int) -> int:
+        """Add one, atomically; the counter may be forgotten after ``expires_at``."""
+        ...
 
 
 class AuditSink(Protocol):

@@ -25,6 +25,16 @@ Art. 16). Same property: only KMS can compute it. It is returned with the token 
 record (inside the vault) so a payment by stored token gets it too; a reader must never store it
 beside the first six digits outside the vault.
 
+Rate limit (finding 5, ``limits.py``): deduplication answers a known card with its token, which
+makes tokenize an oracle for card testing (enumerate the middle digits of a card whose first
+six and last four are known until the known token comes back). The tokenize function's vault
+counts new cards per tenant and card class in a window and, at the limit, refuses every card of
+the class, known or new, before looking it up.
+
+Token namespaces: a format-preserving token is unique within its tenant only (the store keys it
+by tenant and token, finding 4), so one tenant filling a 6+4 class cannot exhaust it for
+another; opaque tokens carry 128 random bits and are unique anyway.
+
 Deduplication: one reusable token per (tenant, customer scope, format, fingerprint). A card
 tokenized for two customers of one tenant gets two tokens (with the same fingerprint), so
 erasing one customer never breaks the other's token. Without a customer, the tenant-wide
@@ -52,6 +62,7 @@ from .errors import (
     DetokenizeNotPermittedError,
     InvalidCardError,
     InvalidRequestError,
+    TokenizeRateLimitedError,
     TokenNotFoundError,
     TokenSpaceExhaustedError,
     TokenTenantMismatchError,
@@ -72,6 +83,7 @@ from .keys import (
     record_aad_v2,
     seal,
 )
+from .limits import ClassWindow, class_window
 from .model import (
     ANONYMOUS_SCOPE,
     RECORD_VERSION,
@@ -94,7 +106,16 @@ from .model import (
     check_purpose,
     customer_scope,
 )
-from .ports import AuditSink, Clock, KeyService, RandomSource, SystemClock, SystemRandom, VaultStore
+from .ports import (
+    AuditSink,
+    ClassCounter,
+    Clock,
+    KeyService,
+    RandomSource,
+    SystemClock,
+    SystemRandom,
+    VaultStore,
+)
 from .tokens import (
     FPE_MIN_PAN_LENGTH,
     new_format_preserving_token,
@@ -134,10 +155,15 @@ class Vault:
         settings: VaultSettings | None = None,
         clock: Clock | None = None,
         random: RandomSource | None = None,
+        class_counter: ClassCounter | None = None,
     ) -> None:
+        """``class_counter``: the shared counters of the tokenize rate limit per tenant and
+        card class (``settings.class_limit``, ``limits.py``); without one there is no limit
+        (the detokenize and admin functions, which never tokenize)."""
         self._keys = keys
         self._store = store
         self._audit = audit
+        self._class_counter = class_counter
         self._settings = settings or VaultSettings()
         self._clock: Clock = clock or SystemClock()
         self._random: RandomSource = random or SystemRandom()
@@ -181,6 +207,9 @@ class Vault:
         """Validate the card, then return its token (an existing one unless ``single_use``).
 
         ``cvc``, when given, is checked for form and then dropped: it never reaches a record.
+        With a class counter, raises ``TokenizeRateLimitedError`` (429) while the tenant has
+        tokenized ``class_limit.max_new_cards`` new cards of the card's class (first six, last
+        four, length) in the current window, before the card is looked up or MACed.
         """
         tenant = check_id(tenant_id, "tenant_id")
         scope = customer_scope(customer_id)
@@ -207,6 +236,37 @@ class Vault:
                     "ttl_seconds must be positive and at most ten years", param="ttl_seconds"
                 )
             expires_at = int(now) + ttl_seconds
+        window = self._class_window(tenant, pan, now)
+        result = self._tokenize(
+            tenant, scope, pan, brand, token_format, single_use, now, expires_at
+        )
+        if window is not None and self._class_counter is not None and result.created:
+            self._class_counter.add_to_class_count(window.key, window.expires_at)
+        return result
+
+    def _class_window(self, tenant: str, pan: str, now: float) -> ClassWindow | None:
+        """The tenant's counter for the card's class, refusing the card when the class has
+        reached its limit (finding 5). Checked before the card is looked up, so that a known
+        card and a new one of the class get the same answer. None without a counter."""
+        if self._class_counter is None:
+            return None
+        limit = self._settings.class_limit
+        window = class_window(tenant, pan, now, limit)
+        if self._class_counter.class_count(window.key) >= limit.max_new_cards:
+            raise TokenizeRateLimitedError()
+        return window
+
+    def _tokenize(
+        self,
+        tenant: str,
+        scope: str,
+        pan: str,
+        brand: CardBrand,
+        token_format: TokenFormat,
+        single_use: bool,
+        now: float,
+        expires_at: int | None,
+    ) -> TokenizeResult:
         fingerprint = self._fingerprint(tenant, pan)
         card_key: str | None = None
 
@@ -257,7 +317,7 @@ class Vault:
             if winner is None:
                 return _result(record, created=True)
             # Another request tokenized the same card at the same moment: keep theirs.
-            self._store.delete_token(record.token)
+            self._store.delete_token(tenant, record.token)
             found = self._live_record(winner, tenant, scope, token_format, fingerprint, now)
             if found is not None:
                 return _result(found, created=False, card_key=found.card_key or card_key)
@@ -281,7 +341,7 @@ class Vault:
         """A token's metadata (brand, last four, fingerprint) for a payment made with a stored
         token. Nothing is decrypted, so the tokenize function may call it."""
         tenant = check_id(tenant_id, "tenant_id")
-        record = self._store.get_token(token) if token_format_of(token) else None
+        record = self._store.get_token(tenant, token) if token_format_of(token) else None
         if record is None or _expired(record, self._clock.time()):
             raise TokenNotFoundError()
         if record.tenant_id != tenant:
@@ -306,12 +366,15 @@ class Vault:
         checked_purpose: str | None = None
         try:
             tenant = check_id(tenant_id, "tenant_id")
-            checked_purpose = check_purpose(purpose)
+            valid_purpose = check_purpose(purpose)
             if self._settings.detokenize_role not in caller.roles:
                 raise DetokenizeNotPermittedError()
+            # Only a permitted caller's purpose is audited (finding 11): a refused caller's
+            # text is not written into a log kept for years, whatever it says.
+            checked_purpose = valid_purpose
             if audited_token is None:
                 raise TokenNotFoundError()
-            record = self._store.get_token(audited_token)
+            record = self._store.get_token(tenant, audited_token)
             if record is None or _expired(record, now):
                 raise TokenNotFoundError()
             if record.tenant_id != tenant:
@@ -338,7 +401,7 @@ class Vault:
                 details={"single_use": int(record.single_use)},
             )
         )
-        if record.single_use and not self._store.delete_token(record.token):
+        if record.single_use and not self._store.delete_token(tenant, record.token):
             # A concurrent call consumed it after our audit: only one caller gets the card.
             refused = TokenNotFoundError()
             self._audit_refusal(
@@ -489,7 +552,7 @@ class Vault:
                 )
             except CustomerKeyErasedError:
                 # Shredded already (the erasure's index query had not listed it): not tamper.
-                counts["orphaned"] += int(self._store.delete_token(record.token))
+                counts["orphaned"] += int(self._store.delete_token(record.tenant_id, record.token))
                 continue
             except VaultError:
                 counts["failed"] += 1
@@ -768,7 +831,7 @@ class Vault:
         a record whose key was shredded is dead, and returning its token would make the card
         unchargeable forever.
         """
-        record = self._store.get_token(token)
+        record = self._store.get_token(tenant, token)
         if (
             record is None
             or record.tenant_id != tenant

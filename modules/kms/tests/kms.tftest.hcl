@@ -63,7 +63,7 @@ run "keys_have_secure_lifecycle_defaults" {
 
   assert {
     condition     = aws_kms_key.fingerprint.enable_key_rotation == false && aws_kms_key.fingerprint.multi_region == false && aws_kms_key.fingerprint.deletion_window_in_days == 30
-    error_message = "The HMAC key cannot rotate automatically in AWS (manual alias switch), must be single-region and keep the 30-day window."
+    error_message = "The HMAC key cannot rotate automatically in AWS (manual: a new key and a planned cut-over), must be single-region and keep the 30-day window."
   }
 
   assert {
@@ -88,6 +88,13 @@ run "cryptoperiod_is_configurable" {
   assert {
     condition     = aws_kms_key.fingerprint.tags["CryptoperiodDays"] == "90"
     error_message = "The HMAC key must carry its manual-rotation cryptoperiod as a tag."
+  }
+
+  # Issue 18, finding 11: the functions hold key ARNs, so an alias switch rotates nothing; both
+  # HMAC keys say how they are rotated (README, "Rotating the HMAC keys").
+  assert {
+    condition     = aws_kms_key.fingerprint.tags["Rotation"] == "manual-new-key" && aws_kms_key.card_key.tags["Rotation"] == "manual-new-key"
+    error_message = "HMAC keys are rotated by a new key and a planned cut-over, not by an alias switch."
   }
 }
 

@@ -204,13 +204,82 @@ run "async_failures_go_to_encrypted_queue" {
   }
 
   assert {
-    condition     = aws_sqs_queue.failures.kms_master_key_id == var.kms_key_arn
+    condition     = aws_sqs_queue.failures[0].kms_master_key_id == var.kms_key_arn
     error_message = "The on-failure queue must be encrypted with the customer-managed key."
   }
 
   assert {
-    condition     = jsondecode(aws_sqs_queue_policy.failures.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.failures.policy).Statement[0].Effect == "Deny"
+    condition     = jsondecode(aws_sqs_queue_policy.failures[0].policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.failures[0].policy).Statement[0].Effect == "Deny"
     error_message = "The on-failure queue must refuse non-TLS access."
+  }
+}
+
+# Finding 11: a function that sees card data had a 14-day on-failure queue, which would keep the
+# card number and CVC of any failed asynchronous invocation. Such functions turn it off: no
+# queue, no grant to send to one, no destination, and async events are not kept or retried.
+run "card_data_functions_keep_no_failed_events" {
+  command = plan
+
+  variables {
+    failure_queue_enabled = false
+    async_invoke          = { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+  }
+
+  assert {
+    condition     = length(aws_sqs_queue.failures) == 0 && length(aws_sqs_queue_policy.failures) == 0
+    error_message = "No on-failure queue for a function that sees card data."
+  }
+
+  assert {
+    condition     = length(aws_lambda_function_event_invoke_config.this.destination_config) == 0
+    error_message = "No asynchronous destination for a function that sees card data."
+  }
+
+  assert {
+    condition     = aws_lambda_function_event_invoke_config.this.maximum_retry_attempts == 0 && aws_lambda_function_event_invoke_config.this.maximum_event_age_in_seconds == 60
+    error_message = "Asynchronous events of such a function are neither retried nor held for long."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !anytrue([for a in s.Action : startswith(a, "sqs:")])
+    ])
+    error_message = "Without a queue the role may not send to one."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Action if contains(s.Resource, var.kms_key_arn)
+    ]) == ["kms:Decrypt"]
+    error_message = "Without a queue the environment key is for decrypting the environment only."
+  }
+
+  assert {
+    condition     = output.failure_queue_arn == null && output.failure_queue_url == null
+    error_message = "The queue outputs are null without a queue."
+  }
+}
+
+# Finding 11: the execution role's trust names Lambda only, for this function of this account
+# (IfExists: see iam.tf for why).
+run "only_this_function_of_this_account_may_assume_the_role" {
+  command = plan
+
+  assert {
+    condition = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Condition == {
+      StringEqualsIfExists = { "aws:SourceAccount" = "111122223333" }
+      ArnLikeIfExists = { "aws:SourceArn" = [
+        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize",
+        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize:*",
+      ] }
+    }
+    error_message = "The trust policy must carry aws:SourceAccount and aws:SourceArn conditions naming this account and function."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role.this.assume_role_policy).Statement) == 1
+    error_message = "One trust statement only (another, unconditioned, would widen the trust)."
   }
 }
 

@@ -142,9 +142,9 @@ run "iam_is_least_privilege_per_role" {
   assert {
     condition = (
       toset(flatten([for s in local.tokenize_statements : s.actions])) ==
-      toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"])
+      toset(["kms:GenerateDataKey", "kms:Decrypt", "kms:GenerateMac", "dynamodb:ConditionCheckItem", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"])
     )
-    error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac, Get/Put/DeleteItem and ConditionCheckItem."
+    error_message = "Tokenize holds exactly GenerateDataKey, Decrypt (context-bound), GenerateMac, Get/Put/DeleteItem, ConditionCheckItem and UpdateItem (rate-limit counters)."
   }
 
   # Every vault GenerateDataKey/Decrypt is pinned (StringEquals) to the vault's own contexts
@@ -307,7 +307,7 @@ run "audit_log_group_is_encrypted_and_kept_seven_years" {
   }
 
   assert {
-    condition     = aws_cloudwatch_metric_alarm.detokenize_refused.threshold == 1
+    condition     = aws_cloudwatch_metric_alarm.signal["detokenize_refused"].threshold == 1
     error_message = "A single refused detokenize raises the alarm."
   }
 }
@@ -567,4 +567,151 @@ run "unbounded_data_key_uses_are_refused" {
   }
 
   expect_failures = [var.vault_settings]
+}
+
+# Finding 7 (and CKV_PCI_020): every item-level grant of every vault role on either table is
+# bounded by key prefix; only Scan (rewrap) and the customer index Query cannot be.
+run "every_item_grant_on_the_vault_tables_is_bounded_by_leading_keys" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
+      if length(setintersection(s.resources, ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault", "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"])) > 0 &&
+      length(setsubtract([for a in s.actions : a if startswith(a, "dynamodb:")], ["dynamodb:Scan", "dynamodb:Query"])) > 0
+    ])
+    error_message = "Every Get/Put/Update/Delete/ConditionCheck/BatchWrite grant on a vault table carries dynamodb:LeadingKeys."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) : s.actions == ["dynamodb:Scan"]
+      if contains(s.actions, "dynamodb:Scan")
+    ])
+    error_message = "Scan (which no key condition bounds) stands alone in its statement."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) == ["C#*"]
+      if s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
+    ])
+    error_message = "Grants on the key table reach customer keys (C#) only."
+  }
+
+  assert {
+    condition = !contains(flatten([
+      for s in flatten(values(local.role_statements)) : [for c in try(s.conditions, []) : c.values if c.variable == "dynamodb:LeadingKeys"]
+      if s.sid != "VaultTableClassCounters"
+    ]), "R#*")
+    error_message = "Only tokenize's counter statement reaches the rate-limit counters."
+  }
+}
+
+# Finding 5 (second half): tokenize counts new cards per merchant and card class and refuses the
+# class at the limit; the refusals are counted from the tokenize log group and alarmed on.
+run "tokenize_is_rate_limited_per_card_class_and_alarmed" {
+  command = plan
+
+  variables {
+    alarm_sns_topic_arn  = "arn:aws:sns:eu-west-1:111122223333:security-alarms"
+    tokenize_class_limit = { max_new_cards = 12 }
+  }
+
+  assert {
+    condition     = local.tokenize_env.VAULT_CLASS_LIMIT_MAX_NEW_CARDS == "12" && local.tokenize_env.VAULT_CLASS_LIMIT_WINDOW_SECONDS == "3600"
+    error_message = "Tokenize gets the class limit (the window defaults to an hour)."
+  }
+
+  assert {
+    condition     = !contains(keys(local.common_env), "VAULT_CLASS_LIMIT_MAX_NEW_CARDS")
+    error_message = "Only tokenize tokenizes, so only tokenize counts."
+  }
+
+  assert {
+    condition = one([
+      for s in local.tokenize_statements : s if s.sid == "VaultTableClassCounters"
+      ]).actions == ["dynamodb:GetItem", "dynamodb:UpdateItem"] && one([
+      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) if s.sid == "VaultTableClassCounters"
+    ]) == ["R#*"]
+    error_message = "Tokenize reads and adds to counter items (R#) only."
+  }
+
+  assert {
+    condition     = !anytrue([for s in local.tokenize_statements : contains(s.actions, "dynamodb:UpdateItem") if s.sid != "VaultTableClassCounters"])
+    error_message = "UpdateItem is for the counters only."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].log_group_name == module.tokenize.log_group_name &&
+      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].pattern == "{ $.message = \"tokenize rate limited\" }" &&
+      one(aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].metric_transformation).name == "TokenizeRateLimited"
+    )
+    error_message = "The metric filter counts the tokenize function's rate-limited lines (functions/handlers/tokenize.py RATE_LIMITED_MESSAGE)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].metric_name == "TokenizeRateLimited" &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].namespace == "Payments/Vault/pay" &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:security-alarms"])
+    )
+    error_message = "The first refused class raises the alarm, on the module's alarm topic."
+  }
+}
+
+run "a_class_limit_of_zero_is_refused" {
+  command = plan
+
+  variables {
+    tokenize_class_limit = { max_new_cards = 0 }
+  }
+
+  expect_failures = [var.tokenize_class_limit]
+}
+
+run "a_class_window_under_a_minute_is_refused" {
+  command = plan
+
+  variables {
+    tokenize_class_limit = { window_seconds = 10 }
+  }
+
+  expect_failures = [var.tokenize_class_limit]
+}
+
+# Finding 11: the vault functions see card numbers, so none keeps a failed asynchronous
+# invocation (it would hold the card number and CVC for 14 days).
+run "card_data_functions_keep_no_failed_events" {
+  command = plan
+
+  assert {
+    condition = alltrue([
+      for f in [module.tokenize, module.detokenize, module.admin] : f.failure_queue_arn == null
+    ])
+    error_message = "Tokenize, detokenize and admin have no on-failure queue."
+  }
+
+  assert {
+    condition     = local.card_data_async.failure_queue_enabled == false && local.card_data_async.async_invoke == { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+    error_message = "Their asynchronous events are neither kept, retried nor held for long."
+  }
+}
+
+# Finding 11: rotating an HMAC key "by alias switch" does nothing, because the functions hold key
+# ARNs; an alias is refused so that nobody relies on one (rotation is a new key and a planned
+# cut-over: docs/decisions/vault-fingerprinting.md, modules/kms README).
+run "hmac_key_aliases_are_refused" {
+  command = plan
+
+  variables {
+    fingerprint_key_arn  = "arn:aws:kms:eu-west-1:111122223333:alias/payments/fingerprint"
+    card_key_mac_key_arn = "alias/payments/card-key"
+  }
+
+  expect_failures = [var.fingerprint_key_arn, var.card_key_mac_key_arn]
 }

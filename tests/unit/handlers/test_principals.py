@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from pydantic import ValidationError
 
-from functions.domain.principals import MerchantAccess, principal_allowed
+from functions.domain.principals import MerchantAccess, admits_a_whole_type, principal_allowed
+from functions.models.tokens import VaultFunctionSettings
 
 ROLE = "arn:aws:iam::111122223333:role/chargebacks"
 ALLOWED = (
@@ -77,3 +79,43 @@ def test_merchant_access_allows_nobody_by_default_and_refuses_bad_config() -> No
     for bad in ('["m_1"]', '{"m_1": "arn:aws:iam::1:user/x"}', '{"m_1": ["shop"]}'):
         with pytest.raises(ValueError, match="MERCHANT_PRINCIPALS"):
             MerchantAccess.from_json(bad)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "arn:aws:sts::111122223333:assumed-role/",
+        "arn:aws:iam::111122223333:role/",
+        "arn:aws:iam::111122223333:user/",
+        "arn:aws:sts::111122223333:federated-user/",
+        "arn:aws-us-gov:sts::111122223333:assumed-role/",
+    ],
+)
+def test_a_detokenize_allow_list_with_a_bare_type_prefix_is_refused(entry: str) -> None:
+    """Finding 11: "arn:aws:sts::<account>:assumed-role/" is a prefix of every role session of
+    the account. The module's variable refuses it; the function refuses to start with it too
+    (an environment configured without the module)."""
+    anyone = "arn:aws:sts::111122223333:assumed-role/analytics/bob"
+    assert admits_a_whole_type(entry)
+    env = {
+        "VAULT_TABLE_NAME": "pay-vault",
+        "VAULT_KMS_KEY_ID": "k",
+        "VAULT_FINGERPRINT_KEY_ID": "f",
+        "DETOKENIZE_ALLOWED_PRINCIPALS": f"arn:aws:iam::111122223333:role/chargebacks,{entry}",
+    }
+    with pytest.raises(ValidationError, match="bare type prefix"):
+        VaultFunctionSettings.from_env(env)
+    # What it would have admitted: any session of any role.
+    assert principal_allowed(anyone, ("arn:aws:sts::111122223333:assumed-role/",))
+
+
+def test_a_prefix_naming_one_role_is_kept() -> None:
+    entry = "arn:aws:sts::111122223333:assumed-role/chargebacks/"
+    assert not admits_a_whole_type(entry)
+    env = {
+        "VAULT_TABLE_NAME": "pay-vault",
+        "VAULT_KMS_KEY_ID": "k",
+        "VAULT_FINGERPRINT_KEY_ID": "f",
+        "DETOKENIZE_ALLOWED_PRINCIPALS": entry,
+    }
+    assert VaultFunctionSettings.from_env(env).detokenize_allowed_principals == (entry,)

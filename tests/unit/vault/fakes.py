@@ -7,7 +7,7 @@ import hmac
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from dataclasses import dataclass, field
 
 from cryptography.exceptions import InvalidTag
@@ -20,10 +20,12 @@ from functions.domain.vault import (
     FingerprintEntry,
     GeneratedDataKey,
     MacKey,
+    TokenFormat,
     TokenRecord,
     VaultRecordTamperedError,
     VaultUnavailableError,
 )
+from functions.domain.vault.tokens import token_format_of
 
 
 @dataclass
@@ -129,33 +131,93 @@ class RoleKms:
         return self.kms.generate_mac(key, message)
 
 
+class TokenTable(MutableMapping[str, TokenRecord]):
+    """Token records keyed per tenant, as the vault's namespace is: ``(tenant, token)``.
+
+    Tests may also use a bare token as the key when one tenant holds it: reading it, or
+    replacing the record stored there (an edit of the item, which keeps its key whatever the new
+    record's tenant says). Iterating yields bare tokens.
+    """
+
+    def __init__(self) -> None:
+        self._items: dict[tuple[str, str], TokenRecord] = {}
+
+    def _find(self, key: str | tuple[str, str]) -> tuple[str, str] | None:
+        if isinstance(key, tuple):
+            return key if key in self._items else None
+        held = [k for k in self._items if k[1] == key]
+        if len(held) > 1:
+            raise KeyError(f"{key!r} is held by several tenants: index by (tenant, token)")
+        return held[0] if held else None
+
+    def __getitem__(self, key: str | tuple[str, str]) -> TokenRecord:
+        found = self._find(key)
+        if found is None:
+            raise KeyError(key)
+        return self._items[found]
+
+    def __setitem__(self, key: str | tuple[str, str], record: TokenRecord) -> None:
+        found = self._find(key)
+        if found is None:
+            found = key if isinstance(key, tuple) else (record.tenant_id, key)
+        self._items[found] = record
+
+    def __delitem__(self, key: str | tuple[str, str]) -> None:
+        found = self._find(key)
+        if found is None:
+            raise KeyError(key)
+        del self._items[found]
+
+    def __iter__(self) -> Iterator[str]:
+        return (token for _, token in list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def by_tenant(self, tenant_id: str, token: str) -> TokenRecord | None:
+        return self._items.get((tenant_id, token))
+
+    def pop_by_tenant(self, tenant_id: str, token: str) -> TokenRecord | None:
+        return self._items.pop((tenant_id, token), None)
+
+    def items_by_key(self) -> list[tuple[tuple[str, str], TokenRecord]]:
+        return list(self._items.items())
+
+
 class InMemoryVaultStore:
     def __init__(self) -> None:
-        self.tokens: dict[str, TokenRecord] = {}
+        self.tokens = TokenTable()
         self.fingerprints: dict[tuple[str, str, str, str], FingerprintEntry] = {}
         self.customer_keys: dict[tuple[str, str], CustomerKeyRecord] = {}
 
-    def get_token(self, token: str) -> TokenRecord | None:
-        return self.tokens.get(token)
+    # Like the table (functions/adapters/vault_table.py): format-preserving tokens are unique
+    # per tenant, opaque tokens (128 random bits) in one namespace, so an opaque token read
+    # under another tenant finds the other tenant's record (audited as a tenant mismatch).
+
+    def get_token(self, tenant_id: str, token: str) -> TokenRecord | None:
+        found = self.tokens.by_tenant(tenant_id, token)
+        if found is None and token_format_of(token) is TokenFormat.OPAQUE:
+            found = next((r for (_, t), r in self.tokens.items_by_key() if t == token), None)
+        return found
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        if record.token in self.tokens:
+        if self.get_token(record.tenant_id, record.token) is not None:
             return False
         ck = self.customer_keys.get((record.tenant_id, record.scope))
         if ck is None or ck.key_id != record.customer_key_id:
             raise CustomerKeyErasedError()
-        self.tokens[record.token] = record
+        self.tokens[(record.tenant_id, record.token)] = record
         return True
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
-        current = self.tokens.get(record.token)
+        current = self.tokens.by_tenant(record.tenant_id, record.token)
         if current is None or current.key.wrapped_data_key != expected_wrapped_data_key:
             return False
-        self.tokens[record.token] = record
+        self.tokens[(record.tenant_id, record.token)] = record
         return True
 
-    def delete_token(self, token: str) -> bool:
-        return self.tokens.pop(token, None) is not None
+    def delete_token(self, tenant_id: str, token: str) -> bool:
+        return self.tokens.pop_by_tenant(tenant_id, token) is not None
 
     def find_by_fingerprint(
         self, tenant_id: str, scope: str, token_format: str, fingerprint: str
@@ -201,20 +263,38 @@ class InMemoryVaultStore:
 
     def purge_customer(self, tenant_id: str, scope: str) -> int:
         tokens = [
-            t for t, r in self.tokens.items() if r.tenant_id == tenant_id and r.scope == scope
+            key
+            for key, r in self.tokens.items_by_key()
+            if r.tenant_id == tenant_id and r.scope == scope
         ]
         entries = [k for k in self.fingerprints if k[0] == tenant_id and k[1] == scope]
-        for t in tokens:
-            del self.tokens[t]
+        for key in tokens:
+            del self.tokens[key]
         for k in entries:
             del self.fingerprints[k]
         return len(tokens) + len(entries)
 
     def scan_tokens(self) -> Iterator[TokenRecord]:
-        yield from list(self.tokens.values())
+        yield from [record for _, record in self.tokens.items_by_key()]
 
     def scan_customer_keys(self) -> Iterator[CustomerKeyRecord]:
         yield from list(self.customer_keys.values())
+
+
+class InMemoryClassCounter:
+    """The tokenize rate limit's shared counters (``ClassCounter``), in memory."""
+
+    def __init__(self) -> None:
+        self.counts: dict[str, int] = {}
+        self.expiries: dict[str, int] = {}
+
+    def class_count(self, key: str) -> int:
+        return self.counts.get(key, 0)
+
+    def add_to_class_count(self, key: str, expires_at: int) -> int:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        self.expiries[key] = expires_at
+        return self.counts[key]
 
 
 class ListAuditSink:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 from dataclasses import dataclass
 
 from hypothesis import strategies as st
@@ -13,6 +15,7 @@ from tests.unit.vault.fakes import (
     TOKENIZE_DECRYPT,
     FakeClock,
     FakeKms,
+    InMemoryClassCounter,
     InMemoryVaultStore,
     ListAuditSink,
     RoleKms,
@@ -42,6 +45,22 @@ def pans(draw: st.DrawFn) -> str:
     return complete_luhn(prefix + middle)
 
 
+class RepeatingMiddles:
+    """A random source whose digits repeat every two draws of six (middles 000000 and 000001):
+    a 16-digit card's class of format-preserving tokens then holds at most two, so collisions
+    can be forced. For 424242…4242, 000000 makes a Luhn-valid candidate, which is redrawn: one
+    token, 4242420000014242."""
+
+    def __init__(self) -> None:
+        self._digits = itertools.cycle([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+
+    def token_bytes(self, n: int) -> bytes:
+        return os.urandom(n)
+
+    def randbelow(self, n: int) -> int:
+        return next(self._digits) % n
+
+
 @dataclass
 class Harness:
     vault: Vault
@@ -49,6 +68,8 @@ class Harness:
     store: InMemoryVaultStore
     audit: ListAuditSink
     clock: FakeClock
+    # The tokenize rate limit's shared counters, for vaults built with ``class_counter``.
+    counter: InMemoryClassCounter
 
 
 def make_harness(settings: VaultSettings | None = None, kms: FakeKms | None = None) -> Harness:
@@ -57,7 +78,7 @@ def make_harness(settings: VaultSettings | None = None, kms: FakeKms | None = No
     audit = ListAuditSink()
     clock = FakeClock()
     vault = Vault(kms, store, audit, settings=settings, clock=clock)
-    return Harness(vault, kms, store, audit, clock)
+    return Harness(vault, kms, store, audit, clock, InMemoryClassCounter())
 
 
 def cold_vault(h: Harness) -> Vault:

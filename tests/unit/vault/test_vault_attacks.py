@@ -15,20 +15,26 @@ import pytest
 
 from functions.domain.cards import luhn_valid
 from functions.domain.vault import (
+    ClassLimit,
     CustomerKeyErasedError,
+    DetokenizeNotPermittedError,
     InvalidRequestError,
     MacKey,
     TokenFormat,
+    TokenizeRateLimitedError,
     TokenNotFoundError,
+    TokenSpaceExhaustedError,
     Vault,
     VaultRecordTamperedError,
     VaultSettings,
     VaultUnavailableError,
 )
+from functions.domain.vault.limits import card_class, class_window
 from tests.unit.vault.helpers import (
     DETOKENIZER,
     TOKENIZER,
     Harness,
+    RepeatingMiddles,
     cold_vault,
     make_harness,
     tokenize_container,
@@ -256,9 +262,9 @@ def test_f8_a_single_use_token_is_handed_out_once_under_a_race() -> None:
     other = cold_vault(h)
     original = h.store.delete_token
 
-    def consumed_meanwhile(t: str) -> bool:
-        original(t)  # a concurrent call consumed it between our audit and our delete
-        return original(t)
+    def consumed_meanwhile(tenant: str, t: str) -> bool:
+        original(tenant, t)  # a concurrent call consumed it between our audit and our delete
+        return original(tenant, t)
 
     h.store.delete_token = consumed_meanwhile  # type: ignore[method-assign]
     with pytest.raises(TokenNotFoundError):
@@ -285,6 +291,149 @@ def test_f4_a_short_pan_gets_no_format_preserving_token(pan: str) -> None:
     assert h.vault.tokenize("ten_a", pan).token.startswith("tok_")  # opaque stays available
 
 
+def test_f4_one_tenant_cannot_exhaust_another_tenants_format_preserving_class() -> None:
+    """Review M4 (second half): the token namespace was global, so tenant A's tokens of a 6+4
+    class were taken for every tenant; A exhausted the class for B in 84 calls. Forced here:
+    both tenants draw the same two middles, which A takes first."""
+    h = make_harness()
+    settings = VaultSettings(fpe_max_attempts=2)
+
+    def vault_drawing_two_middles() -> Vault:
+        return Vault(
+            h.kms, h.store, h.audit, settings=settings, clock=h.clock, random=RepeatingMiddles()
+        )
+
+    fpe = TokenFormat.FORMAT_PRESERVING
+    a_vault = vault_drawing_two_middles()
+    a_token = a_vault.tokenize("ten_a", VISA, token_format=fpe, single_use=True).token
+    with pytest.raises(TokenSpaceExhaustedError):  # every draw is now A's token: A's class is full
+        a_vault.tokenize("ten_a", VISA, token_format=fpe, single_use=True)
+
+    b_card = _same_class_candidates(VISA)[0]  # another card of the same 6+4 class
+    b = vault_drawing_two_middles().tokenize("ten_b", b_card, token_format=fpe)
+    assert b.token == a_token  # the same token value, in B's own namespace
+    for tenant in ("ten_a", "ten_b"):
+        assert h.vault.describe(tenant, a_token).tenant_id == tenant
+    revealed = h.vault.detokenize("ten_b", b.token, caller=DETOKENIZER, purpose="authorization")
+    assert revealed.number == b_card
+    # A's record under the same token value is A's card, untouched.
+    assert h.vault.detokenize("ten_a", a_token, caller=DETOKENIZER, purpose="x").number == VISA
+
+
+# --------------------------------------------- finding 5: tokenize as a card-testing oracle
+
+
+def _class_limited(h: Harness, max_new_cards: int = 5, window: int = 3600) -> Vault:
+    """A tokenize container with the shared class counters, as the tokenize function has."""
+    settings = VaultSettings(class_limit=ClassLimit(max_new_cards, window))
+    return Vault(h.kms, h.store, h.audit, settings=settings, clock=h.clock, class_counter=h.counter)
+
+
+def _same_class_candidates(pan: str) -> list[str]:
+    """Luhn-valid cards with the first six and last four of ``pan``, ``pan`` itself last: the
+    enumeration of the review (568 calls recovered a 14-digit card)."""
+    out = []
+    for middle in range(10**6):
+        candidate = pan[:6] + f"{middle:06d}" + pan[-4:]
+        if candidate != pan and luhn_valid(candidate):
+            out.append(candidate)
+        if len(out) == 40:
+            break
+    return [*out, pan]
+
+
+def test_f5_enumerating_a_card_class_is_refused_before_the_oracle_answers() -> None:
+    """Review M5 (second half): with deduplication, tokenizing candidates for the victim's
+    customer until the victim's token comes back recovers the card. The class (tenant, first
+    six, last four, length) is refused after five new cards, and the real card is refused too,
+    so the refusal is no oracle."""
+    h = make_harness()
+    victim = h.vault.tokenize("ten_a", VISA, customer_id="victim").token
+    attacker = _class_limited(h)
+    answers: list[str] = []
+    refusals: list[TokenizeRateLimitedError] = []
+    for candidate in _same_class_candidates(VISA):
+        try:
+            answers.append(attacker.tokenize("ten_a", candidate, customer_id="victim").token)
+        except TokenizeRateLimitedError as exc:
+            refusals.append(exc)
+    assert victim not in answers  # the enumeration never found the card
+    assert len(answers) == 5 and len(refusals) == 36
+    for exc in refusals:
+        assert (exc.http_status, exc.public_code) == (429, "tokenize_rate_limited")
+        assert not any(c.isdigit() for c in exc.message)  # no card, class or count
+    # Refused before the card is looked up: no KMS MAC, no read, for a refused guess.
+    macs = h.kms.calls["generate_mac"]
+    with pytest.raises(TokenizeRateLimitedError):
+        attacker.tokenize("ten_a", VISA, customer_id="victim")
+    assert h.kms.calls["generate_mac"] == macs
+
+
+def test_f5_returning_cards_do_not_count_and_other_classes_and_tenants_are_free() -> None:
+    h = make_harness()
+    vault = _class_limited(h, max_new_cards=2)
+    for _ in range(50):  # a returning card (deduplicated) is not a new card
+        vault.tokenize("ten_a", VISA, customer_id="c1")
+    candidates = _same_class_candidates(VISA)
+    vault.tokenize("ten_a", candidates[0], customer_id="c1")  # the second new card
+    with pytest.raises(TokenizeRateLimitedError):
+        vault.tokenize("ten_a", candidates[1], customer_id="c1")
+    with pytest.raises(TokenizeRateLimitedError):  # the class is closed, known cards included
+        vault.tokenize("ten_a", VISA, customer_id="c1")
+    assert vault.tokenize("ten_b", candidates[1], customer_id="c1").created  # another tenant
+    assert vault.tokenize("ten_a", OTHER_VISA, customer_id="c1").created  # another class
+    h.clock.advance(3600)  # the next window
+    assert vault.tokenize("ten_a", candidates[1], customer_id="c1").created
+
+
+def test_f5_single_use_tokens_count_as_new_cards() -> None:
+    h = make_harness()
+    vault = _class_limited(h, max_new_cards=3)
+    for _ in range(3):
+        vault.tokenize("ten_a", VISA, single_use=True)
+    with pytest.raises(TokenizeRateLimitedError):
+        vault.tokenize("ten_a", VISA, single_use=True)
+
+
+@pytest.mark.parametrize(
+    ("pan", "kept"),
+    [
+        ("4242424242424242", "16:424242:4242"),
+        ("4000000000000000006", "19:400000:0006"),
+        ("378282246310005", "15:378282:005"),
+        ("36000000000008", "14:360000:08"),
+        ("4000000000006", "13:400000:6"),
+        ("500000000009", "12:500000:"),
+    ],
+)
+def test_f5_a_card_class_keeps_at_least_six_digits_secret(pan: str, kept: str) -> None:
+    assert card_class(pan) == kept
+    shown = sum(c.isdigit() for c in kept.split(":", 1)[1])
+    assert len(pan) - shown >= 6
+
+
+def test_f5_the_counter_key_shows_no_digits_of_the_card() -> None:
+    """The counter item's key is what a table read or a CloudTrail data event shows."""
+    limit = ClassLimit()
+    window = class_window("ten_a", VISA, 1_750_000_000.0, limit)
+    assert VISA[:6] not in window.key and VISA[-4:] not in window.key
+    same_class = _same_class_candidates(VISA)[0]
+    assert window.key == class_window("ten_a", same_class, 1_750_000_001.0, limit).key
+
+    assert window.key != class_window("ten_b", VISA, 1_750_000_000.0, limit).key
+    assert window.expires_at > 1_750_000_000
+
+
+def test_f5_class_limits_are_bounded() -> None:
+    with pytest.raises(ValueError, match="max_new_cards"):
+        VaultSettings.from_env({"VAULT_CLASS_LIMIT_MAX_NEW_CARDS": "0"})
+    with pytest.raises(ValueError, match="window_seconds"):
+        VaultSettings.from_env({"VAULT_CLASS_LIMIT_WINDOW_SECONDS": "10"})
+    assert VaultSettings.from_env({"VAULT_CLASS_LIMIT_MAX_NEW_CARDS": "7"}).class_limit == (
+        ClassLimit(7, 3600)
+    )
+
+
 # ---------------------------------------------------------------- finding 11: smaller ones
 
 
@@ -299,6 +448,19 @@ def test_f11_a_card_number_in_the_purpose_never_reaches_the_audit_trail(purpose:
     with pytest.raises(InvalidRequestError):
         h.vault.detokenize("ten_a", token, caller=TOKENIZER, purpose=purpose)
     assert all(e.purpose is None or "4111" not in e.purpose for e in h.audit.events)
+
+
+def test_f11_a_refused_callers_purpose_is_not_audited() -> None:
+    """Review L1 (second half): the purpose of a caller without the detokenize role reached the
+    audit log, a seven-year store, whatever it said."""
+    h = make_harness()
+    token = h.vault.tokenize("ten_a", VISA).token
+    with pytest.raises(DetokenizeNotPermittedError):
+        h.vault.detokenize("ten_a", token, caller=TOKENIZER, purpose="pan.4242.4242")
+    denied = h.audit.events[-1]
+    assert (denied.outcome, denied.purpose) == ("denied", None)
+    h.vault.detokenize("ten_a", token, caller=DETOKENIZER, purpose="chargeback.evidence")
+    assert h.audit.events[-1].purpose == "chargeback.evidence"  # a permitted caller's is kept
 
 
 def test_f11_ciphertext_length_does_not_reveal_the_pan_length() -> None:

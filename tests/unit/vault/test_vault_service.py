@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import itertools
-import os
 
 import pytest
 
@@ -38,6 +36,7 @@ from tests.unit.vault.helpers import (
     DETOKENIZER,
     TOKENIZER,
     Harness,
+    RepeatingMiddles,
     cold_vault,
     complete_luhn,
     detokenize_container,
@@ -389,19 +388,6 @@ def test_decrypt_cache_is_bounded() -> None:
     assert h.kms.calls["decrypt"] - before >= 16
 
 
-class _FewMiddles:
-    """A random source whose digits repeat every two draws of six: at most two middles."""
-
-    def __init__(self) -> None:
-        self._digits = itertools.cycle([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
-
-    def token_bytes(self, n: int) -> bytes:
-        return os.urandom(n)
-
-    def randbelow(self, n: int) -> int:
-        return next(self._digits) % n
-
-
 def test_format_preserving_collisions_are_retried_then_refused() -> None:
     h = make_harness()
     vault = Vault(
@@ -410,7 +396,7 @@ def test_format_preserving_collisions_are_retried_then_refused() -> None:
         h.audit,
         settings=VaultSettings(fpe_max_attempts=2),
         clock=h.clock,
-        random=_FewMiddles(),
+        random=RepeatingMiddles(),
     )
     caught: VaultError | None = None
     seen: set[str] = set()
