@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from moto import mock_aws
 
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
+from functions.adapters.payment_workflow import idempotency_config
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.payments import PaymentStatus, new_payment
 from functions.handlers import payments_api
@@ -29,6 +29,7 @@ from tests.adapters.payment_tables import (
 )
 from tests.adapters.test_vault_handlers import Context as VaultContext
 from tests.adapters.test_vault_handlers import api_event
+from tests.unit.services.fakes import FakeWorkflow
 
 PAN = "4242424242424242"
 SHOP = "arn:aws:iam::123456789012:user/shop-one"
@@ -57,21 +58,6 @@ class Context(VaultContext):
         return 29_000
 
 
-class FakeWorkflow:
-    """Stands in for StartSyncExecution: answers a captured payment after ``delay_s``."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.delay_s = 0.0
-        self._lock = threading.Lock()
-
-    def __call__(self, name: str, execution_input: dict[str, Any]) -> dict[str, Any]:
-        with self._lock:
-            self.calls.append((name, execution_input))
-        time.sleep(self.delay_s)
-        return {"status": 0, "body": {"id": execution_input["payment_id"], "status": "captured"}}
-
-
 @pytest.fixture
 def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
     fake_aws_environment(
@@ -84,7 +70,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
         MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP], "*": [OPERATORS]}),
     )
     fake = FakeWorkflow()
-    monkeypatch.setattr(payments_api, "run_workflow", fake)
+    monkeypatch.setattr(payments_api, "StepFunctionsWorkflow", lambda _client, _arn: fake)
     _reset()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
@@ -97,8 +83,8 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
 def _reset() -> None:
     clients.clear()
     wiring.clear()
-    payments_api.run_once.cache_clear()
-    payments_api.idempotency_config.cache_clear()
+    payments_api.commands.cache_clear()
+    idempotency_config.cache_clear()
 
 
 def call(

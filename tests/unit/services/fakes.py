@@ -1,0 +1,125 @@
+"""In-memory implementations of the application services' ports (tests only)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from functions.contracts.steps import ProcessAnswer
+from functions.domain.ledger import InMemoryLedgerStore, JournalEntry
+from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, new_payment
+from functions.domain.reconciliation import PublishedEvent
+from functions.services.payment_commands import (
+    ApiAnswer,
+    Execution,
+    IdempotencyCommand,
+    KeyReusedError,
+    RequestInProgressError,
+)
+
+NOW = "2026-11-22T10:00:00.000+00:00"
+
+
+@dataclass
+class FakeWorkflow:
+    """Answers every execution with the payment it names, captured (or ``answer`` when set),
+    after ``delay_s``."""
+
+    runs: list[Execution] = field(default_factory=list)
+    answer: ProcessAnswer | None = None
+    fail: bool = False
+    delay_s: float = 0.0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def calls(self) -> list[tuple[str, dict[str, Any]]]:
+        """(execution name, input as the state machine reads it) of every run."""
+        return [(execution.name, execution.payload()) for execution in self.runs]
+
+    def run(self, execution: Execution) -> ProcessAnswer:
+        with self._lock:
+            self.runs.append(execution)
+        time.sleep(self.delay_s)
+        if self.fail:
+            raise RuntimeError("workflow FAILED")
+        if self.answer is not None:
+            return self.answer
+        context = {
+            "payment_id": execution.input.payment_id,
+            "merchant_id": "m_1",
+            "amount": 2_500,
+            "currency": "EUR",
+            "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
+        }
+        payment = new_payment(context, PaymentStatus.CAPTURED, NOW)
+        return ProcessAnswer.model_validate({"payment": payment.view()})
+
+
+@dataclass
+class InMemoryIdempotencyStore:
+    """Powertools' semantics in a dict: keyed on merchant and key, a repeat must match the
+    operation, target and digest; a key in ``in_progress`` is still running."""
+
+    records: dict[tuple[str, str], tuple[tuple[str, str, str], dict[str, Any]]] = field(
+        default_factory=dict
+    )
+    in_progress: set[tuple[str, str]] = field(default_factory=set)
+
+    def once(self, command: IdempotencyCommand, work: Callable[[], ApiAnswer]) -> ApiAnswer:
+        key = (command.merchant_id, command.key)
+        payload = (command.operation, command.target, command.digest)
+        if key in self.in_progress:
+            raise RequestInProgressError
+        if key in self.records:
+            stored_payload, stored = self.records[key]
+            if stored_payload != payload:
+                raise KeyReusedError
+            return ApiAnswer.model_validate(stored)
+        answer = work()  # raising stores nothing
+        self.records[key] = (payload, answer.model_dump(mode="json", exclude_unset=True))
+        return answer
+
+
+class PaymentRecords(InMemoryPaymentStore):
+    def scan_payments(self) -> list[Any]:
+        return self.all()
+
+
+class LedgerRecords(InMemoryLedgerStore):
+    def scan_entries(self) -> list[JournalEntry]:
+        return self.all_entries()
+
+
+@dataclass
+class EventLog:
+    """The bus's event record, and the bus: what is published is recorded only when
+    ``archive`` is set (the archive rule delivers later, or never)."""
+
+    events: list[PublishedEvent] = field(default_factory=list)
+    published: list[Mapping[str, Any]] = field(default_factory=list)
+    archive: bool = False
+    refuse: bool = False
+
+    def read(self) -> Iterable[PublishedEvent]:
+        return list(self.events)
+
+    def publish(self, entries: Sequence[Mapping[str, Any]]) -> int:
+        if self.refuse:
+            return len(entries)
+        self.published.extend(entries)
+        if self.archive:
+            self.events.extend(event_of(entry) for entry in entries)
+        return 0
+
+
+def event_of(entry: Mapping[str, Any]) -> PublishedEvent:
+    detail = entry["Detail"]
+    return PublishedEvent(
+        detail["event_id"],
+        entry["DetailType"],
+        detail["payment_id"],
+        detail.get("operation_amount"),
+    )
