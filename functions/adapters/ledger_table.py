@@ -2,16 +2,20 @@
 
 Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S).
 
-* entry: ``pk = "payment#<payment_id>"``, ``sk = "entry#<step>"``; payment_id, entry_id, kind,
-  step, reverses (absent unless a reversal), lines (L of M: account S, currency S, debit N,
-  credit N, in the entry's order).
+* entry: ``pk = "payment#<payment_id>"`` (``settlement#<batch_id>``, ``payout#<merchant>:<day>``
+  for the entries of no one payment), ``sk = "entry#<step>"``; payment_id (the subject),
+  entry_id, kind, step, effective_at, value_date, reverses (absent unless a reversal),
+  references (a settlement batch's acquirer references, absent otherwise), lines (L of M:
+  account S, currency S, debit N, credit N, in the entry's order).
 * position, one per payment: ``pk = "position#<payment_id>"``, ``sk = "position"``; authorized,
-  captured, voided, refunded, capturable, refundable (N).
+  captured, voided, refunded, charged_back, capturable, refundable (N). One per merchant and
+  currency for its settled funds: ``pk = "position#funds:<merchant>:<currency>"``, available (N).
 
-``post`` writes an entry and its payment's position in one transaction: two items, four write
-units. Account balances are not stored: they are the sums of the entries' lines
-(``all_balances``, ``balance``), so they cannot drift from the journal, and a posting does not
-pay two write units per account it touches (the hot path's write budget, docs/ledger.md). The
+``post`` writes an entry and its position in one transaction: two items, four write units (a
+settlement batch entry has no position: one item). Account balances are not stored: they are
+the sums of the entries' lines (``all_balances``, ``balance``), so they cannot drift from the
+journal, and a posting does not pay two write units per account it touches (the hot path's
+write budget, docs/ledger.md). The
 entry's Put is conditional on the entry being new, so a replay changes nothing and is
 recognised by reading the entry back (idempotency rests on that condition alone, never on
 ClientRequestToken). The position's Update is conditional on the caps (``capturable`` or
@@ -30,7 +34,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from functions.domain.ledger import (
+    PAYOUT_SUBJECT,
     POSITION_FIELDS,
+    SETTLEMENT_SUBJECT,
     ConflictingEntryError,
     EntryKind,
     JournalEntry,
@@ -38,6 +44,7 @@ from functions.domain.ledger import (
     LedgerStore,
     PositionLimitError,
     balances,
+    balances_as_of,
     position_change,
     shard_accounts,
 )
@@ -62,6 +69,10 @@ _RANDOM = secrets.SystemRandom()
 
 
 def entry_pk(payment_id: str) -> str:
+    """The partition of a subject's entries: a payment's, a settlement batch's or a payout's."""
+    for prefix in (SETTLEMENT_SUBJECT, PAYOUT_SUBJECT):
+        if payment_id.startswith(prefix):
+            return f"{prefix[:-1]}#{payment_id[len(prefix) :]}"
     return f"payment#{payment_id}"
 
 
@@ -70,6 +81,7 @@ def entry_sk(step: str) -> str:
 
 
 def position_key(payment_id: str) -> Item:
+    """A payment's position, or a merchant's funds (``funds:<merchant>:<currency>``)."""
     # Its own partition: readers of a payment's entries list ``payment#<id>`` whole.
     return {"pk": _s(f"position#{payment_id}"), "sk": _s(POSITION_SK)}
 
@@ -128,7 +140,10 @@ class DynamoLedgerStore(LedgerStore):
                 }
             }
         ]
-        if repair:
+        change = position_change(entry)
+        if change.key is None:
+            pass  # a settlement batch: cash against receivable, no position to guard
+        elif repair and change.key == entry.payment_id:
             transact.append({"Put": self._position_rebuilt(entry)})
         else:
             transact.append({"Update": self._position_update(entry)})
@@ -157,18 +172,20 @@ class DynamoLedgerStore(LedgerStore):
                 float(c.get("CapacityUnits", c.get("WriteCapacityUnits", 0.0)))
                 for c in response.get("ConsumedCapacity", [])
             )
-            self.last_consumed_write_units = reported or _estimated_write_units(
-                [entry_item, _position_item_estimate(entry.payment_id)]
+            written = [entry_item] + [_position_item_estimate(entry.payment_id)] * (
+                len(transact) - 1
             )
+            self.last_consumed_write_units = reported or _estimated_write_units(written)
             return True
 
     def _position_update(self, entry: JournalEntry) -> dict[str, Any]:
         change = position_change(entry)
+        assert change.key is not None
         names = {f"#f{n}": name for n, (name, _) in enumerate(change.deltas)}
         values: dict[str, Any] = {f":v{n}": _n(d) for n, (_, d) in enumerate(change.deltas)}
         update: dict[str, Any] = {
             "TableName": self._table,
-            "Key": position_key(entry.payment_id),
+            "Key": position_key(change.key),
             "UpdateExpression": "ADD " + ", ".join(f"#f{n} :v{n}" for n in range(len(names))),
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -249,6 +266,12 @@ class DynamoLedgerStore(LedgerStore):
                 return
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def balances_as_of(
+        self, cutoff: str, *, basis: str = "value_date"
+    ) -> dict[tuple[str, str], int]:
+        """Logical balances at a cut-off day (``ledger.balances_as_of``), from the entries."""
+        return balances_as_of(self.scan_entries(), cutoff, basis=basis)
+
     def all_balances(self) -> dict[tuple[str, str], int]:
         """Balance per (physical account, currency): the sums of every entry's lines."""
         return balances(self.scan_entries())
@@ -291,6 +314,8 @@ def _entry_item(entry: JournalEntry) -> Item:
         "entry_id": _s(entry.entry_id),
         "kind": _s(entry.kind.value),
         "step": _s(entry.step),
+        "effective_at": _s(entry.effective_at),
+        "value_date": _s(entry.value_date),
         "lines": {
             "L": [
                 {
@@ -307,6 +332,8 @@ def _entry_item(entry: JournalEntry) -> Item:
     }
     if entry.reverses is not None:
         item["reverses"] = _s(entry.reverses)
+    if entry.references:
+        item["references"] = {"L": [_s(reference) for reference in entry.references]}
     return item
 
 
@@ -327,12 +354,17 @@ def _entry(item: Mapping[str, Any]) -> JournalEntry:
         step=item["step"]["S"],
         lines=lines,
         reverses=item["reverses"]["S"] if "reverses" in item else None,
+        # Entries stored before entries carried dates have none.
+        effective_at=item.get("effective_at", {}).get("S", ""),
+        value_date=item.get("value_date", {}).get("S", ""),
+        references=tuple(v["S"] for v in item.get("references", {}).get("L", [])),
     )
 
 
 def _position_item_estimate(payment_id: str) -> Item:
     big = _n(10**20)
-    return {**position_key(payment_id), **{name: big for name in ("a", "c", "v", "r", "ca", "re")}}
+    names = ("a", "c", "v", "r", "cb", "ca", "re")
+    return {**position_key(payment_id), **{name: big for name in names}}
 
 
 def _size(value: Any) -> int:

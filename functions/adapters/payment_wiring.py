@@ -19,6 +19,7 @@ from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
 from functions.adapters.risk_tables import TableMandates, TableMitAgreements, TableScaCounters
 from functions.domain.acquirer import AcquirerConnector, AcquirerSimulator
+from functions.domain.fees import FeeSchedule
 from functions.domain.fraud import FraudRules, RulesFraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
@@ -57,6 +58,8 @@ class PaymentFunctionSettings(BaseModel):
     idempotency_table: str = ""
     ledger_table: str = ""
     ledger_shards: int = Field(default=8, ge=1, le=64)
+    # The merchant service charge schedule (domain.fees); empty charges nothing.
+    merchant_service_charge: str = ""
     state_machine_arn: str = ""
     event_bus_name: str = ""
     event_log_group_name: str = ""
@@ -92,6 +95,7 @@ class PaymentFunctionSettings(BaseModel):
             idempotency_table=env.get("IDEMPOTENCY_TABLE_NAME", ""),
             ledger_table=env.get("LEDGER_TABLE_NAME", ""),
             ledger_shards=int(env.get("LEDGER_SHARDS") or 8),
+            merchant_service_charge=env.get("MERCHANT_SERVICE_CHARGE", ""),
             state_machine_arn=env.get("STATE_MACHINE_ARN", ""),
             event_bus_name=env.get("EVENT_BUS_NAME", ""),
             event_log_group_name=env.get("EVENT_LOG_GROUP_NAME", ""),
@@ -146,7 +150,11 @@ def ledger_store() -> DynamoLedgerStore:
 
 @cache
 def posting_rules() -> PostingRules:
-    return PostingRules(shards=settings().ledger_shards)
+    current = settings()
+    return PostingRules(
+        shards=current.ledger_shards,
+        fees=FeeSchedule.from_json(current.merchant_service_charge),
+    )
 
 
 @cache

@@ -13,7 +13,10 @@ void an authorization by it. A timeout is never read as "nothing happened".
 
 ``AcquirerRecords`` is the acquirer's own account of what it did (the simulator's operation log,
 or a real acquirer's settlement file read by ``SettlementFileRecords``): the reconciliation
-matches the payment records against it.
+matches the payment records against it. ``SettlementSource`` gives the acquirer's settlement
+batches (what it paid into the platform's bank account, net of its interchange, scheme and
+dispute fees, and the chargebacks it took back): the simulator makes a daily batch of what it
+has not settled yet, ``SettlementFileRecords`` reads them from a real acquirer's file.
 
 ``AcquirerSimulator`` implements the port without a network, driven by documented test cards
 (``TEST_CARDS``, docs/test-cards.md).
@@ -23,19 +26,22 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import hashlib
 import hmac
 import io
 import re
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
-from functions.domain.currencies import is_currency
+from functions.domain.currencies import is_currency, minor_units
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,38 +208,178 @@ class InMemoryOperationLog(OperationLog):
             return list(self._operations.values())
 
 
+class SettlementKind(StrEnum):
+    """What a settlement line moves: a capture paid in, a refund or a chargeback taken back, a
+    dispute won given back."""
+
+    CAPTURE = "capture"
+    REFUND = "refund"
+    CHARGEBACK = "chargeback"
+    DISPUTE_WON = "dispute_won"
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementLine:
+    """One line of a settlement batch. ``reference`` is the operation's idempotency key
+    (``{payment_id}:capture:{n}``, ``{payment_id}:refund:{id}``) or, for a dispute,
+    ``{payment_id}:chargeback:{dispute_id}`` and ``{payment_id}:dispute_won:{dispute_id}``;
+    ``amount`` and the fees are minor units: ``interchange_fee`` and ``scheme_fee`` the
+    acquirer's cost of a capture, ``dispute_fee`` its fee for a chargeback."""
+
+    kind: SettlementKind
+    reference: str
+    amount: int
+    currency: str
+    interchange_fee: int = 0
+    scheme_fee: int = 0
+    dispute_fee: int = 0
+
+    def __post_init__(self) -> None:
+        check_idempotency_key(self.reference)
+        check_amount(self.amount)
+        check_currency(self.currency)
+        for fee in (self.interchange_fee, self.scheme_fee, self.dispute_fee):
+            if isinstance(fee, bool) or not isinstance(fee, int) or fee < 0:
+                raise AcquirerRejectedError(ErrorCode.INVALID_AMOUNT, "A fee is not valid.")
+        parts = self.reference.split(":")
+        if len(parts) != 3 or not parts[0] or not parts[2] or parts[1] != self.kind.value:
+            raise AcquirerRejectedError(
+                ErrorCode.INVALID_IDEMPOTENCY_KEY, "The settlement reference is not valid."
+            )
+
+    @property
+    def payment_id(self) -> str:
+        return self.reference.split(":", 1)[0]
+
+    @property
+    def operation(self) -> str:
+        """The capture sequence, refund id or dispute id."""
+        return self.reference.rsplit(":", 1)[1]
+
+    @property
+    def acquirer_fees(self) -> int:
+        return self.interchange_fee + self.scheme_fee
+
+
+@dataclass(frozen=True, slots=True)
+class SettlementBatch:
+    """What the acquirer paid (or took) in one transfer: its lines and the value date on which
+    the funds reach the platform's bank account."""
+
+    batch_id: str
+    value_date: str
+    lines: tuple[SettlementLine, ...]
+
+    def __post_init__(self) -> None:
+        check_idempotency_key(self.batch_id)
+        if ":" in self.batch_id or "#" in self.batch_id:
+            raise ValueError("a batch id has no ':' or '#'")
+        dt.date.fromisoformat(self.value_date)
+        references = [line.reference for line in self.lines]
+        if len(set(references)) != len(references):
+            raise ValueError(f"batch {self.batch_id} settles a reference twice")
+        if not self.lines:
+            raise ValueError(f"batch {self.batch_id} has no lines")
+
+
+@runtime_checkable
+class SettlementSource(Protocol):
+    """The acquirer's settlement batches up to a day. ``settled`` are the references already
+    settled (the ledger's settlement entries): a source that decides what a new batch holds (the
+    simulator) leaves them out; a file of fixed batches ignores it."""
+
+    def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]: ...
+
+
 SETTLEMENT_COLUMNS = ("kind", "reference", "authorization_id", "amount", "currency", "status")
+SETTLEMENT_FILE_COLUMNS = (
+    "batch_id",
+    "value_date",
+    *SETTLEMENT_COLUMNS,
+    "interchange_fee",
+    "scheme_fee",
+    "dispute_fee",
+)
 
 
-class SettlementFileRecords(AcquirerRecords):
-    """A real acquirer's settlement (clearing) file behind the same port: CSV with the header
-    ``kind,reference,authorization_id,amount,currency,status``. An acquirer's own format is
-    mapped onto these columns by whoever fetches the file; a malformed line is refused whole,
-    because a reconciliation over a partly read file would report money as missing."""
+def _fee(value: str | None) -> int:
+    return int(value) if value else 0
+
+
+class SettlementFileRecords(AcquirerRecords, SettlementSource):
+    """A real acquirer's settlement (clearing) file behind the same ports: CSV with the header
+    ``batch_id,value_date,kind,reference,authorization_id,amount,currency,status,
+    interchange_fee,scheme_fee,dispute_fee`` (or only the six operation columns, for a file that
+    serves the reconciliation alone). ``kind`` is capture, refund, void, chargeback or
+    dispute_won. An acquirer's own format is mapped onto these columns by whoever fetches the
+    file; a malformed line is refused whole, because a reconciliation over a partly read file
+    would report money as missing."""
 
     def __init__(self, text: str) -> None:
         reader = csv.DictReader(io.StringIO(text))
-        if tuple(reader.fieldnames or ()) != SETTLEMENT_COLUMNS:
-            raise ValueError(f"a settlement file has the columns {','.join(SETTLEMENT_COLUMNS)}")
+        header = tuple(reader.fieldnames or ())
+        if header not in (SETTLEMENT_COLUMNS, SETTLEMENT_FILE_COLUMNS):
+            raise ValueError(
+                f"a settlement file has the columns {','.join(SETTLEMENT_FILE_COLUMNS)} "
+                f"(or {','.join(SETTLEMENT_COLUMNS)})"
+            )
         operations: list[AcquirerOperation] = []
+        lines: dict[tuple[str, str], list[SettlementLine]] = defaultdict(list)
         for number, row in enumerate(reader, start=2):
+            settled: SettlementLine | None
             try:
-                amount = int(row["amount"])
-                operation = AcquirerOperation(
-                    kind=OperationKind(row["kind"]),
-                    reference=check_idempotency_key(row["reference"]),
-                    authorization_id=row["authorization_id"],
-                    amount=amount,
-                    currency=check_currency(row["currency"]) if row["currency"] else "",
-                    status=OperationStatus(row["status"] or OperationStatus.SUCCEEDED),
-                )
-            except (ValueError, AcquirerRejectedError) as error:
+                if row["kind"] in (SettlementKind.CHARGEBACK, SettlementKind.DISPUTE_WON):
+                    settled = self._line(row)
+                else:
+                    operation = AcquirerOperation(
+                        kind=OperationKind(row["kind"]),
+                        reference=check_idempotency_key(row["reference"]),
+                        authorization_id=row["authorization_id"],
+                        amount=int(row["amount"]),
+                        currency=check_currency(row["currency"]) if row["currency"] else "",
+                        status=OperationStatus(row["status"] or OperationStatus.SUCCEEDED),
+                    )
+                    operations.append(operation)
+                    settles = (
+                        operation.kind is not OperationKind.VOID
+                        and operation.status is OperationStatus.SUCCEEDED
+                    )
+                    settled = self._line(row) if settles and row.get("batch_id") else None
+                if settled is not None:
+                    day = row.get("value_date") or ""
+                    dt.date.fromisoformat(day)
+                    lines[str(row.get("batch_id")), day].append(settled)
+            except (ValueError, TypeError, AcquirerRejectedError) as error:
                 raise ValueError(f"settlement file line {number} is malformed") from error
-            operations.append(operation)
         self._operations = tuple(operations)
+        try:
+            self._batches = tuple(
+                SettlementBatch(batch_id, day, tuple(batch))
+                for (batch_id, day), batch in sorted(lines.items())
+            )
+        except (ValueError, AcquirerRejectedError) as error:
+            raise ValueError("a settlement batch of the file is malformed") from error
+        if len({b.batch_id for b in self._batches}) != len(self._batches):
+            raise ValueError("a settlement batch of the file has two value dates")
+
+    @staticmethod
+    def _line(row: Mapping[str, str | None]) -> SettlementLine:
+        return SettlementLine(
+            kind=SettlementKind(str(row["kind"])),
+            reference=str(row["reference"]),
+            amount=int(str(row["amount"])),
+            currency=str(row["currency"]),
+            interchange_fee=_fee(row.get("interchange_fee")),
+            scheme_fee=_fee(row.get("scheme_fee")),
+            dispute_fee=_fee(row.get("dispute_fee")),
+        )
 
     def operations(self) -> list[AcquirerOperation]:
         return list(self._operations)
+
+    def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
+        # A file's batches are what the acquirer paid, whatever their value date.
+        return list(self._batches)
 
 
 class ErrorCode(StrEnum):
@@ -398,6 +544,9 @@ class Outcome(StrEnum):
     # Approved; every capture and refund is executed but its first answer is lost (a timeout):
     # only the same idempotency key again, or operation_status, tells what happened.
     ANSWERS_LOST = "answers_lost"
+    # Approved and captured; the cardholder disputes it: the batch after the one that settled
+    # its capture takes it back as a chargeback, with the dispute fee.
+    DISPUTED = "disputed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -428,6 +577,7 @@ TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
             _card("4000000000000259", Outcome.ANSWERS_LOST),
             _card("4000000000009987", Outcome.DECLINED, DeclineCode.LOST_CARD),
             _card("4000000000009979", Outcome.DECLINED, DeclineCode.STOLEN_CARD),
+            _card("4000000000002685", Outcome.DISPUTED),
         )
     )
 )
@@ -436,7 +586,24 @@ APPROVE = TEST_CARDS["4242"]
 _CAPTURABLE = "capturable"
 _CAPTURE_FAILS = "capture-fails"
 _ANSWERS_LOST = "answers-lost"
-_LABELS = {Outcome.CAPTURE_FAILS: _CAPTURE_FAILS, Outcome.ANSWERS_LOST: _ANSWERS_LOST}
+_DISPUTED = "disputed"
+_LABELS = {
+    Outcome.CAPTURE_FAILS: _CAPTURE_FAILS,
+    Outcome.ANSWERS_LOST: _ANSWERS_LOST,
+    Outcome.DISPUTED: _DISPUTED,
+}
+# What the simulated acquirer deducts from a settlement: interchange (the EU consumer debit cap,
+# 0.2 %) and a scheme fee (0.1 %) per capture, rounded half up to a minor unit, and a dispute
+# fee of 15 major units per chargeback. Funds arrive the day after the batch (T+1).
+SIMULATED_INTERCHANGE_BPS = Decimal(20)
+SIMULATED_SCHEME_BPS = Decimal(10)
+SIMULATED_DISPUTE_FEE = Decimal(15)
+SIMULATED_BATCH_PREFIX = "sim-"
+
+
+def _bps_of(amount: int, bps: Decimal) -> int:
+    return int((Decimal(amount) * bps / 10_000).quantize(Decimal(1), ROUND_HALF_UP))
+
 
 AUTHORIZATION_PREFIX = "auth_"
 _CORE_BYTES = 15  # 120 bits: 24 base32 characters
@@ -450,7 +617,7 @@ def _b32(raw: bytes) -> str:
     return base64.b32encode(raw).decode().lower()
 
 
-class AcquirerSimulator(AcquirerConnector):
+class AcquirerSimulator(AcquirerConnector, SettlementSource):
     """An acquirer without a network, for local runs and tests. Behaviour follows the card's
     last four digits (``TEST_CARDS``; any other card is approved). A real card ending in the
     same digits behaves like the test card: the simulator is never pointed at real cards.
@@ -551,6 +718,57 @@ class AcquirerSimulator(AcquirerConnector):
         done = self.records.find(idempotency_key)
         return OperationStatus.NOT_FOUND if done is None else done.status
 
+    def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
+        """The day's batch (``sim-<day>``, value date the next day): every succeeded capture
+        and refund not yet ``settled``, with interchange and scheme fees on captures, and a
+        chargeback (with its dispute fee) for every settled capture of a disputed card."""
+        lines: list[SettlementLine] = []
+        for operation in sorted(self.records.operations(), key=lambda o: o.reference):
+            if operation.status is not OperationStatus.SUCCEEDED or not operation.amount:
+                continue
+            if operation.kind is OperationKind.VOID:
+                continue
+            lines.extend(self._settlement_lines(operation, settled))
+        if not lines:
+            return []
+        day = (through + dt.timedelta(days=1)).isoformat()
+        return [
+            SettlementBatch(f"{SIMULATED_BATCH_PREFIX}{through.isoformat()}", day, tuple(lines))
+        ]
+
+    def _settlement_lines(
+        self, operation: AcquirerOperation, settled: frozenset[str]
+    ) -> Iterable[SettlementLine]:
+        amount, currency = operation.amount, operation.currency
+        if operation.reference not in settled:
+            if operation.kind is OperationKind.REFUND:
+                yield SettlementLine(SettlementKind.REFUND, operation.reference, amount, currency)
+                return
+            yield SettlementLine(
+                SettlementKind.CAPTURE,
+                operation.reference,
+                amount,
+                currency,
+                interchange_fee=_bps_of(amount, SIMULATED_INTERCHANGE_BPS),
+                scheme_fee=_bps_of(amount, SIMULATED_SCHEME_BPS),
+            )
+            return
+        if operation.kind is not OperationKind.CAPTURE or not self._disputed(operation):
+            return
+        core, _ = self._parse(operation.authorization_id)
+        dispute = f"{operation.payment_id}:chargeback:dp_{self._id('dispute', core)}"
+        if dispute not in settled:
+            fee = int(SIMULATED_DISPUTE_FEE.scaleb(minor_units(currency)))
+            yield SettlementLine(
+                SettlementKind.CHARGEBACK, dispute, amount, currency, dispute_fee=fee
+            )
+
+    def _disputed(self, operation: AcquirerOperation) -> bool:
+        try:
+            return self._parse(operation.authorization_id)[1] == _DISPUTED
+        except AcquirerRejectedError:
+            return False
+
     def _record(
         self,
         kind: OperationKind,
@@ -593,7 +811,7 @@ class AcquirerSimulator(AcquirerConnector):
         body = authorization_id.removeprefix(AUTHORIZATION_PREFIX)
         if body != authorization_id and len(body) == _CORE_CHARS + _TAG_CHARS:
             core, tag = body[:_CORE_CHARS], body[_CORE_CHARS:]
-            for label in (_CAPTURABLE, _CAPTURE_FAILS, _ANSWERS_LOST):
+            for label in (_CAPTURABLE, _CAPTURE_FAILS, _ANSWERS_LOST, _DISPUTED):
                 if hmac.compare_digest(tag, self._tag(core, label)):
                     return core, label
         raise AcquirerRejectedError(ErrorCode.UNKNOWN_AUTHORIZATION, "No such authorization.")

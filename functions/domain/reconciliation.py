@@ -1,7 +1,8 @@
 """Reconciliation (pure domain): what the payments table says happened, against what the ledger
 holds, which events were published and, when given, what the acquirer itself says it executed
 (its operation record or settlement file, ``AcquirerRecords``): only that last comparison can
-see money the acquirer moved that our records do not show, such as a refund paid twice.
+see money the acquirer moved that our records do not show, such as a refund paid twice. Given
+the acquirer's settlement batches, it reports each batch the ledger has not booked yet.
 
 From a payment's facts the posting rules give the exact entries the ledger should hold (entry
 ids are deterministic). A movement the record shows but the ledger lacks is repaired by posting
@@ -18,14 +19,25 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from functions.domain.acquirer import AcquirerOperation, OperationKind, OperationStatus
+from functions.domain.acquirer import (
+    AcquirerOperation,
+    OperationKind,
+    OperationStatus,
+    SettlementBatch,
+)
 from functions.domain.ledger import (
+    PAYMENT_KINDS,
+    SETTLEMENT_SUBJECT,
+    WORKFLOW_KINDS,
+    EntryKind,
     JournalEntry,
     LedgerRuleError,
     PostingRules,
     chronological_key,
+    is_memo,
     logical_account,
     logical_balances,
+    same_movement,
     unbalanced_currencies,
 )
 
@@ -64,6 +76,13 @@ class PaymentFacts:
     pending: tuple[str, ...] = ()
     # Authorized and captured in one step (the request asked for capture): one sale entry.
     sale: bool = False
+    # When each movement happened, by step ("authorization", "sale", "capture-1",
+    # "refund-re_1", "void", "reversal"), as the record knows it: a repaired entry is dated
+    # then, not at the repair (a step it lacks is dated at the repair).
+    occurred_at: tuple[tuple[str, str], ...] = ()
+
+    def at(self, step: str) -> str | None:
+        return dict(self.occurred_at).get(step)
 
     def acquirer_references(self) -> dict[str, int]:
         """The acquirer operations the record says succeeded, by reference: amount."""
@@ -89,6 +108,8 @@ class MismatchKind(StrEnum):
     EVENT_UNEXPECTED = "event_unexpected"
     BALANCE_DRIFT = "balance_drift"
     TRIAL_BALANCE_NOT_ZERO = "trial_balance_not_zero"
+    MEMO_NOT_ZERO = "memo_not_zero"
+    SETTLEMENT_UNBOOKED = "settlement_unbooked"
     OPERATION_PENDING = "operation_pending"
     ACQUIRER_OPERATION_UNRECORDED = "acquirer_operation_unrecorded"
     ACQUIRER_OPERATION_MISSING = "acquirer_operation_missing"
@@ -182,22 +203,33 @@ def entry_to_dict(entry: JournalEntry) -> dict[str, Any]:
 
 
 def expected_entries(facts: PaymentFacts, rules: PostingRules) -> list[JournalEntry]:
-    """The entries the ledger should hold for the payment, in posting order."""
+    """The entries the ledger should hold for the payment, in posting order (the workflow's:
+    disputes come from the acquirer's settlement records, not from the payment record)."""
     pid, mid, cur = facts.payment_id, facts.merchant_id, facts.currency
     entries: list[JournalEntry] = []
     if facts.sale:
         # Authorized and captured in one step: one entry once captured; until then (or when
         # the capture never happened and the payment was canceled) the hold is only a memo.
-        entries.extend(rules.sale(pid, mid, amount, cur) for _, amount in facts.captures)
+        entries.extend(
+            rules.sale(pid, mid, amount, cur, facts.at("sale")) for _, amount in facts.captures
+        )
     else:
         if facts.authorized > 0:
-            entries.append(rules.authorization(pid, mid, facts.authorized, cur))
-        entries.extend(rules.capture(pid, mid, amount, cur, seq) for seq, amount in facts.captures)
+            at = facts.at("authorization")
+            entries.append(rules.authorization(pid, mid, facts.authorized, cur, at))
+        entries.extend(
+            rules.capture(pid, mid, amount, cur, seq, facts.at(f"capture-{seq}"))
+            for seq, amount in facts.captures
+        )
         if facts.voided > 0:
-            entries.append(rules.void(pid, mid, facts.voided, cur))
-    entries.extend(rules.refund(pid, mid, amount, cur, rid) for rid, amount in facts.refunds)
+            entries.append(rules.void(pid, mid, facts.voided, cur, facts.at("void")))
+    entries.extend(
+        rules.refund(pid, mid, amount, cur, rid, facts.at(f"refund-{rid}"))
+        for rid, amount in facts.refunds
+    )
     if facts.compensated:
-        entries.extend(rules.reversal(e) for e in sorted(entries, key=chronological_key)[::-1])
+        at = facts.at("reversal")
+        entries.extend(rules.reversal(e, at) for e in sorted(entries, key=chronological_key)[::-1])
     return entries
 
 
@@ -222,6 +254,7 @@ def reconcile(
     *,
     balances: Mapping[tuple[str, str], int] | None = None,
     acquirer: Iterable[AcquirerOperation] | None = None,
+    settlements: Iterable[SettlementBatch] | None = None,
 ) -> ReconciliationReport:
     """Compare the sources; ``entries`` and ``events`` are complete for the period.
 
@@ -230,6 +263,10 @@ def reconcile(
     every currency's accounts must sum to zero (``TRIAL_BALANCE_NOT_ZERO``).
     ``acquirer``, when given, is the acquirer's record of its captures and refunds, complete for
     the period; each must match a succeeded or pending operation of a payment and vice versa.
+    ``settlements``, when given, are the acquirer's settlement batches: each must be booked
+    (``SETTLEMENT_UNBOOKED`` otherwise: the settle function books it, once the ledger holds
+    its lines). Entries of no payment (settlement batches, payouts) and disputes are compared
+    with the acquirer's batches, not with the payment records.
     """
     payments = list(payments)
     all_entries = list(entries)
@@ -260,7 +297,7 @@ def reconcile(
         mismatches.extend(_check_events(facts, published.get(facts.payment_id, {})))
 
     for payment_id, held in ledger.items():
-        if payment_id not in known:
+        if payment_id not in known and any(e.kind in PAYMENT_KINDS for e in held.values()):
             mismatches.extend(
                 Mismatch(
                     MismatchKind.LEDGER_WITHOUT_PAYMENT,
@@ -292,6 +329,8 @@ def reconcile(
         mismatches.extend(_check_balances(all_entries, balances))
     if acquirer is not None:
         mismatches.extend(_check_acquirer(payments, acquirer))
+    if settlements is not None:
+        mismatches.extend(_check_settlements(settlements, all_entries))
     return ReconciliationReport(checked_payments=len(known), mismatches=mismatches)
 
 
@@ -375,7 +414,8 @@ def _check_ledger(
                     Repair(RepairAction.POST_ENTRY, entry=entry),
                 )
             )
-        elif actual != entry:
+        elif not same_movement(entry, actual):
+            # The service charge an entry booked stands, whatever the schedule says today.
             found.append(
                 Mismatch(
                     MismatchKind.LEDGER_AMOUNT_DIFFERS,
@@ -386,7 +426,9 @@ def _check_ledger(
             )
     wanted = {entry.entry_id for entry in expected}
     for entry_id, actual in sorted(held.items()):
-        if entry_id not in wanted:
+        if entry_id not in wanted and (
+            actual.kind in WORKFLOW_KINDS or actual.movement_kind in WORKFLOW_KINDS
+        ):
             found.append(
                 Mismatch(
                     MismatchKind.LEDGER_AMOUNT_DIFFERS,
@@ -462,6 +504,19 @@ def _check_balances(
         for currency, total in sorted(trial.items())
         if total != 0
     ]
+    memo: dict[str, int] = defaultdict(int)
+    for (account, currency), value in stored.items():
+        if is_memo(account):
+            memo[currency] += value
+    unbalanced.extend(
+        Mismatch(
+            MismatchKind.MEMO_NOT_ZERO,
+            None,
+            f"{currency}: the memo accounts sum to {total}: memo moved onto the balance sheet",
+        )
+        for currency, total in sorted(memo.items())
+        if total != 0
+    )
     return unbalanced + [
         Mismatch(
             MismatchKind.BALANCE_DRIFT,
@@ -471,4 +526,20 @@ def _check_balances(
         )
         for account, currency in sorted(journal.keys() | held.keys())
         if journal.get((account, currency), 0) != held.get((account, currency), 0)
+    ]
+
+
+def _check_settlements(
+    batches: Iterable[SettlementBatch], entries: list[JournalEntry]
+) -> list[Mismatch]:
+    booked = {e.payment_id for e in entries if e.kind is EntryKind.SETTLEMENT}
+    return [
+        Mismatch(
+            MismatchKind.SETTLEMENT_UNBOOKED,
+            None,
+            f"settlement batch {batch.batch_id} (value date {batch.value_date}, "
+            f"{len(batch.lines)} lines) is not booked",
+        )
+        for batch in sorted(batches, key=lambda b: b.batch_id)
+        if f"{SETTLEMENT_SUBJECT}{batch.batch_id}" not in booked
     ]

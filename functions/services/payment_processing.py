@@ -24,9 +24,11 @@ Each answer carries the public payment view and the PutEvents entries the step p
 
 Journal entries follow the payment record: once a write records an authorization, a capture or
 a refund as done, the matching entry is posted (idempotent per payment and step, so a retried
-call posts nothing twice). A posting that fails does not undo what the acquirer did: it is
-logged at ERROR with ``ledger_alarm`` (a metric filter counts it and an alarm fires) and the
-scheduled reconciliation posts the entry the payment record proves.
+call posts nothing twice), dated at the write that recorded the movement. An authorization
+is booked in the memo ledger only (no money moved); a capture or sale books the merchant service
+charge inside its own entry (docs/ledger.md). A posting that fails does not undo what the
+acquirer did: it is logged at ERROR with ``ledger_alarm`` (a metric filter counts it and an
+alarm fires) and the scheduled reconciliation posts the entry the payment record proves.
 """
 
 from __future__ import annotations
@@ -323,7 +325,11 @@ class PaymentProcessor:
             payment,
             "authorization",
             lambda ledger: ledger.record_authorization(
-                payment.payment_id, payment.merchant_id, payment.amount, payment.currency
+                payment.payment_id,
+                payment.merchant_id,
+                payment.amount,
+                payment.currency,
+                at=payment.authorized_at,
             ),
         )
 
@@ -335,6 +341,7 @@ class PaymentProcessor:
                     payment.merchant_id,
                     payment.amount_captured,
                     payment.currency,
+                    at=payment.updated_at,
                 )
                 return
             ledger.record_capture(
@@ -343,9 +350,12 @@ class PaymentProcessor:
                 payment.amount_captured,
                 payment.currency,
                 payment.capture_sequence,
+                at=payment.updated_at,
             )
             # One capture per payment: whatever it left uncaptured is released now.
-            ledger.record_void(payment.payment_id, payment.merchant_id, payment.currency)
+            ledger.record_void(
+                payment.payment_id, payment.merchant_id, payment.currency, at=payment.updated_at
+            )
 
         self._post(payment, "capture", post)
 
@@ -359,6 +369,7 @@ class PaymentProcessor:
                 refund.amount,
                 payment.currency,
                 refund.refund_id,
+                at=payment.updated_at,
             ),
         )
 
@@ -665,7 +676,11 @@ class PaymentProcessor:
 
     def _reverse(self, payment: Payment) -> None:
         """Compensation reverses every entry the payment has (none when it never authorized)."""
-        self._post(payment, "reversal", lambda ledger: ledger.reverse_all(payment.payment_id))
+        self._post(
+            payment,
+            "reversal",
+            lambda ledger: ledger.reverse_all(payment.payment_id, at=payment.updated_at),
+        )
 
     def _compensated_answer(self, payment: Payment) -> dict[str, Any]:
         kind = (

@@ -12,10 +12,15 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from functions.adapters import clients
+from functions.adapters import payment_wiring as wiring
 from functions.adapters.ledger_table import DynamoLedgerStore
+from functions.adapters.payment_event_log import LogGroupEventRecord
+from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import (
     AcquirerOperation,
+    AcquirerRecords,
     AcquirerSimulator,
     Authentication,
     AuthorizationRequest,
@@ -26,6 +31,7 @@ from functions.domain.acquirer import (
 from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.ledger import merchant_payable as merchant_payable_account
 from functions.domain.payments import (
+    DEFAULT_AUTHORIZATION_VALIDITY,
     EventType,
     Payment,
     PaymentStatus,
@@ -33,8 +39,9 @@ from functions.domain.payments import (
     RefundStatus,
     new_payment,
 )
-from functions.handlers.reconcile import run
+from functions.handlers import reconcile as reconcile_function
 from functions.services.payment_processing import PaymentProcessor
+from functions.services.reconciliation import Reconciliation
 from tests.adapters.payment_tables import (
     LEDGER_TABLE,
     PAYMENTS_TABLE,
@@ -43,6 +50,7 @@ from tests.adapters.payment_tables import (
     create_payments_table,
     fake_aws_environment,
 )
+from tests.adapters.test_payments_api import Context
 
 LOG_GROUP = "/aws/events/test-payment-events"
 BUS = "test-payments"
@@ -75,19 +83,26 @@ class Aws:
             logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": json.dumps(envelope)}],
         )
 
-    def reconcile(self, repair: bool, **extra: Any) -> dict[str, Any]:
-        return run(
+    def reconcile(
+        self,
+        repair: bool,
+        *,
+        processor: PaymentProcessor | None = None,
+        acquirer_records: AcquirerRecords | None = None,
+        authorization_validity: dt.timedelta = DEFAULT_AUTHORIZATION_VALIDITY,
+    ) -> dict[str, Any]:
+        service = Reconciliation(
             self.table,
             self.store,
+            LogGroupEventRecord(self.logs, LOG_GROUP),
+            EventBridgePublisher(self.events),
             RULES,
-            self.logs,
-            self.events,
-            LOG_GROUP,
             BUS,
-            repair=repair,
-            now=NOW,
-            **extra,
+            operations=processor,
+            acquirer=acquirer_records,
+            authorization_validity=authorization_validity,
         )
+        return service.run(repair=repair, now=NOW).to_dict()
 
 
 @pytest.fixture
@@ -409,3 +424,38 @@ def test_a_stale_hold_whose_void_fails_is_left_for_the_next_run(aws: Aws) -> Non
     stored = aws.table.get("pay_old")
     assert stored is not None and stored.status is PaymentStatus.AUTHORIZED
     assert report["ok"], report["mismatches"]
+
+
+def test_the_function_reads_its_sources_from_its_environment_and_reports_only_when_asked(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake_aws_environment(
+        monkeypatch,
+        PAYMENTS_TABLE_NAME=PAYMENTS_TABLE,
+        LEDGER_TABLE_NAME=LEDGER_TABLE,
+        EVENT_BUS_NAME=BUS,
+        EVENT_LOG_GROUP_NAME=LOG_GROUP,
+    )
+    clients.clear()
+    wiring.clear()
+    reconcile_function.reconciliation.cache_clear()
+    payment = captured_payment(aws, "pay_lost")
+    aws.ledger.record_authorization("pay_lost", "m_1", 4_000, "EUR")
+    aws.record_event(payment, EventType.AUTHORIZED, 4_000)
+    # The schedule's EventBridge envelope carries more than ``repair``; it is ignored.
+    report = reconcile_function.handler(
+        {"repair": False, "source": "aws.events", "detail": {}}, Context()
+    )
+    # The simulator's operation record (in the payments table) never saw this capture.
+    assert sorted(m["kind"] for m in report["mismatches"]) == [
+        "acquirer_operation_missing",
+        "event_missing",
+        "ledger_entry_missing",
+    ]
+    assert report["repaired"] == [] and report["ok"] is False
+    assert [e.step for e in aws.store.entries_for("pay_lost")] == ["authorization"]
+    repaired = reconcile_function.handler({}, Context())
+    assert len(repaired["repaired"]) == 2
+    reconcile_function.reconciliation.cache_clear()
+    wiring.clear()
+    clients.clear()

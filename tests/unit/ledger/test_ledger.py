@@ -95,7 +95,9 @@ def test_a_line_is_a_debit_or_a_credit_in_a_known_currency(
 
 def test_an_entry_must_balance_per_currency() -> None:
     with pytest.raises(UnbalancedEntryError, match="EUR"):
-        JournalEntry("p#void", "p", EntryKind.VOID, "void", (line("a", 5), line("b", credit=4)))
+        JournalEntry(
+            "p#void", "p", EntryKind.VOID, "void", (line("cash", 5), line("msc_income", credit=4))
+        )
     # balanced in total, not per currency
     with pytest.raises(UnbalancedEntryError):
         JournalEntry(
@@ -103,7 +105,7 @@ def test_an_entry_must_balance_per_currency() -> None:
             "p",
             EntryKind.VOID,
             "void",
-            (line("a", 5), line("b", credit=5, currency="USD")),
+            (line("cash", 5), line("msc_income", credit=5, currency="USD")),
         )
     ok = JournalEntry(
         "p#void",
@@ -111,11 +113,11 @@ def test_an_entry_must_balance_per_currency() -> None:
         EntryKind.VOID,
         "void",
         (
-            line("a", 5),
-            line("b", credit=5),
-            line("a", 7, currency="USD"),
-            line("c", credit=3, currency="USD"),
-            line("d", credit=4, currency="USD"),
+            line("cash", 5),
+            line("msc_income", credit=5),
+            line("cash", 7, currency="USD"),
+            line("acquirer_receivable", credit=3, currency="USD"),
+            line("merchant_payable:m_1", credit=4, currency="USD"),
         ),
     )
     assert ok.amount() == 12
@@ -143,7 +145,7 @@ def test_an_entry_must_balance_per_currency() -> None:
 def test_entry_shape_is_checked(
     entry_id: str, kind: EntryKind, step: str, reverses: str | None, lines: int
 ) -> None:
-    body = (line("a", 5), line("b", credit=5))[:lines]
+    body = (line("cash", 5), line("msc_income", credit=5))[:lines]
     with pytest.raises(LedgerRuleError):
         JournalEntry(entry_id, "p", kind, step, body, reverses)
 

@@ -180,8 +180,8 @@ def test_ledger_entries_of_unknown_payments_are_reported() -> None:
 def corrupt(entry: JournalEntry, lines: tuple[JournalLine, ...]) -> JournalEntry:
     """An entry as a hand-edited table row might hold it: built without its checks."""
     broken = object.__new__(JournalEntry)
-    for name in ("entry_id", "payment_id", "kind", "step", "reverses"):
-        object.__setattr__(broken, name, getattr(entry, name))
+    for field in dataclasses.fields(JournalEntry):
+        object.__setattr__(broken, field.name, getattr(entry, field.name))
     object.__setattr__(broken, "lines", lines)
     return broken
 

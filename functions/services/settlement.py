@@ -1,0 +1,144 @@
+"""Settlement and payouts over the ledger store: books the acquirer's settlement batches (cash
+against the receivable, its fees, chargebacks and won disputes, each merchant's funds released
+to ``merchant_settled``) and pays merchants their settled funds.
+
+Run once a day by the settle function (``functions/handlers/settle.py``, scheduled by
+modules/payment_workflow), or by hand. Every entry id is deterministic (``settlement:{batch}``,
+``{payment}#chargeback-{dispute}``, ``payout:{merchant}:{value_date}``) and every posting is
+idempotent, so a run that dies half-way is finished by the next one and nothing is booked or
+paid twice. A batch whose lines the ledger does not hold yet waits (it is reported) until the
+reconciliation has posted them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from functions.domain.acquirer import SettlementBatch, SettlementSource
+from functions.domain.ledger import (
+    EntryKind,
+    JournalEntry,
+    LedgerStore,
+    PostingRules,
+    utc_now,
+)
+from functions.domain.settlement import (
+    batch_subject,
+    merchants_with_settled_funds,
+    plan_payout,
+    plan_settlement,
+    settled_references,
+)
+
+
+class JournalStore(LedgerStore, Protocol):
+    def scan_entries(self) -> Iterable[JournalEntry]:
+        """Every entry of the ledger (a scan: for scheduled jobs, never the hot path)."""
+        ...
+
+
+@dataclass
+class SettlementReport:
+    settled: list[str] = field(default_factory=list)
+    already_settled: list[str] = field(default_factory=list)
+    waiting: dict[str, list[str]] = field(default_factory=dict)
+    payouts: list[dict[str, Any]] = field(default_factory=list)
+    posted: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "settled": self.settled,
+            "already_settled": self.already_settled,
+            "waiting": self.waiting,
+            "payouts": self.payouts,
+            "posted": self.posted,
+            "ok": not self.waiting,
+        }
+
+
+class SettlementService:
+    def __init__(
+        self, store: JournalStore, rules: PostingRules, clock: Callable[[], str] = utc_now
+    ) -> None:
+        self._store = store
+        self._rules = rules
+        self._clock = clock
+
+    def __repr__(self) -> str:
+        return f"SettlementService(rules={self._rules!r})"
+
+    def settle(
+        self, batch: SettlementBatch, settled: frozenset[str], report: SettlementReport
+    ) -> frozenset[str]:
+        """Books one batch (or finishes booking it); answers the references settled since."""
+        # The batch entry is posted last: once it is there, the whole batch is.
+        posted = self._store.entries_for(batch_subject(batch.batch_id))
+        if any(e.kind is EntryKind.SETTLEMENT for e in posted):
+            report.already_settled.append(batch.batch_id)
+            return settled
+        entries = {
+            pid: self._store.entries_for(pid) for pid in sorted({x.payment_id for x in batch.lines})
+        }
+        plan = plan_settlement(batch, entries, settled, self._rules, self._clock())
+        if not plan.ready:
+            report.waiting[batch.batch_id] = plan.waiting
+            return settled
+        for entry in plan.entries:
+            if self._store.post(entry):
+                report.posted += 1
+        report.settled.append(batch.batch_id)
+        return settled | {line.reference for line in batch.lines}
+
+    def run(
+        self, source: SettlementSource, through: dt.date, *, payouts: bool = True
+    ) -> SettlementReport:
+        """Books every batch the source has through ``through``, then (``payouts``) pays each
+        merchant what is settled with a value date on or before ``through``."""
+        report = SettlementReport()
+        settled = settled_references(self._store.scan_entries())
+        for batch in source.batches(through, settled):
+            settled = self.settle(batch, settled, report)
+        if payouts:
+            self.pay_out_all(through.isoformat(), report)
+        return report
+
+    def pay_out(
+        self, merchant_id: str, currency: str, value_date: str, amount: int | None = None
+    ) -> JournalEntry | None:
+        """Pays the merchant its settled, unpaid funds of ``value_date`` (or ``amount`` of
+        them; more is refused with ``PayoutRefusedError``). The store's funds position refuses
+        it atomically as well, should two runs race."""
+        entry = plan_payout(
+            self._store.scan_entries(),
+            self._rules,
+            merchant_id,
+            currency,
+            value_date,
+            amount,
+            self._clock(),
+        )
+        if entry is not None:
+            self._store.post(entry)
+        return entry
+
+    def pay_out_all(self, value_date: str, report: SettlementReport) -> None:
+        entries = list(self._store.scan_entries())
+        for merchant, currency in merchants_with_settled_funds(entries):
+            entry = plan_payout(
+                entries, self._rules, merchant, currency, value_date, at=self._clock()
+            )
+            if entry is None or not self._store.post(entry):
+                continue  # nothing to pay, or paid by an earlier run
+            report.posted += 1
+            report.payouts.append(
+                {
+                    "merchant_id": merchant,
+                    "currency": currency,
+                    "value_date": value_date,
+                    "amount": entry.amount(),
+                    "entry_id": entry.entry_id,
+                }
+            )

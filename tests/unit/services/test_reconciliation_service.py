@@ -1,0 +1,245 @@
+"""The reconciliation run on in-memory ports: what it repairs, what it only reports, and how it
+treats stale holds, pending operations and a bus that refuses its events."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from functions.domain.acquirer import (
+    AcquirerSimulator,
+    AcquirerUnavailableError,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+)
+from functions.domain.ledger import PaymentLedger, PostingRules
+from functions.domain.payments import (
+    EventType,
+    Payment,
+    PaymentRuleError,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+    new_payment,
+)
+from functions.services.payment_processing import PaymentProcessor
+from functions.services.reconciliation import ReconcileRequest, Reconciliation
+from tests.unit.services.fakes import EventLog, LedgerRecords, PaymentRecords, event_of
+
+BUS = "payments"
+NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+EARLIER = "2026-11-22T11:00:00.000+00:00"
+RULES = PostingRules()
+
+
+class World:
+    def __init__(self) -> None:
+        self.payments = PaymentRecords()
+        self.store = LedgerRecords()
+        self.ledger = PaymentLedger(self.store, RULES)
+        self.events = EventLog()
+
+    def run(self, repair: bool, operations: Any = None) -> dict[str, Any]:
+        service = Reconciliation(
+            self.payments, self.store, self.events, self.events, RULES, BUS, operations=operations
+        )
+        return service.run(repair=repair, now=NOW).to_dict()
+
+    def record(self, payment: Payment, kind: EventType, amount: int | None = None) -> None:
+        self.events.events.append(event_of(payment.event(kind, BUS, amount=amount)))
+
+    def captured(self, payment_id: str, amount: int = 4_000) -> Payment:
+        payment = (
+            new_payment(context(payment_id, amount), PaymentStatus.AUTHORIZING, EARLIER)
+            .authorized("auth_1", EARLIER)
+            .captured(amount, EARLIER)
+            .evolve(EARLIER, version=0)
+        )
+        self.payments.save(payment)
+        return payment
+
+    def held(self, acquirer: AcquirerSimulator, payment_id: str, authorized_at: str) -> Payment:
+        result = acquirer.authorize(
+            AuthorizationRequest(
+                payment_id=payment_id,
+                merchant_id="m_1",
+                amount=700,
+                currency="EUR",
+                card=CardReference(f"tok_{payment_id}", "visa", "4242", 12, 2030),
+                authentication=Authentication(None, None, None),
+                idempotency_key=f"{payment_id}:authorize",
+            )
+        )
+        assert result.authorization_id is not None
+        payment = (
+            new_payment(context(payment_id, 700), PaymentStatus.AUTHORIZING, authorized_at)
+            .authorized(result.authorization_id, authorized_at)
+            .evolve(authorized_at, version=0)
+        )
+        self.payments.save(payment)
+        self.ledger.record_authorization(payment_id, "m_1", 700, "EUR")
+        self.record(payment, EventType.AUTHORIZED, 700)
+        return payment
+
+
+def context(payment_id: str, amount: int) -> dict[str, Any]:
+    return {
+        "payment_id": payment_id,
+        "merchant_id": "m_1",
+        "amount": amount,
+        "currency": "EUR",
+        "capture": False,
+        "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
+    }
+
+
+@pytest.fixture
+def world() -> World:
+    return World()
+
+
+def kinds(report: Mapping[str, Any]) -> list[str]:
+    return sorted(m["kind"] for m in report["mismatches"])
+
+
+def test_a_lost_entry_and_a_lost_event_are_repaired_and_the_next_run_is_clean(
+    world: World,
+) -> None:
+    payment = world.captured("pay_1")
+    world.ledger.record_authorization("pay_1", "m_1", 4_000, "EUR")
+    world.record(payment, EventType.AUTHORIZED, 4_000)
+
+    report = world.run(repair=False)
+    assert kinds(report) == ["event_missing", "ledger_entry_missing"]
+    assert report["repaired"] == [] and world.events.published == []
+    assert len(world.store.entries_for("pay_1")) == 1
+
+    world.events.archive = True
+    repaired = world.run(repair=True)
+    assert sorted(m["kind"] for m in repaired["repaired"]) == kinds(report)
+    assert [e.step for e in world.store.entries_for("pay_1")] == ["authorization", "capture-1"]
+    (event,) = world.events.published
+    # The same event id as the original would have had: consumers drop a duplicate.
+    assert (
+        event["Detail"]["event_id"] == payment.event(EventType.CAPTURED, BUS)["Detail"]["event_id"]
+    )
+    assert world.run(repair=False)["ok"]
+
+
+def test_an_event_the_bus_refuses_is_reported_not_counted_as_repaired(world: World) -> None:
+    payment = world.captured("pay_1")
+    world.ledger.record_authorization("pay_1", "m_1", 4_000, "EUR")
+    world.ledger.record_capture("pay_1", "m_1", 4_000, "EUR", 1)
+    world.record(payment, EventType.AUTHORIZED, 4_000)
+    world.events.refuse = True
+    report = world.run(repair=True)
+    assert kinds(report) == ["event_missing"] and report["repaired"] == []
+
+
+def test_an_entry_without_a_payment_and_a_stuck_authorization_are_only_reported(
+    world: World,
+) -> None:
+    world.ledger.record_authorization("pay_ghost", "m_1", 500, "EUR")
+    stuck = new_payment(context("pay_stuck", 100), PaymentStatus.AUTHORIZING, EARLIER)
+    world.payments.save(stuck)
+    report = world.run(repair=True)
+    assert kinds(report) == ["ledger_without_payment"]
+    assert report["repaired"] == []
+    assert report["stuck_authorizations"] == ["pay_stuck"] and report["ok"] is False
+
+
+def test_the_challenge_of_a_payment_later_authenticated_is_expected_history(world: World) -> None:
+    payment = world.captured("pay_1")
+    payment = payment.evolve(payment.updated_at, sca={"required": True}, version=payment.version)
+    world.payments.save(payment.evolve(payment.updated_at, version=payment.version + 1))
+    world.ledger.record_authorization("pay_1", "m_1", 4_000, "EUR")
+    world.ledger.record_capture("pay_1", "m_1", 4_000, "EUR", 1)
+    for kind, amount in (
+        (EventType.REQUIRES_ACTION, None),
+        (EventType.AUTHORIZED, 4_000),
+        (EventType.CAPTURED, 4_000),
+    ):
+        world.record(payment, kind, amount)
+    assert world.run(repair=False)["ok"]
+
+
+def test_stale_holds_are_listed_by_a_report_and_canceled_by_a_repair(world: World) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    world.held(acquirer, "pay_old", "2026-11-14T11:59:59.000+00:00")  # 8 days old
+    world.held(acquirer, "pay_new", "2026-11-20T12:00:00.000+00:00")
+    processor = PaymentProcessor(
+        world.payments, acquirer, BUS, lambda: "2026-11-22T12:00:00.000+00:00", ledger=world.ledger
+    )
+    listed = world.run(repair=False, operations=processor)
+    assert listed["stale"] == [{"payment_id": "pay_old", "reason": "expired"}]
+    assert listed["canceled"] == 0 and listed["ok"]
+    assert world.events.published == []
+
+    report = world.run(repair=True, operations=processor)
+    assert report["canceled_payments"] == [{"payment_id": "pay_old", "reason": "expired"}]
+    assert report["stale"] == []
+    # Its event was just published: counted, not missing, even before the record holds it.
+    assert [e["DetailType"] for e in world.events.published] == ["payment.canceled"]
+    assert report["ok"], report["mismatches"]
+    steps = sorted(e.step for e in world.store.entries_for("pay_old"))
+    assert steps == ["authorization", "reversal-authorization"]
+
+
+@dataclass
+class RefusingOperations:
+    """Every cancel and resolve refused with ``error``."""
+
+    error: Exception
+    asked: list[str] = field(default_factory=list)
+
+    def cancel(self, payment_id: str, reason: str | None) -> Mapping[str, Any]:
+        self.asked.append(f"cancel {payment_id}")
+        raise self.error
+
+    def resolve(self, payment_id: str) -> list[Mapping[str, Any]]:
+        self.asked.append(f"resolve {payment_id}")
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "stale"),
+    [
+        # The acquirer took no void: left for the next run.
+        (AcquirerUnavailableError("down"), [{"payment_id": "pay_old", "reason": "expired"}]),
+        # Changed since the scan (captured, say): no longer stale.
+        (PaymentRuleError("payment_unexpected_state", "captured"), []),
+    ],
+)
+def test_a_stale_hold_that_cannot_be_canceled(
+    world: World, error: Exception, stale: list[dict[str, str]]
+) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    world.held(acquirer, "pay_old", "2026-11-01T12:00:00.000+00:00")
+    operations = RefusingOperations(error)
+    report = world.run(repair=True, operations=operations)
+    assert operations.asked == ["cancel pay_old"]
+    assert (report["canceled"], report["stale"]) == (0, stale)
+    assert report["ok"], report["mismatches"]
+
+
+def test_a_pending_refund_still_unanswered_stays_pending_and_reported(world: World) -> None:
+    payment = world.captured("pay_p", 600)
+    pending = Refund("re_1", 250, EARLIER, RefundStatus.PENDING)
+    world.payments.save(payment.refunded(pending, EARLIER))
+    operations = RefusingOperations(AcquirerUnavailableError("down"))
+    report = world.run(repair=True, operations=operations)
+    assert operations.asked == ["resolve pay_p"]
+    assert report["resolved"] == []
+    assert "operation_pending" in kinds(report)
+    assert world.run(repair=False, operations=operations)["resolved"] == []
+    assert operations.asked == ["resolve pay_p"]  # a report never asks the acquirer
+
+
+def test_the_request_ignores_the_schedules_envelope_and_repairs_by_default() -> None:
+    assert ReconcileRequest.model_validate({"source": "aws.events", "detail": {}}).repair
+    assert not ReconcileRequest.model_validate({"repair": False}).repair
