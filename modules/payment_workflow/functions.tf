@@ -20,6 +20,8 @@ locals {
     assess_risk     = { service = "assess-risk", handler = "functions.handlers.assess_risk.handler", timeout = 10, memory_size = 256 }
     process_payment = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 20, memory_size = 256 }
     reconcile       = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 10, memory_size = 512 }
+    # Reads the ledger whole (settled references, merchants' settled funds): a daily job.
+    settle = { service = "settle", handler = "functions.handlers.settle.handler", timeout = 120, memory_size = 512 }
   }
 
   common_env = {
@@ -59,6 +61,8 @@ locals {
     EVENT_BUS_NAME      = aws_cloudwatch_event_bus.payments.name
     ACQUIRER_CONNECTOR  = var.acquirer_connector
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
+    # Booked inside the capture's own entry (docs/ledger.md).
+    MERCHANT_SERVICE_CHARGE = local.merchant_service_charge_json
   })
 
   reconcile_environment = merge(local.common_env, {
@@ -74,6 +78,8 @@ locals {
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
     # Uncaptured authorizations older than this are canceled (reason expired).
     AUTHORIZATION_VALIDITY_DAYS = tostring(var.authorization_validity_days)
+    # A capture entry the reconciliation posts books the charge as the workflow would.
+    MERCHANT_SERVICE_CHARGE = local.merchant_service_charge_json
   })
 }
 
@@ -123,6 +129,11 @@ locals {
       description = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
       environment = local.reconcile_environment
       statements  = local.reconcile_statements
+    }
+    settle = {
+      description = "Books the acquirer's settlement batches (cash, fees, chargebacks) and pays merchants their settled funds."
+      environment = local.settle_environment
+      statements  = local.settle_statements
     }
   }
 }

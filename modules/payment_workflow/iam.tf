@@ -10,6 +10,8 @@
 #   reconcile        reads payments and the event record, cancels stale holds (voids and
 #                    reverses expired authorizations), settles pending captures/refunds,
 #                    repairs the ledger, republishes events
+#   settle           reads the ledger and (simulator) the acquirer's operation record, posts
+#                    settlement, dispute and payout entries; no payment, bus or event access
 
 locals {
   payments_table_arn    = aws_dynamodb_table.payments.arn
@@ -116,6 +118,22 @@ locals {
     local.application_key_statement,
   ]
 
+  settle_statements = [
+    {
+      # A posting is a transaction of a Put (the entry) and an Update (its position); the
+      # settled references and the merchants' funds are read by a scan of the entries.
+      sid       = "PostSettlementEntries"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]
+      resources = [local.ledger_table_arn]
+    },
+    {
+      # The simulator makes its batches from its operation record (acquirer-op# items).
+      sid       = "ReadAcquirerOperations"
+      actions   = ["dynamodb:Scan"]
+      resources = [local.payments_table_arn]
+    },
+    local.application_key_statement,
+  ]
 
   # The workflow's own role: invoke its three steps (unqualified and any version or alias) and
   # use the application key for its encrypted state. It publishes nothing itself: the

@@ -384,6 +384,69 @@ variable "reconcile_schedule_expression" {
   }
 }
 
+variable "merchant_service_charge" {
+  description = <<-EOT
+    The merchant service charge (MERCHANT_SERVICE_CHARGE): what the platform charges a merchant per
+    captured payment, booked inside the capture's own journal entry (Dr merchant_payable / Cr
+    msc_income). Per currency, a rate in basis points (fractions allowed: 95.5 is 0.955 %) plus a
+    fixed amount in major units as a decimal string ("0.25" EUR); `merchants` overrides the
+    default per merchant id and currency. The rate part is rounded half up to a minor unit; a
+    currency with no rate is charged nothing. Empty (the default) charges nothing.
+  EOT
+  type = object({
+    default = optional(map(object({
+      bps   = number
+      fixed = optional(string, "0")
+    })), {})
+    merchants = optional(map(map(object({
+      bps   = number
+      fixed = optional(string, "0")
+    }))), {})
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition = alltrue(flatten([
+      for rates in concat([var.merchant_service_charge.default], values(var.merchant_service_charge.merchants)) : [
+        for currency, rate in rates : can(regex("^[A-Z]{3}$", currency)) && rate.bps >= 0 && rate.bps <= 10000 && can(regex("^[0-9]+([.][0-9]+)?$", rate.fixed))
+      ]
+    ]))
+    error_message = "merchant_service_charge rates are keyed by ISO 4217 code (EUR), with bps between 0 and 10000 and fixed a non-negative decimal string in major units (\"0.25\")."
+  }
+
+  validation {
+    # The fixed part must be a whole number of the currency's minor units (ISO 4217 exponent).
+    condition = alltrue(flatten([
+      for rates in concat([var.merchant_service_charge.default], values(var.merchant_service_charge.merchants)) : [
+        for currency, rate in rates : length(try(regex("[.]([0-9]+)$", rate.fixed)[0], "")) <= (
+          contains(["BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"], currency) ? 0 : (
+            contains(["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"], currency) ? 3 : (
+          contains(["CLF", "UYW"], currency) ? 4 : 2))
+        )
+      ]
+    ]))
+    error_message = "merchant_service_charge fixed amounts must be whole minor units of their currency: at most 2 decimals for EUR, none for JPY, 3 for KWD (ISO 4217)."
+  }
+
+  validation {
+    condition     = alltrue([for merchant in keys(var.merchant_service_charge.merchants) : can(regex("^[A-Za-z0-9_-]{1,64}$", merchant))])
+    error_message = "merchant_service_charge merchant ids are 1-64 letters, digits, '_' or '-'."
+  }
+}
+
+variable "settlement_schedule_expression" {
+  description = "EventBridge schedule of the settle function (books the acquirer's settlement batches, then pays merchants their settled funds of the day), e.g. \"cron(30 6 * * ? *)\". Null creates no schedule (invoke it by hand)."
+  type        = string
+  default     = "cron(30 6 * * ? *)"
+  nullable    = true
+
+  validation {
+    condition     = var.settlement_schedule_expression == null ? true : can(regex("^(rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\)|cron\\(.+\\))$", var.settlement_schedule_expression))
+    error_message = "settlement_schedule_expression must be rate(<n> <unit>) or cron(...), or null."
+  }
+}
+
 variable "reserved_concurrency" {
   description = "Reserved concurrency per function (caps each one; 0 stops it). The hot path shares the account's concurrency, so size these with the expected peak."
   type = object({
@@ -391,6 +454,8 @@ variable "reserved_concurrency" {
     assess_risk     = optional(number, 10)
     process_payment = optional(number, 10)
     reconcile       = optional(number, 1)
+    # One at a time: payouts are decided on a scan of the ledger.
+    settle = optional(number, 1)
   })
   default  = {}
   nullable = false

@@ -77,6 +77,10 @@ mock_provider "aws" {
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-reconcile" }
   }
   override_resource {
+    target = module.step["settle"].aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-settle" }
+  }
+  override_resource {
     target = module.payments_api.aws_lambda_function.this
     values = {
       arn        = "arn:aws:lambda:eu-west-1:111122223333:function:pay-payments-api"
@@ -259,7 +263,7 @@ run "functions_are_least_privilege" {
   # No wildcard action, and every data statement names its resources.
   assert {
     condition = alltrue(flatten([
-      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements) :
+      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements, local.settle_statements) :
       [for a in s.actions : a != "*" && !endswith(a, ":*") && !contains(s.resources, "*")]
     ]))
     error_message = "No function holds a wildcard action or a \"*\" resource."
@@ -388,7 +392,7 @@ run "functions_are_least_privilege" {
   # Only the application key, and only Decrypt/GenerateDataKey.
   assert {
     condition = alltrue([
-      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements) :
+      for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements, local.settle_statements) :
       s.resources == [var.data_kms_key_arn] && toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
       if anytrue([for a in s.actions : startswith(a, "kms:")])
     ])
@@ -407,13 +411,14 @@ run "functions_are_wired_and_configured" {
       assess_risk     = "functions.handlers.assess_risk.handler|10"
       process_payment = "functions.handlers.process_payment.handler|20"
       reconcile       = "functions.handlers.reconcile.handler|10"
+      settle          = "functions.handlers.settle.handler|120"
     }
-    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk and reconcile 10 s."
+    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk and reconcile 10 s, settle 120 s (it scans the ledger)."
   }
 
   assert {
     condition     = output.function_names == { for k, f in local.function_settings : k => "pay-${f.service}" }
-    error_message = "function_names lists all four functions, named <prefix>-<key with dashes>."
+    error_message = "function_names lists all five functions, named <prefix>-<key with dashes>."
   }
 
   assert {
@@ -1081,4 +1086,132 @@ run "unknown_environment_is_refused" {
   }
 
   expect_failures = [var.environment]
+}
+
+# Settlement and payouts: a daily function of its own that may post ledger entries and read the
+# simulator's operation record, and nothing else (no payment writes, no bus, no event record).
+run "settlement_runs_daily_with_least_privilege" {
+  command = plan
+
+  assert {
+    condition = toset(flatten([
+      for s in local.settle_statements : [for a in s.actions : [for r in s.resources : "${a} ${r}"]]
+      ])) == toset([
+      "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      "dynamodb:PutItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      "dynamodb:Query arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      "dynamodb:Scan arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      "dynamodb:Scan arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "kms:Decrypt ${var.data_kms_key_arn}",
+      "kms:GenerateDataKey ${var.data_kms_key_arn}",
+    ])
+    error_message = "settle posts to the ledger, scans the simulator's operation record and uses the application key: nothing else."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_event_rule.settle[0].schedule_expression == "cron(30 6 * * ? *)" &&
+      aws_cloudwatch_event_rule.settle[0].event_bus_name == "default" &&
+      aws_cloudwatch_event_target.settle[0].arn == "arn:aws:lambda:eu-west-1:111122223333:function:pay-settle" &&
+      aws_lambda_permission.settle_schedule[0].principal == "events.amazonaws.com" &&
+      aws_lambda_permission.settle_schedule[0].function_name == "pay-settle"
+    )
+    error_message = "settle runs once a day (06:30 UTC) from the default bus, which alone may invoke it."
+  }
+
+  assert {
+    condition = (
+      local.settle_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
+      local.settle_environment.PAYMENTS_TABLE_NAME == "pay-payments" &&
+      local.settle_environment.ACQUIRER_CONNECTOR == "simulator" &&
+      !contains(keys(local.settle_environment), "EVENT_BUS_NAME") &&
+      var.reserved_concurrency.settle == 1
+    )
+    error_message = "settle gets the ledger, the operation record and the connector, no bus; one run at a time."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.settlement_waiting.log_group_name == "/aws/lambda/pay-settle" &&
+      aws_cloudwatch_log_metric_filter.settlement_waiting.pattern == "{ $.settlement_alarm = \"waiting\" }" &&
+      aws_cloudwatch_metric_alarm.settlement_waiting.threshold == 1 &&
+      aws_cloudwatch_metric_alarm.settlement_waiting.alarm_actions == toset([var.alarm_sns_topic_arn])
+    )
+    error_message = "A settlement batch the ledger cannot book alarms on the first one."
+  }
+}
+
+run "settlement_schedule_can_be_switched_off" {
+  command = plan
+
+  variables {
+    settlement_schedule_expression = null
+  }
+
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.settle) == 0 && length(aws_cloudwatch_event_target.settle) == 0 && length(aws_lambda_permission.settle_schedule) == 0
+    error_message = "A null schedule creates no rule, target or permission."
+  }
+}
+
+run "merchant_service_charge_reaches_the_posting_functions" {
+  command = plan
+
+  variables {
+    merchant_service_charge = {
+      default   = { EUR = { bps = 140, fixed = "0.25" }, JPY = { bps = 290, fixed = "30" } }
+      merchants = { m_1 = { EUR = { bps = 95.5 } } }
+    }
+  }
+
+  assert {
+    condition = (
+      jsondecode(local.process_payment_environment.MERCHANT_SERVICE_CHARGE) == {
+        default   = { EUR = { bps = 140, fixed = "0.25" }, JPY = { bps = 290, fixed = "30" } }
+        merchants = { m_1 = { EUR = { bps = 95.5, fixed = "0" } } }
+      } &&
+      local.reconcile_environment.MERCHANT_SERVICE_CHARGE == local.process_payment_environment.MERCHANT_SERVICE_CHARGE
+    )
+    error_message = "The fee schedule reaches process_payment (which books it) and reconcile (which repairs entries) as JSON."
+  }
+}
+
+run "no_merchant_service_charge_by_default" {
+  command = plan
+
+  assert {
+    condition     = local.process_payment_environment.MERCHANT_SERVICE_CHARGE == "" && local.reconcile_environment.MERCHANT_SERVICE_CHARGE == ""
+    error_message = "Without a schedule nothing is charged (an empty MERCHANT_SERVICE_CHARGE)."
+  }
+}
+
+run "a_fixed_charge_finer_than_the_currency_is_refused" {
+  command = plan
+
+  variables {
+    merchant_service_charge = { default = { EUR = { bps = 140, fixed = "0.255" } } }
+  }
+
+  expect_failures = [var.merchant_service_charge]
+}
+
+run "a_fractional_yen_charge_is_refused" {
+  command = plan
+
+  variables {
+    merchant_service_charge = { merchants = { m_1 = { JPY = { bps = 100, fixed = "0.5" } } } }
+  }
+
+  expect_failures = [var.merchant_service_charge]
+}
+
+run "a_rate_above_one_hundred_percent_is_refused" {
+  command = plan
+
+  variables {
+    merchant_service_charge = { default = { EUR = { bps = 10001 } } }
+  }
+
+  expect_failures = [var.merchant_service_charge]
 }
