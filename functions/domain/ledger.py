@@ -818,24 +818,32 @@ class PostingRules:
     def settlement(
         self,
         batch_id: str,
-        receivable: dict[tuple[str, str], int],
-        cash: dict[str, int],
+        receivable: dict[tuple[str, str], tuple[int, int]],
         acquirer_fees: dict[str, int],
         references: Iterable[str],
         effective_at: str,
         value_date: str,
     ) -> JournalEntry:
-        """A settlement batch: Dr cash (net received) / Dr acquirer_fees / Cr acquirer_receivable
-        per shard (``receivable``: credit per (shard account, currency), negative for a debit).
-        ``references`` are the acquirer references the batch settled, each settled once."""
+        """A settlement batch: Cr acquirer_receivable per shard of what the batch paid in
+        (captures, won disputes) and Dr of what it took back (refunds, chargebacks, dispute
+        fees), gross, as ``receivable`` gives them per (shard account, currency): (paid in,
+        taken back); Dr acquirer_fees (interchange and scheme fees); Dr cash of the net received
+        (Cr when the batch took more than it paid). ``references`` are the acquirer references
+        the batch settled, each settled once."""
         _check_id(batch_id, "batch_id")
         lines: list[JournalLine] = []
-        for currency in sorted({cur for _, cur in receivable} | set(cash) | set(acquirer_fees)):
-            debits = {CASH: cash.get(currency, 0), ACQUIRER_FEES: acquirer_fees.get(currency, 0)}
-            for (account, cur), credit in sorted(receivable.items()):
-                if cur == currency:
-                    debits[account] = debits.get(account, 0) - credit
-            lines.extend(_signed_lines(debits, _check_currency(currency)))
+        currencies = {cur for _, cur in receivable} | set(acquirer_fees)
+        for currency in sorted(currencies):
+            _check_currency(currency)
+            fees = acquirer_fees.get(currency, 0)
+            net = -fees
+            for (account, cur), (paid_in, taken_back) in sorted(receivable.items()):
+                if cur != currency:
+                    continue
+                net += paid_in - taken_back
+                lines.extend(_signed_lines({account: -paid_in}, currency))
+                lines.extend(_signed_lines({account: taken_back}, currency))
+            lines.extend(_signed_lines({CASH: net, ACQUIRER_FEES: fees}, currency))
         subject = f"{SETTLEMENT_SUBJECT}{batch_id}"
         dates = (effective_at, value_date)
         refs = tuple(sorted(references))

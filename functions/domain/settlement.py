@@ -133,8 +133,8 @@ class _Planner:
         self.rules = rules
         self.at = effective_at
         self.plan = SettlementPlan(batch.batch_id)
-        # Credit to each receivable shard (negative: a debit) per currency.
-        self.receivable: dict[tuple[str, str], int] = defaultdict(int)
+        # Per receivable shard and currency: (paid in, taken back) by the batch.
+        self.receivable: dict[tuple[str, str], tuple[int, int]] = defaultdict(lambda: (0, 0))
         self.fees: dict[str, int] = defaultdict(int)
         self.releases: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         self.extra_charged: dict[str, int] = defaultdict(int)
@@ -148,11 +148,6 @@ class _Planner:
         if self.plan.waiting:
             self.plan.entries = []
             return self.plan
-        cash: dict[str, int] = defaultdict(int)
-        for (_, currency), credit in self.receivable.items():
-            cash[currency] += credit
-        for currency, fee in self.fees.items():
-            cash[currency] -= fee
         day = self.batch.value_date
         for (merchant, currency), payable in sorted(self.releases.items()):
             if any(payable.values()):
@@ -166,7 +161,6 @@ class _Planner:
             self.rules.settlement(
                 self.batch.batch_id,
                 dict(self.receivable),
-                dict(cash),
                 dict(self.fees),
                 [line.reference for line in self.batch.lines],
                 self.at,
@@ -191,18 +185,24 @@ class _Planner:
                     f"{amount}"
                 )
                 return
-            # The batch clears what the entry put on (or took off) the receivable.
-            for account, credit in _receivable(entry).items():
-                self.receivable[account, line.currency] -= credit
-            for account, debit in _payable_release(entry).items():
-                self.releases[merchant, line.currency][account] += debit
+            self._clear(entry, line.currency, merchant)
             self.fees[line.currency] += line.acquirer_fees
             return
         for entry in self._dispute_entries(line, live, merchant, booked):
-            for account, credit in _receivable(entry).items():
-                self.receivable[account, line.currency] -= credit
-            for account, debit in _payable_release(entry).items():
-                self.releases[merchant, line.currency][account] += debit
+            self._clear(entry, line.currency, merchant)
+
+    def _clear(self, entry: JournalEntry, currency: str, merchant: str) -> None:
+        """The batch clears what ``entry`` put on (or took off) the receivable, and releases
+        what it left on the merchant's payable."""
+        for account, credit in _receivable(entry).items():
+            paid_in, taken_back = self.receivable[account, currency]
+            if credit < 0:
+                paid_in -= credit
+            else:
+                taken_back += credit
+            self.receivable[account, currency] = (paid_in, taken_back)
+        for account, debit in _payable_release(entry).items():
+            self.releases[merchant, currency][account] += debit
 
     def _booked(
         self, line: SettlementLine, live: Mapping[str, JournalEntry]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +12,8 @@ from botocore.exceptions import ClientError
 from moto import mock_aws
 
 from functions.adapters.ledger_table import DynamoLedgerStore, full_jitter
+from functions.domain.acquirer import SettlementBatch, SettlementKind, SettlementLine
+from functions.domain.fees import FeeSchedule
 from functions.domain.ledger import (
     ConflictingEntryError,
     JournalEntry,
@@ -24,6 +27,7 @@ from functions.domain.ledger import (
     logical_balances,
 )
 from functions.domain.reconciliation import reconcile
+from functions.services.settlement import SettlementService
 from tests.adapters.payment_tables import create_ledger_table, fake_aws_environment
 from tests.unit.ledger.interleaving import InterleaveAfterRead
 
@@ -291,3 +295,67 @@ def test_a_sale_is_one_transaction_and_only_a_first_movement(ddb: Any) -> None:
     with pytest.raises(PositionLimitError):
         store.post(RULES.sale("pay_2", "m_1", 1000, "EUR"))
     assert [e.step for e in store.entries_for("pay_2")] == ["authorization"]
+
+
+# ---------------------------------------------------- issue 19 item 10: fees, dates, settlement
+
+FEE_RULES = PostingRules(
+    fees=FeeSchedule.from_config({"default": {"EUR": {"bps": 140, "fixed": "0.25"}}})
+)
+AT = "2026-11-30T21:00:00.000+00:00"
+
+
+def test_a_sale_with_its_service_charge_stays_within_the_write_budget(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    long_ids = FEE_RULES.sale("pay_" + "x" * 40, "m_" + "y" * 40, 10**12, "EUR", AT)
+    assert store.post(long_ids) is True
+    # Still the entry and its position, each under 1 KB: 4 write units (docs/decisions/0003).
+    assert store.last_consumed_write_units == 4.0
+    (read,) = store.entries_for("pay_" + "x" * 40)
+    assert read == long_ids and (read.effective_at, read.value_date) == (AT, "2026-11-30")
+
+
+def test_an_entry_stored_before_entries_carried_dates_still_reads(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    store.post(RULES.sale("pay_1", "m_1", 1000, "EUR", AT))
+    ddb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "payment#pay_1"}, "sk": {"S": "entry#sale"}},
+        UpdateExpression="REMOVE effective_at, value_date",
+    )
+    (legacy,) = store.entries_for("pay_1")
+    assert (legacy.effective_at, legacy.value_date) == ("", "")
+    assert store.balances_as_of("2000-01-01")["acquirer_receivable", "EUR"] == 1000
+
+
+def test_settlement_releases_and_payouts_round_trip_and_guard_the_funds(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    PaymentLedger(store, FEE_RULES).record_sale("pay_1", "m_1", 10_000, "EUR", AT)
+    line = SettlementLine(SettlementKind.CAPTURE, "pay_1:capture:1", 10_000, "EUR", 20, 10)
+    batch = SettlementBatch("b1", "2026-12-01", (line,))
+    service = SettlementService(store, FEE_RULES, clock=lambda: AT)
+    report = service.run(FixedBatches([batch]), dt.date(2026, 12, 1))
+    assert report.settled == ["b1"] and report.payouts[0]["amount"] == 9_835
+    (batch_entry,) = [e for e in store.entries_for("settlement:b1") if e.step == "batch"]
+    assert batch_entry.references == ("pay_1:capture:1",)
+    assert batch_entry.value_date == "2026-12-01"
+    keys = {(i["pk"]["S"], i["sk"]["S"]) for i in stored_items(ddb)}
+    assert ("settlement#b1", "entry#batch") in keys
+    assert ("payout#m_1:2026-12-01", "entry#payout-EUR") in keys
+    assert ("position#funds:m_1:EUR", "position") in keys
+    assert store.stored_position("funds:m_1:EUR") == {"available": 0}
+    # A payout decided on a stale read is refused by the transaction, not only by the planner.
+    with pytest.raises(PositionLimitError):
+        store.post(FEE_RULES.payout("m_1", "EUR", 1, "2026-12-02"))
+    # Read again by another run: booked once, paid once.
+    again = service.run(FixedBatches([batch]), dt.date(2026, 12, 1))
+    assert (again.already_settled, again.payouts, again.posted) == (["b1"], [], 0)
+    assert store.balances_as_of("2026-12-01")["cash", "EUR"] == 10_000 - 30 - 9_835
+
+
+class FixedBatches:
+    def __init__(self, batches: list[SettlementBatch]) -> None:
+        self._batches = batches
+
+    def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
+        return self._batches
