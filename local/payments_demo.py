@@ -22,6 +22,7 @@ APPROVE = "4242424242424242"
 INSUFFICIENT_FUNDS = "4000000000009995"
 CAPTURE_FAILS = "4000000000000341"
 ANSWERS_LOST = "4000000000000259"
+SOFT_DECLINE = "4000000000003220"
 MASTERCARD = "5555555555554444"
 ACS_PASSING_CODE = "123456"
 
@@ -167,6 +168,30 @@ class PaymentsDemo:
             )
             self.check(
                 "challenge passed, payment resumed", resumed, lambda r: status(r) == "captured"
+            )
+
+        # Sent without authentication (a US issuer: one leg out, so SCA is not mandated), the
+        # issuer answers authentication_required (a soft decline, Visa 1A / Mastercard 65): the
+        # workflow steps up to a challenge instead of declining, and the authenticated retry is
+        # approved under a new acquirer key.
+        soft = self.create(self.request(SOFT_DECLINE, 2000, device="dev_demo_soft"))
+        self.check(
+            "issuer soft decline stepped up to a challenge",
+            soft,
+            lambda r: (
+                status(r) == "requires_action"
+                and r.body["next_action"]["type"] == "three_ds_challenge"
+                and r.body["sca"]["reason"] == "issuer_authentication_required"
+            ),
+        )
+        if status(soft) == "requires_action":
+            self.check(
+                "challenge after the soft decline passed, payment captured",
+                self.api.post(
+                    f"/v1/payments/{soft.body['id']}/resume",
+                    {"challenge_response": ACS_PASSING_CODE},
+                ),
+                lambda r: status(r) == "captured",
             )
 
         if "approved" in self.payments:
