@@ -68,12 +68,13 @@ tftest: venv ## `terraform test` in every module that has tests
 	@for dir in $(MODULES_WITH_TESTS); do \
 	  echo "== terraform test $$dir"; \
 	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null; \
-	  terraform -chdir=$$dir test; \
+	  start=$$(date +%s); terraform -chdir=$$dir test; \
+	  echo "== $$dir: $$(( $$(date +%s) - start )) s"; \
 	done
 
 .PHONY: pytest
 pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tests
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 .PHONY: test
 # Two jobs: `terraform test` keeps one core busy while pytest waits on the emulator with the
