@@ -13,12 +13,14 @@ import tempfile
 import time
 import uuid
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from local.aws import emulator_client
 from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
 from local.emulator import free_port
+from local.enforcement import LAMBDA_TRUST_POLICY, switched
 
 COLD_SAMPLES = 7
 WARM_SAMPLES = 60
@@ -49,8 +51,9 @@ def run() -> dict[str, dict[str, float | str]]:
             if not wait_until_healthy(process, endpoint, 30):
                 raise RuntimeError("the emulator did not start")
             lambda_client = emulator_client("lambda", endpoint)
+            # The emulator assumes the role for the worker: its trust must admit Lambda.
             role = emulator_client("iam", endpoint).create_role(
-                RoleName="bench", AssumeRolePolicyDocument="{}"
+                RoleName="bench", AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY
             )["Role"]["Arn"]
             code = handler_zip()
             cold, warm = [], []
@@ -67,6 +70,9 @@ def run() -> dict[str, dict[str, float | str]]:
                 cold.append(timed_invoke(lambda_client, name, sample))
             for sample in range(WARM_SAMPLES):
                 warm.append(timed_invoke(lambda_client, name, sample))
+            by_enforcement = enforcement_samples(
+                endpoint, lambda n: timed_invoke(lambda_client, name, n)
+            )
         finally:
             stop_process_group(process)
     cold_ms, warm_ms = statistics.median(cold), statistics.median(warm)
@@ -74,4 +80,22 @@ def run() -> dict[str, dict[str, float | str]]:
         "emulator_cold_invoke_ms": {"value": round(cold_ms, 2), "unit": "ms"},
         "emulator_warm_invoke_ms": {"value": round(warm_ms, 2), "unit": "ms"},
         "emulator_cold_to_warm_ratio": {"value": round(cold_ms / warm_ms, 1), "unit": "x"},
+        **{
+            f"emulator_warm_invoke_ms_enforcement_{state}": {
+                "value": round(statistics.median(samples), 2),
+                "unit": "ms",
+            }
+            for state, samples in by_enforcement.items()
+        },
     }
+
+
+def enforcement_samples(endpoint: str, sample: Callable[[int], float]) -> dict[str, list[float]]:
+    """The same call with IAM and key-policy enforcement on and off, alternating, so that both
+    see the same machine (what enforcement costs, issue 20)."""
+    samples: dict[str, list[float]] = {"on": [], "off": []}
+    for n in range(WARM_SAMPLES):
+        state = "on" if n % 2 == 0 else "off"
+        with switched(endpoint, on=state == "on"):
+            samples[state].append(sample(n))
+    return samples

@@ -6,7 +6,9 @@ emulator, and what it uses there (the inputs of a cost model).
   simulator authorize + capture, the payment's state changes, views and events, two ledger
   postings on an in-memory ledger), CPU time per payment.
 - ``payment_e2e_local_ms_p50/p99``: ``POST /v1/payments`` (capture) through the local API, the
-  Payment API Lambda, the EXPRESS workflow and its step Lambdas, warm, sequentially.
+  Payment API Lambda, the EXPRESS workflow and its step Lambdas, warm, sequentially;
+  ``payment_e2e_local_ms_p50_enforcement_on/off``: the same, alternating with the emulator's IAM
+  and key-policy enforcement on and off (what enforcement costs).
 - ``payment_*`` counts: one approved-and-captured payment on the emulator, read from its meter
   (local/metering.py): Lambda invocations, state transitions, DynamoDB capacity units, KMS calls,
   EventBridge entries, CloudWatch Logs bytes ingested (``payment_log_bytes``, split into the
@@ -28,6 +30,7 @@ import urllib.request
 import uuid
 from typing import Any
 
+from bench.bench_emulator import enforcement_samples
 from bench.bench_vault import _pan
 from functions.domain.acquirer import (
     AcquirerSimulator,
@@ -220,6 +223,9 @@ def emulator_figures(
     timed_payment(api, base + E2E_WARM_UP)
     used = meter(endpoints.api)
     latencies = [timed_payment(api, base + E2E_WARM_UP + 1 + n) for n in range(E2E_SAMPLES)]
+    by_enforcement = enforcement_samples(
+        endpoints.aws, lambda n: timed_payment(api, base + E2E_WARM_UP + 1 + E2E_SAMPLES + n)
+    )
     counts = used["counts"]
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
     # Data-plane calls per resource (data:<service>:<name>): what CloudTrail data events cost
@@ -248,6 +254,13 @@ def emulator_figures(
         },
         "payment_e2e_local_ms_p50": {"value": round(statistics.median(latencies), 1), "unit": "ms"},
         "payment_e2e_local_ms_p99": {"value": round(_percentile(latencies, 0.99), 1), "unit": "ms"},
+        **{
+            f"payment_e2e_local_ms_p50_enforcement_{state}": {
+                "value": round(statistics.median(samples), 1),
+                "unit": "ms",
+            }
+            for state, samples in by_enforcement.items()
+        },
         "payment_lambda_invocations": {
             "value": counts.get("lambda_invocations", 0),
             "unit": "count",

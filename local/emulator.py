@@ -4,7 +4,9 @@ Run as ``python -m local.emulator --port 4566``. On top of moto it:
 - turns on Step Functions execution (moto's ASL interpreter really runs state machines);
 - runs Lambda invocations in warm local worker processes (``local.lambda_runtime``) instead of
   Docker, writing their output to the function's CloudWatch log group;
-- delivers Kinesis and SQS event source mappings in batches (``local.event_sources``).
+- delivers Kinesis and SQS event source mappings in batches (``local.event_sources``);
+- runs each worker as its function's execution role and enforces IAM and KMS key policies
+  (``local.enforcement``; ``LOCAL_IAM_ENFORCEMENT=off`` switches enforcement off for debugging).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from local import metering
+from local import enforcement, metering
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
@@ -93,6 +95,7 @@ class LambdaBridge:
 
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
+        self.sessions = enforcement.LambdaSessions()
         self.async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
 
     def install(self) -> None:
@@ -139,6 +142,11 @@ class LambdaBridge:
         metering.count("lambda_invocations")
         metering.lambda_call(function.function_name)
         config = function_config(function)
+        try:
+            credentials = self.sessions.credentials(function).environment()
+        except enforcement.RoleNotAssumable as error:
+            message = json.dumps({"errorType": "AccessDeniedException", "errorMessage": str(error)})
+            return InvocationResult(message.encode(), "AccessDeniedException", [str(error)])
         result = self.runtime.invoke(
             config,
             event,
@@ -146,6 +154,7 @@ class LambdaBridge:
             write_logs=write_function_logs(
                 self._logs_backends[function.account_id][function.region]
             ),
+            credentials=credentials,
         )
         metering.lambda_invocation(result.duration_ms, config.memory_mb)
         return result
@@ -215,6 +224,7 @@ def main(argv: list[str]) -> int:
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
+    enforcement.install(enforcement.enabled_by_environment())
     metering.install()
     endpoint = f"http://{args.host}:{args.port}"
     runtime = LambdaRuntime(endpoint, args.state_dir, args.sdk_dir)
@@ -243,7 +253,11 @@ def main(argv: list[str]) -> int:
     if api is not None:
         api.start()
         LOG.info("local API listening on http://%s:%d", args.host, args.api_port)
-    LOG.info("emulator listening on %s", endpoint)
+    LOG.info(
+        "emulator listening on %s (IAM and key policies %s)",
+        endpoint,
+        "enforced" if enforcement.enforcing() else f"NOT enforced: {enforcement.SWITCH}=off",
+    )
     stopping.wait()
     LOG.info("emulator stopping")
     pollers.stop()

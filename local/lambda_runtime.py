@@ -38,6 +38,13 @@ MAX_LOG_LINES_PER_INVOCATION = 5_000
 INIT_TIMEOUT_S = 10.0
 
 LogWriter = Callable[[str, str, list[str]], None]
+# Without an execution-role session (a runtime used on its own, in tests) a worker signs with
+# these, which the emulator treats as its own administrator credentials.
+PLACEHOLDER_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR0001",
+    "AWS_SECRET_ACCESS_KEY": "local-emulator-secret",
+    "AWS_SESSION_TOKEN": "local-emulator-session",
+}
 # Lambda's log levels, most detailed first (system levels are DEBUG, INFO and WARN).
 LOG_LEVELS = ("TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL")
 
@@ -133,9 +140,13 @@ class LambdaRuntime:
         event: Any,
         code_loader: Callable[[], bytes],
         write_logs: LogWriter | None = None,
+        credentials: dict[str, str] | None = None,
     ) -> InvocationResult:
-        worker = self._acquire(config, code_loader)
-        result = worker.invoke(event)
+        """Run one invocation; ``credentials`` (environment variables of the execution role's
+        session) reach a new worker at start and a warm one with the invocation when renewed."""
+        credentials = credentials or PLACEHOLDER_CREDENTIALS
+        worker = self._acquire(config, code_loader, credentials)
+        result = worker.invoke(event, credentials)
         if write_logs is not None:
             try:
                 write_logs(config.log_group, worker.log_stream_name, result.logs)
@@ -146,7 +157,12 @@ class LambdaRuntime:
                 self._idle.setdefault(config.function_arn, []).append(worker)
         return result
 
-    def _acquire(self, config: FunctionConfig, code_loader: Callable[[], bytes]) -> Worker:
+    def _acquire(
+        self,
+        config: FunctionConfig,
+        code_loader: Callable[[], bytes],
+        credentials: dict[str, str],
+    ) -> Worker:
         stale: list[Worker] = []
         chosen: Worker | None = None
         with self._lock:
@@ -162,7 +178,7 @@ class LambdaRuntime:
         if chosen is not None:
             return chosen
         code_dir = self._extract(config.code_sha256, code_loader)
-        return Worker(config, code_dir, self)
+        return Worker(config, code_dir, self, credentials)
 
     def _extract(self, code_sha256: str, code_loader: Callable[[], bytes]) -> Path:
         target = self.code_root / code_sha256.replace("/", "_")
@@ -189,8 +205,15 @@ class LambdaRuntime:
 class Worker:
     """One execution environment: a process that imported the handler and serves invocations."""
 
-    def __init__(self, config: FunctionConfig, code_dir: Path, runtime: LambdaRuntime) -> None:
+    def __init__(
+        self,
+        config: FunctionConfig,
+        code_dir: Path,
+        runtime: LambdaRuntime,
+        credentials: dict[str, str] | None = None,
+    ) -> None:
         self.config = config
+        self.credentials = dict(credentials or PLACEHOLDER_CREDENTIALS)
         self.log_stream_name = (
             time.strftime("%Y/%m/%d", time.gmtime()) + f"/[$LATEST]{secrets.token_hex(16)}"
         )
@@ -212,9 +235,7 @@ class Worker:
             "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream_name,
             "AWS_REGION": config.region,
             "AWS_DEFAULT_REGION": config.region,
-            "AWS_ACCESS_KEY_ID": "ASIALOCALEMULATOR0001",
-            "AWS_SECRET_ACCESS_KEY": "local-emulator-secret",
-            "AWS_SESSION_TOKEN": "local-emulator-session",
+            **self.credentials,
             "AWS_ENDPOINT_URL": runtime.endpoint_url,
             "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
@@ -264,7 +285,7 @@ class Worker:
     def alive(self) -> bool:
         return self.process.poll() is None
 
-    def invoke(self, event: Any) -> InvocationResult:
+    def invoke(self, event: Any, credentials: dict[str, str] | None = None) -> InvocationResult:
         config = self.config
         request_id = str(uuid.uuid4())
         logs: list[str] = []
@@ -291,6 +312,9 @@ class Worker:
             "deadline_ms": int(time.time() * 1000 + config.timeout_s * 1000),
             "trace_id": new_trace_id(),
         }
+        if credentials and credentials != self.credentials:
+            message["credentials"] = credentials
+            self.credentials = dict(credentials)
         reply: dict[str, Any] | None = None
         if self.alive:
             try:

@@ -157,6 +157,8 @@ def main() -> int:
     for line in sys.stdin:
         invocation = json.loads(line)
         os.environ["_X_AMZN_TRACE_ID"] = invocation.get("trace_id", "")
+        # A renewed execution-role session: the SDK reads it from here before the old one ends.
+        os.environ.update(invocation.get("credentials") or {})
         if init_error is not None:
             log_stream.flush()
             protocol.send({"error": init_error})

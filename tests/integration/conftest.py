@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 
+from local.enforcement import LAMBDA_TRUST_POLICY
 from tests.conftest import Emulator
 
 
@@ -16,18 +17,22 @@ def _emulator_first(emulator: Emulator) -> Emulator:
 
 @pytest.fixture(scope="session")
 def role_arn(emulator: Emulator) -> str:
-    """An execution role for the test functions (the emulator does not enforce its policy)."""
-    assume = {
+    """An execution role for the test functions: what they call (the batch recorder writes its
+    batches to a table), and nothing else, since the emulator enforces it."""
+    allow = {
         "Version": "2012-10-17",
         "Statement": [
             {
                 "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
+                "Action": "dynamodb:PutItem",
+                "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/*",
             }
         ],
     }
-    role = emulator.client("iam").create_role(
-        RoleName=f"test-lambda-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument=json.dumps(assume)
+    iam = emulator.client("iam")
+    name = f"test-lambda-{uuid.uuid4().hex[:8]}"
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
+    iam.put_role_policy(
+        RoleName=name, PolicyName="test-functions", PolicyDocument=json.dumps(allow)
     )
     return str(role["Role"]["Arn"])

@@ -10,22 +10,12 @@ from typing import Any
 
 import pytest
 
+from local.enforcement import LAMBDA_TRUST_POLICY
 from local.workflow_client import run_execution
 from tests.conftest import Emulator
 from tests.integration.handlers import BATCH_RECORDER, PROBE_HANDLER, zip_source
 
-ASSUME_LAMBDA = json.dumps(
-    {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "lambda.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-)
+ASSUME_LAMBDA = LAMBDA_TRUST_POLICY
 
 
 def unique(prefix: str) -> str:

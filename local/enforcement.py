@@ -1,0 +1,722 @@
+"""IAM and KMS key-policy enforcement in the emulator: what AWS would deny is denied here too.
+
+moto authenticates requests and stores every policy, and has a switch for access control
+(``INITIAL_NO_AUTH_ACTION_COUNT``, ``POST /moto-api/reset-auth``); this module keeps that switch
+and moto's credential and signature checks, and replaces the decision (``local.iam_policy``) and
+what it is asked: the IAM action, the resource ARN and the condition keys of each request.
+
+Who is checked: requests signed with a session moto's STS issued (each Lambda worker's execution
+role, ``LambdaSessions``) or an IAM user's key. Any other key is the emulator's administrator,
+the account root (Terraform, the tests, moto's own Step Functions interpreter): root is never
+refused by IAM, but key policies apply to it as on AWS.
+
+What is evaluated (README, "How the local emulator differs from AWS"):
+- identity policies of the role (inline and attached), explicit Deny first, for every service,
+  with the resource ARN and condition keys worked out for DynamoDB, KMS, EventBridge, Step
+  Functions, CloudWatch Logs, Lambda and SQS (others are checked on ``*``);
+- KMS key policies for every KMS call naming a key, and for DynamoDB's on-behalf ``Decrypt`` of
+  a table's customer managed key (as the caller, through ``dynamodb.<region>.amazonaws.com``,
+  with the table-name context);
+- a log group created or associated with a key whose policy does not admit CloudWatch Logs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import json
+import logging
+import os
+import re
+import threading
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from local import iam_policy
+from local.iam_policy import Decision, Effect, Principal, Request
+
+LOG = logging.getLogger("local.enforcement")
+# "off" (or 0/false) runs the emulator without enforcement, for debugging an access problem.
+SWITCH = "LOCAL_IAM_ENFORCEMENT"
+JSON_SERVICES = frozenset(
+    {"dynamodb", "kms", "events", "states", "logs", "lambda", "secretsmanager", "kinesis"}
+)
+PARTITION = "aws"
+# The trust policy of an execution role: what LambdaSessions requires of a function's role.
+LAMBDA_TRUST_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+)
+
+
+def enabled_by_environment() -> bool:
+    return os.environ.get(SWITCH, "on").strip().lower() not in ("0", "off", "false", "no")
+
+
+def install(enforce: bool) -> None:
+    """Route moto's authorization through this module; ``enforce`` sets moto's switch."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0 if enforce else float("inf")
+    if getattr(ActionAuthenticatorMixin, "_payments_enforcement", False):
+        return
+
+    def authorize(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+        if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+            ActionAuthenticatorMixin.request_count += 1
+            return
+        if self.headers.get("X-Amz-Target") in ActionAuthenticatorMixin.PUBLIC_OPERATIONS:
+            return
+        Authorizer(self, iam_request_cls, resource).check()
+
+    setattr(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize)  # noqa: B010
+    ActionAuthenticatorMixin._payments_enforcement = True  # type: ignore[attr-defined]
+
+
+@contextlib.contextmanager
+def switched(endpoint_url: str, on: bool) -> Iterator[None]:
+    """Enforcement on or off on a running emulator for a while (moto's own switch: authorize
+    after 0 requests, or after infinitely many), then as it was."""
+
+    def reset(count: str) -> str:
+        url = f"{endpoint_url}/moto-api/reset-auth"
+        # Plain text: a form body would be parsed away before moto reads the number.
+        headers = {"Content-Type": "text/plain"}
+        request = urllib.request.Request(url, count.encode(), headers, method="POST")  # noqa: S310
+        with urllib.request.urlopen(request, timeout=10) as answer:  # noqa: S310
+            return str(json.loads(answer.read())["PREVIOUS_INITIAL_NO_AUTH_ACTION_COUNT"])
+
+    previous = reset("0" if on else "inf")
+    try:
+        yield
+    finally:
+        reset(previous)
+
+
+def enforcing() -> bool:
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+
+    return bool(ActionAuthenticatorMixin.request_count >= settings.INITIAL_NO_AUTH_ACTION_COUNT)
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    # Identity policy documents; None for the root user, whom IAM never refuses.
+    identity_policies: list[str] | None
+
+
+class Authorizer:
+    """One request: who signed it, what it asks, and whether the policies allow it."""
+
+    def __init__(self, response: Any, iam_request_cls: type, resource: str) -> None:
+        self.response = response
+        self.iam_request_cls = iam_request_cls
+        self.moto_resource = resource
+        self.account = str(response.current_account)
+        self.region = str(response.region)
+        authorization = response.headers.get("Authorization", "")
+        scope = between(authorization, "Credential=", ",").split("/")
+        self.access_key_id = scope[0]
+        self.service = scope[3] if len(scope) > 3 else str(response.service_name)
+        try:
+            self.operation = str(response._get_action())
+        except Exception:
+            self.operation = "*"
+
+    def check(self) -> None:
+        caller = self.caller()
+        if caller is None:
+            return
+        if caller.identity_policies is None and self.service not in ROOT_CHECKED_SERVICES:
+            return  # root: only resource and key policies can refuse it
+        if (self.service, self.operation) == ("sts", "GetCallerIdentity"):
+            return  # allowed to every principal, whatever its policies say
+        for request in self.requests(caller.principal):
+            self.require(caller, request)
+        if self.service == "dynamodb":
+            for request in self.dynamodb_key_requests(caller.principal):
+                self.require(caller, request, through="dynamodb")
+        if self.service == "logs":
+            for request in self.logs_key_requests():
+                self.require_service_key_use(request)
+        if self.service == "kms" and self.operation in ("CreateKey", "PutKeyPolicy"):
+            self.require_existing_principals(str(self.body().get("Policy") or ""))
+
+    def require_existing_principals(self, document: str) -> None:
+        """KMS refuses a key policy naming an IAM role or user of the account that does not
+        exist (a new account has none of the roles a policy may name): create them first."""
+        from moto.iam.models import iam_backends
+
+        if not document:
+            return
+        try:
+            statements = iam_policy.parse(document)
+        except ValueError:
+            return  # KMS answers MalformedPolicyDocumentException itself
+        iam = iam_backends[self.account][PARTITION]
+        for statement in statements:
+            principal = statement.get("Principal")
+            names = iam_policy.as_list(principal.get("AWS")) if isinstance(principal, dict) else []
+            for name in names:
+                match = re.fullmatch(
+                    rf"arn:aws:iam::{self.account}:(role|user)/(?:.*/)?([^/]+)", name
+                )
+                if match is None:
+                    continue
+                known = iam.roles if match[1] == "role" else iam.users
+                if not any(
+                    entity.arn == name or getattr(entity, "name", None) == match[2]
+                    for entity in known.values()
+                ):
+                    message = "Policy contains a statement with one or more invalid principals."
+                    LOG.info("refused: %s (%s does not exist)", message, name)
+                    raise access_error("kms", "MalformedPolicyDocumentException", message)
+
+    # Who -------------------------------------------------------------------------------------
+
+    def caller(self) -> Caller | None:
+        from moto.iam.models import iam_backends
+        from moto.sts.models import sts_backends
+
+        if not self.access_key_id:
+            return None
+        root = Principal(f"arn:{PARTITION}:iam::{self.account}:root", self.account)
+        session = sts_backends[self.account][PARTITION].get_assumed_role_from_access_key(
+            self.access_key_id
+        )
+        user_key = self.access_key_id.startswith("AKIA") and any(
+            key.access_key_id == self.access_key_id
+            for user in iam_backends[self.account][PARTITION].users.values()
+            for key in user.access_keys
+        )
+        if session is None and not user_key:
+            # Not a key moto issued: the emulator's own credentials, the account root.
+            return Caller(root, None)
+        if session is not None and session.expiration < utcnow():
+            raise access_error(self.service, "ExpiredTokenException", "The security token expired")
+        iam_request = self.iam_request_cls(
+            account_id=self.account,
+            method=self.response.method,
+            path=self.path_with_query(),
+            data=self.response.data,
+            body=self.response.raw_body,
+            headers=self.response.headers,
+            action=self.operation,
+        )
+        iam_request.check_signature()
+        key = iam_request._access_key
+        return Caller(Principal(key.arn, self.account), policy_documents(key.collect_policies()))
+
+    def path_with_query(self) -> str:
+        from urllib.parse import urlparse
+
+        path = str(self.response.raw_path)
+        query = urlparse(self.response.uri).query
+        return f"{path}?{query}" if query else path
+
+    # What ------------------------------------------------------------------------------------
+
+    @functools.cached_property
+    def parsed_body(self) -> dict[str, Any]:
+        # The request as sent: moto replaces ``body`` with its own parse for some services.
+        try:
+            parsed = json.loads(self.response.raw_body or b"{}")
+        except (TypeError, ValueError):
+            return {}
+        return parsed if isinstance(parsed, dict) else {}
+
+    def body(self) -> dict[str, Any]:
+        return self.parsed_body
+
+    def arn(self, service: str, resource: str) -> str:
+        return f"arn:{PARTITION}:{service}:{self.region}:{self.account}:{resource}"
+
+    def requests(self, principal: Principal) -> Iterator[Request]:
+        body = self.body()
+        service, operation = self.service, self.operation
+        if service == "dynamodb":
+            for action, resource, context in self.dynamodb_items(body):
+                yield Request(principal, f"dynamodb:{action}", resource, context)
+            return
+        if service == "kms":
+            yield from self.kms_requests(principal, body)
+            return
+        if service == "events" and operation == "PutEvents":
+            for entry in body.get("Entries", []):
+                bus = entry.get("EventBusName") or "default"
+                bus_arn = bus if bus.startswith("arn:") else self.arn("events", f"event-bus/{bus}")
+                context = {
+                    "events:source": [str(entry.get("Source", ""))],
+                    "events:detail-type": [str(entry.get("DetailType", ""))],
+                }
+                yield Request(principal, "events:PutEvents", bus_arn, context)
+            return
+        yield Request(principal, self.iam_action(), self.resource(body), {})
+
+    def iam_action(self) -> str:
+        # Lambda's API operation names differ from its IAM actions for invocation.
+        renamed = {("lambda", "Invoke"): "InvokeFunction"}
+        return f"{self.service}:{renamed.get((self.service, self.operation), self.operation)}"
+
+    def resource(self, body: dict[str, Any]) -> str:
+        service = self.service
+        if service == "states":
+            for field in ("stateMachineArn", "executionArn", "activityArn"):
+                if body.get(field):
+                    return str(body[field])
+        if service == "logs":
+            group = body.get("logGroupName") or body.get("logGroupIdentifier")
+            if group:
+                if str(group).startswith("arn:"):
+                    return str(group).removesuffix(":*")
+                arn = self.arn("logs", f"log-group:{group}")
+                stream = body.get("logStreamName")
+                return f"{arn}:log-stream:{stream}" if stream else arn
+        if service == "lambda":
+            match = re.search(r"/functions/([^/]+)", str(self.response.path))
+            if match:
+                from urllib.parse import unquote
+
+                name = unquote(match[1])
+                arn = name if name.startswith("arn:") else self.arn("lambda", f"function:{name}")
+                qualifier = self.response.querystring.get("Qualifier", [None])[0]
+                return f"{arn}:{qualifier}" if qualifier else arn
+        return self.moto_resource
+
+    # DynamoDB --------------------------------------------------------------------------------
+
+    def table(self, name: str) -> Any:
+        from moto.dynamodb.models import dynamodb_backends
+
+        name = name.rsplit("/", 1)[-1]
+        try:
+            return dynamodb_backends[self.account][self.region].get_table(name)
+        except Exception:
+            return None  # moto answers ResourceNotFoundException itself
+
+    def table_arn(self, name: str) -> str:
+        return name if name.startswith("arn:") else self.arn("dynamodb", f"table/{name}")
+
+    def dynamodb_items(self, body: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]:
+        """(IAM action, resource, context) per item: a transaction is authorized item by item
+        with the item's own action, a batch per table with the leading keys of all its items."""
+        operation = self.operation
+        if operation in ("TransactWriteItems", "TransactGetItems"):
+            actions = {
+                "Put": "PutItem",
+                "Update": "UpdateItem",
+                "Delete": "DeleteItem",
+                "ConditionCheck": "ConditionCheckItem",
+                "Get": "GetItem",
+            }
+            for item in body.get("TransactItems", []):
+                for kind, spec in item.items():
+                    name = str(spec.get("TableName", ""))
+                    keys = self.leading_keys(name, [spec.get("Key") or spec.get("Item") or {}])
+                    yield actions[kind], self.table_arn(name), keys
+            return
+        if operation in ("BatchWriteItem", "BatchGetItem"):
+            for name, entries in (body.get("RequestItems") or {}).items():
+                if operation == "BatchGetItem":
+                    items = list(entries.get("Keys", []))
+                else:
+                    items = [
+                        request.get("PutRequest", {}).get("Item")
+                        or request.get("DeleteRequest", {}).get("Key")
+                        or {}
+                        for request in entries
+                    ]
+                yield operation, self.table_arn(name), self.leading_keys(name, items)
+            return
+        name = str(body.get("TableName") or "")
+        if not name:
+            yield operation, self.moto_resource, {}
+            return
+        resource = self.table_arn(name)
+        if body.get("IndexName"):
+            resource += f"/index/{body['IndexName']}"
+        if operation == "Query":
+            yield operation, resource, self.query_leading_keys(name, body)
+        elif body.get("Key") or body.get("Item"):
+            yield operation, resource, self.leading_keys(name, [body.get("Key") or body["Item"]])
+        else:
+            yield operation, resource, {}
+
+    def leading_keys(self, name: str, items: list[dict[str, Any]]) -> dict[str, Any]:
+        table = self.table(name)
+        if table is None:
+            return {}
+        values = [attribute_text(item[table.hash_key_attr]) for item in items if item]
+        return {"dynamodb:LeadingKeys": values} if values else {}
+
+    def query_leading_keys(self, name: str, body: dict[str, Any]) -> dict[str, Any]:
+        table = self.table(name)
+        if table is None:
+            return {}
+        hash_key = table.hash_key_attr
+        for index in [*table.indexes, *table.global_indexes]:
+            if index.name == body.get("IndexName"):
+                hash_key = next(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+        names = body.get("ExpressionAttributeNames") or {}
+        values = body.get("ExpressionAttributeValues") or {}
+        expression = str(body.get("KeyConditionExpression") or "")
+        for attribute, placeholder in re.findall(r"([#\w.]+)\s*=\s*(:\w+)", expression):
+            if names.get(attribute, attribute) == hash_key and placeholder in values:
+                return {"dynamodb:LeadingKeys": [attribute_text(values[placeholder])]}
+        condition = (body.get("KeyConditions") or {}).get(hash_key)
+        if condition and condition.get("AttributeValueList"):
+            return {"dynamodb:LeadingKeys": [attribute_text(condition["AttributeValueList"][0])]}
+        return {}
+
+    def dynamodb_key_requests(self, principal: Principal) -> Iterator[Request]:
+        """DynamoDB reads a customer managed table key with KMS as the caller ("How Amazon
+        DynamoDB uses AWS KMS"): Decrypt, through DynamoDB, under the table-name context."""
+        if self.operation not in DYNAMODB_DATA_OPERATIONS:
+            return
+        seen: set[str] = set()
+        for _, resource, _ in self.dynamodb_items(self.body()):
+            name = resource.split(":table/", 1)[-1].split("/", 1)[0]
+            table = self.table(name)
+            if table is None or name in seen:
+                continue
+            seen.add(name)
+            key = self.kms_key((table.sse_specification or {}).get("KMSMasterKeyId") or "")
+            if key is None or key_is_aws_managed(key):
+                continue
+            context = {
+                "aws:dynamodb:tableName": name,
+                "aws:dynamodb:subscriberId": self.account,
+            }
+            yield Request(
+                principal,
+                "kms:Decrypt",
+                key.arn,
+                {
+                    **encryption_context_keys(context),
+                    "kms:ViaService": [f"dynamodb.{self.region}.amazonaws.com"],
+                    "kms:CallerAccount": [self.account],
+                },
+            )
+
+    # KMS -------------------------------------------------------------------------------------
+
+    def kms_key(self, key_id: str) -> Any:
+        from moto.kms.models import kms_backends
+
+        if not key_id:
+            return None
+        backend = kms_backends[self.account][self.region]
+        try:
+            return backend.keys[backend.any_id_to_key_id(key_id)]
+        except Exception:
+            return None  # KMS answers NotFoundException itself
+
+    def kms_requests(self, principal: Principal, body: dict[str, Any]) -> Iterator[Request]:
+        operation = self.operation
+        context = body.get("EncryptionContext") or {}
+        base = {**encryption_context_keys(context), "kms:CallerAccount": [self.account]}
+        if operation == "CreateGrant":
+            base["kms:GrantIsForAWSResource"] = ["false"]
+        if operation == "ReEncrypt":
+            source = self.ciphertext_key(body)
+            source_context = body.get("SourceEncryptionContext") or {}
+            if source is not None:
+                yield Request(
+                    principal,
+                    "kms:ReEncryptFrom",
+                    source.arn,
+                    {
+                        **encryption_context_keys(source_context),
+                        "kms:CallerAccount": [self.account],
+                    },
+                )
+            target = self.kms_key(str(body.get("DestinationKeyId") or ""))
+            if target is not None:
+                yield Request(principal, "kms:ReEncryptTo", target.arn, base)
+            return
+        key = self.kms_key(str(body.get("KeyId") or body.get("TargetKeyId") or ""))
+        if key is None and operation == "Decrypt":
+            key = self.ciphertext_key(body)
+        if key is None:
+            yield Request(principal, f"kms:{operation}", "*", base)
+            return
+        yield Request(principal, f"kms:{operation}", key.arn, base)
+
+    def ciphertext_key(self, body: dict[str, Any]) -> Any:
+        import base64
+
+        from moto.kms.utils import _deserialize_ciphertext_blob
+
+        try:
+            blob = base64.b64decode(body["CiphertextBlob"])
+            key_id = _deserialize_ciphertext_blob(blob).key_id.decode()
+        except Exception:
+            return None  # KMS answers InvalidCiphertextException itself
+        return self.kms_key(key_id)
+
+    # CloudWatch Logs -------------------------------------------------------------------------
+
+    def logs_key_requests(self) -> Iterator[Request]:
+        """A log group encrypted with a customer managed key: CloudWatch Logs uses the key as
+        itself, so its key policy must admit ``logs.<region>.amazonaws.com`` for the group."""
+        body = self.body()
+        if self.operation not in ("CreateLogGroup", "AssociateKmsKey") or not body.get("kmsKeyId"):
+            return
+        key = self.kms_key(str(body["kmsKeyId"]))
+        if key is None:
+            return
+        group = body.get("logGroupName") or body.get("logGroupIdentifier") or ""
+        group_arn = self.arn("logs", f"log-group:{group}")
+        service = f"logs.{self.region}.amazonaws.com"
+        context = {
+            **encryption_context_keys({"aws:logs:arn": group_arn}),
+            "aws:SourceAccount": [self.account],
+            "aws:SourceArn": [group_arn],
+        }
+        for action in ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"):
+            yield Request(Principal(service, self.account, service), action, key.arn, context)
+
+    # Decision --------------------------------------------------------------------------------
+
+    def require(self, caller: Caller, request: Request, through: str | None = None) -> None:
+        decision, reason = decide(caller, request, self.kms_key_policy(request))
+        if decision.allowed:
+            return
+        message = (
+            f"User: {caller.principal.arn} is not authorized to perform: {request.action} on "
+            f"resource: {request.resource} {reason}"
+        )
+        if through == "dynamodb":
+            message = f"KMS key access denied: {message} (DynamoDB reads the table key as you)"
+        LOG.info("denied: %s", message)
+        raise access_error(self.service, "AccessDeniedException", message)
+
+    def require_service_key_use(self, request: Request) -> None:
+        key_policy = self.kms_key_policy(request)
+        decision = iam_policy.evaluate(
+            [key_policy] if key_policy else [], request, resource_policy=True
+        )
+        if decision.allowed:
+            return
+        group = request.values("kms:EncryptionContext:aws:logs:arn") or [""]
+        message = (
+            f"The specified KMS key does not exist or is not allowed to be used with Arn "
+            f"'{group[0]}' ({request.action} for {request.principal.arn} is not allowed by the "
+            f"key policy of {request.resource})"
+        )
+        LOG.info("denied: %s", message)
+        raise access_error(self.service, "AccessDeniedException", message)
+
+    def kms_key_policy(self, request: Request) -> str | None:
+        if not request.action.startswith("kms:") or request.resource == "*":
+            return None
+        key = self.kms_key(request.resource)
+        return None if key is None else str(key.policy)
+
+
+# Services with a policy that can refuse the account root here: KMS key policies (directly and
+# through DynamoDB) and the key a log group is encrypted with.
+ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs"})
+DYNAMODB_DATA_OPERATIONS = frozenset(
+    {
+        "GetItem",
+        "PutItem",
+        "UpdateItem",
+        "DeleteItem",
+        "Query",
+        "Scan",
+        "BatchGetItem",
+        "BatchWriteItem",
+        "TransactGetItems",
+        "TransactWriteItems",
+    }
+)
+
+
+def decide(caller: Caller, request: Request, key_policy: str | None) -> tuple[Decision, str]:
+    """AWS's order for one account: an explicit Deny anywhere wins. A KMS key policy must allow,
+    naming the caller or, for the account, together with the caller's identity policy; without
+    a key policy the identity policy decides. Root passes IAM (its identity is unlimited)."""
+    identity = (
+        Decision(Effect.ALLOW, "root")
+        if caller.identity_policies is None
+        else iam_policy.evaluate(caller.identity_policies, request)
+    )
+    if identity.effect is Effect.DENY:
+        return identity, f"with an explicit deny in an identity-based policy ({identity.statement})"
+    if key_policy is None:
+        if identity.allowed:
+            return identity, ""
+        return identity, f"because no identity-based policy allows the {request.action} action"
+    by_key = iam_policy.evaluate([key_policy], request, resource_policy=True)
+    if by_key.effect is Effect.DENY:
+        return by_key, f"with an explicit deny in a resource-based policy ({by_key.statement})"
+    if by_key.allowed and (by_key.direct or identity.allowed):
+        return by_key, ""
+    if by_key.allowed:
+        return identity, f"because no identity-based policy allows the {request.action} action"
+    return by_key, f"because no resource-based policy allows the {request.action} action"
+
+
+def policy_documents(policies: list[Any]) -> list[str]:
+    """moto's collected policies (inline documents, managed policies) as documents."""
+    from moto.iam.models import Policy
+
+    documents = []
+    for policy in policies:
+        if isinstance(policy, Policy):
+            version = next(v for v in policy.versions if v.is_default)
+            documents.append(str(version.document))
+        elif isinstance(policy, str):
+            documents.append(policy)
+        else:
+            documents.append(str(policy["policy_document"]))
+    return documents
+
+
+def encryption_context_keys(context: dict[str, Any]) -> dict[str, list[str]]:
+    keys: dict[str, list[str]] = {
+        f"kms:EncryptionContext:{name}": [str(value)] for name, value in context.items()
+    }
+    if context:
+        keys["kms:EncryptionContextKeys"] = sorted(context)
+    return keys
+
+
+def key_is_aws_managed(key: Any) -> bool:
+    return str(getattr(key, "key_manager", "CUSTOMER")) == "AWS"
+
+
+def attribute_text(value: dict[str, Any]) -> str:
+    """A DynamoDB attribute value as IAM sees a leading key: its text."""
+    return str(next(iter(value.values()))) if value else ""
+
+
+def between(text: str, start: str, end: str) -> str:
+    return text.partition(start)[2].partition(end)[0]
+
+
+def utcnow() -> datetime.datetime:
+    from moto.core.utils import utcnow as moto_utcnow
+
+    return moto_utcnow()
+
+
+def access_error(service: str, code: str, message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError, _RESTError
+
+    error: Exception
+    if service in JSON_SERVICES:
+        error = JsonRESTError(code, message)
+        error.code = 403 if service == "lambda" else 400
+        return error
+    error = _RESTError("AccessDenied" if code == "AccessDeniedException" else code, message)
+    error.code = 403
+    return error
+
+
+@dataclass(frozen=True)
+class SessionCredentials:
+    access_key_id: str
+    secret_access_key: str
+    session_token: str
+    expiration: datetime.datetime
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "AWS_ACCESS_KEY_ID": self.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
+            "AWS_SESSION_TOKEN": self.session_token,
+            # botocore reads credentials from the environment again as this nears, so a warm
+            # worker picks up the renewed session the emulator hands it (LambdaSessions).
+            "AWS_CREDENTIAL_EXPIRATION": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+
+class LambdaSessions:
+    """Execution-role sessions for Lambda workers: Lambda assumes the function's role (its trust
+    policy must admit ``lambda.amazonaws.com``) and hands the session to the execution
+    environment; a session is renewed before it expires, as Lambda does."""
+
+    DURATION_S = 3600
+    # botocore refreshes credentials it read from the environment 15 minutes before expiry; the
+    # renewed session must reach the worker before that.
+    RENEW_BEFORE_S = 20 * 60
+
+    def __init__(self) -> None:
+        self._sessions: dict[tuple[str, str], SessionCredentials] = {}
+        self._lock = threading.Lock()
+
+    def credentials(self, function: Any) -> SessionCredentials:
+        cache_key = (str(function.role), str(function.function_arn))
+        with self._lock:
+            current = self._sessions.get(cache_key)
+            renew_at = utcnow() + datetime.timedelta(seconds=self.RENEW_BEFORE_S)
+            if current is None or current.expiration <= renew_at:
+                current = self._assume(function)
+                self._sessions[cache_key] = current
+            return current
+
+    def _assume(self, function: Any) -> SessionCredentials:
+        from moto.sts.models import sts_backends
+
+        role_arn = str(function.role)
+        account = str(function.account_id)
+        self._check_trust(function, role_arn, account)
+        session = sts_backends[account][PARTITION].assume_role(
+            region_name=str(function.region),
+            role_session_name=str(function.function_name)[:64],
+            role_arn=role_arn,
+            policy=None,  # type: ignore[arg-type]
+            duration=self.DURATION_S,
+            external_id=None,  # type: ignore[arg-type]
+        )
+        return SessionCredentials(
+            session.access_key_id,
+            session.secret_access_key,
+            session.session_token,
+            session.expiration,
+        )
+
+    @staticmethod
+    def _check_trust(function: Any, role_arn: str, account: str) -> None:
+        from moto.iam.models import iam_backends
+
+        if not enforcing():
+            return
+        try:
+            role = iam_backends[account][PARTITION].get_role_by_arn(role_arn)
+        except Exception as error:
+            raise RoleNotAssumable(f"The role {role_arn} does not exist") from error
+        service = "lambda.amazonaws.com"
+        request = Request(
+            Principal(service, account, service),
+            "sts:AssumeRole",
+            role_arn,
+            {"aws:SourceAccount": [account], "aws:SourceArn": [str(function.function_arn)]},
+        )
+        decision = iam_policy.evaluate(
+            [str(role.assume_role_policy_document)], request, resource_policy=True
+        )
+        if not decision.allowed:
+            raise RoleNotAssumable(
+                f"The role defined for the function cannot be assumed by Lambda ({role_arn})"
+            )
+
+
+class RoleNotAssumable(Exception):
+    pass

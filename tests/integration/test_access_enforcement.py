@@ -1,0 +1,367 @@
+"""What AWS would deny is denied here too (issue 20).
+
+Each case runs twice on the shared emulator: with enforcement switched off (moto's own switch,
+``/moto-api/reset-auth``), where the emulator used to allow it, and on, where it is refused as
+AWS refuses it. Callers are execution-role sessions, as the Lambda workers get them, so most
+cases need no function; the first one is a deployed function acting as its role.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from local.aws import REGION
+from local.enforcement import LAMBDA_TRUST_POLICY, switched
+from tests.conftest import Emulator
+from tests.integration.handlers import zip_source
+
+ACCOUNT = "123456789012"
+ROOT = f"arn:aws:iam::{ACCOUNT}:root"
+TRUST_LAMBDA = json.loads(LAMBDA_TRUST_POLICY)
+ROOT_KEY_STATEMENT = {
+    "Sid": "EnableAccountRootAndIamPolicies",
+    "Effect": "Allow",
+    "Principal": {"AWS": ROOT},
+    "Action": "kms:*",
+    "Resource": "*",
+}
+
+CALLER = """
+import boto3
+
+
+def handler(event, context):
+    table = boto3.client("dynamodb")
+    try:
+        table.get_item(TableName=event["table"], Key={"pk": {"S": "a"}})
+        read = "ok"
+    except Exception as error:
+        read = getattr(error, "response", {}).get("Error", {}).get("Code", str(error))
+    return {"read": read, "caller": boto3.client("sts").get_caller_identity()["Arn"]}
+"""
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def policy(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+def enforcement(emulator: Emulator, on: bool) -> AbstractContextManager[None]:
+    return switched(emulator.endpoint, on)
+
+
+def denied(call: Any, code: str = "AccessDeniedException") -> str:
+    with pytest.raises(ClientError) as refused:
+        call()
+    assert refused.value.response["Error"]["Code"] == code
+    return str(refused.value.response["Error"]["Message"])
+
+
+def both_ways(emulator: Emulator, call: Any, code: str = "AccessDeniedException") -> str:
+    """Allowed without enforcement (as before), refused with it; the refusal's message."""
+    with enforcement(emulator, on=False):
+        call()
+    with enforcement(emulator, on=True):
+        return denied(call, code)
+
+
+class Account:
+    """Roles, tables and keys on the shared emulator, created as its administrator."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.iam = emulator.client("iam")
+
+    def role(self, *statements: dict[str, Any], trust: dict[str, Any] = TRUST_LAMBDA) -> str:
+        name = unique("deny-role")
+        arn = self.iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
+        if statements:
+            self.iam.put_role_policy(
+                RoleName=name, PolicyName="inline", PolicyDocument=policy(*statements)
+            )
+        return str(arn["Role"]["Arn"])
+
+    def session(self, role_arn: str, service: str) -> Any:
+        """A client signing as a session of the role (what a Lambda worker holds)."""
+        credentials = self.emulator.client("sts").assume_role(
+            RoleArn=role_arn, RoleSessionName="test"
+        )["Credentials"]
+        factory: Any = boto3.client
+        return factory(
+            service,
+            endpoint_url=self.emulator.endpoint,
+            region_name=REGION,
+            aws_access_key_id=credentials["AccessKeyId"],
+            aws_secret_access_key=credentials["SecretAccessKey"],
+            aws_session_token=credentials["SessionToken"],
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+    def key(self, *statements: dict[str, Any]) -> str:
+        created = self.emulator.client("kms").create_key(Policy=policy(*statements))
+        return str(created["KeyMetadata"]["Arn"])
+
+    def table(self, key_arn: str | None = None) -> str:
+        name = unique("deny-table")
+        extra: dict[str, Any] = {}
+        if key_arn:
+            extra["SSESpecification"] = {
+                "Enabled": True,
+                "SSEType": "KMS",
+                "KMSMasterKeyId": key_arn,
+            }
+        self.emulator.client("dynamodb").create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            **extra,
+        )
+        return name
+
+
+@pytest.fixture(scope="module")
+def account(emulator: Emulator) -> Iterator[Account]:
+    with enforcement(emulator, on=True):
+        yield Account(emulator)
+
+
+def deploy(emulator: Emulator, role_arn: str) -> str:
+    name = unique("caller")
+    emulator.client("lambda").create_function(
+        FunctionName=name,
+        Runtime="python3.11",
+        Role=role_arn,
+        Handler="caller.handler",
+        Code={"ZipFile": zip_source("caller", CALLER)},
+        Timeout=10,
+    )
+    return name
+
+
+def table_arn(name: str) -> str:
+    return f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{name}"
+
+
+def test_a_function_calling_an_action_its_role_lacks_is_denied(
+    emulator: Emulator, account: Account
+) -> None:
+    table = account.table()
+    role = account.role(
+        {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": table_arn(table)}
+    )
+    name = deploy(emulator, role)
+    functions = emulator.client("lambda")
+
+    def invoke() -> dict[str, Any]:
+        answer = functions.invoke(FunctionName=name, Payload=json.dumps({"table": table}))
+        return dict(json.loads(answer["Payload"].read()))
+
+    with enforcement(emulator, on=False):
+        assert invoke()["read"] == "ok"
+    with enforcement(emulator, on=True):
+        answer = invoke()
+    assert answer["read"] == "AccessDeniedException"
+    # The worker signs as its function's execution role, not as the emulator's administrator.
+    assert answer["caller"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role.split('/')[-1]}/{name}"
+
+
+def test_a_role_lambda_may_not_assume_runs_no_function(
+    emulator: Emulator, account: Account
+) -> None:
+    role = account.role(trust={**TRUST_LAMBDA, "Statement": []})
+    name = deploy(emulator, role)
+    answer = emulator.client("lambda").invoke(FunctionName=name, Payload=b"{}")
+    assert answer["FunctionError"]
+    assert "cannot be assumed by Lambda" in answer["Payload"].read().decode()
+
+
+def test_an_explicit_deny_wins_over_any_allow(account: Account) -> None:
+    table = account.table()
+    role = account.role(
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": table_arn(table)},
+    )
+    client = account.session(role, "dynamodb")
+    client.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    message = both_ways(
+        account.emulator, lambda: client.delete_item(TableName=table, Key={"pk": {"S": "a"}})
+    )
+    assert "explicit deny in an identity-based policy" in message
+
+
+def test_an_item_outside_the_leading_keys_a_role_is_bound_to_is_denied(account: Account) -> None:
+    table = account.table()
+    role = account.role(
+        {
+            "Effect": "Allow",
+            "Action": ["dynamodb:PutItem", "dynamodb:TransactWriteItems"],
+            "Resource": table_arn(table),
+            "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["T#*"]}},
+        }
+    )
+    client = account.session(role, "dynamodb")
+    client.put_item(TableName=table, Item={"pk": {"S": "T#1"}})
+    both_ways(account.emulator, lambda: client.put_item(TableName=table, Item={"pk": {"S": "C#1"}}))
+    # A transaction is authorized item by item, each with its own action and key.
+    both_ways(
+        account.emulator,
+        lambda: client.transact_write_items(
+            TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "T#2"}}}},
+                {"Put": {"TableName": table, "Item": {"pk": {"S": "C#2"}}}},
+            ]
+        ),
+    )
+
+
+def test_a_key_used_without_the_encryption_context_its_policy_requires_is_denied(
+    account: Account,
+) -> None:
+    role = account.role({"Effect": "Allow", "Action": "kms:GenerateDataKey", "Resource": "*"})
+    key = account.key(
+        {
+            "Sid": "RootManagesButCannotUse",
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT},
+            "NotAction": ["kms:GenerateDataKey", "kms:Decrypt"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "VaultContextOnly",
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {
+                "ArnEquals": {"aws:PrincipalArn": role},
+                "StringEquals": {"kms:EncryptionContext:vault": "data-key"},
+            },
+        },
+    )
+    client = account.session(role, "kms")
+    client.generate_data_key(KeyId=key, KeySpec="AES_256", EncryptionContext={"vault": "data-key"})
+    message = both_ways(
+        account.emulator, lambda: client.generate_data_key(KeyId=key, KeySpec="AES_256")
+    )
+    assert "no resource-based policy allows the kms:GenerateDataKey action" in message
+    # The key policy delegates to IAM: without the role's own Allow, the context is not enough.
+    bare = account.session(account.role(), "kms")
+    both_ways(
+        account.emulator,
+        lambda: bare.generate_data_key(
+            KeyId=key, KeySpec="AES_256", EncryptionContext={"vault": "data-key"}
+        ),
+    )
+
+
+def test_a_key_policy_can_refuse_the_account_root(account: Account, emulator: Emulator) -> None:
+    key = account.key(
+        ROOT_KEY_STATEMENT,
+        {
+            "Sid": "DenyCryptoToAnyoneElse",
+            "Effect": "Deny",
+            "Principal": {"AWS": "*"},
+            "Action": "kms:GenerateDataKey",
+            "Resource": "*",
+            "Condition": {"StringNotEqualsIfExists": {"kms:ViaService": "dynamodb.x"}},
+        },
+    )
+    kms = emulator.client("kms")
+    both_ways(emulator, lambda: kms.generate_data_key(KeyId=key, KeySpec="AES_256"))
+
+
+def test_dynamodb_on_a_cmk_table_without_the_key_grant_is_denied(account: Account) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    table = account.table(key)
+    item_access = {
+        "Effect": "Allow",
+        "Action": ["dynamodb:GetItem", "dynamodb:PutItem"],
+        "Resource": table_arn(table),
+    }
+    without_key = account.session(account.role(item_access), "dynamodb")
+    message = both_ways(
+        account.emulator,
+        lambda: without_key.put_item(TableName=table, Item={"pk": {"S": "a"}}),
+    )
+    assert "KMS key access denied" in message
+    assert "kms:Decrypt" in message
+    # DynamoDB's Decrypt carries kms:ViaService and the table-name context, nothing else.
+    through_dynamodb = {
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": f"dynamodb.{REGION}.amazonaws.com",
+                "kms:EncryptionContext:aws:dynamodb:tableName": table,
+                "kms:EncryptionContext:aws:dynamodb:subscriberId": ACCOUNT,
+            }
+        },
+    }
+    with_key = account.session(account.role(item_access, through_dynamodb), "dynamodb")
+    with_key.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    assert with_key.get_item(TableName=table, Key={"pk": {"S": "a"}})["Item"]
+
+
+def test_a_log_group_encrypted_with_a_key_that_does_not_admit_logs_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    logs = emulator.client("logs")
+    closed = account.key(ROOT_KEY_STATEMENT)
+    message = both_ways(
+        emulator,
+        lambda: logs.create_log_group(logGroupName=unique("/deny/closed"), kmsKeyId=closed),
+    )
+    assert "is not allowed to be used with Arn" in message
+    admits_logs = account.key(
+        ROOT_KEY_STATEMENT,
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": f"logs.{REGION}.amazonaws.com"},
+            "Action": ["kms:Encrypt*", "kms:Decrypt*", "kms:GenerateDataKey*"],
+            "Resource": "*",
+            "Condition": {
+                "ArnLike": {
+                    "kms:EncryptionContext:aws:logs:arn": (
+                        f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:*"
+                    )
+                }
+            },
+        },
+    )
+    logs.create_log_group(logGroupName=unique("/deny/open"), kmsKeyId=admits_logs)
+
+
+def test_a_key_policy_naming_a_role_that_does_not_exist_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    missing = {
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/{unique('never-created')}"},
+        "Action": "kms:DescribeKey",
+        "Resource": "*",
+    }
+    kms = emulator.client("kms")
+    both_ways(
+        emulator,
+        lambda: kms.create_key(Policy=policy(ROOT_KEY_STATEMENT, missing)),
+        "MalformedPolicyDocumentException",
+    )
+    # Created first, as an environment must (the key administrators of a new account).
+    created = account.role()
+    assert kms.create_key(
+        Policy=policy(ROOT_KEY_STATEMENT, {**missing, "Principal": {"AWS": created}})
+    )
