@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from collections.abc import Iterator
@@ -117,3 +118,43 @@ def test_a_missing_dependency_fails_like_lambda_does(runtime: LambdaRuntime) -> 
     # The worker sees only the zip and the SDK, never the project's virtualenv.
     assert result.error_type == "Runtime.ImportModuleError"
     assert "No module named 'pydantic'" in json.loads(result.payload)["errorMessage"]
+
+
+CREDENTIALS_PROBE = """
+import os
+
+import botocore.session
+
+# Built once per container, as the functions build their clients.
+CREDENTIALS = botocore.session.get_session().get_credentials()
+
+
+def handler(event, context):
+    return {"pid": os.getpid(), "access_key": CREDENTIALS.get_frozen_credentials().access_key}
+"""
+
+
+def test_a_warm_worker_signs_with_the_renewed_session_it_is_handed(
+    runtime: LambdaRuntime,
+) -> None:
+    code = zip_source("creds", CREDENTIALS_PROBE)
+    config = config_for(code, "creds.handler")
+
+    def session(key: str, minutes_left: int) -> dict[str, str]:
+        expiry = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=minutes_left)
+        return {
+            "AWS_ACCESS_KEY_ID": key,
+            "AWS_SECRET_ACCESS_KEY": "secret",
+            "AWS_SESSION_TOKEN": "token",
+            "AWS_CREDENTIAL_EXPIRATION": expiry.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+
+    def invoke(credentials: dict[str, str]) -> dict[str, object]:
+        result = runtime.invoke(config, {}, lambda: code, credentials=credentials)
+        return dict(json.loads(result.payload))
+
+    # The first session is near its end, inside the window where the SDK looks for a new one.
+    first = invoke(session("ASIAFIRST", minutes_left=12))
+    renewed = invoke(session("ASIARENEWED", minutes_left=60))
+    assert first["access_key"] == "ASIAFIRST"
+    assert renewed == {"pid": first["pid"], "access_key": "ASIARENEWED"}
