@@ -14,6 +14,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
 
+from functions.domain.fees import FeeSchedule
 from functions.domain.ledger import (
     ACQUIRER_RECEIVABLE,
     AUTHORIZATION_HOLDS,
@@ -24,7 +25,9 @@ from functions.domain.ledger import (
     PaymentLedger,
     PaymentPosition,
     PostingRules,
+    balance_sheet,
     balances,
+    is_memo,
     logical_account,
     logical_balances,
     position,
@@ -38,6 +41,15 @@ PAYMENTS = {
     "pay_c": ("m_2", "JPY"),
     "pay_d": ("m_2", "KWD"),
 }
+FEES = FeeSchedule.from_config(
+    {
+        "default": {
+            "EUR": {"bps": 140, "fixed": "0.25"},
+            "JPY": {"bps": 290, "fixed": "30"},
+            "KWD": {"bps": "150.5", "fixed": "0.001"},
+        }
+    }
+)
 payment_ids = st.sampled_from(sorted(PAYMENTS))
 amounts = st.integers(min_value=1, max_value=5_000)
 # Either any amount, or one a few units either side of what the payment still allows, so the
@@ -76,7 +88,8 @@ class LedgerMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.store = InMemoryLedgerStore()
-        self.posting = PostingRules(shards=3)
+        # A service charge in every currency the machine uses, rounded at each exponent.
+        self.posting = PostingRules(shards=3, fees=FEES)
         self.ledger = PaymentLedger(self.store, self.posting)
         self.model: dict[str, Model] = defaultdict(Model)
         self.calls: list[Call] = []
@@ -208,6 +221,19 @@ class LedgerMachine(RuleBasedStateMachine):
         for (_, currency), value in self.store.all_balances().items():
             totals[currency] += value
         assert all(total == 0 for total in totals.values())
+
+    @invariant()
+    def the_memo_ledger_stays_off_the_balance_sheet(self) -> None:
+        memo: dict[str, int] = defaultdict(int)
+        for (account, currency), value in self.store.all_balances().items():
+            if is_memo(account):
+                memo[currency] += value
+        assert all(total == 0 for total in memo.values())
+        # Whatever was only authorized appears on no asset or liability.
+        for pid in PAYMENTS:
+            if self.ledger.position(pid).captured == 0:
+                sheet = balance_sheet(balances(self.store.entries_for(pid)))
+                assert all(value == 0 for value in sheet.values())
 
     @invariant()
     def payments_stay_within_their_limits(self) -> None:
