@@ -1,7 +1,7 @@
 # The module's functions, each through ../lambda_function (least-privilege role from iam.tf,
-# X-Ray, CMK-encrypted environment, encrypted one-year log group, alarms, on-failure queue) and
-# each in the CDE subnets: payments_api receives card numbers (and validates them) on their way
-# to the vault's tokenize step.
+# X-Ray, CMK-encrypted environment, encrypted one-year log group, alarms, an on-failure queue
+# only where the event holds no card data) and each in the CDE subnets: payments_api receives
+# card numbers (and validates them) on their way to the vault's tokenize step.
 
 locals {
   function_defaults = {
@@ -100,6 +100,10 @@ module "payments_api" {
   vpc_config                     = var.vpc_config
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   policy_statements              = local.payments_api_statements
+  # It receives the card number and CVC: a kept failed event would keep them (PCI DSS 3.3.1).
+  # API Gateway invokes it synchronously, so nothing is lost but that copy.
+  failure_queue_enabled = false
+  async_invoke          = local.no_kept_events
 
   powertools = {
     service_name = local.function_settings.payments_api.service
@@ -114,26 +118,37 @@ module "payments_api" {
 # their own role, environment and settings. (payments_api stays apart: it needs the state
 # machine, which needs these.)
 locals {
+  # Step Functions invokes the workflow's steps synchronously; their input is the state after
+  # tokenize, which holds first six beside the card key (never stored together outside the
+  # vault), so they keep no failed asynchronous event either. The scheduled functions are
+  # invoked asynchronously and keep theirs for replay: their events hold no card data.
+  no_kept_events = { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+  kept_events    = { maximum_retry_attempts = 2, maximum_event_age_in_seconds = 3600 }
+
   step_functions = {
     assess_risk = {
-      description = "Scores a payment for fraud and decides strong customer authentication (PSD2) and its exemption; verifies a challenge on resume."
-      environment = local.assess_risk_environment
-      statements  = local.assess_risk_statements
+      description        = "Scores a payment for fraud and decides strong customer authentication (PSD2) and its exemption; verifies a challenge on resume."
+      environment        = local.assess_risk_environment
+      statements         = local.assess_risk_statements
+      keeps_failed_event = false
     }
     process_payment = {
-      description = "Authorizes, captures, refunds or voids a payment with the acquirer, records it, posts its journal entry and publishes its event."
-      environment = local.process_payment_environment
-      statements  = local.process_payment_statements
+      description        = "Authorizes, captures, refunds or voids a payment with the acquirer, records it, posts its journal entry and publishes its event."
+      environment        = local.process_payment_environment
+      statements         = local.process_payment_statements
+      keeps_failed_event = false
     }
     reconcile = {
-      description = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
-      environment = local.reconcile_environment
-      statements  = local.reconcile_statements
+      description        = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
+      environment        = local.reconcile_environment
+      statements         = local.reconcile_statements
+      keeps_failed_event = true
     }
     settle = {
-      description = "Books the acquirer's settlement batches (cash, fees, chargebacks) and pays merchants their settled funds."
-      environment = local.settle_environment
-      statements  = local.settle_statements
+      description        = "Books the acquirer's settlement batches (cash, fees, chargebacks) and pays merchants their settled funds."
+      environment        = local.settle_environment
+      statements         = local.settle_statements
+      keeps_failed_event = true
     }
   }
 }
@@ -156,6 +171,8 @@ module "step" {
   vpc_config                     = var.vpc_config
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   policy_statements              = each.value.statements
+  failure_queue_enabled          = each.value.keeps_failed_event
+  async_invoke                   = each.value.keeps_failed_event ? local.kept_events : local.no_kept_events
 
   powertools = {
     service_name = local.function_settings[each.key].service

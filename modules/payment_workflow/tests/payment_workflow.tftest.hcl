@@ -475,6 +475,23 @@ run "functions_are_wired_and_configured" {
     )
     error_message = "process_payment and reconcile get their connector, tables, shards, bus and event record; reconcile (alone) the authorization validity, 7 days by default."
   }
+
+  # Issue 18, finding 11: a kept failed event of payments_api is the card number and CVC, one of
+  # the workflow's steps holds first six beside the card key.
+  assert {
+    condition = (
+      module.payments_api.failure_queue_arn == null &&
+      module.step["assess_risk"].failure_queue_arn == null &&
+      module.step["process_payment"].failure_queue_arn == null &&
+      local.no_kept_events == { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+    )
+    error_message = "payments_api, assess_risk and process_payment keep no failed asynchronous event (no queue, no retry, 60 s)."
+  }
+
+  assert {
+    condition     = local.step_functions.reconcile.keeps_failed_event && local.step_functions.settle.keeps_failed_event
+    error_message = "The scheduled functions (their events hold no card data) keep failed events for replay."
+  }
 }
 
 run "settings_reach_the_functions_as_json" {
