@@ -95,7 +95,6 @@ class LambdaBridge:
 
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
-        self.sessions = enforcement.LambdaSessions()
         self.async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
 
     def install(self) -> None:
@@ -143,7 +142,7 @@ class LambdaBridge:
         metering.lambda_call(function.function_name)
         config = function_config(function)
         try:
-            credentials = self.sessions.credentials(function).environment()
+            credentials = enforcement.SESSIONS.for_function(function).environment()
         except enforcement.RoleNotAssumable as error:
             message = json.dumps({"errorType": "AccessDeniedException", "errorMessage": str(error)})
             return InvocationResult(message.encode(), "AccessDeniedException", [str(error)])
@@ -211,6 +210,11 @@ def main(argv: list[str]) -> int:
         return 2
     # moto's Step Functions interpreter calls Lambda back through this port.
     os.environ["MOTO_PORT"] = str(args.port)
+    # The account's Lambda concurrency quota (1,000 by default on AWS; 10 or 50 rehearse a new
+    # account): moto refuses a reservation that leaves less than 100 unreserved, as Lambda does.
+    os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = os.environ.get(
+        "LOCAL_LAMBDA_CONCURRENCY_QUOTA", "1000"
+    )
 
     from moto.core.config import default_user_config
     from moto.moto_server.werkzeug_app import (

@@ -647,10 +647,11 @@ class SessionCredentials:
         }
 
 
-class LambdaSessions:
-    """Execution-role sessions for Lambda workers: Lambda assumes the function's role (its trust
-    policy must admit ``lambda.amazonaws.com``) and hands the session to the execution
-    environment; a session is renewed before it expires, as Lambda does."""
+class RoleSessions:
+    """Sessions of the roles AWS services act as: Lambda for a function's execution role, Step
+    Functions for a state machine's. The service assumes the role (its trust policy must admit
+    the service, with the ``aws:SourceAccount`` and ``aws:SourceArn`` the service sends) and a
+    session is renewed before it expires."""
 
     DURATION_S = 3600
     # botocore refreshes credentials it read from the environment 15 minutes before expiry; the
@@ -658,28 +659,39 @@ class LambdaSessions:
     RENEW_BEFORE_S = 20 * 60
 
     def __init__(self) -> None:
-        self._sessions: dict[tuple[str, str], SessionCredentials] = {}
+        self._sessions: dict[tuple[str, str, str], SessionCredentials] = {}
         self._lock = threading.Lock()
 
-    def credentials(self, function: Any) -> SessionCredentials:
-        cache_key = (str(function.role), str(function.function_arn))
+    def for_function(self, function: Any) -> SessionCredentials:
+        return self.credentials(
+            "lambda.amazonaws.com",
+            str(function.role),
+            str(function.function_name),
+            str(function.function_arn),
+        )
+
+    def credentials(
+        self, service: str, role_arn: str, session_name: str, source_arn: str | None = None
+    ) -> SessionCredentials:
+        cache_key = (service, role_arn, source_arn or session_name)
         with self._lock:
             current = self._sessions.get(cache_key)
             renew_at = utcnow() + datetime.timedelta(seconds=self.RENEW_BEFORE_S)
             if current is None or current.expiration <= renew_at:
-                current = self._assume(function)
+                current = self._assume(service, role_arn, session_name, source_arn)
                 self._sessions[cache_key] = current
             return current
 
-    def _assume(self, function: Any) -> SessionCredentials:
+    def _assume(
+        self, service: str, role_arn: str, session_name: str, source_arn: str | None
+    ) -> SessionCredentials:
         from moto.sts.models import sts_backends
 
-        role_arn = str(function.role)
-        account = str(function.account_id)
-        self._check_trust(function, role_arn, account)
+        account = role_arn.split(":")[4]
+        self._check_trust(service, role_arn, account, source_arn)
         session = sts_backends[account][PARTITION].assume_role(
-            region_name=str(function.region),
-            role_session_name=str(function.function_name)[:64],
+            region_name="us-east-1",
+            role_session_name=session_name[:64],
             role_arn=role_arn,
             policy=None,  # type: ignore[arg-type]
             duration=self.DURATION_S,
@@ -693,7 +705,7 @@ class LambdaSessions:
         )
 
     @staticmethod
-    def _check_trust(function: Any, role_arn: str, account: str) -> None:
+    def _check_trust(service: str, role_arn: str, account: str, source_arn: str | None) -> None:
         from moto.iam.models import iam_backends
 
         if not enforcing():
@@ -702,20 +714,22 @@ class LambdaSessions:
             role = iam_backends[account][PARTITION].get_role_by_arn(role_arn)
         except Exception as error:
             raise RoleNotAssumable(f"The role {role_arn} does not exist") from error
-        service = "lambda.amazonaws.com"
-        request = Request(
-            Principal(service, account, service),
-            "sts:AssumeRole",
-            role_arn,
-            {"aws:SourceAccount": [account], "aws:SourceArn": [str(function.function_arn)]},
-        )
+        context = {"aws:SourceAccount": [account]}
+        if source_arn:
+            context["aws:SourceArn"] = [source_arn]
+        request = Request(Principal(service, account, service), "sts:AssumeRole", role_arn, context)
         decision = iam_policy.evaluate(
             [str(role.assume_role_policy_document)], request, resource_policy=True
         )
         if not decision.allowed:
             raise RoleNotAssumable(
-                f"The role defined for the function cannot be assumed by Lambda ({role_arn})"
+                f"The role {role_arn} cannot be assumed by {service}: its trust policy does not "
+                "admit it"
             )
+
+
+# One per emulator: Lambda workers and the Step Functions interpreter share the sessions.
+SESSIONS = RoleSessions()
 
 
 class RoleNotAssumable(Exception):

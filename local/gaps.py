@@ -150,7 +150,8 @@ def serialize_dynamodb_writes() -> None:
 def _reuse_interpreter_clients() -> None:
     """Not a missing API but a cost: moto's Step Functions interpreter builds a new boto3 client
     for every Task it runs (tens of milliseconds each, most of a payment's latency here). The
-    clients are thread-safe and identical per region and service, so one of each is kept."""
+    clients are thread-safe and identical per region, service and role session, so one of each
+    is kept."""
     import functools
     import importlib
 
@@ -162,9 +163,40 @@ def _reuse_interpreter_clients() -> None:
     def cached(region: str, service: str) -> Any:
         return build(region, service)
 
+    @functools.lru_cache(maxsize=256)
+    def as_session(region: str, service: str, access_key: str, secret: str, token: str) -> Any:
+        import boto3
+
+        client = cached(region, service)
+        factory: Any = boto3.client  # typed per service literal; ours is a runtime string
+        return factory(
+            service,
+            region_name=region,
+            endpoint_url=client.meta.endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret,
+            aws_session_token=token,
+            config=client.meta.config,
+        )
+
     def boto_client_for(region: str, service: str, state_credentials: Any = None) -> Any:
-        # moto signs every interpreter call with fixed test keys; the credentials don't matter.
-        return cached(region, service)
+        # moto signs every task with fixed keys (the emulator's administrator); Step Functions
+        # acts as the state machine's role (or the task's Credentials role), so the clients
+        # sign with a session of that role and IAM decides what the workflow may call. A
+        # renewed session is a new client; the old one is dropped from the cache in time.
+        from local import enforcement
+
+        role_arn = getattr(state_credentials, "role_arn", None)
+        if not role_arn or ":role/" not in str(role_arn):
+            return cached(region, service)
+        session = enforcement.SESSIONS.credentials("states.amazonaws.com", str(role_arn), "states")
+        return as_session(
+            region,
+            service,
+            session.access_key_id,
+            session.secret_access_key,
+            session.session_token,
+        )
 
     state_task = "moto.stepfunctions.parser.asl.component.state.exec.state_task"
     users = [

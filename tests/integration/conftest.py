@@ -17,8 +17,11 @@ def _emulator_first(emulator: Emulator) -> Emulator:
 
 @pytest.fixture(scope="session")
 def role_arn(emulator: Emulator) -> str:
-    """An execution role for the test functions: what they call (the batch recorder writes its
-    batches to a table), and nothing else, since the emulator enforces it."""
+    """The role of the test functions and state machines: what they call (the batch recorder
+    writes its batches to a table, the state machines invoke the functions), and nothing else,
+    since the emulator enforces it. Lambda and Step Functions may both assume it."""
+    trust = json.loads(LAMBDA_TRUST_POLICY)
+    trust["Statement"][0]["Principal"]["Service"] = ["lambda.amazonaws.com", "states.amazonaws.com"]
     allow = {
         "Version": "2012-10-17",
         "Statement": [
@@ -26,12 +29,17 @@ def role_arn(emulator: Emulator) -> str:
                 "Effect": "Allow",
                 "Action": "dynamodb:PutItem",
                 "Resource": "arn:aws:dynamodb:us-east-1:123456789012:table/*",
-            }
+            },
+            {
+                "Effect": "Allow",
+                "Action": "lambda:InvokeFunction",
+                "Resource": "arn:aws:lambda:us-east-1:123456789012:function:*",
+            },
         ],
     }
     iam = emulator.client("iam")
-    name = f"test-lambda-{uuid.uuid4().hex[:8]}"
-    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
+    name = f"test-role-{uuid.uuid4().hex[:8]}"
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))
     iam.put_role_policy(
         RoleName=name, PolicyName="test-functions", PolicyDocument=json.dumps(allow)
     )

@@ -185,7 +185,7 @@ def test_a_role_lambda_may_not_assume_runs_no_function(
     name = deploy(emulator, role)
     answer = emulator.client("lambda").invoke(FunctionName=name, Payload=b"{}")
     assert answer["FunctionError"]
-    assert "cannot be assumed by Lambda" in answer["Payload"].read().decode()
+    assert "cannot be assumed by lambda.amazonaws.com" in answer["Payload"].read().decode()
 
 
 def test_an_explicit_deny_wins_over_any_allow(account: Account) -> None:
@@ -365,3 +365,44 @@ def test_a_key_policy_naming_a_role_that_does_not_exist_is_refused(
     assert kms.create_key(
         Policy=policy(ROOT_KEY_STATEMENT, {**missing, "Principal": {"AWS": created}})
     )
+
+
+def test_a_state_machine_whose_role_may_not_invoke_its_task_fails_it(
+    emulator: Emulator, account: Account
+) -> None:
+    function = deploy(emulator, account.role())
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function}"
+    trust_states = json.loads(LAMBDA_TRUST_POLICY)
+    trust_states["Statement"][0]["Principal"]["Service"] = "states.amazonaws.com"
+    definition = {
+        "StartAt": "Call",
+        "States": {"Call": {"Type": "Task", "Resource": function_arn, "End": True}},
+    }
+    sfn = emulator.client("stepfunctions")
+
+    def run(role: str) -> dict[str, Any]:
+        machine = sfn.create_state_machine(
+            name=unique("machine"), definition=json.dumps(definition), roleArn=role, type="EXPRESS"
+        )["stateMachineArn"]
+        return dict(sfn.start_sync_execution(stateMachineArn=machine, input='{"table": "none"}'))
+
+    may_invoke = {"Effect": "Allow", "Action": "lambda:InvokeFunction", "Resource": function_arn}
+    assert run(account.role(may_invoke, trust=trust_states))["status"] == "SUCCEEDED"
+    without = account.role(trust=trust_states)
+    with enforcement(emulator, on=False):
+        assert run(without)["status"] == "SUCCEEDED"
+    refused = run(without)
+    assert refused["status"] == "FAILED"
+    assert "lambda:InvokeFunction" in refused.get("cause", "")
+
+
+def test_reserved_concurrency_leaves_the_account_its_unreserved_minimum(
+    emulator: Emulator, account: Account
+) -> None:
+    functions = emulator.client("lambda")
+    name = deploy(emulator, account.role())
+    functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=10)
+    # The account quota is 1,000 here as on AWS by default; 100 must stay unreserved.
+    with pytest.raises(ClientError) as refused:
+        functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=901)
+    assert "below its minimum value of [100]" in refused.value.response["Error"]["Message"]
