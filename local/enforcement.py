@@ -5,10 +5,10 @@ moto authenticates requests and stores every policy, and has a switch for access
 and moto's credential and signature checks, and replaces the decision (``local.iam_policy``) and
 what it is asked: the IAM action, the resource ARN and the condition keys of each request.
 
-Who is checked: requests signed with a session moto's STS issued (each Lambda worker's execution
-role, ``LambdaSessions``) or an IAM user's key. Any other key is the emulator's administrator,
-the account root (Terraform, the tests, moto's own Step Functions interpreter): root is never
-refused by IAM, but key policies apply to it as on AWS.
+Who is checked: requests signed with a session moto's STS issued (the execution role of each
+Lambda worker and the role of each state machine, ``RoleSessions``) or an IAM user's key. Any
+other key is the emulator's administrator, the account root (Terraform, the tests, the tools):
+root is never refused by IAM, but key policies apply to it as on AWS.
 
 What is evaluated (README, "How the local emulator differs from AWS"):
 - identity policies of the role (inline and attached), explicit Deny first, for every service,
@@ -17,7 +17,8 @@ What is evaluated (README, "How the local emulator differs from AWS"):
 - KMS key policies for every KMS call naming a key, and for DynamoDB's on-behalf ``Decrypt`` of
   a table's customer managed key (as the caller, through ``dynamodb.<region>.amazonaws.com``,
   with the table-name context);
-- a log group created or associated with a key whose policy does not admit CloudWatch Logs.
+- a log group created or associated with a key whose policy does not admit CloudWatch Logs;
+- a key policy naming a role or user of the account that does not exist.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ JSON_SERVICES = frozenset(
     {"dynamodb", "kms", "events", "states", "logs", "lambda", "secretsmanager", "kinesis"}
 )
 PARTITION = "aws"
-# The trust policy of an execution role: what LambdaSessions requires of a function's role.
+# The trust policy of an execution role: what RoleSessions requires of a function's role.
 LAMBDA_TRUST_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
@@ -642,7 +643,7 @@ class SessionCredentials:
             "AWS_SECRET_ACCESS_KEY": self.secret_access_key,
             "AWS_SESSION_TOKEN": self.session_token,
             # botocore reads credentials from the environment again as this nears, so a warm
-            # worker picks up the renewed session the emulator hands it (LambdaSessions).
+            # worker picks up the renewed session the emulator hands it (RoleSessions).
             "AWS_CREDENTIAL_EXPIRATION": self.expiration.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
 
