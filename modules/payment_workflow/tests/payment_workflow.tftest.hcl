@@ -831,36 +831,6 @@ run "nobody_acts_for_a_merchant_by_default" {
   }
 }
 
-run "merchant_principals_must_be_arns" {
-  command = plan
-
-  variables {
-    merchant_principals = { "m 1" = ["shop-one"] }
-  }
-
-  expect_failures = [var.merchant_principals]
-}
-
-run "unknown_acquirer_is_refused" {
-  command = plan
-
-  variables {
-    acquirer_connector = "adyen"
-  }
-
-  expect_failures = [var.acquirer_connector]
-}
-
-run "acquirer_timeout_out_of_range_is_refused" {
-  command = plan
-
-  variables {
-    acquirer_timeout_ms = 30000
-  }
-
-  expect_failures = [var.acquirer_timeout_ms]
-}
-
 run "authorization_validity_reaches_reconcile" {
   command = plan
 
@@ -872,166 +842,6 @@ run "authorization_validity_reaches_reconcile" {
     condition     = local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "30"
     error_message = "authorization_validity_days reaches reconcile as AUTHORIZATION_VALIDITY_DAYS."
   }
-}
-
-run "authorization_validity_of_zero_days_is_refused" {
-  command = plan
-
-  variables {
-    authorization_validity_days = 0
-  }
-
-  expect_failures = [var.authorization_validity_days]
-}
-
-run "authorization_validity_beyond_30_days_is_refused" {
-  command = plan
-
-  variables {
-    authorization_validity_days = 31
-  }
-
-  expect_failures = [var.authorization_validity_days]
-}
-
-run "authorization_validity_in_fractions_of_a_day_is_refused" {
-  command = plan
-
-  variables {
-    authorization_validity_days = 1.5
-  }
-
-  expect_failures = [var.authorization_validity_days]
-}
-
-run "ledger_shards_out_of_range_are_refused" {
-  command = plan
-
-  variables {
-    ledger_shards = 65
-  }
-
-  expect_failures = [var.ledger_shards]
-}
-
-run "tra_fraud_rate_above_the_lowest_band_is_refused" {
-  command = plan
-
-  variables {
-    sca_tra_fraud_rate_percent = "0.1300001"
-  }
-
-  expect_failures = [var.sca_tra_fraud_rate_percent]
-}
-
-run "zero_tra_fraud_rate_is_refused" {
-  command = plan
-
-  variables {
-    sca_tra_fraud_rate_percent = "0"
-  }
-
-  expect_failures = [var.sca_tra_fraud_rate_percent]
-}
-
-run "tra_fraud_rate_in_basis_points_is_refused" {
-  command = plan
-
-  variables {
-    sca_tra_fraud_rate_percent = "13"
-  }
-
-  expect_failures = [var.sca_tra_fraud_rate_percent]
-}
-
-run "tra_fraud_rate_that_is_not_a_decimal_is_refused" {
-  command = plan
-
-  variables {
-    sca_tra_fraud_rate_percent = "1.5e-2"
-  }
-
-  expect_failures = [var.sca_tra_fraud_rate_percent]
-}
-
-run "bad_bin_prefix_is_refused" {
-  command = plan
-
-  variables {
-    issuer_country_prefixes = { "4242x" = "GB" }
-  }
-
-  expect_failures = [var.issuer_country_prefixes]
-}
-
-run "eur_rate_of_eur_must_be_one" {
-  command = plan
-
-  variables {
-    eur_rates = { EUR = 2, USD = 0.92 }
-  }
-
-  expect_failures = [var.eur_rates]
-}
-
-run "unknown_fraud_setting_is_refused" {
-  command = plan
-
-  variables {
-    fraud_rules = { "weights.velocity_ip" = 10 }
-  }
-
-  expect_failures = [var.fraud_rules]
-}
-
-run "bad_ip_range_is_refused" {
-  command = plan
-
-  variables {
-    ip_country_ranges = { "192.0.2.1/24" = "DE" }
-  }
-
-  expect_failures = [var.ip_country_ranges]
-}
-
-run "zero_max_amount_is_refused" {
-  command = plan
-
-  variables {
-    max_amount_eur = 0
-  }
-
-  expect_failures = [var.max_amount_eur]
-}
-
-run "a_fraction_of_a_cent_is_refused" {
-  command = plan
-
-  variables {
-    max_amount_eur = 10.005
-  }
-
-  expect_failures = [var.max_amount_eur]
-}
-
-run "an_override_must_name_a_currency_and_whole_minor_units" {
-  command = plan
-
-  variables {
-    max_amount_minor_overrides = { jpy = 1.5 }
-  }
-
-  expect_failures = [var.max_amount_minor_overrides]
-}
-
-run "bad_schedule_is_refused" {
-  command = plan
-
-  variables {
-    reconcile_schedule_expression = "every hour"
-  }
-
-  expect_failures = [var.reconcile_schedule_expression]
 }
 
 run "workflow_log_level_all_stays_available" {
@@ -1050,59 +860,6 @@ run "workflow_log_level_all_stays_available" {
     )
     error_message = "ALL and INFO can be chosen explicitly, still without execution data."
   }
-}
-
-run "workflow_log_levels_that_lose_failures_are_refused" {
-  command = plan
-
-  variables {
-    workflow_log_level = "FATAL"
-  }
-
-  expect_failures = [var.workflow_log_level]
-}
-
-run "short_log_retention_is_refused" {
-  command = plan
-
-  variables {
-    log_retention_days = 90
-  }
-
-  expect_failures = [var.log_retention_days]
-}
-
-run "key_alias_is_refused" {
-  command = plan
-
-  variables {
-    data_kms_key_arn = "alias/aws/dynamodb"
-  }
-
-  expect_failures = [var.data_kms_key_arn]
-}
-
-run "single_subnet_is_refused" {
-  command = plan
-
-  variables {
-    vpc_config = {
-      subnet_ids         = ["subnet-aaaa"]
-      security_group_ids = ["sg-1111"]
-    }
-  }
-
-  expect_failures = [var.vpc_config]
-}
-
-run "unknown_environment_is_refused" {
-  command = plan
-
-  variables {
-    environment = "qa"
-  }
-
-  expect_failures = [var.environment]
 }
 
 # Settlement and payouts: a daily function of its own that may post ledger entries and read the
@@ -1203,32 +960,130 @@ run "no_merchant_service_charge_by_default" {
   }
 }
 
-run "a_fixed_charge_finer_than_the_currency_is_refused" {
+# Every variable's validation refuses its bad values. Each run below sets one refused value
+# for each of several variables and expects every one of them to fail (terraform test fails
+# the run if any listed variable does not), so a plan of the whole module, about 10 s, checks
+# several rules at once; the comment above each value names the rule it exercises.
+run "bad_values_are_refused_1" {
   command = plan
 
   variables {
+    # merchant principals must be arns
+    merchant_principals = { "m 1" = ["shop-one"] }
+    # unknown acquirer is refused
+    acquirer_connector = "adyen"
+    # acquirer timeout out of range is refused
+    acquirer_timeout_ms = 30000
+    # authorization validity of zero days is refused
+    authorization_validity_days = 0
+    # ledger shards out of range are refused
+    ledger_shards = 65
+    # tra fraud rate above the lowest band is refused
+    sca_tra_fraud_rate_percent = "0.1300001"
+    # bad bin prefix is refused
+    issuer_country_prefixes = { "4242x" = "GB" }
+    # eur rate of eur must be one
+    eur_rates = { EUR = 2, USD = 0.92 }
+    # unknown fraud setting is refused
+    fraud_rules = { "weights.velocity_ip" = 10 }
+    # bad ip range is refused
+    ip_country_ranges = { "192.0.2.1/24" = "DE" }
+    # zero max amount is refused
+    max_amount_eur = 0
+    # an override must name a currency and whole minor units
+    max_amount_minor_overrides = { jpy = 1.5 }
+    # bad schedule is refused
+    reconcile_schedule_expression = "every hour"
+    # workflow log levels that lose failures are refused
+    workflow_log_level = "FATAL"
+    # short log retention is refused
+    log_retention_days = 90
+    # key alias is refused
+    data_kms_key_arn = "alias/aws/dynamodb"
+    # single subnet is refused
+    vpc_config = {
+      subnet_ids         = ["subnet-aaaa"]
+      security_group_ids = ["sg-1111"]
+    }
+    # unknown environment is refused
+    environment = "qa"
+    # a fixed charge finer than the currency is refused
     merchant_service_charge = { default = { EUR = { bps = 140, fixed = "0.255" } } }
   }
 
-  expect_failures = [var.merchant_service_charge]
+  expect_failures = [
+    var.merchant_principals,
+    var.acquirer_connector,
+    var.acquirer_timeout_ms,
+    var.authorization_validity_days,
+    var.ledger_shards,
+    var.sca_tra_fraud_rate_percent,
+    var.issuer_country_prefixes,
+    var.eur_rates,
+    var.fraud_rules,
+    var.ip_country_ranges,
+    var.max_amount_eur,
+    var.max_amount_minor_overrides,
+    var.reconcile_schedule_expression,
+    var.workflow_log_level,
+    var.log_retention_days,
+    var.data_kms_key_arn,
+    var.vpc_config,
+    var.environment,
+    var.merchant_service_charge,
+  ]
 }
 
-run "a_fractional_yen_charge_is_refused" {
+run "bad_values_are_refused_2" {
   command = plan
 
   variables {
+    # authorization validity beyond 30 days is refused
+    authorization_validity_days = 31
+    # zero tra fraud rate is refused
+    sca_tra_fraud_rate_percent = "0"
+    # a fraction of a cent is refused
+    max_amount_eur = 10.005
+    # a fractional yen charge is refused
     merchant_service_charge = { merchants = { m_1 = { JPY = { bps = 100, fixed = "0.5" } } } }
   }
 
-  expect_failures = [var.merchant_service_charge]
+  expect_failures = [
+    var.authorization_validity_days,
+    var.sca_tra_fraud_rate_percent,
+    var.max_amount_eur,
+    var.merchant_service_charge,
+  ]
 }
 
-run "a_rate_above_one_hundred_percent_is_refused" {
+run "bad_values_are_refused_3" {
   command = plan
 
   variables {
+    # authorization validity in fractions of a day is refused
+    authorization_validity_days = 1.5
+    # tra fraud rate in basis points is refused
+    sca_tra_fraud_rate_percent = "13"
+    # a rate above one hundred percent is refused
     merchant_service_charge = { default = { EUR = { bps = 10001 } } }
   }
 
-  expect_failures = [var.merchant_service_charge]
+  expect_failures = [
+    var.authorization_validity_days,
+    var.sca_tra_fraud_rate_percent,
+    var.merchant_service_charge,
+  ]
+}
+
+run "bad_values_are_refused_4" {
+  command = plan
+
+  variables {
+    # tra fraud rate that is not a decimal is refused
+    sca_tra_fraud_rate_percent = "1.5e-2"
+  }
+
+  expect_failures = [
+    var.sca_tra_fraud_rate_percent,
+  ]
 }
