@@ -103,20 +103,22 @@ module "payment_workflow" {
   detokenize_function_name = local.vault_functions.detokenize.function_name
   detokenize_invoke_arn    = local.vault_functions.detokenize.invoke_arn
 
-  max_amount_eur                = var.max_amount_eur
-  max_amount_minor_overrides    = var.max_amount_minor_overrides
-  merchant_principals           = var.merchant_principals
-  eur_rates                     = var.eur_rates
-  fraud_rules                   = var.fraud_rules
-  ip_country_ranges             = var.ip_country_ranges
-  issuer_country_prefixes       = var.issuer_country_prefixes
-  sca_tra_fraud_rate_percent    = var.sca_tra_fraud_rate_percent
-  acquirer_timeout_ms           = var.acquirer_timeout_ms
-  ledger_shards                 = var.ledger_shards
-  authorization_validity_days   = var.authorization_validity_days
-  reconcile_schedule_expression = var.reconcile_schedule_expression
-  api_rate_limit_per_second     = var.api_rate_limit_per_second
-  waf_rate_limit_per_5_minutes  = var.waf_rate_limit_per_5_minutes
+  max_amount_eur                 = var.max_amount_eur
+  max_amount_minor_overrides     = var.max_amount_minor_overrides
+  merchant_principals            = var.merchant_principals
+  eur_rates                      = var.eur_rates
+  fraud_rules                    = var.fraud_rules
+  ip_country_ranges              = var.ip_country_ranges
+  issuer_country_prefixes        = var.issuer_country_prefixes
+  sca_tra_fraud_rate_percent     = var.sca_tra_fraud_rate_percent
+  acquirer_timeout_ms            = var.acquirer_timeout_ms
+  ledger_shards                  = var.ledger_shards
+  authorization_validity_days    = var.authorization_validity_days
+  reconcile_schedule_expression  = var.reconcile_schedule_expression
+  settlement_schedule_expression = var.settlement_schedule_expression
+  merchant_service_charge        = var.merchant_service_charge
+  api_rate_limit_per_second      = var.api_rate_limit_per_second
+  waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
 
   tags = local.cde_tags
 }

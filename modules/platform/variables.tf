@@ -230,3 +230,25 @@ variable "reconcile_schedule_expression" {
   type        = string
   default     = "rate(1 hour)"
 }
+
+variable "settlement_schedule_expression" {
+  description = "Schedule of the settle function, which books the acquirer's settlement batches and pays merchants their settled funds (rate(...) or cron(...)); null switches the schedule off."
+  type        = string
+  default     = "cron(30 6 * * ? *)"
+}
+
+variable "merchant_service_charge" {
+  description = "The merchant service charge per currency (rate in basis points plus a fixed amount in major units), with per-merchant overrides, booked inside each capture's journal entry; see payment_workflow, which validates it. Empty charges nothing."
+  type = object({
+    default = optional(map(object({
+      bps   = number
+      fixed = optional(string, "0")
+    })), {})
+    merchants = optional(map(map(object({
+      bps   = number
+      fixed = optional(string, "0")
+    }))), {})
+  })
+  default  = {}
+  nullable = false
+}
