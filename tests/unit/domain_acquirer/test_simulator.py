@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -90,6 +91,15 @@ def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -
         assert len(behaviour.pan) == 16 and behaviour.pan.endswith(last4)
         assert behaviour.pan == "4242424242424242" or behaviour.pan.startswith("400000000000")
         assert (behaviour.decline_code is None) == (behaviour.outcome is not Outcome.DECLINED)
+
+
+def test_the_test_card_page_lists_exactly_the_simulators_cards() -> None:
+    page = Path(__file__).parents[3] / "docs" / "test-cards.md"
+    listed = {
+        "".join(m.group(1).split())
+        for m in re.finditer(r"^\| ((?:\d{4} ){3}\d{4}) +\|", page.read_text(), re.MULTILINE)
+    }
+    assert listed == {behaviour.pan for behaviour in TEST_CARDS.values()}
 
 
 @pytest.mark.parametrize("last4", ["4242", "1111", "0000", "9999"])
