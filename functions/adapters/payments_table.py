@@ -89,6 +89,7 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "request_digest": payment.request_digest,
         "authorize_attempt": payment.authorize_attempt,
         "authorized_at": payment.authorized_at,
+        "captured_at": payment.captured_at,
         "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
     }
@@ -136,6 +137,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         request_digest=data.get("request_digest"),
         authorize_attempt=data.get("authorize_attempt", 0),
         authorized_at=data.get("authorized_at"),
+        captured_at=data.get("captured_at"),
         cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
     )

@@ -159,6 +159,9 @@ class Payment:
     authorize_attempt: int = 0
     # When the issuer approved: an uncaptured authorization expires counted from here.
     authorized_at: str | None = None
+    # When the acquirer confirmed the capture: the capture's (or sale's) ledger entry is dated
+    # then, also when the reconciliation posts it later (updated_at moves on with refunds).
+    captured_at: str | None = None
     cancellation_reason: str | None = None
     version: int = 0
 
@@ -276,6 +279,7 @@ class Payment:
             status=PaymentStatus.CAPTURED,
             amount_captured=self.capture_pending,
             capture_pending=0,
+            captured_at=now,
         )
 
     def captured(self, amount: int, now: str) -> Payment:

@@ -333,7 +333,36 @@ def facts_of(payment: Payment) -> PaymentFacts:
         pending=pending,
         # A payment created with capture is a sale: one entry once captured, none before.
         sale=payment.capture_requested,
+        occurred_at=occurred_at(payment),
     )
+
+
+def occurred_at(payment: Payment) -> tuple[tuple[str, str], ...]:
+    """When each movement happened, as the record knows it, so that a repaired entry carries
+    the business date of its event (docs/ledger.md: effective_at) and lands in the right period,
+    not the day of the repair. The record keeps when the issuer approved (``authorized_at``),
+    when the acquirer confirmed the capture (``captured_at``; a record written before it existed
+    and still ``captured`` was last written by that capture), when each refund was asked for
+    (its reservation, written in the same step that confirms it), and, for a canceled payment,
+    its last write (cancel is terminal). A step it cannot date is dated at the repair."""
+    found: dict[str, str] = {}
+    if payment.authorized_at:
+        found["authorization"] = payment.authorized_at
+    captured = payment.captured_at
+    if captured is None and payment.status is PaymentStatus.CAPTURED:
+        captured = payment.updated_at
+    if captured and payment.amount_captured:
+        if payment.capture_requested:
+            found["sale"] = captured
+        else:
+            found[f"capture-{payment.capture_sequence}"] = captured
+            found["void"] = captured  # the uncaptured remainder is released with the capture
+    for refund in payment.refunds:
+        if not refund.pending:
+            found[f"refund-{refund.refund_id}"] = refund.created_at
+    if payment.status is PaymentStatus.CANCELED:
+        found["reversal"] = payment.updated_at
+    return tuple(sorted(found.items()))
 
 
 def expected_history(payment: Payment, event: PublishedEvent) -> bool:

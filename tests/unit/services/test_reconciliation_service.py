@@ -3,6 +3,7 @@ treats stale holds, pending operations and a bus that refuses its events."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -243,3 +244,48 @@ def test_a_pending_refund_still_unanswered_stays_pending_and_reported(world: Wor
 def test_the_request_ignores_the_schedules_envelope_and_repairs_by_default() -> None:
     assert ReconcileRequest.model_validate({"source": "aws.events", "detail": {}}).repair
     assert not ReconcileRequest.model_validate({"repair": False}).repair
+
+
+def test_a_repaired_entry_is_dated_when_the_record_says_its_movement_happened(
+    world: World,
+) -> None:
+    """docs/ledger.md: a repair carries the business date of its event (``effective_at``), so a
+    capture lost on the 20th and repaired on the 22nd lands in the 20th's period. facts_of left
+    ``occurred_at`` empty, so every repair was dated at the repair."""
+    authorized_at, captured_at = "2026-11-20T09:00:00+00:00", "2026-11-20T10:00:00+00:00"
+    refunded_at, later = "2026-11-21T08:00:00+00:00", "2026-11-21T23:00:00+00:00"
+    payment = (
+        new_payment(context("pay_1", 4_000), PaymentStatus.AUTHORIZING, authorized_at)
+        .authorized("auth_1", authorized_at)
+        .captured(4_000, captured_at)
+        # Refunds move updated_at on: the capture's date must not follow it.
+        .refunded(Refund("re_1", 1_000, refunded_at, RefundStatus.SUCCEEDED), later)
+        .evolve(later, version=0)
+    )
+    world.payments.save(payment)
+    world.run(repair=True)
+    dated = {e.step: (e.effective_at, e.value_date) for e in world.store.entries_for("pay_1")}
+    assert dated == {
+        "authorization": (authorized_at, "2026-11-20"),
+        "capture-1": (captured_at, "2026-11-20"),
+        "refund-re_1": (refunded_at, "2026-11-21"),
+    }
+
+
+def test_a_sale_recorded_before_captured_at_existed_is_dated_by_its_last_write(
+    world: World,
+) -> None:
+    sold_at = "2026-11-20T10:00:00+00:00"
+    payment = dataclasses.replace(
+        new_payment(
+            {**context("pay_1", 4_000), "capture": True}, PaymentStatus.AUTHORIZING, sold_at
+        )
+        .authorized("auth_1", sold_at)
+        .captured(4_000, sold_at),
+        captured_at=None,
+        version=0,
+    )
+    world.payments.save(payment)
+    world.run(repair=True)
+    ((step, effective_at),) = [(e.step, e.effective_at) for e in world.store.entries_for("pay_1")]
+    assert (step, effective_at) == ("sale", sold_at)
