@@ -1,6 +1,12 @@
 """The payments table: one item per payment (tokens, brand and last four only), the velocity
 indexes the fraud step counts on, and the PSD2 low-value counters the SCA step keeps.
 
+Card velocity is indexed on ``platform_card_key`` (``services.risk.platform_card_key``: the
+vault's card key, the same for a card at every customer and merchant, or the token for a card
+tokenized before card keys existed), never on the token: tokens are per customer and merchant,
+so a card tester who rotated ``customer.id`` got a fresh token, and a zero count, every time
+(issue 18, finding 9).
+
 Writes are optimistic: every payment item carries a ``version`` and a write succeeds only over
 the version it read, so two concurrent refunds can never both spend the same balance.
 """
@@ -28,6 +34,8 @@ from functions.domain.payments import (
     RefundStatus,
     StaleWriteError,
 )
+from functions.services.fraud_scoring import CARD_INDEX_ATTRIBUTE
+from functions.services.risk import platform_card_key
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -92,6 +100,10 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "captured_at": payment.captured_at,
         "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
+        "card_key": payment.card_key,
+        CARD_INDEX_ATTRIBUTE: platform_card_key(
+            {"card_key": payment.card_key, "token": payment.token}
+        ),
     }
     # Index keys must be absent rather than null; other absent values are simply not stored.
     return {k: _serializer.serialize(v) for k, v in fields.items() if v is not None}
@@ -140,6 +152,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         captured_at=data.get("captured_at"),
         cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
+        card_key=data.get("card_key"),
     )
 
 

@@ -164,6 +164,9 @@ class Payment:
     captured_at: str | None = None
     cancellation_reason: str | None = None
     version: int = 0
+    # The vault's platform-wide card key (a KMS MAC of the card number; None for a token written
+    # before card keys): what card velocity counts on, across customers and merchants.
+    card_key: str | None = None
 
     @property
     def authorize_idempotency_key(self) -> str:
@@ -579,5 +582,6 @@ def new_payment(
         fraud={k: fraud[k] for k in ("score", "decision", "reasons") if k in fraud},
         sca={k: sca[k] for k in ("required", "exemption", "reason") if k in sca},
         request_digest=context.get("request_digest"),
+        card_key=card.get("card_key"),
         **changes,
     )

@@ -3,7 +3,14 @@
 # None holds a card number: payments carry the vault token, brand and last four digits.
 
 # One item per payment (status, amounts, token, brand, last4, fraud and SCA outcome). The
-# indexes feed the fraud velocity rules: payments per card token and per device in a window.
+# indexes feed the fraud velocity rules: payments per card and per device in a window. by_card is
+# keyed on platform_card_key (the vault's card key, a KMS MAC of the card number, the same at
+# every customer and merchant; the token only for a card tokenized before card keys existed),
+# not on the token: a token is per customer and merchant, so a card tester rotating customer.id
+# never reached the velocity limit (issue 18, finding 9). DynamoDB cannot change an index's key
+# in place: on a table created with the token-keyed by_card, the apply deletes and rebuilds the
+# index, and card velocity queries fail until it is ACTIVE (the assess step errors and the
+# payment is not made): apply it outside peak hours.
 resource "aws_dynamodb_table" "payments" {
   name                        = "${var.name_prefix}-payments"
   billing_mode                = "PAY_PER_REQUEST"
@@ -16,7 +23,7 @@ resource "aws_dynamodb_table" "payments" {
   }
 
   attribute {
-    name = "token"
+    name = "platform_card_key"
     type = "S"
   }
 
@@ -32,7 +39,7 @@ resource "aws_dynamodb_table" "payments" {
 
   global_secondary_index {
     name            = "by_card"
-    hash_key        = "token"
+    hash_key        = "platform_card_key"
     range_key       = "created_at"
     projection_type = "KEYS_ONLY"
   }

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from functions.services.fraud_scoring import CARD_INDEX, DEVICE_INDEX
+from functions.services.fraud_scoring import CARD_INDEX, CARD_INDEX_ATTRIBUTE, DEVICE_INDEX
 from local.gaps import serialize_dynamodb_writes
 
 # Conditional writes must be atomic under concurrency, as on DynamoDB (see local/gaps.py).
@@ -37,7 +37,7 @@ def create_payments_table(ddb: Any) -> None:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": name, "AttributeType": "S"}
-            for name in ("payment_id", "token", "device_id", "created_at")
+            for name in ("payment_id", CARD_INDEX_ATTRIBUTE, "device_id", "created_at")
         ],
         KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -49,7 +49,7 @@ def create_payments_table(ddb: Any) -> None:
                 ],
                 "Projection": {"ProjectionType": "KEYS_ONLY"},
             }
-            for index, key in ((CARD_INDEX, "token"), (DEVICE_INDEX, "device_id"))
+            for index, key in ((CARD_INDEX, CARD_INDEX_ATTRIBUTE), (DEVICE_INDEX, "device_id"))
         ],
     )
 

@@ -21,7 +21,7 @@ from functions.domain.acquirer import (
     AuthorizationResult,
 )
 from functions.domain.payments import PaymentStatus
-from functions.services.fraud_scoring import CARD_INDEX
+from functions.services.fraud_scoring import CARD_INDEX, CARD_INDEX_ATTRIBUTE
 from functions.services.payment_processing import PaymentProcessor
 from tests.adapters.payment_tables import (
     PAYMENTS_TABLE,
@@ -108,7 +108,8 @@ def test_approved_authorization_is_recorded_and_a_replay_does_not_ask_again(
     assert acquirer.authorizations == 1
     stored = table.get("pay_1")
     assert stored is not None and stored.authorization_id
-    assert table.count_since(CARD_INDEX, "token", "tok_pay_1", "2026-01-01") == 1
+    # A card without a card key (tokenized before card keys) is indexed on its token.
+    assert table.count_since(CARD_INDEX, CARD_INDEX_ATTRIBUTE, "token#tok_pay_1", "2026-01-01") == 1
 
 
 @pytest.mark.parametrize(

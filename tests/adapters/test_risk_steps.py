@@ -152,6 +152,38 @@ def test_velocity_counts_the_last_hour_per_card_and_device(table: PaymentsTable)
     assert "velocity_card" not in assessment.reasons  # 3 previous payments: under the limit of 5
 
 
+def test_f9_card_velocity_is_counted_on_the_card_key_index_across_tokens(
+    table: PaymentsTable,
+) -> None:
+    """Issue 18, finding 9 on DynamoDB: the same card under a new token per customer (a card
+    tester rotating customer.id) is counted through the by_card index, which holds the card key
+    and no token; a legacy token without a card key is counted on its own token only."""
+    for n in range(5):
+        card = {**CARD, "token": f"tok_rotated_{n}"}
+        customer = {"id": f"c_{n}", "device_id": f"dev_{n}"}
+        context = {**state(f"pay_{n}", 100, card=card, customer=customer)}
+        table.save(new_payment(context, PaymentStatus.DECLINED, NOW.isoformat()))
+    legacy = {**CARD, "token": "tok_legacy", "card_key": None}
+    table.save(new_payment(state("pay_legacy", 100, card=legacy), PaymentStatus.DECLINED, ""))
+
+    rotated = state("pay_new", 100, card={**CARD, "token": "tok_new"}, customer={"id": "c_new"})
+    found = signals(rotated, table, RATES, IpCountryTable.TEST, IssuerCountryTable.TEST, NOW)
+    assert found.card_payments_last_hour == 5
+    assert "velocity_card" in RulesFraudScorer(FraudRules()).assess(found).reasons
+    again = state("pay_legacy_2", 100, card=legacy, customer={"id": "c_new"})
+    found = signals(again, table, RATES, IpCountryTable.TEST, IssuerCountryTable.TEST, NOW)
+    assert found.card_payments_last_hour == 1
+
+    # What the index holds: the card key (or token#<token>), the time and the payment id.
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    indexed = ddb.scan(TableName=PAYMENTS_TABLE, IndexName="by_card")["Items"]
+    assert {item["platform_card_key"]["S"] for item in indexed} == {
+        f"card#{CARD['card_key']}",
+        "token#tok_legacy",
+    }
+    assert all(set(item) == {"platform_card_key", "created_at", "payment_id"} for item in indexed)
+
+
 def test_low_value_exemptions_are_counted_per_card_until_the_sixth(table: PaymentsTable) -> None:
     decisions = [
         decide_payment(state(f"pay_{n}", 1_000, exemption="low_value"), table) for n in range(6)

@@ -126,16 +126,16 @@ run "tables_are_encrypted_recoverable_and_shaped_for_the_adapters" {
     condition = (
       aws_dynamodb_table.payments.name == "pay-payments" &&
       aws_dynamodb_table.payments.hash_key == "payment_id" && aws_dynamodb_table.payments.range_key == null &&
-      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "token:S", "device_id:S", "created_at:S"])
+      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "platform_card_key:S", "device_id:S", "created_at:S"])
     )
-    error_message = "payments is keyed by payment_id (S) and declares token, device_id and created_at for its indexes."
+    error_message = "payments is keyed by payment_id (S) and declares platform_card_key, device_id and created_at for its indexes (cards are counted per card key, not per token: finding 9)."
   }
 
   assert {
     condition = toset([
       for g in aws_dynamodb_table.payments.global_secondary_index : "${g.name}:${g.hash_key}:${g.range_key}:${g.projection_type}"
-    ]) == toset(["by_card:token:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY"])
-    error_message = "payments has GSIs by_card (token, created_at) and by_device (device_id, created_at), KEYS_ONLY."
+    ]) == toset(["by_card:platform_card_key:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY"])
+    error_message = "payments has GSIs by_card (platform_card_key, created_at) and by_device (device_id, created_at), KEYS_ONLY."
   }
 
   assert {

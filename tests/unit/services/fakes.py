@@ -10,8 +10,9 @@ from typing import Any
 
 from functions.contracts.steps import ProcessAnswer
 from functions.domain.ledger import InMemoryLedgerStore, JournalEntry
-from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, new_payment
+from functions.domain.payments import InMemoryPaymentStore, Payment, PaymentStatus, new_payment
 from functions.domain.reconciliation import PublishedEvent
+from functions.services.fraud_scoring import CARD_INDEX, CARD_INDEX_ATTRIBUTE, DEVICE_INDEX
 from functions.services.payment_commands import (
     ApiAnswer,
     Execution,
@@ -19,6 +20,7 @@ from functions.services.payment_commands import (
     KeyReusedError,
     RequestInProgressError,
 )
+from functions.services.risk import platform_card_key
 
 NOW = "2026-11-22T10:00:00.000+00:00"
 
@@ -86,6 +88,23 @@ class InMemoryIdempotencyStore:
 class PaymentRecords(InMemoryPaymentStore):
     def scan_payments(self) -> list[Any]:
         return self.all()
+
+
+class IndexedPaymentRecords(PaymentRecords):
+    """Payment records with the payments table's velocity indexes (modules/payment_workflow
+    tables.tf): each index is keyed on one attribute the adapter writes, as the table is. A query
+    on any other (index, attribute) is refused, as DynamoDB refuses a key the index lacks."""
+
+    INDEXES: Mapping[tuple[str, str], Callable[[Payment], str | None]] = {
+        (CARD_INDEX, CARD_INDEX_ATTRIBUTE): lambda p: platform_card_key(
+            {"card_key": p.card_key, "token": p.token}
+        ),
+        (DEVICE_INDEX, "device_id"): lambda p: p.device_id,
+    }
+
+    def count_since(self, index: str, key: str, value: str, since: str) -> int:
+        attribute = self.INDEXES[(index, key)]
+        return sum(1 for p in self.all() if attribute(p) == value and p.created_at >= since)
 
 
 class LedgerRecords(InMemoryLedgerStore):
