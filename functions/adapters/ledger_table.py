@@ -5,7 +5,8 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
 * entry: ``pk = "payment#<payment_id>"`` (``settlement#<batch_id>``, ``payout#<merchant>:<day>``
   for the entries of no one payment), ``sk = "entry#<step>"``; payment_id (the subject),
   entry_id, kind, step, effective_at, value_date, reverses (absent unless a reversal),
-  references (a settlement batch's acquirer references, absent otherwise), lines (L of M:
+  references (a settlement batch's acquirer references, absent otherwise), reason_code (a
+  chargeback's scheme reason code, absent otherwise), lines (L of M:
   account S, currency S, debit N, credit N, in the entry's order).
 * position, one per payment: ``pk = "position#<payment_id>"``, ``sk = "position"``; authorized,
   captured, voided, refunded, charged_back, capturable, refundable (N). One per merchant and
@@ -334,6 +335,8 @@ def _entry_item(entry: JournalEntry) -> Item:
         item["reverses"] = _s(entry.reverses)
     if entry.references:
         item["references"] = {"L": [_s(reference) for reference in entry.references]}
+    if entry.reason_code:
+        item["reason_code"] = _s(entry.reason_code)
     return item
 
 
@@ -358,6 +361,7 @@ def _entry(item: Mapping[str, Any]) -> JournalEntry:
         effective_at=item.get("effective_at", {}).get("S", ""),
         value_date=item.get("value_date", {}).get("S", ""),
         references=tuple(v["S"] for v in item.get("references", {}).get("L", [])),
+        reason_code=item.get("reason_code", {}).get("S", ""),
     )
 
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
+from functions.adapters.fraud_monitoring_table import TableTraMonitoring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
@@ -29,6 +30,7 @@ from functions.domain.payments import DEFAULT_AUTHORIZATION_VALIDITY
 from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
+from functions.services.fraud_monitoring import FraudRateMonitor
 from functions.services.risk import ScaService
 
 DEFAULT_EUR_RATES = '{"EUR": "1"}'
@@ -230,6 +232,16 @@ def sca_policy() -> ScaPolicy:
 
 
 @cache
+def tra_monitoring() -> TableTraMonitoring:
+    """The monitored TRA state: stored by the settle run, read by assess_risk."""
+    return TableTraMonitoring(clients.dynamodb(), settings().required("payments_table"))
+
+
+def fraud_rate_monitor() -> FraudRateMonitor:
+    return FraudRateMonitor(tra_monitoring(), eur_rates())
+
+
+@cache
 def mit_agreements() -> TableMitAgreements:
     """The merchant-initiated agreements: opened by assess_risk after a passed challenge, confirmed
     by process_payment with the authorization's network reference (``confirm``)."""
@@ -246,6 +258,7 @@ def sca_service() -> ScaService:
         issuers=issuer_countries(),
         acs=access_control_server(),
         policy=sca_policy,
+        monitoring=tra_monitoring(),
     )
 
 
@@ -290,6 +303,7 @@ def clear() -> None:
         ip_countries,
         issuer_countries,
         sca_policy,
+        tra_monitoring,
         sca_service,
         mit_agreements,
         merchant_access,

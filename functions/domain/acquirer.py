@@ -216,6 +216,9 @@ class SettlementKind(StrEnum):
     REFUND = "refund"
     CHARGEBACK = "chargeback"
     DISPUTE_WON = "dispute_won"
+    # The representment failed for good: nothing moves, the platform writes off what it hoped
+    # to recover (``amount`` is the chargeback's).
+    DISPUTE_LOST = "dispute_lost"
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +236,9 @@ class SettlementLine:
     interchange_fee: int = 0
     scheme_fee: int = 0
     dispute_fee: int = 0
+    # A chargeback's scheme reason code (Visa 10.4, Mastercard 4837...): fraud or not for the
+    # Art. 19 fraud rate (domain.fraud_rate.is_fraud_reason).
+    reason_code: str = ""
 
     def __post_init__(self) -> None:
         check_idempotency_key(self.reference)
@@ -300,6 +306,8 @@ SETTLEMENT_FILE_COLUMNS = (
     "scheme_fee",
     "dispute_fee",
 )
+# With the chargeback reason code as a last column (empty on every other line).
+SETTLEMENT_FILE_COLUMNS_WITH_REASON = (*SETTLEMENT_FILE_COLUMNS, "reason_code")
 
 
 def _fee(value: str | None) -> int:
@@ -309,16 +317,21 @@ def _fee(value: str | None) -> int:
 class SettlementFileRecords(AcquirerRecords, SettlementSource):
     """A real acquirer's settlement (clearing) file behind the same ports: CSV with the header
     ``batch_id,value_date,kind,reference,authorization_id,amount,currency,status,
-    interchange_fee,scheme_fee,dispute_fee`` (or only the six operation columns, for a file that
-    serves the reconciliation alone). ``kind`` is capture, refund, void, chargeback or
-    dispute_won. An acquirer's own format is mapped onto these columns by whoever fetches the
+    interchange_fee,scheme_fee,dispute_fee`` (optionally with a last ``reason_code`` column, the
+    chargebacks' scheme reason codes) or only the six operation columns, for a file that serves
+    the reconciliation alone. ``kind`` is capture, refund, void, chargeback, dispute_won or
+    dispute_lost. An acquirer's own format is mapped onto these columns by whoever fetches the
     file; a malformed line is refused whole, because a reconciliation over a partly read file
     would report money as missing."""
 
     def __init__(self, text: str) -> None:
         reader = csv.DictReader(io.StringIO(text))
         header = tuple(reader.fieldnames or ())
-        if header not in (SETTLEMENT_COLUMNS, SETTLEMENT_FILE_COLUMNS):
+        if header not in (
+            SETTLEMENT_COLUMNS,
+            SETTLEMENT_FILE_COLUMNS,
+            SETTLEMENT_FILE_COLUMNS_WITH_REASON,
+        ):
             raise ValueError(
                 f"a settlement file has the columns {','.join(SETTLEMENT_FILE_COLUMNS)} "
                 f"(or {','.join(SETTLEMENT_COLUMNS)})"
@@ -328,7 +341,11 @@ class SettlementFileRecords(AcquirerRecords, SettlementSource):
         for number, row in enumerate(reader, start=2):
             settled: SettlementLine | None
             try:
-                if row["kind"] in (SettlementKind.CHARGEBACK, SettlementKind.DISPUTE_WON):
+                if row["kind"] in (
+                    SettlementKind.CHARGEBACK,
+                    SettlementKind.DISPUTE_WON,
+                    SettlementKind.DISPUTE_LOST,
+                ):
                     settled = self._line(row)
                 else:
                     operation = AcquirerOperation(
@@ -372,6 +389,7 @@ class SettlementFileRecords(AcquirerRecords, SettlementSource):
             interchange_fee=_fee(row.get("interchange_fee")),
             scheme_fee=_fee(row.get("scheme_fee")),
             dispute_fee=_fee(row.get("dispute_fee")),
+            reason_code=str(row.get("reason_code") or ""),
         )
 
     def operations(self) -> list[AcquirerOperation]:
@@ -598,6 +616,7 @@ _LABELS = {
 SIMULATED_INTERCHANGE_BPS = Decimal(20)
 SIMULATED_SCHEME_BPS = Decimal(10)
 SIMULATED_DISPUTE_FEE = Decimal(15)
+SIMULATED_DISPUTE_REASON = "13.1"
 SIMULATED_BATCH_PREFIX = "sim-"
 
 
@@ -759,8 +778,15 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         dispute = f"{operation.payment_id}:chargeback:dp_{self._id('dispute', core)}"
         if dispute not in settled:
             fee = int(SIMULATED_DISPUTE_FEE.scaleb(minor_units(currency)))
+            # The disputed test card is disputed as goods not received (Visa 13.1), a commercial
+            # dispute: it does not count in the Art. 19 fraud rate.
             yield SettlementLine(
-                SettlementKind.CHARGEBACK, dispute, amount, currency, dispute_fee=fee
+                SettlementKind.CHARGEBACK,
+                dispute,
+                amount,
+                currency,
+                dispute_fee=fee,
+                reason_code=SIMULATED_DISPUTE_REASON,
             )
 
     def _disputed(self, operation: AcquirerOperation) -> bool:

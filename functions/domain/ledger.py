@@ -63,6 +63,8 @@ CASH = "cash"
 MSC_INCOME = "msc_income"
 ACQUIRER_FEES = "acquirer_fees"
 DISPUTES_RECOVERABLE = "disputes_recoverable"
+# What a dispute lost after representment leaves unrecovered: the platform's loss.
+DISPUTE_LOSSES = "dispute_losses"
 SHARDED_ACCOUNTS = frozenset({AUTHORIZATION_HOLDS, ACQUIRER_RECEIVABLE})
 DEFAULT_SHARDS = 8
 
@@ -78,6 +80,7 @@ _REFUND_PREFIX = "refund-"
 _CHARGEBACK_PREFIX = "chargeback-"
 _DISPUTE_FEE_PREFIX = "dispute-fee-"
 _DISPUTE_WON_PREFIX = "dispute-won-"
+_DISPUTE_LOST_PREFIX = "dispute-lost-"
 _RELEASE_PREFIX = "release-"
 _PAYOUT_PREFIX = "payout-"
 _BATCH_STEP = "batch"
@@ -117,6 +120,9 @@ class EntryKind(StrEnum):
     CHARGEBACK = "chargeback"
     DISPUTE_FEE = "dispute_fee"
     DISPUTE_WON = "dispute_won"
+    # The issuer rejected the representment for good: what the platform hoped to recover
+    # (disputes_recoverable) is written off as its loss.
+    DISPUTE_LOST = "dispute_lost"
     # A settlement batch: cash received against the receivable, the acquirer's fees.
     SETTLEMENT = "settlement"
     # A settlement batch's funds of one merchant: from payable (unsettled) to settled.
@@ -137,6 +143,7 @@ PAYMENT_KINDS = frozenset(
         EntryKind.CHARGEBACK,
         EntryKind.DISPUTE_FEE,
         EntryKind.DISPUTE_WON,
+        EntryKind.DISPUTE_LOST,
     }
 )
 # Kinds the payment workflow posts (and compensation may reverse); disputes come later, from
@@ -165,6 +172,7 @@ ACCOUNT_TYPES = {
     MERCHANT_SETTLED: AccountType.LIABILITY,
     MSC_INCOME: AccountType.INCOME,
     ACQUIRER_FEES: AccountType.EXPENSE,
+    DISPUTE_LOSSES: AccountType.EXPENSE,
 }
 
 
@@ -338,6 +346,7 @@ def kind_of_step(step: str) -> EntryKind:
         (_CHARGEBACK_PREFIX, EntryKind.CHARGEBACK),
         (_DISPUTE_FEE_PREFIX, EntryKind.DISPUTE_FEE),
         (_DISPUTE_WON_PREFIX, EntryKind.DISPUTE_WON),
+        (_DISPUTE_LOST_PREFIX, EntryKind.DISPUTE_LOST),
         (_RELEASE_PREFIX, EntryKind.RELEASE),
         (_PAYOUT_PREFIX, EntryKind.PAYOUT),
     )
@@ -396,6 +405,10 @@ class JournalEntry:
     effective_at: str = field(default="", compare=False)
     value_date: str = field(default="", compare=False)
     references: tuple[str, ...] = ()
+    # A chargeback's scheme reason code (Visa 10.4, Mastercard 4837...): whether the cardholder
+    # disputed it as fraud, which the Art. 19 fraud rate counts (domain.fraud_rate). Describes
+    # the entry, like its dates; empty for every other kind.
+    reason_code: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         _check_id(self.payment_id, "payment_id")
@@ -470,6 +483,7 @@ def _replace_dates(entry: JournalEntry, effective_at: str, value_date: str) -> J
         effective_at,
         value_date,
         entry.references,
+        entry.reason_code,
     )
 
 
@@ -540,7 +554,8 @@ def _funds_key(entry: JournalEntry) -> tuple[str, int]:
 
 def position_change(entry: JournalEntry) -> PositionChange:
     kind = entry.movement_kind
-    if kind is EntryKind.SETTLEMENT or kind is EntryKind.DISPUTE_FEE:
+    if kind in (EntryKind.SETTLEMENT, EntryKind.DISPUTE_FEE, EntryKind.DISPUTE_LOST):
+        # A lost dispute writes off the platform's recoverable; the payment's caps stand.
         return PositionChange((), key=None)
     if kind in (EntryKind.RELEASE, EntryKind.PAYOUT):
         key, delta = _funds_key(entry)
@@ -623,6 +638,7 @@ class Dispute:
     dispute_id: str
     at: str | None = None
     value_date: str | None = None
+    reason_code: str = ""
 
     def __post_init__(self) -> None:
         _check_id(self.payment_id, "payment_id")
@@ -790,7 +806,8 @@ class PostingRules:
         )
         step = f"{_CHARGEBACK_PREFIX}{dispute.dispute_id}"
         dates = self._dates(dispute.at, dispute.value_date)
-        return _built(pid, EntryKind.CHARGEBACK, step, lines, dates)
+        reason = dispute.reason_code
+        return _built(pid, EntryKind.CHARGEBACK, step, lines, dates, reason_code=reason)
 
     def dispute_won(self, chargeback: JournalEntry, at: str | None = None) -> JournalEntry:
         """The issuer gave a chargeback back: the chargeback's lines swapped, under its own
@@ -801,6 +818,27 @@ class PostingRules:
         step = f"{_DISPUTE_WON_PREFIX}{dispute_id}"
         lines = (line.swapped() for line in chargeback.lines)
         return _built(chargeback.payment_id, EntryKind.DISPUTE_WON, step, lines, self._dates(at))
+
+    def dispute_lost(
+        self, chargeback: JournalEntry, at: str | None = None, value_date: str | None = None
+    ) -> JournalEntry | None:
+        """The issuer rejected the representment for good: the part of the chargeback the
+        platform booked as recoverable (the payment was already refunded, so the merchant did
+        not bear it) is written off, Dr dispute_losses / Cr disputes_recoverable. The merchant's
+        part stays where the chargeback put it: the merchant bore it from the start. None when
+        the merchant bore all of it (nothing to write off)."""
+        if chargeback.kind is not EntryKind.CHARGEBACK:
+            raise LedgerRuleError(f"{chargeback.entry_id} is not a chargeback")
+        recoverable = [line for line in chargeback.lines if line.account == DISPUTES_RECOVERABLE]
+        amount = sum(line.debit - line.credit for line in recoverable)
+        if amount <= 0:
+            return None
+        currency = recoverable[0].currency
+        dispute_id = chargeback.step[len(_CHARGEBACK_PREFIX) :]
+        lines = _signed_lines({DISPUTE_LOSSES: amount, DISPUTES_RECOVERABLE: -amount}, currency)
+        step = f"{_DISPUTE_LOST_PREFIX}{dispute_id}"
+        dates = self._dates(at, value_date)
+        return _built(chargeback.payment_id, EntryKind.DISPUTE_LOST, step, lines, dates)
 
     def dispute_fee(self, dispute: Dispute, fee: int, *, merchant_bears: bool) -> JournalEntry:
         """The acquirer's fee for a dispute, deducted from settlement (Cr acquirer_receivable):
@@ -1177,13 +1215,12 @@ class PaymentLedger:
     ) -> JournalEntry:
         """A payment authorized and captured in one step: one entry, its first movement."""
         entry = self._rules.sale(payment_id, merchant_id, amount, currency, at)
-        entries = self._store.entries_for(payment_id)
-        if self._already_posted(entry, entries):
-            return entry
-        if entries:
-            raise LedgerRuleError(f"a sale must be the first movement of {payment_id}")
-        self._store.post(entry)
-        return entry
+
+        def first(entries: list[JournalEntry]) -> None:
+            if entries:
+                raise LedgerRuleError(f"a sale must be the first movement of {payment_id}")
+
+        return self._post_once(entry, first)
 
     def record_capture(
         self,
@@ -1195,17 +1232,16 @@ class PaymentLedger:
         at: str | None = None,
     ) -> JournalEntry:
         entry = self._rules.capture(payment_id, merchant_id, amount, currency, sequence, at)
-        entries = self._store.entries_for(payment_id)
-        if self._already_posted(entry, entries):
-            return entry
-        self._check_same_payment(entries, merchant_id, currency)
-        now = position(entries)
-        if now.captured + amount > now.authorized - now.voided:
-            raise LedgerRuleError(
-                f"capture of {amount} exceeds the uncaptured {now.uncaptured} of {payment_id}"
-            )
-        self._store.post(entry)
-        return entry
+
+        def within_authorized(entries: list[JournalEntry]) -> None:
+            self._check_same_payment(entries, merchant_id, currency)
+            now = position(entries)
+            if now.captured + amount > now.authorized - now.voided:
+                raise LedgerRuleError(
+                    f"capture of {amount} exceeds the uncaptured {now.uncaptured} of {payment_id}"
+                )
+
+        return self._post_once(entry, within_authorized)
 
     def record_void(
         self, payment_id: str, merchant_id: str, currency: str, at: str | None = None
@@ -1235,17 +1271,16 @@ class PaymentLedger:
         at: str | None = None,
     ) -> JournalEntry:
         entry = self._rules.refund(payment_id, merchant_id, amount, currency, refund_id, at)
-        entries = self._store.entries_for(payment_id)
-        if self._already_posted(entry, entries):
-            return entry
-        self._check_same_payment(entries, merchant_id, currency)
-        now = position(entries)
-        if amount > now.refundable:
-            raise LedgerRuleError(
-                f"refund of {amount} exceeds the unrefunded {now.refundable} of {payment_id}"
-            )
-        self._store.post(entry)
-        return entry
+
+        def within_captured(entries: list[JournalEntry]) -> None:
+            self._check_same_payment(entries, merchant_id, currency)
+            now = position(entries)
+            if amount > now.refundable:
+                raise LedgerRuleError(
+                    f"refund of {amount} exceeds the unrefunded {now.refundable} of {payment_id}"
+                )
+
+        return self._post_once(entry, within_captured)
 
     def reverse_all(self, payment_id: str, at: str | None = None) -> list[JournalEntry]:
         """Compensation: reverse every workflow entry of the payment not yet reversed, newest
@@ -1268,6 +1303,20 @@ class PaymentLedger:
 
     def position(self, payment_id: str) -> PaymentPosition:
         return position(self._store.entries_for(payment_id))
+
+    def _post_once(
+        self, entry: JournalEntry, check: Callable[[list[JournalEntry]], None]
+    ) -> JournalEntry:
+        """The post-once sequence of every movement: read the payment's entries; the same entry
+        already posted is answered as it is (a retried step), one with other lines is a
+        conflict; otherwise ``check`` refuses what the payment's entries forbid (a clear error
+        before the store's atomic caps refuse it anyway), and the entry is posted."""
+        entries = self._store.entries_for(entry.payment_id)
+        if self._already_posted(entry, entries):
+            return entry
+        check(entries)
+        self._store.post(entry)
+        return entry
 
     @staticmethod
     def _already_posted(entry: JournalEntry, entries: list[JournalEntry]) -> bool:

@@ -23,9 +23,10 @@ in this order (docs/sca-policy.md has the table):
 6. A currency without a EUR rate cannot be shown to be within a limit: SCA
    (``no_rate_for_currency``).
 7. Transaction risk analysis (Art. 18): the PSP's fraud rate (Art. 19) picks the band of the
-   Annex, a monitored ``FraudRateReport`` (Art. 20/21) suspends every band whose rate exceeds
-   its reference, the amount must be within the band, the fraud decision ``allow`` and no
-   Art. 18(2)(c) risk factor present among the fired fraud reasons.
+   Annex (a cap), the monitored state (Art. 19-21, stored by the daily settle run) must offer
+   the band, and without one no TRA is offered at all; the amount must be within the band,
+   the fraud decision ``allow`` and no Art. 18(2)(c) risk factor present among the fired fraud
+   reasons.
 8. Low value (Art. 16): at most EUR 30, and since the last SCA at most 5 previous unauthenticated
    remote payments and at most EUR 100 of them *including this one*. Counting the current
    payment into the EUR 100 and refusing the 6th is a policy choice stricter than the text
@@ -46,9 +47,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from .fraud import FraudDecision, risk_factors
-from .fraud_rate import ANNEX_REMOTE_CARD_BANDS, FraudRateReport, TraBand
+from .fraud_rate import ANNEX_REMOTE_CARD_BANDS, TraBand
 from .fx import EurRates
 from .geo import in_sca_area
 
@@ -76,6 +78,7 @@ class ScaReason(StrEnum):
     TRA_AMOUNT_ABOVE_BAND = "tra_amount_above_band"
     TRA_NOT_OFFERED = "tra_not_offered"
     TRA_SUSPENDED = "tra_suspended_fraud_rate_exceeded"
+    TRA_NOT_MONITORED = "tra_fraud_rate_not_monitored"
     TRA_RISK_NOT_LOW = "tra_risk_not_low"
     TRA_RISK_FACTOR_PRESENT = "tra_risk_factor_present"
     RECURRING_FIXED_AMOUNT = "recurring_fixed_amount"
@@ -143,15 +146,25 @@ class MitAgreement:
         return replace(self, network_reference=network_reference)
 
 
+class BandMonitor(Protocol):
+    """What the policy asks of monitoring (``fraud_rate.TraMonitoring`` stored by the settle
+    run, or a ``FraudRateReport``): is TRA offered in this Annex band."""
+
+    def band_offered(self, band: TraBand) -> bool: ...
+
+
 @dataclass(frozen=True, slots=True)
 class ScaPolicy:
     """The PSP's SCA policy.
 
     ``tra_fraud_rate_percent`` is the PSP's fraud rate for remote card payments computed per
     Art. 19 (``Decimal("0.015")`` is 0.015 %); None (the default) offers no TRA exemption.
-    ``monitoring`` is the latest Art. 19 report: a band whose monitored rate exceeds its
-    reference rate is not offered (Art. 20). ``tra_reference_fraud_rate_bps`` is the old
-    integer setting (13 == 0.13 %), read only when the percent is not given.
+    ``monitoring`` is the monitored state (``fraud_rate.TraMonitoring``, written by the daily
+    settle run): a band it does not offer (its monitored rate exceeded the reference, Art. 20,
+    or it has no volume) is not offered; without it no TRA is offered at all (fail closed: the
+    configured rate is the operator's statement, Art. 18(2)(a) needs the measured one).
+    ``tra_reference_fraud_rate_bps`` is the old integer setting (13 == 0.13 %), read only when
+    the percent is not given.
 
     ``review_steps_up``: a fraud ``review`` gets no exemption and no MIT (default on).
     ``challenge_one_leg_out``: challenge one-leg-out payments although SCA is best effort.
@@ -166,7 +179,7 @@ class ScaPolicy:
     low_value_max_consecutive: int = 5
     low_value_max_cumulative_eur_minor: int = 10_000
     tra_bands: tuple[TraBand, ...] = ANNEX_REMOTE_CARD_BANDS
-    monitoring: FraudRateReport | None = None
+    monitoring: BandMonitor | None = None
     review_steps_up: bool = True
     challenge_one_leg_out: bool = False
     acquirer_country: str | None = None
@@ -201,10 +214,11 @@ class ScaPolicy:
 
     def tra_limit_eur_minor(self) -> int | None:
         """The largest amount TRA may exempt: the bands the PSP's rate qualifies for (Art. 18
-        (2)(a), Annex) that monitoring has not suspended (Art. 20); None when none is left."""
-        bands = self.qualifying_bands()
-        if self.monitoring is not None:
-            bands = [band for band in bands if self.monitoring.band_offered(band)]
+        (2)(a), Annex) that monitoring offers (Art. 19-21); None when none is left, or when
+        there is no monitoring."""
+        if self.monitoring is None:
+            return None
+        bands = [band for band in self.qualifying_bands() if self.monitoring.band_offered(band)]
         return max((band.limit_eur_minor for band in bands), default=None)
 
 
@@ -368,6 +382,8 @@ def _tra(request: ScaRequest, amount_eur: int, policy: ScaPolicy) -> _Outcome:
     counter = request.counter
     if not policy.qualifying_bands():
         return _Outcome(None, ScaReason.TRA_NOT_OFFERED, counter)
+    if policy.monitoring is None:
+        return _Outcome(None, ScaReason.TRA_NOT_MONITORED, counter)
     limit = policy.tra_limit_eur_minor()
     if limit is None:
         return _Outcome(None, ScaReason.TRA_SUSPENDED, counter)

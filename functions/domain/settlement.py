@@ -213,7 +213,7 @@ class _Planner:
             return live.get(f"refund-{line.operation}")
         # A dispute needs the captured payment; a won one, its chargeback.
         chargeback = live.get(f"chargeback-{line.operation}")
-        if line.kind is SettlementKind.DISPUTE_WON:
+        if line.kind in (SettlementKind.DISPUTE_WON, SettlementKind.DISPUTE_LOST):
             return chargeback
         captures = (e for step, e in sorted(live.items()) if step.startswith("capture-"))
         return chargeback or live.get("sale") or next(captures, None)
@@ -229,9 +229,24 @@ class _Planner:
         if line.kind is SettlementKind.DISPUTE_WON:
             won = live.get(f"dispute-won-{dispute_id}") or self.rules.dispute_won(booked, self.at)
             return self._new(won)
+        if line.kind is SettlementKind.DISPUTE_LOST:
+            # No money moves at the acquirer (the chargeback already took it): the platform
+            # writes off what it booked as recoverable.
+            lost = live.get(f"dispute-lost-{dispute_id}") or self.rules.dispute_lost(
+                booked, self.at, self.batch.value_date
+            )
+            return [] if lost is None else self._new(lost)
         chargeback = live.get(f"chargeback-{dispute_id}")
         fee = live.get(f"dispute-fee-{dispute_id}")
-        dispute = Dispute(pid, merchant, line.currency, dispute_id, self.at, self.batch.value_date)
+        dispute = Dispute(
+            pid,
+            merchant,
+            line.currency,
+            dispute_id,
+            self.at,
+            self.batch.value_date,
+            reason_code=line.reason_code,
+        )
         if chargeback is None:
             now = position(live.values())
             holds = max(0, now.refundable - self.extra_charged[pid])

@@ -5,6 +5,10 @@ cardholder's answer on resume, and keep the state the RTS rules need between pay
 * the Art. 16 counter per card across the platform (``ScaCounters``), keyed by
   ``platform_card_key``;
 * the Art. 14 recurring series per merchant and card (``Mandates``);
+* the monitored TRA state (``TraMonitoringSource``, stored daily by the settle run,
+  ``services.fraud_monitoring``): TRA is offered only in an Annex band it offers, and not at
+  all when no measurement exists or the last one is older than ``MONITORING_MAX_AGE``
+  (RTS Art. 18(2)(a), 19-21: fail closed);
 * the merchant-initiated agreements per merchant and card (``MitAgreements``, EBA Q&A
   2018_4031). An agreement is *opened* here when a customer-initiated payment that sets one up
   (a first recurring payment, or ``sca_preferences.setup_future_usage == "off_session"``) passes
@@ -21,7 +25,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from functions.domain.geo import CountrySource
@@ -39,8 +43,12 @@ from functions.domain.sca import (
     decide,
 )
 from functions.domain.three_ds import AccessControlServer, AuthenticationResult, Challenge
+from functions.services.fraud_monitoring import TraMonitoringSource
 
 COUNTER_WRITE_ATTEMPTS = 3
+# The settle run measures once a day; a state two days old means runs have stopped, and a rate
+# nobody measured since cannot carry an exemption (Art. 21: monitoring).
+MONITORING_MAX_AGE = dt.timedelta(hours=48)
 
 
 class CounterConflictError(Exception):
@@ -143,11 +151,13 @@ class ScaService:
     issuers: CountrySource
     acs: AccessControlServer
     policy: Callable[[], ScaPolicy]
+    # None: the policy's own ``monitoring`` stands (the wiring always gives a source).
+    monitoring: TraMonitoringSource | None = None
 
     def decide(self, payment: PaymentRisk, now: dt.datetime) -> dict[str, Any]:
         """The SCA answer of the workflow (with a challenge when SCA is required); the Art. 16
         counter is updated over the version it was read at, deciding again on a conflict."""
-        decision, agreement = self._decide_counted(payment)
+        decision, agreement = self._decide_counted(payment, self._monitored(now))
         answer: dict[str, Any] = {
             "required": decision.required,
             "exemption": str(decision.exemption) if decision.exemption else None,
@@ -168,7 +178,19 @@ class ScaService:
             }
         return answer
 
-    def _decide_counted(self, payment: PaymentRisk) -> tuple[ScaDecision, MitAgreement | None]:
+    def _monitored(self, now: dt.datetime) -> ScaPolicy:
+        """The policy with the monitored TRA state; the read is skipped when TRA is off."""
+        policy = self.policy()
+        if self.monitoring is None or not policy.qualifying_bands():
+            return policy
+        state = self.monitoring.latest()
+        if state is not None and state.stale(now, MONITORING_MAX_AGE):
+            state = None
+        return replace(policy, monitoring=state)
+
+    def _decide_counted(
+        self, payment: PaymentRisk, policy: ScaPolicy
+    ) -> tuple[ScaDecision, MitAgreement | None]:
         key = platform_card_key(payment.card)
         card = merchant_card_key(payment.card)
         requested = payment.exemption_requested
@@ -182,7 +204,6 @@ class ScaService:
             if requested is Exemption.MERCHANT_INITIATED
             else None
         )
-        policy = self.policy()
         for _ in range(COUNTER_WRITE_ATTEMPTS):
             counter, version = self.counters.read(key)
             decision = decide(

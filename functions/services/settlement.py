@@ -32,6 +32,7 @@ from functions.domain.settlement import (
     plan_settlement,
     settled_references,
 )
+from functions.services.fraud_monitoring import FraudRateMonitor, art20_record
 
 
 class JournalStore(LedgerStore, Protocol):
@@ -47,6 +48,8 @@ class SettlementReport:
     waiting: dict[str, list[str]] = field(default_factory=dict)
     payouts: list[dict[str, Any]] = field(default_factory=list)
     posted: int = 0
+    # The Art. 19/20 record of the TRA monitoring run (None when the run did not monitor).
+    fraud_rate: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -55,6 +58,7 @@ class SettlementReport:
             "waiting": self.waiting,
             "payouts": self.payouts,
             "posted": self.posted,
+            "fraud_rate": self.fraud_rate,
             "ok": not self.waiting,
         }
 
@@ -93,16 +97,30 @@ class SettlementService:
         return settled | {line.reference for line in batch.lines}
 
     def run(
-        self, source: SettlementSource, through: dt.date, *, payouts: bool = True
+        self,
+        source: SettlementSource,
+        through: dt.date,
+        *,
+        payouts: bool = True,
+        monitor: FraudRateMonitor | None = None,
+        notified: frozenset[int] = frozenset(),
     ) -> SettlementReport:
         """Books every batch the source has through ``through``, then (``payouts``) pays each
-        merchant what is settled with a value date on or before ``through``."""
+        merchant what is settled with a value date on or before ``through``, then (``monitor``)
+        measures the TRA fraud rate over the same read of the entries (the day's chargebacks
+        included) and stores it for the SCA step; ``notified`` as ``FraudRateMonitor.run``."""
         report = SettlementReport()
         settled = settled_references(self._store.scan_entries())
         for batch in source.batches(through, settled):
             settled = self.settle(batch, settled, report)
+        if not payouts and monitor is None:
+            return report
+        entries = list(self._store.scan_entries())
         if payouts:
-            self.pay_out_all(through.isoformat(), report)
+            self.pay_out_all(through.isoformat(), report, entries)
+        if monitor is not None:
+            now = dt.datetime.fromisoformat(self._clock())
+            report.fraud_rate = art20_record(monitor.run(entries, now, notified))
         return report
 
     def pay_out(
@@ -124,8 +142,14 @@ class SettlementService:
             self._store.post(entry)
         return entry
 
-    def pay_out_all(self, value_date: str, report: SettlementReport) -> None:
-        entries = list(self._store.scan_entries())
+    def pay_out_all(
+        self,
+        value_date: str,
+        report: SettlementReport,
+        entries: list[JournalEntry] | None = None,
+    ) -> None:
+        if entries is None:
+            entries = list(self._store.scan_entries())
         for merchant, currency in merchants_with_settled_funds(entries):
             entry = plan_payout(
                 entries, self._rules, merchant, currency, value_date, at=self._clock()

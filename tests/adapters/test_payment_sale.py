@@ -129,10 +129,15 @@ def test_the_alarm_log_matches_the_metric_filter(
         sale(processor)
     logged = next(vars(r) for r in caplog.records if getattr(r, "ledger_alarm", None))
     alarms = Path("modules/payment_workflow/alarms.tf").read_text()
-    pattern = re.search(r'pattern\s*=\s*"\{ \$\.(\w+) = \\"(\w+)\\" \}"', alarms)
+    # alarms.tf's invariant_alarms entry: the function whose log it reads, and its pattern.
+    pattern = re.search(
+        r'ledger_posting_failed = \{\s*function\s*=\s*"(\w+)"\s*'
+        r'pattern\s*=\s*"\{ \$\.(\w+) = \\"(\w+)\\" \}"',
+        alarms,
+    )
     assert pattern is not None, "the metric filter pattern changed shape"
-    assert logged[pattern[1]] == pattern[2]
-    assert 'module.step["process_payment"].log_group_name' in alarms
+    assert pattern[1] == "process_payment"
+    assert logged[pattern[2]] == pattern[3]
 
 
 def test_a_compensated_sale_reverses_its_entries(

@@ -6,6 +6,7 @@ with its network reference (EBA Q&A 2018_4031)."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -33,10 +34,11 @@ from tests.adapters.payment_tables import (
     create_payments_table,
     fake_aws_environment,
 )
+from tests.unit.domain.monitored import MONITORED
 
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
 RATES = EurRates.from_json('{"EUR": "1", "USD": "0.92"}')
-POLICY = ScaPolicy(rates=RATES, tra_fraud_rate_percent=Decimal("0.13"))
+POLICY = ScaPolicy(rates=RATES, tra_fraud_rate_percent=Decimal("0.13"), monitoring=MONITORED)
 ACS = SimulatedAcs(b"test-acs-key-0123456789")
 CARD = {
     "token": "tok_card1",
@@ -273,7 +275,12 @@ def test_item4_fired_risk_reasons_refuse_tra_in_the_step(table: PaymentsTable) -
     answer = decide_payment(
         foreign,
         table,
-        ScaPolicy(rates=RATES, tra_fraud_rate_percent=Decimal("0.13"), low_value_limit_eur_minor=0),
+        ScaPolicy(
+            rates=RATES,
+            tra_fraud_rate_percent=Decimal("0.13"),
+            low_value_limit_eur_minor=0,
+            monitoring=MONITORED,
+        ),
     )
     assert (answer["required"], answer["reason"]) == (True, "no_exemption")
     off = decide_payment(state("pay_off", 9_000), table, ScaPolicy(rates=RATES))
@@ -349,7 +356,10 @@ def test_item4_settings_take_a_decimal_fraud_rate(
     fake_aws_environment(monkeypatch, **env)
     wiring.clear()
     try:
-        assert wiring.sca_policy().tra_limit_eur_minor() == limit
+        policy = wiring.sca_policy()
+        # The configured rate picks the band; only a monitored state can offer it.
+        assert policy.tra_limit_eur_minor() is None
+        assert dataclasses.replace(policy, monitoring=MONITORED).tra_limit_eur_minor() == limit
     finally:
         wiring.clear()
 

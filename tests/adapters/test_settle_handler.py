@@ -4,7 +4,11 @@ daily batch and pays the merchant once the funds' value date has come."""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import boto3
 import pytest
@@ -13,7 +17,7 @@ from moto import mock_aws
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.domain.acquirer import Authentication, AuthorizationRequest, CardReference
-from functions.domain.ledger import logical_balances
+from functions.domain.ledger import Dispute, logical_balances
 from functions.handlers import settle
 from tests.adapters.payment_tables import (
     LEDGER_TABLE,
@@ -93,3 +97,45 @@ def test_payouts_can_be_left_for_later(aws: None) -> None:
     settle.handler({"through": "2026-11-30"}, Context())
     report = settle.handler({"through": "2026-12-01", "payouts": False}, Context())
     assert report["payouts"] == [] and report["posted"] == 0
+
+
+def test_each_run_stores_the_monitored_fraud_rate_the_sca_step_reads(aws: None) -> None:
+    """Issue 19 item 4: the Art. 19 measurement runs on the settle schedule and lands in the
+    payments table item that assess_risk's wiring reads (fail closed before the first run)."""
+    assert wiring.tra_monitoring().latest() is None
+    sale("pay_1", 10_000)
+    report = settle.handler({"through": "2026-11-30", "tra_restart_notified": [25_000]}, Context())
+    record = report["fraud_rate"]
+    assert record["regulation"] == "EU 2018/389 Art. 19-20"
+    wiring.clear()  # a new container: nothing cached
+    stored = wiring.tra_monitoring().latest()
+    assert stored is not None and stored.to_dict() == record["monitoring"]
+    assert [band["limit_eur_minor"] for band in record["monitoring"]["bands"]] == [
+        10_000,
+        25_000,
+        50_000,
+    ]
+
+
+def test_a_band_above_its_reference_is_logged_for_the_alarm(
+    aws: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    """RTS Art. 20(1): the record is reported at once; alarms.tf's tra_fraud_rate filter reads
+    the settle log for the very field and value the handler writes."""
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).isoformat()
+    rules = wiring.posting_rules()
+    store = wiring.ledger_store()
+    store.post(rules.sale("pay_1", "m_1", 10_000, "EUR", yesterday))
+    dispute = Dispute("pay_1", "m_1", "EUR", "dp_1", yesterday, None, reason_code="10.4")
+    store.post(rules.chargeback(dispute, merchant_part=10_000, recoverable_part=0))
+    with caplog.at_level(logging.WARNING):
+        report = settle.handler({"payouts": False}, Context())
+    assert report["fraud_rate"]["exceeded_limits_eur_minor"] == [10_000, 25_000, 50_000]
+    (logged,) = [vars(r) for r in caplog.records if getattr(r, "tra_alarm", None)]
+    alarms = Path("modules/payment_workflow/alarms.tf").read_text()
+    entry = re.search(
+        r'tra_fraud_rate = \{\s*function\s*=\s*"(\w+)"\s*pattern\s*=\s*"(.*)"', alarms
+    )
+    assert entry is not None and entry[1] == "settle"
+    assert f'($.tra_alarm = \\"{logged["tra_alarm"]}\\")' in entry[2]
+    assert wiring.tra_monitoring().latest() is not None

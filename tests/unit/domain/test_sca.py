@@ -22,6 +22,7 @@ from functions.domain.sca import (
     after_authentication,
     decide,
 )
+from tests.unit.domain.monitored import MONITORED
 
 RATES = EurRates(rates={"USD": Decimal("0.92"), "JPY": Decimal("0.006")})
 LV = Exemption.LOW_VALUE
@@ -32,7 +33,7 @@ MANDATE = RecurringMandate(amount_minor=999, currency="EUR", merchant_id="m_1", 
 
 
 def policy(tra_bps: int | None = None) -> ScaPolicy:
-    return ScaPolicy(rates=RATES, tra_reference_fraud_rate_bps=tra_bps)
+    return ScaPolicy(rates=RATES, tra_reference_fraud_rate_bps=tra_bps, monitoring=MONITORED)
 
 
 @dataclass(frozen=True)

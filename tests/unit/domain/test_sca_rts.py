@@ -20,6 +20,7 @@ from functions.domain.sca import (
     ScaRequest,
     decide,
 )
+from tests.unit.domain.monitored import MONITORED
 
 RATES = EurRates(rates={"USD": Decimal("0.92")})
 AGREEMENT = MitAgreement(
@@ -32,7 +33,7 @@ AGREEMENT = MitAgreement(
 
 
 def policy(**changes: Any) -> ScaPolicy:
-    return ScaPolicy(rates=RATES, **changes)
+    return ScaPolicy(rates=RATES, **{"monitoring": MONITORED, **changes})
 
 
 def request(amount: int, exemption: Exemption | None = None, **changes: Any) -> ScaRequest:

@@ -12,6 +12,7 @@ import pytest
 
 from functions.domain.acquirer import (
     SETTLEMENT_FILE_COLUMNS,
+    SETTLEMENT_FILE_COLUMNS_WITH_REASON,
     AcquirerSimulator,
     Authentication,
     AuthorizationRequest,
@@ -221,6 +222,79 @@ def test_a_chargeback_on_a_refunded_payment_does_not_debit_the_merchant_twice() 
     assert held["acquirer_fees", "EUR"] == 1_500
     assert held["acquirer_receivable", "EUR"] == 0
     assert sum(v for (_, cur), v in held.items() if cur == "EUR") == 0
+
+
+def test_a_lost_dispute_writes_the_recoverable_off_as_the_platforms_loss() -> None:
+    """Issue 19 item 3: the recoverable of a refunded payment's chargeback stayed an asset for
+    ever when the representment failed. A lost dispute books Dr dispute_losses / Cr
+    disputes_recoverable, moves no cash and leaves the merchant's funds alone."""
+    books = Books()
+    books.sale("pay_1", 10_000)
+    books.ledger.record_refund("pay_1", "m_1", 4_000, "EUR", "re_1")
+    books.settle(batch("b1", capture("pay_1", 10_000), refund("pay_1", "re_1", 4_000)))
+    books.settle(batch("b2", chargeback("pay_1", 10_000, fee=0), day="2026-12-02"))
+    before = books.balances()
+    lost = SettlementLine(SettlementKind.DISPUTE_LOST, "pay_1:dispute_lost:dp_1", 10_000, "EUR")
+    books.sale("pay_2", 1_000)  # a batch carries the day's captures as well
+    report = books.settle(batch("b3", capture("pay_2", 1_000), lost, day="2026-12-30"))
+    assert report.settled == ["b3"]
+    held = books.balances()
+    assert held["disputes_recoverable", "EUR"] == 0
+    assert held["dispute_losses", "EUR"] == 4_000  # the refunded part the merchant never bore
+    assert held["cash", "EUR"] - before["cash", "EUR"] == 1_000  # only pay_2's capture
+    assert held["merchant_settled:m_1", "EUR"] - before["merchant_settled:m_1", "EUR"] == -(
+        1_000 - 39
+    )
+    (entry,) = [e for e in books.store.entries_for("pay_1") if e.kind is EntryKind.DISPUTE_LOST]
+    assert (entry.step, entry.value_date) == ("dispute-lost-dp_1", "2026-12-30")
+    assert sum(v for (_, cur), v in held.items() if cur == "EUR") == 0
+    # Booked once: the batch read again changes nothing.
+    assert books.settle(batch("b3", capture("pay_2", 1_000), lost, day="2026-12-30")).posted == 0
+
+
+def test_a_lost_dispute_the_merchant_bore_in_full_writes_nothing_off() -> None:
+    books = Books()
+    books.sale("pay_1", 10_000)
+    books.settle(batch("b1", capture("pay_1", 10_000)))
+    books.settle(batch("b2", chargeback("pay_1", 10_000, fee=0), day="2026-12-02"))
+    books.sale("pay_2", 1_000)
+    lost = SettlementLine(SettlementKind.DISPUTE_LOST, "pay_1:dispute_lost:dp_1", 10_000, "EUR")
+    assert books.settle(batch("b3", capture("pay_2", 1_000), lost)).settled == ["b3"]
+    assert EntryKind.DISPUTE_LOST not in [e.kind for e in books.store.entries_for("pay_1")]
+    assert books.balances()["merchant_settled:m_1", "EUR"] == -(10_000 - 165) + 10_000 - (
+        1_000 - 39
+    )
+
+
+def test_a_lost_dispute_without_its_chargeback_waits() -> None:
+    books = Books()
+    books.sale("pay_1", 10_000)
+    lost = SettlementLine(SettlementKind.DISPUTE_LOST, "pay_1:dispute_lost:dp_1", 10_000, "EUR")
+    report = books.settle(batch("b1", capture("pay_1", 10_000), lost))
+    assert "b1" in report.waiting and books.kinds() == ["sale"]
+
+
+def test_a_chargebacks_reason_code_is_kept_on_its_entry() -> None:
+    """The Art. 19 fraud rate tells fraud from commercial disputes by the scheme reason code."""
+    books = Books()
+    books.sale("pay_1", 10_000)
+    books.settle(batch("b1", capture("pay_1", 10_000)))
+    line = SettlementLine(
+        SettlementKind.CHARGEBACK, "pay_1:chargeback:dp_1", 10_000, "EUR", reason_code="10.4"
+    )
+    books.settle(batch("b2", line))
+    (entry,) = [e for e in books.store.entries_for("pay_1") if e.kind is EntryKind.CHARGEBACK]
+    assert entry.reason_code == "10.4"
+
+
+def test_a_settlement_file_may_carry_reason_codes_and_lost_disputes() -> None:
+    header = ",".join(SETTLEMENT_FILE_COLUMNS_WITH_REASON)
+    rows = [
+        "b1,2026-12-01,chargeback,pay_1:chargeback:dp_9,,10000,EUR,,,,1500,4837",
+        "b2,2026-12-20,dispute_lost,pay_1:dispute_lost:dp_9,,10000,EUR,,,,,",
+    ]
+    b1, b2 = SettlementFileRecords("\n".join([header, *rows]) + "\n").batches(DAY, frozenset())
+    assert (b1.lines[0].reason_code, b2.lines[0].kind) == ("4837", SettlementKind.DISPUTE_LOST)
 
 
 def test_a_chargeback_on_a_partly_refunded_payment_splits() -> None:
