@@ -991,6 +991,133 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
         return self.result(not unbounded)
 
 
+# KMS actions that hand the caller plaintext, or a data key to make ciphertext with.
+KMS_KEY_USE_ACTIONS = (
+    "kms:decrypt",
+    "kms:generatedatakey",
+    "kms:generatedatakeypair",
+    "kms:generatedatakeywithoutplaintext",
+    "kms:generatedatakeypairwithoutplaintext",
+    "kms:reencryptfrom",
+    "kms:reencryptto",
+)
+
+
+def _condition_keys(statement: dict[str, Any]) -> set[str]:
+    """The condition keys a statement tests (JSON ``Condition`` or HCL ``condition`` blocks),
+    lowercased."""
+    conditions = unwrap(statement.get("Condition"))
+    if isinstance(conditions, dict) and "variable" not in conditions:
+        return {
+            str(k).lower()
+            for body in conditions.values()
+            if isinstance(unwrap(body), dict)
+            for k in unwrap(body)
+        }
+    return {
+        str(unwrap(c.get("variable"))).lower() for c in as_list(conditions) if isinstance(c, dict)
+    }
+
+
+class IdentityGrantCheck(PciCheck):
+    """A check of the Allow statements of identity policies (a role's inline policies, an
+    ``aws_iam_role_policy`` or ``aws_iam_policy``, with the policy documents they reference) that
+    grant one of ``judged_actions`` (wildcards included): ``offending`` names what a statement
+    grants too widely; no such statement, no result."""
+
+    judged_actions: tuple[str, ...] = ()
+    problem = ""
+
+    def __init__(self, check_id: str, requirement: str, name: str) -> None:
+        super().__init__(
+            check_id,
+            requirement,
+            name,
+            ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_role"],
+            BcSeverities.HIGH,
+        )
+
+    def offending(self, statement: dict[str, Any], index: int) -> list[str]:
+        raise NotImplementedError
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        relevant = [
+            s
+            for s in identity_statements(self.entity_type, conf, graph)
+            if allows(s)
+            and "Principal" not in s
+            and any(_matches_any(a, actions(s)) for a in self.judged_actions)
+        ]
+        if not relevant:
+            return CheckResult.UNKNOWN
+        found = sorted({o for i, s in enumerate(relevant) for o in self.offending(s, i)})
+        self.details = [f"{self.problem}: {', '.join(found)}"] if found else []
+        return self.result(not found)
+
+
+class KmsKeyUseThroughServiceOrContext(IdentityGrantCheck):
+    """CKV_PCI_022: an identity policy that lets a role decrypt (or make data keys) with a KMS
+    key says through which service (``kms:ViaService``) or for which data
+    (``kms:EncryptionContext:*``). Unconditioned, the role can decrypt every ciphertext under
+    the key, whoever wrote it (issue 18, finding 11: every function held Decrypt and
+    GenerateDataKey on the application key, which encrypts the tables, the workflow state and
+    the environments)."""
+
+    judged_actions = KMS_KEY_USE_ACTIONS
+    problem = "KMS key use without kms:ViaService or kms:EncryptionContext"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_022",
+            "3.6.1",
+            "KMS key use in identity policies is bound to a service or an encryption context",
+        )
+
+    def offending(self, statement: dict[str, Any], index: int) -> list[str]:
+        bound = any(
+            key == "kms:viaservice" or key.startswith("kms:encryptioncontext")
+            for key in _condition_keys(statement)
+        )
+        return [] if bound else [str(unwrap(statement.get("Sid")) or f"statement {index}")]
+
+
+LAMBDA_INVOKE_ACTIONS = ("lambda:invokefunction", "lambda:invokewithresponsestream")
+# arn:<partition>:lambda:<region>:<account>:function:<name>[:<qualifier>]
+LAMBDA_FUNCTION_ARN = re.compile(r"^arn:[^:]+:lambda:[^:]*:[^:]*:function:([^:]+)(:.+)?$")
+
+
+def _names_functions(resource: str) -> bool:
+    """Whether ``resource`` names functions one by one: a function ARN whose name has no
+    wildcard (a ``:*`` qualifier, any version or alias of that function, is fine). An
+    unresolved reference (HCL, ``aws_lambda_function.x.arn``) names its function; the plan JSON
+    resolves it and is judged there."""
+    if resource == "*" or resource.startswith("arn:"):
+        match = LAMBDA_FUNCTION_ARN.match(resource)
+        return match is not None and not any(c in match.group(1) for c in "*?")
+    return True
+
+
+class LambdaInvokeNamesItsFunctions(IdentityGrantCheck):
+    """CKV_PCI_023: identity policies grant ``lambda:InvokeFunction`` on named functions only.
+    A function invoked directly skips what its front door checks (issue 18, finding 11: any role
+    allowed to invoke the tokenize function could tokenize or describe cards for any merchant,
+    bypassing the API's and the workflow's merchant binding); a ``*`` or ``function:*`` grant
+    hands that to every role that holds it."""
+
+    judged_actions = LAMBDA_INVOKE_ACTIONS
+    problem = "invoke granted beyond named functions"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "CKV_PCI_023", "7.2.2", "lambda:InvokeFunction is granted on named functions only"
+        )
+
+    def offending(self, statement: dict[str, Any], index: int) -> list[str]:
+        resources = _strings(statement.get("Resource")) or ["(NotResource)"]
+        return [r for r in resources if not _names_functions(r)]
+
+
 def _has_condition_key(statement: dict[str, Any], key: str) -> bool:
     conditions = unwrap(statement.get("Condition"))
     if isinstance(conditions, dict) and "variable" not in conditions:
@@ -1400,6 +1527,8 @@ CHECKS = [
     VaultKeyNoUnconditionedRootCryptoUse(),
     VaultTableGrantsBoundedByLeadingKeys(),
     NoAsyncDestinationOnCardDataFunctions(),
+    KmsKeyUseThroughServiceOrContext(),
+    LambdaInvokeNamesItsFunctions(),
     CloudTrailCoversCardholderData(),
     AuditLogArchiveLifecycle(),
     AuditBucketObjectLock(),

@@ -20,29 +20,46 @@ locals {
         Resource = ["*"]
       },
     ],
-    var.failure_queue_enabled ? [
+    [
+      {
+        # Lambda decrypts the environment with the execution role's permission when the function
+        # starts: only through Lambda and only for this function (finding 11). Lambda's context is
+        # {aws:lambda:FunctionArn = <function ARN>}; a direct kms:Decrypt of anything else under
+        # this key (a table's, a queue's, a state machine's data key) carries neither.
+        Sid      = "DecryptOwnEnvironment"
+        Effect   = "Allow"
+        Action   = ["kms:Decrypt"]
+        Resource = [var.kms_key_arn]
+        Condition = {
+          StringEquals = { "kms:ViaService" = "lambda.${local.region}.amazonaws.com" }
+          ArnLike      = { "kms:EncryptionContext:aws:lambda:FunctionArn" = local.function_arns }
+        }
+      },
+    ],
+    # The failure queue, when there is one (failure_queue_enabled).
+    flatten([for queue in aws_sqs_queue.failures : [
       {
         Sid      = "SendToOwnFailureQueue"
         Effect   = "Allow"
         Action   = ["sqs:SendMessage"]
-        Resource = [aws_sqs_queue.failures[0].arn]
+        Resource = [queue.arn]
       },
       {
-        # Decrypt the environment; encrypt failure records into the SQS queue (SSE-KMS).
-        Sid      = "UseEnvironmentAndQueueKey"
+        # Lambda writes a failed event into the SSE-KMS queue as this role: SQS asks KMS for the
+        # queue's data key under {aws:sqs:arn = <queue ARN>} (Amazon SQS Developer Guide, "Key
+        # management"). Only through SQS and only for this function's own queue.
+        Sid      = "EncryptOwnFailureQueue"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
         Resource = [var.kms_key_arn]
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"                    = "sqs.${local.region}.amazonaws.com"
+            "kms:EncryptionContext:aws:sqs:arn" = queue.arn
+          }
+        }
       },
-      ] : [
-      {
-        # Decrypt the environment (no queue to encrypt failure records into).
-        Sid      = "UseEnvironmentKey"
-        Effect   = "Allow"
-        Action   = ["kms:Decrypt"]
-        Resource = [var.kms_key_arn]
-      },
-    ],
+    ]]),
     var.vpc_config == null ? [] : [
       {
         # Describe calls have no resource-level permissions.

@@ -13,15 +13,44 @@
 #   settle           reads the ledger and (simulator) the acquirer's operation record, posts
 #                    settlement, dispute and payout entries; no payment, bus or event access
 
+data "aws_region" "current" {}
+
 locals {
+  region                = data.aws_region.current.id
   payments_table_arn    = aws_dynamodb_table.payments.arn
   idempotency_table_arn = aws_dynamodb_table.idempotency.arn
   ledger_table_arn      = aws_dynamodb_table.ledger.arn
+  # Known before the state machine exists: its role's policy is created first (workflow.tf).
+  state_machine_arn = "arn:${local.partition}:states:${local.region}:${local.account_id}:stateMachine:${var.name_prefix}-payment"
 
-  application_key_statement = {
-    sid       = "ApplicationDataKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [var.data_kms_key_arn]
+  # The application key, only through the service that uses it, for this module's resources
+  # (issue 18, finding 11): no function calls KMS on it directly. A role that may call
+  # kms:Decrypt on the key itself could decrypt any ciphertext under it, whoever wrote it.
+  #
+  # DynamoDB unwraps a table's key with KMS as the calling role, through DynamoDB, under the
+  # context {aws:dynamodb:tableName, aws:dynamodb:subscriberId} (AWS KMS Developer Guide, "How
+  # Amazon DynamoDB uses AWS KMS"), so each role may Decrypt (and DescribeKey) only that way and
+  # only for the tables it reads or writes. EventBridge encrypts the payment bus with the key as
+  # its own service principal (the key policy's grant; EventBridge User Guide, "Authorizing
+  # EventBridge to use a customer managed key"): publishers need no KMS grant. Lambda's own use
+  # (the environment, a failure queue) is granted by lambda_function, through Lambda and SQS.
+  application_key_via_dynamodb = {
+    for role, tables in {
+      payments_api    = [aws_dynamodb_table.payments.name, aws_dynamodb_table.idempotency.name]
+      assess_risk     = [aws_dynamodb_table.payments.name]
+      process_payment = [aws_dynamodb_table.payments.name, aws_dynamodb_table.ledger.name]
+      reconcile       = [aws_dynamodb_table.payments.name, aws_dynamodb_table.ledger.name]
+      settle          = [aws_dynamodb_table.payments.name, aws_dynamodb_table.ledger.name]
+      } : role => {
+      sid       = "ApplicationKeyViaDynamoDb"
+      actions   = ["kms:Decrypt", "kms:DescribeKey"]
+      resources = [var.data_kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = tables },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
+      ]
+    }
   }
 
   publish_payment_events_conditions = [
@@ -46,7 +75,19 @@ locals {
       actions   = ["states:StartSyncExecution"]
       resources = [aws_sfn_state_machine.payment.arn]
     },
-    local.application_key_statement,
+    {
+      # The execution's input is encrypted with the state machine's key: through Step
+      # Functions, for this state machine only (its context, "Data at rest encryption in Step
+      # Functions").
+      sid       = "ApplicationKeyViaStepFunctions"
+      actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+      resources = [var.data_kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["states.${local.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:states:stateMachineArn", values = [local.state_machine_arn] },
+      ]
+    },
+    local.application_key_via_dynamodb.payments_api,
   ]
 
   assess_risk_statements = [
@@ -60,7 +101,7 @@ locals {
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [local.payments_table_arn]
     },
-    local.application_key_statement,
+    local.application_key_via_dynamodb.assess_risk,
   ]
 
   process_payment_statements = [
@@ -82,7 +123,7 @@ locals {
       resources  = [aws_cloudwatch_event_bus.payments.arn]
       conditions = local.publish_payment_events_conditions
     },
-    local.application_key_statement,
+    local.application_key_via_dynamodb.process_payment,
   ]
 
   reconcile_statements = [
@@ -115,7 +156,7 @@ locals {
       actions   = ["logs:FilterLogEvents"]
       resources = [aws_cloudwatch_log_group.payment_events.arn, "${aws_cloudwatch_log_group.payment_events.arn}:*"]
     },
-    local.application_key_statement,
+    local.application_key_via_dynamodb.reconcile,
   ]
 
   settle_statements = [
@@ -132,7 +173,7 @@ locals {
       actions   = ["dynamodb:Scan"]
       resources = [local.payments_table_arn]
     },
-    local.application_key_statement,
+    local.application_key_via_dynamodb.settle,
   ]
 
   # The workflow's own role: invoke its three steps (unqualified and any version or alias) and
@@ -152,21 +193,33 @@ locals {
       Resource = concat(local.workflow_step_arns, [for arn in local.workflow_step_arns : "${arn}:*"])
     },
     {
-      Sid      = "UseApplicationKey"
-      Effect   = "Allow"
-      Action   = ["kms:Decrypt", "kms:GenerateDataKey"]
-      Resource = [var.data_kms_key_arn]
+      # The state machine's definition and execution history are encrypted with the application
+      # key: this state machine's only (its encryption context; "Data at rest encryption in Step
+      # Functions"), never another resource's ciphertext under the same key (finding 11).
+      Sid       = "UseApplicationKeyForThisStateMachine"
+      Effect    = "Allow"
+      Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = [var.data_kms_key_arn]
+      Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.state_machine_arn } }
     },
     {
-      # Log delivery for Step Functions is configured on "*": these APIs take no resource ARN.
-      Sid    = "DeliverExecutionLogs"
-      Effect = "Allow"
-      Action = [
-        "logs:CreateLogDelivery", "logs:GetLogDelivery", "logs:UpdateLogDelivery",
-        "logs:DeleteLogDelivery", "logs:ListLogDeliveries", "logs:PutResourcePolicy",
-        "logs:DescribeResourcePolicies", "logs:DescribeLogGroups",
-      ]
+      # The vended-log delivery APIs have no resource type (Service Authorization Reference,
+      # CloudWatch Logs): they can only be granted on "*".
+      Sid      = "DeliverExecutionLogs"
+      Effect   = "Allow"
+      Action   = ["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:UpdateLogDelivery"]
       Resource = ["*"]
+    },
+    {
+      # Setting up delivery to a log group that has no resource policy for delivery.logs yet
+      # writes one. CloudWatch Logs documents these three on this account's and Region's log
+      # groups ("Logs sent to CloudWatch Logs", user permissions: log-group:*, not one group),
+      # not on "*": they were on "*", which reached every resource policy of the account in
+      # every Region (finding 11).
+      Sid      = "LogGroupResourcePolicyForDelivery"
+      Effect   = "Allow"
+      Action   = ["logs:DescribeLogGroups", "logs:DescribeResourcePolicies", "logs:PutResourcePolicy"]
+      Resource = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
     },
     {
       Sid      = "Tracing"

@@ -212,6 +212,29 @@ run "async_failures_go_to_encrypted_queue" {
     condition     = jsondecode(aws_sqs_queue_policy.failures[0].policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false" && jsondecode(aws_sqs_queue_policy.failures[0].policy).Statement[0].Effect == "Deny"
     error_message = "The on-failure queue must refuse non-TLS access."
   }
+
+  # Finding 11: every use of the key is through the service that needs it, for this function's
+  # own resource; no statement lets the role call KMS on the key directly.
+  assert {
+    condition = {
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s.Sid => s.Condition if contains(s.Resource, var.kms_key_arn)
+      } == {
+      DecryptOwnEnvironment = {
+        StringEquals = { "kms:ViaService" = "lambda.eu-west-1.amazonaws.com" }
+        ArnLike = { "kms:EncryptionContext:aws:lambda:FunctionArn" = [
+          "arn:aws:lambda:eu-west-1:111122223333:function:tokenize",
+          "arn:aws:lambda:eu-west-1:111122223333:function:tokenize:*",
+        ] }
+      }
+      EncryptOwnFailureQueue = {
+        StringEquals = {
+          "kms:ViaService"                    = "sqs.eu-west-1.amazonaws.com"
+          "kms:EncryptionContext:aws:sqs:arn" = "arn:aws:sqs:eu-west-1:111122223333:tokenize-failures"
+        }
+      }
+    }
+    error_message = "The key is used only by Lambda for this function's environment and by SQS for its own failure queue."
+  }
 }
 
 # Finding 11: a function that sees card data had a 14-day on-failure queue, which would keep the

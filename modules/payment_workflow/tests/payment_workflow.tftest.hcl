@@ -15,6 +15,10 @@ mock_provider "aws" {
     target = data.aws_partition.current
     values = { partition = "aws" }
   }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "eu-west-1", name = "eu-west-1" }
+  }
 
   override_resource {
     target = aws_dynamodb_table.payments
@@ -255,6 +259,25 @@ run "workflow_role_is_least_privilege" {
     condition     = one([for s in local.workflow_statements : s.Resource if contains(s.Action, "kms:Decrypt")]) == [var.data_kms_key_arn]
     error_message = "The workflow uses the application key only."
   }
+
+  # Finding 11: the key for this state machine's own data only, not any ciphertext under it.
+  assert {
+    condition = one([for s in local.workflow_statements : s.Condition if contains(s.Action, "kms:Decrypt")]) == {
+      StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = "arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment" }
+    }
+    error_message = "The workflow role may use the application key only under its own state machine's encryption context."
+  }
+
+  # Finding 11: only the vended-log delivery actions, which have no resource type, stay on "*";
+  # the log-group resource policy actions are on this account's and Region's log groups.
+  assert {
+    condition = (
+      toset(flatten([for s in local.workflow_statements : s.Action if contains(s.Resource, "*") && anytrue([for a in s.Action : startswith(a, "logs:")])])) ==
+      toset(["logs:CreateLogDelivery", "logs:DeleteLogDelivery", "logs:GetLogDelivery", "logs:ListLogDeliveries", "logs:UpdateLogDelivery"]) &&
+      one([for s in local.workflow_statements : s.Resource if contains(s.Action, "logs:PutResourcePolicy")]) == ["arn:aws:logs:eu-west-1:111122223333:log-group:*"]
+    )
+    error_message = "Only the log-delivery actions are granted on \"*\"; PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups are on this account's and Region's log groups."
+  }
 }
 
 run "functions_are_least_privilege" {
@@ -304,6 +327,7 @@ run "functions_are_least_privilege" {
       "dynamodb:DeleteItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
       "states:StartSyncExecution arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment",
       "kms:Decrypt ${var.data_kms_key_arn}",
+      "kms:DescribeKey ${var.data_kms_key_arn}",
       "kms:GenerateDataKey ${var.data_kms_key_arn}",
     ])
     error_message = "payments_api holds only GetItem on payments, its idempotency records, StartSyncExecution and the application key: no ledger, no index, no bus."
@@ -389,14 +413,64 @@ run "functions_are_least_privilege" {
     error_message = "reconcile reads payments (PutItem only to settle pending operations and cancel stale holds), publishes on the payment bus and reads the payment event log group only."
   }
 
-  # Only the application key, and only Decrypt/GenerateDataKey.
+  # Only the application key, and only through a service, for this module's own resources
+  # (finding 11): DynamoDB for exactly the tables each function reads or writes, Step Functions
+  # for the payment state machine (payments_api). No statement lets a function call KMS itself.
+  assert {
+    condition = {
+      for name, statements in {
+        payments_api    = local.payments_api_statements
+        assess_risk     = local.assess_risk_statements
+        process_payment = local.process_payment_statements
+        reconcile       = local.reconcile_statements
+        settle          = local.settle_statements
+        } : name => {
+        for s in statements : s.sid => {
+          for c in s.conditions : c.variable => c.values
+        } if anytrue([for a in s.actions : startswith(a, "kms:")]) && s.resources == [var.data_kms_key_arn]
+      }
+      } == {
+      payments_api = {
+        ApplicationKeyViaDynamoDb = {
+          "kms:ViaService"                                  = ["dynamodb.eu-west-1.amazonaws.com"]
+          "kms:EncryptionContext:aws:dynamodb:tableName"    = ["pay-payments", "pay-idempotency"]
+          "kms:EncryptionContext:aws:dynamodb:subscriberId" = ["111122223333"]
+        }
+        ApplicationKeyViaStepFunctions = {
+          "kms:ViaService"                                   = ["states.eu-west-1.amazonaws.com"]
+          "kms:EncryptionContext:aws:states:stateMachineArn" = ["arn:aws:states:eu-west-1:111122223333:stateMachine:pay-payment"]
+        }
+      }
+      assess_risk = { ApplicationKeyViaDynamoDb = {
+        "kms:ViaService"                                  = ["dynamodb.eu-west-1.amazonaws.com"]
+        "kms:EncryptionContext:aws:dynamodb:tableName"    = ["pay-payments"]
+        "kms:EncryptionContext:aws:dynamodb:subscriberId" = ["111122223333"]
+      } }
+      process_payment = { ApplicationKeyViaDynamoDb = {
+        "kms:ViaService"                                  = ["dynamodb.eu-west-1.amazonaws.com"]
+        "kms:EncryptionContext:aws:dynamodb:tableName"    = ["pay-payments", "pay-ledger"]
+        "kms:EncryptionContext:aws:dynamodb:subscriberId" = ["111122223333"]
+      } }
+      reconcile = { ApplicationKeyViaDynamoDb = {
+        "kms:ViaService"                                  = ["dynamodb.eu-west-1.amazonaws.com"]
+        "kms:EncryptionContext:aws:dynamodb:tableName"    = ["pay-payments", "pay-ledger"]
+        "kms:EncryptionContext:aws:dynamodb:subscriberId" = ["111122223333"]
+      } }
+      settle = { ApplicationKeyViaDynamoDb = {
+        "kms:ViaService"                                  = ["dynamodb.eu-west-1.amazonaws.com"]
+        "kms:EncryptionContext:aws:dynamodb:tableName"    = ["pay-payments", "pay-ledger"]
+        "kms:EncryptionContext:aws:dynamodb:subscriberId" = ["111122223333"]
+      } }
+    }
+    error_message = "Each function uses the application key only through DynamoDB for its own tables (and payments_api through Step Functions for the payment state machine)."
+  }
+
   assert {
     condition = alltrue([
       for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements, local.settle_statements) :
-      s.resources == [var.data_kms_key_arn] && toset(s.actions) == toset(["kms:Decrypt", "kms:GenerateDataKey"])
-      if anytrue([for a in s.actions : startswith(a, "kms:")])
+      s.resources == [var.data_kms_key_arn] if anytrue([for a in s.actions : startswith(a, "kms:")])
     ])
-    error_message = "Functions use only the application key, for Decrypt and GenerateDataKey."
+    error_message = "Functions use only the application key."
   }
 }
 
@@ -580,6 +654,22 @@ run "api_signs_every_method_and_sits_behind_waf" {
       alltrue([for p in aws_lambda_permission.api : p.principal == "apigateway.amazonaws.com"])
     )
     error_message = "API Gateway may invoke each function only for its own method and path."
+  }
+
+  # Finding 11: the tokenize function's merchant binding is checked by its two front doors, the
+  # API (the signing principal) and the workflow (payments_api's); a direct invocation skips it.
+  # So within these modules only API Gateway for POST /v1/tokens and the workflow role may invoke
+  # it, and no function role may invoke any function (CKV_PCI_023 refuses wildcard grants
+  # elsewhere; an SCP covers the account's other identities, docs/threat-model.md 11g).
+  assert {
+    condition = (
+      [for k, p in aws_lambda_permission.api : p.source_arn if p.function_name == "pay-tokenize"] == ["arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/tokens"] &&
+      alltrue(flatten([
+        for s in concat(local.payments_api_statements, local.assess_risk_statements, local.process_payment_statements, local.reconcile_statements, local.settle_statements) :
+        [for a in s.actions : !startswith(a, "lambda:")]
+      ]))
+    )
+    error_message = "Only API Gateway (POST /v1/tokens) and the workflow role may invoke tokenize; no function role invokes a function."
   }
 
   assert {
@@ -878,7 +968,7 @@ run "settlement_runs_daily_with_least_privilege" {
       "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
       "dynamodb:Scan arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
       "kms:Decrypt ${var.data_kms_key_arn}",
-      "kms:GenerateDataKey ${var.data_kms_key_arn}",
+      "kms:DescribeKey ${var.data_kms_key_arn}",
     ])
     error_message = "settle posts to the ledger, scans the simulator's operation record and uses the application key: nothing else."
   }
