@@ -14,9 +14,35 @@ module "platform" {
   lambda_package = var.lambda_package
   # The emulator's workers run this machine's Python; the package is built for it.
   lambda_runtime = "python3.11"
-  # The demo shows the TRA exemption: a stated rate, not a measured one (local only).
+  # The demo shows the TRA exemption: a stated rate, not a measured one (local only), and a stated
+  # monitored state below.
   sca_tra_fraud_rate_percent = "0.13"
   # Throwaway environment: every `make up` starts from an empty emulator.
   deletion_protection = false
   audit_force_destroy = true
+}
+
+# The SCA step offers TRA only in a band the settle run's stored fraud-rate measurement offers,
+# and none without one (docs/sca-policy.md, RTS Art. 18-21: fail closed). A fresh emulator has
+# no measurement, so for the demo this item states one: every band offered, dated at the apply
+# (a state older than 48 hours offers nothing). Local only; the next settle run replaces it with
+# what it measures from the ledger. Created once per `make up`, never updated by a later plan.
+resource "aws_dynamodb_table_item" "stated_tra_monitoring" {
+  table_name = module.platform.payments_table_name
+  hash_key   = "payment_id"
+  item = jsonencode({
+    payment_id = { S = "tra-monitoring#remote_card" }
+    state = { S = jsonencode({
+      measured_at = timestamp()
+      report      = { stated = "local environment: not measured" }
+      bands = [
+        for limit in [10000, 25000, 50000] :
+        { limit_eur_minor = limit, offered = true, stopped_on = null, within_since = null }
+      ]
+    }) }
+  })
+
+  lifecycle {
+    ignore_changes = [item]
+  }
 }

@@ -1,30 +1,63 @@
-# A capture or refund whose journal entry could not be posted does not fail the payment (the
-# acquirer has moved the money; the reconciliation posts the missing entry on its next run), but
-# it must never pass unnoticed: process_payment logs it at ERROR with
-# `ledger_alarm = "posting_failed"`, counted here and alarmed on the first occurrence.
+# Money invariants the functions report in their own logs, one metric filter and one alarm
+# each, alarmed on the first occurrence:
+#
+# * ledger_posting_failed: a capture or refund whose journal entry could not be posted does not
+#   fail the payment (the acquirer has moved the money; the reconciliation posts the missing
+#   entry on its next run), but it must never pass unnoticed: process_payment logs it at ERROR
+#   with `ledger_alarm = "posting_failed"`.
+# * settlement_waiting: a settlement batch the ledger cannot book yet (a line it holds no entry
+#   for, or one already settled by another batch) is money received and not accounted for.
+# * tra_fraud_rate: the settle run's TRA monitoring found a band above its reference fraud rate
+#   (RTS Art. 20(1): report at once) or due a restart notification (Art. 20(4));
+#   docs/sca-policy.md.
 
 locals {
   ledger_metric_namespace = "${var.name_prefix}/ledger"
+
+  invariant_alarms = {
+    ledger_posting_failed = {
+      function    = "process_payment"
+      pattern     = "{ $.ledger_alarm = \"posting_failed\" }"
+      metric      = "LedgerPostingFailed"
+      description = "A capture or refund succeeded at the acquirer without its journal entry; run reconcile (it posts the missing entry) and find out why the ledger write failed."
+    }
+    settlement_waiting = {
+      function    = "settle"
+      pattern     = "{ $.settlement_alarm = \"waiting\" }"
+      metric      = "SettlementWaiting"
+      description = "An acquirer settlement batch could not be booked (a line without its ledger entry, or settled twice); run reconcile, then settle, and read the settle log."
+    }
+    tra_fraud_rate = {
+      function    = "settle"
+      pattern     = "{ ($.tra_alarm = \"exceeded\") || ($.tra_alarm = \"restart_due\") }"
+      metric      = "TraFraudRate"
+      description = "The monitored TRA fraud rate exceeded a band's reference rate (TRA stopped in that band; report it to the competent authority, RTS Art. 20(1)) or a stopped band is due a restart notification (Art. 20(4)); read the art20 record in the settle log."
+    }
+  }
 }
 
-resource "aws_cloudwatch_log_metric_filter" "ledger_posting_failed" {
-  name           = "${var.name_prefix}-ledger-posting-failed"
-  log_group_name = module.step["process_payment"].log_group_name
-  pattern        = "{ $.ledger_alarm = \"posting_failed\" }"
+resource "aws_cloudwatch_log_metric_filter" "invariant" {
+  for_each = local.invariant_alarms
+
+  name           = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  log_group_name = module.step[each.value.function].log_group_name
+  pattern        = each.value.pattern
 
   metric_transformation {
-    name          = "LedgerPostingFailed"
+    name          = each.value.metric
     namespace     = local.ledger_metric_namespace
     value         = "1"
     default_value = "0"
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "ledger_posting_failed" {
-  alarm_name          = "${var.name_prefix}-ledger-posting-failed"
-  alarm_description   = "A capture or refund succeeded at the acquirer without its journal entry; run reconcile (it posts the missing entry) and find out why the ledger write failed."
+resource "aws_cloudwatch_metric_alarm" "invariant" {
+  for_each = local.invariant_alarms
+
+  alarm_name          = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  alarm_description   = each.value.description
   namespace           = local.ledger_metric_namespace
-  metric_name         = aws_cloudwatch_log_metric_filter.ledger_posting_failed.metric_transformation[0].name
+  metric_name         = aws_cloudwatch_log_metric_filter.invariant[each.key].metric_transformation[0].name
   statistic           = "Sum"
   period              = 300
   evaluation_periods  = 1
@@ -35,4 +68,25 @@ resource "aws_cloudwatch_metric_alarm" "ledger_posting_failed" {
   ok_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
 
   tags = var.tags
+}
+
+# The two alarms that were resources of their own keep their state (no destroy and create).
+moved {
+  from = aws_cloudwatch_log_metric_filter.ledger_posting_failed
+  to   = aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.ledger_posting_failed
+  to   = aws_cloudwatch_metric_alarm.invariant["ledger_posting_failed"]
+}
+
+moved {
+  from = aws_cloudwatch_log_metric_filter.settlement_waiting
+  to   = aws_cloudwatch_log_metric_filter.invariant["settlement_waiting"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.settlement_waiting
+  to   = aws_cloudwatch_metric_alarm.invariant["settlement_waiting"]
 }

@@ -55,33 +55,83 @@ resource "aws_cloudwatch_log_resource_policy" "payment_events" {
   })
 }
 
-# Reconciliation on a schedule, on the account's default bus. Failed runs land in the
-# function's encrypted on-failure queue (lambda_function) after the retries.
-resource "aws_cloudwatch_event_rule" "reconcile" {
-  count = var.reconcile_schedule_expression == null ? 0 : 1
+# The scheduled functions, on the account's default bus: reconcile (hourly by default) and settle
+# (daily: settlement batches, payouts, the TRA fraud-rate measurement). A null expression
+# switches one off. Failed runs land in the function's encrypted on-failure queue
+# (lambda_function) after the retries.
+locals {
+  schedules = {
+    for name, schedule in {
+      reconcile = {
+        expression   = var.reconcile_schedule_expression
+        does         = "payments vs ledger vs payment events"
+        statement_id = "AllowReconcileSchedule"
+      }
+      settle = {
+        expression   = var.settlement_schedule_expression
+        does         = "settlement batches, then payouts"
+        statement_id = "AllowSettleSchedule"
+      }
+    } : name => schedule if schedule.expression != null
+  }
+}
 
-  name                = "${var.name_prefix}-reconcile"
-  description         = "Runs ${module.step["reconcile"].function_name}: payments vs ledger vs payment events."
+resource "aws_cloudwatch_event_rule" "schedule" {
+  for_each = local.schedules
+
+  name                = "${var.name_prefix}-${each.key}"
+  description         = "Runs ${module.step[each.key].function_name}: ${each.value.does}."
   event_bus_name      = "default"
-  schedule_expression = var.reconcile_schedule_expression
+  schedule_expression = each.value.expression
 
   tags = var.tags
 }
 
-resource "aws_cloudwatch_event_target" "reconcile" {
-  count = var.reconcile_schedule_expression == null ? 0 : 1
+resource "aws_cloudwatch_event_target" "schedule" {
+  for_each = local.schedules
 
-  rule      = aws_cloudwatch_event_rule.reconcile[0].name
-  target_id = "reconcile"
-  arn       = module.step["reconcile"].function_arn
+  rule      = aws_cloudwatch_event_rule.schedule[each.key].name
+  target_id = each.key
+  arn       = module.step[each.key].function_arn
 }
 
-resource "aws_lambda_permission" "reconcile_schedule" {
-  count = var.reconcile_schedule_expression == null ? 0 : 1
+resource "aws_lambda_permission" "schedule" {
+  for_each = local.schedules
 
-  statement_id  = "AllowReconcileSchedule"
+  statement_id  = each.value.statement_id
   action        = "lambda:InvokeFunction"
-  function_name = module.step["reconcile"].function_name
+  function_name = module.step[each.key].function_name
   principal     = "events.amazonaws.com"
-  source_arn    = aws_cloudwatch_event_rule.reconcile[0].arn
+  source_arn    = aws_cloudwatch_event_rule.schedule[each.key].arn
+}
+
+# The count-based resources of each schedule keep their state (no destroy and create).
+moved {
+  from = aws_cloudwatch_event_rule.reconcile[0]
+  to   = aws_cloudwatch_event_rule.schedule["reconcile"]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.reconcile[0]
+  to   = aws_cloudwatch_event_target.schedule["reconcile"]
+}
+
+moved {
+  from = aws_lambda_permission.reconcile_schedule[0]
+  to   = aws_lambda_permission.schedule["reconcile"]
+}
+
+moved {
+  from = aws_cloudwatch_event_rule.settle[0]
+  to   = aws_cloudwatch_event_rule.schedule["settle"]
+}
+
+moved {
+  from = aws_cloudwatch_event_target.settle[0]
+  to   = aws_cloudwatch_event_target.schedule["settle"]
+}
+
+moved {
+  from = aws_lambda_permission.settle_schedule[0]
+  to   = aws_lambda_permission.schedule["settle"]
 }

@@ -173,6 +173,16 @@ locals {
       actions   = ["dynamodb:Scan"]
       resources = [local.payments_table_arn]
     },
+    {
+      # The monitored TRA fraud rate (RTS Art. 19-21): one item, read for its Art. 20 state and
+      # written by each run (docs/sca-policy.md); no other key of the payments table.
+      sid       = "MonitorTraFraudRate"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [local.payments_table_arn]
+      conditions = [
+        { test = "ForAllValues:StringEquals", variable = "dynamodb:LeadingKeys", values = ["tra-monitoring#remote_card"] },
+      ]
+    },
     local.application_key_via_dynamodb.settle,
   ]
 

@@ -739,16 +739,22 @@ run "payment_events_are_recorded" {
 
   assert {
     condition = (
-      length(aws_cloudwatch_event_rule.reconcile) == 1 &&
-      aws_cloudwatch_event_rule.reconcile[0].schedule_expression == "rate(1 hour)" &&
-      aws_cloudwatch_event_rule.reconcile[0].event_bus_name == "default"
+      toset(keys(aws_cloudwatch_event_rule.schedule)) == toset(["reconcile", "settle"]) &&
+      aws_cloudwatch_event_rule.schedule["reconcile"].name == "pay-reconcile" &&
+      aws_cloudwatch_event_rule.schedule["reconcile"].schedule_expression == "rate(1 hour)" &&
+      aws_cloudwatch_event_rule.schedule["reconcile"].event_bus_name == "default" &&
+      aws_cloudwatch_event_target.schedule["reconcile"].target_id == "reconcile"
     )
-    error_message = "reconcile runs hourly by default, on the default bus."
+    error_message = "reconcile runs hourly by default, on the default bus (one schedule map with settle)."
   }
 
   assert {
-    condition     = length(aws_lambda_permission.reconcile_schedule) == 1 && aws_lambda_permission.reconcile_schedule[0].principal == "events.amazonaws.com"
-    error_message = "The schedule may invoke reconcile."
+    condition = (
+      aws_lambda_permission.schedule["reconcile"].principal == "events.amazonaws.com" &&
+      aws_lambda_permission.schedule["reconcile"].statement_id == "AllowReconcileSchedule" &&
+      aws_lambda_permission.schedule["reconcile"].function_name == "pay-reconcile"
+    )
+    error_message = "The schedule may invoke reconcile (statement id kept from before the schedule map)."
   }
 }
 
@@ -757,23 +763,31 @@ run "a_ledger_posting_failure_is_alarmed_not_swallowed" {
 
   assert {
     condition = (
-      aws_cloudwatch_log_metric_filter.ledger_posting_failed.pattern == "{ $.ledger_alarm = \"posting_failed\" }" &&
-      aws_cloudwatch_log_metric_filter.ledger_posting_failed.log_group_name == module.step["process_payment"].log_group_name &&
-      aws_cloudwatch_log_metric_filter.ledger_posting_failed.log_group_name == "/aws/lambda/pay-process-payment" &&
-      aws_cloudwatch_metric_alarm.ledger_posting_failed.threshold == 1 &&
-      aws_cloudwatch_metric_alarm.ledger_posting_failed.metric_name == "LedgerPostingFailed" &&
-      aws_cloudwatch_metric_alarm.ledger_posting_failed.treat_missing_data == "notBreaching"
+      aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"].name == "pay-ledger-posting-failed" &&
+      aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"].pattern == "{ $.ledger_alarm = \"posting_failed\" }" &&
+      aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"].log_group_name == module.step["process_payment"].log_group_name &&
+      aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"].log_group_name == "/aws/lambda/pay-process-payment" &&
+      aws_cloudwatch_metric_alarm.invariant["ledger_posting_failed"].alarm_name == "pay-ledger-posting-failed" &&
+      aws_cloudwatch_metric_alarm.invariant["ledger_posting_failed"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.invariant["ledger_posting_failed"].metric_name == "LedgerPostingFailed" &&
+      aws_cloudwatch_metric_alarm.invariant["ledger_posting_failed"].treat_missing_data == "notBreaching"
     )
     error_message = "A capture or refund posted without its journal entry is counted from the process_payment log and alarms on the first one."
   }
 
   assert {
     condition = (
-      one(aws_cloudwatch_log_metric_filter.ledger_posting_failed.metric_transformation).namespace == aws_cloudwatch_metric_alarm.ledger_posting_failed.namespace &&
-      one(aws_cloudwatch_log_metric_filter.ledger_posting_failed.metric_transformation).name == aws_cloudwatch_metric_alarm.ledger_posting_failed.metric_name &&
-      aws_cloudwatch_metric_alarm.ledger_posting_failed.alarm_actions == toset([var.alarm_sns_topic_arn])
+      toset(keys(aws_cloudwatch_metric_alarm.invariant)) == toset(["ledger_posting_failed", "settlement_waiting", "tra_fraud_rate"]) &&
+      alltrue([
+        for key, alarm in aws_cloudwatch_metric_alarm.invariant : (
+          one(aws_cloudwatch_log_metric_filter.invariant[key].metric_transformation).namespace == alarm.namespace &&
+          one(aws_cloudwatch_log_metric_filter.invariant[key].metric_transformation).name == alarm.metric_name &&
+          alarm.threshold == 1 && alarm.evaluation_periods == 1 && alarm.treat_missing_data == "notBreaching" &&
+          alarm.alarm_actions == toset([var.alarm_sns_topic_arn])
+        )
+      ])
     )
-    error_message = "The alarm reads the filter's metric and notifies the alarm topic: a ledger posting process_payment gave up on is reported, never passed over silently."
+    error_message = "Each alarm reads its own filter's metric, fires on the first occurrence and notifies the alarm topic: a ledger posting process_payment gave up on, a batch settle could not book, a TRA fraud rate above its reference are reported, never passed over silently."
   }
 }
 
@@ -894,7 +908,7 @@ run "reconcile_schedule_can_be_switched_off" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.reconcile) == 0 && length(aws_cloudwatch_event_target.reconcile) == 0 && length(aws_lambda_permission.reconcile_schedule) == 0
+    condition     = toset(keys(aws_cloudwatch_event_rule.schedule)) == toset(["settle"]) && toset(keys(aws_cloudwatch_event_target.schedule)) == toset(["settle"]) && toset(keys(aws_lambda_permission.schedule)) == toset(["settle"])
     error_message = "A null schedule creates no rule, target or permission."
   }
 }
@@ -967,19 +981,32 @@ run "settlement_runs_daily_with_least_privilege" {
       "dynamodb:Scan arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
       "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
       "dynamodb:Scan arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "dynamodb:PutItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
       "kms:Decrypt ${var.data_kms_key_arn}",
       "kms:DescribeKey ${var.data_kms_key_arn}",
     ])
-    error_message = "settle posts to the ledger, scans the simulator's operation record and uses the application key: nothing else."
+    error_message = "settle posts to the ledger, scans the simulator's operation record, keeps the TRA fraud-rate item and uses the application key: nothing else."
+  }
+
+  assert {
+    condition = one([
+      for s in local.settle_statements : s.conditions if s.sid == "MonitorTraFraudRate"
+      ]) == [
+      { test = "ForAllValues:StringEquals", variable = "dynamodb:LeadingKeys", values = ["tra-monitoring#remote_card"] },
+    ]
+    error_message = "settle may read and write the TRA fraud-rate item of the payments table and no other key (RTS Art. 19-21 monitoring)."
   }
 
   assert {
     condition = (
-      aws_cloudwatch_event_rule.settle[0].schedule_expression == "cron(30 6 * * ? *)" &&
-      aws_cloudwatch_event_rule.settle[0].event_bus_name == "default" &&
-      aws_cloudwatch_event_target.settle[0].arn == "arn:aws:lambda:eu-west-1:111122223333:function:pay-settle" &&
-      aws_lambda_permission.settle_schedule[0].principal == "events.amazonaws.com" &&
-      aws_lambda_permission.settle_schedule[0].function_name == "pay-settle"
+      aws_cloudwatch_event_rule.schedule["settle"].name == "pay-settle" &&
+      aws_cloudwatch_event_rule.schedule["settle"].schedule_expression == "cron(30 6 * * ? *)" &&
+      aws_cloudwatch_event_rule.schedule["settle"].event_bus_name == "default" &&
+      aws_cloudwatch_event_target.schedule["settle"].arn == "arn:aws:lambda:eu-west-1:111122223333:function:pay-settle" &&
+      aws_lambda_permission.schedule["settle"].principal == "events.amazonaws.com" &&
+      aws_lambda_permission.schedule["settle"].statement_id == "AllowSettleSchedule" &&
+      aws_lambda_permission.schedule["settle"].function_name == "pay-settle"
     )
     error_message = "settle runs once a day (06:30 UTC) from the default bus, which alone may invoke it."
   }
@@ -989,6 +1016,7 @@ run "settlement_runs_daily_with_least_privilege" {
       local.settle_environment.LEDGER_TABLE_NAME == "pay-ledger" &&
       local.settle_environment.PAYMENTS_TABLE_NAME == "pay-payments" &&
       local.settle_environment.ACQUIRER_CONNECTOR == "simulator" &&
+      local.settle_environment.EUR_RATES == local.eur_rates_json &&
       !contains(keys(local.settle_environment), "EVENT_BUS_NAME") &&
       var.reserved_concurrency.settle == 1
     )
@@ -997,12 +1025,23 @@ run "settlement_runs_daily_with_least_privilege" {
 
   assert {
     condition = (
-      aws_cloudwatch_log_metric_filter.settlement_waiting.log_group_name == "/aws/lambda/pay-settle" &&
-      aws_cloudwatch_log_metric_filter.settlement_waiting.pattern == "{ $.settlement_alarm = \"waiting\" }" &&
-      aws_cloudwatch_metric_alarm.settlement_waiting.threshold == 1 &&
-      aws_cloudwatch_metric_alarm.settlement_waiting.alarm_actions == toset([var.alarm_sns_topic_arn])
+      aws_cloudwatch_log_metric_filter.invariant["settlement_waiting"].name == "pay-settlement-waiting" &&
+      aws_cloudwatch_log_metric_filter.invariant["settlement_waiting"].log_group_name == "/aws/lambda/pay-settle" &&
+      aws_cloudwatch_log_metric_filter.invariant["settlement_waiting"].pattern == "{ $.settlement_alarm = \"waiting\" }" &&
+      aws_cloudwatch_metric_alarm.invariant["settlement_waiting"].alarm_name == "pay-settlement-waiting" &&
+      aws_cloudwatch_metric_alarm.invariant["settlement_waiting"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.invariant["settlement_waiting"].alarm_actions == toset([var.alarm_sns_topic_arn])
     )
     error_message = "A settlement batch the ledger cannot book alarms on the first one."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.invariant["tra_fraud_rate"].log_group_name == "/aws/lambda/pay-settle" &&
+      aws_cloudwatch_log_metric_filter.invariant["tra_fraud_rate"].pattern == "{ ($.tra_alarm = \"exceeded\") || ($.tra_alarm = \"restart_due\") }" &&
+      aws_cloudwatch_metric_alarm.invariant["tra_fraud_rate"].alarm_name == "pay-tra-fraud-rate"
+    )
+    error_message = "A TRA band above its reference fraud rate (RTS Art. 20(1)) or due a restart notification (Art. 20(4)) alarms on the first settle run that finds it."
   }
 }
 
@@ -1014,7 +1053,7 @@ run "settlement_schedule_can_be_switched_off" {
   }
 
   assert {
-    condition     = length(aws_cloudwatch_event_rule.settle) == 0 && length(aws_cloudwatch_event_target.settle) == 0 && length(aws_lambda_permission.settle_schedule) == 0
+    condition     = toset(keys(aws_cloudwatch_event_rule.schedule)) == toset(["reconcile"]) && toset(keys(aws_cloudwatch_event_target.schedule)) == toset(["reconcile"]) && toset(keys(aws_lambda_permission.schedule)) == toset(["reconcile"])
     error_message = "A null schedule creates no rule, target or permission."
   }
 }
