@@ -91,6 +91,14 @@ compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir>
 bench: build ## benchmarks; writes bench/results.json
 	$(PY) -m bench.run
 
+.PHONY: train-fraud
+train-fraud: venv ## rebuild the fraud model artefact from its seed and the model card's figures (CHECK=1: fail if it changes)
+	$(PY) -m ml.fraud train $(if $(filter 1,$(CHECK)),--check,)
+
+.PHONY: model-report
+model-report: venv ## the fraud model on the real ULB data set (downloaded into .cache/), into the model card
+	$(PY) -m ml.fraud report
+
 .PHONY: cost
 cost: venv ## the cost model: USD per million payments, fixed floor per environment (REGION=us-east-1)
 	$(PY) -m bench.cost $(if $(REGION),--region $(REGION),)
