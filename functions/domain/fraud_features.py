@@ -2,9 +2,10 @@
 the inline scorer, so what the model was trained on is what it is served.
 
 An authorization attempt (:class:`FraudEvent`: tokens, BIN and countries only, never a card
-number) is counted against five subjects: its card (the vault token or platform card key), its
-device, its IP, its merchant and its BIN. Each subject keeps small counters in time buckets,
-one series per window:
+number) is counted against five subjects: its card (the platform card key, ``card#<card_key>``
+as the payments table's ``by_card`` index keys it, so a tester rotating customers still hits
+one card), its device, its IP, its merchant and its BIN. Each subject keeps small counters in
+time buckets, one series per window it needs (``SERIES``: the BIN only 10m and 1h):
 
 ======  ==========  ===========
 window  length      bucket size
@@ -16,12 +17,12 @@ window  length      bucket size
 ======  ==========  ===========
 
 A bucket holds the count, the EUR amount and the declines of the attempts that fell in it,
-plus bottom-k sketches (:class:`Sketch`) of the distinct values the subject's features need
-(cards per device, IP, BIN; devices and countries per card). A window at time ``t`` is the
-bucket that holds ``t`` and the ones before it: it reaches back between ``length - bucket``
-and ``length`` seconds, and includes the whole of the current bucket. The stream consumer
-stores one DynamoDB item per subject (or per subject and series) with TTL; the hot path reads
-the five items of a payment and calls :func:`features`.
+plus, in the series a feature reads (``DISTINCT_OF``), bottom-k sketches (:class:`Sketch`) of
+distinct values (cards per device, IP and BIN; devices and countries per card). A window at
+time ``t`` is the bucket that holds ``t`` and the ones before it: it reaches back between
+``length - bucket`` and ``length`` seconds, and includes the whole of the current bucket.
+The stream consumer stores one DynamoDB item per subject (or per subject and series) with
+TTL; the hot path reads the five items of a payment and calls :func:`features`.
 
 Why these shapes: Kinesis delivers at least once and in any order across shards, so the state
 must end the same whatever the order and however often an event is delivered.
@@ -192,7 +193,7 @@ class FraudEvent:
 
     event_id: str
     occurred_at: int  # Unix seconds
-    card: str  # the vault token or platform card key: never a card number
+    card: str  # the platform card key (card#<card_key>), or token#<token>: never a card number
     merchant_id: str
     amount_eur_minor: int
     declined: bool = False
