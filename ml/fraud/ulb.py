@@ -11,8 +11,8 @@ Lambda's pure-Python scorer) on data no one here made, not the velocity features
 
 Split by time, as for the synthetic data: the first 70 % of transactions train, the last
 30 % test. ``Time`` itself is not a feature (a two-day clock would only learn the calendar).
-A gradient-boosted tree model (scikit-learn's ``HistGradientBoostingClassifier``, one thread)
-on the same split shows what a heavier model would gain.
+A gradient-boosted tree model (scikit-learn's ``HistGradientBoostingClassifier``, one thread,
+depth 4, 200 iterations) on the same split shows what a heavier model would gain.
 """
 
 from __future__ import annotations
@@ -131,8 +131,15 @@ def evaluate(table: Table, with_trees: bool = True) -> UlbResult:
         from sklearn.ensemble import HistGradientBoostingClassifier
 
         with threadpool_limits(1):
+            # No early stopping: its random 10 % validation slice holds only ~40 frauds and
+            # stopped after a few iterations (PR-AUC 0.49 on this split with the defaults).
             boosted = HistGradientBoostingClassifier(
-                max_depth=4, learning_rate=0.1, max_iter=200, random_state=SEED
+                max_depth=4,
+                learning_rate=0.05,
+                max_iter=200,
+                l2_regularization=1.0,
+                early_stopping=False,
+                random_state=SEED,
             )
             boosted.fit(x_train, y_train)
             trees = quality(y_test, boosted.predict_proba(x[cut:])[:, 1])
