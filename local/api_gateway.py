@@ -28,7 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local import metering
+from local import enforcement, metering
 from local.lambda_runtime import InvocationResult
 
 LOG = logging.getLogger("local.api")
@@ -304,6 +304,17 @@ class LocalApiGateway:
         if function is None:
             return gateway_error(502, "The integration's function does not exist.")
         stage = next(iter(api.stages))
+        source_arn = (
+            f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}/{stage}/"
+            f"{http_method}{url.path}"
+        )
+        gateway = "apigateway.amazonaws.com"
+        refusal = enforcement.service_invoke_refusal(function, gateway, source_arn)
+        if refusal:
+            # What API Gateway answers when the function's policy does not admit it (its
+            # execution log: "Invalid permissions on Lambda function").
+            LOG.info("denied: %s", refusal)
+            return gateway_error(500, "Internal server error")
         event = proxy_event(
             route, http_method, url.path, url.query, headers, body, source_ip, identity, stage
         )

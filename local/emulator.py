@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from local import enforcement, metering
+from local import enforcement, metering, tls
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
@@ -183,6 +183,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default=int(os.environ.get("LOCAL_API_PORT", 8080)),
         help="port of the local API (API Gateway's REST proxy); 0 turns it off",
     )
+    parser.add_argument(
+        "--tls-port",
+        type=int,
+        default=int(os.environ.get("LOCAL_AWS_TLS_PORT", 0)),
+        help="port of the emulator's HTTPS listener (0: any free port, see local/tls.py)",
+    )
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local")
     parser.add_argument("--sdk-dir", type=Path, default=DEFAULT_SDK_DIR)
     return parser.parse_args(argv)
@@ -231,19 +237,29 @@ def main(argv: list[str]) -> int:
     enforcement.install(enforcement.enabled_by_environment())
     metering.install()
     endpoint = f"http://{args.host}:{args.port}"
-    runtime = LambdaRuntime(endpoint, args.state_dir, args.sdk_dir)
+
+    application = DomainDispatcherApplication(create_backend_app)
+    server = make_server(
+        args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
+    )
+    # The same emulator over TLS: requests that arrive here are aws:SecureTransport (local/tls.py).
+    cert, key = tls.self_signed(args.state_dir / "tls", args.host)
+    tls_server = make_server(
+        args.host,
+        args.tls_port or free_port(args.host),
+        application,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+        ssl_context=(str(cert), str(key)),
+    )
+    tls_endpoint = f"https://{args.host}:{tls_server.server_port}"
+    tls.describe(args.state_dir, tls_endpoint, cert)
+    # Workers call the emulator over TLS, as the SDK calls AWS from Lambda.
+    runtime = LambdaRuntime(tls_endpoint, args.state_dir, args.sdk_dir, ca_bundle=cert)
     bridge = LambdaBridge(runtime)
     bridge.install()
     pollers = EventSourcePollers(bridge.invoke_sync)
     api = LocalApiGateway(args.host, args.api_port, bridge.invoke_sync) if args.api_port else None
-
-    server = make_server(
-        args.host,
-        args.port,
-        DomainDispatcherApplication(create_backend_app),
-        threaded=True,
-        request_handler=MotoRequestHandler,
-    )
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -253,13 +269,15 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
     serving.start()
+    threading.Thread(target=tls_server.serve_forever, name="moto-tls", daemon=True).start()
     pollers.start()
     if api is not None:
         api.start()
         LOG.info("local API listening on http://%s:%d", args.host, args.api_port)
     LOG.info(
-        "emulator listening on %s (IAM and key policies %s)",
+        "emulator listening on %s and %s (IAM and key policies %s)",
         endpoint,
+        tls_endpoint,
         "enforced" if enforcement.enforcing() else f"NOT enforced: {enforcement.SWITCH}=off",
     )
     stopping.wait()
@@ -268,6 +286,7 @@ def main(argv: list[str]) -> int:
     if api is not None:
         api.stop()
     server.shutdown()
+    tls_server.shutdown()
     runtime.shutdown()
     return 0
 

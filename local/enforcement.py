@@ -17,13 +17,20 @@ What is evaluated (README, "How the local emulator differs from AWS"):
 - KMS key policies for every KMS call naming a key, and for DynamoDB's on-behalf ``Decrypt`` of
   a table's customer managed key (as the caller, through ``dynamodb.<region>.amazonaws.com``,
   with the table-name context);
-- a log group created or associated with a key whose policy does not admit CloudWatch Logs;
+- the resource policy of an S3 bucket, SQS queue, SNS topic, Lambda function or EventBridge bus,
+  joined with the identity policy by the same-account rule (``decide``), for role sessions and
+  IAM users; ``aws:SecureTransport`` is true only on the emulator's TLS listener (``local.tls``);
+- SQS and SNS using a queue's or topic's customer managed key as the caller;
+- a log group or event bus whose key policy does not admit CloudWatch Logs or EventBridge;
+- API Gateway invoking a function its policy does not admit, and stage logging without the
+  account's CloudWatch Logs role;
 - a key policy naming a role or user of the account that does not exist.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import functools
 import json
@@ -84,6 +91,90 @@ def install(enforce: bool) -> None:
 
     setattr(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authorize)  # noqa: B010
     ActionAuthenticatorMixin._payments_enforcement = True  # type: ignore[attr-defined]
+    _bucket_policies_decided_here()
+    _api_gateway_logging_needs_the_account_role()
+
+
+def _api_gateway_logging_needs_the_account_role() -> None:
+    """API Gateway writes a stage's execution and access logs with the CloudWatch Logs role set
+    once per account and Region (``UpdateAccount``, Terraform's ``aws_api_gateway_account``); a
+    new account has none, and a stage update that turns logging on is refused until it is set
+    ("Set up CloudWatch logging for REST APIs in API Gateway"). Setting it checks that API
+    Gateway may assume the role. moto stores both without either check."""
+    from moto.apigateway.exceptions import BadRequestException
+    from moto.apigateway.models import APIGatewayBackend
+    from moto.iam.models import iam_backends
+
+    update_stage = APIGatewayBackend.update_stage
+    update_account = APIGatewayBackend.update_account
+
+    def turns_logging_on(operation: dict[str, Any]) -> bool:
+        path, value = str(operation.get("path", "")), str(operation.get("value") or "")
+        if operation.get("op") == "remove" or not value:
+            return False
+        if path.startswith("/accessLogSettings"):
+            return True
+        if path.endswith("/logging/loglevel"):
+            return value.upper() != "OFF"
+        return path.endswith("/logging/dataTrace") and value.lower() == "true"
+
+    def checked_update_stage(
+        self: Any, function_id: str, stage_name: str, patch_operations: Any
+    ) -> Any:
+        if (
+            enforcing()
+            and not self.account.cloudwatch_role_arn
+            and any(turns_logging_on(operation) for operation in patch_operations or [])
+        ):
+            raise BadRequestException(
+                "CloudWatch Logs role ARN must be set in account settings to enable logging"
+            )
+        return update_stage(self, function_id, stage_name, patch_operations)
+
+    def checked_update_account(self: Any, patch_operations: list[dict[str, Any]]) -> Any:
+        for operation in patch_operations:
+            role_arn = str(operation.get("value") or "")
+            if not enforcing() or "/cloudwatchRoleArn" not in operation.get("path", ""):
+                continue
+            if not role_arn:
+                continue  # unsetting the role is always allowed
+            account = self.account_id
+            service = "apigateway.amazonaws.com"
+            try:
+                role = iam_backends[account][PARTITION].get_role_by_arn(role_arn)
+                trust = str(role.assume_role_policy_document)
+            except Exception:
+                trust = ""
+            request = Request(
+                Principal(service, account, service),
+                "sts:AssumeRole",
+                role_arn,
+                {"aws:SourceAccount": [account]},
+            )
+            if not trust or not iam_policy.evaluate([trust], request, resource_policy=True).allowed:
+                raise BadRequestException(
+                    "The role ARN does not have required permissions set to API Gateway"
+                )
+        return update_account(self, patch_operations)
+
+    setattr(APIGatewayBackend, "update_stage", checked_update_stage)  # noqa: B010
+    setattr(APIGatewayBackend, "update_account", checked_update_account)  # noqa: B010
+
+
+def _bucket_policies_decided_here() -> None:
+    """moto also checks a bucket's policy on every object request, whoever signs it and whatever
+    the switch says, and turns any statement whose condition it cannot read into a Deny: a
+    TLS-only bucket (``Deny`` when ``aws:SecureTransport`` is ``false``) refused every object
+    read, even an allowed one. The policy is decided with the caller's identity and transport in
+    ``Authorizer`` instead, so moto's answer becomes "no opinion" (an anonymous request is then
+    decided by the object's ACL alone, as moto does for a bucket without a policy)."""
+    from moto.iam.access_control import PermissionResult
+    from moto.s3.models import FakeBucket
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        return PermissionResult.NEUTRAL
+
+    setattr(FakeBucket, "get_permission", get_permission)  # noqa: B010
 
 
 @contextlib.contextmanager
@@ -151,8 +242,14 @@ class Authorizer:
         if self.service == "dynamodb":
             for request in self.dynamodb_key_requests(caller.principal):
                 self.require(caller, request, through="dynamodb")
+        if self.service in ("sqs", "sns"):
+            for request in self.message_key_requests(caller.principal):
+                self.require(caller, request, through=self.service.upper())
         if self.service == "logs":
             for request in self.logs_key_requests():
+                self.require_service_key_use(request)
+        if self.service == "events":
+            for request in self.event_bus_key_requests():
                 self.require_service_key_use(request)
         if self.service == "kms" and self.operation in ("CreateKey", "PutKeyPolicy"):
             self.require_existing_principals(str(self.body().get("Policy") or ""))
@@ -275,6 +372,15 @@ class Authorizer:
 
     def resource(self, body: dict[str, Any]) -> str:
         service = self.service
+        if service == "sns":
+            try:
+                topic = self.response._get_param("TopicArn") or self.response._get_param(
+                    "TargetArn"
+                )
+            except Exception:
+                topic = None
+            if topic:
+                return str(topic)
         if service == "states":
             for field in ("stateMachineArn", "executionArn", "activityArn"):
                 if body.get(field):
@@ -491,10 +597,106 @@ class Authorizer:
         for action in ("kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"):
             yield Request(Principal(service, self.account, service), action, key.arn, context)
 
+    # Services using a customer managed key ----------------------------------------------------
+
+    def message_key_requests(self, principal: Principal) -> Iterator[Request]:
+        """SQS and SNS encrypt messages with a queue's or topic's customer managed key as the
+        caller, through the service: a producer needs ``kms:GenerateDataKey`` and
+        ``kms:Decrypt``, a consumer ``kms:Decrypt`` (SQS Developer Guide, "Configuring AWS KMS
+        permissions"; SNS Developer Guide, "Managing Amazon SNS encryption keys")."""
+        operation, resource = self.operation, self.resource(self.body())
+        if self.service == "sqs":
+            actions = {
+                "SendMessage": ("kms:GenerateDataKey", "kms:Decrypt"),
+                "SendMessageBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
+                "ReceiveMessage": ("kms:Decrypt",),
+            }.get(operation, ())
+            context_key = "aws:sqs:arn"
+            key_id = self.queue_key(resource) if actions else None
+        else:
+            actions = {
+                "Publish": ("kms:GenerateDataKey", "kms:Decrypt"),
+                "PublishBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
+            }.get(operation, ())
+            context_key = "aws:sns:topicArn"
+            key_id = self.topic_key(resource) if actions else None
+        key = self.kms_key(key_id or "")
+        if key is None or key_is_aws_managed(key):
+            return
+        context = {
+            **encryption_context_keys({context_key: resource}),
+            "kms:ViaService": [f"{self.service}.{self.region}.amazonaws.com"],
+            "kms:CallerAccount": [self.account],
+        }
+        for action in actions:
+            yield Request(principal, action, key.arn, context)
+
+    def queue_key(self, queue_arn: str) -> str | None:
+        from moto.sqs.models import sqs_backends
+
+        try:
+            queue = sqs_backends[self.account][self.region].get_queue(queue_arn.split(":")[-1])
+        except Exception:
+            return None
+        return getattr(queue, "kms_master_key_id", None)
+
+    def topic_key(self, topic_arn: str) -> str | None:
+        from moto.sns.models import sns_backends
+
+        try:
+            return str(
+                sns_backends[self.account][self.region].get_topic(topic_arn).kms_master_key_id
+            )
+        except Exception:
+            return None
+
+    def event_bus_key_requests(self) -> Iterator[Request]:
+        """A bus encrypted with a customer managed key: EventBridge uses the key as itself, so its
+        key policy must admit ``events.amazonaws.com`` for DescribeKey, GenerateDataKey and
+        Decrypt, with the bus ARN as context and source ("Authorizing EventBridge to use a
+        customer managed key"). Checked when the bus is given the key and on every PutEvents."""
+        from moto.events.models import events_backends
+
+        body = self.body()
+        buses: list[tuple[str, str]] = []
+        if self.operation in ("CreateEventBus", "UpdateEventBus") and body.get("KmsKeyIdentifier"):
+            name = str(body.get("Name") or "default")
+            buses.append((self.arn("events", f"event-bus/{name}"), str(body["KmsKeyIdentifier"])))
+        elif self.operation == "PutEvents":
+            backend = events_backends[self.account][self.region]
+            for name in {
+                entry.get("EventBusName") or "default" for entry in body.get("Entries", [])
+            }:
+                try:
+                    bus = backend.describe_event_bus(str(name))
+                except Exception:  # EventBridge answers ResourceNotFoundException itself
+                    bus = None
+                if bus is not None and bus.kms_key_identifier:
+                    buses.append((str(bus.arn), str(bus.kms_key_identifier)))
+        service = "events.amazonaws.com"
+        for bus_arn, key_id in buses:
+            key = self.kms_key(key_id)
+            if key is None or key_is_aws_managed(key):
+                continue
+            context = {
+                **encryption_context_keys({"aws:events:event-bus:arn": bus_arn}),
+                "aws:SourceAccount": [self.account],
+                "aws:SourceArn": [bus_arn],
+            }
+            for action in ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
+                yield Request(Principal(service, self.account, service), action, key.arn, context)
+
     # Decision --------------------------------------------------------------------------------
 
     def require(self, caller: Caller, request: Request, through: str | None = None) -> None:
-        decision, reason = decide(caller, request, self.kms_key_policy(request))
+        if caller.identity_policies is None and not request.action.startswith("kms:"):
+            # The emulator's administrator is exempt from bucket, queue, topic, function and
+            # bus policies: it reaches the emulator over plain HTTP (Terraform, tests, tools),
+            # where on AWS it would use TLS, so a TLS-only policy would refuse it (README).
+            return
+        request = self.in_environment(request)
+        policy, required = self.resource_policy(request)
+        decision, reason = decide(caller, request, policy, resource_policy_required=required)
         if decision.allowed:
             return
         message = (
@@ -503,8 +705,39 @@ class Authorizer:
         )
         if through == "dynamodb":
             message = f"KMS key access denied: {message} (DynamoDB reads the table key as you)"
+        elif through:
+            message = f"KMS key access denied: {message} ({through} uses the key as you)"
         LOG.info("denied: %s", message)
         raise access_error(self.service, "AccessDeniedException", message)
+
+    def in_environment(self, request: Request) -> Request:
+        """The request with the global keys of its transport: ``aws:SecureTransport`` is true
+        only for a request that reached the emulator over TLS (its https listener, see
+        ``local.emulator``), ``aws:SourceIp`` is the client's address."""
+        incoming = getattr(self.response, "normalized_request", None)
+        secure = str(getattr(self.response, "uri", "")).startswith("https:") or bool(
+            getattr(incoming, "is_secure", False)
+        )
+        now = utcnow()
+        environment: dict[str, list[str]] = {
+            "aws:SecureTransport": ["true" if secure else "false"],
+            "aws:CurrentTime": [now.strftime("%Y-%m-%dT%H:%M:%SZ")],
+            "aws:EpochTime": [str(int(now.replace(tzinfo=datetime.UTC).timestamp()))],
+        }
+        address = getattr(incoming, "remote_addr", None)
+        if address:
+            environment["aws:SourceIp"] = [str(address)]
+        return dataclasses.replace(request, context={**environment, **request.context})
+
+    def resource_policy(self, request: Request) -> tuple[str | None, bool]:
+        """The policy attached to the request's resource, and whether it must allow on its own
+        (a KMS key policy must; the others are a union with the identity policy)."""
+        if request.action.startswith("kms:"):
+            return self.kms_key_policy(request), True
+        try:
+            return resource_policy_of(self.account, self.region, request), False
+        except Exception:  # the service answers a missing resource itself
+            return None, False
 
     def require_service_key_use(self, request: Request) -> None:
         key_policy = self.kms_key_policy(request)
@@ -513,10 +746,10 @@ class Authorizer:
         )
         if decision.allowed:
             return
-        group = request.values("kms:EncryptionContext:aws:logs:arn") or [""]
+        source = request.values("aws:SourceArn") or [""]
         message = (
             f"The specified KMS key does not exist or is not allowed to be used with Arn "
-            f"'{group[0]}' ({request.action} for {request.principal.arn} is not allowed by the "
+            f"'{source[0]}' ({request.action} for {request.principal.arn} is not allowed by the "
             f"key policy of {request.resource})"
         )
         LOG.info("denied: %s", message)
@@ -529,9 +762,10 @@ class Authorizer:
         return None if key is None else str(key.policy)
 
 
-# Services with a policy that can refuse the account root here: KMS key policies (directly and
-# through DynamoDB) and the key a log group is encrypted with.
-ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs"})
+# Services where a key policy can refuse the account root here: KMS itself, the services that
+# use a key as the caller (DynamoDB, SQS, SNS) and those that use it as themselves (CloudWatch
+# Logs, EventBridge).
+ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs", "events", "sqs", "sns"})
 DYNAMODB_DATA_OPERATIONS = frozenset(
     {
         "GetItem",
@@ -548,10 +782,80 @@ DYNAMODB_DATA_OPERATIONS = frozenset(
 )
 
 
-def decide(caller: Caller, request: Request, key_policy: str | None) -> tuple[Decision, str]:
-    """AWS's order for one account: an explicit Deny anywhere wins. A KMS key policy must allow,
-    naming the caller or, for the account, together with the caller's identity policy; without
-    a key policy the identity policy decides. Root passes IAM (its identity is unlimited)."""
+def service_invoke_refusal(function: Any, service: str, source_arn: str) -> str | None:
+    """Why a service (API Gateway, EventBridge, S3, SNS) may not invoke a function, or None: it
+    invokes as itself, so only the function's resource policy can admit it, for the
+    ``aws:SourceArn`` (the API method, the rule, ...) and ``aws:SourceAccount`` it sends
+    ("Using resource-based policies in Lambda")."""
+    if not enforcing():
+        return None
+    arn = str(function.function_arn)
+    account, region = arn.split(":")[4], arn.split(":")[3]
+    request = Request(
+        Principal(service, account, service),
+        "lambda:InvokeFunction",
+        arn,
+        {"aws:SourceArn": [source_arn], "aws:SourceAccount": [account]},
+    )
+    policy = resource_policy_of(account, region, request)
+    decision = iam_policy.evaluate([policy] if policy else [], request, resource_policy=True)
+    if decision.allowed:
+        return None
+    return (
+        f"{service} may not invoke {arn} for {source_arn}: the function's resource-based "
+        "policy does not allow lambda:InvokeFunction"
+    )
+
+
+def resource_policy_of(account: str, region: str, request: Request) -> str | None:
+    """The resource-based policy of an S3 bucket, SQS queue, SNS topic, Lambda function or
+    EventBridge event bus a request names, as stored by moto (None if it has none)."""
+    service, _, _ = request.action.partition(":")
+    resource = request.resource
+    if service == "s3" and resource.startswith("arn:aws:s3:::") and resource != "arn:aws:s3:::*":
+        from moto.s3.models import s3_backends
+
+        bucket = resource.removeprefix("arn:aws:s3:::").split("/", 1)[0]
+        policy = s3_backends[account][PARTITION].get_bucket(bucket).policy
+        return policy.decode() if isinstance(policy, bytes) else policy
+    if service == "sqs" and resource.startswith("arn:"):
+        from moto.sqs.models import sqs_backends
+
+        queue = sqs_backends[account][region].get_queue(resource.rsplit(":", 1)[-1])
+        return queue.policy  # type: ignore[no-any-return]
+    if service == "sns" and resource.startswith("arn:"):
+        from moto.sns.models import sns_backends
+
+        return str(sns_backends[account][region].get_topic(resource).policy)
+    if service == "lambda" and ":function:" in resource:
+        from moto.awslambda.models import lambda_backends
+
+        function = lambda_backends[account][region].get_function(resource)
+        statements = function.policy.statements
+        return (
+            json.dumps({"Version": "2012-10-17", "Statement": statements}) if statements else None
+        )
+    if service == "events" and ":event-bus/" in resource:
+        from moto.events.models import events_backends
+
+        bus = events_backends[account][region].describe_event_bus(resource)
+        return bus.policy
+    return None
+
+
+def decide(
+    caller: Caller,
+    request: Request,
+    resource_policy: str | None,
+    *,
+    resource_policy_required: bool = True,
+) -> tuple[Decision, str]:
+    """AWS's order for one account: an explicit Deny in any policy wins. Then a KMS key policy
+    must allow (``resource_policy_required``), naming the caller or, for the account, together
+    with the caller's identity policy. Any other resource policy (bucket, queue, topic, function,
+    event bus) is a union with the identity policy: either one's Allow is enough, except an Allow
+    to the account, which only delegates to the identity policy ("Policy evaluation for
+    requests within a single account"). Root passes IAM (its identity is unlimited)."""
     identity = (
         Decision(Effect.ALLOW, "root")
         if caller.identity_policies is None
@@ -559,18 +863,27 @@ def decide(caller: Caller, request: Request, key_policy: str | None) -> tuple[De
     )
     if identity.effect is Effect.DENY:
         return identity, f"with an explicit deny in an identity-based policy ({identity.statement})"
-    if key_policy is None:
+    by_resource = (
+        Decision(Effect.NONE)
+        if resource_policy is None
+        else iam_policy.evaluate([resource_policy], request, resource_policy=True)
+    )
+    if by_resource.effect is Effect.DENY:
+        return (
+            by_resource,
+            f"with an explicit deny in a resource-based policy ({by_resource.statement})",
+        )
+    if resource_policy is None or not resource_policy_required:
         if identity.allowed:
             return identity, ""
+        if by_resource.allowed and by_resource.direct:
+            return by_resource, ""
         return identity, f"because no identity-based policy allows the {request.action} action"
-    by_key = iam_policy.evaluate([key_policy], request, resource_policy=True)
-    if by_key.effect is Effect.DENY:
-        return by_key, f"with an explicit deny in a resource-based policy ({by_key.statement})"
-    if by_key.allowed and (by_key.direct or identity.allowed):
-        return by_key, ""
-    if by_key.allowed:
+    if by_resource.allowed and (by_resource.direct or identity.allowed):
+        return by_resource, ""
+    if by_resource.allowed:
         return identity, f"because no identity-based policy allows the {request.action} action"
-    return by_key, f"because no resource-based policy allows the {request.action} action"
+    return by_resource, f"because no resource-based policy allows the {request.action} action"
 
 
 def policy_documents(policies: list[Any]) -> list[str]:
@@ -624,6 +937,16 @@ def access_error(service: str, code: str, message: str) -> Exception:
     if service in JSON_SERVICES:
         error = JsonRESTError(code, message)
         error.code = 403 if service == "lambda" else 400
+        return error
+    if service == "s3":
+        from moto.s3.exceptions import S3ClientError
+
+        # What moto's own S3 access check raises, so every S3 handler answers it as S3 does.
+        return S3ClientError("AccessDenied" if code == "AccessDeniedException" else code, message)
+    if service == "sqs":
+        # SQS speaks JSON to current SDKs, with the query protocol's error codes.
+        error = JsonRESTError("AccessDenied" if code == "AccessDeniedException" else code, message)
+        error.code = 403
         return error
     error = _RESTError("AccessDenied" if code == "AccessDeniedException" else code, message)
     error.code = 403

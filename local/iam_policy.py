@@ -14,8 +14,10 @@ caller's choice (``local.enforcement``).
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
+import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -275,20 +277,43 @@ def match(operator: str, actual: str, expected: str) -> bool:
         return actual.lower() == expected.lower()
     if positive.startswith("Numeric"):
         return numeric(positive, actual, expected)
+    if positive.startswith("Date"):
+        return compare(positive.removeprefix("Date"), moment(actual), moment(expected))
+    if positive == "IpAddress":
+        # The condition's value is a CIDR block (a bare address is a /32 or /128).
+        try:
+            return ipaddress.ip_address(actual) in ipaddress.ip_network(expected, strict=False)
+        except ValueError:
+            return False
     raise UnsupportedCondition(operator)
 
 
 def numeric(operator: str, actual: str, expected: str) -> bool:
-    left, right = float(actual), float(expected)
-    return {
-        "NumericEquals": left == right,
-        "NumericLessThan": left < right,
-        "NumericLessThanEquals": left <= right,
-        "NumericGreaterThan": left > right,
-        "NumericGreaterThanEquals": left >= right,
-    }[operator]
+    return compare(operator.removeprefix("Numeric"), float(actual), float(expected))
+
+
+def compare(relation: str, left: Any, right: Any) -> bool:
+    return bool(
+        {
+            "Equals": left == right,
+            "LessThan": left < right,
+            "LessThanEquals": left <= right,
+            "GreaterThan": left > right,
+            "GreaterThanEquals": left >= right,
+        }[relation]
+    )
+
+
+def moment(value: str) -> datetime.datetime:
+    """A Date condition's value: ISO 8601 (a date, or a time with its zone) or epoch seconds,
+    the two forms IAM documents for the Date operators."""
+    text = value.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text) and "-" not in text:
+        return datetime.datetime.fromtimestamp(float(text), datetime.UTC)
+    parsed = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
 
 
 class UnsupportedCondition(ValueError):
-    """A condition operator the emulator does not evaluate (Date*, IpAddress, Binary): refused
+    """A condition operator the emulator does not evaluate (Binary*): refused
     loudly rather than guessed, so a policy relying on it is noticed and the gap filled."""

@@ -126,8 +126,12 @@ class LambdaRuntime:
         state_dir: Path,
         sdk_dir: Path,
         python: str = sys.executable,
+        ca_bundle: Path | None = None,
     ) -> None:
         self.endpoint_url = endpoint_url
+        # The certificate of the emulator's TLS listener, when the workers use it (as the SDK
+        # uses HTTPS on Lambda, so aws:SecureTransport holds for their calls).
+        self.ca_bundle = ca_bundle
         self.code_root = state_dir / "lambda-code"
         self.sdk_dir = sdk_dir
         self.python = python
@@ -237,6 +241,7 @@ class Worker:
             "AWS_DEFAULT_REGION": config.region,
             **self.credentials,
             "AWS_ENDPOINT_URL": runtime.endpoint_url,
+            **({"AWS_CA_BUNDLE": str(runtime.ca_bundle)} if runtime.ca_bundle else {}),
             "AWS_XRAY_DAEMON_ADDRESS": "127.0.0.1:2000",
             "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
             "PYTHONDONTWRITEBYTECODE": "1",

@@ -19,10 +19,13 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local import tls
 from local.aws import REGION
 from local.enforcement import LAMBDA_TRUST_POLICY, switched
 from tests.conftest import Emulator
-from tests.integration.handlers import zip_source
+from tests.integration.handlers import ECHO_PROXY, zip_source
+from tests.integration.test_emulator import create_function
+from tests.integration.test_local_api import call
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -93,20 +96,25 @@ class Account:
             )
         return str(arn["Role"]["Arn"])
 
-    def session(self, role_arn: str, service: str) -> Any:
-        """A client signing as a session of the role (what a Lambda worker holds)."""
+    def session(self, role_arn: str, service: str, *, secure: bool = False) -> Any:
+        """A client signing as a session of the role (what a Lambda worker holds), over plain
+        HTTP or over the emulator's TLS listener (``secure``)."""
         credentials = self.emulator.client("sts").assume_role(
             RoleArn=role_arn, RoleSessionName="test"
         )["Credentials"]
+        endpoint: dict[str, Any] = {"endpoint_url": self.emulator.endpoint}
+        if secure:
+            listener = tls.described(self.emulator.state_dir)
+            endpoint = {"endpoint_url": listener["endpoint"], "verify": listener["ca_bundle"]}
         factory: Any = boto3.client
         return factory(
             service,
-            endpoint_url=self.emulator.endpoint,
             region_name=REGION,
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
-            config=Config(retries={"max_attempts": 1}),
+            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+            **endpoint,
         )
 
     def key(self, *statements: dict[str, Any]) -> str:
@@ -406,3 +414,234 @@ def test_reserved_concurrency_leaves_the_account_its_unreserved_minimum(
     with pytest.raises(ClientError) as refused:
         functions.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=901)
     assert "below its minimum value of [100]" in refused.value.response["Error"]["Message"]
+
+
+def test_a_bucket_read_over_plain_http_against_a_tls_only_policy_is_denied(
+    account: Account, emulator: Emulator
+) -> None:
+    s3 = emulator.client("s3")
+    bucket = unique("deny-tls-only")
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="report.json", Body=b"{}")
+    tls_only = {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    s3.put_bucket_policy(Bucket=bucket, Policy=policy(tls_only))
+    role = account.role(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*"}
+    )
+    plain = account.session(role, "s3")
+    message = both_ways(
+        emulator, lambda: plain.get_object(Bucket=bucket, Key="report.json"), "AccessDenied"
+    )
+    assert "explicit deny in a resource-based policy (DenyInsecureTransport)" in message
+    # The same read over TLS (the emulator's https listener, as the SDK reads on AWS) is allowed.
+    secure = account.session(role, "s3", secure=True)
+    assert secure.get_object(Bucket=bucket, Key="report.json")["Body"].read() == b"{}"
+
+
+def sqs_queue(emulator: Emulator, *statements: dict[str, Any]) -> tuple[str, str]:
+    sqs = emulator.client("sqs")
+    url = sqs.create_queue(QueueName=unique("deny-queue"))["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    if statements:
+        document = json.loads(policy(*statements).replace("QUEUE_ARN", arn))
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(document)})
+    return str(url), str(arn)
+
+
+def test_a_queue_policy_deny_wins_over_the_roles_allow(
+    account: Account, emulator: Emulator
+) -> None:
+    role = account.role({"Effect": "Allow", "Action": "sqs:*", "Resource": "*"})
+    url, _ = sqs_queue(
+        emulator,
+        {
+            "Sid": "OnlyTheSettlementRoleSends",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:SendMessage",
+            "Resource": "QUEUE_ARN",
+            "Condition": {"ArnNotEquals": {"aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/x"}},
+        },
+    )
+    sender = account.session(role, "sqs")
+    message = both_ways(
+        emulator, lambda: sender.send_message(QueueUrl=url, MessageBody="{}"), "AccessDenied"
+    )
+    assert "explicit deny in a resource-based policy (OnlyTheSettlementRoleSends)" in message
+
+
+def test_a_queue_policy_naming_the_role_is_enough_in_the_same_account(
+    account: Account, emulator: Emulator
+) -> None:
+    role = account.role()
+    url, _ = sqs_queue(
+        emulator,
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": role},
+            "Action": "sqs:SendMessage",
+            "Resource": "QUEUE_ARN",
+        },
+    )
+    account.session(role, "sqs").send_message(QueueUrl=url, MessageBody="{}")
+    # Without the queue's Allow, nothing lets the role send.
+    other_url, _ = sqs_queue(emulator)
+    unlisted = account.session(role, "sqs")
+    both_ways(
+        emulator,
+        lambda: unlisted.send_message(QueueUrl=other_url, MessageBody="{}"),
+        "AccessDenied",
+    )
+
+
+def test_an_event_bus_policy_deny_refuses_put_events(account: Account, emulator: Emulator) -> None:
+    events = emulator.client("events")
+    bus = unique("deny-bus")
+    bus_arn = events.create_event_bus(Name=bus)["EventBusArn"]
+    events.put_permission(
+        EventBusName=bus,
+        Policy=policy(
+            {
+                "Sid": "NoPaymentEventsFromOthers",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "events:PutEvents",
+                "Resource": bus_arn,
+                "Condition": {"StringEquals": {"events:source": "payments"}},
+            }
+        ),
+    )
+    role = account.role({"Effect": "Allow", "Action": "events:PutEvents", "Resource": bus_arn})
+    client = account.session(role, "events")
+    entry = {"EventBusName": bus, "Source": "payments", "DetailType": "x", "Detail": "{}"}
+    message = both_ways(emulator, lambda: client.put_events(Entries=[entry]))
+    assert "NoPaymentEventsFromOthers" in message
+    assert not client.put_events(Entries=[{**entry, "Source": "fraud"}])["FailedEntryCount"]
+
+
+def test_the_api_invokes_a_function_only_as_its_resource_policy_allows(
+    account: Account, emulator: Emulator
+) -> None:
+    name = create_function(emulator, account.role(), ECHO_PROXY, "echo")
+    functions = emulator.client("lambda")
+    arn = functions.get_function(FunctionName=name)["Configuration"]["FunctionArn"]
+    apigw = emulator.client("apigateway")
+    api_name = unique("deny-api")
+    api = apigw.create_rest_api(name=api_name)
+    root = next(r for r in apigw.get_resources(restApiId=api["id"])["items"] if r["path"] == "/")
+    pay = apigw.create_resource(restApiId=api["id"], parentId=root["id"], pathPart="pay")
+    apigw.put_method(
+        restApiId=api["id"], resourceId=pay["id"], httpMethod="POST", authorizationType="NONE"
+    )
+    apigw.put_integration(
+        restApiId=api["id"],
+        resourceId=pay["id"],
+        httpMethod="POST",
+        type="AWS_PROXY",
+        integrationHttpMethod="POST",
+        uri=f"arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{arn}/invocations",
+    )
+    apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    execution_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT}:{api['id']}"
+
+    def permit(method: str) -> None:
+        functions.add_permission(
+            FunctionName=name,
+            StatementId=unique("api"),
+            Action="lambda:InvokeFunction",
+            Principal="apigateway.amazonaws.com",
+            SourceArn=f"{execution_arn}/*/{method}/pay",
+        )
+
+    with enforcement(emulator, on=False):
+        assert call(emulator, api_name, "POST", "/pay", {})[0] == 201
+    # No permission, then one for another method: API Gateway may not invoke the function.
+    assert call(emulator, api_name, "POST", "/pay", {}) == (
+        500,
+        {"message": "Internal server error"},
+    )
+    permit("GET")
+    assert call(emulator, api_name, "POST", "/pay", {})[0] == 500
+    permit("POST")
+    assert call(emulator, api_name, "POST", "/pay", {})[0] == 201
+
+
+def test_stage_logging_without_the_accounts_cloudwatch_role_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    apigw = emulator.client("apigateway")
+    api = apigw.create_rest_api(name=unique("deny-logging"))["id"]
+    root = apigw.get_resources(restApiId=api)["items"][0]["id"]
+    apigw.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigw.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+    apigw.create_deployment(restApiId=api, stageName="v1")
+
+    def unset_role() -> None:
+        apigw.update_account(
+            patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": ""}]
+        )
+
+    def log_errors() -> None:
+        apigw.update_stage(
+            restApiId=api,
+            stageName="v1",
+            patchOperations=[{"op": "replace", "path": "/*/*/logging/loglevel", "value": "ERROR"}],
+        )
+
+    # A new account has no role: logging is refused, as CreateStage/UpdateStage are on AWS.
+    unset_role()
+    message = both_ways(emulator, log_errors, "BadRequestException")
+    assert "CloudWatch Logs role ARN must be set in account settings" in message
+
+    def set_role(arn: str) -> None:
+        apigw.update_account(
+            patchOperations=[{"op": "replace", "path": "/cloudwatchRoleArn", "value": arn}]
+        )
+
+    # The role must let API Gateway assume it.
+    lambda_only = account.role()
+    with pytest.raises(ClientError) as refused:
+        set_role(lambda_only)
+    assert "does not have required permissions set to API Gateway" in str(refused.value)
+    trust_gateway = json.loads(LAMBDA_TRUST_POLICY)
+    trust_gateway["Statement"][0]["Principal"]["Service"] = "apigateway.amazonaws.com"
+    set_role(account.role(trust=trust_gateway))
+    try:
+        log_errors()
+    finally:
+        unset_role()
+
+
+def test_sending_to_a_queue_with_a_cmk_needs_the_key_through_sqs(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    sqs = emulator.client("sqs")
+    url = sqs.create_queue(QueueName=unique("deny-cmk-queue"), Attributes={"KmsMasterKeyId": key})[
+        "QueueUrl"
+    ]
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+    without_key = account.session(account.role(send), "sqs")
+    message = both_ways(
+        emulator, lambda: without_key.send_message(QueueUrl=url, MessageBody="{}"), "AccessDenied"
+    )
+    assert "KMS key access denied" in message
+    assert "kms:GenerateDataKey" in message
+    # SQS uses the key as the sender, through sqs.<region>: GenerateDataKey and Decrypt.
+    through_sqs = {
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": key,
+        "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}},
+    }
+    with_key = account.session(account.role(send, through_sqs), "sqs")
+    assert with_key.send_message(QueueUrl=url, MessageBody="{}")["MessageId"]

@@ -51,6 +51,14 @@ def echo_api(emulator: Emulator, role_arn: str) -> str:
             uri=uri,
         )
     apigw.create_deployment(restApiId=api["id"], stageName="v1")
+    # API Gateway invokes the function as itself: the function's policy must admit it.
+    emulator.client("lambda").add_permission(
+        FunctionName=name,
+        StatementId="AllowApi",
+        Action="lambda:InvokeFunction",
+        Principal="apigateway.amazonaws.com",
+        SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api['id']}/*",
+    )
     return api_name
 
 

@@ -95,9 +95,43 @@ def test_a_missing_key_fails_a_condition_unless_if_exists_or_negated() -> None:
 
 
 def test_an_unsupported_operator_is_refused_loudly() -> None:
-    policy = doc(allow("kms:Decrypt", KEY, IpAddress={"aws:SourceIp": "10.0.0.0/8"}))
+    policy = doc(allow("kms:Decrypt", KEY, BinaryEquals={"aws:x": "AAEC"}))
     with pytest.raises(UnsupportedCondition):
-        evaluate([policy], request("kms:Decrypt", KEY, aws__SourceIp=["10.0.0.1"]))
+        evaluate([policy], request("kms:Decrypt", KEY, aws__x=["AAEC"]))
+
+
+@pytest.mark.parametrize(
+    ("operator", "source", "allowed"),
+    [
+        ("IpAddress", "10.1.2.3", True),
+        ("IpAddress", "192.168.0.1", False),
+        ("NotIpAddress", "192.168.0.1", True),
+        ("NotIpAddress", "10.1.2.3", False),
+    ],
+)
+def test_ip_address_conditions_match_cidr_blocks(operator: str, source: str, allowed: bool) -> None:
+    policy = doc(allow("kms:Decrypt", KEY, **{operator: {"aws:SourceIp": ["10.0.0.0/8"]}}))
+    assert (
+        evaluate([policy], request("kms:Decrypt", KEY, aws__SourceIp=[source])).allowed is allowed
+    )
+
+
+@pytest.mark.parametrize(
+    ("operator", "now", "allowed"),
+    [
+        ("DateLessThan", "2026-11-30T12:00:00Z", True),
+        ("DateLessThan", "2026-12-01T00:00:01Z", False),
+        ("DateGreaterThan", "1796083260", True),  # epoch seconds: 2026-12-01T00:01:00Z
+        ("DateNotEquals", "2026-12-01T00:00:00+00:00", False),
+    ],
+)
+def test_date_conditions_compare_iso_8601_and_epoch_times(
+    operator: str, now: str, allowed: bool
+) -> None:
+    policy = doc(allow("kms:Decrypt", KEY, **{operator: {"aws:CurrentTime": "2026-12-01"}}))
+    assert evaluate([policy], request("kms:Decrypt", KEY, aws__CurrentTime=[now])).allowed is (
+        allowed
+    )
 
 
 def test_a_key_policy_to_the_account_needs_the_identity_policy_too() -> None:
@@ -124,3 +158,74 @@ def test_service_principals_match_only_their_service() -> None:
     key_policy = doc({**allow("kms:Encrypt*"), "Principal": {"Service": logs.service}})
     assert evaluate([key_policy], Request(logs, "kms:Encrypt", KEY), resource_policy=True).allowed
     assert not evaluate([key_policy], request("kms:Encrypt", KEY), resource_policy=True).allowed
+
+
+BUCKET_OBJECT = "arn:aws:s3:::audit/AWSLogs/x.json.gz"
+TLS_ONLY = {
+    "Sid": "DenyInsecureTransport",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::audit", "arn:aws:s3:::audit/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def s3_read(secure: bool) -> Request:
+    return request(
+        "s3:GetObject", BUCKET_OBJECT, aws__SecureTransport=["true" if secure else "false"]
+    )
+
+
+def test_a_tls_only_bucket_refuses_plain_http_whatever_the_identity_policy_allows() -> None:
+    reader = Caller(SESSION, [doc(allow("s3:GetObject", "arn:aws:s3:::audit/*"))])
+    bucket_policy = doc(TLS_ONLY)
+    decision, reason = decide(reader, s3_read(False), bucket_policy, resource_policy_required=False)
+    assert not decision.allowed
+    assert "explicit deny in a resource-based policy (DenyInsecureTransport)" in reason
+    assert decide(reader, s3_read(True), bucket_policy, resource_policy_required=False)[0].allowed
+
+
+def test_same_account_either_the_identity_or_the_resource_policy_may_allow() -> None:
+    # "If either the identity-based policy or the resource-based policy within the same
+    # account allows the request and the other doesn't, the request is still allowed."
+    names_role = doc({**allow("s3:GetObject", "arn:aws:s3:::audit/*"), "Principal": {"AWS": ROLE}})
+    bare = Caller(SESSION, [])
+    assert decide(bare, s3_read(True), names_role, resource_policy_required=False)[0].allowed
+    assert not decide(bare, s3_read(True), doc(TLS_ONLY), resource_policy_required=False)[0].allowed
+    # An Allow to the account only delegates to IAM: the role still needs its own Allow.
+    to_account = doc({**allow("s3:GetObject"), "Principal": {"AWS": ROOT.arn}})
+    assert not decide(bare, s3_read(True), to_account, resource_policy_required=False)[0].allowed
+
+
+def test_an_identity_deny_beats_a_resource_policy_allow_naming_the_role() -> None:
+    names_role = doc({**allow("sqs:SendMessage"), "Principal": {"AWS": ROLE}})
+    caller = Caller(SESSION, [doc({"Effect": "Deny", "Action": "sqs:*", "Resource": "*"})])
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"
+    decision, reason = decide(
+        caller, request("sqs:SendMessage", queue), names_role, resource_policy_required=False
+    )
+    assert not decision.allowed
+    assert "identity-based policy" in reason
+
+
+def test_a_function_policy_admits_a_service_only_for_its_source_arn() -> None:
+    gateway = Principal("apigateway.amazonaws.com", ACCOUNT, "apigateway.amazonaws.com")
+    function = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:payments-api"
+    api = f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123"
+    policy = doc(
+        {
+            **allow("lambda:InvokeFunction", function),
+            "Principal": {"Service": "apigateway.amazonaws.com"},
+            "Condition": {"ArnLike": {"AWS:SourceArn": f"{api}/*/POST/v1/payments"}},
+        }
+    )
+
+    def invoke(source: str) -> bool:
+        context = {"aws:SourceArn": [source], "aws:SourceAccount": [ACCOUNT]}
+        call = Request(gateway, "lambda:InvokeFunction", function, context)
+        return evaluate([policy], call, resource_policy=True).allowed
+
+    assert invoke(f"{api}/local/POST/v1/payments")
+    assert not invoke(f"{api}/local/GET/v1/payments")
+    assert not invoke(f"arn:aws:execute-api:us-east-1:{ACCOUNT}:other/local/POST/v1/payments")
