@@ -94,7 +94,7 @@ def test_duplicates_and_reordering_leave_the_same_counters(
     assert features_from(probe, as_delivered) == features_from(probe, in_order)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(deliveries())
 def test_a_redelivered_event_is_not_counted_again(
     case: tuple[list[FraudEvent], list[FraudEvent]],
@@ -154,7 +154,7 @@ def test_replayed_features_match_a_brute_force_count(events: list[FraudEvent]) -
                 assert row[name] == pytest.approx(expected[name]), name
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=20, deadline=None)
 @given(event_sets(), st.randoms(use_true_random=False))
 def test_counters_built_apart_merge_into_the_counters_of_all(
     events: list[FraudEvent], rnd: random.Random
@@ -214,6 +214,7 @@ def test_a_sketch_is_exact_below_its_size_and_close_above_it() -> None:
     assert small.contains(value_hash("tok_unseen")) is False
 
 
+@settings(max_examples=40)
 @given(st.lists(st.text(max_size=6), max_size=60), st.lists(st.text(max_size=6), max_size=60))
 def test_sketches_merge_as_the_sketch_of_the_union(left: list[str], right: list[str]) -> None:
     def sketch(values: list[str]) -> Sketch:
