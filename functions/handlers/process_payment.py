@@ -29,15 +29,13 @@ from functions.contracts.steps import (
     VoidInput,
 )
 from functions.domain.payments import PaymentRuleError
-from functions.services.payment_processing import PaymentProcessor, now_iso
-
-__all__ = ["PaymentProcessor", "handler", "now_iso", "process"]
+from functions.services.payment_processing import PaymentProcessor, StepOutcome, now_iso
 
 logger = Logger()
 tracer = Tracer()
 
 
-def run(step: ProcessInput, processor: PaymentProcessor) -> dict[str, Any]:
+def run(step: ProcessInput, processor: PaymentProcessor) -> StepOutcome:
     match step:
         case CreateInput():
             return processor.create(step.payment.state())
@@ -71,9 +69,9 @@ def process(
     except PaymentRuleError as refused:
         logger.info("payment request refused", extra={"code": refused.code})
         return ProcessAnswer.model_validate(refused.to_answer()).output()
-    if publish is not None and answer.get("events"):
-        publish(answer["events"])
-    return ProcessAnswer(payment=answer["payment"]).output()
+    if publish is not None and answer.events:
+        publish(answer.events)
+    return answer.answer().output()
 
 
 @logger.inject_lambda_context(log_event=False)

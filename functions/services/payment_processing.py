@@ -20,7 +20,10 @@ ledger ports. One action per call:
   reversed; a payment waiting for its challenge is canceled without the acquirer.
 
 Every action is safe to repeat: a retried call finds its own earlier write and answers from it.
-Each answer carries the public payment view and the PutEvents entries the step publishes.
+Each answer is a ``StepOutcome``: the payment as the API shows it and the PutEvents entries the
+step publishes (plus what the callers besides the workflow read: approval, amounts, the refund).
+Every read-decide-write goes through ``retry_on_conflict``: a write that lost to a concurrent
+one is decided again on the latest version, never written anyway.
 
 Journal entries follow the payment record: once a write records an authorization, a capture or
 a refund as done, the matching entry is posted (idempotent per payment and step, so a retried
@@ -39,7 +42,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BaseModel, ConfigDict
 
+from functions.contracts.steps import PaymentView, ProcessAnswer
 from functions.domain.acquirer import (
     AcquirerConnector,
     AcquirerRejectedError,
@@ -65,10 +70,10 @@ from functions.domain.payments import (
     new_payment,
 )
 from functions.domain.three_ds import AccessControlServer
+from functions.services.optimistic_write import retry_on_conflict
 from functions.services.risk import MitAgreements
 
 logger = Logger(child=True)
-SAVE_ATTEMPTS = 3
 # Errors after which the acquirer did nothing: the only ones that may release a reservation.
 NOTHING_HAPPENED = (AcquirerUnavailableError, AcquirerRejectedError)
 FAILURE_CODES = {
@@ -94,6 +99,34 @@ class CaptureOutcomeUnknownError(Exception):
     settles it."""
 
 
+class RefundDone(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    amount: int
+
+
+class StepOutcome(BaseModel):
+    """What one action did. ``payment`` is what the workflow answers (``answer()``);
+    ``events`` are the PutEvents entries the step publishes, as ``Payment.event`` builds them
+    (tests/unit/contracts checks those against ``contracts.events``). The rest is read by the
+    reconciliation and the tests, never by the state machine; None where it does not apply."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    payment: PaymentView
+    events: list[dict[str, Any]]
+    approved: bool | None = None
+    step_up: bool | None = None
+    captured_amount: int | None = None
+    sequence: int | None = None
+    refund: RefundDone | None = None
+    pending: bool | None = None
+
+    def answer(self) -> ProcessAnswer:
+        return ProcessAnswer(payment=self.payment)
+
+
 class PaymentProcessor:
     def __init__(
         self,
@@ -117,8 +150,9 @@ class PaymentProcessor:
         # network reference of its authorization (EBA Q&A 2018_4031).
         self._agreements = agreements
 
-    def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> dict[str, Any]:
-        return {"payment": payment.view(), "events": list(events), **extra}
+    def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> StepOutcome:
+        view = PaymentView.model_validate(payment.view())
+        return StepOutcome(payment=view, events=list(events), **extra)
 
     def _load(self, payment_id: str) -> Payment:
         payment = self._store.get(payment_id)
@@ -129,22 +163,20 @@ class PaymentProcessor:
         return payment
 
     def _update(self, payment_id: str, change: Callable[[Payment], Payment]) -> Payment:
-        """Applies ``change`` to the latest version, reading again after a concurrent write."""
-        for _ in range(SAVE_ATTEMPTS):
-            current = self._load(payment_id)
+        """Applies ``change`` to the latest version (``change`` answering it as it is: nothing
+        to write) and answers the payment as it now stands."""
+
+        def write(current: Payment) -> Payment:
             changed = change(current)
-            if changed is current:
-                return current
-            try:
+            if changed is not current:
                 self._store.save(changed)
-            except StaleWriteError:
-                continue
             return changed
-        raise StaleWriteError(payment_id)
+
+        return retry_on_conflict(payment_id, lambda: self._load(payment_id), write)
 
     # ---------------------------------------------------------------- outcomes
 
-    def create(self, context: dict[str, Any]) -> dict[str, Any]:
+    def create(self, context: dict[str, Any]) -> StepOutcome:
         """Acts on the assess step's answer: a fraud block is declined, a payment that needs SCA
         waits for its challenge, any other is authorized (and captured when asked)."""
         fraud = (context.get("fraud") or {}).get("result") or {}
@@ -155,7 +187,7 @@ class PaymentProcessor:
             return self.require_action(context)
         return self.authorize(context)
 
-    def decline(self, context: dict[str, Any], decline_code: str) -> dict[str, Any]:
+    def decline(self, context: dict[str, Any], decline_code: str) -> StepOutcome:
         existing = self._store.get(context["payment_id"])
         if existing is not None and existing.status is PaymentStatus.DECLINED:
             return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
@@ -171,7 +203,7 @@ class PaymentProcessor:
         )
         return self._answer(payment, payment.event(EventType.DECLINED, self._bus))
 
-    def require_action(self, context: dict[str, Any]) -> dict[str, Any]:
+    def require_action(self, context: dict[str, Any]) -> StepOutcome:
         existing = self._store.get(context["payment_id"])
         if existing is not None:
             return self._answer(existing, existing.event(EventType.REQUIRES_ACTION, self._bus))
@@ -188,7 +220,7 @@ class PaymentProcessor:
 
     # ------------------------------------------------------------ authorization
 
-    def authorize(self, context: dict[str, Any]) -> dict[str, Any]:
+    def authorize(self, context: dict[str, Any]) -> StepOutcome:
         payment = self._store.get(context["payment_id"])
         if payment is not None and payment.status not in (
             PaymentStatus.REQUIRES_ACTION,
@@ -261,7 +293,7 @@ class PaymentProcessor:
         )
         return self._authorized_answer(payment)
 
-    def _recorded_answer(self, payment: Payment) -> dict[str, Any]:
+    def _recorded_answer(self, payment: Payment) -> StepOutcome:
         """The answer of an authorize (or sale) step whose outcome is already recorded; posts
         what the record proves in case the earlier attempt died before posting."""
         self._post_authorization(payment)
@@ -285,7 +317,7 @@ class PaymentProcessor:
             return self._sale_capture(reserved)
         return self._authorized_answer(payment)
 
-    def _sale_capture(self, pending: Payment) -> dict[str, Any]:
+    def _sale_capture(self, pending: Payment) -> StepOutcome:
         # A refusal (NOTHING_HAPPENED) propagates as it is: the capture was released and the
         # workflow voids the authorization. Only a timeout leaves the outcome unknown.
         try:
@@ -294,7 +326,7 @@ class PaymentProcessor:
             raise CaptureOutcomeUnknownError(pending.payment_id) from error
         return self._sale_answer(self._load(pending.payment_id))
 
-    def _sale_answer(self, payment: Payment) -> dict[str, Any]:
+    def _sale_answer(self, payment: Payment) -> StepOutcome:
         authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
         captured = payment.event(EventType.CAPTURED, self._bus, amount=payment.amount_captured)
         return self._answer(payment, authorized, captured, approved=True)
@@ -391,7 +423,7 @@ class PaymentProcessor:
             and not sca.get("eci")
         )
 
-    def _step_up(self, payment: Payment, context: dict[str, Any], now: str) -> dict[str, Any]:
+    def _step_up(self, payment: Payment, context: dict[str, Any], now: str) -> StepOutcome:
         assert self._acs is not None
         challenge = self._acs.start_challenge(payment.payment_id, dt.datetime.fromisoformat(now))
         waiting = payment.stepped_up(
@@ -409,7 +441,7 @@ class PaymentProcessor:
         event = waiting.event(EventType.REQUIRES_ACTION, self._bus)
         return self._answer(waiting, event, approved=False, step_up=True)
 
-    def _authorized_answer(self, payment: Payment) -> dict[str, Any]:
+    def _authorized_answer(self, payment: Payment) -> StepOutcome:
         if payment.status is PaymentStatus.DECLINED:
             return self._answer(
                 payment, payment.event(EventType.DECLINED, self._bus), approved=False
@@ -421,11 +453,13 @@ class PaymentProcessor:
 
     def capture(
         self, payment_id: str, requested: int | None, request_key: str | None = None
-    ) -> dict[str, Any]:
+    ) -> StepOutcome:
         """``request_key`` names the capture request (the workflow passes its own); the same
         request again gets the same answer, any other capture of a captured payment is refused."""
-        for _ in range(SAVE_ATTEMPTS):
-            payment = self._load(payment_id)
+
+        def reserve(payment: Payment) -> Callable[[], StepOutcome]:
+            # Decides on the latest version and reserves the capture (the write a concurrent
+            # capture or cancel can win); what it answers runs once, after the write.
             if payment.status is PaymentStatus.CAPTURE_PENDING:
                 if requested not in (None, payment.capture_pending):
                     raise PaymentRuleError(
@@ -434,27 +468,28 @@ class PaymentProcessor:
                         "amount",
                     )
                 # Sending the pending capture again under its key can never capture twice.
-                return self._complete_capture(payment)
+                return lambda: self._complete_capture(payment)
             if payment.amount_captured:
                 if request_key is not None and request_key == payment.capture_key:
                     if requested not in (None, payment.amount_captured):
                         raise _key_reused()
-                    self._post_capture(payment)
-                    return self._captured_answer(payment)  # a retry of the same request
+                    return lambda: self._repeated_capture(payment)  # the same request again
                 raise PaymentRuleError(
                     "payment_unexpected_state",
                     f"This payment has already been captured; it is {payment.status}.",
                 )
             amount = payment.capture_amount(requested)
             reserved = payment.capture_reserved(amount, self._now(), request_key)
-            try:
-                self._store.save(reserved)
-            except StaleWriteError:
-                continue
-            return self._complete_capture(reserved)
-        raise StaleWriteError(payment_id)
+            self._store.save(reserved)
+            return lambda: self._complete_capture(reserved)
 
-    def _complete_capture(self, pending: Payment) -> dict[str, Any]:
+        return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
+
+    def _repeated_capture(self, payment: Payment) -> StepOutcome:
+        self._post_capture(payment)  # in case the first attempt died before posting
+        return self._captured_answer(payment)
+
+    def _complete_capture(self, pending: Payment) -> StepOutcome:
         assert pending.authorization_id is not None  # only an authorized payment is captured
         sequence = pending.capture_sequence
         try:
@@ -479,7 +514,7 @@ class PaymentProcessor:
         )
         return self._captured_answer(captured)
 
-    def _captured_answer(self, payment: Payment) -> dict[str, Any]:
+    def _captured_answer(self, payment: Payment) -> StepOutcome:
         return self._answer(
             payment,
             payment.event(EventType.CAPTURED, self._bus, amount=payment.amount_captured),
@@ -489,28 +524,30 @@ class PaymentProcessor:
 
     # ------------------------------------------------------------------ refund
 
-    def refund(self, payment_id: str, refund_id: str, requested: int | None) -> dict[str, Any]:
-        for _ in range(SAVE_ATTEMPTS):
-            payment = self._load(payment_id)
+    def refund(self, payment_id: str, refund_id: str, requested: int | None) -> StepOutcome:
+        def reserve(payment: Payment) -> Callable[[], StepOutcome]:
+            # Decides on the latest version and reserves the refund (a concurrent refund
+            # winning means checking the balance again); what it answers runs once, after.
             done = payment.find_refund(refund_id)
             if done is not None:
                 if requested not in (None, done.amount):
                     raise _key_reused()  # the refund id comes from the key: another request
                 if done.pending:
-                    return self._complete_refund(payment, done)
-                self._post_refund(payment, done)
-                return self._refunded_answer(payment, done)
+                    return lambda: self._complete_refund(payment, done)
+                return lambda: self._repeated_refund(payment, done)
             amount = payment.refund_amount(requested)
             refund = Refund(refund_id, amount, self._now(), RefundStatus.PENDING)
             reserved = payment.refunded(refund, self._now())
-            try:
-                self._store.save(reserved)
-            except StaleWriteError:
-                continue  # a concurrent refund won: check the balance again
-            return self._complete_refund(reserved, refund)
-        raise StaleWriteError(payment_id)
+            self._store.save(reserved)
+            return lambda: self._complete_refund(reserved, refund)
 
-    def _complete_refund(self, payment: Payment, refund: Refund) -> dict[str, Any]:
+        return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
+
+    def _repeated_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
+        self._post_refund(payment, refund)  # in case the first attempt died before posting
+        return self._refunded_answer(payment, refund)
+
+    def _complete_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
         assert payment.authorization_id is not None
         refund_id = refund.refund_id
         try:
@@ -535,29 +572,29 @@ class PaymentProcessor:
         self._post_refund(refunded, confirmed)
         return self._refunded_answer(refunded, confirmed)
 
-    def _refunded_answer(self, payment: Payment, refund: Refund) -> dict[str, Any]:
+    def _refunded_answer(self, payment: Payment, refund: Refund) -> StepOutcome:
         return self._answer(
             payment,
             payment.event(
                 EventType.REFUNDED, self._bus, key=refund.refund_id, amount=refund.amount
             ),
-            refund={"id": refund.refund_id, "amount": refund.amount},
+            refund=RefundDone(id=refund.refund_id, amount=refund.amount),
         )
 
     # ------------------------------------------------------------ pending
 
-    def pending(self, payment_id: str) -> dict[str, Any]:
+    def pending(self, payment_id: str) -> StepOutcome:
         """The payment as it stands after a step whose outcome is unknown (no event: nothing
         is known to have happened yet)."""
         return self._answer(self._load(payment_id), pending=True)
 
-    def resolve(self, payment_id: str) -> list[dict[str, Any]]:
+    def resolve(self, payment_id: str) -> list[StepOutcome]:
         """Settles every pending capture or refund of the payment by the acquirer's own answer:
         succeeded → confirmed; failed → released; not found → sent again under the same key
         (which either finds the first attempt or makes it now). Returns the answers of what it
         settled (each with the events to publish); what still times out stays pending."""
         payment = self._load(payment_id)
-        settled: list[dict[str, Any]] = []
+        settled: list[StepOutcome] = []
         if payment.status is PaymentStatus.CAPTURE_PENDING:
             answer = self._resolve_capture(payment)
             if answer is not None:
@@ -568,7 +605,7 @@ class PaymentProcessor:
                 settled.append(answer)
         return settled
 
-    def _resolve_capture(self, payment: Payment) -> dict[str, Any] | None:
+    def _resolve_capture(self, payment: Payment) -> StepOutcome | None:
         sequence = payment.capture_sequence
         status = self._acquirer.operation_status(payment.capture_idempotency_key)
         if status is OperationStatus.FAILED:
@@ -582,7 +619,7 @@ class PaymentProcessor:
             return self._captured_answer(captured)
         return self._complete_capture(payment)
 
-    def _resolve_refund(self, payment_id: str, refund: Refund) -> dict[str, Any] | None:
+    def _resolve_refund(self, payment_id: str, refund: Refund) -> StepOutcome | None:
         payment = self._load(payment_id)
         status = self._acquirer.operation_status(payment.refund_idempotency_key(refund.refund_id))
         if status is OperationStatus.FAILED:
@@ -598,28 +635,33 @@ class PaymentProcessor:
 
     # ------------------------------------------------------------------ cancel
 
-    def cancel(self, payment_id: str, reason: str | None) -> dict[str, Any]:
+    def cancel(self, payment_id: str, reason: str | None) -> StepOutcome:
         """Cancels an authorized, uncaptured payment or one that requires action; a canceled
         payment is answered again (same event). Every other state is a 400."""
-        for _ in range(SAVE_ATTEMPTS):
-            payment = self._load(payment_id)
+
+        def record(payment: Payment) -> tuple[Payment, bool]:
+            # Records it canceled on the latest version (a concurrent capture or cancel winning
+            # means deciding again): the payment, and whether this call canceled it.
             if payment.status is PaymentStatus.CANCELED:
-                if payment.authorization_id is not None and payment.failure_code is None:
-                    # Canceled by a request whose void may have timed out: the same key again
-                    # voids it now or finds the first void. (Compensation voids before it
-                    # records canceled, so its payments need no second void.)
-                    self._void(payment)
-                return self._canceled_answer(payment)
+                return payment, False
             canceled = payment.canceled(reason, self._now())
-            try:
-                self._store.save(canceled)
-            except StaleWriteError:
-                continue  # a concurrent capture or cancel won: decide again
-            if canceled.authorization_id is not None:
-                self._void_canceled(canceled)
-            logger.info("payment canceled", extra={"payment_id": payment_id, "reason": reason})
-            return self._canceled_answer(canceled)
-        raise StaleWriteError(payment_id)
+            self._store.save(canceled)
+            return canceled, True
+
+        payment, canceled_now = retry_on_conflict(
+            payment_id, lambda: self._load(payment_id), record
+        )
+        if not canceled_now:
+            if payment.authorization_id is not None and payment.failure_code is None:
+                # Canceled by a request whose void may have timed out: the same key again
+                # voids it now or finds the first void. (Compensation voids before it
+                # records canceled, so its payments need no second void.)
+                self._void(payment)
+            return self._canceled_answer(payment)
+        if payment.authorization_id is not None:
+            self._void_canceled(payment)
+        logger.info("payment canceled", extra={"payment_id": payment_id, "reason": reason})
+        return self._canceled_answer(payment)
 
     def _void_canceled(self, canceled: Payment) -> None:
         try:
@@ -635,7 +677,7 @@ class PaymentProcessor:
         assert payment.authorization_id is not None
         self._acquirer.void(payment.authorization_id, idempotency_key=f"{payment.payment_id}:void")
 
-    def _canceled_answer(self, payment: Payment) -> dict[str, Any]:
+    def _canceled_answer(self, payment: Payment) -> StepOutcome:
         if payment.authorization_id is not None:
             self._reverse(payment)  # the authorization entry; idempotent
         return self._answer(payment, payment.event(EventType.CANCELED, self._bus))
@@ -644,7 +686,7 @@ class PaymentProcessor:
 
     def void(
         self, payment_id: str, failure: dict[str, Any], context: dict[str, Any]
-    ) -> dict[str, Any]:
+    ) -> StepOutcome:
         failure_code = FAILURE_CODES.get(str(failure.get("Error")), "workflow_error")
         payment = self._store.get(payment_id)
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
@@ -682,7 +724,7 @@ class PaymentProcessor:
             lambda ledger: ledger.reverse_all(payment.payment_id, at=payment.updated_at),
         )
 
-    def _compensated_answer(self, payment: Payment) -> dict[str, Any]:
+    def _compensated_answer(self, payment: Payment) -> StepOutcome:
         kind = (
             EventType.CANCELED if payment.status is PaymentStatus.CANCELED else EventType.DECLINED
         )

@@ -50,6 +50,7 @@ from functions.domain.reconciliation import (
     RepairAction,
     reconcile,
 )
+from functions.services.payment_processing import StepOutcome
 
 logger = Logger(child=True)
 
@@ -98,9 +99,9 @@ class PaymentOperations(Protocol):
     """What the reconciliation asks of the payment processor: each answer carries the
     payment view and the PutEvents entries (``events``) of what it changed."""
 
-    def cancel(self, payment_id: str, reason: str | None) -> Mapping[str, Any]: ...
+    def cancel(self, payment_id: str, reason: str | None) -> StepOutcome: ...
 
-    def resolve(self, payment_id: str) -> Sequence[Mapping[str, Any]]: ...
+    def resolve(self, payment_id: str) -> Sequence[StepOutcome]: ...
 
 
 # ----------------------------------------------------------------------------- contracts
@@ -250,7 +251,7 @@ class Reconciliation:
             except (PaymentRuleError, StaleWriteError):
                 continue  # changed since the scan (captured, resumed): no longer stale
             canceled.append(hold)
-            events.extend(answer["events"])
+            events.extend(answer.events)
         return tuple(canceled), tuple(left), events
 
     def _resolve_pending(self, operations: PaymentOperations) -> tuple[str, ...]:

@@ -7,35 +7,46 @@ from __future__ import annotations
 from typing import Any
 
 from functions.domain.payments import PaymentRuleError
-from functions.services.payment_processing import PaymentProcessor
+from functions.services.payment_processing import PaymentProcessor, StepOutcome
+
+
+def data(outcome: StepOutcome) -> dict[str, Any]:
+    """The outcome as plain data: the fields that apply, the payment with its nulls (they are
+    part of the API's payment object)."""
+    return {
+        **outcome.model_dump(exclude={"payment"}, exclude_none=True),
+        "payment": outcome.payment.model_dump(exclude_unset=True),
+    }
 
 
 def process(event: dict[str, Any], processor: PaymentProcessor) -> dict[str, Any]:
-    action = event["action"]
     try:
-        if action == "create":
-            return processor.create(event["payment"])
-        if action == "decline":
-            return processor.decline(event["payment"], event["decline_code"])
-        if action == "require_action":
-            return processor.require_action(event["payment"])
-        if action == "authorize":
-            return processor.authorize(event["payment"])
-        if action == "capture":
-            return processor.capture(
-                event["payment_id"], event.get("amount"), event.get("request_key")
-            )
-        if action == "refund":
-            refund = event["refund"]
-            return processor.refund(event["payment_id"], refund["refund_id"], refund.get("amount"))
-        if action == "cancel":
-            return processor.cancel(event["payment_id"], event.get("cancellation_reason"))
-        if action == "pending":
-            return processor.pending(event["payment_id"])
-        if action == "void":
-            return processor.void(
-                event["payment_id"], event.get("failure") or {}, event.get("payment") or {}
-            )
+        return data(_call(event, processor))
     except PaymentRuleError as refused:
         return refused.to_answer()
+
+
+def _call(event: dict[str, Any], processor: PaymentProcessor) -> StepOutcome:
+    action = event["action"]
+    if action == "create":
+        return processor.create(event["payment"])
+    if action == "decline":
+        return processor.decline(event["payment"], event["decline_code"])
+    if action == "require_action":
+        return processor.require_action(event["payment"])
+    if action == "authorize":
+        return processor.authorize(event["payment"])
+    if action == "capture":
+        return processor.capture(event["payment_id"], event.get("amount"), event.get("request_key"))
+    if action == "refund":
+        refund = event["refund"]
+        return processor.refund(event["payment_id"], refund["refund_id"], refund.get("amount"))
+    if action == "cancel":
+        return processor.cancel(event["payment_id"], event.get("cancellation_reason"))
+    if action == "pending":
+        return processor.pending(event["payment_id"])
+    if action == "void":
+        return processor.void(
+            event["payment_id"], event.get("failure") or {}, event.get("payment") or {}
+        )
     raise ValueError(f"unknown action {action!r}")

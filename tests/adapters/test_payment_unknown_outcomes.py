@@ -22,7 +22,7 @@ from functions.domain.acquirer import (
     OperationStatus,
 )
 from functions.domain.payments import PaymentStatus
-from functions.services.payment_processing import PaymentProcessor
+from functions.services.payment_processing import PaymentProcessor, RefundDone
 from tests import workflow_definition
 from tests.adapters import test_payment_steps as steps
 from tests.adapters.payment_tables import (
@@ -138,8 +138,8 @@ def test_a_pending_refund_is_settled_by_the_same_key_not_by_a_second_refund(
     # A further refund may take only what the pending one left.
     assert refund(processor, "re_key2", 401)["error"]["code"] == "amount_too_large"
     settled = processor.resolve("pay_1")
-    assert [a["refund"] for a in settled] == [{"id": "re_key1", "amount": 200}]
-    assert [e["DetailType"] for e in settled[0]["events"]] == ["payment.refunded"]
+    assert [a.refund for a in settled] == [RefundDone(id="re_key1", amount=200)]
+    assert [e["DetailType"] for e in settled[0].events] == ["payment.refunded"]
     stored = table.get("pay_1")
     assert stored is not None and [str(r.status) for r in stored.refunds] == ["succeeded"]
     assert acquirer.total("refund") == 200
@@ -186,7 +186,7 @@ def test_a_capture_whose_answer_is_lost_twice_stays_pending_and_is_never_voided(
     assert pending["payment"]["status"] == "capture_pending" and pending["events"] == []
     # The scheduled resolution asks the acquirer, which captured: the capture is confirmed.
     settled = processor.resolve("pay_1")
-    assert settled[0]["captured_amount"] == 1_000 and settled[0]["sequence"] == 1
+    assert settled[0].captured_amount == 1_000 and settled[0].sequence == 1
     stored = table.get("pay_1")
     assert stored is not None and stored.status is PaymentStatus.CAPTURED
     assert acquirer.executed == {"pay_1:capture:1": 1_000}
@@ -219,7 +219,7 @@ def test_a_pending_capture_the_acquirer_never_saw_is_sent_again_by_the_resolutio
     table.save(stored.capture_reserved(1_000, "2026-11-22T10:01:00.000+00:00", "pay_1"))
     assert acquirer.operation_status("pay_1:capture:1") == "not_found"
     settled = processor.resolve("pay_1")
-    assert settled[0]["payment"]["status"] == "captured"
+    assert settled[0].payment.status == "captured"
     assert acquirer.operation_status("pay_1:capture:1") == "succeeded"
 
 

@@ -16,7 +16,7 @@ from functions.domain.payments import (
     new_payment,
 )
 from functions.domain.sca import MitAgreement
-from functions.services.payment_processing import PaymentProcessor
+from functions.services.payment_processing import PaymentProcessor, RefundDone
 from functions.services.risk import InMemoryMitAgreements
 
 KEY = b"in-memory-simulator-key-0123456789"
@@ -56,14 +56,14 @@ def test_a_lost_refund_answer_keeps_its_reservation_until_the_acquirer_record_se
     # Nothing is refundable while the capture's outcome is unknown.
     with pytest.raises(PaymentRuleError, match="capture_pending"):
         processor.refund("pay_1", "re_1", 400)
-    assert [a["payment"]["status"] for a in processor.resolve("pay_1")] == ["captured"]
+    assert [a.payment.status for a in processor.resolve("pay_1")] == ["captured"]
     with pytest.raises(AcquirerTimeoutError):
         processor.refund("pay_1", "re_1", 400)
     # The pending 400 still counts: 500 are left, not 900.
     with pytest.raises(PaymentRuleError) as refused:
         processor.refund("pay_1", "re_2", 600)
     assert refused.value.code == "amount_too_large"
-    assert [a["refund"] for a in processor.resolve("pay_1")] == [{"id": "re_1", "amount": 400}]
+    assert [a.refund for a in processor.resolve("pay_1")] == [RefundDone(id="re_1", amount=400)]
     assert [o.reference for o in simulator.records.operations()] == [
         "pay_1:capture:1",
         "pay_1:refund:re_1",
@@ -96,7 +96,7 @@ def test_a_challenged_authorization_confirms_the_agreement_it_opened() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(challenged())["approved"] is True
+    assert processor.authorize(challenged()).approved is True
     confirmed = agreements.find("m_1", "ck_1")
     assert confirmed is not None and confirmed.network_reference
     assert confirmed.initial_payment_id == "pay_1"
@@ -108,7 +108,7 @@ def test_an_exempted_authorization_does_not_look_for_an_agreement() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(context("4242"))["approved"] is True
+    assert processor.authorize(context("4242")).approved is True
     assert agreements.confirm_calls == []
 
 
@@ -119,7 +119,7 @@ def test_a_declined_challenged_payment_confirms_no_agreement() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(challenged(last4="0002"))["approved"] is False
+    assert processor.authorize(challenged(last4="0002")).approved is False
     assert agreements.find("m_1", "ck_1") is None
 
 
@@ -132,7 +132,13 @@ def test_the_saved_resume_state_keeps_no_bin_beside_the_card_key() -> None:
     )
     state = challenged()
     state["card"] = {**state["card"], "exp_month": 12, "exp_year": 2030}
-    state["sca"] = {"result": {"required": True, "challenge": {"type": "three_d_secure"}}}
+    challenge = {
+        "type": "three_ds_challenge",
+        "challenge_id": "ch_1",
+        "method": "otp",
+        "expires_at": "2026-11-22T10:10:00+00:00",
+    }
+    state["sca"] = {"result": {"required": True, "challenge": challenge}}
     processor.require_action(state)
     saved = store.get("pay_1")
     assert saved is not None and saved.resume_context is not None
