@@ -1,5 +1,6 @@
 """The Payment API's ports on AWS: the EXPRESS workflow run synchronously (Step Functions
-``StartSyncExecution``) and the idempotency store (Powertools idempotency on DynamoDB)."""
+``StartSyncExecution``) and the idempotency store (Powertools idempotency on DynamoDB), and
+the API's use cases built over them once per container (``payment_commands``)."""
 
 from __future__ import annotations
 
@@ -19,12 +20,15 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
     IdempotencyValidationError,
 )
 
+from functions.adapters import clients
+from functions.adapters import payment_wiring as wiring
 from functions.contracts.steps import ProcessAnswer
 from functions.services.payment_commands import (
     ApiAnswer,
     Execution,
     IdempotencyCommand,
     KeyReusedError,
+    PaymentCommands,
     RequestInProgressError,
 )
 
@@ -96,3 +100,17 @@ class PowertoolsIdempotencyStore:
         except IdempotencyAlreadyInProgressError:
             raise RequestInProgressError from None
         return ApiAnswer.model_validate(stored)
+
+
+@cache
+def payment_commands() -> PaymentCommands:
+    """One per container. Here rather than in ``payment_wiring``, which every payment function
+    imports: only the API function pays for importing the workflow and idempotency adapters."""
+    settings = wiring.settings()
+    return PaymentCommands(
+        wiring.payments_table(),
+        wiring.merchant_access(),
+        wiring.amount_caps(),
+        StepFunctionsWorkflow(clients.stepfunctions(), settings.required("state_machine_arn")),
+        PowertoolsIdempotencyStore(clients.dynamodb(), settings.required("idempotency_table")),
+    )

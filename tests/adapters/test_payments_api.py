@@ -13,7 +13,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions.adapters import clients
+from functions.adapters import clients, payment_workflow
 from functions.adapters import payment_wiring as wiring
 from functions.adapters.payment_workflow import idempotency_config
 from functions.adapters.payments_table import PaymentsTable
@@ -70,7 +70,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
         MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP], "*": [OPERATORS]}),
     )
     fake = FakeWorkflow()
-    monkeypatch.setattr(payments_api, "StepFunctionsWorkflow", lambda _client, _arn: fake)
+    monkeypatch.setattr(payment_workflow, "StepFunctionsWorkflow", lambda _client, _arn: fake)
     _reset()
     with mock_aws():
         ddb = boto3.client("dynamodb", region_name=REGION)
@@ -83,7 +83,7 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
 def _reset() -> None:
     clients.clear()
     wiring.clear()
-    payments_api.commands.cache_clear()
+    payment_workflow.payment_commands.cache_clear()
     idempotency_config.cache_clear()
 
 

@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from functions.errors import from_validation_error
-from functions.handlers.payments_api import request_digest, workflow_request
 from functions.models.payments import PaymentRequest
 from functions.services.intake import check
+from functions.services.payment_commands import request_digest, workflow_request
 
 PAN = "4242424242424242"
 TODAY = dt.date(2026, 11, 30)
