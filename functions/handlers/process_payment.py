@@ -38,11 +38,11 @@ tracer = Tracer()
 def run(step: ProcessInput, processor: PaymentProcessor) -> StepOutcome:
     match step:
         case CreateInput():
-            return processor.create(step.payment.state())
+            return processor.create(step.payment)
         case ResumeInput():
-            return processor.authorize(step.payment.state())
+            return processor.authorize(step.payment)
         case DeclineInput():
-            return processor.decline(step.payment.state(), step.decline_code)
+            return processor.decline(step.payment, step.decline_code)
         case CaptureInput():
             return processor.capture(step.payment_id, step.amount, step.request_key)
         case RefundInput():
@@ -52,8 +52,7 @@ def run(step: ProcessInput, processor: PaymentProcessor) -> StepOutcome:
         case PendingInput():
             return processor.pending(step.payment_id)
         case VoidInput():
-            context = step.payment.state() if step.payment else {}
-            return processor.void(step.payment_id, step.failure.model_dump(), context)
+            return processor.void(step.payment_id, step.failure, step.payment)
 
 
 def process(

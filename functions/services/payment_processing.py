@@ -44,7 +44,13 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
-from functions.contracts.steps import PaymentView, ProcessAnswer
+from functions.contracts.steps import (
+    PaymentContext,
+    PaymentView,
+    ProcessAnswer,
+    ScaResult,
+    StepFailure,
+)
 from functions.domain.acquirer import (
     AcquirerConnector,
     AcquirerRejectedError,
@@ -176,26 +182,26 @@ class PaymentProcessor:
 
     # ---------------------------------------------------------------- outcomes
 
-    def create(self, context: dict[str, Any]) -> StepOutcome:
+    def create(self, context: PaymentContext) -> StepOutcome:
         """Acts on the assess step's answer: a fraud block is declined, a payment that needs SCA
         waits for its challenge, any other is authorized (and captured when asked)."""
-        fraud = (context.get("fraud") or {}).get("result") or {}
-        sca = (context.get("sca") or {}).get("result") or {}
-        if fraud.get("decision") == "block":
+        if context.fraud is not None and context.fraud.result.decision == "block":
             return self.decline(context, "fraud_suspected")
-        if sca.get("required"):
+        if _sca(context).required:
             return self.require_action(context)
         return self.authorize(context)
 
-    def decline(self, context: dict[str, Any], decline_code: str) -> StepOutcome:
-        existing = self._store.get(context["payment_id"])
+    def decline(self, context: PaymentContext, decline_code: str) -> StepOutcome:
+        existing = self._store.get(context.payment_id)
         if existing is not None and existing.status is PaymentStatus.DECLINED:
             return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
         now = self._now()
         payment = (
             existing.declined(decline_code, now)
             if existing is not None
-            else new_payment(context, PaymentStatus.DECLINED, now, decline_code=decline_code)
+            else new_payment(
+                context.state(), PaymentStatus.DECLINED, now, decline_code=decline_code
+            )
         )
         self._store.save(payment)
         logger.info(
@@ -203,16 +209,18 @@ class PaymentProcessor:
         )
         return self._answer(payment, payment.event(EventType.DECLINED, self._bus))
 
-    def require_action(self, context: dict[str, Any]) -> StepOutcome:
-        existing = self._store.get(context["payment_id"])
+    def require_action(self, context: PaymentContext) -> StepOutcome:
+        existing = self._store.get(context.payment_id)
         if existing is not None:
             return self._answer(existing, existing.event(EventType.REQUIRES_ACTION, self._bus))
-        challenge = context["sca"]["result"]["challenge"]
+        challenge = _sca(context).challenge
+        if challenge is None:
+            raise ValueError(f"{context.payment_id}: SCA required without a challenge to wait for")
         payment = new_payment(
-            context,
+            context.state(),
             PaymentStatus.REQUIRES_ACTION,
             self._now(),
-            next_action=challenge,
+            next_action=challenge.model_dump(),
             resume_context=_resume_state(context),
         )
         self._store.save(payment)
@@ -220,17 +228,17 @@ class PaymentProcessor:
 
     # ------------------------------------------------------------ authorization
 
-    def authorize(self, context: dict[str, Any]) -> StepOutcome:
-        payment = self._store.get(context["payment_id"])
+    def authorize(self, context: PaymentContext) -> StepOutcome:
+        payment = self._store.get(context.payment_id)
         if payment is not None and payment.status not in (
             PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.AUTHORIZING,
         ):
             return self._recorded_answer(payment)  # a retried call: the outcome is recorded
         now = self._now()
-        sca = context.get("sca", {}).get("result", {})
+        sca = _sca(context)
         if payment is None:
-            payment = new_payment(context, PaymentStatus.AUTHORIZING, now)
+            payment = new_payment(context.state(), PaymentStatus.AUTHORIZING, now)
             self._store.save(payment)
         elif payment.status is PaymentStatus.REQUIRES_ACTION:
             payment = payment.authorizing(now)
@@ -239,13 +247,13 @@ class PaymentProcessor:
                 sca={
                     "required": True,
                     "exemption": None,
-                    "reason": sca.get("reason"),
+                    "reason": sca.reason,
                     "exemption_requested": payment.sca.get("exemption_requested"),
                 },
                 version=payment.version,
             )
             self._store.save(payment)
-        card = context["card"]
+        card = context.card
         result = self._acquirer.authorize(
             AuthorizationRequest(
                 payment_id=payment.payment_id,
@@ -256,13 +264,13 @@ class PaymentProcessor:
                     token=payment.token,
                     brand=payment.card_brand,
                     last4=payment.card_last4,
-                    exp_month=card.get("exp_month"),
-                    exp_year=card.get("exp_year"),
+                    exp_month=card.exp_month,
+                    exp_year=card.exp_year,
                 ),
                 authentication=Authentication(
-                    eci=sca.get("eci"),
-                    authentication_value=sca.get("authentication_value"),
-                    exemption=sca.get("exemption"),
+                    eci=sca.eci,
+                    authentication_value=sca.authentication_value,
+                    exemption=sca.exemption,
                 ),
                 idempotency_key=payment.authorize_idempotency_key,
             )
@@ -413,17 +421,17 @@ class PaymentProcessor:
         if payment.sca.get("required"):
             self._agreements.confirm(payment.payment_id, result.network_reference)
 
-    def _steps_up(self, result: AuthorizationResult, sca: dict[str, Any]) -> bool:
+    def _steps_up(self, result: AuthorizationResult, sca: ScaResult) -> bool:
         """A soft decline of a payment sent without authentication: challenge, then retry. An
         authenticated payment soft-declined again is a decline (no loop of challenges)."""
         return (
             self._acs is not None
             and not result.approved
             and result.decline_code is DeclineCode.AUTHENTICATION_REQUIRED
-            and not sca.get("eci")
+            and not sca.eci
         )
 
-    def _step_up(self, payment: Payment, context: dict[str, Any], now: str) -> StepOutcome:
+    def _step_up(self, payment: Payment, context: PaymentContext, now: str) -> StepOutcome:
         assert self._acs is not None
         challenge = self._acs.start_challenge(payment.payment_id, dt.datetime.fromisoformat(now))
         waiting = payment.stepped_up(
@@ -685,9 +693,9 @@ class PaymentProcessor:
     # ------------------------------------------------------------ compensation
 
     def void(
-        self, payment_id: str, failure: dict[str, Any], context: dict[str, Any]
+        self, payment_id: str, failure: StepFailure, context: PaymentContext | None
     ) -> StepOutcome:
-        failure_code = FAILURE_CODES.get(str(failure.get("Error")), "workflow_error")
+        failure_code = FAILURE_CODES.get(str(failure.Error), "workflow_error")
         payment = self._store.get(payment_id)
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
             self._reverse(payment)
@@ -700,7 +708,9 @@ class PaymentProcessor:
             )
             return self.pending(payment_id)
         if payment is None:
-            payment = new_payment(context, PaymentStatus.AUTHORIZING, self._now())
+            if context is None:
+                raise ValueError(f"{payment_id}: no payment record and no context to void by")
+            payment = new_payment(context.state(), PaymentStatus.AUTHORIZING, self._now())
             self._store.save(payment)
         if payment.authorization_id is not None:
             self._void(payment)
@@ -737,13 +747,17 @@ class PaymentProcessor:
         return self._answer(payment, *events)
 
 
-def _resume_state(context: dict[str, Any]) -> dict[str, Any]:
+def _sca(context: PaymentContext) -> ScaResult:
+    """The assess step's SCA answer; a context without one (no SCA asked) reads as not
+    required, nothing exempted, no authentication."""
+    return context.sca.result if context.sca is not None else ScaResult(required=False)
+
+
+def _resume_state(context: PaymentContext) -> dict[str, Any]:
     """What a payment waiting for a challenge keeps to resume from, in the payments table: no
     SCA answer (the challenge gives a new one) and no BIN beside the card key and last four
     (PCI DSS 3.5.1); the resumed authorization needs the token and the expiry."""
-    state = {k: v for k, v in context.items() if k != "sca"}
-    state["card"] = {k: v for k, v in context["card"].items() if k != "first6"}
-    return state
+    return context.model_dump(exclude_none=True, exclude={"sca": True, "card": {"first6"}})
 
 
 def _key_reused() -> PaymentRuleError:

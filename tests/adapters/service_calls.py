@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from functions.contracts.steps import PaymentContext, StepFailure
 from functions.domain.payments import PaymentRuleError
 from functions.services.payment_processing import PaymentProcessor, StepOutcome
 
@@ -28,14 +29,18 @@ def process(event: dict[str, Any], processor: PaymentProcessor) -> dict[str, Any
 
 def _call(event: dict[str, Any], processor: PaymentProcessor) -> StepOutcome:
     action = event["action"]
+    payment = event.get("payment")
+    context = PaymentContext.model_validate(payment) if payment else None
+    if action in ("create", "decline", "require_action", "authorize"):
+        assert context is not None, f"{action} takes the payment context"
     if action == "create":
-        return processor.create(event["payment"])
+        return processor.create(context)
     if action == "decline":
-        return processor.decline(event["payment"], event["decline_code"])
+        return processor.decline(context, event["decline_code"])
     if action == "require_action":
-        return processor.require_action(event["payment"])
+        return processor.require_action(context)
     if action == "authorize":
-        return processor.authorize(event["payment"])
+        return processor.authorize(context)
     if action == "capture":
         return processor.capture(event["payment_id"], event.get("amount"), event.get("request_key"))
     if action == "refund":
@@ -46,7 +51,6 @@ def _call(event: dict[str, Any], processor: PaymentProcessor) -> StepOutcome:
     if action == "pending":
         return processor.pending(event["payment_id"])
     if action == "void":
-        return processor.void(
-            event["payment_id"], event.get("failure") or {}, event.get("payment") or {}
-        )
+        failure = StepFailure.model_validate(event.get("failure") or {})
+        return processor.void(event["payment_id"], failure, context)
     raise ValueError(f"unknown action {action!r}")

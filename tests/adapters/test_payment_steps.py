@@ -81,7 +81,6 @@ def context(payment_id: str = "pay_1", last4: str = "4242", amount: int = 10_000
             "token": f"tok_{payment_id}",
             "brand": "visa",
             "last4": last4,
-            "fingerprint": "fp",
             "first6": "400000",
             "exp_month": 12,
             "exp_year": 2030,

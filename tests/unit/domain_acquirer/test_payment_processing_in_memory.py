@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from functions.contracts.steps import PaymentContext
 from functions.domain.acquirer import AcquirerSimulator, AcquirerTimeoutError
 from functions.domain.payments import (
     InMemoryPaymentStore,
@@ -21,6 +22,10 @@ from functions.services.risk import InMemoryMitAgreements
 
 KEY = b"in-memory-simulator-key-0123456789"
 NOW = "2026-11-22T10:00:00.000+00:00"
+
+
+def typed(state: dict[str, Any]) -> PaymentContext:
+    return PaymentContext.model_validate(state)
 
 
 def context(last4: str) -> dict[str, Any]:
@@ -50,7 +55,7 @@ def test_a_lost_refund_answer_keeps_its_reservation_until_the_acquirer_record_se
     store = InMemoryPaymentStore()
     simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
     processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
-    processor.authorize(context("0259"))  # the card whose first answers are lost
+    processor.authorize(typed(context("0259")))  # the card whose first answers are lost
     with pytest.raises(AcquirerTimeoutError):
         processor.capture("pay_1", None, "k")
     # Nothing is refundable while the capture's outcome is unknown.
@@ -96,7 +101,7 @@ def test_a_challenged_authorization_confirms_the_agreement_it_opened() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(challenged()).approved is True
+    assert processor.authorize(typed(challenged())).approved is True
     confirmed = agreements.find("m_1", "ck_1")
     assert confirmed is not None and confirmed.network_reference
     assert confirmed.initial_payment_id == "pay_1"
@@ -108,7 +113,7 @@ def test_an_exempted_authorization_does_not_look_for_an_agreement() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(context("4242")).approved is True
+    assert processor.authorize(typed(context("4242"))).approved is True
     assert agreements.confirm_calls == []
 
 
@@ -119,7 +124,7 @@ def test_a_declined_challenged_payment_confirms_no_agreement() -> None:
     processor = PaymentProcessor(
         InMemoryPaymentStore(), simulator, "bus", lambda: NOW, agreements=agreements
     )
-    assert processor.authorize(challenged(last4="0002")).approved is False
+    assert processor.authorize(typed(challenged(last4="0002"))).approved is False
     assert agreements.find("m_1", "ck_1") is None
 
 
@@ -139,7 +144,7 @@ def test_the_saved_resume_state_keeps_no_bin_beside_the_card_key() -> None:
         "expires_at": "2026-11-22T10:10:00+00:00",
     }
     state["sca"] = {"result": {"required": True, "challenge": challenge}}
-    processor.require_action(state)
+    processor.require_action(typed(state))
     saved = store.get("pay_1")
     assert saved is not None and saved.resume_context is not None
     card = saved.resume_context["card"]

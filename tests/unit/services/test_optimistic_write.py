@@ -5,10 +5,9 @@ concurrent cancel is decided again on the canceled payment, never written over i
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
+from functions.contracts.steps import PaymentContext
 from functions.domain.acquirer import AcquirerSimulator
 from functions.domain.payments import (
     InMemoryPaymentStore,
@@ -96,15 +95,17 @@ class CancelBeforeFirstSave(InMemoryPaymentStore):
 
 def authorized(store: InMemoryPaymentStore) -> PaymentProcessor:
     processor = PaymentProcessor(store, AcquirerSimulator(KEY, 0.01, lambda _s: None), "bus", now)
-    context: dict[str, Any] = {
-        "payment_id": "pay_1",
-        "merchant_id": "m_1",
-        "amount": 900,
-        "currency": "EUR",
-        "capture": False,
-        "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
-        "sca": {"result": {"required": False, "exemption": "low_value"}},
-    }
+    context = PaymentContext.model_validate(
+        {
+            "payment_id": "pay_1",
+            "merchant_id": "m_1",
+            "amount": 900,
+            "currency": "EUR",
+            "capture": False,
+            "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
+            "sca": {"result": {"required": False, "exemption": "low_value"}},
+        }
+    )
     assert processor.authorize(context).payment.status == "authorized"
     return processor
 
