@@ -156,9 +156,27 @@ class PaymentProcessor:
         # network reference of its authorization (EBA Q&A 2018_4031).
         self._agreements = agreements
 
-    def _answer(self, payment: Payment, *events: dict[str, Any], **extra: Any) -> StepOutcome:
-        view = PaymentView.model_validate(payment.view())
-        return StepOutcome(payment=view, events=list(events), **extra)
+    def _answer(
+        self,
+        payment: Payment,
+        *events: dict[str, Any],
+        approved: bool | None = None,
+        step_up: bool | None = None,
+        captured_amount: int | None = None,
+        sequence: int | None = None,
+        refund: RefundDone | None = None,
+        pending: bool | None = None,
+    ) -> StepOutcome:
+        return StepOutcome(
+            payment=PaymentView.model_validate(payment.view()),
+            events=list(events),
+            approved=approved,
+            step_up=step_up,
+            captured_amount=captured_amount,
+            sequence=sequence,
+            refund=refund,
+            pending=pending,
+        )
 
     def _load(self, payment_id: str) -> Payment:
         payment = self._store.get(payment_id)
