@@ -77,10 +77,16 @@ pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tes
 	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
 
 .PHONY: test
-# Two jobs: `terraform test` keeps one core busy while pytest waits on the emulator with the
-# other. --output-sync prints each target's output whole, when it ends.
-test: ## the whole suite (what .ci/run calls)
-	@$(MAKE) --no-print-directory -j2 --output-sync=target lint tftest pytest
+# Two jobs: pytest, the longest, starts at once; lint and then `terraform test` take the other
+# core while pytest waits on the emulator. The environment is built first so the two jobs do not
+# both sync it. --output-sync prints each job's output whole, when it ends.
+test: venv ## the whole suite (what .ci/run calls)
+	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest static
+
+.PHONY: static
+static: ## lint, then `terraform test`
+	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory tftest
 
 .PHONY: compliance
 compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir> for another tree)

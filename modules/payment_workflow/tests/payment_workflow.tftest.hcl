@@ -111,9 +111,14 @@ variables {
   detokenize_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-detokenize/invocations"
 }
 
-run "tables_are_encrypted_recoverable_and_shaped_for_the_adapters" {
+# Plans are the slow part of this test (each run plans the whole module), so the
+# properties that need no particular inputs share one run, and those that set inputs
+# (no two the same) share another. Each "---" heading is one property; an assertion's
+# error message names what failed.
+run "the_module_with_its_defaults" {
   command = plan
 
+  # --- tables are encrypted recoverable and shaped for the adapters
   assert {
     condition = alltrue([
       for t in [aws_dynamodb_table.payments, aws_dynamodb_table.idempotency, aws_dynamodb_table.ledger] :
@@ -154,29 +159,8 @@ run "tables_are_encrypted_recoverable_and_shaped_for_the_adapters" {
     condition     = aws_dynamodb_table.ledger.hash_key == "pk" && aws_dynamodb_table.ledger.range_key == "sk" && alltrue([for t in aws_dynamodb_table.ledger.ttl : !t.enabled])
     error_message = "ledger is keyed by pk/sk and never expires."
   }
-}
 
-run "deletion_protection_can_be_turned_off_for_throwaway_environments" {
-  command = plan
-
-  variables {
-    deletion_protection = false
-  }
-
-  assert {
-    condition     = !aws_dynamodb_table.payments.deletion_protection_enabled && !aws_dynamodb_table.ledger.deletion_protection_enabled && !aws_dynamodb_table.idempotency.deletion_protection_enabled
-    error_message = "deletion_protection = false reaches all three tables."
-  }
-
-  assert {
-    condition     = one(aws_dynamodb_table.ledger.point_in_time_recovery).enabled
-    error_message = "PITR stays on whatever deletion_protection says."
-  }
-}
-
-run "workflow_logs_failures_but_never_execution_data" {
-  command = plan
-
+  # --- workflow logs failures but never execution data
   assert {
     condition = (
       aws_sfn_state_machine.payment.type == "EXPRESS" &&
@@ -223,11 +207,8 @@ run "workflow_logs_failures_but_never_execution_data" {
     ])
     error_message = "The definition's tasks invoke exactly the three step functions, tokenize, assess_risk and process_payment (template variables wired)."
   }
-}
 
-run "workflow_role_is_least_privilege" {
-  command = plan
-
+  # --- workflow role is least privilege
   assert {
     condition = toset(one([for s in local.workflow_statements : s.Resource if s.Sid == "InvokeSteps"])) == toset(flatten([
       for name in ["tokenize", "assess-risk", "process-payment"] : [
@@ -278,11 +259,8 @@ run "workflow_role_is_least_privilege" {
     )
     error_message = "Only the log-delivery actions are granted on \"*\"; PutResourcePolicy, DescribeResourcePolicies and DescribeLogGroups are on this account's and Region's log groups."
   }
-}
 
-run "functions_are_least_privilege" {
-  command = plan
-
+  # --- functions are least privilege
   # No wildcard action, and every data statement names its resources.
   assert {
     condition = alltrue(flatten([
@@ -472,11 +450,8 @@ run "functions_are_least_privilege" {
     ])
     error_message = "Functions use only the application key."
   }
-}
 
-run "functions_are_wired_and_configured" {
-  command = plan
-
+  # --- functions are wired and configured
   assert {
     condition = {
       for k, f in local.function_settings : k => "${f.handler}|${f.timeout}"
@@ -566,39 +541,8 @@ run "functions_are_wired_and_configured" {
     condition     = local.step_functions.reconcile.keeps_failed_event && local.step_functions.settle.keeps_failed_event
     error_message = "The scheduled functions (their events hold no card data) keep failed events for replay."
   }
-}
 
-run "settings_reach_the_functions_as_json" {
-  command = plan
-
-  variables {
-    fraud_rules                = { review_threshold = 40, "weights.velocity_card" = 50 }
-    ip_country_ranges          = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
-    issuer_country_prefixes    = { "4571" = "DK" }
-    sca_tra_fraud_rate_percent = "0.015"
-    max_amount_eur             = 5000.5
-    max_amount_minor_overrides = { JPY = 500000 }
-  }
-
-  assert {
-    condition     = jsondecode(local.assess_risk_environment.FRAUD_RULES) == { review_threshold = 40, weights = { velocity_card = 50 } }
-    error_message = "fraud_rules become FraudRules JSON, weights.<reason> nested under weights."
-  }
-
-  assert {
-    condition     = jsondecode(local.assess_risk_environment.IP_COUNTRY_RANGES) == { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
-    error_message = "ip_country_ranges pass through as JSON."
-  }
-
-  assert {
-    condition     = local.assess_risk_environment.SCA_TRA_FRAUD_RATE_PERCENT == "0.015" && jsondecode(local.assess_risk_environment.ISSUER_COUNTRY_PREFIXES) == { "4571" = "DK" } && local.payments_api_environment.MAX_AMOUNT_EUR == "5000.5" && jsondecode(local.payments_api_environment.MAX_AMOUNT_MINOR_OVERRIDES) == { JPY = 500000 }
-    error_message = "The measured TRA fraud rate and the BIN prefixes reach assess_risk, the amount limit reaches payments_api."
-  }
-}
-
-run "api_signs_every_method_and_sits_behind_waf" {
-  command = plan
-
+  # --- api signs every method and sits behind waf
   assert {
     condition = {
       for k, r in local.api_routes : k => "${r.method} ${r.path}"
@@ -700,11 +644,8 @@ run "api_signs_every_method_and_sits_behind_waf" {
     )
     error_message = "Execution logs at ERROR without data trace; the stage is throttled."
   }
-}
 
-run "payment_events_are_recorded" {
-  command = plan
-
+  # --- payment events are recorded
   assert {
     condition     = aws_cloudwatch_event_bus.payments.name == "pay-payments" && aws_cloudwatch_event_bus.payments.kms_key_identifier == var.data_kms_key_arn
     error_message = "The payment bus is encrypted with the application key."
@@ -756,11 +697,8 @@ run "payment_events_are_recorded" {
     )
     error_message = "The schedule may invoke reconcile (statement id kept from before the schedule map)."
   }
-}
 
-run "a_ledger_posting_failure_is_alarmed_not_swallowed" {
-  command = plan
-
+  # --- a ledger posting failure is alarmed not swallowed
   assert {
     condition = (
       aws_cloudwatch_log_metric_filter.invariant["ledger_posting_failed"].name == "pay-ledger-posting-failed" &&
@@ -789,13 +727,10 @@ run "a_ledger_posting_failure_is_alarmed_not_swallowed" {
     )
     error_message = "Each alarm reads its own filter's metric, fires on the first occurrence and notifies the alarm topic: a ledger posting process_payment gave up on, a batch settle could not book, a TRA fraud rate above its reference are reported, never passed over silently."
   }
-}
 
-# The definition as rendered: the create path, where failures go, and that every task's retry
-# policy is one of the policies built once in workflow.tf.
-run "workflow_definition_routes_failures_and_retries_every_task" {
-  command = plan
-
+  # --- workflow definition routes failures and retries every task
+  # The definition as rendered: the create path, where failures go, and that every task's retry
+  # policy is one of the policies built once in workflow.tf.
   assert {
     condition = alltrue([
       for name in ["Process", "Resume"] : (
@@ -898,79 +833,16 @@ run "workflow_definition_routes_failures_and_retries_every_task" {
     ])
     error_message = "No state publishes to EventBridge: the workflow role has no events:PutEvents."
   }
-}
 
-run "reconcile_schedule_can_be_switched_off" {
-  command = plan
-
-  variables {
-    reconcile_schedule_expression = null
-  }
-
-  assert {
-    condition     = toset(keys(aws_cloudwatch_event_rule.schedule)) == toset(["settle"]) && toset(keys(aws_cloudwatch_event_target.schedule)) == toset(["settle"]) && toset(keys(aws_lambda_permission.schedule)) == toset(["settle"])
-    error_message = "A null schedule creates no rule, target or permission."
-  }
-}
-
-run "merchants_are_bound_to_their_principals" {
-  command = plan
-
-  variables {
-    merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
-  }
-
-  assert {
-    condition     = jsondecode(local.payments_api_environment.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
-    error_message = "merchant_principals reach the Payment API as JSON."
-  }
-}
-
-run "nobody_acts_for_a_merchant_by_default" {
-  command = plan
-
+  # --- nobody acts for a merchant by default
   assert {
     condition     = local.payments_api_environment.MERCHANT_PRINCIPALS == "{}"
     error_message = "Without merchant_principals, no caller may act for any merchant."
   }
-}
 
-run "authorization_validity_reaches_reconcile" {
-  command = plan
-
-  variables {
-    authorization_validity_days = 30
-  }
-
-  assert {
-    condition     = local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "30"
-    error_message = "authorization_validity_days reaches reconcile as AUTHORIZATION_VALIDITY_DAYS."
-  }
-}
-
-run "workflow_log_level_all_stays_available" {
-  command = plan
-
-  variables {
-    workflow_log_level = "ALL"
-    log_level          = "INFO"
-  }
-
-  assert {
-    condition = (
-      one(aws_sfn_state_machine.payment.logging_configuration).level == "ALL" &&
-      one(aws_sfn_state_machine.payment.logging_configuration).include_execution_data == false &&
-      module.payments_api.log_level == "INFO"
-    )
-    error_message = "ALL and INFO can be chosen explicitly, still without execution data."
-  }
-}
-
-# Settlement and payouts: a daily function of its own that may post ledger entries and read the
-# simulator's operation record, and nothing else (no payment writes, no bus, no event record).
-run "settlement_runs_daily_with_least_privilege" {
-  command = plan
-
+  # --- settlement runs daily with least privilege
+  # Settlement and payouts: a daily function of its own that may post ledger entries and read the
+  # simulator's operation record, and nothing else (no payment writes, no bus, no event record).
   assert {
     condition = toset(flatten([
       for s in local.settle_statements : [for a in s.actions : [for r in s.resources : "${a} ${r}"]]
@@ -1043,31 +915,94 @@ run "settlement_runs_daily_with_least_privilege" {
     )
     error_message = "A TRA band above its reference fraud rate (RTS Art. 20(1)) or due a restart notification (Art. 20(4)) alarms on the first settle run that finds it."
   }
-}
 
-run "settlement_schedule_can_be_switched_off" {
-  command = plan
-
-  variables {
-    settlement_schedule_expression = null
-  }
-
+  # --- no merchant service charge by default
   assert {
-    condition     = toset(keys(aws_cloudwatch_event_rule.schedule)) == toset(["reconcile"]) && toset(keys(aws_cloudwatch_event_target.schedule)) == toset(["reconcile"]) && toset(keys(aws_lambda_permission.schedule)) == toset(["reconcile"])
-    error_message = "A null schedule creates no rule, target or permission."
+    condition     = local.process_payment_environment.MERCHANT_SERVICE_CHARGE == "" && local.reconcile_environment.MERCHANT_SERVICE_CHARGE == ""
+    error_message = "Without a schedule nothing is charged (an empty MERCHANT_SERVICE_CHARGE)."
   }
 }
 
-run "merchant_service_charge_reaches_the_posting_functions" {
+run "the_module_with_every_input_set" {
   command = plan
 
   variables {
+    deletion_protection            = false
+    fraud_rules                    = { review_threshold = 40, "weights.velocity_card" = 50 }
+    ip_country_ranges              = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    issuer_country_prefixes        = { "4571" = "DK" }
+    sca_tra_fraud_rate_percent     = "0.015"
+    max_amount_eur                 = 5000.5
+    max_amount_minor_overrides     = { JPY = 500000 }
+    reconcile_schedule_expression  = null
+    merchant_principals            = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
+    authorization_validity_days    = 30
+    workflow_log_level             = "ALL"
+    log_level                      = "INFO"
+    settlement_schedule_expression = null
     merchant_service_charge = {
       default   = { EUR = { bps = 140, fixed = "0.25" }, JPY = { bps = 290, fixed = "30" } }
       merchants = { m_1 = { EUR = { bps = 95.5 } } }
     }
   }
 
+  # --- deletion protection can be turned off for throwaway environments
+  assert {
+    condition     = !aws_dynamodb_table.payments.deletion_protection_enabled && !aws_dynamodb_table.ledger.deletion_protection_enabled && !aws_dynamodb_table.idempotency.deletion_protection_enabled
+    error_message = "deletion_protection = false reaches all three tables."
+  }
+
+  assert {
+    condition     = one(aws_dynamodb_table.ledger.point_in_time_recovery).enabled
+    error_message = "PITR stays on whatever deletion_protection says."
+  }
+
+  # --- settings reach the functions as json
+  assert {
+    condition     = jsondecode(local.assess_risk_environment.FRAUD_RULES) == { review_threshold = 40, weights = { velocity_card = 50 } }
+    error_message = "fraud_rules become FraudRules JSON, weights.<reason> nested under weights."
+  }
+
+  assert {
+    condition     = jsondecode(local.assess_risk_environment.IP_COUNTRY_RANGES) == { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    error_message = "ip_country_ranges pass through as JSON."
+  }
+
+  assert {
+    condition     = local.assess_risk_environment.SCA_TRA_FRAUD_RATE_PERCENT == "0.015" && jsondecode(local.assess_risk_environment.ISSUER_COUNTRY_PREFIXES) == { "4571" = "DK" } && local.payments_api_environment.MAX_AMOUNT_EUR == "5000.5" && jsondecode(local.payments_api_environment.MAX_AMOUNT_MINOR_OVERRIDES) == { JPY = 500000 }
+    error_message = "The measured TRA fraud rate and the BIN prefixes reach assess_risk, the amount limit reaches payments_api."
+  }
+
+  # --- merchants are bound to their principals
+  assert {
+    condition     = jsondecode(local.payments_api_environment.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
+    error_message = "merchant_principals reach the Payment API as JSON."
+  }
+
+  # --- authorization validity reaches reconcile
+  assert {
+    condition     = local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "30"
+    error_message = "authorization_validity_days reaches reconcile as AUTHORIZATION_VALIDITY_DAYS."
+  }
+
+  # --- workflow log level all stays available
+  assert {
+    condition = (
+      one(aws_sfn_state_machine.payment.logging_configuration).level == "ALL" &&
+      one(aws_sfn_state_machine.payment.logging_configuration).include_execution_data == false &&
+      module.payments_api.log_level == "INFO"
+    )
+    error_message = "ALL and INFO can be chosen explicitly, still without execution data."
+  }
+
+  # --- the reconcile and settlement schedules can be switched off (both null here; the run
+  # with the defaults checks that each exists)
+  assert {
+    condition     = length(aws_cloudwatch_event_rule.schedule) == 0 && length(aws_cloudwatch_event_target.schedule) == 0 && length(aws_lambda_permission.schedule) == 0
+    error_message = "A null schedule creates no rule, target or permission."
+  }
+
+  # --- merchant service charge reaches the posting functions
   assert {
     condition = (
       jsondecode(local.process_payment_environment.MERCHANT_SERVICE_CHARGE) == {
@@ -1077,15 +1012,6 @@ run "merchant_service_charge_reaches_the_posting_functions" {
       local.reconcile_environment.MERCHANT_SERVICE_CHARGE == local.process_payment_environment.MERCHANT_SERVICE_CHARGE
     )
     error_message = "The fee schedule reaches process_payment (which books it) and reconcile (which repairs entries) as JSON."
-  }
-}
-
-run "no_merchant_service_charge_by_default" {
-  command = plan
-
-  assert {
-    condition     = local.process_payment_environment.MERCHANT_SERVICE_CHARGE == "" && local.reconcile_environment.MERCHANT_SERVICE_CHARGE == ""
-    error_message = "Without a schedule nothing is charged (an empty MERCHANT_SERVICE_CHARGE)."
   }
 }
 

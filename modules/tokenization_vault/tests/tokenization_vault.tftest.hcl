@@ -62,9 +62,14 @@ variables {
   detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/chargebacks"]
 }
 
-run "table_matches_the_adapter_and_is_protected" {
+# Plans are the slow part of this test (each run plans the whole module), so the
+# properties that need no particular inputs share one run, and those that set inputs
+# (no two the same) share another. Each "---" heading is one property; an assertion's
+# error message names what failed.
+run "the_vault_with_its_defaults" {
   command = plan
 
+  # --- table matches the adapter and is protected
   assert {
     condition     = aws_dynamodb_table.this.hash_key == "pk" && aws_dynamodb_table.this.range_key == null && aws_dynamodb_table.this.billing_mode == "PAY_PER_REQUEST"
     error_message = "The vault table is keyed by pk (S) only, on demand."
@@ -104,11 +109,8 @@ run "table_matches_the_adapter_and_is_protected" {
     condition     = aws_dynamodb_table.this.tags["DataClass"] == "cardholder-data"
     error_message = "The vault table is tagged DataClass = cardholder-data."
   }
-}
 
-run "functions_are_private_and_named" {
-  command = plan
-
+  # --- functions are private and named
   assert {
     condition = (
       module.tokenize.function_name == "pay-tokenize" &&
@@ -122,11 +124,8 @@ run "functions_are_private_and_named" {
     condition     = toset(keys(output.functions)) == toset(["tokenize", "detokenize", "admin"])
     error_message = "The functions output lists tokenize, detokenize and admin."
   }
-}
 
-run "iam_is_least_privilege_per_role" {
-  command = plan
-
+  # --- iam is least privilege per role
   # No wildcard action anywhere.
   assert {
     condition = alltrue([
@@ -250,11 +249,8 @@ run "iam_is_least_privilege_per_role" {
     condition     = !contains(flatten([for s in local.admin_statements : s.actions]), "kms:GenerateMac")
     error_message = "Admin needs no fingerprint key."
   }
-}
 
-run "environment_wires_the_handlers" {
-  command = plan
-
+  # --- environment wires the handlers
   assert {
     condition = (
       local.common_env.VAULT_TABLE_NAME == "pay-vault" &&
@@ -269,33 +265,14 @@ run "environment_wires_the_handlers" {
     condition     = local.audit_env.VAULT_AUDIT_LOG_GROUP == "/payments/pay/vault-audit" && local.audit_env.VAULT_AUDIT_EVENT_BUS == "pay-vault-audit"
     error_message = "Detokenize and admin get the audit log group and bus."
   }
-}
 
-run "tenants_are_bound_to_their_principals" {
-  command = plan
-
-  variables {
-    merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
-  }
-
-  assert {
-    condition     = jsondecode(local.common_env.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
-    error_message = "merchant_principals reach tokenize and detokenize as JSON."
-  }
-}
-
-run "nobody_is_bound_to_a_tenant_by_default" {
-  command = plan
-
+  # --- nobody is bound to a tenant by default
   assert {
     condition     = local.common_env.MERCHANT_PRINCIPALS == "{}"
     error_message = "Without merchant_principals no caller may tokenize or detokenize for any tenant."
   }
-}
 
-run "audit_log_group_is_encrypted_and_kept_seven_years" {
-  command = plan
-
+  # --- audit log group is encrypted and kept seven years
   assert {
     condition     = aws_cloudwatch_log_group.audit.kms_key_id == var.logs_kms_key_arn && aws_cloudwatch_log_group.audit.retention_in_days == 2557
     error_message = "The audit log group is encrypted with the logs key and kept 2557 days by default."
@@ -310,18 +287,266 @@ run "audit_log_group_is_encrypted_and_kept_seven_years" {
     condition     = aws_cloudwatch_metric_alarm.signal["detokenize_refused"].threshold == 1
     error_message = "A single refused detokenize raises the alarm."
   }
-}
 
-run "an_existing_bus_is_used_as_given" {
-  command = plan
+  # --- every vault role may use the table key through dynamodb only
+  # Finding 10: the table is encrypted at rest with the vault key, and DynamoDB unwraps the table
+  # key as the calling role, through DynamoDB, with the context {aws:dynamodb:tableName,
+  # aws:dynamodb:subscriberId}. A role allowed the vault key only under the vault's own contexts
+  # would be denied every read and write on AWS. Each role must hold that path explicitly, and
+  # only that path: through DynamoDB in this region, for this table, in this account.
+  assert {
+    condition = alltrue([
+      for statements in values(local.role_statements) :
+      length([
+        for s in statements : s
+        if contains(s.actions, "kms:Decrypt") && s.resources == [var.vault_key_arn] &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:ViaService=dynamodb.eu-west-1.amazonaws.com") &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:tableName=pay-vault,pay-vault-keys") &&
+        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:subscriberId=111122223333")
+      ]) == 1
+    ])
+    error_message = "Tokenize, detokenize and admin each need kms:Decrypt on the vault key via dynamodb.<region>.amazonaws.com for this table and account (the table is encrypted with the vault key)."
+  }
 
-  variables {
-    audit_event_bus_name = "security-events"
+  # The DynamoDB path is the only vault-key grant without a vault context, and it cannot be
+  # used directly (ViaService) nor to create keys.
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      length(setsubtract(s.actions, ["kms:Decrypt", "kms:DescribeKey"])) == 0 &&
+      length([for c in try(s.conditions, []) : c if c.variable == "kms:ViaService"]) == 1
+      if anytrue([for c in try(s.conditions, []) : startswith(c.variable, "kms:EncryptionContext:aws:dynamodb:")]) || (
+        contains(s.resources, var.vault_key_arn) && !anytrue([for c in try(s.conditions, []) : c.variable == "kms:EncryptionContext:vault"])
+      )
+    ])
+    error_message = "A vault-key statement without a vault encryption context must be the DynamoDB path: Decrypt/DescribeKey only, conditioned on kms:ViaService."
   }
 
   assert {
+    condition     = one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == var.vault_key_arn
+    error_message = "The grant above is for the key the table is encrypted with."
+  }
+
+  # --- customer keys live in a table without backups
+  # Finding 2: customer keys live apart from the records, in a table without point-in-time
+  # recovery, so restoring the vault table after an erasure restores no key; and tokenize cannot
+  # delete a customer key (only erasure, by the admin function, does).
+  assert {
+    condition     = aws_dynamodb_table.keys.name == "pay-vault-keys" && local.common_env.VAULT_KEY_TABLE_NAME == "pay-vault-keys"
+    error_message = "The functions keep customer keys in <name>-vault-keys."
+  }
+
+  assert {
+    condition     = !one(aws_dynamodb_table.keys.point_in_time_recovery).enabled && aws_dynamodb_table.keys.tags["Backup"] == "none"
+    error_message = "The key table has no PITR and is tagged for backup plans to exclude: an erased key must not come back from a restore."
+  }
+
+  assert {
+    condition     = aws_dynamodb_table.keys.deletion_protection_enabled && one(aws_dynamodb_table.keys.server_side_encryption).kms_key_arn == var.vault_key_arn
+    error_message = "The key table is deletion-protected and encrypted with the vault key."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in local.tokenize_statements : contains(s.actions, "dynamodb:DeleteItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys")
+      ]) && !anytrue([
+      for s in local.detokenize_statements : contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys") && length(setsubtract(s.actions, ["dynamodb:GetItem"])) > 0
+    ])
+    error_message = "Only the admin function (erasure) may delete a customer key; detokenize only reads them."
+  }
+
+  assert {
+    condition = anytrue([
+      for s in local.tokenize_statements : contains(s.actions, "dynamodb:ConditionCheckItem") && s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
+    ])
+    error_message = "Tokenize checks, in the record write's transaction, that the customer key still exists."
+  }
+
+  # --- vault table grants are bounded by leading keys
+  # Finding 7: the vault table grants reach only the items each role needs, by key prefix
+  # (dynamodb:LeadingKeys): detokenize deletes token records only, tokenize writes records and
+  # index entries only, and no vault-table write is unconditioned.
+  assert {
+    condition = alltrue([
+      for s in concat(local.tokenize_statements, local.detokenize_statements) :
+      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
+      if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault") && anytrue([for a in s.actions : startswith(a, "dynamodb:")])
+    ])
+    error_message = "Every tokenize and detokenize statement on the vault table carries a dynamodb:LeadingKeys condition."
+  }
+
+  assert {
+    condition = one([
+      for s in local.detokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
+      if contains(s.actions, "dynamodb:DeleteItem")
+    ]) == ["T#*"]
+    error_message = "Detokenize may delete token records (single use) and nothing else."
+  }
+
+  assert {
+    condition = toset(one([
+      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
+      if contains(s.actions, "dynamodb:PutItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault")
+    ])) == toset(["T#*", "F#*"])
+    error_message = "Tokenize writes token records and index entries only."
+  }
+
+  assert {
+    condition = alltrue([
+      for c in flatten([for s in concat(local.tokenize_statements, local.detokenize_statements) : try(s.conditions, [])]) :
+      c.test == "ForAllValues:StringLike" if c.variable == "dynamodb:LeadingKeys"
+    ])
+    error_message = "LeadingKeys conditions use ForAllValues:StringLike."
+  }
+
+  # --- every item grant on the vault tables is bounded by leading keys
+  # Finding 7 (and CKV_PCI_020): every item-level grant of every vault role on either table is
+  # bounded by key prefix; only Scan (rewrap) and the customer index Query cannot be.
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
+      if length(setintersection(s.resources, ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault", "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"])) > 0 &&
+      length(setsubtract([for a in s.actions : a if startswith(a, "dynamodb:")], ["dynamodb:Scan", "dynamodb:Query"])) > 0
+    ])
+    error_message = "Every Get/Put/Update/Delete/ConditionCheck/BatchWrite grant on a vault table carries dynamodb:LeadingKeys."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) : s.actions == ["dynamodb:Scan"]
+      if contains(s.actions, "dynamodb:Scan")
+    ])
+    error_message = "Scan (which no key condition bounds) stands alone in its statement."
+  }
+
+  assert {
+    condition = alltrue([
+      for s in flatten(values(local.role_statements)) :
+      one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) == ["C#*"]
+      if s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
+    ])
+    error_message = "Grants on the key table reach customer keys (C#) only."
+  }
+
+  assert {
+    condition = !contains(flatten([
+      for s in flatten(values(local.role_statements)) : [for c in try(s.conditions, []) : c.values if c.variable == "dynamodb:LeadingKeys"]
+      if s.sid != "VaultTableClassCounters"
+    ]), "R#*")
+    error_message = "Only tokenize's counter statement reaches the rate-limit counters."
+  }
+
+  # --- card data functions keep no failed events
+  # Finding 11: the vault functions see card numbers, so none keeps a failed asynchronous
+  # invocation (it would hold the card number and CVC for 14 days).
+  assert {
+    condition = alltrue([
+      for f in [module.tokenize, module.detokenize, module.admin] : f.failure_queue_arn == null
+    ])
+    error_message = "Tokenize, detokenize and admin have no on-failure queue."
+  }
+
+  assert {
+    condition     = local.card_data_async.failure_queue_enabled == false && local.card_data_async.async_invoke == { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
+    error_message = "Their asynchronous events are neither kept, retried nor held for long."
+  }
+}
+
+run "the_vault_with_every_input_set" {
+  command = plan
+
+  variables {
+    merchant_principals           = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+    audit_event_bus_name          = "security-events"
+    card_key_mac_key_arn          = "arn:aws:kms:eu-west-1:111122223333:key/55555555-5555-5555-5555-555555555555"
+    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/chargebacks/"]
+    alarm_sns_topic_arn           = "arn:aws:sns:eu-west-1:111122223333:security-alarms"
+    tokenize_class_limit          = { max_new_cards = 12 }
+  }
+
+  # --- tenants are bound to their principals
+  assert {
+    condition     = jsondecode(local.common_env.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+    error_message = "merchant_principals reach tokenize and detokenize as JSON."
+  }
+
+  # --- an existing bus is used as given
+  assert {
     condition     = length(aws_cloudwatch_event_bus.audit) == 0 && local.audit_event_bus_arn == "arn:aws:events:eu-west-1:111122223333:event-bus/security-events"
     error_message = "A given bus is used and no bus is created."
+  }
+
+  # --- card key is a kms mac only tokenize may compute
+  # Finding 1/9: fingerprints and the card key are GenerateMac over the card, on their own keys;
+  # tokenize is the only vault role that may compute either.
+  assert {
+    condition     = toset(one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")])) == toset([var.fingerprint_key_arn, var.card_key_mac_key_arn])
+    error_message = "Tokenize may GenerateMac on the fingerprint key and the card key."
+  }
+
+  assert {
+    condition = !anytrue([
+      for s in concat(local.detokenize_statements, local.admin_statements) : contains(s.resources, var.card_key_mac_key_arn) || contains(s.actions, "kms:GenerateMac")
+    ])
+    error_message = "Detokenize and admin never compute card keys or fingerprints."
+  }
+
+  assert {
+    condition     = local.common_env.VAULT_CARD_KEY_MAC_KEY_ID == var.card_key_mac_key_arn
+    error_message = "The functions get the card key's ARN."
+  }
+
+  # --- one roles sessions prefix is accepted
+  assert {
+    condition     = module.detokenize.function_name == "pay-detokenize"
+    error_message = "A prefix naming one role is a valid allow-list entry."
+  }
+
+  # --- tokenize is rate limited per card class and alarmed
+  # Finding 5 (second half): tokenize counts new cards per merchant and card class and refuses the
+  # class at the limit; the refusals are counted from the tokenize log group and alarmed on.
+  assert {
+    condition     = local.tokenize_env.VAULT_CLASS_LIMIT_MAX_NEW_CARDS == "12" && local.tokenize_env.VAULT_CLASS_LIMIT_WINDOW_SECONDS == "3600"
+    error_message = "Tokenize gets the class limit (the window defaults to an hour)."
+  }
+
+  assert {
+    condition     = !contains(keys(local.common_env), "VAULT_CLASS_LIMIT_MAX_NEW_CARDS")
+    error_message = "Only tokenize tokenizes, so only tokenize counts."
+  }
+
+  assert {
+    condition = one([
+      for s in local.tokenize_statements : s if s.sid == "VaultTableClassCounters"
+      ]).actions == ["dynamodb:GetItem", "dynamodb:UpdateItem"] && one([
+      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) if s.sid == "VaultTableClassCounters"
+    ]) == ["R#*"]
+    error_message = "Tokenize reads and adds to counter items (R#) only."
+  }
+
+  assert {
+    condition     = !anytrue([for s in local.tokenize_statements : contains(s.actions, "dynamodb:UpdateItem") if s.sid != "VaultTableClassCounters"])
+    error_message = "UpdateItem is for the counters only."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].log_group_name == module.tokenize.log_group_name &&
+      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].pattern == "{ $.message = \"tokenize rate limited\" }" &&
+      one(aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].metric_transformation).name == "TokenizeRateLimited"
+    )
+    error_message = "The metric filter counts the tokenize function's rate-limited lines (functions/handlers/tokenize.py RATE_LIMITED_MESSAGE)."
+  }
+
+  assert {
+    condition = (
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].metric_name == "TokenizeRateLimited" &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].namespace == "Payments/Vault/pay" &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].threshold == 1 &&
+      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:security-alarms"])
+    )
+    error_message = "The first refused class raises the alarm, on the module's alarm topic."
   }
 }
 
@@ -388,153 +613,6 @@ run "default_bus_is_refused" {
   expect_failures = [var.audit_event_bus_name]
 }
 
-# Finding 10: the table is encrypted at rest with the vault key, and DynamoDB unwraps the table
-# key as the calling role, through DynamoDB, with the context {aws:dynamodb:tableName,
-# aws:dynamodb:subscriberId}. A role allowed the vault key only under the vault's own contexts
-# would be denied every read and write on AWS. Each role must hold that path explicitly, and
-# only that path: through DynamoDB in this region, for this table, in this account.
-run "every_vault_role_may_use_the_table_key_through_dynamodb_only" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for statements in values(local.role_statements) :
-      length([
-        for s in statements : s
-        if contains(s.actions, "kms:Decrypt") && s.resources == [var.vault_key_arn] &&
-        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:ViaService=dynamodb.eu-west-1.amazonaws.com") &&
-        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:tableName=pay-vault,pay-vault-keys") &&
-        contains([for c in try(s.conditions, []) : "${c.test}:${c.variable}=${join(",", c.values)}"], "StringEquals:kms:EncryptionContext:aws:dynamodb:subscriberId=111122223333")
-      ]) == 1
-    ])
-    error_message = "Tokenize, detokenize and admin each need kms:Decrypt on the vault key via dynamodb.<region>.amazonaws.com for this table and account (the table is encrypted with the vault key)."
-  }
-
-  # The DynamoDB path is the only vault-key grant without a vault context, and it cannot be
-  # used directly (ViaService) nor to create keys.
-  assert {
-    condition = alltrue([
-      for s in flatten(values(local.role_statements)) :
-      length(setsubtract(s.actions, ["kms:Decrypt", "kms:DescribeKey"])) == 0 &&
-      length([for c in try(s.conditions, []) : c if c.variable == "kms:ViaService"]) == 1
-      if anytrue([for c in try(s.conditions, []) : startswith(c.variable, "kms:EncryptionContext:aws:dynamodb:")]) || (
-        contains(s.resources, var.vault_key_arn) && !anytrue([for c in try(s.conditions, []) : c.variable == "kms:EncryptionContext:vault"])
-      )
-    ])
-    error_message = "A vault-key statement without a vault encryption context must be the DynamoDB path: Decrypt/DescribeKey only, conditioned on kms:ViaService."
-  }
-
-  assert {
-    condition     = one(aws_dynamodb_table.this.server_side_encryption).kms_key_arn == var.vault_key_arn
-    error_message = "The grant above is for the key the table is encrypted with."
-  }
-}
-
-# Finding 1/9: fingerprints and the card key are GenerateMac over the card, on their own keys;
-# tokenize is the only vault role that may compute either.
-run "card_key_is_a_kms_mac_only_tokenize_may_compute" {
-  command = plan
-
-  variables {
-    card_key_mac_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/55555555-5555-5555-5555-555555555555"
-  }
-
-  assert {
-    condition     = toset(one([for s in local.tokenize_statements : s.resources if contains(s.actions, "kms:GenerateMac")])) == toset([var.fingerprint_key_arn, var.card_key_mac_key_arn])
-    error_message = "Tokenize may GenerateMac on the fingerprint key and the card key."
-  }
-
-  assert {
-    condition = !anytrue([
-      for s in concat(local.detokenize_statements, local.admin_statements) : contains(s.resources, var.card_key_mac_key_arn) || contains(s.actions, "kms:GenerateMac")
-    ])
-    error_message = "Detokenize and admin never compute card keys or fingerprints."
-  }
-
-  assert {
-    condition     = local.common_env.VAULT_CARD_KEY_MAC_KEY_ID == var.card_key_mac_key_arn
-    error_message = "The functions get the card key's ARN."
-  }
-}
-
-# Finding 2: customer keys live apart from the records, in a table without point-in-time
-# recovery, so restoring the vault table after an erasure restores no key; and tokenize cannot
-# delete a customer key (only erasure, by the admin function, does).
-run "customer_keys_live_in_a_table_without_backups" {
-  command = plan
-
-  assert {
-    condition     = aws_dynamodb_table.keys.name == "pay-vault-keys" && local.common_env.VAULT_KEY_TABLE_NAME == "pay-vault-keys"
-    error_message = "The functions keep customer keys in <name>-vault-keys."
-  }
-
-  assert {
-    condition     = !one(aws_dynamodb_table.keys.point_in_time_recovery).enabled && aws_dynamodb_table.keys.tags["Backup"] == "none"
-    error_message = "The key table has no PITR and is tagged for backup plans to exclude: an erased key must not come back from a restore."
-  }
-
-  assert {
-    condition     = aws_dynamodb_table.keys.deletion_protection_enabled && one(aws_dynamodb_table.keys.server_side_encryption).kms_key_arn == var.vault_key_arn
-    error_message = "The key table is deletion-protected and encrypted with the vault key."
-  }
-
-  assert {
-    condition = !anytrue([
-      for s in local.tokenize_statements : contains(s.actions, "dynamodb:DeleteItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys")
-      ]) && !anytrue([
-      for s in local.detokenize_statements : contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys") && length(setsubtract(s.actions, ["dynamodb:GetItem"])) > 0
-    ])
-    error_message = "Only the admin function (erasure) may delete a customer key; detokenize only reads them."
-  }
-
-  assert {
-    condition = anytrue([
-      for s in local.tokenize_statements : contains(s.actions, "dynamodb:ConditionCheckItem") && s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
-    ])
-    error_message = "Tokenize checks, in the record write's transaction, that the customer key still exists."
-  }
-}
-
-# Finding 7: the vault table grants reach only the items each role needs, by key prefix
-# (dynamodb:LeadingKeys): detokenize deletes token records only, tokenize writes records and
-# index entries only, and no vault-table write is unconditioned.
-run "vault_table_grants_are_bounded_by_leading_keys" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for s in concat(local.tokenize_statements, local.detokenize_statements) :
-      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
-      if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault") && anytrue([for a in s.actions : startswith(a, "dynamodb:")])
-    ])
-    error_message = "Every tokenize and detokenize statement on the vault table carries a dynamodb:LeadingKeys condition."
-  }
-
-  assert {
-    condition = one([
-      for s in local.detokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
-      if contains(s.actions, "dynamodb:DeleteItem")
-    ]) == ["T#*"]
-    error_message = "Detokenize may delete token records (single use) and nothing else."
-  }
-
-  assert {
-    condition = toset(one([
-      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"])
-      if contains(s.actions, "dynamodb:PutItem") && contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault")
-    ])) == toset(["T#*", "F#*"])
-    error_message = "Tokenize writes token records and index entries only."
-  }
-
-  assert {
-    condition = alltrue([
-      for c in flatten([for s in concat(local.tokenize_statements, local.detokenize_statements) : try(s.conditions, [])]) :
-      c.test == "ForAllValues:StringLike" if c.variable == "dynamodb:LeadingKeys"
-    ])
-    error_message = "LeadingKeys conditions use ForAllValues:StringLike."
-  }
-}
-
 # Finding 11: "arn:aws:sts::<account>:assumed-role/" admitted every role session in the account.
 run "every_role_session_prefix_is_refused" {
   command = plan
@@ -546,19 +624,6 @@ run "every_role_session_prefix_is_refused" {
   expect_failures = [var.detokenize_allowed_principals]
 }
 
-run "one_roles_sessions_prefix_is_accepted" {
-  command = plan
-
-  variables {
-    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/chargebacks/"]
-  }
-
-  assert {
-    condition     = module.detokenize.function_name == "pay-detokenize"
-    error_message = "A prefix naming one role is a valid allow-list entry."
-  }
-}
-
 run "unbounded_data_key_uses_are_refused" {
   command = plan
 
@@ -567,101 +632,6 @@ run "unbounded_data_key_uses_are_refused" {
   }
 
   expect_failures = [var.vault_settings]
-}
-
-# Finding 7 (and CKV_PCI_020): every item-level grant of every vault role on either table is
-# bounded by key prefix; only Scan (rewrap) and the customer index Query cannot be.
-run "every_item_grant_on_the_vault_tables_is_bounded_by_leading_keys" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for s in flatten(values(local.role_statements)) :
-      contains([for c in try(s.conditions, []) : c.variable], "dynamodb:LeadingKeys")
-      if length(setintersection(s.resources, ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault", "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"])) > 0 &&
-      length(setsubtract([for a in s.actions : a if startswith(a, "dynamodb:")], ["dynamodb:Scan", "dynamodb:Query"])) > 0
-    ])
-    error_message = "Every Get/Put/Update/Delete/ConditionCheck/BatchWrite grant on a vault table carries dynamodb:LeadingKeys."
-  }
-
-  assert {
-    condition = alltrue([
-      for s in flatten(values(local.role_statements)) : s.actions == ["dynamodb:Scan"]
-      if contains(s.actions, "dynamodb:Scan")
-    ])
-    error_message = "Scan (which no key condition bounds) stands alone in its statement."
-  }
-
-  assert {
-    condition = alltrue([
-      for s in flatten(values(local.role_statements)) :
-      one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) == ["C#*"]
-      if s.resources == ["arn:aws:dynamodb:eu-west-1:111122223333:table/pay-vault-keys"]
-    ])
-    error_message = "Grants on the key table reach customer keys (C#) only."
-  }
-
-  assert {
-    condition = !contains(flatten([
-      for s in flatten(values(local.role_statements)) : [for c in try(s.conditions, []) : c.values if c.variable == "dynamodb:LeadingKeys"]
-      if s.sid != "VaultTableClassCounters"
-    ]), "R#*")
-    error_message = "Only tokenize's counter statement reaches the rate-limit counters."
-  }
-}
-
-# Finding 5 (second half): tokenize counts new cards per merchant and card class and refuses the
-# class at the limit; the refusals are counted from the tokenize log group and alarmed on.
-run "tokenize_is_rate_limited_per_card_class_and_alarmed" {
-  command = plan
-
-  variables {
-    alarm_sns_topic_arn  = "arn:aws:sns:eu-west-1:111122223333:security-alarms"
-    tokenize_class_limit = { max_new_cards = 12 }
-  }
-
-  assert {
-    condition     = local.tokenize_env.VAULT_CLASS_LIMIT_MAX_NEW_CARDS == "12" && local.tokenize_env.VAULT_CLASS_LIMIT_WINDOW_SECONDS == "3600"
-    error_message = "Tokenize gets the class limit (the window defaults to an hour)."
-  }
-
-  assert {
-    condition     = !contains(keys(local.common_env), "VAULT_CLASS_LIMIT_MAX_NEW_CARDS")
-    error_message = "Only tokenize tokenizes, so only tokenize counts."
-  }
-
-  assert {
-    condition = one([
-      for s in local.tokenize_statements : s if s.sid == "VaultTableClassCounters"
-      ]).actions == ["dynamodb:GetItem", "dynamodb:UpdateItem"] && one([
-      for s in local.tokenize_statements : one([for c in s.conditions : c.values if c.variable == "dynamodb:LeadingKeys"]) if s.sid == "VaultTableClassCounters"
-    ]) == ["R#*"]
-    error_message = "Tokenize reads and adds to counter items (R#) only."
-  }
-
-  assert {
-    condition     = !anytrue([for s in local.tokenize_statements : contains(s.actions, "dynamodb:UpdateItem") if s.sid != "VaultTableClassCounters"])
-    error_message = "UpdateItem is for the counters only."
-  }
-
-  assert {
-    condition = (
-      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].log_group_name == module.tokenize.log_group_name &&
-      aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].pattern == "{ $.message = \"tokenize rate limited\" }" &&
-      one(aws_cloudwatch_log_metric_filter.signal["tokenize_rate_limited"].metric_transformation).name == "TokenizeRateLimited"
-    )
-    error_message = "The metric filter counts the tokenize function's rate-limited lines (functions/handlers/tokenize.py RATE_LIMITED_MESSAGE)."
-  }
-
-  assert {
-    condition = (
-      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].metric_name == "TokenizeRateLimited" &&
-      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].namespace == "Payments/Vault/pay" &&
-      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].threshold == 1 &&
-      aws_cloudwatch_metric_alarm.signal["tokenize_rate_limited"].alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:security-alarms"])
-    )
-    error_message = "The first refused class raises the alarm, on the module's alarm topic."
-  }
 }
 
 run "a_class_limit_of_zero_is_refused" {
@@ -682,24 +652,6 @@ run "a_class_window_under_a_minute_is_refused" {
   }
 
   expect_failures = [var.tokenize_class_limit]
-}
-
-# Finding 11: the vault functions see card numbers, so none keeps a failed asynchronous
-# invocation (it would hold the card number and CVC for 14 days).
-run "card_data_functions_keep_no_failed_events" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for f in [module.tokenize, module.detokenize, module.admin] : f.failure_queue_arn == null
-    ])
-    error_message = "Tokenize, detokenize and admin have no on-failure queue."
-  }
-
-  assert {
-    condition     = local.card_data_async.failure_queue_enabled == false && local.card_data_async.async_invoke == { maximum_retry_attempts = 0, maximum_event_age_in_seconds = 60 }
-    error_message = "Their asynchronous events are neither kept, retried nor held for long."
-  }
 }
 
 # Finding 11: rotating an HMAC key "by alias switch" does nothing, because the functions hold key
