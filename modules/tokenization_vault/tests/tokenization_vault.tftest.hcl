@@ -550,110 +550,6 @@ run "the_vault_with_every_input_set" {
   }
 }
 
-run "short_audit_retention_is_refused" {
-  command = plan
-
-  variables {
-    audit_log_retention_in_days = 90
-  }
-
-  expect_failures = [var.audit_log_retention_in_days]
-}
-
-run "wildcard_detokenize_principal_is_refused" {
-  command = plan
-
-  variables {
-    detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/*"]
-  }
-
-  expect_failures = [var.detokenize_allowed_principals]
-}
-
-run "merchant_principals_must_be_arns" {
-  command = plan
-
-  variables {
-    merchant_principals = { "*" = ["shop-one"] }
-  }
-
-  expect_failures = [var.merchant_principals]
-}
-
-run "vault_key_alias_is_refused" {
-  command = plan
-
-  variables {
-    vault_key_arn = "alias/aws/dynamodb"
-  }
-
-  expect_failures = [var.vault_key_arn]
-}
-
-run "single_subnet_is_refused" {
-  command = plan
-
-  variables {
-    vpc_config = {
-      subnet_ids         = ["subnet-aaaa"]
-      security_group_ids = ["sg-1111"]
-    }
-  }
-
-  expect_failures = [var.vpc_config]
-}
-
-run "default_bus_is_refused" {
-  command = plan
-
-  variables {
-    audit_event_bus_name = "default"
-  }
-
-  expect_failures = [var.audit_event_bus_name]
-}
-
-# Finding 11: "arn:aws:sts::<account>:assumed-role/" admitted every role session in the account.
-run "every_role_session_prefix_is_refused" {
-  command = plan
-
-  variables {
-    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/"]
-  }
-
-  expect_failures = [var.detokenize_allowed_principals]
-}
-
-run "unbounded_data_key_uses_are_refused" {
-  command = plan
-
-  variables {
-    vault_settings = { data_key_max_uses = 1000000000 }
-  }
-
-  expect_failures = [var.vault_settings]
-}
-
-run "a_class_limit_of_zero_is_refused" {
-  command = plan
-
-  variables {
-    tokenize_class_limit = { max_new_cards = 0 }
-  }
-
-  expect_failures = [var.tokenize_class_limit]
-}
-
-run "a_class_window_under_a_minute_is_refused" {
-  command = plan
-
-  variables {
-    tokenize_class_limit = { window_seconds = 10 }
-  }
-
-  expect_failures = [var.tokenize_class_limit]
-}
-
 # Finding 11: rotating an HMAC key "by alias switch" does nothing, because the functions hold key
 # ARNs; an alias is refused so that nobody relies on one (rotation is a new key and a planned
 # cut-over: docs/decisions/vault-fingerprinting.md, modules/kms README).
@@ -666,4 +562,62 @@ run "hmac_key_aliases_are_refused" {
   }
 
   expect_failures = [var.fingerprint_key_arn, var.card_key_mac_key_arn]
+}
+
+# Every variable's validation refuses its bad values. Each run below sets one refused value
+# for each of several variables and expects every one of them to fail (terraform test fails
+# the run if any listed variable does not), so a plan of the whole module, about 10 s, checks
+# several rules at once; the comment above each value names the rule it exercises.
+run "bad_values_are_refused_1" {
+  command = plan
+
+  variables {
+    # short audit retention is refused
+    audit_log_retention_in_days = 90
+    # wildcard detokenize principal is refused
+    detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/*"]
+    # merchant principals must be arns
+    merchant_principals = { "*" = ["shop-one"] }
+    # vault key alias is refused
+    vault_key_arn = "alias/aws/dynamodb"
+    # single subnet is refused
+    vpc_config = {
+      subnet_ids         = ["subnet-aaaa"]
+      security_group_ids = ["sg-1111"]
+    }
+    # default bus is refused
+    audit_event_bus_name = "default"
+    # unbounded data key uses are refused
+    vault_settings = { data_key_max_uses = 1000000000 }
+    # a class limit of zero is refused
+    tokenize_class_limit = { max_new_cards = 0 }
+  }
+
+  expect_failures = [
+    var.audit_log_retention_in_days,
+    var.detokenize_allowed_principals,
+    var.merchant_principals,
+    var.vault_key_arn,
+    var.vpc_config,
+    var.audit_event_bus_name,
+    var.vault_settings,
+    var.tokenize_class_limit,
+  ]
+}
+
+run "bad_values_are_refused_2" {
+  command = plan
+
+  variables {
+    # every role session prefix is refused
+    # Finding 11: "arn:aws:sts::<account>:assumed-role/" admitted every role session in the account.
+    detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/"]
+    # a class window under a minute is refused
+    tokenize_class_limit = { window_seconds = 10 }
+  }
+
+  expect_failures = [
+    var.detokenize_allowed_principals,
+    var.tokenize_class_limit,
+  ]
 }
