@@ -388,7 +388,7 @@ run "outside_a_vpc_only_when_asked_explicitly" {
 
 # Every variable's validation refuses its bad values. Each run below sets one refused value
 # for each of several variables and expects every one of them to fail (terraform test fails
-# the run if any listed variable does not), so a plan of the whole module, about 10 s, checks
+# the run if any listed variable does not), so one plan of the whole module checks
 # several rules at once; the comment above each value names the rule it exercises.
 run "bad_values_are_refused_1" {
   command = plan
