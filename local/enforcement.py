@@ -20,7 +20,8 @@ What is evaluated (README, "How the local emulator differs from AWS"):
 - the resource policy of an S3 bucket, SQS queue, SNS topic, Lambda function or EventBridge bus,
   joined with the identity policy by the same-account rule (``decide``), for role sessions and
   IAM users; ``aws:SecureTransport`` is true only on the emulator's TLS listener (``local.tls``);
-- SQS and SNS using a queue's or topic's customer managed key as the caller;
+- SQS, SNS and Step Functions using a queue's, topic's or state machine's customer managed key
+  as the caller;
 - a log group or event bus whose key policy does not admit CloudWatch Logs or EventBridge;
 - API Gateway invoking a function its policy does not admit, and stage logging without the
   account's CloudWatch Logs role;
@@ -245,6 +246,9 @@ class Authorizer:
         if self.service in ("sqs", "sns"):
             for request in self.message_key_requests(caller.principal):
                 self.require(caller, request, through=self.service.upper())
+        if self.service == "states":
+            for request in self.state_machine_key_requests(caller.principal):
+                self.require(caller, request, through="Step Functions")
         if self.service == "logs":
             for request in self.logs_key_requests():
                 self.require_service_key_use(request)
@@ -650,6 +654,37 @@ class Authorizer:
         except Exception:
             return None
 
+    def state_machine_key_requests(self, principal: Principal) -> Iterator[Request]:
+        """A state machine encrypted with a customer managed key: StartSyncExecution and the
+        Describe calls return its definition, which "callers must have kms:Decrypt permission to
+        decrypt" unless they ask for ``includedData = METADATA_ONLY`` (Step Functions API
+        Reference, StartSyncExecution); Step Functions decrypts as the caller, through
+        ``states.<region>.amazonaws.com``, with the state machine ARN as context."""
+        from moto.stepfunctions.responses import get_backend
+
+        operations = ("StartSyncExecution", "DescribeStateMachine")
+        body = self.body()
+        if self.operation not in operations or body.get("includedData") == "METADATA_ONLY":
+            return
+        arn = str(body.get("stateMachineArn") or "")
+        try:
+            # The backend moto answers with (its ASL interpreter's, when executions run).
+            machine = get_backend(self.account, arn.split(":")[3]).describe_state_machine(arn)
+        except Exception:
+            return  # Step Functions answers StateMachineDoesNotExist itself
+        configuration = machine.encryptionConfiguration or {}
+        if configuration.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
+            return
+        key = self.kms_key(str(configuration.get("kmsKeyId") or ""))
+        if key is None or key_is_aws_managed(key):
+            return
+        context = {
+            **encryption_context_keys({"aws:states:stateMachineArn": arn}),
+            "kms:ViaService": [f"states.{self.region}.amazonaws.com"],
+            "kms:CallerAccount": [self.account],
+        }
+        yield Request(principal, "kms:Decrypt", key.arn, context)
+
     def event_bus_key_requests(self) -> Iterator[Request]:
         """A bus encrypted with a customer managed key: EventBridge uses the key as itself, so its
         key policy must admit ``events.amazonaws.com`` for DescribeKey, GenerateDataKey and
@@ -765,7 +800,7 @@ class Authorizer:
 # Services where a key policy can refuse the account root here: KMS itself, the services that
 # use a key as the caller (DynamoDB, SQS, SNS) and those that use it as themselves (CloudWatch
 # Logs, EventBridge).
-ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs", "events", "sqs", "sns"})
+ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs", "events", "sqs", "sns", "states"})
 DYNAMODB_DATA_OPERATIONS = frozenset(
     {
         "GetItem",

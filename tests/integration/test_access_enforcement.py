@@ -113,7 +113,11 @@ class Account:
             aws_access_key_id=credentials["AccessKeyId"],
             aws_secret_access_key=credentials["SecretAccessKey"],
             aws_session_token=credentials["SessionToken"],
-            config=Config(retries={"max_attempts": 1}, s3={"addressing_style": "path"}),
+            config=Config(
+                retries={"max_attempts": 1},
+                s3={"addressing_style": "path"},
+                inject_host_prefix=False,
+            ),
             **endpoint,
         )
 
@@ -645,3 +649,41 @@ def test_sending_to_a_queue_with_a_cmk_needs_the_key_through_sqs(
     }
     with_key = account.session(account.role(send, through_sqs), "sqs")
     assert with_key.send_message(QueueUrl=url, MessageBody="{}")["MessageId"]
+
+
+def test_a_sync_execution_of_a_cmk_state_machine_needs_decrypt_through_step_functions(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    trust_states = json.loads(LAMBDA_TRUST_POLICY)
+    trust_states["Statement"][0]["Principal"]["Service"] = "states.amazonaws.com"
+    machine = emulator.client("stepfunctions").create_state_machine(
+        name=unique("deny-cmk-machine"),
+        definition=json.dumps(
+            {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+        ),
+        roleArn=account.role(trust=trust_states),
+        type="EXPRESS",
+        encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
+    )["stateMachineArn"]
+    start = {"Effect": "Allow", "Action": "states:StartSyncExecution", "Resource": machine}
+    without_key = account.session(account.role(start), "stepfunctions")
+    message = both_ways(
+        emulator, lambda: without_key.start_sync_execution(stateMachineArn=machine, input="{}")
+    )
+    assert "KMS key access denied" in message
+    # The definition is decrypted as the caller, through Step Functions, for this machine only.
+    through_states = {
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": f"states.{REGION}.amazonaws.com",
+                "kms:EncryptionContext:aws:states:stateMachineArn": machine,
+            }
+        },
+    }
+    with_key = account.session(account.role(start, through_states), "stepfunctions")
+    answer = with_key.start_sync_execution(stateMachineArn=machine, input="{}")
+    assert answer["status"] == "SUCCEEDED"
