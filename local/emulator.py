@@ -223,34 +223,24 @@ def main(argv: list[str]) -> int:
     )
 
     from moto.core.config import default_user_config
-    from moto.moto_server.werkzeug_app import (
-        DomainDispatcherApplication,
-        MotoRequestHandler,
-        create_backend_app,
-    )
-    from werkzeug.serving import make_server
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-    from local import gaps
+    from local import gaps, speedups
+    from local.http_server import Listener
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
+    speedups.install()
     enforcement.install(enforcement.enabled_by_environment())
     metering.install()
     endpoint = f"http://{args.host}:{args.port}"
 
     application = DomainDispatcherApplication(create_backend_app)
-    server = make_server(
-        args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
-    )
+    server = Listener(args.host, args.port, application)
     # The same emulator over TLS: requests that arrive here are aws:SecureTransport (local/tls.py).
     cert, key = tls.self_signed(args.state_dir / "tls", args.host)
-    tls_server = make_server(
-        args.host,
-        args.tls_port or free_port(args.host),
-        application,
-        threaded=True,
-        request_handler=MotoRequestHandler,
-        ssl_context=(str(cert), str(key)),
+    tls_server = Listener(
+        args.host, args.tls_port or free_port(args.host), application, certificate=(cert, key)
     )
     tls_endpoint = f"https://{args.host}:{tls_server.server_port}"
     tls.describe(args.state_dir, tls_endpoint, cert)
@@ -267,9 +257,8 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
-    serving.start()
-    threading.Thread(target=tls_server.serve_forever, name="moto-tls", daemon=True).start()
+    server.start("moto-server")
+    tls_server.start("moto-tls")
     pollers.start()
     if api is not None:
         api.start()
