@@ -239,9 +239,9 @@ def main(argv: list[str]) -> int:
     server = Listener(args.host, args.port, application)
     # The same emulator over TLS: requests that arrive here are aws:SecureTransport (local/tls.py).
     cert, key = tls.self_signed(args.state_dir / "tls", args.host)
-    tls_server = Listener(
-        args.host, args.tls_port or free_port(args.host), application, certificate=(cert, key)
-    )
+    # Port 0 binds a free port at once: a port picked first and bound later can be taken in
+    # between by another emulator (parallel test workers start several).
+    tls_server = Listener(args.host, args.tls_port, application, certificate=(cert, key))
     tls_endpoint = f"https://{args.host}:{tls_server.server_port}"
     tls.describe(args.state_dir, tls_endpoint, cert)
     # Workers call the emulator over TLS, as the SDK calls AWS from Lambda.

@@ -471,7 +471,9 @@ class Authorizer:
         table = self.table(name)
         if table is None:
             return {}
-        values = [attribute_text(item[table.hash_key_attr]) for item in items if item]
+        # An item without the table's key is moto's ValidationException to give, as on AWS.
+        key = table.hash_key_attr
+        values = [attribute_text(item[key]) for item in items if item and key in item]
         return {"dynamodb:LeadingKeys": values} if values else {}
 
     def query_leading_keys(self, name: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,19 +83,36 @@ def _isolate_from_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.M
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
+def _listening(process: subprocess.Popen[bytes], log_path: Path, endpoint: str) -> bool:
+    deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
+    while time.monotonic() < deadline and process.poll() is None:
+        if f"emulator listening on {endpoint} " in log_path.read_text(errors="replace"):
+            return True
+        time.sleep(0.1)
+    return False
+
+
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     ensure_lambda_build()
-    port = free_port()
-    state_dir = tmp_path_factory.mktemp("emulator")
-    log_path = state_dir / "emulator.log"
-    endpoint = f"http://127.0.0.1:{port}"
-    api_port = free_port()
-    process = spawn_emulator(port, state_dir, log_path, api_port)
-    handle = Emulator(endpoint, port, state_dir, log_path, f"http://127.0.0.1:{api_port}")
-    if not wait_until_healthy(process, endpoint, EMULATOR_START_TIMEOUT_S):
+    # The ports are picked free and bound by the emulator a few seconds later: another test
+    # worker's emulator can take one in between. Then this one exits (address in use) or,
+    # worse, the port answers for the other emulator; only our own log's "listening" line
+    # proves the endpoint is ours, and a clash is retried with new ports.
+    for attempt in range(3):
+        port, api_port = free_port(), free_port()
+        state_dir = tmp_path_factory.mktemp("emulator")
+        log_path = state_dir / "emulator.log"
+        endpoint = f"http://127.0.0.1:{port}"
+        process = spawn_emulator(port, state_dir, log_path, api_port)
+        handle = Emulator(endpoint, port, state_dir, log_path, f"http://127.0.0.1:{api_port}")
+        if wait_until_healthy(process, endpoint, EMULATOR_START_TIMEOUT_S) and _listening(
+            process, log_path, endpoint
+        ):
+            break
         stop_process_group(process)
-        pytest.fail(f"emulator did not start:\n{handle.log_tail()}")
+        if "Address already in use" not in handle.log_tail() or attempt == 2:
+            pytest.fail(f"emulator did not start:\n{handle.log_tail()}")
     # Terraform (pytest-terraform) and boto3 in the emulator tests read these.
     session_env = {**emulator_env(endpoint), "TF_VAR_endpoint_url": endpoint}
     saved = {key: os.environ.get(key) for key in session_env}
