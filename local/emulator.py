@@ -223,10 +223,14 @@ def main(argv: list[str]) -> int:
     )
 
     from moto.core.config import default_user_config
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
+    from werkzeug.serving import make_server
 
     from local import gaps, speedups
-    from local.http_server import Listener
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
@@ -236,12 +240,21 @@ def main(argv: list[str]) -> int:
     endpoint = f"http://{args.host}:{args.port}"
 
     application = DomainDispatcherApplication(create_backend_app)
-    server = Listener(args.host, args.port, application)
+    server = make_server(
+        args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
+    )
     # The same emulator over TLS: requests that arrive here are aws:SecureTransport (local/tls.py).
     cert, key = tls.self_signed(args.state_dir / "tls", args.host)
     # Port 0 binds a free port at once: a port picked first and bound later can be taken in
     # between by another emulator (parallel test workers start several).
-    tls_server = Listener(args.host, args.tls_port, application, certificate=(cert, key))
+    tls_server = make_server(
+        args.host,
+        args.tls_port,
+        application,
+        threaded=True,
+        request_handler=MotoRequestHandler,
+        ssl_context=(str(cert), str(key)),
+    )
     tls_endpoint = f"https://{args.host}:{tls_server.server_port}"
     tls.describe(args.state_dir, tls_endpoint, cert)
     # Workers call the emulator over TLS, as the SDK calls AWS from Lambda.
@@ -257,8 +270,9 @@ def main(argv: list[str]) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    server.start("moto-server")
-    tls_server.start("moto-tls")
+    serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
+    serving.start()
+    threading.Thread(target=tls_server.serve_forever, name="moto-tls", daemon=True).start()
     pollers.start()
     if api is not None:
         api.start()
