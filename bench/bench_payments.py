@@ -40,7 +40,6 @@ from functions.domain.acquirer import (
 )
 from functions.domain.cards import validate_card
 from functions.domain.fraud import FraudRules, FraudSignals, RulesFraudScorer
-from functions.domain.fraud_rate import TraBand
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.ledger import InMemoryLedgerStore, PaymentLedger, PostingRules
@@ -51,6 +50,7 @@ from local import cli
 from local.api_client import ApiClient, user_credentials
 from local.aws import emulator_client, emulator_env
 from local.payments_demo import APPROVE, payment_request
+from tests.unit.domain.monitored import MONITORED
 from tests.unit.vault.fakes import (
     TOKENIZE_DECRYPT,
     FakeClock,
@@ -72,15 +72,6 @@ def _percentile(samples: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-class _EveryBandOffered:
-    """A monitored state offering TRA in every band: the bench times the TRA path a monitored
-    platform takes (with no monitoring the SCA step grants no TRA and the bench would time the
-    low-value path instead)."""
-
-    def band_offered(self, band: TraBand) -> bool:
-        return True
-
-
 class DomainPayment:
     """All domain steps of one payment, wired to in-memory fakes."""
 
@@ -90,9 +81,7 @@ class DomainPayment:
             RoleKms(FakeKms(), TOKENIZE_DECRYPT), InMemoryVaultStore(), ListAuditSink(), clock=clock
         )
         self.scorer = RulesFraudScorer(FraudRules())
-        self.policy = ScaPolicy(
-            rates=RATES, tra_reference_fraud_rate_bps=13, monitoring=_EveryBandOffered()
-        )
+        self.policy = ScaPolicy(rates=RATES, tra_reference_fraud_rate_bps=13, monitoring=MONITORED)
         self.acquirer = AcquirerSimulator(b"bench-simulator-key-0123", timeout_s=1.0)
         self.ledger = PaymentLedger(InMemoryLedgerStore(), PostingRules())
         self.ips = IpCountryTable.DEFAULT
