@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from local.aws import emulator_client, emulator_env
-from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
+from local.cli import spawn_emulator, stop_process_group
 from local.emulator import free_port
 from local.toolchain import REPO_ROOT, terraform_env
 
@@ -84,6 +84,8 @@ def _isolate_from_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.M
 
 
 def _listening(process: subprocess.Popen[bytes], log_path: Path, endpoint: str) -> bool:
+    """The emulator logs this line once every listener is bound and serving: seen in its own
+    (fresh) log, the endpoint answers and is this process's, not another worker's."""
     deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
     while time.monotonic() < deadline and process.poll() is None:
         if f"emulator listening on {endpoint} " in log_path.read_text(errors="replace"):
@@ -106,9 +108,7 @@ def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
         endpoint = f"http://127.0.0.1:{port}"
         process = spawn_emulator(port, state_dir, log_path, api_port)
         handle = Emulator(endpoint, port, state_dir, log_path, f"http://127.0.0.1:{api_port}")
-        if wait_until_healthy(process, endpoint, EMULATOR_START_TIMEOUT_S) and _listening(
-            process, log_path, endpoint
-        ):
+        if _listening(process, log_path, endpoint):
             break
         stop_process_group(process)
         if "Address already in use" not in handle.log_tail() or attempt == 2:
