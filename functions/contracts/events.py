@@ -5,6 +5,14 @@ models forbid extra fields: a field added to ``Payment.event`` without its contr
 contract tests instead of reaching a consumer unannounced. Card data is tokens, brand and last
 four only; a value anywhere in an event that looks like a card number is refused.
 
+What the fraud stream reads (``modules/fraud_stream``): the card by its platform card key (a KMS
+MAC of the number that only the tokenize function can compute: a keyed hash in the sense of
+PCI DSS 3.5.1.1, so no one holding an event can test guesses of the missing digits against it),
+the BIN, the device and IP the request gave, the card's issuing country, the IP's and billing
+country where known, and the amount in EUR. Each is null when the payment did not have it: a
+payment made with a stored token has no BIN (the workflow keeps the BIN only while it runs),
+and an event published after the workflow (capture, refund, cancel) has none either.
+
 ``docs/schemas/events/<detail-type>.json`` are generated from these models
 (``python -m functions.contracts.events docs/schemas/events``); a test keeps them equal.
 """
@@ -53,6 +61,34 @@ class PaymentEventDetail(Contract):
     )
     operation_amount: int | None = Field(
         default=None, gt=0, description="The amount this operation moved."
+    )
+    platform_card_key: str = Field(
+        pattern=r"^(card#ck_|token#)[A-Za-z0-9_-]+$",
+        description="The card across the platform: card#<vault card key, a KMS MAC>, or "
+        "token#<token> for a card tokenized before card keys existed. Never a card number.",
+    )
+    bin: str | None = Field(
+        default=None,
+        pattern=r"^[0-9]{6}$",
+        description="The card's first six digits, while the workflow that tokenized it runs.",
+    )
+    device_id: str | None = Field(
+        default=None, max_length=256, description="As the request gave it."
+    )
+    ip: str | None = Field(default=None, max_length=64, description="The customer's IP address.")
+    billing_country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="customer.country of the request."
+    )
+    card_country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="The issuer's country, from the BIN."
+    )
+    ip_country: str | None = Field(
+        default=None, pattern=r"^[A-Z]{2}$", description="The IP address's country."
+    )
+    amount_eur_minor: int | None = Field(
+        default=None,
+        ge=0,
+        description="amount in EUR cents (rounded up) at the operator's rate; null without one.",
     )
 
     @model_validator(mode="before")

@@ -48,11 +48,24 @@ class StepScaPreferences(Step):
     setup_future_usage: str | None = None
 
 
+class FraudInputs(Step):
+    """What the risk step judged the payment on, kept with its decision so that the payment
+    events can carry it to the fraud stream (``functions.contracts.events``). No BIN here:
+    the payments table keeps this with the card key (see ``WorkflowCardOutput``)."""
+
+    ip: str | None = None
+    billing_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    card_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    ip_country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
+    amount_eur_minor: int | None = Field(default=None, ge=0)
+
+
 class FraudResult(Step):
     score: int = Field(ge=0)
     decision: Literal["allow", "review", "block"]
     reasons: list[str] = Field(default_factory=list)
     model: str | None = None
+    inputs: FraudInputs | None = None
 
 
 class ChallengeAction(Step):

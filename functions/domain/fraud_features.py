@@ -226,6 +226,14 @@ class FraudEvent:
         return self.ip_country
 
 
+def platform_card_key(card_key: str | None, token: str) -> str:
+    """The card as every per-card counter names it: ``card#<card_key>`` (the vault's card key,
+    one card at every merchant and customer), or ``token#<token>`` for a card tokenized before
+    card keys existed. The payments table's ``by_card`` index, the SCA counters, the payment
+    events and the feature table all use this one spelling."""
+    return f"card#{card_key}" if card_key else f"token#{token}"
+
+
 SubjectKey = tuple[SubjectType, str]
 # A subject's buckets: (window name, bucket start) -> bucket.
 Buckets = dict[tuple[str, int], Bucket]

@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
+from .fraud_features import platform_card_key
+
 EVENT_SOURCE = "blueprint.payments"
 
 
@@ -167,6 +169,11 @@ class Payment:
     # The vault's platform-wide card key (a KMS MAC of the card number; None for a token written
     # before card keys): what card velocity counts on, across customers and merchants.
     card_key: str | None = None
+    # The card's BIN while the workflow that tokenized it runs: only for the events it
+    # publishes (the fraud stream's BIN counters). Never persisted: the payments table keeps
+    # the card key, and a card key, a BIN and the last four in one item are the hashed and
+    # truncated forms PCI DSS 3.5.1 says must not be correlated (models.tokens).
+    bin: str | None = None
 
     @property
     def authorize_idempotency_key(self) -> str:
@@ -450,6 +457,9 @@ class Payment:
         """A PutEvents entry. ``event_id`` is deterministic so that consumers and the
         reconciliation can tell a republished event from a new one."""
         event_id = f"{self.payment_id}:{event_type.value}{':' + key if key else ''}"
+        # What the fraud stream counts on (functions.contracts.events documents each field):
+        # the card by its platform key, never its number; the rest as the risk step saw it.
+        inputs = self.fraud.get("inputs") or {}
         detail = {
             "event_id": event_id,
             "payment_id": self.payment_id,
@@ -463,6 +473,14 @@ class Payment:
             "card": {"brand": self.card_brand, "last4": self.card_last4},
             "decline_code": self.decline_code,
             "occurred_at": self.updated_at,
+            "platform_card_key": platform_card_key(self.card_key, self.token),
+            "bin": self.bin,
+            "device_id": self.device_id,
+            "ip": inputs.get("ip"),
+            "billing_country": inputs.get("billing_country"),
+            "card_country": inputs.get("card_country"),
+            "ip_country": inputs.get("ip_country"),
+            "amount_eur_minor": inputs.get("amount_eur_minor"),
         }
         if key:
             detail["operation_key"] = key
@@ -579,9 +597,10 @@ def new_payment(
         device_id=customer.get("device_id"),
         created_at=context.get("received_at") or now,
         updated_at=now,
-        fraud={k: fraud[k] for k in ("score", "decision", "reasons") if k in fraud},
+        fraud={k: fraud[k] for k in ("score", "decision", "reasons", "inputs") if k in fraud},
         sca={k: sca[k] for k in ("required", "exemption", "reason") if k in sca},
         request_digest=context.get("request_digest"),
         card_key=card.get("card_key"),
+        bin=card.get("first6"),
         **changes,
     )

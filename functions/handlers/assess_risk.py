@@ -35,16 +35,17 @@ tracer = Tracer()
 
 def assess(step: AssessInput, now: dt.datetime) -> dict[str, Any]:
     state = step.payment.state()
-    assessment = fraud_scoring.assess(
+    signals = fraud_scoring.signals(
         state,
-        wiring.fraud_scorer(),
         wiring.payments_table(),
         wiring.eur_rates(),
         wiring.ip_countries(),
         wiring.issuer_countries(),
         now,
     )
-    state["fraud"] = {"result": fraud_scoring.fraud_result(assessment)}
+    assessment = wiring.fraud_scorer().assess(signals)
+    ip = step.payment.customer.ip if step.payment.customer else None
+    state["fraud"] = {"result": fraud_scoring.fraud_result(assessment, signals, ip)}
     sca = wiring.sca_service().decide(PaymentRisk.from_state(state), now)
     state["sca"] = {"result": sca}
     logger.info(

@@ -71,5 +71,19 @@ def assess(
     return scorer.assess(signals(payment, velocity, rates, ips, issuers, now))
 
 
-def fraud_result(assessment: FraudAssessment) -> dict[str, Any]:
-    return {**assessment.to_dict(), "model": assessment.model}
+def fraud_result(
+    assessment: FraudAssessment, signals: FraudSignals | None = None, ip: str | None = None
+) -> dict[str, Any]:
+    """The fraud step's result; with ``signals``, also what it was judged on (``inputs``):
+    the payment events carry those to the fraud stream."""
+    result: dict[str, Any] = {**assessment.to_dict(), "model": assessment.model}
+    if signals is not None:
+        inputs = {
+            "ip": ip,
+            "billing_country": signals.customer_country,
+            "card_country": signals.card_country,
+            "ip_country": signals.ip_country,
+            "amount_eur_minor": signals.amount_eur_minor,
+        }
+        result["inputs"] = {k: v for k, v in inputs.items() if v is not None}
+    return result

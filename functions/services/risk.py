@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from functions.domain import fraud_features
 from functions.domain.geo import CountrySource
 from functions.domain.payments import Payment, PaymentRuleError, PaymentStatus
 from functions.domain.sca import (
@@ -101,9 +102,7 @@ def platform_card_key(card: Mapping[str, Any]) -> str:
     of the card number that only the tokenize step can compute (a KMS HMAC key), the same for
     one card at every merchant and customer. A token written before card keys existed has none;
     its counter is the token's own (per customer and merchant), until a rewrap adds one."""
-    if card.get("card_key"):
-        return f"card#{card['card_key']}"
-    return f"token#{card['token']}"
+    return fraud_features.platform_card_key(card.get("card_key"), card["token"])
 
 
 @dataclass(frozen=True, slots=True)

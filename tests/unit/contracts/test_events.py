@@ -91,3 +91,88 @@ def test_the_committed_schemas_are_generated_from_the_contracts() -> None:
     assert committed == generated, (
         "regenerate with: python -m functions.contracts.events docs/schemas/events"
     )
+
+
+def assessed_payment() -> Payment:
+    """A payment created from a context the risk step filled, as the workflow creates it."""
+    context = {
+        "payment_id": "pay_0123456789abcdef01234568",
+        "merchant_id": "m_1",
+        "amount": 2_500,
+        "currency": "GBP",
+        "customer": {"id": "cus_1", "device_id": "dev-1", "ip": "192.0.2.10", "country": "DE"},
+        "card": {
+            "token": "tok_abcdefgh12345678",
+            "brand": "visa",
+            "last4": "4242",
+            "card_key": "ck_" + "A" * 43,
+            "first6": "424242",
+        },
+        "fraud": {
+            "result": {
+                "score": 0,
+                "decision": "allow",
+                "reasons": [],
+                "inputs": {
+                    "ip": "192.0.2.10",
+                    "billing_country": "DE",
+                    "card_country": "US",
+                    "ip_country": "FR",
+                    "amount_eur_minor": 2_950,
+                },
+            }
+        },
+    }
+    return new_payment(context, PaymentStatus.AUTHORIZED, NOW)
+
+
+def test_payment_events_carry_what_the_fraud_stream_counts_on() -> None:
+    entry = assessed_payment().event(EventType.AUTHORIZED, "bus", amount=2_500)
+    detail = parse_entry(entry).Detail
+    assert {k: detail[k] for k in ("platform_card_key", "bin", "device_id", "ip")} == {
+        "platform_card_key": "card#ck_" + "A" * 43,
+        "bin": "424242",
+        "device_id": "dev-1",
+        "ip": "192.0.2.10",
+    }
+    assert (detail["billing_country"], detail["card_country"], detail["ip_country"]) == (
+        "DE",
+        "US",
+        "FR",
+    )
+    assert detail["amount_eur_minor"] == 2_950
+
+
+def test_a_card_without_card_key_is_named_by_its_token_and_unknowns_are_null() -> None:
+    detail = parse_entry(payment().event(EventType.AUTHORIZED, "bus", amount=2_500)).Detail
+    assert detail["platform_card_key"] == "token#tok_abcdefgh12345678"
+    assert detail["bin"] is detail["ip"] is detail["amount_eur_minor"] is None
+
+
+def test_the_payments_table_never_keeps_the_bin_with_the_card_key() -> None:
+    from functions.adapters.payments_table import from_item, to_item
+
+    item = to_item(assessed_payment())
+    assert "424242" not in json.dumps(item)
+    # What the table gives back publishes its later events without a BIN, nothing else lost.
+    detail = parse_entry(from_item(item).event(EventType.CAPTURED, "bus", amount=1)).Detail
+    assert detail["bin"] is None
+    assert detail["platform_card_key"].startswith("card#ck_")
+    assert detail["ip_country"] == "FR"
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("platform_card_key", PAN),
+        ("platform_card_key", "ck_abc"),
+        ("bin", "4242424242424242"),
+        ("card_country", "de"),
+        ("amount_eur_minor", -1),
+    ],
+)
+def test_a_stream_field_out_of_shape_is_refused(field: str, value: Any) -> None:
+    entry = copy.deepcopy(assessed_payment().event(EventType.AUTHORIZED, "bus", amount=2_500))
+    entry["Detail"][field] = value
+    with pytest.raises(ValidationError):
+        parse_entry(entry)
