@@ -8,20 +8,26 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
   references (a settlement batch's acquirer references, absent otherwise), reason_code (a
   chargeback's scheme reason code, absent otherwise), lines (L of M:
   account S, currency S, debit N, credit N, in the entry's order).
-* position, one per payment: ``pk = "position#<payment_id>"``, ``sk = "position"``; authorized,
-  captured, voided, refunded, charged_back, capturable, refundable (N). One per merchant and
+* position, one per payment, in the payment's own partition: ``pk = "payment#<payment_id>"``,
+  ``sk = "position"``; authorized, captured, voided, refunded, charged_back, capturable,
+  refundable (N). A sale (the payment's first movement) is stored *in* its position: the one
+  item carries the position and the sale entry's attributes, so a sale is one conditional
+  PutItem (one write unit under 1 KB) instead of a transaction of two items (four units), and
+  "a sale is only a first movement" stays atomic: the put is conditional on no position
+  existing, which any earlier movement would have created. One position per merchant and
   currency for its settled funds: ``pk = "position#funds:<merchant>:<currency>"``, available (N).
 
-``post`` writes an entry and its position in one transaction: two items, four write units (a
-settlement batch entry has no position: one item). Account balances are not stored: they are
-the sums of the entries' lines (``all_balances``, ``balance``), so they cannot drift from the
-journal, and a posting does not pay two write units per account it touches (the hot path's
-write budget, docs/ledger.md). The
-entry's Put is conditional on the entry being new, so a replay changes nothing and is
-recognised by reading the entry back (idempotency rests on that condition alone, never on
-ClientRequestToken). The position's Update is conditional on the caps (``capturable`` or
-``refundable`` at least the amount), so two concurrent refunds cannot both pass: the loser's
-whole transaction is cancelled and ``PositionLimitError`` raised.
+Every other ``post`` writes an entry and its position in one transaction: two items, four write
+units (a settlement batch entry has no position: one item). Reading a payment's entries is one
+query of its partition, which returns the position (and a sale stored in it) too. Account
+balances are not stored: they are the sums of the entries' lines (``all_balances``,
+``balance``), so they cannot drift from the journal, and a posting does not pay two write units
+per account it touches (the hot path's write budget, docs/ledger.md). The entry's Put is
+conditional on the entry being new, so a replay changes nothing and is recognised by reading
+the entry back (idempotency rests on that condition alone, never on ClientRequestToken). The
+position's Update is conditional on the caps (``capturable`` or ``refundable`` at least the
+amount), so two concurrent refunds cannot both pass: the loser's whole transaction is cancelled
+and ``PositionLimitError`` raised.
 """
 
 from __future__ import annotations
@@ -58,6 +64,7 @@ if TYPE_CHECKING:
 
 ENTRY_PREFIX = "entry#"
 POSITION_SK = "position"
+FUNDS_KEY_PREFIX = "funds:"
 MAX_ATTEMPTS = 4
 BASE_DELAY_S = 0.05
 MAX_DELAY_S = 1.0
@@ -81,10 +88,12 @@ def entry_sk(step: str) -> str:
     return f"{ENTRY_PREFIX}{step}"
 
 
-def position_key(payment_id: str) -> Item:
-    """A payment's position, or a merchant's funds (``funds:<merchant>:<currency>``)."""
-    # Its own partition: readers of a payment's entries list ``payment#<id>`` whole.
-    return {"pk": _s(f"position#{payment_id}"), "sk": _s(POSITION_SK)}
+def position_key(key: str) -> Item:
+    """A payment's position (in the partition of its entries), or a merchant's funds
+    (``funds:<merchant>:<currency>``, a partition of its own)."""
+    if key.startswith(FUNDS_KEY_PREFIX):
+        return {"pk": _s(f"position#{key}"), "sk": _s(POSITION_SK)}
+    return {"pk": _s(entry_pk(key)), "sk": _s(POSITION_SK)}
 
 
 def _s(value: str) -> AttributeValueTypeDef:
@@ -131,6 +140,9 @@ class DynamoLedgerStore(LedgerStore):
     # ------------------------------------------------------------------------------- writes
 
     def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
+        change = position_change(entry)
+        if change.fresh:
+            return self._post_first(entry, repair)
         entry_item = _entry_item(entry)
         transact: list[Any] = [
             {
@@ -141,11 +153,10 @@ class DynamoLedgerStore(LedgerStore):
                 }
             }
         ]
-        change = position_change(entry)
         if change.key is None:
             pass  # a settlement batch: cash against receivable, no position to guard
         elif repair and change.key == entry.payment_id:
-            transact.append({"Put": self._position_rebuilt(entry)})
+            transact.append({"Update": self._position_rebuilt(entry)})
         else:
             transact.append({"Update": self._position_update(entry)})
         attempt = 0
@@ -202,22 +213,74 @@ class DynamoLedgerStore(LedgerStore):
             update["ConditionExpression"] = " AND ".join(conditions)
         return update
 
-    def _position_rebuilt(self, entry: JournalEntry) -> dict[str, Any]:
+    def _rebuilt_totals(self, entry: JournalEntry) -> dict[str, int]:
         """A repair (reconciliation) derives the position from every entry: a hand-edited or
         partly lost history must not block the entry the payment record proves."""
         totals = dict.fromkeys(POSITION_FIELDS, 0)
         for posted in [*self.entries_for(entry.payment_id), entry]:
             for name, delta in position_change(posted).deltas:
                 totals[name] += delta
-        item = {**position_key(entry.payment_id), **{k: _n(v) for k, v in totals.items()}}
-        return {"TableName": self._table, "Item": item}
+        return totals
+
+    def _position_rebuilt(self, entry: JournalEntry) -> dict[str, Any]:
+        # SET, not Put: the position may carry the payment's sale, which must stay.
+        totals = self._rebuilt_totals(entry)
+        names = {f"#f{n}": name for n, name in enumerate(totals)}
+        return {
+            "TableName": self._table,
+            "Key": position_key(entry.payment_id),
+            "UpdateExpression": "SET " + ", ".join(f"#f{n} = :v{n}" for n in range(len(names))),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": {
+                f":v{n}": _n(value) for n, value in enumerate(totals.values())
+            },
+        }
+
+    def _post_first(self, entry: JournalEntry, repair: bool) -> bool:
+        """A sale: one item, the payment's position carrying the entry, written only where no
+        position exists yet (so only as the first movement); a repair may write it over a
+        position that carries no sale, with the position derived from every entry."""
+        deltas = self._rebuilt_totals(entry) if repair else dict(position_change(entry).deltas)
+        item: Item = {
+            **_entry_item(entry),
+            **position_key(entry.payment_id),
+            **{name: _n(value) for name, value in deltas.items()},
+        }
+        condition = "attribute_not_exists(entry_id)" if repair else "attribute_not_exists(pk)"
+        try:
+            response = self._client.put_item(
+                TableName=self._table,
+                Item=item,
+                ConditionExpression=condition,
+                ReturnConsumedCapacity="TOTAL",
+            )
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
+                raise
+            self.last_consumed_write_units = 0.0
+            stored = self._position_item(entry.payment_id)
+            if stored is None or "entry_id" not in stored:
+                raise PositionLimitError(
+                    f"{entry.entry_id} must be the first movement of {entry.payment_id}"
+                ) from exc
+            if _entry(stored) != entry:
+                raise ConflictingEntryError(
+                    f"{entry.entry_id} is already posted with other lines"
+                ) from exc
+            return False
+        reported = float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0.0))
+        self.last_consumed_write_units = reported or _estimated_write_units(
+            [item], transactional=False
+        )
+        return True
+
+    def _position_item(self, key: str) -> Mapping[str, Any] | None:
+        return self._client.get_item(
+            TableName=self._table, Key=position_key(key), ConsistentRead=True
+        ).get("Item")
 
     def stored_position(self, payment_id: str) -> dict[str, int]:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key=position_key(payment_id),
-            ConsistentRead=True,
-        ).get("Item")
+        item = self._position_item(payment_id)
         if item is None:
             return {}
         return {k: int(v["N"]) for k, v in item.items() if "N" in v}
@@ -237,17 +300,15 @@ class DynamoLedgerStore(LedgerStore):
     def entries_for(self, payment_id: str) -> list[JournalEntry]:
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {
-                ":pk": _s(entry_pk(payment_id)),
-                ":prefix": _s(ENTRY_PREFIX),
-            },
+            # The whole partition: the entries, and the position (a sale is stored in it).
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": _s(entry_pk(payment_id))},
             "ConsistentRead": True,
         }
         entries: list[JournalEntry] = []
         while True:
             page = self._client.query(**kwargs)
-            entries.extend(_entry(item) for item in page.get("Items", []))
+            entries.extend(_entry(item) for item in page.get("Items", []) if "entry_id" in item)
             if "LastEvaluatedKey" not in page:
                 return entries
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -256,8 +317,8 @@ class DynamoLedgerStore(LedgerStore):
         """Every entry in the table (for reconciliation); not strongly consistent."""
         kwargs: dict[str, Any] = {
             "TableName": self._table,
-            "FilterExpression": "begins_with(sk, :prefix)",
-            "ExpressionAttributeValues": {":prefix": _s(ENTRY_PREFIX)},
+            # Entry items, and positions that carry a sale.
+            "FilterExpression": "attribute_exists(entry_id)",
         }
         while True:
             page = self._client.scan(**kwargs)
@@ -384,11 +445,12 @@ def _size(value: Any) -> int:
     return 1
 
 
-def _estimated_write_units(items: list[Item]) -> float:
-    """Transactional writes cost 2 units per started KB of each item."""
+def _estimated_write_units(items: list[Item], transactional: bool = True) -> float:
+    """A write costs a unit per started KB of each item, two in a transaction."""
     return float(
         sum(
-            2 * math.ceil(sum(len(name) + _size(value) for name, value in item.items()) / 1024)
+            (2 if transactional else 1)
+            * math.ceil(sum(len(name) + _size(value) for name, value in item.items()) / 1024)
             for item in items
         )
     )

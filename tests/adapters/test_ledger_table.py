@@ -69,10 +69,11 @@ def test_post_writes_the_entry_and_its_position_and_no_balance_item(ddb: Any) ->
     assert len(item["lines"]["L"]) == 4
     # Two entries and one position: balances are sums of the entries, never stored items that
     # every posting would pay two write units each to update.
-    assert sorted(i["pk"]["S"] for i in stored_items(ddb)) == [
-        "payment#pay_1",
-        "payment#pay_1",
-        "position#pay_1",
+    # The position sits in the payment's partition: one query reads the entries and it.
+    assert sorted((i["pk"]["S"], i["sk"]["S"]) for i in stored_items(ddb)) == [
+        ("payment#pay_1", "entry#authorization"),
+        ("payment#pay_1", "entry#capture-1"),
+        ("payment#pay_1", "position"),
     ]
     assert store.last_consumed_write_units == 4.0  # two items, transactional
     holds = authorization_holds("pay_1")
@@ -286,15 +287,62 @@ def test_all_balances_are_the_sums_of_every_entry(ddb: Any) -> None:
     assert len([a for a, _ in found if a.startswith("merchant_pending:")]) == 30
 
 
-def test_a_sale_is_one_transaction_and_only_a_first_movement(ddb: Any) -> None:
+def test_a_sale_is_one_item_and_only_a_first_movement(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
-    assert store.post(RULES.sale("pay_1", "m_1", 1000, "EUR")) is True
-    assert store.last_consumed_write_units == 4.0  # the entry and the new position
+    sale = RULES.sale("pay_1", "m_1", 1000, "EUR")
+    assert store.post(sale) is True
+    # The position carrying the entry: one plain conditional write, one unit (was a
+    # transaction of the entry and the position, four).
+    assert store.last_consumed_write_units == 1.0
+    assert [(i["pk"]["S"], i["sk"]["S"]) for i in stored_items(ddb)] == [
+        ("payment#pay_1", "position")
+    ]
+    assert store.entries_for("pay_1") == [sale]
+    assert list(store.scan_entries()) == [sale]
     assert store.stored_position("pay_1")["refundable"] == 1000
+    assert store.post(sale) is False  # a replay
+    with pytest.raises(ConflictingEntryError):
+        store.post(RULES.sale("pay_1", "m_1", 999, "EUR"))
     store.post(RULES.authorization("pay_2", "m_1", 1000, "EUR"))
     with pytest.raises(PositionLimitError):
         store.post(RULES.sale("pay_2", "m_1", 1000, "EUR"))
     assert [e.step for e in store.entries_for("pay_2")] == ["authorization"]
+
+
+def test_later_movements_of_a_sale_keep_the_entry_its_position_carries(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    ledger = PaymentLedger(store, RULES)
+    ledger.record_sale("pay_1", "m_1", 1000, "EUR")
+    ledger.record_refund("pay_1", "m_1", 600, "EUR", "re_1")
+    with pytest.raises(PositionLimitError):
+        store.post(RULES.refund("pay_1", "m_1", 600, "EUR", "re_2"))
+    assert store.stored_position("pay_1")["refundable"] == 400
+    assert [e.step for e in store.entries_for("pay_1")] == ["refund-re_1", "sale"]
+    # A repair rebuilds the position's figures and leaves the sale it carries in place.
+    store.post(RULES.refund("pay_1", "m_1", 100, "EUR", "re_3"), repair=True)
+    assert store.stored_position("pay_1")["refundable"] == 300
+    ledger.reverse_all("pay_1")
+    assert sorted(e.step for e in store.entries_for("pay_1")) == [
+        "refund-re_1",
+        "refund-re_3",
+        "reversal-refund-re_1",
+        "reversal-refund-re_3",
+        "reversal-sale",
+        "sale",
+    ]
+    assert all(v == 0 for v in logical_balances(store.scan_entries()).values())
+    assert store.stored_position("pay_1")["captured"] == 0
+
+
+def test_a_repair_posts_a_missing_sale_into_an_existing_position(ddb: Any) -> None:
+    store = DynamoLedgerStore(ddb, TABLE)
+    # A refund the reconciliation found first (its sale's posting failed): then the sale.
+    store.post(RULES.refund("pay_1", "m_1", 300, "EUR", "re_1"), repair=True)
+    sale = RULES.sale("pay_1", "m_1", 1000, "EUR")
+    assert store.post(sale, repair=True) is True
+    assert store.stored_position("pay_1")["refundable"] == 700
+    assert sale in store.entries_for("pay_1")
+    assert store.post(sale, repair=True) is False
 
 
 # ---------------------------------------------------- issue 19 item 10: fees, dates, settlement
@@ -309,23 +357,24 @@ def test_a_sale_with_its_service_charge_stays_within_the_write_budget(ddb: Any) 
     store = DynamoLedgerStore(ddb, TABLE)
     long_ids = FEE_RULES.sale("pay_" + "x" * 40, "m_" + "y" * 40, 10**12, "EUR", AT)
     assert store.post(long_ids) is True
-    # Still the entry and its position, each under 1 KB: 4 write units (docs/decisions/0003).
-    assert store.last_consumed_write_units == 4.0
+    # Still one item (the position carrying the entry) under 1 KB: 1 write unit
+    # (docs/decisions/0003).
+    assert store.last_consumed_write_units == 1.0
     (read,) = store.entries_for("pay_" + "x" * 40)
     assert read == long_ids and (read.effective_at, read.value_date) == (AT, "2026-11-30")
 
 
 def test_an_entry_stored_before_entries_carried_dates_still_reads(ddb: Any) -> None:
     store = DynamoLedgerStore(ddb, TABLE)
-    store.post(RULES.sale("pay_1", "m_1", 1000, "EUR", AT))
+    store.post(RULES.authorization("pay_1", "m_1", 1000, "EUR", AT))
     ddb.update_item(
         TableName=TABLE,
-        Key={"pk": {"S": "payment#pay_1"}, "sk": {"S": "entry#sale"}},
+        Key={"pk": {"S": "payment#pay_1"}, "sk": {"S": "entry#authorization"}},
         UpdateExpression="REMOVE effective_at, value_date",
     )
     (legacy,) = store.entries_for("pay_1")
     assert (legacy.effective_at, legacy.value_date) == ("", "")
-    assert store.balances_as_of("2000-01-01")["acquirer_receivable", "EUR"] == 1000
+    assert store.balances_as_of("2000-01-01")["authorization_holds", "EUR"] == 1000
 
 
 def test_settlement_releases_and_payouts_round_trip_and_guard_the_funds(ddb: Any) -> None:

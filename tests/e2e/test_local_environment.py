@@ -428,13 +428,18 @@ def test_reconciliation_finds_and_repairs_a_lost_ledger_write(
 
 
 def lose_posting(emulator: Emulator, api_env: dict[str, Any], payment_id: str, step: str) -> None:
-    """A posting whose transaction never ran: its entry and its position change undone together
-    (the ledger writes them in one transaction, so a lost write loses both)."""
+    """A posting whose write never ran: its entry and its position change undone together
+    (the ledger writes them in one transaction, or, for a sale, as one item: the position
+    carrying the entry)."""
     ddb = emulator.client("dynamodb")
     table = api_env["ledger_table_name"]
     entries = ledger_store(emulator, api_env).entries_for(payment_id)
     entry = next(e for e in entries if e.step == step)
-    deltas = position_change(entry).deltas
+    change = position_change(entry)
+    if change.fresh:
+        ddb.delete_item(TableName=table, Key=position_key(payment_id))
+        return
+    deltas = change.deltas
     ddb.update_item(
         TableName=table,
         Key=position_key(payment_id),
