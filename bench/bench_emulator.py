@@ -17,9 +17,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local import endpoints
 from local.aws import emulator_client
-from local.cli import spawn_emulator, stop_process_group, wait_until_healthy
-from local.emulator import free_port
+from local.cli import spawn_emulator, stop_process_group
 from local.enforcement import LAMBDA_TRUST_POLICY, switched
 
 COLD_SAMPLES = 7
@@ -43,13 +43,13 @@ def timed_invoke(client: Any, name: str, n: int) -> float:
 
 
 def run() -> dict[str, dict[str, float | str]]:
-    port = free_port()
-    endpoint = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as state:
-        process = spawn_emulator(port, Path(state), Path(state) / "emulator.log")
+        process = spawn_emulator(Path(state), Path(state) / "emulator.log", api_port=0)
         try:
-            if not wait_until_healthy(process, endpoint, 30):
+            published = endpoints.wait(process, Path(state), 30)
+            if published is None:
                 raise RuntimeError("the emulator did not start")
+            endpoint = published.aws
             lambda_client = emulator_client("lambda", endpoint)
             # The emulator assumes the role for the worker: its trust must admit Lambda.
             role = emulator_client("iam", endpoint).create_role(

@@ -246,6 +246,11 @@ class LocalApiGateway:
             target=self.server.serve_forever, name="local-api", daemon=True
         )
 
+    @property
+    def port(self) -> int:
+        """The bound port (the one asked for, or the kernel's pick for 0)."""
+        return int(self.server.server_address[1])
+
     def start(self) -> None:
         self.thread.start()
 

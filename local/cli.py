@@ -19,8 +19,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from local import endpoints as published_endpoints
 from local.aws import emulator_env
-from local.emulator import port_in_use
+from local.emulator import ANY_PORT, port_in_use
 from local.toolchain import REPO_ROOT, terraform_env
 
 STATE_DIR = REPO_ROOT / ".local"
@@ -81,10 +82,15 @@ def answers(endpoint_url: str) -> bool:
 
 
 def spawn_emulator(
-    port: int, state_dir: Path, log_path: Path, api_port: int = 0
+    state_dir: Path, log_path: Path, *, port: int | None = None, api_port: int | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start an emulator process in its own process group, so it can be stopped whole."""
+    """Start an emulator process in its own process group, so it can be stopped whole.
+
+    ``port``/``api_port`` None lets the emulator bind any free port (tests, benchmarks); an
+    ``api_port`` of 0 starts no local API. Read where it listens with ``local.endpoints.wait``.
+    """
     state_dir.mkdir(parents=True, exist_ok=True)
+    published_endpoints.forget(state_dir)  # only the file this process writes counts
     with log_path.open("ab") as log:
         return subprocess.Popen(
             [
@@ -94,11 +100,11 @@ def spawn_emulator(
                 "--host",
                 HOST,
                 "--port",
-                str(port),
+                ANY_PORT if port is None else str(port),
                 "--state-dir",
                 str(state_dir),
                 "--api-port",
-                str(api_port),
+                ANY_PORT if api_port is None else str(api_port),
             ],
             cwd=REPO_ROOT,
             stdout=log,
@@ -106,19 +112,6 @@ def spawn_emulator(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-
-def wait_until_healthy(
-    process: subprocess.Popen[bytes], endpoint_url: str, timeout_s: float
-) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        if answers(endpoint_url):
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def stop_process_group(process: subprocess.Popen[bytes]) -> None:
@@ -147,9 +140,11 @@ def start_emulator(endpoints: Endpoints) -> int:
     # A new emulator starts empty: state from an earlier one would describe resources it lacks.
     for stale in LOCAL_ENV_DIR.glob("terraform.tfstate*"):
         stale.unlink()
-    process = spawn_emulator(endpoints.aws_port, STATE_DIR, LOG_FILE, endpoints.api_port)
+    process = spawn_emulator(
+        STATE_DIR, LOG_FILE, port=endpoints.aws_port, api_port=endpoints.api_port
+    )
     PID_FILE.write_text(f"{process.pid} {endpoints.aws_port}\n")
-    if wait_until_healthy(process, endpoints.aws, START_TIMEOUT_S):
+    if published_endpoints.wait(process, STATE_DIR, START_TIMEOUT_S) is not None:
         print(f"emulator started (pid {process.pid}) on {endpoints.aws}")
         return process.pid
     exited = process.poll() is not None

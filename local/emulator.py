@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from local import enforcement, metering, tls
+from local import endpoints, enforcement, metering, tls
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
@@ -173,31 +173,46 @@ class LambdaBridge:
             deliver_to_destination(target, json.dumps(event))
 
 
+ANY_PORT = "any"
+
+
+def port_argument(value: str) -> int:
+    """A port number, or ``any``: the kernel picks a free one when the listener binds (0)."""
+    return 0 if value == ANY_PORT else int(value)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("LOCAL_AWS_PORT", 4566)))
+    parser.add_argument(
+        "--port",
+        type=port_argument,
+        default=int(os.environ.get("LOCAL_AWS_PORT", 4566)),
+        help="port of the AWS endpoint (plain HTTP); `any` for a free one",
+    )
     parser.add_argument(
         "--api-port",
-        type=int,
-        default=int(os.environ.get("LOCAL_API_PORT", 8080)),
-        help="port of the local API (API Gateway's REST proxy); 0 turns it off",
+        default=os.environ.get("LOCAL_API_PORT", "8080"),
+        help="port of the local API (API Gateway's REST proxy); 0 turns it off, `any` picks one",
     )
     parser.add_argument(
         "--tls-port",
-        type=int,
-        default=int(os.environ.get("LOCAL_AWS_TLS_PORT", 0)),
-        help="port of the emulator's HTTPS listener (0: any free port, see local/tls.py)",
+        type=port_argument,
+        default=os.environ.get("LOCAL_AWS_TLS_PORT", ANY_PORT),
+        help="port of the emulator's HTTPS listener (local/tls.py); `any` (default) for a free one",
     )
     parser.add_argument("--state-dir", type=Path, default=REPO_ROOT / ".local")
     parser.add_argument("--sdk-dir", type=Path, default=DEFAULT_SDK_DIR)
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    # None: no local API; 0: any free port.
+    args.api_port = None if args.api_port == "0" else port_argument(args.api_port)
+    return args
 
 
 def main(argv: list[str]) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
-    if port_in_use(args.host, args.port):
+    if args.port and port_in_use(args.host, args.port):
         print(
             f"error: port {args.port} on {args.host} is already in use; stop what holds it "
             "or choose another with LOCAL_AWS_PORT",
@@ -214,8 +229,6 @@ def main(argv: list[str]) -> int:
     if not args.sdk_dir.is_dir():
         print(f"error: {args.sdk_dir} is missing; run `make build` first", file=sys.stderr)
         return 2
-    # moto's Step Functions interpreter calls Lambda back through this port.
-    os.environ["MOTO_PORT"] = str(args.port)
     # The account's Lambda concurrency quota (1,000 by default on AWS; 10 or 50 rehearse a new
     # account): moto refuses a reservation that leaves less than 100 unreserved, as Lambda does.
     os.environ["MOTO_LAMBDA_CONCURRENCY_QUOTA"] = os.environ.get(
@@ -231,38 +244,37 @@ def main(argv: list[str]) -> int:
     from werkzeug.serving import make_server
 
     from local import gaps, speedups
+    from local.http_server import Listener
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
     speedups.install()
     enforcement.install(enforcement.enabled_by_environment())
     metering.install()
-    endpoint = f"http://{args.host}:{args.port}"
 
     application = DomainDispatcherApplication(create_backend_app)
     server = make_server(
         args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
     )
+    endpoint = f"http://{args.host}:{server.server_port}"
+    # moto's Step Functions interpreter calls Lambda back through this port.
+    os.environ["MOTO_PORT"] = str(server.server_port)
     # The same emulator over TLS: requests that arrive here are aws:SecureTransport (local/tls.py).
     cert, key = tls.self_signed(args.state_dir / "tls", args.host)
-    # Port 0 binds a free port at once: a port picked first and bound later can be taken in
-    # between by another emulator (parallel test workers start several).
-    tls_server = make_server(
-        args.host,
-        args.tls_port,
-        application,
-        threaded=True,
-        request_handler=MotoRequestHandler,
-        ssl_context=(str(cert), str(key)),
-    )
+    # The workers' listener keeps connections alive (local/http_server.py says why, and why the
+    # plain-HTTP one that Terraform uses stays on werkzeug).
+    tls_server = Listener(args.host, args.tls_port, application, certificate=(cert, key))
     tls_endpoint = f"https://{args.host}:{tls_server.server_port}"
-    tls.describe(args.state_dir, tls_endpoint, cert)
     # Workers call the emulator over TLS, as the SDK calls AWS from Lambda.
     runtime = LambdaRuntime(tls_endpoint, args.state_dir, args.sdk_dir, ca_bundle=cert)
     bridge = LambdaBridge(runtime)
     bridge.install()
     pollers = EventSourcePollers(bridge.invoke_sync)
-    api = LocalApiGateway(args.host, args.api_port, bridge.invoke_sync) if args.api_port else None
+    api = (
+        LocalApiGateway(args.host, args.api_port, bridge.invoke_sync)
+        if args.api_port is not None
+        else None
+    )
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: Any) -> None:
@@ -272,11 +284,17 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGINT, request_stop)
     serving = threading.Thread(target=server.serve_forever, name="moto-server", daemon=True)
     serving.start()
-    threading.Thread(target=tls_server.serve_forever, name="moto-tls", daemon=True).start()
+    tls_server.start("moto-tls")
     pollers.start()
+    api_endpoint = None
     if api is not None:
         api.start()
-        LOG.info("local API listening on http://%s:%d", args.host, args.api_port)
+        api_endpoint = f"http://{args.host}:{api.port}"
+        LOG.info("local API listening on %s", api_endpoint)
+    endpoints.publish(
+        args.state_dir,
+        endpoints.Published(os.getpid(), endpoint, tls_endpoint, str(cert), api_endpoint),
+    )
     LOG.info(
         "emulator listening on %s and %s (IAM and key policies %s)",
         endpoint,

@@ -5,18 +5,15 @@ emulator's main endpoint is plain HTTP (Terraform, the tests and the tools use i
 request there is plain HTTP to a policy, as it would be on AWS for a client that turned TLS off;
 the same application is also served over HTTPS on a second port with a self-signed certificate,
 and requests that arrive there are secure (``local.enforcement`` reads the scheme the server
-saw, which no header can forge). The port and the certificate are written to
-``<state dir>/tls.json`` for clients (``verify=<cert>``).
+saw, which no header can forge). The emulator publishes the endpoint and the certificate with its
+others (``local/endpoints.py``) for clients (``verify=<cert>``).
 """
 
 from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 from pathlib import Path
-
-DESCRIPTION = "tls.json"
 
 
 def self_signed(directory: Path, host: str) -> tuple[Path, Path]:
@@ -59,12 +56,3 @@ def self_signed(directory: Path, host: str) -> tuple[Path, Path]:
     )
     cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
     return cert_path, key_path
-
-
-def describe(state_dir: Path, endpoint: str, cert: Path) -> None:
-    (state_dir / DESCRIPTION).write_text(json.dumps({"endpoint": endpoint, "ca_bundle": str(cert)}))
-
-
-def described(state_dir: Path) -> dict[str, str]:
-    """The TLS endpoint of the emulator that uses ``state_dir``: ``endpoint``, ``ca_bundle``."""
-    return dict(json.loads((state_dir / DESCRIPTION).read_text()))

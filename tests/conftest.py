@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,9 +17,9 @@ from typing import Any
 
 import pytest
 
+from local import endpoints
 from local.aws import emulator_client, emulator_env
 from local.cli import spawn_emulator, stop_process_group
-from local.emulator import free_port
 from local.toolchain import REPO_ROOT, terraform_env
 
 os.environ.update(terraform_env())
@@ -83,36 +82,21 @@ def _isolate_from_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.M
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
 
 
-def _listening(process: subprocess.Popen[bytes], log_path: Path, endpoint: str) -> bool:
-    """The emulator logs this line once every listener is bound and serving: seen in its own
-    (fresh) log, the endpoint answers and is this process's, not another worker's."""
-    deadline = time.monotonic() + EMULATOR_START_TIMEOUT_S
-    while time.monotonic() < deadline and process.poll() is None:
-        if f"emulator listening on {endpoint} " in log_path.read_text(errors="replace"):
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.fixture(scope="session")
 def emulator(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Emulator]:
     ensure_lambda_build()
-    # The ports are picked free and bound by the emulator a few seconds later: another test
-    # worker's emulator can take one in between. Then this one exits (address in use) or,
-    # worse, the port answers for the other emulator; only our own log's "listening" line
-    # proves the endpoint is ours, and a clash is retried with new ports.
-    for attempt in range(3):
-        port, api_port = free_port(), free_port()
-        state_dir = tmp_path_factory.mktemp("emulator")
-        log_path = state_dir / "emulator.log"
-        endpoint = f"http://127.0.0.1:{port}"
-        process = spawn_emulator(port, state_dir, log_path, api_port)
-        handle = Emulator(endpoint, port, state_dir, log_path, f"http://127.0.0.1:{api_port}")
-        if _listening(process, log_path, endpoint):
-            break
+    # Every listener binds a port the kernel picks, and the emulator names them (with its pid)
+    # once all serve: parallel test workers' emulators cannot take each other's ports.
+    state_dir = tmp_path_factory.mktemp("emulator")
+    log_path = state_dir / "emulator.log"
+    process = spawn_emulator(state_dir, log_path)
+    published = endpoints.wait(process, state_dir, EMULATOR_START_TIMEOUT_S)
+    if published is None or published.api is None:
         stop_process_group(process)
-        if "Address already in use" not in handle.log_tail() or attempt == 2:
-            pytest.fail(f"emulator did not start:\n{handle.log_tail()}")
+        tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-20:])
+        pytest.fail(f"emulator did not start:\n{tail}")
+    endpoint = published.aws
+    handle = Emulator(endpoint, published.aws_port, state_dir, log_path, published.api)
     # Terraform (pytest-terraform) and boto3 in the emulator tests read these.
     session_env = {**emulator_env(endpoint), "TF_VAR_endpoint_url": endpoint}
     saved = {key: os.environ.get(key) for key in session_env}

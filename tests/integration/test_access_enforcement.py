@@ -19,8 +19,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local import tls
 from local.aws import REGION
+from local.endpoints import published
 from local.enforcement import LAMBDA_TRUST_POLICY, switched
 from tests.conftest import Emulator
 from tests.integration.handlers import ECHO_PROXY, zip_source
@@ -104,8 +104,8 @@ class Account:
         )["Credentials"]
         endpoint: dict[str, Any] = {"endpoint_url": self.emulator.endpoint}
         if secure:
-            listener = tls.described(self.emulator.state_dir)
-            endpoint = {"endpoint_url": listener["endpoint"], "verify": listener["ca_bundle"]}
+            listener = published(self.emulator.state_dir)
+            endpoint = {"endpoint_url": listener.aws_tls, "verify": listener.ca_bundle}
         factory: Any = boto3.client
         return factory(
             service,

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from local import tls
+from local.endpoints import published
 from local.enforcement import LAMBDA_TRUST_POLICY
 from local.workflow_client import run_execution
 from tests.conftest import Emulator
@@ -66,7 +66,7 @@ def test_invocations_run_the_deployed_code_warm(emulator: Emulator, role_arn: st
     assert error is None, first
     _, second = invoke(emulator, name, {"echo": 2})
     # Workers call the emulator's TLS listener, as the SDK uses HTTPS on Lambda (local/tls.py).
-    tls_endpoint = tls.described(emulator.state_dir)["endpoint"]
+    tls_endpoint = published(emulator.state_dir).aws_tls
     assert (first["greeting"], first["endpoint"]) == ("hi", tls_endpoint)
     assert second["pid"] == first["pid"]
 
