@@ -34,12 +34,23 @@ class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+class EventDetail(Contract):
+    """An event's detail: refused whole if any value in it looks like a card number."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def no_card_number(cls, data: Any) -> Any:
+        if contains_card_number(json.dumps(data, default=str)):
+            raise ValueError("an event must not contain a card number")
+        return data
+
+
 class CardView(Contract):
     brand: str = Field(min_length=1, max_length=32)
     last4: str = Field(pattern=r"^[0-9]{4}$")
 
 
-class PaymentEventDetail(Contract):
+class PaymentEventDetail(EventDetail):
     """The detail every ``payment.*`` event carries: the payment's state after the change."""
 
     event_id: str = Field(
@@ -91,13 +102,6 @@ class PaymentEventDetail(Contract):
         description="amount in EUR cents (rounded up) at the operator's rate; null without one.",
     )
 
-    @model_validator(mode="before")
-    @classmethod
-    def no_card_number(cls, data: Any) -> Any:
-        if contains_card_number(json.dumps(data, default=str)):
-            raise ValueError("an event must not contain a card number")
-        return data
-
 
 class AmountEventDetail(PaymentEventDetail):
     operation_amount: int = Field(gt=0, description="The amount this operation moved.")
@@ -131,6 +135,38 @@ class PaymentEventEntry(Contract):
         return self
 
 
+ALERT_SOURCE = "blueprint.fraud"
+ALERT_DETAIL_TYPE = "fraud.alert"
+
+
+class FraudAlertDetail(EventDetail):
+    """A ``fraud.alert`` (source ``blueprint.fraud``) the fraud stream raises on the payment bus.
+    ``subject`` is a platform card key (``card#...``), a device id, an IP or a merchant id,
+    never a card number."""
+
+    alert_id: str = Field(
+        pattern=r"^fa_[0-9a-f]{32}$",
+        description="Deterministic per subject, typology and window period: every attempt of "
+        "one burst names the same alert, so consumers drop repeats by this id.",
+    )
+    subject_type: Literal["card", "device", "ip", "merchant"]
+    subject: str = Field(min_length=1, max_length=256)
+    typology: Literal["card_testing", "card_burst", "bin_attack", "model_high_risk"]
+    score: int = Field(ge=0, le=100, description="The model's score of the attempt that raised it.")
+    reasons: list[str] = Field(
+        description="The rule's feature first, then the model's top contributing features."
+    )
+    window: Literal["10m", "1h", "24h", "7d"]
+    first_seen: AwareDatetime = Field(
+        description="Start of the subject's first counted bucket in the window."
+    )
+    last_seen: AwareDatetime = Field(description="When the attempt that raised it happened.")
+    blocked_until: AwareDatetime | None = Field(
+        default=None,
+        description="Until when the hot path declines the subject; null: alert only (merchant).",
+    )
+
+
 def parse_entry(entry: Any) -> PaymentEventEntry:
     """The entry, checked against its detail-type's contract (raises ``ValidationError``)."""
     return PaymentEventEntry.model_validate(entry)
@@ -144,6 +180,10 @@ def json_schemas() -> dict[str, dict[str, Any]]:
         schema["title"] = event_type.value
         schema["$id"] = f"https://blueprint.payments/schemas/events/{event_type.value}.json"
         schemas[event_type.value] = schema
+    schema = FraudAlertDetail.model_json_schema()
+    schema["title"] = ALERT_DETAIL_TYPE
+    schema["$id"] = f"https://blueprint.payments/schemas/events/{ALERT_DETAIL_TYPE}.json"
+    schemas[ALERT_DETAIL_TYPE] = schema
     return schemas
 
 

@@ -41,7 +41,7 @@ locals {
       # Counters: one transaction of a conditional put (seen#<event id>) and the counters'
       # updates; reads are batched.
       sid       = "Features"
-      actions   = ["dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
       resources = [aws_dynamodb_table.this["features"].arn]
     },
     {
