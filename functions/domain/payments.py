@@ -218,6 +218,27 @@ class Payment:
             )
         return self.evolve(now, status=PaymentStatus.AUTHORIZING, next_action=None)
 
+    def with_capture_intent(self) -> Payment:
+        """A sale's capture, reserved in the write that records ``authorizing`` (same version):
+        its acquirer key is fixed before the acquirer is asked, so the approval and the capture
+        are recorded by one later write instead of two (issue 10 write budget). Until that
+        write the capture may have reached the acquirer: ``capture_may_be_pending`` says so."""
+        if not self.capture_requested or self.capture_pending:
+            return self
+        return dataclasses.replace(
+            self,
+            capture_pending=self.amount,
+            capture_key=self.payment_id,
+            capture_sequence=self.capture_sequence + 1,
+        )
+
+    @property
+    def capture_may_be_pending(self) -> bool:
+        """An ``authorizing`` sale whose capture intent is recorded: the step that wrote it may
+        have sent the capture before it died (the acquirer's record under the capture key
+        tells)."""
+        return self.status is PaymentStatus.AUTHORIZING and self.capture_pending > 0
+
     def authorized(self, authorization_id: str, now: str) -> Payment:
         return self.evolve(
             now,
@@ -250,6 +271,7 @@ class Payment:
             next_action=challenge,
             resume_context=resume_context,
             authorize_attempt=self.authorize_attempt + 1,
+            capture_pending=0,  # a sale's capture intent was never sent: a soft decline
         )
 
     def declined(self, decline_code: str, now: str) -> Payment:
@@ -259,6 +281,7 @@ class Payment:
             decline_code=decline_code,
             next_action=None,
             resume_context=None,
+            capture_pending=0,  # a declined sale's capture intent is never sent
         )
 
     def capture_amount(self, requested: int | None) -> int:
@@ -354,11 +377,16 @@ class Payment:
     def compensated(self, failure_code: str, now: str) -> Payment:
         """Ends a payment whose workflow failed: canceled when an authorization existed (it has
         been voided), failed when the acquirer never confirmed one."""
+        # Compensation runs only when nothing is pending: a sale's capture intent is dropped.
         if self.authorization_id is not None:
-            return self.evolve(now, status=PaymentStatus.CANCELED, failure_code=failure_code)
+            return self.evolve(
+                now, status=PaymentStatus.CANCELED, failure_code=failure_code, capture_pending=0
+            )
         # An infrastructure failure is not the issuer's decline: a merchant's dunning acts on
         # decline_code, so it stays empty.
-        return self.evolve(now, status=PaymentStatus.FAILED, failure_code=failure_code)
+        return self.evolve(
+            now, status=PaymentStatus.FAILED, failure_code=failure_code, capture_pending=0
+        )
 
     def canceled(self, reason: str | None, now: str) -> Payment:
         """Cancels an authorized, uncaptured payment (its authorization is then voided) or one
@@ -575,6 +603,11 @@ def derived_id(prefix: str, *parts: str) -> str:
     return f"{prefix}_{digest}"
 
 
+# What the payment keeps of the fraud result: the decision, what it was judged on (the fraud
+# stream's fields of the events) and a shadow model's own assessment (compared offline).
+_KEPT_FRAUD = ("score", "decision", "reasons", "inputs", "shadow")
+
+
 def new_payment(
     context: Mapping[str, Any], status: PaymentStatus, now: str, **changes: Any
 ) -> Payment:
@@ -597,7 +630,9 @@ def new_payment(
         device_id=customer.get("device_id"),
         created_at=context.get("received_at") or now,
         updated_at=now,
-        fraud={k: fraud[k] for k in ("score", "decision", "reasons", "inputs") if k in fraud},
+        fraud={
+            k: fraud[k] for k in ("score", "decision", "reasons", "inputs", "shadow") if k in fraud
+        },
         sca={k: sca[k] for k in ("required", "exemption", "reason") if k in sca},
         request_digest=context.get("request_digest"),
         card_key=card.get("card_key"),

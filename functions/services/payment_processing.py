@@ -36,6 +36,7 @@ alarm fires) and the scheduled reconciliation posts the entry the payment record
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -257,7 +258,7 @@ class PaymentProcessor:
         sca = _sca(context)
         if payment is None:
             payment = new_payment(context.state(), PaymentStatus.AUTHORIZING, now)
-            self._store.save(payment)
+            self._store.save(payment.with_capture_intent())
         elif payment.status is PaymentStatus.REQUIRES_ACTION:
             payment = payment.authorizing(now)
             payment = payment.evolve(
@@ -269,8 +270,9 @@ class PaymentProcessor:
                     "exemption_requested": payment.sca.get("exemption_requested"),
                 },
                 version=payment.version,
-            )
+            ).with_capture_intent()
             self._store.save(payment)
+        payment = payment.with_capture_intent()
         card = context.card
         result = self._acquirer.authorize(
             AuthorizationRequest(
@@ -300,13 +302,12 @@ class PaymentProcessor:
             authorized = payment.authorized(result.authorization_id, now)
             self._confirm_agreement(authorized, result)
             if authorized.capture_requested:
-                # A sale: the authorization and the capture reservation in one write.
-                reserved = authorized.capture_reserved(
-                    authorized.amount, now, authorized.payment_id
-                ).evolve(now, version=payment.version + 1)
-                self._store.save(reserved)
+                # A sale: the capture reserved with ``authorizing`` is sent now, and one write
+                # records the authorization with the capture's outcome (not written yet: the
+                # stored version is still ``payment``'s).
+                reserved = dataclasses.replace(authorized, status=PaymentStatus.CAPTURE_PENDING)
                 # No entry yet: a sale books one entry once the capture is confirmed.
-                return self._sale_capture(reserved)
+                return self._sale_capture(reserved, written=False)
             payment = authorized
         else:
             code = result.decline_code.value if result.decline_code else "do_not_honor"
@@ -343,14 +344,20 @@ class PaymentProcessor:
             return self._sale_capture(reserved)
         return self._authorized_answer(payment)
 
-    def _sale_capture(self, pending: Payment) -> StepOutcome:
+    def _sale_capture(self, pending: Payment, written: bool = True) -> StepOutcome:
         # A refusal (NOTHING_HAPPENED) propagates as it is: the capture was released and the
         # workflow voids the authorization. Only a timeout leaves the outcome unknown.
         try:
-            self._complete_capture(pending)
+            captured = self._capture(pending, written)
         except (AcquirerTimeoutError, TimeoutError) as error:
+            if not written:
+                # The authorization and the pending capture are recorded now: the same key or
+                # the acquirer's record settles the capture (never a void).
+                self._write_over(pending, lambda p: p)
             raise CaptureOutcomeUnknownError(pending.payment_id) from error
-        return self._sale_answer(self._load(pending.payment_id))
+        # Answered as stored (no BIN, which is never persisted): a retried step, answering
+        # from the record, publishes the very same events.
+        return self._sale_answer(dataclasses.replace(captured, bin=None))
 
     def _sale_answer(self, payment: Payment) -> StepOutcome:
         authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)
@@ -516,6 +523,12 @@ class PaymentProcessor:
         return self._captured_answer(payment)
 
     def _complete_capture(self, pending: Payment) -> StepOutcome:
+        return self._captured_answer(self._capture(pending))
+
+    def _capture(self, pending: Payment, written: bool = True) -> Payment:
+        """``written`` False: ``pending`` is a sale's authorization with its capture, not yet
+        recorded (the stored version is ``pending.version - 1``, ``authorizing``); the write
+        that records the capture's outcome records the authorization with it."""
         assert pending.authorization_id is not None  # only an authorized payment is captured
         sequence = pending.capture_sequence
         try:
@@ -526,19 +539,45 @@ class PaymentProcessor:
                 idempotency_key=pending.capture_idempotency_key,
             )
         except NOTHING_HAPPENED:
-            self._update(pending.payment_id, lambda p: _release_capture(p, sequence, self._now()))
+            release = lambda p: _release_capture(p, sequence, self._now())  # noqa: E731
+            if written:
+                self._update(pending.payment_id, release)
+            else:
+                self._write_over(pending, release)
             raise
         # Any other failure (a timeout above all) leaves the capture pending: its outcome is
         # unknown, and only the same key or the acquirer's record may settle it.
-        captured = self._update(
-            pending.payment_id, lambda p: _confirm_capture(p, sequence, self._now())
+        confirm = lambda p: _confirm_capture(p, sequence, self._now())  # noqa: E731
+        captured = (
+            self._write_over(pending, confirm)
+            if not written
+            else self._update(pending.payment_id, confirm)
         )
         self._post_capture(captured)
         logger.info(
             "payment captured",
             extra={"payment_id": captured.payment_id, "amount": captured.amount_captured},
         )
-        return self._captured_answer(captured)
+        return captured
+
+    def _write_over(self, unwritten: Payment, change: Callable[[Payment], Payment]) -> Payment:
+        """Writes ``change(unwritten)`` over the version ``unwritten`` came from, without
+        reading it again; if another writer got there first, ``change`` is decided again on
+        the latest version (``_update``), where a sale's record may still be ``authorizing``."""
+        changed = change(unwritten).evolve(self._now(), version=unwritten.version)
+        try:
+            self._store.save(changed)
+        except StaleWriteError:
+
+            def decide(current: Payment) -> Payment:
+                known = _as_authorized(current, unwritten)
+                decided = change(known)
+                if decided is known and known is not current:
+                    return known.evolve(self._now())  # record what this step knows
+                return decided
+
+            return self._update(unwritten.payment_id, decide)
+        return changed
 
     def _captured_answer(self, payment: Payment) -> StepOutcome:
         return self._answer(
@@ -718,7 +757,10 @@ class PaymentProcessor:
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
             self._reverse(payment)
             return self._compensated_answer(payment)
-        if payment is not None and payment.has_pending_operation:
+        if payment is not None and (
+            payment.has_pending_operation
+            or (payment.capture_may_be_pending and self._capture_reached_acquirer(payment))
+        ):
             # Voiding would undo money the acquirer may have moved: the payment stays as it is
             # until the same key or the acquirer's record settles the pending operation.
             logger.warning(
@@ -743,6 +785,13 @@ class PaymentProcessor:
             extra={"payment_id": payment_id, "status": str(payment.status), "code": failure_code},
         )
         return self._compensated_answer(payment)
+
+    def _capture_reached_acquirer(self, payment: Payment) -> bool:
+        """A sale that died between its capture and the write recording it: the acquirer's
+        record under the capture key says whether the capture was sent (then it must never be
+        voided; the step run again, or an operator, settles it)."""
+        status = self._acquirer.operation_status(payment.capture_idempotency_key)
+        return status is not OperationStatus.NOT_FOUND
 
     def _reverse(self, payment: Payment) -> None:
         """Compensation reverses every entry the payment has (none when it never authorized)."""
@@ -793,6 +842,20 @@ def _release_cancel(payment: Payment, canceled: Payment, now: str) -> Payment:
     if payment.version != canceled.version or payment.status is not PaymentStatus.CANCELED:
         return payment  # already changed by a concurrent call
     return payment.cancel_released(now)
+
+
+def _as_authorized(stored: Payment, sale: Payment) -> Payment:
+    """The stored record of a sale as its step now knows it: an ``authorizing`` record with
+    the capture intent is the authorization ``sale`` holds, with its capture pending."""
+    if stored.capture_may_be_pending and stored.capture_sequence == sale.capture_sequence:
+        return dataclasses.replace(
+            stored,
+            status=PaymentStatus.CAPTURE_PENDING,
+            authorization_id=sale.authorization_id,
+            authorized_at=sale.authorized_at,
+            resume_context=None,
+        )
+    return stored
 
 
 def _release_capture(payment: Payment, sequence: int, now: str) -> Payment:

@@ -15,9 +15,14 @@ import pytest
 from botocore.exceptions import ClientError
 
 from functions.adapters.payments_table import PaymentsTable
-from functions.domain.acquirer import AcquirerUnavailableError
+from functions.domain.acquirer import (
+    AcquirerTimeoutError,
+    AcquirerUnavailableError,
+    AuthorizationRequest,
+    AuthorizationResult,
+)
 from functions.domain.ledger import InMemoryLedgerStore, JournalEntry, PaymentLedger, PostingRules
-from functions.domain.payments import PaymentStatus
+from functions.domain.payments import Payment, PaymentStatus
 from functions.services.payment_processing import CaptureOutcomeUnknownError, PaymentProcessor
 from tests.adapters import test_payment_steps as steps
 from tests.adapters.service_calls import process
@@ -69,8 +74,8 @@ def test_a_sale_captures_posts_and_answers_both_events_once(
     # One entry: the captured funds (the hold was a memo on the payment record).
     assert [e.step for e in ledger_store.entries_for("pay_1")] == ["sale"]
     stored = table.get("pay_1")
-    # authorizing, then authorized with the capture reserved, then captured: three versions.
-    assert stored is not None and stored.version == 2
+    # authorizing with the capture reserved, then authorized and captured: two versions.
+    assert stored is not None and stored.version == 1
     again = sale(processor)  # the step retried after it finished
     assert again["payment"] == answer["payment"] and again["events"] == answer["events"]
     assert acquirer.executed == {"pay_1:capture:1": 10_000}
@@ -154,3 +159,66 @@ def test_a_compensated_sale_reverses_its_entries(
     # The capture never happened: the authorization moved no money and left no entry.
     assert ledger_store.entries_for("pay_1") == []
     assert acquirer.voids
+
+
+class StepDiedError(Exception):
+    """Stands for the Lambda ending mid-step (a crash or its timeout): nothing after runs."""
+
+
+class DiesBeforeRecording(PaymentsTable):
+    """A step that dies after the acquirer answered, before its write (the Lambda timed out or
+    crashed): the next ``dies`` writes of a non-``authorizing`` record never happen."""
+
+    dies = 1
+
+    def save(self, payment: Payment) -> None:
+        if self.dies and payment.status is not PaymentStatus.AUTHORIZING:
+            self.dies -= 1
+            raise StepDiedError("the step died before its write")
+        super().save(payment)
+
+
+@pytest.fixture
+def dying_table(table: PaymentsTable) -> DiesBeforeRecording:
+    return DiesBeforeRecording(table._client, table._table)
+
+
+def test_a_sale_that_died_after_its_capture_is_never_voided_and_its_retry_captures_once(
+    dying_table: DiesBeforeRecording, acquirer: LostAnswers, ledger_store: InMemoryLedgerStore
+) -> None:
+    processor = processor_with(dying_table, acquirer, ledger_store)
+    with pytest.raises(StepDiedError):
+        sale(processor)
+    stored = dying_table.get("pay_1")
+    # One write so far: authorizing, with the capture the acquirer then took.
+    assert stored is not None and stored.status is PaymentStatus.AUTHORIZING
+    assert stored.capture_may_be_pending and acquirer.executed == {"pay_1:capture:1": 10_000}
+    # Compensation asks the acquirer under the capture key: captured, so nothing is voided.
+    left = process({"action": "void", "payment_id": "pay_1", "failure": {}}, processor)
+    assert left["payment"]["status"] == "authorizing" and acquirer.voids == []
+    # The retried step sends the same keys: one capture, one entry, the record captured.
+    assert sale(processor)["payment"]["status"] == "captured"
+    assert acquirer.executed == {"pay_1:capture:1": 10_000}
+    assert [e.step for e in ledger_store.entries_for("pay_1")] == ["sale"]
+
+
+def test_a_sale_that_died_before_its_capture_is_voided_by_compensation(
+    table: PaymentsTable,
+    acquirer: LostAnswers,
+    ledger_store: InMemoryLedgerStore,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    processor = processor_with(table, acquirer, ledger_store)
+
+    def lost(request: AuthorizationRequest) -> AuthorizationResult:
+        raise AcquirerTimeoutError()  # the authorization's answer never came: no capture sent
+
+    monkeypatch.setattr(acquirer, "authorize", lost)
+    with pytest.raises(AcquirerTimeoutError):
+        sale(processor)
+    stored = table.get("pay_1")
+    assert stored is not None and stored.capture_may_be_pending
+    failure = {"Error": "AcquirerTimeoutError", "Cause": "{}"}
+    answer = process({"action": "void", "payment_id": "pay_1", "failure": failure}, processor)
+    assert answer["payment"]["status"] == "failed" and acquirer.voids
+    assert acquirer.executed == {} and ledger_store.entries_for("pay_1") == []
