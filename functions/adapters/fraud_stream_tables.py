@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -44,6 +43,7 @@ from functions.domain.fraud_features import (
     Window,
     value_hash,
 )
+from functions.domain.fraud_stream import BlockEntry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -217,14 +217,6 @@ class DynamoFeatureStore:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class BlockEntry:
-    key: str
-    alert_id: str
-    typology: str
-    expires_at: int
-
-
 class DynamoBlockList:
     """The block list (and the record of raised alerts) in the block-list table."""
 
@@ -238,16 +230,7 @@ class DynamoBlockList:
         if not wanted:
             return []
         items = batch_get(self._client, self._table, [{"subject": {"S": k}} for k in wanted])
-        entries = [
-            BlockEntry(
-                key=item["subject"]["S"],
-                alert_id=item["alert_id"]["S"],
-                typology=item["typology"]["S"],
-                expires_at=int(item["expires_at"]["N"]),
-            )
-            for item in items
-        ]
-        return [entry for entry in entries if entry.expires_at > now]
+        return _entries(items, now)
 
     def block(self, key: str, alert_id: str, typology: str, until: int) -> None:
         self._client.put_item(
@@ -278,3 +261,49 @@ class DynamoBlockList:
                 "expires_at": {"N": str(until)},
             },
         )
+
+
+class DynamoStreamView:
+    """What the hot path reads of the stream, in one BatchGetItem over both tables: the
+    payment's block-list entries and, unless the model is off, its subjects' feature items."""
+
+    def __init__(self, client: DynamoDBClient, feature_table: str, block_list_table: str) -> None:
+        self._client = client
+        self._features = feature_table
+        self._blocks = block_list_table
+
+    def read(
+        self, event: FraudEvent | None, block_keys: Iterable[str], now: int
+    ) -> tuple[dict[SubjectKey, Buckets], list[BlockEntry]]:
+        series = event_series(event) if event is not None else []
+        by_key = {series_key(subject, window): (subject, window) for subject, window in series}
+        request: dict[str, Any] = {}
+        wanted = sorted(set(block_keys))
+        if wanted:
+            request[self._blocks] = {"Keys": [{"subject": {"S": k}} for k in wanted]}
+        if by_key:
+            request[self._features] = {"Keys": [{"pk": {"S": k}} for k in by_key]}
+        responses: dict[str, list[dict[str, Any]]] = {self._blocks: [], self._features: []}
+        while request:
+            response = self._client.batch_get_item(RequestItems=request)
+            for table, items in response.get("Responses", {}).items():
+                responses[table].extend(items)
+            request = dict(response.get("UnprocessedKeys") or {})
+        buckets: dict[SubjectKey, Buckets] = {subject: {} for subject, _ in series}
+        for item in responses[self._features]:
+            subject, window = by_key[item["pk"]["S"]]
+            buckets[subject].update(_decode(item, window))
+        return buckets, _entries(responses[self._blocks], now)
+
+
+def _entries(items: Iterable[Mapping[str, Any]], now: int) -> list[BlockEntry]:
+    entries = [
+        BlockEntry(
+            key=item["subject"]["S"],
+            alert_id=item["alert_id"]["S"],
+            typology=item["typology"]["S"],
+            expires_at=int(item["expires_at"]["N"]),
+        )
+        for item in items
+    ]
+    return [entry for entry in entries if entry.expires_at > now]

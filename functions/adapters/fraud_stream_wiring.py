@@ -13,11 +13,13 @@ from functions.adapters import clients
 from functions.adapters.fraud_stream_tables import (
     DynamoBlockList,
     DynamoFeatureStore,
+    DynamoStreamView,
     FeatureWriteConflictError,
 )
 from functions.adapters.payment_events import EventBridgePublisher
 from functions.domain.fraud_model import default_model
 from functions.domain.fraud_stream import AlertRules
+from functions.services.fraud_scoring import ModelMode, StreamReading
 from functions.services.fraud_stream import FraudStreamService
 
 
@@ -54,6 +56,23 @@ def service() -> FraudStreamService:
     )
 
 
+@cache
+def stream_reading() -> StreamReading | None:
+    """For the hot path (assess_risk): None unless the platform has a fraud stream
+    (modules/payment_workflow passes the table names when it is given one)."""
+    env = os.environ
+    features = env.get("FRAUD_FEATURE_TABLE_NAME", "")
+    blocks = env.get("FRAUD_BLOCK_LIST_TABLE_NAME", "")
+    if not features or not blocks:
+        return None
+    return StreamReading(
+        view=DynamoStreamView(clients.dynamodb(), features, blocks),
+        model=default_model(),
+        mode=ModelMode(env.get("FRAUD_MODEL_MODE") or ModelMode.SHADOW.value),
+    )
+
+
 def clear() -> None:
-    """Forget the cached service (tests that change the environment)."""
+    """Forget the cached objects (tests that change the environment)."""
     service.cache_clear()
+    stream_reading.cache_clear()

@@ -60,12 +60,22 @@ class FraudInputs(Step):
     amount_eur_minor: int | None = Field(default=None, ge=0)
 
 
+class FraudShadow(Step):
+    """The trained model's assessment when it runs in shadow mode: recorded, not deciding."""
+
+    score: int = Field(ge=0, le=100)
+    decision: Literal["allow", "review", "block"]
+    reasons: list[str] = Field(default_factory=list)
+    model: str
+
+
 class FraudResult(Step):
     score: int = Field(ge=0)
     decision: Literal["allow", "review", "block"]
     reasons: list[str] = Field(default_factory=list)
     model: str | None = None
     inputs: FraudInputs | None = None
+    shadow: FraudShadow | None = None
 
 
 class ChallengeAction(Step):

@@ -53,6 +53,10 @@ class Reason(StrEnum):
     COUNTRY_MISMATCH_CARD_CUSTOMER = "country_mismatch_card_customer"
     COUNTRY_MISMATCH_IP_CUSTOMER = "country_mismatch_ip_customer"
     COUNTRY_MISMATCH_INTRA_EEA_UK = "country_mismatch_intra_eea_uk"
+    # The fraud stream blocked the card, device or IP (an alert it raised; modules/fraud_stream).
+    STREAM_BLOCKED_CARD = "stream_blocked_card"
+    STREAM_BLOCKED_DEVICE = "stream_blocked_device"
+    STREAM_BLOCKED_IP = "stream_blocked_ip"
 
 
 CROSS_BORDER_REASONS = (
@@ -85,6 +89,9 @@ RISK_FACTOR_OF: Mapping[Reason, RiskFactor] = MappingProxyType(
         Reason.COUNTRY_MISMATCH_CARD_IP: RiskFactor.ABNORMAL_PAYER_LOCATION,
         Reason.COUNTRY_MISMATCH_CARD_CUSTOMER: RiskFactor.ABNORMAL_PAYER_LOCATION,
         Reason.COUNTRY_MISMATCH_IP_CUSTOMER: RiskFactor.ABNORMAL_PAYER_LOCATION,
+        Reason.STREAM_BLOCKED_CARD: RiskFactor.KNOWN_FRAUD_SCENARIO,
+        Reason.STREAM_BLOCKED_DEVICE: RiskFactor.KNOWN_FRAUD_SCENARIO,
+        Reason.STREAM_BLOCKED_IP: RiskFactor.KNOWN_FRAUD_SCENARIO,
     }
 )
 

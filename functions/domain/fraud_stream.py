@@ -117,6 +117,16 @@ class Alert:
         return self.subject_type in BLOCKABLE
 
 
+@dataclass(frozen=True, slots=True)
+class BlockEntry:
+    """A block-list entry: ``key`` is :func:`block_key` of the blocked subject."""
+
+    key: str
+    alert_id: str
+    typology: str
+    expires_at: int
+
+
 def alert_id(subject_type: SubjectType, subject: str, typology: Typology, period: int) -> str:
     digest = hashlib.sha256(f"{subject_type}|{subject}|{typology}|{period}".encode()).hexdigest()
     return f"fa_{digest[:32]}"

@@ -17,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from functions.adapters import fraud_stream_wiring as stream_wiring
 from functions.adapters import payment_wiring as wiring
 from functions.contracts.steps import (
     AssessAnswer,
@@ -35,25 +36,25 @@ tracer = Tracer()
 
 def assess(step: AssessInput, now: dt.datetime) -> dict[str, Any]:
     state = step.payment.state()
-    signals = fraud_scoring.signals(
+    result = fraud_scoring.assess_payment(
         state,
+        wiring.fraud_scorer(),
         wiring.payments_table(),
         wiring.eur_rates(),
         wiring.ip_countries(),
         wiring.issuer_countries(),
+        stream_wiring.stream_reading(),
         now,
     )
-    assessment = wiring.fraud_scorer().assess(signals)
-    ip = step.payment.customer.ip if step.payment.customer else None
-    state["fraud"] = {"result": fraud_scoring.fraud_result(assessment, signals, ip)}
+    state["fraud"] = {"result": result}
     sca = wiring.sca_service().decide(PaymentRisk.from_state(state), now)
     state["sca"] = {"result": sca}
     logger.info(
         "payment assessed",
         extra={
             "payment_id": step.payment.payment_id,
-            "score": assessment.score,
-            "decision": str(assessment.decision),
+            "score": result["score"],
+            "decision": result["decision"],
             "sca_required": sca["required"],
         },
     )

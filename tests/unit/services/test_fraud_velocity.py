@@ -17,7 +17,7 @@ from functions.domain.fraud import FraudRules, Reason, RulesFraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.payments import PaymentStatus, new_payment
-from functions.services.fraud_scoring import assess, signals
+from functions.services.fraud_scoring import assess_payment, signals
 from tests.unit.services.fakes import IndexedPaymentRecords
 from tests.unit.vault.helpers import make_harness
 
@@ -60,13 +60,14 @@ def velocity(records: IndexedPaymentRecords, state: dict[str, Any]) -> Any:
 
 
 def score(records: IndexedPaymentRecords, state: dict[str, Any]) -> Any:
-    return assess(
+    return assess_payment(
         state,
         RulesFraudScorer(RULES),
         records,
         RATES,
         IpCountryTable.TEST,
         IssuerCountryTable.TEST,
+        None,
         NOW,
     )
 
@@ -85,7 +86,7 @@ def test_f9_a_card_tester_rotating_customer_ids_trips_card_velocity() -> None:
     found = velocity(records, next_try)
     assert found.card_payments_last_hour == RULES.card_velocity_per_hour
     assert found.device_payments_last_hour == 0
-    assert Reason.VELOCITY_CARD in score(records, next_try).reasons
+    assert Reason.VELOCITY_CARD in score(records, next_try)["reasons"]
 
 
 def test_f9_velocity_stays_within_the_window_and_the_card() -> None:
