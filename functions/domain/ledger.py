@@ -1131,7 +1131,9 @@ class InMemoryLedgerStore(LedgerStore):
                     after[name] += delta
                 guarded = () if repair else change.guarded
                 if change.fresh and not repair and any(held.values()):
-                    raise PositionLimitError(f"{entry.entry_id} must be {change.key}'s first")
+                    raise PositionLimitError(
+                        f"{entry.entry_id} must be the first movement of {change.key}"
+                    )
                 short = next((name for name in guarded if after[name] < 0), None)
                 if short is not None:
                     raise PositionLimitError(
@@ -1213,14 +1215,22 @@ class PaymentLedger:
     def record_sale(
         self, payment_id: str, merchant_id: str, amount: int, currency: str, at: str | None = None
     ) -> JournalEntry:
-        """A payment authorized and captured in one step: one entry, its first movement."""
+        """A payment authorized and captured in one step: one entry, its first movement.
+
+        Posted without reading the payment's entries first (the hot path's one ledger call):
+        the store alone answers a replay (False), refuses other lines
+        (``ConflictingEntryError``) and refuses a sale that is not the first movement
+        (``PositionLimitError``), atomically with the write."""
         entry = self._rules.sale(payment_id, merchant_id, amount, currency, at)
-
-        def first(entries: list[JournalEntry]) -> None:
-            if entries:
-                raise LedgerRuleError(f"a sale must be the first movement of {payment_id}")
-
-        return self._post_once(entry, first)
+        try:
+            self._store.post(entry)
+        except ConflictingEntryError:
+            # A retried step under a changed fee schedule: the posted charge stands.
+            entries = self._store.entries_for(payment_id)
+            if not self._already_posted(entry, entries):
+                raise
+            return next(e for e in entries if e.entry_id == entry.entry_id)
+        return entry
 
     def record_capture(
         self,

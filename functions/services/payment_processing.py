@@ -208,7 +208,7 @@ class PaymentProcessor:
             return self.decline(context, "fraud_suspected")
         if _sca(context).required:
             return self.require_action(context)
-        return self.authorize(context)
+        return self.authorize(context, new=True)
 
     def decline(self, context: PaymentContext, decline_code: str) -> StepOutcome:
         existing = self._store.get(context.payment_id)
@@ -247,8 +247,12 @@ class PaymentProcessor:
 
     # ------------------------------------------------------------ authorization
 
-    def authorize(self, context: PaymentContext) -> StepOutcome:
-        payment = self._store.get(context.payment_id)
+    def authorize(self, context: PaymentContext, *, new: bool = False) -> StepOutcome:
+        """``new``: the payment is most likely not recorded yet (the create step), so its
+        ``authorizing`` record is written first, conditionally, instead of being looked for:
+        one round trip fewer; a retried step finds its record by that write's refusal."""
+        created = self._create_authorizing(context) if new else None
+        payment = created or self._store.get(context.payment_id)
         if payment is not None and payment.status not in (
             PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.AUTHORIZING,
@@ -259,7 +263,7 @@ class PaymentProcessor:
         if payment is None:
             payment = new_payment(context.state(), PaymentStatus.AUTHORIZING, now)
             self._store.save(payment.with_capture_intent())
-        elif payment.status is PaymentStatus.REQUIRES_ACTION:
+        elif created is None and payment.status is PaymentStatus.REQUIRES_ACTION:
             payment = payment.authorizing(now)
             payment = payment.evolve(
                 now,
@@ -319,6 +323,16 @@ class PaymentProcessor:
             extra={"payment_id": payment.payment_id, "status": str(payment.status)},
         )
         return self._authorized_answer(payment)
+
+    def _create_authorizing(self, context: PaymentContext) -> Payment | None:
+        payment = new_payment(
+            context.state(), PaymentStatus.AUTHORIZING, self._now()
+        ).with_capture_intent()
+        try:
+            self._store.save(payment)
+        except StaleWriteError:
+            return None  # recorded already: a retried step
+        return payment
 
     def _recorded_answer(self, payment: Payment) -> StepOutcome:
         """The answer of an authorize (or sale) step whose outcome is already recorded; posts
