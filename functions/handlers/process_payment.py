@@ -69,7 +69,7 @@ def process(
         logger.info("payment request refused", extra={"code": refused.code})
         return ProcessAnswer.model_validate(refused.to_answer()).output()
     if publish is not None and answer.events:
-        publish(answer.events)
+        publish(answer.entries())
     return answer.answer().output()
 
 

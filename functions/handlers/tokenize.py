@@ -47,13 +47,7 @@ from functions.models.tokens import (
     parse_body,
     vault_function_settings,
 )
-from functions.services.card_tokenization import (
-    RATE_LIMITED_MESSAGE,
-    CardTokenization,
-    TokenizeStepAnswer,
-)
-
-__all__ = ["RATE_LIMITED_MESSAGE", "handler", "tokenize_card", "workflow_handler"]
+from functions.services.card_tokenization import CardTokenization, TokenizeStepAnswer
 
 logger = Logger()
 tracer = Tracer()

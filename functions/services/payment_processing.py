@@ -45,6 +45,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BaseModel, ConfigDict
 
+from functions.contracts.events import PaymentEventEntry, parse_entry
 from functions.contracts.steps import (
     PaymentContext,
     PaymentView,
@@ -122,7 +123,7 @@ class StepOutcome(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     payment: PaymentView
-    events: list[dict[str, Any]]
+    events: list[PaymentEventEntry]
     approved: bool | None = None
     step_up: bool | None = None
     captured_amount: int | None = None
@@ -132,6 +133,10 @@ class StepOutcome(BaseModel):
 
     def answer(self) -> ProcessAnswer:
         return ProcessAnswer(payment=self.payment)
+
+    def entries(self) -> list[dict[str, Any]]:
+        """The events as PutEvents entries (``Detail`` still a mapping) for a publisher."""
+        return [event.model_dump(mode="json") for event in self.events]
 
 
 class PaymentProcessor:
@@ -170,7 +175,9 @@ class PaymentProcessor:
     ) -> StepOutcome:
         return StepOutcome(
             payment=PaymentView.model_validate(payment.view()),
-            events=list(events),
+            # Checked against the event contracts as they are made: a field without its
+            # contract, or anything that looks like a card number, never reaches the bus.
+            events=[parse_entry(event) for event in events],
             approved=approved,
             step_up=step_up,
             captured_amount=captured_amount,

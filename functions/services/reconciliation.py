@@ -251,7 +251,7 @@ class Reconciliation:
             except (PaymentRuleError, StaleWriteError):
                 continue  # changed since the scan (captured, resumed): no longer stale
             canceled.append(hold)
-            events.extend(answer.events)
+            events.extend(answer.entries())
         return tuple(canceled), tuple(left), events
 
     def _resolve_pending(self, operations: PaymentOperations) -> tuple[str, ...]:

@@ -139,7 +139,7 @@ def test_a_pending_refund_is_settled_by_the_same_key_not_by_a_second_refund(
     assert refund(processor, "re_key2", 401)["error"]["code"] == "amount_too_large"
     settled = processor.resolve("pay_1")
     assert [a.refund for a in settled] == [RefundDone(id="re_key1", amount=200)]
-    assert [e["DetailType"] for e in settled[0].events] == ["payment.refunded"]
+    assert [e.DetailType for e in settled[0].events] == ["payment.refunded"]
     stored = table.get("pay_1")
     assert stored is not None and [str(r.status) for r in stored.refunds] == ["succeeded"]
     assert acquirer.total("refund") == 200

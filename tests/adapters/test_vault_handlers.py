@@ -16,6 +16,7 @@ from moto import mock_aws
 from functions.adapters import clients
 from functions.handlers import detokenize, tokenize, vault_admin
 from functions.models.tokens import vault_function_settings
+from functions.services.card_tokenization import RATE_LIMITED_MESSAGE
 from tests.adapters.test_vault_adapters import TABLE, _create_table
 
 REGION = "eu-west-1"
@@ -430,7 +431,7 @@ def test_a_card_class_over_its_limit_is_429_and_logged_for_the_alarm(
 
     captured = capsys.readouterr().out
     lines = [json.loads(line) for line in captured.splitlines() if line.startswith("{")]
-    limited = [line for line in lines if line.get("message") == tokenize.RATE_LIMITED_MESSAGE]
+    limited = [line for line in lines if line.get("message") == RATE_LIMITED_MESSAGE]
     assert len(limited) == 3
     for line in limited:
         assert line["level"] == "WARNING"  # written at the functions' default level

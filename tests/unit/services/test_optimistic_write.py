@@ -133,4 +133,4 @@ def test_a_cancel_that_lost_to_a_concurrent_cancel_answers_the_canceled_payment(
     assert answer.payment.status == "canceled"
     # The concurrent request's reason stands: this call wrote nothing over it.
     assert answer.payment.cancellation_reason == "requested_by_customer"
-    assert [e["DetailType"] for e in answer.events] == ["payment.canceled"]
+    assert [e.DetailType for e in answer.events] == ["payment.canceled"]
