@@ -3,9 +3,10 @@
 moto pushes every Kinesis record and SQS message to mapped functions synchronously, one per
 invocation, ignoring batch size and ``ReportBatchItemFailures``. The emulator removes that push
 and runs one poller thread per mapping instead: batches up to ``BatchSize`` (waiting up to
-``MaximumBatchingWindowInSeconds`` to fill one), partial batch responses, bounded retries and an
-on-failure destination for Kinesis; for SQS, failed messages return after the visibility
-timeout and the queue's redrive policy moves them to its dead-letter queue.
+``MaximumBatchingWindowInSeconds`` to fill one), partial batch responses, bounded retries,
+``BisectBatchOnFunctionError`` and an on-failure destination for Kinesis; for SQS, failed
+messages return after the visibility timeout and the queue's redrive policy moves them to its
+dead-letter queue.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ class ShardCursor:
     checkpoint: int
     attempts: int = 0
     next_attempt_at: float = 0.0
+    # After a bisection: how many records the next delivery holds (None: the batch size).
+    limit: int | None = None
 
 
 def failed_item_ids(result: InvocationResult, reports_item_failures: bool) -> list[str] | None:
@@ -148,7 +151,7 @@ class EventSourcePollers:
     def _kinesis_poll_shard(self, esm: Any, stream: Any, shard: Any, cursor: ShardCursor) -> bool:
         if time.monotonic() < cursor.next_attempt_at:
             return False
-        batch_size = esm.batch_size or KINESIS_DEFAULT_BATCH
+        batch_size = min(esm.batch_size or KINESIS_DEFAULT_BATCH, cursor.limit or 10**9)
         records = [rec for seq, rec in list(shard.records.items()) if seq > cursor.checkpoint]
         records = records[:batch_size]
         if not records:
@@ -167,6 +170,7 @@ class EventSourcePollers:
         if failed == []:
             cursor.checkpoint = records[-1].sequence_number
             cursor.attempts = 0
+            cursor.limit = None
             return True
         retry_from = records[0].sequence_number
         if failed:
@@ -177,6 +181,12 @@ class EventSourcePollers:
                 retry_from = min(int(item) for item in failed)
         retry_records = [rec for rec in records if rec.sequence_number >= retry_from]
         cursor.checkpoint = retry_from - 1
+        if esm.bisect_on_error and len(retry_records) > 1:
+            # BisectBatchOnFunctionError: retry the first half alone, then the rest; halving
+            # is not a retry attempt, so a poison record ends alone in the on-failure
+            # destination after its own retries and the records around it are delivered.
+            cursor.limit = len(retry_records) // 2
+            return True
         cursor.attempts += 1
         max_retries = esm.max_retry_attempts if esm.max_retry_attempts is not None else -1
         max_age = (
@@ -193,6 +203,7 @@ class EventSourcePollers:
             )
             cursor.checkpoint = retry_records[-1].sequence_number
             cursor.attempts = 0
+            cursor.limit = None
             return True
         cursor.next_attempt_at = time.monotonic() + min(2.0, 0.1 * 2**cursor.attempts)
         return False

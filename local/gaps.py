@@ -20,6 +20,7 @@ def install() -> None:
     _describe_trails_by_name()
     _deliver_execution_logs()
     _keep_lambda_logging_config()
+    _deliver_rule_targets_to_kinesis()
 
 
 def _validate_state_machine_definition() -> None:
@@ -394,3 +395,73 @@ def _keep_lambda_logging_config() -> None:
     setattr(LambdaFunction, "get_configuration", get_configuration)  # noqa: B010
     setattr(LambdaFunction, "update_configuration", update_configuration)  # noqa: B010
     LambdaFunction._payments_logging_config = True  # type: ignore[attr-defined]
+
+
+def _deliver_rule_targets_to_kinesis() -> None:
+    """EventBridge rule targets that are Kinesis streams: moto delivers rule targets only to
+    SQS, CloudWatch Logs, event buses and API destinations, and raises NotImplementedError for
+    any other (so ``PutEvents`` on a bus with a Kinesis target fails). Here a Kinesis target
+    gets a record as on AWS: the target's input (``InputPath``, ``InputTransformer``, a
+    constant ``Input``, or the whole event), partitioned by ``KinesisParameters.
+    PartitionKeyPath`` on the event (the event id without one), base64 as Kinesis keeps it.
+    The other targets go through moto as before. The target's role is not evaluated: the
+    record is put as the emulator."""
+    import base64
+    import copy
+
+    import jsonpath_ng.ext
+    from moto.events.models import Rule
+    from moto.events.utils import EventTemplateParser
+    from moto.kinesis.models import kinesis_backends
+
+    original = Rule.send_to_targets
+    if getattr(original, "_kinesis_targets", False):
+        return
+
+    def first_match(path: str, event: Any) -> Any:
+        # Looked up at the call: local.speedups replaces it with a cached parser.
+        matches = getattr(jsonpath_ng.ext, "parse")(path).find(event)  # noqa: B009
+        return matches[0].value if matches else None
+
+    def target_input(target: dict[str, Any], event: Any) -> Any:
+        if "InputPath" in target:
+            return first_match(target["InputPath"], event)
+        if "InputTransformer" in target:
+            transformer = target["InputTransformer"]
+            return EventTemplateParser.parse(
+                input_template=transformer.get("InputTemplate"),
+                input_paths_map=transformer.get("InputPathsMap", {}),
+                event=event,
+            )
+        if "Input" in target:
+            return json.loads(target["Input"])
+        return event
+
+    def send_to_targets(self: Any, original_event: Any, transform_input: bool = True) -> None:
+        kinesis = [t for t in self.targets if t["Arn"].split(":")[2] == "kinesis"]
+        if not kinesis:
+            original(self, original_event, transform_input)
+            return
+        if not self.event_pattern.matches_event(original_event):
+            return
+        others = [t for t in self.targets if t not in kinesis]
+        if others:
+            rule = copy.copy(self)
+            rule.targets = others
+            original(rule, original_event, transform_input)
+        for target in kinesis:
+            arn = target["Arn"]
+            _, _, _, region, account, resource = arn.split(":", 5)
+            key_path = (target.get("KinesisParameters") or {}).get("PartitionKeyPath")
+            key = first_match(key_path, original_event) if key_path else None
+            payload = json.dumps(target_input(target, original_event), default=str)
+            kinesis_backends[account][region].put_record(
+                stream_arn=arn,
+                stream_name=resource.split("/", 1)[1],
+                partition_key=str(key or original_event.get("id") or "none"),
+                explicit_hash_key="",
+                data=base64.b64encode(payload.encode()).decode(),
+            )
+
+    send_to_targets._kinesis_targets = True  # type: ignore[attr-defined]
+    setattr(Rule, "send_to_targets", send_to_targets)  # noqa: B010

@@ -190,6 +190,54 @@ def test_kinesis_batches_partial_failures_retries_and_on_failure_destination(
     assert "poison" not in messages[0]["Body"]  # the destination gets batch metadata only
 
 
+def test_kinesis_bisects_a_failing_batch_down_to_the_poison_record(
+    emulator: Emulator, recorder: tuple[str, str]
+) -> None:
+    """BisectBatchOnFunctionError: the failing part of a batch is halved until the poison
+    record is delivered alone; only it reaches the on-failure destination."""
+    function, table = recorder
+    kinesis = emulator.client("kinesis")
+    stream = unique("stream")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    dlq_url, dlq_arn = queue(emulator)
+    emulator.client("lambda").create_event_source_mapping(
+        EventSourceArn=stream_arn,
+        FunctionName=function,
+        StartingPosition="TRIM_HORIZON",
+        BatchSize=8,
+        MaximumRetryAttempts=1,
+        BisectBatchOnFunctionError=True,
+        FunctionResponseTypes=["ReportBatchItemFailures"],
+        DestinationConfig={"OnFailure": {"Destination": dlq_arn}},
+    )
+    bodies = [f"b{i:02d}" for i in range(8)]
+    bodies[3] = "poison-b3"
+    kinesis.put_records(
+        StreamName=stream, Records=[{"Data": body.encode(), "PartitionKey": "p"} for body in bodies]
+    )
+    messages = wait_for(
+        lambda: (
+            emulator.client("sqs")
+            .receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1)
+            .get("Messages")
+        )
+    )
+    info = json.loads(messages[0]["Body"])["KinesisBatchInfo"]
+    assert info["batchSize"] == 1 and info["startSequenceNumber"] == info["endSequenceNumber"]
+    delivered = wait_for(
+        lambda: (
+            found
+            if set(bodies) <= (found := {b for batch in batches(emulator, table) for b in batch})
+            else None
+        )
+    )
+    assert set(bodies) <= delivered
+    # Halved to the poison alone: [poison, b4..b7] -> [poison, b4] -> [poison], then one retry.
+    seen = batches(emulator, table)
+    assert ["poison-b3"] in seen and sum(batch.count("poison-b3") for batch in seen) >= 3
+
+
 def test_sqs_batches_partial_failures_and_redrive(
     emulator: Emulator, recorder: tuple[str, str]
 ) -> None:
