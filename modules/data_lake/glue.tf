@@ -1,0 +1,62 @@
+# The catalog: one database, and the payment_events table whose columns are the allow-list
+# (schema/payment_events.json). Partition projection computes the partitions from the table's
+# parameters, so no crawler runs and no partition is ever added: a new day or event type is
+# queryable as soon as Firehose writes it.
+
+resource "aws_glue_catalog_database" "this" {
+  name        = local.database_name
+  description = "The payment data lake: tokenized payment events only (docs/lake.md)."
+
+  tags = var.tags
+}
+
+resource "aws_glue_catalog_table" "payment_events" {
+  name          = "payment_events"
+  database_name = aws_glue_catalog_database.this.name
+  description   = local.schema.description
+  table_type    = "EXTERNAL_TABLE"
+
+  parameters = {
+    EXTERNAL                              = "TRUE"
+    classification                        = "parquet"
+    "parquet.compression"                 = "SNAPPY"
+    "projection.enabled"                  = "true"
+    "projection.event_date.type"          = "date"
+    "projection.event_date.format"        = "yyyy-MM-dd"
+    "projection.event_date.range"         = "2024-01-01,NOW"
+    "projection.event_date.interval"      = "1"
+    "projection.event_date.interval.unit" = "DAYS"
+    "projection.event_type.type"          = "enum"
+    "projection.event_type.values"        = join(",", local.schema.event_types)
+    "storage.location.template"           = "s3://${aws_s3_bucket.this["lake"].id}/${local.table_prefix}event_date=$${event_date}/event_type=$${event_type}/"
+  }
+
+  dynamic "partition_keys" {
+    for_each = local.schema.partition_keys
+    content {
+      name    = partition_keys.value.name
+      type    = partition_keys.value.type
+      comment = partition_keys.value.comment
+    }
+  }
+
+  storage_descriptor {
+    location      = "s3://${aws_s3_bucket.this["lake"].id}/${local.table_prefix}"
+    input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
+    output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
+
+    ser_de_info {
+      serialization_library = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"
+      parameters            = { "serialization.format" = "1" }
+    }
+
+    dynamic "columns" {
+      for_each = local.schema.columns
+      content {
+        name    = columns.value.name
+        type    = columns.value.type
+        comment = columns.value.comment
+      }
+    }
+  }
+}

@@ -1,0 +1,76 @@
+# Firehose's role, least privilege: read this one stream (its key only through Kinesis), read
+# this one table's schema, write objects into the lake bucket (its key only through S3, for
+# this bucket), and write to its own log stream.
+
+resource "aws_iam_role" "firehose" {
+  name = "${local.delivery_stream_name}-role"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Service = "firehose.amazonaws.com" }
+      Action    = "sts:AssumeRole"
+      Condition = { StringEquals = { "sts:ExternalId" = local.account_id } }
+    }]
+  })
+
+  tags = var.tags
+}
+
+resource "aws_iam_role_policy" "firehose" {
+  name = "deliver-payment-events"
+  role = aws_iam_role.firehose.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid      = "ReadSourceStream"
+        Effect   = "Allow"
+        Action   = ["kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"]
+        Resource = var.source_stream_arn
+      },
+      {
+        Sid      = "DecryptSourceStreamThroughKinesis"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = var.source_stream_kms_key_arn
+        Condition = {
+          StringEquals = { "kms:ViaService" = "kinesis.${local.region}.amazonaws.com" }
+          StringLike   = { "kms:EncryptionContext:aws:kinesis:arn" = var.source_stream_arn }
+        }
+      },
+      {
+        Sid    = "ReadTableSchema"
+        Effect = "Allow"
+        Action = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
+        Resource = [
+          "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+          "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${aws_glue_catalog_database.this.name}",
+          "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/${aws_glue_catalog_table.payment_events.name}",
+        ]
+      },
+      {
+        Sid      = "WriteLakeObjects"
+        Effect   = "Allow"
+        Action   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
+        Resource = [aws_s3_bucket.this["lake"].arn, "${aws_s3_bucket.this["lake"].arn}/*"]
+      },
+      {
+        Sid      = "EncryptLakeObjectsThroughS3"
+        Effect   = "Allow"
+        Action   = ["kms:GenerateDataKey", "kms:Decrypt"]
+        Resource = var.kms_key_arn
+        Condition = {
+          StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
+          StringLike   = { "kms:EncryptionContext:aws:s3:arn" = "${aws_s3_bucket.this["lake"].arn}*" }
+        }
+      },
+      {
+        Sid      = "WriteDeliveryErrors"
+        Effect   = "Allow"
+        Action   = "logs:PutLogEvents"
+        Resource = "${aws_cloudwatch_log_group.firehose.arn}:log-stream:${aws_cloudwatch_log_stream.firehose.name}"
+      },
+    ]
+  })
+}
