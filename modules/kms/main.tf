@@ -153,6 +153,23 @@ locals {
           Condition = { StringEquals = { "aws:SourceAccount" = local.account_id } }
         }
       },
+      {
+        # Execution logs of state machines encrypted with this key: Step Functions encrypts what
+        # it hands to log delivery under the context SourceArn = this account's logs, and the
+        # delivery service decrypts it as itself before writing to the log group ("Data at rest
+        # encryption in Step Functions"). Without it the workflow's logs are lost.
+        enabled = true
+        statement = {
+          Sid       = "LogDeliveryDecryptsThisAccountStateMachineLogs"
+          Effect    = "Allow"
+          Principal = { Service = "delivery.logs.amazonaws.com" }
+          Action    = "kms:Decrypt"
+          Resource  = "*"
+          Condition = {
+            StringLike = { "kms:EncryptionContext:SourceArn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:*" }
+          }
+        }
+      },
     ]
     data_lake = [
       {

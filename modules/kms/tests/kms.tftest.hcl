@@ -194,10 +194,18 @@ run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement :
-      s.Principal.Service == "events.amazonaws.com" && s.Condition.StringEquals["aws:SourceAccount"] == "111122223333"
+      s.Principal.Service == "events.amazonaws.com" ? s.Condition.StringEquals["aws:SourceAccount"] == "111122223333" : (
+        s.Principal.Service == "delivery.logs.amazonaws.com" && s.Action == "kms:Decrypt" &&
+        s.Condition.StringLike["kms:EncryptionContext:SourceArn"] == "arn:aws:logs:eu-west-1:111122223333:*"
+      )
       if can(s.Principal.Service)
     ])
-    error_message = "The application key admits only EventBridge, and only for this account."
+    error_message = "The application key admits only EventBridge and log delivery (Decrypt of state machine logs), and only for this account."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement : s if try(s.Principal.Service, "") == "delivery.logs.amazonaws.com"]) == 1
+    error_message = "Log delivery must be able to decrypt the execution logs of state machines encrypted with the application key."
   }
 
   assert {
