@@ -1,0 +1,150 @@
+"""Each named query (modules/data_lake/queries/*.sql, the text Athena runs) run locally through
+the same transpilation `make lake-query` uses, on generated events whose answers are computed
+here in plain Python; a redelivered copy of events must not change any answer."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local import lake
+from local.lake_events import payment_events
+from tests.unit.lake.lake_fixtures import read, write_partitioned
+
+EVENTS = list(payment_events(400, seed=11, days=3))
+# Firehose delivers at least once: the first 50 events land twice.
+DELIVERED = EVENTS + EVENTS[:50]
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    root: Path = tmp_path_factory.mktemp("lake") / "payment_events"
+    write_partitioned(DELIVERED, root)
+    return read(root)
+
+
+def run(name: str, table: Any, params: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    result = lake.run_query(lake.query_sql(name), {"payment_events": table}, params)
+    rows: list[dict[str, Any]] = result.to_pylist()
+    return rows
+
+
+def half_up(value: float) -> float:
+    """SQL's ROUND(x, 4) rounds half away from zero; Python's round() rounds half to even."""
+    return float(Decimal(str(value)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
+
+
+def kind(event: dict[str, Any]) -> str:
+    return str(event["event_id"].split(":")[1])
+
+
+def test_every_query_file_is_tested() -> None:
+    tested = {
+        "daily_settlement",
+        "approval_by_card_country",
+        "merchant_fraud_and_refunds",
+        "payment_positions",
+    }
+    assert set(lake.query_names()) == tested
+
+
+def test_daily_settlement(table: Any) -> None:
+    expected: dict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for e in EVENTS:
+        key = (e["occurred_at"][:10], e["merchant_id"], e["currency"])
+        if kind(e) == "payment.captured":
+            expected[key][0] += 1
+            expected[key][1] += e["operation_amount"]
+        elif kind(e) == "payment.refunded":
+            expected[key][2] += e["operation_amount"]
+    rows = run("daily_settlement", table)
+    got = {
+        (r["event_date"], r["merchant_id"], r["currency"]): [
+            r["captured_payments"],
+            r["captured_minor"],
+            r["refunded_minor"],
+        ]
+        for r in rows
+    }
+    assert got == dict(expected)
+    assert all(r["net_minor"] == r["captured_minor"] - r["refunded_minor"] for r in rows)
+    assert [(r["event_date"], r["merchant_id"], r["currency"]) for r in rows] == sorted(got)
+
+
+def test_approval_by_card_country(table: Any) -> None:
+    outcomes: Counter[tuple[str, str]] = Counter()
+    for e in EVENTS:
+        if kind(e) == "payment.authorized":
+            outcomes[(e["card_country"] or "unknown", "approved")] += 1
+        elif kind(e) == "payment.declined":
+            outcomes[(e["card_country"] or "unknown", e["decline_code"])] += 1
+    per_country: Counter[str] = Counter()
+    for (country, _), n in outcomes.items():
+        per_country[country] += n
+    rows = run("approval_by_card_country", table)
+    assert {(r["card_country"], r["outcome"]): r["attempts"] for r in rows} == dict(outcomes)
+    for r in rows:
+        country = r["card_country"]
+        assert r["country_attempts"] == per_country[country]
+        assert r["share"] == pytest.approx(half_up(r["attempts"] / per_country[country]))
+        approved = outcomes.get((country, "approved"), 0)
+        assert r["approval_rate"] == pytest.approx(half_up(approved / per_country[country]))
+
+
+def test_merchant_fraud_and_refunds(table: Any) -> None:
+    stats: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in EVENTS:
+        s = stats[e["merchant_id"]]
+        if kind(e) in ("payment.authorized", "payment.declined"):
+            s["attempts"] += 1
+        if e["decline_code"] == "fraud_suspected":
+            s["fraud"] += 1
+        if kind(e) == "payment.captured":
+            s["captured"] += e["operation_amount"]
+        if kind(e) == "payment.refunded":
+            s["refunded"] += e["operation_amount"]
+    rows = run("merchant_fraud_and_refunds", table)
+    assert [r["merchant_id"] for r in rows] == sorted(stats)
+    for r in rows:
+        s = stats[r["merchant_id"]]
+        assert (r["attempts"], r["fraud_declines"]) == (s["attempts"], s["fraud"])
+        assert (r["captured_minor"], r["refunded_minor"]) == (s["captured"], s["refunded"])
+        assert r["fraud_decline_rate"] == pytest.approx(half_up(s["fraud"] / s["attempts"]))
+        assert r["refund_ratio"] == pytest.approx(half_up(s["refunded"] / s["captured"]))
+    assert any(r["fraud_declines"] > 0 for r in rows)
+
+
+def test_payment_positions_over_a_window(table: Any) -> None:
+    window = ("2026-01-02", "2026-01-02")
+    in_window = [e for e in EVENTS if window[0] <= e["occurred_at"][:10] <= window[1]]
+    expected: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for e in in_window:
+        expected[e["payment_id"]]
+        if kind(e) == "payment.captured":
+            expected[e["payment_id"]][0] += e["operation_amount"]
+        elif kind(e) == "payment.refunded":
+            expected[e["payment_id"]][1] += e["operation_amount"]
+    rows = run("payment_positions", table, window)
+    assert {r["payment_id"]: [r["captured_minor"], r["refunded_minor"]] for r in rows} == dict(
+        expected
+    )
+    assert all(r["balance_minor"] == r["captured_minor"] - r["refunded_minor"] for r in rows)
+    assert all(r["events_complete"] for r in rows)
+
+
+def test_a_missing_capture_shows_as_incomplete(tmp_path: Path) -> None:
+    captured = next(e for e in EVENTS if kind(e) == "payment.refunded")
+    # The refund's event reports the capture; the capture's own event never landed.
+    events = [
+        e
+        for e in EVENTS
+        if e["payment_id"] == captured["payment_id"] and kind(e) != "payment.captured"
+    ]
+    root = tmp_path / "payment_events"
+    write_partitioned(events, root)
+    (row,) = run("payment_positions", read(root), ("2026-01-01", "2026-01-31"))
+    assert row["payment_id"] == captured["payment_id"] and row["events_complete"] is False
