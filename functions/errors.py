@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,9 +21,27 @@ class ApiError:
         return {"type": self.type, "code": self.code, "message": self.message, "param": self.param}
 
 
+BODY_INVALID = "The body must be a JSON object."
+
+
 def from_validation_error(error: ValidationError) -> ApiError:
     """The first problem of a pydantic validation error, naming the field and never its value."""
-    first = error.errors(include_url=False, include_input=False)[0]
+    return from_error_details(error.errors(include_url=False, include_input=False))
+
+
+def from_request_validation(details: Sequence[Mapping[str, Any]]) -> ApiError:
+    """The first problem Powertools' request validation found in a body (``loc`` starts with
+    ``"body"``): a body that is not a JSON object, or is missing, is ``body_invalid``; any
+    other problem names its field as ``from_validation_error`` does."""
+    first = details[0]
+    loc = tuple(first.get("loc", ()))
+    if loc[:1] == ("body",) and (len(loc) == 1 or first.get("type") == "json_invalid"):
+        return ApiError("invalid_request_error", "body_invalid", BODY_INVALID)
+    return from_error_details([{**first, "loc": loc[1:] if loc[:1] == ("body",) else loc}])
+
+
+def from_error_details(details: Sequence[Mapping[str, Any]]) -> ApiError:
+    first = details[0]
     param = ".".join(str(part) for part in first["loc"]) or None
     kind = first["type"]
     if kind == "missing":

@@ -8,36 +8,30 @@ never logged.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypeVar
+from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel
 
 from functions.adapters.payment_workflow import idempotency_config, payment_commands
 from functions.domain.principals import signing_principal
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models import payments as bodies
-from functions.models.tokens import parse_body
 from functions.services.payment_commands import IDEMPOTENCY_HEADER as KEY_HEADER
 from functions.services.payment_commands import ApiAnswer, idempotency_key, required_key
 
 logger = Logger()
 tracer = Tracer()
-app = APIGatewayRestResolver()
+# Bodies are validated by Powertools against the route's model; install_error_handlers answers
+# its RequestValidationError in our error shape (errors.from_request_validation).
+app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app, logger, "payment request", card_param="payment_method.card.number")
-Body = TypeVar("Body", bound=BaseModel)
 
 
 def key() -> str | None:
     return idempotency_key(app.current_event.headers.get(KEY_HEADER))
-
-
-def body(model: type[Body], *, required: bool = False) -> Body:
-    """The JSON body; an operation whose fields are all optional may leave it out."""
-    raw = app.current_event.body
-    return parse_body(raw if required else raw or "{}", model)
 
 
 def answer(outcome: ApiAnswer) -> Response[str]:
@@ -48,10 +42,16 @@ def caller() -> str:
     return signing_principal(app.current_event.raw_event)
 
 
+# A body whose fields are all optional may be left out (None: the model's defaults).
+Capture = Annotated[bodies.CaptureRequest | None, Body()]
+Cancel = Annotated[bodies.CancelRequest | None, Body()]
+Refund = Annotated[bodies.RefundRequest | None, Body()]
+
+
 @app.post("/v1/payments")
-def create_payment() -> Response[str]:
-    required, request = required_key(key()), body(bodies.PaymentRequest, required=True)
-    return answer(payment_commands().create(caller(), required, request, dt.datetime.now(dt.UTC)))
+def create_payment(request: Annotated[bodies.PaymentRequest, Body()]) -> Response[str]:
+    required, now = required_key(key()), dt.datetime.now(dt.UTC)
+    return answer(payment_commands().create(caller(), required, request, now))
 
 
 @app.get("/v1/payments/<payment_id>")
@@ -60,26 +60,27 @@ def get_payment(payment_id: str) -> Response[str]:
 
 
 @app.post("/v1/payments/<payment_id>/capture")
-def capture_payment(payment_id: str) -> Response[str]:
-    request = body(bodies.CaptureRequest)
-    return answer(payment_commands().capture(caller(), payment_id, key(), request))
+def capture_payment(payment_id: str, request: Capture = None) -> Response[str]:
+    body = request or bodies.CaptureRequest()
+    return answer(payment_commands().capture(caller(), payment_id, key(), body))
 
 
 @app.post("/v1/payments/<payment_id>/cancel")
-def cancel_payment(payment_id: str) -> Response[str]:
-    request = body(bodies.CancelRequest)
-    return answer(payment_commands().cancel(caller(), payment_id, key(), request))
+def cancel_payment(payment_id: str, request: Cancel = None) -> Response[str]:
+    body = request or bodies.CancelRequest()
+    return answer(payment_commands().cancel(caller(), payment_id, key(), body))
 
 
 @app.post("/v1/payments/<payment_id>/refunds")
-def refund_payment(payment_id: str) -> Response[str]:
-    required, request = required_key(key()), body(bodies.RefundRequest)
-    return answer(payment_commands().refund(caller(), payment_id, required, request))
+def refund_payment(payment_id: str, request: Refund = None) -> Response[str]:
+    required, body = required_key(key()), request or bodies.RefundRequest()
+    return answer(payment_commands().refund(caller(), payment_id, required, body))
 
 
 @app.post("/v1/payments/<payment_id>/resume")
-def resume_payment(payment_id: str) -> Response[str]:
-    request = body(bodies.ResumeRequest, required=True)
+def resume_payment(
+    payment_id: str, request: Annotated[bodies.ResumeRequest, Body()]
+) -> Response[str]:
     return answer(payment_commands().resume(caller(), payment_id, key(), request))
 
 

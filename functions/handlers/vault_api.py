@@ -6,9 +6,10 @@ import json
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.domain.vault import VaultError
-from functions.errors import ApiError
+from functions.errors import ApiError, from_request_validation
 from functions.models.tokens import ApiProblem, vault_api_error
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -37,6 +38,11 @@ def install_error_handlers(
     @app.exception_handler(ApiProblem)  # type: ignore[untyped-decorator]  # Powertools: untyped
     def _problem(exc: ApiProblem) -> Response[str]:
         return answer(exc.error)
+
+    @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+    def _invalid(exc: RequestValidationError) -> Response[str]:
+        # Powertools' body validation (enable_validation): the same answer as parse_body's.
+        return answer(from_request_validation(exc.errors()))
 
     @app.exception_handler(VaultError)  # type: ignore[untyped-decorator]  # Powertools: untyped
     def _vault_error(exc: VaultError) -> Response[str]:

@@ -171,6 +171,40 @@ def test_malformed_json_is_400(workflow: FakeWorkflow) -> None:
     assert status == 400 and answer["error"]["code"] == "body_invalid"
 
 
+@pytest.mark.parametrize("raw", ["[]", '"text"', "", "{not json"])
+def test_a_body_that_is_not_a_json_object_is_400_body_invalid(
+    workflow: FakeWorkflow, raw: str
+) -> None:
+    status, answer = call("POST", "/v1/payments", raw)
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+        400,
+        "body_invalid",
+        None,
+    )
+    assert workflow.calls == []
+
+
+def test_letters_in_a_card_number_are_a_400_naming_the_field_never_quoting_it(
+    workflow: FakeWorkflow,
+) -> None:
+    card = {"number": "4242abcd42424242", "exp_month": 12, "exp_year": 2030, "cvc": "123"}
+    status, answer = call(
+        "POST", "/v1/payments", body(payment_method={"type": "card", "card": card})
+    )
+    assert (status, answer["error"]["code"]) == (400, "parameter_invalid")
+    assert answer["error"]["param"] == "payment_method.card.number"
+    assert "4242abcd" not in json.dumps(answer) and workflow.calls == []
+
+
+def test_an_unknown_body_field_is_named(workflow: FakeWorkflow) -> None:
+    status, answer = call("POST", "/v1/payments", body(colour="blue"))
+    assert (status, answer["error"]["code"], answer["error"]["param"]) == (
+        400,
+        "parameter_unknown",
+        "colour",
+    )
+
+
 def test_same_key_same_body_answers_the_same_without_running_again(workflow: FakeWorkflow) -> None:
     first = call("POST", "/v1/payments", body())
     second = call("POST", "/v1/payments", body())
