@@ -20,6 +20,18 @@ module "platform" {
   # Throwaway environment: every `make up` starts from an empty emulator.
   deletion_protection = false
   audit_force_destroy = true
+  # The demo and the test suite pay with six test cards from one device and one IP, card 4242
+  # many times a minute, on one emulator for the whole run: under the defaults the stream would
+  # block that device, IP and card. Locally only card testing on a device raises an alert (above
+  # the six shared cards), and the model never blocks a card (it records its score: shadow).
+  fraud_alerting = {
+    cards_per_device_1h   = 8
+    cards_per_ip_1h       = 100000
+    attempts_per_card_10m = 100000
+    cards_per_bin_10m     = 100000
+    model_block_score     = 101
+    block_ttl_seconds     = 3600
+  }
 }
 
 # The SCA step offers TRA only in a band the settle run's stored fraud-rate measurement offers,

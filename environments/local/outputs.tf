@@ -62,3 +62,8 @@ output "payments_api_function_name" {
   description = "The function behind /v1/payments on the emulator."
   value       = module.platform.payments_api_function_name
 }
+
+output "fraud_stream" {
+  description = "The fraud stream on the emulator: stream, feature and block-list tables, consumer."
+  value       = module.platform.fraud_stream
+}

@@ -29,5 +29,5 @@ resource "aws_cloudwatch_metric_alarm" "alert_rate" {
   alarm_actions       = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
   ok_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
 
-  tags = var.tags
+  tags = local.tags
 }

@@ -17,7 +17,7 @@ module "consumer" {
   source = "../lambda_function"
 
   name                           = local.consumer_name
-  description                    = "Fraud stream consumer: windowed counters per card, device, IP, merchant and BIN; fraud.alert events and the block list."
+  description                    = "Fraud stream consumer: windowed velocity counters, fraud.alert events and the block list."
   filename                       = var.lambda_package
   handler                        = "functions.handlers.fraud_stream.handler"
   runtime                        = var.lambda_runtime
@@ -37,7 +37,7 @@ module "consumer" {
   }
   environment_variables = local.consumer_environment
 
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_lambda_event_source_mapping" "stream" {
@@ -58,5 +58,5 @@ resource "aws_lambda_event_source_mapping" "stream" {
     }
   }
 
-  tags = var.tags
+  tags = local.tags
 }

@@ -82,7 +82,7 @@ resource "aws_iam_role" "events_to_stream" {
     }]
   })
 
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_iam_role_policy" "events_to_stream" {

@@ -23,6 +23,9 @@ locals {
   block_list_table  = "${var.name_prefix}-fraud-block-list"
   alert_metric_name = "FraudAlerts"
   metric_namespace  = "${var.name_prefix}/fraud"
+
+  # Everything here holds card keys, BINs and last fours, never a card number.
+  tags = merge(var.tags, { DataClass = "payment-metadata" })
 }
 
 resource "aws_kinesis_stream" "this" {
@@ -35,7 +38,7 @@ resource "aws_kinesis_stream" "this" {
     stream_mode = "ON_DEMAND"
   }
 
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_cloudwatch_event_rule" "attempts" {
@@ -47,7 +50,7 @@ resource "aws_cloudwatch_event_rule" "attempts" {
     "detail-type" = local.attempt_types
   })
 
-  tags = var.tags
+  tags = local.tags
 }
 
 resource "aws_cloudwatch_event_target" "stream" {

@@ -43,5 +43,5 @@ resource "aws_dynamodb_table" "this" {
     kms_key_arn = var.data_kms_key_arn
   }
 
-  tags = var.tags
+  tags = local.tags
 }

@@ -50,6 +50,11 @@ locals {
     SCA_TRA_FRAUD_RATE_PERCENT = local.tra_fraud_rate_percent
     # The issuer's country: a fraud signal, and the SCA scope (one leg out).
     ISSUER_COUNTRY_PREFIXES = local.issuer_country_prefixes_json
+    }, var.fraud_stream == null ? {} : {
+    # What the fraud stream knows: its block list and features (modules/fraud_stream).
+    FRAUD_FEATURE_TABLE_NAME    = var.fraud_stream.feature_table_name
+    FRAUD_BLOCK_LIST_TABLE_NAME = var.fraud_stream.block_list_table_name
+    FRAUD_MODEL_MODE            = var.fraud_stream.model_mode
   })
 
   # Authorize, capture, refund and void with the acquirer, the journal entry of each and the

@@ -489,3 +489,18 @@ variable "waf_rate_limit_per_5_minutes" {
     error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum)."
   }
 }
+
+variable "fraud_stream" {
+  description = "The fraud stream the assess step reads (modules/fraud_stream: its feature and block-list table names; that module grants the assess_risk role read access). model_mode: off (block list only), shadow (the trained model scored and recorded, not deciding) or strictest (the stricter of rules and model decides). Null: no stream, the rules alone."
+  type = object({
+    feature_table_name    = string
+    block_list_table_name = string
+    model_mode            = optional(string, "shadow")
+  })
+  default = null
+
+  validation {
+    condition     = var.fraud_stream == null || contains(["off", "shadow", "strictest"], try(var.fraud_stream.model_mode, ""))
+    error_message = "fraud_stream.model_mode must be off, shadow or strictest."
+  }
+}

@@ -120,5 +120,11 @@ module "payment_workflow" {
   api_rate_limit_per_second      = var.api_rate_limit_per_second
   waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
 
+  fraud_stream = {
+    feature_table_name    = local.fraud_tables.features
+    block_list_table_name = local.fraud_tables.block_list
+    model_mode            = var.fraud_model_mode
+  }
+
   tags = local.cde_tags
 }

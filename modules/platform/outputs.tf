@@ -94,3 +94,22 @@ output "vault" {
     audit_event_bus_name = module.vault.audit_event_bus_name
   }
 }
+
+output "fraud_stream" {
+  description = "The fraud stream: stream_arn, feature_table_name, block_list_table_name, consumer (function_name, failure_queue_url, ...)."
+  value = {
+    stream_arn            = module.fraud_stream.stream_arn
+    stream_name           = module.fraud_stream.stream_name
+    feature_table_name    = module.fraud_stream.feature_table_name
+    block_list_table_name = module.fraud_stream.block_list_table_name
+    consumer              = module.fraud_stream.consumer
+  }
+
+  precondition {
+    condition = (
+      local.fraud_tables.features == module.fraud_stream.feature_table_name &&
+      local.fraud_tables.block_list == module.fraud_stream.block_list_table_name
+    )
+    error_message = "The fraud tables the assess step is given (local.fraud_tables) no longer match the tables fraud_stream creates: update fraud.tf."
+  }
+}

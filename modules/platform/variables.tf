@@ -252,3 +252,22 @@ variable "merchant_service_charge" {
   default  = {}
   nullable = false
 }
+
+variable "fraud_model_mode" {
+  description = "How the trained fraud model takes part in the assess step: off, shadow (scored and recorded with the payment, not deciding; the default until its decisions have been compared on live traffic) or strictest (the stricter of rules and model decides)."
+  type        = string
+  default     = "shadow"
+  nullable    = false
+
+  validation {
+    condition     = contains(["off", "shadow", "strictest"], var.fraud_model_mode)
+    error_message = "fraud_model_mode must be off, shadow or strictest."
+  }
+}
+
+variable "fraud_alerting" {
+  description = "Thresholds of the fraud stream's alerts and the block's duration (modules/fraud_stream variable alerting: cards_per_device_1h, cards_per_ip_1h, attempts_per_card_10m, cards_per_bin_10m, model_block_score, block_ttl_seconds); unset keys keep the module's defaults."
+  type        = map(number)
+  default     = {}
+  nullable    = false
+}

@@ -164,6 +164,12 @@ run "the_module_with_its_defaults" {
     error_message = "the hot path only reads the block list and the features"
   }
 
+  # --- what it holds: payment metadata, never card data
+  assert {
+    condition     = alltrue([for t in [aws_kinesis_stream.this.tags, aws_dynamodb_table.this["features"].tags, aws_dynamodb_table.this["block_list"].tags] : t["DataClass"] == "payment-metadata"])
+    error_message = "the stream and its tables are tagged payment-metadata (card keys, BIN, last four; no card number)"
+  }
+
   # --- the alert-rate alarm
   assert {
     condition     = aws_cloudwatch_metric_alarm.alert_rate.threshold == 20 && aws_cloudwatch_log_metric_filter.alerts.pattern == "{ $.fraud_alert = \"raised\" }"
