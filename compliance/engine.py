@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# the logger name our policies report unresolved evaluations on (policies/pci_checks.py)
+UNRESOLVED_LOGGER = "pci_policies.unresolved"
 POLICIES_DIR = REPO_ROOT / "policies"
 
 # checkov phones home for guidelines and version data unless told not to
@@ -41,14 +43,64 @@ class Finding:
     suppress_comment: str = ""
 
 
+@dataclass(frozen=True)
+class Unresolved:
+    """An in-scope resource a check could not evaluate (checkov's UNKNOWN, which its own
+    reports drop): a value the rule needs is an expression only a plan renders."""
+
+    check_id: str
+    check_name: str
+    resource: str
+    file: str
+    lines: tuple[int, int]
+    scanned: str
+    reason: str
+
+
 @dataclass
 class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     parsing_errors: list[str] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
 
     def extend(self, other: ScanResult) -> None:
         self.findings += other.findings
         self.parsing_errors += other.parsing_errors
+        self.unresolved += [u for u in other.unresolved if u not in self.unresolved]
+
+
+class _UnresolvedCollector(logging.Handler):
+    """Collects the records our checks log when they cannot evaluate a resource (see
+    ``UNRESOLVED_LOGGER`` in ``policies/pci_checks.py``)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        data = getattr(record, "pci_unresolved", None)
+        if isinstance(data, dict):
+            self.records.append(data)
+
+    def take(self, root: Path | None, scanned: str) -> list[Unresolved]:
+        out: list[Unresolved] = []
+        for data in self.records:
+            path = str(data.get("file", ""))
+            if root is not None and not Path(path).is_file():
+                path = os.path.normpath(str(root) + "/" + path.lstrip("/"))
+            item = Unresolved(
+                check_id=str(data["check_id"]),
+                check_name=str(data.get("check_name", "")),
+                resource=str(data["resource"]),
+                file=_relative(path),
+                lines=tuple(data.get("lines") or (0, 0)),
+                scanned=scanned,
+                reason=str(data.get("reason", "")),
+            )
+            if item not in out:
+                out.append(item)
+        self.records = []
+        return out
 
 
 def _relative(path: str) -> str:
@@ -101,11 +153,31 @@ def run_checkov(
     ours); otherwise only the listed IDs run.
     """
     logging.getLogger("checkov").setLevel(logging.ERROR)
+    external = [str(POLICIES_DIR)] if custom_policies else None
+    collector = _UnresolvedCollector()
+    unresolved_logger = logging.getLogger(UNRESOLVED_LOGGER)
+    unresolved_logger.addHandler(collector)
+    # the compliance scan reports them itself; checkov run by hand shows them as warnings
+    propagate, unresolved_logger.propagate = unresolved_logger.propagate, False
+    try:
+        return _run(directories, plan_files, checks, skip_checks, external, collector)
+    finally:
+        unresolved_logger.removeHandler(collector)
+        unresolved_logger.propagate = propagate
+
+
+def _run(
+    directories: Sequence[Path],
+    plan_files: Sequence[Path],
+    checks: Iterable[str] | None,
+    skip_checks: Iterable[str] | None,
+    external: list[str] | None,
+    collector: _UnresolvedCollector,
+) -> ScanResult:
     from checkov.runner_filter import RunnerFilter
     from checkov.terraform.plan_runner import Runner as PlanRunner
     from checkov.terraform.runner import Runner as TerraformRunner
 
-    external = [str(POLICIES_DIR)] if custom_policies else None
     check_list = sorted(checks) if checks is not None else None
     skip_list = sorted(skip_checks or [])
     result = ScanResult()
@@ -120,7 +192,9 @@ def run_checkov(
         report = TerraformRunner().run(
             root_folder=str(directory), external_checks_dir=external, runner_filter=runner_filter
         )
-        result.extend(_findings(report, _relative(str(directory))))
+        found = _findings(report, _relative(str(directory)))
+        found.unresolved = collector.take(directory, _relative(str(directory)))
+        result.extend(found)
     for plan in plan_files:
         runner_filter = RunnerFilter(
             framework=["terraform_plan"],
@@ -134,5 +208,7 @@ def run_checkov(
             external_checks_dir=external,
             runner_filter=runner_filter,
         )
-        result.extend(_findings(report, _relative(str(plan))))
+        found = _findings(report, _relative(str(plan)))
+        found.unresolved = collector.take(None, _relative(str(plan)))
+        result.extend(found)
     return result

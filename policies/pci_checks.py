@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import json
+import logging
 import os
 import re
 from collections.abc import Iterable, Iterator
@@ -50,6 +51,12 @@ REQUIRED_TAGS = ("DataClass", "PCIScope", "Owner", "Environment")
 NAME_ATTRIBUTES = ("name", "bucket", "bucket_prefix", "name_prefix", "function_name", "description")
 AWS_MANAGED_ALIAS = "alias/aws/"
 TAGGABLE = frozenset(resources_types.get("aws_taggable", []))
+
+# Checkov keeps no record of a check that answers UNKNOWN, so "nothing in scope" and "could not
+# read the value" look the same in its reports. A check that could not evaluate an in-scope
+# resource says so on this logger (a warning, visible when checkov runs by hand); the compliance
+# scan collects these records and reports them per requirement, so none passes in silence.
+UNRESOLVED_LOGGER = "pci_policies.unresolved"
 
 
 # --------------------------------------------------------------------------- value helpers
@@ -384,11 +391,255 @@ def identity_statements(
 ) -> list[dict[str, Any]]:
     """The statements of an identity policy: a role's inline policies, or the ``policy`` of an
     ``aws_iam_role_policy``/``aws_iam_policy`` (with the policy documents it references)."""
+    return identity_policy(entity_type, conf, graph)[0]
+
+
+def _unrendered(value: Any) -> str | None:
+    """The expression text of a policy attribute checkov could not render into JSON, or None
+    when it is absent or parsed."""
+    value = unwrap(value)
+    if value is None or isinstance(value, dict):
+        return None
+    if isinstance(value, str):
+        try:
+            json.loads(value)
+        except ValueError:
+            return value
+        return None
+    return str(value)
+
+
+def identity_policy(
+    entity_type: str, conf: dict[str, Any], graph: Graph
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The statements of an identity policy, and what could not be read of it.
+
+    A policy that is an expression checkov cannot render (``jsonencode`` over ``concat`` and
+    ``for`` expressions, as in ``lambda_function``) is read where its statements come from: the
+    statement-shaped inputs (objects with ``actions``/``Action``) that the calling ``module``
+    block passes, resolved through the caller's ``locals``. Those are judged; the rest of the
+    policy is returned as unresolved, so a result built on it is never a pass.
+    """
     if entity_type == "aws_iam_role":
-        return [
-            s for p in as_list(conf.get("inline_policy")) for s in _parse_policy(get(p, "policy"))
-        ]
-    return policy_statements(conf, graph)
+        policies = [get(p, "policy") for p in as_list(conf.get("inline_policy"))]
+        statements = [s for p in policies for s in _parse_policy(p)]
+        unresolved = [f"inline policy {_short(text)}" for p in policies if (text := _unrendered(p))]
+    else:
+        statements = policy_statements(conf, graph)
+        text = _unrendered(conf.get("policy"))
+        unresolved = [] if text is None or statements else [f"policy {_short(text)}"]
+    if unresolved and graph.me is not None:
+        passed, missing = module_input_statements(graph, graph.me)
+        statements += passed
+        unresolved += missing
+    return statements, unresolved
+
+
+def _short(text: str, limit: int = 100) -> str:
+    """An expression for a report line: whitespace folded, cut at ``limit`` characters."""
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+STATEMENT_KEYS = {"actions", "action", "not_actions", "notaction"}
+CONCAT = re.compile(r"^\$?\{?\s*concat\((.*)\)\s*\}?$", re.DOTALL)
+LOCAL_REF = re.compile(r"^\$?\{?\s*local\.([\w.]+?)\s*\}?$")
+
+
+def _local_value(graph: Graph, prefix: str, root: str, path: str) -> Any:
+    name, *keys = path.split(".")
+    address = f"{prefix}.{name}" if prefix else name
+    found = [
+        v
+        for v in graph.vertices
+        if v.block_type == "locals" and v.address == address and (v.root == root or not root)
+    ]
+    if not found:
+        return None
+    value: Any = found[0].attrs.get(name)
+    for key in keys:
+        value = unwrap(value)
+        if not isinstance(value, dict) or key not in value:
+            return None
+        value = value[key]
+    return value
+
+
+def _resolve_statements(
+    graph: Graph, prefix: str, root: str, value: Any, depth: int = 0
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """Statement objects in ``value`` (a list, a ``local.x`` reference, a ``concat`` of them),
+    resolved through the locals of the module at ``prefix``; and what stayed an expression."""
+    if depth > 8:
+        return [], [str(value)]
+    if isinstance(value, dict):
+        return ([value], []) if STATEMENT_KEYS & {k.lower() for k in value} else ([], [])
+    if isinstance(value, list):
+        found: list[dict[str, Any]] = []
+        missing: list[str] = []
+        for item in value:
+            more, lost = _resolve_statements(graph, prefix, root, item, depth + 1)
+            found += more
+            missing += lost
+        return found, missing
+    text = str(value).strip()
+    if match := CONCAT.match(text):
+        text = match.group(1)
+    if text[:1] in "[{" or "," in text:
+        parsed = parse_rendered(text)
+        if parsed is not None:
+            return _resolve_statements(graph, prefix, root, parsed, depth + 1)
+    if match := LOCAL_REF.match(text):
+        resolved = _local_value(graph, prefix, root, match.group(1))
+        if resolved is not None:
+            return _resolve_statements(graph, prefix, root, resolved, depth + 1)
+    return [], [text]
+
+
+class _Reader:
+    """A tolerant reader of the values checkov leaves half-rendered as text: Python-style lists
+    and dicts with quoted strings, where unquoted tokens (``local.x``, a bare ARN) are strings."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.at = 0
+
+    def _skip(self) -> None:
+        while self.at < len(self.text) and self.text[self.at] in " \t\r\n":
+            self.at += 1
+
+    def value(self) -> Any:
+        self._skip()
+        char = self.text[self.at : self.at + 1]
+        if char == "[":
+            self.at += 1
+            return self._items("]")
+        if char == "{":
+            self.at += 1
+            pairs = self._items("}", pairs=True)
+            return dict(pairs)
+        if char in ("'", '"'):
+            end = self.text.find(char, self.at + 1)
+            if end < 0:
+                raise ValueError("unterminated string")
+            token = self.text[self.at + 1 : end]
+            self.at = end + 1
+            return token
+        start, depth = self.at, 0
+        while self.at < len(self.text):
+            c = self.text[self.at]
+            if c in "([{":
+                depth += 1
+            elif c in ")]}":
+                if depth == 0:
+                    break
+                depth -= 1
+            elif c in ",:" and depth == 0 and not self._inside_token(c):
+                break
+            self.at += 1
+        token = self.text[start : self.at].strip()
+        if not token:
+            raise ValueError("empty value")
+        return token
+
+    def _inside_token(self, char: str) -> bool:
+        # a colon inside an ARN or an action name is part of the token; a key separator is
+        # followed by a space (checkov renders ``'key': value``)
+        return char == ":" and self.text[self.at + 1 : self.at + 2] not in (" ", "")
+
+    def _items(self, close: str, pairs: bool = False) -> list[Any]:
+        out: list[Any] = []
+        while True:
+            self._skip()
+            if self.text[self.at : self.at + 1] == close:
+                self.at += 1
+                return out
+            item = self.value()
+            if pairs:
+                self._skip()
+                if self.text[self.at : self.at + 1] != ":":
+                    raise ValueError("expected ':'")
+                self.at += 1
+                item = (str(item), self.value())
+            out.append(item)
+            self._skip()
+            if self.text[self.at : self.at + 1] == ",":
+                self.at += 1
+            elif self.text[self.at : self.at + 1] != close:
+                raise ValueError(f"unexpected {self.text[self.at : self.at + 1]!r}")
+
+
+def parse_rendered(text: str) -> list[Any] | None:
+    """Comma-separated values (``[..],[..]``, as checkov leaves the arguments of ``concat``),
+    or None when the text is not such a literal."""
+    reader = _Reader(text)
+    values: list[Any] = []
+    try:
+        while True:
+            values.append(reader.value())
+            reader._skip()
+            if reader.at >= len(text):
+                return values
+            if text[reader.at] != ",":
+                return None
+            reader.at += 1
+    except (ValueError, IndexError):
+        return None
+
+
+def _hcl_statement(raw: dict[str, Any]) -> dict[str, Any]:
+    """A module input statement (``sid``/``effect``/``actions``/``resources``/``conditions``, as
+    ``lambda_function`` takes them) in JSON policy keys; JSON-shaped ones pass through."""
+    lowered = {k.lower(): v for k, v in raw.items()}
+    if "action" in lowered or "notaction" in lowered:
+        return raw
+    statement: dict[str, Any] = {
+        "Effect": str(unwrap(lowered.get("effect")) or "Allow"),
+        "Action": as_list(lowered.get("actions")),
+        "Resource": as_list(lowered.get("resources")),
+    }
+    if is_set(lowered.get("sid")):
+        statement["Sid"] = unwrap(lowered.get("sid"))
+    if is_set(lowered.get("conditions")):
+        statement["Condition"] = as_list(lowered.get("conditions"))
+    return statement
+
+
+def module_input_statements(graph: Graph, vertex: Vertex) -> tuple[list[dict[str, Any]], list[str]]:
+    """The IAM statements the calling ``module`` block passes to the module ``vertex`` lives in
+    (its statement-shaped inputs), and the inputs that could not be resolved."""
+    parts = vertex.address.split(".")
+    if len(parts) < 4 or parts[-4] != "module":
+        return [], ["the policy's statements (not in a module call the scan can read)"]
+    caller = parts[: len(parts) - 4]
+    wanted = ".".join([*caller, parts[-3]])
+    calls = [v for v in graph.vertices if v.block_type == "module" and v.address == wanted]
+    calls = [v for v in calls if v.root == vertex.root] or calls
+    if not calls:
+        return [], [f"module call {wanted}"]
+    call = calls[0]
+    prefix = ".".join(caller)
+    found: list[dict[str, Any]] = []
+    missing: list[str] = []
+    for key, raw in call.attrs.items():
+        if key.endswith("_") or key.startswith("__") or "." in key:
+            continue
+        value = unwrap(raw) if not isinstance(raw, list) or len(raw) == 1 else raw
+        if not _may_hold_statements(key, value):
+            continue
+        more, lost = _resolve_statements(graph, prefix, call.root, value)
+        found += [_hcl_statement(s) for s in more]
+        missing += [f"input {key} of {wanted}: {_short(text)}" for text in lost]
+    return found, missing
+
+
+def _may_hold_statements(key: str, value: Any) -> bool:
+    """An input named for statements, or one whose value already holds statement objects."""
+    if "statement" in key.lower():
+        return True
+    return isinstance(value, list) and any(
+        isinstance(v, dict) and STATEMENT_KEYS & {k.lower() for k in v} for v in value
+    )
 
 
 def _strings(value: Any) -> list[str]:
@@ -433,6 +684,30 @@ class PciCheck(BaseResourceCheck):
 
     def graph_for(self, conf: dict[str, Any]) -> Graph:
         return Graph(conf, self.entity_path)
+
+    def unresolved(self, conf: dict[str, Any], reason: str) -> CheckResult:
+        """The resource is in scope but a value the rule needs is unknown here (an expression
+        only a plan renders): no result for checkov, a record for the compliance scan."""
+        scanned_file, entity_type, entity_name = self.entity_path.rsplit(":", 2)
+        record = {
+            "check_id": self.id,
+            "check_name": self.name,
+            "resource": str(conf.get("__address__") or f"{entity_type}.{entity_name}"),
+            "file": scanned_file,
+            "lines": (
+                as_int(conf.get("__start_line__")) or 0,
+                as_int(conf.get("__end_line__")) or 0,
+            ),
+            "reason": reason,
+        }
+        logging.getLogger(UNRESOLVED_LOGGER).warning(
+            "%s could not evaluate %s: %s",
+            self.id,
+            record["resource"],
+            reason,
+            extra={"pci_unresolved": record},
+        )
+        return CheckResult.UNKNOWN
 
     @staticmethod
     def result(ok: bool) -> CheckResult:
@@ -757,7 +1032,7 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        statements = identity_statements(self.entity_type, conf, graph)
+        statements, unresolved = identity_policy(self.entity_type, conf, graph)
         vault_decrypt = [
             s
             for s in statements
@@ -766,6 +1041,8 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
             and not _customer_key_context_only(s)
         ]
         if not vault_decrypt:
+            if unresolved:
+                return self.unresolved(conf, "; ".join(unresolved))
             return CheckResult.PASSED if statements else CheckResult.UNKNOWN
         owner = " ".join([names_of(conf), str(get(conf, "role") or "")])
         return self.result(bool(DETOKENIZE_NAME.search(owner)))
@@ -795,9 +1072,9 @@ class NoWildcardDataActions(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        statements = identity_statements(self.entity_type, conf, graph)
-        if not statements:
-            return CheckResult.UNKNOWN
+        statements, unresolved = identity_policy(self.entity_type, conf, graph)
+        if not statements and not unresolved:
+            return CheckResult.UNKNOWN  # no identity policy here
         bad = [
             a
             for s in statements
@@ -806,6 +1083,8 @@ class NoWildcardDataActions(PciCheck):
             if a in WILDCARD_ACTIONS
         ]
         self.details = [f"wildcard actions: {', '.join(sorted(set(bad)))}"] if bad else []
+        if not bad and unresolved:
+            return self.unresolved(conf, "; ".join(unresolved))
         return self.result(not bad)
 
 
@@ -967,7 +1246,7 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        statements = identity_statements(self.entity_type, conf, graph)
+        statements, unresolved = identity_policy(self.entity_type, conf, graph)
         relevant = [
             s
             for s in statements
@@ -977,6 +1256,8 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
             and any(_reaches_vault_table(r) for r in _strings(s.get("Resource")))
         ]
         if not relevant:
+            if unresolved:
+                return self.unresolved(conf, "; ".join(unresolved))
             return CheckResult.UNKNOWN
         unbounded = [
             str(unwrap(s.get("Sid")) or f"statement {i}")
@@ -988,6 +1269,8 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
             if unbounded
             else []
         )
+        if not unbounded and unresolved:
+            return self.unresolved(conf, "; ".join(unresolved))
         return self.result(not unbounded)
 
 
@@ -1042,17 +1325,22 @@ class IdentityGrantCheck(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
+        statements, unresolved = identity_policy(self.entity_type, conf, graph)
         relevant = [
             s
-            for s in identity_statements(self.entity_type, conf, graph)
+            for s in statements
             if allows(s)
             and "Principal" not in s
             and any(_matches_any(a, actions(s)) for a in self.judged_actions)
         ]
         if not relevant:
+            if unresolved:
+                return self.unresolved(conf, "; ".join(unresolved))
             return CheckResult.UNKNOWN
         found = sorted({o for i, s in enumerate(relevant) for o in self.offending(s, i)})
         self.details = [f"{self.problem}: {', '.join(found)}"] if found else []
+        if not found and unresolved:
+            return self.unresolved(conf, "; ".join(unresolved))
         return self.result(not found)
 
 
