@@ -271,7 +271,11 @@ class Payment:
             next_action=challenge,
             resume_context=resume_context,
             authorize_attempt=self.authorize_attempt + 1,
-            capture_pending=0,  # a sale's capture intent was never sent: a soft decline
+            # A sale's capture intent was never sent (the issuer soft-declined): withdrawn, so
+            # the resumed sale captures under the same key as one never stepped up.
+            capture_pending=0,
+            capture_key=None if self.capture_pending else self.capture_key,
+            capture_sequence=self.capture_sequence - (1 if self.capture_pending else 0),
         )
 
     def declined(self, decline_code: str, now: str) -> Payment:

@@ -154,3 +154,23 @@ def test_a_soft_decline_without_an_acs_stays_a_decline(
     assert answer["payment"]["decline_code"] == "authentication_required"
     stored = table.get("pay_1")
     assert stored is not None and stored.status is PaymentStatus.DECLINED
+
+
+def test_a_stepped_up_sale_withdraws_its_capture_intent_and_captures_under_the_first_key(
+    processor: PaymentProcessor, table: PaymentsTable, acquirer: RecordingAcquirer
+) -> None:
+    sale = {**exempted(), "capture": True}
+    answer = process({"action": "authorize", "payment": sale}, processor)
+    assert answer["step_up"] is True
+    stored = table.get("pay_1")
+    # The capture reserved with ``authorizing`` was never sent: nothing is pending any more.
+    assert stored is not None and (stored.capture_pending, stored.capture_sequence) == (0, 0)
+    assert stored.resume_context is not None
+    resumed = {
+        **stored.resume_context,
+        "sca": {"result": {"required": True, "reason": "authenticated", "eci": "05"}},
+    }
+    done = process({"action": "authorize", "payment": resumed}, processor)
+    assert done["payment"]["status"] == "captured"
+    capture = acquirer.records.find("pay_1:capture:1")
+    assert capture is not None and capture.amount == stored.amount
