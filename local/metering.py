@@ -120,6 +120,12 @@ def _wrap(cls: Any, name: str, after: Any) -> None:
     setattr(cls, name, metered)
 
 
+def _byte_run(value: Any) -> str:
+    if isinstance(value, bytes | bytearray):
+        return "b" * len(value)
+    raise TypeError(type(value).__name__)
+
+
 def _size(item: Any) -> int:
     return int(item.size()) if item is not None and hasattr(item, "size") else 0
 
@@ -203,7 +209,9 @@ def install() -> None:
             count(f"data:dynamodb:{table}")
         for operation in transact_items:
             body = next(iter(operation.values()))
-            size = len(json.dumps(body.get("Item") or body.get("Key") or {}))
+            # Binary values (the vault's ciphertext) arrive as bytes: one byte each, as
+            # DynamoDB sizes them (json.dumps alone raised here, and the item went uncounted).
+            size = len(json.dumps(body.get("Item") or body.get("Key") or {}, default=_byte_run))
             units = write_units(size, transactional=True)
             _add_units("dynamodb_write_units", units)
             count(f"wcu:dynamodb:{body.get('TableName')}", int(units))

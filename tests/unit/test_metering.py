@@ -97,6 +97,34 @@ def test_a_transaction_is_metered_once_at_two_units_an_item(meter: None) -> None
     assert used["counts"]["data:dynamodb:t"] == 2
 
 
+def test_a_transaction_with_binary_values_is_metered(meter: None) -> None:
+    # The vault's token record carries its ciphertext as a binary attribute, beside a
+    # ConditionCheck on the customer key: both are transaction items, two units each.
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.put_item(TableName="t", Item={"pk": {"S": "key"}})
+    metering.reset()
+    ddb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": "t", "Item": {"pk": {"S": "a"}, "c": {"B": b"\x00" * 2000}}}},
+            {
+                "ConditionCheck": {
+                    "TableName": "t",
+                    "Key": {"pk": {"S": "key"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+    )
+    # The ~2 KB item: two started KB, two units each; the check: one KB, two units.
+    assert metering.snapshot()["counts"]["wcu:dynamodb:t"] == 6
+
+
 def _run(level: str) -> dict[str, object]:
     logs = boto3.client("logs", region_name=REGION)
     group = f"/aws/vendedlogs/states/wf-{level.lower()}"
