@@ -39,6 +39,8 @@ class Requirement:
     automated: bool
     controls: tuple[Control, ...] = ()
     evidence: str = ""
+    # manual requirements: the repository path of the document that evidences it
+    artefact: str = ""
 
     @property
     def checks(self) -> list[str]:
@@ -71,6 +73,19 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _artefact(value: Any, rid: str, mapping_path: Path) -> str:
+    """A manual requirement's evidence artefact: a path relative to the repository root that
+    must exist, so a report never points an assessor at nothing."""
+    if value in (None, ""):
+        return ""
+    root = mapping_path.resolve().parent.parent
+    if not isinstance(value, str) or not (root / value).exists():
+        raise RegisterError(
+            f"requirement {rid}: artefact {value!r} is not a file in the repository"
+        )
+    return value
+
+
 def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
     raw = yaml.safe_load(path.read_text())
     requirements = []
@@ -95,6 +110,7 @@ def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
                 automated=automation == "automated",
                 controls=controls,
                 evidence=str(item.get("evidence", "")),
+                artefact=_artefact(item.get("artefact"), rid, path),
             )
         )
     return Mapping(str(raw.get("standard", "")), str(raw.get("version", "")), tuple(requirements))

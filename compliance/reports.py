@@ -1,4 +1,14 @@
-"""Report writers: pci-dss.json (the contract), SARIF 2.1.0, JUnit XML and a Markdown report."""
+"""Report writers: pci-dss.json (the contract), SARIF 2.1.0, JUnit XML, Markdown and HTML.
+
+A requirement has one of four states, plus one that says the scan could not decide:
+
+* ``fail``: a mapped check failed on a resource (or an exception for it has expired);
+* ``unresolved``: nothing failed, but a check could not evaluate a resource in scope (a value
+  only a plan renders), so the requirement is not shown as passing;
+* ``pass``: at least one resource in scope was evaluated, none failed, none unresolved;
+* ``not_applicable``: none of the requirement's checks found a resource in scope;
+* ``manual``: a process requirement, with the artefact that evidences it.
+"""
 
 from __future__ import annotations
 
@@ -10,15 +20,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from compliance.engine import Finding
-from compliance.register import Mapping, PolicyException, PolicyInfo
+from compliance.engine import Finding, Unresolved
+from compliance.provenance import Provenance
+from compliance.register import Mapping, PolicyException, PolicyInfo, Requirement
 
 REPORT_NAMES = {
     "json": "pci-dss.json",
     "sarif": "pci-dss.sarif",
     "junit": "pci-dss.junit.xml",
     "markdown": "pci-dss.md",
+    "html": "pci-dss.html",
 }
+STATUSES = ("pass", "fail", "unresolved", "not_applicable", "manual")
+SUMMARY_KEYS = {
+    "pass": "passed",
+    "fail": "failed",
+    "unresolved": "unresolved",
+    "not_applicable": "not_applicable",
+    "manual": "manual",
+}
+RESULT_NAMES = {"passed": "pass", "failed": "fail", "skipped": "excepted"}
+
+
+def _unknown_provenance() -> Provenance:
+    return Provenance(
+        commit="unknown",
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        checkov="unknown",
+        policies="unknown",
+        python="unknown",
+    )
 
 
 @dataclass
@@ -33,47 +64,103 @@ class Outcome:
     expired: list[PolicyException] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     policies: dict[str, PolicyInfo] = field(default_factory=dict)
-    generated: str = field(
-        default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-    )
+    unresolved: list[Unresolved] = field(default_factory=list)
+    provenance: Provenance = field(default_factory=_unknown_provenance)
+
+    @property
+    def generated(self) -> str:
+        return self.provenance.generated_at
 
     @property
     def failures(self) -> list[Finding]:
         return [f for f in self.findings if f.result == "failed"]
 
+    def _requirement(self, requirement_id: str) -> Requirement:
+        return next(r for r in self.mapping.requirements if r.id == requirement_id)
+
     def status_of(self, requirement_id: str) -> str:
-        requirement = next(r for r in self.mapping.requirements if r.id == requirement_id)
+        requirement = self._requirement(requirement_id)
         if not requirement.automated:
             return "manual"
         checks = set(requirement.checks)
-        return "fail" if any(f.check_id in checks for f in self.failures) else "pass"
+        if any(f.check_id in checks for f in self.failures) or any(
+            e.check in checks for e in self.expired
+        ):
+            return "fail"
+        if any(u.check_id in checks for u in self.unresolved):
+            return "unresolved"
+        if any(f.check_id in checks for f in self.findings):
+            return "pass"
+        return "not_applicable"
+
+    @property
+    def verdict(self) -> str:
+        """FAIL on any failure, expired exception or scan error; INCOMPLETE when nothing failed
+        but something in scope could not be evaluated; PASS otherwise."""
+        if not self.ok:
+            return "FAIL"
+        return "INCOMPLETE" if self.unresolved else "PASS"
 
     def document(self) -> dict[str, Any]:
         requirements = []
         for requirement in self.mapping.requirements:
             checks = set(requirement.checks)
-            requirements.append(
-                {
-                    "id": requirement.id,
-                    "title": requirement.title,
-                    "status": self.status_of(requirement.id),
-                    "checks": requirement.checks,
-                    "failures": [
-                        {"check_id": f.check_id, "resource": f.resource, "file": f.file}
-                        for f in self.failures
-                        if f.check_id in checks
-                    ],
+            mine = [f for f in self.findings if f.check_id in checks]
+            item: dict[str, Any] = {
+                "id": requirement.id,
+                "title": requirement.title,
+                "status": self.status_of(requirement.id),
+                "checks": requirement.checks,
+                "modules": sorted({m for c in requirement.controls for m in c.modules}),
+                "evidence": [
+                    {
+                        "check_id": f.check_id,
+                        "resource": f.resource,
+                        "file": f.file,
+                        "line": f.lines[0],
+                        "result": RESULT_NAMES[f.result],
+                    }
+                    for f in mine
+                ],
+                "failures": [
+                    {
+                        "check_id": f.check_id,
+                        "resource": f.resource,
+                        "file": f.file,
+                        "line": f.lines[0],
+                    }
+                    for f in mine
+                    if f.result == "failed"
+                ],
+                "unresolved": [
+                    {
+                        "check_id": u.check_id,
+                        "resource": u.resource,
+                        "file": u.file,
+                        "line": u.lines[0],
+                        "reason": u.reason,
+                    }
+                    for u in self.unresolved
+                    if u.check_id in checks
+                ],
+            }
+            if not requirement.automated:
+                item["manual_evidence"] = {
+                    "description": requirement.evidence,
+                    "artefact": requirement.artefact or None,
                 }
-            )
+            requirements.append(item)
         statuses = [r["status"] for r in requirements]
+        summary: dict[str, Any] = {SUMMARY_KEYS[s]: statuses.count(s) for s in STATUSES}
+        summary["verdict"] = self.verdict
         return {
             "scanned": self.scanned,
+            "commit": self.provenance.commit,
+            "generated_at": self.provenance.generated_at,
+            "tool_versions": self.provenance.tool_versions,
+            "standard": f"{self.mapping.standard} {self.mapping.version}".strip(),
             "requirements": requirements,
-            "summary": {
-                "passed": statuses.count("pass"),
-                "failed": statuses.count("fail"),
-                "manual": statuses.count("manual"),
-            },
+            "summary": summary,
         }
 
     @property
@@ -89,6 +176,7 @@ def write_all(outcome: Outcome, out_dir: Path) -> dict[str, Path]:
     paths["sarif"].write_text(json.dumps(sarif(outcome), indent=2) + "\n")
     paths["junit"].write_bytes(junit(outcome))
     paths["markdown"].write_text(markdown(outcome, document))
+    paths["html"].write_text(html_report(outcome, document))
     return paths
 
 
@@ -113,6 +201,18 @@ def _level(finding: Finding) -> str:
     return "warning" if finding.severity in ("LOW", "INFO") else "error"
 
 
+def _locations(file: str, lines: tuple[int, int], resource: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "physicalLocation": {
+                "artifactLocation": {"uri": file},
+                "region": {"startLine": max(lines[0], 1), "endLine": max(lines[1], 1)},
+            },
+            "logicalLocations": [{"name": resource, "kind": "resource"}],
+        }
+    ]
+
+
 def sarif(outcome: Outcome) -> dict[str, Any]:
     names = {f.check_id: f.check_name for f in outcome.findings}
     rule_ids = sorted(set(outcome.mapping.checks) | set(names))
@@ -128,18 +228,7 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
                 "text": f"{finding.check_name} ({finding.resource})"
                 + (f": {'; '.join(finding.details)}" if finding.details else "")
             },
-            "locations": [
-                {
-                    "physicalLocation": {
-                        "artifactLocation": {"uri": finding.file},
-                        "region": {
-                            "startLine": max(finding.lines[0], 1),
-                            "endLine": max(finding.lines[1], 1),
-                        },
-                    },
-                    "logicalLocations": [{"name": finding.resource, "kind": "resource"}],
-                }
-            ],
+            "locations": _locations(finding.file, finding.lines, finding.resource),
         }
         if exception is not None:
             entry["suppressions"] = [
@@ -154,8 +243,21 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
             ]
         return entry
 
+    def review(item: Unresolved) -> dict[str, Any]:
+        # SARIF's "review" kind: the tool could not decide, a person (or the plan scan) must
+        return {
+            "ruleId": item.check_id,
+            "ruleIndex": index[item.check_id],
+            "kind": "review",
+            "level": "none",
+            "message": {"text": f"not evaluated ({item.resource}): {item.reason}"},
+            "locations": _locations(item.file, item.lines, item.resource),
+        }
+
     results = [result(f, None) for f in outcome.failures]
     results += [result(f, e) for f, e in outcome.excepted]
+    results += [review(u) for u in outcome.unresolved if u.check_id in index]
+    provenance = outcome.provenance
     return {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -163,11 +265,27 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
             {
                 "tool": {
                     "driver": {
-                        "name": "pci-dss-checkov",
+                        "name": "checkov",
                         "informationUri": "https://www.checkov.io/",
-                        "semanticVersion": "1.0.0",
+                        "version": provenance.checkov,
+                        "semanticVersion": provenance.checkov,
                         "rules": rules,
+                        "properties": {"policies_version": provenance.policies},
                     }
+                },
+                "invocations": [
+                    {
+                        "executionSuccessful": not outcome.errors,
+                        "endTimeUtc": provenance.generated_at,
+                        "toolExecutionNotifications": [
+                            {"level": "error", "message": {"text": e}} for e in outcome.errors
+                        ],
+                    }
+                ],
+                "properties": {
+                    "commit": provenance.commit,
+                    "scanned": outcome.scanned,
+                    "tool_versions": provenance.tool_versions,
                 },
                 "results": results,
             }
@@ -178,30 +296,56 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
 # --------------------------------------------------------------------------- JUnit
 
 
+def _case(suite: ET.Element, requirement_id: str, item: Finding | Unresolved) -> ET.Element:
+    return ET.SubElement(
+        suite,
+        "testcase",
+        classname=f"{requirement_id}.{item.check_id}",
+        name=f"{item.resource} ({item.file}:{item.lines[0]})",
+        file=item.file,
+    )
+
+
 def junit(outcome: Outcome) -> bytes:
-    suites = ET.Element("testsuites", name="PCI DSS v4.0.1")
+    suites = ET.Element(
+        "testsuites", name="PCI DSS v4.0.1", timestamp=outcome.provenance.generated_at
+    )
     excepted = {(f.check_id, f.resource, f.file): e for f, e in outcome.excepted}
     total = failed = skipped = 0
     for requirement in outcome.mapping.requirements:
         suite = ET.SubElement(suites, "testsuite", name=f"{requirement.id} {requirement.title}")
+        properties = ET.SubElement(suite, "properties")
+        for name, value in (
+            ("status", outcome.status_of(requirement.id)),
+            ("commit", outcome.provenance.commit),
+            *((f"version.{k}", v) for k, v in outcome.provenance.tool_versions.items()),
+        ):
+            ET.SubElement(properties, "property", name=name, value=value)
         cases = failures = skips = 0
         if not requirement.automated:
             case = ET.SubElement(
                 suite, "testcase", classname=requirement.id, name="manual evidence"
             )
-            ET.SubElement(case, "skipped", message=requirement.evidence or "manual evidence")
+            where = f" ({requirement.artefact})" if requirement.artefact else ""
+            ET.SubElement(
+                case, "skipped", message=(requirement.evidence or "manual evidence") + where
+            )
             cases, skips = 1, 1
         checks = set(requirement.checks)
+        for item in outcome.unresolved:
+            if item.check_id not in checks:
+                continue
+            case = _case(suite, requirement.id, item)
+            ET.SubElement(case, "skipped", message=f"not evaluated: {item.reason}")
+            cases, skips = cases + 1, skips + 1
+        if requirement.automated and outcome.status_of(requirement.id) == "not_applicable":
+            case = ET.SubElement(suite, "testcase", classname=requirement.id, name="not applicable")
+            ET.SubElement(case, "skipped", message="no resource in scope of its checks")
+            cases, skips = cases + 1, skips + 1
         for finding in outcome.findings:
             if finding.check_id not in checks:
                 continue
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=f"{requirement.id}.{finding.check_id}",
-                name=f"{finding.resource} ({finding.file})",
-                file=finding.file,
-            )
+            case = _case(suite, requirement.id, finding)
             cases += 1
             if finding.result == "failed":
                 failures += 1
@@ -252,6 +396,14 @@ def junit(outcome: Outcome) -> bytes:
 
 # --------------------------------------------------------------------------- Markdown
 
+ICONS = {
+    "pass": "✅ pass",
+    "fail": "❌ fail",
+    "unresolved": "❔ unresolved",
+    "not_applicable": "⚪ not applicable",
+    "manual": "📝 manual",
+}
+
 
 def _bar(count: int, total: int, width: int = 30) -> str:
     filled = round(width * count / total) if total else 0
@@ -262,60 +414,104 @@ def _cell(text: str) -> str:
     return html.escape(text, quote=False).replace("|", "\\|").replace("\n", " ")
 
 
+def _where(item: dict[str, Any]) -> str:
+    return f"{item['file']}:{item['line']}"
+
+
+def _evidence_rows(item: dict[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(result, check, resource, where) for every result behind a requirement, the resources
+    a check could not evaluate included (with the reason)."""
+    rows = [(e["result"], e["check_id"], e["resource"], _where(e)) for e in item["evidence"]]
+    rows += [
+        ("not evaluated", u["check_id"], u["resource"], f"{_where(u)}: {u['reason']}")
+        for u in item["unresolved"]
+    ]
+    return rows
+
+
+def _header(outcome: Outcome, document: dict[str, Any]) -> list[tuple[str, str]]:
+    versions = document["tool_versions"]
+    return [
+        ("Verdict", outcome.verdict),
+        ("Commit", document["commit"]),
+        ("Generated", document["generated_at"]),
+        ("checkov", versions["checkov"]),
+        ("Policies", versions["policies"]),
+        ("Scanned", ", ".join(document["scanned"])),
+    ]
+
+
 def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
     summary = document["summary"]
-    total = sum(summary.values())
-    verdict = "PASS" if outcome.ok else "FAIL"
-    lines = [
-        "# PCI DSS v4.0.1 compliance evidence",
+    total = sum(summary[SUMMARY_KEYS[s]] for s in STATUSES)
+    lines = ["# PCI DSS v4.0.1 compliance evidence", ""]
+    lines += [f"- {name}: `{value}`" for name, value in _header(outcome, document)]
+    lines += [
         "",
-        f"Generated {outcome.generated} by `python -m compliance.scan`. Verdict: **{verdict}**.",
-        "",
-        "Scanned: " + ", ".join(f"`{s}`" for s in outcome.scanned),
+        "Written by `python -m compliance.scan`. A requirement passes only when at least one",
+        "resource in scope of its checks was evaluated and none failed; `unresolved` means a",
+        "resource in scope could not be evaluated here (scan the plan JSON to resolve it);",
+        "`not applicable` means nothing in the scanned code was in scope.",
         "",
         "## Summary",
         "",
         "```text",
-        f"pass    {_bar(summary['passed'], total)} {summary['passed']}",
-        f"fail    {_bar(summary['failed'], total)} {summary['failed']}",
-        f"manual  {_bar(summary['manual'], total)} {summary['manual']}",
+    ]
+    lines += [
+        f"{s.replace('_', ' '):<15} {_bar(summary[SUMMARY_KEYS[s]], total)} "
+        f"{summary[SUMMARY_KEYS[s]]}"
+        for s in STATUSES
+    ]
+    lines += [
         "```",
         "",
         "## Requirements",
         "",
-        "Results counts the check results behind a requirement; 0 means nothing in the scanned",
-        "code was in scope for its checks (a pass with no evidence).",
-        "",
-        "| Requirement | Title | Status | Results | Checks | Failures |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| Requirement | Title | Status | Evaluated | Failed | Unresolved | Checks |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
-    icons = {"pass": "✅ pass", "fail": "❌ fail", "manual": "📝 manual"}
     for item in document["requirements"]:
-        checks = set(item["checks"])
-        results = sum(1 for f in outcome.findings if f.check_id in checks)
-        failures = "<br>".join(
-            f"`{f['check_id']}` {_cell(f['resource'])} ({_cell(f['file'])})"
-            for f in item["failures"]
-        )
+        manual = item["status"] == "manual"
         lines.append(
-            f"| {item['id']} | {_cell(item['title'])} | {icons[item['status']]} | "
-            f"{results if item['status'] != 'manual' else '-'} | "
-            f"{', '.join(item['checks']) or '-'} | {failures or '-'} |"
+            f"| [{item['id']}](#req-{item['id'].replace('.', '-')}) | {_cell(item['title'])} "
+            f"| {ICONS[item['status']]} | {'-' if manual else len(item['evidence'])} "
+            f"| {'-' if manual else len(item['failures'])} "
+            f"| {'-' if manual else len(item['unresolved'])} "
+            f"| {', '.join(item['checks']) or '-'} |"
         )
-    manual = [r for r in outcome.mapping.requirements if not r.automated]
-    if manual:
+    lines += ["", "## Evidence per requirement", ""]
+    for item in document["requirements"]:
+        anchor = item["id"].replace(".", "-")
         lines += [
+            f'<a id="req-{anchor}"></a>',
+            f"### {item['id']} {_cell(item['title'])}: {ICONS[item['status']]}",
             "",
-            "## Manual evidence",
-            "",
-            "| Requirement | Evidence to collect |",
-            "| --- | --- |",
         ]
-        lines += [f"| {r.id} | {_cell(r.evidence)} |" for r in manual]
-    lines += ["", "## Exceptions", ""]
-    rows = [(e, "all resources") for e in outcome.global_exceptions]
-    rows += [(e, f"{f.resource} ({f.file})") for f, e in outcome.excepted]
-    if rows or outcome.expired:
+        if item["status"] == "manual":
+            evidence = item["manual_evidence"]
+            artefact = (
+                f" Artefact: `{evidence['artefact']}`."
+                if evidence["artefact"]
+                else (" Artefact: none in the repository yet.")
+            )
+            lines += [f"{_cell(evidence['description'])}.{artefact}", ""]
+            continue
+        if item["modules"]:
+            lines += [f"Modules: {', '.join(item['modules'])}.", ""]
+        rows = [
+            f"| {result} | `{check}` | {_cell(resource)} | {_cell(where)} |"
+            for result, check, resource, where in _evidence_rows(item)
+        ]
+        if rows:
+            lines += ["| Result | Check | Resource | Where |", "| --- | --- | --- | --- |"]
+            lines += rows
+        else:
+            lines.append("No resource in scope of its checks.")
+        lines.append("")
+    lines += ["## Exceptions", ""]
+    rows_e = [(e, "all resources") for e in outcome.global_exceptions]
+    rows_e += [(e, f"{f.resource} ({f.file}:{f.lines[0]})") for f, e in outcome.excepted]
+    if rows_e or outcome.expired:
         lines += [
             "| Check | Applies to | Owner | Expires | State | Justification |",
             "| --- | --- | --- | --- | --- | --- |",
@@ -323,7 +519,7 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
         lines += [
             f"| {e.check} | {_cell(where)} | {e.owner} | {e.expires} | applied "
             f"| {_cell(e.justification)} |"
-            for e, where in rows
+            for e, where in rows_e
         ]
         lines += [
             f"| {e.check} | {_cell(e.resource)} | {e.owner} | {e.expires} | **expired** "
@@ -335,3 +531,116 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
     if outcome.errors:
         lines += ["", "## Scan errors", ""] + [f"- {_cell(e)}" for e in outcome.errors]
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- HTML
+
+COLOURS = {
+    "pass": "#2e7d32",
+    "fail": "#c62828",
+    "unresolved": "#ef6c00",
+    "not_applicable": "#9e9e9e",
+    "manual": "#1565c0",
+}
+CSS = """
+body{font-family:system-ui,sans-serif;margin:2rem;color:#222;max-width:75rem}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+code{font-size:.9em}
+.status{color:#fff;border-radius:.25rem;padding:0 .4rem;white-space:nowrap}
+"""
+
+
+def _chart(summary: dict[str, Any]) -> str:
+    """A horizontal bar per status, as inline SVG (the report must open offline)."""
+    total = sum(summary[SUMMARY_KEYS[s]] for s in STATUSES) or 1
+    rows = []
+    for i, status in enumerate(STATUSES):
+        count = summary[SUMMARY_KEYS[status]]
+        width = round(400 * count / total)
+        y = i * 26
+        rows.append(
+            f'<text x="0" y="{y + 16}">{status.replace("_", " ")}</text>'
+            f'<rect x="120" y="{y + 4}" width="{width}" height="16" fill="{COLOURS[status]}">'
+            f"<title>{status}: {count}</title></rect>"
+            f'<text x="{126 + width}" y="{y + 16}">{count}</text>'
+        )
+    height = 26 * len(STATUSES)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="580" height="{height}" '
+        f'role="img" aria-label="requirements by status" font-size="13">{"".join(rows)}</svg>'
+    )
+
+
+def _badge(status: str) -> str:
+    return (
+        f'<span class="status" style="background:{COLOURS[status]}">'
+        f"{status.replace('_', ' ')}</span>"
+    )
+
+
+def html_report(outcome: Outcome, document: dict[str, Any]) -> str:
+    e = html.escape
+    parts = [
+        "<!doctype html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>PCI DSS v4.0.1 compliance evidence</title>",
+        f"<style>{CSS}</style></head><body>",
+        "<h1>PCI DSS v4.0.1 compliance evidence</h1>",
+        "<table>",
+    ]
+    parts += [
+        f"<tr><th>{e(name)}</th><td><code>{e(value)}</code></td></tr>"
+        for name, value in _header(outcome, document)
+    ]
+    parts += ["</table>", "<h2>Summary</h2>", _chart(document["summary"])]
+    parts += [
+        "<h2>Requirements</h2><table>",
+        "<tr><th>Requirement</th><th>Title</th><th>Status</th><th>Evaluated</th>"
+        "<th>Failed</th><th>Unresolved</th><th>Checks</th></tr>",
+    ]
+    for item in document["requirements"]:
+        manual = item["status"] == "manual"
+        parts.append(
+            f'<tr><td><a href="#req-{e(item["id"])}">{e(item["id"])}</a></td>'
+            f"<td>{e(item['title'])}</td><td>{_badge(item['status'])}</td>"
+            f"<td>{'-' if manual else len(item['evidence'])}</td>"
+            f"<td>{'-' if manual else len(item['failures'])}</td>"
+            f"<td>{'-' if manual else len(item['unresolved'])}</td>"
+            f"<td>{e(', '.join(item['checks']) or '-')}</td></tr>"
+        )
+    parts.append("</table><h2>Evidence per requirement</h2>")
+    for item in document["requirements"]:
+        parts.append(
+            f'<h3 id="req-{e(item["id"])}">{e(item["id"])} {e(item["title"])} '
+            f"{_badge(item['status'])}</h3>"
+        )
+        if item["status"] == "manual":
+            evidence = item["manual_evidence"]
+            artefact = (
+                f" Artefact: <code>{e(evidence['artefact'])}</code>."
+                if evidence["artefact"]
+                else " Artefact: none in the repository yet."
+            )
+            parts.append(f"<p>{e(evidence['description'])}.{artefact}</p>")
+            continue
+        rows = [
+            f"<tr><td>{e(result)}</td><td><code>{e(check)}</code></td>"
+            f"<td>{e(resource)}</td><td><code>{e(where)}</code></td></tr>"
+            for result, check, resource, where in _evidence_rows(item)
+        ]
+        if rows:
+            parts.append(
+                "<table><tr><th>Result</th><th>Check</th><th>Resource</th><th>Where</th></tr>"
+                + "".join(rows)
+                + "</table>"
+            )
+        else:
+            parts.append("<p>No resource in scope of its checks.</p>")
+    if outcome.errors:
+        parts.append("<h2>Scan errors</h2><ul>")
+        parts += [f"<li>{e(x)}</li>" for x in outcome.errors]
+        parts.append("</ul>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"

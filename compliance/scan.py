@@ -3,7 +3,8 @@
 Runs the checks named in ``compliance/mapping.yaml`` (our ``policies/`` plus the checkov
 built-ins the mapping lists) over ``modules/`` and every ``environments/*`` directory, or over
 the directories given with ``--scan``; applies ``compliance/exceptions.yaml``; writes the
-reports to ``compliance/reports/``; exits 1 on any failed check, expired exception or scan error.
+reports to ``compliance/reports/``; exits 1 on any failed check, expired exception or scan error
+(and, with ``--require-resolved``, on any in-scope resource a check could not evaluate).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from compliance import provenance
 from compliance.engine import REPO_ROOT, Finding, run_checkov
 from compliance.register import (
     EXCEPTIONS_PATH,
@@ -107,6 +109,8 @@ def scan(
         expired=exceptions.expired,
         errors=errors,
         policies=custom_policies(),
+        unresolved=result.unresolved,
+        provenance=provenance.collect(mapping_path, exceptions_path, (*directories, *plan_files)),
     )
 
 
@@ -134,6 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         type=Path,
         default=DEFAULT_OUT,
         help="report directory (default: compliance/reports)",
+    )
+    parser.add_argument(
+        "--require-resolved",
+        action="store_true",
+        help="exit 1 when any resource in scope could not be evaluated (verdict INCOMPLETE); "
+        "use it on plan JSON scans, where every value is known",
     )
     parser.add_argument("--mapping", type=Path, default=MAPPING_PATH, help=argparse.SUPPRESS)
     parser.add_argument("--exceptions", type=Path, default=EXCEPTIONS_PATH, help=argparse.SUPPRESS)
@@ -168,14 +178,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     summary = outcome.document()["summary"]
     print(
         f"PCI DSS v4.0.1: {summary['passed']} passed, {summary['failed']} failed, "
+        f"{summary['unresolved']} unresolved, {summary['not_applicable']} not applicable, "
         f"{summary['manual']} manual; {len(outcome.failures)} failed check results, "
-        f"{len(outcome.excepted) + len(outcome.global_exceptions)} exceptions applied"
+        f"{len(outcome.unresolved)} not evaluated, "
+        f"{len(outcome.excepted) + len(outcome.global_exceptions)} exceptions applied. "
+        f"Verdict: {outcome.verdict}"
     )
     for finding in outcome.failures:
         details = f" - {'; '.join(finding.details)}" if finding.details else ""
         print(
             f"  FAIL {finding.check_id} {finding.resource} ({finding.file}:{finding.lines[0]})"
             + details
+        )
+    for item in outcome.unresolved:
+        print(
+            f"  NOT EVALUATED {item.check_id} {item.resource} ({item.file}:{item.lines[0]})"
+            f" - {item.reason}"
         )
     for exception in outcome.expired:
         print(
@@ -185,7 +203,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for message in outcome.errors:
         print(f"  ERROR {message}")
     print("reports: " + ", ".join(_display(p) for p in paths.values()))
-    return 0 if outcome.ok else 1
+    if not outcome.ok:
+        return 1
+    return 1 if args.require_resolved and outcome.unresolved else 0
 
 
 if __name__ == "__main__":

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -111,31 +115,102 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_json_report_shape(reports: Path) -> None:
     document = json.loads((reports / REPORT_NAMES["json"]).read_text())
-    assert set(document) == {"scanned", "requirements", "summary"}
+    assert set(document) == {
+        "scanned",
+        "commit",
+        "generated_at",
+        "tool_versions",
+        "standard",
+        "requirements",
+        "summary",
+    }
     assert document["scanned"] == [str(reports.parent / "mixed")]
     for requirement in document["requirements"]:
-        assert set(requirement) == {"id", "title", "status", "checks", "failures"}
-        assert requirement["status"] in {"pass", "fail", "manual"}
+        assert requirement["status"] in {"pass", "fail", "unresolved", "not_applicable", "manual"}
         for failure in requirement["failures"]:
-            assert set(failure) == {"check_id", "resource", "file"}
+            assert set(failure) == {"check_id", "resource", "file", "line"}
             assert failure["check_id"] in requirement["checks"]
         assert (requirement["status"] == "fail") == bool(requirement["failures"])
+        # a pass stands on at least one evaluated resource; no evidence, no pass
+        if requirement["status"] == "pass":
+            assert any(e["result"] == "pass" for e in requirement["evidence"])
+        if requirement["status"] == "not_applicable":
+            assert requirement["evidence"] == [] and requirement["unresolved"] == []
+        if requirement["status"] == "manual":
+            assert requirement["manual_evidence"]["description"]
     statuses = [r["status"] for r in document["requirements"]]
     assert document["summary"] == {
         "passed": statuses.count("pass"),
         "failed": statuses.count("fail"),
+        "unresolved": statuses.count("unresolved"),
+        "not_applicable": statuses.count("not_applicable"),
         "manual": statuses.count("manual"),
+        "verdict": "FAIL",
     }
     by_id = {r["id"]: r for r in document["requirements"]}
     assert by_id["3.7.4"]["status"] == "fail"
     assert {f["resource"] for f in by_id["3.7.4"]["failures"]} == {"aws_kms_key.bad"}
-    assert by_id["3.6.1"]["failures"] == [
-        {
-            "check_id": "CKV2_PCI_002",
-            "resource": "aws_kms_key.bad",
-            "file": by_id["3.6.1"]["failures"][0]["file"],
-        }
-    ]
+    failure = by_id["3.6.1"]["failures"][0]
+    assert (failure["check_id"], failure["resource"]) == ("CKV2_PCI_002", "aws_kms_key.bad")
+    # each result names the resource and the line it is declared on
+    text = (reports.parent / "mixed" / "main.tf").read_text().splitlines()
+    evidence = {(e["check_id"], e["resource"]): e for e in by_id["3.7.4"]["evidence"]}
+    good = evidence[("CKV_PCI_002", "aws_kms_key.good")]
+    assert good["result"] == "pass" and good["file"].endswith("mixed/main.tf")
+    assert text[good["line"] - 1] == 'resource "aws_kms_key" "good" {'
+
+
+def test_a_scan_of_keys_alone_does_not_pass_what_it_never_saw(reports: Path) -> None:
+    """Issue 16: a scan of KMS keys said WAF, audit logs and TLS passed. They are not
+    applicable there, and the summary counts them as such."""
+    document = json.loads((reports / REPORT_NAMES["json"]).read_text())
+    by_id = {r["id"]: r for r in document["requirements"]}
+    for requirement in ("6.4.2", "10.5.1", "4.2.1", "1.4.4"):
+        assert by_id[requirement]["status"] == "not_applicable", requirement
+    assert by_id["3.5.1.1"]["status"] in {"pass", "not_applicable"}
+    assert document["summary"]["not_applicable"] >= 4
+    markdown = (reports / REPORT_NAMES["markdown"]).read_text()
+    assert re.search(r"\| \[6\.4\.2\]\(#req-6-4-2\) \| .* \| ⚪ not applicable \| 0 \|", markdown)
+
+
+def test_every_report_carries_commit_time_versions_and_scope(reports: Path) -> None:
+    head = subprocess.run(
+        ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    checkov = metadata.version("checkov")
+    document = json.loads((reports / REPORT_NAMES["json"]).read_text())
+    assert document["commit"].split("+")[0] == head
+    assert document["generated_at"].endswith("+00:00")
+    assert document["tool_versions"]["checkov"] == checkov
+    assert re.fullmatch(r"\d+\.\d+\.\d+\+[0-9a-f]{12}", document["tool_versions"]["policies"])
+
+    sarif = json.loads((reports / REPORT_NAMES["sarif"]).read_text())["runs"][0]
+    assert sarif["tool"]["driver"]["version"] == checkov
+    assert (
+        sarif["tool"]["driver"]["properties"]["policies_version"]
+        == (document["tool_versions"]["policies"])
+    )
+    assert sarif["properties"]["commit"] == document["commit"]
+    assert sarif["properties"]["scanned"] == document["scanned"]
+
+    root = ET.parse(reports / REPORT_NAMES["junit"]).getroot()  # noqa: S314  (our own file)
+    properties = {p.get("name"): p.get("value") for p in root.iter("property")}
+    assert properties["commit"] == document["commit"]
+    assert properties["version.checkov"] == checkov
+
+    for kind in ("markdown", "html"):
+        text = (reports / REPORT_NAMES[kind]).read_text()
+        for value in (document["commit"], checkov, document["tool_versions"]["policies"]):
+            assert value in text, (kind, value)
+        assert document["scanned"][0] in text
+
+
+def test_html_report_is_self_contained_with_its_chart(reports: Path) -> None:
+    text = (reports / REPORT_NAMES["html"]).read_text()
+    assert text.startswith("<!doctype html>")
+    assert "<svg" in text and "<rect" in text
+    assert not re.search(r"(src|href)=\"https?://", text), "no external assets"
+    assert "aws_kms_key.bad" in text and "CKV_PCI_002" in text
 
 
 def test_sarif_report_basics(reports: Path) -> None:
@@ -162,9 +237,67 @@ def test_junit_report_parses(reports: Path) -> None:
 
 def test_markdown_report_has_table_and_chart(reports: Path) -> None:
     text = (reports / REPORT_NAMES["markdown"]).read_text()
-    assert "| Requirement | Title | Status | Results | Checks | Failures |" in text
+    assert "| Requirement | Title | Status | Evaluated | Failed | Unresolved | Checks |" in text
     assert "█" in text
-    assert "Verdict: **FAIL**" in text
+    assert "- Verdict: `FAIL`" in text
+    # the failure is listed under its requirement with file:line
+    assert re.search(r"\| fail \| `CKV_PCI_002` \| aws_kms_key.bad \| .*mixed/main.tf:\d+ \|", text)
+
+
+FUNCTION_MODULE = (
+    Path(__file__).parents[1] / "policies" / "fixtures" / "CKV_PCI_010" / "module_statements"
+)
+CALLER = """
+module "payments" {
+  source            = "./function"
+  name              = "payments"
+  policy_statements = local.statements
+}
+locals {
+  table      = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
+  statements = [{ sid = "Read", actions = [%s], resources = [local.table] }]
+}
+"""
+
+
+def _caller(tmp_path: Path, name: str, actions: str) -> Path:
+    directory = terraform(tmp_path, name, CALLER % actions)
+    shutil.copytree(FUNCTION_MODULE / "function", directory / "function")
+    return directory
+
+
+def test_what_the_hcl_scan_cannot_evaluate_is_not_a_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: a role policy built inside a module is not rendered by checkov; its
+    statements from the caller are judged, the rest is reported, the requirement is not a pass."""
+    scoped = _caller(tmp_path, "scoped", '"dynamodb:GetItem"')
+    out = tmp_path / "out"
+    exceptions = register(tmp_path)
+    assert run(scoped, out, exceptions) == 0
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    requirement = next(r for r in document["requirements"] if r["id"] == "7.2.2")
+    assert requirement["status"] == "unresolved"
+    assert {(u["check_id"], u["resource"]) for u in requirement["unresolved"]} >= {
+        ("CKV_PCI_010", "module.payments.aws_iam_role_policy.this")
+    }
+    assert document["summary"]["verdict"] == "INCOMPLETE"
+    assert "NOT EVALUATED CKV_PCI_010 module.payments.aws_iam_role_policy.this" in (
+        capsys.readouterr().out
+    )
+    strict = ["--scan", str(scoped), "--out", str(out), "--exceptions", str(exceptions)]
+    assert scan.main([*strict, "--require-resolved"]) == 1
+
+
+def test_a_wildcard_passed_through_a_module_input_fails(tmp_path: Path) -> None:
+    """Issue 16's example: dynamodb:* in a statement a module passes to the function module."""
+    wildcard = _caller(tmp_path, "wildcard", '"dynamodb:GetItem", "dynamodb:*"')
+    out = tmp_path / "out"
+    assert run(wildcard, out, register(tmp_path)) == 1
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    requirement = next(r for r in document["requirements"] if r["id"] == "7.2.2")
+    assert requirement["status"] == "fail"
+    assert requirement["failures"][0]["resource"] == "module.payments.aws_iam_role_policy.this"
 
 
 # `terraform show -json` of a plan of fixtures/plan_main.tf.txt
