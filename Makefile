@@ -52,6 +52,12 @@ demo: build ## the main job: emulator up, apply, run scripted payments, print a 
 reconcile: venv ## reconcile payments, ledger and events on the running emulator (REPAIR=1 repairs)
 	$(PY) -m local.cli reconcile $(if $(filter 1,$(REPAIR)),--repair,)
 
+.PHONY: lake-query
+# SQL reaches the command through the environment, so its quotes survive the shell.
+lake-query: export LAKE_SQL = $(SQL)
+lake-query: venv ## a lake query on the running emulator: NAME=<modules/data_lake/queries/NAME.sql> or SQL='...' (PARAMS=a,b)
+	$(PY) -m local.lake_query $(if $(NAME),--name '$(NAME)',--sql "$$LAKE_SQL") $(if $(PARAMS),--params '$(PARAMS)',)
+
 .PHONY: lint
 lint: venv ## ruff, mypy and terraform fmt
 	$(PY) -m ruff check .

@@ -28,6 +28,7 @@ from typing import Any
 from local import endpoints, enforcement, metering, tls
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
+from local.firehose import FirehosePoller
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
 
 LOG = logging.getLogger("local.emulator")
@@ -270,6 +271,8 @@ def main(argv: list[str]) -> int:
     bridge = LambdaBridge(runtime)
     bridge.install()
     pollers = EventSourcePollers(bridge.invoke_sync)
+    # Firehose streams with a Kinesis source: read, converted to Parquet, partitioned (issue 12).
+    lake_delivery = FirehosePoller()
     api = (
         LocalApiGateway(args.host, args.api_port, bridge.invoke_sync)
         if args.api_port is not None
@@ -286,6 +289,7 @@ def main(argv: list[str]) -> int:
     serving.start()
     tls_server.start("moto-tls")
     pollers.start()
+    lake_delivery.start()
     api_endpoint = None
     if api is not None:
         api.start()
@@ -304,6 +308,7 @@ def main(argv: list[str]) -> int:
     stopping.wait()
     LOG.info("emulator stopping")
     pollers.stop()
+    lake_delivery.stop()
     if api is not None:
         api.stop()
     server.shutdown()

@@ -35,11 +35,12 @@ import uuid
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pyarrow.parquet as pq
-
-from local import lake
+if TYPE_CHECKING:
+    # Imported where used: the emulator starts this poller, and pyarrow is a slow import that
+    # only a delivery stream with records needs.
+    from local import lake
 
 LOG = logging.getLogger("local.firehose")
 IDLE_POLL_S = 0.2
@@ -132,6 +133,9 @@ def deliver(
 ) -> Delivered:
     """One flush: the objects (key -> body) Firehose writes for these records."""
     import jq
+    import pyarrow.parquet as pq
+
+    from local import lake
 
     schema = lake.arrow_schema(columns)
     query = jq.compile(dest.partition_query) if dest.partition_query else None
@@ -300,6 +304,8 @@ class FirehosePoller:
     def _flush(self, account: str, region: str, dest: Destination, buffer: _Buffer) -> None:
         from moto.glue.models import glue_backends
         from moto.s3.models import s3_backends
+
+        from local import lake
 
         columns: list[lake.Column] = []
         if dest.database and dest.table:

@@ -18,15 +18,15 @@ from functions.domain.cards import contains_card_number
 from functions.domain.payments import EventType
 from local import firehose
 from local.lake_events import payment_events
-from tests.unit.lake.lake_fixtures import COLUMNS
+from tests.unit.lake.lake_fixtures import COLUMNS, ERROR_PREFIX, PARTITION_QUERY, PREFIX
 
 DEST = firehose.Destination(
     stream_name="pay-payment-events-to-lake",
     version="1",
     bucket="pay-lake-111122223333",
-    prefix="payment_events/event_date=!{partitionKeyFromQuery:event_date}/event_type=!{partitionKeyFromQuery:event_type}/",
-    error_prefix="errors/payment_events/!{firehose:error-output-type}/event_date=!{timestamp:yyyy-MM-dd}/",
-    partition_query='{event_date: .occurred_at[0:10], event_type: (.event_id | split(":")[1])}',
+    prefix=PREFIX,
+    error_prefix=ERROR_PREFIX,
+    partition_query=PARTITION_QUERY,
     database="pay_lake",
     table="payment_events",
     buffer_bytes=128 * 1024 * 1024,

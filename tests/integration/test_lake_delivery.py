@@ -1,0 +1,186 @@
+"""The lake on the emulator: a Firehose delivery stream configured as modules/data_lake
+configures it (Kinesis source, JQ partition keys, Parquet against the Glue table built from
+schema/payment_events.json, errors prefix) reads the stream; the bucket refuses plain HTTP and
+encrypts with its default key; `make lake-query`'s reader then answers a named query over what
+landed, through pyarrow's S3 filesystem on the emulator's TLS listener."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+import pytest
+
+from local import aws, endpoints, lake, lake_query
+from local.lake_events import payment_events
+from tests.conftest import Emulator
+from tests.unit.lake.lake_fixtures import ERROR_PREFIX, PARTITION_QUERY, PREFIX, SCHEMA
+
+pytestmark = pytest.mark.integration
+
+
+def make_lake(emulator: Emulator, name: str) -> dict[str, str]:
+    kms, s3, glue, kinesis = (emulator.client(s) for s in ("kms", "s3", "glue", "kinesis"))
+    key = kms.create_key(Description="lake test")["KeyMetadata"]["Arn"]
+    bucket = f"{name}-lake"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    )
+    database = f"{name.replace('-', '_')}_lake"
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": "payment_events",
+            "PartitionKeys": [
+                {"Name": k["name"], "Type": k["type"]} for k in SCHEMA["partition_keys"]
+            ],
+            "StorageDescriptor": {
+                "Location": f"s3://{bucket}/payment_events/",
+                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in SCHEMA["columns"]],
+            },
+        },
+    )
+    stream = f"{name}-payment-stream"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    role = "arn:aws:iam::123456789012:role/firehose"
+    emulator.client("firehose").create_delivery_stream(
+        DeliveryStreamName=f"{name}-to-lake",
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": role,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": PREFIX,
+            "ErrorOutputPrefix": ERROR_PREFIX,
+            "BufferingHints": {"SizeInMBs": 128, "IntervalInSeconds": 900},
+            "CompressionFormat": "UNCOMPRESSED",
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "MetadataExtraction",
+                        "Parameters": [
+                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                            {
+                                "ParameterName": "MetadataExtractionQuery",
+                                "ParameterValue": PARTITION_QUERY,
+                            },
+                        ],
+                    }
+                ],
+            },
+            "DataFormatConversionConfiguration": {
+                "Enabled": True,
+                "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+                "SchemaConfiguration": {
+                    "DatabaseName": database,
+                    "TableName": "payment_events",
+                    "RoleARN": role,
+                },
+            },
+        },
+    )
+    return {"bucket": bucket, "database": database, "stream": stream}
+
+
+def s3_over_tls(emulator: Emulator) -> Any:
+    """An S3 client on the TLS listener: the lake bucket refuses plain HTTP, as on AWS."""
+    import boto3
+
+    published = endpoints.published(emulator.state_dir)
+    return boto3.client(
+        "s3",
+        endpoint_url=published.aws_tls,
+        verify=published.ca_bundle,
+        region_name=aws.REGION,
+        aws_access_key_id=aws.TEST_ACCESS_KEY_ID,
+        aws_secret_access_key=aws.TEST_SECRET_ACCESS_KEY,
+    )
+
+
+def keys(emulator: Emulator, bucket: str) -> list[str]:
+    found: list[str] = []
+    for page in s3_over_tls(emulator).get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        found += [o["Key"] for o in page.get("Contents", [])]
+    return found
+
+
+def test_stream_records_land_as_partitioned_parquet_and_answer_a_named_query(
+    emulator: Emulator,
+) -> None:
+    lake_ = make_lake(emulator, f"lk{uuid.uuid4().hex[:6]}")
+    events = list(payment_events(40, seed=21, days=2))
+    kinesis = emulator.client("kinesis")
+    for event in events:
+        kinesis.put_record(
+            StreamName=lake_["stream"],
+            Data=json.dumps(event).encode(),
+            PartitionKey=event["platform_card_key"],
+        )
+    kinesis.put_record(StreamName=lake_["stream"], Data=b"{not json", PartitionKey="x")
+
+    published = endpoints.published(emulator.state_dir)
+    deadline = time.monotonic() + 20
+    rows: list[dict[str, Any]] = []
+    while time.monotonic() < deadline:
+        tables = lake_query.tables_on_emulator(published, lake_["database"], ["payment_events"])
+        if tables["payment_events"].num_rows == len(events):
+            rows = lake.run_query(lake.query_sql("merchant_fraud_and_refunds"), tables).to_pylist()
+            break
+        time.sleep(0.5)
+    assert rows, emulator.log_tail()
+
+    expected: dict[str, int] = defaultdict(int)
+    for e in events:
+        if e["event_id"].endswith(":payment.captured"):
+            expected[e["merchant_id"]] += e["operation_amount"]
+    assert {r["merchant_id"]: r["captured_minor"] for r in rows} == {
+        m: expected.get(m, 0) for m in {e["merchant_id"] for e in events}
+    }
+
+    landed = keys(emulator, lake_["bucket"])
+    parts = {k.rsplit("/", 1)[0] for k in landed if k.startswith("payment_events/")}
+    assert parts == {
+        f"payment_events/event_date={e['occurred_at'][:10]}/event_type={e['event_id'].split(':')[1]}"
+        for e in events
+    }
+    assert [k for k in landed if k.startswith("errors/payment_events/partitioning-failed/")]
+    head = s3_over_tls(emulator).head_object(Bucket=lake_["bucket"], Key=landed[0])
+    assert head["ServerSideEncryption"] == "aws:kms" and head.get("BucketKeyEnabled")
