@@ -43,8 +43,6 @@ AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
 CHD_NAME = re.compile(r"(card|cardholder|chd|vault|(^|[^a-z0-9])pan([^a-z0-9]|$))", re.IGNORECASE)
 LAMBDA_CHD_NAME = re.compile(r"(card|cardholder|chd|vault|tokeni[sz])", re.IGNORECASE)
 VAULT_NAME = re.compile(r"vault", re.IGNORECASE)
-IDEMPOTENCY_NAME = re.compile(r"idempot", re.IGNORECASE)
-LEDGER_NAME = re.compile(r"ledger", re.IGNORECASE)
 AUDIT_NAME = re.compile(r"(audit|cloudtrail|trail|log-archive|logarchive)", re.IGNORECASE)
 DETOKENIZE_NAME = re.compile(r"detokeni[sz]", re.IGNORECASE)
 REQUIRED_TAGS = ("DataClass", "PCIScope", "Owner", "Environment")
@@ -330,6 +328,24 @@ def is_chd(
     if cls is not None:
         return cls in CHD_CLASSES
     return bool(name_pattern.search(names_of(conf)))
+
+
+def purpose(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    """The ``Purpose`` tag (lowercased): what a store or key is for (vault, idempotency,
+    ledger), set by the module that creates it."""
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "purpose":
+            return value.strip().lower()
+    return None
+
+
+def table_roles(conf: dict[str, Any], graph: Graph | None) -> set[str]:
+    """What a DynamoDB table is, from its tags only (a renamed table keeps its checks): a table
+    holding cardholder data is a vault; ``Purpose`` adds idempotency or ledger."""
+    roles = {p} if (p := purpose(conf, graph)) else set()
+    if data_class(conf, graph) in CHD_CLASSES:
+        roles.add("vault")
+    return roles
 
 
 def is_audit_bucket(conf: dict[str, Any], graph: Graph | None) -> bool:
@@ -856,7 +872,7 @@ class KeyedHashKeyForFingerprints(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        if not (is_chd(conf, graph) and VAULT_NAME.search(names_of(conf))):
+        if "vault" not in table_roles(conf, graph):
             return CheckResult.UNKNOWN
         if not graph.is_root():
             return CheckResult.UNKNOWN
@@ -890,7 +906,7 @@ class S3DeniesInsecureTransport(PciCheck):
         for policy in policies:
             statements += policy_statements(policy.attrs, _graph_at(graph, policy))
         if policies and not statements and graph.me is not None and graph.me.is_plan:
-            return CheckResult.UNKNOWN  # policy only known after apply
+            return self.unresolved(conf, "the bucket policy is known only after apply")
         if any(_denies_plain_http(s) for s in statements):
             return CheckResult.PASSED
         # checkov cannot render some HCL (for example a `for` expression inside jsonencode) and
@@ -1185,6 +1201,9 @@ class VaultKeyNoUnconditionedRootCryptoUse(PciCheck):
             return CheckResult.UNKNOWN
         statements = _parse_policy(conf.get("policy"))
         if not statements:
+            text = _unrendered(conf.get("policy"))
+            if text is not None:
+                return self.unresolved(conf, f"key policy {_short(text)}")
             return CheckResult.UNKNOWN  # no policy (AWS default: root kms:*) is CKV2_PCI_007's
         blanket = sorted(
             {
@@ -1523,7 +1542,10 @@ class NoAsyncDestinationOnCardDataFunctions(PciCheck):
             return CheckResult.UNKNOWN
         destination = _has_destination(graph, conf)
         if destination is None:
-            return CheckResult.UNKNOWN  # judged where the configuration renders (plan JSON)
+            # judged where the configuration renders (plan JSON); here it is not a pass
+            return self.unresolved(
+                conf, "dynamic destination_config whose for_each is not rendered"
+            )
         self.details = (
             ["asynchronous destination (on-failure or on-success)"] if destination else []
         )
@@ -1692,8 +1714,7 @@ class VaultAndIdempotencyTtl(PciCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        names = names_of(conf)
-        if not (VAULT_NAME.search(names) or IDEMPOTENCY_NAME.search(names)):
+        if not table_roles(conf, self.graph_for(conf)) & {"vault", "idempotency"}:
             return CheckResult.UNKNOWN
         return self.result(
             is_true(get(conf, "ttl.enabled")) and is_set(get(conf, "ttl.attribute_name"))
@@ -1713,8 +1734,7 @@ class VaultAndLedgerRecoverable(PciCheck):
         )
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        names = names_of(conf)
-        if not (VAULT_NAME.search(names) or LEDGER_NAME.search(names)):
+        if not table_roles(conf, self.graph_for(conf)) & {"vault", "ledger"}:
             return CheckResult.UNKNOWN
         return self.result(
             is_true(get(conf, "deletion_protection_enabled"))
