@@ -13,7 +13,10 @@ root is never refused by IAM, but key policies apply to it as on AWS.
 What is evaluated (README, "How the local emulator differs from AWS"):
 - identity policies of the role (inline and attached), explicit Deny first, for every service,
   with the resource ARN and condition keys worked out for DynamoDB, KMS, EventBridge, Step
-  Functions, CloudWatch Logs, Lambda and SQS (others are checked on ``*``);
+  Functions, CloudWatch Logs, Lambda and SQS (others are checked on ``*``), capped by the role's
+  permissions boundary and the session policy;
+- KMS grants: the grantee's use within the grant's operations and constraints, CreateGrant's
+  condition keys, who may retire a grant;
 - KMS key policies for every KMS call naming a key, and for DynamoDB's on-behalf ``Decrypt`` of
   a table's customer managed key (as the caller, through ``dynamodb.<region>.amazonaws.com``,
   with the table-name context);
@@ -21,11 +24,14 @@ What is evaluated (README, "How the local emulator differs from AWS"):
   joined with the identity policy by the same-account rule (``decide``), for role sessions and
   IAM users; ``aws:SecureTransport`` is true only on the emulator's TLS listener (``local.tls``);
 - SQS, SNS and Step Functions using a queue's, topic's or state machine's customer managed key
-  as the caller;
-- a log group or event bus whose key policy does not admit CloudWatch Logs or EventBridge;
+  as the caller, Step Functions using it as the execution role, and Lambda sending failed events
+  to a dead-letter queue or on-failure destination as the function's role;
+- a log group, event bus, trail or logging state machine whose key policy does not admit
+  CloudWatch Logs, EventBridge, CloudTrail or log delivery;
 - API Gateway invoking a function its policy does not admit, and stage logging without the
   account's CloudWatch Logs role;
-- a key policy naming a role or user of the account that does not exist.
+- a key, bucket, queue, topic or trust policy, or a Lambda permission, naming a role or user of
+  the account that does not exist.
 """
 
 from __future__ import annotations
@@ -51,7 +57,17 @@ LOG = logging.getLogger("local.enforcement")
 # "off" (or 0/false) runs the emulator without enforcement, for debugging an access problem.
 SWITCH = "LOCAL_IAM_ENFORCEMENT"
 JSON_SERVICES = frozenset(
-    {"dynamodb", "kms", "events", "states", "logs", "lambda", "secretsmanager", "kinesis"}
+    {
+        "dynamodb",
+        "kms",
+        "events",
+        "states",
+        "logs",
+        "lambda",
+        "secretsmanager",
+        "kinesis",
+        "cloudtrail",
+    }
 )
 PARTITION = "aws"
 # The trust policy of an execution role: what RoleSessions requires of a function's role.
@@ -210,6 +226,11 @@ class Caller:
     principal: Principal
     # Identity policy documents; None for the root user, whom IAM never refuses.
     identity_policies: list[str] | None
+    # The role's permissions boundary and the session policy passed to AssumeRole: each caps
+    # what the identity policies (and a resource policy naming the role) grant, and its Deny
+    # refuses; neither grants anything on its own.
+    boundary: str | None = None
+    session_policy: str | None = None
 
 
 class Authorizer:
@@ -234,6 +255,7 @@ class Authorizer:
         caller = self.caller()
         if caller is None:
             return
+        self.require_existing_principals()
         if caller.identity_policies is None and self.service not in ROOT_CHECKED_SERVICES:
             return  # root: only resource and key policies can refuse it
         if (self.service, self.operation) == ("sts", "GetCallerIdentity"):
@@ -249,44 +271,86 @@ class Authorizer:
         if self.service == "states":
             for request in self.state_machine_key_requests(caller.principal):
                 self.require(caller, request, through="Step Functions")
+            self.require_execution_role_key_use()
+            self.require_log_delivery_key_use()
         if self.service == "logs":
             for request in self.logs_key_requests():
                 self.require_service_key_use(request)
         if self.service == "events":
             for request in self.event_bus_key_requests():
                 self.require_service_key_use(request)
-        if self.service == "kms" and self.operation in ("CreateKey", "PutKeyPolicy"):
-            self.require_existing_principals(str(self.body().get("Policy") or ""))
+        if self.service == "kms" and self.operation == "RetireGrant":
+            self.require_grant_retirer(caller)
+        if self.service == "cloudtrail":
+            for request in self.trail_key_requests():
+                self.require_service_key_use(request, code="InsufficientEncryptionPolicyException")
 
-    def require_existing_principals(self, document: str) -> None:
-        """KMS refuses a key policy naming an IAM role or user of the account that does not
-        exist (a new account has none of the roles a policy may name): create them first."""
+    def require_existing_principals(self) -> None:
+        """A key, bucket, queue, topic, function or trust policy naming an IAM role or user of
+        the account that does not exist is refused when it is set, as each service refuses it
+        (a new account has none of the roles a policy may name): create them first."""
         from moto.iam.models import iam_backends
 
-        if not document:
+        operations, code, message = INVALID_PRINCIPAL_ERRORS.get(
+            self.service, (frozenset(), "", "")
+        )
+        if self.operation not in operations:
             return
-        try:
-            statements = iam_policy.parse(document)
-        except ValueError:
-            return  # KMS answers MalformedPolicyDocumentException itself
         iam = iam_backends[self.account][PARTITION]
+        for name in self.principals_set():
+            match = re.fullmatch(rf"arn:aws:iam::{self.account}:(role|user)/(?:.*/)?([^/]+)", name)
+            if match is None:
+                continue
+            known = iam.roles if match[1] == "role" else iam.users
+            if not any(
+                entity.arn == name or getattr(entity, "name", None) == match[2]
+                for entity in known.values()
+            ):
+                LOG.info("refused: %s (%s does not exist)", message, name)
+                raise invalid_request(self.service, code, message.format(name=name))
+
+    def principals_set(self) -> list[str]:
+        """The IAM principals named by the policy (or Lambda permission) a request sets."""
+        body, service = self.body(), self.service
+        if service == "lambda":
+            return [str(body.get("Principal") or "")]
+        document: Any = None
+        if service == "kms":
+            document = body.get("Policy")
+        elif service == "sqs":
+            document = (body.get("Attributes") or {}).get("Policy")
+        elif service == "s3":
+            raw = self.response.raw_body
+            document = raw.decode() if isinstance(raw, bytes) else raw
+        elif service == "iam":
+            document = self.param("AssumeRolePolicyDocument") or self.param("PolicyDocument")
+        elif service == "sns":
+            document = self.sns_policy_attribute()
+        try:
+            statements = iam_policy.parse(str(document)) if document else ()
+        except (ValueError, AttributeError):
+            return []  # the service answers a malformed document itself
+        names: list[str] = []
         for statement in statements:
             principal = statement.get("Principal")
-            names = iam_policy.as_list(principal.get("AWS")) if isinstance(principal, dict) else []
-            for name in names:
-                match = re.fullmatch(
-                    rf"arn:aws:iam::{self.account}:(role|user)/(?:.*/)?([^/]+)", name
-                )
-                if match is None:
-                    continue
-                known = iam.roles if match[1] == "role" else iam.users
-                if not any(
-                    entity.arn == name or getattr(entity, "name", None) == match[2]
-                    for entity in known.values()
-                ):
-                    message = "Policy contains a statement with one or more invalid principals."
-                    LOG.info("refused: %s (%s does not exist)", message, name)
-                    raise access_error("kms", "MalformedPolicyDocumentException", message)
+            if isinstance(principal, dict):
+                names += [str(name) for name in iam_policy.as_list(principal.get("AWS"))]
+        return names
+
+    def param(self, name: str) -> str | None:
+        try:
+            value = self.response._get_param(name)
+        except Exception:
+            return None
+        return str(value) if value else None
+
+    def sns_policy_attribute(self) -> str | None:
+        if self.operation == "SetTopicAttributes":
+            return self.param("AttributeValue") if self.param("AttributeName") == "Policy" else None
+        for index in range(1, 20):
+            if self.param(f"Attributes.entry.{index}.key") == "Policy":
+                return self.param(f"Attributes.entry.{index}.value")
+        return None
 
     # Who -------------------------------------------------------------------------------------
 
@@ -321,7 +385,12 @@ class Authorizer:
         )
         iam_request.check_signature()
         key = iam_request._access_key
-        return Caller(Principal(key.arn, self.account), policy_documents(key.collect_policies()))
+        return Caller(
+            Principal(key.arn, self.account),
+            policy_documents(key.collect_policies()),
+            boundary=role_boundary(self.account, session.role_arn) if session else None,
+            session_policy=(session.policy or None) if session else None,
+        )
 
     def path_with_query(self) -> str:
         from urllib.parse import urlparse
@@ -528,22 +597,16 @@ class Authorizer:
     # KMS -------------------------------------------------------------------------------------
 
     def kms_key(self, key_id: str) -> Any:
-        from moto.kms.models import kms_backends
-
-        if not key_id:
-            return None
-        backend = kms_backends[self.account][self.region]
-        try:
-            return backend.keys[backend.any_id_to_key_id(key_id)]
-        except Exception:
-            return None  # KMS answers NotFoundException itself
+        return kms_key(self.account, self.region, key_id)
 
     def kms_requests(self, principal: Principal, body: dict[str, Any]) -> Iterator[Request]:
         operation = self.operation
         context = body.get("EncryptionContext") or {}
         base = {**encryption_context_keys(context), "kms:CallerAccount": [self.account]}
         if operation == "CreateGrant":
-            base["kms:GrantIsForAWSResource"] = ["false"]
+            base.update(grant_condition_keys(body))
+        if operation == "RetireGrant":
+            return  # decided by the grant itself, not by any policy (require_grant_retirer)
         if operation == "ReEncrypt":
             source = self.ciphertext_key(body)
             source_context = body.get("SourceEncryptionContext") or {}
@@ -568,6 +631,63 @@ class Authorizer:
             yield Request(principal, f"kms:{operation}", "*", base)
             return
         yield Request(principal, f"kms:{operation}", key.arn, base)
+
+    def granted(self, principal: Principal, request: Request) -> bool:
+        """Whether a grant on the key lets the principal do the request: it names the principal
+        (or its role) as grantee, lists the operation, and its encryption-context constraint
+        holds ("Grants in AWS KMS"). A grant only allows: an explicit deny still wins."""
+        key = self.kms_key(request.resource) if request.action.startswith("kms:") else None
+        if key is None:
+            return False
+        operation = request.action.removeprefix("kms:")
+        context = {
+            name.removeprefix("kms:EncryptionContext:"): values[0]
+            for name, values in request.context.items()
+            if name.startswith("kms:EncryptionContext:") and values
+        }
+        return any(
+            grant.grantee_principal in (principal.arn, principal.principal_arn)
+            and operation in grant.operations
+            and grant_constraints_hold(grant.constraints, context)
+            for grant in key.grants.values()
+        )
+
+    def require_grant_retirer(self, caller: Caller) -> None:
+        """RetireGrant is not controlled by a policy: the grant's retiring principal may retire
+        it, and so may its grantee when the grant allows RetireGrant, and the account."""
+        body = self.body()
+        key = self.kms_key(str(body.get("KeyId") or ""))
+        token = body.get("GrantToken")
+        if key is not None and body.get("GrantId"):
+            grants = [grant for grant in key.grants.values() if grant.id == body["GrantId"]]
+        else:
+            grants = [
+                grant
+                for each in self.kms_keys()
+                for grant in each.grants.values()
+                if token and grant.token == token
+            ]
+        principal = caller.principal
+        names = (principal.arn, principal.principal_arn)
+        for grant in grants:
+            if (
+                caller.identity_policies is None
+                or grant.retiring_principal in names
+                or (grant.grantee_principal in names and "RetireGrant" in grant.operations)
+            ):
+                return
+            message = (
+                f"User: {principal.arn} is not authorized to perform: kms:RetireGrant on grant "
+                f"{grant.id}: it is neither the grant's retiring principal nor a grantee the "
+                "grant allows to retire it"
+            )
+            LOG.info("denied: %s", message)
+            raise access_error("kms", "AccessDeniedException", message)
+
+    def kms_keys(self) -> list[Any]:
+        from moto.kms.models import kms_backends
+
+        return list(kms_backends[self.account][self.region].keys.values())
 
     def ciphertext_key(self, body: dict[str, Any]) -> Any:
         import base64
@@ -606,55 +726,33 @@ class Authorizer:
     # Services using a customer managed key ----------------------------------------------------
 
     def message_key_requests(self, principal: Principal) -> Iterator[Request]:
-        """SQS and SNS encrypt messages with a queue's or topic's customer managed key as the
-        caller, through the service: a producer needs ``kms:GenerateDataKey`` and
-        ``kms:Decrypt``, a consumer ``kms:Decrypt`` (SQS Developer Guide, "Configuring AWS KMS
-        permissions"; SNS Developer Guide, "Managing Amazon SNS encryption keys")."""
-        operation, resource = self.operation, self.resource(self.body())
-        if self.service == "sqs":
-            actions = {
-                "SendMessage": ("kms:GenerateDataKey", "kms:Decrypt"),
-                "SendMessageBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
-                "ReceiveMessage": ("kms:Decrypt",),
-            }.get(operation, ())
-            context_key = "aws:sqs:arn"
-            key_id = self.queue_key(resource) if actions else None
-        else:
-            actions = {
-                "Publish": ("kms:GenerateDataKey", "kms:Decrypt"),
-                "PublishBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
-            }.get(operation, ())
-            context_key = "aws:sns:topicArn"
-            key_id = self.topic_key(resource) if actions else None
-        key = self.kms_key(key_id or "")
-        if key is None or key_is_aws_managed(key):
-            return
-        context = {
-            **encryption_context_keys({context_key: resource}),
-            "kms:ViaService": [f"{self.service}.{self.region}.amazonaws.com"],
+        yield from message_key_requests(
+            principal, self.service, self.operation, self.resource(self.body())
+        )
+
+    def state_machine(self, arn: str) -> Any:
+        from moto.stepfunctions.responses import get_backend
+
+        try:
+            # The backend moto answers with (its ASL interpreter's, when executions run).
+            return get_backend(self.account, arn.split(":")[3]).describe_state_machine(arn)
+        except Exception:
+            return None  # Step Functions answers StateMachineDoesNotExist itself
+
+    def customer_key(self, configuration: dict[str, Any] | None) -> Any:
+        """The customer managed key of an encryption configuration, or None."""
+        configuration = configuration or {}
+        if configuration.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
+            return None
+        key = self.kms_key(str(configuration.get("kmsKeyId") or ""))
+        return None if key is None or key_is_aws_managed(key) else key
+
+    def states_context(self, arn: str) -> dict[str, list[str]]:
+        return {
+            **encryption_context_keys({"aws:states:stateMachineArn": arn}),
+            "kms:ViaService": [f"states.{self.region}.amazonaws.com"],
             "kms:CallerAccount": [self.account],
         }
-        for action in actions:
-            yield Request(principal, action, key.arn, context)
-
-    def queue_key(self, queue_arn: str) -> str | None:
-        from moto.sqs.models import sqs_backends
-
-        try:
-            queue = sqs_backends[self.account][self.region].get_queue(queue_arn.split(":")[-1])
-        except Exception:
-            return None
-        return getattr(queue, "kms_master_key_id", None)
-
-    def topic_key(self, topic_arn: str) -> str | None:
-        from moto.sns.models import sns_backends
-
-        try:
-            return str(
-                sns_backends[self.account][self.region].get_topic(topic_arn).kms_master_key_id
-            )
-        except Exception:
-            return None
 
     def state_machine_key_requests(self, principal: Principal) -> Iterator[Request]:
         """A state machine encrypted with a customer managed key: StartSyncExecution and the
@@ -662,30 +760,71 @@ class Authorizer:
         decrypt" unless they ask for ``includedData = METADATA_ONLY`` (Step Functions API
         Reference, StartSyncExecution); Step Functions decrypts as the caller, through
         ``states.<region>.amazonaws.com``, with the state machine ARN as context."""
-        from moto.stepfunctions.responses import get_backend
-
         operations = ("StartSyncExecution", "DescribeStateMachine")
         body = self.body()
         if self.operation not in operations or body.get("includedData") == "METADATA_ONLY":
             return
         arn = str(body.get("stateMachineArn") or "")
-        try:
-            # The backend moto answers with (its ASL interpreter's, when executions run).
-            machine = get_backend(self.account, arn.split(":")[3]).describe_state_machine(arn)
-        except Exception:
-            return  # Step Functions answers StateMachineDoesNotExist itself
-        configuration = machine.encryptionConfiguration or {}
-        if configuration.get("type") != "CUSTOMER_MANAGED_KMS_KEY":
+        machine = self.state_machine(arn)
+        key = self.customer_key(machine.encryptionConfiguration) if machine else None
+        if key is not None:
+            yield Request(principal, "kms:Decrypt", key.arn, self.states_context(arn))
+
+    def require_execution_role_key_use(self) -> None:
+        """An execution of a state machine with a customer managed key: Step Functions encrypts
+        its history and decrypts its definition with the key as the execution role
+        (``kms:GenerateDataKey`` and ``kms:Decrypt`` under the state machine's context, "Data at
+        rest encryption in Step Functions"), and refuses to start it otherwise
+        (``KmsAccessDeniedException``)."""
+        if self.operation not in ("StartExecution", "StartSyncExecution"):
             return
-        key = self.kms_key(str(configuration.get("kmsKeyId") or ""))
-        if key is None or key_is_aws_managed(key):
+        arn = str(self.body().get("stateMachineArn") or "")
+        machine = self.state_machine(arn)
+        key = self.customer_key(machine.encryptionConfiguration) if machine else None
+        if key is None:
             return
-        context = {
-            **encryption_context_keys({"aws:states:stateMachineArn": arn}),
-            "kms:ViaService": [f"states.{self.region}.amazonaws.com"],
-            "kms:CallerAccount": [self.account],
-        }
-        yield Request(principal, "kms:Decrypt", key.arn, context)
+        role = role_caller(str(machine.roleArn), "StepFunctions")
+        for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+            request = Request(role.principal, action, key.arn, self.states_context(arn))
+            self.require(role, request, "Step Functions", code="KmsAccessDeniedException")
+
+    def require_log_delivery_key_use(self) -> None:
+        """Execution logs of a state machine with a customer managed key (any level but OFF):
+        Step Functions encrypts what it hands to log delivery with that key, under the context
+        ``SourceArn`` = ``arn:aws:logs:<region>:<account>:*``, and CloudWatch Logs' delivery
+        service decrypts it as itself, so the key policy must admit
+        ``delivery.logs.amazonaws.com`` for ``kms:Decrypt`` ("Data at rest encryption in Step
+        Functions", CloudWatch Logs permissions). On AWS the logs are lost or the create/update
+        is refused; here it is refused, so the gap shows before an execution needs its logs.
+        Not checked yet: the execution role's own ``kms:GenerateDataKey`` under that context,
+        which AWS also requires (README)."""
+        if self.operation not in ("CreateStateMachine", "UpdateStateMachine"):
+            return
+        body = self.body()
+        current = self.state_machine(str(body.get("stateMachineArn") or ""))
+        logging_configuration = body.get("loggingConfiguration") or getattr(
+            current, "loggingConfiguration", {}
+        )
+        if str((logging_configuration or {}).get("level") or "OFF") == "OFF":
+            return
+        key = self.customer_key(
+            body.get("encryptionConfiguration") or getattr(current, "encryptionConfiguration", {})
+        )
+        if key is None:
+            return
+        context = encryption_context_keys(
+            {"SourceArn": f"arn:{PARTITION}:logs:{self.region}:{self.account}:*"}
+        )
+        delivery = "delivery.logs.amazonaws.com"
+        self.require_service_key_use(
+            Request(
+                Principal(delivery, self.account, delivery),
+                "kms:Decrypt",
+                key.arn,
+                {**context, "aws:SourceAccount": [self.account]},
+            ),
+            code="KmsAccessDeniedException",
+        )
 
     def event_bus_key_requests(self) -> Iterator[Request]:
         """A bus encrypted with a customer managed key: EventBridge uses the key as itself, so its
@@ -723,9 +862,40 @@ class Authorizer:
             for action in ("kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"):
                 yield Request(Principal(service, self.account, service), action, key.arn, context)
 
+    def trail_key_requests(self) -> Iterator[Request]:
+        """A trail given a customer managed key: CloudTrail encrypts its log files with the key
+        as itself, so the key policy must admit ``cloudtrail.amazonaws.com`` for DescribeKey
+        and GenerateDataKey with the trail as ``aws:SourceArn`` and as the
+        ``aws:cloudtrail:arn`` context ("Configure AWS KMS key policies for CloudTrail");
+        CreateTrail and UpdateTrail are refused otherwise
+        (``InsufficientEncryptionPolicyException``)."""
+        body = self.body()
+        if self.operation not in ("CreateTrail", "UpdateTrail") or not body.get("KmsKeyId"):
+            return
+        key = self.kms_key(str(body["KmsKeyId"]))
+        if key is None or key_is_aws_managed(key):
+            return
+        name = str(body.get("Name") or "")
+        trail_arn = name if name.startswith("arn:") else self.arn("cloudtrail", f"trail/{name}")
+        service = "cloudtrail.amazonaws.com"
+        context = {
+            **encryption_context_keys({"aws:cloudtrail:arn": trail_arn}),
+            "aws:SourceAccount": [self.account],
+            "aws:SourceArn": [trail_arn],
+        }
+        for action in ("kms:DescribeKey", "kms:GenerateDataKey"):
+            yield Request(Principal(service, self.account, service), action, key.arn, context)
+
     # Decision --------------------------------------------------------------------------------
 
-    def require(self, caller: Caller, request: Request, through: str | None = None) -> None:
+    def require(
+        self,
+        caller: Caller,
+        request: Request,
+        through: str | None = None,
+        *,
+        code: str = "AccessDeniedException",
+    ) -> None:
         if caller.identity_policies is None and not request.action.startswith("kms:"):
             # The emulator's administrator is exempt from bucket, queue, topic, function and
             # bus policies: it reaches the emulator over plain HTTP (Terraform, tests, tools),
@@ -736,6 +906,8 @@ class Authorizer:
         decision, reason = decide(caller, request, policy, resource_policy_required=required)
         if decision.allowed:
             return
+        if decision.effect is not Effect.DENY and self.granted(caller.principal, request):
+            return
         message = (
             f"User: {caller.principal.arn} is not authorized to perform: {request.action} on "
             f"resource: {request.resource} {reason}"
@@ -743,9 +915,9 @@ class Authorizer:
         if through == "dynamodb":
             message = f"KMS key access denied: {message} (DynamoDB reads the table key as you)"
         elif through:
-            message = f"KMS key access denied: {message} ({through} uses the key as you)"
+            message = f"KMS key access denied: {message} ({through} uses the key as that principal)"
         LOG.info("denied: %s", message)
-        raise access_error(self.service, "AccessDeniedException", message)
+        raise access_error(self.service, code, message)
 
     def in_environment(self, request: Request) -> Request:
         """The request with the global keys of its transport: ``aws:SecureTransport`` is true
@@ -776,7 +948,9 @@ class Authorizer:
         except Exception:  # the service answers a missing resource itself
             return None, False
 
-    def require_service_key_use(self, request: Request) -> None:
+    def require_service_key_use(
+        self, request: Request, *, code: str = "AccessDeniedException"
+    ) -> None:
         key_policy = self.kms_key_policy(request)
         decision = iam_policy.evaluate(
             [key_policy] if key_policy else [], request, resource_policy=True
@@ -790,7 +964,7 @@ class Authorizer:
             f"key policy of {request.resource})"
         )
         LOG.info("denied: %s", message)
-        raise access_error(self.service, "AccessDeniedException", message)
+        raise access_error(self.service, code, message)
 
     def kms_key_policy(self, request: Request) -> str | None:
         if not request.action.startswith("kms:") or request.resource == "*":
@@ -800,9 +974,11 @@ class Authorizer:
 
 
 # Services where a key policy can refuse the account root here: KMS itself, the services that
-# use a key as the caller (DynamoDB, SQS, SNS) and those that use it as themselves (CloudWatch
-# Logs, EventBridge).
-ROOT_CHECKED_SERVICES = frozenset({"kms", "dynamodb", "logs", "events", "sqs", "sns", "states"})
+# use a key as the caller (DynamoDB, SQS, SNS, Step Functions) and those that use it as
+# themselves or as a role (CloudWatch Logs, EventBridge, CloudTrail, Step Functions).
+ROOT_CHECKED_SERVICES = frozenset(
+    {"kms", "dynamodb", "logs", "events", "sqs", "sns", "states", "cloudtrail"}
+)
 DYNAMODB_DATA_OPERATIONS = frozenset(
     {
         "GetItem",
@@ -817,6 +993,48 @@ DYNAMODB_DATA_OPERATIONS = frozenset(
         "TransactWriteItems",
     }
 )
+
+
+# How each service refuses a policy naming a principal that does not exist: the operations
+# that set one, the error code and the message ({name} is the principal).
+INVALID_PRINCIPAL_ERRORS: dict[str, tuple[frozenset[str], str, str]] = {
+    "kms": (
+        frozenset({"CreateKey", "PutKeyPolicy"}),
+        "MalformedPolicyDocumentException",
+        "Policy contains a statement with one or more invalid principals.",
+    ),
+    "s3": (frozenset({"PutBucketPolicy"}), "MalformedPolicy", "Invalid principal in policy"),
+    "sqs": (
+        frozenset({"CreateQueue", "SetQueueAttributes"}),
+        "InvalidAttributeValue",
+        "Invalid value for the parameter Policy.",
+    ),
+    "sns": (
+        frozenset({"CreateTopic", "SetTopicAttributes"}),
+        "InvalidParameter",
+        "Invalid parameter: Policy Error: PrincipalNotFound",
+    ),
+    "iam": (
+        frozenset({"CreateRole", "UpdateAssumeRolePolicy"}),
+        "MalformedPolicyDocument",
+        'Invalid principal in policy: "AWS":"{name}"',
+    ),
+    "lambda": (
+        frozenset({"AddPermission"}),
+        "InvalidParameterValueException",
+        "The provided principal was invalid. Please check the principal and try again.",
+    ),
+}
+
+
+def invalid_request(service: str, code: str, message: str) -> Exception:
+    """A 400 client error in the service's own format."""
+    from moto.core.exceptions import _RESTError
+
+    error = access_error(service, code, message)
+    if isinstance(error, _RESTError):
+        error.code = 400  # the HTTP status; S3's errors carry theirs in the service model
+    return error
 
 
 def service_invoke_refusal(function: Any, service: str, source_arn: str) -> str | None:
@@ -900,6 +1118,21 @@ def decide(
     )
     if identity.effect is Effect.DENY:
         return identity, f"with an explicit deny in an identity-based policy ({identity.statement})"
+    # A permissions boundary or session policy that does not allow the action caps the
+    # identity policy and any resource policy naming the role; only a resource policy naming
+    # the session (or the user) itself reaches past it ("Policy evaluation logic").
+    capped = ""
+    for kind, document in (
+        ("permissions boundary", caller.boundary),
+        ("session policy", caller.session_policy),
+    ):
+        if document is None:
+            continue
+        limit = iam_policy.evaluate([document], request)
+        if limit.effect is Effect.DENY:
+            return limit, f"with an explicit deny in a {kind} ({limit.statement})"
+        if not limit.allowed and not capped:
+            capped = f"because no {kind} allows the {request.action} action"
     by_resource = (
         Decision(Effect.NONE)
         if resource_policy is None
@@ -910,16 +1143,23 @@ def decide(
             by_resource,
             f"with an explicit deny in a resource-based policy ({by_resource.statement})",
         )
+    identity_allows = identity.allowed and not capped
+    resource_alone = by_resource.allowed and (
+        by_resource.exact or (by_resource.direct and not capped)
+    )
+    lacking_identity = (
+        capped or f"because no identity-based policy allows the {request.action} action"
+    )
     if resource_policy is None or not resource_policy_required:
-        if identity.allowed:
+        if identity_allows:
             return identity, ""
-        if by_resource.allowed and by_resource.direct:
+        if resource_alone:
             return by_resource, ""
-        return identity, f"because no identity-based policy allows the {request.action} action"
-    if by_resource.allowed and (by_resource.direct or identity.allowed):
+        return Decision(Effect.NONE), lacking_identity
+    if resource_alone or (by_resource.allowed and identity_allows):
         return by_resource, ""
     if by_resource.allowed:
-        return identity, f"because no identity-based policy allows the {request.action} action"
+        return Decision(Effect.NONE), lacking_identity
     return by_resource, f"because no resource-based policy allows the {request.action} action"
 
 
@@ -937,6 +1177,161 @@ def policy_documents(policies: list[Any]) -> list[str]:
         else:
             documents.append(str(policy["policy_document"]))
     return documents
+
+
+def kms_key(account: str, region: str, key_id: str) -> Any:
+    from moto.kms.models import kms_backends
+
+    if not key_id:
+        return None
+    backend = kms_backends[account][region]
+    try:
+        return backend.keys[backend.any_id_to_key_id(key_id)]
+    except Exception:
+        return None  # KMS answers NotFoundException itself
+
+
+def message_key_requests(
+    principal: Principal, service: str, operation: str, resource: str
+) -> Iterator[Request]:
+    """SQS and SNS encrypt messages with a queue's or topic's customer managed key as the
+    caller, through the service: a producer needs ``kms:GenerateDataKey`` and ``kms:Decrypt``, a
+    consumer ``kms:Decrypt`` (SQS Developer Guide, "Configuring AWS KMS permissions"; SNS
+    Developer Guide, "Managing Amazon SNS encryption keys")."""
+    from moto.sns.models import sns_backends
+    from moto.sqs.models import sqs_backends
+
+    parts = resource.split(":")
+    if len(parts) < 6:
+        return
+    region, account = parts[3], parts[4]
+    key_id: str | None = None
+    if service == "sqs":
+        actions = {
+            "SendMessage": ("kms:GenerateDataKey", "kms:Decrypt"),
+            "SendMessageBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
+            "ReceiveMessage": ("kms:Decrypt",),
+        }.get(operation, ())
+        context_key = "aws:sqs:arn"
+        with contextlib.suppress(Exception):  # SQS answers a missing queue itself
+            queue = sqs_backends[account][region].get_queue(parts[5])
+            key_id = getattr(queue, "kms_master_key_id", None)
+    else:
+        actions = {
+            "Publish": ("kms:GenerateDataKey", "kms:Decrypt"),
+            "PublishBatch": ("kms:GenerateDataKey", "kms:Decrypt"),
+        }.get(operation, ())
+        context_key = "aws:sns:topicArn"
+        with contextlib.suppress(Exception):  # SNS answers a missing topic itself
+            key_id = str(sns_backends[account][region].get_topic(resource).kms_master_key_id)
+    key = kms_key(account, region, key_id or "") if actions else None
+    if key is None or key_is_aws_managed(key):
+        return
+    context = {
+        **encryption_context_keys({context_key: resource}),
+        "kms:ViaService": [f"{service}.{region}.amazonaws.com"],
+        "kms:CallerAccount": [account],
+    }
+    for action in actions:
+        yield Request(principal, action, key.arn, context)
+
+
+def destination_refusal(function_arn: str, destination_arn: str) -> str | None:
+    """Why the Lambda service may not send a function's failed event to its dead-letter queue
+    or on-failure destination, or None. It sends as the function's execution role ("Adding a
+    dead-letter queue", "Configuring destinations for event source mappings": the role needs
+    ``sqs:SendMessage`` or ``sns:Publish``), so the role's policies and the queue's or topic's
+    policy decide, and a customer managed key on it is used as the role through SQS or SNS."""
+    from moto.awslambda.models import lambda_backends
+
+    if not enforcing():
+        return None
+    parts = function_arn.split(":")
+    function = lambda_backends[parts[4]][parts[3]].get_function(function_arn)
+    caller = role_caller(str(function.role), str(function.function_name))
+    service = destination_arn.split(":")[2]
+    operation = {"sqs": "SendMessage", "sns": "Publish"}.get(service)
+    if operation is None:
+        return None
+    region = destination_arn.split(":")[3]
+    # AWS services call each other over TLS.
+    secure = {"aws:SecureTransport": ["true"]}
+    sends = Request(caller.principal, f"{service}:{operation}", destination_arn, secure)
+    requests = [sends, *message_key_requests(caller.principal, service, operation, destination_arn)]
+    for request in requests:
+        if request.action.startswith("kms:"):
+            key = kms_key(caller.principal.account, region, request.resource)
+            policy, required = (None if key is None else str(key.policy)), True
+        else:
+            try:
+                policy = resource_policy_of(caller.principal.account, region, request)
+            except Exception:  # a destination that is gone takes no message anyway
+                policy = None
+            required = False
+        decision, reason = decide(caller, request, policy, resource_policy_required=required)
+        if not decision.allowed:
+            return (
+                f"{caller.principal.arn} is not authorized to perform: {request.action} on "
+                f"resource: {request.resource} {reason}"
+            )
+    return None
+
+
+def grant_condition_keys(body: dict[str, Any]) -> dict[str, list[str]]:
+    """The condition keys of a CreateGrant request ("AWS KMS condition keys"). A caller's
+    CreateGrant is never for an AWS resource here: services do not create grants locally."""
+    keys = {
+        "kms:GrantIsForAWSResource": ["false"],
+        "kms:GranteePrincipal": [str(body.get("GranteePrincipal") or "")],
+        "kms:GrantOperations": [str(operation) for operation in body.get("Operations") or []],
+    }
+    if body.get("RetiringPrincipal"):
+        keys["kms:RetiringPrincipal"] = [str(body["RetiringPrincipal"])]
+    constraints = body.get("Constraints") or {}
+    if constraints:
+        keys["kms:GrantConstraintType"] = sorted(constraints)
+    return keys
+
+
+def grant_constraints_hold(constraints: dict[str, Any] | None, context: dict[str, str]) -> bool:
+    """A grant's encryption-context constraint against a request's context: Equals is the whole
+    context, Subset some of it."""
+    constraints = constraints or {}
+    equals = constraints.get("EncryptionContextEquals")
+    subset = constraints.get("EncryptionContextSubset")
+    if equals is not None and dict(equals) != context:
+        return False
+    return subset is None or all(context.get(name) == value for name, value in subset.items())
+
+
+def role_boundary(account: str, role_arn: str) -> str | None:
+    """The document of a role's permissions boundary, or None. (moto stores no boundary for
+    users, so only roles have one here.)"""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account][PARTITION]
+    try:
+        arn = iam.get_role_by_arn(role_arn).permissions_boundary_arn
+        return policy_documents([iam.get_policy(arn)])[0] if arn else None
+    except Exception:
+        return None  # a role that is gone has no session to check; a boundary must exist
+
+
+def role_caller(role_arn: str, session_name: str) -> Caller:
+    """A service acting as a role (Lambda's execution role, a state machine's): its session,
+    with the role's policies and boundary, as a request it signed would be checked."""
+    from moto.iam.models import iam_backends
+
+    account, name = role_arn.split(":")[4], role_arn.rsplit("/", 1)[-1]
+    iam = iam_backends[account][PARTITION]
+    try:
+        role = iam.get_role_by_arn(role_arn)
+        attached = list(role.managed_policies.values())
+        documents = [*map(str, role.policies.values()), *policy_documents(attached)]
+    except Exception:
+        documents = []  # a missing role allows nothing
+    session = f"arn:{PARTITION}:sts::{account}:assumed-role/{name}/{session_name}"
+    return Caller(Principal(session, account), documents, role_boundary(account, role_arn))
 
 
 def encryption_context_keys(context: dict[str, Any]) -> dict[str, list[str]]:

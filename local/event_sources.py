@@ -277,7 +277,7 @@ class EventSourcePollers:
                 "streamArn": stream.arn,
             },
         }
-        deliver_to_destination(destination, json.dumps(record))
+        deliver_to_destination(destination, json.dumps(record), esm.function_arn)
 
     # SQS -----------------------------------------------------------------------------------
 
@@ -340,8 +340,16 @@ class EventSourcePollers:
         }
 
 
-def deliver_to_destination(destination_arn: str, body: str) -> None:
-    """Send an on-failure record to an SQS queue or SNS topic held by the emulator."""
+def deliver_to_destination(destination_arn: str, body: str, function_arn: str = "") -> None:
+    """Send an on-failure record to an SQS queue or SNS topic held by the emulator. Lambda
+    sends it as the function's execution role: a record the role may not send (or whose queue
+    key it may not use) is dropped, as on AWS, and the refusal logged."""
+    from local.enforcement import destination_refusal
+
+    refusal = destination_refusal(function_arn, destination_arn) if function_arn else None
+    if refusal:
+        LOG.error("on-failure record for %s not delivered: %s", function_arn, refusal)
+        return
     parts = destination_arn.split(":")
     service, region, account, name = parts[2], parts[3], parts[4], parts[5]
     if service == "sqs":

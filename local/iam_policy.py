@@ -100,6 +100,9 @@ class Decision:
     # A resource policy's Allow that names the caller itself, not only its account: enough on
     # its own, where an Allow to the account also needs the caller's identity policy.
     direct: bool = False
+    # An Allow naming the caller's own session or user ARN, not its role: a permissions boundary
+    # or session policy does not cap it.
+    exact: bool = False
 
     @property
     def allowed(self) -> bool:
@@ -121,7 +124,7 @@ def evaluate(
     """The effect of a set of policies on a request: Deny if any statement denies, else Allow if
     any allows, else None (an implicit deny). Resource policies also match ``Principal``."""
     allowed: str | None = None
-    direct = False
+    direct = exact = False
     for document in documents:
         for index, statement in enumerate(parse(document)):
             if not statement_applies(statement, request, resource_policy=resource_policy):
@@ -133,7 +136,10 @@ def evaluate(
             direct = direct or (
                 resource_policy and names_principal_directly(statement, request.principal)
             )
-    return Decision(Effect.ALLOW, allowed, direct) if allowed else Decision(Effect.NONE)
+            exact = exact or (
+                resource_policy and names_principal_exactly(statement, request.principal)
+            )
+    return Decision(Effect.ALLOW, allowed, direct, exact) if allowed else Decision(Effect.NONE)
 
 
 def statement_applies(
@@ -214,6 +220,16 @@ def names_principal_directly(statement: Mapping[str, Any], principal: Principal)
         return True
     names = as_list(element.get("AWS")) if isinstance(element, Mapping) else []
     return "*" in names or bool({principal.arn, principal.principal_arn} & set(names))
+
+
+def names_principal_exactly(statement: Mapping[str, Any], principal: Principal) -> bool:
+    """Whether a statement's ``Principal`` names the caller's own ARN: the session (not only its
+    role), the user, or the service."""
+    element = statement.get("Principal")
+    if principal.service:
+        return principal_matches(element, principal)
+    names = as_list(element.get("AWS")) if isinstance(element, Mapping) else []
+    return principal.arn in names
 
 
 def conditions_hold(conditions: Mapping[str, Mapping[str, Any]], request: Request) -> bool:

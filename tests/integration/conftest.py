@@ -18,8 +18,9 @@ def _emulator_first(emulator: Emulator) -> Emulator:
 @pytest.fixture(scope="session")
 def role_arn(emulator: Emulator) -> str:
     """The role of the test functions and state machines: what they call (the batch recorder
-    writes its batches to a table, the state machines invoke the functions), and nothing else,
-    since the emulator enforces it. Lambda and Step Functions may both assume it."""
+    writes its batches to a table, the state machines invoke the functions, Lambda sends failed
+    batches to their on-failure queue), and nothing else, since the emulator enforces it.
+    Lambda and Step Functions may both assume it."""
     trust = json.loads(LAMBDA_TRUST_POLICY)
     trust["Statement"][0]["Principal"]["Service"] = ["lambda.amazonaws.com", "states.amazonaws.com"]
     allow = {
@@ -34,6 +35,12 @@ def role_arn(emulator: Emulator) -> str:
                 "Effect": "Allow",
                 "Action": "lambda:InvokeFunction",
                 "Resource": "arn:aws:lambda:us-east-1:123456789012:function:*",
+            },
+            {
+                # Lambda sends a failed batch to the on-failure queue as the function's role.
+                "Effect": "Allow",
+                "Action": "sqs:SendMessage",
+                "Resource": "arn:aws:sqs:us-east-1:123456789012:*",
             },
         ],
     }

@@ -24,7 +24,7 @@ from local.endpoints import published
 from local.enforcement import LAMBDA_TRUST_POLICY, switched
 from tests.conftest import Emulator
 from tests.integration.handlers import ECHO_PROXY, zip_source
-from tests.integration.test_emulator import create_function
+from tests.integration.test_emulator import create_function, wait_for
 from tests.integration.test_local_api import call
 
 ACCOUNT = "123456789012"
@@ -96,11 +96,14 @@ class Account:
             )
         return str(arn["Role"]["Arn"])
 
-    def session(self, role_arn: str, service: str, *, secure: bool = False) -> Any:
+    def session(
+        self, role_arn: str, service: str, *, secure: bool = False, session_policy: str = ""
+    ) -> Any:
         """A client signing as a session of the role (what a Lambda worker holds), over plain
-        HTTP or over the emulator's TLS listener (``secure``)."""
+        HTTP or over the emulator's TLS listener (``secure``), capped by ``session_policy``."""
+        extra = {"Policy": session_policy} if session_policy else {}
         credentials = self.emulator.client("sts").assume_role(
-            RoleArn=role_arn, RoleSessionName="test"
+            RoleArn=role_arn, RoleSessionName="test", **extra
         )["Credentials"]
         endpoint: dict[str, Any] = {"endpoint_url": self.emulator.endpoint}
         if secure:
@@ -656,18 +659,40 @@ def test_sending_to_a_queue_with_a_cmk_needs_the_key_through_sqs(
     assert with_key.send_message(QueueUrl=url, MessageBody="{}")["MessageId"]
 
 
+def trust_service(service: str) -> dict[str, Any]:
+    trust = json.loads(LAMBDA_TRUST_POLICY)
+    trust["Statement"][0]["Principal"]["Service"] = service
+    return dict(trust)
+
+
+PASS_DEFINITION = json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}})
+
+
+def machine_key_use(key: str, machine_arn: str) -> dict[str, Any]:
+    """What a state machine's execution role needs on its customer managed key: Step Functions
+    encrypts the history and decrypts the definition as the role, under the machine's context."""
+    return {
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {"kms:EncryptionContext:aws:states:stateMachineArn": machine_arn}
+        },
+    }
+
+
 def test_a_sync_execution_of_a_cmk_state_machine_needs_decrypt_through_step_functions(
     account: Account, emulator: Emulator
 ) -> None:
     key = account.key(ROOT_KEY_STATEMENT)
-    trust_states = json.loads(LAMBDA_TRUST_POLICY)
-    trust_states["Statement"][0]["Principal"]["Service"] = "states.amazonaws.com"
+    name = unique("deny-cmk-machine")
+    machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
     machine = emulator.client("stepfunctions").create_state_machine(
-        name=unique("deny-cmk-machine"),
-        definition=json.dumps(
-            {"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}
+        name=name,
+        definition=PASS_DEFINITION,
+        roleArn=account.role(
+            machine_key_use(key, machine_arn), trust=trust_service("states.amazonaws.com")
         ),
-        roleArn=account.role(trust=trust_states),
         type="EXPRESS",
         encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
     )["stateMachineArn"]
@@ -692,3 +717,403 @@ def test_a_sync_execution_of_a_cmk_state_machine_needs_decrypt_through_step_func
     with_key = account.session(account.role(start, through_states), "stepfunctions")
     answer = with_key.start_sync_execution(stateMachineArn=machine, input="{}")
     assert answer["status"] == "SUCCEEDED"
+
+
+def test_a_permissions_boundary_and_a_session_policy_cap_what_the_role_allows(
+    account: Account, emulator: Emulator
+) -> None:
+    table = account.table()
+    role = account.role({"Effect": "Allow", "Action": "dynamodb:*", "Resource": table_arn(table)})
+    read_only = emulator.client("iam").create_policy(
+        PolicyName=unique("boundary"),
+        PolicyDocument=policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}),
+    )["Policy"]["Arn"]
+    emulator.client("iam").put_role_permissions_boundary(
+        RoleName=role.split("/")[-1], PermissionsBoundary=read_only
+    )
+    bounded = account.session(role, "dynamodb")
+    bounded.get_item(TableName=table, Key={"pk": {"S": "a"}})
+    message = both_ways(
+        emulator, lambda: bounded.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    )
+    assert "no permissions boundary allows the dynamodb:PutItem action" in message
+    # A session policy passed to AssumeRole caps the session the same way.
+    unbounded = account.role(
+        {"Effect": "Allow", "Action": "dynamodb:*", "Resource": table_arn(table)}
+    )
+    session = account.session(
+        unbounded,
+        "dynamodb",
+        session_policy=policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}),
+    )
+    session.get_item(TableName=table, Key={"pk": {"S": "a"}})
+    message = both_ways(
+        emulator, lambda: session.put_item(TableName=table, Item={"pk": {"S": "a"}})
+    )
+    assert "no session policy allows the dynamodb:PutItem action" in message
+
+
+def test_a_resource_policy_naming_a_role_that_does_not_exist_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    missing = f"arn:aws:iam::{ACCOUNT}:role/{unique('never-created')}"
+
+    def naming(principal: str, action: str, resource: str) -> str:
+        statement = {"Effect": "Allow", "Principal": {"AWS": principal}, "Action": action}
+        return policy({**statement, "Resource": resource})
+
+    sqs = emulator.client("sqs")
+    url, queue = sqs_queue(emulator)
+    both_ways(
+        emulator,
+        lambda: sqs.set_queue_attributes(
+            QueueUrl=url, Attributes={"Policy": naming(missing, "sqs:SendMessage", queue)}
+        ),
+        "InvalidAttributeValue",
+    )
+    s3 = emulator.client("s3")
+    bucket = unique("deny-principal")
+    s3.create_bucket(Bucket=bucket)
+    both_ways(
+        emulator,
+        lambda: s3.put_bucket_policy(
+            Bucket=bucket, Policy=naming(missing, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")
+        ),
+        "MalformedPolicy",
+    )
+    sns = emulator.client("sns")
+    topic = sns.create_topic(Name=unique("deny-principal"))["TopicArn"]
+    both_ways(
+        emulator,
+        lambda: sns.set_topic_attributes(
+            TopicArn=topic,
+            AttributeName="Policy",
+            AttributeValue=naming(missing, "sns:Publish", topic),
+        ),
+        "InvalidParameter",
+    )
+    trust = policy({"Effect": "Allow", "Principal": {"AWS": missing}, "Action": "sts:AssumeRole"})
+    iam = emulator.client("iam")
+    message = both_ways(
+        emulator,
+        lambda: iam.create_role(RoleName=unique("deny-trust"), AssumeRolePolicyDocument=trust),
+        "MalformedPolicyDocument",
+    )
+    assert missing in message
+    function = deploy(emulator, account.role())
+    both_ways(
+        emulator,
+        lambda: emulator.client("lambda").add_permission(
+            FunctionName=function,
+            StatementId=unique("missing"),
+            Action="lambda:InvokeFunction",
+            Principal=missing,
+        ),
+        "InvalidParameterValueException",
+    )
+    # Once the role exists, every one of them is accepted.
+    created = account.role()
+    sqs.set_queue_attributes(
+        QueueUrl=url, Attributes={"Policy": naming(created, "sqs:SendMessage", queue)}
+    )
+    s3.put_bucket_policy(
+        Bucket=bucket, Policy=naming(created, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")
+    )
+
+
+def test_an_execution_whose_role_may_not_use_the_state_machines_key_is_not_started(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    sfn = emulator.client("stepfunctions")
+    name = unique("deny-role-key")
+    machine_arn = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:{name}"
+    role = account.role(trust=trust_service("states.amazonaws.com"))
+
+    def create(role: str) -> str:
+        return str(
+            sfn.create_state_machine(
+                name=unique("deny-role-key"),
+                definition=PASS_DEFINITION,
+                roleArn=role,
+                encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
+            )["stateMachineArn"]
+        )
+
+    without = create(role)
+    message = both_ways(
+        emulator, lambda: sfn.start_execution(stateMachineArn=without), "KmsAccessDeniedException"
+    )
+    assert "kms:GenerateDataKey" in message
+    granted = sfn.create_state_machine(
+        name=name,
+        definition=PASS_DEFINITION,
+        roleArn=account.role(
+            machine_key_use(key, machine_arn), trust=trust_service("states.amazonaws.com")
+        ),
+        encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
+    )["stateMachineArn"]
+    assert sfn.start_execution(stateMachineArn=granted)["executionArn"]
+
+
+def test_execution_logs_of_a_cmk_state_machine_need_the_key_to_admit_log_delivery(
+    account: Account, emulator: Emulator
+) -> None:
+    sfn, logs = emulator.client("stepfunctions"), emulator.client("logs")
+    group = unique("/aws/vendedlogs/states/deny")
+    logs.create_log_group(logGroupName=group)
+    logging = {
+        "level": "ERROR",
+        "includeExecutionData": False,
+        "destinations": [
+            {
+                "cloudWatchLogsLogGroup": {
+                    "logGroupArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"
+                }
+            }
+        ],
+    }
+    role = account.role(trust=trust_service("states.amazonaws.com"))
+
+    def create(key: str, **logging_configuration: Any) -> str:
+        return str(
+            sfn.create_state_machine(
+                name=unique("deny-logs-key"),
+                definition=PASS_DEFINITION,
+                roleArn=role,
+                type="EXPRESS",
+                encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
+                **logging_configuration,
+            )["stateMachineArn"]
+        )
+
+    def admitting_delivery_for(account_id: str) -> str:
+        return account.key(
+            ROOT_KEY_STATEMENT,
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {
+                        "kms:EncryptionContext:SourceArn": f"arn:aws:logs:{REGION}:{account_id}:*"
+                    }
+                },
+            },
+        )
+
+    closed = account.key(ROOT_KEY_STATEMENT)
+    message = both_ways(
+        emulator, lambda: create(closed, loggingConfiguration=logging), "KmsAccessDeniedException"
+    )
+    assert "delivery.logs.amazonaws.com" in message
+    other_accounts = admitting_delivery_for("999999999999")
+    both_ways(
+        emulator,
+        lambda: create(other_accounts, loggingConfiguration=logging),
+        "KmsAccessDeniedException",
+    )
+    # Turning logging on later is refused the same way.
+    quiet = create(closed)
+    both_ways(
+        emulator,
+        lambda: sfn.update_state_machine(stateMachineArn=quiet, loggingConfiguration=logging),
+        "KmsAccessDeniedException",
+    )
+    create(admitting_delivery_for(ACCOUNT), loggingConfiguration=logging)
+
+
+def test_a_trail_encrypted_with_a_key_that_does_not_admit_cloudtrail_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    s3, trails = emulator.client("s3"), emulator.client("cloudtrail")
+    bucket = unique("deny-trail")
+    s3.create_bucket(Bucket=bucket)
+
+    def create(key: str) -> None:
+        trails.create_trail(Name=unique("deny-trail"), S3BucketName=bucket, KmsKeyId=key)
+
+    closed = account.key(ROOT_KEY_STATEMENT)
+    message = both_ways(emulator, lambda: create(closed), "InsufficientEncryptionPolicyException")
+    assert "cloudtrail.amazonaws.com" in message
+    # What modules/kms writes for the logs key: this account's trails only.
+    trails_only = {
+        "StringEquals": {"aws:SourceAccount": ACCOUNT},
+        "StringLike": {
+            "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+        },
+    }
+    for_another_account = account.key(
+        ROOT_KEY_STATEMENT,
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": ["kms:GenerateDataKey*", "kms:DescribeKey"],
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}},
+        },
+    )
+    both_ways(
+        emulator, lambda: create(for_another_account), "InsufficientEncryptionPolicyException"
+    )
+    admits_trails = account.key(
+        ROOT_KEY_STATEMENT,
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:GenerateDataKey*",
+            "Resource": "*",
+            "Condition": trails_only,
+        },
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+        },
+    )
+    create(admits_trails)
+
+
+def test_a_grant_lets_its_grantee_use_the_key_within_its_constraints_only(
+    account: Account, emulator: Emulator
+) -> None:
+    kms = emulator.client("kms")
+    key = account.key(ROOT_KEY_STATEMENT)
+    grantee, retirer, stranger = account.role(), account.role(), account.role()
+    user = account.session(grantee, "kms")
+
+    def encrypt(context: dict[str, str]) -> None:
+        user.encrypt(KeyId=key, Plaintext=b"x", EncryptionContext=context)
+
+    def grant() -> dict[str, Any]:
+        return dict(
+            kms.create_grant(
+                KeyId=key,
+                GranteePrincipal=grantee,
+                RetiringPrincipal=retirer,
+                Operations=["Encrypt", "Decrypt"],
+                Constraints={"EncryptionContextSubset": {"purpose": "test"}},
+            )
+        )
+
+    # No policy lets the role use the key; without a grant it may not.
+    both_ways(emulator, lambda: encrypt({"purpose": "test"}))
+    first = grant()
+    encrypt({"purpose": "test", "other": "1"})
+    # Outside the grant's constraint, or for an operation it does not list, nothing allows it.
+    both_ways(emulator, lambda: encrypt({"purpose": "other"}))
+    both_ways(emulator, lambda: user.generate_data_key(KeyId=key, KeySpec="AES_256"))
+    # Only the retiring principal (or a grantee the grant allows) retires a grant.
+    as_stranger, as_retirer = account.session(stranger, "kms"), account.session(retirer, "kms")
+    with enforcement(emulator, on=False):
+        as_stranger.retire_grant(KeyId=key, GrantId=first["GrantId"])
+    second = grant()
+    denied(lambda: as_stranger.retire_grant(KeyId=key, GrantId=second["GrantId"]))
+    # RevokeGrant is decided by the key and identity policies, which allow the stranger nothing.
+    denied(lambda: as_stranger.revoke_grant(KeyId=key, GrantId=second["GrantId"]))
+    as_retirer.retire_grant(GrantToken=second["GrantToken"])
+    denied(lambda: encrypt({"purpose": "test"}))
+
+
+def test_creating_a_grant_is_decided_with_the_grants_condition_keys(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    grantee = account.role()
+    # The modules' pattern: grants only for AWS resources, and only to decrypt.
+    creator = account.session(
+        account.role(
+            {
+                "Effect": "Allow",
+                "Action": "kms:CreateGrant",
+                "Resource": key,
+                "Condition": {
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                    "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]},
+                },
+            }
+        ),
+        "kms",
+    )
+    both_ways(
+        emulator,
+        lambda: creator.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"]),
+    )
+    scoped = account.session(
+        account.role(
+            {
+                "Effect": "Allow",
+                "Action": "kms:CreateGrant",
+                "Resource": key,
+                "Condition": {"ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]}},
+            }
+        ),
+        "kms",
+    )
+    scoped.create_grant(KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt"])
+    both_ways(
+        emulator,
+        lambda: scoped.create_grant(
+            KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt", "Encrypt"]
+        ),
+    )
+
+
+FAILING = """
+def handler(event, context):
+    raise RuntimeError("always fails")
+"""
+
+
+def test_lambda_sends_a_failed_batch_to_its_destination_only_as_the_role_may(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    kinesis, sqs = emulator.client("kinesis"), emulator.client("sqs")
+
+    def failing_batch_to_new_queue(function: str) -> str:
+        """A stream whose one record the function fails on, its on-failure queue (encrypted
+        with the key) and the mapping between them; the queue's URL."""
+        url = sqs.create_queue(QueueName=unique("deny-dest"), Attributes={"KmsMasterKeyId": key})[
+            "QueueUrl"
+        ]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        stream = unique("deny-dest")
+        kinesis.create_stream(StreamName=stream, ShardCount=1)
+        description = kinesis.describe_stream(StreamName=stream)["StreamDescription"]
+        emulator.client("lambda").create_event_source_mapping(
+            EventSourceArn=description["StreamARN"],
+            FunctionName=function,
+            StartingPosition="TRIM_HORIZON",
+            MaximumRetryAttempts=0,
+            DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+        )
+        kinesis.put_record(StreamName=stream, Data=b"{}", PartitionKey="p")
+        return str(url)
+
+    def received(url: str) -> list[Any]:
+        return list(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []))
+
+    # The role may send to the queue but not use its key through SQS.
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
+    send_only = create_function(emulator, account.role(send), FAILING, "failing")
+    with enforcement(emulator, on=False):
+        allowed = failing_batch_to_new_queue(send_only)
+        assert wait_for(lambda: received(allowed), timeout_s=60)
+    refused = failing_batch_to_new_queue(send_only)
+    through_sqs = {
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": key,
+        "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}},
+    }
+    with_key = create_function(emulator, account.role(send, through_sqs), FAILING, "failing")
+    granted = failing_batch_to_new_queue(with_key)
+    # Started after the refused one, so once it is delivered the refused one had its chance.
+    assert wait_for(lambda: received(granted), timeout_s=60)
+    assert not received(refused)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from local.enforcement import Caller, decide
+from local.enforcement import Caller, decide, grant_condition_keys, grant_constraints_hold
 from local.iam_policy import Effect, Principal, Request, UnsupportedCondition, evaluate
 
 ACCOUNT = "123456789012"
@@ -229,3 +229,67 @@ def test_a_function_policy_admits_a_service_only_for_its_source_arn() -> None:
     assert invoke(f"{api}/local/POST/v1/payments")
     assert not invoke(f"{api}/local/GET/v1/payments")
     assert not invoke(f"arn:aws:execute-api:us-east-1:{ACCOUNT}:other/local/POST/v1/payments")
+
+
+def test_a_permissions_boundary_caps_the_identity_policy_and_its_deny_refuses() -> None:
+    policies = [doc(allow("dynamodb:*", TABLE))]
+    boundary = doc(
+        allow("dynamodb:GetItem"),
+        {"Effect": "Deny", "Action": "dynamodb:DeleteItem", "Resource": "*"},
+    )
+    unbounded, bounded = Caller(SESSION, policies), Caller(SESSION, policies, boundary=boundary)
+    assert decide(bounded, request("dynamodb:GetItem"), None)[0].allowed
+    assert decide(unbounded, request("dynamodb:PutItem"), None)[0].allowed
+    decision, reason = decide(bounded, request("dynamodb:PutItem"), None)
+    assert not decision.allowed
+    assert "no permissions boundary allows the dynamodb:PutItem action" in reason
+    decision, reason = decide(bounded, request("dynamodb:DeleteItem"), None)
+    assert "explicit deny in a permissions boundary" in reason
+    # A boundary grants nothing the identity policy does not.
+    bare = Caller(SESSION, [], boundary=boundary)
+    assert not decide(bare, request("dynamodb:GetItem"), None)[0].allowed
+
+
+def test_a_session_policy_caps_a_resource_policy_naming_the_role_not_the_session() -> None:
+    queue = f"arn:aws:sqs:us-east-1:{ACCOUNT}:q"
+    send = request("sqs:SendMessage", queue)
+    session_policy = doc(allow("sqs:ReceiveMessage"))
+    capped = Caller(SESSION, [doc(allow("sqs:*"))], session_policy=session_policy)
+    assert not decide(capped, send, None, resource_policy_required=False)[0].allowed
+    names_role = doc({**allow("sqs:SendMessage"), "Principal": {"AWS": ROLE}})
+    assert not decide(capped, send, names_role, resource_policy_required=False)[0].allowed
+    # "Permissions granted to the session ARN are not limited by the session policy."
+    names_session = doc({**allow("sqs:SendMessage"), "Principal": {"AWS": SESSION.arn}})
+    assert decide(capped, send, names_session, resource_policy_required=False)[0].allowed
+    assert decide(capped, request("sqs:ReceiveMessage", queue), None)[0].allowed
+
+
+def test_a_grants_context_constraint_is_the_whole_context_or_part_of_it() -> None:
+    context = {"vault": "data-key", "tenant_id": "t1"}
+    assert grant_constraints_hold(None, context)
+    assert grant_constraints_hold({"EncryptionContextSubset": {"vault": "data-key"}}, context)
+    assert not grant_constraints_hold({"EncryptionContextSubset": {"vault": "other"}}, context)
+    assert not grant_constraints_hold({"EncryptionContextEquals": {"vault": "data-key"}}, context)
+    assert grant_constraints_hold({"EncryptionContextEquals": dict(context)}, context)
+
+
+def test_create_grant_is_decided_on_the_grants_operations_and_kind() -> None:
+    keys = grant_condition_keys(
+        {
+            "GranteePrincipal": ROLE,
+            "Operations": ["Decrypt", "Encrypt"],
+            "Constraints": {"EncryptionContextSubset": {"a": "b"}},
+        }
+    )
+    only_decrypt = doc(
+        {
+            **allow("kms:CreateGrant"),
+            "Condition": {"ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]}},
+        }
+    )
+    create = request("kms:CreateGrant", KEY, **{k.replace(":", "__"): v for k, v in keys.items()})
+    assert keys["kms:GrantConstraintType"] == ["EncryptionContextSubset"]
+    assert not evaluate([only_decrypt], create).allowed
+    for_aws_resources = doc(allow("kms:CreateGrant", Bool={"kms:GrantIsForAWSResource": "true"}))
+    assert not evaluate([for_aws_resources], create).allowed
+    assert evaluate([doc(allow("kms:CreateGrant"))], create).allowed
