@@ -114,7 +114,8 @@ resource "aws_iam_role_policy" "events_to_stream" {
 }
 
 resource "aws_iam_role_policy" "hot_path_read" {
-  for_each = toset(var.hot_path_reader_role_names)
+  # Keyed by the caller's static names: the role names are known only after apply.
+  for_each = var.hot_path_readers
 
   name = "${var.name_prefix}-read-fraud-stream"
   role = each.value

@@ -189,10 +189,10 @@ variable "alert_rate_alarm_threshold" {
   }
 }
 
-variable "hot_path_reader_role_names" {
-  description = "Roles that read the block list and the features on the payment hot path (the assess_risk role of modules/payment_workflow): each gets GetItem/BatchGetItem on the two tables and the key through DynamoDB for them, nothing else."
-  type        = list(string)
-  default     = []
+variable "hot_path_readers" {
+  description = "Roles that read the block list and the features on the payment hot path, by a key known at plan time (for example { assess_risk = <the assess_risk role's name> } from modules/payment_workflow): each gets GetItem/BatchGetItem on the two tables and the key through DynamoDB for them, nothing else."
+  type        = map(string)
+  default     = {}
   nullable    = false
 }
 

@@ -35,9 +35,9 @@ module "fraud_stream" {
     arn  = module.payment_workflow.event_bus_arn
   }
   # The assess step reads the block list and the features (role named by lambda_function).
-  hot_path_reader_role_names = [
-    element(split("/", module.payment_workflow.functions.assess_risk.role_arn), 1)
-  ]
+  hot_path_readers = {
+    assess_risk = element(split("/", module.payment_workflow.functions.assess_risk.role_arn), 1)
+  }
 
   # In the CDE's network; the module tags everything DataClass = payment-metadata (card keys,
   # BINs and last fours, never a card number), so the consumer may keep its failure queue.

@@ -70,7 +70,7 @@ variables {
     subnet_ids         = ["subnet-a", "subnet-b"]
     security_group_ids = ["sg-1"]
   }
-  hot_path_reader_role_names = ["pay-assess-risk-role"]
+  hot_path_readers = { assess_risk = "pay-assess-risk-role" }
 }
 
 run "the_module_with_its_defaults" {
@@ -160,7 +160,7 @@ run "the_module_with_its_defaults" {
     error_message = "every key grant of the consumer names its service and context"
   }
   assert {
-    condition     = jsondecode(aws_iam_role_policy.hot_path_read["pay-assess-risk-role"].policy).Statement[0].Action == ["dynamodb:BatchGetItem", "dynamodb:GetItem"]
+    condition     = jsondecode(aws_iam_role_policy.hot_path_read["assess_risk"].policy).Statement[0].Action == ["dynamodb:BatchGetItem", "dynamodb:GetItem"]
     error_message = "the hot path only reads the block list and the features"
   }
 
