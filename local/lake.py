@@ -241,31 +241,42 @@ def render_prefix(
 # ------------------------------------------------------------------------------------ reading
 
 
+def open_table(
+    filesystem: pafs.FileSystem,
+    location: str,
+    columns: Sequence[Column],
+    partition_keys: Sequence[Column],
+) -> ds.Dataset | pa.Table:
+    """Every Parquet file under ``location`` (``bucket/prefix`` on S3, a folder locally) with
+    the table's columns and its Hive-style partitions (``key=value`` folders), as Athena reads
+    the table. A dataset, not yet read: DuckDB scans only the columns and partitions a query
+    needs, as Athena does. An empty table when nothing has landed yet."""
+    schema = pa.schema(list(arrow_schema(columns)) + list(arrow_schema(partition_keys)))
+    try:
+        return ds.dataset(
+            location.rstrip("/"),
+            filesystem=filesystem,
+            format="parquet",
+            schema=schema,
+            partitioning=ds.partitioning(arrow_schema(partition_keys), flavor="hive"),
+        )
+    except FileNotFoundError:
+        return pa.Table.from_pylist([], schema=schema)
+
+
 def read_table(
     filesystem: pafs.FileSystem,
     location: str,
     columns: Sequence[Column],
     partition_keys: Sequence[Column],
 ) -> pa.Table:
-    """Every Parquet file under ``location`` (``bucket/prefix`` on S3, a folder locally) with
-    the table's columns and its Hive-style partitions (``key=value`` folders), as Athena reads
-    the table; an empty table when nothing has landed yet."""
-    schema = arrow_schema(columns)
-    partitioning = ds.partitioning(arrow_schema(partition_keys), flavor="hive")
-    try:
-        dataset = ds.dataset(
-            location.rstrip("/"),
-            filesystem=filesystem,
-            format="parquet",
-            schema=pa.schema(list(schema) + list(arrow_schema(partition_keys))),
-            partitioning=partitioning,
-            exclude_invalid_files=False,
-        )
-    except FileNotFoundError:
-        return pa.Table.from_pylist(
-            [], schema=pa.schema(list(schema) + list(arrow_schema(partition_keys)))
-        )
-    return dataset.to_table()
+    """The whole table in memory (``open_table``, read)."""
+    found = open_table(filesystem, location, columns, partition_keys)
+    return found.to_table() if isinstance(found, ds.Dataset) else found
+
+
+def row_count(table: pa.Table | ds.Dataset) -> int:
+    return int(table.count_rows() if isinstance(table, ds.Dataset) else table.num_rows)
 
 
 def query_sql(name: str) -> str:
@@ -297,13 +308,13 @@ def to_duckdb(athena_sql: str) -> str:
 
 def run_query(
     athena_sql: str,
-    tables: Mapping[str, pa.Table],
+    tables: Mapping[str, pa.Table | ds.Dataset],
     params: Sequence[Any] = (),
 ) -> pa.Table:
-    """Run Athena SQL over Arrow tables, each registered under its Glue table name."""
+    """Run Athena SQL over Arrow tables or datasets, each registered under its Glue table name."""
     import duckdb
 
-    connection = duckdb.connect()
+    connection = duckdb.connect(config={"enable_progress_bar": False})
     try:
         for name, table in tables.items():
             connection.register(name, table)

@@ -1,7 +1,8 @@
-"""Generated payment events for the lake's tests and benchmark: seeded, each a valid
-``PaymentEventDetail`` of its type (functions/contracts/events.py) as the payment bus carries
-it, including the fields the lake keeps out (token, device id, IP), so the allow-list is tested
-on what really arrives.
+"""Generated payment events for the lake's tests and benchmark, and the lake they land in.
+
+The events are seeded, each a valid ``PaymentEventDetail`` of its type
+(functions/contracts/events.py) as the payment bus carries it, including the fields the lake
+keeps out (token, device id, IP), so the allow-list is tested on what really arrives.
 
 One payment gives: ``payment.declined``; or ``payment.authorized``, then maybe
 ``payment.captured`` (the whole amount), then maybe one partial ``payment.refunded``. Its events
@@ -11,9 +12,30 @@ fall on the payment's day, in order.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
+
+SCHEMA_FILE = (
+    Path(__file__).resolve().parent.parent
+    / "modules"
+    / "data_lake"
+    / "schema"
+    / "payment_events.json"
+)
+SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
+# The delivery stream's prefixes and partition query as modules/data_lake/firehose.tf sets them
+# (its plan test pins the same strings).
+PREFIX = (
+    "payment_events/event_date=!{partitionKeyFromQuery:event_date}"
+    "/event_type=!{partitionKeyFromQuery:event_type}/"
+)
+ERROR_PREFIX = (
+    "errors/payment_events/!{firehose:error-output-type}/event_date=!{timestamp:yyyy-MM-dd}/"
+)
+PARTITION_QUERY = '{event_date: .occurred_at[0:10], event_type: (.event_id | split(":")[1])}'
 
 MERCHANTS = ("m_alpha", "m_beta", "m_gamma", "m_delta")
 CURRENCIES = ("EUR", "GBP", "USD")
@@ -121,3 +143,105 @@ def payment_events(count: int, seed: int = 7, days: int = 5) -> Iterator[dict[st
                     key=f"re_{n:08d}",
                     operation_amount=refund,
                 )
+
+
+def provision_lake(client: Callable[[str], Any], name: str) -> dict[str, str]:
+    """On the emulator, what modules/data_lake applies, minus what delivery does not read: a
+    KMS key, the lake bucket (SSE-KMS with bucket keys, TLS only), the Glue database and table
+    from the allow-list, a Kinesis stream and the delivery stream between them. For tests and the
+    benchmark, which cannot wait for Terraform's lifecycle rules (README: S3 lifecycle)."""
+    kms, s3, glue, kinesis = (client(s) for s in ("kms", "s3", "glue", "kinesis"))
+    key = kms.create_key(Description="lake test")["KeyMetadata"]["Arn"]
+    bucket = f"{name}-lake"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_encryption(
+        Bucket=bucket,
+        ServerSideEncryptionConfiguration={
+            "Rules": [
+                {
+                    "ApplyServerSideEncryptionByDefault": {
+                        "SSEAlgorithm": "aws:kms",
+                        "KMSMasterKeyID": key,
+                    },
+                    "BucketKeyEnabled": True,
+                }
+            ]
+        },
+    )
+    s3.put_bucket_policy(
+        Bucket=bucket,
+        Policy=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                ],
+            }
+        ),
+    )
+    database = f"{name.replace('-', '_')}_lake"
+    glue.create_database(DatabaseInput={"Name": database})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": "payment_events",
+            "PartitionKeys": [
+                {"Name": k["name"], "Type": k["type"]} for k in SCHEMA["partition_keys"]
+            ],
+            "StorageDescriptor": {
+                "Location": f"s3://{bucket}/payment_events/",
+                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in SCHEMA["columns"]],
+            },
+        },
+    )
+    stream = f"{name}-payment-stream"
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    role = "arn:aws:iam::123456789012:role/firehose"
+    client("firehose").create_delivery_stream(
+        DeliveryStreamName=f"{name}-to-lake",
+        DeliveryStreamType="KinesisStreamAsSource",
+        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": role,
+            "BucketARN": f"arn:aws:s3:::{bucket}",
+            "Prefix": PREFIX,
+            "ErrorOutputPrefix": ERROR_PREFIX,
+            "BufferingHints": {"SizeInMBs": 128, "IntervalInSeconds": 900},
+            "CompressionFormat": "UNCOMPRESSED",
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "MetadataExtraction",
+                        "Parameters": [
+                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
+                            {
+                                "ParameterName": "MetadataExtractionQuery",
+                                "ParameterValue": PARTITION_QUERY,
+                            },
+                        ],
+                    }
+                ],
+            },
+            "DataFormatConversionConfiguration": {
+                "Enabled": True,
+                "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
+                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
+                "SchemaConfiguration": {
+                    "DatabaseName": database,
+                    "TableName": "payment_events",
+                    "RoleARN": role,
+                },
+            },
+        },
+    )
+    return {"bucket": bucket, "database": database, "stream": stream}

@@ -73,7 +73,7 @@ def tables_on_emulator(
     tables = {}
     for name in names:
         location, columns, partitions = glue_columns(glue, database, name)
-        tables[name] = lake.read_table(filesystem, location, columns, partitions)
+        tables[name] = lake.open_table(filesystem, location, columns, partitions)
     return tables
 
 

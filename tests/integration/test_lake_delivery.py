@@ -15,109 +15,10 @@ from typing import Any
 import pytest
 
 from local import aws, endpoints, lake, lake_query
-from local.lake_events import payment_events
+from local.lake_events import payment_events, provision_lake
 from tests.conftest import Emulator
-from tests.unit.lake.lake_fixtures import ERROR_PREFIX, PARTITION_QUERY, PREFIX, SCHEMA
 
 pytestmark = pytest.mark.integration
-
-
-def make_lake(emulator: Emulator, name: str) -> dict[str, str]:
-    kms, s3, glue, kinesis = (emulator.client(s) for s in ("kms", "s3", "glue", "kinesis"))
-    key = kms.create_key(Description="lake test")["KeyMetadata"]["Arn"]
-    bucket = f"{name}-lake"
-    s3.create_bucket(Bucket=bucket)
-    s3.put_bucket_encryption(
-        Bucket=bucket,
-        ServerSideEncryptionConfiguration={
-            "Rules": [
-                {
-                    "ApplyServerSideEncryptionByDefault": {
-                        "SSEAlgorithm": "aws:kms",
-                        "KMSMasterKeyID": key,
-                    },
-                    "BucketKeyEnabled": True,
-                }
-            ]
-        },
-    )
-    s3.put_bucket_policy(
-        Bucket=bucket,
-        Policy=json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "s3:*",
-                        "Resource": [f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*"],
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    }
-                ],
-            }
-        ),
-    )
-    database = f"{name.replace('-', '_')}_lake"
-    glue.create_database(DatabaseInput={"Name": database})
-    glue.create_table(
-        DatabaseName=database,
-        TableInput={
-            "Name": "payment_events",
-            "PartitionKeys": [
-                {"Name": k["name"], "Type": k["type"]} for k in SCHEMA["partition_keys"]
-            ],
-            "StorageDescriptor": {
-                "Location": f"s3://{bucket}/payment_events/",
-                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in SCHEMA["columns"]],
-            },
-        },
-    )
-    stream = f"{name}-payment-stream"
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
-    role = "arn:aws:iam::123456789012:role/firehose"
-    emulator.client("firehose").create_delivery_stream(
-        DeliveryStreamName=f"{name}-to-lake",
-        DeliveryStreamType="KinesisStreamAsSource",
-        KinesisStreamSourceConfiguration={"KinesisStreamARN": stream_arn, "RoleARN": role},
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": role,
-            "BucketARN": f"arn:aws:s3:::{bucket}",
-            "Prefix": PREFIX,
-            "ErrorOutputPrefix": ERROR_PREFIX,
-            "BufferingHints": {"SizeInMBs": 128, "IntervalInSeconds": 900},
-            "CompressionFormat": "UNCOMPRESSED",
-            "DynamicPartitioningConfiguration": {"Enabled": True},
-            "ProcessingConfiguration": {
-                "Enabled": True,
-                "Processors": [
-                    {
-                        "Type": "MetadataExtraction",
-                        "Parameters": [
-                            {"ParameterName": "JsonParsingEngine", "ParameterValue": "JQ-1.6"},
-                            {
-                                "ParameterName": "MetadataExtractionQuery",
-                                "ParameterValue": PARTITION_QUERY,
-                            },
-                        ],
-                    }
-                ],
-            },
-            "DataFormatConversionConfiguration": {
-                "Enabled": True,
-                "InputFormatConfiguration": {"Deserializer": {"HiveJsonSerDe": {}}},
-                "OutputFormatConfiguration": {"Serializer": {"ParquetSerDe": {}}},
-                "SchemaConfiguration": {
-                    "DatabaseName": database,
-                    "TableName": "payment_events",
-                    "RoleARN": role,
-                },
-            },
-        },
-    )
-    return {"bucket": bucket, "database": database, "stream": stream}
 
 
 def s3_over_tls(emulator: Emulator) -> Any:
@@ -145,7 +46,7 @@ def keys(emulator: Emulator, bucket: str) -> list[str]:
 def test_stream_records_land_as_partitioned_parquet_and_answer_a_named_query(
     emulator: Emulator,
 ) -> None:
-    lake_ = make_lake(emulator, f"lk{uuid.uuid4().hex[:6]}")
+    lake_ = provision_lake(emulator.client, f"lk{uuid.uuid4().hex[:6]}")
     events = list(payment_events(40, seed=21, days=2))
     kinesis = emulator.client("kinesis")
     for event in events:
@@ -161,7 +62,7 @@ def test_stream_records_land_as_partitioned_parquet_and_answer_a_named_query(
     rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline:
         tables = lake_query.tables_on_emulator(published, lake_["database"], ["payment_events"])
-        if tables["payment_events"].num_rows == len(events):
+        if lake.row_count(tables["payment_events"]) == len(events):
             rows = lake.run_query(lake.query_sql("merchant_fraud_and_refunds"), tables).to_pylist()
             break
         time.sleep(0.5)

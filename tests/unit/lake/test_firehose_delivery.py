@@ -17,8 +17,8 @@ from functions.contracts.events import DETAIL_MODELS
 from functions.domain.cards import contains_card_number
 from functions.domain.payments import EventType
 from local import firehose
-from local.lake_events import payment_events
-from tests.unit.lake.lake_fixtures import COLUMNS, ERROR_PREFIX, PARTITION_QUERY, PREFIX
+from local.lake_events import ERROR_PREFIX, PARTITION_QUERY, PREFIX, payment_events
+from tests.unit.lake.lake_fixtures import COLUMNS
 
 DEST = firehose.Destination(
     stream_name="pay-payment-events-to-lake",

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 
 from functions.contracts.events import DETAIL_MODELS
 from local import lake
-from local.lake_events import payment_events
-from tests.unit.lake.lake_fixtures import COLUMNS, PARTITION_KEYS, SCHEMA
+from local.lake_events import SCHEMA, payment_events
+from tests.unit.lake.lake_fixtures import COLUMNS, PARTITION_KEYS
 
 
 def contract_fields() -> dict[str, dict[str, Any]]:

@@ -1,0 +1,142 @@
+"""The data lake (issue 12).
+
+- ``lake_ingest_events_per_s``: on a fresh emulator, payment events put on a Kinesis stream
+  (PutRecords, 500 a call) until the last of them is readable as Parquet in the lake (the local
+  Firehose: JQ partition keys, conversion against the Glue table, S3 writes; its buffering
+  interval capped at 1 s). Includes the puts.
+- ``lake_query_ms_<name>``: each named query (modules/data_lake/queries) over 1,000,000
+  generated events in Hive-partitioned Parquet on local disk, read with pyarrow and run in
+  DuckDB after sqlglot's Trino-to-DuckDB rewrite, as ``make lake-query`` does (DuckDB scans the
+  pyarrow dataset: only the columns and partitions the query needs); median of 3.
+- ``lake_parquet_bytes_per_event``: the Parquet (SNAPPY) those 1,000,000 events take, per event,
+  one file per partition. Firehose at 128 MB / 900 s writes a few files per partition and hour at
+  volume, so this is close to what S3 stores and Athena scans per event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from local import endpoints, lake, lake_query
+from local.aws import emulator_client
+from local.cli import spawn_emulator, stop_process_group
+from local.lake_events import SCHEMA, payment_events, provision_lake
+
+QUERY_EVENTS = 1_000_000
+INGEST_EVENTS = 5_000
+QUERY_RUNS = 3
+# payment_positions' window: the middle day of the five generated.
+PARAMS = {"payment_positions": ("2026-01-03", "2026-01-03")}
+
+COLUMNS = [lake.Column(c["name"], c["type"]) for c in SCHEMA["columns"]]
+PARTITION_KEYS = [lake.Column(c["name"], c["type"]) for c in SCHEMA["partition_keys"]]
+
+
+def events_table(count: int) -> Any:
+    """``count`` generated events as an Arrow table with the lake's columns and partitions."""
+    import pyarrow as pa
+
+    names = [c.name for c in COLUMNS]
+    rows = []
+    for event in payment_events(count * 4 // 7 + 1):  # about 1.75 events per payment
+        row = {name: event.get(name) for name in names}
+        row["occurred_at"] = (
+            dt.datetime.fromisoformat(event["occurred_at"]).astimezone(dt.UTC).replace(tzinfo=None)
+        )
+        row["event_date"] = event["occurred_at"][:10]
+        row["event_type"] = event["event_id"].split(":")[1]
+        rows.append(row)
+        if len(rows) == count:
+            break
+    schema = pa.schema(list(lake.arrow_schema(COLUMNS)) + list(lake.arrow_schema(PARTITION_KEYS)))
+    return pa.Table.from_pylist(rows, schema=schema)
+
+
+def query_figures() -> dict[str, dict[str, float | str]]:
+    import pyarrow.dataset as ds
+    import pyarrow.fs as pafs
+
+    table = events_table(QUERY_EVENTS)
+    figures: dict[str, dict[str, float | str]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_lake_") as folder:
+        root = Path(folder) / "payment_events"
+        ds.write_dataset(
+            table,
+            root,
+            format="parquet",
+            partitioning=ds.partitioning(lake.arrow_schema(PARTITION_KEYS), flavor="hive"),
+            file_options=ds.ParquetFileFormat().make_write_options(compression="snappy"),
+            max_rows_per_file=10_000_000,
+        )
+        stored = sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
+        figures["lake_parquet_bytes_per_event"] = {
+            "value": round(stored / table.num_rows, 1),
+            "unit": "bytes",
+        }
+        filesystem = pafs.LocalFileSystem()
+        for name in lake.query_names():
+            samples = []
+            for _ in range(QUERY_RUNS):
+                start = time.perf_counter()
+                read = lake.open_table(filesystem, str(root), COLUMNS, PARTITION_KEYS)
+                lake.run_query(lake.query_sql(name), {"payment_events": read}, PARAMS.get(name, ()))
+                samples.append((time.perf_counter() - start) * 1000)
+            figures[f"lake_query_ms_{name}"] = {
+                "value": round(statistics.median(samples), 1),
+                "unit": "ms",
+            }
+    return figures
+
+
+def ingest_figures() -> dict[str, dict[str, float | str]]:
+    events = list(payment_events(INGEST_EVENTS * 4 // 7 + 1, seed=99))[:INGEST_EVENTS]
+    with tempfile.TemporaryDirectory(prefix="bench_lake_emulator_") as state:
+        process = spawn_emulator(Path(state), Path(state) / "emulator.log", api_port=0)
+        try:
+            published = endpoints.wait(process, Path(state), 30)
+            if published is None:
+                raise RuntimeError("the emulator did not start")
+            name = f"bl{uuid.uuid4().hex[:6]}"
+            created = provision_lake(lambda s: emulator_client(s, published.aws), name)
+            kinesis = emulator_client("kinesis", published.aws)
+            start = time.perf_counter()
+            for i in range(0, len(events), 500):
+                kinesis.put_records(
+                    StreamName=created["stream"],
+                    Records=[
+                        {"Data": json.dumps(e).encode(), "PartitionKey": e["platform_card_key"]}
+                        for e in events[i : i + 500]
+                    ],
+                )
+            landed = 0
+            deadline = time.monotonic() + 300
+            while landed < len(events) and time.monotonic() < deadline:
+                time.sleep(0.25)
+                tables = lake_query.tables_on_emulator(
+                    published, created["database"], ["payment_events"]
+                )
+                landed = lake.row_count(tables["payment_events"])
+            elapsed = time.perf_counter() - start
+        finally:
+            stop_process_group(process)
+    if landed != len(events):
+        raise RuntimeError(f"only {landed} of {len(events)} events landed")
+    return {
+        "lake_ingest_events_per_s": {"value": round(len(events) / elapsed, 1), "unit": "events/s"}
+    }
+
+
+def run() -> dict[str, dict[str, float | str]]:
+    return {**ingest_figures(), **query_figures()}
+
+
+if __name__ == "__main__":
+    for figure_name, figure in run().items():
+        print(f"{figure_name:40s} {figure['value']:>12} {figure['unit']}")
