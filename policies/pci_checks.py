@@ -40,8 +40,7 @@ GUIDE = (
 
 CHD_CLASSES = frozenset({"cardholder-data", "chd", "pan", "card-data"})
 AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
-CHD_NAME = re.compile(r"(card|cardholder|chd|vault|(^|[^a-z0-9])pan([^a-z0-9]|$))", re.IGNORECASE)
-LAMBDA_CHD_NAME = re.compile(r"(card|cardholder|chd|vault|tokeni[sz])", re.IGNORECASE)
+CDE_SCOPES = frozenset({"cde", "in-scope", "in_scope", "yes", "true"})
 VAULT_NAME = re.compile(r"vault", re.IGNORECASE)
 AUDIT_NAME = re.compile(r"(audit|cloudtrail|trail|log-archive|logarchive)", re.IGNORECASE)
 DETOKENIZE_NAME = re.compile(r"detokeni[sz]", re.IGNORECASE)
@@ -321,13 +320,36 @@ def data_class(conf: dict[str, Any], graph: Graph | None) -> str | None:
     return None
 
 
-def is_chd(
-    conf: dict[str, Any], graph: Graph | None, name_pattern: re.Pattern[str] = CHD_NAME
-) -> bool:
+def pci_scope(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "pciscope":
+            return value.strip().lower()
+    return None
+
+
+UNCLASSIFIED = (
+    "no DataClass or PCIScope tag here: the root that uses this module decides whether it "
+    "holds card data"
+)
+
+
+def is_chd(conf: dict[str, Any], graph: Graph | None) -> bool | None:
+    """Whether a resource holds (or handles) cardholder data, from its tags only.
+
+    ``DataClass`` decides; without it, ``PCIScope`` does (``cde`` is in scope, anything else is
+    not). A resource with neither is in scope in a root (PCI DSS scoping: in scope until shown
+    otherwise, so Terraform written without our tags is still judged), and unknown (None) in a
+    reusable module scanned on its own, whose tags come from its caller.
+    """
     cls = data_class(conf, graph)
     if cls is not None:
         return cls in CHD_CLASSES
-    return bool(name_pattern.search(names_of(conf)))
+    scope = pci_scope(conf, graph)
+    if scope is not None:
+        return scope in CDE_SCOPES
+    if graph is None or graph.is_root():
+        return True
+    return None
 
 
 def purpose(conf: dict[str, Any], graph: Graph | None) -> str | None:
@@ -618,7 +640,45 @@ def _hcl_statement(raw: dict[str, Any]) -> dict[str, Any]:
         statement["Sid"] = unwrap(lowered.get("sid"))
     if is_set(lowered.get("conditions")):
         statement["Condition"] = as_list(lowered.get("conditions"))
+    # Read from a module input: who holds the policy is only known where the module renders,
+    # and conditions or resources left as expressions cannot be judged here.
+    statement[FROM_INPUT] = True
+    statement[PARTIAL] = _has_expression(statement.get("Condition")) or _has_expression(
+        statement.get("Resource")
+    )
     return statement
+
+
+FROM_INPUT = "__from_module_input__"
+PARTIAL = "__partially_rendered__"
+EXPRESSION = re.compile(r"(^|[^\w])(local|var|each|module)\.\w|\$\{")
+
+
+def _has_expression(value: Any) -> bool:
+    """Whether a statement part still holds a Terraform expression checkov did not render."""
+    if isinstance(value, dict):
+        return any(_has_expression(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_expression(v) for v in value)
+    return isinstance(value, str) and bool(EXPRESSION.search(value))
+
+
+def judgeable(
+    statements: list[dict[str, Any]], owner_matters: bool = False
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The statements a rule on conditions or resources (and, with ``owner_matters``, on who
+    holds the policy) can judge, and a note for each it cannot."""
+    kept: list[dict[str, Any]] = []
+    notes: list[str] = []
+    for index, statement in enumerate(statements):
+        name = str(unwrap(statement.get("Sid")) or f"statement {index}")
+        if statement.get(PARTIAL):
+            notes.append(f"{name}: conditions or resources are expressions only a plan renders")
+        elif owner_matters and statement.get(FROM_INPUT):
+            notes.append(f"{name}: the role it is passed to is named only where the module renders")
+        else:
+            kept.append(statement)
+    return kept, notes
 
 
 def module_input_statements(graph: Graph, vertex: Vertex) -> tuple[list[dict[str, Any]], list[str]]:
@@ -756,7 +816,10 @@ class CardholderDataCmkEncryption(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        if not is_chd(conf, graph):
+        chd = is_chd(conf, graph)
+        if chd is None:
+            return self.unresolved(conf, UNCLASSIFIED)
+        if not chd:
             return CheckResult.UNKNOWN
         kind = self.entity_type
         if kind == "aws_dynamodb_table":
@@ -853,6 +916,8 @@ class NoMultiRegionCardholderKeys(PciCheck):
                     if vertex.block_type == "resource" and is_chd(attrs, graph):
                         chd = True
                         break
+        if chd is None:
+            return self.unresolved(conf, UNCLASSIFIED)
         if not chd:
             return CheckResult.UNKNOWN
         return self.result(not is_true(get(conf, "multi_region")))
@@ -972,7 +1037,10 @@ class CardholderLambdaInVpc(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        if not is_chd(conf, graph, LAMBDA_CHD_NAME):
+        chd = is_chd(conf, graph)
+        if chd is None:
+            return self.unresolved(conf, UNCLASSIFIED)
+        if not chd:
             return CheckResult.UNKNOWN
         # Subnets handed across module boundaries are often a `for` expression checkov cannot
         # render (it leaves an empty list); a vpc_config with either list set is attached, and the
@@ -1056,6 +1124,8 @@ class VaultKeyDecryptOnlyDetokenize(PciCheck):
             and any(r == "*" or VAULT_NAME.search(r) for r in _strings(s.get("Resource")))
             and not _customer_key_context_only(s)
         ]
+        vault_decrypt, notes = judgeable(vault_decrypt, owner_matters=True)
+        unresolved += notes
         if not vault_decrypt:
             if unresolved:
                 return self.unresolved(conf, "; ".join(unresolved))
@@ -1274,6 +1344,8 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
             and any(_matches_any(a, actions(s)) for a in DYNAMODB_ITEM_ACTIONS)
             and any(_reaches_vault_table(r) for r in _strings(s.get("Resource")))
         ]
+        relevant, notes = judgeable(relevant)
+        unresolved += notes
         if not relevant:
             if unresolved:
                 return self.unresolved(conf, "; ".join(unresolved))
@@ -1352,6 +1424,8 @@ class IdentityGrantCheck(PciCheck):
             and "Principal" not in s
             and any(_matches_any(a, actions(s)) for a in self.judged_actions)
         ]
+        relevant, notes = judgeable(relevant)
+        unresolved += notes
         if not relevant:
             if unresolved:
                 return self.unresolved(conf, "; ".join(unresolved))
@@ -1529,16 +1603,19 @@ class NoAsyncDestinationOnCardDataFunctions(PciCheck):
         graph = self.graph_for(conf)
         if self.entity_type == "aws_lambda_function":
             attrs = _with_module_inputs(graph, graph.me) if graph.me is not None else conf
-            if not (is_chd(conf, graph, LAMBDA_CHD_NAME) or is_chd(attrs, graph, LAMBDA_CHD_NAME)):
+            chd = is_chd(attrs, graph)
+            if chd is None:
+                return self.unresolved(conf, UNCLASSIFIED)
+            if not chd:
                 return CheckResult.UNKNOWN
             kept = is_set(get(conf, "dead_letter_config.target_arn"))
             self.details = ["dead_letter_config keeps failed events"] if kept else []
             return self.result(not kept)
         functions = _invoke_config_functions(graph, conf)
-        if not any(
-            is_chd(_with_module_inputs(graph, f), _graph_at(graph, f), LAMBDA_CHD_NAME)
-            for f in functions
-        ):
+        classes = [is_chd(_with_module_inputs(graph, f), _graph_at(graph, f)) for f in functions]
+        if not any(classes):
+            if None in classes:
+                return self.unresolved(conf, UNCLASSIFIED)
             return CheckResult.UNKNOWN
         destination = _has_destination(graph, conf)
         if destination is None:

@@ -318,3 +318,26 @@ def test_plan_json_is_scanned_with_resolved_default_tags() -> None:
     # the bucket's SSE-KMS configuration is a separate resource, found through the plan graph
     assert outcome[("CKV_PCI_001", "aws_s3_bucket.lake")] == "passed"
     assert outcome[("CKV_PCI_004", "aws_dynamodb_table.vault")] == "failed"
+
+
+FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
+
+
+def test_terraform_without_our_tags_still_gets_its_pci_problems_flagged(tmp_path: Path) -> None:
+    """Issue 16: applicability comes from tags, and an unclassified resource in a root is in
+    scope until its tags say otherwise, so Terraform that knows nothing of our tags is judged."""
+    out = tmp_path / "out"
+    assert run(FOREIGN, out, register(tmp_path)) == 1
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    failed = {
+        (f["check_id"], f["resource"]) for r in document["requirements"] for f in r["failures"]
+    }
+    assert {
+        ("CKV_PCI_001", "aws_dynamodb_table.orders"),  # 3.5.1: no customer-managed key
+        ("CKV_PCI_002", "aws_kms_key.main"),  # 3.7.4: never rotated
+        ("CKV_PCI_006", "aws_s3_bucket.exports"),  # 4.2.1: plain HTTP allowed
+        ("CKV2_PCI_003", "aws_cloudwatch_log_group.app"),  # 10.5.1: 30 days of logs
+        ("CKV_PCI_010", "aws_iam_policy.app"),  # 7.2.2: dynamodb:*
+        ("CKV_PCI_007", "aws_lambda_function.worker"),  # 1.4.4: outside any VPC
+        ("CKV_PCI_021", "aws_lambda_function.worker"),  # 3.3.1: a DLQ keeps the event
+    } <= failed
