@@ -13,7 +13,7 @@ resource "aws_athena_workgroup" "this" {
     bytes_scanned_cutoff_per_query     = var.athena.bytes_scanned_cutoff
 
     result_configuration {
-      output_location = "s3://${aws_s3_bucket.this["results"].id}/results/"
+      output_location = "s3://${module.results_bucket.name}/results/"
 
       encryption_configuration {
         encryption_option = "SSE_KMS"

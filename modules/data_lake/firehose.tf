@@ -29,7 +29,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
   extended_s3_configuration {
     role_arn    = aws_iam_role.firehose.arn
-    bucket_arn  = aws_s3_bucket.this["lake"].arn
+    bucket_arn  = module.lake_bucket.arn
     kms_key_arn = var.kms_key_arn
 
     buffering_size     = var.buffering.size_mb

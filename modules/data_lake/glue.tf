@@ -28,7 +28,7 @@ resource "aws_glue_catalog_table" "payment_events" {
     "projection.event_date.interval.unit" = "DAYS"
     "projection.event_type.type"          = "enum"
     "projection.event_type.values"        = join(",", local.schema.event_types)
-    "storage.location.template"           = "s3://${aws_s3_bucket.this["lake"].id}/${local.table_prefix}event_date=$${event_date}/event_type=$${event_type}/"
+    "storage.location.template"           = "s3://${module.lake_bucket.name}/${local.table_prefix}event_date=$${event_date}/event_type=$${event_type}/"
   }
 
   dynamic "partition_keys" {
@@ -41,7 +41,7 @@ resource "aws_glue_catalog_table" "payment_events" {
   }
 
   storage_descriptor {
-    location      = "s3://${aws_s3_bucket.this["lake"].id}/${local.table_prefix}"
+    location      = "s3://${module.lake_bucket.name}/${local.table_prefix}"
     input_format  = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
     output_format = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat"
 

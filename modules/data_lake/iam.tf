@@ -53,7 +53,7 @@ resource "aws_iam_role_policy" "firehose" {
         Sid      = "WriteLakeObjects"
         Effect   = "Allow"
         Action   = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads"]
-        Resource = [aws_s3_bucket.this["lake"].arn, "${aws_s3_bucket.this["lake"].arn}/*"]
+        Resource = [module.lake_bucket.arn, "${module.lake_bucket.arn}/*"]
       },
       {
         Sid      = "EncryptLakeObjectsThroughS3"
@@ -62,7 +62,7 @@ resource "aws_iam_role_policy" "firehose" {
         Resource = var.kms_key_arn
         Condition = {
           StringEquals = { "kms:ViaService" = "s3.${local.region}.amazonaws.com" }
-          StringLike   = { "kms:EncryptionContext:aws:s3:arn" = "${aws_s3_bucket.this["lake"].arn}*" }
+          StringLike   = { "kms:EncryptionContext:aws:s3:arn" = "${module.lake_bucket.arn}*" }
         }
       },
       {

@@ -30,10 +30,4 @@ locals {
   # event_type from the event id (<payment id>:<event type>[:<operation key>], deterministic by
   # contract); event_date from occurred_at, an ISO-8601 UTC timestamp.
   partition_query = "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
-
-  # The buckets this module owns that hold data (the access-log bucket is configured apart).
-  data_buckets = {
-    lake    = local.lake_bucket_name
-    results = local.results_bucket_name
-  }
 }

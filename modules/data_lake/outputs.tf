@@ -1,16 +1,16 @@
 output "lake_bucket" {
   description = "The lake bucket: name and ARN (payment_events/ holds the Parquet, errors/ what failed conversion)."
   value = {
-    name = aws_s3_bucket.this["lake"].id
-    arn  = aws_s3_bucket.this["lake"].arn
+    name = module.lake_bucket.name
+    arn  = module.lake_bucket.arn
   }
 }
 
 output "results_bucket" {
   description = "Athena's query results bucket: name and ARN."
   value = {
-    name = aws_s3_bucket.this["results"].id
-    arn  = aws_s3_bucket.this["results"].arn
+    name = module.results_bucket.name
+    arn  = module.results_bucket.arn
   }
 }
 

@@ -21,11 +21,11 @@ mock_provider "aws" {
     values = { id = "eu-west-1", name = "eu-west-1" }
   }
   override_resource {
-    target = aws_s3_bucket.this["lake"]
+    target = module.lake_bucket.aws_s3_bucket.this
     values = { id = "pay-lake-111122223333", arn = "arn:aws:s3:::pay-lake-111122223333" }
   }
   override_resource {
-    target = aws_s3_bucket.this["results"]
+    target = module.results_bucket.aws_s3_bucket.this
     values = { id = "pay-lake-results-111122223333", arn = "arn:aws:s3:::pay-lake-results-111122223333" }
   }
   override_resource {
@@ -112,39 +112,41 @@ run "the_module_with_its_defaults" {
 
   # --- buckets
   assert {
-    condition = alltrue([for b in aws_s3_bucket_server_side_encryption_configuration.this :
-      one(b.rule).apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
-      && one(b.rule).apply_server_side_encryption_by_default[0].kms_master_key_id == var.kms_key_arn
-    && one(b.rule).bucket_key_enabled])
+    condition = alltrue([for rule in [module.lake_bucket.configuration.encryption, module.results_bucket.configuration.encryption] :
+      rule.apply_server_side_encryption_by_default[0].sse_algorithm == "aws:kms"
+      && rule.apply_server_side_encryption_by_default[0].kms_master_key_id == var.kms_key_arn
+    && rule.bucket_key_enabled])
     error_message = "both data buckets must use the customer key with S3 bucket keys"
   }
   assert {
-    condition     = alltrue([for p in aws_s3_bucket_public_access_block.this : p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets]) && aws_s3_bucket_public_access_block.access_logs.restrict_public_buckets
+    condition = alltrue([for p in [module.lake_bucket.configuration.public_access_block, module.results_bucket.configuration.public_access_block, aws_s3_bucket_public_access_block.access_logs] :
+    p.block_public_acls && p.block_public_policy && p.ignore_public_acls && p.restrict_public_buckets])
     error_message = "public access must be blocked on every bucket"
   }
   assert {
-    condition     = alltrue([for v in aws_s3_bucket_versioning.this : v.versioning_configuration[0].status == "Enabled"])
+    condition     = alltrue([for v in [module.lake_bucket.configuration, module.results_bucket.configuration] : v.versioning == "Enabled"])
     error_message = "both data buckets must be versioned"
   }
   assert {
-    condition = alltrue([for p in aws_s3_bucket_policy.this :
-    jsondecode(p.policy).Statement[0].Effect == "Deny" && jsondecode(p.policy).Statement[0].Condition.Bool["aws:SecureTransport"] == "false"])
-    error_message = "both data buckets must refuse requests without TLS"
+    condition = alltrue([for p in [module.lake_bucket.configuration, module.results_bucket.configuration, aws_s3_bucket_policy.access_logs] :
+    anytrue([for s in jsondecode(p.policy).Statement : s.Effect == "Deny" && try(s.Condition.Bool["aws:SecureTransport"], "") == "false"])])
+    error_message = "every bucket must refuse requests without TLS"
   }
   assert {
-    condition     = alltrue([for l in aws_s3_bucket_logging.this : l.target_bucket == "pay-lake-access-logs-111122223333"])
+    condition     = alltrue([for l in [module.lake_bucket.configuration, module.results_bucket.configuration] : l.log_target_bucket == "pay-lake-access-logs-111122223333"])
     error_message = "both data buckets must log access to the access-log bucket"
   }
   assert {
     condition = (
-      one([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.id == "payment-events-retention"]).expiration[0].days == 730
-      && one([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.id == "payment-events-retention"]).filter[0].prefix == "payment_events/"
-      && length(one([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.id == "payment-events-retention"]).transition) == 1
-      && alltrue([for t in one([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.id == "payment-events-retention"]).transition : t.storage_class == "STANDARD_IA" && t.days == 90])
-      && one([for r in aws_s3_bucket_lifecycle_configuration.lake.rule : r if r.id == "conversion-errors-retention"]).expiration[0].days == 30
-      && aws_s3_bucket_lifecycle_configuration.results.rule[0].expiration[0].days == 7
+      one([for r in module.lake_bucket.configuration.lifecycle_rules : r if r.id == "payment-events-retention"]).expiration[0].days == 730
+      && one([for r in module.lake_bucket.configuration.lifecycle_rules : r if r.id == "payment-events-retention"]).filter[0].prefix == "payment_events/"
+      && length(one([for r in module.lake_bucket.configuration.lifecycle_rules : r if r.id == "payment-events-retention"]).transition) == 1
+      && alltrue([for t in one([for r in module.lake_bucket.configuration.lifecycle_rules : r if r.id == "payment-events-retention"]).transition : t.storage_class == "STANDARD_IA" && t.days == 90])
+      && one([for r in module.lake_bucket.configuration.lifecycle_rules : r if r.id == "conversion-errors-retention"]).expiration[0].days == 30
+      && module.results_bucket.configuration.lifecycle_rules[0].expiration[0].days == 7
+      && aws_s3_bucket_lifecycle_configuration.access_logs.rule[0].expiration[0].days == 365
     )
-    error_message = "each table and the query results must expire on their own retention"
+    error_message = "each table, the query results and the access logs must expire on their own retention"
   }
 
   # --- Athena
