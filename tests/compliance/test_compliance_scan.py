@@ -341,3 +341,19 @@ def test_terraform_without_our_tags_still_gets_its_pci_problems_flagged(tmp_path
         ("CKV_PCI_007", "aws_lambda_function.worker"),  # 1.4.4: outside any VPC
         ("CKV_PCI_021", "aws_lambda_function.worker"),  # 3.3.1: a DLQ keeps the event
     } <= failed
+
+
+# A `terraform show -json` plan of a caller of a lambda_function-like module (the
+# module_statements fixture of CKV_PCI_010), reduced to the role policy Terraform rendered.
+MODULE_POLICY_PLAN = Path(__file__).parent / "fixtures" / "plan_module_policy.json"
+
+
+def test_the_plan_scan_judges_what_the_hcl_scan_left_unresolved() -> None:
+    """Issue 16: in the plan the whole policy is rendered: the wildcard fails, nothing is
+    left unresolved."""
+    from compliance.engine import run_checkov
+
+    result = run_checkov([], [MODULE_POLICY_PLAN], checks=["CKV_PCI_010", "CKV_PCI_022"])
+    outcome = {(f.check_id, f.resource): f.result for f in result.findings}
+    assert outcome == {("CKV_PCI_010", "module.payments.aws_iam_role_policy.this"): "failed"}
+    assert result.unresolved == []
