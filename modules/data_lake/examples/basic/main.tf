@@ -1,5 +1,6 @@
-# The data lake on its own: a stream and keys of its own. In the platform the stream is
-# modules/fraud_stream's (stream_arn) and the keys are the kms module's.
+# The data lake on its own: a stream of its own and the kms module's keys (its logs key admits
+# CloudWatch Logs, which Firehose's error log group needs). In the platform the stream is
+# modules/fraud_stream's (stream_arn, encrypted with the application key).
 
 terraform {
   required_version = ">= 1.9"
@@ -12,20 +13,37 @@ terraform {
   }
 }
 
-variable "kms_key_arn" {
-  description = "Customer-managed key for the stream, the buckets and the query results."
+variable "name" {
+  description = "Name prefix of the example's resources."
   type        = string
+  default     = "lake-example"
 }
 
-variable "logs_kms_key_arn" {
-  description = "Customer-managed key for Firehose's log group."
-  type        = string
+data "aws_caller_identity" "current" {}
+
+resource "aws_iam_role" "key_admin" {
+  name = "${var.name}-key-admin"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "sts:AssumeRole"
+    }]
+  })
+}
+
+module "kms" {
+  source = "../../../kms"
+
+  alias_prefix           = "alias/${var.name}"
+  key_administrator_arns = [aws_iam_role.key_admin.arn]
 }
 
 resource "aws_kinesis_stream" "payments" {
-  name            = "lake-example-payment-stream"
+  name            = "${var.name}-payment-stream"
   encryption_type = "KMS"
-  kms_key_id      = var.kms_key_arn
+  kms_key_id      = module.kms.application_key_arn
 
   stream_mode_details {
     stream_mode = "ON_DEMAND"
@@ -35,18 +53,15 @@ resource "aws_kinesis_stream" "payments" {
 module "data_lake" {
   source = "../../"
 
-  name_prefix               = "lake-example"
+  name_prefix               = var.name
   source_stream_arn         = aws_kinesis_stream.payments.arn
-  source_stream_kms_key_arn = var.kms_key_arn
-  kms_key_arn               = var.kms_key_arn
-  logs_kms_key_arn          = var.logs_kms_key_arn
+  source_stream_kms_key_arn = module.kms.application_key_arn
+  kms_key_arn               = module.kms.data_lake_key_arn
+  logs_kms_key_arn          = module.kms.logs_key_arn
   force_destroy             = true
 }
 
-output "lake_bucket" {
-  value = module.data_lake.lake_bucket
-}
-
-output "named_queries" {
-  value = module.data_lake.named_queries
+output "example" {
+  description = "Every output of the data lake."
+  value       = module.data_lake
 }
