@@ -88,3 +88,19 @@ def test_exception_without_owner_is_rejected(tmp_path: Path) -> None:
     )
     with pytest.raises(RegisterError, match="owner"):
         load_exceptions(register)
+
+
+def test_a_manual_artefact_must_exist(tmp_path: Path) -> None:
+    """A report never points an assessor at a document that is not there."""
+    (tmp_path / "compliance").mkdir()
+    mapping = tmp_path / "compliance" / "mapping.yaml"
+    mapping.write_text(
+        "requirements:\n"
+        "  - {id: '12.5.2', title: scope, automation: manual, evidence: scope document,"
+        " artefact: docs/missing.md}\n"
+    )
+    with pytest.raises(RegisterError, match=r"docs/missing\.md"):
+        load_mapping(mapping)
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "missing.md").write_text("# scope\n")
+    assert load_mapping(mapping).requirements[0].artefact == "docs/missing.md"
