@@ -1,7 +1,9 @@
 """The fraud stream's use case: count one authorization attempt from the payment event stream,
 raise the alerts it crosses, and block their subjects for the hot path.
 
-For each record (a ``payment.authorized`` or ``payment.declined`` detail):
+For each record (the detail of a ``payment.authorized`` or ``payment.declined`` event: the
+stream's rule takes only authorization attempts, and a sale's ``payment.authorized`` says
+``status: captured``, so every record counts, declined when its status is):
 
 1. read its subjects' buckets (one BatchGetItem);
 2. score the attempt with the model on the features as of before it (what the hot path would
@@ -41,7 +43,6 @@ from functions.domain.fraud_model import FraudModel
 from functions.domain.fraud_stream import Alert, AlertRules, block_key, detect
 from functions.domain.payments import PaymentStatus
 
-COUNTED = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.DECLINED})
 CONFLICT_ATTEMPTS = 4
 
 
@@ -132,8 +133,6 @@ class FraudStreamService:
 
     def handle(self, detail: PaymentEventDetail, now: int) -> list[Alert]:
         """Count one attempt and raise what it crosses; answers the alerts newly raised."""
-        if detail.status not in COUNTED:
-            return []
         event = fraud_event(detail)
         read, applied = self._count(event, now)
         counted: dict[SubjectKey, Buckets] = {k: dict(v) for k, v in read.items()}

@@ -238,3 +238,24 @@ def test_a_block_past_its_expiry_is_not_in_force(aws: dict[str, Any]) -> None:
     blocks.block("ip#198.51.100.7", "fa_" + "0" * 32, "card_testing", NOW + 60)
     assert [b.key for b in blocks.blocked(["ip#198.51.100.7"], NOW)] == ["ip#198.51.100.7"]
     assert blocks.blocked(["ip#198.51.100.7"], NOW + 60) == []
+
+
+def test_a_sales_authorization_counts_though_its_status_says_captured(
+    aws: dict[str, Any],
+) -> None:
+    """A sale publishes payment.authorized with the payment's state after it: captured. The
+    stream carries authorization attempts only, so every record is one."""
+    sale = {
+        **detail(0, device="dev-sale"),
+        "event_id": "pay_0000:payment.authorized",
+        "status": "captured",
+        "decline_code": None,
+        "amount_captured": 100,
+        "operation_amount": 100,
+    }
+    assert handler.handler(kinesis_event([json.dumps(sale).encode()]), _Context()) == {
+        "batchItemFailures": []
+    }
+    store = DynamoFeatureStore(aws["ddb"], FEATURES)
+    device = stored(store, events_of([sale]))[(SubjectType.DEVICE, "dev-sale")]
+    assert [(b.count, b.declines) for (w, _), b in device.items() if w == "10m"] == [(1, 0)]
