@@ -314,7 +314,9 @@ def run_query(
     """Run Athena SQL over Arrow tables or datasets, each registered under its Glue table name."""
     import duckdb
 
-    connection = duckdb.connect(config={"enable_progress_bar": False})
+    connection = duckdb.connect()
+    # DuckDB draws a progress bar on long queries; the output is JSON lines.
+    connection.execute("SET enable_progress_bar = false")
     try:
         for name, table in tables.items():
             connection.register(name, table)
