@@ -133,13 +133,20 @@ def luhn_valid(digits: str) -> bool:
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
 
 
+def card_number_spans(text: str) -> list[tuple[int, int]]:
+    """Where ``text`` holds 13-19 digits (spaces or dashes allowed between them) that pass
+    Luhn: what a card number typed into a free-text field looks like."""
+    return [
+        match.span()
+        for match in _DIGIT_RUN.finditer(text)
+        if luhn_valid(re.sub(r"[ -]", "", match.group()))
+    ]
+
+
 def contains_card_number(text: str) -> bool:
-    """True when ``text`` holds 13-19 digits (spaces or dashes allowed between them) that pass
-    Luhn: what a card number typed into a free-text field looks like. Used to keep card data
-    out of every field that is not meant for it."""
-    return any(
-        luhn_valid(re.sub(r"[ -]", "", match.group())) for match in _DIGIT_RUN.finditer(text)
-    )
+    """True when ``text`` holds what looks like a card number (``card_number_spans``). Used to
+    keep card data out of every field that is not meant for it."""
+    return bool(card_number_spans(text))
 
 
 def detect_brand(pan: str) -> IinRange | None:

@@ -1,0 +1,75 @@
+"""The lake's transformation step: a card number that reached the stream anyway is redacted
+before Firehose converts the record, and the log says how many, never which; everything else
+passes unchanged."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from functions.domain.cards import contains_card_number
+from functions.domain.lake_records import REDACTED, Redaction, redact_card_numbers
+from functions.handlers import lake_transform
+from local.lake_events import payment_events
+
+VISA = "4111111111111111"
+
+
+class Context:
+    function_name = "pay-lake-transform"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform"
+    aws_request_id = "req-1"
+
+
+def test_luhn_valid_runs_are_redacted_in_any_spelling() -> None:
+    text = json.dumps({"a": VISA, "b": "4111 1111 1111 1111", "c": "5555-5555-5555-4444"})
+    redaction = redact_card_numbers(text)
+    assert redaction.redacted == 3
+    assert not contains_card_number(redaction.text)
+    assert redaction.text.count(REDACTED) == 3
+
+
+def test_other_digits_are_left_alone() -> None:
+    # Not Luhn-valid, too short or too long: amounts, timestamps, ids.
+    text = json.dumps({"n": "4111111111111112", "short": "411111111111", "long": "4" * 20})
+    assert redact_card_numbers(text).text == text
+    for event in payment_events(50, seed=8):
+        line = json.dumps(event)
+        assert redact_card_numbers(line) == Redaction(line, 0)
+
+
+def firehose_event(payloads: list[bytes]) -> dict[str, Any]:
+    return {
+        "invocationId": "inv-1",
+        "deliveryStreamArn": "arn:aws:firehose:eu-west-1:111122223333:deliverystream/pay",
+        "region": "eu-west-1",
+        "records": [
+            {
+                "recordId": f"r{i}",
+                "approximateArrivalTimestamp": 1767225600000,
+                "data": base64.b64encode(p).decode(),
+            }
+            for i, p in enumerate(payloads)
+        ],
+    }
+
+
+def test_the_handler_answers_every_record_ok_with_card_numbers_redacted(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clean = json.dumps(next(payment_events(1, seed=2))).encode()
+    dirty = json.dumps({"event_id": "pay_1:payment.authorized", "note": VISA}).encode()
+    response = lake_transform.handler(firehose_event([clean, dirty]), Context())  # type: ignore[arg-type]
+    records = response["records"]
+    assert [(r["recordId"], r["result"]) for r in records] == [("r0", "Ok"), ("r1", "Ok")]
+    assert base64.b64decode(records[0]["data"]) == clean
+    redacted = base64.b64decode(records[1]["data"]).decode()
+    assert VISA not in redacted and REDACTED in redacted
+    # The log record carries the count as a field (Powertools' JSON line), not the number.
+    (record,) = [r for r in caplog.records if getattr(r, "lake_redaction", None)]
+    assert (record.__dict__["lake_redaction"], record.__dict__["count"]) == ("card_number", 1)
+    assert VISA not in caplog.text and VISA not in str(record.__dict__)
