@@ -272,7 +272,7 @@ def main(argv: list[str]) -> int:
     bridge.install()
     pollers = EventSourcePollers(bridge.invoke_sync)
     # Firehose streams with a Kinesis source: read, converted to Parquet, partitioned (issue 12).
-    lake_delivery = FirehosePoller()
+    lake_delivery = FirehosePoller(bridge.invoke_sync)
     api = (
         LocalApiGateway(args.host, args.api_port, bridge.invoke_sync)
         if args.api_port is not None

@@ -6,6 +6,9 @@ that, for every ExtendedS3 delivery stream whose source is a Kinesis stream:
 
 - reads the stream's shards from where the delivery stream was created (Firehose starts at the
   stream's LATEST position), in order, each record once;
+- runs the transformation step, a Lambda processor, through the emulator's Lambda runtime with
+  Firehose's transformation event, and keeps what it answers (``Ok`` data, ``Dropped``,
+  ``ProcessingFailed`` to the error prefix as ``processing-failed``);
 - extracts the dynamic-partitioning keys with the stream's own JQ query (the ``jq`` library);
 - converts each record to the Glue table's columns (``local.lake``: the table is the
   allow-list, a record that does not fit fails alone) and writes one Parquet object (SNAPPY)
@@ -33,7 +36,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +67,7 @@ class Destination:
     prefix: str
     error_prefix: str
     partition_query: str | None
+    transform_arn: str | None
     database: str | None
     table: str | None
     buffer_bytes: int
@@ -85,12 +89,17 @@ def destination(stream: Any) -> Destination | None:
     config = stream.destinations[0].get("ExtendedS3")
     if not config:
         return None
-    query = None
-    for processor in (config.get("ProcessingConfiguration") or {}).get("Processors") or []:
+    query = transform_arn = None
+    processing = config.get("ProcessingConfiguration") or {}
+    for processor in processing.get("Processors") or [] if processing.get("Enabled") else []:
+        parameters = {
+            p.get("ParameterName"): p.get("ParameterValue")
+            for p in processor.get("Parameters") or []
+        }
         if processor.get("Type") == "MetadataExtraction":
-            for parameter in processor.get("Parameters") or []:
-                if parameter.get("ParameterName") == "MetadataExtractionQuery":
-                    query = parameter["ParameterValue"]
+            query = parameters.get("MetadataExtractionQuery")
+        if processor.get("Type") == "Lambda":
+            transform_arn = parameters.get("LambdaArn")
     if not (config.get("DynamicPartitioningConfiguration") or {}).get("Enabled"):
         query = None
     conversion = config.get("DataFormatConversionConfiguration") or {}
@@ -103,6 +112,7 @@ def destination(stream: Any) -> Destination | None:
         prefix=config.get("Prefix") or "",
         error_prefix=config.get("ErrorOutputPrefix") or "",
         partition_query=query,
+        transform_arn=transform_arn,
         database=schema.get("DatabaseName"),
         table=schema.get("TableName"),
         buffer_bytes=int(hints.get("SizeInMBs", 5)) * 1024 * 1024,
@@ -126,12 +136,59 @@ def _error_document(record: SourceRecord, code: str, message: str, dest: Destina
     )
 
 
+# The transformation step: (function ARN, Firehose's transformation event) -> its response.
+Transform = Callable[[str, dict[str, Any]], dict[str, Any]]
+
+
+def transformed(
+    records: Sequence[SourceRecord], dest: Destination, transform: Transform
+) -> list[tuple[SourceRecord, bytes | None, str]]:
+    """Each record with the data the transformation step returned for it (None: dropped) and
+    its result (Ok, Dropped, ProcessingFailed). A failed invocation fails every record, as
+    Firehose does once its retries are spent."""
+    assert dest.transform_arn is not None
+    event = {
+        "invocationId": str(uuid.uuid4()),
+        "deliveryStreamArn": f"deliverystream/{dest.stream_name}",
+        "region": "",
+        "records": [
+            {
+                "recordId": r.sequence_number,
+                "approximateArrivalTimestamp": int(r.arrival.timestamp() * 1000),
+                "data": base64.b64encode(r.data).decode(),
+            }
+            for r in records
+        ],
+    }
+    try:
+        answered = {a["recordId"]: a for a in transform(dest.transform_arn, event)["records"]}
+    except Exception as exc:  # the function failed: every record of the batch fails with it
+        LOG.warning("transformation %s failed: %s", dest.transform_arn, exc)
+        answered = {}
+    out: list[tuple[SourceRecord, bytes | None, str]] = []
+    for record in records:
+        answer = answered.get(record.sequence_number) or {"result": "ProcessingFailed"}
+        result = str(answer.get("result"))
+        data = base64.b64decode(answer["data"]) if result == "Ok" and "data" in answer else None
+        out.append(
+            (
+                record,
+                data,
+                result if data is not None or result == "Dropped" else "ProcessingFailed",
+            )
+        )
+    return out
+
+
 def deliver(
     records: Sequence[SourceRecord],
     dest: Destination,
     columns: Sequence[lake.Column],
+    transform: Transform | None = None,
 ) -> Delivered:
-    """One flush: the objects (key -> body) Firehose writes for these records."""
+    """One flush: the objects (key -> body) Firehose writes for these records. With a
+    transformation step configured, ``transform`` runs it first (the emulator invokes the
+    function; a delivery stream with one but no ``transform`` is refused)."""
     import jq
     import pyarrow.parquet as pq
 
@@ -152,7 +209,21 @@ def deliver(
         errors[prefix].append(_error_document(record, code, message, dest))
         result.failed += 1
 
-    for record in records:
+    if dest.transform_arn is not None:
+        if transform is None:
+            raise ValueError(f"{dest.stream_name} has a transformation step and nothing runs it")
+        steps = transformed(records, dest, transform)
+    else:
+        steps = [(record, record.data, "Ok") for record in records]
+    for source, data, outcome in steps:
+        if outcome == "Dropped":
+            continue
+        if data is None:
+            fail(
+                source, "processing-failed", "Lambda.ProcessingFailed", "the transformation failed"
+            )
+            continue
+        record = SourceRecord(data, source.sequence_number, source.arrival)
         try:
             parsed = lake.parse_record(record.data)
         except lake.ConversionError as exc:
@@ -226,7 +297,10 @@ class _Buffer:
 class FirehosePoller:
     """One thread delivering every Kinesis-sourced ExtendedS3 delivery stream of the emulator."""
 
-    def __init__(self) -> None:
+    def __init__(self, invoke: Callable[[Any, dict[str, Any]], Any] | None = None) -> None:
+        # How the emulator runs a Lambda function (LambdaBridge.invoke_sync): the delivery
+        # streams' transformation steps run through it, as Firehose invokes them.
+        self._invoke = invoke
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="firehose", daemon=True)
         # (delivery stream ARN, shard id) -> last sequence number delivered
@@ -313,7 +387,7 @@ class FirehosePoller:
             descriptor = table.get_version(str(table._current_version))["StorageDescriptor"]
             columns = [lake.Column(c["Name"], c["Type"]) for c in descriptor["Columns"]]
         records, buffer.records, buffer.size = buffer.records, [], 0
-        delivered = deliver(records, dest, columns)
+        delivered = deliver(records, dest, columns, self._transform(account, region))
         s3 = s3_backends[account]["global"]
         for key, body in delivered.objects.items():
             # The bucket's default encryption (SSE-KMS with bucket keys) applies, as on AWS.
@@ -325,3 +399,21 @@ class FirehosePoller:
             delivered.failed,
             len(delivered.objects),
         )
+
+    def _transform(self, account: str, region: str) -> Transform | None:
+        if self._invoke is None:
+            return None
+        invoke = self._invoke
+
+        def run(function_arn: str, event: dict[str, Any]) -> dict[str, Any]:
+            from moto.awslambda.models import lambda_backends
+
+            backend = lambda_backends[account][region]
+            function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(function_arn)
+            result = invoke(function, event)
+            if result.failed:
+                raise RuntimeError(f"the function failed: {result.payload!r}"[:500])
+            answer: dict[str, Any] = json.loads(result.payload or b"{}")
+            return answer
+
+        return run

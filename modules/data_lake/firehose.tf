@@ -1,7 +1,8 @@
-# Firehose: reads the payment event stream, extracts the partition keys with JQ, converts each
-# record to Parquet against the Glue table (columns the table does not name are dropped; a
-# record that does not fit, a malformed one, lands under errors/), and buffers up to 128 MB or
-# 15 minutes before it writes (fewer, larger objects: fewer PUTs, faster scans).
+# Firehose: reads the payment event stream, runs the transformation step (transform.tf),
+# extracts the partition keys with JQ, converts each record to Parquet against the Glue table
+# (columns the table does not name are dropped; a record that does not fit, a malformed one,
+# lands under errors/), and buffers up to 128 MB or 15 minutes before it writes (fewer, larger
+# objects: fewer PUTs, faster scans).
 
 resource "aws_cloudwatch_log_group" "firehose" {
   name              = "/aws/kinesisfirehose/${local.delivery_stream_name}"
@@ -45,8 +46,18 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
       retry_duration = 300
     }
 
+    # The transformation step first (transform.tf), then the partition keys from its output.
     processing_configuration {
       enabled = true
+
+      processors {
+        type = "Lambda"
+
+        parameters {
+          parameter_name  = "LambdaArn"
+          parameter_value = "${module.transform.function_arn}:$LATEST"
+        }
+      }
 
       processors {
         type = "MetadataExtraction"

@@ -1,6 +1,6 @@
-# Firehose's role, least privilege: read this one stream (its key only through Kinesis), read
-# this one table's schema, write objects into the lake bucket (its key only through S3, for
-# this bucket), and write to its own log stream.
+# Firehose's role, least privilege: read this one stream (its key only through Kinesis), run the
+# transformation function, read this one table's schema, write objects into the lake bucket (its
+# key only through S3, for this bucket), and write to its own log stream.
 
 resource "aws_iam_role" "firehose" {
   name = "${local.delivery_stream_name}-role"
@@ -48,6 +48,12 @@ resource "aws_iam_role_policy" "firehose" {
           "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${aws_glue_catalog_database.this.name}",
           "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/${aws_glue_catalog_table.payment_events.name}",
         ]
+      },
+      {
+        Sid      = "RunTransformationStep"
+        Effect   = "Allow"
+        Action   = ["lambda:InvokeFunction", "lambda:GetFunctionConfiguration"]
+        Resource = [module.transform.function_arn, "${module.transform.function_arn}:*"]
       },
       {
         Sid      = "WriteLakeObjects"

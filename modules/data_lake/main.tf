@@ -19,6 +19,7 @@ locals {
   results_bucket_name    = "${var.name_prefix}-lake-results-${local.account_id}"
   access_log_bucket_name = "${var.name_prefix}-lake-access-logs-${local.account_id}"
   delivery_stream_name   = "${var.name_prefix}-payment-events-to-lake"
+  transform_name         = "${var.name_prefix}-lake-transform"
   database_name          = replace("${var.name_prefix}_lake", "-", "_")
   workgroup_name         = "${var.name_prefix}-lake"
 

@@ -135,3 +135,21 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "transform" {
+  description = "The transformation step Firehose runs on every record before conversion (functions.handlers.lake_transform: any Luhn-valid 13-19 digit run is redacted and counted, CardNumbersRedacted): lambda_package is the functions zip built by make build; vpc_config places it in the VPC (null: outside one; it reads only what the stream carries); alarm_sns_topic_arn receives its error and redaction alarms."
+  type = object({
+    lambda_package = string
+    runtime        = optional(string, "python3.12")
+    vpc_config = optional(object({
+      subnet_ids         = list(string)
+      security_group_ids = list(string)
+    }))
+    alarm_sns_topic_arn = optional(string)
+  })
+
+  validation {
+    condition     = endswith(var.transform.lambda_package, ".zip")
+    error_message = "transform.lambda_package must be the path of the functions zip (build/lambda/functions-aws.zip from make build)."
+  }
+}

@@ -41,6 +41,22 @@ mock_provider "aws" {
     values = { arn = "arn:aws:iam::111122223333:role/pay-payment-events-to-lake-role" }
   }
   override_resource {
+    target = module.transform.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform" }
+  }
+  override_resource {
+    target = module.transform.aws_iam_role.this
+    values = { arn = "arn:aws:iam::111122223333:role/pay-lake-transform-role" }
+  }
+  override_resource {
+    target = module.transform.aws_cloudwatch_log_group.this
+    values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/pay-lake-transform" }
+  }
+  override_resource {
+    target = module.transform.aws_sqs_queue.failures[0]
+    values = { arn = "arn:aws:sqs:eu-west-1:111122223333:pay-lake-transform-failures" }
+  }
+  override_resource {
     target = aws_cloudwatch_log_group.firehose
     values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/kinesisfirehose/pay-payment-events-to-lake" }
   }
@@ -52,6 +68,9 @@ variables {
   source_stream_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
   kms_key_arn               = "arn:aws:kms:eu-west-1:111122223333:key/22222222-3333-4444-5555-666666666666"
   logs_kms_key_arn          = "arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000"
+  transform = {
+    lambda_package = "tests/fixtures/functions.zip"
+  }
 }
 
 run "the_module_with_its_defaults" {
@@ -76,8 +95,16 @@ run "the_module_with_its_defaults" {
     error_message = "objects must be partitioned by event date and event type, as the projection reads them"
   }
   assert {
-    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].dynamic_partitioning_configuration[0].enabled && one([for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_value if p.parameter_name == "MetadataExtractionQuery"]) == "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
+    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].dynamic_partitioning_configuration[0].enabled && one([for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[1].parameters : p.parameter_value if p.parameter_name == "MetadataExtractionQuery"]) == "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
     error_message = "the partition keys must be extracted from occurred_at and event_id"
+  }
+  assert {
+    condition     = [for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors : p.type] == ["Lambda", "MetadataExtraction"] && one([for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_value if p.parameter_name == "LambdaArn"]) == "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform:$LATEST"
+    error_message = "every record must pass the transformation step before its partition keys are read"
+  }
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.redactions.pattern == "{ $.lake_redaction = \"card_number\" }" && aws_cloudwatch_log_metric_filter.redactions.metric_transformation[0].value == "$.count" && aws_cloudwatch_metric_alarm.redactions.threshold == 1
+    error_message = "a redaction must count in CardNumbersRedacted and raise its alarm"
   }
   assert {
     condition     = startswith(aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].error_output_prefix, "errors/payment_events/!{firehose:error-output-type}/")
@@ -198,6 +225,7 @@ run "bad_values_are_refused" {
     buffering                 = { size_mb = 1, interval_s = 0 }
     retention                 = { payment_events_days = 9999, transition_days = 10, access_logs_days = 30 }
     athena                    = { bytes_scanned_cutoff = 0 }
+    transform                 = { lambda_package = "functions" }
   }
 
   expect_failures = [
@@ -210,5 +238,6 @@ run "bad_values_are_refused" {
     var.buffering,
     var.retention,
     var.athena,
+    var.transform,
   ]
 }

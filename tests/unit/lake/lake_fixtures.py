@@ -32,3 +32,12 @@ def read(root: Path) -> Any:
     import pyarrow.fs as pafs
 
     return lake.read_table(pafs.LocalFileSystem(), str(root), COLUMNS, PARTITION_KEYS)
+
+
+class Context:
+    """The Lambda context the transformation handler's Powertools logger reads."""
+
+    function_name = "pay-lake-transform"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform"
+    aws_request_id = "req-1"

@@ -18,7 +18,7 @@ from functions.domain.cards import contains_card_number
 from functions.domain.payments import EventType
 from local import firehose
 from local.lake_events import ERROR_PREFIX, PARTITION_QUERY, PREFIX, payment_events
-from tests.unit.lake.lake_fixtures import COLUMNS
+from tests.unit.lake.lake_fixtures import COLUMNS, Context
 
 DEST = firehose.Destination(
     stream_name="pay-payment-events-to-lake",
@@ -27,6 +27,7 @@ DEST = firehose.Destination(
     prefix=PREFIX,
     error_prefix=ERROR_PREFIX,
     partition_query=PARTITION_QUERY,
+    transform_arn=None,
     database="pay_lake",
     table="payment_events",
     buffer_bytes=128 * 1024 * 1024,
@@ -129,3 +130,58 @@ def test_without_dynamic_partitioning_the_prefix_is_static() -> None:
     )
     delivered = firehose.deliver(records(EVENTS[:3]), dest, COLUMNS)
     assert [k.rsplit("/", 1)[0] for k in delivered.objects] == ["raw/2026/01/03"]
+
+
+TRANSFORMED = firehose.Destination(
+    **{**DEST.__dict__, "transform_arn": "arn:aws:lambda:eu-west-1:111122223333:function:t:$LATEST"}
+)
+
+
+def run_transform(arn: str, event: dict[str, Any]) -> dict[str, Any]:
+    from functions.handlers import lake_transform
+
+    return lake_transform.handler(event, Context())  # type: ignore[arg-type]
+
+
+def test_the_transformation_step_redacts_before_conversion() -> None:
+    leaked = dict(EVENTS[0], decline_code="4111111111111111")
+    delivered = firehose.deliver(
+        records([leaked, *EVENTS[1:10]]), TRANSFORMED, COLUMNS, run_transform
+    )
+    assert (delivered.converted, delivered.failed) == (10, 0)
+    rows = [row for rows in parquet_rows(delivered.objects).values() for row in rows]
+    (redacted,) = [r for r in rows if r["event_id"] == EVENTS[0]["event_id"]]
+    assert redacted["decline_code"] == "[card number redacted]"
+    for body in delivered.objects.values():
+        assert "4111111111111111" not in body.decode("latin-1")
+
+
+def test_records_the_step_fails_or_drops_never_land() -> None:
+    def answer(arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        first, second, *rest = event["records"]
+        return {
+            "records": [
+                {
+                    "recordId": first["recordId"],
+                    "result": "ProcessingFailed",
+                    "data": first["data"],
+                },
+                {"recordId": second["recordId"], "result": "Dropped", "data": second["data"]},
+                *({"recordId": r["recordId"], "result": "Ok", "data": r["data"]} for r in rest),
+            ]
+        }
+
+    delivered = firehose.deliver(records(EVENTS[:5]), TRANSFORMED, COLUMNS, answer)
+    assert (delivered.converted, delivered.failed) == (3, 1)
+    assert [k.split("/")[2] for k in delivered.objects if k.startswith("errors/")] == [
+        "processing-failed"
+    ]
+
+
+def test_a_failed_invocation_fails_the_whole_batch() -> None:
+    def broken(arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        raise RuntimeError("Sandbox.Timedout")
+
+    delivered = firehose.deliver(records(EVENTS[:4]), TRANSFORMED, COLUMNS, broken)
+    assert (delivered.converted, delivered.failed) == (0, 4)
+    assert not parquet_rows(delivered.objects)

@@ -14,15 +14,9 @@ from functions.domain.cards import contains_card_number
 from functions.domain.lake_records import REDACTED, Redaction, redact_card_numbers
 from functions.handlers import lake_transform
 from local.lake_events import payment_events
+from tests.unit.lake.lake_fixtures import Context
 
 VISA = "4111111111111111"
-
-
-class Context:
-    function_name = "pay-lake-transform"
-    memory_limit_in_mb = 256
-    invoked_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform"
-    aws_request_id = "req-1"
 
 
 def test_luhn_valid_runs_are_redacted_in_any_spelling() -> None:

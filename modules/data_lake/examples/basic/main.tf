@@ -13,6 +13,11 @@ terraform {
   }
 }
 
+variable "filename" {
+  description = "Path to the functions zip built by make build (functions-aws.zip on AWS, functions-local.zip on the emulator)."
+  type        = string
+}
+
 variable "name" {
   description = "Name prefix of the example's resources."
   type        = string
@@ -59,6 +64,9 @@ module "data_lake" {
   kms_key_arn               = module.kms.data_lake_key_arn
   logs_kms_key_arn          = module.kms.logs_key_arn
   force_destroy             = true
+  transform = {
+    lambda_package = var.filename
+  }
 }
 
 output "example" {
