@@ -4,10 +4,12 @@ themselves are in test_payments.py, against the same applied environment."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
 import subprocess
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -18,6 +20,7 @@ from pytest_terraform import terraform
 
 from compliance import scan
 from functions.adapters.ledger_table import DynamoLedgerStore, entry_pk, entry_sk, position_key
+from functions.domain.cards import contains_card_number, luhn_valid
 from functions.domain.ledger import position_change
 from local.api_client import ApiClient, role_credentials, user_credentials
 from local.demo import run_demo
@@ -523,3 +526,118 @@ def test_a_caller_not_bound_to_the_merchant_is_refused(
     vault = ApiClient(stranger.base_url, stranger.credentials, "m_any", api_env["api_name"])
     tokenize = vault.post("/v1/tokens", {"number": APPROVE})
     assert tokenize.status == 403 and tokenize.body["error"]["code"] == "merchant_not_permitted"
+
+
+def burst_cards(count: int) -> list[str]:
+    """Luhn-valid Visa numbers of this run alone, none a simulator test card: approved."""
+    cards = []
+    prefix = "4000" + str(uuid.uuid4().int)[:8]
+    for n in range(count):
+        body = f"{prefix}{n:03d}"
+        check = next(d for d in "0123456789" if luhn_valid(body + d))
+        cards.append(body + check)
+    return cards
+
+
+def stream_records(emulator: Emulator, stream: str) -> list[bytes]:
+    kinesis = emulator.client("kinesis")
+    found = []
+    for shard in kinesis.list_shards(StreamName=stream)["Shards"]:
+        iterator = kinesis.get_shard_iterator(
+            StreamName=stream, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
+        )["ShardIterator"]
+        found += [r["Data"] for r in kinesis.get_records(ShardIterator=iterator)["Records"]]
+    return found
+
+
+def test_a_card_testing_burst_raises_an_alert_and_the_device_is_declined_next(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    """Issue 11 end to end: payment events -> EventBridge -> Kinesis -> the consumer's counters
+    -> fraud.alert on the bus and the block list -> the assess step declines the next payment
+    from the device with a stream reason code. No card number is ever on the stream."""
+    sqs, events = emulator.client("sqs"), emulator.client("events")
+    queue = sqs.create_queue(QueueName=f"fraud-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule = f"e2e-fraud-alerts-{uuid.uuid4().hex[:8]}"
+    bus = api_env["event_bus_name"]
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern='{"source": ["blueprint.fraud"]}')
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+
+    api = merchant_api(emulator, api_env)
+    device = f"dev_burst_{uuid.uuid4().hex[:8]}"
+    cards = burst_cards(9)
+    for card in cards[:8]:  # environments/local: an alert at 8 cards on one device in an hour
+        made = create(api, payment_request(card, 100, device=device))
+        assert made.status == 201 and made.body["status"] == "captured", made.body
+
+    alert = None
+    deadline = time.monotonic() + 30
+    while alert is None and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []):
+            detail = json.loads(message["Body"])["detail"]
+            if detail["subject"] == device:
+                alert = detail
+    assert alert is not None, "no fraud.alert for the device within 30 s"
+    assert (alert["subject_type"], alert["typology"]) == ("device", "card_testing")
+    assert alert["blocked_until"] and alert["reasons"][0] == "device_distinct_cards_1h"
+
+    declined = create(api, payment_request(cards[8], 100, device=device))
+    assert declined.status == 201 and declined.body["status"] == "declined", declined.body
+    assert declined.body["decline_code"] == "fraud_suspected"
+    assert "stream_blocked_device" in declined.body["fraud"]["reasons"]
+
+    records = stream_records(emulator, api_env["fraud_stream"]["stream_name"])
+    assert len(records) >= 8
+    assert not any(card.encode() in record for record in records for card in cards)
+    assert not any(contains_card_number(record.decode()) for record in records)
+
+
+def test_a_poison_record_on_the_stream_goes_alone_to_the_failure_queue(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    """The deployed mapping bisects and retries a record the consumer cannot parse, then
+    describes it (never its data) in the consumer's failure queue; its neighbours are counted."""
+    stream = api_env["fraud_stream"]
+    kinesis, sqs, ddb = (emulator.client(s) for s in ("kinesis", "sqs", "dynamodb"))
+    merchant = f"m_poison_{uuid.uuid4().hex[:8]}"
+    good = {
+        "event_id": f"pay_{uuid.uuid4().hex}:payment.declined",
+        "payment_id": "pay_poisonneighbour",
+        "merchant_id": merchant,
+        "status": "declined",
+        "amount": 100,
+        "currency": "EUR",
+        "amount_captured": 0,
+        "amount_refunded": 0,
+        "token": "tok_neighbour",
+        "card": {"brand": "visa", "last4": "0000"},
+        "decline_code": "do_not_honor",
+        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+        "platform_card_key": f"card#ck_{uuid.uuid4().hex}",
+    }
+    poison = {**good, "event_id": "poison", "surprise": "a field no contract names"}
+    kinesis.put_records(
+        StreamName=stream["stream_name"],
+        Records=[
+            {"Data": json.dumps(body).encode(), "PartitionKey": "poison"}
+            for body in (good, poison, {**good, "event_id": good["event_id"] + ":2"})
+        ],
+    )
+    queue = stream["consumer"]["failure_queue_url"]
+    deadline = time.monotonic() + 60
+    described = None
+    while described is None and time.monotonic() < deadline:
+        for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages", []):
+            described = json.loads(message["Body"])
+    assert described is not None, "no on-failure record within 60 s"
+    assert described["KinesisBatchInfo"]["batchSize"] == 1
+    assert "surprise" not in json.dumps(described)  # the batch's description, not its data
+    counted = ddb.get_item(
+        TableName=stream["feature_table_name"],
+        Key={"pk": {"S": f"merchant#{merchant}#24h"}},
+        ConsistentRead=True,
+    ).get("Item", {})
+    assert sum(int(v["N"]) for k, v in counted.items() if k.startswith("n")) == 2
