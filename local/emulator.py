@@ -25,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from local import endpoints, enforcement, metering, tls
+from local import endpoints, enforcement, faults, metering, tls
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers
 from local.firehose import FirehosePoller
@@ -147,6 +147,9 @@ class LambdaBridge:
         except enforcement.RoleNotAssumable as error:
             message = json.dumps({"errorType": "AccessDeniedException", "errorMessage": str(error)})
             return InvocationResult(message.encode(), "AccessDeniedException", [str(error)])
+        fault = faults.INJECTOR.draw("lambda", "Invoke", ("kill_worker", "timeout"))
+        if fault == "kill_worker" and faults.INJECTOR.coin():
+            return self._faulted(config, fault)  # the runtime died before the handler ran
         result = self.runtime.invoke(
             config,
             event,
@@ -157,7 +160,19 @@ class LambdaBridge:
             credentials=credentials,
         )
         metering.lambda_invocation(result.duration_ms, config.memory_mb)
+        if fault is not None:
+            return self._faulted(config, fault)  # the work is done, its answer is lost
         return result
+
+    def _faulted(self, config: FunctionConfig, fault: str) -> InvocationResult:
+        """An injected fault (local/faults.py): the execution environment is gone either way."""
+        self.runtime.discard(config.function_arn)
+        error_type, message = {
+            "kill_worker": ("Runtime.ExitError", "Runtime exited unexpectedly (injected fault)"),
+            "timeout": ("Sandbox.Timedout", f"Task timed out after {config.timeout_s:.2f} seconds"),
+        }[fault]
+        payload = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
+        return InvocationResult(payload, error_type, [f"{message}\n{error_type}"])
 
     def invoke_async(self, function: Any, event: Any) -> None:
         """Asynchronous invocation: two retries, then the dead-letter queue if one is set."""
@@ -253,7 +268,9 @@ def main(argv: list[str]) -> int:
     enforcement.install(enforcement.enabled_by_environment())
     metering.install()
 
-    application = DomainDispatcherApplication(create_backend_app)
+    faults.install()
+    # Faults switched at run time through /_local/faults (local/faults.py); none by default.
+    application = faults.middleware(DomainDispatcherApplication(create_backend_app))
     server = make_server(
         args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
     )

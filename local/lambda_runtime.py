@@ -198,6 +198,13 @@ class LambdaRuntime:
             shutil.rmtree(staging, ignore_errors=True)
         return target
 
+    def discard(self, function_arn: str) -> None:
+        """Ends the function's idle execution environments: the next invocation starts anew."""
+        with self._lock:
+            workers = self._idle.pop(function_arn, [])
+        for worker in workers:
+            worker.stop()
+
     def shutdown(self) -> None:
         with self._lock:
             workers = [w for pool in self._idle.values() for w in pool]
