@@ -149,10 +149,31 @@ def _mark_transactions(cls: Any) -> None:
     cls.transact_write_items = marked
 
 
+_in_write = threading.local()
+
+
+def _mark_writes(handler: Any) -> None:
+    """moto's UpdateItem (and PutItem/DeleteItem asked for old values) reads the item through
+    the backend's get_item before writing: that read is the write's own, not a GetItem the
+    caller pays for or CloudTrail logs, so the meter must not count it."""
+    for name in ("put_item", "update_item", "delete_item"):
+        original = getattr(handler, name)
+
+        def marked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
+            _in_write.active = True
+            try:
+                return __original(self, *args, **kwargs)
+            finally:
+                _in_write.active = False
+
+        setattr(handler, name, functools.wraps(original)(marked))
+
+
 def install() -> None:
     """Patches moto (once) so that the counters above see every call."""
     from moto.core.responses import BaseResponse
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodb.responses import DynamoHandler
     from moto.events.models import EventsBackend
     from moto.logs.models import LogsBackend
     from moto.stepfunctions.parser.asl.component.state.state import CommonStateField
@@ -190,6 +211,8 @@ def install() -> None:
     def get(result: Any, *args: Any, **kwargs: Any) -> None:
         if getattr(_in_transaction, "active", False):
             return  # a condition the transaction checks is not a read the caller pays
+        if getattr(_in_write, "active", False):
+            return  # moto reading the old item inside a write (_mark_writes)
         table_call(args, kwargs)
         _add_units("dynamodb_read_units", read_units(_size(result), consistent=True))
 
@@ -240,6 +263,7 @@ def install() -> None:
     _wrap(DynamoDBBackend, "query", query)
     _wrap(DynamoDBBackend, "transact_write_items", transact)
     _mark_transactions(DynamoDBBackend)
+    _mark_writes(DynamoHandler)
     _wrap(EventsBackend, "put_events", events)
     _wrap(LogsBackend, "put_log_events", logs)
 

@@ -125,6 +125,31 @@ def test_a_transaction_with_binary_values_is_metered(meter: None) -> None:
     assert metering.snapshot()["counts"]["wcu:dynamodb:t"] == 6
 
 
+def test_a_write_that_reads_its_old_item_is_one_write_and_no_read(meter: None) -> None:
+    # moto reads the old item through the backend's get_item inside UpdateItem (and inside a
+    # PutItem asked for ALL_OLD); the caller pays no read and CloudTrail logs one data event.
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    ddb.create_table(
+        TableName="t",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    metering.reset()
+    ddb.put_item(TableName="t", Item={"pk": {"S": "a"}}, ReturnValues="ALL_OLD")
+    ddb.update_item(
+        TableName="t",
+        Key={"pk": {"S": "a"}},
+        UpdateExpression="SET n = :n",
+        ExpressionAttributeValues={":n": {"N": "1"}},
+    )
+    used = metering.snapshot()
+    assert (used["dynamodb_write_units"], used["dynamodb_read_units"]) == (2, 0)
+    assert used["counts"]["data:dynamodb:t"] == 2
+    ddb.get_item(TableName="t", Key={"pk": {"S": "a"}}, ConsistentRead=True)
+    assert metering.snapshot()["dynamodb_read_units"] == 1  # a real read still counts
+
+
 def _run(level: str) -> dict[str, object]:
     logs = boto3.client("logs", region_name=REGION)
     group = f"/aws/vendedlogs/states/wf-{level.lower()}"
