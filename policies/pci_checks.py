@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -153,7 +154,7 @@ class Vertex:
     def address(self) -> str:
         return str(self.attrs.get("__address__", ""))
 
-    @property
+    @functools.cached_property
     def root(self) -> str:
         crumbs = (self.attrs.get("rendering_breadcrumbs_") or {}).get("source_module_") or []
         path = crumbs[0].get("path") if crumbs and isinstance(crumbs[0], dict) else None
@@ -181,29 +182,51 @@ def _payload(node: Any) -> dict[str, Any]:
     return attrs if isinstance(attrs, dict) else {}
 
 
+# What is derived from one checkov graph (its vertex list, the locals by address, the statements
+# module calls pass) is computed once per graph, not once per check and resource: every check
+# builds a Graph view, and the IAM checks read the same module inputs five times over.
+_MEMO: dict[str, Any] = {"graph": None, "values": {}}
+
+
+def _memo_for(raw: Any) -> dict[str, Any]:
+    if _MEMO["graph"] is not raw:
+        _MEMO["graph"] = raw
+        _MEMO["values"] = {}
+    values: dict[str, Any] = _MEMO["values"]
+    return values
+
+
 class Graph:
     """The checkov graph of the configuration being scanned, seen from one resource."""
 
     def __init__(self, conf: dict[str, Any], entity_path: str) -> None:
         self.raw = resource_registry.graph
-        self.vertices: list[Vertex] = []
-        if self.raw is not None:
-            if hasattr(self.raw, "node_indices"):  # rustworkx: payloads are (index, attributes)
-                self.vertices = [Vertex(i, _payload(self.raw[i])) for i in self.raw.node_indices()]
-            else:  # networkx
-                self.vertices = [Vertex(i, a) for i, a in self.raw.nodes(data=True)]
+        self.memo = _memo_for(self.raw)
+        if "vertices" not in self.memo:
+            vertices: list[Vertex] = []
+            if self.raw is not None:
+                if hasattr(self.raw, "node_indices"):  # rustworkx: (index, attributes) payloads
+                    vertices = [Vertex(i, _payload(self.raw[i])) for i in self.raw.node_indices()]
+                else:  # networkx
+                    vertices = [Vertex(i, a) for i, a in self.raw.nodes(data=True)]
+            self.memo["vertices"] = vertices
+        self.vertices: list[Vertex] = self.memo["vertices"]
         self.me = self._find(conf, entity_path)
 
     def _find(self, conf: dict[str, Any], entity_path: str) -> Vertex | None:
         scanned = entity_path.split(":", 1)[0].replace("\\", "/")
         suffix = "/".join(p for p in scanned.split("/") if p not in ("", ".", ".."))
         start = unwrap(conf.get("__start_line__"))
+        if "resources_by_address" not in self.memo:
+            index: dict[str, list[Vertex]] = {}
+            for vertex in self.vertices:
+                if vertex.block_type == "resource":
+                    index.setdefault(vertex.address, []).append(vertex)
+            self.memo["resources_by_address"] = index
         candidates = [
             v
-            for v in self.vertices
-            if v.block_type == "resource"
-            and v.address == conf.get("__address__")
-            and v.attrs.get("__start_line__") == start
+            for v in self.memo["resources_by_address"].get(str(conf.get("__address__")), [])
+            if v.attrs.get("__start_line__") == start
         ]
         candidates = [
             v
@@ -222,11 +245,20 @@ class Graph:
         """Vertices of the same root as the resource under check."""
         if self.me is None:
             return []
+        by_root: dict[str, list[Vertex]] = self.memo.setdefault("by_root", {})
         root = self.me.root
-        return [v for v in self.vertices if v.root == root]
+        if root not in by_root:
+            by_root[root] = [v for v in self.vertices if v.root == root]
+        return by_root[root]
 
     def providers(self) -> list[Vertex]:
-        return [v for v in self.in_scope() if v.block_type == "provider"]
+        if self.me is None:
+            return []
+        by_root: dict[str, list[Vertex]] = self.memo.setdefault("providers", {})
+        root = self.me.root
+        if root not in by_root:
+            by_root[root] = [v for v in self.in_scope() if v.block_type == "provider"]
+        return by_root[root]
 
     def is_root(self) -> bool:
         """The resource is evaluated inside a root module (provider declared) or a plan."""
@@ -487,11 +519,13 @@ LOCAL_REF = re.compile(r"^\$?\{?\s*local\.([\w.]+?)\s*\}?$")
 def _local_value(graph: Graph, prefix: str, root: str, path: str) -> Any:
     name, *keys = path.split(".")
     address = f"{prefix}.{name}" if prefix else name
-    found = [
-        v
-        for v in graph.vertices
-        if v.block_type == "locals" and v.address == address and (v.root == root or not root)
-    ]
+    if "locals" not in graph.memo:
+        index: dict[str, list[Vertex]] = {}
+        for vertex in graph.vertices:
+            if vertex.block_type == "locals":
+                index.setdefault(vertex.address, []).append(vertex)
+        graph.memo["locals"] = index
+    found = [v for v in graph.memo["locals"].get(address, []) if v.root == root or not root]
     if not found:
         return None
     value: Any = found[0].attrs.get(name)
@@ -684,6 +718,17 @@ def judgeable(
 def module_input_statements(graph: Graph, vertex: Vertex) -> tuple[list[dict[str, Any]], list[str]]:
     """The IAM statements the calling ``module`` block passes to the module ``vertex`` lives in
     (its statement-shaped inputs), and the inputs that could not be resolved."""
+    memo = graph.memo.setdefault("module_inputs", {})
+    key = (vertex.address, vertex.root)
+    if key not in memo:
+        memo[key] = _module_input_statements(graph, vertex)
+    found, missing = memo[key]
+    return list(found), list(missing)
+
+
+def _module_input_statements(
+    graph: Graph, vertex: Vertex
+) -> tuple[list[dict[str, Any]], list[str]]:
     parts = vertex.address.split(".")
     if len(parts) < 4 or parts[-4] != "module":
         return [], ["the policy's statements (not in a module call the scan can read)"]
@@ -982,7 +1027,7 @@ class S3DeniesInsecureTransport(PciCheck):
 
 def _graph_at(graph: Graph, vertex: Vertex) -> Graph:
     clone = object.__new__(Graph)
-    clone.raw, clone.vertices, clone.me = graph.raw, graph.vertices, vertex
+    clone.raw, clone.memo, clone.vertices, clone.me = graph.raw, graph.memo, graph.vertices, vertex
     return clone
 
 
