@@ -9,20 +9,37 @@ import, the feature code's cost per payment, and the model's quality beside the 
   counted.
 * ``fraud_features_us_p99``: ``features()`` over the five subjects' buckets, as the inline
   scorer would call it with the items read.
+* ``fraud_stream_events_per_s``: the stream consumer on the emulator (environments/local, the
+  emulator of ``make up`` or one started here): ``STREAM_EVENTS`` payment events put on the
+  Kinesis stream at once, divided by the seconds until the feature table has counted every one
+  (the consumer as deployed: BatchProcessor, one BatchGetItem and one TransactWriteItems per
+  event, batches of up to 100, one shard poller). A loaded machine has counted about one event
+  a second (2026-12-01: 172 events in about 150 s, then 100-record batches timing out at the
+  consumer's 60 s and being bisected), so the sample is small.
+* ``fraud_alert_latency_ms_p50``: a payment event published on the bus (PutEvents) that
+  completes a card-testing burst on a device, to its ``fraud.alert`` read from a queue the
+  bench subscribes to the bus: rule, Kinesis, poller, consumer and PutEvents of the alert;
+  the median of ``ALERT_SAMPLES`` devices.
 * Quality: the full ``make train-fraud`` pipeline (seeded, so the figures are those of the
   model card), and the ULB data set (downloaded into ``.cache/`` on first use).
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import statistics
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 
 from functions.domain.fraud_features import InMemoryFeatureCounters, features_from
 from functions.domain.fraud_model import ARTEFACT_PATH, default_model
+from local import cli
+from local.aws import emulator_client, emulator_env
 from ml.fraud import train as training
 from ml.fraud import ulb
 from ml.fraud.generator import GeneratorConfig, generate
@@ -71,6 +88,134 @@ def _import_ms() -> float:
     return statistics.median(runs)
 
 
+STREAM_EVENTS = 100
+ALERT_SAMPLES = 5
+# environments/local raises card testing at 8 distinct cards on one device in an hour.
+BURST_CARDS = 8
+
+
+def _detail(merchant: str, n: int, device: str, card: str) -> dict[str, Any]:
+    """A payment.declined detail as the workflow publishes it (functions/contracts/events.py)."""
+    return {
+        "event_id": f"pay_bench{merchant[-8:]}{n}:payment.declined",
+        "payment_id": f"pay_bench{merchant[-8:]}{n}",
+        "merchant_id": merchant,
+        "status": "declined",
+        "amount": 100,
+        "currency": "EUR",
+        "amount_captured": 0,
+        "amount_refunded": 0,
+        "token": f"tok_bench{n}",
+        "card": {"brand": "visa", "last4": "0000"},
+        "decline_code": "do_not_honor",
+        "occurred_at": dt.datetime.now(dt.UTC).isoformat(),
+        "platform_card_key": f"card#ck_{card}",
+        "bin": "400000",
+        "device_id": device,
+        "ip": "198.51.100.9",
+        "billing_country": "DE",
+        "card_country": "DE",
+        "ip_country": "DE",
+        "amount_eur_minor": 100,
+    }
+
+
+def _counted(ddb: Any, table: str, merchant: str) -> int:
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": f"merchant#{merchant}#24h"}}).get("Item")
+    return sum(int(v["N"]) for k, v in (item or {}).items() if k.startswith("n"))
+
+
+def _events_per_s(endpoint: str, stream: dict[str, Any]) -> float:
+    kinesis, ddb = emulator_client("kinesis", endpoint), emulator_client("dynamodb", endpoint)
+    merchant = f"m_bench_{uuid.uuid4().hex[:8]}"
+    details = [
+        _detail(merchant, n, f"dev_rate_{n}", f"rate{uuid.uuid4().hex[:12]}")
+        for n in range(STREAM_EVENTS)
+    ]
+    started = time.perf_counter()
+    for first in range(0, len(details), 100):
+        kinesis.put_records(
+            StreamName=stream["stream_name"],
+            Records=[
+                {"Data": json.dumps(d).encode(), "PartitionKey": d["platform_card_key"]}
+                for d in details[first : first + 100]
+            ],
+        )
+    deadline = started + 600
+    while _counted(ddb, stream["feature_table_name"], merchant) < STREAM_EVENTS:
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the fraud stream consumer did not count the bench events")
+        time.sleep(0.05)
+    return STREAM_EVENTS / (time.perf_counter() - started)
+
+
+def _alert_latencies_ms(endpoint: str, bus: str) -> list[float]:
+    events, sqs = emulator_client("events", endpoint), emulator_client("sqs", endpoint)
+    queue = sqs.create_queue(QueueName=f"bench-alerts-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    rule = f"bench-alerts-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventBusName=bus, EventPattern='{"source": ["blueprint.fraud"]}')
+    events.put_targets(Rule=rule, EventBusName=bus, Targets=[{"Id": "q", "Arn": queue_arn}])
+    merchant = f"m_bench_{uuid.uuid4().hex[:8]}"
+    latencies = []
+    for sample in range(ALERT_SAMPLES):
+        device = f"dev_alert_{uuid.uuid4().hex[:8]}"
+        details = [
+            _detail(merchant, sample * 100 + n, device, f"alert{uuid.uuid4().hex[:12]}")
+            for n in range(BURST_CARDS)
+        ]
+        entries = [
+            {
+                "EventBusName": bus,
+                "Source": "blueprint.payments",
+                "DetailType": "payment.declined",
+                "Detail": json.dumps(d),
+            }
+            for d in details
+        ]
+        events.put_events(Entries=entries[:-1])
+        time.sleep(2)  # let the burst's first attempts be counted: only the last one is timed
+        started = time.perf_counter()
+        events.put_events(Entries=entries[-1:])
+        alert = None
+        while alert is None and time.perf_counter() - started < 60:
+            for message in sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get(
+                "Messages", []
+            ):
+                if json.loads(message["Body"])["detail"]["subject"] == device:
+                    alert = message
+        if alert is None:
+            raise RuntimeError("no fraud.alert for the bench burst within 60 s")
+        latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def stream_figures() -> dict[str, dict[str, float | str]]:
+    endpoints = cli.Endpoints.from_environ()
+    started_here = not (cli.running_pid() and cli.healthy(endpoints))
+    try:
+        outputs = (
+            cli.cmd_up(endpoints)
+            if started_here
+            else cli.terraform_outputs(cli.LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+        )
+        stream = dict(outputs["fraud_stream"])  # type: ignore[call-overload]
+        rate = _events_per_s(endpoints.aws, stream)
+        latencies = _alert_latencies_ms(endpoints.aws, str(outputs["event_bus_name"]))
+    finally:
+        if started_here:
+            cli.stop_emulator()
+    return {
+        "fraud_stream_events_per_s": {"value": round(rate, 1), "unit": "events/s"},
+        "fraud_alert_latency_ms_p50": {
+            "value": round(statistics.median(latencies), 1),
+            "unit": "ms",
+        },
+    }
+
+
 def run() -> dict[str, dict[str, float | str]]:
     model = default_model()
     rows, feature_ns = _feature_rows()
@@ -106,4 +251,5 @@ def run() -> dict[str, dict[str, float | str]]:
             "unit": "ratio",
         },
         "fraud_ulb_pr_auc": {"value": real.logistic.pr_auc, "unit": "ratio"},
+        **stream_figures(),
     }
