@@ -260,6 +260,10 @@ class PaymentProcessor:
         one round trip fewer; a retried step finds its record by that write's refusal."""
         created = self._create_authorizing(context) if new else None
         payment = created or self._store.get(context.payment_id)
+        if payment is not None and payment.bin is None:
+            # The BIN is never stored (PCI DSS 3.5.1): a retried step takes it from its input
+            # again, so the events it answers with are the first attempt's, BIN included.
+            payment = dataclasses.replace(payment, bin=context.card.first6)
         if payment is not None and payment.status not in (
             PaymentStatus.REQUIRES_ACTION,
             PaymentStatus.AUTHORIZING,
@@ -376,9 +380,7 @@ class PaymentProcessor:
                 # the acquirer's record settles the capture (never a void).
                 self._write_over(pending, lambda p: p)
             raise CaptureOutcomeUnknownError(pending.payment_id) from error
-        # Answered as stored (no BIN, which is never persisted): a retried step, answering
-        # from the record, publishes the very same events.
-        return self._sale_answer(dataclasses.replace(captured, bin=None))
+        return self._sale_answer(captured)
 
     def _sale_answer(self, payment: Payment) -> StepOutcome:
         authorized = payment.event(EventType.AUTHORIZED, self._bus, amount=payment.amount)

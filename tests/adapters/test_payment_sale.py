@@ -78,6 +78,10 @@ def test_a_sale_captures_posts_and_answers_both_events_once(
     assert stored is not None and stored.version == 1
     again = sale(processor)  # the step retried after it finished
     assert again["payment"] == answer["payment"] and again["events"] == answer["events"]
+    # The BIN (never stored) comes from the step's input again: the fraud stream's BIN
+    # counters see the retried sale as they saw the first attempt.
+    bins = {event["Detail"]["bin"] for event in again["events"]}
+    assert bins == {steps.context()["card"]["first6"]} != {None}
     assert acquirer.executed == {"pay_1:capture:1": 10_000}
     assert len(ledger_store.entries_for("pay_1")) == 1
 
