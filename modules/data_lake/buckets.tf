@@ -135,20 +135,22 @@ resource "aws_s3_bucket_policy" "access_logs" {
   bucket = aws_s3_bucket.access_logs.id
   policy = jsonencode({
     Version = "2012-10-17"
-    # The logging-service statement comes first: the local emulator (moto 5.2.5) reads the
-    # statements in order when validating PutBucketLogging and fails on a "*" principal before it.
-    Statement = [
-      {
-        Sid       = "S3ServerAccessLogsFromLakeBucketsOnly"
+    # The logging-service statements come first, one per source bucket with its prefix as a
+    # single Resource: the local emulator (moto 5.2.5) validates PutBucketLogging by reading the
+    # statements in order, matches only a string Resource, and fails on a "*" principal.
+    Statement = concat([
+      for name in [local.lake_bucket_name, local.results_bucket_name] : {
+        Sid       = "S3ServerAccessLogsFrom${replace(title(replace(name, "-", " ")), " ", "")}"
         Effect    = "Allow"
         Principal = { Service = "logging.s3.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = [for name in [local.lake_bucket_name, local.results_bucket_name] : "${aws_s3_bucket.access_logs.arn}/s3/${name}/*"]
+        Resource  = "${aws_s3_bucket.access_logs.arn}/s3/${name}/*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnLike      = { "aws:SourceArn" = [for name in [local.lake_bucket_name, local.results_bucket_name] : "arn:${local.partition}:s3:::${name}"] }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${name}" }
         }
-      },
+      }
+      ], [
       {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
@@ -157,7 +159,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
         Resource  = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
-    ]
+    ])
   })
 
   depends_on = [aws_s3_bucket_public_access_block.access_logs]
