@@ -347,10 +347,13 @@ class Authorizer:
     def sns_policy_attribute(self) -> str | None:
         if self.operation == "SetTopicAttributes":
             return self.param("AttributeValue") if self.param("AttributeName") == "Policy" else None
-        for index in range(1, 20):
-            if self.param(f"Attributes.entry.{index}.key") == "Policy":
-                return self.param(f"Attributes.entry.{index}.value")
-        return None
+        try:
+            # CreateTopic: moto parses the Attributes map into a dict.
+            attributes = self.response._get_param("Attributes") or {}
+        except Exception:
+            return None
+        policy = attributes.get("Policy") if isinstance(attributes, dict) else None
+        return str(policy) if policy else None
 
     # Who -------------------------------------------------------------------------------------
 

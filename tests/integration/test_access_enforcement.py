@@ -811,6 +811,23 @@ def test_a_resource_policy_naming_a_role_that_does_not_exist_is_refused(
         ),
         "InvalidParameterValueException",
     )
+    # A queue or topic created with such a policy is refused the same way.
+    for_any_queue = naming(missing, "sqs:SendMessage", "*")
+    both_ways(
+        emulator,
+        lambda: sqs.create_queue(
+            QueueName=unique("deny-principal"), Attributes={"Policy": for_any_queue}
+        ),
+        "InvalidAttributeValue",
+    )
+    both_ways(
+        emulator,
+        lambda: sns.create_topic(
+            Name=unique("deny-principal"),
+            Attributes={"Policy": naming(missing, "sns:Publish", "*")},
+        ),
+        "InvalidParameter",
+    )
     # Once the role exists, every one of them is accepted.
     created = account.role()
     sqs.set_queue_attributes(
@@ -818,6 +835,9 @@ def test_a_resource_policy_naming_a_role_that_does_not_exist_is_refused(
     )
     s3.put_bucket_policy(
         Bucket=bucket, Policy=naming(created, "s3:GetObject", f"arn:aws:s3:::{bucket}/*")
+    )
+    sns.create_topic(
+        Name=unique("deny-principal"), Attributes={"Policy": naming(created, "sns:Publish", "*")}
     )
 
 
