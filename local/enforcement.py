@@ -793,14 +793,13 @@ class Authorizer:
 
     def require_log_delivery_key_use(self) -> None:
         """Execution logs of a state machine with a customer managed key (any level but OFF):
-        Step Functions encrypts what it hands to log delivery with that key, under the context
-        ``SourceArn`` = ``arn:aws:logs:<region>:<account>:*``, and CloudWatch Logs' delivery
-        service decrypts it as itself, so the key policy must admit
-        ``delivery.logs.amazonaws.com`` for ``kms:Decrypt`` ("Data at rest encryption in Step
-        Functions", CloudWatch Logs permissions). On AWS the logs are lost or the create/update
-        is refused; here it is refused, so the gap shows before an execution needs its logs.
-        Not checked yet: the execution role's own ``kms:GenerateDataKey`` under that context,
-        which AWS also requires (README)."""
+        Step Functions encrypts what it hands to log delivery with that key as the execution role
+        (``kms:GenerateDataKey`` with ``kms:EncryptionContext:SourceArn`` =
+        ``arn:aws:logs:<region>:<account>:*``), and CloudWatch Logs' delivery service decrypts
+        it as itself, so the key policy must admit ``delivery.logs.amazonaws.com`` for
+        ``kms:Decrypt`` ("Data at rest encryption in Step Functions", CloudWatch Logs
+        permissions). On AWS the logs are lost or the create/update is refused; here it is
+        refused, so the gap shows before an execution needs its logs."""
         if self.operation not in ("CreateStateMachine", "UpdateStateMachine"):
             return
         body = self.body()
@@ -813,7 +812,8 @@ class Authorizer:
         key = self.customer_key(
             body.get("encryptionConfiguration") or getattr(current, "encryptionConfiguration", {})
         )
-        if key is None:
+        role_arn = str(body.get("roleArn") or getattr(current, "roleArn", ""))
+        if key is None or not role_arn:
             return
         context = encryption_context_keys(
             {"SourceArn": f"arn:{PARTITION}:logs:{self.region}:{self.account}:*"}
@@ -828,6 +828,14 @@ class Authorizer:
             ),
             code="KmsAccessDeniedException",
         )
+        role = role_caller(role_arn, "StepFunctions")
+        request = Request(
+            role.principal,
+            "kms:GenerateDataKey",
+            key.arn,
+            {**context, "kms:CallerAccount": [self.account]},
+        )
+        self.require(role, request, "Step Functions log delivery", code="KmsAccessDeniedException")
 
     def event_bus_key_requests(self) -> Iterator[Request]:
         """A bus encrypted with a customer managed key: EventBridge uses the key as itself, so its

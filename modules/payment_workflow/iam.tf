@@ -213,6 +213,17 @@ locals {
       Condition = { StringEquals = { "kms:EncryptionContext:aws:states:stateMachineArn" = local.state_machine_arn } }
     },
     {
+      # Execution logs are encrypted with the same key: Step Functions makes the data key for
+      # log delivery as this role, under the context SourceArn = this account's and Region's
+      # logs ("Data at rest encryption in Step Functions", execution role permissions); without
+      # it the state machine's logs are lost on AWS and its creation is refused locally.
+      Sid       = "EncryptExecutionLogsForDelivery"
+      Effect    = "Allow"
+      Action    = ["kms:GenerateDataKey"]
+      Resource  = [var.data_kms_key_arn]
+      Condition = { StringEquals = { "kms:EncryptionContext:SourceArn" = "arn:${local.partition}:logs:${local.region}:${local.account_id}:*" } }
+    },
+    {
       # The vended-log delivery APIs have no resource type (Service Authorization Reference,
       # CloudWatch Logs): they can only be granted on "*".
       Sid      = "DeliverExecutionLogs"

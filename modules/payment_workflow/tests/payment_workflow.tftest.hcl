@@ -249,6 +249,15 @@ run "the_module_with_its_defaults" {
     error_message = "The workflow role may use the application key only under its own state machine's encryption context."
   }
 
+  # Real-AWS review finding 6: Step Functions makes the execution logs' data key as this role,
+  # under the logs SourceArn context, and only there.
+  assert {
+    condition = one([for s in local.workflow_statements : s.Condition if s.Sid == "EncryptExecutionLogsForDelivery"]) == {
+      StringEquals = { "kms:EncryptionContext:SourceArn" = "arn:aws:logs:eu-west-1:111122223333:*" }
+    }
+    error_message = "The workflow role makes data keys for its execution logs only under the logs SourceArn context."
+  }
+
   # Finding 11: only the vended-log delivery actions, which have no resource type, stay on "*";
   # the log-group resource policy actions are on this account's and Region's log groups.
   assert {
