@@ -21,6 +21,7 @@ import socket
 import sys
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -175,18 +176,64 @@ class LambdaBridge:
         return InvocationResult(payload, error_type, [f"{message}\n{error_type}"])
 
     def invoke_async(self, function: Any, event: Any) -> None:
-        """Asynchronous invocation: two retries, then the dead-letter queue if one is set."""
+        """Asynchronous invocation as Lambda runs it: the function's event invoke configuration
+        (retries, at most 2; 2 when unset) and, once they are spent, its on-failure destination
+        with Lambda's invocation record, else its dead-letter queue with the event. Delivery is
+        the function's role's (local.event_sources.deliver_to_destination)."""
         from local.event_sources import deliver_to_destination
 
+        settings: dict[str, Any] = next(
+            (c.config for c in getattr(function, "event_invoke_config", []) or []), {}
+        )
+        attempts = 1 + int(settings.get("MaximumRetryAttempts", 2))
         result: InvocationResult | None = None
-        for attempt in range(3):
+        request_id = str(uuid.uuid4())
+        for attempt in range(attempts):
             result = self.invoke_sync(function, event)
             if not result.failed:
                 return
-            time.sleep(min(2.0, 0.2 * 2**attempt))
+            if attempt + 1 < attempts:
+                time.sleep(min(2.0, 0.2 * 2**attempt))
+        if result is None:
+            return
+        on_failure = ((settings.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
+            "Destination"
+        )
+        if on_failure:
+            record = failure_record(function, event, result, request_id, attempts)
+            deliver_to_destination(on_failure, json.dumps(record), function.function_arn)
+            return
         target = (getattr(function, "dead_letter_config", None) or {}).get("TargetArn")
-        if target and result is not None:
-            deliver_to_destination(target, json.dumps(event))
+        if target:
+            deliver_to_destination(target, json.dumps(event), function.function_arn)
+
+
+def failure_record(
+    function: Any, event: Any, result: InvocationResult, request_id: str, attempts: int
+) -> dict[str, Any]:
+    """What Lambda sends an on-failure destination after an asynchronous invocation's retries
+    ("Capturing records of Lambda asynchronous invocations")."""
+    try:
+        response: Any = json.loads(result.payload)
+    except ValueError:
+        response = result.payload.decode(errors="replace")
+    return {
+        "version": "1.0",
+        "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+        "requestContext": {
+            "requestId": request_id,
+            "functionArn": f"{function.function_arn}:$LATEST",
+            "condition": "RetriesExhausted",
+            "approximateInvokeCount": attempts,
+        },
+        "requestPayload": event,
+        "responseContext": {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        },
+        "responsePayload": response,
+    }
 
 
 ANY_PORT = "any"

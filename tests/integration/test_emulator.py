@@ -323,3 +323,32 @@ def test_start_sync_execution_answers_like_aws(emulator: Emulator, role_arn: str
         "asked to fail",
     )
     assert "output" not in failed
+
+
+def test_a_failed_asynchronous_invocation_reaches_its_on_failure_destination(
+    emulator: Emulator, role_arn: str
+) -> None:
+    name = create_function(emulator, role_arn, PROBE_HANDLER, "probe")
+    sqs = emulator.client("sqs")
+    queue = sqs.create_queue(QueueName=unique("async-failures"))["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    emulator.client("lambda").put_function_event_invoke_config(
+        FunctionName=name,
+        MaximumRetryAttempts=1,
+        DestinationConfig={"OnFailure": {"Destination": queue_arn}},
+    )
+    event = {"fail": True, "echo": "lost"}
+    emulator.client("lambda").invoke(
+        FunctionName=name, InvocationType="Event", Payload=json.dumps(event)
+    )
+    messages = wait_for(
+        lambda: sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=1).get("Messages"), 30
+    )
+    record = json.loads(messages[0]["Body"])
+    # Lambda's invocation record after the retries (one here): the event and the error.
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 2
+    assert record["requestPayload"] == event
+    assert record["responsePayload"]["errorType"] == "ValueError"
