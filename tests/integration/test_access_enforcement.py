@@ -893,14 +893,26 @@ def test_execution_logs_of_a_cmk_state_machine_need_the_key_to_admit_log_deliver
             }
         ],
     }
-    role = account.role(trust=trust_service("states.amazonaws.com"))
+    # Step Functions makes the logs' data key as the execution role, under the logs context.
+    log_data_keys = {
+        "Effect": "Allow",
+        "Action": "kms:GenerateDataKey",
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:EncryptionContext:SourceArn": f"arn:aws:logs:{REGION}:{ACCOUNT}:*"
+            }
+        },
+    }
+    role = account.role(log_data_keys, trust=trust_service("states.amazonaws.com"))
+    bare_role = account.role(trust=trust_service("states.amazonaws.com"))
 
-    def create(key: str, **logging_configuration: Any) -> str:
+    def create(key: str, execution_role: str = role, **logging_configuration: Any) -> str:
         return str(
             sfn.create_state_machine(
                 name=unique("deny-logs-key"),
                 definition=PASS_DEFINITION,
-                roleArn=role,
+                roleArn=execution_role,
                 type="EXPRESS",
                 encryptionConfiguration={"type": "CUSTOMER_MANAGED_KMS_KEY", "kmsKeyId": key},
                 **logging_configuration,
@@ -941,7 +953,15 @@ def test_execution_logs_of_a_cmk_state_machine_need_the_key_to_admit_log_deliver
         lambda: sfn.update_state_machine(stateMachineArn=quiet, loggingConfiguration=logging),
         "KmsAccessDeniedException",
     )
-    create(admitting_delivery_for(ACCOUNT), loggingConfiguration=logging)
+    admitting = admitting_delivery_for(ACCOUNT)
+    # The key admits delivery, but the execution role may not make the logs' data key.
+    message = both_ways(
+        emulator,
+        lambda: create(admitting, bare_role, loggingConfiguration=logging),
+        "KmsAccessDeniedException",
+    )
+    assert bare_role.rsplit("/", 1)[1] in message
+    create(admitting, loggingConfiguration=logging)
 
 
 def test_a_trail_encrypted_with_a_key_that_does_not_admit_cloudtrail_is_refused(
