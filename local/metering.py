@@ -169,6 +169,28 @@ def _mark_writes(handler: Any) -> None:
         setattr(handler, name, functools.wraps(original)(marked))
 
 
+_in_batch = threading.local()
+
+
+def _mark_batch_gets(handler: Any) -> None:
+    """moto answers BatchGetItem with one backend get_item per key: each item read is billed,
+    but the call is one data event per table (CloudTrail logs the call), not one per key."""
+    original = handler.batch_get_item
+
+    @functools.wraps(original)
+    def marked(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with contextlib.suppress(Exception):
+            for table in (self.body or {}).get("RequestItems", {}):
+                count(f"data:dynamodb:{table}")
+        _in_batch.active = True
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            _in_batch.active = False
+
+    handler.batch_get_item = marked
+
+
 def install() -> None:
     """Patches moto (once) so that the counters above see every call."""
     from moto.core.responses import BaseResponse
@@ -213,6 +235,11 @@ def install() -> None:
             return  # a condition the transaction checks is not a read the caller pays
         if getattr(_in_write, "active", False):
             return  # moto reading the old item inside a write (_mark_writes)
+        if getattr(_in_batch, "active", False):
+            # One item of a BatchGetItem: billed eventually consistent unless asked otherwise
+            # (the request's ConsistentRead is per table; the default is what callers use).
+            _add_units("dynamodb_read_units", read_units(_size(result), consistent=False))
+            return
         table_call(args, kwargs)
         _add_units("dynamodb_read_units", read_units(_size(result), consistent=True))
 
@@ -264,6 +291,7 @@ def install() -> None:
     _wrap(DynamoDBBackend, "transact_write_items", transact)
     _mark_transactions(DynamoDBBackend)
     _mark_writes(DynamoHandler)
+    _mark_batch_gets(DynamoHandler)
     _wrap(EventsBackend, "put_events", events)
     _wrap(LogsBackend, "put_log_events", logs)
 

@@ -150,6 +150,25 @@ def test_a_write_that_reads_its_old_item_is_one_write_and_no_read(meter: None) -
     assert metering.snapshot()["dynamodb_read_units"] == 1  # a real read still counts
 
 
+def test_a_batch_get_is_one_data_event_per_table_and_a_read_per_item(meter: None) -> None:
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    for table in ("t", "u"):
+        ddb.create_table(
+            TableName=table,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+    metering.reset()
+    keys = [{"pk": {"S": str(n)}} for n in range(5)]
+    ddb.batch_get_item(RequestItems={"t": {"Keys": keys}, "u": {"Keys": keys[:1]}})
+    used = metering.snapshot()
+    # CloudTrail logs the call once per table; DynamoDB bills each key read (eventually
+    # consistent, half a unit each: six keys, three units).
+    assert (used["counts"]["data:dynamodb:t"], used["counts"]["data:dynamodb:u"]) == (1, 1)
+    assert used["dynamodb_read_units"] == 3
+
+
 def _run(level: str) -> dict[str, object]:
     logs = boto3.client("logs", region_name=REGION)
     group = f"/aws/vendedlogs/states/wf-{level.lower()}"
