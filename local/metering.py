@@ -130,65 +130,41 @@ def _size(item: Any) -> int:
     return int(item.size()) if item is not None and hasattr(item, "size") else 0
 
 
+# Threads flagged while moto runs a call whose inner backend calls the meter must not count:
+# - a TransactWriteItems applies its items through the same put/update methods a plain write
+#   uses (they would count twice; the transaction is counted once, by its own hook);
+# - UpdateItem (and PutItem/DeleteItem asked for old values) reads the item through the
+#   backend's get_item before writing: the write's own read, not a GetItem the caller pays
+#   for or CloudTrail logs;
+# - BatchGetItem reads each key through get_item: each item is billed (eventually consistent),
+#   but the call is one data event per table, not one per key.
 _in_transaction = threading.local()
-
-
-def _mark_transactions(cls: Any) -> None:
-    """Flags the thread while moto applies a TransactWriteItems, whose item writes go through
-    the same put/update methods the meter wraps (they would count twice)."""
-    original = cls.transact_write_items
-
-    @functools.wraps(original)
-    def marked(*args: Any, **kwargs: Any) -> Any:
-        _in_transaction.active = True
-        try:
-            return original(*args, **kwargs)
-        finally:
-            _in_transaction.active = False
-
-    cls.transact_write_items = marked
-
-
 _in_write = threading.local()
-
-
-def _mark_writes(handler: Any) -> None:
-    """moto's UpdateItem (and PutItem/DeleteItem asked for old values) reads the item through
-    the backend's get_item before writing: that read is the write's own, not a GetItem the
-    caller pays for or CloudTrail logs, so the meter must not count it."""
-    for name in ("put_item", "update_item", "delete_item"):
-        original = getattr(handler, name)
-
-        def marked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            _in_write.active = True
-            try:
-                return __original(self, *args, **kwargs)
-            finally:
-                _in_write.active = False
-
-        setattr(handler, name, functools.wraps(original)(marked))
-
-
 _in_batch = threading.local()
 
 
-def _mark_batch_gets(handler: Any) -> None:
-    """moto answers BatchGetItem with one backend get_item per key: each item read is billed,
-    but the call is one data event per table (CloudTrail logs the call), not one per key."""
-    original = handler.batch_get_item
+def _flag_while(cls: Any, name: str, flag: threading.local, before: Any = None) -> None:
+    """Wraps ``cls.name`` so that ``flag.active`` is set on the thread while it runs;
+    ``before`` (metering, so it never breaks the call) sees the call's arguments first."""
+    original = getattr(cls, name)
 
     @functools.wraps(original)
-    def marked(self: Any, *args: Any, **kwargs: Any) -> Any:
-        with contextlib.suppress(Exception):
-            for table in (self.body or {}).get("RequestItems", {}):
-                count(f"data:dynamodb:{table}")
-        _in_batch.active = True
+    def flagged(*args: Any, **kwargs: Any) -> Any:
+        if before is not None:
+            with contextlib.suppress(Exception):
+                before(*args)
+        flag.active = True
         try:
-            return original(self, *args, **kwargs)
+            return original(*args, **kwargs)
         finally:
-            _in_batch.active = False
+            flag.active = False
 
-    handler.batch_get_item = marked
+    setattr(cls, name, flagged)
+
+
+def _batch_tables(handler: Any) -> None:
+    for table in (handler.body or {}).get("RequestItems", {}):
+        count(f"data:dynamodb:{table}")
 
 
 def install() -> None:
@@ -234,7 +210,7 @@ def install() -> None:
         if getattr(_in_transaction, "active", False):
             return  # a condition the transaction checks is not a read the caller pays
         if getattr(_in_write, "active", False):
-            return  # moto reading the old item inside a write (_mark_writes)
+            return  # moto reading the old item inside a write (see _in_write)
         if getattr(_in_batch, "active", False):
             # One item of a BatchGetItem: billed eventually consistent unless asked otherwise
             # (the request's ConsistentRead is per table; the default is what callers use).
@@ -289,9 +265,10 @@ def install() -> None:
     _wrap(DynamoDBBackend, "get_item", get)
     _wrap(DynamoDBBackend, "query", query)
     _wrap(DynamoDBBackend, "transact_write_items", transact)
-    _mark_transactions(DynamoDBBackend)
-    _mark_writes(DynamoHandler)
-    _mark_batch_gets(DynamoHandler)
+    _flag_while(DynamoDBBackend, "transact_write_items", _in_transaction)
+    for name in ("put_item", "update_item", "delete_item"):
+        _flag_while(DynamoHandler, name, _in_write)
+    _flag_while(DynamoHandler, "batch_get_item", _in_batch, before=_batch_tables)
     _wrap(EventsBackend, "put_events", events)
     _wrap(LogsBackend, "put_log_events", logs)
 
