@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-# the logger name our policies report unresolved evaluations on (policies/pci_checks.py)
+# the logger name our policies report unresolved evaluations on (policies/pci_common.py)
 UNRESOLVED_LOGGER = "pci_policies.unresolved"
 POLICIES_DIR = REPO_ROOT / "policies"
 
@@ -71,7 +71,7 @@ class ScanResult:
 
 class _UnresolvedCollector(logging.Handler):
     """Collects the records our checks log when they cannot evaluate a resource (see
-    ``UNRESOLVED_LOGGER`` in ``policies/pci_checks.py``)."""
+    ``UNRESOLVED_LOGGER`` in ``policies/pci_common.py``)."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.WARNING)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
+import importlib
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,6 +127,20 @@ class PolicyInfo:
     guideline: str
 
 
+def python_checks(policies_dir: Path = POLICIES_DIR) -> list[Any]:
+    """Our Python checks, one per ``CKV_PCI_###.py`` file, imported the way checkov loads them:
+    as top-level modules named after the file, with the folder on ``sys.path`` (so the files'
+    ``import pci_common`` finds the shared helpers). Each file registers its ``check``."""
+    folder = str(policies_dir)
+    if folder not in sys.path:
+        sys.path.insert(1, folder)
+    checks = []
+    for path in sorted(policies_dir.glob("CKV_PCI_*.py")):
+        module = importlib.import_module(path.stem)  # imported lazily: it loads checkov
+        checks.append(module.check)
+    return checks
+
+
 def custom_policies(policies_dir: Path = POLICIES_DIR) -> dict[str, PolicyInfo]:
     """Our checks, read from the policy files without loading checkov's registries."""
     found: dict[str, PolicyInfo] = {}
@@ -139,9 +155,7 @@ def custom_policies(policies_dir: Path = POLICIES_DIR) -> dict[str, PolicyInfo]:
             severity=str(meta.get("severity", "")),
             guideline=str(meta.get("guideline", "")),
         )
-    from policies import pci_checks  # imported lazily: it loads checkov
-
-    for check in pci_checks.CHECKS:
+    for check in python_checks(policies_dir):
         found[check.id] = PolicyInfo(
             id=check.id,
             name=check.name,

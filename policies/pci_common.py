@@ -1,0 +1,457 @@
+"""What the PCI DSS checks share: reading checkov's values and graph, and deciding scope.
+
+Checkov loads every ``.py`` file of ``policies/`` as a module named after the file, with the
+folder on ``sys.path``, so the checks import these helpers as ``pci_common`` (and the IAM
+statement readers as ``pci_iam``), the way checkov's own checks import ``checkov.common``.
+
+How things are recognised (see ``policies/README.md``):
+
+* cardholder data (CHD): the ``DataClass`` tag, read from the resource's ``tags``, its plan-time
+  ``tags_all`` or the ``default_tags`` of the provider in the same root, is one of
+  :data:`CHD_CLASSES`; without it ``PCIScope`` decides; with neither, a resource is in scope in
+  a root and unresolved in a reusable module scanned on its own.
+* a *root* is a directory that declares a ``provider`` block (or a plan JSON). Rules about a
+  whole configuration (tags, VPC endpoints, CloudTrail coverage, HMAC key) are judged only in
+  roots; a reusable module scanned on its own gets no result for them, its instantiation in an
+  environment does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import logging
+import os
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from checkov.common.bridgecrew.severities import Severities
+from checkov.common.models.enums import CheckCategories, CheckResult
+from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+from checkov.terraform.checks.resource.registry import resource_registry
+
+GUIDE = (
+    "https://github.com/aws-payments-blueprint/aws-payments-blueprint/blob/main/policies/README.md"
+)
+CHD_CLASSES = frozenset({"cardholder-data", "chd", "pan", "card-data"})
+AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
+CDE_SCOPES = frozenset({"cde", "in-scope", "in_scope", "yes", "true"})
+VAULT_NAME = re.compile(r"vault", re.IGNORECASE)
+AUDIT_NAME = re.compile(r"(audit|cloudtrail|trail|log-archive|logarchive)", re.IGNORECASE)
+DETOKENIZE_NAME = re.compile(r"detokeni[sz]", re.IGNORECASE)
+NAME_ATTRIBUTES = ("name", "bucket", "bucket_prefix", "name_prefix", "function_name", "description")
+AWS_MANAGED_ALIAS = "alias/aws/"
+
+# Checkov keeps no record of a check that answers UNKNOWN, so "nothing in scope" and "could not
+# read the value" look the same in its reports. A check that could not evaluate an in-scope
+# resource says so on this logger (a warning, visible when checkov runs by hand); the compliance
+# scan collects these records and reports them per requirement, so none passes in silence.
+UNRESOLVED_LOGGER = "pci_policies.unresolved"
+
+
+def unwrap(value: Any) -> Any:
+    """Checkov wraps HCL attribute values in one-element lists; undo that."""
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return value
+
+
+def get(conf: Any, path: str) -> Any:
+    """``get(conf, "a.b.c")`` through checkov's list-wrapped blocks; ``None`` when absent."""
+    node = conf
+    for part in path.split("."):
+        node = unwrap(node)
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return unwrap(node)
+
+
+def as_list(value: Any) -> list[Any]:
+    value = unwrap(value)
+    if value is None:
+        return []
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return [value]
+
+
+def is_true(value: Any) -> bool:
+    value = unwrap(value)
+    return value is True or (isinstance(value, str) and value.lower() == "true")
+
+
+def as_int(value: Any) -> int | None:
+    value = unwrap(value)
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def is_set(value: Any) -> bool:
+    value = unwrap(value)
+    return value not in (None, "", [], {})
+
+
+def is_cmk(value: Any) -> bool:
+    """A key reference that is set and is not an AWS-managed alias such as alias/aws/s3."""
+    value = unwrap(value)
+    return is_set(value) and AWS_MANAGED_ALIAS not in str(value)
+
+
+def tag_dict(value: Any) -> dict[str, str]:
+    value = unwrap(value)
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): str(unwrap(v)) for k, v in value.items() if not str(k).startswith("__")}
+
+
+def resource_label(conf: dict[str, Any]) -> str:
+    address = str(conf.get("__address__", ""))
+    return address.rsplit(".", 1)[-1]
+
+
+def names_of(conf: dict[str, Any]) -> str:
+    parts = [resource_label(conf)]
+    parts += [
+        str(get(conf, attribute)) for attribute in NAME_ATTRIBUTES if is_set(get(conf, attribute))
+    ]
+    return " ".join(parts)
+
+
+@dataclass
+class Vertex:
+    index: int
+    attrs: dict[str, Any]
+
+    @property
+    def type(self) -> str:
+        return str(self.attrs.get("resource_type", ""))
+
+    @property
+    def block_type(self) -> str:
+        return str(self.attrs.get("block_type_", ""))
+
+    @property
+    def address(self) -> str:
+        return str(self.attrs.get("__address__", ""))
+
+    @functools.cached_property
+    def root(self) -> str:
+        crumbs = (self.attrs.get("rendering_breadcrumbs_") or {}).get("source_module_") or []
+        path = crumbs[0].get("path") if crumbs and isinstance(crumbs[0], dict) else None
+        return os.path.dirname(str(path or self.attrs.get("file_path_", "")))
+
+    @property
+    def is_plan(self) -> bool:
+        return str(self.attrs.get("file_path_", "")).endswith(".json")
+
+
+def _same_config(vertex: Vertex, conf: dict[str, Any]) -> bool:
+    config = vertex.attrs.get("config_")
+    if not isinstance(config, dict):
+        return False
+    for by_name in config.values():
+        if isinstance(by_name, dict):
+            for body in by_name.values():
+                if body == conf:
+                    return True
+    return False
+
+
+def _payload(node: Any) -> dict[str, Any]:
+    attrs = node[1] if isinstance(node, tuple) else node
+    return attrs if isinstance(attrs, dict) else {}
+
+
+# What is derived from one checkov graph (its vertex list, the locals by address, the statements
+# module calls pass) is computed once per graph, not once per check and resource: every check
+# builds a Graph view, and the IAM checks read the same module inputs five times over.
+_MEMO: dict[str, Any] = {"graph": None, "values": {}}
+
+
+def _memo_for(raw: Any) -> dict[str, Any]:
+    if _MEMO["graph"] is not raw:
+        _MEMO["graph"] = raw
+        _MEMO["values"] = {}
+    values: dict[str, Any] = _MEMO["values"]
+    return values
+
+
+class Graph:
+    """The checkov graph of the configuration being scanned, seen from one resource."""
+
+    def __init__(self, conf: dict[str, Any], entity_path: str) -> None:
+        self.raw = resource_registry.graph
+        self.memo = _memo_for(self.raw)
+        if "vertices" not in self.memo:
+            vertices: list[Vertex] = []
+            if self.raw is not None:
+                if hasattr(self.raw, "node_indices"):  # rustworkx: (index, attributes) payloads
+                    vertices = [Vertex(i, _payload(self.raw[i])) for i in self.raw.node_indices()]
+                else:  # networkx
+                    vertices = [Vertex(i, a) for i, a in self.raw.nodes(data=True)]
+            self.memo["vertices"] = vertices
+        self.vertices: list[Vertex] = self.memo["vertices"]
+        self.me = self._find(conf, entity_path)
+
+    def _find(self, conf: dict[str, Any], entity_path: str) -> Vertex | None:
+        scanned = entity_path.split(":", 1)[0].replace("\\", "/")
+        suffix = "/".join(p for p in scanned.split("/") if p not in ("", ".", ".."))
+        start = unwrap(conf.get("__start_line__"))
+        if "resources_by_address" not in self.memo:
+            index: dict[str, list[Vertex]] = {}
+            for vertex in self.vertices:
+                if vertex.block_type == "resource":
+                    index.setdefault(vertex.address, []).append(vertex)
+            self.memo["resources_by_address"] = index
+        candidates = [
+            v
+            for v in self.memo["resources_by_address"].get(str(conf.get("__address__")), [])
+            if v.attrs.get("__start_line__") == start
+        ]
+        candidates = [
+            v
+            for v in candidates
+            if str(v.attrs.get("file_path_", "")).replace("\\", "/").endswith(suffix)
+        ] or candidates
+        if len(candidates) > 1:
+            # one module file instantiated under the same address in several roots: the
+            # rendered configuration tells the instances apart when their inputs differ
+            same = [v for v in candidates if _same_config(v, conf)]
+            candidates = same or candidates
+        return candidates[0] if candidates else None
+
+    # scope ------------------------------------------------------------------
+    def in_scope(self) -> list[Vertex]:
+        """Vertices of the same root as the resource under check."""
+        if self.me is None:
+            return []
+        by_root: dict[str, list[Vertex]] = self.memo.setdefault("by_root", {})
+        root = self.me.root
+        if root not in by_root:
+            by_root[root] = [v for v in self.vertices if v.root == root]
+        return by_root[root]
+
+    def providers(self) -> list[Vertex]:
+        if self.me is None:
+            return []
+        by_root: dict[str, list[Vertex]] = self.memo.setdefault("providers", {})
+        root = self.me.root
+        if root not in by_root:
+            by_root[root] = [v for v in self.in_scope() if v.block_type == "provider"]
+        return by_root[root]
+
+    def is_root(self) -> bool:
+        """The resource is evaluated inside a root module (provider declared) or a plan."""
+        return self.me is not None and (self.me.is_plan or bool(self.providers()))
+
+    def root_note(self) -> list[str]:
+        """Where a configuration-wide rule was judged (a module's file is not its root)."""
+        if self.me is None:
+            return []
+        root = self.me.root
+        with contextlib.suppress(ValueError):  # another drive on Windows
+            root = os.path.relpath(root)
+        return [f"root: {root}"]
+
+    def resources(self, *types: str) -> list[Vertex]:
+        return [v for v in self.in_scope() if v.block_type == "resource" and v.type in types]
+
+    def default_tags(self, conf: dict[str, Any]) -> dict[str, str]:
+        wanted = str(conf.get("__provider_address__") or "aws.default")
+        tags: dict[str, str] = {}
+        for provider in self.providers():
+            address = provider.address or "aws.default"
+            alias = unwrap(provider.attrs.get("alias"))
+            if alias:
+                address = f"aws.{alias}"
+            if address == wanted or (wanted == "aws.default" and address == "aws"):
+                tags.update(tag_dict(get(provider.attrs, "default_tags.tags")))
+        return tags
+
+    # edges ------------------------------------------------------------------
+    def _edges(self, index: int, incoming: bool) -> Iterator[tuple[int, str]]:
+        if self.raw is None:
+            return
+        if hasattr(self.raw, "node_indices"):
+            edges = self.raw.in_edges(index) if incoming else self.raw.out_edges(index)
+            for src, dst, data in edges:
+                yield (src if incoming else dst), str((data or {}).get("label", ""))
+        else:
+            edges = (
+                self.raw.in_edges(index, data=True)
+                if incoming
+                else self.raw.out_edges(index, data=True)
+            )
+            for src, dst, data in edges:
+                yield (src if incoming else dst), str((data or {}).get("label", ""))
+
+    def referrers(self, types: Iterable[str], label: str, literal_attr: str = "") -> list[Vertex]:
+        """Resources of ``types`` whose attribute ``label`` refers to the resource under check.
+
+        Falls back to comparing literal values (``literal_attr`` of this resource, e.g. the
+        bucket name) for plan graphs, where references are already resolved.
+        """
+        if self.me is None:
+            return []
+        wanted = set(types)
+        by_index = {v.index: v for v in self.vertices}
+        found = {
+            src
+            for src, edge_label in self._edges(self.me.index, incoming=True)
+            if edge_label.split(".")[0] == label
+            and by_index.get(src, Vertex(-1, {})).type in wanted
+        }
+        literal = unwrap(self.me.attrs.get(literal_attr)) if literal_attr else None
+        if is_set(literal):
+            for vertex in self.resources(*wanted):
+                if unwrap(vertex.attrs.get(label)) == literal:
+                    found.add(vertex.index)
+        return [by_index[i] for i in sorted(found)]
+
+    def targets(self, vertex: Vertex, label: str) -> list[Vertex]:
+        by_index = {v.index: v for v in self.vertices}
+        return [
+            by_index[dst]
+            for dst, edge_label in self._edges(vertex.index, incoming=False)
+            if edge_label.split(".")[0] == label and dst in by_index
+        ]
+
+
+def tags_of(conf: dict[str, Any], graph: Graph | None = None) -> dict[str, str]:
+    """Effective tags: provider default_tags, then plan-time tags_all, then the resource's tags."""
+    tags: dict[str, str] = dict(graph.default_tags(conf)) if graph is not None else {}
+    tags.update(tag_dict(conf.get("tags_all")))
+    tags.update(tag_dict(conf.get("tags")))
+    return tags
+
+
+def data_class(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "dataclass":
+            return value.strip().lower()
+    return None
+
+
+def pci_scope(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "pciscope":
+            return value.strip().lower()
+    return None
+
+
+UNCLASSIFIED = (
+    "no DataClass or PCIScope tag here: the root that uses this module decides whether it "
+    "holds card data"
+)
+
+
+def is_chd(conf: dict[str, Any], graph: Graph | None) -> bool | None:
+    """Whether a resource holds (or handles) cardholder data, from its tags only.
+
+    ``DataClass`` decides; without it, ``PCIScope`` does (``cde`` is in scope, anything else is
+    not). A resource with neither is in scope in a root (PCI DSS scoping: in scope until shown
+    otherwise, so Terraform written without our tags is still judged), and unknown (None) in a
+    reusable module scanned on its own, whose tags come from its caller.
+    """
+    cls = data_class(conf, graph)
+    if cls is not None:
+        return cls in CHD_CLASSES
+    scope = pci_scope(conf, graph)
+    if scope is not None:
+        return scope in CDE_SCOPES
+    if graph is None or graph.is_root():
+        return True
+    return None
+
+
+def purpose(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    """The ``Purpose`` tag (lowercased): what a store or key is for (vault, idempotency,
+    ledger), set by the module that creates it."""
+    for key, value in tags_of(conf, graph).items():
+        if key.lower() == "purpose":
+            return value.strip().lower()
+    return None
+
+
+def table_roles(conf: dict[str, Any], graph: Graph | None) -> set[str]:
+    """What a DynamoDB table is, from its tags only (a renamed table keeps its checks): a table
+    holding cardholder data is a vault; ``Purpose`` adds idempotency or ledger."""
+    roles = {p} if (p := purpose(conf, graph)) else set()
+    if data_class(conf, graph) in CHD_CLASSES:
+        roles.add("vault")
+    return roles
+
+
+def is_audit_bucket(conf: dict[str, Any], graph: Graph | None) -> bool:
+    cls = data_class(conf, graph)
+    if cls in AUDIT_CLASSES:
+        return True
+    return bool(AUDIT_NAME.search(names_of(conf)))
+
+
+def strings(value: Any) -> list[str]:
+    return [str(v) for v in as_list(value)]
+
+
+class PciCheck(BaseResourceCheck):
+    """A resource check with a PCI DSS requirement, a severity and a guideline anchor."""
+
+    requirement = ""
+
+    def __init__(
+        self, check_id: str, requirement: str, name: str, resources: Iterable[str], severity: str
+    ) -> None:
+        self.requirement = requirement
+        super().__init__(
+            name=f"[PCI DSS {requirement}] {name}",
+            id=check_id,
+            categories=[CheckCategories.GENERAL_SECURITY],
+            supported_resources=list(resources),
+            guideline=f"{GUIDE}#{check_id.lower()}",
+        )
+        self.severity = Severities[severity]  # type: ignore[assignment]  # checkov: None-typed
+
+    def graph_for(self, conf: dict[str, Any]) -> Graph:
+        return Graph(conf, self.entity_path)
+
+    def unresolved(self, conf: dict[str, Any], reason: str) -> CheckResult:
+        """The resource is in scope but a value the rule needs is unknown here (an expression
+        only a plan renders): no result for checkov, a record for the compliance scan."""
+        scanned_file, entity_type, entity_name = self.entity_path.rsplit(":", 2)
+        record = {
+            "check_id": self.id,
+            "check_name": self.name,
+            "resource": str(conf.get("__address__") or f"{entity_type}.{entity_name}"),
+            "file": scanned_file,
+            "lines": (
+                as_int(conf.get("__start_line__")) or 0,
+                as_int(conf.get("__end_line__")) or 0,
+            ),
+            "reason": reason,
+        }
+        logging.getLogger(UNRESOLVED_LOGGER).warning(
+            "%s could not evaluate %s: %s",
+            self.id,
+            record["resource"],
+            reason,
+            extra={"pci_unresolved": record},
+        )
+        return CheckResult.UNKNOWN
+
+    @staticmethod
+    def result(ok: bool) -> CheckResult:
+        return CheckResult.PASSED if ok else CheckResult.FAILED
+
+
+def graph_at(graph: Graph, vertex: Vertex) -> Graph:
+    clone = object.__new__(Graph)
+    clone.raw, clone.memo, clone.vertices, clone.me = graph.raw, graph.memo, graph.vertices, vertex
+    return clone
