@@ -21,6 +21,7 @@ def install() -> None:
     _deliver_execution_logs()
     _keep_lambda_logging_config()
     _deliver_rule_targets_to_kinesis()
+    _list_tags_of_untagged_athena_resources()
 
 
 def _validate_state_machine_definition() -> None:
@@ -465,3 +466,31 @@ def _deliver_rule_targets_to_kinesis() -> None:
 
     send_to_targets._kinesis_targets = True  # type: ignore[attr-defined]
     setattr(Rule, "send_to_targets", send_to_targets)  # noqa: B010
+
+
+def _list_tags_of_untagged_athena_resources() -> None:
+    """Athena ``ListTagsForResource`` on a workgroup, data catalog or capacity reservation that
+    has no tags: AWS answers an empty list, moto answers ``InvalidRequestException`` ("Does Not
+    Exist"), so the aws provider's read after creating an untagged workgroup fails and the apply
+    stops. Here a resource that exists answers its tags, none included; a missing one still gets
+    moto's error."""
+    from moto.athena.responses import AthenaResponse
+
+    original = AthenaResponse.list_tags_for_resource
+    if getattr(original, "_untagged_answer", False):
+        return
+
+    def list_tags_for_resource(self: Any) -> Any:
+        arn = self._get_param("ResourceARN")
+        backend = self.athena_backend
+        known = (
+            *backend.work_groups.values(),
+            *backend.data_catalogs.values(),
+            *backend.capacity_reservations.values(),
+        )
+        if any(getattr(resource, "arn", None) == arn for resource in known):
+            return json.dumps({"Tags": backend.tagger.list_tags_for_resource(arn)["Tags"]})
+        return original(self)
+
+    list_tags_for_resource._untagged_answer = True  # type: ignore[attr-defined]
+    setattr(AthenaResponse, "list_tags_for_resource", list_tags_for_resource)  # noqa: B010
