@@ -107,6 +107,10 @@ bench: build ## benchmarks; writes bench/results.json
 train-fraud: venv ## rebuild the fraud model artefact from its seed and the model card's figures (CHECK=1: fail if it changes)
 	$(PY) -m ml.fraud train $(if $(filter 1,$(CHECK)),--check,)
 
+.PHONY: train-credit
+train-credit: venv ## rebuild the BNPL credit scorecard from its seed and its model card's figures (CHECK=1: fail if it changes)
+	$(PY) -m ml.credit $(if $(filter 1,$(CHECK)),--check,)
+
 .PHONY: model-report
 model-report: venv ## the fraud model on the real ULB data set (downloaded into .cache/), into the model card
 	$(PY) -m ml.fraud report

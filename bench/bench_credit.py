@@ -1,0 +1,140 @@
+"""BNPL credit: the decision's in-process latency, the scorecard's quality against the
+rules-only baseline (retrained from its seed, as ``make train-credit`` does) and the schedule
+properties over 100,000 seeded random plans.
+
+The decisions are a seeded mix of applications scored by the shipped artefact: approved,
+reduced by affordability or a limit, declined by policy or by the score, so the bisection that
+finds a reduced amount is timed too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import time
+from decimal import Decimal
+from enum import StrEnum
+
+from functions.domain.credit import profile as p
+from functions.domain.credit.policy import (
+    Application,
+    CreditDecider,
+    CreditPolicy,
+    CurrencyLimits,
+    Exposure,
+)
+from functions.domain.credit.schedule import PLAN_TERMS, Plan, build_schedule, schedule_errors
+from functions.domain.credit.scorecard import Scorecard
+from functions.domain.fx import EurRates
+
+SCHEDULES = 100_000
+DECISIONS = 20_000
+WARM_UP = 1_000
+SEED = 13
+POLICY = CreditPolicy(
+    {
+        currency: CurrencyLimits(
+            min_amount=1_000,
+            max_amount=300_000,
+            customer_limit=200_000,
+            merchant_limit=50_000_000,
+            living_costs_buffer=80_000,
+        )
+        for currency in ("EUR", "GBP")
+    },
+    EurRates({"GBP": Decimal("1.17")}),
+)
+
+
+def _pick(rng: random.Random, kind: type[StrEnum]) -> str:
+    return str(rng.choice(list(kind)).value)
+
+
+def applications(rng: random.Random, count: int) -> list[tuple[Application, Exposure]]:
+    cases = []
+    for i in range(count):
+        declared = p.DeclaredProfile(
+            **{name: _pick(rng, kind) for name, kind in p._ENUM_FIELDS.items()}  # type: ignore[arg-type]
+        )
+        application = Application(
+            customer_id=f"cus_{i}",
+            merchant_id="m_1",
+            date_of_birth=dt.date(rng.randint(1940, 2010), rng.randint(1, 12), rng.randint(1, 28)),
+            amount=rng.randint(500, 400_000),
+            currency=rng.choice(("EUR", "GBP")),
+            plan=rng.choice(list(Plan)),
+            monthly_income=rng.randint(50_000, 600_000),
+            monthly_commitments=rng.randint(0, 300_000),
+            profile=declared,
+        )
+        exposure = Exposure(
+            outstanding=rng.choice((0, 0, rng.randint(0, 250_000))),
+            monthly_repayments=rng.choice((0, rng.randint(0, 50_000))),
+            days_past_due=rng.choice((0,) * 19 + (rng.randint(1, 90),)),
+        )
+        cases.append((application, exposure))
+    return cases
+
+
+def decision_latency() -> dict[str, dict[str, float | str]]:
+    decider = CreditDecider(POLICY, Scorecard.load())
+    rng = random.Random(SEED)  # noqa: S311 (seeded: the same mix every run)
+    today = dt.date(2026, 12, 1)
+    merchant = Exposure(outstanding=1_000_000)
+    cases = applications(rng, WARM_UP + DECISIONS)
+    outcomes: dict[str, int] = {}
+    timings = []
+    for n, (application, customer) in enumerate(cases):
+        started = time.perf_counter()
+        decision = decider.decide(application, customer, merchant, today)
+        elapsed = time.perf_counter() - started
+        if n >= WARM_UP:
+            timings.append(elapsed * 1000)
+            outcomes[decision.outcome] = outcomes.get(decision.outcome, 0) + 1
+    timings.sort()
+    print(f"  outcomes over {DECISIONS:,} decisions: {outcomes}", flush=True)
+    return {
+        "credit_decision_ms_p50": {"value": round(timings[len(timings) // 2], 4), "unit": "ms"},
+        "credit_decision_ms_p99": {
+            "value": round(timings[int(len(timings) * 0.99)], 4),
+            "unit": "ms",
+        },
+    }
+
+
+def schedule_properties() -> dict[str, dict[str, float | str]]:
+    rng = random.Random(SEED)  # noqa: S311 (seeded: the same mix every run)
+    sum_errors = property_errors = 0
+    start = dt.date(2000, 1, 1).toordinal()
+    for _ in range(SCHEDULES):
+        plan = rng.choice(list(Plan))
+        count = PLAN_TERMS[plan].count
+        total = rng.choice(
+            (rng.randint(count, count * 3), rng.randint(count, 10**7), rng.randint(count, 10**12))
+        )
+        checkout = dt.date.fromordinal(start + rng.randint(0, 36_500))
+        schedule = build_schedule(plan, total, rng.choice(("EUR", "JPY", "KWD")), checkout)
+        errors = schedule_errors(schedule)
+        sum_errors += "sum" in errors
+        property_errors += bool(errors) or schedule.instalments[0].due_date != checkout
+    return {
+        "bnpl_schedule_sum_errors": {"value": sum_errors, "unit": "schedules"},
+        "bnpl_schedule_property_errors": {"value": property_errors, "unit": "schedules"},
+        "bnpl_schedules_checked": {"value": SCHEDULES, "unit": "schedules"},
+    }
+
+
+def model_quality() -> dict[str, dict[str, float | str]]:
+    from ml import credit  # scikit-learn: only when the bench runs
+
+    evaluation = credit.train().evaluation
+    return {
+        "credit_model_auc": {"value": round(evaluation.model.auc, 4), "unit": "AUC"},
+        "credit_model_gini": {"value": round(evaluation.model.gini, 4), "unit": "Gini"},
+        "credit_model_ks": {"value": round(evaluation.model.ks, 4), "unit": "KS"},
+        "credit_baseline_auc": {"value": round(evaluation.baseline.auc, 4), "unit": "AUC"},
+    }
+
+
+def run() -> dict[str, dict[str, float | str]]:
+    return {**decision_latency(), **schedule_properties(), **model_quality()}
