@@ -18,8 +18,10 @@ Table design (single table, on-demand):
     wrapped_data_key (B), dk_issued_at (N), customer_key_id, nonce (B), ciphertext (B),
     created_at (N), expires_at (N, optional), v (N: the record version, 2 binds every field a
     reader acts on into the authenticated data; 1 is migrated by ``rewrap``). A new record is
-    written in one transaction with a check that its customer key item still holds the key it
-    was sealed under, so a container with an erased key cached cannot write a dead record.
+    written, then its customer key item read again (strongly consistent): when it no longer
+    holds the key the record was sealed under, the record is deleted and the write refused, so a
+    container with an erased key cached cannot leave a dead record behind (format-preserving
+    records: one transaction with a ConditionCheck, as they also check the old key).
   - ``fingerprint`` (deduplication index): ``pk = "F#<tenant>#<scope>#<format>#<fingerprint>"``;
     token, tenant_id, tenant_customer, expires_at (optional). A conditional put on this item
     (not a GSI, which is eventually consistent and not unique) makes deduplication race-safe.
@@ -137,37 +139,61 @@ class DynamoVaultStore:
         return None if item is None or item.get("kind", {}).get("S") != "token" else _token(item)
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _token_item(record),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": self._key_table,
-                    "Key": {"pk": _s(customer_key_pk(record.tenant_id, record.scope))},
-                    "ConditionExpression": "customer_key_id = :id",
-                    "ExpressionAttributeValues": {":id": _s(record.customer_key_id)},
-                }
-            },
-        ]
         if _is_format_preserving(record.token):
-            # The same tenant's record written under the old key would be shadowed by this one
-            # (its token would then name another card): that token is taken.
-            items.append(
+            return self._put_format_preserving_token(record)
+        if not self._put(self._table, _token_item(record), "attribute_not_exists(pk)", {}):
+            return False
+        # Write, then check the customer key (finding 6), rather than one transaction with a
+        # ConditionCheck on the key table: a transaction bills both items twice (4 WCU); this is
+        # 1 WCU and one strongly consistent read. Checking after the write leaves no gap: an
+        # erasure that deleted the key before this read is seen here, and the record is taken
+        # back; one that deletes it later erases a record that existed before it began, as any
+        # other. A writer that dies between the two leaves a record no key can open any more,
+        # which deduplication skips (``Vault._live_record``) and detokenize answers as not found.
+        key = self._get(self._key_table, customer_key_pk(record.tenant_id, record.scope))
+        if key is None or key.get("customer_key_id", {}).get("S") != record.customer_key_id:
+            self._delete(
+                self._table,
+                token_pk(record.tenant_id, record.token),
+                "customer_key_id = :id",
+                {":id": _s(record.customer_key_id)},
+                {},
+            )
+            raise CustomerKeyErasedError()
+        return True
+
+    def _put_format_preserving_token(self, record: TokenRecord) -> bool:
+        """A format-preserving token's write must also find its token free under the old
+        global key (``T#<token>``) of the same tenant, atomically: one transaction."""
+        reasons = self._transact(
+            [
                 {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _token_item(record),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
+                {
+                    "ConditionCheck": {
+                        "TableName": self._key_table,
+                        "Key": {"pk": _s(customer_key_pk(record.tenant_id, record.scope))},
+                        "ConditionExpression": "customer_key_id = :id",
+                        "ExpressionAttributeValues": {":id": _s(record.customer_key_id)},
+                    }
+                },
+                {
+                    # The same tenant's record written under the old key would be shadowed by
+                    # this one (its token would then name another card): that token is taken.
                     "ConditionCheck": {
                         "TableName": self._table,
                         "Key": {"pk": _s(legacy_token_pk(record.token))},
                         "ConditionExpression": "attribute_not_exists(pk) OR tenant_id <> :tenant",
                         "ExpressionAttributeValues": {":tenant": _s(record.tenant_id)},
                     }
-                }
-            )
-        reasons = self._transact(items)
+                },
+            ]
+        )
         if reasons is None:
             return True
         if len(reasons) >= 2 and reasons[1] == "ConditionalCheckFailed":

@@ -91,7 +91,8 @@ locals {
     {
       # Get and Delete also reach customer keys written to the vault table before the key table
       # existed: tokenize moves them out (functions/adapters/vault_table.py). DeleteItem is
-      # otherwise for a token it lost a race for and a stale index entry.
+      # otherwise for a token it lost a race for, a record whose customer key was erased as it
+      # was written, and a stale index entry.
       sid        = "VaultTableTokenizeReadAndClean"
       actions    = ["dynamodb:DeleteItem", "dynamodb:GetItem"]
       resources  = [local.table_arn]
@@ -106,8 +107,9 @@ locals {
       conditions = [local.leading_keys.class_counters]
     },
     {
-      # Read and create customer keys, and check (in the record write's transaction) that the
-      # key a record is sealed under still exists. No DeleteItem: tokenize cannot shred anyone.
+      # Read and create customer keys, and check that the key a record is sealed under still
+      # exists (a read after the write; in a format-preserving record's transaction, a
+      # ConditionCheck). No DeleteItem: tokenize cannot shred anyone.
       sid        = "VaultKeyTableTokenize"
       actions    = ["dynamodb:ConditionCheckItem", "dynamodb:GetItem", "dynamodb:PutItem"]
       resources  = [local.key_table_arn]

@@ -330,6 +330,7 @@ def test_f6_a_record_is_written_only_while_its_customer_key_exists(aws: Aws) -> 
     aws.ddb.delete_item(TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}})
     with pytest.raises(CustomerKeyErasedError):
         store.put_token_if_absent(dataclasses.replace(record, token="tok_" + "A" * 22))
+    assert store.get_token("ten_a", "tok_" + "A" * 22) is None  # taken back, not left dead
     # The warm container still has the erased key cached: it reseals under a fresh key.
     fresh = warm.tokenize("ten_a", AMEX, customer_id="cus_1")
     got = aws.vault().detokenize("ten_a", fresh.token, caller=DETOKENIZER, purpose="authorization")
@@ -337,6 +338,30 @@ def test_f6_a_record_is_written_only_while_its_customer_key_exists(aws: Aws) -> 
     # And deduplication no longer hands out the dead token of the erased key.
     again = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")
     assert again.token != first.token and again.created
+
+
+def test_f6_an_erasure_between_the_write_and_the_key_check_takes_the_record_back(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The record is written, then its customer key read: an erasure that lands in between
+    (the key deleted just after the PutItem) is seen, and the record written is deleted."""
+    first = aws.vault().tokenize("ten_a", VISA, customer_id="cus_1")
+    store = DynamoVaultStore(aws.ddb, TABLE)
+    record = store.get_token("ten_a", first.token)
+    assert record is not None
+    put_item = aws.ddb.put_item
+
+    def put_then_erase(**kwargs: Any) -> Any:
+        answer = put_item(**kwargs)
+        aws.ddb.delete_item(TableName=TABLE, Key={"pk": {"S": customer_key_pk("ten_a", "cus_1")}})
+        return answer
+
+    monkeypatch.setattr(aws.ddb, "put_item", put_then_erase)
+    racing = dataclasses.replace(record, token="tok_" + "B" * 22)
+    with pytest.raises(CustomerKeyErasedError):
+        store.put_token_if_absent(racing)
+    monkeypatch.setattr(aws.ddb, "put_item", put_item)
+    assert store.get_token("ten_a", racing.token) is None
 
 
 KEY_TABLE = "payments-vault-keys"

@@ -53,10 +53,10 @@ class VaultStore(Protocol):
 
     def put_token_if_absent(self, record: TokenRecord) -> bool:
         """Write a new record unless its tenant already has the token. False on a clash. The
-        write is also conditional on the customer key the record was sealed under
-        (``customer_key_id``) still existing: raises CustomerKeyErasedError when it is gone, so a
-        container holding an erased key in its cache can never leave an undecryptable record
-        behind."""
+        record stands only while the customer key it was sealed under (``customer_key_id``)
+        exists: when it is gone, the write is taken back and CustomerKeyErasedError raised, so a
+        container holding an erased key in its cache cannot leave an undecryptable record
+        behind (an adapter may check the key after writing, and delete what it wrote)."""
         ...
 
     def replace_token(self, record: TokenRecord, expected_wrapped_data_key: bytes) -> bool:
