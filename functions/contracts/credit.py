@@ -1,0 +1,176 @@
+"""The credit decision's contracts: the body of ``POST /v1/credit/decisions`` (a BNPL
+pre-qualification, or the credit half of a BNPL payment), the decision record kept for audit
+and review, and the review request.
+
+Every field is validated as the card payment's are (strict types, amounts in minor units,
+unknown fields refused), so a missing or malformed applicant field is a 400 that names it
+(``functions.errors.from_validation_error``). The request has no field for sex, marital
+status, nationality or any card data: what is not collected cannot be scored or leaked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+
+from functions.domain.credit import policy
+from functions.domain.credit import profile as p
+from functions.domain.credit.schedule import Plan
+from functions.domain.currencies import is_currency
+
+MinorUnits = Annotated[StrictInt, Field(ge=0, le=10**12)]
+Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Applicant(Contract):
+    id: Identifier
+    # Read by the legal-capacity rule only (docs/models/credit.md).
+    date_of_birth: dt.date
+
+    @field_validator("date_of_birth", mode="before")
+    @classmethod
+    def _iso_date(cls, value: object) -> object:
+        # A date string in ISO form only: pydantic would take a Unix timestamp too.
+        if not isinstance(value, str | dt.date):
+            raise ValueError("must be a date, YYYY-MM-DD")
+        return value
+
+
+class Finances(Contract):
+    monthly_net_income: MinorUnits
+    monthly_commitments: MinorUnits
+
+
+class Profile(Contract):
+    checking_account: p.CheckingAccount
+    credit_history: p.CreditHistory
+    purpose: p.Purpose
+    savings: p.Savings
+    employment: p.Employment
+    other_debtors: p.OtherDebtors
+    property: p.Property
+    other_instalment_plans: p.OtherInstalmentPlans
+    housing: p.Housing
+
+    def declared(self) -> p.DeclaredProfile:
+        return p.DeclaredProfile(**self.model_dump())
+
+
+class CreditDecisionRequest(Contract):
+    merchant_id: Identifier
+    amount: Annotated[StrictInt, Field(ge=1, le=10**12)]
+    currency: str
+    plan: Plan
+    customer: Applicant
+    finances: Finances
+    profile: Profile
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        if not is_currency(value):
+            raise ValueError("must be an ISO 4217 currency code")
+        return value
+
+    def application(self) -> policy.Application:
+        return policy.Application(
+            customer_id=self.customer.id,
+            merchant_id=self.merchant_id,
+            date_of_birth=self.customer.date_of_birth,
+            amount=self.amount,
+            currency=self.currency,
+            plan=self.plan,
+            monthly_income=self.finances.monthly_net_income,
+            monthly_commitments=self.finances.monthly_commitments,
+            profile=self.profile.declared(),
+        )
+
+
+class ReasonView(Contract):
+    code: str
+    message: str
+    basis: str
+    would_change: str
+
+
+class ExposureView(Contract):
+    outstanding: int
+    monthly_repayments: int
+    days_past_due: int
+
+
+Outcome = Literal["approved", "reduced", "declined"]
+
+
+class Review(Contract):
+    reviewer: Identifier
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    at: str
+    previous_outcome: Outcome
+    previous_amount: int
+    outcome: Outcome
+    approved_amount: int
+
+
+class ReviewRequest(Contract):
+    reviewer: Identifier
+    reason: Annotated[str, Field(min_length=10, max_length=2000)]
+    outcome: Outcome
+    # For approved or reduced: the amount the reviewer approves (at most the amount asked).
+    approved_amount: Annotated[StrictInt, Field(ge=0, le=10**12)] = 0
+
+
+class DecisionRecord(Contract):
+    """Everything the decision was made on and of, for audit and review: the request, the
+    platform's exposure figures as read, the policy limits applied, the model version, score,
+    points per feature and the reasons; reviews append, the original stays."""
+
+    id: str
+    created_at: str
+    request: CreditDecisionRequest
+    customer_exposure: ExposureView
+    merchant_exposure: ExposureView
+    limits: dict[str, int]
+    outcome: Outcome
+    approved_amount: int
+    reasons: tuple[ReasonView, ...]
+    score: int | None
+    cutoff: int | None
+    model_version: str | None
+    points: dict[str, int]
+    reviews: tuple[Review, ...] = ()
+
+    @property
+    def effective_outcome(self) -> Outcome:
+        return self.reviews[-1].outcome if self.reviews else self.outcome
+
+    @property
+    def effective_amount(self) -> int:
+        return self.reviews[-1].approved_amount if self.reviews else self.approved_amount
+
+
+class InstalmentView(Contract):
+    number: int
+    due_date: dt.date
+    amount: int
+
+
+class DecisionView(Contract):
+    """The answer of ``POST /v1/credit/decisions`` and ``GET`` of a decision."""
+
+    id: str
+    outcome: Outcome
+    requested_amount: int
+    approved_amount: int
+    currency: str
+    plan: Plan
+    reasons: tuple[ReasonView, ...]
+    model_version: str | None
+    schedule: tuple[InstalmentView, ...]
+    reviewed: bool
