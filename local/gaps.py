@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
+from local import gaps_events
+
 
 def install() -> None:
     _validate_state_machine_definition()
@@ -21,6 +23,7 @@ def install() -> None:
     _deliver_execution_logs()
     _keep_lambda_logging_config()
     _deliver_rule_targets_to_kinesis()
+    gaps_events.install()
     _list_tags_of_untagged_athena_resources()
 
 

@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 from moto import mock_aws
+from moto.events.utils import EventTemplateParser
 
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.adapters.ledger_table import DynamoLedgerStore
-from functions.adapters.payment_event_log import LogGroupEventRecord
+from functions.adapters.payment_event_log import LogGroupEventRecord, payment_event
 from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import (
@@ -39,6 +42,7 @@ from functions.domain.payments import (
     RefundStatus,
     new_payment,
 )
+from functions.domain.reconciliation import PublishedEvent
 from functions.handlers import reconcile as reconcile_function
 from functions.services.payment_processing import PaymentProcessor
 from functions.services.reconciliation import Reconciliation
@@ -69,10 +73,12 @@ class Aws:
         self._sequence = 0
 
     def record_event(self, payment: Payment, kind: EventType, amount: int | None = None) -> None:
-        """What the bus's archive rule writes to the event log: the EventBridge envelope."""
+        """What the bus's archive rule writes to the event log: its input template
+        (modules/payment_workflow/events.tf) applied to the EventBridge envelope."""
         entry = payment.event(kind, BUS, amount=amount)
         envelope = {
             "id": f"e{self._sequence}",
+            "time": "2026-11-22T12:00:00Z",
             "detail-type": entry["DetailType"],
             "detail": entry["Detail"],
         }
@@ -80,7 +86,7 @@ class Aws:
         self.logs.put_log_events(
             logGroupName=LOG_GROUP,
             logStreamName="events",
-            logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": json.dumps(envelope)}],
+            logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": archived(envelope)}],
         )
 
     def reconcile(
@@ -103,6 +109,50 @@ class Aws:
             authorization_validity=authorization_validity,
         )
         return service.run(repair=repair, now=NOW).to_dict()
+
+
+EVENTS_TF = Path(__file__).parents[2] / "modules" / "payment_workflow" / "events.tf"
+
+
+def archived(envelope: dict[str, Any]) -> str:
+    """The log event the archive rule's target writes for an envelope: its input paths and
+    template read from the module, applied as EventBridge applies them (moto's parser, which
+    the emulator uses), then the template's ``message``, which a log group target writes."""
+    source = EVENTS_TF.read_text()
+    target = source[source.index('resource "aws_cloudwatch_event_target" "payment_events"') :]
+    paths_block = re.search(r"input_paths = \{(.*?)\}", target, re.S)
+    template = re.search(r"<<-EOT\n(.*?)\n\s*EOT", target, re.S)
+    assert paths_block is not None and template is not None
+    paths = dict(re.findall(r'(\w+)\s*=\s*"([^"]+)"', paths_block.group(1)))
+    rendered = EventTemplateParser.parse(
+        input_template=template.group(1).strip(),
+        input_paths_map=paths,
+        event={**envelope, "ingestion-time": envelope["time"]},
+    )
+    assert set(rendered) == {"timestamp", "message"}  # the only shape a log group target takes
+    return str(rendered["message"])
+
+
+def test_the_event_log_reads_the_archive_rule_records_and_older_envelopes() -> None:
+    envelope = {
+        "id": "e1",
+        "time": "2026-11-22T12:00:00Z",
+        "detail-type": "payment.captured",
+        "detail": {"event_id": "pay_1:payment.captured:c1", "payment_id": "pay_1"},
+    }
+    compact = payment_event(json.loads(archived({**envelope})))
+    with_amount = {**envelope, "detail": {**envelope["detail"], "operation_amount": 1_500}}
+    assert compact == PublishedEvent("pay_1:payment.captured:c1", "payment.captured", "pay_1", None)
+    assert payment_event(json.loads(archived(with_amount))) == PublishedEvent(
+        "pay_1:payment.captured:c1", "payment.captured", "pay_1", 1_500
+    )
+    assert payment_event(with_amount) == PublishedEvent(
+        "pay_1:payment.captured:c1", "payment.captured", "pay_1", 1_500
+    )
+    # Records that name no payment are not payment events.
+    assert payment_event({"event_id": "x", "type": "fraud.alert", "payment_id": ""}) is None
+    assert payment_event({"event_id": "x", "payment_id": "<payment_id>"}) is None
+    assert payment_event(["not", "a", "record"]) is None
 
 
 @pytest.fixture

@@ -663,10 +663,21 @@ run "the_module_with_its_defaults" {
   assert {
     condition = (
       aws_cloudwatch_event_rule.payment_events.event_bus_name == "pay-payments" &&
-      jsondecode(aws_cloudwatch_event_rule.payment_events.event_pattern) == { source = ["blueprint.payments"] } &&
+      jsondecode(aws_cloudwatch_event_rule.payment_events.event_pattern).source == ["blueprint.payments"] &&
+      jsondecode(aws_cloudwatch_event_rule.payment_events.event_pattern).detail == { payment_id = [{ exists = true }] } &&
       aws_cloudwatch_event_target.payment_events.arn == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events"
     )
-    error_message = "Every blueprint.payments event on the bus goes to the event record log group."
+    error_message = "Every blueprint.payments event of a payment on the bus goes to the event record log group."
+  }
+
+  assert {
+    # A log group target takes only {"timestamp", "message"} (EventBridge PutTargets); the
+    # record keeps what reconciliation reads and no card field (platform key, BIN, last four).
+    condition = (
+      startswith(aws_cloudwatch_event_target.payment_events.input_transformer[0].input_template, "{\"timestamp\": \"<time>\", \"message\": ") &&
+      join(",", keys(aws_cloudwatch_event_target.payment_events.input_transformer[0].input_paths)) == "amount,event_id,payment_id,time,type"
+    )
+    error_message = "The event record is the compact {event_id, type, payment_id, amount} record only."
   }
 
   assert {
