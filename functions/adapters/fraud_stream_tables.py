@@ -1,15 +1,21 @@
 """The fraud stream's tables on DynamoDB (modules/fraud_stream tables.tf).
 
-Feature table: one item per subject and window series,
-``pk = <subject type>#<subject>#<window>``. A bucket is a handful of top-level attributes named
-by its start (Unix seconds): ``n<start>`` (attempts), ``a<start>`` (EUR cents), ``d<start>``
-(declines) and, where the series keeps a distinct-value sketch, a number set per kind (``c``
-cards, ``v`` devices, ``k`` countries). Top-level because ``ADD`` works on them (a counter is a
-sum, a sketch a set union), so no read has to come before a write for correctness. An attempt
-is applied by one ``TransactWriteItems``: the conditional put of ``seen#<event_id>`` and one
-update per series; a redelivered event fails the condition and nothing is counted twice, a
-crash leaves neither half (``functions/domain/fraud_features.py`` explains why sums and unions
-make the order irrelevant).
+Feature table: one item per subject, ``pk = <subject type>#<subject>``, holding every series
+the subject keeps (``fraud_features.SERIES``). A bucket is a handful of top-level attributes
+named by field, window and start (Unix seconds): ``n`` attempts, ``a`` EUR cents, ``d``
+declines and, where the series keeps a distinct-value sketch, a number set per kind (``c``
+cards, ``v`` devices, ``k`` countries); the window is one letter (``m`` 10m, ``h`` 1h, ``d``
+24h, ``w`` 7d), so ``nh1764590400`` is the count of the 1h series' bucket starting then.
+Top-level because ``ADD`` works on them (a counter is a sum, a sketch a set union): writers on
+other shards never conflict and no read has to come before a write for correctness.
+
+Idempotency without an item per event: the item keeps ``s:<shard id>``, the highest sequence
+number of that shard applied to it (``fraud_features.SubjectState``). An attempt is applied
+by one ``UpdateItem`` per subject (at most five), each conditional on the record being above
+the subject's mark and moving the mark to it, so a redelivered record fails the condition on
+every subject it was already counted on and is counted on the rest. Marks are strings that
+sort as the numbers they hold (three digits of length, then the digits: Kinesis sequence
+numbers have up to 129 digits, past DynamoDB's 38-digit numbers).
 
 What the read is still used for: a bucket no window at the item's newest bucket can reach is
 removed in the same update (and a late attempt into one is not counted: the domain's rule), and a
@@ -34,13 +40,18 @@ from functions.domain.fraud_features import (
     HORIZON_SECONDS,
     SERIES,
     SKETCH_SIZE,
+    W1H,
+    W7D,
+    W10M,
+    W24H,
     Bucket,
     Buckets,
     Distinct,
     FraudEvent,
     Sketch,
+    StreamPosition,
     SubjectKey,
-    Window,
+    SubjectState,
     value_hash,
 )
 from functions.domain.fraud_stream import BlockEntry
@@ -50,34 +61,41 @@ if TYPE_CHECKING:
 
 _KIND_LETTER = {Distinct.CARDS: "c", Distinct.DEVICES: "v", Distinct.COUNTRIES: "k"}
 _LETTER_KIND = {letter: kind for kind, letter in _KIND_LETTER.items()}
-_BUCKET_ATTRIBUTE = re.compile(r"^([nadcvk])([0-9]+)$")
-_WINDOWS = {w.name: w for ws in SERIES.values() for w in ws}
-# BatchGetItem takes 100 keys a call; an attempt has at most 15 series.
+_WINDOW_LETTER = {W10M.name: "m", W1H.name: "h", W24H.name: "d", W7D.name: "w"}
+_LETTER_WINDOW = {letter: name for name, letter in _WINDOW_LETTER.items()}
+_BUCKET_ATTRIBUTE = re.compile(r"^([nadcvk])([mhdw])([0-9]+)$")
+MARK_PREFIX = "s:"
+# BatchGetItem takes 100 keys a call; an attempt has at most five subjects.
 _BATCH = 100
-SEEN_PREFIX = "seen#"
 
 
-class FeatureWriteConflictError(Exception):
-    """Another consumer changed one of the items in the same instant: read again, apply again."""
+def subject_key(subject: SubjectKey) -> str:
+    return f"{subject[0].value}#{subject[1]}"
 
 
-def series_key(subject: SubjectKey, window: Window) -> str:
-    return f"{subject[0].value}#{subject[1]}#{window.name}"
+def mark_value(sequence: int) -> str:
+    """A sequence number as a string that sorts as the number: its length, then its digits."""
+    digits = str(sequence)
+    return f"{len(digits):03d}{digits}"
 
 
-def event_series(event: FraudEvent) -> list[tuple[SubjectKey, Window]]:
-    return [(subject, window) for subject in event.subjects() for window in SERIES[subject[0]]]
+def _mark_sequence(value: str) -> int:
+    return int(value[3:])
 
 
-def _decode(item: Mapping[str, Any], window: Window) -> Buckets:
-    fields: dict[int, dict[str, Any]] = {}
+def _decode(item: Mapping[str, Any]) -> SubjectState:
+    fields: dict[tuple[str, int], dict[str, Any]] = {}
+    marks: dict[str, int] = {}
     for name, value in item.items():
+        if name.startswith(MARK_PREFIX):
+            marks[name[len(MARK_PREFIX) :]] = _mark_sequence(value["S"])
+            continue
         match = _BUCKET_ATTRIBUTE.match(name)
         if match:
-            letter, start = match.group(1), int(match.group(2))
-            fields.setdefault(start, {})[letter] = value
+            letter, window, start = match.group(1), match.group(2), int(match.group(3))
+            fields.setdefault((_LETTER_WINDOW[window], start), {})[letter] = value
     buckets: Buckets = {}
-    for start, found in fields.items():
+    for key, found in fields.items():
         distinct = {
             _LETTER_KIND[letter]: Sketch(
                 tuple(sorted(int(h) for h in found[letter]["NS"])[:SKETCH_SIZE])
@@ -85,27 +103,42 @@ def _decode(item: Mapping[str, Any], window: Window) -> Buckets:
             for letter in "cvk"
             if letter in found
         }
-        buckets[(window.name, start)] = Bucket(
+        buckets[key] = Bucket(
             int(found.get("n", {}).get("N", 0)),
             int(found.get("a", {}).get("N", 0)),
             int(found.get("d", {}).get("N", 0)),
             distinct,
         )
-    return buckets
+    return SubjectState(buckets, marks)
 
 
 def batch_get(
-    client: DynamoDBClient, table: str, keys: Sequence[Mapping[str, Any]]
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Mapping[str, Any]],
+    consistent: bool = False,
 ) -> list[dict[str, Any]]:
     """Every item of ``keys`` that exists, following ``UnprocessedKeys``."""
     items: list[dict[str, Any]] = []
     for start in range(0, len(keys), _BATCH):
-        request: dict[str, Any] = {table: {"Keys": list(keys[start : start + _BATCH])}}
+        request: dict[str, Any] = {
+            table: {"Keys": list(keys[start : start + _BATCH]), "ConsistentRead": consistent}
+        }
         while request:
             response = client.batch_get_item(RequestItems=request)
             items.extend(response.get("Responses", {}).get(table, []))
             request = dict(response.get("UnprocessedKeys") or {})
     return items
+
+
+def _states(
+    event: FraudEvent, items: Iterable[Mapping[str, Any]]
+) -> dict[SubjectKey, SubjectState]:
+    by_key = {subject_key(subject): subject for subject in event.subjects()}
+    out = {subject: SubjectState() for subject in event.subjects()}
+    for item in items:
+        out[by_key[item["pk"]["S"]]] = _decode(item)
+    return out
 
 
 class DynamoFeatureStore:
@@ -115,103 +148,106 @@ class DynamoFeatureStore:
         self._client = client
         self._table = table_name
 
-    def read(self, event: FraudEvent) -> dict[SubjectKey, Buckets]:
-        """The buckets of ``event``'s subjects, in one BatchGetItem (at most 15 items)."""
-        series = event_series(event)
-        by_key = {series_key(subject, window): (subject, window) for subject, window in series}
-        items = batch_get(self._client, self._table, [{"pk": {"S": key}} for key in by_key])
-        out: dict[SubjectKey, Buckets] = {subject: {} for subject, _ in series}
-        for item in items:
-            subject, window = by_key[item["pk"]["S"]]
-            out[subject].update(_decode(item, window))
-        return out
+    def read(self, event: FraudEvent) -> dict[SubjectKey, SubjectState]:
+        """``event``'s subjects as stored, in one strongly consistent BatchGetItem (at most five
+        items): the alerts are judged on them, so they must include the record just before."""
+        keys = [{"pk": {"S": subject_key(subject)}} for subject in event.subjects()]
+        return _states(event, batch_get(self._client, self._table, keys, consistent=True))
 
-    def apply(self, event: FraudEvent, read: Mapping[SubjectKey, Buckets], now: int) -> bool:
-        """Count ``event`` once. False: already counted (its ``seen#`` item exists) or older
-        than every window. ``read``: its subjects' buckets as :meth:`read` gave them."""
-        at = event.occurred_at
-        if at < now - HORIZON_SECONDS:
-            return False
-        items: list[Any] = [
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": {
-                        "pk": {"S": SEEN_PREFIX + event.event_id},
-                        "expires_at": {"N": str(at + HORIZON_SECONDS)},
-                    },
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            }
-        ]
-        for subject, window in event_series(event):
-            update = self._update(event, subject, window, read.get(subject, {}), now)
-            if update is not None:
-                items.append({"Update": update})
-        try:
-            self._client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            codes = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if codes and codes[0] == "ConditionalCheckFailed":
-                return False
-            if "TransactionConflict" in codes:
-                raise FeatureWriteConflictError(event.event_id) from error
-            raise
-        return True
+    def apply(
+        self,
+        event: FraudEvent,
+        position: StreamPosition,
+        read: Mapping[SubjectKey, SubjectState],
+        now: int,
+    ) -> set[SubjectKey]:
+        """Count ``event`` (the record at ``position``) on each of its subjects not yet past
+        it; answers the subjects it was counted on now. None when it is older than every
+        window. ``read``: its subjects as :meth:`read` gave them."""
+        if event.occurred_at < now - HORIZON_SECONDS:
+            return set()
+        counted = set()
+        for subject in event.subjects():
+            state = read.get(subject, SubjectState())
+            if state.applied(position):
+                continue
+            update = self._update(event, position, subject, state.buckets, now)
+            try:
+                self._client.update_item(**update)
+            except ClientError as error:
+                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                    raise
+                continue  # counted since the read (the same record, delivered twice at once)
+            counted.add(subject)
+        return counted
 
     def _update(
         self,
         event: FraudEvent,
+        position: StreamPosition,
         subject: SubjectKey,
-        window: Window,
         buckets: Mapping[tuple[str, int], Bucket],
         now: int,
-    ) -> dict[str, Any] | None:
+    ) -> Any:
         at = event.occurred_at
-        start = window.bucket_of(at)
-        mine = {s: b for (name, s), b in buckets.items() if name == window.name}
-        newest = max([start, *mine])
-        first = window.first_bucket(newest)
-        if start < first:
-            return None  # late: no window at the series' newest bucket reaches it
-        names = {"#n": f"n{start}", "#a": f"a{start}", "#d": f"d{start}"}
+        names = {"#q": MARK_PREFIX + position.shard}
         values: dict[str, Any] = {
+            ":q": {"S": mark_value(position.sequence)},
             ":n": {"N": "1"},
             ":a": {"N": str(event.amount_eur_minor)},
             ":d": {"N": str(int(event.declined))},
-            ":x": {"N": str(max(now, at) + window.seconds + window.bucket_seconds)},
         }
-        adds = ["#n :n", "#a :a", "#d :d"]
-        current = mine.get(start)
-        for kind in DISTINCT_OF[subject[0]].get(window.name, ()):
-            value = event.distinct_value(kind)
-            if not value:
-                continue
-            hashed = value_hash(value)
-            sketch = current.distinct.get(kind) if current else None
-            if sketch is not None and sketch.contains(hashed) is not False:
-                continue  # already in it, or above a full sketch's bottom k: it can never count
-            letter = _KIND_LETTER[kind]
-            names[f"#{letter}"] = f"{letter}{start}"
-            values[f":{letter}"] = {"NS": [str(hashed)]}
-            adds.append(f"#{letter} :{letter}")
-        stale = [
-            f"{letter}{s}"
-            for s, bucket in mine.items()
-            if s < first
-            for letter in ("n", "a", "d", *(_KIND_LETTER[k] for k in bucket.distinct))
-        ]
-        for index, attribute in enumerate(stale):
-            names[f"#r{index}"] = attribute
-        expression = f"ADD {', '.join(adds)} SET expires_at = :x"
+        adds: list[str] = []
+        stale: list[str] = []
+        windows = SERIES[subject[0]]
+        for window in windows:
+            w = _WINDOW_LETTER[window.name]
+            start = window.bucket_of(at)
+            mine = {s: b for (name, s), b in buckets.items() if name == window.name}
+            first = window.first_bucket(max([start, *mine]))
+            stale += [
+                f"{letter}{w}{s}"
+                for s, bucket in mine.items()
+                if s < first
+                for letter in ("n", "a", "d", *(_KIND_LETTER[k] for k in bucket.distinct))
+            ]
+            if start < first:
+                continue  # late: no window at the series' newest bucket reaches it
+            for letter in "nad":
+                names[f"#{letter}{w}"] = f"{letter}{w}{start}"
+                adds.append(f"#{letter}{w} :{letter}")
+            current = mine.get(start)
+            for kind in DISTINCT_OF[subject[0]].get(window.name, ()):
+                value = event.distinct_value(kind)
+                if not value:
+                    continue
+                hashed = value_hash(value)
+                sketch = current.distinct.get(kind) if current else None
+                if sketch is not None and sketch.contains(hashed) is not False:
+                    continue  # in it, or above a full sketch's bottom k: it can never count
+                letter = _KIND_LETTER[kind]
+                names[f"#{letter}{w}"] = f"{letter}{w}{start}"
+                values[f":{letter}{w}"] = {"NS": [str(hashed)]}
+                adds.append(f"#{letter}{w} :{letter}{w}")
+        longest = max(window.seconds + window.bucket_seconds for window in windows)
+        values[":x"] = {"N": str(max(now, at) + longest)}
+        expression = "SET #q = :q, expires_at = :x"
+        if adds:
+            expression += f" ADD {', '.join(adds)}"
         if stale:
+            for index, attribute in enumerate(stale):
+                names[f"#r{index}"] = attribute
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(stale)))
+        if not adds:
+            # Nothing counts (late everywhere): the mark still moves, so the record is done.
+            for key in (":n", ":a", ":d"):
+                values.pop(key)
         return {
             "TableName": self._table,
-            "Key": {"pk": {"S": series_key(subject, window)}},
+            "Key": {"pk": {"S": subject_key(subject)}},
             "UpdateExpression": expression,
+            # Above the subject's mark for this shard, or the shard's first record here.
+            "ConditionExpression": "attribute_not_exists(#q) OR #q < :q",
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
@@ -265,7 +301,8 @@ class DynamoBlockList:
 
 class DynamoStreamView:
     """What the hot path reads of the stream, in one BatchGetItem over both tables: the
-    payment's block-list entries and, unless the model is off, its subjects' feature items."""
+    payment's block-list entries and, unless the model is off, its subjects' feature items (one
+    per subject, at most five)."""
 
     def __init__(self, client: DynamoDBClient, feature_table: str, block_list_table: str) -> None:
         self._client = client
@@ -275,24 +312,23 @@ class DynamoStreamView:
     def read(
         self, event: FraudEvent | None, block_keys: Iterable[str], now: int
     ) -> tuple[dict[SubjectKey, Buckets], list[BlockEntry]]:
-        series = event_series(event) if event is not None else []
-        by_key = {series_key(subject, window): (subject, window) for subject, window in series}
         request: dict[str, Any] = {}
         wanted = sorted(set(block_keys))
         if wanted:
             request[self._blocks] = {"Keys": [{"subject": {"S": k}} for k in wanted]}
-        if by_key:
-            request[self._features] = {"Keys": [{"pk": {"S": k}} for k in by_key]}
+        if event is not None:
+            keys = [{"pk": {"S": subject_key(subject)}} for subject in event.subjects()]
+            request[self._features] = {"Keys": keys}
         responses: dict[str, list[dict[str, Any]]] = {self._blocks: [], self._features: []}
         while request:
             response = self._client.batch_get_item(RequestItems=request)
             for table, items in response.get("Responses", {}).items():
                 responses[table].extend(items)
             request = dict(response.get("UnprocessedKeys") or {})
-        buckets: dict[SubjectKey, Buckets] = {subject: {} for subject, _ in series}
-        for item in responses[self._features]:
-            subject, window = by_key[item["pk"]["S"]]
-            buckets[subject].update(_decode(item, window))
+        if event is None:
+            return {}, _entries(responses[self._blocks], now)
+        states = _states(event, responses[self._features])
+        buckets = {subject: state.buckets for subject, state in states.items()}
         return buckets, _entries(responses[self._blocks], now)
 
 

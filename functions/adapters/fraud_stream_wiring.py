@@ -14,7 +14,6 @@ from functions.adapters.fraud_stream_tables import (
     DynamoBlockList,
     DynamoFeatureStore,
     DynamoStreamView,
-    FeatureWriteConflictError,
 )
 from functions.adapters.payment_events import EventBridgePublisher
 from functions.domain.fraud_model import default_model
@@ -52,7 +51,6 @@ def service() -> FraudStreamService:
         model=default_model(),
         rules=AlertRules.from_json(settings.alerting),
         bus_name=settings.event_bus_name,
-        conflict=FeatureWriteConflictError,
     )
 
 

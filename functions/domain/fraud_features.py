@@ -21,8 +21,8 @@ plus, in the series a feature reads (``DISTINCT_OF``), bottom-k sketches (:class
 distinct values (cards per device, IP and BIN; devices and countries per card). A window at
 time ``t`` is the bucket that holds ``t`` and the ones before it: it reaches back between
 ``length - bucket`` and ``length`` seconds, and includes the whole of the current bucket.
-The stream consumer stores one DynamoDB item per subject (or per subject and series) with
-TTL; the hot path reads the five items of a payment and calls :func:`features`.
+The stream consumer stores one DynamoDB item per subject holding all its series, with TTL; the
+hot path reads the (at most five) items of a payment and calls :func:`features`.
 
 Why these shapes: Kinesis delivers at least once and in any order across shards, so the state
 must end the same whatever the order and however often an event is delivered.
@@ -30,12 +30,17 @@ must end the same whatever the order and however often an event is delivered.
 * Order: every number in a bucket is a sum (a G-counter) and every sketch a set union; both
   are commutative, so buckets merge (:meth:`Bucket.merge`) and any delivery order gives the
   same buckets. Buckets are keyed by the event's time, never by its arrival.
-* Duplicates: a sum is not idempotent, so an event is applied once per ``event_id``: the
-  store remembers the ids it applied for as long as any bucket could still hold them (the
-  longest window plus a bucket). In DynamoDB that is one conditional put of
-  ``seen#<event_id>`` (``attribute_not_exists``, TTL) in the same ``TransactWriteItems`` as
-  the counter ``ADD``s: a redelivery fails the condition and is skipped, a crash leaves
-  neither half. (Not ``ClientRequestToken``: the emulator does not honour its replays.)
+* Duplicates: a sum is not idempotent, so an event is applied once. The in-memory counters
+  remember the ids they applied for as long as any bucket could still hold them (the longest
+  window plus a bucket). The DynamoDB store cannot afford an item per event (a busy merchant's
+  ids would never fit one item either), so it relies on what Kinesis guarantees instead: within
+  a shard, records come in sequence-number order, and a redelivery repeats a record with its
+  sequence number. Each subject keeps, per shard, the highest sequence number it has applied
+  (:class:`StreamPosition`, :func:`already_applied`); a record is applied to a subject only
+  above that mark, and the consumer stops a batch at its first failed record, so no mark ever
+  passes a record that was not applied. A redelivered record, or a retried batch that
+  overlaps what was done, changes nothing; a crash between two subjects' writes is finished
+  by the retry, subject by subject.
 * Expiry: the store's watermark is the latest event time it has applied. Buckets that no
   window at the watermark can reach are dropped, and an event that arrives older than every
   window is ignored, not remembered; both depend only on the set of events, not their order.
@@ -258,6 +263,37 @@ def event_buckets(event: FraudEvent, subject: SubjectType) -> Buckets:
 def merge_buckets(into: Buckets, other: Mapping[tuple[str, int], Bucket]) -> None:
     for key, bucket in other.items():
         into[key] = into[key].merge(bucket) if key in into else bucket
+
+
+@dataclass(frozen=True, slots=True)
+class StreamPosition:
+    """Where a record sits on the stream: its shard and its sequence number (Kinesis gives a
+    decimal string of up to 129 digits, increasing within a shard)."""
+
+    shard: str
+    sequence: int
+
+    def __post_init__(self) -> None:
+        if not self.shard:
+            raise ValueError("a stream position needs its shard")
+        if self.sequence < 0:
+            raise ValueError("a sequence number is not negative")
+
+
+@dataclass(frozen=True, slots=True)
+class SubjectState:
+    """A subject as the store keeps it: its buckets, and per shard the highest sequence number
+    applied to it (its marks)."""
+
+    buckets: Buckets = field(default_factory=dict)
+    marks: Mapping[str, int] = field(default_factory=dict)
+
+    def applied(self, position: StreamPosition) -> bool:
+        """Whether the record at ``position`` is already counted here: the subject's records
+        from one shard are applied in sequence order, so anything at or below the shard's mark
+        is."""
+        mark = self.marks.get(position.shard)
+        return mark is not None and position.sequence <= mark
 
 
 class FeatureCounters(Protocol):

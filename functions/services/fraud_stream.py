@@ -1,13 +1,20 @@
 """The fraud stream's use case: count one authorization attempt from the payment event stream,
 raise the alerts it crosses, and block their subjects for the hot path.
 
-For each record (the detail of a ``payment.authorized`` or ``payment.declined`` event: the
-stream's rule takes only authorization attempts, and a sale's ``payment.authorized`` says
-``status: captured``, so every record counts, declined when its status is):
+The stream carries the payment bus's ``payment.authorized``, ``payment.declined``,
+``payment.captured`` and ``payment.refunded`` events and its ``fraud.alert`` events (the data
+lake reads them all from it); each record is an event's detail. The features count
+authorization attempts only: ``payment.authorized`` (a sale's says ``status: captured``) and
+``payment.declined``, declined when its status is. Every other record is ignored and counted
+as such (:class:`Outcome`), never failed: a record the consumer has no use for must not hold
+its shard.
 
-1. read its subjects' buckets (one BatchGetItem);
+For each attempt (the record at a ``StreamPosition``):
+
+1. read its subjects (one strongly consistent BatchGetItem of at most five items);
 2. score the attempt with the model on the features as of before it (what the hot path would
-   have seen), then count it: ``FeatureStore.apply`` is idempotent per ``event_id``;
+   have seen), then count it on each subject not already past its position
+   (``FeatureStore.apply``: one conditional write per subject);
 3. ``fraud_stream.detect`` on the features with the attempt counted; an alert already raised
    (``BlockList.raised``) is skipped, so one burst raises one alert per subject and typology;
 4. for a new alert: block its subject (card, device or IP) until ``block_ttl_seconds`` from
@@ -25,6 +32,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from pydantic import TypeAdapter, ValidationError
+
 from functions.contracts.events import (
     ALERT_DETAIL_TYPE,
     ALERT_SOURCE,
@@ -34,24 +43,33 @@ from functions.contracts.events import (
 from functions.domain.fraud_features import (
     Buckets,
     FraudEvent,
+    StreamPosition,
     SubjectKey,
+    SubjectState,
     event_buckets,
     features,
     merge_buckets,
 )
 from functions.domain.fraud_model import FraudModel
 from functions.domain.fraud_stream import Alert, AlertRules, block_key, detect
-from functions.domain.payments import PaymentStatus
+from functions.domain.payments import EventType, PaymentStatus
 
-CONFLICT_ATTEMPTS = 4
+# What the features count: authorization attempts.
+ATTEMPTS = frozenset({EventType.AUTHORIZED, EventType.DECLINED})
 
 
 class FeatureStore(Protocol):
-    def read(self, event: FraudEvent) -> dict[SubjectKey, Buckets]: ...
+    def read(self, event: FraudEvent) -> dict[SubjectKey, SubjectState]: ...
 
-    def apply(self, event: FraudEvent, read: Mapping[SubjectKey, Buckets], now: int) -> bool:
-        """Count once; False when already counted or too old. Raises a conflict error the
-        service retries (``conflict``)."""
+    def apply(
+        self,
+        event: FraudEvent,
+        position: StreamPosition,
+        read: Mapping[SubjectKey, SubjectState],
+        now: int,
+    ) -> set[SubjectKey]:
+        """Count the record at ``position`` on each subject not already past it; answers
+        the subjects counted now (none when it is older than every window)."""
         ...
 
 
@@ -71,6 +89,52 @@ class AlertPublisher(Protocol):
 
 class AlertNotPublishedError(Exception):
     """EventBridge refused an alert: the record fails and is retried."""
+
+
+StreamRecord = PaymentEventDetail | FraudAlertDetail
+# Each contract forbids the other's fields, so a record is one or the other, or refused whole.
+_RECORD: TypeAdapter[StreamRecord] = TypeAdapter(StreamRecord)
+
+
+class UnreadableRecordError(ValueError):
+    """A record that is no event detail the stream carries. Its message names the fields and
+    what was wrong with them, never their values: the record fails into Lambda's log, and a
+    record refused for holding a card number must not put it there."""
+
+
+def parse_record(data: bytes) -> StreamRecord:
+    """A stream record (an event's detail) checked against its contract; raises
+    :class:`UnreadableRecordError` for anything else, a detail holding a card number
+    included."""
+    try:
+        return _RECORD.validate_json(data)
+    except ValidationError as error:
+        problems = sorted(
+            {
+                f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}"
+                for e in error.errors(include_url=False, include_context=False, include_input=False)
+            }
+        )
+        raise UnreadableRecordError("; ".join(problems)) from None
+
+
+def record_type(record: StreamRecord) -> str:
+    """The record's detail-type: ``fraud.alert``, or the payment event type its deterministic
+    id ends with (``<payment id>:<event type>[:<operation key>]``)."""
+    if isinstance(record, FraudAlertDetail):
+        return ALERT_DETAIL_TYPE
+    parts = record.event_id.split(":")
+    return parts[1] if len(parts) > 1 else "unknown"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What the consumer did with one record: its detail-type, whether the features counted
+    it (False: a type they do not read), and the alerts it newly raised."""
+
+    record_type: str
+    featurised: bool
+    alerts: tuple[Alert, ...] = ()
 
 
 def fraud_event(detail: PaymentEventDetail) -> FraudEvent:
@@ -128,17 +192,23 @@ class FraudStreamService:
     model: FraudModel
     rules: AlertRules
     bus_name: str
-    # The store's retryable conflict (DynamoDB: a concurrent transaction on the same item).
-    conflict: type[Exception] = Exception
 
-    def handle(self, detail: PaymentEventDetail, now: int) -> list[Alert]:
+    def handle_record(self, record: StreamRecord, position: StreamPosition, now: int) -> Outcome:
+        """One stream record: an attempt is counted (:meth:`handle`), anything else ignored."""
+        kind = record_type(record)
+        if isinstance(record, FraudAlertDetail) or kind not in ATTEMPTS:
+            return Outcome(kind, featurised=False)
+        return Outcome(kind, featurised=True, alerts=tuple(self.handle(record, position, now)))
+
+    def handle(self, detail: PaymentEventDetail, position: StreamPosition, now: int) -> list[Alert]:
         """Count one attempt and raise what it crosses; answers the alerts newly raised."""
         event = fraud_event(detail)
-        read, applied = self._count(event, now)
+        states = self.store.read(event)
+        applied = self.store.apply(event, position, states, now)
+        read: dict[SubjectKey, Buckets] = {k: state.buckets for k, state in states.items()}
         counted: dict[SubjectKey, Buckets] = {k: dict(v) for k, v in read.items()}
-        if applied:
-            for subject in event.subjects():
-                merge_buckets(counted.setdefault(subject, {}), event_buckets(event, subject[0]))
+        for subject in applied:
+            merge_buckets(counted.setdefault(subject, {}), event_buckets(event, subject[0]))
         model = self.model.assess(features(event, read))
         raised = []
         for alert in detect(event, features(event, counted), counted, model, self.rules):
@@ -154,14 +224,3 @@ class FraudStreamService:
             self.blocks.mark_raised(alert.alert_id, until)
             raised.append(alert)
         return raised
-
-    def _count(self, event: FraudEvent, now: int) -> tuple[dict[SubjectKey, Buckets], bool]:
-        """Read the subjects and apply the attempt; a conflict reads and applies again."""
-        for attempt in range(CONFLICT_ATTEMPTS):
-            read = self.store.read(event)
-            try:
-                return read, self.store.apply(event, read, now)
-            except self.conflict:
-                if attempt == CONFLICT_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")

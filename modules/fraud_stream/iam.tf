@@ -1,6 +1,7 @@
 # Least privilege, every statement naming its stream, table, bus or key.
 #
-#   EventBridge -> stream   PutRecord(s) on this stream; the stream's key through Kinesis only,
+#   EventBridge -> stream   PutRecord(s) on this stream from the two rules (the role trusts only
+#                           them); the stream's key through Kinesis only,
 #                           under the stream's encryption context
 #   consumer                reads the stream (the event source mapping acts as the function's
 #                           role), writes the feature and block-list tables, publishes
@@ -38,10 +39,10 @@ locals {
       conditions = [local.key_via_kinesis, local.key_for_stream]
     },
     {
-      # Counters: one transaction of a conditional put (seen#<event id>) and the counters'
-      # updates; reads are batched.
+      # Counters: one conditional UpdateItem per subject (its per-shard mark and its ADDs);
+      # reads are batched.
       sid       = "Features"
-      actions   = ["dynamodb:BatchGetItem", "dynamodb:PutItem", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:UpdateItem"]
       resources = [aws_dynamodb_table.this["features"].arn]
     },
     {
@@ -77,7 +78,7 @@ resource "aws_iam_role" "events_to_stream" {
       Action    = "sts:AssumeRole"
       Condition = {
         StringEquals = { "aws:SourceAccount" = local.account_id }
-        ArnEquals    = { "aws:SourceArn" = aws_cloudwatch_event_rule.attempts.arn }
+        ArnEquals    = { "aws:SourceArn" = [for rule in aws_cloudwatch_event_rule.to_stream : rule.arn] }
       }
     }]
   })
@@ -86,7 +87,7 @@ resource "aws_iam_role" "events_to_stream" {
 }
 
 resource "aws_iam_role_policy" "events_to_stream" {
-  name = "put-payment-attempts"
+  name = "put-payment-events"
   role = aws_iam_role.events_to_stream.id
   policy = jsonencode({
     Version = "2012-10-17"

@@ -2,10 +2,11 @@
 # point-in-time recovery. Neither holds a card number.
 #
 # features: the windowed counters of functions/domain/fraud_features.py, one item per subject
-# and window series (pk "<subject type>#<subject>#<window>"; a bucket's count, EUR amount,
-# declines and distinct-value sketch are top-level attributes named by the bucket's start) and
-# one "seen#<event id>" item per applied event (the consumer's idempotency: its conditional put
-# is in the same transaction as the counters' ADDs). TTL drops both once no window reaches them.
+# (pk "<subject type>#<subject>": card, device, IP, merchant, BIN) holding all its windows (a
+# bucket's count, EUR amount, declines and distinct-value sketch are top-level attributes named
+# by field, window and start) and, per stream shard, the highest sequence number applied to it
+# ("s:<shard id>": the consumer's idempotency, no item per event). An attempt costs at most one
+# write per subject. TTL drops an item once no window reaches it.
 #
 # block_list: "<subject type>#<subject>" (card, device or IP) blocked by an alert until
 # expires_at. The hot path also compares expires_at with the clock: TTL deletes late.

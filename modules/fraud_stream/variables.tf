@@ -89,8 +89,13 @@ variable "consumer" {
   description = <<-EOT
     The consumer's event source mapping and function. Retries are bounded (maximum_retry_attempts,
     maximum_record_age_in_seconds) and a failing batch is bisected, so a poison record ends alone
-    in the on-failure queue while the rest of its batch is counted. batch_size and
-    maximum_batching_window_in_seconds trade the alert's latency against invocations.
+    in the on-failure queue while the rest of its batch is counted. batch_size (records per
+    invocation, 1 to 10000) and maximum_batching_window_in_seconds trade the alert's latency
+    against invocations: a larger batch costs fewer invocations and GB-seconds per event, and a
+    record waits for the records before it in its batch. parallelization_factor stays 1: the
+    consumer's idempotency is a per-shard high-water mark on each subject, which needs a shard's
+    records in sequence order (with more than one batch per shard in flight, Lambda keeps the
+    order per partition key only); on demand, the stream adds shards as traffic grows.
   EOT
   type = object({
     batch_size                         = optional(number, 100)
@@ -124,8 +129,12 @@ variable "consumer" {
     error_message = "consumer.maximum_record_age_in_seconds must be between 60 and 604800 (unbounded, -1, is refused)."
   }
   validation {
-    condition     = var.consumer.parallelization_factor >= 1 && var.consumer.parallelization_factor <= 10
-    error_message = "consumer.parallelization_factor must be between 1 and 10."
+    condition     = floor(var.consumer.batch_size) == var.consumer.batch_size
+    error_message = "consumer.batch_size must be a whole number of records."
+  }
+  validation {
+    condition     = var.consumer.parallelization_factor == 1
+    error_message = "consumer.parallelization_factor must be 1: the consumer counts each record once by a per-shard sequence mark, which needs each shard's records in order (more shards, not more batches per shard, scale it)."
   }
   validation {
     condition     = contains(["TRIM_HORIZON", "LATEST"], var.consumer.starting_position)

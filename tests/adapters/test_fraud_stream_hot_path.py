@@ -20,7 +20,7 @@ from functions.adapters.fraud_stream_tables import (
 )
 from functions.contracts.steps import FraudResult
 from functions.domain.fraud import FraudRules, RiskFactor, RulesFraudScorer, risk_factors
-from functions.domain.fraud_features import FEATURE_NAMES, FraudEvent
+from functions.domain.fraud_features import FEATURE_NAMES, FraudEvent, StreamPosition
 from functions.domain.fraud_model import default_model
 from functions.domain.fx import EurRates
 from functions.domain.geo import IpCountryTable, IssuerCountryTable
@@ -108,7 +108,7 @@ def burst_on_card(ddb: Any) -> None:
         event = FraudEvent(
             f"e{n}", at - 300 + n, "card#ck_1", "m_1", 100, declined=True, device_id=f"d{n}"
         )
-        store.apply(event, store.read(event), at)
+        store.apply(event, StreamPosition("shardId-0", n), store.read(event), at)
 
 
 def test_shadow_mode_records_the_model_and_lets_the_rules_decide(ddb: Any) -> None:

@@ -31,8 +31,12 @@ mock_provider "aws" {
     values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-fraud-block-list" }
   }
   override_resource {
-    target = aws_cloudwatch_event_rule.attempts
-    values = { arn = "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/pay-payment-attempts-to-stream" }
+    target = aws_cloudwatch_event_rule.to_stream["payments"]
+    values = { arn = "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/pay-payments-to-stream" }
+  }
+  override_resource {
+    target = aws_cloudwatch_event_rule.to_stream["alerts"]
+    values = { arn = "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/pay-alerts-to-stream" }
   }
   override_resource {
     target = aws_iam_role.events_to_stream
@@ -90,18 +94,22 @@ run "the_module_with_its_defaults" {
     error_message = "the stream keeps records 24 hours by default"
   }
 
-  # --- only the documented detail of authorization attempts goes onto it
+  # --- only the documented detail of the payment events and alerts the consumers read goes onto it
   assert {
-    condition     = jsondecode(aws_cloudwatch_event_rule.attempts.event_pattern)["detail-type"] == ["payment.authorized", "payment.declined"] && jsondecode(aws_cloudwatch_event_rule.attempts.event_pattern).source == ["blueprint.payments"]
-    error_message = "the rule must take the payment authorization attempts only"
+    condition     = jsondecode(aws_cloudwatch_event_rule.to_stream["payments"].event_pattern)["detail-type"] == ["payment.authorized", "payment.declined", "payment.captured", "payment.refunded"] && jsondecode(aws_cloudwatch_event_rule.to_stream["payments"].event_pattern).source == ["blueprint.payments"]
+    error_message = "the payments rule must take the attempts, captures and refunds of blueprint.payments only"
   }
   assert {
-    condition     = aws_cloudwatch_event_target.stream.input_path == "$.detail" && aws_cloudwatch_event_target.stream.kinesis_target[0].partition_key_path == "$.detail.platform_card_key"
-    error_message = "the target must send the detail alone, partitioned by card"
+    condition     = jsondecode(aws_cloudwatch_event_rule.to_stream["alerts"].event_pattern) == { source = ["blueprint.fraud"], "detail-type" = ["fraud.alert"] }
+    error_message = "the alerts rule must take fraud.alert from blueprint.fraud only"
   }
   assert {
-    condition     = jsondecode(aws_iam_role.events_to_stream.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"] == aws_cloudwatch_event_rule.attempts.arn
-    error_message = "only this rule may assume the role that writes the stream"
+    condition     = alltrue([for t in aws_cloudwatch_event_target.to_stream : t.input_path == "$.detail"]) && aws_cloudwatch_event_target.to_stream["payments"].kinesis_target[0].partition_key_path == "$.detail.platform_card_key" && aws_cloudwatch_event_target.to_stream["alerts"].kinesis_target[0].partition_key_path == "$.detail.alert_id"
+    error_message = "the targets must send the detail alone, payments partitioned by card (one card's events in order on one shard), alerts by alert id"
+  }
+  assert {
+    condition     = toset(jsondecode(aws_iam_role.events_to_stream.assume_role_policy).Statement[0].Condition.ArnEquals["aws:SourceArn"]) == toset([aws_cloudwatch_event_rule.to_stream["payments"].arn, aws_cloudwatch_event_rule.to_stream["alerts"].arn])
+    error_message = "only the two rules may assume the role that writes the stream"
   }
   assert {
     condition = jsondecode(aws_iam_role_policy.events_to_stream.policy).Statement[1].Condition.StringEquals == {
@@ -119,6 +127,10 @@ run "the_module_with_its_defaults" {
   assert {
     condition     = aws_lambda_event_source_mapping.stream.maximum_retry_attempts == 3 && aws_lambda_event_source_mapping.stream.maximum_record_age_in_seconds == 3600
     error_message = "retries must be bounded by default"
+  }
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.batch_size == 100 && aws_lambda_event_source_mapping.stream.parallelization_factor == 1
+    error_message = "the mapping takes 100 records a batch, one batch per shard at a time, by default"
   }
   assert {
     condition     = aws_lambda_event_source_mapping.stream.destination_config[0].on_failure[0].destination_arn == "arn:aws:sqs:eu-west-1:111122223333:pay-fraud-stream-failures"
@@ -179,6 +191,50 @@ run "the_module_with_its_defaults" {
     condition     = jsondecode(local.consumer_environment.FRAUD_ALERTING).block_ttl_seconds == 86400
     error_message = "the alerting settings reach the consumer"
   }
+}
+
+run "the_batch_size_is_set_on_the_mapping" {
+  command = plan
+
+  variables {
+    consumer = { batch_size = 500 }
+  }
+
+  assert {
+    condition     = aws_lambda_event_source_mapping.stream.batch_size == 500
+    error_message = "consumer.batch_size must reach the event source mapping"
+  }
+}
+
+run "a_batch_size_out_of_range_is_refused" {
+  command = plan
+
+  variables {
+    consumer = { batch_size = 10001 }
+  }
+
+  expect_failures = [var.consumer]
+}
+
+run "a_fractional_batch_size_is_refused" {
+  command = plan
+
+  variables {
+    consumer = { batch_size = 2.5 }
+  }
+
+  expect_failures = [var.consumer]
+}
+
+run "parallel_batches_per_shard_are_refused" {
+  # The per-shard sequence marks need a shard's records in order.
+  command = plan
+
+  variables {
+    consumer = { parallelization_factor = 2 }
+  }
+
+  expect_failures = [var.consumer]
 }
 
 run "bad_values_are_refused" {
