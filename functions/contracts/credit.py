@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
+from functions.contracts.events import EventDetail
 from functions.domain.credit import policy
 from functions.domain.credit import profile as p
 from functions.domain.credit.schedule import Plan
@@ -174,3 +175,60 @@ class DecisionView(Contract):
     model_version: str | None
     schedule: tuple[InstalmentView, ...]
     reviewed: bool
+
+
+# ------------------------------------------------------------------------------ plans
+
+
+InstalmentStatus = Literal["due", "collected", "late", "written_off"]
+PlanStatus = Literal["active", "paid", "settled_early", "written_off"]
+
+
+class PlanInstalment(Contract):
+    number: int
+    due_date: dt.date
+    amount: int
+    status: InstalmentStatus = "due"
+    attempts: int = 0
+    last_attempt: dt.date | None = None
+    decline_code: str | None = None
+
+
+class PlanRecord(Contract):
+    """A BNPL plan as ``GET /v1/bnpl/plans/{id}`` answers it and the collections read it. The
+    card is the vault's token (never a card number); the fee is the merchant's."""
+
+    id: str
+    decision_id: str
+    merchant_id: str
+    customer_id: str
+    token: Annotated[str, Field(min_length=1, pattern=r"^tok_[A-Za-z0-9_]+$")]
+    currency: str
+    plan: Plan
+    total: int
+    merchant_fee: int
+    created_at: str
+    status: PlanStatus = "active"
+    instalments: tuple[PlanInstalment, ...]
+    version: int = 0
+
+    def outstanding(self) -> int:
+        return sum(i.amount for i in self.instalments if i.status in ("due", "late"))
+
+
+class BnplEventDetail(EventDetail):
+    """``bnpl.plan_created``, ``bnpl.instalment_collected``, ``bnpl.instalment_missed``: the
+    plan, the instalment (0 for the plan itself) and the amount; the token only, no card."""
+
+    event_id: str
+    plan_id: str
+    merchant_id: str
+    currency: str
+    amount: int
+    instalment: int
+    status: PlanStatus
+    occurred_at: str
+    decline_code: str | None = None
+
+
+BnplEventType = Literal["bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed"]

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from dataclasses import dataclass, field
 
-from functions.contracts.credit import DecisionRecord, Review
+from functions.contracts.credit import (
+    BnplEventDetail,
+    BnplEventType,
+    DecisionRecord,
+    PlanRecord,
+    Review,
+)
 from functions.domain.credit.policy import Exposure
+from functions.services.credit_plans import ChargeResult, exposure
 
 
 class InMemoryDecisionStore:
@@ -43,3 +51,89 @@ class FixedExposures:
 
     def merchant(self, merchant_id: str, currency: str) -> Exposure:
         return self.merchants.get(merchant_id, Exposure())
+
+
+class InMemoryPlanStore:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.plans: dict[str, PlanRecord] = {}
+
+    def create(self, plan: PlanRecord) -> PlanRecord:
+        with self._lock:
+            return self.plans.setdefault(plan.id, plan)
+
+    def get(self, plan_id: str) -> PlanRecord | None:
+        with self._lock:
+            return self.plans.get(plan_id)
+
+    def replace(self, plan: PlanRecord, expected_version: int) -> bool:
+        with self._lock:
+            if self.plans[plan.id].version != expected_version:
+                return False
+            self.plans[plan.id] = plan
+            return True
+
+    def due(self, today: dt.date) -> list[PlanRecord]:
+        with self._lock:
+            return [
+                p
+                for p in self.plans.values()
+                if p.status == "active"
+                and any(i.status in ("due", "late") and i.due_date <= today for i in p.instalments)
+            ]
+
+    def of_customer(self, customer_id: str) -> list[PlanRecord]:
+        with self._lock:
+            return [p for p in self.plans.values() if p.customer_id == customer_id]
+
+    def of_merchant(self, merchant_id: str) -> list[PlanRecord]:
+        with self._lock:
+            return [p for p in self.plans.values() if p.merchant_id == merchant_id]
+
+
+@dataclass
+class PlanExposures:
+    """The ``ExposureSource`` the platform would run: its own plans, as of ``today``."""
+
+    plans: InMemoryPlanStore
+    today: dt.date
+
+    def customer(self, customer_id: str, currency: str) -> Exposure:
+        return exposure(self.plans.of_customer(customer_id), currency, self.today)
+
+    def merchant(self, merchant_id: str, currency: str) -> Exposure:
+        return exposure(self.plans.of_merchant(merchant_id), currency, self.today)
+
+
+@dataclass
+class FakeAcquirer:
+    """Charges by idempotency key: a key charged again answers its first result and moves no
+    money. ``declining`` tokens are declined; ``crash_after`` keys raise after charging (the
+    answer lost on the way back)."""
+
+    declining: set[str] = field(default_factory=set)
+    crash_after: set[str] = field(default_factory=set)
+    charged: dict[str, tuple[int, ChargeResult]] = field(default_factory=dict)
+
+    def charge(self, token: str, amount: int, currency: str, idempotency_key: str) -> ChargeResult:
+        if idempotency_key not in self.charged:
+            ok = token not in self.declining
+            result = ChargeResult(
+                ok, f"ch_{len(self.charged)}" if ok else None, None if ok else "insufficient_funds"
+            )
+            self.charged[idempotency_key] = (amount if ok else 0, result)
+        if idempotency_key in self.crash_after:
+            self.crash_after.discard(idempotency_key)
+            raise TimeoutError(idempotency_key)
+        return self.charged[idempotency_key][1]
+
+    def money_moved(self) -> int:
+        return sum(amount for amount, _ in self.charged.values())
+
+
+@dataclass
+class ListEvents:
+    events: list[tuple[str, BnplEventDetail]] = field(default_factory=list)
+
+    def publish(self, detail_type: BnplEventType, detail: BnplEventDetail) -> None:
+        self.events.append((detail_type, detail))

@@ -1,0 +1,371 @@
+"""BNPL plans: opened from an approved credit decision, the first instalment charged at
+checkout, later instalments collected on schedule with retries, a plan written off after the
+configured days past due, and early settlement; every movement posted to the credit ledger
+(``functions.domain.credit.ledger``) and announced as a ``bnpl.*`` event.
+
+Ports: the plan records, a card charger (the acquirer connector, charging the customer's vault
+token), the credit ledger store and the event publisher.
+
+Money never moves twice: each charge carries an idempotency key fixed by the plan, the
+instalment and the attempt number (``{plan}:{n}:{attempt}``, ``{plan}:settle``), written to the
+plan record only after the charge answered; a run that dies between the two repeats the same
+attempt with the same key, and the acquirer answers the first result. Ledger entries have
+deterministic ids, and a plan record is replaced only at the version it was read at.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Protocol
+
+from functions.contracts.credit import (
+    BnplEventDetail,
+    BnplEventType,
+    PlanInstalment,
+    PlanRecord,
+)
+from functions.domain.credit.ledger import BnplLedger, BnplPlan
+from functions.domain.credit.policy import Exposure
+from functions.domain.credit.schedule import Instalment, Schedule, build_schedule
+from functions.domain.fees import FeeSchedule
+from functions.domain.payments import derived_id
+from functions.errors import ApiError
+from functions.models.tokens import ApiProblem
+from functions.services.credit_decisions import CreditDecisions
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeResult:
+    succeeded: bool
+    reference: str | None = None
+    decline_code: str | None = None
+
+
+class CardCharger(Protocol):
+    def charge(self, token: str, amount: int, currency: str, idempotency_key: str) -> ChargeResult:
+        """Charge the card behind ``token``; the same key answers the same result."""
+        ...
+
+
+class PlanStore(Protocol):
+    def create(self, plan: PlanRecord) -> PlanRecord:
+        """Store ``plan`` unless its id exists; answer what is stored under the id."""
+        ...
+
+    def get(self, plan_id: str) -> PlanRecord | None: ...
+
+    def replace(self, plan: PlanRecord, expected_version: int) -> bool:
+        """Store ``plan`` (its version one more) if the stored one is at ``expected_version``."""
+        ...
+
+    def due(self, today: dt.date) -> Iterable[PlanRecord]:
+        """Active plans with an instalment due on or before ``today``."""
+        ...
+
+    def of_customer(self, customer_id: str) -> Iterable[PlanRecord]: ...
+
+    def of_merchant(self, merchant_id: str) -> Iterable[PlanRecord]: ...
+
+
+class EventPublisher(Protocol):
+    def publish(self, detail_type: BnplEventType, detail: BnplEventDetail) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionPolicy:
+    retry_every_days: int = 3
+    write_off_after_days: int = 90
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.retry_every_days <= self.write_off_after_days:
+            raise ValueError("retry_every_days must be from 1 to write_off_after_days")
+
+
+class PlanConflictError(Exception):
+    """The plan record changed since it was read (another collection run); nothing was lost:
+    the charge keys make the next run repeat, not double, what this one did."""
+
+
+def _problem(code: str, message: str, param: str | None, status: int = 400) -> ApiProblem:
+    kind = "card_error" if status == 402 else "invalid_request_error"
+    return ApiProblem(ApiError(kind, code, message, param, status))
+
+
+def _schedule(plan: PlanRecord) -> Schedule:
+    return Schedule(
+        plan.plan,
+        plan.currency,
+        plan.total,
+        tuple(Instalment(i.number, i.due_date, i.amount) for i in plan.instalments),
+    )
+
+
+def ledger_plan(plan: PlanRecord) -> BnplPlan:
+    return BnplPlan(plan.id, plan.customer_id, plan.merchant_id, _schedule(plan))
+
+
+class BnplPlans:
+    def __init__(
+        self,
+        decisions: CreditDecisions,
+        plans: PlanStore,
+        charger: CardCharger,
+        ledger: BnplLedger,
+        events: EventPublisher,
+        fees: FeeSchedule,
+        collection: CollectionPolicy,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._decisions = decisions
+        self._plans = plans
+        self._charger = charger
+        self._ledger = ledger
+        self._events = events
+        self._fees = fees
+        self._collection = collection
+        self._clock = clock
+
+    # ------------------------------------------------------------------------ checkout
+
+    def open(self, decision_id: str, merchant_id: str, token: str) -> PlanRecord:
+        """The plan of an approved (or reduced) decision, its first instalment charged now.
+        Idempotent per decision: a decision opens one plan."""
+        decision = self._decisions.get(decision_id, merchant_id)
+        plan_id = derived_id("pl", decision_id)
+        existing = self._plans.get(plan_id)
+        if existing is not None:
+            if existing.token != token:
+                raise _problem(
+                    "plan_exists", "This decision already has a plan.", "decision_id", 409
+                )
+            self._book_opening(existing)
+            return existing
+        if decision.effective_outcome == "declined":
+            raise _problem("credit_declined", "The credit decision was declined.", "decision_id")
+        now = self._clock()
+        request = decision.request
+        schedule = build_schedule(
+            request.plan, decision.effective_amount, request.currency, now.date()
+        )
+        first = schedule.instalments[0]
+        charged = self._charger.charge(token, first.amount, request.currency, f"{plan_id}:1:1")
+        if not charged.succeeded:
+            raise _problem(
+                "first_instalment_declined",
+                f"The card was declined for the first instalment ({charged.decline_code}).",
+                "token",
+                402,
+            )
+        plan = PlanRecord(
+            id=plan_id,
+            decision_id=decision_id,
+            merchant_id=merchant_id,
+            customer_id=request.customer.id,
+            token=token,
+            currency=request.currency,
+            plan=request.plan,
+            total=schedule.total,
+            merchant_fee=self._fees.charge(merchant_id, schedule.total, request.currency),
+            created_at=now.isoformat(timespec="milliseconds"),
+            instalments=tuple(
+                PlanInstalment(
+                    number=i.number,
+                    due_date=i.due_date,
+                    amount=i.amount,
+                    status="collected" if i.number == 1 else "due",
+                    attempts=1 if i.number == 1 else 0,
+                    last_attempt=now.date() if i.number == 1 else None,
+                )
+                for i in schedule.instalments
+            ),
+        )
+        plan = self._plans.create(plan)
+        self._book_opening(plan)
+        return plan
+
+    def _book_opening(self, plan: PlanRecord) -> None:
+        at = plan.created_at
+        self._ledger.open_plan(ledger_plan(plan), plan.merchant_fee, at)
+        self._ledger.collect(ledger_plan(plan), 1, at)
+        self._publish("bnpl.plan_created", plan, 0, plan.total, at)
+        self._publish("bnpl.instalment_collected", plan, 1, plan.instalments[0].amount, at)
+
+    def get(self, plan_id: str, merchant_id: str) -> PlanRecord:
+        plan = self._plans.get(plan_id)
+        if plan is None or plan.merchant_id != merchant_id:
+            raise _problem("resource_missing", "No such plan.", "id", 404)
+        return plan
+
+    # ---------------------------------------------------------------------- collections
+
+    def collect_due(self, today: dt.date) -> list[PlanRecord]:
+        """One collection run: every active plan with something due. A plan another run
+        changed meanwhile is left to the next run."""
+        done = []
+        for plan in list(self._plans.due(today)):
+            try:
+                done.append(self.collect_plan(plan.id, today))
+            except PlanConflictError:
+                continue
+        return done
+
+    def collect_plan(self, plan_id: str, today: dt.date) -> PlanRecord:
+        plan = self._plans.get(plan_id)
+        if plan is None or plan.status != "active":
+            raise _problem("resource_missing", "No such active plan.", "id", 404)
+        read_version = plan.version
+        at = self._clock().isoformat(timespec="milliseconds")
+        instalments = list(plan.instalments)
+        for index, instalment in enumerate(instalments):
+            if instalment.status not in ("due", "late") or instalment.due_date > today:
+                continue
+            if (today - instalment.due_date).days >= self._collection.write_off_after_days:
+                return self._write_off(plan, instalments, read_version, at)
+            if instalment.last_attempt and (
+                (today - instalment.last_attempt).days < self._collection.retry_every_days
+            ):
+                continue
+            attempt = instalment.attempts + 1
+            key = f"{plan.id}:{instalment.number}:{attempt}"
+            result = self._charger.charge(plan.token, instalment.amount, plan.currency, key)
+            instalments[index] = instalment.model_copy(
+                update={
+                    "status": "collected" if result.succeeded else "late",
+                    "attempts": attempt,
+                    "last_attempt": today,
+                    "decline_code": result.decline_code,
+                }
+            )
+        status = "paid" if all(i.status == "collected" for i in instalments) else "active"
+        updated = plan.model_copy(update={"instalments": tuple(instalments), "status": status})
+        # The ledger and the events first, the record last: a run that dies in between leaves
+        # the record as read, and the next run repeats the same attempts with the same keys,
+        # entry ids and event ids.
+        for before, after in zip(plan.instalments, instalments, strict=True):
+            if before == after:
+                continue
+            if after.status == "collected":
+                self._ledger.collect(ledger_plan(plan), after.number, at)
+                self._publish(
+                    "bnpl.instalment_collected",
+                    updated,
+                    after.number,
+                    after.amount,
+                    at,
+                    attempt=after.attempts,
+                )
+            else:
+                self._publish(
+                    "bnpl.instalment_missed",
+                    updated,
+                    after.number,
+                    after.amount,
+                    at,
+                    attempt=after.attempts,
+                    decline_code=after.decline_code,
+                )
+        return self._save(updated, read_version)
+
+    def _write_off(
+        self, plan: PlanRecord, instalments: list[PlanInstalment], read_version: int, at: str
+    ) -> PlanRecord:
+        written = tuple(
+            i.model_copy(update={"status": "written_off"}) if i.status in ("due", "late") else i
+            for i in instalments
+        )
+        updated = plan.model_copy(update={"instalments": written, "status": "written_off"})
+        entry = self._ledger.write_off(ledger_plan(plan), at)
+        self._publish(
+            "bnpl.instalment_missed",
+            updated,
+            0,
+            -entry.on("bnpl_receivable"),
+            at,
+            decline_code="written_off",
+        )
+        return self._save(updated, read_version)
+
+    def settle_early(self, plan_id: str, merchant_id: str) -> PlanRecord:
+        """The customer pays everything left now, on the same card."""
+        plan = self.get(plan_id, merchant_id)
+        if plan.status == "settled_early":
+            return plan
+        if plan.status != "active":
+            raise _problem("plan_closed", f"The plan is {plan.status}.", "id", 409)
+        owed = plan.outstanding()
+        result = self._charger.charge(plan.token, owed, plan.currency, f"{plan.id}:settle")
+        if not result.succeeded:
+            raise _problem("settlement_declined", "The card was declined.", "token", 402)
+        updated = plan.model_copy(
+            update={
+                "status": "settled_early",
+                "instalments": tuple(
+                    i.model_copy(update={"status": "collected"})
+                    if i.status in ("due", "late")
+                    else i
+                    for i in plan.instalments
+                ),
+            }
+        )
+        at = self._clock().isoformat(timespec="milliseconds")
+        self._ledger.settle_early(ledger_plan(plan), at)
+        self._publish("bnpl.instalment_collected", updated, 0, owed, at, attempt=0)
+        return self._save(updated, plan.version)
+
+    # ---------------------------------------------------------------------------- helpers
+
+    def _save(self, plan: PlanRecord, read_version: int) -> PlanRecord:
+        saved = plan.model_copy(update={"version": read_version + 1})
+        if not self._plans.replace(saved, read_version):
+            raise PlanConflictError(plan.id)
+        return saved
+
+    def _publish(
+        self,
+        detail_type: BnplEventType,
+        plan: PlanRecord,
+        number: int,
+        amount: int,
+        at: str,
+        *,
+        attempt: int = 1,
+        decline_code: str | None = None,
+    ) -> None:
+        """An event whose id is fixed by the plan, the instalment and the attempt: a repeated
+        run publishes the same id, which consumers drop."""
+        self._events.publish(
+            detail_type,
+            BnplEventDetail(
+                event_id=f"{plan.id}:{detail_type}:{number}:{attempt}",
+                plan_id=plan.id,
+                merchant_id=plan.merchant_id,
+                currency=plan.currency,
+                amount=amount,
+                instalment=number,
+                status=plan.status,
+                occurred_at=at,
+                decline_code=decline_code,
+            ),
+        )
+
+
+def exposure(plans: Iterable[PlanRecord], currency: str, today: dt.date) -> Exposure:
+    """What the plans in ``currency`` add up to for a credit decision: credit outstanding, the
+    most falling due in one month from now on, and the oldest unpaid instalment's days past
+    due (late or still due after its date)."""
+    outstanding = past_due = 0
+    by_month: dict[tuple[int, int], int] = {}
+    for plan in plans:
+        if plan.currency != currency or plan.status != "active":
+            continue
+        for i in plan.instalments:
+            if i.status not in ("due", "late"):
+                continue
+            outstanding += i.amount
+            if i.due_date < today:
+                past_due = max(past_due, (today - i.due_date).days)
+            key = (i.due_date.year, i.due_date.month)
+            by_month[key] = by_month.get(key, 0) + i.amount
+    return Exposure(outstanding, max(by_month.values(), default=0), past_due)

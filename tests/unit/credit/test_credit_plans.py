@@ -1,0 +1,221 @@
+"""BNPL plans end to end in process: decided with reasons, the first instalment charged at
+checkout, due collections run, a failed collection goes late and is retried, a plan past the
+write-off age is written off, early settlement; the ledger balances at every end and no charge
+moves money twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from decimal import Decimal
+
+import pytest
+
+from functions.contracts.credit import CreditDecisionRequest, PlanRecord
+from functions.domain.credit.ledger import (
+    ACQUIRER_RECEIVABLE,
+    BNPL_FEE_INCOME,
+    CREDIT_LOSS_ALLOWANCE,
+    CREDIT_LOSS_EXPENSE,
+    BnplLedger,
+    CreditPostingRules,
+    InMemoryCreditLedgerStore,
+    credit_balances,
+    merchant_payable,
+    receivable,
+)
+from functions.domain.credit.policy import CreditDecider
+from functions.domain.fees import FeeSchedule
+from functions.models.tokens import ApiProblem
+from functions.services.credit_decisions import CreditDecisions
+from functions.services.credit_plans import BnplPlans, CollectionPolicy
+from tests.unit.credit.conftest import POLICY, SMALL_SCORECARD
+from tests.unit.credit.fakes import (
+    FakeAcquirer,
+    InMemoryDecisionStore,
+    InMemoryPlanStore,
+    ListEvents,
+    PlanExposures,
+)
+from tests.unit.credit.test_credit_decisions import body
+
+CHECKOUT = dt.date(2027, 1, 31)
+TOKEN = "tok_live_1"
+
+
+class World:
+    def __init__(self) -> None:
+        self.today = CHECKOUT
+        self.plans = InMemoryPlanStore()
+        self.exposures = PlanExposures(self.plans, CHECKOUT)
+        clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
+        self.decisions = CreditDecisions(
+            CreditDecider(POLICY, SMALL_SCORECARD), InMemoryDecisionStore(), self.exposures, clock
+        )
+        self.acquirer = FakeAcquirer()
+        self.ledger_store = InMemoryCreditLedgerStore()
+        self.events = ListEvents()
+        self.service = BnplPlans(
+            self.decisions,
+            self.plans,
+            self.acquirer,
+            BnplLedger(self.ledger_store, CreditPostingRules(allowance_bps=300)),
+            self.events,
+            FeeSchedule.from_config({"default": {"EUR": {"bps": "329", "fixed": "0.30"}}}),
+            CollectionPolicy(retry_every_days=3, write_off_after_days=60),
+            clock,
+        )
+
+    def on(self, day: dt.date) -> None:
+        self.today = self.exposures.today = day
+
+    def buy(self, key: str = "k1", **changes: object) -> PlanRecord:
+        decision = self.decisions.decide(CreditDecisionRequest.model_validate(body(**changes)), key)
+        return self.service.open(decision.id, "m_1", TOKEN)
+
+    def balances(self) -> dict[str, int]:
+        out: dict[str, int] = defaultdict(int)
+        for (account, _), value in credit_balances(self.ledger_store.all_entries()).items():
+            out[account] += value
+        assert sum(out.values()) == 0, out
+        return out
+
+    def event_types(self) -> list[str]:
+        return [kind for kind, _ in self.events.events]
+
+
+def test_a_plan_paid_on_schedule_pays_the_merchant_less_the_fee() -> None:
+    world = World()
+    plan = world.buy()
+    assert [(i.due_date.isoformat(), i.amount, i.status) for i in plan.instalments] == [
+        ("2027-01-31", 20_000, "collected"),
+        ("2027-02-28", 20_000, "due"),
+        ("2027-03-31", 20_000, "due"),
+    ]
+    # 3.29 % of 600.00 is 19.74, plus 0.30.
+    assert plan.merchant_fee == 2_004
+    assert world.acquirer.money_moved() == 20_000
+    world.on(dt.date(2027, 2, 27))
+    assert world.service.collect_due(world.today) == []
+    world.on(dt.date(2027, 2, 28))
+    world.service.collect_due(world.today)
+    world.on(dt.date(2027, 3, 31))
+    (paid,) = world.service.collect_due(world.today)
+    assert paid.status == "paid"
+    balances = world.balances()
+    assert balances[receivable("cus_1")] == 0
+    assert balances[ACQUIRER_RECEIVABLE] == 60_000 == world.acquirer.money_moved()
+    assert balances[merchant_payable("m_1")] == -(60_000 - 2_004)
+    assert balances[BNPL_FEE_INCOME] == -2_004
+    assert balances[CREDIT_LOSS_ALLOWANCE] == balances[CREDIT_LOSS_EXPENSE] == 0
+    assert world.event_types() == [
+        "bnpl.plan_created",
+        "bnpl.instalment_collected",
+        "bnpl.instalment_collected",
+        "bnpl.instalment_collected",
+    ]
+
+
+def test_a_failed_collection_goes_late_is_retried_on_schedule_and_blocks_new_credit() -> None:
+    world = World()
+    plan = world.buy()
+    world.acquirer.declining.add(TOKEN)
+    world.on(dt.date(2027, 2, 28))
+    (late,) = world.service.collect_due(world.today)
+    assert late.instalments[1].status == "late"
+    assert late.instalments[1].decline_code == "insufficient_funds"
+    assert world.event_types()[-1] == "bnpl.instalment_missed"
+    world.on(dt.date(2027, 3, 2))  # two days on: not yet time to retry
+    (same,) = world.service.collect_due(world.today)
+    assert same.instalments[1].attempts == 1
+    # A new purchase while late is declined for the arrears, whatever the score.
+    again = world.decisions.decide(CreditDecisionRequest.model_validate(body()), "k2")
+    assert [r.code for r in again.reasons] == ["in_arrears"]
+    world.acquirer.declining.clear()
+    world.on(dt.date(2027, 3, 3))
+    (caught_up,) = world.service.collect_due(world.today)
+    assert caught_up.instalments[1].status == "collected"
+    assert caught_up.instalments[1].attempts == 2
+    assert world.acquirer.money_moved() == 40_000
+    assert world.balances()[receivable("cus_1")] == 20_000
+    assert plan.id == caught_up.id
+
+
+def test_a_plan_past_the_write_off_age_is_written_off_against_the_allowance() -> None:
+    world = World()
+    world.buy()
+    world.acquirer.declining.add(TOKEN)
+    day = dt.date(2027, 2, 28)
+    while day <= dt.date(2027, 5, 1):
+        world.on(day)
+        world.service.collect_due(day)
+        day += dt.timedelta(days=1)
+    plan = next(iter(world.plans.plans.values()))
+    assert plan.status == "written_off"
+    assert [i.status for i in plan.instalments] == ["collected", "written_off", "written_off"]
+    # Retries every third day from 28 February until the write-off on 29 April (60 days).
+    assert plan.instalments[1].attempts == 20
+    balances = world.balances()
+    assert balances[receivable("cus_1")] == 0
+    # The 3 % allowance (1,200 of the 40,000 lent) absorbed its part; the rest is expense.
+    assert balances[CREDIT_LOSS_ALLOWANCE] == 0
+    assert balances[CREDIT_LOSS_EXPENSE] == 40_000
+    assert world.acquirer.money_moved() == 20_000
+    assert world.service.collect_due(dt.date(2027, 6, 1)) == []
+
+
+def test_a_charge_whose_answer_was_lost_is_repeated_with_its_key_not_doubled() -> None:
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    world.acquirer.crash_after.add(f"{plan.id}:2:1")
+    with pytest.raises(TimeoutError):
+        world.service.collect_due(world.today)
+    assert world.plans.plans[plan.id].instalments[1].status == "due"
+    (collected,) = world.service.collect_due(world.today)
+    assert collected.instalments[1].status == "collected"
+    assert world.acquirer.money_moved() == 40_000
+    assert world.balances()[ACQUIRER_RECEIVABLE] == 40_000
+
+
+def test_early_settlement_charges_what_is_left_once() -> None:
+    world = World()
+    plan = world.buy()
+    settled = world.service.settle_early(plan.id, "m_1")
+    assert settled.status == "settled_early"
+    assert world.service.settle_early(plan.id, "m_1") == settled
+    assert world.acquirer.money_moved() == 60_000
+    assert world.balances()[receivable("cus_1")] == 0
+    world.on(dt.date(2027, 3, 31))
+    assert world.service.collect_due(world.today) == []
+
+
+def test_a_declined_decision_or_first_instalment_opens_no_plan() -> None:
+    world = World()
+    with pytest.raises(ApiProblem) as declined:
+        world.buy(**{"customer.date_of_birth": "2012-01-01"})
+    assert (declined.value.error.code, declined.value.error.status) == ("credit_declined", 400)
+    world.acquirer.declining.add(TOKEN)
+    with pytest.raises(ApiProblem) as card:
+        world.buy("k2")
+    assert (card.value.error.code, card.value.error.status) == ("first_instalment_declined", 402)
+    assert world.plans.plans == {} and world.ledger_store.all_entries() == []
+
+
+def test_opening_twice_opens_one_plan_and_another_merchant_cannot_read_it() -> None:
+    world = World()
+    first = world.buy()
+    decision_id = first.decision_id
+    assert world.service.open(decision_id, "m_1", TOKEN) == first
+    assert world.acquirer.money_moved() == 20_000
+    assert len(world.ledger_store.all_entries()) == 3  # plan, allowance, first instalment
+    with pytest.raises(ApiProblem) as missing:
+        world.service.get(first.id, "m_2")
+    assert missing.value.error.status == 404
+
+
+def test_the_reduced_amount_is_what_the_plan_lends() -> None:
+    world = World()
+    plan = world.buy(**{"finances.monthly_net_income": 199_999})
+    assert plan.total == 59_999
+    assert Decimal(plan.instalments[0].amount) == Decimal(20_001)
