@@ -28,7 +28,7 @@ from typing import Any
 
 from local import endpoints, enforcement, faults, metering, tls
 from local.api_gateway import LocalApiGateway
-from local.event_sources import EventSourcePollers
+from local.event_sources import EventSourcePollers, report_processing_results
 from local.firehose import FirehosePoller
 from local.lambda_runtime import FunctionConfig, InvocationResult, LambdaRuntime
 
@@ -98,6 +98,9 @@ class LambdaBridge:
     def __init__(self, runtime: LambdaRuntime) -> None:
         self.runtime = runtime
         self.async_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="lambda-async")
+        # The event's age and the waits between attempts (replaced in unit tests).
+        self.clock = time.monotonic
+        self.sleep = time.sleep
 
     def install(self) -> None:
         from moto.awslambda.models import LambdaBackend, LambdaFunction
@@ -112,7 +115,7 @@ class LambdaBridge:
             if invocation_type == "DryRun":
                 return b""
             if invocation_type == "Event":
-                bridge.async_pool.submit(bridge.invoke_async, function, event)
+                bridge.async_pool.submit(bridge.invoke_async, function, event, bridge.clock())
                 return b""
             result = bridge.invoke_sync(function, event)
             if result.failed:
@@ -122,6 +125,14 @@ class LambdaBridge:
             return result.payload
 
         def create_event_source_mapping(backend: Any, spec: dict[str, Any]) -> Any:
+            try:
+                function = backend._lambdas.get_function_by_name_or_arn_with_qualifier(
+                    spec.get("FunctionName") or ""
+                )
+            except Exception:
+                function = None  # moto answers a missing function itself
+            if function is not None and spec.get("EventSourceArn"):
+                enforcement.require_event_source_access(function, str(spec["EventSourceArn"]))
             esm = original_create_esm(backend, spec)
             # Delivery is the pollers' job: take the mapping out of moto's synchronous push.
             from moto.kinesis.models import kinesis_backends
@@ -137,6 +148,7 @@ class LambdaBridge:
         original_create_esm = LambdaBackend.create_event_source_mapping
         setattr(LambdaFunction, "invoke", invoke)  # noqa: B010
         setattr(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)  # noqa: B010
+        report_processing_results()
         self._logs_backends = logs_backends
 
     def invoke_sync(self, function: Any, event: Any) -> InvocationResult:
@@ -148,6 +160,14 @@ class LambdaBridge:
         except enforcement.RoleNotAssumable as error:
             message = json.dumps({"errorType": "AccessDeniedException", "errorMessage": str(error)})
             return InvocationResult(message.encode(), "AccessDeniedException", [str(error)])
+        refusal = enforcement.environment_key_refusal(function)
+        if refusal:
+            text = (
+                "Lambda was unable to decrypt the environment variables because KMS access was "
+                f"denied. Please check the function's KMS key settings. KMS Exception: {refusal}"
+            )
+            message = json.dumps({"errorType": "KMSAccessDeniedException", "errorMessage": text})
+            return InvocationResult(message.encode(), "KMSAccessDeniedException", [text])
         fault = faults.INJECTOR.draw("lambda", "Invoke", ("kill_worker", "timeout"))
         if fault == "kill_worker" and faults.INJECTOR.coin():
             return self._faulted(config, fault)  # the runtime died before the handler ran
@@ -175,32 +195,47 @@ class LambdaBridge:
         payload = json.dumps({"errorType": error_type, "errorMessage": message}).encode()
         return InvocationResult(payload, error_type, [f"{message}\n{error_type}"])
 
-    def invoke_async(self, function: Any, event: Any) -> None:
-        """Asynchronous invocation as Lambda runs it: the function's event invoke configuration
-        (retries, at most 2; 2 when unset) and, once they are spent, its on-failure destination
-        with Lambda's invocation record, else its dead-letter queue with the event. Delivery is
-        the function's role's (local.event_sources.deliver_to_destination)."""
+    def invoke_async(self, function: Any, event: Any, queued_at: float | None = None) -> None:
+        """Asynchronous invocation as Lambda runs it, with the function's event invoke
+        configuration: retries (``MaximumRetryAttempts``, at most 2; 2 when unset) while the
+        event is younger than ``MaximumEventAgeInSeconds`` (6 hours when unset); then Lambda's
+        invocation record to the on-success or on-failure destination, or else a failed event to
+        the dead-letter queue. Delivery is the function's role's
+        (local.event_sources.deliver_to_destination)."""
         from local.event_sources import deliver_to_destination
 
         settings: dict[str, Any] = next(
             (c.config for c in getattr(function, "event_invoke_config", []) or []), {}
         )
-        attempts = 1 + int(settings.get("MaximumRetryAttempts", 2))
+        retries = int(settings.get("MaximumRetryAttempts", 2))
+        max_age_s = float(settings.get("MaximumEventAgeInSeconds", ASYNC_MAX_EVENT_AGE_S))
+        queued = self.clock() if queued_at is None else queued_at
+        skipped_s = 0.0  # the waits Lambda makes between attempts that the emulator shortens
+        attempts, condition = 0, "RetriesExhausted"
         result: InvocationResult | None = None
         request_id = str(uuid.uuid4())
-        for attempt in range(attempts):
+        while True:
+            if self.clock() - queued + skipped_s > max_age_s:
+                condition = "EventAgeExceeded"
+                break
             result = self.invoke_sync(function, event)
+            attempts += 1
             if not result.failed:
+                on_success = destination(settings, "OnSuccess")
+                if on_success:
+                    record = invocation_record(
+                        function, event, result, request_id, attempts, "Success"
+                    )
+                    deliver_to_destination(on_success, json.dumps(record), function.function_arn)
                 return
-            if attempt + 1 < attempts:
-                time.sleep(min(2.0, 0.2 * 2**attempt))
-        if result is None:
-            return
-        on_failure = ((settings.get("DestinationConfig") or {}).get("OnFailure") or {}).get(
-            "Destination"
-        )
+            if attempts > retries:
+                break
+            local_wait, aws_wait = ASYNC_RETRY_WAITS_S[attempts - 1]
+            skipped_s += aws_wait - local_wait
+            self.sleep(local_wait)
+        on_failure = destination(settings, "OnFailure")
         if on_failure:
-            record = failure_record(function, event, result, request_id, attempts)
+            record = invocation_record(function, event, result, request_id, attempts, condition)
             deliver_to_destination(on_failure, json.dumps(record), function.function_arn)
             return
         target = (getattr(function, "dead_letter_config", None) or {}).get("TargetArn")
@@ -208,32 +243,55 @@ class LambdaBridge:
             deliver_to_destination(target, json.dumps(event), function.function_arn)
 
 
-def failure_record(
-    function: Any, event: Any, result: InvocationResult, request_id: str, attempts: int
+# Lambda keeps an asynchronous event up to 6 hours unless MaximumEventAgeInSeconds says less.
+ASYNC_MAX_EVENT_AGE_S = 6 * 3600
+# Waits before the first and second retry of an asynchronous invocation: (here, on AWS). Lambda
+# waits about one minute, then two ("Error handling and automatic retries in Lambda"); the
+# emulator retries sooner but ages the event as if it had waited, so MaximumEventAgeInSeconds
+# ends the retries where it would on AWS.
+ASYNC_RETRY_WAITS_S = ((0.2, 60.0), (0.4, 120.0))
+
+
+def destination(settings: dict[str, Any], kind: str) -> str | None:
+    found = ((settings.get("DestinationConfig") or {}).get(kind) or {}).get("Destination")
+    return str(found) if found else None
+
+
+def invocation_record(
+    function: Any,
+    event: Any,
+    result: InvocationResult | None,
+    request_id: str,
+    attempts: int,
+    condition: str,
 ) -> dict[str, Any]:
-    """What Lambda sends an on-failure destination after an asynchronous invocation's retries
+    """What Lambda sends a destination after an asynchronous invocation: on success the
+    function's response, on failure (``RetriesExhausted``, ``EventAgeExceeded``) its error
     ("Capturing records of Lambda asynchronous invocations")."""
-    try:
-        response: Any = json.loads(result.payload)
-    except ValueError:
-        response = result.payload.decode(errors="replace")
-    return {
+    response: Any = None
+    if result is not None:
+        try:
+            response = json.loads(result.payload)
+        except ValueError:
+            response = result.payload.decode(errors="replace")
+    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if result is not None and result.failed:
+        response_context["functionError"] = "Unhandled"
+    record: dict[str, Any] = {
         "version": "1.0",
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
         "requestContext": {
             "requestId": request_id,
             "functionArn": f"{function.function_arn}:$LATEST",
-            "condition": "RetriesExhausted",
+            "condition": condition,
             "approximateInvokeCount": attempts,
         },
         "requestPayload": event,
-        "responseContext": {
-            "statusCode": 200,
-            "executedVersion": "$LATEST",
-            "functionError": "Unhandled",
-        },
-        "responsePayload": response,
     }
+    if result is not None:
+        record["responseContext"] = response_context
+        record["responsePayload"] = response
+    return record
 
 
 ANY_PORT = "any"

@@ -110,6 +110,107 @@ def install(enforce: bool) -> None:
     ActionAuthenticatorMixin._payments_enforcement = True  # type: ignore[attr-defined]
     _bucket_policies_decided_here()
     _api_gateway_logging_needs_the_account_role()
+    _lambda_grants_its_environment_keys()
+    _dynamodb_grants_its_table_keys()
+    _users_carry_permissions_boundaries()
+
+
+def _users_carry_permissions_boundaries() -> None:
+    """An IAM user's permissions boundary (``CreateUser`` with ``PermissionsBoundary``,
+    ``PutUserPermissionsBoundary``, ``DeleteUserPermissionsBoundary``), kept and returned as IAM
+    does for roles, so ``Authorizer`` caps the user's requests by it; moto has none of it."""
+    from moto.core.responses import EmptyResult
+    from moto.iam.models import User
+    from moto.iam.responses import IamResponse
+
+    def boundary(self: Any) -> dict[str, str] | None:
+        arn = getattr(self, "permissions_boundary_arn", None)
+        return (
+            {"PermissionsBoundaryType": "PermissionsBoundaryPolicy", "PermissionsBoundaryArn": arn}
+            if arn
+            else None
+        )
+
+    create_user = IamResponse.create_user
+
+    def set_boundary(response: Any, user_name: str, arn: str | None) -> None:
+        user = response.backend.get_user(user_name)
+        if arn:
+            response.backend.get_policy(arn)  # NoSuchEntity for a policy that does not exist
+        user.permissions_boundary_arn = arn or None
+
+    def creating(self: Any) -> Any:
+        arn = self._get_param("PermissionsBoundary")
+        if arn:
+            self.backend.get_policy(arn)
+        answer = create_user(self)
+        set_boundary(self, self._get_param("UserName"), arn)
+        return answer
+
+    def put_boundary(self: Any) -> Any:
+        set_boundary(self, self._get_param("UserName"), self._get_param("PermissionsBoundary"))
+        return EmptyResult()
+
+    def delete_boundary(self: Any) -> Any:
+        set_boundary(self, self._get_param("UserName"), None)
+        return EmptyResult()
+
+    setattr(User, "permissions_boundary", property(boundary))  # noqa: B010
+    setattr(IamResponse, "create_user", creating)  # noqa: B010
+    setattr(IamResponse, "put_user_permissions_boundary", put_boundary)  # noqa: B010
+    setattr(IamResponse, "delete_user_permissions_boundary", delete_boundary)  # noqa: B010
+
+
+def _dynamodb_grants_its_table_keys() -> None:
+    """DynamoDB creates its grant on a table's customer managed key when the table gets the key
+    and retires it when the table is deleted (``grant_table_key``); moto creates none."""
+    from moto.dynamodb.models import DynamoDBBackend
+
+    create_table = DynamoDBBackend.create_table
+    update_table = DynamoDBBackend.update_table
+    delete_table = DynamoDBBackend.delete_table
+
+    def creating(self: Any, *args: Any, **kwargs: Any) -> Any:
+        table = create_table(self, *args, **kwargs)
+        grant_table_key(table)
+        return table
+
+    def updating(self: Any, *args: Any, **kwargs: Any) -> Any:
+        table = update_table(self, *args, **kwargs)
+        grant_table_key(table)
+        return table
+
+    def deleting(self: Any, name: str) -> Any:
+        table = delete_table(self, name)
+        grant_table_key(table, retire=True)
+        return table
+
+    setattr(DynamoDBBackend, "create_table", creating)  # noqa: B010
+    setattr(DynamoDBBackend, "update_table", updating)  # noqa: B010
+    setattr(DynamoDBBackend, "delete_table", deleting)  # noqa: B010
+
+
+def _lambda_grants_its_environment_keys() -> None:
+    """Lambda creates its grant on a function's environment key when the key is configured
+    (``grant_environment_key``); moto creates none."""
+    from moto.awslambda.models import LambdaBackend
+
+    create_function = LambdaBackend.create_function
+    update_configuration = LambdaBackend.update_function_configuration
+
+    def creating(self: Any, spec: dict[str, Any]) -> Any:
+        function = create_function(self, spec)
+        grant_environment_key(function)
+        return function
+
+    def updating(self: Any, name: str, qualifier: str, body: dict[str, Any]) -> Any:
+        answer = update_configuration(self, name, qualifier, body)
+        with contextlib.suppress(Exception):  # Lambda answered the update itself
+            grant_environment_key(self.get_function(name, qualifier))
+        return answer
+
+    setattr(LambdaBackend, "create_function", creating)  # noqa: B010
+    setattr(LambdaBackend, "update_function_configuration", updating)  # noqa: B010
 
 
 def _api_gateway_logging_needs_the_account_role() -> None:
@@ -265,6 +366,8 @@ class Authorizer:
         if self.service == "dynamodb":
             for request in self.dynamodb_key_requests(caller.principal):
                 self.require(caller, request, through="dynamodb")
+            for request in self.table_grant_requests(caller.principal):
+                self.require(caller, request, through="dynamodb")
         if self.service in ("sqs", "sns"):
             for request in self.message_key_requests(caller.principal):
                 self.require(caller, request, through=self.service.upper())
@@ -281,9 +384,12 @@ class Authorizer:
                 self.require_service_key_use(request)
         if self.service == "kms" and self.operation == "RetireGrant":
             self.require_grant_retirer(caller)
+        if self.service == "lambda":
+            self.require_environment_key_grant(caller)
         if self.service == "cloudtrail":
             for request in self.trail_key_requests():
                 self.require_service_key_use(request, code="InsufficientEncryptionPolicyException")
+            self.require_trail_log_delivery_role()
 
     def require_existing_principals(self) -> None:
         """A key, bucket, queue, topic, function or trust policy naming an IAM role or user of
@@ -326,6 +432,8 @@ class Authorizer:
             document = self.param("AssumeRolePolicyDocument") or self.param("PolicyDocument")
         elif service == "sns":
             document = self.sns_policy_attribute()
+        elif service == "secretsmanager":
+            document = body.get("ResourcePolicy")
         try:
             statements = iam_policy.parse(str(document)) if document else ()
         except (ValueError, AttributeError):
@@ -391,7 +499,11 @@ class Authorizer:
         return Caller(
             Principal(key.arn, self.account),
             policy_documents(key.collect_policies()),
-            boundary=role_boundary(self.account, session.role_arn) if session else None,
+            boundary=(
+                role_boundary(self.account, session.role_arn)
+                if session
+                else user_boundary(self.account, key.arn)
+            ),
             session_policy=(session.policy or None) if session else None,
         )
 
@@ -597,6 +709,28 @@ class Authorizer:
                 },
             )
 
+    def table_grant_requests(self, principal: Principal) -> Iterator[Request]:
+        """A table given a customer managed key (CreateTable, UpdateTable): DynamoDB describes
+        the key and creates its grant as the caller, through DynamoDB (``grant_table_key``)."""
+        body = self.body()
+        if self.operation not in ("CreateTable", "UpdateTable"):
+            return
+        key = self.kms_key(str((body.get("SSESpecification") or {}).get("KMSMasterKeyId") or ""))
+        if key is None or key_is_aws_managed(key):
+            return
+        service = f"dynamodb.{self.region}.amazonaws.com"
+        via = {"kms:ViaService": [service], "kms:CallerAccount": [self.account]}
+        yield Request(principal, "kms:DescribeKey", key.arn, via)
+        grant = {
+            **via,
+            "kms:GrantIsForAWSResource": ["true"],
+            "kms:GranteePrincipal": [service],
+            "kms:RetiringPrincipal": [service],
+            "kms:GrantOperations": list(TABLE_GRANT_OPERATIONS),
+            "kms:GrantConstraintType": ["EncryptionContextSubset"],
+        }
+        yield Request(principal, "kms:CreateGrant", key.arn, grant)
+
     # KMS -------------------------------------------------------------------------------------
 
     def kms_key(self, key_id: str) -> Any:
@@ -635,25 +769,8 @@ class Authorizer:
             return
         yield Request(principal, f"kms:{operation}", key.arn, base)
 
-    def granted(self, principal: Principal, request: Request) -> bool:
-        """Whether a grant on the key lets the principal do the request: it names the principal
-        (or its role) as grantee, lists the operation, and its encryption-context constraint
-        holds ("Grants in AWS KMS"). A grant only allows: an explicit deny still wins."""
-        key = self.kms_key(request.resource) if request.action.startswith("kms:") else None
-        if key is None:
-            return False
-        operation = request.action.removeprefix("kms:")
-        context = {
-            name.removeprefix("kms:EncryptionContext:"): values[0]
-            for name, values in request.context.items()
-            if name.startswith("kms:EncryptionContext:") and values
-        }
-        return any(
-            grant.grantee_principal in (principal.arn, principal.principal_arn)
-            and operation in grant.operations
-            and grant_constraints_hold(grant.constraints, context)
-            for grant in key.grants.values()
-        )
+    def granted(self, caller: Caller, request: Request) -> bool:
+        return key_granted(self.account, self.region, caller, request)
 
     def require_grant_retirer(self, caller: Caller) -> None:
         """RetireGrant is not controlled by a policy: the grant's retiring principal may retire
@@ -897,6 +1014,129 @@ class Authorizer:
         for action in ("kms:DescribeKey", "kms:GenerateDataKey"):
             yield Request(Principal(service, self.account, service), action, key.arn, context)
 
+    def require_environment_key_grant(self, caller: Caller) -> None:
+        """A function given a customer managed key for its environment (``KMSKeyArn``): Lambda
+        uses the caller's permissions to create a grant on the key for the function's execution
+        role and to encrypt the variables ("Securing environment variables": ``kms:CreateGrant``
+        and ``kms:Encrypt`` to configure the key), through ``lambda.<region>.amazonaws.com``
+        with ``aws:lambda:FunctionArn`` as the context. CreateFunction and
+        UpdateFunctionConfiguration are refused otherwise, as Lambda refuses them."""
+        body = self.body()
+        if self.operation not in ("CreateFunction", "UpdateFunctionConfiguration"):
+            return
+        key = self.kms_key(str(body.get("KMSKeyArn") or ""))
+        if key is None or key_is_aws_managed(key):
+            return
+        if self.operation == "CreateFunction":
+            function_arn = self.arn("lambda", f"function:{body.get('FunctionName', '')}")
+            role_arn = str(body.get("Role") or "")
+        else:
+            function_arn = self.resource(body).removesuffix(":$LATEST")
+            role_arn = str(body.get("Role") or self.function_role(function_arn) or "")
+        via_lambda = {
+            "kms:ViaService": [f"lambda.{self.region}.amazonaws.com"],
+            "kms:CallerAccount": [self.account],
+        }
+        grant = {
+            **via_lambda,
+            "kms:GrantIsForAWSResource": ["true"],
+            "kms:GranteePrincipal": [role_arn],
+            "kms:GrantOperations": list(ENVIRONMENT_GRANT_OPERATIONS),
+            "kms:GrantConstraintType": ["EncryptionContextEquals"],
+        }
+        encrypt = {**via_lambda, **encryption_context_keys({ENVIRONMENT_CONTEXT: function_arn})}
+        for request in (
+            Request(caller.principal, "kms:CreateGrant", key.arn, grant),
+            Request(caller.principal, "kms:Encrypt", key.arn, encrypt),
+        ):
+            request = self.in_environment(request)
+            decision, reason = decide(caller, request, str(key.policy))
+            if decision.allowed or (
+                decision.effect is not Effect.DENY and self.granted(caller, request)
+            ):
+                continue
+            message = (
+                "Lambda was unable to configure access to your environment variables because the "
+                "KMS key is invalid for CreateGrant. Please check your KMS key settings. KMS "
+                f"Exception: AccessDeniedException KMS Message: User: {caller.principal.arn} is "
+                f"not authorized to perform: {request.action} on resource: {key.arn} {reason}"
+            )
+            LOG.info("refused: %s", message)
+            raise invalid_request("lambda", "InvalidParameterValueException", message)
+
+    def function_role(self, function_arn: str) -> str | None:
+        from moto.awslambda.models import lambda_backends
+
+        try:
+            return str(lambda_backends[self.account][self.region].get_function(function_arn).role)
+        except Exception:
+            return None  # Lambda answers ResourceNotFoundException itself
+
+    def require_trail_log_delivery_role(self) -> None:
+        """A trail sending its events to CloudWatch Logs: CloudTrail assumes the trail's role
+        (its trust policy must admit ``cloudtrail.amazonaws.com``) and, as the role, creates its
+        log stream ``<account>_CloudTrail_<region>`` in the group and puts events into it, so the
+        role must allow ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on that stream
+        ("Sending events to CloudWatch Logs", the role policy document). CreateTrail and
+        UpdateTrail are refused otherwise (``InvalidCloudWatchLogsRoleArnException``)."""
+        from moto.cloudtrail.models import cloudtrail_backends
+        from moto.iam.models import iam_backends
+
+        body = self.body()
+        if self.operation not in ("CreateTrail", "UpdateTrail"):
+            return
+        name = str(body.get("Name") or "")
+        trail_arn = name if name.startswith("arn:") else self.arn("cloudtrail", f"trail/{name}")
+        current: Any = None
+        if self.operation == "UpdateTrail":
+            with contextlib.suppress(Exception):  # CloudTrail answers a missing trail itself
+                current = cloudtrail_backends[self.account][self.region].get_trail(name)
+        role_arn = str(
+            body.get("CloudWatchLogsRoleArn") or getattr(current, "cw_role_arn", "") or ""
+        )
+        group_arn = str(
+            body.get("CloudWatchLogsLogGroupArn") or getattr(current, "cw_log_group_arn", "") or ""
+        )
+        if not role_arn or not group_arn:
+            return
+        code = "InvalidCloudWatchLogsRoleArnException"
+        try:
+            role = iam_backends[self.account][PARTITION].get_role_by_arn(role_arn)
+        except Exception:
+            raise invalid_request(
+                "cloudtrail", code, "Access denied. The role does not exist."
+            ) from None
+        service = "cloudtrail.amazonaws.com"
+        assume = Request(
+            Principal(service, self.account, service),
+            "sts:AssumeRole",
+            role_arn,
+            {"aws:SourceAccount": [self.account], "aws:SourceArn": [trail_arn]},
+        )
+        trust = str(role.assume_role_policy_document)
+        if not iam_policy.evaluate([trust], assume, resource_policy=True).allowed:
+            LOG.info("refused: CloudTrail may not assume %s for %s", role_arn, trail_arn)
+            raise invalid_request(
+                "cloudtrail", code, "Access denied. Check the trust relationships for your role."
+            )
+        stream = (
+            f"{group_arn.removesuffix(':*')}:log-stream:{self.account}_CloudTrail_{self.region}"
+        )
+        caller = role_caller(role_arn, "CloudTrail")
+        secure = {"aws:SecureTransport": ["true"]}
+        requests = [
+            Request(caller.principal, action, stream, secure)
+            for action in ("logs:CreateLogStream", "logs:PutLogEvents")
+        ]
+        refusal = role_refusal(caller, requests)
+        if refusal:
+            LOG.info("refused: %s", refusal)
+            raise invalid_request(
+                "cloudtrail",
+                code,
+                f"Access denied. Verify in IAM that the role has adequate permissions. ({refusal})",
+            )
+
     # Decision --------------------------------------------------------------------------------
 
     def require(
@@ -917,7 +1157,7 @@ class Authorizer:
         decision, reason = decide(caller, request, policy, resource_policy_required=required)
         if decision.allowed:
             return
-        if decision.effect is not Effect.DENY and self.granted(caller.principal, request):
+        if decision.effect is not Effect.DENY and self.granted(caller, request):
             return
         message = (
             f"User: {caller.principal.arn} is not authorized to perform: {request.action} on "
@@ -985,10 +1225,11 @@ class Authorizer:
 
 
 # Services where a key policy can refuse the account root here: KMS itself, the services that
-# use a key as the caller (DynamoDB, SQS, SNS, Step Functions) and those that use it as
-# themselves or as a role (CloudWatch Logs, EventBridge, CloudTrail, Step Functions).
+# use a key as the caller (DynamoDB, SQS, SNS, Step Functions, Lambda's environment key) and
+# those that use it as themselves or as a role (CloudWatch Logs, EventBridge, CloudTrail, Step
+# Functions).
 ROOT_CHECKED_SERVICES = frozenset(
-    {"kms", "dynamodb", "logs", "events", "sqs", "sns", "states", "cloudtrail"}
+    {"kms", "dynamodb", "logs", "events", "sqs", "sns", "states", "cloudtrail", "lambda"}
 )
 DYNAMODB_DATA_OPERATIONS = frozenset(
     {
@@ -1029,6 +1270,11 @@ INVALID_PRINCIPAL_ERRORS: dict[str, tuple[frozenset[str], str, str]] = {
         frozenset({"CreateRole", "UpdateAssumeRolePolicy"}),
         "MalformedPolicyDocument",
         'Invalid principal in policy: "AWS":"{name}"',
+    ),
+    "secretsmanager": (
+        frozenset({"PutResourcePolicy"}),
+        "MalformedPolicyDocumentException",
+        "This resource policy contains an unsupported principal.",
     ),
     "lambda": (
         frozenset({"AddPermission"}),
@@ -1248,11 +1494,12 @@ def message_key_requests(
 
 
 def destination_refusal(function_arn: str, destination_arn: str) -> str | None:
-    """Why the Lambda service may not send a function's failed event to its dead-letter queue
-    or on-failure destination, or None. It sends as the function's execution role ("Adding a
-    dead-letter queue", "Configuring destinations for event source mappings": the role needs
-    ``sqs:SendMessage`` or ``sns:Publish``), so the role's policies and the queue's or topic's
-    policy decide, and a customer managed key on it is used as the role through SQS or SNS."""
+    """Why the Lambda service may not send a function's event or invocation record to its
+    dead-letter queue or destination, or None. It sends as the function's execution role
+    ("Adding a dead-letter queue", "Configuring destinations for event source mappings": the
+    role needs ``sqs:SendMessage`` or ``sns:Publish``), so the role's policies and the queue's
+    or topic's policy decide, and a customer managed key on it is used as the role through SQS
+    or SNS."""
     from moto.awslambda.models import lambda_backends
 
     if not enforcing():
@@ -1264,28 +1511,266 @@ def destination_refusal(function_arn: str, destination_arn: str) -> str | None:
     operation = {"sqs": "SendMessage", "sns": "Publish"}.get(service)
     if operation is None:
         return None
-    region = destination_arn.split(":")[3]
     # AWS services call each other over TLS.
     secure = {"aws:SecureTransport": ["true"]}
     sends = Request(caller.principal, f"{service}:{operation}", destination_arn, secure)
     requests = [sends, *message_key_requests(caller.principal, service, operation, destination_arn)]
+    return role_refusal(caller, requests)
+
+
+# DynamoDB's grant for a table's customer managed key ("How Amazon DynamoDB uses AWS KMS",
+# CreateGrant): the service may use the key for the table's own context.
+TABLE_GRANT_OPERATIONS = (
+    "DescribeKey",
+    "GenerateDataKey",
+    "Decrypt",
+    "Encrypt",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "RetireGrant",
+)
+
+
+def table_grant_constraints(account: str, table_name: str) -> dict[str, Any]:
+    return {
+        "EncryptionContextSubset": {
+            "aws:dynamodb:tableName": table_name,
+            "aws:dynamodb:subscriberId": account,
+        }
+    }
+
+
+def grant_table_key(table: Any, *, retire: bool = False) -> None:
+    """The grant DynamoDB creates (as the table's creator) on a table's customer managed key:
+    grantee and retiring principal ``dynamodb.<region>.amazonaws.com``, the table's context as
+    its constraint; retired when the table is deleted."""
+    account, region = str(table.account_id), str(table.region_name)
+    key_id = (getattr(table, "sse_specification", None) or {}).get("KMSMasterKeyId") or ""
+    key = kms_key(account, region, str(key_id))
+    if key is None or key_is_aws_managed(key):
+        return
+    service = f"dynamodb.{region}.amazonaws.com"
+    constraints = table_grant_constraints(account, str(table.name))
+    if retire:
+        for grant in list(key.grants.values()):
+            if grant.grantee_principal == service and grant.constraints == constraints:
+                key.grants.pop(grant.id, None)
+        return
+    service_grant(key, service, TABLE_GRANT_OPERATIONS, constraints, f"dynamodb-{table.name}")
+
+
+def service_grant(
+    key: Any, grantee: str, operations: tuple[str, ...], constraints: dict[str, Any], name: str
+) -> None:
+    """A grant an AWS service creates for itself or a role on a key (once per grantee and
+    constraint), retirable by its grantee."""
+    from moto.kms.models import kms_backends
+
+    if any(
+        grant.grantee_principal == grantee and grant.constraints == constraints
+        for grant in key.grants.values()
+    ):
+        return
+    account, region = key.arn.split(":")[4], key.arn.split(":")[3]
+    kms_backends[account][region].create_grant(
+        key.id,
+        grantee_principal=grantee,
+        operations=list(operations),
+        name=name[:256],
+        constraints=constraints,
+        retiring_principal=grantee,
+    )
+
+
+# Lambda's grant for a function's environment key: its execution role may decrypt the variables
+# of that function only.
+ENVIRONMENT_CONTEXT = "aws:lambda:FunctionArn"
+ENVIRONMENT_GRANT_OPERATIONS = ("Decrypt",)
+
+
+def grant_environment_key(function: Any) -> None:
+    """The grant Lambda creates on a function's customer managed environment key when the key is
+    configured: the execution role may Decrypt under ``aws:lambda:FunctionArn`` = the function
+    (one grant per function and role; a new role gets a new grant, as when the configuration is
+    updated on AWS)."""
+    arn = str(function.function_arn)
+    region, account = arn.split(":")[3], arn.split(":")[4]
+    key = kms_key(account, region, str(getattr(function, "kms_key_arn", "") or ""))
+    if key is None or key_is_aws_managed(key):
+        return
+    constraints = {"EncryptionContextEquals": {ENVIRONMENT_CONTEXT: arn}}
+    name = f"lambda-environment-{function.function_name}"
+    service_grant(key, str(function.role), ENVIRONMENT_GRANT_OPERATIONS, constraints, name)
+
+
+def environment_key_refusal(function: Any) -> str | None:
+    """Why Lambda may not decrypt a function's environment variables with its customer managed
+    key, or None. Lambda decrypts them as the function's execution role through
+    ``lambda.<region>.amazonaws.com`` under ``aws:lambda:FunctionArn`` when it starts an
+    execution environment (the grant above allows it, unless retired, revoked or denied); an
+    invocation fails with ``KMSAccessDeniedException`` otherwise."""
+    if not enforcing() or not getattr(function, "environment_vars", None):
+        return None
+    arn = str(function.function_arn)
+    region, account = arn.split(":")[3], arn.split(":")[4]
+    key = kms_key(account, region, str(getattr(function, "kms_key_arn", "") or ""))
+    if key is None or key_is_aws_managed(key):
+        return None
+    caller = role_caller(str(function.role), str(function.function_name))
+    context = {
+        **encryption_context_keys({ENVIRONMENT_CONTEXT: arn}),
+        "kms:ViaService": [f"lambda.{region}.amazonaws.com"],
+        "kms:CallerAccount": [account],
+    }
+    return role_refusal(caller, [Request(caller.principal, "kms:Decrypt", key.arn, context)])
+
+
+def role_refusal(caller: Caller, requests: list[Request]) -> str | None:
+    """Why a service acting as a role (Lambda as a function's execution role) may not do one of
+    ``requests``, or None: the role's policies with the resource's policy (a key policy must
+    allow; a queue's or topic's policy joins the identity policy), KMS grants included."""
     for request in requests:
+        region = request.resource.split(":")[3] if request.resource.count(":") >= 5 else ""
+        account = caller.principal.account
         if request.action.startswith("kms:"):
-            key = kms_key(caller.principal.account, region, request.resource)
+            key = kms_key(account, region, request.resource)
             policy, required = (None if key is None else str(key.policy)), True
         else:
             try:
-                policy = resource_policy_of(caller.principal.account, region, request)
-            except Exception:  # a destination that is gone takes no message anyway
+                policy = resource_policy_of(account, region, request)
+            except Exception:  # a resource that is gone is the service's to answer
                 policy = None
             required = False
         decision, reason = decide(caller, request, policy, resource_policy_required=required)
-        if not decision.allowed:
-            return (
-                f"{caller.principal.arn} is not authorized to perform: {request.action} on "
-                f"resource: {request.resource} {reason}"
-            )
+        if decision.allowed:
+            continue
+        if decision.effect is not Effect.DENY and key_granted(account, region, caller, request):
+            continue
+        return (
+            f"{caller.principal.arn} is not authorized to perform: {request.action} on "
+            f"resource: {request.resource} {reason}"
+        )
     return None
+
+
+def key_granted(account: str, region: str, caller: Caller, request: Request) -> bool:
+    """Whether a grant on the request's key lets the caller do it: it names the caller (or its
+    role) as grantee, lists the operation, and its encryption-context constraint holds ("Grants
+    in AWS KMS"). A grant only allows: an explicit deny still wins (the caller checks)."""
+    key = kms_key(account, region, request.resource) if request.action.startswith("kms:") else None
+    if key is None:
+        return False
+    principal = caller.principal
+    operation = request.action.removeprefix("kms:")
+    context = {
+        name.removeprefix("kms:EncryptionContext:"): values[0]
+        for name, values in request.context.items()
+        if name.startswith("kms:EncryptionContext:") and values
+    }
+    return any(
+        grant.grantee_principal in (principal.arn, principal.principal_arn)
+        and operation in grant.operations
+        and grant_constraints_hold(grant.constraints, context)
+        for grant in key.grants.values()
+    )
+
+
+# What Lambda's poller calls on an event source as the function's execution role ("Lambda
+# execution role" permissions for Kinesis, DynamoDB Streams and SQS event sources), and the
+# refusal CreateEventSourceMapping answers when the role lacks one of them.
+EVENT_SOURCE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "kinesis": (
+        "kinesis:GetRecords",
+        "kinesis:GetShardIterator",
+        "kinesis:DescribeStream",
+        "kinesis:ListShards",
+    ),
+    "dynamodb": (
+        "dynamodb:GetRecords",
+        "dynamodb:GetShardIterator",
+        "dynamodb:DescribeStream",
+        "dynamodb:ListStreams",
+    ),
+    "sqs": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+}
+
+
+def event_source_requests(
+    principal: Principal, source_arn: str, *, with_keys: bool = True
+) -> list[Request]:
+    """The requests Lambda's poller makes on an event source as the function's role: reading
+    the stream or queue and, on a customer managed key, ``kms:Decrypt`` through Kinesis
+    (``aws:kinesis:arn``) or SQS (``aws:sqs:arn``) ("Kinesis Data Streams: permissions for
+    consumers"; SQS Developer Guide, "Configuring AWS KMS permissions")."""
+    service = source_arn.split(":")[2] if source_arn.count(":") >= 5 else ""
+    secure = {"aws:SecureTransport": ["true"]}
+    requests = [
+        Request(principal, action, source_arn, secure)
+        for action in EVENT_SOURCE_ACTIONS.get(service, ())
+    ]
+    if not with_keys:
+        return requests
+    if service == "sqs":
+        requests += message_key_requests(principal, "sqs", "ReceiveMessage", source_arn)
+    elif service == "kinesis":
+        requests += stream_key_requests(principal, source_arn)
+    return requests
+
+
+def stream_key_requests(principal: Principal, stream_arn: str) -> list[Request]:
+    from moto.kinesis.models import kinesis_backends
+
+    region, account = stream_arn.split(":")[3], stream_arn.split(":")[4]
+    try:
+        stream = kinesis_backends[account][region].streams.get(stream_arn.rsplit("/", 1)[-1])
+    except Exception:
+        stream = None
+    if stream is None or stream.encryption_type != "KMS":
+        return []
+    key = kms_key(account, region, str(stream.key_id or ""))
+    if key is None or key_is_aws_managed(key):
+        return []
+    context = {
+        **encryption_context_keys({"aws:kinesis:arn": stream_arn}),
+        "kms:ViaService": [f"kinesis.{region}.amazonaws.com"],
+        "kms:CallerAccount": [account],
+    }
+    return [Request(principal, "kms:Decrypt", key.arn, context)]
+
+
+def event_source_refusal(function: Any, source_arn: str, *, with_keys: bool = True) -> str | None:
+    """Why Lambda's poller may not read an event source as the function's execution role, or
+    None (enforcement off)."""
+    if not enforcing():
+        return None
+    caller = role_caller(str(function.role), str(function.function_name))
+    return role_refusal(
+        caller, event_source_requests(caller.principal, source_arn, with_keys=with_keys)
+    )
+
+
+def require_event_source_access(function: Any, source_arn: str) -> None:
+    """CreateEventSourceMapping checks that the function's role may read the source, and refuses
+    the mapping otherwise with Lambda's ``InvalidParameterValueException`` (the aws provider
+    retries it while IAM changes propagate). Key use is not checked there: a role without
+    ``kms:Decrypt`` gets a mapping that fails to deliver (``LastProcessingResult``)."""
+    refusal = event_source_refusal(function, source_arn, with_keys=False)
+    if refusal is None:
+        return
+    service = source_arn.split(":")[2]
+    if service == "sqs":
+        action = next(
+            a.split(":")[1] for a in EVENT_SOURCE_ACTIONS["sqs"] if f"perform: {a} " in refusal
+        )
+        message = f"The provided execution role does not have permissions to call {action} on SQS"
+    else:
+        actions = [a.split(":")[1] for a in EVENT_SOURCE_ACTIONS[service]]
+        message = (
+            f"Cannot access stream {source_arn}. Please ensure the role can perform the "
+            f"{', '.join(actions[:-1])}, and {actions[-1]} Actions on your stream in IAM."
+        )
+    LOG.info("refused: %s (%s)", message, refusal)
+    raise invalid_request("lambda", "InvalidParameterValueException", message)
 
 
 def grant_condition_keys(body: dict[str, Any]) -> dict[str, list[str]]:
@@ -1315,9 +1800,22 @@ def grant_constraints_hold(constraints: dict[str, Any] | None, context: dict[str
     return subset is None or all(context.get(name) == value for name, value in subset.items())
 
 
+def user_boundary(account: str, user_arn: str) -> str | None:
+    """The document of an IAM user's permissions boundary, or None (kept by
+    ``_users_carry_permissions_boundaries``)."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account][PARTITION]
+    user = next((u for u in iam.users.values() if u.arn == user_arn), None)
+    arn = getattr(user, "permissions_boundary_arn", None)
+    try:
+        return policy_documents([iam.get_policy(arn)])[0] if arn else None
+    except Exception:
+        return None  # IAM refuses to delete a policy still set as a boundary
+
+
 def role_boundary(account: str, role_arn: str) -> str | None:
-    """The document of a role's permissions boundary, or None. (moto stores no boundary for
-    users, so only roles have one here.)"""
+    """The document of a role's permissions boundary, or None."""
     from moto.iam.models import iam_backends
 
     iam = iam_backends[account][PARTITION]

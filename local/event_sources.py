@@ -7,6 +7,10 @@ and runs one poller thread per mapping instead: batches up to ``BatchSize`` (wai
 ``BisectBatchOnFunctionError`` and an on-failure destination for Kinesis; for SQS, failed
 messages return after the visibility timeout and the queue's redrive policy moves them to its
 dead-letter queue.
+
+Lambda polls as the function's execution role: before each batch the poller checks that the role
+may read the stream or queue and decrypt it with its customer managed key, and delivers nothing
+while it may not (the mapping's ``LastProcessingResult`` says why), as on AWS.
 """
 
 from __future__ import annotations
@@ -31,6 +35,10 @@ SQS_DEFAULT_BATCH = 10
 KINESIS_DEFAULT_MAX_RECORD_AGE_S = 24 * 3600
 
 Invoker = Callable[[Any, dict[str, Any]], InvocationResult]
+# Seconds a poller waits after its role was refused the source, before it tries again.
+REFUSED_RETRY_S = 1.0
+# LastProcessingResult per mapping UUID, as GetEventSourceMapping reports it.
+PROCESSING_RESULTS: dict[str, str] = {}
 
 
 @dataclass
@@ -111,6 +119,22 @@ class EventSourcePollers:
     def _current(self, esm_uuid: str) -> Any | None:
         return self._mappings().get(esm_uuid)
 
+    def _refused(self, esm: Any, function: Any) -> bool:
+        """Whether the function's role may not read the mapping's source now (logged once per
+        new refusal; the mapping's LastProcessingResult says why)."""
+        from local.enforcement import event_source_refusal
+
+        refusal = event_source_refusal(function, esm.event_source_arn)
+        if refusal is None:
+            return False
+        result = (
+            f"PROBLEM: Lambda could not read {esm.event_source_arn} as {function.role}: {refusal}"
+        )
+        if PROCESSING_RESULTS.get(esm.uuid) != result:
+            LOG.error("event source mapping %s delivers nothing: %s", esm.uuid, refusal)
+        PROCESSING_RESULTS[esm.uuid] = result
+        return True
+
     def _function(self, esm: Any) -> Any:
         from moto.awslambda.models import lambda_backends
 
@@ -161,10 +185,14 @@ class EventSourcePollers:
             return False
 
         function = self._function(esm)
+        if self._refused(esm, function):
+            cursor.next_attempt_at = time.monotonic() + REFUSED_RETRY_S
+            return False
         event = {
             "Records": [self._kinesis_record(esm, stream, shard, rec, function) for rec in records]
         }
         result = self._invoke(function, event)
+        PROCESSING_RESULTS[esm.uuid] = "OK"
         reports = "ReportBatchItemFailures" in (esm.function_response_types or [])
         failed = failed_item_ids(result, reports)
         if failed == []:
@@ -299,13 +327,19 @@ class EventSourcePollers:
 
     def _sqs_poll(self, esm: Any, backend: Any, queue_name: str) -> bool:
         queue = backend.queues[queue_name]
+        if not queue.approximate_number_of_messages:
+            return False
+        function = self._function(esm)
+        if self._refused(esm, function):
+            self._stop.wait(REFUSED_RETRY_S)
+            return False
         batch_size = esm.batch_size or SQS_DEFAULT_BATCH
         messages = backend.receive_message(queue_name, batch_size, 0, int(queue.visibility_timeout))
         if not messages:
             return False
-        function = self._function(esm)
         event = {"Records": [self._sqs_record(esm, queue, message) for message in messages]}
         result = self._invoke(function, event)
+        PROCESSING_RESULTS[esm.uuid] = "OK"
         reports = "ReportBatchItemFailures" in (esm.function_response_types or [])
         failed = failed_item_ids(result, reports)
         if failed is None:
@@ -338,6 +372,24 @@ class EventSourcePollers:
             "eventSourceARN": queue.queue_arn,
             "awsRegion": esm.region,
         }
+
+
+def report_processing_results() -> None:
+    """GetEventSourceMapping answers the poller's LastProcessingResult (moto answers none)."""
+    from moto.awslambda.models import EventSourceMapping
+
+    get_configuration = EventSourceMapping.get_configuration
+    if getattr(get_configuration, "_reports_results", False):
+        return
+
+    def with_result(self: Any) -> dict[str, Any]:
+        configuration = dict(get_configuration(self))
+        if self.uuid in PROCESSING_RESULTS:
+            configuration["LastProcessingResult"] = PROCESSING_RESULTS[self.uuid]
+        return configuration
+
+    with_result._reports_results = True  # type: ignore[attr-defined]
+    setattr(EventSourceMapping, "get_configuration", with_result)  # noqa: B010
 
 
 def deliver_to_destination(destination_arn: str, body: str, function_arn: str = "") -> None:

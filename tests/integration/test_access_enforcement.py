@@ -1102,6 +1102,20 @@ def test_creating_a_grant_is_decided_with_the_grants_condition_keys(
     )
 
 
+def stream_reader(resource: str) -> dict[str, Any]:
+    """What Lambda's poller needs to read a stream as the function's role."""
+    return {
+        "Effect": "Allow",
+        "Action": [
+            "kinesis:GetRecords",
+            "kinesis:GetShardIterator",
+            "kinesis:DescribeStream",
+            "kinesis:ListShards",
+        ],
+        "Resource": resource,
+    }
+
+
 FAILING = """
 def handler(event, context):
     raise RuntimeError("always fails")
@@ -1139,9 +1153,11 @@ def test_lambda_sends_a_failed_batch_to_its_destination_only_as_the_role_may(
     def received(url: str) -> list[Any]:
         return list(sqs.receive_message(QueueUrl=url, WaitTimeSeconds=1).get("Messages", []))
 
+    # Lambda reads the stream as the role too.
+    read = stream_reader("*")
     # The role may send to the queue but not use its key through SQS.
     send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": "*"}
-    send_only = create_function(emulator, account.role(send), FAILING, "failing")
+    send_only = create_function(emulator, account.role(read, send), FAILING, "failing")
     with enforcement(emulator, on=False):
         allowed = failing_batch_to_new_queue(send_only)
         assert wait_for(lambda: received(allowed), timeout_s=60)
@@ -1152,8 +1168,398 @@ def test_lambda_sends_a_failed_batch_to_its_destination_only_as_the_role_may(
         "Resource": key,
         "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}},
     }
-    with_key = create_function(emulator, account.role(send, through_sqs), FAILING, "failing")
+    with_key = create_function(emulator, account.role(read, send, through_sqs), FAILING, "failing")
     granted = failing_batch_to_new_queue(with_key)
     # Started after the refused one, so once it is delivered the refused one had its chance.
     assert wait_for(lambda: received(granted), timeout_s=60)
     assert not received(refused)
+
+
+NOOP = """
+def handler(event, context):
+    return {"seen": event}
+"""
+
+
+def ran(emulator: Emulator, function: str) -> bool:
+    """Whether the function has run: Lambda wrote its log group."""
+    logs = emulator.client("logs")
+    try:
+        streams = logs.describe_log_streams(logGroupName=f"/aws/lambda/{function}")
+    except logs.exceptions.ResourceNotFoundException:
+        return False
+    return bool(streams["logStreams"])
+
+
+def processing_result(emulator: Emulator, mapping: str) -> str:
+    answer = emulator.client("lambda").get_event_source_mapping(UUID=mapping)
+    return str(answer.get("LastProcessingResult", ""))
+
+
+def mapping_refused_while_enforced(emulator: Emulator, source_arn: str, function: str) -> str:
+    """CreateEventSourceMapping for a role that may not read the source: created without
+    enforcement (and deleted again), refused with it; the refusal's message."""
+    lambdas = emulator.client("lambda")
+
+    def create_and_delete() -> None:
+        extra = {} if ":sqs:" in source_arn else {"StartingPosition": "TRIM_HORIZON"}
+        created = lambdas.create_event_source_mapping(
+            EventSourceArn=source_arn, FunctionName=function, **extra
+        )
+        lambdas.delete_event_source_mapping(UUID=created["UUID"])
+
+    return both_ways(emulator, create_and_delete, "InvalidParameterValueException")
+
+
+def test_a_mapping_reads_its_stream_only_as_the_function_role_may(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    kinesis, lambdas = emulator.client("kinesis"), emulator.client("lambda")
+    stream = unique("deny-esm")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    kinesis.start_stream_encryption(StreamName=stream, EncryptionType="KMS", KeyId=key)
+    stream_arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    read = stream_reader(stream_arn)
+    decrypt = {
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": f"kinesis.{REGION}.amazonaws.com",
+                "kms:EncryptionContext:aws:kinesis:arn": stream_arn,
+            }
+        },
+    }
+    # A role that may not read the stream gets no mapping (Lambda checks it at creation).
+    message = mapping_refused_while_enforced(
+        emulator, stream_arn, create_function(emulator, account.role(), NOOP, "noop")
+    )
+    assert f"Cannot access stream {stream_arn}" in message
+
+    def mapping(*statements: dict[str, Any]) -> tuple[str, str]:
+        function = create_function(emulator, account.role(*statements), NOOP, "noop")
+        created = lambdas.create_event_source_mapping(
+            EventSourceArn=stream_arn, FunctionName=function, StartingPosition="TRIM_HORIZON"
+        )
+        return function, str(created["UUID"])
+
+    # One that may read it but not decrypt it with the stream's key delivers nothing.
+    keyless, refused = mapping(read)
+    granted, delivering = mapping(read, decrypt)
+    kinesis.put_record(StreamName=stream, Data=b"{}", PartitionKey="p")
+    assert wait_for(lambda: ran(emulator, granted), timeout_s=60)
+    assert wait_for(lambda: processing_result(emulator, refused).startswith("PROBLEM"))
+    assert "kms:Decrypt" in processing_result(emulator, refused)
+    assert processing_result(emulator, delivering) == "OK"
+    assert not ran(emulator, keyless)
+
+
+def test_a_mapping_reads_its_queue_only_as_the_function_role_may(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    sqs, iam = emulator.client("sqs"), emulator.client("iam")
+    url = sqs.create_queue(QueueName=unique("deny-esm"), Attributes={"KmsMasterKeyId": key})[
+        "QueueUrl"
+    ]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    receive = {
+        "Effect": "Allow",
+        "Action": ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"],
+        "Resource": queue_arn,
+    }
+    message = mapping_refused_while_enforced(
+        emulator, queue_arn, create_function(emulator, account.role(), NOOP, "noop")
+    )
+    assert "does not have permissions to call ReceiveMessage on SQS" in message
+    # The role may receive, but not decrypt with the queue's key through SQS: nothing is taken.
+    role = account.role(receive)
+    function = create_function(emulator, role, NOOP, "noop")
+    mapping = emulator.client("lambda").create_event_source_mapping(
+        EventSourceArn=queue_arn, FunctionName=function, BatchSize=1
+    )["UUID"]
+    sqs.send_message(QueueUrl=url, MessageBody="{}")
+    assert wait_for(lambda: processing_result(emulator, mapping).startswith("PROBLEM"))
+    assert "kms:Decrypt" in processing_result(emulator, mapping)
+    waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "1"
+    assert not ran(emulator, function)
+    # Once the role may use the key through SQS, the mapping delivers what waited.
+    iam.put_role_policy(
+        RoleName=role.rsplit("/", 1)[1],
+        PolicyName="queue-key",
+        PolicyDocument=policy(
+            {
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": key,
+                "Condition": {"StringEquals": {"kms:ViaService": f"sqs.{REGION}.amazonaws.com"}},
+            }
+        ),
+    )
+    assert wait_for(lambda: ran(emulator, function), timeout_s=30)
+    assert wait_for(lambda: processing_result(emulator, mapping) == "OK")
+
+
+def test_asynchronous_invocation_records_reach_their_destinations_as_the_role_may(
+    account: Account, emulator: Emulator
+) -> None:
+    sqs, lambdas = emulator.client("sqs"), emulator.client("lambda")
+
+    def queue() -> tuple[str, str]:
+        url = sqs.create_queue(QueueName=unique("deny-async"))["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+            "QueueArn"
+        ]
+        return str(url), str(arn)
+
+    (successes, success_arn), (failures, failure_arn) = queue(), queue()
+    send = {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": [success_arn, failure_arn]}
+
+    def function(source: str, *statements: dict[str, Any], **settings: Any) -> str:
+        name = create_function(emulator, account.role(*statements), source, "destined")
+        lambdas.put_function_event_invoke_config(
+            FunctionName=name,
+            DestinationConfig={
+                "OnSuccess": {"Destination": success_arn},
+                "OnFailure": {"Destination": failure_arn},
+            },
+            **settings,
+        )
+        lambdas.invoke(FunctionName=name, InvocationType="Event", Payload=json.dumps({"by": name}))
+        return name
+
+    def records(url: str) -> list[dict[str, Any]]:
+        answer = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1)
+        return [json.loads(message["Body"]) for message in answer.get("Messages", [])]
+
+    # Lambda sends the success record as the function's role: one that may not send gets none.
+    mute = function(NOOP)
+    sending = function(NOOP, send)
+    # Lambda's first retry comes about a minute after the first attempt: an event that may be
+    # at most a minute old is not retried.
+    failing = function(FAILING, send, MaximumRetryAttempts=2, MaximumEventAgeInSeconds=60)
+    [success] = wait_for(lambda: records(successes), timeout_s=60)
+    assert success["requestContext"]["condition"] == "Success"
+    assert success["requestPayload"] == {"by": sending}
+    assert success["responsePayload"] == {"seen": {"by": sending}}
+    [failure] = wait_for(lambda: records(failures), timeout_s=60)
+    assert failure["requestContext"]["condition"] == "EventAgeExceeded"
+    assert failure["requestContext"]["approximateInvokeCount"] == 1
+    assert failure["requestPayload"] == {"by": failing}
+    assert wait_for(lambda: ran(emulator, mute))
+    assert not records(successes)
+
+
+def test_lambda_decrypts_a_functions_environment_as_its_role_through_its_grant(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    kms, lambdas = emulator.client("kms"), emulator.client("lambda")
+    role = account.role()  # no key permission of its own: Lambda's grant is what lets it decrypt
+
+    def create(client: Any) -> str:
+        name = unique("env-key")
+        client.create_function(
+            FunctionName=name,
+            Runtime="python3.11",
+            Role=role,
+            Handler="noop.handler",
+            Code={"ZipFile": zip_source("noop", NOOP)},
+            Environment={"Variables": {"SETTING": "1"}},
+            KMSKeyArn=key,
+        )
+        return name
+
+    # Lambda creates its grant with the caller's permissions: a caller without kms:CreateGrant
+    # on the key may not configure it.
+    creator = account.session(
+        account.role({"Effect": "Allow", "Action": "lambda:CreateFunction", "Resource": "*"}),
+        "lambda",
+    )
+    message = both_ways(emulator, lambda: create(creator), "InvalidParameterValueException")
+    assert "kms:CreateGrant" in message
+    name = create(lambdas)
+    function_arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+    [grant] = [
+        grant
+        for grant in kms.list_grants(KeyId=key)["Grants"]
+        if grant["GranteePrincipal"] == role
+        and grant["Constraints"]
+        == {"EncryptionContextEquals": {"aws:lambda:FunctionArn": function_arn}}
+    ]
+    assert grant["Operations"] == ["Decrypt"]
+
+    def invoke() -> tuple[str | None, Any]:
+        answer = lambdas.invoke(FunctionName=name, Payload=b"{}")
+        return answer.get("FunctionError"), json.loads(answer["Payload"].read())
+
+    assert invoke() == (None, {"seen": {}})
+    # Without the grant the role may not decrypt the environment: the function does not start.
+    kms.retire_grant(KeyId=key, GrantId=grant["GrantId"])
+    with enforcement(emulator, on=False):
+        assert invoke() == (None, {"seen": {}})
+    error, payload = invoke()
+    assert error is not None
+    assert payload["errorType"] == "KMSAccessDeniedException"
+
+
+def test_a_trail_delivers_to_cloudwatch_logs_only_through_a_role_cloudtrail_may_use(
+    account: Account, emulator: Emulator
+) -> None:
+    s3, logs, trails = emulator.client("s3"), emulator.client("logs"), emulator.client("cloudtrail")
+    bucket, group = unique("deny-trail-logs"), unique("/aws/cloudtrail/deny")
+    s3.create_bucket(Bucket=bucket)
+    logs.create_log_group(logGroupName=group)
+    group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}"
+
+    def writes_to(arn: str) -> dict[str, Any]:
+        return {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": f"{arn}:log-stream:*",
+        }
+
+    def create(role: str) -> None:
+        trails.create_trail(
+            Name=unique("deny-trail-logs"),
+            S3BucketName=bucket,
+            CloudWatchLogsLogGroupArn=f"{group_arn}:*",
+            CloudWatchLogsRoleArn=role,
+        )
+
+    cloudtrail = trust_service("cloudtrail.amazonaws.com")
+    code = "InvalidCloudWatchLogsRoleArnException"
+    # A role CloudTrail may not assume (it trusts Lambda).
+    message = both_ways(emulator, lambda: create(account.role(writes_to(group_arn))), code)
+    assert "trust relationships" in message
+    # A role CloudTrail may assume, but which may write to another log group only.
+    elsewhere = account.role(writes_to(f"{group_arn}-other"), trust=cloudtrail)
+    message = both_ways(emulator, lambda: create(elsewhere), code)
+    assert "logs:CreateLogStream" in message
+    create(account.role(writes_to(group_arn), trust=cloudtrail))
+
+
+def test_a_secret_policy_naming_a_role_that_does_not_exist_is_refused(
+    account: Account, emulator: Emulator
+) -> None:
+    secrets = emulator.client("secretsmanager")
+    secret = secrets.create_secret(Name=unique("deny-principal"), SecretString="x")["ARN"]
+
+    def naming(principal: str) -> str:
+        return policy(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": principal},
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": "*",
+            }
+        )
+
+    missing = f"arn:aws:iam::{ACCOUNT}:role/{unique('never-created')}"
+    message = both_ways(
+        emulator,
+        lambda: secrets.put_resource_policy(SecretId=secret, ResourcePolicy=naming(missing)),
+        "MalformedPolicyDocumentException",
+    )
+    assert "unsupported principal" in message
+    secrets.put_resource_policy(SecretId=secret, ResourcePolicy=naming(account.role()))
+
+
+def test_a_users_permissions_boundary_caps_what_its_policies_allow(
+    account: Account, emulator: Emulator
+) -> None:
+    iam = emulator.client("iam")
+    table = account.table()
+    name = unique("deny-user")
+    reads_only = iam.create_policy(
+        PolicyName=unique("deny-boundary"),
+        PolicyDocument=policy({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": "*"}),
+    )["Policy"]["Arn"]
+    iam.create_user(UserName=name, PermissionsBoundary=reads_only)
+    iam.put_user_policy(
+        UserName=name,
+        PolicyName="inline",
+        PolicyDocument=policy(
+            {"Effect": "Allow", "Action": "dynamodb:*", "Resource": table_arn(table)}
+        ),
+    )
+    assert iam.get_user(UserName=name)["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == (
+        reads_only
+    )
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    user = boto3.client(
+        "dynamodb",
+        region_name=REGION,
+        endpoint_url=emulator.endpoint,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        config=Config(retries={"max_attempts": 1}),
+    )
+    user.get_item(TableName=table, Key={"pk": {"S": "a"}})
+    message = both_ways(emulator, lambda: user.put_item(TableName=table, Item={"pk": {"S": "a"}}))
+    assert "no permissions boundary allows the dynamodb:PutItem action" in message
+    # Without the boundary, the user's own policy decides.
+    iam.delete_user_permissions_boundary(UserName=name)
+    user.put_item(TableName=table, Item={"pk": {"S": "a"}})
+
+
+def test_dynamodb_creates_its_grant_on_a_tables_key_as_the_tables_creator(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    kms = emulator.client("kms")
+    service = f"dynamodb.{REGION}.amazonaws.com"
+
+    def create(client: Any, name: str) -> None:
+        client.create_table(
+            TableName=name,
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+            SSESpecification={"Enabled": True, "SSEType": "KMS", "KMSMasterKeyId": key},
+        )
+
+    def grants_for(name: str) -> list[dict[str, Any]]:
+        table_context = {"aws:dynamodb:tableName": name, "aws:dynamodb:subscriberId": ACCOUNT}
+        return [
+            grant
+            for grant in kms.list_grants(KeyId=key)["Grants"]
+            if grant.get("Constraints") == {"EncryptionContextSubset": table_context}
+        ]
+
+    create_table = {"Effect": "Allow", "Action": "dynamodb:CreateTable", "Resource": "*"}
+    # DynamoDB describes the key and creates its grant as the table's creator.
+    without_key = account.session(account.role(create_table), "dynamodb")
+    message = both_ways(emulator, lambda: create(without_key, unique("deny-grant")))
+    assert "kms:DescribeKey" in message
+    through_dynamodb = {"StringEquals": {"kms:ViaService": service}}
+    describe = {
+        "Effect": "Allow",
+        "Action": "kms:DescribeKey",
+        "Resource": key,
+        "Condition": through_dynamodb,
+    }
+    describe_only = account.session(account.role(create_table, describe), "dynamodb")
+    message = both_ways(emulator, lambda: create(describe_only, unique("deny-grant")))
+    assert "kms:CreateGrant" in message
+    grant_for_dynamodb = {
+        "Effect": "Allow",
+        "Action": "kms:CreateGrant",
+        "Resource": key,
+        "Condition": {**through_dynamodb, "Bool": {"kms:GrantIsForAWSResource": "true"}},
+    }
+    creator = account.session(account.role(create_table, describe, grant_for_dynamodb), "dynamodb")
+    name = unique("deny-grant")
+    create(creator, name)
+    [grant] = grants_for(name)
+    assert grant["GranteePrincipal"] == service
+    assert grant["RetiringPrincipal"] == service
+    assert {"GenerateDataKey", "Decrypt", "RetireGrant"} <= set(grant["Operations"])
+    # Deleting the table retires it.
+    emulator.client("dynamodb").delete_table(TableName=name)
+    assert grants_for(name) == []
