@@ -130,10 +130,10 @@ class CreditDecisions:
             )
         return record
 
-    def get(self, decision_id: str, merchant_id: str) -> DecisionRecord:
+    def get(self, decision_id: str, may_act_for: Callable[[str], bool]) -> DecisionRecord:
         record = self._decisions.get(decision_id)
         # Another merchant's decision answers as one that does not exist.
-        if record is None or record.request.merchant_id != merchant_id:
+        if record is None or not may_act_for(record.request.merchant_id):
             raise _not_found("id")
         return record
 

@@ -132,7 +132,7 @@ class BnplPlans:
     def open(self, decision_id: str, merchant_id: str, token: str) -> PlanRecord:
         """The plan of an approved (or reduced) decision, its first instalment charged now.
         Idempotent per decision: a decision opens one plan."""
-        decision = self._decisions.get(decision_id, merchant_id)
+        decision = self._decisions.get(decision_id, merchant_id.__eq__)
         plan_id = derived_id("pl", decision_id)
         existing = self._plans.get(plan_id)
         if existing is not None:
@@ -193,10 +193,7 @@ class BnplPlans:
         self._publish("bnpl.instalment_collected", plan, 1, plan.instalments[0].amount, at)
 
     def get(self, plan_id: str, merchant_id: str) -> PlanRecord:
-        plan = self._plans.get(plan_id)
-        if plan is None or plan.merchant_id != merchant_id:
-            raise _problem("resource_missing", "No such plan.", "id", 404)
-        return plan
+        return plan_for(self._plans, plan_id, merchant_id.__eq__)
 
     # ---------------------------------------------------------------------- collections
 
@@ -349,6 +346,33 @@ class BnplPlans:
                 decline_code=decline_code,
             ),
         )
+
+
+def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool]) -> PlanRecord:
+    """``GET /v1/bnpl/plans/{id}``: another merchant's plan answers as one that does not
+    exist."""
+    plan = plans.get(plan_id)
+    if plan is None or not may_act_for(plan.merchant_id):
+        raise _problem("resource_missing", "No such plan.", "id", 404)
+    return plan
+
+
+class PlanExposures:
+    """The decisions' ``ExposureSource`` over the platform's own plans, as of the clock's day."""
+
+    def __init__(
+        self,
+        plans: PlanStore,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._plans = plans
+        self._clock = clock
+
+    def customer(self, customer_id: str, currency: str) -> Exposure:
+        return exposure(self._plans.of_customer(customer_id), currency, self._clock().date())
+
+    def merchant(self, merchant_id: str, currency: str) -> Exposure:
+        return exposure(self._plans.of_merchant(merchant_id), currency, self._clock().date())
 
 
 def exposure(plans: Iterable[PlanRecord], currency: str, today: dt.date) -> Exposure:

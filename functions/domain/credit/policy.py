@@ -30,6 +30,7 @@ CCD's Art. 18(8) gives the consumer the right to ask for.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -43,7 +44,7 @@ from functions.domain.credit.schedule import (
     most_due_in_a_month,
 )
 from functions.domain.credit.scorecard import Scorecard, Scored, reasons_needed
-from functions.domain.currencies import format_major
+from functions.domain.currencies import format_major, is_currency
 from functions.domain.fx import EurRates
 
 ADULT_AGE = 18
@@ -118,6 +119,24 @@ class CurrencyLimits:
 class CreditPolicy:
     limits: dict[str, CurrencyLimits]
     rates: EurRates = field(default_factory=lambda: EurRates({}))
+
+    @classmethod
+    def from_json(cls, text: str, rates: EurRates) -> CreditPolicy:
+        """``{"EUR": {"min_amount": 1000, "max_amount": 200000, "customer_limit": ...,
+        "merchant_limit": ..., "living_costs_buffer": ...}}`` (minor units; the
+        credit_decisioning module's ``credit_policy`` variable). Raises CreditPolicyError."""
+        data = json.loads(text)
+        if not isinstance(data, dict) or not data:
+            raise CreditPolicyError("the credit policy is a JSON object of currency -> limits")
+        limits = {}
+        for currency, values in data.items():
+            if not is_currency(currency) or not isinstance(values, dict):
+                raise CreditPolicyError(f"{currency!r}: a currency code and its limits")
+            try:
+                limits[currency] = CurrencyLimits(**values)
+            except TypeError as error:
+                raise CreditPolicyError(f"{currency}: {error}") from None
+        return cls(limits, rates)
 
 
 @dataclass(frozen=True, slots=True)

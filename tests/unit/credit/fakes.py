@@ -14,7 +14,7 @@ from functions.contracts.credit import (
     Review,
 )
 from functions.domain.credit.policy import Exposure
-from functions.services.credit_plans import ChargeResult, exposure
+from functions.services.credit_plans import ChargeResult
 
 
 class InMemoryDecisionStore:
@@ -89,20 +89,6 @@ class InMemoryPlanStore:
     def of_merchant(self, merchant_id: str) -> list[PlanRecord]:
         with self._lock:
             return [p for p in self.plans.values() if p.merchant_id == merchant_id]
-
-
-@dataclass
-class PlanExposures:
-    """The ``ExposureSource`` the platform would run: its own plans, as of ``today``."""
-
-    plans: InMemoryPlanStore
-    today: dt.date
-
-    def customer(self, customer_id: str, currency: str) -> Exposure:
-        return exposure(self.plans.of_customer(customer_id), currency, self.today)
-
-    def merchant(self, merchant_id: str, currency: str) -> Exposure:
-        return exposure(self.plans.of_merchant(merchant_id), currency, self.today)
 
 
 @dataclass

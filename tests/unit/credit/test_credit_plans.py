@@ -28,14 +28,13 @@ from functions.domain.credit.policy import CreditDecider
 from functions.domain.fees import FeeSchedule
 from functions.models.tokens import ApiProblem
 from functions.services.credit_decisions import CreditDecisions
-from functions.services.credit_plans import BnplPlans, CollectionPolicy
+from functions.services.credit_plans import BnplPlans, CollectionPolicy, PlanExposures
 from tests.unit.credit.conftest import POLICY, SMALL_SCORECARD
 from tests.unit.credit.fakes import (
     FakeAcquirer,
     InMemoryDecisionStore,
     InMemoryPlanStore,
     ListEvents,
-    PlanExposures,
 )
 from tests.unit.credit.test_credit_decisions import body
 
@@ -47,10 +46,12 @@ class World:
     def __init__(self) -> None:
         self.today = CHECKOUT
         self.plans = InMemoryPlanStore()
-        self.exposures = PlanExposures(self.plans, CHECKOUT)
         clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
         self.decisions = CreditDecisions(
-            CreditDecider(POLICY, SMALL_SCORECARD), InMemoryDecisionStore(), self.exposures, clock
+            CreditDecider(POLICY, SMALL_SCORECARD),
+            InMemoryDecisionStore(),
+            PlanExposures(self.plans, clock),
+            clock,
         )
         self.acquirer = FakeAcquirer()
         self.ledger_store = InMemoryCreditLedgerStore()
@@ -67,7 +68,7 @@ class World:
         )
 
     def on(self, day: dt.date) -> None:
-        self.today = self.exposures.today = day
+        self.today = day
 
     def buy(self, key: str = "k1", **changes: object) -> PlanRecord:
         decision = self.decisions.decide(CreditDecisionRequest.model_validate(body(**changes)), key)

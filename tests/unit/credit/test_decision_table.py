@@ -4,14 +4,23 @@ conftest (known points), so the rows test the rules, not a retrained model."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from functions.domain.credit.policy import CreditDecider, Exposure, Outcome
+from functions.domain.credit.policy import (
+    CreditDecider,
+    CreditPolicy,
+    CreditPolicyError,
+    Exposure,
+    Outcome,
+)
 from functions.domain.credit.schedule import Plan, build_schedule
+from functions.domain.fx import EurRates
 from tests.unit.credit.conftest import LIMITS, TODAY, application
 
 
@@ -213,3 +222,18 @@ def test_a_score_reason_names_the_change_that_reaches_the_cutoff(decider: Credit
 def test_a_decision_declined_by_policy_reads_no_score(decider: CreditDecider) -> None:
     decision = decider.decide(application(), Exposure(days_past_due=3), Exposure(), TODAY)
     assert decision.score is None and decision.model_version is None and decision.points == {}
+
+
+def test_the_policy_reads_its_configuration_and_refuses_a_bad_one() -> None:
+    text = json.dumps({"EUR": dataclasses.asdict(LIMITS)})
+    policy = CreditPolicy.from_json(text, EurRates({}))
+    assert policy.limits["EUR"] == LIMITS
+    for bad, message in (
+        ("[]", "JSON object"),
+        ('{"EURO": {}}', "currency code"),
+        ('{"EUR": {"min_amount": 1}}', "EUR"),
+        (text.replace('"min_amount": 1000', '"min_amount": 300000'), "at most max_amount"),
+        (text.replace('"living_costs_buffer": 80000', '"living_costs_buffer": -1'), "non-negative"),
+    ):
+        with pytest.raises(CreditPolicyError, match=message):
+            CreditPolicy.from_json(bad, EurRates({}))

@@ -1,0 +1,65 @@
+"""Lambda: the credit routes of the Payment API v1 behind API Gateway.
+
+``POST /v1/credit/decisions`` (an ``Idempotency-Key`` is required) decides a BNPL application
+and answers 201 with the outcome, the ordered reasons and the schedule of the amount approved;
+``GET /v1/credit/decisions/{id}`` and ``GET /v1/bnpl/plans/{id}`` read one back. A caller acts
+only for the merchants it is bound to (``MERCHANT_PRINCIPALS``): another merchant's decision or
+plan answers 404, as one that does not exist. Rules live in ``services.credit_decisions``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.adapters.credit_wiring import credit_decisions, merchant_access, plan_store
+from functions.contracts.credit import CreditDecisionRequest
+from functions.domain.principals import signing_principal
+from functions.errors import merchant_not_permitted
+from functions.handlers.vault_api import install_error_handlers, json_response
+from functions.models.tokens import ApiProblem
+from functions.services.credit_decisions import CreditDecisions
+from functions.services.credit_plans import plan_for
+from functions.services.payment_commands import IDEMPOTENCY_HEADER, idempotency_key, required_key
+
+logger = Logger()
+tracer = Tracer()
+app = APIGatewayRestResolver(enable_validation=True)
+install_error_handlers(app, logger, "credit request")
+
+
+def _may_act_for(merchant_id: str) -> bool:
+    return merchant_access().may_act_for(
+        signing_principal(app.current_event.raw_event), merchant_id
+    )
+
+
+@app.post("/v1/credit/decisions")
+def create_decision(request: Annotated[CreditDecisionRequest, Body()]) -> Response[str]:
+    key = required_key(idempotency_key(app.current_event.headers.get(IDEMPOTENCY_HEADER)))
+    if not _may_act_for(request.merchant_id):
+        raise ApiProblem(merchant_not_permitted("merchant_id"))
+    record = credit_decisions().decide(request, key)
+    return json_response(201, CreditDecisions.view(record).model_dump(mode="json"))
+
+
+@app.get("/v1/credit/decisions/<decision_id>")
+def get_decision(decision_id: str) -> Response[str]:
+    record = credit_decisions().get(decision_id, _may_act_for)
+    return json_response(200, CreditDecisions.view(record).model_dump(mode="json"))
+
+
+@app.get("/v1/bnpl/plans/<plan_id>")
+def get_plan(plan_id: str) -> Response[str]:
+    plan = plan_for(plan_store(), plan_id, _may_act_for)
+    return json_response(200, plan.model_dump(mode="json", exclude={"version"}))
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
