@@ -1,0 +1,164 @@
+# Unit tests: plan only, against a mocked AWS provider. They assert what protects the decision
+# records and the plans (the customer key, point-in-time recovery, deletion protection, no TTL on
+# the audit trail), the API's least privilege, the credit policy reaching the function, and that
+# bad inputs are refused.
+
+mock_provider "aws" {
+  override_during = plan
+
+  override_data {
+    target = data.aws_caller_identity.current
+    values = { account_id = "111122223333" }
+  }
+  override_data {
+    target = data.aws_region.current
+    values = { id = "eu-west-1", name = "eu-west-1" }
+  }
+  override_resource {
+    target = aws_dynamodb_table.decisions
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-credit-decisions" }
+  }
+  override_resource {
+    target = aws_dynamodb_table.plans
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-bnpl-plans" }
+  }
+  override_resource {
+    target = module.api.aws_lambda_function.this
+    values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-credit-api" }
+  }
+  override_resource {
+    target = module.api.aws_sqs_queue.failures
+    values = { arn = "arn:aws:sqs:eu-west-1:111122223333:pay-credit-api-failures" }
+  }
+  override_resource {
+    target = module.api.aws_cloudwatch_log_group.this
+    values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/pay-credit-api" }
+  }
+  override_resource {
+    target = module.api.aws_iam_role.this
+    values = { arn = "arn:aws:iam::111122223333:role/pay-credit-api-role" }
+  }
+}
+
+variables {
+  name_prefix      = "pay"
+  environment      = "dev"
+  lambda_package   = "tests/fixtures/package.py"
+  data_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
+  logs_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000"
+  vpc_config = {
+    subnet_ids         = ["subnet-a", "subnet-b"]
+    security_group_ids = ["sg-1"]
+  }
+  credit_policy = {
+    EUR = { min_amount = 3000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 80000 }
+  }
+}
+
+run "tables_are_encrypted_with_the_customer_key_recoverable_and_protected" {
+  command = plan
+
+  assert {
+    condition = alltrue([for t in [aws_dynamodb_table.decisions, aws_dynamodb_table.plans] :
+      t.server_side_encryption[0].enabled && t.server_side_encryption[0].kms_key_arn == var.data_kms_key_arn
+    ])
+    error_message = "Both tables must be encrypted with the customer-managed application key."
+  }
+  assert {
+    condition     = aws_dynamodb_table.decisions.point_in_time_recovery[0].enabled && aws_dynamodb_table.plans.point_in_time_recovery[0].enabled
+    error_message = "Both tables need point-in-time recovery."
+  }
+  assert {
+    condition     = aws_dynamodb_table.decisions.deletion_protection_enabled && aws_dynamodb_table.plans.deletion_protection_enabled
+    error_message = "Deletion protection is on by default."
+  }
+  assert {
+    # The decision records are the audit trail of each creditworthiness assessment.
+    condition     = length([for t in aws_dynamodb_table.decisions.ttl : t if t.enabled]) == 0
+    error_message = "The decisions table must not expire records by TTL."
+  }
+  assert {
+    condition     = toset([for i in aws_dynamodb_table.plans.global_secondary_index : i.name]) == toset(["customer", "merchant", "due"])
+    error_message = "The plans table needs the customer, merchant and due indexes the adapters query."
+  }
+}
+
+run "the_api_gets_the_policy_and_only_what_it_needs" {
+  command = plan
+
+  assert {
+    condition     = jsondecode(local.api_environment.CREDIT_POLICY).EUR.living_costs_buffer == 80000
+    error_message = "The credit policy must reach the function as CREDIT_POLICY JSON."
+  }
+  assert {
+    condition     = jsondecode(local.api_environment.EUR_RATES).EUR == "1"
+    error_message = "EUR_RATES always carries EUR itself."
+  }
+  assert {
+    condition = alltrue(flatten([for s in local.api_statements : [
+      for a in s.actions : !endswith(a, ":*") && a != "*" && !contains(["dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:UpdateTable"], a)
+    ]]))
+    error_message = "No wildcard, delete or scan actions for the credit API."
+  }
+  assert {
+    condition = alltrue([for s in local.api_statements :
+      length([for c in s.conditions : c if c.variable == "kms:ViaService"]) == 1 if anytrue([for a in s.actions : startswith(a, "kms:")])
+    ])
+    error_message = "The key is used through DynamoDB only."
+  }
+  assert {
+    condition     = module.api.function_name == "pay-credit-api"
+    error_message = "The function is named <prefix>-credit-api."
+  }
+}
+
+run "a_policy_without_a_living_costs_buffer_is_refused" {
+  command = plan
+
+  variables {
+    credit_policy = {
+      EUR = { min_amount = 3000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 0 }
+    }
+  }
+  expect_failures = [var.credit_policy]
+}
+
+run "a_min_above_the_max_is_refused" {
+  command = plan
+
+  variables {
+    credit_policy = {
+      EUR = { min_amount = 300000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 80000 }
+    }
+  }
+  expect_failures = [var.credit_policy]
+}
+
+run "fractional_minor_units_and_bad_currencies_are_refused" {
+  command = plan
+
+  variables {
+    credit_policy = {
+      euro = { min_amount = 30.5, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 80000 }
+    }
+  }
+  expect_failures = [var.credit_policy]
+}
+
+run "a_bad_rate_is_refused" {
+  command = plan
+
+  variables {
+    eur_rates = { GBP = "-1" }
+  }
+  expect_failures = [var.eur_rates]
+}
+
+run "an_alias_for_the_key_is_refused" {
+  command = plan
+
+  variables {
+    data_kms_key_arn = "alias/aws/dynamodb"
+  }
+  expect_failures = [var.data_kms_key_arn]
+}

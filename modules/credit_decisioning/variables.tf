@@ -1,0 +1,169 @@
+variable "name_prefix" {
+  description = "Prefix of every resource name (<prefix>-credit-decisions, <prefix>-bnpl-plans, <prefix>-credit-api)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[a-z][a-z0-9-]{1,30}$", var.name_prefix))
+    error_message = "name_prefix must be 2-31 lowercase letters, digits or '-', starting with a letter."
+  }
+}
+
+variable "environment" {
+  description = "Environment name, passed to the function (PAYMENTS_ENVIRONMENT)."
+  type        = string
+
+  validation {
+    condition     = contains(["local", "dev", "staging", "prod"], var.environment)
+    error_message = "environment must be local, dev, staging or prod."
+  }
+}
+
+variable "data_kms_key_arn" {
+  description = "Customer-managed key (the kms module's application key) for the decision and plan tables, the function's environment and its failure queue."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.data_kms_key_arn))
+    error_message = "data_kms_key_arn must be a KMS key ARN (arn:<partition>:kms:<region>:<account>:key/<id>); aliases and AWS-managed keys are refused."
+  }
+}
+
+variable "logs_kms_key_arn" {
+  description = "Customer-managed key for the function's log group (the kms module's logs key)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$", var.logs_kms_key_arn))
+    error_message = "logs_kms_key_arn must be a KMS key ARN."
+  }
+}
+
+variable "lambda_package" {
+  description = "Path to the functions zip built by make build (the handler is functions.handlers.credit_api.handler)."
+  type        = string
+}
+
+variable "lambda_runtime" {
+  description = "Python runtime of the function."
+  type        = string
+  default     = "python3.12"
+}
+
+variable "vpc_config" {
+  description = "Subnets and security groups of the function. Required; null runs it outside a VPC (it holds applicants' declared finances and dates of birth: personal data, no card data)."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  nullable = true
+}
+
+variable "credit_policy" {
+  description = <<-EOT
+    The credit limits per currency, in the currency's minor units (docs/models/credit.md): the
+    smallest and largest plan, the BNPL credit one customer and one merchant may have
+    outstanding, and the living-costs buffer an applicant's budget must keep each month after
+    every repayment. A currency not listed is not offered (applications in it are declined).
+  EOT
+  type = map(object({
+    min_amount          = number
+    max_amount          = number
+    customer_limit      = number
+    merchant_limit      = number
+    living_costs_buffer = number
+  }))
+  nullable = false
+
+  validation {
+    condition     = length(var.credit_policy) > 0 && alltrue([for c in keys(var.credit_policy) : can(regex("^[A-Z]{3}$", c))])
+    error_message = "credit_policy needs at least one currency, each an ISO 4217 code (EUR, GBP)."
+  }
+  validation {
+    condition = alltrue([for c, l in var.credit_policy : alltrue([
+      for v in [l.min_amount, l.max_amount, l.customer_limit, l.merchant_limit, l.living_costs_buffer] : v >= 0 && floor(v) == v
+    ])])
+    error_message = "credit_policy amounts must be whole, non-negative minor units (1000 is EUR 10.00)."
+  }
+  validation {
+    condition     = alltrue([for c, l in var.credit_policy : l.min_amount >= 1 && l.min_amount <= l.max_amount])
+    error_message = "credit_policy: min_amount must be at least 1 and at most max_amount."
+  }
+  validation {
+    # An affordability check with no buffer approves whoever has a cent left each month.
+    condition     = alltrue([for c, l in var.credit_policy : l.living_costs_buffer > 0])
+    error_message = "credit_policy: living_costs_buffer must be above 0 (CONC 5.2A / CCD 2023/2225 Art. 18: the repayments must leave room for living costs)."
+  }
+}
+
+variable "eur_rates" {
+  description = "EUR per unit of each non-EUR currency of credit_policy, as decimal strings ({ GBP = \"1.17\" }): the scorecard reads amounts in EUR. A currency without a rate fails closed (declined)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for c, r in var.eur_rates : can(regex("^[A-Z]{3}$", c)) && can(regex("^[0-9]+(\\.[0-9]+)?$", r)) && tonumber(r) > 0])
+    error_message = "eur_rates must map ISO 4217 codes to positive decimal strings (\"1.17\")."
+  }
+}
+
+variable "merchant_principals" {
+  description = "Merchant id -> IAM principal ARNs that may act for it (\"*\" for every merchant), as for the Payment API."
+  type        = map(list(string))
+  default     = {}
+  nullable    = false
+}
+
+variable "api" {
+  description = "The credit API function: reserved concurrency, timeout (seconds) and memory (MB)."
+  type = object({
+    reserved_concurrency = optional(number, 10)
+    timeout              = optional(number, 10)
+    memory_size          = optional(number, 512)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = var.api.reserved_concurrency >= 1
+    error_message = "api.reserved_concurrency must be at least 1 (0 would stop the API)."
+  }
+  validation {
+    condition     = var.api.timeout >= 3 && var.api.timeout <= 29
+    error_message = "api.timeout must be between 3 and 29 seconds (API Gateway answers within 29)."
+  }
+  validation {
+    condition     = var.api.memory_size >= 128 && var.api.memory_size <= 10240
+    error_message = "api.memory_size must be between 128 and 10240 MB."
+  }
+}
+
+variable "log_level" {
+  description = "Powertools log level of the function."
+  type        = string
+  default     = "INFO"
+}
+
+variable "log_retention_days" {
+  description = "Retention of the function's logs (PCI DSS 10.5.1: at least 365)."
+  type        = number
+  default     = 365
+}
+
+variable "alarm_sns_topic_arn" {
+  description = "SNS topic the function's alarms notify; null creates them without actions."
+  type        = string
+  default     = null
+}
+
+variable "deletion_protection" {
+  description = "Deletion protection of the decision and plan tables (the decisions are the audit record of every credit decision)."
+  type        = bool
+  default     = true
+}
+
+variable "tags" {
+  description = "Tags applied to every resource."
+  type        = map(string)
+  default     = {}
+}
