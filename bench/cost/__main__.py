@@ -27,7 +27,12 @@ README_PATH = COST_DIR.parents[1] / "README.md"
 def estimate_from_report(report_json: dict[str, Any]) -> model.Estimate:
     """The estimate a committed report.json's own inputs give with today's price file."""
     recorded = usage.Usage.from_results(report_json["inputs"], "report.json")
-    return model.estimate(prices.load(report_json["region"]), recorded, report_json["inventory"])
+    return model.estimate(
+        prices.load(report_json["region"]),
+        recorded,
+        report_json["inventory"],
+        report_json.get("lake_layout"),
+    )
 
 
 def update_results(figures: dict[str, dict[str, float | str]]) -> None:
@@ -51,17 +56,18 @@ def main(argv: list[str]) -> int:
     if missing:
         raise SystemExit(f"the meter did not report {', '.join(missing)}; cannot price them")
     counts = inventory_module.load() if args.cached_inventory else inventory_module.refresh()
+    layout = inventory_module.lake_layout()
     book = prices.load(args.region)
-    estimate = model.estimate(book, measured, counts)
+    estimate = model.estimate(book, measured, counts, layout)
     default = args.region == prices.DEFAULT_REGION
     suffix = "" if default else f"-{args.region}"
     out_dir = COST_DIR if default else COST_DIR / args.region
     out_dir.mkdir(exist_ok=True)
-    written = report.write(estimate, measured.as_results(), counts, out_dir)
+    written = report.write(estimate, measured.as_results(), counts, out_dir, layout)
     print(report.summary(estimate))
     for other in prices.regions():
         if other != args.region:
-            alt = model.estimate(prices.load(other), measured, counts)
+            alt = model.estimate(prices.load(other), measured, counts, layout)
             print(
                 f"{other}: {alt.per_million(alt.express):,.2f} USD per million payments "
                 f"(Standard {alt.per_million(alt.standard):,.2f}); fixed "

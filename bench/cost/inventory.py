@@ -4,7 +4,8 @@
 mocked aws provider plans the same root module offline. Each environment is planned that way
 (``-verbose -json`` hands back the plan's ``resource_changes``) and counted: interface endpoints
 and the Availability Zones they sit in, NAT gateways, KMS keys, WAF web ACLs and their rules,
-CloudWatch alarms, trails, and which resources the trails record data events for. The counts are
+CloudWatch alarms, trails, on-demand Kinesis streams, and which resources the trails record
+data events for. The counts are
 written to ``inventory.json`` (committed; ``make cost`` refreshes it, ``make bench`` reads it).
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -39,6 +41,10 @@ mock_provider "aws" {{
   }}
   mock_data "aws_partition" {{
     defaults = {{ partition = "aws" }}
+  }}
+  # A policy document's JSON is checked by the resources that take it: a random string is not.
+  mock_data "aws_iam_policy_document" {{
+    defaults = {{ json = "{{\\"Version\\":\\"2012-10-17\\",\\"Statement\\":[]}}" }}
   }}
 }}
 
@@ -167,9 +173,33 @@ def count(resources: list[dict[str, Any]]) -> dict[str, Any]:
         "waf_rules": sum(len(a.get("rule") or []) for t, a in after if t == "aws_wafv2_web_acl"),
         "alarms": types["aws_cloudwatch_metric_alarm"],
         "trails": types["aws_cloudtrail"],
+        # On-demand streams bill a stream-hour each, whatever the traffic.
+        "kinesis_on_demand_streams": sum(
+            1
+            for t, a in after
+            if t == "aws_kinesis_stream"
+            and any(m.get("stream_mode") == "ON_DEMAND" for m in a.get("stream_mode_details") or [])
+        ),
         "data_event_scope": logical,
         "resources_planned": len(created),
     }
+
+
+LAKE_SCHEMA = REPO_ROOT / "modules" / "data_lake" / "schema" / "payment_events.json"
+LAKE_VARIABLES = REPO_ROOT / "modules" / "data_lake" / "variables.tf"
+
+
+def lake_layout() -> dict[str, int]:
+    """How the lake writes objects, from modules/data_lake itself: Firehose writes one object
+    per partition (event date and type) each buffering interval in which the partition had
+    records, so a month holds at most ``event_types`` x (seconds a month / interval) objects."""
+    event_types = len(json.loads(LAKE_SCHEMA.read_text())["event_types"])
+    found = re.search(
+        r"interval_s\s*=\s*optional\(number,\s*([0-9]+)\)", LAKE_VARIABLES.read_text()
+    )
+    if found is None:
+        raise ValueError(f"no buffering.interval_s default in {LAKE_VARIABLES}")
+    return {"event_types": event_types, "buffer_interval_s": int(found.group(1))}
 
 
 def refresh(path: Path = INVENTORY_PATH) -> dict[str, Any]:

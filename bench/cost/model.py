@@ -3,16 +3,23 @@
 Every figure is units x price: the units of one payment from the emulator's meter
 (``usage.Usage``), the fixed quantities from each environment's plan (``inventory``), the
 prices from ``prices/<region>.json``. Nothing here is a typed-in dollar amount.
+
+Three components per payment, reported apart: the hot path (``express``, or ``standard`` for
+the Standard-workflow variant: ``cost_per_million_payments_usd``), the payment event stream
+with its fraud consumer (``stream``), and the data lake fed from the stream (``lake``). The
+stream's on-demand stream-hours are in each environment's fixed floor; the lake's objects per
+month (one per partition and buffering interval, whatever the volume) in ``lake_fixed``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench.cost.prices import PriceBook
-from bench.cost.usage import Usage
+from bench.cost.usage import LAKE_REQUIRED, STREAM_REQUIRED, Usage
 
 MILLION = 1_000_000
 GIB = 1024**3
@@ -20,8 +27,12 @@ KIB = 1024
 # Express workflows bill memory in 64 MB chunks; a payment's execution (definition plus a few
 # KB of state) fits the first chunk.
 EXPRESS_MEMORY_GB = 64 / 1024
-FIREHOSE_RECORD_BYTES = 5 * KIB  # each record is rounded up to 5 KB
-ATHENA_MIN_SCAN_TB = 10 * 1024**2 / 1024**4  # 10 MB minimum per query
+TIB = 1024**4
+# Firehose bills ingestion per record rounded up to 5 KB; Kinesis on-demand bills data in per
+# record rounded up to 1 KB (the pricing pages' examples).
+FIREHOSE_RECORD_ROUNDING = 5 * KIB
+KINESIS_RECORD_ROUNDING = KIB
+SECONDS_PER_MONTH = 730 * 3600
 VOLUMES = (100_000, 1_000_000, 10_000_000)
 
 
@@ -54,6 +65,9 @@ class Estimate:
     express: list[Line]
     standard: list[Line]
     fixed: dict[str, list[FixedLine]]
+    stream: list[Line] = field(default_factory=list)
+    lake: list[Line] = field(default_factory=list)
+    lake_fixed: list[FixedLine] = field(default_factory=list)
     # Not built, priced for the decision records: the same requests on an HTTP API.
     http_api: Line | None = None
     volumes: tuple[int, ...] = VOLUMES
@@ -62,6 +76,15 @@ class Estimate:
     @staticmethod
     def per_million(lines: list[Line]) -> float:
         return sum(line.usd_per_million for line in lines)
+
+    def component_totals(self) -> dict[str, float]:
+        """USD per million payments of each component measured (the hot path as built)."""
+        totals = {"hot path": self.per_million(self.express)}
+        if self.stream:
+            totals["event stream and fraud consumer"] = self.per_million(self.stream)
+        if self.lake:
+            totals["data lake"] = self.per_million(self.lake)
+        return totals
 
     def fixed_monthly(self, env: str) -> float:
         return sum(line.usd_per_month for line in self.fixed[env])
@@ -144,29 +167,137 @@ def shared_lines(prices: PriceBook, usage: Usage, scope: Mapping[str, list[str]]
             "events",
             "cloudtrail_data_event",
         ),
+    ]
+
+
+def _rounded(size: float, step: int) -> float:
+    return max(1, math.ceil(size / step)) * step
+
+
+def stream_lines(prices: PriceBook, usage: Usage) -> list[Line]:
+    """The payment event stream and its fraud consumer, per payment: the payment's events onto
+    the stream (each one the stream's rules take) times what one record costs the consumer."""
+    records = usage["payment_events_published"]
+    size = usage["fraud_stream_record_bytes"]
+    return [
         _line(
             prices,
-            "Kinesis Data Streams",
-            usage["payment_kinesis_put_calls"],
-            "PUT payload units",
-            "kinesis_put_payload_unit",
+            "EventBridge rule delivery to Kinesis",
+            records,
+            "deliveries",
+            "eventbridge_target_delivery",
         ),
         _line(
             prices,
-            "Firehose",
-            usage["payment_firehose_put_calls"] * FIREHOSE_RECORD_BYTES / GIB,
+            "Kinesis on-demand data in",
+            records * _rounded(size, KINESIS_RECORD_ROUNDING) / GIB,
             "GB",
-            "firehose_gb",
-        ),
-        _line(
-            prices, "S3 PUT requests", usage["payment_s3_put_calls"], "requests", "s3_put_request"
+            "kinesis_on_demand_data_in_gb",
         ),
         _line(
             prices,
-            "Athena queries",
-            usage["payment_athena_queries"] * ATHENA_MIN_SCAN_TB,
-            "TB scanned",
-            "athena_tb_scanned",
+            "Kinesis on-demand data out (fraud consumer)",
+            records * size / GIB,
+            "GB",
+            "kinesis_on_demand_data_out_gb",
+        ),
+        _line(
+            prices,
+            "Consumer Lambda requests",
+            records * usage["fraud_stream_lambda_invocations_per_record"],
+            "invocations",
+            "lambda_request",
+        ),
+        _line(
+            prices,
+            "Consumer Lambda duration",
+            records * usage["fraud_stream_lambda_gb_seconds_per_record"],
+            "GB-s",
+            "lambda_gb_second",
+        ),
+        _line(
+            prices,
+            "Feature and block-list writes (on-demand)",
+            records * usage["fraud_stream_dynamodb_write_units_per_record"],
+            "WRU",
+            "dynamodb_write_request_unit",
+        ),
+        _line(
+            prices,
+            "Feature and block-list reads (on-demand)",
+            records * usage["fraud_stream_dynamodb_read_units_per_record"],
+            "RRU",
+            "dynamodb_read_request_unit",
+        ),
+        _line(
+            prices,
+            "Consumer logs ingestion",
+            records * usage["fraud_stream_log_bytes_per_record"] / GIB,
+            "GB",
+            "logs_ingestion_gb",
+        ),
+    ]
+
+
+def lake_lines(prices: PriceBook, usage: Usage) -> list[Line]:
+    """The data lake, per payment: Firehose reads every record of the stream, converts it to
+    Parquet, partitions it by date and type, and S3 keeps it; Athena scans it. Storage is one
+    month's; the scan is one query over everything (Athena bills at least 10 MB a query, which
+    the lake passes from about 70,000 payments a month on)."""
+    records = usage["payment_events_published"]
+    size = usage["fraud_stream_record_bytes"]
+    parquet = records * usage["lake_parquet_bytes_per_event"]
+    ingested = records * _rounded(size, FIREHOSE_RECORD_ROUNDING) / GIB
+    return [
+        _line(
+            prices,
+            "Kinesis on-demand data out (Firehose)",
+            records * size / GIB,
+            "GB",
+            "kinesis_on_demand_data_out_gb",
+        ),
+        _line(prices, "Firehose ingestion", ingested, "GB", "firehose_gb"),
+        _line(
+            prices,
+            "Firehose format conversion (Parquet)",
+            ingested,
+            "GB",
+            "firehose_format_conversion_gb",
+        ),
+        _line(
+            prices,
+            "Firehose dynamic partitioning",
+            records * size / GIB,
+            "GB",
+            "firehose_dynamic_partitioning_gb",
+        ),
+        _line(
+            prices, "S3 storage, per month kept", parquet / GIB, "GB-month", "s3_storage_gb_month"
+        ),
+        _line(
+            prices, "Athena, one scan of the lake", parquet / TIB, "TB scanned", "athena_tb_scanned"
+        ),
+    ]
+
+
+def lake_fixed_lines(prices: PriceBook, layout: Mapping[str, int]) -> list[FixedLine]:
+    """Objects a month whatever the volume (at the volumes here the buffering interval, not
+    the 128 MB size, closes each object): one PUT and one dynamic-partitioning object each."""
+    objects = layout["event_types"] * SECONDS_PER_MONTH / layout["buffer_interval_s"]
+    return [
+        FixedLine(
+            "Lake S3 PUTs (objects a month)",
+            objects,
+            "objects",
+            "s3_put_request",
+            objects * prices.unit_usd("s3_put_request"),
+        ),
+        FixedLine(
+            "Firehose dynamic partitioning objects",
+            objects,
+            "objects",
+            "firehose_dynamic_partitioning_object",
+            objects * prices.unit_usd("firehose_dynamic_partitioning_object"),
         ),
     ]
 
@@ -225,11 +356,38 @@ def fixed_lines(prices: PriceBook, counts: Mapping[str, Any]) -> list[FixedLine]
         line("WAF rules", counts["waf_rules"], "rules", "waf_rule_month", False),
         line("CloudWatch alarms", counts["alarms"], "alarms", "alarm_metric_month", False),
         line("CloudTrail trails", counts["trails"], "trails", "cloudtrail_trail_month", False),
+        line(
+            "Kinesis on-demand streams",
+            counts["kinesis_on_demand_streams"],
+            "streams",
+            "kinesis_on_demand_stream_hour",
+            True,
+        ),
     ]
 
 
-def estimate(prices: PriceBook, usage: Usage, inventory: Mapping[str, Any]) -> Estimate:
+def estimate(
+    prices: PriceBook,
+    usage: Usage,
+    inventory: Mapping[str, Any],
+    lake_layout: Mapping[str, int] | None = None,
+) -> Estimate:
+    """``lake_layout``: ``inventory.lake_layout()`` (read from modules/data_lake when None)."""
+    if lake_layout is None:
+        from bench.cost.inventory import lake_layout as read_layout
+
+        lake_layout = read_layout()
     envs = sorted(inventory)
+    notes = []
+    if not usage.has(STREAM_REQUIRED):
+        notes.append(f"event stream not measured: {', '.join(usage.missing(STREAM_REQUIRED))}")
+    if not usage.has(LAKE_REQUIRED):
+        notes.append(f"data lake not measured: {', '.join(usage.missing(LAKE_REQUIRED))}")
+    if usage.has(LAKE_REQUIRED):
+        notes.append(
+            "data lake: the Firehose transformation Lambda and the Glue Data Catalog (within its "
+            "free million objects and requests a month) are not priced"
+        )
     # The variable cost is priced with prod's trail selectors (dev and prod share the modules).
     scope = inventory["prod"]["data_event_scope"] if "prod" in inventory else {}
     shared = shared_lines(prices, usage, scope)
@@ -246,4 +404,8 @@ def estimate(prices: PriceBook, usage: Usage, inventory: Mapping[str, Any]) -> E
             "requests",
             "apigateway_http_request",
         ),
+        stream=stream_lines(prices, usage) if usage.has(STREAM_REQUIRED) else [],
+        lake=lake_lines(prices, usage) if usage.has(LAKE_REQUIRED) else [],
+        lake_fixed=lake_fixed_lines(prices, lake_layout),
+        notes=notes,
     )

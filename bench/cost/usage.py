@@ -3,6 +3,13 @@
 The figures come from ``bench/results.json`` (written by ``make bench``); when that file or a
 figure is missing, a fresh measuring run (``bench.bench_payments``) fills it. A figure the model
 needs that the meter did not report is an error, never a silent zero.
+
+Three components, each from its own benchmark: the hot path (``REQUIRED``,
+bench_payments: one payment through the API), the payment event stream and its fraud consumer
+(``STREAM_REQUIRED``, bench_fraud: the consumer's metered usage per stream record, and the
+events a payment publishes, each of which the stream's rules take), and the data lake
+(``LAKE_REQUIRED``, bench_lake: Parquet bytes per event). The hot path must be complete; a
+component whose figures are missing is reported as not measured, never priced as zero.
 """
 
 from __future__ import annotations
@@ -27,11 +34,20 @@ REQUIRED = (
     "payment_kms_calls",
     "payment_events_published",
     "payment_log_bytes",
-    "payment_kinesis_put_calls",
-    "payment_firehose_put_calls",
-    "payment_s3_put_calls",
-    "payment_athena_queries",
 )
+# The stream (bench/bench_fraud.py), per stream record; a payment puts payment_events_published.
+STREAM_REQUIRED = (
+    "payment_events_published",
+    "fraud_stream_record_bytes",
+    "fraud_stream_lambda_invocations_per_record",
+    "fraud_stream_lambda_gb_seconds_per_record",
+    "fraud_stream_dynamodb_write_units_per_record",
+    "fraud_stream_dynamodb_read_units_per_record",
+    "fraud_stream_log_bytes_per_record",
+)
+# The lake (bench/bench_lake.py) over the same records.
+LAKE_REQUIRED = ("fraud_stream_record_bytes", "lake_parquet_bytes_per_event")
+_KNOWN = frozenset((*REQUIRED, *STREAM_REQUIRED, *LAKE_REQUIRED))
 DATA_CALLS_PREFIX = "payment_data_calls:"
 
 
@@ -64,17 +80,21 @@ class Usage:
                 continue
             if name.startswith(DATA_CALLS_PREFIX):
                 data_calls[name.removeprefix(DATA_CALLS_PREFIX)] = float(figure["value"])
-            elif name in REQUIRED:
+            elif name in _KNOWN:
                 figures[name] = float(figure["value"])
         return cls(figures, data_calls, source)
 
-    def missing(self) -> list[str]:
-        return [name for name in REQUIRED if name not in self.figures]
+    def missing(self, required: tuple[str, ...] = REQUIRED) -> list[str]:
+        return [name for name in required if name not in self.figures]
+
+    def has(self, required: tuple[str, ...]) -> bool:
+        return not self.missing(required)
 
     def as_results(self) -> dict[str, dict[str, float | str]]:
         """The inputs in bench/results.json's shape (recorded in the report, re-read by tests)."""
         out: dict[str, dict[str, float | str]] = {
-            name: {"value": value, "unit": "per payment"} for name, value in self.figures.items()
+            name: {"value": value, "unit": "per payment" if name in REQUIRED else "measured"}
+            for name, value in self.figures.items()
         }
         for name, value in self.data_calls.items():
             out[f"{DATA_CALLS_PREFIX}{name}"] = {"value": value, "unit": "calls"}

@@ -29,6 +29,8 @@ module "fraud_stream" {
   alarm_sns_topic_arn = module.audit.alarm_topic_arn
   deletion_protection = var.deletion_protection
   alerting            = var.fraud_alerting
+  # Unset keys are null, which the module's optional() defaults replace.
+  consumer = var.fraud_stream_consumer
 
   event_bus = {
     name = module.payment_workflow.event_bus_name

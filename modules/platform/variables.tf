@@ -271,3 +271,13 @@ variable "fraud_alerting" {
   default     = {}
   nullable    = false
 }
+
+variable "fraud_stream_consumer" {
+  description = "The fraud stream consumer's event source mapping (modules/fraud_stream variable consumer, which validates each key): batch_size, records per invocation (whole, 1 to 10000; 100 when unset): larger batches cost fewer invocations and GB-seconds per event, smaller ones let an alert wait less behind the records before it; maximum_batching_window_in_seconds (0 to 300; 1 when unset)."
+  type = object({
+    batch_size                         = optional(number)
+    maximum_batching_window_in_seconds = optional(number)
+  })
+  default  = {}
+  nullable = false
+}

@@ -1,5 +1,7 @@
 """The cost model: price files refuse entries without provenance, every line is units x price,
-a unit the meter did not report fails loudly, and the README block is the model's output."""
+a unit the meter did not report fails loudly (or, for the stream and the lake, leaves the
+component out with a note, never at zero), the stream and lake are priced per record with the
+services' roundings, and the README block is the model's output."""
 
 from __future__ import annotations
 
@@ -10,12 +12,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from bench.cost import model, prices, report
+from bench.cost import inventory, model, prices, report
 from bench.cost.__main__ import README_PATH, estimate_from_report
-from bench.cost.usage import REQUIRED, MissingMeterFigure, Usage
+from bench.cost.usage import LAKE_REQUIRED, REQUIRED, STREAM_REQUIRED, MissingMeterFigure, Usage
 
 COST_DIR = Path(prices.__file__).resolve().parent
-INVENTORY = {
+INVENTORY: dict[str, dict[str, Any]] = {
     env: {
         "availability_zones": azs,
         "interface_endpoints": 9,
@@ -26,6 +28,7 @@ INVENTORY = {
         "waf_rules": 4,
         "alarms": 27,
         "trails": 1,
+        "kinesis_on_demand_streams": 1,
         "data_event_scope": {"dynamodb": ["vault"], "lambda": ["vault-tokenize"]},
     }
     for env, azs, nat in (("dev", 2, 0), ("prod", 3, 3))
@@ -62,7 +65,7 @@ def test_every_price_file_loads_with_source_and_date(region: str) -> None:
     assert book.region == region
     for key, price in book.prices.items():
         assert price.source.scheme == "https", key
-        assert price.retrieved.isoformat() == "2026-11-30", key
+        assert "2026-11-30" <= price.retrieved.isoformat() <= book.version.isoformat(), key
 
 
 def test_price_files_price_the_same_things() -> None:
@@ -178,6 +181,9 @@ def test_fixed_floor_is_plan_counts_times_prices(env: str) -> None:
         + counts["waf_web_acls"] * book.unit_usd("waf_web_acl_month")
         + counts["waf_rules"] * book.unit_usd("waf_rule_month")
         + counts["alarms"] * book.unit_usd("alarm_metric_month")
+        + counts["kinesis_on_demand_streams"]
+        * book.unit_usd("kinesis_on_demand_stream_hour")
+        * hours
     )
     assert estimate.fixed_monthly(env) == pytest.approx(expected)
     assert estimate.monthly_total(env, 1_000_000) == pytest.approx(
@@ -192,3 +198,124 @@ def test_the_readme_block_is_the_models_output_for_the_committed_report() -> Non
         "README's 'What it costs' block is stale: run `make cost`"
     )
     assert committed["bench_figures"] == report.bench_figures(estimate)
+
+
+STREAM = {
+    "payment_events_published": 2.0,
+    "fraud_stream_record_bytes": 1_100.0,  # two 1 KB units on Kinesis, one 5 KB on Firehose
+    "fraud_stream_lambda_invocations_per_record": 0.5,
+    "fraud_stream_lambda_gb_seconds_per_record": 0.01,
+    "fraud_stream_dynamodb_write_units_per_record": 2.5,
+    "fraud_stream_dynamodb_read_units_per_record": 1.5,
+    "fraud_stream_log_bytes_per_record": 300.0,
+    "lake_parquet_bytes_per_event": 80.0,
+}
+GIB = 1024**3
+
+
+@pytest.mark.parametrize(
+    ("component", "price_key", "units"),
+    [
+        ("EventBridge rule delivery to Kinesis", "eventbridge_target_delivery", 2),
+        ("Kinesis on-demand data in", "kinesis_on_demand_data_in_gb", 2 * 2048 / GIB),
+        (
+            "Kinesis on-demand data out (fraud consumer)",
+            "kinesis_on_demand_data_out_gb",
+            2_200 / GIB,
+        ),
+        ("Consumer Lambda requests", "lambda_request", 1.0),
+        ("Consumer Lambda duration", "lambda_gb_second", 0.02),
+        ("Feature and block-list writes (on-demand)", "dynamodb_write_request_unit", 5.0),
+        ("Feature and block-list reads (on-demand)", "dynamodb_read_request_unit", 3.0),
+        ("Consumer logs ingestion", "logs_ingestion_gb", 600 / GIB),
+    ],
+)
+def test_stream_lines_are_records_per_payment_times_per_record_units(
+    component: str, price_key: str, units: float
+) -> None:
+    book = prices.load("us-east-1")
+    estimate = model.estimate(book, usage(**STREAM), INVENTORY)
+    line = next(x for x in estimate.stream if x.component == component)
+    assert line.price_key == price_key
+    assert line.units == pytest.approx(units)
+    assert line.usd_per_payment == pytest.approx(units * book.unit_usd(price_key))
+
+
+@pytest.mark.parametrize(
+    ("component", "price_key", "units"),
+    [
+        ("Kinesis on-demand data out (Firehose)", "kinesis_on_demand_data_out_gb", 2_200 / GIB),
+        ("Firehose ingestion", "firehose_gb", 2 * 5 * 1024 / GIB),
+        (
+            "Firehose format conversion (Parquet)",
+            "firehose_format_conversion_gb",
+            2 * 5 * 1024 / GIB,
+        ),
+        ("Firehose dynamic partitioning", "firehose_dynamic_partitioning_gb", 2_200 / GIB),
+        ("S3 storage, per month kept", "s3_storage_gb_month", 160 / GIB),
+        ("Athena, one scan of the lake", "athena_tb_scanned", 160 / 1024**4),
+    ],
+)
+def test_lake_lines_price_the_same_records_with_firehoses_rounding(
+    component: str, price_key: str, units: float
+) -> None:
+    book = prices.load("eu-west-2")
+    line = next(
+        x for x in model.estimate(book, usage(**STREAM), INVENTORY).lake if x.component == component
+    )
+    assert line.price_key == price_key
+    assert line.units == pytest.approx(units)
+
+
+def test_the_hot_path_figure_leaves_the_stream_and_lake_out() -> None:
+    book = prices.load("eu-west-2")
+    alone = model.estimate(book, usage(payment_events_published=2.0), INVENTORY)
+    both = model.estimate(book, usage(**STREAM), INVENTORY)
+    assert both.express == alone.express and both.stream and both.lake
+    figures = report.bench_figures(both)
+    assert figures["cost_per_million_payments_usd"]["value"] == round(
+        both.per_million(both.express), 2
+    )
+    assert figures["cost_per_million_payments_stream_usd"]["value"] == round(
+        both.per_million(both.stream), 2
+    )
+    assert figures["cost_per_million_payments_lake_usd"]["value"] == round(
+        both.per_million(both.lake), 2
+    )
+
+
+@pytest.mark.parametrize("figure", sorted(set(STREAM_REQUIRED + LAKE_REQUIRED) - set(REQUIRED)))
+def test_a_stream_or_lake_figure_missing_leaves_its_component_out_with_a_note(
+    figure: str,
+) -> None:
+    estimate = model.estimate(
+        prices.load("eu-west-2"),
+        usage(**{k: v for k, v in STREAM.items() if k != figure}),
+        INVENTORY,
+    )
+    assert figure in " ".join(estimate.notes)
+    assert not (estimate.stream if figure in STREAM_REQUIRED else estimate.lake)
+    assert "cost_per_million_payments_stream_usd" in report.bench_figures(estimate) or (
+        figure in STREAM_REQUIRED
+    )
+
+
+def test_lake_objects_a_month_come_from_the_lake_modules_layout() -> None:
+    layout = inventory.lake_layout()
+    assert layout == {"event_types": 6, "buffer_interval_s": 900}
+    book = prices.load("eu-west-2")
+    puts, objects = model.estimate(book, usage(), INVENTORY, layout).lake_fixed
+    assert puts.quantity == objects.quantity == pytest.approx(6 * 730 * 3600 / 900)
+    assert puts.usd_per_month == pytest.approx(puts.quantity * book.unit_usd("s3_put_request"))
+
+
+@pytest.mark.parametrize(("mode", "counted"), [("ON_DEMAND", 1), ("PROVISIONED", 0)])
+def test_the_inventory_counts_on_demand_streams(mode: str, counted: int) -> None:
+    stream = {
+        "type": "aws_kinesis_stream",
+        "change": {
+            "actions": ["create"],
+            "after": {"stream_mode_details": [{"stream_mode": mode}]},
+        },
+    }
+    assert inventory.count([stream])["kinesis_on_demand_streams"] == counted
