@@ -126,5 +126,30 @@ def test_strictest_mode_takes_the_models_block_with_classified_reasons(ddb: Any)
     assert result.reasons and RiskFactor.UNCLASSIFIED not in risk_factors(result.reasons)
 
 
+def test_the_risk_step_reads_one_item_per_subject_and_the_block_list_in_one_call(
+    ddb: Any,
+) -> None:
+    """Five feature items (card, device, IP, merchant, BIN) and three block-list entries (card,
+    device, IP), in one BatchGetItem; not an item per window series."""
+    burst_on_card(ddb)
+    requests: list[dict[str, Any]] = []
+    ddb.meta.events.register(
+        "provide-client-params.dynamodb.BatchGetItem",
+        lambda params, **_: requests.append(params["RequestItems"]),
+    )
+    state = payment()
+    state["card"]["first6"] = "424242"
+    assess(ddb, ModelMode.SHADOW, state)
+    assert len(requests) == 1
+    assert sorted(k["pk"]["S"] for k in requests[0][FEATURES]["Keys"]) == [
+        "bin#424242",
+        "card#card#ck_1",
+        "device#dev-1",
+        "ip#192.0.2.7",
+        "merchant#m_1",
+    ]
+    assert len(requests[0][BLOCKS]["Keys"]) == 3
+
+
 def test_every_model_feature_maps_to_a_classified_reason() -> None:
     assert RiskFactor.UNCLASSIFIED not in risk_factors(model_reason(f) for f in FEATURE_NAMES)
