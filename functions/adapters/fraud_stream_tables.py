@@ -15,7 +15,9 @@ by one ``UpdateItem`` per subject (at most five), each conditional on the record
 the subject's mark and moving the mark to it, so a redelivered record fails the condition on
 every subject it was already counted on and is counted on the rest. Marks are strings that
 sort as the numbers they hold (three digits of length, then the digits: Kinesis sequence
-numbers have up to 129 digits, past DynamoDB's 38-digit numbers).
+numbers have up to 129 digits, past DynamoDB's 38-digit numbers). A card's item also keeps
+``e<hour start>``, a number set of its recent events' id hashes, so a second copy of an event
+(another record) is recognised on the card before anything is counted.
 
 What the read is still used for: a bucket no window at the item's newest bucket can reach is
 removed in the same update (and a late attempt into one is not counted: the domain's rule), and a
@@ -36,8 +38,11 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from functions.domain.fraud_features import (
+    COPY_HORIZON_SECONDS,
     DISTINCT_OF,
     HORIZON_SECONDS,
+    ID_BUCKET_SECONDS,
+    RECENT_IDS_PER_HOUR,
     SERIES,
     SKETCH_SIZE,
     W1H,
@@ -52,6 +57,7 @@ from functions.domain.fraud_features import (
     StreamPosition,
     SubjectKey,
     SubjectState,
+    SubjectType,
     value_hash,
 )
 from functions.domain.fraud_stream import BlockEntry
@@ -64,6 +70,8 @@ _LETTER_KIND = {letter: kind for kind, letter in _KIND_LETTER.items()}
 _WINDOW_LETTER = {W10M.name: "m", W1H.name: "h", W24H.name: "d", W7D.name: "w"}
 _LETTER_WINDOW = {letter: name for name, letter in _WINDOW_LETTER.items()}
 _BUCKET_ATTRIBUTE = re.compile(r"^([nadcvk])([mhdw])([0-9]+)$")
+# A card's recent event ids, hashed, per hour (fraud_features.SubjectState.recent).
+_RECENT_ATTRIBUTE = re.compile(r"^e([0-9]+)$")
 MARK_PREFIX = "s:"
 # BatchGetItem takes 100 keys a call; an attempt has at most five subjects.
 _BATCH = 100
@@ -86,9 +94,14 @@ def _mark_sequence(value: str) -> int:
 def _decode(item: Mapping[str, Any]) -> SubjectState:
     fields: dict[tuple[str, int], dict[str, Any]] = {}
     marks: dict[str, int] = {}
+    recent: dict[int, frozenset[int]] = {}
     for name, value in item.items():
         if name.startswith(MARK_PREFIX):
             marks[name[len(MARK_PREFIX) :]] = _mark_sequence(value["S"])
+            continue
+        found_recent = _RECENT_ATTRIBUTE.match(name)
+        if found_recent:
+            recent[int(found_recent.group(1))] = frozenset(int(h) for h in value["NS"])
             continue
         match = _BUCKET_ATTRIBUTE.match(name)
         if match:
@@ -109,7 +122,7 @@ def _decode(item: Mapping[str, Any]) -> SubjectState:
             int(found.get("d", {}).get("N", 0)),
             distinct,
         )
-    return SubjectState(buckets, marks)
+    return SubjectState(buckets, marks, recent)
 
 
 def batch_get(
@@ -171,7 +184,7 @@ class DynamoFeatureStore:
             state = read.get(subject, SubjectState())
             if state.applied(position):
                 continue
-            update = self._update(event, position, subject, state.buckets, now)
+            update = self._update(event, position, subject, state, now)
             try:
                 self._client.update_item(**update)
             except ClientError as error:
@@ -186,10 +199,11 @@ class DynamoFeatureStore:
         event: FraudEvent,
         position: StreamPosition,
         subject: SubjectKey,
-        buckets: Mapping[tuple[str, int], Bucket],
+        state: SubjectState,
         now: int,
     ) -> Any:
         at = event.occurred_at
+        buckets = state.buckets
         names = {"#q": MARK_PREFIX + position.shard}
         values: dict[str, Any] = {
             ":q": {"S": mark_value(position.sequence)},
@@ -229,6 +243,14 @@ class DynamoFeatureStore:
                 names[f"#{letter}{w}"] = f"{letter}{w}{start}"
                 values[f":{letter}{w}"] = {"NS": [str(hashed)]}
                 adds.append(f"#{letter}{w} :{letter}{w}")
+        if subject[0] is SubjectType.CARD:
+            hour = at - at % ID_BUCKET_SECONDS
+            newest = max([hour, *state.recent])
+            stale += [f"e{h}" for h in state.recent if h < newest - COPY_HORIZON_SECONDS]
+            if len(state.recent.get(hour, ())) < RECENT_IDS_PER_HOUR:
+                names["#e"] = f"e{hour}"
+                values[":e"] = {"NS": [str(value_hash(event.event_id))]}
+                adds.append("#e :e")
         longest = max(window.seconds + window.bucket_seconds for window in windows)
         values[":x"] = {"N": str(max(now, at) + longest)}
         expression = "SET #q = :q, expires_at = :x"
@@ -238,10 +260,9 @@ class DynamoFeatureStore:
             for index, attribute in enumerate(stale):
                 names[f"#r{index}"] = attribute
             expression += " REMOVE " + ", ".join(f"#r{i}" for i in range(len(stale)))
-        if not adds:
-            # Nothing counts (late everywhere): the mark still moves, so the record is done.
-            for key in (":n", ":a", ":d"):
-                values.pop(key)
+        # Late in every series, nothing counts but the mark still moves (the record is done);
+        # DynamoDB refuses a value the expression does not use.
+        values = {k: v for k, v in values.items() if re.search(f"{k}\\b", expression)}
         return {
             "TableName": self._table,
             "Key": {"pk": {"S": subject_key(subject)}},

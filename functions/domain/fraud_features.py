@@ -40,7 +40,9 @@ must end the same whatever the order and however often an event is delivered.
   above that mark, and the consumer stops a batch at its first failed record, so no mark ever
   passes a record that was not applied. A redelivered record, or a retried batch that
   overlaps what was done, changes nothing; a crash between two subjects' writes is finished
-  by the retry, subject by subject.
+  by the retry, subject by subject. A second *copy* of an event (EventBridge delivers at least
+  once) is a new record: the card remembers its recent events' ids for that
+  (:meth:`SubjectState.holds_copy_of`), and the copy is counted nowhere.
 * Expiry: the store's watermark is the latest event time it has applied. Buckets that no
   window at the watermark can reach are dropped, and an event that arrives older than every
   window is ignored, not remembered; both depend only on the set of events, not their order.
@@ -282,11 +284,14 @@ class StreamPosition:
 
 @dataclass(frozen=True, slots=True)
 class SubjectState:
-    """A subject as the store keeps it: its buckets, and per shard the highest sequence number
-    applied to it (its marks)."""
+    """A subject as the store keeps it: its buckets, per shard the highest sequence number
+    applied to it (its marks) and, for a card, the hashes of its recent events' ids by hour
+    (``recent``: :data:`COPY_HORIZON_SECONDS` of them, at most :data:`RECENT_IDS_PER_HOUR`
+    an hour)."""
 
     buckets: Buckets = field(default_factory=dict)
     marks: Mapping[str, int] = field(default_factory=dict)
+    recent: Mapping[int, frozenset[int]] = field(default_factory=dict)
 
     def applied(self, position: StreamPosition) -> bool:
         """Whether the record at ``position`` is already counted here: the subject's records
@@ -294,6 +299,27 @@ class SubjectState:
         is."""
         mark = self.marks.get(position.shard)
         return mark is not None and position.sequence <= mark
+
+    def holds_copy_of(self, event: FraudEvent, position: StreamPosition) -> bool:
+        """Whether the record at ``position`` is a second copy of an event this card counted
+        from another record. EventBridge delivers to a target at least once, so now and then
+        one event is put on the stream twice, with two sequence numbers the marks cannot
+        relate. Both copies carry the card's partition key, so they sit on one shard in order,
+        and the consumer stops at a failure: by the time the second is read, the first was
+        counted on every subject, and the second must count on none."""
+        if self.applied(position):
+            return False
+        hour = event.occurred_at - event.occurred_at % ID_BUCKET_SECONDS
+        return value_hash(event.event_id) in self.recent.get(hour, frozenset())
+
+
+# How long a card remembers its events' ids: EventBridge retries a target for up to 24 hours
+# by default, and an hour's bucket more covers the hour the event fell in. At most
+# RECENT_IDS_PER_HOUR ids an hour are kept (a copy beyond them counts twice), so a card under
+# attack cannot grow its item without bound.
+ID_BUCKET_SECONDS = 3_600
+COPY_HORIZON_SECONDS = 86_400 + ID_BUCKET_SECONDS
+RECENT_IDS_PER_HOUR = 32
 
 
 class FeatureCounters(Protocol):

@@ -14,7 +14,8 @@ For each attempt (the record at a ``StreamPosition``):
 1. read its subjects (one strongly consistent BatchGetItem of at most five items);
 2. score the attempt with the model on the features as of before it (what the hot path would
    have seen), then count it on each subject not already past its position
-   (``FeatureStore.apply``: one conditional write per subject);
+   (``FeatureStore.apply``: one conditional write per subject), unless its card already
+   counted it from another record (a second copy EventBridge delivered);
 3. ``fraud_stream.detect`` on the features with the attempt counted; an alert already raised
    (``BlockList.raised``) is skipped, so one burst raises one alert per subject and typology;
 4. for a new alert: block its subject (card, device or IP) until ``block_ttl_seconds`` from
@@ -46,6 +47,7 @@ from functions.domain.fraud_features import (
     StreamPosition,
     SubjectKey,
     SubjectState,
+    SubjectType,
     event_buckets,
     features,
     merge_buckets,
@@ -204,7 +206,9 @@ class FraudStreamService:
         """Count one attempt and raise what it crosses; answers the alerts newly raised."""
         event = fraud_event(detail)
         states = self.store.read(event)
-        applied = self.store.apply(event, position, states, now)
+        card = states.get((SubjectType.CARD, event.card), SubjectState())
+        copy = card.holds_copy_of(event, position)
+        applied = set() if copy else self.store.apply(event, position, states, now)
         read: dict[SubjectKey, Buckets] = {k: state.buckets for k, state in states.items()}
         counted: dict[SubjectKey, Buckets] = {k: dict(v) for k, v in read.items()}
         for subject in applied:

@@ -232,6 +232,21 @@ def test_an_attempt_is_one_write_per_subject(aws: dict[str, Any]) -> None:
     assert all(i[f"s:{SHARD}"]["S"] == mark_value(1) for i in items)
 
 
+def test_a_second_copy_of_an_event_on_the_stream_counts_nowhere(aws: dict[str, Any]) -> None:
+    """EventBridge delivers to a target at least once: one event can become two records, with
+    two sequence numbers on the card's shard. The card remembers the ids it counted, so the
+    copy changes no subject; a redelivery of either record changes nothing either."""
+    first, other = (json.dumps(detail(n, card=1)).encode() for n in (1, 2))
+    for payloads, start in (([first], 1000), ([other, first], 1001), ([first], 1000)):
+        assert handler.handler(kinesis_event(payloads, first=start), _Context()) == {
+            "batchItemFailures": []
+        }
+    store = DynamoFeatureStore(aws["ddb"], FEATURES)
+    card = stored(store, events_of([detail(1, card=1)]))[(SubjectType.CARD, "card#ck_card1")]
+    assert sum(b.count for (w, _), b in card.items() if w == "10m") == 2
+    assert merchant_count(store) == 2
+
+
 def test_marks_compare_as_numbers_of_any_length() -> None:
     # Kinesis sequence numbers run to 56 digits and more: past DynamoDB's 38-digit numbers.
     small, large = 9, 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898
