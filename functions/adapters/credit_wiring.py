@@ -1,10 +1,11 @@
 """Builds the credit API's services from the environment modules/credit_decisioning sets, once
 per container: ``CREDIT_DECISIONS_TABLE_NAME``, ``BNPL_PLANS_TABLE_NAME``, ``CREDIT_POLICY``
 (the limits per currency, JSON), ``EUR_RATES`` and ``MERCHANT_PRINCIPALS`` (as for the
-Payment API)."""
+Payment API), ``CREDIT_REVIEWER_PRINCIPALS``."""
 
 from __future__ import annotations
 
+import json
 import os
 from functools import cache
 
@@ -28,6 +29,7 @@ class CreditSettings(BaseModel):
     credit_policy: str = Field(min_length=2)
     eur_rates: str = '{"EUR": "1"}'
     merchant_principals: str = ""
+    reviewer_principals: str = ""
 
     @classmethod
     def from_environ(cls) -> CreditSettings:
@@ -38,6 +40,7 @@ class CreditSettings(BaseModel):
             credit_policy=env.get("CREDIT_POLICY", ""),
             eur_rates=env.get("EUR_RATES") or '{"EUR": "1"}',
             merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
+            reviewer_principals=env.get("CREDIT_REVIEWER_PRINCIPALS", ""),
         )
 
 
@@ -67,7 +70,20 @@ def merchant_access() -> MerchantAccess:
     return MerchantAccess.from_json(settings().merchant_principals)
 
 
+@cache
+def reviewers() -> tuple[str, ...]:
+    """The principals that may review a decision (``CREDIT_REVIEWER_PRINCIPALS``, a JSON list
+    of ARNs, as ``MERCHANT_PRINCIPALS`` entries): the lender's credit staff, never a merchant."""
+    text = settings().reviewer_principals
+    entries = json.loads(text) if text.strip() else []
+    if not isinstance(entries, list) or not all(
+        isinstance(e, str) and e.startswith("arn:") for e in entries
+    ):
+        raise ValueError("CREDIT_REVIEWER_PRINCIPALS must be a JSON list of ARNs")
+    return tuple(entries)
+
+
 def clear() -> None:
     """Forget what was built (tests only: each test sets its own environment)."""
-    for factory in (settings, plan_store, credit_decisions, merchant_access):
+    for factory in (settings, plan_store, credit_decisions, merchant_access, reviewers):
         factory.cache_clear()

@@ -110,7 +110,8 @@ Outcome = Literal["approved", "reduced", "declined"]
 
 
 class Review(Contract):
-    reviewer: Identifier
+    # The reviewer's authenticated principal (an IAM ARN), never a name the request declares.
+    reviewer: Annotated[str, Field(min_length=1, max_length=2048)]
     reason: Annotated[str, Field(min_length=1, max_length=2000)]
     at: str
     previous_outcome: Outcome
@@ -120,7 +121,9 @@ class Review(Contract):
 
 
 class ReviewRequest(Contract):
-    reviewer: Identifier
+    """The body of ``POST /v1/credit/decisions/{id}/reviews``; the reviewer is whoever signed
+    the request."""
+
     reason: Annotated[str, Field(min_length=10, max_length=2000)]
     outcome: Outcome
     # For approved or reduced: the amount the reviewer approves (at most the amount asked).

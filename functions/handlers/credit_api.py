@@ -4,7 +4,10 @@
 and answers 201 with the outcome, the ordered reasons and the schedule of the amount approved;
 ``GET /v1/credit/decisions/{id}`` and ``GET /v1/bnpl/plans/{id}`` read one back. A caller acts
 only for the merchants it is bound to (``MERCHANT_PRINCIPALS``): another merchant's decision or
-plan answers 404, as one that does not exist. Rules live in ``services.credit_decisions``.
+plan answers 404, as one that does not exist. ``POST /v1/credit/decisions/{id}/reviews`` is the
+human review a consumer may ask for: only the lender's reviewers
+(``CREDIT_REVIEWER_PRINCIPALS``) may call it, and the review records the signing principal as
+the reviewer. Rules live in ``services.credit_decisions``.
 """
 
 from __future__ import annotations
@@ -16,10 +19,15 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.credit_wiring import credit_decisions, merchant_access, plan_store
-from functions.contracts.credit import CreditDecisionRequest
-from functions.domain.principals import signing_principal
-from functions.errors import merchant_not_permitted
+from functions.adapters.credit_wiring import (
+    credit_decisions,
+    merchant_access,
+    plan_store,
+    reviewers,
+)
+from functions.contracts.credit import CreditDecisionRequest, ReviewRequest
+from functions.domain.principals import principal_allowed, signing_principal
+from functions.errors import ApiError, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import ApiProblem
 from functions.services.credit_decisions import CreditDecisions
@@ -32,10 +40,16 @@ app = APIGatewayRestResolver(enable_validation=True)
 install_error_handlers(app, logger, "credit request")
 
 
+def _caller() -> str:
+    return signing_principal(app.current_event.raw_event)
+
+
+def _is_reviewer() -> bool:
+    return principal_allowed(_caller(), reviewers())
+
+
 def _may_act_for(merchant_id: str) -> bool:
-    return merchant_access().may_act_for(
-        signing_principal(app.current_event.raw_event), merchant_id
-    )
+    return merchant_access().may_act_for(_caller(), merchant_id)
 
 
 @app.post("/v1/credit/decisions")
@@ -49,8 +63,25 @@ def create_decision(request: Annotated[CreditDecisionRequest, Body()]) -> Respon
 
 @app.get("/v1/credit/decisions/<decision_id>")
 def get_decision(decision_id: str) -> Response[str]:
-    record = credit_decisions().get(decision_id, _may_act_for)
+    record = credit_decisions().get(decision_id, lambda m: _is_reviewer() or _may_act_for(m))
     return json_response(200, CreditDecisions.view(record).model_dump(mode="json"))
+
+
+@app.post("/v1/credit/decisions/<decision_id>/reviews")
+def review_decision(decision_id: str, request: Annotated[ReviewRequest, Body()]) -> Response[str]:
+    if not _is_reviewer():
+        raise ApiProblem(
+            ApiError(
+                "permission_error",
+                "reviewer_not_permitted",
+                "Only the lender's credit reviewers may review a decision.",
+                None,
+                403,
+            )
+        )
+    record = credit_decisions().review(decision_id, request, _caller())
+    view = CreditDecisions.view(record).model_dump(mode="json")
+    return json_response(201, {**view, "reviews": [r.model_dump() for r in record.reviews]})
 
 
 @app.get("/v1/bnpl/plans/<plan_id>")

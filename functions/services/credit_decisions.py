@@ -137,13 +137,13 @@ class CreditDecisions:
             raise _not_found("id")
         return record
 
-    def review(self, decision_id: str, request: ReviewRequest) -> DecisionRecord:
+    def review(self, decision_id: str, request: ReviewRequest, reviewer: str) -> DecisionRecord:
         record = self._decisions.get(decision_id)
         if record is None:
             raise _not_found("id")
         amount = self._reviewed_amount(record, request)
         review = Review(
-            reviewer=request.reviewer,
+            reviewer=reviewer,
             reason=request.reason,
             at=self._clock().isoformat(timespec="milliseconds"),
             previous_outcome=record.effective_outcome,

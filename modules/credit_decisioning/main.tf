@@ -31,6 +31,7 @@ locals {
     CREDIT_POLICY               = jsonencode(var.credit_policy)
     EUR_RATES                   = jsonencode(merge({ EUR = "1" }, var.eur_rates))
     MERCHANT_PRINCIPALS         = jsonencode(var.merchant_principals)
+    CREDIT_REVIEWER_PRINCIPALS  = jsonencode(var.reviewer_principals)
   }
 
   plan_indexes = {

@@ -114,6 +114,22 @@ variable "merchant_principals" {
   nullable    = false
 }
 
+variable "reviewer_principals" {
+  description = "IAM principal ARNs of the lender's credit reviewers: the only callers of POST /v1/credit/decisions/{id}/reviews (the human review CCD 2023/2225 Art. 18 gives a consumer the right to), recorded as the reviewer. Never a merchant's principal."
+  type        = list(string)
+  default     = []
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for p in var.reviewer_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$", p))])
+    error_message = "reviewer_principals must be IAM or STS principal ARNs."
+  }
+  validation {
+    condition     = length(setintersection(toset(var.reviewer_principals), toset(flatten(values(var.merchant_principals))))) == 0
+    error_message = "A merchant's principal cannot also be a credit reviewer (a merchant would review its own customers' credit)."
+  }
+}
+
 variable "api" {
   description = "The credit API function: reserved concurrency, timeout (seconds) and memory (MB)."
   type = object({

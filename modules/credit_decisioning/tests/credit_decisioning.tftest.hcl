@@ -91,6 +91,10 @@ run "the_api_gets_the_policy_and_only_what_it_needs" {
     error_message = "The credit policy must reach the function as CREDIT_POLICY JSON."
   }
   assert {
+    condition     = jsondecode(local.api_environment.CREDIT_REVIEWER_PRINCIPALS) == []
+    error_message = "No reviewer by default: reviews are refused until the lender names its reviewers."
+  }
+  assert {
     condition     = jsondecode(local.api_environment.EUR_RATES).EUR == "1"
     error_message = "EUR_RATES always carries EUR itself."
   }
@@ -161,4 +165,14 @@ run "an_alias_for_the_key_is_refused" {
     data_kms_key_arn = "alias/aws/dynamodb"
   }
   expect_failures = [var.data_kms_key_arn]
+}
+
+run "a_merchant_principal_cannot_be_a_reviewer" {
+  command = plan
+
+  variables {
+    merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+    reviewer_principals = ["arn:aws:iam::111122223333:role/shop-one"]
+  }
+  expect_failures = [var.reviewer_principals]
 }

@@ -29,6 +29,7 @@ from tests.unit.credit.test_credit_decisions import body
 
 SHOP = "arn:aws:iam::123456789012:user/shop-one"
 STRANGER = "arn:aws:iam::123456789012:user/shop-two"
+REVIEWER = "arn:aws:sts::123456789012:assumed-role/credit-reviewers/analyst_7"
 DECISIONS, PLANS = "test-credit-decisions", "test-bnpl-plans"
 
 
@@ -77,6 +78,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         BNPL_PLANS_TABLE_NAME=PLANS,
         CREDIT_POLICY=json.dumps({"EUR": dataclasses.asdict(LIMITS)}),
         MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP]}),
+        CREDIT_REVIEWER_PRINCIPALS=json.dumps(["arn:aws:iam::123456789012:role/credit-reviewers"]),
     )
     clients.clear()
     credit_wiring.clear()
@@ -177,3 +179,37 @@ def test_a_plan_is_stored_read_by_its_merchant_and_found_by_the_indexes(aws: Any
     _, second = call("POST", "/v1/credit/decisions", body(amount=200_000), key="key-2")
     stored = DynamoDecisionStore(aws, DECISIONS).get(second["id"])
     assert stored is not None and stored.customer_exposure.outstanding == 20_000
+
+
+def test_a_reviewer_changes_a_decision_and_is_recorded_as_the_signer(aws: Any) -> None:
+    _, decision = call(
+        "POST",
+        "/v1/credit/decisions",
+        body(**{"finances.monthly_net_income": 150_000}),
+    )
+    assert decision["outcome"] == "declined"
+    review = {
+        "reason": "Payslips show a net income of EUR 3,000.00, not 1,500.00.",
+        "outcome": "approved",
+    }
+    path = f"/v1/credit/decisions/{decision['id']}/reviews"
+    # A merchant cannot review its own customers' decisions, and a body cannot name a reviewer.
+    assert call("POST", path, review, key=None)[0] == 403
+    refused, error = call(
+        "POST", path, {**review, "reviewer": "someone"}, key=None, caller=REVIEWER
+    )
+    assert (refused, error["error"]["param"]) == (400, "reviewer")
+    status, reviewed = call("POST", path, review, key=None, caller=REVIEWER)
+    assert status == 201 and reviewed["outcome"] == "approved" and reviewed["reviewed"]
+    assert reviewed["reviews"][0]["reviewer"] == REVIEWER
+    assert sum(i["amount"] for i in reviewed["schedule"]) == 60_000
+    stored = DynamoDecisionStore(aws, DECISIONS).get(decision["id"])
+    assert stored is not None and stored.outcome == "declined"
+    assert stored.effective_outcome == "approved"
+    # The merchant reads the reviewed decision; the reviewer may read any.
+    assert (
+        call("GET", f"/v1/credit/decisions/{decision['id']}", key=None)[1]["outcome"] == "approved"
+    )
+    assert (
+        call("GET", f"/v1/credit/decisions/{decision['id']}", key=None, caller=REVIEWER)[0] == 200
+    )

@@ -19,6 +19,8 @@ from tests.unit.credit.conftest import POLICY, SMALL_SCORECARD
 from tests.unit.credit.fakes import FixedExposures, InMemoryDecisionStore
 
 NOW = dt.datetime(2026, 12, 1, 9, 30, tzinfo=dt.UTC)
+ANALYST = "arn:aws:sts::123456789012:assumed-role/credit-reviewers/analyst_7"
+OTHER_ANALYST = "arn:aws:sts::123456789012:assumed-role/credit-reviewers/analyst_9"
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -112,17 +114,17 @@ def test_a_review_changes_the_decision_and_keeps_the_original() -> None:
     reviewed = decisions.review(
         record.id,
         ReviewRequest(
-            reviewer="analyst_7",
             reason="The arrears were a failed card charge, paid the same day (ticket 4411).",
             outcome="reduced",
             approved_amount=30_000,
         ),
+        ANALYST,
     )
     assert reviewed.outcome == "declined" and reviewed.reasons == record.reasons
     assert reviewed.effective_outcome == "reduced" and reviewed.effective_amount == 30_000
     (review,) = reviewed.reviews
     assert (review.reviewer, review.previous_outcome, review.previous_amount) == (
-        "analyst_7",
+        ANALYST,
         "declined",
         0,
     )
@@ -143,7 +145,8 @@ def test_a_review_cannot_lend_to_a_minor() -> None:
     with pytest.raises(ApiProblem) as refused:
         decisions.review(
             record.id,
-            ReviewRequest(reviewer="a_1", reason="customer called, looks fine", outcome="approved"),
+            ReviewRequest(reason="customer called, looks fine", outcome="approved"),
+            ANALYST,
         )
     assert (refused.value.error.code, refused.value.error.param) == (
         "review_not_permitted",
@@ -168,13 +171,9 @@ def test_a_review_amount_must_match_its_outcome(outcome: str, amount: int) -> No
         decisions.review(
             record.id,
             ReviewRequest.model_validate(
-                {
-                    "reviewer": "a_1",
-                    "reason": "checked by phone",
-                    "outcome": outcome,
-                    "approved_amount": amount,
-                }
+                {"reason": "checked by phone", "outcome": outcome, "approved_amount": amount}
             ),
+            ANALYST,
         )
     assert refused.value.error.param == "approved_amount"
 
@@ -182,18 +181,18 @@ def test_a_review_amount_must_match_its_outcome(outcome: str, amount: int) -> No
 def test_two_reviews_decided_on_the_same_read_record_one() -> None:
     decisions, store = service()
     record = decisions.decide(CreditDecisionRequest.model_validate(body()), "key-1")
-    review = ReviewRequest(reviewer="a_1", reason="documents did not match", outcome="declined")
+    review = ReviewRequest(reason="documents did not match", outcome="declined")
     real_append = store.append_review
 
     def racing(decision_id: str, item: Any, expected: int) -> bool:
-        real_append(decision_id, item.model_copy(update={"reviewer": "a_2"}), expected)
+        real_append(decision_id, item.model_copy(update={"reviewer": OTHER_ANALYST}), expected)
         return real_append(decision_id, item, expected)
 
     store.append_review = racing  # type: ignore[method-assign]
     with pytest.raises(ApiProblem) as conflict:
-        decisions.review(record.id, review)
+        decisions.review(record.id, review, ANALYST)
     assert conflict.value.error.status == 409
-    assert [r.reviewer for r in store.records[record.id].reviews] == ["a_2"]
+    assert [r.reviewer for r in store.records[record.id].reviews] == [OTHER_ANALYST]
 
 
 @pytest.mark.parametrize(
