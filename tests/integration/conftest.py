@@ -18,8 +18,9 @@ def _emulator_first(emulator: Emulator) -> Emulator:
 @pytest.fixture(scope="session")
 def role_arn(emulator: Emulator) -> str:
     """The role of the test functions and state machines: what they call (the batch recorder
-    writes its batches to a table, the state machines invoke the functions, Lambda sends failed
-    batches to their on-failure queue), and nothing else, since the emulator enforces it.
+    writes its batches to a table, the state machines invoke the functions, Lambda reads the
+    mapped streams and queues and sends failed batches to their on-failure queue), and nothing
+    else, since the emulator enforces it.
     Lambda and Step Functions may both assume it."""
     trust = json.loads(LAMBDA_TRUST_POLICY)
     trust["Statement"][0]["Principal"]["Service"] = ["lambda.amazonaws.com", "states.amazonaws.com"]
@@ -41,6 +42,23 @@ def role_arn(emulator: Emulator) -> str:
                 "Effect": "Allow",
                 "Action": "sqs:SendMessage",
                 "Resource": "arn:aws:sqs:us-east-1:123456789012:*",
+            },
+            {
+                # Lambda's pollers read the mapped streams and queues as the function's role.
+                "Effect": "Allow",
+                "Action": [
+                    "kinesis:GetRecords",
+                    "kinesis:GetShardIterator",
+                    "kinesis:DescribeStream",
+                    "kinesis:ListShards",
+                    "sqs:ReceiveMessage",
+                    "sqs:DeleteMessage",
+                    "sqs:GetQueueAttributes",
+                ],
+                "Resource": [
+                    "arn:aws:kinesis:us-east-1:123456789012:stream/*",
+                    "arn:aws:sqs:us-east-1:123456789012:*",
+                ],
             },
         ],
     }
