@@ -3,7 +3,10 @@
 The emulator counts, per process: every API call by service and action, Lambda invocations,
 Step Functions state transitions (each state entered), EventBridge entries published, and
 DynamoDB capacity units computed from item sizes with DynamoDB's rules (write: 1 WCU per
-started KB, doubled in a transaction; read: 1 RCU per started 4 KB when strongly consistent,
+started KB of the larger of the old and the new item, doubled in a transaction, plus the
+writes to each global secondary index the item enters, leaves or changes in, which DynamoDB
+bills to the table: one per started KB of the index entry, two when the entry's key changes;
+read: 1 RCU per started 4 KB when strongly consistent,
 half that when eventually consistent or on a global secondary index; a query is charged on
 the summed size of what it read), Lambda billed milliseconds and GB-seconds, Express workflow
 billed milliseconds (per execution, in 100 ms steps), and CloudWatch Logs ingestion: every
@@ -25,6 +28,7 @@ import contextlib
 import functools
 import json
 import math
+import sys
 import threading
 from collections import Counter
 from typing import Any
@@ -162,6 +166,89 @@ def _flag_while(cls: Any, name: str, flag: threading.local, before: Any = None) 
     setattr(cls, name, flagged)
 
 
+def _index_entries(table: Any, item: Any) -> dict[str, tuple[str, str, int]]:
+    """The entries an item has in its table's global secondary indexes: per index, its key
+    values, its projected attributes (both as text to compare) and its size."""
+    entries: dict[str, tuple[str, str, int]] = {}
+    if item is None:
+        return entries
+    for index in table.global_indexes:
+        if not all(attr in item.attrs for attr in index.schema_key_attrs):
+            continue  # a sparse index: no entry for this item
+        projected = index.project(item)
+        keys = json.dumps([item.attrs[a].to_json() for a in index.schema_key_attrs])
+        values = json.dumps({k: v.to_json() for k, v in sorted(projected.attrs.items())})
+        entries[index.name] = (keys, values, _size(projected))
+    return entries
+
+
+def _index_write_units(
+    before: dict[str, tuple[str, str, int]], after: dict[str, tuple[str, str, int]]
+) -> float:
+    """Index writes for one item write: a new entry is a put, a removed one a delete, a key
+    change both, a change of projected attributes alone one put; an unchanged entry costs
+    nothing (DynamoDB's rules for global secondary index writes)."""
+    units = 0.0
+    for name in before.keys() | after.keys():
+        old, new = before.get(name), after.get(name)
+        if old is None and new is not None:
+            units += write_units(new[2])
+        elif new is None and old is not None:
+            units += write_units(old[2])
+        elif old is not None and new is not None:
+            if old[0] != new[0]:
+                units += write_units(old[2]) + write_units(new[2])
+            elif old[1] != new[1]:
+                units += write_units(new[2])
+    return units
+
+
+def _wrap_write(cls: Any, name: str) -> None:
+    """Meters PutItem, UpdateItem and DeleteItem: the item before the write is read first
+    (from the table, not through the backend's metered GetItem), so the write is billed by the
+    larger of the two items and the index entries it changes are counted."""
+    original = getattr(cls, name)
+
+    @functools.wraps(original)
+    def metered(backend: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_in_transaction, "active", False):
+            # moto writes a transaction's items one by one: counted once, by its own hook.
+            return original(backend, *args, **kwargs)
+        table_name = kwargs.get("table_name") or (args[0] if args else None)
+        key = kwargs.get("item_attrs") or kwargs.get("key") or (args[1] if len(args) > 1 else None)
+        table = old = None
+        with contextlib.suppress(Exception):
+            table = backend.get_table(table_name)
+            old_item = table.get_item(*backend.get_keys_value(table, key))
+            # UpdateItem changes moto's item in place: keep what is needed of it now.
+            old = (_size(old_item), _index_entries(table, old_item))
+        try:
+            result = original(backend, *args, **kwargs)
+        except Exception:
+            # A write whose condition fails is still billed (by the item's size) and still a
+            # data event; any other failure is neither.
+            with contextlib.suppress(Exception):
+                if type(sys.exc_info()[1]).__name__ == "ConditionalCheckFailed":
+                    units = write_units(old[0] if old is not None else 0)
+                    count(f"data:dynamodb:{table_name}")
+                    _add_units("dynamodb_write_units", units)
+                    count(f"wcu:dynamodb:{table_name}", int(units))
+            raise
+        with contextlib.suppress(Exception):
+            count(f"data:dynamodb:{table_name}")
+            new_item = None if name == "delete_item" else result
+            old_size, old_entries = old if old is not None else (0, {})
+            units = write_units(max(old_size, _size(new_item)))
+            index_units = _index_write_units(old_entries, _index_entries(table, new_item))
+            _add_units("dynamodb_write_units", units + index_units)
+            count(f"wcu:dynamodb:{table_name}", int(units + index_units))
+            if index_units:
+                count(f"wcu_index:dynamodb:{table_name}", int(index_units))
+        return result
+
+    setattr(cls, name, metered)
+
+
 def _batch_tables(handler: Any) -> None:
     for table in (handler.body or {}).get("RequestItems", {}):
         count(f"data:dynamodb:{table}")
@@ -196,15 +283,6 @@ def install() -> None:
             count(f"data:dynamodb:{table}")
             return table
         return None
-
-    def put(result: Any, *args: Any, **kwargs: Any) -> None:
-        if getattr(_in_transaction, "active", False):
-            return  # moto writes a transaction's items one by one: counted once, by transact()
-        table = table_call(args, kwargs)
-        units = write_units(_size(result))
-        _add_units("dynamodb_write_units", units)
-        if table is not None:  # which table spends the write budget
-            count(f"wcu:dynamodb:{table}", int(units))
 
     def get(result: Any, *args: Any, **kwargs: Any) -> None:
         if getattr(_in_transaction, "active", False):
@@ -259,9 +337,8 @@ def install() -> None:
         count(f"log_group_bytes:{log_group_name}", size)
         count(f"log_events:{source}", len(log_events))
 
-    _wrap(DynamoDBBackend, "put_item", put)
-    _wrap(DynamoDBBackend, "update_item", put)
-    _wrap(DynamoDBBackend, "delete_item", put)
+    for name in ("put_item", "update_item", "delete_item"):
+        _wrap_write(DynamoDBBackend, name)
     _wrap(DynamoDBBackend, "get_item", get)
     _wrap(DynamoDBBackend, "query", query)
     _wrap(DynamoDBBackend, "transact_write_items", transact)

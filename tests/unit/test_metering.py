@@ -213,3 +213,64 @@ def test_execution_logs_at_all_are_delivered_without_execution_data(meter: None)
 
 def test_execution_logs_at_error_write_nothing_for_a_success(meter: None) -> None:
     assert _run("ERROR") == {"bytes": 0.0, "lines": []}
+
+
+def _table_with_sparse_index(ddb: object, name: str = "indexed") -> None:
+    ddb.create_table(  # type: ignore[attr-defined]
+        TableName=name,
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "card", "AttributeType": "S"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_card",
+                "KeySchema": [{"AttributeName": "card", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+
+
+def _units_of(call: object) -> float:
+    before = metering.snapshot()["dynamodb_write_units"]
+    call()  # type: ignore[operator]
+    return float(metering.snapshot()["dynamodb_write_units"] - before)
+
+
+def test_index_writes_are_billed_to_the_table(meter: None) -> None:
+    """An item entering a global secondary index costs an index write; one whose index key
+    is unchanged costs none there; a key change is a delete and a put; leaving is a delete."""
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _table_with_sparse_index(ddb)
+    item = {"pk": {"S": "p1"}, "card": {"S": "c1"}, "status": {"S": "new"}}
+    assert _units_of(lambda: ddb.put_item(TableName="indexed", Item=item)) == 2
+    changed = {**item, "status": {"S": "captured"}}
+    assert _units_of(lambda: ddb.put_item(TableName="indexed", Item=changed)) == 1
+    moved = {**changed, "card": {"S": "c2"}}
+    assert _units_of(lambda: ddb.put_item(TableName="indexed", Item=moved)) == 3
+    assert _units_of(lambda: ddb.delete_item(TableName="indexed", Key={"pk": {"S": "p1"}})) == 2
+    unindexed = {"pk": {"S": "p2"}}  # a sparse index: no entry, no index write
+    assert _units_of(lambda: ddb.put_item(TableName="indexed", Item=unindexed)) == 1
+    assert metering.snapshot()["counts"]["wcu_index:dynamodb:indexed"] == 4
+
+
+def test_a_write_is_billed_by_the_larger_item_and_a_failed_condition_still_pays(
+    meter: None,
+) -> None:
+    ddb = boto3.client("dynamodb", region_name=REGION)
+    _table_with_sparse_index(ddb)
+    big = {"pk": {"S": "p"}, "blob": {"S": "x" * 1500}}
+    ddb.put_item(TableName="indexed", Item=big)
+    small = {"pk": {"S": "p"}}
+    assert _units_of(lambda: ddb.put_item(TableName="indexed", Item=small)) == 2
+
+    def refused() -> None:
+        with pytest.raises(ddb.exceptions.ConditionalCheckFailedException):
+            ddb.put_item(
+                TableName="indexed", Item=small, ConditionExpression="attribute_not_exists(pk)"
+            )
+
+    assert _units_of(refused) == 1
