@@ -7,17 +7,20 @@ One run:
 1. Cancels the holds that outlived their use (``stale_payments``): an uncaptured authorization
    older than the authorization validity (reason ``expired``: voided at the acquirer, its entry
    reversed) and a payment whose 3-D Secure challenge expired (``abandoned``).
-2. Settles every capture or refund whose acquirer answer was lost (pending on the record) by
+2. Compensates every payment left ``authorizing`` for longer than an Express execution can
+   run (a sale that died between its two writes), as the workflow's compensation would:
+   voided by its authorization's idempotency key, unless the acquirer took its capture.
+3. Settles every capture or refund whose acquirer answer was lost (pending on the record) by
    asking the acquirer by its idempotency key (``PaymentOperations.resolve``).
-3. Compares every payment record, every journal entry (balances are the entries' sums, so
+4. Compares every payment record, every journal entry (balances are the entries' sums, so
    there is no stored balance to drift), every payment event the bus's archive rule recorded
    and the acquirer's own operation record.
-4. With ``repair``, applies the safe repairs: a movement the payment record shows but the
+5. With ``repair``, applies the safe repairs: a movement the payment record shows but the
    ledger lacks is posted (the exact entry the workflow would have posted, idempotent by its
    id), and a missing event is published again (same ``event_id``, so consumers can drop a
    duplicate). Everything else is reported for a person to decide.
 
-Steps 1 and 2 change payments only with ``repair`` and a ``PaymentOperations``; a report-only
+Steps 1 to 3 change payments only with ``repair`` and a ``PaymentOperations``; a report-only
 run lists the stale holds and changes nothing.
 """
 
@@ -31,6 +34,7 @@ from typing import Any, Protocol
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict
 
+from functions.contracts.steps import PaymentContext, StepFailure
 from functions.domain.acquirer import AcquirerError, AcquirerRecords
 from functions.domain.ledger import JournalEntry, PostingRules
 from functions.domain.payments import (
@@ -57,6 +61,9 @@ logger = Logger(child=True)
 # An EXPRESS execution ends within 5 minutes: a payment still ``authorizing`` after that was
 # left by a workflow that died before it could compensate.
 STUCK_AFTER = dt.timedelta(minutes=5)
+# What a sweep compensates with: the failure Step Functions reports for an execution that timed
+# out, so the payment ends as the workflow's own compensation would have left it.
+SWEPT = StepFailure(Error="States.Timeout", Cause="left authorizing by a workflow that ended")
 
 _AUTHORIZED_STATUSES = frozenset(
     {
@@ -103,6 +110,10 @@ class PaymentOperations(Protocol):
 
     def resolve(self, payment_id: str) -> Sequence[StepOutcome]: ...
 
+    def void(
+        self, payment_id: str, failure: StepFailure, context: PaymentContext | None
+    ) -> StepOutcome: ...
+
 
 # ----------------------------------------------------------------------------- contracts
 
@@ -134,6 +145,8 @@ class ReconciliationOutcome:
     canceled: tuple[StaleHold, ...] = ()
     # Stale holds left as they are: a report-only run, or a void the acquirer did not take.
     stale: tuple[StaleHold, ...] = ()
+    # Payments found stuck ``authorizing`` and compensated by this run (see _sweep_stuck).
+    swept: tuple[str, ...] = ()
     stuck_authorizations: tuple[str, ...] = ()
 
     @property
@@ -149,6 +162,7 @@ class ReconciliationOutcome:
             "canceled": len(self.canceled),
             "canceled_payments": [c.to_dict() for c in self.canceled],
             "stale": [s.to_dict() for s in self.stale],
+            "swept": list(self.swept),
             "stuck_authorizations": list(self.stuck_authorizations),
             "ok": self.ok,
         }
@@ -184,11 +198,11 @@ class Reconciliation:
     def run(self, *, repair: bool, now: dt.datetime) -> ReconciliationOutcome:
         operations = self._operations if repair else None
         canceled, stale, cancel_events = self._cancel_stale(operations, now)
+        swept, sweep_events = self._sweep_stuck(operations, now)
+        made = [*cancel_events, *sweep_events]
         # Published now, so counted as published (the event record may not hold them yet);
         # if the bus refused them they are missing, and the repairs below publish them again.
-        just_published = (
-            [_published(entry) for entry in cancel_events] if self._publish(cancel_events) else []
-        )
+        just_published = [_published(entry) for entry in made] if self._publish(made) else []
         resolved = self._resolve_pending(operations) if operations is not None else ()
         payments = {p.payment_id: p for p in self._payments.scan_payments()}
         events = just_published + [
@@ -211,6 +225,7 @@ class Reconciliation:
             resolved=resolved,
             canceled=canceled,
             stale=stale,
+            swept=swept,
             stuck_authorizations=stuck_authorizations(payments.values(), now),
         )
         logger.info(
@@ -253,6 +268,41 @@ class Reconciliation:
             canceled.append(hold)
             events.extend(answer.entries())
         return tuple(canceled), tuple(left), events
+
+    def _sweep_stuck(
+        self, operations: PaymentOperations | None, now: dt.datetime
+    ) -> tuple[tuple[str, ...], list[Mapping[str, Any]]]:
+        """Compensates every payment left ``authorizing`` by a workflow that died between the
+        sale's two writes (the hot path writes the record twice, ADR 0003): as the workflow's
+        own compensation would, by the processor's ``void``: the authorization is voided by
+        its idempotency key and the payment ends failed, its entries reversed. It never voids
+        a capture the acquirer took: a capture found under the sale's capture key leaves the
+        payment as it is, still reported as stuck, for the sale's own retry or an operator
+        (the record lacks what the authorization and capture answered). An acquirer without an
+        answer leaves it stuck and reported too, for the next run."""
+        if operations is None:
+            return (), []
+        swept: list[str] = []
+        events: list[Mapping[str, Any]] = []
+        for payment_id in stuck_authorizations(self._payments.scan_payments(), now):
+            try:
+                answer = operations.void(payment_id, SWEPT, None)
+            except AcquirerError as error:
+                logger.warning(
+                    "stuck payment not compensated",
+                    extra={"payment_id": payment_id, "code": error.code},
+                )
+                continue
+            except StaleWriteError:
+                continue  # its workflow moved it on since the scan
+            if answer.pending:
+                logger.warning(
+                    "stuck payment's capture reached the acquirer", extra={"payment_id": payment_id}
+                )
+                continue
+            swept.append(payment_id)
+            events.extend(answer.entries())
+        return tuple(swept), events
 
     def _resolve_pending(self, operations: PaymentOperations) -> tuple[str, ...]:
         """Settles what the acquirer did with every pending capture and refund; the events of

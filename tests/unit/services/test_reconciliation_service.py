@@ -17,6 +17,7 @@ from functions.domain.acquirer import (
     Authentication,
     AuthorizationRequest,
     CardReference,
+    OperationKind,
 )
 from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.payments import (
@@ -289,3 +290,61 @@ def test_a_sale_recorded_before_captured_at_existed_is_dated_by_its_last_write(
     world.run(repair=True)
     ((step, effective_at),) = [(e.step, e.effective_at) for e in world.store.entries_for("pay_1")]
     assert (step, effective_at) == ("sale", sold_at)
+
+
+def _sale_that_died(world: World, acquirer: AcquirerSimulator, *, captured: bool) -> Payment:
+    """A sale whose step died after its first write (``authorizing``, the capture reserved):
+    the acquirer authorized it, and took the capture too when ``captured``."""
+    sale = {**context("pay_died", 700), "capture": True}
+    payment = new_payment(sale, PaymentStatus.AUTHORIZING, EARLIER).with_capture_intent()
+    world.payments.save(payment)
+    result = acquirer.authorize(
+        AuthorizationRequest(
+            payment_id="pay_died",
+            merchant_id="m_1",
+            amount=700,
+            currency="EUR",
+            card=CardReference("tok_pay_died", "visa", "4242", 12, 2030),
+            authentication=Authentication(None, None, None),
+            idempotency_key=payment.authorize_idempotency_key,
+        )
+    )
+    assert result.authorization_id is not None
+    if captured:
+        acquirer.capture(
+            result.authorization_id, 700, "EUR", idempotency_key=payment.capture_idempotency_key
+        )
+    return payment
+
+
+@pytest.mark.parametrize("captured", [False, True])
+def test_a_sale_left_authorizing_is_compensated_unless_its_capture_was_taken(
+    world: World, captured: bool
+) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    _sale_that_died(world, acquirer, captured=captured)
+    processor = PaymentProcessor(
+        world.payments, acquirer, BUS, lambda: "2026-11-22T12:00:00.000+00:00", ledger=world.ledger
+    )
+    listed = world.run(repair=False, operations=processor)
+    assert listed["stuck_authorizations"] == ["pay_died"] and listed["swept"] == []
+
+    report = world.run(repair=True, operations=processor)
+    stored = world.payments.get("pay_died")
+    assert stored is not None
+    if captured:
+        # The acquirer moved the money: never voided, still reported for the sale's retry.
+        assert report["swept"] == [] and report["stuck_authorizations"] == ["pay_died"]
+        assert stored.status is PaymentStatus.AUTHORIZING and voids(acquirer) == []
+    else:
+        assert report["swept"] == ["pay_died"] and report["stuck_authorizations"] == []
+        assert stored.status is PaymentStatus.FAILED and voids(acquirer) == ["pay_died:authorize"]
+        # The sweep's events are published, and nothing is left unbalanced or unrecorded.
+        assert [e["DetailType"] for e in world.events.published] == ["payment.declined"]
+        assert report["ok"], report["mismatches"]
+        again = world.run(repair=True, operations=processor)
+        assert again["swept"] == [] and voids(acquirer) == ["pay_died:authorize"]
+
+
+def voids(acquirer: AcquirerSimulator) -> list[str]:
+    return [o.reference for o in acquirer.records.operations() if o.kind is OperationKind.VOID]
