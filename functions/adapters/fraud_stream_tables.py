@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -75,6 +76,8 @@ _RECENT_ATTRIBUTE = re.compile(r"^e([0-9]+)$")
 MARK_PREFIX = "s:"
 # BatchGetItem takes 100 keys a call; an attempt has at most five subjects.
 _BATCH = 100
+# One thread per subject an attempt can have (boto3 clients are thread-safe).
+_WRITERS = ThreadPoolExecutor(max_workers=len(SubjectType), thread_name_prefix="feature-write")
 
 
 def subject_key(subject: SubjectKey) -> str:
@@ -179,20 +182,25 @@ class DynamoFeatureStore:
         window. ``read``: its subjects as :meth:`read` gave them."""
         if event.occurred_at < now - HORIZON_SECONDS:
             return set()
-        counted = set()
-        for subject in event.subjects():
-            state = read.get(subject, SubjectState())
-            if state.applied(position):
-                continue
-            update = self._update(event, position, subject, state, now)
-            try:
-                self._client.update_item(**update)
-            except ClientError as error:
-                if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                    raise
-                continue  # counted since the read (the same record, delivered twice at once)
-            counted.add(subject)
-        return counted
+        pending = [
+            (subject, self._update(event, position, subject, state, now))
+            for subject in event.subjects()
+            if not (state := read.get(subject, SubjectState())).applied(position)
+        ]
+        # The subjects' writes are independent (each its own mark), so they go out together: a
+        # record costs one round trip of writes, not five. A failure fails the record after the
+        # others finished; its retry writes only the subjects still below the record.
+        results = list(_WRITERS.map(lambda item: self._write(*item), pending))
+        return {subject for subject in results if subject is not None}
+
+    def _write(self, subject: SubjectKey, update: Any) -> SubjectKey | None:
+        try:
+            self._client.update_item(**update)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            return None  # counted since the read (the same record, delivered twice at once)
+        return subject
 
     def _update(
         self,

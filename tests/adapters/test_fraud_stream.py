@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from moto import mock_aws
 
-from functions.adapters import clients
+from functions.adapters import clients, fraud_stream_tables
 from functions.adapters import fraud_stream_wiring as wiring
 from functions.adapters.fraud_stream_tables import (
     DynamoBlockList,
@@ -497,6 +497,9 @@ def test_the_consumer_counts_each_attempt_once_whatever_fails_and_is_redelivered
         store=DynamoFeatureStore(_FlakyDynamoDB(ddb, run["failures"]), FEATURES),  # type: ignore[arg-type]
     )
     monkeypatch.setattr(handler, "wiring", types.SimpleNamespace(service=lambda: service))
+    # A record's subject writes one after another, so a drawn failure always hits the same
+    # write (the store sends them together; each is independent of the others).
+    monkeypatch.setattr(fraud_stream_tables, "_WRITERS", types.SimpleNamespace(map=map))
     details = run["details"]
     shards: dict[int, list[bytes]] = {0: [], 1: []}
     for d in run.get("stream", details):
