@@ -191,6 +191,8 @@ class PlanInstalment(Contract):
     number: int
     due_date: dt.date
     amount: int
+    # Added when the instalment first goes late; collected with it.
+    late_fee: int = 0
     status: InstalmentStatus = "due"
     attempts: int = 0
     last_attempt: dt.date | None = None
@@ -216,7 +218,10 @@ class PlanRecord(Contract):
     version: int = 0
 
     def outstanding(self) -> int:
-        return sum(i.amount for i in self.instalments if i.status in ("due", "late"))
+        return sum(i.amount + i.late_fee for i in self.instalments if i.status in ("due", "late"))
+
+    def late_fees(self) -> int:
+        return sum(i.late_fee for i in self.instalments)
 
 
 class BnplEventDetail(EventDetail):

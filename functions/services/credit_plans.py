@@ -16,8 +16,8 @@ deterministic ids, and a plan record is replaced only at the version it was read
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from functions.contracts.credit import (
@@ -74,13 +74,34 @@ class EventPublisher(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class LateFee:
+    """Per currency, in its minor units: the fee when an instalment first goes late, and the
+    most a plan is ever charged in late fees (regulators cap them: a fee must reflect the
+    lender's costs, not penalise)."""
+
+    amount: int
+    cap: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.amount <= self.cap:
+            raise ValueError("a late fee is from 0 to its cap")
+
+
+@dataclass(frozen=True, slots=True)
 class CollectionPolicy:
     retry_every_days: int = 3
     write_off_after_days: int = 90
+    late_fees: Mapping[str, LateFee] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 1 <= self.retry_every_days <= self.write_off_after_days:
             raise ValueError("retry_every_days must be from 1 to write_off_after_days")
+
+    def late_fee(self, plan: PlanRecord) -> int:
+        """The fee for an instalment of ``plan`` going late now: the configured fee, less
+        whatever would take the plan's late fees past the cap (0 without a fee)."""
+        fee = self.late_fees.get(plan.currency)
+        return 0 if fee is None else max(0, min(fee.amount, fee.cap - plan.late_fees()))
 
 
 class PlanConflictError(Exception):
@@ -226,13 +247,19 @@ class BnplPlans:
                 continue
             attempt = instalment.attempts + 1
             key = f"{plan.id}:{instalment.number}:{attempt}"
-            result = self._charger.charge(plan.token, instalment.amount, plan.currency, key)
+            due = instalment.amount + instalment.late_fee
+            result = self._charger.charge(plan.token, due, plan.currency, key)
+            late_fee = instalment.late_fee
+            if not result.succeeded and instalment.status == "due":
+                so_far = plan.model_copy(update={"instalments": tuple(instalments)})
+                late_fee = self._collection.late_fee(so_far)
             instalments[index] = instalment.model_copy(
                 update={
                     "status": "collected" if result.succeeded else "late",
                     "attempts": attempt,
                     "last_attempt": today,
                     "decline_code": result.decline_code,
+                    "late_fee": late_fee,
                 }
             )
         status = "paid" if all(i.status == "collected" for i in instalments) else "active"
@@ -243,13 +270,15 @@ class BnplPlans:
         for before, after in zip(plan.instalments, instalments, strict=True):
             if before == after:
                 continue
+            if after.late_fee > before.late_fee:
+                self._ledger.charge_late_fee(ledger_plan(plan), after.number, after.late_fee, at)
             if after.status == "collected":
                 self._ledger.collect(ledger_plan(plan), after.number, at)
                 self._publish(
                     "bnpl.instalment_collected",
                     updated,
                     after.number,
-                    after.amount,
+                    after.amount + after.late_fee,
                     at,
                     attempt=after.attempts,
                 )
@@ -258,7 +287,7 @@ class BnplPlans:
                     "bnpl.instalment_missed",
                     updated,
                     after.number,
-                    after.amount,
+                    after.amount + after.late_fee,
                     at,
                     attempt=after.attempts,
                     decline_code=after.decline_code,
@@ -387,9 +416,9 @@ def exposure(plans: Iterable[PlanRecord], currency: str, today: dt.date) -> Expo
         for i in plan.instalments:
             if i.status not in ("due", "late"):
                 continue
-            outstanding += i.amount
+            outstanding += i.amount + i.late_fee
             if i.due_date < today:
                 past_due = max(past_due, (today - i.due_date).days)
             key = (i.due_date.year, i.due_date.month)
-            by_month[key] = by_month.get(key, 0) + i.amount
+            by_month[key] = by_month.get(key, 0) + i.amount + i.late_fee
     return Exposure(outstanding, max(by_month.values(), default=0), past_due)

@@ -14,7 +14,9 @@ Accounts (``CREDIT_ACCOUNTS``; balances debit-positive, as in ``functions.domain
   the receivable, booked at origination (``allowance_bps`` of the credit, IFRS 9's
   expected-credit-loss allowance from day one);
 * ``credit_loss_expense`` (expense): the charge that builds the allowance, and what a write-off
-  costs beyond it.
+  costs beyond it;
+* ``bnpl_late_fee_income`` (income): late fees, added to the instalment that went late and
+  never more in all than the plan's configured cap (the service decides the fee).
 
 Entries, ``bnpl:{plan_id}#{step}``, each balanced per currency when built:
 
@@ -22,7 +24,9 @@ Entries, ``bnpl:{plan_id}#{step}``, each balanced per currency when built:
 | --- | --- | --- |
 | ``plan`` | the plan is captured | Dr receivable t / Cr merchant payable t - f / Cr fee income f |
 | ``allowance`` | with the plan | Dr loss expense a / Cr allowance a |
-| ``collect-{n}`` | instalment n charged (1 at checkout) | Dr acquirer receivable / Cr receivable |
+| ``late-fee-{n}`` | instalment n first goes late | Dr receivable / Cr late fee income |
+| ``collect-{n}`` | instalment n charged (1 at checkout), late fee too | Dr acquirer receivable |
+| | | / Cr receivable |
 | ``settle-early`` | the customer pays everything left | Dr acquirer receivable / Cr receivable |
 | ``write-off`` | N days past due | Dr allowance (up to what it holds) / Dr loss expense |
 | | | (the rest) / Cr receivable (all that is left) |
@@ -58,6 +62,7 @@ BNPL_FEE_INCOME = "bnpl_fee_income"
 ACQUIRER_RECEIVABLE = "acquirer_receivable"
 CREDIT_LOSS_ALLOWANCE = "credit_loss_allowance"
 CREDIT_LOSS_EXPENSE = "credit_loss_expense"
+LATE_FEE_INCOME = "bnpl_late_fee_income"
 CREDIT_ACCOUNTS = {
     BNPL_RECEIVABLE: "asset",
     BNPL_MERCHANT_PAYABLE: "liability",
@@ -65,6 +70,7 @@ CREDIT_ACCOUNTS = {
     ACQUIRER_RECEIVABLE: "asset",
     CREDIT_LOSS_ALLOWANCE: "contra-asset",
     CREDIT_LOSS_EXPENSE: "expense",
+    LATE_FEE_INCOME: "income",
 }
 SUBJECT_PREFIX = "bnpl:"
 
@@ -132,6 +138,7 @@ class PlanPosition:
     owed: int  # the receivable left
     allowance: int  # the allowance held against it
     collected: frozenset[int]  # instalment numbers collected
+    late_fees: dict[int, int]  # instalment number -> its late fee
     settled_early: bool
     written_off: bool
 
@@ -143,15 +150,20 @@ class PlanPosition:
 def plan_position(entries: Iterable[CreditEntry]) -> PlanPosition:
     owed = allowance = 0
     collected: set[int] = set()
+    late_fees: dict[int, int] = {}
     settled_early = written_off = False
     for entry in entries:
         owed += entry.on(BNPL_RECEIVABLE)
         allowance -= entry.on(CREDIT_LOSS_ALLOWANCE)
         if entry.step.startswith("collect-"):
             collected.add(int(entry.step.removeprefix("collect-")))
+        if entry.step.startswith("late-fee-"):
+            late_fees[int(entry.step.removeprefix("late-fee-"))] = -entry.on(LATE_FEE_INCOME)
         settled_early |= entry.step == "settle-early"
         written_off |= entry.step == "write-off"
-    return PlanPosition(owed, allowance, frozenset(collected), settled_early, written_off)
+    return PlanPosition(
+        owed, allowance, frozenset(collected), late_fees, settled_early, written_off
+    )
 
 
 def _lines(currency: str, debits: dict[str, int]) -> tuple[JournalLine, ...]:
@@ -207,8 +219,16 @@ class CreditPostingRules:
             plan, "allowance", {CREDIT_LOSS_EXPENSE: amount, CREDIT_LOSS_ALLOWANCE: -amount}, at
         )
 
-    def collect(self, plan: BnplPlan, number: int, at: str) -> CreditEntry:
-        amount = plan.schedule.instalments[number - 1].amount
+    def late_fee(self, plan: BnplPlan, number: int, fee: int, at: str) -> CreditEntry:
+        return self._entry(
+            plan,
+            f"late-fee-{number}",
+            {receivable(plan.customer_id): fee, LATE_FEE_INCOME: -fee},
+            at,
+        )
+
+    def collect(self, plan: BnplPlan, number: int, at: str, late_fee: int = 0) -> CreditEntry:
+        amount = plan.schedule.instalments[number - 1].amount + late_fee
         return self._entry(
             plan,
             f"collect-{number}",
@@ -312,10 +332,24 @@ class BnplLedger:
             self._store.post(entry)
         return entries
 
+    def charge_late_fee(self, plan: BnplPlan, number: int, fee: int, at: str) -> CreditEntry:
+        """Instalment ``number``'s late fee (the caller keeps the plan's fees within its cap);
+        charged once per instalment, never on a closed plan or a collected instalment."""
+        if isinstance(fee, bool) or not isinstance(fee, int) or fee <= 0:
+            raise PlanMovementError("a late fee is a positive integer")
+        entry = self.rules.late_fee(plan, number, fee, at)
+        position = self.position(plan.plan_id)
+        closed = position.written_off or position.settled_early or number in position.collected
+        if number not in position.late_fees and closed:
+            raise PlanMovementError(f"instalment {number} of {plan.plan_id} is not late")
+        self._store.post(entry)
+        return entry
+
     def collect(self, plan: BnplPlan, number: int, at: str) -> CreditEntry:
         if not 1 <= number <= len(plan.schedule.instalments):
             raise PlanMovementError(f"plan {plan.plan_id} has no instalment {number}")
-        entry = self.rules.collect(plan, number, at)
+        late_fee = self.position(plan.plan_id).late_fees.get(number, 0)
+        entry = self.rules.collect(plan, number, at, late_fee)
         position = self.position(plan.plan_id)
         replay = number in position.collected
         if not replay:

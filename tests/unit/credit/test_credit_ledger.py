@@ -151,6 +151,7 @@ class BnplLedgerMachine(RuleBasedStateMachine):
         self.plans: dict[str, BnplPlan] = {}
         self.fees: dict[str, int] = {}
         self.collected: dict[str, set[int]] = defaultdict(set)
+        self.late_fees: dict[str, dict[int, int]] = defaultdict(dict)
         self.closed: dict[str, str] = {}
 
     @rule(
@@ -185,6 +186,29 @@ class BnplLedgerMachine(RuleBasedStateMachine):
         self.collected[plan_id].add(number)
 
     @rule(
+        plan_id=st.sampled_from(sorted(PLANS)),
+        number=st.integers(1, 12),
+        fee=st.integers(1, 5_000),
+    )
+    def late_fee(self, plan_id: str, number: int, fee: int) -> None:
+        plan = self.plans.get(plan_id)
+        if plan is None or number > len(plan.schedule.instalments):
+            return
+        fees = self.late_fees[plan_id]
+        if number in fees:
+            # A retried step with another fee is refused; with the same fee it posts nothing.
+            with pytest.raises(ConflictingEntryError):
+                self.ledger.charge_late_fee(plan, number, fees[number] + 1, AT)
+            self.ledger.charge_late_fee(plan, number, fees[number], AT)
+            return
+        if plan_id in self.closed or number in self.collected[plan_id]:
+            with pytest.raises(PlanMovementError):
+                self.ledger.charge_late_fee(plan, number, fee, AT)
+            return
+        self.ledger.charge_late_fee(plan, number, fee, AT)
+        fees[number] = fee
+
+    @rule(
         plan_id=st.sampled_from(sorted(PLANS)), how=st.sampled_from(["settle-early", "write-off"])
     )
     def close(self, plan_id: str, how: str) -> None:
@@ -211,18 +235,22 @@ class BnplLedgerMachine(RuleBasedStateMachine):
     def each_plan_owes_what_is_left(self) -> None:
         for plan_id, plan in self.plans.items():
             position = self.ledger.position(plan_id)
-            paid = sum(plan.schedule.instalments[n - 1].amount for n in self.collected[plan_id])
+            fees = self.late_fees[plan_id]
+            paid = sum(
+                plan.schedule.instalments[n - 1].amount + fees.get(n, 0)
+                for n in self.collected[plan_id]
+            )
             if plan_id in self.closed:
                 assert position.owed == 0
             else:
-                assert position.owed == plan.schedule.total - paid
+                assert position.owed == plan.schedule.total + sum(fees.values()) - paid
             assert position.allowance >= 0
             if position.owed == 0 and self.closed.get(plan_id) != "write-off":
                 assert position.allowance == 0
             entries = self.store.entries_for(plan_id)
             assert len({e.entry_id for e in entries}) == len(entries)
             money_in = sum(e.on(ACQUIRER_RECEIVABLE) for e in entries)
-            assert money_in <= plan.schedule.total
+            assert money_in <= plan.schedule.total + sum(fees.values())
             fee = -sum(e.on(BNPL_FEE_INCOME) for e in entries)
             assert fee == self.fees[plan_id]
 

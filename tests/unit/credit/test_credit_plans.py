@@ -17,6 +17,7 @@ from functions.domain.credit.ledger import (
     BNPL_FEE_INCOME,
     CREDIT_LOSS_ALLOWANCE,
     CREDIT_LOSS_EXPENSE,
+    LATE_FEE_INCOME,
     BnplLedger,
     CreditPostingRules,
     InMemoryCreditLedgerStore,
@@ -28,7 +29,7 @@ from functions.domain.credit.policy import CreditDecider
 from functions.domain.fees import FeeSchedule
 from functions.models.tokens import ApiProblem
 from functions.services.credit_decisions import CreditDecisions
-from functions.services.credit_plans import BnplPlans, CollectionPolicy, PlanExposures
+from functions.services.credit_plans import BnplPlans, CollectionPolicy, LateFee, PlanExposures
 from tests.unit.credit.conftest import POLICY, SMALL_SCORECARD
 from tests.unit.credit.fakes import (
     FakeAcquirer,
@@ -43,7 +44,7 @@ TOKEN = "tok_live_1"
 
 
 class World:
-    def __init__(self) -> None:
+    def __init__(self, collection: CollectionPolicy | None = None) -> None:
         self.today = CHECKOUT
         self.plans = InMemoryPlanStore()
         clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
@@ -63,7 +64,7 @@ class World:
             BnplLedger(self.ledger_store, CreditPostingRules(allowance_bps=300)),
             self.events,
             FeeSchedule.from_config({"default": {"EUR": {"bps": "329", "fixed": "0.30"}}}),
-            CollectionPolicy(retry_every_days=3, write_off_after_days=60),
+            collection or CollectionPolicy(retry_every_days=3, write_off_after_days=60),
             clock,
         )
 
@@ -220,3 +221,41 @@ def test_the_reduced_amount_is_what_the_plan_lends() -> None:
     plan = world.buy(**{"finances.monthly_net_income": 199_999})
     assert plan.total == 59_999
     assert Decimal(plan.instalments[0].amount) == Decimal(20_001)
+
+
+def test_late_fees_are_charged_once_per_late_instalment_and_never_past_the_cap() -> None:
+    fees = {"EUR": LateFee(amount=1_200, cap=2_000)}
+    world = World(CollectionPolicy(retry_every_days=3, write_off_after_days=60, late_fees=fees))
+    plan = world.buy(plan="pay_monthly_6", amount=60_000)
+    world.acquirer.declining.add(TOKEN)
+    for day in (dt.date(2027, 2, 28), dt.date(2027, 3, 3), dt.date(2027, 3, 31)):
+        world.on(day)
+        world.service.collect_due(day)
+    late = world.plans.plans[plan.id]
+    # 12.00 on the first late instalment, only 8.00 on the second: the plan's cap is 20.00.
+    assert [i.late_fee for i in late.instalments] == [0, 1_200, 800, 0, 0, 0]
+    assert late.instalments[1].attempts == 3  # retries add no second fee
+    assert world.balances()[LATE_FEE_INCOME] == -2_000
+    world.acquirer.declining.clear()
+    world.on(dt.date(2027, 4, 3))
+    (caught_up,) = world.service.collect_due(world.today)
+    assert [i.status for i in caught_up.instalments[:3]] == ["collected"] * 3
+    charged = [amount for amount, _ in world.acquirer.charged.values()]
+    assert 10_000 + 1_200 in charged and 10_000 + 800 in charged
+    balances = world.balances()
+    assert balances[receivable("cus_1")] == 30_000
+    assert balances[ACQUIRER_RECEIVABLE] == world.acquirer.money_moved() == 32_000
+
+
+def test_a_written_off_plan_writes_off_its_late_fees_too() -> None:
+    fees = {"EUR": LateFee(amount=1_000, cap=1_000)}
+    world = World(CollectionPolicy(retry_every_days=3, write_off_after_days=60, late_fees=fees))
+    world.buy()
+    world.acquirer.declining.add(TOKEN)
+    for day in (dt.date(2027, 2, 28), dt.date(2027, 4, 29)):
+        world.on(day)
+        world.service.collect_due(day)
+    balances = world.balances()
+    assert balances[receivable("cus_1")] == 0
+    assert balances[LATE_FEE_INCOME] == -1_000
+    assert balances[CREDIT_LOSS_EXPENSE] == 41_000
