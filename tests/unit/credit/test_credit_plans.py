@@ -29,7 +29,13 @@ from functions.domain.credit.policy import CreditDecider
 from functions.domain.fees import FeeSchedule
 from functions.models.tokens import ApiProblem
 from functions.services.credit_decisions import CreditDecisions
-from functions.services.credit_plans import BnplPlans, CollectionPolicy, LateFee, PlanExposures
+from functions.services.credit_plans import (
+    BnplPlans,
+    CollectionPolicy,
+    LateFee,
+    PlanConflictError,
+    PlanExposures,
+)
 from tests.unit.credit.conftest import POLICY, SMALL_SCORECARD
 from tests.unit.credit.fakes import (
     FakeAcquirer,
@@ -259,3 +265,22 @@ def test_a_written_off_plan_writes_off_its_late_fees_too() -> None:
     assert balances[receivable("cus_1")] == 0
     assert balances[LATE_FEE_INCOME] == -1_000
     assert balances[CREDIT_LOSS_EXPENSE] == 41_000
+
+
+def test_two_collection_runs_on_one_plan_charge_once() -> None:
+    """Two runs read the plan at the same version: the second's save is refused, and its charge
+    reused the first's key, so the acquirer moved the money once."""
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    stale = world.plans.get(plan.id)
+    assert stale is not None
+    world.service.collect_due(world.today)
+    real_get = world.plans.get
+    world.plans.get = lambda plan_id: stale  # type: ignore[method-assign]
+    with pytest.raises(PlanConflictError):
+        world.service.collect_plan(plan.id, world.today)
+    world.plans.get = real_get  # type: ignore[method-assign]
+    assert world.acquirer.money_moved() == 40_000
+    assert world.balances()[ACQUIRER_RECEIVABLE] == 40_000
+    assert len(world.acquirer.charged) == 2
