@@ -452,10 +452,35 @@ def quality(bad: NDArray[np.int_], risk: NDArray[np.float64]) -> Quality:
     return Quality(auc, 2 * auc - 1, float(np.max(tpr - fpr)))
 
 
+BOOTSTRAP_SAMPLES = 1000
+
+
+def bootstrap_auc(
+    bad: NDArray[np.int_], risk: NDArray[np.float64], baseline: NDArray[np.float64]
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """95 % percentile intervals, over resamples of the held-out rows, of the model's AUC and of
+    its lead over the baseline's (the same resample for both, so the lead is paired)."""
+    rng = np.random.default_rng(SEED)
+    aucs: list[float] = []
+    leads: list[float] = []
+    while len(aucs) < BOOTSTRAP_SAMPLES:
+        sample = rng.integers(0, len(bad), len(bad))
+        if bad[sample].min() == bad[sample].max():
+            continue
+        auc = float(roc_auc_score(bad[sample], risk[sample]))
+        aucs.append(auc)
+        leads.append(auc - float(roc_auc_score(bad[sample], baseline[sample])))
+    low, high = np.percentile(aucs, [2.5, 97.5])
+    lead_low, lead_high = np.percentile(leads, [2.5, 97.5])
+    return (float(low), float(high)), (float(lead_low), float(lead_high))
+
+
 @dataclass(frozen=True, slots=True)
 class Evaluation:
     model: Quality
     baseline: Quality
+    auc_interval: tuple[float, float]
+    lead_interval: tuple[float, float]
     rows_train: int
     rows_test: int
     bad_rate_test: float
@@ -474,9 +499,13 @@ def evaluate(scorecard: Scorecard, train_rows: int, test: Applications) -> Evalu
         for value in sorted(set(values)):
             mask = np.array([v == value for v in values])
             by_group[group][value] = (int(mask.sum()), float(approved[mask].mean()))
+    risk = -scores.astype(np.float64)
+    auc_interval, lead_interval = bootstrap_auc(test.bad, risk, flags)
     return Evaluation(
-        quality(test.bad, -scores.astype(np.float64)),
+        quality(test.bad, risk),
         quality(test.bad, flags),
+        auc_interval,
+        lead_interval,
         train_rows,
         len(test),
         float(test.bad.mean()),
@@ -520,6 +549,10 @@ def metrics_section(result: Result) -> str:
         f"{e.model.gini:.4f} | {e.model.ks:.4f} |",
         f"| rules-only baseline (count of six adverse signs) | {e.baseline.auc:.4f} | "
         f"{e.baseline.gini:.4f} | {e.baseline.ks:.4f} |",
+        "",
+        f"AUC 95 % bootstrap interval ({BOOTSTRAP_SAMPLES:,} resamples of the held-out rows): "
+        f"{e.auc_interval[0]:.3f} to {e.auc_interval[1]:.3f}; the scorecard's lead over the "
+        f"baseline, paired: {e.lead_interval[0]:+.3f} to {e.lead_interval[1]:+.3f}.",
         "",
         f"Training rows {e.rows_train}, held-out rows {e.rows_test} (bad rate "
         f"{e.bad_rate_test:.1%}). At the cutoff {result.scorecard.cutoff} the scorecard "
