@@ -9,11 +9,13 @@ finds a reduced amount is timed too.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import time
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from functions.domain.credit import profile as p
 from functions.domain.credit.policy import (
@@ -31,6 +33,7 @@ SCHEDULES = 100_000
 DECISIONS = 20_000
 WARM_UP = 1_000
 SEED = 13
+TODAY = dt.date(2026, 12, 1)
 POLICY = CreditPolicy(
     {
         currency: CurrencyLimits(
@@ -137,4 +140,97 @@ def model_quality() -> dict[str, dict[str, float | str]]:
 
 
 def run() -> dict[str, dict[str, float | str]]:
-    return {**decision_latency(), **schedule_properties(), **model_quality()}
+    return {
+        **decision_latency(),
+        **schedule_properties(),
+        **storage_units(),
+        **model_quality(),
+    }
+
+
+def _item_bytes(item: dict[str, Any]) -> int:
+    """A DynamoDB item's billed size: attribute names plus values (UTF-8 strings, numbers at
+    about one byte per two digits plus one), as DynamoDB documents its item size."""
+    size = 0
+    for name, value in item.items():
+        size += len(name.encode())
+        if "S" in value:
+            size += len(value["S"].encode())
+        else:
+            size += (len(value["N"].lstrip("-").replace(".", "")) + 1) // 2 + 1
+    return size
+
+
+def storage_units() -> dict[str, dict[str, float | str]]:
+    """Write units per decision and per plan write, from the items the DynamoDB adapters write
+    for the seeded mix (1 WCU per started KB). The cost model's BNPL counts."""
+    from functions.adapters.credit_tables import decision_item, plan_item
+    from functions.contracts.credit import CreditDecisionRequest, PlanInstalment, PlanRecord
+    from functions.services.credit_decisions import CreditDecisions
+    from tests.unit.credit.fakes import FixedExposures, InMemoryDecisionStore
+
+    rng = random.Random(SEED)  # noqa: S311 (seeded: the same mix every run)
+    decisions = CreditDecisions(
+        CreditDecider(POLICY, Scorecard.load()),
+        InMemoryDecisionStore(),
+        FixedExposures(),
+        lambda: dt.datetime.combine(TODAY, dt.time(9), dt.UTC),
+    )
+    decision_units: list[int] = []
+    plan_units: list[int] = []
+    for n, (application, _) in enumerate(applications(rng, 2_000)):
+        request = CreditDecisionRequest.model_validate(
+            {
+                "merchant_id": application.merchant_id,
+                "amount": application.amount,
+                "currency": application.currency,
+                "plan": application.plan,
+                "customer": {
+                    "id": application.customer_id,
+                    "date_of_birth": application.date_of_birth.isoformat(),
+                },
+                "finances": {
+                    "monthly_net_income": application.monthly_income,
+                    "monthly_commitments": application.monthly_commitments,
+                },
+                "profile": {
+                    f.name: str(getattr(application.profile, f.name))
+                    for f in dataclasses.fields(application.profile)
+                },
+            }
+        )
+        record = decisions.decide(request, f"key-{n}")
+        decision_units.append(-(-_item_bytes(decision_item(record)) // 1024))
+        if record.approved_amount:
+            schedule = build_schedule(
+                application.plan, record.approved_amount, application.currency, TODAY
+            )
+            plan = PlanRecord(
+                id=f"pl_{'0' * 24}",
+                decision_id=record.id,
+                merchant_id=application.merchant_id,
+                customer_id=application.customer_id,
+                token="tok_" + "a" * 24,
+                currency=application.currency,
+                plan=application.plan,
+                total=schedule.total,
+                merchant_fee=0,
+                created_at="2026-12-01T09:00:00.000+00:00",
+                instalments=tuple(
+                    PlanInstalment(number=i.number, due_date=i.due_date, amount=i.amount)
+                    for i in schedule.instalments
+                ),
+            )
+            plan_units.append(-(-_item_bytes(plan_item(plan)) // 1024))
+    return {
+        "credit_decision_wcu_mean": {
+            "value": round(sum(decision_units) / len(decision_units), 3),
+            "unit": "WCU/decision",
+        },
+        "credit_decision_wcu_max": {"value": max(decision_units), "unit": "WCU/decision"},
+        "bnpl_plan_write_wcu_mean": {
+            "value": round(sum(plan_units) / len(plan_units), 3),
+            "unit": "WCU/plan write",
+        },
+        "bnpl_plan_write_wcu_max": {"value": max(plan_units), "unit": "WCU/plan write"},
+    }

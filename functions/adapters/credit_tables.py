@@ -26,24 +26,45 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 
+def _next_due(plan: PlanRecord) -> str | None:
+    unpaid = [i.due_date for i in plan.instalments if i.status in ("due", "late")]
+    return min(unpaid).isoformat() if unpaid else None
+
+
+def decision_item(record: DecisionRecord) -> dict[str, AttributeValueTypeDef]:
+    return {
+        "id": {"S": record.id},
+        "merchant_id": {"S": record.request.merchant_id},
+        "reviews": {"N": str(len(record.reviews))},
+        "record": {"S": record.model_dump_json()},
+    }
+
+
+def plan_item(plan: PlanRecord) -> dict[str, AttributeValueTypeDef]:
+    item: dict[str, AttributeValueTypeDef] = {
+        "id": {"S": plan.id},
+        "customer_id": {"S": plan.customer_id},
+        "merchant_id": {"S": plan.merchant_id},
+        "version": {"N": str(plan.version)},
+        "record": {"S": plan.model_dump_json()},
+    }
+    next_due = _next_due(plan)
+    if plan.status == "active" and next_due:
+        item["collectable"] = {"S": "active"}
+        item["next_due"] = {"S": next_due}
+    return item
+
+
 class DynamoDecisionStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
-    def _item(self, record: DecisionRecord) -> dict[str, AttributeValueTypeDef]:
-        return {
-            "id": {"S": record.id},
-            "merchant_id": {"S": record.request.merchant_id},
-            "reviews": {"N": str(len(record.reviews))},
-            "record": {"S": record.model_dump_json()},
-        }
-
     def create(self, record: DecisionRecord) -> DecisionRecord:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(record),
+                Item=decision_item(record),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -66,7 +87,7 @@ class DynamoDecisionStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(updated),
+                Item=decision_item(updated),
                 ConditionExpression="reviews = :expected",
                 ExpressionAttributeValues={":expected": {"N": str(expected_reviews)}},
             )
@@ -75,35 +96,16 @@ class DynamoDecisionStore:
         return True
 
 
-def _next_due(plan: PlanRecord) -> str | None:
-    unpaid = [i.due_date for i in plan.instalments if i.status in ("due", "late")]
-    return min(unpaid).isoformat() if unpaid else None
-
-
 class DynamoPlanStore:
     def __init__(self, client: DynamoDBClient, table_name: str) -> None:
         self._client = client
         self._table = table_name
 
-    def _item(self, plan: PlanRecord) -> dict[str, AttributeValueTypeDef]:
-        item: dict[str, AttributeValueTypeDef] = {
-            "id": {"S": plan.id},
-            "customer_id": {"S": plan.customer_id},
-            "merchant_id": {"S": plan.merchant_id},
-            "version": {"N": str(plan.version)},
-            "record": {"S": plan.model_dump_json()},
-        }
-        next_due = _next_due(plan)
-        if plan.status == "active" and next_due:
-            item["collectable"] = {"S": "active"}
-            item["next_due"] = {"S": next_due}
-        return item
-
     def create(self, plan: PlanRecord) -> PlanRecord:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(plan),
+                Item=plan_item(plan),
                 ConditionExpression="attribute_not_exists(id)",
             )
         except self._client.exceptions.ConditionalCheckFailedException:
@@ -122,7 +124,7 @@ class DynamoPlanStore:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(plan),
+                Item=plan_item(plan),
                 ConditionExpression="version = :expected",
                 ExpressionAttributeValues={":expected": {"N": str(expected_version)}},
             )
