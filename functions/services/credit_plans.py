@@ -89,13 +89,19 @@ class LateFee:
 
 @dataclass(frozen=True, slots=True)
 class CollectionPolicy:
+    """Collections, and how long a decision may open a plan: a decision read the customer's
+    exposure and arrears when it was made, so an old one would lend on stale figures."""
+
     retry_every_days: int = 3
     write_off_after_days: int = 90
     late_fees: Mapping[str, LateFee] = field(default_factory=dict)
+    decision_valid_for: dt.timedelta = dt.timedelta(hours=24)
 
     def __post_init__(self) -> None:
         if not 1 <= self.retry_every_days <= self.write_off_after_days:
             raise ValueError("retry_every_days must be from 1 to write_off_after_days")
+        if self.decision_valid_for <= dt.timedelta(0):
+            raise ValueError("decision_valid_for must be positive")
 
     def late_fee(self, plan: PlanRecord) -> int:
         """The fee for an instalment of ``plan`` going late now: the configured fee, less
@@ -166,6 +172,15 @@ class BnplPlans:
         if decision.effective_outcome == "declined":
             raise _problem("credit_declined", "The credit decision was declined.", "decision_id")
         now = self._clock()
+        decided = dt.datetime.fromisoformat(
+            decision.reviews[-1].at if decision.reviews else decision.created_at
+        )
+        if now - decided > self._collection.decision_valid_for:
+            raise _problem(
+                "credit_decision_expired",
+                "The credit decision is too old to open a plan; ask for a new one.",
+                "decision_id",
+            )
         request = decision.request
         schedule = build_schedule(
             request.plan, decision.effective_amount, request.currency, now.date()

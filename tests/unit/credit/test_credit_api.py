@@ -151,7 +151,8 @@ def test_bad_requests_are_4xx_naming_the_field(
 def test_a_plan_is_stored_read_by_its_merchant_and_found_by_the_indexes(aws: Any) -> None:
     _, decision = call("POST", "/v1/credit/decisions", body(amount=60_000))
     store = DynamoPlanStore(aws, PLANS)
-    day = dt.datetime(2026, 12, 1, 9, tzinfo=dt.UTC)
+    # The decision was made on the real clock (the API's): the plan opens right after it.
+    day = dt.datetime.now(dt.UTC)
     acquirer = FakeAcquirer()
     plans = BnplPlans(
         credit_wiring.credit_decisions(),
@@ -170,10 +171,11 @@ def test_a_plan_is_stored_read_by_its_merchant_and_found_by_the_indexes(aws: Any
     assert call("GET", f"/v1/bnpl/plans/{plan.id}", key=None, caller=STRANGER)[0] == 404
     assert [p.id for p in store.of_customer("cus_1")] == [plan.id]
     assert [p.id for p in store.of_merchant("m_1")] == [plan.id]
-    assert store.due(dt.date(2026, 12, 31)) == []
-    assert [p.id for p in store.due(dt.date(2027, 1, 1))] == [plan.id]
+    second_due = plan.instalments[1].due_date
+    assert store.due(second_due - dt.timedelta(days=1)) == []
+    assert [p.id for p in store.due(second_due)] == [plan.id]
     assert not store.replace(plan, expected_version=5)
-    collected = plans.collect_plan(plan.id, dt.date(2027, 1, 1))
+    collected = plans.collect_plan(plan.id, second_due)
     assert store.get(plan.id) == collected and collected.version == 1
     # The customer's exposure now comes from the stored plan: a second purchase sees it.
     _, second = call("POST", "/v1/credit/decisions", body(amount=200_000), key="key-2")

@@ -284,3 +284,16 @@ def test_two_collection_runs_on_one_plan_charge_once() -> None:
     assert world.acquirer.money_moved() == 40_000
     assert world.balances()[ACQUIRER_RECEIVABLE] == 40_000
     assert len(world.acquirer.charged) == 2
+
+
+def test_a_stale_decision_opens_no_plan() -> None:
+    world = World()
+    decision = world.decisions.decide(CreditDecisionRequest.model_validate(body()), "k1")
+    world.on(CHECKOUT + dt.timedelta(days=2))
+    with pytest.raises(ApiProblem) as expired:
+        world.service.open(decision.id, "m_1", TOKEN)
+    assert (expired.value.error.code, expired.value.error.param) == (
+        "credit_decision_expired",
+        "decision_id",
+    )
+    assert world.acquirer.charged == {}
