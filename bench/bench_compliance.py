@@ -21,7 +21,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 PLAIN = (
     "from compliance.engine import run_checkov\n"
     "from compliance.scan import default_directories\n"
-    "run_checkov(default_directories(), custom_policies=False)\n"
+    "run_checkov(default_directories(), custom_policies=False, record_unknown=False)\n"
 )
 
 

@@ -7,9 +7,11 @@ Each directory gets its own runner, so every directory is its own graph (one roo
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,6 +105,116 @@ class _UnresolvedCollector(logging.Handler):
         return out
 
 
+# Our Python checks report what they could not evaluate themselves (they also answer UNKNOWN
+# for resources out of their scope); every other check's UNKNOWN is recorded here.
+OWN_PYTHON_CHECK = re.compile(r"^CKV_PCI_\d{3}$")
+UNKNOWN_VALUE = (
+    "checkov's check answered UNKNOWN: {key} = {value} is a value it could not resolve here "
+    "(judged where the caller or a plan renders it)"
+)
+UNKNOWN_GRAPH = (
+    "checkov's graph check answered UNKNOWN: an attribute it tests is not rendered here (an "
+    "expression only a caller or a plan renders)"
+)
+UNKNOWN_RESOURCE = (
+    "checkov's check answered UNKNOWN: it could not evaluate the resource here (a value it "
+    "tests is an expression only a caller or a plan renders)"
+)
+
+
+def _inspected(check: Any, conf: dict[str, Any]) -> str:
+    """Why a value check (checkov's ``BaseResourceValueCheck`` and kin) could not decide: the
+    key it inspects and the value it found there."""
+    key = getattr(check, "get_inspected_key", None)
+    if not callable(key):
+        return UNKNOWN_RESOURCE
+    try:
+        path = str(key())
+    except Exception:  # a check's own lookup failing is no reason to lose the record
+        return UNKNOWN_RESOURCE
+    value: Any = conf
+    for part in path.split("/"):
+        while isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        if part.startswith("[") or part == "*":
+            continue
+        value = value.get(part) if isinstance(value, dict) else None
+    while isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    text = " ".join(str(value).split())
+    text = text if len(text) <= 80 else text[:79] + "…"
+    return UNKNOWN_VALUE.format(key=path.replace("/[0]", "").replace("/", "."), value=text)
+
+
+@contextlib.contextmanager
+def _recording_unknowns(collector: _UnresolvedCollector, checks: set[str] | None) -> Iterator[None]:
+    """Record every UNKNOWN that checkov's own checks (resource and graph checks, ours in YAML
+    included) answer while this runs. Checkov drops them from its reports, so a resource such a
+    check could not evaluate would otherwise look like one it never saw."""
+    from checkov.common.checks.base_check import BaseCheck
+    from checkov.common.graph.checks_infra.base_check import BaseGraphCheck
+    from checkov.common.models.enums import CheckResult
+
+    def wanted(check_id: str) -> bool:
+        return not OWN_PYTHON_CHECK.match(check_id) and (checks is None or check_id in checks)
+
+    resource_run = BaseCheck.run
+    graph_run = BaseGraphCheck.run
+
+    def run_resource_check(
+        self: Any, scanned_file: str, entity_configuration: dict[str, Any], *args: Any, **kw: Any
+    ) -> Any:
+        result = resource_run(self, scanned_file, entity_configuration, *args, **kw)
+        if result.get("result") == CheckResult.UNKNOWN and wanted(self.id):
+            conf = entity_configuration
+            entity_name = args[0] if args else kw.get("entity_name", "")
+            entity_type = args[1] if len(args) > 1 else kw.get("entity_type", "")
+            collector.records.append(
+                {
+                    "check_id": self.id,
+                    "check_name": self.name,
+                    "resource": str(conf.get("__address__") or f"{entity_type}.{entity_name}"),
+                    "file": scanned_file,
+                    "lines": _lines(conf.get("__start_line__"), conf.get("__end_line__")),
+                    "reason": _inspected(self, conf),
+                }
+            )
+        return result
+
+    def run_graph_check(self: Any, graph_connector: Any) -> Any:
+        passed, failed, unknown = graph_run(self, graph_connector)
+        if unknown and wanted(self.id):
+            for vertex in unknown:
+                collector.records.append(
+                    {
+                        "check_id": self.id,
+                        "check_name": self.name,
+                        "resource": str(vertex.get("__address__") or vertex.get("block_name_")),
+                        "file": str(vertex.get("file_path_", "")),
+                        "lines": _lines(vertex.get("__start_line__"), vertex.get("__end_line__")),
+                        "reason": UNKNOWN_GRAPH,
+                    }
+                )
+        return passed, failed, unknown
+
+    BaseCheck.run = run_resource_check  # type: ignore[method-assign]
+    BaseGraphCheck.run = run_graph_check  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        BaseCheck.run = resource_run  # type: ignore[method-assign]
+        BaseGraphCheck.run = graph_run  # type: ignore[method-assign]
+
+
+def _lines(start: Any, end: Any) -> tuple[int, int]:
+    def number(value: Any) -> int:
+        while isinstance(value, list) and len(value) == 1:
+            value = value[0]
+        return int(value) if isinstance(value, int | str) and str(value).isdigit() else 0
+
+    return number(start), number(end)
+
+
 def _relative(path: str) -> str:
     try:
         return str(Path(path).resolve().relative_to(REPO_ROOT))
@@ -146,11 +258,14 @@ def run_checkov(
     checks: Iterable[str] | None = None,
     skip_checks: Iterable[str] | None = None,
     custom_policies: bool = True,
+    record_unknown: bool = True,
 ) -> ScanResult:
     """Scan each directory (HCL) and each plan JSON with the given checks.
 
     ``checks=None`` runs every check checkov knows (built-in plus, when ``custom_policies``,
     ours); otherwise only the listed IDs run.
+    ``record_unknown=False`` leaves checkov's UNKNOWN answers unrecorded, as checkov itself does
+    (the benchmark's plain-checkov baseline).
     """
     logging.getLogger("checkov").setLevel(logging.ERROR)
     external = [str(POLICIES_DIR)] if custom_policies else None
@@ -160,7 +275,10 @@ def run_checkov(
     # the compliance scan reports them itself; checkov run by hand shows them as warnings
     propagate, unresolved_logger.propagate = unresolved_logger.propagate, False
     try:
-        return _run(directories, plan_files, checks, skip_checks, external, collector)
+        if not record_unknown:
+            return _run(directories, plan_files, checks, skip_checks, external, collector)
+        with _recording_unknowns(collector, set(checks) if checks is not None else None):
+            return _run(directories, plan_files, checks, skip_checks, external, collector)
     finally:
         unresolved_logger.removeHandler(collector)
         unresolved_logger.propagate = propagate

@@ -12,14 +12,11 @@ from checkov.common.bridgecrew.severities import BcSeverities
 from checkov.common.models.enums import CheckResult
 
 from pci_common import (
-    VAULT_NAME,
-    Graph,
     PciCheck,
     graph_at,
     is_set,
-    names_of,
+    is_vault_key,
     strings,
-    tags_of,
     unwrap,
 )
 from pci_iam import actions, allows, matches_any, parse_policy, short, unrendered
@@ -75,15 +72,6 @@ def principals_of(statement: dict[str, Any]) -> list[str]:
 
 def names_account_root_or_anyone(statement: dict[str, Any]) -> bool:
     return any(p == "*" or ACCOUNT_ROOT.search(p) for p in principals_of(statement))
-
-
-def is_vault_key(conf: dict[str, Any], graph: Graph | None) -> bool:
-    """A key of purpose vault (its ``Purpose`` tag, as modules/kms sets it), or, without a
-    Purpose tag, a key whose label or description says vault."""
-    for key, value in tags_of(conf, graph).items():
-        if key.lower() == "purpose":
-            return value.strip().lower() == "vault"
-    return bool(VAULT_NAME.search(names_of(conf)))
 
 
 class VaultKeyNoUnconditionedRootCryptoUse(PciCheck):

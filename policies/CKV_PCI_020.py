@@ -10,8 +10,16 @@ from typing import Any
 from checkov.common.bridgecrew.severities import BcSeverities
 from checkov.common.models.enums import CheckResult
 
-from pci_common import VAULT_NAME, PciCheck, strings, unwrap
-from pci_iam import actions, allows, has_condition_key, identity_policy, judgeable, matches_any
+from pci_common import Graph, PciCheck, graph_at, resolve_resources, strings, table_roles, unwrap
+from pci_iam import (
+    WRITTEN_IN,
+    actions,
+    allows,
+    has_condition_key,
+    identity_policy,
+    judgeable,
+    matches_any,
+)
 
 # Item-level DynamoDB actions: each names the partition key of the item(s) it reaches, which
 # dynamodb:LeadingKeys can bound. Scan cannot be bounded by key (and an index Query is on the
@@ -32,13 +40,24 @@ DYNAMODB_ITEM_ACTIONS = (
 )
 
 
-def _reaches_vault_table(resource: str) -> bool:
-    if resource == "*":
-        return True
-    lowered = resource.lower()
-    if "/index/" in lowered or "/stream/" in lowered or "/backup/" in lowered:
-        return False
-    return bool(VAULT_NAME.search(resource)) and ("dynamodb" in lowered or "table" in lowered)
+def _reaches_vault_table(graph: Graph, statement: dict[str, Any]) -> tuple[bool, list[str]]:
+    """Whether a statement's resources include a vault table (a table tagged as holding
+    cardholder data, resolved by reference or by ARN, or ``*``), and those that cannot be
+    resolved here. An index, stream or backup of a table is not its items."""
+    unknown = []
+    for value in strings(statement.get("Resource")):
+        if value == "*":
+            return True, []
+        if any(part in value.lower() for part in ("/index/", "/stream/", "/backup/")):
+            continue
+        tables, resolved = resolve_resources(
+            graph, value, "aws_dynamodb_table", statement.get(WRITTEN_IN)
+        )
+        if any("vault" in table_roles(t.attrs, graph_at(graph, t)) for t in tables):
+            return True, []
+        if not resolved:
+            unknown.append(value)
+    return False, unknown
 
 
 class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
@@ -58,14 +77,20 @@ class VaultTableGrantsBoundedByLeadingKeys(PciCheck):
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
         statements, unresolved = identity_policy(self.entity_type, conf, graph)
-        relevant = [
-            s
-            for s in statements
-            if allows(s)
-            and "Principal" not in s
-            and any(matches_any(a, actions(s)) for a in DYNAMODB_ITEM_ACTIONS)
-            and any(_reaches_vault_table(r) for r in strings(s.get("Resource")))
-        ]
+        relevant = []
+        for statement in statements:
+            if (
+                not allows(statement)
+                or "Principal" in statement
+                or not any(matches_any(a, actions(statement)) for a in DYNAMODB_ITEM_ACTIONS)
+            ):
+                continue
+            reaches, unknown = _reaches_vault_table(graph, statement)
+            if reaches:
+                relevant.append(statement)
+            unresolved += [
+                f"table {value} is an expression only a plan renders" for value in unknown
+            ]
         relevant, notes = judgeable(relevant)
         unresolved += notes
         if not relevant:

@@ -38,10 +38,7 @@ GUIDE = (
 CHD_CLASSES = frozenset({"cardholder-data", "chd", "pan", "card-data"})
 AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
 CDE_SCOPES = frozenset({"cde", "in-scope", "in_scope", "yes", "true"})
-VAULT_NAME = re.compile(r"vault", re.IGNORECASE)
-AUDIT_NAME = re.compile(r"(audit|cloudtrail|trail|log-archive|logarchive)", re.IGNORECASE)
-DETOKENIZE_NAME = re.compile(r"detokeni[sz]", re.IGNORECASE)
-NAME_ATTRIBUTES = ("name", "bucket", "bucket_prefix", "name_prefix", "function_name", "description")
+NOT_CLASSIFIED = frozenset({"", "unclassified", "unknown", "tbd"})
 AWS_MANAGED_ALIAS = "alias/aws/"
 
 # Checkov keeps no record of a check that answers UNKNOWN, so "nothing in scope" and "could not
@@ -110,19 +107,6 @@ def tag_dict(value: Any) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {str(k): str(unwrap(v)) for k, v in value.items() if not str(k).startswith("__")}
-
-
-def resource_label(conf: dict[str, Any]) -> str:
-    address = str(conf.get("__address__", ""))
-    return address.rsplit(".", 1)[-1]
-
-
-def names_of(conf: dict[str, Any]) -> str:
-    parts = [resource_label(conf)]
-    parts += [
-        str(get(conf, attribute)) for attribute in NAME_ATTRIBUTES if is_set(get(conf, attribute))
-    ]
-    return " ".join(parts)
 
 
 @dataclass
@@ -334,9 +318,13 @@ def tags_of(conf: dict[str, Any], graph: Graph | None = None) -> dict[str, str]:
 
 
 def data_class(conf: dict[str, Any], graph: Graph | None) -> str | None:
+    """The resource's ``DataClass``, or None when it has none or says it is not classified
+    (:data:`NOT_CLASSIFIED`, what environments put in ``default_tags``): a provider-wide
+    default cannot say what a resource holds, so it must not class it out of scope."""
     for key, value in tags_of(conf, graph).items():
         if key.lower() == "dataclass":
-            return value.strip().lower()
+            cls = value.strip().lower()
+            return None if cls in NOT_CLASSIFIED else cls
     return None
 
 
@@ -364,12 +352,21 @@ def is_chd(conf: dict[str, Any], graph: Graph | None) -> bool | None:
     cls = data_class(conf, graph)
     if cls is not None:
         return cls in CHD_CLASSES
+    if _tags_unrendered(conf):
+        # its own tags are an expression the HCL scan cannot read (``local.tags``): they may
+        # classify it, so neither a default nor the lack of a tag decides (the plan scan does)
+        return None
     scope = pci_scope(conf, graph)
     if scope is not None:
         return scope in CDE_SCOPES
     if graph is None or graph.is_root():
         return True
     return None
+
+
+def _tags_unrendered(conf: dict[str, Any]) -> bool:
+    tags = unwrap(conf.get("tags"))
+    return isinstance(tags, str) and bool(tags.strip())
 
 
 def purpose(conf: dict[str, Any], graph: Graph | None) -> str | None:
@@ -391,10 +388,69 @@ def table_roles(conf: dict[str, Any], graph: Graph | None) -> set[str]:
 
 
 def is_audit_bucket(conf: dict[str, Any], graph: Graph | None) -> bool:
-    cls = data_class(conf, graph)
-    if cls in AUDIT_CLASSES:
+    """A bucket that holds audit logs: tagged so (``DataClass``), or the bucket a CloudTrail
+    trail in the configuration writes to, whatever its tags say (10.5.1 and 10.3.2 protect
+    the trail's logs wherever they land)."""
+    if data_class(conf, graph) in AUDIT_CLASSES:
         return True
-    return bool(AUDIT_NAME.search(names_of(conf)))
+    if graph is None or graph.me is None:
+        return False
+    return bool(graph.referrers(["aws_cloudtrail"], "s3_bucket_name", literal_attr="bucket"))
+
+
+def is_vault_key(conf: dict[str, Any], graph: Graph | None) -> bool:
+    """The vault's KMS key: its ``Purpose`` tag is ``vault`` (as modules/kms sets it)."""
+    return purpose(conf, graph) == "vault"
+
+
+# A reference to a managed resource inside an expression checkov left as text, such as
+# ``aws_kms_key.vault.arn`` (a module's outputs and variables are expressions, not references).
+RESOURCE_REFERENCE = re.compile(r"(?<![\w.])(aws_\w+)\.([\w-]+)")
+UNRESOLVED_EXPRESSION = re.compile(r"(^|[^\w])(var|local|module|each|data)\.\w|\$\{")
+# arn:<partition>:<service>:<region>:<account>:<type>/<name>[/<sub-resource>...]
+ARN = re.compile(r"^arn:[^:]+:(?P<service>[^:]+):[^:]*:[^:]*:(?P<rest>.+)$")
+
+
+def resolve_resources(
+    graph: Graph, value: str, rtype: str, module: str | None = None
+) -> tuple[list[Vertex], bool]:
+    """The resources of type ``rtype`` in the configuration that ``value`` (a statement's
+    ``Resource`` entry) names, found by graph facts rather than by their names: a reference
+    (``aws_dynamodb_table.x.arn``) is resolved in the module of the resource under check, a
+    literal ARN is matched against the resources' ``arn`` or ``name``. The flag says whether
+    ``value`` could be resolved at all (an expression such as ``var.table_arn`` cannot).
+    ``module`` is the address of the module the value was written in, when not the resource's
+    own (a statement passed in through a module call is written in the caller)."""
+    if graph.me is None:
+        return [], False
+    match = RESOURCE_REFERENCE.search(value)
+    if match is not None:
+        if match.group(1) != rtype:
+            return [], True
+        if module is None:
+            own = graph.me.address
+            module = own.rsplit(".", 2)[0] if own.count(".") > 1 else ""
+        address = f"{module}.{rtype}.{match.group(2)}" if module else f"{rtype}.{match.group(2)}"
+        found = [
+            v
+            for v in graph.resources(rtype)
+            if v.address == address or v.address.startswith(address + "[")
+        ]
+        return found, bool(found)
+    if UNRESOLVED_EXPRESSION.search(value):
+        return [], False
+    arn = ARN.match(value)
+    if arn is None:
+        return [], True
+    found = []
+    for vertex in graph.resources(rtype):
+        if unwrap(vertex.attrs.get("arn")) == value:
+            found.append(vertex)
+            continue
+        name = unwrap(vertex.attrs.get("name"))
+        if isinstance(name, str) and name and arn.group("rest").split("/")[1:2] == [name]:
+            found.append(vertex)
+    return found, True
 
 
 def strings(value: Any) -> list[str]:
@@ -455,3 +511,4 @@ def graph_at(graph: Graph, vertex: Vertex) -> Graph:
     clone = object.__new__(Graph)
     clone.raw, clone.memo, clone.vertices, clone.me = graph.raw, graph.memo, graph.vertices, vertex
     return clone
+

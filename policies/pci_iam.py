@@ -12,7 +12,7 @@ from typing import Any
 from checkov.common.bridgecrew.severities import BcSeverities
 from checkov.common.models.enums import CheckResult
 
-from pci_common import Graph, PciCheck, Vertex, as_list, get, is_set, strings, unwrap
+from pci_common import Graph, PciCheck, Vertex, as_list, get, graph_at, is_set, strings, unwrap
 
 
 def parse_policy(value: Any) -> list[dict[str, Any]]:
@@ -291,6 +291,9 @@ def _hcl_statement(raw: dict[str, Any]) -> dict[str, Any]:
 
 
 FROM_INPUT = "__from_module_input__"
+# the module a statement passed through a module call was written in (its references resolve
+# there): the caller's address, "" for the root
+WRITTEN_IN = "__written_in__"
 
 
 PARTIAL = "__partially_rendered__"
@@ -360,7 +363,7 @@ def _module_input_statements(
         if not _may_hold_statements(key, value):
             continue
         more, lost = _resolve_statements(graph, prefix, call.root, value)
-        found += [_hcl_statement(s) for s in more]
+        found += [{**_hcl_statement(s), WRITTEN_IN: prefix} for s in more]
         missing += [f"input {key} of {wanted}: {short(text)}" for text in lost]
     return found, missing
 
@@ -486,3 +489,28 @@ def has_condition_key(statement: dict[str, Any], key: str) -> bool:
         isinstance(c, dict) and str(unwrap(c.get("variable"))).lower() == key
         for c in as_list(conditions)
     )
+
+
+def roles_holding(entity_type: str, conf: dict[str, Any], graph: Graph) -> list[Vertex]:
+    """The ``aws_iam_role`` resources an identity policy is attached to, by graph facts: the
+    role itself, the ``role`` an ``aws_iam_role_policy`` references (or names, in a plan), the
+    roles ``aws_iam_role_policy_attachment`` resources attach an ``aws_iam_policy`` to."""
+    if graph.me is None:
+        return []
+    if entity_type == "aws_iam_role":
+        return [graph.me]
+    if entity_type == "aws_iam_role_policy":
+        return _roles_named(graph, graph.targets(graph.me, "role"), get(conf, "role"))
+    roles: list[Vertex] = []
+    for attachment in graph.referrers(["aws_iam_role_policy_attachment"], "policy_arn"):
+        at = graph_at(graph, attachment)
+        roles += _roles_named(at, at.targets(attachment, "role"), attachment.attrs.get("role"))
+    return roles
+
+
+def _roles_named(graph: Graph, targets: list[Vertex], name: Any) -> list[Vertex]:
+    roles = [v for v in targets if v.type == "aws_iam_role"]
+    name = unwrap(name)
+    if not roles and isinstance(name, str) and name:
+        roles = [v for v in graph.resources("aws_iam_role") if unwrap(v.attrs.get("name")) == name]
+    return roles

@@ -6,7 +6,7 @@ provider "aws" {
     tags = {
       Environment = "dev"
       PCIScope    = "cde"
-      DataClass   = "internal"
+      DataClass   = "unclassified" # each resource that holds data says what (policies/README.md)
       Owner       = var.owner
       ManagedBy   = "terraform"
     }

@@ -38,7 +38,7 @@ provider "aws" {
     tags = {
       Environment = "local"
       PCIScope    = "cde"
-      DataClass   = "internal"
+      DataClass   = "unclassified" # each resource that holds data says what (policies/README.md)
       Owner       = var.owner
       ManagedBy   = "terraform"
     }

@@ -74,7 +74,9 @@ module "detokenize" {
   failure_queue_enabled    = false # card data: local.card_data_async
   async_invoke             = local.card_data_async.async_invoke
 
-  tags = local.chd_tags
+  # PANAccess records the access decision CKV_PCI_009 checks (PCI DSS 7.2.1): this role
+  # decrypts card records with the vault key.
+  tags = merge(local.chd_tags, { PANAccess = "decrypt" })
 }
 
 module "admin" {
@@ -101,5 +103,6 @@ module "admin" {
   failure_queue_enabled          = false # card data: local.card_data_async
   async_invoke                   = local.card_data_async.async_invoke
 
-  tags = local.chd_tags
+  # rewrap decrypts every record with the vault key (PANAccess, CKV_PCI_009)
+  tags = merge(local.chd_tags, { PANAccess = "decrypt" })
 }

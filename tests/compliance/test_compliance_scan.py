@@ -357,3 +357,53 @@ def test_the_plan_scan_judges_what_the_hcl_scan_left_unresolved() -> None:
     outcome = {(f.check_id, f.resource): f.result for f in result.findings}
     assert outcome == {("CKV_PCI_010", "module.payments.aws_iam_role_policy.this"): "failed"}
     assert result.unresolved == []
+
+
+LOG_GROUP_MODULE = """
+variable "retention_in_days" {
+  type = number
+}
+
+resource "aws_cloudwatch_log_group" "this" {
+  name              = "payments"
+  retention_in_days = var.retention_in_days
+  kms_key_id        = "arn:aws:kms:eu-west-1:111122223333:key/1234"
+}
+"""
+
+
+def test_checkovs_own_unknown_is_reported_not_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: checkov's own checks (CKV_AWS_338, and the YAML graph check CKV2_PCI_003) answer
+    UNKNOWN for a retention they cannot resolve, and checkov drops such results from its
+    reports. Scanned alone, the module's log group is reported not evaluated, so 10.5.1 is not
+    a pass; called from a root that passes 400 days, it is judged and passes."""
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(LOG_GROUP_MODULE)
+    out = tmp_path / "out"
+    exceptions = register(tmp_path)
+    assert run(module, out, exceptions) == 0
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    requirement = next(r for r in document["requirements"] if r["id"] == "10.5.1")
+    assert requirement["status"] == "unresolved"
+    unresolved = {(u["check_id"], u["resource"]) for u in requirement["unresolved"]}
+    assert unresolved == {
+        ("CKV_AWS_338", "aws_cloudwatch_log_group.this"),
+        ("CKV2_PCI_003", "aws_cloudwatch_log_group.this"),
+    }
+    printed = capsys.readouterr().out
+    assert "NOT EVALUATED CKV_AWS_338 aws_cloudwatch_log_group.this" in printed
+    assert "NOT EVALUATED CKV2_PCI_003 aws_cloudwatch_log_group.this" in printed
+
+    root = terraform(
+        tmp_path,
+        "root",
+        'module "logs" {\n  source = "../module"\n  retention_in_days = 400\n}\n',
+    )
+    assert run(root, out, exceptions) == 0
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    requirement = next(r for r in document["requirements"] if r["id"] == "10.5.1")
+    assert requirement["status"] == "pass", requirement
+    assert requirement["unresolved"] == []
