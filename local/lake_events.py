@@ -2,7 +2,7 @@
 
 The events are seeded, each a valid ``PaymentEventDetail`` of its type
 (functions/contracts/events.py) as the payment bus carries it, including the fields the lake
-keeps out (token, device id, IP), so the allow-list is tested on what really arrives.
+keeps out (token, customer and device ids, IP), so the allow-list is tested on what really arrives.
 
 One payment gives: ``payment.declined``; or ``payment.authorized``, then maybe
 ``payment.captured`` (the whole amount), then maybe one partial ``payment.refunded``. Its events
@@ -26,6 +26,7 @@ SCHEMA_FILE = (
     / "payment_events.json"
 )
 SCHEMA: dict[str, Any] = json.loads(SCHEMA_FILE.read_text())
+ALERT_SCHEMA: dict[str, Any] = json.loads((SCHEMA_FILE.parent / "fraud_alerts.json").read_text())
 # The delivery stream's prefixes and partition query as modules/data_lake/firehose.tf sets them
 # (its plan test pins the same strings).
 PREFIX = (
@@ -81,6 +82,7 @@ def _event(
         "operation_amount": operation_amount,
         "platform_card_key": payment["platform_card_key"],
         "bin": payment["bin"],
+        "customer_id": payment["customer_id"],
         "device_id": payment["device_id"],
         "ip": payment["ip"],
         "billing_country": payment["card_country"],
@@ -106,6 +108,8 @@ def payment_events(count: int, seed: int = 7, days: int = 5) -> Iterator[dict[st
             "last4": f"{rng.randrange(10_000):04d}",
             "platform_card_key": f"card#ck_{_id(rng)}",
             "bin": f"{rng.randrange(400000, 560000)}",
+            # Returning customers: a few per merchant, so pseudonyms repeat as ids do.
+            "customer_id": f"cus_{rng.randrange(8)}",
             "device_id": f"dev_{_id(rng)}",
             "ip": f"198.51.100.{rng.randrange(1, 255)}",
             "card_country": rng.choice(CARD_COUNTRIES),
@@ -143,6 +147,47 @@ def payment_events(count: int, seed: int = 7, days: int = 5) -> Iterator[dict[st
                     key=f"re_{n:08d}",
                     operation_amount=refund,
                 )
+
+
+def fraud_alerts(events: list[dict[str, Any]], seed: int = 7) -> Iterator[dict[str, Any]]:
+    """``fraud.alert`` details, each a valid ``FraudAlertDetail``, about the cards, devices and
+    merchants of ``events``: a card alert's window runs from ten minutes before one of the
+    card's attempts to five after it; one in four alerts is raised again later (same alert id,
+    a later ``last_seen``), as a burst's later attempts name the same alert."""
+    rng = random.Random(seed)  # noqa: S311 - seeded test data, not secrets
+    attempts = [
+        e
+        for e in events
+        if e["event_id"].split(":")[1] in ("payment.authorized", "payment.declined")
+    ]
+    for n, event in enumerate(rng.sample(attempts, k=len(attempts) // 5)):
+        at = dt.datetime.fromisoformat(event["occurred_at"])
+        subject_type, subject = rng.choice(
+            [
+                ("card", event["platform_card_key"]),
+                ("card", event["platform_card_key"]),
+                ("device", event["device_id"]),
+                ("merchant", event["merchant_id"]),
+            ]
+        )
+        alert = {
+            "alert_id": f"fa_{rng.getrandbits(128):032x}",
+            "subject_type": subject_type,
+            "subject": subject,
+            "typology": "card_burst" if subject_type == "card" else "card_testing",
+            "score": rng.randrange(0, 101),
+            "reasons": ["card_attempts_10m"],
+            "window": "10m",
+            "first_seen": (at - dt.timedelta(minutes=10)).isoformat(timespec="milliseconds"),
+            "last_seen": (at + dt.timedelta(minutes=5)).isoformat(timespec="milliseconds"),
+            "blocked_until": None
+            if subject_type == "merchant"
+            else (at + dt.timedelta(hours=1)).isoformat(timespec="milliseconds"),
+        }
+        yield alert
+        if n % 4 == 0:
+            later = at + dt.timedelta(minutes=30)
+            yield {**alert, "last_seen": later.isoformat(timespec="milliseconds")}
 
 
 def provision_lake(client: Callable[[str], Any], name: str) -> dict[str, str]:

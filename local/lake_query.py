@@ -64,6 +64,20 @@ def s3_filesystem(published: published_endpoints.Published) -> Any:
     )
 
 
+def s3_client(published: published_endpoints.Published) -> Any:
+    """boto3's S3 on the emulator's TLS listener: the lake bucket refuses plain HTTP, as on AWS."""
+    import boto3
+
+    return boto3.client(
+        "s3",
+        endpoint_url=published.aws_tls,
+        verify=published.ca_bundle,
+        region_name=aws.REGION,
+        aws_access_key_id=aws.TEST_ACCESS_KEY_ID,
+        aws_secret_access_key=aws.TEST_SECRET_ACCESS_KEY,
+    )
+
+
 def tables_on_emulator(
     published: published_endpoints.Published, database: str | None, names: list[str]
 ) -> dict[str, Any]:
@@ -95,7 +109,14 @@ def main(argv: list[str]) -> int:
     except FileNotFoundError:
         print("error: the emulator is not running; start it with `make up`", file=sys.stderr)
         return 2
-    tables = tables_on_emulator(published, args.database, ["payment_events"])
+    glue = aws.emulator_client("glue", published.aws)
+    database = args.database or lake_database(glue)
+    names = [
+        t["Name"]
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database)
+        for t in page["TableList"]
+    ]
+    tables = tables_on_emulator(published, database, names)
     result = lake.run_query(sql, tables, params)
     for row in result.to_pylist():
         print(json.dumps(row, default=str))

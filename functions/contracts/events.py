@@ -83,6 +83,12 @@ class PaymentEventDetail(EventDetail):
         pattern=r"^[0-9]{6}$",
         description="The card's first six digits, while the workflow that tokenized it runs.",
     )
+    customer_id: str | None = Field(
+        default=None,
+        max_length=256,
+        description="The merchant's customer id (customer.id of the request); the lake keeps "
+        "only its keyed pseudonym.",
+    )
     device_id: str | None = Field(
         default=None, max_length=256, description="As the request gave it."
     )

@@ -507,6 +507,7 @@ class Payment:
             "occurred_at": self.updated_at,
             "platform_card_key": platform_card_key(self.card_key, self.token),
             "bin": self.bin,
+            "customer_id": self.customer_id or None,
             "device_id": self.device_id,
             "ip": inputs.get("ip"),
             "billing_country": inputs.get("billing_country"),

@@ -1,35 +1,41 @@
 # The lake and the Athena results buckets (./bucket: customer key with bucket keys, versioning,
 # TLS only, no public access, access logs, expiry per prefix), and their access-log bucket.
 
+# The access-log bucket is named through its policy: S3 checks, when logging is switched on, that
+# the policy lets logging.s3.amazonaws.com write, so only the logging waits for the policy; the
+# rest of each bucket (its lifecycle configuration takes the provider a minute) starts at once.
 module "lake_bucket" {
   source = "./bucket"
 
   name              = local.lake_bucket_name
   kms_key_arn       = var.kms_key_arn
-  access_log_bucket = aws_s3_bucket.access_logs.id
+  access_log_bucket = aws_s3_bucket_policy.access_logs.bucket
   force_destroy     = var.force_destroy
   data_class        = "tokenized-analytics"
   # Retention per table: the events (personal data, docs/lake.md) and the records that failed
   # conversion expire on their own clocks.
-  lifecycle_rules = [
-    {
-      id              = "payment-events-retention"
-      prefix          = local.table_prefix
-      expiration_days = var.retention.payment_events_days
-      ia_after_days   = var.retention.transition_days
-      noncurrent_days = 7
-    },
-    {
-      id              = "conversion-errors-retention"
-      prefix          = "errors/"
-      expiration_days = var.retention.errors_days
-      noncurrent_days = 1
-    },
-  ]
+  # Alerts hold card keys and merchant ids, as the events do, and are kept as long.
+  lifecycle_rules = concat(
+    [
+      for table in keys(local.tables) : {
+        id              = "${replace(table, "_", "-")}-retention"
+        prefix          = "${table}/"
+        expiration_days = var.retention.payment_events_days
+        ia_after_days   = var.retention.transition_days
+        noncurrent_days = 7
+      }
+    ],
+    [
+      {
+        id              = "conversion-errors-retention"
+        prefix          = "errors/"
+        expiration_days = var.retention.errors_days
+        noncurrent_days = 1
+        ia_after_days   = null
+      },
+    ],
+  )
   tags = var.tags
-
-  # S3 checks that the access-log bucket lets logging.s3.amazonaws.com write.
-  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 module "results_bucket" {
@@ -37,7 +43,7 @@ module "results_bucket" {
 
   name              = local.results_bucket_name
   kms_key_arn       = var.kms_key_arn
-  access_log_bucket = aws_s3_bucket.access_logs.id
+  access_log_bucket = aws_s3_bucket_policy.access_logs.bucket
   force_destroy     = var.force_destroy
   data_class        = "tokenized-analytics"
   lifecycle_rules = [
@@ -49,8 +55,6 @@ module "results_bucket" {
     },
   ]
   tags = var.tags
-
-  depends_on = [aws_s3_bucket_policy.access_logs]
 }
 
 # Target of the two buckets' server access logs. S3 server access logging supports only SSE-S3

@@ -1,11 +1,12 @@
-# Firehose: reads the payment event stream, runs the transformation step (transform.tf),
-# extracts the partition keys with JQ, converts each record to Parquet against the Glue table
-# (columns the table does not name are dropped; a record that does not fit, a malformed one,
-# lands under errors/), and buffers up to 128 MB or 15 minutes before it writes (fewer, larger
-# objects: fewer PUTs, faster scans).
+# Firehose, one delivery stream per table (main.tf local.tables), each reading the payment event
+# stream: the transformation step (transform.tf) keeps the stream's own kind of record, the JQ
+# query extracts its partition keys, and each record is converted to Parquet against its Glue
+# table (columns the table does not name are dropped; a record that does not fit, a malformed
+# one, lands under errors/<table>/). Buffers up to 128 MB or 15 minutes before it writes (fewer,
+# larger objects: fewer PUTs, faster scans).
 
 resource "aws_cloudwatch_log_group" "firehose" {
-  name              = "/aws/kinesisfirehose/${local.delivery_stream_name}"
+  name              = "/aws/kinesisfirehose/${var.name_prefix}-lake"
   retention_in_days = var.log_retention_days
   kms_key_id        = var.logs_kms_key_arn
 
@@ -13,12 +14,16 @@ resource "aws_cloudwatch_log_group" "firehose" {
 }
 
 resource "aws_cloudwatch_log_stream" "firehose" {
-  name           = "S3Delivery"
+  for_each = local.tables
+
+  name           = "${each.key}-S3Delivery"
   log_group_name = aws_cloudwatch_log_group.firehose.name
 }
 
 resource "aws_kinesis_firehose_delivery_stream" "this" {
-  name        = local.delivery_stream_name
+  for_each = local.tables
+
+  name        = each.value.delivery_stream
   destination = "extended_s3"
 
   # Server-side encryption of the delivery stream itself applies to Direct PUT only; records
@@ -38,8 +43,8 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     # Parquet compresses its pages itself (SNAPPY below); Firehose's own compression must be off.
     compression_format = "UNCOMPRESSED"
 
-    prefix              = "${local.table_prefix}event_date=!{partitionKeyFromQuery:event_date}/event_type=!{partitionKeyFromQuery:event_type}/"
-    error_output_prefix = "${local.errors_prefix}!{firehose:error-output-type}/event_date=!{timestamp:yyyy-MM-dd}/"
+    prefix              = "${each.key}/${each.value.partitions}"
+    error_output_prefix = "errors/${each.key}/!{firehose:error-output-type}/event_date=!{timestamp:yyyy-MM-dd}/"
 
     dynamic_partitioning_configuration {
       enabled        = true
@@ -68,7 +73,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
         }
         parameters {
           parameter_name  = "MetadataExtractionQuery"
-          parameter_value = local.partition_query
+          parameter_value = each.value.partition_query
         }
       }
     }
@@ -96,7 +101,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
       schema_configuration {
         catalog_id    = local.account_id
         database_name = aws_glue_catalog_database.this.name
-        table_name    = aws_glue_catalog_table.payment_events.name
+        table_name    = aws_glue_catalog_table.this[each.key].name
         region        = local.region
         role_arn      = aws_iam_role.firehose.arn
         version_id    = "LATEST"
@@ -106,7 +111,7 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
     cloudwatch_logging_options {
       enabled         = true
       log_group_name  = aws_cloudwatch_log_group.firehose.name
-      log_stream_name = aws_cloudwatch_log_stream.firehose.name
+      log_stream_name = aws_cloudwatch_log_stream.firehose[each.key].name
     }
   }
 
@@ -114,4 +119,9 @@ resource "aws_kinesis_firehose_delivery_stream" "this" {
 
   # Firehose checks its role's permissions when the stream is created.
   depends_on = [aws_iam_role_policy.firehose]
+}
+
+moved {
+  from = aws_kinesis_firehose_delivery_stream.this
+  to   = aws_kinesis_firehose_delivery_stream.this["payment_events"]
 }

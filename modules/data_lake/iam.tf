@@ -3,7 +3,7 @@
 # key only through S3, for this bucket), and write to its own log stream.
 
 resource "aws_iam_role" "firehose" {
-  name = "${local.delivery_stream_name}-role"
+  name = "${local.tables.payment_events.delivery_stream}-role"
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
     Statement = [{
@@ -43,11 +43,13 @@ resource "aws_iam_role_policy" "firehose" {
         Sid    = "ReadTableSchema"
         Effect = "Allow"
         Action = ["glue:GetTable", "glue:GetTableVersion", "glue:GetTableVersions"]
-        Resource = [
-          "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
-          "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${aws_glue_catalog_database.this.name}",
-          "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/${aws_glue_catalog_table.payment_events.name}",
-        ]
+        Resource = concat(
+          [
+            "arn:${local.partition}:glue:${local.region}:${local.account_id}:catalog",
+            "arn:${local.partition}:glue:${local.region}:${local.account_id}:database/${aws_glue_catalog_database.this.name}",
+          ],
+          [for table in aws_glue_catalog_table.this : "arn:${local.partition}:glue:${local.region}:${local.account_id}:table/${aws_glue_catalog_database.this.name}/${table.name}"],
+        )
       },
       {
         Sid      = "RunTransformationStep"
@@ -75,7 +77,7 @@ resource "aws_iam_role_policy" "firehose" {
         Sid      = "WriteDeliveryErrors"
         Effect   = "Allow"
         Action   = "logs:PutLogEvents"
-        Resource = "${aws_cloudwatch_log_group.firehose.arn}:log-stream:${aws_cloudwatch_log_stream.firehose.name}"
+        Resource = [for stream in aws_cloudwatch_log_stream.firehose : "${aws_cloudwatch_log_group.firehose.arn}:log-stream:${stream.name}"]
       },
     ]
   })

@@ -15,20 +15,34 @@ locals {
   partition  = data.aws_partition.current.partition
   region     = data.aws_region.current.id
 
-  lake_bucket_name       = "${var.name_prefix}-lake-${local.account_id}"
-  results_bucket_name    = "${var.name_prefix}-lake-results-${local.account_id}"
-  access_log_bucket_name = "${var.name_prefix}-lake-access-logs-${local.account_id}"
-  delivery_stream_name   = "${var.name_prefix}-payment-events-to-lake"
-  transform_name         = "${var.name_prefix}-lake-transform"
-  database_name          = replace("${var.name_prefix}_lake", "-", "_")
-  workgroup_name         = "${var.name_prefix}-lake"
+  lake_bucket_name         = "${var.name_prefix}-lake-${local.account_id}"
+  results_bucket_name      = "${var.name_prefix}-lake-results-${local.account_id}"
+  access_log_bucket_name   = "${var.name_prefix}-lake-access-logs-${local.account_id}"
+  transform_name           = "${var.name_prefix}-lake-transform"
+  pseudonym_key_table_name = "${var.name_prefix}-lake-pseudonym-keys"
+  database_name            = replace("${var.name_prefix}_lake", "-", "_")
+  workgroup_name           = "${var.name_prefix}-lake"
 
-  schema = jsondecode(file("${path.module}/schema/payment_events.json"))
-
-  # Where Firehose writes: one prefix per table, Hive-style partitions the projection below reads.
-  table_prefix  = "payment_events/"
-  errors_prefix = "errors/payment_events/"
-  # event_type from the event id (<payment id>:<event type>[:<operation key>], deterministic by
-  # contract); event_date from occurred_at, an ISO-8601 UTC timestamp.
-  partition_query = "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
+  # One Glue table and one delivery stream per kind of record on the stream; the transformation
+  # step keeps each delivery stream's own kind and drops the other. Each table's columns are its
+  # schema file (the allow-list); Firehose writes Hive-style partitions the projection reads.
+  tables = {
+    payment_events = {
+      delivery_stream = "${var.name_prefix}-payment-events-to-lake"
+      schema          = jsondecode(file("${path.module}/schema/payment_events.json"))
+      # event_type from the event id (<payment id>:<event type>[:<operation key>], deterministic
+      # by contract); event_date from occurred_at, an ISO-8601 UTC timestamp.
+      partition_query = "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
+      partitions      = "event_date=!{partitionKeyFromQuery:event_date}/event_type=!{partitionKeyFromQuery:event_type}/"
+      template        = "event_date=$${event_date}/event_type=$${event_type}/"
+    }
+    fraud_alerts = {
+      delivery_stream = "${var.name_prefix}-fraud-alerts-to-lake"
+      schema          = jsondecode(file("${path.module}/schema/fraud_alerts.json"))
+      # An alert's day is the day of the attempt that raised it.
+      partition_query = "{event_date: .last_seen[0:10]}"
+      partitions      = "event_date=!{partitionKeyFromQuery:event_date}/"
+      template        = "event_date=$${event_date}/"
+    }
+  }
 }

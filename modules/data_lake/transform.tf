@@ -20,6 +20,15 @@ module "transform" {
   log_retention_in_days          = var.log_retention_days
   vpc_config                     = var.transform.vpc_config
   alarm_sns_topic_arn            = var.transform.alarm_sns_topic_arn
+  policy_statements              = local.transform_statements
+  # Firehose invokes the step synchronously and keeps what fails under errors/; an on-failure
+  # queue would never receive anything, and the step is where a stray card number is seen.
+  failure_queue_enabled = false
+
+  environment_variables = {
+    LAKE_PSEUDONYM_KEY_TABLE    = aws_dynamodb_table.pseudonym_keys.name
+    LAKE_DELIVERY_STREAM_TABLES = jsonencode({ for table, t in local.tables : t.delivery_stream => table })
+  }
 
   powertools = {
     service_name = "lake-transform"

@@ -130,6 +130,12 @@ variable "force_destroy" {
   default     = false
 }
 
+variable "deletion_protection" {
+  description = "Deletion protection of the pseudonym key table. Turn off only for throwaway environments."
+  type        = bool
+  default     = true
+}
+
 variable "tags" {
   description = "Tags on every resource."
   type        = map(string)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from local import aws, endpoints, lake, lake_query
+from local import endpoints, lake, lake_query
 from local.lake_events import payment_events, provision_lake
 from tests.conftest import Emulator
 
@@ -22,18 +22,7 @@ pytestmark = pytest.mark.integration
 
 
 def s3_over_tls(emulator: Emulator) -> Any:
-    """An S3 client on the TLS listener: the lake bucket refuses plain HTTP, as on AWS."""
-    import boto3
-
-    published = endpoints.published(emulator.state_dir)
-    return boto3.client(
-        "s3",
-        endpoint_url=published.aws_tls,
-        verify=published.ca_bundle,
-        region_name=aws.REGION,
-        aws_access_key_id=aws.TEST_ACCESS_KEY_ID,
-        aws_secret_access_key=aws.TEST_SECRET_ACCESS_KEY,
-    )
+    return lake_query.s3_client(endpoints.published(emulator.state_dir))
 
 
 def keys(emulator: Emulator, bucket: str) -> list[str]:

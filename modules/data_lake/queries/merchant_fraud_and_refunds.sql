@@ -1,5 +1,5 @@
 -- Fraud-decline rate and refund ratio by merchant: attempts the risk step blocked (fraud_suspected) per attempt, refunded per captured amount.
--- Counted once per event_id. The fraud stream's alerts are not in the lake yet (see docs/lake.md); this counts the blocks they cause.
+-- Counted once per event_id. This counts the attempts the risk step blocked; fraud_alert_rate counts those the fraud stream's alerts named.
 WITH events AS (
   SELECT merchant_id, event_type, decline_code, operation_amount
   FROM (

@@ -53,8 +53,8 @@ mock_provider "aws" {
     values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/pay-lake-transform" }
   }
   override_resource {
-    target = module.transform.aws_sqs_queue.failures[0]
-    values = { arn = "arn:aws:sqs:eu-west-1:111122223333:pay-lake-transform-failures" }
+    target = aws_dynamodb_table.pseudonym_keys
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-lake-pseudonym-keys" }
   }
   override_resource {
     target = aws_cloudwatch_log_group.firehose
@@ -78,28 +78,28 @@ run "the_module_with_its_defaults" {
 
   # --- Firehose: from the stream, Parquet against the Glue table, partitioned, errors apart
   assert {
-    condition     = aws_kinesis_firehose_delivery_stream.this.kinesis_source_configuration[0].kinesis_stream_arn == var.source_stream_arn
+    condition     = aws_kinesis_firehose_delivery_stream.this["payment_events"].kinesis_source_configuration[0].kinesis_stream_arn == var.source_stream_arn
     error_message = "Firehose must read the payment event stream"
   }
   assert {
     condition = (
-      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].enabled
-      && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].output_format_configuration[0].serializer[0].parquet_ser_de[0].compression == "SNAPPY"
-      && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].table_name == "payment_events"
-      && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].database_name == "pay_lake"
+      aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].data_format_conversion_configuration[0].enabled
+      && aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].data_format_conversion_configuration[0].output_format_configuration[0].serializer[0].parquet_ser_de[0].compression == "SNAPPY"
+      && aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].table_name == "payment_events"
+      && aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].database_name == "pay_lake"
     )
     error_message = "records must be converted to Parquet against the payment_events table"
   }
   assert {
-    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].prefix == "payment_events/event_date=!{partitionKeyFromQuery:event_date}/event_type=!{partitionKeyFromQuery:event_type}/"
+    condition     = aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].prefix == "payment_events/event_date=!{partitionKeyFromQuery:event_date}/event_type=!{partitionKeyFromQuery:event_type}/"
     error_message = "objects must be partitioned by event date and event type, as the projection reads them"
   }
   assert {
-    condition     = aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].dynamic_partitioning_configuration[0].enabled && one([for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[1].parameters : p.parameter_value if p.parameter_name == "MetadataExtractionQuery"]) == "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
+    condition     = aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].dynamic_partitioning_configuration[0].enabled && one([for p in aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].processing_configuration[0].processors[1].parameters : p.parameter_value if p.parameter_name == "MetadataExtractionQuery"]) == "{event_date: .occurred_at[0:10], event_type: (.event_id | split(\":\")[1])}"
     error_message = "the partition keys must be extracted from occurred_at and event_id"
   }
   assert {
-    condition     = [for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors : p.type] == ["Lambda", "MetadataExtraction"] && one([for p in aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_value if p.parameter_name == "LambdaArn"]) == "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform:$LATEST"
+    condition     = [for p in aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].processing_configuration[0].processors : p.type] == ["Lambda", "MetadataExtraction"] && one([for p in aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].processing_configuration[0].processors[0].parameters : p.parameter_value if p.parameter_name == "LambdaArn"]) == "arn:aws:lambda:eu-west-1:111122223333:function:pay-lake-transform:$LATEST"
     error_message = "every record must pass the transformation step before its partition keys are read"
   }
   assert {
@@ -107,32 +107,32 @@ run "the_module_with_its_defaults" {
     error_message = "a redaction must count in CardNumbersRedacted and raise its alarm"
   }
   assert {
-    condition     = startswith(aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].error_output_prefix, "errors/payment_events/!{firehose:error-output-type}/")
+    condition     = startswith(aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].error_output_prefix, "errors/payment_events/!{firehose:error-output-type}/")
     error_message = "records that fail conversion must land under errors/, outside the table"
   }
   assert {
     condition = (
-      aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].buffering_size == 128
-      && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].buffering_interval == 900
-      && aws_kinesis_firehose_delivery_stream.this.extended_s3_configuration[0].kms_key_arn == var.kms_key_arn
+      aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].buffering_size == 128
+      && aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].buffering_interval == 900
+      && aws_kinesis_firehose_delivery_stream.this["payment_events"].extended_s3_configuration[0].kms_key_arn == var.kms_key_arn
     )
     error_message = "Firehose must buffer 128 MB / 900 s by default and write with the lake key"
   }
 
   # --- Glue: the allow-list, projected partitions
   assert {
-    condition     = [for c in aws_glue_catalog_table.payment_events.storage_descriptor[0].columns : c.name] == [for c in jsondecode(file("schema/payment_events.json")).columns : c.name]
+    condition     = [for c in aws_glue_catalog_table.this["payment_events"].storage_descriptor[0].columns : c.name] == [for c in jsondecode(file("schema/payment_events.json")).columns : c.name]
     error_message = "the table's columns must be the allow-list in schema/payment_events.json"
   }
   assert {
-    condition     = length(setintersection([for c in aws_glue_catalog_table.payment_events.storage_descriptor[0].columns : c.name], ["token", "device_id", "ip", "number", "pan", "cvc"])) == 0
+    condition     = length(setintersection([for c in aws_glue_catalog_table.this["payment_events"].storage_descriptor[0].columns : c.name], ["token", "device_id", "ip", "number", "pan", "cvc"])) == 0
     error_message = "the token, the raw device id and IP, and anything like a card number must not be columns"
   }
   assert {
     condition = (
-      aws_glue_catalog_table.payment_events.parameters["projection.enabled"] == "true"
-      && aws_glue_catalog_table.payment_events.parameters["storage.location.template"] == "s3://pay-lake-111122223333/payment_events/event_date=$${event_date}/event_type=$${event_type}/"
-      && [for k in aws_glue_catalog_table.payment_events.partition_keys : k.name] == ["event_date", "event_type"]
+      aws_glue_catalog_table.this["payment_events"].parameters["projection.enabled"] == "true"
+      && aws_glue_catalog_table.this["payment_events"].parameters["storage.location.template"] == "s3://pay-lake-111122223333/payment_events/event_date=$${event_date}/event_type=$${event_type}/"
+      && [for k in aws_glue_catalog_table.this["payment_events"].partition_keys : k.name] == ["event_date", "event_type"]
     )
     error_message = "partitions must be projected over the layout Firehose writes"
   }
@@ -209,6 +209,43 @@ run "the_module_with_its_defaults" {
   assert {
     condition     = jsondecode(aws_iam_role.firehose.assume_role_policy).Statement[0].Condition.StringEquals["sts:ExternalId"] == "111122223333"
     error_message = "only Firehose acting for this account may assume the role"
+  }
+
+  # --- fraud alerts: their own delivery stream and table, partitioned by the alert's day
+  assert {
+    condition = (
+      aws_kinesis_firehose_delivery_stream.this["fraud_alerts"].kinesis_source_configuration[0].kinesis_stream_arn == var.source_stream_arn
+      && aws_kinesis_firehose_delivery_stream.this["fraud_alerts"].extended_s3_configuration[0].prefix == "fraud_alerts/event_date=!{partitionKeyFromQuery:event_date}/"
+      && aws_kinesis_firehose_delivery_stream.this["fraud_alerts"].extended_s3_configuration[0].data_format_conversion_configuration[0].schema_configuration[0].table_name == "fraud_alerts"
+      && one([for p in aws_kinesis_firehose_delivery_stream.this["fraud_alerts"].extended_s3_configuration[0].processing_configuration[0].processors[1].parameters : p.parameter_value if p.parameter_name == "MetadataExtractionQuery"]) == "{event_date: .last_seen[0:10]}"
+    )
+    error_message = "fraud alerts reach their own table through their own delivery stream, by day"
+  }
+  assert {
+    condition     = !contains([for c in aws_glue_catalog_table.this["fraud_alerts"].storage_descriptor[0].columns : c.name], "device_id") && [for k in aws_glue_catalog_table.this["fraud_alerts"].partition_keys : k.name] == ["event_date"]
+    error_message = "the alerts table is partitioned by day and names no raw identifier"
+  }
+
+  # --- pseudonymisation secrets: the lake key, no backups to restore an erased secret from
+  assert {
+    condition     = aws_dynamodb_table.pseudonym_keys.server_side_encryption[0].enabled && aws_dynamodb_table.pseudonym_keys.server_side_encryption[0].kms_key_arn == var.kms_key_arn
+    error_message = "the pseudonym secrets are encrypted with the lake's customer-managed key"
+  }
+  assert {
+    condition     = aws_dynamodb_table.pseudonym_keys.point_in_time_recovery[0].enabled == false
+    error_message = "point-in-time recovery would keep erased customers' secrets restorable"
+  }
+  assert {
+    condition     = aws_dynamodb_table.pseudonym_keys.deletion_protection_enabled
+    error_message = "the secrets table is protected from deletion by default"
+  }
+  assert {
+    condition     = join(",", sort(flatten([for s in local.transform_statements : s.actions if startswith(s.actions[0], "dynamodb:")]))) == "dynamodb:BatchGetItem,dynamodb:GetItem,dynamodb:PutItem"
+    error_message = "the transformation step reads and creates secrets; it cannot scan, change or delete them"
+  }
+  assert {
+    condition     = join(",", flatten([for s in data.aws_iam_policy_document.erasure.statement : [for a in s.actions : a if startswith(a, "dynamodb:")]])) == "dynamodb:DeleteItem"
+    error_message = "erasure deletes a secret and nothing else"
   }
 }
 

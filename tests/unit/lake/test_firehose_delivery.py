@@ -21,7 +21,7 @@ from local.lake_events import ERROR_PREFIX, PARTITION_QUERY, PREFIX, payment_eve
 from tests.unit.lake.lake_fixtures import COLUMNS, Context
 
 DEST = firehose.Destination(
-    stream_name="pay-payment-events-to-lake",
+    stream_name="pay",
     version="1",
     bucket="pay-lake-111122223333",
     prefix=PREFIX,
@@ -66,7 +66,7 @@ def test_records_land_partitioned_by_event_date_and_type() -> None:
     expected = {(e["occurred_at"][:10], e["event_id"].split(":")[1]) for e in EVENTS}
     layout = re.compile(
         r"payment_events/event_date=(\d{4}-\d{2}-\d{2})/event_type=(payment\.[a-z_]+)/"
-        r"pay-payment-events-to-lake-1-2026-01-03-09-30-00-[0-9a-f-]{36}$"
+        r"pay-1-2026-01-03-09-30-00-[0-9a-f-]{36}$"
     )
     found = set()
     for key, rows in by_key.items():

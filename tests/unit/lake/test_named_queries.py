@@ -4,6 +4,7 @@ here in plain Python; a redelivered copy of events must not change any answer.""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter, defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 
 from local import lake
-from local.lake_events import payment_events
-from tests.unit.lake.lake_fixtures import read, write_partitioned
+from local.lake_events import fraud_alerts, payment_events
+from tests.unit.lake.lake_fixtures import read, write_alerts, write_partitioned
 
 EVENTS = list(payment_events(400, seed=11, days=3))
 # Firehose delivers at least once: the first 50 events land twice.
@@ -48,6 +49,7 @@ def test_every_query_file_is_tested() -> None:
         "approval_by_card_country",
         "merchant_fraud_and_refunds",
         "payment_positions",
+        "fraud_alert_rate",
     }
     assert set(lake.query_names()) == tested
 
@@ -148,3 +150,65 @@ def test_a_missing_capture_shows_as_incomplete(tmp_path: Path) -> None:
     write_partitioned(events, root)
     (row,) = run("payment_positions", read(root), ("2026-01-01", "2026-01-31"))
     assert row["payment_id"] == captured["payment_id"] and row["events_complete"] is False
+
+
+ALERTS = list(fraud_alerts(EVENTS, seed=5))
+
+
+def later_attempts(minutes: int) -> list[dict[str, Any]]:
+    """Another attempt with each alerted card, ``minutes`` after its first: inside an alert's
+    window or past it."""
+    cards = {a["subject"] for a in ALERTS if a["subject_type"] == "card"}
+    out = []
+    for e in EVENTS:
+        if e["platform_card_key"] in cards and kind(e) in (
+            "payment.authorized",
+            "payment.declined",
+        ):
+            at = dt.datetime.fromisoformat(e["occurred_at"]) + dt.timedelta(minutes=minutes)
+            out.append(
+                {
+                    **e,
+                    "event_id": f"{e['payment_id']}r{minutes}:{kind(e)}",
+                    "occurred_at": at.isoformat(timespec="milliseconds"),
+                }
+            )
+    return out
+
+
+def test_fraud_alert_rate(tmp_path: Path) -> None:
+    events = EVENTS + later_attempts(3) + later_attempts(120)
+    write_partitioned(events + events[:50], tmp_path / "payment_events")  # redelivered too
+    payments = read(tmp_path / "payment_events")
+    alerts = write_alerts(ALERTS + ALERTS[:10], tmp_path / "fraud_alerts")
+    widest: dict[str, tuple[str, str, str]] = {}
+    for a in ALERTS:
+        if a["subject_type"] == "card":
+            first, last, _ = widest.get(a["alert_id"], (a["first_seen"], a["last_seen"], ""))
+            widest[a["alert_id"]] = (
+                min(first, a["first_seen"]),
+                max(last, a["last_seen"]),
+                a["subject"],
+            )
+    windows: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for first, last, card in widest.values():
+        windows[card].append((first, last))
+    stats: dict[str, Counter[str]] = defaultdict(Counter)
+    for e in events:
+        if kind(e) not in ("payment.authorized", "payment.declined"):
+            continue
+        at = e["occurred_at"]
+        stats[e["merchant_id"]]["attempts"] += 1
+        if any(f <= at <= last for f, last in windows.get(e["platform_card_key"], [])):
+            stats[e["merchant_id"]]["alerted"] += 1
+    result = lake.run_query(
+        lake.query_sql("fraud_alert_rate"), {"payment_events": payments, "fraud_alerts": alerts}
+    )
+    rows = result.to_pylist()
+    assert [r["merchant_id"] for r in rows] == sorted(stats)
+    for r in rows:
+        s = stats[r["merchant_id"]]
+        assert (r["attempts"], r["alerted_attempts"]) == (s["attempts"], s["alerted"])
+        assert r["alert_rate"] == pytest.approx(half_up(s["alerted"] / s["attempts"]))
+    # Attempts inside a window count, those two hours later do not.
+    assert 0 < sum(r["alerted_attempts"] for r in rows) < sum(r["attempts"] for r in rows)

@@ -6,6 +6,7 @@ either names it as a column, with its type, or lists it as kept out, with a reas
 from __future__ import annotations
 
 import io
+import json
 from typing import Any
 
 import pyarrow.parquet as pq
@@ -49,18 +50,34 @@ def glue_type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
 
 def test_every_contract_field_is_a_column_or_kept_out_with_a_reason() -> None:
     columns = [c.name for c in COLUMNS]
-    excluded = SCHEMA["excluded"]
-    assert set(columns) | set(excluded) == set(contract_fields())
+    excluded, derived = SCHEMA["excluded"], SCHEMA["derived"]
+    assert set(columns) - set(derived) | set(excluded) == set(contract_fields())
+    assert set(derived) <= set(columns)
     assert not set(columns) & set(excluded)
-    assert all(reason.strip() for reason in excluded.values())
+    assert not set(derived) & set(contract_fields())
+    assert all(reason.strip() for reason in [*excluded.values(), *derived.values()])
     assert len(columns) == len(set(columns))
 
 
 def test_each_column_has_the_contract_type() -> None:
     fields = contract_fields()
     for column in COLUMNS:
+        if column.name in SCHEMA["derived"]:
+            assert column.type == "string", column.name  # a pseudonym
+            continue
         field = fields[column.name]
         assert column.type == glue_type(field["spec"], field["defs"]), column.name
+
+
+def test_the_transformation_step_writes_exactly_the_derived_columns() -> None:
+    from functions.domain.lake_records import REMOVED_FIELDS, prepare
+    from tests.unit.lake.lake_fixtures import MemoryPseudonymKeys
+
+    events = list(payment_events(5, seed=4))
+    (out, *_) = prepare([json.dumps(e) for e in events], MemoryPseudonymKeys())
+    added = set(json.loads(out.text)) - set(events[0])
+    assert added == set(SCHEMA["derived"])
+    assert set(REMOVED_FIELDS) <= set(SCHEMA["excluded"])
 
 
 def test_partitions_are_not_columns_and_cover_every_event_type() -> None:
@@ -77,3 +94,40 @@ def test_the_parquet_written_has_exactly_the_table_columns() -> None:
     written = pq.read_schema(io.BytesIO(buffer.getvalue()))
     assert written.names == [c.name for c in COLUMNS]
     assert written.equals(schema)
+
+
+def test_the_alert_table_has_every_alert_field_with_its_contract_type() -> None:
+    from functions.contracts.events import FraudAlertDetail
+    from tests.unit.lake.lake_fixtures import ALERT_COLUMNS
+
+    schema = FraudAlertDetail.model_json_schema()
+    fields, defs = schema["properties"], schema.get("$defs", {})
+    assert [c.name for c in ALERT_COLUMNS] == list(fields)
+    for column in ALERT_COLUMNS:
+        spec = fields[column.name]
+        if spec.get("type") == "array":
+            assert column.type == f"array<{glue_type(spec['items'], defs)}>", column.name
+        else:
+            assert column.type == glue_type(spec, defs), column.name
+
+
+def test_alerts_convert_to_the_alert_table_with_personal_subjects_removed() -> None:
+    from functions.domain.lake_records import FRAUD_ALERTS, prepare
+    from local.lake_events import ALERT_SCHEMA, fraud_alerts
+    from tests.unit.lake.lake_fixtures import ALERT_COLUMNS, MemoryPseudonymKeys
+
+    events = list(payment_events(60, seed=9))
+    alerts = list(fraud_alerts(events, seed=2))
+    schema = lake.arrow_schema(ALERT_COLUMNS)
+    prepared = prepare(
+        [json.dumps(a) for a in [*alerts, *events]], MemoryPseudonymKeys(), FRAUD_ALERTS
+    )
+    kept = [json.loads(p.text) for p in prepared if not p.dropped]
+    assert len(kept) == len(alerts) and all(p.dropped for p in prepared[len(alerts) :])
+    rows = [lake.row(a, schema) for a in kept]
+    written = lake.to_table(rows, schema)
+    assert written.schema.names == [c["name"] for c in ALERT_SCHEMA["columns"]]
+    for alert, row in zip(alerts, rows, strict=True):
+        personal = alert["subject_type"] in ALERT_SCHEMA["personal_subjects"]
+        assert row["subject"] == (None if personal else alert["subject"])
+    assert {a["subject_type"] for a in alerts} >= {"card", "device", "merchant"}

@@ -64,6 +64,7 @@ module "data_lake" {
   kms_key_arn               = module.kms.data_lake_key_arn
   logs_kms_key_arn          = module.kms.logs_key_arn
   force_destroy             = true
+  deletion_protection       = false
   transform = {
     lambda_package = var.filename
   }
