@@ -14,7 +14,7 @@ rule):
 2. Affordability and limits (decline, or a reduced amount when a smaller one passes): the
    largest monthly repayment of the plan fits the declared net income less declared
    commitments, the platform's own BNPL repayments and a configured living-costs buffer
-   (CCD 2023/2225 Art. 18(2): income and expenses; CONC 5.2A.12-5.2A.17: income and
+   (CCD 2023/2225 Art. 18: income and expenses; FCA CONC 5.2A: income and
    non-discretionary expenditure, from 15 July 2026 for deferred payment credit too); the
    customer's outstanding BNPL credit on this platform plus this credit stays within the
    customer limit (CONC 5.2A: the total indebtedness) and the merchant's within the merchant
@@ -24,7 +24,7 @@ rule):
 
 The decision is returned whole (inputs' digest, model version, score, reasons, outcome) for
 the audit record; a person can review and change it (services.credit_decisions), which the
-CCD's Art. 18(8) gives the consumer the right to ask for.
+CCD's Art. 18 gives the consumer the right to ask for.
 """
 
 from __future__ import annotations
@@ -79,11 +79,13 @@ BASIS = {
     ReasonCode.CURRENCY_NOT_OFFERED: "platform policy: currencies offered",
     ReasonCode.AMOUNT_BELOW_MINIMUM: "platform policy: plan bounds",
     ReasonCode.AMOUNT_ABOVE_MAXIMUM: "platform policy: plan bounds",
-    ReasonCode.NOT_AFFORDABLE: "CCD 2023/2225 Art. 18(2); FCA CONC 5.2A (income and expenditure)",
+    ReasonCode.NOT_AFFORDABLE: "CCD 2023/2225 Art. 18; FCA CONC 5.2A (income and expenditure)",
     ReasonCode.CUSTOMER_LIMIT: "FCA CONC 5.2A (total indebtedness); platform customer limit",
     ReasonCode.MERCHANT_LIMIT: "platform policy: merchant concentration limit",
     ReasonCode.SCORE_BELOW_CUTOFF: "CCD 2023/2225 Art. 18 (creditworthiness model)",
-    ReasonCode.SCORE_FEATURE: "CCD 2023/2225 Art. 18(8) (explanation of the automated assessment)",
+    ReasonCode.SCORE_FEATURE: (
+        "CCD 2023/2225 Art. 18, GDPR Art. 22 (explanation of an automated assessment)"
+    ),
 }
 
 

@@ -90,7 +90,7 @@ TABLE = [
             Outcome.DECLINED,
             ("not_affordable",),
         ),
-        id="CCD 2023/2225 Art. 18(2) / CONC 5.2A: income less commitments below the buffer",
+        id="CCD 2023/2225 Art. 18 / CONC 5.2A: income less commitments below the buffer",
     ),
     pytest.param(
         Row(
@@ -99,7 +99,7 @@ TABLE = [
             ("not_affordable",),
             approved_amount=59_999,
         ),
-        id="CCD 2023/2225 Art. 18(2) / CONC 5.2A: reduced to the largest affordable plan",
+        id="CCD 2023/2225 Art. 18 / CONC 5.2A: reduced to the largest affordable plan",
     ),
     pytest.param(
         Row(
@@ -151,7 +151,7 @@ TABLE = [
             Outcome.DECLINED,
             ("score_below_cutoff", "score_checking_account", "score_credit_history"),
         ),
-        id="CCD 2023/2225 Art. 18(8): a score below the cutoff explains every feature's shortfall",
+        id="CCD 2023/2225 Art. 18: a score below the cutoff explains every feature's shortfall",
     ),
     pytest.param(
         Row(
@@ -168,7 +168,7 @@ TABLE = [
                 "score_credit_history",
             ),
         ),
-        id="CCD 2023/2225 Art. 18(8): reasons ordered by points lost (30, 20, 5)",
+        id="CCD 2023/2225 Art. 18: reasons ordered by points lost (30, 20, 5)",
     ),
 ]
 
