@@ -7,7 +7,8 @@ Ports: the plan records, a card charger (the acquirer connector, charging the cu
 token), the credit ledger store and the event publisher.
 
 Money never moves twice: each charge carries an idempotency key fixed by the plan, the
-instalment and the attempt number (``{plan}:{n}:{attempt}``, ``{plan}:settle``), written to the
+instalment and the attempt number (``{plan}:{n}:{attempt}``; at checkout ``{plan}:1:{token}``;
+``{plan}:settle``), written to the
 plan record only after the charge answered; a run that dies between the two repeats the same
 attempt with the same key, and the acquirer answers the first result. Ledger entries have
 deterministic ids, and a plan record is replaced only at the version it was read at.
@@ -186,7 +187,11 @@ class BnplPlans:
             request.plan, decision.effective_amount, request.currency, now.date()
         )
         first = schedule.instalments[0]
-        charged = self._charger.charge(token, first.amount, request.currency, f"{plan_id}:1:1")
+        # Keyed by the card too: a checkout declined on one card may be paid with another,
+        # and the same card asked again answers its first result.
+        charged = self._charger.charge(
+            token, first.amount, request.currency, f"{plan_id}:1:{token}"
+        )
         if not charged.succeeded:
             raise _problem(
                 "first_instalment_declined",

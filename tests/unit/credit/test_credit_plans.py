@@ -297,3 +297,13 @@ def test_a_stale_decision_opens_no_plan() -> None:
         "decision_id",
     )
     assert world.acquirer.charged == {}
+
+
+def test_a_checkout_declined_on_one_card_can_be_paid_with_another() -> None:
+    world = World()
+    decision = world.decisions.decide(CreditDecisionRequest.model_validate(body()), "k1")
+    world.acquirer.declining.add("tok_empty_1")
+    with pytest.raises(ApiProblem):
+        world.service.open(decision.id, "m_1", "tok_empty_1")
+    plan = world.service.open(decision.id, "m_1", TOKEN)
+    assert plan.token == TOKEN and world.acquirer.money_moved() == 20_000
