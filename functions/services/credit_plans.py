@@ -8,9 +8,9 @@ token), the credit ledger store and the event publisher.
 
 Money never moves twice: each charge carries an idempotency key fixed by the plan, the
 instalment and the attempt number (``{plan}:{n}:{attempt}``; at checkout ``{plan}:1:{token}``;
-``{plan}:settle``), written to the
-plan record only after the charge answered; a run that dies between the two repeats the same
-attempt with the same key, and the acquirer answers the first result. Ledger entries have
+``{plan}:settle``), and the attempt is written to the plan record only after the charge
+answered; a run that dies between the two repeats the same attempt with the same key, and the
+acquirer answers the first result. Ledger entries have
 deterministic ids, and a plan record is replaced only at the version it was read at.
 """
 
