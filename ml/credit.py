@@ -570,10 +570,11 @@ def metrics_section(result: Result) -> str:
         "",
         "Approval rate at the cutoff by group (held-out split; the groups are never features):",
         "",
-        "| group | value | rows | approval rate |",
-        "| --- | --- | ---: | ---: |",
+        "| group | value | rows | approval rate | ratio to the group's highest |",
+        "| --- | --- | ---: | ---: | ---: |",
         *(
-            f"| {group} | {value} | {rows_} | {rate:.1%} |"
+            f"| {group} | {value} | {rows_} | {rate:.1%} | "
+            f"{rate / max(r for _, r in values.values()):.2f} |"
             for group, values in e.by_group.items()
             for value, (rows_, rate) in values.items()
         ),
