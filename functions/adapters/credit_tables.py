@@ -9,15 +9,21 @@ or an index reads.
   figures query), and while the plan is active ``collectable = "active"`` with ``next_due``,
   its earliest unpaid due date (the sparse ``due`` index a collection run queries).
 
-Neither holds card data: a plan carries the vault token only.
+* credit ledger (``plan_id``, ``step``): one item per entry, its lines as JSON, written once
+  (a conditional put; a replay with other lines is refused), read per plan in one query.
+
+None holds card data: a plan carries the vault token only.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from functions.contracts.credit import DecisionRecord, PlanRecord, Review
+from functions.domain.credit.ledger import CreditEntry, entry_id_of
+from functions.domain.ledger import ConflictingEntryError, JournalLine
 
 if TYPE_CHECKING:
     import datetime as dt
@@ -159,3 +165,62 @@ class DynamoPlanStore:
 
     def of_merchant(self, merchant_id: str) -> list[PlanRecord]:
         return list(self._query("merchant", "merchant_id = :id", {":id": {"S": merchant_id}}))
+
+
+def entry_item(entry: CreditEntry) -> dict[str, AttributeValueTypeDef]:
+    lines = [[line.account, line.currency, line.debit, line.credit] for line in entry.lines]
+    return {
+        "plan_id": {"S": entry.plan_id},
+        "step": {"S": entry.step},
+        "lines": {"S": json.dumps(lines, separators=(",", ":"))},
+        "effective_at": {"S": entry.effective_at},
+    }
+
+
+def entry_of(item: dict[str, AttributeValueTypeDef]) -> CreditEntry:
+    plan_id, step = str(item["plan_id"]["S"]), str(item["step"]["S"])
+    lines = tuple(
+        JournalLine(account, currency, debit=debit, credit=credit)
+        for account, currency, debit, credit in json.loads(str(item["lines"]["S"]))
+    )
+    return CreditEntry(
+        entry_id_of(plan_id, step), plan_id, step, lines, str(item["effective_at"]["S"])
+    )
+
+
+class DynamoCreditLedgerStore:
+    """The credit ledger's ``CreditLedgerStore``: an entry is written once, atomically, by a
+    conditional put on its key; positions are derived from the plan's entries (one query)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def post(self, entry: CreditEntry) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=entry_item(entry),
+                ConditionExpression="attribute_not_exists(plan_id)",
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            stored = self._client.get_item(
+                TableName=self._table,
+                Key={"plan_id": {"S": entry.plan_id}, "step": {"S": entry.step}},
+                ConsistentRead=True,
+            )["Item"]
+            if entry_of(stored).lines != entry.lines:
+                raise ConflictingEntryError(
+                    f"{entry.entry_id} is posted with other lines"
+                ) from None
+            return False
+        return True
+
+    def entries_for(self, plan_id: str) -> list[CreditEntry]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            KeyConditionExpression="plan_id = :plan",
+            ExpressionAttributeValues={":plan": {"S": plan_id}},
+            ConsistentRead=True,
+        )
+        return [entry_of(item) for page in pages for item in page.get("Items", [])]

@@ -93,6 +93,10 @@ def _id(value: str, name: str) -> str:
     return value
 
 
+def entry_id_of(plan_id: str, step: str) -> str:
+    return f"{SUBJECT_PREFIX}{plan_id}#{step}"
+
+
 def base_account(account: str) -> str:
     return account.split(":", 1)[0]
 
@@ -107,7 +111,7 @@ class CreditEntry:
 
     def __post_init__(self) -> None:
         _id(self.plan_id, "plan_id")
-        if self.entry_id != f"{SUBJECT_PREFIX}{self.plan_id}#{self.step}":
+        if self.entry_id != entry_id_of(self.plan_id, self.step):
             raise LedgerRuleError("entry_id must be 'bnpl:{plan_id}#{step}'")
         if len(self.lines) < 2:
             raise LedgerRuleError("an entry needs at least two lines")
@@ -185,7 +189,7 @@ class CreditPostingRules:
 
     def _entry(self, plan: BnplPlan, step: str, debits: dict[str, int], at: str) -> CreditEntry:
         return CreditEntry(
-            f"{SUBJECT_PREFIX}{plan.plan_id}#{step}",
+            entry_id_of(plan.plan_id, step),
             plan.plan_id,
             step,
             _lines(plan.schedule.currency, debits),

@@ -16,9 +16,21 @@ import pytest
 from moto import mock_aws
 
 from functions.adapters import clients, credit_wiring
-from functions.adapters.credit_tables import DynamoDecisionStore, DynamoPlanStore
-from functions.domain.credit.ledger import BnplLedger, CreditPostingRules, InMemoryCreditLedgerStore
+from functions.adapters.credit_tables import (
+    DynamoCreditLedgerStore,
+    DynamoDecisionStore,
+    DynamoPlanStore,
+)
+from functions.domain.credit.ledger import (
+    BnplLedger,
+    BnplPlan,
+    CreditPostingRules,
+    InMemoryCreditLedgerStore,
+    credit_balances,
+)
+from functions.domain.credit.schedule import build_schedule
 from functions.domain.fees import FeeSchedule
+from functions.domain.ledger import ConflictingEntryError
 from functions.handlers import credit_api
 from functions.services.credit_plans import BnplPlans, CollectionPolicy
 from tests.adapters.payment_tables import REGION, fake_aws_environment
@@ -215,3 +227,48 @@ def test_a_reviewer_changes_a_decision_and_is_recorded_as_the_signer(aws: Any) -
     assert (
         call("GET", f"/v1/credit/decisions/{decision['id']}", key=None, caller=REVIEWER)[0] == 200
     )
+
+
+LEDGER = "test-credit-ledger"
+
+
+def test_the_credit_ledger_on_dynamodb_posts_once_and_refuses_other_lines(aws: Any) -> None:
+    aws.create_table(
+        TableName=LEDGER,
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "plan_id", "AttributeType": "S"},
+            {"AttributeName": "step", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "plan_id", "KeyType": "HASH"},
+            {"AttributeName": "step", "KeyType": "RANGE"},
+        ],
+    )
+    store = DynamoCreditLedgerStore(aws, LEDGER)
+    rules = CreditPostingRules(300)
+    ledger = BnplLedger(store, rules)
+    plan = BnplPlan(
+        "pl_1", "cus_1", "m_1", build_schedule("pay_in_4", 10_001, "EUR", dt.date(2026, 12, 1))
+    )
+    at = "2026-12-01T10:00:00.000+00:00"
+    opened = ledger.open_plan(plan, fee=300, at=at)
+    ledger.collect(plan, 1, at)
+    ledger.charge_late_fee(plan, 2, 500, at)
+    ledger.collect(plan, 2, at)
+    ledger.collect(plan, 2, at)  # a replay: nothing more
+    assert set(opened) <= set(store.entries_for("pl_1"))
+    assert {e.step for e in store.entries_for("pl_1")} == {
+        "plan",
+        "allowance",
+        "collect-1",
+        "late-fee-2",
+        "collect-2",
+    }
+    position = ledger.position("pl_1")
+    assert position.owed == 10_001 + 500 - 2_501 - 2_500 - 500
+    assert position.late_fees == {2: 500}
+    with pytest.raises(ConflictingEntryError):
+        store.post(rules.plan(plan, 301, at))
+    totals = credit_balances(store.entries_for("pl_1"))
+    assert sum(totals.values()) == 0
