@@ -163,7 +163,8 @@ def _item_bytes(item: dict[str, Any]) -> int:
 
 def storage_units() -> dict[str, dict[str, float | str]]:
     """Write units per decision and per plan write, from the items the DynamoDB adapters write
-    for the seeded mix (1 WCU per started KB). The cost model's BNPL counts."""
+    for the seeded mix (1 WCU per started KB, the plan's index entries included). The cost
+    model's BNPL counts."""
     from functions.adapters.credit_tables import decision_item, plan_item
     from functions.contracts.credit import CreditDecisionRequest, PlanInstalment, PlanRecord
     from functions.services.credit_decisions import CreditDecisions
@@ -221,7 +222,12 @@ def storage_units() -> dict[str, dict[str, float | str]]:
                     for i in schedule.instalments
                 ),
             )
-            plan_units.append(-(-_item_bytes(plan_item(plan)) // 1024))
+            item = plan_item(plan)
+            # Each global index the item is in is written too, and billed to the table: the
+            # customer and merchant indexes always, the due index while the plan is active
+            # (all three project the whole item).
+            indexes = 2 + ("collectable" in item)
+            plan_units.append(-(-_item_bytes(item) // 1024) * (1 + indexes))
     return {
         "credit_decision_wcu_mean": {
             "value": round(sum(decision_units) / len(decision_units), 3),
