@@ -72,6 +72,8 @@ class Destination:
     table: str | None
     buffer_bytes: int
     buffer_seconds: float
+    # Firehose invokes the transformation step again this many times before its records fail.
+    transform_retries: int = 3
 
 
 @dataclass
@@ -90,6 +92,7 @@ def destination(stream: Any) -> Destination | None:
     if not config:
         return None
     query = transform_arn = None
+    retries = 3
     processing = config.get("ProcessingConfiguration") or {}
     for processor in processing.get("Processors") or [] if processing.get("Enabled") else []:
         parameters = {
@@ -100,6 +103,7 @@ def destination(stream: Any) -> Destination | None:
             query = parameters.get("MetadataExtractionQuery")
         if processor.get("Type") == "Lambda":
             transform_arn = parameters.get("LambdaArn")
+            retries = int(parameters.get("NumberOfRetries") or 3)
     if not (config.get("DynamicPartitioningConfiguration") or {}).get("Enabled"):
         query = None
     conversion = config.get("DataFormatConversionConfiguration") or {}
@@ -117,6 +121,7 @@ def destination(stream: Any) -> Destination | None:
         table=schema.get("TableName"),
         buffer_bytes=int(hints.get("SizeInMBs", 5)) * 1024 * 1024,
         buffer_seconds=min(float(hints.get("IntervalInSeconds", 300)), MAX_BUFFER_S),
+        transform_retries=retries,
     )
 
 
@@ -144,8 +149,9 @@ def transformed(
     records: Sequence[SourceRecord], dest: Destination, transform: Transform
 ) -> list[tuple[SourceRecord, bytes | None, str]]:
     """Each record with the data the transformation step returned for it (None: dropped) and
-    its result (Ok, Dropped, ProcessingFailed). A failed invocation fails every record, as
-    Firehose does once its retries are spent."""
+    its result (Ok, Dropped, ProcessingFailed). A failed invocation is retried
+    (``NumberOfRetries``, 3 by default, as Firehose does); once the retries are spent every
+    record of the batch fails."""
     assert dest.transform_arn is not None
     event = {
         "invocationId": str(uuid.uuid4()),
@@ -160,11 +166,15 @@ def transformed(
             for r in records
         ],
     }
-    try:
-        answered = {a["recordId"]: a for a in transform(dest.transform_arn, event)["records"]}
-    except Exception as exc:  # the function failed: every record of the batch fails with it
-        LOG.warning("transformation %s failed: %s", dest.transform_arn, exc)
-        answered = {}
+    answered: dict[str, Any] = {}
+    for attempt in range(1 + dest.transform_retries):
+        try:
+            answered = {a["recordId"]: a for a in transform(dest.transform_arn, event)["records"]}
+            break
+        except Exception as exc:  # the function failed: Firehose invokes it again
+            LOG.warning(
+                "transformation %s failed (attempt %d): %s", dest.transform_arn, attempt + 1, exc
+            )
     out: list[tuple[SourceRecord, bytes | None, str]] = []
     for record in records:
         answer = answered.get(record.sequence_number) or {"result": "ProcessingFailed"}

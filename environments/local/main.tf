@@ -20,6 +20,9 @@ module "platform" {
   # Throwaway environment: every `make up` starts from an empty emulator.
   deletion_protection = false
   audit_force_destroy = true
+  data_lake = {
+    force_destroy = true
+  }
   # The demo and the test suite pay with six test cards from one device and one IP, card 4242
   # many times a minute, on one emulator for the whole run: under the defaults the stream would
   # block that device, IP and card. Locally only card testing on a device raises an alert (above

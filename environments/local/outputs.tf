@@ -67,3 +67,8 @@ output "fraud_stream" {
   description = "The fraud stream on the emulator: stream, feature and block-list tables, consumer."
   value       = module.platform.fraud_stream
 }
+
+output "data_lake" {
+  description = "The payment data lake on the emulator: bucket, Glue database and table, delivery stream, Athena workgroup, named queries."
+  value       = module.platform.data_lake
+}

@@ -141,20 +141,31 @@ resource "aws_s3_bucket_policy" "access_logs" {
     Version = "2012-10-17"
     # The logging-service statements come first, one per source bucket with its prefix as a
     # single Resource: the local emulator (moto 5.2.5) validates PutBucketLogging by reading the
-    # statements in order, matches only a string Resource, and fails on a "*" principal.
-    Statement = concat([
-      for name in [local.lake_bucket_name, local.results_bucket_name] : {
-        Sid       = "S3ServerAccessLogsFrom${replace(title(replace(name, "-", " ")), " ", "")}"
+    # statements in order, matches only a string Resource, and fails on a "*" principal. Written
+    # out, not built with a for expression, so the compliance scan can read the TLS-only deny.
+    Statement = [
+      {
+        Sid       = "S3ServerAccessLogsFromLake"
         Effect    = "Allow"
         Principal = { Service = "logging.s3.amazonaws.com" }
         Action    = "s3:PutObject"
-        Resource  = "${aws_s3_bucket.access_logs.arn}/s3/${name}/*"
+        Resource  = "${aws_s3_bucket.access_logs.arn}/s3/${local.lake_bucket_name}/*"
         Condition = {
           StringEquals = { "aws:SourceAccount" = local.account_id }
-          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${name}" }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${local.lake_bucket_name}" }
         }
-      }
-      ], [
+      },
+      {
+        Sid       = "S3ServerAccessLogsFromResults"
+        Effect    = "Allow"
+        Principal = { Service = "logging.s3.amazonaws.com" }
+        Action    = "s3:PutObject"
+        Resource  = "${aws_s3_bucket.access_logs.arn}/s3/${local.results_bucket_name}/*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+          ArnLike      = { "aws:SourceArn" = "arn:${local.partition}:s3:::${local.results_bucket_name}" }
+        }
+      },
       {
         Sid       = "DenyInsecureTransport"
         Effect    = "Deny"
@@ -163,7 +174,7 @@ resource "aws_s3_bucket_policy" "access_logs" {
         Resource  = [aws_s3_bucket.access_logs.arn, "${aws_s3_bucket.access_logs.arn}/*"]
         Condition = { Bool = { "aws:SecureTransport" = "false" } }
       },
-    ])
+    ]
   })
 
   depends_on = [aws_s3_bucket_public_access_block.access_logs]

@@ -113,3 +113,18 @@ output "fraud_stream" {
     error_message = "The fraud tables the assess step is given (local.fraud_tables) no longer match the tables fraud_stream creates: update fraud.tf."
   }
 }
+
+output "data_lake" {
+  description = "The payment data lake: bucket, Glue database, the payment_events table and its delivery stream, every table with its delivery stream (tables), the pseudonym key table, Athena workgroup and named query ids (make lake-query reads the database)."
+  value = {
+    bucket_name         = module.data_lake.lake_bucket.name
+    results_bucket_name = module.data_lake.results_bucket.name
+    database_name       = module.data_lake.glue_database_name
+    table_name          = module.data_lake.payment_events_table_name
+    delivery_stream     = module.data_lake.delivery_stream.name
+    tables              = module.data_lake.tables
+    pseudonym_key_table = module.data_lake.pseudonym_key_table.name
+    workgroup_name      = module.data_lake.athena_workgroup_name
+    named_queries       = module.data_lake.named_queries
+  }
+}

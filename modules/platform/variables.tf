@@ -281,3 +281,24 @@ variable "fraud_stream_consumer" {
   default  = {}
   nullable = false
 }
+
+variable "data_lake" {
+  description = "The payment data lake (modules/data_lake, which validates each value): Firehose buffering (size_mb 64-128, interval_s 60-900), retention in days per kind of object (payment_events_days, which the fraud alerts follow, errors_days, query_results_days, access_logs_days, transition_days), the Athena per-query scan limit in bytes, and force_destroy, which lets terraform destroy empty the lake buckets (throwaway environments only). Unset values keep the module's defaults."
+  type = object({
+    buffering = optional(object({
+      size_mb    = optional(number)
+      interval_s = optional(number)
+    }), {})
+    retention = optional(object({
+      payment_events_days = optional(number)
+      errors_days         = optional(number)
+      query_results_days  = optional(number)
+      access_logs_days    = optional(number)
+      transition_days     = optional(number)
+    }), {})
+    athena_bytes_scanned_cutoff = optional(number)
+    force_destroy               = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}

@@ -178,10 +178,26 @@ def test_records_the_step_fails_or_drops_never_land() -> None:
     ]
 
 
-def test_a_failed_invocation_fails_the_whole_batch() -> None:
+def test_a_failed_invocation_is_retried_then_fails_the_whole_batch() -> None:
+    calls: list[str] = []
+
     def broken(arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        calls.append(event["invocationId"])
         raise RuntimeError("Sandbox.Timedout")
 
     delivered = firehose.deliver(records(EVENTS[:4]), TRANSFORMED, COLUMNS, broken)
     assert (delivered.converted, delivered.failed) == (0, 4)
     assert not parquet_rows(delivered.objects)
+    assert len(calls) == 1 + TRANSFORMED.transform_retries == 4  # Firehose's default: 3 retries
+
+
+def test_a_transient_failure_of_the_step_loses_nothing() -> None:
+    failures = iter([RuntimeError("Runtime.ExitError")])
+
+    def flaky(arn: str, event: dict[str, Any]) -> dict[str, Any]:
+        for error in failures:
+            raise error
+        return run_transform(arn, event)
+
+    delivered = firehose.deliver(records(EVENTS[:4]), TRANSFORMED, COLUMNS, flaky)
+    assert (delivered.converted, delivered.failed) == (4, 0)
