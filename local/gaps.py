@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from local import gaps_events
+from local import gaps_events, gaps_security
 
 
 def install() -> None:
@@ -24,6 +24,7 @@ def install() -> None:
     _keep_lambda_logging_config()
     _deliver_rule_targets_to_kinesis()
     gaps_events.install()
+    gaps_security.install()
     _list_tags_of_untagged_athena_resources()
 
 
