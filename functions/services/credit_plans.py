@@ -17,6 +17,7 @@ deterministic ids, and a plan record is replaced only at the version it was read
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -407,21 +408,37 @@ def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool])
 
 
 class PlanExposures:
-    """The decisions' ``ExposureSource`` over the platform's own plans, as of the clock's day."""
+    """The decisions' ``ExposureSource`` over the platform's own plans, as of the clock's day.
+
+    A customer's figures are read on every decision: they decide affordability and arrears. A
+    merchant's are the concentration limit's, which tolerates a little staleness, and reading
+    every plan of a large merchant on every decision would cost reads in proportion to its
+    book: they are kept per container for ``merchant_cache_seconds``."""
 
     def __init__(
         self,
         plans: PlanStore,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        merchant_cache_seconds: float = 60.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._plans = plans
         self._clock = clock
+        self._cache_seconds = merchant_cache_seconds
+        self._monotonic = monotonic
+        self._merchants: dict[tuple[str, str], tuple[float, Exposure]] = {}
 
     def customer(self, customer_id: str, currency: str) -> Exposure:
         return exposure(self._plans.of_customer(customer_id), currency, self._clock().date())
 
     def merchant(self, merchant_id: str, currency: str) -> Exposure:
-        return exposure(self._plans.of_merchant(merchant_id), currency, self._clock().date())
+        now = self._monotonic()
+        cached = self._merchants.get((merchant_id, currency))
+        if cached is not None and now - cached[0] < self._cache_seconds:
+            return cached[1]
+        figures = exposure(self._plans.of_merchant(merchant_id), currency, self._clock().date())
+        self._merchants[(merchant_id, currency)] = (now, figures)
+        return figures
 
 
 def exposure(plans: Iterable[PlanRecord], currency: str, today: dt.date) -> Exposure:

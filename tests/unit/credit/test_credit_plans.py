@@ -307,3 +307,19 @@ def test_a_checkout_declined_on_one_card_can_be_paid_with_another() -> None:
         world.service.open(decision.id, "m_1", "tok_empty_1")
     plan = world.service.open(decision.id, "m_1", TOKEN)
     assert plan.token == TOKEN and world.acquirer.money_moved() == 20_000
+
+
+def test_a_merchants_figures_are_read_once_a_minute_a_customers_every_time() -> None:
+    plans = InMemoryPlanStore()
+    reads: list[str] = []
+    real_customer, real_merchant = plans.of_customer, plans.of_merchant
+    plans.of_customer = lambda c: reads.append("customer") or real_customer(c)  # type: ignore[method-assign,func-returns-value]
+    plans.of_merchant = lambda m: reads.append("merchant") or real_merchant(m)  # type: ignore[method-assign,func-returns-value]
+    tick = [0.0]
+    exposures = PlanExposures(plans, merchant_cache_seconds=60, monotonic=lambda: tick[0])
+    for at in (0.0, 30.0, 59.9, 60.0):
+        tick[0] = at
+        exposures.customer("cus_1", "EUR")
+        exposures.merchant("m_1", "EUR")
+    assert reads.count("customer") == 4
+    assert reads.count("merchant") == 2
