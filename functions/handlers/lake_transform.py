@@ -47,7 +47,11 @@ def delivery_tables() -> dict[str, str]:
 @event_source(data_class=KinesisFirehoseEvent)
 def handler(event: KinesisFirehoseEvent, context: LambdaContext) -> dict[str, Any]:
     records = list(event.records)
-    prepared = prepare([r.data_as_bytes.decode("utf-8", errors="replace") for r in records], keys())
+    # A delivery stream this step was not configured for fails the batch (KeyError): Firehose
+    # keeps its records under errors/ rather than filling the wrong table.
+    table = delivery_tables()[event.delivery_stream_arn.rsplit("/", 1)[-1]]
+    texts = [r.data_as_bytes.decode("utf-8", errors="replace") for r in records]
+    prepared = prepare(texts, keys(), table)
     response = KinesisFirehoseDataTransformationResponse()
     for record, result in zip(records, prepared, strict=True):
         if result.redacted:

@@ -68,3 +68,38 @@ def test_the_handler_answers_every_record_ok_with_card_numbers_redacted(
     (record,) = [r for r in caplog.records if getattr(r, "lake_redaction", None)]
     assert (record.__dict__["lake_redaction"], record.__dict__["count"]) == ("card_number", 1)
     assert VISA not in caplog.text and VISA not in str(record.__dict__)
+
+
+def test_each_delivery_stream_keeps_its_own_kind_and_drops_the_other() -> None:
+    payment = next(payment_events(1, seed=4))
+    alert = {
+        "alert_id": "fa_" + "1" * 32,
+        "subject_type": "device",
+        "subject": "dev_burst",
+        "typology": "card_testing",
+        "score": 80,
+        "reasons": ["device_distinct_cards_1h"],
+        "window": "1h",
+        "first_seen": "2026-01-01T00:00:00+00:00",
+        "last_seen": "2026-01-01T00:10:00+00:00",
+        "blocked_until": None,
+    }
+    payloads = [json.dumps(payment).encode(), json.dumps(alert).encode()]
+    answers = {}
+    for stream in ("pay", "pay-alerts"):  # tests/unit/lake/conftest.py names their tables
+        event = firehose_event(payloads)
+        event["deliveryStreamArn"] = (
+            f"arn:aws:firehose:eu-west-1:111122223333:deliverystream/{stream}"
+        )
+        answers[stream] = lake_transform.handler(event, Context())["records"]  # type: ignore[arg-type]
+    assert [r["result"] for r in answers["pay"]] == ["Ok", "Dropped"]
+    assert [r["result"] for r in answers["pay-alerts"]] == ["Dropped", "Ok"]
+    landed = json.loads(base64.b64decode(answers["pay-alerts"][1]["data"]))
+    assert landed["alert_id"] == alert["alert_id"] and landed["subject"] is None
+
+
+def test_a_delivery_stream_the_step_does_not_know_fails_the_invocation() -> None:
+    event = firehose_event([json.dumps(next(payment_events(1, seed=4))).encode()])
+    event["deliveryStreamArn"] = "arn:aws:firehose:eu-west-1:111122223333:deliverystream/other"
+    with pytest.raises(KeyError):
+        lake_transform.handler(event, Context())  # type: ignore[arg-type]
