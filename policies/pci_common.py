@@ -157,14 +157,21 @@ def _payload(node: Any) -> dict[str, Any]:
 # What is derived from one checkov graph (its vertex list, the locals by address, the statements
 # module calls pass) is computed once per graph, not once per check and resource: every check
 # builds a Graph view, and the IAM checks read the same module inputs five times over.
-_MEMO: dict[str, Any] = {"graph": None, "values": {}}
+# Checkov executes this file afresh each time it loads the folder, and checks imported before
+# that keep the earlier copy: the memo lives on checkov's resource registry, which every copy
+# shares, so the checks of both copies compute a graph's facts once.
+MEMO_ATTRIBUTE = "_pci_graph_memo"
 
 
 def _memo_for(raw: Any) -> dict[str, Any]:
-    if _MEMO["graph"] is not raw:
-        _MEMO["graph"] = raw
-        _MEMO["values"] = {}
-    values: dict[str, Any] = _MEMO["values"]
+    memo: dict[str, Any] | None = getattr(resource_registry, MEMO_ATTRIBUTE, None)
+    if memo is None:
+        memo = {"graph": None, "values": {}}
+        setattr(resource_registry, MEMO_ATTRIBUTE, memo)
+    if memo["graph"] is not raw:
+        memo["graph"] = raw
+        memo["values"] = {}
+    values: dict[str, Any] = memo["values"]
     return values
 
 
