@@ -31,6 +31,7 @@ Entries, ``bnpl:{plan_id}#{step}``, each balanced per currency when built:
 | ``write-off`` | N days past due | Dr allowance (up to what it holds) / Dr loss expense |
 | | | (the rest) / Cr receivable (all that is left) |
 | ``allowance-release`` | the plan is paid in full | Dr allowance a / Cr loss expense a |
+| ``recovery-{n}`` | instalment n paid after write-off | Dr acquirer receivable / Cr loss expense |
 
 Ids are deterministic, so a step posted twice is posted once (``CreditLedgerStore.post``
 answers False on a replay and refuses other lines). ``plan_position`` derives what is left from
@@ -141,7 +142,7 @@ class BnplPlan:
 class PlanPosition:
     owed: int  # the receivable left
     allowance: int  # the allowance held against it
-    collected: frozenset[int]  # instalment numbers collected
+    collected: frozenset[int]  # instalment numbers collected (or recovered after a write-off)
     late_fees: dict[int, int]  # instalment number -> its late fee
     settled_early: bool
     written_off: bool
@@ -159,8 +160,8 @@ def plan_position(entries: Iterable[CreditEntry]) -> PlanPosition:
     for entry in entries:
         owed += entry.on(BNPL_RECEIVABLE)
         allowance -= entry.on(CREDIT_LOSS_ALLOWANCE)
-        if entry.step.startswith("collect-"):
-            collected.add(int(entry.step.removeprefix("collect-")))
+        if entry.step.startswith(("collect-", "recovery-")):
+            collected.add(int(entry.step.rpartition("-")[2]))
         if entry.step.startswith("late-fee-"):
             late_fees[int(entry.step.removeprefix("late-fee-"))] = -entry.on(LATE_FEE_INCOME)
         settled_early |= entry.step == "settle-early"
@@ -237,6 +238,15 @@ class CreditPostingRules:
             plan,
             f"collect-{number}",
             {ACQUIRER_RECEIVABLE: amount, receivable(plan.customer_id): -amount},
+            at,
+        )
+
+    def recovery(self, plan: BnplPlan, number: int, at: str, late_fee: int = 0) -> CreditEntry:
+        amount = plan.schedule.instalments[number - 1].amount + late_fee
+        return self._entry(
+            plan,
+            f"recovery-{number}",
+            {ACQUIRER_RECEIVABLE: amount, CREDIT_LOSS_EXPENSE: -amount},
             at,
         )
 
@@ -350,19 +360,27 @@ class BnplLedger:
         return entry
 
     def collect(self, plan: BnplPlan, number: int, at: str) -> CreditEntry:
+        """Instalment ``number`` charged, its late fee included. On a plan written off (a
+        collection that raced the write-off, or a customer paying after it) the money is a
+        recovery: it reduces the loss instead of a receivable that is gone."""
         if not 1 <= number <= len(plan.schedule.instalments):
             raise PlanMovementError(f"plan {plan.plan_id} has no instalment {number}")
-        late_fee = self.position(plan.plan_id).late_fees.get(number, 0)
+        entries = self._store.entries_for(plan.plan_id)
+        done = {f"collect-{number}", f"recovery-{number}"}
+        replayed = next((e for e in entries if e.step in done), None)
+        if replayed is not None:
+            return replayed
+        position = plan_position(entries)
+        late_fee = position.late_fees.get(number, 0)
+        if position.written_off:
+            entry = self.rules.recovery(plan, number, at, late_fee)
+            self._store.post(entry)
+            return entry
+        if position.settled_early:
+            raise PlanMovementError(f"plan {plan.plan_id} is closed")
         entry = self.rules.collect(plan, number, at, late_fee)
-        position = self.position(plan.plan_id)
-        replay = number in position.collected
-        if not replay:
-            if position.written_off or position.settled_early:
-                raise PlanMovementError(f"plan {plan.plan_id} is closed")
-            if entry.on(BNPL_RECEIVABLE) + position.owed < 0:
-                raise PlanMovementError(
-                    f"instalment {number} exceeds what plan {plan.plan_id} owes"
-                )
+        if entry.on(BNPL_RECEIVABLE) + position.owed < 0:
+            raise PlanMovementError(f"instalment {number} exceeds what plan {plan.plan_id} owes")
         self._store.post(entry)
         self._release_if_paid(plan, at)
         return entry

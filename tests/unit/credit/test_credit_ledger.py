@@ -81,18 +81,22 @@ def test_an_instalment_collected_twice_moves_money_once() -> None:
     assert credit_balances(store.all_entries())[ACQUIRER_RECEIVABLE, "EUR"] == 3_334
 
 
-def test_nothing_is_collected_after_a_write_off_or_an_early_settlement() -> None:
-    ledger, _ = _ledger()
+def test_money_after_a_write_off_is_a_recovery_and_nothing_follows_an_early_settlement() -> None:
+    ledger, store = _ledger()
     plan = _plan("pl_1")
     ledger.open_plan(plan, fee=0, at=AT)
     ledger.collect(plan, 1, AT)
     written = ledger.write_off(plan, AT)
-    with pytest.raises(PlanMovementError, match="closed"):
-        ledger.collect(plan, 2, AT)
     # The allowance (200) absorbs its part of the 6,666 left; the expense takes the rest.
     assert written.on(CREDIT_LOSS_ALLOWANCE) == 200
     assert written.on(CREDIT_LOSS_EXPENSE) == 6_466
     assert ledger.write_off(plan, AT) == written
+    # A collection that raced the write-off (or a customer paying later) reduces the loss.
+    recovered = ledger.collect(plan, 2, AT)
+    assert recovered.step == "recovery-2" and ledger.collect(plan, 2, AT) == recovered
+    balances = credit_balances(store.all_entries())
+    assert balances[receivable("cus_1"), "EUR"] == 0
+    assert balances[CREDIT_LOSS_EXPENSE, "EUR"] == 200 + 6_466 - 3_333
     settled = _plan("pl_2")
     ledger.open_plan(settled, fee=0, at=AT)
     ledger.settle_early(settled, AT)
@@ -178,11 +182,15 @@ class BnplLedgerMachine(RuleBasedStateMachine):
             return
         valid = 1 <= number <= len(plan.schedule.instalments)
         replay = number in self.collected[plan_id]
-        if not valid or (plan_id in self.closed and not replay):
+        if not valid or (self.closed.get(plan_id) == "settle-early" and not replay):
             with pytest.raises(PlanMovementError):
                 self.ledger.collect(plan, number, AT)
             return
-        self.ledger.collect(plan, number, AT)
+        entry = self.ledger.collect(plan, number, AT)
+        if self.closed.get(plan_id) == "write-off" and not replay:
+            # Paid after the write-off: a recovery, which reduces the loss.
+            assert entry.step == f"recovery-{number}"
+            assert entry.on(CREDIT_LOSS_EXPENSE) < 0
         self.collected[plan_id].add(number)
 
     @rule(
