@@ -449,9 +449,10 @@ class Vault:
         listed yet and so survived the purge) can be decrypted by a cold container, and a warm
         container's cached customer key expires within ``customer_key_cache_max_age_seconds``
         (300 s by default): that is the time bound. A record written under the erased key
-        does not stand: the store checks the key as it writes and takes the record back. A key moved out of the
-        vault table when the key table was introduced stays in that table's point-in-time
-        backups until they age out (35 days). Idempotent: run it again after a partial failure.
+        does not stand: the store checks the key as it writes and takes the record back. A key
+        moved out of the vault table when the key table was introduced stays in that table's
+        point-in-time backups until they age out (35 days). Idempotent: run it again after a
+        partial failure.
         """
         tenant = check_id(tenant_id, "tenant_id")
         scope = check_id(customer_id, "customer_id")
