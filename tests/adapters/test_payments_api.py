@@ -123,6 +123,12 @@ def call(
             {"payment_method": {"type": "card", "token": "tok_12345678", "card": None, "cvv": "1"}},
             "payment_method.cvv",
         ),
+        # No workflow takes a BNPL checkout yet: named, not accepted with nothing behind it.
+        ({"payment_method": {"type": "bnpl", "token": "tok_12345678"}}, "payment_method.type"),
+        (
+            {"payment_method": {"type": "card", "token": "tok_12345678", "installments": 3}},
+            "payment_method.installments",
+        ),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_never_runs_the_workflow(
