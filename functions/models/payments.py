@@ -89,13 +89,11 @@ class PaymentMethod(StrictModel):
     @field_validator("type")
     @classmethod
     def card_only(cls, value: str) -> str:
-        # Named rather than refused as an unknown value: BNPL exists (the credit API) but no
-        # workflow takes a BNPL checkout yet, and accepting it here would answer for nothing.
+        # Named rather than refused as an unknown value: BNPL decisions exist as a service
+        # (modules/credit_decisioning) but no workflow takes a BNPL checkout yet, and
+        # accepting it here would answer for nothing.
         if value == "bnpl":
-            raise ValueError(
-                "Buy Now Pay Later is not taken by this endpoint yet: request a credit "
-                "decision with POST /v1/credit/decisions"
-            )
+            raise ValueError("Buy Now Pay Later checkout is not available yet")
         return value
 
     @model_validator(mode="after")
