@@ -40,6 +40,7 @@ AUDIT_CLASSES = frozenset({"audit", "audit-logs", "audit-log", "logs"})
 CDE_SCOPES = frozenset({"cde", "in-scope", "in_scope", "yes", "true"})
 NOT_CLASSIFIED = frozenset({"", "unclassified", "unknown", "tbd"})
 AWS_MANAGED_ALIAS = "alias/aws/"
+MODULE_PREFIX = re.compile(r"(module\.[\w-]+(\[[^\]]*\])?\.)*")
 
 # Checkov keeps no record of a check that answers UNKNOWN, so "nothing in scope" and "could not
 # read the value" look the same in its reports. A check that could not evaluate an in-scope
@@ -125,6 +126,16 @@ class Vertex:
     @property
     def address(self) -> str:
         return str(self.attrs.get("__address__", ""))
+
+    @property
+    def module(self) -> str:
+        """The address of the module the resource is in ("" at the root)."""
+        return MODULE_PREFIX.match(self.address).group(0).rstrip(".")  # type: ignore[union-attr]
+
+    @property
+    def local(self) -> str:
+        """The address inside its module: ``type.name`` and any index."""
+        return self.address[MODULE_PREFIX.match(self.address).end() :]  # type: ignore[union-attr]
 
     @functools.cached_property
     def root(self) -> str:
@@ -412,7 +423,7 @@ def is_vault_key(conf: dict[str, Any], graph: Graph | None) -> bool:
 
 # A reference to a managed resource inside an expression checkov left as text, such as
 # ``aws_kms_key.vault.arn`` (a module's outputs and variables are expressions, not references).
-RESOURCE_REFERENCE = re.compile(r"(?<![\w.])(aws_\w+)\.([\w-]+)")
+RESOURCE_REFERENCE = re.compile(r"(?<![\w.])(aws_\w+)\.([\w-]+)(\[[^\]]*\])?")
 UNRESOLVED_EXPRESSION = re.compile(r"(^|[^\w])(var|local|module|each|data)\.\w|\$\{")
 # arn:<partition>:<service>:<region>:<account>:<type>/<name>[/<sub-resource>...]
 ARN = re.compile(r"^arn:[^:]+:(?P<service>[^:]+):[^:]*:[^:]*:(?P<rest>.+)$")
@@ -435,14 +446,21 @@ def resolve_resources(
         if match.group(1) != rtype:
             return [], True
         if module is None:
-            own = graph.me.address
-            module = own.rsplit(".", 2)[0] if own.count(".") > 1 else ""
-        address = f"{module}.{rtype}.{match.group(2)}" if module else f"{rtype}.{match.group(2)}"
-        found = [
-            v
-            for v in graph.resources(rtype)
-            if v.address == address or v.address.startswith(address + "[")
-        ]
+            module = graph.me.module
+        local = f"{rtype}.{match.group(2)}"
+        index = (match.group(3) or "").replace("'", '"')
+
+        def named(address: str) -> bool:
+            address = address.replace("'", '"')
+            if index:
+                return address == local + index
+            return address == local or address.startswith(local + "[")
+
+        found = [v for v in graph.resources(rtype) if v.module == module and named(v.local)]
+        if not found:
+            # checkov renders a module output as the reference inside the module that made it
+            # (aws_kms_key.symmetric["logs"].arn): that resource, in whichever module has it
+            found = [v for v in graph.resources(rtype) if named(v.local)]
         return found, bool(found)
     if UNRESOLVED_EXPRESSION.search(value):
         return [], False
