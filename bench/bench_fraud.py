@@ -12,10 +12,16 @@ import, the feature code's cost per payment, and the model's quality beside the 
 * ``fraud_stream_events_per_s``: the stream consumer on the emulator (environments/local, the
   emulator of ``make up`` or one started here): ``STREAM_EVENTS`` payment events put on the
   Kinesis stream at once, divided by the seconds until the feature table has counted every one
-  (the consumer as deployed: BatchProcessor, one BatchGetItem and one TransactWriteItems per
-  event, batches of up to 100, one shard poller). A loaded machine has counted about one event
-  a second (2026-12-01: 172 events in about 150 s, then 100-record batches timing out at the
-  consumer's 60 s and being bisected), so the sample is small.
+  (the consumer as deployed: BatchProcessor, per event one BatchGetItem of its five subjects and
+  one conditional UpdateItem per subject, batches of up to 100, one shard poller).
+* ``fraud_stream_*_per_record`` and ``fraud_stream_record_bytes``: what one stream record costs
+  the consumer, from the emulator's meter (local/metering.py): ``METERED_PAYMENTS`` payments'
+  events (a sale's ``payment.authorized`` and ``payment.captured``, as the measured payment of
+  bench_payments publishes them) put one payment at a time, the consumer's batching window
+  apart: the low-volume case, where each invocation carries one payment's events, so the
+  dearest per record. Lambda invocations and GB-seconds, DynamoDB write and read units, log
+  bytes, and the records' mean size on the stream. ``make cost`` prices them
+  (bench/cost).
 * ``fraud_alert_latency_ms_p50``: a payment event published on the bus (PutEvents) that
   completes a card-testing burst on a device, to its ``fraud.alert`` read from a queue the
   bench subscribes to the bus: rule, Kinesis, poller, consumer and PutEvents of the alert;
@@ -32,6 +38,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 from typing import Any
@@ -88,7 +95,7 @@ def _import_ms() -> float:
     return statistics.median(runs)
 
 
-STREAM_EVENTS = 100
+STREAM_EVENTS = 500
 ALERT_SAMPLES = 5
 # environments/local raises card testing at 8 distinct cards on one device in an hour.
 BURST_CARDS = 8
@@ -121,8 +128,109 @@ def _detail(merchant: str, n: int, device: str, card: str) -> dict[str, Any]:
 
 
 def _counted(ddb: Any, table: str, merchant: str) -> int:
-    item = ddb.get_item(TableName=table, Key={"pk": {"S": f"merchant#{merchant}#24h"}}).get("Item")
-    return sum(int(v["N"]) for k, v in (item or {}).items() if k.startswith("n"))
+    """The attempts the merchant's item holds in its 24h series (``nd<bucket start>``)."""
+    item = ddb.get_item(TableName=table, Key={"pk": {"S": f"merchant#{merchant}"}}).get("Item")
+    return sum(int(v["N"]) for k, v in (item or {}).items() if k.startswith("nd"))
+
+
+METERED_PAYMENTS = 12
+# Records a subject's conditional UpdateItem takes: card, device, IP, merchant and BIN.
+SUBJECTS_PER_ATTEMPT = 5
+
+
+def _sale_events(merchant: str, n: int) -> list[dict[str, Any]]:
+    """A sale's two events as the workflow publishes them: payment.authorized (whose status is
+    already captured) and payment.captured (no BIN: it is published after the workflow)."""
+    declined = _detail(merchant, n, f"dev_meter_{n}", f"meter{uuid.uuid4().hex[:12]}")
+    base = {**declined, "status": "captured", "decline_code": None, "amount_captured": 100}
+    authorized = {
+        **base,
+        "event_id": base["payment_id"] + ":payment.authorized",
+        "operation_amount": 100,
+    }
+    captured = {
+        **base,
+        "event_id": base["payment_id"] + ":payment.captured",
+        "operation_amount": 100,
+        "bin": None,
+    }
+    return [authorized, captured]
+
+
+def _meter(api_endpoint: str, reset: bool = False) -> dict[str, Any]:
+    url = f"{api_endpoint}/_local/meter" + ("/reset" if reset else "")
+    request = urllib.request.Request(url, method="POST" if reset else "GET")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        body = reply.read()
+    return dict(json.loads(body)) if body else {}
+
+
+def _per_record_units(
+    endpoints: cli.Endpoints, stream: dict[str, Any]
+) -> dict[str, dict[str, float | str]]:
+    """The consumer's metered usage per stream record (see the module's docstring)."""
+    kinesis = emulator_client("kinesis", endpoints.aws)
+    merchant = f"m_meter_{uuid.uuid4().hex[:8]}"
+    payments = [_sale_events(merchant, n) for n in range(METERED_PAYMENTS)]
+    bodies = [json.dumps(e).encode() for events in payments for e in events]
+    consumer = stream["consumer"]["function_name"]
+    feature_table = stream["feature_table_name"]
+    window_s = 1.2  # past environments/local's batching window (1 s)
+    _meter(endpoints.api, reset=True)
+    for events in payments:
+        kinesis.put_records(
+            StreamName=stream["stream_name"],
+            Records=[
+                {"Data": json.dumps(e).encode(), "PartitionKey": e["platform_card_key"]}
+                for e in events
+            ],
+        )
+        time.sleep(window_s)
+    # Wait on the meter, not the table: a read of the table would be metered with the rest.
+    # Each attempt is one BatchGetItem and an UpdateItem per subject on the feature table.
+    expected_updates = METERED_PAYMENTS * (1 + SUBJECTS_PER_ATTEMPT)
+    deadline = time.monotonic() + 120
+    while True:
+        used = _meter(endpoints.api)
+        counts = used["counts"]
+        if counts.get(f"data:dynamodb:{feature_table}", 0) >= expected_updates:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the consumer did not count the metered payments: {counts}")
+        time.sleep(0.5)
+    time.sleep(window_s)  # the last invocation's log lines
+    used = _meter(endpoints.api)
+    counts = used["counts"]
+    records = len(bodies)
+    consumer_logs = sum(
+        v for k, v in counts.items() if k.startswith("log_group_bytes:") and k.endswith(consumer)
+    )
+    return {
+        "fraud_stream_record_bytes": {
+            "value": round(sum(len(b) for b in bodies) / records, 1),
+            "unit": "bytes per record",
+        },
+        "fraud_stream_lambda_invocations_per_record": {
+            "value": round(counts.get(f"data:lambda:{consumer}", 0) / records, 4),
+            "unit": "invocations per record",
+        },
+        "fraud_stream_lambda_gb_seconds_per_record": {
+            "value": round(used["lambda_gb_seconds"] / records, 6),
+            "unit": "GB-s per record",
+        },
+        "fraud_stream_dynamodb_write_units_per_record": {
+            "value": round(used["dynamodb_write_units"] / records, 3),
+            "unit": "WCU per record",
+        },
+        "fraud_stream_dynamodb_read_units_per_record": {
+            "value": round(used["dynamodb_read_units"] / records, 3),
+            "unit": "RCU per record",
+        },
+        "fraud_stream_log_bytes_per_record": {
+            "value": round(consumer_logs / records, 1),
+            "unit": "bytes per record",
+        },
+    }
 
 
 def _events_per_s(endpoint: str, stream: dict[str, Any]) -> float:
@@ -204,6 +312,7 @@ def stream_figures() -> dict[str, dict[str, float | str]]:
         stream = dict(outputs["fraud_stream"])  # type: ignore[call-overload]
         rate = _events_per_s(endpoints.aws, stream)
         latencies = _alert_latencies_ms(endpoints.aws, str(outputs["event_bus_name"]))
+        units = _per_record_units(endpoints, stream)
     finally:
         if started_here:
             cli.stop_emulator()
@@ -213,6 +322,7 @@ def stream_figures() -> dict[str, dict[str, float | str]]:
             "value": round(statistics.median(latencies), 1),
             "unit": "ms",
         },
+        **units,
     }
 
 

@@ -326,8 +326,8 @@ def markdown(estimate: Estimate, chart_name: str) -> str:
         "transition instead of Express requests and duration. The stream's units are per "
         "record, measured with one payment's events arriving at a time (the dearest case per "
         "record), times the events one payment publishes; its stream-hours are in the fixed "
-        "floor. The lake is priced over the same records, before it is composed in an "
-        "environment.",
+        "floor. The lake is priced over the same records; its objects a month count the "
+        "payment events' partitions only.",
         "",
     ]
     return "\n".join(out)
