@@ -24,10 +24,12 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import statistics
 import time
 import urllib.request
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from bench.bench_emulator import enforcement_samples
@@ -208,6 +210,37 @@ def _per_resource(
     }
 
 
+@dataclass(frozen=True)
+class Beside:
+    """What runs beside a payment rather than on its path: the functions that consume its
+    events (event source mappings, Firehose processors) and the tables only they write."""
+
+    functions: frozenset[str]
+    tables: frozenset[str]
+
+
+def _beside_the_payment(
+    endpoints: cli.Endpoints, outputs: dict[str, object], counts: dict[str, int]
+) -> Beside:
+    """The payment's synchronous path is the API function and the workflow's tasks; every
+    other function invoked in the window consumed its events asynchronously."""
+    sfn = emulator_client("stepfunctions", endpoints.aws)
+    definition = sfn.describe_state_machine(
+        stateMachineArn=str(outputs["payment_state_machine_arn"])
+    )["definition"]
+    on_path = {str(outputs["payments_api_function_name"])} | {
+        arn.rsplit(":", 1)[-1] for arn in re.findall(r"arn:aws:lambda:[^\"]+", definition)
+    }
+    invoked = {n.removeprefix("data:lambda:") for n in counts if n.startswith("data:lambda:")}
+    stream = outputs.get("fraud_stream")
+    tables = (
+        {str(stream[k]) for k in ("feature_table_name", "block_list_table_name") if k in stream}
+        if isinstance(stream, dict)
+        else set()
+    )
+    return Beside(frozenset(invoked - on_path), frozenset(tables))
+
+
 def emulator_figures(
     endpoints: cli.Endpoints, outputs: dict[str, object]
 ) -> dict[str, dict[str, float | str]]:
@@ -229,11 +262,34 @@ def emulator_figures(
     )
     counts = used["counts"]
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
+    side = _beside_the_payment(endpoints, outputs, counts)
+    hot_functions = {
+        name.removeprefix("data:lambda:")
+        for name in counts
+        if name.startswith("data:lambda:")
+        and name.removeprefix("data:lambda:") not in side.functions
+    }
+    side_wcu = sum(counts.get(f"wcu:dynamodb:{t}", 0) for t in side.tables)
+    side_log_bytes = sum(counts.get(f"log_group_bytes:/aws/lambda/{f}", 0) for f in side.functions)
     # Data-plane calls per resource (data:<service>:<name>): what CloudTrail data events cost
     # depends on which of these resources the trail selects (bench/cost prices that).
     return {
         **_per_resource(counts, "data:", "payment_data_calls:", "calls"),
-        **_per_resource(counts, "wcu:dynamodb:", "payment_dynamodb_write_units:", "WCU"),
+        **{
+            name: figure
+            for name, figure in _per_resource(
+                counts, "wcu:dynamodb:", "payment_dynamodb_write_units:", "WCU"
+            ).items()
+            if name.removeprefix("payment_dynamodb_write_units:") not in side.tables
+        },
+        # What ran beside the payment in the same window (the fraud stream's consumer and the
+        # lake's transform, fed by its events): priced per stream record by bench_fraud and
+        # bench_lake, so left out of the payment's own figures and shown here.
+        "payment_beside_lambda_invocations": {
+            "value": sum(counts.get(f"data:lambda:{f}", 0) for f in side.functions),
+            "unit": "count",
+        },
+        "payment_beside_dynamodb_write_units": {"value": side_wcu, "unit": "WCU"},
         **_per_resource(counts, "log_group_bytes:", "payment_log_bytes:", "bytes"),
         "payment_api_requests": {"value": counts.get("api_requests", 0), "unit": "count"},
         "payment_step_functions_express_executions": {
@@ -263,19 +319,22 @@ def emulator_figures(
             for state, samples in by_enforcement.items()
         },
         "payment_lambda_invocations": {
-            "value": counts.get("lambda_invocations", 0),
+            "value": sum(counts.get(f"data:lambda:{f}", 0) for f in hot_functions),
             "unit": "count",
         },
         "payment_state_transitions": {"value": counts.get("state_transitions", 0), "unit": "count"},
-        "payment_dynamodb_write_units": {"value": used["dynamodb_write_units"], "unit": "WCU"},
+        "payment_dynamodb_write_units": {
+            "value": used["dynamodb_write_units"] - side_wcu,
+            "unit": "WCU",
+        },
         "payment_dynamodb_read_units": {"value": used["dynamodb_read_units"], "unit": "RCU"},
         "payment_kms_calls": {"value": kms_calls, "unit": "count"},
         "payment_events_published": {"value": counts.get("events_published", 0), "unit": "count"},
-        "payment_log_bytes": {"value": int(used["log_bytes"]), "unit": "bytes"},
+        "payment_log_bytes": {"value": int(used["log_bytes"]) - side_log_bytes, "unit": "bytes"},
         "payment_log_bytes_lambda": {"value": counts.get("log_bytes:lambda", 0), "unit": "bytes"},
         "payment_log_bytes_states": {"value": counts.get("log_bytes:states", 0), "unit": "bytes"},
         "payment_lambda_gb_seconds": {
-            "value": round(used["lambda_gb_seconds"], 4),
+            "value": round(sum(used.get(f"lambda_gb_seconds:{f}", 0.0) for f in hot_functions), 4),
             "unit": "GB-s",
         },
         "payment_step_functions_express_billed_ms": {

@@ -180,7 +180,7 @@ class LambdaBridge:
             ),
             credentials=credentials,
         )
-        metering.lambda_invocation(result.duration_ms, config.memory_mb)
+        metering.lambda_invocation(result.duration_ms, config.memory_mb, function.function_name)
         if fault is not None:
             return self._faulted(config, fault)  # the work is done, its answer is lost
         return result

@@ -54,7 +54,7 @@ def count(name: str, amount: int = 1) -> None:
 
 def _add_units(kind: str, units: float) -> None:
     with _lock:
-        _units[kind] += units
+        _units[kind] = _units.get(kind, 0.0) + units
 
 
 def snapshot() -> dict[str, Any]:
@@ -65,8 +65,11 @@ def snapshot() -> dict[str, Any]:
 def reset() -> None:
     with _lock:
         _counts.clear()
-        for key in _units:
-            _units[key] = 0.0
+        for key in list(_units):
+            if ":" in key:
+                del _units[key]  # per-resource units come back when next used
+            else:
+                _units[key] = 0.0
 
 
 def write_units(size_bytes: int, transactional: bool = False) -> float:
@@ -78,12 +81,17 @@ def read_units(size_bytes: int, consistent: bool) -> float:
     return float(units) if consistent else units / 2
 
 
-def lambda_invocation(duration_ms: float, memory_mb: int) -> None:
+def lambda_invocation(duration_ms: float, memory_mb: int, function_name: str = "") -> None:
     """One Lambda invocation's billed duration (rounded up to the millisecond, as Lambda bills)
-    and its GB-seconds (billed duration x configured memory)."""
+    and its GB-seconds (billed duration x configured memory), in all and per function
+    (``lambda_gb_seconds:<function>``: a benchmark tells the payment's synchronous path from
+    the stream consumers that run beside it)."""
     billed_ms = max(1, math.ceil(duration_ms))
+    gb_seconds = billed_ms / 1000 * memory_mb / 1024
     _add_units("lambda_billed_ms", billed_ms)
-    _add_units("lambda_gb_seconds", billed_ms / 1000 * memory_mb / 1024)
+    _add_units("lambda_gb_seconds", gb_seconds)
+    if function_name:
+        _add_units(f"lambda_gb_seconds:{function_name}", gb_seconds)
 
 
 def lambda_call(function_name: str) -> None:
