@@ -144,7 +144,8 @@ class Outcome:
                     if u.check_id in checks
                 ],
             }
-            if not requirement.automated:
+            # a manual requirement's evidence, or what an automated one leaves to people
+            if not requirement.automated or requirement.evidence:
                 item["manual_evidence"] = {
                     "description": requirement.evidence,
                     "artefact": requirement.artefact or None,

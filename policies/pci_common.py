@@ -537,3 +537,65 @@ def graph_at(graph: Graph, vertex: Vertex) -> Graph:
     clone.raw, clone.memo, clone.vertices, clone.me = graph.raw, graph.memo, graph.vertices, vertex
     return clone
 
+
+def created(vertex: Vertex) -> bool | None:
+    """Whether a resource block creates anything: False for a rendered ``count = 0`` or an
+    empty ``for_each``, None when either is an expression the scan could not render."""
+    count = vertex.attrs.get("count")
+    if count is not None:
+        number = as_int(count)
+        return None if number is None else number > 0
+    for_each = unwrap(vertex.attrs.get("for_each"))
+    if for_each is None:
+        return True
+    if isinstance(for_each, dict | list):
+        return len(for_each) > 0
+    return None
+
+
+def root_service(graph: Graph, rtype: str) -> tuple[list[Vertex], bool]:
+    """The ``rtype`` resources the root of the resource under check creates, and whether some
+    block's ``count``/``for_each`` could not be rendered (so their absence is not known)."""
+    found: list[Vertex] = []
+    undecided = False
+    for vertex in graph.resources(rtype):
+        made = created(vertex)
+        if made is None:
+            undecided = True
+        elif made:
+            found.append(vertex)
+    return found, undecided
+
+
+class RootServiceCheck(PciCheck):
+    """A configuration-wide rule judged at each store of cardholder data in a root: that the
+    root also deploys an account-level service (GuardDuty, Security Hub, Config, Inspector).
+    An account that already has the service opts out of ``modules/security_baseline`` and
+    the check fails there, until the exceptions register records why (the opt-out reported)."""
+
+    anchors: tuple[str, ...] = ("aws_dynamodb_table", "aws_s3_bucket")
+
+    def __init__(self, check_id: str, requirement: str, name: str) -> None:
+        super().__init__(check_id, requirement, name, self.anchors, "HIGH")
+
+    def missing(self, graph: Graph) -> tuple[list[str], bool]:
+        """What the root lacks of the service, and whether the answer is undecided."""
+        raise NotImplementedError
+
+    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
+        graph = self.graph_for(conf)
+        if not graph.is_root():
+            return CheckResult.UNKNOWN
+        chd = is_chd(conf, graph)
+        if chd is None:
+            return self.unresolved(conf, UNCLASSIFIED)
+        if not chd:
+            return CheckResult.UNKNOWN
+        missing, undecided = self.missing(graph)
+        self.details = [f"missing: {'; '.join(missing)}"] if missing else []
+        self.details += graph.root_note()
+        if missing and undecided:
+            return self.unresolved(
+                conf, f"{'; '.join(missing)} (a count or for_each only a plan renders)"
+            )
+        return self.result(not missing)

@@ -114,6 +114,11 @@ output "fraud_stream" {
   }
 }
 
+output "security_baseline" {
+  description = "The account's detective controls (modules/security_baseline): GuardDuty detector id, Security Hub standards, Config recorder, bucket and rules, Inspector's resource types, and the services opted out."
+  value       = module.security_baseline
+}
+
 output "data_lake" {
   description = "The payment data lake: bucket, Glue database, the payment_events table and its delivery stream, every table with its delivery stream (tables), the pseudonym key table, Athena workgroup and named query ids (make lake-query reads the database)."
   value = {

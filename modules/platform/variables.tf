@@ -282,6 +282,35 @@ variable "fraud_stream_consumer" {
   nullable = false
 }
 
+variable "security_baseline" {
+  description = "Per service of modules/security_baseline (guardduty, security_hub, config, inspector), its settings; unset keys keep the module's defaults (every service enabled). enabled = false is only for an account that already has the service (for example from the organisation's delegated administrator), and the compliance scan reports it. modules/security_baseline/variables.tf describes and validates each key."
+  type = object({
+    guardduty = optional(object({
+      enabled                      = optional(bool)
+      s3_protection                = optional(bool)
+      lambda_protection            = optional(bool)
+      finding_publishing_frequency = optional(string)
+    }), {})
+    security_hub = optional(object({
+      enabled                     = optional(bool)
+      pci_dss                     = optional(bool)
+      foundational_best_practices = optional(bool)
+    }), {})
+    config = optional(object({
+      enabled                 = optional(bool)
+      managed_rules           = optional(bool)
+      snapshot_frequency      = optional(string)
+      delivery_retention_days = optional(number)
+    }), {})
+    inspector = optional(object({
+      enabled     = optional(bool)
+      lambda_code = optional(bool)
+    }), {})
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "data_lake" {
   description = "The payment data lake (modules/data_lake, which validates each value): Firehose buffering (size_mb 64-128, interval_s 60-900), retention in days per kind of object (payment_events_days, which the fraud alerts follow, errors_days, query_results_days, access_logs_days, transition_days), the Athena per-query scan limit in bytes, and force_destroy, which lets terraform destroy empty the lake buckets (throwaway environments only). Unset values keep the module's defaults."
   type = object({
