@@ -6,6 +6,9 @@ modules/security_baseline (the list of gaps, with reasons, is in README.md).
   (the PCI DSS v4.0.1 standard) cannot be created. Here a subscription is kept per account and
   region, ``READY`` at once (AWS takes a few minutes), only while the hub is enabled, and only
   for the standards AWS offers in the partition's ARN form.
+* Security Hub configuration: ``UpdateSecurityHubConfiguration`` is not implemented (the
+  provider calls it after enabling the hub); here its two settings are kept and ``DescribeHub``
+  answers them.
 * GuardDuty: ``UpdateDetector`` with ``Features`` replaces the detector's whole feature list,
   where AWS updates the features it names; the provider configures each protection plan
   (``aws_guardduty_detector_feature``) with its own call, so on moto the second plan erased the
@@ -127,8 +130,31 @@ def _securityhub_standards() -> None:
     def disable_security_hub(self: Any) -> Any:
         answer = original_disable(self)
         self.securityhub_backend.__dict__.pop("standards_subscriptions", None)
+        self.securityhub_backend.__dict__.pop("hub_configuration", None)
         return answer
 
+    # UpdateSecurityHubConfiguration (the provider calls it after EnableSecurityHub to set
+    # AutoEnableControls and ControlFindingGenerator): kept on the backend, shown by DescribeHub.
+    def update_security_hub_configuration(self: Any) -> Any:
+        backend = self.securityhub_backend
+        if not backend.enabled:
+            raise not_subscribed()
+        body = json.loads(self.body or "{}")
+        settings = backend.__dict__.setdefault("hub_configuration", {})
+        for key in ("AutoEnableControls", "ControlFindingGenerator"):
+            if key in body:
+                settings[key] = body[key]
+        return json.dumps({})
+
+    original_describe = SecurityHubResponse.describe_hub
+
+    def describe_hub(self: Any) -> Any:
+        answer = json.loads(original_describe(self))
+        answer.update(self.securityhub_backend.__dict__.get("hub_configuration", {}))
+        return json.dumps(answer)
+
+    SecurityHubResponse.update_security_hub_configuration = update_security_hub_configuration  # type: ignore[attr-defined]
+    SecurityHubResponse.describe_hub = describe_hub  # type: ignore[method-assign]
     SecurityHubResponse.batch_enable_standards = batch_enable_standards  # type: ignore[attr-defined]
     SecurityHubResponse.get_enabled_standards = get_enabled_standards  # type: ignore[attr-defined]
     SecurityHubResponse.batch_disable_standards = batch_disable_standards  # type: ignore[attr-defined]

@@ -88,3 +88,16 @@ def test_guardduty_features_are_updated_one_by_one(aws: None) -> None:
     )
     features = guardduty.get_detector(DetectorId=detector)["Features"]
     assert {f["Name"]: f["Status"] for f in features}["S3_DATA_EVENTS"] == "DISABLED"
+
+
+def test_hub_configuration_is_updated_and_described(aws: None) -> None:
+    hub = boto3.client("securityhub", region_name=REGION)
+    hub.enable_security_hub(EnableDefaultStandards=False)
+    hub.update_security_hub_configuration(
+        AutoEnableControls=False, ControlFindingGenerator="STANDARD_CONTROL"
+    )
+    described = hub.describe_hub()
+    assert (described["AutoEnableControls"], described["ControlFindingGenerator"]) == (
+        False,
+        "STANDARD_CONTROL",
+    )
