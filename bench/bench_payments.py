@@ -10,7 +10,10 @@ emulator, and what it uses there (the inputs of a cost model).
   ``payment_e2e_local_ms_p50_enforcement_on/off``: the same, alternating with the emulator's IAM
   and key-policy enforcement on and off (what enforcement costs).
 - ``payment_*`` counts: one approved-and-captured payment on the emulator, read from its meter
-  (local/metering.py): Lambda invocations, state transitions, DynamoDB capacity units, KMS calls,
+  (local/metering.py), on its own path only: the event source mappings are paused while it is
+  metered, and any other function its events reach (the lake's transform) is counted apart as
+  ``payment_beside_*``; the stream and the lake are priced per record from bench_fraud and
+  bench_lake: Lambda invocations, state transitions, DynamoDB capacity units, KMS calls,
   EventBridge entries, CloudWatch Logs bytes ingested (``payment_log_bytes``, split into the
   Lambda and Step Functions shares), Lambda GB-seconds and the Express workflow's billed
   milliseconds (the emulator's durations: indicative, not AWS's).
@@ -21,6 +24,7 @@ environments/local, and stops it afterwards.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -29,6 +33,7 @@ import statistics
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +71,7 @@ DOMAIN_WARM_UP = 300
 DOMAIN_SAMPLES = 3_000
 E2E_WARM_UP = 5
 E2E_SAMPLES = 60
+CONSUMER_SETTLE_S = 2.0
 RATES = EurRates.from_json('{"EUR": "1", "USD": "0.92"}')
 
 
@@ -210,6 +216,28 @@ def _per_resource(
     }
 
 
+@contextlib.contextmanager
+def _consumers_paused(endpoints: cli.Endpoints) -> Iterator[None]:
+    """Event source mappings disabled while the payment is metered: their consumers (the fraud
+    stream's) read and write on their own, and their reads cannot be told from the risk step's
+    on the same table. The records wait on the stream and are consumed once re-enabled."""
+    client = emulator_client("lambda", endpoints.aws)
+    mappings = [
+        m["UUID"]
+        for page in client.get_paginator("list_event_source_mappings").paginate()
+        for m in page["EventSourceMappings"]
+        if m.get("State") == "Enabled"
+    ]
+    for uuid_ in mappings:
+        client.update_event_source_mapping(UUID=uuid_, Enabled=False)
+    time.sleep(CONSUMER_SETTLE_S)  # a batch already handed to a consumer finishes
+    try:
+        yield
+    finally:
+        for uuid_ in mappings:
+            client.update_event_source_mapping(UUID=uuid_, Enabled=True)
+
+
 @dataclass(frozen=True)
 class Beside:
     """What runs beside a payment rather than on its path: the functions that consume its
@@ -253,9 +281,10 @@ def emulator_figures(
     base = int(time.time()) % 1_000_000 * 100
     for n in range(E2E_WARM_UP):
         timed_payment(api, base + n)
-    meter(endpoints.api, reset=True)
-    timed_payment(api, base + E2E_WARM_UP)
-    used = meter(endpoints.api)
+    with _consumers_paused(endpoints):
+        meter(endpoints.api, reset=True)
+        timed_payment(api, base + E2E_WARM_UP)
+        used = meter(endpoints.api)
     latencies = [timed_payment(api, base + E2E_WARM_UP + 1 + n) for n in range(E2E_SAMPLES)]
     by_enforcement = enforcement_samples(
         endpoints.aws, lambda n: timed_payment(api, base + E2E_WARM_UP + 1 + E2E_SAMPLES + n)
