@@ -62,6 +62,11 @@ class CardholderDataCmkEncryption(PciCheck):
                 and is_cmk(get(conf, "encryption_configuration.kms_key_id"))
             )
         if kind == "aws_kinesis_firehose_delivery_stream":
+            if get(conf, "kinesis_source_configuration") is not None:
+                # A stream reading a Kinesis data stream stores nothing at rest (the data stays
+                # in the source stream, under its own key, which this check judges there), and
+                # Firehose refuses server-side encryption for it: not applicable.
+                return CheckResult.UNKNOWN
             return self.result(
                 is_true(get(conf, "server_side_encryption.enabled"))
                 and str(get(conf, "server_side_encryption.key_type")) == "CUSTOMER_MANAGED_CMK"

@@ -50,6 +50,8 @@ class VaultKeyDecryptOnlyDesignatedRoles(PciCheck):
         for statement in statements:
             if not grants_decrypt(statement) or _customer_key_context_only(statement):
                 continue
+            if _table_at_rest_only(statement):
+                continue
             reaches, unknown = _reaches_vault_key(graph, statement)
             if reaches:
                 vault_decrypt.append(statement)
@@ -89,6 +91,18 @@ def _access(conf: dict[str, Any], graph: Graph) -> str:
         if key.lower() == ACCESS_TAG.lower():
             return value.strip().lower()
     return ""
+
+
+def _table_at_rest_only(statement: dict[str, Any]) -> bool:
+    """Decrypt limited to DynamoDB unwrapping a table's own at-rest key (kms:ViaService
+    DynamoDB and the table-name context DynamoDB sends, "How Amazon DynamoDB uses AWS KMS"):
+    every caller of a table encrypted with the vault key needs it, and it opens no card
+    record, which the vault seals under its own data keys."""
+    via = condition_values(statement, "stringequals", "kms:viaservice")
+    tables = condition_values(
+        statement, "stringequals", "kms:encryptioncontext:aws:dynamodb:tablename"
+    )
+    return bool(via) and bool(tables) and all(v.startswith("dynamodb.") for v in via)
 
 
 def _customer_key_context_only(statement: dict[str, Any]) -> bool:
