@@ -20,6 +20,7 @@ from pytest_terraform import terraform
 
 from compliance import scan
 from functions.adapters.ledger_table import DynamoLedgerStore, entry_pk, entry_sk, position_key
+from functions.adapters.payment_event_log import payment_event
 from functions.domain.cards import contains_card_number, luhn_valid
 from functions.domain.ledger import position_change
 from local.api_client import ApiClient, role_credentials, user_credentials
@@ -213,8 +214,11 @@ def ledger_balances(emulator: Emulator, api_env: dict[str, Any]) -> dict[str, in
 
 
 def published(emulator: Emulator, api_env: dict[str, Any], payment_id: str) -> list[str]:
-    events = [json.loads(m) for m in emulator.log_messages(api_env["event_log_group_name"])]
-    return sorted(e["detail-type"] for e in events if e["detail"]["payment_id"] == payment_id)
+    """The payment's events as the bus's archive rule recorded them, read the way the
+    reconciliation reads them."""
+    records = [json.loads(m) for m in emulator.log_messages(api_env["event_log_group_name"])]
+    events = [e for e in map(payment_event, records) if e is not None]
+    return sorted(e.type for e in events if e.payment_id == payment_id)
 
 
 def test_an_approved_payment_runs_every_step_and_is_recorded_without_the_pan(
