@@ -197,8 +197,10 @@ class Reconciliation:
 
     def run(self, *, repair: bool, now: dt.datetime) -> ReconciliationOutcome:
         operations = self._operations if repair else None
-        canceled, stale, cancel_events = self._cancel_stale(operations, now)
-        swept, sweep_events = self._sweep_stuck(operations, now)
+        # One scan serves both: canceling a stale hold never touches an ``authorizing`` payment.
+        before = list(self._payments.scan_payments())
+        canceled, stale, cancel_events = self._cancel_stale(before, operations, now)
+        swept, sweep_events = self._sweep_stuck(before, operations, now)
         made = [*cancel_events, *sweep_events]
         # Published now, so counted as published (the event record may not hold them yet);
         # if the bus refused them they are missing, and the repairs below publish them again.
@@ -240,16 +242,14 @@ class Reconciliation:
         return outcome
 
     def _cancel_stale(
-        self, operations: PaymentOperations | None, now: dt.datetime
+        self, payments: Iterable[Payment], operations: PaymentOperations | None, now: dt.datetime
     ) -> tuple[tuple[StaleHold, ...], tuple[StaleHold, ...], list[Mapping[str, Any]]]:
         """Cancels every stale payment (``operations`` None: none, only listed). Answers the
         canceled holds, those left as they are, and the events the cancels made."""
         canceled: list[StaleHold] = []
         left: list[StaleHold] = []
         events: list[Mapping[str, Any]] = []
-        for payment_id, reason in stale_payments(
-            self._payments.scan_payments(), now, self._validity
-        ):
+        for payment_id, reason in stale_payments(payments, now, self._validity):
             hold = StaleHold(payment_id, str(reason))
             if operations is None:
                 left.append(hold)
@@ -270,7 +270,7 @@ class Reconciliation:
         return tuple(canceled), tuple(left), events
 
     def _sweep_stuck(
-        self, operations: PaymentOperations | None, now: dt.datetime
+        self, payments: Iterable[Payment], operations: PaymentOperations | None, now: dt.datetime
     ) -> tuple[tuple[str, ...], list[Mapping[str, Any]]]:
         """Compensates every payment left ``authorizing`` by a workflow that died between the
         sale's two writes (the hot path writes the record twice, ADR 0003): as the workflow's
@@ -284,7 +284,7 @@ class Reconciliation:
             return (), []
         swept: list[str] = []
         events: list[Mapping[str, Any]] = []
-        for payment_id in stuck_authorizations(self._payments.scan_payments(), now):
+        for payment_id in stuck_authorizations(payments, now):
             try:
                 answer = operations.void(payment_id, SWEPT, None)
             except AcquirerError as error:
