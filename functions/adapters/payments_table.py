@@ -26,6 +26,7 @@ from functions.domain.acquirer import (
     OperationLog,
     OperationStatus,
 )
+from functions.domain.fraud_features import card_key_of
 from functions.domain.payments import (
     Payment,
     PaymentStatus,
@@ -134,11 +135,7 @@ def _card_key(data: Mapping[str, Any]) -> str | None:
     in its own attribute too."""
     if data.get("card_key"):
         return str(data["card_key"])
-    indexed = str(data.get(CARD_INDEX_ATTRIBUTE, ""))
-    return indexed.removeprefix(_CARD_PREFIX) if indexed.startswith(_CARD_PREFIX) else None
-
-
-_CARD_PREFIX = "card#"
+    return card_key_of(str(data.get(CARD_INDEX_ATTRIBUTE, "")))
 
 
 def from_item(item: Mapping[str, Any]) -> Payment:

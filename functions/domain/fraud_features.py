@@ -238,7 +238,17 @@ def platform_card_key(card_key: str | None, token: str) -> str:
     one card at every merchant and customer), or ``token#<token>`` for a card tokenized before
     card keys existed. The payments table's ``by_card`` index, the SCA counters, the payment
     events and the feature table all use this one spelling."""
-    return f"card#{card_key}" if card_key else f"token#{token}"
+    return f"{_CARD_KEY_PREFIX}{card_key}" if card_key else f"token#{token}"
+
+
+_CARD_KEY_PREFIX = "card#"
+
+
+def card_key_of(platform_key: str) -> str | None:
+    """The vault's card key a ``platform_card_key`` names; None for a token-named card."""
+    if platform_key.startswith(_CARD_KEY_PREFIX):
+        return platform_key.removeprefix(_CARD_KEY_PREFIX)
+    return None
 
 
 SubjectKey = tuple[SubjectType, str]
