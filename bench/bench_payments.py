@@ -240,9 +240,11 @@ def _consumers_paused(endpoints: cli.Endpoints) -> Iterator[None]:
 
 @dataclass(frozen=True)
 class Beside:
-    """What runs beside a payment rather than on its path: the functions that consume its
-    events (event source mappings, Firehose processors) and the tables only they write."""
+    """What a payment invoked on its own path (``path``) and what runs beside it: the
+    functions that consume its events (event source mappings, Firehose processors) and the
+    tables only they write."""
 
+    path: frozenset[str]
     functions: frozenset[str]
     tables: frozenset[str]
 
@@ -266,7 +268,7 @@ def _beside_the_payment(
         if isinstance(stream, dict)
         else set()
     )
-    return Beside(frozenset(invoked - on_path), frozenset(tables))
+    return Beside(frozenset(invoked & on_path), frozenset(invoked - on_path), frozenset(tables))
 
 
 def emulator_figures(
@@ -292,12 +294,7 @@ def emulator_figures(
     counts = used["counts"]
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
     side = _beside_the_payment(endpoints, outputs, counts)
-    hot_functions = {
-        name.removeprefix("data:lambda:")
-        for name in counts
-        if name.startswith("data:lambda:")
-        and name.removeprefix("data:lambda:") not in side.functions
-    }
+    hot_functions = side.path
     side_wcu = sum(counts.get(f"wcu:dynamodb:{t}", 0) for t in side.tables)
     side_log_bytes = sum(counts.get(f"log_group_bytes:/aws/lambda/{f}", 0) for f in side.functions)
     # Data-plane calls per resource (data:<service>:<name>): what CloudTrail data events cost

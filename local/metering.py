@@ -28,7 +28,6 @@ import contextlib
 import functools
 import json
 import math
-import sys
 import threading
 from collections import Counter
 from typing import Any
@@ -215,6 +214,8 @@ def _wrap_write(cls: Any, name: str) -> None:
     """Meters PutItem, UpdateItem and DeleteItem: the item before the write is read first
     (from the table, not through the backend's metered GetItem), so the write is billed by the
     larger of the two items and the index entries it changes are counted."""
+    from moto.dynamodb.exceptions import ConditionalCheckFailed
+
     original = getattr(cls, name)
 
     @functools.wraps(original)
@@ -232,15 +233,14 @@ def _wrap_write(cls: Any, name: str) -> None:
             old = (_size(old_item), _index_entries(table, old_item))
         try:
             result = original(backend, *args, **kwargs)
-        except Exception:
+        except ConditionalCheckFailed:
             # A write whose condition fails is still billed (by the item's size) and still a
-            # data event; any other failure is neither.
+            # data event; any other failure is neither (it is not caught here).
             with contextlib.suppress(Exception):
-                if type(sys.exc_info()[1]).__name__ == "ConditionalCheckFailed":
-                    units = write_units(old[0] if old is not None else 0)
-                    count(f"data:dynamodb:{table_name}")
-                    _add_units("dynamodb_write_units", units)
-                    count(f"wcu:dynamodb:{table_name}", int(units))
+                units = write_units(old[0] if old is not None else 0)
+                count(f"data:dynamodb:{table_name}")
+                _add_units("dynamodb_write_units", units)
+                count(f"wcu:dynamodb:{table_name}", int(units))
             raise
         with contextlib.suppress(Exception):
             count(f"data:dynamodb:{table_name}")
