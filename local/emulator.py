@@ -366,6 +366,7 @@ def main(argv: list[str]) -> int:
 
     from local import gaps, speedups
     from local.http_server import Listener
+    from local.retry_replay import RetryReplay
 
     default_user_config["stepfunctions"]["execute_state_machine"] = True
     gaps.install()
@@ -376,8 +377,14 @@ def main(argv: list[str]) -> int:
     faults.install()
     # Faults switched at run time through /_local/faults (local/faults.py); none by default.
     application = faults.middleware(DomainDispatcherApplication(create_backend_app))
+    # Terraform's listener answers an SDK retry of a call it already carried out with the answer
+    # the client lost (local/retry_replay.py); the workers' listener does not.
     server = make_server(
-        args.host, args.port, application, threaded=True, request_handler=MotoRequestHandler
+        args.host,
+        args.port,
+        RetryReplay(application),
+        threaded=True,
+        request_handler=MotoRequestHandler,
     )
     endpoint = f"http://{args.host}:{server.server_port}"
     # moto's Step Functions interpreter calls Lambda back through this port.
