@@ -16,7 +16,8 @@ What is evaluated (README, "How the local emulator differs from AWS"):
   Functions, CloudWatch Logs, Lambda and SQS (others are checked on ``*``), capped by the role's
   permissions boundary and the session policy;
 - KMS grants: the grantee's use within the grant's operations and constraints, CreateGrant's
-  condition keys, who may retire a grant;
+  condition keys, the grants a grant allowing CreateGrant lets its grantee create (no wider
+  than its own), who may retire a grant;
 - KMS key policies for every KMS call naming a key, and for DynamoDB's on-behalf ``Decrypt`` of
   a table's customer managed key (as the caller, through ``dynamodb.<region>.amazonaws.com``,
   with the table-name context);
@@ -27,11 +28,12 @@ What is evaluated (README, "How the local emulator differs from AWS"):
   as the caller, Step Functions using it as the execution role, and Lambda sending failed events
   to a dead-letter queue or on-failure destination as the function's role;
 - a log group, event bus, trail or logging state machine whose key policy does not admit
-  CloudWatch Logs, EventBridge, CloudTrail or log delivery;
+  CloudWatch Logs, EventBridge, CloudTrail or log delivery, and a trail whose bucket policy does
+  not let CloudTrail write its log files;
 - API Gateway invoking a function its policy does not admit, and stage logging without the
   account's CloudWatch Logs role;
-- a key, bucket, queue, topic or trust policy, or a Lambda permission, naming a role or user of
-  the account that does not exist.
+- a key, bucket, queue, topic, secret or trust policy, or a Lambda permission, naming a role or
+  user of the account that does not exist.
 """
 
 from __future__ import annotations
@@ -390,6 +392,7 @@ class Authorizer:
             for request in self.trail_key_requests():
                 self.require_service_key_use(request, code="InsufficientEncryptionPolicyException")
             self.require_trail_log_delivery_role()
+            self.require_trail_bucket_policy()
 
     def require_existing_principals(self) -> None:
         """A key, bucket, queue, topic, function or trust policy naming an IAM role or user of
@@ -770,7 +773,17 @@ class Authorizer:
         yield Request(principal, f"kms:{operation}", key.arn, base)
 
     def granted(self, caller: Caller, request: Request) -> bool:
-        return key_granted(self.account, self.region, caller, request)
+        return key_granted(self.account, self.region, caller, request, self.new_grant_constraints())
+
+    def new_grant_constraints(self) -> dict[str, Any]:
+        """The constraints of the grant this request creates: the caller's own CreateGrant, or
+        DynamoDB's for a table's key; Lambda's is passed by ``require_environment_key_grant``."""
+        body = self.body()
+        if self.service == "kms" and self.operation == "CreateGrant":
+            return dict(body.get("Constraints") or {})
+        if self.service == "dynamodb" and self.operation in ("CreateTable", "UpdateTable"):
+            return table_grant_constraints(self.account, str(body.get("TableName") or ""))
+        return {}
 
     def require_grant_retirer(self, caller: Caller) -> None:
         """RetireGrant is not controlled by a policy: the grant's retiring principal may retire
@@ -1052,7 +1065,14 @@ class Authorizer:
             request = self.in_environment(request)
             decision, reason = decide(caller, request, str(key.policy))
             if decision.allowed or (
-                decision.effect is not Effect.DENY and self.granted(caller, request)
+                decision.effect is not Effect.DENY
+                and key_granted(
+                    self.account,
+                    self.region,
+                    caller,
+                    request,
+                    {"EncryptionContextEquals": {ENVIRONMENT_CONTEXT: function_arn}},
+                )
             ):
                 continue
             message = (
@@ -1072,6 +1092,19 @@ class Authorizer:
         except Exception:
             return None  # Lambda answers ResourceNotFoundException itself
 
+    def trail_being_set(self) -> tuple[str, Any]:
+        """The ARN of the trail a CreateTrail or UpdateTrail names, and the trail as it is now
+        (None when it is being created): an update keeps the settings it does not send."""
+        from moto.cloudtrail.models import cloudtrail_backends
+
+        name = str(self.body().get("Name") or "")
+        trail_arn = name if name.startswith("arn:") else self.arn("cloudtrail", f"trail/{name}")
+        current: Any = None
+        if self.operation == "UpdateTrail":
+            with contextlib.suppress(Exception):  # CloudTrail answers a missing trail itself
+                current = cloudtrail_backends[self.account][self.region].get_trail(name)
+        return trail_arn, current
+
     def require_trail_log_delivery_role(self) -> None:
         """A trail sending its events to CloudWatch Logs: CloudTrail assumes the trail's role
         (its trust policy must admit ``cloudtrail.amazonaws.com``) and, as the role, creates its
@@ -1079,18 +1112,12 @@ class Authorizer:
         role must allow ``logs:CreateLogStream`` and ``logs:PutLogEvents`` on that stream
         ("Sending events to CloudWatch Logs", the role policy document). CreateTrail and
         UpdateTrail are refused otherwise (``InvalidCloudWatchLogsRoleArnException``)."""
-        from moto.cloudtrail.models import cloudtrail_backends
         from moto.iam.models import iam_backends
 
         body = self.body()
         if self.operation not in ("CreateTrail", "UpdateTrail"):
             return
-        name = str(body.get("Name") or "")
-        trail_arn = name if name.startswith("arn:") else self.arn("cloudtrail", f"trail/{name}")
-        current: Any = None
-        if self.operation == "UpdateTrail":
-            with contextlib.suppress(Exception):  # CloudTrail answers a missing trail itself
-                current = cloudtrail_backends[self.account][self.region].get_trail(name)
+        trail_arn, current = self.trail_being_set()
         role_arn = str(
             body.get("CloudWatchLogsRoleArn") or getattr(current, "cw_role_arn", "") or ""
         )
@@ -1135,6 +1162,36 @@ class Authorizer:
                 "cloudtrail",
                 code,
                 f"Access denied. Verify in IAM that the role has adequate permissions. ({refusal})",
+            )
+
+    def require_trail_bucket_policy(self) -> None:
+        """A trail's bucket: CloudTrail checks the bucket policy when the trail is created or
+        given another bucket or prefix, and refuses it (``InsufficientS3BucketPolicyException``)
+        unless the policy lets ``cloudtrail.amazonaws.com``, with the trail as
+        ``aws:SourceArn``, call ``s3:GetBucketAcl`` on the bucket and ``s3:PutObject`` under
+        ``[<prefix>/]AWSLogs/<account>/`` with the ``bucket-owner-full-control`` ACL ("Amazon S3
+        bucket policy for CloudTrail"). Only a bucket policy can admit a service principal."""
+        body = self.body()
+        if self.operation not in ("CreateTrail", "UpdateTrail"):
+            return
+        if self.operation == "UpdateTrail" and not (
+            body.get("S3BucketName") or "S3KeyPrefix" in body
+        ):
+            return
+        trail_arn, current = self.trail_being_set()
+        bucket = str(body.get("S3BucketName") or getattr(current, "bucket_name", "") or "")
+        prefix = str(
+            body["S3KeyPrefix"] if "S3KeyPrefix" in body else getattr(current, "s3_key_prefix", "")
+        )
+        if not bucket:
+            return
+        refusal = trail_bucket_refusal(self.account, trail_arn, bucket, prefix or "")
+        if refusal:
+            LOG.info("refused: %s", refusal)
+            raise invalid_request(
+                "cloudtrail",
+                "InsufficientS3BucketPolicyException",
+                f"Incorrect S3 bucket policy is detected for bucket: {bucket}",
             )
 
     # Decision --------------------------------------------------------------------------------
@@ -1352,6 +1409,52 @@ def resource_policy_of(account: str, region: str, request: Request) -> str | Non
 
         bus = events_backends[account][region].describe_event_bus(resource)
         return bus.policy
+    return None
+
+
+def trail_bucket_refusal(account: str, trail_arn: str, bucket: str, prefix: str) -> str | None:
+    """Why CloudTrail may not deliver a trail's log files to ``bucket``, or None: its ACL
+    check and its write, as ``cloudtrail.amazonaws.com`` for the trail, decided by the bucket
+    policy alone (None too for a bucket that does not exist: CloudTrail answers that itself)."""
+    from moto.s3.models import s3_backends
+
+    try:
+        policy = s3_backends[account][PARTITION].get_bucket(bucket).policy
+    except Exception:
+        return None
+    document = policy.decode() if isinstance(policy, bytes) else policy
+    service = "cloudtrail.amazonaws.com"
+    source = {
+        "aws:SourceArn": [trail_arn],
+        "aws:SourceAccount": [account],
+        "aws:SecureTransport": ["true"],
+    }
+    region = trail_arn.split(":")[3]
+    folder = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
+    log_file = f"{folder}AWSLogs/{account}/CloudTrail/{region}/{account}_CloudTrail.json.gz"
+    requests = [
+        Request(
+            Principal(service, account, service),
+            "s3:GetBucketAcl",
+            f"arn:aws:s3:::{bucket}",
+            source,
+        ),
+        Request(
+            Principal(service, account, service),
+            "s3:PutObject",
+            f"arn:aws:s3:::{bucket}/{log_file}",
+            {**source, "s3:x-amz-acl": ["bucket-owner-full-control"]},
+        ),
+    ]
+    for request in requests:
+        decision = iam_policy.evaluate(
+            [document] if document else [], request, resource_policy=True
+        )
+        if not decision.allowed:
+            return (
+                f"the policy of bucket {bucket} does not allow {service} {request.action} on "
+                f"{request.resource} for {trail_arn}"
+            )
     return None
 
 
@@ -1653,10 +1756,20 @@ def role_refusal(caller: Caller, requests: list[Request]) -> str | None:
     return None
 
 
-def key_granted(account: str, region: str, caller: Caller, request: Request) -> bool:
+def key_granted(
+    account: str,
+    region: str,
+    caller: Caller,
+    request: Request,
+    new_grant_constraints: dict[str, Any] | None = None,
+) -> bool:
     """Whether a grant on the request's key lets the caller do it: it names the caller (or its
     role) as grantee, lists the operation, and its encryption-context constraint holds ("Grants
-    in AWS KMS"). A grant only allows: an explicit deny still wins (the caller checks)."""
+    in AWS KMS"), except for DescribeKey and RetireGrant, which the constraint does not bind. A
+    grant that allows CreateGrant lets its grantee create grants for a subset of its operations
+    with an equally strict or stricter constraint (``new_grant_constraints``), never more
+    ("Granting CreateGrant permission"). A grant only allows: an explicit deny still wins (the
+    caller checks)."""
     key = kms_key(account, region, request.resource) if request.action.startswith("kms:") else None
     if key is None:
         return False
@@ -1667,12 +1780,45 @@ def key_granted(account: str, region: str, caller: Caller, request: Request) -> 
         for name, values in request.context.items()
         if name.startswith("kms:EncryptionContext:") and values
     }
+
+    def allows(grant: Any) -> bool:
+        if operation == "CreateGrant":
+            operations = set(request.values("kms:GrantOperations") or ())
+            return operations <= set(grant.operations) and constraint_at_least_as_strict(
+                new_grant_constraints or {}, grant.constraints or {}
+            )
+        if operation in UNCONSTRAINED_GRANT_OPERATIONS:
+            return True
+        return grant_constraints_hold(grant.constraints, context)
+
     return any(
         grant.grantee_principal in (principal.arn, principal.principal_arn)
         and operation in grant.operations
-        and grant_constraints_hold(grant.constraints, context)
+        and allows(grant)
         for grant in key.grants.values()
     )
+
+
+# Grant operations that take no encryption context, so a grant's constraint does not apply to
+# them (GrantConstraints, KMS API Reference).
+UNCONSTRAINED_GRANT_OPERATIONS = frozenset({"DescribeKey", "RetireGrant"})
+
+
+def constraint_at_least_as_strict(new: dict[str, Any], parent: dict[str, Any]) -> bool:
+    """Whether a grant's constraint ``new`` admits no context its parent's does not: under a
+    parent's EncryptionContextSubset, a subset or an equality that includes its pairs; under an
+    EncryptionContextEquals, that same equality only."""
+    new_equals = new.get("EncryptionContextEquals")
+    new_pairs = [dict(pairs) for pairs in new.values() if pairs is not None]
+    for kind, pairs in parent.items():
+        pairs = dict(pairs or {})
+        if kind == "EncryptionContextEquals" and (new_equals is None or new_equals != pairs):
+            return False
+        if kind == "EncryptionContextSubset" and not any(
+            all(each.get(name) == value for name, value in pairs.items()) for each in new_pairs
+        ):
+            return False
+    return True
 
 
 # What Lambda's poller calls on an event source as the function's execution role ("Lambda

@@ -24,7 +24,7 @@ from local.endpoints import published
 from local.enforcement import LAMBDA_TRUST_POLICY, switched
 from tests.conftest import Emulator
 from tests.integration.handlers import ECHO_PROXY, zip_source
-from tests.integration.test_emulator import create_function, wait_for
+from tests.integration.test_emulator import create_function, trail_bucket, wait_for
 from tests.integration.test_local_api import call
 
 ACCOUNT = "123456789012"
@@ -967,9 +967,8 @@ def test_execution_logs_of_a_cmk_state_machine_need_the_key_to_admit_log_deliver
 def test_a_trail_encrypted_with_a_key_that_does_not_admit_cloudtrail_is_refused(
     account: Account, emulator: Emulator
 ) -> None:
-    s3, trails = emulator.client("s3"), emulator.client("cloudtrail")
-    bucket = unique("deny-trail")
-    s3.create_bucket(Bucket=bucket)
+    trails = emulator.client("cloudtrail")
+    bucket = trail_bucket(emulator, unique("deny-trail"))
 
     def create(key: str) -> None:
         trails.create_trail(Name=unique("deny-trail"), S3BucketName=bucket, KmsKeyId=key)
@@ -1099,6 +1098,47 @@ def test_creating_a_grant_is_decided_with_the_grants_condition_keys(
         lambda: scoped.create_grant(
             KeyId=key, GranteePrincipal=grantee, Operations=["Decrypt", "Encrypt"]
         ),
+    )
+
+
+def test_a_grantee_may_not_create_a_grant_wider_than_its_own(
+    account: Account, emulator: Emulator
+) -> None:
+    key = account.key(ROOT_KEY_STATEMENT)
+    grantee = account.role()
+    emulator.client("kms").create_grant(
+        KeyId=key,
+        GranteePrincipal=grantee,
+        Operations=["CreateGrant", "Decrypt"],
+        Constraints={"EncryptionContextSubset": {"purpose": "test"}},
+    )
+    user = account.session(grantee, "kms")
+
+    def delegate(operations: list[str], constraints: dict[str, Any]) -> None:
+        user.create_grant(
+            KeyId=key, GranteePrincipal=grantee, Operations=operations, Constraints=constraints
+        )
+
+    within = {"EncryptionContextSubset": {"purpose": "test", "table": "t"}}
+    delegate(["Decrypt"], within)
+    both_ways(emulator, lambda: delegate(["Decrypt", "Encrypt"], within))
+    both_ways(emulator, lambda: delegate(["Decrypt"], {"EncryptionContextSubset": {"x": "1"}}))
+
+
+def test_a_trail_whose_bucket_policy_does_not_admit_cloudtrail_is_refused(
+    emulator: Emulator,
+) -> None:
+    s3, trails = emulator.client("s3"), emulator.client("cloudtrail")
+    bare = unique("deny-trail-bucket")
+    s3.create_bucket(Bucket=bare)
+    message = both_ways(
+        emulator,
+        lambda: trails.create_trail(Name=unique("deny-trail"), S3BucketName=bare),
+        "InsufficientS3BucketPolicyException",
+    )
+    assert bare in message
+    trails.create_trail(
+        Name=unique("deny-trail"), S3BucketName=trail_bucket(emulator, unique("deny-trail"))
     )
 
 
@@ -1411,9 +1451,9 @@ def test_lambda_decrypts_a_functions_environment_as_its_role_through_its_grant(
 def test_a_trail_delivers_to_cloudwatch_logs_only_through_a_role_cloudtrail_may_use(
     account: Account, emulator: Emulator
 ) -> None:
-    s3, logs, trails = emulator.client("s3"), emulator.client("logs"), emulator.client("cloudtrail")
-    bucket, group = unique("deny-trail-logs"), unique("/aws/cloudtrail/deny")
-    s3.create_bucket(Bucket=bucket)
+    logs, trails = emulator.client("logs"), emulator.client("cloudtrail")
+    bucket = trail_bucket(emulator, unique("deny-trail-logs"))
+    group = unique("/aws/cloudtrail/deny")
     logs.create_log_group(logGroupName=group)
     group_arn = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}"
 

@@ -270,13 +270,40 @@ def test_sqs_batches_partial_failures_and_redrive(
     assert sorted(set(delivered)) == bodies[:-1]
 
 
-def test_gaps_filled_for_the_aws_provider(emulator: Emulator, role_arn: str) -> None:
+def trail_bucket(emulator: Emulator, name: str) -> str:
+    """A bucket the account's trails may write to: CloudTrail refuses a trail whose bucket
+    policy does not let it (local.enforcement.trail_bucket_refusal)."""
+    account = "123456789012"
+    cloudtrail = {"Service": "cloudtrail.amazonaws.com"}
+    trails = {"ArnLike": {"aws:SourceArn": f"arn:aws:cloudtrail:*:{account}:trail/*"}}
+    statements = [
+        {
+            "Effect": "Allow",
+            "Principal": cloudtrail,
+            "Action": "s3:GetBucketAcl",
+            "Resource": f"arn:aws:s3:::{name}",
+            "Condition": trails,
+        },
+        {
+            "Effect": "Allow",
+            "Principal": cloudtrail,
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{name}/AWSLogs/{account}/*",
+            "Condition": trails,
+        },
+    ]
     s3 = emulator.client("s3")
+    s3.create_bucket(Bucket=name)
+    policy = {"Version": "2012-10-17", "Statement": statements}
+    s3.put_bucket_policy(Bucket=name, Policy=json.dumps(policy))
+    return name
+
+
+def test_gaps_filled_for_the_aws_provider(emulator: Emulator, role_arn: str) -> None:
     cloudtrail = emulator.client("cloudtrail")
     names = [unique("trail") for _ in range(2)]
     for name in names:
-        s3.create_bucket(Bucket=name)
-        cloudtrail.create_trail(Name=name, S3BucketName=name)
+        cloudtrail.create_trail(Name=name, S3BucketName=trail_bucket(emulator, name))
     listed = cloudtrail.describe_trails(trailNameList=[names[0]])["trailList"]
     assert [trail["Name"] for trail in listed] == [names[0]]
 
