@@ -1,13 +1,45 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any
 
 import pytest
+from py.path import local
+from pytest_terraform import tf
 
 # The end-to-end tests share the session's emulator, started before anything is applied.
 from tests.integration.conftest import _emulator_first
 
 __all__ = ["_emulator_first"]
+
+
+@pytest.fixture(scope="session")
+def local_environment(
+    request: pytest.FixtureRequest, tmpdir_factory: pytest.TempdirFactory, worker_id: str
+) -> Any:
+    """environments/local, applied once per session on the session's emulator and shared by
+    every end-to-end module; no teardown: the emulator is thrown away.
+
+    Built here, when the session runs, rather than by ``terraform(...)`` at import: pytest
+    imports this conftest before pytest-terraform is configured when it is given tests/e2e."""
+    environment = tf.TerraformFixture(
+        tf.LazyTfBin,
+        tf.LazyPluginCacheDir,
+        "session",
+        "local",
+        local(__file__).dirpath(),
+        False,
+        tf.td.OFF,
+        request.config,
+    )
+    return environment(request, tmpdir_factory, worker_id)
+
+
+@pytest.fixture(scope="session")
+def api_env(local_environment: Any) -> dict[str, Any]:
+    """environments/local's outputs, by name."""
+    return {name: value["value"] for name, value in local_environment.outputs.items()}
+
 
 # The functions whose log lines explain a failed API answer (a 5xx says only "api_error").
 EXPLAINING_GROUPS = (

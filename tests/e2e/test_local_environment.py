@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pytest_terraform import terraform
 
 from compliance import scan
 from functions.adapters.ledger_table import DynamoLedgerStore, entry_pk, entry_sk, position_key
 from functions.adapters.payment_event_log import payment_event
+from functions.domain.acquirer import TEST_CARDS
 from functions.domain.cards import contains_card_number, luhn_valid
 from functions.domain.ledger import position_change
 from local.api_client import ApiClient, role_credentials, user_credentials
@@ -37,9 +37,6 @@ from local.payments_demo import payment_request as demo_payment_request
 from tests.conftest import Emulator
 
 PAN = "4242424242424242"
-
-# Applied once per session on the session's emulator; no teardown: the emulator is thrown away.
-terraform("local", scope="session", name="local_environment", teardown=terraform.TEARDOWN_OFF)
 
 
 def test_the_environment_applies_with_secure_settings(
@@ -79,11 +76,6 @@ def test_the_environment_applies_with_secure_settings(
         logGroupNamePrefix=f"/aws/lambda/{function_name}"
     )["logGroups"][0]
     assert group["retentionInDays"] >= 365
-
-
-@pytest.fixture(scope="module")
-def api_env(local_environment: Any) -> dict[str, Any]:
-    return {name: value["value"] for name, value in local_environment.outputs.items()}
 
 
 def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
@@ -533,13 +525,19 @@ def test_a_caller_not_bound_to_the_merchant_is_refused(
 
 
 def burst_cards(count: int) -> list[str]:
-    """Luhn-valid Visa numbers of this run alone, none a simulator test card: approved."""
-    cards = []
+    """Luhn-valid Visa numbers of this run alone, none a simulator test card: approved.
+
+    The simulator picks a behaviour by the last four digits alone, so a number ending like a
+    test card (``0002``, ``0069``: a random prefix makes the check digit vary) is declined."""
+    cards: list[str] = []
     prefix = "4000" + str(uuid.uuid4().int)[:8]
-    for n in range(count):
+    n = 0
+    while len(cards) < count:
         body = f"{prefix}{n:03d}"
-        check = next(d for d in "0123456789" if luhn_valid(body + d))
-        cards.append(body + check)
+        n += 1
+        card = body + next(d for d in "0123456789" if luhn_valid(body + d))
+        if card[-4:] not in TEST_CARDS:
+            cards.append(card)
     return cards
 
 
