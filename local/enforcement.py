@@ -13,8 +13,9 @@ root is never refused by IAM, but key policies apply to it as on AWS.
 What is evaluated (README, "How the local emulator differs from AWS"):
 - identity policies of the role (inline and attached), explicit Deny first, for every service,
   with the resource ARN and condition keys worked out for DynamoDB, KMS, EventBridge, Step
-  Functions, CloudWatch Logs, Lambda and SQS (others are checked on ``*``), capped by the role's
-  permissions boundary and the session policy;
+  Functions, CloudWatch Logs, Lambda, S3, SQS, SNS, Kinesis, Firehose and Secrets Manager
+  (others are checked on ``*``), capped by the role's permissions boundary and the session
+  policy;
 - KMS grants: the grantee's use within the grant's operations and constraints, CreateGrant's
   condition keys, the grants a grant allowing CreateGrant lets its grantee create (no wider
   than its own), who may retire a grant;
@@ -68,6 +69,7 @@ JSON_SERVICES = frozenset(
         "lambda",
         "secretsmanager",
         "kinesis",
+        "firehose",
         "cloudtrail",
     }
 )
@@ -593,7 +595,43 @@ class Authorizer:
                 arn = name if name.startswith("arn:") else self.arn("lambda", f"function:{name}")
                 qualifier = self.response.querystring.get("Qualifier", [None])[0]
                 return f"{arn}:{qualifier}" if qualifier else arn
+        if service == "kinesis":
+            return self.stream_resource(body) or self.moto_resource
+        if service == "firehose" and body.get("DeliveryStreamName"):
+            return self.arn("firehose", f"deliverystream/{body['DeliveryStreamName']}")
+        if service == "secretsmanager":
+            return self.secret_resource(body) or self.moto_resource
         return self.moto_resource
+
+    def stream_resource(self, body: dict[str, Any]) -> str | None:
+        """The stream (or consumer) a Kinesis request acts on; GetRecords names it only
+        through its shard iterator, which moto composes from the stream's name."""
+        from moto.kinesis.utils import decompose_shard_iterator
+
+        if body.get("ConsumerARN"):
+            return str(body["ConsumerARN"])
+        stream = body.get("StreamARN") or body.get("StreamName")
+        if not stream and body.get("ShardIterator"):
+            with contextlib.suppress(Exception):  # Kinesis answers a bad iterator itself
+                stream = decompose_shard_iterator(str(body["ShardIterator"]))[0]
+        if not stream:
+            return None
+        stream = str(stream)
+        return stream if stream.startswith("arn:") else self.arn("kinesis", f"stream/{stream}")
+
+    def secret_resource(self, body: dict[str, Any]) -> str | None:
+        """The ARN of the secret a request names (by name or ARN). A secret being created has
+        no ARN yet: its name and the six characters Secrets Manager appends stand for it, which
+        the usual ``secret:<name>-*`` or ``secret:<name>-??????`` patterns match."""
+        from moto.secretsmanager.models import secretsmanager_backends
+
+        if self.operation == "CreateSecret" and body.get("Name"):
+            return self.arn("secretsmanager", f"secret:{body['Name']}-??????")
+        secret_id = body.get("SecretId")
+        if not secret_id:
+            return None
+        secret = secretsmanager_backends[self.account][self.region].secrets.get(str(secret_id))
+        return str(secret.arn) if secret is not None else None
 
     # DynamoDB --------------------------------------------------------------------------------
 

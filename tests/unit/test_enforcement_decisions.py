@@ -33,7 +33,7 @@ def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         yield {
             name: boto3.client(name, region_name=REGION)
-            for name in ("iam", "kms", "s3", "cloudtrail")
+            for name in ("iam", "kms", "s3", "cloudtrail", "kinesis", "secretsmanager")
         }
 
 
@@ -60,13 +60,17 @@ def authorize(service: str, operation: str, body: dict[str, Any]) -> None:
 
 
 def as_role(
-    monkeypatch: pytest.MonkeyPatch, role_arn: str, operation: str, body: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch,
+    role_arn: str,
+    operation: str,
+    body: dict[str, Any],
+    service: str = "kms",
 ) -> None:
-    """Authorize one KMS request signed by a session of ``role_arn``."""
+    """Authorize one request signed by a session of ``role_arn``."""
     monkeypatch.setattr(
         enforcement.Authorizer, "caller", lambda self: enforcement.role_caller(role_arn, "s")
     )
-    authorize("kms", operation, body)
+    authorize(service, operation, body)
 
 
 def parent_grant(aws: dict[str, Any], key: str, grantee: str, **constraints: Any) -> None:
@@ -247,3 +251,69 @@ def test_a_trail_moved_to_another_bucket_needs_that_buckets_policy(aws: dict[str
         lambda: authorize("cloudtrail", "UpdateTrail", {"Name": "audit", "S3KeyPrefix": "p"}),
         "InsufficientS3BucketPolicyException",
     )
+
+
+def role_with(aws: dict[str, Any], name: str, *statements: dict[str, Any]) -> str:
+    arn = role(aws, name)
+    document = {"Version": "2012-10-17", "Statement": list(statements)}
+    aws["iam"].put_role_policy(RoleName=name, PolicyName="p", PolicyDocument=json.dumps(document))
+    return arn
+
+
+@pytest.mark.parametrize(
+    ("service", "operation", "body", "resource"),
+    [
+        (
+            "kinesis",
+            "PutRecord",
+            {"StreamName": "events", "Data": "eA==", "PartitionKey": "k"},
+            f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/events",
+        ),
+        (
+            "kinesis",
+            "ListShards",
+            {"StreamARN": f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/events"},
+            f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/events",
+        ),
+        (
+            "firehose",
+            "PutRecord",
+            {"DeliveryStreamName": "lake", "Record": {"Data": "eA=="}},
+            f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/lake",
+        ),
+        (
+            "secretsmanager",
+            "GetSecretValue",
+            {"SecretId": "pseudonym"},
+            "secret",
+        ),
+    ],
+)
+def test_kinesis_firehose_and_secrets_requests_are_decided_on_their_resource(
+    aws: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
+    service: str,
+    operation: str,
+    body: dict[str, Any],
+    resource: str,
+) -> None:
+    if resource == "secret":
+        created = aws["secretsmanager"].create_secret(Name="pseudonym", SecretString="s")
+        resource = str(created["ARN"])
+    action = f"{service}:{operation}"
+    # A role scoped to the resource may use it, and no other.
+    scoped = role_with(aws, "scoped", {"Effect": "Allow", "Action": action, "Resource": resource})
+    as_role(monkeypatch, scoped, operation, body, service)
+    elsewhere = role_with(
+        aws, "elsewhere", {"Effect": "Allow", "Action": action, "Resource": f"{resource}-other"}
+    )
+    refused(lambda: as_role(monkeypatch, elsewhere, operation, body, service))
+    # A Deny on the resource wins over an Allow on everything.
+    denied = role_with(
+        aws,
+        "denied",
+        {"Effect": "Allow", "Action": f"{service}:*", "Resource": "*"},
+        {"Effect": "Deny", "Action": action, "Resource": resource},
+    )
+    message = refused(lambda: as_role(monkeypatch, denied, operation, body, service))
+    assert "explicit deny" in message
