@@ -13,7 +13,7 @@ from typing import TypeVar
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.adapters import clients
+from functions.adapters import clients, fraud_stream_wiring
 from functions.adapters.fraud_monitoring_table import TableTraMonitoring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_events import EventBridgePublisher
@@ -32,6 +32,7 @@ from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
 from functions.services.fraud_monitoring import FraudRateMonitor
 from functions.services.risk import ScaService
+from functions.services.risk_assessment import RiskAssessment
 
 DEFAULT_EUR_RATES = '{"EUR": "1"}'
 # The built-in documentation IP ranges and test-card BINs serve this environment only.
@@ -259,6 +260,21 @@ def sca_service() -> ScaService:
         acs=access_control_server(),
         policy=sca_policy,
         monitoring=tra_monitoring(),
+    )
+
+
+def risk_assessment() -> RiskAssessment:
+    """The risk step's use case over this environment's tables and the fraud stream's view
+    (None when the platform has no stream). Not cached: its parts are."""
+    return RiskAssessment(
+        scorer=fraud_scorer(),
+        velocity=payments_table(),
+        rates=eur_rates(),
+        ips=ip_countries(),
+        issuers=issuer_countries(),
+        stream=fraud_stream_wiring.stream_reading(),
+        sca=sca_service(),
+        payments=payments_table(),
     )
 
 

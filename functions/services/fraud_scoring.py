@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol
 
+from functions.contracts.steps import FraudInputs, FraudResult, FraudShadow
 from functions.domain.fraud import (
     MAX_SCORE,
     FraudAssessment,
@@ -76,28 +77,34 @@ def fraud_result(
     signals: FraudSignals | None = None,
     ip: str | None = None,
     shadow: ModelAssessment | None = None,
-) -> dict[str, Any]:
+) -> FraudResult:
     """The fraud step's result; with ``signals``, also what it was judged on (``inputs``):
     the payment events carry those to the fraud stream; with ``shadow``, the model's own
     assessment, recorded beside a decision it did not make."""
-    result: dict[str, Any] = {**assessment.to_dict(), "model": assessment.model}
-    if shadow is not None:
-        result["shadow"] = {
-            "score": shadow.score,
-            "decision": shadow.decision.value,
-            "reasons": list(shadow.reasons),
-            "model": shadow.model,
-        }
+    inputs = None
     if signals is not None:
-        inputs = {
-            "ip": ip,
-            "billing_country": signals.customer_country,
-            "card_country": signals.card_country,
-            "ip_country": signals.ip_country,
-            "amount_eur_minor": signals.amount_eur_minor,
+        inputs = FraudInputs(
+            ip=ip,
+            billing_country=signals.customer_country,
+            card_country=signals.card_country,
+            ip_country=signals.ip_country,
+            amount_eur_minor=signals.amount_eur_minor,
+        )
+    return FraudResult.model_validate(
+        {
+            **assessment.to_dict(),
+            "model": assessment.model,
+            "inputs": inputs,
+            "shadow": None
+            if shadow is None
+            else FraudShadow(
+                score=shadow.score,
+                decision=shadow.decision.value,
+                reasons=list(shadow.reasons),
+                model=shadow.model,
+            ),
         }
-        result["inputs"] = {k: v for k, v in inputs.items() if v is not None}
-    return result
+    )
 
 
 # ------------------------------------------------------------------ what the stream knows
@@ -221,8 +228,8 @@ def assess_payment(
     issuers: CountrySource,
     stream: StreamReading | None,
     now: dt.datetime,
-) -> dict[str, Any]:
-    """The fraud step: the rules, then what the stream knows; answers ``FraudResult`` data."""
+) -> FraudResult:
+    """The fraud step: the rules, then what the stream knows."""
     found = signals(payment, velocity, rates, ips, issuers, now)
     assessment = scorer.assess(found)
     shadow = None

@@ -28,6 +28,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from functions.contracts.steps import (
+    ChallengeAction,
+    PaymentContext,
+    ScaResult,
+    VerifyAnswer,
+)
 from functions.domain import fraud_features
 from functions.domain.geo import CountrySource
 from functions.domain.payments import Payment, PaymentRuleError, PaymentStatus
@@ -153,29 +159,30 @@ class ScaService:
     # None: the policy's own ``monitoring`` stands (the wiring always gives a source).
     monitoring: TraMonitoringSource | None = None
 
-    def decide(self, payment: PaymentRisk, now: dt.datetime) -> dict[str, Any]:
+    def decide(self, payment: PaymentRisk, now: dt.datetime) -> ScaResult:
         """The SCA answer of the workflow (with a challenge when SCA is required); the Art. 16
         counter is updated over the version it was read at, deciding again on a conflict."""
         decision, agreement = self._decide_counted(payment, self._monitored(now))
-        answer: dict[str, Any] = {
-            "required": decision.required,
-            "exemption": str(decision.exemption) if decision.exemption else None,
-            "reason": decision.reason,
-            "amount_eur_minor": decision.amount_eur_minor,
-            "in_scope": decision.in_scope,
-        }
-        if decision.exemption is Exemption.MERCHANT_INITIATED and agreement is not None:
-            # The MIT's authorization quotes the initial payment's network reference.
-            answer["network_reference"] = agreement.network_reference
+        challenge = None
         if decision.required:
-            challenge = self.acs.start_challenge(payment.payment_id, now)
-            answer["challenge"] = {
-                "type": "three_ds_challenge",
-                "challenge_id": challenge.challenge_id,
-                "method": challenge.method,
-                "expires_at": challenge.expires_at.isoformat(timespec="seconds"),
-            }
-        return answer
+            opened = self.acs.start_challenge(payment.payment_id, now)
+            challenge = ChallengeAction(
+                type="three_ds_challenge",
+                challenge_id=opened.challenge_id,
+                method=opened.method,
+                expires_at=opened.expires_at.isoformat(timespec="seconds"),
+            )
+        mit = decision.exemption is Exemption.MERCHANT_INITIATED and agreement is not None
+        return ScaResult(
+            required=decision.required,
+            exemption=str(decision.exemption) if decision.exemption else None,
+            reason=decision.reason,
+            amount_eur_minor=decision.amount_eur_minor,
+            in_scope=decision.in_scope,
+            # The MIT's authorization quotes the initial payment's network reference.
+            network_reference=agreement.network_reference if mit and agreement else None,
+            challenge=challenge,
+        )
 
     def _monitored(self, now: dt.datetime) -> ScaPolicy:
         """The policy with the monitored TRA state; the read is skipped when TRA is off."""
@@ -253,22 +260,26 @@ class ScaService:
 
     def verify(
         self, payment_id: str, response: str, payments: PaymentLookup, now: dt.datetime
-    ) -> dict[str, Any]:
+    ) -> VerifyAnswer:
         """Check the cardholder's answer to the payment's challenge; answers the saved workflow
         state with the authentication result to continue from, or an error answer."""
         payment = payments.get(payment_id)
         if payment is None:
-            return PaymentRuleError(
-                "resource_missing", f"No payment {payment_id}.", "payment_id", 404
-            ).to_answer()
+            return VerifyAnswer.model_validate(
+                PaymentRuleError(
+                    "resource_missing", f"No payment {payment_id}.", "payment_id", 404
+                ).to_answer()
+            )
         if payment.status is not PaymentStatus.REQUIRES_ACTION or not payment.next_action:
-            return PaymentRuleError(
-                "payment_unexpected_state",
-                "Only a payment that requires action can be resumed; "
-                f"this one is {payment.status}.",
-                None,
-                400,  # never succeeds on retry: 409 is kept for "retry later"
-            ).to_answer()
+            return VerifyAnswer.model_validate(
+                PaymentRuleError(
+                    "payment_unexpected_state",
+                    "Only a payment that requires action can be resumed; "
+                    f"this one is {payment.status}.",
+                    None,
+                    400,  # never succeeds on retry: 409 is kept for "retry later"
+                ).to_answer()
+            )
         action = payment.next_action
         challenge = Challenge(
             challenge_id=action["challenge_id"],
@@ -290,7 +301,9 @@ class ScaService:
         }
         if result.authenticated:
             self.authenticated(context, payment_id)
-        return {"authenticated": result.authenticated, "payment": context}
+        return VerifyAnswer(
+            authenticated=result.authenticated, payment=PaymentContext.model_validate(context)
+        )
 
     def confirm_agreement(
         self, initial_payment_id: str, network_reference: str | None

@@ -75,11 +75,12 @@ def service(table: PaymentsTable, policy: ScaPolicy = POLICY) -> ScaService:
 def decide_payment(
     payment: dict[str, Any], table: PaymentsTable, policy: ScaPolicy = POLICY
 ) -> dict[str, Any]:
-    return service(table, policy).decide(PaymentRisk.from_state(payment), NOW)
+    decided = service(table, policy).decide(PaymentRisk.from_state(payment), NOW)
+    return decided.model_dump(exclude_none=True)
 
 
 def verify_challenge(payment_id: str, response: str, table: PaymentsTable) -> dict[str, Any]:
-    return service(table).verify(payment_id, response, table, NOW)
+    return service(table).verify(payment_id, response, table, NOW).model_dump(exclude_unset=True)
 
 
 def awaiting_challenge(

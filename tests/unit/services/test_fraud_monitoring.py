@@ -77,7 +77,7 @@ class World:
             exemption_requested=Exemption.TRANSACTION_RISK_ANALYSIS,
         )
         answer = self.sca.decide(risk, NOW + dt.timedelta(hours=1))
-        return answer["required"], answer["reason"]
+        return answer.required, answer.reason
 
 
 @pytest.fixture
@@ -137,7 +137,7 @@ def test_a_stale_measurement_offers_no_tra(world: World) -> None:
         (),
         Exemption.TRANSACTION_RISK_ANALYSIS,
     )
-    assert world.sca.decide(risk, later)["reason"] == "tra_fraud_rate_not_monitored"
+    assert world.sca.decide(risk, later).reason == "tra_fraud_rate_not_monitored"
 
 
 def test_the_monitoring_read_is_skipped_when_tra_is_off(world: World) -> None:

@@ -86,7 +86,7 @@ def test_f9_a_card_tester_rotating_customer_ids_trips_card_velocity() -> None:
     found = velocity(records, next_try)
     assert found.card_payments_last_hour == RULES.card_velocity_per_hour
     assert found.device_payments_last_hour == 0
-    assert Reason.VELOCITY_CARD in score(records, next_try)["reasons"]
+    assert Reason.VELOCITY_CARD in score(records, next_try).reasons
 
 
 def test_f9_velocity_stays_within_the_window_and_the_card() -> None:
