@@ -22,7 +22,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.core.exceptions import JsonRESTError
+from moto.core.exceptions import _RESTError as ServiceError
 
 from local import enforcement
 from tests.unit.test_event_source_access import ACCOUNT, REGION, ROOT_ONLY_KEY
@@ -33,7 +33,7 @@ def aws() -> Iterator[dict[str, Any]]:
     with mock_aws():
         yield {
             name: boto3.client(name, region_name=REGION)
-            for name in ("iam", "kms", "s3", "cloudtrail", "kinesis", "secretsmanager")
+            for name in ("iam", "kms", "s3", "cloudtrail", "kinesis", "secretsmanager", "sns")
         }
 
 
@@ -55,6 +55,8 @@ def authorize(service: str, operation: str, body: dict[str, Any]) -> None:
         raw_body=json.dumps(body).encode(),
         uri=f"https://{service}.{REGION}.amazonaws.com/",
         _get_action=lambda: operation,
+        # Query-protocol services (SNS) read parameters one by one.
+        _get_param=lambda name, default=None: body.get(name, default),
     )
     enforcement.Authorizer(response, object, "*").check()
 
@@ -96,7 +98,7 @@ def create_grant(
 
 
 def refused(call: Any, code: str = "AccessDeniedException") -> str:
-    with pytest.raises(JsonRESTError) as error:
+    with pytest.raises(ServiceError) as error:
         call()
     assert error.value.error_type == code
     return str(error.value.message)
@@ -317,3 +319,55 @@ def test_kinesis_firehose_and_secrets_requests_are_decided_on_their_resource(
     )
     message = refused(lambda: as_role(monkeypatch, denied, operation, body, service))
     assert "explicit deny" in message
+
+
+def key_admitting(aws: dict[str, Any], *statements: dict[str, Any]) -> str:
+    policy = {"Version": "2012-10-17", "Statement": [*ROOT_ONLY_KEY["Statement"], *statements]}
+    return str(aws["kms"].create_key(Policy=json.dumps(policy))["KeyMetadata"]["Arn"])
+
+
+def test_publishing_to_a_topic_with_a_cmk_needs_the_key_through_sns(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = key_admitting(aws)
+    topic = aws["sns"].create_topic(Name="alarms", Attributes={"KmsMasterKeyId": key})["TopicArn"]
+    publish = {"Effect": "Allow", "Action": "sns:Publish", "Resource": topic}
+    body = {"TopicArn": topic, "Message": "m"}
+    publisher = role_with(aws, "publisher", publish)
+    message = refused(
+        lambda: as_role(monkeypatch, publisher, "Publish", body, "sns"), "AccessDenied"
+    )
+    assert "kms:GenerateDataKey" in message
+    through_sns = {
+        "Effect": "Allow",
+        "Action": ["kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": key,
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": f"sns.{REGION}.amazonaws.com",
+                "kms:EncryptionContext:aws:sns:topicArn": topic,
+            }
+        },
+    }
+    as_role(monkeypatch, role_with(aws, "keyed", publish, through_sns), "Publish", body, "sns")
+
+
+def test_an_event_bus_with_a_cmk_needs_a_key_policy_that_admits_eventbridge(
+    aws: dict[str, Any],
+) -> None:
+    bus_arn = f"arn:aws:events:{REGION}:{ACCOUNT}:event-bus/payments"
+
+    def create(key: str) -> None:
+        authorize("events", "CreateEventBus", {"Name": "payments", "KmsKeyIdentifier": key})
+
+    refused(lambda: create(key_admitting(aws)))
+    for_another_bus = {
+        "Effect": "Allow",
+        "Principal": {"Service": "events.amazonaws.com"},
+        "Action": ["kms:DescribeKey", "kms:GenerateDataKey", "kms:Decrypt"],
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceArn": f"{bus_arn}-other"}},
+    }
+    refused(lambda: create(key_admitting(aws, for_another_bus)))
+    admits = {**for_another_bus, "Condition": {"StringEquals": {"aws:SourceArn": bus_arn}}}
+    create(key_admitting(aws, admits))
