@@ -5,7 +5,13 @@ no record (it writes raw JSON) and evaluates no prefix expression. The emulator 
 that, for every ExtendedS3 delivery stream whose source is a Kinesis stream:
 
 - reads the stream's shards from where the delivery stream was created (Firehose starts at the
-  stream's LATEST position), in order, each record once;
+  stream's LATEST position), in order per shard, and delivers every record at least once: a
+  shard's position moves on when a record is read, but the buffer it went to is kept until
+  its flush has written every object, and a flush that fails (S3 or the Glue table unreadable,
+  an object refused) is tried again with the same records after ``RETRY_AFTER_S``, as
+  Firehose retries an S3 delivery (for up to 24 hours there; here until it succeeds). A flush
+  that failed half way writes its objects again, so a record can land twice, as on AWS: the
+  named queries count each event once by its ``event_id``;
 - runs the transformation step, a Lambda processor, through the emulator's Lambda runtime with
   Firehose's transformation event, and keeps what it answers (``Ok`` data, ``Dropped``,
   ``ProcessingFailed`` to the error prefix as ``processing-failed``);
@@ -48,6 +54,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("local.firehose")
 IDLE_POLL_S = 0.2
 MAX_BUFFER_S = float(os.environ.get("LOCAL_FIREHOSE_MAX_BUFFER_S", "1"))
+RETRY_AFTER_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -302,15 +309,22 @@ class _Buffer:
     records: list[SourceRecord] = field(default_factory=list)
     size: int = 0
     started: float = 0.0
+    # After a failed flush: not before this (monotonic) time.
+    retry_at: float = 0.0
 
 
 class FirehosePoller:
     """One thread delivering every Kinesis-sourced ExtendedS3 delivery stream of the emulator."""
 
-    def __init__(self, invoke: Callable[[Any, dict[str, Any]], Any] | None = None) -> None:
+    def __init__(
+        self,
+        invoke: Callable[[Any, dict[str, Any]], Any] | None = None,
+        retry_after_s: float = RETRY_AFTER_S,
+    ) -> None:
         # How the emulator runs a Lambda function (LambdaBridge.invoke_sync): the delivery
         # streams' transformation steps run through it, as Firehose invokes them.
         self._invoke = invoke
+        self._retry_after_s = retry_after_s
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="firehose", daemon=True)
         # (delivery stream ARN, shard id) -> last sequence number delivered
@@ -375,17 +389,51 @@ class FirehosePoller:
                 buffer.size += len(data)
                 self._checkpoints[key] = seq
                 read = True
-        due = buffer.records and (
-            flush
-            or buffer.size >= dest.buffer_bytes
-            or time.monotonic() - buffer.started >= dest.buffer_seconds
+        due = (
+            buffer.records
+            and time.monotonic() >= buffer.retry_at
+            and (
+                flush
+                or buffer.size >= dest.buffer_bytes
+                or time.monotonic() - buffer.started >= dest.buffer_seconds
+            )
         )
         if due:
-            self._flush(account, region, dest, buffer)
-            return True
+            return self._flush(account, region, dest, buffer)
         return read
 
-    def _flush(self, account: str, region: str, dest: Destination, buffer: _Buffer) -> None:
+    def _flush(self, account: str, region: str, dest: Destination, buffer: _Buffer) -> bool:
+        """Deliver the buffer; True once every object is written. The records leave the buffer
+        only then: the shard positions already passed them, so a failure that dropped them
+        would lose them for good."""
+        records = list(buffer.records)
+        try:
+            delivered = self._deliver(account, region, dest, records)
+        except Exception as exc:
+            buffer.retry_at = time.monotonic() + self._retry_after_s
+            LOG.warning(
+                "firehose %s: delivery of %d records failed, tried again in %.1f s: %r",
+                dest.stream_name,
+                len(records),
+                self._retry_after_s,
+                exc,
+            )
+            return False
+        del buffer.records[: len(records)]
+        buffer.size = sum(len(r.data) for r in buffer.records)
+        buffer.retry_at = 0.0
+        LOG.info(
+            "firehose %s: %d records converted, %d to the error prefix, %d objects",
+            dest.stream_name,
+            delivered.converted,
+            delivered.failed,
+            len(delivered.objects),
+        )
+        return True
+
+    def _deliver(
+        self, account: str, region: str, dest: Destination, records: list[SourceRecord]
+    ) -> Delivered:
         from moto.glue.models import glue_backends
         from moto.s3.models import s3_backends
 
@@ -396,19 +444,12 @@ class FirehosePoller:
             table = glue_backends[account][region].get_table(dest.database, dest.table)
             descriptor = table.get_version(str(table._current_version))["StorageDescriptor"]
             columns = [lake.Column(c["Name"], c["Type"]) for c in descriptor["Columns"]]
-        records, buffer.records, buffer.size = buffer.records, [], 0
         delivered = deliver(records, dest, columns, self._transform(account, region))
         s3 = s3_backends[account]["global"]
         for key, body in delivered.objects.items():
             # The bucket's default encryption (SSE-KMS with bucket keys) applies, as on AWS.
             s3.put_object(dest.bucket, key, body)
-        LOG.info(
-            "firehose %s: %d records converted, %d to the error prefix, %d objects",
-            dest.stream_name,
-            delivered.converted,
-            delivered.failed,
-            len(delivered.objects),
-        )
+        return delivered
 
     def _transform(self, account: str, region: str) -> Transform | None:
         if self._invoke is None:

@@ -17,6 +17,7 @@ def install() -> None:
     _list_state_machine_versions()
     _start_sync_execution()
     serialize_dynamodb_writes()
+    serialize_kinesis_puts()
     _reuse_interpreter_clients()
     _parse_each_definition_once()
     _describe_trails_by_name()
@@ -151,6 +152,33 @@ def serialize_dynamodb_writes() -> None:
     for name in ("put_item", "update_item", "delete_item", "transact_write_items"):
         setattr(DynamoDBBackend, name, serialized(getattr(DynamoDBBackend, name)))
     DynamoDBBackend._payments_writes_serialized = True  # type: ignore[attr-defined]
+
+
+def serialize_kinesis_puts() -> None:
+    """A Kinesis shard gives each record the next sequence number and adds it atomically; moto
+    reads the shard's highest number and then adds the record, without a lock, so two puts at
+    once (the payment workflow's events and the fraud consumer's alerts arrive on different
+    request threads) take the same number and one record replaces the other, or a record lands
+    behind one a reader has already passed. Either way a consumer never sees it. One lock
+    around moto's put restores the order every stream reader relies on. Safe to call more than
+    once."""
+    import functools
+    import threading
+
+    from moto.kinesis.models import Shard
+
+    if getattr(Shard, "_payments_puts_serialized", False):
+        return
+    lock = threading.Lock()
+    put = Shard.put_record
+
+    @functools.wraps(put)
+    def locked(self: Any, *args: Any, **kwargs: Any) -> str:
+        with lock:
+            return put(self, *args, **kwargs)
+
+    setattr(Shard, "put_record", locked)  # noqa: B010
+    Shard._payments_puts_serialized = True  # type: ignore[attr-defined]
 
 
 def _reuse_interpreter_clients() -> None:

@@ -91,6 +91,26 @@ def tables_on_emulator(
     return tables
 
 
+def query_rows(
+    published: published_endpoints.Published,
+    sql: str,
+    params: list[str] | None = None,
+    database: str | None = None,
+) -> list[dict[str, Any]]:
+    """The query's rows over every table of the lake database, as ``make lake-query`` prints
+    them (the end-to-end test reads the lake through this same path)."""
+    glue = aws.emulator_client("glue", published.aws)
+    database = database or lake_database(glue)
+    names = [
+        t["Name"]
+        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database)
+        for t in page["TableList"]
+    ]
+    tables = tables_on_emulator(published, database, names)
+    rows: list[dict[str, Any]] = lake.run_query(sql, tables, params or []).to_pylist()
+    return rows
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="make lake-query", description=__doc__)
     which = parser.add_mutually_exclusive_group(required=True)
@@ -109,16 +129,7 @@ def main(argv: list[str]) -> int:
     except FileNotFoundError:
         print("error: the emulator is not running; start it with `make up`", file=sys.stderr)
         return 2
-    glue = aws.emulator_client("glue", published.aws)
-    database = args.database or lake_database(glue)
-    names = [
-        t["Name"]
-        for page in glue.get_paginator("get_tables").paginate(DatabaseName=database)
-        for t in page["TableList"]
-    ]
-    tables = tables_on_emulator(published, database, names)
-    result = lake.run_query(sql, tables, params)
-    for row in result.to_pylist():
+    for row in query_rows(published, sql, params, args.database):
         print(json.dumps(row, default=str))
     return 0
 
