@@ -89,7 +89,22 @@ def _event(
         "card_country": payment["card_country"],
         "ip_country": payment["card_country"],
         "amount_eur_minor": payment["amount"],
+        "sca_required": payment["sca_required"],
+        "sca_exemption": payment["sca_exemption"],
     }
+
+
+def _sca(n: int, amount_eur_minor: int) -> tuple[bool, str | None]:
+    """An SCA outcome the risk step could have decided (functions/domain/sca.py), from the
+    payment's number and amount rather than the seeded generator, so the other fields stay
+    what they were: low value up to EUR 30, TRA up to EUR 500, some out of scope, else SCA."""
+    if n % 10 == 9:
+        return False, None
+    if amount_eur_minor <= 3_000 and n % 3:
+        return False, "low_value"
+    if amount_eur_minor <= 50_000 and n % 4 < 2:
+        return False, "transaction_risk_analysis"
+    return True, None
 
 
 def payment_events(count: int, seed: int = 7, days: int = 5) -> Iterator[dict[str, Any]]:
@@ -114,6 +129,7 @@ def payment_events(count: int, seed: int = 7, days: int = 5) -> Iterator[dict[st
             "ip": f"198.51.100.{rng.randrange(1, 255)}",
             "card_country": rng.choice(CARD_COUNTRIES),
         }
+        payment["sca_required"], payment["sca_exemption"] = _sca(n, amount)
         if rng.random() < 0.2:
             yield _event(
                 "payment.declined",

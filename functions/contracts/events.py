@@ -28,6 +28,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validato
 
 from functions.domain.cards import contains_card_number
 from functions.domain.payments import EventType, PaymentStatus
+from functions.domain.sca import Exemption
 
 
 class Contract(BaseModel):
@@ -106,6 +107,19 @@ class PaymentEventDetail(EventDetail):
         default=None,
         ge=0,
         description="amount in EUR cents (rounded up) at the operator's rate; null without one.",
+    )
+    sca_required: bool | None = Field(
+        default=None,
+        description="Whether the risk step required strong customer authentication (PSD2); "
+        "null where no SCA decision was made.",
+    )
+    sca_exemption: Exemption | None = Field(
+        default=None,
+        description="The exemption the risk step applied instead of SCA (RTS Art. 13-18: "
+        "low_value, transaction_risk_analysis, recurring; merchant_initiated is out of scope); "
+        "null when SCA was required or the payment was out of scope. With amount_eur_minor and "
+        "the fraud alerts, the lake's sca_exemption_bands query computes the TRA fraud rate "
+        "per Annex band (Art. 18-19).",
     )
 
 

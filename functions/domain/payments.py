@@ -514,6 +514,9 @@ class Payment:
             "card_country": inputs.get("card_country"),
             "ip_country": inputs.get("ip_country"),
             "amount_eur_minor": inputs.get("amount_eur_minor"),
+            # The SCA outcome the risk step decided: the lake's exemption-band query reads it.
+            "sca_required": self.sca.get("required"),
+            "sca_exemption": self.sca.get("exemption"),
         }
         if key:
             detail["operation_key"] = key

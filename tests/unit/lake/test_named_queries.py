@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from functions.domain.fraud_rate import ANNEX_REMOTE_CARD_BANDS, BandRate
 from local import lake
 from local.lake_events import fraud_alerts, payment_events
 from tests.unit.lake.lake_fixtures import read, write_alerts, write_partitioned
@@ -50,6 +51,7 @@ def test_every_query_file_is_tested() -> None:
         "merchant_fraud_and_refunds",
         "payment_positions",
         "fraud_alert_rate",
+        "sca_exemption_bands",
     }
     assert set(lake.query_names()) == tested
 
@@ -176,13 +178,10 @@ def later_attempts(minutes: int) -> list[dict[str, Any]]:
     return out
 
 
-def test_fraud_alert_rate(tmp_path: Path) -> None:
-    events = EVENTS + later_attempts(3) + later_attempts(120)
-    write_partitioned(events + events[:50], tmp_path / "payment_events")  # redelivered too
-    payments = read(tmp_path / "payment_events")
-    alerts = write_alerts(ALERTS + ALERTS[:10], tmp_path / "fraud_alerts")
+def card_windows(alerts: list[dict[str, Any]]) -> dict[str, list[tuple[str, str]]]:
+    """Each card's alert windows, an alert repeated under one id counted over its widest."""
     widest: dict[str, tuple[str, str, str]] = {}
-    for a in ALERTS:
+    for a in alerts:
         if a["subject_type"] == "card":
             first, last, _ = widest.get(a["alert_id"], (a["first_seen"], a["last_seen"], ""))
             widest[a["alert_id"]] = (
@@ -193,6 +192,15 @@ def test_fraud_alert_rate(tmp_path: Path) -> None:
     windows: dict[str, list[tuple[str, str]]] = defaultdict(list)
     for first, last, card in widest.values():
         windows[card].append((first, last))
+    return windows
+
+
+def test_fraud_alert_rate(tmp_path: Path) -> None:
+    events = EVENTS + later_attempts(3) + later_attempts(120)
+    write_partitioned(events + events[:50], tmp_path / "payment_events")  # redelivered too
+    payments = read(tmp_path / "payment_events")
+    alerts = write_alerts(ALERTS + ALERTS[:10], tmp_path / "fraud_alerts")
+    windows = card_windows(ALERTS)
     stats: dict[str, Counter[str]] = defaultdict(Counter)
     for e in events:
         if kind(e) not in ("payment.authorized", "payment.declined"):
@@ -212,3 +220,147 @@ def test_fraud_alert_rate(tmp_path: Path) -> None:
         assert r["alert_rate"] == pytest.approx(half_up(s["alerted"] / s["attempts"]))
     # Attempts inside a window count, those two hours later do not.
     assert 0 < sum(r["alerted_attempts"] for r in rows) < sum(r["attempts"] for r in rows)
+
+
+BAND_NAMES = ("up_to_100_eur", "100_to_250_eur", "250_to_500_eur")
+ALL_BANDS = (*BAND_NAMES, "above_500_eur", "no_eur_amount")
+
+
+def exemption_bands(
+    events: list[dict[str, Any]], alerts: list[dict[str, Any]], since: str, until: str
+) -> dict[tuple[str, str], dict[str, Any]]:
+    """The query's answer in plain Python, the Annex bands and their exact comparison taken
+    from the domain's fraud-rate monitoring (functions/domain/fraud_rate.py)."""
+    windows = card_windows(alerts)
+    authorized = {
+        e["event_id"]: e
+        for e in events
+        if kind(e) == "payment.authorized" and since <= e["occurred_at"][:10] <= until
+    }
+    cells: dict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+    for e in authorized.values():
+        amount = e["amount_eur_minor"]
+        band = (
+            5
+            if amount is None
+            else next(
+                (
+                    i
+                    for i, b in enumerate(ANNEX_REMOTE_CARD_BANDS, 1)
+                    if amount <= b.limit_eur_minor
+                ),
+                4,
+            )
+        )
+        outcome = e["sca_exemption"] or ("sca" if e["sca_required"] else "out_of_scope")
+        fraud = any(
+            f <= e["occurred_at"] <= last for f, last in windows.get(e["platform_card_key"], [])
+        )
+        cell = cells[(band, outcome)]
+        cell["payments"] += 1
+        cell["value"] += amount or 0
+        cell["fraud_payments"] += fraud
+        cell["fraud_value"] += (amount or 0) * fraud
+    overall_value = sum(c["value"] for (b, _), c in cells.items() if b < 5)
+    overall_fraud = sum(c["fraud_value"] for (b, _), c in cells.items() if b < 5)
+    out = {}
+    for (band, outcome), c in cells.items():
+        annex = ANNEX_REMOTE_CARD_BANDS[band - 1] if band <= 3 else None
+        name = ALL_BANDS[band - 1]
+        row: dict[str, Any] = {
+            "payments": c["payments"],
+            "value_eur_minor": c["value"],
+            "fraud_payments": c["fraud_payments"],
+            "fraud_value_eur_minor": c["fraud_value"],
+            "fraud_rate_percent": half_up(100 * c["fraud_value"] / c["value"])
+            if c["value"]
+            else None,
+            "band_fraud_rate_percent": None,
+            "tra_band_within_reference": False,
+        }
+        if annex is not None:
+            upto = [v for (b, _), v in cells.items() if b <= band]
+            rate = BandRate(
+                annex, sum(v["fraud_value"] for v in upto), sum(v["value"] for v in upto)
+            )
+            overall = BandRate(annex, overall_fraud, overall_value)
+            reference = annex.reference_rate_percent
+            row["band_fraud_rate_percent"] = half_up(float(rate.rate_percent or 0))
+            row["tra_band_within_reference"] = rate.at_or_below(reference) and overall.at_or_below(
+                reference
+            )
+        out[(name, outcome)] = row
+    return out
+
+
+def run_exemption_bands(
+    tmp_path: Path,
+    events: list[dict[str, Any]],
+    alerts: list[dict[str, Any]],
+    window: tuple[str, str],
+) -> list[dict[str, Any]]:
+    write_partitioned(events + events[:50], tmp_path / "payment_events")  # redelivered too
+    tables = {
+        "payment_events": read(tmp_path / "payment_events"),
+        "fraud_alerts": write_alerts(alerts + alerts[:10], tmp_path / "fraud_alerts"),
+    }
+    rows: list[dict[str, Any]] = lake.run_query(
+        lake.query_sql("sca_exemption_bands"), tables, window
+    ).to_pylist()
+    return rows
+
+
+def test_sca_exemption_bands(tmp_path: Path) -> None:
+    window = ("2026-01-02", "2026-01-03")  # the first of the three days stays out
+    rows = run_exemption_bands(tmp_path, EVENTS, ALERTS, window)
+    expected = exemption_bands(EVENTS, ALERTS, *window)
+    got = {
+        (r["amount_band"], r["sca_outcome"]): {k: r[k] for k in next(iter(expected.values()))}
+        for r in rows
+    }
+    assert got == expected
+    outcomes = {outcome for _, outcome in got}
+    assert {"low_value", "transaction_risk_analysis", "sca", "out_of_scope"} <= outcomes
+    assert sum(r["fraud_payments"] for r in rows) > 0
+    assert sum(r["payments"] for r in rows) < sum(
+        1 for e in EVENTS if kind(e) == "payment.authorized"
+    )
+    for r in rows:
+        band = BAND_NAMES.index(r["amount_band"]) if r["amount_band"] in BAND_NAMES else None
+        assert r["reference_rate_percent"] == (
+            None if band is None else float(ANNEX_REMOTE_CARD_BANDS[band].reference_rate_percent)
+        )
+    assert [r["amount_band"] for r in rows] == sorted(
+        (r["amount_band"] for r in rows),
+        key=ALL_BANDS.index,
+    )
+
+
+def test_a_band_is_within_its_reference_only_while_the_fraud_value_is(tmp_path: Path) -> None:
+    """One fraud of the smallest payment keeps every band at or below its reference rate; make
+    that payment EUR 450 and the overall rate exceeds every band's reference (Art. 19: a band
+    needs both its own and the overall rate within)."""
+    authorized = [e for e in EVENTS if kind(e) == "payment.authorized"]
+    small = min(authorized, key=lambda e: e["amount_eur_minor"])
+    alert = {
+        **next(a for a in ALERTS if a["subject_type"] == "card"),
+        "subject": small["platform_card_key"],
+        "first_seen": small["occurred_at"],
+        "last_seen": small["occurred_at"],
+    }
+    window = ("2026-01-01", "2026-01-31")
+    within = run_exemption_bands(tmp_path / "small", EVENTS, [alert], window)
+    assert sum(r["fraud_payments"] for r in within) == 1
+    assert all(r["tra_band_within_reference"] == (r["amount_band"] in BAND_NAMES) for r in within)
+    large = [
+        {**e, "amount_eur_minor": 45_000} if e["payment_id"] == small["payment_id"] else e
+        for e in EVENTS
+    ]
+    exceeded = run_exemption_bands(tmp_path / "large", large, [alert], window)
+    assert {r["amount_band"] for r in exceeded if r["tra_band_within_reference"]} == set()
+    assert exemption_bands(large, [alert], *window) == {
+        (r["amount_band"], r["sca_outcome"]): {
+            k: r[k] for k in next(iter(exemption_bands(large, [alert], *window).values()))
+        }
+        for r in exceeded
+    }

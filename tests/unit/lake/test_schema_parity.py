@@ -41,6 +41,8 @@ def glue_type(spec: dict[str, Any], defs: dict[str, Any]) -> str:
         return glue_type(kind, defs)
     if spec.get("type") == "integer":
         return "bigint"
+    if spec.get("type") == "boolean":
+        return "boolean"
     if spec.get("type") == "string" and spec.get("format") == "date-time":
         return "timestamp"
     if spec.get("type") == "string" or "enum" in spec:
