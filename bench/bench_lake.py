@@ -11,23 +11,33 @@
 - ``lake_parquet_bytes_per_event``: the Parquet (SNAPPY) those 1,000,000 events take, per event,
   one file per partition. Firehose at 128 MB / 900 s writes a few files per partition and hour at
   volume, so this is close to what S3 stores and Athena scans per event.
+- ``lake_transform_gb_seconds_per_record``: the transformation step (functions/handlers/
+  lake_transform.py, the deployed handler) run in this process over Firehose events of
+  ``TRANSFORM_BATCH`` records, its key table on moto, times the function's memory
+  (modules/data_lake/transform.tf); median of 5 batches after a warm one. Every delivery stream
+  of the lake runs it on every record of the stream (each keeps its own kind and drops the
+  rest). moto answers slower than DynamoDB, so this errs high.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
+import os
+import re
 import statistics
 import tempfile
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 from local import endpoints, lake, lake_query
 from local.aws import emulator_client
 from local.cli import spawn_emulator, stop_process_group
-from local.lake_events import SCHEMA, payment_events, provision_lake
+from local.lake_events import SCHEMA, SCHEMA_FILE, payment_events, provision_lake
 
 QUERY_EVENTS = 1_000_000
 INGEST_EVENTS = 5_000
@@ -133,8 +143,96 @@ def ingest_figures() -> dict[str, dict[str, float | str]]:
     }
 
 
+TRANSFORM_BATCH = 500
+TRANSFORM_RUNS = 5
+TRANSFORM_TF = Path(__file__).resolve().parent.parent / "modules" / "data_lake" / "transform.tf"
+
+
+class _Context:
+    function_name = "bench-lake-transform"
+    memory_limit_in_mb = 256
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench-lake-transform"
+    aws_request_id = "bench"
+
+
+def transform_memory_gb() -> float:
+    found = re.search(r"memory_size\s*=\s*([0-9]+)", TRANSFORM_TF.read_text())
+    if found is None:
+        raise ValueError(f"no memory_size in {TRANSFORM_TF}")
+    return int(found.group(1)) / 1024
+
+
+def firehose_event(events: list[dict[str, Any]], stream: str) -> dict[str, Any]:
+    now_ms = int(time.time() * 1000)
+    return {
+        "invocationId": str(uuid.uuid4()),
+        "deliveryStreamArn": f"arn:aws:firehose:us-east-1:123456789012:deliverystream/{stream}",
+        "region": "us-east-1",
+        "records": [
+            {
+                "recordId": str(n),
+                "approximateArrivalTimestamp": now_ms,
+                "data": base64.b64encode(json.dumps(e).encode()).decode(),
+            }
+            for n, e in enumerate(events)
+        ],
+    }
+
+
+def transform_figures() -> dict[str, dict[str, float | str]]:
+    import boto3
+    from moto import mock_aws
+
+    events = list(payment_events(TRANSFORM_BATCH * (TRANSFORM_RUNS + 1), seed=42))
+    batches = [
+        events[i : i + TRANSFORM_BATCH]
+        for i in range(0, TRANSFORM_BATCH * (TRANSFORM_RUNS + 1), TRANSFORM_BATCH)
+    ]
+    settings = {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "LAKE_PSEUDONYM_KEY_TABLE": "bench-lake-keys",
+        "LAKE_DELIVERY_STREAM_TABLES": json.dumps({"bench-payment-events": "payment_events"}),
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    with mock.patch.dict(os.environ, settings), mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="bench-lake-keys",
+            KeySchema=[{"AttributeName": "scope", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "scope", "AttributeType": "S"}],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        from functions.handlers import lake_transform
+
+        lake_transform.keys.cache_clear()
+        lake_transform.delivery_tables.cache_clear()
+        samples = []
+        for n, batch in enumerate(batches):
+            event = firehose_event(batch, "bench-payment-events")
+            start = time.perf_counter()
+            answer = lake_transform.handler(event, _Context())  # type: ignore[arg-type]
+            elapsed = time.perf_counter() - start
+            if {r["result"] for r in answer["records"]} != {"Ok"}:
+                raise RuntimeError("the transformation step refused generated events")
+            if n:  # the first batch creates the customers' secrets and warms the imports
+                samples.append(elapsed / len(batch))
+        lake_transform.keys.cache_clear()
+    return {
+        "lake_transform_gb_seconds_per_record": {
+            "value": round(statistics.median(samples) * transform_memory_gb(), 9),
+            "unit": "GB-s",
+        },
+        # One delivery stream per table (modules/data_lake main.tf: a schema file each).
+        "lake_delivery_streams": {
+            "value": len(list(SCHEMA_FILE.parent.glob("*.json"))),
+            "unit": "delivery streams",
+        },
+    }
+
+
 def run() -> dict[str, dict[str, float | str]]:
-    return {**ingest_figures(), **query_figures()}
+    return {**ingest_figures(), **query_figures(), **transform_figures()}
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.cost.prices import PriceBook
-from bench.cost.usage import LAKE_REQUIRED, STREAM_REQUIRED, Usage
+from bench.cost.usage import LAKE_REQUIRED, LAKE_TRANSFORM_REQUIRED, STREAM_REQUIRED, Usage
 
 MILLION = 1_000_000
 GIB = 1024**3
@@ -33,6 +33,8 @@ TIB = 1024**4
 FIREHOSE_RECORD_ROUNDING = 5 * KIB
 KINESIS_RECORD_ROUNDING = KIB
 SECONDS_PER_MONTH = 730 * 3600
+# Firehose's Lambda processor buffers 1 MB (BufferSizeInMBs' default) before it invokes.
+LAMBDA_PROCESSOR_BUFFER_BYTES = 1024**2
 VOLUMES = (100_000, 1_000_000, 10_000_000)
 
 
@@ -277,6 +279,49 @@ def lake_lines(prices: PriceBook, usage: Usage) -> list[Line]:
         _line(
             prices, "Athena, one scan of the lake", parquet / TIB, "TB scanned", "athena_tb_scanned"
         ),
+        *(lake_transform_lines(prices, usage) if usage.has(LAKE_TRANSFORM_REQUIRED) else []),
+    ]
+
+
+def lake_transform_lines(prices: PriceBook, usage: Usage) -> list[Line]:
+    """What the lines above leave out: every delivery stream (one per lake table) reads and
+    ingests every record of the stream, its transformation step keeping its own kind and
+    dropping the rest, so the streams beyond the first pay the read and the ingestion again;
+    each runs the transformation Lambda on every record, invoked once per 1 MB it buffers (at
+    low volume once per 60 s buffering interval instead, a few cents a month)."""
+    records = usage["payment_events_published"]
+    size = usage["fraud_stream_record_bytes"]
+    streams = usage["lake_delivery_streams"]
+    others = max(0.0, streams - 1)
+    return [
+        _line(
+            prices,
+            "Kinesis on-demand data out (other delivery streams)",
+            others * records * size / GIB,
+            "GB",
+            "kinesis_on_demand_data_out_gb",
+        ),
+        _line(
+            prices,
+            "Firehose ingestion (other delivery streams)",
+            others * records * _rounded(size, FIREHOSE_RECORD_ROUNDING) / GIB,
+            "GB",
+            "firehose_gb",
+        ),
+        _line(
+            prices,
+            "Transformation Lambda requests",
+            streams * records * size / LAMBDA_PROCESSOR_BUFFER_BYTES,
+            "invocations",
+            "lambda_request",
+        ),
+        _line(
+            prices,
+            "Transformation Lambda duration",
+            streams * records * usage["lake_transform_gb_seconds_per_record"],
+            "GB-s",
+            "lambda_gb_second",
+        ),
     ]
 
 
@@ -383,10 +428,15 @@ def estimate(
         notes.append(f"event stream not measured: {', '.join(usage.missing(STREAM_REQUIRED))}")
     if not usage.has(LAKE_REQUIRED):
         notes.append(f"data lake not measured: {', '.join(usage.missing(LAKE_REQUIRED))}")
-    if usage.has(LAKE_REQUIRED):
+    if usage.has(LAKE_REQUIRED) and not usage.has(LAKE_TRANSFORM_REQUIRED):
         notes.append(
             "data lake: the Firehose transformation Lambda and the Glue Data Catalog (within its "
             "free million objects and requests a month) are not priced"
+        )
+    elif usage.has(LAKE_REQUIRED):
+        notes.append(
+            "data lake: the Glue Data Catalog is not priced (two tables with partition "
+            "projection: within its free million objects and requests a month)"
         )
     # The variable cost is priced with prod's trail selectors (dev and prod share the modules).
     scope = inventory["prod"]["data_event_scope"] if "prod" in inventory else {}

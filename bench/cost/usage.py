@@ -47,7 +47,10 @@ STREAM_REQUIRED = (
 )
 # The lake (bench/bench_lake.py) over the same records.
 LAKE_REQUIRED = ("fraud_stream_record_bytes", "lake_parquet_bytes_per_event")
-_KNOWN = frozenset((*REQUIRED, *STREAM_REQUIRED, *LAKE_REQUIRED))
+# The lake's delivery streams (one per table, each reading every stream record) and its
+# transformation step's duration per record, both from bench/bench_lake.py.
+LAKE_TRANSFORM_REQUIRED = ("lake_delivery_streams", "lake_transform_gb_seconds_per_record")
+_KNOWN = frozenset((*REQUIRED, *STREAM_REQUIRED, *LAKE_REQUIRED, *LAKE_TRANSFORM_REQUIRED))
 DATA_CALLS_PREFIX = "payment_data_calls:"
 
 

@@ -14,7 +14,14 @@ from pydantic import ValidationError
 
 from bench.cost import inventory, model, prices, report
 from bench.cost.__main__ import README_PATH, estimate_from_report
-from bench.cost.usage import LAKE_REQUIRED, REQUIRED, STREAM_REQUIRED, MissingMeterFigure, Usage
+from bench.cost.usage import (
+    LAKE_REQUIRED,
+    LAKE_TRANSFORM_REQUIRED,
+    REQUIRED,
+    STREAM_REQUIRED,
+    MissingMeterFigure,
+    Usage,
+)
 
 COST_DIR = Path(prices.__file__).resolve().parent
 INVENTORY: dict[str, dict[str, Any]] = {
@@ -265,6 +272,45 @@ def test_lake_lines_price_the_same_records_with_firehoses_rounding(
     )
     assert line.price_key == price_key
     assert line.units == pytest.approx(units)
+
+
+TRANSFORM = {"lake_delivery_streams": 2.0, "lake_transform_gb_seconds_per_record": 1e-5}
+
+
+@pytest.mark.parametrize(
+    ("component", "price_key", "units"),
+    [
+        (
+            "Kinesis on-demand data out (other delivery streams)",
+            "kinesis_on_demand_data_out_gb",
+            2_200 / GIB,
+        ),
+        ("Firehose ingestion (other delivery streams)", "firehose_gb", 2 * 5 * 1024 / GIB),
+        ("Transformation Lambda requests", "lambda_request", 2 * 2_200 / 1024**2),
+        ("Transformation Lambda duration", "lambda_gb_second", 2 * 2 * 1e-5),
+    ],
+)
+def test_the_lakes_second_delivery_stream_and_transformation_step_are_priced(
+    component: str, price_key: str, units: float
+) -> None:
+    book = prices.load("eu-west-2")
+    estimate = model.estimate(book, usage(**STREAM, **TRANSFORM), INVENTORY)
+    line = next(x for x in estimate.lake if x.component == component)
+    assert line.price_key == price_key
+    assert line.units == pytest.approx(units)
+    assert line.usd_per_payment == pytest.approx(units * book.unit_usd(price_key))
+    assert "transformation Lambda" not in " ".join(estimate.notes)
+
+
+@pytest.mark.parametrize("figure", LAKE_TRANSFORM_REQUIRED)
+def test_without_the_transform_figures_the_lake_is_priced_as_before_with_a_note(
+    figure: str,
+) -> None:
+    book = prices.load("eu-west-2")
+    partial = {k: v for k, v in TRANSFORM.items() if k != figure}
+    without = model.estimate(book, usage(**STREAM, **partial), INVENTORY)
+    assert without.lake == model.estimate(book, usage(**STREAM), INVENTORY).lake
+    assert "transformation Lambda" in " ".join(without.notes)
 
 
 def test_the_hot_path_figure_leaves_the_stream_and_lake_out() -> None:
