@@ -252,12 +252,17 @@ class Beside:
 def _beside_the_payment(
     endpoints: cli.Endpoints, outputs: dict[str, object], counts: dict[str, int]
 ) -> Beside:
-    """The payment's synchronous path is the API function and the workflow's tasks; every
-    other function invoked in the window consumed its events asynchronously."""
     sfn = emulator_client("stepfunctions", endpoints.aws)
     definition = sfn.describe_state_machine(
         stateMachineArn=str(outputs["payment_state_machine_arn"])
     )["definition"]
+    return split(definition, outputs, counts)
+
+
+def split(definition: str, outputs: dict[str, object], counts: dict[str, int]) -> Beside:
+    """The payment's synchronous path is the API function and the workflow's tasks (the
+    functions its definition names); every other function invoked in the window consumed its
+    events asynchronously, and the fraud stream's tables are written only by those."""
     on_path = {str(outputs["payments_api_function_name"])} | {
         arn.rsplit(":", 1)[-1] for arn in re.findall(r"arn:aws:lambda:[^\"]+", definition)
     }
@@ -291,9 +296,20 @@ def emulator_figures(
     by_enforcement = enforcement_samples(
         endpoints.aws, lambda n: timed_payment(api, base + E2E_WARM_UP + 1 + E2E_SAMPLES + n)
     )
+    side = _beside_the_payment(endpoints, outputs, used["counts"])
+    return figures(used, side, latencies, by_enforcement)
+
+
+def figures(
+    used: dict[str, Any],
+    side: Beside,
+    latencies: list[float],
+    by_enforcement: dict[str, list[float]],
+) -> dict[str, dict[str, float | str]]:
+    """The payment's figures from the meter's window: what ran beside it (``side``) is left
+    out of its own invocations, write units, log bytes and GB-seconds, and shown apart."""
     counts = used["counts"]
     kms_calls = sum(v for k, v in counts.items() if k.startswith("api:kms:"))
-    side = _beside_the_payment(endpoints, outputs, counts)
     hot_functions = side.path
     side_wcu = sum(counts.get(f"wcu:dynamodb:{t}", 0) for t in side.tables)
     side_log_bytes = sum(counts.get(f"log_group_bytes:/aws/lambda/{f}", 0) for f in side.functions)
