@@ -10,7 +10,8 @@ One zip of ``functions/`` plus its runtime dependencies, built for two targets:
 Packages the Lambda runtime already provides (boto3, botocore and their dependencies) are left
 out of both zips; the emulator gives its workers the same SDK in ``build/lambda/local-sdk``.
 Zips are reproducible: sorted entries, fixed timestamps and permissions, no bytecode, so an
-unchanged build has the same hash and Terraform does not redeploy.
+unchanged build has the same hash and Terraform does not redeploy. Beside each zip, its CycloneDX
+SBOM (``functions-<target>.cdx.json``, ``local/sbom.py``), read from the zip itself.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ import tomllib
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from local.sbom import write_sbom
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 BUILD_DIR = REPO_ROOT / "build" / "lambda"
@@ -107,6 +110,11 @@ def locked_version(package: str) -> str:
     raise SystemExit(f"{package} is not in uv.lock")
 
 
+def project_version() -> str:
+    project = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["project"]
+    return str(project["version"])
+
+
 def install(requirements: list[str], target_dir: Path, python_version: str, platform: str) -> None:
     if target_dir.exists():
         shutil.rmtree(target_dir)
@@ -164,9 +172,20 @@ def build_target(target: Target, requirements: list[str]) -> Path:
     entries = packaged_files(deps_dir)
     entries += [(f"functions/{name}", path) for name, path in packaged_files(SOURCE_PACKAGE)]
     digest = write_reproducible_zip(target.zip_path, entries)
+    sbom = write_sbom(
+        target.zip_path,
+        REPO_ROOT / "uv.lock",
+        subject="functions",
+        subject_version=project_version(),
+        properties=[
+            ("aws-payments-blueprint:lambda:target", target.name),
+            ("aws-payments-blueprint:lambda:python_version", target.python_version),
+            ("aws-payments-blueprint:lambda:python_platform", target.python_platform),
+        ],
+    )
     print(
         f"built {target.zip_path.name} sha256={digest[:16]} "
-        f"python{target.python_version} {target.python_platform}"
+        f"python{target.python_version} {target.python_platform}, SBOM {sbom.name}"
     )
     return target.zip_path
 
