@@ -14,8 +14,15 @@ TEMPLATE = Path(__file__).parent.parent / (
 )
 
 
-def render(template: Path = TEMPLATE) -> dict[str, Any]:
-    text = template.read_text()
+_IF_BNPL = re.compile(
+    r"%\{ if bnpl_function_arn == \"\" ~\}\n(.*?)%\{ else ~\}\n(.*?)%\{ endif ~\}\n", re.S
+)
+
+
+def render(template: Path = TEMPLATE, *, bnpl: bool = True) -> dict[str, Any]:
+    """``bnpl``: rendered as with modules/credit_decisioning composed (the BNPL step), or
+    without it (a BNPL payment refused)."""
+    text = _IF_BNPL.sub(lambda m: m.group(2 if bnpl else 1), template.read_text())
     text = re.sub(r"\$\{retry_[a-z]+\}", "[]", text)
     text = re.sub(r"\$\{([a-z_]+)\}", r"\1", text)
     definition: dict[str, Any] = json.loads(text)

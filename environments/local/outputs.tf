@@ -72,3 +72,8 @@ output "data_lake" {
   description = "The payment data lake on the emulator: bucket, Glue database and table, delivery stream, Athena workgroup, named queries."
   value       = module.platform.data_lake
 }
+
+output "credit" {
+  description = "BNPL on the emulator: credit API and bnpl functions, decision, plan and credit ledger tables (make collect-bnpl invokes the bnpl function)."
+  value       = module.platform.credit
+}

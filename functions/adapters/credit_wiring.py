@@ -12,13 +12,26 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
-from functions.adapters.credit_tables import DynamoDecisionStore, DynamoPlanStore
+from functions.adapters.credit_payments import AcquirerCardCharger, EventBridgeBnplEvents
+from functions.adapters.credit_tables import (
+    DynamoCreditLedgerStore,
+    DynamoDecisionStore,
+    DynamoPlanStore,
+)
+from functions.domain.acquirer import AcquirerSimulator
+from functions.domain.credit.ledger import BnplLedger, CreditPostingRules
 from functions.domain.credit.policy import CreditDecider, CreditPolicy
 from functions.domain.credit.scorecard import Scorecard
+from functions.domain.fees import FeeSchedule
 from functions.domain.fx import EurRates
 from functions.domain.principals import MerchantAccess
+from functions.services.bnpl_checkout import BnplCheckout
 from functions.services.credit_decisions import CreditDecisions
-from functions.services.credit_plans import PlanExposures
+from functions.services.credit_plans import BnplPlans, CollectionPolicy, PlanExposures
+
+# The credit-loss allowance booked when a plan opens, in basis points of its total. A stated
+# provision rate, not yet one measured from this platform's write-offs.
+ALLOWANCE_BPS = 300
 
 
 class CreditSettings(BaseModel):
@@ -86,4 +99,74 @@ def reviewers() -> tuple[str, ...]:
 def clear() -> None:
     """Forget what was built (tests only: each test sets its own environment)."""
     for factory in (settings, plan_store, credit_decisions, merchant_access, reviewers):
+        factory.cache_clear()
+    clear_bnpl()
+
+
+# ------------------------------------------------------------- BNPL checkout and collections
+# Set by modules/credit_decisioning when BNPL is on: CREDIT_LEDGER_TABLE_NAME, EVENT_BUS_NAME,
+# ACQUIRER_CONNECTOR and ACQUIRER_TIMEOUT_MS (as for the payment workflow),
+# MERCHANT_SERVICE_CHARGE (the payment workflow's fee, JSON or empty), BNPL_COLLECTIONS
+# ({retry_every_days, write_off_after_days}).
+
+
+def _required(name: str) -> str:
+    value = os.environ.get(name, "")
+    if not value:
+        raise RuntimeError(f"{name} is not set: BNPL is not deployed with this function")
+    return value
+
+
+@cache
+def credit_ledger() -> BnplLedger:
+    store = DynamoCreditLedgerStore(clients.dynamodb(), _required("CREDIT_LEDGER_TABLE_NAME"))
+    return BnplLedger(store, CreditPostingRules(allowance_bps=ALLOWANCE_BPS))
+
+
+@cache
+def card_charger() -> AcquirerCardCharger:
+    connector = os.environ.get("ACQUIRER_CONNECTOR", "simulator")
+    if connector != "simulator":
+        raise RuntimeError(f"unknown ACQUIRER_CONNECTOR {connector!r}")
+    environment = os.environ.get("PAYMENTS_ENVIRONMENT", "local")
+    timeout_ms = int(os.environ.get("ACQUIRER_TIMEOUT_MS") or 3000)
+    # The simulator's key only makes its identifiers deterministic, as for the payment
+    # workflow's; its records stay in this container (the BNPL charges are not in the
+    # simulator's settlement batch yet).
+    return AcquirerCardCharger(
+        AcquirerSimulator(f"blueprint-simulator:{environment}".encode(), timeout_ms / 1000)
+    )
+
+
+@cache
+def collection_policy() -> CollectionPolicy:
+    raw = json.loads(os.environ.get("BNPL_COLLECTIONS") or "{}")
+    return CollectionPolicy(
+        retry_every_days=int(raw.get("retry_every_days", 3)),
+        write_off_after_days=int(raw.get("write_off_after_days", 90)),
+    )
+
+
+@cache
+def bnpl_plans() -> BnplPlans:
+    return BnplPlans(
+        credit_decisions(),
+        plan_store(),
+        card_charger(),
+        credit_ledger(),
+        EventBridgeBnplEvents(clients.events(), _required("EVENT_BUS_NAME")),
+        FeeSchedule.from_json(os.environ.get("MERCHANT_SERVICE_CHARGE", "")),
+        collection_policy(),
+    )
+
+
+@cache
+def bnpl_checkout() -> BnplCheckout:
+    return BnplCheckout(
+        credit_decisions(), bnpl_plans(), plan_store(), credit_ledger(), card_charger()
+    )
+
+
+def clear_bnpl() -> None:
+    for factory in (credit_ledger, card_charger, collection_policy, bnpl_plans, bnpl_checkout):
         factory.cache_clear()

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_serializer, field_validator
 
 from functions.contracts.events import EventDetail
 from functions.domain.credit import policy
@@ -25,6 +25,13 @@ MinorUnits = Annotated[StrictInt, Field(ge=0, le=10**12)]
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 
 
+def iso_date(value: object) -> object:
+    """A date string in ISO form (or a date) only: pydantic would take a Unix timestamp too."""
+    if not isinstance(value, str | dt.date):
+        raise ValueError("must be a date, YYYY-MM-DD")
+    return value
+
+
 class Contract(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -34,13 +41,7 @@ class Applicant(Contract):
     # Read by the legal-capacity rule only (docs/models/credit.md).
     date_of_birth: dt.date
 
-    @field_validator("date_of_birth", mode="before")
-    @classmethod
-    def _iso_date(cls, value: object) -> object:
-        # A date string in ISO form only: pydantic would take a Unix timestamp too.
-        if not isinstance(value, str | dt.date):
-            raise ValueError("must be a date, YYYY-MM-DD")
-        return value
+    _iso_date = field_validator("date_of_birth", mode="before")(iso_date)
 
 
 class Finances(Contract):
@@ -184,7 +185,17 @@ class DecisionView(Contract):
 
 
 InstalmentStatus = Literal["due", "collected", "late", "written_off"]
-PlanStatus = Literal["active", "paid", "settled_early", "written_off"]
+# canceled: the checkout that opened it failed half-way and was compensated (its first
+# instalment refunded, its ledger entries reversed).
+PlanStatus = Literal["active", "paid", "settled_early", "written_off", "canceled"]
+
+
+class PlanCard(Contract):
+    """What the acquirer connector needs beside the token to charge it (the simulator acts on
+    the last four digits); displayable card data only, never a card number."""
+
+    brand: Annotated[str, Field(min_length=1, max_length=32)]
+    last4: Annotated[str, Field(pattern=r"^[0-9]{4}$")]
 
 
 class PlanInstalment(Contract):
@@ -208,6 +219,7 @@ class PlanRecord(Contract):
     merchant_id: str
     customer_id: str
     token: Annotated[str, Field(min_length=1, pattern=r"^tok_[A-Za-z0-9_]+$")]
+    card: PlanCard | None = None
     currency: str
     plan: Plan
     total: int
@@ -240,3 +252,19 @@ class BnplEventDetail(EventDetail):
 
 
 BnplEventType = Literal["bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed"]
+
+
+class BnplApplicant(Contract):
+    """The applicant data a ``payment_method: {type: "bnpl"}`` payment carries beside the
+    customer's id (``customer.id``): what ``POST /v1/credit/decisions`` asks for, nothing more."""
+
+    date_of_birth: dt.date
+    finances: Finances
+    profile: Profile
+
+    _iso_date = field_validator("date_of_birth", mode="before")(iso_date)
+
+    @field_serializer("date_of_birth")
+    def _as_text(self, value: dt.date) -> str:
+        # Text in every dump: the payment request's digest and the workflow's input are JSON.
+        return value.isoformat()

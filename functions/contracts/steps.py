@@ -285,6 +285,32 @@ class RefundView(Step):
     status: str
 
 
+class BnplReasonView(Step):
+    code: str
+    message: str
+    would_change: str
+
+
+class BnplInstalmentView(Step):
+    number: int
+    due_date: str
+    amount: int
+    status: str
+
+
+class BnplView(Step):
+    """A BNPL payment's credit decision and plan: the decision's reasons when it declined, the
+    instalments (summing to the amount, in minor units) when it approved."""
+
+    decision_id: str
+    outcome: str
+    approved_amount: int
+    plan: str
+    reasons: list[BnplReasonView] = Field(default_factory=list)
+    plan_id: str | None = None
+    instalments: list[BnplInstalmentView] = Field(default_factory=list)
+
+
 class PaymentView(Step):
     """The Payment API's payment object (what ``GET /v1/payments/{id}`` answers)."""
 
@@ -306,6 +332,8 @@ class PaymentView(Step):
     failure_code: str | None = None
     cancellation_reason: str | None = None
     refunds: list[RefundView] = Field(default_factory=list)
+    # BNPL payments only (absent from a card payment's answer).
+    bnpl: BnplView | None = None
     created_at: str
     updated_at: str
 

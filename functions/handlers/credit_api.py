@@ -2,12 +2,13 @@
 
 ``POST /v1/credit/decisions`` (an ``Idempotency-Key`` is required) decides a BNPL application
 and answers 201 with the outcome, the ordered reasons and the schedule of the amount approved;
-``GET /v1/credit/decisions/{id}`` and ``GET /v1/bnpl/plans/{id}`` read one back. A caller acts
-only for the merchants it is bound to (``MERCHANT_PRINCIPALS``): another merchant's decision or
-plan answers 404, as one that does not exist. ``POST /v1/credit/decisions/{id}/reviews`` is the
-human review a consumer may ask for: only the lender's reviewers
-(``CREDIT_REVIEWER_PRINCIPALS``) may call it, and the review records the signing principal as
-the reviewer. Rules live in ``services.credit_decisions``.
+``GET /v1/credit/decisions/{id}`` and ``GET /v1/bnpl/plans/{id}`` read one back;
+``POST /v1/bnpl/plans/{id}/settle`` settles a plan early (where BNPL checkout is deployed). A
+caller acts only for the merchants it is bound to (``MERCHANT_PRINCIPALS``): another merchant's
+decision or plan answers 404, as one that does not exist.
+``POST /v1/credit/decisions/{id}/reviews`` is the human review a consumer may ask for: only the
+lender's reviewers (``CREDIT_REVIEWER_PRINCIPALS``) may call it, and the review records the
+signing principal as the reviewer. Rules live in ``services.credit_decisions``.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.credit_wiring import (
+    bnpl_plans,
     credit_decisions,
     merchant_access,
     plan_store,
@@ -88,6 +90,14 @@ def review_decision(decision_id: str, request: Annotated[ReviewRequest, Body()])
 def get_plan(plan_id: str) -> Response[str]:
     plan = plan_for(plan_store(), plan_id, _may_act_for)
     return json_response(200, plan.model_dump(mode="json", exclude={"version"}))
+
+
+@app.post("/v1/bnpl/plans/<plan_id>/settle")
+def settle_plan(plan_id: str) -> Response[str]:
+    """Early settlement: everything the plan still owes charged now on the same card token."""
+    plan = plan_for(plan_store(), plan_id, _may_act_for)
+    settled = bnpl_plans().settle_early(plan.id, plan.merchant_id)
+    return json_response(200, settled.model_dump(mode="json", exclude={"version"}))
 
 
 @logger.inject_lambda_context(log_event=False)

@@ -14,11 +14,17 @@ from pydantic import (
     ConfigDict,
     Field,
     SecretStr,
+    SerializerFunctionWrapHandler,
+    ValidationInfo,
     field_validator,
+    model_serializer,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
+from functions.contracts.credit import BnplApplicant
 from functions.domain.cards import CardValidationError, contains_card_number, normalize_pan
+from functions.domain.credit.schedule import Plan
 from functions.domain.currencies import is_currency
 from functions.domain.limits import LARGEST_AMOUNT_MINOR
 
@@ -78,29 +84,54 @@ class CardDetails(StrictModel):
 
 
 class PaymentMethod(StrictModel):
-    """A card given in full (tokenized on the way in) or a card token."""
+    """A card given in full (tokenized on the way in) or a card token; or BNPL: the plan, the
+    customer's card token (it pays the instalments) and the applicant data the credit decision
+    needs. Every BNPL field missing is named (``payment_method.applicant`` and so on)."""
 
     type: Literal["card", "bnpl"]
     card: CardDetails | None = None
     token: str | None = Field(
-        default=None, min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$"
+        default=None,
+        min_length=8,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_\-]+$",
+        validate_default=True,
     )
+    plan: Plan | None = Field(default=None, validate_default=True)
+    applicant: BnplApplicant | None = Field(default=None, validate_default=True)
 
-    @field_validator("type")
+    @field_validator("token", "plan", "applicant")
     @classmethod
-    def card_only(cls, value: str) -> str:
-        # Named rather than refused as an unknown value: BNPL decisions exist as a service
-        # (modules/credit_decisioning) but no workflow takes a BNPL checkout yet, and
-        # accepting it here would answer for nothing.
-        if value == "bnpl":
-            raise ValueError("Buy Now Pay Later checkout is not available yet")
+    def bnpl_fields(cls, value: object, info: ValidationInfo) -> object:
+        # A field validator, not a model validator: the error's location is the field, so the
+        # 400 names payment_method.applicant rather than payment_method.
+        bnpl = info.data.get("type") == "bnpl"
+        if bnpl and value is None:
+            raise PydanticCustomError("missing", "Field required")
+        if not bnpl and value is not None and info.field_name != "token":
+            raise ValueError("only for payment_method.type bnpl")
         return value
 
     @model_validator(mode="after")
     def one_instrument(self) -> PaymentMethod:
-        if (self.card is None) == (self.token is None):
+        if self.type == "bnpl":
+            if self.card is not None:
+                raise ValueError(
+                    "a bnpl payment is paid with the customer's card token, not a card"
+                )
+        elif (self.card is None) == (self.token is None):
             raise ValueError("a card payment takes exactly one of card or token")
         return self
+
+    @model_serializer(mode="wrap")
+    def _card_fields_only(self, handler: SerializerFunctionWrapHandler) -> dict[str, object]:
+        # A card payment serialises as before BNPL existed: its request digest (kept on the
+        # payment to refuse a late retry with another body) must not change.
+        data: dict[str, object] = handler(self)
+        if self.type == "card":
+            data.pop("plan", None)
+            data.pop("applicant", None)
+        return data
 
 
 class Customer(StrictModel):

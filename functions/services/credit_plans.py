@@ -25,6 +25,7 @@ from typing import Protocol
 from functions.contracts.credit import (
     BnplEventDetail,
     BnplEventType,
+    PlanCard,
     PlanInstalment,
     PlanRecord,
 )
@@ -46,8 +47,28 @@ class ChargeResult:
 
 
 class CardCharger(Protocol):
-    def charge(self, token: str, amount: int, currency: str, idempotency_key: str) -> ChargeResult:
-        """Charge the card behind ``token``; the same key answers the same result."""
+    def charge(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> ChargeResult:
+        """Charge the card behind ``token`` (``card``: its brand and last four, when the
+        connector needs them); the same key answers the same result."""
+        ...
+
+    def refund(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> bool:
+        """Give back what the charge under ``idempotency_key`` took, once (True), or nothing
+        when that charge never succeeded (False)."""
         ...
 
 
@@ -158,7 +179,9 @@ class BnplPlans:
 
     # ------------------------------------------------------------------------ checkout
 
-    def open(self, decision_id: str, merchant_id: str, token: str) -> PlanRecord:
+    def open(
+        self, decision_id: str, merchant_id: str, token: str, card: PlanCard | None = None
+    ) -> PlanRecord:
         """The plan of an approved (or reduced) decision, its first instalment charged now.
         Idempotent per decision: a decision opens one plan."""
         decision = self._decisions.get(decision_id, merchant_id.__eq__)
@@ -191,7 +214,7 @@ class BnplPlans:
         # Keyed by the card too: a checkout declined on one card may be paid with another,
         # and the same card asked again answers its first result.
         charged = self._charger.charge(
-            token, first.amount, request.currency, f"{plan_id}:1:{token}"
+            token, first.amount, request.currency, first_instalment_key(plan_id, token), card
         )
         if not charged.succeeded:
             raise _problem(
@@ -206,6 +229,7 @@ class BnplPlans:
             merchant_id=merchant_id,
             customer_id=request.customer.id,
             token=token,
+            card=card,
             currency=request.currency,
             plan=request.plan,
             total=schedule.total,
@@ -269,7 +293,7 @@ class BnplPlans:
             attempt = instalment.attempts + 1
             key = f"{plan.id}:{instalment.number}:{attempt}"
             due = instalment.amount + instalment.late_fee
-            result = self._charger.charge(plan.token, due, plan.currency, key)
+            result = self._charger.charge(plan.token, due, plan.currency, key, plan.card)
             late_fee = instalment.late_fee
             if not result.succeeded and instalment.status == "due":
                 so_far = plan.model_copy(update={"instalments": tuple(instalments)})
@@ -342,7 +366,9 @@ class BnplPlans:
         if plan.status != "active":
             raise _problem("plan_closed", f"The plan is {plan.status}.", "id", 409)
         owed = plan.outstanding()
-        result = self._charger.charge(plan.token, owed, plan.currency, f"{plan.id}:settle")
+        result = self._charger.charge(
+            plan.token, owed, plan.currency, f"{plan.id}:settle", plan.card
+        )
         if not result.succeeded:
             raise _problem("settlement_declined", "The card was declined.", "token", 402)
         updated = plan.model_copy(
@@ -396,6 +422,10 @@ class BnplPlans:
                 decline_code=decline_code,
             ),
         )
+
+
+def first_instalment_key(plan_id: str, token: str) -> str:
+    return f"{plan_id}:1:{token}"
 
 
 def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool]) -> PlanRecord:

@@ -116,13 +116,15 @@ module "api" {
   log_retention_in_days          = var.log_retention_days
   vpc_config                     = var.vpc_config
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
-  policy_statements              = local.api_statements
+  # With BNPL the API also settles plans early (POST /v1/bnpl/plans/{id}/settle): a charge, the
+  # plan, the ledger and an event, as the bnpl function's collections do.
+  policy_statements = concat(local.api_statements, local.bnpl_statements)
 
   powertools = {
     service_name = "credit-api"
     log_level    = var.log_level
   }
-  environment_variables = local.api_environment
+  environment_variables = local.bnpl_environment
 
   tags = local.tags
 }

@@ -37,3 +37,24 @@ output "plans_table_arn" {
   description = "ARN of the plans table."
   value       = aws_dynamodb_table.plans.arn
 }
+
+output "bnpl" {
+  description = "With var.bnpl set: the bnpl function (function_name, function_arn: the payment workflow's BNPL step), the credit ledger table and the collections rule; null otherwise."
+  value = local.bnpl_enabled ? {
+    function_name     = module.bnpl[0].function_name
+    function_arn      = module.bnpl[0].function_arn
+    ledger_table_name = aws_dynamodb_table.ledger[0].name
+    collections_rule  = local.collections_scheduled ? aws_cloudwatch_event_rule.collections[0].name : null
+  } : null
+}
+
+output "functions" {
+  description = "Per function (api; bnpl with var.bnpl set): function_name, function_arn, invoke_arn."
+  value = {
+    for k, m in merge({ api = module.api }, local.bnpl_enabled ? { bnpl = module.bnpl[0] } : {}) : k => {
+      function_name = m.function_name
+      function_arn  = m.function_arn
+      invoke_arn    = m.invoke_arn
+    }
+  }
+}

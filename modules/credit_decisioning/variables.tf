@@ -183,3 +183,53 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "bnpl" {
+  description = <<-EOT
+    BNPL checkout and collections. Null (the default) deploys the pre-qualification API only. Set,
+    it adds the bnpl function (the payment workflow's BNPL step, its compensation, and the
+    collections run), the credit ledger table and the collections schedule:
+    - event_bus: the payment bus the bnpl.* events are published on (name and ARN);
+    - acquirer_records_table: the table the acquirer connector records its operations in (the
+      payment workflow's payments table: the simulator's record of what it executed, read by
+      reconcile and settle), so an instalment is charged through the same connector as a card;
+    - acquirer_connector, acquirer_timeout_ms: as for the payment workflow;
+    - merchant_service_charge: the payment workflow's merchant service charge as JSON ("" for
+      none): the fee the merchant is paid less at checkout;
+    - collections_schedule_expression: when due instalments are charged (null: no schedule;
+      `make collect-bnpl` runs them on the emulator);
+    - retry_every_days, write_off_after_days: a failed collection retries after this many days,
+      and a plan is written off this many days past due.
+  EOT
+  type = object({
+    event_bus = object({
+      name = string
+      arn  = string
+    })
+    acquirer_records_table = object({
+      name = string
+      arn  = string
+    })
+    acquirer_connector              = optional(string, "simulator")
+    acquirer_timeout_ms             = optional(number, 3000)
+    merchant_service_charge         = optional(string, "")
+    collections_schedule_expression = optional(string, "cron(0 6 * * ? *)")
+    retry_every_days                = optional(number, 3)
+    write_off_after_days            = optional(number, 90)
+    reserved_concurrency            = optional(number, 10)
+  })
+  default = null
+
+  validation {
+    condition     = var.bnpl == null || (try(var.bnpl.retry_every_days >= 1 && var.bnpl.retry_every_days <= var.bnpl.write_off_after_days, false))
+    error_message = "bnpl.retry_every_days must be from 1 to bnpl.write_off_after_days."
+  }
+  validation {
+    condition     = var.bnpl == null || try(var.bnpl.collections_schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", var.bnpl.collections_schedule_expression)), false)
+    error_message = "bnpl.collections_schedule_expression must be rate(...) or cron(...), or null."
+  }
+  validation {
+    condition     = var.bnpl == null || try(var.bnpl.reserved_concurrency >= 1, false)
+    error_message = "bnpl.reserved_concurrency must be at least 1 (0 would stop checkout and collections)."
+  }
+}

@@ -5,7 +5,7 @@
 locals {
   # Route key => method, resource, the function behind it (AWS_PROXY) and the request
   # parameters API Gateway requires before it invokes anything.
-  api_routes = {
+  api_routes = merge(local.credit_routes, {
     tokens = {
       method     = "POST"
       path       = "/v1/tokens"
@@ -62,7 +62,7 @@ locals {
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
     }
-  }
+  })
 }
 
 resource "aws_api_gateway_rest_api" "this" {
@@ -121,7 +121,7 @@ resource "aws_api_gateway_resource" "payment_action" {
 }
 
 locals {
-  api_resource_ids = {
+  api_resource_ids = merge(local.credit_resource_ids, {
     tokens          = aws_api_gateway_resource.tokens.id
     detokenize      = aws_api_gateway_resource.detokenize.id
     create_payment  = aws_api_gateway_resource.payments.id
@@ -130,7 +130,7 @@ locals {
     refund_payment  = aws_api_gateway_resource.payment_action["refunds"].id
     resume_payment  = aws_api_gateway_resource.payment_action["resume"].id
     cancel_payment  = aws_api_gateway_resource.payment_action["cancel"].id
-  }
+  })
 }
 
 resource "aws_api_gateway_request_validator" "body" {

@@ -189,11 +189,11 @@ locals {
   # The workflow's own role: invoke its three steps (unqualified and any version or alias) and
   # use the application key for its encrypted state. It publishes nothing itself: the
   # process_payment step publishes each payment's event with the write that makes it true.
-  workflow_step_arns = [
+  workflow_step_arns = concat([
     var.tokenize_function_arn,
     module.step["assess_risk"].function_arn,
     module.step["process_payment"].function_arn,
-  ]
+  ], var.credit == null ? [] : [var.credit.bnpl_function_arn])
 
   workflow_statements = [
     {

@@ -24,6 +24,7 @@ resource "aws_sfn_state_machine" "payment" {
     retry_lambda                 = jsonencode(local.retry_lambda)
     retry_acquirer               = jsonencode(local.retry_acquirer)
     retry_compensation           = jsonencode(local.retry_compensation)
+    bnpl_function_arn            = var.credit == null ? "" : var.credit.bnpl_function_arn
   })
 
   logging_configuration {

@@ -133,3 +133,15 @@ output "data_lake" {
     named_queries       = module.data_lake.named_queries
   }
 }
+
+output "credit" {
+  description = "BNPL: the credit API and bnpl functions, the decision, plan and credit ledger tables, the collections rule."
+  value = {
+    api_function_name    = module.credit_decisioning.function_name
+    bnpl_function_name   = module.credit_decisioning.bnpl.function_name
+    decisions_table_name = module.credit_decisioning.decisions_table_name
+    plans_table_name     = module.credit_decisioning.plans_table_name
+    ledger_table_name    = module.credit_decisioning.bnpl.ledger_table_name
+    collections_rule     = module.credit_decisioning.bnpl.collections_rule
+  }
+}

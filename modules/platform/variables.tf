@@ -331,3 +331,25 @@ variable "data_lake" {
   default  = {}
   nullable = false
 }
+
+variable "credit_policy" {
+  description = "BNPL credit limits per currency in minor units (modules/credit_decisioning's credit_policy): min_amount, max_amount, customer_limit, merchant_limit, living_costs_buffer. A currency not listed is not offered."
+  type = map(object({
+    min_amount          = number
+    max_amount          = number
+    customer_limit      = number
+    merchant_limit      = number
+    living_costs_buffer = number
+  }))
+  default = {
+    EUR = { min_amount = 3000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 80000 }
+    GBP = { min_amount = 3000, max_amount = 170000, customer_limit = 250000, merchant_limit = 40000000, living_costs_buffer = 70000 }
+  }
+  nullable = false
+}
+
+variable "bnpl_collections_schedule_expression" {
+  description = "When the due BNPL instalments are charged (rate(...) or cron(...)); null switches the schedule off (make collect-bnpl runs them)."
+  type        = string
+  default     = "cron(0 6 * * ? *)"
+}

@@ -326,6 +326,9 @@ def credit_balances(entries: Iterable[CreditEntry]) -> dict[tuple[str, str], int
     return dict(totals)
 
 
+REVERSAL = "reverse-"
+
+
 class BnplLedger:
     """Posts a plan's movements after checking them against the plan's position. Every
     method is idempotent per plan and step: a retried call posts nothing more."""
@@ -408,6 +411,30 @@ class BnplLedger:
         entry = self.rules.write_off(plan, position, at)
         self._store.post(entry)
         return entry
+
+    def reverse_plan(self, plan_id: str, at: str) -> list[CreditEntry]:
+        """Every entry of the plan reversed (its lines' sides swapped), for a checkout undone
+        half-way: the accounts go back to where they were before the plan. Idempotent: an
+        entry reversed already is not reversed again, nor is a reversal."""
+        entries = self._store.entries_for(plan_id)
+        steps = {e.step for e in entries}
+        reversals = [
+            CreditEntry(
+                entry_id_of(plan_id, f"{REVERSAL}{e.step}"),
+                plan_id,
+                f"{REVERSAL}{e.step}",
+                tuple(
+                    JournalLine(line.account, line.currency, debit=line.credit, credit=line.debit)
+                    for line in e.lines
+                ),
+                at,
+            )
+            for e in entries
+            if not e.step.startswith(REVERSAL) and f"{REVERSAL}{e.step}" not in steps
+        ]
+        for entry in reversals:
+            self._store.post(entry)
+        return reversals
 
     def _release_if_paid(self, plan: BnplPlan, at: str) -> None:
         """A plan paid in full needs no allowance: what it held goes back to the expense."""

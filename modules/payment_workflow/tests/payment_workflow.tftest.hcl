@@ -809,7 +809,7 @@ run "the_module_with_its_defaults" {
   # caught (nothing to compensate: the payment was recorded canceled before the void, or not).
   assert {
     condition = (
-      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if c.Variable == "$.operation" && try(c.StringEquals, null) == "cancel"]) == "Cancel" &&
+      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if try(c.Variable, null) == "$.operation" && try(c.StringEquals, null) == "cancel"]) == "Cancel" &&
       jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Type == "Task" &&
       jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Parameters.FunctionName == "arn:aws:lambda:eu-west-1:111122223333:function:pay-process-payment" &&
       jsondecode(aws_sfn_state_machine.payment.definition).States.Cancel.Parameters.Payload == {
@@ -828,7 +828,7 @@ run "the_module_with_its_defaults" {
   # closed under Next, Default, Choices and Catch, so a state added to the path must be listed.
   assert {
     condition = (
-      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if c.Variable == "$.operation" && try(c.StringEquals, null) == "create"]) == "Tokenize" &&
+      one([for c in jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices : c.Next if try(c.Variable, null) == "$.operation" && try(c.StringEquals, null) == "create"]) == "Tokenize" &&
       alltrue([
         for next in flatten([
           for name in ["Tokenize", "IsTokenized", "TokenizeRefused", "Assess", "Process", "Pending", "Compensate"] : concat(
@@ -1161,4 +1161,43 @@ run "bad_values_are_refused_4" {
   expect_failures = [
     var.sca_tra_fraud_rate_percent,
   ]
+}
+
+# BNPL composed (var.credit): a bnpl payment leaves the first Choice for its own branch, whose
+# checkout is compensated on any failure; the card branch keeps its states; the credit routes
+# are methods of the same REST API, signed with IAM like the payment routes; the workflow may
+# invoke the bnpl function.
+run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
+  command = plan
+
+  variables {
+    credit = {
+      api_function_name = "pay-credit-api"
+      api_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-credit-api/invocations"
+      bnpl_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-bnpl"
+    }
+  }
+
+  assert {
+    condition = (
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Route.Choices[0].Next == "Bnpl" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.BnplCheckout.Parameters.FunctionName == var.credit.bnpl_function_arn &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.BnplCheckout.Catch[0].Next == "BnplCompensate" &&
+      jsondecode(aws_sfn_state_machine.payment.definition).States.Tokenize.Next == "IsTokenized"
+    )
+    error_message = "A bnpl payment must take the Bnpl branch from Route, its checkout compensated; the card branch unchanged."
+  }
+
+  assert {
+    condition = alltrue([
+      for k in ["create_credit_decision", "get_credit_decision", "review_credit_decision", "get_bnpl_plan", "settle_bnpl_plan"] :
+      aws_api_gateway_method.this[k].authorization == "AWS_IAM" && aws_lambda_permission.api[k].function_name == "pay-credit-api"
+    ])
+    error_message = "Every credit route must be IAM-signed and invoke the credit API function only."
+  }
+
+  assert {
+    condition     = contains(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Resource, var.credit.bnpl_function_arn)
+    error_message = "The workflow must be allowed to invoke the bnpl function."
+  }
 }

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
+from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
 from functions.contracts.steps import (
     AssessAnswer,
     AssessInput,
@@ -25,6 +26,7 @@ from functions.contracts.steps import (
 )
 from functions.models.tokens import WorkflowCardOutput, WorkflowTokenizeInput
 from tests import workflow_definition
+from tests.unit.credit.test_bnpl_checkout import payment as bnpl_payment
 
 Json = Any
 
@@ -76,6 +78,8 @@ def build(template: Json, data: Json) -> Json:
 
 
 def matches(rule: dict[str, Any], data: Json) -> bool:
+    if "And" in rule:
+        return all(matches(r, data) for r in rule["And"])
     try:
         value = read(data, rule["Variable"])
     except PathMissing:
@@ -117,7 +121,10 @@ def run(execution_input: Json, invoke: Lambda) -> tuple[Json, list[str]]:
         if kind == "Fail":
             raise Failure(state["Error"])
         if kind == "Pass":
-            result = build(state["Parameters"], data) if "Parameters" in state else data
+            if "Result" in state:
+                result = state["Result"]
+            else:
+                result = build(state["Parameters"], data) if "Parameters" in state else data
             data = write(data, state.get("ResultPath", "$"), result)
         else:
             assert kind == "Task"
@@ -227,6 +234,15 @@ class Functions:
             self.context = assessed(saved_context())
             answer = VerifyAnswer(authenticated=self.authenticated, payment=self.context)
             return dumped(answer)
+        if function == "bnpl_function_arn":
+            bnpl = BnplStepInput.validate_python(payload)
+            assert isinstance(bnpl, CheckoutInput | CompensateInput)
+            self.calls.append((function, bnpl.action))
+            if bnpl.action in self.fail:
+                raise Failure(self.fail.pop(bnpl.action))
+            context = saved_context()
+            status = "captured" if bnpl.action == "checkout" else "failed"
+            return ProcessAnswer.model_validate({"payment": view(context, status)}).output()
         assert function == "process_payment_function_arn", function
         step = ProcessPaymentInput.validate_python(payload)
         self.calls.append((function, step.action))
@@ -271,6 +287,12 @@ def create_input() -> Json:
     }
 
 
+def bnpl_input() -> Json:
+    execution = create_input()
+    execution["request"]["payment_method"] = bnpl_payment()["payment_method"]
+    return execution
+
+
 # ----------------------------------------------------------------------------------- tests
 
 
@@ -280,6 +302,41 @@ def test_a_sale_is_tokenize_assess_process_and_its_output_is_the_api_answer() ->
     assert ProcessAnswer.model_validate(output).payment is not None
     assert [c[1] for c in functions.calls] == ["tokenize", "assess", "create"]
     assert visited == ["Route", "Tokenize", "IsTokenized", "Assess", "Process"]
+
+
+def test_a_bnpl_payment_takes_its_own_branch_from_the_first_choice() -> None:
+    functions = Functions()
+    output, visited = run(bnpl_input(), functions)
+    assert visited == ["Route", "Bnpl", "IsBnplCardKnown", "BnplCheckout"]
+    assert [c[1] for c in functions.calls] == ["tokenize", "checkout"]
+    answer = ProcessAnswer.model_validate(output)
+    assert answer.payment is not None and answer.payment.status == "captured"
+
+
+def test_a_failed_bnpl_checkout_is_compensated() -> None:
+    functions = Functions(fail={"checkout": "States.TaskFailed"})
+    output, visited = run(bnpl_input(), functions)
+    assert visited[-1] == "BnplCompensate"
+    assert [c[1] for c in functions.calls] == ["tokenize", "checkout", "compensate"]
+    answer = ProcessAnswer.model_validate(output)
+    assert answer.payment is not None and answer.payment.status == "failed"
+
+
+def test_an_unknown_bnpl_token_ends_with_the_vaults_error() -> None:
+    output, visited = run(bnpl_input(), Functions(refuse_card=True))
+    assert visited[-1] == "BnplCardRefused" and output["http_status"] == 402
+
+
+def test_without_credit_decisioning_a_bnpl_payment_is_refused_not_paid_by_card(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    states = workflow_definition.render(bnpl=False)["States"]
+    monkeypatch.setattr(workflow_definition, "states", lambda: states)
+    functions = Functions()
+    output, visited = run(bnpl_input(), functions)
+    assert visited == ["Route", "Bnpl"] and functions.calls == []
+    assert output["http_status"] == 400
+    assert output["error"]["param"] == "payment_method.type"
 
 
 def test_no_state_after_tokenize_holds_the_card_number() -> None:
@@ -417,6 +474,8 @@ def test_every_task_of_the_template_is_walked() -> None:
             Functions(),
         ),
         (CANCEL, Functions()),
+        (bnpl_input(), Functions()),
+        (bnpl_input(), Functions(fail={"checkout": "States.TaskFailed"})),
     ]
     for execution_input, functions in inputs:
         walked.update(run(execution_input, functions)[1])

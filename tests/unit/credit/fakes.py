@@ -10,6 +10,7 @@ from functions.contracts.credit import (
     BnplEventDetail,
     BnplEventType,
     DecisionRecord,
+    PlanCard,
     PlanRecord,
     Review,
 )
@@ -100,8 +101,16 @@ class FakeAcquirer:
     declining: set[str] = field(default_factory=set)
     crash_after: set[str] = field(default_factory=set)
     charged: dict[str, tuple[int, ChargeResult]] = field(default_factory=dict)
+    refunded: dict[str, int] = field(default_factory=dict)
 
-    def charge(self, token: str, amount: int, currency: str, idempotency_key: str) -> ChargeResult:
+    def charge(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> ChargeResult:
         if idempotency_key not in self.charged:
             ok = token not in self.declining
             result = ChargeResult(
@@ -113,8 +122,22 @@ class FakeAcquirer:
             raise TimeoutError(idempotency_key)
         return self.charged[idempotency_key][1]
 
+    def refund(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> bool:
+        charged = self.charged.get(idempotency_key)
+        if charged is None or not charged[1].succeeded:
+            return False
+        self.refunded[idempotency_key] = charged[0]
+        return True
+
     def money_moved(self) -> int:
-        return sum(amount for amount, _ in self.charged.values())
+        return sum(amount for amount, _ in self.charged.values()) - sum(self.refunded.values())
 
 
 @dataclass

@@ -1,0 +1,105 @@
+"""The BNPL plans' ports on AWS: the card charger over the payment workflow's acquirer connector
+(the customer's vault token, an authorization and its capture under keys derived from the
+plan's charge key) and the bnpl.* events on the payment bus (source ``blueprint.credit``, so
+that the payment consumers' rules, which match ``blueprint.payments``, never see them)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools import Logger
+
+from functions.adapters.clients import EventsClient
+from functions.contracts.credit import BnplEventDetail, BnplEventType, PlanCard
+from functions.domain.acquirer import (
+    AcquirerConnector,
+    Authentication,
+    AuthorizationRequest,
+    AuthorizationResult,
+    CardReference,
+)
+from functions.services.credit_plans import ChargeResult
+
+logger = Logger(child=True)
+BNPL_EVENT_SOURCE = "blueprint.credit"
+
+
+class AcquirerCardCharger:
+    """A charge is an authorization (merchant-initiated: the customer agreed to the schedule at
+    checkout) captured at once. The authorize key is the plan's charge key and the capture's
+    is derived from it: a repeated charge gets the first authorization back and the capture's
+    first answer, and moves no more money."""
+
+    def __init__(self, acquirer: AcquirerConnector) -> None:
+        self._acquirer = acquirer
+
+    def charge(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> ChargeResult:
+        authorized = self._authorize(token, amount, currency, idempotency_key, card)
+        if not authorized.approved or authorized.authorization_id is None:
+            return ChargeResult(False, None, str(authorized.decline_code or "declined"))
+        captured = self._acquirer.capture(
+            authorized.authorization_id, amount, currency, f"{idempotency_key}:capture"
+        )
+        return ChargeResult(True, captured.operation_id)
+
+    def refund(
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        idempotency_key: str,
+        card: PlanCard | None = None,
+    ) -> bool:
+        authorized = self._authorize(token, amount, currency, idempotency_key, card)
+        if not authorized.approved or authorized.authorization_id is None:
+            return False
+        self._acquirer.refund(
+            authorized.authorization_id, amount, currency, f"{idempotency_key}:refund"
+        )
+        return True
+
+    def _authorize(
+        self, token: str, amount: int, currency: str, key: str, card: PlanCard | None
+    ) -> AuthorizationResult:
+        """The authorization under the charge's own key: the acquirer answers a repeat with
+        the first authorization."""
+        if card is None:
+            raise ValueError("the acquirer needs the card's brand and last four beside its token")
+        return self._acquirer.authorize(
+            AuthorizationRequest(
+                payment_id=key.split(":", 1)[0],
+                merchant_id="bnpl",
+                amount=amount,
+                currency=currency,
+                card=CardReference(token, card.brand, card.last4, None, None),
+                authentication=Authentication(None, None, "merchant_initiated"),
+                idempotency_key=key,
+            )
+        )
+
+
+class EventBridgeBnplEvents:
+    def __init__(self, client: EventsClient, bus_name: str) -> None:
+        self._client = client
+        self._bus = bus_name
+
+    def publish(self, detail_type: BnplEventType, detail: BnplEventDetail) -> None:
+        response = self._client.put_events(
+            Entries=[
+                {
+                    "EventBusName": self._bus,
+                    "Source": BNPL_EVENT_SOURCE,
+                    "DetailType": detail_type,
+                    "Detail": detail.model_dump_json(),
+                }
+            ]
+        )
+        if response.get("FailedEntryCount"):
+            # Raised, not logged: the step (or the next collections run) repeats the same
+            # event id, which consumers drop when it arrives twice.
+            raise RuntimeError(f"{detail_type} not published")

@@ -1,0 +1,60 @@
+"""The payment workflow's BNPL step (modules/credit_decisioning's bnpl function): its input per
+action, parsed as the state machine sends it, and the payment summary it answers with.
+
+``checkout``: the payment request (``payment_method.type = "bnpl"``) and the customer's card as
+the vault described its token; ``compensate``: the same, after ``checkout`` failed for good;
+``collect``: the collections run (the schedule's input, or ``make collect-bnpl``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from functions.models.payments import PaymentRequest
+from functions.models.tokens import WorkflowCardOutput
+
+
+class _Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CheckoutInput(_Step):
+    action: Literal["checkout"]
+    payment_id: str = Field(pattern=r"^pay_[A-Za-z0-9]+$")
+    received_at: str
+    request: PaymentRequest
+    card: WorkflowCardOutput
+
+
+class CompensateInput(_Step):
+    action: Literal["compensate"]
+    payment_id: str = Field(pattern=r"^pay_[A-Za-z0-9]+$")
+    received_at: str
+    request: PaymentRequest
+    card: WorkflowCardOutput
+    # Step Functions' catch: {Error, Cause}. Kept for the log, never answered.
+    failure: dict[str, str | None] = Field(default_factory=dict)
+
+
+class CollectInput(_Step):
+    action: Literal["collect"]
+    # The day collections run for; the function's clock when absent (the schedule).
+    today: dt.date | None = None
+    # One plan only (an operator's retry); every plan due when absent.
+    plan_id: str | None = None
+
+
+BnplStepInput = TypeAdapter(
+    Annotated[CheckoutInput | CompensateInput | CollectInput, Field(discriminator="action")]
+)
+
+
+class CollectReport(_Step):
+    today: dt.date
+    plans: int
+    collected: int
+    missed: int
+    written_off: int

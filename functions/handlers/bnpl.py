@@ -1,0 +1,36 @@
+"""Lambda: the payment workflow's BNPL step and the BNPL collections run.
+
+``{"action": "checkout", ...}`` and ``{"action": "compensate", ...}`` come from the state
+machine (``functions.contracts.bnpl_steps``) and answer the workflow's ``ProcessAnswer``;
+``{"action": "collect"}`` comes from the collections schedule (or ``make collect-bnpl``) and
+answers what the run did. Rules live in ``services.bnpl_checkout`` and ``services.credit_plans``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.adapters.credit_wiring import bnpl_checkout
+from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
+
+logger = Logger()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    step = BnplStepInput.validate_python(event)
+    service = bnpl_checkout()
+    if isinstance(step, CheckoutInput):
+        return service.checkout(step).output()
+    if isinstance(step, CompensateInput):
+        return service.compensate(step).output()
+    today = step.today or dt.datetime.now(dt.UTC).date()
+    report = service.collect(today, step.plan_id)
+    logger.info("bnpl collections", extra=report.model_dump(mode="json"))
+    return report.model_dump(mode="json")

@@ -1,0 +1,230 @@
+"""The payment workflow's BNPL step: ``POST /v1/payments`` with ``payment_method.type =
+"bnpl"`` decided, planned, charged and booked, or undone.
+
+checkout: the credit decision (``CreditDecisions.decide``, keyed by the payment id, so a
+retried step answers the recorded decision); anything but an approval of the whole amount is a
+declined payment carrying the decision's ordered reasons (a reduced approval too: the basket
+costs what it costs; the merchant may offer the approved amount). Approved: the plan opened
+(``BnplPlans.open``: the exact schedule, the first instalment charged on the customer's card
+token, the credit ledger, the bnpl events). A first instalment the card declines is a declined
+payment; any other failure raises, the state machine retries the step (every write is keyed)
+and then compensates.
+
+compensate: whatever the checkout did is undone, and nothing twice. The first instalment's
+charge is resolved under its own key (the acquirer answers the first charge, or makes it), and
+refunded once under a key derived from it; the plan, if stored, is canceled; its ledger entries
+are reversed. The payment answers ``failed``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from aws_lambda_powertools import Logger
+
+from functions.contracts.bnpl_steps import CheckoutInput, CollectReport, CompensateInput
+from functions.contracts.credit import (
+    Applicant,
+    CreditDecisionRequest,
+    DecisionRecord,
+    PlanCard,
+    PlanRecord,
+)
+from functions.contracts.steps import (
+    BnplInstalmentView,
+    BnplReasonView,
+    BnplView,
+    CardSummary,
+    FraudView,
+    PaymentView,
+    ProcessAnswer,
+    ScaView,
+    StepError,
+)
+from functions.domain.credit.ledger import BnplLedger
+from functions.domain.payments import derived_id
+from functions.models.tokens import ApiProblem
+from functions.services.credit_decisions import CreditDecisions
+from functions.services.credit_plans import (
+    BnplPlans,
+    CardCharger,
+    PlanStore,
+    first_instalment_key,
+)
+
+logger = Logger(child=True)
+
+
+def credit_request(step: CheckoutInput | CompensateInput) -> CreditDecisionRequest:
+    request = step.request
+    method = request.payment_method
+    if method.type != "bnpl" or method.plan is None or method.applicant is None:
+        raise ValueError("the BNPL step takes bnpl payments only")
+    applicant = method.applicant
+    return CreditDecisionRequest(
+        merchant_id=request.merchant_id,
+        amount=request.amount,
+        currency=request.currency,
+        plan=method.plan,
+        customer=Applicant(id=request.customer.id, date_of_birth=applicant.date_of_birth),
+        finances=applicant.finances,
+        profile=applicant.profile,
+    )
+
+
+def decision_id_of(merchant_id: str, payment_id: str) -> str:
+    """The decision a BNPL payment takes (``CreditDecisions.decide`` keyed by the payment)."""
+    return derived_id("cd", merchant_id, payment_id)
+
+
+class BnplCheckout:
+    def __init__(
+        self,
+        decisions: CreditDecisions,
+        plans: BnplPlans,
+        plan_store: PlanStore,
+        ledger: BnplLedger,
+        charger: CardCharger,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self._decisions = decisions
+        self._plans = plans
+        self._store = plan_store
+        self._ledger = ledger
+        self._charger = charger
+        self._clock = clock
+
+    def checkout(self, step: CheckoutInput) -> ProcessAnswer:
+        request = step.request
+        try:
+            decision = self._decisions.decide(credit_request(step), step.payment_id)
+        except ApiProblem as problem:
+            return _refused(problem)
+        if decision.effective_outcome != "approved" or decision.effective_amount != request.amount:
+            code = (
+                "credit_declined" if decision.effective_outcome == "declined" else "credit_reduced"
+            )
+            return self._answer(step, "declined", decision, None, decline_code=code)
+        card = PlanCard(brand=step.card.brand, last4=step.card.last4)
+        try:
+            plan = self._plans.open(decision.id, request.merchant_id, step.card.token, card)
+        except ApiProblem as problem:
+            if problem.error.status == 402:
+                return self._answer(
+                    step, "declined", decision, None, decline_code="first_instalment_declined"
+                )
+            return _refused(problem)
+        return self._answer(step, "captured", decision, plan)
+
+    def compensate(self, step: CompensateInput) -> ProcessAnswer:
+        logger.warning(
+            "bnpl checkout compensated",
+            extra={"payment_id": step.payment_id, "error": step.failure.get("Error")},
+        )
+        request = step.request
+        decision_id = decision_id_of(request.merchant_id, step.payment_id)
+        try:
+            decision = self._decisions.get(decision_id, request.merchant_id.__eq__)
+        except ApiProblem:
+            # Failed before a decision was recorded: nothing was charged or booked.
+            return self._answer(step, "failed", None, None, failure_code="bnpl_checkout_failed")
+        plan_id = derived_id("pl", decision_id)
+        at = self._clock().isoformat(timespec="milliseconds")
+        stored = self._store.get(plan_id)
+        if stored is not None and stored.status != "canceled":
+            self._store.replace(
+                stored.model_copy(update={"status": "canceled", "version": stored.version + 1}),
+                stored.version,
+            )
+        self._ledger.reverse_plan(plan_id, at)
+        schedule = CreditDecisions.view(decision).schedule
+        if schedule:
+            token, card = step.card.token, PlanCard(brand=step.card.brand, last4=step.card.last4)
+            key = first_instalment_key(plan_id, token)
+            amount, currency = schedule[0].amount, request.currency
+            # Resolved under its own key: the first charge's answer, or the charge made now;
+            # either way refunded once, so no money stays moved and none moves twice.
+            if self._charger.charge(token, amount, currency, key, card).succeeded:
+                self._charger.refund(token, amount, currency, key, card)
+        return self._answer(step, "failed", decision, None, failure_code="bnpl_checkout_failed")
+
+    def collect(self, today: dt.date, plan_id: str | None = None) -> CollectReport:
+        plans = [self._plans.collect_plan(plan_id, today)] if plan_id else None
+        done = plans if plans is not None else self._plans.collect_due(today)
+        changed = [i for p in done for i in p.instalments if i.last_attempt == today]
+        return CollectReport(
+            today=today,
+            plans=len(done),
+            collected=sum(1 for i in changed if i.status == "collected"),
+            missed=sum(1 for i in changed if i.status == "late"),
+            written_off=sum(1 for p in done if p.status == "written_off"),
+        )
+
+    def _answer(
+        self,
+        step: CheckoutInput | CompensateInput,
+        status: str,
+        decision: DecisionRecord | None,
+        plan: PlanRecord | None,
+        *,
+        decline_code: str | None = None,
+        failure_code: str | None = None,
+    ) -> ProcessAnswer:
+        request = step.request
+        now = self._clock().isoformat(timespec="milliseconds")
+        return ProcessAnswer(
+            payment=PaymentView(
+                id=step.payment_id,
+                object="payment",
+                status=status,
+                merchant_id=request.merchant_id,
+                amount=request.amount,
+                currency=request.currency,
+                capture=True,
+                # The merchant is paid the whole amount at checkout (less its fee), whatever
+                # the customer has paid so far.
+                amount_captured=request.amount if status == "captured" else 0,
+                amount_refunded=0,
+                token=step.card.token,
+                card=CardSummary(brand=step.card.brand, last4=step.card.last4),
+                fraud=FraudView(),
+                sca=ScaView(required=False),
+                decline_code=decline_code,
+                failure_code=failure_code,
+                bnpl=None if decision is None else _bnpl_view(decision, plan),
+                created_at=step.received_at,
+                updated_at=now,
+            )
+        )
+
+
+def _bnpl_view(decision: DecisionRecord, plan: PlanRecord | None) -> BnplView:
+    view = CreditDecisions.view(decision)
+    return BnplView(
+        decision_id=decision.id,
+        outcome=decision.effective_outcome,
+        approved_amount=decision.effective_amount,
+        plan=decision.request.plan,
+        reasons=[
+            BnplReasonView(code=r.code, message=r.message, would_change=r.would_change)
+            for r in view.reasons
+        ],
+        plan_id=None if plan is None else plan.id,
+        instalments=[]
+        if plan is None
+        else [
+            BnplInstalmentView(
+                number=i.number, due_date=i.due_date.isoformat(), amount=i.amount, status=i.status
+            )
+            for i in plan.instalments
+        ],
+    )
+
+
+def _refused(problem: ApiProblem) -> ProcessAnswer:
+    error = problem.error
+    return ProcessAnswer(
+        error=StepError(type=error.type, code=error.code, message=error.message, param=error.param),
+        http_status=error.status,
+    )

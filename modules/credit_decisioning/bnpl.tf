@@ -1,0 +1,161 @@
+# BNPL checkout and collections (set by var.bnpl): the credit ledger, the bnpl function and the
+# collections schedule.
+#
+# credit-ledger: the plans' double-entry movements (customer receivable, merchant payable, fee
+#                income, credit-loss allowance), one item per entry (plan_id, step); an entry is
+#                written once by a conditional put, so a repeated step posts nothing twice.
+# bnpl:          the payment workflow's BNPL step ({"action": "checkout"}: decide, open the plan,
+#                charge the first instalment, post the ledger), its compensation ("compensate":
+#                refund the charge, cancel the plan, reverse the ledger) and the collections
+#                run ("collect", also what the schedule sends).
+
+locals {
+  ledger_table = "${var.name_prefix}-credit-ledger"
+  bnpl_enabled = var.bnpl != null
+  # Read through try(): with var.bnpl null the for expressions below keep nothing, and a
+  # conditional between these objects and {} would not type-check.
+  bnpl_bus     = try(var.bnpl.event_bus, { name = "", arn = "" })
+  bnpl_records = try(var.bnpl.acquirer_records_table, { name = "", arn = "" })
+
+  bnpl_environment = merge(local.api_environment, { for k, v in {
+    CREDIT_LEDGER_TABLE_NAME = local.ledger_table
+    EVENT_BUS_NAME           = local.bnpl_bus.name
+    PAYMENTS_TABLE_NAME      = local.bnpl_records.name
+    ACQUIRER_CONNECTOR       = try(var.bnpl.acquirer_connector, "")
+    ACQUIRER_TIMEOUT_MS      = tostring(try(var.bnpl.acquirer_timeout_ms, 0))
+    MERCHANT_SERVICE_CHARGE  = try(var.bnpl.merchant_service_charge, "")
+    BNPL_COLLECTIONS = jsonencode({
+      retry_every_days     = try(var.bnpl.retry_every_days, 0)
+      write_off_after_days = try(var.bnpl.write_off_after_days, 0)
+    })
+  } : k => v if local.bnpl_enabled })
+
+  # Beside the API's statements, what checkout, compensation, collections and early settlement
+  # add: plans written, the credit ledger, the acquirer's operation records, the bus.
+  bnpl_statements = [for s in [
+    {
+      sid       = "PlansWrite"
+      actions   = ["dynamodb:PutItem"]
+      resources = [aws_dynamodb_table.plans.arn]
+    },
+    {
+      sid       = "CreditLedger"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"]
+      resources = [try(aws_dynamodb_table.ledger[0].arn, "")]
+    },
+    {
+      sid       = "AcquirerRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [local.bnpl_records.arn]
+    },
+    {
+      sid       = "Events"
+      actions   = ["events:PutEvents"]
+      resources = [local.bnpl_bus.arn]
+    },
+    {
+      sid       = "BnplTablesKeyViaDynamoDb"
+      actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
+      resources = [var.data_kms_key_arn]
+      conditions = [
+        { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [local.ledger_table, local.bnpl_records.name] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
+      ]
+    },
+  ] : s if local.bnpl_enabled]
+}
+
+resource "aws_dynamodb_table" "ledger" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  name                        = local.ledger_table
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "plan_id"
+  range_key                   = "step"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "plan_id"
+    type = "S"
+  }
+
+  attribute {
+    name = "step"
+    type = "S"
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.data_kms_key_arn
+  }
+
+  tags = local.tags
+}
+
+module "bnpl" {
+  count  = local.bnpl_enabled ? 1 : 0
+  source = "../lambda_function"
+
+  name                           = "${var.name_prefix}-bnpl"
+  description                    = "BNPL checkout step of the payment workflow, its compensation, and the collections run."
+  filename                       = var.lambda_package
+  handler                        = "functions.handlers.bnpl.handler"
+  runtime                        = var.lambda_runtime
+  memory_size                    = var.api.memory_size
+  timeout                        = 60
+  reserved_concurrent_executions = var.bnpl.reserved_concurrency
+  kms_key_arn                    = var.data_kms_key_arn
+  log_kms_key_arn                = var.logs_kms_key_arn
+  log_retention_in_days          = var.log_retention_days
+  vpc_config                     = var.vpc_config
+  alarm_sns_topic_arn            = var.alarm_sns_topic_arn
+  policy_statements              = concat(local.api_statements, local.bnpl_statements)
+
+  powertools = {
+    service_name = "bnpl"
+    log_level    = var.log_level
+  }
+  environment_variables = local.bnpl_environment
+
+  tags = local.tags
+}
+
+locals {
+  collections_scheduled = local.bnpl_enabled && try(var.bnpl.collections_schedule_expression != null, false)
+}
+
+resource "aws_cloudwatch_event_rule" "collections" {
+  count = local.collections_scheduled ? 1 : 0
+
+  name                = "${var.name_prefix}-bnpl-collections"
+  description         = "Runs ${module.bnpl[0].function_name}: charges the BNPL instalments due."
+  event_bus_name      = "default"
+  schedule_expression = var.bnpl.collections_schedule_expression
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "collections" {
+  count = local.collections_scheduled ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.collections[0].name
+  target_id = "collections"
+  arn       = module.bnpl[0].function_arn
+  # The run charges what is due on the day it runs (the function's clock).
+  input = jsonencode({ action = "collect" })
+}
+
+resource "aws_lambda_permission" "collections" {
+  count = local.collections_scheduled ? 1 : 0
+
+  statement_id  = "AllowCollectionsSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.bnpl[0].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.collections[0].arn
+}

@@ -1,0 +1,258 @@
+"""The payment workflow's BNPL step on in-memory ports: a BNPL payment is decided (a decline
+carries the decision's reasons), planned exactly, charged once and booked balanced; a checkout
+that fails half-way is compensated so that no money stays moved and none moves twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections import defaultdict
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
+from functions.domain.credit.ledger import (
+    BnplLedger,
+    CreditPostingRules,
+    base_account,
+    credit_balances,
+)
+from functions.domain.payments import derived_id
+from functions.errors import from_validation_error
+from functions.models.payments import PaymentRequest
+from functions.services.bnpl_checkout import BnplCheckout, decision_id_of
+from functions.services.credit_plans import (
+    first_instalment_key,
+)
+from functions.services.payment_commands import (
+    CreateExecution,
+    request_digest,
+    workflow_request,
+)
+from tests.unit.credit.test_credit_decisions import body
+from tests.unit.credit.test_credit_plans import World as PlansWorld
+
+TODAY = dt.date(2027, 1, 31)
+TOKEN = "tok_live_1"
+
+
+class World(PlansWorld):
+    """The plans' world (``test_credit_plans``) with the workflow's BNPL step over it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
+        ledger = BnplLedger(self.ledger_store, CreditPostingRules(allowance_bps=300))
+        self.checkout = BnplCheckout(
+            self.decisions, self.service, self.plans, ledger, self.acquirer, clock
+        )
+
+    def totals(self) -> dict[str, int]:
+        """Balances by base account (customers and merchants summed), the zeros left out."""
+        out: dict[str, int] = defaultdict(int)
+        for (account, _), value in credit_balances(self.ledger_store.all_entries()).items():
+            out[base_account(account)] += value
+        assert sum(out.values()) == 0, out
+        return {a: v for a, v in out.items() if v}
+
+
+def payment(amount: int = 60_001, **changes: Any) -> dict[str, Any]:
+    credit = body(amount=amount, **changes)
+    return {
+        "merchant_id": "m_1",
+        "amount": amount,
+        "currency": "EUR",
+        "capture": True,
+        "payment_method": {
+            "type": "bnpl",
+            "token": TOKEN,
+            "plan": credit["plan"],
+            "applicant": {
+                "date_of_birth": credit["customer"]["date_of_birth"],
+                "finances": credit["finances"],
+                "profile": credit["profile"],
+            },
+        },
+        "customer": {"id": credit["customer"]["id"]},
+    }
+
+
+def step(action: str, request: dict[str, Any], **extra: Any) -> Any:
+    return BnplStepInput.validate_python(
+        {
+            "action": action,
+            "payment_id": "pay_1",
+            "received_at": "2027-01-31T09:00:00.000+00:00",
+            "request": request,
+            "card": {
+                "token": TOKEN,
+                "brand": "visa",
+                "last4": "4242",
+                "card_key": None,
+                "first6": None,
+                "exp_month": None,
+                "exp_year": None,
+            },
+            **extra,
+        }
+    )
+
+
+def checkout(world: World, request: dict[str, Any]) -> Any:
+    checkout_step = step("checkout", request)
+    assert isinstance(checkout_step, CheckoutInput)
+    return world.checkout.checkout(checkout_step)
+
+
+def compensate(world: World, request: dict[str, Any]) -> Any:
+    compensate_step = step("compensate", request, failure={"Error": "X", "Cause": None})
+    assert isinstance(compensate_step, CompensateInput)
+    return world.checkout.compensate(compensate_step)
+
+
+def test_an_approved_payment_is_an_exact_plan_charged_once_and_booked() -> None:
+    world = World()
+    answer = checkout(world, payment(60_001))
+    view = answer.payment
+    assert view.status == "captured" and view.amount_captured == 60_001
+    assert view.bnpl.outcome == "approved" and view.bnpl.plan_id is not None
+    amounts = [i.amount for i in view.bnpl.instalments]
+    assert sum(amounts) == 60_001 and len(amounts) == 3
+    assert world.acquirer.money_moved() == amounts[0]
+    assert [k for k, _ in world.events.events] == [
+        "bnpl.plan_created",
+        "bnpl.instalment_collected",
+    ]
+    # Receivable still owed: the two instalments to come.
+    assert world.totals()["bnpl_receivable"] == sum(amounts[1:])
+
+
+def test_a_retried_checkout_answers_the_same_plan_and_charges_once() -> None:
+    world = World()
+    first = checkout(world, payment())
+    again = checkout(world, payment())
+    assert again.payment.bnpl == first.payment.bnpl
+    assert world.acquirer.money_moved() == first.payment.bnpl.instalments[0].amount
+
+
+def test_a_declined_applicant_is_a_declined_payment_with_the_reasons() -> None:
+    world = World()
+    answer = checkout(world, payment(60_001, **{"customer.date_of_birth": "2012-01-01"}))
+    view = answer.payment
+    assert view.status == "declined" and view.decline_code == "credit_declined"
+    assert view.bnpl.outcome == "declined" and view.bnpl.plan_id is None
+    assert view.bnpl.reasons and all(r.would_change for r in view.bnpl.reasons)
+    assert world.acquirer.money_moved() == 0 and not world.plans.plans
+
+
+def test_a_first_instalment_the_card_declines_is_a_declined_payment_and_no_plan() -> None:
+    world = World()
+    world.acquirer.declining.add(TOKEN)
+    answer = checkout(world, payment())
+    assert answer.payment.status == "declined"
+    assert answer.payment.decline_code == "first_instalment_declined"
+    assert not world.plans.plans and world.totals() == {}
+
+
+def test_compensation_cancels_the_plan_reverses_the_ledger_and_refunds_once() -> None:
+    world = World()
+    opened = checkout(world, payment())
+    for _ in range(2):  # the compensation retried: nothing twice
+        answer = compensate(world, payment())
+        assert answer.payment.status == "failed"
+        assert answer.payment.failure_code == "bnpl_checkout_failed"
+    plan = world.plans.get(opened.payment.bnpl.plan_id)
+    assert plan is not None and plan.status == "canceled"
+    assert world.totals() == {}
+    assert world.acquirer.money_moved() == 0
+    assert len(world.acquirer.refunded) == 1
+
+
+def test_a_charge_whose_answer_was_lost_is_refunded_by_the_compensation() -> None:
+    world = World()
+    decision_id = decision_id_of("m_1", "pay_1")
+    key = first_instalment_key(derived_id("pl", decision_id), TOKEN)
+    world.acquirer.crash_after.add(key)
+    with pytest.raises(TimeoutError):
+        checkout(world, payment())
+    assert world.acquirer.money_moved() > 0 and not world.plans.plans
+    compensate(world, payment())
+    assert world.acquirer.money_moved() == 0 and world.totals() == {}
+
+
+def test_a_compensation_before_any_decision_moves_nothing() -> None:
+    world = World()
+    answer = compensate(world, payment())
+    assert answer.payment.status == "failed" and answer.payment.bnpl is None
+    assert world.acquirer.charged == {}
+
+
+def test_collections_run_twice_on_a_day_charge_each_instalment_once() -> None:
+    world = World()
+    opened = checkout(world, payment(60_000))
+    second = opened.payment.bnpl.instalments[1]
+    world.today = dt.date.fromisoformat(second.due_date)
+    reports = [world.checkout.collect(world.today) for _ in range(2)]
+    assert reports[0].collected == 1 and reports[1].collected == 0
+    assert world.acquirer.money_moved() == 40_000
+
+
+@pytest.mark.parametrize(
+    ("path", "param"),
+    [
+        (("applicant",), "payment_method.applicant"),
+        (("plan",), "payment_method.plan"),
+        (("token",), "payment_method.token"),
+        (("applicant", "date_of_birth"), "payment_method.applicant.date_of_birth"),
+        (("applicant", "profile", "housing"), "payment_method.applicant.profile.housing"),
+    ],
+)
+def test_a_bnpl_payment_missing_a_field_names_it(path: tuple[str, ...], param: str) -> None:
+    request = payment()
+    target = request["payment_method"]
+    for part in path[:-1]:
+        target = target[part]
+    del target[path[-1]]
+    with pytest.raises(ValidationError) as caught:
+        PaymentRequest.model_validate(request)
+    error = from_validation_error(caught.value)
+    assert (error.param, error.code) == (param, "parameter_missing")
+
+
+def test_a_card_payment_serialises_as_before_bnpl() -> None:
+    # Its request digest is kept on the payment: a new key in the dump would refuse a late
+    # retry of a payment made before BNPL existed.
+    card = PaymentRequest.model_validate(
+        {
+            "merchant_id": "m_1",
+            "amount": 100,
+            "currency": "EUR",
+            "payment_method": {"type": "card", "token": "tok_abcdefgh"},
+            "customer": {"id": "c"},
+        }
+    )
+    assert set(card.model_dump()["payment_method"]) == {"type", "card", "token"}
+    with pytest.raises(ValidationError, match=r"only for payment_method\.type bnpl"):
+        PaymentRequest.model_validate(
+            {
+                **card.model_dump(),
+                "payment_method": {"type": "card", "token": "tok_abcdefgh", "plan": "pay_in_3"},
+            }
+        )
+
+
+def test_a_bnpl_request_has_a_digest_and_a_workflow_input() -> None:
+    # The API digests the request as JSON and starts the workflow with it: a date object in
+    # the dump would be a 500.
+    request = PaymentRequest.model_validate(payment())
+    execution = CreateExecution(
+        payment_id="pay_1",
+        received_at="2027-01-31T09:00:00.000+00:00",
+        request=request,
+        request_digest=request_digest(workflow_request(request)),
+    )
+    data = json.loads(json.dumps(execution.model_dump(mode="json")))
+    assert data["request"]["payment_method"]["applicant"]["date_of_birth"] == "1990-05-17"
+    assert isinstance(step("checkout", data["request"]), CheckoutInput)
