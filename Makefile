@@ -52,6 +52,10 @@ demo: build ## the main job: emulator up, apply, run scripted payments, print a 
 reconcile: venv ## reconcile payments, ledger and events on the running emulator (REPAIR=1 repairs)
 	$(PY) -m local.cli reconcile $(if $(filter 1,$(REPAIR)),--repair,)
 
+.PHONY: collect-bnpl
+collect-bnpl: venv ## charge the BNPL instalments due on the running emulator, as the schedule does on AWS (TODAY=YYYY-MM-DD)
+	$(PY) -m local.bnpl_collections $(if $(TODAY),--today '$(TODAY)',)
+
 .PHONY: lake-query
 # SQL reaches the command through the environment, so its quotes survive the shell.
 lake-query: export LAKE_SQL = $(SQL)

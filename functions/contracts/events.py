@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
@@ -204,6 +204,14 @@ def json_schemas() -> dict[str, dict[str, Any]]:
     schema["title"] = ALERT_DETAIL_TYPE
     schema["$id"] = f"https://blueprint.payments/schemas/events/{ALERT_DETAIL_TYPE}.json"
     schemas[ALERT_DETAIL_TYPE] = schema
+    # Imported here: functions.contracts.credit builds its event detail on this module's.
+    from functions.contracts.credit import BnplEventDetail, BnplEventType
+
+    for bnpl_type in get_args(BnplEventType):
+        schema = BnplEventDetail.model_json_schema()
+        schema["title"] = bnpl_type
+        schema["$id"] = f"https://blueprint.payments/schemas/events/{bnpl_type}.json"
+        schemas[bnpl_type] = schema
     return schemas
 
 
