@@ -13,7 +13,8 @@ LOCAL_AWS_PORT ?= 4566
 LOCAL_API_PORT ?= 8080
 # The integration and end-to-end folders each get a worker (and an emulator); unit tests fill in.
 PYTEST_WORKERS ?= 3
-MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl))))
+# Root modules with tests too (environments/bootstrap): mock-provider plans, a few seconds each.
+MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl environments/*/tests/*.tftest.hcl))))
 
 export LOCAL_AWS_PORT LOCAL_API_PORT
 export TF_IN_AUTOMATION := 1
@@ -130,6 +131,10 @@ plan: venv ## terraform plan for ENV (needs AWS credentials unless ENV=local)
 .PHONY: apply
 apply: venv ## terraform apply for ENV (needs AWS credentials unless ENV=local)
 	$(PY) -m local.cli tf apply --env $(ENV)
+
+.PHONY: backend-config
+backend-config: venv ## write environments/<env>/backend.hcl from the applied environments/bootstrap's outputs
+	$(PY) -m local.backend_config
 
 .PHONY: clean
 clean: ## remove build output and local state
