@@ -2,6 +2,8 @@
 account_id = "111111111111"
 region     = "eu-west-1"
 owner      = "payments-platform"
+# environments/bootstrap makes this role (its key_administrator_role_arn output): KMS refuses
+# key policies that name a role that does not exist yet.
 key_administrator_arns = [
   "arn:aws:iam::111111111111:role/payments-key-admin",
 ]
