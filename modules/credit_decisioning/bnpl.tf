@@ -14,13 +14,11 @@ locals {
   bnpl_enabled = var.bnpl != null
   # Read through try(): with var.bnpl null the for expressions below keep nothing, and a
   # conditional between these objects and {} would not type-check.
-  bnpl_bus     = try(var.bnpl.event_bus, { name = "", arn = "" })
-  bnpl_records = try(var.bnpl.acquirer_records_table, { name = "", arn = "" })
+  bnpl_bus = try(var.bnpl.event_bus, { name = "", arn = "" })
 
   bnpl_environment = merge(local.api_environment, { for k, v in {
     CREDIT_LEDGER_TABLE_NAME = local.ledger_table
     EVENT_BUS_NAME           = local.bnpl_bus.name
-    PAYMENTS_TABLE_NAME      = local.bnpl_records.name
     ACQUIRER_CONNECTOR       = try(var.bnpl.acquirer_connector, "")
     ACQUIRER_TIMEOUT_MS      = tostring(try(var.bnpl.acquirer_timeout_ms, 0))
     MERCHANT_SERVICE_CHARGE  = try(var.bnpl.merchant_service_charge, "")
@@ -31,7 +29,7 @@ locals {
   } : k => v if local.bnpl_enabled })
 
   # Beside the API's statements, what checkout, compensation, collections and early settlement
-  # add: plans written, the credit ledger, the acquirer's operation records, the bus.
+  # add: plans written, the collections' index of due plans, the credit ledger, the bus.
   bnpl_statements = [for s in [
     {
       sid       = "PlansWrite"
@@ -44,9 +42,9 @@ locals {
       resources = [try(aws_dynamodb_table.ledger[0].arn, "")]
     },
     {
-      sid       = "AcquirerRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
-      resources = [local.bnpl_records.arn]
+      sid       = "PlansDue"
+      actions   = ["dynamodb:Query"]
+      resources = ["${aws_dynamodb_table.plans.arn}/index/due"]
     },
     {
       sid       = "Events"
@@ -59,7 +57,7 @@ locals {
       resources = [var.data_kms_key_arn]
       conditions = [
         { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
-        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [local.ledger_table, local.bnpl_records.name] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [local.ledger_table] },
         { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
       ]
     },

@@ -190,10 +190,8 @@ variable "bnpl" {
     it adds the bnpl function (the payment workflow's BNPL step, its compensation, and the
     collections run), the credit ledger table and the collections schedule:
     - event_bus: the payment bus the bnpl.* events are published on (name and ARN);
-    - acquirer_records_table: the table the acquirer connector records its operations in (the
-      payment workflow's payments table: the simulator's record of what it executed, read by
-      reconcile and settle), so an instalment is charged through the same connector as a card;
-    - acquirer_connector, acquirer_timeout_ms: as for the payment workflow;
+    - acquirer_connector, acquirer_timeout_ms: the connector instalments are charged through,
+      as for the payment workflow;
     - merchant_service_charge: the payment workflow's merchant service charge as JSON ("" for
       none): the fee the merchant is paid less at checkout;
     - collections_schedule_expression: when due instalments are charged (null: no schedule;
@@ -203,10 +201,6 @@ variable "bnpl" {
   EOT
   type = object({
     event_bus = object({
-      name = string
-      arn  = string
-    })
-    acquirer_records_table = object({
       name = string
       arn  = string
     })

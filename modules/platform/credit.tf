@@ -33,10 +33,6 @@ module "credit_decisioning" {
       name = module.payment_workflow.event_bus_name
       arn  = module.payment_workflow.event_bus_arn
     }
-    acquirer_records_table = {
-      name = module.payment_workflow.payments_table_name
-      arn  = module.payment_workflow.payments_table_arn
-    }
     acquirer_timeout_ms = coalesce(var.acquirer_timeout_ms, 3000)
     merchant_service_charge = (
       length(var.merchant_service_charge.default) == 0 && length(var.merchant_service_charge.merchants) == 0

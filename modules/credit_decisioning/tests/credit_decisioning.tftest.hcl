@@ -23,6 +23,10 @@ mock_provider "aws" {
     values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-bnpl-plans" }
   }
   override_resource {
+    target = aws_dynamodb_table.ledger
+    values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-credit-ledger" }
+  }
+  override_resource {
     target = module.api.aws_lambda_function.this
     values = { arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-credit-api" }
   }
@@ -113,6 +117,47 @@ run "the_api_gets_the_policy_and_only_what_it_needs" {
   assert {
     condition     = module.api.function_name == "pay-credit-api"
     error_message = "The function is named <prefix>-credit-api."
+  }
+}
+
+# BNPL on: the credit ledger like the other tables, the bnpl function's statements within the
+# plans, their due index, the ledger and the one bus, the collections schedule with its input.
+run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
+  command = plan
+
+  variables {
+    bnpl = {
+      event_bus = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+    }
+  }
+
+  assert {
+    condition = (
+      aws_dynamodb_table.ledger[0].point_in_time_recovery[0].enabled &&
+      aws_dynamodb_table.ledger[0].server_side_encryption[0].kms_key_arn == var.data_kms_key_arn &&
+      aws_dynamodb_table.ledger[0].deletion_protection_enabled
+    )
+    error_message = "The credit ledger is encrypted with the customer key, recoverable and protected."
+  }
+  assert {
+    condition = alltrue(flatten([for s in local.bnpl_statements : [
+      for r in s.resources : r == var.data_kms_key_arn || r == var.bnpl.event_bus.arn || startswith(r, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-")
+    ]]))
+    error_message = "The bnpl statements reach the key, the bus and this module's tables only."
+  }
+  assert {
+    condition = alltrue(flatten([for s in local.bnpl_statements : [
+      for a in s.actions : !endswith(a, ":*") && a != "*" && !contains(["dynamodb:DeleteItem", "dynamodb:Scan"], a)
+    ]]))
+    error_message = "No wildcard, delete or scan actions for checkout and collections."
+  }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_target.collections[0].input).action == "collect"
+    error_message = "The schedule asks the bnpl function for a collections run."
+  }
+  assert {
+    condition     = module.bnpl[0].function_name == "pay-bnpl" && local.bnpl_environment.EVENT_BUS_NAME == "pay-payments"
+    error_message = "The bnpl function is <prefix>-bnpl and publishes on the given bus."
   }
 }
 
