@@ -34,7 +34,7 @@ venv: $(VENV)/.synced ## create the Python environment from uv.lock
 	@$(PY) -m local.toolchain >/dev/null
 
 .PHONY: build
-build: venv ## build the Lambda zips (AWS target and local-emulator target)
+build: venv ## build the Lambda zips (AWS target and local-emulator target), each with its CycloneDX SBOM beside it
 	$(PY) -m local.build_lambda
 
 .PHONY: up
@@ -74,6 +74,14 @@ lint: venv ## ruff, mypy and terraform fmt
 	  terraform -chdir=$$dir validate -no-color >/dev/null || exit 1; \
 	done; echo "terraform validate: environments ok"
 
+.PHONY: secrets
+secrets: venv ## secret scan of the tracked files against .secrets.baseline (detect-secrets, offline; part of `make test`)
+	$(PY) -m local.secret_scan
+
+.PHONY: audit
+audit: venv ## known vulnerabilities in uv.lock's pins (pip-audit; needs PyPI's vulnerability API, so not in `make test`)
+	$(PY) -m local.dependency_audit
+
 .PHONY: tftest
 tftest: venv ## `terraform test` in every module that has tests
 	@for dir in $(MODULES_WITH_TESTS); do \
@@ -95,8 +103,9 @@ test: venv ## the whole suite (what .ci/run calls)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest static
 
 .PHONY: static
-static: ## lint, then `terraform test`
+static: ## lint, the secret scan, then `terraform test`
 	@$(MAKE) --no-print-directory lint
+	@$(MAKE) --no-print-directory secrets
 	@$(MAKE) --no-print-directory tftest
 
 .PHONY: compliance
