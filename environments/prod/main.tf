@@ -10,4 +10,6 @@ module "platform" {
   vpc_cidr_block                = "10.42.0.0/16"
   az_count                      = 3
   log_retention_days            = 731
+
+  allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
 }

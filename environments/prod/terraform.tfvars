@@ -14,3 +14,8 @@ detokenize_allowed_principals = [
 merchant_principals = {
   "merchant_example" = ["arn:aws:iam::333333333333:role/merchant-example-payments"],
 }
+
+# prod refuses to plan while the card network is simulated (the acquirer simulator and the
+# simulated 3-D Secure server are the only ones so far). Only for a rehearsal that takes no real
+# payments:
+# allow_simulated_card_network_in_prod = true

@@ -40,3 +40,9 @@ variable "lambda_package" {
   type        = string
   default     = "../../build/lambda/functions-aws.zip"
 }
+
+variable "allow_simulated_card_network_in_prod" {
+  description = "DANGER: run prod on the acquirer simulator and the simulated 3-D Secure server (the only ones so far: test cards approved, no money moved, 123456 authenticates anyone). Without it, prod refuses to plan. Only for a rehearsal that takes no real payments."
+  type        = bool
+  default     = false
+}

@@ -336,6 +336,33 @@ variable "acquirer_connector" {
   }
 }
 
+variable "three_ds_server" {
+  description = "The 3-D Secure access control server the risk step challenges cardholders with. Only \"simulator\" exists so far (functions/domain/three_ds.py SimulatedAcs: the one-time code 123456 always authenticates), so no real cardholder is ever authenticated."
+  type        = string
+  default     = "simulator"
+  nullable    = false
+
+  validation {
+    condition     = contains(["simulator"], var.three_ds_server)
+    error_message = "three_ds_server must be \"simulator\" (the only 3-D Secure server so far)."
+  }
+}
+
+variable "allow_simulated_card_network_in_prod" {
+  description = "DANGER: let an environment named prod run the acquirer simulator and the simulated 3-D Secure server, which approve test cards, move no money and authenticate anyone with 123456. Only for a prod-shaped rehearsal that takes no real payments."
+  type        = bool
+  default     = false
+  nullable    = false
+
+  # The prod guard sits here, not on acquirer_connector or three_ds_server: a validation that
+  # refers to another variable is skipped when that one is invalid, which would also skip
+  # their own checks.
+  validation {
+    condition     = var.environment != "prod" || var.allow_simulated_card_network_in_prod || (var.acquirer_connector != "simulator" && var.three_ds_server != "simulator")
+    error_message = "prod refuses the simulated card network: acquirer_connector \"simulator\" approves test cards and moves no money, three_ds_server \"simulator\" authenticates anyone with 123456. Plug in a real acquirer and 3-D Secure server, or set allow_simulated_card_network_in_prod = true for a prod-shaped rehearsal that takes no real payments."
+  }
+}
+
 variable "acquirer_timeout_ms" {
   description = "Timeout of one acquirer call in milliseconds (ACQUIRER_TIMEOUT_MS); process_payment's own timeout is 15 s."
   type        = number

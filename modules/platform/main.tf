@@ -132,5 +132,8 @@ module "payment_workflow" {
     model_mode            = var.fraud_model_mode
   }
 
+  # prod refuses the simulated acquirer and 3-D Secure server unless this says otherwise.
+  allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
+
   tags = local.cde_tags
 }

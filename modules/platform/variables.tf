@@ -213,6 +213,13 @@ variable "acquirer_timeout_ms" {
   default     = null
 }
 
+variable "allow_simulated_card_network_in_prod" {
+  description = "DANGER: let an environment named prod run the acquirer simulator and the simulated 3-D Secure server (the only ones so far), which approve test cards, move no money and authenticate anyone with 123456. prod refuses them otherwise. Only for a prod-shaped rehearsal that takes no real payments."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "ledger_shards" {
   description = "Balance shards per ledger account (1-64). Null keeps the module default (8)."
   type        = number
