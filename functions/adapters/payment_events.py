@@ -18,6 +18,10 @@ from functions.adapters.clients import EventsClient
 logger = Logger(child=True)
 # PutEvents takes at most ten entries per call.
 BATCH = 10
+# PutEvents may accept some entries of a call and refuse others (throttled, an internal error):
+# AWS asks callers to send the refused ones again. After these attempts an event is left to the
+# reconciliation, which republishes what the event record lacks.
+ATTEMPTS = 3
 
 
 class EventBridgePublisher:
@@ -30,19 +34,25 @@ class EventBridgePublisher:
         pending = [{**entry, "Detail": json.dumps(entry["Detail"])} for entry in entries]
         failed = 0
         for start in range(0, len(pending), BATCH):
-            batch = pending[start : start + BATCH]
+            failed += self._put(pending[start : start + BATCH])
+        return failed
+
+    def _put(self, batch: list[dict[str, Any]]) -> int:
+        for _ in range(ATTEMPTS):
             try:
                 response = self._client.put_events(Entries=batch)
             except (ClientError, BotoCoreError) as error:
-                failed += len(batch)
                 logger.warning(
                     "payment events not published", extra={"error": type(error).__name__}
                 )
                 continue
-            if response.get("FailedEntryCount"):
-                failed += int(response["FailedEntryCount"])
-                logger.warning(
-                    "payment events not published",
-                    extra={"failed": int(response["FailedEntryCount"])},
-                )
-        return failed
+            if not response.get("FailedEntryCount"):
+                return 0
+            # Results are in the order of the entries; a refused one carries an ErrorCode.
+            batch = [
+                entry
+                for entry, result in zip(batch, response["Entries"], strict=True)
+                if result.get("ErrorCode")
+            ]
+        logger.warning("payment events not published", extra={"failed": len(batch)})
+        return len(batch)
