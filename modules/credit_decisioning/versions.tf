@@ -1,10 +1,12 @@
 terraform {
-  required_version = ">= 1.9"
+  # 1.11: the tests' mock providers use override_during.
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
-      source  = "hashicorp/aws"
-      version = ">= 5.100, < 7.0"
+      source = "hashicorp/aws"
+      # Only 5.100 is tested; 6.x is a major with breaking changes and untested.
+      version = ">= 5.100, < 6.0"
     }
   }
 }

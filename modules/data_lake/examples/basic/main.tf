@@ -3,12 +3,12 @@
 # modules/fraud_stream's (stream_arn, encrypted with the application key).
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.100, < 7.0"
+      version = ">= 5.100, < 6.0"
     }
   }
 }

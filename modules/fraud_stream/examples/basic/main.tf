@@ -2,12 +2,12 @@
 # `make build` (functions-aws.zip on AWS, functions-local.zip on the emulator).
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.100, < 7.0"
+      version = ">= 5.100, < 6.0"
     }
   }
 }

@@ -6,12 +6,12 @@
 #   terraform apply -var filename=/path/to/function.zip
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.100, < 7.0"
+      version = ">= 5.100, < 6.0"
     }
   }
 }

@@ -9,12 +9,12 @@
 #               -var runtime=python3.11 -var deletion_protection=false
 
 terraform {
-  required_version = ">= 1.9"
+  required_version = ">= 1.11"
 
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = ">= 5.100, < 7.0"
+      version = ">= 5.100, < 6.0"
     }
   }
 }
