@@ -27,6 +27,7 @@ def install() -> None:
     gaps_events.install()
     gaps_security.install()
     _list_tags_of_untagged_athena_resources()
+    _delete_athena_named_queries()
 
 
 def _validate_state_machine_definition() -> None:
@@ -526,3 +527,20 @@ def _list_tags_of_untagged_athena_resources() -> None:
 
     list_tags_for_resource._untagged_answer = True  # type: ignore[attr-defined]
     setattr(AthenaResponse, "list_tags_for_resource", list_tags_for_resource)  # noqa: B010
+
+
+def _delete_athena_named_queries() -> None:
+    """Athena ``DeleteNamedQuery``: moto lacks it and answers NotImplementedError, a 500 the
+    aws provider retries for many minutes, so destroying modules/data_lake's named queries hung
+    every teardown of environments/local. Here the query is removed; an unknown ID is
+    ``InvalidRequestException``, as Athena answers it."""
+    from moto.athena.responses import AthenaResponse
+    from moto.core.exceptions import JsonRESTError
+
+    def delete_named_query(self: Any) -> str:
+        query_id = str(self._get_param("NamedQueryId") or "")
+        if self.athena_backend.named_queries.pop(query_id, None) is None:
+            raise JsonRESTError("InvalidRequestException", f"NamedQuery {query_id} not found")
+        return "{}"
+
+    setattr(AthenaResponse, "delete_named_query", delete_named_query)  # noqa: B010
