@@ -134,11 +134,11 @@ cost: venv ## the cost model: USD per million payments, fixed floor per environm
 	$(PY) -m bench.cost $(if $(REGION),--region $(REGION),)
 
 .PHONY: plan
-plan: venv ## terraform plan for ENV (needs AWS credentials unless ENV=local)
+plan: build ## terraform plan for ENV, saved for `make apply` (needs AWS credentials and backend.hcl unless ENV=local)
 	$(PY) -m local.cli tf plan --env $(ENV)
 
 .PHONY: apply
-apply: venv ## terraform apply for ENV (needs AWS credentials unless ENV=local)
+apply: build ## terraform apply of the plan `make plan` saved for ENV (ENV=local plans and applies at once)
 	$(PY) -m local.cli tf apply --env $(ENV)
 
 .PHONY: backend-config

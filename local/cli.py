@@ -281,31 +281,78 @@ def cmd_reconcile(endpoints: Endpoints, repair: bool) -> int:
     return failed
 
 
+# The plan `make plan` saves and `make apply` carries out (*.tfplan is git-ignored).
+PLAN_FILE = "saved.tfplan"
+
+
+def aws_credentials_problem() -> str | None:
+    """Why the AWS SDK's default credential chain (the one the Terraform provider follows too:
+    environment, profile or SSO session, container, instance) has nothing usable, or None."""
+    import botocore.exceptions
+    import botocore.session
+
+    try:
+        credentials = botocore.session.Session().get_credentials()
+        if credentials is None:
+            return "none found"
+        # A profile's SSO session is only read here: an expired one fails now, not in init.
+        credentials.get_frozen_credentials()
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as error:
+        return str(error)
+    return None
+
+
 def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
     env_dir = REPO_ROOT / "environments" / env_name
     if not env_dir.is_dir():
         raise SystemExit(f"error: no environment named {env_name!r} in environments/")
-    if env_name == "local":
-        start_emulator(endpoints)
-        env = emulator_env(endpoints.aws)
-        terraform(env_dir, "init", "-input=false", extra_env=env)
-        terraform(
-            env_dir,
-            action,
-            "-input=false",
-            f"-var=endpoint_url={endpoints.aws}",
-            *(["-auto-approve"] if action == "apply" else []),
-            extra_env=env,
-        )
-        return
-    backend = env_dir / "backend.hcl"
-    if not backend.exists():
+    try:
+        if env_name == "local":
+            start_emulator(endpoints)
+            env = emulator_env(endpoints.aws)
+            terraform(env_dir, "init", "-input=false", extra_env=env)
+            terraform(
+                env_dir,
+                action,
+                "-input=false",
+                f"-var=endpoint_url={endpoints.aws}",
+                *(["-auto-approve"] if action == "apply" else []),
+                extra_env=env,
+            )
+            return
+        backend = env_dir / "backend.hcl"
+        if not backend.exists():
+            raise SystemExit(
+                f"error: {backend.relative_to(REPO_ROOT)} is missing: apply environments/bootstrap "
+                "and run `make backend-config` (or copy backend.hcl.example beside it)"
+            )
+        problem = aws_credentials_problem()
+        if problem is not None:
+            raise SystemExit(
+                f"error: no usable AWS credentials for {env_name} ({problem}): sign in first, "
+                "e.g. `aws sso login --profile <profile>` and `export AWS_PROFILE=<profile>`"
+            )
+        # apply carries out the plan a person reviewed, never a fresh one: Terraform refuses a
+        # saved plan whose state has moved on since.
+        saved_plan = env_dir / PLAN_FILE
+        if action == "apply" and not saved_plan.exists():
+            raise SystemExit(
+                f"error: {saved_plan.relative_to(REPO_ROOT)} is missing: run "
+                f"`make plan ENV={env_name}`, review it, then `make apply ENV={env_name}`"
+            )
+        terraform(env_dir, "init", "-input=false", f"-backend-config={backend.name}")
+        if action == "plan":
+            terraform(env_dir, "plan", "-input=false", f"-out={PLAN_FILE}")
+        else:
+            terraform(env_dir, "apply", "-input=false", PLAN_FILE)
+            saved_plan.unlink()
+    except subprocess.CalledProcessError as failed:
+        # Terraform has printed its own error above; a Python traceback would bury it.
+        step = failed.cmd[2] if len(failed.cmd) > 2 else "terraform"
         raise SystemExit(
-            f"error: {backend.relative_to(REPO_ROOT)} is missing: copy backend.hcl.example beside "
-            "it and name your state bucket (created by the state-backend bootstrap)"
-        )
-    terraform(env_dir, "init", "-input=false", f"-backend-config={backend.name}")
-    terraform(env_dir, action, "-input=false")
+            f"error: terraform {step} failed in environments/{env_name} "
+            f"(exit {failed.returncode}); its error is above"
+        ) from None
 
 
 def main(argv: list[str]) -> int:
