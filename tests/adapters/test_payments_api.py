@@ -123,8 +123,12 @@ def call(
             {"payment_method": {"type": "card", "token": "tok_12345678", "card": None, "cvv": "1"}},
             "payment_method.cvv",
         ),
-        # No workflow takes a BNPL checkout yet: named, not accepted with nothing behind it.
-        ({"payment_method": {"type": "bnpl", "token": "tok_12345678"}}, "payment_method.type"),
+        # A BNPL payment names the first BNPL field it lacks (the plan, then the applicant).
+        ({"payment_method": {"type": "bnpl", "token": "tok_12345678"}}, "payment_method.plan"),
+        (
+            {"payment_method": {"type": "bnpl", "token": "tok_12345678", "plan": "pay_in_4"}},
+            "payment_method.applicant",
+        ),
         (
             {"payment_method": {"type": "card", "token": "tok_12345678", "installments": 3}},
             "payment_method.installments",
