@@ -10,4 +10,5 @@ module "platform" {
   vpc_cidr_block                = "10.40.0.0/16"
   az_count                      = 2
   log_retention_days            = 365
+  alarm_subscriptions           = var.alarm_subscriptions
 }

@@ -40,3 +40,12 @@ variable "lambda_package" {
   type        = string
   default     = "../../build/lambda/functions-aws.zip"
 }
+
+variable "alarm_subscriptions" {
+  description = "Who receives the security alarms; optional in dev (an unheard alarm evidences nothing, so staging and prod require one)."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+}

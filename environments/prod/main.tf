@@ -10,6 +10,7 @@ module "platform" {
   vpc_cidr_block                = "10.42.0.0/16"
   az_count                      = 3
   log_retention_days            = 731
+  alarm_subscriptions           = var.alarm_subscriptions
 
   allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
 }

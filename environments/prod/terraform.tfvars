@@ -10,6 +10,10 @@ key_administrator_arns = [
 detokenize_allowed_principals = [
   "arn:aws:iam::333333333333:role/payments-chargebacks",
 ]
+# Who receives the security alarms (PCI DSS 10.2 events, function failures): required outside dev.
+alarm_subscriptions = [
+  { protocol = "email", endpoint = "payments-secops@example.com" },
+]
 # Which IAM principals may create and manage payments for which merchant (none by default).
 merchant_principals = {
   "merchant_example" = ["arn:aws:iam::333333333333:role/merchant-example-payments"],

@@ -46,3 +46,11 @@ variable "allow_simulated_card_network_in_prod" {
   type        = bool
   default     = false
 }
+
+variable "alarm_subscriptions" {
+  description = "Who receives the security alarms (required here): [{ protocol = \"email\", endpoint = \"...\" }] or an https incident-management endpoint. Confirm an email subscription from the mailbox."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+}

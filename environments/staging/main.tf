@@ -10,4 +10,5 @@ module "platform" {
   vpc_cidr_block                = "10.41.0.0/16"
   az_count                      = 2
   log_retention_days            = 400
+  alarm_subscriptions           = var.alarm_subscriptions
 }

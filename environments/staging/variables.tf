@@ -40,3 +40,11 @@ variable "lambda_package" {
   type        = string
   default     = "../../build/lambda/functions-aws.zip"
 }
+
+variable "alarm_subscriptions" {
+  description = "Who receives the security alarms (required here): [{ protocol = \"email\", endpoint = \"...\" }] or an https incident-management endpoint. Confirm an email subscription from the mailbox."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+}

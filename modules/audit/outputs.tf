@@ -47,3 +47,8 @@ output "alarm_arns" {
   description = "Security alarm ARN by event (root_account_usage, unauthorized_api_calls, kms_key_disabled_or_scheduled_for_deletion, iam_policy_changes, cloudtrail_configuration_changes, security_group_changes)."
   value       = { for k, a in aws_cloudwatch_metric_alarm.this : k => a.arn }
 }
+
+output "alarm_subscribers" {
+  description = "protocol:endpoint of each subscriber of the alarm topic (an email subscriber receives nothing until it confirms)."
+  value       = keys(aws_sns_topic_subscription.alarms)
+}

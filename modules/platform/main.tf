@@ -78,6 +78,7 @@ module "audit" {
   data_event_lambda_function_arns  = local.data_event_function_arns
   cloudwatch_log_retention_in_days = var.log_retention_days
   force_destroy                    = var.audit_force_destroy
+  alarm_subscriptions              = var.alarm_subscriptions
   tags                             = var.tags
 }
 

@@ -100,6 +100,21 @@ variable "audit_force_destroy" {
   default     = false
 }
 
+variable "alarm_subscriptions" {
+  description = "Who receives the security alarms (PCI DSS 10.2 events, the functions' failure alarms), e.g. [{ protocol = \"email\", endpoint = \"secops@example.com\" }] or an https incident-management endpoint. Required outside dev and local: an alarm no one receives evidences nothing (PCI DSS 10.4.1, 10.7). An email subscription must be confirmed from the mailbox before it delivers."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default  = []
+  nullable = false
+
+  validation {
+    condition     = contains(["local", "dev"], var.environment) || length(var.alarm_subscriptions) > 0
+    error_message = "alarm_subscriptions must name at least one subscriber outside dev and local (staging and prod): set it in the environment's terraform.tfvars, e.g. [{ protocol = \"email\", endpoint = \"secops@example.com\" }]."
+  }
+}
+
 variable "workflow_log_level" {
   description = "Step Functions log level of the payment workflow: ERROR (default) records every failed task and execution; ALL adds tens of KB per payment and nothing PCI DSS 10.2 needs. Execution data is never logged."
   type        = string
