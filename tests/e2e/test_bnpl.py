@@ -1,0 +1,152 @@
+"""BNPL end to end on the applied environments/local: POST /v1/payments with
+``payment_method.type = "bnpl"`` through the same API, merchant signing and workflow as a card
+payment; the plan read back through GET /v1/bnpl/plans/{id}; the collections run invoked as
+`make collect-bnpl` invokes it."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from functions.adapters.credit_tables import DynamoCreditLedgerStore
+from functions.domain.credit.ledger import credit_balances
+from local.api_client import ApiClient, user_credentials
+from local.bnpl_collections import collect
+from tests.conftest import Emulator
+from tests.e2e.test_local_environment import create, merchant_api
+from tests.unit.credit.test_bnpl_checkout import payment as unit_payment
+
+pytestmark = pytest.mark.e2e
+
+MERCHANT = "m_bnpl_e2e"
+APPROVED_CARD = "4242424242424242"
+
+
+@pytest.fixture(scope="module")
+def api(emulator: Emulator, api_env: dict[str, Any]) -> ApiClient:
+    return merchant_api(emulator, api_env)
+
+
+@pytest.fixture(scope="module")
+def token(emulator: Emulator, api_env: dict[str, Any]) -> str:
+    """The customer's card token (POST /v1/tokens for the merchant): it pays the instalments."""
+    tokens = ApiClient(
+        emulator.api_endpoint,
+        user_credentials(emulator.client("iam"), "merchant-bnpl-e2e"),
+        MERCHANT,
+        api_env["api_name"],
+    )
+    created = tokens.post("/v1/tokens", {"number": APPROVED_CARD, "customer_id": "cus_bnpl_1"})
+    assert created.status == 201, created.body
+    value: str = created.body["token"]
+    return value
+
+
+def bnpl_request(
+    token: str, amount: int, plan: str = "pay_in_4", **applicant: Any
+) -> dict[str, Any]:
+    # The unit tests' applicant (tests/unit/credit), with this test's changes.
+    data = {**unit_payment()["payment_method"]["applicant"], **applicant}
+    return {
+        "merchant_id": MERCHANT,
+        "amount": amount,
+        "currency": "EUR",
+        "payment_method": {"type": "bnpl", "plan": plan, "token": token, "applicant": data},
+        "customer": {"id": f"cus_{uuid.uuid4().hex[:10]}", "country": "DE"},
+    }
+
+
+def test_an_approved_bnpl_payment_has_an_exact_plan_and_a_balanced_ledger(
+    api: ApiClient, token: str, emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    answer = create(api, bnpl_request(token, 10_001))
+    assert answer.status == 201, answer.body
+    payment = answer.body
+    assert payment["status"] == "captured" and payment["amount_captured"] == 10_001
+    bnpl = payment["bnpl"]
+    assert bnpl["outcome"] == "approved" and bnpl["plan_id"]
+    amounts = [i["amount"] for i in bnpl["instalments"]]
+    assert len(amounts) == 4 and sum(amounts) == 10_001 and min(amounts) > 0
+    assert [i["status"] for i in bnpl["instalments"]] == ["collected", "due", "due", "due"]
+    # "card" never leaves the token: brand and last four only.
+    assert APPROVED_CARD not in json.dumps(payment)
+
+    plan = api.get(f"/v1/bnpl/plans/{bnpl['plan_id']}")
+    assert plan.status == 200, plan.body
+    assert [i["amount"] for i in plan.body["instalments"]] == amounts
+
+    entries = DynamoCreditLedgerStore(
+        emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
+    ).entries_for(bnpl["plan_id"])
+    assert entries and all(v == 0 for v in _net(entries).values())
+
+
+def _net(entries: list[Any]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for (_, currency), amount in credit_balances(entries).items():
+        totals[currency] = totals.get(currency, 0) + amount
+    return totals
+
+
+def test_a_declined_applicant_gets_a_declined_payment_with_reasons(
+    api: ApiClient, token: str
+) -> None:
+    answer = create(api, bnpl_request(token, 20_000, date_of_birth="2012-01-01"))
+    assert answer.status == 201, answer.body
+    payment = answer.body
+    assert payment["status"] == "declined" and payment["decline_code"] == "credit_declined"
+    assert payment["bnpl"]["outcome"] == "declined" and payment["bnpl"]["plan_id"] is None
+    reasons = payment["bnpl"]["reasons"]
+    assert reasons and all(r["code"] and r["would_change"] for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("drop", "param"),
+    [
+        (("applicant",), "payment_method.applicant"),
+        (
+            ("applicant", "finances", "monthly_net_income"),
+            "payment_method.applicant.finances.monthly_net_income",
+        ),
+        (("plan",), "payment_method.plan"),
+    ],
+)
+def test_missing_applicant_data_is_a_400_naming_the_field(
+    api: ApiClient, token: str, drop: tuple[str, ...], param: str
+) -> None:
+    request = bnpl_request(token, 5_000)
+    target = request["payment_method"]
+    for part in drop[:-1]:
+        target = target[part]
+    del target[drop[-1]]
+    answer = create(api, request)
+    assert answer.status == 400, answer.body
+    error = answer.body["error"]
+    assert error["param"] == param and error["type"] == "invalid_request_error"
+    assert error["code"] == "parameter_missing"
+
+
+def test_collections_charge_the_next_instalment_once_when_run_twice(
+    api: ApiClient, token: str, emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    answer = create(api, bnpl_request(token, 9_000, plan="pay_in_3"))
+    assert answer.status == 201 and answer.body["status"] == "captured", answer.body
+    plan_id = answer.body["bnpl"]["plan_id"]
+    second = answer.body["bnpl"]["instalments"][1]
+
+    function = api_env["credit"]["bnpl_function_name"]
+    lambdas = emulator.client("lambda")
+    for _ in range(2):
+        collect(lambdas, function, second["due_date"])
+
+    plan = api.get(f"/v1/bnpl/plans/{plan_id}").body
+    instalments = plan["instalments"]
+    assert [i["status"] for i in instalments] == ["collected", "collected", "due"]
+    assert instalments[1]["attempts"] == 1
+    entries = DynamoCreditLedgerStore(
+        emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
+    ).entries_for(plan_id)
+    assert [e.step for e in entries].count("collect-2") == 1
