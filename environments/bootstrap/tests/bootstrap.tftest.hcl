@@ -301,6 +301,21 @@ run "apply_role_is_scoped_not_admin" {
   }
 }
 
+run "deploy_roles_inline_policies_fit_iams_quota" {
+  command = plan
+
+  # IAM refuses a role whose inline policies exceed 10,240 characters together (whitespace
+  # not counted; jsonencode writes none).
+  assert {
+    condition = alltrue([for key, role in local.deploy_roles : (
+      length(aws_iam_role_policy.deploy_guardrails[key].policy) +
+      length(aws_iam_role_policy.deploy_state[key].policy) +
+      (role.kind == "apply" ? length(aws_iam_role_policy.deploy_apply[key].policy) : 0)
+    ) < 10240])
+    error_message = "A deploy role's inline policies exceed IAM's 10,240-character quota."
+  }
+}
+
 run "key_administrator_and_api_gateway_logging_exist_before_any_environment" {
   command = plan
 
