@@ -24,7 +24,7 @@ variables {
   name_prefix            = "payments-staging"
   environment            = "staging"
   key_administrator_arns = ["arn:aws:iam::111122223333:role/payments-key-admin"]
-  lambda_package         = "../../build/lambda/functions-aws.zip"
+  lambda_package         = "tests/fixtures/package.zip" # a stand-in: tftest may run before make build
 }
 
 run "staging_without_a_subscriber_is_refused" {
