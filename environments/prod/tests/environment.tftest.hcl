@@ -1,0 +1,46 @@
+# Plans this environment with its committed terraform.tfvars against a mocked provider: the
+# tfvars fit the variables, every module's validation accepts them, and the composition plans.
+# The Lambda zip is a stand-in (this may run before make build).
+
+mock_provider "aws" {
+  mock_data "aws_partition" {
+    defaults = { partition = "aws", dns_suffix = "amazonaws.com" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "eu-west-1", id = "eu-west-1" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "333333333333" }
+  }
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_availability_zones" {
+    defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
+  }
+}
+
+variables {
+  lambda_package = "../../modules/platform/tests/fixtures/package.zip"
+}
+
+# With its committed tfvars alone, prod does not plan: the card network is simulated, which
+# payment_workflow refuses in prod (modules/payment_workflow/tests/prod_guard.tftest.hcl; a
+# test here cannot expect a failure inside a module). This plans it as a rehearsal.
+run "plans_with_its_tfvars_as_a_rehearsal_with_the_override" {
+  command = plan
+
+  variables {
+    allow_simulated_card_network_in_prod = true
+  }
+
+  assert {
+    condition     = var.account_id == "333333333333"
+    error_message = "The committed terraform.tfvars must be the ones planned."
+  }
+
+  assert {
+    condition     = alltrue([for arn in var.key_administrator_arns : endswith(arn, ":role/payments-key-admin")])
+    error_message = "The key administrators must be the role environments/bootstrap makes (key_administrator_role_name), or KMS refuses the key policies on a new account."
+  }
+}
