@@ -141,6 +141,10 @@ plan: build ## terraform plan for ENV, saved for `make apply` (needs AWS credent
 apply: build ## terraform apply of the plan `make plan` saved for ENV (ENV=local plans and applies at once)
 	$(PY) -m local.cli tf apply --env $(ENV)
 
+.PHONY: destroy
+destroy: build ## plan the destruction of ENV and save it: `make apply ENV=…` carries it out after review (not ENV=local: make down)
+	$(PY) -m local.cli tf destroy --env $(ENV)
+
 .PHONY: backend-config
 backend-config: venv ## write environments/<env>/backend.hcl from the applied environments/bootstrap's outputs
 	$(PY) -m local.backend_config

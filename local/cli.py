@@ -307,6 +307,10 @@ def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
     if not env_dir.is_dir():
         raise SystemExit(f"error: no environment named {env_name!r} in environments/")
     try:
+        if env_name == "local" and action == "destroy":
+            raise SystemExit(
+                "error: environments/local goes with the emulator: `make down` stops it"
+            )
         if env_name == "local":
             start_emulator(endpoints)
             env = emulator_env(endpoints.aws)
@@ -343,6 +347,13 @@ def cmd_tf(action: str, env_name: str, endpoints: Endpoints) -> None:
         terraform(env_dir, "init", "-input=false", f"-backend-config={backend.name}")
         if action == "plan":
             terraform(env_dir, "plan", "-input=false", f"-out={PLAN_FILE}")
+        elif action == "destroy":
+            # A destroy is planned and reviewed like any change, then applied as one.
+            terraform(env_dir, "plan", "-destroy", "-input=false", f"-out={PLAN_FILE}")
+            print(
+                f"destroy plan saved to {saved_plan.relative_to(REPO_ROOT)}: review it above, "
+                f"then `make apply ENV={env_name}` carries it out"
+            )
         else:
             terraform(env_dir, "apply", "-input=false", PLAN_FILE)
             saved_plan.unlink()
@@ -371,7 +382,7 @@ def main(argv: list[str]) -> int:
     )
     recon.add_argument("--repair", action="store_true", help="apply the safe repairs")
     tf = sub.add_parser("tf")
-    tf.add_argument("action", choices=["plan", "apply"])
+    tf.add_argument("action", choices=["plan", "apply", "destroy"])
     tf.add_argument("--env", default="local")
     args = parser.parse_args(argv)
     endpoints = Endpoints.from_environ()

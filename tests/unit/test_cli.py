@@ -140,6 +140,25 @@ def test_plan_saves_the_plan_and_apply_carries_out_that_plan(
     assert not (dev / "saved.tfplan").exists()
 
 
+def test_destroy_saves_a_destroy_plan_for_apply(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _no_credentials(tmp_path, monkeypatch)
+    _dev_with_backend(tmp_path, monkeypatch)
+    calls = _recording_terraform(tmp_path, monkeypatch)
+    cli.main(["tf", "destroy", "--env", "dev"])
+    assert [line.split(" ", 1)[1] for line in calls.read_text().splitlines()] == [
+        "init -input=false -backend-config=backend.hcl",
+        "plan -destroy -input=false -out=saved.tfplan",
+    ]
+    assert "then `make apply ENV=dev` carries it out" in capsys.readouterr().out
+
+
+def test_destroying_the_local_environment_points_at_make_down() -> None:
+    with pytest.raises(SystemExit, match="make down"):
+        cli.main(["tf", "destroy", "--env", "local"])
+
+
 def test_apply_without_a_saved_plan_is_refused(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
