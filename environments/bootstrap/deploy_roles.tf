@@ -151,6 +151,22 @@ resource "aws_iam_role_policy" "deploy_state" {
         Resource = "${aws_s3_bucket.state.arn}/${local.environments[each.value.environment].state_key}.tflock"
       },
       {
+        # Lambda answers a function's environment and Step Functions a state machine's
+        # definition decrypted with the caller's permissions when a customer managed key
+        # encrypts them; without Decrypt, Terraform reads them as missing and plans a change
+        # on every run. Only through those two services, on this environment's keys.
+        Sid      = "ReadConfigurationEncryptedWithThisEnvironmentsKeys"
+        Effect   = "Allow"
+        Action   = "kms:Decrypt"
+        Resource = "arn:${local.partition}:kms:${var.region}:${var.account_id}:key/*"
+        Condition = {
+          StringEquals = {
+            "kms:ViaService"              = ["lambda.${var.region}.amazonaws.com", "states.${var.region}.amazonaws.com"]
+            "aws:ResourceTag/Environment" = each.value.environment
+          }
+        }
+      },
+      {
         Sid      = "StateKeyThroughS3Only"
         Effect   = "Allow"
         Action   = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]

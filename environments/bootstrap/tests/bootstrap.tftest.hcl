@@ -262,6 +262,21 @@ run "plan_role_cannot_write_state_apply_role_can" {
   }
 }
 
+run "deploy_roles_decrypt_only_configuration_through_lambda_and_step_functions" {
+  command = plan
+
+  assert {
+    condition = [for statement in jsondecode(aws_iam_role_policy.deploy_state["dev-plan"].policy).Statement : statement.Condition
+      if statement.Effect == "Allow" && contains(flatten([statement.Action]), "kms:Decrypt") && statement.Resource != "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"] == [{
+        StringEquals = {
+          "kms:ViaService"              = ["lambda.eu-west-1.amazonaws.com", "states.eu-west-1.amazonaws.com"]
+          "aws:ResourceTag/Environment" = "dev"
+        }
+    }]
+    error_message = "Outside the state key, a deploy role may decrypt only through Lambda and Step Functions, only this environment's keys."
+  }
+}
+
 run "apply_role_is_scoped_not_admin" {
   command = plan
 
