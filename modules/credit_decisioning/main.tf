@@ -128,3 +128,15 @@ module "api" {
 
   tags = local.tags
 }
+
+# One permission per credit route of the Payment API (path parameters become "*"), as the
+# payment routes' in modules/payment_workflow.
+resource "aws_lambda_permission" "api" {
+  for_each = try(var.api_gateway.routes, {})
+
+  statement_id  = "AllowPaymentApi-${each.key}"
+  action        = "lambda:InvokeFunction"
+  function_name = module.api.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${var.api_gateway.execution_arn}/*/${each.value.method}${replace(each.value.path, "/\\{[a-z_]+\\}/", "*")}"
+}

@@ -227,3 +227,15 @@ variable "bnpl" {
     error_message = "bnpl.reserved_concurrency must be at least 1 (0 would stop checkout and collections)."
   }
 }
+
+variable "api_gateway" {
+  description = "The REST API that serves the credit routes (modules/payment_workflow: its api_execution_arn and credit_routes outputs): API Gateway may invoke the credit API function for each route's method and path only. Null grants nothing (the module's own example)."
+  type = object({
+    execution_arn = string
+    routes = map(object({
+      method = string
+      path   = string
+    }))
+  })
+  default = null
+}

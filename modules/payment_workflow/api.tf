@@ -165,9 +165,10 @@ resource "aws_api_gateway_integration" "this" {
 }
 
 # One permission per route: API Gateway may invoke the function for that method and path only
-# (path parameters become "*").
+# (path parameters become "*"). The credit routes' permissions are credit_decisioning's, beside
+# its function (var.credit names it; this module does not wait for it to exist).
 resource "aws_lambda_permission" "api" {
-  for_each = local.api_routes
+  for_each = { for k, r in local.api_routes : k => r if !contains(keys(local.credit_routes), k) }
 
   statement_id  = "AllowPaymentApi-${each.key}"
   action        = "lambda:InvokeFunction"

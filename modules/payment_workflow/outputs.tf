@@ -101,3 +101,13 @@ output "payments_api_function_name" {
   description = "Name of the payments_api function behind /v1/payments."
   value       = module.payments_api.function_name
 }
+
+output "api_execution_arn" {
+  description = "Execution ARN of the Payment API (a Lambda permission's source_arn starts with it)."
+  value       = aws_api_gateway_rest_api.this.execution_arn
+}
+
+output "credit_routes" {
+  description = "With var.credit set: the credit routes by key ({method, path}), which credit_decisioning grants API Gateway to invoke its function for."
+  value       = { for k, r in local.credit_routes : k => { method = r.method, path = r.path } }
+}

@@ -536,7 +536,7 @@ variable "credit" {
   description = <<-EOT
     BNPL (modules/credit_decisioning), null for card payments only. api_function_name and
     api_invoke_arn: the credit API function, served by this REST API with the same IAM signing
-    as the payment routes (POST /v1/credit/decisions, GET /v1/credit/decisions/{id}, POST
+    (its invoke permission per route is the caller's: output credit_routes) as the payment routes (POST /v1/credit/decisions, GET /v1/credit/decisions/{id}, POST
     /v1/credit/decisions/{id}/reviews, GET /v1/bnpl/plans/{id}, POST
     /v1/bnpl/plans/{id}/settle). bnpl_function_arn: the workflow's BNPL step, taken by a
     `payment_method.type = "bnpl"` payment from the first Choice state (card payments take no

@@ -121,11 +121,7 @@ module "payment_workflow" {
   api_rate_limit_per_second      = var.api_rate_limit_per_second
   waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
 
-  credit = {
-    api_function_name = local.credit_functions.api.function_name
-    api_invoke_arn    = local.credit_functions.api.invoke_arn
-    bnpl_function_arn = local.credit_functions.bnpl.function_arn
-  }
+  credit = local.credit_functions
 
   fraud_stream = {
     feature_table_name    = local.fraud_tables.features

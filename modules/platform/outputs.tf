@@ -144,4 +144,13 @@ output "credit" {
     ledger_table_name    = module.credit_decisioning.bnpl.ledger_table_name
     collections_rule     = module.credit_decisioning.bnpl.collections_rule
   }
+
+  precondition {
+    condition = (
+      local.credit_functions.api_function_name == module.credit_decisioning.function_name &&
+      local.credit_functions.api_invoke_arn == module.credit_decisioning.invoke_arn &&
+      local.credit_functions.bnpl_function_arn == module.credit_decisioning.bnpl.function_arn
+    )
+    error_message = "The credit functions payment_workflow is given (local.credit_functions) no longer match the functions credit_decisioning creates: update credit.tf."
+  }
 }

@@ -129,6 +129,17 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
     bnpl = {
       event_bus = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
     }
+    api_gateway = {
+      execution_arn = "arn:aws:execute-api:eu-west-1:111122223333:abc123"
+      routes = {
+        get_bnpl_plan = { method = "GET", path = "/v1/bnpl/plans/{plan_id}" }
+      }
+    }
+  }
+
+  assert {
+    condition     = aws_lambda_permission.api["get_bnpl_plan"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/GET/v1/bnpl/plans/*"
+    error_message = "API Gateway may invoke the credit API for each credit route's method and path only."
   }
 
   assert {

@@ -1165,8 +1165,8 @@ run "bad_values_are_refused_4" {
 
 # BNPL composed (var.credit): a bnpl payment leaves the first Choice for its own branch, whose
 # checkout is compensated on any failure; the card branch keeps its states; the credit routes
-# are methods of the same REST API, signed with IAM like the payment routes; the workflow may
-# invoke the bnpl function.
+# are methods of the same REST API, signed with IAM like the payment routes, and given to the
+# caller for their invoke permissions; the workflow may invoke the bnpl function.
 run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
   command = plan
 
@@ -1191,9 +1191,14 @@ run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
   assert {
     condition = alltrue([
       for k in ["create_credit_decision", "get_credit_decision", "review_credit_decision", "get_bnpl_plan", "settle_bnpl_plan"] :
-      aws_api_gateway_method.this[k].authorization == "AWS_IAM" && aws_lambda_permission.api[k].function_name == "pay-credit-api"
+      aws_api_gateway_method.this[k].authorization == "AWS_IAM" && aws_api_gateway_integration.this[k].uri == var.credit.api_invoke_arn && !contains(keys(aws_lambda_permission.api), k)
     ])
-    error_message = "Every credit route must be IAM-signed and invoke the credit API function only."
+    error_message = "Every credit route must be IAM-signed and integrate the credit API function; its invoke permission is credit_decisioning's (output credit_routes)."
+  }
+
+  assert {
+    condition     = output.credit_routes.settle_bnpl_plan == { method = "POST", path = "/v1/bnpl/plans/{plan_id}/settle" } && length(output.credit_routes) == 5
+    error_message = "credit_routes gives the caller every credit route's method and path."
   }
 
   assert {
