@@ -62,6 +62,7 @@ class SourceRecord:
     data: bytes
     sequence_number: str
     arrival: dt.datetime
+    shard_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -160,17 +161,20 @@ def transformed(
     (``NumberOfRetries``, 3 by default, as Firehose does); once the retries are spent every
     record of the batch fails."""
     assert dest.transform_arn is not None
+    # A record's id is its place in the batch: a sequence number is unique within its shard
+    # only, and on the emulator every shard numbers its records from one, so records of two
+    # shards with one number took each other's answers (one landed twice, the other never).
     event = {
         "invocationId": str(uuid.uuid4()),
         "deliveryStreamArn": f"deliverystream/{dest.stream_name}",
         "region": "",
         "records": [
             {
-                "recordId": r.sequence_number,
+                "recordId": str(n),
                 "approximateArrivalTimestamp": int(r.arrival.timestamp() * 1000),
                 "data": base64.b64encode(r.data).decode(),
             }
-            for r in records
+            for n, r in enumerate(records)
         ],
     }
     answered: dict[str, Any] = {}
@@ -183,8 +187,8 @@ def transformed(
                 "transformation %s failed (attempt %d): %s", dest.transform_arn, attempt + 1, exc
             )
     out: list[tuple[SourceRecord, bytes | None, str]] = []
-    for record in records:
-        answer = answered.get(record.sequence_number) or {"result": "ProcessingFailed"}
+    for n, record in enumerate(records):
+        answer = answered.get(str(n)) or {"result": "ProcessingFailed"}
         result = str(answer.get("result"))
         data = base64.b64decode(answer["data"]) if result == "Ok" and "data" in answer else None
         out.append(
@@ -240,7 +244,7 @@ def deliver(
                 source, "processing-failed", "Lambda.ProcessingFailed", "the transformation failed"
             )
             continue
-        record = SourceRecord(data, source.sequence_number, source.arrival)
+        record = SourceRecord(data, source.sequence_number, source.arrival, source.shard_id)
         try:
             parsed = lake.parse_record(record.data)
         except lake.ConversionError as exc:
@@ -384,7 +388,9 @@ class FirehosePoller:
                 if not buffer.records:
                     buffer.started = time.monotonic()
                 buffer.records.append(
-                    SourceRecord(data, str(seq), rec.created_at_datetime.replace(tzinfo=dt.UTC))
+                    SourceRecord(
+                        data, str(seq), rec.created_at_datetime.replace(tzinfo=dt.UTC), shard_id
+                    )
                 )
                 buffer.size += len(data)
                 self._checkpoints[key] = seq

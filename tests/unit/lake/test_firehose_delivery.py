@@ -156,6 +156,18 @@ def test_the_transformation_step_redacts_before_conversion() -> None:
         assert "4111111111111111" not in body.decode("latin-1")
 
 
+def test_records_of_different_shards_with_one_sequence_number_each_land() -> None:
+    """A sequence number is unique within its shard only (the emulator's shards each count from
+    one): the transformation step must tell two records apart when their numbers are equal."""
+    same = [
+        firehose.SourceRecord(json.dumps(e).encode(), "1", ARRIVAL, shard_id=f"shardId-{n}")
+        for n, e in enumerate(EVENTS[:4])
+    ]
+    delivered = firehose.deliver(same, TRANSFORMED, COLUMNS, run_transform)
+    rows = [row for rows in parquet_rows(delivered.objects).values() for row in rows]
+    assert sorted(r["event_id"] for r in rows) == sorted(e["event_id"] for e in EVENTS[:4])
+
+
 def test_records_the_step_fails_or_drops_never_land() -> None:
     def answer(arn: str, event: dict[str, Any]) -> dict[str, Any]:
         first, second, *rest = event["records"]
