@@ -9,6 +9,9 @@ PY            := $(VENV)/bin/python
 ENV           ?= local
 KEEP          ?= 0
 SCAN          ?=
+PAYMENTS      ?= 10000
+CONCURRENCY   ?= 8
+FAULT_RATE    ?= 0.1
 LOCAL_AWS_PORT ?= 4566
 LOCAL_API_PORT ?= 8080
 # The integration and end-to-end folders each get a worker (and an emulator); unit tests fill in.
@@ -56,6 +59,10 @@ reconcile: venv ## reconcile payments, ledger and events on the running emulator
 .PHONY: collect-bnpl
 collect-bnpl: venv ## charge the BNPL instalments due on the running emulator, as the schedule does on AWS (TODAY=YYYY-MM-DD)
 	$(PY) -m local.bnpl_collections $(if $(TODAY),--today '$(TODAY)',)
+
+.PHONY: chaos
+chaos: build ## payments under injected faults, then the money invariants (PAYMENTS=10000 CONCURRENCY=8 FAULT_RATE=0.1)
+	$(PY) -m local.cli chaos --payments $(PAYMENTS) --concurrency $(CONCURRENCY) --fault-rate $(FAULT_RATE)
 
 .PHONY: lake-query
 # SQL reaches the command through the environment, so its quotes survive the shell.

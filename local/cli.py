@@ -259,6 +259,26 @@ def cmd_demo(endpoints: Endpoints, keep: bool) -> int:
             stop_emulator()
 
 
+def cmd_chaos(endpoints: Endpoints, payments: int, concurrency: int, fault_rate: float) -> int:
+    from local.chaos import Stack, record, run_chaos
+    from local.demo import merchant_client
+
+    try:
+        outputs = cmd_up(endpoints)
+        report = run_chaos(
+            merchant_client(endpoints.aws, endpoints.api, outputs),
+            Stack.from_outputs(endpoints.aws, outputs),
+            payments=payments,
+            concurrency=concurrency,
+            fault_rate=fault_rate,
+        )
+        report.print()
+        record(report, REPO_ROOT / "bench" / "results.json")
+        return 1 if report.violations else 0
+    finally:
+        stop_emulator()
+
+
 def cmd_reconcile(endpoints: Endpoints, repair: bool) -> int:
     """Runs the deployed reconcile function once and prints its report (non-zero exit when
     anything is left unreconciled)."""
@@ -381,6 +401,10 @@ def main(argv: list[str]) -> int:
         "reconcile", help="compare payments, ledger and events on the running emulator"
     )
     recon.add_argument("--repair", action="store_true", help="apply the safe repairs")
+    chaos = sub.add_parser("chaos", help="payments under injected faults, then the invariants")
+    chaos.add_argument("--payments", type=int, default=10_000)
+    chaos.add_argument("--concurrency", type=int, default=8)
+    chaos.add_argument("--fault-rate", type=float, default=0.1)
     tf = sub.add_parser("tf")
     tf.add_argument("action", choices=["plan", "apply", "destroy"])
     tf.add_argument("--env", default="local")
@@ -403,6 +427,8 @@ def main(argv: list[str]) -> int:
         return cmd_demo(endpoints, args.keep)
     elif args.command == "reconcile":
         return cmd_reconcile(endpoints, args.repair)
+    elif args.command == "chaos":
+        return cmd_chaos(endpoints, args.payments, args.concurrency, args.fault_rate)
     elif args.command == "tf":
         cmd_tf(args.action, args.env, endpoints)
     return 0

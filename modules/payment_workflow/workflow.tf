@@ -53,9 +53,14 @@ resource "aws_sfn_state_machine" "payment" {
 # idempotent (the acquirer by its idempotency keys, the tables by conditional writes), so a
 # retried step finds its own earlier work and answers from it.
 locals {
+  # Lambda's own transient failures, and a function whose runtime died or timed out: AWS reports
+  # those as Lambda.Unknown, the runtime as Runtime.ExitError and Sandbox.Timedout. Every task is
+  # idempotent, so running it again is safe; failing the execution instead left an
+  # authorization uncompensated (issue 17).
   lambda_transient_errors = [
     "Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
+    "Lambda.TooManyRequestsException", "Lambda.ClientExecutionTimeoutException",
+    "Lambda.Unknown", "Runtime.ExitError", "Sandbox.Timedout",
   ]
 
   retry_lambda = [

@@ -1,0 +1,513 @@
+"""``make chaos``: thousands of payments through the local API while the emulator faults a share
+of every dependency call, then the invariants that must hold whatever failed.
+
+The workload mixes what merchants send: sales, authorize-then-capture (partial), sales with a
+partial refund, 3-D Secure challenges that are answered, and cards the acquirer simulator
+answers badly (timeouts, processing errors, lost answers, captures that fail). Each client does
+what a real integration does: on a 5xx, a 409 (the same request still running) or no answer, it
+sends the same request again with the same ``Idempotency-Key``, with backoff, for up to a
+minute.
+
+Faults (``local/faults.py``) hit only the workload: DynamoDB throttling, 500s and
+``TransactionConflict``; KMS and Kinesis throttling; EventBridge ``PutEvents`` partial failures;
+Lambda workers killed mid-invocation and invocations timed out. They are switched off before
+the invariants are read, so the checks read the truth rather than more faults.
+
+The invariants (any violation fails the run):
+
+- every journal entry balanced, and the balances sum to zero per currency;
+- per payment, the ledger's captured and refunded amounts equal what the API reports;
+- per payment, the acquirer (the simulator's operation log) captured and refunded exactly what
+  the API reports: nothing moved twice, nothing moved that the platform does not know of;
+- every payment terminal or in a documented resumable state (``authorized``: capture or let
+  the hold lapse; ``requires_action``: the challenge is open; ``capture_pending``: the
+  reconciliation resolves it); never ``authorizing`` once the run is over and the sweeper ran;
+- a request retried after a failure got the original answer: replaying each create's key
+  afterwards answers the same payment the client was first told about.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+import urllib.error
+import urllib.request
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from functions.adapters.ledger_table import DynamoLedgerStore
+from functions.adapters.payments_table import AcquirerOperationsTable
+from functions.domain.acquirer import TEST_CARDS, OperationKind, OperationStatus
+from functions.domain.cards import luhn_valid
+from functions.domain.ledger import position, unbalanced_currencies
+from functions.domain.payments import PaymentStatus
+from local import faults
+from local.api_client import ApiClient, ApiResponse
+from local.aws import emulator_client
+from local.payments_demo import ACS_PASSING_CODE, ANSWERS_LOST, CAPTURE_FAILS, payment_request
+
+# Where a payment may rest when the run is over: terminal, or waiting for something documented.
+SETTLED = frozenset(
+    {
+        PaymentStatus.CAPTURED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+        PaymentStatus.DECLINED,
+        PaymentStatus.CANCELED,
+        PaymentStatus.FAILED,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.CAPTURE_PENDING,
+    }
+)
+RETRY_FOR_S = 60.0
+REQUEST_TIMEOUT_S = 30.0
+# The acquirer's bad days, by the simulator's test cards (docs/test-cards.md).
+ACQUIRER_TROUBLE = (
+    "4000000000000119",  # processing error on authorize
+    "4000000000000408",  # authorize times out
+    ANSWERS_LOST,  # capture and refund executed, their first answers lost
+    CAPTURE_FAILS,  # authorized, then the capture fails: compensated by a void
+)
+# (scenario, weight): what a day of traffic looks like, roughly.
+SCENARIOS = (
+    ("sale", 50),
+    ("authorize_then_capture", 15),
+    ("sale_then_partial_refund", 15),
+    ("challenge", 10),
+    ("acquirer_trouble", 10),
+)
+
+
+def fault_plan(rate: float, seed: int) -> dict[str, Any]:
+    """About ``rate`` of the workload's calls to each dependency faulted."""
+    half = rate / 2
+
+    def rule(service: str, fault: str, probability: float, operation: str = "*") -> dict[str, Any]:
+        return {
+            "service": service,
+            "operation": operation,
+            "fault": fault,
+            "probability": probability,
+        }
+
+    return {
+        "seed": seed,
+        "rules": [
+            rule("dynamodb", "transaction_conflict", half, "TransactWriteItems"),
+            rule("dynamodb", "throttle", half),
+            rule("dynamodb", "internal_error", half),
+            rule("kms", "throttle", rate),
+            rule("kinesis", "throttle", rate),
+            rule("events", "partial_failure", rate, "PutEvents"),
+            rule("lambda", "kill_worker", half, "Invoke"),
+            rule("lambda", "timeout", half, "Invoke"),
+        ],
+    }
+
+
+def set_faults(endpoint: str, plan: dict[str, Any] | None) -> dict[str, Any]:
+    """PUT a plan (``None``: DELETE it); answers what the injector reports."""
+    request = urllib.request.Request(  # noqa: S310 (the emulator's own http endpoint)
+        f"{endpoint}{faults.PATH}",
+        data=None if plan is None else json.dumps(plan).encode(),
+        method="DELETE" if plan is None else "PUT",
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        answered: dict[str, Any] = json.loads(reply.read() or b"{}")
+    return answered
+
+
+def injected(endpoint: str) -> dict[str, int]:
+    request = urllib.request.Request(f"{endpoint}{faults.PATH}", method="GET")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
+        return dict(json.loads(reply.read()).get("injected", {}))
+
+
+def fresh_card(rng: random.Random) -> str:
+    """A Luhn-valid Visa number of this run alone, never one of the simulator's test cards."""
+    while True:
+        body = "4" + "".join(str(rng.randrange(10)) for _ in range(14))
+        card = body + next(d for d in "0123456789" if luhn_valid(body + d))
+        if card[-4:] not in TEST_CARDS:
+            return card
+
+
+@dataclass
+class Sent:
+    """One client request and what came of it."""
+
+    key: str
+    path: str
+    body: Any
+    first_answer: ApiResponse | None = None
+    attempts: int = 0
+    retried: bool = False
+    # What each attempt got: a status, or "no answer".
+    seen: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChaosReport:
+    payments: int
+    seconds: float
+    fault_rate: float
+    injected: dict[str, int]
+    statuses: dict[str, int]
+    retried_requests: int
+    unanswered_requests: int
+    unbalanced_entries: int
+    currency_imbalance: dict[str, int]
+    ledger_mismatches: list[str]
+    double_moves: list[str]
+    nonterminal: list[str]
+    changed_answers: list[str]
+    reconciliation: dict[str, Any] = field(default_factory=dict)
+    # What the reconciliation still finds after one repair run: a lost event or ledger posting
+    # that the system does not heal by itself.
+    unhealed: list[str] = field(default_factory=list)
+    unanswered: list[str] = field(default_factory=list)
+
+    @property
+    def violations(self) -> int:
+        return (
+            self.unbalanced_entries
+            + len(self.currency_imbalance)
+            + len(self.ledger_mismatches)
+            + len(self.double_moves)
+            + len(self.nonterminal)
+            + len(self.changed_answers)
+            + len(self.unhealed)
+            + self.unanswered_requests
+        )
+
+    def figures(self) -> dict[str, dict[str, Any]]:
+        """The benchmark names of issue 17."""
+        return {
+            "chaos_payments": {"value": self.payments, "unit": "payments"},
+            "chaos_fault_rate": {"value": self.fault_rate, "unit": "ratio"},
+            "chaos_faults_injected": {"value": sum(self.injected.values()), "unit": "faults"},
+            "chaos_unbalanced_entries": {"value": self.unbalanced_entries, "unit": "entries"},
+            "chaos_ledger_mismatches": {"value": len(self.ledger_mismatches), "unit": "payments"},
+            "chaos_double_moves": {"value": len(self.double_moves), "unit": "payments"},
+            "chaos_nonterminal": {"value": len(self.nonterminal), "unit": "payments"},
+            "chaos_changed_answers": {"value": len(self.changed_answers), "unit": "requests"},
+            "chaos_unanswered_requests": {"value": self.unanswered_requests, "unit": "requests"},
+            "chaos_unhealed_after_repair": {"value": len(self.unhealed), "unit": "mismatches"},
+            "chaos_payments_per_s": {
+                "value": round(self.payments / self.seconds, 2) if self.seconds else 0.0,
+                "unit": "payments/s",
+            },
+        }
+
+    def print(self) -> None:
+        print(
+            f"\nChaos: {self.payments} payments in {self.seconds:.0f} s at fault rate "
+            f"{self.fault_rate:.0%}; {sum(self.injected.values())} faults injected"
+        )
+        for name, count in sorted(self.injected.items()):
+            print(f"  injected {name}: {count}")
+        print(f"  statuses: {dict(sorted(self.statuses.items()))}")
+        print(
+            f"  requests retried by clients: {self.retried_requests}; "
+            f"never answered: {self.unanswered_requests}"
+        )
+        found = Counter(m["kind"] for m in self.reconciliation.get("mismatches", []))
+        print(
+            f"  reconciliation: {self.reconciliation.get('checked_payments', 0)} checked, "
+            f"mismatches before the repair run {dict(found)}"
+        )
+        checks: tuple[tuple[str, int, list[str]], ...] = (
+            ("unbalanced journal entries", self.unbalanced_entries, []),
+            (
+                "currencies whose balances do not sum to zero",
+                len(self.currency_imbalance),
+                [f"{c}: {v}" for c, v in self.currency_imbalance.items()],
+            ),
+            (
+                "payments whose ledger differs from the API",
+                len(self.ledger_mismatches),
+                self.ledger_mismatches,
+            ),
+            (
+                "payments the acquirer moved other than the API says",
+                len(self.double_moves),
+                self.double_moves,
+            ),
+            ("payments not terminal nor resumable", len(self.nonterminal), self.nonterminal),
+            (
+                "retried requests answered differently",
+                len(self.changed_answers),
+                self.changed_answers,
+            ),
+            (
+                "requests never answered within a minute",
+                self.unanswered_requests,
+                self.unanswered,
+            ),
+            ("mismatches left after one repair run", len(self.unhealed), self.unhealed),
+        )
+        for label, count, detail in checks:
+            print(f"  {'ok  ' if count == 0 else 'FAIL'} {label}: {count}")
+            for line in detail[:10]:
+                print(f"         {line}")
+        print(f"\n{self.violations} violations")
+
+
+class Client:
+    """A merchant integration: retries what failed, with the same key, as integrations must."""
+
+    def __init__(self, api: ApiClient, sleep: Callable[[float], None] = time.sleep) -> None:
+        self._api = api
+        self._sleep = sleep
+        self.sent: list[Sent] = []
+
+    def post(self, path: str, body: Any, key: str) -> ApiResponse | None:
+        sent = Sent(key, path, body)
+        self.sent.append(sent)
+        deadline = time.monotonic() + RETRY_FOR_S
+        delay = 0.5
+        while True:
+            sent.attempts += 1
+            answer = self._attempt(path, body, key)
+            sent.seen.append(_seen(answer))
+            if answer is not None and answer.status < 500 and answer.status != 409:
+                sent.first_answer = answer
+                return answer
+            if time.monotonic() + delay > deadline:
+                return None
+            sent.retried = True
+            self._sleep(delay)
+            delay = min(delay * 2, 8.0)
+
+    def get(self, path: str) -> ApiResponse:
+        return self._api.get(path)
+
+    def _attempt(self, path: str, body: Any, key: str) -> ApiResponse | None:
+        try:
+            return self._api.post(path, body, idempotency_key=key)
+        except (urllib.error.URLError, TimeoutError, ConnectionError, json.JSONDecodeError):
+            return None
+
+
+def _seen(answer: ApiResponse | None) -> str:
+    if answer is None:
+        return "no answer"
+    body = answer.body if isinstance(answer.body, dict) else {}
+    code = (body.get("error") or {}).get("code") if "error" in body else None
+    return f"{answer.status} {code}" if code else str(answer.status)
+
+
+def status_of(answer: ApiResponse | None) -> str | None:
+    if answer is None or not isinstance(answer.body, dict):
+        return None
+    value = answer.body.get("status")
+    return str(value) if value is not None else None
+
+
+def run_one(client: Client, rng: random.Random, merchant: str, n: int) -> str | None:
+    """One payment's scenario; answers its id (None when the create was never answered)."""
+    scenario = rng.choices([s for s, _ in SCENARIOS], weights=[w for _, w in SCENARIOS])[0]
+    card = rng.choice(ACQUIRER_TROUBLE) if scenario == "acquirer_trouble" else fresh_card(rng)
+    amount = 25_000 if scenario == "challenge" else rng.randrange(500, 2_900)
+    request = payment_request(
+        card,
+        amount,
+        capture=scenario != "authorize_then_capture",
+        merchant=merchant,
+        ip=f"192.0.2.{rng.randrange(1, 255)}",
+        device=f"dev_chaos_{merchant}_{n}",
+    )
+    request["customer"]["id"] = f"cus_chaos_{n}"
+    made = client.post("/v1/payments", request, f"{merchant}-{n}-create")
+    if made is None or made.status != 201:
+        return None
+    payment_id = str(made.body["id"])
+    state = status_of(made)
+    if scenario == "challenge" and state == "requires_action":
+        resumed = client.post(
+            f"/v1/payments/{payment_id}/resume",
+            {"challenge_response": ACS_PASSING_CODE},
+            f"{merchant}-{n}-resume",
+        )
+        state = status_of(resumed) or state
+    if scenario == "authorize_then_capture" and state == "authorized":
+        client.post(
+            f"/v1/payments/{payment_id}/capture",
+            {"amount": amount - rng.randrange(0, amount // 2)},
+            f"{merchant}-{n}-capture",
+        )
+    if scenario in ("sale_then_partial_refund", "acquirer_trouble") and state == "captured":
+        client.post(
+            f"/v1/payments/{payment_id}/refunds",
+            {"amount": max(1, amount // 3)},
+            f"{merchant}-{n}-refund",
+        )
+    return payment_id
+
+
+@dataclass(frozen=True)
+class Stack:
+    """What the chaos run needs of an applied environments/local."""
+
+    endpoint: str
+    payments_table: str
+    ledger_table: str
+    reconcile_function: str
+
+    @classmethod
+    def from_outputs(cls, endpoint: str, outputs: dict[str, Any]) -> Stack:
+        def value(name: str) -> Any:
+            found = outputs[name]
+            return found["value"] if isinstance(found, dict) and "value" in found else found
+
+        return cls(
+            endpoint,
+            str(value("payments_table_name")),
+            str(value("ledger_table_name")),
+            str(value("function_names")["reconcile"]),
+        )
+
+
+def run_chaos(
+    api: ApiClient,
+    stack: Stack,
+    *,
+    payments: int,
+    concurrency: int = 8,
+    fault_rate: float = 0.1,
+    seed: int = 17,
+) -> ChaosReport:
+    merchant = f"m_chaos_{uuid.uuid4().hex[:8]}"
+    clients = [Client(api) for _ in range(concurrency)]
+    started = time.monotonic()
+    set_faults(stack.endpoint, fault_plan(fault_rate, seed))
+    try:
+
+        def lane(index: int) -> list[str]:
+            # One generator per lane: the run is repeatable for a seed whatever the scheduling.
+            rng = random.Random(seed * 1_000 + index)  # noqa: S311 (a workload, not a secret)
+            made = []
+            for n in range(index, payments, concurrency):
+                payment_id = run_one(clients[index], rng, merchant, n)
+                if payment_id is not None:
+                    made.append(payment_id)
+            return made
+
+        with ThreadPoolExecutor(max_workers=concurrency) as pool:
+            made = [pid for ids in pool.map(lane, range(concurrency)) for pid in ids]
+        seconds = time.monotonic() - started
+        counted = injected(stack.endpoint)
+    finally:
+        set_faults(stack.endpoint, None)
+    sent = [s for client in clients for s in client.sent]
+    return check(stack, api, made, sent, payments, seconds, fault_rate, counted)
+
+
+def check(
+    stack: Stack,
+    api: ApiClient,
+    made: list[str],
+    sent: list[Sent],
+    payments: int,
+    seconds: float,
+    fault_rate: float,
+    counted: dict[str, int],
+) -> ChaosReport:
+    """The invariants, read with faults off."""
+    from local.payments_demo import reconcile
+
+    lambda_client = emulator_client("lambda", stack.endpoint)
+    report = reconcile(lambda_client, stack.reconcile_function)
+    reconcile(lambda_client, stack.reconcile_function, repair=True)
+    after = reconcile(lambda_client, stack.reconcile_function)
+    ddb = emulator_client("dynamodb", stack.endpoint)
+    ledger = DynamoLedgerStore(ddb, stack.ledger_table)
+    unbalanced = 0
+    per_currency: Counter[str] = Counter()
+    for entry in ledger.scan_entries():
+        if unbalanced_currencies(entry.lines):
+            unbalanced += 1
+        for line in entry.lines:
+            per_currency[line.currency] += line.delta
+    moved: dict[str, Counter[str]] = defaultdict(Counter)
+    for operation in AcquirerOperationsTable(ddb, stack.payments_table).operations():
+        if operation.status is OperationStatus.SUCCEEDED and operation.kind in (
+            OperationKind.CAPTURE,
+            OperationKind.REFUND,
+        ):
+            moved[operation.payment_id][str(operation.kind)] += operation.amount
+    statuses: Counter[str] = Counter()
+    ledger_mismatches, double_moves, nonterminal = [], [], []
+    for payment_id in made:
+        current = api.get(f"/v1/payments/{payment_id}").body
+        status = str(current["status"])
+        statuses[status] += 1
+        if status not in SETTLED:
+            nonterminal.append(f"{payment_id} {status}")
+        captured, refunded = int(current["amount_captured"]), int(current["amount_refunded"])
+        held = position(ledger.entries_for(payment_id))
+        if (held.captured, held.refunded) != (captured, refunded):
+            ledger_mismatches.append(
+                f"{payment_id}: API captured {captured} refunded {refunded}, ledger "
+                f"{held.captured}/{held.refunded}"
+            )
+        acquired = moved.get(payment_id, Counter())
+        if (acquired["capture"], acquired["refund"]) != (captured, refunded):
+            double_moves.append(
+                f"{payment_id}: API captured {captured} refunded {refunded}, acquirer "
+                f"{acquired['capture']}/{acquired['refund']}"
+            )
+    changed = []
+    for request in sent:
+        if not request.retried or request.first_answer is None:
+            continue
+        again = api.post(request.path, request.body, idempotency_key=request.key)
+        if again.status != request.first_answer.status or _identity(again) != _identity(
+            request.first_answer
+        ):
+            changed.append(
+                f"{request.path} key {request.key}: first {request.first_answer.status} "
+                f"{_identity(request.first_answer)}, replayed {again.status} {_identity(again)}"
+            )
+    return ChaosReport(
+        payments=payments,
+        seconds=seconds,
+        fault_rate=fault_rate,
+        injected=counted,
+        statuses=dict(statuses),
+        retried_requests=sum(1 for s in sent if s.retried),
+        unanswered_requests=sum(1 for s in sent if s.first_answer is None),
+        unanswered=[
+            f"{s.path} key {s.key}: {', '.join(s.seen)}" for s in sent if s.first_answer is None
+        ],
+        unbalanced_entries=unbalanced,
+        currency_imbalance={c: v for c, v in per_currency.items() if v != 0},
+        ledger_mismatches=ledger_mismatches,
+        double_moves=double_moves,
+        nonterminal=nonterminal,
+        changed_answers=changed,
+        reconciliation=report,
+        unhealed=[f"{m['kind']}: {m['payment_id']} {m['detail']}" for m in after["mismatches"]],
+    )
+
+
+def _identity(answer: ApiResponse) -> tuple[Any, ...]:
+    """What a replay must repeat: the same object, or the same error code."""
+    body = answer.body if isinstance(answer.body, dict) else {}
+    if "error" in body:
+        return ("error", body["error"].get("code"))
+    return (body.get("id"), body.get("object"))
+
+
+def record(report: ChaosReport, results_path: Path) -> None:
+    """Adds the run's figures to ``bench/results.json`` beside the benchmarks'."""
+    existing = json.loads(results_path.read_text()) if results_path.exists() else {}
+    existing.update(report.figures())
+    results_path.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
