@@ -5,6 +5,7 @@ the API's use cases built over them once per container (``payment_commands``).""
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -46,8 +47,15 @@ class StepFunctionsWorkflow:
         self._arn = state_machine_arn
 
     def run(self, execution: Execution) -> ProcessAnswer:
+        # Starting a run is idempotent only for STANDARD workflows; an EXPRESS name may be
+        # refused once used (the emulator does, as for STANDARD). A client's retry after a run
+        # that failed half-way (the API function died after the workflow started) must run the
+        # workflow again, whose steps find their own earlier work: so each attempt gets its own
+        # name, prefixed with the derived one, by which a payment's runs are still found.
         response = self._client.start_sync_execution(
-            stateMachineArn=self._arn, name=execution.name, input=json.dumps(execution.payload())
+            stateMachineArn=self._arn,
+            name=f"{execution.name}-{uuid.uuid4().hex[:12]}",
+            input=json.dumps(execution.payload()),
         )
         if response["status"] != "SUCCEEDED":
             # Compensation catches every step's failure, so this is a defect or an outage: 5xx,
