@@ -12,9 +12,15 @@ Every baseline entry must say why it is no secret (``justification``) and be mar
 found and leaves new ones without, so the scan fails until someone writes why.
 
 The detectors are the kinds of credential this platform could leak (AWS keys, private keys,
-passwords and keys assigned in code or configuration, high-entropy strings, JWTs, URLs with
-credentials, and the tokens of the services its CI and operators use); detect-secrets' detectors
-for vendors it never talks to are left out, to keep the scan a few seconds on two cores.
+high-entropy strings, JWTs, URLs with credentials, and the tokens of the services its CI and
+operators use); detect-secrets' detectors for vendors it never talks to are left out, to keep
+the scan a few seconds on two cores. So is the keyword detector: in a tokenizing payment
+platform every ``token`` field reads to it as a password (a vault token is a surrogate, not a
+credential), and a hundred justified false positives would hide a real one.
+
+The ``detect_secrets`` package is checkov's fork (bc-detect-secrets), the one checkov installs:
+depending on upstream detect-secrets too put two distributions into one folder, and whichever
+a fresh environment unpacked last decided what the scan found.
 Nothing here prints a secret: a finding is its file, line and detector.
 """
 
