@@ -76,8 +76,18 @@ def scan(
     return found
 
 
-def known(document: dict[str, Any]) -> SecretsCollection:
-    return SecretsCollection.load_from_baseline(document)
+def known(document: dict[str, Any], root: Path = REPO_ROOT) -> SecretsCollection:
+    """The baseline's entries as the scan of ``root`` names its findings: checkov's fork of
+    detect-secrets names a finding by its absolute path, so an entry is matched by its path
+    under this checkout, whichever folder the checkout is in (CI clones it elsewhere)."""
+    output = SecretsCollection(root=str(root))
+    for filename, entries in document["results"].items():
+        for entry in entries:
+            fields = {k: v for k, v in entry.items() if k != "filename"}
+            output[filename].add(
+                PotentialSecret.load_secret_from_dict({**fields, "filename": str(root / filename)})
+            )
+    return output
 
 
 def unjustified(document: dict[str, Any]) -> list[str]:
@@ -108,6 +118,8 @@ def updated_baseline(document: dict[str, Any], found: SecretsCollection) -> dict
         fresh = ds_baseline.format_for_output(found)
     for filename, entries in fresh["results"].items():
         for entry in entries:
+            # The key names the file; an absolute path would tie the baseline to one checkout.
+            entry.pop("filename", None)
             reason = reasons.get((filename, entry["type"], entry["hashed_secret"]))
             if reason:
                 entry["is_secret"] = False

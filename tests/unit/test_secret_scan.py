@@ -77,12 +77,12 @@ def test_a_listed_fixture_stays_known_when_edits_move_it(tmp_path: Path) -> None
     moved = secret_scan.scan(["fixture.py"], document, root=tmp_path)
 
     assert {s.line_number for _, s in moved} == {31, 32}
-    assert not moved - secret_scan.known(document)
+    assert not moved - secret_scan.known(document, root=tmp_path)
     assert secret_scan.unjustified(document) == []
     # Another secret in the same file is new all the same.
     plant(tmp_path / "fixture.py", *fresh_aws_credentials())
     other = secret_scan.scan(["fixture.py"], document, root=tmp_path)
-    assert other - secret_scan.known(document)
+    assert other - secret_scan.known(document, root=tmp_path)
 
 
 def test_an_update_keeps_reasons_and_leaves_new_entries_unjustified(tmp_path: Path) -> None:
