@@ -10,6 +10,7 @@ from aws_lambda_powertools import Logger
 from functions.adapters.clients import EventsClient
 from functions.contracts.credit import BnplEventDetail, BnplEventType, PlanCard
 from functions.domain.acquirer import (
+    MERCHANT_INITIATED,
     AcquirerConnector,
     Authentication,
     AuthorizationRequest,
@@ -23,10 +24,12 @@ BNPL_EVENT_SOURCE = "blueprint.credit"
 
 
 class AcquirerCardCharger:
-    """A charge is an authorization (merchant-initiated: the customer agreed to the schedule at
-    checkout) captured at once. The authorize key is the plan's charge key and the capture's
-    is derived from it: a repeated charge gets the first authorization back and the capture's
-    first answer, and moves no more money."""
+    """A charge is an authorization captured at once: customer-initiated when the customer
+    makes it (the first instalment at checkout, early settlement), merchant-initiated for the
+    collections after it (the customer agreed to the schedule at checkout and is not there to
+    authenticate). The authorize key is the plan's charge key and the capture's is derived
+    from it: a repeated charge gets the first authorization back and the capture's first
+    answer, and moves no more money."""
 
     def __init__(self, acquirer: AcquirerConnector) -> None:
         self._acquirer = acquirer
@@ -38,8 +41,12 @@ class AcquirerCardCharger:
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> ChargeResult:
-        authorized = self._authorize(token, amount, currency, idempotency_key, card)
+        authorized = self._authorize(
+            token, amount, currency, idempotency_key, card, customer_present
+        )
         if not authorized.approved or authorized.authorization_id is None:
             return ChargeResult(False, None, str(authorized.decline_code or "declined"))
         captured = self._acquirer.capture(
@@ -54,8 +61,12 @@ class AcquirerCardCharger:
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> bool:
-        authorized = self._authorize(token, amount, currency, idempotency_key, card)
+        authorized = self._authorize(
+            token, amount, currency, idempotency_key, card, customer_present
+        )
         if not authorized.approved or authorized.authorization_id is None:
             return False
         self._acquirer.refund(
@@ -64,10 +75,17 @@ class AcquirerCardCharger:
         return True
 
     def _authorize(
-        self, token: str, amount: int, currency: str, key: str, card: PlanCard | None
+        self,
+        token: str,
+        amount: int,
+        currency: str,
+        key: str,
+        card: PlanCard | None,
+        customer_present: bool,
     ) -> AuthorizationResult:
         """The authorization under the charge's own key: the acquirer answers a repeat with
-        the first authorization."""
+        the first authorization. A customer-initiated one claims no exemption: the BNPL step
+        runs no 3-D Secure, so the issuer decides (and may soft-decline it)."""
         if card is None:
             raise ValueError("the acquirer needs the card's brand and last four beside its token")
         return self._acquirer.authorize(
@@ -77,7 +95,9 @@ class AcquirerCardCharger:
                 amount=amount,
                 currency=currency,
                 card=CardReference(token, card.brand, card.last4, None, None),
-                authentication=Authentication(None, None, "merchant_initiated"),
+                authentication=Authentication(
+                    None, None, None if customer_present else MERCHANT_INITIATED
+                ),
                 idempotency_key=key,
             )
         )

@@ -565,6 +565,9 @@ class Outcome(StrEnum):
     # Approved and captured; the cardholder disputes it: the batch after the one that settled
     # its capture takes it back as a chargeback, with the dispute fee.
     DISPUTED = "disputed"
+    # Approved while the cardholder takes part; a merchant-initiated charge on the stored card
+    # (the instalments after a BNPL checkout, a recurring payment) finds the account empty.
+    MERCHANT_INITIATED_DECLINED = "merchant_initiated_declined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -596,10 +599,18 @@ TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
             _card("4000000000009987", Outcome.DECLINED, DeclineCode.LOST_CARD),
             _card("4000000000009979", Outcome.DECLINED, DeclineCode.STOLEN_CARD),
             _card("4000000000002685", Outcome.DISPUTED),
+            _card(
+                "4000000000005100",
+                Outcome.MERCHANT_INITIATED_DECLINED,
+                DeclineCode.INSUFFICIENT_FUNDS,
+            ),
         )
     )
 )
 APPROVE = TEST_CARDS["4242"]
+# The exemption an authorization claims when the merchant charges a stored card on its own
+# (functions.domain.sca's ``merchant_initiated``): the cardholder is not there to authenticate.
+MERCHANT_INITIATED = "merchant_initiated"
 # What an authorization id's tag says about its card's later captures and refunds.
 _CAPTURABLE = "capturable"
 _CAPTURE_FAILS = "capture-fails"
@@ -688,7 +699,10 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
             return AuthorizationResult(
                 False, None, DeclineCode.AUTHENTICATION_REQUIRED, network_reference
             )
-        if behaviour.outcome is Outcome.DECLINED:
+        if behaviour.outcome is Outcome.DECLINED or (
+            behaviour.outcome is Outcome.MERCHANT_INITIATED_DECLINED
+            and request.authentication.exemption == MERCHANT_INITIATED
+        ):
             return AuthorizationResult(False, None, behaviour.decline_code, network_reference)
         label = _LABELS.get(behaviour.outcome, _CAPTURABLE)
         authorization_id = AUTHORIZATION_PREFIX + core + self._tag(core, label)

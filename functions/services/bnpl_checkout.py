@@ -145,8 +145,11 @@ class BnplCheckout:
             amount, currency = schedule[0].amount, request.currency
             # Resolved under its own key: the first charge's answer, or the charge made now;
             # either way refunded once, so no money stays moved and none moves twice.
-            if self._charger.charge(token, amount, currency, key, card).succeeded:
-                self._charger.refund(token, amount, currency, key, card)
+            charged = self._charger.charge(
+                token, amount, currency, key, card, customer_present=True
+            )
+            if charged.succeeded:
+                self._charger.refund(token, amount, currency, key, card, customer_present=True)
         return self._answer(step, "failed", decision, None, failure_code="bnpl_checkout_failed")
 
     def collect(self, today: dt.date, plan_id: str | None = None) -> CollectReport:

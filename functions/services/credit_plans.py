@@ -54,9 +54,13 @@ class CardCharger(Protocol):
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> ChargeResult:
         """Charge the card behind ``token`` (``card``: its brand and last four, when the
-        connector needs them); the same key answers the same result."""
+        connector needs them); the same key answers the same result. ``customer_present``:
+        the customer makes this charge (checkout, early settlement); otherwise the lender
+        charges the stored card on its own (a collection), which issuers judge apart."""
         ...
 
     def refund(
@@ -66,9 +70,12 @@ class CardCharger(Protocol):
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> bool:
-        """Give back what the charge under ``idempotency_key`` took, once (True), or nothing
-        when that charge never succeeded (False)."""
+        """Give back what the charge under ``idempotency_key`` (made with
+        ``customer_present`` as given) took, once (True), or nothing when that charge never
+        succeeded (False)."""
         ...
 
 
@@ -214,7 +221,12 @@ class BnplPlans:
         # Keyed by the card too: a checkout declined on one card may be paid with another,
         # and the same card asked again answers its first result.
         charged = self._charger.charge(
-            token, first.amount, request.currency, first_instalment_key(plan_id, token), card
+            token,
+            first.amount,
+            request.currency,
+            first_instalment_key(plan_id, token),
+            card,
+            customer_present=True,
         )
         if not charged.succeeded:
             raise _problem(
@@ -293,7 +305,9 @@ class BnplPlans:
             attempt = instalment.attempts + 1
             key = f"{plan.id}:{instalment.number}:{attempt}"
             due = instalment.amount + instalment.late_fee
-            result = self._charger.charge(plan.token, due, plan.currency, key, plan.card)
+            result = self._charger.charge(
+                plan.token, due, plan.currency, key, plan.card, customer_present=False
+            )
             late_fee = instalment.late_fee
             if not result.succeeded and instalment.status == "due":
                 so_far = plan.model_copy(update={"instalments": tuple(instalments)})
@@ -366,8 +380,9 @@ class BnplPlans:
         if plan.status != "active":
             raise _problem("plan_closed", f"The plan is {plan.status}.", "id", 409)
         owed = plan.outstanding()
+        # The customer asks to settle (their right to repay early), so they make the charge.
         result = self._charger.charge(
-            plan.token, owed, plan.currency, f"{plan.id}:settle", plan.card
+            plan.token, owed, plan.currency, f"{plan.id}:settle", plan.card, customer_present=True
         )
         if not result.succeeded:
             raise _problem("settlement_declined", "The card was declined.", "token", 402)

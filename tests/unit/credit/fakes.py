@@ -95,13 +95,16 @@ class InMemoryPlanStore:
 @dataclass
 class FakeAcquirer:
     """Charges by idempotency key: a key charged again answers its first result and moves no
-    money. ``declining`` tokens are declined; ``crash_after`` keys raise after charging (the
-    answer lost on the way back)."""
+    money. ``declining`` tokens are declined; ``declining_unattended`` ones only when the
+    customer is not there (collections); ``crash_after`` keys raise after charging (the answer
+    lost on the way back). ``present`` records who made each charge."""
 
     declining: set[str] = field(default_factory=set)
+    declining_unattended: set[str] = field(default_factory=set)
     crash_after: set[str] = field(default_factory=set)
     charged: dict[str, tuple[int, ChargeResult]] = field(default_factory=dict)
     refunded: dict[str, int] = field(default_factory=dict)
+    present: dict[str, bool] = field(default_factory=dict)
 
     def charge(
         self,
@@ -110,9 +113,14 @@ class FakeAcquirer:
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> ChargeResult:
         if idempotency_key not in self.charged:
-            ok = token not in self.declining
+            self.present[idempotency_key] = customer_present
+            ok = token not in self.declining and (
+                customer_present or token not in self.declining_unattended
+            )
             result = ChargeResult(
                 ok, f"ch_{len(self.charged)}" if ok else None, None if ok else "insufficient_funds"
             )
@@ -129,6 +137,8 @@ class FakeAcquirer:
         currency: str,
         idempotency_key: str,
         card: PlanCard | None = None,
+        *,
+        customer_present: bool,
     ) -> bool:
         charged = self.charged.get(idempotency_key)
         if charged is None or not charged[1].succeeded:

@@ -149,6 +149,27 @@ def test_a_failed_collection_goes_late_is_retried_on_schedule_and_blocks_new_cre
     assert plan.id == caught_up.id
 
 
+def test_the_customer_makes_the_checkout_and_settlement_charges_the_lender_the_collections() -> (
+    None
+):
+    """A card with funds while its holder pays and none when the lender charges it alone (the
+    simulator's 5100 card) pays the checkout and an early settlement, and fails collections."""
+    world = World()
+    plan = world.buy()
+    world.acquirer.declining_unattended.add(TOKEN)
+    world.on(dt.date(2027, 2, 28))
+    (late,) = world.service.collect_due(world.today)
+    assert late.instalments[1].status == "late"
+    settled = world.service.settle_early(plan.id, "m_1")
+    assert settled.status == "settled_early"
+    assert world.acquirer.present == {
+        f"{plan.id}:1:{TOKEN}": True,
+        f"{plan.id}:2:1": False,
+        f"{plan.id}:settle": True,
+    }
+    assert world.balances()[receivable("cus_1")] == 0
+
+
 def test_a_plan_past_the_write_off_age_is_written_off_against_the_allowance() -> None:
     world = World()
     world.buy()

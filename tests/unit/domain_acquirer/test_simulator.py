@@ -84,13 +84,14 @@ def authorized(simulator: AcquirerSimulator, last4: str = "4242", key: str = "k-
 
 
 def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -> None:
-    assert len(TEST_CARDS) == 12
+    assert len(TEST_CARDS) == 13
     for last4, behaviour in TEST_CARDS.items():
         assert luhn_valid(behaviour.pan), behaviour.pan
         assert validate_pan(behaviour.pan) == (behaviour.pan, CardBrand.VISA)
         assert len(behaviour.pan) == 16 and behaviour.pan.endswith(last4)
         assert behaviour.pan == "4242424242424242" or behaviour.pan.startswith("400000000000")
-        assert (behaviour.decline_code is None) == (behaviour.outcome is not Outcome.DECLINED)
+        declines = (Outcome.DECLINED, Outcome.MERCHANT_INITIATED_DECLINED)
+        assert (behaviour.decline_code is None) == (behaviour.outcome not in declines)
 
 
 def test_the_test_card_page_lists_exactly_the_simulators_cards() -> None:
@@ -422,6 +423,18 @@ def test_the_soft_decline_card_wants_authentication(simulator: AcquirerSimulator
     assert declined.decline_code is DeclineCode.AUTHENTICATION_REQUIRED
     assert declined.decline_code.soft and not declined.decline_code.hard
     assert simulator.authorize(request("3220", key="pay_1:authorize:1")).approved
+
+
+def test_the_empty_account_card_declines_merchant_initiated_charges_only(
+    simulator: AcquirerSimulator,
+) -> None:
+    merchant_initiated = Authentication(None, None, "merchant_initiated")
+    declined = simulator.authorize(request("5100", authentication=merchant_initiated))
+    assert (declined.approved, declined.decline_code) == (False, DeclineCode.INSUFFICIENT_FUNDS)
+    assert declined.authorization_id is None
+    present = Authentication(None, None, None)
+    assert simulator.authorize(request("5100", key="k-cit", authentication=present)).approved
+    assert simulator.authorize(request("5100", key="k-3ds")).approved
 
 
 def test_the_lost_answers_card_executes_then_loses_each_first_answer() -> None:
