@@ -1,0 +1,69 @@
+"""The merchant registry's contracts: a merchant's record (settings and limits beside its id),
+the answer of issuing a key (the one place the whole key ever appears) and the context the
+authorizer hands API Gateway."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from functions.domain.merchant_keys import MERCHANT_ID
+
+MerchantId = Annotated[str, Field(pattern=MERCHANT_ID.pattern)]
+
+
+class Contract(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MerchantLimits(Contract):
+    """Per-merchant limits the edge may enforce; None keeps the platform's."""
+
+    max_amount_minor: Annotated[int, Field(ge=1, le=10**12)] | None = None
+    requests_per_second: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class MerchantRecord(Contract):
+    merchant_id: MerchantId
+    status: Literal["active", "disabled"] = "active"
+    created_at: dt.datetime
+    display_name: Annotated[str, Field(max_length=128)] | None = None
+    settings: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]] = (
+        Field(default_factory=dict, max_length=32)
+    )
+    limits: MerchantLimits = Field(default_factory=MerchantLimits)
+
+
+class IssuedKey(Contract):
+    """A key as issued: ``api_key`` is shown here once and never stored."""
+
+    merchant_id: MerchantId
+    api_key: str
+    key_id: str
+    prefix: str
+    created_at: dt.datetime
+
+    def credentials(self) -> dict[str, str]:
+        """The form ``make merchant`` prints and other tools read: exactly these two fields."""
+        return {"merchant_id": self.merchant_id, "api_key": self.api_key}
+
+
+class KeySummary(Contract):
+    """A key as an operator sees it: the prefix, never the key or its hash."""
+
+    key_id: str
+    prefix: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class AuthorizerContext(Contract):
+    """What the authorizer passes to the functions (``requestContext.authorizer``): API Gateway
+    allows strings, numbers and booleans only."""
+
+    merchant_id: MerchantId
+    key_id: str
+    key_prefix: str

@@ -1,0 +1,56 @@
+"""Lambda: the Payment API's merchant authorizer (an API Gateway REQUEST authorizer, identity
+source the ``Authorization`` header; docs/decisions/0008).
+
+``Authorization: Bearer sk_<mode>_<key id>_<secret>`` of a working key -> an IAM policy that
+allows the stage's routes (API Gateway caches it per header value for the TTL, so it must not
+depend on the route) and ``context = {merchant_id, key_id, key_prefix}``, which the functions
+read from ``requestContext.authorizer``. Anything else -> ``Unauthorized``, which API Gateway
+answers as 401 (our error shape through the gateway responses). A registry failure raises:
+API Gateway answers 500 ``AUTHORIZER_FAILURE``, and nobody is let in.
+
+Neither the key nor the header is ever logged: a refusal logs its reason only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Tracer
+from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event import (
+    APIGatewayAuthorizerRequestEvent,
+    APIGatewayAuthorizerResponse,
+)
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions.adapters.merchant_wiring import registry
+from functions.contracts.merchants import AuthorizerContext
+from functions.domain.merchant_keys import Rejection
+
+logger = Logger()
+tracer = Tracer()
+# The one message API Gateway turns into a 401 rather than a 500.
+UNAUTHORIZED = "Unauthorized"
+
+
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler(capture_response=False, capture_error=False)
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    request = APIGatewayAuthorizerRequestEvent(event)
+    outcome = registry().authenticate(request.headers.get("Authorization"))
+    if isinstance(outcome, Rejection):
+        logger.warning("api key refused", extra={"reason": outcome.value})
+        raise PermissionError(UNAUTHORIZED)
+    arn = request.parsed_arn
+    answer = APIGatewayAuthorizerResponse(
+        principal_id=outcome.merchant_id,
+        region=arn.region,
+        aws_account_id=arn.aws_account_id,
+        api_id=arn.api_id,
+        stage=arn.stage,
+        partition=arn.partition,
+        context=AuthorizerContext(
+            merchant_id=outcome.merchant_id, key_id=outcome.key_id, key_prefix=outcome.prefix
+        ).model_dump(),
+    )
+    answer.allow_all_routes()
+    return answer.asdict()

@@ -1,0 +1,175 @@
+"""The merchant registry (docs/decisions/0008): onboarding a merchant, issuing, rotating and
+revoking its secret API keys, and authenticating a presented key. Rules of the keys themselves
+live in ``functions.domain.merchant_keys``; the store is a port (DynamoDB in
+``functions.adapters.merchant_registry_table``, in memory in the tests).
+
+Onboarding needs no deployment: an operator (``make merchant``, ``python -m local.cli
+merchant``) writes the registry, and the authorizer reads it on the next request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Sequence
+from typing import Protocol
+
+from functions.contracts.merchants import (
+    IssuedKey,
+    KeySummary,
+    MerchantLimits,
+    MerchantRecord,
+)
+from functions.domain.merchant_keys import (
+    DEFAULT_OVERLAP,
+    MERCHANT_ID,
+    Authenticated,
+    KeyRecord,
+    Rejection,
+    authenticate,
+    key_hash,
+    new_key,
+    rotation_expiry,
+)
+
+
+class MerchantStore(Protocol):
+    def add_merchant(self, merchant: MerchantRecord, first_key: KeyRecord) -> bool:
+        """Store a new merchant with its first key at once; False when the id is taken."""
+        ...
+
+    def merchant(self, merchant_id: str) -> MerchantRecord | None: ...
+
+    def add_key(self, key: KeyRecord) -> None: ...
+
+    def key(self, key_id: str) -> KeyRecord | None: ...
+
+    def keys_of(self, merchant_id: str) -> Sequence[KeyRecord]: ...
+
+    def end_key(
+        self, key_id: str, *, expires_at: dt.datetime | None, revoked_at: dt.datetime | None
+    ) -> None:
+        """Set when the key stops working (expiry, revocation); fields left None unchanged."""
+        ...
+
+
+class RegistryError(Exception):
+    """An operator's request the registry refuses (the message says why)."""
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class MerchantRegistry:
+    def __init__(
+        self,
+        store: MerchantStore,
+        mode: str,
+        clock: Callable[[], dt.datetime] = _now,
+        token_bytes: Callable[[int], bytes] = secrets.token_bytes,
+    ) -> None:
+        self._store = store
+        self._mode = mode
+        self._clock = clock
+        self._token_bytes = token_bytes
+
+    def create_merchant(
+        self,
+        merchant_id: str,
+        *,
+        display_name: str | None = None,
+        settings: dict[str, str] | None = None,
+        limits: MerchantLimits | None = None,
+    ) -> IssuedKey:
+        """A new merchant and its first key."""
+        if MERCHANT_ID.fullmatch(merchant_id) is None:
+            raise RegistryError("merchant id must be 1 to 64 letters, digits, _ or -")
+        now = self._clock()
+        merchant = MerchantRecord(
+            merchant_id=merchant_id,
+            created_at=now,
+            display_name=display_name,
+            settings=settings or {},
+            limits=limits or MerchantLimits(),
+        )
+        issued, record = self._new_key(merchant_id, now)
+        if not self._store.add_merchant(merchant, record):
+            raise RegistryError(f"merchant {merchant_id} exists already")
+        return issued
+
+    def issue_key(self, merchant_id: str) -> IssuedKey:
+        """One more key for an existing merchant (the old ones keep working)."""
+        self._active_merchant(merchant_id)
+        issued, record = self._new_key(merchant_id, self._clock())
+        self._store.add_key(record)
+        return issued
+
+    def rotate_key(
+        self, merchant_id: str, key_id: str | None = None, overlap: dt.timedelta = DEFAULT_OVERLAP
+    ) -> IssuedKey:
+        """A new key, and the old one (``key_id``, or every key still working) ending after
+        ``overlap``, so the merchant can deploy the new key before the old stops working."""
+        self._active_merchant(merchant_id)
+        now = self._clock()
+        ends = rotation_expiry(now, overlap)
+        old = [k for k in self._store.keys_of(merchant_id) if k.active_at(now)]
+        if key_id is not None:
+            old = [k for k in old if k.key_id == key_id]
+            if not old:
+                raise RegistryError(f"merchant {merchant_id} has no working key {key_id}")
+        issued, record = self._new_key(merchant_id, now)
+        self._store.add_key(record)
+        for key in old:
+            # Rotating twice never extends a key that already ends sooner.
+            if key.expires_at is None or key.expires_at > ends:
+                self._store.end_key(key.key_id, expires_at=ends, revoked_at=None)
+        return issued
+
+    def revoke_key(self, merchant_id: str, key_id: str) -> KeySummary:
+        """The key stops working now (within the authorizer's cache TTL on AWS)."""
+        key = self._store.key(key_id)
+        if key is None or key.merchant_id != merchant_id:
+            raise RegistryError(f"merchant {merchant_id} has no key {key_id}")
+        now = self._clock()
+        if key.revoked_at is None:
+            self._store.end_key(key_id, expires_at=None, revoked_at=now)
+        ended = self._store.key(key_id)
+        assert ended is not None
+        return summary(ended)
+
+    def keys(self, merchant_id: str) -> list[KeySummary]:
+        return [summary(k) for k in self._store.keys_of(merchant_id)]
+
+    def authenticate(self, authorization: str | None) -> Authenticated | Rejection:
+        return authenticate(authorization, self._mode, self._store.key, self._clock())
+
+    def _active_merchant(self, merchant_id: str) -> MerchantRecord:
+        merchant = self._store.merchant(merchant_id)
+        if merchant is None:
+            raise RegistryError(f"no merchant {merchant_id}")
+        if merchant.status != "active":
+            raise RegistryError(f"merchant {merchant_id} is {merchant.status}")
+        return merchant
+
+    def _new_key(self, merchant_id: str, now: dt.datetime) -> tuple[IssuedKey, KeyRecord]:
+        key = new_key(self._mode, self._token_bytes)
+        record = KeyRecord(key.key_id, merchant_id, key.mode, key_hash(key.text), now)
+        issued = IssuedKey(
+            merchant_id=merchant_id,
+            api_key=key.text,
+            key_id=key.key_id,
+            prefix=key.prefix,
+            created_at=now,
+        )
+        return issued, record
+
+
+def summary(key: KeyRecord) -> KeySummary:
+    return KeySummary(
+        key_id=key.key_id,
+        prefix=key.prefix,
+        created_at=key.created_at,
+        expires_at=key.expires_at,
+        revoked_at=key.revoked_at,
+    )

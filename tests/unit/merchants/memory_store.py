@@ -1,0 +1,48 @@
+"""The merchant registry's store in memory, for the service and authorizer tests."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+
+from functions.contracts.merchants import MerchantRecord
+from functions.domain.merchant_keys import KeyRecord
+
+
+class MemoryMerchantStore:
+    def __init__(self) -> None:
+        self.merchants: dict[str, MerchantRecord] = {}
+        self.keys: dict[str, KeyRecord] = {}
+        self.key_reads = 0
+
+    def add_merchant(self, merchant: MerchantRecord, first_key: KeyRecord) -> bool:
+        if merchant.merchant_id in self.merchants:
+            return False
+        self.merchants[merchant.merchant_id] = merchant
+        self.keys[first_key.key_id] = first_key
+        return True
+
+    def merchant(self, merchant_id: str) -> MerchantRecord | None:
+        return self.merchants.get(merchant_id)
+
+    def add_key(self, key: KeyRecord) -> None:
+        assert key.key_id not in self.keys
+        self.keys[key.key_id] = key
+
+    def key(self, key_id: str) -> KeyRecord | None:
+        self.key_reads += 1
+        return self.keys.get(key_id)
+
+    def keys_of(self, merchant_id: str) -> Sequence[KeyRecord]:
+        return [k for k in self.keys.values() if k.merchant_id == merchant_id]
+
+    def end_key(
+        self, key_id: str, *, expires_at: dt.datetime | None, revoked_at: dt.datetime | None
+    ) -> None:
+        key = self.keys[key_id]
+        self.keys[key_id] = dataclasses.replace(
+            key,
+            expires_at=expires_at or key.expires_at,
+            revoked_at=revoked_at or key.revoked_at,
+        )

@@ -1,0 +1,153 @@
+"""The registry's service on the in-memory store: onboarding, issuing, rotating with an
+overlap, revoking, and what a presented key authenticates as at each moment."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from functions.domain.merchant_keys import Authenticated, Rejection
+from functions.services.merchant_registry import MerchantRegistry, RegistryError
+from tests.unit.merchants.memory_store import MemoryMerchantStore
+
+START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store() -> MemoryMerchantStore:
+    return MemoryMerchantStore()
+
+
+@pytest.fixture
+def registry(store: MemoryMerchantStore, clock: Clock) -> MerchantRegistry:
+    return MerchantRegistry(store, "test", clock)
+
+
+def bearer(key: str) -> str:
+    return f"Bearer {key}"
+
+
+def test_onboarding_issues_a_key_that_authenticates_as_the_merchant(
+    registry: MerchantRegistry, store: MemoryMerchantStore
+) -> None:
+    issued = registry.create_merchant("m_shop", display_name="Shop")
+    assert issued.credentials() == {"merchant_id": "m_shop", "api_key": issued.api_key}
+    assert registry.authenticate(bearer(issued.api_key)) == Authenticated(
+        "m_shop", issued.key_id, issued.prefix
+    )
+    # Stored: the hash and the prefix, never the key.
+    stored = store.keys[issued.key_id]
+    assert issued.api_key not in repr(stored) and issued.api_key not in repr(store.merchants)
+    assert store.merchants["m_shop"].display_name == "Shop"
+
+
+def test_a_merchant_id_is_onboarded_once(registry: MerchantRegistry) -> None:
+    registry.create_merchant("m_shop")
+    with pytest.raises(RegistryError, match="exists already"):
+        registry.create_merchant("m_shop")
+
+
+@pytest.mark.parametrize("merchant_id", ["", "m shop", "m/1", "x" * 65])
+def test_merchant_ids_are_the_payment_api_s_form(
+    registry: MerchantRegistry, merchant_id: str
+) -> None:
+    with pytest.raises(RegistryError, match="merchant id"):
+        registry.create_merchant(merchant_id)
+
+
+def test_a_rotated_key_works_until_the_overlap_ends_then_is_refused(
+    registry: MerchantRegistry, clock: Clock
+) -> None:
+    old = registry.create_merchant("m_shop")
+    clock.advance(days=30)
+    new = registry.rotate_key("m_shop", overlap=dt.timedelta(hours=2))
+    assert new.api_key != old.api_key
+    for key in (old, new):
+        assert isinstance(registry.authenticate(bearer(key.api_key)), Authenticated)
+    clock.advance(hours=1, minutes=59)
+    assert isinstance(registry.authenticate(bearer(old.api_key)), Authenticated)
+    clock.advance(minutes=1)
+    assert registry.authenticate(bearer(old.api_key)) == Rejection.EXPIRED
+    assert isinstance(registry.authenticate(bearer(new.api_key)), Authenticated)
+
+
+def test_rotating_again_never_extends_a_key_already_ending(
+    registry: MerchantRegistry, clock: Clock
+) -> None:
+    old = registry.create_merchant("m_shop")
+    registry.rotate_key("m_shop", overlap=dt.timedelta(hours=1))
+    registry.rotate_key("m_shop", overlap=dt.timedelta(days=2))
+    clock.advance(hours=1)
+    assert registry.authenticate(bearer(old.api_key)) == Rejection.EXPIRED
+
+
+def test_rotating_one_named_key_leaves_the_others(registry: MerchantRegistry, clock: Clock) -> None:
+    first = registry.create_merchant("m_shop")
+    second = registry.issue_key("m_shop")
+    registry.rotate_key("m_shop", first.key_id, overlap=dt.timedelta(0))
+    assert registry.authenticate(bearer(first.api_key)) == Rejection.EXPIRED
+    assert isinstance(registry.authenticate(bearer(second.api_key)), Authenticated)
+    with pytest.raises(RegistryError, match="no working key"):
+        registry.rotate_key("m_shop", first.key_id)
+
+
+def test_a_revoked_key_is_refused_at_once_and_the_others_keep_working(
+    registry: MerchantRegistry, clock: Clock
+) -> None:
+    first = registry.create_merchant("m_shop")
+    second = registry.issue_key("m_shop")
+    revoked = registry.revoke_key("m_shop", first.key_id)
+    assert revoked.revoked_at == START and revoked.prefix == first.prefix
+    assert registry.authenticate(bearer(first.api_key)) == Rejection.REVOKED
+    assert isinstance(registry.authenticate(bearer(second.api_key)), Authenticated)
+    # Revoking twice keeps the first revocation's time.
+    clock.advance(hours=1)
+    assert registry.revoke_key("m_shop", first.key_id).revoked_at == START
+
+
+def test_a_key_is_revoked_only_by_its_merchant(registry: MerchantRegistry) -> None:
+    shop = registry.create_merchant("m_shop")
+    registry.create_merchant("m_other")
+    with pytest.raises(RegistryError, match="no key"):
+        registry.revoke_key("m_other", shop.key_id)
+    assert isinstance(registry.authenticate(bearer(shop.api_key)), Authenticated)
+
+
+def test_keys_are_listed_by_prefix_without_secrets(registry: MerchantRegistry) -> None:
+    first = registry.create_merchant("m_shop")
+    registry.rotate_key("m_shop")
+    listed = registry.keys("m_shop")
+    assert len(listed) == 2 and first.prefix in {k.prefix for k in listed}
+    assert first.api_key not in repr(listed)
+
+
+def test_keys_are_issued_only_for_an_onboarded_merchant(registry: MerchantRegistry) -> None:
+    with pytest.raises(RegistryError, match="no merchant"):
+        registry.issue_key("m_nobody")
+    with pytest.raises(RegistryError, match="no merchant"):
+        registry.rotate_key("m_nobody")
+
+
+def test_a_live_registry_refuses_test_keys(store: MemoryMerchantStore, clock: Clock) -> None:
+    issued = MerchantRegistry(store, "test", clock).create_merchant("m_shop")
+    assert issued.api_key.startswith("sk_test_")
+    live = MerchantRegistry(store, "live", clock)
+    assert live.authenticate(bearer(issued.api_key)) == Rejection.WRONG_MODE
+    assert live.issue_key("m_shop").api_key.startswith("sk_live_")
