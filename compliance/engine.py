@@ -122,9 +122,15 @@ UNKNOWN_RESOURCE = (
 )
 
 
-def _inspected(check: Any, conf: dict[str, Any]) -> str:
+# An attribute value that is still an expression (HCL the caller or a plan renders).
+EXPRESSION = re.compile(r"(^|[^\w.])((var|local|module|each|data|count)\.\w|aws_\w+\.[\w-]+)|\$\{")
+
+
+def _inspected(check: Any, conf: dict[str, Any]) -> str | None:
     """Why a value check (checkov's ``BaseResourceValueCheck`` and kin) could not decide: the
-    key it inspects and the value it found there."""
+    key it inspects and the value it found there; None when that value is a resolved literal,
+    so the UNKNOWN is the check's own verdict that the resource is outside it (CKV_AWS_7 on
+    an HMAC key, which KMS cannot rotate), not a value it could not read."""
     key = getattr(check, "get_inspected_key", None)
     if not callable(key):
         return UNKNOWN_RESOURCE
@@ -141,6 +147,10 @@ def _inspected(check: Any, conf: dict[str, Any]) -> str:
         value = value.get(part) if isinstance(value, dict) else None
     while isinstance(value, list) and len(value) == 1:
         value = value[0]
+    if isinstance(value, (bool, int, float)) or (
+        isinstance(value, str) and value.strip() and not EXPRESSION.search(value)
+    ):
+        return None
     text = " ".join(str(value).split())
     text = text if len(text) <= 80 else text[:79] + "…"
     return UNKNOWN_VALUE.format(key=path.replace("/[0]", "").replace("/", "."), value=text)
@@ -167,6 +177,9 @@ def _recording_unknowns(collector: _UnresolvedCollector, checks: set[str] | None
         result = resource_run(self, scanned_file, entity_configuration, *args, **kw)
         if result.get("result") == CheckResult.UNKNOWN and wanted(self.id):
             conf = entity_configuration
+            reason = _inspected(self, conf)
+            if reason is None:
+                return result
             entity_name = args[0] if args else kw.get("entity_name", "")
             entity_type = args[1] if len(args) > 1 else kw.get("entity_type", "")
             collector.records.append(
@@ -176,7 +189,7 @@ def _recording_unknowns(collector: _UnresolvedCollector, checks: set[str] | None
                     "resource": str(conf.get("__address__") or f"{entity_type}.{entity_name}"),
                     "file": scanned_file,
                     "lines": _lines(conf.get("__start_line__"), conf.get("__end_line__")),
-                    "reason": _inspected(self, conf),
+                    "reason": reason,
                 }
             )
         return result

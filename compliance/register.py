@@ -77,15 +77,32 @@ def _str_list(value: Any, where: str) -> tuple[str, ...]:
 
 def _artefact(value: Any, rid: str, mapping_path: Path) -> str:
     """A manual requirement's evidence artefact: a path relative to the repository root that
-    must exist, so a report never points an assessor at nothing."""
+    must exist, with an optional ``#anchor`` that must be an ``<a id>`` in it, so a report
+    never points an assessor at nothing."""
     if value in (None, ""):
-        return ""
+        raise RegisterError(f"requirement {rid}: a manual requirement names its artefact")
     root = mapping_path.resolve().parent.parent
-    if not isinstance(value, str) or not (root / value).exists():
+    path, _, anchor = str(value).partition("#")
+    if not isinstance(value, str) or not (root / path).is_file():
         raise RegisterError(
             f"requirement {rid}: artefact {value!r} is not a file in the repository"
         )
+    if anchor and f'<a id="{anchor}"></a>' not in (root / path).read_text():
+        raise RegisterError(f"requirement {rid}: artefact {value!r} has no anchor {anchor!r}")
     return value
+
+
+def _modules(value: Any, where: str, mapping_path: Path) -> tuple[str, ...]:
+    """The modules a control names: each a folder of ``modules/`` (or ``environments``, the
+    roots), so the mapping cannot credit a module that does not exist."""
+    names = _str_list(value, where)
+    if not names:
+        raise RegisterError(f"{where}: a control names the modules that satisfy it")
+    root = mapping_path.resolve().parent.parent
+    missing = [n for n in names if n != "environments" and not (root / "modules" / n).is_dir()]
+    if missing:
+        raise RegisterError(f"{where}: no such module: {', '.join(missing)}")
+    return names
 
 
 def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
@@ -101,7 +118,7 @@ def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
                 id=str(c["id"]),
                 description=str(c.get("description", "")),
                 checks=_str_list(c.get("checks", []), f"{rid}/{c['id']}.checks"),
-                modules=_str_list(c.get("modules", []), f"{rid}/{c['id']}.modules"),
+                modules=_modules(c.get("modules", []), f"{rid}/{c['id']}.modules", path),
             )
             for c in item.get("controls", [])
         )
@@ -112,7 +129,12 @@ def load_mapping(path: Path = MAPPING_PATH) -> Mapping:
                 automated=automation == "automated",
                 controls=controls,
                 evidence=str(item.get("evidence", "")),
-                artefact=_artefact(item.get("artefact"), rid, path),
+                # automated ones may name one too: the procedure for what stays with people
+                artefact=(
+                    _artefact(item.get("artefact"), rid, path)
+                    if automation == "manual" or item.get("artefact")
+                    else ""
+                ),
             )
         )
     return Mapping(str(raw.get("standard", "")), str(raw.get("version", "")), tuple(requirements))

@@ -7,7 +7,8 @@ A requirement has one of four states, plus one that says the scan could not deci
   only a plan renders), so the requirement is not shown as passing;
 * ``pass``: at least one resource in scope was evaluated, none failed, none unresolved;
 * ``not_applicable``: none of the requirement's checks found a resource in scope;
-* ``manual``: a process requirement, with the artefact that evidences it.
+* ``manual``: a process requirement, with the artefact that evidences it; checks mapped to it
+  support the artefact (their results are listed, a failure fails it) but never make it a pass.
 """
 
 from __future__ import annotations
@@ -80,13 +81,14 @@ class Outcome:
 
     def status_of(self, requirement_id: str) -> str:
         requirement = self._requirement(requirement_id)
-        if not requirement.automated:
-            return "manual"
         checks = set(requirement.checks)
         if any(f.check_id in checks for f in self.failures) or any(
             e.check in checks for e in self.expired
         ):
             return "fail"
+        if not requirement.automated:
+            # its checks support the artefact (a failure fails it) but cannot evidence a process
+            return "manual"
         if any(u.check_id in checks for u in self.unresolved):
             return "unresolved"
         if any(f.check_id in checks for f in self.findings):
@@ -472,7 +474,7 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in document["requirements"]:
-        manual = item["status"] == "manual"
+        manual = item["status"] == "manual" and not item["evidence"]
         lines.append(
             f"| [{item['id']}](#req-{item['id'].replace('.', '-')}) | {_cell(item['title'])} "
             f"| {ICONS[item['status']]} | {'-' if manual else len(item['evidence'])} "
@@ -488,15 +490,17 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
             f"### {item['id']} {_cell(item['title'])}: {ICONS[item['status']]}",
             "",
         ]
-        if item["status"] == "manual":
+        if "manual_evidence" in item:
             evidence = item["manual_evidence"]
             artefact = (
                 f" Artefact: `{evidence['artefact']}`."
                 if evidence["artefact"]
                 else (" Artefact: none in the repository yet.")
             )
-            lines += [f"{_cell(evidence['description'])}.{artefact}", ""]
-            continue
+            lead = "" if item["status"] == "manual" else "Stays with people: "
+            lines += [f"{lead}{_cell(evidence['description'])}.{artefact}", ""]
+            if item["status"] == "manual" and not item["evidence"]:
+                continue
         if item["modules"]:
             lines += [f"Modules: {', '.join(item['modules'])}.", ""]
         rows = [
@@ -602,7 +606,7 @@ def html_report(outcome: Outcome, document: dict[str, Any]) -> str:
         "<th>Failed</th><th>Unresolved</th><th>Checks</th></tr>",
     ]
     for item in document["requirements"]:
-        manual = item["status"] == "manual"
+        manual = item["status"] == "manual" and not item["evidence"]
         parts.append(
             f'<tr><td><a href="#req-{e(item["id"])}">{e(item["id"])}</a></td>'
             f"<td>{e(item['title'])}</td><td>{_badge(item['status'])}</td>"
@@ -617,15 +621,17 @@ def html_report(outcome: Outcome, document: dict[str, Any]) -> str:
             f'<h3 id="req-{e(item["id"])}">{e(item["id"])} {e(item["title"])} '
             f"{_badge(item['status'])}</h3>"
         )
-        if item["status"] == "manual":
+        if "manual_evidence" in item:
             evidence = item["manual_evidence"]
             artefact = (
                 f" Artefact: <code>{e(evidence['artefact'])}</code>."
                 if evidence["artefact"]
                 else " Artefact: none in the repository yet."
             )
-            parts.append(f"<p>{e(evidence['description'])}.{artefact}</p>")
-            continue
+            lead = "" if item["status"] == "manual" else "Stays with people: "
+            parts.append(f"<p>{lead}{e(evidence['description'])}.{artefact}</p>")
+            if item["status"] == "manual" and not item["evidence"]:
+                continue
         rows = [
             f"<tr><td>{e(result)}</td><td><code>{e(check)}</code></td>"
             f"<td>{e(resource)}</td><td><code>{e(where)}</code></td></tr>"

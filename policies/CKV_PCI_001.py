@@ -10,7 +10,7 @@ from typing import Any
 from checkov.common.bridgecrew.severities import BcSeverities
 from checkov.common.models.enums import CheckResult
 
-from pci_common import UNCLASSIFIED, Graph, PciCheck, as_list, get, is_chd, is_cmk, is_true
+from pci_common import Graph, PciCheck, as_list, get, is_cmk, is_true
 
 
 class CardholderDataCmkEncryption(PciCheck):
@@ -36,11 +36,8 @@ class CardholderDataCmkEncryption(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        chd = is_chd(conf, graph)
-        if chd is None:
-            return self.unresolved(conf, UNCLASSIFIED)
-        if not chd:
-            return CheckResult.UNKNOWN
+        if (outside := self.outside_cardholder_data(conf, graph)) is not None:
+            return outside
         kind = self.entity_type
         if kind == "aws_dynamodb_table":
             return self.result(

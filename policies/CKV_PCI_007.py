@@ -10,7 +10,7 @@ from typing import Any
 from checkov.common.bridgecrew.severities import BcSeverities
 from checkov.common.models.enums import CheckResult
 
-from pci_common import UNCLASSIFIED, PciCheck, get, is_chd, is_set
+from pci_common import PciCheck, get, is_set
 
 
 class CardholderLambdaInVpc(PciCheck):
@@ -27,11 +27,8 @@ class CardholderLambdaInVpc(PciCheck):
 
     def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
         graph = self.graph_for(conf)
-        chd = is_chd(conf, graph)
-        if chd is None:
-            return self.unresolved(conf, UNCLASSIFIED)
-        if not chd:
-            return CheckResult.UNKNOWN
+        if (outside := self.outside_cardholder_data(conf, graph)) is not None:
+            return outside
         # Subnets handed across module boundaries are often a `for` expression checkov cannot
         # render (it leaves an empty list); a vpc_config with either list set is attached, and the
         # plan scan of environments/local checks the resolved subnets.

@@ -116,11 +116,8 @@ class NoAsyncDestinationOnCardDataFunctions(PciCheck):
         graph = self.graph_for(conf)
         if self.entity_type == "aws_lambda_function":
             attrs = _with_module_inputs(graph, graph.me) if graph.me is not None else conf
-            chd = is_chd(attrs, graph)
-            if chd is None:
-                return self.unresolved(conf, UNCLASSIFIED)
-            if not chd:
-                return CheckResult.UNKNOWN
+            if (outside := self.outside_cardholder_data(conf, graph, attrs)) is not None:
+                return outside
             kept = is_set(get(conf, "dead_letter_config.target_arn"))
             self.details = ["dead_letter_config keeps failed events"] if kept else []
             return self.result(not kept)

@@ -527,6 +527,17 @@ class PciCheck(BaseResourceCheck):
         )
         return CheckResult.UNKNOWN
 
+    def outside_cardholder_data(
+        self, conf: dict[str, Any], graph: Graph, attrs: dict[str, Any] | None = None
+    ) -> CheckResult | None:
+        """None for a resource that holds or handles card data (judge it); otherwise the answer:
+        UNKNOWN when its tags say it does not, unresolved when only its caller's tags can say
+        (``attrs``: the attributes to classify by, when not ``conf``'s own)."""
+        chd = is_chd(conf if attrs is None else attrs, graph)
+        if chd is None:
+            return self.unresolved(conf, UNCLASSIFIED)
+        return None if chd else CheckResult.UNKNOWN
+
     @staticmethod
     def result(ok: bool) -> CheckResult:
         return CheckResult.PASSED if ok else CheckResult.FAILED
@@ -586,11 +597,8 @@ class RootServiceCheck(PciCheck):
         graph = self.graph_for(conf)
         if not graph.is_root():
             return CheckResult.UNKNOWN
-        chd = is_chd(conf, graph)
-        if chd is None:
-            return self.unresolved(conf, UNCLASSIFIED)
-        if not chd:
-            return CheckResult.UNKNOWN
+        if (outside := self.outside_cardholder_data(conf, graph)) is not None:
+            return outside
         missing, undecided = self.missing(graph)
         self.details = [f"missing: {'; '.join(missing)}"] if missing else []
         self.details += graph.root_note()

@@ -23,6 +23,10 @@ locals {
     vpc-default-security-group-closed    = "VPC_DEFAULT_SECURITY_GROUP_CLOSED"
     cloudwatch-log-group-encrypted       = "CLOUDWATCH_LOG_GROUP_ENCRYPTED"
     api-gw-associated-with-waf           = "API_GW_ASSOCIATED_WITH_WAF"
+    # A security control that stops is itself a finding (PCI DSS 10.7.2): the trail above,
+    # and these two, are re-evaluated whenever Config records a change.
+    guardduty-enabled-centralized = "GUARDDUTY_ENABLED_CENTRALIZED"
+    securityhub-enabled           = "SECURITYHUB_ENABLED"
   } : {}
 }
 

@@ -130,6 +130,13 @@ run "config_records_everything_to_a_cmk_encrypted_bucket" {
     condition     = contains([for r in aws_config_config_rule.managed : r.source[0].source_identifier], "CMK_BACKING_KEY_ROTATION_ENABLED")
     error_message = "The managed rules must be deployed."
   }
+  assert {
+    condition = length(setintersection(
+      [for r in aws_config_config_rule.managed : r.source[0].source_identifier],
+      ["CLOUD_TRAIL_ENABLED", "GUARDDUTY_ENABLED_CENTRALIZED", "SECURITYHUB_ENABLED"]
+    )) == 3
+    error_message = "Config must flag a stopped trail, GuardDuty or Security Hub (PCI DSS 10.7.2)."
+  }
 }
 
 run "each_opt_out_removes_its_service_and_is_reported" {
