@@ -120,6 +120,11 @@ compliance: venv ## PCI DSS scan with the project's checkov policies (SCAN=<dir>
 	$(if $(SCAN),,$(PY) -m local.cli plan-json)
 	$(PY) -m compliance.scan $(if $(SCAN),--scan $(SCAN),)
 
+.PHONY: compliance-gate
+compliance-gate: build ## CI's PCI gate: apply environments/local on the emulator, then scan its plan JSON (nothing in scope may stay unevaluated) with the HCL of modules/ and environments/*
+	$(PY) -m local.cli up && $(PY) -m local.cli plan-json; status=$$?; $(PY) -m local.cli down; exit $$status
+	$(PY) -m compliance.scan --plan-json environments/local/tfplan.json --require-resolved-plans
+
 .PHONY: bench
 bench: build ## benchmarks; writes bench/results.json
 	$(PY) -m bench.run

@@ -4,7 +4,9 @@ Runs the checks named in ``compliance/mapping.yaml`` (our ``policies/`` plus the
 built-ins the mapping lists) over ``modules/`` and every ``environments/*`` directory, or over
 the directories given with ``--scan``; applies ``compliance/exceptions.yaml``; writes the
 reports to ``compliance/reports/``; exits 1 on any failed check, expired exception or scan error
-(and, with ``--require-resolved``, on any in-scope resource a check could not evaluate).
+(and, with ``--require-resolved``, on any in-scope resource a check could not evaluate; with
+``--require-resolved-plans``, on any such resource of a plan JSON: the gate, since a plan of an
+applied environment renders every value, while the HCL scan's not-evaluated stay advisory).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compliance import provenance
-from compliance.engine import REPO_ROOT, Finding, run_checkov
+from compliance.engine import REPO_ROOT, Finding, Unresolved, run_checkov
 from compliance.register import (
     EXCEPTIONS_PATH,
     MAPPING_PATH,
@@ -114,6 +116,14 @@ def scan(
     )
 
 
+def unresolved_in_plans(outcome: Outcome, plans: Sequence[Path]) -> list[Unresolved]:
+    """What a check could not evaluate in a plan JSON: a plan of an applied environment renders
+    every value, so anything left there is a gap in a check or the configuration, never the
+    scanner's reading of HCL."""
+    scanned = {_display(p) for p in plans}
+    return [u for u in outcome.unresolved if u.scanned in scanned]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m compliance.scan", description=__doc__.splitlines()[0]
@@ -144,6 +154,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="exit 1 when any resource in scope could not be evaluated (verdict INCOMPLETE); "
         "use it on plan JSON scans, where every value is known",
+    )
+    parser.add_argument(
+        "--require-resolved-plans",
+        action="store_true",
+        help="exit 1 when a resource of a plan JSON could not be evaluated (the environments' "
+        "gate); what the HCL scan cannot evaluate stays advisory",
     )
     parser.add_argument("--mapping", type=Path, default=MAPPING_PATH, help=argparse.SUPPRESS)
     parser.add_argument("--exceptions", type=Path, default=EXCEPTIONS_PATH, help=argparse.SUPPRESS)
@@ -205,6 +221,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("reports: " + ", ".join(_display(p) for p in paths.values()))
     if not outcome.ok:
         return 1
+    if args.require_resolved_plans:
+        if not plans:
+            print("gate: no plan JSON was scanned, so no environment is gated")
+            return 1
+        gaps = unresolved_in_plans(outcome, plans)
+        print(
+            f"gate: {len(gaps)} in-scope resources of {', '.join(map(_display, plans))} "
+            "not evaluated"
+        )
+        if gaps:
+            return 1
     return 1 if args.require_resolved and outcome.unresolved else 0
 
 

@@ -340,6 +340,7 @@ def test_terraform_without_our_tags_still_gets_its_pci_problems_flagged(tmp_path
         ("CKV_PCI_010", "aws_iam_policy.app"),  # 7.2.2: dynamodb:*
         ("CKV_PCI_007", "aws_lambda_function.worker"),  # 1.4.4: outside any VPC
         ("CKV_PCI_021", "aws_lambda_function.worker"),  # 3.3.1: a DLQ keeps the event
+        ("CKV_PCI_028", "aws_api_gateway_rest_api.checkout"),  # 4.2.1: TLS 1.0 endpoint
     } <= failed
 
 
@@ -407,3 +408,98 @@ def test_checkovs_own_unknown_is_reported_not_passed(
     requirement = next(r for r in document["requirements"] if r["id"] == "10.5.1")
     assert requirement["status"] == "pass", requirement
     assert requirement["unresolved"] == []
+
+
+def test_a_manual_requirement_fails_on_its_supporting_checks_and_never_passes(
+    tmp_path: Path,
+) -> None:
+    """A check listed under a manual requirement supports its artefact: a failure fails the
+    requirement, a pass leaves it manual (a rotated key is not a key-management procedure)."""
+    (tmp_path / "compliance").mkdir()
+    (tmp_path / "modules" / "kms").mkdir(parents=True)
+    (tmp_path / "procedure.md").write_text("# key management\n")
+    mapping = tmp_path / "compliance" / "mapping.yaml"
+    mapping.write_text(
+        "requirements:\n"
+        "  - {id: '3.7.4', title: keys changed, automation: manual, evidence: procedure,"
+        " artefact: procedure.md, controls: [{id: K, description: rotation,"
+        " checks: [CKV_PCI_002], modules: [kms]}]}\n"
+    )
+
+    def status(directory: Path) -> tuple[int, dict[str, object]]:
+        out = tmp_path / "out"
+        code = scan.main(
+            [
+                "--scan",
+                str(directory),
+                "--out",
+                str(out),
+                "--mapping",
+                str(mapping),
+                "--exceptions",
+                str(register(tmp_path)),
+            ]
+        )
+        document = json.loads((out / REPORT_NAMES["json"]).read_text())
+        return code, document["requirements"][0]
+
+    code, requirement = status(terraform(tmp_path, "bad", BAD_KEY))
+    assert (code, requirement["status"]) == (1, "fail")
+    assert requirement["failures"][0]["resource"] == "aws_kms_key.bad"
+    code, requirement = status(terraform(tmp_path, "good", GOOD_KEY))
+    assert (code, requirement["status"]) == (0, "manual")
+    assert requirement["evidence"][0]["result"] == "pass"
+    assert requirement["manual_evidence"]["artefact"] == "procedure.md"
+
+
+HMAC_KEY = """
+resource "aws_kms_key" "fingerprint" {
+  description              = "fingerprints"
+  customer_master_key_spec = "HMAC_256"
+  key_usage                = "GENERATE_VERIFY_MAC"
+  enable_key_rotation      = false
+}
+"""
+
+
+def test_checkovs_unknown_on_a_resolved_value_is_its_not_applicable(tmp_path: Path) -> None:
+    """CKV_AWS_7 answers UNKNOWN for an HMAC key, whose rotation KMS does not automate, with
+    every value resolved: the resource is outside the check, not a value it could not read, so
+    it is not listed as not evaluated (the applied local plan's HMAC keys were)."""
+    out = tmp_path / "out"
+    assert run(terraform(tmp_path, "hmac", HMAC_KEY), out, register(tmp_path)) == 0
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    unresolved = [u for r in document["requirements"] for u in r["unresolved"]]
+    assert not [u for u in unresolved if u["check_id"] == "CKV_AWS_7"], unresolved
+
+
+def test_the_plan_gate_fails_on_what_a_plan_left_unevaluated_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--require-resolved-plans: a resource of a plan JSON that a check could not evaluate fails
+    the scan (a plan of an applied environment renders every value); one the HCL scan of a
+    directory could not evaluate stays advisory; and a gate with no plan to gate on fails."""
+    from compliance.engine import Unresolved
+    from compliance.register import load_mapping
+    from compliance.reports import Outcome
+
+    directory = terraform(tmp_path, "env", GOOD_KEY)
+    plan = tmp_path / "tfplan.json"
+    plan.write_text("{}")
+    where: dict[str, str] = {}
+
+    def fake_scan(directories: object, plans: object, **_: object) -> Outcome:
+        gap = Unresolved(
+            "CKV_PCI_010", "n", "aws_iam_policy.p", "main.tf", (1, 2), where["scanned"], "r"
+        )
+        return Outcome(mapping=load_mapping(), scanned=[], findings=[], unresolved=[gap])
+
+    monkeypatch.setattr(scan, "scan", fake_scan)
+    args = ["--scan", str(directory), "--out", str(tmp_path / "out"), "--require-resolved-plans"]
+    where["scanned"] = str(directory)
+    assert scan.main([*args, "--plan-json", str(plan)]) == 0
+    where["scanned"] = str(plan)
+    assert scan.main([*args, "--plan-json", str(plan)]) == 1
+    assert "gate: 1 in-scope resources" in capsys.readouterr().out
+    assert scan.main(args) == 1
+    assert "no plan JSON was scanned" in capsys.readouterr().out
