@@ -32,6 +32,8 @@ module "platform" {
     security_hub = { enabled = false }
     config       = { enabled = false }
     inspector    = { enabled = false }
+    # moto has no IAM Access Analyzer API at all
+    access_analyzer = { enabled = false }
   }
   # The demo and the test suite pay with six test cards from one device and one IP, card 4242
   # many times a minute, on one emulator for the whole run: under the defaults the stream would

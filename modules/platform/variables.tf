@@ -305,7 +305,7 @@ variable "fraud_stream_consumer" {
 }
 
 variable "security_baseline" {
-  description = "Per service of modules/security_baseline (guardduty, security_hub, config, inspector), its settings; unset keys keep the module's defaults (every service enabled). enabled = false is only for an account that already has the service (for example from the organisation's delegated administrator), and the compliance scan reports it. modules/security_baseline/variables.tf describes and validates each key."
+  description = "Per service of modules/security_baseline (guardduty, security_hub, config, inspector, access_analyzer), its settings; unset keys keep the module's defaults (every service enabled). enabled = false is only for an account that already has the service (for example from the organisation's delegated administrator), and the compliance scan reports it. modules/security_baseline/variables.tf describes and validates each key."
   type = object({
     guardduty = optional(object({
       enabled                      = optional(bool)
@@ -327,6 +327,9 @@ variable "security_baseline" {
     inspector = optional(object({
       enabled     = optional(bool)
       lambda_code = optional(bool)
+    }), {})
+    access_analyzer = optional(object({
+      enabled = optional(bool)
     }), {})
   })
   default  = {}

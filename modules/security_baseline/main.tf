@@ -77,3 +77,14 @@ resource "aws_inspector2_enabler" "this" {
   account_ids    = [local.account_id]
   resource_types = var.inspector.lambda_code ? ["LAMBDA", "LAMBDA_CODE"] : ["LAMBDA"]
 }
+
+# --------------------------------------------------------------------------- IAM Access Analyzer
+
+resource "aws_accessanalyzer_analyzer" "this" {
+  count = var.access_analyzer.enabled ? 1 : 0
+
+  analyzer_name = "${var.name}-external-access"
+  type          = "ACCOUNT"
+
+  tags = var.tags
+}

@@ -28,12 +28,18 @@ output "inspector_resource_types" {
   value       = one(aws_inspector2_enabler.this[*].resource_types)
 }
 
+output "access_analyzer_arn" {
+  description = "ARN of the external-access analyzer, null when access_analyzer.enabled is false."
+  value       = one(aws_accessanalyzer_analyzer.this[*].arn)
+}
+
 output "opted_out" {
   description = "The services this module was told not to enable (the account is expected to have them already); the compliance scan reports each."
   value = [for service, settings in {
-    guardduty    = var.guardduty
-    security_hub = var.security_hub
-    config       = var.config
-    inspector    = var.inspector
+    guardduty       = var.guardduty
+    security_hub    = var.security_hub
+    config          = var.config
+    inspector       = var.inspector
+    access_analyzer = var.access_analyzer
   } : service if !settings.enabled]
 }

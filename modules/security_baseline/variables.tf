@@ -68,6 +68,15 @@ variable "config" {
   }
 }
 
+variable "access_analyzer" {
+  description = "IAM Access Analyzer (PCI DSS 7.2.2): an analyzer whose zone of trust is the account, reporting every bucket, key, role, queue, function or secret policy that grants access to another account or the public. Set enabled = false only where the account is already covered (an organisation analyzer of the delegated administrator); the compliance scan reports the opt-out (CKV_PCI_029)."
+  type = object({
+    enabled = optional(bool, true)
+  })
+  default  = {}
+  nullable = false
+}
+
 variable "inspector" {
   description = "Amazon Inspector (PCI DSS 6.3.3, 11.3.1.1: software vulnerabilities found and ranked) scanning the Lambda functions' packages and, with lambda_code, their code. Set enabled = false only where the organisation's delegated administrator already enables it; the compliance scan reports the opt-out (CKV_PCI_027)."
   type = object({

@@ -56,6 +56,10 @@ run "every_service_is_enabled_by_default" {
   command = plan
 
   assert {
+    condition     = length(aws_accessanalyzer_analyzer.this) == 1 && aws_accessanalyzer_analyzer.this[0].type == "ACCOUNT"
+    error_message = "IAM Access Analyzer must report external access to the account by default."
+  }
+  assert {
     condition     = length(aws_guardduty_detector.this) == 1 && aws_guardduty_detector.this[0].enable
     error_message = "GuardDuty must be enabled by default."
   }
@@ -143,10 +147,11 @@ run "each_opt_out_removes_its_service_and_is_reported" {
   command = plan
 
   variables {
-    guardduty    = { enabled = false }
-    security_hub = { enabled = false }
-    config       = { enabled = false }
-    inspector    = { enabled = false }
+    guardduty       = { enabled = false }
+    security_hub    = { enabled = false }
+    config          = { enabled = false }
+    inspector       = { enabled = false }
+    access_analyzer = { enabled = false }
   }
 
   assert {
@@ -154,12 +159,13 @@ run "each_opt_out_removes_its_service_and_is_reported" {
       length(aws_guardduty_detector.this) + length(aws_guardduty_detector_feature.this) +
       length(aws_securityhub_account.this) + length(aws_securityhub_standards_subscription.this) +
       length(aws_config_configuration_recorder.this) + length(aws_s3_bucket.config) +
-      length(aws_config_config_rule.managed) + length(aws_inspector2_enabler.this)
+      length(aws_config_config_rule.managed) + length(aws_inspector2_enabler.this) +
+      length(aws_accessanalyzer_analyzer.this)
     ) == 0
     error_message = "An opted-out service must create nothing."
   }
   assert {
-    condition     = toset(output.opted_out) == toset(["guardduty", "security_hub", "config", "inspector"])
+    condition     = toset(output.opted_out) == toset(["guardduty", "security_hub", "config", "inspector", "access_analyzer"])
     error_message = "Every opt-out must be reported."
   }
 }
