@@ -101,6 +101,8 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "captured_at": payment.captured_at,
         "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
+        # A BNPL payment's decision and plan (Payment.bnpl): absent on a card payment.
+        "bnpl": dict(payment.bnpl) if payment.bnpl is not None else None,
         # The card key is stored once, inside the index attribute (``card#<card key>``).
         CARD_INDEX_ATTRIBUTE: platform_card_key(
             {"card_key": payment.card_key, "token": payment.token}
@@ -182,6 +184,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
         card_key=_card_key(data),
+        bnpl=data.get("bnpl"),
     )
 
 
@@ -253,7 +256,10 @@ class PaymentsTable(PaymentStore):
         return int(response.get("Count", 0))
 
     def scan_payments(self) -> list[Payment]:
-        """Every payment (the reconciliation's input); counters and other items are skipped."""
+        """Every card payment (the reconciliation's input); counters and other items are
+        skipped, and so are BNPL payments: their money is booked in the credit ledger, which
+        the card reconciliation does not read (it would miss card entries that must not
+        exist, and its repair would post them)."""
         payments: list[Payment] = []
         kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
         while True:
@@ -261,7 +267,7 @@ class PaymentsTable(PaymentStore):
             payments.extend(
                 from_item(item)
                 for item in response.get("Items", [])
-                if "status" in item and "token" in item
+                if "status" in item and "token" in item and "bnpl" not in item
             )
             if "LastEvaluatedKey" not in response:
                 return payments

@@ -135,7 +135,7 @@ output "data_lake" {
 }
 
 output "credit" {
-  description = "BNPL: the credit API and bnpl functions, the decision, plan and credit ledger tables, the collections rule."
+  description = "BNPL: the credit API and bnpl functions, the decision, plan and credit ledger tables, the collections rule, the bnpl events' log group."
   value = {
     api_function_name    = module.credit_decisioning.function_name
     bnpl_function_name   = module.credit_decisioning.bnpl.function_name
@@ -143,6 +143,7 @@ output "credit" {
     plans_table_name     = module.credit_decisioning.plans_table_name
     ledger_table_name    = module.credit_decisioning.bnpl.ledger_table_name
     collections_rule     = module.credit_decisioning.bnpl.collections_rule
+    event_log_group_name = module.credit_decisioning.bnpl.event_log_group
   }
 
   precondition {
