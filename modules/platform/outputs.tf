@@ -56,16 +56,6 @@ output "vpc_id" {
 output "audit_trail_arn" {
   description = "The CloudTrail trail recording management and cardholder-data events."
   value       = module.audit.trail_arn
-
-  precondition {
-    condition = (
-      local.data_event_table_arns.payments == module.payment_workflow.payments_table_arn &&
-      local.data_event_table_arns.idempotency == module.payment_workflow.idempotency_table_arn &&
-      local.data_event_table_arns.ledger == module.payment_workflow.ledger_table_arn &&
-      local.data_event_table_arns.vault == module.vault.table_arn
-    )
-    error_message = "The trail's data event tables (local.data_event_table_arns) no longer match the tables payment_workflow and the vault create: update main.tf."
-  }
 }
 
 output "audit_archive_bucket_name" {
