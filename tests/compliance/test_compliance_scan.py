@@ -498,8 +498,17 @@ def test_the_plan_gate_fails_on_what_a_plan_left_unevaluated_only(
     args = ["--scan", str(directory), "--out", str(tmp_path / "out"), "--require-resolved-plans"]
     where["scanned"] = str(directory)
     assert scan.main([*args, "--plan-json", str(plan)]) == 0
+    document = json.loads((tmp_path / "out" / REPORT_NAMES["json"]).read_text())
+    assert document["summary"]["gate"] == {
+        "plans": [str(plan)],
+        "not_evaluated": 0,
+        "verdict": "PASS",
+    }
+    assert document["summary"]["verdict"] == "INCOMPLETE"  # the HCL's gap, reported
     where["scanned"] = str(plan)
     assert scan.main([*args, "--plan-json", str(plan)]) == 1
-    assert "gate: 1 in-scope resources" in capsys.readouterr().out
+    assert "gate: FAIL, 1 in-scope resources" in capsys.readouterr().out
+    markdown = (tmp_path / "out" / REPORT_NAMES["markdown"]).read_text()
+    assert "Gate (plan JSON)" in markdown and "FAIL: 1 in scope not evaluated" in markdown
     assert scan.main(args) == 1
     assert "no plan JSON was scanned" in capsys.readouterr().out
