@@ -298,20 +298,16 @@ class DynamoLedgerStore(LedgerStore):
     # -------------------------------------------------------------------------------- reads
 
     def entries_for(self, payment_id: str) -> list[JournalEntry]:
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
             # The whole partition: the entries, and the position (a sale is stored in it).
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": {":pk": _s(entry_pk(payment_id))},
-            "ConsistentRead": True,
-        }
-        entries: list[JournalEntry] = []
-        while True:
-            page = self._client.query(**kwargs)
-            entries.extend(_entry(item) for item in page.get("Items", []) if "entry_id" in item)
-            if "LastEvaluatedKey" not in page:
-                return entries
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": _s(entry_pk(payment_id))},
+            ConsistentRead=True,
+        )
+        return [
+            _entry(item) for page in pages for item in page.get("Items", []) if "entry_id" in item
+        ]
 
     def scan_entries(self) -> Iterator[JournalEntry]:
         """Every entry in the table (for reconciliation); not strongly consistent."""

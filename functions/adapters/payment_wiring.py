@@ -14,7 +14,6 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients, fraud_stream_wiring
-from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.fraud_monitoring_table import TableTraMonitoring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_events import EventBridgePublisher
@@ -89,6 +88,8 @@ class PaymentFunctionSettings(BaseModel):
     authorization_validity_days: int = Field(
         default=DEFAULT_AUTHORIZATION_VALIDITY.days, ge=1, le=30
     )
+    # Whether a reconciliation run that does not say repairs (the scheduled one) does.
+    reconcile_repair: bool = False
 
     @classmethod
     def from_environ(cls) -> PaymentFunctionSettings:
@@ -121,6 +122,7 @@ class PaymentFunctionSettings(BaseModel):
             authorization_validity_days=int(
                 env.get("AUTHORIZATION_VALIDITY_DAYS") or DEFAULT_AUTHORIZATION_VALIDITY.days
             ),
+            reconcile_repair=env.get("RECONCILE_REPAIR", "").lower() == "true",
         )
 
     def required(self, name: str) -> str:
@@ -298,7 +300,6 @@ def acquirer() -> AcquirerConnector:
         current.simulator_key,
         timeout_s=current.acquirer_timeout_ms / 1000,
         records=acquirer_records(),
-        requests=AcquirerRequestsTable(clients.dynamodb(), current.required("payments_table")),
     )
 
 

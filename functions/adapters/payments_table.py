@@ -9,11 +9,21 @@ so a card tester who rotated ``customer.id`` got a fresh token, and a zero count
 
 Writes are optimistic: every payment item carries a ``version`` and a write succeeds only over
 the version it read, so two concurrent refunds can never both spend the same balance.
+
+Two more indexes serve the reconciliation, which never scans (docs/ledger.md, "Reconciliation
+at volume"): ``by_update`` is keyed on ``update_key`` (``upd#<hour of updated_at>#<shard>``)
+and ``updated_at``, so a run reads only what changed in its window, and a busy hour spreads
+over ``INDEX_SHARDS`` partition keys; ``open_holds`` is sparse, keyed on ``open_key``
+(``open#<hold kind>#<shard>``, present only while a payment keeps a hold open) and ``open_at``
+(when the hold counts from), so the sweeper finds what is due without reading the rest. The
+simulator's operation records share ``by_update`` under ``acq#<hour>#<shard>``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import datetime as dt
+import heapq
+from collections.abc import Callable, Iterator, Mapping
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +46,14 @@ from functions.domain.payments import (
     StaleWriteError,
 )
 from functions.services.fraud_scoring import CARD_INDEX_ATTRIBUTE
+from functions.services.reconciliation import (
+    INDEX_SHARDS,
+    HoldKind,
+    Position,
+    instant,
+    open_hold,
+    shard_of,
+)
 from functions.services.risk import platform_card_key
 
 if TYPE_CHECKING:
@@ -45,8 +63,26 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-__all__ = ["AcquirerOperationsTable", "PaymentsTable", "StaleWriteError"]
+__all__ = ["AcquirerOperationsTable", "PaymentsTable", "ReconcileCheckpoint", "StaleWriteError"]
 OPERATION_PREFIX = "acquirer-op#"
+UPDATE_INDEX = "by_update"
+OPEN_INDEX = "open_holds"
+CHECKPOINT_KEY = "reconcile#checkpoint"
+
+
+def update_key(prefix: str, updated_at: str, payment_id: str) -> str:
+    """The by_update partition of an item: its hour (the first 13 characters of an ISO
+    timestamp, ``2026-11-22T11``) and its shard."""
+    return f"{prefix}#{updated_at[:13]}#{shard_of(payment_id):02d}"
+
+
+def _hours(start: str, end: str) -> Iterator[str]:
+    """Every hour ``[start, end]`` touches, as the 13-character prefix ``update_key`` uses."""
+    hour = dt.datetime.fromisoformat(start[:13] + ":00:00+00:00")
+    last = end[:13]
+    while (label := hour.strftime("%Y-%m-%dT%H")) <= last:
+        yield label
+        hour += dt.timedelta(hours=1)
 
 
 def _plain(value: Any) -> Any:
@@ -101,13 +137,16 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "captured_at": payment.captured_at,
         "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
-        # A BNPL payment's decision and plan (Payment.bnpl): absent on a card payment.
-        "bnpl": dict(payment.bnpl) if payment.bnpl is not None else None,
         # The card key is stored once, inside the index attribute (``card#<card key>``).
         CARD_INDEX_ATTRIBUTE: platform_card_key(
             {"card_key": payment.card_key, "token": payment.token}
         ),
+        "update_key": update_key("upd", payment.updated_at, payment.payment_id),
     }
+    hold = open_hold(payment)
+    if hold is not None:
+        fields["open_key"] = f"open#{hold[0]}#{shard_of(payment.payment_id):02d}"
+        fields["open_at"] = hold[1]
     # Index keys must be absent rather than null; other absent values are simply not stored,
     # nor are counters still at zero and empty lists, which ``from_item`` reads back as such:
     # the record stays under 1 KB, one write unit per write instead of two.
@@ -184,7 +223,6 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
         card_key=_card_key(data),
-        bnpl=data.get("bnpl"),
     )
 
 
@@ -255,23 +293,54 @@ class PaymentsTable(PaymentStore):
         self._count(response, write=False)
         return int(response.get("Count", 0))
 
-    def scan_payments(self) -> list[Payment]:
-        """Every card payment (the reconciliation's input); counters and other items are
-        skipped, and so are BNPL payments: their money is booked in the credit ledger, which
-        the card reconciliation does not read (it would miss card entries that must not
-        exist, and its repair would post them)."""
-        payments: list[Payment] = []
-        kwargs: dict[str, Any] = {"TableName": self._table, "ConsistentRead": True}
-        while True:
-            response = self._client.scan(**kwargs)
-            payments.extend(
-                from_item(item)
-                for item in response.get("Items", [])
-                if "status" in item and "token" in item and "bnpl" not in item
+    def updated_between(self, start: str, end: str, after: Position) -> Iterator[Payment]:
+        """Payments whose last update is in [start, end) and after ``after``, in
+        (updated_at, payment_id) order: each hour's shards queried and merged, page by page."""
+        lower = max(start, after.updated_at)
+        for hour in _hours(lower, end):
+            shards = [
+                self._index_items(
+                    UPDATE_INDEX,
+                    "update_key",
+                    f"upd#{hour}#{shard:02d}",
+                    "updated_at BETWEEN :from AND :to",
+                    {":from": lower, ":to": end},
+                )
+                for shard in range(INDEX_SHARDS)
+            ]
+            for payment in heapq.merge(*shards, key=_position):
+                if payment.updated_at < end and _position(payment) > after:
+                    yield payment
+
+    def holds_due(self, kind: HoldKind, before: str) -> Iterator[Payment]:
+        """Payments whose open hold is ``kind`` and counts from before ``before``."""
+        for shard in range(INDEX_SHARDS):
+            yield from self._index_items(
+                OPEN_INDEX,
+                "open_key",
+                f"open#{kind}#{shard:02d}",
+                "open_at < :before",
+                {":before": before},
             )
-            if "LastEvaluatedKey" not in response:
-                return payments
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def _index_items(
+        self, index: str, key: str, value: str, condition: str, values: Mapping[str, str]
+    ) -> Iterator[Payment]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=index,
+            KeyConditionExpression=f"{key} = :key AND {condition}",
+            ExpressionAttributeValues={
+                ":key": {"S": value},
+                **{name: {"S": v} for name, v in values.items()},
+            },
+            ReturnConsumedCapacity="TOTAL",
+        )
+        for page in pages:
+            self._count(page, write=False)
+            # BNPL payments are booked in the credit ledger, which the card reconciliation
+            # does not read (issue 13: it would miss card entries that must not exist).
+            yield from (from_item(item) for item in page.get("Items", []) if "bnpl" not in item)
 
     # --------------------------------------------------------- PSD2 low-value counters
 
@@ -346,13 +415,24 @@ class AcquirerOperationsTable(OperationLog):
     idempotency key, ``acquirer-op#<key>``), so that every container and the reconciliation see
     the same acquirer. Never used for a real acquirer: that one keeps its own record."""
 
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
         self._client = client
         self._table = table_name
+        self._clock = clock
 
     def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        # When it was executed, indexed (by_update) so the reconciliation reads an hour's
+        # operations, as it would a real acquirer's file, without scanning.
+        executed_at = instant(self._clock())
         item = {
             "payment_id": {"S": OPERATION_PREFIX + operation.reference},
+            "updated_at": {"S": executed_at},
+            "update_key": {"S": update_key("acq", executed_at, operation.payment_id)},
             "kind": {"S": str(operation.kind)},
             "reference": {"S": operation.reference},
             "authorization_id": {"S": operation.authorization_id},
@@ -390,6 +470,55 @@ class AcquirerOperationsTable(OperationLog):
             ExpressionAttributeValues={":prefix": {"S": OPERATION_PREFIX}},
         )
         return [_operation(item) for page in pages for item in page.get("Items", [])]
+
+    def operations_between(self, start: str, end: str) -> Iterator[AcquirerOperation]:
+        """The operations executed in [start, end), from the by_update index."""
+        for hour in _hours(start, end):
+            for shard in range(INDEX_SHARDS):
+                pages = self._client.get_paginator("query").paginate(
+                    TableName=self._table,
+                    IndexName=UPDATE_INDEX,
+                    KeyConditionExpression="update_key = :key AND updated_at BETWEEN :from AND :to",
+                    ExpressionAttributeValues={
+                        ":key": {"S": f"acq#{hour}#{shard:02d}"},
+                        ":from": {"S": start},
+                        ":to": {"S": end},
+                    },
+                )
+                for page in pages:
+                    for item in page.get("Items", []):
+                        if item["updated_at"]["S"] < end:
+                            yield _operation(item)
+
+
+class ReconcileCheckpoint:
+    """Where the scheduled reconciliation got to (``Position``): one item of the payments
+    table, written at the end of each run and read at the start of the next."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def load(self) -> Position | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"payment_id": {"S": CHECKPOINT_KEY}}, ConsistentRead=True
+        ).get("Item")
+        if item is None:
+            return None
+        return Position(item["reached_at"]["S"], item.get("reached_payment", {}).get("S", ""))
+
+    def save(self, position: Position) -> None:
+        item: dict[str, Any] = {
+            "payment_id": {"S": CHECKPOINT_KEY},
+            "reached_at": {"S": position.updated_at},
+        }
+        if position.payment_id:
+            item["reached_payment"] = {"S": position.payment_id}
+        self._client.put_item(TableName=self._table, Item=item)
+
+
+def _position(payment: Payment) -> Position:
+    return Position(payment.updated_at, payment.payment_id)
 
 
 def _operation(item: Mapping[str, Any]) -> AcquirerOperation:

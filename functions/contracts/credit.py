@@ -184,13 +184,10 @@ class DecisionView(Contract):
 # ------------------------------------------------------------------------------ plans
 
 
-# refunded: collected, then given back when the payment was refunded; canceled: never to be
-# collected (the payment was refunded first).
-InstalmentStatus = Literal["due", "collected", "late", "written_off", "refunded", "canceled"]
+InstalmentStatus = Literal["due", "collected", "late", "written_off"]
 # canceled: the checkout that opened it failed half-way and was compensated (its first
-# instalment refunded, its ledger entries reversed). refunded: its payment was refunded in
-# full (the goods returned): nothing more is owed, everything paid went back to the card.
-PlanStatus = Literal["active", "paid", "settled_early", "written_off", "canceled", "refunded"]
+# instalment refunded, its ledger entries reversed).
+PlanStatus = Literal["active", "paid", "settled_early", "written_off", "canceled"]
 
 
 class PlanCard(Contract):
@@ -240,10 +237,8 @@ class PlanRecord(Contract):
 
 
 class BnplEventDetail(EventDetail):
-    """``bnpl.plan_created``, ``bnpl.instalment_collected``, ``bnpl.instalment_missed``,
-    ``bnpl.plan_canceled`` (the payment refunded: nothing more is owed; ``amount`` is what went
-    back to the card): the plan, the instalment (0 for the plan itself) and the amount; no
-    card data, not even the token."""
+    """``bnpl.plan_created``, ``bnpl.instalment_collected``, ``bnpl.instalment_missed``: the
+    plan, the instalment (0 for the plan itself) and the amount; the token only, no card."""
 
     event_id: str
     plan_id: str
@@ -256,9 +251,7 @@ class BnplEventDetail(EventDetail):
     decline_code: str | None = None
 
 
-BnplEventType = Literal[
-    "bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed", "bnpl.plan_canceled"
-]
+BnplEventType = Literal["bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed"]
 
 
 class BnplApplicant(Contract):

@@ -132,6 +132,8 @@ class Repair:
     entry: JournalEntry | None = None
     event_type: str | None = None
     amount: int | None = None
+    # When the event should have been published, as the record dates it (None: unknown).
+    at: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -162,17 +164,30 @@ class Mismatch:
 class ReconciliationReport:
     checked_payments: int
     mismatches: list[Mismatch] = field(default_factory=list)
+    # Mismatches counted but not listed (a run over many payments lists only the first few:
+    # its answer and its memory stay bounded however much is wrong).
+    unlisted: Counter[str] = field(default_factory=Counter)
 
     @property
     def ok(self) -> bool:
-        return not self.mismatches
+        return not self.mismatches and not self.unlisted
 
     def repairable(self) -> list[Mismatch]:
         """The mismatches that carry a safe repair, in the order to apply them."""
         return [m for m in self.mismatches if m.repair is not None]
 
     def counts(self) -> dict[str, int]:
-        return dict(Counter(m.kind.value for m in self.mismatches))
+        counts = Counter(m.kind.value for m in self.mismatches)
+        counts.update(self.unlisted)
+        return dict(counts)
+
+    def add(self, other: ReconciliationReport, listed: int) -> None:
+        """Adds a part's findings, listing at most ``listed`` mismatches in all."""
+        self.checked_payments += other.checked_payments
+        room = max(0, listed - len(self.mismatches))
+        self.mismatches.extend(other.mismatches[:room])
+        self.unlisted.update(m.kind.value for m in other.mismatches[room:])
+        self.unlisted.update(other.unlisted)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -235,14 +250,22 @@ def expected_entries(facts: PaymentFacts, rules: PostingRules) -> list[JournalEn
 
 def expected_events(facts: PaymentFacts) -> list[tuple[str, int | None]]:
     """(event type, amount) the payment should have published."""
-    events: list[tuple[str, int | None]] = []
+    return [(event_type, amount) for event_type, amount, _ in dated_expected_events(facts)]
+
+
+def dated_expected_events(facts: PaymentFacts) -> list[tuple[str, int | None, str | None]]:
+    """(event type, amount, when it was published as the record knows it, or None)."""
+    events: list[tuple[str, int | None, str | None]] = []
     if facts.authorized > 0 and not facts.compensated:
-        events.append((AUTHORIZED, facts.authorized))
-    events.extend((CAPTURED, amount) for _, amount in facts.captures)
-    events.extend((REFUNDED, amount) for _, amount in facts.refunds)
+        events.append((AUTHORIZED, facts.authorized, facts.at("authorization")))
+    events.extend(
+        (CAPTURED, amount, facts.at("sale" if facts.sale else f"capture-{seq}"))
+        for seq, amount in facts.captures
+    )
+    events.extend((REFUNDED, amount, facts.at(f"refund-{rid}")) for rid, amount in facts.refunds)
     status_event = _STATUS_EVENTS.get(facts.status)
     if status_event is not None:
-        events.append((status_event, None))
+        events.append((status_event, None, facts.at("status")))
     return events
 
 
@@ -255,8 +278,13 @@ def reconcile(
     balances: Mapping[tuple[str, str], int] | None = None,
     acquirer: Iterable[AcquirerOperation] | None = None,
     settlements: Iterable[SettlementBatch] | None = None,
+    events_since: str | None = None,
 ) -> ReconciliationReport:
     """Compare the sources; ``entries`` and ``events`` are complete for the period.
+
+    ``events_since``, when given, is where the event record read began: an expected event
+    the record dates earlier is out of sight (a run whose window held it checked it), so it is
+    not reported missing; one the record cannot date is.
 
     ``balances``, when given, are the store's account balances keyed by (account, currency),
     physical or logical; they must equal what the entries add up to (``BALANCE_DRIFT``), and
@@ -294,7 +322,7 @@ def reconcile(
     for facts in payments:
         known.add(facts.payment_id)
         mismatches.extend(_check_ledger(facts, ledger.get(facts.payment_id, {}), rules))
-        mismatches.extend(_check_events(facts, published.get(facts.payment_id, {})))
+        mismatches.extend(_check_events(facts, published.get(facts.payment_id, {}), events_since))
 
     for payment_id, held in ledger.items():
         if payment_id not in known and any(e.kind in PAYMENT_KINDS for e in held.values()):
@@ -447,31 +475,38 @@ def _describe(entry: JournalEntry) -> str:
     )
 
 
-def _check_events(facts: PaymentFacts, seen: Mapping[str, PublishedEvent]) -> list[Mismatch]:
-    missing: list[tuple[str, int | None]] = []
+def _check_events(
+    facts: PaymentFacts, seen: Mapping[str, PublishedEvent], since: str | None = None
+) -> list[Mismatch]:
+    def out_of_sight(at: str | None) -> bool:
+        return since is not None and at is not None and at < since
+
+    missing: list[tuple[str, int | None, str | None]] = []
     unmatched = sorted(seen.values(), key=lambda e: e.event_id)
-    for event_type, amount in expected_events(facts):
+    # Those in sight match first: an event read must not be spent on one the read cannot hold.
+    expected = sorted(dated_expected_events(facts), key=lambda e: out_of_sight(e[2]))
+    for event_type, amount, at in expected:
         match = next((e for e in unmatched if e.type == event_type and e.amount == amount), None)
         if match is None:
-            missing.append((event_type, amount))
+            missing.append((event_type, amount, at))
         else:
             unmatched.remove(match)
     # An event that carries no amount stands for any expected event of its type.
-    still_missing: list[tuple[str, int | None]] = []
-    for event_type, amount in missing:
+    still_missing: list[tuple[str, int | None, str | None]] = []
+    for event_type, amount, at in missing:
         match = next((e for e in unmatched if e.type == event_type and e.amount is None), None)
-        if match is None:
-            still_missing.append((event_type, amount))
-        else:
+        if match is not None:
             unmatched.remove(match)
+        elif not out_of_sight(at):
+            still_missing.append((event_type, amount, at))
     found = [
         Mismatch(
             MismatchKind.EVENT_MISSING,
             facts.payment_id,
             f"{event_type}" + ("" if amount is None else f" of {amount}") + " was not published",
-            Repair(RepairAction.PUBLISH_EVENT, event_type=event_type, amount=amount),
+            Repair(RepairAction.PUBLISH_EVENT, event_type=event_type, amount=amount, at=at),
         )
-        for event_type, amount in still_missing
+        for event_type, amount, at in still_missing
     ]
     found.extend(
         Mismatch(

@@ -2,40 +2,46 @@
 record, over ports. The comparison itself is pure (``functions.domain.reconciliation``); this
 module gathers its inputs, runs the safe repairs and reports the rest.
 
-One run:
+A run reads what changed in a time window, never a whole table (docs/ledger.md,
+"Reconciliation at volume"):
 
-1. Cancels the holds that outlived their use (``stale_payments``): an uncaptured authorization
-   older than the authorization validity (reason ``expired``: voided at the acquirer, its entry
-   reversed) and a payment whose 3-D Secure challenge expired (``abandoned``).
-2. Compensates every payment left ``authorizing`` for longer than an Express execution can
-   run (a sale that died between its two writes), as the workflow's compensation would:
-   voided by its authorization's idempotency key, unless the acquirer took its capture.
-3. Settles every capture or refund whose acquirer answer was lost (pending on the record) by
-   asking the acquirer by its idempotency key (``PaymentOperations.resolve``).
-4. Compares every payment record, every journal entry (balances are the entries' sums, so
-   there is no stored balance to drift), every payment event the bus's archive rule recorded
-   and the acquirer's own operation record.
-5. With ``repair``, applies the safe repairs: a movement the payment record shows but the
-   ledger lacks is posted (the exact entry the workflow would have posted, idempotent by its
-   id), and a missing event is published again (same ``event_id``, so consumers can drop a
-   duplicate). Everything else is reported for a person to decide.
+1. Holds due for the sweeper are found by the payments' open-holds index, one query per kind
+   (``HoldKind``) bounded by its due time: uncaptured authorizations older than their validity
+   and expired 3-D Secure challenges are canceled (``stale_payments``); a payment left
+   ``authorizing`` beyond an Express execution's lifetime is compensated as the workflow would
+   have (voided by its authorization's idempotency key, unless the acquirer took its capture);
+   a capture or refund whose acquirer answer was lost is settled by asking the acquirer
+   (``PaymentOperations.resolve``).
+2. The window's payments are read from the update-time index, in (updated_at, payment_id)
+   order, one slice of time at a time; for each, its journal entries (one query of its ledger
+   partition), its events in the slice's stretch of the event record and the acquirer's
+   operations (by reference, and those executed in the slice) are compared.
+3. With ``repair``, the safe repairs are applied as each payment is compared: a movement the
+   record shows but the ledger lacks is posted (the exact entry the workflow would have posted,
+   idempotent by its id), a missing event is published again (same ``event_id``).
+   Everything else is reported for a person to decide.
 
-Steps 1 to 3 change payments only with ``repair`` and a ``PaymentOperations``; a report-only
-run lists the stale holds and changes nothing.
+The run stops before ``out_of_time`` says so and answers where it got to (``reached``); the
+scheduled caller keeps that as its checkpoint, so a backlog is worked off over several runs.
+Memory is bounded by one slice: a slice's payments, their events and operations, and at most
+``listed`` mismatches (the rest are counted).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import zlib
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from functions.contracts.steps import PaymentContext, StepFailure
-from functions.domain.acquirer import AcquirerError, AcquirerRecords
+from functions.domain.acquirer import AcquirerError, AcquirerOperation
 from functions.domain.ledger import JournalEntry, PostingRules
 from functions.domain.payments import (
     DEFAULT_AUTHORIZATION_VALIDITY,
@@ -48,6 +54,7 @@ from functions.domain.payments import (
 )
 from functions.domain.reconciliation import (
     Mismatch,
+    MismatchKind,
     PaymentFacts,
     PublishedEvent,
     ReconciliationReport,
@@ -75,17 +82,98 @@ _AUTHORIZED_STATUSES = frozenset(
         PaymentStatus.CANCELED,
     }
 )
+# Statuses that publish an event of their own (payment.declined, .requires_action, .canceled).
+_STATUS_EVENT_STATUSES = frozenset(
+    {
+        PaymentStatus.DECLINED,
+        PaymentStatus.FAILED,
+        PaymentStatus.REQUIRES_ACTION,
+        PaymentStatus.CANCELED,
+    }
+)
+# Index partitions per hour (update-time index) and per hold kind (open-holds index): a write
+# lands on one of them by its payment id, so a busy hour spreads over this many partition
+# keys (each takes 1,000 writes/s on DynamoDB) and a reader queries each. Fixed: writers and
+# readers must agree, and changing it re-keys every item.
+INDEX_SHARDS = 16
+
+
+def shard_of(payment_id: str) -> int:
+    # crc32, not hash(): the same in every process (hash() is salted per interpreter).
+    return zlib.crc32(payment_id.encode()) % INDEX_SHARDS
+
+
+def instant(value: dt.datetime) -> str:
+    """The timestamp format of the records (``now_iso``), which the indexes compare as text."""
+    return value.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _normalized(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return instant(parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC))
+
+
+class HoldKind(StrEnum):
+    """What the sweeper looks for, each with the time it is due from (``open_hold``)."""
+
+    AUTHORIZING = "authorizing"
+    AUTHORIZED = "authorized"
+    CHALLENGE = "challenge"
+    PENDING = "pending"
+
+
+def open_hold(payment: Payment) -> tuple[HoldKind, str] | None:
+    """The hold a payment keeps open, and the time it counts from: what the open-holds index
+    stores (sparse: a settled payment has none, so the index holds only what may need the
+    sweeper). A pending operation comes first (such a payment is never stale)."""
+    if payment.has_pending_operation:
+        due = _normalized(payment.updated_at)
+        kind = HoldKind.PENDING
+    elif payment.status is PaymentStatus.AUTHORIZING:
+        due, kind = _normalized(payment.updated_at), HoldKind.AUTHORIZING
+    elif payment.status is PaymentStatus.AUTHORIZED:
+        due = _normalized(payment.authorized_at or payment.created_at)
+        kind = HoldKind.AUTHORIZED
+    elif payment.status is PaymentStatus.REQUIRES_ACTION and payment.next_action:
+        due = _normalized(str(payment.next_action.get("expires_at", "")))
+        kind = HoldKind.CHALLENGE
+    else:
+        return None
+    return None if due is None else (kind, due)
 
 
 # -------------------------------------------------------------------------------- the ports
 
 
+@dataclass(frozen=True, slots=True, order=True)
+class Position:
+    """A place in the update-time order: every payment whose (updated_at, payment_id) is at or
+    before it is done. ``Position(t)`` is the start of ``t``: nothing updated at ``t`` is done."""
+
+    updated_at: str
+    payment_id: str = ""
+
+
 class PaymentRecords(Protocol):
-    def scan_payments(self) -> Iterable[Payment]: ...
+    def updated_between(self, start: str, end: str, after: Position) -> Iterable[Payment]:
+        """Payments whose last update is in [start, end) and after ``after``, in
+        (updated_at, payment_id) order."""
+        ...
+
+    def holds_due(self, kind: HoldKind, before: str) -> Iterable[Payment]:
+        """Payments whose open hold is ``kind`` and counts from before ``before``."""
+        ...
+
+    def get(self, payment_id: str) -> Payment | None: ...
 
 
 class LedgerRecords(Protocol):
-    def scan_entries(self) -> Iterable[JournalEntry]: ...
+    def entries_for(self, payment_id: str) -> list[JournalEntry]: ...
 
     def post(self, entry: JournalEntry, *, repair: bool = False) -> bool: ...
 
@@ -93,7 +181,27 @@ class LedgerRecords(Protocol):
 class EventRecord(Protocol):
     """The payment events the bus delivered to its record (the archive rule's log group)."""
 
-    def read(self) -> Iterable[PublishedEvent]: ...
+    def read_between(self, start: str, end: str) -> Iterable[tuple[str, PublishedEvent]]:
+        """(when recorded, event) of every event recorded in [start, end]."""
+        ...
+
+
+class AcquirerRecord(Protocol):
+    """The acquirer's own record of what it executed."""
+
+    def find(self, reference: str) -> AcquirerOperation | None: ...
+
+    def operations_between(self, start: str, end: str) -> Iterable[AcquirerOperation]:
+        """The operations it executed in [start, end)."""
+        ...
+
+
+class Checkpoints(Protocol):
+    """Where the scheduled run got to, kept between runs."""
+
+    def load(self) -> Position | None: ...
+
+    def save(self, position: Position) -> None: ...
 
 
 class EventPublisher(Protocol):
@@ -119,12 +227,42 @@ class PaymentOperations(Protocol):
 
 
 class ReconcileRequest(BaseModel):
-    """The function's input: the schedule's event or ``{"repair": false}`` for a report. Other
-    fields (an EventBridge envelope's) are ignored."""
+    """The function's input: the schedule's event (an EventBridge envelope, detail-type
+    "Scheduled Event"), or a request by hand: ``{"repair": false}``, optionally with a window
+    (``since``, ``until``). Without ``repair`` the function's configuration decides
+    (``RECONCILE_REPAIR``, off unless the environment turns it on): a scheduled run only
+    reports unless someone chose otherwise. Other envelope fields are ignored."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, populate_by_name=True)
 
-    repair: bool = True
+    repair: bool | None = None
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+    detail_type: str | None = Field(default=None, alias="detail-type")
+
+    @property
+    def scheduled(self) -> bool:
+        return self.detail_type == "Scheduled Event"
+
+
+# A scheduled run's window ends this long before now: the update-time index (eventually
+# consistent on DynamoDB) and the event record (written after the record) catch up first.
+SETTLE_TIME = dt.timedelta(minutes=2)
+# How far back a first scheduled run (no checkpoint) or a run by hand without ``since`` looks.
+FIRST_WINDOW = dt.timedelta(days=1)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSettings:
+    """How a run walks its window. ``slice_length`` bounds memory (one slice's payments and
+    events are held at a time); the event record is read from ``event_lookback`` before a
+    slice (a payment updated in the slice may have published its earlier events then) to
+    ``event_lag`` after it (an event is recorded after the write that caused it)."""
+
+    slice_length: dt.timedelta = dt.timedelta(minutes=15)
+    event_lookback: dt.timedelta = dt.timedelta(minutes=90)
+    event_lag: dt.timedelta = dt.timedelta(minutes=2)
+    listed: int = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +286,12 @@ class ReconciliationOutcome:
     # Payments found stuck ``authorizing`` and compensated by this run (see _sweep_stuck).
     swept: tuple[str, ...] = ()
     stuck_authorizations: tuple[str, ...] = ()
+    # The window: where it began and ended, and how far the run got (``complete`` when it
+    # reached the end; otherwise the next run continues from ``reached``).
+    start: Position = Position("")
+    end: str = ""
+    reached: Position = Position("")
+    complete: bool = True
 
     @property
     def ok(self) -> bool:
@@ -164,8 +308,30 @@ class ReconciliationOutcome:
             "stale": [s.to_dict() for s in self.stale],
             "swept": list(self.swept),
             "stuck_authorizations": list(self.stuck_authorizations),
+            "window": {
+                "start": self.start.updated_at,
+                "end": self.end,
+                "reached": {
+                    "updated_at": self.reached.updated_at,
+                    "payment_id": self.reached.payment_id,
+                },
+                "complete": self.complete,
+            },
             "ok": self.ok,
         }
+
+
+class _OutOfTime(Exception):
+    """Raised inside a run when its time budget is spent; the run answers what it did."""
+
+
+@dataclass
+class _Progress:
+    report: ReconciliationReport
+    listed: int
+    now: dt.datetime
+    repaired: list[Mismatch] = field(default_factory=list)
+    reached: Position = Position("")
 
 
 # ---------------------------------------------------------------------------- the service
@@ -182,8 +348,9 @@ class Reconciliation:
         bus_name: str,
         *,
         operations: PaymentOperations | None = None,
-        acquirer: AcquirerRecords | None = None,
+        acquirer: AcquirerRecord | None = None,
         authorization_validity: dt.timedelta = DEFAULT_AUTHORIZATION_VALIDITY,
+        window: WindowSettings = WindowSettings(),
     ) -> None:
         self._payments = payments
         self._ledger = ledger
@@ -194,66 +361,246 @@ class Reconciliation:
         self._operations = operations
         self._acquirer = acquirer
         self._validity = authorization_validity
+        self._window = window
 
-    def run(self, *, repair: bool, now: dt.datetime) -> ReconciliationOutcome:
+    def serve(
+        self,
+        request: ReconcileRequest,
+        *,
+        now: dt.datetime,
+        repair_by_default: bool,
+        checkpoints: Checkpoints,
+        out_of_time: Callable[[], bool] = lambda: False,
+    ) -> ReconciliationOutcome:
+        """One invocation: a scheduled run continues from the checkpoint to shortly before
+        now and moves the checkpoint on; a run by hand covers the window it names (the last
+        day up to now by default) and leaves the checkpoint alone."""
+        repair = repair_by_default if request.repair is None else request.repair
+        if request.scheduled:
+            start = checkpoints.load() or Position(instant(now - FIRST_WINDOW))
+            end = now - SETTLE_TIME
+        else:
+            start = Position(instant(request.since or now - FIRST_WINDOW))
+            end = request.until or now
+        outcome = self.run(repair=repair, now=now, start=start, end=end, out_of_time=out_of_time)
+        if request.scheduled:
+            checkpoints.save(outcome.reached)
+        return outcome
+
+    def run(
+        self,
+        *,
+        repair: bool,
+        now: dt.datetime,
+        start: Position,
+        end: dt.datetime,
+        out_of_time: Callable[[], bool] = lambda: False,
+    ) -> ReconciliationOutcome:
+        """Sweeps the holds due at ``now``, then compares every payment updated after
+        ``start`` and before ``end``, until done or ``out_of_time``."""
         operations = self._operations if repair else None
-        # One scan serves both: canceling a stale hold never touches an ``authorizing`` payment.
-        before = list(self._payments.scan_payments())
-        canceled, stale, cancel_events = self._cancel_stale(before, operations, now)
-        swept, sweep_events = self._sweep_stuck(before, operations, now)
-        made = [*cancel_events, *sweep_events]
-        # Published now, so counted as published (the event record may not hold them yet);
-        # if the bus refused them they are missing, and the repairs below publish them again.
-        just_published = [_published(entry) for entry in made] if self._publish(made) else []
-        resolved = self._resolve_pending(operations) if operations is not None else ()
-        payments = {p.payment_id: p for p in self._payments.scan_payments()}
-        events = just_published + [
-            event
-            for event in self._events.read()
-            if event.payment_id not in payments
-            or not expected_history(payments[event.payment_id], event)
-        ]
-        report = reconcile(
-            [facts_of(p) for p in payments.values()],
-            list(self._ledger.scan_entries()),
-            events,
-            self._rules,
-            acquirer=self._acquirer.operations() if self._acquirer is not None else None,
-        )
-        repaired = tuple(self._repair(report, payments)) if repair else ()
+        progress = _Progress(ReconciliationReport(0), self._window.listed, now, reached=start)
+        canceled: tuple[StaleHold, ...] = ()
+        stale: tuple[StaleHold, ...] = ()
+        swept: tuple[str, ...] = ()
+        stuck: tuple[str, ...] = ()
+        resolved: tuple[str, ...] = ()
+        complete = False
+        try:
+            canceled, stale, made = self._cancel_stale(operations, now, out_of_time)
+            swept, stuck, sweep_events = self._sweep_stuck(operations, now, out_of_time)
+            made.extend(sweep_events)
+            # Published now, so counted as published (the event record may not hold them yet);
+            # if the bus refused them they are missing, and the repairs publish them again.
+            just_published: dict[str, list[PublishedEvent]] = defaultdict(list)
+            if self._publish(made):
+                for entry in made:
+                    event = _published(entry)
+                    just_published[event.payment_id].append(event)
+            if operations is not None:
+                resolved = self._resolve_pending(operations, now, out_of_time)
+            self._compare_window(progress, start, instant(end), just_published, repair, out_of_time)
+            complete = True
+        except _OutOfTime:
+            logger.warning(
+                "reconciliation stopped before its time ran out",
+                extra={"reached": progress.reached.updated_at, "end": instant(end)},
+            )
         outcome = ReconciliationOutcome(
-            report=report,
-            repaired=repaired,
+            report=progress.report,
+            repaired=tuple(progress.repaired),
             resolved=resolved,
             canceled=canceled,
             stale=stale,
             swept=swept,
-            stuck_authorizations=stuck_authorizations(payments.values(), now),
+            stuck_authorizations=stuck,
+            start=start,
+            end=instant(end),
+            # Never backwards: a window that ends before its start changes nothing.
+            reached=max(start, Position(instant(end))) if complete else progress.reached,
+            complete=complete,
         )
         logger.info(
             "reconciliation finished",
             extra={
-                "checked": report.checked_payments,
-                "counts": report.counts(),
-                "repaired": len(repaired),
+                "checked": progress.report.checked_payments,
+                "counts": progress.report.counts(),
+                "repaired": len(progress.repaired),
                 "canceled": len(canceled),
+                "complete": complete,
             },
         )
         return outcome
 
+    # ------------------------------------------------------------------- the window
+
+    def _compare_window(
+        self,
+        progress: _Progress,
+        start: Position,
+        end: str,
+        just_published: Mapping[str, list[PublishedEvent]],
+        repair: bool,
+        out_of_time: Callable[[], bool],
+    ) -> None:
+        after = start
+        # The stretch of the event record the current slice needs, kept as the run slides on:
+        # each record is read once, and only the lookback's worth is held.
+        recorded: list[tuple[str, PublishedEvent]] = []
+        read_to: str | None = None
+        for slice_start, slice_end in self._slices(start.updated_at, end):
+            if out_of_time():
+                raise _OutOfTime
+            payments = list(self._payments.updated_between(slice_start, slice_end, after))
+            ids = {p.payment_id for p in payments}
+            read_from = _shifted(slice_start, -self._window.event_lookback)
+            read_end = _shifted(slice_end, self._window.event_lag)
+            recorded = [(at, event) for at, event in recorded if at >= read_from]
+            # FilterLogEvents' endTime is inclusive: the next read starts a millisecond on.
+            fresh_from = read_from if read_to is None else max(read_from, _shifted(read_to, _MS))
+            if fresh_from <= read_end:
+                recorded.extend(self._events.read_between(fresh_from, read_end))
+                read_to = read_end
+            events: dict[str, list[PublishedEvent]] = defaultdict(list)
+            for _, event in recorded:
+                if event.payment_id in ids:
+                    events[event.payment_id].append(event)
+            executed = self._executed_between(slice_start, slice_end)
+            for payment in payments:
+                if out_of_time():
+                    raise _OutOfTime
+                found = self._compare(
+                    payment,
+                    [
+                        *events.get(payment.payment_id, ()),
+                        *just_published.get(payment.payment_id, ()),
+                    ],
+                    executed.pop(payment.payment_id, []),
+                    # An event dated a little after the read began may have been recorded
+                    # just before it: only those dated well inside the read are expected.
+                    events_since=_shifted(read_from, self._window.event_lag),
+                )
+                self._record(progress, found, payment, repair)
+                progress.reached = Position(payment.updated_at, payment.payment_id)
+            # Operations of payments updated since (or never recorded): each against its
+            # payment's current record, for what the acquirer did that no record shows.
+            for payment_id, operations in sorted(executed.items()):
+                self._check_unrecorded(progress, payment_id, operations)
+            progress.reached = after = Position(slice_end)
+
+    def _slices(self, start: str, end: str) -> Iterable[tuple[str, str]]:
+        """[start, end) cut at multiples of the slice length (from the epoch): a slice of a
+        length that divides an hour reads one hour's partitions of the update-time index."""
+        length = self._window.slice_length.total_seconds()
+        at = start
+        while at < end:
+            epoch = dt.datetime.fromisoformat(at).timestamp()
+            boundary = dt.datetime.fromtimestamp((epoch // length + 1) * length, dt.UTC)
+            following = min(instant(boundary), end)
+            yield at, following
+            at = following
+
+    def _executed_between(self, start: str, end: str) -> dict[str, list[AcquirerOperation]]:
+        executed: dict[str, list[AcquirerOperation]] = defaultdict(list)
+        if self._acquirer is not None:
+            for operation in self._acquirer.operations_between(start, end):
+                executed[operation.payment_id].append(operation)
+        return executed
+
+    def _compare(
+        self,
+        payment: Payment,
+        events: list[PublishedEvent],
+        executed: list[AcquirerOperation],
+        events_since: str,
+    ) -> ReconciliationReport:
+        facts = facts_of(payment)
+        operations: list[AcquirerOperation] | None = None
+        if self._acquirer is not None:
+            known = {o.reference: o for o in executed}
+            for reference in facts.acquirer_references():
+                if reference not in known:
+                    found = self._acquirer.find(reference)
+                    if found is not None:
+                        known[reference] = found
+            operations = list(known.values())
+        return reconcile(
+            [facts],
+            self._ledger.entries_for(payment.payment_id),
+            [e for e in events if not expected_history(payment, e)],
+            self._rules,
+            acquirer=operations,
+            events_since=events_since,
+        )
+
+    def _check_unrecorded(
+        self, progress: _Progress, payment_id: str, operations: list[AcquirerOperation]
+    ) -> None:
+        payment = self._payments.get(payment_id)
+        facts = [] if payment is None else [facts_of(payment)]
+        report = reconcile(facts, [], [], self._rules, acquirer=operations)
+        # Only what the acquirer did that the record lacks: the payment's own window checks
+        # the rest (an operation the record shows but the acquirer lacks, its entries).
+        report.mismatches = [
+            m
+            for m in report.mismatches
+            if m.kind
+            in (MismatchKind.ACQUIRER_OPERATION_UNRECORDED, MismatchKind.ACQUIRER_AMOUNT_DIFFERS)
+        ]
+        report.checked_payments = 0
+        progress.report.add(report, progress.listed)
+
+    def _record(
+        self, progress: _Progress, found: ReconciliationReport, payment: Payment, repair: bool
+    ) -> None:
+        progress.report.add(found, progress.listed)
+        if repair:
+            progress.repaired.extend(self._repair(found, payment, progress.now))
+
+    # ------------------------------------------------------------------- the holds
+
     def _cancel_stale(
-        self, payments: Iterable[Payment], operations: PaymentOperations | None, now: dt.datetime
+        self,
+        operations: PaymentOperations | None,
+        now: dt.datetime,
+        out_of_time: Callable[[], bool],
     ) -> tuple[tuple[StaleHold, ...], tuple[StaleHold, ...], list[Mapping[str, Any]]]:
         """Cancels every stale payment (``operations`` None: none, only listed). Answers the
         canceled holds, those left as they are, and the events the cancels made."""
+        due = [
+            *self._payments.holds_due(HoldKind.AUTHORIZED, instant(now - self._validity)),
+            *self._payments.holds_due(HoldKind.CHALLENGE, instant(now)),
+        ]
         canceled: list[StaleHold] = []
         left: list[StaleHold] = []
         events: list[Mapping[str, Any]] = []
-        for payment_id, reason in stale_payments(payments, now, self._validity):
+        for payment_id, reason in stale_payments(due, now, self._validity):
             hold = StaleHold(payment_id, str(reason))
             if operations is None:
                 left.append(hold)
                 continue
+            if out_of_time():
+                raise _OutOfTime
             try:
                 answer = operations.cancel(payment_id, reason)
             except AcquirerError as error:
@@ -264,14 +611,17 @@ class Reconciliation:
                 left.append(hold)
                 continue
             except (PaymentRuleError, StaleWriteError):
-                continue  # changed since the scan (captured, resumed): no longer stale
+                continue  # changed since it was read (captured, resumed): no longer stale
             canceled.append(hold)
             events.extend(answer.entries())
         return tuple(canceled), tuple(left), events
 
     def _sweep_stuck(
-        self, payments: Iterable[Payment], operations: PaymentOperations | None, now: dt.datetime
-    ) -> tuple[tuple[str, ...], list[Mapping[str, Any]]]:
+        self,
+        operations: PaymentOperations | None,
+        now: dt.datetime,
+        out_of_time: Callable[[], bool],
+    ) -> tuple[tuple[str, ...], tuple[str, ...], list[Mapping[str, Any]]]:
         """Compensates every payment left ``authorizing`` by a workflow that died between the
         sale's two writes (the hot path writes the record twice, ADR 0003): as the workflow's
         own compensation would, by the processor's ``void``: the authorization is voided by
@@ -279,12 +629,18 @@ class Reconciliation:
         a capture the acquirer took: a capture found under the sale's capture key leaves the
         payment as it is, still reported as stuck, for the sale's own retry or an operator
         (the record lacks what the authorization and capture answered). An acquirer without an
-        answer leaves it stuck and reported too, for the next run."""
+        answer leaves it stuck and reported too, for the next run. Answers the swept, those
+        still stuck, and the events the sweeps made."""
+        stuck = stuck_authorizations(
+            self._payments.holds_due(HoldKind.AUTHORIZING, instant(now - STUCK_AFTER)), now
+        )
         if operations is None:
-            return (), []
+            return (), stuck, []
         swept: list[str] = []
         events: list[Mapping[str, Any]] = []
-        for payment_id in stuck_authorizations(payments, now):
+        for payment_id in stuck:
+            if out_of_time():
+                raise _OutOfTime
             try:
                 answer = operations.void(payment_id, SWEPT, None)
             except AcquirerError as error:
@@ -294,7 +650,7 @@ class Reconciliation:
                 )
                 continue
             except StaleWriteError:
-                continue  # its workflow moved it on since the scan
+                continue  # its workflow moved it on since it was read
             if answer.pending:
                 logger.warning(
                     "stuck payment's capture reached the acquirer", extra={"payment_id": payment_id}
@@ -302,16 +658,21 @@ class Reconciliation:
                 continue
             swept.append(payment_id)
             events.extend(answer.entries())
-        return tuple(swept), events
+        left = tuple(p for p in stuck if p not in swept)
+        return tuple(swept), left, events
 
-    def _resolve_pending(self, operations: PaymentOperations) -> tuple[str, ...]:
+    def _resolve_pending(
+        self, operations: PaymentOperations, now: dt.datetime, out_of_time: Callable[[], bool]
+    ) -> tuple[str, ...]:
         """Settles what the acquirer did with every pending capture and refund; the events of
         those it confirms (and any entry the processor could not post) are then published and
         posted by the repairs."""
         resolved: list[str] = []
-        for payment in self._payments.scan_payments():
+        for payment in self._payments.holds_due(HoldKind.PENDING, instant(now)):
             if not payment.has_pending_operation:
                 continue
+            if out_of_time():
+                raise _OutOfTime
             try:
                 settled = operations.resolve(payment.payment_id)
             except AcquirerError as error:
@@ -326,7 +687,7 @@ class Reconciliation:
         return tuple(resolved)
 
     def _repair(
-        self, report: ReconciliationReport, payments: Mapping[str, Payment]
+        self, report: ReconciliationReport, payment: Payment, now: dt.datetime
     ) -> Iterable[Mismatch]:
         """Applies each safe repair; yields the mismatches it repaired."""
         for mismatch in report.repairable():
@@ -337,11 +698,8 @@ class Reconciliation:
                 self._ledger.post(fix.entry, repair=True)
                 yield mismatch
             elif fix.action == RepairAction.PUBLISH_EVENT:
-                payment = payments.get(mismatch.payment_id or "")
-                if payment is None:
-                    continue
                 event = payment.event(EventType(str(fix.event_type)), self._bus, amount=fix.amount)
-                if self._publish([event]):
+                if self._publish([_dated(event, fix.at, now)]):
                     yield mismatch
 
     def _publish(self, entries: Sequence[Mapping[str, Any]]) -> bool:
@@ -351,6 +709,31 @@ class Reconciliation:
         if refused:
             logger.warning("events not republished", extra={"refused": refused})
         return not refused
+
+
+# CloudWatch Logs refuses a log event more than 14 days old: an older event is republished at
+# the time of the repair.
+_BACKDATED_AT_MOST = dt.timedelta(days=13)
+
+
+def _dated(entry: dict[str, Any], at: str | None, now: dt.datetime) -> dict[str, Any]:
+    """A republished event carries the time it should have been published (PutEvents
+    ``Time``): the archive rule dates its record by it, so the window that holds the payment
+    finds it there, and consumers see when it happened, not when it was repaired."""
+    if at is None:
+        return entry
+    when = dt.datetime.fromisoformat(at)
+    when = when if when.tzinfo is not None else when.replace(tzinfo=dt.UTC)
+    if now - when > _BACKDATED_AT_MOST:
+        return entry
+    return {**entry, "Time": when}
+
+
+_MS = dt.timedelta(milliseconds=1)
+
+
+def _shifted(at: str, by: dt.timedelta) -> str:
+    return instant(dt.datetime.fromisoformat(at) + by)
 
 
 # ------------------------------------------------------------------- pure rules of the run
@@ -413,6 +796,10 @@ def occurred_at(payment: Payment) -> tuple[tuple[str, str], ...]:
             found[f"refund-{refund.refund_id}"] = refund.created_at
     if payment.status is PaymentStatus.CANCELED:
         found["reversal"] = payment.updated_at
+    if payment.status in _STATUS_EVENT_STATUSES:
+        # The status event was published when the payment took it: its last write, since
+        # nothing but a resume (which leaves the status) writes it again.
+        found["status"] = payment.updated_at
     return tuple(sorted(found.items()))
 
 

@@ -90,3 +90,50 @@ moved {
   from = aws_cloudwatch_metric_alarm.settlement_waiting
   to   = aws_cloudwatch_metric_alarm.invariant["settlement_waiting"]
 }
+
+# The reconciliation's own metrics (functions.handlers.reconcile, Powertools EMF: one per
+# mismatch kind, the total, payments left stuck authorizing, and how far behind now the last
+# run reached). A scheduled run reports and alarms; it repairs only with reconcile_repair.
+locals {
+  reconcile_alarms = {
+    reconcile_mismatches = {
+      metric      = "mismatches"
+      threshold   = 1
+      period      = 3600
+      description = "The reconciliation found payments, ledger, events or the acquirer's record disagreeing (one metric per kind beside this total). Read the run's answer (make reconcile, or invoke the function with {\"repair\": false}), then repair by hand with {\"repair\": true} what is safe."
+    }
+    reconcile_stuck = {
+      metric      = "stuck_authorizations"
+      threshold   = 1
+      period      = 3600
+      description = "Payments are left authorizing beyond an Express execution's lifetime; a repair run voids them by their authorization key unless the acquirer took their capture."
+    }
+    # Three hours behind: the hourly run has not kept up (or failed) for two runs.
+    reconcile_behind = {
+      metric      = "lag_seconds"
+      threshold   = 10800
+      period      = 3600
+      description = "The scheduled reconciliation is more than three hours behind: runs stop at their time budget (raise the timeout) or fail (the on-failure queue, the function's log)."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "reconcile" {
+  for_each = local.reconcile_alarms
+
+  alarm_name          = "${var.name_prefix}-${replace(each.key, "_", "-")}"
+  alarm_description   = each.value.description
+  namespace           = local.ledger_metric_namespace
+  metric_name         = each.value.metric
+  dimensions          = { service = local.function_settings.reconcile.service }
+  statistic           = "Maximum"
+  period              = each.value.period
+  evaluation_periods  = 1
+  threshold           = each.value.threshold
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  ok_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  tags = var.tags
+}

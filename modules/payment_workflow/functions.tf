@@ -19,7 +19,10 @@ locals {
     payments_api    = { service = "payments-api", handler = "functions.handlers.payments_api.handler", timeout = 29, memory_size = 512 }
     assess_risk     = { service = "assess-risk", handler = "functions.handlers.assess_risk.handler", timeout = 10, memory_size = 256 }
     process_payment = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 20, memory_size = 256 }
-    reconcile       = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 10, memory_size = 512 }
+    # Reads by window and stops with a fifth of its time left, keeping a checkpoint, so a
+    # backlog spreads over runs (docs/ledger.md, "Reconciliation at volume": the measured
+    # seconds per million payments, make bench reconcile_s_per_million_payments).
+    reconcile = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 300, memory_size = 512 }
     # Reads the ledger whole (settled references, merchants' settled funds): a daily job.
     settle = { service = "settle", handler = "functions.handlers.settle.handler", timeout = 120, memory_size = 512 }
   }
@@ -85,6 +88,8 @@ locals {
     AUTHORIZATION_VALIDITY_DAYS = tostring(var.authorization_validity_days)
     # A capture entry the reconciliation posts books the charge as the workflow would.
     MERCHANT_SERVICE_CHARGE = local.merchant_service_charge_json
+    # What a scheduled run (which does not say) does with the safe repairs.
+    RECONCILE_REPAIR = tostring(var.reconcile_repair)
   })
 }
 
@@ -182,6 +187,8 @@ module "step" {
   powertools = {
     service_name = local.function_settings[each.key].service
     log_level    = var.log_level
+    # Reconcile's metrics (one per mismatch kind) beside the ledger's invariants (alarms.tf).
+    metrics_namespace = local.ledger_metric_namespace
   }
   environment_variables = each.value.environment
 

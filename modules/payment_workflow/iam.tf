@@ -126,23 +126,34 @@ locals {
     local.application_key_via_dynamodb.process_payment,
   ]
 
+  # The reconciliation reads by index, never by Scan (docs/ledger.md, "Reconciliation at
+  # volume"): what changed in its window (by_update, which also holds the simulator's operation
+  # records) and the holds due for the sweeper (open_holds); a payment, an operation record or
+  # its checkpoint by key.
   reconcile_statements = [
     {
       sid       = "ReadPayments"
-      actions   = ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"]
+      actions   = ["dynamodb:GetItem"]
       resources = [local.payments_table_arn]
     },
     {
+      sid       = "ReadPaymentsByWindow"
+      actions   = ["dynamodb:Query"]
+      resources = ["${local.payments_table_arn}/index/by_update", "${local.payments_table_arn}/index/open_holds"]
+    },
+    {
       # Settling a pending capture or refund, or canceling a stale hold, writes the payment
-      # record (conditional on its version) and, with the simulator, its operation record.
+      # record (conditional on its version) and, with the simulator, its operation record;
+      # each scheduled run writes its checkpoint (reconcile#checkpoint).
       sid       = "SettlePaymentRecords"
       actions   = ["dynamodb:PutItem"]
       resources = [local.payments_table_arn]
     },
     {
-      # Scan: the reconciliation reads every entry (balances are sums of entries).
+      # A payment's entries are one Query of its partition; a repair posts one (a Put, or a
+      # transaction of a Put and an Update) and reads the entry back on a replay.
       sid       = "RepairLedger"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:Scan", "dynamodb:UpdateItem"]
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
       resources = [local.ledger_table_arn]
     },
     {

@@ -37,6 +37,26 @@ resource "aws_dynamodb_table" "payments" {
     type = "S"
   }
 
+  attribute {
+    name = "update_key"
+    type = "S"
+  }
+
+  attribute {
+    name = "updated_at"
+    type = "S"
+  }
+
+  attribute {
+    name = "open_key"
+    type = "S"
+  }
+
+  attribute {
+    name = "open_at"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = "by_card"
     hash_key        = "platform_card_key"
@@ -49,6 +69,27 @@ resource "aws_dynamodb_table" "payments" {
     hash_key        = "device_id"
     range_key       = "created_at"
     projection_type = "KEYS_ONLY"
+  }
+
+  # The reconciliation's reads (docs/ledger.md, "Reconciliation at volume"). by_update: what
+  # changed in a window, keyed upd#<hour>#<shard> (16 shards, so a busy hour is not one hot
+  # partition key) and sorted by updated_at; the acquirer simulator's operation records share
+  # it as acq#<hour>#<shard>. open_holds is sparse: only a payment that keeps a hold open
+  # (authorizing, authorized, a challenge, a pending capture or refund) carries open_key, so
+  # the sweeper's queries read what may be due and nothing else. ALL: the run needs the whole
+  # record, and a projection of keys would cost a read per payment.
+  global_secondary_index {
+    name            = "by_update"
+    hash_key        = "update_key"
+    range_key       = "updated_at"
+    projection_type = "ALL"
+  }
+
+  global_secondary_index {
+    name            = "open_holds"
+    hash_key        = "open_key"
+    range_key       = "open_at"
+    projection_type = "ALL"
   }
 
   point_in_time_recovery {

@@ -411,6 +411,13 @@ variable "reconcile_schedule_expression" {
   }
 }
 
+variable "reconcile_repair" {
+  description = "Whether the scheduled reconciliation applies the safe repairs (posts a journal entry the payment record proves, republishes a missing event, cancels stale holds, compensates stuck payments, settles lost acquirer answers) or only reports and alarms. Off by default: a person reads the report, then runs it by hand with {\"repair\": true}; turn it on where unattended repair is wanted (a sandbox, say)."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "merchant_service_charge" {
   description = <<-EOT
     The merchant service charge (MERCHANT_SERVICE_CHARGE): what the platform charges a merchant per

@@ -37,7 +37,16 @@ def create_payments_table(ddb: Any) -> None:
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
             {"AttributeName": name, "AttributeType": "S"}
-            for name in ("payment_id", CARD_INDEX_ATTRIBUTE, "device_id", "created_at")
+            for name in (
+                "payment_id",
+                CARD_INDEX_ATTRIBUTE,
+                "device_id",
+                "created_at",
+                "update_key",
+                "updated_at",
+                "open_key",
+                "open_at",
+            )
         ],
         KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
         GlobalSecondaryIndexes=[
@@ -45,11 +54,17 @@ def create_payments_table(ddb: Any) -> None:
                 "IndexName": index,
                 "KeySchema": [
                     {"AttributeName": key, "KeyType": "HASH"},
-                    {"AttributeName": "created_at", "KeyType": "RANGE"},
+                    {"AttributeName": sort, "KeyType": "RANGE"},
                 ],
-                "Projection": {"ProjectionType": "KEYS_ONLY"},
+                "Projection": {"ProjectionType": projection},
             }
-            for index, key in ((CARD_INDEX, CARD_INDEX_ATTRIBUTE), (DEVICE_INDEX, "device_id"))
+            for index, key, sort, projection in (
+                (CARD_INDEX, CARD_INDEX_ATTRIBUTE, "created_at", "KEYS_ONLY"),
+                (DEVICE_INDEX, "device_id", "created_at", "KEYS_ONLY"),
+                # The reconciliation's (modules/payment_workflow/tables.tf).
+                ("by_update", "update_key", "updated_at", "ALL"),
+                ("open_holds", "open_key", "open_at", "ALL"),
+            )
         ],
     )
 

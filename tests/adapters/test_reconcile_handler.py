@@ -20,15 +20,17 @@ from functions.adapters import payment_wiring as wiring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_event_log import LogGroupEventRecord, payment_event
 from functions.adapters.payment_events import EventBridgePublisher
-from functions.adapters.payments_table import PaymentsTable
+from functions.adapters.payments_table import (
+    AcquirerOperationsTable,
+    PaymentsTable,
+    ReconcileCheckpoint,
+)
 from functions.domain.acquirer import (
     AcquirerOperation,
-    AcquirerRecords,
     AcquirerSimulator,
     Authentication,
     AuthorizationRequest,
     CardReference,
-    InMemoryOperationLog,
     OperationKind,
 )
 from functions.domain.ledger import PaymentLedger, PostingRules
@@ -45,7 +47,12 @@ from functions.domain.payments import (
 from functions.domain.reconciliation import PublishedEvent
 from functions.handlers import reconcile as reconcile_function
 from functions.services.payment_processing import PaymentProcessor
-from functions.services.reconciliation import Reconciliation
+from functions.services.reconciliation import (
+    AcquirerRecord,
+    Position,
+    Reconciliation,
+    instant,
+)
 from tests.adapters.payment_tables import (
     LEDGER_TABLE,
     PAYMENTS_TABLE,
@@ -59,6 +66,8 @@ from tests.adapters.test_payments_api import Context
 LOG_GROUP = "/aws/events/test-payment-events"
 BUS = "test-payments"
 NOW = dt.datetime(2026, 11, 22, 12, 0, tzinfo=dt.UTC)
+# A window that holds every payment these tests make.
+SINCE = Position("2026-11-22T10:30:00.000+00:00")
 RULES = PostingRules()
 
 
@@ -74,11 +83,13 @@ class Aws:
 
     def record_event(self, payment: Payment, kind: EventType, amount: int | None = None) -> None:
         """What the bus's archive rule writes to the event log: its input template
-        (modules/payment_workflow/events.tf) applied to the EventBridge envelope."""
+        (modules/payment_workflow/events.tf) applied to the EventBridge envelope, dated by the
+        event's time (the write that published it)."""
         entry = payment.event(kind, BUS, amount=amount)
+        when = dt.datetime.fromisoformat(payment.updated_at)
         envelope = {
             "id": f"e{self._sequence}",
-            "time": "2026-11-22T12:00:00Z",
+            "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "detail-type": entry["DetailType"],
             "detail": entry["Detail"],
         }
@@ -86,7 +97,7 @@ class Aws:
         self.logs.put_log_events(
             logGroupName=LOG_GROUP,
             logStreamName="events",
-            logEvents=[{"timestamp": int(NOW.timestamp() * 1000), "message": archived(envelope)}],
+            logEvents=[{"timestamp": int(when.timestamp() * 1000), "message": archived(envelope)}],
         )
 
     def reconcile(
@@ -94,7 +105,7 @@ class Aws:
         repair: bool,
         *,
         processor: PaymentProcessor | None = None,
-        acquirer_records: AcquirerRecords | None = None,
+        acquirer_records: AcquirerRecord | None = None,
         authorization_validity: dt.timedelta = DEFAULT_AUTHORIZATION_VALIDITY,
     ) -> dict[str, Any]:
         service = Reconciliation(
@@ -108,7 +119,7 @@ class Aws:
             acquirer=acquirer_records,
             authorization_validity=authorization_validity,
         )
-        return service.run(repair=repair, now=NOW).to_dict()
+        return service.run(repair=repair, now=NOW, start=SINCE, end=NOW).to_dict()
 
 
 EVENTS_TF = Path(__file__).parents[2] / "modules" / "payment_workflow" / "events.tf"
@@ -213,13 +224,6 @@ def test_a_lost_ledger_write_and_a_lost_event_are_repaired(aws: Aws) -> None:
     assert aws.reconcile(repair=False)["ok"]
 
 
-def test_a_journal_entry_without_a_payment_is_reported_not_repaired(aws: Aws) -> None:
-    aws.ledger.record_authorization("pay_ghost", "m_1", 500, "EUR")
-    report = aws.reconcile(repair=True)
-    assert [m["kind"] for m in report["mismatches"]] == ["ledger_without_payment"]
-    assert report["repaired"] == []
-
-
 def test_a_payment_left_authorizing_is_listed_as_stuck(aws: Aws) -> None:
     context = {
         "payment_id": "pay_stuck",
@@ -237,6 +241,12 @@ def test_a_payment_left_authorizing_is_listed_as_stuck(aws: Aws) -> None:
 # ----------------------------------------------- issue 19: acquirer record, pending, balances
 
 
+def operation_record(aws: Aws) -> AcquirerOperationsTable:
+    """The simulator's record in the payments table, every operation executed at 11:05."""
+    executed_at = dt.datetime(2026, 11, 22, 11, 5, tzinfo=dt.UTC)
+    return AcquirerOperationsTable(aws.ddb, PAYMENTS_TABLE, clock=lambda: executed_at)
+
+
 def _processor(aws: Aws, acquirer: AcquirerSimulator) -> PaymentProcessor:
     return PaymentProcessor(aws.table, acquirer, BUS, lambda: "2026-11-22T11:30:00.000+00:00")
 
@@ -245,7 +255,7 @@ def test_a_refund_paid_twice_at_the_acquirer_is_reported(aws: Aws) -> None:
     payment = captured_payment(aws, "pay_twice", amount=600)
     aws.ledger.record_authorization("pay_twice", "m_1", 600, "EUR")
     aws.ledger.record_capture("pay_twice", "m_1", 600, "EUR", 1)
-    records = InMemoryOperationLog()
+    records = operation_record(aws)
     for reference, kind, amount in (
         ("pay_twice:capture:1", OperationKind.CAPTURE, 600),
         ("pay_twice:refund:re_key1", OperationKind.REFUND, 600),  # its answer was lost
@@ -264,7 +274,9 @@ def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws
     aws.ledger.record_capture("pay_pend", "m_1", 600, "EUR", 1)
     aws.record_event(payment, EventType.AUTHORIZED, 600)
     aws.record_event(payment, EventType.CAPTURED, 600)
-    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    acquirer = AcquirerSimulator(
+        b"test-simulator-key-0123456789", 0.01, lambda _s: None, records=operation_record(aws)
+    )
     acquirer.capture(
         acquirer.authorize(authorization_request("pay_pend", 600)).authorization_id or "",
         600,
@@ -433,8 +445,9 @@ def test_stale_holds_are_canceled_first_and_counted_in_the_report(aws: Aws) -> N
     # Voided and reversed by the cancel itself, its event counted as published: nothing to repair.
     assert report["ok"], report["mismatches"]
     assert report["repaired"] == []
+    stored = {p: aws.table.get(p) for p in ("pay_old", "pay_new", "pay_gone", "pay_open")}
     statuses = {
-        p.payment_id: (str(p.status), p.cancellation_reason) for p in aws.table.scan_payments()
+        p: (str(s.status), s.cancellation_reason) for p, s in stored.items() if s is not None
     }
     assert statuses == {
         "pay_old": ("canceled", "expired"),
@@ -476,26 +489,46 @@ def test_a_stale_hold_whose_void_fails_is_left_for_the_next_run(aws: Aws) -> Non
     assert report["ok"], report["mismatches"]
 
 
-def test_the_function_reads_its_sources_from_its_environment_and_reports_only_when_asked(
-    aws: Aws, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture
+def function_environment(aws: Aws, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     fake_aws_environment(
         monkeypatch,
         PAYMENTS_TABLE_NAME=PAYMENTS_TABLE,
         LEDGER_TABLE_NAME=LEDGER_TABLE,
         EVENT_BUS_NAME=BUS,
         EVENT_LOG_GROUP_NAME=LOG_GROUP,
+        POWERTOOLS_SERVICE_NAME="reconcile",
+        POWERTOOLS_METRICS_NAMESPACE="test/ledger",
     )
     clients.clear()
     wiring.clear()
     reconcile_function.reconciliation.cache_clear()
+    reconcile_function.checkpoints.cache_clear()
+    yield
+    reconcile_function.reconciliation.cache_clear()
+    reconcile_function.checkpoints.cache_clear()
+    wiring.clear()
+    clients.clear()
+
+
+def emitted_metrics(output: str) -> dict[str, Any]:
+    """The metrics of the EMF record the function printed."""
+    (record,) = [json.loads(line) for line in output.splitlines() if line.startswith('{"_aws"')]
+    (directive,) = record["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "test/ledger" and record["service"] == "reconcile"
+    values = {m["Name"]: record[m["Name"]] for m in directive["Metrics"]}
+    return {name: sum(v) if isinstance(v, list) else v for name, v in values.items()}
+
+
+def test_the_function_reports_only_when_asked_and_emits_a_metric_per_kind(
+    aws: Aws, function_environment: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     payment = captured_payment(aws, "pay_lost")
     aws.ledger.record_authorization("pay_lost", "m_1", 4_000, "EUR")
     aws.record_event(payment, EventType.AUTHORIZED, 4_000)
-    # The schedule's EventBridge envelope carries more than ``repair``; it is ignored.
-    report = reconcile_function.handler(
-        {"repair": False, "source": "aws.events", "detail": {}}, Context()
-    )
+    by_hand = {"since": SINCE.updated_at, "until": NOW.isoformat()}
+    # Without ``repair`` the configuration decides: RECONCILE_REPAIR is not set, so no repair.
+    report = reconcile_function.handler(by_hand, Context())
     # The simulator's operation record (in the payments table) never saw this capture.
     assert sorted(m["kind"] for m in report["mismatches"]) == [
         "acquirer_operation_missing",
@@ -504,8 +537,51 @@ def test_the_function_reads_its_sources_from_its_environment_and_reports_only_wh
     ]
     assert report["repaired"] == [] and report["ok"] is False
     assert [e.step for e in aws.store.entries_for("pay_lost")] == ["authorization"]
-    repaired = reconcile_function.handler({}, Context())
+    metrics = emitted_metrics(capsys.readouterr().out)
+    assert metrics["ledger_entry_missing"] == 1.0 and metrics["event_missing"] == 1.0
+    assert metrics["entry_unbalanced"] == 0.0 and metrics["mismatches"] == 3.0
+    assert metrics["checked_payments"] == 1.0
+    repaired = reconcile_function.handler({**by_hand, "repair": True}, Context())
     assert len(repaired["repaired"]) == 2
-    reconcile_function.reconciliation.cache_clear()
+
+
+def test_the_scheduled_run_continues_from_its_checkpoint_and_repairs_only_if_configured(
+    aws: Aws, function_environment: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    now = dt.datetime.now(dt.UTC)
+    checkpoint = ReconcileCheckpoint(aws.ddb, PAYMENTS_TABLE)
+    checkpoint.save(Position(instant(now - dt.timedelta(minutes=30))))
+    when = instant(now - dt.timedelta(minutes=10))
+    context = {
+        "payment_id": "pay_recent",
+        "merchant_id": "m_1",
+        "amount": 900,
+        "currency": "EUR",
+        "capture": False,
+        "card": {"token": "tok_r", "brand": "visa", "last4": "4242"},
+    }
+    payment = new_payment(context, PaymentStatus.AUTHORIZING, when).authorized("auth_1", when)
+    aws.table.save(payment.evolve(when, version=0))  # no entry, no event: two mismatches
+    scheduled = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+    report = reconcile_function.handler(scheduled, Context())
+    assert report["checked_payments"] == 1 and report["repaired"] == []
+    assert sorted(m["kind"] for m in report["mismatches"]) == [
+        "event_missing",
+        "ledger_entry_missing",
+    ]
+    assert aws.store.entries_for("pay_recent") == []
+    # The checkpoint moved to the window's end, shortly before now: the next run starts there.
+    reached = checkpoint.load()
+    assert reached is not None and reached.updated_at == report["window"]["end"] > when
+    assert reconcile_function.handler(scheduled, Context())["checked_payments"] == 0
+
+    monkeypatch.setenv("RECONCILE_REPAIR", "true")
     wiring.clear()
-    clients.clear()
+    checkpoint.save(Position(instant(now - dt.timedelta(minutes=30))))
+    repaired = reconcile_function.handler(scheduled, Context())
+    assert sorted(m["kind"] for m in repaired["repaired"]) == [
+        "event_missing",
+        "ledger_entry_missing",
+    ]
+    assert [e.step for e in aws.store.entries_for("pay_recent")] == ["authorization"]

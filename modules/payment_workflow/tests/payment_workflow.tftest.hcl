@@ -135,16 +135,16 @@ run "the_module_with_its_defaults" {
     condition = (
       aws_dynamodb_table.payments.name == "pay-payments" &&
       aws_dynamodb_table.payments.hash_key == "payment_id" && aws_dynamodb_table.payments.range_key == null &&
-      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "platform_card_key:S", "device_id:S", "created_at:S"])
+      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "platform_card_key:S", "device_id:S", "created_at:S", "update_key:S", "updated_at:S", "open_key:S", "open_at:S"])
     )
-    error_message = "payments is keyed by payment_id (S) and declares platform_card_key, device_id and created_at for its indexes (cards are counted per card key, not per token: finding 9)."
+    error_message = "payments is keyed by payment_id (S) and declares platform_card_key, device_id and created_at for its velocity indexes (cards are counted per card key, not per token: finding 9), update_key, updated_at, open_key and open_at for reconcile's."
   }
 
   assert {
     condition = toset([
       for g in aws_dynamodb_table.payments.global_secondary_index : "${g.name}:${g.hash_key}:${g.range_key}:${g.projection_type}"
-    ]) == toset(["by_card:platform_card_key:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY"])
-    error_message = "payments has GSIs by_card (platform_card_key, created_at) and by_device (device_id, created_at), KEYS_ONLY."
+    ]) == toset(["by_card:platform_card_key:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY", "by_update:update_key:updated_at:ALL", "open_holds:open_key:open_at:ALL"])
+    error_message = "payments has GSIs by_card (platform_card_key, created_at) and by_device (device_id, created_at), KEYS_ONLY, and reconcile's by_update (update_key, updated_at) and open_holds (open_key, open_at), ALL."
   }
 
   assert {
@@ -388,9 +388,16 @@ run "the_module_with_its_defaults" {
 
   # reconcile reads payments and writes them only to settle a pending capture or refund or to cancel
   # a stale hold (conditional on the version), repairs the ledger, republishes events, reads the record.
+  # It reads by its two indexes and by key, never by Scan (issue 17: reconciliation at volume).
   assert {
     condition = (
-      toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:Scan", "dynamodb:Query", "dynamodb:GetItem", "dynamodb:PutItem"]) &&
+      toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:GetItem", "dynamodb:PutItem"]) &&
+      toset(flatten([for s in local.reconcile_statements : s.resources if contains(s.actions, "dynamodb:Query")])) == toset([
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_update",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/open_holds",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+      ]) &&
+      !contains(flatten([for s in local.reconcile_statements : s.actions]), "dynamodb:Scan") &&
       one([for s in local.reconcile_statements : s.resources if contains(s.actions, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&
       toset(one([for s in local.reconcile_statements : s.resources if contains(s.actions, "logs:FilterLogEvents")])) == toset([
         "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events",
@@ -398,6 +405,15 @@ run "the_module_with_its_defaults" {
       ])
     )
     error_message = "reconcile reads payments (PutItem only to settle pending operations and cancel stale holds), publishes on the payment bus and reads the payment event log group only."
+  }
+
+  # The alarms on what reconcile finds, on the metrics it emits.
+  assert {
+    condition = (
+      toset([for a in aws_cloudwatch_metric_alarm.reconcile : a.metric_name]) == toset(["mismatches", "stuck_authorizations", "lag_seconds"]) &&
+      alltrue([for a in aws_cloudwatch_metric_alarm.reconcile : a.namespace == "pay/ledger" && a.dimensions.service == "reconcile"])
+    )
+    error_message = "reconcile's mismatches, stuck payments and lag are alarmed on the metrics it emits (namespace <name_prefix>/ledger, dimension service = reconcile)."
   }
 
   # Only the application key, and only through a service, for this module's own resources
@@ -468,10 +484,10 @@ run "the_module_with_its_defaults" {
       payments_api    = "functions.handlers.payments_api.handler|29"
       assess_risk     = "functions.handlers.assess_risk.handler|10"
       process_payment = "functions.handlers.process_payment.handler|20"
-      reconcile       = "functions.handlers.reconcile.handler|10"
+      reconcile       = "functions.handlers.reconcile.handler|300"
       settle          = "functions.handlers.settle.handler|120"
     }
-    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk and reconcile 10 s, settle 120 s (it scans the ledger)."
+    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk 10 s, reconcile 300 s (it stops at four fifths and keeps a checkpoint), settle 120 s (it scans the ledger)."
   }
 
   assert {
@@ -529,6 +545,7 @@ run "the_module_with_its_defaults" {
       local.reconcile_environment.LEDGER_SHARDS == "8" &&
       local.reconcile_environment.ACQUIRER_CONNECTOR == "simulator" &&
       local.reconcile_environment.AUTHORIZATION_VALIDITY_DAYS == "7" &&
+      local.reconcile_environment.RECONCILE_REPAIR == "false" &&
       !contains(keys(local.process_payment_environment), "AUTHORIZATION_VALIDITY_DAYS")
     )
     error_message = "process_payment and reconcile get their connector, tables, shards, bus and event record; reconcile (alone) the authorization validity, 7 days by default."

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from functions.contracts.steps import ProcessAnswer
+from functions.domain.acquirer import AcquirerOperation
 from functions.domain.ledger import InMemoryLedgerStore, JournalEntry
 from functions.domain.payments import InMemoryPaymentStore, Payment, PaymentStatus, new_payment
 from functions.domain.reconciliation import PublishedEvent
@@ -20,6 +21,7 @@ from functions.services.payment_commands import (
     KeyReusedError,
     RequestInProgressError,
 )
+from functions.services.reconciliation import HoldKind, Position, open_hold
 from functions.services.risk import platform_card_key
 
 NOW = "2026-11-22T10:00:00.000+00:00"
@@ -86,8 +88,29 @@ class InMemoryIdempotencyStore:
 
 
 class PaymentRecords(InMemoryPaymentStore):
+    """Payment records with the reconciliation's two indexes (modules/payment_workflow
+    tables.tf): by update time, and the open holds by kind and due time."""
+
     def scan_payments(self) -> list[Any]:
         return self.all()
+
+    def updated_between(self, start: str, end: str, after: Position) -> list[Payment]:
+        return sorted(
+            (
+                p
+                for p in self.all()
+                if start <= p.updated_at < end and Position(p.updated_at, p.payment_id) > after
+            ),
+            key=lambda p: (p.updated_at, p.payment_id),
+        )
+
+    def holds_due(self, kind: HoldKind, before: str) -> list[Payment]:
+        due = []
+        for payment in self.all():
+            hold = open_hold(payment)
+            if hold is not None and hold[0] is kind and hold[1] < before:
+                due.append(payment)
+        return due
 
 
 class IndexedPaymentRecords(PaymentRecords):
@@ -114,24 +137,56 @@ class LedgerRecords(InMemoryLedgerStore):
 
 @dataclass
 class EventLog:
-    """The bus's event record, and the bus: what is published is recorded only when
-    ``archive`` is set (the archive rule delivers later, or never)."""
+    """The bus's event record, and the bus: what is published is recorded (at ``clock``) only
+    when ``archive`` is set (the archive rule delivers later, or never)."""
 
-    events: list[PublishedEvent] = field(default_factory=list)
+    recorded: list[tuple[str, PublishedEvent]] = field(default_factory=list)
     published: list[Mapping[str, Any]] = field(default_factory=list)
     archive: bool = False
     refuse: bool = False
+    clock: str = NOW
+    reads: list[tuple[str, str]] = field(default_factory=list)
 
-    def read(self) -> Iterable[PublishedEvent]:
-        return list(self.events)
+    def record(self, event: PublishedEvent, at: str | None = None) -> None:
+        self.recorded.append((at or self.clock, event))
+
+    def read_between(self, start: str, end: str) -> list[tuple[str, PublishedEvent]]:
+        self.reads.append((start, end))
+        return [(at, event) for at, event in self.recorded if start <= at <= end]
 
     def publish(self, entries: Sequence[Mapping[str, Any]]) -> int:
         if self.refuse:
             return len(entries)
         self.published.extend(entries)
         if self.archive:
-            self.events.extend(event_of(entry) for entry in entries)
+            # The archive rule dates its record by the event's time (PutEvents ``Time``).
+            for entry in entries:
+                at = entry.get("Time")
+                self.record(
+                    event_of(entry), None if at is None else at.isoformat(timespec="milliseconds")
+                )
         return 0
+
+
+@dataclass
+class TimedOperationLog:
+    """The acquirer's record of what it executed, each operation at ``clock``."""
+
+    clock: str = NOW
+    executed: dict[str, tuple[str, AcquirerOperation]] = field(default_factory=dict)
+
+    def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        return self.executed.setdefault(operation.reference, (self.clock, operation))[1]
+
+    def find(self, reference: str) -> AcquirerOperation | None:
+        found = self.executed.get(reference)
+        return None if found is None else found[1]
+
+    def operations(self) -> list[AcquirerOperation]:
+        return [operation for _, operation in self.executed.values()]
+
+    def operations_between(self, start: str, end: str) -> list[AcquirerOperation]:
+        return [op for at, op in self.executed.values() if start <= at < end]
 
 
 def event_of(entry: Mapping[str, Any]) -> PublishedEvent:
