@@ -12,6 +12,7 @@ SCAN          ?=
 PAYMENTS      ?= 10000
 CONCURRENCY   ?= 8
 FAULT_RATE    ?= 0.1
+LOAD_PAYMENTS ?= 64
 LOCAL_AWS_PORT ?= 4566
 LOCAL_API_PORT ?= 8080
 # The integration and end-to-end folders each get a worker (and an emulator); unit tests fill in.
@@ -63,6 +64,10 @@ collect-bnpl: venv ## charge the BNPL instalments due on the running emulator, a
 .PHONY: chaos
 chaos: build ## payments under injected faults, then the money invariants (PAYMENTS=10000 CONCURRENCY=8 FAULT_RATE=0.1)
 	$(PY) -m local.cli chaos --payments $(PAYMENTS) --concurrency $(CONCURRENCY) --fault-rate $(FAULT_RATE)
+
+.PHONY: load
+load: build ## load test of the local API at concurrency 1, 4 and 16: payments/s, p50/p99, CPU split (LOAD_PAYMENTS=64 per level)
+	$(PY) -m local.load --payments $(LOAD_PAYMENTS)
 
 .PHONY: lake-query
 # SQL reaches the command through the environment, so its quotes survive the shell.

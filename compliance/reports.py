@@ -67,6 +67,8 @@ class Outcome:
     policies: dict[str, PolicyInfo] = field(default_factory=dict)
     unresolved: list[Unresolved] = field(default_factory=list)
     provenance: Provenance = field(default_factory=_unknown_provenance)
+    # the plan JSONs the gate applies to (--require-resolved-plans), as the reports name them
+    gated_plans: list[str] = field(default_factory=list)
 
     @property
     def generated(self) -> str:
@@ -94,6 +96,20 @@ class Outcome:
         if any(f.check_id in checks for f in self.findings):
             return "pass"
         return "not_applicable"
+
+    @property
+    def gate_gaps(self) -> list[Unresolved]:
+        """What a check could not evaluate in a gated plan: a plan of an applied environment
+        renders every value, so anything there is a gap in a check or the configuration."""
+        return [u for u in self.unresolved if u.scanned in self.gated_plans]
+
+    @property
+    def gate_verdict(self) -> str | None:
+        """PASS when nothing failed and everything in scope of the gated plans was evaluated;
+        None when no plan is gated. The HCL scans' not-evaluated do not count: they advise."""
+        if not self.gated_plans:
+            return None
+        return "PASS" if self.ok and not self.gate_gaps else "FAIL"
 
     @property
     def verdict(self) -> str:
@@ -156,6 +172,12 @@ class Outcome:
         statuses = [r["status"] for r in requirements]
         summary: dict[str, Any] = {SUMMARY_KEYS[s]: statuses.count(s) for s in STATUSES}
         summary["verdict"] = self.verdict
+        if self.gated_plans:
+            summary["gate"] = {
+                "plans": self.gated_plans,
+                "not_evaluated": len(self.gate_gaps),
+                "verdict": self.gate_verdict,
+            }
         return {
             "scanned": self.scanned,
             "commit": self.provenance.commit,
@@ -434,8 +456,18 @@ def _evidence_rows(item: dict[str, Any]) -> list[tuple[str, str, str, str]]:
 
 def _header(outcome: Outcome, document: dict[str, Any]) -> list[tuple[str, str]]:
     versions = document["tool_versions"]
+    gate = []
+    if outcome.gated_plans:
+        gate = [
+            (
+                "Gate (plan JSON)",
+                f"{outcome.gate_verdict}: {len(outcome.gate_gaps)} in scope not evaluated in "
+                + ", ".join(outcome.gated_plans),
+            )
+        ]
     return [
         ("Verdict", outcome.verdict),
+        *gate,
         ("Commit", document["commit"]),
         ("Generated", document["generated_at"]),
         ("checkov", versions["checkov"]),

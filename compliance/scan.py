@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from compliance import provenance
-from compliance.engine import REPO_ROOT, Finding, Unresolved, run_checkov
+from compliance.engine import REPO_ROOT, Finding, run_checkov
 from compliance.register import (
     EXCEPTIONS_PATH,
     MAPPING_PATH,
@@ -116,14 +116,6 @@ def scan(
     )
 
 
-def unresolved_in_plans(outcome: Outcome, plans: Sequence[Path]) -> list[Unresolved]:
-    """What a check could not evaluate in a plan JSON: a plan of an applied environment renders
-    every value, so anything left there is a gap in a check or the configuration, never the
-    scanner's reading of HCL."""
-    scanned = {_display(p) for p in plans}
-    return [u for u in outcome.unresolved if u.scanned in scanned]
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m compliance.scan", description=__doc__.splitlines()[0]
@@ -190,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegisterError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    if args.require_resolved_plans:
+        outcome.gated_plans = [_display(p) for p in plans]
     paths = write_all(outcome, args.out)
     summary = outcome.document()["summary"]
     print(
@@ -225,12 +219,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not plans:
             print("gate: no plan JSON was scanned, so no environment is gated")
             return 1
-        gaps = unresolved_in_plans(outcome, plans)
         print(
-            f"gate: {len(gaps)} in-scope resources of {', '.join(map(_display, plans))} "
-            "not evaluated"
+            f"gate: {outcome.gate_verdict}, {len(outcome.gate_gaps)} in-scope resources of "
+            f"{', '.join(outcome.gated_plans)} not evaluated"
         )
-        if gaps:
+        if outcome.gate_gaps:
             return 1
     return 1 if args.require_resolved and outcome.unresolved else 0
 

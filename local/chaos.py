@@ -3,7 +3,8 @@ of every dependency call, then the invariants that must hold whatever failed.
 
 The workload mixes what merchants send: sales, authorize-then-capture (partial), sales with a
 partial refund, 3-D Secure challenges that are answered, and cards the acquirer simulator
-answers badly (timeouts, processing errors, lost answers, captures that fail). Each client does
+answers badly (timeouts, processing errors, lost answers, captures that fail, slow answers,
+and authorizations answered after the connector gave up). Each client does
 what a real integration does: on a 5xx, a 409 (the same request still running) or no answer, it
 sends the same request again with the same ``Idempotency-Key``, with backoff, for up to a
 minute.
@@ -19,6 +20,8 @@ The invariants (any violation fails the run):
 - per payment, the ledger's captured and refunded amounts equal what the API reports;
 - per payment, the acquirer (the simulator's operation log) captured and refunded exactly what
   the API reports: nothing moved twice, nothing moved that the platform does not know of;
+- no idempotency key reached the acquirer again with other parameters (the simulator's request
+  record holds every request, retries included, and cannot refuse such a reuse itself);
 - every payment terminal or in a documented resumable state (``authorized``: capture or let
   the hold lapse; ``requires_action``: the challenge is open; ``capture_pending``: the
   reconciliation resolves it); never ``authorizing`` once the run is over and the sweeper ran;
@@ -41,9 +44,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payments_table import AcquirerOperationsTable
-from functions.domain.acquirer import TEST_CARDS, OperationKind, OperationStatus
+from functions.domain.acquirer import (
+    TEST_CARDS,
+    AcquirerOperation,
+    AcquirerRequest,
+    OperationKind,
+    OperationStatus,
+)
 from functions.domain.cards import luhn_valid
 from functions.domain.ledger import position, unbalanced_currencies
 from functions.domain.payments import PaymentStatus
@@ -74,6 +84,8 @@ ACQUIRER_TROUBLE = (
     "4000000000000408",  # authorize times out
     ANSWERS_LOST,  # capture and refund executed, their first answers lost
     CAPTURE_FAILS,  # authorized, then the capture fails: compensated by a void
+    "4000000000007775",  # every answer slow, within the connector timeout
+    "4000000000007783",  # authorized, answered after the timeout: voided by the authorize key
 )
 # (scenario, weight): what a day of traffic looks like, roughly.
 SCENARIOS = (
@@ -124,10 +136,16 @@ def set_faults(endpoint: str, plan: dict[str, Any] | None) -> dict[str, Any]:
     return answered
 
 
-def injected(endpoint: str) -> dict[str, int]:
+def fault_state(endpoint: str) -> dict[str, Any]:
+    """What the injector reports: the plan in force and what it injected under it."""
     request = urllib.request.Request(f"{endpoint}{faults.PATH}", method="GET")  # noqa: S310
     with urllib.request.urlopen(request, timeout=10) as reply:  # noqa: S310
-        return dict(json.loads(reply.read()).get("injected", {}))
+        state: dict[str, Any] = json.loads(reply.read())
+    return state
+
+
+def injected(endpoint: str) -> dict[str, int]:
+    return dict(fault_state(endpoint).get("injected", {}))
 
 
 def fresh_card(rng: random.Random) -> str:
@@ -173,6 +191,10 @@ class ChaosReport:
     # that the system does not heal by itself.
     unhealed: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
+    # What the acquirer received, by kind (retries included), and the keys it received again
+    # with other parameters.
+    acquirer_requests: dict[str, int] = field(default_factory=dict)
+    resent_changed: list[str] = field(default_factory=list)
 
     @property
     def violations(self) -> int:
@@ -185,6 +207,7 @@ class ChaosReport:
             + len(self.changed_answers)
             + len(self.unhealed)
             + self.unanswered_requests
+            + len(self.resent_changed)
         )
 
     def figures(self) -> dict[str, dict[str, Any]]:
@@ -200,6 +223,14 @@ class ChaosReport:
             "chaos_changed_answers": {"value": len(self.changed_answers), "unit": "requests"},
             "chaos_unanswered_requests": {"value": self.unanswered_requests, "unit": "requests"},
             "chaos_unhealed_after_repair": {"value": len(self.unhealed), "unit": "mismatches"},
+            "chaos_acquirer_requests": {
+                "value": sum(self.acquirer_requests.values()),
+                "unit": "requests",
+            },
+            "chaos_acquirer_keys_resent_changed": {
+                "value": len(self.resent_changed),
+                "unit": "keys",
+            },
             "chaos_payments_per_s": {
                 "value": round(self.payments / self.seconds, 2) if self.seconds else 0.0,
                 "unit": "payments/s",
@@ -214,6 +245,7 @@ class ChaosReport:
         for name, count in sorted(self.injected.items()):
             print(f"  injected {name}: {count}")
         print(f"  statuses: {dict(sorted(self.statuses.items()))}")
+        print(f"  acquirer requests received: {dict(sorted(self.acquirer_requests.items()))}")
         print(
             f"  requests retried by clients: {self.retried_requests}; "
             f"never answered: {self.unanswered_requests}"
@@ -252,6 +284,11 @@ class ChaosReport:
                 self.unanswered,
             ),
             ("mismatches left after one repair run", len(self.unhealed), self.unhealed),
+            (
+                "acquirer keys received again with other parameters",
+                len(self.resent_changed),
+                self.resent_changed,
+            ),
         )
         for label, count, detail in checks:
             print(f"  {'ok  ' if count == 0 else 'FAIL'} {label}: {count}")
@@ -352,6 +389,44 @@ def run_one(client: Client, rng: random.Random, merchant: str, n: int) -> str | 
     return payment_id
 
 
+def moved_by_payment(operations: list[AcquirerOperation]) -> dict[str, Counter[str]]:
+    """What the acquirer captured and refunded per payment, by its operation record."""
+    moved: dict[str, Counter[str]] = defaultdict(Counter)
+    for operation in operations:
+        if operation.status is OperationStatus.SUCCEEDED and operation.kind in (
+            OperationKind.CAPTURE,
+            OperationKind.REFUND,
+        ):
+            moved[operation.payment_id][str(operation.kind)] += operation.amount
+    return moved
+
+
+def acquirer_difference(
+    payment_id: str, captured: int, refunded: int, moved: dict[str, Counter[str]]
+) -> str | None:
+    """How the acquirer's record of a payment differs from what the API reports, if it does."""
+    acquired = moved.get(payment_id, Counter())
+    if (acquired["capture"], acquired["refund"]) == (captured, refunded):
+        return None
+    return (
+        f"{payment_id}: API captured {captured} refunded {refunded}, acquirer "
+        f"{acquired['capture']}/{acquired['refund']}"
+    )
+
+
+def resent_with_other_parameters(requests: list[AcquirerRequest]) -> list[str]:
+    """Keys the acquirer received more than once with different parameters: a retry must send
+    the same request again, and the simulator (like many acquirers) would not notice."""
+    seen: dict[str, set[tuple[str, str, int, str]]] = defaultdict(set)
+    for request in requests:
+        seen[request.reference].add(
+            (request.kind, request.authorization_id, request.amount, request.currency)
+        )
+    return [
+        f"{key}: {sorted(variants)}" for key, variants in sorted(seen.items()) if len(variants) > 1
+    ]
+
+
 @dataclass(frozen=True)
 class Stack:
     """What the chaos run needs of an applied environments/local."""
@@ -384,7 +459,8 @@ def run_chaos(
     fault_rate: float = 0.1,
     seed: int = 17,
 ) -> ChaosReport:
-    merchant = f"m_chaos_{uuid.uuid4().hex[:8]}"
+    # The merchant the client's API key names (the only one it may act for).
+    merchant = api.merchant_id or f"m_chaos_{uuid.uuid4().hex[:8]}"
     clients = [Client(api) for _ in range(concurrency)]
     started = time.monotonic()
     set_faults(stack.endpoint, fault_plan(fault_rate, seed))
@@ -424,8 +500,9 @@ def check(
     from local.payments_demo import reconcile
 
     lambda_client = emulator_client("lambda", stack.endpoint)
-    report = reconcile(lambda_client, stack.reconcile_function)
-    reconcile(lambda_client, stack.reconcile_function, repair=True)
+    # The repair run reports what it found before repairing; a run on a big table is slow on
+    # the emulator (a minute and more), so two runs, not three.
+    report = reconcile(lambda_client, stack.reconcile_function, repair=True)
     after = reconcile(lambda_client, stack.reconcile_function)
     ddb = emulator_client("dynamodb", stack.endpoint)
     ledger = DynamoLedgerStore(ddb, stack.ledger_table)
@@ -436,13 +513,14 @@ def check(
             unbalanced += 1
         for line in entry.lines:
             per_currency[line.currency] += line.delta
-    moved: dict[str, Counter[str]] = defaultdict(Counter)
-    for operation in AcquirerOperationsTable(ddb, stack.payments_table).operations():
-        if operation.status is OperationStatus.SUCCEEDED and operation.kind in (
-            OperationKind.CAPTURE,
-            OperationKind.REFUND,
-        ):
-            moved[operation.payment_id][str(operation.kind)] += operation.amount
+    moved = moved_by_payment(AcquirerOperationsTable(ddb, stack.payments_table).operations())
+    # This run's requests only: every acquirer key starts with its payment's id.
+    ours = set(made)
+    requests = [
+        request
+        for request in AcquirerRequestsTable(ddb, stack.payments_table).requests()
+        if request.reference.split(":", 1)[0] in ours
+    ]
     statuses: Counter[str] = Counter()
     ledger_mismatches, double_moves, nonterminal = [], [], []
     for payment_id in made:
@@ -458,12 +536,9 @@ def check(
                 f"{payment_id}: API captured {captured} refunded {refunded}, ledger "
                 f"{held.captured}/{held.refunded}"
             )
-        acquired = moved.get(payment_id, Counter())
-        if (acquired["capture"], acquired["refund"]) != (captured, refunded):
-            double_moves.append(
-                f"{payment_id}: API captured {captured} refunded {refunded}, acquirer "
-                f"{acquired['capture']}/{acquired['refund']}"
-            )
+        difference = acquirer_difference(payment_id, captured, refunded, moved)
+        if difference is not None:
+            double_moves.append(difference)
     changed = []
     for request in sent:
         if not request.retried or request.first_answer is None:
@@ -495,6 +570,8 @@ def check(
         changed_answers=changed,
         reconciliation=report,
         unhealed=[f"{m['kind']}: {m['payment_id']} {m['detail']}" for m in after["mismatches"]],
+        acquirer_requests=dict(Counter(request.kind for request in requests)),
+        resent_changed=resent_with_other_parameters(requests),
     )
 
 

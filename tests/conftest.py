@@ -43,17 +43,35 @@ class Emulator:
 
     def log_messages(self, group: str) -> list[str]:
         """Every message of a CloudWatch log group on the emulator, stream by stream."""
-        logs = self.client("logs")
-        return [
-            event["message"]
-            for stream in logs.describe_log_streams(logGroupName=group)["logStreams"]
-            for event in logs.get_log_events(
-                logGroupName=group, logStreamName=stream["logStreamName"]
-            )["events"]
-        ]
+        return log_group_messages(self.client("logs"), group)
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def log_group_messages(logs: Any, group: str) -> list[str]:
+    """Every message of a log group, every page of both listings. DescribeLogStreams answers
+    50 streams a page and EventBridge writes each event to a stream of its own, so once a
+    session held more than 50 archived events (a chaos run makes hundreds) a one-page read
+    missed most new payments' events; GetLogEvents pages too (1 MB or 10,000 events)."""
+    messages: list[str] = []
+    for page in logs.get_paginator("describe_log_streams").paginate(logGroupName=group):
+        for stream in page["logStreams"]:
+            token: str | None = None
+            while True:
+                extra = {"nextToken": token} if token else {}
+                answer = logs.get_log_events(
+                    logGroupName=group,
+                    logStreamName=stream["logStreamName"],
+                    startFromHead=True,
+                    **extra,
+                )
+                messages += [event["message"] for event in answer["events"]]
+                # The forward token repeats once the stream's end is reached.
+                if not answer["events"] or answer.get("nextForwardToken") in (None, token):
+                    break
+                token = answer["nextForwardToken"]
+    return messages
 
 
 def ensure_lambda_build() -> None:

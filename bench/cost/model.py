@@ -19,7 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bench.cost.prices import PriceBook
-from bench.cost.usage import LAKE_REQUIRED, LAKE_TRANSFORM_REQUIRED, STREAM_REQUIRED, Usage
+from bench.cost.usage import (
+    BNPL_REQUIRED,
+    LAKE_REQUIRED,
+    LAKE_TRANSFORM_REQUIRED,
+    STREAM_REQUIRED,
+    Usage,
+)
 
 MILLION = 1_000_000
 GIB = 1024**3
@@ -70,6 +76,8 @@ class Estimate:
     stream: list[Line] = field(default_factory=list)
     lake: list[Line] = field(default_factory=list)
     lake_fixed: list[FixedLine] = field(default_factory=list)
+    # Per million BNPL payments (a BNPL payment is not also a card payment of the hot path).
+    bnpl: list[Line] = field(default_factory=list)
     # Not built, priced for the decision records: the same requests on an HTTP API.
     http_api: Line | None = None
     volumes: tuple[int, ...] = VOLUMES
@@ -367,6 +375,99 @@ def express_lines(prices: PriceBook, usage: Usage) -> list[Line]:
     ]
 
 
+def bnpl_lines(prices: PriceBook, usage: Usage) -> list[Line]:
+    """One BNPL payment, per million BNPL payments: its checkout (the API, WAF, the workflow's
+    BNPL branch, the vault describing the card token, the bnpl function) and each later
+    instalment's collection (the bnpl function a scheduled run invokes, its writes and events),
+    as many collections as the plan bench_credit measures has."""
+    collections = usage["bnpl_collections_per_payment"]
+    lines: list[Line] = []
+    for part, per, label in (
+        ("checkout", 1.0, "BNPL checkout"),
+        ("collection", collections, f"BNPL collections (x{collections:g})"),
+    ):
+
+        def units(name: str, part: str = part, per: float = per) -> float:
+            return usage[f"bnpl_{part}_{name}"] * per
+
+        if units("api_requests"):
+            api = units("api_requests")
+            lines += [
+                _line(
+                    prices,
+                    f"{label}: API Gateway REST requests",
+                    api,
+                    "requests",
+                    "apigateway_rest_request",
+                ),
+                _line(prices, f"{label}: WAF requests", api, "requests", "waf_request"),
+            ]
+        if units("step_functions_express_executions"):
+            billed_s = units("step_functions_express_billed_ms") / 1000
+            lines += [
+                _line(
+                    prices,
+                    f"{label}: Step Functions Express requests",
+                    units("step_functions_express_executions"),
+                    "requests",
+                    "sfn_express_request",
+                ),
+                _line(
+                    prices,
+                    f"{label}: Step Functions Express duration",
+                    billed_s * EXPRESS_MEMORY_GB,
+                    "GB-s",
+                    "sfn_express_gb_second",
+                ),
+            ]
+        lines += [
+            _line(
+                prices,
+                f"{label}: Lambda requests",
+                units("lambda_invocations"),
+                "invocations",
+                "lambda_request",
+            ),
+            _line(
+                prices,
+                f"{label}: Lambda duration",
+                units("lambda_gb_seconds"),
+                "GB-s",
+                "lambda_gb_second",
+            ),
+            _line(
+                prices,
+                f"{label}: DynamoDB writes (on-demand)",
+                units("dynamodb_write_units"),
+                "WRU",
+                "dynamodb_write_request_unit",
+            ),
+            _line(
+                prices,
+                f"{label}: DynamoDB reads (on-demand)",
+                units("dynamodb_read_units"),
+                "RRU",
+                "dynamodb_read_request_unit",
+            ),
+            _line(prices, f"{label}: KMS requests", units("kms_calls"), "requests", "kms_request"),
+            _line(
+                prices,
+                f"{label}: EventBridge events",
+                units("events_published"),
+                "events",
+                "eventbridge_event",
+            ),
+            _line(
+                prices,
+                f"{label}: CloudWatch Logs ingestion",
+                units("log_bytes") / GIB,
+                "GB",
+                "logs_ingestion_gb",
+            ),
+        ]
+    return lines
+
+
 def standard_lines(prices: PriceBook, usage: Usage) -> list[Line]:
     """The same flow on a Standard workflow: the same Lambda per step, billed per transition."""
     return [
@@ -428,6 +529,15 @@ def estimate(
         notes.append(f"event stream not measured: {', '.join(usage.missing(STREAM_REQUIRED))}")
     if not usage.has(LAKE_REQUIRED):
         notes.append(f"data lake not measured: {', '.join(usage.missing(LAKE_REQUIRED))}")
+    if not usage.has(BNPL_REQUIRED):
+        notes.append(f"BNPL not measured: {', '.join(usage.missing(BNPL_REQUIRED))}")
+    else:
+        notes.append(
+            "BNPL: priced per BNPL payment (its checkout and "
+            f"{usage['bnpl_collections_per_payment']:g} collections, bench_credit's plan); the "
+            "collections schedule's one daily trigger and CloudTrail data events on the credit "
+            "tables are not priced"
+        )
     if usage.has(LAKE_REQUIRED) and not usage.has(LAKE_TRANSFORM_REQUIRED):
         notes.append(
             "data lake: the Firehose transformation Lambda and the Glue Data Catalog (within its "
@@ -457,5 +567,6 @@ def estimate(
         stream=stream_lines(prices, usage) if usage.has(STREAM_REQUIRED) else [],
         lake=lake_lines(prices, usage) if usage.has(LAKE_REQUIRED) else [],
         lake_fixed=lake_fixed_lines(prices, lake_layout),
+        bnpl=bnpl_lines(prices, usage) if usage.has(BNPL_REQUIRED) else [],
         notes=notes,
     )

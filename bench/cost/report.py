@@ -47,6 +47,11 @@ def bench_figures(estimate: Estimate) -> dict[str, dict[str, float | str]]:
             "value": round(estimate.per_million(estimate.lake), 2),
             "unit": f"USD ({estimate.region}, data lake, variable, one month kept, one scan)",
         }
+    if estimate.bnpl:
+        figures["cost_per_million_bnpl_payments_usd"] = {
+            "value": round(estimate.per_million(estimate.bnpl), 2),
+            "unit": f"USD ({estimate.region}, BNPL checkout and its collections, variable)",
+        }
     figures["lake_fixed_monthly_usd"] = {
         "value": round(sum(f.usd_per_month for f in estimate.lake_fixed), 2),
         "unit": f"USD per month ({estimate.region}, lake objects whatever the volume)",
@@ -100,6 +105,7 @@ def to_json(
         "standard": lines(estimate.standard),
         "stream": lines(estimate.stream),
         "lake": lines(estimate.lake),
+        "bnpl": lines(estimate.bnpl),
         "lake_fixed": _fixed(estimate.lake_fixed),
         "notes": estimate.notes,
         "fixed": {env: _fixed(fixed) for env, fixed in estimate.fixed.items()},
@@ -145,6 +151,11 @@ def summary(estimate: Estimate) -> str:
         rows.append(
             "| Data lake: Firehose, S3 for a month, one Athena scan (beside the hot path) | "
             f"{_usd(estimate.per_million(estimate.lake))} |"
+        )
+    if estimate.bnpl:
+        rows.append(
+            "| BNPL payment instead of a card payment: checkout and its collections (per "
+            f"million BNPL payments) | {_usd(estimate.per_million(estimate.bnpl))} |"
         )
     rows += [
         "",
@@ -268,14 +279,15 @@ def markdown(estimate: Estimate, chart_name: str) -> str:
             cells.append(_usd(estimate.monthly_total(env, volume, standard=True)))
         out.append(f"| {volume:,} | " + " | ".join(cells) + " |")
     for title, part in (
-        ("Event stream and fraud consumer", estimate.stream),
-        ("Data lake", estimate.lake),
+        ("Event stream and fraud consumer, per million payments", estimate.stream),
+        ("Data lake, per million payments", estimate.lake),
+        ("BNPL, per million BNPL payments", estimate.bnpl),
     ):
         if not part:
             continue
         out += [
             "",
-            f"## {title}, per million payments",
+            f"## {title}",
             "",
             "| Component | units per payment | unit | USD per million |",
             "|---|---:|---|---:|",

@@ -4,12 +4,14 @@ The figures come from ``bench/results.json`` (written by ``make bench``); when t
 figure is missing, a fresh measuring run (``bench.bench_payments``) fills it. A figure the model
 needs that the meter did not report is an error, never a silent zero.
 
-Three components, each from its own benchmark: the hot path (``REQUIRED``,
+Four components, each from its own benchmark: the hot path (``REQUIRED``,
 bench_payments: one payment through the API), the payment event stream and its fraud consumer
 (``STREAM_REQUIRED``, bench_fraud: the consumer's metered usage per stream record, and the
-events a payment publishes, each of which the stream's rules take), and the data lake
-(``LAKE_REQUIRED``, bench_lake: Parquet bytes per event). The hot path must be complete; a
-component whose figures are missing is reported as not measured, never priced as zero.
+events a payment publishes, each of which the stream's rules take), the data lake
+(``LAKE_REQUIRED``, bench_lake: Parquet bytes per event) and BNPL (``BNPL_REQUIRED``,
+bench_credit: a BNPL checkout and one collection, priced per BNPL payment). The hot path must
+be complete; a component whose figures are missing is reported as not measured, never priced
+as zero.
 """
 
 from __future__ import annotations
@@ -50,7 +52,29 @@ LAKE_REQUIRED = ("fraud_stream_record_bytes", "lake_parquet_bytes_per_event")
 # The lake's delivery streams (one per table, each reading every stream record) and its
 # transformation step's duration per record, both from bench/bench_lake.py.
 LAKE_TRANSFORM_REQUIRED = ("lake_delivery_streams", "lake_transform_gb_seconds_per_record")
-_KNOWN = frozenset((*REQUIRED, *STREAM_REQUIRED, *LAKE_REQUIRED, *LAKE_TRANSFORM_REQUIRED))
+# BNPL (bench/bench_credit.py), per BNPL payment: its checkout through the API and workflow, and
+# each later instalment's collection (a scheduled run's units per instalment it charged).
+BNPL_UNITS = (
+    "api_requests",
+    "step_functions_express_executions",
+    "step_functions_express_billed_ms",
+    "state_transitions",
+    "lambda_invocations",
+    "lambda_gb_seconds",
+    "dynamodb_write_units",
+    "dynamodb_read_units",
+    "kms_calls",
+    "events_published",
+    "log_bytes",
+)
+BNPL_REQUIRED = (
+    *(f"bnpl_checkout_{unit}" for unit in BNPL_UNITS),
+    *(f"bnpl_collection_{unit}" for unit in BNPL_UNITS),
+    "bnpl_collections_per_payment",
+)
+_KNOWN = frozenset(
+    (*REQUIRED, *STREAM_REQUIRED, *LAKE_REQUIRED, *LAKE_TRANSFORM_REQUIRED, *BNPL_REQUIRED)
+)
 DATA_CALLS_PREFIX = "payment_data_calls:"
 
 

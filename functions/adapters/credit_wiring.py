@@ -18,6 +18,7 @@ from functions.adapters.credit_tables import (
     DynamoDecisionStore,
     DynamoPlanStore,
 )
+from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import AcquirerSimulator
 from functions.domain.credit.ledger import BnplLedger, CreditPostingRules
 from functions.domain.credit.policy import CreditDecider, CreditPolicy
@@ -27,7 +28,7 @@ from functions.domain.fx import EurRates
 from functions.domain.principals import MerchantAccess
 from functions.services.bnpl_checkout import BnplCheckout
 from functions.services.credit_decisions import CreditDecisions
-from functions.services.credit_plans import BnplPlans, CollectionPolicy, PlanExposures
+from functions.services.credit_plans import BnplPlans, CollectionPolicy, LateFee, PlanExposures
 
 # The credit-loss allowance booked when a plan opens, in basis points of its total. A stated
 # provision rate, not yet one measured from this platform's write-offs.
@@ -107,7 +108,8 @@ def clear() -> None:
 # Set by modules/credit_decisioning when BNPL is on: CREDIT_LEDGER_TABLE_NAME, EVENT_BUS_NAME,
 # ACQUIRER_CONNECTOR and ACQUIRER_TIMEOUT_MS (as for the payment workflow),
 # MERCHANT_SERVICE_CHARGE (the payment workflow's fee, JSON or empty), BNPL_COLLECTIONS
-# ({retry_every_days, write_off_after_days}).
+# ({retry_every_days, write_off_after_days, late_fees}), PAYMENTS_TABLE_NAME (the payment
+# workflow's payments table, where a BNPL payment is recorded).
 
 
 def _required(name: str) -> str:
@@ -144,6 +146,11 @@ def collection_policy() -> CollectionPolicy:
     return CollectionPolicy(
         retry_every_days=int(raw.get("retry_every_days", 3)),
         write_off_after_days=int(raw.get("write_off_after_days", 90)),
+        # Per currency, in its minor units: {"EUR": {"amount": 500, "cap": 1000}}.
+        late_fees={
+            currency: LateFee(int(fee["amount"]), int(fee["cap"]))
+            for currency, fee in (raw.get("late_fees") or {}).items()
+        },
     )
 
 
@@ -162,8 +169,11 @@ def bnpl_plans() -> BnplPlans:
 
 @cache
 def bnpl_checkout() -> BnplCheckout:
+    # The payment workflow's payments table: a BNPL payment is recorded where card payments
+    # are, so GET /v1/payments/{id} answers it.
+    payments = PaymentsTable(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
     return BnplCheckout(
-        credit_decisions(), bnpl_plans(), plan_store(), credit_ledger(), card_charger()
+        credit_decisions(), bnpl_plans(), plan_store(), credit_ledger(), card_charger(), payments
     )
 
 

@@ -14,6 +14,7 @@ from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients, fraud_stream_wiring
+from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.fraud_monitoring_table import TableTraMonitoring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_events import EventBridgePublisher
@@ -300,6 +301,7 @@ def acquirer() -> AcquirerConnector:
         current.simulator_key,
         timeout_s=current.acquirer_timeout_ms / 1000,
         records=acquirer_records(),
+        requests=AcquirerRequestsTable(clients.dynamodb(), current.required("payments_table")),
     )
 
 

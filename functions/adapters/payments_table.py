@@ -137,6 +137,8 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "captured_at": payment.captured_at,
         "cancellation_reason": payment.cancellation_reason,
         "version": payment.version,
+        # A BNPL payment's decision and plan (Payment.bnpl): absent on a card payment.
+        "bnpl": dict(payment.bnpl) if payment.bnpl is not None else None,
         # The card key is stored once, inside the index attribute (``card#<card key>``).
         CARD_INDEX_ATTRIBUTE: platform_card_key(
             {"card_key": payment.card_key, "token": payment.token}
@@ -223,6 +225,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         cancellation_reason=data.get("cancellation_reason"),
         version=data.get("version", 0),
         card_key=_card_key(data),
+        bnpl=data.get("bnpl"),
     )
 
 

@@ -3,7 +3,8 @@ action, parsed as the state machine sends it, and the payment summary it answers
 
 ``checkout``: the payment request (``payment_method.type = "bnpl"``) and the customer's card as
 the vault described its token; ``compensate``: the same, after ``checkout`` failed for good;
-``collect``: the collections run (the schedule's input, or ``make collect-bnpl``).
+``refund``: a refund of a BNPL payment; ``collect``: the collections run (the schedule's input,
+or ``make collect-bnpl``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from functions.contracts.steps import RefundOrder
 from functions.models.payments import PaymentRequest
 from functions.models.tokens import WorkflowCardOutput
 
@@ -27,6 +29,9 @@ class CheckoutInput(_Step):
     received_at: str
     request: PaymentRequest
     card: WorkflowCardOutput
+    # The create request's digest (payment_commands): kept on the payment record, so that a
+    # late retry of its Idempotency-Key with another body is refused.
+    request_digest: str | None = None
 
 
 class CompensateInput(_Step):
@@ -39,6 +44,14 @@ class CompensateInput(_Step):
     failure: dict[str, str | None] = Field(default_factory=dict)
 
 
+class RefundInput(_Step):
+    """``POST /v1/payments/{id}/refunds`` on a BNPL payment (the workflow's route for one)."""
+
+    action: Literal["refund"]
+    payment_id: str = Field(pattern=r"^pay_[A-Za-z0-9]+$")
+    refund: RefundOrder
+
+
 class CollectInput(_Step):
     action: Literal["collect"]
     # The day collections run for; the function's clock when absent (the schedule).
@@ -48,7 +61,9 @@ class CollectInput(_Step):
 
 
 BnplStepInput = TypeAdapter(
-    Annotated[CheckoutInput | CompensateInput | CollectInput, Field(discriminator="action")]
+    Annotated[
+        CheckoutInput | CompensateInput | RefundInput | CollectInput, Field(discriminator="action")
+    ]
 )
 
 

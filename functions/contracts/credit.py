@@ -184,10 +184,13 @@ class DecisionView(Contract):
 # ------------------------------------------------------------------------------ plans
 
 
-InstalmentStatus = Literal["due", "collected", "late", "written_off"]
+# refunded: collected, then given back when the payment was refunded; canceled: never to be
+# collected (the payment was refunded first).
+InstalmentStatus = Literal["due", "collected", "late", "written_off", "refunded", "canceled"]
 # canceled: the checkout that opened it failed half-way and was compensated (its first
-# instalment refunded, its ledger entries reversed).
-PlanStatus = Literal["active", "paid", "settled_early", "written_off", "canceled"]
+# instalment refunded, its ledger entries reversed). refunded: its payment was refunded in
+# full (the goods returned): nothing more is owed, everything paid went back to the card.
+PlanStatus = Literal["active", "paid", "settled_early", "written_off", "canceled", "refunded"]
 
 
 class PlanCard(Contract):
@@ -237,8 +240,10 @@ class PlanRecord(Contract):
 
 
 class BnplEventDetail(EventDetail):
-    """``bnpl.plan_created``, ``bnpl.instalment_collected``, ``bnpl.instalment_missed``: the
-    plan, the instalment (0 for the plan itself) and the amount; the token only, no card."""
+    """``bnpl.plan_created``, ``bnpl.instalment_collected``, ``bnpl.instalment_missed``,
+    ``bnpl.plan_canceled`` (the payment refunded: nothing more is owed; ``amount`` is what went
+    back to the card): the plan, the instalment (0 for the plan itself) and the amount; no
+    card data, not even the token."""
 
     event_id: str
     plan_id: str
@@ -251,7 +256,9 @@ class BnplEventDetail(EventDetail):
     decline_code: str | None = None
 
 
-BnplEventType = Literal["bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed"]
+BnplEventType = Literal[
+    "bnpl.plan_created", "bnpl.instalment_collected", "bnpl.instalment_missed", "bnpl.plan_canceled"
+]
 
 
 class BnplApplicant(Contract):

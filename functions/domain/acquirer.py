@@ -208,6 +208,44 @@ class InMemoryOperationLog(OperationLog):
             return list(self._operations.values())
 
 
+@dataclass(frozen=True, slots=True)
+class AcquirerRequest:
+    """One request as the simulator received it, before it acted: retries under the same key
+    included, so a capture sent twice shows twice even when it moved money once, and a key sent
+    again with another amount (which the simulator cannot refuse) is visible."""
+
+    kind: str  # authorize, or an OperationKind
+    reference: str  # the idempotency key
+    authorization_id: str
+    amount: int
+    currency: str
+
+
+class RequestLog(Protocol):
+    """Where the simulator writes every request it receives (in memory, or a table when
+    deployed, so a chaos run reads every container's)."""
+
+    def received(self, request: AcquirerRequest) -> None:
+        """Records ``request``; an error means nothing was done (the caller may send again)."""
+        ...
+
+    def requests(self) -> list[AcquirerRequest]: ...
+
+
+class InMemoryRequestLog(RequestLog):
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: list[AcquirerRequest] = []
+
+    def received(self, request: AcquirerRequest) -> None:
+        with self._lock:
+            self._requests.append(request)
+
+    def requests(self) -> list[AcquirerRequest]:
+        with self._lock:
+            return list(self._requests)
+
+
 class SettlementKind(StrEnum):
     """What a settlement line moves: a capture paid in, a refund or a chargeback taken back, a
     dispute won given back."""
@@ -568,6 +606,12 @@ class Outcome(StrEnum):
     # Approved while the cardholder takes part; a merchant-initiated charge on the stored card
     # (the instalments after a BNPL checkout, a recurring payment) finds the account empty.
     MERCHANT_INITIATED_DECLINED = "merchant_initiated_declined"
+    # Approved; every answer (authorize, capture, refund, void by id) comes slowly but within
+    # the connector's timeout (SLOW_ANSWER_SHARE of it).
+    SLOW = "slow"
+    # Approved at the acquirer, but the answer comes after the connector gave up: the caller
+    # sees a timeout for an authorization that exists, which only a void releases.
+    LATE = "late"
 
 
 @dataclass(frozen=True, slots=True)
@@ -604,6 +648,8 @@ TEST_CARDS: Mapping[str, Behaviour] = MappingProxyType(
                 Outcome.MERCHANT_INITIATED_DECLINED,
                 DeclineCode.INSUFFICIENT_FUNDS,
             ),
+            _card("4000000000007775", Outcome.SLOW),
+            _card("4000000000007783", Outcome.LATE),
         )
     )
 )
@@ -616,11 +662,16 @@ _CAPTURABLE = "capturable"
 _CAPTURE_FAILS = "capture-fails"
 _ANSWERS_LOST = "answers-lost"
 _DISPUTED = "disputed"
+_SLOW = "slow"
 _LABELS = {
     Outcome.CAPTURE_FAILS: _CAPTURE_FAILS,
     Outcome.ANSWERS_LOST: _ANSWERS_LOST,
     Outcome.DISPUTED: _DISPUTED,
+    Outcome.SLOW: _SLOW,
 }
+# A slow answer takes this share of the connector's timeout: slow enough to show in latency and
+# to pile up under load, never slow enough to time out.
+SLOW_ANSWER_SHARE = 0.6
 # What the simulated acquirer deducts from a settlement: interchange (the EU consumer debit cap,
 # 0.2 %) and a scheme fee (0.1 %) per capture, rounded half up to a minor unit, and a dispute
 # fee of 15 major units per chargeback. Funds arrive the day after the batch (T+1).
@@ -663,7 +714,8 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     it does not stop a capture above the authorized amount or refunds above the captured one
     (the payment domain enforces "never more than authorized/captured"), it cannot notice a key
     reused with other parameters, and a void by key succeeds even when no authorization was
-    made under that key.
+    made under that key. Every request it receives is written to ``requests`` first (a
+    ``RequestLog``), whatever comes of it.
     """
 
     def __init__(
@@ -672,6 +724,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         timeout_s: float,
         sleep: Callable[[float], None] = time.sleep,
         records: OperationLog | None = None,
+        requests: RequestLog | None = None,
     ) -> None:
         if len(key) < 16:
             raise ValueError("the simulator key must have at least 16 bytes")
@@ -681,14 +734,18 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         self._timeout_s = timeout_s
         self._sleep = sleep
         self.records: OperationLog = records if records is not None else InMemoryOperationLog()
+        self.requests: RequestLog = requests if requests is not None else InMemoryRequestLog()
 
     def __repr__(self) -> str:
         return f"AcquirerSimulator(timeout_s={self._timeout_s!r})"
 
     def authorize(self, request: AuthorizationRequest) -> AuthorizationResult:
         check_authorization_request(request)
+        self._received("authorize", request.idempotency_key, "", request.amount, request.currency)
         behaviour = TEST_CARDS.get(request.card.last4, APPROVE)
         core = self._core(request.idempotency_key)
+        if behaviour.outcome is Outcome.SLOW:
+            self._sleep(self._timeout_s * SLOW_ANSWER_SHARE)
         if behaviour.outcome is Outcome.PROCESSING_ERROR:
             raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
         if behaviour.outcome is Outcome.TIMEOUT:
@@ -706,15 +763,21 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
             return AuthorizationResult(False, None, behaviour.decline_code, network_reference)
         label = _LABELS.get(behaviour.outcome, _CAPTURABLE)
         authorization_id = AUTHORIZATION_PREFIX + core + self._tag(core, label)
+        if behaviour.outcome is Outcome.LATE:
+            # Authorized here; the connector stopped waiting at its timeout.
+            self._sleep(self._timeout_s)
+            raise AcquirerTimeoutError(ErrorCode.TIMEOUT)
         return AuthorizationResult(True, authorization_id, None, network_reference)
 
     def capture(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
     ) -> OperationResult:
-        core, label = self._parse(authorization_id)
         check_amount(amount)
         check_currency(currency)
         check_idempotency_key(idempotency_key)
+        self._received(OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency)
+        core, label = self._parse(authorization_id)
+        self._answer_slowly(label)
         if label == _CAPTURE_FAILS:
             raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
         done = self._record(
@@ -725,10 +788,12 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     def refund(
         self, authorization_id: str, amount: int, currency: str, idempotency_key: str
     ) -> OperationResult:
-        core, label = self._parse(authorization_id)
         check_amount(amount)
         check_currency(currency)
         check_idempotency_key(idempotency_key)
+        self._received(OperationKind.REFUND, idempotency_key, authorization_id, amount, currency)
+        core, label = self._parse(authorization_id)
+        self._answer_slowly(label)
         done = self._record(
             OperationKind.REFUND, idempotency_key, authorization_id, amount, currency, label
         )
@@ -739,10 +804,12 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         key) and by the authorize key name the same operation. The amount is 0: nothing moves.
         """
         check_idempotency_key(idempotency_key)
+        self._received(OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
         if authorization_id is None:
             core = self._core(idempotency_key)
         else:
-            core, _ = self._parse(authorization_id)
+            core, label = self._parse(authorization_id)
+            self._answer_slowly(label)
         self._record(OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
         return OperationResult("void_" + self._id("void", core), 0)
 
@@ -809,6 +876,15 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         except AcquirerRejectedError:
             return False
 
+    def _received(
+        self, kind: str, key: str, authorization_id: str, amount: int, currency: str
+    ) -> None:
+        self.requests.received(AcquirerRequest(str(kind), key, authorization_id, amount, currency))
+
+    def _answer_slowly(self, label: str) -> None:
+        if label == _SLOW:
+            self._sleep(self._timeout_s * SLOW_ANSWER_SHARE)
+
     def _record(
         self,
         kind: OperationKind,
@@ -851,7 +927,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         body = authorization_id.removeprefix(AUTHORIZATION_PREFIX)
         if body != authorization_id and len(body) == _CORE_CHARS + _TAG_CHARS:
             core, tag = body[:_CORE_CHARS], body[_CORE_CHARS:]
-            for label in (_CAPTURABLE, _CAPTURE_FAILS, _ANSWERS_LOST, _DISPUTED):
+            for label in (_CAPTURABLE, _CAPTURE_FAILS, _ANSWERS_LOST, _DISPUTED, _SLOW):
                 if hmac.compare_digest(tag, self._tag(core, label)):
                     return core, label
         raise AcquirerRejectedError(ErrorCode.UNKNOWN_AUTHORIZATION, "No such authorization.")

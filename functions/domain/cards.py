@@ -130,12 +130,16 @@ def luhn_valid(digits: str) -> bool:
     return total % 10 == 0
 
 
-_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)")
+# A run stands alone: not inside a word. Random hex identifiers (payment ids, pseudonyms, card
+# keys) hold a Luhn-valid run of 13+ digits about once in a thousand, and such a payment's
+# events were refused as holding a card number, so its create answered 500 on every retry.
+_DIGIT_RUN = re.compile(r"(?<![0-9A-Za-z_])\d(?:[ -]?\d){12,18}(?![0-9A-Za-z_])")
 
 
 def card_number_spans(text: str) -> list[tuple[int, int]]:
     """Where ``text`` holds 13-19 digits (spaces or dashes allowed between them) that pass
-    Luhn: what a card number typed into a free-text field looks like."""
+    Luhn and stand apart from letters, digits and underscores: what a card number typed into a
+    free-text field looks like, and not a digit run inside an identifier."""
     return [
         match.span()
         for match in _DIGIT_RUN.finditer(text)

@@ -174,6 +174,10 @@ class Payment:
     # the card key, and a card key, a BIN and the last four in one item are the hashed and
     # truncated forms PCI DSS 3.5.1 says must not be correlated (models.tokens).
     bin: str | None = None
+    # A BNPL payment's credit decision and plan (contracts.steps.BnplView without the
+    # instalments, whose state GET /v1/bnpl/plans/{id} answers): the money is booked in the
+    # credit ledger, not in the card ledger. None for a card payment.
+    bnpl: Mapping[str, Any] | None = None
 
     @property
     def authorize_idempotency_key(self) -> str:
@@ -470,6 +474,8 @@ class Payment:
             ],
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            # Only on a BNPL payment: a card payment's answer stays as it was.
+            **({"bnpl": dict(self.bnpl)} if self.bnpl is not None else {}),
         }
 
     def _sca_view(self) -> dict[str, Any]:

@@ -1,9 +1,10 @@
 """Lambda: the payment workflow's BNPL step and the BNPL collections run.
 
-``{"action": "checkout", ...}`` and ``{"action": "compensate", ...}`` come from the state
-machine (``functions.contracts.bnpl_steps``) and answer the workflow's ``ProcessAnswer``;
-``{"action": "collect"}`` comes from the collections schedule (or ``make collect-bnpl``) and
-answers what the run did. Rules live in ``services.bnpl_checkout`` and ``services.credit_plans``.
+``{"action": "checkout"}``, ``{"action": "compensate"}`` and ``{"action": "refund"}`` come from
+the state machine (``functions.contracts.bnpl_steps``) and answer the workflow's
+``ProcessAnswer``; ``{"action": "collect"}`` comes from the collections schedule (or ``make
+collect-bnpl``) and answers what the run did. Rules live in ``services.bnpl_checkout`` and
+``services.credit_plans``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.credit_wiring import bnpl_checkout
-from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
+from functions.contracts.bnpl_steps import (
+    BnplStepInput,
+    CheckoutInput,
+    CompensateInput,
+    RefundInput,
+)
 
 logger = Logger()
 tracer = Tracer()
@@ -30,6 +36,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return service.checkout(step).output()
     if isinstance(step, CompensateInput):
         return service.compensate(step).output()
+    if isinstance(step, RefundInput):
+        return service.refund(step).output()
     today = step.today or dt.datetime.now(dt.UTC).date()
     report = service.collect(today, step.plan_id)
     logger.info("bnpl collections", extra=report.model_dump(mode="json"))

@@ -14,6 +14,19 @@ compensate: whatever the checkout did is undone, and nothing twice. The first in
 charge is resolved under its own key (the acquirer answers the first charge, or makes it), and
 refunded once under a key derived from it; the plan, if stored, is canceled; its ledger entries
 are reversed. The payment answers ``failed``.
+
+The payment record: every outcome is written to the payments table, so that
+``GET /v1/payments/{id}`` answers a BNPL payment as it answers a card payment. Captured for the
+whole amount (the merchant is paid in full at checkout, less its fee, whatever the customer has
+paid so far), with no card authorization of its own (the card pays the instalments, each a
+charge of the plan's) and ``bnpl``: the decision, its reasons and the plan's id; the
+instalments' state is the plan's (``GET /v1/bnpl/plans/{id}``). Its money is in the credit
+ledger, not the card ledger.
+
+refund: in full only (the goods returned): the plan unwound (``BnplPlans.refund``: nothing more
+owed, every charge the customer paid given back), then the payment ``refunded``. A part refund
+is refused: which instalments a part of the goods would cancel is a term of the credit
+agreement this platform does not model.
 """
 
 from __future__ import annotations
@@ -23,7 +36,12 @@ from collections.abc import Callable
 
 from aws_lambda_powertools import Logger
 
-from functions.contracts.bnpl_steps import CheckoutInput, CollectReport, CompensateInput
+from functions.contracts.bnpl_steps import (
+    CheckoutInput,
+    CollectReport,
+    CompensateInput,
+    RefundInput,
+)
 from functions.contracts.credit import (
     Applicant,
     CreditDecisionRequest,
@@ -35,15 +53,20 @@ from functions.contracts.steps import (
     BnplInstalmentView,
     BnplReasonView,
     BnplView,
-    CardSummary,
-    FraudView,
     PaymentView,
     ProcessAnswer,
-    ScaView,
     StepError,
 )
 from functions.domain.credit.ledger import BnplLedger
-from functions.domain.payments import derived_id
+from functions.domain.payments import (
+    Payment,
+    PaymentStatus,
+    PaymentStore,
+    Refund,
+    StaleWriteError,
+    derived_id,
+)
+from functions.errors import ApiError
 from functions.models.tokens import ApiProblem
 from functions.services.credit_decisions import CreditDecisions
 from functions.services.credit_plans import (
@@ -86,6 +109,7 @@ class BnplCheckout:
         plan_store: PlanStore,
         ledger: BnplLedger,
         charger: CardCharger,
+        payments: PaymentStore,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self._decisions = decisions
@@ -93,6 +117,7 @@ class BnplCheckout:
         self._store = plan_store
         self._ledger = ledger
         self._charger = charger
+        self._payments = payments
         self._clock = clock
 
     def checkout(self, step: CheckoutInput) -> ProcessAnswer:
@@ -152,6 +177,54 @@ class BnplCheckout:
                 self._charger.refund(token, amount, currency, key, card, customer_present=True)
         return self._answer(step, "failed", decision, None, failure_code="bnpl_checkout_failed")
 
+    def refund(self, step: RefundInput) -> ProcessAnswer:
+        payment = self._payments.get(step.payment_id)
+        if payment is None or payment.bnpl is None:
+            return _refused(_unexpected("No BNPL payment " + step.payment_id + ".", 404))
+        order = step.refund
+        if any(r.refund_id == order.refund_id for r in payment.refunds):
+            return ProcessAnswer(payment=PaymentView.model_validate(payment.view()))
+        if payment.status is PaymentStatus.REFUNDED:
+            return _refused(
+                ApiProblem(
+                    ApiError(
+                        "invalid_request_error",
+                        "charge_already_refunded",
+                        "This payment has already been refunded in full.",
+                        None,
+                    )
+                )
+            )
+        if payment.status is not PaymentStatus.CAPTURED:
+            return _refused(_unexpected(f"A {payment.status} payment cannot be refunded."))
+        if order.amount is not None and order.amount != payment.amount:
+            return _refused(
+                ApiProblem(
+                    ApiError(
+                        "invalid_request_error",
+                        "parameter_invalid",
+                        "A BNPL payment is refunded in full (its plan is canceled): leave "
+                        "amount out or give the whole amount.",
+                        "amount",
+                    )
+                )
+            )
+        try:
+            self._plans.refund(str(payment.bnpl["plan_id"]), payment.merchant_id)
+        except ApiProblem as problem:
+            return _refused(problem)
+        now = self._clock().isoformat(timespec="milliseconds")
+        refunded = payment.evolve(
+            now,
+            status=PaymentStatus.REFUNDED,
+            amount_refunded=payment.amount,
+            refunds=(*payment.refunds, Refund(order.refund_id, payment.amount, now)),
+        )
+        # A StaleWriteError raises: the workflow retries the step, which finds the plan
+        # refunded already and this refund recorded, or records it.
+        self._payments.save(refunded)
+        return ProcessAnswer(payment=PaymentView.model_validate(refunded.view()))
+
     def collect(self, today: dt.date, plan_id: str | None = None) -> CollectReport:
         plans = [self._plans.collect_plan(plan_id, today)] if plan_id else None
         done = plans if plans is not None else self._plans.collect_due(today)
@@ -174,32 +247,88 @@ class BnplCheckout:
         decline_code: str | None = None,
         failure_code: str | None = None,
     ) -> ProcessAnswer:
+        """The payment recorded (``GET /v1/payments/{id}`` reads it) and answered; the answer
+        carries the plan's instalments too, as they stand at checkout."""
+        payment = self._record(
+            step, PaymentStatus(status), decision, plan, decline_code, failure_code
+        )
+        view = PaymentView.model_validate(payment.view())
+        if view.bnpl is not None and plan is not None:
+            view = view.model_copy(
+                update={"bnpl": view.bnpl.model_copy(update={"instalments": _instalments(plan)})}
+            )
+        return ProcessAnswer(payment=view)
+
+    def _record(
+        self,
+        step: CheckoutInput | CompensateInput,
+        status: PaymentStatus,
+        decision: DecisionRecord | None,
+        plan: PlanRecord | None,
+        decline_code: str | None,
+        failure_code: str | None,
+    ) -> Payment:
         request = step.request
         now = self._clock().isoformat(timespec="milliseconds")
-        return ProcessAnswer(
-            payment=PaymentView(
-                id=step.payment_id,
-                object="payment",
-                status=status,
+        captured = status is PaymentStatus.CAPTURED
+        existing = self._payments.get(step.payment_id)
+        if existing is not None and existing.status is status:
+            return existing  # a retried step: recorded already
+        fields = {
+            "status": status,
+            # The merchant is paid the whole amount at checkout (less its fee), whatever the
+            # customer has paid so far.
+            "amount_captured": request.amount if captured else 0,
+            "captured_at": now if captured else None,
+            "decline_code": decline_code,
+            "failure_code": failure_code,
+            "bnpl": None
+            if decision is None
+            else _bnpl_view(decision, plan).model_dump(mode="json", exclude={"instalments"}),
+        }
+        if existing is not None:
+            # Compensated after the record was written: the payment failed after all.
+            payment = existing.evolve(now, **fields)
+        else:
+            payment = Payment(
+                payment_id=step.payment_id,
                 merchant_id=request.merchant_id,
                 amount=request.amount,
                 currency=request.currency,
-                capture=True,
-                # The merchant is paid the whole amount at checkout (less its fee), whatever
-                # the customer has paid so far.
-                amount_captured=request.amount if status == "captured" else 0,
-                amount_refunded=0,
+                capture_requested=True,
                 token=step.card.token,
-                card=CardSummary(brand=step.card.brand, last4=step.card.last4),
-                fraud=FraudView(),
-                sca=ScaView(required=False),
-                decline_code=decline_code,
-                failure_code=failure_code,
-                bnpl=None if decision is None else _bnpl_view(decision, plan),
+                card_brand=step.card.brand,
+                card_last4=step.card.last4,
+                customer_id=request.customer.id,
+                device_id=request.customer.device_id,
                 created_at=step.received_at,
                 updated_at=now,
+                request_digest=step.request_digest if isinstance(step, CheckoutInput) else None,
+                **fields,  # type: ignore[arg-type]
             )
+        try:
+            self._payments.save(payment)
+        except StaleWriteError:
+            # Written meanwhile by a retry of this step: what it wrote stands.
+            stored = self._payments.get(step.payment_id)
+            if stored is None or stored.status is not status:
+                raise
+            return stored
+        return payment
+
+
+def _unexpected(message: str, status: int = 400) -> ApiProblem:
+    code = "resource_missing" if status == 404 else "payment_unexpected_state"
+    return ApiProblem(ApiError("invalid_request_error", code, message, None, status))
+
+
+def _instalments(plan: PlanRecord) -> list[BnplInstalmentView]:
+    return [
+        BnplInstalmentView(
+            number=i.number, due_date=i.due_date.isoformat(), amount=i.amount, status=i.status
         )
+        for i in plan.instalments
+    ]
 
 
 def _bnpl_view(decision: DecisionRecord, plan: PlanRecord | None) -> BnplView:
@@ -214,14 +343,6 @@ def _bnpl_view(decision: DecisionRecord, plan: PlanRecord | None) -> BnplView:
             for r in view.reasons
         ],
         plan_id=None if plan is None else plan.id,
-        instalments=[]
-        if plan is None
-        else [
-            BnplInstalmentView(
-                number=i.number, due_date=i.due_date.isoformat(), amount=i.amount, status=i.status
-            )
-            for i in plan.instalments
-        ],
     )
 
 

@@ -29,7 +29,7 @@ from functions.contracts.credit import (
     PlanInstalment,
     PlanRecord,
 )
-from functions.domain.credit.ledger import BnplLedger, BnplPlan
+from functions.domain.credit.ledger import ACQUIRER_RECEIVABLE, BnplLedger, BnplPlan, CreditEntry
 from functions.domain.credit.policy import Exposure
 from functions.domain.credit.schedule import Instalment, Schedule, build_schedule
 from functions.domain.fees import FeeSchedule
@@ -402,6 +402,53 @@ class BnplPlans:
         self._publish("bnpl.instalment_collected", updated, 0, owed, at, attempt=0)
         return self._save(updated, plan.version)
 
+    def refund(self, plan_id: str, merchant_id: str) -> PlanRecord:
+        """The plan's payment refunded in full (the goods returned): nothing more is owed (the
+        instalments left and their late fees canceled) and every charge the customer paid goes
+        back to their card, each once, under a key derived from its own. The ledger entry
+        first, the card refunds, the event, the record last: a run that dies repeats the same
+        entry, keys and event id. A plan written off is refused: money it received after the
+        write-off may have no charge key on the record (a collection that raced it)."""
+        plan = self.get(plan_id, merchant_id)
+        if plan.status == "refunded":
+            return plan
+        if plan.status not in ("active", "paid", "settled_early"):
+            raise _problem(
+                "payment_unexpected_state",
+                f"The payment's plan is {plan.status}; it cannot be refunded automatically.",
+                None,
+            )
+        at = self._clock().isoformat(timespec="milliseconds")
+        self._ledger.refund(ledger_plan(plan), at)
+        given_back = 0
+        for charge in paid_charges(plan, self._ledger.entries(plan.id)):
+            refunded = self._charger.refund(
+                plan.token,
+                charge.amount,
+                plan.currency,
+                charge.key,
+                plan.card,
+                customer_present=charge.customer_present,
+            )
+            if not refunded:
+                # The ledger says the card paid it: a refund that finds no charge is a fault to
+                # look into, never a refund to answer as done.
+                raise RuntimeError(f"no charge under {charge.key} to refund")
+            given_back += charge.amount
+        updated = plan.model_copy(
+            update={
+                "status": "refunded",
+                "instalments": tuple(
+                    i.model_copy(
+                        update={"status": "refunded" if i.status == "collected" else "canceled"}
+                    )
+                    for i in plan.instalments
+                ),
+            }
+        )
+        self._publish("bnpl.plan_canceled", updated, 0, given_back, at, attempt=0)
+        return self._save(updated, plan.version)
+
     # ---------------------------------------------------------------------------- helpers
 
     def _save(self, plan: PlanRecord, read_version: int) -> PlanRecord:
@@ -441,6 +488,31 @@ class BnplPlans:
 
 def first_instalment_key(plan_id: str, token: str) -> str:
     return f"{plan_id}:1:{token}"
+
+
+@dataclass(frozen=True, slots=True)
+class PaidCharge:
+    key: str
+    amount: int
+    customer_present: bool
+
+
+def paid_charges(plan: PlanRecord, entries: Iterable[CreditEntry]) -> list[PaidCharge]:
+    """The card charges that paid ``plan``, from its ledger (the record may lag a collection
+    whose save lost a race: its instalment then shows the attempt before the one that paid)."""
+    charges = []
+    for entry in entries:
+        amount = entry.on(ACQUIRER_RECEIVABLE)
+        if entry.step == "collect-1":
+            charges.append(PaidCharge(first_instalment_key(plan.id, plan.token), amount, True))
+        elif entry.step.startswith("collect-"):
+            instalment = plan.instalments[int(entry.step.removeprefix("collect-")) - 1]
+            attempt = instalment.attempts + (instalment.status != "collected")
+            key = f"{plan.id}:{instalment.number}:{attempt}"
+            charges.append(PaidCharge(key, amount, False))
+        elif entry.step == "settle-early":
+            charges.append(PaidCharge(f"{plan.id}:settle", amount, True))
+    return charges
 
 
 def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool]) -> PlanRecord:

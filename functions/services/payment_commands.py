@@ -99,6 +99,8 @@ class RefundExecution(_Model):
     operation: Literal["refund"] = "refund"
     payment_id: str
     refund_request: RefundOrder
+    # The workflow routes a BNPL payment's refund to the BNPL step: its money is the plan's.
+    payment_method: Literal["card", "bnpl"] = "card"
 
 
 class CancelExecution(_Model):
@@ -288,7 +290,11 @@ class PaymentCommands:
         order = RefundOrder(refund_id=derived_id("re", payment_id, key), amount=request.amount)
         execution = Execution(
             name=derived_id("ref", payment_id, key),
-            input=RefundExecution(payment_id=payment_id, refund_request=order),
+            input=RefundExecution(
+                payment_id=payment_id,
+                refund_request=order,
+                payment_method="card" if payment.bnpl is None else "bnpl",
+            ),
         )
         return self._once(_command(payment, "refund", key, request.model_dump()), execution, 201)
 

@@ -5,26 +5,32 @@
 #                income, credit-loss allowance), one item per entry (plan_id, step); an entry is
 #                written once by a conditional put, so a repeated step posts nothing twice.
 # bnpl:          the payment workflow's BNPL step ({"action": "checkout"}: decide, open the plan,
-#                charge the first instalment, post the ledger), its compensation ("compensate":
-#                refund the charge, cancel the plan, reverse the ledger) and the collections
-#                run ("collect", also what the schedule sends).
+#                charge the first instalment, post the ledger, record the payment in the
+#                payments table), its compensation ("compensate": refund the charge, cancel the
+#                plan, reverse the ledger), a BNPL payment's refund ("refund": unwind the plan)
+#                and the collections run ("collect", also what the schedule sends).
+# bnpl events:   every bnpl.* event on the payment bus into a log group (the record operations
+#                read; the payment events' record only takes blueprint.payments).
 
 locals {
   ledger_table = "${var.name_prefix}-credit-ledger"
   bnpl_enabled = var.bnpl != null
   # Read through try(): with var.bnpl null the for expressions below keep nothing, and a
   # conditional between these objects and {} would not type-check.
-  bnpl_bus = try(var.bnpl.event_bus, { name = "", arn = "" })
+  bnpl_bus       = try(var.bnpl.event_bus, { name = "", arn = "" })
+  payments_table = try(var.bnpl.payments_table, { name = "", arn = "" })
 
   bnpl_environment = merge(local.api_environment, { for k, v in {
     CREDIT_LEDGER_TABLE_NAME = local.ledger_table
     EVENT_BUS_NAME           = local.bnpl_bus.name
+    PAYMENTS_TABLE_NAME      = local.payments_table.name
     ACQUIRER_CONNECTOR       = try(var.bnpl.acquirer_connector, "")
     ACQUIRER_TIMEOUT_MS      = tostring(try(var.bnpl.acquirer_timeout_ms, 0))
     MERCHANT_SERVICE_CHARGE  = try(var.bnpl.merchant_service_charge, "")
     BNPL_COLLECTIONS = jsonencode({
       retry_every_days     = try(var.bnpl.retry_every_days, 0)
       write_off_after_days = try(var.bnpl.write_off_after_days, 0)
+      late_fees            = try(var.bnpl.late_fees, {})
     })
   } : k => v if local.bnpl_enabled })
 
@@ -52,12 +58,18 @@ locals {
       resources = [local.bnpl_bus.arn]
     },
     {
+      # The BNPL payment's record: written once per outcome, read back by a retried step.
+      sid       = "PaymentRecords"
+      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      resources = [local.payments_table.arn]
+    },
+    {
       sid       = "BnplTablesKeyViaDynamoDb"
       actions   = ["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"]
       resources = [var.data_kms_key_arn]
       conditions = [
         { test = "StringEquals", variable = "kms:ViaService", values = ["dynamodb.${local.region}.amazonaws.com"] },
-        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [local.ledger_table] },
+        { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:tableName", values = [local.ledger_table, local.payments_table.name] },
         { test = "StringEquals", variable = "kms:EncryptionContext:aws:dynamodb:subscriberId", values = [local.account_id] },
       ]
     },
@@ -156,4 +168,63 @@ resource "aws_lambda_permission" "collections" {
   function_name = module.bnpl[0].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.collections[0].arn
+}
+
+# The bnpl.* events' record: the whole event (plan, merchant, amount, instalment, status, decline
+# code; no card data, not even the token), as the payment events have theirs.
+locals {
+  bnpl_event_log_group = "/aws/events/${var.name_prefix}-bnpl-events"
+}
+
+resource "aws_cloudwatch_log_group" "bnpl_events" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  name              = local.bnpl_event_log_group
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_rule" "bnpl_events" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  name           = "${var.name_prefix}-bnpl-events-to-logs"
+  description    = "Every bnpl.* event into ${local.bnpl_event_log_group}."
+  event_bus_name = local.bnpl_bus.name
+  event_pattern = jsonencode({
+    source = ["blueprint.credit"]
+  })
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "bnpl_events" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  rule           = aws_cloudwatch_event_rule.bnpl_events[0].name
+  event_bus_name = local.bnpl_bus.name
+  target_id      = "bnpl-event-record"
+  arn            = aws_cloudwatch_log_group.bnpl_events[0].arn
+}
+
+# EventBridge writes to a log group through the group's resource policy: only this rule, only
+# this group.
+resource "aws_cloudwatch_log_resource_policy" "bnpl_events" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  policy_name = "${var.name_prefix}-bnpl-events"
+  policy_document = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "BnplEventsRuleWritesEventRecord"
+      Effect    = "Allow"
+      Principal = { Service = ["events.amazonaws.com", "delivery.logs.amazonaws.com"] }
+      Action    = ["logs:CreateLogStream", "logs:PutLogEvents"]
+      Resource  = "${aws_cloudwatch_log_group.bnpl_events[0].arn}:*"
+      Condition = {
+        ArnEquals = { "aws:SourceArn" = aws_cloudwatch_event_rule.bnpl_events[0].arn }
+      }
+    }]
+  })
 }

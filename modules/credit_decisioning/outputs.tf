@@ -39,12 +39,13 @@ output "plans_table_arn" {
 }
 
 output "bnpl" {
-  description = "With var.bnpl set: the bnpl function (function_name, function_arn: the payment workflow's BNPL step), the credit ledger table and the collections rule; null otherwise."
+  description = "With var.bnpl set: the bnpl function (function_name, function_arn: the payment workflow's BNPL step), the credit ledger table, the collections rule and the bnpl events' log group; null otherwise."
   value = local.bnpl_enabled ? {
     function_name     = module.bnpl[0].function_name
     function_arn      = module.bnpl[0].function_arn
     ledger_table_name = aws_dynamodb_table.ledger[0].name
     collections_rule  = local.collections_scheduled ? aws_cloudwatch_event_rule.collections[0].name : null
+    event_log_group   = aws_cloudwatch_log_group.bnpl_events[0].name
   } : null
 }
 

@@ -190,6 +190,9 @@ variable "bnpl" {
     it adds the bnpl function (the payment workflow's BNPL step, its compensation, and the
     collections run), the credit ledger table and the collections schedule:
     - event_bus: the payment bus the bnpl.* events are published on (name and ARN);
+    - payments_table: the payment workflow's payments table (name and ARN), where a BNPL
+      payment is recorded so that GET /v1/payments/{id} answers it (encrypted with
+      data_kms_key_arn, as the payment workflow's tables are);
     - acquirer_connector, acquirer_timeout_ms: the connector instalments are charged through,
       as for the payment workflow;
     - merchant_service_charge: the payment workflow's merchant service charge as JSON ("" for
@@ -197,10 +200,17 @@ variable "bnpl" {
     - collections_schedule_expression: when due instalments are charged (null: no schedule;
       `make collect-bnpl` runs them on the emulator);
     - retry_every_days, write_off_after_days: a failed collection retries after this many days,
-      and a plan is written off this many days past due.
+      and a plan is written off this many days past due;
+    - late_fees: per currency (ISO 4217), in its minor units, the fee an instalment takes when
+      it first goes late and the most a plan is ever charged in late fees (cap); a currency
+      not listed takes none (the default: no late fees unless configured).
   EOT
   type = object({
     event_bus = object({
+      name = string
+      arn  = string
+    })
+    payments_table = object({
       name = string
       arn  = string
     })
@@ -211,6 +221,10 @@ variable "bnpl" {
     retry_every_days                = optional(number, 3)
     write_off_after_days            = optional(number, 90)
     reserved_concurrency            = optional(number, 10)
+    late_fees = optional(map(object({
+      amount = number
+      cap    = number
+    })), {})
   })
   default = null
 
@@ -221,6 +235,13 @@ variable "bnpl" {
   validation {
     condition     = var.bnpl == null || try(var.bnpl.collections_schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", var.bnpl.collections_schedule_expression)), false)
     error_message = "bnpl.collections_schedule_expression must be rate(...) or cron(...), or null."
+  }
+  validation {
+    condition = var.bnpl == null || try(alltrue([
+      for currency, fee in var.bnpl.late_fees :
+      can(regex("^[A-Z]{3}$", currency)) && floor(fee.amount) == fee.amount && floor(fee.cap) == fee.cap && fee.amount >= 0 && fee.amount <= fee.cap
+    ]), false)
+    error_message = "bnpl.late_fees: each key an ISO 4217 code (EUR), each fee whole minor units with 0 <= amount <= cap."
   }
   validation {
     condition     = var.bnpl == null || try(var.bnpl.reserved_concurrency >= 1, false)

@@ -50,12 +50,17 @@ module "credit_decisioning" {
       name = module.payment_workflow.event_bus_name
       arn  = module.payment_workflow.event_bus_arn
     }
+    payments_table = {
+      name = module.payment_workflow.payments_table_name
+      arn  = module.payment_workflow.payments_table_arn
+    }
     acquirer_timeout_ms = coalesce(var.acquirer_timeout_ms, 3000)
     merchant_service_charge = (
       length(var.merchant_service_charge.default) == 0 && length(var.merchant_service_charge.merchants) == 0
       ? "" : jsonencode(var.merchant_service_charge)
     )
     collections_schedule_expression = var.bnpl_collections_schedule_expression
+    late_fees                       = var.bnpl_late_fees
   }
 
   # Applicants' declared finances and dates of birth: personal data (the module tags it so).

@@ -16,29 +16,8 @@ locals {
   }
   cde_tags = merge(var.tags, { DataClass = "cardholder-data", PCIScope = "cde" })
 
-  # Written for the compliance scan as well as for Terraform. checkov renders a module call's
-  # inputs only once all of them are rendered, and it does not get through module.vault's
-  # outputs in time; a payment_workflow input that waits on them (directly, or through
-  # module.audit's alarm topic) leaves every input of payment_workflow unrendered, and
-  # CKV_PCI_015 then misjudges the ledger. So:
-  # - the vault functions reach payment_workflow through a for expression: Terraform follows it
-  #   (a real dependency: the API's Lambda permissions need the functions to exist), checkov's
-  #   reference scan does not;
-  # - audit records the tables by the names payment_workflow and the vault give them, not by
-  #   their outputs; a precondition on the audit_trail_arn output holds the names to the ARNs.
+  # The API's Lambda permissions need the vault functions to exist: a real dependency.
   vault_functions = { for purpose, f in module.vault.functions : purpose => f if purpose != "admin" }
-
-  # Only the vault holds card data: CloudTrail records data events for its table and functions
-  # (see docs/decisions/0005-log-levels-vs-pci-dss-10-2.md); the other tables hold tokens.
-  data_event_function_arns = [
-    for function in ["tokenize", "detokenize", "vault-admin"] :
-    "arn:${local.partition}:lambda:${local.region}:${local.account_id}:function:${var.name_prefix}-${function}"
-  ]
-
-  data_event_table_arns = {
-    for table in ["payments", "idempotency", "ledger", "vault"] :
-    table => "arn:${local.partition}:dynamodb:${local.region}:${local.account_id}:table/${var.name_prefix}-${table}"
-  }
 }
 
 module "kms" {
@@ -48,8 +27,11 @@ module "kms" {
   key_administrator_arns  = var.key_administrator_arns
   cryptoperiod_days       = var.cryptoperiod_days
   deletion_window_in_days = 30
-  # The vault key is usable only by the vault functions (their roles are named by
-  # modules/tokenization_vault and lambda_function: <name>-<function>-role).
+  # The vault key is usable only by the vault functions' roles, named as modules/tokenization_vault
+  # and lambda_function name them (<name>-<function>-role): their outputs would be a cycle, since
+  # the functions use this module's other keys, one resource with the vault key
+  # (aws_kms_key.symmetric). The key policy matches them on aws:PrincipalArn, so they need not
+  # exist before the key.
   vault_key_policy = {
     crypto_role_arns = [
       for function in ["tokenize", "detokenize", "vault-admin"] :
@@ -72,10 +54,12 @@ module "network" {
 module "audit" {
   source = "../audit"
 
-  name                             = var.name_prefix
-  kms_key_arn                      = module.kms.logs_key_arn
-  data_event_dynamodb_table_arns   = [local.data_event_table_arns.vault]
-  data_event_lambda_function_arns  = local.data_event_function_arns
+  name        = var.name_prefix
+  kms_key_arn = module.kms.logs_key_arn
+  # Only the vault holds card data: CloudTrail records data events for its table and functions
+  # (see docs/decisions/0005-log-levels-vs-pci-dss-10-2.md); the other tables hold tokens.
+  data_event_dynamodb_table_arns   = [module.vault.table_arn]
+  data_event_lambda_function_arns  = [for f in module.vault.functions : f.function_arn]
   cloudwatch_log_retention_in_days = var.log_retention_days
   force_destroy                    = var.audit_force_destroy
   alarm_subscriptions              = var.alarm_subscriptions

@@ -56,16 +56,6 @@ output "vpc_id" {
 output "audit_trail_arn" {
   description = "The CloudTrail trail recording management and cardholder-data events."
   value       = module.audit.trail_arn
-
-  precondition {
-    condition = (
-      local.data_event_table_arns.payments == module.payment_workflow.payments_table_arn &&
-      local.data_event_table_arns.idempotency == module.payment_workflow.idempotency_table_arn &&
-      local.data_event_table_arns.ledger == module.payment_workflow.ledger_table_arn &&
-      local.data_event_table_arns.vault == module.vault.table_arn
-    )
-    error_message = "The trail's data event tables (local.data_event_table_arns) no longer match the tables payment_workflow and the vault create: update main.tf."
-  }
 }
 
 output "audit_archive_bucket_name" {
@@ -135,7 +125,7 @@ output "data_lake" {
 }
 
 output "credit" {
-  description = "BNPL: the credit API and bnpl functions, the decision, plan and credit ledger tables, the collections rule."
+  description = "BNPL: the credit API and bnpl functions, the decision, plan and credit ledger tables, the collections rule, the bnpl events' log group."
   value = {
     api_function_name    = module.credit_decisioning.function_name
     bnpl_function_name   = module.credit_decisioning.bnpl.function_name
@@ -143,6 +133,7 @@ output "credit" {
     plans_table_name     = module.credit_decisioning.plans_table_name
     ledger_table_name    = module.credit_decisioning.bnpl.ledger_table_name
     collections_rule     = module.credit_decisioning.bnpl.collections_rule
+    event_log_group_name = module.credit_decisioning.bnpl.event_log_group
   }
 
   precondition {

@@ -378,3 +378,23 @@ variable "bnpl_collections_schedule_expression" {
   type        = string
   default     = "cron(0 6 * * ? *)"
 }
+
+variable "bnpl_late_fees" {
+  description = "BNPL late fees per currency (ISO 4217), in its minor units: the fee an instalment takes when it first goes late and the most a plan is ever charged in late fees (cap). A currency not listed takes none. The default follows the UK's largest lenders' published terms (5.00 per missed instalment, at most two per purchase)."
+  type = map(object({
+    amount = number
+    cap    = number
+  }))
+  default = {
+    EUR = { amount = 500, cap = 1000 }
+    GBP = { amount = 500, cap = 1000 }
+  }
+
+  validation {
+    condition = alltrue([
+      for currency, fee in var.bnpl_late_fees :
+      can(regex("^[A-Z]{3}$", currency)) && floor(fee.amount) == fee.amount && floor(fee.cap) == fee.cap && fee.amount >= 0 && fee.amount <= fee.cap
+    ])
+    error_message = "bnpl_late_fees: each key an ISO 4217 code (EUR), each fee whole minor units with 0 <= amount <= cap."
+  }
+}

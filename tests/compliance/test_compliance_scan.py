@@ -9,6 +9,7 @@ import subprocess
 import xml.etree.ElementTree as ET
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -426,7 +427,7 @@ def test_a_manual_requirement_fails_on_its_supporting_checks_and_never_passes(
         " checks: [CKV_PCI_002], modules: [kms]}]}\n"
     )
 
-    def status(directory: Path) -> tuple[int, dict[str, object]]:
+    def status(directory: Path) -> tuple[int, Any]:
         out = tmp_path / "out"
         code = scan.main(
             [
@@ -498,8 +499,17 @@ def test_the_plan_gate_fails_on_what_a_plan_left_unevaluated_only(
     args = ["--scan", str(directory), "--out", str(tmp_path / "out"), "--require-resolved-plans"]
     where["scanned"] = str(directory)
     assert scan.main([*args, "--plan-json", str(plan)]) == 0
+    document = json.loads((tmp_path / "out" / REPORT_NAMES["json"]).read_text())
+    assert document["summary"]["gate"] == {
+        "plans": [str(plan)],
+        "not_evaluated": 0,
+        "verdict": "PASS",
+    }
+    assert document["summary"]["verdict"] == "INCOMPLETE"  # the HCL's gap, reported
     where["scanned"] = str(plan)
     assert scan.main([*args, "--plan-json", str(plan)]) == 1
-    assert "gate: 1 in-scope resources" in capsys.readouterr().out
+    assert "gate: FAIL, 1 in-scope resources" in capsys.readouterr().out
+    markdown = (tmp_path / "out" / REPORT_NAMES["markdown"]).read_text()
+    assert "Gate (plan JSON)" in markdown and "FAIL: 1 in scope not evaluated" in markdown
     assert scan.main(args) == 1
     assert "no plan JSON was scanned" in capsys.readouterr().out

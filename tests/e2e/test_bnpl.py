@@ -1,10 +1,12 @@
 """BNPL end to end on the applied environments/local: POST /v1/payments with
 ``payment_method.type = "bnpl"`` through the same API, merchant signing and workflow as a card
-payment; the plan read back through GET /v1/bnpl/plans/{id}; the collections run invoked as
-`make collect-bnpl` invokes it."""
+payment, read back through GET /v1/payments/{id} and refunded through its refunds route; the
+plan read back through GET /v1/bnpl/plans/{id}; the collections run invoked as
+`make collect-bnpl` invokes it; the bnpl.* events read from their record on the bus."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from typing import Any
@@ -23,6 +25,9 @@ pytestmark = pytest.mark.e2e
 
 MERCHANT = "m_bnpl_e2e"
 APPROVED_CARD = "4242424242424242"
+# The simulator's card that pays while its holder does and is empty when the lender charges it
+# alone (docs/test-cards.md): every collection on it fails.
+EMPTY_LATER_CARD = "4000000000005100"
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +35,7 @@ def api(emulator: Emulator, api_env: dict[str, Any]) -> ApiClient:
     return merchant_api(emulator, api_env)
 
 
-@pytest.fixture(scope="module")
-def token(emulator: Emulator, api_env: dict[str, Any]) -> str:
+def card_token(emulator: Emulator, api_env: dict[str, Any], number: str, customer: str) -> str:
     """The customer's card token (POST /v1/tokens for the merchant): it pays the instalments."""
     tokens = ApiClient(
         emulator.api_endpoint,
@@ -39,10 +43,20 @@ def token(emulator: Emulator, api_env: dict[str, Any]) -> str:
         MERCHANT,
         api_env["api_name"],
     )
-    created = tokens.post("/v1/tokens", {"number": APPROVED_CARD, "customer_id": "cus_bnpl_1"})
+    created = tokens.post("/v1/tokens", {"number": number, "customer_id": customer})
     assert created.status == 201, created.body
     value: str = created.body["token"]
     return value
+
+
+@pytest.fixture(scope="module")
+def token(emulator: Emulator, api_env: dict[str, Any]) -> str:
+    return card_token(emulator, api_env, APPROVED_CARD, "cus_bnpl_1")
+
+
+@pytest.fixture(scope="module")
+def empty_later_token(emulator: Emulator, api_env: dict[str, Any]) -> str:
+    return card_token(emulator, api_env, EMPTY_LATER_CARD, "cus_bnpl_2")
 
 
 def bnpl_request(
@@ -82,6 +96,63 @@ def test_an_approved_bnpl_payment_has_an_exact_plan_and_a_balanced_ledger(
         emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
     ).entries_for(bnpl["plan_id"])
     assert entries and all(v == 0 for v in _net(entries).values())
+
+
+def test_a_bnpl_payment_is_read_where_card_payments_are_and_a_refund_unwinds_its_plan(
+    api: ApiClient, token: str, emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    answer = create(api, bnpl_request(token, 12_000, plan="pay_in_4"))
+    assert answer.status == 201 and answer.body["status"] == "captured", answer.body
+    payment_id, plan_id = answer.body["id"], answer.body["bnpl"]["plan_id"]
+
+    read = api.get(f"/v1/payments/{payment_id}")
+    assert read.status == 200, read.body
+    assert (read.body["status"], read.body["amount"], read.body["amount_captured"]) == (
+        "captured",
+        12_000,
+        12_000,
+    )
+    assert read.body["bnpl"]["plan_id"] == plan_id
+    assert read.body["bnpl"]["decision_id"] == answer.body["bnpl"]["decision_id"]
+
+    part = api.post(
+        f"/v1/payments/{payment_id}/refunds", {"amount": 100}, idempotency_key=uuid.uuid4().hex
+    )
+    assert part.status == 400 and part.body["error"]["param"] == "amount", part.body
+    key = uuid.uuid4().hex
+    for _ in range(2):  # a client's retry: the same refund, nothing given back twice
+        refunded = api.post(f"/v1/payments/{payment_id}/refunds", {}, idempotency_key=key)
+        assert refunded.status == 201, refunded.body
+        assert refunded.body["status"] == "refunded"
+        assert refunded.body["amount_refunded"] == 12_000
+    plan = api.get(f"/v1/bnpl/plans/{plan_id}").body
+    assert plan["status"] == "refunded"
+    assert [i["status"] for i in plan["instalments"]] == [
+        "refunded",
+        "canceled",
+        "canceled",
+        "canceled",
+    ]
+    entries = DynamoCreditLedgerStore(
+        emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
+    ).entries_for(plan_id)
+    assert [e.step for e in entries].count("refund") == 1
+    assert all(v == 0 for v in _net(entries).values())
+    owed = {
+        account.split(":", 1)[0]: v
+        for (account, _), v in credit_balances(entries).items()
+        if account.startswith(("bnpl_receivable", "acquirer_receivable"))
+    }
+    assert set(owed.values()) == {0}, owed
+    canceled = [
+        e
+        for e in map(json.loads, emulator.log_messages(api_env["credit"]["event_log_group_name"]))
+        if e["detail-type"] == "bnpl.plan_canceled" and e["detail"]["plan_id"] == plan_id
+    ]
+    assert (
+        canceled
+        and canceled[0]["detail"]["amount"] == answer.body["bnpl"]["instalments"][0]["amount"]
+    )
 
 
 def _net(entries: list[Any]) -> dict[str, int]:
@@ -150,3 +221,71 @@ def test_collections_charge_the_next_instalment_once_when_run_twice(
         emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
     ).entries_for(plan_id)
     assert [e.step for e in entries].count("collect-2") == 1
+
+
+def test_a_failed_collection_goes_late_with_a_capped_fee_and_is_retried_once(
+    api: ApiClient, empty_later_token: str, emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    answer = create(api, bnpl_request(empty_later_token, 9_000, plan="pay_in_3"))
+    assert answer.status == 201 and answer.body["status"] == "captured", answer.body
+    plan_id = answer.body["bnpl"]["plan_id"]
+    due = dt.date.fromisoformat(answer.body["bnpl"]["instalments"][1]["due_date"])
+    function = api_env["credit"]["bnpl_function_name"]
+    lambdas = emulator.client("lambda")
+    settings = json.loads(
+        lambdas.get_function_configuration(FunctionName=function)["Environment"]["Variables"][
+            "BNPL_COLLECTIONS"
+        ]
+    )
+    retry_days, cap = settings["retry_every_days"], settings["late_fees"]["EUR"]["cap"]
+
+    def second() -> dict[str, Any]:
+        plan = api.get(f"/v1/bnpl/plans/{plan_id}")
+        assert plan.status == 200, plan.body
+        instalment: dict[str, Any] = plan.body["instalments"][1]
+        return instalment
+
+    collect(lambdas, function, due.isoformat())
+    late = second()
+    assert (late["status"], late["attempts"], late["decline_code"]) == (
+        "late",
+        1,
+        "insufficient_funds",
+    )
+    assert 0 < late["late_fee"] <= cap
+    # Not again before the retry is due; on its day, one more attempt however often the run.
+    collect(lambdas, function, (due + dt.timedelta(days=retry_days - 1)).isoformat())
+    assert second()["attempts"] == 1
+    for _ in range(2):
+        collect(lambdas, function, (due + dt.timedelta(days=retry_days)).isoformat())
+    retried = second()
+    assert (retried["status"], retried["attempts"]) == ("late", 2)
+    assert retried["late_fee"] == late["late_fee"]
+
+    missed = [
+        e["detail"]["event_id"]
+        for e in map(json.loads, emulator.log_messages(api_env["credit"]["event_log_group_name"]))
+        if e["detail-type"] == "bnpl.instalment_missed" and e["detail"]["plan_id"] == plan_id
+    ]
+    assert sorted(set(missed)) == [
+        f"{plan_id}:bnpl.instalment_missed:2:1",
+        f"{plan_id}:bnpl.instalment_missed:2:2",
+    ]
+
+    # The customer pays what is left themselves (customer-initiated: the card pays), the
+    # late fee once with it.
+    settled = api.post(f"/v1/bnpl/plans/{plan_id}/settle", {})
+    assert settled.status == 200 and settled.body["status"] == "settled_early", settled.body
+    entries = DynamoCreditLedgerStore(
+        emulator.client("dynamodb"), api_env["credit"]["ledger_table_name"]
+    ).entries_for(plan_id)
+    steps = [e.step for e in entries]
+    assert steps.count("late-fee-2") == 1 and "collect-2" not in steps
+    assert "settle-early" in steps
+    assert all(v == 0 for v in _net(entries).values())
+    receivable = sum(
+        v
+        for (account, _), v in credit_balances(entries).items()
+        if account.startswith("bnpl_receivable")
+    )
+    assert receivable == 0

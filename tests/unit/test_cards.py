@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
 
 import pytest
 from hypothesis import given
@@ -162,7 +163,21 @@ def test_any_luhn_valid_16_digit_visa_validates(body: str) -> None:
         ("dev-1234", False),
         ("2026-11-22T10:00:00.000+00:00", False),
         ("42424242424242420000000", False),  # 23 digits: not a card number
+        ('{"number": "4242424242424242"}', True),
+        ("card:4242424242424242.", True),
+        # Inside an identifier (a random hex payment id or pseudonym): not a card number.
+        ("pay_a4242424242424242b0c1d", False),
+        ("ps_4242424242424242", False),
+        ('{"payment_id": "pay_ab4242424242424242", "x": 1}', False),
     ],
 )
 def test_contains_card_number(text: str, found: bool) -> None:
     assert contains_card_number(text) is found
+
+
+def test_random_hex_identifiers_never_look_like_card_numbers() -> None:
+    """About one random 24-hex payment id in a thousand holds a Luhn-valid run of 13+ digits;
+    the event contract refused such a payment's events (its create answered 500 for good)."""
+    rng = random.Random(17)
+    ids = [f"pay_{rng.getrandbits(96):024x}" for _ in range(20_000)]
+    assert [i for i in ids if contains_card_number(f'{{"payment_id": "{i}"}}')] == []

@@ -3,7 +3,9 @@ retry as integrations do (same key, 5xx/409/no answer only), and its cards are i
 
 from __future__ import annotations
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -89,6 +91,49 @@ def test_a_report_counts_every_kind_of_violation() -> None:
         nonterminal=["c"],
         changed_answers=["d"],
         unhealed=["e"],
+        resent_changed=["f"],
     )
-    assert report.violations == 9
+    assert report.violations == 10
     assert report.figures()["chaos_double_moves"]["value"] == 1
+    assert report.figures()["chaos_acquirer_keys_resent_changed"]["value"] == 1
+
+
+def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Path) -> None:
+    results = tmp_path / "results.json"
+    results.write_text(json.dumps({"load_ms_p99_c16": {"value": 900, "unit": "ms"}}))
+    report = chaos.ChaosReport(
+        payments=150,
+        seconds=120.0,
+        fault_rate=0.1,
+        injected={"kms:Decrypt:throttle": 4},
+        statuses={"captured": 150},
+        retried_requests=0,
+        unanswered_requests=0,
+        unbalanced_entries=0,
+        currency_imbalance={},
+        ledger_mismatches=[],
+        double_moves=[],
+        nonterminal=[],
+        changed_answers=[],
+    )
+    chaos.record(report, results)
+    merged = json.loads(results.read_text())
+    assert merged["load_ms_p99_c16"] == {"value": 900, "unit": "ms"}
+    issue_names = (
+        "chaos_payments",
+        "chaos_fault_rate",
+        "chaos_unbalanced_entries",
+        "chaos_ledger_mismatches",
+        "chaos_double_moves",
+        "chaos_nonterminal",
+        "chaos_payments_per_s",
+    )
+    assert {name: merged[name]["value"] for name in issue_names} == {
+        "chaos_payments": 150,
+        "chaos_fault_rate": 0.1,
+        "chaos_unbalanced_entries": 0,
+        "chaos_ledger_mismatches": 0,
+        "chaos_double_moves": 0,
+        "chaos_nonterminal": 0,
+        "chaos_payments_per_s": 1.25,
+    }

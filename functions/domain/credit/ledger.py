@@ -32,6 +32,10 @@ Entries, ``bnpl:{plan_id}#{step}``, each balanced per currency when built:
 | | | (the rest) / Cr receivable (all that is left) |
 | ``allowance-release`` | the plan is paid in full | Dr allowance a / Cr loss expense a |
 | ``recovery-{n}`` | instalment n paid after write-off | Dr acquirer receivable / Cr loss expense |
+| ``refund`` | the payment refunded in full (the | Dr merchant payable t / Dr late fee income |
+| | goods returned): nothing more is owed, | (all booked) / Cr receivable (all left) / Cr |
+| | all paid goes back to the card | acquirer receivable (all paid) / Cr loss expense |
+| | | (what a write-off took, less recoveries) |
 
 Ids are deterministic, so a step posted twice is posted once (``CreditLedgerStore.post``
 answers False on a replay and refuses other lines). ``plan_position`` derives what is left from
@@ -74,6 +78,7 @@ CREDIT_ACCOUNTS = {
     LATE_FEE_INCOME: "income",
 }
 SUBJECT_PREFIX = "bnpl:"
+REFUND_STEP = "refund"
 
 
 class PlanMovementError(LedgerRuleError):
@@ -146,6 +151,8 @@ class PlanPosition:
     late_fees: dict[int, int]  # instalment number -> its late fee
     settled_early: bool
     written_off: bool
+    paid: int = 0  # what the customer's card paid on the plan (instalments, fees, recoveries)
+    refunded: bool = False
 
     @property
     def closed(self) -> bool:
@@ -156,9 +163,11 @@ def plan_position(entries: Iterable[CreditEntry]) -> PlanPosition:
     owed = allowance = 0
     collected: set[int] = set()
     late_fees: dict[int, int] = {}
-    settled_early = written_off = False
+    settled_early = written_off = refunded = False
+    paid = 0
     for entry in entries:
         owed += entry.on(BNPL_RECEIVABLE)
+        paid += entry.on(ACQUIRER_RECEIVABLE)
         allowance -= entry.on(CREDIT_LOSS_ALLOWANCE)
         if entry.step.startswith(("collect-", "recovery-")):
             collected.add(int(entry.step.rpartition("-")[2]))
@@ -166,8 +175,16 @@ def plan_position(entries: Iterable[CreditEntry]) -> PlanPosition:
             late_fees[int(entry.step.removeprefix("late-fee-"))] = -entry.on(LATE_FEE_INCOME)
         settled_early |= entry.step == "settle-early"
         written_off |= entry.step == "write-off"
+        refunded |= entry.step == REFUND_STEP
     return PlanPosition(
-        owed, allowance, frozenset(collected), late_fees, settled_early, written_off
+        owed,
+        allowance,
+        frozenset(collected),
+        late_fees,
+        settled_early,
+        written_off,
+        paid,
+        refunded,
     )
 
 
@@ -271,6 +288,25 @@ class CreditPostingRules:
             at,
         )
 
+    def refund(self, plan: BnplPlan, position: PlanPosition, at: str) -> CreditEntry:
+        """The payment refunded in full: the merchant gives back the total (its fee is not
+        returned, as for a card refund), the customer owes nothing more (the receivable left
+        and the late fees it booked are given up), everything the card paid goes back to it,
+        and what a write-off had taken off the receivable comes back off the loss."""
+        total, fees = plan.schedule.total, sum(position.late_fees.values())
+        return self._entry(
+            plan,
+            REFUND_STEP,
+            {
+                merchant_payable(plan.merchant_id): total,
+                LATE_FEE_INCOME: fees,
+                receivable(plan.customer_id): -position.owed,
+                ACQUIRER_RECEIVABLE: -position.paid,
+                CREDIT_LOSS_EXPENSE: -(total + fees - position.owed - position.paid),
+            },
+            at,
+        )
+
     def allowance_release(self, plan: BnplPlan, allowance: int, at: str) -> CreditEntry:
         return self._entry(
             plan,
@@ -340,6 +376,9 @@ class BnplLedger:
     def position(self, plan_id: str) -> PlanPosition:
         return plan_position(self._store.entries_for(plan_id))
 
+    def entries(self, plan_id: str) -> list[CreditEntry]:
+        return self._store.entries_for(plan_id)
+
     def open_plan(self, plan: BnplPlan, fee: int, at: str) -> list[CreditEntry]:
         entries = [self.rules.plan(plan, fee, at)]
         allowance = self.rules.allowance(plan, at)
@@ -356,7 +395,12 @@ class BnplLedger:
             raise PlanMovementError("a late fee is a positive integer")
         entry = self.rules.late_fee(plan, number, fee, at)
         position = self.position(plan.plan_id)
-        closed = position.written_off or position.settled_early or number in position.collected
+        closed = (
+            position.written_off
+            or position.settled_early
+            or position.refunded
+            or number in position.collected
+        )
         if number not in position.late_fees and closed:
             raise PlanMovementError(f"instalment {number} of {plan.plan_id} is not late")
         self._store.post(entry)
@@ -379,7 +423,7 @@ class BnplLedger:
             entry = self.rules.recovery(plan, number, at, late_fee)
             self._store.post(entry)
             return entry
-        if position.settled_early:
+        if position.settled_early or position.refunded:
             raise PlanMovementError(f"plan {plan.plan_id} is closed")
         entry = self.rules.collect(plan, number, at, late_fee)
         if entry.on(BNPL_RECEIVABLE) + position.owed < 0:
@@ -410,6 +454,20 @@ class BnplLedger:
             raise PlanMovementError(f"plan {plan.plan_id} owes nothing to write off")
         entry = self.rules.write_off(plan, position, at)
         self._store.post(entry)
+        return entry
+
+    def refund(self, plan: BnplPlan, at: str) -> CreditEntry:
+        """The plan unwound for a refund of its payment, once: a repeat answers the entry
+        posted. Not after a compensation reversed the plan (nothing is left to unwind)."""
+        entries = self._store.entries_for(plan.plan_id)
+        posted = next((e for e in entries if e.step == REFUND_STEP), None)
+        if posted is not None:
+            return posted
+        if not entries or any(e.step.startswith(REVERSAL) for e in entries):
+            raise PlanMovementError(f"plan {plan.plan_id} has nothing to refund")
+        entry = self.rules.refund(plan, plan_position(entries), at)
+        self._store.post(entry)
+        self._release_if_paid(plan, at)
         return entry
 
     def reverse_plan(self, plan_id: str, at: str) -> list[CreditEntry]:

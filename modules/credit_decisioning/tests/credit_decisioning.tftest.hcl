@@ -127,7 +127,8 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
 
   variables {
     bnpl = {
-      event_bus = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+      event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+      payments_table = { name = "pay-payments", arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
     }
     api_gateway = {
       execution_arn = "arn:aws:execute-api:eu-west-1:111122223333:abc123"
@@ -170,6 +171,48 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
     condition     = module.bnpl[0].function_name == "pay-bnpl" && local.bnpl_environment.EVENT_BUS_NAME == "pay-payments"
     error_message = "The bnpl function is <prefix>-bnpl and publishes on the given bus."
   }
+  assert {
+    condition     = one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).actions == ["dynamodb:GetItem", "dynamodb:PutItem"] && one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).resources == [var.bnpl.payments_table.arn] && local.bnpl_environment.PAYMENTS_TABLE_NAME == "pay-payments"
+    error_message = "A BNPL payment is recorded in the payments table: get and put on that table only."
+  }
+}
+
+run "late_fees_reach_the_collections_and_every_bnpl_event_is_recorded_encrypted" {
+  command = plan
+
+  variables {
+    bnpl = {
+      event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+      payments_table = { name = "pay-payments", arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
+      late_fees      = { EUR = { amount = 500, cap = 1000 } }
+    }
+  }
+
+  assert {
+    condition     = jsondecode(local.bnpl_environment.BNPL_COLLECTIONS).late_fees.EUR.cap == 1000
+    error_message = "The configured late fees and their cap reach the collections."
+  }
+  assert {
+    condition = (
+      jsondecode(aws_cloudwatch_event_rule.bnpl_events[0].event_pattern).source == ["blueprint.credit"] &&
+      aws_cloudwatch_event_rule.bnpl_events[0].event_bus_name == "pay-payments" &&
+      aws_cloudwatch_log_group.bnpl_events[0].kms_key_id == var.logs_kms_key_arn
+    )
+    error_message = "Every bnpl.* event on the payment bus is recorded in a log group under the logs key."
+  }
+}
+
+run "a_late_fee_above_its_cap_is_refused" {
+  command = plan
+
+  variables {
+    bnpl = {
+      event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+      payments_table = { name = "pay-payments", arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
+      late_fees      = { EUR = { amount = 1500, cap = 1000 } }
+    }
+  }
+  expect_failures = [var.bnpl]
 }
 
 run "a_policy_without_a_living_costs_buffer_is_refused" {

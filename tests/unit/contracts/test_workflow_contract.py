@@ -13,7 +13,12 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
+from functions.contracts.bnpl_steps import (
+    BnplStepInput,
+    CheckoutInput,
+    CompensateInput,
+    RefundInput,
+)
 from functions.contracts.steps import (
     AssessAnswer,
     AssessInput,
@@ -21,10 +26,12 @@ from functions.contracts.steps import (
     PaymentContext,
     ProcessAnswer,
     ProcessPaymentInput,
+    RefundOrder,
     VerifyAnswer,
     VerifyInput,
 )
 from functions.models.tokens import WorkflowCardOutput, WorkflowTokenizeInput
+from functions.services.payment_commands import RefundExecution
 from tests import workflow_definition
 from tests.unit.credit.test_bnpl_checkout import payment as bnpl_payment
 
@@ -214,6 +221,7 @@ class Functions:
         self.authenticated = authenticated
         self.calls: list[tuple[str, str]] = []
         self.context: PaymentContext | None = None
+        self.bnpl_steps: list[BaseModel] = []
 
     def __call__(self, function: str, payload: Json) -> Json:
         if function == "tokenize_function_arn":
@@ -236,12 +244,13 @@ class Functions:
             return dumped(answer)
         if function == "bnpl_function_arn":
             bnpl = BnplStepInput.validate_python(payload)
-            assert isinstance(bnpl, CheckoutInput | CompensateInput)
+            assert isinstance(bnpl, CheckoutInput | CompensateInput | RefundInput)
             self.calls.append((function, bnpl.action))
+            self.bnpl_steps.append(bnpl)
             if bnpl.action in self.fail:
                 raise Failure(self.fail.pop(bnpl.action))
             context = saved_context()
-            status = "captured" if bnpl.action == "checkout" else "failed"
+            status = {"checkout": "captured", "refund": "refunded"}.get(bnpl.action, "failed")
             return ProcessAnswer.model_validate({"payment": view(context, status)}).output()
         assert function == "process_payment_function_arn", function
         step = ProcessPaymentInput.validate_python(payload)
@@ -311,6 +320,45 @@ def test_a_bnpl_payment_takes_its_own_branch_from_the_first_choice() -> None:
     assert [c[1] for c in functions.calls] == ["tokenize", "checkout"]
     answer = ProcessAnswer.model_validate(output)
     assert answer.payment is not None and answer.payment.status == "captured"
+
+
+def test_the_bnpl_checkout_gets_the_request_digest_for_the_payment_record() -> None:
+    functions = Functions()
+    run(bnpl_input(), functions)
+    (checkout,) = functions.bnpl_steps
+    assert isinstance(checkout, CheckoutInput) and checkout.request_digest == "d" * 64
+
+
+def bnpl_refund_input(method: str = "bnpl") -> Json:
+    execution = RefundExecution(
+        payment_id="pay_1",
+        refund_request=RefundOrder(refund_id="re_1", amount=None),
+        payment_method=method,  # type: ignore[arg-type]
+    )
+    return execution.model_dump(mode="json")
+
+
+def test_a_bnpl_payments_refund_goes_to_the_bnpl_step_a_cards_to_process_payment() -> None:
+    functions = Functions()
+    output, visited = run(bnpl_refund_input(), functions)
+    assert visited == ["Route", "BnplRefund"]
+    assert functions.calls == [("bnpl_function_arn", "refund")]
+    answer = ProcessAnswer.model_validate(output)
+    assert answer.payment is not None and answer.payment.status == "refunded"
+    card = Functions()
+    assert run(bnpl_refund_input("card"), card)[1] == ["Route", "Refund"]
+    assert card.calls == [("process_payment_function_arn", "refund")]
+
+
+def test_without_credit_decisioning_a_bnpl_refund_finds_no_payment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    states = workflow_definition.render(bnpl=False)["States"]
+    monkeypatch.setattr(workflow_definition, "states", lambda: states)
+    functions = Functions()
+    output, visited = run(bnpl_refund_input(), functions)
+    assert visited == ["Route", "BnplRefund"] and functions.calls == []
+    assert output["http_status"] == 404
 
 
 def test_a_failed_bnpl_checkout_is_compensated() -> None:
@@ -476,6 +524,7 @@ def test_every_task_of_the_template_is_walked() -> None:
         (CANCEL, Functions()),
         (bnpl_input(), Functions()),
         (bnpl_input(), Functions(fail={"checkout": "States.TaskFailed"})),
+        (bnpl_refund_input(), Functions()),
     ]
     for execution_input, functions in inputs:
         walked.update(run(execution_input, functions)[1])

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from bench.cost import inventory, model, prices, report
 from bench.cost.__main__ import README_PATH, estimate_from_report
 from bench.cost.usage import (
+    BNPL_UNITS,
     LAKE_REQUIRED,
     LAKE_TRANSFORM_REQUIRED,
     REQUIRED,
@@ -365,3 +366,72 @@ def test_the_inventory_counts_on_demand_streams(mode: str, counted: int) -> None
         },
     }
     assert inventory.count([stream])["kinesis_on_demand_streams"] == counted
+
+
+BNPL = {
+    **{f"bnpl_checkout_{unit}": 2.0 for unit in BNPL_UNITS},
+    **{f"bnpl_collection_{unit}": 1.0 for unit in BNPL_UNITS},
+    "bnpl_checkout_api_requests": 1.0,
+    "bnpl_collection_api_requests": 0.0,
+    "bnpl_collection_step_functions_express_executions": 0.0,
+    "bnpl_collection_step_functions_express_billed_ms": 0.0,
+    "bnpl_checkout_step_functions_express_billed_ms": 300.0,
+    "bnpl_checkout_log_bytes": 2 * GIB,
+    "bnpl_collections_per_payment": 3.0,
+}
+
+
+@pytest.mark.parametrize(
+    ("component", "price_key", "units"),
+    [
+        ("BNPL checkout: API Gateway REST requests", "apigateway_rest_request", 1.0),
+        ("BNPL checkout: WAF requests", "waf_request", 1.0),
+        ("BNPL checkout: Step Functions Express requests", "sfn_express_request", 2.0),
+        (
+            "BNPL checkout: Step Functions Express duration",
+            "sfn_express_gb_second",
+            0.3 * model.EXPRESS_MEMORY_GB,
+        ),
+        ("BNPL checkout: Lambda requests", "lambda_request", 2.0),
+        ("BNPL checkout: CloudWatch Logs ingestion", "logs_ingestion_gb", 2.0),
+        ("BNPL collections (x3): Lambda requests", "lambda_request", 3.0),
+        ("BNPL collections (x3): DynamoDB writes (on-demand)", "dynamodb_write_request_unit", 3.0),
+        ("BNPL collections (x3): EventBridge events", "eventbridge_event", 3.0),
+    ],
+)
+def test_a_bnpl_payment_is_its_checkout_and_each_collection_times_the_meters_units(
+    component: str, price_key: str, units: float
+) -> None:
+    book = prices.load("eu-west-2")
+    estimate = model.estimate(book, usage(**BNPL), INVENTORY)
+    line = next(line for line in estimate.bnpl if line.component == component)
+    assert line.units == pytest.approx(units)
+    assert line.usd_per_payment == pytest.approx(units * book.unit_usd(price_key))
+    # A collection is run by the schedule: no API request, no workflow execution.
+    assert not any(
+        line.component.startswith("BNPL collections") and "API Gateway" in line.component
+        for line in estimate.bnpl
+    )
+
+
+def test_bnpl_is_priced_per_bnpl_payment_apart_from_the_hot_path() -> None:
+    book = prices.load("eu-west-2")
+    alone = model.estimate(book, usage(), INVENTORY)
+    with_bnpl = model.estimate(book, usage(**BNPL), INVENTORY)
+    assert with_bnpl.express == alone.express and not alone.bnpl
+    figures = report.bench_figures(with_bnpl)
+    assert figures["cost_per_million_bnpl_payments_usd"]["value"] == round(
+        with_bnpl.per_million(with_bnpl.bnpl), 2
+    )
+    assert "cost_per_million_bnpl_payments_usd" not in report.bench_figures(alone)
+    assert "BNPL, per million BNPL payments" in report.markdown(with_bnpl, "chart.svg")
+
+
+@pytest.mark.parametrize("figure", ["bnpl_collection_kms_calls", "bnpl_collections_per_payment"])
+def test_a_bnpl_figure_missing_leaves_bnpl_out_with_a_note(figure: str) -> None:
+    estimate = model.estimate(
+        prices.load("eu-west-2"),
+        usage(**{k: v for k, v in BNPL.items() if k != figure}),
+        INVENTORY,
+    )
+    assert not estimate.bnpl and figure in " ".join(estimate.notes)

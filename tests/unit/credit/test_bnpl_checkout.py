@@ -1,6 +1,7 @@
 """The payment workflow's BNPL step on in-memory ports: a BNPL payment is decided (a decline
-carries the decision's reasons), planned exactly, charged once and booked balanced; a checkout
-that fails half-way is compensated so that no money stays moved and none moves twice."""
+carries the decision's reasons), planned exactly, charged once, booked balanced and recorded
+where GET /v1/payments/{id} reads it; a checkout that fails half-way is compensated so that no
+money stays moved and none moves twice; a refund unwinds the plan, leaving nothing owed."""
 
 from __future__ import annotations
 
@@ -12,18 +13,25 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from functions.contracts.bnpl_steps import BnplStepInput, CheckoutInput, CompensateInput
+from functions.contracts.bnpl_steps import (
+    BnplStepInput,
+    CheckoutInput,
+    CompensateInput,
+    RefundInput,
+)
 from functions.domain.credit.ledger import (
     BnplLedger,
     CreditPostingRules,
     base_account,
     credit_balances,
 )
-from functions.domain.payments import derived_id
+from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, derived_id
 from functions.errors import from_validation_error
 from functions.models.payments import PaymentRequest
 from functions.services.bnpl_checkout import BnplCheckout, decision_id_of
 from functions.services.credit_plans import (
+    CollectionPolicy,
+    LateFee,
     first_instalment_key,
 )
 from functions.services.payment_commands import (
@@ -41,12 +49,13 @@ TOKEN = "tok_live_1"
 class World(PlansWorld):
     """The plans' world (``test_credit_plans``) with the workflow's BNPL step over it."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, collection: CollectionPolicy | None = None) -> None:
+        super().__init__(collection)
         clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
         ledger = BnplLedger(self.ledger_store, CreditPostingRules(allowance_bps=300))
+        self.payments = InMemoryPaymentStore()
         self.checkout = BnplCheckout(
-            self.decisions, self.service, self.plans, ledger, self.acquirer, clock
+            self.decisions, self.service, self.plans, ledger, self.acquirer, self.payments, clock
         )
 
     def totals(self) -> dict[str, int]:
@@ -256,3 +265,105 @@ def test_a_bnpl_request_has_a_digest_and_a_workflow_input() -> None:
     data = json.loads(json.dumps(execution.model_dump(mode="json")))
     assert data["request"]["payment_method"]["applicant"]["date_of_birth"] == "1990-05-17"
     assert isinstance(step("checkout", data["request"]), CheckoutInput)
+
+
+def refund(world: World, refund_id: str = "re_1", amount: int | None = None) -> Any:
+    refund_step = BnplStepInput.validate_python(
+        {
+            "action": "refund",
+            "payment_id": "pay_1",
+            "refund": {"refund_id": refund_id, "amount": amount},
+        }
+    )
+    assert isinstance(refund_step, RefundInput)
+    return world.checkout.refund(refund_step)
+
+
+def test_every_outcome_is_recorded_where_get_payment_reads_it() -> None:
+    world = World()
+    answer = checkout(world, payment(60_001))
+    stored = world.payments.get("pay_1")
+    assert stored is not None and stored.status is PaymentStatus.CAPTURED
+    view = stored.view()
+    assert (view["amount"], view["amount_captured"]) == (60_001, 60_001)
+    assert view["bnpl"]["plan_id"] == answer.payment.bnpl.plan_id
+    assert view["bnpl"]["decision_id"] == answer.payment.bnpl.decision_id
+    assert "instalments" not in view["bnpl"]  # the plan's state: GET /v1/bnpl/plans/{id}
+    assert view["card"] == {"brand": "visa", "last4": "4242"}
+    # A retried step answers from the record and writes nothing new.
+    assert checkout(world, payment(60_001)).payment == answer.payment
+    assert world.payments.get("pay_1") == stored
+
+    declined = World()
+    checkout(declined, payment(60_001, **{"customer.date_of_birth": "2012-01-01"}))
+    record = declined.payments.get("pay_1")
+    assert record is not None and record.status is PaymentStatus.DECLINED
+    assert record.bnpl is not None and record.bnpl["reasons"]
+
+
+def test_a_compensated_checkout_records_the_payment_failed() -> None:
+    world = World()
+    checkout(world, payment())
+    compensate(world, payment())
+    stored = world.payments.get("pay_1")
+    assert stored is not None and stored.status is PaymentStatus.FAILED
+    assert stored.amount_captured == 0
+
+
+def test_a_refund_unwinds_the_plan_gives_back_every_charge_once_and_leaves_nothing_owed() -> None:
+    world = World()
+    opened = checkout(world, payment(60_000))
+    world.today = dt.date.fromisoformat(opened.payment.bnpl.instalments[1].due_date)
+    world.checkout.collect(world.today)
+    assert world.acquirer.money_moved() == 40_000
+    for _ in range(2):  # the step retried: the same refund, nothing given back twice
+        answer = refund(world)
+        assert answer.payment.status == "refunded" and answer.payment.amount_refunded == 60_000
+    assert world.acquirer.money_moved() == 0 and len(world.acquirer.refunded) == 2
+    plan = world.plans.get(opened.payment.bnpl.plan_id)
+    assert plan is not None and plan.status == "refunded"
+    assert [i.status for i in plan.instalments] == ["refunded", "refunded", "canceled"]
+    totals = world.totals()
+    # Nothing owed, nothing kept: the merchant bears its fee, as for a card refund.
+    assert "bnpl_receivable" not in totals and "acquirer_receivable" not in totals
+    assert totals["bnpl_merchant_payable"] == -totals["bnpl_fee_income"] > 0
+    assert [k for k, _ in world.events.events][-1] == "bnpl.plan_canceled"
+    assert world.events.events[-1][1].amount == 40_000
+    # Nothing is collected from a refunded plan.
+    world.today = dt.date.fromisoformat(opened.payment.bnpl.instalments[2].due_date)
+    assert world.checkout.collect(world.today).collected == 0
+    assert world.acquirer.money_moved() == 0
+
+
+def test_a_late_plan_refunded_owes_neither_instalments_nor_fees() -> None:
+    fees = {"EUR": LateFee(amount=500, cap=1_000)}
+    world = World(CollectionPolicy(retry_every_days=3, write_off_after_days=60, late_fees=fees))
+    opened = checkout(world, payment(60_000))
+    world.acquirer.declining_unattended.add(TOKEN)
+    world.today = dt.date.fromisoformat(opened.payment.bnpl.instalments[1].due_date)
+    world.checkout.collect(world.today)
+    assert world.totals()["bnpl_late_fee_income"] == -500
+    refund(world)
+    assert world.acquirer.money_moved() == 0
+    assert "bnpl_receivable" not in world.totals()
+    assert "bnpl_late_fee_income" not in world.totals()
+
+
+def test_a_part_refund_a_second_refund_and_a_declined_payment_are_refused() -> None:
+    world = World()
+    checkout(world, payment(60_000))
+    part = refund(world, amount=1_000)
+    assert (part.http_status, part.error.code, part.error.param) == (
+        400,
+        "parameter_invalid",
+        "amount",
+    )
+    assert world.acquirer.money_moved() == 20_000
+    refund(world)
+    again = refund(world, "re_2")
+    assert (again.http_status, again.error.code) == (400, "charge_already_refunded")
+
+    declined = World()
+    checkout(declined, payment(60_001, **{"customer.date_of_birth": "2012-01-01"}))
+    refused = refund(declined)
+    assert (refused.http_status, refused.error.code) == (400, "payment_unexpected_state")

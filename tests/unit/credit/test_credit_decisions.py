@@ -188,7 +188,7 @@ def test_two_reviews_decided_on_the_same_read_record_one() -> None:
         real_append(decision_id, item.model_copy(update={"reviewer": OTHER_ANALYST}), expected)
         return real_append(decision_id, item, expected)
 
-    store.append_review = racing  # type: ignore[method-assign]
+    store.append_review = racing  # type: ignore[method-assign,assignment]
     with pytest.raises(ApiProblem) as conflict:
         decisions.review(record.id, review, ANALYST)
     assert conflict.value.error.status == 409

@@ -1,6 +1,6 @@
 """The BNPL ledger: a state machine of plans opened, instalments collected (and replayed),
-early settlements and write-offs, with the double-entry invariants checked after every step,
-and the edges each refusal exists for."""
+early settlements, write-offs and refunds, with the double-entry invariants checked after every
+step, and the edges each refusal exists for."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from functions.domain.credit.ledger import (
     BNPL_FEE_INCOME,
     CREDIT_LOSS_ALLOWANCE,
     CREDIT_LOSS_EXPENSE,
+    LATE_FEE_INCOME,
     BnplLedger,
     BnplPlan,
     CreditEntry,
@@ -157,6 +158,7 @@ class BnplLedgerMachine(RuleBasedStateMachine):
         self.collected: dict[str, set[int]] = defaultdict(set)
         self.late_fees: dict[str, dict[int, int]] = defaultdict(dict)
         self.closed: dict[str, str] = {}
+        self.refunded: set[str] = set()
 
     @rule(
         plan_id=st.sampled_from(sorted(PLANS)),
@@ -182,7 +184,8 @@ class BnplLedgerMachine(RuleBasedStateMachine):
             return
         valid = 1 <= number <= len(plan.schedule.instalments)
         replay = number in self.collected[plan_id]
-        if not valid or (self.closed.get(plan_id) == "settle-early" and not replay):
+        ended = self.closed.get(plan_id) == "settle-early" or plan_id in self.refunded
+        if not valid or (ended and not replay):
             with pytest.raises(PlanMovementError):
                 self.ledger.collect(plan, number, AT)
             return
@@ -209,7 +212,7 @@ class BnplLedgerMachine(RuleBasedStateMachine):
                 self.ledger.charge_late_fee(plan, number, fees[number] + 1, AT)
             self.ledger.charge_late_fee(plan, number, fees[number], AT)
             return
-        if plan_id in self.closed or number in self.collected[plan_id]:
+        if plan_id in self.closed or plan_id in self.refunded or number in self.collected[plan_id]:
             with pytest.raises(PlanMovementError):
                 self.ledger.charge_late_fee(plan, number, fee, AT)
             return
@@ -232,6 +235,29 @@ class BnplLedgerMachine(RuleBasedStateMachine):
         action(plan, AT)
         self.closed[plan_id] = how
 
+    @rule(plan_id=st.sampled_from(sorted(PLANS)))
+    def refund(self, plan_id: str) -> None:
+        """The payment refunded in full, from any state of its plan; a repeat posts nothing."""
+        plan = self.plans.get(plan_id)
+        if plan is None:
+            return
+        entry = self.ledger.refund(plan, AT)
+        assert self.ledger.refund(plan, AT) == entry
+        self.refunded.add(plan_id)
+
+    @invariant()
+    def a_refunded_plan_leaves_no_one_owing_and_the_merchant_its_fee(self) -> None:
+        for plan_id in self.refunded:
+            by_base: dict[str, int] = defaultdict(int)
+            for (account, _), value in credit_balances(self.store.entries_for(plan_id)).items():
+                by_base[account.split(":", 1)[0]] += value
+            assert by_base["bnpl_receivable"] == by_base[ACQUIRER_RECEIVABLE] == 0
+            assert by_base[LATE_FEE_INCOME] == 0
+            assert (
+                by_base["bnpl_merchant_payable"] == self.fees[plan_id] == -by_base[BNPL_FEE_INCOME]
+            )
+            assert by_base[CREDIT_LOSS_EXPENSE] + by_base[CREDIT_LOSS_ALLOWANCE] == 0
+
     @invariant()
     def every_currency_balances(self) -> None:
         totals: dict[str, int] = defaultdict(int)
@@ -248,7 +274,7 @@ class BnplLedgerMachine(RuleBasedStateMachine):
                 plan.schedule.instalments[n - 1].amount + fees.get(n, 0)
                 for n in self.collected[plan_id]
             )
-            if plan_id in self.closed:
+            if plan_id in self.closed or plan_id in self.refunded:
                 assert position.owed == 0
             else:
                 assert position.owed == plan.schedule.total + sum(fees.values()) - paid

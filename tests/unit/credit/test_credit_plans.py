@@ -245,7 +245,7 @@ def test_opening_twice_opens_one_plan_and_another_merchant_cannot_read_it() -> N
 
 def test_the_reduced_amount_is_what_the_plan_lends() -> None:
     world = World()
-    plan = world.buy(**{"finances.monthly_net_income": 199_999})
+    plan = world.buy("k1", **{"finances.monthly_net_income": 199_999})
     assert plan.total == 59_999
     assert Decimal(plan.instalments[0].amount) == Decimal(20_001)
 
@@ -334,8 +334,8 @@ def test_a_merchants_figures_are_read_once_a_minute_a_customers_every_time() -> 
     plans = InMemoryPlanStore()
     reads: list[str] = []
     real_customer, real_merchant = plans.of_customer, plans.of_merchant
-    plans.of_customer = lambda c: reads.append("customer") or real_customer(c)  # type: ignore[method-assign,func-returns-value]
-    plans.of_merchant = lambda m: reads.append("merchant") or real_merchant(m)  # type: ignore[method-assign,func-returns-value]
+    plans.of_customer = lambda c: reads.append("customer") or real_customer(c)  # type: ignore[method-assign,func-returns-value,assignment]
+    plans.of_merchant = lambda m: reads.append("merchant") or real_merchant(m)  # type: ignore[method-assign,func-returns-value,assignment]
     tick = [0.0]
     exposures = PlanExposures(plans, merchant_cache_seconds=60, monotonic=lambda: tick[0])
     for at in (0.0, 30.0, 59.9, 60.0):

@@ -84,7 +84,7 @@ def authorized(simulator: AcquirerSimulator, last4: str = "4242", key: str = "k-
 
 
 def test_test_card_pans_are_luhn_valid_visa_numbers_keyed_by_their_last_four() -> None:
-    assert len(TEST_CARDS) == 13
+    assert len(TEST_CARDS) == 15
     for last4, behaviour in TEST_CARDS.items():
         assert luhn_valid(behaviour.pan), behaviour.pan
         assert validate_pan(behaviour.pan) == (behaviour.pan, CardBrand.VISA)

@@ -1,0 +1,42 @@
+"""The Payment API asks the workflow to refund a BNPL payment on the BNPL route: its refund
+execution says so (the state machine's first Choice reads it), a card payment's says card."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from functions.domain.fx import EurRates
+from functions.domain.limits import AmountCaps
+from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, new_payment
+from functions.models.payments import RefundRequest
+from functions.services.payment_commands import PaymentCommands
+from tests.unit.services.fakes import NOW, FakeWorkflow, InMemoryIdempotencyStore
+
+
+class Anyone:
+    def may_act_for(self, caller: str, merchant_id: str) -> bool:
+        return True
+
+
+def test_a_bnpl_payments_refund_execution_names_the_bnpl_route() -> None:
+    payments, workflow = InMemoryPaymentStore(), FakeWorkflow()
+    commands = PaymentCommands(
+        payments,
+        Anyone(),
+        AmountCaps.from_config(EurRates.from_json('{"EUR": "1"}'), "10000.00"),
+        workflow,
+        InMemoryIdempotencyStore(),
+    )
+    for payment_id, bnpl in (("pay_card", None), ("pay_bnpl", {"plan_id": "pl_1"})):
+        context = {
+            "payment_id": payment_id,
+            "merchant_id": "m_1",
+            "amount": 500,
+            "currency": "EUR",
+            "card": {"token": "tok_1", "brand": "visa", "last4": "4242"},
+        }
+        payment = new_payment(context, PaymentStatus.CAPTURED, NOW)
+        payments.save(dataclasses.replace(payment, bnpl=bnpl))
+        commands.refund("m_1", payment_id, f"r-{payment_id}", RefundRequest())
+    methods = {e.payload()["payment_id"]: e.payload()["payment_method"] for e in workflow.runs}
+    assert methods == {"pay_card": "card", "pay_bnpl": "bnpl"}
