@@ -415,15 +415,18 @@ def acquirer_difference(
 
 
 def resent_with_other_parameters(requests: list[AcquirerRequest]) -> list[str]:
-    """Keys the acquirer received more than once with different parameters: a retry must send
-    the same request again, and the simulator (like many acquirers) would not notice."""
-    seen: dict[str, set[tuple[str, str, int, str]]] = defaultdict(set)
+    """Keys the acquirer received more than once for one kind of request with different
+    parameters: a retry must send the same request again, and the simulator (like many
+    acquirers) would not notice. Kinds apart: a void by key names the authorize call's key."""
+    seen: dict[tuple[str, str], set[tuple[str, int, str]]] = defaultdict(set)
     for request in requests:
-        seen[request.reference].add(
-            (request.kind, request.authorization_id, request.amount, request.currency)
+        seen[request.kind, request.reference].add(
+            (request.authorization_id, request.amount, request.currency)
         )
     return [
-        f"{key}: {sorted(variants)}" for key, variants in sorted(seen.items()) if len(variants) > 1
+        f"{kind} {key}: {sorted(variants)}"
+        for (kind, key), variants in sorted(seen.items())
+        if len(variants) > 1
     ]
 
 

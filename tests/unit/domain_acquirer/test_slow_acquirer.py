@@ -131,8 +131,12 @@ def test_a_key_sent_again_with_another_amount_is_found() -> None:
     found = resent_with_other_parameters(
         [capture_request("pay_6:capture:1", 1050), capture_request("pay_6:capture:1", 900)]
     )
-    assert len(found) == 1 and found[0].startswith("pay_6:capture:1:")
+    assert len(found) == 1 and found[0].startswith("capture pay_6:capture:1:")
     assert resent_with_other_parameters([capture_request("k", 1), capture_request("k", 1)]) == []
+    # A void by key names the authorize call's key: another request, not the same one changed.
+    authorize = AcquirerRequest("authorize", "pay_6:authorize", "", 1050, "EUR")
+    void = AcquirerRequest("void", "pay_6:authorize", "", 0, "")
+    assert resent_with_other_parameters([authorize, void, authorize]) == []
 
 
 def test_every_kind_of_request_is_recorded_before_the_simulator_acts(
