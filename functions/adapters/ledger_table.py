@@ -143,12 +143,12 @@ class DynamoLedgerStore(LedgerStore):
         change = position_change(entry)
         if change.fresh:
             return self._post_first(entry, repair)
-        entry_item = _entry_item(entry)
+        item = entry_item(entry)
         transact: list[Any] = [
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": entry_item,
+                    "Item": item,
                     "ConditionExpression": "attribute_not_exists(pk)",
                 }
             }
@@ -184,9 +184,7 @@ class DynamoLedgerStore(LedgerStore):
                 float(c.get("CapacityUnits", c.get("WriteCapacityUnits", 0.0)))
                 for c in response.get("ConsumedCapacity", [])
             )
-            written = [entry_item] + [_position_item_estimate(entry.payment_id)] * (
-                len(transact) - 1
-            )
+            written = [item] + [_position_item_estimate(entry.payment_id)] * (len(transact) - 1)
             self.last_consumed_write_units = reported or _estimated_write_units(written)
             return True
 
@@ -242,7 +240,7 @@ class DynamoLedgerStore(LedgerStore):
         position that carries no sale, with the position derived from every entry."""
         deltas = self._rebuilt_totals(entry) if repair else dict(position_change(entry).deltas)
         item: Item = {
-            **_entry_item(entry),
+            **entry_item(entry),
             **position_key(entry.payment_id),
             **{name: _n(value) for name, value in deltas.items()},
         }
@@ -364,7 +362,8 @@ def _cancellation_codes(exc: ClientError) -> list[str]:
     return [str(reason.get("Code", "None")) for reason in reasons]
 
 
-def _entry_item(entry: JournalEntry) -> Item:
+def entry_item(entry: JournalEntry) -> Item:
+    """The entry's item, as ``post`` writes it."""
     item: Item = {
         "pk": _s(entry_pk(entry.payment_id)),
         "sk": _s(entry_sk(entry.step)),

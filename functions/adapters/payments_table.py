@@ -429,20 +429,7 @@ class AcquirerOperationsTable(OperationLog):
         self._clock = clock
 
     def record(self, operation: AcquirerOperation) -> AcquirerOperation:
-        # When it was executed, indexed (by_update) so the reconciliation reads an hour's
-        # operations, as it would a real acquirer's file, without scanning.
-        executed_at = instant(self._clock())
-        item = {
-            "payment_id": {"S": OPERATION_PREFIX + operation.reference},
-            "updated_at": {"S": executed_at},
-            "update_key": {"S": update_key("acq", executed_at, operation.payment_id)},
-            "kind": {"S": str(operation.kind)},
-            "reference": {"S": operation.reference},
-            "authorization_id": {"S": operation.authorization_id},
-            "amount": {"N": str(operation.amount)},
-            "currency": {"S": operation.currency},
-            "operation_status": {"S": str(operation.status)},
-        }
+        item = self.item(operation, self._clock())
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -456,6 +443,24 @@ class AcquirerOperationsTable(OperationLog):
             assert existing is not None  # the condition failed because it exists
             return existing
         return operation
+
+    @staticmethod
+    def item(operation: AcquirerOperation, executed: dt.datetime) -> dict[str, Any]:
+        """The operation's item. When it was executed is indexed (by_update), so the
+        reconciliation reads an hour's operations, as it would a real acquirer's file,
+        without scanning."""
+        executed_at = instant(executed)
+        return {
+            "payment_id": {"S": OPERATION_PREFIX + operation.reference},
+            "updated_at": {"S": executed_at},
+            "update_key": {"S": update_key("acq", executed_at, operation.payment_id)},
+            "kind": {"S": str(operation.kind)},
+            "reference": {"S": operation.reference},
+            "authorization_id": {"S": operation.authorization_id},
+            "amount": {"N": str(operation.amount)},
+            "currency": {"S": operation.currency},
+            "operation_status": {"S": str(operation.status)},
+        }
 
     def find(self, reference: str) -> AcquirerOperation | None:
         item = self._client.get_item(

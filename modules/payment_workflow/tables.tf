@@ -72,7 +72,7 @@ resource "aws_dynamodb_table" "payments" {
   }
 
   # The reconciliation's reads (docs/ledger.md, "Reconciliation at volume"). by_update: what
-  # changed in a window, keyed upd#<hour>#<shard> (16 shards, so a busy hour is not one hot
+  # changed in a window, keyed upd#<hour>#<shard> (4 shards, so a busy hour is not one hot
   # partition key) and sorted by updated_at; the acquirer simulator's operation records share
   # it as acq#<hour>#<shard>. open_holds is sparse: only a payment that keeps a hold open
   # (authorizing, authorized, a challenge, a pending capture or refund) carries open_key, so
