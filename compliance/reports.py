@@ -1,11 +1,15 @@
 """Report writers: pci-dss.json (the contract), SARIF 2.1.0, JUnit XML, Markdown and HTML.
 
-A requirement has one of four states, plus one that says the scan could not decide:
+A requirement has one of four states, plus one that says the scan could not decide and one
+that says it is met by exceptions only:
 
 * ``fail``: a mapped check failed on a resource (or an exception for it has expired);
 * ``unresolved``: nothing failed, but a check could not evaluate a resource in scope (a value
   only a plan renders), so the requirement is not shown as passing;
-* ``pass``: at least one resource in scope was evaluated, none failed, none unresolved;
+* ``pass``: at least one resource in scope was evaluated and passed, none failed, none
+  unresolved (results excepted beside the passes are listed under ``exceptions``);
+* ``excepted``: every result in scope is an exception (one of the register, or a
+  ``checkov:skip`` in the code): nothing was shown to meet it, so it is never counted as passed;
 * ``not_applicable``: none of the requirement's checks found a resource in scope;
 * ``manual``: a process requirement, with the artefact that evidences it; checks mapped to it
   support the artefact (their results are listed, a failure fails it) but never make it a pass.
@@ -32,11 +36,12 @@ REPORT_NAMES = {
     "markdown": "pci-dss.md",
     "html": "pci-dss.html",
 }
-STATUSES = ("pass", "fail", "unresolved", "not_applicable", "manual")
+STATUSES = ("pass", "fail", "unresolved", "excepted", "not_applicable", "manual")
 SUMMARY_KEYS = {
     "pass": "passed",
     "fail": "failed",
     "unresolved": "unresolved",
+    "excepted": "excepted",
     "not_applicable": "not_applicable",
     "manual": "manual",
 }
@@ -93,9 +98,52 @@ class Outcome:
             return "manual"
         if any(u.check_id in checks for u in self.unresolved):
             return "unresolved"
-        if any(f.check_id in checks for f in self.findings):
+        mine = [f for f in self.findings if f.check_id in checks]
+        if any(f.result == "passed" for f in mine):
             return "pass"
-        return "not_applicable"
+        # only exceptions in scope: an assessor must not read a waiver as a control that works
+        return "excepted" if mine else "not_applicable"
+
+    def exception_of(self, finding: Finding) -> dict[str, Any] | None:
+        """Who excepted a skipped result and until when: the register's entry, or the reason of
+        a ``checkov:skip`` in the code (which has no owner and no expiry)."""
+        if finding.result != "skipped":
+            return None
+        for excepted, entry in self.excepted:
+            if (excepted.check_id, excepted.resource, excepted.file, excepted.scanned) == (
+                finding.check_id,
+                finding.resource,
+                finding.file,
+                finding.scanned,
+            ):
+                return {
+                    "source": "register",
+                    "justification": entry.justification,
+                    "owner": entry.owner,
+                    "expires": entry.expires.isoformat(),
+                }
+        return {
+            "source": "inline",
+            "justification": finding.suppress_comment,
+            "owner": None,
+            "expires": None,
+        }
+
+    @property
+    def excepted_only(self) -> list[str]:
+        """The requirements met by exceptions alone."""
+        return [r.id for r in self.mapping.requirements if self.status_of(r.id) == "excepted"]
+
+    @property
+    def verdict_line(self) -> str:
+        """The verdict as people read it: a PASS that stands on exceptions says so."""
+        excepted = self.excepted_only
+        if not excepted:
+            return self.verdict
+        return (
+            f"{self.verdict} ({len(excepted)} requirement{'s' if len(excepted) > 1 else ''} "
+            f"met by exceptions only: {', '.join(excepted)})"
+        )
 
     @property
     def gate_gaps(self) -> list[Unresolved]:
@@ -124,6 +172,7 @@ class Outcome:
         for requirement in self.mapping.requirements:
             checks = set(requirement.checks)
             mine = [f for f in self.findings if f.check_id in checks]
+            exceptions = [(f, self.exception_of(f)) for f in mine if f.result == "skipped"]
             item: dict[str, Any] = {
                 "id": requirement.id,
                 "title": requirement.title,
@@ -149,6 +198,17 @@ class Outcome:
                     }
                     for f in mine
                     if f.result == "failed"
+                ],
+                "exceptions": [
+                    {
+                        "check_id": f.check_id,
+                        "resource": f.resource,
+                        "file": f.file,
+                        "line": f.lines[0],
+                        **exception,
+                    }
+                    for f, exception in exceptions
+                    if exception is not None
                 ],
                 "unresolved": [
                     {
@@ -266,6 +326,14 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
                     ),
                 }
             ]
+        elif finding.result == "skipped":
+            entry["suppressions"] = [
+                {
+                    "kind": "inSource",
+                    "status": "accepted",
+                    "justification": finding.suppress_comment or "checkov:skip",
+                }
+            ]
         return entry
 
     def review(item: Unresolved) -> dict[str, Any]:
@@ -279,8 +347,16 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
             "locations": _locations(item.file, item.lines, item.resource),
         }
 
+    registered = {id(f) for f, _ in outcome.excepted}
     results = [result(f, None) for f in outcome.failures]
     results += [result(f, e) for f, e in outcome.excepted]
+    # a checkov:skip in the code is an exception too; it counts towards `excepted`
+    results += [
+        result(f, None)
+        for f in outcome.findings
+        if f.result == "skipped" and id(f) not in registered and f.check_id in index
+    ]
+    document = outcome.document()
     results += [review(u) for u in outcome.unresolved if u.check_id in index]
     provenance = outcome.provenance
     return {
@@ -311,6 +387,11 @@ def sarif(outcome: Outcome) -> dict[str, Any]:
                     "commit": provenance.commit,
                     "scanned": outcome.scanned,
                     "tool_versions": provenance.tool_versions,
+                    # SARIF results are per check; what a requirement amounts to is ours
+                    "requirements": [
+                        {"id": r["id"], "status": r["status"]} for r in document["requirements"]
+                    ],
+                    "summary": document["summary"],
                 },
                 "results": results,
             }
@@ -381,8 +462,13 @@ def junit(outcome: Outcome) -> bytes:
             elif finding.result == "skipped":
                 skips += 1
                 exception = excepted.get((finding.check_id, finding.resource, finding.file))
-                reason = exception.justification if exception else finding.suppress_comment
-                ET.SubElement(case, "skipped", message=reason or "skipped")
+                reason = (
+                    f"exception (owner {exception.owner}, expires {exception.expires}): "
+                    f"{exception.justification}"
+                    if exception
+                    else f"checkov:skip in the code: {finding.suppress_comment or 'no reason'}"
+                )
+                ET.SubElement(case, "skipped", message=reason)
         for exception in outcome.global_exceptions:
             if exception.check in checks:
                 case = ET.SubElement(
@@ -425,6 +511,7 @@ ICONS = {
     "pass": "✅ pass",
     "fail": "❌ fail",
     "unresolved": "❔ unresolved",
+    "excepted": "🟨 excepted",
     "not_applicable": "⚪ not applicable",
     "manual": "📝 manual",
 }
@@ -443,10 +530,23 @@ def _where(item: dict[str, Any]) -> str:
     return f"{item['file']}:{item['line']}"
 
 
+def _excepted_by(exception: dict[str, Any]) -> str:
+    if exception["source"] == "register":
+        return f"excepted (register: {exception['owner']}, expires {exception['expires']})"
+    return "excepted (checkov:skip in the code, no expiry)"
+
+
 def _evidence_rows(item: dict[str, Any]) -> list[tuple[str, str, str, str]]:
     """(result, check, resource, where) for every result behind a requirement, the resources
-    a check could not evaluate included (with the reason)."""
-    rows = [(e["result"], e["check_id"], e["resource"], _where(e)) for e in item["evidence"]]
+    a check could not evaluate included (with the reason), each exception with who granted it
+    and until when."""
+    granted = {(x["check_id"], x["resource"], x["file"], x["line"]): x for x in item["exceptions"]}
+    rows = []
+    for e in item["evidence"]:
+        exception = granted.get((e["check_id"], e["resource"], e["file"], e["line"]))
+        result = _excepted_by(exception) if exception else e["result"]
+        where = f"{_where(e)}: {exception['justification']}" if exception else _where(e)
+        rows.append((result, e["check_id"], e["resource"], where))
     rows += [
         ("not evaluated", u["check_id"], u["resource"], f"{_where(u)}: {u['reason']}")
         for u in item["unresolved"]
@@ -466,7 +566,7 @@ def _header(outcome: Outcome, document: dict[str, Any]) -> list[tuple[str, str]]
             )
         ]
     return [
-        ("Verdict", outcome.verdict),
+        ("Verdict", outcome.verdict_line),
         *gate,
         ("Commit", document["commit"]),
         ("Generated", document["generated_at"]),
@@ -486,6 +586,8 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
         "Written by `python -m compliance.scan`. A requirement passes only when at least one",
         "resource in scope of its checks was evaluated and none failed; `unresolved` means a",
         "resource in scope could not be evaluated here (scan the plan JSON to resolve it);",
+        "`excepted` means every result in scope is an exception (the register's, or a",
+        "`checkov:skip` in the code): nothing shows the control working, so it is not a pass;",
         "`not applicable` means nothing in the scanned code was in scope.",
         "",
         "## Summary",
@@ -502,8 +604,8 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
         "",
         "## Requirements",
         "",
-        "| Requirement | Title | Status | Evaluated | Failed | Unresolved | Checks |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| Requirement | Title | Status | Evaluated | Failed | Excepted | Unresolved | Checks |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for item in document["requirements"]:
         manual = item["status"] == "manual" and not item["evidence"]
@@ -511,6 +613,7 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
             f"| [{item['id']}](#req-{item['id'].replace('.', '-')}) | {_cell(item['title'])} "
             f"| {ICONS[item['status']]} | {'-' if manual else len(item['evidence'])} "
             f"| {'-' if manual else len(item['failures'])} "
+            f"| {'-' if manual else len(item['exceptions'])} "
             f"| {'-' if manual else len(item['unresolved'])} "
             f"| {', '.join(item['checks']) or '-'} |"
         )
@@ -548,7 +651,9 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
     lines += ["## Exceptions", ""]
     rows_e = [(e, "all resources") for e in outcome.global_exceptions]
     rows_e += [(e, f"{f.resource} ({f.file}:{f.lines[0]})") for f, e in outcome.excepted]
-    if rows_e or outcome.expired:
+    registered = {id(f) for f, _ in outcome.excepted}
+    inline = [f for f in outcome.findings if f.result == "skipped" and id(f) not in registered]
+    if rows_e or outcome.expired or inline:
         lines += [
             "| Check | Applies to | Owner | Expires | State | Justification |",
             "| --- | --- | --- | --- | --- | --- |",
@@ -563,6 +668,11 @@ def markdown(outcome: Outcome, document: dict[str, Any]) -> str:
             f"| {_cell(e.justification)} |"
             for e in outcome.expired
         ]
+        lines += [
+            f"| {f.check_id} | {_cell(f'{f.resource} ({f.file}:{f.lines[0]})')} | - | - "
+            f"| checkov:skip in the code | {_cell(f.suppress_comment)} |"
+            for f in inline
+        ]
     else:
         lines.append("None.")
     if outcome.errors:
@@ -576,6 +686,7 @@ COLOURS = {
     "pass": "#2e7d32",
     "fail": "#c62828",
     "unresolved": "#ef6c00",
+    "excepted": "#a07800",
     "not_applicable": "#9e9e9e",
     "manual": "#1565c0",
 }
@@ -635,7 +746,7 @@ def html_report(outcome: Outcome, document: dict[str, Any]) -> str:
     parts += [
         "<h2>Requirements</h2><table>",
         "<tr><th>Requirement</th><th>Title</th><th>Status</th><th>Evaluated</th>"
-        "<th>Failed</th><th>Unresolved</th><th>Checks</th></tr>",
+        "<th>Failed</th><th>Excepted</th><th>Unresolved</th><th>Checks</th></tr>",
     ]
     for item in document["requirements"]:
         manual = item["status"] == "manual" and not item["evidence"]
@@ -644,6 +755,7 @@ def html_report(outcome: Outcome, document: dict[str, Any]) -> str:
             f"<td>{e(item['title'])}</td><td>{_badge(item['status'])}</td>"
             f"<td>{'-' if manual else len(item['evidence'])}</td>"
             f"<td>{'-' if manual else len(item['failures'])}</td>"
+            f"<td>{'-' if manual else len(item['exceptions'])}</td>"
             f"<td>{'-' if manual else len(item['unresolved'])}</td>"
             f"<td>{e(', '.join(item['checks']) or '-')}</td></tr>"
         )

@@ -127,7 +127,14 @@ def test_json_report_shape(reports: Path) -> None:
     }
     assert document["scanned"] == [str(reports.parent / "mixed")]
     for requirement in document["requirements"]:
-        assert requirement["status"] in {"pass", "fail", "unresolved", "not_applicable", "manual"}
+        assert requirement["status"] in {
+            "pass",
+            "fail",
+            "unresolved",
+            "excepted",
+            "not_applicable",
+            "manual",
+        }
         for failure in requirement["failures"]:
             assert set(failure) == {"check_id", "resource", "file", "line"}
             assert failure["check_id"] in requirement["checks"]
@@ -144,6 +151,7 @@ def test_json_report_shape(reports: Path) -> None:
         "passed": statuses.count("pass"),
         "failed": statuses.count("fail"),
         "unresolved": statuses.count("unresolved"),
+        "excepted": statuses.count("excepted"),
         "not_applicable": statuses.count("not_applicable"),
         "manual": statuses.count("manual"),
         "verdict": "FAIL",
@@ -238,7 +246,10 @@ def test_junit_report_parses(reports: Path) -> None:
 
 def test_markdown_report_has_table_and_chart(reports: Path) -> None:
     text = (reports / REPORT_NAMES["markdown"]).read_text()
-    assert "| Requirement | Title | Status | Evaluated | Failed | Unresolved | Checks |" in text
+    assert (
+        "| Requirement | Title | Status | Evaluated | Failed | Excepted | Unresolved | Checks |"
+        in text
+    )
     assert "█" in text
     assert "- Verdict: `FAIL`" in text
     # the failure is listed under its requirement with file:line
@@ -513,3 +524,142 @@ def test_the_plan_gate_fails_on_what_a_plan_left_unevaluated_only(
     assert "Gate (plan JSON)" in markdown and "FAIL: 1 in scope not evaluated" in markdown
     assert scan.main(args) == 1
     assert "no plan JSON was scanned" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------ met by exceptions only
+
+KEY_EXCEPTIONS = [
+    f"{{check: {check}, resource: aws_kms_key.bad, justification: legacy key under migration, "
+    "owner: key-custodians, expires: '2099-01-01'}"
+    for check in ("CKV_PCI_002", "CKV_AWS_7", "CKV2_PCI_002")
+]
+INLINE_SKIPPED_KEY = """
+resource "aws_kms_key" "skipped" {
+  #checkov:skip=CKV_PCI_002:imported key, rotated by its owner outside AWS
+  #checkov:skip=CKV_AWS_7:imported key, rotated by its owner outside AWS
+  description             = "imported key material"
+  deletion_window_in_days = 30
+}
+"""
+
+
+def _scan_reports(tmp_path: Path, name: str, *blocks: str) -> tuple[int, Path]:
+    out = tmp_path / f"{name}-out"
+    code = run(terraform(tmp_path, name, *blocks), out, register(tmp_path, *KEY_EXCEPTIONS))
+    return code, out
+
+
+def _requirements(out: Path) -> dict[str, Any]:
+    document = json.loads((out / REPORT_NAMES["json"]).read_text())
+    return {r["id"]: r for r in document["requirements"]}
+
+
+@pytest.fixture(scope="module")
+def excepted_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The non-compliant key alone, every failure of it in the register."""
+    code, out = _scan_reports(tmp_path_factory.mktemp("excepted"), "excepted", BAD_KEY)
+    assert code == 0
+    return out
+
+
+def test_a_requirement_met_by_exceptions_only_is_excepted_not_passed(
+    excepted_only: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 16: 6.3.1 and 10.7.2 in the local plan read `pass` with every resource excepted."""
+    document = json.loads((excepted_only / REPORT_NAMES["json"]).read_text())
+    by_id = {r["id"]: r for r in document["requirements"]}
+    requirement = by_id["3.7.4"]
+    assert requirement["status"] == "excepted"
+    assert {e["result"] for e in requirement["evidence"]} == {"excepted"}
+    assert {(x["check_id"], x["resource"]) for x in requirement["exceptions"]} == {
+        ("CKV_PCI_002", "aws_kms_key.bad"),
+        ("CKV_AWS_7", "aws_kms_key.bad"),
+    }
+    exception = requirement["exceptions"][0]
+    assert (exception["source"], exception["owner"], exception["expires"]) == (
+        "register",
+        "key-custodians",
+        "2099-01-01",
+    )
+    assert exception["justification"] == "legacy key under migration"
+    statuses = [r["status"] for r in document["requirements"]]
+    summary = document["summary"]
+    assert summary["excepted"] == statuses.count("excepted") >= 1
+    assert summary["passed"] == statuses.count("pass")
+    # still a PASS for the exit status (the register is how a gap is accepted), but it says so
+    assert summary["verdict"] == "PASS"
+    markdown = (excepted_only / REPORT_NAMES["markdown"]).read_text()
+    assert "- Verdict: `PASS (" in markdown and "met by exceptions only: " in markdown
+    assert "3.7.4" in markdown.split("- Verdict: ")[1].splitlines()[0]
+
+
+def test_an_excepted_requirement_reads_so_in_every_report(excepted_only: Path) -> None:
+    sarif = json.loads((excepted_only / REPORT_NAMES["sarif"]).read_text())["runs"][0]
+    statuses = {r["id"]: r["status"] for r in sarif["properties"]["requirements"]}
+    assert statuses["3.7.4"] == "excepted"
+    assert sarif["properties"]["summary"]["excepted"] >= 1
+    suppressed = [r for r in sarif["results"] if r["ruleId"] == "CKV_PCI_002"]
+    assert suppressed and all(r["suppressions"][0]["kind"] == "external" for r in suppressed)
+
+    root = ET.parse(excepted_only / REPORT_NAMES["junit"]).getroot()  # noqa: S314  (ours)
+    suite = next(s for s in root.iter("testsuite") if (s.get("name") or "").startswith("3.7.4 "))
+    properties = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert properties["status"] == "excepted"
+    cases = list(suite.iter("testcase"))
+    assert cases and all(c.find("skipped") is not None for c in cases)
+    assert suite.get("failures") == "0" and suite.get("skipped") == str(len(cases))
+    message = str(cases[0].find("skipped").get("message"))  # type: ignore[union-attr]
+    assert "key-custodians" in message and "2099-01-01" in message
+
+    markdown = (excepted_only / REPORT_NAMES["markdown"]).read_text()
+    assert re.search(
+        r"\| \[3\.7\.4\]\(#req-3-7-4\) \| .* \| 🟨 excepted \| 2 \| 0 \| 2 \|", markdown
+    )
+    assert re.search(
+        r"\| excepted \(register: key-custodians, expires 2099-01-01\) \| `CKV_PCI_002` "
+        r"\| aws_kms_key.bad \| .*main.tf:\d+: legacy key under migration \|",
+        markdown,
+    )
+    page = (excepted_only / REPORT_NAMES["html"]).read_text()
+    assert re.search(r'id="req-3.7.4">3.7.4 [^<]*<span class="status"[^>]*>excepted</span>', page)
+    assert re.search(r"<title>excepted: \d+</title>", page)
+
+
+def test_one_real_pass_keeps_the_requirement_passing_with_its_exceptions_listed(
+    tmp_path: Path,
+) -> None:
+    code, out = _scan_reports(tmp_path, "mixed", GOOD_KEY, BAD_KEY)
+    assert code == 0
+    requirement = _requirements(out)["3.7.4"]
+    assert requirement["status"] == "pass"
+    assert {(x["check_id"], x["resource"]) for x in requirement["exceptions"]} == {
+        ("CKV_PCI_002", "aws_kms_key.bad"),
+        ("CKV_AWS_7", "aws_kms_key.bad"),
+    }
+    assert ("CKV_PCI_002", "aws_kms_key.good", "pass") in {
+        (e["check_id"], e["resource"], e["result"]) for e in requirement["evidence"]
+    }
+    assert "met by exceptions only" not in (out / REPORT_NAMES["markdown"]).read_text()
+
+
+def test_skips_written_in_the_code_are_exceptions_too(tmp_path: Path) -> None:
+    """A `checkov:skip` has a reason but no owner or expiry; it cannot make a pass either, and
+    every report names it as an exception of the code."""
+    code, out = _scan_reports(tmp_path, "inline", INLINE_SKIPPED_KEY)
+    assert code == 0
+    requirement = _requirements(out)["3.7.4"]
+    assert requirement["status"] == "excepted"
+    assert {(x["source"], x["owner"], x["expires"]) for x in requirement["exceptions"]} == {
+        ("inline", None, None)
+    }
+    assert requirement["exceptions"][0]["justification"] == (
+        "imported key, rotated by its owner outside AWS"
+    )
+    sarif = json.loads((out / REPORT_NAMES["sarif"]).read_text())["runs"][0]
+    kinds = {r["ruleId"]: r["suppressions"][0]["kind"] for r in sarif["results"]}
+    assert kinds["CKV_PCI_002"] == "inSource"
+    markdown = (out / REPORT_NAMES["markdown"]).read_text()
+    assert "| excepted (checkov:skip in the code, no expiry) | `CKV_PCI_002` |" in markdown
+    assert re.search(
+        r"\| CKV_PCI_002 \| aws_kms_key.skipped .*\| checkov:skip in the code \|", markdown
+    )
