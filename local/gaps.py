@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any, cast
 
-from local import gaps_events, gaps_security
+from local import gaps_events, gaps_readback, gaps_security
 
 
 def install() -> None:
@@ -26,6 +26,7 @@ def install() -> None:
     _deliver_rule_targets_to_kinesis()
     gaps_events.install()
     gaps_security.install()
+    gaps_readback.install()
     _list_tags_of_untagged_athena_resources()
     _delete_athena_named_queries()
 
