@@ -143,8 +143,13 @@ def to_item(payment: Payment) -> dict[str, Any]:
         CARD_INDEX_ATTRIBUTE: platform_card_key(
             {"card_key": payment.card_key, "token": payment.token}
         ),
-        "update_key": update_key("upd", payment.updated_at, payment.payment_id),
     }
+    if payment.updated_at:
+        fields["update_key"] = update_key("upd", payment.updated_at, payment.payment_id)
+    else:
+        # An index key may not be an empty string: a record without a time (written before
+        # records carried one) stays out of the update-time index.
+        del fields["updated_at"]
     hold = open_hold(payment)
     if hold is not None:
         fields["open_key"] = f"open#{hold[0]}#{shard_of(payment.payment_id):02d}"
@@ -196,7 +201,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         customer_id=data.get("customer_id", ""),
         device_id=data.get("device_id"),
         created_at=data["created_at"],
-        updated_at=data["updated_at"],
+        updated_at=data.get("updated_at", ""),
         fraud=data.get("fraud", {}),
         sca=data.get("sca", {}),
         amount_captured=data.get("amount_captured", 0),
