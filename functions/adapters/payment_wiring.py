@@ -301,7 +301,7 @@ def acquirer() -> AcquirerConnector:
         current.simulator_key,
         timeout_s=current.acquirer_timeout_ms / 1000,
         records=acquirer_records(),
-        requests=AcquirerRequestsTable(clients.dynamodb(), current.required("payments_table")),
+        request_log=AcquirerRequestsTable(clients.dynamodb(), current.required("payments_table")),
     )
 
 

@@ -714,7 +714,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     it does not stop a capture above the authorized amount or refunds above the captured one
     (the payment domain enforces "never more than authorized/captured"), it cannot notice a key
     reused with other parameters, and a void by key succeeds even when no authorization was
-    made under that key. Every request it receives is written to ``requests`` first (a
+    made under that key. Every request it receives is written to ``request_log`` first (a
     ``RequestLog``), whatever comes of it.
     """
 
@@ -724,7 +724,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         timeout_s: float,
         sleep: Callable[[float], None] = time.sleep,
         records: OperationLog | None = None,
-        requests: RequestLog | None = None,
+        request_log: RequestLog | None = None,
     ) -> None:
         if len(key) < 16:
             raise ValueError("the simulator key must have at least 16 bytes")
@@ -734,7 +734,9 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         self._timeout_s = timeout_s
         self._sleep = sleep
         self.records: OperationLog = records if records is not None else InMemoryOperationLog()
-        self.requests: RequestLog = requests if requests is not None else InMemoryRequestLog()
+        self.request_log: RequestLog = (
+            request_log if request_log is not None else InMemoryRequestLog()
+        )
 
     def __repr__(self) -> str:
         return f"AcquirerSimulator(timeout_s={self._timeout_s!r})"
@@ -879,7 +881,9 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     def _received(
         self, kind: str, key: str, authorization_id: str, amount: int, currency: str
     ) -> None:
-        self.requests.received(AcquirerRequest(str(kind), key, authorization_id, amount, currency))
+        self.request_log.received(
+            AcquirerRequest(str(kind), key, authorization_id, amount, currency)
+        )
 
     def _answer_slowly(self, label: str) -> None:
         if label == _SLOW:

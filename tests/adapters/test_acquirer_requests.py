@@ -45,7 +45,7 @@ def test_every_request_is_kept_apart_from_the_operations(dynamodb: Any) -> None:
         1.0,
         sleep=lambda _: None,
         records=operations,
-        requests=requests,
+        request_log=requests,
     )
     authorization = simulator.authorize(
         AuthorizationRequest(
@@ -72,7 +72,7 @@ def test_every_request_is_kept_apart_from_the_operations(dynamodb: Any) -> None:
 
 def test_a_request_that_cannot_be_recorded_was_not_received(dynamodb: Any) -> None:
     requests = AcquirerRequestsTable(dynamodb, "no-such-table")
-    simulator = AcquirerSimulator(b"adapter-test-key-0123456789", 1.0, requests=requests)
+    simulator = AcquirerSimulator(b"adapter-test-key-0123456789", 1.0, request_log=requests)
     with pytest.raises(AcquirerUnavailableError) as refused:
         simulator.void(None, "pay_2:authorize")
     assert refused.value.code == "connection_failed"

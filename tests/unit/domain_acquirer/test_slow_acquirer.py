@@ -69,7 +69,7 @@ def test_the_late_card_is_authorized_but_answered_after_the_timeout(
     assert sleep.calls == [TIMEOUT_S]
     # The caller does what a timeout calls for: void by the authorize key.
     simulator.void(None, "pay_2:authorize")
-    assert [(r.kind, r.reference) for r in simulator.requests.requests()] == [
+    assert [(r.kind, r.reference) for r in simulator.request_log.requests()] == [
         ("authorize", "pay_2:authorize"),
         ("void", "pay_2:authorize"),
     ]
@@ -96,7 +96,7 @@ def test_over_http_a_slow_answer_arrives_and_a_late_one_is_the_clients_timeout(
     waited = time.monotonic() - started
     assert 0.7 < waited < 1.0, waited  # the client's own timeout, not the server's answer
     # The acquirer received it (and authorized): only its request record says so.
-    received = [r.reference for r in acquirer.simulator.requests.requests()]
+    received = [r.reference for r in acquirer.simulator.request_log.requests()]
     assert received == ["pay_3:authorize", "pay_4:authorize"]
 
 
@@ -109,7 +109,7 @@ def capture_request(key: str, amount: int) -> AcquirerRequest:
 
 def test_a_double_capture_stays_visible_however_the_retries_went() -> None:
     log = InMemoryRequestLog()
-    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=lambda _: None, requests=log)
+    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=lambda _: None, request_log=log)
     authorization = simulator.authorize(request("4242", key="pay_5:authorize")).authorization_id
     assert authorization is not None
     # A retry under the same key: one capture at the acquirer, two requests received.
@@ -147,5 +147,5 @@ def test_every_kind_of_request_is_recorded_before_the_simulator_acts(
     with pytest.raises(Exception, match="could not process"):
         simulator.capture(authorization, 1050, "EUR", "pay_7:capture:1")  # the card's failure
     simulator.void(authorization, "pay_7:void")
-    kinds: list[Any] = [(r.kind, r.amount) for r in simulator.requests.requests()]
+    kinds: list[Any] = [(r.kind, r.amount) for r in simulator.request_log.requests()]
     assert kinds == [("authorize", 1050), ("capture", 1050), ("void", 0)]
