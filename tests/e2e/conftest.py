@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,22 @@ from pytest_terraform import tf
 from tests.integration.conftest import _emulator_first
 
 __all__ = ["_emulator_first"]
+
+
+# Run after every other end-to-end test of the session, in this order: they add many
+# payments (and, for the chaos run, faults and dead execution environments) to the shared
+# apply, which the other tests would read as theirs (every lake object is scanned for card
+# numbers; a log group listing grows past a page).
+RUN_LAST = ("test_load.py", "test_chaos.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = Path(str(item.fspath)).name
+        return RUN_LAST.index(name) + 1 if name in RUN_LAST else 0
+
+    # sort is stable: the other tests keep their order.
+    items.sort(key=rank)
 
 
 @pytest.fixture(scope="session")
