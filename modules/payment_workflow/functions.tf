@@ -20,9 +20,11 @@ locals {
     assess_risk     = { service = "assess-risk", handler = "functions.handlers.assess_risk.handler", timeout = 10, memory_size = 256 }
     process_payment = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 20, memory_size = 256 }
     # Reads by window and stops with a fifth of its time left, keeping a checkpoint, so a
-    # backlog spreads over runs (docs/ledger.md, "Reconciliation at volume": the measured
-    # seconds per million payments, make bench reconcile_s_per_million_payments).
-    reconcile = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 300, memory_size = 512 }
+    # backlog spreads over runs. At a million payments a day an hourly run has ~42,000: 27 s
+    # of its own work on a full core (0.64 ms a payment, make bench), some 50 s on the ~0.6
+    # vCPU of 1,024 MB, plus ~2 requests a payment read 16 at a time: about 100 s of its 240 s
+    # budget (docs/ledger.md, "Reconciliation at volume").
+    reconcile = { service = "reconcile", handler = "functions.handlers.reconcile.handler", timeout = 300, memory_size = 1024 }
     # Reads the ledger whole (settled references, merchants' settled funds): a daily job.
     settle = { service = "settle", handler = "functions.handlers.settle.handler", timeout = 120, memory_size = 512 }
   }
