@@ -46,10 +46,14 @@ from functions.services.reconciliation import Position, Reconciliation, facts_of
 from local import endpoints
 from local.aws import emulator_client
 from local.cli import spawn_emulator, stop_process_group
+from tests.adapters.payment_tables import (
+    PAYMENTS_TABLE,
+    create_ledger_table,
+    create_payments_table,
+)
 
 EMULATOR_SIZES = (1_000, 2_000)
 MEMORY_SIZES = (20_000, 50_000)
-PAYMENTS_TABLE = "bench-payments"
 LEDGER_TABLE = "bench-ledger"
 LOG_GROUP = "/aws/events/bench-payment-events"
 RULES = PostingRules()
@@ -170,41 +174,9 @@ def timed_run(clients: dict[str, Any], end: dt.datetime) -> tuple[float, dict[st
 
 def create_tables(clients: dict[str, Any]) -> None:
     """The tables as modules/payment_workflow/tables.tf declares them (the indexes reconcile
-    reads included) and the event record's log group."""
-    ddb = clients["dynamodb"]
-    strings = ("payment_id", "update_key", "updated_at", "open_key", "open_at")
-    ddb.create_table(
-        TableName=PAYMENTS_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[{"AttributeName": a, "AttributeType": "S"} for a in strings],
-        KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
-        GlobalSecondaryIndexes=[
-            {
-                "IndexName": index,
-                "KeySchema": [
-                    {"AttributeName": key, "KeyType": "HASH"},
-                    {"AttributeName": sort, "KeyType": "RANGE"},
-                ],
-                "Projection": {"ProjectionType": "ALL"},
-            }
-            for index, key, sort in (
-                ("by_update", "update_key", "updated_at"),
-                ("open_holds", "open_key", "open_at"),
-            )
-        ],
-    )
-    ddb.create_table(
-        TableName=LEDGER_TABLE,
-        BillingMode="PAY_PER_REQUEST",
-        AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
-        ],
-        KeySchema=[
-            {"AttributeName": "pk", "KeyType": "HASH"},
-            {"AttributeName": "sk", "KeyType": "RANGE"},
-        ],
-    )
+    reads included, as the adapter tests create them) and the event record's log group."""
+    create_payments_table(clients["dynamodb"])
+    create_ledger_table(clients["dynamodb"], LEDGER_TABLE)
     clients["logs"].create_log_group(logGroupName=LOG_GROUP)
 
 
