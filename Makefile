@@ -57,6 +57,10 @@ demo: build ## the main job: emulator up, apply, run scripted payments, print a 
 reconcile: venv ## reconcile payments, ledger and events on the running emulator (REPAIR=1 repairs)
 	$(PY) -m local.cli reconcile $(if $(filter 1,$(REPAIR)),--repair,)
 
+.PHONY: merchant
+merchant: venv ## create a merchant on the running local environment and print {"merchant_id", "api_key"} (ID=m_1)
+	@$(if $(ID),,$(error ID is required: make merchant ID=m_1))$(PY) -m local.cli merchant create --id '$(ID)' --json
+
 .PHONY: collect-bnpl
 collect-bnpl: venv ## charge the BNPL instalments due on the running emulator, as the schedule does on AWS (TODAY=YYYY-MM-DD)
 	$(PY) -m local.bnpl_collections $(if $(TODAY),--today '$(TODAY)',)

@@ -54,9 +54,9 @@ from functions.domain.payments import EventType, PaymentStatus, new_payment
 from functions.domain.sca import Exemption, LowValueCounter, ScaPolicy, ScaRequest, decide
 from functions.domain.vault import Vault
 from local import cli
-from local.api_client import ApiClient, user_credentials
+from local.api_client import ApiClient, onboard
 from local.aws import emulator_client, emulator_env
-from local.payments_demo import APPROVE, payment_request
+from local.payments_demo import APPROVE, MERCHANT, payment_request
 from tests.unit.domain.monitored import MONITORED
 from tests.unit.vault.fakes import (
     TOKENIZE_DECRYPT,
@@ -279,12 +279,9 @@ def split(definition: str, outputs: dict[str, object], counts: dict[str, int]) -
 def emulator_figures(
     endpoints: cli.Endpoints, outputs: dict[str, object]
 ) -> dict[str, dict[str, float | str]]:
-    api = ApiClient(
-        endpoints.api,
-        user_credentials(emulator_client("iam", endpoints.aws), "merchant-bench"),
-        None,
-        str(outputs["api_name"]),
-    )
+    # The merchant payment_request names, with a secret API key from the registry.
+    issued = onboard(endpoints.aws, outputs, MERCHANT)
+    api = ApiClient.for_merchant(endpoints.api, issued, str(outputs["api_name"]))
     base = int(time.time()) % 1_000_000 * 100
     for n in range(E2E_WARM_UP):
         timed_payment(api, base + n)

@@ -6,15 +6,25 @@ to a resource and method, builds the API Gateway proxy event (version 1.0) and i
 deployed function through the emulator's Lambda runtime; the function's answer becomes the HTTP
 response. So the local API serves the contract the Terraform defines, with the same code.
 
+What clients see of API Gateway itself is served as AWS serves it: a CUSTOM method runs its
+Lambda REQUEST authorizer on the emulator (the identity source header, the invoke permission,
+the answer's policy evaluated against the method ARN, ``context`` passed on as
+``requestContext.authorizer``, the answer cached per identity value for the authorizer's TTL);
+required header parameters are checked; and the API's gateway responses
+(``aws_api_gateway_gateway_response``) shape every refusal API Gateway makes itself, falling
+back to API Gateway's own ``{"message": ...}`` where the API defines none.
+
 Differences from AWS (README.md lists them): one REST API is served at the root (see
 ``find_api``); AWS_IAM authorization reads the caller's access key from
 the SigV4 ``Authorization`` header and resolves it to the IAM user or assumed role, but does not
-verify the signature; WAF rules are not evaluated.
+verify the signature; WAF rules and request body models are not evaluated; an unknown path or
+method is a 404 or 405 (AWS: 403 ``MISSING_AUTHENTICATION_TOKEN``).
 """
 
 from __future__ import annotations
 
 import base64
+import fnmatch
 import json
 import logging
 import os
@@ -39,6 +49,8 @@ SIGV4_CREDENTIAL = re.compile(r"Credential=(?P<key>[A-Z0-9]+)/")
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 Invoke = Callable[[Any, dict[str, Any]], InvocationResult]
+# API Gateway's default authorizer cache TTL when the authorizer names none.
+DEFAULT_AUTHORIZER_TTL_S = 300
 
 
 @dataclass(frozen=True)
@@ -166,6 +178,7 @@ def proxy_event(
     source_ip: str,
     identity: dict[str, Any] | None,
     stage: str,
+    authorizer: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     parsed_query = parse_qs(query, keep_blank_values=True)
     try:
@@ -206,6 +219,7 @@ def proxy_event(
                 "accessKey": (identity or {}).get("accessKey"),
                 "accountId": (identity or {}).get("accountId"),
             },
+            **({"authorizer": authorizer} if authorizer is not None else {}),
         },
     }
 
@@ -213,6 +227,7 @@ def proxy_event(
 class LocalApiGateway:
     def __init__(self, host: str, port: int, invoke: Invoke) -> None:
         self.invoke = invoke
+        self.authorizers = AuthorizerCache(invoke)
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -291,16 +306,47 @@ class LocalApiGateway:
         if route is None:
             # API Gateway answers both unknown paths and methods with 403 "Missing
             # Authentication Token"; the clearer 404/405 helps a developer more locally.
-            return gateway_error(
-                405 if path_known else 404, f"No route for {http_method} {url.path}."
+            return gateway_response(
+                api,
+                "DEFAULT_4XX" if path_known else "RESOURCE_NOT_FOUND",
+                405 if path_known else 404,
+                f"No route for {http_method} {url.path}.",
             )
         identity = None
+        authorizer = None
+        stage = next(iter(api.stages))
         context["resource_path"] = route.resource_path
+        authorization = header_value(headers, "Authorization")
         if route.method.authorization_type == "AWS_IAM":
-            identity = caller_identity(headers.get("Authorization"))
+            if authorization and not authorization.startswith("AWS4-HMAC-SHA256 "):
+                # Another scheme (a merchant's Bearer key) on a SigV4 route.
+                return gateway_response(api, "INVALID_SIGNATURE", 403, "Invalid signature")
+            identity = caller_identity(authorization)
             context["identity"] = identity
             if identity is None:
-                return gateway_error(403, "Missing Authentication Token")
+                return gateway_response(
+                    api, "MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token"
+                )
+        elif route.method.authorization_type == "CUSTOM":
+            method_arn = (
+                f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}/{stage}/"
+                f"{http_method}{url.path}"
+            )
+            decided = self.authorizers.authorize(
+                AuthRequest(api, route, method_arn, headers, url.query, source_ip, stage)
+            )
+            if isinstance(decided, Refusal):
+                return gateway_response(api, decided.response_type, decided.status, decided.text)
+            authorizer = decided
+            context["authorizer"] = authorizer
+        missing = missing_header_parameters(route, headers)
+        if missing:
+            return gateway_response(
+                api,
+                "BAD_REQUEST_PARAMETERS",
+                400,
+                f"Missing required request parameters: [{', '.join(missing)}]",
+            )
         integration = route.method.method_integration
         target = LAMBDA_URI.match(integration.uri or "") if integration else None
         if integration is None or integration.integration_type != "AWS_PROXY" or not target:
@@ -308,7 +354,6 @@ class LocalApiGateway:
         function = lambda_function(target["arn"])
         if function is None:
             return gateway_error(502, "The integration's function does not exist.")
-        stage = next(iter(api.stages))
         source_arn = (
             f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}/{stage}/"
             f"{http_method}{url.path}"
@@ -319,12 +364,203 @@ class LocalApiGateway:
             # What API Gateway answers when the function's policy does not admit it (its
             # execution log: "Invalid permissions on Lambda function").
             LOG.info("denied: %s", refusal)
-            return gateway_error(500, "Internal server error")
+            return gateway_response(api, "API_CONFIGURATION_ERROR", 500, "Internal server error")
         event = proxy_event(
-            route, http_method, url.path, url.query, headers, body, source_ip, identity, stage
+            route,
+            http_method,
+            url.path,
+            url.query,
+            headers,
+            body,
+            source_ip,
+            identity,
+            stage,
+            authorizer,
         )
         result = self.invoke(function, event)
-        return proxy_response(result)
+        status, answer_headers, data = proxy_response(result)
+        if answer_headers.get("x-amzn-ErrorType") == "502":
+            return gateway_response(api, "DEFAULT_5XX", 502, "Internal server error")
+        return status, answer_headers, data
+
+
+def header_value(headers: dict[str, str], name: str) -> str | None:
+    """A request header by name, case-insensitively, as API Gateway reads them."""
+    return next((v for k, v in headers.items() if k.lower() == name.lower()), None)
+
+
+def missing_header_parameters(route: Route, headers: dict[str, str]) -> list[str]:
+    """The headers the method requires (``method.request.header.X = true``) that the request
+    lacks: what the request validator refuses before invoking anything. Path parameters are
+    present whenever the route matched."""
+    required = route.method.request_parameters or {}
+    prefix = "method.request.header."
+    return [
+        name.removeprefix(prefix)
+        for name, needed in required.items()
+        if needed
+        and name.startswith(prefix)
+        and not (header_value(headers, name.removeprefix(prefix)) or "").strip()
+    ]
+
+
+@dataclass(frozen=True)
+class Refusal:
+    response_type: str
+    status: int
+    text: str
+
+
+@dataclass(frozen=True)
+class AuthRequest:
+    """What API Gateway hands a REQUEST authorizer about one request."""
+
+    api: Any
+    route: Route
+    method_arn: str
+    headers: dict[str, str]
+    query: str
+    source_ip: str
+    stage: str
+
+
+@dataclass(frozen=True)
+class _Cached:
+    expires: float
+    policy: dict[str, Any]
+    context: dict[str, Any]
+
+
+class AuthorizerCache:
+    """Runs an API's Lambda REQUEST authorizers as API Gateway does and caches their answers
+    (policy and context) per authorizer and identity source value for the authorizer's TTL."""
+
+    def __init__(self, invoke: Invoke, clock: Callable[[], float] = time.monotonic) -> None:
+        self._invoke = invoke
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._answers: dict[tuple[str, str, str], _Cached] = {}
+
+    def authorize(self, request: AuthRequest) -> dict[str, Any] | Refusal:
+        api, headers = request.api, request.headers
+        authorizer = api.authorizers.get(request.route.method.authorizer_id or "")
+        if authorizer is None or authorizer.type != "REQUEST":
+            return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
+        identity = self._identity(authorizer, headers)
+        if identity is None:
+            # A missing identity source: 401 without invoking the authorizer.
+            return Refusal("UNAUTHORIZED", 401, "Unauthorized")
+        ttl = authorizer.authorizer_result_ttl
+        ttl = DEFAULT_AUTHORIZER_TTL_S if ttl is None else int(ttl)
+        key = (api.id, str(authorizer.id), identity)
+        with self._lock:
+            cached = self._answers.get(key)
+        if cached is None or cached.expires <= self._clock():
+            answer = self._ask(authorizer, request)
+            if isinstance(answer, Refusal):
+                return answer
+            cached = _Cached(self._clock() + ttl, answer[0], answer[1])
+            if ttl > 0:
+                with self._lock:
+                    self._answers[key] = cached
+        if not policy_allows(cached.policy, request.method_arn):
+            return Refusal("ACCESS_DENIED", 403, "User is not authorized to access this resource")
+        return cached.context
+
+    @staticmethod
+    def _identity(authorizer: Any, headers: dict[str, str]) -> str | None:
+        values = []
+        for source in (authorizer.identity_source or "").split(","):
+            name = source.strip().removeprefix("method.request.header.")
+            value = header_value(headers, name) if name != source.strip() else None
+            if not value:
+                return None
+            values.append(value)
+        return "\n".join(values) if values else None
+
+    def _ask(
+        self, authorizer: Any, request: AuthRequest
+    ) -> tuple[dict[str, Any], dict[str, Any]] | Refusal:
+        api, route, stage, method_arn = (
+            request.api,
+            request.route,
+            request.stage,
+            request.method_arn,
+        )
+        target = LAMBDA_URI.match(authorizer.authorizer_uri or "")
+        function = lambda_function(target["arn"]) if target else None
+        if function is None:
+            return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
+        source_arn = (
+            f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}"
+            f"/authorizers/{authorizer.id}"
+        )
+        refusal = enforcement.service_invoke_refusal(
+            function, "apigateway.amazonaws.com", source_arn
+        )
+        if refusal:
+            LOG.info("authorizer not invocable: %s", refusal)
+            return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
+        parsed_query = parse_qs(request.query, keep_blank_values=True)
+        event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "resource": route.resource_path,
+            "path": "/" + method_arn.split(f"/{stage}/", 1)[-1].split("/", 1)[-1],
+            "httpMethod": route.method.http_method,
+            "headers": request.headers,
+            "multiValueHeaders": {k: [v] for k, v in request.headers.items()},
+            "queryStringParameters": {k: v[-1] for k, v in parsed_query.items()} or None,
+            "multiValueQueryStringParameters": parsed_query or None,
+            "pathParameters": route.path_parameters or None,
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": route.resource_path,
+                "httpMethod": route.method.http_method,
+                "stage": stage,
+                "apiId": api.id,
+                "accountId": api.account_id,
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": request.source_ip},
+            },
+        }
+        result = self._invoke(function, event)
+        if result.failed:
+            try:
+                message = json.loads(result.payload).get("errorMessage")
+            except (ValueError, AttributeError):
+                message = None
+            if message == "Unauthorized":
+                return Refusal("UNAUTHORIZED", 401, "Unauthorized")
+            return Refusal("AUTHORIZER_FAILURE", 500, "Internal server error")
+        try:
+            answer = json.loads(result.payload)
+            policy = dict(answer["policyDocument"])
+            context = {str(k): v for k, v in (answer.get("context") or {}).items()}
+            context["principalId"] = str(answer["principalId"])
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
+        return policy, context
+
+
+def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
+    """An authorizer's IAM policy for ``execute-api:Invoke`` on the method ARN: allowed by a
+    statement, denied by none (``*`` and ``?`` are wildcards, as in IAM)."""
+
+    def matches(statement: dict[str, Any]) -> bool:
+        actions = statement.get("Action", [])
+        resources = statement.get("Resource", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        resources = [resources] if isinstance(resources, str) else resources
+        return any(fnmatch.fnmatchcase("execute-api:Invoke", a) for a in actions) and any(
+            fnmatch.fnmatchcase(method_arn, r) for r in resources
+        )
+
+    statements = policy.get("Statement", [])
+    statements = [statements] if isinstance(statements, dict) else statements
+    if any(s.get("Effect") == "Deny" and matches(s) for s in statements):
+        return False
+    return any(s.get("Effect") == "Allow" and matches(s) for s in statements)
 
 
 METER_PATH = "/_local/meter"
@@ -410,6 +646,29 @@ def proxy_response(result: InvocationResult) -> tuple[int, dict[str, str], bytes
     except (ValueError, AttributeError, TypeError):
         return gateway_error(502, "Malformed Lambda proxy response")
     return status, headers, data
+
+
+def gateway_response(
+    api: Any, response_type: str, status: int, message: str
+) -> tuple[int, dict[str, str], bytes]:
+    """API Gateway's own answer of ``response_type``: the API's gateway response for it, else
+    its DEFAULT_4XX or DEFAULT_5XX, else API Gateway's ``{"message": ...}``."""
+    responses = getattr(api, "gateway_responses", {}) or {}
+    family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
+    found = responses.get(response_type) or responses.get(family)
+    if found is None:
+        return gateway_error(status, message)
+    template = (found.response_templates or {}).get("application/json")
+    if template is None:
+        return gateway_error(status, message)
+    # The templates the platform defines use no variables; these are the ones API Gateway
+    # offers every response, for any other API's.
+    body = template.replace("$context.error.messageString", json.dumps(message)).replace(
+        "$context.error.message", message
+    )
+    code = int(found.status_code) if found.status_code else status
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
+    return code, headers, body.encode()
 
 
 def gateway_error(status: int, message: str) -> tuple[int, dict[str, str], bytes]:

@@ -18,6 +18,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from local import endpoints as published_endpoints
 from local.aws import emulator_env
@@ -28,6 +29,9 @@ STATE_DIR = REPO_ROOT / ".local"
 PID_FILE = STATE_DIR / "emulator.pid"
 LOG_FILE = STATE_DIR / "emulator.log"
 LOCAL_ENV_DIR = REPO_ROOT / "environments" / "local"
+if TYPE_CHECKING:
+    from functions.services.merchant_registry import MerchantRegistry
+
 HOST = "127.0.0.1"
 START_TIMEOUT_S = 30.0
 STOP_TIMEOUT_S = 10.0
@@ -301,6 +305,75 @@ def cmd_reconcile(endpoints: Endpoints, repair: bool) -> int:
     return failed
 
 
+def merchant_registry(args: argparse.Namespace, endpoints: Endpoints) -> MerchantRegistry:
+    """The registry the command writes: ``--table`` in an AWS environment (the default
+    credential chain, the operator's role), else environments/local's on the running emulator."""
+    from functions.adapters.merchant_wiring import build_registry
+    from local.api_client import local_registry
+
+    if args.table:
+        import boto3
+
+        return build_registry(boto3.client("dynamodb"), args.table, args.environment)
+    if running_pid() is None:
+        raise SystemExit("error: no emulator started by `make up` is running (or pass --table)")
+    outputs = terraform_outputs(LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+    return local_registry(endpoints.aws, outputs)
+
+
+def cmd_merchant(args: argparse.Namespace, endpoints: Endpoints) -> int:
+    """Onboarding and key management: no Terraform, the registry table only. ``create --json``
+    prints exactly ``{"merchant_id", "api_key"}`` (other tools read that form); the key is
+    shown this once."""
+    import datetime as dt
+
+    from functions.services.merchant_registry import RegistryError
+
+    registry = merchant_registry(args, endpoints)
+    try:
+        if args.action == "create":
+            issued = registry.create_merchant(args.id)
+        elif args.action == "rotate-key":
+            overlap = dt.timedelta(hours=args.overlap_hours)
+            issued = registry.rotate_key(args.id, args.key_id, overlap)
+        else:
+            revoked = registry.revoke_key(args.id, args.key_id)
+            print(revoked.model_dump_json() if args.json else f"revoked {revoked.prefix}")
+            return 0
+    except (RegistryError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(issued.credentials()))
+    else:
+        print(f"merchant {issued.merchant_id}: key {issued.prefix} (shown once, keep it secret)")
+        print(issued.api_key)
+    return 0
+
+
+def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    merchant = sub.add_parser("merchant", help="merchants and their secret API keys")
+    actions = merchant.add_subparsers(dest="action", required=True)
+    for name, text in (
+        ("create", "a merchant and its first key"),
+        ("rotate-key", "a new key; the old one(s) stop after --overlap-hours"),
+        ("revoke-key", "a key stops working now"),
+    ):
+        action = actions.add_parser(name, help=text)
+        action.add_argument("--id", required=True, help="the merchant id")
+        action.add_argument("--json", action="store_true", help="print JSON")
+        action.add_argument("--table", help="the registry table of an AWS environment")
+        action.add_argument(
+            "--environment", default="dev", help="with --table: its environment (prod: live keys)"
+        )
+        if name != "create":
+            action.add_argument(
+                "--key-id", required=name == "revoke-key", help="the key (its id, after sk_…_)"
+            )
+        if name == "rotate-key":
+            action.add_argument("--overlap-hours", type=float, default=24.0)
+
+
 # The plan `make plan` saves and `make apply` carries out (*.tfplan is git-ignored).
 PLAN_FILE = "saved.tfplan"
 
@@ -405,6 +478,7 @@ def main(argv: list[str]) -> int:
     chaos.add_argument("--payments", type=int, default=10_000)
     chaos.add_argument("--concurrency", type=int, default=8)
     chaos.add_argument("--fault-rate", type=float, default=0.1)
+    add_merchant_commands(sub)
     tf = sub.add_parser("tf")
     tf.add_argument("action", choices=["plan", "apply", "destroy"])
     tf.add_argument("--env", default="local")
@@ -429,6 +503,8 @@ def main(argv: list[str]) -> int:
         return cmd_reconcile(endpoints, args.repair)
     elif args.command == "chaos":
         return cmd_chaos(endpoints, args.payments, args.concurrency, args.fault_rate)
+    elif args.command == "merchant":
+        return cmd_merchant(args, endpoints)
     elif args.command == "tf":
         cmd_tf(args.action, args.env, endpoints)
     return 0

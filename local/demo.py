@@ -3,7 +3,9 @@ they left behind, and the tokenization vault, all through the Payment API on the
 
 from __future__ import annotations
 
-from local.api_client import ApiClient, role_credentials, user_credentials
+import uuid
+
+from local.api_client import ApiClient, onboard, role_credentials
 from local.aws import emulator_client
 from local.payments_demo import print_reconciliation, reconcile, run_payments_demo
 
@@ -13,13 +15,14 @@ def run_vault_demo(endpoint_url: str, api_url: str, outputs: dict[str, object]) 
     api_name = str(outputs["api_name"])
     merchant = merchant_client(endpoint_url, api_url, outputs)
     role = str(outputs["detokenizer_role_arn"])
+    # Detokenize is signed with IAM by the platform's own role, never a merchant's API key.
     chargebacks = ApiClient(
         api_url,
         role_credentials(emulator_client("sts", endpoint_url), role, "demo"),
-        "merchant_demo",
+        merchant.merchant_id,
         api_name,
     )
-    print("\nThe tokenization vault through the Payment API (SigV4-signed):")
+    print("\nThe tokenization vault through the Payment API (an API key; detokenize SigV4-signed):")
     card = {"number": "5555555555554444", "cvc": "123", "customer_id": "cus_demo"}
     created = merchant.post("/v1/tokens", card)
     again = merchant.post("/v1/tokens", card)
@@ -38,7 +41,7 @@ def run_vault_demo(endpoint_url: str, api_url: str, outputs: dict[str, object]) 
     checks.append(
         (
             refused.status == 403,
-            f"  refused    detokenize by the merchant: HTTP {refused.status} "
+            f"  refused    detokenize with the merchant's API key: HTTP {refused.status} "
             f"{(refused.body or {}).get('error', {}).get('code')}",
         )
     )
@@ -58,12 +61,10 @@ def run_vault_demo(endpoint_url: str, api_url: str, outputs: dict[str, object]) 
 
 
 def merchant_client(endpoint_url: str, api_url: str, outputs: dict[str, object]) -> ApiClient:
-    return ApiClient(
-        api_url,
-        user_credentials(emulator_client("iam", endpoint_url), "merchant-demo"),
-        "merchant_demo",
-        str(outputs["api_name"]),
-    )
+    """A merchant of its own (each run: fresh card velocity and idempotency keys) with a secret
+    API key from the registry, as `make merchant` makes one."""
+    issued = onboard(endpoint_url, outputs, f"merchant_demo_{uuid.uuid4().hex[:8]}")
+    return ApiClient.for_merchant(api_url, issued, str(outputs["api_name"]))
 
 
 def run_demo(endpoint_url: str, outputs: dict[str, object], api_url: str) -> int:

@@ -74,7 +74,9 @@ class PaymentsDemo:
     payments: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def request(self, number: str, amount: int, **kwargs: Any) -> dict[str, Any]:
-        return payment_request(number, amount, merchant=f"{MERCHANT}_{self.run_id}", **kwargs)
+        # The merchant the client's API key names, which is the only one it may pay for.
+        merchant = self.api.merchant_id or f"{MERCHANT}_{self.run_id}"
+        return payment_request(number, amount, merchant=merchant, **kwargs)
 
     def create(self, request: dict[str, Any], key: str | None = None) -> ApiResponse:
         return self.api.post("/v1/payments", request, idempotency_key=key or uuid.uuid4().hex)
@@ -264,7 +266,7 @@ class PaymentsDemo:
 
 
 def run_payments_demo(api: ApiClient) -> tuple[int, PaymentsDemo]:
-    print("\nPayments through the Payment API (SigV4-signed) and the EXPRESS workflow:")
+    print("\nPayments through the Payment API (a merchant's API key) and the EXPRESS workflow:")
     demo = PaymentsDemo(api)
     failures = demo.run()
     print(f"\n{len(demo.checks)} checks, {failures} failed")

@@ -10,7 +10,6 @@ key_administrator_arns = [
 detokenize_allowed_principals = [
   "arn:aws:iam::111111111111:role/payments-chargebacks",
 ]
-# Which IAM principals may create and manage payments for which merchant (none by default).
-merchant_principals = {
-  "merchant_example" = ["arn:aws:iam::111111111111:role/merchant-example-payments"],
-}
+# Merchants are onboarded in the registry, not here (no apply): an operator with write access
+# to the <prefix>-merchants table runs `python -m local.cli merchant create --id <merchant>
+# --table <prefix>-merchants --environment dev` with its AWS credentials (docs/decisions/0008).

@@ -77,3 +77,8 @@ output "credit" {
   description = "BNPL on the emulator: credit API and bnpl functions, decision, plan and credit ledger tables (make collect-bnpl invokes the bnpl function)."
   value       = module.platform.credit
 }
+
+output "merchant_registry" {
+  description = "Merchants and their API keys on the emulator: the registry table (make merchant ID=... writes it) and the authorizer function."
+  value       = module.platform.merchant_registry
+}

@@ -5,7 +5,6 @@ module "platform" {
   environment                   = "prod"
   key_administrator_arns        = var.key_administrator_arns
   detokenize_allowed_principals = var.detokenize_allowed_principals
-  merchant_principals           = var.merchant_principals
   lambda_package                = var.lambda_package
   vpc_cidr_block                = "10.42.0.0/16"
   az_count                      = 3

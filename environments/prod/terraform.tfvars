@@ -14,10 +14,9 @@ detokenize_allowed_principals = [
 alarm_subscriptions = [
   { protocol = "email", endpoint = "payments-secops@example.com" },
 ]
-# Which IAM principals may create and manage payments for which merchant (none by default).
-merchant_principals = {
-  "merchant_example" = ["arn:aws:iam::333333333333:role/merchant-example-payments"],
-}
+# Merchants are onboarded in the registry, not here (no apply): an operator with write access
+# to the <prefix>-merchants table runs `python -m local.cli merchant create --id <merchant>
+# --table <prefix>-merchants --environment prod` with its AWS credentials (docs/decisions/0008).
 
 # prod refuses to plan while the card network is simulated (the acquirer simulator and the
 # simulated 3-D Secure server are the only ones so far). Only for a rehearsal that takes no real

@@ -14,7 +14,6 @@ detokenize_allowed_principals = [
 alarm_subscriptions = [
   { protocol = "email", endpoint = "payments-secops@example.com" },
 ]
-# Which IAM principals may create and manage payments for which merchant (none by default).
-merchant_principals = {
-  "merchant_example" = ["arn:aws:iam::222222222222:role/merchant-example-payments"],
-}
+# Merchants are onboarded in the registry, not here (no apply): an operator with write access
+# to the <prefix>-merchants table runs `python -m local.cli merchant create --id <merchant>
+# --table <prefix>-merchants --environment staging` with its AWS credentials (docs/decisions/0008).

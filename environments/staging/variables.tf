@@ -29,12 +29,6 @@ variable "detokenize_allowed_principals" {
   default     = []
 }
 
-variable "merchant_principals" {
-  description = "Merchant id => IAM principals that may act for it through the Payment API. Empty: every payment is refused (403)."
-  type        = map(list(string))
-  default     = {}
-}
-
 variable "lambda_package" {
   description = "Lambda zip built for the Lambda runtime by `make build`."
   type        = string

@@ -1,7 +1,7 @@
 """Builds the credit API's services from the environment modules/credit_decisioning sets, once
 per container: ``CREDIT_DECISIONS_TABLE_NAME``, ``BNPL_PLANS_TABLE_NAME``, ``CREDIT_POLICY``
-(the limits per currency, JSON), ``EUR_RATES`` and ``MERCHANT_PRINCIPALS`` (as for the
-Payment API), ``CREDIT_REVIEWER_PRINCIPALS``."""
+(the limits per currency, JSON), ``EUR_RATES`` and ``CREDIT_REVIEWER_PRINCIPALS``. Merchants
+are the authorizer's (their API keys), not configuration."""
 
 from __future__ import annotations
 
@@ -25,7 +25,6 @@ from functions.domain.credit.policy import CreditDecider, CreditPolicy
 from functions.domain.credit.scorecard import Scorecard
 from functions.domain.fees import FeeSchedule
 from functions.domain.fx import EurRates
-from functions.domain.principals import MerchantAccess
 from functions.services.bnpl_checkout import BnplCheckout
 from functions.services.credit_decisions import CreditDecisions
 from functions.services.credit_plans import BnplPlans, CollectionPolicy, LateFee, PlanExposures
@@ -42,7 +41,6 @@ class CreditSettings(BaseModel):
     plans_table: str = Field(min_length=1)
     credit_policy: str = Field(min_length=2)
     eur_rates: str = '{"EUR": "1"}'
-    merchant_principals: str = ""
     reviewer_principals: str = ""
 
     @classmethod
@@ -53,7 +51,6 @@ class CreditSettings(BaseModel):
             plans_table=env.get("BNPL_PLANS_TABLE_NAME", ""),
             credit_policy=env.get("CREDIT_POLICY", ""),
             eur_rates=env.get("EUR_RATES") or '{"EUR": "1"}',
-            merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
             reviewer_principals=env.get("CREDIT_REVIEWER_PRINCIPALS", ""),
         )
 
@@ -80,14 +77,10 @@ def credit_decisions() -> CreditDecisions:
 
 
 @cache
-def merchant_access() -> MerchantAccess:
-    return MerchantAccess.from_json(settings().merchant_principals)
-
-
-@cache
 def reviewers() -> tuple[str, ...]:
     """The principals that may review a decision (``CREDIT_REVIEWER_PRINCIPALS``, a JSON list
-    of ARNs, as ``MERCHANT_PRINCIPALS`` entries): the lender's credit staff, never a merchant."""
+    of IAM ARNs, matched as ``functions.domain.principals`` says): the lender's credit staff, who
+    sign with IAM; a merchant's API key never reaches the review route."""
     text = settings().reviewer_principals
     entries = json.loads(text) if text.strip() else []
     if not isinstance(entries, list) or not all(
@@ -99,7 +92,7 @@ def reviewers() -> tuple[str, ...]:
 
 def clear() -> None:
     """Forget what was built (tests only: each test sets its own environment)."""
-    for factory in (settings, plan_store, credit_decisions, merchant_access, reviewers):
+    for factory in (settings, plan_store, credit_decisions, reviewers):
         factory.cache_clear()
     clear_bnpl()
 

@@ -28,7 +28,6 @@ from functions.domain.geo import IpCountryTable, IssuerCountryTable
 from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.limits import DEFAULT_MAX_AMOUNT_EUR, AmountCaps
 from functions.domain.payments import DEFAULT_AUTHORIZATION_VALIDITY
-from functions.domain.principals import MerchantAccess
 from functions.domain.sca import ScaPolicy
 from functions.domain.three_ds import SimulatedAcs
 from functions.services.fraud_monitoring import FraudRateMonitor
@@ -82,7 +81,6 @@ class PaymentFunctionSettings(BaseModel):
     issuer_country_prefixes: str = ""
     issuer_country_file: str = ""
     ip_country_file: str = ""
-    merchant_principals: str = ""
     acquirer_connector: str = "simulator"
     acquirer_timeout_ms: int = Field(default=3000, ge=100, le=29_000)
     # Days an uncaptured authorization is kept before the reconciliation cancels it.
@@ -117,7 +115,6 @@ class PaymentFunctionSettings(BaseModel):
             issuer_country_prefixes=env.get("ISSUER_COUNTRY_PREFIXES", ""),
             issuer_country_file=env.get("ISSUER_COUNTRY_FILE", ""),
             ip_country_file=env.get("IP_COUNTRY_FILE", ""),
-            merchant_principals=env.get("MERCHANT_PRINCIPALS", ""),
             acquirer_connector=env.get("ACQUIRER_CONNECTOR", "simulator"),
             acquirer_timeout_ms=int(env.get("ACQUIRER_TIMEOUT_MS") or 3000),
             authorization_validity_days=int(
@@ -283,11 +280,6 @@ def risk_assessment() -> RiskAssessment:
 
 
 @cache
-def merchant_access() -> MerchantAccess:
-    return MerchantAccess.from_json(settings().merchant_principals)
-
-
-@cache
 def access_control_server() -> SimulatedAcs:
     return SimulatedAcs(settings().simulator_key)
 
@@ -327,7 +319,6 @@ def clear() -> None:
         tra_monitoring,
         sca_service,
         mit_agreements,
-        merchant_access,
         access_control_server,
         acquirer,
         acquirer_records,

@@ -24,6 +24,7 @@ from aws_lambda_powertools.utilities.idempotency.exceptions import (
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
 from functions.contracts.steps import ProcessAnswer
+from functions.domain.principals import AuthenticatedMerchant
 from functions.services.payment_commands import (
     ApiAnswer,
     Execution,
@@ -117,7 +118,7 @@ def payment_commands() -> PaymentCommands:
     settings = wiring.settings()
     return PaymentCommands(
         wiring.payments_table(),
-        wiring.merchant_access(),
+        AuthenticatedMerchant(),
         wiring.amount_caps(),
         StepFunctionsWorkflow(clients.stepfunctions(), settings.required("state_machine_arn")),
         PowertoolsIdempotencyStore(clients.dynamodb(), settings.required("idempotency_table")),

@@ -1,6 +1,7 @@
-"""Who is calling: matching the caller's IAM ARN (API Gateway ``requestContext.identity.userArn``
-under IAM authorization) against configured principals, and which merchants a caller may act
-for.
+"""Who is calling. A merchant is the one its secret API key names (the authorizer's
+``requestContext.authorizer.merchant_id``) and acts for itself only. The platform's own roles
+(detokenize, credit reviews) sign with IAM: their ARN (``requestContext.identity.userArn``) is
+matched against configured principals.
 
 An entry matches:
 
@@ -13,10 +14,8 @@ An entry matches:
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 _ROLE_ARN = re.compile(
@@ -25,7 +24,6 @@ _ROLE_ARN = re.compile(
 _SESSION_ARN = re.compile(
     r"^arn:(?P<partition>aws[a-z-]*):sts::(?P<account>\d{12}):assumed-role/(?P<name>[^/]+)/[^/]+$"
 )
-ANY_MERCHANT = "*"
 # A prefix that names only a principal type: every role session ("assumed-role/"), every role,
 # every user or every federated user of the account.
 _BARE_TYPE_PREFIX = re.compile(
@@ -66,27 +64,16 @@ def principal_allowed(principal: str, allowed: tuple[str, ...]) -> bool:
     return False
 
 
-@dataclass(frozen=True, slots=True)
-class MerchantAccess:
-    """Merchant id -> the principals that may act for it; ``*`` names principals that may act
-    for every merchant (an operator, or the emulator's users). Nobody is allowed by default."""
+def authorized_merchant(event: Mapping[str, Any]) -> str:
+    """The merchant the API's authorizer authenticated (``requestContext.authorizer
+    .merchant_id``, from the caller's secret API key; docs/decisions/0008), "" if none: a route
+    without the authorizer, such as detokenize, never names one."""
+    context = (event.get("requestContext") or {}).get("authorizer") or {}
+    return str(context.get("merchant_id") or "")
 
-    principals: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    @classmethod
-    def from_json(cls, text: str) -> MerchantAccess:
-        data = json.loads(text) if text.strip() else {}
-        if not isinstance(data, dict):
-            raise ValueError("MERCHANT_PRINCIPALS must be a JSON object of merchant -> [ARN]")
-        principals: dict[str, tuple[str, ...]] = {}
-        for merchant, entries in data.items():
-            if not isinstance(entries, list) or not all(
-                isinstance(e, str) and e.startswith("arn:") for e in entries
-            ):
-                raise ValueError(f"MERCHANT_PRINCIPALS[{merchant!r}] must be a list of ARNs")
-            principals[str(merchant)] = tuple(entries)
-        return cls(principals)
+class AuthenticatedMerchant:
+    """A caller acts for the one merchant its API key belongs to, and for no other."""
 
-    def may_act_for(self, principal: str, merchant_id: str) -> bool:
-        allowed = self.principals.get(merchant_id, ()) + self.principals.get(ANY_MERCHANT, ())
-        return principal_allowed(principal, allowed)
+    def may_act_for(self, caller: str, merchant_id: str) -> bool:
+        return bool(caller) and caller == merchant_id

@@ -4,11 +4,12 @@
 and answers 201 with the outcome, the ordered reasons and the schedule of the amount approved;
 ``GET /v1/credit/decisions/{id}`` and ``GET /v1/bnpl/plans/{id}`` read one back;
 ``POST /v1/bnpl/plans/{id}/settle`` settles a plan early (where BNPL checkout is deployed). A
-caller acts only for the merchants it is bound to (``MERCHANT_PRINCIPALS``): another merchant's
-decision or plan answers 404, as one that does not exist.
-``POST /v1/credit/decisions/{id}/reviews`` is the human review a consumer may ask for: only the
-lender's reviewers (``CREDIT_REVIEWER_PRINCIPALS``) may call it, and the review records the
-signing principal as the reviewer. Rules live in ``services.credit_decisions``.
+merchant acts only for itself (the merchant its API key authenticated, from the authorizer):
+another merchant's decision or plan answers 404, as one that does not exist.
+``POST /v1/credit/decisions/{id}/reviews`` is the human review a consumer may ask for: it is
+signed with IAM, not an API key, and only the lender's reviewers (``CREDIT_REVIEWER_PRINCIPALS``)
+may call it, and the review records the signing principal as the reviewer. Rules live in
+``services.credit_decisions``.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.credit_wiring import (
-    bnpl_plans,
-    credit_decisions,
-    merchant_access,
-    plan_store,
-    reviewers,
-)
+from functions.adapters.credit_wiring import bnpl_plans, credit_decisions, plan_store, reviewers
 from functions.contracts.credit import CreditDecisionRequest, ReviewRequest
-from functions.domain.principals import principal_allowed, signing_principal
+from functions.domain.principals import (
+    AuthenticatedMerchant,
+    authorized_merchant,
+    principal_allowed,
+    signing_principal,
+)
 from functions.errors import ApiError, merchant_not_permitted
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import ApiProblem
@@ -51,7 +51,8 @@ def _is_reviewer() -> bool:
 
 
 def _may_act_for(merchant_id: str) -> bool:
-    return merchant_access().may_act_for(_caller(), merchant_id)
+    caller = authorized_merchant(app.current_event.raw_event)
+    return AuthenticatedMerchant().may_act_for(caller, merchant_id)
 
 
 @app.post("/v1/credit/decisions")

@@ -1,8 +1,8 @@
 """Lambda: the Payment API v1 behind API Gateway. Each route parses the request (body, the
-``Idempotency-Key`` header, the signing principal), asks ``services.payment_commands`` and
-answers its ``ApiAnswer``; the rules (merchant scoping, idempotency, state checks, what the
-workflow is asked) live there. Card data passes through on its way to the tokenize step and is
-never logged.
+``Idempotency-Key`` header, the merchant the API key authenticated), asks
+``services.payment_commands`` and answers its ``ApiAnswer``; the rules (merchant scoping,
+idempotency, state checks, what the workflow is asked) live there. Card data passes through on
+its way to the tokenize step and is never logged.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.payment_workflow import idempotency_config, payment_commands
-from functions.domain.principals import signing_principal
+from functions.domain.principals import authorized_merchant
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models import payments as bodies
 from functions.services.payment_commands import IDEMPOTENCY_HEADER as KEY_HEADER
@@ -39,7 +39,8 @@ def answer(outcome: ApiAnswer) -> Response[str]:
 
 
 def caller() -> str:
-    return signing_principal(app.current_event.raw_event)
+    """The merchant the caller's API key authenticated (the authorizer's context)."""
+    return authorized_merchant(app.current_event.raw_event)
 
 
 # A body whose fields are all optional may be left out (None: the model's defaults).

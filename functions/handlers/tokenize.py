@@ -1,8 +1,9 @@
 """Lambda: tokenize a card (``POST /v1/tokens``) and the payment workflow's tokenize step; the
 rules live in ``functions.services.card_tokenization``.
 
-API (API Gateway REST proxy, IAM or authorizer in front):
-    POST /v1/tokens   header X-Merchant-Id: <tenant>
+API (API Gateway REST proxy, the merchant authorizer in front; the tenant is the merchant the
+API key authenticated, and an ``X-Merchant-Id`` naming another merchant is a 403):
+    POST /v1/tokens   header Authorization: Bearer sk_…   (X-Merchant-Id: <tenant>, optional)
     body {"number", "cvc"?, "customer_id"?, "format"?: "opaque"|"format_preserving",
           "single_use"?, "ttl_seconds"?}
     -> 201 {"token", "brand", "last4"}   (no fingerprint: it would make tokenize an oracle)
@@ -36,14 +37,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from functions.adapters.vault_wiring import build_vault
-from functions.domain.principals import signing_principal
+from functions.domain.principals import AuthenticatedMerchant, authorized_merchant
 from functions.domain.vault import TokenizeResult, Vault
 from functions.errors import from_validation_error
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models.tokens import (
     TokenizeRequest,
     WorkflowTokenizeInput,
-    merchant_id,
+    named_merchant_id,
     parse_body,
     vault_function_settings,
 )
@@ -63,7 +64,7 @@ def vault() -> Vault:
 
 
 def tokenization() -> CardTokenization:
-    return CardTokenization(vault(), vault_function_settings().merchant_access)
+    return CardTokenization(vault(), AuthenticatedMerchant())
 
 
 def tokenize_card(tenant_id: str, number: str, *, customer_id: str | None = None) -> TokenizeResult:
@@ -73,8 +74,9 @@ def tokenize_card(tenant_id: str, number: str, *, customer_id: str | None = None
 
 @app.post("/v1/tokens")
 def create_token() -> Response[str]:
-    tenant = merchant_id(app.current_event.headers)
-    caller = signing_principal(app.current_event.raw_event)
+    # The merchant the API key authenticated; an X-Merchant-Id naming another is refused.
+    caller = authorized_merchant(app.current_event.raw_event)
+    tenant = named_merchant_id(app.current_event.headers) or caller
     body = tokenization().create_token(
         caller, tenant, lambda: parse_body(app.current_event.decoded_body, TokenizeRequest)
     )

@@ -16,7 +16,7 @@ from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from functions.domain.principals import MerchantAccess, admits_a_whole_type
+from functions.domain.principals import admits_a_whole_type
 from functions.domain.vault import InvalidCardError, VaultError, VaultSettings
 from functions.errors import ApiError, from_validation_error
 
@@ -140,7 +140,6 @@ class VaultFunctionSettings(BaseModel):
     audit_log_group: str | None = None
     audit_event_bus: str | None = None
     detokenize_allowed_principals: tuple[str, ...] = ()
-    merchant_access: MerchantAccess = Field(default_factory=MerchantAccess)
     function_name: str = "vault"
     vault: VaultSettings = Field(default_factory=VaultSettings)
 
@@ -172,7 +171,6 @@ class VaultFunctionSettings(BaseModel):
             audit_log_group=env.get("VAULT_AUDIT_LOG_GROUP") or None,
             audit_event_bus=env.get("VAULT_AUDIT_EVENT_BUS") or None,
             detokenize_allowed_principals=tuple(listed("DETOKENIZE_ALLOWED_PRINCIPALS")),
-            merchant_access=MerchantAccess.from_json(env.get("MERCHANT_PRINCIPALS", "")),
             function_name=env.get("AWS_LAMBDA_FUNCTION_NAME", "vault"),
             vault=VaultSettings.from_env(env),
         )
@@ -217,13 +215,10 @@ MERCHANT_HEADER = "X-Merchant-Id"
 
 
 def merchant_id(headers: Mapping[str, str] | None) -> str:
-    """The tenant named by ``X-Merchant-Id`` (case-insensitive). The handlers then check that
-    the signing principal is bound to it (``MERCHANT_PRINCIPALS``), so a merchant's credentials
-    cannot name another tenant."""
-    value = next(
-        (v for k, v in (headers or {}).items() if k.lower() == MERCHANT_HEADER.lower()), None
-    )
-    if value is None or not value.strip():
+    """The tenant named by ``X-Merchant-Id`` (case-insensitive), required (detokenize: the
+    platform's own roles name the tenant whose token they reveal)."""
+    value = named_merchant_id(headers)
+    if value is None:
         raise ApiProblem(
             ApiError(
                 "invalid_request_error",
@@ -232,6 +227,18 @@ def merchant_id(headers: Mapping[str, str] | None) -> str:
                 MERCHANT_HEADER,
             )
         )
+    return value
+
+
+def named_merchant_id(headers: Mapping[str, str] | None) -> str | None:
+    """The tenant ``X-Merchant-Id`` names (case-insensitive), or None without one. A merchant
+    need not send it (its API key names it); one that does must name itself (the handler
+    checks)."""
+    value = next(
+        (v for k, v in (headers or {}).items() if k.lower() == MERCHANT_HEADER.lower()), None
+    )
+    if value is None or not value.strip():
+        return None
     value = value.strip()
     if re.fullmatch(_ID, value) is None:
         raise ApiProblem(

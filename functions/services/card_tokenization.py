@@ -4,7 +4,7 @@ with the per-tenant card-class rate limit and no audit sink, so it can never det
 
 Rules kept here:
 
-- A caller tokenizes only for the merchants it is bound to (``MERCHANT_PRINCIPALS``).
+- A caller tokenizes only for the merchant its API key authenticated.
 - The API answers the token, brand and last four: no fingerprint, which with deduplication
   would make tokenize an oracle confirming guessed cards.
 - The workflow step tokenizes a card given in full (the first six digits, the BIN, go on with
@@ -121,8 +121,8 @@ class CardTokenization:
     def create_token(
         self, caller: str, tenant_id: str, body: Callable[[], TokenizeRequest]
     ) -> TokenResponse:
-        """``POST /v1/tokens`` for ``tenant_id`` (the ``X-Merchant-Id`` the caller named). The
-        body, a card number, is read only once the caller is admitted for the tenant."""
+        """``POST /v1/tokens`` for ``tenant_id`` (the ``X-Merchant-Id`` the caller named, else
+        its own). The body, a card number, is read only once the caller is admitted for it."""
         if not self._merchants.may_act_for(caller, tenant_id):
             raise ApiProblem(merchant_not_permitted(MERCHANT_HEADER))
         request = body()

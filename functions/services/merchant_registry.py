@@ -138,6 +138,9 @@ class MerchantRegistry:
         assert ended is not None
         return summary(ended)
 
+    def merchant_exists(self, merchant_id: str) -> bool:
+        return self._store.merchant(merchant_id) is not None
+
     def keys(self, merchant_id: str) -> list[KeySummary]:
         return [summary(k) for k in self._store.keys_of(merchant_id)]
 

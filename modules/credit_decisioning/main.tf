@@ -30,7 +30,6 @@ locals {
     BNPL_PLANS_TABLE_NAME       = local.plans_table
     CREDIT_POLICY               = jsonencode(var.credit_policy)
     EUR_RATES                   = jsonencode(merge({ EUR = "1" }, var.eur_rates))
-    MERCHANT_PRINCIPALS         = jsonencode(var.merchant_principals)
     CREDIT_REVIEWER_PRINCIPALS  = jsonencode(var.reviewer_principals)
   }
 

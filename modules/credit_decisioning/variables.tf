@@ -107,13 +107,6 @@ variable "eur_rates" {
   }
 }
 
-variable "merchant_principals" {
-  description = "Merchant id -> IAM principal ARNs that may act for it (\"*\" for every merchant), as for the Payment API."
-  type        = map(list(string))
-  default     = {}
-  nullable    = false
-}
-
 variable "reviewer_principals" {
   description = "IAM principal ARNs of the lender's credit reviewers: the only callers of POST /v1/credit/decisions/{id}/reviews (the human review CCD 2023/2225 Art. 18 gives a consumer the right to), recorded as the reviewer. Never a merchant's principal."
   type        = list(string)
@@ -123,10 +116,6 @@ variable "reviewer_principals" {
   validation {
     condition     = alltrue([for p in var.reviewer_principals : can(regex("^arn:aws[a-z-]*:(iam|sts)::[0-9]{12}:.+$", p))])
     error_message = "reviewer_principals must be IAM or STS principal ARNs."
-  }
-  validation {
-    condition     = length(setintersection(toset(var.reviewer_principals), toset(flatten(values(var.merchant_principals))))) == 0
-    error_message = "A merchant's principal cannot also be a credit reviewer (a merchant would review its own customers' credit)."
   }
 }
 

@@ -1,10 +1,13 @@
-# The public Payment API v1 (REST, regional). Every method is signed with IAM (SigV4) and
-# validated; WAF, access logs without bodies, X-Ray and stage throttling guard the stage. On the
-# emulator the local API serves exactly these routes (local/api_gateway.py reads them back).
+# The public Payment API v1 (REST, regional). Merchants' routes are checked by the merchant
+# authorizer (secret API keys, docs/decisions/0008); detokenize, which returns a card number,
+# stays signed with IAM (SigV4) for the platform's own roles. Every method is validated; WAF,
+# access logs without bodies, X-Ray and stage throttling guard the stage. On the emulator the
+# local API serves exactly these routes (local/api_gateway.py reads them back).
 
 locals {
-  # Route key => method, resource, the function behind it (AWS_PROXY) and the request
-  # parameters API Gateway requires before it invokes anything.
+  # Route key => method, resource, the function behind it (AWS_PROXY), the request parameters
+  # API Gateway requires before it invokes anything, and who may call it (auth): "merchant"
+  # (an API key, through the authorizer) or "iam" (the platform's own roles, SigV4).
   api_routes = merge(local.credit_routes, {
     tokens = {
       method     = "POST"
@@ -12,6 +15,7 @@ locals {
       function   = var.tokenize_function_name
       invoke_arn = var.tokenize_invoke_arn
       parameters = {}
+      auth       = "merchant"
     }
     detokenize = {
       method     = "POST"
@@ -19,6 +23,7 @@ locals {
       function   = var.detokenize_function_name
       invoke_arn = var.detokenize_invoke_arn
       parameters = { "method.request.path.token" = true }
+      auth       = "iam"
     }
     create_payment = {
       method     = "POST"
@@ -26,6 +31,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.header.Idempotency-Key" = true }
+      auth       = "merchant"
     }
     get_payment = {
       method     = "GET"
@@ -33,6 +39,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
+      auth       = "merchant"
     }
     capture_payment = {
       method     = "POST"
@@ -40,6 +47,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
+      auth       = "merchant"
     }
     refund_payment = {
       method     = "POST"
@@ -47,6 +55,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true, "method.request.header.Idempotency-Key" = true }
+      auth       = "merchant"
     }
     resume_payment = {
       method     = "POST"
@@ -54,6 +63,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
+      auth       = "merchant"
     }
     cancel_payment = {
       method     = "POST"
@@ -61,6 +71,7 @@ locals {
       function   = module.payments_api.function_name
       invoke_arn = module.payments_api.invoke_arn
       parameters = { "method.request.path.payment_id" = true }
+      auth       = "merchant"
     }
   })
 }
@@ -142,13 +153,26 @@ resource "aws_api_gateway_request_validator" "body" {
   validate_request_parameters = true
 }
 
+# Secret API keys to merchants (modules/merchant_registry's function). The identity source is the
+# Authorization header: API Gateway answers 401 without invoking anything when it is missing,
+# and caches the answer per header value for result_ttl_seconds.
+resource "aws_api_gateway_authorizer" "merchant" {
+  name                             = "merchant-api-key"
+  rest_api_id                      = aws_api_gateway_rest_api.this.id
+  type                             = "REQUEST"
+  authorizer_uri                   = var.merchant_authorizer.invoke_arn
+  identity_source                  = "method.request.header.Authorization"
+  authorizer_result_ttl_in_seconds = var.merchant_authorizer.result_ttl_seconds
+}
+
 resource "aws_api_gateway_method" "this" {
   for_each = local.api_routes
 
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = local.api_resource_ids[each.key]
   http_method          = each.value.method
-  authorization        = "AWS_IAM"
+  authorization        = each.value.auth == "iam" ? "AWS_IAM" : "CUSTOM"
+  authorizer_id        = each.value.auth == "iam" ? null : aws_api_gateway_authorizer.merchant.id
   request_validator_id = aws_api_gateway_request_validator.body.id
   request_parameters   = each.value.parameters
 }
@@ -187,6 +211,9 @@ resource "aws_api_gateway_deployment" "this" {
       local.api_routes,
       local.api_resource_ids,
       aws_api_gateway_request_validator.body.id,
+      aws_api_gateway_authorizer.merchant.id,
+      var.merchant_authorizer,
+      local.gateway_responses,
       { for k, m in aws_api_gateway_method.this : k => m.id },
       { for k, i in aws_api_gateway_integration.this : k => i.id },
     ]))
@@ -219,6 +246,8 @@ resource "aws_api_gateway_stage" "v1" {
       requestId      = "$context.requestId"
       ip             = "$context.identity.sourceIp"
       caller         = "$context.identity.userArn"
+      merchant       = "$context.authorizer.merchant_id"
+      keyPrefix      = "$context.authorizer.key_prefix"
       requestTime    = "$context.requestTime"
       httpMethod     = "$context.httpMethod"
       resourcePath   = "$context.resourcePath"

@@ -1,16 +1,18 @@
 # The credit routes (var.credit) on the Payment API: the same REST API, stage, WAF, request
-# validator and IAM signing as the payment routes; the credit API function answers them and
-# checks, as the payments function does, which merchants the signing principal acts for.
+# validator and merchant authorizer as the payment routes (the review: IAM, the lender's own
+# reviewers); the credit API function answers them and, as the payments function does, lets a
+# merchant act for itself only.
 
 locals {
   credit_enabled = var.credit != null
 
   credit_paths = {
-    create_credit_decision = { method = "POST", path = "/v1/credit/decisions", parameters = { "method.request.header.Idempotency-Key" = true } }
-    get_credit_decision    = { method = "GET", path = "/v1/credit/decisions/{decision_id}", parameters = { "method.request.path.decision_id" = true } }
-    review_credit_decision = { method = "POST", path = "/v1/credit/decisions/{decision_id}/reviews", parameters = { "method.request.path.decision_id" = true } }
-    get_bnpl_plan          = { method = "GET", path = "/v1/bnpl/plans/{plan_id}", parameters = { "method.request.path.plan_id" = true } }
-    settle_bnpl_plan       = { method = "POST", path = "/v1/bnpl/plans/{plan_id}/settle", parameters = { "method.request.path.plan_id" = true } }
+    create_credit_decision = { method = "POST", path = "/v1/credit/decisions", parameters = { "method.request.header.Idempotency-Key" = true }, auth = "merchant" }
+    get_credit_decision    = { method = "GET", path = "/v1/credit/decisions/{decision_id}", parameters = { "method.request.path.decision_id" = true }, auth = "merchant" }
+    # The lender's credit reviewers, never a merchant: signed with IAM.
+    review_credit_decision = { method = "POST", path = "/v1/credit/decisions/{decision_id}/reviews", parameters = { "method.request.path.decision_id" = true }, auth = "iam" }
+    get_bnpl_plan          = { method = "GET", path = "/v1/bnpl/plans/{plan_id}", parameters = { "method.request.path.plan_id" = true }, auth = "merchant" }
+    settle_bnpl_plan       = { method = "POST", path = "/v1/bnpl/plans/{plan_id}/settle", parameters = { "method.request.path.plan_id" = true }, auth = "merchant" }
   }
 
   credit_routes = {

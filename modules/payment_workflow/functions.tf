@@ -40,7 +40,6 @@ locals {
     STATE_MACHINE_ARN      = aws_sfn_state_machine.payment.arn
     MAX_AMOUNT_EUR         = tostring(var.max_amount_eur)
     EUR_RATES              = local.eur_rates_json
-    MERCHANT_PRINCIPALS    = jsonencode(var.merchant_principals)
     # Empty when there is none: the function reads "" as no override.
     MAX_AMOUNT_MINOR_OVERRIDES = length(var.max_amount_minor_overrides) == 0 ? "" : jsonencode(var.max_amount_minor_overrides)
   })

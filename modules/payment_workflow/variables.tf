@@ -184,20 +184,28 @@ variable "detokenize_invoke_arn" {
   }
 }
 
-variable "merchant_principals" {
-  description = "Merchant id => IAM principals (user or role ARNs; an ARN ending in / is a prefix) that may act for it through the Payment API (MERCHANT_PRINCIPALS). The key \"*\" names principals that may act for every merchant. Empty means nobody: payments are refused with 403 until it is set."
-  type        = map(list(string))
-  default     = {}
-  nullable    = false
+variable "merchant_authorizer" {
+  description = <<-EOT
+    The merchant authorizer (modules/merchant_registry) in front of every merchant route: the
+    payment routes, POST /v1/tokens and the credit routes but the review. invoke_arn is the
+    authorizer function's invoke ARN; result_ttl_seconds is how long API Gateway caches its
+    answer per Authorization header (0-3600; 300 by default): the longest a revoked key may keep
+    working, against one invocation and one registry read per miss (docs/decisions/0008).
+    Detokenize and the credit reviews stay signed with IAM (the platform's own roles).
+  EOT
+  type = object({
+    invoke_arn         = string
+    result_ttl_seconds = optional(number, 300)
+  })
+  nullable = false
 
   validation {
-    condition = alltrue(flatten([
-      for merchant, arns in var.merchant_principals : concat(
-        [merchant == "*" || can(regex("^[A-Za-z0-9_-]{1,64}$", merchant))],
-        [for arn in arns : startswith(arn, "arn:")],
-      )
-    ]))
-    error_message = "merchant_principals keys must be merchant ids (letters, digits, _ and -) or \"*\", and each entry an IAM ARN."
+    condition     = can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/.+/invocations$", var.merchant_authorizer.invoke_arn))
+    error_message = "merchant_authorizer.invoke_arn must be a Lambda invoke ARN (arn:<partition>:apigateway:<region>:lambda:path/.../invocations)."
+  }
+  validation {
+    condition     = var.merchant_authorizer.result_ttl_seconds >= 0 && var.merchant_authorizer.result_ttl_seconds <= 3600 && floor(var.merchant_authorizer.result_ttl_seconds) == var.merchant_authorizer.result_ttl_seconds
+    error_message = "merchant_authorizer.result_ttl_seconds must be a whole number of seconds from 0 (no caching) to 3600 (API Gateway's maximum)."
   }
 }
 

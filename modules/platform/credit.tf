@@ -36,7 +36,6 @@ module "credit_decisioning" {
   vpc_config          = local.cde_vpc_config
   alarm_sns_topic_arn = module.audit.alarm_topic_arn
   deletion_protection = var.deletion_protection
-  merchant_principals = var.merchant_principals
   credit_policy       = var.credit_policy
   eur_rates           = { for currency, rate in coalesce(var.eur_rates, {}) : currency => tostring(rate) if currency != "EUR" }
 

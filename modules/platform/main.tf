@@ -90,7 +90,7 @@ module "payment_workflow" {
 
   max_amount_eur                 = var.max_amount_eur
   max_amount_minor_overrides     = var.max_amount_minor_overrides
-  merchant_principals            = var.merchant_principals
+  merchant_authorizer            = local.merchant_authorizer
   eur_rates                      = var.eur_rates
   fraud_rules                    = var.fraud_rules
   ip_country_ranges              = var.ip_country_ranges

@@ -145,3 +145,16 @@ output "credit" {
     error_message = "The credit functions payment_workflow is given (local.credit_functions) no longer match the functions credit_decisioning creates: update credit.tf."
   }
 }
+
+output "merchant_registry" {
+  description = "Merchants and their API keys: the registry table (python -m local.cli merchant writes it) and the authorizer function."
+  value = {
+    table_name               = module.merchant_registry.table_name
+    authorizer_function_name = module.merchant_registry.authorizer_function_name
+  }
+
+  precondition {
+    condition     = module.merchant_registry.authorizer_function_arn == local.merchant_authorizer_arn
+    error_message = "The Payment API's authorizer (local.merchant_authorizer) no longer names the function merchant_registry creates: update merchants.tf."
+  }
+}

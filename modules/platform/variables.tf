@@ -174,10 +174,11 @@ variable "waf_rate_limit_per_5_minutes" {
 
 # Payment workflow settings. Null keeps the payment_workflow module's default (see its README).
 
-variable "merchant_principals" {
-  description = "Merchant id => IAM principals that may act for it through the Payment API (\"*\" = every merchant). Empty means nobody; see modules/payment_workflow."
-  type        = map(list(string))
-  default     = {}
+variable "merchant_authorizer_result_ttl_seconds" {
+  description = "How long API Gateway caches the merchant authorizer's answer per API key (0-3600 s): the longest a revoked or expired key keeps working, against one authorizer invocation and one registry read per cache miss (docs/decisions/0008)."
+  type        = number
+  default     = 300
+  nullable    = false
 }
 
 variable "max_amount_eur" {

@@ -11,7 +11,6 @@ module "vault" {
   logs_kms_key_arn              = module.kms.logs_key_arn
   vpc_config                    = local.cde_vpc_config
   detokenize_allowed_principals = var.detokenize_allowed_principals
-  merchant_principals           = var.merchant_principals
   deletion_protection           = var.deletion_protection
   log_retention_in_days         = var.log_retention_days
   tags                          = local.cde_tags

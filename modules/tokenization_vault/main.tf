@@ -48,7 +48,6 @@ locals {
     VAULT_FINGERPRINT_KEY_ID  = var.fingerprint_key_arn
     VAULT_CARD_KEY_MAC_KEY_ID = coalesce(var.card_key_mac_key_arn, var.fingerprint_key_arn)
     VAULT_DECRYPT_KEY_IDS     = join(",", local.vault_decrypt_key_arns)
-    MERCHANT_PRINCIPALS       = jsonencode(var.merchant_principals)
   })
 
   # Only tokenize tokenizes, so only tokenize counts (functions/domain/vault/limits.py).

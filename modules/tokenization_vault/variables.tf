@@ -133,23 +133,6 @@ variable "detokenize_allowed_principals" {
   }
 }
 
-variable "merchant_principals" {
-  description = "Merchant (tenant) id => IAM principals (user or role ARNs; an ARN ending in / is a prefix) that may tokenize and detokenize for it; the key \"*\" names principals allowed for every tenant. Empty means nobody."
-  type        = map(list(string))
-  default     = {}
-  nullable    = false
-
-  validation {
-    condition = alltrue(flatten([
-      for merchant, arns in var.merchant_principals : concat(
-        [merchant == "*" || can(regex("^[A-Za-z0-9_-]{1,64}$", merchant))],
-        [for arn in arns : startswith(arn, "arn:")],
-      )
-    ]))
-    error_message = "merchant_principals keys must be tenant ids (letters, digits, _ and -) or \"*\", and each entry an IAM ARN."
-  }
-}
-
 variable "audit_event_bus_name" {
   description = "EventBridge bus that receives every detokenize and erasure audit event (source payments.vault). Null creates a dedicated bus <name>-vault-audit."
   type        = string

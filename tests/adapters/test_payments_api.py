@@ -32,9 +32,9 @@ from tests.adapters.test_vault_handlers import api_event
 from tests.unit.services.fakes import FakeWorkflow
 
 PAN = "4242424242424242"
-SHOP = "arn:aws:iam::123456789012:user/shop-one"
-OPERATORS = "arn:aws:iam::123456789012:user/operators/"
-STRANGER = "arn:aws:iam::123456789012:user/shop-two"
+# The merchants API keys authenticate (the authorizer's context).
+SHOP = "m_1"
+STRANGER = "m_2"
 
 
 def body(**changes: Any) -> dict[str, Any]:
@@ -67,7 +67,6 @@ def workflow(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeWorkflow]:
         STATE_MACHINE_ARN="arn:aws:states:eu-west-1:123456789012:stateMachine:test",
         MAX_AMOUNT_EUR="10000.00",
         EUR_RATES=json.dumps({"EUR": "1", "IDR": "0.000058"}),
-        MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP], "*": [OPERATORS]}),
     )
     fake = FakeWorkflow()
     monkeypatch.setattr(payment_workflow, "StepFunctionsWorkflow", lambda _client, _arn: fake)
@@ -90,7 +89,7 @@ def _reset() -> None:
 def call(
     method: str, path: str, payload: Any, key: str | None = "key-1", caller: str = SHOP
 ) -> tuple[int, dict[str, Any]]:
-    event = api_event(method, path, payload, merchant=None, caller=caller)
+    event = api_event(method, path, payload, merchant=None, caller=None, authorized=caller)
     if key is not None:
         event["headers"]["Idempotency-Key"] = key
     response = payments_api.handler(event, Context())
@@ -323,7 +322,9 @@ def test_a_caller_acts_only_for_its_own_merchants(workflow: FakeWorkflow) -> Non
     status, answer = call("POST", "/v1/payments", body(), caller=STRANGER)
     assert (status, answer["error"]["code"]) == (403, "merchant_not_permitted")
     assert answer["error"]["param"] == "merchant_id"
-    status, _ = call("POST", "/v1/payments", body(), caller=f"{OPERATORS}ann")
+    status, _ = call("POST", "/v1/payments", body(), caller="")  # no authorizer context
+    assert status == 403
+    status, _ = call("POST", "/v1/payments", body())
     assert status == 201
     assert len(workflow.calls) == 1
 

@@ -134,12 +134,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Aws]:
             "VAULT_AUDIT_LOG_GROUP": LOG_GROUP,
             "VAULT_AUDIT_EVENT_BUS": BUS,
             "DETOKENIZE_ALLOWED_PRINCIPALS": f"{ALLOWED_ROLE}, arn:aws:iam::{ACCOUNT}:user/ops",
-            "MERCHANT_PRINCIPALS": json.dumps(
-                {
-                    MERCHANT: [MERCHANT_USER, ALLOWED_ROLE, STRANGER],
-                    "*": [f"arn:aws:iam::{ACCOUNT}:user/ops"],
-                }
-            ),
         }.items():
             monkeypatch.setenv(name, value)
         yield Aws(logs, sqs, queue_url)
@@ -153,7 +147,10 @@ def api_event(
     *,
     merchant: str | None = MERCHANT,
     caller: str | None = MERCHANT_USER,
+    authorized: str | None = None,
 ) -> dict[str, Any]:
+    """An API Gateway proxy event: ``caller`` is the IAM signer (detokenize), ``authorized`` the
+    merchant the authorizer's API key check named (the merchant routes)."""
     headers = {"Content-Type": "application/json"}
     if merchant is not None:
         headers["X-Merchant-Id"] = merchant
@@ -175,6 +172,7 @@ def api_event(
             "httpMethod": method,
             "resourcePath": path,
             "identity": {"userArn": caller, "sourceIp": "203.0.113.9"},
+            **({"authorizer": {"merchant_id": authorized}} if authorized else {}),
         },
         "body": body if isinstance(body, str) or body is None else json.dumps(body),
         "isBase64Encoded": False,
@@ -182,6 +180,7 @@ def api_event(
 
 
 def call_tokenize(body: Any, **kwargs: Any) -> tuple[int, dict[str, Any]]:
+    kwargs.setdefault("authorized", MERCHANT)
     response = tokenize.handler(api_event("POST", "/v1/tokens", body, **kwargs), Context())
     return response["statusCode"], json.loads(response["body"])
 
@@ -273,14 +272,20 @@ def test_another_tenants_token_is_404(aws: Aws) -> None:
     assert status == 404 and body["error"]["code"] == "token_not_found"
 
 
-def test_callers_act_only_for_the_tenants_they_are_bound_to(aws: Aws) -> None:
+def test_a_merchant_tokenizes_for_itself_only(aws: Aws) -> None:
     status, body = call_tokenize({"number": PAN}, merchant="m_other")
     assert (status, body["error"]["code"]) == (403, "merchant_not_permitted")
     assert body["error"]["param"] == "X-Merchant-Id"
+    # Without the authorizer's merchant (an IAM-signed caller, whatever its ARN): nobody.
+    status, body = call_tokenize({"number": PAN}, authorized=None)
+    assert (status, body["error"]["code"]) == (403, "merchant_not_permitted")
+
+
+def test_detokenize_ignores_an_api_key_merchant(aws: Aws) -> None:
+    """The authorizer's merchant is no detokenize permission: only the IAM allow-list is."""
     _, created = call_tokenize({"number": PAN})
-    # On the detokenize allow-list, but bound to m_123 only: refused for m_other, and audited.
     status, body = call_detokenize(
-        created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION, merchant="m_other"
+        created["token"], {"purpose": "support"}, caller=None, authorized=MERCHANT
     )
     assert (status, body["error"]["code"]) == (403, "detokenize_not_permitted")
     assert aws.audit_lines()[-1]["outcome"] == "denied"
@@ -318,8 +323,18 @@ def test_malformed_json_is_400(aws: Aws, raw: str) -> None:
     assert status == 400 and answer["error"]["code"] == "body_invalid"
 
 
-def test_missing_merchant_header_is_400(aws: Aws) -> None:
-    status, answer = call_tokenize({"number": PAN}, merchant=None)
+def test_without_the_merchant_header_the_key_s_merchant_is_the_tenant(aws: Aws) -> None:
+    status, created = call_tokenize({"number": PAN}, merchant=None)
+    assert status == 201
+    _, again = call_tokenize({"number": PAN}, merchant=MERCHANT)
+    assert again["token"] == created["token"]  # the same tenant: deduplicated
+
+
+def test_missing_merchant_header_is_400_for_detokenize(aws: Aws) -> None:
+    _, created = call_tokenize({"number": PAN})
+    status, answer = call_detokenize(
+        created["token"], {"purpose": "support"}, caller=ALLOWED_SESSION, merchant=None
+    )
     assert status == 400 and answer["error"]["param"] == "X-Merchant-Id"
 
 

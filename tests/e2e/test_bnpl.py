@@ -15,7 +15,7 @@ import pytest
 
 from functions.adapters.credit_tables import DynamoCreditLedgerStore
 from functions.domain.credit.ledger import credit_balances
-from local.api_client import ApiClient, user_credentials
+from local.api_client import ApiClient
 from local.bnpl_collections import collect
 from tests.conftest import Emulator
 from tests.e2e.test_local_environment import create, merchant_api
@@ -32,17 +32,12 @@ EMPTY_LATER_CARD = "4000000000005100"
 
 @pytest.fixture(scope="module")
 def api(emulator: Emulator, api_env: dict[str, Any]) -> ApiClient:
-    return merchant_api(emulator, api_env)
+    return merchant_api(emulator, api_env, MERCHANT)
 
 
 def card_token(emulator: Emulator, api_env: dict[str, Any], number: str, customer: str) -> str:
     """The customer's card token (POST /v1/tokens for the merchant): it pays the instalments."""
-    tokens = ApiClient(
-        emulator.api_endpoint,
-        user_credentials(emulator.client("iam"), "merchant-bnpl-e2e"),
-        MERCHANT,
-        api_env["api_name"],
-    )
+    tokens = merchant_api(emulator, api_env, MERCHANT)
     created = tokens.post("/v1/tokens", {"number": number, "customer_id": customer})
     assert created.status == 201, created.body
     value: str = created.body["token"]

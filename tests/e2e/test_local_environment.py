@@ -23,7 +23,7 @@ from functions.adapters.payment_event_log import payment_event
 from functions.domain.acquirer import TEST_CARDS
 from functions.domain.cards import contains_card_number, luhn_valid
 from functions.domain.ledger import position_change
-from local.api_client import ApiClient, role_credentials, user_credentials
+from local.api_client import ApiClient, local_registry, onboard, role_credentials
 from local.demo import run_demo
 from local.payments_demo import (
     ACS_PASSING_CODE,
@@ -81,9 +81,7 @@ def test_the_environment_applies_with_secure_settings(
 def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
     emulator: Emulator, api_env: dict[str, Any]
 ) -> None:
-    merchant = ApiClient(
-        emulator.api_endpoint, user_credentials(emulator.client("iam"), "merchant-e2e"), "m_e2e"
-    )
+    merchant = merchant_api(emulator, api_env, "m_e2e")
     created = merchant.post("/v1/tokens", {"number": PAN, "cvc": "123", "customer_id": "cus_1"})
     assert created.status == 201, created.body
     token = created.body["token"]
@@ -92,9 +90,10 @@ def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
     again = merchant.post("/v1/tokens", {"number": PAN, "customer_id": "cus_1"})
     assert again.body["token"] == token  # same card, same tenant and customer: deduplicated
 
+    # Detokenize is signed with IAM: a merchant's API key never reaches the function.
     refused = merchant.post(f"/v1/tokens/{token}/detokenize", {"purpose": "chargeback"})
     assert refused.status == 403
-    assert refused.body["error"]["code"] == "detokenize_not_permitted"
+    assert refused.body["error"]["code"] == "signature_invalid"
 
     chargebacks = ApiClient(
         emulator.api_endpoint,
@@ -117,7 +116,7 @@ def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
     assert unknown.status == 400 and unknown.body["error"]["param"] == "track2"
 
     audit = "\n".join(emulator.log_messages(api_env["vault"]["audit_log_group_name"]))
-    assert token in audit and "chargeback" in audit and "detokenize_not_permitted" in audit
+    assert token in audit and "chargeback" in audit
     for function in ("tokenize_function", "detokenize_function"):
         # At the default levels (WARN) a function that succeeds writes nothing; whatever it
         # writes must still never hold the card number.
@@ -167,13 +166,22 @@ def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(
 # ------------------------------------------------------------------------------ payments
 
 
-def merchant_api(emulator: Emulator, api_env: dict[str, Any]) -> ApiClient:
-    return ApiClient(
-        emulator.api_endpoint,
-        user_credentials(emulator.client("iam"), "merchant-payments-e2e"),
-        None,
-        api_env["api_name"],
-    )
+def test_merchant() -> str:
+    """The calling test's own merchant: tests don't share card velocity."""
+    test = os.environ.get("PYTEST_CURRENT_TEST", "e2e").split("::")[-1].split(" ")[0]
+    return "m_" + hashlib.sha256(test.encode()).hexdigest()[:10]
+
+
+test_merchant.__test__ = False  # type: ignore[attr-defined]  # a helper, not a test
+
+
+def merchant_api(
+    emulator: Emulator, api_env: dict[str, Any], merchant: str | None = None
+) -> ApiClient:
+    """A merchant's integration (the calling test's merchant unless named): onboarded in the
+    registry as `make merchant` does, holding a fresh secret API key."""
+    issued = onboard(emulator.endpoint, api_env, merchant or test_merchant())
+    return ApiClient.for_merchant(emulator.api_endpoint, issued, api_env["api_name"])
 
 
 def create(api: ApiClient, request: dict[str, Any], key: str | None = None) -> Any:
@@ -182,9 +190,7 @@ def create(api: ApiClient, request: dict[str, Any], key: str | None = None) -> A
 
 def payment_request(number: str, amount: int, **kwargs: Any) -> dict[str, Any]:
     """A request from a merchant of the calling test alone: tests don't share card velocity."""
-    test = os.environ.get("PYTEST_CURRENT_TEST", "e2e").split("::")[-1].split(" ")[0]
-    merchant = "m_" + hashlib.sha256(test.encode()).hexdigest()[:10]
-    return demo_payment_request(number, amount, merchant=merchant, **kwargs)
+    return demo_payment_request(number, amount, merchant=test_merchant(), **kwargs)
 
 
 def ledger_store(emulator: Emulator, api_env: dict[str, Any]) -> DynamoLedgerStore:
@@ -484,34 +490,14 @@ def test_no_card_number_reaches_a_log_table_or_event(
         assert pan not in everything
 
 
-def test_a_caller_not_bound_to_the_merchant_is_refused(
+def test_a_merchant_s_key_acts_for_that_merchant_only(
     emulator: Emulator, api_env: dict[str, Any]
 ) -> None:
     api = merchant_api(emulator, api_env)
     owned = create(api, payment_request(APPROVE, 1200, device="dev_owner"))
     assert owned.status == 201, owned.body
-    # A role session that environments/local binds to no merchant.
-    iam = emulator.client("iam")
-    role_name = f"stranger-{uuid.uuid4().hex[:8]}"
-    trust = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"AWS": "arn:aws:iam::123456789012:root"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))[
-        "Role"
-    ]["Arn"]
-    stranger = ApiClient(
-        emulator.api_endpoint,
-        role_credentials(emulator.client("sts"), role_arn, "stranger"),
-        None,
-        api_env["api_name"],
-    )
+    # Another merchant's valid key naming this merchant: 403; its payments: 404, as missing.
+    stranger = merchant_api(emulator, api_env, f"{test_merchant()}_other")
     refused = create(stranger, payment_request(APPROVE, 1200, device="dev_stranger"))
     assert refused.status == 403 and refused.body["error"]["code"] == "merchant_not_permitted"
     pid = owned.body["id"]
@@ -519,9 +505,89 @@ def test_a_caller_not_bound_to_the_merchant_is_refused(
     refund = stranger.post(f"/v1/payments/{pid}/refunds", {"amount": 100}, idempotency_key="x")
     assert refund.status == 404
     assert api.get(f"/v1/payments/{pid}").body["amount_refunded"] == 0
-    vault = ApiClient(stranger.base_url, stranger.credentials, "m_any", api_env["api_name"])
+    vault = ApiClient(
+        stranger.base_url, None, test_merchant(), api_env["api_name"], stranger.api_key
+    )
     tokenize = vault.post("/v1/tokens", {"number": APPROVE})
     assert tokenize.status == 403 and tokenize.body["error"]["code"] == "merchant_not_permitted"
+
+
+def refusal(answer: Any) -> tuple[int, str, str | None]:
+    """A refusal in the API's error shape, whoever made it (a function or API Gateway)."""
+    error = answer.body["error"]
+    assert set(error) == {"type", "code", "message", "param"}, answer.body
+    return answer.status, error["code"], error["param"]
+
+
+def test_missing_malformed_revoked_and_expired_keys_are_401_in_the_error_shape(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    issued = onboard(emulator.endpoint, api_env, test_merchant())
+    registry = local_registry(emulator.endpoint, api_env)
+    # Revoked and rotated out (overlap 0) before their first use: no cached answer lets them in.
+    revoked = registry.issue_key(issued.merchant_id)
+    registry.revoke_key(issued.merchant_id, revoked.key_id)
+    expired = registry.issue_key(issued.merchant_id)
+    registry.rotate_key(issued.merchant_id, expired.key_id, dt.timedelta(0))
+    body = payment_request(APPROVE, 1000)
+    unauthorized = (401, "api_key_invalid", "Authorization")
+    for key in (
+        None,
+        "nope",
+        f"{issued.prefix}_{'A' * 43}",  # the right id, a guessed secret
+        revoked.api_key,
+        expired.api_key,
+        issued.api_key.replace("sk_test_", "sk_live_"),
+    ):
+        client = ApiClient(emulator.api_endpoint, None, None, api_env["api_name"], key)
+        assert refusal(create(client, body)) == unauthorized, key
+    # A SigV4 signature on a merchant route is no API key either.
+    signed = ApiClient(
+        emulator.api_endpoint,
+        role_credentials(emulator.client("sts"), api_env["detokenizer_role_arn"], "e2e"),
+        None,
+        api_env["api_name"],
+    )
+    assert refusal(create(signed, body)) == unauthorized
+
+
+def test_a_rotated_key_keeps_working_through_the_overlap_beside_the_new_one(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    old = merchant_api(emulator, api_env)
+    assert create(old, payment_request(APPROVE, 1100, device="dev_rotate")).status == 201
+    registry = local_registry(emulator.endpoint, api_env)
+    issued = registry.rotate_key(test_merchant(), overlap=dt.timedelta(hours=1))
+    new = ApiClient.for_merchant(emulator.api_endpoint, issued, api_env["api_name"])
+    for client in (old, new):
+        made = create(client, payment_request(APPROVE, 1100, device="dev_rotate"))
+        assert made.status == 201, made.body
+    keys = {k.prefix: k for k in registry.keys(test_merchant())}
+    assert keys[issued.prefix].expires_at is None
+    assert all(k.expires_at is not None for p, k in keys.items() if p != issued.prefix)
+
+
+def test_api_gateway_s_own_refusals_answer_in_the_error_shape(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    api = merchant_api(emulator, api_env)
+    # The request validator: POST /v1/payments without Idempotency-Key never runs the function.
+    missing = api.post("/v1/payments", payment_request(APPROVE, 1000))
+    assert refusal(missing) == (400, "parameter_missing", "Idempotency-Key")
+    # A merchant's key on detokenize (IAM-signed: the platform's own roles): refused.
+    assert refusal(api.post("/v1/tokens/tok_x/detokenize", {"purpose": "x"}))[:2] == (
+        403,
+        "signature_invalid",
+    )
+    # An unsigned detokenize, and the credit review (also IAM) with a key.
+    unsigned = ApiClient(emulator.api_endpoint, None, test_merchant(), api_env["api_name"])
+    assert refusal(unsigned.post("/v1/tokens/tok_x/detokenize", {"purpose": "x"}))[:2] == (
+        403,
+        "authentication_missing",
+    )
+    review = api.post("/v1/credit/decisions/dec_x/reviews", {"reason": "x", "outcome": "approved"})
+    assert refusal(review)[:2] == (403, "signature_invalid")
+    assert refusal(api.get("/v1/nothing-here"))[0] == 404
 
 
 def burst_cards(count: int) -> list[str]:

@@ -1,6 +1,7 @@
 # Unit tests: plan only, against a mocked AWS provider. They assert the module's security
 # properties (encrypted, recoverable tables; a workflow that never logs execution data; an API
-# signed with IAM on every method behind WAF; least privilege per function and for the
+# behind WAF whose merchant routes take API keys through the authorizer and whose detokenize is
+# signed with IAM; API Gateway's own refusals in the error shape; least privilege per function and for the
 # workflow) and that bad inputs are refused. lambda_package is a stand-in file: the plan only
 # hashes it.
 
@@ -20,6 +21,10 @@ mock_provider "aws" {
     values = { id = "eu-west-1", name = "eu-west-1" }
   }
 
+  override_resource {
+    target = aws_api_gateway_authorizer.merchant
+    values = { id = "auth123" }
+  }
   override_resource {
     target = aws_dynamodb_table.payments
     values = { arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
@@ -109,6 +114,9 @@ variables {
   tokenize_invoke_arn      = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-tokenize/invocations"
   detokenize_function_name = "pay-detokenize"
   detokenize_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-detokenize/invocations"
+  merchant_authorizer = {
+    invoke_arn = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-merchant-authorizer/invocations"
+  }
 }
 
 # Plans are the slow part of this test (each run plans the whole module), so the
@@ -586,8 +594,42 @@ run "the_module_with_its_defaults" {
   }
 
   assert {
-    condition     = length(aws_api_gateway_method.this) == 8 && alltrue([for m in aws_api_gateway_method.this : m.authorization == "AWS_IAM" && m.request_validator_id == aws_api_gateway_request_validator.body.id])
-    error_message = "Every method is signed with IAM (AWS_IAM) and validated."
+    condition     = length(aws_api_gateway_method.this) == 8 && alltrue([for m in aws_api_gateway_method.this : m.request_validator_id == aws_api_gateway_request_validator.body.id])
+    error_message = "Every method is validated."
+  }
+
+  # --- merchants' routes take an API key through the authorizer; detokenize stays IAM-signed
+  assert {
+    condition = alltrue([for k, m in aws_api_gateway_method.this :
+      k == "detokenize" ? m.authorization == "AWS_IAM" && m.authorizer_id == null : m.authorization == "CUSTOM" && m.authorizer_id == aws_api_gateway_authorizer.merchant.id
+    ])
+    error_message = "Detokenize must be signed with IAM (no API key reaches it); every other route goes through the merchant authorizer."
+  }
+  assert {
+    condition = (
+      aws_api_gateway_authorizer.merchant.type == "REQUEST" &&
+      aws_api_gateway_authorizer.merchant.identity_source == "method.request.header.Authorization" &&
+      aws_api_gateway_authorizer.merchant.authorizer_result_ttl_in_seconds == 300 &&
+      aws_api_gateway_authorizer.merchant.authorizer_uri == var.merchant_authorizer.invoke_arn
+    )
+    error_message = "The merchant authorizer reads the Authorization header and caches its answer 300 s by default."
+  }
+
+  # --- API Gateway's own refusals answer in the API's error shape
+  assert {
+    condition = alltrue([for t in ["UNAUTHORIZED", "ACCESS_DENIED", "WAF_FILTERED", "THROTTLED", "MISSING_AUTHENTICATION_TOKEN", "BAD_REQUEST_BODY", "BAD_REQUEST_PARAMETERS", "DEFAULT_4XX", "DEFAULT_5XX", "AUTHORIZER_FAILURE", "INTEGRATION_TIMEOUT"] :
+      keys(jsondecode(aws_api_gateway_gateway_response.this[t].response_templates["application/json"]).error) == ["code", "message", "param", "type"]
+    ])
+    error_message = "Every gateway response must be {error: {type, code, message, param}}."
+  }
+  assert {
+    condition = (
+      aws_api_gateway_gateway_response.this["UNAUTHORIZED"].status_code == "401" &&
+      jsondecode(aws_api_gateway_gateway_response.this["UNAUTHORIZED"].response_templates["application/json"]).error.param == "Authorization" &&
+      aws_api_gateway_gateway_response.this["THROTTLED"].status_code == "429" &&
+      jsondecode(aws_api_gateway_gateway_response.this["BAD_REQUEST_PARAMETERS"].response_templates["application/json"]).error.param == "Idempotency-Key"
+    )
+    error_message = "A refused key is a 401 naming Authorization, throttling a 429, a missing Idempotency-Key a 400 naming it."
   }
 
   assert {
@@ -871,10 +913,10 @@ run "the_module_with_its_defaults" {
     error_message = "No state publishes to EventBridge: the workflow role has no events:PutEvents."
   }
 
-  # --- nobody acts for a merchant by default
+  # --- merchants are the authorizer's, not configuration
   assert {
-    condition     = local.payments_api_environment.MERCHANT_PRINCIPALS == "{}"
-    error_message = "Without merchant_principals, no caller may act for any merchant."
+    condition     = !contains(keys(local.payments_api_environment), "MERCHANT_PRINCIPALS")
+    error_message = "No merchant principals reach the Payment API: the authorizer names the merchant."
   }
 
   # --- settlement runs daily with least privilege
@@ -964,15 +1006,18 @@ run "the_module_with_every_input_set" {
   command = plan
 
   variables {
-    deletion_protection            = false
-    fraud_rules                    = { review_threshold = 40, "weights.velocity_card" = 50 }
-    ip_country_ranges              = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
-    issuer_country_prefixes        = { "4571" = "DK" }
-    sca_tra_fraud_rate_percent     = "0.015"
-    max_amount_eur                 = 5000.5
-    max_amount_minor_overrides     = { JPY = 500000 }
-    reconcile_schedule_expression  = null
-    merchant_principals            = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
+    deletion_protection           = false
+    fraud_rules                   = { review_threshold = 40, "weights.velocity_card" = 50 }
+    ip_country_ranges             = { "192.0.2.0/24" = "DE", "2001:db8::/32" = "NL" }
+    issuer_country_prefixes       = { "4571" = "DK" }
+    sca_tra_fraud_rate_percent    = "0.015"
+    max_amount_eur                = 5000.5
+    max_amount_minor_overrides    = { JPY = 500000 }
+    reconcile_schedule_expression = null
+    merchant_authorizer = {
+      invoke_arn         = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-merchant-authorizer/invocations"
+      result_ttl_seconds = 0
+    }
     authorization_validity_days    = 30
     workflow_log_level             = "ALL"
     log_level                      = "INFO"
@@ -1010,10 +1055,10 @@ run "the_module_with_every_input_set" {
     error_message = "The measured TRA fraud rate and the BIN prefixes reach assess_risk, the amount limit reaches payments_api."
   }
 
-  # --- merchants are bound to their principals
+  # --- the authorizer's cache can be switched off (a revoked key stops at once)
   assert {
-    condition     = jsondecode(local.payments_api_environment.MERCHANT_PRINCIPALS) == { m_1 = ["arn:aws:iam::111122223333:role/shop-one"], "*" = ["arn:aws:iam::111122223333:user/operators/"] }
-    error_message = "merchant_principals reach the Payment API as JSON."
+    condition     = aws_api_gateway_authorizer.merchant.authorizer_result_ttl_in_seconds == 0
+    error_message = "merchant_authorizer.result_ttl_seconds reaches the authorizer."
   }
 
   # --- authorization validity reaches reconcile
@@ -1060,8 +1105,8 @@ run "bad_values_are_refused_1" {
   command = plan
 
   variables {
-    # merchant principals must be arns
-    merchant_principals = { "m 1" = ["shop-one"] }
+    # an authorizer that is not a Lambda invoke ARN, cached beyond API Gateway's hour
+    merchant_authorizer = { invoke_arn = "arn:aws:lambda:eu-west-1:111122223333:function:x", result_ttl_seconds = 3601 }
     # unknown acquirer is refused
     acquirer_connector = "adyen"
     # acquirer timeout out of range is refused
@@ -1104,7 +1149,7 @@ run "bad_values_are_refused_1" {
   }
 
   expect_failures = [
-    var.merchant_principals,
+    var.merchant_authorizer,
     var.acquirer_connector,
     var.acquirer_timeout_ms,
     var.authorization_validity_days,
@@ -1208,9 +1253,9 @@ run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
   assert {
     condition = alltrue([
       for k in ["create_credit_decision", "get_credit_decision", "review_credit_decision", "get_bnpl_plan", "settle_bnpl_plan"] :
-      aws_api_gateway_method.this[k].authorization == "AWS_IAM" && aws_api_gateway_integration.this[k].uri == var.credit.api_invoke_arn && !contains(keys(aws_lambda_permission.api), k)
+      aws_api_gateway_method.this[k].authorization == (k == "review_credit_decision" ? "AWS_IAM" : "CUSTOM") && aws_api_gateway_integration.this[k].uri == var.credit.api_invoke_arn && !contains(keys(aws_lambda_permission.api), k)
     ])
-    error_message = "Every credit route must be IAM-signed and integrate the credit API function; its invoke permission is credit_decisioning's (output credit_routes)."
+    error_message = "Every credit route must go through the merchant authorizer (the review: IAM-signed, the lender's reviewers) and integrate the credit API function; its invoke permission is credit_decisioning's (output credit_routes)."
   }
 
   assert {

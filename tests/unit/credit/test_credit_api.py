@@ -39,8 +39,9 @@ from tests.unit.credit.conftest import LIMITS
 from tests.unit.credit.fakes import FakeAcquirer, ListEvents
 from tests.unit.credit.test_credit_decisions import body
 
-SHOP = "arn:aws:iam::123456789012:user/shop-one"
-STRANGER = "arn:aws:iam::123456789012:user/shop-two"
+# Merchants as their API keys authenticate them; reviewers sign with IAM (an ARN).
+SHOP = "m_1"
+STRANGER = "m_2"
 REVIEWER = "arn:aws:sts::123456789012:assumed-role/credit-reviewers/analyst_7"
 DECISIONS, PLANS = "test-credit-decisions", "test-bnpl-plans"
 
@@ -89,7 +90,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         CREDIT_DECISIONS_TABLE_NAME=DECISIONS,
         BNPL_PLANS_TABLE_NAME=PLANS,
         CREDIT_POLICY=json.dumps({"EUR": dataclasses.asdict(LIMITS)}),
-        MERCHANT_PRINCIPALS=json.dumps({"m_1": [SHOP]}),
         CREDIT_REVIEWER_PRINCIPALS=json.dumps(["arn:aws:iam::123456789012:role/credit-reviewers"]),
     )
     clients.clear()
@@ -105,7 +105,15 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 def call(
     method: str, path: str, payload: Any = None, key: str | None = "key-1", caller: str = SHOP
 ) -> tuple[int, dict[str, Any]]:
-    event = api_event(method, path, payload, merchant=None, caller=caller)
+    signed = caller.startswith("arn:")
+    event = api_event(
+        method,
+        path,
+        payload,
+        merchant=None,
+        caller=caller if signed else None,
+        authorized=None if signed else caller,
+    )
     if key is not None:
         event["headers"]["Idempotency-Key"] = key
     response = credit_api.handler(event, Context())

@@ -1,13 +1,17 @@
-"""Who may call: the caller matched against DETOKENIZE_ALLOWED_PRINCIPALS, MERCHANT_PRINCIPALS."""
+"""Who may call: the IAM caller matched against DETOKENIZE_ALLOWED_PRINCIPALS, and the merchant
+the authorizer authenticated."""
 
 from __future__ import annotations
-
-import json
 
 import pytest
 from pydantic import ValidationError
 
-from functions.domain.principals import MerchantAccess, admits_a_whole_type, principal_allowed
+from functions.domain.principals import (
+    AuthenticatedMerchant,
+    admits_a_whole_type,
+    authorized_merchant,
+    principal_allowed,
+)
 from functions.models.tokens import VaultFunctionSettings
 
 ROLE = "arn:aws:iam::111122223333:role/chargebacks"
@@ -55,30 +59,21 @@ def test_a_role_path_is_ignored_like_sts_does() -> None:
     assert principal_allowed("arn:aws:sts::111122223333:assumed-role/chargebacks/a", allowed)
 
 
-def test_merchant_access_binds_principals_to_merchants() -> None:
-    access = MerchantAccess.from_json(
-        json.dumps(
-            {
-                "m_1": ["arn:aws:iam::111122223333:user/shop-one"],
-                "m_2": ["arn:aws:iam::111122223333:role/shop-two"],
-                "*": ["arn:aws:iam::111122223333:user/operators/"],
-            }
-        )
-    )
-    shop_one = "arn:aws:iam::111122223333:user/shop-one"
-    shop_two = "arn:aws:sts::111122223333:assumed-role/shop-two/session-1"
-    operator = "arn:aws:iam::111122223333:user/operators/ann"
-    assert access.may_act_for(shop_one, "m_1") and not access.may_act_for(shop_one, "m_2")
-    assert access.may_act_for(shop_two, "m_2") and not access.may_act_for(shop_two, "m_1")
-    assert access.may_act_for(operator, "m_1") and access.may_act_for(operator, "m_3")
+def test_a_merchant_acts_for_the_merchant_its_key_authenticated_only() -> None:
+    access = AuthenticatedMerchant()
+    assert access.may_act_for("m_1", "m_1")
+    assert not access.may_act_for("m_1", "m_2")
+    # No authorizer context (a route signed with IAM): nobody.
+    assert not access.may_act_for("", "")
     assert not access.may_act_for("", "m_1")
 
 
-def test_merchant_access_allows_nobody_by_default_and_refuses_bad_config() -> None:
-    assert not MerchantAccess.from_json("").may_act_for("arn:aws:iam::1:user/x", "m_1")
-    for bad in ('["m_1"]', '{"m_1": "arn:aws:iam::1:user/x"}', '{"m_1": ["shop"]}'):
-        with pytest.raises(ValueError, match="MERCHANT_PRINCIPALS"):
-            MerchantAccess.from_json(bad)
+def test_the_authorized_merchant_is_read_from_the_authorizer_context_only() -> None:
+    assert authorized_merchant({"requestContext": {"authorizer": {"merchant_id": "m_1"}}}) == "m_1"
+    # An IAM-signed caller is nobody's merchant, whatever its ARN.
+    signed = {"requestContext": {"identity": {"userArn": "arn:aws:iam::1:user/m_1"}}}
+    assert authorized_merchant(signed) == ""
+    assert authorized_merchant({}) == ""
 
 
 @pytest.mark.parametrize(

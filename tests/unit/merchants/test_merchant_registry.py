@@ -151,3 +151,9 @@ def test_a_live_registry_refuses_test_keys(store: MemoryMerchantStore, clock: Cl
     live = MerchantRegistry(store, "live", clock)
     assert live.authenticate(bearer(issued.api_key)) == Rejection.WRONG_MODE
     assert live.issue_key("m_shop").api_key.startswith("sk_live_")
+
+
+def test_whether_a_merchant_exists(registry: MerchantRegistry) -> None:
+    assert not registry.merchant_exists("m_shop")
+    registry.create_merchant("m_shop")
+    assert registry.merchant_exists("m_shop")

@@ -8,7 +8,7 @@ import logging
 
 import pytest
 
-from functions.domain.principals import MerchantAccess
+from functions.domain.principals import AuthenticatedMerchant
 from functions.domain.vault import (
     ClassLimit,
     MacKey,
@@ -23,8 +23,8 @@ from tests.unit.vault.fakes import FakeKms
 from tests.unit.vault.helpers import make_harness
 
 PAN = "4242424242424242"
-SHOP = "arn:aws:iam::111122223333:user/shop"
-STRANGER = "arn:aws:iam::111122223333:user/stranger"
+SHOP = "m_1"  # the merchant the API key authenticated
+STRANGER = "m_2"
 SAME_CLASS = ("4242420000184242", "4242420000264242")  # 424242…4242, as PAN
 
 
@@ -44,7 +44,7 @@ def tokenization(max_new_cards: int = 20, kms: FakeKms | None = None) -> CardTok
         clock=harness.clock,
         class_counter=harness.counter,
     )
-    return CardTokenization(vault, MerchantAccess.from_json(json.dumps({"m_1": [SHOP]})))
+    return CardTokenization(vault, AuthenticatedMerchant())
 
 
 def step(payment_method: dict[str, object], merchant: str = "m_1") -> WorkflowTokenizeInput:

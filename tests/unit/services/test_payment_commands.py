@@ -4,7 +4,6 @@ workflow is asked for each operation, and which refusals never reach it."""
 from __future__ import annotations
 
 import datetime as dt
-import json
 from typing import Any
 
 import pytest
@@ -13,7 +12,7 @@ from functions.contracts.steps import ProcessAnswer
 from functions.domain.fx import EurRates
 from functions.domain.limits import AmountCaps
 from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, new_payment
-from functions.domain.principals import MerchantAccess
+from functions.domain.principals import AuthenticatedMerchant
 from functions.models.payments import (
     CancelRequest,
     CaptureRequest,
@@ -31,8 +30,8 @@ from functions.services.payment_commands import (
 from tests.unit.services.fakes import NOW, FakeWorkflow, InMemoryIdempotencyStore
 
 PAN = "4242424242424242"
-SHOP = "arn:aws:iam::123456789012:user/shop-one"
-STRANGER = "arn:aws:iam::123456789012:user/shop-two"
+SHOP = "m_1"  # the merchant the API key authenticated
+STRANGER = "m_2"
 TODAY = dt.datetime(2026, 11, 30, 12, 0, tzinfo=dt.UTC)
 
 
@@ -44,7 +43,7 @@ class Api:
         self._keys = iter(f"gen{n}" for n in range(100))
         self.commands = PaymentCommands(
             self.payments,
-            MerchantAccess.from_json(json.dumps({"m_1": [SHOP]})),
+            AuthenticatedMerchant(),
             AmountCaps.from_config(EurRates.from_json('{"EUR": "1"}'), "10000.00"),
             self.workflow,
             self.idempotency,

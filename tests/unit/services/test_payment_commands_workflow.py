@@ -13,7 +13,7 @@ from functions.contracts.steps import ProcessAnswer
 from functions.domain.fx import EurRates
 from functions.domain.limits import AmountCaps
 from functions.domain.payments import InMemoryPaymentStore, PaymentStatus, new_payment
-from functions.domain.principals import MerchantAccess
+from functions.domain.principals import AuthenticatedMerchant
 from functions.models.payments import (
     CancelRequest,
     CaptureRequest,
@@ -25,7 +25,7 @@ from functions.services.payment_commands import ApiAnswer, Execution, PaymentCom
 from tests.unit.contracts.test_workflow_contract import Functions, run
 from tests.unit.services.fakes import NOW, InMemoryIdempotencyStore
 
-SHOP = "arn:aws:iam::123456789012:user/shop-one"
+SHOP = "m_1"  # the merchant the API key authenticated
 
 
 class TemplateWorkflow:
@@ -55,7 +55,7 @@ def setup() -> tuple[PaymentCommands, TemplateWorkflow]:
     workflow = TemplateWorkflow()
     commands = PaymentCommands(
         payments,
-        MerchantAccess.from_json(json.dumps({"m_1": [SHOP]})),
+        AuthenticatedMerchant(),
         AmountCaps.from_config(EurRates.from_json('{"EUR": "1"}')),
         workflow,
         InMemoryIdempotencyStore(),

@@ -26,6 +26,5 @@ module "credit_decisioning" {
     EUR = { min_amount = 3000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 80000 }
     GBP = { min_amount = 3000, max_amount = 170000, customer_limit = 250000, merchant_limit = 40000000, living_costs_buffer = 70000 }
   }
-  eur_rates           = { GBP = "1.17" }
-  merchant_principals = { m_1 = ["arn:aws:iam::111122223333:role/shop-one"] }
+  eur_rates = { GBP = "1.17" }
 }

@@ -141,6 +141,22 @@ module "vault" {
   }
 }
 
+# Merchants and their API keys; the authorizer in front of the merchant routes.
+module "merchants" {
+  source = "../../../merchant_registry"
+
+  name_prefix         = var.name
+  environment         = "dev"
+  lambda_package      = var.filename
+  lambda_runtime      = var.runtime
+  data_kms_key_arn    = module.kms.application_key_arn
+  logs_kms_key_arn    = module.kms.logs_key_arn
+  vpc_config          = local.cde
+  alarm_sns_topic_arn = module.audit.alarm_topic_arn
+  deletion_protection = var.deletion_protection
+  api_gateway         = { execution_arn = module.payments.api_execution_arn }
+}
+
 module "payments" {
   source = "../../"
 
@@ -159,6 +175,10 @@ module "payments" {
   tokenize_invoke_arn      = local.vault_functions.tokenize.invoke_arn
   detokenize_function_name = local.vault_functions.detokenize.function_name
   detokenize_invoke_arn    = local.vault_functions.detokenize.invoke_arn
+  # By name: the registry's permission reads this module's API, so its outputs cannot be used.
+  merchant_authorizer = {
+    invoke_arn = "${local.arn_prefix}:apigateway:${local.region}:lambda:path/2015-03-31/functions/${local.arn_prefix}:lambda:${local.region}:${local.account_id}:function:${var.name}-merchant-authorizer/invocations"
+  }
 
   # Examples of the settings a platform team tunes; everything else keeps its default.
   max_amount_eur                = 5000
@@ -185,5 +205,6 @@ output "example" {
     event_log_group_name   = module.payments.event_log_group_name
     function_names         = module.payments.function_names
     vault_table_name       = module.vault.table_name
+    merchant_registry      = module.merchants.table_name
   }
 }
