@@ -42,6 +42,13 @@ SECONDS_PER_MONTH = 730 * 3600
 # Firehose's Lambda processor buffers 1 MB (BufferSizeInMBs' default) before it invokes.
 LAMBDA_PROCESSOR_BUFFER_BYTES = 1024**2
 VOLUMES = (100_000, 1_000_000, 10_000_000)
+# The merchant authorizer (docs/decisions/0008) runs on API Gateway's cache misses only: a
+# stated hit rate (one key per merchant server, answers cached 300 s), not a measured one (the
+# emulator's cache holds for a whole bench run). Each miss is one invocation of 256 MB for about
+# 15 ms billed and one strongly consistent GetItem of an item under 4 KB (one read unit).
+AUTHORIZER_CACHE_HIT_RATE = 0.9
+AUTHORIZER_GB_SECONDS_PER_MISS = 256 / 1024 * 0.015
+AUTHORIZER_READ_UNITS_PER_MISS = 1.0
 
 
 @dataclass(frozen=True)
@@ -121,10 +128,33 @@ def _line(prices: PriceBook, component: str, units: float, unit: str, key: str) 
     return Line(component, units, unit, key, units * prices.unit_usd(key))
 
 
+def authorizer_lines(prices: PriceBook, api_requests: float) -> list[Line]:
+    """The merchant authorizer's cache misses among a payment's API requests."""
+    misses = api_requests * (1 - AUTHORIZER_CACHE_HIT_RATE)
+    return [
+        _line(prices, "Merchant authorizer requests", misses, "invocations", "lambda_request"),
+        _line(
+            prices,
+            "Merchant authorizer duration",
+            misses * AUTHORIZER_GB_SECONDS_PER_MISS,
+            "GB-s",
+            "lambda_gb_second",
+        ),
+        _line(
+            prices,
+            "Merchant registry reads",
+            misses * AUTHORIZER_READ_UNITS_PER_MISS,
+            "RRU",
+            "dynamodb_read_request_unit",
+        ),
+    ]
+
+
 def shared_lines(prices: PriceBook, usage: Usage, scope: Mapping[str, list[str]]) -> list[Line]:
     """Everything but the workflow engine: the same for Express and Standard."""
     api = usage["payment_api_requests"]
     return [
+        *authorizer_lines(prices, api),
         _line(prices, "API Gateway REST requests", api, "requests", "apigateway_rest_request"),
         _line(prices, "WAF requests", api, "requests", "waf_request"),
         _line(
