@@ -1,6 +1,9 @@
 """BNPL credit: the decision's in-process latency, the scorecard's quality against the
-rules-only baseline (retrained from its seed, as ``make train-credit`` does) and the schedule
-properties over 100,000 seeded random plans.
+rules-only baseline (retrained from its seed, as ``make train-credit`` does), the schedule
+properties over 100,000 seeded random plans, and what a BNPL checkout and one collection use on
+the emulator's meter (``bnpl_checkout_*``: one ``POST /v1/payments`` with a ``pay_in_4`` plan;
+``bnpl_collection_*``: a collections run divided by the instalments it charged), which the cost
+model (bench/cost) prices per million BNPL payments.
 
 The decisions are a seeded mix of applications scored by the shipped artefact: approved,
 reduced by affordability or a limit, declined by policy or by the score, so the bisection that
@@ -17,6 +20,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from bench.cost.usage import BNPL_UNITS
 from functions.domain.credit import profile as p
 from functions.domain.credit.policy import (
     Application,
@@ -145,7 +149,159 @@ def run() -> dict[str, dict[str, float | str]]:
         **schedule_properties(),
         **storage_units(),
         **model_quality(),
+        **metered_on_the_emulator(),
     }
+
+
+# ------------------------------------------------------------- metered on the emulator
+
+BNPL_MERCHANT = "m_bench_bnpl"
+METERED_PLAN = Plan.PAY_IN_4
+# Plans opened on one day: their second instalments fall due together, and one collections
+# run charges them all, as the daily schedule does.
+COLLECTED_PLANS = 5
+# What the cost model prices, per BNPL checkout and per instalment collected.
+METERED_UNITS = BNPL_UNITS
+
+
+def window_units(used: dict[str, Any], functions: frozenset[str]) -> dict[str, float]:
+    """One meter window's units; Lambda only for ``functions`` (the operation's own path: an
+    event source mapping polling beside it is not the operation's)."""
+    counts = used["counts"]
+    return {
+        "api_requests": counts.get("api_requests", 0),
+        "step_functions_express_executions": counts.get("step_functions_express_executions", 0),
+        "step_functions_express_billed_ms": used["step_functions_express_billed_ms"],
+        "state_transitions": counts.get("state_transitions", 0),
+        "lambda_invocations": sum(counts.get(f"data:lambda:{f}", 0) for f in functions),
+        "lambda_gb_seconds": round(
+            sum(used.get(f"lambda_gb_seconds:{f}", 0.0) for f in functions), 6
+        ),
+        "dynamodb_write_units": used["dynamodb_write_units"],
+        "dynamodb_read_units": used["dynamodb_read_units"],
+        "kms_calls": sum(v for k, v in counts.items() if k.startswith("api:kms:")),
+        "events_published": counts.get("events_published", 0),
+        "log_bytes": used["log_bytes"],
+    }
+
+
+def metered_figures(
+    checkout: dict[str, float], collection: dict[str, float], collected: int
+) -> dict[str, dict[str, float | str]]:
+    if collected < 1:
+        raise RuntimeError("the metered collections run charged nothing")
+    figures: dict[str, dict[str, float | str]] = {
+        f"bnpl_checkout_{name}": {"value": checkout[name], "unit": "per BNPL checkout"}
+        for name in METERED_UNITS
+    }
+    figures.update(
+        {
+            f"bnpl_collection_{name}": {
+                "value": round(collection[name] / collected, 6),
+                "unit": "per instalment collected",
+            }
+            for name in METERED_UNITS
+        }
+    )
+    # From the plan's own schedule: every instalment after the one paid at checkout.
+    schedule = build_schedule(METERED_PLAN, 10_000, "EUR", TODAY)
+    figures["bnpl_collections_per_payment"] = {
+        "value": len(schedule.instalments) - 1,
+        "unit": f"collections ({METERED_PLAN.value})",
+    }
+    return figures
+
+
+def metered_on_the_emulator() -> dict[str, dict[str, float | str]]:
+    from local import cli
+    from local.aws import emulator_env
+
+    endpoints = cli.Endpoints.from_environ()
+    started_here = not (cli.running_pid() and cli.healthy(endpoints))
+    try:
+        outputs = (
+            cli.cmd_up(endpoints)
+            if started_here
+            else cli.terraform_outputs(cli.LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+        )
+        return meter_checkout_and_collection(endpoints, outputs)
+    finally:
+        if started_here:
+            cli.stop_emulator()
+
+
+def merchant_client(endpoints: Any, outputs: dict[str, object]) -> Any:
+    """The bench merchant's integration: an IAM user signing its requests, as bench_payments'."""
+    from local.api_client import ApiClient, user_credentials
+    from local.aws import emulator_client
+
+    credentials = user_credentials(emulator_client("iam", endpoints.aws), "merchant-bench-bnpl")
+    return ApiClient(endpoints.api, credentials, BNPL_MERCHANT, str(outputs["api_name"]))
+
+
+def meter_checkout_and_collection(
+    endpoints: Any, outputs: dict[str, object]
+) -> dict[str, dict[str, float | str]]:
+    import json
+    import uuid
+
+    from bench.bench_payments import meter
+    from local.aws import emulator_client
+    from local.bnpl_collections import collect
+    from tests.unit.credit.test_bnpl_checkout import payment as unit_payment
+
+    api = merchant_client(endpoints, outputs)
+    credit = outputs["credit"]
+    assert isinstance(credit, dict)
+    bnpl_function = str(credit["bnpl_function_name"])
+    definition = json.loads(
+        emulator_client("stepfunctions", endpoints.aws).describe_state_machine(
+            stateMachineArn=str(outputs["payment_state_machine_arn"])
+        )["definition"]
+    )
+    # The checkout's path: the API function and the functions of the workflow's BNPL states.
+    path = frozenset(
+        {str(outputs["payments_api_function_name"])}
+        | {
+            str(definition["States"][state]["Parameters"]["FunctionName"]).rsplit(":", 1)[-1]
+            for state in ("Bnpl", "BnplCheckout")
+        }
+    )
+    token = api.post("/v1/tokens", {"number": "4242424242424242", "customer_id": "cus_bench"})
+    if token.status != 201:
+        raise RuntimeError(f"bench token refused: {token.status} {token.body}")
+    applicant = unit_payment()["payment_method"]["applicant"]
+
+    def checkout(n: int) -> dict[str, Any]:
+        request = {
+            "merchant_id": BNPL_MERCHANT,
+            "amount": 10_000,
+            "currency": "EUR",
+            "payment_method": {
+                "type": "bnpl",
+                "plan": METERED_PLAN.value,
+                "token": token.body["token"],
+                "applicant": applicant,
+            },
+            "customer": {"id": f"cus_bench_{uuid.uuid4().hex[:8]}_{n}", "country": "DE"},
+        }
+        answer = api.post("/v1/payments", request, idempotency_key=uuid.uuid4().hex)
+        if answer.status != 201 or answer.body.get("status") != "captured":
+            raise RuntimeError(f"bench BNPL checkout did not capture: {answer.body}")
+        body: dict[str, Any] = answer.body
+        return body
+
+    checkout(0)  # warm: the functions' first invocations are not a checkout's cost
+    meter(endpoints.api, reset=True)
+    measured = checkout(1)
+    checkout_units = window_units(meter(endpoints.api), path)
+    for n in range(2, COLLECTED_PLANS):
+        checkout(n)
+    due = measured["bnpl"]["instalments"][1]["due_date"]
+    meter(endpoints.api, reset=True)
+    report = collect(emulator_client("lambda", endpoints.aws), bnpl_function, due)
+    collection_units = window_units(meter(endpoints.api), frozenset({bnpl_function}))
+    return metered_figures(checkout_units, collection_units, int(report["collected"]))
 
 
 def _item_bytes(item: dict[str, Any]) -> int:
