@@ -469,16 +469,6 @@ def junit(outcome: Outcome) -> bytes:
                     else f"checkov:skip in the code: {finding.suppress_comment or 'no reason'}"
                 )
                 ET.SubElement(case, "skipped", message=reason)
-        for exception in outcome.global_exceptions:
-            if exception.check in checks:
-                case = ET.SubElement(
-                    suite,
-                    "testcase",
-                    classname=f"{requirement.id}.{exception.check}",
-                    name="all resources",
-                )
-                ET.SubElement(case, "skipped", message=f"exception: {exception.justification}")
-                cases, skips = cases + 1, skips + 1
         for exception in outcome.expired:
             if exception.check in checks:
                 case = ET.SubElement(

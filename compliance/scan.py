@@ -74,8 +74,11 @@ def scan(
 ) -> Outcome:
     mapping = load_mapping(mapping_path)
     exceptions = load_exceptions(exceptions_path, today)
+    # Every entry, "*" included, is matched against the results after the run: a check handed
+    # to checkov as skipped would leave no result, and its requirement would read
+    # not_applicable where every resource in scope is in fact excepted.
     global_skips = [e for e in exceptions.active if e.is_global]
-    scoped = [e for e in exceptions.active if not e.is_global]
+    scoped = [e for e in exceptions.active if not e.is_global] + global_skips
 
     collector = _ErrorCollector()
     root_logger = logging.getLogger()
@@ -85,7 +88,6 @@ def scan(
             directories,
             plan_files,
             checks=mapping.checks,
-            skip_checks=[e.check for e in global_skips],
         )
     finally:
         root_logger.removeHandler(collector)
@@ -196,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{summary['not_applicable']} not applicable, "
         f"{summary['manual']} manual; {len(outcome.failures)} failed check results, "
         f"{len(outcome.unresolved)} not evaluated, "
-        f"{len(outcome.excepted) + len(outcome.global_exceptions)} exceptions applied. "
+        f"{len(outcome.excepted)} exceptions applied. "
         f"Verdict: {outcome.verdict_line}"
     )
     for finding in outcome.failures:

@@ -663,3 +663,33 @@ def test_skips_written_in_the_code_are_exceptions_too(tmp_path: Path) -> None:
     assert re.search(
         r"\| CKV_PCI_002 \| aws_kms_key.skipped .*\| checkov:skip in the code \|", markdown
     )
+
+
+def test_an_exception_for_every_resource_still_shows_what_it_excepts(tmp_path: Path) -> None:
+    """A `resource: "*"` entry used to reach checkov as a skipped check, which leaves no result:
+    a requirement resting on that check read not_applicable although a resource in scope
+    failed it. Its results are excepted after the run like any other entry's."""
+    (tmp_path / "compliance").mkdir()
+    (tmp_path / "modules" / "kms").mkdir(parents=True)
+    mapping = tmp_path / "compliance" / "mapping.yaml"
+    mapping.write_text(
+        "requirements:\n"
+        "  - {id: '3.7.4', title: keys changed, automation: automated, controls: [{id: K,"
+        " description: rotation, checks: [CKV_AWS_7], modules: [kms]}]}\n"
+    )
+    everywhere = register(
+        tmp_path,
+        "{check: CKV_AWS_7, resource: '*', justification: keys rotated by hand, owner: sec, "
+        "expires: '2099-01-01'}",
+    )
+    out = tmp_path / "out"
+    args = ["--out", str(out), "--mapping", str(mapping), "--exceptions", str(everywhere)]
+    assert scan.main(["--scan", str(terraform(tmp_path, "bad", BAD_KEY)), *args]) == 0
+    requirement = _requirements(out)["3.7.4"]
+    assert requirement["status"] == "excepted"
+    assert [(x["resource"], x["justification"]) for x in requirement["exceptions"]] == [
+        ("aws_kms_key.bad", "keys rotated by hand")
+    ]
+    # a resource that meets the check is still its evidence
+    assert scan.main(["--scan", str(terraform(tmp_path, "good", GOOD_KEY)), *args]) == 0
+    assert _requirements(out)["3.7.4"]["status"] == "pass"
