@@ -75,13 +75,29 @@ def test_chaos_cards_are_luhn_valid_unique_and_never_a_simulator_test_card() -> 
     assert len(set(cards)) == len(cards)
 
 
+def clean_report(**changes: Any) -> chaos.ChaosReport:
+    """A run that found nothing wrong, with ``changes``."""
+    fields: dict[str, Any] = {
+        "payments": 3,
+        "seconds": 1.0,
+        "fault_rate": 0.1,
+        "injected": {"dynamodb:PutItem:throttle": 2},
+        "statuses": {"captured": 3},
+        "retried_requests": 0,
+        "unanswered_requests": 0,
+        "unbalanced_entries": 0,
+        "currency_imbalance": {},
+        "ledger_mismatches": [],
+        "double_moves": [],
+        "nonterminal": [],
+        "changed_answers": [],
+    }
+    return chaos.ChaosReport(**(fields | changes))
+
+
 def test_a_report_counts_every_kind_of_violation() -> None:
-    report = chaos.ChaosReport(
-        payments=3,
-        seconds=1.0,
-        fault_rate=0.1,
-        injected={"dynamodb:PutItem:throttle": 2},
-        statuses={"captured": 3},
+    assert clean_report().violations == 0
+    report = clean_report(
         retried_requests=1,
         unanswered_requests=2,
         unbalanced_entries=1,
@@ -101,21 +117,7 @@ def test_a_report_counts_every_kind_of_violation() -> None:
 def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Path) -> None:
     results = tmp_path / "results.json"
     results.write_text(json.dumps({"load_ms_p99_c16": {"value": 900, "unit": "ms"}}))
-    report = chaos.ChaosReport(
-        payments=150,
-        seconds=120.0,
-        fault_rate=0.1,
-        injected={"kms:Decrypt:throttle": 4},
-        statuses={"captured": 150},
-        retried_requests=0,
-        unanswered_requests=0,
-        unbalanced_entries=0,
-        currency_imbalance={},
-        ledger_mismatches=[],
-        double_moves=[],
-        nonterminal=[],
-        changed_answers=[],
-    )
+    report = clean_report(payments=150, seconds=120.0, statuses={"captured": 150})
     chaos.record(report, results)
     merged = json.loads(results.read_text())
     assert merged["load_ms_p99_c16"] == {"value": 900, "unit": "ms"}
