@@ -5,7 +5,6 @@ the running environment's registry, as ``make merchant`` does."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import urllib.error
 import urllib.request
@@ -77,17 +76,6 @@ class ApiClient:
                 return ApiResponse(reply.status, json.loads(reply.read() or b"null"))
         except urllib.error.HTTPError as error:
             return ApiResponse(error.code, json.loads(error.read() or b"null"))
-
-
-def user_credentials(iam: Any, user_name: str) -> Credentials:
-    """An IAM user with an access key, as a merchant's server would hold. A user keeps at most
-    two keys, so older ones are deleted first (callers may ask again for the same user)."""
-    with contextlib.suppress(iam.exceptions.EntityAlreadyExistsException):
-        iam.create_user(UserName=user_name)
-    for old in iam.list_access_keys(UserName=user_name)["AccessKeyMetadata"]:
-        iam.delete_access_key(UserName=user_name, AccessKeyId=old["AccessKeyId"])
-    key = iam.create_access_key(UserName=user_name)["AccessKey"]
-    return Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
 
 def role_credentials(sts: Any, role_arn: str, session: str) -> Credentials:
