@@ -231,12 +231,11 @@ def metered_on_the_emulator() -> dict[str, dict[str, float | str]]:
 
 
 def merchant_client(endpoints: Any, outputs: dict[str, object]) -> Any:
-    """The bench merchant's integration: an IAM user signing its requests, as bench_payments'."""
-    from local.api_client import ApiClient, user_credentials
-    from local.aws import emulator_client
+    """The bench merchant's integration: onboarded in the registry, with a secret API key."""
+    from local.api_client import ApiClient, onboard
 
-    credentials = user_credentials(emulator_client("iam", endpoints.aws), "merchant-bench-bnpl")
-    return ApiClient(endpoints.api, credentials, BNPL_MERCHANT, str(outputs["api_name"]))
+    issued = onboard(endpoints.aws, outputs, BNPL_MERCHANT)
+    return ApiClient.for_merchant(endpoints.api, issued, str(outputs["api_name"]))
 
 
 def meter_checkout_and_collection(
