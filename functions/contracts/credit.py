@@ -221,7 +221,9 @@ class PlanRecord(Contract):
     decision_id: str
     merchant_id: str
     customer_id: str
-    token: Annotated[str, Field(min_length=1, pattern=r"^tok_[A-Za-z0-9_]+$")]
+    # The payment request's card token as the vault issues it (opaque: ``tok_`` and URL-safe
+    # base64, so "-" too; or format-preserving digits), under the request's own constraints.
+    token: Annotated[str, Field(min_length=8, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
     card: PlanCard | None = None
     currency: str
     plan: Plan

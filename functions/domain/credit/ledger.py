@@ -419,11 +419,14 @@ class BnplLedger:
             return replayed
         position = plan_position(entries)
         late_fee = position.late_fees.get(number, 0)
+        if position.refunded:
+            # The refund gave up what was owed: nothing is collected after it, recovery or not.
+            raise PlanMovementError(f"plan {plan.plan_id} is refunded")
         if position.written_off:
             entry = self.rules.recovery(plan, number, at, late_fee)
             self._store.post(entry)
             return entry
-        if position.settled_early or position.refunded:
+        if position.settled_early:
             raise PlanMovementError(f"plan {plan.plan_id} is closed")
         entry = self.rules.collect(plan, number, at, late_fee)
         if entry.on(BNPL_RECEIVABLE) + position.owed < 0:

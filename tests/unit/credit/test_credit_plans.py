@@ -344,3 +344,14 @@ def test_a_merchants_figures_are_read_once_a_minute_a_customers_every_time() -> 
         exposures.merchant("m_1", "EUR")
     assert reads.count("customer") == 4
     assert reads.count("merchant") == 2
+
+
+@pytest.mark.parametrize("token", ["tok_W_82fjBFNSimCWF-4R1B_A", "4242421234564242"])
+def test_a_plan_opens_on_any_token_the_vault_issues(token: str) -> None:
+    """Opaque tokens are URL-safe base64 (with "-"), format-preserving ones are digits: the
+    plan record refused the first ("-" outside its pattern) after the card was charged, and the
+    checkout was compensated."""
+    world = World()
+    decision = world.decisions.decide(CreditDecisionRequest.model_validate(body()), "k1")
+    plan = world.service.open(decision.id, "m_1", token)
+    assert plan.token == token and world.plans.get(plan.id) == plan
