@@ -1,5 +1,6 @@
-"""``make demo``: the scripted payments (local/payments_demo.py), the reconciliation of what
-they left behind, and the tokenization vault, all through the Payment API on the emulator."""
+"""``make demo``: the scripted payments (local/payments_demo.py), a BNPL purchase and its
+collection (local/bnpl_demo.py), the reconciliation of what they left behind, and the
+tokenization vault, all through the Payment API on the emulator."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import uuid
 
 from local.api_client import ApiClient, onboard, role_credentials
 from local.aws import emulator_client
+from local.bnpl_collections import collect
+from local.bnpl_demo import run_bnpl_demo
 from local.payments_demo import print_reconciliation, reconcile, run_payments_demo
 
 
@@ -67,8 +70,21 @@ def merchant_client(endpoint_url: str, api_url: str, outputs: dict[str, object])
     return ApiClient.for_merchant(api_url, issued, str(outputs["api_name"]))
 
 
+def bnpl_purchase(endpoint_url: str, outputs: dict[str, object], merchant: ApiClient) -> int:
+    """The BNPL purchase (local/bnpl_demo.py), its collection run on the deployed bnpl function."""
+    credit = outputs["credit"]
+    assert isinstance(credit, dict) and merchant.merchant_id is not None
+    lambdas = emulator_client("lambda", endpoint_url)
+    function = str(credit["bnpl_function_name"])
+    return run_bnpl_demo(
+        merchant, merchant.merchant_id, lambda day: collect(lambdas, function, day)
+    )
+
+
 def run_demo(endpoint_url: str, outputs: dict[str, object], api_url: str) -> int:
-    failures, _ = run_payments_demo(merchant_client(endpoint_url, api_url, outputs))
+    merchant = merchant_client(endpoint_url, api_url, outputs)
+    failures, _ = run_payments_demo(merchant)
+    failures += bnpl_purchase(endpoint_url, outputs, merchant)
     functions = outputs["function_names"]
     assert isinstance(functions, dict)
     report = reconcile(emulator_client("lambda", endpoint_url), str(functions["reconcile"]))
