@@ -1,4 +1,4 @@
--- Payments versus ledger, the lake's side: each payment's captured and refunded amounts from its events with event_date between ? and ? (yyyy-MM-dd, inclusive), and whether they add up to the totals its last event reports; the reconciliation compares these positions with the ledger's instead of scanning the tables.
+-- Payments versus ledger, the lake's side: each payment's captured and refunded amounts from its events with event_date between ? and ? (yyyy-MM-dd, inclusive), and whether they add up to the totals its last event reports. A cross-check for an analyst at volume; the scheduled reconciliation reads the same window from the tables by index (docs/ledger.md).
 WITH events AS (
   SELECT payment_id, merchant_id, currency, event_type, operation_amount, amount_captured, amount_refunded
   FROM (
