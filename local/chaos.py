@@ -31,6 +31,7 @@ The invariants (any violation fails the run):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 import time
@@ -465,6 +466,8 @@ def run_chaos(
     # The merchant the client's API key names (the only one it may act for).
     merchant = api.merchant_id or f"m_chaos_{uuid.uuid4().hex[:8]}"
     clients = [Client(api) for _ in range(concurrency)]
+    # The reconciliation reads the run's window (a minute of slack for the workers' clocks).
+    window_start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
     started = time.monotonic()
     set_faults(stack.endpoint, fault_plan(fault_rate, seed))
     try:
@@ -486,7 +489,7 @@ def run_chaos(
     finally:
         set_faults(stack.endpoint, None)
     sent = [s for client in clients for s in client.sent]
-    return check(stack, api, made, sent, payments, seconds, fault_rate, counted)
+    return check(stack, api, made, sent, payments, seconds, fault_rate, counted, since=window_start)
 
 
 def check(
@@ -498,6 +501,8 @@ def check(
     seconds: float,
     fault_rate: float,
     counted: dict[str, int],
+    *,
+    since: dt.datetime | None = None,
 ) -> ChaosReport:
     """The invariants, read with faults off."""
     from local.payments_demo import reconcile
@@ -505,8 +510,8 @@ def check(
     lambda_client = emulator_client("lambda", stack.endpoint)
     # The repair run reports what it found before repairing; a run on a big table is slow on
     # the emulator (a minute and more), so two runs, not three.
-    report = reconcile(lambda_client, stack.reconcile_function, repair=True)
-    after = reconcile(lambda_client, stack.reconcile_function)
+    report = reconcile(lambda_client, stack.reconcile_function, repair=True, since=since)
+    after = reconcile(lambda_client, stack.reconcile_function, since=since)
     ddb = emulator_client("dynamodb", stack.endpoint)
     ledger = DynamoLedgerStore(ddb, stack.ledger_table)
     unbalanced = 0

@@ -291,10 +291,16 @@ def print_reconciliation(report: dict[str, Any]) -> int:
     return 0 if report["ok"] else 1
 
 
-def reconcile(lambda_client: Any, function_name: str, repair: bool = False) -> dict[str, Any]:
-    answer = lambda_client.invoke(
-        FunctionName=function_name, Payload=json.dumps({"repair": repair}).encode()
-    )
+def reconcile(
+    lambda_client: Any, function_name: str, repair: bool = False, since: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Invokes the reconcile function by hand. ``since`` narrows its window to what a run made
+    (without it, the last day): the function reads the event record at a paced rate, so a day
+    of 15-minute slices costs the emulator about half a minute per run."""
+    request: dict[str, Any] = {"repair": repair}
+    if since is not None:
+        request["since"] = since.isoformat()
+    answer = lambda_client.invoke(FunctionName=function_name, Payload=json.dumps(request).encode())
     payload = json.loads(answer["Payload"].read())
     if answer.get("FunctionError"):
         raise RuntimeError(f"reconcile failed: {payload}")
