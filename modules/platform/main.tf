@@ -100,6 +100,7 @@ module "payment_workflow" {
   ledger_shards                  = var.ledger_shards
   authorization_validity_days    = var.authorization_validity_days
   reconcile_schedule_expression  = var.reconcile_schedule_expression
+  reconcile_repair               = var.reconcile_repair
   settlement_schedule_expression = var.settlement_schedule_expression
   merchant_service_charge        = var.merchant_service_charge
   api_rate_limit_per_second      = var.api_rate_limit_per_second

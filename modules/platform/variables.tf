@@ -254,6 +254,13 @@ variable "reconcile_schedule_expression" {
   default     = "rate(1 hour)"
 }
 
+variable "reconcile_repair" {
+  description = "Whether the scheduled reconciliation applies its safe repairs (posts an entry the payment record proves, republishes a missing event, cancels stale holds, compensates stuck payments, settles lost acquirer answers) or only reports and alarms. Off by default: a person reads the report and repairs by hand ({\"repair\": true}); turn it on only where unattended repair is wanted. Passed to payment_workflow."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "settlement_schedule_expression" {
   description = "Schedule of the settle function, which books the acquirer's settlement batches and pays merchants their settled funds (rate(...) or cron(...)); null switches the schedule off."
   type        = string
