@@ -61,7 +61,13 @@ from functions.domain.payments import PaymentStatus
 from local import faults
 from local.api_client import ApiClient, ApiResponse
 from local.aws import emulator_client
-from local.payments_demo import ACS_PASSING_CODE, ANSWERS_LOST, CAPTURE_FAILS, payment_request
+from local.payments_demo import (
+    ACS_PASSING_CODE,
+    ANSWERS_LOST,
+    CAPTURE_FAILS,
+    payment_request,
+    reconcile_since,
+)
 
 # Where a payment may rest when the run is over: terminal, or waiting for something documented.
 SETTLED = frozenset(
@@ -466,8 +472,8 @@ def run_chaos(
     # The merchant the client's API key names (the only one it may act for).
     merchant = api.merchant_id or f"m_chaos_{uuid.uuid4().hex[:8]}"
     clients = [Client(api) for _ in range(concurrency)]
-    # The reconciliation reads the run's window (a minute of slack for the workers' clocks).
-    window_start = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    # The reconciliation reads the run's own window.
+    window_start = reconcile_since()
     started = time.monotonic()
     set_faults(stack.endpoint, fault_plan(fault_rate, seed))
     try:

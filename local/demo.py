@@ -4,14 +4,18 @@ tokenization vault, all through the Payment API on the emulator."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from local.api_client import ApiClient, onboard, role_credentials
 from local.aws import emulator_client
 from local.bnpl_collections import collect
 from local.bnpl_demo import run_bnpl_demo
-from local.payments_demo import print_reconciliation, reconcile, run_payments_demo
+from local.payments_demo import (
+    print_reconciliation,
+    reconcile,
+    reconcile_since,
+    run_payments_demo,
+)
 
 
 def run_vault_demo(endpoint_url: str, api_url: str, outputs: dict[str, object]) -> int:
@@ -83,8 +87,7 @@ def bnpl_purchase(endpoint_url: str, outputs: dict[str, object], merchant: ApiCl
 
 
 def run_demo(endpoint_url: str, outputs: dict[str, object], api_url: str) -> int:
-    # A minute of slack for the clocks of the emulator's workers.
-    started = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    started = reconcile_since()
     merchant = merchant_client(endpoint_url, api_url, outputs)
     failures, _ = run_payments_demo(merchant)
     failures += bnpl_purchase(endpoint_url, outputs, merchant)

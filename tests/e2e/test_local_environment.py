@@ -32,6 +32,7 @@ from local.payments_demo import (
     INSUFFICIENT_FUNDS,
     MASTERCARD,
     reconcile,
+    reconcile_since,
 )
 from local.payments_demo import payment_request as demo_payment_request
 from tests.conftest import Emulator
@@ -415,9 +416,9 @@ def test_reconciliation_finds_and_repairs_a_lost_ledger_write(
     emulator: Emulator, api_env: dict[str, Any]
 ) -> None:
     api = merchant_api(emulator, api_env)
-    # The test's own window (a minute of slack for the workers' clocks): the other tests'
-    # payments are not its subject, and a day of slices is slow on the emulator.
-    since = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
+    # The test's own window: the other tests' payments are not its subject, and a day of
+    # slices is slow on the emulator.
+    since = reconcile_since()
     pid = create(api, payment_request(APPROVE, 2100, device="dev_recon")).body["id"]
     function = api_env["function_names"]["reconcile"]
     lambda_client = emulator.client("lambda")
