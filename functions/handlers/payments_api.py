@@ -11,7 +11,7 @@ import datetime as dt
 from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -83,6 +83,14 @@ def resume_payment(
     payment_id: str, request: Annotated[bodies.ResumeRequest, Body()]
 ) -> Response[str]:
     return answer(payment_commands().resume(caller(), payment_id, key(), request))
+
+
+@app.get("/v1/openapi.json")
+def openapi_document() -> Response[str]:
+    """This API's OpenAPI 3.1 document (docs/openapi.json), built from the routes' models."""
+    from functions.handlers.api_contract import merchant_document_json  # it imports this module
+
+    return Response(200, content_types.APPLICATION_JSON, merchant_document_json())
 
 
 @logger.inject_lambda_context(log_event=False)
