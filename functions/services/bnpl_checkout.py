@@ -304,6 +304,7 @@ class BnplCheckout:
                 created_at=step.received_at,
                 updated_at=now,
                 request_digest=step.request_digest if isinstance(step, CheckoutInput) else None,
+                metadata=request.metadata or {},
                 **fields,  # type: ignore[arg-type]
             )
         try:
