@@ -213,6 +213,23 @@ class PlanInstalment(Contract):
     decline_code: str | None = None
 
 
+# What holds a plan while its money moves: claimed (a conditional version bump) before any
+# charge, refund or entry, released by the operation's final save. Without it a refund and a
+# collection that read the same version both moved money and the later save lost the other's
+# charge from the record (issue: refund racing a collection).
+PlanOperation = Literal["collect", "settle", "refund"]
+
+
+class PlanClaim(Contract):
+    operation: PlanOperation
+    # When it was claimed: a claim older than the policy's lease is a claimant that died, and
+    # whoever finds it finishes that operation first.
+    at: str
+    # The business day the operation works on, so a claim finished later does what the
+    # claimant would have done that day (the same attempt, the same keys).
+    day: dt.date
+
+
 class PlanRecord(Contract):
     """A BNPL plan as ``GET /v1/bnpl/plans/{id}`` answers it and the collections read it. The
     card is the vault's token (never a card number); the fee is the merchant's."""
@@ -233,6 +250,7 @@ class PlanRecord(Contract):
     status: PlanStatus = "active"
     instalments: tuple[PlanInstalment, ...]
     version: int = 0
+    claim: PlanClaim | None = None
 
     def outstanding(self) -> int:
         return sum(i.amount + i.late_fee for i in self.instalments if i.status in ("due", "late"))

@@ -90,7 +90,7 @@ def review_decision(decision_id: str, request: Annotated[ReviewRequest, Body()])
 @app.get("/v1/bnpl/plans/<plan_id>")
 def get_plan(plan_id: str) -> Response[str]:
     plan = plan_for(plan_store(), plan_id, _may_act_for)
-    return json_response(200, plan.model_dump(mode="json", exclude={"version"}))
+    return json_response(200, plan.model_dump(mode="json", exclude={"version", "claim"}))
 
 
 @app.post("/v1/bnpl/plans/<plan_id>/settle")
@@ -98,7 +98,7 @@ def settle_plan(plan_id: str) -> Response[str]:
     """Early settlement: everything the plan still owes charged now on the same card token."""
     plan = plan_for(plan_store(), plan_id, _may_act_for)
     settled = bnpl_plans().settle_early(plan.id, plan.merchant_id)
-    return json_response(200, settled.model_dump(mode="json", exclude={"version"}))
+    return json_response(200, settled.model_dump(mode="json", exclude={"version", "claim"}))
 
 
 @logger.inject_lambda_context(log_event=False)

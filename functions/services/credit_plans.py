@@ -12,6 +12,12 @@ instalment and the attempt number (``{plan}:{n}:{attempt}``; at checkout ``{plan
 answered; a run that dies between the two repeats the same attempt with the same key, and the
 acquirer answers the first result. Ledger entries have
 deterministic ids, and a plan record is replaced only at the version it was read at.
+
+One operation moves a plan's money at a time: collection, settlement and refund each claim the
+plan (a version bump recording the operation) before any charge, refund or entry, and release
+it with their final save. Another operation's live claim makes a refund or settlement answer
+409 and a collection run pass the plan by; a lapsed claim (older than the policy's lease: its
+run died) is finished first, by whoever finds it, with the same keys.
 """
 
 from __future__ import annotations
@@ -26,8 +32,11 @@ from functions.contracts.credit import (
     BnplEventDetail,
     BnplEventType,
     PlanCard,
+    PlanClaim,
     PlanInstalment,
+    PlanOperation,
     PlanRecord,
+    PlanStatus,
 )
 from functions.domain.credit.ledger import ACQUIRER_RECEIVABLE, BnplLedger, BnplPlan, CreditEntry
 from functions.domain.credit.policy import Exposure
@@ -126,12 +135,18 @@ class CollectionPolicy:
     write_off_after_days: int = 90
     late_fees: Mapping[str, LateFee] = field(default_factory=dict)
     decision_valid_for: dt.timedelta = dt.timedelta(hours=24)
+    # How long a claim on a plan is its claimant's alone. Longer than one operation can run:
+    # a plan has at most 12 charges or refunds, each bounded by the acquirer connector's
+    # timeout, and the functions that run them stop after 5 minutes at most.
+    claim_lease: dt.timedelta = dt.timedelta(minutes=10)
 
     def __post_init__(self) -> None:
         if not 1 <= self.retry_every_days <= self.write_off_after_days:
             raise ValueError("retry_every_days must be from 1 to write_off_after_days")
         if self.decision_valid_for <= dt.timedelta(0):
             raise ValueError("decision_valid_for must be positive")
+        if self.claim_lease <= dt.timedelta(0):
+            raise ValueError("claim_lease must be positive")
 
     def late_fee(self, plan: PlanRecord) -> int:
         """The fee for an instalment of ``plan`` going late now: the configured fee, less
@@ -143,6 +158,17 @@ class CollectionPolicy:
 class PlanConflictError(Exception):
     """The plan record changed since it was read (another collection run); nothing was lost:
     the charge keys make the next run repeat, not double, what this one did."""
+
+
+class PlanBusyError(PlanConflictError):
+    """Another operation holds the plan (its claim is within the lease): a collection run
+    leaves the plan to its next run, a refund or settlement answers 409 to be asked again."""
+
+
+_BUSY_MESSAGE = (
+    "Money is moving on this plan (a collection, refund or settlement is running); "
+    "try again in a few minutes."
+)
 
 
 def _problem(code: str, message: str, param: str | None, status: int = 400) -> ApiProblem:
@@ -273,31 +299,96 @@ class BnplPlans:
     def get(self, plan_id: str, merchant_id: str) -> PlanRecord:
         return plan_for(self._plans, plan_id, merchant_id.__eq__)
 
+    # ------------------------------------------------------------------------- claims
+
+    def _claim(self, plan_id: str, operation: PlanOperation, day: dt.date) -> PlanRecord:
+        """``plan_id`` held for ``operation`` before any money moves (a conditional version
+        bump), answered as claimed; or as it is when its status leaves nothing to do (the
+        operation decides). A claim of the same operation is resumed (a refund or settlement
+        asked again after its run died: the keys make it repeat, not double); a live claim of
+        another is ``PlanBusyError``; a lapsed one is finished first, as its claimant would
+        have. Losing the bump to another writer is ``PlanConflictError``."""
+        plan = self._plans.get(plan_id)
+        for _ in range(3):
+            if plan is None:
+                raise _problem("resource_missing", "No such plan.", "id", 404)
+            claim = plan.claim
+            if claim is None:
+                if not _claimable(plan, operation):
+                    return plan
+                now = self._clock().isoformat(timespec="milliseconds")
+                return self._save(
+                    plan.model_copy(
+                        update={"claim": PlanClaim(operation=operation, at=now, day=day)}
+                    ),
+                    plan.version,
+                )
+            lapsed = self._clock() - dt.datetime.fromisoformat(claim.at) > (
+                self._collection.claim_lease
+            )
+            # A collection is never resumed as such: finished as a lapsed claim (on its own
+            # day), then today's collection claims afresh.
+            if claim.operation == operation and operation != "collect":
+                return plan
+            if not lapsed:
+                raise PlanBusyError(plan.id)
+            self._finish(plan)
+            plan = self._plans.get(plan_id)
+        raise PlanBusyError(plan_id)
+
+    def _finish(self, plan: PlanRecord) -> PlanRecord:
+        """The operation a lapsed claim on ``plan`` started, carried out to its end."""
+        assert plan.claim is not None
+        if plan.claim.operation == "collect":
+            return self._collect_claimed(plan)
+        if plan.claim.operation == "settle":
+            return self._settle_claimed(plan)
+        return self._refund_claimed(plan)
+
+    def _release(self, plan: PlanRecord, target: PlanStatus) -> PlanRecord:
+        """The final save of a claimed operation. Lost to another finisher of the same claim
+        (a resumed refund, a lapsed claim finished twice): the plan that finisher stored, when
+        it reached ``target``."""
+        try:
+            return self._save(plan.model_copy(update={"claim": None}), plan.version)
+        except PlanConflictError:
+            stored = self._plans.get(plan.id)
+            if stored is not None and stored.claim is None and stored.status == target:
+                return stored
+            raise
+
     # ---------------------------------------------------------------------- collections
 
     def collect_due(self, today: dt.date) -> list[PlanRecord]:
-        """One collection run: every active plan with something due. A plan another run
-        changed meanwhile is left to the next run."""
+        """One collection run: every active plan with something due. A plan another operation
+        holds or changed meanwhile is left to the next run."""
         done = []
         for plan in list(self._plans.due(today)):
             try:
-                done.append(self.collect_plan(plan.id, today))
+                claimed = self._claim(plan.id, "collect", today)
             except PlanConflictError:
                 continue
+            # Refunded, settled or written off since the index was read: nothing to collect.
+            if claimed.claim is not None:
+                done.append(self._collect_claimed(claimed))
         return done
 
     def collect_plan(self, plan_id: str, today: dt.date) -> PlanRecord:
-        plan = self._plans.get(plan_id)
-        if plan is None or plan.status != "active":
+        plan = self._claim(plan_id, "collect", today)
+        if plan.claim is None:
             raise _problem("resource_missing", "No such active plan.", "id", 404)
-        read_version = plan.version
+        return self._collect_claimed(plan)
+
+    def _collect_claimed(self, plan: PlanRecord) -> PlanRecord:
+        assert plan.claim is not None
+        today = plan.claim.day
         at = self._clock().isoformat(timespec="milliseconds")
         instalments = list(plan.instalments)
         for index, instalment in enumerate(instalments):
             if instalment.status not in ("due", "late") or instalment.due_date > today:
                 continue
             if (today - instalment.due_date).days >= self._collection.write_off_after_days:
-                return self._write_off(plan, instalments, read_version, at)
+                return self._write_off(plan, instalments, at)
             if instalment.last_attempt and (
                 (today - instalment.last_attempt).days < self._collection.retry_every_days
             ):
@@ -321,10 +412,12 @@ class BnplPlans:
                     "late_fee": late_fee,
                 }
             )
-        status = "paid" if all(i.status == "collected" for i in instalments) else "active"
+        status: PlanStatus = (
+            "paid" if all(i.status == "collected" for i in instalments) else "active"
+        )
         updated = plan.model_copy(update={"instalments": tuple(instalments), "status": status})
         # The ledger and the events first, the record last: a run that dies in between leaves
-        # the record as read, and the next run repeats the same attempts with the same keys,
+        # the claim, and whoever finishes it repeats the same attempts with the same keys,
         # entry ids and event ids.
         for before, after in zip(plan.instalments, instalments, strict=True):
             if before == after:
@@ -351,10 +444,10 @@ class BnplPlans:
                     attempt=after.attempts,
                     decline_code=after.decline_code,
                 )
-        return self._save(updated, read_version)
+        return self._release(updated, status)
 
     def _write_off(
-        self, plan: PlanRecord, instalments: list[PlanInstalment], read_version: int, at: str
+        self, plan: PlanRecord, instalments: list[PlanInstalment], at: str
     ) -> PlanRecord:
         written = tuple(
             i.model_copy(update={"status": "written_off"}) if i.status in ("due", "late") else i
@@ -370,21 +463,27 @@ class BnplPlans:
             at,
             decline_code="written_off",
         )
-        return self._save(updated, read_version)
+        return self._release(updated, "written_off")
 
     def settle_early(self, plan_id: str, merchant_id: str) -> PlanRecord:
         """The customer pays everything left now, on the same card."""
-        plan = self.get(plan_id, merchant_id)
-        if plan.status == "settled_early":
-            return plan
-        if plan.status != "active":
+        self.get(plan_id, merchant_id)
+        plan = self._claim_or_409(plan_id, "settle")
+        if plan.claim is None:
+            if plan.status == "settled_early":
+                return plan
             raise _problem("plan_closed", f"The plan is {plan.status}.", "id", 409)
+        return self._settle_claimed(plan)
+
+    def _settle_claimed(self, plan: PlanRecord) -> PlanRecord:
         owed = plan.outstanding()
         # The customer asks to settle (their right to repay early), so they make the charge.
         result = self._charger.charge(
             plan.token, owed, plan.currency, f"{plan.id}:settle", plan.card, customer_present=True
         )
         if not result.succeeded:
+            # Nothing moved: the claim goes, the plan stays as it was.
+            self._release(plan, plan.status)
             raise _problem("settlement_declined", "The card was declined.", "token", 402)
         updated = plan.model_copy(
             update={
@@ -400,24 +499,29 @@ class BnplPlans:
         at = self._clock().isoformat(timespec="milliseconds")
         self._ledger.settle_early(ledger_plan(plan), at)
         self._publish("bnpl.instalment_collected", updated, 0, owed, at, attempt=0)
-        return self._save(updated, plan.version)
+        return self._release(updated, "settled_early")
 
     def refund(self, plan_id: str, merchant_id: str) -> PlanRecord:
         """The plan's payment refunded in full (the goods returned): nothing more is owed (the
         instalments left and their late fees canceled) and every charge the customer paid goes
-        back to their card, each once, under a key derived from its own. The ledger entry
-        first, the card refunds, the event, the record last: a run that dies repeats the same
-        entry, keys and event id. A plan written off is refused: money it received after the
-        write-off may have no charge key on the record (a collection that raced it)."""
-        plan = self.get(plan_id, merchant_id)
-        if plan.status == "refunded":
-            return plan
-        if plan.status not in ("active", "paid", "settled_early"):
+        back to their card, each once, under a key derived from its own. Claimed first, so no
+        collection or settlement charges the card while the refund counts the charges; then
+        the ledger entry, the card refunds, the event, and the record last: a run that dies
+        repeats the same entry, keys and event id. A plan written off is refused: what it
+        still owed is a loss booked, not a sale to unwind."""
+        self.get(plan_id, merchant_id)
+        plan = self._claim_or_409(plan_id, "refund")
+        if plan.claim is None:
+            if plan.status == "refunded":
+                return plan
             raise _problem(
                 "payment_unexpected_state",
                 f"The payment's plan is {plan.status}; it cannot be refunded automatically.",
                 None,
             )
+        return self._refund_claimed(plan)
+
+    def _refund_claimed(self, plan: PlanRecord) -> PlanRecord:
         at = self._clock().isoformat(timespec="milliseconds")
         self._ledger.refund(ledger_plan(plan), at)
         given_back = 0
@@ -447,7 +551,13 @@ class BnplPlans:
             }
         )
         self._publish("bnpl.plan_canceled", updated, 0, given_back, at, attempt=0)
-        return self._save(updated, plan.version)
+        return self._release(updated, "refunded")
+
+    def _claim_or_409(self, plan_id: str, operation: PlanOperation) -> PlanRecord:
+        try:
+            return self._claim(plan_id, operation, self._clock().date())
+        except PlanConflictError:
+            raise _problem("plan_busy", _BUSY_MESSAGE, "id", 409) from None
 
     # ---------------------------------------------------------------------------- helpers
 
@@ -484,6 +594,13 @@ class BnplPlans:
                 decline_code=decline_code,
             ),
         )
+
+
+def _claimable(plan: PlanRecord, operation: PlanOperation) -> bool:
+    """Whether ``operation`` has anything to do on ``plan`` as it stands."""
+    if operation == "refund":
+        return plan.status in ("active", "paid", "settled_early")
+    return plan.status == "active"
 
 
 def first_instalment_key(plan_id: str, token: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from functions.contracts.credit import (
@@ -105,6 +106,9 @@ class FakeAcquirer:
     charged: dict[str, tuple[int, ChargeResult]] = field(default_factory=dict)
     refunded: dict[str, int] = field(default_factory=dict)
     present: dict[str, bool] = field(default_factory=dict)
+    # Run when a charge or refund under the key reaches the acquirer: what another caller
+    # does while that money is in flight.
+    meanwhile: dict[str, Callable[[], object]] = field(default_factory=dict)
 
     def charge(
         self,
@@ -116,6 +120,8 @@ class FakeAcquirer:
         *,
         customer_present: bool,
     ) -> ChargeResult:
+        if idempotency_key in self.meanwhile:
+            self.meanwhile.pop(idempotency_key)()
         if idempotency_key not in self.charged:
             self.present[idempotency_key] = customer_present
             ok = token not in self.declining and (
@@ -140,6 +146,8 @@ class FakeAcquirer:
         *,
         customer_present: bool,
     ) -> bool:
+        if idempotency_key in self.meanwhile:
+            self.meanwhile.pop(idempotency_key)()
         charged = self.charged.get(idempotency_key)
         if charged is None or not charged[1].succeeded:
             return False

@@ -187,7 +187,8 @@ def test_a_plan_is_stored_read_by_its_merchant_and_found_by_the_indexes(aws: Any
     plan = plans.open(decision["id"], "m_1", "tok_live_1")
     assert store.create(plan) == plan  # a second create answers the stored plan
     status, read = call("GET", f"/v1/bnpl/plans/{plan.id}", key=None)
-    assert status == 200 and read["token"] == "tok_live_1" and "version" not in read
+    assert status == 200 and read["token"] == "tok_live_1"
+    assert "version" not in read and "claim" not in read
     assert call("GET", f"/v1/bnpl/plans/{plan.id}", key=None, caller=STRANGER)[0] == 404
     assert [p.id for p in store.of_customer("cus_1")] == [plan.id]
     assert [p.id for p in store.of_merchant("m_1")] == [plan.id]
@@ -196,7 +197,9 @@ def test_a_plan_is_stored_read_by_its_merchant_and_found_by_the_indexes(aws: Any
     assert [p.id for p in store.due(second_due)] == [plan.id]
     assert not store.replace(plan, expected_version=5)
     collected = plans.collect_plan(plan.id, second_due)
-    assert store.get(plan.id) == collected and collected.version == 1
+    # Two writes: the claim before the charge, its release with the outcome.
+    assert store.get(plan.id) == collected and collected.version == 2
+    assert collected.claim is None
     # The customer's exposure now comes from the stored plan: a second purchase sees it.
     _, second = call("POST", "/v1/credit/decisions", body(amount=200_000), key="key-2")
     stored = DynamoDecisionStore(aws, DECISIONS).get(second["id"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 import pytest
@@ -52,8 +53,9 @@ TOKEN = "tok_live_1"
 class World:
     def __init__(self, collection: CollectionPolicy | None = None) -> None:
         self.today = CHECKOUT
+        self.time = dt.time(9)
         self.plans = InMemoryPlanStore()
-        clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
+        clock = lambda: dt.datetime.combine(self.today, self.time, dt.UTC)  # noqa: E731
         self.decisions = CreditDecisions(
             CreditDecider(POLICY, SMALL_SCORECARD),
             InMemoryDecisionStore(),
@@ -201,8 +203,13 @@ def test_a_charge_whose_answer_was_lost_is_repeated_with_its_key_not_doubled() -
     with pytest.raises(TimeoutError):
         world.service.collect_due(world.today)
     assert world.plans.plans[plan.id].instalments[1].status == "due"
+    # The dead run's claim holds the plan for the lease (10 minutes), then the next run
+    # finishes it with the same key.
+    world.time = dt.time(9, 9)
+    assert world.service.collect_due(world.today) == []
+    world.time = dt.time(9, 11)
     (collected,) = world.service.collect_due(world.today)
-    assert collected.instalments[1].status == "collected"
+    assert collected.instalments[1].status == "collected" and collected.claim is None
     assert world.acquirer.money_moved() == 40_000
     assert world.balances()[ACQUIRER_RECEIVABLE] == 40_000
 
@@ -355,3 +362,113 @@ def test_a_plan_opens_on_any_token_the_vault_issues(token: str) -> None:
     decision = world.decisions.decide(CreditDecisionRequest.model_validate(body()), "k1")
     plan = world.service.open(decision.id, "m_1", token)
     assert plan.token == token and world.plans.get(plan.id) == plan
+
+
+# ---------------------------------------------------------------- operations racing on a plan
+# Before plans were claimed, a refund that saved while a collection was charging the card
+# counted the charges without that one: the card paid an instalment nobody refunded or booked.
+
+
+def busy(call: Callable[[], object]) -> ApiProblem:
+    with pytest.raises(ApiProblem) as refused:
+        call()
+    return refused.value
+
+
+def test_a_refund_while_a_collection_charges_the_card_is_refused_and_moves_nothing() -> None:
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    answers: list[ApiProblem] = []
+    world.acquirer.meanwhile[f"{plan.id}:2:1"] = lambda: answers.append(
+        busy(lambda: world.service.refund(plan.id, "m_1"))
+    )
+    (collected,) = world.service.collect_due(world.today)
+    (refused,) = answers
+    assert (refused.error.status, refused.error.code, refused.error.param) == (
+        409,
+        "plan_busy",
+        "id",
+    )
+    assert collected.instalments[1].status == "collected"
+    refunded = world.service.refund(plan.id, "m_1")
+    assert refunded.status == "refunded" and refunded.claim is None
+    assert world.acquirer.money_moved() == 0
+    assert sorted(world.acquirer.refunded) == sorted(world.acquirer.charged)
+    assert world.balances()[ACQUIRER_RECEIVABLE] == 0
+
+
+def test_a_collection_while_a_refund_gives_money_back_leaves_the_plan_alone() -> None:
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    runs: list[list[PlanRecord]] = []
+    first_charge = next(iter(world.acquirer.charged))
+    world.acquirer.meanwhile[first_charge] = lambda: runs.append(
+        world.service.collect_due(world.today)
+    )
+    refunded = world.service.refund(plan.id, "m_1")
+    assert runs == [[]]
+    assert refunded.status == "refunded"
+    assert world.service.collect_due(world.today) == []
+    assert world.acquirer.money_moved() == 0 and len(world.acquirer.charged) == 1
+    assert world.balances()[receivable("cus_1")] == 0
+
+
+def test_settling_while_a_collection_charges_the_card_is_refused_then_charges_only_the_rest() -> (
+    None
+):
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    answers: list[ApiProblem] = []
+    world.acquirer.meanwhile[f"{plan.id}:2:1"] = lambda: answers.append(
+        busy(lambda: world.service.settle_early(plan.id, "m_1"))
+    )
+    world.service.collect_due(world.today)
+    assert [a.error.code for a in answers] == ["plan_busy"]
+    settled = world.service.settle_early(plan.id, "m_1")
+    assert settled.status == "settled_early"
+    assert world.acquirer.money_moved() == 60_000 == world.balances()[ACQUIRER_RECEIVABLE]
+
+
+def test_a_refund_after_a_collection_died_mid_charge_finishes_the_collection_first() -> None:
+    """The collector died after the card paid and before anything was booked: its claim holds
+    the plan for the lease; then the refund carries the collection out (same key: the charge
+    is answered, not repeated), books it, and gives that instalment back too."""
+    world = World()
+    plan = world.buy()
+    world.on(dt.date(2027, 2, 28))
+    world.acquirer.crash_after.add(f"{plan.id}:2:1")
+    with pytest.raises(TimeoutError):
+        world.service.collect_due(world.today)
+    assert world.acquirer.money_moved() == 40_000
+    assert busy(lambda: world.service.refund(plan.id, "m_1")).error.code == "plan_busy"
+    world.time = dt.time(9, 11)
+    refunded = world.service.refund(plan.id, "m_1")
+    assert [i.status for i in refunded.instalments] == ["refunded", "refunded", "canceled"]
+    assert world.acquirer.money_moved() == 0
+    assert len(world.acquirer.charged) == 2 == len(world.acquirer.refunded)
+    balances = world.balances()
+    assert balances[ACQUIRER_RECEIVABLE] == 0 and balances[receivable("cus_1")] == 0
+    assert "bnpl.plan_canceled" in world.event_types()
+
+
+def test_a_refund_asked_again_after_its_run_died_resumes_its_own_claim() -> None:
+    world = World()
+    plan = world.buy()
+    first_charge = next(iter(world.acquirer.charged))
+
+    def die() -> None:
+        raise TimeoutError("refund answer lost")
+
+    world.acquirer.meanwhile[first_charge] = die
+    with pytest.raises(TimeoutError):
+        world.service.refund(plan.id, "m_1")
+    stored = world.plans.get(plan.id)
+    assert stored is not None and stored.claim is not None
+    assert stored.claim.operation == "refund"
+    # Within the lease: the same operation resumes at once (a retried refund step).
+    refunded = world.service.refund(plan.id, "m_1")
+    assert refunded.status == "refunded" and world.acquirer.money_moved() == 0
+    assert world.service.refund(plan.id, "m_1") == refunded
