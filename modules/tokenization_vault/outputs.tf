@@ -25,7 +25,7 @@ output "tokenize_function_name" {
 }
 
 output "tokenize_function_arn" {
-  description = "ARN of the tokenize function. The payment workflow invokes the same code through functions.handlers.tokenize.workflow_handler (see README)."
+  description = "ARN of the tokenize function. The payment workflow invokes this same function for its tokenize step, with workflow = tokenize in its payload."
   value       = module.tokenize.function_arn
 }
 

@@ -19,7 +19,7 @@ variable "filename" {
 }
 
 variable "runtime" {
-  description = "Lambda runtime the zip was built for. python3.11 is for the local emulator only, and only once modules/lambda_function accepts it."
+  description = "Lambda runtime the zip was built for: python3.12 or python3.13 on AWS; python3.11 on the local emulator, whose workers run the zip built for this machine's Python."
   type        = string
   default     = "python3.12"
 
