@@ -80,15 +80,20 @@ lake-query: venv ## a lake query on the running emulator: NAME=<modules/data_lak
 	$(PY) -m local.lake_query $(if $(NAME),--name '$(NAME)',--sql "$$LAKE_SQL") $(if $(PARAMS),--params '$(PARAMS)',)
 
 .PHONY: lint
-lint: venv ## ruff, mypy and terraform fmt
+lint: venv ## ruff, mypy, terraform fmt and the module READMEs' generated tables
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
+	$(PY) -m local.tfdocs --check
 	terraform fmt -check -recursive modules environments tests
 	@for dir in environments/*/; do \
 	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
 	  terraform -chdir=$$dir validate -no-color >/dev/null || exit 1; \
 	done; echo "terraform validate: environments ok"
+
+.PHONY: docs
+docs: venv ## regenerate the input/output tables of modules/*/README.md from variables.tf and outputs.tf
+	$(PY) -m local.tfdocs
 
 .PHONY: secrets
 secrets: venv ## secret scan of the tracked files against .secrets.baseline (detect-secrets, offline; part of `make test`)
