@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_kms import KMSClient
     from mypy_boto3_logs import CloudWatchLogsClient
+    from mypy_boto3_sqs import SQSClient
     from mypy_boto3_stepfunctions import SFNClient
 
 _CONFIG = Config(
@@ -55,6 +56,11 @@ def logs() -> CloudWatchLogsClient:
 
 
 @cache
+def sqs() -> SQSClient:
+    return boto3.client("sqs", config=_CONFIG)
+
+
+@cache
 def events() -> EventsClient:
     return cast(EventsClient, boto3.client("events", config=_CONFIG))
 
@@ -77,5 +83,5 @@ def stepfunctions() -> SFNClient:
 
 def clear() -> None:
     """Forget every cached client (tests only: a new moto backend needs new clients)."""
-    for factory in (kms, dynamodb, logs, events, stepfunctions):
+    for factory in (kms, dynamodb, logs, sqs, events, stepfunctions):
         factory.cache_clear()
