@@ -1,6 +1,7 @@
-# Log archive: the trail's S3 destination. Versioned, Object Lock COMPLIANCE, SSE-KMS with the
-# CMK, TLS only, no public access, server access logs to a separate bucket, lifecycle that keeps
-# three months hot and a year in total (PCI DSS 10.3.2, 10.3.3, 10.5.1).
+# Log archive: the trail's S3 destination. Versioned, Object Lock (COMPLIANCE unless a throwaway
+# environment asks for GOVERNANCE), SSE-KMS with the CMK, TLS only, no public access, server
+# access logs to a separate bucket, lifecycle that keeps three months hot and a year in total
+# (PCI DSS 10.3.2, 10.3.3, 10.5.1).
 resource "aws_s3_bucket" "archive" {
   #checkov:skip=CKV_AWS_144:Cross-region replication of the audit archive is an organisation-level log-archive decision (destination account, region and key); the archive is protected in place by Object Lock COMPLIANCE and versioning.
   bucket              = local.archive_bucket_name
@@ -39,7 +40,7 @@ resource "aws_s3_bucket_object_lock_configuration" "archive" {
 
   rule {
     default_retention {
-      mode = "COMPLIANCE"
+      mode = var.object_lock_mode
       days = var.object_lock_retention_days
     }
   }
@@ -86,13 +87,12 @@ resource "aws_s3_bucket_lifecycle_configuration" "archive" {
       days = var.log_lifecycle.retention_days
     }
 
-    noncurrent_version_transition {
-      noncurrent_days = var.log_lifecycle.hot_days
-      storage_class   = var.log_lifecycle.transition_storage_class
-    }
-
+    # The expiration above only hides a log behind a delete marker: the version it leaves is
+    # already retention_days old, so it goes a day later (counting retention_days again kept
+    # every log about twice as long as stated). A version replaced early stays until its Object
+    # Lock ends, whatever this says: lifecycle never removes a locked version.
     noncurrent_version_expiration {
-      noncurrent_days = var.log_lifecycle.retention_days
+      noncurrent_days = 1
     }
 
     abort_incomplete_multipart_upload {

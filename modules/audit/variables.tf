@@ -57,14 +57,27 @@ variable "data_event_s3_bucket_arns" {
   }
 }
 
-variable "object_lock_retention_days" {
-  description = "Object Lock COMPLIANCE retention of every log object in the archive bucket: nobody, root included, can delete or overwrite it before then."
-  type        = number
-  default     = 365
+variable "object_lock_mode" {
+  description = "Object Lock mode of the archive's default retention. COMPLIANCE (the default, for staging and prod): nobody, root included, can delete or overwrite a log object before its retention ends. GOVERNANCE (dev and other throwaway environments): the same, except for a principal granted s3:BypassGovernanceRetention, so the environment can be torn down."
+  type        = string
+  default     = "COMPLIANCE"
+  nullable    = false
 
   validation {
-    condition     = var.object_lock_retention_days >= 365 && var.object_lock_retention_days <= 3650 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
-    error_message = "object_lock_retention_days must be a whole number between 365 and 3650 (PCI DSS 10.5.1 needs at least 12 months)."
+    condition     = contains(["COMPLIANCE", "GOVERNANCE"], var.object_lock_mode)
+    error_message = "object_lock_mode must be COMPLIANCE (staging, prod) or GOVERNANCE (dev: deletable with s3:BypassGovernanceRetention)."
+  }
+}
+
+variable "object_lock_retention_days" {
+  description = "Object Lock retention of every log object in the archive bucket, in days: at least 365 under COMPLIANCE (PCI DSS 10.5.1), 1 or more under GOVERNANCE (a short lock lets dev be deleted soon)."
+  type        = number
+  default     = 365
+  nullable    = false
+
+  validation {
+    condition     = var.object_lock_retention_days >= (var.object_lock_mode == "COMPLIANCE" ? 365 : 1) && var.object_lock_retention_days <= 3650 && floor(var.object_lock_retention_days) == var.object_lock_retention_days
+    error_message = "object_lock_retention_days must be a whole number up to 3650, and at least 365 under COMPLIANCE (PCI DSS 10.5.1 needs 12 months; use object_lock_mode = GOVERNANCE for a short lock in dev)."
   }
 }
 
@@ -146,7 +159,7 @@ variable "alarm_subscriptions" {
 }
 
 variable "force_destroy" {
-  description = "Allow destroying the buckets with objects still in them. Objects under Object Lock COMPLIANCE can still not be deleted before their retention ends; keep false outside throwaway environments."
+  description = "Allow destroying the buckets with objects still in them. Objects under Object Lock COMPLIANCE can still not be deleted before their retention ends (under GOVERNANCE, only by a principal with s3:BypassGovernanceRetention); keep false outside throwaway environments."
   type        = bool
   default     = false
 }

@@ -244,8 +244,15 @@ run "archive_is_immutable_encrypted_and_private" {
   }
 
   assert {
-    condition     = one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].transition).days == 90 && aws_s3_bucket_lifecycle_configuration.archive.rule[0].expiration[0].days == 365 && one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].noncurrent_version_expiration).noncurrent_days == 365
+    condition     = one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].transition).days == 90 && aws_s3_bucket_lifecycle_configuration.archive.rule[0].expiration[0].days == 365 && one(aws_s3_bucket_lifecycle_configuration.archive.rule[0].noncurrent_version_expiration).noncurrent_days == 1
     error_message = "The lifecycle must keep logs hot 90 days and retain them 365 days."
+  }
+
+  assert {
+    # The expired log's version is already 365 days old: counting 365 noncurrent days again kept
+    # it two years, and a noncurrent transition would have to come before the 1-day expiry.
+    condition     = length(aws_s3_bucket_lifecycle_configuration.archive.rule[0].noncurrent_version_transition) == 0
+    error_message = "An expired log's version must go the day after it expires, not retention_days later."
   }
 }
 
@@ -376,6 +383,46 @@ run "refuses_short_object_lock" {
   }
 
   expect_failures = [var.object_lock_retention_days]
+}
+
+run "dev_archive_locks_in_governance_mode_for_a_short_time" {
+  command = plan
+
+  variables {
+    object_lock_mode           = "GOVERNANCE"
+    object_lock_retention_days = 7
+  }
+
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.archive.rule[0].default_retention[0].mode == "GOVERNANCE" && aws_s3_bucket_object_lock_configuration.archive.rule[0].default_retention[0].days == 7
+    error_message = "A GOVERNANCE lock of 7 days must reach the archive's default retention."
+  }
+
+  assert {
+    condition     = aws_s3_bucket_lifecycle_configuration.archive.rule[0].expiration[0].days == 365
+    error_message = "A short lock must not shorten the 12 months the logs are kept (PCI DSS 10.5.1)."
+  }
+}
+
+run "refuses_a_short_lock_in_compliance_mode" {
+  command = plan
+
+  variables {
+    object_lock_mode           = "COMPLIANCE"
+    object_lock_retention_days = 7
+  }
+
+  expect_failures = [var.object_lock_retention_days]
+}
+
+run "refuses_an_unknown_lock_mode" {
+  command = plan
+
+  variables {
+    object_lock_mode = "LEGAL_HOLD"
+  }
+
+  expect_failures = [var.object_lock_mode]
 }
 
 run "refuses_expiry_before_object_lock_ends" {
