@@ -18,6 +18,7 @@ from functions.adapters.credit_tables import (
     DynamoDecisionStore,
     DynamoPlanStore,
 )
+from functions.adapters.payment_events import EventBridgePublisher
 from functions.adapters.payments_table import PaymentsTable
 from functions.domain.acquirer import AcquirerSimulator
 from functions.domain.credit.ledger import BnplLedger, CreditPostingRules
@@ -166,7 +167,16 @@ def bnpl_checkout() -> BnplCheckout:
     # are, so GET /v1/payments/{id} answers it.
     payments = PaymentsTable(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
     return BnplCheckout(
-        credit_decisions(), bnpl_plans(), plan_store(), credit_ledger(), card_charger(), payments
+        credit_decisions(),
+        bnpl_plans(),
+        plan_store(),
+        credit_ledger(),
+        card_charger(),
+        payments,
+        # payment.* on the payment bus, as the card steps publish them (webhooks, the fraud
+        # stream and the lake read them); the bnpl.* events stay the plans' own.
+        events=EventBridgePublisher(clients.events()),
+        bus_name=_required("EVENT_BUS_NAME"),
     )
 
 

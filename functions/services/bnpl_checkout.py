@@ -32,7 +32,8 @@ agreement this platform does not model.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -49,6 +50,7 @@ from functions.contracts.credit import (
     PlanCard,
     PlanRecord,
 )
+from functions.contracts.events import parse_entry
 from functions.contracts.steps import (
     BnplInstalmentView,
     BnplReasonView,
@@ -59,6 +61,7 @@ from functions.contracts.steps import (
 )
 from functions.domain.credit.ledger import BnplLedger
 from functions.domain.payments import (
+    EventType,
     Payment,
     PaymentStatus,
     PaymentStore,
@@ -77,6 +80,23 @@ from functions.services.credit_plans import (
 )
 
 logger = Logger(child=True)
+
+
+class PaymentEventSink(Protocol):
+    def publish(self, entries: Iterable[Mapping[str, Any]]) -> int:
+        """Publish PutEvents entries; answer how many were not accepted."""
+        ...
+
+
+# What a BNPL payment announces, as a card payment does (webhooks, the fraud stream and the lake
+# read payment.* events): its checkout captured for the whole amount or declined, its refund. A
+# compensated checkout (failed) announces a decline, as a compensated card payment does: the
+# purchase did not go through, whatever an earlier attempt of the step announced.
+_STATUS_EVENT = {
+    PaymentStatus.CAPTURED: EventType.CAPTURED,
+    PaymentStatus.DECLINED: EventType.DECLINED,
+    PaymentStatus.FAILED: EventType.DECLINED,
+}
 
 
 def credit_request(step: CheckoutInput | CompensateInput) -> CreditDecisionRequest:
@@ -111,7 +131,11 @@ class BnplCheckout:
         charger: CardCharger,
         payments: PaymentStore,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+        events: PaymentEventSink | None = None,
+        bus_name: str = "",
     ) -> None:
+        self._events = events
+        self._bus = bus_name
         self._decisions = decisions
         self._plans = plans
         self._store = plan_store
@@ -223,6 +247,11 @@ class BnplCheckout:
         # A StaleWriteError raises: the workflow retries the step, which finds the plan
         # refunded already and this refund recorded, or records it.
         self._payments.save(refunded)
+        self._publish(
+            refunded.event(
+                EventType.REFUNDED, self._bus, key=order.refund_id, amount=refunded.amount
+            )
+        )
         return ProcessAnswer(payment=PaymentView.model_validate(refunded.view()))
 
     def collect(self, today: dt.date, plan_id: str | None = None) -> CollectReport:
@@ -236,6 +265,14 @@ class BnplCheckout:
             missed=sum(1 for i in changed if i.status == "late"),
             written_off=sum(1 for p in done if p.status == "written_off"),
         )
+
+    def _publish(self, entry: dict[str, Any]) -> None:
+        """One payment event, checked against the event contracts as it is made (a field
+        without its contract, or anything like a card number, fails the step instead of
+        reaching the bus). One the bus keeps refusing is logged, as the card steps do."""
+        checked = parse_entry(entry).model_dump(mode="json")
+        if self._events is not None and self._events.publish([checked]):
+            logger.warning("bnpl payment event not published", extra={"event": entry["DetailType"]})
 
     def _answer(
         self,
@@ -252,6 +289,12 @@ class BnplCheckout:
         payment = self._record(
             step, PaymentStatus(status), decision, plan, decline_code, failure_code
         )
+        kind = _STATUS_EVENT.get(payment.status)
+        if kind is not None:
+            amount = payment.amount_captured if kind is EventType.CAPTURED else None
+            # The record first, the event after: a step retried after the record was written
+            # publishes the same event id again, which consumers drop.
+            self._publish(payment.event(kind, self._bus, amount=amount))
         view = PaymentView.model_validate(payment.view())
         if view.bnpl is not None and plan is not None:
             view = view.model_copy(

@@ -54,9 +54,28 @@ class World(PlansWorld):
         clock = lambda: dt.datetime.combine(self.today, dt.time(9), dt.UTC)  # noqa: E731
         ledger = BnplLedger(self.ledger_store, CreditPostingRules(allowance_bps=300))
         self.payments = InMemoryPaymentStore()
+        self.payment_events: list[dict[str, Any]] = []
         self.checkout = BnplCheckout(
-            self.decisions, self.service, self.plans, ledger, self.acquirer, self.payments, clock
+            self.decisions,
+            self.service,
+            self.plans,
+            ledger,
+            self.acquirer,
+            self.payments,
+            clock,
+            events=self,
+            bus_name="payments-bus",
         )
+
+    def publish(self, entries: Any) -> int:
+        self.payment_events.extend(entries)
+        return 0
+
+    def announced(self) -> list[tuple[str, str, int | None]]:
+        return [
+            (e["DetailType"], e["Detail"]["event_id"], e["Detail"].get("amount_refunded"))
+            for e in self.payment_events
+        ]
 
     def totals(self) -> dict[str, int]:
         """Balances by base account (customers and merchants summed), the zeros left out."""
@@ -367,3 +386,34 @@ def test_a_part_refund_a_second_refund_and_a_declined_payment_are_refused() -> N
     checkout(declined, payment(60_001, **{"customer.date_of_birth": "2012-01-01"}))
     refused = refund(declined)
     assert (refused.http_status, refused.error.code) == (400, "payment_unexpected_state")
+
+
+def test_a_bnpl_payment_announces_its_capture_decline_and_refund_as_a_card_payment_does() -> None:
+    """Webhooks, the fraud stream and the lake read payment.* events: a BNPL payment that
+    published only bnpl.* events was invisible to them."""
+    world = World()
+    checkout(world, payment(60_000))
+    checkout(world, payment(60_000))  # the step retried: the same event id again
+    assert world.announced() == [
+        ("payment.captured", "pay_1:payment.captured", 0),
+        ("payment.captured", "pay_1:payment.captured", 0),
+    ]
+    captured = world.payment_events[0]
+    assert captured["Source"] == "blueprint.payments" and captured["EventBusName"] == "payments-bus"
+    assert captured["Detail"]["amount_captured"] == 60_000
+    assert captured["Detail"]["card"] == {"brand": "visa", "last4": "4242"}
+    refund(world)
+    assert world.announced()[-1] == ("payment.refunded", "pay_1:payment.refunded:re_1", 60_000)
+
+    declined = World()
+    checkout(declined, payment(60_000, **{"customer.date_of_birth": "2012-01-01"}))
+    assert [kind for kind, _, _ in declined.announced()] == ["payment.declined"]
+
+    compensated = World()
+    checkout(compensated, payment(60_000))
+    compensate(compensated, payment(60_000))
+    assert [kind for kind, _, _ in compensated.announced()] == [
+        "payment.captured",
+        "payment.declined",
+    ]
+    assert compensated.payment_events[-1]["Detail"]["status"] == "failed"
