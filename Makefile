@@ -143,6 +143,10 @@ compliance-gate: build ## CI's PCI gate: apply environments/local on the emulato
 bench: build ## benchmarks; writes bench/results.json
 	$(PY) -m bench.run
 
+.PHONY: openapi
+openapi: venv ## write docs/openapi.json and the API Gateway request models from the code (CHECK=1: fail if they differ)
+	$(PY) -m local.openapi $(if $(filter 1,$(CHECK)),--check,)
+
 .PHONY: train-fraud
 train-fraud: venv ## rebuild the fraud model artefact from its seed and the model card's figures (CHECK=1: fail if it changes)
 	$(PY) -m ml.fraud train $(if $(filter 1,$(CHECK)),--check,)
