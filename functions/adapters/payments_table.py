@@ -139,6 +139,8 @@ def to_item(payment: Payment) -> dict[str, Any]:
         "version": payment.version,
         # A BNPL payment's decision and plan (Payment.bnpl): absent on a card payment.
         "bnpl": dict(payment.bnpl) if payment.bnpl is not None else None,
+        # The merchant's metadata (absent when empty): a map of at most 2 KB (models.payments).
+        "metadata": dict(payment.metadata),
         # The card key is stored once, inside the index attribute (``card#<card key>``).
         CARD_INDEX_ATTRIBUTE: platform_card_key(
             {"card_key": payment.card_key, "token": payment.token}
@@ -160,7 +162,7 @@ def to_item(payment: Payment) -> dict[str, Any]:
     return {
         k: _serializer.serialize(v)
         for k, v in fields.items()
-        if v is not None and not (k in _DEFAULTED and v in (0, []))
+        if v is not None and not (k in _DEFAULTED and v in (0, [], {}))
     }
 
 
@@ -174,6 +176,7 @@ _DEFAULTED = frozenset(
         "capture_sequence",
         "refunds",
         "authorize_attempt",
+        "metadata",
     }
 )
 
@@ -231,6 +234,7 @@ def from_item(item: Mapping[str, Any]) -> Payment:
         version=data.get("version", 0),
         card_key=_card_key(data),
         bnpl=data.get("bnpl"),
+        metadata=data.get("metadata", {}),
     )
 
 

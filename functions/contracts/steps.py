@@ -123,6 +123,8 @@ class PaymentContext(Step):
     card: StepCard
     fraud: FraudStep | None = None
     sca: ScaStep | None = None
+    # The create request's metadata (models.payments checked it), for the payment record.
+    metadata: dict[str, str] | None = None
 
     def state(self) -> dict[str, Any]:
         """The context as the services read it (plain data)."""
@@ -334,6 +336,7 @@ class PaymentView(Step):
     refunds: list[RefundView] = Field(default_factory=list)
     # BNPL payments only (absent from a card payment's answer).
     bnpl: BnplView | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
     created_at: str
     updated_at: str
 

@@ -178,6 +178,9 @@ class Payment:
     # instalments, whose state GET /v1/bnpl/plans/{id} answers): the money is booked in the
     # credit ledger, not in the card ledger. None for a card payment.
     bnpl: Mapping[str, Any] | None = None
+    # The merchant's own key-value pairs from the create request (checked there: bounded, no
+    # card number in a key or a value). Answered with the payment; not in its events.
+    metadata: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def authorize_idempotency_key(self) -> str:
@@ -474,6 +477,7 @@ class Payment:
             ],
             "created_at": self.created_at,
             "updated_at": self.updated_at,
+            "metadata": dict(self.metadata),
             # Only on a BNPL payment: a card payment's answer stays as it was.
             **({"bnpl": dict(self.bnpl)} if self.bnpl is not None else {}),
         }
@@ -651,5 +655,6 @@ def new_payment(
         request_digest=context.get("request_digest"),
         card_key=card.get("card_key"),
         bin=card.get("first6"),
+        metadata=context.get("metadata") or {},
         **changes,
     )

@@ -6,15 +6,18 @@ Unknown fields are refused, so a typo never silently changes what a payment does
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import re
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
     SerializerFunctionWrapHandler,
+    StrictStr,
     ValidationInfo,
     field_validator,
     model_serializer,
@@ -154,6 +157,44 @@ class ScaPreferences(StrictModel):
     setup_future_usage: Literal["off_session"] | None = None
 
 
+# ``metadata``: the merchant's own key-value pairs (an order number, a cart id), stored on the
+# payment and answered with it. Bounded so that a payment with metadata stays a few write units
+# (docs/decisions/0003): at most 20 pairs, keys of 1-40 letters, digits, "_" or "-", string
+# values of at most 500 characters, 2 KB in all (UTF-8 bytes of keys and values).
+METADATA_MAX_KEYS = 20
+METADATA_KEY_MAX_LENGTH = 40
+METADATA_VALUE_MAX_LENGTH = 500
+METADATA_MAX_BYTES = 2048
+_METADATA_KEY = re.compile(rf"^[A-Za-z0-9_\-]{{1,{METADATA_KEY_MAX_LENGTH}}}$")
+
+MetadataValue = Annotated[
+    StrictStr,
+    Field(max_length=METADATA_VALUE_MAX_LENGTH),
+    AfterValidator(no_card_number),
+]
+
+
+def _metadata_keys(value: Any) -> Any:
+    """The checks on the map as a whole (keys, their number, the total size), before its values
+    are validated one by one. They name ``metadata`` and never quote a key: a key could hold a
+    card number. A value's own problem names ``metadata[<key>]`` (its key is checked by then)."""
+    if not isinstance(value, dict):
+        return value  # pydantic's own type error
+    if len(value) > METADATA_MAX_KEYS:
+        raise ValueError(f"at most {METADATA_MAX_KEYS} keys")
+    for key in value:
+        if not isinstance(key, str) or not _METADATA_KEY.fullmatch(key):
+            raise ValueError(
+                f"keys must be 1-{METADATA_KEY_MAX_LENGTH} letters, digits, '_' or '-'"
+            )
+        if contains_card_number(key):
+            raise ValueError("a key must not contain a card number")
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items() if isinstance(v, str))
+    if size > METADATA_MAX_BYTES:
+        raise ValueError(f"keys and values must total at most {METADATA_MAX_BYTES} bytes")
+    return value
+
+
 class PaymentRequest(StrictModel):
     merchant_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")
     amount: Annotated[int, Field(gt=0, le=MAX_AMOUNT_MINOR, strict=True)]
@@ -162,8 +203,10 @@ class PaymentRequest(StrictModel):
     payment_method: PaymentMethod
     customer: Customer
     sca: ScaPreferences = ScaPreferences()
+    metadata: dict[str, MetadataValue] | None = None
 
     _no_card_number = field_validator("merchant_id")(no_card_number)
+    _metadata_keys = field_validator("metadata", mode="before")(_metadata_keys)
 
     @field_validator("currency")
     @classmethod
@@ -200,3 +243,53 @@ class ResumeRequest(StrictModel):
     """``POST /v1/payments/{id}/resume``: the cardholder's answer to the 3-D Secure challenge."""
 
     challenge_response: str = Field(min_length=1, max_length=64)
+
+
+# GET /v1/payments's query parameters, each a type the route declares (so the OpenAPI document
+# states its constraints) and ``ListPaymentsQuery`` checks together.
+ListLimit = Annotated[
+    int, Field(ge=1, le=100, description="Payments per page: 1-100, 20 by default.")
+]
+ListStatus = Literal[
+    "requires_action",
+    "authorizing",
+    "authorized",
+    "capture_pending",
+    "captured",
+    "partially_refunded",
+    "refunded",
+    "declined",
+    "canceled",
+    "failed",
+]
+CreatedBound = Annotated[
+    AwareDatetime,
+    Field(description="ISO 8601 with an offset (2026-12-01T00:00:00Z) or Unix seconds; inclusive."),
+]
+ListCursor = Annotated[
+    str,
+    Field(min_length=1, max_length=512, description="The previous page's next_cursor."),
+]
+LIST_PARAMETERS = ("limit", "status", "created[gte]", "created[lte]", "cursor")
+
+
+class ListPaymentsQuery(StrictModel):
+    """``GET /v1/payments``'s query: newest first, ``limit`` per page, one ``status`` or any,
+    created within ``created[gte]``..``created[lte]`` (both inclusive), from ``cursor`` on.
+    Aliases are the parameters' names, so that an error names the parameter as sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    limit: ListLimit = 20
+    status: ListStatus | None = None
+    created_gte: CreatedBound | None = Field(default=None, alias="created[gte]")
+    created_lte: CreatedBound | None = Field(default=None, alias="created[lte]")
+    cursor: ListCursor | None = None
+
+    @field_validator("created_lte")
+    @classmethod
+    def range_in_order(cls, value: AwareDatetime | None, info: ValidationInfo) -> object:
+        start = info.data.get("created_gte")
+        if value is not None and start is not None and value < start:
+            raise ValueError("must not be before created[gte]")
+        return value

@@ -425,6 +425,10 @@ def request_digest(request: dict[str, Any]) -> str:
     """SHA-256 of the request with the card number truncated (first six, last four) and the CVC
     left out: enough to tell a changed body from the same one, useless for recovering a card."""
     canonical = json.loads(json.dumps(request))
+    if canonical.get("metadata") is None:
+        # A request without metadata keeps the digest it had before metadata existed: a late
+        # retry of a payment created then is still recognised as the same request.
+        canonical.pop("metadata", None)
     card = (canonical.get("payment_method") or {}).get("card")
     if card:
         digits = normalize_pan(card.pop("number"))

@@ -847,7 +847,10 @@ def _resume_state(context: PaymentContext) -> dict[str, Any]:
     """What a payment waiting for a challenge keeps to resume from, in the payments table: no
     SCA answer (the challenge gives a new one) and no BIN beside the card key and last four
     (PCI DSS 3.5.1); the resumed authorization needs the token and the expiry."""
-    return context.model_dump(exclude_none=True, exclude={"sca": True, "card": {"first6"}})
+    # The metadata is on the payment record already: not kept a second time in the same item.
+    return context.model_dump(
+        exclude_none=True, exclude={"sca": True, "card": {"first6"}, "metadata": True}
+    )
 
 
 def _key_reused() -> PaymentRuleError:

@@ -80,3 +80,25 @@ def test_records_written_with_the_card_key_attribute_still_read() -> None:
     older = to_item(sale) | {"card_key": {"S": "ck_older"}}
     assert from_item(older).card_key == "ck_older"
     assert "card_key" not in to_item(sale)
+
+
+def test_metadata_reads_back_and_an_empty_map_is_not_stored() -> None:
+    sale = dataclasses.replace(captured_sale(), bin=None, metadata={"order_id": "ord_1"})
+    assert to_item(sale)["metadata"] == {"M": {"order_id": {"S": "ord_1"}}}
+    assert from_item(to_item(sale)) == sale
+    assert "metadata" not in to_item(dataclasses.replace(sale, metadata={}))
+    assert from_item(to_item(dataclasses.replace(sale, metadata={}))).metadata == {}
+
+
+def test_a_sale_with_an_order_reference_still_fits_in_one_write_unit() -> None:
+    order = {"order_id": "ord_2026_000123456789"}
+    assert item_size(dataclasses.replace(captured_sale(), metadata=order)) <= 1024
+
+
+def test_a_sale_at_the_metadata_cap_costs_at_most_three_write_units_a_write() -> None:
+    # 20 keys of 40 characters and values filling the 2,048 bytes (models.payments): what
+    # docs/decisions/0003 prices as the most a payment's metadata adds to each write.
+    keys = [f"{i:02d}".ljust(40, "k") for i in range(20)]
+    metadata = {k: "v" * (2048 // 20 - 40) for k in keys}
+    assert sum(len(k) + len(v) for k, v in metadata.items()) <= 2048
+    assert item_size(dataclasses.replace(captured_sale(), metadata=metadata)) <= 3 * 1024

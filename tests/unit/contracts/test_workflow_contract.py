@@ -292,6 +292,7 @@ def create_input() -> Json:
             },
             "customer": {"id": "c_1", "ip": None, "country": "DE", "device_id": "dev_1"},
             "sca": {"exemption_requested": None, "setup_future_usage": None},
+            "metadata": {"order_id": "ord_1"},
         },
     }
 
