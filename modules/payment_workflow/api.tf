@@ -8,7 +8,7 @@ locals {
   # Route key => method, resource, the function behind it (AWS_PROXY), the request parameters
   # API Gateway requires before it invokes anything, and who may call it (auth): "merchant"
   # (an API key, through the authorizer) or "iam" (the platform's own roles, SigV4).
-  api_routes = merge(local.credit_routes, {
+  api_routes = merge(local.credit_routes, local.webhook_routes, {
     tokens = {
       method     = "POST"
       path       = "/v1/tokens"
@@ -132,7 +132,7 @@ resource "aws_api_gateway_resource" "payment_action" {
 }
 
 locals {
-  api_resource_ids = merge(local.credit_resource_ids, {
+  api_resource_ids = merge(local.credit_resource_ids, local.webhook_resource_ids, {
     tokens          = aws_api_gateway_resource.tokens.id
     detokenize      = aws_api_gateway_resource.detokenize.id
     create_payment  = aws_api_gateway_resource.payments.id
@@ -189,10 +189,11 @@ resource "aws_api_gateway_integration" "this" {
 }
 
 # One permission per route: API Gateway may invoke the function for that method and path only
-# (path parameters become "*"). The credit routes' permissions are credit_decisioning's, beside
-# its function (var.credit names it; this module does not wait for it to exist).
+# (path parameters become "*"). The credit and webhook routes' permissions are their modules',
+# beside their functions (var.credit and var.webhooks name them; this module does not wait for
+# them to exist).
 resource "aws_lambda_permission" "api" {
-  for_each = { for k, r in local.api_routes : k => r if !contains(keys(local.credit_routes), k) }
+  for_each = { for k, r in local.api_routes : k => r if !contains(concat(keys(local.credit_routes), keys(local.webhook_routes)), k) }
 
   statement_id  = "AllowPaymentApi-${each.key}"
   action        = "lambda:InvokeFunction"

@@ -111,3 +111,8 @@ output "credit_routes" {
   description = "With var.credit set: the credit routes by key ({method, path}), which credit_decisioning grants API Gateway to invoke its function for."
   value       = { for k, r in local.credit_routes : k => { method = r.method, path = r.path } }
 }
+
+output "webhook_routes" {
+  description = "With var.webhooks set: the webhook endpoint routes by key ({method, path}), which modules/webhooks grants API Gateway to invoke its function for."
+  value       = { for k, r in local.webhook_routes : k => { method = r.method, path = r.path } }
+}

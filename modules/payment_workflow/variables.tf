@@ -564,3 +564,17 @@ variable "credit" {
   })
   default = null
 }
+
+variable "webhooks" {
+  description = "Webhooks (modules/webhooks), null for none: the function that answers the webhook endpoint routes (POST and GET /v1/webhook_endpoints, DELETE /v1/webhook_endpoints/{endpoint_id}, POST .../rotate_secret, GET .../deliveries) behind the merchant authorizer. Its invoke permission per route is the caller's (output webhook_routes)."
+  type = object({
+    api_function_name = string
+    api_invoke_arn    = string
+  })
+  default = null
+
+  validation {
+    condition     = var.webhooks == null || can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/arn:aws[a-z-]*:lambda:.+/invocations$", var.webhooks.api_invoke_arn))
+    error_message = "webhooks.api_invoke_arn must be a Lambda function's API Gateway invoke ARN (arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations)."
+  }
+}
