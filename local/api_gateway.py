@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -336,7 +336,9 @@ class LocalApiGateway:
                 AuthRequest(api, route, method_arn, headers, url.query, source_ip, stage)
             )
             if isinstance(decided, Refusal):
-                return gateway_response(api, decided.response_type, decided.status, decided.text)
+                return gateway_response(
+                    api, decided.response_type, decided.status, decided.text, decided.context
+                )
             authorizer = decided
             context["authorizer"] = authorizer
         missing = missing_header_parameters(route, headers)
@@ -409,6 +411,8 @@ class Refusal:
     response_type: str
     status: int
     text: str
+    # The authorizer's context of a Deny: its gateway response may read it.
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -464,7 +468,12 @@ class AuthorizerCache:
                 with self._lock:
                     self._answers[key] = cached
         if not policy_allows(cached.policy, request.method_arn):
-            return Refusal("ACCESS_DENIED", 403, "User is not authorized to access this resource")
+            return Refusal(
+                "ACCESS_DENIED",
+                403,
+                "User is not authorized to access this resource",
+                cached.context,
+            )
         return cached.context
 
     @staticmethod
@@ -564,6 +573,7 @@ def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
 
 
 METER_PATH = "/_local/meter"
+AUTHORIZER_VARIABLE = re.compile(r"\$context\.authorizer\.(?P<name>[A-Za-z0-9_]+)")
 ACCESS_LOG_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9_.]+")
 
 
@@ -649,10 +659,15 @@ def proxy_response(result: InvocationResult) -> tuple[int, dict[str, str], bytes
 
 
 def gateway_response(
-    api: Any, response_type: str, status: int, message: str
+    api: Any,
+    response_type: str,
+    status: int,
+    message: str,
+    authorizer: dict[str, Any] | None = None,
 ) -> tuple[int, dict[str, str], bytes]:
     """API Gateway's own answer of ``response_type``: the API's gateway response for it, else
-    its DEFAULT_4XX or DEFAULT_5XX, else API Gateway's ``{"message": ...}``."""
+    its DEFAULT_4XX or DEFAULT_5XX, else API Gateway's ``{"message": ...}``. ``authorizer`` is
+    the authorizer's context, which a template reads as ``$context.authorizer.<name>``."""
     responses = getattr(api, "gateway_responses", {}) or {}
     family = "DEFAULT_4XX" if status < 500 else "DEFAULT_5XX"
     found = responses.get(response_type) or responses.get(family)
@@ -666,6 +681,8 @@ def gateway_response(
     body = template.replace("$context.error.messageString", json.dumps(message)).replace(
         "$context.error.message", message
     )
+    # Plain substitution, as API Gateway's (no VTL): a name the context lacks becomes "".
+    body = AUTHORIZER_VARIABLE.sub(lambda m: str((authorizer or {}).get(m["name"], "")), body)
     code = int(found.status_code) if found.status_code else status
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
     return code, headers, body.encode()

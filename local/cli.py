@@ -30,6 +30,9 @@ PID_FILE = STATE_DIR / "emulator.pid"
 LOG_FILE = STATE_DIR / "emulator.log"
 LOCAL_ENV_DIR = REPO_ROOT / "environments" / "local"
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from functions.contracts.merchants import MerchantRecord
     from functions.services.merchant_registry import MerchantRegistry
 
 HOST = "127.0.0.1"
@@ -336,6 +339,14 @@ def cmd_merchant(args: argparse.Namespace, endpoints: Endpoints) -> int:
         elif args.action == "rotate-key":
             overlap = dt.timedelta(hours=args.overlap_hours)
             issued = registry.rotate_key(args.id, args.key_id, overlap)
+        elif args.action in STATUS_ACTIONS:
+            changed = STATUS_ACTIONS[args.action](registry, args.id)
+            print(
+                changed.model_dump_json()
+                if args.json
+                else f"{changed.merchant_id}: {changed.status}"
+            )
+            return 0
         else:
             revoked = registry.revoke_key(args.id, args.key_id)
             print(revoked.model_dump_json() if args.json else f"revoked {revoked.prefix}")
@@ -351,6 +362,14 @@ def cmd_merchant(args: argparse.Namespace, endpoints: Endpoints) -> int:
     return 0
 
 
+# A status change reaches API Gateway nodes within the authorizer's cache TTL (ADR 0008).
+STATUS_ACTIONS: dict[str, Callable[[MerchantRegistry, str], MerchantRecord]] = {
+    "suspend": lambda registry, merchant_id: registry.suspend(merchant_id),
+    "reactivate": lambda registry, merchant_id: registry.reactivate(merchant_id),
+    "close": lambda registry, merchant_id: registry.close(merchant_id),
+}
+
+
 def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     merchant = sub.add_parser("merchant", help="merchants and their secret API keys")
     actions = merchant.add_subparsers(dest="action", required=True)
@@ -358,6 +377,9 @@ def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         ("create", "a merchant and its first key"),
         ("rotate-key", "a new key; the old one(s) stop after --overlap-hours"),
         ("revoke-key", "a key stops working now"),
+        ("suspend", "its keys are refused (403 merchant_suspended) until reactivated"),
+        ("reactivate", "a suspended merchant's keys work again"),
+        ("close", "its keys are refused for good"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--id", required=True, help="the merchant id")
@@ -366,7 +388,7 @@ def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         action.add_argument(
             "--environment", default="dev", help="with --table: its environment (prod: live keys)"
         )
-        if name != "create":
+        if name in ("rotate-key", "revoke-key"):
             action.add_argument(
                 "--key-id", required=name == "revoke-key", help="the key (its id, after sk_…_)"
             )

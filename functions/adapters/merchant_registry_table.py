@@ -1,7 +1,8 @@
 """The merchant registry on DynamoDB (modules/merchant_registry's table), one item per merchant
 and one per key, told apart by their partition key:
 
-* ``merchant#<id>``: ``record``, the merchant's contract as JSON (settings, limits, status);
+* ``merchant#<id>``: ``record``, the merchant's contract as JSON (settings, limits, status),
+  and ``status`` again, which a status change is conditioned on;
 * ``key#<key id>``: ``merchant_id``, ``mode``, ``hash`` (SHA-256 of the key: never the key),
   ``created_at`` and, once set, ``expires_at`` and ``revoked_at`` (ISO 8601), and ``key_owner``
   (the merchant again), which only key items carry: the sparse ``keys_by_merchant`` index an
@@ -18,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from functions.contracts.merchants import MerchantRecord
-from functions.domain.merchant_keys import KeyRecord
+from functions.domain.merchant_keys import KeyRecord, MerchantStatus
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -49,6 +50,14 @@ def key_item(key: KeyRecord) -> dict[str, AttributeValueTypeDef]:
     return item
 
 
+def merchant_item(merchant: MerchantRecord) -> dict[str, AttributeValueTypeDef]:
+    return {
+        "pk": {"S": f"merchant#{merchant.merchant_id}"},
+        "record": {"S": merchant.model_dump_json()},
+        "status": {"S": merchant.status.value},
+    }
+
+
 def key_record(item: dict[str, AttributeValueTypeDef]) -> KeyRecord:
     created = _time(item, "created_at")
     assert created is not None
@@ -69,15 +78,11 @@ class DynamoMerchantStore:
         self._table = table_name
 
     def add_merchant(self, merchant: MerchantRecord, first_key: KeyRecord) -> bool:
-        merchant_item: dict[str, AttributeValueTypeDef] = {
-            "pk": {"S": f"merchant#{merchant.merchant_id}"},
-            "record": {"S": merchant.model_dump_json()},
-        }
         try:
             self._client.transact_write_items(
                 TransactItems=[
                     {"Put": {"TableName": self._table, "Item": item, "ConditionExpression": _NEW}}
-                    for item in (merchant_item, key_item(first_key))
+                    for item in (merchant_item(merchant), key_item(first_key))
                 ]
             )
         except self._client.exceptions.TransactionCanceledException:
@@ -91,6 +96,26 @@ class DynamoMerchantStore:
             TableName=self._table, Key={"pk": {"S": f"merchant#{merchant_id}"}}, ConsistentRead=True
         ).get("Item")
         return MerchantRecord.model_validate_json(found["record"]["S"]) if found else None
+
+    def replace_merchant(self, old: MerchantRecord, new: MerchantRecord) -> bool:
+        # The status is kept beside the record as the optimistic lock: two operators changing
+        # a merchant's status at once cannot both win (a reactivation undoing a closure). An
+        # item from before the attribute existed is as the record says.
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=merchant_item(new),
+                ConditionExpression="attribute_exists(pk) AND "
+                "(#status = :old OR (attribute_not_exists(#status) AND :old = :active))",
+                ExpressionAttributeNames={"#status": "status"},
+                ExpressionAttributeValues={
+                    ":old": {"S": old.status.value},
+                    ":active": {"S": MerchantStatus.ACTIVE.value},
+                },
+            )
+        except self._client.exceptions.ConditionalCheckFailedException:
+            return False
+        return True
 
     def add_key(self, key: KeyRecord) -> None:
         self._client.put_item(TableName=self._table, Item=key_item(key), ConditionExpression=_NEW)

@@ -5,11 +5,11 @@ authorizer hands API Gateway."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.domain.merchant_keys import MERCHANT_ID
+from functions.domain.merchant_keys import MERCHANT_ID, MerchantStatus
 
 MerchantId = Annotated[str, Field(pattern=MERCHANT_ID.pattern)]
 
@@ -27,8 +27,10 @@ class MerchantLimits(Contract):
 
 class MerchantRecord(Contract):
     merchant_id: MerchantId
-    status: Literal["active", "disabled"] = "active"
+    # Checked by the authorizer on every cache miss: only an active merchant's keys get in.
+    status: MerchantStatus = MerchantStatus.ACTIVE
     created_at: dt.datetime
+    status_changed_at: dt.datetime | None = None
     display_name: Annotated[str, Field(max_length=128)] | None = None
     settings: dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=512)]] = (
         Field(default_factory=dict, max_length=32)
@@ -67,3 +69,13 @@ class AuthorizerContext(Contract):
     merchant_id: MerchantId
     key_id: str
     key_prefix: str
+
+
+class AuthorizerRefusal(Contract):
+    """The context of a Deny (a working key of a merchant that may not use the API now): the
+    ACCESS_DENIED gateway response reads ``refusal_code`` and ``refusal_message`` into the
+    error shape, since its template can only substitute variables."""
+
+    merchant_id: MerchantId
+    refusal_code: Annotated[str, Field(pattern=r"^[a-z_]{1,64}$")]
+    refusal_message: Annotated[str, Field(max_length=200, pattern=r'^[^"\\]*$')]

@@ -1,5 +1,6 @@
 """Merchant secret API keys (docs/decisions/0008): their format, parsing, hashing, verification
-and the rotation rules. Pure: no I/O, the clock and the randomness are arguments.
+the rotation rules, and which merchant statuses the edge admits. Pure: no I/O, the clock and
+the randomness are arguments.
 
 A key reads ``sk_<mode>_<key id>_<secret>``:
 
@@ -187,3 +188,52 @@ def rotation_expiry(now: dt.datetime, overlap: dt.timedelta) -> dt.datetime:
     if overlap < dt.timedelta(0) or overlap > MAX_OVERLAP:
         raise ValueError(f"the overlap must be between 0 and {MAX_OVERLAP.days} days")
     return now + overlap
+
+
+class MerchantStatus(enum.StrEnum):
+    """Where a merchant stands with the platform. Only an active merchant's keys are admitted;
+    a suspension is reversible (a compliance hold, unpaid fees), a closure is not."""
+
+    ACTIVE = "active"
+    SUSPENDED = "suspended"
+    CLOSED = "closed"
+
+
+# The changes an operator may make (staying put is always allowed: a retried command). A
+# closure is final, so no typo can quietly reopen a merchant that was shut down.
+_STATUS_CHANGES = {
+    (MerchantStatus.ACTIVE, MerchantStatus.SUSPENDED),
+    (MerchantStatus.SUSPENDED, MerchantStatus.ACTIVE),
+    (MerchantStatus.ACTIVE, MerchantStatus.CLOSED),
+    (MerchantStatus.SUSPENDED, MerchantStatus.CLOSED),
+}
+
+
+def status_change_allowed(current: MerchantStatus, wanted: MerchantStatus) -> bool:
+    return current is wanted or (current, wanted) in _STATUS_CHANGES
+
+
+@dataclass(frozen=True, slots=True)
+class Denied:
+    """A working key whose merchant may not use the API now: a 403 (the caller proved who it
+    is, so it may learn why), unlike a ``Rejection``'s 401."""
+
+    merchant_id: str
+    status: MerchantStatus
+
+    @property
+    def code(self) -> str:
+        return f"merchant_{self.status.value}"
+
+    @property
+    def message(self) -> str:
+        if self.status is MerchantStatus.SUSPENDED:
+            return "The merchant account is suspended: contact support to reactivate it."
+        return "The merchant account is closed."
+
+
+def admit(authenticated: Authenticated, status: MerchantStatus) -> Authenticated | Denied:
+    """A key's merchant let through only while it is active."""
+    if status is MerchantStatus.ACTIVE:
+        return authenticated
+    return Denied(authenticated.merchant_id, status)

@@ -4,9 +4,13 @@ source the ``Authorization`` header; docs/decisions/0008).
 ``Authorization: Bearer sk_<mode>_<key id>_<secret>`` of a working key -> an IAM policy that
 allows the stage's routes (API Gateway caches it per header value for the TTL, so it must not
 depend on the route) and ``context = {merchant_id, key_id, key_prefix}``, which the functions
-read from ``requestContext.authorizer``. Anything else -> ``Unauthorized``, which API Gateway
-answers as 401 (our error shape through the gateway responses). A registry failure raises:
-API Gateway answers 500 ``AUTHORIZER_FAILURE``, and nobody is let in.
+read from ``requestContext.authorizer``. A working key of a suspended or closed merchant -> a
+Deny of every route with ``context = {merchant_id, refusal_code, refusal_message}``: API
+Gateway answers 403 ``ACCESS_DENIED``, whose gateway response reads the code and message (a
+Deny is cached like an Allow, so a suspension or a reactivation takes up to the cache TTL).
+Anything else -> ``Unauthorized``, which API Gateway answers as 401 (our error shape through
+the gateway responses). A registry failure raises: API Gateway answers 500
+``AUTHORIZER_FAILURE``, and nobody is let in.
 
 Neither the key nor the header is ever logged: a refusal logs its reason only.
 """
@@ -23,8 +27,8 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions.adapters.merchant_wiring import registry
-from functions.contracts.merchants import AuthorizerContext
-from functions.domain.merchant_keys import Rejection
+from functions.contracts.merchants import AuthorizerContext, AuthorizerRefusal
+from functions.domain.merchant_keys import Denied, Rejection
 
 logger = Logger()
 tracer = Tracer()
@@ -41,6 +45,17 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         logger.warning("api key refused", extra={"reason": outcome.value})
         raise PermissionError(UNAUTHORIZED)
     arn = request.parsed_arn
+    if isinstance(outcome, Denied):
+        logger.warning("merchant refused", extra={"reason": outcome.code})
+        passed_on = AuthorizerRefusal(
+            merchant_id=outcome.merchant_id,
+            refusal_code=outcome.code,
+            refusal_message=outcome.message,
+        ).model_dump()
+    else:
+        passed_on = AuthorizerContext(
+            merchant_id=outcome.merchant_id, key_id=outcome.key_id, key_prefix=outcome.prefix
+        ).model_dump()
     answer = APIGatewayAuthorizerResponse(
         principal_id=outcome.merchant_id,
         region=arn.region,
@@ -48,9 +63,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         api_id=arn.api_id,
         stage=arn.stage,
         partition=arn.partition,
-        context=AuthorizerContext(
-            merchant_id=outcome.merchant_id, key_id=outcome.key_id, key_prefix=outcome.prefix
-        ).model_dump(),
+        context=passed_on,
     )
-    answer.allow_all_routes()
+    if isinstance(outcome, Denied):
+        answer.deny_all_routes()
+    else:
+        answer.allow_all_routes()
     return answer.asdict()

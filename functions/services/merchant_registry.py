@@ -24,12 +24,16 @@ from functions.domain.merchant_keys import (
     DEFAULT_OVERLAP,
     MERCHANT_ID,
     Authenticated,
+    Denied,
     KeyRecord,
+    MerchantStatus,
     Rejection,
+    admit,
     authenticate,
     key_hash,
     new_key,
     rotation_expiry,
+    status_change_allowed,
 )
 
 
@@ -39,6 +43,11 @@ class MerchantStore(Protocol):
         ...
 
     def merchant(self, merchant_id: str) -> MerchantRecord | None: ...
+
+    def replace_merchant(self, old: MerchantRecord, new: MerchantRecord) -> bool:
+        """Write ``new`` over ``old``; False when the stored record is no longer ``old`` (an
+        operator changed it meanwhile)."""
+        ...
 
     def add_key(self, key: KeyRecord) -> None: ...
 
@@ -144,14 +153,52 @@ class MerchantRegistry:
     def keys(self, merchant_id: str) -> list[KeySummary]:
         return [summary(k) for k in self._store.keys_of(merchant_id)]
 
-    def authenticate(self, authorization: str | None) -> Authenticated | Rejection:
-        return authenticate(authorization, self._mode, self._store.key, self._clock())
+    def authenticate(self, authorization: str | None) -> Authenticated | Rejection | Denied:
+        """Who an ``Authorization`` header is, and whether its merchant may use the API now:
+        one key read, and one merchant read for a key that verifies."""
+        outcome = authenticate(authorization, self._mode, self._store.key, self._clock())
+        if isinstance(outcome, Rejection):
+            return outcome
+        merchant = self._store.merchant(outcome.merchant_id)
+        if merchant is None:
+            # A key outliving its merchant's record: as unknown as a key never issued.
+            return Rejection.UNKNOWN
+        return admit(outcome, merchant.status)
+
+    def suspend(self, merchant_id: str) -> MerchantRecord:
+        """The merchant's keys are refused (403 ``merchant_suspended``) until it is
+        reactivated; on AWS within the authorizer's cache TTL (docs/decisions/0008)."""
+        return self._change_status(merchant_id, MerchantStatus.SUSPENDED)
+
+    def reactivate(self, merchant_id: str) -> MerchantRecord:
+        return self._change_status(merchant_id, MerchantStatus.ACTIVE)
+
+    def close(self, merchant_id: str) -> MerchantRecord:
+        """For good: a closed merchant is never reactivated (onboard a new one)."""
+        return self._change_status(merchant_id, MerchantStatus.CLOSED)
+
+    def merchant(self, merchant_id: str) -> MerchantRecord:
+        found = self._store.merchant(merchant_id)
+        if found is None:
+            raise RegistryError(f"no merchant {merchant_id}")
+        return found
+
+    def _change_status(self, merchant_id: str, wanted: MerchantStatus) -> MerchantRecord:
+        current = self.merchant(merchant_id)
+        if current.status is wanted:
+            return current
+        if not status_change_allowed(current.status, wanted):
+            raise RegistryError(
+                f"merchant {merchant_id} is {current.status}: it cannot be {wanted}"
+            )
+        changed = current.model_copy(update={"status": wanted, "status_changed_at": self._clock()})
+        if not self._store.replace_merchant(current, changed):
+            raise RegistryError(f"merchant {merchant_id} changed meanwhile: retry")
+        return changed
 
     def _active_merchant(self, merchant_id: str) -> MerchantRecord:
-        merchant = self._store.merchant(merchant_id)
-        if merchant is None:
-            raise RegistryError(f"no merchant {merchant_id}")
-        if merchant.status != "active":
+        merchant = self.merchant(merchant_id)
+        if merchant.status is not MerchantStatus.ACTIVE:
             raise RegistryError(f"merchant {merchant_id} is {merchant.status}")
         return merchant
 

@@ -2,12 +2,18 @@
 # throttling, a route that does not exist) in the API's own error shape,
 # {"error": {"type", "code", "message", "param"}}, instead of {"message": ...}: a client parses
 # one shape whoever refused it. The local API answers these same bodies (local/api_gateway.py).
-# Messages are fixed: a template cannot JSON-escape the validator's text.
+# Messages are fixed: a template cannot JSON-escape the validator's text. ACCESS_DENIED is the
+# exception: on the merchant routes only the merchant authorizer's Deny produces it (a working
+# key of a suspended or closed merchant), and its code and message are the authorizer's context
+# (refusal_code, refusal_message: fixed strings of ours, functions/domain/merchant_keys.py). A
+# gateway response substitutes variables but runs no logic, so the one other source of an
+# ACCESS_DENIED, an IAM policy refusing one of the platform's own roles on an IAM route, gets
+# the same shape with an empty code and message (its CloudTrail record says which role).
 
 locals {
   gateway_responses = {
     UNAUTHORIZED                   = { status = 401, type = "authentication_error", code = "api_key_invalid", param = "Authorization", message = "A valid secret API key is required: Authorization: Bearer sk_..." }
-    ACCESS_DENIED                  = { status = 403, type = "permission_error", code = "access_denied", param = null, message = "The credentials may not call this route." }
+    ACCESS_DENIED                  = { status = 403, type = "permission_error", code = "$context.authorizer.refusal_code", param = null, message = "$context.authorizer.refusal_message" }
     MISSING_AUTHENTICATION_TOKEN   = { status = 403, type = "authentication_error", code = "authentication_missing", param = "Authorization", message = "No credentials, or no such route." }
     INVALID_SIGNATURE              = { status = 403, type = "authentication_error", code = "signature_invalid", param = "Authorization", message = "The request signature does not match." }
     EXPIRED_TOKEN                  = { status = 403, type = "authentication_error", code = "credentials_expired", param = "Authorization", message = "The credentials have expired." }

@@ -117,6 +117,32 @@ def test_missing_malformed_revoked_expired_and_unknown_keys_are_unauthorized(
         assert key not in logged
 
 
+def test_a_suspended_merchant_s_key_is_denied_every_route_with_the_reason(
+    registry: MerchantRegistry, caplog: pytest.LogCaptureFixture
+) -> None:
+    issued = registry.create_merchant("m_shop")
+    registry.suspend("m_shop")
+    caplog.set_level(logging.WARNING)
+    answer = authorize(f"Bearer {issued.api_key}")
+    # A Deny (API Gateway's 403), never an Allow the functions would have to refuse.
+    assert answer["policyDocument"]["Statement"] == [
+        {
+            "Action": "execute-api:Invoke",
+            "Effect": "Deny",
+            "Resource": ["arn:aws:execute-api:eu-west-1:123456789012:abc123/v1/*/*"],
+        }
+    ]
+    assert answer["context"]["refusal_code"] == "merchant_suspended"
+    assert answer["context"]["merchant_id"] == "m_shop"
+    assert "key_id" not in answer["context"]
+    assert {getattr(r, "reason", None) for r in caplog.records} == {"merchant_suspended"}
+    assert issued.api_key not in caplog.text
+    registry.reactivate("m_shop")
+    assert authorize(f"Bearer {issued.api_key}")["policyDocument"]["Statement"][0]["Effect"] == (
+        "Allow"
+    )
+
+
 def test_a_registry_failure_is_an_error_not_an_allow(
     registry: MerchantRegistry, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -12,7 +12,7 @@ import pytest
 from moto import mock_aws
 
 from functions.adapters.merchant_registry_table import DynamoMerchantStore
-from functions.domain.merchant_keys import Authenticated, Rejection
+from functions.domain.merchant_keys import Authenticated, Denied, MerchantStatus, Rejection
 from functions.services.merchant_registry import MerchantRegistry, RegistryError
 from tests.adapters.merchant_registry import create_registry_table
 from tests.adapters.payment_tables import fake_aws_environment
@@ -70,3 +70,39 @@ def test_a_failed_onboarding_that_is_not_a_duplicate_is_raised(ddb: Any) -> None
     with pytest.raises(ddb.exceptions.TransactionCanceledException):
         colliding.create_merchant("m_b")
     assert store.key(issued.key_id) is not None
+
+
+def test_a_status_change_is_conditioned_on_the_stored_status(ddb: Any) -> None:
+    store = DynamoMerchantStore(ddb, TABLE)
+    registry = MerchantRegistry(store, "test", lambda: START)
+    issued = registry.create_merchant("m_shop")
+    active = store.merchant("m_shop")
+    assert active is not None
+    suspended = registry.suspend("m_shop")
+    assert store.merchant("m_shop") == suspended
+    assert registry.authenticate(f"Bearer {issued.api_key}") == Denied(
+        "m_shop", MerchantStatus.SUSPENDED
+    )
+    # A writer that still believes the merchant active loses.
+    closed = active.model_copy(update={"status": MerchantStatus.CLOSED})
+    assert not store.replace_merchant(active, closed)
+    assert store.merchant("m_shop") == suspended
+    # An item written before the status attribute existed counts as its record says: active.
+    ddb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "merchant#m_shop"}},
+        UpdateExpression="REMOVE #s",
+        ExpressionAttributeNames={"#s": "status"},
+    )
+    ddb.update_item(
+        TableName=TABLE,
+        Key={"pk": {"S": "merchant#m_shop"}},
+        UpdateExpression="SET #r = :r",
+        ExpressionAttributeNames={"#r": "record"},
+        ExpressionAttributeValues={":r": {"S": active.model_dump_json()}},
+    )
+    assert registry.suspend("m_shop").status is MerchantStatus.SUSPENDED
+    # And a merchant that does not exist is never created by a status change.
+    ghost = active.model_copy(update={"merchant_id": "m_ghost"})
+    assert not store.replace_merchant(ghost, ghost)
+    assert store.merchant("m_ghost") is None

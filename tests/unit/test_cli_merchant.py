@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from functions.domain.merchant_keys import Authenticated, Rejection
+from functions.domain.merchant_keys import Authenticated, Denied, MerchantStatus, Rejection
 from functions.services.merchant_registry import MerchantRegistry
 from local import cli
 from tests.unit.merchants.memory_store import MemoryMerchantStore
@@ -60,3 +60,21 @@ def test_rotate_then_revoke(registry: MerchantRegistry, capsys: pytest.CaptureFi
     assert registry.authenticate(f"Bearer {second}") == Rejection.REVOKED
     code, _, err = run(capsys, "revoke-key", "--id", "m_2", "--key-id", key_id)
     assert code == 1 and "no key" in err
+
+
+def test_suspend_reactivate_and_close(
+    registry: MerchantRegistry, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, out, _ = run(capsys, "create", "--id", "m_1", "--json")
+    key = f"Bearer {json.loads(out)['api_key']}"
+    code, out, _ = run(capsys, "suspend", "--id", "m_1", "--json")
+    assert code == 0 and json.loads(out)["status"] == "suspended"
+    assert registry.authenticate(key) == Denied("m_1", MerchantStatus.SUSPENDED)
+    code, out, _ = run(capsys, "reactivate", "--id", "m_1")
+    assert (code, out) == (0, "m_1: active\n")
+    assert isinstance(registry.authenticate(key), Authenticated)
+    assert run(capsys, "close", "--id", "m_1")[0] == 0
+    code, out, err = run(capsys, "reactivate", "--id", "m_1")
+    assert (code, out) == (1, "") and err == "error: merchant m_1 is closed: it cannot be active\n"
+    code, _, err = run(capsys, "suspend", "--id", "m_nobody")
+    assert code == 1 and "no merchant" in err

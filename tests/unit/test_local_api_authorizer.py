@@ -206,6 +206,44 @@ def test_a_deny_or_a_policy_for_other_resources_is_403() -> None:
         )
 
 
+def test_a_deny_s_context_fills_the_access_denied_response_as_api_gateway_substitutes_it() -> None:
+    template = json.dumps(
+        {
+            "error": {
+                "type": "permission_error",
+                "code": "$context.authorizer.refusal_code",
+                "message": "$context.authorizer.refusal_message",
+                "param": None,
+            }
+        }
+    )
+    api = Api(
+        gateway_responses={"ACCESS_DENIED": GatewayResponse("403", {"application/json": template})}
+    )
+    denied = {
+        "merchant_id": "m_1",
+        "refusal_code": "merchant_suspended",
+        "refusal_message": "Held.",
+    }
+    cache = AuthorizerCache(Authorizers(InvocationResult(allow(denied, effect="Deny"), None)))
+    refused = authorize(cache, {"Authorization": "Bearer sk_1"}, api)
+    assert isinstance(refused, Refusal) and refused.context["refusal_code"] == "merchant_suspended"
+    # Cached like an Allow: the second request asks no one and is denied the same way.
+    again = authorize(cache, {"Authorization": "Bearer sk_1"}, api)
+    assert again == refused
+    status, _, body = gateway_response(api, "ACCESS_DENIED", 403, refused.text, refused.context)
+    assert status == 403
+    assert json.loads(body)["error"] == {
+        "type": "permission_error",
+        "code": "merchant_suspended",
+        "message": "Held.",
+        "param": None,
+    }
+    # Without an authorizer's context (an IAM route), the variables are empty, as on AWS.
+    _, _, bare = gateway_response(api, "ACCESS_DENIED", 403, "denied")
+    assert json.loads(bare)["error"]["code"] == ""
+
+
 def test_an_authorizer_the_function_policy_refuses_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -26,6 +26,12 @@ class MemoryMerchantStore:
     def merchant(self, merchant_id: str) -> MerchantRecord | None:
         return self.merchants.get(merchant_id)
 
+    def replace_merchant(self, old: MerchantRecord, new: MerchantRecord) -> bool:
+        if self.merchants.get(old.merchant_id) != old:
+            return False
+        self.merchants[new.merchant_id] = new
+        return True
+
     def add_key(self, key: KeyRecord) -> None:
         assert key.key_id not in self.keys
         self.keys[key.key_id] = key

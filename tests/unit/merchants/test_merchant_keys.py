@@ -1,5 +1,5 @@
-"""The key rules alone: the form, parsing, hashing, the constant-time comparison and what
-makes a key unusable."""
+"""The key rules alone: the form, parsing, hashing, the constant-time comparison, what makes a
+key unusable, and which merchant statuses are admitted and may follow each other."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ import datetime as dt
 import hmac
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from functions.domain import merchant_keys as mk
-from functions.domain.merchant_keys import KeyRecord, Rejection
+from functions.domain.merchant_keys import KeyRecord, MerchantStatus, Rejection
 
 NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
 
@@ -157,3 +159,30 @@ def test_keys_are_live_in_prod_only() -> None:
         "test",
         "live",
     ]
+
+
+STATUSES = st.sampled_from(list(MerchantStatus))
+
+
+@given(STATUSES, STATUSES)
+def test_a_closure_is_final_and_only_active_and_suspended_trade_places(
+    current: MerchantStatus, wanted: MerchantStatus
+) -> None:
+    allowed = mk.status_change_allowed(current, wanted)
+    if current is MerchantStatus.CLOSED:
+        assert allowed == (wanted is MerchantStatus.CLOSED)
+    else:
+        assert allowed
+
+
+@given(STATUSES)
+def test_only_an_active_merchant_s_key_is_admitted(status: MerchantStatus) -> None:
+    key = mk.Authenticated("m_shop", "abcdefghijklmnop", "sk_test_abcdefghijklmnop")
+    outcome = mk.admit(key, status)
+    if status is MerchantStatus.ACTIVE:
+        assert outcome == key
+    else:
+        assert outcome == mk.Denied("m_shop", status)
+        assert isinstance(outcome, mk.Denied) and outcome.code == f"merchant_{status.value}"
+        # The gateway response substitutes it into a JSON string: no quote, no backslash.
+        assert '"' not in outcome.message and "\\" not in outcome.message

@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from functions.domain.merchant_keys import Authenticated, Rejection
+from functions.domain.merchant_keys import Authenticated, Denied, MerchantStatus, Rejection
 from functions.services.merchant_registry import MerchantRegistry, RegistryError
 from tests.unit.merchants.memory_store import MemoryMerchantStore
 
@@ -157,3 +157,66 @@ def test_whether_a_merchant_exists(registry: MerchantRegistry) -> None:
     assert not registry.merchant_exists("m_shop")
     registry.create_merchant("m_shop")
     assert registry.merchant_exists("m_shop")
+
+
+def test_a_suspended_merchant_s_working_keys_are_denied_until_it_is_reactivated(
+    registry: MerchantRegistry, clock: Clock
+) -> None:
+    first = registry.create_merchant("m_shop")
+    second = registry.issue_key("m_shop")
+    registry.create_merchant("m_other")
+    clock.advance(hours=1)
+    suspended = registry.suspend("m_shop")
+    assert suspended.status is MerchantStatus.SUSPENDED
+    assert suspended.status_changed_at == START + dt.timedelta(hours=1)
+    for key in (first, second):
+        assert registry.authenticate(bearer(key.api_key)) == Denied(
+            "m_shop", MerchantStatus.SUSPENDED
+        )
+    # A wrong key stays a 401: who is not proven learns nothing about the merchant.
+    forged = first.api_key[:-4] + "AAAA"
+    assert registry.authenticate(bearer(forged)) == Rejection.MISMATCH
+    # No new key while suspended; a leaked one can still be revoked.
+    with pytest.raises(RegistryError, match="is suspended"):
+        registry.issue_key("m_shop")
+    registry.revoke_key("m_shop", second.key_id)
+    assert registry.merchant("m_other").status is MerchantStatus.ACTIVE
+
+    assert registry.reactivate("m_shop").status is MerchantStatus.ACTIVE
+    assert isinstance(registry.authenticate(bearer(first.api_key)), Authenticated)
+    assert registry.authenticate(bearer(second.api_key)) == Rejection.REVOKED
+
+
+def test_a_closed_merchant_is_never_reactivated(registry: MerchantRegistry) -> None:
+    issued = registry.create_merchant("m_shop")
+    registry.suspend("m_shop")
+    registry.close("m_shop")
+    assert registry.authenticate(bearer(issued.api_key)) == Denied("m_shop", MerchantStatus.CLOSED)
+    for change in (registry.reactivate, registry.suspend):
+        with pytest.raises(RegistryError, match="is closed"):
+            change("m_shop")
+    # Repeating a change is a no-op, not an error: an operator's retry.
+    assert registry.close("m_shop").status is MerchantStatus.CLOSED
+
+
+def test_a_status_change_lost_to_a_concurrent_one_is_refused(
+    registry: MerchantRegistry, store: MemoryMerchantStore
+) -> None:
+    registry.create_merchant("m_shop")
+    stale = store.merchants["m_shop"]
+    registry.close("m_shop")
+    # This operator read the merchant active, before another one closed it.
+    store.merchant = lambda merchant_id: stale  # type: ignore[method-assign]
+    with pytest.raises(RegistryError, match="changed meanwhile"):
+        registry.suspend("m_shop")
+    assert store.merchants["m_shop"].status is MerchantStatus.CLOSED
+
+
+def test_a_key_whose_merchant_record_is_gone_is_unknown(
+    registry: MerchantRegistry, store: MemoryMerchantStore
+) -> None:
+    issued = registry.create_merchant("m_shop")
+    del store.merchants["m_shop"]
+    assert registry.authenticate(bearer(issued.api_key)) == Rejection.UNKNOWN
+    with pytest.raises(RegistryError, match="no merchant"):
+        registry.suspend("m_shop")
