@@ -154,6 +154,24 @@ locals {
         }
       },
       {
+        # Queues encrypted with this key that a rule sends to (the webhook events queue):
+        # EventBridge encrypts each message as itself, under the queue's ARN as context, and
+        # only for this account's queues ("Enable compatibility between event sources from AWS
+        # services and encrypted queues").
+        enabled = true
+        statement = {
+          Sid       = "EventBridgeThisAccountQueuesOnly"
+          Effect    = "Allow"
+          Principal = { Service = "events.amazonaws.com" }
+          Action    = ["kms:Decrypt", "kms:GenerateDataKey"]
+          Resource  = "*"
+          Condition = {
+            StringEquals = { "aws:SourceAccount" = local.account_id }
+            ArnLike      = { "kms:EncryptionContext:aws:sqs:arn" = "arn:${local.partition}:sqs:${local.region}:${local.account_id}:*" }
+          }
+        }
+      },
+      {
         # Execution logs of state machines encrypted with this key: Step Functions encrypts what
         # it hands to log delivery under the context SourceArn = this account's logs, and the
         # delivery service decrypts it as itself before writing to the log group ("Data at rest

@@ -214,6 +214,13 @@ run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
     ]).Condition.ArnLike["kms:EncryptionContext:aws:events:event-bus:arn"] == "arn:aws:events:eu-west-1:111122223333:event-bus/*"
     error_message = "EventBridge may use the application key only for this account's buses."
   }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_kms_key.symmetric["application"].policy).Statement : s if s.Sid == "EventBridgeThisAccountQueuesOnly"
+    ]).Condition.ArnLike["kms:EncryptionContext:aws:sqs:arn"] == "arn:aws:sqs:eu-west-1:111122223333:*"
+    error_message = "EventBridge may use the application key only for this account's queues (the webhook events queue)."
+  }
 }
 
 run "no_users_means_no_user_statements" {
