@@ -42,6 +42,13 @@ module "platform" {
     model_block_score     = 101
     block_ttl_seconds     = 3600
   }
+  # The test receiver (local/webhook_receiver.py) listens on plain http on 127.0.0.1: this
+  # environment alone opts out of the https and public-host rules (modules/webhooks refuses the
+  # opt-outs anywhere else). Retries start 2 s apart, not 30, so a test sees one within seconds.
+  webhooks = {
+    endpoint_policy = { allow_http = true, allow_private_addresses = true }
+    retry           = { base_delay_seconds = 2 }
+  }
 }
 
 # The SCA step offers TRA only in a band the settle run's stored fraud-rate measurement offers,

@@ -82,3 +82,8 @@ output "merchant_registry" {
   description = "Merchants and their API keys on the emulator: the registry table (make merchant ID=... writes it) and the authorizer function."
   value       = module.platform.merchant_registry
 }
+
+output "webhooks" {
+  description = "Webhooks on the emulator: table, functions, queues, and the local-only endpoint opt-outs in force (plain http and private addresses, for local/webhook_receiver.py)."
+  value       = module.platform.webhooks
+}

@@ -106,7 +106,8 @@ module "payment_workflow" {
   api_rate_limit_per_second      = var.api_rate_limit_per_second
   waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
 
-  credit = local.credit_functions
+  credit   = local.credit_functions
+  webhooks = local.webhook_functions
 
   fraud_stream = {
     feature_table_name    = local.fraud_tables.features

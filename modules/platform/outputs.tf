@@ -158,3 +158,21 @@ output "merchant_registry" {
     error_message = "The Payment API's authorizer (local.merchant_authorizer) no longer names the function merchant_registry creates: update merchants.tf."
   }
 }
+
+output "webhooks" {
+  description = "Webhooks: the endpoints and delivery log table, the API and delivery functions, the queues, and the endpoint URL rules in force (true: a local-only opt-out)."
+  value = {
+    table_name             = module.webhooks.table_name
+    api_function_name      = module.webhooks.api_function_name
+    delivery_function_name = module.webhooks.delivery_function_name
+    events_queue_url       = module.webhooks.events_queue_url
+    delivery_queue_url     = module.webhooks.delivery_queue_url
+    dead_letter_queue_urls = module.webhooks.dead_letter_queue_urls
+    endpoint_policy        = module.webhooks.endpoint_policy
+  }
+
+  precondition {
+    condition     = module.webhooks.api_function_name == local.webhook_functions.api_function_name
+    error_message = "The Payment API's webhook routes (local.webhook_functions) no longer name the function webhooks creates: update webhooks.tf."
+  }
+}

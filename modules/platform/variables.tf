@@ -406,3 +406,21 @@ variable "bnpl_late_fees" {
     error_message = "bnpl_late_fees: each key an ISO 4217 code (EUR), each fee whole minor units with 0 <= amount <= cap."
   }
 }
+
+variable "webhooks" {
+  description = "Webhooks (modules/webhooks, docs/webhooks.md): endpoint_policy (where deliveries may go: https to public hosts by default; allow_http and allow_private_addresses are the local emulator's opt-outs, refused in any other environment), retry (exponential backoff with jitter from base_delay_seconds, at most max_delay_seconds apart, failed after give_up_after_hours) and how long the delivery log is kept."
+  type = object({
+    endpoint_policy = optional(object({
+      allow_http              = optional(bool, false)
+      allow_private_addresses = optional(bool, false)
+    }), {})
+    retry = optional(object({
+      base_delay_seconds  = optional(number, 30)
+      max_delay_seconds   = optional(number, 3600)
+      give_up_after_hours = optional(number, 24)
+    }), {})
+    delivery_log_retention_days = optional(number, 30)
+  })
+  default  = {}
+  nullable = false
+}
