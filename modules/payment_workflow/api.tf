@@ -73,6 +73,16 @@ locals {
       parameters = { "method.request.path.payment_id" = true }
       auth       = "merchant"
     }
+    # This API's OpenAPI document (docs/openapi.json), for merchants' tools: behind the key
+    # as every merchant route, so no request reaches a function unauthenticated.
+    openapi = {
+      method     = "GET"
+      path       = "/v1/openapi.json"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = {}
+      auth       = "merchant"
+    }
   })
 }
 
@@ -141,6 +151,7 @@ locals {
     refund_payment  = aws_api_gateway_resource.payment_action["refunds"].id
     resume_payment  = aws_api_gateway_resource.payment_action["resume"].id
     cancel_payment  = aws_api_gateway_resource.payment_action["cancel"].id
+    openapi         = aws_api_gateway_resource.openapi.id
   })
 }
 
@@ -175,6 +186,9 @@ resource "aws_api_gateway_method" "this" {
   authorizer_id        = each.value.auth == "iam" ? null : aws_api_gateway_authorizer.merchant.id
   request_validator_id = aws_api_gateway_request_validator.body.id
   request_parameters   = each.value.parameters
+  # The body's model (api_models.tf), whatever the Content-Type: a body sent as text/plain is
+  # checked as well.
+  request_models = contains(keys(local.route_models), each.key) ? { "$default" = aws_api_gateway_model.this[local.route_models[each.key]].name } : null
 }
 
 resource "aws_api_gateway_integration" "this" {
@@ -212,6 +226,7 @@ resource "aws_api_gateway_deployment" "this" {
       local.api_routes,
       local.api_resource_ids,
       aws_api_gateway_request_validator.body.id,
+      { for k, m in aws_api_gateway_model.this : k => sha1(m.schema) },
       aws_api_gateway_authorizer.merchant.id,
       var.merchant_authorizer,
       local.gateway_responses,

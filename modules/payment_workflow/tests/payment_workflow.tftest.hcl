@@ -589,12 +589,13 @@ run "the_module_with_its_defaults" {
       refund_payment  = "POST /v1/payments/{payment_id}/refunds"
       resume_payment  = "POST /v1/payments/{payment_id}/resume"
       cancel_payment  = "POST /v1/payments/{payment_id}/cancel"
+      openapi         = "GET /v1/openapi.json"
     }
     error_message = "The API serves exactly the v1 routes."
   }
 
   assert {
-    condition     = length(aws_api_gateway_method.this) == 8 && alltrue([for m in aws_api_gateway_method.this : m.request_validator_id == aws_api_gateway_request_validator.body.id])
+    condition     = length(aws_api_gateway_method.this) == length(local.api_routes) && alltrue([for m in aws_api_gateway_method.this : m.request_validator_id == aws_api_gateway_request_validator.body.id])
     error_message = "Every method is validated."
   }
 
@@ -1266,5 +1267,68 @@ run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
   assert {
     condition     = contains(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Resource, var.credit.bnpl_function_arn)
     error_message = "The workflow must be allowed to invoke the bnpl function."
+  }
+}
+
+# The request models (api_models.tf, written by make openapi from the functions' models): every
+# POST route is in the generated contract, and each that reads a body is validated against its
+# draft-4 model whatever the Content-Type; the published document holds the merchant routes
+# and none signed with IAM. Credit composed, for the IAM-signed review beside detokenize.
+run "every_post_body_is_checked_against_its_model" {
+  command = plan
+
+  variables {
+    credit = {
+      api_function_name = "pay-credit-api"
+      api_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-credit-api/invocations"
+      bnpl_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-bnpl"
+    }
+  }
+
+  assert {
+    condition = alltrue([
+      for k, r in local.api_routes : contains(keys(local.contract.request_models), "${r.method} ${r.path}") if r.method == "POST"
+    ])
+    error_message = "Every POST route must be in models/routes.json: add its resolver to functions/handlers/api_contract.py and run make openapi."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, r in local.api_routes : (
+        aws_api_gateway_method.this[k].request_validator_id == aws_api_gateway_request_validator.body.id &&
+        aws_api_gateway_request_validator.body.validate_request_body &&
+        aws_api_gateway_method.this[k].request_models == tomap({ "$default" = local.contract.request_models["${r.method} ${r.path}"] }) &&
+        aws_api_gateway_model.this[local.contract.request_models["${r.method} ${r.path}"]].content_type == "application/json" &&
+        jsondecode(aws_api_gateway_model.this[local.contract.request_models["${r.method} ${r.path}"]].schema)["$schema"] == "http://json-schema.org/draft-04/schema#"
+      ) if r.method == "POST" && try(local.contract.request_models["${r.method} ${r.path}"], null) != null
+    ])
+    error_message = "Every POST method that reads a body must have its draft-4 model for every Content-Type ($default) and the validator that checks bodies."
+  }
+
+  assert {
+    condition = (
+      aws_api_gateway_method.this["create_payment"].request_models["$default"] == "PaymentRequest" &&
+      aws_api_gateway_method.this["detokenize"].request_models["$default"] == "DetokenizeRequest" &&
+      aws_api_gateway_method.this["review_credit_decision"].request_models["$default"] == "ReviewRequest" &&
+      aws_api_gateway_method.this["settle_bnpl_plan"].request_models == null &&
+      aws_api_gateway_method.this["get_payment"].request_models == null
+    )
+    error_message = "POST /v1/payments is checked against PaymentRequest, the IAM routes against their own models; settle reads no body and a GET has none."
+  }
+
+  assert {
+    condition = alltrue([
+      for k, r in local.api_routes : contains(local.contract.published, "${r.method} ${r.path}") == (r.auth == "merchant")
+    ])
+    error_message = "docs/openapi.json must publish every merchant route and no route signed with IAM (run make openapi)."
+  }
+
+  assert {
+    condition = (
+      aws_api_gateway_method.this["openapi"].http_method == "GET" &&
+      aws_api_gateway_method.this["openapi"].authorization == "CUSTOM" &&
+      aws_api_gateway_integration.this["openapi"].uri == module.payments_api.invoke_arn
+    )
+    error_message = "GET /v1/openapi.json is served by the payments function behind the merchant authorizer."
   }
 }
