@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients, fraud_stream_wiring
 from functions.adapters.acquirer_requests import AcquirerRequestsTable
+from functions.adapters.emf_metrics import EmfMetrics
 from functions.adapters.fraud_monitoring_table import TableTraMonitoring
 from functions.adapters.ledger_table import DynamoLedgerStore
 from functions.adapters.payment_events import EventBridgePublisher
@@ -276,7 +277,13 @@ def risk_assessment() -> RiskAssessment:
         stream=fraud_stream_wiring.stream_reading(),
         sca=sca_service(),
         payments=payments_table(),
+        metrics=metrics(),
     )
+
+
+@cache
+def metrics() -> EmfMetrics:
+    return EmfMetrics()
 
 
 @cache

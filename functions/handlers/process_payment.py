@@ -28,8 +28,10 @@ from functions.contracts.steps import (
     ResumeInput,
     VoidInput,
 )
+from functions.domain.payment_metrics import MetricsRecorder
 from functions.domain.payments import PaymentRuleError
 from functions.services.payment_processing import PaymentProcessor, StepOutcome, now_iso
+from functions.services.step_metrics import measured, outcome_measures
 
 logger = Logger()
 tracer = Tracer()
@@ -59,12 +61,13 @@ def process(
     event: dict[str, Any],
     processor: PaymentProcessor,
     publish: Callable[[Sequence[dict[str, Any]]], object] | None = None,
+    metrics: MetricsRecorder | None = None,
 ) -> dict[str, Any]:
-    """Runs one step; publishes its events with ``publish`` (when given) and answers the
-    ``ProcessAnswer``."""
+    """Runs one step; publishes its events with ``publish`` (when given), records its outcome
+    and latency with ``metrics`` (when given) and answers the ``ProcessAnswer``."""
     step = ProcessPaymentInput.validate_python(event)
     try:
-        answer = run(step, processor)
+        answer = measured(metrics, lambda: run(step, processor), outcome_measures(step))
     except PaymentRuleError as refused:
         logger.info("payment request refused", extra={"code": refused.code})
         return ProcessAnswer.model_validate(refused.to_answer()).output()
@@ -85,4 +88,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         agreements=wiring.mit_agreements(),
         ledger=wiring.ledger(),
     )
-    return process(event, processor, wiring.event_publisher().publish)
+    return process(event, processor, wiring.event_publisher().publish, wiring.metrics())

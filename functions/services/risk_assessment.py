@@ -23,8 +23,10 @@ from functions.contracts.steps import (
 from functions.domain.fraud import FraudScorer
 from functions.domain.fx import EurRates
 from functions.domain.geo import CountrySource
+from functions.domain.payment_metrics import Measurement, MetricsRecorder, payment_assessed
 from functions.services.fraud_scoring import StreamReading, VelocitySource, assess_payment
 from functions.services.risk import PaymentLookup, PaymentRisk, ScaService
+from functions.services.step_metrics import measured
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,14 @@ class RiskAssessment:
     stream: StreamReading | None
     sca: ScaService
     payments: PaymentLookup
+    # Fraud blocks, reviews, SCA challenges and exemptions, and the step's latency.
+    metrics: MetricsRecorder | None = None
 
     def assess(self, payment: PaymentContext, now: dt.datetime) -> AssessAnswer:
-        """The payment context with ``fraud`` and ``sca`` filled."""
+        """The payment context with ``fraud`` and ``sca`` filled; its outcome measured."""
+        return measured(self.metrics, lambda: self._assess(payment, now), _assessment_measures)
+
+    def _assess(self, payment: PaymentContext, now: dt.datetime) -> AssessAnswer:
         state = payment.state()
         fraud: FraudResult = assess_payment(
             state,
@@ -58,3 +65,12 @@ class RiskAssessment:
     def verify(self, payment_id: str, response: str, now: dt.datetime) -> VerifyAnswer:
         """The cardholder's answer to the payment's challenge (``ScaService.verify``)."""
         return self.sca.verify(payment_id, response, self.payments, now)
+
+
+def _assessment_measures(answer: AssessAnswer) -> list[Measurement]:
+    fraud, sca = answer.payment.fraud, answer.payment.sca
+    return payment_assessed(
+        fraud.result.decision if fraud else None,
+        sca_challenged=bool(sca and sca.result.challenge),
+        sca_exemption=sca.result.exemption if sca else None,
+    )
