@@ -10,14 +10,16 @@ What clients see of API Gateway itself is served as AWS serves it: a CUSTOM meth
 Lambda REQUEST authorizer on the emulator (the identity source header, the invoke permission,
 the answer's policy evaluated against the method ARN, ``context`` passed on as
 ``requestContext.authorizer``, the answer cached per identity value for the authorizer's TTL);
-required header parameters are checked; and the API's gateway responses
+required header parameters are checked; a body is validated against the method's request model
+(JSON Schema draft 4, as API Gateway's validator does); and the API's gateway responses
 (``aws_api_gateway_gateway_response``) shape every refusal API Gateway makes itself, falling
 back to API Gateway's own ``{"message": ...}`` where the API defines none.
 
 Differences from AWS (README.md lists them): one REST API is served at the root (see
 ``find_api``); AWS_IAM authorization reads the caller's access key from
 the SigV4 ``Authorization`` header and resolves it to the IAM user or assumed role, but does not
-verify the signature; WAF rules and request body models are not evaluated; an unknown path or
+verify the signature; usage plans throttle and count the API key a method requires
+(``local/usage_plans.py``); WAF rules are not evaluated; an unknown path or
 method is a 404 or 405 (AWS: 403 ``MISSING_AUTHENTICATION_TOKEN``).
 """
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import fnmatch
+import functools
 import json
 import logging
 import os
@@ -38,8 +41,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import jsonschema
+
 from local import enforcement, metering
 from local.lambda_runtime import InvocationResult
+from local.usage_plans import UsagePlans
 
 LOG = logging.getLogger("local.api")
 LAMBDA_URI = re.compile(
@@ -228,6 +234,7 @@ class LocalApiGateway:
     def __init__(self, host: str, port: int, invoke: Invoke) -> None:
         self.invoke = invoke
         self.authorizers = AuthorizerCache(invoke)
+        self.usage_plans = UsagePlans()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -314,6 +321,7 @@ class LocalApiGateway:
             )
         identity = None
         authorizer = None
+        usage_key = None
         stage = next(iter(api.stages))
         context["resource_path"] = route.resource_path
         authorization = header_value(headers, "Authorization")
@@ -332,15 +340,22 @@ class LocalApiGateway:
                 f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}/{stage}/"
                 f"{http_method}{url.path}"
             )
-            decided = self.authorizers.authorize(
+            decided = self.authorizers.authorize_with_usage_key(
                 AuthRequest(api, route, method_arn, headers, url.query, source_ip, stage)
             )
             if isinstance(decided, Refusal):
                 return gateway_response(
                     api, decided.response_type, decided.status, decided.text, decided.context
                 )
-            authorizer = decided
+            authorizer, usage_key = decided
             context["authorizer"] = authorizer
+        if route.method.api_key_required:
+            # After the authorizer, before the validator, as API Gateway orders them.
+            source = getattr(api, "api_key_source", "HEADER")
+            presented = usage_key if source == "AUTHORIZER" else header_value(headers, "x-api-key")
+            over = self.usage_plans.admit(api, stage, presented)
+            if over is not None:
+                return gateway_response(api, over.response_type, over.status, over.text)
         missing = missing_header_parameters(route, headers)
         if missing:
             return gateway_response(
@@ -349,6 +364,9 @@ class LocalApiGateway:
                 400,
                 f"Missing required request parameters: [{', '.join(missing)}]",
             )
+        invalid = body_refusal(api, route, headers, body)
+        if invalid is not None:
+            return gateway_response(api, "BAD_REQUEST_BODY", 400, invalid)
         integration = route.method.method_integration
         target = LAMBDA_URI.match(integration.uri or "") if integration else None
         if integration is None or integration.integration_type != "AWS_PROXY" or not target:
@@ -406,6 +424,41 @@ def missing_header_parameters(route: Route, headers: dict[str, str]) -> list[str
     ]
 
 
+def body_refusal(api: Any, route: Route, headers: dict[str, str], body: bytes) -> str | None:
+    """What API Gateway's request validator finds wrong with a body, or None: the method's
+    validator checks bodies and a model is mapped for the request's Content-Type (else for
+    ``$default``); an empty body is checked as ``{}``, as API Gateway does. The answer is the
+    validator's text (``$context.error.validationErrorString``)."""
+    validators = getattr(api, "request_validators", {}) or {}
+    validator = validators.get(getattr(route.method, "request_validator_id", None) or "")
+    if validator is None or not validator.validate_request_body:
+        return None
+    models = route.method.request_models or {}
+    content_type = (header_value(headers, "Content-Type") or "").split(";")[0].strip().lower()
+    model = api.models.get(models.get(content_type) or models.get("$default") or "")
+    if model is None:
+        return None
+    try:
+        data = json.loads(body) if body.strip() else {}
+    except ValueError:
+        return "[Invalid request body]"
+    problems = sorted(_body_validator(model.schema).iter_errors(data), key=lambda e: e.path)
+    if not problems:
+        return None
+    return "[" + ", ".join(_problem_text(problem) for problem in problems) + "]"
+
+
+@functools.lru_cache(maxsize=64)
+def _body_validator(schema: str) -> jsonschema.Draft4Validator:
+    # Compiled once per model text: a model changes only with a new apply.
+    return jsonschema.Draft4Validator(json.loads(schema))
+
+
+def _problem_text(problem: jsonschema.ValidationError) -> str:
+    where = "/".join(str(part) for part in problem.absolute_path)
+    return f"{problem.message} at /{where}" if where else problem.message
+
+
 @dataclass(frozen=True)
 class Refusal:
     response_type: str
@@ -433,6 +486,7 @@ class _Cached:
     expires: float
     policy: dict[str, Any]
     context: dict[str, Any]
+    usage_key: str | None = None
 
 
 class AuthorizerCache:
@@ -446,6 +500,14 @@ class AuthorizerCache:
         self._answers: dict[tuple[str, str, str], _Cached] = {}
 
     def authorize(self, request: AuthRequest) -> dict[str, Any] | Refusal:
+        decided = self.authorize_with_usage_key(request)
+        return decided if isinstance(decided, Refusal) else decided[0]
+
+    def authorize_with_usage_key(
+        self, request: AuthRequest
+    ) -> tuple[dict[str, Any], str | None] | Refusal:
+        """The context and the answer's ``usageIdentifierKey`` (the usage plan's API key when
+        the API's ``api_key_source`` is ``AUTHORIZER``), or the refusal."""
         api, headers = request.api, request.headers
         authorizer = api.authorizers.get(request.route.method.authorizer_id or "")
         if authorizer is None or authorizer.type != "REQUEST":
@@ -463,7 +525,7 @@ class AuthorizerCache:
             answer = self._ask(authorizer, request)
             if isinstance(answer, Refusal):
                 return answer
-            cached = _Cached(self._clock() + ttl, answer[0], answer[1])
+            cached = _Cached(self._clock() + ttl, answer[0], answer[1], answer[2])
             if ttl > 0:
                 with self._lock:
                     self._answers[key] = cached
@@ -474,7 +536,7 @@ class AuthorizerCache:
                 "User is not authorized to access this resource",
                 cached.context,
             )
-        return cached.context
+        return cached.context, cached.usage_key
 
     @staticmethod
     def _identity(authorizer: Any, headers: dict[str, str]) -> str | None:
@@ -489,7 +551,7 @@ class AuthorizerCache:
 
     def _ask(
         self, authorizer: Any, request: AuthRequest
-    ) -> tuple[dict[str, Any], dict[str, Any]] | Refusal:
+    ) -> tuple[dict[str, Any], dict[str, Any], str | None] | Refusal:
         api, route, stage, method_arn = (
             request.api,
             request.route,
@@ -547,9 +609,10 @@ class AuthorizerCache:
             policy = dict(answer["policyDocument"])
             context = {str(k): v for k, v in (answer.get("context") or {}).items()}
             context["principalId"] = str(answer["principalId"])
+            usage_key = answer.get("usageIdentifierKey")
         except (ValueError, KeyError, TypeError, AttributeError):
             return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
-        return policy, context
+        return policy, context, None if usage_key is None else str(usage_key)
 
 
 def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
@@ -573,6 +636,8 @@ def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
 
 
 METER_PATH = "/_local/meter"
+RESPONSE_HEADER = "gatewayresponse.header."
+STATIC_VALUE = re.compile(r"'(?P<value>[^']*)'")
 AUTHORIZER_VARIABLE = re.compile(r"\$context\.authorizer\.(?P<name>[A-Za-z0-9_]+)")
 ACCESS_LOG_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9_.]+")
 
@@ -685,6 +750,11 @@ def gateway_response(
     body = AUTHORIZER_VARIABLE.sub(lambda m: str((authorizer or {}).get(m["name"], "")), body)
     code = int(found.status_code) if found.status_code else status
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
+    # Static header values ('...'), such as THROTTLED's Retry-After.
+    for name, value in (getattr(found, "response_parameters", None) or {}).items():
+        literal = STATIC_VALUE.fullmatch(str(value))
+        if name.startswith(RESPONSE_HEADER) and literal:
+            headers[name.removeprefix(RESPONSE_HEADER)] = literal["value"]
     return code, headers, body.encode()
 
 
