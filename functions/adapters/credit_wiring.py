@@ -29,6 +29,7 @@ from functions.domain.fx import EurRates
 from functions.services.bnpl_checkout import BnplCheckout
 from functions.services.credit_decisions import CreditDecisions
 from functions.services.credit_plans import BnplPlans, CollectionPolicy, LateFee, PlanExposures
+from functions.services.credit_reconciliation import BnplReconciliation
 
 # The credit-loss allowance booked when a plan opens, in basis points of its total. A stated
 # provision rate, not yet one measured from this platform's write-offs.
@@ -180,6 +181,20 @@ def bnpl_checkout() -> BnplCheckout:
     )
 
 
+@cache
+def bnpl_reconciliation() -> BnplReconciliation:
+    payments = PaymentsTable(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
+    ledger = DynamoCreditLedgerStore(clients.dynamodb(), _required("CREDIT_LEDGER_TABLE_NAME"))
+    return BnplReconciliation(payments, plan_store(), ledger, collection_policy().claim_lease)
+
+
 def clear_bnpl() -> None:
-    for factory in (credit_ledger, card_charger, collection_policy, bnpl_plans, bnpl_checkout):
+    for factory in (
+        credit_ledger,
+        card_charger,
+        collection_policy,
+        bnpl_plans,
+        bnpl_checkout,
+        bnpl_reconciliation,
+    ):
         factory.cache_clear()

@@ -305,9 +305,12 @@ class PaymentsTable(PaymentStore):
         self._count(response, write=False)
         return int(response.get("Count", 0))
 
-    def updated_between(self, start: str, end: str, after: Position) -> Iterator[Payment]:
+    def updated_between(
+        self, start: str, end: str, after: Position, *, bnpl: bool = False
+    ) -> Iterator[Payment]:
         """Payments whose last update is in [start, end) and after ``after``, in
-        (updated_at, payment_id) order: each hour's shards queried and merged, page by page."""
+        (updated_at, payment_id) order: each hour's shards queried and merged, page by page.
+        Card payments, or with ``bnpl`` BNPL ones: each reconciliation reads its own."""
         lower = max(start, after.updated_at)
         for hour in _hours(lower, end):
             shards = [
@@ -317,6 +320,7 @@ class PaymentsTable(PaymentStore):
                     f"upd#{hour}#{shard:02d}",
                     "updated_at BETWEEN :from AND :to",
                     {":from": lower, ":to": end},
+                    bnpl=bnpl,
                 )
                 for shard in range(INDEX_SHARDS)
             ]
@@ -336,7 +340,14 @@ class PaymentsTable(PaymentStore):
             )
 
     def _index_items(
-        self, index: str, key: str, value: str, condition: str, values: Mapping[str, str]
+        self,
+        index: str,
+        key: str,
+        value: str,
+        condition: str,
+        values: Mapping[str, str],
+        *,
+        bnpl: bool = False,
     ) -> Iterator[Payment]:
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
@@ -351,8 +362,11 @@ class PaymentsTable(PaymentStore):
         for page in pages:
             self._count(page, write=False)
             # BNPL payments are booked in the credit ledger, which the card reconciliation
-            # does not read (issue 13: it would miss card entries that must not exist).
-            yield from (from_item(item) for item in page.get("Items", []) if "bnpl" not in item)
+            # does not read (it would miss card entries that must not exist): the BNPL
+            # reconciliation (services.credit_reconciliation) reads them.
+            yield from (
+                from_item(item) for item in page.get("Items", []) if ("bnpl" in item) == bnpl
+            )
 
     # --------------------------------------------------------- PSD2 low-value counters
 

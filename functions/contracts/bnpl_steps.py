@@ -60,9 +60,18 @@ class CollectInput(_Step):
     plan_id: str | None = None
 
 
+class ReconcileInput(_Step):
+    action: Literal["reconcile"]
+    # The window of payment updates to check; the last hour and a few minutes when absent (the
+    # hourly schedule: each window overlaps the one before, so a late write is not missed).
+    since: dt.datetime | None = None
+    until: dt.datetime | None = None
+
+
 BnplStepInput = TypeAdapter(
     Annotated[
-        CheckoutInput | CompensateInput | RefundInput | CollectInput, Field(discriminator="action")
+        CheckoutInput | CompensateInput | RefundInput | CollectInput | ReconcileInput,
+        Field(discriminator="action"),
     ]
 )
 

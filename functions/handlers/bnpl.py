@@ -3,7 +3,8 @@
 ``{"action": "checkout"}``, ``{"action": "compensate"}`` and ``{"action": "refund"}`` come from
 the state machine (``functions.contracts.bnpl_steps``) and answer the workflow's
 ``ProcessAnswer``; ``{"action": "collect"}`` comes from the collections schedule (or ``make
-collect-bnpl``) and answers what the run did. Rules live in ``services.bnpl_checkout`` and
+collect-bnpl``) and answers what the run did; ``{"action": "reconcile"}`` from the hourly
+reconciliation schedule, answering its report. Rules live in ``services.bnpl_checkout`` and
 ``services.credit_plans``.
 """
 
@@ -15,15 +16,18 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.credit_wiring import bnpl_checkout
+from functions.adapters.credit_wiring import bnpl_checkout, bnpl_reconciliation
 from functions.contracts.bnpl_steps import (
     BnplStepInput,
     CheckoutInput,
     CompensateInput,
+    ReconcileInput,
     RefundInput,
 )
 
 logger = Logger()
+# The hourly schedule's window: an hour and five minutes, so consecutive runs overlap.
+RECONCILE_WINDOW = dt.timedelta(minutes=65)
 tracer = Tracer()
 
 
@@ -38,6 +42,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return service.compensate(step).output()
     if isinstance(step, RefundInput):
         return service.refund(step).output()
+    if isinstance(step, ReconcileInput):
+        until = step.until or dt.datetime.now(dt.UTC)
+        since = step.since or until - RECONCILE_WINDOW
+        checked = bnpl_reconciliation().run(since, until)
+        # The alarm's metric filter reads mismatch_count from this line.
+        logger.info("bnpl reconciliation", extra=checked.to_dict())
+        return checked.to_dict()
     today = step.today or dt.datetime.now(dt.UTC).date()
     report = service.collect(today, step.plan_id)
     logger.info("bnpl collections", extra=report.model_dump(mode="json"))

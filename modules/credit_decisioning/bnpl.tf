@@ -7,8 +7,9 @@
 # bnpl:          the payment workflow's BNPL step ({"action": "checkout"}: decide, open the plan,
 #                charge the first instalment, post the ledger, record the payment in the
 #                payments table), its compensation ("compensate": refund the charge, cancel the
-#                plan, reverse the ledger), a BNPL payment's refund ("refund": unwind the plan)
-#                and the collections run ("collect", also what the schedule sends).
+#                plan, reverse the ledger), a BNPL payment's refund ("refund": unwind the plan),
+#                the collections run ("collect", also what the schedule sends) and the BNPL
+#                reconciliation ("reconcile", hourly).
 # bnpl events:   every bnpl.* event on the payment bus into a log group (the record operations
 #                read; the payment events' record only takes blueprint.payments).
 
@@ -62,6 +63,12 @@ locals {
       sid       = "PaymentRecords"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.payments_table.arn]
+    },
+    {
+      # The BNPL reconciliation reads the payments updated in its window by this index only.
+      sid       = "PaymentsByUpdate"
+      actions   = ["dynamodb:Query"]
+      resources = ["${local.payments_table.arn}/index/by_update"]
     },
     {
       sid       = "BnplTablesKeyViaDynamoDb"
@@ -168,6 +175,77 @@ resource "aws_lambda_permission" "collections" {
   function_name = module.bnpl[0].function_name
   principal     = "events.amazonaws.com"
   source_arn    = aws_cloudwatch_event_rule.collections[0].arn
+}
+
+# The BNPL reconciliation: hourly by default, over the BNPL payments updated in the last hour
+# and a few minutes (the function's default window), against their plans and the credit
+# ledger. It reports and repairs nothing; any mismatch raises the alarm below.
+locals {
+  reconcile_scheduled = local.bnpl_enabled && try(var.bnpl.reconcile_schedule_expression != null, false)
+}
+
+resource "aws_cloudwatch_event_rule" "bnpl_reconcile" {
+  count = local.reconcile_scheduled ? 1 : 0
+
+  name                = "${var.name_prefix}-bnpl-reconcile"
+  description         = "Runs ${module.bnpl[0].function_name}: BNPL payments against their plans and the credit ledger."
+  event_bus_name      = "default"
+  schedule_expression = var.bnpl.reconcile_schedule_expression
+
+  tags = local.tags
+}
+
+resource "aws_cloudwatch_event_target" "bnpl_reconcile" {
+  count = local.reconcile_scheduled ? 1 : 0
+
+  rule      = aws_cloudwatch_event_rule.bnpl_reconcile[0].name
+  target_id = "bnpl-reconcile"
+  arn       = module.bnpl[0].function_arn
+  input     = jsonencode({ action = "reconcile" })
+}
+
+resource "aws_lambda_permission" "bnpl_reconcile" {
+  count = local.reconcile_scheduled ? 1 : 0
+
+  statement_id  = "AllowBnplReconcileSchedule"
+  action        = "lambda:InvokeFunction"
+  function_name = module.bnpl[0].function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.bnpl_reconcile[0].arn
+}
+
+resource "aws_cloudwatch_log_metric_filter" "bnpl_mismatches" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  name           = "${var.name_prefix}-bnpl-reconciliation-mismatches"
+  log_group_name = module.bnpl[0].log_group_name
+  pattern        = "{ $.message = \"bnpl reconciliation\" && $.mismatch_count > 0 }"
+
+  metric_transformation {
+    name          = "BnplReconciliationMismatches"
+    namespace     = "${var.name_prefix}/credit"
+    value         = "$.mismatch_count"
+    default_value = "0"
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "bnpl_mismatches" {
+  count = local.bnpl_enabled ? 1 : 0
+
+  alarm_name          = "${var.name_prefix}-bnpl-reconciliation-mismatches"
+  alarm_description   = "The BNPL reconciliation found a payment whose record, plan and credit ledger disagree, or a plan held by a lapsed claim; read the bnpl function's \"bnpl reconciliation\" log line (kinds and payments listed)."
+  namespace           = "${var.name_prefix}/credit"
+  metric_name         = aws_cloudwatch_log_metric_filter.bnpl_mismatches[0].metric_transformation[0].name
+  statistic           = "Sum"
+  period              = 3600
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  ok_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  tags = local.tags
 }
 
 # The bnpl.* events' record: the whole event (plan, merchant, amount, instalment, status, decline

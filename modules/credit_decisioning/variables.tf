@@ -188,6 +188,9 @@ variable "bnpl" {
       none): the fee the merchant is paid less at checkout;
     - collections_schedule_expression: when due instalments are charged (null: no schedule;
       `make collect-bnpl` runs them on the emulator);
+    - reconcile_schedule_expression: when the BNPL reconciliation checks the BNPL payments
+      updated since its last run against their plans and the credit ledger (hourly by
+      default; null: no schedule, run it by hand with {"action": "reconcile"});
     - retry_every_days, write_off_after_days: a failed collection retries after this many days,
       and a plan is written off this many days past due;
     - late_fees: per currency (ISO 4217), in its minor units, the fee an instalment takes when
@@ -207,6 +210,7 @@ variable "bnpl" {
     acquirer_timeout_ms             = optional(number, 3000)
     merchant_service_charge         = optional(string, "")
     collections_schedule_expression = optional(string, "cron(0 6 * * ? *)")
+    reconcile_schedule_expression   = optional(string, "rate(1 hour)")
     retry_every_days                = optional(number, 3)
     write_off_after_days            = optional(number, 90)
     reserved_concurrency            = optional(number, 10)
@@ -224,6 +228,10 @@ variable "bnpl" {
   validation {
     condition     = var.bnpl == null || try(var.bnpl.collections_schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", var.bnpl.collections_schedule_expression)), false)
     error_message = "bnpl.collections_schedule_expression must be rate(...) or cron(...), or null."
+  }
+  validation {
+    condition     = var.bnpl == null || try(var.bnpl.reconcile_schedule_expression == null || can(regex("^(rate|cron)\\(.+\\)$", var.bnpl.reconcile_schedule_expression)), false)
+    error_message = "bnpl.reconcile_schedule_expression must be rate(...) or cron(...), or null."
   }
   validation {
     condition = var.bnpl == null || try(alltrue([

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 import uuid
 from typing import Any
 
@@ -18,10 +19,12 @@ from functions.domain.credit.ledger import credit_balances
 from local.api_client import ApiClient
 from local.bnpl_collections import collect
 from tests.conftest import Emulator
-from tests.e2e.test_local_environment import create, merchant_api
+from tests.e2e.test_local_environment import create, merchant_api, published
 from tests.unit.credit.test_bnpl_checkout import payment as unit_payment
 
 pytestmark = pytest.mark.e2e
+# When this module's payments begin: its last test reconciles every BNPL payment since.
+STARTED = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
 
 MERCHANT = "m_bnpl_e2e"
 APPROVED_CARD = "4242424242424242"
@@ -148,6 +151,14 @@ def test_a_bnpl_payment_is_read_where_card_payments_are_and_a_refund_unwinds_its
         canceled
         and canceled[0]["detail"]["amount"] == answer.body["bnpl"]["instalments"][0]["amount"]
     )
+    # Announced as a card payment is, for webhooks, the fraud stream and the lake.
+    deadline = time.monotonic() + 30
+    while (announced := published(emulator, api_env, payment_id)) != [
+        "payment.captured",
+        "payment.refunded",
+    ] and time.monotonic() < deadline:
+        time.sleep(1)
+    assert announced == ["payment.captured", "payment.refunded"]
 
 
 def _net(entries: list[Any]) -> dict[str, int]:
@@ -284,3 +295,20 @@ def test_a_failed_collection_goes_late_with_a_capped_fee_and_is_retried_once(
         if account.startswith("bnpl_receivable")
     )
     assert receivable == 0
+
+
+def test_every_bnpl_payment_reconciles_with_its_plan_and_the_credit_ledger(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    """Last in the module: the hourly BNPL reconciliation, invoked as its schedule does, over
+    every BNPL payment the tests above made (approved, refunded, declined, collected, late and
+    settled early)."""
+    lambdas = emulator.client("lambda")
+    response = lambdas.invoke(
+        FunctionName=api_env["credit"]["bnpl_function_name"],
+        Payload=json.dumps({"action": "reconcile", "since": STARTED.isoformat()}),
+    )
+    report = json.loads(response["Payload"].read())
+    assert not response.get("FunctionError"), report
+    assert report["checked_payments"] >= 4, report
+    assert report["mismatch_count"] == 0, report["mismatches"]

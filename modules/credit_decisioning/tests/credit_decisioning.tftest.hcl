@@ -175,6 +175,18 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
     condition     = one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).actions == ["dynamodb:GetItem", "dynamodb:PutItem"] && one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).resources == [var.bnpl.payments_table.arn] && local.bnpl_environment.PAYMENTS_TABLE_NAME == "pay-payments"
     error_message = "A BNPL payment is recorded in the payments table: get and put on that table only."
   }
+  assert {
+    condition     = jsondecode(aws_cloudwatch_event_target.bnpl_reconcile[0].input).action == "reconcile" && aws_cloudwatch_event_rule.bnpl_reconcile[0].schedule_expression == "rate(1 hour)"
+    error_message = "BNPL payments are reconciled against their plans and the credit ledger hourly by default."
+  }
+  assert {
+    condition     = one([for s in local.bnpl_statements : s if s.sid == "PaymentsByUpdate"]).actions == ["dynamodb:Query"] && one([for s in local.bnpl_statements : s if s.sid == "PaymentsByUpdate"]).resources == ["${var.bnpl.payments_table.arn}/index/by_update"]
+    error_message = "The BNPL reconciliation reads the payments by their update-time index only: no Scan, no other index."
+  }
+  assert {
+    condition     = aws_cloudwatch_log_metric_filter.bnpl_mismatches[0].log_group_name == module.bnpl[0].log_group_name && aws_cloudwatch_metric_alarm.bnpl_mismatches[0].threshold == 1
+    error_message = "A BNPL reconciliation mismatch raises an alarm on its first occurrence."
+  }
 }
 
 run "late_fees_reach_the_collections_and_every_bnpl_event_is_recorded_encrypted" {
