@@ -188,8 +188,8 @@ module "step" {
   powertools = {
     service_name = local.function_settings[each.key].service
     log_level    = var.log_level
-    # Reconcile's metrics (one per mismatch kind) beside the ledger's invariants (alarms.tf).
-    metrics_namespace = local.ledger_metric_namespace
+    # The hot-path steps' outcome metrics apart from the ledger's (slo_alarms.tf).
+    metrics_namespace = local.step_metrics_namespace[each.key]
   }
   environment_variables = each.value.environment
 
