@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from local import endpoints, enforcement, faults, metering, tls
+from local import endpoints, enforcement, faults, gaps_emf, metering, tls
 from local.api_gateway import LocalApiGateway
 from local.event_sources import EventSourcePollers, report_processing_results
 from local.firehose import FirehosePoller
@@ -76,7 +76,7 @@ def function_config(function: Any) -> FunctionConfig:
     )
 
 
-def write_function_logs(runtime_logs_backend: Any) -> Any:
+def write_function_logs(runtime_logs_backend: Any, cloudwatch_backend: Any = None) -> Any:
     def write(log_group: str, stream: str, lines: list[str]) -> None:
         if not lines:
             return
@@ -88,6 +88,8 @@ def write_function_logs(runtime_logs_backend: Any) -> Any:
         runtime_logs_backend.put_log_events(
             log_group, stream, [{"timestamp": now_ms, "message": line} for line in lines]
         )
+        if cloudwatch_backend is not None:
+            gaps_emf.publish(lines, cloudwatch_backend)
 
     return write
 
@@ -104,6 +106,7 @@ class LambdaBridge:
 
     def install(self) -> None:
         from moto.awslambda.models import LambdaBackend, LambdaFunction
+        from moto.cloudwatch.models import cloudwatch_backends
         from moto.logs.models import logs_backends
 
         bridge = self
@@ -150,6 +153,8 @@ class LambdaBridge:
         setattr(LambdaBackend, "create_event_source_mapping", create_event_source_mapping)  # noqa: B010
         report_processing_results()
         self._logs_backends = logs_backends
+        # The functions' EMF lines become metrics there (local/gaps_emf.py).
+        self._cloudwatch_backends = cloudwatch_backends
 
     def invoke_sync(self, function: Any, event: Any) -> InvocationResult:
         metering.count("lambda_invocations")
@@ -176,7 +181,8 @@ class LambdaBridge:
             event,
             code_loader=lambda: bytes(function.code_bytes),
             write_logs=write_function_logs(
-                self._logs_backends[function.account_id][function.region]
+                self._logs_backends[function.account_id][function.region],
+                self._cloudwatch_backends[function.account_id][function.region],
             ),
             credentials=credentials,
         )
