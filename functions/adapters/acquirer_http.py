@@ -34,6 +34,12 @@ acquirer cannot have the whole request); no answer within the per-call timeout, 
 connection after sending, or a 2xx body that cannot be read -> ``AcquirerTimeoutError``.
 
 The card travels as its vault token only; the PAN never passes through this process.
+
+Credentials: a fixed ``credential``, or a ``CredentialSource`` such as ``SecretsManagerCredential``
+(the bearer token is the secret's current value, read once per container). A 401 means the
+acquirer refused the credential and did nothing, so the connector reads the source again and,
+when the value changed (the secret was rotated), sends the same request once more with the new
+one: a rotation needs no redeploy and no cold start. A 401 with an unchanged value is rejected.
 """
 
 from __future__ import annotations
@@ -42,10 +48,13 @@ import http.client
 import json
 import re
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import Any
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
 
 from functions.domain.acquirer import (
     AcquirerConnector,
@@ -72,6 +81,65 @@ _ERROR_CODE = re.compile(r"[a-z0-9_]{1,64}")
 _CREDENTIAL = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
+class CredentialSource(Protocol):
+    """Where the connector's bearer token comes from."""
+
+    def current(self) -> str:
+        """The token, as last read (read on first use)."""
+        ...
+
+    def refresh(self) -> str:
+        """The token read again: the acquirer refused the one ``current`` gave."""
+        ...
+
+
+class FixedCredential:
+    def __init__(self, credential: str) -> None:
+        self._credential = credential
+
+    def current(self) -> str:
+        return self._credential
+
+    def refresh(self) -> str:
+        return self._credential
+
+
+class SecretsManagerCredential:
+    """The token is the ``SecretString`` of a Secrets Manager secret (its ``AWSCURRENT``
+    version), read on first use and again only when the acquirer refuses it. The value is
+    never logged or put into an error. ``client`` is a boto3 ``secretsmanager`` client."""
+
+    def __init__(self, client: Any, secret_id: str) -> None:
+        self._client = client
+        self._secret_id = secret_id
+        self._value: str | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"SecretsManagerCredential(secret_id={self._secret_id!r})"
+
+    def current(self) -> str:
+        with self._lock:
+            if self._value is None:
+                self._value = self._read()
+            return self._value
+
+    def refresh(self) -> str:
+        with self._lock:
+            self._value = self._read()
+            return self._value
+
+    def _read(self) -> str:
+        try:
+            value = self._client.get_secret_value(SecretId=self._secret_id).get("SecretString")
+        except (BotoCoreError, ClientError):
+            # No credential, no request: the acquirer was not asked, nothing happened.
+            raise AcquirerUnavailableError(ErrorCode.CONNECTION_FAILED) from None
+        if not isinstance(value, str) or _CREDENTIAL.fullmatch(value) is None:
+            raise AcquirerUnavailableError(ErrorCode.CONNECTION_FAILED)
+        return value
+
+
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args: Any, **kwargs: Any) -> None:
         return None
@@ -80,7 +148,8 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 class HttpAcquirerConnector(AcquirerConnector):
     """``base_url``: ``https://host[:port][/prefix]``. Plain http only with
     ``allow_insecure_localhost=True`` and a host of 127.0.0.1 or localhost (tests, emulators).
-    ``timeout_s`` bounds each call's connect and each read. ``credential``: a bearer token.
+    ``timeout_s`` bounds each call's connect and each read. ``credential``: a bearer token, or
+    ``credentials``: where to read it (not both).
     """
 
     def __init__(
@@ -89,6 +158,7 @@ class HttpAcquirerConnector(AcquirerConnector):
         *,
         timeout_s: float,
         credential: str | None = None,
+        credentials: CredentialSource | None = None,
         allow_insecure_localhost: bool = False,
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
@@ -104,9 +174,11 @@ class HttpAcquirerConnector(AcquirerConnector):
             raise ValueError("timeout_s must be positive")
         if credential is not None and _CREDENTIAL.fullmatch(credential) is None:
             raise ValueError("the credential must be visible ASCII characters")
+        if credential is not None and credentials is not None:
+            raise ValueError("give credential or credentials, not both")
         self._base_url = base_url.rstrip("/")
         self._timeout_s = timeout_s
-        self._credential = credential
+        self._credentials = FixedCredential(credential) if credential is not None else credentials
         handlers: list[urllib.request.BaseHandler] = [
             _NoRedirects(),
             urllib.request.HTTPSHandler(context=ssl_context or ssl.create_default_context()),
@@ -203,29 +275,62 @@ class HttpAcquirerConnector(AcquirerConnector):
         missing_ok: bool,
     ) -> dict[str, Any] | None:
         headers = {"Accept": "application/json", **headers}
-        if self._credential is not None:
-            headers["Authorization"] = f"Bearer {self._credential}"
+        credential = self._credentials.current() if self._credentials is not None else None
+        try:
+            return self._answer(self._exchange(method, path, headers, data, credential))
+        except urllib.error.HTTPError as error:
+            if error.code != 401 or self._credentials is None:
+                return self._answer_error(error, missing_ok)
+            error.close()
+        # Refused credential, nothing done: a rotated secret is read and tried once.
+        renewed = self._credentials.refresh()
+        if renewed == credential:
+            raise AcquirerRejectedError(ErrorCode.REJECTED)
+        try:
+            return self._answer(self._exchange(method, path, headers, data, renewed))
+        except urllib.error.HTTPError as error:
+            return self._answer_error(error, missing_ok)
+
+    def _answer_error(
+        self, error: urllib.error.HTTPError, missing_ok: bool
+    ) -> dict[str, Any] | None:
+        if missing_ok and error.code == 404:
+            error.close()
+            return None
+        raise _status_error(error) from None
+
+    @staticmethod
+    def _answer(raw: bytes) -> dict[str, Any]:
+        answer = _json_object(raw)
+        if answer is None:
+            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        return answer
+
+    def _exchange(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        data: bytes | None,
+        credential: str | None,
+    ) -> bytes:
+        """The answer's body; an ``HTTPError`` for a non-2xx status, our errors otherwise."""
+        if credential is not None:
+            headers = {**headers, "Authorization": f"Bearer {credential}"}
         request = urllib.request.Request(  # noqa: S310 (scheme checked in __init__)
             self._base_url + path, data=data, headers=headers, method=method
         )
         try:
             with self._opener.open(request, timeout=self._timeout_s) as response:
-                raw = response.read(_MAX_RESPONSE_BYTES + 1)
-        except urllib.error.HTTPError as error:
-            if missing_ok and error.code == 404:
-                error.close()
-                return None
-            raise _status_error(error) from None
+                return bytes(response.read(_MAX_RESPONSE_BYTES + 1))
+        except urllib.error.HTTPError:
+            raise
         except urllib.error.URLError:
             # urllib wraps failures of connect and send only: the request never got through.
             raise AcquirerUnavailableError(ErrorCode.CONNECTION_FAILED) from None
         except (OSError, http.client.HTTPException):
             # Sent, then no (whole) answer: read timeout, reset, truncated status line.
             raise AcquirerTimeoutError(ErrorCode.TIMEOUT) from None
-        answer = _json_object(raw)
-        if answer is None:
-            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
-        return answer
 
 
 def _segment(authorization_id: str) -> str:
