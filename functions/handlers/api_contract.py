@@ -13,6 +13,7 @@ published, so API Gateway's request models cover every body (``local/openapi.py`
 
 from __future__ import annotations
 
+import importlib
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -60,7 +61,8 @@ class Operation:
     """What the document says of one route beyond what its resolver knows."""
 
     status: int
-    answer: type[BaseModel] | None
+    # The answer's model, or "module:Model" for one imported only once its route exists.
+    answer: type[BaseModel] | str | None
     idempotency_key: bool | None = None  # required, optional, or not read at all (None)
     # A body the handler parses itself (after checking the caller may send it: a card number
     # is read only once the merchant is admitted), so Powertools does not see its model.
@@ -73,6 +75,7 @@ class Operation:
 # a new route states its answer before it reaches the contract.
 OPERATIONS: dict[tuple[str, str], Operation] = {
     ("post", "/v1/payments"): Operation(201, PaymentView, idempotency_key=True),
+    ("get", "/v1/payments"): Operation(200, "functions.services.payment_listing:PaymentList"),
     ("get", "/v1/payments/{payment_id}"): Operation(200, PaymentView),
     ("post", "/v1/payments/{payment_id}/capture"): Operation(200, PaymentView, False),
     ("post", "/v1/payments/{payment_id}/cancel"): Operation(200, PaymentView, False),
@@ -151,7 +154,7 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
                 "required": operation.idempotency_key,
                 "description": "Makes a retry safe: the same key and body answer the first "
                 "request's result, another body with the key is refused (422).",
-                "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                "schema": {"type": "string", "pattern": "^[A-Za-z0-9_:.-]{1,255}$"},
             }
         )
     if operation.merchant_header:
@@ -167,10 +170,19 @@ def _parameters(operation: Operation) -> list[dict[str, Any]]:
     return parameters
 
 
+def answer_model(operation: Operation) -> type[BaseModel] | None:
+    if isinstance(operation.answer, str):
+        module, name = operation.answer.split(":")
+        model: type[BaseModel] = getattr(importlib.import_module(module), name)
+        return model
+    return operation.answer
+
+
 def _responses(operation: Operation) -> dict[str, Any]:
     answer: dict[str, Any] = {"type": "object"}
-    if operation.answer is not None:
-        answer = {"$ref": COMPONENTS + operation.answer.__name__}
+    model = answer_model(operation)
+    if model is not None:
+        answer = {"$ref": COMPONENTS + model.__name__}
     error = {"application/json": {"schema": {"$ref": COMPONENTS + ErrorResponse.__name__}}}
     responses: dict[str, Any] = {
         str(operation.status): {
@@ -191,6 +203,7 @@ def build_document(*, internal: bool = False, strict: bool = True) -> dict[str, 
     paths: dict[str, dict[str, Any]] = {}
     schemas: dict[str, Any] = {}
     bodies: list[type[BaseModel]] = [ErrorResponse]
+    answers: set[type[BaseModel]] = {ErrorResponse}
     for tag, resolver in _resolvers(internal=internal):
         spec = json.loads(resolver.get_openapi_json_schema())
         _merge_schemas(schemas, spec.get("components", {}).get("schemas", {}))
@@ -211,11 +224,13 @@ def build_document(*, internal: bool = False, strict: bool = True) -> dict[str, 
                     item["requestBody"] = _body(operation.parsed_body)
                     bodies.append(operation.parsed_body)
                 item["responses"] = _responses(operation)
-                if operation.answer is not None:
-                    bodies.append(operation.answer)
+                model = answer_model(operation)
+                if model is not None:
+                    bodies.append(model)
+                    answers.add(model)
                 paths.setdefault(path, {})[method] = item
     _, extra = models_json_schema(
-        [(model, "serialization" if model in _answers() else "validation") for model in bodies],
+        [(model, "serialization" if model in answers else "validation") for model in bodies],
         ref_template=COMPONENTS + "{model}",
     )
     _merge_schemas(schemas, extra.get("$defs", {}))
@@ -280,10 +295,6 @@ def _refs(node: object) -> set[str]:
     if isinstance(node, list):
         return set().union(*(_refs(value) for value in node))
     return set()
-
-
-def _answers() -> set[type[BaseModel]]:
-    return {op.answer for op in OPERATIONS.values() if op.answer is not None} | {ErrorResponse}
 
 
 @cache
