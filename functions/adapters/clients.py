@@ -66,6 +66,13 @@ def events() -> EventsClient:
 
 
 @cache
+def secretsmanager() -> Any:
+    """The HTTP acquirer connector's credential (``acquirer_http.SecretsManagerCredential``);
+    typed loosely: no boto3 stubs are installed for ``secretsmanager``."""
+    return boto3.client("secretsmanager", config=_CONFIG)
+
+
+@cache
 def stepfunctions() -> SFNClient:
     """For ``StartSyncExecution``: its read timeout covers a whole EXPRESS execution (the API
     answers within 29 s). botocore puts ``sync-`` in front of the host for that call; an
@@ -83,5 +90,5 @@ def stepfunctions() -> SFNClient:
 
 def clear() -> None:
     """Forget every cached client (tests only: a new moto backend needs new clients)."""
-    for factory in (kms, dynamodb, logs, sqs, events, stepfunctions):
+    for factory in (kms, dynamodb, logs, sqs, events, secretsmanager, stepfunctions):
         factory.cache_clear()

@@ -8,12 +8,13 @@ import os
 from collections.abc import Mapping
 from decimal import Decimal
 from functools import cache
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from aws_lambda_powertools import Logger
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients, fraud_stream_wiring
+from functions.adapters.acquirer_http import HttpAcquirerConnector, SecretsManagerCredential
 from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.emf_metrics import EmfMetrics
 from functions.adapters.fraud_monitoring_table import TableTraMonitoring
@@ -82,8 +83,11 @@ class PaymentFunctionSettings(BaseModel):
     issuer_country_prefixes: str = ""
     issuer_country_file: str = ""
     ip_country_file: str = ""
-    acquirer_connector: str = "simulator"
+    acquirer_connector: Literal["simulator", "http"] = "simulator"
     acquirer_timeout_ms: int = Field(default=3000, ge=100, le=29_000)
+    # The http connector's API and the Secrets Manager secret holding its bearer token.
+    acquirer_base_url: str = ""
+    acquirer_credential_secret: str = ""
     # Days an uncaptured authorization is kept before the reconciliation cancels it.
     authorization_validity_days: int = Field(
         default=DEFAULT_AUTHORIZATION_VALIDITY.days, ge=1, le=30
@@ -118,6 +122,8 @@ class PaymentFunctionSettings(BaseModel):
             ip_country_file=env.get("IP_COUNTRY_FILE", ""),
             acquirer_connector=env.get("ACQUIRER_CONNECTOR", "simulator"),
             acquirer_timeout_ms=int(env.get("ACQUIRER_TIMEOUT_MS") or 3000),
+            acquirer_base_url=env.get("ACQUIRER_BASE_URL", ""),
+            acquirer_credential_secret=env.get("ACQUIRER_CREDENTIAL_SECRET_ARN", ""),
             authorization_validity_days=int(
                 env.get("AUTHORIZATION_VALIDITY_DAYS") or DEFAULT_AUTHORIZATION_VALIDITY.days
             ),
@@ -294,8 +300,15 @@ def access_control_server() -> SimulatedAcs:
 @cache
 def acquirer() -> AcquirerConnector:
     current = settings()
-    if current.acquirer_connector != "simulator":
-        raise RuntimeError(f"unknown ACQUIRER_CONNECTOR {current.acquirer_connector!r}")
+    if current.acquirer_connector == "http":
+        secret = current.acquirer_credential_secret
+        return HttpAcquirerConnector(
+            current.required("acquirer_base_url"),
+            timeout_s=current.acquirer_timeout_ms / 1000,
+            credentials=SecretsManagerCredential(clients.secretsmanager(), secret)
+            if secret
+            else None,
+        )
     return AcquirerSimulator(
         current.simulator_key,
         timeout_s=current.acquirer_timeout_ms / 1000,
@@ -331,5 +344,6 @@ def clear() -> None:
         acquirer_records,
         amount_caps,
         event_publisher,
+        metrics,
     ):
         builder.cache_clear()
