@@ -51,6 +51,22 @@ AUTHORIZER_CACHE_HIT_RATE = 0.9
 AUTHORIZER_GB_SECONDS_PER_MISS = 256 / 1024 * 0.015
 AUTHORIZER_READ_UNITS_PER_MISS = 2.0
 
+# Webhooks (docs/decisions/0009): each payment event delivered to the merchant's subscribed
+# endpoints, stated, not measured (how many endpoints a merchant registers is its choice): one
+# endpoint subscribed to payment.*, every delivery answered 2xx at its first attempt. A delivery
+# is two invocations of 256 MB (the dispatch and the attempt, batches of one: the worst case),
+# 30 ms of our own work each plus the merchant's answer while the attempt waits (300 ms), six
+# SQS requests (send, receive, delete on each queue), three writes (the delivery, the claim,
+# the outcome), three reads (the endpoints, the delivery, the endpoint) and a KMS Decrypt of the
+# secret in one attempt out of a hundred (cached a minute per container).
+WEBHOOK_ENDPOINTS_PER_EVENT = 1.0
+WEBHOOK_LAMBDA_INVOCATIONS = 2.0
+WEBHOOK_GB_SECONDS = 256 / 1024 * (0.030 + 0.030 + 0.300)
+WEBHOOK_SQS_REQUESTS = 6.0
+WEBHOOK_WRITE_UNITS = 3.0
+WEBHOOK_READ_UNITS = 3.0
+WEBHOOK_KMS_REQUESTS = 0.01
+
 
 @dataclass(frozen=True)
 class Line:
@@ -151,11 +167,61 @@ def authorizer_lines(prices: PriceBook, api_requests: float) -> list[Line]:
     ]
 
 
+def webhook_lines(prices: PriceBook, events: float) -> list[Line]:
+    """Webhook deliveries of a payment's events to its merchant's endpoints."""
+    deliveries = events * WEBHOOK_ENDPOINTS_PER_EVENT
+    return [
+        _line(
+            prices,
+            "Webhook Lambda requests",
+            deliveries * WEBHOOK_LAMBDA_INVOCATIONS,
+            "invocations",
+            "lambda_request",
+        ),
+        _line(
+            prices,
+            "Webhook Lambda duration",
+            deliveries * WEBHOOK_GB_SECONDS,
+            "GB-s",
+            "lambda_gb_second",
+        ),
+        _line(
+            prices,
+            "Webhook SQS requests",
+            deliveries * WEBHOOK_SQS_REQUESTS,
+            "requests",
+            "sqs_request",
+        ),
+        _line(
+            prices,
+            "Webhook delivery log writes",
+            deliveries * WEBHOOK_WRITE_UNITS,
+            "WRU",
+            "dynamodb_write_request_unit",
+        ),
+        _line(
+            prices,
+            "Webhook endpoint and log reads",
+            deliveries * WEBHOOK_READ_UNITS,
+            "RRU",
+            "dynamodb_read_request_unit",
+        ),
+        _line(
+            prices,
+            "Webhook secret decrypts",
+            deliveries * WEBHOOK_KMS_REQUESTS,
+            "requests",
+            "kms_request",
+        ),
+    ]
+
+
 def shared_lines(prices: PriceBook, usage: Usage, scope: Mapping[str, list[str]]) -> list[Line]:
     """Everything but the workflow engine: the same for Express and Standard."""
     api = usage["payment_api_requests"]
     return [
         *authorizer_lines(prices, api),
+        *webhook_lines(prices, usage["payment_events_published"]),
         _line(prices, "API Gateway REST requests", api, "requests", "apigateway_rest_request"),
         _line(prices, "WAF requests", api, "requests", "waf_request"),
         _line(
