@@ -31,7 +31,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from functions.adapters.ledger_table import DynamoLedgerStore, entry_item
+from functions.adapters.ledger_table import DynamoLedgerStore, entry_item, recorded_keys
 from functions.adapters.payment_event_log import LogGroupEventRecord
 from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable, to_item
 from functions.domain.acquirer import AcquirerOperation, OperationKind
@@ -125,7 +125,11 @@ def load(clients: dict[str, Any], count: int, end: dt.datetime, seed: int) -> No
         for reference, amount in facts.acquirer_references().items():
             done = operation(reference, payment, amount)
             items[PAYMENTS_TABLE].append(operations.item(done, executed))
-        items[LEDGER_TABLE].extend(entry_item(e) for e in expected_entries(facts, RULES))
+        # Written when the payment was last updated, as the workflow writes them: the run's
+        # by_recorded reads find each against a payment its slice compares.
+        items[LEDGER_TABLE].extend(
+            {**entry_item(e), **recorded_keys(e, executed)} for e in expected_entries(facts, RULES)
+        )
         for n, (event_type, carried, at) in enumerate(dated_expected_events(facts)):
             message = {
                 "event_id": f"{payment.payment_id}:{event_type}:{n}",
@@ -224,6 +228,7 @@ def in_memory() -> tuple[dict[int, float], float]:
         for payment in payments(size, end, seed):
             facts = facts_of(payment)
             records.save(payment)
+            store.clock = payment.updated_at  # written with the record's last update
             for entry in expected_entries(facts, RULES):
                 store.post(entry)
             for n, (event_type, carried, at) in enumerate(dated_expected_events(facts)):

@@ -17,6 +17,13 @@ Table design (single table, on-demand): hash key ``pk`` (S), range key ``sk`` (S
   existing, which any earlier movement would have created. One position per merchant and
   currency for its settled funds: ``pk = "position#funds:<merchant>:<currency>"``, available (N).
 
+Every entry of a payment also carries ``recorded_key`` (``led#<hour it was written>#<shard>``)
+and ``recorded_at`` (when this store wrote it), the keys of the sparse ``by_recorded`` index
+(KEYS_ONLY): the reconciliation reads the entries written in its window from it and flags
+those whose payment does not exist, without a Scan. Settlement and payout entries stay out of
+it (their subjects are no payments). A later update of a position leaves its keys as they are,
+so it writes nothing to the index.
+
 Every other ``post`` writes an entry and its position in one transaction: two items, four write
 units (a settlement batch entry has no position: one item). Reading a payment's entries is one
 query of its partition, which returns the position (and a sale stored in it) too. Account
@@ -32,6 +39,7 @@ and ``PositionLimitError`` raised.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import secrets
 import time
@@ -55,6 +63,7 @@ from functions.domain.ledger import (
     position_change,
     shard_accounts,
 )
+from functions.services.reconciliation import INDEX_SHARDS, instant, shard_of
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -62,6 +71,7 @@ if TYPE_CHECKING:
 
     Item = dict[str, AttributeValueTypeDef]
 
+RECORDED_INDEX = "by_recorded"
 ENTRY_PREFIX = "entry#"
 POSITION_SK = "position"
 FUNDS_KEY_PREFIX = "funds:"
@@ -86,6 +96,24 @@ def entry_pk(payment_id: str) -> str:
 
 def entry_sk(step: str) -> str:
     return f"{ENTRY_PREFIX}{step}"
+
+
+def recorded_key(payment_id: str, recorded_at: str) -> str:
+    """The ``by_recorded`` partition of a payment's entry: the hour it was written (the first
+    13 characters of ``recorded_at``) and the payment's shard, so a busy hour is
+    ``INDEX_SHARDS`` partition keys, as the payments' ``by_update`` is."""
+    return f"led#{recorded_at[:13]}#{shard_of(payment_id):02d}"
+
+
+def recorded_keys(entry: JournalEntry, at: dt.datetime) -> Item:
+    """The index attributes of an entry written at ``at``; none for an entry of no payment."""
+    if entry.payment_id.startswith((SETTLEMENT_SUBJECT, PAYOUT_SUBJECT)):
+        return {}
+    recorded_at = instant(at)
+    return {
+        "recorded_key": _s(recorded_key(entry.payment_id, recorded_at)),
+        "recorded_at": _s(recorded_at),
+    }
 
 
 def position_key(key: str) -> Item:
@@ -123,6 +151,7 @@ class DynamoLedgerStore(LedgerStore):
         max_attempts: int = MAX_ATTEMPTS,
         sleep: Callable[[float], None] = time.sleep,
         backoff: Callable[[int], float] = full_jitter,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         if max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
@@ -132,6 +161,7 @@ class DynamoLedgerStore(LedgerStore):
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._backoff = backoff
+        self._clock = clock
         self.last_consumed_write_units: float = 0.0
 
     def __repr__(self) -> str:
@@ -143,7 +173,7 @@ class DynamoLedgerStore(LedgerStore):
         change = position_change(entry)
         if change.fresh:
             return self._post_first(entry, repair)
-        item = entry_item(entry)
+        item = {**entry_item(entry), **recorded_keys(entry, self._clock())}
         transact: list[Any] = [
             {
                 "Put": {
@@ -241,6 +271,7 @@ class DynamoLedgerStore(LedgerStore):
         deltas = self._rebuilt_totals(entry) if repair else dict(position_change(entry).deltas)
         item: Item = {
             **entry_item(entry),
+            **recorded_keys(entry, self._clock()),
             **position_key(entry.payment_id),
             **{name: _n(value) for name, value in deltas.items()},
         }
@@ -307,6 +338,29 @@ class DynamoLedgerStore(LedgerStore):
             _entry(item) for page in pages for item in page.get("Items", []) if "entry_id" in item
         ]
 
+    def subjects_recorded_between(self, start: str, end: str) -> Iterator[str]:
+        """The payment of every entry written in [start, end), from ``by_recorded``: each
+        hour's shards, page by page (eventually consistent, as every index read). A payment
+        with several entries there is named once per entry."""
+        for hour in _hours(start, end):
+            for shard in range(INDEX_SHARDS):
+                pages = self._client.get_paginator("query").paginate(
+                    TableName=self._table,
+                    IndexName=RECORDED_INDEX,
+                    KeyConditionExpression=(
+                        "recorded_key = :key AND recorded_at BETWEEN :from AND :to"
+                    ),
+                    ExpressionAttributeValues={
+                        ":key": _s(f"led#{hour}#{shard:02d}"),
+                        ":from": _s(start),
+                        ":to": _s(end),
+                    },
+                )
+                for page in pages:
+                    for item in page.get("Items", []):
+                        if item["recorded_at"]["S"] < end:
+                            yield _subject(item["pk"]["S"])
+
     def scan_entries(self) -> Iterator[JournalEntry]:
         """Every entry in the table (for reconciliation); not strongly consistent."""
         kwargs: dict[str, Any] = {
@@ -352,6 +406,19 @@ class DynamoLedgerStore(LedgerStore):
 
 
 # ------------------------------------------------------------------------------ items
+
+
+def _hours(start: str, end: str) -> Iterator[str]:
+    """Every hour [start, end] touches, as the 13-character prefix ``recorded_key`` uses."""
+    hour = dt.datetime.fromisoformat(start[:13] + ":00:00+00:00")
+    while (label := hour.strftime("%Y-%m-%dT%H")) <= end[:13]:
+        yield label
+        hour += dt.timedelta(hours=1)
+
+
+def _subject(pk: str) -> str:
+    """The payment of an entry partition (``payment#<id>``)."""
+    return pk.removeprefix("payment#")
 
 
 def _cancellation_codes(exc: ClientError) -> list[str]:

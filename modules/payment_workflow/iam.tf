@@ -128,8 +128,8 @@ locals {
 
   # The reconciliation reads by index, never by Scan (docs/ledger.md, "Reconciliation at
   # volume"): what changed in its window (by_update, which also holds the simulator's operation
-  # records) and the holds due for the sweeper (open_holds); a payment, an operation record or
-  # its checkpoint by key.
+  # records), the holds due for the sweeper (open_holds) and the entries written in its window
+  # (the ledger's by_recorded); a payment, an operation record or its checkpoint by key.
   reconcile_statements = [
     {
       sid       = "ReadPayments"
@@ -155,6 +155,12 @@ locals {
       sid       = "RepairLedger"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query", "dynamodb:UpdateItem"]
       resources = [local.ledger_table_arn]
+    },
+    {
+      # The entries written in its window, for those whose payment does not exist.
+      sid       = "ReadLedgerByWindow"
+      actions   = ["dynamodb:Query"]
+      resources = ["${local.ledger_table_arn}/index/by_recorded"]
     },
     {
       sid        = "RepublishPaymentEvents"

@@ -156,6 +156,28 @@ resource "aws_dynamodb_table" "ledger" {
     type = "S"
   }
 
+  attribute {
+    name = "recorded_key"
+    type = "S"
+  }
+
+  attribute {
+    name = "recorded_at"
+    type = "S"
+  }
+
+  # The reconciliation's check for entries of no payment (docs/ledger.md, "Reconciliation at
+  # volume"): a payment's entries by when they were written, keyed led#<hour>#<shard> as
+  # by_update is. Sparse (settlement and payout entries carry no key) and KEYS_ONLY: the run
+  # needs only the entry's partition, and a later update of a position never writes the index
+  # again (ADR 0003 counts its write unit).
+  global_secondary_index {
+    name            = "by_recorded"
+    hash_key        = "recorded_key"
+    range_key       = "recorded_at"
+    projection_type = "KEYS_ONLY"
+  }
+
   point_in_time_recovery {
     enabled = true
   }

@@ -83,11 +83,22 @@ def create_ledger_table(ddb: Any, name: str = LEDGER_TABLE) -> None:
         TableName=name,
         BillingMode="PAY_PER_REQUEST",
         AttributeDefinitions=[
-            {"AttributeName": "pk", "AttributeType": "S"},
-            {"AttributeName": "sk", "AttributeType": "S"},
+            {"AttributeName": attribute, "AttributeType": "S"}
+            for attribute in ("pk", "sk", "recorded_key", "recorded_at")
         ],
         KeySchema=[
             {"AttributeName": "pk", "KeyType": "HASH"},
             {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        # The reconciliation's entries by the time they were written (tables.tf).
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_recorded",
+                "KeySchema": [
+                    {"AttributeName": "recorded_key", "KeyType": "HASH"},
+                    {"AttributeName": "recorded_at", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            }
         ],
     )

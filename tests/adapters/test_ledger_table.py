@@ -408,3 +408,50 @@ class FixedBatches:
 
     def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
         return self._batches
+
+
+def test_entries_are_found_by_when_they_were_written_and_settlements_stay_out(ddb: Any) -> None:
+    clock = [dt.datetime(2026, 12, 1, 9, 59, tzinfo=dt.UTC)]
+    store = DynamoLedgerStore(ddb, TABLE, clock=lambda: clock[0])
+    ledger = PaymentLedger(store, FEE_RULES)
+    ledger.record_sale("pay_before", "m_1", 1_000, "EUR", AT)
+    clock[0] = dt.datetime(2026, 12, 1, 10, 30, tzinfo=dt.UTC)
+    # A sale (the entry in its position), an authorization and its capture (entry items);
+    # dated long before (effective_at) yet written now: found by the write.
+    ledger.record_sale("pay_sale", "m_1", 1_000, "EUR", AT)
+    ledger.record_authorization("pay_auth", "m_1", 500, "EUR", AT)
+    clock[0] = dt.datetime(2026, 12, 1, 11, 0, 0, 1_000, tzinfo=dt.UTC)
+    ledger.record_capture("pay_auth", "m_1", 500, "EUR", 1, AT)
+    store.post(
+        FEE_RULES.settlement(
+            "b9",
+            {(acquirer_receivable("pay_auth", 8), "EUR"): (500, 0)},
+            {},
+            ["pay_auth:capture:1"],
+            AT,
+            "2026-12-01",
+        )
+    )
+    clock[0] = dt.datetime(2026, 12, 1, 11, 30, tzinfo=dt.UTC)
+    ledger.record_sale("pay_after", "m_1", 1_000, "EUR", AT)
+
+    found = store.subjects_recorded_between(
+        "2026-12-01T10:00:00.000+00:00", "2026-12-01T11:30:00.000+00:00"
+    )
+    # Across the hour's edge, [start, end): the later sale is the next window's.
+    assert sorted(found) == ["pay_auth", "pay_auth", "pay_sale"]
+    # A later movement of a sale leaves the index entry of its position as it was.
+    ledger.record_refund("pay_sale", "m_1", 100, "EUR", "re_1", AT)
+    (position,) = [
+        i
+        for i in stored_items(ddb)
+        if i["pk"]["S"] == "payment#pay_sale" and i["sk"]["S"] == "position"
+    ]
+    assert position["recorded_at"]["S"] == "2026-12-01T10:30:00.000+00:00"
+    assert position["recorded_key"]["S"].startswith("led#2026-12-01T10#")
+    assert any(i["pk"]["S"] == "settlement#b9" for i in stored_items(ddb))
+    assert not [
+        i
+        for i in stored_items(ddb)
+        if i["pk"]["S"].startswith("settlement#") and "recorded_key" in i
+    ]

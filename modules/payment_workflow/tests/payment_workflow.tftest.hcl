@@ -168,6 +168,13 @@ run "the_module_with_its_defaults" {
     error_message = "ledger is keyed by pk/sk and never expires."
   }
 
+  assert {
+    condition = [
+      for g in aws_dynamodb_table.ledger.global_secondary_index : "${g.name}:${g.hash_key}:${g.range_key}:${g.projection_type}"
+    ] == ["by_recorded:recorded_key:recorded_at:KEYS_ONLY"]
+    error_message = "ledger has one GSI, reconcile's by_recorded (recorded_key, recorded_at), KEYS_ONLY: entries by when they were written, never a Scan."
+  }
+
   # --- workflow logs failures but never execution data
   assert {
     condition = (
@@ -396,7 +403,7 @@ run "the_module_with_its_defaults" {
 
   # reconcile reads payments and writes them only to settle a pending capture or refund or to cancel
   # a stale hold (conditional on the version), repairs the ledger, republishes events, reads the record.
-  # It reads by its two indexes and by key, never by Scan (issue 17: reconciliation at volume).
+  # It reads by its three indexes and by key, never by Scan (issue 17: reconciliation at volume).
   assert {
     condition = (
       toset(flatten([for s in local.reconcile_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:GetItem", "dynamodb:PutItem"]) &&
@@ -404,6 +411,7 @@ run "the_module_with_its_defaults" {
         "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_update",
         "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/open_holds",
         "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger",
+        "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-ledger/index/by_recorded",
       ]) &&
       !contains(flatten([for s in local.reconcile_statements : s.actions]), "dynamodb:Scan") &&
       one([for s in local.reconcile_statements : s.resources if contains(s.actions, "events:PutEvents")]) == ["arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"] &&

@@ -10,7 +10,12 @@ from typing import Any
 
 from functions.contracts.steps import ProcessAnswer
 from functions.domain.acquirer import AcquirerOperation
-from functions.domain.ledger import InMemoryLedgerStore, JournalEntry
+from functions.domain.ledger import (
+    PAYOUT_SUBJECT,
+    SETTLEMENT_SUBJECT,
+    InMemoryLedgerStore,
+    JournalEntry,
+)
 from functions.domain.payments import InMemoryPaymentStore, Payment, PaymentStatus, new_payment
 from functions.domain.reconciliation import PublishedEvent
 from functions.services.fraud_scoring import CARD_INDEX, CARD_INDEX_ATTRIBUTE, DEVICE_INDEX
@@ -131,6 +136,24 @@ class IndexedPaymentRecords(PaymentRecords):
 
 
 class LedgerRecords(InMemoryLedgerStore):
+    """The ledger with its ``by_recorded`` index: each payment entry recorded when posted, at
+    ``clock`` when set, else at the entry's own date (written when it happened), as the table
+    records its write time (settlement and payout entries are not indexed)."""
+
+    def __init__(self, clock: str | None = None) -> None:
+        super().__init__()
+        self.clock = clock
+        self.recorded: list[tuple[str, str]] = []
+
+    def post(self, entry: JournalEntry, *, repair: bool = False) -> bool:
+        written = super().post(entry, repair=repair)
+        if written and not entry.payment_id.startswith((SETTLEMENT_SUBJECT, PAYOUT_SUBJECT)):
+            self.recorded.append((self.clock or entry.effective_at or NOW, entry.payment_id))
+        return written
+
+    def subjects_recorded_between(self, start: str, end: str) -> list[str]:
+        return [subject for at, subject in self.recorded if start <= at < end]
+
     def scan_entries(self) -> list[JournalEntry]:
         return self.all_entries()
 

@@ -328,6 +328,52 @@ def test_a_capture_the_acquirer_lacks_is_found_by_its_reference() -> None:
     assert kinds(world.run(at(60), at(0))) == ["acquirer_operation_missing"]
 
 
+class CountedReads(PaymentRecords):
+    def __init__(self) -> None:
+        super().__init__()
+        self.gets: list[str] = []
+
+    def get(self, payment_id: str) -> Payment | None:
+        self.gets.append(payment_id)
+        return super().get(payment_id)
+
+
+def test_an_entry_of_no_payment_written_in_the_window_is_reported_and_never_repaired() -> None:
+    world = World()
+    world.payments = CountedReads()
+    world.service = Reconciliation(
+        world.payments, world.store, world.events, world.events, RULES, BUS
+    )
+    world.captured(world.authorized("pay_1", at(40)), at(35))
+    world.store.clock = at(30)
+    world.ledger.record_authorization("pay_ghost", "m_1", 500, "EUR")
+    world.store.clock = at(3 * 60)
+    world.ledger.record_authorization("pay_old_ghost", "m_1", 500, "EUR")
+    report = world.run(at(60), at(0), repair=True)
+    # Found by the time it was written, not by any payment; the one written before the window
+    # is an earlier run's to find.
+    assert [(m["kind"], m["payment_id"]) for m in report["mismatches"]] == [
+        ("ledger_without_payment", "pay_ghost")
+    ]
+    assert report["repaired"] == [] and report["checked_payments"] == 1
+    # pay_1's entries were written in the slice that compares it: only the ghost cost a read.
+    assert world.payments.gets == ["pay_ghost"]
+
+
+def test_an_entry_of_a_payment_compared_in_another_slice_costs_a_read_not_a_mismatch() -> None:
+    world = World()
+    world.payments = CountedReads()
+    world.service = Reconciliation(
+        world.payments, world.store, world.events, world.events, RULES, BUS
+    )
+    # Authorized in one slice, captured (its record's last update) in a later one: the
+    # authorization's entry is checked against the record, which exists.
+    world.captured(world.authorized("pay_1", at(50)), at(20))
+    report = world.run(at(60), at(0))
+    assert report["ok"], report["mismatches"]
+    assert world.payments.gets == ["pay_1"]
+
+
 def test_a_run_lists_a_bounded_number_of_mismatches_and_counts_them_all() -> None:
     world = World(WindowSettings(listed=3))
     for n in range(7):
