@@ -308,6 +308,26 @@ def cmd_reconcile(endpoints: Endpoints, repair: bool) -> int:
     return failed
 
 
+def cmd_reconcile_backfill(endpoints: Endpoints, restart: bool) -> int:
+    """Gives the running emulator's payments and ledger tables the reconciliation's index keys
+    (functions/adapters/index_backfill.py; on AWS run that module with the tables' names)."""
+    from functions.adapters.index_backfill import main as backfill
+    from local.aws import emulator_client
+
+    if running_pid() is None:
+        print("no emulator started by `make up` is running", file=sys.stderr)
+        return 2
+    outputs = terraform_outputs(LOCAL_ENV_DIR, emulator_env(endpoints.aws))
+    state = REPO_ROOT / ".local" / "reconcile-backfill.json"
+    argv = [
+        *("--payments-table", str(outputs["payments_table_name"])),
+        *("--ledger-table", str(outputs["ledger_table_name"])),
+        *("--state", str(state)),
+        *(["--restart"] if restart else []),
+    ]
+    return backfill(argv, client=emulator_client("dynamodb", endpoints.aws))
+
+
 def merchant_registry(args: argparse.Namespace, endpoints: Endpoints) -> MerchantRegistry:
     """The registry the command writes: ``--table`` in an AWS environment (the default
     credential chain, the operator's role), else environments/local's on the running emulator."""
@@ -496,6 +516,11 @@ def main(argv: list[str]) -> int:
         "reconcile", help="compare payments, ledger and events on the running emulator"
     )
     recon.add_argument("--repair", action="store_true", help="apply the safe repairs")
+    backfill = sub.add_parser(
+        "reconcile-backfill",
+        help="give items written before the reconciliation's indexes their keys (resumable)",
+    )
+    backfill.add_argument("--restart", action="store_true", help="ignore the saved progress")
     chaos = sub.add_parser("chaos", help="payments under injected faults, then the invariants")
     chaos.add_argument("--payments", type=int, default=10_000)
     chaos.add_argument("--concurrency", type=int, default=8)
@@ -523,6 +548,8 @@ def main(argv: list[str]) -> int:
         return cmd_demo(endpoints, args.keep)
     elif args.command == "reconcile":
         return cmd_reconcile(endpoints, args.repair)
+    elif args.command == "reconcile-backfill":
+        return cmd_reconcile_backfill(endpoints, args.restart)
     elif args.command == "chaos":
         return cmd_chaos(endpoints, args.payments, args.concurrency, args.fault_rate)
     elif args.command == "merchant":
