@@ -83,6 +83,19 @@ resource "aws_dynamodb_table" "this" {
   tags = local.tags
 }
 
+# Where onboarding finds the usage plan of a merchant's tier (functions/adapters/usage_plans.py):
+# Terraform owns the plans, the registry only reads their ids.
+resource "aws_dynamodb_table_item" "usage_plans" {
+  count = length(var.usage_plans) > 0 ? 1 : 0
+
+  table_name = aws_dynamodb_table.this.name
+  hash_key   = aws_dynamodb_table.this.hash_key
+  item = jsonencode({
+    pk    = { S = "config#usage_plans" }
+    plans = { M = { for tier, id in var.usage_plans : tier => { S = id } } }
+  })
+}
+
 module "authorizer" {
   source = "../lambda_function"
 

@@ -124,3 +124,15 @@ variable "tags" {
   type        = map(string)
   default     = {}
 }
+
+variable "usage_plans" {
+  description = "Usage plan id by merchant tier (payment_workflow's merchant_usage_plan_ids), written to the registry's config#usage_plans item: onboarding reads it to put each merchant's API Gateway API key on its tier's plan, with no configuration of its own. Empty writes no item (onboarding then refuses to make usage keys)."
+  type        = map(string)
+  default     = {}
+  nullable    = false
+
+  validation {
+    condition     = alltrue([for tier, id in var.usage_plans : can(regex("^[a-z][a-z0-9_]{0,31}$", tier)) && length(id) > 0])
+    error_message = "usage_plans keys must be merchant tiers (1-32 lowercase letters, digits or _) and values usage plan ids."
+  }
+}

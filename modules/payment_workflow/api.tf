@@ -94,6 +94,10 @@ resource "aws_api_gateway_rest_api" "this" {
     types = ["REGIONAL"]
   }
 
+  # With a custom domain (api_domain.tf: TLS_1_2) the default endpoint, whose TLS policy cannot
+  # be chosen (TLS 1.0 and up), is closed: the domain is the only way in.
+  disable_execute_api_endpoint = local.custom_domain
+
   tags = var.tags
 }
 

@@ -36,6 +36,15 @@ locals {
   }
 }
 
+# Headers of a refusal, as static values (a gateway response cannot compute one): a throttled
+# client waits a second, about what one token of a usage plan's bucket takes to come back at
+# the rates merchant_usage_plans allows.
+locals {
+  gateway_response_headers = {
+    THROTTLED = { "Retry-After" = "1" }
+  }
+}
+
 resource "aws_api_gateway_gateway_response" "this" {
   for_each = local.gateway_responses
 
@@ -43,6 +52,9 @@ resource "aws_api_gateway_gateway_response" "this" {
   response_type = each.key
   # null keeps API Gateway's own status (DEFAULT_4XX and DEFAULT_5XX cover several).
   status_code = each.value.status == null ? null : tostring(each.value.status)
+  response_parameters = {
+    for name, value in lookup(local.gateway_response_headers, each.key, {}) : "gatewayresponse.header.${name}" => "'${value}'"
+  }
 
   response_templates = {
     "application/json" = jsonencode({

@@ -70,8 +70,17 @@ output "api_name" {
 }
 
 output "api_url" {
-  description = "Invoke URL of the Payment API stage v1."
-  value       = aws_api_gateway_stage.v1.invoke_url
+  description = "Base URL of the Payment API (a route's path follows it): https://<api_domain_name> with a custom domain (the default endpoint is disabled then), else the invoke URL of the stage v1."
+  value       = local.custom_domain ? "https://${var.api_domain_name}" : aws_api_gateway_stage.v1.invoke_url
+}
+
+output "api_domain" {
+  description = "The custom domain (null without api_domain_name): its name, and the regional_domain_name and regional_zone_id an alias record for the name points at."
+  value = local.custom_domain ? {
+    domain_name          = aws_api_gateway_domain_name.this[0].domain_name
+    regional_domain_name = aws_api_gateway_domain_name.this[0].regional_domain_name
+    regional_zone_id     = aws_api_gateway_domain_name.this[0].regional_zone_id
+  } : null
 }
 
 output "web_acl_arn" {
@@ -115,4 +124,9 @@ output "credit_routes" {
 output "webhook_routes" {
   description = "With var.webhooks set: the webhook endpoint routes by key ({method, path}), which modules/webhooks grants API Gateway to invoke its function for."
   value       = { for k, r in local.webhook_routes : k => { method = r.method, path = r.path } }
+}
+
+output "merchant_usage_plan_ids" {
+  description = "Usage plan id by merchant tier (merchant_usage_plans): the merchant registry puts each merchant's API key on its tier's plan (modules/merchant_registry's usage_plans)."
+  value       = { for tier, plan in aws_api_gateway_usage_plan.merchant : tier => plan.id }
 }

@@ -578,3 +578,74 @@ variable "webhooks" {
     error_message = "webhooks.api_invoke_arn must be a Lambda function's API Gateway invoke ARN (arn:<partition>:apigateway:<region>:lambda:path/2015-03-31/functions/<function ARN>/invocations)."
   }
 }
+
+variable "api_domain_name" {
+  description = "Custom domain of the Payment API (e.g. api.payments.example.com): a REGIONAL API Gateway domain with the TLS_1_2 security policy, mapped to the v1 stage at its root (https://<domain>/v1/payments), and the default execute-api endpoint disabled, so no client reaches the API with TLS 1.0 or 1.1. Point the name at the output api_domain's regional_domain_name (an alias record). Null serves the API on its default execute-api endpoint, whose TLS policy API Gateway does not let anyone choose (it negotiates TLS 1.0 and up: see the README). Set together with api_certificate_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_domain_name == null || can(regex("^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$", var.api_domain_name))
+    error_message = "api_domain_name must be a lowercase fully qualified host name such as api.payments.example.com (no scheme, path, port or trailing dot)."
+  }
+  validation {
+    condition     = (var.api_domain_name == null) == (var.api_certificate_arn == null)
+    error_message = "api_domain_name and api_certificate_arn go together: set both (a custom domain with TLS 1.2) or neither (the default endpoint)."
+  }
+}
+
+variable "api_certificate_arn" {
+  description = "ACM certificate of api_domain_name, issued or imported in the API's own Region (a REGIONAL domain takes no us-east-1 certificate) and covering that name. Null with api_domain_name null."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.api_certificate_arn))
+    error_message = "api_certificate_arn must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)."
+  }
+}
+
+variable "merchant_usage_plans" {
+  description = <<-EOT
+    Per-merchant rate limits (api_throttling.tf): one API Gateway usage plan per merchant tier,
+    tier => { rate_limit (steady requests per second), burst_limit (requests at once), quota
+    (optional: limit requests per period, DAY, WEEK or MONTH) }. Each merchant's API key, made
+    by the registry at onboarding, sits on the plan of its tier (`standard` unless onboarded
+    with another); a merchant over its plan is answered 429 THROTTLED (QUOTA_EXCEEDED for the
+    quota) and no other merchant is slowed. The stage's own limit (api_rate_limit_per_second)
+    still caps everyone together.
+  EOT
+  type = map(object({
+    rate_limit  = number
+    burst_limit = number
+    quota = optional(object({
+      limit  = number
+      period = string
+    }))
+  }))
+  default = {
+    standard = { rate_limit = 50, burst_limit = 100 }
+  }
+  nullable = false
+
+  validation {
+    condition     = contains(keys(var.merchant_usage_plans), "standard")
+    error_message = "merchant_usage_plans must define the tier standard: a merchant onboarded without a tier is put on it."
+  }
+  validation {
+    condition     = alltrue([for tier in keys(var.merchant_usage_plans) : can(regex("^[a-z][a-z0-9_]{0,31}$", tier))])
+    error_message = "merchant_usage_plans tiers must be 1-32 lowercase letters, digits or _, starting with a letter (the registry's tier form)."
+  }
+  validation {
+    condition = alltrue([for p in values(var.merchant_usage_plans) :
+      p.rate_limit > 0 && p.rate_limit <= 10000 && p.burst_limit >= 1 && p.burst_limit <= 5000 && floor(p.burst_limit) == p.burst_limit
+    ])
+    error_message = "merchant_usage_plans: rate_limit must be above 0 and at most 10000 per second, burst_limit a whole number from 1 to 5000 (API Gateway's account burst)."
+  }
+  validation {
+    condition = alltrue([for p in values(var.merchant_usage_plans) :
+      p.quota == null ? true : (contains(["DAY", "WEEK", "MONTH"], p.quota.period) && p.quota.limit >= 1 && floor(p.quota.limit) == p.quota.limit)
+    ])
+    error_message = "merchant_usage_plans: a quota is a whole limit of at least 1 per DAY, WEEK or MONTH."
+  }
+}

@@ -134,3 +134,38 @@ run "an_api_that_is_not_an_execution_arn_is_refused" {
 
   expect_failures = [var.api_gateway]
 }
+
+run "the_usage_plans_of_the_tiers_are_written_where_onboarding_reads_them" {
+  command = plan
+
+  variables {
+    usage_plans = { standard = "plan1", high_volume = "plan2" }
+  }
+
+  assert {
+    condition = jsondecode(aws_dynamodb_table_item.usage_plans[0].item) == {
+      pk    = { S = "config#usage_plans" }
+      plans = { M = { standard = { S = "plan1" }, high_volume = { S = "plan2" } } }
+    }
+    error_message = "The config#usage_plans item maps each tier to its plan id (functions/adapters/merchant_registry_table.py reads it)."
+  }
+}
+
+run "without_usage_plans_no_item_is_written" {
+  command = plan
+
+  assert {
+    condition     = length(aws_dynamodb_table_item.usage_plans) == 0
+    error_message = "No plans, no config item."
+  }
+}
+
+run "a_tier_that_is_not_the_registry_s_form_is_refused" {
+  command = plan
+
+  variables {
+    usage_plans = { "High Volume" = "plan2" }
+  }
+
+  expect_failures = [var.usage_plans]
+}
