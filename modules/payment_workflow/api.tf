@@ -97,6 +97,9 @@ resource "aws_api_gateway_rest_api" "this" {
   # With a custom domain (api_domain.tf: TLS_1_2) the default endpoint, whose TLS policy cannot
   # be chosen (TLS 1.0 and up), is closed: the domain is the only way in.
   disable_execute_api_endpoint = local.custom_domain
+  # Merchants' usage-plan keys come from the authorizer (usageIdentifierKey), never from a
+  # client's header: a client cannot pick another merchant's plan.
+  api_key_source = "AUTHORIZER"
 
   tags = var.tags
 }
@@ -190,6 +193,8 @@ resource "aws_api_gateway_method" "this" {
   authorizer_id        = each.value.auth == "iam" ? null : aws_api_gateway_authorizer.merchant.id
   request_validator_id = aws_api_gateway_request_validator.body.id
   request_parameters   = each.value.parameters
+  # Every merchant route counts against the merchant's usage plan (api_throttling.tf).
+  api_key_required = each.value.auth == "merchant"
   # The body's model (api_models.tf), whatever the Content-Type: a body sent as text/plain is
   # checked as well.
   request_models = contains(keys(local.route_models), each.key) ? { "$default" = aws_api_gateway_model.this[local.route_models[each.key]].name } : null
@@ -235,6 +240,7 @@ resource "aws_api_gateway_deployment" "this" {
       var.merchant_authorizer,
       local.gateway_responses,
       { for k, m in aws_api_gateway_method.this : k => m.id },
+      { for k, m in aws_api_gateway_method.this : k => m.api_key_required },
       { for k, i in aws_api_gateway_integration.this : k => i.id },
     ]))
   }
