@@ -106,6 +106,12 @@ module "payment_workflow" {
   api_rate_limit_per_second      = var.api_rate_limit_per_second
   waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
 
+  # The custom domain with TLS 1.2 (null: the default execute-api endpoint, see the README).
+  api_domain_name     = var.api_domain_name
+  api_certificate_arn = var.api_certificate_arn
+  # Per-merchant rate limits: a usage plan per tier (ADR 0008).
+  merchant_usage_plans = var.merchant_usage_plans
+
   credit   = local.credit_functions
   webhooks = local.webhook_functions
 

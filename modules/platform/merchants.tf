@@ -34,6 +34,8 @@ module "merchant_registry" {
   api_gateway = {
     execution_arn = module.payment_workflow.api_execution_arn
   }
+  # Where onboarding finds each tier's usage plan (the registry's config#usage_plans item).
+  usage_plans = module.payment_workflow.merchant_usage_plan_ids
 
   tags = var.tags
 }

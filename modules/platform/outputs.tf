@@ -69,8 +69,13 @@ output "api_name" {
 }
 
 output "api_url" {
-  description = "Invoke URL of the Payment API stage."
+  description = "Base URL of the Payment API: https://<api_domain_name> with a custom domain, else the invoke URL of the stage."
   value       = module.payment_workflow.api_url
+}
+
+output "api_domain" {
+  description = "The Payment API's custom domain (null without api_domain_name): domain_name, and the regional_domain_name and regional_zone_id its DNS alias record points at."
+  value       = module.payment_workflow.api_domain
 }
 
 output "vault" {

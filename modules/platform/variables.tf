@@ -424,3 +424,46 @@ variable "webhooks" {
   default  = {}
   nullable = false
 }
+
+variable "api_domain_name" {
+  description = "Custom domain of the Payment API (payment_workflow's api_domain_name): served under the TLS_1_2 security policy with the default execute-api endpoint disabled. Null keeps the default endpoint, whose TLS policy cannot be chosen (TLS 1.0 and up; the README). Set together with api_certificate_arn."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = (var.api_domain_name == null) == (var.api_certificate_arn == null)
+    error_message = "api_domain_name and api_certificate_arn go together: set both or neither."
+  }
+}
+
+variable "api_certificate_arn" {
+  description = "ACM certificate of api_domain_name in the platform's Region (payment_workflow's api_certificate_arn). Null with api_domain_name null."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.api_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.api_certificate_arn))
+    error_message = "api_certificate_arn must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)."
+  }
+}
+
+variable "merchant_usage_plans" {
+  description = "Per-merchant rate limits by tier (payment_workflow's merchant_usage_plans): tier => { rate_limit per second, burst_limit, optional quota { limit, period DAY|WEEK|MONTH } }. Onboarding puts each merchant's API key on its tier's plan (standard by default); a merchant over its plan gets 429 and no other merchant is slowed."
+  type = map(object({
+    rate_limit  = number
+    burst_limit = number
+    quota = optional(object({
+      limit  = number
+      period = string
+    }))
+  }))
+  default = {
+    standard = { rate_limit = 50, burst_limit = 100 }
+  }
+  nullable = false
+
+  validation {
+    condition     = contains(keys(var.merchant_usage_plans), "standard")
+    error_message = "merchant_usage_plans must define the tier standard (where merchants onboarded without a tier go)."
+  }
+}
