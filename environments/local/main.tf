@@ -15,6 +15,13 @@ module "platform" {
   # Throwaway environment: every `make up` starts from an empty emulator.
   deletion_protection = false
   audit_force_destroy = true
+  # Per-merchant rate limits: standard well above what make load and make chaos send from one
+  # merchant, and a tiny tier for the end-to-end test's throttled merchant
+  # (tests/e2e/test_merchant_edge.py: one request a second, two at once).
+  merchant_usage_plans = {
+    standard = { rate_limit = 500, burst_limit = 1000 }
+    e2e_tiny = { rate_limit = 1, burst_limit = 2 }
+  }
   data_lake = {
     force_destroy = true
   }
