@@ -9,7 +9,7 @@ import json
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from botocore.auth import SigV4Auth
@@ -26,6 +26,7 @@ from local.aws import REGION, emulator_client
 class ApiResponse:
     status: int
     body: Any
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -73,9 +74,11 @@ class ApiClient:
         )
         try:
             with urllib.request.urlopen(prepared, timeout=30) as reply:  # noqa: S310
-                return ApiResponse(reply.status, json.loads(reply.read() or b"null"))
+                body = json.loads(reply.read() or b"null")
+                return ApiResponse(reply.status, body, dict(reply.headers.items()))
         except urllib.error.HTTPError as error:
-            return ApiResponse(error.code, json.loads(error.read() or b"null"))
+            body = json.loads(error.read() or b"null")
+            return ApiResponse(error.code, body, dict(error.headers.items()))
 
 
 def role_credentials(sts: Any, role_arn: str, session: str) -> Credentials:
@@ -86,7 +89,12 @@ def role_credentials(sts: Any, role_arn: str, session: str) -> Credentials:
 def local_registry(endpoint_url: str, outputs: Mapping[str, Any]) -> MerchantRegistry:
     """The merchant registry of environments/local on the emulator (its outputs name it)."""
     table = str(outputs["merchant_registry"]["table_name"])
-    return build_registry(emulator_client("dynamodb", endpoint_url), table, "local")
+    return build_registry(
+        emulator_client("dynamodb", endpoint_url),
+        table,
+        "local",
+        emulator_client("apigateway", endpoint_url),
+    )
 
 
 def onboard(endpoint_url: str, outputs: Mapping[str, Any], merchant_id: str) -> IssuedKey:

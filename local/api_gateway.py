@@ -18,7 +18,8 @@ back to API Gateway's own ``{"message": ...}`` where the API defines none.
 Differences from AWS (README.md lists them): one REST API is served at the root (see
 ``find_api``); AWS_IAM authorization reads the caller's access key from
 the SigV4 ``Authorization`` header and resolves it to the IAM user or assumed role, but does not
-verify the signature; WAF rules are not evaluated; an unknown path or
+verify the signature; usage plans throttle and count the API key a method requires
+(``local/usage_plans.py``); WAF rules are not evaluated; an unknown path or
 method is a 404 or 405 (AWS: 403 ``MISSING_AUTHENTICATION_TOKEN``).
 """
 
@@ -44,6 +45,7 @@ import jsonschema
 
 from local import enforcement, metering
 from local.lambda_runtime import InvocationResult
+from local.usage_plans import UsagePlans
 
 LOG = logging.getLogger("local.api")
 LAMBDA_URI = re.compile(
@@ -232,6 +234,7 @@ class LocalApiGateway:
     def __init__(self, host: str, port: int, invoke: Invoke) -> None:
         self.invoke = invoke
         self.authorizers = AuthorizerCache(invoke)
+        self.usage_plans = UsagePlans()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -318,6 +321,7 @@ class LocalApiGateway:
             )
         identity = None
         authorizer = None
+        usage_key = None
         stage = next(iter(api.stages))
         context["resource_path"] = route.resource_path
         authorization = header_value(headers, "Authorization")
@@ -336,15 +340,22 @@ class LocalApiGateway:
                 f"arn:aws:execute-api:{api.region_name}:{api.account_id}:{api.id}/{stage}/"
                 f"{http_method}{url.path}"
             )
-            decided = self.authorizers.authorize(
+            decided = self.authorizers.authorize_with_usage_key(
                 AuthRequest(api, route, method_arn, headers, url.query, source_ip, stage)
             )
             if isinstance(decided, Refusal):
                 return gateway_response(
                     api, decided.response_type, decided.status, decided.text, decided.context
                 )
-            authorizer = decided
+            authorizer, usage_key = decided
             context["authorizer"] = authorizer
+        if route.method.api_key_required:
+            # After the authorizer, before the validator, as API Gateway orders them.
+            source = getattr(api, "api_key_source", "HEADER")
+            presented = usage_key if source == "AUTHORIZER" else header_value(headers, "x-api-key")
+            over = self.usage_plans.admit(api, stage, presented)
+            if over is not None:
+                return gateway_response(api, over.response_type, over.status, over.text)
         missing = missing_header_parameters(route, headers)
         if missing:
             return gateway_response(
@@ -475,6 +486,7 @@ class _Cached:
     expires: float
     policy: dict[str, Any]
     context: dict[str, Any]
+    usage_key: str | None = None
 
 
 class AuthorizerCache:
@@ -488,6 +500,14 @@ class AuthorizerCache:
         self._answers: dict[tuple[str, str, str], _Cached] = {}
 
     def authorize(self, request: AuthRequest) -> dict[str, Any] | Refusal:
+        decided = self.authorize_with_usage_key(request)
+        return decided if isinstance(decided, Refusal) else decided[0]
+
+    def authorize_with_usage_key(
+        self, request: AuthRequest
+    ) -> tuple[dict[str, Any], str | None] | Refusal:
+        """The context and the answer's ``usageIdentifierKey`` (the usage plan's API key when
+        the API's ``api_key_source`` is ``AUTHORIZER``), or the refusal."""
         api, headers = request.api, request.headers
         authorizer = api.authorizers.get(request.route.method.authorizer_id or "")
         if authorizer is None or authorizer.type != "REQUEST":
@@ -505,7 +525,7 @@ class AuthorizerCache:
             answer = self._ask(authorizer, request)
             if isinstance(answer, Refusal):
                 return answer
-            cached = _Cached(self._clock() + ttl, answer[0], answer[1])
+            cached = _Cached(self._clock() + ttl, answer[0], answer[1], answer[2])
             if ttl > 0:
                 with self._lock:
                     self._answers[key] = cached
@@ -516,7 +536,7 @@ class AuthorizerCache:
                 "User is not authorized to access this resource",
                 cached.context,
             )
-        return cached.context
+        return cached.context, cached.usage_key
 
     @staticmethod
     def _identity(authorizer: Any, headers: dict[str, str]) -> str | None:
@@ -531,7 +551,7 @@ class AuthorizerCache:
 
     def _ask(
         self, authorizer: Any, request: AuthRequest
-    ) -> tuple[dict[str, Any], dict[str, Any]] | Refusal:
+    ) -> tuple[dict[str, Any], dict[str, Any], str | None] | Refusal:
         api, route, stage, method_arn = (
             request.api,
             request.route,
@@ -589,9 +609,10 @@ class AuthorizerCache:
             policy = dict(answer["policyDocument"])
             context = {str(k): v for k, v in (answer.get("context") or {}).items()}
             context["principalId"] = str(answer["principalId"])
+            usage_key = answer.get("usageIdentifierKey")
         except (ValueError, KeyError, TypeError, AttributeError):
             return Refusal("AUTHORIZER_CONFIGURATION_ERROR", 500, "Internal server error")
-        return policy, context
+        return policy, context, None if usage_key is None else str(usage_key)
 
 
 def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
@@ -615,6 +636,8 @@ def policy_allows(policy: dict[str, Any], method_arn: str) -> bool:
 
 
 METER_PATH = "/_local/meter"
+RESPONSE_HEADER = "gatewayresponse.header."
+STATIC_VALUE = re.compile(r"'(?P<value>[^']*)'")
 AUTHORIZER_VARIABLE = re.compile(r"\$context\.authorizer\.(?P<name>[A-Za-z0-9_]+)")
 ACCESS_LOG_VARIABLE = re.compile(r"\$context\.[A-Za-z0-9_.]+")
 
@@ -727,6 +750,11 @@ def gateway_response(
     body = AUTHORIZER_VARIABLE.sub(lambda m: str((authorizer or {}).get(m["name"], "")), body)
     code = int(found.status_code) if found.status_code else status
     headers = {"Content-Type": "application/json", "x-amzn-ErrorType": response_type}
+    # Static header values ('...'), such as THROTTLED's Retry-After.
+    for name, value in (getattr(found, "response_parameters", None) or {}).items():
+        literal = STATIC_VALUE.fullmatch(str(value))
+        if name.startswith(RESPONSE_HEADER) and literal:
+            headers[name.removeprefix(RESPONSE_HEADER)] = literal["value"]
     return code, headers, body.encode()
 
 

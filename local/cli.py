@@ -337,7 +337,9 @@ def merchant_registry(args: argparse.Namespace, endpoints: Endpoints) -> Merchan
     if args.table:
         import boto3
 
-        return build_registry(boto3.client("dynamodb"), args.table, args.environment)
+        return build_registry(
+            boto3.client("dynamodb"), args.table, args.environment, boto3.client("apigateway")
+        )
     if running_pid() is None:
         raise SystemExit("error: no emulator started by `make up` is running (or pass --table)")
     outputs = terraform_outputs(LOCAL_ENV_DIR, emulator_env(endpoints.aws))
@@ -355,10 +357,16 @@ def cmd_merchant(args: argparse.Namespace, endpoints: Endpoints) -> int:
     registry = merchant_registry(args, endpoints)
     try:
         if args.action == "create":
-            issued = registry.create_merchant(args.id)
+            issued = registry.create_merchant(args.id, tier=args.tier)
         elif args.action == "rotate-key":
             overlap = dt.timedelta(hours=args.overlap_hours)
             issued = registry.rotate_key(args.id, args.key_id, overlap)
+        elif args.action == "attach-usage-key":
+            attached = registry.attach_usage_key(args.id)
+            print(
+                f"{attached.merchant_id}: usage key {attached.usage_key_id} on tier {attached.tier}"
+            )
+            return 0
         elif args.action in STATUS_ACTIONS:
             changed = STATUS_ACTIONS[args.action](registry, args.id)
             print(
@@ -400,6 +408,7 @@ def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         ("suspend", "its keys are refused (403 merchant_suspended) until reactivated"),
         ("reactivate", "a suspended merchant's keys work again"),
         ("close", "its keys are refused for good"),
+        ("attach-usage-key", "its API Gateway usage-plan key, if it was onboarded without one"),
     ):
         action = actions.add_parser(name, help=text)
         action.add_argument("--id", required=True, help="the merchant id")
@@ -411,6 +420,10 @@ def add_merchant_commands(sub: argparse._SubParsersAction[argparse.ArgumentParse
         if name in ("rotate-key", "revoke-key"):
             action.add_argument(
                 "--key-id", required=name == "revoke-key", help="the key (its id, after sk_…_)"
+            )
+        if name == "create":
+            action.add_argument(
+                "--tier", default="standard", help="the usage plan (rate limits) it is put on"
             )
         if name == "rotate-key":
             action.add_argument("--overlap-hours", type=float, default=24.0)

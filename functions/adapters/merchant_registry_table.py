@@ -8,6 +8,9 @@ and one per key, told apart by their partition key:
   (the merchant again), which only key items carry: the sparse ``keys_by_merchant`` index an
   operator's rotation lists a merchant's keys from.
 
+``config#usage_plans`` holds ``plans``, a map of usage plan id by merchant tier, written by
+Terraform (modules/merchant_registry).
+
 The authorizer reads one key item by id (``GetItem``, strongly consistent, so a revocation is
 seen by the next uncached request); everything else is the operator's.
 """
@@ -26,6 +29,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
 
 KEYS_INDEX = "keys_by_merchant"
+USAGE_PLANS_PK = "config#usage_plans"
 _NEW = "attribute_not_exists(pk)"
 
 
@@ -116,6 +120,15 @@ class DynamoMerchantStore:
         except self._client.exceptions.ConditionalCheckFailedException:
             return False
         return True
+
+    def usage_plans(self) -> dict[str, str]:
+        """Usage plan id by merchant tier: the ``config#usage_plans`` item Terraform writes
+        (modules/merchant_registry, from payment_workflow's plans); empty before it exists."""
+        found = self._client.get_item(
+            TableName=self._table, Key={"pk": {"S": USAGE_PLANS_PK}}, ConsistentRead=True
+        ).get("Item")
+        plans = (found or {}).get("plans", {}).get("M", {})
+        return {tier: value["S"] for tier, value in plans.items() if "S" in value}
 
     def add_key(self, key: KeyRecord) -> None:
         self._client.put_item(TableName=self._table, Item=key_item(key), ConditionExpression=_NEW)

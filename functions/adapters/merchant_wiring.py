@@ -11,10 +11,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
 from functions.adapters.merchant_registry_table import DynamoMerchantStore
+from functions.adapters.usage_plans import ApiGatewayUsageKeys
 from functions.domain.merchant_keys import mode_for
 from functions.services.merchant_registry import MerchantRegistry
 
 if TYPE_CHECKING:
+    from mypy_boto3_apigateway import APIGatewayClient
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
@@ -32,8 +34,22 @@ class RegistrySettings(BaseModel):
         )
 
 
-def build_registry(client: DynamoDBClient, table_name: str, environment: str) -> MerchantRegistry:
-    return MerchantRegistry(DynamoMerchantStore(client, table_name), mode_for(environment))
+def build_registry(
+    client: DynamoDBClient,
+    table_name: str,
+    environment: str,
+    apigateway: APIGatewayClient | None = None,
+) -> MerchantRegistry:
+    """The registry on its table; with an API Gateway client, onboarding also gives each
+    merchant its usage-plan API key (the operator's commands). The authorizer passes none: it
+    only reads."""
+    store = DynamoMerchantStore(client, table_name)
+    usage = (
+        None
+        if apigateway is None
+        else ApiGatewayUsageKeys(apigateway, store.usage_plans, table_name)
+    )
+    return MerchantRegistry(store, mode_for(environment), usage=usage)
 
 
 @cache

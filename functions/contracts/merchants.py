@@ -9,7 +9,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.domain.merchant_keys import MERCHANT_ID, MerchantStatus
+from functions.domain.merchant_keys import DEFAULT_TIER, MERCHANT_ID, TIER, MerchantStatus
 
 MerchantId = Annotated[str, Field(pattern=MERCHANT_ID.pattern)]
 
@@ -36,6 +36,12 @@ class MerchantRecord(Contract):
         Field(default_factory=dict, max_length=32)
     )
     limits: MerchantLimits = Field(default_factory=MerchantLimits)
+    # The usage plan (modules/payment_workflow's merchant_usage_plans) by tier, and the API
+    # Gateway API key that puts the merchant on it: its id and its value (no secret: see
+    # functions.domain.merchant_keys.new_usage_key).
+    tier: Annotated[str, Field(pattern=TIER.pattern)] = DEFAULT_TIER
+    usage_key_id: Annotated[str, Field(min_length=1, max_length=128)] | None = None
+    usage_key: Annotated[str, Field(min_length=20, max_length=128)] | None = None
 
 
 class IssuedKey(Contract):

@@ -35,6 +35,10 @@ SECRET_BYTES = 32
 DEFAULT_OVERLAP = dt.timedelta(hours=24)
 MAX_OVERLAP = dt.timedelta(days=7)
 MERCHANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# A merchant's tier names the usage plan (rate, burst, quota) its requests are throttled by.
+TIER = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+DEFAULT_TIER = "standard"
+USAGE_KEY_BYTES = 20
 
 _BASE32 = "abcdefghijklmnopqrstuvwxyz234567"
 _KEY = re.compile(
@@ -150,6 +154,10 @@ class Authenticated:
     merchant_id: str
     key_id: str
     prefix: str
+    # The merchant's API Gateway API key (its value), which the authorizer hands API Gateway as
+    # usageIdentifierKey: the usage plan of the merchant's tier throttles it. None for a
+    # merchant onboarded before usage plans (API Gateway refuses it until it has one).
+    usage_key: str | None = None
 
 
 def authenticate(
@@ -237,3 +245,11 @@ def admit(authenticated: Authenticated, status: MerchantStatus) -> Authenticated
     if status is MerchantStatus.ACTIVE:
         return authenticated
     return Denied(authenticated.merchant_id, status)
+
+
+def new_usage_key(token_bytes: Callable[[int], bytes] = secrets.token_bytes) -> str:
+    """The value of a merchant's API Gateway API key: random, 40 hex characters (API Gateway
+    wants at least 20). It identifies the merchant to its usage plan and authenticates
+    nothing: the authorizer supplies it, clients never send it (api_key_source AUTHORIZER), so
+    it is not the secret ``sk_`` key and is no secret either."""
+    return token_bytes(USAGE_KEY_BYTES).hex()

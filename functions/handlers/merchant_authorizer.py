@@ -4,10 +4,12 @@ source the ``Authorization`` header; docs/decisions/0008).
 ``Authorization: Bearer sk_<mode>_<key id>_<secret>`` of a working key -> an IAM policy that
 allows the stage's routes (API Gateway caches it per header value for the TTL, so it must not
 depend on the route) and ``context = {merchant_id, key_id, key_prefix}``, which the functions
-read from ``requestContext.authorizer``. A working key of a suspended or closed merchant -> a
-Deny of every route with ``context = {merchant_id, refusal_code, refusal_message}``: API
-Gateway answers 403 ``ACCESS_DENIED``, whose gateway response reads the code and message (a
-Deny is cached like an Allow, so a suspension or a reactivation takes up to the cache TTL).
+read from ``requestContext.authorizer``, and ``usageIdentifierKey``, the merchant's API Gateway
+API key, by which the usage plan of its tier throttles it (429 THROTTLED). A working key of a
+suspended or closed merchant -> a Deny of every route with ``context = {merchant_id,
+refusal_code, refusal_message}``: API Gateway answers 403 ``ACCESS_DENIED``, whose gateway
+response reads the code and message (a Deny is cached like an Allow, so a suspension or a
+reactivation takes up to the cache TTL).
 Anything else -> ``Unauthorized``, which API Gateway answers as 401 (our error shape through
 the gateway responses). A registry failure raises: API Gateway answers 500
 ``AUTHORIZER_FAILURE``, and nobody is let in.
@@ -64,6 +66,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         stage=arn.stage,
         partition=arn.partition,
         context=passed_on,
+        # The merchant's usage-plan API key: API Gateway throttles the request by its plan.
+        usage_identifier_key=None if isinstance(outcome, Denied) else outcome.usage_key,
     )
     if isinstance(outcome, Denied):
         answer.deny_all_routes()

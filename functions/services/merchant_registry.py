@@ -9,9 +9,10 @@ merchant``) writes the registry, and the authorizer reads it on the next request
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
 from functions.contracts.merchants import (
@@ -22,7 +23,9 @@ from functions.contracts.merchants import (
 )
 from functions.domain.merchant_keys import (
     DEFAULT_OVERLAP,
+    DEFAULT_TIER,
     MERCHANT_ID,
+    TIER,
     Authenticated,
     Denied,
     KeyRecord,
@@ -32,6 +35,7 @@ from functions.domain.merchant_keys import (
     authenticate,
     key_hash,
     new_key,
+    new_usage_key,
     rotation_expiry,
     status_change_allowed,
 )
@@ -62,6 +66,22 @@ class MerchantStore(Protocol):
         ...
 
 
+class UsageKeys(Protocol):
+    """API Gateway's API keys and usage plans (the per-merchant rate limits, ADR 0008)."""
+
+    def plan_ids(self) -> Mapping[str, str]:
+        """Usage plan id by tier, as Terraform created them (merchant_usage_plans)."""
+        ...
+
+    def create_key(self, merchant_id: str, value: str) -> str:
+        """A new enabled API key of this value for the merchant; its id."""
+        ...
+
+    def attach(self, key_id: str, plan_id: str) -> None: ...
+
+    def delete_key(self, key_id: str) -> None: ...
+
+
 class RegistryError(Exception):
     """An operator's request the registry refuses (the message says why)."""
 
@@ -77,11 +97,15 @@ class MerchantRegistry:
         mode: str,
         clock: Callable[[], dt.datetime] = _now,
         token_bytes: Callable[[int], bytes] = secrets.token_bytes,
+        usage: UsageKeys | None = None,
     ) -> None:
+        """``usage`` None: merchants get no usage key (the authorizer's registry, which only
+        reads, and the key-rule tests)."""
         self._store = store
         self._mode = mode
         self._clock = clock
         self._token_bytes = token_bytes
+        self._usage = usage
 
     def create_merchant(
         self,
@@ -90,10 +114,16 @@ class MerchantRegistry:
         display_name: str | None = None,
         settings: dict[str, str] | None = None,
         limits: MerchantLimits | None = None,
+        tier: str = DEFAULT_TIER,
     ) -> IssuedKey:
-        """A new merchant and its first key."""
+        """A new merchant, its first key and, with usage plans, its API Gateway API key on the
+        plan of its tier: no deployment (docs/decisions/0008)."""
         if MERCHANT_ID.fullmatch(merchant_id) is None:
             raise RegistryError("merchant id must be 1 to 64 letters, digits, _ or -")
+        if TIER.fullmatch(tier) is None:
+            raise RegistryError("tier must be 1 to 32 lowercase letters, digits or _")
+        if self._store.merchant(merchant_id) is not None:
+            raise RegistryError(f"merchant {merchant_id} exists already")
         now = self._clock()
         merchant = MerchantRecord(
             merchant_id=merchant_id,
@@ -101,11 +131,51 @@ class MerchantRegistry:
             display_name=display_name,
             settings=settings or {},
             limits=limits or MerchantLimits(),
+            tier=tier,
         )
+        usage_key_id = None
+        if self._usage is not None:
+            usage_key_id, value = self._usage_key(merchant_id, tier)
+            merchant = merchant.model_copy(
+                update={"usage_key_id": usage_key_id, "usage_key": value}
+            )
         issued, record = self._new_key(merchant_id, now)
         if not self._store.add_merchant(merchant, record):
+            if self._usage is not None and usage_key_id is not None:
+                # Lost a race for the id: the other onboarding's key is the merchant's.
+                self._usage.delete_key(usage_key_id)
             raise RegistryError(f"merchant {merchant_id} exists already")
         return issued
+
+    def attach_usage_key(self, merchant_id: str) -> MerchantRecord:
+        """Give a merchant onboarded before usage plans its API key (idempotent): until then
+        API Gateway refuses its requests, since every merchant route requires one."""
+        if self._usage is None:
+            raise RegistryError("this registry has no API Gateway usage plans to attach to")
+        current = self.merchant(merchant_id)
+        if current.usage_key_id is not None:
+            return current
+        key_id, value = self._usage_key(merchant_id, current.tier)
+        changed = current.model_copy(update={"usage_key_id": key_id, "usage_key": value})
+        if not self._store.replace_merchant(current, changed):
+            self._usage.delete_key(key_id)
+            raise RegistryError(f"merchant {merchant_id} changed meanwhile: retry")
+        return changed
+
+    def _usage_key(self, merchant_id: str, tier: str) -> tuple[str, str]:
+        assert self._usage is not None
+        plans = self._usage.plan_ids()
+        if tier not in plans:
+            known = ", ".join(sorted(plans)) or "none"
+            raise RegistryError(f"no usage plan for tier {tier} (plans: {known})")
+        value = new_usage_key(self._token_bytes)
+        key_id = self._usage.create_key(merchant_id, value)
+        try:
+            self._usage.attach(key_id, plans[tier])
+        except Exception:
+            self._usage.delete_key(key_id)
+            raise
+        return key_id, value
 
     def issue_key(self, merchant_id: str) -> IssuedKey:
         """One more key for an existing merchant (the old ones keep working)."""
@@ -163,7 +233,7 @@ class MerchantRegistry:
         if merchant is None:
             # A key outliving its merchant's record: as unknown as a key never issued.
             return Rejection.UNKNOWN
-        return admit(outcome, merchant.status)
+        return admit(dataclasses.replace(outcome, usage_key=merchant.usage_key), merchant.status)
 
     def suspend(self, merchant_id: str) -> MerchantRecord:
         """The merchant's keys are refused (403 ``merchant_suspended``) until it is

@@ -244,6 +244,21 @@ def test_a_deny_s_context_fills_the_access_denied_response_as_api_gateway_substi
     assert json.loads(bare)["error"]["code"] == ""
 
 
+def test_the_answer_s_usage_identifier_key_is_kept_with_the_cached_answer() -> None:
+    answer = json.loads(allow())
+    answer["usageIdentifierKey"] = "u" * 40
+    invoke = Authorizers(InvocationResult(json.dumps(answer).encode(), None))
+    cache = AuthorizerCache(invoke)
+    request = AuthRequest(
+        Api(), route(), METHOD_ARN, {"Authorization": "Bearer sk_1"}, "", "", "v1"
+    )
+    for _ in range(2):
+        decided = cache.authorize_with_usage_key(request)
+        assert not isinstance(decided, Refusal)
+        assert decided[1] == "u" * 40 and "usageIdentifierKey" not in decided[0]
+    assert len(invoke.events) == 1
+
+
 def test_an_authorizer_the_function_policy_refuses_is_a_configuration_error(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

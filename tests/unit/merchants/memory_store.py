@@ -52,3 +52,29 @@ class MemoryMerchantStore:
             expires_at=expires_at or key.expires_at,
             revoked_at=revoked_at or key.revoked_at,
         )
+
+
+class MemoryUsageKeys:
+    """API Gateway's keys and usage plans in memory: key id => (merchant, value, plan)."""
+
+    def __init__(self, plans: dict[str, str] | None = None) -> None:
+        self.plans = {"standard": "plan_std"} if plans is None else plans
+        self.keys: dict[str, tuple[str, str, str | None]] = {}
+        self.fail_attach = False
+
+    def plan_ids(self) -> dict[str, str]:
+        return self.plans
+
+    def create_key(self, merchant_id: str, value: str) -> str:
+        key_id = f"key{len(self.keys) + 1}"
+        self.keys[key_id] = (merchant_id, value, None)
+        return key_id
+
+    def attach(self, key_id: str, plan_id: str) -> None:
+        if self.fail_attach:
+            raise RuntimeError("API Gateway is down")
+        merchant_id, value, _ = self.keys[key_id]
+        self.keys[key_id] = (merchant_id, value, plan_id)
+
+    def delete_key(self, key_id: str) -> None:
+        del self.keys[key_id]

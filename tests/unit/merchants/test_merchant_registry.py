@@ -9,7 +9,7 @@ import pytest
 
 from functions.domain.merchant_keys import Authenticated, Denied, MerchantStatus, Rejection
 from functions.services.merchant_registry import MerchantRegistry, RegistryError
-from tests.unit.merchants.memory_store import MemoryMerchantStore
+from tests.unit.merchants.memory_store import MemoryMerchantStore, MemoryUsageKeys
 
 START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
@@ -220,3 +220,63 @@ def test_a_key_whose_merchant_record_is_gone_is_unknown(
     assert registry.authenticate(bearer(issued.api_key)) == Rejection.UNKNOWN
     with pytest.raises(RegistryError, match="no merchant"):
         registry.suspend("m_shop")
+
+
+def test_onboarding_puts_the_merchant_s_usage_key_on_its_tier_s_plan(
+    store: MemoryMerchantStore, clock: Clock
+) -> None:
+    usage = MemoryUsageKeys({"standard": "plan_std", "e2e_tiny": "plan_tiny"})
+    registry = MerchantRegistry(store, "test", clock, usage=usage)
+    shop = registry.create_merchant("m_shop")
+    small = registry.create_merchant("m_small", tier="e2e_tiny")
+    records = {m: store.merchants[m] for m in ("m_shop", "m_small")}
+    assert {m: (r.tier, usage.keys[r.usage_key_id or ""][2]) for m, r in records.items()} == {
+        "m_shop": ("standard", "plan_std"),
+        "m_small": ("e2e_tiny", "plan_tiny"),
+    }
+    # The usage key is API Gateway's identifier, not the secret key, and the authorizer hands
+    # it on with the merchant.
+    for issued, record in ((shop, records["m_shop"]), (small, records["m_small"])):
+        assert record.usage_key is not None and len(record.usage_key) == 40
+        assert record.usage_key not in issued.api_key
+        authenticated = registry.authenticate(bearer(issued.api_key))
+        assert isinstance(authenticated, Authenticated)
+        assert authenticated.usage_key == record.usage_key
+
+
+def test_an_unknown_tier_or_a_failed_attach_leaves_no_merchant_and_no_key(
+    store: MemoryMerchantStore, clock: Clock
+) -> None:
+    usage = MemoryUsageKeys()
+    registry = MerchantRegistry(store, "test", clock, usage=usage)
+    with pytest.raises(RegistryError, match="no usage plan for tier gold"):
+        registry.create_merchant("m_shop", tier="gold")
+    with pytest.raises(RegistryError, match="tier must be"):
+        registry.create_merchant("m_shop", tier="Gold Plus")
+    usage.fail_attach = True
+    with pytest.raises(RuntimeError):
+        registry.create_merchant("m_shop")
+    assert store.merchants == {} and usage.keys == {}
+    usage.fail_attach = False
+    registry.create_merchant("m_shop")
+    with pytest.raises(RegistryError, match="exists already"):
+        registry.create_merchant("m_shop")
+    assert len(usage.keys) == 1
+
+
+def test_a_merchant_onboarded_before_usage_plans_is_given_its_key_once(
+    store: MemoryMerchantStore, clock: Clock
+) -> None:
+    issued = MerchantRegistry(store, "test", clock).create_merchant("m_old")
+    assert store.merchants["m_old"].usage_key is None
+    usage = MemoryUsageKeys()
+    registry = MerchantRegistry(store, "test", clock, usage=usage)
+    attached = registry.attach_usage_key("m_old")
+    assert attached.usage_key_id in usage.keys and store.merchants["m_old"] == attached
+    assert registry.attach_usage_key("m_old") == attached and len(usage.keys) == 1
+    authenticated = registry.authenticate(bearer(issued.api_key))
+    assert (
+        isinstance(authenticated, Authenticated) and authenticated.usage_key == attached.usage_key
+    )
+    with pytest.raises(RegistryError, match="no API Gateway usage plans"):
+        MerchantRegistry(store, "test", clock).attach_usage_key("m_old")
