@@ -89,6 +89,12 @@ OPERATIONS: dict[tuple[str, str], Operation] = {
     ("get", "/v1/credit/decisions/{decision_id}"): Operation(200, DecisionView),
     ("get", "/v1/bnpl/plans/{plan_id}"): Operation(200, PlanRecord),
     ("post", "/v1/bnpl/plans/{plan_id}/settle"): Operation(200, PlanRecord),
+    # The webhook endpoints' answers are plain JSON objects (docs/webhooks.md).
+    ("post", "/v1/webhook_endpoints"): Operation(201, None),
+    ("get", "/v1/webhook_endpoints"): Operation(200, None),
+    ("delete", "/v1/webhook_endpoints/{endpoint_id}"): Operation(200, None),
+    ("post", "/v1/webhook_endpoints/{endpoint_id}/rotate_secret"): Operation(200, None),
+    ("get", "/v1/webhook_endpoints/{endpoint_id}/deliveries"): Operation(200, None),
     # Signed with IAM for the platform's own roles: off the merchant edge, never published.
     ("post", "/v1/credit/decisions/{decision_id}/reviews"): Operation(
         201, DecisionView, public=False
@@ -119,10 +125,10 @@ POWERTOOLS_SCHEMAS = ("HTTPValidationError", "ValidationError", "ResponseValidat
 def _resolvers(*, internal: bool) -> list[tuple[str, APIGatewayRestResolver]]:
     # Imported here: payments_api serves this document, so importing it at module level would
     # be circular, and a function that never serves the document never loads the others.
-    from functions.handlers import credit_api, payments_api, tokenize
+    from functions.handlers import credit_api, payments_api, tokenize, webhooks_api
 
     resolvers = [("payments", payments_api.app), ("tokens", tokenize.app)]
-    resolvers.append(("credit", credit_api.app))
+    resolvers += [("credit", credit_api.app), ("webhooks", webhooks_api.app)]
     if internal:
         from functions.handlers import detokenize
 
@@ -259,6 +265,7 @@ def build_document(*, internal: bool = False, strict: bool = True) -> dict[str, 
             {"name": "payments", "description": "Card and BNPL payments."},
             {"name": "tokens", "description": "Card tokens from the vault."},
             {"name": "credit", "description": "BNPL credit decisions and plans."},
+            {"name": "webhooks", "description": "Webhook endpoints and their deliveries."},
         ],
         "paths": {path: paths[path] for path in sorted(paths)},
         "components": {

@@ -17,6 +17,9 @@ locals {
     data_lake   = "Data lake: tokenized analytics data, stream and Firehose delivery"
     logs        = "Logs: CloudWatch log groups, CloudTrail, alarm topics"
   }
+  # The AWS Backup vault's own key (var.backup_key), apart from the tables' keys: disabling or
+  # deleting a table's key then does not also take its backups.
+  backup_key = var.backup_key ? { backup = "AWS Backup vault: recovery points of the vault and ledger tables (cardholder data environment)" } : {}
 
   # Management only: no Encrypt/Decrypt/GenerateDataKey/GenerateMac, and no CreateGrant
   # (a grant would let an administrator hand themselves a cryptographic permission).
@@ -277,6 +280,9 @@ locals {
         }
       },
     ]
+    # AWS Backup uses the key with the backup role's permissions (through the root statement and
+    # the role's AWS managed policy, which holds them via the Backup service only).
+    backup = []
     card_key = [
       {
         enabled = length(var.key_users.card_key) > 0
@@ -372,7 +378,7 @@ locals {
 }
 
 resource "aws_kms_key" "symmetric" {
-  for_each = local.symmetric_keys
+  for_each = merge(local.symmetric_keys, local.backup_key)
 
   description              = each.value
   key_usage                = "ENCRYPT_DECRYPT"
@@ -427,7 +433,7 @@ resource "aws_kms_alias" "card_key" {
 }
 
 resource "aws_kms_alias" "symmetric" {
-  for_each = local.symmetric_keys
+  for_each = merge(local.symmetric_keys, local.backup_key)
 
   name          = "${var.alias_prefix}/${replace(each.key, "_", "-")}"
   target_key_id = aws_kms_key.symmetric[each.key].key_id

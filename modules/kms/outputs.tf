@@ -69,3 +69,8 @@ output "logs_key_alias" {
   description = "Alias of the logs key."
   value       = aws_kms_alias.symmetric["logs"].name
 }
+
+output "backup_key_arn" {
+  description = "ARN of the AWS Backup vault's key; null unless backup_key."
+  value       = var.backup_key ? aws_kms_key.symmetric["backup"].arn : null
+}

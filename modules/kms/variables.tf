@@ -128,6 +128,13 @@ variable "logs_service_access" {
   default = {}
 }
 
+variable "backup_key" {
+  description = "Create a key for an AWS Backup vault (modules/backup), its own so that a table's key can be disabled or rotated away without also taking the table's backups. Off unless backups are made."
+  type        = bool
+  default     = false
+  nullable    = false
+}
+
 variable "tags" {
   description = "Tags applied to every key."
   type        = map(string)

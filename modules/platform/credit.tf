@@ -38,6 +38,7 @@ module "credit_decisioning" {
   deletion_protection = var.deletion_protection
   credit_policy       = var.credit_policy
   eur_rates           = { for currency, rate in coalesce(var.eur_rates, {}) : currency => tostring(rate) if currency != "EUR" }
+  api                 = { reserved_concurrency = local.reserved_concurrency.credit_api }
 
   api_gateway = {
     execution_arn = module.payment_workflow.api_execution_arn
@@ -60,6 +61,7 @@ module "credit_decisioning" {
     )
     collections_schedule_expression = var.bnpl_collections_schedule_expression
     late_fees                       = var.bnpl_late_fees
+    reserved_concurrency            = local.reserved_concurrency.bnpl
   }
 
   # Applicants' declared finances and dates of birth: personal data (the module tags it so).

@@ -30,7 +30,7 @@ module "fraud_stream" {
   deletion_protection = var.deletion_protection
   alerting            = var.fraud_alerting
   # Unset keys are null, which the module's optional() defaults replace.
-  consumer = var.fraud_stream_consumer
+  consumer = merge(var.fraud_stream_consumer, { reserved_concurrency = local.reserved_concurrency.fraud_consumer })
 
   event_bus = {
     name = module.payment_workflow.event_bus_name

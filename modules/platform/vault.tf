@@ -13,5 +13,10 @@ module "vault" {
   detokenize_allowed_principals = var.detokenize_allowed_principals
   deletion_protection           = var.deletion_protection
   log_retention_in_days         = var.log_retention_days
-  tags                          = local.cde_tags
+  reserved_concurrency = {
+    tokenize   = local.reserved_concurrency.tokenize
+    detokenize = local.reserved_concurrency.detokenize
+    admin      = local.reserved_concurrency.vault_admin
+  }
+  tags = local.cde_tags
 }

@@ -72,6 +72,34 @@ run "keys_have_secure_lifecycle_defaults" {
   }
 }
 
+run "backup_key_exists_only_when_backups_are_made" {
+  command = plan
+
+  variables {
+    backup_key = true
+  }
+
+  assert {
+    condition     = aws_kms_key.symmetric["backup"].enable_key_rotation && aws_kms_alias.symmetric["backup"].name == "alias/payments-test/backup"
+    error_message = "The backup key must rotate and carry its alias."
+  }
+
+  assert {
+    # Root (IAM, through which AWS Backup's role acts) and the administrators, nobody else.
+    condition     = [for s in jsondecode(aws_kms_key.symmetric["backup"].policy).Statement : s.Sid] == ["EnableAccountRootAndIamPolicies", "KeyAdministratorsManageOnly"]
+    error_message = "The backup key's policy must name no user beyond root's IAM delegation and the administrators."
+  }
+}
+
+run "no_backup_key_by_default" {
+  command = plan
+
+  assert {
+    condition     = !contains(keys(aws_kms_key.symmetric), "backup") && output.backup_key_arn == null
+    error_message = "No backup key unless backup_key is set."
+  }
+}
+
 run "cryptoperiod_is_configurable" {
   command = plan
 
