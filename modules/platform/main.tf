@@ -27,6 +27,7 @@ module "kms" {
   key_administrator_arns  = var.key_administrator_arns
   cryptoperiod_days       = var.cryptoperiod_days
   deletion_window_in_days = 30
+  backup_key              = var.backup.enabled
   # The vault key is usable only by the vault functions' roles, named as modules/tokenization_vault
   # and lambda_function name them (<name>-<function>-role): their outputs would be a cycle, since
   # the functions use this module's other keys, one resource with the vault key
@@ -62,6 +63,8 @@ module "audit" {
   data_event_lambda_function_arns  = [for f in module.vault.functions : f.function_arn]
   cloudwatch_log_retention_in_days = var.log_retention_days
   force_destroy                    = var.audit_force_destroy
+  object_lock_mode                 = var.audit_object_lock.mode
+  object_lock_retention_days       = var.audit_object_lock.retention_days
   alarm_subscriptions              = var.alarm_subscriptions
   tags                             = var.tags
 }
@@ -103,8 +106,11 @@ module "payment_workflow" {
   reconcile_repair               = var.reconcile_repair
   settlement_schedule_expression = var.settlement_schedule_expression
   merchant_service_charge        = var.merchant_service_charge
-  api_rate_limit_per_second      = var.api_rate_limit_per_second
-  waf_rate_limit_per_5_minutes   = var.waf_rate_limit_per_5_minutes
+  api_rate_limit_per_second      = local.api_rate_limit_per_second
+  waf_rate_limit_per_5_minutes   = local.waf_rate_limit_per_5_minutes
+  reserved_concurrency = {
+    for fn in ["payments_api", "assess_risk", "process_payment", "reconcile", "settle"] : fn => local.reserved_concurrency[fn]
+  }
 
   # The custom domain with TLS 1.2 (null: the default execute-api endpoint, see the README).
   api_domain_name     = var.api_domain_name

@@ -30,6 +30,7 @@ module "merchant_registry" {
   vpc_config          = local.cde_vpc_config
   alarm_sns_topic_arn = module.audit.alarm_topic_arn
   deletion_protection = var.deletion_protection
+  authorizer          = { reserved_concurrency = local.reserved_concurrency.merchant_authorizer }
 
   api_gateway = {
     execution_arn = module.payment_workflow.api_execution_arn

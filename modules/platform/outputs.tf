@@ -164,6 +164,11 @@ output "merchant_registry" {
   }
 }
 
+output "backup_vault_arn" {
+  description = "The locked AWS Backup vault of the vault and ledger tables; null unless backup.enabled."
+  value       = one(module.backup[*].vault_arn)
+}
+
 output "webhooks" {
   description = "Webhooks: the endpoints and delivery log table, the API and delivery functions, the queues, and the endpoint URL rules in force (true: a local-only opt-out)."
   value = {

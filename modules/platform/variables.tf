@@ -150,26 +150,100 @@ variable "detokenize_allowed_principals" {
   default     = []
 }
 
-variable "api_rate_limit_per_second" {
-  description = "Steady-state request rate the API stage accepts across all callers."
-  type        = number
-  default     = 200
+variable "capacity" {
+  description = <<-EOT
+    The throughput this environment is sized for (capacity.tf, README "Environment profiles"):
+    requests_per_second, the API requests per second it must serve at peak; headroom, the
+    factor over it (bursts, a slower tail); p99_seconds, each hot-path function's p99 duration
+    (payments_api's is the whole synchronous payment; replace the stated defaults with the
+    measured Duration p99 once live); bnpl_share, the share of payments that are BNPL; and
+    lambda_concurrency_quota, the account's Lambda concurrent-executions quota (1,000 by default,
+    often 10 or 50 on a new account: Service Quotas L-B99A9384). Each function reserves
+    ceil(requests_per_second x share x p99 x headroom), at least 1; the plan fails when the
+    total leaves Lambda fewer than 100 unreserved.
+  EOT
+  type = object({
+    requests_per_second = number
+    headroom            = optional(number, 2)
+    bnpl_share          = optional(number, 0.2)
+    p99_seconds = optional(object({
+      merchant_authorizer = optional(number, 0.1)
+      payments_api        = optional(number, 1.5)
+      tokenize            = optional(number, 0.2)
+      assess_risk         = optional(number, 0.2)
+      process_payment     = optional(number, 1)
+      bnpl                = optional(number, 1.5)
+    }), {})
+    lambda_concurrency_quota = optional(number, 1000)
+  })
+  default  = { requests_per_second = 10 }
+  nullable = false
 
   validation {
-    condition     = var.api_rate_limit_per_second >= 1 && var.api_rate_limit_per_second <= 10000
-    error_message = "api_rate_limit_per_second must be between 1 and 10000."
+    condition     = var.capacity.requests_per_second > 0 && var.capacity.requests_per_second <= 5000
+    error_message = "capacity.requests_per_second must be above 0 and at most 5000 (the stage's throttle is derived from it; API Gateway's account default is 10,000 requests/s across all APIs)."
+  }
+  validation {
+    condition     = var.capacity.headroom >= 1 && var.capacity.headroom <= 10
+    error_message = "capacity.headroom must be between 1 (no margin) and 10."
+  }
+  validation {
+    condition     = var.capacity.bnpl_share >= 0 && var.capacity.bnpl_share <= 1
+    error_message = "capacity.bnpl_share must be a fraction between 0 and 1."
+  }
+  validation {
+    # API Gateway gives up on an integration after 29 s.
+    condition     = alltrue([for p99 in values(var.capacity.p99_seconds) : p99 > 0 && p99 <= 29])
+    error_message = "capacity.p99_seconds values must be above 0 and at most 29 seconds."
+  }
+  validation {
+    condition     = var.capacity.lambda_concurrency_quota >= 10 && floor(var.capacity.lambda_concurrency_quota) == var.capacity.lambda_concurrency_quota
+    error_message = "capacity.lambda_concurrency_quota must be the account's whole quota of concurrent executions (10 or more)."
+  }
+}
+
+variable "api_rate_limit_per_second" {
+  description = "Steady-state request rate the API stage accepts across all callers (burst twice this). Null (the default) derives it from capacity: ceil(requests_per_second x headroom)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.api_rate_limit_per_second == null || try(var.api_rate_limit_per_second >= 1 && var.api_rate_limit_per_second <= 10000, false)
+    error_message = "api_rate_limit_per_second must be between 1 and 10000, or null to derive it from capacity."
   }
 }
 
 variable "waf_rate_limit_per_5_minutes" {
-  description = "Requests one IP address may make in five minutes before WAF blocks it."
+  description = "Requests one IP address may make in five minutes before WAF blocks it. Null (the default) derives it from the stage's rate limit: 300 seconds of it, so one address is blocked only beyond what the whole stage admits."
   type        = number
-  default     = 2000
+  default     = null
 
   validation {
-    condition     = var.waf_rate_limit_per_5_minutes >= 100
-    error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum)."
+    condition     = var.waf_rate_limit_per_5_minutes == null || try(var.waf_rate_limit_per_5_minutes >= 100, false)
+    error_message = "waf_rate_limit_per_5_minutes must be at least 100 (WAF's minimum), or null to derive it from capacity."
   }
+}
+
+variable "audit_object_lock" {
+  description = "Object Lock of the audit log archive (modules/audit): mode COMPLIANCE (the default; nobody can delete a log before retention_days, at least 365) or GOVERNANCE (dev: a principal with s3:BypassGovernanceRetention can, and a short retention_days lets the environment be deleted soon). The logs are kept 12 months either way (PCI DSS 10.5.1)."
+  type = object({
+    mode           = optional(string, "COMPLIANCE")
+    retention_days = optional(number, 365)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "backup" {
+  description = "AWS Backup of the vault and ledger tables (modules/backup): enabled (off by default; prod turns it on), the schedule, how long recovery points are kept (retention_days) and the vault lock (vault_lock_changeable_for_days: a COMPLIANCE lock becomes immutable that many days after the apply; null keeps a GOVERNANCE lock). modules/backup validates each value."
+  type = object({
+    enabled                        = optional(bool, false)
+    schedule_expression            = optional(string)
+    retention_days                 = optional(number)
+    vault_lock_changeable_for_days = optional(number)
+  })
+  default  = {}
+  nullable = false
 }
 
 # Payment workflow settings. Null keeps the payment_workflow module's default (see its README).
@@ -407,24 +481,6 @@ variable "bnpl_late_fees" {
   }
 }
 
-variable "webhooks" {
-  description = "Webhooks (modules/webhooks, docs/webhooks.md): endpoint_policy (where deliveries may go: https to public hosts by default; allow_http and allow_private_addresses are the local emulator's opt-outs, refused in any other environment), retry (exponential backoff with jitter from base_delay_seconds, at most max_delay_seconds apart, failed after give_up_after_hours) and how long the delivery log is kept."
-  type = object({
-    endpoint_policy = optional(object({
-      allow_http              = optional(bool, false)
-      allow_private_addresses = optional(bool, false)
-    }), {})
-    retry = optional(object({
-      base_delay_seconds  = optional(number, 30)
-      max_delay_seconds   = optional(number, 3600)
-      give_up_after_hours = optional(number, 24)
-    }), {})
-    delivery_log_retention_days = optional(number, 30)
-  })
-  default  = {}
-  nullable = false
-}
-
 variable "api_domain_name" {
   description = "Custom domain of the Payment API (payment_workflow's api_domain_name): served under the TLS_1_2 security policy with the default execute-api endpoint disabled. Null keeps the default endpoint, whose TLS policy cannot be chosen (TLS 1.0 and up; the README). Set together with api_certificate_arn."
   type        = string
@@ -445,6 +501,24 @@ variable "api_certificate_arn" {
     condition     = var.api_certificate_arn == null || can(regex("^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate/[0-9a-f-]+$", var.api_certificate_arn))
     error_message = "api_certificate_arn must be an ACM certificate ARN (arn:<partition>:acm:<region>:<account>:certificate/<id>)."
   }
+}
+
+variable "webhooks" {
+  description = "Webhooks (modules/webhooks, docs/webhooks.md): endpoint_policy (where deliveries may go: https to public hosts by default; allow_http and allow_private_addresses are the local emulator's opt-outs, refused in any other environment), retry (exponential backoff with jitter from base_delay_seconds, at most max_delay_seconds apart, failed after give_up_after_hours) and how long the delivery log is kept."
+  type = object({
+    endpoint_policy = optional(object({
+      allow_http              = optional(bool, false)
+      allow_private_addresses = optional(bool, false)
+    }), {})
+    retry = optional(object({
+      base_delay_seconds  = optional(number, 30)
+      max_delay_seconds   = optional(number, 3600)
+      give_up_after_hours = optional(number, 24)
+    }), {})
+    delivery_log_retention_days = optional(number, 30)
+  })
+  default  = {}
+  nullable = false
 }
 
 variable "merchant_usage_plans" {

@@ -48,8 +48,19 @@ run "stage_functions_and_waf_are_sized_from_the_target" {
 
   assert {
     condition = output.capacity.reserved_concurrency == {
-      merchant_authorizer = 1, payments_api = 15, tokenize = 2, assess_risk = 2, process_payment = 10, bnpl = 3,
-      detokenize = 5, vault_admin = 1, reconcile = 1, settle = 1, credit_api = 10, fraud_consumer = 4, lake_transform = 5,
+      merchant_authorizer = 1
+      payments_api        = 15
+      tokenize            = 2
+      assess_risk         = 2
+      process_payment     = 10
+      bnpl                = 3
+      detokenize          = 5
+      vault_admin         = 1
+      reconcile           = 1
+      settle              = 1
+      credit_api          = 10
+      fraud_consumer      = 4
+      lake_transform      = 5
     }
     error_message = "Each hot-path function must reserve ceil(R x share x p99), the others their fixed amount."
   }
