@@ -331,7 +331,21 @@ class PaymentCommands:
         return payment
 
     def _run(self, execution: Execution, success_status: int) -> ApiAnswer:
-        return outcome(self._workflow.run(execution), success_status)
+        answer = outcome(self._workflow.run(execution), success_status)
+        body = answer.body
+        if isinstance(body, ErrorBody) and body.error.code in ASK_AGAIN_CODES:
+            # Raised, not answered: an answer is kept under the Idempotency-Key and every
+            # retry would get it back, though the same request asked later would succeed.
+            raise ApiProblem(
+                ApiError(
+                    body.error.type,
+                    body.error.code,
+                    body.error.message,
+                    body.error.param,
+                    answer.status,
+                )
+            )
+        return answer
 
     def _once(
         self, command: IdempotencyCommand, execution: Execution, success_status: int
@@ -354,6 +368,12 @@ class PaymentCommands:
         # A stored answer keeps 0 for "the route's success status" (records written by earlier
         # versions hold it too).
         return answer.model_copy(update={"status": answer.status or success_status})
+
+
+# Refusals that say "not now" rather than "not this": kept out of the idempotency record so that
+# the client's retry with the same key runs the request again (a BNPL plan another operation
+# holds for a few seconds to minutes: services.credit_plans).
+ASK_AGAIN_CODES = frozenset({"plan_busy"})
 
 
 def outcome(answer: ProcessAnswer, success_status: int) -> ApiAnswer:
