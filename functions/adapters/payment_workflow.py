@@ -33,6 +33,7 @@ from functions.services.payment_commands import (
     PaymentCommands,
     RequestInProgressError,
 )
+from functions.services.payment_listing import PaymentListing
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -123,3 +124,9 @@ def payment_commands() -> PaymentCommands:
         StepFunctionsWorkflow(clients.stepfunctions(), settings.required("state_machine_arn")),
         PowertoolsIdempotencyStore(clients.dynamodb(), settings.required("idempotency_table")),
     )
+
+
+@cache
+def payment_listing() -> PaymentListing:
+    """``GET /v1/payments`` over the payments table's ``by_merchant`` index."""
+    return PaymentListing(wiring.payments_table())

@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import heapq
-from collections.abc import Callable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +38,7 @@ from functions.domain.acquirer import (
     OperationStatus,
 )
 from functions.domain.fraud_features import card_key_of
+from functions.domain.payment_listing import ListFilter, ListPosition
 from functions.domain.payments import (
     Payment,
     PaymentStatus,
@@ -67,6 +69,12 @@ __all__ = ["AcquirerOperationsTable", "PaymentsTable", "ReconcileCheckpoint", "S
 OPERATION_PREFIX = "acquirer-op#"
 UPDATE_INDEX = "by_update"
 OPEN_INDEX = "open_holds"
+MERCHANT_INDEX = "by_merchant"
+# BatchGetItem reads at most 100 keys a call; unprocessed keys are asked again, pausing 50,
+# 100, 200... ms, up to 6 calls.
+_BATCH_KEYS = 100
+_BATCH_ATTEMPTS = 6
+_BATCH_BACKOFF_S = 0.05
 CHECKPOINT_KEY = "reconcile#checkpoint"
 
 
@@ -367,6 +375,81 @@ class PaymentsTable(PaymentStore):
             yield from (
                 from_item(item) for item in page.get("Items", []) if ("bnpl" in item) == bnpl
             )
+
+    # ------------------------------------------------------- GET /v1/payments (by_merchant)
+
+    def positions(
+        self, merchant_id: str, within: ListFilter, after: ListPosition | None, limit: int
+    ) -> list[ListPosition]:
+        """The merchant's payments newest first from the keys-only ``by_merchant`` index
+        (merchant_id, created_at): one Query, the time range in its key condition, so a page
+        reads only what it answers (and the one position after it)."""
+        if limit <= 0:
+            return []
+        condition, values = "merchant_id = :m", {":m": {"S": merchant_id}}
+        if within.created_from is not None and within.created_to is not None:
+            condition += " AND created_at BETWEEN :from AND :to"
+        elif within.created_from is not None:
+            condition += " AND created_at >= :from"
+        elif within.created_to is not None:
+            condition += " AND created_at <= :to"
+        if within.created_from is not None:
+            values[":from"] = {"S": within.created_from}
+        if within.created_to is not None:
+            values[":to"] = {"S": within.created_to}
+        request: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": MERCHANT_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "ReturnConsumedCapacity": "TOTAL",
+        }
+        if after is not None:
+            request["ExclusiveStartKey"] = {
+                "payment_id": {"S": after.payment_id},
+                "merchant_id": {"S": merchant_id},
+                "created_at": {"S": after.created_at},
+            }
+        found: list[ListPosition] = []
+        # Query's Limit counts items read, so one call may stop short of ``limit`` only at
+        # its 1 MB page; the paginator goes on from there.
+        pages = self._client.get_paginator("query").paginate(
+            **request, PaginationConfig={"MaxItems": limit, "PageSize": limit}
+        )
+        for page in pages:
+            self._count(page, write=False)
+            found.extend(
+                ListPosition(item["created_at"]["S"], item["payment_id"]["S"])
+                for item in page.get("Items", [])
+            )
+        return found[:limit]
+
+    def payments(self, payment_ids: Sequence[str]) -> Mapping[str, Payment]:
+        """The payments named, read whole with BatchGetItem (eventually consistent, half a
+        read unit each: a listing is as fresh as the index it came from)."""
+        found: dict[str, Payment] = {}
+        for start in range(0, len(payment_ids), _BATCH_KEYS):
+            keys = [{"payment_id": {"S": i}} for i in payment_ids[start : start + _BATCH_KEYS]]
+            request: dict[str, Any] = {self._table: {"Keys": keys}}
+            for attempt in range(_BATCH_ATTEMPTS):
+                response = self._client.batch_get_item(
+                    RequestItems=request, ReturnConsumedCapacity="TOTAL"
+                )
+                for used in response.get("ConsumedCapacity", []):
+                    self.consumed_read_units += float(used.get("CapacityUnits", 0.0))
+                for item in response.get("Responses", {}).get(self._table, []):
+                    if "status" in item:
+                        payment = from_item(item)
+                        found[payment.payment_id] = payment
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # Throttled keys come back unprocessed: retried after a short, growing pause.
+                time.sleep(_BATCH_BACKOFF_S * 2**attempt)
+            else:
+                raise RuntimeError("payments could not be read: keys left unprocessed")
+        return found
 
     # --------------------------------------------------------- PSD2 low-value counters
 

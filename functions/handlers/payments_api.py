@@ -12,15 +12,20 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.payment_workflow import idempotency_config, payment_commands
+from functions.adapters.payment_workflow import (
+    idempotency_config,
+    payment_commands,
+    payment_listing,
+)
 from functions.domain.principals import authorized_merchant
 from functions.handlers.vault_api import install_error_handlers, json_response
 from functions.models import payments as bodies
 from functions.services.payment_commands import IDEMPOTENCY_HEADER as KEY_HEADER
 from functions.services.payment_commands import ApiAnswer, idempotency_key, required_key
+from functions.services.payment_listing import check_parameters, list_query
 
 logger = Logger()
 tracer = Tracer()
@@ -53,6 +58,21 @@ Refund = Annotated[bodies.RefundRequest | None, Body()]
 def create_payment(request: Annotated[bodies.PaymentRequest, Body()]) -> Response[str]:
     required, now = required_key(key()), dt.datetime.now(dt.UTC)
     return answer(payment_commands().create(caller(), required, request, now))
+
+
+@app.get("/v1/payments")
+def list_payments(
+    limit: Annotated[bodies.ListLimit, Query()] = 20,
+    status: Annotated[bodies.ListStatus | None, Query()] = None,
+    created_gte: Annotated[bodies.CreatedBound | None, Query(alias="created[gte]")] = None,
+    created_lte: Annotated[bodies.CreatedBound | None, Query(alias="created[lte]")] = None,
+    cursor: Annotated[bodies.ListCursor | None, Query()] = None,
+) -> Response[str]:
+    check_parameters(app.current_event.multi_value_query_string_parameters)
+    query = list_query(
+        limit=limit, status=status, created_gte=created_gte, created_lte=created_lte, cursor=cursor
+    )
+    return json_response(200, payment_listing().list(caller(), query).json_body())
 
 
 @app.get("/v1/payments/<payment_id>")

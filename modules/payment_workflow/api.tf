@@ -33,6 +33,14 @@ locals {
       parameters = { "method.request.header.Idempotency-Key" = true }
       auth       = "merchant"
     }
+    list_payments = {
+      method     = "GET"
+      path       = "/v1/payments"
+      function   = module.payments_api.function_name
+      invoke_arn = module.payments_api.invoke_arn
+      parameters = {}
+      auth       = "merchant"
+    }
     get_payment = {
       method     = "GET"
       path       = "/v1/payments/{payment_id}"
@@ -153,6 +161,7 @@ locals {
     tokens          = aws_api_gateway_resource.tokens.id
     detokenize      = aws_api_gateway_resource.detokenize.id
     create_payment  = aws_api_gateway_resource.payments.id
+    list_payments   = aws_api_gateway_resource.payments.id
     get_payment     = aws_api_gateway_resource.payment.id
     capture_payment = aws_api_gateway_resource.payment_action["capture"].id
     refund_payment  = aws_api_gateway_resource.payment_action["refunds"].id

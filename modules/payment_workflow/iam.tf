@@ -61,9 +61,16 @@ locals {
   # step functions, so a shared map would make a dependency cycle.
   payments_api_statements = [
     {
+      # GetItem for GET /v1/payments/{id}; BatchGetItem for the records a list answers.
       sid       = "ReadPayments"
-      actions   = ["dynamodb:GetItem"]
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem"]
       resources = [local.payments_table_arn]
+    },
+    {
+      # GET /v1/payments: the merchant's payments by creation time, never a Scan.
+      sid       = "ListPayments"
+      actions   = ["dynamodb:Query"]
+      resources = ["${local.payments_table_arn}/index/by_merchant"]
     },
     {
       sid       = "IdempotencyRecords"

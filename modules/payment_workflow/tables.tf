@@ -57,6 +57,11 @@ resource "aws_dynamodb_table" "payments" {
     type = "S"
   }
 
+  attribute {
+    name = "merchant_id"
+    type = "S"
+  }
+
   global_secondary_index {
     name            = "by_card"
     hash_key        = "platform_card_key"
@@ -90,6 +95,19 @@ resource "aws_dynamodb_table" "payments" {
     hash_key        = "open_key"
     range_key       = "open_at"
     projection_type = "ALL"
+  }
+
+  # GET /v1/payments: a merchant's payments newest first (functions.domain.payment_listing).
+  # KEYS_ONLY because neither key ever changes: the entry is written once, when the payment is
+  # first recorded (1 write unit), and no later write of the payment touches it; projecting the
+  # status or the whole record would write the index again on every change (ADR 0003 prices
+  # both). The list reads the records it answers with BatchGetItem. Sparse: only payment
+  # records carry both merchant_id and created_at (mandates and counters have no created_at).
+  global_secondary_index {
+    name            = "by_merchant"
+    hash_key        = "merchant_id"
+    range_key       = "created_at"
+    projection_type = "KEYS_ONLY"
   }
 
   point_in_time_recovery {

@@ -46,6 +46,7 @@ def create_payments_table(ddb: Any) -> None:
                 "updated_at",
                 "open_key",
                 "open_at",
+                "merchant_id",
             )
         ],
         KeySchema=[{"AttributeName": "payment_id", "KeyType": "HASH"}],
@@ -64,6 +65,8 @@ def create_payments_table(ddb: Any) -> None:
                 # The reconciliation's (modules/payment_workflow/tables.tf).
                 ("by_update", "update_key", "updated_at", "ALL"),
                 ("open_holds", "open_key", "open_at", "ALL"),
+                # GET /v1/payments.
+                ("by_merchant", "merchant_id", "created_at", "KEYS_ONLY"),
             )
         ],
     )

@@ -143,7 +143,7 @@ run "the_module_with_its_defaults" {
     condition = (
       aws_dynamodb_table.payments.name == "pay-payments" &&
       aws_dynamodb_table.payments.hash_key == "payment_id" && aws_dynamodb_table.payments.range_key == null &&
-      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "platform_card_key:S", "device_id:S", "created_at:S", "update_key:S", "updated_at:S", "open_key:S", "open_at:S"])
+      toset([for a in aws_dynamodb_table.payments.attribute : "${a.name}:${a.type}"]) == toset(["payment_id:S", "platform_card_key:S", "device_id:S", "created_at:S", "update_key:S", "updated_at:S", "open_key:S", "open_at:S", "merchant_id:S"])
     )
     error_message = "payments is keyed by payment_id (S) and declares platform_card_key, device_id and created_at for its velocity indexes (cards are counted per card key, not per token: finding 9), update_key, updated_at, open_key and open_at for reconcile's."
   }
@@ -151,8 +151,8 @@ run "the_module_with_its_defaults" {
   assert {
     condition = toset([
       for g in aws_dynamodb_table.payments.global_secondary_index : "${g.name}:${g.hash_key}:${g.range_key}:${g.projection_type}"
-    ]) == toset(["by_card:platform_card_key:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY", "by_update:update_key:updated_at:ALL", "open_holds:open_key:open_at:ALL"])
-    error_message = "payments has GSIs by_card (platform_card_key, created_at) and by_device (device_id, created_at), KEYS_ONLY, and reconcile's by_update (update_key, updated_at) and open_holds (open_key, open_at), ALL."
+    ]) == toset(["by_card:platform_card_key:created_at:KEYS_ONLY", "by_device:device_id:created_at:KEYS_ONLY", "by_update:update_key:updated_at:ALL", "open_holds:open_key:open_at:ALL", "by_merchant:merchant_id:created_at:KEYS_ONLY"])
+    error_message = "payments has GSIs by_card (platform_card_key, created_at) and by_device (device_id, created_at), KEYS_ONLY, reconcile's by_update (update_key, updated_at) and open_holds (open_key, open_at), ALL, and the list's by_merchant (merchant_id, created_at), KEYS_ONLY."
   }
 
   assert {
@@ -298,9 +298,9 @@ run "the_module_with_its_defaults" {
   assert {
     condition = (
       length([for s in local.payments_api_statements : s if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments") && anytrue([for a in s.actions : contains(["dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"], a)])]) == 0 &&
-      toset(flatten([for s in local.payments_api_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:GetItem"])
+      toset(flatten([for s in local.payments_api_statements : s.actions if contains(s.resources, "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments")])) == toset(["dynamodb:BatchGetItem", "dynamodb:GetItem"])
     )
-    error_message = "payments_api may only GetItem the payments table (no PutItem)."
+    error_message = "payments_api may only read the payments table (GetItem, BatchGetItem; no PutItem)."
   }
 
   assert {
@@ -317,12 +317,14 @@ run "the_module_with_its_defaults" {
   }
 
   # payments_api receives card numbers (it validates them on their way to the vault): beyond its
-  # reads of payments, its idempotency records, the workflow start and the key, it holds nothing.
+  # reads of payments (one by id, a merchant's list), its idempotency records, the workflow start and the key, it holds nothing.
   assert {
     condition = toset(flatten([
       for s in local.payments_api_statements : [for a in s.actions : [for r in s.resources : "${a} ${r}"]]
       ])) == toset([
       "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "dynamodb:BatchGetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments",
+      "dynamodb:Query arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments/index/by_merchant",
       "dynamodb:GetItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
       "dynamodb:PutItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
       "dynamodb:UpdateItem arn:aws:dynamodb:eu-west-1:111122223333:table/pay-idempotency",
@@ -332,7 +334,7 @@ run "the_module_with_its_defaults" {
       "kms:DescribeKey ${var.data_kms_key_arn}",
       "kms:GenerateDataKey ${var.data_kms_key_arn}",
     ])
-    error_message = "payments_api holds only GetItem on payments, its idempotency records, StartSyncExecution and the application key: no ledger, no index, no bus."
+    error_message = "payments_api holds only reads of payments (GetItem, BatchGetItem, Query on by_merchant), its idempotency records, StartSyncExecution and the application key: no ledger, no other index, no bus."
   }
 
   # Only process_payment and reconcile reach the ledger, and nobody else writes it.
@@ -592,6 +594,7 @@ run "the_module_with_its_defaults" {
       tokens          = "POST /v1/tokens"
       detokenize      = "POST /v1/tokens/{token}/detokenize"
       create_payment  = "POST /v1/payments"
+      list_payments   = "GET /v1/payments"
       get_payment     = "GET /v1/payments/{payment_id}"
       capture_payment = "POST /v1/payments/{payment_id}/capture"
       refund_payment  = "POST /v1/payments/{payment_id}/refunds"
@@ -661,7 +664,7 @@ run "the_module_with_its_defaults" {
     condition = alltrue([for k, i in aws_api_gateway_integration.this : i.type == "AWS_PROXY" && i.integration_http_method == "POST"]) && (
       aws_api_gateway_integration.this["tokens"].uri == var.tokenize_invoke_arn &&
       aws_api_gateway_integration.this["detokenize"].uri == var.detokenize_invoke_arn &&
-      alltrue([for k in ["create_payment", "get_payment", "capture_payment", "refund_payment", "resume_payment", "cancel_payment"] : strcontains(aws_api_gateway_integration.this[k].uri, "function:pay-payments-api/invocations")])
+      alltrue([for k in ["create_payment", "list_payments", "get_payment", "capture_payment", "refund_payment", "resume_payment", "cancel_payment"] : strcontains(aws_api_gateway_integration.this[k].uri, "function:pay-payments-api/invocations")])
     )
     error_message = "Every route is an AWS_PROXY integration: tokens -> tokenize, detokenize -> detokenize, payments -> payments_api."
   }
@@ -671,6 +674,7 @@ run "the_module_with_its_defaults" {
       aws_lambda_permission.api["capture_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/payments/*/capture" &&
       aws_lambda_permission.api["cancel_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/payments/*/cancel" &&
       aws_lambda_permission.api["get_payment"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/GET/v1/payments/*" &&
+      aws_lambda_permission.api["list_payments"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/GET/v1/payments" &&
       aws_lambda_permission.api["detokenize"].function_name == "pay-detokenize" &&
       alltrue([for p in aws_lambda_permission.api : p.principal == "apigateway.amazonaws.com"])
     )
