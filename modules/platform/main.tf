@@ -117,6 +117,8 @@ module "payment_workflow" {
   api_certificate_arn = var.api_certificate_arn
   # Per-merchant rate limits: a usage plan per tier (ADR 0008).
   merchant_usage_plans = var.merchant_usage_plans
+  # The SLO alarms and the dashboard's objective lines (attributes left null: the module's).
+  slo = var.slo
 
   credit   = local.credit_functions
   webhooks = local.webhook_functions

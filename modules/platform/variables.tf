@@ -541,3 +541,19 @@ variable "merchant_usage_plans" {
     error_message = "merchant_usage_plans must define the tier standard (where merchants onboarded without a tier go)."
   }
 }
+
+variable "slo" {
+  description = "Service-level objectives of the payment SLO alarms and dashboard, per environment (payment_workflow's slo, which validates them): availability_percent of API requests not answered 5xx, latency_p99_ms, approval_rate_min_percent, fraud_block_max_percent, min_requests and min_payments (the volume below which a ratio is not judged), period_seconds and evaluation_periods. An attribute left out takes payment_workflow's default (99.9%, 3000 ms, 60%, 5%, 50, 20, 300 s, 3)."
+  type = object({
+    availability_percent      = optional(number)
+    latency_p99_ms            = optional(number)
+    approval_rate_min_percent = optional(number)
+    fraud_block_max_percent   = optional(number)
+    min_requests              = optional(number)
+    min_payments              = optional(number)
+    period_seconds            = optional(number)
+    evaluation_periods        = optional(number)
+  })
+  default  = {}
+  nullable = false
+}
