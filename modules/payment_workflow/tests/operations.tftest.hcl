@@ -166,6 +166,34 @@ run "slo_alarms_read_the_steps_metrics_and_alarm_to_the_topic" {
   }
 }
 
+# platform passes its slo through with the attributes an environment did not set as null.
+run "attributes_passed_as_null_take_the_module_defaults" {
+  command = plan
+
+  variables {
+    slo = {
+      availability_percent      = null
+      latency_p99_ms            = 2500
+      approval_rate_min_percent = null
+      fraud_block_max_percent   = null
+      min_requests              = null
+      min_payments              = null
+      period_seconds            = null
+      evaluation_periods        = null
+    }
+  }
+
+  assert {
+    condition = (
+      var.slo.availability_percent == 99.9 && var.slo.latency_p99_ms == 2500 &&
+      var.slo.approval_rate_min_percent == 60 && var.slo.period_seconds == 300 &&
+      aws_cloudwatch_metric_alarm.slo_latency.threshold == 2500 &&
+      aws_cloudwatch_metric_alarm.slo["approval_rate"].threshold == 60
+    )
+    error_message = "A null attribute takes the module's default; a set one is kept."
+  }
+}
+
 run "an_availability_of_100_percent_is_refused" {
   command = plan
 
