@@ -11,7 +11,7 @@ import pytest
 from functions.domain.merchant_keys import Authenticated, Denied, MerchantStatus, Rejection
 from functions.services.merchant_registry import MerchantRegistry
 from local import cli
-from tests.unit.merchants.memory_store import MemoryMerchantStore
+from tests.unit.merchants.memory_store import MemoryMerchantStore, MemoryUsageKeys
 
 
 @pytest.fixture
@@ -78,3 +78,20 @@ def test_suspend_reactivate_and_close(
     assert (code, out) == (1, "") and err == "error: merchant m_1 is closed: it cannot be active\n"
     code, _, err = run(capsys, "suspend", "--id", "m_nobody")
     assert code == 1 and "no merchant" in err
+
+
+def test_create_puts_the_merchant_on_its_tier_and_attach_usage_key_backfills(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store, usage = MemoryMerchantStore(), MemoryUsageKeys({"standard": "p1", "gold": "p2"})
+    MerchantRegistry(store, "test").create_merchant("m_old")
+    registry = MerchantRegistry(store, "test", usage=usage)
+    monkeypatch.setattr(cli, "merchant_registry", lambda args, endpoints: registry)
+    assert run(capsys, "create", "--id", "m_gold", "--tier", "gold", "--json")[0] == 0
+    assert store.merchants["m_gold"].tier == "gold"
+    assert usage.keys[store.merchants["m_gold"].usage_key_id or ""][2] == "p2"
+    code, out, _ = run(capsys, "attach-usage-key", "--id", "m_old")
+    key_id = store.merchants["m_old"].usage_key_id
+    assert (code, out) == (0, f"m_old: usage key {key_id} on tier standard\n")
+    code, _, err = run(capsys, "create", "--id", "m_x", "--tier", "platinum")
+    assert code == 1 and "no usage plan for tier platinum" in err
