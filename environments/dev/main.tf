@@ -7,7 +7,11 @@ module "platform" {
   detokenize_allowed_principals = var.detokenize_allowed_principals
   lambda_package                = var.lambda_package
   vpc_cidr_block                = "10.40.0.0/16"
-  az_count                      = 2
-  log_retention_days            = 365
+  az_count                      = var.az_count
+  log_retention_days            = var.log_retention_days
+  capacity                      = var.capacity
+  audit_object_lock             = var.audit_object_lock
+  audit_force_destroy           = var.audit_force_destroy
+  backup                        = var.backup
   alarm_subscriptions           = var.alarm_subscriptions
 }

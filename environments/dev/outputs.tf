@@ -22,3 +22,8 @@ output "function_names" {
   description = "Lambda function names of the payment workflow by key."
   value       = module.platform.function_names
 }
+
+output "capacity" {
+  description = "What capacity sizes: reserved concurrency per function and in total, the quota, the stage's rate limit and WAF's per-IP limit."
+  value       = module.platform.capacity
+}

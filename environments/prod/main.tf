@@ -7,8 +7,12 @@ module "platform" {
   detokenize_allowed_principals = var.detokenize_allowed_principals
   lambda_package                = var.lambda_package
   vpc_cidr_block                = "10.42.0.0/16"
-  az_count                      = 3
-  log_retention_days            = 731
+  az_count                      = var.az_count
+  log_retention_days            = var.log_retention_days
+  capacity                      = var.capacity
+  audit_object_lock             = var.audit_object_lock
+  audit_force_destroy           = var.audit_force_destroy
+  backup                        = var.backup
   alarm_subscriptions           = var.alarm_subscriptions
 
   allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod

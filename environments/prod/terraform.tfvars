@@ -22,3 +22,17 @@ alarm_subscriptions = [
 # simulated 3-D Secure server are the only ones so far). Only for a rehearsal that takes no real
 # payments:
 # allow_simulated_card_network_in_prod = true
+
+# The environment's profile (README, "Environment profiles"; tests/unit/deploy checks that
+# table against these values). Sized for 100 requests/s: 687 reserved concurrent executions
+# of the 900 a 1,000 quota lets Lambda reserve.
+az_count           = 3
+log_retention_days = 731
+capacity = {
+  requests_per_second      = 100
+  lambda_concurrency_quota = 1000
+}
+audit_object_lock = { mode = "COMPLIANCE", retention_days = 365 }
+# Daily backups of the vault and ledger tables kept 35 days in a vault whose COMPLIANCE lock
+# becomes immutable 3 days after the first apply.
+backup = { enabled = true, retention_days = 35, vault_lock_changeable_for_days = 3 }

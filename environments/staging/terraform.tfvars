@@ -17,3 +17,14 @@ alarm_subscriptions = [
 # Merchants are onboarded in the registry, not here (no apply): an operator with write access
 # to the <prefix>-merchants table runs `python -m local.cli merchant create --id <merchant>
 # --table <prefix>-merchants --environment staging` with its AWS credentials (docs/decisions/0008).
+
+# The environment's profile (README, "Environment profiles"; tests/unit/deploy checks that
+# table against these values). Sized for 20 requests/s: 159 reserved concurrent executions.
+az_count           = 2
+log_retention_days = 400
+capacity = {
+  requests_per_second      = 20
+  lambda_concurrency_quota = 1000
+}
+audit_object_lock = { mode = "COMPLIANCE", retention_days = 365 }
+backup            = { enabled = false }

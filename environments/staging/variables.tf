@@ -42,3 +42,46 @@ variable "alarm_subscriptions" {
     endpoint = string
   }))
 }
+
+variable "az_count" {
+  description = "Availability zones the private subnets and endpoints span (2 or 3): prod takes 3."
+  type        = number
+}
+
+variable "log_retention_days" {
+  description = "Retention of every CloudWatch log group, in days (at least 365, PCI DSS 10.5.1)."
+  type        = number
+}
+
+variable "capacity" {
+  description = "The throughput the environment is sized for (modules/platform capacity, README \"Environment profiles\"): requests_per_second at peak, headroom over it (2 when unset) and the account's Lambda concurrent-executions quota (Service Quotas L-B99A9384). The stage's throttle, each function's reserved concurrency and WAF's per-IP limit follow from it; the plan fails when the quota cannot hold the reservations."
+  type = object({
+    requests_per_second      = number
+    headroom                 = optional(number)
+    lambda_concurrency_quota = number
+  })
+}
+
+variable "audit_object_lock" {
+  description = "Object Lock of the audit log archive: COMPLIANCE with at least 365 days outside dev; GOVERNANCE with a short retention in dev, so that it can be deleted soon."
+  type = object({
+    mode           = string
+    retention_days = number
+  })
+}
+
+variable "audit_force_destroy" {
+  description = "Let terraform destroy empty the audit buckets (dev only: with a GOVERNANCE lock, whoever destroys needs s3:BypassGovernanceRetention until the short retention ends)."
+  type        = bool
+  default     = false
+}
+
+variable "backup" {
+  description = "AWS Backup of the vault and ledger tables (modules/backup): enabled, retention_days of each daily recovery point, and vault_lock_changeable_for_days (a COMPLIANCE vault lock, immutable that many days after the apply; null keeps it GOVERNANCE)."
+  type = object({
+    enabled                        = bool
+    retention_days                 = optional(number)
+    vault_lock_changeable_for_days = optional(number)
+  })
+  default = { enabled = false }
+}

@@ -18,6 +18,9 @@ mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
   }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = { availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
 }
 
 variables {
@@ -35,5 +38,11 @@ run "plans_with_its_tfvars" {
   assert {
     condition     = alltrue([for arn in var.key_administrator_arns : endswith(arn, ":role/payments-key-admin")])
     error_message = "The key administrators must be the role environments/bootstrap makes (key_administrator_role_name), or KMS refuses the key policies on a new account."
+  }
+
+  assert {
+    # The figures README's "Environment profiles" table states for dev.
+    condition     = output.capacity.reserved_concurrency_total == 60 && output.capacity.api_rate_limit_per_second == 10 && output.capacity.waf_rate_limit_per_5_minutes == 3000
+    error_message = "dev's capacity must size 60 reserved executions, a stage of 10 requests/s and a WAF limit of 3000 per 5 minutes, as the README table says."
   }
 }

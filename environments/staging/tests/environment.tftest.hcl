@@ -18,6 +18,9 @@ mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
   }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = { availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
 }
 
 variables {
@@ -35,5 +38,11 @@ run "plans_with_its_tfvars" {
   assert {
     condition     = alltrue([for arn in var.key_administrator_arns : endswith(arn, ":role/payments-key-admin")])
     error_message = "The key administrators must be the role environments/bootstrap makes (key_administrator_role_name), or KMS refuses the key policies on a new account."
+  }
+
+  assert {
+    # The figures README's "Environment profiles" table states for staging.
+    condition     = output.capacity.reserved_concurrency_total == 159 && output.capacity.api_rate_limit_per_second == 40 && output.capacity.waf_rate_limit_per_5_minutes == 12000
+    error_message = "staging's capacity must size 159 reserved executions, a stage of 40 requests/s and a WAF limit of 12000 per 5 minutes, as the README table says."
   }
 }
