@@ -17,6 +17,9 @@ LOCAL_AWS_PORT ?= 4566
 LOCAL_API_PORT ?= 8080
 # The integration and end-to-end folders each get a worker (and an emulator); unit tests fill in.
 PYTEST_WORKERS ?= 3
+# The deploy workflows users run (actionlint in `make lint`). The project's own ci.yml is left
+# out until its actions move off node20, which GitHub has deprecated and actionlint flags.
+USER_WORKFLOWS := $(filter-out .github/workflows/ci.yml,$(wildcard .github/workflows/*.yml))
 # Root modules with tests too (environments/bootstrap): mock-provider plans, a few seconds each.
 MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl environments/*/tests/*.tftest.hcl))))
 
@@ -85,6 +88,7 @@ lint: venv ## ruff, mypy, terraform fmt and the module READMEs' generated tables
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy
 	$(PY) -m local.tfdocs --check
+	$(VENV)/bin/actionlint $(USER_WORKFLOWS)
 	terraform fmt -check -recursive modules environments tests
 	@for dir in environments/*/; do \
 	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
