@@ -559,9 +559,8 @@ class Authorizer:
         yield Request(principal, self.iam_action(), self.resource(body), {})
 
     def iam_action(self) -> str:
-        # Lambda's API operation names differ from its IAM actions for invocation.
-        renamed = {("lambda", "Invoke"): "InvokeFunction"}
-        return f"{self.service}:{renamed.get((self.service, self.operation), self.operation)}"
+        operation = IAM_ACTION_NAMES.get((self.service, self.operation), self.operation)
+        return f"{self.service}:{operation}"
 
     def resource(self, body: dict[str, Any]) -> str:
         service = self.service
@@ -1587,6 +1586,18 @@ def kms_key(account: str, region: str, key_id: str) -> Any:
         return backend.keys[backend.any_id_to_key_id(key_id)]
     except Exception:
         return None  # KMS answers NotFoundException itself
+
+
+# Operations authorized under another action's name: Lambda's invocation, and SQS's batch
+# operations, which need the single-message action ("there is no sqs:SendMessageBatch action":
+# the SQS Developer Guide's batch actions take the permissions of SendMessage, DeleteMessage and
+# ChangeMessageVisibility).
+IAM_ACTION_NAMES = {
+    ("lambda", "Invoke"): "InvokeFunction",
+    ("sqs", "SendMessageBatch"): "SendMessage",
+    ("sqs", "DeleteMessageBatch"): "DeleteMessage",
+    ("sqs", "ChangeMessageVisibilityBatch"): "ChangeMessageVisibility",
+}
 
 
 def message_key_requests(

@@ -371,3 +371,19 @@ def test_an_event_bus_with_a_cmk_needs_a_key_policy_that_admits_eventbridge(
     refused(lambda: create(key_admitting(aws, for_another_bus)))
     admits = {**for_another_bus, "Condition": {"StringEquals": {"aws:SourceArn": bus_arn}}}
     create(key_admitting(aws, admits))
+
+
+@pytest.mark.parametrize(
+    ("operation", "action"),
+    [
+        ("SendMessageBatch", "sqs:SendMessage"),
+        ("DeleteMessageBatch", "sqs:DeleteMessage"),
+        ("ChangeMessageVisibilityBatch", "sqs:ChangeMessageVisibility"),
+        ("SendMessage", "sqs:SendMessage"),
+    ],
+)
+def test_sqs_batch_operations_are_authorized_as_their_single_message_action(
+    operation: str, action: str
+) -> None:
+    request = SimpleNamespace(service="sqs", operation=operation)
+    assert enforcement.Authorizer.iam_action(request) == action  # type: ignore[arg-type]
