@@ -72,7 +72,7 @@ locals {
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
     # Booked inside the capture's own entry (docs/ledger.md).
     MERCHANT_SERVICE_CHARGE = local.merchant_service_charge_json
-  })
+  }, local.acquirer_http_environment)
 
   reconcile_environment = merge(local.common_env, {
     PAYMENTS_TABLE_NAME  = aws_dynamodb_table.payments.name
@@ -91,7 +91,7 @@ locals {
     MERCHANT_SERVICE_CHARGE = local.merchant_service_charge_json
     # What a scheduled run (which does not say) does with the safe repairs.
     RECONCILE_REPAIR = tostring(var.reconcile_repair)
-  })
+  }, local.acquirer_http_environment)
 }
 
 module "payments_api" {
@@ -146,13 +146,13 @@ locals {
     process_payment = {
       description        = "Authorizes, captures, refunds or voids a payment with the acquirer, records it, posts its journal entry and publishes its event."
       environment        = local.process_payment_environment
-      statements         = local.process_payment_statements
+      statements         = concat(local.process_payment_statements, local.acquirer_credential_statements)
       keeps_failed_event = false
     }
     reconcile = {
       description        = "Reconciles payments, the ledger and the payment event record; repairs and reports gaps."
       environment        = local.reconcile_environment
-      statements         = local.reconcile_statements
+      statements         = concat(local.reconcile_statements, local.acquirer_credential_statements)
       keeps_failed_event = true
     }
     settle = {

@@ -333,14 +333,36 @@ variable "ip_country_ranges" {
 }
 
 variable "acquirer_connector" {
-  description = "Acquirer the process_payment function authorizes, captures and refunds with (ACQUIRER_CONNECTOR). Only \"simulator\" exists so far."
+  description = "Acquirer process_payment and reconcile authorize, capture, refund and void with (ACQUIRER_CONNECTOR): \"simulator\" (test cards, no money moves) or \"http\" (functions/adapters/acquirer_http.py, a JSON acquirer API; set acquirer_http). settle books batches from the simulator only so far."
   type        = string
   default     = "simulator"
   nullable    = false
 
   validation {
-    condition     = contains(["simulator"], var.acquirer_connector)
-    error_message = "acquirer_connector must be \"simulator\" (the only connector so far)."
+    condition     = contains(["simulator", "http"], var.acquirer_connector)
+    error_message = "acquirer_connector must be \"simulator\" or \"http\" (with acquirer_http)."
+  }
+}
+
+variable "acquirer_http" {
+  description = "The http acquirer connector's API (base_url, https) and the Secrets Manager secret holding its bearer token (credential_secret_arn, encrypted with the application key: the functions read it through Secrets Manager, once per container and again when the acquirer answers 401, so rotating it needs no apply). Required with acquirer_connector = \"http\", ignored otherwise. How the functions reach the acquirer from the CDE subnets is docs/decisions/0010-acquirer-egress.md."
+  type = object({
+    base_url              = string
+    credential_secret_arn = string
+  })
+  default = null
+
+  validation {
+    condition     = var.acquirer_http == null || can(regex("^https://[a-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.acquirer_http.base_url))
+    error_message = "acquirer_http.base_url must be https://host[:port][/path], without credentials, query or fragment."
+  }
+  validation {
+    condition     = var.acquirer_http == null || can(regex("^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:[0-9]{12}:secret:[A-Za-z0-9/_+=.@-]+$", var.acquirer_http.credential_secret_arn))
+    error_message = "acquirer_http.credential_secret_arn must be a Secrets Manager secret ARN (arn:<partition>:secretsmanager:<region>:<account>:secret:<name>-<suffix>)."
+  }
+  validation {
+    condition     = var.acquirer_connector != "http" || var.acquirer_http != null
+    error_message = "acquirer_connector = \"http\" needs acquirer_http (the API's base_url and the secret holding its token)."
   }
 }
 
