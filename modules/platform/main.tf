@@ -131,6 +131,8 @@ module "payment_workflow" {
 
   # prod refuses the simulated acquirer and 3-D Secure server unless this says otherwise.
   allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
+  acquirer_connector                   = var.acquirer_connector
+  acquirer_http                        = var.acquirer_http
 
   tags = local.cde_tags
 }

@@ -557,3 +557,19 @@ variable "slo" {
   default  = {}
   nullable = false
 }
+
+variable "acquirer_connector" {
+  description = "The acquirer the payment functions talk to (payment_workflow's acquirer_connector, which validates it): \"simulator\" (test cards, no money moves) or \"http\" with acquirer_http. prod refuses the simulator unless allow_simulated_card_network_in_prod."
+  type        = string
+  default     = "simulator"
+  nullable    = false
+}
+
+variable "acquirer_http" {
+  description = "With acquirer_connector = \"http\": the acquirer API's https base_url and the Secrets Manager secret ARN of its bearer token (payment_workflow's acquirer_http, which validates them). The network path from the CDE subnets to the acquirer is docs/decisions/0010-acquirer-egress.md and is not built yet."
+  type = object({
+    base_url              = string
+    credential_secret_arn = string
+  })
+  default = null
+}
