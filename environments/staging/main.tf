@@ -15,3 +15,12 @@ module "platform" {
   backup                        = var.backup
   alarm_subscriptions           = var.alarm_subscriptions
 }
+
+# KMS refuses a key policy that names a principal that does not exist, and every key policy
+# names the key administrators (environments/bootstrap makes the role). Reading each role here
+# makes a missing one a plan error that names it, instead of a failed apply halfway through.
+data "aws_iam_role" "key_administrator" {
+  for_each = toset(var.key_administrator_arns)
+
+  name = element(split("/", each.value), length(split("/", each.value)) - 1)
+}

@@ -45,4 +45,10 @@ run "plans_with_its_tfvars" {
     condition     = output.capacity.reserved_concurrency_total == 60 && output.capacity.api_rate_limit_per_second == 10 && output.capacity.waf_rate_limit_per_5_minutes == 3000
     error_message = "dev's capacity must size 60 reserved executions, a stage of 10 requests/s and a WAF limit of 3000 per 5 minutes, as the README table says."
   }
+
+  assert {
+    # A plan reads each key administrator role, so a missing one stops it before any key.
+    condition     = [for r in data.aws_iam_role.key_administrator : r.name] == ["payments-key-admin"]
+    error_message = "The plan must look up the key administrator role the key policies name."
+  }
 }

@@ -52,4 +52,10 @@ run "plans_with_its_tfvars_as_a_rehearsal_with_the_override" {
     condition     = output.capacity.reserved_concurrency_total == 687 && output.capacity.api_rate_limit_per_second == 200 && output.capacity.waf_rate_limit_per_5_minutes == 60000
     error_message = "prod's capacity must size 687 reserved executions, a stage of 200 requests/s and a WAF limit of 60000 per 5 minutes, as the README table says."
   }
+
+  assert {
+    # A plan reads each key administrator role, so a missing one stops it before any key.
+    condition     = [for r in data.aws_iam_role.key_administrator : r.name] == ["payments-key-admin"]
+    error_message = "The plan must look up the key administrator role the key policies name."
+  }
 }

@@ -45,4 +45,10 @@ run "plans_with_its_tfvars" {
     condition     = output.capacity.reserved_concurrency_total == 159 && output.capacity.api_rate_limit_per_second == 40 && output.capacity.waf_rate_limit_per_5_minutes == 12000
     error_message = "staging's capacity must size 159 reserved executions, a stage of 40 requests/s and a WAF limit of 12000 per 5 minutes, as the README table says."
   }
+
+  assert {
+    # A plan reads each key administrator role, so a missing one stops it before any key.
+    condition     = [for r in data.aws_iam_role.key_administrator : r.name] == ["payments-key-admin"]
+    error_message = "The plan must look up the key administrator role the key policies name."
+  }
 }
