@@ -28,12 +28,15 @@ resource "aws_iam_role" "cloudtrail" {
   description = "Lets CloudTrail deliver the ${var.name} trail to its CloudWatch log group only."
   assume_role_policy = jsonencode({
     Version = "2012-10-17"
+    # No aws:SourceArn or aws:SourceAccount condition: CloudTrail documents that it supports
+    # neither for its CloudWatch Logs role, so a condition could stop the delivery the PCI DSS
+    # 10.2 alarms read. No other account's trail can use the role anyway: naming it in a trail
+    # takes iam:PassRole on it, which only this account's principals can hold.
     Statement = [{
-      Sid       = "CloudTrailThisTrailOnly"
+      Sid       = "CloudTrailDelivery"
       Effect    = "Allow"
       Principal = { Service = "cloudtrail.amazonaws.com" }
       Action    = "sts:AssumeRole"
-      Condition = { StringEquals = { "aws:SourceArn" = local.trail_arn } }
     }]
   })
 

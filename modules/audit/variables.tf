@@ -82,7 +82,7 @@ variable "object_lock_retention_days" {
 }
 
 variable "log_lifecycle" {
-  description = "Archive lifecycle: logs stay in S3 Standard (immediately available) for hot_days, then move to transition_storage_class, and expire after retention_days (never before Object Lock allows). PCI DSS 10.5.1: at least 3 months immediately available, at least 12 months retained."
+  description = "Archive lifecycle: logs stay in S3 Standard (immediately available) for hot_days, then move to transition_storage_class, and expire after retention_days (never before Object Lock allows). PCI DSS 10.5.1: at least 3 months immediately available, at least 12 months retained. S3 transitions no object under 128 KB (its default since September 2024), so CloudTrail's few-KB files stay in Standard, where they cost less than the 40 KB per object and the transition request Glacier would charge."
   type = object({
     hot_days                 = optional(number, 90)
     retention_days           = optional(number, 365)

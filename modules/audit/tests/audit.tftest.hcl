@@ -90,8 +90,10 @@ run "trail_is_multi_region_validated_and_encrypted" {
   }
 
   assert {
-    condition     = jsondecode(aws_iam_role.cloudtrail.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceArn"] == "arn:aws:cloudtrail:eu-west-1:111122223333:trail/payments"
-    error_message = "Only this trail may assume the CloudWatch delivery role."
+    # CloudTrail supports no source condition for this role (its user guide, "Role policy
+    # document for CloudTrail to use CloudWatch Logs"): one would stop the delivery.
+    condition     = jsondecode(aws_iam_role.cloudtrail.assume_role_policy).Statement == [{ Sid = "CloudTrailDelivery", Effect = "Allow", Principal = { Service = "cloudtrail.amazonaws.com" }, Action = "sts:AssumeRole" }]
+    error_message = "Only CloudTrail may assume the CloudWatch delivery role, with no condition CloudTrail does not send."
   }
 }
 
