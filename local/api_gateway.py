@@ -716,6 +716,11 @@ def proxy_response(result: InvocationResult) -> tuple[int, dict[str, str], bytes
         response = json.loads(result.payload)
         status = int(response.get("statusCode", 200))
         headers = {str(k): str(v) for k, v in (response.get("headers") or {}).items()}
+        # API Gateway merges multiValueHeaders into headers (Powertools' REST resolver answers
+        # only those): without them a function's Content-Type and Cache-Control were lost.
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            merged = [headers[str(name)]] if str(name) in headers else []
+            headers[str(name)] = ", ".join(merged + [str(v) for v in values])
         body = response.get("body") or ""
         data = base64.b64decode(body) if response.get("isBase64Encoded") else body.encode()
     except (ValueError, AttributeError, TypeError):

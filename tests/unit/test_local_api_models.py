@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local import openapi
-from local.api_gateway import Route, body_refusal
+from local.api_gateway import Route, body_refusal, proxy_response
+from local.lambda_runtime import InvocationResult
 from tests.adapters.test_payments_api import body as payment_body
 
 
@@ -83,3 +84,16 @@ def test_nothing_is_checked_without_a_body_validator_or_a_model() -> None:
     assert refusal(bad, api=Api(request_validators={"v1": Validator(False)})) is None
     assert refusal(bad, Method(request_models=None)) is None
     assert refusal(bad, Method({"application/xml": "PaymentRequest"})) is None
+
+
+def test_a_function_s_multi_value_headers_reach_the_client() -> None:
+    # Powertools' REST resolver answers multiValueHeaders only; API Gateway merges them.
+    answer = {
+        "statusCode": 404,
+        "headers": {"X-One": "a"},
+        "multiValueHeaders": {"Content-Type": ["application/json"], "X-One": ["b", "c"]},
+        "body": "{}",
+    }
+    status, headers, _ = proxy_response(InvocationResult(json.dumps(answer).encode(), None))
+    assert status == 404
+    assert headers == {"X-One": "a, b, c", "Content-Type": "application/json"}
