@@ -33,6 +33,10 @@ mock_provider "aws" {{
   mock_data "aws_availability_zones" {{
     defaults = {{ names = ["{region}a", "{region}b", "{region}c"] }}
   }}
+  # Every interface endpoint service offered in every zone (modules/network intersects them).
+  mock_data "aws_vpc_endpoint_service" {{
+    defaults = {{ availability_zones = ["{region}a", "{region}b", "{region}c"] }}
+  }}
   mock_data "aws_caller_identity" {{
     defaults = {{ account_id = "{account_id}" }}
   }}

@@ -31,6 +31,13 @@ mock_provider "aws" {
     }
   }
 
+  # Every service offers its endpoint in every zone unless a run says otherwise.
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = {
+      availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    }
+  }
+
   mock_resource "aws_vpc" {
     defaults = {
       id = "vpc-0123456789abcdef0"
@@ -148,6 +155,44 @@ run "endpoints_are_private_and_account_scoped" {
     ])
     error_message = "Data endpoints (S3, DynamoDB, KMS, Secrets Manager) must reach this account's resources only."
   }
+}
+
+run "endpoints_go_only_into_zones_their_service_offers" {
+  command = plan
+
+  variables {
+    az_count = 3
+  }
+
+  # As in us-east-1, where some services are missing from one zone (use1-az3).
+  override_data {
+    target          = data.aws_vpc_endpoint_service.interface["sync-states"]
+    override_during = plan
+    values          = { availability_zones = ["eu-west-1a", "eu-west-1c", "eu-west-1d"] }
+  }
+
+  # The subnets' ids are unknown in a plan; the zones they are picked by are not.
+  assert {
+    condition     = local.endpoint_azs["sync-states"] == ["eu-west-1a", "eu-west-1c"]
+    error_message = "An endpoint must get subnets only in the platform's zones where its service is offered."
+  }
+
+  assert {
+    condition     = local.endpoint_azs["kms"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    error_message = "A service offered in every zone must get a subnet in each."
+  }
+}
+
+run "refuses_an_endpoint_service_in_none_of_the_zones" {
+  command = plan
+
+  override_data {
+    target          = data.aws_vpc_endpoint_service.interface["kms"]
+    override_during = plan
+    values          = { availability_zones = ["eu-west-1c"] }
+  }
+
+  expect_failures = [aws_vpc_endpoint.interface["kms"]]
 }
 
 run "flow_logs_capture_all_traffic_encrypted" {

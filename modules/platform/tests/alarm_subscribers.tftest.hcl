@@ -18,6 +18,9 @@ mock_provider "aws" {
   mock_data "aws_availability_zones" {
     defaults = { names = ["eu-west-1a", "eu-west-1b", "eu-west-1c"], zone_ids = ["euw1-az1", "euw1-az2", "euw1-az3"] }
   }
+  mock_data "aws_vpc_endpoint_service" {
+    defaults = { availability_zones = ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }
+  }
 }
 
 variables {
