@@ -1,8 +1,9 @@
 """The merchant authorizer in process (docs/decisions/0008): what one cache miss costs.
 
 ``authorizer_ms_p99``: the Lambda handler (functions/handlers/merchant_authorizer.py) end to
-end on moto's in-process DynamoDB: parse the header, one strongly consistent ``GetItem`` of the
-key item, the constant-time hash comparison, the policy and context. moto's request handling
+end on moto's in-process DynamoDB: parse the header, a strongly consistent ``GetItem`` of the
+key item, the constant-time hash comparison, a second of its merchant's item (the status check,
+the usage key), the policy and context. moto's request handling
 is most of it; on AWS the read is a few milliseconds inside the Region.
 ``authorizer_check_us_p99``: the key check alone over an in-memory store (parse, hash, compare,
 state), the part that is ours whatever the store.
