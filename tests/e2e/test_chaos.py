@@ -1,7 +1,7 @@
-"""The small chaos run of ``make test`` (``make chaos`` runs 10,000): payments through the local
-API while a tenth of every dependency call is faulted, then the money invariants
-(local/chaos.py says which and why). Runs last in the session (tests/e2e/conftest.py): its
-payments and faults must not become another test's data."""
+"""The small chaos run of ``make test`` (``make chaos`` runs 10,000): payments (BNPL checkouts
+among them) through the local API while a tenth of every dependency call is faulted, then the
+money invariants (local/chaos.py says which and why). Runs last in the session
+(tests/e2e/conftest.py): its payments and faults must not become another test's data."""
 
 from __future__ import annotations
 
@@ -29,6 +29,8 @@ def test_money_holds_under_injected_faults(emulator: Emulator, api_env: dict[str
     report.print()
     assert sum(report.injected.values()) > 0, "no fault was injected: the run tested nothing"
     assert report.statuses.get("captured", 0) + report.statuses.get("partially_refunded", 0) > 0
+    # The seed's mix holds BNPL checkouts (3 of the 60), checked against their plans.
+    assert report.bnpl_payments > 0
     assert report.violations == 0, (
         report.unbalanced_entries,
         report.currency_imbalance,
@@ -38,6 +40,8 @@ def test_money_holds_under_injected_faults(emulator: Emulator, api_env: dict[str
         report.changed_answers[:5],
         report.unanswered[:5],
         report.unhealed[:5],
+        report.bnpl_mismatches[:5],
+        report.bnpl_unreconciled[:5],
     )
     # The run leaves no fault behind for whatever the emulator serves next.
     assert fault_state(emulator.endpoint) == {"plan": faults.Plan().model_dump(), "injected": {}}

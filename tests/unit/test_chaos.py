@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,14 @@ import pytest
 
 from functions.domain.acquirer import TEST_CARDS
 from functions.domain.cards import luhn_valid
+from functions.domain.credit.ledger import (
+    ACQUIRER_RECEIVABLE,
+    CreditEntry,
+    entry_id_of,
+    merchant_payable,
+    receivable,
+)
+from functions.domain.ledger import JournalLine
 from local import chaos, faults
 from local.api_client import ApiResponse
 
@@ -139,3 +148,112 @@ def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Pa
         "chaos_nonterminal": 0,
         "chaos_payments_per_s": 1.25,
     }
+
+
+def credit_entry(step: str, moves: dict[str, int]) -> CreditEntry:
+    """One of plan pl_1's credit ledger entries: ``moves`` debit-positive per account."""
+    lines = tuple(
+        JournalLine(account, "EUR", max(delta, 0), max(-delta, 0))
+        for account, delta in moves.items()
+    )
+    return CreditEntry(entry_id_of("pl_1", step), "pl_1", step, lines, "2026-12-02T07:00:00Z")
+
+
+OPENED = credit_entry("open", {receivable("cus_1"): 4_000, merchant_payable("m_1"): -4_000})
+FIRST = credit_entry("collect-1", {ACQUIRER_RECEIVABLE: 1_000, receivable("cus_1"): -1_000})
+REFUND = credit_entry(
+    "refund",
+    {merchant_payable("m_1"): 4_000, receivable("cus_1"): -3_000, ACQUIRER_RECEIVABLE: -1_000},
+)
+
+
+def bnpl_plan(status: str, first: str) -> dict[str, Any]:
+    rest = "canceled" if status == "refunded" else "due"
+    return {
+        "id": "pl_1",
+        "status": status,
+        "instalments": [{"amount": 1_000, "status": s} for s in (first, rest, rest, rest)],
+    }
+
+
+def acquirer(capture: int, refund: int) -> dict[str, Counter[str]]:
+    return {"pl_1": Counter({"capture": capture, "refund": refund})}
+
+
+def test_a_bnpl_payment_whose_plan_ledger_and_acquirer_agree_is_clean() -> None:
+    view = {"id": "pay_1", "status": "captured"}
+    assert (
+        chaos.bnpl_difference(
+            view, bnpl_plan("active", "collected"), [OPENED, FIRST], acquirer(1_000, 0)
+        )
+        is None
+    )
+    refunded = {"id": "pay_1", "status": "refunded"}
+    assert (
+        chaos.bnpl_difference(
+            refunded,
+            bnpl_plan("refunded", "refunded"),
+            [OPENED, FIRST, REFUND],
+            acquirer(1_000, 1_000),
+        )
+        is None
+    )
+
+
+def test_a_bnpl_instalment_charged_twice_or_not_given_back_is_a_violation() -> None:
+    view = {"id": "pay_1", "status": "captured"}
+    twice = chaos.bnpl_difference(
+        view, bnpl_plan("active", "collected"), [OPENED, FIRST], acquirer(2_000, 0)
+    )
+    assert twice is not None and "acquirer 2000/0" in twice
+    refunded = {"id": "pay_1", "status": "refunded"}
+    kept = chaos.bnpl_difference(
+        refunded, bnpl_plan("refunded", "refunded"), [OPENED, FIRST, REFUND], acquirer(1_000, 0)
+    )
+    assert kept is not None and "acquirer 1000/0" in kept
+    # The payment says refunded, the plan does not (nor the ledger): all three reported.
+    stale = chaos.bnpl_difference(
+        refunded, bnpl_plan("active", "collected"), [OPENED, FIRST], acquirer(1_000, 0)
+    )
+    assert stale is not None and "plan active" in stale
+
+
+def test_bnpl_violations_count_in_the_report() -> None:
+    report = clean_report(bnpl_payments=2, bnpl_mismatches=["a"], bnpl_unreconciled=["b", "c"])
+    assert report.violations == 3
+    assert report.figures()["chaos_bnpl_mismatches"]["value"] == 3
+
+
+def test_a_bnpl_checkout_pays_on_a_token_and_refunds_the_whole_purchase() -> None:
+    api = ScriptedApi(
+        [
+            ApiResponse(201, {"token": "tok_chaos"}),
+            ApiResponse(201, {"id": "pay_b", "status": "captured"}),
+            ApiResponse(201, {"id": "pay_b", "status": "refunded"}),
+        ]
+    )
+    sent = client(api)
+
+    class Refunding(random.Random):
+        def random(self) -> float:
+            return 0.0  # always the refunded half
+
+    made = chaos.run_bnpl(sent, Refunding(3), "m_1", 7, "4242424242424242")
+    assert made == "pay_b"
+    token, create, refund = sent.sent
+    assert token.path == "/v1/tokens" and token.body["customer_id"] == "cus_chaos_7"
+    method = create.body["payment_method"]
+    assert (method["type"], method["plan"], method["token"]) == ("bnpl", "pay_in_4", "tok_chaos")
+    assert 3_000 <= create.body["amount"] < 20_000  # within the local credit policy's bounds
+    # A BNPL refund is of the whole purchase: no amount.
+    assert (refund.path, refund.body) == ("/v1/payments/pay_b/refunds", {})
+    assert api.keys == ["m_1-7-token", "m_1-7-create", "m_1-7-refund"]
+
+
+def test_without_the_acquirers_record_a_bnpl_plan_is_checked_against_its_ledger_only() -> None:
+    view = {"id": "pay_1", "status": "refunded"}
+    refunded = bnpl_plan("refunded", "refunded")
+    assert chaos.bnpl_difference(view, refunded, [OPENED, FIRST, REFUND], None) is None
+    # The plan says its first instalment was paid; the ledger has no charge.
+    found = chaos.bnpl_difference(view, refunded, [OPENED], None)
+    assert found is not None and "ledger 0/0" in found
