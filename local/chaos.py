@@ -454,17 +454,14 @@ def run_bnpl(client: Client, rng: random.Random, merchant: str, n: int, card: st
     )
     if token is None or token.status != 201:
         return None
+    # Within the local credit policy's bounds (EUR 30 to 2,000), the demo's approved applicant.
+    method = {"type": "bnpl", "plan": "pay_in_4", "applicant": APPLICANT}
     request = {
         "merchant_id": merchant,
-        "amount": rng.randrange(3_000, 20_000),
         "currency": "EUR",
-        "payment_method": {
-            "type": "bnpl",
-            "plan": "pay_in_4",
-            "token": token.body["token"],
-            "applicant": APPLICANT,
-        },
+        "amount": rng.randrange(3_000, 20_000),
         "customer": {"id": customer, "country": "DE"},
+        "payment_method": {**method, "token": token.body["token"]},
     }
     made = client.post("/v1/payments", request, f"{merchant}-{n}-create")
     if made is None or made.status != 201:
