@@ -2,13 +2,13 @@
 costs.
 
 - ``webhook_delivery_latency_ms_p50/p99``: on the emulator, from a payment event's
-  ``occurred_at`` (the workflow publishing ``payment.captured``) to the local test receiver
-  holding the signed request: EventBridge's rule to the events queue, the queue's poller, the
-  dispatch (the merchant's endpoints read, the delivery recorded, the attempt queued), the
-  delivery queue's poller, the attempt (claim, secret opened, POST). Sequential card payments,
-  warm functions, one endpoint subscribed to ``payment.captured``. The emulator's pollers wait
-  up to 100 ms between empty polls, twice on this path; SQS long polling on AWS answers as soon
-  as a message arrives.
+  ``occurred_at`` (the workflow publishing it) to the local test receiver holding the signed
+  request: EventBridge's rule to the events queue, the queue's poller, the dispatch (the
+  merchant's endpoints read, the delivery recorded, the attempt queued), the delivery queue's
+  poller, the attempt (claim, secret opened, POST). Sequential authorizations (one event each),
+  warm functions, one endpoint subscribed to ``payment.*``. The emulator's pollers wait up to
+  100 ms between empty polls, twice on this path; SQS long polling on AWS answers as soon as a
+  message arrives.
 - ``webhook_sign_us_p99``: signing one 1 KB delivery with two secrets (a rotation overlap), in
   process: the CPU a delivery spends on its signature.
 
@@ -54,7 +54,7 @@ def sign_us() -> list[float]:
     return samples
 
 
-def _captured_of(payment_id: str) -> Any:
+def _delivered(payment_id: str) -> Any:
     def done(received: list[Received]) -> bool:
         return any(r.event["data"].get("payment_id") == payment_id for r in received)
 
@@ -68,20 +68,21 @@ def delivery_latencies(endpoints: cli.Endpoints, outputs: dict[str, object]) -> 
     with WebhookReceiver() as receiver:
         created = api.post(
             "/v1/webhook_endpoints",
-            {"url": f"{receiver.url}/bench", "enabled_events": ["payment.captured"]},
+            {"url": f"{receiver.url}/bench", "enabled_events": ["payment.*"]},
         )
         if created.status != 201:
             raise RuntimeError(f"endpoint not registered: {created.status} {created.body}")
         secret = created.body["secret"]
         for n in range(WARM_UP + SAMPLES):
-            request = payment_request(APPROVE, 1000 + n, merchant=MERCHANT)
+            # Not captured: one event per payment (authorized, or requires_action once the card's
+            # low-value exemptions are spent), whose delivery is timed.
+            request = payment_request(APPROVE, 1000 + n, merchant=MERCHANT, capture=False)
             paid = api.post("/v1/payments", request, idempotency_key=uuid.uuid4().hex)
             if paid.status != 201:
                 raise RuntimeError(f"payment refused: {paid.status} {paid.body}")
-            received = receiver.wait_for(_captured_of(paid.body["id"]), WAIT_S)
-            [delivery] = [
-                r for r in received if r.event["data"].get("payment_id") == paid.body["id"]
-            ]
+            payment_id = paid.body["id"]
+            received = receiver.wait_for(_delivered(payment_id), WAIT_S)
+            [delivery] = [r for r in received if r.event["data"].get("payment_id") == payment_id]
             verify(delivery.body, delivery.signature, secret, now=delivery.at)
             occurred = dt.datetime.fromisoformat(delivery.event["created"]).timestamp()
             if n >= WARM_UP:
