@@ -172,11 +172,12 @@ locals {
 }
 
 resource "aws_api_gateway_request_validator" "body" {
-  rest_api_id           = aws_api_gateway_rest_api.this.id
-  name                  = "body-and-parameters"
-  validate_request_body = true
-  # The functions validate every field and name it in their errors; the gateway checks shape
-  # and the required parameters (a POST /v1/payments without Idempotency-Key never runs).
+  rest_api_id = aws_api_gateway_rest_api.this.id
+  name        = "body-and-parameters"
+  # The bodies too only when chosen (var.request_body_validation, ADR 0011): the gateway's
+  # refusal cannot name the field, the functions' does.
+  validate_request_body = var.request_body_validation == "gateway"
+  # The required parameters always (a POST /v1/payments without Idempotency-Key never runs).
   validate_request_parameters = true
 }
 

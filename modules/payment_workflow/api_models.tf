@@ -1,5 +1,7 @@
 # API Gateway's request models: each request body, as the draft-4 JSON Schema API Gateway
-# validates it with before it invokes anything (the request validator's validate_request_body).
+# validates it with before it invokes anything when var.request_body_validation is "gateway"
+# (the request validator's validate_request_body; ADR 0011), and the body's published shape
+# either way.
 # make openapi writes them from the functions' own pydantic models, through the OpenAPI
 # document (docs/openapi.json; local/gateway_models.py converts its components), so the gateway
 # refuses a body of the wrong shape (an unknown field, a wrong type, a missing field) as the

@@ -601,6 +601,17 @@ variable "webhooks" {
   }
 }
 
+variable "request_body_validation" {
+  description = "Who refuses a request body outside its model (docs/decisions/0011-request-body-validation.md). \"function\" (the default): the functions, whose 400 names the field in error.param, as the API contract promises; API Gateway still checks the required parameters and every POST method carries its model. \"gateway\": API Gateway's request validator also checks every body against its model (api_models.tf) before anything runs, so a malformed body costs no invocation, but its 400 (BAD_REQUEST_BODY, code body_invalid) cannot name the field: API Gateway puts no validator text into a JSON body safely."
+  type        = string
+  default     = "function"
+
+  validation {
+    condition     = contains(["function", "gateway"], var.request_body_validation)
+    error_message = "request_body_validation must be \"function\" or \"gateway\"."
+  }
+}
+
 variable "api_domain_name" {
   description = "Custom domain of the Payment API (e.g. api.payments.example.com): a REGIONAL API Gateway domain with the TLS_1_2 security policy, mapped to the v1 stage at its root (https://<domain>/v1/payments), and the default execute-api endpoint disabled, so no client reaches the API with TLS 1.0 or 1.1. Point the name at the output api_domain's regional_domain_name (an alias record). Null serves the API on its default execute-api endpoint, whose TLS policy API Gateway does not let anyone choose (it negotiates TLS 1.0 and up: see the README). Set together with api_certificate_arn."
   type        = string

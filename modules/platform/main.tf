@@ -112,6 +112,8 @@ module "payment_workflow" {
     for fn in ["payments_api", "assess_risk", "process_payment", "reconcile", "settle"] : fn => local.reserved_concurrency[fn]
   }
 
+  # Who refuses a bad body: the functions (naming the field) or API Gateway first (ADR 0011).
+  request_body_validation = var.request_body_validation
   # The custom domain with TLS 1.2 (null: the default execute-api endpoint, see the README).
   api_domain_name     = var.api_domain_name
   api_certificate_arn = var.api_certificate_arn

@@ -481,6 +481,17 @@ variable "bnpl_late_fees" {
   }
 }
 
+variable "request_body_validation" {
+  description = "payment_workflow's request_body_validation (ADR 0011): \"function\" (the default) lets the functions refuse a bad body, naming the field in error.param; \"gateway\" has API Gateway refuse it against its model first (no invocation, but a 400 that cannot name the field)."
+  type        = string
+  default     = "function"
+
+  validation {
+    condition     = contains(["function", "gateway"], var.request_body_validation)
+    error_message = "request_body_validation must be \"function\" or \"gateway\"."
+  }
+}
+
 variable "api_domain_name" {
   description = "Custom domain of the Payment API (payment_workflow's api_domain_name): served under the TLS_1_2 security policy with the default execute-api endpoint disabled. Null keeps the default endpoint, whose TLS policy cannot be chosen (TLS 1.0 and up; the README). Set together with api_certificate_arn."
   type        = string

@@ -645,8 +645,8 @@ run "the_module_with_its_defaults" {
   }
 
   assert {
-    condition     = aws_api_gateway_request_validator.body.validate_request_parameters && aws_api_gateway_request_validator.body.validate_request_body
-    error_message = "The request validator checks parameters and body."
+    condition     = aws_api_gateway_request_validator.body.validate_request_parameters && var.request_body_validation == "function"
+    error_message = "The request validator checks the required parameters; the functions check bodies unless request_body_validation says gateway."
   }
 
   assert {
@@ -1308,13 +1308,17 @@ run "every_post_body_is_checked_against_its_model" {
     condition = alltrue([
       for k, r in local.api_routes : (
         aws_api_gateway_method.this[k].request_validator_id == aws_api_gateway_request_validator.body.id &&
-        aws_api_gateway_request_validator.body.validate_request_body &&
         aws_api_gateway_method.this[k].request_models == tomap({ "$default" = local.contract.request_models["${r.method} ${r.path}"] }) &&
         aws_api_gateway_model.this[local.contract.request_models["${r.method} ${r.path}"]].content_type == "application/json" &&
         jsondecode(aws_api_gateway_model.this[local.contract.request_models["${r.method} ${r.path}"]].schema)["$schema"] == "http://json-schema.org/draft-04/schema#"
       ) if r.method == "POST" && try(local.contract.request_models["${r.method} ${r.path}"], null) != null
     ])
-    error_message = "Every POST method that reads a body must have its draft-4 model for every Content-Type ($default) and the validator that checks bodies."
+    error_message = "Every POST method that reads a body must have its draft-4 model for every Content-Type ($default) and the body-and-parameters validator."
+  }
+
+  assert {
+    condition     = !aws_api_gateway_request_validator.body.validate_request_body && aws_api_gateway_request_validator.body.validate_request_parameters
+    error_message = "By default the functions refuse a bad body (their 400 names the field) and the gateway checks the required parameters only (ADR 0011)."
   }
 
   assert {
@@ -1343,4 +1347,27 @@ run "every_post_body_is_checked_against_its_model" {
     )
     error_message = "GET /v1/openapi.json is served by the payments function behind the merchant authorizer."
   }
+}
+
+run "the_gateway_checks_bodies_against_their_models_when_chosen" {
+  command = plan
+
+  variables {
+    request_body_validation = "gateway"
+  }
+
+  assert {
+    condition     = aws_api_gateway_request_validator.body.validate_request_body && aws_api_gateway_method.this["create_payment"].request_models["$default"] == "PaymentRequest"
+    error_message = "request_body_validation = gateway: API Gateway checks every body against its model before anything runs."
+  }
+}
+
+run "an_unknown_body_validation_is_refused" {
+  command = plan
+
+  variables {
+    request_body_validation = "both"
+  }
+
+  expect_failures = [var.request_body_validation]
 }
