@@ -44,6 +44,20 @@ def install_error_handlers(
         # Powertools' body validation (enable_validation): the same answer as parse_body's.
         return answer(from_request_validation(exc.errors()))
 
+    @app.exception_handler(UnicodeDecodeError)  # type: ignore[untyped-decorator]
+    def _not_utf8(exc: UnicodeDecodeError) -> Response[str]:
+        # A base64 body (binary content) that is not UTF-8 fails in Powertools' decoding,
+        # before any model reads it: the client's bad input, not our failure.
+        return answer(
+            ApiError(
+                "invalid_request_error",
+                "body_invalid",
+                "The body must be a JSON object encoded as UTF-8.",
+                None,
+                400,
+            )
+        )
+
     @app.exception_handler(VaultError)  # type: ignore[untyped-decorator]  # Powertools: untyped
     def _vault_error(exc: VaultError) -> Response[str]:
         if exc.http_status >= 500:

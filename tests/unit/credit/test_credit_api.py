@@ -5,6 +5,7 @@ conditional writes and the indexes the exposure figures and collection runs quer
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import datetime as dt
 import json
@@ -283,3 +284,21 @@ def test_the_credit_ledger_on_dynamodb_posts_once_and_refuses_other_lines(aws: A
         store.post(rules.plan(plan, 301, at))
     totals = credit_balances(store.entries_for("pl_1"))
     assert sum(totals.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("raw", "encoded"),
+    [(b"\xef\xbf\xbdQ\x00", False), (b"\xff\xfeQ", True), (b"{not json", False), (b"[]", False)],
+)
+def test_a_body_that_is_not_a_json_object_is_400_body_invalid(
+    aws: Any, raw: bytes, encoded: bool
+) -> None:
+    """Found by schemathesis once API Gateway stopped checking bodies first (ADR 0011): bytes
+    that are not UTF-8 JSON answered 500."""
+    event = api_event("POST", "/v1/credit/decisions", None, merchant=None, authorized=SHOP)
+    event["headers"]["Idempotency-Key"] = "key-raw"
+    event["body"] = base64.b64encode(raw).decode() if encoded else raw.decode("utf-8", "replace")
+    event["isBase64Encoded"] = encoded
+    response = credit_api.handler(event, Context())
+    answer = json.loads(response["body"])
+    assert (response["statusCode"], answer["error"]["code"]) == (400, "body_invalid"), answer
