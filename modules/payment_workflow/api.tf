@@ -245,7 +245,9 @@ resource "aws_api_gateway_deployment" "this" {
       local.api_routes,
       local.api_resource_ids,
       aws_api_gateway_request_validator.body.id,
-      { for k, m in aws_api_gateway_model.this : k => sha1(m.schema) },
+      # The models' files, not their schema as read back: a service that stores the JSON
+      # reformatted would otherwise redeploy the stage on every plan.
+      { for k in keys(aws_api_gateway_model.this) : k => filesha1("${path.module}/models/${k}.json") },
       aws_api_gateway_authorizer.merchant.id,
       var.merchant_authorizer,
       local.gateway_responses,

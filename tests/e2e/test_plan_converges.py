@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 # What cannot settle on the emulator, by address, with the reason; nothing today.
-UNSETTLED: dict[str, str] = {}
+UNSETTLED: dict[str, str] = {
+    # The redrive policy read back from the emulator's SQS differs from the jsonencode'd one in
+    # a way the provider's equivalent-JSON check does not absorb; not yet pinned down (the
+    # webhook queues are the first in the stack with a redrive policy).
+    'module.platform.module.webhooks.aws_sqs_queue.this["deliveries"]': "redrive_policy readback",
+    'module.platform.module.webhooks.aws_sqs_queue.this["events"]': "redrive_policy readback",
+}
 
 
 def _changed(before: Any, after: Any, path: str = "") -> list[str]:
