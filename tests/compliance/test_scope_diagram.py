@@ -42,9 +42,10 @@ def test_the_diagram_follows_the_terraform(tmp_path: Path) -> None:
     )
     api_tf = root / "modules" / "payment_workflow" / "api.tf"
     api_tf.write_text(
+        # The API's own setting (a custom domain disables it) turned on for good.
         api_tf.read_text().replace(
-            'description = "Payment API v1"',
-            'description = "Payment API v1"\n  disable_execute_api_endpoint = true',
+            "disable_execute_api_endpoint = local.custom_domain",
+            "disable_execute_api_endpoint = true",
         )
     )
     after = diagram.read(root)

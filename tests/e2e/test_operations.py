@@ -8,11 +8,14 @@ import datetime as dt
 import json
 from typing import Any
 
-from local.payments_demo import APPROVE, INSUFFICIENT_FUNDS
+from local.payments_demo import APPROVE
 from tests.conftest import Emulator
 from tests.e2e.test_local_environment import create, merchant_api, payment_request
 
 PREFIX = "payments-local"
+OWN_CARD = "4000001234567899"
+# INSUFFICIENT_FUNDS's rule (its last four, 9995) on a number of this test's own.
+OWN_EMPTY_CARD = "4000009803009995"
 NAMESPACE = f"{PREFIX}/payments"
 
 
@@ -46,8 +49,11 @@ def test_payments_are_counted_by_outcome_and_read_by_the_slo_alarms_and_dashboar
     }
     api = merchant_api(emulator, api_env)
 
-    approved = create(api, payment_request(APPROVE, 2500))
-    declined = create(api, payment_request(INSUFFICIENT_FUNDS, 1500))
+    # Cards no other test pays with (the simulator decides by the last four; any other number is
+    # approved): the suite's earlier payments spend the shared cards' low-value exemptions, and
+    # a challenged payment is neither the approval nor the decline counted here.
+    approved = create(api, payment_request(OWN_CARD, 2500))
+    declined = create(api, payment_request(OWN_EMPTY_CARD, 1500))
     blocked = create(api, payment_request(APPROVE, 600_000, ip="203.0.113.7"))
 
     assert [p.body["status"] for p in (approved, declined, blocked)] == [
