@@ -23,7 +23,6 @@ is released, so only the payment-level rules are checked.
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,6 +35,7 @@ from functions.domain.credit.ledger import (
     REFUND_STEP,
     REVERSAL,
     CreditEntry,
+    credit_balances,
     plan_position,
 )
 
@@ -136,7 +136,7 @@ def check_bnpl_payment(
             mismatch(
                 BnplMismatchKind.PLAN_STATUS_DIFFERS, f"{payment.status} payment, plan {status}"
             )
-        left = {account: net for account, net in _net(entries).items() if net}
+        left = {key: net for key, net in credit_balances(entries).items() if net}
         if left:
             mismatch(BnplMismatchKind.NOT_REVERSED, f"entries not reversed: {left}")
     if plan is None:
@@ -151,14 +151,6 @@ def check_bnpl_payment(
     if status in _LIVE or status == "refunded":
         _check_position(plan, entries, mismatch)
     return found
-
-
-def _net(entries: Iterable[CreditEntry]) -> dict[str, int]:
-    net: dict[str, int] = defaultdict(int)
-    for entry in entries:
-        for line in entry.lines:
-            net[line.account] += line.delta
-    return net
 
 
 def _check_opening(
