@@ -108,13 +108,19 @@ audit: venv ## known vulnerabilities in uv.lock's pins (pip-audit; needs PyPI's 
 	$(PY) -m local.dependency_audit
 
 .PHONY: tftest
+# Terraform's plugin cache is not safe for concurrent installs, and `make test` runs this beside
+# pytest's own `terraform init`s: this loop fills a cache of its own. Every module runs; any
+# failure fails the target, and the failed modules are named at the end.
 tftest: venv ## `terraform test` in every module that has tests
-	@for dir in $(MODULES_WITH_TESTS); do \
+	@mkdir -p $(CURDIR)/.terraform.d/plugin-cache-tftest; failed=""; \
+	for dir in $(MODULES_WITH_TESTS); do \
 	  echo "== terraform test $$dir"; \
-	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null; \
-	  start=$$(date +%s); terraform -chdir=$$dir test; \
+	  start=$$(date +%s); \
+	  if TF_PLUGIN_CACHE_DIR=$(CURDIR)/.terraform.d/plugin-cache-tftest terraform -chdir=$$dir init -backend=false -input=false >/dev/null \
+	     && terraform -chdir=$$dir test; then :; else failed="$$failed $$dir"; fi; \
 	  echo "== $$dir: $$(( $$(date +%s) - start )) s"; \
-	done
+	done; \
+	if [ -n "$$failed" ]; then echo "terraform test failed in:$$failed"; exit 1; fi
 
 .PHONY: pytest
 pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tests
