@@ -38,13 +38,31 @@ class AuditBucketObjectLock(PciCheck):
             ["aws_s3_bucket_object_lock_configuration"], "bucket", literal_attr="bucket"
         ):
             rules += as_list(lock.attrs.get("rule"))
+        unrendered = False
         for rule in rules:
             retention = get(rule, "default_retention")
-            days = as_int(get(retention, "days")) or 0
-            years = as_int(get(retention, "years")) or 0
-            if is_set(get(retention, "mode")) and max(days, years * 365) >= 365:
+            mode = get(retention, "mode")
+            period = [get(retention, "days"), get(retention, "years")]
+            # A root passing the module an object (var.audit_object_lock.mode) is not rendered by
+            # checkov's HCL scan: the rule then holds the module's own expressions. That is not a
+            # short lock, it is one only the plan can read (the environments' plan-JSON gate).
+            if _expression(mode) or any(_expression(v) for v in period):
+                unrendered = True
+                continue
+            days = as_int(period[0]) or 0
+            years = as_int(period[1]) or 0
+            if is_set(mode) and max(days, years * 365) >= 365:
                 return self.result(enabled)
+        if unrendered:
+            return self.unresolved(conf, "the Object Lock retention is an expression only a plan renders")
         return CheckResult.FAILED
+
+
+def _expression(value: object) -> bool:
+    """An HCL expression checkov left as text (``var.x``, ``local.y``, ``${...}``)."""
+    return isinstance(value, str) and (
+        "${" in value or value.split(".", 1)[0] in {"var", "local", "module", "each", "data"}
+    )
 
 
 check = AuditBucketObjectLock()
