@@ -27,6 +27,9 @@ export LOCAL_AWS_PORT LOCAL_API_PORT
 export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraform.d/terraform.rc
+# The plugin cache of `make static` (lint, tftest): Terraform's cache is not safe for concurrent
+# installs, and `make test` runs static beside pytest, which inits with the shared one.
+TFTEST_PLUGIN_CACHE := $(CURDIR)/.terraform.d/plugin-cache-tftest
 
 .PHONY: help
 help: ## list the targets
@@ -90,10 +93,8 @@ lint: venv ## ruff, mypy, terraform fmt and the module READMEs' generated tables
 	$(PY) -m local.tfdocs --check
 	$(VENV)/bin/actionlint $(USER_WORKFLOWS)
 	terraform fmt -check -recursive modules environments tests
-	@for dir in environments/*/; do \
-	  terraform -chdir=$$dir init -backend=false -input=false >/dev/null && \
-	  terraform -chdir=$$dir validate -no-color >/dev/null || exit 1; \
-	done; echo "terraform validate: environments ok"
+# No `terraform validate` here: every environment is planned by `make tftest` (bootstrap, dev,
+# staging, prod) or applied by the e2e tests (local), and a plan validates first.
 
 .PHONY: docs
 docs: venv ## regenerate the input/output tables of modules/*/README.md from variables.tf and outputs.tf
@@ -108,15 +109,13 @@ audit: venv ## known vulnerabilities in uv.lock's pins (pip-audit; needs PyPI's 
 	$(PY) -m local.dependency_audit
 
 .PHONY: tftest
-# Terraform's plugin cache is not safe for concurrent installs, and `make test` runs this beside
-# pytest's own `terraform init`s: this loop fills a cache of its own. Every module runs; any
-# failure fails the target, and the failed modules are named at the end.
+# Every module runs; any failure fails the target, and the failed modules are named at the end.
 tftest: venv ## `terraform test` in every module that has tests
-	@mkdir -p $(CURDIR)/.terraform.d/plugin-cache-tftest; failed=""; \
+	@mkdir -p $(TFTEST_PLUGIN_CACHE); failed=""; \
 	for dir in $(MODULES_WITH_TESTS); do \
 	  echo "== terraform test $$dir"; \
 	  start=$$(date +%s); \
-	  if TF_PLUGIN_CACHE_DIR=$(CURDIR)/.terraform.d/plugin-cache-tftest terraform -chdir=$$dir init -backend=false -input=false >/dev/null \
+	  if TF_PLUGIN_CACHE_DIR=$(TFTEST_PLUGIN_CACHE) terraform -chdir=$$dir init -backend=false -input=false >/dev/null \
 	     && terraform -chdir=$$dir test; then :; else failed="$$failed $$dir"; fi; \
 	  echo "== $$dir: $$(( $$(date +%s) - start )) s"; \
 	done; \
@@ -134,6 +133,7 @@ test: venv ## the whole suite (what .ci/run calls)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest static
 
 .PHONY: static
+static: export TF_PLUGIN_CACHE_DIR := $(TFTEST_PLUGIN_CACHE)
 static: ## lint, the secret scan, then `terraform test`
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory secrets
