@@ -780,6 +780,17 @@ class PaymentProcessor:
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
             self._reverse(payment)
             return self._compensated_answer(payment)
+        if payment is not None and _outcome_recorded(payment):
+            # The step reached its outcome and recorded it (and published it); what failed was
+            # its answer, lost on every try (a runtime that died after the write, an answer
+            # lost to a timeout). Voiding now would record a capture as money not moved and
+            # turn a published decline or authorization into a failure: the compensation
+            # answers the recorded outcome, as the step run again would.
+            logger.warning(
+                "compensation found the outcome recorded",
+                extra={"payment_id": payment_id, "status": str(payment.status)},
+            )
+            return self._recorded_answer(payment)
         if payment is not None and (
             payment.has_pending_operation
             or (payment.capture_may_be_pending and self._capture_reached_acquirer(payment))
@@ -868,6 +879,20 @@ def _release_cancel(payment: Payment, canceled: Payment, now: str) -> Payment:
     if payment.version != canceled.version or payment.status is not PaymentStatus.CANCELED:
         return payment  # already changed by a concurrent call
     return payment.cancel_released(now)
+
+
+def _outcome_recorded(payment: Payment) -> bool:
+    """The authorize (or sale) step finished: a decline, an authorization that was not to be
+    captured, or money captured. An ``authorizing`` record, a waiting challenge and a sale's
+    authorization whose capture the acquirer refused are what compensation is for."""
+    if payment.status is PaymentStatus.AUTHORIZED:
+        return not payment.capture_requested
+    return payment.status in (
+        PaymentStatus.DECLINED,
+        PaymentStatus.CAPTURED,
+        PaymentStatus.PARTIALLY_REFUNDED,
+        PaymentStatus.REFUNDED,
+    )
 
 
 def _as_authorized(stored: Payment, sale: Payment) -> Payment:

@@ -3,12 +3,17 @@ refuses a stale write like the table does, and an unknown refund outcome stays r
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pytest
 
-from functions.contracts.steps import PaymentContext
-from functions.domain.acquirer import AcquirerSimulator, AcquirerTimeoutError
+from functions.contracts.steps import PaymentContext, StepFailure
+from functions.domain.acquirer import (
+    AcquirerSimulator,
+    AcquirerTimeoutError,
+    AcquirerUnavailableError,
+)
 from functions.domain.payments import (
     InMemoryPaymentStore,
     PaymentRuleError,
@@ -150,3 +155,47 @@ def test_the_saved_resume_state_keeps_no_bin_beside_the_card_key() -> None:
     card = saved.resume_context["card"]
     assert "first6" not in card
     assert (card["token"], card["exp_month"], card["exp_year"]) == ("tok_1", 12, 2030)
+
+
+# Compensation after a step whose answer was lost on every try (issue 17's chaos run: a
+# runtime that died after the write, an answer lost to a timeout): the workflow's Catch runs
+# Compensate although the step recorded its outcome. Only what is unfinished is voided.
+
+
+def _compensate(last4: str, *, capture: bool) -> tuple[Any, AcquirerSimulator]:
+    store = InMemoryPaymentStore()
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    state = {**context(last4), "capture": capture}
+    # A sale whose capture the acquirer refuses raises: what compensation is for.
+    with contextlib.suppress(AcquirerUnavailableError):
+        processor.authorize(typed(state), new=True)
+    failure = StepFailure(Error="Runtime.ExitError", Cause="the answer was lost")
+    answer = processor.void("pay_1", failure, typed(state))
+    return answer, simulator
+
+
+def _voids(simulator: AcquirerSimulator) -> list[str]:
+    return [r.reference for r in simulator.request_log.requests() if r.kind == "void"]
+
+
+@pytest.mark.parametrize(
+    ("last4", "capture", "status"),
+    [
+        ("0002", False, PaymentStatus.DECLINED),  # the decline was published: not a failure
+        ("4242", False, PaymentStatus.AUTHORIZED),  # an authorization kept, not thrown away
+        ("4242", True, PaymentStatus.CAPTURED),  # money moved: a void cannot undo a capture
+    ],
+)
+def test_compensation_answers_an_outcome_the_step_recorded_and_voids_nothing(
+    last4: str, capture: bool, status: PaymentStatus
+) -> None:
+    answer, simulator = _compensate(last4, capture=capture)
+    assert answer.payment.status == status
+    assert _voids(simulator) == []
+
+
+def test_compensation_still_voids_a_sale_whose_capture_the_acquirer_refused() -> None:
+    answer, simulator = _compensate("0341", capture=True)  # authorized; its capture fails
+    assert answer.payment.status == PaymentStatus.CANCELED
+    assert _voids(simulator) == ["pay_1:void"]
