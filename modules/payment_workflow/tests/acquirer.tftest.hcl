@@ -1,7 +1,8 @@
 # Unit tests of the http acquirer connector's wiring (acquirer.tf): the functions that talk to
-# the acquirer get its address and may read its one secret; the simulator gets neither; a
-# connector without its API, a plain-http API or a wildcard secret is refused. Validation runs
-# cost no module plan; the two that plan use a bare mock provider, as they assert locals only.
+# the acquirer get its address and may read its one secret; the simulator gets neither. The two
+# runs use a bare mock provider, as they assert locals only. A connector without its API, a
+# plain-http API or a wildcard secret is refused in payment_workflow.tftest.hcl's
+# bad_values_are_refused_2 and _3: each run starts the provider, so refusals share runs.
 
 mock_provider "aws" {}
 
@@ -83,28 +84,4 @@ run "the_simulator_gets_no_acquirer_address_or_secret" {
     condition     = local.acquirer_credential_statements == [] && !contains(keys(local.process_payment_environment), "ACQUIRER_BASE_URL")
     error_message = "With the simulator, acquirer_http is ignored: no address, no secret grant."
   }
-}
-
-run "http_without_its_api_is_refused" {
-  command = plan
-
-  variables {
-    acquirer_connector = "http"
-  }
-
-  expect_failures = [var.acquirer_http]
-}
-
-run "a_plain_http_api_or_a_wildcard_secret_is_refused" {
-  command = plan
-
-  variables {
-    acquirer_connector = "http"
-    acquirer_http = {
-      base_url              = "http://api.acquirer.example/v1"
-      credential_secret_arn = "*"
-    }
-  }
-
-  expect_failures = [var.acquirer_http]
 }

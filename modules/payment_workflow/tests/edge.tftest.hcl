@@ -3,7 +3,9 @@
 # execute-api endpoint (whose TLS policy cannot be chosen) is disabled; without one the default
 # endpoint stays open, and a half-given domain is refused. Each merchant tier is a usage plan on
 # the stage, the authorizer supplies the key every merchant route requires, and a throttled
-# merchant is told when to retry.
+# merchant is told when to retry. The run without a domain is payment_workflow.tftest.hcl's
+# the_module_with_its_defaults: each run starts the provider, so runs with the same inputs are
+# shared.
 
 mock_provider "aws" {
   override_during = plan
@@ -92,51 +94,6 @@ run "a_custom_domain_serves_tls_1_2_only_and_closes_the_default_endpoint" {
   }
 }
 
-run "without_a_domain_the_default_endpoint_stays_open" {
-  command = plan
-
-  assert {
-    condition     = aws_api_gateway_rest_api.this.disable_execute_api_endpoint == false
-    error_message = "Without a custom domain the default endpoint is the API's only way in: it must stay enabled."
-  }
-  assert {
-    condition     = length(aws_api_gateway_domain_name.this) == 0 && length(aws_api_gateway_base_path_mapping.this) == 0 && output.api_domain == null
-    error_message = "No domain, no domain resources."
-  }
-}
-
-run "a_domain_without_its_certificate_is_refused" {
-  command = plan
-
-  variables {
-    api_domain_name = "api.payments.example.com"
-  }
-
-  expect_failures = [var.api_domain_name]
-}
-
-run "a_url_is_no_domain_name" {
-  command = plan
-
-  variables {
-    api_domain_name     = "https://api.payments.example.com/"
-    api_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666"
-  }
-
-  expect_failures = [var.api_domain_name]
-}
-
-run "a_certificate_outside_acm_is_refused" {
-  command = plan
-
-  variables {
-    api_domain_name     = "api.payments.example.com"
-    api_certificate_arn = "arn:aws:iam::111122223333:server-certificate/api"
-  }
-
-  expect_failures = [var.api_certificate_arn]
-}
-
 run "each_tier_is_a_usage_plan_on_the_stage_and_merchant_routes_require_its_key" {
   command = plan
 
@@ -179,22 +136,33 @@ run "each_tier_is_a_usage_plan_on_the_stage_and_merchant_routes_require_its_key"
   }
 }
 
-run "a_plan_set_without_the_standard_tier_is_refused" {
+# Refusals share runs, one bad value per variable: each run starts the provider, while a
+# validation needs no plan of its own. A domain without its certificate is refused in
+# payment_workflow.tftest.hcl's bad_values_are_refused_2.
+run "a_url_is_no_domain_name_and_an_unknown_quota_period_is_refused" {
   command = plan
 
   variables {
-    merchant_usage_plans = { gold = { rate_limit = 50, burst_limit = 100 } }
-  }
-
-  expect_failures = [var.merchant_usage_plans]
-}
-
-run "a_quota_period_api_gateway_does_not_know_is_refused" {
-  command = plan
-
-  variables {
+    # a url is no domain name
+    api_domain_name     = "https://api.payments.example.com/"
+    api_certificate_arn = "arn:aws:acm:eu-west-1:111122223333:certificate/0a1b2c3d-1111-2222-3333-444455556666"
+    # a quota period api gateway does not know is refused
     merchant_usage_plans = { standard = { rate_limit = 50, burst_limit = 100, quota = { limit = 10, period = "HOUR" } } }
   }
 
-  expect_failures = [var.merchant_usage_plans]
+  expect_failures = [var.api_domain_name, var.merchant_usage_plans]
+}
+
+run "a_certificate_outside_acm_and_a_plan_set_without_the_standard_tier_are_refused" {
+  command = plan
+
+  variables {
+    # a certificate outside acm is refused
+    api_domain_name     = "api.payments.example.com"
+    api_certificate_arn = "arn:aws:iam::111122223333:server-certificate/api"
+    # a plan set without the standard tier is refused
+    merchant_usage_plans = { gold = { rate_limit = 50, burst_limit = 100 } }
+  }
+
+  expect_failures = [var.api_certificate_arn, var.merchant_usage_plans]
 }

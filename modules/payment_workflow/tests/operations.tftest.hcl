@@ -1,7 +1,9 @@
 # Unit tests of the operations side (dashboard.tf, slo_alarms.tf): plan only, mocked provider.
 # The SLO alarms read the metrics the steps write (their namespace and names are the contract
 # with functions/domain/payment_metrics.py), judge ratios only above a minimum volume, alarm to
-# the topic, and refuse thresholds that cannot work.
+# the topic, and refuse thresholds that cannot work. Those refusals are in
+# payment_workflow.tftest.hcl's bad_values_are_refused_* runs, one slo value each: each run
+# starts the provider, so refusals share runs.
 
 mock_provider "aws" {
   override_during = plan
@@ -192,44 +194,4 @@ run "attributes_passed_as_null_take_the_module_defaults" {
     )
     error_message = "A null attribute takes the module's default; a set one is kept."
   }
-}
-
-run "an_availability_of_100_percent_is_refused" {
-  command = plan
-
-  variables {
-    slo = { availability_percent = 100 }
-  }
-
-  expect_failures = [var.slo]
-}
-
-run "a_latency_objective_beyond_the_integration_timeout_is_refused" {
-  command = plan
-
-  variables {
-    slo = { latency_p99_ms = 30000 }
-  }
-
-  expect_failures = [var.slo]
-}
-
-run "an_approval_floor_of_0_or_a_fraction_of_a_payment_is_refused" {
-  command = plan
-
-  variables {
-    slo = { approval_rate_min_percent = 0, min_payments = 2.5 }
-  }
-
-  expect_failures = [var.slo]
-}
-
-run "a_period_that_is_not_whole_minutes_is_refused" {
-  command = plan
-
-  variables {
-    slo = { period_seconds = 90 }
-  }
-
-  expect_failures = [var.slo]
 }

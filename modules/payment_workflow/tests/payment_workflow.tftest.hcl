@@ -1013,6 +1013,22 @@ run "the_module_with_its_defaults" {
     condition     = local.process_payment_environment.MERCHANT_SERVICE_CHARGE == "" && local.reconcile_environment.MERCHANT_SERVICE_CHARGE == ""
     error_message = "Without a schedule nothing is charged (an empty MERCHANT_SERVICE_CHARGE)."
   }
+
+  # --- without a domain the default endpoint stays open (edge.tftest.hcl tests the domain)
+  assert {
+    condition     = aws_api_gateway_rest_api.this.disable_execute_api_endpoint == false
+    error_message = "Without a custom domain the default endpoint is the API's only way in: it must stay enabled."
+  }
+  assert {
+    condition     = length(aws_api_gateway_domain_name.this) == 0 && length(aws_api_gateway_base_path_mapping.this) == 0 && output.api_domain == null
+    error_message = "No domain, no domain resources."
+  }
+
+  # --- without webhooks the api has no webhook routes (webhooks.tftest.hcl tests them)
+  assert {
+    condition     = length(output.webhook_routes) == 0 && length([for k in keys(aws_api_gateway_method.this) : k if strcontains(k, "webhook")]) == 0
+    error_message = "No webhook route without var.webhooks."
+  }
 }
 
 run "the_module_with_every_input_set" {
@@ -1159,6 +1175,8 @@ run "bad_values_are_refused_1" {
     environment = "qa"
     # a fixed charge finer than the currency is refused
     merchant_service_charge = { default = { EUR = { bps = 140, fixed = "0.255" } } }
+    # an slo period that is not whole minutes is refused
+    slo = { period_seconds = 90 }
   }
 
   expect_failures = [
@@ -1181,6 +1199,7 @@ run "bad_values_are_refused_1" {
     var.vpc_config,
     var.environment,
     var.merchant_service_charge,
+    var.slo,
   ]
 }
 
@@ -1196,6 +1215,17 @@ run "bad_values_are_refused_2" {
     max_amount_eur = 10.005
     # a fractional yen charge is refused
     merchant_service_charge = { merchants = { m_1 = { JPY = { bps = 100, fixed = "0.5" } } } }
+    # the http acquirer connector without its api is refused (acquirer_http's rule)
+    acquirer_connector = "http"
+    # a domain without its certificate is refused
+    api_domain_name = "api.payments.example.com"
+    # a webhooks function that is not a lambda invoke arn is refused
+    webhooks = {
+      api_function_name = "pay-webhooks-api"
+      api_invoke_arn    = "arn:aws:lambda:eu-west-1:111122223333:function:pay-webhooks-api"
+    }
+    # an slo availability of 100 percent is refused
+    slo = { availability_percent = 100 }
   }
 
   expect_failures = [
@@ -1203,6 +1233,10 @@ run "bad_values_are_refused_2" {
     var.sca_tra_fraud_rate_percent,
     var.max_amount_eur,
     var.merchant_service_charge,
+    var.acquirer_http,
+    var.api_domain_name,
+    var.webhooks,
+    var.slo,
   ]
 }
 
@@ -1216,12 +1250,22 @@ run "bad_values_are_refused_3" {
     sca_tra_fraud_rate_percent = "13"
     # a rate above one hundred percent is refused
     merchant_service_charge = { default = { EUR = { bps = 10001 } } }
+    # a plain http acquirer api or a wildcard secret is refused
+    acquirer_connector = "http"
+    acquirer_http = {
+      base_url              = "http://api.acquirer.example/v1"
+      credential_secret_arn = "*"
+    }
+    # an slo latency objective beyond the integration timeout is refused
+    slo = { latency_p99_ms = 30000 }
   }
 
   expect_failures = [
     var.authorization_validity_days,
     var.sca_tra_fraud_rate_percent,
     var.merchant_service_charge,
+    var.acquirer_http,
+    var.slo,
   ]
 }
 
@@ -1231,10 +1275,16 @@ run "bad_values_are_refused_4" {
   variables {
     # tra fraud rate that is not a decimal is refused
     sca_tra_fraud_rate_percent = "1.5e-2"
+    # an unknown body validation is refused
+    request_body_validation = "both"
+    # an slo approval floor of 0 or a fraction of a payment is refused
+    slo = { approval_rate_min_percent = 0, min_payments = 2.5 }
   }
 
   expect_failures = [
     var.sca_tra_fraud_rate_percent,
+    var.request_body_validation,
+    var.slo,
   ]
 }
 
@@ -1242,7 +1292,14 @@ run "bad_values_are_refused_4" {
 # checkout is compensated on any failure; the card branch keeps its states; the credit routes
 # are methods of the same REST API, signed with IAM like the payment routes, and given to the
 # caller for their invoke permissions; the workflow may invoke the bnpl function.
-run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
+#
+# The request models (api_models.tf, written by make openapi from the functions' models): every
+# POST route is in the generated contract, and each that reads a body is validated against its
+# draft-4 model whatever the Content-Type; the published document holds the merchant routes
+# and none signed with IAM. Credit composed, for the IAM-signed review beside detokenize.
+#
+# One plan serves both, as they need the same inputs.
+run "with_credit_bnpl_takes_its_own_branch_and_every_post_body_is_checked_against_its_model" {
   command = plan
 
   variables {
@@ -1279,22 +1336,6 @@ run "bnpl_takes_its_own_branch_and_the_credit_routes_share_the_api" {
   assert {
     condition     = contains(jsondecode(aws_iam_role_policy.workflow.policy).Statement[0].Resource, var.credit.bnpl_function_arn)
     error_message = "The workflow must be allowed to invoke the bnpl function."
-  }
-}
-
-# The request models (api_models.tf, written by make openapi from the functions' models): every
-# POST route is in the generated contract, and each that reads a body is validated against its
-# draft-4 model whatever the Content-Type; the published document holds the merchant routes
-# and none signed with IAM. Credit composed, for the IAM-signed review beside detokenize.
-run "every_post_body_is_checked_against_its_model" {
-  command = plan
-
-  variables {
-    credit = {
-      api_function_name = "pay-credit-api"
-      api_invoke_arn    = "arn:aws:apigateway:eu-west-1:lambda:path/2015-03-31/functions/arn:aws:lambda:eu-west-1:111122223333:function:pay-credit-api/invocations"
-      bnpl_function_arn = "arn:aws:lambda:eu-west-1:111122223333:function:pay-bnpl"
-    }
   }
 
   assert {
@@ -1360,14 +1401,4 @@ run "the_gateway_checks_bodies_against_their_models_when_chosen" {
     condition     = aws_api_gateway_request_validator.body.validate_request_body && aws_api_gateway_method.this["create_payment"].request_models["$default"] == "PaymentRequest"
     error_message = "request_body_validation = gateway: API Gateway checks every body against its model before anything runs."
   }
-}
-
-run "an_unknown_body_validation_is_refused" {
-  command = plan
-
-  variables {
-    request_body_validation = "both"
-  }
-
-  expect_failures = [var.request_body_validation]
 }

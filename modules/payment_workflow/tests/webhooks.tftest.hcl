@@ -1,7 +1,9 @@
 # Unit tests of the webhook endpoint routes (webhooks_api.tf): plan only, mocked provider. With
 # var.webhooks the five routes sit behind the merchant authorizer and integrate the webhooks API
 # function, whose invoke permission is modules/webhooks' (output webhook_routes); without it the
-# API has none of them.
+# API has none of them. The run without var.webhooks is payment_workflow.tftest.hcl's
+# the_module_with_its_defaults, and the refused webhooks function its bad_values_are_refused_2:
+# each run starts the provider, so runs with the same inputs are shared.
 
 mock_provider "aws" {
   override_during = plan
@@ -117,15 +119,6 @@ variables {
   }
 }
 
-run "without_webhooks_the_api_has_no_webhook_routes" {
-  command = plan
-
-  assert {
-    condition     = length(output.webhook_routes) == 0 && length([for k in keys(aws_api_gateway_method.this) : k if strcontains(k, "webhook")]) == 0
-    error_message = "No webhook route without var.webhooks."
-  }
-}
-
 run "the_webhook_routes_take_api_keys_and_reach_the_webhooks_function" {
   command = plan
 
@@ -153,17 +146,4 @@ run "the_webhook_routes_take_api_keys_and_reach_the_webhooks_function" {
     condition     = aws_api_gateway_method.this["rotate_webhook_secret"].request_parameters["method.request.path.endpoint_id"]
     error_message = "The endpoint id is a required path parameter."
   }
-}
-
-run "a_webhooks_function_that_is_not_a_lambda_invoke_arn_is_refused" {
-  command = plan
-
-  variables {
-    webhooks = {
-      api_function_name = "pay-webhooks-api"
-      api_invoke_arn    = "arn:aws:lambda:eu-west-1:111122223333:function:pay-webhooks-api"
-    }
-  }
-
-  expect_failures = [var.webhooks]
 }
