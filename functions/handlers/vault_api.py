@@ -6,6 +6,7 @@ import json
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from functions.domain.vault import VaultError
@@ -13,6 +14,7 @@ from functions.errors import ApiError, from_request_validation
 from functions.models.tokens import ApiProblem, vault_api_error
 
 NO_STORE = {"Cache-Control": "no-store"}
+NOT_AN_OBJECT = "The body must be a JSON object."
 
 
 def json_response(status: int, body: object) -> Response[str]:
@@ -34,6 +36,23 @@ def install_error_handlers(
     def answer(error: ApiError) -> Response[str]:
         logger.info(f"{action} refused", extra={"code": error.code, "param": error.param})
         return json_response(error.status, {"error": error.to_dict()})
+
+    def _json_object_body(
+        app: APIGatewayRestResolver, next_middleware: NextMiddleware
+    ) -> Response[str]:
+        # Powertools' validation reads a one-element JSON array as its element, so
+        # ``[{...}]`` would be accepted as ``{...}``: every body a route reads is an object.
+        raw = app.current_event.decoded_body if app.current_event.body else None
+        if raw:
+            try:
+                data = json.loads(raw)
+            except ValueError:
+                data = {}  # malformed JSON: the route's own validation answers body_invalid
+            if not isinstance(data, dict):
+                return answer(ApiError("invalid_request_error", "body_invalid", NOT_AN_OBJECT))
+        return next_middleware(app)
+
+    app.use(middlewares=[_json_object_body])
 
     @app.exception_handler(ApiProblem)  # type: ignore[untyped-decorator]  # Powertools: untyped
     def _problem(exc: ApiProblem) -> Response[str]:
