@@ -65,9 +65,12 @@ variables {
   kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/22222222-2222-2222-2222-222222222222"
 }
 
-run "private_tiers_without_internet_by_default" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_network_with_the_defaults" {
   command = plan
 
+  # --- private tiers without internet by default
   assert {
     condition     = length(aws_subnet.this) == 4 && toset([for s in aws_subnet.this : s.tags.Tier]) == toset(["application", "data"])
     error_message = "Defaults must create an application and a data subnet in each of 2 AZs, nothing else."
@@ -92,20 +95,14 @@ run "private_tiers_without_internet_by_default" {
     condition     = alltrue([for s in aws_subnet.this : s.tags.PCIScope == "cde" if s.tags.Tier == "data"])
     error_message = "Data-tier subnets must be tagged as the cardholder data environment."
   }
-}
 
-run "default_security_group_has_no_rules" {
-  command = plan
-
+  # --- default security group has no rules
   assert {
     condition     = length(aws_default_security_group.this.ingress) == 0 && length(aws_default_security_group.this.egress) == 0
     error_message = "The default security group must have no ingress and no egress rules."
   }
-}
 
-run "lambda_security_group_reaches_endpoints_only" {
-  command = plan
-
+  # --- lambda security group reaches endpoints only
   assert {
     condition     = aws_vpc_security_group_egress_rule.lambda_to_interface_endpoints.referenced_security_group_id == "sg-0123456789abcdef0" && aws_vpc_security_group_egress_rule.lambda_to_interface_endpoints.from_port == 443 && aws_vpc_security_group_egress_rule.lambda_to_interface_endpoints.to_port == 443 && aws_vpc_security_group_egress_rule.lambda_to_interface_endpoints.cidr_ipv4 == null
     error_message = "Lambda egress to the interface endpoints must be HTTPS to the endpoint security group only."
@@ -120,11 +117,8 @@ run "lambda_security_group_reaches_endpoints_only" {
     condition     = aws_vpc_security_group_ingress_rule.endpoints_https.cidr_ipv4 == "10.0.0.0/16" && aws_vpc_security_group_ingress_rule.endpoints_https.from_port == 443
     error_message = "Interface endpoints must accept HTTPS from inside the VPC only."
   }
-}
 
-run "endpoints_are_private_and_account_scoped" {
-  command = plan
-
+  # --- endpoints are private and account scoped
   assert {
     condition     = toset(keys(aws_vpc_endpoint.interface)) == toset(["kms", "sts", "logs", "states", "sync-states", "kinesis-streams", "events", "secretsmanager", "lambda"])
     error_message = "Interface endpoints must cover kms, sts, logs, states, sync-states, kinesis-streams, events, secretsmanager and lambda."
@@ -155,49 +149,8 @@ run "endpoints_are_private_and_account_scoped" {
     ])
     error_message = "Data endpoints (S3, DynamoDB, KMS, Secrets Manager) must reach this account's resources only."
   }
-}
 
-run "endpoints_go_only_into_zones_their_service_offers" {
-  command = plan
-
-  variables {
-    az_count = 3
-  }
-
-  # As in us-east-1, where some services are missing from one zone (use1-az3).
-  override_data {
-    target          = data.aws_vpc_endpoint_service.interface["sync-states"]
-    override_during = plan
-    values          = { availability_zones = ["eu-west-1a", "eu-west-1c", "eu-west-1d"] }
-  }
-
-  # The subnets' ids are unknown in a plan; the zones they are picked by are not.
-  assert {
-    condition     = local.endpoint_azs["sync-states"] == ["eu-west-1a", "eu-west-1c"]
-    error_message = "An endpoint must get subnets only in the platform's zones where its service is offered."
-  }
-
-  assert {
-    condition     = local.endpoint_azs["kms"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
-    error_message = "A service offered in every zone must get a subnet in each."
-  }
-}
-
-run "refuses_an_endpoint_service_in_none_of_the_zones" {
-  command = plan
-
-  override_data {
-    target          = data.aws_vpc_endpoint_service.interface["kms"]
-    override_during = plan
-    values          = { availability_zones = ["eu-west-1c"] }
-  }
-
-  expect_failures = [aws_vpc_endpoint.interface["kms"]]
-}
-
-run "flow_logs_capture_all_traffic_encrypted" {
-  command = plan
-
+  # --- flow logs capture all traffic encrypted
   assert {
     condition     = aws_flow_log.this.traffic_type == "ALL" && aws_flow_log.this.log_destination_type == "cloud-watch-logs"
     error_message = "Flow logs must capture ALL traffic to CloudWatch Logs."
@@ -228,17 +181,52 @@ run "flow_logs_capture_all_traffic_encrypted" {
   }
 }
 
-run "three_azs" {
+# Three zones, as both properties need; the zone override concerns the endpoints only, not the
+# subnets.
+run "three_azs_give_six_subnets_and_endpoints_go_only_into_zones_their_service_offers" {
   command = plan
 
   variables {
     az_count = 3
   }
 
+  # --- three azs
   assert {
     condition     = length(aws_subnet.this) == 6 && length(toset([for s in aws_subnet.this : s.cidr_block])) == 6
     error_message = "Three AZs must give six distinct private subnets."
   }
+
+  # --- endpoints go only into zones their service offers
+
+  # As in us-east-1, where some services are missing from one zone (use1-az3).
+  override_data {
+    target          = data.aws_vpc_endpoint_service.interface["sync-states"]
+    override_during = plan
+    values          = { availability_zones = ["eu-west-1a", "eu-west-1c", "eu-west-1d"] }
+  }
+
+  # The subnets' ids are unknown in a plan; the zones they are picked by are not.
+  assert {
+    condition     = local.endpoint_azs["sync-states"] == ["eu-west-1a", "eu-west-1c"]
+    error_message = "An endpoint must get subnets only in the platform's zones where its service is offered."
+  }
+
+  assert {
+    condition     = local.endpoint_azs["kms"] == ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+    error_message = "A service offered in every zone must get a subnet in each."
+  }
+}
+
+run "refuses_an_endpoint_service_in_none_of_the_zones" {
+  command = plan
+
+  override_data {
+    target          = data.aws_vpc_endpoint_service.interface["kms"]
+    override_during = plan
+    values          = { availability_zones = ["eu-west-1c"] }
+  }
+
+  expect_failures = [aws_vpc_endpoint.interface["kms"]]
 }
 
 run "egress_is_opt_in_and_never_reaches_the_cde" {
@@ -287,56 +275,6 @@ run "single_nat_gateway" {
   }
 }
 
-run "refuses_four_azs" {
-  command = plan
-
-  variables {
-    az_count = 4
-  }
-
-  expect_failures = [var.az_count]
-}
-
-run "refuses_short_flow_log_retention" {
-  command = plan
-
-  variables {
-    flow_log_retention_in_days = 90
-  }
-
-  expect_failures = [var.flow_log_retention_in_days]
-}
-
-run "refuses_unencrypted_flow_logs" {
-  command = plan
-
-  variables {
-    kms_key_arn = ""
-  }
-
-  expect_failures = [var.kms_key_arn]
-}
-
-run "refuses_oversized_cidr" {
-  command = plan
-
-  variables {
-    cidr_block = "10.0.0.0/8"
-  }
-
-  expect_failures = [var.cidr_block]
-}
-
-run "refuses_s3_as_interface_endpoint" {
-  command = plan
-
-  variables {
-    interface_endpoints = ["kms", "s3"]
-  }
-
-  expect_failures = [var.interface_endpoints]
-}
-
 run "explicit_availability_zones" {
   command = plan
 
@@ -351,12 +289,42 @@ run "explicit_availability_zones" {
   }
 }
 
-run "refuses_zone_list_not_matching_az_count" {
+# Unsafe inputs are refused. Each run starts the provider, so a run sets one refused value for
+# each of several variables and expects each of them to fail (terraform test fails the run if
+# any listed variable does not); the comment above each value names the rule it exercises.
+run "unsafe_inputs_are_refused" {
   command = plan
 
   variables {
+    # a short flow log retention is refused
+    flow_log_retention_in_days = 90
+    # unencrypted flow logs are refused
+    kms_key_arn = ""
+    # an oversized cidr is refused
+    cidr_block = "10.0.0.0/8"
+    # s3 as an interface endpoint is refused
+    interface_endpoints = ["kms", "s3"]
+    # a zone list not matching az_count is refused (two zones, but not distinct)
     availability_zones = ["eu-west-1a", "eu-west-1a"]
   }
 
-  expect_failures = [var.availability_zones]
+  expect_failures = [
+    var.flow_log_retention_in_days,
+    var.kms_key_arn,
+    var.cidr_block,
+    var.interface_endpoints,
+    var.availability_zones,
+  ]
+}
+
+# Alone: the zone list's rule reads az_count, and a refused count would refuse that list for its
+# length rather than for its repeated zone.
+run "refuses_four_azs" {
+  command = plan
+
+  variables {
+    az_count = 4
+  }
+
+  expect_failures = [var.az_count]
 }
