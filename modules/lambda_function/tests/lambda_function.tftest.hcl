@@ -69,9 +69,12 @@ variables {
   ]
 }
 
-run "function_has_secure_defaults" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_function_with_the_defaults" {
   command = plan
 
+  # --- function has secure defaults
   assert {
     condition     = aws_lambda_function.this.runtime == "python3.12" && aws_lambda_function.this.timeout == 10 && aws_lambda_function.this.memory_size == 256
     error_message = "Defaults must be python3.12, 10 s timeout, 256 MB."
@@ -111,29 +114,8 @@ run "function_has_secure_defaults" {
     })
     error_message = "The environment must carry the caller's variables plus the Powertools settings (log level WARNING by default)."
   }
-}
 
-run "log_level_is_warning_unless_a_caller_asks_for_more" {
-  command = plan
-
-  variables {
-    powertools = { log_level = "INFO" }
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
-    error_message = "A caller can still opt in to INFO (or DEBUG) explicitly."
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
-    error_message = "Lambda's application log level must follow the Powertools level."
-  }
-}
-
-run "logs_are_json_without_platform_lines_by_default" {
-  command = plan
-
+  # --- logs are json without platform lines by default
   assert {
     condition     = aws_lambda_function.this.logging_config[0].log_format == "JSON"
     error_message = "Logs must use the JSON format (log levels only apply to it)."
@@ -153,37 +135,8 @@ run "logs_are_json_without_platform_lines_by_default" {
     condition     = aws_lambda_function.this.logging_config[0].application_log_level == "WARN" && aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "WARNING"
     error_message = "The application log level must be WARN, Lambda's name for the Powertools default WARNING."
   }
-}
 
-run "application_log_level_maps_every_powertools_level" {
-  command = plan
-
-  variables {
-    powertools = { log_level = "CRITICAL" }
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "FATAL"
-    error_message = "CRITICAL must map to Lambda's FATAL."
-  }
-}
-
-run "system_logs_on_request_for_debugging" {
-  command = plan
-
-  variables {
-    system_log_level = "INFO"
-  }
-
-  assert {
-    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
-    error_message = "A caller can bring the platform records back with INFO (or DEBUG)."
-  }
-}
-
-run "logs_are_encrypted_and_kept_a_year" {
-  command = plan
-
+  # --- logs are encrypted and kept a year
   assert {
     condition     = aws_cloudwatch_log_group.this.name == "/aws/lambda/tokenize"
     error_message = "The log group must be /aws/lambda/<name> so Lambda writes into it."
@@ -193,11 +146,8 @@ run "logs_are_encrypted_and_kept_a_year" {
     condition     = aws_cloudwatch_log_group.this.kms_key_id == var.log_kms_key_arn && aws_cloudwatch_log_group.this.retention_in_days == 365
     error_message = "The log group must be KMS-encrypted and retained for at least 365 days."
   }
-}
 
-run "async_failures_go_to_encrypted_queue" {
-  command = plan
-
+  # --- async failures go to encrypted queue
   assert {
     condition     = aws_lambda_function_event_invoke_config.this.destination_config[0].on_failure[0].destination == "arn:aws:sqs:eu-west-1:111122223333:tokenize-failures"
     error_message = "Failed asynchronous invocations must go to the on-failure queue."
@@ -234,6 +184,125 @@ run "async_failures_go_to_encrypted_queue" {
       }
     }
     error_message = "The key is used only by Lambda for this function's environment and by SQS for its own failure queue."
+  }
+
+  # --- only this function of this account may assume the role
+  # Finding 11: the execution role's trust names Lambda only, for this function of this account
+  # (IfExists: see iam.tf for why).
+  assert {
+    condition = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Condition == {
+      StringEqualsIfExists = { "aws:SourceAccount" = "111122223333" }
+      ArnLikeIfExists = { "aws:SourceArn" = [
+        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize",
+        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize:*",
+      ] }
+    }
+    error_message = "The trust policy must carry aws:SourceAccount and aws:SourceArn conditions naming this account and function."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_iam_role.this.assume_role_policy).Statement) == 1
+    error_message = "One trust statement only (another, unconditioned, would widen the trust)."
+  }
+
+  # --- alarms on errors and throttles
+  assert {
+    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["errors", "throttles"])
+    error_message = "Expected an errors alarm and a throttles alarm."
+  }
+
+  assert {
+    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:alarms"]) && a.dimensions.FunctionName == "tokenize"])
+    error_message = "Alarms must watch this function and notify the SNS topic."
+  }
+
+  # --- role is least privilege
+  assert {
+    condition = alltrue([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
+      !contains(s.Action, "*") && alltrue([for a in s.Action : !endswith(a, ":*")])
+    ])
+    error_message = "No statement may carry a wildcard action."
+  }
+
+  assert {
+    condition = alltrue(flatten([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : [
+        for a in s.Action : !contains(s.Resource, "*") if contains(["kms", "dynamodb", "s3", "sqs", "logs"], split(":", a)[0])
+      ]
+    ]))
+    error_message = "kms, dynamodb, s3, sqs and logs actions must be scoped to named resources."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "WriteOwnLogGroup"
+    ]).Resource == ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/tokenize:*"]
+    error_message = "The function may only write to its own log group."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "VaultWrite"
+    ]).Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == ["tok_"]
+    error_message = "Caller statements must keep their conditions."
+  }
+
+  assert {
+    condition = alltrue([
+      for r in one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ManageNetworkInterfacesInOwnSubnets"]).Resource :
+      r != "*"
+    ])
+    error_message = "ENI management must be scoped to the function's subnets and security groups."
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
+    error_message = "Only the Lambda service may assume the role."
+  }
+}
+
+run "log_level_is_warning_unless_a_caller_asks_for_more" {
+  command = plan
+
+  variables {
+    powertools = { log_level = "INFO" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.environment[0].variables["POWERTOOLS_LOG_LEVEL"] == "INFO"
+    error_message = "A caller can still opt in to INFO (or DEBUG) explicitly."
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "INFO"
+    error_message = "Lambda's application log level must follow the Powertools level."
+  }
+}
+
+run "application_log_level_maps_every_powertools_level" {
+  command = plan
+
+  variables {
+    powertools = { log_level = "CRITICAL" }
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].application_log_level == "FATAL"
+    error_message = "CRITICAL must map to Lambda's FATAL."
+  }
+}
+
+run "system_logs_on_request_for_debugging" {
+  command = plan
+
+  variables {
+    system_log_level = "INFO"
+  }
+
+  assert {
+    condition     = aws_lambda_function.this.logging_config[0].system_log_level == "INFO"
+    error_message = "A caller can bring the platform records back with INFO (or DEBUG)."
   }
 }
 
@@ -281,90 +350,6 @@ run "card_data_functions_keep_no_failed_events" {
   assert {
     condition     = output.failure_queue_arn == null && output.failure_queue_url == null
     error_message = "The queue outputs are null without a queue."
-  }
-}
-
-# Finding 11: the execution role's trust names Lambda only, for this function of this account
-# (IfExists: see iam.tf for why).
-run "only_this_function_of_this_account_may_assume_the_role" {
-  command = plan
-
-  assert {
-    condition = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Condition == {
-      StringEqualsIfExists = { "aws:SourceAccount" = "111122223333" }
-      ArnLikeIfExists = { "aws:SourceArn" = [
-        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize",
-        "arn:aws:lambda:eu-west-1:111122223333:function:tokenize:*",
-      ] }
-    }
-    error_message = "The trust policy must carry aws:SourceAccount and aws:SourceArn conditions naming this account and function."
-  }
-
-  assert {
-    condition     = length(jsondecode(aws_iam_role.this.assume_role_policy).Statement) == 1
-    error_message = "One trust statement only (another, unconditioned, would widen the trust)."
-  }
-}
-
-run "alarms_on_errors_and_throttles" {
-  command = plan
-
-  assert {
-    condition     = toset(keys(aws_cloudwatch_metric_alarm.this)) == toset(["errors", "throttles"])
-    error_message = "Expected an errors alarm and a throttles alarm."
-  }
-
-  assert {
-    condition     = alltrue([for a in aws_cloudwatch_metric_alarm.this : a.alarm_actions == toset(["arn:aws:sns:eu-west-1:111122223333:alarms"]) && a.dimensions.FunctionName == "tokenize"])
-    error_message = "Alarms must watch this function and notify the SNS topic."
-  }
-}
-
-run "role_is_least_privilege" {
-  command = plan
-
-  assert {
-    condition = alltrue([
-      for s in jsondecode(aws_iam_role_policy.this.policy).Statement :
-      !contains(s.Action, "*") && alltrue([for a in s.Action : !endswith(a, ":*")])
-    ])
-    error_message = "No statement may carry a wildcard action."
-  }
-
-  assert {
-    condition = alltrue(flatten([
-      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : [
-        for a in s.Action : !contains(s.Resource, "*") if contains(["kms", "dynamodb", "s3", "sqs", "logs"], split(":", a)[0])
-      ]
-    ]))
-    error_message = "kms, dynamodb, s3, sqs and logs actions must be scoped to named resources."
-  }
-
-  assert {
-    condition = one([
-      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "WriteOwnLogGroup"
-    ]).Resource == ["arn:aws:logs:eu-west-1:111122223333:log-group:/aws/lambda/tokenize:*"]
-    error_message = "The function may only write to its own log group."
-  }
-
-  assert {
-    condition = one([
-      for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "VaultWrite"
-    ]).Condition["ForAllValues:StringEquals"]["dynamodb:LeadingKeys"] == ["tok_"]
-    error_message = "Caller statements must keep their conditions."
-  }
-
-  assert {
-    condition = alltrue([
-      for r in one([for s in jsondecode(aws_iam_role_policy.this.policy).Statement : s if s.Sid == "ManageNetworkInterfacesInOwnSubnets"]).Resource :
-      r != "*"
-    ])
-    error_message = "ENI management must be scoped to the function's subnets and security groups."
-  }
-
-  assert {
-    condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "lambda.amazonaws.com"
-    error_message = "Only the Lambda service may assume the role."
   }
 }
 
