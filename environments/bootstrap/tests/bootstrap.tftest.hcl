@@ -62,9 +62,12 @@ variables {
   ]
 }
 
-run "deploy_roles_trust_one_repository_environment_and_the_sts_audience" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_bootstrap_with_the_defaults" {
   command = plan
 
+  # --- deploy roles trust one repository environment and the sts audience
   assert {
     condition = alltrue([for key, role in aws_iam_role.deploy : (
       length(jsondecode(role.assume_role_policy).Statement) == 1 &&
@@ -93,82 +96,8 @@ run "deploy_roles_trust_one_repository_environment_and_the_sts_audience" {
     condition     = aws_iam_openid_connect_provider.github[0].url == "https://token.actions.githubusercontent.com" && aws_iam_openid_connect_provider.github[0].client_id_list == toset(["sts.amazonaws.com"])
     error_message = "The OIDC provider must be GitHub Actions' issuer with the sts.amazonaws.com audience only."
   }
-}
 
-run "immutable_subject_format_names_the_owner_and_repository_ids" {
-  command = plan
-
-  variables {
-    github                = { owner = "acme", repository = "payments", owner_id = 1234, repository_id = 5678 }
-    github_subject_format = "immutable"
-  }
-
-  assert {
-    condition     = jsondecode(aws_iam_role.deploy["dev-apply"].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == ["repo:acme@1234/payments@5678:environment:dev"]
-    error_message = "The immutable format is repo:<owner>@<owner_id>/<repo>@<repo_id>:environment:<env>, and only it is accepted."
-  }
-}
-
-run "both_subject_formats_during_the_switch_over" {
-  command = plan
-
-  variables {
-    github                = { owner = "acme", repository = "payments", owner_id = 1234, repository_id = 5678 }
-    github_subject_format = "both"
-  }
-
-  assert {
-    condition = jsondecode(aws_iam_role.deploy["dev-plan"].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == [
-      "repo:acme/payments:environment:dev-plan",
-      "repo:acme@1234/payments@5678:environment:dev-plan",
-    ]
-    error_message = "\"both\" must accept the name and the immutable subject of the same environment, nothing else."
-  }
-}
-
-run "immutable_format_without_ids_is_refused" {
-  command = plan
-
-  variables {
-    github_subject_format = "immutable"
-  }
-
-  expect_failures = [var.github_subject_format]
-}
-
-run "wildcard_github_environment_is_refused" {
-  command = plan
-
-  variables {
-    environments = { dev = { apply_github_environment = "*" } }
-  }
-
-  expect_failures = [var.environments]
-}
-
-run "wildcard_repository_is_refused" {
-  command = plan
-
-  variables {
-    github = { owner = "acme", repository = "*" }
-  }
-
-  expect_failures = [var.github]
-}
-
-run "unknown_environment_is_refused" {
-  command = plan
-
-  variables {
-    environments = { qa = {} }
-  }
-
-  expect_failures = [var.environments]
-}
-
-run "state_bucket_is_private_versioned_encrypted_and_tls_only" {
-  command = plan
-
+  # --- state bucket is private versioned encrypted and tls only
   assert {
     condition = alltrue([
       aws_s3_bucket_public_access_block.state.block_public_acls,
@@ -224,21 +153,8 @@ run "state_bucket_is_private_versioned_encrypted_and_tls_only" {
     condition     = strcontains(output.backend_hcl["dev"], "bucket     = \"payments-tfstate-111122223333-eu-west-1\"") && strcontains(output.backend_hcl["dev"], "kms_key_id = \"arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111\"")
     error_message = "backend.hcl must name the state bucket and the state key by ARN (the bucket policy compares the ARN)."
   }
-}
 
-run "too_short_state_version_retention_is_refused" {
-  command = plan
-
-  variables {
-    state_noncurrent_version_days = 7
-  }
-
-  expect_failures = [var.state_noncurrent_version_days]
-}
-
-run "plan_role_cannot_write_state_apply_role_can" {
-  command = plan
-
+  # --- plan role cannot write state apply role can
   assert {
     condition = [for statement in jsondecode(aws_iam_role_policy.deploy_state["dev-plan"].policy).Statement : statement.Action
     if statement.Resource == "arn:aws:s3:::payments-tfstate-111122223333-eu-west-1/payments-blueprint/dev/terraform.tfstate"] == [["s3:GetObject"]]
@@ -260,11 +176,8 @@ run "plan_role_cannot_write_state_apply_role_can" {
     condition     = keys(aws_iam_role_policy.deploy_apply) == ["dev-apply", "prod-apply"]
     error_message = "Only the apply roles get write permissions."
   }
-}
 
-run "deploy_roles_decrypt_only_configuration_through_lambda_and_step_functions" {
-  command = plan
-
+  # --- deploy roles decrypt only configuration through lambda and step functions
   assert {
     condition = [for statement in jsondecode(aws_iam_role_policy.deploy_state["dev-plan"].policy).Statement : statement.Condition
       if statement.Effect == "Allow" && contains(flatten([statement.Action]), "kms:Decrypt") && statement.Resource != "arn:aws:kms:eu-west-1:111122223333:key/11111111-1111-1111-1111-111111111111"] == [{
@@ -275,11 +188,8 @@ run "deploy_roles_decrypt_only_configuration_through_lambda_and_step_functions" 
     }]
     error_message = "Outside the state key, a deploy role may decrypt only through Lambda and Step Functions, only this environment's keys."
   }
-}
 
-run "apply_role_is_scoped_not_admin" {
-  command = plan
-
+  # --- apply role is scoped not admin
   assert {
     condition = alltrue([for statement in jsondecode(aws_iam_role_policy.deploy_apply["dev-apply"].policy).Statement : (
       !contains(flatten([statement.Action]), "*") && !contains(flatten([statement.Action]), "iam:*") && !contains(flatten([statement.Action]), "kms:*")
@@ -314,11 +224,8 @@ run "apply_role_is_scoped_not_admin" {
     )])
     error_message = "ReadOnlyAccess reads items and secrets: the plan role must be refused them."
   }
-}
 
-run "deploy_roles_inline_policies_fit_iams_quota" {
-  command = plan
-
+  # --- deploy roles inline policies fit iams quota
   # IAM refuses a role whose inline policies exceed 10,240 characters together (whitespace
   # not counted; jsonencode writes none).
   assert {
@@ -329,11 +236,8 @@ run "deploy_roles_inline_policies_fit_iams_quota" {
     ) < 10240])
     error_message = "A deploy role's inline policies exceed IAM's 10,240-character quota."
   }
-}
 
-run "key_administrator_and_api_gateway_logging_exist_before_any_environment" {
-  command = plan
-
+  # --- key administrator and api gateway logging exist before any environment
   assert {
     condition     = aws_iam_role.key_administrator.name == "payments-key-admin" && jsonencode(jsondecode(aws_iam_role.key_administrator.assume_role_policy).Statement[0].Principal.AWS) == jsonencode(var.key_administrator_trusted_principals)
     error_message = "The key administrator role is the one the environments' tfvars name, assumable only by the listed principals."
@@ -353,12 +257,76 @@ run "key_administrator_and_api_gateway_logging_exist_before_any_environment" {
   }
 }
 
-run "wildcard_key_administrator_is_refused" {
+run "immutable_subject_format_names_the_owner_and_repository_ids" {
   command = plan
 
   variables {
+    github                = { owner = "acme", repository = "payments", owner_id = 1234, repository_id = 5678 }
+    github_subject_format = "immutable"
+  }
+
+  assert {
+    condition     = jsondecode(aws_iam_role.deploy["dev-apply"].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == ["repo:acme@1234/payments@5678:environment:dev"]
+    error_message = "The immutable format is repo:<owner>@<owner_id>/<repo>@<repo_id>:environment:<env>, and only it is accepted."
+  }
+}
+
+run "both_subject_formats_during_the_switch_over" {
+  command = plan
+
+  variables {
+    github                = { owner = "acme", repository = "payments", owner_id = 1234, repository_id = 5678 }
+    github_subject_format = "both"
+  }
+
+  assert {
+    condition = jsondecode(aws_iam_role.deploy["dev-plan"].assume_role_policy).Statement[0].Condition.StringEquals["token.actions.githubusercontent.com:sub"] == [
+      "repo:acme/payments:environment:dev-plan",
+      "repo:acme@1234/payments@5678:environment:dev-plan",
+    ]
+    error_message = "\"both\" must accept the name and the immutable subject of the same environment, nothing else."
+  }
+}
+
+# Unsafe inputs are refused. Each run starts the provider, so a run sets one refused value for
+# each of several variables and expects each of them to fail (terraform test fails the run if
+# any listed variable does not). Two values of one variable need two runs, and the subject
+# format's rule reads github, so the refused repository is not beside it; the comment above
+# each value names the rule it exercises.
+run "unsafe_inputs_are_refused_1" {
+  command = plan
+
+  variables {
+    # the immutable format without the owner and repository ids is refused
+    github_subject_format = "immutable"
+    # a wildcard github environment is refused
+    environments = { dev = { apply_github_environment = "*" } }
+    # a too short state version retention is refused
+    state_noncurrent_version_days = 7
+    # a wildcard key administrator is refused
     key_administrator_trusted_principals = ["arn:aws:iam::111122223333:role/*"]
   }
 
-  expect_failures = [var.key_administrator_trusted_principals]
+  expect_failures = [
+    var.github_subject_format,
+    var.environments,
+    var.state_noncurrent_version_days,
+    var.key_administrator_trusted_principals,
+  ]
+}
+
+run "unsafe_inputs_are_refused_2" {
+  command = plan
+
+  variables {
+    # a wildcard repository is refused
+    github = { owner = "acme", repository = "*" }
+    # an unknown environment is refused
+    environments = { qa = {} }
+  }
+
+  expect_failures = [
+    var.github,
+    var.environments,
+  ]
 }
