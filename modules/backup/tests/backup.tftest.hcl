@@ -50,9 +50,12 @@ run "vault_is_encrypted_with_its_key_and_locked" {
   }
 }
 
-run "plan_keeps_daily_recovery_points_for_the_retention" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_backups_with_the_defaults" {
   command = plan
 
+  # --- plan keeps daily recovery points for the retention
   assert {
     condition     = one(aws_backup_plan.this.rule).schedule == "cron(0 3 * * ? *)" && one(one(aws_backup_plan.this.rule).lifecycle).delete_after == 35
     error_message = "The plan must back up daily and keep each recovery point retention_days (35)."
@@ -67,11 +70,8 @@ run "plan_keeps_daily_recovery_points_for_the_retention" {
     condition     = aws_backup_vault_lock_configuration.this.changeable_for_days == null
     error_message = "Without changeable_for_days the lock stays GOVERNANCE (removable), as documented."
   }
-}
 
-run "only_the_named_tables_are_selected" {
-  command = plan
-
+  # --- only the named tables are selected
   assert {
     condition     = toset(aws_backup_selection.this.resources) == toset(var.dynamodb_table_arns) && length(aws_backup_selection.this.selection_tag) == 0
     error_message = "The selection must be exactly the named tables, not a tag another resource could carry."
@@ -81,11 +81,8 @@ run "only_the_named_tables_are_selected" {
     condition     = aws_backup_region_settings.this[0].resource_type_opt_in_preference["DynamoDB"] && aws_backup_region_settings.this[0].resource_type_management_preference["DynamoDB"]
     error_message = "DynamoDB backups must use AWS Backup's advanced features (the vault's key and lock)."
   }
-}
 
-run "role_is_aws_backups_in_this_account_only" {
-  command = plan
-
+  # --- role is aws backups in this account only
   assert {
     condition     = jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Principal.Service == "backup.amazonaws.com" && jsondecode(aws_iam_role.this.assume_role_policy).Statement[0].Condition.StringEquals["aws:SourceAccount"] == "111122223333"
     error_message = "Only AWS Backup, acting for this account, may assume the role."
@@ -95,11 +92,8 @@ run "role_is_aws_backups_in_this_account_only" {
     condition     = toset([for a in aws_iam_role_policy_attachment.this : a.policy_arn]) == toset(["arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup", "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores"])
     error_message = "The role must hold AWS Backup's backup and restore policies and nothing else."
   }
-}
 
-run "failed_aborted_and_expired_jobs_raise_alarms" {
-  command = plan
-
+  # --- failed aborted and expired jobs raise alarms
   assert {
     condition     = length(aws_cloudwatch_metric_alarm.failed_jobs) == 3 && alltrue([for a in aws_cloudwatch_metric_alarm.failed_jobs : a.alarm_actions == toset([var.alarm_sns_topic_arn]) && a.threshold == 0])
     error_message = "Any failed, aborted or expired backup job must alarm to the topic."
@@ -119,6 +113,22 @@ run "region_settings_can_be_left_to_another_stack" {
   }
 }
 
+# A refused grace time and a refused table share a run (terraform test fails it if either
+# variable does not fail): each run starts the provider. The vault lock's rules read
+# retention_days, so the lock's other refusals and a refused retention keep runs of their own.
+run "refuses_a_grace_time_under_three_days_and_a_wildcard_table" {
+  command = plan
+
+  variables {
+    # a grace time under three days is refused
+    vault_lock = { changeable_for_days = 1 }
+    # a wildcard table is refused
+    dynamodb_table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/*"]
+  }
+
+  expect_failures = [var.vault_lock, var.dynamodb_table_arns]
+}
+
 run "refuses_a_lock_longer_than_the_retention" {
   command = plan
 
@@ -128,26 +138,6 @@ run "refuses_a_lock_longer_than_the_retention" {
   }
 
   expect_failures = [var.vault_lock]
-}
-
-run "refuses_a_grace_time_under_three_days" {
-  command = plan
-
-  variables {
-    vault_lock = { changeable_for_days = 1 }
-  }
-
-  expect_failures = [var.vault_lock]
-}
-
-run "refuses_a_wildcard_table" {
-  command = plan
-
-  variables {
-    dynamodb_table_arns = ["arn:aws:dynamodb:eu-west-1:111122223333:table/*"]
-  }
-
-  expect_failures = [var.dynamodb_table_arns]
 }
 
 run "refuses_a_short_retention" {
