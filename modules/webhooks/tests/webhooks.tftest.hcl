@@ -88,9 +88,12 @@ variables {
   }
 }
 
-run "endpoints_secrets_and_queues_are_under_the_customer_key" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_webhooks_with_the_defaults" {
   command = plan
 
+  # --- endpoints secrets and queues are under the customer key
   assert {
     condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.data_kms_key_arn
     error_message = "The endpoints table must be encrypted with the customer-managed application key."
@@ -111,11 +114,8 @@ run "endpoints_secrets_and_queues_are_under_the_customer_key" {
     condition     = alltrue([for q in aws_sqs_queue.this : jsondecode(q.redrive_policy).maxReceiveCount > 0])
     error_message = "Every webhook queue needs a dead-letter queue."
   }
-}
 
-run "only_the_webhook_rule_feeds_the_events_queue_over_tls" {
-  command = plan
-
+  # --- only the webhook rule feeds the events queue over tls
   assert {
     condition = one([
       for s in jsondecode(aws_sqs_queue_policy.this["events"].policy).Statement : s
@@ -138,11 +138,8 @@ run "only_the_webhook_rule_feeds_the_events_queue_over_tls" {
     condition     = toset(jsondecode(aws_cloudwatch_event_rule.this.event_pattern).source) == toset(["blueprint.payments", "blueprint.fraud", "blueprint.credit"])
     error_message = "The rule must take every payment, fraud and BNPL event."
   }
-}
 
-run "the_delivery_function_runs_outside_the_cardholder_data_vpc_and_the_api_inside" {
-  command = plan
-
+  # --- the delivery function runs outside the cardholder data vpc and the api inside
   assert {
     condition     = local.vpc_configs.delivery == null
     error_message = "The delivery function calls the internet: it must not run in the cardholder-data VPC."
@@ -151,11 +148,8 @@ run "the_delivery_function_runs_outside_the_cardholder_data_vpc_and_the_api_insi
     condition     = local.vpc_configs.api == var.vpc_config
     error_message = "The API function runs in the VPC it is given."
   }
-}
 
-run "the_functions_may_only_use_what_they_need" {
-  command = plan
-
+  # --- the functions may only use what they need
   assert {
     condition     = !contains(flatten([for s in local.delivery_statements : s.actions]), "kms:Encrypt")
     error_message = "The delivery function opens secrets; it never seals one."
@@ -175,11 +169,8 @@ run "the_functions_may_only_use_what_they_need" {
     condition     = !contains(flatten([for s in local.delivery_statements : s.actions]), "dynamodb:DeleteItem")
     error_message = "The delivery function deletes nothing."
   }
-}
 
-run "api_gateway_may_invoke_the_api_function_for_the_webhook_routes_only" {
-  command = plan
-
+  # --- api gateway may invoke the api function for the webhook routes only
   assert {
     condition     = aws_lambda_permission.api["rotate_webhook_secret"].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/*/POST/v1/webhook_endpoints/*/rotate_secret"
     error_message = "The permission must be scoped to the route's method and path."
@@ -188,25 +179,12 @@ run "api_gateway_may_invoke_the_api_function_for_the_webhook_routes_only" {
     condition     = length(aws_lambda_permission.api) == 2
     error_message = "One permission per route given."
   }
-}
 
-run "prod_delivers_over_https_to_public_hosts_only" {
-  command = plan
-
+  # --- prod delivers over https to public hosts only
   assert {
     condition     = local.delivery_environment.WEBHOOK_ALLOW_HTTP == "false" && local.delivery_environment.WEBHOOK_ALLOW_PRIVATE_ADDRESSES == "false"
     error_message = "By default deliveries go over https to public hosts only."
   }
-}
-
-run "the_local_opt_outs_are_refused_outside_local" {
-  command = plan
-
-  variables {
-    endpoint_policy = { allow_http = true, allow_private_addresses = true }
-  }
-
-  expect_failures = [var.endpoint_policy]
 }
 
 run "the_local_environment_may_reach_its_test_receiver" {
@@ -223,22 +201,24 @@ run "the_local_environment_may_reach_its_test_receiver" {
   }
 }
 
-run "retries_are_bounded" {
+# Unsafe inputs are refused. Each run starts the provider, so one run sets a refused value for
+# each of several variables and expects each of them to fail (terraform test fails the run if
+# any listed variable does not); the comment above each value names the rule it exercises.
+run "unsafe_inputs_are_refused" {
   command = plan
 
   variables {
+    # the local opt-outs are refused outside local (the file's environment)
+    endpoint_policy = { allow_http = true, allow_private_addresses = true }
+    # retries are bounded
     retry = { give_up_after_hours = 100 }
-  }
-
-  expect_failures = [var.retry]
-}
-
-run "a_batch_of_slow_endpoints_ends_before_the_function" {
-  command = plan
-
-  variables {
+    # a batch of slow endpoints ends before the function
     delivery = { http_timeout_seconds = 20, batch_size = 5, timeout = 60 }
   }
 
-  expect_failures = [var.delivery]
+  expect_failures = [
+    var.endpoint_policy,
+    var.retry,
+    var.delivery,
+  ]
 }
