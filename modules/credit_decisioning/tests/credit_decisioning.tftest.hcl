@@ -59,9 +59,12 @@ variables {
   }
 }
 
-run "tables_are_encrypted_with_the_customer_key_recoverable_and_protected" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_module_with_the_defaults" {
   command = plan
 
+  # --- tables are encrypted with the customer key recoverable and protected
   assert {
     condition = alltrue([for t in [aws_dynamodb_table.decisions, aws_dynamodb_table.plans] :
       t.server_side_encryption[0].enabled && t.server_side_encryption[0].kms_key_arn == var.data_kms_key_arn
@@ -85,11 +88,8 @@ run "tables_are_encrypted_with_the_customer_key_recoverable_and_protected" {
     condition     = toset([for i in aws_dynamodb_table.plans.global_secondary_index : i.name]) == toset(["customer", "merchant", "due"])
     error_message = "The plans table needs the customer, merchant and due indexes the adapters query."
   }
-}
 
-run "the_api_gets_the_policy_and_only_what_it_needs" {
-  command = plan
-
+  # --- the api gets the policy and only what it needs
   assert {
     condition     = jsondecode(local.api_environment.CREDIT_POLICY).EUR.living_costs_buffer == 80000
     error_message = "The credit policy must reach the function as CREDIT_POLICY JSON."
@@ -214,28 +214,39 @@ run "late_fees_reach_the_collections_and_every_bnpl_event_is_recorded_encrypted"
   }
 }
 
-run "a_late_fee_above_its_cap_is_refused" {
+# Bad inputs are refused. Each run starts the provider, so a run sets one refused value for each
+# of several variables and expects each of them to fail (terraform test fails the run if any
+# listed variable does not); each refused credit_policy needs a run of its own. The comment
+# above each value names the rule it exercises.
+run "bad_inputs_are_refused" {
   command = plan
 
   variables {
+    # a late fee above its cap is refused
     bnpl = {
       event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
       payments_table = { name = "pay-payments", arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
       late_fees      = { EUR = { amount = 1500, cap = 1000 } }
     }
-  }
-  expect_failures = [var.bnpl]
-}
-
-run "a_policy_without_a_living_costs_buffer_is_refused" {
-  command = plan
-
-  variables {
+    # a policy without a living costs buffer is refused
     credit_policy = {
       EUR = { min_amount = 3000, max_amount = 200000, customer_limit = 300000, merchant_limit = 50000000, living_costs_buffer = 0 }
     }
+    # a bad rate is refused
+    eur_rates = { GBP = "-1" }
+    # an alias for the key is refused
+    data_kms_key_arn = "alias/aws/dynamodb"
+    # a reviewer must be an iam principal: reviewers sign with IAM; merchants hold API keys,
+    # which the review route never accepts
+    reviewer_principals = ["shop-one"]
   }
-  expect_failures = [var.credit_policy]
+  expect_failures = [
+    var.bnpl,
+    var.credit_policy,
+    var.eur_rates,
+    var.data_kms_key_arn,
+    var.reviewer_principals,
+  ]
 }
 
 run "a_min_above_the_max_is_refused" {
@@ -258,32 +269,4 @@ run "fractional_minor_units_and_bad_currencies_are_refused" {
     }
   }
   expect_failures = [var.credit_policy]
-}
-
-run "a_bad_rate_is_refused" {
-  command = plan
-
-  variables {
-    eur_rates = { GBP = "-1" }
-  }
-  expect_failures = [var.eur_rates]
-}
-
-run "an_alias_for_the_key_is_refused" {
-  command = plan
-
-  variables {
-    data_kms_key_arn = "alias/aws/dynamodb"
-  }
-  expect_failures = [var.data_kms_key_arn]
-}
-
-run "a_reviewer_must_be_an_iam_principal" {
-  command = plan
-
-  # Reviewers sign with IAM; merchants hold API keys, which the review route never accepts.
-  variables {
-    reviewer_principals = ["shop-one"]
-  }
-  expect_failures = [var.reviewer_principals]
 }
