@@ -45,9 +45,12 @@ variables {
   api_gateway = { execution_arn = "arn:aws:execute-api:eu-west-1:111122223333:abc123" }
 }
 
-run "the_registry_is_encrypted_with_the_customer_key_recoverable_and_protected" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_registry_with_the_defaults" {
   command = plan
 
+  # --- the registry is encrypted with the customer key recoverable and protected
   assert {
     condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.data_kms_key_arn
     error_message = "The registry must be encrypted with the customer-managed application key."
@@ -64,11 +67,8 @@ run "the_registry_is_encrypted_with_the_customer_key_recoverable_and_protected" 
     condition     = one(aws_dynamodb_table.this.global_secondary_index).hash_key == "key_owner"
     error_message = "The registry's one index lists a merchant's keys by key_owner (the adapter's layout)."
   }
-}
 
-run "the_authorizer_reads_one_key_item_and_nothing_else" {
-  command = plan
-
+  # --- the authorizer reads one key item and nothing else
   assert {
     condition     = [for s in local.authorizer_statements : s.actions] == [["dynamodb:GetItem"], ["kms:Decrypt"]]
     error_message = "The authorizer may GetItem on the registry and decrypt its key through DynamoDB, nothing more."
@@ -87,11 +87,8 @@ run "the_authorizer_reads_one_key_item_and_nothing_else" {
     condition     = module.authorizer.function_name == "pay-merchant-authorizer"
     error_message = "The platform names the authorizer by convention (<prefix>-merchant-authorizer) for payment_workflow's authorizer_uri."
   }
-}
 
-run "api_gateway_may_invoke_it_for_this_api_s_authorizers_only" {
-  command = plan
-
+  # --- api gateway may invoke it for this api s authorizers only
   assert {
     condition     = aws_lambda_permission.api[0].source_arn == "arn:aws:execute-api:eu-west-1:111122223333:abc123/authorizers/*"
     error_message = "The invoke permission is scoped to the API's authorizers."
@@ -99,6 +96,12 @@ run "api_gateway_may_invoke_it_for_this_api_s_authorizers_only" {
   assert {
     condition     = aws_lambda_permission.api[0].principal == "apigateway.amazonaws.com"
     error_message = "Only API Gateway may invoke the authorizer."
+  }
+
+  # --- without usage plans no item is written
+  assert {
+    condition     = length(aws_dynamodb_table_item.usage_plans) == 0
+    error_message = "No plans, no config item."
   }
 }
 
@@ -113,26 +116,6 @@ run "keys_are_live_in_prod_and_test_elsewhere" {
     condition     = local.authorizer_environment.PAYMENTS_ENVIRONMENT == "prod"
     error_message = "The authorizer reads the environment to accept sk_live_ keys in prod only."
   }
-}
-
-run "a_disabled_authorizer_concurrency_is_refused" {
-  command = plan
-
-  variables {
-    authorizer = { reserved_concurrency = 0 }
-  }
-
-  expect_failures = [var.authorizer]
-}
-
-run "an_api_that_is_not_an_execution_arn_is_refused" {
-  command = plan
-
-  variables {
-    api_gateway = { execution_arn = "arn:aws:apigateway:eu-west-1::/restapis/abc123" }
-  }
-
-  expect_failures = [var.api_gateway]
 }
 
 run "the_usage_plans_of_the_tiers_are_written_where_onboarding_reads_them" {
@@ -151,21 +134,24 @@ run "the_usage_plans_of_the_tiers_are_written_where_onboarding_reads_them" {
   }
 }
 
-run "without_usage_plans_no_item_is_written" {
-  command = plan
-
-  assert {
-    condition     = length(aws_dynamodb_table_item.usage_plans) == 0
-    error_message = "No plans, no config item."
-  }
-}
-
-run "a_tier_that_is_not_the_registry_s_form_is_refused" {
+# Bad inputs are refused. Each run starts the provider, so one run sets a refused value for each
+# of several variables and expects each of them to fail (terraform test fails the run if any
+# listed variable does not); the comment above each value names the rule it exercises.
+run "bad_inputs_are_refused" {
   command = plan
 
   variables {
+    # a disabled authorizer concurrency is refused
+    authorizer = { reserved_concurrency = 0 }
+    # an api that is not an execution arn is refused
+    api_gateway = { execution_arn = "arn:aws:apigateway:eu-west-1::/restapis/abc123" }
+    # a tier that is not the registry's form is refused
     usage_plans = { "High Volume" = "plan2" }
   }
 
-  expect_failures = [var.usage_plans]
+  expect_failures = [
+    var.authorizer,
+    var.api_gateway,
+    var.usage_plans,
+  ]
 }
