@@ -52,9 +52,12 @@ variables {
   kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
 }
 
-run "every_service_is_enabled_by_default" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_baseline_with_the_defaults" {
   command = plan
 
+  # --- every service is enabled by default
   assert {
     condition     = length(aws_accessanalyzer_analyzer.this) == 1 && aws_accessanalyzer_analyzer.this[0].type == "ACCOUNT"
     error_message = "IAM Access Analyzer must report external access to the account by default."
@@ -88,11 +91,8 @@ run "every_service_is_enabled_by_default" {
     condition     = output.opted_out == []
     error_message = "Nothing is opted out by default."
   }
-}
 
-run "config_records_everything_to_a_cmk_encrypted_bucket" {
-  command = plan
-
+  # --- config records everything to a cmk encrypted bucket
   assert {
     condition = (
       aws_config_configuration_recorder.this[0].recording_group[0].all_supported &&
@@ -183,32 +183,24 @@ run "a_standard_can_be_left_out_alone" {
   }
 }
 
-run "history_shorter_than_a_year_is_refused" {
+# Bad inputs are refused. Each run starts the provider, so one run sets a refused value for each
+# of several variables and expects each of them to fail (terraform test fails the run if any
+# listed variable does not); the comment above each value names the rule it exercises.
+run "bad_inputs_are_refused" {
   command = plan
 
   variables {
+    # config history shorter than a year is refused
     config = { delivery_retention_days = 90 }
-  }
-
-  expect_failures = [var.config]
-}
-
-run "an_unknown_publishing_frequency_is_refused" {
-  command = plan
-
-  variables {
+    # an unknown guardduty publishing frequency is refused
     guardduty = { finding_publishing_frequency = "ONE_DAY" }
-  }
-
-  expect_failures = [var.guardduty]
-}
-
-run "a_key_that_is_not_a_kms_arn_is_refused" {
-  command = plan
-
-  variables {
+    # a key that is not a kms arn is refused
     kms_key_arn = "alias/aws/s3"
   }
 
-  expect_failures = [var.kms_key_arn]
+  expect_failures = [
+    var.config,
+    var.guardduty,
+    var.kms_key_arn,
+  ]
 }
