@@ -38,9 +38,12 @@ variables {
   }
 }
 
-run "keys_have_secure_lifecycle_defaults" {
+# Each run starts the provider, so the properties that need no inputs of their own share one
+# plan; each "---" heading is one property, and an assertion's error message names what failed.
+run "the_keys_with_the_defaults" {
   command = plan
 
+  # --- keys have secure lifecycle defaults
   assert {
     condition     = toset(keys(aws_kms_key.symmetric)) == toset(["vault", "application", "data_lake", "logs"])
     error_message = "Expected one symmetric key per purpose: vault, application, data_lake, logs."
@@ -70,65 +73,14 @@ run "keys_have_secure_lifecycle_defaults" {
     condition     = aws_kms_alias.fingerprint.name == "alias/payments-test/fingerprint" && aws_kms_alias.symmetric["data_lake"].name == "alias/payments-test/data-lake"
     error_message = "Aliases must be <alias_prefix>/<purpose>."
   }
-}
 
-run "backup_key_exists_only_when_backups_are_made" {
-  command = plan
-
-  variables {
-    backup_key = true
-  }
-
-  assert {
-    condition     = aws_kms_key.symmetric["backup"].enable_key_rotation && aws_kms_alias.symmetric["backup"].name == "alias/payments-test/backup"
-    error_message = "The backup key must rotate and carry its alias."
-  }
-
-  assert {
-    # Root (IAM, through which AWS Backup's role acts) and the administrators, nobody else.
-    condition     = [for s in jsondecode(aws_kms_key.symmetric["backup"].policy).Statement : s.Sid] == ["EnableAccountRootAndIamPolicies", "KeyAdministratorsManageOnly"]
-    error_message = "The backup key's policy must name no user beyond root's IAM delegation and the administrators."
-  }
-}
-
-run "no_backup_key_by_default" {
-  command = plan
-
+  # --- no backup key by default
   assert {
     condition     = !contains(keys(aws_kms_key.symmetric), "backup") && output.backup_key_arn == null
     error_message = "No backup key unless backup_key is set."
   }
-}
 
-run "cryptoperiod_is_configurable" {
-  command = plan
-
-  variables {
-    cryptoperiod_days       = 90
-    deletion_window_in_days = 7
-  }
-
-  assert {
-    condition     = alltrue([for k in aws_kms_key.symmetric : k.rotation_period_in_days == 90 && k.deletion_window_in_days == 7])
-    error_message = "rotation_period_in_days must follow cryptoperiod_days and the deletion window must follow its variable."
-  }
-
-  assert {
-    condition     = aws_kms_key.fingerprint.tags["CryptoperiodDays"] == "90"
-    error_message = "The HMAC key must carry its manual-rotation cryptoperiod as a tag."
-  }
-
-  # Issue 18, finding 11: the functions hold key ARNs, so an alias switch rotates nothing; both
-  # HMAC keys say how they are rotated (README, "Rotating the HMAC keys").
-  assert {
-    condition     = aws_kms_key.fingerprint.tags["Rotation"] == "manual-new-key" && aws_kms_key.card_key.tags["Rotation"] == "manual-new-key"
-    error_message = "HMAC keys are rotated by a new key and a planned cut-over, not by an alias switch."
-  }
-}
-
-run "key_policies_separate_administrators_from_users" {
-  command = plan
-
+  # --- key policies separate administrators from users
   assert {
     condition = alltrue(flatten([
       for policy in concat([for k in aws_kms_key.symmetric : k.policy], [aws_kms_key.fingerprint.policy]) : [
@@ -165,11 +117,8 @@ run "key_policies_separate_administrators_from_users" {
     ]))
     error_message = "Only the account root statement may carry kms:*."
   }
-}
 
-run "vault_key_splits_encrypt_from_decrypt" {
-  command = plan
-
+  # --- vault key splits encrypt from decrypt
   assert {
     condition = one([
       for s in jsondecode(aws_kms_key.symmetric["vault"].policy).Statement : s if s.Sid == "VaultEncryptOnly"
@@ -192,11 +141,8 @@ run "vault_key_splits_encrypt_from_decrypt" {
     ]).Action) == toset(["kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"])
     error_message = "Fingerprint principals must get only MAC operations."
   }
-}
 
-run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
-  command = plan
-
+  # --- logs key admits cloudwatch logs for this account only
   assert {
     condition = one([
       for s in jsondecode(aws_kms_key.symmetric["logs"].policy).Statement : s if try(s.Principal.Service, "") == "logs.eu-west-1.amazonaws.com"
@@ -249,117 +195,8 @@ run "logs_key_admits_cloudwatch_logs_for_this_account_only" {
     ]).Condition.ArnLike["kms:EncryptionContext:aws:sqs:arn"] == "arn:aws:sqs:eu-west-1:111122223333:*"
     error_message = "EventBridge may use the application key only for this account's queues (the webhook events queue)."
   }
-}
 
-run "no_users_means_no_user_statements" {
-  command = plan
-
-  variables {
-    key_users = {}
-    logs_service_access = {
-      cloudtrail        = false
-      cloudwatch_alarms = false
-    }
-  }
-
-  assert {
-    condition     = length(jsondecode(aws_kms_key.symmetric["vault"].policy).Statement) == 2
-    error_message = "Without key users the vault policy holds only the root and administrator statements."
-  }
-
-  assert {
-    condition     = length(jsondecode(aws_kms_key.symmetric["logs"].policy).Statement) == 3
-    error_message = "With CloudTrail and alarms opted out, the logs key admits only CloudWatch Logs."
-  }
-}
-
-run "refuses_cryptoperiod_over_a_year" {
-  command = plan
-
-  variables {
-    cryptoperiod_days = 400
-  }
-
-  expect_failures = [var.cryptoperiod_days]
-}
-
-run "refuses_cryptoperiod_under_90_days" {
-  command = plan
-
-  variables {
-    cryptoperiod_days = 30
-  }
-
-  expect_failures = [var.cryptoperiod_days]
-}
-
-run "refuses_short_deletion_window" {
-  command = plan
-
-  variables {
-    deletion_window_in_days = 5
-  }
-
-  expect_failures = [var.deletion_window_in_days]
-}
-
-run "refuses_missing_administrators" {
-  command = plan
-
-  variables {
-    key_administrator_arns = []
-  }
-
-  expect_failures = [var.key_administrator_arns]
-}
-
-run "refuses_root_as_administrator" {
-  command = plan
-
-  variables {
-    key_administrator_arns = ["arn:aws:iam::111122223333:root"]
-  }
-
-  expect_failures = [var.key_administrator_arns]
-}
-
-run "refuses_wildcard_key_user" {
-  command = plan
-
-  variables {
-    key_users = {
-      vault_decrypt = ["*"]
-    }
-  }
-
-  expect_failures = [var.key_users]
-}
-
-run "refuses_administrator_who_is_also_a_user" {
-  command = plan
-
-  variables {
-    key_users = {
-      vault_decrypt = ["arn:aws:iam::111122223333:role/key-admin"]
-    }
-  }
-
-  expect_failures = [var.key_users]
-}
-
-run "refuses_reserved_alias_prefix" {
-  command = plan
-
-  variables {
-    alias_prefix = "alias/aws/payments"
-  }
-
-  expect_failures = [var.alias_prefix]
-}
-
-run "card_key_is_a_single_region_mac_only_hmac_key" {
-  command = plan
-
+  # --- card key is a single region mac only hmac key
   assert {
     condition = (
       aws_kms_key.card_key.key_usage == "GENERATE_VERIFY_MAC" &&
@@ -381,6 +218,73 @@ run "card_key_is_a_single_region_mac_only_hmac_key" {
       if s.Sid == "CardKeyGenerateMacOnly"
     ])
     error_message = "Card key users may only GenerateMac (and describe)."
+  }
+}
+
+run "backup_key_exists_only_when_backups_are_made" {
+  command = plan
+
+  variables {
+    backup_key = true
+  }
+
+  assert {
+    condition     = aws_kms_key.symmetric["backup"].enable_key_rotation && aws_kms_alias.symmetric["backup"].name == "alias/payments-test/backup"
+    error_message = "The backup key must rotate and carry its alias."
+  }
+
+  assert {
+    # Root (IAM, through which AWS Backup's role acts) and the administrators, nobody else.
+    condition     = [for s in jsondecode(aws_kms_key.symmetric["backup"].policy).Statement : s.Sid] == ["EnableAccountRootAndIamPolicies", "KeyAdministratorsManageOnly"]
+    error_message = "The backup key's policy must name no user beyond root's IAM delegation and the administrators."
+  }
+}
+
+run "cryptoperiod_is_configurable" {
+  command = plan
+
+  variables {
+    cryptoperiod_days       = 90
+    deletion_window_in_days = 7
+  }
+
+  assert {
+    condition     = alltrue([for k in aws_kms_key.symmetric : k.rotation_period_in_days == 90 && k.deletion_window_in_days == 7])
+    error_message = "rotation_period_in_days must follow cryptoperiod_days and the deletion window must follow its variable."
+  }
+
+  assert {
+    condition     = aws_kms_key.fingerprint.tags["CryptoperiodDays"] == "90"
+    error_message = "The HMAC key must carry its manual-rotation cryptoperiod as a tag."
+  }
+
+  # Issue 18, finding 11: the functions hold key ARNs, so an alias switch rotates nothing; both
+  # HMAC keys say how they are rotated (README, "Rotating the HMAC keys").
+  assert {
+    condition     = aws_kms_key.fingerprint.tags["Rotation"] == "manual-new-key" && aws_kms_key.card_key.tags["Rotation"] == "manual-new-key"
+    error_message = "HMAC keys are rotated by a new key and a planned cut-over, not by an alias switch."
+  }
+}
+
+run "no_users_means_no_user_statements" {
+  command = plan
+
+  variables {
+    key_users = {}
+    logs_service_access = {
+      cloudtrail        = false
+      cloudwatch_alarms = false
+    }
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_kms_key.symmetric["vault"].policy).Statement) == 2
+    error_message = "Without key users the vault policy holds only the root and administrator statements."
+  }
+
+  assert {
+    condition     = length(jsondecode(aws_kms_key.symmetric["logs"].policy).Statement) == 3
+    error_message = "With CloudTrail and alarms opted out, the logs key admits only CloudWatch Logs."
   }
 }
 
@@ -461,12 +365,76 @@ run "vault_key_is_usable_only_by_the_vault_functions" {
   }
 }
 
-run "vault_key_users_are_not_administrators" {
+# Unsafe inputs are refused. Each run starts the provider, so a run sets one refused value for
+# each of several variables and expects each of them to fail (terraform test fails the run if
+# any listed variable does not). Two values of one variable need two runs, and Terraform does
+# not check a variable whose rules read a refused variable: the key_users and vault_key_policy
+# rules read key_administrator_arns, so they keep the file's administrator. The comment above
+# each value names the rule it exercises.
+run "unsafe_inputs_are_refused_1" {
   command = plan
 
   variables {
+    # a cryptoperiod over a year is refused
+    cryptoperiod_days = 400
+    # a short deletion window is refused
+    deletion_window_in_days = 5
+    # missing administrators are refused
+    key_administrator_arns = []
+    # a reserved alias prefix is refused
+    alias_prefix = "alias/aws/payments"
+  }
+
+  expect_failures = [
+    var.cryptoperiod_days,
+    var.deletion_window_in_days,
+    var.key_administrator_arns,
+    var.alias_prefix,
+  ]
+}
+
+run "unsafe_inputs_are_refused_2" {
+  command = plan
+
+  variables {
+    # a cryptoperiod under 90 days is refused
+    cryptoperiod_days = 30
+    # root as administrator is refused
+    key_administrator_arns = ["arn:aws:iam::111122223333:root"]
+  }
+
+  expect_failures = [
+    var.cryptoperiod_days,
+    var.key_administrator_arns,
+  ]
+}
+
+run "unsafe_inputs_are_refused_3" {
+  command = plan
+
+  variables {
+    # a wildcard key user is refused
+    key_users = {
+      vault_decrypt = ["*"]
+    }
+    # vault key users that are administrators are refused
     vault_key_policy = { crypto_role_arns = ["arn:aws:iam::111122223333:role/key-admin"] }
   }
 
-  expect_failures = [var.vault_key_policy]
+  expect_failures = [
+    var.key_users,
+    var.vault_key_policy,
+  ]
+}
+
+run "refuses_administrator_who_is_also_a_user" {
+  command = plan
+
+  variables {
+    key_users = {
+      vault_decrypt = ["arn:aws:iam::111122223333:role/key-admin"]
+    }
+  }
+
+  expect_failures = [var.key_users]
 }
