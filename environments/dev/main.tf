@@ -14,6 +14,9 @@ module "platform" {
   audit_force_destroy           = var.audit_force_destroy
   backup                        = var.backup
   alarm_subscriptions           = var.alarm_subscriptions
+  slo                           = var.slo
+  acquirer_connector            = var.acquirer_connector
+  acquirer_http                 = var.acquirer_http
 }
 
 # KMS refuses a key policy that names a principal that does not exist, and every key policy

@@ -28,3 +28,8 @@ capacity = {
 audit_object_lock   = { mode = "GOVERNANCE", retention_days = 7 }
 audit_force_destroy = true
 backup              = { enabled = false }
+
+# SLO alarms (README "Operations"): a dev environment sees little traffic and shares its
+# account with experiments, so it judges a lower availability and a slower p99 only once it has
+# had some volume.
+slo = { availability_percent = 99.0, latency_p99_ms = 5000, min_requests = 20, min_payments = 10 }

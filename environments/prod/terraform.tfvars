@@ -36,3 +36,6 @@ audit_object_lock = { mode = "COMPLIANCE", retention_days = 365 }
 # Daily backups of the vault and ledger tables kept 35 days in a vault whose COMPLIANCE lock
 # becomes immutable 3 days after the first apply.
 backup = { enabled = true, retention_days = 35, vault_lock_changeable_for_days = 3 }
+
+# SLO alarms (README "Operations"): the objectives the platform answers for.
+slo = { availability_percent = 99.9, latency_p99_ms = 3000 }

@@ -28,3 +28,7 @@ capacity = {
 }
 audit_object_lock = { mode = "COMPLIANCE", retention_days = 365 }
 backup            = { enabled = false }
+
+# SLO alarms (README "Operations"): staging rehearses releases, so its latency objective is
+# prod's and its availability a little lower.
+slo = { availability_percent = 99.5, latency_p99_ms = 3000 }

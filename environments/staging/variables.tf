@@ -85,3 +85,35 @@ variable "backup" {
   })
   default = { enabled = false }
 }
+
+variable "slo" {
+  description = "The service-level objectives of this environment's SLO alarms and dashboard (platform's slo: availability_percent, latency_p99_ms, approval_rate_min_percent, fraud_block_max_percent, min_requests, min_payments, period_seconds, evaluation_periods); an attribute left out takes payment_workflow's default."
+  type = object({
+    availability_percent      = optional(number)
+    latency_p99_ms            = optional(number)
+    approval_rate_min_percent = optional(number)
+    fraud_block_max_percent   = optional(number)
+    min_requests              = optional(number)
+    min_payments              = optional(number)
+    period_seconds            = optional(number)
+    evaluation_periods        = optional(number)
+  })
+  default  = {}
+  nullable = false
+}
+
+variable "acquirer_connector" {
+  description = "The acquirer this environment's payment functions talk to: \"simulator\" (test cards, no money moves) or \"http\" with acquirer_http (docs/decisions/0010-acquirer-egress.md)."
+  type        = string
+  default     = "simulator"
+  nullable    = false
+}
+
+variable "acquirer_http" {
+  description = "With acquirer_connector = \"http\": the acquirer API's https base_url and the Secrets Manager secret ARN of its bearer token (payment_workflow validates both)."
+  type = object({
+    base_url              = string
+    credential_secret_arn = string
+  })
+  default = null
+}

@@ -23,6 +23,7 @@ PROFILE_KEYS = {
     "capacity",
     "audit_object_lock",
     "backup",
+    "slo",
 }
 
 
@@ -108,6 +109,13 @@ def expected_row(env: str) -> dict[str, str]:
             "optional" if "default" in declared["alarm_subscriptions"] else "required"
         ),
         "simulated acquirer and 3-D Secure server": "refused" if simulated_guard else "allowed",
+        "acquirer (`acquirer_connector`)": str(
+            values.get("acquirer_connector", unwrap(declared["acquirer_connector"]["default"]))
+        ),
+        "SLO: availability, p99 latency (`slo`)": (
+            f"{float(values['slo']['availability_percent']):.1f} %, "
+            f"{values['slo']['latency_p99_ms']} ms"
+        ),
     }
 
 
