@@ -123,7 +123,7 @@ tftest: venv ## `terraform test` in every module that has tests
 
 .PHONY: pytest
 pytest: build ## pytest: unit, policy, integration (emulator) and end-to-end tests
-	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=40
 
 .PHONY: test
 # Two jobs: pytest, the longest, starts at once; lint and then `terraform test` take the other

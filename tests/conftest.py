@@ -79,17 +79,26 @@ def ensure_lambda_build() -> None:
         subprocess.run([sys.executable, "-m", "local.build_lambda"], cwd=REPO_ROOT, check=True)
 
 
+_FOLDER_RANK = {"e2e": 0, "integration": 1}
+
+
 @pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank: dict[str, int] = {}
     for item in items:
         parts = Path(str(item.fspath)).relative_to(REPO_ROOT / "tests").parts
-        if parts and parts[0] in EMULATOR_DIRS:
-            item.add_marker(
-                pytest.mark.integration if parts[0] == "integration" else pytest.mark.e2e
-            )
+        folder = parts[0] if parts else ""
+        rank[item.nodeid] = _FOLDER_RANK.get(folder, len(_FOLDER_RANK))
+        if folder in EMULATOR_DIRS:
+            item.add_marker(pytest.mark.integration if folder == "integration" else pytest.mark.e2e)
             # Under `pytest -n N --dist loadgroup` (make pytest) each emulator folder runs in
             # one worker with its own emulator: the session's applies are shared within it.
-            item.add_marker(pytest.mark.xdist_group(parts[0]))
+            item.add_marker(pytest.mark.xdist_group(folder))
+    # xdist hands out work in collection order, and each emulator folder is one unit of it: the
+    # end-to-end folder, the longest (its apply alone takes minutes), goes first and the
+    # integration folder next, so neither waits behind unit tests the other workers can share.
+    # The sort is stable: each folder keeps its order (tests/e2e/conftest.py: load, chaos last).
+    items.sort(key=lambda item: rank[item.nodeid])
 
 
 @pytest.fixture(autouse=True)

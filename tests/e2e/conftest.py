@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import os
+import subprocess
 from collections.abc import Generator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +53,47 @@ def local_environment(
         request.config,
     )
     return environment(request, tmpdir_factory, worker_id)
+
+
+@dataclass(frozen=True)
+class PostApplyPlan:
+    """One `terraform plan` of the applied environment: its -detailed-exitcode answer and the
+    plan as `terraform show -json` renders it."""
+
+    returncode: int
+    output: str
+    json_text: str
+
+
+@pytest.fixture(scope="session")
+def post_apply_plan(
+    local_environment: Any, tmp_path_factory: pytest.TempPathFactory
+) -> PostApplyPlan:
+    """Planned once for the tests that read a plan of the applied stack (that it converges, that
+    it passes the PCI scan): a plan of the whole environment takes a minute on two cores."""
+    runner = local_environment.terraform
+    plan_file = tmp_path_factory.mktemp("post-apply-plan") / "tfplan"
+    env = {**os.environ, "TF_IN_AUTOMATION": "yes", "TF_DATA_DIR": str(runner.work_dir)}
+    # the plan pytest-terraform would run, asked for its exit code: 0 no change, 2 changes
+    args = runner._get_cmd_args("plan", output=f"-out={plan_file}")
+    planned = subprocess.run(
+        [*args, "-detailed-exitcode", "-lock=false"],
+        cwd=runner.module_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    shown = ""
+    if planned.returncode in (0, 2):
+        shown = subprocess.run(
+            [runner.tf_bin, "show", "-json", str(plan_file)],
+            cwd=runner.module_dir,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    return PostApplyPlan(planned.returncode, planned.stdout[-3000:] + planned.stderr[-3000:], shown)
 
 
 @pytest.fixture(scope="session")

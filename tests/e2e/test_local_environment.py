@@ -8,7 +8,6 @@ import datetime as dt
 import hashlib
 import json
 import os
-import subprocess
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +35,7 @@ from local.payments_demo import (
 )
 from local.payments_demo import payment_request as demo_payment_request
 from tests.conftest import Emulator
+from tests.e2e.conftest import PostApplyPlan
 
 PAN = "4242424242424242"
 
@@ -127,25 +127,15 @@ def test_the_vault_tokenizes_and_only_the_allowed_role_detokenizes(
 
 
 def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(
-    local_environment: Any, tmp_path: Path
+    post_apply_plan: PostApplyPlan, tmp_path: Path
 ) -> None:
-    runner = local_environment.terraform
-    plan_file = tmp_path / "tfplan"
-    runner.plan(str(plan_file))
-    shown = subprocess.run(
-        ["terraform", "show", "-json", str(plan_file)],
-        cwd=runner.module_dir,
-        env={**os.environ, "TF_DATA_DIR": str(runner.work_dir)},
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    assert post_apply_plan.json_text, post_apply_plan.output
     # Where `make compliance` writes it, so exceptions scoped to environments/local apply.
     plan_json = tmp_path / "environments" / "local" / "tfplan.json"
     plan_json.parent.mkdir(parents=True)
-    plan_json.write_text(shown.stdout)
+    plan_json.write_text(post_apply_plan.json_text)
     # Resolved values the HCL scan cannot see: default tags, subnets handed between modules.
-    planned = json.loads(shown.stdout)["planned_values"]["root_module"]
+    planned = json.loads(post_apply_plan.json_text)["planned_values"]["root_module"]
     assert planned
     # The plan alone: the directory's HCL is test_project_compliance's [local] case already.
     outcome = scan.scan([], [plan_json])

@@ -10,10 +10,9 @@ when this test was written were all the emulator's (README, "How the local emula
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 from typing import Any
+
+from tests.e2e.conftest import PostApplyPlan
 
 # What cannot settle on the emulator, by address, with the reason; nothing today.
 UNSETTLED: dict[str, str] = {
@@ -42,31 +41,11 @@ def _changed(before: Any, after: Any, path: str = "") -> list[str]:
     return [] if before == after else [f"{path or '.'}: {before!r:.80} -> {after!r:.80}"]
 
 
-def test_a_plan_after_the_apply_changes_nothing(local_environment: Any, tmp_path: Path) -> None:
-    runner = local_environment.terraform
-    plan_file = tmp_path / "tfplan"
-    env = {**os.environ, "TF_IN_AUTOMATION": "yes", "TF_DATA_DIR": str(runner.work_dir)}
-    # the plan pytest-terraform would run, asked for its exit code: 0 no change, 2 changes
-    args = runner._get_cmd_args("plan", output=f"-out={plan_file}")
-    planned = subprocess.run(
-        [*args, "-detailed-exitcode", "-lock=false"],
-        cwd=runner.module_dir,
-        env=env,
-        capture_output=True,
-        text=True,
-    )
-    assert planned.returncode in (0, 2), planned.stdout[-3000:] + planned.stderr[-3000:]
-    shown = subprocess.run(
-        [runner.tf_bin, "show", "-json", str(plan_file)],
-        cwd=runner.module_dir,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+def test_a_plan_after_the_apply_changes_nothing(post_apply_plan: PostApplyPlan) -> None:
+    assert post_apply_plan.returncode in (0, 2), post_apply_plan.output
     changes = {
         change["address"]: change["change"]
-        for change in json.loads(shown.stdout).get("resource_changes", [])
+        for change in json.loads(post_apply_plan.json_text).get("resource_changes", [])
         if change["change"]["actions"] not in (["no-op"], ["read"])
     }
     unexpected = {
@@ -80,4 +59,4 @@ def test_a_plan_after_the_apply_changes_nothing(local_environment: Any, tmp_path
     )
     # an address listed as unsettled that now settles must leave the list
     assert set(UNSETTLED) <= set(changes), sorted(set(UNSETTLED) - set(changes))
-    assert planned.returncode == (2 if changes else 0)
+    assert post_apply_plan.returncode == (2 if changes else 0)
