@@ -387,3 +387,48 @@ resource "aws_wafv2_web_acl_association" "api" {
   resource_arn = aws_api_gateway_stage.v1.arn
   web_acl_arn  = aws_wafv2_web_acl.api.arn
 }
+
+# What the WAF blocked or counted, and why (PCI DSS 10.2.1, 1.4.2): the requests it let through
+# are in the stage's access log already, so only the others are kept. WAF requires the
+# aws-waf-logs- prefix. No resource policy here: WAF adds the log delivery's own policy when the
+# applying role may (logs:PutResourcePolicy), which keeps each environment off the account's
+# limit of ten per region.
+resource "aws_cloudwatch_log_group" "waf" {
+  name              = "aws-waf-logs-${var.name_prefix}-api"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = var.logs_kms_key_arn
+  tags              = var.tags
+}
+
+resource "aws_wafv2_web_acl_logging_configuration" "api" {
+  resource_arn            = aws_wafv2_web_acl.api.arn
+  log_destination_configs = [aws_cloudwatch_log_group.waf.arn]
+
+  # The merchant's secret API key travels in this header; a WAF log is readable by operators.
+  redacted_fields {
+    single_header {
+      name = "authorization"
+    }
+  }
+
+  logging_filter {
+    default_behavior = "DROP"
+
+    filter {
+      behavior    = "KEEP"
+      requirement = "MEETS_ANY"
+
+      condition {
+        action_condition {
+          action = "BLOCK"
+        }
+      }
+
+      condition {
+        action_condition {
+          action = "COUNT"
+        }
+      }
+    }
+  }
+}

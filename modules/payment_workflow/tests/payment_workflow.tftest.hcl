@@ -708,6 +708,22 @@ run "the_module_with_its_defaults" {
 
   assert {
     condition = (
+      startswith(aws_cloudwatch_log_group.waf.name, "aws-waf-logs-") &&
+      aws_cloudwatch_log_group.waf.kms_key_id == var.logs_kms_key_arn &&
+      aws_cloudwatch_log_group.waf.retention_in_days == var.log_retention_days &&
+      [for f in aws_wafv2_web_acl_logging_configuration.api.redacted_fields : one(f.single_header).name] == ["authorization"] &&
+      one(aws_wafv2_web_acl_logging_configuration.api.logging_filter).default_behavior == "DROP" &&
+      toset(flatten([
+        for f in one(aws_wafv2_web_acl_logging_configuration.api.logging_filter).filter : [
+          for c in f.condition : one(c.action_condition).action if f.behavior == "KEEP"
+        ]
+      ])) == toset(["BLOCK", "COUNT"])
+    )
+    error_message = "The web ACL logs what it blocked or counted (not what it allowed: the access log has that) to an encrypted aws-waf-logs- group, with the API key's header redacted."
+  }
+
+  assert {
+    condition = (
       aws_api_gateway_stage.v1.xray_tracing_enabled &&
       one(aws_api_gateway_stage.v1.access_log_settings).destination_arn == "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/apigateway/pay-api/access" &&
       !strcontains(one(aws_api_gateway_stage.v1.access_log_settings).format, "$context.requestBody") &&
