@@ -54,7 +54,9 @@ class AuditBucketObjectLock(PciCheck):
             if is_set(mode) and max(days, years * 365) >= 365:
                 return self.result(enabled)
         if unrendered:
-            return self.unresolved(conf, "the Object Lock retention is an expression only a plan renders")
+            return self.unresolved(
+                conf, "the Object Lock retention is an expression only a plan renders"
+            )
         return CheckResult.FAILED
 
 

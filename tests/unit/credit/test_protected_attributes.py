@@ -68,6 +68,7 @@ def test_scrambling_the_protected_fields_leaves_the_artefact_unchanged(tmp_path:
     training, _ = credit.split(changed)
     assert credit.fit(training).artefact == ARTEFACT_PATH.read_text()
 
+
 def test_age_changes_nothing_once_an_adult() -> None:
     decider = CreditDecider(POLICY, Scorecard.load())
     decisions = [
