@@ -417,7 +417,7 @@ run "unsafe_inputs_are_refused_3" {
     key_users = {
       vault_decrypt = ["*"]
     }
-    # vault key users that are administrators are refused
+    # --- vault key users that are administrators are refused
     vault_key_policy = { crypto_role_arns = ["arn:aws:iam::111122223333:role/key-admin"] }
   }
 

@@ -555,7 +555,7 @@ run "bad_values_are_refused_1" {
     audit_log_retention_in_days = 90
     # wildcard detokenize principal is refused
     detokenize_allowed_principals = ["arn:aws:iam::111122223333:role/*"]
-    # vault key alias is refused
+    # --- vault key alias is refused
     vault_key_arn = "alias/aws/dynamodb"
     # single subnet is refused
     vpc_config = {
@@ -590,7 +590,7 @@ run "bad_values_are_refused_2" {
     detokenize_allowed_principals = ["arn:aws:sts::111122223333:assumed-role/"]
     # a class window under a minute is refused
     tokenize_class_limit = { window_seconds = 10 }
-    # HMAC key aliases are refused. Finding 11: rotating an HMAC key "by alias switch" does
+    # --- HMAC key aliases are refused. Finding 11: rotating an HMAC key "by alias switch" does
     # nothing, because the functions hold key ARNs; an alias is refused so that nobody relies
     # on one (rotation is a new key and a planned cut-over:
     # docs/decisions/vault-fingerprinting.md, modules/kms README).

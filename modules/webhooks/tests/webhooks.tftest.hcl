@@ -208,11 +208,11 @@ run "unsafe_inputs_are_refused" {
   command = plan
 
   variables {
-    # the local opt-outs are refused outside local (the file's environment)
+    # --- the local opt-outs are refused outside local (the file's environment)
     endpoint_policy = { allow_http = true, allow_private_addresses = true }
-    # retries are bounded
+    # --- retries are bounded
     retry = { give_up_after_hours = 100 }
-    # a batch of slow endpoints ends before the function
+    # --- a batch of slow endpoints ends before the function
     delivery = { http_timeout_seconds = 20, batch_size = 5, timeout = 60 }
   }
 
