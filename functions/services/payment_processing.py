@@ -212,6 +212,11 @@ class PaymentProcessor:
         """Acts on the assess step's answer: a fraud block is declined, a payment that needs SCA
         waits for its challenge, any other is authorized (and captured when asked)."""
         if context.fraud is not None and context.fraud.result.decision == "block":
+            existing = self._store.get(context.payment_id)
+            if existing is not None and existing.status is PaymentStatus.AUTHORIZING:
+                # A retried create assessed again (velocity now counts the first attempt): the
+                # first run decided to authorize, and its authorization may be granted already.
+                return self.authorize(context)
             return self.decline(context, "fraud_suspected")
         if _sca(context).required:
             return self.require_action(context)
@@ -221,6 +226,18 @@ class PaymentProcessor:
         existing = self._store.get(context.payment_id)
         if existing is not None and existing.status is PaymentStatus.DECLINED:
             return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
+        if existing is not None and existing.status in (
+            PaymentStatus.CANCELED,
+            PaymentStatus.FAILED,
+        ):
+            return self._compensated_answer(existing)
+        if existing is not None and existing.status not in (
+            PaymentStatus.REQUIRES_ACTION,
+            PaymentStatus.AUTHORIZING,
+        ):
+            # An outcome is recorded (a retried create's second assessment blocked what the first
+            # let through and the acquirer authorized): a decline would hide money held or moved.
+            return self._recorded_answer(existing)
         now = self._now()
         payment = (
             existing.declined(decline_code, now)

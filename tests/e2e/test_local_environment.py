@@ -137,7 +137,7 @@ def test_the_applied_plan_passes_the_pci_scan_with_resolved_values(
     # Resolved values the HCL scan cannot see: default tags, subnets handed between modules.
     planned = json.loads(post_apply_plan.json_text)["planned_values"]["root_module"]
     assert planned
-    # The plan alone: the directory's HCL is test_project_compliance's [local] case already.
+    # The plan alone: make test does not scan this directory's HCL (make compliance does).
     outcome = scan.scan([], [plan_json])
     summary = outcome.document()["summary"]
     assert outcome.ok, [f"{f.check_id} {f.resource}" for f in outcome.failures] + outcome.errors

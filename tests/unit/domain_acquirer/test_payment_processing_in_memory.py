@@ -199,3 +199,43 @@ def test_compensation_still_voids_a_sale_whose_capture_the_acquirer_refused() ->
     answer, simulator = _compensate("0341", capture=True)  # authorized; its capture fails
     assert answer.payment.status == PaymentStatus.CANCELED
     assert _voids(simulator) == ["pay_1:void"]
+
+
+# A client's retry of a create whose answer was lost starts a second execution, whose
+# assessment counts the first attempt in the velocity rules and may block what the first let
+# through (issue 17's chaos run: a declined record with a published payment.authorized).
+
+
+def _blocked(state: dict[str, Any]) -> PaymentContext:
+    return typed({**state, "fraud": {"result": {"decision": "block", "score": 99}}})
+
+
+@pytest.mark.parametrize("capture", [False, True])
+def test_a_fraud_block_on_a_retried_create_keeps_the_recorded_outcome(capture: bool) -> None:
+    store = InMemoryPaymentStore()
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    state = {**context("4242"), "capture": capture}
+    first = processor.create(typed(state))
+    again = processor.create(_blocked(state))
+    assert again.payment.status == first.payment.status != PaymentStatus.DECLINED
+    stored = store.get("pay_1")
+    assert stored is not None and stored.status == first.payment.status
+
+
+def test_a_fraud_block_on_a_retried_create_finishes_an_authorization_in_flight() -> None:
+    store = InMemoryPaymentStore()
+    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
+    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    state = context("4242")
+    store.save(new_payment(typed(state).state(), PaymentStatus.AUTHORIZING, NOW))
+    answer = processor.create(_blocked(state))
+    assert answer.payment.status == PaymentStatus.AUTHORIZED
+
+
+def test_a_first_fraud_block_still_declines() -> None:
+    processor = PaymentProcessor(
+        InMemoryPaymentStore(), AcquirerSimulator(KEY, 0.01, lambda _s: None), "bus", lambda: NOW
+    )
+    answer = processor.create(_blocked(context("4242")))
+    assert answer.payment.status == PaymentStatus.DECLINED
