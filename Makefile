@@ -27,8 +27,8 @@ export LOCAL_AWS_PORT LOCAL_API_PORT
 export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraform.d/terraform.rc
-# The plugin cache of `make static` (lint, tftest): Terraform's cache is not safe for concurrent
-# installs, and `make test` runs static beside pytest, which inits with the shared one.
+# The plugin cache of `make tftest`: Terraform's cache is not safe for concurrent installs, and
+# `make test` runs tftest beside pytest, which inits with the shared one.
 TFTEST_PLUGIN_CACHE := $(CURDIR)/.terraform.d/plugin-cache-tftest
 
 .PHONY: help
@@ -110,12 +110,13 @@ audit: venv ## known vulnerabilities in uv.lock's pins (pip-audit; needs PyPI's 
 
 .PHONY: tftest
 # Every module runs; any failure fails the target, and the failed modules are named at the end.
+tftest: export TF_PLUGIN_CACHE_DIR := $(TFTEST_PLUGIN_CACHE)
 tftest: venv ## `terraform test` in every module that has tests
 	@mkdir -p $(TFTEST_PLUGIN_CACHE); failed=""; \
 	for dir in $(MODULES_WITH_TESTS); do \
 	  echo "== terraform test $$dir"; \
 	  start=$$(date +%s); \
-	  if TF_PLUGIN_CACHE_DIR=$(TFTEST_PLUGIN_CACHE) terraform -chdir=$$dir init -backend=false -input=false >/dev/null \
+	  if terraform -chdir=$$dir init -backend=false -input=false >/dev/null \
 	     && terraform -chdir=$$dir test; then :; else failed="$$failed $$dir"; fi; \
 	  echo "== $$dir: $$(( $$(date +%s) - start )) s"; \
 	done; \
@@ -133,7 +134,6 @@ test: venv ## the whole suite (what .ci/run calls)
 	@$(MAKE) --no-print-directory -j2 --output-sync=target pytest static
 
 .PHONY: static
-static: export TF_PLUGIN_CACHE_DIR := $(TFTEST_PLUGIN_CACHE)
 static: ## lint, the secret scan, then `terraform test`
 	@$(MAKE) --no-print-directory lint
 	@$(MAKE) --no-print-directory secrets

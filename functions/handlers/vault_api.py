@@ -43,7 +43,8 @@ def install_error_handlers(
         # Powertools' validation reads a one-element JSON array as its element, so
         # ``[{...}]`` would be accepted as ``{...}``: every body a route reads is an object.
         raw = app.current_event.decoded_body if app.current_event.body else None
-        if raw:
+        # An object is left to the route's own parse; only other bodies are read here.
+        if raw and not raw.lstrip().startswith("{"):
             try:
                 data = json.loads(raw)
             except ValueError:

@@ -217,27 +217,28 @@ class PaymentProcessor:
                 # A retried create assessed again (velocity now counts the first attempt): the
                 # first run decided to authorize, and its authorization may be granted already.
                 return self.authorize(context)
-            return self.decline(context, "fraud_suspected")
+            return self._decline(context, "fraud_suspected", existing)
         if _sca(context).required:
             return self.require_action(context)
         return self.authorize(context, new=True)
 
     def decline(self, context: PaymentContext, decline_code: str) -> StepOutcome:
-        existing = self._store.get(context.payment_id)
-        if existing is not None and existing.status is PaymentStatus.DECLINED:
-            return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
-        if existing is not None and existing.status in (
-            PaymentStatus.CANCELED,
-            PaymentStatus.FAILED,
-        ):
-            return self._compensated_answer(existing)
-        if existing is not None and existing.status not in (
-            PaymentStatus.REQUIRES_ACTION,
-            PaymentStatus.AUTHORIZING,
-        ):
-            # An outcome is recorded (a retried create's second assessment blocked what the first
-            # let through and the acquirer authorized): a decline would hide money held or moved.
-            return self._recorded_answer(existing)
+        return self._decline(context, decline_code, self._store.get(context.payment_id))
+
+    def _decline(
+        self, context: PaymentContext, decline_code: str, existing: Payment | None
+    ) -> StepOutcome:
+        """``existing``: the payment's record as just read, or None."""
+        if existing is not None:
+            if existing.status is PaymentStatus.DECLINED:
+                return self._answer(existing, existing.event(EventType.DECLINED, self._bus))
+            if existing.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
+                return self._compensated_answer(existing)
+            if existing.status not in (PaymentStatus.REQUIRES_ACTION, PaymentStatus.AUTHORIZING):
+                # An outcome is recorded (a retried create's second assessment blocked what the
+                # first let through and the acquirer authorized): a decline would hide money
+                # held or moved.
+                return self._recorded_answer(existing)
         now = self._now()
         payment = (
             existing.declined(decline_code, now)

@@ -162,10 +162,14 @@ def test_the_saved_resume_state_keeps_no_bin_beside_the_card_key() -> None:
 # Compensate although the step recorded its outcome. Only what is unfinished is voided.
 
 
-def _compensate(last4: str, *, capture: bool) -> tuple[Any, AcquirerSimulator]:
+def _processor() -> tuple[PaymentProcessor, InMemoryPaymentStore, AcquirerSimulator]:
     store = InMemoryPaymentStore()
     simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
-    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    return PaymentProcessor(store, simulator, "bus", lambda: NOW), store, simulator
+
+
+def _compensate(last4: str, *, capture: bool) -> tuple[Any, AcquirerSimulator]:
+    processor, _, simulator = _processor()
     state = {**context(last4), "capture": capture}
     # A sale whose capture the acquirer refuses raises: what compensation is for.
     with contextlib.suppress(AcquirerUnavailableError):
@@ -212,9 +216,7 @@ def _blocked(state: dict[str, Any]) -> PaymentContext:
 
 @pytest.mark.parametrize("capture", [False, True])
 def test_a_fraud_block_on_a_retried_create_keeps_the_recorded_outcome(capture: bool) -> None:
-    store = InMemoryPaymentStore()
-    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
-    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    processor, store, _ = _processor()
     state = {**context("4242"), "capture": capture}
     first = processor.create(typed(state))
     again = processor.create(_blocked(state))
@@ -224,9 +226,7 @@ def test_a_fraud_block_on_a_retried_create_keeps_the_recorded_outcome(capture: b
 
 
 def test_a_fraud_block_on_a_retried_create_finishes_an_authorization_in_flight() -> None:
-    store = InMemoryPaymentStore()
-    simulator = AcquirerSimulator(KEY, 0.01, lambda _s: None)
-    processor = PaymentProcessor(store, simulator, "bus", lambda: NOW)
+    processor, store, _ = _processor()
     state = context("4242")
     store.save(new_payment(typed(state).state(), PaymentStatus.AUTHORIZING, NOW))
     answer = processor.create(_blocked(state))
@@ -234,8 +234,6 @@ def test_a_fraud_block_on_a_retried_create_finishes_an_authorization_in_flight()
 
 
 def test_a_first_fraud_block_still_declines() -> None:
-    processor = PaymentProcessor(
-        InMemoryPaymentStore(), AcquirerSimulator(KEY, 0.01, lambda _s: None), "bus", lambda: NOW
-    )
+    processor, _, _ = _processor()
     answer = processor.create(_blocked(context("4242")))
     assert answer.payment.status == PaymentStatus.DECLINED
