@@ -4,9 +4,10 @@ Every ``AuditEvent`` (detokenize, erase_customer, rewrap) becomes
 
 * one JSON line in the dedicated, KMS-encrypted audit log group (``VAULT_AUDIT_LOG_GROUP``),
   in a log stream this container creates on its first event; and
-* one EventBridge event on ``VAULT_AUDIT_EVENT_BUS`` with source ``payments.vault`` and
-  detail-type ``vault.detokenize``, ``vault.erasure`` or ``vault.rewrap``, for real-time
-  consumers (SIEM, alerting).
+* when ``VAULT_AUDIT_EVENT_BUS`` names a bus (the deployer's SIEM feed), one EventBridge event
+  on it with source ``payments.vault`` and detail-type ``vault.detokenize``, ``vault.erasure``
+  or ``vault.rewrap``. Without one nothing is published: an event no rule reads is dropped,
+  and the log group's metric filters already raise the alarms.
 
 Nothing is batched: detokenization is rare and each call must be on record before the card
 number leaves the function. Any failure (either destination) raises ``VaultUnavailableError``,
@@ -53,7 +54,7 @@ class CloudWatchEventBridgeAuditSink:
         logs: CloudWatchLogsClient,
         events: EventsClient,
         log_group: str,
-        event_bus: str,
+        event_bus: str | None,
         *,
         source_function: str = "vault",
     ) -> None:
@@ -79,6 +80,8 @@ class CloudWatchEventBridgeAuditSink:
                 logStreamName=self._log_stream(),
                 logEvents=[{"timestamp": int(event.at.timestamp() * 1000), "message": line}],
             )
+            if self._event_bus is None:
+                return
             response = self._events.put_events(
                 Entries=[
                     {

@@ -30,13 +30,13 @@ def build_vault(
     )
     audit: AuditSink = RefusingAuditSink()
     if audited:
-        if not settings.audit_log_group or not settings.audit_event_bus:
-            raise RuntimeError("VAULT_AUDIT_LOG_GROUP and VAULT_AUDIT_EVENT_BUS must be set")
+        if not settings.audit_log_group:
+            raise RuntimeError("VAULT_AUDIT_LOG_GROUP must be set")
         audit = CloudWatchEventBridgeAuditSink(
             clients.logs(),
             clients.events(),
             settings.audit_log_group,
-            settings.audit_event_bus,
+            settings.audit_event_bus or None,
             source_function=settings.function_name,
         )
     return Vault(

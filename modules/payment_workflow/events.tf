@@ -2,12 +2,88 @@
 # (source blueprint.payments). A rule copies every one to a log group, the event record that
 # reconcile reads back. Events carry tokens, brands and last four digits only, never a PAN.
 
+locals {
+  event_bus_arn = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.event_bus_name}"
+}
+
 resource "aws_cloudwatch_event_bus" "payments" {
   name               = local.event_bus_name
   description        = "Payment lifecycle events (source ${local.event_source}); tokens and last four digits only."
   kms_key_identifier = var.data_kms_key_arn
 
+  # On a bus with a customer key, an event EventBridge cannot encrypt or decrypt (the key
+  # disabled, its policy changed, a KMS throttle past the retries) is dropped unless the bus has
+  # a dead-letter queue ("Encrypting events" in the EventBridge guide recommends one for
+  # exactly this case). The events carry no card data, so they can wait there for a redrive.
+  dead_letter_config {
+    arn = aws_sqs_queue.event_dead_letters.arn
+  }
+
   tags = local.table_tags
+}
+
+# Events the bus could not handle under its key and events a rule of this bus could not deliver
+# within its retry policy (the event record below). Fourteen days, SQS's longest, so a failure
+# over a long weekend is still there to redrive.
+resource "aws_sqs_queue" "event_dead_letters" {
+  name                              = "${local.event_bus_name}-dlq"
+  message_retention_seconds         = 14 * 24 * 3600
+  kms_master_key_id                 = var.data_kms_key_arn
+  kms_data_key_reuse_period_seconds = 300
+
+  tags = local.table_tags
+}
+
+# EventBridge sends as itself: the bus for its own failures, a rule for its target's. Both are
+# this bus's, named by ARN, so no other bus or account can fill the queue.
+resource "aws_sqs_queue_policy" "event_dead_letters" {
+  queue_url = aws_sqs_queue.event_dead_letters.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "DenyInsecureTransport"
+        Effect    = "Deny"
+        Principal = "*"
+        Action    = "sqs:*"
+        Resource  = aws_sqs_queue.event_dead_letters.arn
+        Condition = { Bool = { "aws:SecureTransport" = "false" } }
+      },
+      {
+        Sid       = "PaymentBusAndItsRulesSendUndelivered"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = "sqs:SendMessage"
+        Resource  = aws_sqs_queue.event_dead_letters.arn
+        Condition = {
+          ArnLike = {
+            "aws:SourceArn" = [
+              local.event_bus_arn,
+              "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.event_bus_name}/*",
+            ]
+          }
+        }
+      },
+    ]
+  })
+}
+
+resource "aws_cloudwatch_metric_alarm" "event_dead_letters" {
+  alarm_name          = "${local.event_bus_name}-dlq-not-empty"
+  alarm_description   = "Payment events were not delivered (the bus's key, or a target past its retries): the event record may miss them and reconcile will say so. Find the cause in the message attributes (ERROR_CODE, RULE_ARN), then redrive ${local.event_bus_name}-dlq."
+  namespace           = "AWS/SQS"
+  metric_name         = "ApproximateNumberOfMessagesVisible"
+  dimensions          = { QueueName = aws_sqs_queue.event_dead_letters.name }
+  statistic           = "Maximum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 0
+  comparison_operator = "GreaterThanThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+  ok_actions          = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
+
+  tags = var.tags
 }
 
 resource "aws_cloudwatch_log_group" "payment_events" {
@@ -40,6 +116,10 @@ resource "aws_cloudwatch_event_target" "payment_events" {
   event_bus_name = aws_cloudwatch_event_bus.payments.name
   target_id      = "event-record"
   arn            = aws_cloudwatch_log_group.payment_events.arn
+
+  dead_letter_config {
+    arn = aws_sqs_queue.event_dead_letters.arn
+  }
 
   input_transformer {
     input_paths = {

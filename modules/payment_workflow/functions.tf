@@ -14,9 +14,12 @@ locals {
 
   # Handler, timeout (s) and memory (MB) per function. The service name (the key with dashes)
   # names the function (<prefix>-<service>) and its Powertools logs and metrics. payments_api
-  # may use all of API Gateway's 29 s; process_payment waits on the acquirer.
+  # stops 4 s before API Gateway's 29 s integration timeout, which also counts a cold start's
+  # init: the caller always gets the function's own answer (our error shape, the key released
+  # for a retry), never a gateway 504 over a function still running. It waits at most 21 s on
+  # the workflow (adapters/clients.stepfunctions). process_payment waits on the acquirer.
   function_settings = {
-    payments_api    = { service = "payments-api", handler = "functions.handlers.payments_api.handler", timeout = 29, memory_size = 512 }
+    payments_api    = { service = "payments-api", handler = "functions.handlers.payments_api.handler", timeout = 25, memory_size = 512 }
     assess_risk     = { service = "assess-risk", handler = "functions.handlers.assess_risk.handler", timeout = 10, memory_size = 256 }
     process_payment = { service = "process-payment", handler = "functions.handlers.process_payment.handler", timeout = 20, memory_size = 256 }
     # Reads by window and stops with a fifth of its time left, keeping a checkpoint, so a

@@ -1,9 +1,13 @@
 # Detokenization audit trail: every detokenize (allowed, denied or failed), erasure and rewrap
-# is written by the functions as one JSON line to this log group and as one event on the bus.
+# is written by the functions as one JSON line to this log group (the record, PCI DSS 10.2 and
+# 10.5.1) and, when audit_event_bus_name names one, as one event on that bus (a real-time feed
+# for the caller's SIEM and its rules). The module used to create a bus of its own that nothing
+# consumed: every event was dropped, and each detokenize still waited on, and failed with,
+# PutEvents. The alarms below read the log group, so alerting needs no bus.
 
 locals {
-  audit_event_bus_name = var.audit_event_bus_name == null ? aws_cloudwatch_event_bus.audit[0].name : var.audit_event_bus_name
-  audit_event_bus_arn  = "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${local.audit_event_bus_name}"
+  audit_event_bus_name = var.audit_event_bus_name
+  audit_event_bus_arn  = var.audit_event_bus_name == null ? null : "arn:${local.partition}:events:${local.region}:${local.account_id}:event-bus/${var.audit_event_bus_name}"
   alarm_actions        = var.alarm_sns_topic_arn == null ? [] : [var.alarm_sns_topic_arn]
 }
 
@@ -15,10 +19,11 @@ resource "aws_cloudwatch_log_group" "audit" {
   tags = merge(var.tags, { DataClass = "audit-logs" })
 }
 
-resource "aws_cloudwatch_event_bus" "audit" {
-  count = var.audit_event_bus_name == null ? 1 : 0
+# The bus this module used to create (see above): destroyed, since no rule ever read it.
+removed {
+  from = aws_cloudwatch_event_bus.audit
 
-  name = "${var.name}-vault-audit"
-
-  tags = merge(var.tags, { DataClass = "audit-logs" })
+  lifecycle {
+    destroy = true
+  }
 }

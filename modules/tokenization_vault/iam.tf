@@ -144,6 +144,7 @@ locals {
       resources  = [local.key_table_arn]
       conditions = [local.leading_keys.customer_keys]
     },
+    ], local.audit_event_bus_arn == null ? [] : [
     {
       sid       = "PublishDetokenizeAudit"
       actions   = ["events:PutEvents"]
@@ -188,6 +189,7 @@ locals {
       actions   = ["dynamodb:Query"]
       resources = ["${local.table_arn}/index/by_tenant_customer"]
     },
+    ], local.audit_event_bus_arn == null ? [] : [
     {
       sid       = "PublishAdminAudit"
       actions   = ["events:PutEvents"]

@@ -56,8 +56,8 @@ locals {
     VAULT_CLASS_LIMIT_WINDOW_SECONDS = tostring(var.tokenize_class_limit.window_seconds)
   })
 
-  audit_env = {
-    VAULT_AUDIT_LOG_GROUP = aws_cloudwatch_log_group.audit.name
-    VAULT_AUDIT_EVENT_BUS = local.audit_event_bus_name
-  }
+  audit_env = merge(
+    { VAULT_AUDIT_LOG_GROUP = aws_cloudwatch_log_group.audit.name },
+    local.audit_event_bus_name == null ? {} : { VAULT_AUDIT_EVENT_BUS = local.audit_event_bus_name },
+  )
 }

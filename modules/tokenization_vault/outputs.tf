@@ -105,12 +105,12 @@ output "audit_log_group_arn" {
 }
 
 output "audit_event_bus_name" {
-  description = "EventBridge bus receiving the vault audit events (source payments.vault)."
+  description = "EventBridge bus receiving the vault audit events (source payments.vault); null when none was given."
   value       = local.audit_event_bus_name
 }
 
 output "audit_event_bus_arn" {
-  description = "ARN of the audit event bus."
+  description = "ARN of the audit event bus; null when none was given."
   value       = local.audit_event_bus_arn
 }
 

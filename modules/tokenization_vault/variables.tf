@@ -134,7 +134,7 @@ variable "detokenize_allowed_principals" {
 }
 
 variable "audit_event_bus_name" {
-  description = "EventBridge bus that receives every detokenize and erasure audit event (source payments.vault). Null creates a dedicated bus <name>-vault-audit."
+  description = "Your EventBridge bus (a SIEM feed, with your rules on it) that receives every detokenize, erasure and rewrap audit event (source payments.vault) besides the audit log group; each audited call then also waits on PutEvents and fails if it fails. Null (the default) publishes no events: the log group is the record and its alarms the alerting."
   type        = string
   default     = null
 

@@ -232,6 +232,22 @@ def test_tokenize_then_detokenize_round_trip_is_audited_without_the_pan(
     assert "card tokenized" in captured.out  # the Powertools logs were captured
 
 
+def test_without_an_audit_bus_the_log_group_is_the_whole_record(
+    aws: Aws, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The module's default: no bus is given, so nothing is published (and nothing can fail to
+    be), while every detokenize is still on record in the log group before the card leaves."""
+    monkeypatch.delenv("VAULT_AUDIT_EVENT_BUS")
+    _reset()
+    _, created = call_tokenize({"number": PAN})
+    status, card = call_detokenize(created["token"], {"purpose": "refund"}, caller=ALLOWED_SESSION)
+    assert status == 200 and card["number"] == PAN
+    assert [(line["action"], line["outcome"]) for line in aws.audit_lines()] == [
+        ("detokenize", "success")
+    ]
+    assert aws.bus_events() == []
+
+
 def test_detokenize_without_the_principal_is_403_and_audited_as_denied(aws: Aws) -> None:
     _, created = call_tokenize({"number": PAN})
     for caller in (STRANGER, None, f"arn:aws:iam::{ACCOUNT}:role/chargebacks-other"):

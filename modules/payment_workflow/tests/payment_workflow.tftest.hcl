@@ -46,6 +46,10 @@ mock_provider "aws" {
     values = { arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
   }
   override_resource {
+    target = aws_sqs_queue.event_dead_letters
+    values = { arn = "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq", name = "pay-payments-dlq" }
+  }
+  override_resource {
     target = aws_cloudwatch_log_group.payment_events
     values = { arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/aws/events/pay-payment-events" }
   }
@@ -499,13 +503,13 @@ run "the_module_with_its_defaults" {
     condition = {
       for k, f in local.function_settings : k => "${f.handler}|${f.timeout}"
       } == {
-      payments_api    = "functions.handlers.payments_api.handler|29"
+      payments_api    = "functions.handlers.payments_api.handler|25"
       assess_risk     = "functions.handlers.assess_risk.handler|10"
       process_payment = "functions.handlers.process_payment.handler|20"
       reconcile       = "functions.handlers.reconcile.handler|300"
       settle          = "functions.handlers.settle.handler|120"
     }
-    error_message = "Handlers and timeouts: payments_api 29 s, process_payment 20 s (it waits on the acquirer), assess_risk 10 s, reconcile 300 s (it stops at four fifths and keeps a checkpoint), settle 120 s (it scans the ledger)."
+    error_message = "Handlers and timeouts: payments_api 25 s (under API Gateway's 29 s with a cold start), process_payment 20 s (it waits on the acquirer), assess_risk 10 s, reconcile 300 s (it stops at four fifths and keeps a checkpoint), settle 120 s (it scans the ledger)."
   }
 
   assert {
@@ -746,6 +750,30 @@ run "the_module_with_its_defaults" {
   assert {
     condition     = aws_cloudwatch_event_bus.payments.name == "pay-payments" && aws_cloudwatch_event_bus.payments.kms_key_identifier == var.data_kms_key_arn
     error_message = "The payment bus is encrypted with the application key."
+  }
+
+  assert {
+    condition = (
+      one(aws_cloudwatch_event_bus.payments.dead_letter_config).arn == "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq" &&
+      one(aws_cloudwatch_event_target.payment_events.dead_letter_config).arn == "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq" &&
+      aws_sqs_queue.event_dead_letters.kms_master_key_id == var.data_kms_key_arn &&
+      aws_sqs_queue.event_dead_letters.message_retention_seconds == 1209600 &&
+      aws_cloudwatch_metric_alarm.event_dead_letters.dimensions.QueueName == "pay-payments-dlq" &&
+      aws_cloudwatch_metric_alarm.event_dead_letters.threshold == 0
+    )
+    error_message = "Events the bus cannot encrypt and the event record's undelivered events go to an encrypted dead-letter queue kept 14 days, with an alarm on any message in it."
+  }
+
+  assert {
+    condition = (
+      [for s in jsondecode(aws_sqs_queue_policy.event_dead_letters.policy).Statement : s.Condition.ArnLike["aws:SourceArn"] if s.Effect == "Allow"] == [[
+        "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments",
+        "arn:aws:events:eu-west-1:111122223333:rule/pay-payments/*",
+      ]] &&
+      [for s in jsondecode(aws_sqs_queue_policy.event_dead_letters.policy).Statement : s.Principal.Service if s.Effect == "Allow"] == ["events.amazonaws.com"] &&
+      [for s in jsondecode(aws_sqs_queue_policy.event_dead_letters.policy).Statement : s.Condition.Bool["aws:SecureTransport"] if s.Effect == "Deny"] == ["false"]
+    )
+    error_message = "Only this bus and its rules may send to the dead-letter queue, over TLS."
   }
 
   assert {
