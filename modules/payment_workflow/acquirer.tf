@@ -6,6 +6,15 @@
 locals {
   acquirer_http = var.acquirer_connector == "http" ? var.acquirer_http : null
 
+  # The functions that talk to the acquirer: with the http connector they run in the acquirer
+  # tier (var.acquirer_vpc_config), the only subnets with a path out, and to the acquirer alone.
+  # settle joins them when it reads a real acquirer's settlement files (ADR 0010, not built).
+  acquirer_callers = ["process_payment", "reconcile"]
+  step_vpc_config = {
+    for name in ["assess_risk", "process_payment", "reconcile", "settle"] :
+    name => contains(local.acquirer_callers, name) && local.acquirer_http != null ? var.acquirer_vpc_config : var.vpc_config
+  }
+
   acquirer_http_environment = local.acquirer_http == null ? {} : {
     ACQUIRER_BASE_URL              = local.acquirer_http.base_url
     ACQUIRER_CREDENTIAL_SECRET_ARN = local.acquirer_http.credential_secret_arn

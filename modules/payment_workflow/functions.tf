@@ -182,7 +182,7 @@ module "step" {
   kms_key_arn                    = local.function_defaults.kms_key_arn
   log_kms_key_arn                = local.function_defaults.log_kms_key_arn
   log_retention_in_days          = local.function_defaults.log_retention_in_days
-  vpc_config                     = var.vpc_config
+  vpc_config                     = local.step_vpc_config[each.key]
   alarm_sns_topic_arn            = var.alarm_sns_topic_arn
   policy_statements              = each.value.statements
   failure_queue_enabled          = each.value.keeps_failed_event

@@ -116,6 +116,24 @@ variable "vpc_config" {
   }
 }
 
+variable "acquirer_vpc_config" {
+  description = "With acquirer_connector = \"http\": the subnets and security group from which the functions that call the acquirer (process_payment, reconcile, settle) reach it, the acquirer tier of modules/network (acquirer_egress: PrivateLink, or a firewall with a domain allow-list; docs/decisions/0010-acquirer-egress.md). The data subnets of vpc_config have no route out, so http needs it; ignored with the simulator, which needs no network."
+  type = object({
+    subnet_ids         = list(string)
+    security_group_ids = list(string)
+  })
+  default = null
+
+  validation {
+    condition     = var.acquirer_vpc_config == null || try(length(var.acquirer_vpc_config.subnet_ids) >= 1 && length(var.acquirer_vpc_config.security_group_ids) >= 1, false)
+    error_message = "acquirer_vpc_config needs at least one subnet and one security group."
+  }
+  validation {
+    condition     = var.acquirer_connector != "http" || var.acquirer_vpc_config != null
+    error_message = "acquirer_connector = \"http\" needs acquirer_vpc_config: the data subnets have no route to any acquirer. Give the acquirer tier of modules/network (acquirer_egress)."
+  }
+}
+
 variable "alarm_sns_topic_arn" {
   description = "SNS topic notified by the functions' error and throttle alarms. Null creates the alarms without actions."
   type        = string

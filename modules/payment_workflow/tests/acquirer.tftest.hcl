@@ -2,7 +2,8 @@
 # the acquirer get its address and may read its one secret; the simulator gets neither. The two
 # runs use a bare mock provider, as they assert locals only. A connector without its API, a
 # plain-http API or a wildcard secret is refused in payment_workflow.tftest.hcl's
-# bad_values_are_refused_2 and _3: each run starts the provider, so refusals share runs.
+# bad_values_are_refused_2 and _3 (and http without acquirer_vpc_config in _3): each run starts
+# the provider, so refusals share runs.
 
 mock_provider "aws" {}
 
@@ -36,6 +37,20 @@ run "the_http_connector_reaches_the_acquirer_functions_with_its_one_secret" {
       base_url              = "https://api.acquirer.example/v1"
       credential_secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:pay/acquirer-AbCdEf"
     }
+    acquirer_vpc_config = {
+      subnet_ids         = ["subnet-acq1", "subnet-acq2"]
+      security_group_ids = ["sg-acquirer"]
+    }
+  }
+
+  assert {
+    condition = (
+      local.step_vpc_config.process_payment == var.acquirer_vpc_config &&
+      local.step_vpc_config.reconcile == var.acquirer_vpc_config &&
+      local.step_vpc_config.assess_risk == var.vpc_config &&
+      local.step_vpc_config.settle == var.vpc_config
+    )
+    error_message = "Only the functions that call the acquirer run in the acquirer tier; the others stay in the data subnets, which have no way out."
   }
 
   assert {
@@ -83,5 +98,10 @@ run "the_simulator_gets_no_acquirer_address_or_secret" {
   assert {
     condition     = local.acquirer_credential_statements == [] && !contains(keys(local.process_payment_environment), "ACQUIRER_BASE_URL")
     error_message = "With the simulator, acquirer_http is ignored: no address, no secret grant."
+  }
+
+  assert {
+    condition     = alltrue([for name, config in local.step_vpc_config : config == var.vpc_config])
+    error_message = "With the simulator every function stays in the data subnets."
   }
 }

@@ -1278,6 +1278,7 @@ run "bad_values_are_refused_2" {
     var.max_amount_eur,
     var.merchant_service_charge,
     var.acquirer_http,
+    var.acquirer_vpc_config,
     var.api_domain_name,
     var.webhooks,
     var.slo,
@@ -1300,6 +1301,7 @@ run "bad_values_are_refused_3" {
       base_url              = "http://api.acquirer.example/v1"
       credential_secret_arn = "*"
     }
+    # http without the acquirer tier's subnets is refused (the data subnets have no way out)
     # an slo latency objective beyond the integration timeout is refused
     slo = { latency_p99_ms = 30000 }
   }
@@ -1309,6 +1311,7 @@ run "bad_values_are_refused_3" {
     var.sca_tra_fraud_rate_percent,
     var.merchant_service_charge,
     var.acquirer_http,
+    var.acquirer_vpc_config,
     var.slo,
   ]
 }
