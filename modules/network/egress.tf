@@ -1,12 +1,15 @@
 # Optional internet egress for non-CDE components (egress.enabled = true). The application and
-# data tiers are never associated with these route tables.
+# data tiers are never associated with these route tables. The public tier (subnets, internet
+# gateway, route table) also serves acquirer_egress.mode = "firewall", whose NAT gateways live
+# in it, without the egress tier being turned on.
 
 locals {
-  nat_azs = var.egress.enabled ? (var.egress.single_nat_gateway ? [local.azs[0]] : local.azs) : []
+  nat_azs     = var.egress.enabled ? (var.egress.single_nat_gateway ? [local.azs[0]] : local.azs) : []
+  public_tier = var.egress.enabled || local.acquirer_firewall
 }
 
 resource "aws_internet_gateway" "this" {
-  count = var.egress.enabled ? 1 : 0
+  count = local.public_tier ? 1 : 0
 
   vpc_id = aws_vpc.this.id
 
@@ -14,7 +17,7 @@ resource "aws_internet_gateway" "this" {
 }
 
 resource "aws_route_table" "public" {
-  count = var.egress.enabled ? 1 : 0
+  count = local.public_tier ? 1 : 0
 
   vpc_id = aws_vpc.this.id
 
@@ -22,7 +25,7 @@ resource "aws_route_table" "public" {
 }
 
 resource "aws_route" "public_internet" {
-  count = var.egress.enabled ? 1 : 0
+  count = local.public_tier ? 1 : 0
 
   route_table_id         = aws_route_table.public[0].id
   destination_cidr_block = "0.0.0.0/0"

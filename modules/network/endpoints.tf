@@ -1,7 +1,10 @@
 locals {
+  # The acquirer tier's tables too: its functions reach S3 and DynamoDB through the gateway
+  # endpoints, never through the firewall or the acquirer's endpoint.
   private_route_table_ids = concat(
     [for rt in aws_route_table.private : rt.id],
     [for rt in aws_route_table.egress : rt.id],
+    [for rt in aws_route_table.acquirer : rt.id],
   )
 
   # Every endpoint only carries requests made by this account's principals; all but STS also

@@ -42,24 +42,60 @@ locals {
   }
   # application: workloads (Lambda ENIs, interface endpoints). data: the cardholder data
   # environment (vault path). Neither has a route to the internet.
-  private_tiers = var.egress.enabled ? ["application", "data", "egress"] : ["application", "data"]
-  subnet_tiers  = var.egress.enabled ? concat(local.private_tiers, ["public"]) : local.private_tiers
+  subnet_tiers = concat(
+    ["application", "data"],
+    var.egress.enabled ? ["egress"] : [],
+    local.public_tier ? ["public"] : [],
+  )
 
-  subnets = merge([
-    for tier in local.subnet_tiers : {
-      for index, az in local.azs : "${tier}-${az}" => {
-        tier = tier
-        az   = az
-        cidr = cidrsubnet(var.cidr_block, 4, local.tier_offsets[tier] + index)
+  # az_count (2 or 3) leaves the fourth slot of every tier unused (3, 7, 11, 15). The
+  # acquirer_egress tiers live in two of them, subdivided, so no existing subnet moves: slot 15
+  # gives each acquirer subnet a quarter, /(prefix+6) (a /22 in a /16 VPC, a /28 in a /22);
+  # slot 11 gives each firewall subnet a /28: all a firewall endpoint needs, and small enough
+  # for three to fit into the /26 slot of a /22 VPC.
+  acquirer_block = cidrsubnet(var.cidr_block, 4, 15)
+  firewall_block = cidrsubnet(var.cidr_block, 4, 11)
+  vpc_prefix     = tonumber(split("/", var.cidr_block)[1])
+
+  subnets = merge(concat(
+    [
+      for tier in local.subnet_tiers : {
+        for index, az in local.azs : "${tier}-${az}" => {
+          tier = tier
+          az   = az
+          cidr = cidrsubnet(var.cidr_block, 4, local.tier_offsets[tier] + index)
+        }
       }
-    }
-  ]...)
+    ],
+    [
+      {
+        for index, az in local.azs : "acquirer-${az}" => {
+          tier = "acquirer"
+          az   = az
+          cidr = cidrsubnet(local.acquirer_block, 2, index)
+        } if local.acquirer_enabled
+      },
+      # Indexed by the zone's place among all zones, so going from single_nat_gateway to one
+      # firewall per zone adds subnets without moving the first.
+      {
+        for index, az in local.azs : "firewall-${az}" => {
+          tier = "firewall"
+          az   = az
+          cidr = cidrsubnet(local.firewall_block, 24 - local.vpc_prefix, index)
+        } if contains(local.firewall_azs, az)
+      },
+    ],
+  )...)
 
   tier_scope = {
     application = "cde-connected"
     data        = "cde"
     egress      = "out-of-scope"
-    public      = "out-of-scope"
+    # The NAT gateways of the firewall path carry the acquirer traffic of the CDE functions.
+    public   = local.acquirer_firewall ? "cde-connected" : "out-of-scope"
+    acquirer = "cde-connected"
+    # The firewall is the control that limits where the CDE's functions can connect.
+    firewall = "cde-connected"
   }
 }
 

@@ -55,6 +55,82 @@ variable "egress" {
   default = {}
 }
 
+variable "acquirer_egress" {
+  description = <<-EOT
+    The path from the functions that call the card acquirer to the acquirer
+    (docs/decisions/0010). mode = "none" (the default) creates nothing. Either other mode adds
+    an "acquirer" private subnet tier (one subnet per AZ, PCIScope = cde-connected) and a
+    security group for those functions (HTTPS out, no ingress), and behind it:
+    "privatelink": an interface endpoint for the acquirer's endpoint service
+    endpoint_service_name (com.amazonaws.vpce.<region>.vpce-svc-...), reached on 443 from that
+    security group only, with no route to the internet; private_dns_name, when set, is the
+    acquirer's host name, answered inside this VPC with the endpoint's addresses.
+    "firewall": an AWS Network Firewall that passes TLS only to allowed_domains (exact host
+    names; "*.example.com" only with allow_wildcard_domains) and drops everything else, then a
+    NAT gateway per firewall AZ in public subnets (created without the non-CDE egress tier);
+    single_nat_gateway puts the firewall and the NAT gateway in the first AZ only, trading
+    resilience for cost. A field of the other mode is refused, not ignored.
+  EOT
+  type = object({
+    mode                   = optional(string, "none")
+    endpoint_service_name  = optional(string)
+    private_dns_name       = optional(string)
+    allowed_domains        = optional(list(string), [])
+    allow_wildcard_domains = optional(bool, false)
+    single_nat_gateway     = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+
+  validation {
+    condition     = contains(["none", "privatelink", "firewall"], var.acquirer_egress.mode)
+    error_message = "acquirer_egress.mode must be \"none\", \"privatelink\" or \"firewall\"."
+  }
+
+  validation {
+    condition     = var.acquirer_egress.mode != "privatelink" || var.acquirer_egress.endpoint_service_name != null
+    error_message = "acquirer_egress.mode = \"privatelink\" needs endpoint_service_name, the acquirer's endpoint service (com.amazonaws.vpce.<region>.vpce-svc-...)."
+  }
+
+  validation {
+    condition     = var.acquirer_egress.endpoint_service_name == null || can(regex("^com\\.amazonaws\\.vpce\\.[a-z0-9-]+\\.vpce-svc-[0-9a-f]{8,17}$", var.acquirer_egress.endpoint_service_name))
+    error_message = "acquirer_egress.endpoint_service_name must be an endpoint service name such as com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0 (AWS services belong in interface_endpoints)."
+  }
+
+  validation {
+    condition     = var.acquirer_egress.mode == "privatelink" || (var.acquirer_egress.endpoint_service_name == null && var.acquirer_egress.private_dns_name == null)
+    error_message = "acquirer_egress.endpoint_service_name and private_dns_name apply to mode = \"privatelink\" only."
+  }
+
+  # One name, no wildcard: the zone answers for exactly the host the connector calls.
+  validation {
+    condition     = var.acquirer_egress.private_dns_name == null || can(regex(local.host_name_pattern, var.acquirer_egress.private_dns_name))
+    error_message = "acquirer_egress.private_dns_name must be the acquirer's host name in lowercase, such as api.acquirer.example, without a wildcard."
+  }
+
+  # 50 keeps the domain rule group inside the capacity it is created with, which AWS cannot
+  # change afterwards.
+  validation {
+    condition     = var.acquirer_egress.mode != "firewall" || (length(var.acquirer_egress.allowed_domains) > 0 && length(var.acquirer_egress.allowed_domains) <= 50)
+    error_message = "acquirer_egress.mode = \"firewall\" needs allowed_domains: the acquirer's host names, 1 to 50 of them; with none the firewall would only ever drop."
+  }
+
+  validation {
+    condition     = var.acquirer_egress.mode == "firewall" || (length(var.acquirer_egress.allowed_domains) == 0 && !var.acquirer_egress.allow_wildcard_domains && !var.acquirer_egress.single_nat_gateway)
+    error_message = "acquirer_egress.allowed_domains, allow_wildcard_domains and single_nat_gateway apply to mode = \"firewall\" only."
+  }
+
+  # A wildcard lets a compromised function reach every host under the domain, not just the
+  # acquirer's API, so it must be asked for; "*" alone (any host) is never accepted.
+  validation {
+    condition = length(distinct(var.acquirer_egress.allowed_domains)) == length(var.acquirer_egress.allowed_domains) && alltrue([
+      for domain in var.acquirer_egress.allowed_domains :
+      can(regex(local.host_name_pattern, domain)) || (var.acquirer_egress.allow_wildcard_domains && startswith(domain, "*.") && can(regex(local.host_name_pattern, substr(domain, 2, -1))))
+    ])
+    error_message = "acquirer_egress.allowed_domains must be distinct lowercase host names such as api.acquirer.example; a wildcard (*.acquirer.example, never \"*\" alone) needs allow_wildcard_domains = true."
+  }
+}
+
 variable "interface_endpoints" {
   description = "AWS services reached through interface VPC endpoints (private DNS on), as the last part of com.amazonaws.<region>.<service>."
   type        = list(string)
