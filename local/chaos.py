@@ -21,6 +21,10 @@ The invariants (any violation fails the run):
 - per payment, the ledger's captured and refunded amounts equal what the API reports;
 - per payment, the acquirer (the simulator's operation log) captured and refunded exactly what
   the API reports: nothing moved twice, nothing moved that the platform does not know of;
+- no authorization the acquirer both voided and captured or refunded, in either order: money
+  moved after the payment was compensated (reported failed or canceled), or a hold released
+  after money moved. The simulator refuses the second of the two, as an acquirer does, so this
+  reads its record for what got through;
 - no idempotency key reached the acquirer again with other parameters (the simulator's request
   record holds every request, retries included, and cannot refuse such a reuse itself);
 - every payment terminal or in a documented resumable state (``authorized``: capture or let
@@ -218,6 +222,8 @@ class ChaosReport:
     # with other parameters.
     acquirer_requests: dict[str, int] = field(default_factory=dict)
     resent_changed: list[str] = field(default_factory=list)
+    # Payments whose authorization the acquirer both voided and captured or refunded.
+    moved_after_void: list[str] = field(default_factory=list)
     # BNPL payments whose plan, credit ledger and acquirer record disagree (or whose plan's
     # entries do not balance), and what the BNPL reconciliation found over the run's window.
     bnpl_payments: int = 0
@@ -240,6 +246,7 @@ class ChaosReport:
             + len(self.unhealed)
             + self.unanswered_requests
             + len(self.resent_changed)
+            + len(self.moved_after_void)
             + len(self.bnpl_mismatches)
             + len(self.bnpl_unreconciled)
         )
@@ -253,6 +260,7 @@ class ChaosReport:
             "chaos_unbalanced_entries": {"value": self.unbalanced_entries, "unit": "entries"},
             "chaos_ledger_mismatches": {"value": len(self.ledger_mismatches), "unit": "payments"},
             "chaos_double_moves": {"value": len(self.double_moves), "unit": "payments"},
+            "chaos_moved_after_void": {"value": len(self.moved_after_void), "unit": "payments"},
             "chaos_nonterminal": {"value": len(self.nonterminal), "unit": "payments"},
             "chaos_changed_answers": {"value": len(self.changed_answers), "unit": "requests"},
             "chaos_unanswered_requests": {"value": self.unanswered_requests, "unit": "requests"},
@@ -310,6 +318,11 @@ class ChaosReport:
                 "payments the acquirer moved other than the API says",
                 len(self.double_moves),
                 self.double_moves,
+            ),
+            (
+                "payments the acquirer both voided and captured or refunded",
+                len(self.moved_after_void),
+                self.moved_after_void,
             ),
             ("payments not terminal nor resumable", len(self.nonterminal), self.nonterminal),
             (
@@ -540,6 +553,31 @@ def acquirer_difference(
     )
 
 
+def moved_after_void(operations: list[AcquirerOperation]) -> list[str]:
+    """Payments with a succeeded void and a succeeded capture or refund of the same
+    authorization, whichever came first (the record keeps no order). A void by the authorize
+    key names no authorization id: it clashes with every capture and refund of its payment."""
+    voids: dict[str, list[AcquirerOperation]] = defaultdict(list)
+    moves: dict[str, list[AcquirerOperation]] = defaultdict(list)
+    for operation in operations:
+        if operation.status is OperationStatus.SUCCEEDED:
+            kept = voids if operation.kind is OperationKind.VOID else moves
+            kept[operation.payment_id].append(operation)
+    found = []
+    for payment_id in sorted(voids.keys() & moves.keys()):
+        clashes = [
+            (void, move)
+            for void in voids[payment_id]
+            for move in moves[payment_id]
+            if void.authorization_id in ("", move.authorization_id)
+        ]
+        if clashes:
+            voided = sorted({void.reference for void, _ in clashes})
+            moved = sorted({f"{move.kind} {move.reference} {move.amount}" for _, move in clashes})
+            found.append(f"{payment_id}: voided {voided}, moved {moved}")
+    return found
+
+
 def resent_with_other_parameters(requests: list[AcquirerRequest]) -> list[str]:
     """Keys the acquirer received more than once for one kind of request with different
     parameters: a retry must send the same request again, and the simulator (like many
@@ -650,7 +688,8 @@ def check(
             unbalanced += 1
         for line in entry.lines:
             per_currency[line.currency] += line.delta
-    moved = moved_by_payment(AcquirerOperationsTable(ddb, stack.payments_table).operations())
+    operations = AcquirerOperationsTable(ddb, stack.payments_table).operations()
+    moved = moved_by_payment(operations)
     credit_ledger = DynamoCreditLedgerStore(ddb, stack.credit_ledger_table)
     statuses: Counter[str] = Counter()
     ledger_mismatches, double_moves, nonterminal, bnpl_mismatches = [], [], [], []
@@ -735,6 +774,7 @@ def check(
         unhealed=[f"{m['kind']}: {m['payment_id']} {m['detail']}" for m in after["mismatches"]],
         acquirer_requests=dict(Counter(request.kind for request in requests)),
         resent_changed=resent_with_other_parameters(requests),
+        moved_after_void=moved_after_void([o for o in operations if o.payment_id in ours]),
         bnpl_payments=bnpl_payments,
         bnpl_mismatches=bnpl_mismatches,
         bnpl_charges_unrecorded=0 if visible else len(charged),

@@ -67,6 +67,7 @@ _deserializer = TypeDeserializer()
 
 __all__ = ["AcquirerOperationsTable", "PaymentsTable", "ReconcileCheckpoint", "StaleWriteError"]
 OPERATION_PREFIX = "acquirer-op#"
+CLAIM_PREFIX = "acquirer-auth#"
 UPDATE_INDEX = "by_update"
 OPEN_INDEX = "open_holds"
 MERCHANT_INDEX = "by_merchant"
@@ -522,7 +523,11 @@ class PaymentsTable(PaymentStore):
 class AcquirerOperationsTable(OperationLog):
     """The acquirer simulator's record of what it did, in the payments table (one item per
     idempotency key, ``acquirer-op#<key>``), so that every container and the reconciliation see
-    the same acquirer. Never used for a real acquirer: that one keeps its own record."""
+    the same acquirer. Never used for a real acquirer: that one keeps its own record.
+
+    An authorization's claim (``claim``: the first operation that reached it) is one more item,
+    ``acquirer-auth#<core>``, with neither an index key nor a ``version``, so no index, window
+    or backfill reads it as a payment."""
 
     def __init__(
         self,
@@ -548,6 +553,28 @@ class AcquirerOperationsTable(OperationLog):
             existing = self.find(operation.reference)
             assert existing is not None  # the condition failed because it exists
             return existing
+        return operation
+
+    def claim(self, authorization: str, operation: AcquirerOperation) -> AcquirerOperation:
+        # Read first: every later operation on the authorization finds the claim without a
+        # conditional write that fails (a failed write is billed as one that succeeds).
+        key = {"payment_id": {"S": CLAIM_PREFIX + authorization}}
+        claimed = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+        if "Item" in claimed:
+            return _operation(claimed["Item"])
+        indexed = ("payment_id", "updated_at", "update_key")
+        fields = {k: v for k, v in self.item(operation, self._clock()).items() if k not in indexed}
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={**key, **fields},
+                ConditionExpression="attribute_not_exists(payment_id)",
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            raced = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
+            return _operation(raced["Item"])
         return operation
 
     @staticmethod

@@ -187,6 +187,12 @@ class OperationLog(AcquirerRecords, Protocol):
         """Stores ``operation`` unless its reference is known; returns the stored one."""
         ...
 
+    def claim(self, authorization: str, operation: AcquirerOperation) -> AcquirerOperation:
+        """Keeps ``operation`` as the first to reach the authorization (its core, however the
+        operation names it) unless one did; returns the first. Whether that one voided it
+        decides what the authorization accepts from then on. Records no operation."""
+        ...
+
     def find(self, reference: str) -> AcquirerOperation | None: ...
 
 
@@ -194,10 +200,15 @@ class InMemoryOperationLog(OperationLog):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._operations: dict[str, AcquirerOperation] = {}
+        self._claims: dict[str, AcquirerOperation] = {}
 
     def record(self, operation: AcquirerOperation) -> AcquirerOperation:
         with self._lock:
             return self._operations.setdefault(operation.reference, operation)
+
+    def claim(self, authorization: str, operation: AcquirerOperation) -> AcquirerOperation:
+        with self._lock:
+            return self._claims.setdefault(authorization, operation)
 
     def find(self, reference: str) -> AcquirerOperation | None:
         with self._lock:
@@ -453,6 +464,9 @@ class ErrorCode(StrEnum):
     INVALID_IDEMPOTENCY_KEY = "invalid_idempotency_key"
     INVALID_AUTHORIZATION_ID = "invalid_authorization_id"
     UNKNOWN_AUTHORIZATION = "unknown_authorization"
+    # A capture or refund of an authorization voided first, and a void of one captured first.
+    AUTHORIZATION_VOIDED = "authorization_voided"
+    ALREADY_CAPTURED = "already_captured"
 
 
 class AcquirerError(Exception):
@@ -710,12 +724,21 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     is embedded, and ids this key did not issue are refused as unknown authorizations.
 
     What it did is kept in ``records`` (an ``OperationLog``: in memory by default, a table when
-    deployed, so that every container answers ``operation_status`` alike). It keeps no totals:
-    it does not stop a capture above the authorized amount or refunds above the captured one
-    (the payment domain enforces "never more than authorized/captured"), it cannot notice a key
-    reused with other parameters, and a void by key succeeds even when no authorization was
-    made under that key. Every request it receives is written to ``request_log`` first (a
-    ``RequestLog``), whatever comes of it.
+    deployed, so that every container answers ``operation_status`` alike). Before recording an
+    operation it claims the authorization for it (``OperationLog.claim``): the first of a void
+    and a capture or refund to claim it wins, in any container, and the other is refused from
+    then on, as a real acquirer refuses it: a capture or refund of a voided authorization
+    (``authorization_voided``) and a void of a captured one (``already_captured``), both
+    ``AcquirerRejectedError``. A refused operation is not recorded, so the same key again is
+    refused again; one that went through answers under its key as before.
+
+    It keeps no totals: it does not stop a capture above the authorized amount or refunds above
+    the captured one (the payment domain enforces "never more than authorized/captured"), nor a
+    refund with no capture before it (which then counts as the capture); it cannot notice a key
+    reused with other parameters; and a void by key succeeds even when no authorization was
+    made under that key (an authorization made under it later is then voided already). Every
+    request it receives is written to ``request_log`` first (a ``RequestLog``), whatever comes
+    of it.
     """
 
     def __init__(
@@ -783,7 +806,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         if label == _CAPTURE_FAILS:
             raise AcquirerUnavailableError(ErrorCode.PROCESSING_ERROR)
         done = self._record(
-            OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency, label
+            core, OperationKind.CAPTURE, idempotency_key, authorization_id, amount, currency, label
         )
         return OperationResult("cap_" + self._id("capture", core, idempotency_key), done.amount)
 
@@ -797,13 +820,14 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         core, label = self._parse(authorization_id)
         self._answer_slowly(label)
         done = self._record(
-            OperationKind.REFUND, idempotency_key, authorization_id, amount, currency, label
+            core, OperationKind.REFUND, idempotency_key, authorization_id, amount, currency, label
         )
         return OperationResult("ref_" + self._id("refund", core, idempotency_key), done.amount)
 
     def void(self, authorization_id: str | None, idempotency_key: str) -> OperationResult:
         """A void is final, so its id depends only on the authorization: voiding by id (any
         key) and by the authorize key name the same operation. The amount is 0: nothing moves.
+        Refused once the authorization was captured or refunded.
         """
         check_idempotency_key(idempotency_key)
         self._received(OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
@@ -812,7 +836,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         else:
             core, label = self._parse(authorization_id)
             self._answer_slowly(label)
-        self._record(OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
+        self._record(core, OperationKind.VOID, idempotency_key, authorization_id or "", 0, "")
         return OperationResult("void_" + self._id("void", core), 0)
 
     def operation_status(self, idempotency_key: str) -> OperationStatus:
@@ -891,6 +915,7 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
 
     def _record(
         self,
+        core: str,
         kind: OperationKind,
         key: str,
         authorization_id: str,
@@ -900,6 +925,23 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
     ) -> AcquirerOperation:
         # The first call under a key is what the acquirer did; a retry finds it, never adds one.
         operation = AcquirerOperation(kind, key, authorization_id, amount, currency)
+        # By the core, not the id: a void by the authorize key names no id.
+        first = self.records.claim(core, operation)
+        if (first.kind is OperationKind.VOID) != (kind is OperationKind.VOID):
+            done = self.records.find(key)
+            if done is not None:
+                return done  # recorded before authorizations were claimed
+            # The claim and the record are two writes: a container that died between them left
+            # the first operation decided but unrecorded. Recorded now, so the record always
+            # shows what a refusal answers.
+            self.records.record(first)
+            if first.kind is OperationKind.VOID:
+                raise AcquirerRejectedError(
+                    ErrorCode.AUTHORIZATION_VOIDED, "The authorization was voided."
+                )
+            raise AcquirerRejectedError(
+                ErrorCode.ALREADY_CAPTURED, "The authorization was captured; refund it."
+            )
         done = self.records.record(operation)
         if label == _ANSWERS_LOST and done is operation:
             self._sleep(self._timeout_s)

@@ -11,7 +11,17 @@ from typing import Any
 
 import pytest
 
-from functions.domain.acquirer import TEST_CARDS
+from functions.domain.acquirer import (
+    TEST_CARDS,
+    AcquirerOperation,
+    AcquirerRejectedError,
+    AcquirerSimulator,
+    Authentication,
+    AuthorizationRequest,
+    CardReference,
+    OperationKind,
+    OperationStatus,
+)
 from functions.domain.cards import luhn_valid
 from functions.domain.credit.ledger import (
     ACQUIRER_RECEIVABLE,
@@ -117,10 +127,12 @@ def test_a_report_counts_every_kind_of_violation() -> None:
         changed_answers=["d"],
         unhealed=["e"],
         resent_changed=["f"],
+        moved_after_void=["g"],
     )
-    assert report.violations == 10
+    assert report.violations == 11
     assert report.figures()["chaos_double_moves"]["value"] == 1
     assert report.figures()["chaos_acquirer_keys_resent_changed"]["value"] == 1
+    assert report.figures()["chaos_moved_after_void"]["value"] == 1
 
 
 def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Path) -> None:
@@ -136,6 +148,7 @@ def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Pa
         "chaos_unbalanced_entries",
         "chaos_ledger_mismatches",
         "chaos_double_moves",
+        "chaos_moved_after_void",
         "chaos_nonterminal",
         "chaos_payments_per_s",
     )
@@ -145,9 +158,76 @@ def test_a_run_merges_the_issues_figures_into_the_benchmark_results(tmp_path: Pa
         "chaos_unbalanced_entries": 0,
         "chaos_ledger_mismatches": 0,
         "chaos_double_moves": 0,
+        "chaos_moved_after_void": 0,
         "chaos_nonterminal": 0,
         "chaos_payments_per_s": 1.25,
     }
+
+
+def operation(
+    kind: str,
+    reference: str,
+    amount: int = 600,
+    auth: str = "auth_1",
+    status: OperationStatus = OperationStatus.SUCCEEDED,
+) -> AcquirerOperation:
+    currency = "EUR" if amount else ""
+    return AcquirerOperation(OperationKind(kind), reference, auth, amount, currency, status)
+
+
+def test_a_payment_captured_and_refunded_or_only_voided_moved_nothing_after_a_void() -> None:
+    operations = [
+        operation("capture", "pay_1:capture:1"),
+        operation("refund", "pay_1:refund:re_1", 200),
+        operation("void", "pay_2:void", 0, "auth_2"),
+        operation("void", "pay_3:authorize", 0, ""),  # by the authorize key
+        # A capture that failed at the acquirer moved nothing.
+        operation("capture", "pay_2:capture:1", 600, "auth_2", OperationStatus.FAILED),
+    ]
+    assert chaos.moved_after_void(operations) == []
+
+
+def test_money_moved_on_a_voided_authorization_is_a_violation() -> None:
+    operations = [
+        # Captured after compensation voided it (or voided after its capture): either order.
+        operation("void", "pay_1:void", 0),
+        operation("capture", "pay_1:capture:1"),
+        # Voided by the authorize key, which names no authorization, then refunded.
+        operation("void", "pay_2:authorize", 0, ""),
+        operation("refund", "pay_2:refund:re_1", 100, "auth_2"),
+        # A void of another authorization of the same payment is no clash.
+        operation("void", "pay_3:void", 0, "auth_3a"),
+        operation("capture", "pay_3:capture:1", 600, "auth_3b"),
+    ]
+    found = chaos.moved_after_void(operations)
+    assert found == [
+        "pay_1: voided ['pay_1:void'], moved ['capture pay_1:capture:1 600']",
+        "pay_2: voided ['pay_2:authorize'], moved ['refund pay_2:refund:re_1 100']",
+    ]
+    report = clean_report(moved_after_void=found)
+    assert report.violations == 2
+    assert report.figures()["chaos_moved_after_void"] == {"value": 2, "unit": "payments"}
+
+
+def test_the_simulators_own_record_never_shows_money_moved_after_a_void() -> None:
+    """What the simulator lets through: the refused operation is not in its record."""
+    simulator = AcquirerSimulator(b"chaos-test-key-0123456789", 1.0, sleep=lambda _: None)
+    authorization_id = simulator.authorize(
+        AuthorizationRequest(
+            "pay_1",
+            "m_1",
+            600,
+            "EUR",
+            CardReference("tok_1", "visa", "4242", 12, 2030),
+            Authentication("05", "AAAB", None),
+            "pay_1:authorize",
+        )
+    ).authorization_id
+    assert authorization_id is not None
+    simulator.void(authorization_id, "pay_1:void")
+    with pytest.raises(AcquirerRejectedError):
+        simulator.capture(authorization_id, 600, "EUR", "pay_1:capture:1")
+    assert chaos.moved_after_void(simulator.records.operations()) == []
 
 
 def credit_entry(step: str, moves: dict[str, int]) -> CreditEntry:

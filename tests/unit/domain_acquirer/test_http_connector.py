@@ -260,7 +260,27 @@ def test_capture_refund_void_answer_like_the_simulator(
     assert connector.refund(authorization_id, 100, "EUR", "k-ref") == reference.refund(
         authorization_id, 100, "EUR", "k-ref"
     )
-    assert connector.void(authorization_id, "k-void") == reference.void(authorization_id, "k-void")
+    uncaptured = connector.authorize(request(key="k-auth-2")).authorization_id
+    assert uncaptured is not None
+    assert connector.void(uncaptured, "k-void") == reference.void(uncaptured, "k-void")
+
+
+def test_a_void_after_a_capture_and_a_capture_after_a_void_are_refused_as_rejections(
+    connector: HttpAcquirerConnector,
+) -> None:
+    captured = connector.authorize(request(key="k-auth-1")).authorization_id
+    voided = connector.authorize(request(key="k-auth-2")).authorization_id
+    assert captured is not None and voided is not None
+    connector.capture(captured, 600, "EUR", "k-cap-1")
+    connector.void(voided, "k-void-2")
+    with pytest.raises(AcquirerRejectedError) as refused_void:
+        connector.void(captured, "k-void-1")
+    with pytest.raises(AcquirerRejectedError) as refused_capture:
+        connector.capture(voided, 600, "EUR", "k-cap-2")
+    assert (refused_void.value.code, refused_capture.value.code) == (
+        "already_captured",
+        "authorization_voided",
+    )
 
 
 def test_void_by_the_authorize_key(

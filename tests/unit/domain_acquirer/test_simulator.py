@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +15,7 @@ import pytest
 from functions.domain.acquirer import (
     TEST_CARDS,
     AcquirerError,
+    AcquirerOperation,
     AcquirerRecords,
     AcquirerRejectedError,
     AcquirerSimulator,
@@ -177,7 +181,7 @@ def test_other_cards_capture_refund_and_void(simulator: AcquirerSimulator) -> No
     capture = simulator.capture(authorization_id, 600, "EUR", "k-cap-1")
     second = simulator.capture(authorization_id, 450, "EUR", "k-cap-2")
     refund = simulator.refund(authorization_id, 100, "EUR", "k-ref-1")
-    void = simulator.void(authorization_id, "k-void")
+    void = simulator.void(authorized(simulator, key="k-auth-voided"), "k-void")
     assert (capture.amount, second.amount, refund.amount, void.amount) == (600, 450, 100, 0)
     assert capture.operation_id.startswith("cap_") and refund.operation_id.startswith("ref_")
     ids = {capture.operation_id, second.operation_id, refund.operation_id, void.operation_id}
@@ -450,3 +454,161 @@ def test_the_lost_answers_card_executes_then_loses_each_first_answer() -> None:
         assert operation(authorization_id, 500, "EUR", key).amount == 500
     assert sleep.calls == [TIMEOUT_S, TIMEOUT_S]
     assert len(simulator.records.operations()) == 2
+
+
+# ------------------------------------------- issue 17: a void and a capture, first one wins
+
+
+def test_a_voided_authorization_is_never_captured_or_refunded(
+    simulator: AcquirerSimulator,
+) -> None:
+    authorization_id = authorized(simulator)
+    void = simulator.void(authorization_id, "k-void")
+    for operation, key in ((simulator.capture, "k-cap"), (simulator.refund, "k-ref")):
+        for _ in range(2):  # the same key again: refused again, never recorded
+            with pytest.raises(AcquirerRejectedError) as raised:
+                operation(authorization_id, 600, "EUR", key)
+            assert raised.value.code == "authorization_voided"
+            assert not raised.value.retryable
+        assert simulator.operation_status(key) is OperationStatus.NOT_FOUND
+    # Voiding again, under its key or another, answers the same void.
+    assert simulator.void(authorization_id, "k-void") == void
+    assert simulator.void(authorization_id, "k-void-2") == void
+    assert {o.kind for o in simulator.records.operations()} == {OperationKind.VOID}
+
+
+def test_a_void_by_the_authorize_key_refuses_captures_by_the_authorization_id(
+    simulator: AcquirerSimulator,
+) -> None:
+    authorization_id = authorized(simulator, key="k-auth")
+    simulator.void(None, "k-auth")
+    with pytest.raises(AcquirerRejectedError) as raised:
+        simulator.capture(authorization_id, 600, "EUR", "k-cap")
+    assert raised.value.code == "authorization_voided"
+    # Other authorizations are untouched.
+    assert simulator.capture(authorized(simulator, key="k-other"), 600, "EUR", "k-cap").amount
+
+
+@pytest.mark.parametrize("moved_by", ["capture", "refund"])
+def test_a_captured_authorization_is_never_voided(
+    simulator: AcquirerSimulator, moved_by: str
+) -> None:
+    authorization_id = authorized(simulator, key="k-auth")
+    operation = getattr(simulator, moved_by)
+    first = operation(authorization_id, 600, "EUR", "k-move")
+    for voided_by, key in ((authorization_id, "k-void"), (None, "k-auth")):
+        with pytest.raises(AcquirerRejectedError) as raised:
+            simulator.void(voided_by, key)
+        assert raised.value.code == "already_captured"
+        assert simulator.operation_status(key) is OperationStatus.NOT_FOUND
+    # Idempotency holds: the same key answers the first result; more may still move.
+    assert operation(authorization_id, 600, "EUR", "k-move") == first
+    assert simulator.capture(authorization_id, 100, "EUR", "k-cap-2").amount == 100
+    assert simulator.refund(authorization_id, 100, "EUR", "k-ref-2").amount == 100
+
+
+def test_a_capture_whose_answer_was_lost_still_refuses_the_void() -> None:
+    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep())
+    authorization_id = authorized(simulator, "0259")
+    with pytest.raises(AcquirerTimeoutError):
+        simulator.capture(authorization_id, 600, "EUR", "k-cap")
+    with pytest.raises(AcquirerRejectedError) as raised:
+        simulator.void(authorization_id, "k-void")
+    assert raised.value.code == "already_captured"
+    assert simulator.capture(authorization_id, 600, "EUR", "k-cap").amount == 600
+
+
+class DiesAfterClaiming(InMemoryOperationLog):
+    """A record whose container dies once between claiming an authorization and recording the
+    operation that claimed it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dies = True
+
+    def record(self, operation: AcquirerOperation) -> AcquirerOperation:
+        if self.dies:
+            self.dies = False
+            raise RuntimeError("the container died")
+        return super().record(operation)
+
+
+@pytest.mark.parametrize("first", ["capture", "void"])
+def test_an_operation_that_claimed_then_died_is_recorded_by_the_refusal_it_causes(
+    first: str,
+) -> None:
+    records = DiesAfterClaiming()
+    simulator = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep(), records=records)
+    authorization_id = authorized(simulator)
+    capture = functools.partial(simulator.capture, authorization_id, 600, "EUR", "k-cap")
+    void = functools.partial(simulator.void, authorization_id, "k-void")
+    died, refused, key = (
+        (capture, void, "k-cap") if first == "capture" else (void, capture, "k-void")
+    )
+    with pytest.raises(RuntimeError):
+        died()
+    with pytest.raises(AcquirerRejectedError):
+        refused()
+    # The refusal left the record showing why: the first operation, executed once.
+    assert [o.reference for o in records.operations()] == [key]
+    died()  # its caller's retry under the same key finds it
+    assert len(records.operations()) == 1
+
+
+def test_a_refused_operation_reached_the_request_log(simulator: AcquirerSimulator) -> None:
+    authorization_id = authorized(simulator)
+    simulator.void(authorization_id, "k-void")
+    with pytest.raises(AcquirerRejectedError):
+        simulator.capture(authorization_id, 600, "EUR", "k-cap")
+    assert [r.kind for r in simulator.request_log.requests()] == ["authorize", "void", "capture"]
+
+
+def race(capture: Callable[[], object], void: Callable[[], object]) -> dict[str, str]:
+    """Runs ``capture`` and ``void`` at once: what each answered, ``done`` or its refusal."""
+    start = threading.Barrier(2)
+    outcomes: dict[str, str] = {}
+
+    def run(name: str, call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            call()
+            outcomes[name] = "done"
+        except AcquirerRejectedError as error:
+            outcomes[name] = error.code
+
+    threads = [
+        threading.Thread(target=run, args=("capture", capture)),
+        threading.Thread(target=run, args=("void", void)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcomes
+
+
+def test_the_first_of_a_void_and_a_capture_wins_across_simulator_instances() -> None:
+    """Two containers sharing the record race a capture against a void of one authorization,
+    many times: exactly one of the two goes through each time, and the record shows it alone."""
+    records = InMemoryOperationLog()
+    first = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep(), records=records)
+    second = AcquirerSimulator(KEY, TIMEOUT_S, sleep=RecordingSleep(), records=records)
+    switch = sys.getswitchinterval()
+    # Threads switch often, so that either may reach the record first (the void, started with
+    # less to check, nearly always would).
+    sys.setswitchinterval(1e-6)
+    try:
+        for n in range(50):
+            authorization_id = authorized(first, key=f"k-auth-{n}")
+            outcomes = race(
+                functools.partial(first.capture, authorization_id, 600, "EUR", f"k-cap-{n}"),
+                functools.partial(second.void, authorization_id, f"k-void-{n}"),
+            )
+            assert outcomes in (
+                {"capture": "done", "void": "already_captured"},
+                {"capture": "authorization_voided", "void": "done"},
+            )
+            recorded = [o for o in records.operations() if o.reference.endswith(f"-{n}")]
+            assert len(recorded) == 1
+    finally:
+        sys.setswitchinterval(switch)
