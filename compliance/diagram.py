@@ -77,12 +77,35 @@ def _literal_list(expression: Any) -> tuple[str, ...]:
     return tuple(re.findall(r"'([^']+)'", str(_first(value))))
 
 
+def _scope(value: str) -> str:
+    """A tier's PCIScope; a conditional one (``cond ? "a" : "b"``) reads "b (a with cond)"."""
+    conditional = re.search(r"([\w.]+)\s*\?\s*'([\w-]+)'\s*:\s*'([\w-]+)'", value) or re.search(
+        r'([\w.]+)\s*\?\s*"([\w-]+)"\s*:\s*"([\w-]+)"', value
+    )
+    if conditional is None:
+        return value
+    condition, then, otherwise = conditional.groups()
+    return f"{otherwise} ({then} with {condition.rsplit('.', 1)[-1].replace('_', ' ')})"
+
+
+# What makes each optional tier exist (modules/network's subnet_tiers and subnets).
+OPTIONAL_NOTES = {
+    "egress": "only with egress enabled",
+    "public": "only with egress enabled or the acquirer firewall",
+    "acquirer": "only with acquirer_egress",
+    "firewall": "only with acquirer_egress mode firewall",
+}
+ACQUIRER_CALLERS = "payment_workflow's process_payment and reconcile (acquirer_connector = http)"
+
+
 def read(root: Path = REPO_ROOT) -> Network:
     network_dir = root / "modules" / "network"
     network_locals = _locals(network_dir)
-    tiers = {str(k): str(v) for k, v in _first(network_locals["tier_scope"]).items()}
-    # private_tiers = var.egress.enabled ? [with egress] : [without]: the else branch always exists
-    always = re.search(r":\s*\[([^\]]*)\]\s*\}?$", str(_first(network_locals["private_tiers"])))
+    tiers = {str(k): _scope(str(v)) for k, v in _first(network_locals["tier_scope"]).items()}
+    # subnet_tiers = concat([the tiers every network has], the optional ones...): the first
+    # literal list is what always exists; the acquirer and firewall tiers come from
+    # acquirer_egress.
+    always = re.search(r"\[([^\]]*)\]", str(_first(network_locals["subnet_tiers"])))
     always_tiers = set(re.findall(r"'(\w+)'", always.group(1))) if always else set(tiers)
     optional = tuple(t for t in tiers if t not in always_tiers)
 
@@ -165,11 +188,17 @@ def mermaid(network: Network) -> str:
         "    direction TB",
     ]
     for tier, scope in network.tiers.items():
-        note = " (only with egress enabled)" if tier in network.optional_tiers else ""
+        note = (
+            f" ({OPTIONAL_NOTES.get(tier, 'optional')})" if tier in network.optional_tiers else ""
+        )
         lines.append(f'    subgraph {tier}["{tier} tier: PCIScope {scope}{note}"]')
         workloads = network.workloads.get(tier, ())
         if workloads:
             lines.append(f'      {tier}_functions["Lambda functions of {", ".join(workloads)}"]')
+        elif tier == "acquirer":
+            lines.append(f'      acquirer_callers["{ACQUIRER_CALLERS}"]')
+        elif tier == "firewall":
+            lines.append('      firewall_endpoints["AWS Network Firewall endpoints"]')
         else:
             lines.append(f'      {tier}_empty["no workload of the platform"]')
         lines.append("    end")
@@ -186,6 +215,12 @@ def mermaid(network: Network) -> str:
         lines.append(f"  api --> {tier}_functions")
         lines.append(f"  {tier}_functions --> endpoints")
     lines.append("  endpoints --> services")
+    if "acquirer" in network.tiers:
+        lines.append('  acquirer_host(("card acquirer"))')
+        lines.append(
+            '  acquirer_callers -->|"HTTPS: PrivateLink endpoint, or firewall (TLS SNI allow-list)'
+            ' then NAT"| acquirer_host'
+        )
     lines.append("```")
     return "\n".join(lines) + "\n"
 

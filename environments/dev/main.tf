@@ -17,6 +17,7 @@ module "platform" {
   slo                           = var.slo
   acquirer_connector            = var.acquirer_connector
   acquirer_http                 = var.acquirer_http
+  acquirer_egress               = var.acquirer_egress
 }
 
 # KMS refuses a key policy that names a principal that does not exist, and every key policy

@@ -17,6 +17,7 @@ module "platform" {
   slo                           = var.slo
   acquirer_connector            = var.acquirer_connector
   acquirer_http                 = var.acquirer_http
+  acquirer_egress               = var.acquirer_egress
 
   allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
 }

@@ -22,6 +22,12 @@ alarm_subscriptions = [
 # simulated 3-D Secure server are the only ones so far). Only for a rehearsal that takes no real
 # payments:
 # allow_simulated_card_network_in_prod = true
+#
+# A real acquirer: its API, the secret with its token, and the way out of the VPC to it
+# (docs/decisions/0010-acquirer-egress.md; PrivateLink where the acquirer offers it):
+# acquirer_connector = "http"
+# acquirer_http      = { base_url = "https://api.acquirer.example/v1", credential_secret_arn = "arn:aws:secretsmanager:..." }
+# acquirer_egress    = { mode = "firewall", allowed_domains = ["api.acquirer.example"] }
 
 # The environment's profile (README, "Environment profiles"; tests/unit/deploy checks that
 # table against these values). Sized for 100 requests/s: 687 reserved concurrent executions

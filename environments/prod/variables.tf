@@ -123,3 +123,17 @@ variable "acquirer_http" {
   })
   default = null
 }
+
+variable "acquirer_egress" {
+  description = "With acquirer_connector = \"http\": the network path to the acquirer (network's acquirer_egress validates it; docs/decisions/0010-acquirer-egress.md): mode \"privatelink\" with endpoint_service_name and private_dns_name, or \"firewall\" with allowed_domains (and single_nat_gateway to use one AZ). \"none\" (the default) has no way out: the simulator."
+  type = object({
+    mode                   = optional(string, "none")
+    endpoint_service_name  = optional(string)
+    private_dns_name       = optional(string)
+    allowed_domains        = optional(list(string), [])
+    allow_wildcard_domains = optional(bool, false)
+    single_nat_gateway     = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
+}

@@ -44,6 +44,11 @@ output "ledger_table_arn" {
   value       = aws_dynamodb_table.ledger.arn
 }
 
+output "step_vpc_config" {
+  description = "Subnets and security groups of each step function (assess_risk, process_payment, reconcile, settle): the data subnets, or the acquirer tier for the functions that call an http acquirer."
+  value       = local.step_vpc_config
+}
+
 output "event_bus_name" {
   description = "EventBridge bus of the payment events (source blueprint.payments)."
   value       = aws_cloudwatch_event_bus.payments.name

@@ -49,7 +49,9 @@ module "network" {
   kms_key_arn = module.kms.logs_key_arn
   cidr_block  = var.vpc_cidr_block
   az_count    = var.az_count
-  tags        = var.tags
+  # The acquirer tier, for process_payment and reconcile with the http connector.
+  acquirer_egress = var.acquirer_egress
+  tags            = var.tags
 }
 
 module "audit" {
@@ -135,6 +137,10 @@ module "payment_workflow" {
   allow_simulated_card_network_in_prod = var.allow_simulated_card_network_in_prod
   acquirer_connector                   = var.acquirer_connector
   acquirer_http                        = var.acquirer_http
+  acquirer_vpc_config = var.acquirer_egress.mode == "none" ? null : {
+    subnet_ids         = module.network.acquirer_subnet_ids
+    security_group_ids = [module.network.acquirer_security_group_id]
+  }
 
   tags = local.cde_tags
 }

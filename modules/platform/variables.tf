@@ -577,10 +577,24 @@ variable "acquirer_connector" {
 }
 
 variable "acquirer_http" {
-  description = "With acquirer_connector = \"http\": the acquirer API's https base_url and the Secrets Manager secret ARN of its bearer token (payment_workflow's acquirer_http, which validates them). The network path from the CDE subnets to the acquirer is docs/decisions/0010-acquirer-egress.md and is not built yet."
+  description = "With acquirer_connector = \"http\": the acquirer API's https base_url and the Secrets Manager secret ARN of its bearer token (payment_workflow's acquirer_http, which validates them). The network path to it is acquirer_egress."
   type = object({
     base_url              = string
     credential_secret_arn = string
   })
   default = null
+}
+
+variable "acquirer_egress" {
+  description = "The network path from the functions that call the acquirer to it (network's acquirer_egress, which validates it; docs/decisions/0010-acquirer-egress.md): mode \"none\" (the default, nothing leaves the VPC: the simulator), \"privatelink\" (endpoint_service_name, private_dns_name) or \"firewall\" (allowed_domains, allow_wildcard_domains, single_nat_gateway). With acquirer_connector = \"http\", process_payment and reconcile run in the tier it creates; http with mode \"none\" is refused."
+  type = object({
+    mode                   = optional(string, "none")
+    endpoint_service_name  = optional(string)
+    private_dns_name       = optional(string)
+    allowed_domains        = optional(list(string), [])
+    allow_wildcard_domains = optional(bool, false)
+    single_nat_gateway     = optional(bool, false)
+  })
+  default  = {}
+  nullable = false
 }

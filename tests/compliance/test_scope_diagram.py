@@ -30,7 +30,8 @@ def test_the_diagram_follows_the_terraform(tmp_path: Path) -> None:
     before = diagram.read(root)
     assert before.tiers["data"] == "cde" and "vault" in before.workloads["data"]
     assert before.api_default_endpoint and before.api_waf
-    assert before.optional_tiers == ("egress", "public")
+    assert before.optional_tiers == ("egress", "public", "acquirer", "firewall")
+    assert before.tiers["public"] == "out-of-scope (cde-connected with acquirer firewall)"
 
     main_tf = root / "modules" / "network" / "main.tf"
     main_tf.write_text(

@@ -84,12 +84,50 @@ run "a_stage_rate_set_by_hand_sizes_the_functions_with_it" {
   variables {
     capacity                  = { requests_per_second = 5 }
     api_rate_limit_per_second = 40
+    # The http acquirer behind PrivateLink (a run of its own would plan the platform again).
+    acquirer_connector = "http"
+    acquirer_http = {
+      base_url              = "https://api.acquirer.example/v1"
+      credential_secret_arn = "arn:aws:secretsmanager:eu-west-1:111122223333:secret:payments-dev/acquirer-AbCdEf"
+    }
+    acquirer_egress = {
+      mode                  = "privatelink"
+      endpoint_service_name = "com.amazonaws.vpce.eu-west-1.vpce-svc-0123456789abcdef0"
+      private_dns_name      = "api.acquirer.example"
+    }
   }
 
   # The stage may never admit more than payments_api can hold: 40 x 1.5 = 60.
   assert {
     condition     = output.capacity.reserved_concurrency.payments_api == 60 && output.capacity.waf_rate_limit_per_5_minutes == 12000
     error_message = "A hand-set stage rate must size payments_api and WAF, not only the stage."
+  }
+
+  # --- the acquirer callers run in the acquirer tier, the other steps stay in the data subnets
+  # (the two security groups are named at plan below; subnet ids are known only after apply)
+  override_resource {
+    target          = module.network.aws_security_group.acquirer
+    override_during = plan
+    values          = { id = "sg-acquirer" }
+  }
+  override_resource {
+    target          = module.network.aws_security_group.lambda
+    override_during = plan
+    values          = { id = "sg-data" }
+  }
+
+  assert {
+    condition = (
+      length(module.network.acquirer_subnet_ids) == 2 &&
+      length(module.payment_workflow.step_vpc_config.process_payment.subnet_ids) == 2 &&
+      jsonencode({ for name, config in module.payment_workflow.step_vpc_config : name => config.security_group_ids }) == jsonencode({
+        assess_risk     = ["sg-data"]
+        process_payment = ["sg-acquirer"]
+        reconcile       = ["sg-acquirer"]
+        settle          = ["sg-data"]
+      })
+    )
+    error_message = "With the http acquirer, process_payment and reconcile must run in the acquirer tier of acquirer_egress, and only they."
   }
 }
 
