@@ -284,6 +284,14 @@ resource "aws_cloudwatch_event_target" "bnpl_events" {
   event_bus_name = local.bnpl_bus.name
   target_id      = "bnpl-event-record"
   arn            = aws_cloudwatch_log_group.bnpl_events[0].arn
+
+  dynamic "dead_letter_config" {
+    for_each = try(local.bnpl_bus.dead_letter_queue_arn, null) == null ? [] : [local.bnpl_bus.dead_letter_queue_arn]
+
+    content {
+      arn = dead_letter_config.value
+    }
+  }
 }
 
 # EventBridge writes to a log group through the group's resource policy: only this rule, only

@@ -178,7 +178,9 @@ variable "bnpl" {
     BNPL checkout and collections. Null (the default) deploys the pre-qualification API only. Set,
     it adds the bnpl function (the payment workflow's BNPL step, its compensation, and the
     collections run), the credit ledger table and the collections schedule:
-    - event_bus: the payment bus the bnpl.* events are published on (name and ARN);
+    - event_bus: the payment bus the bnpl.* events are published on (name and ARN), and its
+      dead-letter queue (dead_letter_queue_arn, optional) for the events its rule to the BNPL
+      event record could not deliver;
     - payments_table: the payment workflow's payments table (name and ARN), where a BNPL
       payment is recorded so that GET /v1/payments/{id} answers it (encrypted with
       data_kms_key_arn, as the payment workflow's tables are);
@@ -199,8 +201,9 @@ variable "bnpl" {
   EOT
   type = object({
     event_bus = object({
-      name = string
-      arn  = string
+      name                  = string
+      arn                   = string
+      dead_letter_queue_arn = optional(string)
     })
     payments_table = object({
       name = string

@@ -85,6 +85,14 @@ resource "aws_cloudwatch_event_target" "to_stream" {
   # The detail alone: EventBridge's envelope adds nothing the consumers read.
   input_path = "$.detail"
 
+  dynamic "dead_letter_config" {
+    for_each = var.event_bus.dead_letter_queue_arn == null ? [] : [var.event_bus.dead_letter_queue_arn]
+
+    content {
+      arn = dead_letter_config.value
+    }
+  }
+
   kinesis_target {
     partition_key_path = each.value.partition_key_path
   }

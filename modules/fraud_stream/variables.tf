@@ -19,15 +19,20 @@ variable "environment" {
 }
 
 variable "event_bus" {
-  description = "The payment event bus (modules/payment_workflow outputs event_bus_name and event_bus_arn): its authorization events feed the stream, and fraud.alert events are published on it."
+  description = "The payment event bus (modules/payment_workflow outputs event_bus_name, event_bus_arn and event_dead_letter_queue_arn): its authorization events feed the stream, and fraud.alert events are published on it. dead_letter_queue_arn, when set, receives the events a rule could not put on the stream within its retries."
   type = object({
-    name = string
-    arn  = string
+    name                  = string
+    arn                   = string
+    dead_letter_queue_arn = optional(string)
   })
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/.+$", var.event_bus.arn))
     error_message = "event_bus.arn must be an EventBridge event bus ARN."
+  }
+  validation {
+    condition     = try(var.event_bus.dead_letter_queue_arn, null) == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:.+$", var.event_bus.dead_letter_queue_arn))
+    error_message = "event_bus.dead_letter_queue_arn must be an SQS queue ARN."
   }
 }
 

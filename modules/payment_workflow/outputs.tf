@@ -49,6 +49,11 @@ output "step_vpc_config" {
   value       = local.step_vpc_config
 }
 
+output "event_dead_letter_queue_arn" {
+  description = "The payment bus's dead-letter queue: give it to the rules of other modules on the bus (their event_bus.dead_letter_queue_arn); only rules of this bus may send to it."
+  value       = aws_sqs_queue.event_dead_letters.arn
+}
+
 output "event_bus_name" {
   description = "EventBridge bus of the payment events (source blueprint.payments)."
   value       = aws_cloudwatch_event_bus.payments.name

@@ -47,8 +47,9 @@ module "credit_decisioning" {
 
   bnpl = {
     event_bus = {
-      name = module.payment_workflow.event_bus_name
-      arn  = module.payment_workflow.event_bus_arn
+      name                  = module.payment_workflow.event_bus_name
+      arn                   = module.payment_workflow.event_bus_arn
+      dead_letter_queue_arn = module.payment_workflow.event_dead_letter_queue_arn
     }
     payments_table = {
       name = module.payment_workflow.payments_table_name

@@ -33,8 +33,9 @@ module "fraud_stream" {
   consumer = merge(var.fraud_stream_consumer, { reserved_concurrency = local.reserved_concurrency.fraud_consumer })
 
   event_bus = {
-    name = module.payment_workflow.event_bus_name
-    arn  = module.payment_workflow.event_bus_arn
+    name                  = module.payment_workflow.event_bus_name
+    arn                   = module.payment_workflow.event_bus_arn
+    dead_letter_queue_arn = module.payment_workflow.event_dead_letter_queue_arn
   }
   # The assess step reads the block list and the features (role named by lambda_function).
   hot_path_readers = {

@@ -31,8 +31,9 @@ module "webhooks" {
   deletion_protection = var.deletion_protection
 
   event_bus = {
-    name = module.payment_workflow.event_bus_name
-    arn  = module.payment_workflow.event_bus_arn
+    name                  = module.payment_workflow.event_bus_name
+    arn                   = module.payment_workflow.event_bus_arn
+    dead_letter_queue_arn = module.payment_workflow.event_dead_letter_queue_arn
   }
   api_gateway = {
     execution_arn = module.payment_workflow.api_execution_arn

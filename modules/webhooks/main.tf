@@ -200,6 +200,14 @@ resource "aws_cloudwatch_event_target" "this" {
   event_bus_name = var.event_bus.name
   target_id      = "webhook-events"
   arn            = aws_sqs_queue.this["events"].arn
+
+  dynamic "dead_letter_config" {
+    for_each = var.event_bus.dead_letter_queue_arn == null ? [] : [var.event_bus.dead_letter_queue_arn]
+
+    content {
+      arn = dead_letter_config.value
+    }
+  }
 }
 
 module "api" {

@@ -59,15 +59,20 @@ variable "vpc_config" {
 }
 
 variable "event_bus" {
-  description = "The payment bus (payment_workflow's): every payment.*, fraud.alert (merchant subjects) and bnpl.* event on it is delivered to its merchant's endpoints."
+  description = "The payment bus (payment_workflow's): every payment.*, fraud.alert (merchant subjects) and bnpl.* event on it is delivered to its merchant's endpoints. dead_letter_queue_arn, when set, receives the events the rule could not put on the webhook queue within its retries."
   type = object({
-    name = string
-    arn  = string
+    name                  = string
+    arn                   = string
+    dead_letter_queue_arn = optional(string)
   })
 
   validation {
     condition     = can(regex("^arn:aws[a-z-]*:events:[a-z0-9-]+:[0-9]{12}:event-bus/.+$", var.event_bus.arn))
     error_message = "event_bus.arn must be an EventBridge bus ARN."
+  }
+  validation {
+    condition     = try(var.event_bus.dead_letter_queue_arn, null) == null || can(regex("^arn:aws[a-z-]*:sqs:[a-z0-9-]+:[0-9]{12}:.+$", var.event_bus.dead_letter_queue_arn))
+    error_message = "event_bus.dead_letter_queue_arn must be an SQS queue ARN."
   }
 }
 

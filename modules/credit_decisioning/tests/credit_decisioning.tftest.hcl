@@ -194,10 +194,15 @@ run "late_fees_reach_the_collections_and_every_bnpl_event_is_recorded_encrypted"
 
   variables {
     bnpl = {
-      event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments" }
+      event_bus      = { name = "pay-payments", arn = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments", dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq" }
       payments_table = { name = "pay-payments", arn = "arn:aws:dynamodb:eu-west-1:111122223333:table/pay-payments" }
       late_fees      = { EUR = { amount = 500, cap = 1000 } }
     }
+  }
+
+  assert {
+    condition     = one(aws_cloudwatch_event_target.bnpl_events[0].dead_letter_config).arn == "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq"
+    error_message = "BNPL events the rule could not record go to the payment bus's dead-letter queue."
   }
 
   assert {

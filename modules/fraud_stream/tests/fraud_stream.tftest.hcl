@@ -67,8 +67,9 @@ variables {
   data_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/11111111-2222-3333-4444-555555555555"
   logs_kms_key_arn = "arn:aws:kms:eu-west-1:111122223333:key/66666666-7777-8888-9999-000000000000"
   event_bus = {
-    name = "pay-payments"
-    arn  = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"
+    name                  = "pay-payments"
+    arn                   = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-payments"
+    dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq"
   }
   vpc_config = {
     subnet_ids         = ["subnet-a", "subnet-b"]
@@ -81,6 +82,11 @@ run "the_module_with_its_defaults" {
   command = plan
 
   # --- the stream
+  assert {
+    condition     = alltrue([for t in aws_cloudwatch_event_target.to_stream : one(t.dead_letter_config).arn == "arn:aws:sqs:eu-west-1:111122223333:pay-payments-dlq"])
+    error_message = "Events a rule could not put on the stream go to the payment bus's dead-letter queue."
+  }
+
   assert {
     condition     = aws_kinesis_stream.this.stream_mode_details[0].stream_mode == "ON_DEMAND"
     error_message = "the stream must be on demand"

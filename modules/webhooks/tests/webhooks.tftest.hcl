@@ -76,8 +76,9 @@ variables {
     security_group_ids = ["sg-1"]
   }
   event_bus = {
-    name = "pay-events"
-    arn  = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-events"
+    name                  = "pay-events"
+    arn                   = "arn:aws:events:eu-west-1:111122223333:event-bus/pay-events"
+    dead_letter_queue_arn = "arn:aws:sqs:eu-west-1:111122223333:pay-events-dlq"
   }
   api_gateway = {
     execution_arn = "arn:aws:execute-api:eu-west-1:111122223333:abc123"
@@ -94,6 +95,11 @@ run "the_webhooks_with_the_defaults" {
   command = plan
 
   # --- endpoints secrets and queues are under the customer key
+  assert {
+    condition     = one(aws_cloudwatch_event_target.this.dead_letter_config).arn == "arn:aws:sqs:eu-west-1:111122223333:pay-events-dlq"
+    error_message = "Events the rule could not put on the webhook queue go to the payment bus's dead-letter queue."
+  }
+
   assert {
     condition     = aws_dynamodb_table.this.server_side_encryption[0].enabled && aws_dynamodb_table.this.server_side_encryption[0].kms_key_arn == var.data_kms_key_arn
     error_message = "The endpoints table must be encrypted with the customer-managed application key."
