@@ -22,18 +22,15 @@ def _example_inputs(emulator: Emulator) -> Iterator[None]:
 
 
 # The examples run on the session's emulator, which is thrown away afterwards: no teardown.
-terraform("kms_example", scope="session", teardown=terraform.TEARDOWN_OFF)
-terraform("network_example", scope="session", teardown=terraform.TEARDOWN_OFF)
-terraform("audit_example", scope="session", teardown=terraform.TEARDOWN_OFF)
-terraform("lambda_function_example", scope="session", teardown=terraform.TEARDOWN_OFF)
+terraform("module_examples", scope="session", teardown=terraform.TEARDOWN_OFF)
 
 
-def example_outputs(fixture: Any) -> dict[str, Any]:
-    return dict(fixture.outputs["example"]["value"])
+def example_outputs(fixture: Any, module: str) -> dict[str, Any]:
+    return dict(fixture.outputs[module]["value"])
 
 
-def test_kms_keys_rotate_within_the_cryptoperiod(emulator: Emulator, kms_example: Any) -> None:
-    keys = example_outputs(kms_example)["keys"]
+def test_kms_keys_rotate_within_the_cryptoperiod(emulator: Emulator, module_examples: Any) -> None:
+    keys = example_outputs(module_examples, "kms")["keys"]
     kms = emulator.client("kms")
     assert set(keys) >= {"vault", "fingerprint", "application", "data_lake", "logs"}
     for purpose, key in keys.items():
@@ -61,9 +58,9 @@ def test_kms_keys_rotate_within_the_cryptoperiod(emulator: Emulator, kms_example
 
 
 def test_network_is_private_with_endpoints_and_flow_logs(
-    emulator: Emulator, network_example: Any
+    emulator: Emulator, module_examples: Any
 ) -> None:
-    outputs = example_outputs(network_example)
+    outputs = example_outputs(module_examples, "network")
     ec2 = emulator.client("ec2")
     vpc_filter = [{"Name": "vpc-id", "Values": [outputs["vpc_id"]]}]
     assert not ec2.describe_internet_gateways(
@@ -114,8 +111,8 @@ def test_network_is_private_with_endpoints_and_flow_logs(
     }
 
 
-def test_audit_trail_and_object_locked_archive(emulator: Emulator, audit_example: Any) -> None:
-    outputs = example_outputs(audit_example)
+def test_audit_trail_and_object_locked_archive(emulator: Emulator, module_examples: Any) -> None:
+    outputs = example_outputs(module_examples, "audit")
     trail = emulator.client("cloudtrail").get_trail(Name=outputs["trail_arn"])["Trail"]
     assert trail["IsMultiRegionTrail"] is True
     assert trail["LogFileValidationEnabled"] is True
@@ -155,9 +152,9 @@ def test_audit_trail_and_object_locked_archive(emulator: Emulator, audit_example
 
 
 def test_lambda_function_is_private_traced_encrypted_and_runs(
-    emulator: Emulator, lambda_function_example: Any
+    emulator: Emulator, module_examples: Any
 ) -> None:
-    outputs = example_outputs(lambda_function_example)
+    outputs = example_outputs(module_examples, "lambda_function")
     lambda_client = emulator.client("lambda")
     config = lambda_client.get_function_configuration(FunctionName=outputs["function_name"])
     assert config["TracingConfig"]["Mode"] == "Active"
