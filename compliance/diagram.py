@@ -95,7 +95,9 @@ OPTIONAL_NOTES = {
     "acquirer": "only with acquirer_egress",
     "firewall": "only with acquirer_egress mode firewall",
 }
-ACQUIRER_CALLERS = "payment_workflow's process_payment and reconcile (acquirer_connector = http)"
+ACQUIRER_CALLERS = (
+    "payment_workflow's process_payment, reconcile and settle (acquirer_connector = http)"
+)
 
 
 def read(root: Path = REPO_ROOT) -> Network:

@@ -21,6 +21,15 @@ endpoint and a key sent again returns the first answer):
 ``GET /operations/{idempotency_key}``
     -> ``{"status": "succeeded" | "failed"}``; 404 when the acquirer has no operation under that
     key. How an operation whose answer was lost (a timeout) is resolved without sending it twice.
+``GET /settlement-batches?from=YYYY-MM-DD&through=YYYY-MM-DD&limit=N[&cursor=C]``
+    -> ``{"batches": [{"batch_id", "value_date", "lines": [{"kind", "reference", "amount",
+    "currency", "interchange_fee", "scheme_fee", "dispute_fee", "reason_code"}]}],
+    "next_cursor": str | null}``: the settlement batches made in those days, at most ``limit``
+    lines a page, a batch continued on the next page under the same ``batch_id``. ``kind`` and
+    ``reference`` are those of ``SettlementLine`` (the reference is the idempotency key of the
+    capture or refund, ``{payment_id}:chargeback:{dispute_id}`` for a dispute); amounts and fees
+    in minor units. The settle function books them (SettlementSource); a batch already booked is
+    skipped, so a window that overlaps the last run's is harmless.
 
 Errors are ``{"error": {"code": str, "message": str}}``; only a well-formed ``code`` is kept,
 the message and any other body text are never copied into our errors or logs.
@@ -44,6 +53,7 @@ one: a rotation needs no redeploy and no cold start. A 401 with an unchanged val
 
 from __future__ import annotations
 
+import datetime as dt
 import http.client
 import json
 import re
@@ -67,6 +77,10 @@ from functions.domain.acquirer import (
     ErrorCode,
     OperationResult,
     OperationStatus,
+    SettlementBatch,
+    SettlementKind,
+    SettlementLine,
+    SettlementSource,
     check_amount,
     check_authorization_id,
     check_authorization_request,
@@ -145,7 +159,18 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-class HttpAcquirerConnector(AcquirerConnector):
+# Lines asked for per settlement page: about 200 bytes each, so a page stays far below the
+# answer size limit (_MAX_RESPONSE_BYTES).
+SETTLEMENT_PAGE_LINES = 200
+# How far back each settle run asks for batches. A batch is booked only once every line's
+# operation is in the ledger (reconciliation posts missing ones); one still waiting after a
+# month is an operator's case (the settlement-waiting alarm has fired every day by then).
+SETTLEMENT_LOOKBACK_DAYS = 31
+# A cursor sequence longer than this is an acquirer that never ends its answer.
+_MAX_SETTLEMENT_PAGES = 10_000
+
+
+class HttpAcquirerConnector(AcquirerConnector, SettlementSource):
     """``base_url``: ``https://host[:port][/prefix]``. Plain http only with
     ``allow_insecure_localhost=True`` and a host of 127.0.0.1 or localhost (tests, emulators).
     ``timeout_s`` bounds each call's connect and each read. ``credential``: a bearer token, or
@@ -244,6 +269,44 @@ class HttpAcquirerConnector(AcquirerConnector):
         status = answer.get("status")
         if status in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
             return OperationStatus(status)
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+
+    def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
+        """The batches the acquirer made from ``SETTLEMENT_LOOKBACK_DAYS`` before ``through``
+        to ``through``, every page read. ``settled`` is not needed: an acquirer's batches are
+        fixed, and the settlement service skips the ones it booked. An answer that is not the
+        documented shape raises ``AcquirerTimeoutError(INVALID_RESPONSE)``: nothing is booked
+        from a page that cannot be read whole."""
+        since = through - dt.timedelta(days=SETTLEMENT_LOOKBACK_DAYS)
+        query = {"from": since.isoformat(), "through": through.isoformat()}
+        query["limit"] = str(SETTLEMENT_PAGE_LINES)
+        order: list[str] = []
+        value_dates: dict[str, str] = {}
+        lines: dict[str, list[SettlementLine]] = {}
+        cursors: set[str] = set()
+        for _ in range(_MAX_SETTLEMENT_PAGES):
+            path = "/settlement-batches?" + urllib.parse.urlencode(query)
+            answer = self._send("GET", path, {}, None, missing_ok=False)
+            assert answer is not None  # only a missing_ok call answers None
+            for batch_id, value_date, page_lines in _settlement_page(answer):
+                if batch_id not in value_dates:
+                    order.append(batch_id)
+                    value_dates[batch_id] = value_date
+                    lines[batch_id] = []
+                elif value_dates[batch_id] != value_date:
+                    raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+                lines[batch_id].extend(page_lines)
+            cursor = _optional_str(answer, "next_cursor")
+            if cursor is None:
+                try:
+                    return [SettlementBatch(b, value_dates[b], tuple(lines[b])) for b in order]
+                except (ValueError, AcquirerError):
+                    # A batch id the ledger cannot key, a reference settled twice, no lines.
+                    raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE) from None
+            if not cursor or cursor in cursors:
+                raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+            cursors.add(cursor)
+            query["cursor"] = cursor
         raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
 
     # -------------------------------------------------------------- HTTP
@@ -391,6 +454,53 @@ def _authorization_result(answer: dict[str, Any]) -> AuthorizationResult:
         # reason we have no code for is still a decline: the generic one.
         return AuthorizationResult(False, None, decline_code(decline), network_reference)
     raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+
+
+def _settlement_page(answer: dict[str, Any]) -> list[tuple[str, str, list[SettlementLine]]]:
+    batches = answer.get("batches")
+    if not isinstance(batches, list):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    page: list[tuple[str, str, list[SettlementLine]]] = []
+    for batch in batches:
+        if not isinstance(batch, dict):
+            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        raw_lines = batch.get("lines")
+        if not isinstance(raw_lines, list):
+            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        lines = [_settlement_line(line) for line in raw_lines]
+        page.append((_text(batch.get("batch_id")), _text(batch.get("value_date")), lines))
+    return page
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    return value
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    return value
+
+
+def _settlement_line(raw: Any) -> SettlementLine:
+    if not isinstance(raw, dict):
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+    try:
+        return SettlementLine(
+            SettlementKind(_text(raw.get("kind"))),
+            _text(raw.get("reference")),
+            _whole(raw.get("amount")),
+            _text(raw.get("currency")),
+            interchange_fee=_whole(raw.get("interchange_fee", 0)),
+            scheme_fee=_whole(raw.get("scheme_fee", 0)),
+            dispute_fee=_whole(raw.get("dispute_fee", 0)),
+            reason_code=_text(raw.get("reason_code") or ""),
+        )
+    except (ValueError, AcquirerError):
+        # An unknown kind, a reference that is not {payment}:{kind}:{id}, a bad amount or fee.
+        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE) from None
 
 
 def _operation_result(answer: dict[str, Any]) -> OperationResult:

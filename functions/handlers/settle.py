@@ -40,8 +40,8 @@ class SettleInput(BaseModel):
 
 
 def settlement_source() -> SettlementSource:
-    """The simulator makes the batches of the operations it executed; a real acquirer's
-    connector gives its settlement files as ``SettlementFileRecords``."""
+    """The simulator makes the batches of the operations it executed; the http connector
+    reads the acquirer's (``GET /settlement-batches``)."""
     source = wiring.acquirer()
     if not isinstance(source, SettlementSource):
         raise RuntimeError("the acquirer connector gives no settlement batches")

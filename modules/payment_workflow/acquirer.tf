@@ -1,6 +1,7 @@
 # The http acquirer connector (var.acquirer_connector = "http", var.acquirer_http): the API's
-# address and the secret holding its bearer token reach the two functions that talk to the
-# acquirer (process_payment and reconcile), and only they may read that one secret. The
+# address and the secret holding its bearer token reach the three functions that talk to the
+# acquirer (process_payment, reconcile, and settle, which reads its settlement batches), and
+# only they may read that one secret. The
 # network path from the CDE subnets to the acquirer is docs/decisions/0010-acquirer-egress.md.
 
 locals {
@@ -8,8 +9,7 @@ locals {
 
   # The functions that talk to the acquirer: with the http connector they run in the acquirer
   # tier (var.acquirer_vpc_config), the only subnets with a path out, and to the acquirer alone.
-  # settle joins them when it reads a real acquirer's settlement files (ADR 0010, not built).
-  acquirer_callers = ["process_payment", "reconcile"]
+  acquirer_callers = ["process_payment", "reconcile", "settle"]
   step_vpc_config = {
     for name in ["assess_risk", "process_payment", "reconcile", "settle"] :
     name => contains(local.acquirer_callers, name) && local.acquirer_http != null ? var.acquirer_vpc_config : var.vpc_config

@@ -161,7 +161,7 @@ locals {
     settle = {
       description        = "Books the acquirer's settlement batches (cash, fees, chargebacks) and pays merchants their settled funds."
       environment        = local.settle_environment
-      statements         = local.settle_statements
+      statements         = concat(local.settle_statements, local.acquirer_credential_statements)
       keeps_failed_event = true
     }
   }

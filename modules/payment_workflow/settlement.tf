@@ -22,5 +22,6 @@ locals {
     ACQUIRER_TIMEOUT_MS = tostring(var.acquirer_timeout_ms)
     # The TRA fraud-rate monitoring weighs payments in EUR (docs/sca-policy.md).
     EUR_RATES = local.eur_rates_json
-  })
+    # With the http connector, its settlement batches come from the acquirer's API.
+  }, local.acquirer_http_environment)
 }

@@ -351,7 +351,7 @@ variable "ip_country_ranges" {
 }
 
 variable "acquirer_connector" {
-  description = "Acquirer process_payment and reconcile authorize, capture, refund and void with (ACQUIRER_CONNECTOR): \"simulator\" (test cards, no money moves) or \"http\" (functions/adapters/acquirer_http.py, a JSON acquirer API; set acquirer_http). settle books batches from the simulator only so far."
+  description = "Acquirer process_payment and reconcile authorize, capture, refund and void with, and settle reads settlement batches from (ACQUIRER_CONNECTOR): \"simulator\" (test cards, no money moves) or \"http\" (functions/adapters/acquirer_http.py, a JSON acquirer API; set acquirer_http and acquirer_vpc_config)."
   type        = string
   default     = "simulator"
   nullable    = false

@@ -49,7 +49,7 @@ module "network" {
   kms_key_arn = module.kms.logs_key_arn
   cidr_block  = var.vpc_cidr_block
   az_count    = var.az_count
-  # The acquirer tier, for process_payment and reconcile with the http connector.
+  # The acquirer tier, for process_payment, reconcile and settle with the http connector.
   acquirer_egress = var.acquirer_egress
   tags            = var.tags
 }

@@ -586,7 +586,7 @@ variable "acquirer_http" {
 }
 
 variable "acquirer_egress" {
-  description = "The network path from the functions that call the acquirer to it (network's acquirer_egress, which validates it; docs/decisions/0010-acquirer-egress.md): mode \"none\" (the default, nothing leaves the VPC: the simulator), \"privatelink\" (endpoint_service_name, private_dns_name) or \"firewall\" (allowed_domains, allow_wildcard_domains, single_nat_gateway). With acquirer_connector = \"http\", process_payment and reconcile run in the tier it creates; http with mode \"none\" is refused."
+  description = "The network path from the functions that call the acquirer to it (network's acquirer_egress, which validates it; docs/decisions/0010-acquirer-egress.md): mode \"none\" (the default, nothing leaves the VPC: the simulator), \"privatelink\" (endpoint_service_name, private_dns_name) or \"firewall\" (allowed_domains, allow_wildcard_domains, single_nat_gateway). With acquirer_connector = \"http\", process_payment, reconcile and settle run in the tier it creates; http with mode \"none\" is refused."
   type = object({
     mode                   = optional(string, "none")
     endpoint_service_name  = optional(string)

@@ -63,3 +63,14 @@ def test_an_unknown_connector_is_refused(monkeypatch: pytest.MonkeyPatch) -> Non
 
     with pytest.raises(ValidationError, match="acquirer_connector"):
         wiring.acquirer()
+
+
+def test_settle_reads_its_batches_from_the_http_acquirer(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With http, the settle function's source is the acquirer's API, not the simulator's
+    record (which holds nothing on a real deployment)."""
+    from functions.handlers import settle
+
+    monkeypatch.setenv("ACQUIRER_CONNECTOR", "http")
+    monkeypatch.setenv("ACQUIRER_BASE_URL", "https://acquirer.example/v1")
+
+    assert isinstance(settle.settlement_source(), HttpAcquirerConnector)

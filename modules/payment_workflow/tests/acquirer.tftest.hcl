@@ -47,31 +47,31 @@ run "the_http_connector_reaches_the_acquirer_functions_with_its_one_secret" {
     condition = (
       local.step_vpc_config.process_payment == var.acquirer_vpc_config &&
       local.step_vpc_config.reconcile == var.acquirer_vpc_config &&
-      local.step_vpc_config.assess_risk == var.vpc_config &&
-      local.step_vpc_config.settle == var.vpc_config
+      local.step_vpc_config.settle == var.acquirer_vpc_config &&
+      local.step_vpc_config.assess_risk == var.vpc_config
     )
     error_message = "Only the functions that call the acquirer run in the acquirer tier; the others stay in the data subnets, which have no way out."
   }
 
   assert {
     condition = alltrue([
-      for env in [local.process_payment_environment, local.reconcile_environment] :
+      for env in [local.process_payment_environment, local.reconcile_environment, local.settle_environment] :
       env.ACQUIRER_CONNECTOR == "http" && env.ACQUIRER_BASE_URL == "https://api.acquirer.example/v1" &&
       env.ACQUIRER_CREDENTIAL_SECRET_ARN == var.acquirer_http.credential_secret_arn
     ])
-    error_message = "process_payment and reconcile get ACQUIRER_CONNECTOR=http, the API's base URL and the secret's ARN."
+    error_message = "process_payment, reconcile and settle get ACQUIRER_CONNECTOR=http, the API's base URL and the secret's ARN."
   }
 
   assert {
     condition = alltrue([
-      for fn in ["process_payment", "reconcile"] : [
+      for fn in ["process_payment", "reconcile", "settle"] : [
         for s in local.step_functions[fn].statements : { actions = s.actions, resources = s.resources }
         if s.sid == "ReadAcquirerCredential"
       ] == [{ actions = ["secretsmanager:GetSecretValue"], resources = [var.acquirer_http.credential_secret_arn] }]
       ]) && alltrue([
-      for fn in ["assess_risk", "settle"] : !anytrue([for s in local.step_functions[fn].statements : s.sid == "ReadAcquirerCredential"])
+      for fn in ["assess_risk"] : !anytrue([for s in local.step_functions[fn].statements : s.sid == "ReadAcquirerCredential"])
     ])
-    error_message = "Only process_payment and reconcile may read the acquirer's secret, and that secret only."
+    error_message = "Only the acquirer's callers (process_payment, reconcile, settle) may read its secret, and that secret only."
   }
 
   assert {

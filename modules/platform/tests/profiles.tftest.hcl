@@ -124,10 +124,10 @@ run "a_stage_rate_set_by_hand_sizes_the_functions_with_it" {
         assess_risk     = ["sg-data"]
         process_payment = ["sg-acquirer"]
         reconcile       = ["sg-acquirer"]
-        settle          = ["sg-data"]
+        settle          = ["sg-acquirer"]
       })
     )
-    error_message = "With the http acquirer, process_payment and reconcile must run in the acquirer tier of acquirer_egress, and only they."
+    error_message = "With the http acquirer, process_payment, reconcile and settle must run in the acquirer tier of acquirer_egress, and only they."
   }
 }
 

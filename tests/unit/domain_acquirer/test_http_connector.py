@@ -7,6 +7,8 @@ answer with canned statuses.
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import json
 import re
 import threading
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from functions.adapters import acquirer_http
 from functions.adapters.acquirer_http import HttpAcquirerConnector
 from functions.domain.acquirer import (
     TEST_CARDS,
@@ -104,6 +107,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.route_get:
             self.server.route(self, b"")
             return
+        if self.path.startswith(PREFIX + "/settlement-batches?"):
+            self.answer(200, json.dumps(_settlement_page(self.server, self.path)).encode())
+            return
         if self.path.startswith(PREFIX + "/operations/"):
             key = urllib.parse.unquote(self.path.removeprefix(PREFIX + "/operations/"))
             status = self.server.simulator.operation_status(key)
@@ -124,6 +130,27 @@ class _Handler(BaseHTTPRequestHandler):
 
     def log_message(self, format: str, *args: Any) -> None:
         pass
+
+
+def _settlement_page(server: FakeAcquirer, path: str) -> dict[str, Any]:
+    """The simulator's batches through the asked day, ``limit`` lines a page; the cursor is the
+    offset of the next line, and a batch split by a page goes on under its id."""
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+    through = dt.date.fromisoformat(query["through"][0])
+    rows = [
+        (batch.batch_id, batch.value_date, dataclasses.asdict(line))
+        for batch in server.simulator.batches(through, frozenset())
+        for line in batch.lines
+    ]
+    start, limit = int(query.get("cursor", ["0"])[0]), int(query["limit"][0])
+    batches: list[dict[str, Any]] = []
+    for batch_id, value_date, line in rows[start : start + limit]:
+        line["kind"] = str(line["kind"])
+        if not batches or batches[-1]["batch_id"] != batch_id:
+            batches.append({"batch_id": batch_id, "value_date": value_date, "lines": []})
+        batches[-1]["lines"].append(line)
+    more = start + limit < len(rows)
+    return {"batches": batches, "next_cursor": str(start + limit) if more else None}
 
 
 _OPERATION_PATH = re.compile(PREFIX + r"/authorizations/([^/]+)/(captures|refunds|voids)")
@@ -612,3 +639,119 @@ def test_an_unusable_status_answer_is_never_read_as_not_found(
     acquirer.route_get = True
     with pytest.raises(error):
         connector.operation_status("pay_1:capture:1")
+
+
+# --------------------------------------------------------------------------- settlement
+
+_LINE = {
+    "kind": "capture",
+    "reference": "pay_1:capture:1",
+    "amount": 1000,
+    "currency": "EUR",
+    "interchange_fee": 2,
+    "scheme_fee": 1,
+}
+
+
+def _batch(value_date: str = "2026-12-03", **line: Any) -> dict[str, Any]:
+    return {"batch_id": "b1", "value_date": value_date, "lines": [{**_LINE, **line}]}
+
+
+def _settle_some(connector: HttpAcquirerConnector, payments: int) -> None:
+    for n in range(payments):
+        authorization_id = connector.authorize(request(key=f"pay_{n}:authorize")).authorization_id
+        assert authorization_id is not None
+        connector.capture(authorization_id, 1_000 + n, "EUR", f"pay_{n}:capture:1")
+        if n % 2:
+            connector.refund(authorization_id, 100, "EUR", f"pay_{n}:refund:re_{n}")
+
+
+def test_settlement_batches_are_read_page_by_page_and_joined(
+    connector: HttpAcquirerConnector, acquirer: FakeAcquirer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seven lines, two a page: four pages, the day's one batch cut across them and joined
+    again, equal to what the acquirer made."""
+    monkeypatch.setattr(acquirer_http, "SETTLEMENT_PAGE_LINES", 2)
+    _settle_some(connector, 5)  # 5 captures, 2 refunds
+    through = dt.date(2026, 12, 2)
+    got = connector.batches(through, frozenset())
+    assert got == acquirer.simulator.batches(through, frozenset())
+    assert len(got) == 1 and len(got[0].lines) == 7
+    pages = [r.path for r in acquirer.requests if "/settlement-batches?" in r.path]
+    assert len(pages) == 4
+    first = urllib.parse.parse_qs(urllib.parse.urlsplit(pages[0]).query)
+    assert first == {"from": ["2026-11-01"], "through": ["2026-12-02"], "limit": ["2"]}
+    cursors = [urllib.parse.parse_qs(urllib.parse.urlsplit(p).query)["cursor"] for p in pages[1:]]
+    assert cursors == [["2"], ["4"], ["6"]]
+
+
+def test_settlement_pages_carry_the_credential(acquirer: FakeAcquirer) -> None:
+    connect(acquirer, credential=CREDENTIAL).batches(dt.date(2026, 12, 2), frozenset())
+    assert acquirer.requests[-1].headers["Authorization"] == f"Bearer {CREDENTIAL}"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"batches": {}},
+        {"batches": [{"batch_id": "b1", "value_date": "2026-12-03"}]},
+        {"batches": [{"batch_id": "b1", "value_date": "soon", "lines": [_LINE]}]},
+        {"batches": [{"batch_id": "b:1", "value_date": "2026-12-03", "lines": [_LINE]}]},
+        {"batches": [{"batch_id": "b1", "value_date": "2026-12-03", "lines": []}]},
+        {"batches": [_batch(kind="payout")]},
+        {"batches": [_batch(reference="pay_1:refund:1")]},
+        {"batches": [_batch(amount=True)]},
+        {"batches": [_batch(amount="100")]},
+        {"batches": [_batch(scheme_fee=-1)]},
+        {"batches": [_batch(currency=7)]},
+        {"batches": [_batch(), _batch()]},  # one reference settled twice in a batch
+        {"batches": [], "next_cursor": ""},
+        {"batches": [], "next_cursor": 3},
+    ],
+)
+def test_a_settlement_answer_of_another_shape_books_nothing(
+    acquirer: FakeAcquirer, connector: HttpAcquirerConnector, answer: dict[str, Any]
+) -> None:
+    acquirer.route_get = True
+    acquirer.canned(200, json.dumps(answer).encode())
+    with pytest.raises(AcquirerTimeoutError) as error:
+        connector.batches(dt.date(2026, 12, 2), frozenset())
+    assert error.value.code == "invalid_response"
+
+
+def test_a_cursor_given_twice_is_an_endless_answer(
+    acquirer: FakeAcquirer, connector: HttpAcquirerConnector
+) -> None:
+    acquirer.route_get = True
+    acquirer.canned(200, json.dumps({"batches": [_batch()], "next_cursor": "again"}).encode())
+    with pytest.raises(AcquirerTimeoutError):
+        connector.batches(dt.date(2026, 12, 2), frozenset())
+    assert len(acquirer.requests) == 2
+
+
+def test_a_batch_whose_value_date_changes_between_pages_is_refused(
+    acquirer: FakeAcquirer, connector: HttpAcquirerConnector
+) -> None:
+    pages = iter(
+        [
+            {"batches": [_batch()], "next_cursor": "2"},
+            {"batches": [_batch(value_date="2026-12-04", reference="pay_2:capture:1")]},
+        ]
+    )
+
+    def route(handler: _Handler, _: bytes) -> None:
+        handler.answer(200, json.dumps(next(pages)).encode())
+
+    acquirer.route_get = True
+    acquirer.route = route
+    with pytest.raises(AcquirerTimeoutError):
+        connector.batches(dt.date(2026, 12, 2), frozenset())
+
+
+def test_an_unavailable_acquirer_fails_the_settlement_read(
+    acquirer: FakeAcquirer, connector: HttpAcquirerConnector
+) -> None:
+    acquirer.route_get = True
+    acquirer.canned(503, b'{"error": {"code": "maintenance", "message": "later"}}')
+    with pytest.raises(AcquirerUnavailableError):
+        connector.batches(dt.date(2026, 12, 2), frozenset())
