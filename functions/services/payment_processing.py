@@ -542,7 +542,7 @@ class PaymentProcessor:
                         "amount",
                     )
                 # Sending the pending capture again under its key can never capture twice.
-                return lambda: self._complete_capture(payment)
+                return lambda: self._requested_capture(payment)
             if payment.amount_captured:
                 if request_key is not None and request_key == payment.capture_key:
                     if requested not in (None, payment.amount_captured):
@@ -555,7 +555,7 @@ class PaymentProcessor:
             amount = payment.capture_amount(requested)
             reserved = payment.capture_reserved(amount, self._now(), request_key)
             self._store.save(reserved)
-            return lambda: self._complete_capture(reserved)
+            return lambda: self._requested_capture(reserved)
 
         return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
 
@@ -565,6 +565,16 @@ class PaymentProcessor:
 
     def _complete_capture(self, pending: Payment) -> StepOutcome:
         return self._captured_answer(self._capture(pending))
+
+    def _requested_capture(self, pending: Payment) -> StepOutcome:
+        """A merchant's capture: ``_complete_capture``, with the acquirer's refusal answered."""
+        try:
+            return self._complete_capture(pending)
+        except AcquirerRejectedError as refused:
+            # The acquirer did nothing and never will under this authorization (voided, expired,
+            # refused): the capture was released, and the merchant's answer says so. Answered
+            # as the payment "as it stands" it read as a 200 success.
+            raise _refused("capture", refused) from None
 
     def _capture(self, pending: Payment, written: bool = True) -> Payment:
         """``written`` False: ``pending`` is a sale's authorization with its capture, not yet
@@ -639,19 +649,27 @@ class PaymentProcessor:
                 if requested not in (None, done.amount):
                     raise _key_reused()  # the refund id comes from the key: another request
                 if done.pending:
-                    return lambda: self._complete_refund(payment, done)
+                    return lambda: self._requested_refund(payment, done)
                 return lambda: self._repeated_refund(payment, done)
             amount = payment.refund_amount(requested)
             refund = Refund(refund_id, amount, self._now(), RefundStatus.PENDING)
             reserved = payment.refunded(refund, self._now())
             self._store.save(reserved)
-            return lambda: self._complete_refund(reserved, refund)
+            return lambda: self._requested_refund(reserved, refund)
 
         return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
 
     def _repeated_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
         self._post_refund(payment, refund)  # in case the first attempt died before posting
         return self._refunded_answer(payment, refund)
+
+    def _requested_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
+        """A merchant's refund: ``_complete_refund``, with the acquirer's refusal answered (it
+        failed the execution, a 5xx the merchant would retry in vain)."""
+        try:
+            return self._complete_refund(payment, refund)
+        except AcquirerRejectedError as refused:
+            raise _refused("refund", refused) from None
 
     def _complete_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
         assert payment.authorization_id is not None
@@ -879,6 +897,18 @@ def _resume_state(context: PaymentContext) -> dict[str, Any]:
     # The metadata is on the payment record already: not kept a second time in the same item.
     return context.model_dump(
         exclude_none=True, exclude={"sca": True, "card": {"first6"}, "metadata": True}
+    )
+
+
+def _refused(operation: str, refused: AcquirerRejectedError) -> PaymentRuleError:
+    """A capture or refund the acquirer refused: nothing moved, the reservation is released, and
+    the same request again would be refused again (422, as a request the payment's state does
+    not allow). The acquirer's code is named; its message never reaches the merchant."""
+    return PaymentRuleError(
+        f"{operation}_refused",
+        f"The acquirer refused the {operation} ({refused.code}); nothing was moved.",
+        None,
+        422,
     )
 
 

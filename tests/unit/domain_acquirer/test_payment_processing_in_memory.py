@@ -10,6 +10,7 @@ import pytest
 
 from functions.contracts.steps import PaymentContext, StepFailure
 from functions.domain.acquirer import (
+    AcquirerRejectedError,
     AcquirerSimulator,
     AcquirerTimeoutError,
     AcquirerUnavailableError,
@@ -237,3 +238,59 @@ def test_a_first_fraud_block_still_declines() -> None:
     processor, _, _ = _processor()
     answer = processor.create(_blocked(context("4242")))
     assert answer.payment.status == PaymentStatus.DECLINED
+
+
+# A capture or refund the acquirer refuses (an authorization it voided, say the stale-hold
+# sweeper's void racing the merchant's capture) is the merchant's answer: a 422 naming the
+# refusal, the reservation released, never a 200 "authorized" or a 5xx to retry in vain.
+
+
+def _authorized(processor: PaymentProcessor, store: InMemoryPaymentStore, *, capture: bool) -> str:
+    processor.authorize(typed({**context("4242"), "capture": capture}), new=True)
+    stored = store.get("pay_1")
+    assert stored is not None and stored.authorization_id is not None
+    return stored.authorization_id
+
+
+def test_a_capture_the_acquirer_refuses_is_a_422_and_releases_the_reservation() -> None:
+    processor, store, simulator = _processor()
+    simulator.void(_authorized(processor, store, capture=False), "sweeper:void")
+    with pytest.raises(PaymentRuleError) as refused:
+        processor.capture("pay_1", None, "m_1:capture-key")
+    assert (refused.value.code, refused.value.http_status) == ("capture_refused", 422)
+    assert "authorization_voided" in refused.value.message
+    stored = store.get("pay_1")
+    assert stored is not None and stored.status == PaymentStatus.AUTHORIZED
+    assert stored.capture_pending == 0 and stored.amount_captured == 0
+
+
+def test_a_refund_the_acquirer_refuses_is_a_422_and_releases_the_reservation() -> None:
+    processor, store, simulator = _processor()
+    _authorized(processor, store, capture=True)
+    original = simulator.refund
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AcquirerRejectedError("refund_not_allowed")
+
+    simulator.refund = refuse  # type: ignore[method-assign]
+    with pytest.raises(PaymentRuleError) as refused:
+        processor.refund("pay_1", "re_1", 100)
+    simulator.refund = original  # type: ignore[method-assign]
+    assert (refused.value.code, refused.value.http_status) == ("refund_refused", 422)
+    stored = store.get("pay_1")
+    assert stored is not None and stored.amount_refunded == 0 and not stored.pending_refunds
+
+
+def test_reconciliation_still_sees_a_refused_pending_capture_as_the_acquirer_s_error() -> None:
+    """resolve() is the reconciliation's: it keeps the acquirer's own error, which it logs
+    and moves on from, rather than the merchant's answer."""
+    processor, store, simulator = _processor()
+    authorization_id = _authorized(processor, store, capture=False)
+    payment = store.get("pay_1")
+    assert payment is not None
+    store.save(payment.capture_reserved(900, NOW, "m_1:capture-key"))
+    simulator.void(authorization_id, "sweeper:void")
+    with pytest.raises(AcquirerRejectedError):
+        processor.resolve("pay_1")
+    stored = store.get("pay_1")
+    assert stored is not None and stored.status == PaymentStatus.AUTHORIZED
