@@ -79,9 +79,7 @@ def _literal_list(expression: Any) -> tuple[str, ...]:
 
 def _scope(value: str) -> str:
     """A tier's PCIScope; a conditional one (``cond ? "a" : "b"``) reads "b (a with cond)"."""
-    conditional = re.search(r"([\w.]+)\s*\?\s*'([\w-]+)'\s*:\s*'([\w-]+)'", value) or re.search(
-        r'([\w.]+)\s*\?\s*"([\w-]+)"\s*:\s*"([\w-]+)"', value
-    )
+    conditional = re.search(r"""([\w.]+)\s*\?\s*['"]([\w-]+)['"]\s*:\s*['"]([\w-]+)['"]""", value)
     if conditional is None:
         return value
     condition, then, otherwise = conditional.groups()

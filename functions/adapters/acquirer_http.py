@@ -278,8 +278,11 @@ class HttpAcquirerConnector(AcquirerConnector, SettlementSource):
         documented shape raises ``AcquirerTimeoutError(INVALID_RESPONSE)``: nothing is booked
         from a page that cannot be read whole."""
         since = through - dt.timedelta(days=SETTLEMENT_LOOKBACK_DAYS)
-        query = {"from": since.isoformat(), "through": through.isoformat()}
-        query["limit"] = str(SETTLEMENT_PAGE_LINES)
+        query = {
+            "from": since.isoformat(),
+            "through": through.isoformat(),
+            "limit": str(SETTLEMENT_PAGE_LINES),
+        }
         order: list[str] = []
         value_dates: dict[str, str] = {}
         lines: dict[str, list[SettlementLine]] = {}

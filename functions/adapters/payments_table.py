@@ -540,7 +540,21 @@ class AcquirerOperationsTable(OperationLog):
         self._clock = clock
 
     def record(self, operation: AcquirerOperation) -> AcquirerOperation:
-        item = self.item(operation, self._clock())
+        return self._first(self.item(operation, self._clock())) or operation
+
+    def claim(self, authorization: str, operation: AcquirerOperation) -> AcquirerOperation:
+        # Read first: every later operation on the authorization finds the claim without a
+        # conditional write that fails (a failed write is billed as one that succeeds).
+        key = CLAIM_PREFIX + authorization
+        claimed = self._read(key)
+        if claimed is not None:
+            return claimed
+        indexed = ("payment_id", "updated_at", "update_key")
+        fields = {k: v for k, v in self.item(operation, self._clock()).items() if k not in indexed}
+        return self._first({"payment_id": {"S": key}, **fields}) or operation
+
+    def _first(self, item: dict[str, Any]) -> AcquirerOperation | None:
+        """Writes ``item`` unless its key exists: None when written, else the stored one."""
         try:
             self._client.put_item(
                 TableName=self._table,
@@ -550,32 +564,16 @@ class AcquirerOperationsTable(OperationLog):
         except ClientError as error:
             if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
                 raise
-            existing = self.find(operation.reference)
+            existing = self._read(item["payment_id"]["S"])
             assert existing is not None  # the condition failed because it exists
             return existing
-        return operation
+        return None
 
-    def claim(self, authorization: str, operation: AcquirerOperation) -> AcquirerOperation:
-        # Read first: every later operation on the authorization finds the claim without a
-        # conditional write that fails (a failed write is billed as one that succeeds).
-        key = {"payment_id": {"S": CLAIM_PREFIX + authorization}}
-        claimed = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-        if "Item" in claimed:
-            return _operation(claimed["Item"])
-        indexed = ("payment_id", "updated_at", "update_key")
-        fields = {k: v for k, v in self.item(operation, self._clock()).items() if k not in indexed}
-        try:
-            self._client.put_item(
-                TableName=self._table,
-                Item={**key, **fields},
-                ConditionExpression="attribute_not_exists(payment_id)",
-            )
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ConditionalCheckFailedException":
-                raise
-            raced = self._client.get_item(TableName=self._table, Key=key, ConsistentRead=True)
-            return _operation(raced["Item"])
-        return operation
+    def _read(self, key: str) -> AcquirerOperation | None:
+        item = self._client.get_item(
+            TableName=self._table, Key={"payment_id": {"S": key}}, ConsistentRead=True
+        ).get("Item")
+        return None if item is None else _operation(item)
 
     @staticmethod
     def item(operation: AcquirerOperation, executed: dt.datetime) -> dict[str, Any]:
@@ -596,12 +594,7 @@ class AcquirerOperationsTable(OperationLog):
         }
 
     def find(self, reference: str) -> AcquirerOperation | None:
-        item = self._client.get_item(
-            TableName=self._table,
-            Key={"payment_id": {"S": OPERATION_PREFIX + reference}},
-            ConsistentRead=True,
-        ).get("Item")
-        return None if item is None else _operation(item)
+        return self._read(OPERATION_PREFIX + reference)
 
     def operations(self) -> list[AcquirerOperation]:
         pages = self._client.get_paginator("scan").paginate(

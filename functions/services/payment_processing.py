@@ -36,9 +36,10 @@ alarm fires) and the scheduled reconciliation posts the entry the payment record
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -542,7 +543,7 @@ class PaymentProcessor:
                         "amount",
                     )
                 # Sending the pending capture again under its key can never capture twice.
-                return lambda: self._requested_capture(payment)
+                return lambda: self._complete_capture(payment)
             if payment.amount_captured:
                 if request_key is not None and request_key == payment.capture_key:
                     if requested not in (None, payment.amount_captured):
@@ -555,9 +556,12 @@ class PaymentProcessor:
             amount = payment.capture_amount(requested)
             reserved = payment.capture_reserved(amount, self._now(), request_key)
             self._store.save(reserved)
-            return lambda: self._requested_capture(reserved)
+            return lambda: self._complete_capture(reserved)
 
-        return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
+        # A refusal is the merchant's answer: as the payment "as it stands" it read as a 200
+        # success.
+        with _refusal_answered("capture"):
+            return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
 
     def _repeated_capture(self, payment: Payment) -> StepOutcome:
         self._post_capture(payment)  # in case the first attempt died before posting
@@ -565,16 +569,6 @@ class PaymentProcessor:
 
     def _complete_capture(self, pending: Payment) -> StepOutcome:
         return self._captured_answer(self._capture(pending))
-
-    def _requested_capture(self, pending: Payment) -> StepOutcome:
-        """A merchant's capture: ``_complete_capture``, with the acquirer's refusal answered."""
-        try:
-            return self._complete_capture(pending)
-        except AcquirerRejectedError as refused:
-            # The acquirer did nothing and never will under this authorization (voided, expired,
-            # refused): the capture was released, and the merchant's answer says so. Answered
-            # as the payment "as it stands" it read as a 200 success.
-            raise _refused("capture", refused) from None
 
     def _capture(self, pending: Payment, written: bool = True) -> Payment:
         """``written`` False: ``pending`` is a sale's authorization with its capture, not yet
@@ -649,27 +643,21 @@ class PaymentProcessor:
                 if requested not in (None, done.amount):
                     raise _key_reused()  # the refund id comes from the key: another request
                 if done.pending:
-                    return lambda: self._requested_refund(payment, done)
+                    return lambda: self._complete_refund(payment, done)
                 return lambda: self._repeated_refund(payment, done)
             amount = payment.refund_amount(requested)
             refund = Refund(refund_id, amount, self._now(), RefundStatus.PENDING)
             reserved = payment.refunded(refund, self._now())
             self._store.save(reserved)
-            return lambda: self._requested_refund(reserved, refund)
+            return lambda: self._complete_refund(reserved, refund)
 
-        return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
+        # A refusal is the merchant's answer: it failed the execution, a 5xx retried in vain.
+        with _refusal_answered("refund"):
+            return retry_on_conflict(payment_id, lambda: self._load(payment_id), reserve)()
 
     def _repeated_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
         self._post_refund(payment, refund)  # in case the first attempt died before posting
         return self._refunded_answer(payment, refund)
-
-    def _requested_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
-        """A merchant's refund: ``_complete_refund``, with the acquirer's refusal answered (it
-        failed the execution, a 5xx the merchant would retry in vain)."""
-        try:
-            return self._complete_refund(payment, refund)
-        except AcquirerRejectedError as refused:
-            raise _refused("refund", refused) from None
 
     def _complete_refund(self, payment: Payment, refund: Refund) -> StepOutcome:
         assert payment.authorization_id is not None
@@ -900,16 +888,22 @@ def _resume_state(context: PaymentContext) -> dict[str, Any]:
     )
 
 
-def _refused(operation: str, refused: AcquirerRejectedError) -> PaymentRuleError:
-    """A capture or refund the acquirer refused: nothing moved, the reservation is released, and
-    the same request again would be refused again (422, as a request the payment's state does
-    not allow). The acquirer's code is named; its message never reaches the merchant."""
-    return PaymentRuleError(
-        f"{operation}_refused",
-        f"The acquirer refused the {operation} ({refused.code}); nothing was moved.",
-        None,
-        422,
-    )
+@contextlib.contextmanager
+def _refusal_answered(operation: str) -> Iterator[None]:
+    """A capture or refund the acquirer refused (it did nothing and never will under this
+    authorization: voided, expired, refused) becomes the merchant's 422: nothing moved, the
+    reservation is released, and the same request again would be refused again. The acquirer's
+    code is named; its message never reaches the merchant. The reconciliation's ``resolve``
+    keeps the acquirer's own error."""
+    try:
+        yield
+    except AcquirerRejectedError as refused:
+        raise PaymentRuleError(
+            f"{operation}_refused",
+            f"The acquirer refused the {operation} ({refused.code}); nothing was moved.",
+            None,
+            422,
+        ) from None
 
 
 def _key_reused() -> PaymentRuleError:
