@@ -3,7 +3,7 @@
     python -m bench.cost [--region eu-west-2] [--cached-inventory] [--no-readme]
 
 Reads the meter's figures from bench/results.json (measuring a payment when they are missing),
-re-plans dev and prod offline for the fixed floor's counts into bench/cost/inventory.json
+re-plans dev, staging and prod offline for the fixed floor's counts into bench/cost/inventory.json
 (``--cached-inventory`` reuses that file), and writes bench/cost/report.{md,svg,json}; for the
 default Region it also refreshes the README's "What it costs" block and the cost figures in
 bench/results.json.

@@ -4,8 +4,8 @@
 mocked aws provider plans the same root module offline. Each environment is planned that way
 (``-verbose -json`` hands back the plan's ``resource_changes``) and counted: interface endpoints
 and the Availability Zones they sit in, NAT gateways, KMS keys, WAF web ACLs and their rules,
-CloudWatch alarms, trails, on-demand Kinesis streams, and which resources the trails record
-data events for. The counts are
+CloudWatch alarms, trails, on-demand Kinesis streams, Network Firewall endpoints, and which
+resources the trails record data events for. The counts are
 written to ``inventory.json`` (committed; ``make cost`` refreshes it, ``make bench`` reads it).
 """
 
@@ -26,7 +26,7 @@ from local.toolchain import terraform_env
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 INVENTORY_PATH = Path(__file__).resolve().parent / "inventory.json"
-ENVIRONMENTS = ("dev", "prod")
+ENVIRONMENTS = ("dev", "staging", "prod")
 
 TEST_FILE = """\
 mock_provider "aws" {{
@@ -56,6 +56,7 @@ variables {{
   lambda_package = "{package}"{guard}
 }}
 
+{overrides}
 run "inventory" {{
   command = plan
   module {{
@@ -74,8 +75,7 @@ def _tfvars(env_dir: Path) -> dict[str, str]:
     return values
 
 
-def plan_resources(env: str) -> list[dict[str, Any]]:
-    """The resource changes of environments/<env>, planned offline with a mocked provider."""
+def _plan(env: str, overrides: str = "") -> list[dict[str, Any]]:
     env_dir = REPO_ROOT / "environments" / env
     tfvars = _tfvars(env_dir)
     with tempfile.TemporaryDirectory(prefix=f"cost-{env}-") as tmp:
@@ -91,6 +91,7 @@ def plan_resources(env: str) -> list[dict[str, Any]]:
                 account_id=tfvars.get("account_id", "111111111111"),
                 package=package,
                 source=os.path.relpath(env_dir, work),
+                overrides=overrides,
                 # prod refuses to plan with the simulated card network, the only one its tfvars
                 # can name so far. The guard is a validation and changes no resource, so the
                 # override prices exactly what prod deploys.
@@ -120,6 +121,66 @@ def plan_resources(env: str) -> list[dict[str, Any]]:
     raise RuntimeError(f"terraform test planned nothing for environments/{env}:\n{run.stdout}")
 
 
+# The resource types a trail's data-event selector names by ARN, the attribute holding the
+# name, and the ARNs AWS gives them. An override makes every other computed attribute a random
+# string, so the ARNs other modules validate (a function's invoke ARN) are set too.
+_ARN_FORMS: dict[str, tuple[str, dict[str, str]]] = {
+    "aws_dynamodb_table": (
+        "name",
+        {"arn": "arn:aws:dynamodb:{region}:{account}:table/{name}"},
+    ),
+    "aws_lambda_function": (
+        "function_name",
+        {
+            "arn": "arn:aws:lambda:{region}:{account}:function:{name}",
+            "invoke_arn": "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/"
+            "arn:aws:lambda:{region}:{account}:function:{name}/invocations",
+            "qualified_arn": "arn:aws:lambda:{region}:{account}:function:{name}:1",
+            "qualified_invoke_arn": "arn:aws:apigateway:{region}:lambda:path/2015-03-31/"
+            "functions/arn:aws:lambda:{region}:{account}:function:{name}:1/invocations",
+        },
+    ),
+}
+
+
+def arn_overrides(resources: list[dict[str, Any]], region: str, account: str) -> str:
+    """``override_resource`` blocks that give every table and function the ARNs AWS would.
+
+    A mocked plan leaves each ARN unknown, so a trail's data-event selectors list nulls. An
+    override applies to every instance of its target, so a resource with more than one
+    instance keeps its unknown ARN; ``count()`` refuses a scope that still has one."""
+    by_target: dict[str, list[dict[str, str]]] = {}
+    for resource in resources:
+        form = _ARN_FORMS.get(resource["type"])
+        name = (resource["change"].get("after") or {}).get(form[0]) if form else None
+        if form is None or not name:
+            continue
+        target = re.sub(r"\[[^\]]*\]", "", resource["address"])
+        values = {
+            k: v.format(region=region, account=account, name=name) for k, v in form[1].items()
+        }
+        by_target.setdefault(target, []).append(values)
+    blocks = [
+        f"override_resource {{\n  target = {target}\n  override_during = plan\n  values = {{\n"
+        + "".join(f'    {key} = "{value}"\n' for key, value in instances[0].items())
+        + "  }\n}\n"
+        for target, instances in sorted(by_target.items())
+        if len(instances) == 1
+    ]
+    return "\n".join(blocks)
+
+
+def plan_resources(env: str) -> list[dict[str, Any]]:
+    """The resource changes of environments/<env>, planned offline with a mocked provider:
+    once to learn the names, once more with each table's and function's ARN made known."""
+    tfvars = _tfvars(REPO_ROOT / "environments" / env)
+    first = _plan(env)
+    overrides = arn_overrides(
+        first, tfvars.get("region", "eu-west-1"), tfvars.get("account_id", "111111111111")
+    )
+    return _plan(env, overrides)
+
+
 def _selected(trail: dict[str, Any]) -> dict[str, list[str]]:
     """Resource names whose data events the trail records, by service; ["*"] for all."""
     scope: dict[str, list[str]] = {}
@@ -135,6 +196,11 @@ def _selected(trail: dict[str, Any]) -> dict[str, list[str]]:
         names = ["*"]
         if arns is not None:
             values = (arns.get("equals") or []) + (arns.get("starts_with") or [])
+            if any(v is None for v in values):
+                raise ValueError(
+                    f"trail selector {selector.get('name')!r} names an ARN the plan does not "
+                    "know: its data events cannot be priced"
+                )
             names = [str(v).rsplit(":", 1)[-1].rsplit("/", 1)[-1] for v in values]
         scope.setdefault(service, []).extend(names)
     return scope
@@ -187,6 +253,12 @@ def count(resources: list[dict[str, Any]]) -> dict[str, Any]:
             for t, a in after
             if t == "aws_kinesis_stream"
             and any(m.get("stream_mode") == "ON_DEMAND" for m in a.get("stream_mode_details") or [])
+        ),
+        # Billed per endpoint-hour; each zone the firewall maps is one endpoint.
+        "firewall_endpoints": sum(
+            len(a.get("subnet_mapping") or [])
+            for t, a in after
+            if t == "aws_networkfirewall_firewall"
         ),
         "data_event_scope": logical,
         "resources_planned": len(created),

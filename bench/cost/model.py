@@ -585,6 +585,9 @@ def fixed_lines(prices: PriceBook, counts: Mapping[str, Any]) -> list[FixedLine]
         usd = quantity * prices.unit_usd(key) * (hours if per_hour else 1)
         return FixedLine(component, quantity, unit, key, usd)
 
+    # Inventories counted before the acquirer's firewall existed have no such count.
+    firewall_endpoints = counts.get("firewall_endpoints", 0)
+
     return [
         line(
             "Interface endpoints x AZs",
@@ -593,7 +596,22 @@ def fixed_lines(prices: PriceBook, counts: Mapping[str, Any]) -> list[FixedLine]
             "interface_endpoint_az_hour",
             True,
         ),
-        line("NAT gateways", counts["nat_gateways"], "gateways", "nat_gateway_hour", True),
+        # Each firewall endpoint-hour waives one NAT gateway-hour (Network Firewall pricing),
+        # so the firewall mode's per-zone NAT gateways cost nothing beside their endpoints.
+        line(
+            "NAT gateways (beyond those a firewall endpoint covers)",
+            max(counts["nat_gateways"] - firewall_endpoints, 0),
+            "gateways",
+            "nat_gateway_hour",
+            True,
+        ),
+        line(
+            "Network Firewall endpoints",
+            firewall_endpoints,
+            "endpoints",
+            "network_firewall_endpoint_hour",
+            True,
+        ),
         line("KMS keys", counts["kms_keys"], "keys", "kms_key_month", False),
         line("WAF web ACLs", counts["waf_web_acls"], "web ACLs", "waf_web_acl_month", False),
         line("WAF rules", counts["waf_rules"], "rules", "waf_rule_month", False),
@@ -645,7 +663,7 @@ def estimate(
             "data lake: the Glue Data Catalog is not priced (two tables with partition "
             "projection: within its free million objects and requests a month)"
         )
-    # The variable cost is priced with prod's trail selectors (dev and prod share the modules).
+    # The variable cost is priced with prod's trail selectors (all environments share modules).
     scope = inventory["prod"]["data_event_scope"] if "prod" in inventory else {}
     shared = shared_lines(prices, usage, scope)
     return Estimate(

@@ -435,3 +435,99 @@ def test_a_bnpl_figure_missing_leaves_bnpl_out_with_a_note(figure: str) -> None:
         INVENTORY,
     )
     assert not estimate.bnpl and figure in " ".join(estimate.notes)
+
+
+def _created(resource_type: str, address: str, after: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": resource_type,
+        "address": address,
+        "change": {"actions": ["create"], "after": after},
+    }
+
+
+def test_a_firewall_endpoint_is_priced_and_covers_one_nat_gateway_hour() -> None:
+    firewall = _created(
+        "aws_networkfirewall_firewall",
+        "module.network.aws_networkfirewall_firewall.acquirer[0]",
+        {"subnet_mapping": [{"subnet_id": None}, {"subnet_id": None}]},
+    )
+    nats = [_created("aws_nat_gateway", f"module.network.aws_nat_gateway.x[{i}]", {}) for i in "ab"]
+    counts = inventory.count([firewall, *nats])
+    assert (counts["firewall_endpoints"], counts["nat_gateways"]) == (2, 2)
+    book = prices.load("eu-west-2")
+    lines = {line.component: line for line in model.fixed_lines(book, counts)}
+    endpoints = lines["Network Firewall endpoints"]
+    assert endpoints.usd_per_month == pytest.approx(
+        2 * book.unit_usd("network_firewall_endpoint_hour") * book.hours_per_month
+    )
+    # The waiver is one NAT gateway-hour per endpoint-hour, never more than there are NATs.
+    assert lines["NAT gateways (beyond those a firewall endpoint covers)"].quantity == 0
+    one_more = inventory.count([firewall, *nats, nats[0]])
+    more = {line.component: line for line in model.fixed_lines(book, one_more)}
+    assert more["NAT gateways (beyond those a firewall endpoint covers)"].quantity == 1
+
+
+def test_an_inventory_from_before_the_firewall_prices_none() -> None:
+    counts = {k: v for k, v in INVENTORY["prod"].items() if k != "firewall_endpoints"}
+    lines = {line.component: line for line in model.fixed_lines(prices.load(), counts)}
+    assert lines["Network Firewall endpoints"].usd_per_month == 0
+    assert lines["NAT gateways (beyond those a firewall endpoint covers)"].quantity == 3
+
+
+def test_tables_and_functions_get_the_arns_aws_would_give_them() -> None:
+    resources = [
+        _created(
+            "aws_dynamodb_table", "module.p.module.vault.aws_dynamodb_table.this", {"name": "v"}
+        ),
+        _created(
+            "aws_lambda_function",
+            "module.p.module.vault.module.tokenize.aws_lambda_function.this",
+            {"function_name": "p-tokenize"},
+        ),
+        # Two instances share one override target: an override would give both one ARN.
+        _created(
+            "aws_lambda_function",
+            'module.p.module.step["a"].aws_lambda_function.this',
+            {"function_name": "p-a"},
+        ),
+        _created(
+            "aws_lambda_function",
+            'module.p.module.step["b"].aws_lambda_function.this',
+            {"function_name": "p-b"},
+        ),
+        _created("aws_sqs_queue", "module.p.aws_sqs_queue.q", {"name": "q"}),
+    ]
+    hcl = inventory.arn_overrides(resources, "eu-west-2", "111122223333")
+    assert hcl.count("override_resource") == 2
+    assert "target = module.p.module.vault.aws_dynamodb_table.this\n" in hcl
+    assert 'arn = "arn:aws:dynamodb:eu-west-2:111122223333:table/v"' in hcl
+    assert (
+        'invoke_arn = "arn:aws:apigateway:eu-west-2:lambda:path/2015-03-31/functions/'
+        'arn:aws:lambda:eu-west-2:111122223333:function:p-tokenize/invocations"'
+    ) in hcl
+    assert "module.step" not in hcl and "sqs" not in hcl
+
+
+def test_a_data_event_selector_with_an_unknown_arn_is_refused_not_priced() -> None:
+    trail = _created(
+        "aws_cloudtrail",
+        "module.audit.aws_cloudtrail.this",
+        {
+            "advanced_event_selector": [
+                {
+                    "name": "Cardholder-data DynamoDB tables",
+                    "field_selector": [
+                        {"field": "eventCategory", "equals": ["Data"]},
+                        {"field": "resources.type", "equals": ["AWS::DynamoDB::Table"]},
+                        {"field": "resources.ARN", "equals": [None]},
+                    ],
+                }
+            ]
+        },
+    )
+    with pytest.raises(ValueError, match="Cardholder-data DynamoDB tables"):
+        inventory.count([trail])
+    trail["change"]["after"]["advanced_event_selector"][0]["field_selector"][2]["equals"] = [
+        "arn:aws:dynamodb:eu-west-2:111122223333:table/payments-dev-vault"
+    ]
+    assert inventory.count([trail])["data_event_scope"] == {"dynamodb": ["payments-dev-vault"]}
