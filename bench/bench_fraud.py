@@ -51,6 +51,9 @@ from ml.fraud import train as training
 from ml.fraud import ulb
 from ml.fraud.generator import GeneratorConfig, generate
 
+# Meters on the emulator: bench.run starts one for every benchmark that does.
+USES_EMULATOR = True
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = GeneratorConfig(seed=3, days=10, cards=1_500)
 TIMED = 20_000

@@ -67,6 +67,9 @@ from tests.unit.vault.fakes import (
     RoleKms,
 )
 
+# Meters on the emulator: bench.run starts one for every benchmark that does.
+USES_EMULATOR = True
+
 DOMAIN_WARM_UP = 300
 DOMAIN_SAMPLES = 3_000
 E2E_WARM_UP = 5

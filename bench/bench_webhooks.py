@@ -31,6 +31,9 @@ from local.aws import emulator_env
 from local.payments_demo import APPROVE, payment_request
 from local.webhook_receiver import Received, WebhookReceiver
 
+# Meters on the emulator: bench.run starts one for every benchmark that does.
+USES_EMULATOR = True
+
 MERCHANT = "m_bench_webhooks"
 WARM_UP = 3
 SAMPLES = 20
