@@ -175,6 +175,7 @@ class LambdaBridge:
             return InvocationResult(message.encode(), "KMSAccessDeniedException", [text])
         fault = faults.INJECTOR.draw("lambda", "Invoke", ("kill_worker", "timeout"))
         if fault == "kill_worker" and faults.INJECTOR.coin():
+            self.runtime.retire_one(config.function_arn)
             return self._faulted(config, fault)  # the runtime died before the handler ran
         result = self.runtime.invoke(
             config,
@@ -185,6 +186,7 @@ class LambdaBridge:
                 self._cloudwatch_backends[function.account_id][function.region],
             ),
             credentials=credentials,
+            retire=fault is not None,
         )
         metering.lambda_invocation(result.duration_ms, config.memory_mb, function.function_name)
         if fault is not None:
@@ -192,8 +194,8 @@ class LambdaBridge:
         return result
 
     def _faulted(self, config: FunctionConfig, fault: str) -> InvocationResult:
-        """An injected fault (local/faults.py): the execution environment is gone either way."""
-        self.runtime.discard(config.function_arn)
+        """An injected fault's answer (local/faults.py); its execution environment, and only
+        that one, is already gone (the others of the function stay warm, as on Lambda)."""
         error_type, message = {
             "kill_worker": ("Runtime.ExitError", "Runtime exited unexpectedly (injected fault)"),
             "timeout": ("Sandbox.Timedout", f"Task timed out after {config.timeout_s:.2f} seconds"),

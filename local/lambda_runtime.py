@@ -145,12 +145,16 @@ class LambdaRuntime:
         code_loader: Callable[[], bytes],
         write_logs: LogWriter | None = None,
         credentials: dict[str, str] | None = None,
+        retire: bool = False,
     ) -> InvocationResult:
         """Run one invocation; ``credentials`` (environment variables of the execution role's
-        session) reach a new worker at start and a warm one with the invocation when renewed."""
+        session) reach a new worker at start and a warm one with the invocation when renewed.
+        ``retire``: the execution environment ends after this invocation (an injected fault)."""
         credentials = credentials or PLACEHOLDER_CREDENTIALS
         worker = self._acquire(config, code_loader, credentials)
         result = worker.invoke(event, credentials)
+        if retire:
+            worker.stop()
         if write_logs is not None:
             try:
                 write_logs(config.log_group, worker.log_stream_name, result.logs)
@@ -197,6 +201,15 @@ class LambdaRuntime:
         except OSError:  # another thread extracted the same code first
             shutil.rmtree(staging, ignore_errors=True)
         return target
+
+    def retire_one(self, function_arn: str) -> None:
+        """Ends one idle execution environment of the function, the one that would have served
+        the next invocation: on Lambda a runtime that dies takes only its own environment."""
+        with self._lock:
+            idle = self._idle.get(function_arn, [])
+            worker = idle.pop() if idle else None
+        if worker is not None:
+            worker.stop()
 
     def discard(self, function_arn: str) -> None:
         """Ends the function's idle execution environments: the next invocation starts anew."""

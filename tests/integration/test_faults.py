@@ -6,6 +6,7 @@ import json
 import urllib.request
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -133,3 +134,27 @@ def test_a_killed_runtime_fails_one_invocation_and_the_next_starts_anew(
     control(emulator, "DELETE")
     error, after = invoke(emulator, name, {"echo": 3})
     assert error is None and after["pid"] != before["pid"]
+
+
+def test_a_killed_runtime_takes_only_its_own_execution_environment(
+    emulator: Emulator, role_arn: str, injecting: Any
+) -> None:
+    name = create_function(emulator, role_arn, PROBE_HANDLER, "probe")
+
+    def two_at_once() -> set[int]:
+        # Overlapping invocations need an execution environment each.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(
+                pool.map(lambda n: invoke(emulator, name, {"sleep": 1, "echo": n}), (1, 2))
+            )
+        assert all(error is None for error, _ in answers), answers
+        return {answer["pid"] for _, answer in answers}
+
+    warm = two_at_once()
+    assert len(warm) == 2
+    injecting({"service": "lambda", "fault": "kill_worker", "probability": 1})
+    error, answer = invoke(emulator, name, {"echo": 3})
+    assert (error, answer["errorType"]) == ("Unhandled", "Runtime.ExitError")
+    control(emulator, "DELETE")
+    # One environment died with the fault; the other is still warm, as on Lambda.
+    assert len(two_at_once() & warm) == 1
