@@ -33,13 +33,12 @@ def _call(event: dict[str, Any], processor: PaymentProcessor) -> StepOutcome:
     context = PaymentContext.model_validate(payment) if payment else None
     if action in ("create", "decline", "require_action", "authorize"):
         assert context is not None, f"{action} takes the payment context"
-    if action == "create":
-        return processor.create(context)
-    if action == "decline":
-        return processor.decline(context, event["decline_code"])
-    if action == "require_action":
-        return processor.require_action(context)
-    if action == "authorize":
+        if action == "create":
+            return processor.create(context)
+        if action == "decline":
+            return processor.decline(context, event["decline_code"])
+        if action == "require_action":
+            return processor.require_action(context)
         return processor.authorize(context)
     if action == "capture":
         return processor.capture(event["payment_id"], event.get("amount"), event.get("request_key"))

@@ -8,6 +8,7 @@ both reach the acquirer."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -270,7 +271,7 @@ def test_the_lambda_answers_the_cancel_as_the_api_payment_and_publishes_its_even
     processor: PaymentProcessor,
 ) -> None:
     authorized(processor)
-    published: list[list[dict[str, Any]]] = []
+    published: list[Sequence[dict[str, Any]]] = []
     step = {"action": "cancel", "payment_id": "pay_1", "cancellation_reason": "fraudulent"}
     answer = process_payment.process(step, processor, published.append)
     assert set(answer) == {"payment"}

@@ -54,7 +54,8 @@ def body(**changes: Any) -> dict[str, Any]:
 
 
 class Context(VaultContext):
-    def get_remaining_time_in_millis(self) -> int:
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
         return 29_000
 
 

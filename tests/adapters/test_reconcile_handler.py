@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
-from moto.events.utils import EventTemplateParser
+from moto.events.utils import EventMessageType, EventTemplateParser
 
 from functions.adapters import clients
 from functions.adapters import payment_wiring as wiring
@@ -37,6 +37,7 @@ from functions.domain.ledger import PaymentLedger, PostingRules
 from functions.domain.ledger import merchant_payable as merchant_payable_account
 from functions.domain.payments import (
     DEFAULT_AUTHORIZATION_VALIDITY,
+    EVENT_SOURCE,
     EventType,
     Payment,
     PaymentStatus,
@@ -87,9 +88,10 @@ class Aws:
         event's time (the write that published it)."""
         entry = payment.event(kind, BUS, amount=amount)
         when = dt.datetime.fromisoformat(payment.updated_at)
-        envelope = {
+        envelope: EventMessageType = {
             "id": f"e{self._sequence}",
             "time": when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "source": entry["Source"],
             "detail-type": entry["DetailType"],
             "detail": entry["Detail"],
         }
@@ -125,7 +127,7 @@ class Aws:
 EVENTS_TF = Path(__file__).parents[2] / "modules" / "payment_workflow" / "events.tf"
 
 
-def archived(envelope: dict[str, Any]) -> str:
+def archived(envelope: EventMessageType) -> str:
     """The log event the archive rule's target writes for an envelope: its input paths and
     template read from the module, applied as EventBridge applies them (moto's parser, which
     the emulator uses), then the template's ``message``, which a log group target writes."""
@@ -135,24 +137,30 @@ def archived(envelope: dict[str, Any]) -> str:
     template = re.search(r"<<-EOT\n(.*?)\n\s*EOT", target, re.S)
     assert paths_block is not None and template is not None
     paths = dict(re.findall(r'(\w+)\s*=\s*"([^"]+)"', paths_block.group(1)))
+    # When EventBridge received the event, a Unix time (the template does not read it).
+    ingested = dt.datetime.fromisoformat(str(envelope["time"])).timestamp()
     rendered = EventTemplateParser.parse(
         input_template=template.group(1).strip(),
         input_paths_map=paths,
-        event={**envelope, "ingestion-time": envelope["time"]},
+        event={**envelope, "ingestion-time": ingested},
     )
     assert set(rendered) == {"timestamp", "message"}  # the only shape a log group target takes
     return str(rendered["message"])
 
 
 def test_the_event_log_reads_the_archive_rule_records_and_older_envelopes() -> None:
-    envelope = {
+    envelope: EventMessageType = {
         "id": "e1",
         "time": "2026-11-22T12:00:00Z",
+        "source": EVENT_SOURCE,
         "detail-type": "payment.captured",
         "detail": {"event_id": "pay_1:payment.captured:c1", "payment_id": "pay_1"},
     }
     compact = payment_event(json.loads(archived({**envelope})))
-    with_amount = {**envelope, "detail": {**envelope["detail"], "operation_amount": 1_500}}
+    with_amount: EventMessageType = {
+        **envelope,
+        "detail": {**envelope["detail"], "operation_amount": 1_500},
+    }
     assert compact == PublishedEvent("pay_1:payment.captured:c1", "payment.captured", "pay_1", None)
     assert payment_event(json.loads(archived(with_amount))) == PublishedEvent(
         "pay_1:payment.captured:c1", "payment.captured", "pay_1", 1_500
@@ -274,8 +282,9 @@ def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws
     aws.ledger.record_capture("pay_pend", "m_1", 600, "EUR", 1)
     aws.record_event(payment, EventType.AUTHORIZED, 600)
     aws.record_event(payment, EventType.CAPTURED, 600)
+    records = operation_record(aws)
     acquirer = AcquirerSimulator(
-        b"test-simulator-key-0123456789", 0.01, lambda _s: None, records=operation_record(aws)
+        b"test-simulator-key-0123456789", 0.01, lambda _s: None, records=records
     )
     acquirer.capture(
         acquirer.authorize(authorization_request("pay_pend", 600)).authorization_id or "",
@@ -292,11 +301,9 @@ def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws
     aws.table.save(stored.refunded(pending, "2026-11-22T11:10:00.000+00:00"))
     # The refund executed at the acquirer, but its answer never reached the workflow.
     acquirer.refund(_auth(acquirer), 250, "EUR", "pay_pend:refund:re_1")
-    unresolved = aws.reconcile(False, acquirer_records=acquirer.records)
+    unresolved = aws.reconcile(False, acquirer_records=records)
     assert [m["kind"] for m in unresolved["mismatches"]] == ["operation_pending"]
-    first = aws.reconcile(
-        True, processor=_processor(aws, acquirer), acquirer_records=acquirer.records
-    )
+    first = aws.reconcile(True, processor=_processor(aws, acquirer), acquirer_records=records)
     assert first["resolved"] == ["pay_pend"]
     assert sorted(m["kind"] for m in first["mismatches"]) == [
         "event_missing",
@@ -305,9 +312,9 @@ def test_a_pending_refund_is_settled_by_the_acquirer_record_then_booked(aws: Aws
     settled = aws.table.get("pay_pend")
     assert settled is not None and [str(r.status) for r in settled.refunds] == ["succeeded"]
     assert aws.ledger.position("pay_pend").refunded == 250
-    assert len(acquirer.records.operations()) == 2  # nothing executed twice
+    assert len(records.operations()) == 2  # nothing executed twice
     aws.record_event(settled, EventType.REFUNDED, 250)
-    assert aws.reconcile(False, acquirer_records=acquirer.records)["ok"]
+    assert aws.reconcile(False, acquirer_records=records)["ok"]
 
 
 def test_an_entry_whose_amount_was_edited_by_hand_is_reported(aws: Aws) -> None:

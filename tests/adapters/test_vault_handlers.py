@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 import pytest
+from aws_lambda_powertools.utilities.typing import LambdaContext
 from moto import mock_aws
 
 from functions.adapters import clients
@@ -32,7 +33,9 @@ MERCHANT_USER = f"arn:aws:iam::{ACCOUNT}:user/merchant-123"
 
 
 @dataclass
-class Context:
+class Context(LambdaContext):
+    """A LambdaContext with the fields the handlers' Powertools logger reads set."""
+
     function_name: str = "test-vault"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:test-vault"

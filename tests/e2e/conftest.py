@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from py.path import local
-from pytest_terraform import tf
+from py.path import local  # type: ignore[import-untyped]  # pytest's py.py shim: no py.typed
+from pytest_terraform import tf  # type: ignore[import-untyped]  # no stubs, no py.typed
 
 # The end-to-end tests share the session's emulator, started before anything is applied.
 from tests.integration.conftest import _emulator_first

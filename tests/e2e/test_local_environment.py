@@ -689,7 +689,7 @@ def test_a_poison_record_on_the_stream_goes_alone_to_the_failure_queue(
         StreamName=stream["stream_name"],
         Records=[
             {"Data": json.dumps(body).encode(), "PartitionKey": "poison"}
-            for body in (good, poison, {**good, "event_id": good["event_id"] + ":2"})
+            for body in (good, poison, {**good, "event_id": f"{good['event_id']}:2"})
         ],
     )
     queue = stream["consumer"]["failure_queue_url"]

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from pytest_terraform import terraform
+from pytest_terraform import terraform  # type: ignore[import-untyped]  # no stubs, no py.typed
 
 from tests.conftest import LOCAL_ZIP, Emulator
 

@@ -35,13 +35,14 @@ def sum_of(name: str, dimensions: list[dict[str, str]]) -> float:
     points = cloudwatch.get_metric_statistics(
         Namespace="pay/payments",
         MetricName=name,
-        Dimensions=dimensions,  # type: ignore[arg-type]
+        Dimensions=dimensions,
         StartTime=now - dt.timedelta(minutes=5),
         EndTime=now + dt.timedelta(minutes=5),
         Period=60,
         Statistics=["Sum"],
     )["Datapoints"]
-    return sum(p["Sum"] for p in points)
+    # The client is untyped (boto3-stubs has no cloudwatch extra here): Sum is a float.
+    return float(sum(p["Sum"] for p in points))
 
 
 @pytest.fixture

@@ -49,7 +49,13 @@ class Api:
 JSON = {"Content-Type": "application/json"}
 
 
-def refusal(body: Any, method: Method | None = None, api: Api | None = None, **headers: str) -> Any:
+def refusal(
+    body: Any,
+    method: Method | None = None,
+    api: Api | None = None,
+    *,
+    headers: dict[str, str] | None = None,
+) -> Any:
     route = Route(api or Api(), None, method or Method(), {}, "/v1/payments")
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
     return body_refusal(route.api, route, headers or JSON, raw)
@@ -69,8 +75,10 @@ def test_an_unknown_field_a_wrong_type_or_a_missing_field_is_refused_naming_it()
 
 
 def test_the_default_model_checks_any_content_type() -> None:
-    assert refusal(payment_body(surprise=1), **{"Content-Type": "text/plain"}) is not None
-    assert refusal(payment_body(surprise=1), **{"content-type": "application/json; charset=utf-8"})
+    assert refusal(payment_body(surprise=1), headers={"Content-Type": "text/plain"}) is not None
+    assert refusal(
+        payment_body(surprise=1), headers={"content-type": "application/json; charset=utf-8"}
+    )
 
 
 def test_an_empty_body_is_checked_as_an_empty_object() -> None:

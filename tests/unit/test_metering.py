@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -13,6 +14,10 @@ from moto import mock_aws
 from moto.core.config import default_user_config
 
 from local import gaps, metering
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs.type_defs import InputLogEventTypeDef
+    from mypy_boto3_stepfunctions.literals import LogLevelType
 
 REGION = "eu-west-2"
 TWO_PASS_STATES = {
@@ -60,7 +65,9 @@ def test_put_log_events_is_metered(meter: None) -> None:
     logs = boto3.client("logs", region_name=REGION)
     logs.create_log_group(logGroupName="/aws/lambda/f")
     logs.create_log_stream(logGroupName="/aws/lambda/f", logStreamName="s")
-    events = [{"timestamp": int(time.time() * 1000), "message": m} for m in ("one", "three")]
+    events: list[InputLogEventTypeDef] = [
+        {"timestamp": int(time.time() * 1000), "message": m} for m in ("one", "three")
+    ]
     logs.put_log_events(logGroupName="/aws/lambda/f", logStreamName="s", logEvents=events)
     used = metering.snapshot()
     assert used["log_bytes"] == 3 + 5 + 2 * 26
@@ -169,7 +176,7 @@ def test_a_batch_get_is_one_data_event_per_table_and_a_read_per_item(meter: None
     assert used["dynamodb_read_units"] == 3
 
 
-def _run(level: str) -> dict[str, object]:
+def _run(level: LogLevelType) -> dict[str, object]:
     logs = boto3.client("logs", region_name=REGION)
     group = f"/aws/vendedlogs/states/wf-{level.lower()}"
     logs.create_log_group(logGroupName=group)

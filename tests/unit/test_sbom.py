@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cyclonedx.output.json import JsonV1Dot6
 from cyclonedx.schema import SchemaVersion
 from cyclonedx.validation.json import JsonStrictValidator
 from packaging.utils import canonicalize_name
@@ -22,7 +23,7 @@ def dist_info_dirs(zip_path: Path) -> set[tuple[str, str]]:
     """(name, version) of every distribution in the zip, from its `.dist-info` folder names."""
     with zipfile.ZipFile(zip_path) as archive:
         tops = {name.split("/", 1)[0] for name in archive.namelist() if "/" in name}
-    found = set()
+    found: set[tuple[str, str]] = set()
     for top in tops:
         if top.endswith(".dist-info"):
             name, version = top.removesuffix(".dist-info").rsplit("-", 1)
@@ -163,7 +164,7 @@ def test_the_same_zip_gets_the_same_sbom(tmp_path: Path) -> None:
             subject_version="1",
             environ={"SOURCE_DATE_EPOCH": "315532800"},
         )
-        return json.dumps(json.loads(sbom.JsonV1Dot6(bom).output_as_string()), sort_keys=True)
+        return json.dumps(json.loads(JsonV1Dot6(bom).output_as_string()), sort_keys=True)
 
     first = build()
     assert first == build()

@@ -28,8 +28,8 @@ BACKTICKED = re.compile(r"`([^`\s]+)`")
 SECTION = re.compile(r"^\s*# --- (.+)$", re.MULTILINE)
 TEST_FILE = re.compile(r"^[\w./-]+\.(py|tftest\.hcl)::")
 RUN = re.compile(r'^run "([^"]+)"', re.MULTILINE)
-TOP_LEVEL = ("functions/", "modules/", "local/", "tests/", "policies/", "compliance/", "docs/")
-TOP_LEVEL += ("environments/", "bench/", "ml/")
+TOP_LEVEL: tuple[str, ...] = ("functions/", "modules/", "local/", "tests/", "policies/")
+TOP_LEVEL += ("compliance/", "docs/", "environments/", "bench/", "ml/")
 
 
 def snake(title: str) -> str:

@@ -253,18 +253,18 @@ class Functions:
             status = {"checkout": "captured", "refund": "refunded"}.get(bnpl.action, "failed")
             return ProcessAnswer.model_validate({"payment": view(context, status)}).output()
         assert function == "process_payment_function_arn", function
-        step = ProcessPaymentInput.validate_python(payload)
-        self.calls.append((function, step.action))
-        if step.action in self.fail:
-            raise Failure(self.fail.pop(step.action))
-        context = getattr(step, "payment", None) or self.context or saved_context()
+        process = ProcessPaymentInput.validate_python(payload)
+        self.calls.append((function, process.action))
+        if process.action in self.fail:
+            raise Failure(self.fail.pop(process.action))
+        context = getattr(process, "payment", None) or self.context or saved_context()
         outcomes = {
             "void": "canceled",
             "cancel": "canceled",
             "pending": "capture_pending",
             "decline": "declined",
         }
-        status = outcomes.get(step.action, "captured")
+        status = outcomes.get(process.action, "captured")
         return ProcessAnswer.model_validate({"payment": view(context, status)}).output()
 
 
@@ -334,7 +334,7 @@ def bnpl_refund_input(method: str = "bnpl") -> Json:
     execution = RefundExecution(
         payment_id="pay_1",
         refund_request=RefundOrder(refund_id="re_1", amount=None),
-        payment_method=method,  # type: ignore[arg-type]
+        payment_method=method,
     )
     return execution.model_dump(mode="json")
 

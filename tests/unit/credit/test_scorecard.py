@@ -49,7 +49,7 @@ def test_the_score_is_the_sum_of_one_bin_per_feature() -> None:
 
 
 def test_the_best_answers_give_the_maximum_and_no_reasons() -> None:
-    best = {}
+    best: dict[str, object] = {}
     for feature in SCORECARD.features:
         chosen = feature.best
         if chosen.values:

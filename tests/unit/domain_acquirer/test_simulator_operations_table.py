@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
@@ -26,6 +26,14 @@ from functions.domain.acquirer import (
     OperationStatus,
 )
 from tests.adapters.payment_tables import PAYMENTS_TABLE, REGION, create_payments_table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    # The proxy below is the client it wraps: every call but put_item is forwarded to it.
+    _ClientProxy = DynamoDBClient
+else:
+    _ClientProxy = object
 
 KEY = b"operations-table-test-key-0123456789"
 EXECUTED = dt.datetime(2026, 11, 22, 11, 5, tzinfo=dt.UTC)
@@ -120,7 +128,7 @@ def test_a_claim_answers_the_first_operation_to_reach_the_authorization(ddb: Any
     assert records.operations() == []  # a claim records no operation
 
 
-class DiesAfterClaiming:
+class DiesAfterClaiming(_ClientProxy):
     """The table's client in a container that dies once right after it claimed an
     authorization, before it recorded the operation."""
 

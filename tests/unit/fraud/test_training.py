@@ -11,6 +11,7 @@ import pytest
 from functions.domain.cards import contains_card_number
 from functions.domain.fraud_model import FraudModel
 from ml.fraud import __main__ as cli
+from ml.fraud import train as training  # the module cli calls training.train() through
 from ml.fraud.generator import GENUINE, TYPOLOGIES, GeneratorConfig, generate
 from ml.fraud.metrics import threshold_at_fpr
 from ml.fraud.train import Result, SplitConfig, train
@@ -77,13 +78,13 @@ def test_train_fraud_refuses_a_model_that_does_not_beat_the_rules(
     monkeypatch.setattr(cli, "MODEL_CARD", card)
     evaluation = trained.evaluation
     worse = dataclasses.replace(evaluation, model=evaluation.rules)
-    monkeypatch.setattr(cli.training, "train", lambda: Result(trained.artefact, worse))
+    monkeypatch.setattr(training, "train", lambda: Result(trained.artefact, worse))
     assert cli.main(["train"]) == 1
     assert not artefact.exists()
     better = dataclasses.replace(
         evaluation, rules=dataclasses.replace(evaluation.model, pr_auc=0.0)
     )
-    monkeypatch.setattr(cli.training, "train", lambda: Result(trained.artefact, better))
+    monkeypatch.setattr(training, "train", lambda: Result(trained.artefact, better))
     assert cli.main(["train"]) == 0
     assert artefact.read_text() == trained.artefact
     assert "| model (`fraud-lr`, the artefact) |" in card.read_text()

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow.parquet as pq
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from local import lake
 from local.lake_events import ALERT_SCHEMA, SCHEMA
@@ -54,7 +55,7 @@ def write_alerts(alerts: list[dict[str, Any]], root: Path) -> Any:
     return lake.read_table(pafs.LocalFileSystem(), str(root), ALERT_COLUMNS, ALERT_PARTITION_KEYS)
 
 
-class Context:
+class Context(LambdaContext):
     """The Lambda context the transformation handler's Powertools logger reads."""
 
     function_name = "pay-lake-transform"

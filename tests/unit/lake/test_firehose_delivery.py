@@ -140,7 +140,7 @@ TRANSFORMED = firehose.Destination(
 def run_transform(arn: str, event: dict[str, Any]) -> dict[str, Any]:
     from functions.handlers import lake_transform
 
-    return lake_transform.handler(event, Context())  # type: ignore[arg-type]
+    return lake_transform.handler(event, Context())
 
 
 def test_the_transformation_step_redacts_before_conversion() -> None:

@@ -16,7 +16,8 @@ from local import lake
 from local.lake_events import ALERT_SCHEMA, SCHEMA
 
 
-def glue_schema() -> dict[str, dict[str, str]]:
+def glue_schema() -> dict[str, object]:
+    # Typed as qualify() takes it (dict[str, object]; a dict is invariant): table -> columns.
     def columns(table: dict[str, object]) -> dict[str, str]:
         listed = [*table["columns"], *table["partition_keys"]]  # type: ignore[misc]
         return {c["name"]: c["type"] for c in listed}
@@ -24,7 +25,7 @@ def glue_schema() -> dict[str, dict[str, str]]:
     return {"payment_events": columns(SCHEMA), "fraud_alerts": columns(ALERT_SCHEMA)}
 
 
-def athena_tree(sql: str) -> exp.Expression:
+def athena_tree(sql: str) -> exp.Expr:
     tree = sqlglot.parse_one(sql, read="trino", error_level=ErrorLevel.RAISE)
     assert tree is not None
     return tree

@@ -57,7 +57,7 @@ def test_the_handler_answers_every_record_ok_with_card_numbers_redacted(
 ) -> None:
     clean = json.dumps(next(payment_events(1, seed=2))).encode()
     dirty = json.dumps({"event_id": "pay_1:payment.authorized", "note": VISA}).encode()
-    response = lake_transform.handler(firehose_event([clean, dirty]), Context())  # type: ignore[arg-type]
+    response = lake_transform.handler(firehose_event([clean, dirty]), Context())
     records = response["records"]
     assert [(r["recordId"], r["result"]) for r in records] == [("r0", "Ok"), ("r1", "Ok")]
     kept = json.loads(base64.b64decode(records[0]["data"]))
@@ -91,7 +91,7 @@ def test_each_delivery_stream_keeps_its_own_kind_and_drops_the_other() -> None:
         event["deliveryStreamArn"] = (
             f"arn:aws:firehose:eu-west-1:111122223333:deliverystream/{stream}"
         )
-        answers[stream] = lake_transform.handler(event, Context())["records"]  # type: ignore[arg-type]
+        answers[stream] = lake_transform.handler(event, Context())["records"]
     assert [r["result"] for r in answers["pay"]] == ["Ok", "Dropped"]
     assert [r["result"] for r in answers["pay-alerts"]] == ["Dropped", "Ok"]
     landed = json.loads(base64.b64decode(answers["pay-alerts"][1]["data"]))
@@ -102,4 +102,4 @@ def test_a_delivery_stream_the_step_does_not_know_fails_the_invocation() -> None
     event = firehose_event([json.dumps(next(payment_events(1, seed=4))).encode()])
     event["deliveryStreamArn"] = "arn:aws:firehose:eu-west-1:111122223333:deliverystream/other"
     with pytest.raises(KeyError):
-        lake_transform.handler(event, Context())  # type: ignore[arg-type]
+        lake_transform.handler(event, Context())

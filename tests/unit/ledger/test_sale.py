@@ -16,7 +16,12 @@ from functions.domain.ledger import (
     logical_balances,
     position,
 )
-from functions.domain.reconciliation import PaymentFacts, expected_entries, reconcile
+from functions.domain.reconciliation import (
+    PaymentFacts,
+    PublishedEvent,
+    expected_entries,
+    reconcile,
+)
 
 RULES = PostingRules()
 
@@ -98,6 +103,6 @@ def test_the_reconciliation_expects_one_sale_entry_and_no_hold_before_it() -> No
     report = reconcile([sale_facts(1_000)], [], [], RULES)
     assert [m.kind for m in report.mismatches][:1] == ["ledger_entry_missing"]
     service.record_sale("pay_1", "m_1", 1_000, "EUR")
-    events = []
+    events: list[PublishedEvent] = []
     report = reconcile([sale_facts(1_000)], store.all_entries(), events, RULES)
     assert "ledger_entry_missing" not in [m.kind for m in report.mismatches]

@@ -66,7 +66,7 @@ class World:
         monitor = FraudRateMonitor(self.monitoring, RATES)
         return service.run(NoBatches(), NOW.date(), payouts=payouts, monitor=monitor).to_dict()
 
-    def tra(self, payment_id: str = "pay_new", amount: int = 9_000) -> tuple[bool, str]:
+    def tra(self, payment_id: str = "pay_new", amount: int = 9_000) -> tuple[bool, str | None]:
         risk = PaymentRisk(
             payment_id=payment_id,
             merchant_id="m_1",

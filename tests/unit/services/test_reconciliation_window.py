@@ -223,7 +223,10 @@ def test_a_run_out_of_time_stops_and_the_next_continues_from_its_checkpoint() ->
     )
     assert second.complete and second.start == first.reached
     # Every payment checked once over the two runs, none twice.
-    checked = [m.payment_id for m in (*first.report.mismatches, *second.report.mismatches)]
+    checked: list[str] = []
+    for mismatch in (*first.report.mismatches, *second.report.mismatches):
+        assert mismatch.payment_id is not None
+        checked.append(mismatch.payment_id)
     assert sorted(checked) == [f"pay_{n}" for n in range(6)]
     # The schedule's window ends shortly before now; the checkpoint moves to that end.
     assert checkpoint.position == Position(at(2))

@@ -262,9 +262,9 @@ def test_f8_a_single_use_token_is_handed_out_once_under_a_race() -> None:
     other = cold_vault(h)
     original = h.store.delete_token
 
-    def consumed_meanwhile(tenant: str, t: str) -> bool:
-        original(tenant, t)  # a concurrent call consumed it between our audit and our delete
-        return original(tenant, t)
+    def consumed_meanwhile(tenant_id: str, token: str) -> bool:
+        original(tenant_id, token)  # a concurrent call consumed it between our audit and delete
+        return original(tenant_id, token)
 
     h.store.delete_token = consumed_meanwhile  # type: ignore[method-assign]
     with pytest.raises(TokenNotFoundError):
@@ -359,9 +359,9 @@ def test_f5_enumerating_a_card_class_is_refused_before_the_oracle_answers() -> N
             refusals.append(exc)
     assert victim not in answers  # the enumeration never found the card
     assert len(answers) == 5 and len(refusals) == 36
-    for exc in refusals:
-        assert (exc.http_status, exc.public_code) == (429, "tokenize_rate_limited")
-        assert not any(c.isdigit() for c in exc.message)  # no card, class or count
+    for refusal in refusals:
+        assert (refusal.http_status, refusal.public_code) == (429, "tokenize_rate_limited")
+        assert not any(c.isdigit() for c in refusal.message)  # no card, class or count
     # Refused before the card is looked up: no KMS MAC, no read, for a refused guess.
     macs = h.kms.calls["generate_mac"]
     with pytest.raises(TokenizeRateLimitedError):
