@@ -14,4 +14,4 @@ def test_the_benchmark_times_every_named_query(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(bench_lake, "QUERY_RUNS", 1)
     figures = bench_lake.query_figures()
     assert {f"lake_query_ms_{name}" for name in lake.query_names()} <= set(figures)
-    assert figures["lake_parquet_bytes_per_event"]["value"] > 0
+    assert float(figures["lake_parquet_bytes_per_event"]["value"]) > 0
