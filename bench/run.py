@@ -58,7 +58,8 @@ def one_emulator(modules: list[ModuleType]) -> Iterator[None]:
 
 def main(argv: list[str]) -> int:
     selected = set(argv)
-    results: dict[str, dict[str, float | str]] = {}
+    # A full run replaces the file; a run of named benchmarks updates their figures in it.
+    existing = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() and selected else {}
     modules = [
         importlib.import_module(f"bench.{path.stem}")
         for path in sorted(BENCH_DIR.glob("bench_*.py"))
@@ -70,10 +71,9 @@ def main(argv: list[str]) -> int:
             figures = module.run()
             for name, figure in figures.items():
                 print(f"  {name:48s} {figure['value']:>12} {figure['unit']}", flush=True)
-            results.update(figures)
-    existing = json.loads(RESULTS_PATH.read_text()) if RESULTS_PATH.exists() and selected else {}
-    existing.update(results)
-    RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
+            existing.update(figures)
+            # Written after each benchmark: one that fails later loses none of these figures.
+            RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     existing.update(cost_figures(existing))
     RESULTS_PATH.write_text(json.dumps(existing, indent=2, sort_keys=True) + "\n")
     print(f"wrote {RESULTS_PATH.relative_to(BENCH_DIR.parent)}")
