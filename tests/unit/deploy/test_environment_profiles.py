@@ -8,12 +8,15 @@ against the plan. So a change to a profile that leaves the table behind fails he
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hcl2.api import load as hcl_load  # bc-python-hcl2, which checkov brings
+
+from bench.cost.__main__ import estimate_from_report
 
 REPO = Path(__file__).resolve().parents[3]
 ENVIRONMENTS = ("dev", "staging", "prod")
@@ -71,6 +74,13 @@ def readme_table() -> dict[str, dict[str, str]]:
     return {row[0]: dict(zip(header[1:], row[1:], strict=True)) for row in body}
 
 
+def fixed_floor(env: str) -> str:
+    """The environment's fixed monthly floor in the committed cost report (`make cost`)."""
+    report = json.loads((REPO / "bench" / "cost" / "report.json").read_text())
+    usd = estimate_from_report(report).fixed_monthly(env)
+    return f"{usd:,.2f} ({report['region']}, prices {report['prices_version']})"
+
+
 def expected_row(env: str) -> dict[str, str]:
     values = tfvars(env)
     declared = variables(env)
@@ -112,6 +122,7 @@ def expected_row(env: str) -> dict[str, str]:
         "acquirer (`acquirer_connector`)": str(
             values.get("acquirer_connector", unwrap(declared["acquirer_connector"]["default"]))
         ),
+        "fixed monthly floor, USD (`make cost`)": fixed_floor(env),
         "SLO: availability, p99 latency (`slo`)": (
             f"{float(values['slo']['availability_percent']):.1f} %, "
             f"{values['slo']['latency_p99_ms']} ms"
