@@ -3,7 +3,11 @@ SHELL := /bin/bash
 .SHELLFLAGS := -euo pipefail -c
 .DEFAULT_GOAL := help
 
-UV            ?= $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+# uv from the PATH when there is one; otherwise the Makefile installs this pinned uv into its own
+# tool environment (.tools/), so a fresh machine needs nothing but Python and Terraform.
+UV_VERSION    := 0.13.9
+TOOLS         := .tools
+UV            ?= $(shell command -v uv 2>/dev/null || echo "$(TOOLS)/bin/uv")
 VENV          := .venv
 PY            := $(VENV)/bin/python
 ENV           ?= local
@@ -23,7 +27,7 @@ USER_WORKFLOWS := $(filter-out .github/workflows/ci.yml,$(wildcard .github/workf
 # Root modules with tests too (environments/bootstrap): mock-provider plans, a few seconds each.
 MODULES_WITH_TESTS := $(sort $(patsubst %/tests/,%,$(dir $(wildcard modules/*/tests/*.tftest.hcl environments/*/tests/*.tftest.hcl))))
 
-export LOCAL_AWS_PORT LOCAL_API_PORT
+export LOCAL_AWS_PORT LOCAL_API_PORT UV
 export TF_IN_AUTOMATION := 1
 export CHECKPOINT_DISABLE := 1
 export TF_CLI_CONFIG_FILE := $(CURDIR)/.terraform.d/terraform.rc
@@ -35,7 +39,12 @@ TFTEST_PLUGIN_CACHE := $(CURDIR)/.terraform.d/plugin-cache-tftest
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  \033[36m%-12s\033[0m %s\n", $$1, $$2}'
 
-$(VENV)/.synced: pyproject.toml uv.lock
+$(TOOLS)/bin/uv:
+	@echo "uv is not on the PATH: installing uv $(UV_VERSION) into $(TOOLS)/"
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(filter $(TOOLS)/bin/uv,$(UV))
 	$(UV) sync --frozen --quiet
 	@touch $@
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -71,9 +73,17 @@ TARGETS = {
 }
 
 
+def uv_command() -> list[str]:
+    """The uv the Makefile chose (``UV``: one on the PATH, or the one it installed in .tools/)."""
+    chosen = os.environ.get("UV", "").strip()
+    if chosen:
+        return shlex.split(chosen)
+    found = shutil.which("uv")
+    return [found] if found else [sys.executable, "-m", "uv"]
+
+
 def uv(*args: str) -> str:
-    uv_cmd = shutil.which("uv")
-    command = [uv_cmd] if uv_cmd else [sys.executable, "-m", "uv"]
+    command = uv_command()
     done = subprocess.run(
         [*command, *args], cwd=REPO_ROOT, check=True, capture_output=True, text=True
     )
