@@ -47,6 +47,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -621,6 +622,46 @@ class Stack:
         )
 
 
+class Progress:
+    """A line every ``every`` payments, so a run of hours shows its rate while it runs (a rate
+    that falls as the tables grow is the emulator's, not the design's: see local/speedups.py)."""
+
+    def __init__(
+        self,
+        payments: int,
+        started: float,
+        faults_so_far: Callable[[], dict[str, int]],
+        every: int = 250,
+    ) -> None:
+        self._payments = payments
+        self._started = started
+        self._faults_so_far = faults_so_far
+        self._every = every
+        self._done = 0
+        self._last = (started, 0)
+        self._lock = threading.Lock()
+
+    def done_one(self) -> None:
+        with self._lock:
+            self._done += 1
+            done = self._done
+            if done % self._every and done != self._payments:
+                return
+            now = time.monotonic()
+            since, before = self._last
+            self._last = (now, done)
+        try:
+            faults_so_far = sum(self._faults_so_far().values())
+        except OSError:  # the report line is not worth failing a run for
+            faults_so_far = -1
+        print(
+            f"  {done:>6}/{self._payments} payments, {now - self._started:6.0f} s, "
+            f"{(done - before) / max(now - since, 1e-9):.2f} payments/s lately, "
+            f"{faults_so_far} faults so far",
+            flush=True,
+        )
+
+
 def run_chaos(
     api: ApiClient,
     stack: Stack,
@@ -638,6 +679,7 @@ def run_chaos(
     started = time.monotonic()
     set_faults(stack.endpoint, fault_plan(fault_rate, seed))
     try:
+        progress = Progress(payments, started, lambda: injected(stack.endpoint))
 
         def lane(index: int) -> list[str]:
             # One generator per lane: the run is repeatable for a seed whatever the scheduling.
@@ -647,6 +689,7 @@ def run_chaos(
                 payment_id = run_one(clients[index], rng, merchant, n)
                 if payment_id is not None:
                     made.append(payment_id)
+                progress.done_one()
             return made
 
         with ThreadPoolExecutor(max_workers=concurrency) as pool:

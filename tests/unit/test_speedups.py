@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from moto import backends
+import random
+from typing import Any
+
+import boto3
+import pytest
+from moto import backends, mock_aws
+from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.asl.utils import json_path
 
 from local import speedups
@@ -22,3 +28,120 @@ def test_the_backend_list_is_read_once_and_names_the_services() -> None:
     listed = backends.list_of_moto_modules()
     assert {"dynamodb", "stepfunctions", "kms"} <= set(listed)
     assert backends.list_of_moto_modules() is listed
+
+
+def _table_with_indexes(client: Any) -> None:
+    client.create_table(
+        TableName="t",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": "S"} for name in ("pk", "sk", "g", "gs")
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        GlobalSecondaryIndexes=[
+            {
+                "IndexName": "by_g",
+                "KeySchema": [{"AttributeName": "g", "KeyType": "HASH"}],
+                "Projection": {"ProjectionType": "ALL"},
+            },
+            {
+                "IndexName": "by_g_gs",
+                "KeySchema": [
+                    {"AttributeName": "g", "KeyType": "HASH"},
+                    {"AttributeName": "gs", "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "KEYS_ONLY"},
+            },
+        ],
+    )
+    rng = random.Random(5)
+    for n in range(400):
+        item: dict[str, Any] = {
+            "pk": {"S": f"p{rng.randrange(40)}"},
+            "sk": {"S": f"s{n:04d}"},
+            "n": {"N": str(rng.randrange(100))},
+        }
+        if rng.random() < 0.8:  # some items are not in the indexes
+            item["g"] = {"S": f"g{rng.randrange(6)}"}
+        if rng.random() < 0.7:
+            item["gs"] = {"S": f"{rng.randrange(1000):04d}"}
+        client.put_item(TableName="t", Item=item)
+
+
+QUERIES: tuple[dict[str, Any], ...] = (
+    {"KeyConditionExpression": "pk = :v", "ExpressionAttributeValues": {":v": {"S": "p3"}}},
+    {"KeyConditionExpression": "pk = :v", "ExpressionAttributeValues": {":v": {"S": "absent"}}},
+    {
+        "KeyConditionExpression": "pk = :v AND sk BETWEEN :a AND :b",
+        "ExpressionAttributeValues": {
+            ":v": {"S": "p7"},
+            ":a": {"S": "s0100"},
+            ":b": {"S": "s0300"},
+        },
+        "ScanIndexForward": False,
+    },
+    {
+        "IndexName": "by_g",
+        "KeyConditionExpression": "g = :v",
+        "ExpressionAttributeValues": {":v": {"S": "g2"}},
+    },
+    {
+        "IndexName": "by_g",
+        "KeyConditionExpression": "g = :v",
+        "FilterExpression": "n > :m",
+        "ExpressionAttributeValues": {":v": {"S": "g4"}, ":m": {"N": "50"}},
+        "ProjectionExpression": "pk, sk, n",
+    },
+    {
+        "IndexName": "by_g_gs",
+        "KeyConditionExpression": "g = :v AND gs >= :s",
+        "ExpressionAttributeValues": {":v": {"S": "g1"}, ":s": {"S": "0500"}},
+        "ScanIndexForward": False,
+    },
+)
+
+
+def _all_pages(client: Any, query: dict[str, Any], limit: int | None) -> list[Any]:
+    pages, start = [], None
+    while True:
+        asked = dict(query, TableName="t")
+        if limit:
+            asked["Limit"] = limit
+        if start:
+            asked["ExclusiveStartKey"] = start
+        answer = client.query(**asked)
+        pages.append((answer["Items"], answer.get("Count"), answer.get("ScannedCount")))
+        start = answer.get("LastEvaluatedKey")
+        if not start:
+            return pages
+
+
+def test_a_query_reads_only_its_partition_and_answers_what_moto_answers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    speedups.install()
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-2")
+        _table_with_indexes(client)
+        narrowed = [_all_pages(client, q, limit) for q in QUERIES for limit in (None, 7)]
+        seen: list[int] = []
+        scoped = Table.all_items
+
+        def counted(self: Table) -> list[Any]:
+            items = scoped(self)
+            seen.append(len(items))
+            return items
+
+        monkeypatch.setattr(Table, "all_items", counted)
+        assert [_all_pages(client, q, None) for q in QUERIES]
+        # Each query saw its partition, never the table's 400 items.
+        assert seen and max(seen) < 150
+        # moto's own query, unnarrowed, must give the same pages.
+        monkeypatch.setattr(Table, "query", Table.query.__wrapped__)  # type: ignore[attr-defined]
+        monkeypatch.setattr(Table, "all_items", scoped.__wrapped__)  # type: ignore[attr-defined]
+        unnarrowed = [_all_pages(client, q, limit) for q in QUERIES for limit in (None, 7)]
+    assert narrowed == unnarrowed
+    assert any(len(pages) > 2 for pages in narrowed)  # paging was exercised
