@@ -337,3 +337,25 @@ def test_without_the_acquirers_record_a_bnpl_plan_is_checked_against_its_ledger_
     # The plan says its first instalment was paid; the ledger has no charge.
     found = chaos.bnpl_difference(view, refunded, [OPENED], None)
     assert found is not None and "ledger 0/0" in found
+
+
+def test_progress_prints_every_few_payments_and_at_the_end(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    progress = chaos.Progress(7, started=0.0, faults_so_far=lambda: {"a": 2, "b": 1}, every=3)
+    for _ in range(7):
+        progress.done_one()
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[0] for line in lines] == ["3/7", "6/7", "7/7"]
+    assert all(line.endswith("3 faults so far") for line in lines)
+
+
+def test_progress_survives_an_injector_that_does_not_answer(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def unreachable() -> dict[str, int]:
+        raise ConnectionRefusedError
+
+    progress = chaos.Progress(1, started=0.0, faults_so_far=unreachable)
+    progress.done_one()
+    assert "-1 faults so far" in capsys.readouterr().out
