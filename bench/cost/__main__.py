@@ -5,8 +5,8 @@
 Reads the meter's figures from bench/results.json (measuring a payment when they are missing),
 re-plans dev, staging and prod offline for the fixed floor's counts into bench/cost/inventory.json
 (``--cached-inventory`` reuses that file), and writes bench/cost/report.{md,svg,json}; for the
-default Region it also refreshes the README's "What it costs" block and the cost figures in
-bench/results.json.
+default Region it also refreshes the README's "What it costs" block, the figures the decision
+matrix quotes, and the cost figures in bench/results.json.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from bench.cost import model, prices, report, usage
 
 COST_DIR = Path(__file__).resolve().parent
 README_PATH = COST_DIR.parents[1] / "README.md"
+# Prose that quotes the model's figures inline (report.refresh_inline_figures).
+QUOTING_PATHS = (COST_DIR.parents[1] / "docs" / "decision-matrix.md",)
 
 
 def estimate_from_report(report_json: dict[str, Any]) -> model.Estimate:
@@ -83,6 +85,9 @@ def main(argv: list[str]) -> int:
             readme = README_PATH.read_text()
             README_PATH.write_text(report.replace_readme_block(readme, report.summary(estimate)))
             written.append(README_PATH)
+            for path in QUOTING_PATHS:
+                path.write_text(report.refresh_inline_figures(path.read_text(), estimate))
+                written.append(path)
     for path in written:
         print(f"wrote {path.relative_to(COST_DIR.parents[1])}{suffix and ''}")
     return 0

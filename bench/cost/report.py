@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -343,6 +344,49 @@ def markdown(estimate: Estimate, chart_name: str) -> str:
         "",
     ]
     return "\n".join(out)
+
+
+# A figure quoted in prose (docs/decision-matrix.md): `<!-- cost:KEY -->49.72<!-- /cost -->`, KEY
+# one of inline_figures' names; `make cost` rewrites the text between the two comments.
+_INLINE = re.compile(r"<!-- cost:(?P<key>[a-z_]+(?::[^>]+?)?) -->(?P<value>.*?)<!-- /cost -->")
+
+
+def inline_figures(estimate: Estimate) -> dict[str, str]:
+    """The figures prose may quote: the totals, and ``component:NAME`` for any Express line (or
+    ``components:NAME+NAME`` for their sum)."""
+    figures = {
+        "express": estimate.per_million(estimate.express),
+        "standard": estimate.per_million(estimate.standard),
+        "stream": estimate.per_million(estimate.stream),
+        "lake": estimate.per_million(estimate.lake),
+        "bnpl": estimate.per_million(estimate.bnpl),
+    }
+    figures.update({f"fixed_{env}": estimate.fixed_monthly(env) for env in estimate.fixed})
+    figures.update(
+        {f"component:{line.component}": line.usd_per_million for line in estimate.express}
+    )
+    return {key: _usd(value) for key, value in figures.items()}
+
+
+def refresh_inline_figures(text: str, estimate: Estimate) -> str:
+    figures = inline_figures(estimate)
+    express = {line.component: line.usd_per_million for line in estimate.express}
+
+    def figure(match: re.Match[str]) -> str:
+        key = match["key"]
+        if key.startswith("components:"):
+            names = key.removeprefix("components:").split("+")
+            unknown = [name for name in names if name not in express]
+            if unknown:
+                raise KeyError(f"no Express cost line named {', '.join(unknown)}")
+            value = _usd(sum(express[name] for name in names))
+        elif key in figures:
+            value = figures[key]
+        else:
+            raise KeyError(f"no cost figure named {key!r} (one of {', '.join(sorted(figures))})")
+        return f"<!-- cost:{key} -->{value}<!-- /cost -->"
+
+    return _INLINE.sub(figure, text)
 
 
 def replace_readme_block(readme: str, block: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 from pydantic import ValidationError
 
 from bench.cost import inventory, model, prices, report
-from bench.cost.__main__ import README_PATH, estimate_from_report
+from bench.cost.__main__ import QUOTING_PATHS, README_PATH, estimate_from_report
 from bench.cost.usage import (
     BNPL_UNITS,
     LAKE_REQUIRED,
@@ -531,3 +531,32 @@ def test_a_data_event_selector_with_an_unknown_arn_is_refused_not_priced() -> No
         "arn:aws:dynamodb:eu-west-2:111122223333:table/payments-dev-vault"
     ]
     assert inventory.count([trail])["data_event_scope"] == {"dynamodb": ["payments-dev-vault"]}
+
+
+def test_the_figures_the_decision_matrix_quotes_are_the_models_for_the_committed_report() -> None:
+    estimate = estimate_from_report(json.loads((COST_DIR / "report.json").read_text()))
+    for path in QUOTING_PATHS:
+        text = path.read_text()
+        assert "<!-- cost:" in text
+        assert report.refresh_inline_figures(text, estimate) == text, (
+            f"{path.name} quotes stale cost figures: run `make cost`"
+        )
+
+
+def test_a_quoted_figure_is_rewritten_and_an_unknown_one_refused() -> None:
+    estimate = estimate_from_report(json.loads((COST_DIR / "report.json").read_text()))
+    express = report.inline_figures(estimate)["express"]
+    text = "all-in <!-- cost:express -->1.00<!-- /cost --> per million"
+    assert report.refresh_inline_figures(text, estimate) == (
+        f"all-in <!-- cost:express -->{express}<!-- /cost --> per million"
+    )
+    summed = "<!-- cost:components:KMS requests+EventBridge events -->0<!-- /cost -->"
+    kms_and_events = report.refresh_inline_figures(summed, estimate)
+    assert ">8.00<" in kms_and_events
+    for unknown in (
+        "<!-- cost:nonsense -->1<!-- /cost -->",
+        "<!-- cost:component:Nope -->1<!-- /cost -->",
+        "<!-- cost:components:KMS requests+Nope -->1<!-- /cost -->",
+    ):
+        with pytest.raises(KeyError):
+            report.refresh_inline_figures(unknown, estimate)
