@@ -36,10 +36,9 @@ The invariants (any violation fails the run):
   balance, what the ledger says the customer's card paid and was given back equals what the
   plan's instalments show and what the acquirer captured and refunded under the plan (nothing
   charged twice), a refunded payment's plan is refunded, and the BNPL reconciliation over the
-  run's window finds nothing. The acquirer side needs the BNPL charger's operations in the
-  simulator's shared record; while its simulator keeps them in its container's memory
-  (``functions/adapters/credit_wiring.py``) the run reports how many plans it could not
-  check there instead.
+  run's window finds nothing. The BNPL charger's simulator writes to the same shared record as
+  the payment workflow's (``functions/adapters/credit_wiring.py``), so the acquirer side is read
+  as for card payments: a charged plan missing there is a violation too.
 """
 
 from __future__ import annotations
@@ -230,10 +229,6 @@ class ChaosReport:
     bnpl_payments: int = 0
     bnpl_mismatches: list[str] = field(default_factory=list)
     bnpl_unreconciled: list[str] = field(default_factory=list)
-    # Plans whose card charges the acquirer's shared record cannot show: while the BNPL
-    # charger's simulator keeps its operations in its container's memory
-    # (functions/adapters/credit_wiring.py), the acquirer side of the check is not made.
-    bnpl_charges_unrecorded: int = 0
 
     @property
     def violations(self) -> int:
@@ -357,11 +352,6 @@ class ChaosReport:
             print(f"  {'ok  ' if count == 0 else 'FAIL'} {label}: {count}")
             for line in detail[:10]:
                 print(f"         {line}")
-        if self.bnpl_charges_unrecorded:
-            print(
-                f"  note BNPL plans whose charges the acquirer's shared record does not hold: "
-                f"{self.bnpl_charges_unrecorded} (plan against ledger checked; acquirer not)"
-            )
         print(f"\n{self.violations} violations")
 
 
@@ -491,14 +481,12 @@ def bnpl_difference(
     view: dict[str, Any],
     plan: dict[str, Any],
     entries: list[CreditEntry],
-    moved: dict[str, Counter[str]] | None,
+    moved: dict[str, Counter[str]],
 ) -> str | None:
     """How a BNPL payment's plan, its credit ledger and the acquirer's record of the plan's
     card charges disagree, if they do. The ledger's acquirer receivable rises by what a
     charge took and falls by what a refund gave back; the acquirer records each charge as a
-    capture and each refund as a refund under the plan's keys (``{plan_id}:...``). ``moved``
-    None: the acquirer's record of BNPL charges cannot be read, only plan and ledger are
-    compared."""
+    capture and each refund as a refund under the plan's keys (``{plan_id}:...``)."""
     plan_id = str(plan["id"])
     problems = []
     net = Counter[str]()
@@ -513,10 +501,8 @@ def bnpl_difference(
         sum(i["amount"] for i in instalments if i["status"] in _PAID),
         sum(i["amount"] for i in instalments if i["status"] == "refunded"),
     )
-    acquirer = planned
-    if moved is not None:
-        done = moved.get(plan_id, Counter())
-        acquirer = (done["capture"], done["refund"])
+    done = moved.get(plan_id, Counter())
+    acquirer = (done["capture"], done["refund"])
     if not ledger == acquirer == planned:
         problems.append(
             f"charged/refunded: ledger {ledger[0]}/{ledger[1]}, acquirer "
@@ -770,12 +756,8 @@ def check(
         difference = acquirer_difference(payment_id, captured, refunded, moved)
         if difference is not None:
             double_moves.append(difference)
-    # The acquirer side is checked once the shared record holds any of the run's BNPL charges
-    # (then every charge must be there); until then only plan against ledger.
-    charged = [p for _, p, entries in bnpl_plans if any(e.on(ACQUIRER_RECEIVABLE) for e in entries)]
-    visible = any(str(p["id"]) in moved for p in charged)
     for current, plan, entries in bnpl_plans:
-        found = bnpl_difference(current, plan, entries, moved if visible else None)
+        found = bnpl_difference(current, plan, entries, moved)
         if found is not None:
             bnpl_mismatches.append(found)
     requests = [
@@ -820,7 +802,6 @@ def check(
         moved_after_void=moved_after_void([o for o in operations if o.payment_id in ours]),
         bnpl_payments=bnpl_payments,
         bnpl_mismatches=bnpl_mismatches,
-        bnpl_charges_unrecorded=0 if visible else len(charged),
         bnpl_unreconciled=[
             json.dumps(m, sort_keys=True) for m in bnpl_report.get("mismatches", [])
         ],

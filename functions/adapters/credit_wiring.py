@@ -12,6 +12,7 @@ from functools import cache
 from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
+from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.credit_payments import AcquirerCardCharger, EventBridgeBnplEvents
 from functions.adapters.credit_tables import (
     DynamoCreditLedgerStore,
@@ -19,7 +20,7 @@ from functions.adapters.credit_tables import (
     DynamoPlanStore,
 )
 from functions.adapters.payment_events import EventBridgePublisher
-from functions.adapters.payments_table import PaymentsTable
+from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
 from functions.domain.acquirer import AcquirerSimulator
 from functions.domain.credit.ledger import BnplLedger, CreditPostingRules
 from functions.domain.credit.policy import CreditDecider, CreditPolicy
@@ -128,10 +129,19 @@ def card_charger() -> AcquirerCardCharger:
     environment = os.environ.get("PAYMENTS_ENVIRONMENT", "local")
     timeout_ms = int(os.environ.get("ACQUIRER_TIMEOUT_MS") or 3000)
     # The simulator's key only makes its identifiers deterministic, as for the payment
-    # workflow's; its records stay in this container (the BNPL charges are not in the
-    # simulator's settlement batch yet).
+    # workflow's. What it executes and receives goes to the payment workflow's shared record
+    # (the payments table), as a real acquirer keeps one record for both, so that a charge a
+    # retried or concurrent collection sends again is refused or answered from that record in
+    # every container, and a check can read what moved under a plan's keys; without the table
+    # (unit tests) it stays in this container.
+    table = os.environ.get("PAYMENTS_TABLE_NAME", "")
     return AcquirerCardCharger(
-        AcquirerSimulator(f"blueprint-simulator:{environment}".encode(), timeout_ms / 1000)
+        AcquirerSimulator(
+            f"blueprint-simulator:{environment}".encode(),
+            timeout_ms / 1000,
+            records=AcquirerOperationsTable(clients.dynamodb(), table) if table else None,
+            request_log=AcquirerRequestsTable(clients.dynamodb(), table) if table else None,
+        )
     )
 
 

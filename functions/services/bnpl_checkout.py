@@ -60,6 +60,7 @@ from functions.contracts.steps import (
     StepError,
 )
 from functions.domain.credit.ledger import BnplLedger
+from functions.domain.credit.schedule import PLAN_ID_PREFIX
 from functions.domain.payments import (
     EventType,
     Payment,
@@ -178,7 +179,7 @@ class BnplCheckout:
         except ApiProblem:
             # Failed before a decision was recorded: nothing was charged or booked.
             return self._answer(step, "failed", None, None, failure_code="bnpl_checkout_failed")
-        plan_id = derived_id("pl", decision_id)
+        plan_id = derived_id(PLAN_ID_PREFIX, decision_id)
         at = self._clock().isoformat(timespec="milliseconds")
         stored = self._store.get(plan_id)
         if stored is not None and stored.status != "canceled":

@@ -40,7 +40,12 @@ from functions.contracts.credit import (
 )
 from functions.domain.credit.ledger import ACQUIRER_RECEIVABLE, BnplLedger, BnplPlan, CreditEntry
 from functions.domain.credit.policy import Exposure
-from functions.domain.credit.schedule import Instalment, Schedule, build_schedule
+from functions.domain.credit.schedule import (
+    PLAN_ID_PREFIX,
+    Instalment,
+    Schedule,
+    build_schedule,
+)
 from functions.domain.fees import FeeSchedule
 from functions.domain.payments import derived_id
 from functions.errors import ApiError
@@ -218,7 +223,7 @@ class BnplPlans:
         """The plan of an approved (or reduced) decision, its first instalment charged now.
         Idempotent per decision: a decision opens one plan."""
         decision = self._decisions.get(decision_id, merchant_id.__eq__)
-        plan_id = derived_id("pl", decision_id)
+        plan_id = derived_id(PLAN_ID_PREFIX, decision_id)
         existing = self._plans.get(plan_id)
         if existing is not None:
             if existing.token != token:

@@ -43,6 +43,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.contracts.steps import PaymentContext, StepFailure
 from functions.domain.acquirer import AcquirerError, AcquirerOperation
+from functions.domain.credit.schedule import is_plan_id
 from functions.domain.ledger import JournalEntry, PostingRules
 from functions.domain.payments import (
     DEFAULT_AUTHORIZATION_VALIDITY,
@@ -546,7 +547,10 @@ class Reconciliation:
         executed: dict[str, list[AcquirerOperation]] = defaultdict(list)
         if self._acquirer is not None:
             for operation in self._acquirer.operations_between(start, end):
-                executed[operation.payment_id].append(operation)
+                # A BNPL plan's card charges share the acquirer's record; the credit
+                # reconciliation answers for them, against the plan and its credit ledger.
+                if not is_plan_id(operation.payment_id):
+                    executed[operation.payment_id].append(operation)
         return executed
 
     def _read(self, payment: Payment) -> tuple[list[JournalEntry], list[AcquirerOperation]]:

@@ -7,17 +7,20 @@ modules/payment_workflow), or by hand. Every entry id is deterministic (``settle
 ``{payment}#chargeback-{dispute}``, ``payout:{merchant}:{value_date}``) and every posting is
 idempotent, so a run that dies half-way is finished by the next one and nothing is booked or
 paid twice. A batch whose lines the ledger does not hold yet waits (it is reported) until the
-reconciliation has posted them.
+reconciliation has posted them. Lines of a BNPL plan's card charges (the acquirer's one record
+holds both) are left out: the credit ledger books those, never the card ledger, so a batch
+must not wait on them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from functions.domain.acquirer import SettlementBatch, SettlementSource
+from functions.domain.credit.schedule import is_plan_id
 from functions.domain.ledger import (
     EntryKind,
     JournalEntry,
@@ -33,6 +36,12 @@ from functions.domain.settlement import (
     settled_references,
 )
 from functions.services.fraud_monitoring import FraudRateMonitor, art20_record
+
+
+def card_lines(batch: SettlementBatch) -> SettlementBatch:
+    """The batch without the lines of BNPL plans' charges (the credit ledger's, not ours)."""
+    kept = tuple(line for line in batch.lines if not is_plan_id(line.payment_id))
+    return batch if len(kept) == len(batch.lines) else replace(batch, lines=kept)
 
 
 class JournalStore(LedgerStore, Protocol):
@@ -112,7 +121,9 @@ class SettlementService:
         report = SettlementReport()
         settled = settled_references(self._store.scan_entries())
         for batch in source.batches(through, settled):
-            settled = self.settle(batch, settled, report)
+            card = card_lines(batch)
+            if card.lines:
+                settled = self.settle(card, settled, report)
         if not payouts and monitor is None:
             return report
         entries = list(self._store.scan_entries())

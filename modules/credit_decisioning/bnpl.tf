@@ -59,7 +59,8 @@ locals {
       resources = [local.bnpl_bus.arn]
     },
     {
-      # The BNPL payment's record: written once per outcome, read back by a retried step.
+      # The BNPL payment's record: written once per outcome, read back by a retried step; and,
+      # with the acquirer simulator, its shared record of the charges it executed and received.
       sid       = "PaymentRecords"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.payments_table.arn]

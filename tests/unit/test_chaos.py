@@ -330,12 +330,13 @@ def test_a_bnpl_checkout_pays_on_a_token_and_refunds_the_whole_purchase() -> Non
     assert api.keys == ["m_1-7-token", "m_1-7-create", "m_1-7-refund"]
 
 
-def test_without_the_acquirers_record_a_bnpl_plan_is_checked_against_its_ledger_only() -> None:
+def test_a_plan_charge_missing_from_the_acquirers_record_or_the_ledger_is_a_violation() -> None:
     view = {"id": "pay_1", "status": "refunded"}
     refunded = bnpl_plan("refunded", "refunded")
-    assert chaos.bnpl_difference(view, refunded, [OPENED, FIRST, REFUND], None) is None
+    missing = chaos.bnpl_difference(view, refunded, [OPENED, FIRST, REFUND], {})
+    assert missing is not None and "acquirer 0/0" in missing
     # The plan says its first instalment was paid; the ledger has no charge.
-    found = chaos.bnpl_difference(view, refunded, [OPENED], None)
+    found = chaos.bnpl_difference(view, refunded, [OPENED], acquirer(1_000, 1_000))
     assert found is not None and "ledger 0/0" in found
 
 

@@ -33,6 +33,15 @@ class PlanError(ValueError):
     """A plan that cannot be built: an unknown plan, a bad amount or currency."""
 
 
+# A plan's id is derived_id(PLAN_ID_PREFIX, decision id): ``pl_`` and a digest. The acquirer's
+# operations for a plan's charges carry it where a card payment's carry its payment id.
+PLAN_ID_PREFIX = "pl"
+
+
+def is_plan_id(value: str) -> bool:
+    return value.startswith(f"{PLAN_ID_PREFIX}_")
+
+
 class Plan(StrEnum):
     PAY_IN_3 = "pay_in_3"
     PAY_IN_4 = "pay_in_4"

@@ -366,23 +366,30 @@ def test_a_chargeback_after_settlement_reduces_what_can_be_paid_at_once() -> Non
     assert available == (10_000 - 165) + (2_000 - 53) - 2_000 - 1_500
 
 
+def captured_at(
+    simulator: AcquirerSimulator, payment_id: str, amount: int, last4: str = "4242"
+) -> None:
+    """An authorization captured at once at the simulator, under the payment's keys."""
+    auth = simulator.authorize(
+        AuthorizationRequest(
+            payment_id,
+            "m_1",
+            amount,
+            "EUR",
+            CardReference("tok", "visa", last4, 12, 2030),
+            Authentication(None, None, None),
+            f"{payment_id}:authorize",
+        )
+    )
+    assert auth.authorization_id is not None
+    simulator.capture(auth.authorization_id, amount, "EUR", f"{payment_id}:capture:1")
+
+
 def test_the_daily_run_books_the_simulators_batches_and_pays_out() -> None:
     simulator = AcquirerSimulator(b"settlement-test-key", 0.01, sleep=lambda _: None)
     books = Books()
     for pid, last4, amount in (("pay_1", "4242", 10_000), ("pay_2", "2685", 5_000)):
-        auth = simulator.authorize(
-            AuthorizationRequest(
-                pid,
-                "m_1",
-                amount,
-                "EUR",
-                CardReference("tok", "visa", last4, 12, 2030),
-                Authentication(None, None, None),
-                f"{pid}:authorize",
-            )
-        )
-        assert auth.authorization_id is not None
-        simulator.capture(auth.authorization_id, amount, "EUR", f"{pid}:capture:1")
+        captured_at(simulator, pid, amount, last4)
         books.sale(pid, amount)
     first = books.service.run(simulator, DAY)
     assert first.settled == ["sim-2026-11-30"] and first.payouts == []  # funds arrive T+1
@@ -401,6 +408,22 @@ def test_the_daily_run_books_the_simulators_batches_and_pays_out() -> None:
     # As of the first value date, the chargeback batch (value date 12-02) is not in the books.
     cut = balances_as_of(books.store.all_entries(), "2026-12-01")
     assert cut["cash", "EUR"] == 15_000 - 45 - second.payouts[0]["amount"]
+
+
+def test_a_bnpl_plans_charge_in_the_acquirers_record_does_not_hold_up_the_card_batch() -> None:
+    """The BNPL charger shares the simulator's record: its captures (under the plan's id) are
+    in the day's batch, and the card ledger, which never books them, must not wait on them."""
+    simulator = AcquirerSimulator(b"settlement-test-key", 0.01, sleep=lambda _: None)
+    books = Books()
+    captured_at(simulator, "pay_1", 10_000)
+    captured_at(simulator, "pl_1", 2_500)  # as the BNPL charger sends a plan's charge
+    books.sale("pay_1", 10_000)
+    (day,) = simulator.batches(DAY, frozenset())
+    assert {line.payment_id for line in day.lines} == {"pay_1", "pl_1"}
+    report = books.service.run(simulator, DAY, payouts=False)
+    assert report.settled == ["sim-2026-11-30"] and not report.waiting
+    assert books.balances()["acquirer_receivable", "EUR"] == 0
+    assert all("pl_1" not in r for e in books.store.all_entries() for r in e.references)
 
 
 def test_settlement_entries_are_not_payment_mismatches() -> None:
