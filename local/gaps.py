@@ -163,24 +163,27 @@ def _execution_ended() -> threading.Condition:
     return ended
 
 
+# moto's DynamoDB writes, one at a time (serialize_dynamodb_writes); re-entrant, because a
+# transaction's writes call put_item and update_item, and local.speedups takes it too.
+DYNAMODB_WRITES = threading.RLock()
+
+
 def serialize_dynamodb_writes() -> None:
     """DynamoDB checks a condition and writes atomically; moto checks and writes in two steps
     without a lock, so two concurrent conditional writes can both pass (two refunds spending
     one balance, two in-progress idempotency records). One lock around moto's writes restores
     the atomicity the payment code relies on. Safe to call more than once."""
     import functools
-    import threading
 
     from moto.dynamodb.models import DynamoDBBackend
 
     if getattr(DynamoDBBackend, "_payments_writes_serialized", False):
         return
-    lock = threading.RLock()
 
     def serialized(write: Any) -> Any:
         @functools.wraps(write)
         def locked(*args: Any, **kwargs: Any) -> Any:
-            with lock:
+            with DYNAMODB_WRITES:
                 return write(*args, **kwargs)
 
         return locked

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import copy
 import random
 from typing import Any
 
@@ -145,3 +146,117 @@ def test_a_query_reads_only_its_partition_and_answers_what_moto_answers(
         unnarrowed = [_all_pages(client, q, limit) for q in QUERIES for limit in (None, 7)]
     assert narrowed == unnarrowed
     assert any(len(pages) > 2 for pages in narrowed)  # paging was exercised
+
+
+def _ledger_like(client: Any) -> None:
+    client.create_table(
+        TableName="ledger",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[
+            {"AttributeName": "pk", "AttributeType": "S"},
+            {"AttributeName": "sk", "AttributeType": "S"},
+        ],
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+    )
+    client.create_table(
+        TableName="balances",
+        BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "account", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "account", "KeyType": "HASH"}],
+    )
+    for n in range(50):
+        client.put_item(TableName="ledger", Item={"pk": {"S": f"p{n}"}, "sk": {"S": "e1"}})
+    client.put_item(TableName="balances", Item={"account": {"S": "cash"}, "v": {"N": "10"}})
+
+
+def _posting(entry: str, spend: int) -> list[dict[str, Any]]:
+    """A new entry, an existing one rewritten, and a balance spent only while it lasts."""
+    return [
+        {"Put": {"TableName": "ledger", "Item": {"pk": {"S": entry}, "sk": {"S": "e1"}}}},
+        {
+            "Put": {
+                "TableName": "ledger",
+                "Item": {"pk": {"S": "p1"}, "sk": {"S": "e1"}, "note": {"S": entry}},
+            }
+        },
+        {"Delete": {"TableName": "ledger", "Key": {"pk": {"S": "p2"}, "sk": {"S": "e1"}}}},
+        {
+            "Update": {
+                "TableName": "balances",
+                "Key": {"account": {"S": "cash"}},
+                "UpdateExpression": "SET v = v - :s",
+                "ConditionExpression": "v >= :s",
+                "ExpressionAttributeValues": {":s": {"N": str(spend)}},
+            }
+        },
+    ]
+
+
+def _state(client: Any) -> tuple[list[Any], list[Any]]:
+    return (
+        sorted(
+            (i["pk"]["S"], i["sk"]["S"], i.get("note", {}).get("S"))
+            for i in client.scan(TableName="ledger")["Items"]
+        ),
+        client.scan(TableName="balances")["Items"],
+    )
+
+
+def _run_postings(client: Any) -> list[Any]:
+    """A posting that fits, one cancelled by its condition, one that fits what is left."""
+    seen: list[Any] = []
+    for entry, spend in (("new_1", 4), ("new_2", 20), ("new_3", 6)):
+        try:
+            client.transact_write_items(TransactItems=_posting(entry, spend))
+            seen.append(("done", entry))
+        except client.exceptions.TransactionCanceledException as cancelled:
+            reasons = [r["Code"] for r in cancelled.response["CancellationReasons"]]
+            seen.append(("cancelled", entry, reasons))
+        seen.append(_state(client))
+    return seen
+
+
+def test_a_cancelled_transaction_leaves_the_tables_as_moto_leaves_them_without_copying_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    speedups.install()
+    from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-2")
+        _ledger_like(client)
+        backend = dynamodb_backends["123456789012"]["eu-west-2"]
+        ledger = backend.tables["ledger"]
+        by_item = _run_postings(client)
+        # The cancelled transaction's tables are the live ones, not copies put in their place.
+        assert backend.tables["ledger"] is ledger
+    monkeypatch.setattr(
+        DynamoDBBackend,
+        "transact_write_items",
+        DynamoDBBackend.transact_write_items.__wrapped__,  # type: ignore[attr-defined]
+    )
+    monkeypatch.delattr(Table, "__deepcopy__")
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-2")
+        _ledger_like(client)
+        by_moto = _run_postings(client)
+    assert by_item == by_moto
+    assert by_item[2][0] == "cancelled"  # the rollback was exercised
+    assert ("new_2", "e1", None) not in by_item[3][0]
+
+
+def test_a_table_copied_outside_a_transaction_is_a_deep_copy() -> None:
+    speedups.install()
+    from moto.dynamodb.models import dynamodb_backends
+
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="eu-west-2")
+        _ledger_like(client)
+        ledger = dynamodb_backends["123456789012"]["eu-west-2"].tables["ledger"]
+        copied = copy.deepcopy(ledger)
+        assert copied is not ledger and len(copied) == len(ledger) == 50
+        client.delete_item(TableName="ledger", Key={"pk": {"S": "p0"}, "sk": {"S": "e1"}})
+        assert len(copied) == 50 and len(ledger) == 49
