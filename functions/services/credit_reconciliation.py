@@ -24,6 +24,7 @@ from functions.domain.credit.reconciliation import (
     PlanFacts,
     check_bnpl_payment,
 )
+from functions.domain.credit.schedule import PLAN_ID_PREFIX
 from functions.domain.payments import Payment, derived_id
 from functions.services.credit_plans import PlanStore
 from functions.services.reconciliation import Position, instant
@@ -82,7 +83,7 @@ def payment_facts(payment: Payment) -> BnplPaymentFacts:
     bnpl = payment.bnpl or {}
     plan_id = bnpl.get("plan_id")
     if plan_id is None and bnpl.get("decision_id"):
-        plan_id = derived_id("pl", str(bnpl["decision_id"]))
+        plan_id = derived_id(PLAN_ID_PREFIX, str(bnpl["decision_id"]))
     return BnplPaymentFacts(
         payment.payment_id,
         str(payment.status),
