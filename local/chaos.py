@@ -100,6 +100,8 @@ SETTLED = frozenset(
     }
 )
 RETRY_FOR_S = 60.0
+# Above the reconcile function's timeout (modules/payment_workflow: 300 s).
+RECONCILE_WAIT_S = 330
 REQUEST_TIMEOUT_S = 30.0
 # The acquirer's bad days, by the simulator's test cards (docs/test-cards.md).
 ACQUIRER_TROUBLE = (
@@ -703,7 +705,9 @@ def check(
     """The invariants, read with faults off."""
     from local.payments_demo import reconcile
 
-    lambda_client = emulator_client("lambda", stack.endpoint)
+    # The reconciliation of a run of thousands takes minutes (its function's timeout is 300 s):
+    # botocore's 60 s read timeout retried it, and a 5,000-payment run failed there.
+    lambda_client = emulator_client("lambda", stack.endpoint, read_timeout_s=RECONCILE_WAIT_S)
     # The repair run reports what it found before repairing; a run on a big table is slow on
     # the emulator (a minute and more), so two runs, not three.
     report = reconcile(lambda_client, stack.reconcile_function, repair=True, since=since)

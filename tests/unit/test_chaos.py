@@ -360,3 +360,15 @@ def test_progress_survives_an_injector_that_does_not_answer(
     progress = chaos.Progress(1, started=0.0, faults_so_far=unreachable)
     progress.done_one()
     assert "-1 faults so far" in capsys.readouterr().out
+
+
+def test_the_checks_wait_for_a_reconciliation_longer_than_botocores_default_and_never_resend() -> (
+    None
+):
+    from local.aws import emulator_client
+
+    waited = emulator_client("lambda", "http://127.0.0.1:1", read_timeout_s=chaos.RECONCILE_WAIT_S)
+    assert waited.meta.config.read_timeout == chaos.RECONCILE_WAIT_S > 300
+    assert waited.meta.config.retries["total_max_attempts"] == 1
+    default = emulator_client("lambda", "http://127.0.0.1:1")
+    assert default.meta.config.read_timeout == 60
