@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from local.lambda_runtime import InvocationResult
+from local.shard_records import records_after
 
 LOG = logging.getLogger("local.event_sources")
 IDLE_POLL_S = 0.1
@@ -176,8 +177,7 @@ class EventSourcePollers:
         if time.monotonic() < cursor.next_attempt_at:
             return False
         batch_size = min(esm.batch_size or KINESIS_DEFAULT_BATCH, cursor.limit or 10**9)
-        records = [rec for seq, rec in list(shard.records.items()) if seq > cursor.checkpoint]
-        records = records[:batch_size]
+        records = records_after(shard.records, cursor.checkpoint, batch_size)
         if not records:
             return False
         window = float(esm.max_batch_window or 0)

@@ -46,6 +46,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from local.shard_records import records_after
+
 if TYPE_CHECKING:
     # Imported where used: the emulator starts this poller, and pyarrow is a slow import that
     # only a delivery stream with records needs.
@@ -381,9 +383,8 @@ class FirehosePoller:
                 # Firehose starts at the stream's LATEST position when it is created.
                 before = [s for s, r in list(shard.records.items()) if r.created_at < created]
                 self._checkpoints[key] = max(before, default=0)
-            for seq, rec in list(shard.records.items()):
-                if seq <= self._checkpoints[key]:
-                    continue
+            for rec in records_after(shard.records, self._checkpoints[key]):
+                seq = rec.sequence_number
                 data = base64.b64decode(rec.data) if isinstance(rec.data, str) else bytes(rec.data)
                 if not buffer.records:
                     buffer.started = time.monotonic()

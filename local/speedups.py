@@ -29,6 +29,13 @@ of every payment in two places that do the same work on every call:
   serializes every DynamoDB write (``local.gaps.DYNAMODB_WRITES``), so nothing but the
   transaction changes the tables in between.
 
+- moto's SQS ``ReceiveMessage`` checks each message it hands out against the queue's retention
+  period by asking ``get_queue_attributes``, which builds all the queue's attributes three times,
+  and each build counts the visible, in-flight and delayed messages by walking the queue. A
+  webhook queue whose deliveries are retried holds hundreds of messages in flight, so each
+  receive cost O(queue) several times over (6 to 15 % of the emulator late in a chaos run). Here
+  the check reads the queue's retention period, the value those attributes report.
+
 None changes what moto answers, only how often it redoes the same work.
 """
 
@@ -50,6 +57,7 @@ def install() -> None:
     _cache_moto_module_list()
     _narrow_dynamodb_queries()
     _roll_back_transactions_by_item()
+    _read_sqs_retention_directly()
 
 
 def _cache_jsonpath_parsers() -> None:
@@ -92,6 +100,19 @@ def _cache_moto_module_list() -> None:
     setattr(backends, "list_of_moto_modules", list_of_moto_modules)  # noqa: B010
 
 
+def _replace(owner: Any, name: str, replacement: Callable[..., Any]) -> None:
+    """Put ``replacement`` in place of ``owner.name``, marked so a second install (tests start
+    several emulators in one process) keeps the first, and with the original as its
+    ``__wrapped__`` so a test can compare the two."""
+    setattr(replacement, "_speedup", True)  # noqa: B010
+    setattr(replacement, "__wrapped__", getattr(owner, name))  # noqa: B010
+    setattr(owner, name, replacement)
+
+
+def _replaced(owner: Any, name: str) -> bool:
+    return getattr(getattr(owner, name), "_speedup", False)
+
+
 # The items one query of this thread may see: (table, items). Thread-local because the server
 # answers requests on several threads, and another request's scan must still see every item.
 _QUERY_SCOPE = threading.local()
@@ -100,7 +121,7 @@ _QUERY_SCOPE = threading.local()
 def _narrow_dynamodb_queries() -> None:
     from moto.dynamodb.models.table import Table
 
-    if getattr(Table.query, "_narrowed", False):
+    if _replaced(Table, "query"):
         return
     full_query = Table.query
     all_items = Table.all_items
@@ -123,11 +144,8 @@ def _narrow_dynamodb_queries() -> None:
         finally:
             _QUERY_SCOPE.scope = None
 
-    setattr(query, "_narrowed", True)  # noqa: B010
-    setattr(query, "__wrapped__", full_query)  # noqa: B010
-    setattr(scoped_all_items, "__wrapped__", all_items)  # noqa: B010
-    setattr(Table, "all_items", scoped_all_items)  # noqa: B010
-    setattr(Table, "query", query)  # noqa: B010
+    _replace(Table, "all_items", scoped_all_items)
+    _replace(Table, "query", query)
 
 
 def _partition(
@@ -171,9 +189,9 @@ def _roll_back_transactions_by_item() -> None:
 
     from local.gaps import DYNAMODB_WRITES
 
-    transact = DynamoDBBackend.transact_write_items
-    if getattr(transact, "_by_item", False):
+    if _replaced(DynamoDBBackend, "transact_write_items"):
         return
+    transact = DynamoDBBackend.transact_write_items
 
     def deepcopy_table(self: Table, memo: dict[int, Any]) -> Table:
         if getattr(_IN_TRANSACTION, "active", False):
@@ -196,10 +214,8 @@ def _roll_back_transactions_by_item() -> None:
             finally:
                 _IN_TRANSACTION.active = False
 
-    setattr(transact_write_items, "_by_item", True)  # noqa: B010
-    setattr(transact_write_items, "__wrapped__", transact)  # noqa: B010
     setattr(Table, "__deepcopy__", deepcopy_table)  # noqa: B010
-    setattr(DynamoDBBackend, "transact_write_items", transact_write_items)  # noqa: B010
+    _replace(DynamoDBBackend, "transact_write_items", transact_write_items)
 
 
 def _items_named(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
@@ -238,3 +254,26 @@ def _put_back(table: Any, hash_key: Any, range_key: Any, item: Any) -> None:
             held.pop(range_key, None)
     else:
         table.items[hash_key][range_key] = item
+
+
+def _read_sqs_retention_directly() -> None:
+    from moto.core.utils import unix_time
+    from moto.sqs.models import SQSBackend
+
+    if _replaced(SQSBackend, "is_message_valid_based_on_retention_period"):
+        return
+
+    def is_message_valid_based_on_retention_period(
+        self: SQSBackend, queue_name: str, message: Any
+    ) -> bool:
+        # moto's version asks get_queue_attributes, which builds every attribute of the queue
+        # three times, each count walking every message: O(queue) per message received.
+        queue: Any = self.get_queue(queue_name)  # its attributes are set from a dict
+        retention_period = queue.message_retention_period
+        return bool(retention_period + message.sent_timestamp / 1000 > unix_time())
+
+    _replace(
+        SQSBackend,
+        "is_message_valid_based_on_retention_period",
+        is_message_valid_based_on_retention_period,
+    )

@@ -260,3 +260,34 @@ def test_a_table_copied_outside_a_transaction_is_a_deep_copy() -> None:
         assert copied is not ledger and len(copied) == len(ledger) == 50
         client.delete_item(TableName="ledger", Key={"pk": {"S": "p0"}, "sk": {"S": "e1"}})
         assert len(copied) == 50 and len(ledger) == 49
+
+
+def test_a_received_message_is_checked_against_the_queue_retention_without_its_attributes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    speedups.install()
+    from moto.sqs.models import SQSBackend, sqs_backends
+
+    direct = SQSBackend.is_message_valid_based_on_retention_period
+    by_moto = direct.__wrapped__  # type: ignore[attr-defined]
+    with mock_aws():
+        client = boto3.client("sqs", region_name="eu-west-2")
+        client.create_queue(QueueName="q", Attributes={"MessageRetentionPeriod": "60"})
+        url = client.get_queue_url(QueueName="q")["QueueUrl"]
+        for n in range(3):
+            client.send_message(QueueUrl=url, MessageBody=str(n))
+        backend = sqs_backends["123456789012"]["eu-west-2"]
+        messages: list[Any] = list(backend.get_queue("q")._messages)
+        messages[1].sent_timestamp -= 61_000  # past the retention period
+        messages[2].sent_timestamp -= 59_000  # within it
+        answers = [by_moto(backend, "q", message) for message in messages]
+        assert answers == [True, False, True]
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("the attributes walk the whole queue")
+
+        monkeypatch.setattr(SQSBackend, "get_queue_attributes", counted)
+        assert [direct(backend, "q", message) for message in messages] == answers
+        monkeypatch.setattr(SQSBackend, "is_message_valid_based_on_retention_period", by_moto)
+        with pytest.raises(AssertionError, match="walk"):
+            by_moto(backend, "q", messages[0])
