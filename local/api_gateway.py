@@ -37,13 +37,14 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jsonschema
 
 from local import enforcement, metering
+from local.http_server import BackloggedHTTPServer
 from local.lambda_runtime import InvocationResult
 from local.usage_plans import UsagePlans
 
@@ -262,8 +263,7 @@ class LocalApiGateway:
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve
 
-        self.server = ThreadingHTTPServer((host, port), Handler)
-        self.server.daemon_threads = True
+        self.server = BackloggedHTTPServer((host, port), Handler)
         self.thread = threading.Thread(
             target=self.server.serve_forever, name="local-api", daemon=True
         )

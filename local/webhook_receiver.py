@@ -21,10 +21,11 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from functions.domain.webhook_signatures import SIGNATURE_HEADER, SignatureError, verify
+from local.http_server import BackloggedHTTPServer
 
 MAX_BODY = 256 * 1024
 
@@ -70,7 +71,7 @@ class WebhookReceiver:
             def log_message(self, format: str, *args: Any) -> None:
                 pass  # the receiver's own printout says what arrived
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server = BackloggedHTTPServer((host, port), Handler)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="webhook-receiver", daemon=True
         )
