@@ -5,6 +5,8 @@ that the payment consumers' rules, which match ``blueprint.payments``, never see
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from aws_lambda_powertools import Logger
 
 from functions.adapters.clients import EventsClient
@@ -16,8 +18,13 @@ from functions.domain.acquirer import (
     AuthorizationRequest,
     AuthorizationResult,
     CardReference,
+    OperationKind,
+    OperationStatus,
 )
+from functions.domain.credit.reconciliation import CardMoves
+from functions.domain.credit.schedule import is_plan_id
 from functions.services.credit_plans import ChargeResult
+from functions.services.reconciliation import AcquirerRecord
 
 logger = Logger(child=True)
 BNPL_EVENT_SOURCE = "blueprint.credit"
@@ -50,7 +57,7 @@ class AcquirerCardCharger:
         if not authorized.approved or authorized.authorization_id is None:
             return ChargeResult(False, None, str(authorized.decline_code or "declined"))
         captured = self._acquirer.capture(
-            authorized.authorization_id, amount, currency, f"{idempotency_key}:capture"
+            authorized.authorization_id, amount, currency, capture_key(idempotency_key)
         )
         return ChargeResult(True, captured.operation_id)
 
@@ -70,7 +77,7 @@ class AcquirerCardCharger:
         if not authorized.approved or authorized.authorization_id is None:
             return False
         self._acquirer.refund(
-            authorized.authorization_id, amount, currency, f"{idempotency_key}:refund"
+            authorized.authorization_id, amount, currency, refund_key(idempotency_key)
         )
         return True
 
@@ -101,6 +108,50 @@ class AcquirerCardCharger:
                 idempotency_key=key,
             )
         )
+
+
+def capture_key(charge_key: str) -> str:
+    return f"{charge_key}:capture"
+
+
+def refund_key(charge_key: str) -> str:
+    return f"{charge_key}:refund"
+
+
+class AcquirerPlanCharges:
+    """The BNPL reconciliation's view of the acquirer's record: what it captured and refunded
+    for a plan's charges (each charge's capture and refund under the keys derived above), and
+    which plans it moved money for in a window."""
+
+    def __init__(self, records: AcquirerRecord) -> None:
+        self._records = records
+
+    def moved(self, charge_keys: Sequence[str]) -> CardMoves:
+        captured = refunded = 0
+        for key in charge_keys:
+            for reference, kind in (
+                (capture_key(key), OperationKind.CAPTURE),
+                (refund_key(key), OperationKind.REFUND),
+            ):
+                operation = self._records.find(reference)
+                if (
+                    operation is not None
+                    and operation.kind is kind
+                    and operation.status is OperationStatus.SUCCEEDED
+                ):
+                    if kind is OperationKind.CAPTURE:
+                        captured += operation.amount
+                    else:
+                        refunded += operation.amount
+        return CardMoves(captured, refunded)
+
+    def plans_charged_between(self, start: str, end: str) -> Iterable[str]:
+        seen: set[str] = set()
+        for operation in self._records.operations_between(start, end):
+            plan_id = operation.payment_id
+            if is_plan_id(plan_id) and plan_id not in seen:
+                seen.add(plan_id)
+                yield plan_id
 
 
 class EventBridgeBnplEvents:

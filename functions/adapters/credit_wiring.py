@@ -13,7 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.adapters import clients
 from functions.adapters.acquirer_requests import AcquirerRequestsTable
-from functions.adapters.credit_payments import AcquirerCardCharger, EventBridgeBnplEvents
+from functions.adapters.credit_payments import (
+    AcquirerCardCharger,
+    AcquirerPlanCharges,
+    EventBridgeBnplEvents,
+)
 from functions.adapters.credit_tables import (
     DynamoCreditLedgerStore,
     DynamoDecisionStore,
@@ -195,7 +199,16 @@ def bnpl_checkout() -> BnplCheckout:
 def bnpl_reconciliation() -> BnplReconciliation:
     payments = PaymentsTable(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
     ledger = DynamoCreditLedgerStore(clients.dynamodb(), _required("CREDIT_LEDGER_TABLE_NAME"))
-    return BnplReconciliation(payments, plan_store(), ledger, collection_policy().claim_lease)
+    return BnplReconciliation(
+        payments,
+        plan_store(),
+        ledger,
+        collection_policy().claim_lease,
+        # The acquirer's record is the one the card charger writes to (card_charger).
+        charges=AcquirerPlanCharges(
+            AcquirerOperationsTable(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
+        ),
+    )
 
 
 def clear_bnpl() -> None:

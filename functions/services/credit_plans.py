@@ -637,6 +637,16 @@ def paid_charges(plan: PlanRecord, entries: Iterable[CreditEntry]) -> list[PaidC
     return charges
 
 
+def charge_keys(plan: PlanRecord) -> list[str]:
+    """Every key a charge of ``plan`` on its card can have been sent under: the first
+    instalment's, each attempt of the others' up to the one a record lagging its collection
+    does not show yet (see ``paid_charges``), and the early settlement's."""
+    keys = [first_instalment_key(plan.id, plan.token)]
+    for instalment in plan.instalments[1:]:
+        keys += [f"{plan.id}:{instalment.number}:{a}" for a in range(1, instalment.attempts + 2)]
+    return [*keys, f"{plan.id}:settle"]
+
+
 def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool]) -> PlanRecord:
     """``GET /v1/bnpl/plans/{id}``: another merchant's plan answers as one that does not
     exist."""

@@ -60,13 +60,15 @@ locals {
     },
     {
       # The BNPL payment's record: written once per outcome, read back by a retried step; and,
-      # with the acquirer simulator, its shared record of the charges it executed and received.
+      # with the acquirer simulator, its shared record of the charges it executed and received,
+      # which the BNPL reconciliation reads for each plan it checks.
       sid       = "PaymentRecords"
       actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.payments_table.arn]
     },
     {
-      # The BNPL reconciliation reads the payments updated in its window by this index only.
+      # The BNPL reconciliation reads the payments updated in its window, and the acquirer
+      # operations executed in it, by this index only.
       sid       = "PaymentsByUpdate"
       actions   = ["dynamodb:Query"]
       resources = ["${local.payments_table.arn}/index/by_update"]

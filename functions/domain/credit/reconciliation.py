@@ -14,7 +14,12 @@ What must hold, each rule a ``BnplMismatchKind``:
   active plan's record says is outstanding is what the ledger says is owed; a settled, written
   off or refunded record has the entry that did it;
 * a plan is not held by a claim older than the lease (the run that claimed it died; the next
-  collection, refund or settlement finishes it, and this says one is due).
+  collection, refund or settlement finishes it, and this says one is due);
+* what the acquirer kept under the plan's charge keys (captured less refunded) is what the
+  ledger's acquirer receivable holds: a charge whose answer was lost (the card paid, nothing
+  booked) or a refund made twice shows here and nowhere else, since the plan and the ledger
+  agree with each other. Net, not each way: a checkout that charged a card, lost the answer
+  and refunded it before another card paid moved nothing the ledger should book.
 
 A plan under a live claim is money in motion: its record and entries may differ until the claim
 is released, so only the payment-level rules are checked.
@@ -48,11 +53,12 @@ class BnplMismatchKind(StrEnum):
     AMOUNT_DIFFERS = "bnpl_amount_differs"
     NOT_REVERSED = "bnpl_not_reversed"
     CLAIM_LAPSED = "bnpl_claim_lapsed"
+    ACQUIRER_DIFFERS = "bnpl_acquirer_differs"
 
 
 @dataclass(frozen=True, slots=True)
 class BnplMismatch:
-    payment_id: str
+    payment_id: str | None
     plan_id: str | None
     kind: BnplMismatchKind
     detail: str
@@ -75,6 +81,15 @@ class BnplPaymentFacts:
     status: str
     amount: int
     plan_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CardMoves:
+    """What the acquirer's record shows it captured and refunded under one plan's keys
+    (succeeded operations only)."""
+
+    captured: int
+    refunded: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +166,28 @@ def check_bnpl_payment(
     if status in _LIVE or status == "refunded":
         _check_position(plan, entries, mismatch)
     return found
+
+
+def check_plan_charges(
+    payment_id: str | None, plan_id: str, entries: Iterable[CreditEntry], moved: CardMoves
+) -> list[BnplMismatch]:
+    """The acquirer rule above, for a plan no claim holds (a claimed plan's charge may be
+    made and not yet booked) whose checkout has finished (the first charge precedes the
+    plan's record and its opening entries). ``payment_id``: None when the plan was found by
+    the acquirer's record, which does not name the payment."""
+    effects = [entry.on(ACQUIRER_RECEIVABLE) for entry in entries]
+    booked = CardMoves(sum(e for e in effects if e > 0), -sum(e for e in effects if e < 0))
+    if booked.captured - booked.refunded == moved.captured - moved.refunded:
+        return []
+    return [
+        BnplMismatch(
+            payment_id,
+            plan_id,
+            BnplMismatchKind.ACQUIRER_DIFFERS,
+            f"the acquirer captured {moved.captured} and refunded {moved.refunded} under the "
+            f"plan; the ledger booked {booked.captured} charged and {booked.refunded} refunded",
+        )
+    ]
 
 
 def _check_opening(

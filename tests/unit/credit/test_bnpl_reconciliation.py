@@ -5,18 +5,23 @@ own kind (the card reconciliation skips BNPL payments: their money is in the cre
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 
 from functions.contracts.credit import PlanClaim
+from functions.domain.credit.reconciliation import CardMoves, check_plan_charges
 from functions.domain.payments import Payment
 from functions.services.credit_plans import CollectionPolicy
 from functions.services.credit_reconciliation import BnplReconciliation
-from functions.services.reconciliation import Position
+from functions.services.reconciliation import Position, instant
+from tests.unit.credit.fakes import FakeAcquirer
 from tests.unit.credit.test_bnpl_checkout import World, checkout, compensate, payment, refund
 
 LEASE = CollectionPolicy().claim_lease
+# When the fake acquirer executed an operation, unless a test says otherwise: inside every
+# window below and older than the lease.
+EXECUTED_AT = "2027-01-02T00:00:00.000+00:00"
 
 
 class BnplRecords:
@@ -33,11 +38,49 @@ class BnplRecords:
                 yield p
 
 
-def reconcile(world: World) -> dict[str, int]:
+class AcquirerBook:
+    """The reconciliation's view of the fake acquirer (``PlanCharges``): each charge it made
+    and each refund, executed at ``executed_at[key]`` (``EXECUTED_AT`` unless set)."""
+
+    def __init__(self, acquirer: FakeAcquirer) -> None:
+        self._acquirer = acquirer
+        self.executed_at: dict[str, str] = {}
+        self.asked_until: list[str] = []
+
+    def moved(self, charge_keys: Sequence[str]) -> CardMoves:
+        charged, refunded = self._acquirer.charged, self._acquirer.refunded
+        return CardMoves(
+            sum(charged[key][0] for key in charge_keys if key in charged),
+            sum(refunded[key] for key in charge_keys if key in refunded),
+        )
+
+    def plans_charged_between(self, start: str, end: str) -> Iterator[str]:
+        self.asked_until.append(end)
+        moved = [k for k, (amount, _) in self._acquirer.charged.items() if amount]
+        keys = dict.fromkeys([*moved, *self._acquirer.refunded])
+        at = self.executed_at.get
+        plans = [k.split(":", 1)[0] for k in keys if start <= at(k, EXECUTED_AT) < end]
+        yield from dict.fromkeys(plans)
+
+
+def reconcile(
+    world: World,
+    since: dt.datetime = dt.datetime(2027, 1, 1, tzinfo=dt.UTC),
+    book: AcquirerBook | None = None,
+    checked: int = 1,
+) -> dict[str, int]:
+    """The run's counts, with the acquirer's record of the world's charges compared."""
     clock = lambda: dt.datetime.combine(world.today, world.time, dt.UTC)  # noqa: E731
-    run = BnplReconciliation(BnplRecords(world), world.plans, world.ledger_store, LEASE, clock)
-    report = run.run(dt.datetime(2027, 1, 1, tzinfo=dt.UTC), dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
-    assert report.checked == 1
+    run = BnplReconciliation(
+        BnplRecords(world),
+        world.plans,
+        world.ledger_store,
+        LEASE,
+        clock,
+        charges=book or AcquirerBook(world.acquirer),
+    )
+    report = run.run(since, dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
+    assert report.checked == checked
     return dict(report.counts)
 
 
@@ -108,7 +151,8 @@ def test_a_compensated_payment_whose_entries_were_not_reversed_is_reported() -> 
     world.ledger_store._by_plan[plan_id] = [
         e for e in world.ledger_store._by_plan[plan_id] if not e.step.startswith("reverse-")
     ]
-    assert reconcile(world) == {"bnpl_not_reversed": 1}
+    # The acquirer gave the first charge back; the ledger still says the card paid it.
+    assert reconcile(world) == {"bnpl_not_reversed": 1, "bnpl_acquirer_differs": 1}
 
 
 @pytest.mark.parametrize(("age", "expected"), [(9, {}), (11, {"bnpl_claim_lapsed": 1})])
@@ -123,3 +167,86 @@ def test_a_claim_is_reported_only_once_its_lease_lapsed(age: int, expected: dict
     )
     world.time = (claimed_at + dt.timedelta(minutes=age)).time()
     assert reconcile(world) == expected
+
+
+def lost_collection(world: World) -> tuple[str, str]:
+    """A collection whose charge reached the acquirer and whose answer never came back: the
+    card paid instalment 3, nothing was booked and the plan still shows it due."""
+    plan_id = captured(world)
+    plan = world.plans.get(plan_id)
+    assert plan is not None
+    key = f"{plan_id}:3:1"
+    world.acquirer.charge(plan.token, 20_000, "EUR", key, customer_present=False)
+    return plan_id, key
+
+
+def test_a_charge_whose_answer_was_lost_is_reported_from_the_acquirer_record() -> None:
+    world = World()
+    lost_collection(world)
+    assert reconcile(world) == {"bnpl_acquirer_differs": 1}
+
+
+def test_a_plan_the_acquirer_moved_money_for_is_checked_though_its_payment_is_not_updated() -> None:
+    """A collection updates the plan, not the payment: only the acquirer's record brings the
+    plan into a window that starts after the checkout."""
+    world = World()
+    plan_id, key = lost_collection(world)
+    book = AcquirerBook(world.acquirer)
+    book.executed_at[key] = "2027-02-10T00:00:00.000+00:00"
+    after_checkout = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
+    assert reconcile(world, after_checkout, book, checked=0) == {"bnpl_acquirer_differs": 1}
+    # Without the lost charge the same window finds the plan clean.
+    del world.acquirer.charged[key]
+    book.executed_at[f"{plan_id}:2:1"] = "2027-02-10T00:00:00.000+00:00"
+    assert reconcile(world, after_checkout, book, checked=0) == {}
+
+
+def test_operations_newer_than_the_lease_are_left_to_the_next_run() -> None:
+    """A checkout in flight has charged the card and not yet stored or booked its plan."""
+    world = World()
+    _, key = lost_collection(world)
+    book = AcquirerBook(world.acquirer)
+    now = dt.datetime.combine(world.today, world.time, dt.UTC)
+    book.executed_at[key] = instant(now - LEASE / 2)
+    after_checkout = dt.datetime(2027, 2, 1, tzinfo=dt.UTC)
+    assert reconcile(world, after_checkout, book, checked=0) == {}
+    assert book.asked_until == [instant(now - LEASE)]
+
+
+def test_a_plan_under_a_live_claim_is_not_compared_with_the_acquirer() -> None:
+    world = World()
+    plan_id, _ = lost_collection(world)
+    plan = world.plans.get(plan_id)
+    assert plan is not None
+    claimed_at = dt.datetime.combine(world.today, world.time, dt.UTC)
+    world.plans.plans[plan_id] = plan.model_copy(
+        update={"claim": PlanClaim(operation="collect", at=claimed_at.isoformat(), day=world.today)}
+    )
+    assert reconcile(world) == {}
+
+
+def test_a_refund_booked_but_never_made_at_the_acquirer_is_reported() -> None:
+    """The ledger and the plan say the card was given its money back; the acquirer's record
+    says the customer still paid: the refund's card refunds never reached it."""
+    world = World()
+    captured(world)
+    refund(world)
+    assert reconcile(world) == {}
+    assert world.acquirer.refunded
+    world.acquirer.refunded.clear()
+    assert reconcile(world) == {"bnpl_acquirer_differs": 1}
+
+
+def test_the_acquirer_rule_compares_what_the_card_kept_not_each_way() -> None:
+    """A checkout that charged one card, lost the answer and refunded it before another card
+    paid moved nothing the ledger books; the same charge not refunded is money taken."""
+    world = World()
+    plan_id = captured(world)
+    entries = world.ledger_store.entries_for(plan_id)
+    booked = world.acquirer.money_moved()
+    assert check_plan_charges("pay_1", plan_id, entries, CardMoves(booked, 0)) == []
+    given_back = CardMoves(booked + 5_000, 5_000)
+    assert check_plan_charges("pay_1", plan_id, entries, given_back) == []
+    [kept] = check_plan_charges("pay_1", plan_id, entries, CardMoves(booked + 5_000, 0))
+    assert (kept.kind, kept.payment_id, kept.plan_id) == ("bnpl_acquirer_differs", "pay_1", plan_id)
+    assert f"captured {booked + 5_000} and refunded 0" in kept.detail
