@@ -385,3 +385,45 @@ def test_an_index_query_after_any_write_answers_what_moto_answers(kinds: tuple[s
         narrowed = [_all_pages(client, q, None) for q in index_queries]
         assert narrowed == _unnarrowed_pages(client, index_queries)
     assert compared == 12
+
+
+def test_an_execution_name_is_found_without_walking_every_execution() -> None:
+    speedups.install()
+    from moto.stepfunctions.models import StateMachine
+
+    by_name = StateMachine._handle_name_input_idempotency
+    walk = by_name.__wrapped__  # type: ignore[attr-defined]
+    with mock_aws():
+        client = boto3.client("stepfunctions", region_name="eu-west-2")
+        arn = client.create_state_machine(
+            name="m",
+            definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}',
+            roleArn="arn:aws:iam::123456789012:role/r",
+        )["stateMachineArn"]
+        for n in range(50):
+            client.start_execution(stateMachineArn=arn, name=f"e{n}", input=f'{{"n": {n}}}')
+        from moto.stepfunctions.models import stepfunctions_backends
+
+        machine = stepfunctions_backends["123456789012"]["eu-west-2"].describe_state_machine(arn)
+        machine.executions[7].status = "RUNNING"
+        machine.executions[9].status = "SUCCEEDED"
+        asked = [("e7", '{"n": 7}'), ("e7", '{"n": 8}'), ("e9", '{"n": 9}'), ("new", "{}")]
+
+        def answers(find: Any) -> list[Any]:
+            found = []
+            for name, given in asked:
+                try:
+                    found.append(find(machine, name, given))
+                except Exception as error:  # moto's own error, compared below
+                    found.append((type(error).__name__, str(error)))
+            return found
+
+        assert answers(by_name) == answers(walk)
+        assert answers(by_name)[0] is machine.executions[7]
+
+        class Unwalkable(list[Any]):
+            def __iter__(self) -> Any:
+                raise AssertionError("walked every execution")
+
+        machine.executions = Unwalkable(machine.executions)
+        assert by_name(machine, "new", "{}") is None
