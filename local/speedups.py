@@ -1,12 +1,14 @@
 """Per-request costs moto pays again and again, paid once here.
 
 A profile of the emulator over 25 sequential payments (py-spy, all processes) put about a tenth
-of every payment in two places that do the same work on every call:
+of every payment in places that do the same work on every call:
 
 - ``jsonpath_ng``'s ``parse`` builds a new PLY parser (reading its LR tables) for each
   expression it parses, and moto parses the Step Functions paths (``$.payment.id``…) at every
   state of every execution and each EventBridge input template at every delivery. The parsed
   expression is an immutable tree, so one per distinct string is enough.
+- moto's responses list their own methods (``inspect.getmembers``) on every request to find
+  the action's handler.
 - moto's server lists its own package directory (``os.listdir`` + ``isdir`` per entry) on every
   request to decide whether the host names a backend; the directory does not change while the
   emulator runs.
@@ -65,6 +67,7 @@ _PARSED_PATHS = 4096
 def install() -> None:
     _cache_jsonpath_parsers()
     _cache_moto_module_list()
+    _cache_response_method_names()
     _narrow_dynamodb_queries()
     _roll_back_transactions_by_item()
     _keep_value_maps()
@@ -123,6 +126,25 @@ def _replace(owner: Any, name: str, replacement: Callable[..., Any]) -> None:
 
 def _replaced(owner: Any, name: str) -> bool:
     return getattr(getattr(owner, name), "_speedup", False)
+
+
+def _cache_response_method_names() -> None:
+    """moto's ``BaseResponse.call_action`` lists its response class's methods with
+    ``inspect.getmembers`` on every request, to see whether the action is one (2 % of the
+    emulator). The classes do not change once the glue has patched them, before the first
+    request."""
+    from moto.core import responses
+
+    listed = getattr(responses, "method_names_from_class")  # noqa: B009 (not re-exported)
+    if hasattr(listed, "cache_info"):
+        return
+    by_class = functools.lru_cache(maxsize=512)(listed)
+
+    def method_names_from_class(clazz: object) -> list[str]:
+        return list(by_class(clazz))
+
+    method_names_from_class.cache_info = by_class.cache_info  # type: ignore[attr-defined]
+    setattr(responses, "method_names_from_class", method_names_from_class)  # noqa: B010
 
 
 # The items one query of this thread may see: (table, items). Thread-local because the server

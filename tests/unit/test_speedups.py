@@ -32,6 +32,18 @@ def test_the_backend_list_is_read_once_and_names_the_services() -> None:
     assert backends.list_of_moto_modules() is listed
 
 
+def test_a_response_class_s_methods_are_listed_once_and_as_moto_lists_them() -> None:
+    speedups.install()
+    from moto.core import responses, utils
+    from moto.dynamodb.responses import DynamoHandler
+
+    listed = getattr(responses, "method_names_from_class")  # noqa: B009 (not re-exported)
+    assert listed(DynamoHandler) == utils.method_names_from_class(DynamoHandler)
+    hits = listed.cache_info().hits
+    assert "query" in listed(DynamoHandler)
+    assert listed.cache_info().hits == hits + 1
+
+
 def _table_with_indexes(client: Any) -> None:
     client.create_table(
         TableName="t",
