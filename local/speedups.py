@@ -41,12 +41,6 @@ of every payment in places that do the same work on every call:
   receive cost O(queue) several times over (6 to 15 % of the emulator late in a chaos run). Here
   the check reads the queue's retention period, the value those attributes report.
 
-- moto's Step Functions ``StartExecution`` looks for an execution of the same name (the name
-  is the payment's idempotency) by walking every execution the state machine ever ran: 4 % of
-  the emulator at 3,000 chaos payments, growing with them. Here the executions are indexed by
-  name as they are appended (moto only appends), and the first of a name answers as moto's
-  walk would.
-
 None changes what moto answers, only how often it redoes the same work.
 """
 
@@ -56,7 +50,6 @@ import copy
 import functools
 import inspect
 import threading
-import types
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -72,7 +65,6 @@ def install() -> None:
     _roll_back_transactions_by_item()
     _keep_value_maps()
     _read_sqs_retention_directly()
-    _find_executions_by_name()
 
 
 def _cache_jsonpath_parsers() -> None:
@@ -436,34 +428,3 @@ def _read_sqs_retention_directly() -> None:
         "is_message_valid_based_on_retention_period",
         is_message_valid_based_on_retention_period,
     )
-
-
-_EXECUTION_INDEX = threading.Lock()
-
-
-def _find_executions_by_name() -> None:
-    from moto.stepfunctions.models import StateMachine
-
-    if _replaced(StateMachine, "_handle_name_input_idempotency"):
-        return
-    walk: Callable[..., Any] = StateMachine._handle_name_input_idempotency
-
-    def by_name(self: Any, name: str, execution_input: str) -> Any:
-        with _EXECUTION_INDEX:
-            index: dict[str, Any] = self.__dict__.setdefault("_speedup_by_name", {})
-            indexed = self.__dict__.get("_speedup_indexed", 0)
-            if indexed > len(self.executions):  # not moto's way today: start again
-                index.clear()
-                indexed = 0
-            appended = self.executions[indexed:]
-            for execution in appended:
-                index.setdefault(execution.name, execution)
-            self._speedup_indexed = indexed + len(appended)
-            first = index.get(name)
-        if first is None:
-            return None
-        # moto's own answer for a list holding only that execution: the same one returned, or
-        # the same error raised.
-        return walk(types.SimpleNamespace(executions=[first]), name, execution_input)
-
-    _replace(StateMachine, "_handle_name_input_idempotency", by_name)
