@@ -21,21 +21,34 @@ def records_after(records: dict[int, Any], checkpoint: int, limit: int | None = 
     during the call is either returned or left for the next one."""
     found: list[Any] = []
     number = checkpoint + 1
-    while limit is None or len(found) < limit:
-        record = records.get(number)
-        if record is None:
+    while True:
+        while limit is None or len(found) < limit:
+            record = records.get(number)
+            if record is None:
+                break
+            found.append(record)
+            number += 1
+        if limit is not None and len(found) >= limit:
+            return found
+        last = last_number(records)
+        if last is None or last < number:
+            return found
+        if records.get(number) is None:
             break
-        found.append(record)
-        number += 1
-    if limit is not None and len(found) >= limit:
-        return found
-    last = last_number(records)
-    if last is None or last < number:
-        return found
+        # Put between the lookup and the last number: read on by key.
     # A gap in the numbering: not how moto numbers a shard today, so the old full walk keeps the
     # answer right if a later moto (or a reshard) numbers otherwise.
-    rest = [record for seq, record in list(records.items()) if seq >= number]
+    rest = [record for seq, record in _items(records) if seq >= number]
     return (found + rest)[:limit]
+
+
+def _items(records: dict[int, Any]) -> list[tuple[int, Any]]:
+    for _ in range(3):
+        try:
+            return list(records.items())
+        except RuntimeError:  # an OrderedDict put to while it was copied
+            continue
+    return [(seq, records[seq]) for seq in sorted(records.copy())]
 
 
 def last_number(records: dict[int, Any]) -> int | None:
@@ -45,4 +58,4 @@ def last_number(records: dict[int, Any]) -> int | None:
             return next(reversed(records.keys()), None)
         except RuntimeError:  # another thread put a record between reversed() and next()
             continue
-    return max(list(records), default=None)
+    return max((seq for seq, _ in _items(records)), default=None)
