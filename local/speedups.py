@@ -327,11 +327,17 @@ def _held(table: Any, hash_key: Any, range_key: Any) -> Any:
 
 
 def _refresh(table: Any, key: dict[str, Any]) -> None:
-    maps = table.__dict__.get("_speedup_value_maps")
-    primary = _primary_key(table, key) if maps else None
-    if primary is None:
-        return
-    item = _held(table, *primary)
+    """After a write naming ``key`` (a request's key or item)."""
+    if table.__dict__.get("_speedup_value_maps"):
+        primary = _primary_key(table, key)
+        if primary is not None:
+            _place(table, primary)
+
+
+def _place(table: Any, primary: tuple[Any, Any]) -> None:
+    """The table's value maps hold the item now under this primary key (or none)."""
+    maps = table.__dict__.get("_speedup_value_maps") or {}
+    item = _held(table, *primary) if maps else None
     for value_map in list(maps.values()):
         value_map.place(primary, item)
 
@@ -367,9 +373,7 @@ def _roll_back_transactions_by_item() -> None:
             except Exception:
                 for table, key, item in before:
                     _put_back(table, key[0], key[1], item)
-                    maps = table.__dict__.get("_speedup_value_maps") or {}
-                    for value_map in list(maps.values()):
-                        value_map.place(key, item)
+                    _place(table, key)
                 raise
             finally:
                 _IN_TRANSACTION.active = False

@@ -399,7 +399,7 @@ class BnplPlans:
             ):
                 continue
             attempt = instalment.attempts + 1
-            key = f"{plan.id}:{instalment.number}:{attempt}"
+            key = instalment_key(plan.id, instalment.number, attempt)
             due = instalment.amount + instalment.late_fee
             result = self._charger.charge(
                 plan.token, due, plan.currency, key, plan.card, customer_present=False
@@ -484,7 +484,7 @@ class BnplPlans:
         owed = plan.outstanding()
         # The customer asks to settle (their right to repay early), so they make the charge.
         result = self._charger.charge(
-            plan.token, owed, plan.currency, f"{plan.id}:settle", plan.card, customer_present=True
+            plan.token, owed, plan.currency, settle_key(plan.id), plan.card, customer_present=True
         )
         if not result.succeeded:
             # Nothing moved: the claim goes, the plan stays as it was.
@@ -612,6 +612,15 @@ def first_instalment_key(plan_id: str, token: str) -> str:
     return f"{plan_id}:1:{token}"
 
 
+def instalment_key(plan_id: str, number: int, attempt: int) -> str:
+    """A collection's charge key: one per attempt, so a retry days later is a new charge."""
+    return f"{plan_id}:{number}:{attempt}"
+
+
+def settle_key(plan_id: str) -> str:
+    return f"{plan_id}:settle"
+
+
 @dataclass(frozen=True, slots=True)
 class PaidCharge:
     key: str
@@ -630,10 +639,10 @@ def paid_charges(plan: PlanRecord, entries: Iterable[CreditEntry]) -> list[PaidC
         elif entry.step.startswith("collect-"):
             instalment = plan.instalments[int(entry.step.removeprefix("collect-")) - 1]
             attempt = instalment.attempts + (instalment.status != "collected")
-            key = f"{plan.id}:{instalment.number}:{attempt}"
+            key = instalment_key(plan.id, instalment.number, attempt)
             charges.append(PaidCharge(key, amount, False))
         elif entry.step == "settle-early":
-            charges.append(PaidCharge(f"{plan.id}:settle", amount, True))
+            charges.append(PaidCharge(settle_key(plan.id), amount, True))
     return charges
 
 
@@ -643,8 +652,9 @@ def charge_keys(plan: PlanRecord) -> list[str]:
     does not show yet (see ``paid_charges``), and the early settlement's."""
     keys = [first_instalment_key(plan.id, plan.token)]
     for instalment in plan.instalments[1:]:
-        keys += [f"{plan.id}:{instalment.number}:{a}" for a in range(1, instalment.attempts + 2)]
-    return [*keys, f"{plan.id}:settle"]
+        attempts = range(1, instalment.attempts + 2)
+        keys += [instalment_key(plan.id, instalment.number, a) for a in attempts]
+    return [*keys, settle_key(plan.id)]
 
 
 def plan_for(plans: PlanStore, plan_id: str, may_act_for: Callable[[str], bool]) -> PlanRecord:
