@@ -61,7 +61,7 @@ from typing import Any
 from functions.adapters.acquirer_requests import AcquirerRequestsTable
 from functions.adapters.credit_tables import DynamoCreditLedgerStore
 from functions.adapters.ledger_table import DynamoLedgerStore
-from functions.adapters.payments_table import AcquirerOperationsTable
+from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
 from functions.domain.acquirer import (
     TEST_CARDS,
     AcquirerOperation,
@@ -73,6 +73,12 @@ from functions.domain.cards import luhn_valid
 from functions.domain.credit.ledger import ACQUIRER_RECEIVABLE, CreditEntry, credit_balances
 from functions.domain.ledger import position, unbalanced_currencies
 from functions.domain.payments import PaymentStatus
+from functions.services.reconciliation import (
+    STUCK_AFTER,
+    HoldKind,
+    PaymentRecords,
+    instant,
+)
 from local import faults
 from local.api_client import ApiClient, ApiResponse
 from local.aws import emulator_client
@@ -708,11 +714,14 @@ def check(
     # The reconciliation of a run of thousands takes minutes (its function's timeout is 300 s):
     # botocore's 60 s read timeout retried it, and a 5,000-payment run failed there.
     lambda_client = emulator_client("lambda", stack.endpoint, read_timeout_s=RECONCILE_WAIT_S)
+    ddb = emulator_client("dynamodb", stack.endpoint)
+    waited = wait_out_stuck(PaymentsTable(ddb, stack.payments_table))
+    if waited:
+        print(f"  waited {waited:.0f} s for payments left authorizing to reach the sweeper")
     # The repair run reports what it found before repairing; a run on a big table is slow on
     # the emulator (a minute and more), so two runs, not three.
     report = reconcile(lambda_client, stack.reconcile_function, repair=True, since=since)
     after = reconcile(lambda_client, stack.reconcile_function, since=since)
-    ddb = emulator_client("dynamodb", stack.endpoint)
     ledger = DynamoLedgerStore(ddb, stack.ledger_table)
     unbalanced = 0
     per_currency: Counter[str] = Counter()
@@ -810,6 +819,29 @@ def check(
             json.dumps(m, sort_keys=True) for m in bnpl_report.get("mismatches", [])
         ],
     )
+
+
+def wait_out_stuck(
+    payments: PaymentRecords,
+    clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    sleep: Callable[[float], None] = time.sleep,
+) -> float:
+    """Waits until every payment the run left ``authorizing`` is older than the sweeper's
+    bound (``STUCK_AFTER``), so that the repair run resolves it (voids it, or finishes a sale
+    whose capture the acquirer took) instead of leaving it to the next scheduled run. A run
+    that left none (the usual case, and the small run ``make test`` makes) does not wait.
+    Answers the seconds waited."""
+    now = clock()
+    left = [p.updated_at for p in payments.holds_due(HoldKind.AUTHORIZING, instant(now))]
+    if not left:
+        return 0.0
+    newest = max(dt.datetime.fromisoformat(updated_at) for updated_at in left)
+    # A second over the bound: the reconcile function reads its own clock a moment later.
+    wait = (newest + STUCK_AFTER - now).total_seconds() + 1.0
+    if wait <= 0:
+        return 0.0
+    sleep(wait)
+    return wait
 
 
 def reconcile_bnpl(lambda_client: Any, function: str, since: dt.datetime | None) -> dict[str, Any]:

@@ -19,8 +19,11 @@ endpoint and a key sent again returns the first answer):
     ``{"authorization_idempotency_key": str}``: void whatever the authorize call sent with that
     key did (used when its outcome was unknown); the header carries the same key.
 ``GET /operations/{idempotency_key}``
-    -> ``{"status": "succeeded" | "failed"}``; 404 when the acquirer has no operation under that
-    key. How an operation whose answer was lost (a timeout) is resolved without sending it twice.
+    -> ``{"status": "succeeded" | "failed", "kind": "capture" | "refund" | "void",
+    "authorization_id": str, "amount": int, "currency": str}``; 404 when the acquirer has no
+    operation under that key. How an operation whose answer was lost (a timeout) is resolved
+    without sending it twice (``operation_status`` reads ``status`` only), and how a sale whose
+    workflow died after its capture learns the authorization it was made under (``operation``).
 ``GET /settlement-batches?from=YYYY-MM-DD&through=YYYY-MM-DD&limit=N[&cursor=C]``
     -> ``{"batches": [{"batch_id", "value_date", "lines": [{"kind", "reference", "amount",
     "currency", "interchange_fee", "scheme_fee", "dispute_fee", "reason_code"}]}],
@@ -69,12 +72,14 @@ from botocore.exceptions import BotoCoreError, ClientError
 from functions.domain.acquirer import (
     AcquirerConnector,
     AcquirerError,
+    AcquirerOperation,
     AcquirerRejectedError,
     AcquirerTimeoutError,
     AcquirerUnavailableError,
     AuthorizationRequest,
     AuthorizationResult,
     ErrorCode,
+    OperationKind,
     OperationResult,
     OperationStatus,
     SettlementBatch,
@@ -261,15 +266,39 @@ class HttpAcquirerConnector(AcquirerConnector, SettlementSource):
         return _operation_result(self._post(path, idempotency_key, {}))
 
     def operation_status(self, idempotency_key: str) -> OperationStatus:
+        answer = self._operation_answer(idempotency_key)
+        return OperationStatus.NOT_FOUND if answer is None else _operation_status(answer)
+
+    def operation(self, idempotency_key: str) -> AcquirerOperation | None:
+        answer = self._operation_answer(idempotency_key)
+        if answer is None:
+            return None
+        kind = answer.get("kind")
+        authorization_id = answer.get("authorization_id")
+        amount = answer.get("amount")
+        currency = answer.get("currency")
+        if (
+            kind not in tuple(OperationKind)
+            or not isinstance(authorization_id, str)
+            or isinstance(amount, bool)
+            or not isinstance(amount, int)
+            or amount < 0
+            or not isinstance(currency, str)
+        ):
+            raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        return AcquirerOperation(
+            OperationKind(kind),
+            idempotency_key,
+            authorization_id,
+            amount,
+            currency,
+            _operation_status(answer),
+        )
+
+    def _operation_answer(self, idempotency_key: str) -> dict[str, Any] | None:
         check_idempotency_key(idempotency_key)
         path = f"/operations/{urllib.parse.quote(idempotency_key, safe='')}"
-        answer = self._send("GET", path, {}, None, missing_ok=True)
-        if answer is None:
-            return OperationStatus.NOT_FOUND
-        status = answer.get("status")
-        if status in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
-            return OperationStatus(status)
-        raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
+        return self._send("GET", path, {}, None, missing_ok=True)
 
     def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
         """The batches the acquirer made from ``SETTLEMENT_LOOKBACK_DAYS`` before ``through``
@@ -504,6 +533,13 @@ def _settlement_line(raw: Any) -> SettlementLine:
     except (ValueError, AcquirerError):
         # An unknown kind, a reference that is not {payment}:{kind}:{id}, a bad amount or fee.
         raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE) from None
+
+
+def _operation_status(answer: dict[str, Any]) -> OperationStatus:
+    status = answer.get("status")
+    if status in (OperationStatus.SUCCEEDED, OperationStatus.FAILED):
+        return OperationStatus(status)
+    raise AcquirerTimeoutError(ErrorCode.INVALID_RESPONSE)
 
 
 def _operation_result(answer: dict[str, Any]) -> OperationResult:

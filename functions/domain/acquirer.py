@@ -543,6 +543,12 @@ class AcquirerConnector(Protocol):
         resolve an ``AcquirerTimeoutError`` without acting a second time."""
         ...
 
+    def operation(self, idempotency_key: str) -> AcquirerOperation | None:
+        """The capture, refund or void sent with ``idempotency_key`` as the acquirer recorded
+        it (None: not found, which is not "failed", as for ``operation_status``): what a sale
+        whose workflow died after its capture learns its authorization from."""
+        ...
+
 
 # ---------------------------------------------------------------- argument checks
 
@@ -840,9 +846,12 @@ class AcquirerSimulator(AcquirerConnector, SettlementSource):
         return OperationResult("void_" + self._id("void", core), 0)
 
     def operation_status(self, idempotency_key: str) -> OperationStatus:
-        check_idempotency_key(idempotency_key)
-        done = self.records.find(idempotency_key)
+        done = self.operation(idempotency_key)
         return OperationStatus.NOT_FOUND if done is None else done.status
+
+    def operation(self, idempotency_key: str) -> AcquirerOperation | None:
+        check_idempotency_key(idempotency_key)
+        return self.records.find(idempotency_key)
 
     def batches(self, through: dt.date, settled: frozenset[str]) -> list[SettlementBatch]:
         """The day's batch (``sim-<day>``, value date the next day): every succeeded capture

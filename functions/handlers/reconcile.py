@@ -74,6 +74,9 @@ def record_metrics(outcome: ReconciliationOutcome, now: dt.datetime) -> None:
     metrics.add_metric(
         name="stuck_authorizations", unit=MetricUnit.Count, value=len(outcome.stuck_authorizations)
     )
+    # The sweeper's work: each is a workflow that died mid-payment, worth an alarm when it climbs.
+    metrics.add_metric(name="swept_payments", unit=MetricUnit.Count, value=len(outcome.swept))
+    metrics.add_metric(name="finished_sales", unit=MetricUnit.Count, value=len(outcome.finished))
     metrics.add_metric(
         name="checked_payments", unit=MetricUnit.Count, value=outcome.report.checked_payments
     )

@@ -64,6 +64,7 @@ from functions.domain.acquirer import (
     AuthorizationResult,
     CardReference,
     DeclineCode,
+    OperationKind,
     OperationStatus,
 )
 from functions.domain.ledger import ConflictingEntryError, LedgerRuleError, PaymentLedger
@@ -846,10 +847,63 @@ class PaymentProcessor:
 
     def _capture_reached_acquirer(self, payment: Payment) -> bool:
         """A sale that died between its capture and the write recording it: the acquirer's
-        record under the capture key says whether the capture was sent (then it must never be
-        voided; the step run again, or an operator, settles it)."""
+        record under the capture key says whether the capture was taken (then it must never be
+        voided; the step run again, or the sweeper's ``finish``, records it). A capture the
+        acquirer failed moved nothing, and never will under that key: the void goes ahead."""
         status = self._acquirer.operation_status(payment.capture_idempotency_key)
-        return status is not OperationStatus.NOT_FOUND
+        return status is OperationStatus.SUCCEEDED
+
+    def finish(self, payment_id: str) -> StepOutcome | None:
+        """Finishes a sale its workflow left ``authorizing`` after the acquirer took the
+        capture: the step died between the capture and the write recording it, and its
+        compensation, which never voids a capture, left it so. The acquirer's record of the
+        capture names the authorization, so the sale is recorded captured in one write (as the
+        step would have), its entry posted, and the answer carries ``payment.authorized`` and
+        ``payment.captured`` (the ids the step would have published them with). Nothing is sent
+        to the acquirer. A sale recorded since is answered as recorded; None when there is
+        nothing to finish: no capture taken under the sale's key (a void is the remedy), or a
+        record the capture does not match (left for an operator, never guessed)."""
+        payment = self._load(payment_id)
+        if _outcome_recorded(payment):
+            return self._recorded_answer(payment)
+        if not payment.capture_may_be_pending:
+            return None
+        capture = self._acquirer.operation(payment.capture_idempotency_key)
+        if capture is None or capture.status is not OperationStatus.SUCCEEDED:
+            return None
+        if (capture.kind, capture.amount, capture.currency) != (
+            OperationKind.CAPTURE,
+            payment.capture_pending,
+            payment.currency,
+        ):
+            logger.error(
+                "the acquirer's capture does not match the sale",
+                extra={"payment_id": payment_id, "kind": str(capture.kind)},
+            )
+            return None
+        now = self._now()
+        sale = dataclasses.replace(
+            payment.authorized(capture.authorization_id, now),
+            status=PaymentStatus.CAPTURE_PENDING,
+        )
+        sequence = sale.capture_sequence
+        captured = self._write_over(sale, lambda p: _confirm_capture(p, sequence, self._now()))
+        if not (captured.amount_captured and captured.capture_key == payment_id):
+            return None  # compensated meanwhile by its own workflow: nothing to finish
+        self._post_capture(captured)
+        if self._agreements is not None and payment.sca.get("required"):
+            # The network reference comes only with the authorization's answer, which died with
+            # the step: an agreement this sale opened stays unconfirmed (no merchant-initiated
+            # payment on it) rather than confirmed with a guess.
+            logger.warning(
+                "finished sale's agreement, if it opened one, left unconfirmed",
+                extra={"payment_id": payment_id},
+            )
+        logger.warning(
+            "sale finished from the acquirer's capture",
+            extra={"payment_id": payment_id, "amount": captured.amount_captured},
+        )
+        return self._sale_answer(captured)
 
     def _reverse(self, payment: Payment) -> None:
         """Compensation reverses every entry the payment has (none when it never authorized)."""

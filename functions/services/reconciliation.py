@@ -230,6 +230,8 @@ class PaymentOperations(Protocol):
         self, payment_id: str, failure: StepFailure, context: PaymentContext | None
     ) -> StepOutcome: ...
 
+    def finish(self, payment_id: str) -> StepOutcome | None: ...
+
 
 # ----------------------------------------------------------------------------- contracts
 
@@ -293,6 +295,9 @@ class ReconciliationOutcome:
     stale: tuple[StaleHold, ...] = ()
     # Payments found stuck ``authorizing`` and compensated by this run (see _sweep_stuck).
     swept: tuple[str, ...] = ()
+    # Sales found stuck ``authorizing`` after the acquirer took their capture, and recorded
+    # captured by this run.
+    finished: tuple[str, ...] = ()
     stuck_authorizations: tuple[str, ...] = ()
     # The window: where it began and ended, and how far the run got (``complete`` when it
     # reached the end; otherwise the next run continues from ``reached``).
@@ -315,6 +320,7 @@ class ReconciliationOutcome:
             "canceled_payments": [c.to_dict() for c in self.canceled],
             "stale": [s.to_dict() for s in self.stale],
             "swept": list(self.swept),
+            "finished": list(self.finished),
             "stuck_authorizations": list(self.stuck_authorizations),
             "window": {
                 "start": self.start.updated_at,
@@ -413,12 +419,13 @@ class Reconciliation:
         canceled: tuple[StaleHold, ...] = ()
         stale: tuple[StaleHold, ...] = ()
         swept: tuple[str, ...] = ()
+        finished: tuple[str, ...] = ()
         stuck: tuple[str, ...] = ()
         resolved: tuple[str, ...] = ()
         complete = False
         try:
             canceled, stale, made = self._cancel_stale(operations, now, out_of_time)
-            swept, stuck, sweep_events = self._sweep_stuck(operations, now, out_of_time)
+            swept, finished, stuck, sweep_events = self._sweep_stuck(operations, now, out_of_time)
             made.extend(sweep_events)
             # Published now, so counted as published (the event record may not hold them yet);
             # if the bus refused them they are missing, and the repairs publish them again.
@@ -443,6 +450,7 @@ class Reconciliation:
             canceled=canceled,
             stale=stale,
             swept=swept,
+            finished=finished,
             stuck_authorizations=stuck,
             start=start,
             end=instant(end),
@@ -668,45 +676,51 @@ class Reconciliation:
         operations: PaymentOperations | None,
         now: dt.datetime,
         out_of_time: Callable[[], bool],
-    ) -> tuple[tuple[str, ...], tuple[str, ...], list[Mapping[str, Any]]]:
-        """Compensates every payment left ``authorizing`` by a workflow that died between the
-        sale's two writes (the hot path writes the record twice, ADR 0003): as the workflow's
-        own compensation would, by the processor's ``void``: the authorization is voided by
-        its idempotency key and the payment ends failed, its entries reversed. It never voids
-        a capture the acquirer took: a capture found under the sale's capture key leaves the
-        payment as it is, still reported as stuck, for the sale's own retry or an operator
-        (the record lacks what the authorization and capture answered). An acquirer without an
-        answer leaves it stuck and reported too, for the next run. Answers the swept, those
+    ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], list[Mapping[str, Any]]]:
+        """Resolves every payment left ``authorizing`` by a workflow that died between the
+        sale's two writes (the hot path writes the record twice, ADR 0003), as the workflow
+        would have: compensated by the processor's ``void`` (the authorization voided by its
+        idempotency key, the payment failed, its entries reversed), unless the acquirer took
+        the sale's capture. A void is refused then, and the money moved: the sale is finished
+        instead (``finish``: recorded captured from the acquirer's record of the capture, its
+        entry posted and its events published). An acquirer without an answer leaves the
+        payment stuck and reported, for the next run. Answers the swept, the finished, those
         still stuck, and the events the sweeps made."""
         stuck = stuck_authorizations(
             self._payments.holds_due(HoldKind.AUTHORIZING, instant(now - STUCK_AFTER)), now
         )
         if operations is None:
-            return (), stuck, []
+            return (), (), stuck, []
         swept: list[str] = []
+        finished: list[str] = []
         events: list[Mapping[str, Any]] = []
         for payment_id in stuck:
             if out_of_time():
                 raise _OutOfTime
             try:
                 answer = operations.void(payment_id, SWEPT, None)
+                done = finished if answer.pending else swept
+                if answer.pending:
+                    logger.warning(
+                        "stuck sale's capture reached the acquirer",
+                        extra={"payment_id": payment_id},
+                    )
+                    sale = operations.finish(payment_id)
+                    if sale is None:
+                        continue
+                    answer = sale
             except AcquirerError as error:
                 logger.warning(
-                    "stuck payment not compensated",
+                    "stuck payment not resolved",
                     extra={"payment_id": payment_id, "code": error.code},
                 )
                 continue
             except StaleWriteError:
                 continue  # its workflow moved it on since it was read
-            if answer.pending:
-                logger.warning(
-                    "stuck payment's capture reached the acquirer", extra={"payment_id": payment_id}
-                )
-                continue
-            swept.append(payment_id)
+            done.append(payment_id)
             events.extend(answer.entries())
-        left = tuple(p for p in stuck if p not in swept)
-        return tuple(swept), left, events
+        left = tuple(p for p in stuck if p not in swept and p not in finished)
+        return tuple(swept), tuple(finished), left, events
 
     def _resolve_pending(
         self, operations: PaymentOperations, now: dt.datetime, out_of_time: Callable[[], bool]

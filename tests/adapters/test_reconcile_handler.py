@@ -54,6 +54,7 @@ from functions.services.reconciliation import (
     Reconciliation,
     instant,
 )
+from tests.adapters import test_payment_steps as payment_steps
 from tests.adapters.payment_tables import (
     LEDGER_TABLE,
     PAYMENTS_TABLE,
@@ -62,6 +63,7 @@ from tests.adapters.payment_tables import (
     create_payments_table,
     fake_aws_environment,
 )
+from tests.adapters.service_calls import process
 from tests.adapters.test_payments_api import Context
 
 LOG_GROUP = "/aws/events/test-payment-events"
@@ -257,6 +259,61 @@ def operation_record(aws: Aws) -> AcquirerOperationsTable:
 
 def _processor(aws: Aws, acquirer: AcquirerSimulator) -> PaymentProcessor:
     return PaymentProcessor(aws.table, acquirer, BUS, lambda: "2026-11-22T11:30:00.000+00:00")
+
+
+class DiesAfterCapture(PaymentsTable):
+    """The sale's step dies (a crash, its timeout) on every attempt after the acquirer took the
+    capture and before the write recording it; its compensation's writes go through."""
+
+    def save(self, payment: Payment) -> None:
+        if payment.status is PaymentStatus.CAPTURED:
+            raise RuntimeError("Runtime.ExitError")
+        super().save(payment)
+
+
+def test_a_sale_whose_capture_outlived_its_workflow_is_finished_by_the_sweeper(aws: Aws) -> None:
+    records = operation_record(aws)
+    acquirer = AcquirerSimulator(
+        b"test-simulator-key-0123456789", 0.01, lambda _s: None, records=records
+    )
+    dying = DiesAfterCapture(aws.ddb, PAYMENTS_TABLE)
+    step = PaymentProcessor(dying, acquirer, BUS, lambda: "2026-11-22T11:00:00.000+00:00")
+    sale = {**payment_steps.context("pay_sale", amount=610), "capture": True}
+    for _attempt in range(3):  # the task's retries, each dying the same way
+        with pytest.raises(RuntimeError):
+            process({"action": "create", "payment": sale}, step)
+    # Compensation finds the capture taken: never voided, the payment left authorizing.
+    left = process({"action": "void", "payment_id": "pay_sale", "failure": {}}, step)
+    assert left["payment"]["status"] == "authorizing"
+    (capture,) = records.operations()
+    assert capture.reference == "pay_sale:capture:1"
+    before = aws.reconcile(False, acquirer_records=records)
+    assert before["stuck_authorizations"] == ["pay_sale"]
+    assert [m["kind"] for m in before["mismatches"]] == ["acquirer_operation_unrecorded"]
+
+    # The client had its answer and never retries: the scheduled run finishes the sale.
+    sweeper = PaymentProcessor(
+        aws.table, acquirer, BUS, lambda: "2026-11-22T11:59:00.000+00:00", ledger=aws.ledger
+    )
+    report = aws.reconcile(True, processor=sweeper, acquirer_records=records)
+    assert (report["finished"], report["swept"], report["stuck_authorizations"]) == (
+        ["pay_sale"],
+        [],
+        [],
+    )
+    assert report["ok"], report["mismatches"]
+    stored = aws.table.get("pay_sale")
+    assert stored is not None and stored.status is PaymentStatus.CAPTURED
+    assert (stored.authorization_id, stored.amount_captured) == (capture.authorization_id, 610)
+    assert [e.step for e in aws.store.entries_for("pay_sale")] == ["sale"]
+    assert aws.ledger.position("pay_sale").captured == 610
+    assert records.operations() == [capture]  # nothing sent again, nothing voided
+    # What the bus's archive rule logs of the two events; then the next run has nothing to do.
+    aws.record_event(stored, EventType.AUTHORIZED, 610)
+    aws.record_event(stored, EventType.CAPTURED, 610)
+    after = aws.reconcile(True, processor=sweeper, acquirer_records=records)
+    assert (after["finished"], after["stuck_authorizations"]) == ([], [])
+    assert after["ok"], after["mismatches"]
 
 
 def test_a_refund_paid_twice_at_the_acquirer_is_reported(aws: Aws) -> None:
@@ -548,6 +605,7 @@ def test_the_function_reports_only_when_asked_and_emits_a_metric_per_kind(
     assert metrics["ledger_entry_missing"] == 1.0 and metrics["event_missing"] == 1.0
     assert metrics["entry_unbalanced"] == 0.0 and metrics["mismatches"] == 3.0
     assert metrics["checked_payments"] == 1.0
+    assert metrics["swept_payments"] == 0.0 and metrics["finished_sales"] == 0.0
     repaired = reconcile_function.handler({**by_hand, "repair": True}, Context())
     assert len(repaired["repaired"]) == 2
 

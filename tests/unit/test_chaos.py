@@ -3,6 +3,7 @@ retry as integrations do (same key, 5xx/409/no answer only), and its cards are i
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import random
 from collections import Counter
@@ -31,8 +32,11 @@ from functions.domain.credit.ledger import (
     receivable,
 )
 from functions.domain.ledger import JournalLine
+from functions.domain.payments import Payment, PaymentStatus, new_payment
+from functions.services.reconciliation import stuck_authorizations
 from local import chaos, faults
 from local.api_client import ApiResponse
+from tests.unit.services.fakes import PaymentRecords
 
 
 def test_the_fault_plan_is_one_the_emulator_accepts_for_every_dependency() -> None:
@@ -372,3 +376,33 @@ def test_the_checks_wait_for_a_reconciliation_longer_than_botocores_default_and_
     assert waited.meta.config.retries["total_max_attempts"] == 1
     default = emulator_client("lambda", "http://127.0.0.1:1")
     assert default.meta.config.read_timeout == 60
+
+
+def _payment(payment_id: str, status: PaymentStatus, at: str) -> Payment:
+    context = {
+        "payment_id": payment_id,
+        "merchant_id": "m_1",
+        "amount": 610,
+        "currency": "EUR",
+        "capture": True,
+        "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
+    }
+    return new_payment(context, status, at)
+
+
+def test_the_check_waits_for_the_sweeper_only_while_a_payment_is_left_authorizing() -> None:
+    now = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+    records = PaymentRecords()
+    records.save(_payment("pay_done", PaymentStatus.CAPTURED, "2026-12-03T11:59:00.000+00:00"))
+    slept: list[float] = []
+    assert chaos.wait_out_stuck(records, lambda: now, slept.append) == 0.0 and slept == []
+    records.save(_payment("pay_old", PaymentStatus.AUTHORIZING, "2026-12-03T11:50:00.000+00:00"))
+    # Older than the bound already: the sweeper takes it now.
+    assert chaos.wait_out_stuck(records, lambda: now, slept.append) == 0.0 and slept == []
+    records.save(_payment("pay_new", PaymentStatus.AUTHORIZING, "2026-12-03T11:58:30.000+00:00"))
+    # The newest decides: 90 s ago, so 210 s until the bound, and a second over it.
+    assert chaos.wait_out_stuck(records, lambda: now, slept.append) == 211.0
+    assert slept == [211.0]
+    # What the wait is for: the sweeper's own test of a stuck payment then takes both.
+    after = now + dt.timedelta(seconds=211)
+    assert stuck_authorizations(records.all(), after) == ("pay_new", "pay_old")

@@ -25,6 +25,7 @@ from functions.adapters.acquirer_http import HttpAcquirerConnector
 from functions.domain.acquirer import (
     TEST_CARDS,
     AcquirerError,
+    AcquirerOperation,
     AcquirerRejectedError,
     AcquirerSimulator,
     AcquirerTimeoutError,
@@ -33,6 +34,7 @@ from functions.domain.acquirer import (
     AuthorizationRequest,
     CardReference,
     DeclineCode,
+    OperationKind,
 )
 from functions.domain.cards import luhn_valid
 from local.emulator import free_port
@@ -112,11 +114,18 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if self.path.startswith(PREFIX + "/operations/"):
             key = urllib.parse.unquote(self.path.removeprefix(PREFIX + "/operations/"))
-            status = self.server.simulator.operation_status(key)
-            if status == "not_found":
+            done = self.server.simulator.operation(key)
+            if done is None:
                 self.answer(404, b'{"error": {"code": "not_found", "message": "none"}}')
             else:
-                self.answer(200, json.dumps({"status": str(status)}).encode())
+                recorded = {
+                    "status": str(done.status),
+                    "kind": str(done.kind),
+                    "authorization_id": done.authorization_id,
+                    "amount": done.amount,
+                    "currency": done.currency,
+                }
+                self.answer(200, json.dumps(recorded).encode())
             return
         self.answer(200, b"{}")
 
@@ -618,6 +627,60 @@ def test_operation_status_asks_the_acquirer_by_key(
     connector.refund(authorization_id, 100, "EUR", "pay_1:refund:re/1")
     assert connector.operation_status("pay_1:refund:re/1") == "succeeded"
     assert acquirer.requests[-1].path == PREFIX + "/operations/pay_1%3Arefund%3Are%2F1"
+
+
+def test_an_operation_is_read_back_with_its_authorization(
+    connector: HttpAcquirerConnector, acquirer: FakeAcquirer
+) -> None:
+    authorization_id = connector.authorize(request()).authorization_id
+    assert authorization_id is not None
+    assert connector.operation("pay_1:capture:1") is None
+    connector.capture(authorization_id, 610, "EUR", "pay_1:capture:1")
+    assert connector.operation("pay_1:capture:1") == AcquirerOperation(
+        OperationKind.CAPTURE, "pay_1:capture:1", authorization_id, 610, "EUR"
+    )
+    assert acquirer.requests[-1].path == PREFIX + "/operations/pay_1%3Acapture%3A1"
+
+
+RECORDED = {
+    "status": "succeeded",
+    "kind": "capture",
+    "authorization_id": "auth_1",
+    "amount": 610,
+    "currency": "EUR",
+}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        {"status": "succeeded"},  # what operation_status needs, not what operation does
+        {**RECORDED, "status": "maybe"},
+        {**RECORDED, "kind": "sale"},
+        {**RECORDED, "authorization_id": None},
+        {**RECORDED, "amount": "610"},
+        {**RECORDED, "amount": True},
+        {**RECORDED, "amount": -1},
+        {**RECORDED, "currency": 978},
+    ],
+    ids=[
+        "status-only",
+        "status",
+        "kind",
+        "authorization",
+        "amount-text",
+        "amount-bool",
+        "amount-negative",
+        "currency",
+    ],
+)
+def test_an_operation_answer_that_is_not_the_record_is_never_read_as_one(
+    connector: HttpAcquirerConnector, acquirer: FakeAcquirer, answer: dict[str, Any]
+) -> None:
+    acquirer.canned(200, json.dumps(answer).encode())
+    acquirer.route_get = True
+    with pytest.raises(AcquirerTimeoutError):
+        connector.operation("pay_1:capture:1")
 
 
 @pytest.mark.parametrize(

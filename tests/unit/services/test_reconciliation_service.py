@@ -302,23 +302,25 @@ def test_a_sale_recorded_before_captured_at_existed_is_dated_by_its_last_write(
     assert (step, effective_at) == ("sale", sold_at)
 
 
+def _authorization(payment: Payment) -> AuthorizationRequest:
+    return AuthorizationRequest(
+        payment_id=payment.payment_id,
+        merchant_id="m_1",
+        amount=payment.amount,
+        currency=payment.currency,
+        card=CardReference(f"tok_{payment.payment_id}", "visa", "4242", 12, 2030),
+        authentication=Authentication(None, None, None),
+        idempotency_key=payment.authorize_idempotency_key,
+    )
+
+
 def _sale_that_died(world: World, acquirer: AcquirerSimulator, *, captured: bool) -> Payment:
     """A sale whose step died after its first write (``authorizing``, the capture reserved):
     the acquirer authorized it, and took the capture too when ``captured``."""
     sale = {**context("pay_died", 700), "capture": True}
     payment = new_payment(sale, PaymentStatus.AUTHORIZING, EARLIER).with_capture_intent()
     world.payments.save(payment)
-    result = acquirer.authorize(
-        AuthorizationRequest(
-            payment_id="pay_died",
-            merchant_id="m_1",
-            amount=700,
-            currency="EUR",
-            card=CardReference("tok_pay_died", "visa", "4242", 12, 2030),
-            authentication=Authentication(None, None, None),
-            idempotency_key=payment.authorize_idempotency_key,
-        )
-    )
+    result = acquirer.authorize(_authorization(payment))
     assert result.authorization_id is not None
     if captured:
         acquirer.capture(
@@ -328,7 +330,7 @@ def _sale_that_died(world: World, acquirer: AcquirerSimulator, *, captured: bool
 
 
 @pytest.mark.parametrize("captured", [False, True])
-def test_a_sale_left_authorizing_is_compensated_unless_its_capture_was_taken(
+def test_a_sale_left_authorizing_is_compensated_or_finished_if_its_capture_was_taken(
     world: World, captured: bool
 ) -> None:
     acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
@@ -338,22 +340,57 @@ def test_a_sale_left_authorizing_is_compensated_unless_its_capture_was_taken(
     )
     listed = world.run(repair=False, operations=processor)
     assert listed["stuck_authorizations"] == ["pay_died"] and listed["swept"] == []
+    assert listed["finished"] == [] and not world.events.published
 
     report = world.run(repair=True, operations=processor)
     stored = world.payments.get("pay_died")
-    assert stored is not None
+    assert stored is not None and report["stuck_authorizations"] == []
+    operations = acquirer.records.operations()
     if captured:
-        # The acquirer moved the money: never voided, still reported for the sale's retry.
-        assert report["swept"] == [] and report["stuck_authorizations"] == ["pay_died"]
-        assert stored.status is PaymentStatus.AUTHORIZING and voids(acquirer) == []
+        # The acquirer moved the money: never voided, recorded as the sale's step would have.
+        assert report["swept"] == [] and report["finished"] == ["pay_died"]
+        assert stored.status is PaymentStatus.CAPTURED and stored.amount_captured == 700
+        (capture,) = operations
+        assert stored.authorization_id == capture.authorization_id and voids(acquirer) == []
+        published = ["payment.authorized", "payment.captured"]
+        assert [e.step for e in world.store.entries_for("pay_died")] == ["sale"]
     else:
-        assert report["swept"] == ["pay_died"] and report["stuck_authorizations"] == []
+        assert report["swept"] == ["pay_died"] and report["finished"] == []
         assert stored.status is PaymentStatus.FAILED and voids(acquirer) == ["pay_died:authorize"]
-        # The sweep's events are published, and nothing is left unbalanced or unrecorded.
-        assert [e["DetailType"] for e in world.events.published] == ["payment.declined"]
-        assert report["ok"], report["mismatches"]
-        again = world.run(repair=True, operations=processor)
-        assert again["swept"] == [] and voids(acquirer) == ["pay_died:authorize"]
+        published = ["payment.declined"]
+    # The sweep's events are published, and nothing is left unbalanced or unrecorded.
+    assert [e["DetailType"] for e in world.events.published] == published
+    assert report["ok"], report["mismatches"]
+    again = world.run(repair=True, operations=processor)
+    assert (again["swept"], again["finished"], again["stuck_authorizations"]) == ([], [], [])
+    assert acquirer.records.operations() == operations and len(world.events.published) == len(
+        published
+    )
+    assert again["ok"], again["mismatches"]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"), [(699, "EUR"), (700, "USD")], ids=["amount", "currency"]
+)
+def test_a_stuck_sale_whose_capture_differs_from_its_record_is_left_for_an_operator(
+    world: World, amount: int, currency: str
+) -> None:
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    payment = _sale_that_died(world, acquirer, captured=False)
+    authorization = acquirer.authorize(
+        dataclasses.replace(_authorization(payment), amount=amount, currency=currency)
+    ).authorization_id
+    assert authorization is not None
+    acquirer.capture(authorization, amount, currency, payment.capture_idempotency_key)
+    processor = PaymentProcessor(
+        world.payments, acquirer, BUS, lambda: "2026-11-22T12:00:00.000+00:00", ledger=world.ledger
+    )
+    report = world.run(repair=True, operations=processor)
+    assert (report["swept"], report["finished"]) == ([], [])
+    assert report["stuck_authorizations"] == ["pay_died"]
+    stored = world.payments.get("pay_died")
+    assert stored is not None and stored.status is PaymentStatus.AUTHORIZING
+    assert voids(acquirer) == [] and not world.events.published
 
 
 def voids(acquirer: AcquirerSimulator) -> list[str]:
