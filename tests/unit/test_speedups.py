@@ -7,6 +7,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import backends, mock_aws
 from moto.dynamodb.models.table import Table
 from moto.stepfunctions.parser.asl.utils import json_path
@@ -397,3 +398,63 @@ def test_an_index_query_after_any_write_answers_what_moto_answers(kinds: tuple[s
         narrowed = [_all_pages(client, q, None) for q in index_queries]
         assert narrowed == _unnarrowed_pages(client, index_queries)
     assert compared == 12
+
+
+@pytest.mark.parametrize("executing", [False, True], ids=["moto", "executed-by-the-parser"])
+def test_an_execution_name_is_found_without_walking_every_execution(executing: bool) -> None:
+    """``executing``: the emulator's backend (``execute_state_machine``), which deep-copies the
+    state machine for each execution: the index must not make that copy fail."""
+    speedups.install()
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.models import StateMachine
+    from moto.stepfunctions.responses import get_backend
+
+    by_name = StateMachine._handle_name_input_idempotency
+    walk = by_name.__wrapped__  # type: ignore[attr-defined]
+    config = default_user_config.setdefault("stepfunctions", {})
+    before = config.get("execute_state_machine", False)
+    config["execute_state_machine"] = executing
+    try:
+        with mock_aws():
+            client = boto3.client("stepfunctions", region_name="eu-west-2")
+            arn = client.create_state_machine(
+                name="m",
+                definition='{"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}',
+                roleArn="arn:aws:iam::123456789012:role/r",
+            )["stateMachineArn"]
+            for n in range(50):
+                # Each start asks the index first, then (executing) copies the machine.
+                client.start_execution(stateMachineArn=arn, name=f"e{n}", input=f'{{"n": {n}}}')
+            machine = get_backend("123456789012", "eu-west-2").describe_state_machine(arn)
+            assert len(machine.executions) == 50
+            if not executing:  # the parser's executions ran (their status is their own)
+                machine.executions[7].status = "RUNNING"
+                machine.executions[9].status = "SUCCEEDED"
+            asked = [("e7", '{"n": 7}'), ("e7", '{"n": 8}'), ("e9", '{"n": 9}'), ("new", "{}")]
+
+            def answers(find: Any) -> list[Any]:
+                found = []
+                for name, given in asked:
+                    try:
+                        found.append(find(machine, name, given))
+                    except Exception as error:  # moto's own error, compared below
+                        found.append((type(error).__name__, str(error)))
+                return found
+
+            assert answers(by_name) == answers(walk)
+            if not executing:
+                assert answers(by_name)[0] is machine.executions[7]
+            with pytest.raises(ClientError, match="ExecutionAlreadyExists"):
+                client.start_execution(stateMachineArn=arn, name="e9", input='{"n": 10}')
+
+            class Unwalkable(list[Any]):
+                def __iter__(self) -> Any:
+                    raise AssertionError("walked every execution")
+
+            unwalkable = Unwalkable(machine.executions)
+            machine.executions = unwalkable
+            assert by_name(machine, "new", "{}") is None
+            if not executing:
+                assert by_name(machine, "e7", '{"n": 7}') is unwalkable[7]
+    finally:
+        config["execute_state_machine"] = before
