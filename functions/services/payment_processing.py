@@ -56,6 +56,7 @@ from functions.contracts.steps import (
 )
 from functions.domain.acquirer import (
     AcquirerConnector,
+    AcquirerOperation,
     AcquirerRejectedError,
     AcquirerTimeoutError,
     AcquirerUnavailableError,
@@ -802,6 +803,11 @@ class PaymentProcessor:
     ) -> StepOutcome:
         failure_code = FAILURE_CODES.get(str(failure.Error), "workflow_error")
         payment = self._store.get(payment_id)
+        if payment is not None and payment.bin is None and context is not None:
+            # The events a step answers carry the BIN, which is never stored: the workflow's
+            # compensation has it from the step's input (the sweeper's has no input), so the
+            # events it answers for the step are the step's own.
+            payment = dataclasses.replace(payment, bin=context.card.first6)
         if payment is not None and payment.status in (PaymentStatus.CANCELED, PaymentStatus.FAILED):
             self._reverse(payment)
             return self._compensated_answer(payment)
@@ -816,10 +822,13 @@ class PaymentProcessor:
                 extra={"payment_id": payment_id, "status": str(payment.status)},
             )
             return self._recorded_answer(payment)
-        if payment is not None and (
-            payment.has_pending_operation
-            or (payment.capture_may_be_pending and self._capture_reached_acquirer(payment))
-        ):
+        if payment is not None and payment.capture_may_be_pending:
+            capture = self._acquirer.operation(payment.capture_idempotency_key)
+            if capture is not None and capture.status is OperationStatus.SUCCEEDED:
+                # The sale's step died after the acquirer took its capture, which a void can
+                # never undo: the sale is finished instead, as the step run again would.
+                return self._finish(payment, capture) or self.pending(payment_id)
+        if payment is not None and payment.has_pending_operation:
             # Voiding would undo money the acquirer may have moved: the payment stays as it is
             # until the same key or the acquirer's record settles the pending operation.
             logger.warning(
@@ -845,32 +854,15 @@ class PaymentProcessor:
         )
         return self._compensated_answer(payment)
 
-    def _capture_reached_acquirer(self, payment: Payment) -> bool:
-        """A sale that died between its capture and the write recording it: the acquirer's
-        record under the capture key says whether the capture was taken (then it must never be
-        voided; the step run again, or the sweeper's ``finish``, records it). A capture the
-        acquirer failed moved nothing, and never will under that key: the void goes ahead."""
-        status = self._acquirer.operation_status(payment.capture_idempotency_key)
-        return status is OperationStatus.SUCCEEDED
-
-    def finish(self, payment_id: str) -> StepOutcome | None:
-        """Finishes a sale its workflow left ``authorizing`` after the acquirer took the
-        capture: the step died between the capture and the write recording it, and its
-        compensation, which never voids a capture, left it so. The acquirer's record of the
-        capture names the authorization, so the sale is recorded captured in one write (as the
-        step would have), its entry posted, and the answer carries ``payment.authorized`` and
-        ``payment.captured`` (the ids the step would have published them with). Nothing is sent
-        to the acquirer. A sale recorded since is answered as recorded; None when there is
-        nothing to finish: no capture taken under the sale's key (a void is the remedy), or a
-        record the capture does not match (left for an operator, never guessed)."""
-        payment = self._load(payment_id)
-        if _outcome_recorded(payment):
-            return self._recorded_answer(payment)
-        if not payment.capture_may_be_pending:
-            return None
-        capture = self._acquirer.operation(payment.capture_idempotency_key)
-        if capture is None or capture.status is not OperationStatus.SUCCEEDED:
-            return None
+    def _finish(self, payment: Payment, capture: AcquirerOperation) -> StepOutcome | None:
+        """Records a sale left ``authorizing`` by a step that died between the capture and the
+        write recording it, from the acquirer's record of that ``capture`` (which names the
+        authorization): captured in one write, as the step would have, its entry posted, the
+        answer carrying ``payment.authorized`` and ``payment.captured`` (the ids the step would
+        have published them with). Nothing is sent to the acquirer. None when the capture does
+        not match the record (left for an operator, never guessed) or a concurrent writer
+        settled the payment otherwise."""
+        payment_id = payment.payment_id
         if (capture.kind, capture.amount, capture.currency) != (
             OperationKind.CAPTURE,
             payment.capture_pending,
@@ -889,7 +881,7 @@ class PaymentProcessor:
         sequence = sale.capture_sequence
         captured = self._write_over(sale, lambda p: _confirm_capture(p, sequence, self._now()))
         if not (captured.amount_captured and captured.capture_key == payment_id):
-            return None  # compensated meanwhile by its own workflow: nothing to finish
+            return None
         self._post_capture(captured)
         if self._agreements is not None and payment.sca.get("required"):
             # The network reference comes only with the authorization's answer, which died with

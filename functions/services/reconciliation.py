@@ -230,8 +230,6 @@ class PaymentOperations(Protocol):
         self, payment_id: str, failure: StepFailure, context: PaymentContext | None
     ) -> StepOutcome: ...
 
-    def finish(self, payment_id: str) -> StepOutcome | None: ...
-
 
 # ----------------------------------------------------------------------------- contracts
 
@@ -678,14 +676,14 @@ class Reconciliation:
         out_of_time: Callable[[], bool],
     ) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], list[Mapping[str, Any]]]:
         """Resolves every payment left ``authorizing`` by a workflow that died between the
-        sale's two writes (the hot path writes the record twice, ADR 0003), as the workflow
-        would have: compensated by the processor's ``void`` (the authorization voided by its
-        idempotency key, the payment failed, its entries reversed), unless the acquirer took
-        the sale's capture. A void is refused then, and the money moved: the sale is finished
-        instead (``finish``: recorded captured from the acquirer's record of the capture, its
-        entry posted and its events published). An acquirer without an answer leaves the
-        payment stuck and reported, for the next run. Answers the swept, the finished, those
-        still stuck, and the events the sweeps made."""
+        sale's two writes (the hot path writes the record twice, ADR 0003) as the workflow's
+        own compensation would, by the processor's ``void``: the authorization voided by its
+        idempotency key, the payment failed and its entries reversed; or, when the acquirer
+        took the sale's capture (which no void undoes), the sale finished from the acquirer's
+        record of that capture: recorded captured, its entry posted, its events published. An
+        acquirer without an answer, or a capture that does not match the record, leaves the
+        payment stuck and reported, for the next run or an operator. Answers the swept, the
+        finished, those still stuck, and the events the sweeps made."""
         stuck = stuck_authorizations(
             self._payments.holds_due(HoldKind.AUTHORIZING, instant(now - STUCK_AFTER)), now
         )
@@ -699,16 +697,6 @@ class Reconciliation:
                 raise _OutOfTime
             try:
                 answer = operations.void(payment_id, SWEPT, None)
-                done = finished if answer.pending else swept
-                if answer.pending:
-                    logger.warning(
-                        "stuck sale's capture reached the acquirer",
-                        extra={"payment_id": payment_id},
-                    )
-                    sale = operations.finish(payment_id)
-                    if sale is None:
-                        continue
-                    answer = sale
             except AcquirerError as error:
                 logger.warning(
                     "stuck payment not resolved",
@@ -717,7 +705,13 @@ class Reconciliation:
                 continue
             except StaleWriteError:
                 continue  # its workflow moved it on since it was read
-            done.append(payment_id)
+            if answer.pending:
+                logger.warning(
+                    "stuck payment left for an operator", extra={"payment_id": payment_id}
+                )
+                continue
+            captured = answer.payment.status == PaymentStatus.CAPTURED
+            (finished if captured else swept).append(payment_id)
             events.extend(answer.entries())
         left = tuple(p for p in stuck if p not in swept and p not in finished)
         return tuple(swept), tuple(finished), left, events

@@ -197,12 +197,28 @@ def test_a_sale_that_died_after_its_capture_is_never_voided_and_its_retry_captur
     # One write so far: authorizing, with the capture the acquirer then took.
     assert stored is not None and stored.status is PaymentStatus.AUTHORIZING
     assert stored.capture_may_be_pending and acquirer.executed == {"pay_1:capture:1": 10_000}
-    # Compensation asks the acquirer under the capture key: captured, so nothing is voided.
-    left = process({"action": "void", "payment_id": "pay_1", "failure": {}}, processor)
-    assert left["payment"]["status"] == "authorizing" and acquirer.voids == []
-    # The retried step sends the same keys: one capture, one entry, the record captured.
-    assert sale(processor)["payment"]["status"] == "captured"
-    assert acquirer.executed == {"pay_1:capture:1": 10_000}
+    # Compensation asks the acquirer under the capture key: captured, so nothing is voided and
+    # the sale is finished from the acquirer's record, as the step would have recorded it.
+    compensate = {
+        "action": "void",
+        "payment_id": "pay_1",
+        "failure": {},
+        "payment": {**steps.context(), "capture": True},  # the step's input, as the workflow's
+    }
+    finished = process(compensate, processor)
+    assert finished["payment"]["status"] == "captured" and acquirer.voids == []
+    assert [e["DetailType"] for e in finished["events"]] == [
+        "payment.authorized",
+        "payment.captured",
+    ]
+    assert [e.step for e in ledger_store.entries_for("pay_1")] == ["sale"]
+    # The step retried after that (or the compensation retried) answers the same sale:
+    # one capture, one entry, the same events.
+    again = sale(processor)
+    assert again["payment"] == finished["payment"] and again["events"] == finished["events"]
+    retried = process(compensate, processor)
+    assert retried["payment"] == finished["payment"] and retried["events"] == finished["events"]
+    assert acquirer.executed == {"pay_1:capture:1": 10_000} and acquirer.voids == []
     assert [e.step for e in ledger_store.entries_for("pay_1")] == ["sale"]
 
 
