@@ -5,7 +5,8 @@ that the payment consumers' rules, which match ``blueprint.payments``, never see
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
@@ -14,6 +15,7 @@ from functions.contracts.credit import BnplEventDetail, BnplEventType, PlanCard
 from functions.domain.acquirer import (
     MERCHANT_INITIATED,
     AcquirerConnector,
+    AcquirerOperation,
     Authentication,
     AuthorizationRequest,
     AuthorizationResult,
@@ -24,7 +26,6 @@ from functions.domain.acquirer import (
 from functions.domain.credit.reconciliation import CardMoves
 from functions.domain.credit.schedule import is_plan_id
 from functions.services.credit_plans import ChargeResult
-from functions.services.reconciliation import AcquirerRecord
 
 logger = Logger(child=True)
 BNPL_EVENT_SOURCE = "blueprint.credit"
@@ -118,31 +119,50 @@ def refund_key(charge_key: str) -> str:
     return f"{charge_key}:refund"
 
 
+class PlanOperationRecord(Protocol):
+    """The acquirer's record as the BNPL reconciliation reads it: many references at once,
+    and the operations executed in a window."""
+
+    def find_all(self, references: Sequence[str]) -> Mapping[str, AcquirerOperation]:
+        """The operations recorded under ``references``, by reference; those not found left
+        out."""
+        ...
+
+    def operations_between(self, start: str, end: str) -> Iterable[AcquirerOperation]: ...
+
+
 class AcquirerPlanCharges:
     """The BNPL reconciliation's view of the acquirer's record: what it captured and refunded
     for a plan's charges (each charge's capture and refund under the keys derived above), and
     which plans it moved money for in a window."""
 
-    def __init__(self, records: AcquirerRecord) -> None:
+    def __init__(self, records: PlanOperationRecord) -> None:
         self._records = records
 
     def moved(self, charge_keys: Sequence[str]) -> CardMoves:
         captured = refunded = 0
-        for key in charge_keys:
+        asked = [
+            (reference, kind)
+            for key in charge_keys
             for reference, kind in (
                 (capture_key(key), OperationKind.CAPTURE),
                 (refund_key(key), OperationKind.REFUND),
+            )
+        ]
+        # One read for the plan's every reference: a reconciliation checks hundreds of plans
+        # within its function's timeout.
+        recorded = self._records.find_all([reference for reference, _kind in asked])
+        for reference, kind in asked:
+            operation = recorded.get(reference)
+            if (
+                operation is not None
+                and operation.kind is kind
+                and operation.status is OperationStatus.SUCCEEDED
             ):
-                operation = self._records.find(reference)
-                if (
-                    operation is not None
-                    and operation.kind is kind
-                    and operation.status is OperationStatus.SUCCEEDED
-                ):
-                    if kind is OperationKind.CAPTURE:
-                        captured += operation.amount
-                    else:
-                        refunded += operation.amount
+                if kind is OperationKind.CAPTURE:
+                    captured += operation.amount
+                else:
+                    refunded += operation.amount
         return CardMoves(captured, refunded)
 
     def plans_charged_between(self, start: str, end: str) -> Iterable[str]:

@@ -596,6 +596,31 @@ class AcquirerOperationsTable(OperationLog):
     def find(self, reference: str) -> AcquirerOperation | None:
         return self._read(OPERATION_PREFIX + reference)
 
+    def find_all(self, references: Sequence[str]) -> dict[str, AcquirerOperation]:
+        """The operations recorded under ``references`` (those not found left out), read with
+        BatchGetItem, strongly consistent as ``find``: one request per 100 references instead
+        of one each (a BNPL plan's charges are a dozen and more references)."""
+        found: dict[str, AcquirerOperation] = {}
+        unique = list(dict.fromkeys(references))
+        for start in range(0, len(unique), _BATCH_KEYS):
+            keys = [
+                {"payment_id": {"S": OPERATION_PREFIX + r}} for r in unique[start:][:_BATCH_KEYS]
+            ]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            for attempt in range(_BATCH_ATTEMPTS):
+                response = self._client.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    operation = _operation(item)
+                    found[operation.reference] = operation
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                # Throttled keys come back unprocessed: retried after a short, growing pause.
+                time.sleep(_BATCH_BACKOFF_S * 2**attempt)
+            else:
+                raise RuntimeError("acquirer operations could not be read: keys left unprocessed")
+        return found
+
     def operations(self) -> list[AcquirerOperation]:
         pages = self._client.get_paginator("scan").paginate(
             TableName=self._table,

@@ -61,9 +61,10 @@ locals {
     {
       # The BNPL payment's record: written once per outcome, read back by a retried step; and,
       # with the acquirer simulator, its shared record of the charges it executed and received,
-      # which the BNPL reconciliation reads for each plan it checks.
+      # which the BNPL reconciliation reads for each plan it checks (every charge reference of
+      # a plan in one BatchGetItem).
       sid       = "PaymentRecords"
-      actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+      actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.payments_table.arn]
     },
     {

@@ -172,7 +172,7 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
     error_message = "The bnpl function is <prefix>-bnpl and publishes on the given bus."
   }
   assert {
-    condition     = one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).actions == ["dynamodb:GetItem", "dynamodb:PutItem"] && one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).resources == [var.bnpl.payments_table.arn] && local.bnpl_environment.PAYMENTS_TABLE_NAME == "pay-payments"
+    condition     = one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).actions == ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"] && one([for s in local.bnpl_statements : s if s.sid == "PaymentRecords"]).resources == [var.bnpl.payments_table.arn] && local.bnpl_environment.PAYMENTS_TABLE_NAME == "pay-payments"
     error_message = "A BNPL payment is recorded in the payments table: get and put on that table only."
   }
   assert {

@@ -167,3 +167,28 @@ def test_a_capture_that_claimed_then_died_refuses_the_void_and_is_recorded(ddb: 
     assert other.operation_status("pay_5:capture:1") is OperationStatus.SUCCEEDED
     assert other.capture(authorization_id, 600, "EUR", "pay_5:capture:1").amount == 600
     assert [o.reference for o in other.records.operations()] == ["pay_5:capture:1"]
+
+
+def test_many_operations_are_read_in_batches_as_find_reads_each(ddb: Any) -> None:
+    simulator = container(ddb)
+    records = simulator.records
+    assert isinstance(records, AcquirerOperationsTable)
+    authorization = authorize(simulator, "pay_many:authorize")
+    executed = [f"pay_many:capture:{n}" for n in range(150)]
+    for n, key in enumerate(executed):
+        simulator.capture(authorization, 1 + n, "EUR", key)
+    asked = [*executed, "pay_many:capture:never", executed[0]]  # one missing, one twice
+    batches: list[int] = []
+    read = ddb.batch_get_item
+
+    def counted(**request: Any) -> Any:
+        (table,) = request["RequestItems"].values()
+        assert table["ConsistentRead"] is True
+        batches.append(len(table["Keys"]))
+        return read(**request)
+
+    ddb.batch_get_item = counted
+    found = records.find_all(asked)
+    assert batches == [100, 51]  # 151 distinct references, at most 100 a request
+    assert found == {key: records.find(key) for key in executed}
+    assert found["pay_many:capture:7"].amount == 8
