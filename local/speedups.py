@@ -446,15 +446,20 @@ def _read_sqs_retention_directly() -> None:
 
 class _NameIndex:
     """The first execution of each name in one ``executions`` list, and how much of the list
-    it has read."""
+    it has read. It lives on the state machine, so it goes when the machine goes."""
 
     __slots__ = ("by_name", "executions", "indexed")
 
     def __init__(self, executions: list[Any]) -> None:
-        # Held so that the list's id, the key of ``_NAME_INDEXES``, is never reused.
         self.executions = executions
         self.by_name: dict[str, Any] = {}
         self.indexed = 0
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _NameIndex:
+        # moto's executing backend deep-copies the machine for each execution, with its
+        # executions mapped to [] in ``memo`` (they hold threads and locks): the copy's index
+        # is built afresh over the copied list, never by copying the executions it points at.
+        return _NameIndex(copy.deepcopy(self.executions, memo))
 
     def first(self, name: str) -> Any:
         if self.indexed > len(self.executions):  # not moto's way today: start again
@@ -466,8 +471,8 @@ class _NameIndex:
         return self.by_name.get(name)
 
 
-_NAME_INDEXES: dict[int, _NameIndex] = {}
-_NAME_INDEXES_LOCK = threading.Lock()
+_NAME_INDEX_ATTRIBUTE = "_payments_blueprint_name_index"
+_NAME_INDEX_LOCK = threading.Lock()
 
 
 def _find_executions_by_name() -> None:
@@ -478,11 +483,11 @@ def _find_executions_by_name() -> None:
     walk: Callable[..., Any] = StateMachine._handle_name_input_idempotency
 
     def by_name(self: Any, name: str, execution_input: str) -> Any:
-        executions = self.executions
-        with _NAME_INDEXES_LOCK:
-            index = _NAME_INDEXES.get(id(executions))
-            if index is None:
-                index = _NAME_INDEXES[id(executions)] = _NameIndex(executions)
+        with _NAME_INDEX_LOCK:
+            index = getattr(self, _NAME_INDEX_ATTRIBUTE, None)
+            if index is None or index.executions is not self.executions:
+                index = _NameIndex(self.executions)
+                setattr(self, _NAME_INDEX_ATTRIBUTE, index)
             first = index.first(name)
         if first is None:
             return None
