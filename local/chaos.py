@@ -791,6 +791,11 @@ def check(
         bnpl_unreconciled = [
             json.dumps(m, sort_keys=True) for m in bnpl_report.get("mismatches", [])
         ]
+        if bnpl_report.get("complete") is False:
+            # What it did not reach is not known to reconcile.
+            bnpl_unreconciled.append(
+                f"the BNPL reconciliation stopped for time at {bnpl_report.get('reached')}"
+            )
     except RuntimeError as error:
         bnpl_unreconciled = [str(error)]
     changed = []

@@ -26,6 +26,7 @@ from functions.domain.acquirer import (
 from functions.domain.credit.reconciliation import CardMoves
 from functions.domain.credit.schedule import is_plan_id
 from functions.services.credit_plans import ChargeResult
+from functions.services.reconciliation import Position
 
 logger = Logger(child=True)
 BNPL_EVENT_SOURCE = "blueprint.credit"
@@ -128,7 +129,12 @@ class PlanOperationRecord(Protocol):
         out."""
         ...
 
-    def operations_between(self, start: str, end: str) -> Iterable[AcquirerOperation]: ...
+    def positioned_between(
+        self, start: str, end: str, after: Position
+    ) -> Iterable[tuple[Position, AcquirerOperation]]:
+        """The operations executed in [start, end) after ``after``, in (executed at,
+        reference) order, each with its place in it."""
+        ...
 
 
 class AcquirerPlanCharges:
@@ -165,13 +171,12 @@ class AcquirerPlanCharges:
                     refunded += operation.amount
         return CardMoves(captured, refunded)
 
-    def plans_charged_between(self, start: str, end: str) -> Iterable[str]:
-        seen: set[str] = set()
-        for operation in self._records.operations_between(start, end):
-            plan_id = operation.payment_id
-            if is_plan_id(plan_id) and plan_id not in seen:
-                seen.add(plan_id)
-                yield plan_id
+    def plans_charged_between(
+        self, start: str, end: str, after: Position
+    ) -> Iterable[tuple[Position, str]]:
+        for place, operation in self._records.positioned_between(start, end, after):
+            if is_plan_id(operation.payment_id):
+                yield place, operation.payment_id
 
 
 class EventBridgeBnplEvents:

@@ -24,7 +24,11 @@ from functions.adapters.credit_tables import (
     DynamoPlanStore,
 )
 from functions.adapters.payment_events import EventBridgePublisher
-from functions.adapters.payments_table import AcquirerOperationsTable, PaymentsTable
+from functions.adapters.payments_table import (
+    AcquirerOperationsTable,
+    BnplReconcileCheckpoint,
+    PaymentsTable,
+)
 from functions.domain.acquirer import AcquirerSimulator
 from functions.domain.credit.ledger import BnplLedger, CreditPostingRules
 from functions.domain.credit.policy import CreditDecider, CreditPolicy
@@ -211,6 +215,11 @@ def bnpl_reconciliation() -> BnplReconciliation:
     )
 
 
+@cache
+def bnpl_checkpoints() -> BnplReconcileCheckpoint:
+    return BnplReconcileCheckpoint(clients.dynamodb(), _required("PAYMENTS_TABLE_NAME"))
+
+
 def clear_bnpl() -> None:
     for factory in (
         credit_ledger,
@@ -219,5 +228,6 @@ def clear_bnpl() -> None:
         bnpl_plans,
         bnpl_checkout,
         bnpl_reconciliation,
+        bnpl_checkpoints,
     ):
         factory.cache_clear()

@@ -47,6 +47,7 @@ from functions.domain.payments import (
     RefundStatus,
     StaleWriteError,
 )
+from functions.services.credit_reconciliation import BnplCursor
 from functions.services.fraud_scoring import CARD_INDEX_ATTRIBUTE
 from functions.services.reconciliation import (
     INDEX_SHARDS,
@@ -65,7 +66,13 @@ _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
 
-__all__ = ["AcquirerOperationsTable", "PaymentsTable", "ReconcileCheckpoint", "StaleWriteError"]
+__all__ = [
+    "AcquirerOperationsTable",
+    "BnplReconcileCheckpoint",
+    "PaymentsTable",
+    "ReconcileCheckpoint",
+    "StaleWriteError",
+]
 OPERATION_PREFIX = "acquirer-op#"
 CLAIM_PREFIX = "acquirer-auth#"
 UPDATE_INDEX = "by_update"
@@ -77,6 +84,7 @@ _BATCH_KEYS = 100
 _BATCH_ATTEMPTS = 6
 _BATCH_BACKOFF_S = 0.05
 CHECKPOINT_KEY = "reconcile#checkpoint"
+BNPL_CHECKPOINT_KEY = "bnpl-reconcile#checkpoint"
 
 
 def update_key(prefix: str, updated_at: str, payment_id: str) -> str:
@@ -92,6 +100,31 @@ def _hours(start: str, end: str) -> Iterator[str]:
     while (label := hour.strftime("%Y-%m-%dT%H")) <= last:
         yield label
         hour += dt.timedelta(hours=1)
+
+
+def _batch_get(
+    client: DynamoDBClient,
+    table: str,
+    keys: Sequence[Mapping[str, Any]],
+    *,
+    consistent: bool = False,
+) -> Iterator[Mapping[str, Any]]:
+    """Every BatchGetItem response that reads ``keys`` (distinct) from ``table``: 100 keys a
+    request, and the keys a response leaves unprocessed (throttled) asked again after a short,
+    growing pause; raises ``RuntimeError`` if some are still unprocessed after the last."""
+    for start in range(0, len(keys), _BATCH_KEYS):
+        request: dict[str, Any] = {
+            table: {"Keys": list(keys[start : start + _BATCH_KEYS]), "ConsistentRead": consistent}
+        }
+        for attempt in range(_BATCH_ATTEMPTS):
+            response = client.batch_get_item(RequestItems=request, ReturnConsumedCapacity="TOTAL")
+            yield response
+            request = response.get("UnprocessedKeys") or {}
+            if not request:
+                break
+            time.sleep(_BATCH_BACKOFF_S * 2**attempt)
+        else:
+            raise RuntimeError(f"{table}: keys left unprocessed after {_BATCH_ATTEMPTS} reads")
 
 
 def _plain(value: Any) -> Any:
@@ -430,26 +463,17 @@ class PaymentsTable(PaymentStore):
         """The payments named, read whole with BatchGetItem (eventually consistent, half a
         read unit each: a listing is as fresh as the index it came from)."""
         found: dict[str, Payment] = {}
-        for start in range(0, len(payment_ids), _BATCH_KEYS):
-            keys = [{"payment_id": {"S": i}} for i in payment_ids[start : start + _BATCH_KEYS]]
-            request: dict[str, Any] = {self._table: {"Keys": keys}}
-            for attempt in range(_BATCH_ATTEMPTS):
-                response = self._client.batch_get_item(
-                    RequestItems=request, ReturnConsumedCapacity="TOTAL"
-                )
-                for used in response.get("ConsumedCapacity", []):
-                    self.consumed_read_units += float(used.get("CapacityUnits", 0.0))
-                for item in response.get("Responses", {}).get(self._table, []):
-                    if "status" in item:
-                        payment = from_item(item)
-                        found[payment.payment_id] = payment
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                # Throttled keys come back unprocessed: retried after a short, growing pause.
-                time.sleep(_BATCH_BACKOFF_S * 2**attempt)
-            else:
-                raise RuntimeError("payments could not be read: keys left unprocessed")
+        for response in _batch_get(
+            self._client,
+            self._table,
+            [{"payment_id": {"S": i}} for i in dict.fromkeys(payment_ids)],
+        ):
+            for used in response.get("ConsumedCapacity", []):
+                self.consumed_read_units += float(used.get("CapacityUnits", 0.0))
+            for item in response.get("Responses", {}).get(self._table, []):
+                if "status" in item:
+                    payment = from_item(item)
+                    found[payment.payment_id] = payment
         return found
 
     # --------------------------------------------------------- PSD2 low-value counters
@@ -601,24 +625,11 @@ class AcquirerOperationsTable(OperationLog):
         BatchGetItem, strongly consistent as ``find``: one request per 100 references instead
         of one each (a BNPL plan's charges are a dozen and more references)."""
         found: dict[str, AcquirerOperation] = {}
-        unique = list(dict.fromkeys(references))
-        for start in range(0, len(unique), _BATCH_KEYS):
-            keys = [
-                {"payment_id": {"S": OPERATION_PREFIX + r}} for r in unique[start:][:_BATCH_KEYS]
-            ]
-            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-            for attempt in range(_BATCH_ATTEMPTS):
-                response = self._client.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self._table, []):
-                    operation = _operation(item)
-                    found[operation.reference] = operation
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                # Throttled keys come back unprocessed: retried after a short, growing pause.
-                time.sleep(_BATCH_BACKOFF_S * 2**attempt)
-            else:
-                raise RuntimeError("acquirer operations could not be read: keys left unprocessed")
+        keys = [{"payment_id": {"S": OPERATION_PREFIX + r}} for r in dict.fromkeys(references)]
+        for response in _batch_get(self._client, self._table, keys, consistent=True):
+            for item in response.get("Responses", {}).get(self._table, []):
+                operation = _operation(item)
+                found[operation.reference] = operation
         return found
 
     def operations(self) -> list[AcquirerOperation]:
@@ -632,22 +643,43 @@ class AcquirerOperationsTable(OperationLog):
 
     def operations_between(self, start: str, end: str) -> Iterator[AcquirerOperation]:
         """The operations executed in [start, end), from the by_update index."""
-        for hour in _hours(start, end):
-            for shard in range(INDEX_SHARDS):
-                pages = self._client.get_paginator("query").paginate(
-                    TableName=self._table,
-                    IndexName=UPDATE_INDEX,
-                    KeyConditionExpression="update_key = :key AND updated_at BETWEEN :from AND :to",
-                    ExpressionAttributeValues={
-                        ":key": {"S": f"acq#{hour}#{shard:02d}"},
-                        ":from": {"S": start},
-                        ":to": {"S": end},
-                    },
-                )
-                for page in pages:
-                    for item in page.get("Items", []):
-                        if item["updated_at"]["S"] < end:
-                            yield _operation(item)
+        for _position, operation in self.positioned_between(start, end, Position(start)):
+            yield operation
+
+    def positioned_between(
+        self, start: str, end: str, after: Position
+    ) -> Iterator[tuple[Position, AcquirerOperation]]:
+        """The operations executed in [start, end) and after ``after``, each with its place in
+        (executed at, reference) order, in that order: each hour's shards queried and merged,
+        so a run that stops part-way can continue from the last place it reached."""
+        lower = max(start, after.updated_at)
+        for hour in _hours(lower, end):
+            shards = [self._shard_between(hour, shard, lower, end) for shard in range(INDEX_SHARDS)]
+            for place, operation in heapq.merge(*shards, key=lambda pair: pair[0]):
+                if place.updated_at < end and place > after:
+                    yield place, operation
+
+    def _shard_between(
+        self, hour: str, shard: int, start: str, end: str
+    ) -> Iterator[tuple[Position, AcquirerOperation]]:
+        pages = self._client.get_paginator("query").paginate(
+            TableName=self._table,
+            IndexName=UPDATE_INDEX,
+            KeyConditionExpression="update_key = :key AND updated_at BETWEEN :from AND :to",
+            ExpressionAttributeValues={
+                ":key": {"S": f"acq#{hour}#{shard:02d}"},
+                ":from": {"S": start},
+                ":to": {"S": end},
+            },
+        )
+        for page in pages:
+            # An index partition holds equal execution times in no set order: sorted per page
+            # by reference as well, the order the merge and the resume compare by.
+            placed = [
+                (Position(item["updated_at"]["S"], item["reference"]["S"]), _operation(item))
+                for item in page.get("Items", [])
+            ]
+            yield from sorted(placed, key=lambda pair: pair[0])
 
 
 class ReconcileCheckpoint:
@@ -674,6 +706,40 @@ class ReconcileCheckpoint:
         if position.payment_id:
             item["reached_payment"] = {"S": position.payment_id}
         self._client.put_item(TableName=self._table, Item=item)
+
+
+class BnplReconcileCheckpoint:
+    """Where the scheduled BNPL reconciliation got to (``BnplCursor``): one item of the
+    payments table, beside the card reconciliation's, written at the end of each run."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    def load(self) -> BnplCursor | None:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key={"payment_id": {"S": BNPL_CHECKPOINT_KEY}},
+            ConsistentRead=True,
+        ).get("Item")
+        if item is None:
+            return None
+        return BnplCursor(
+            Position(item["payments_at"]["S"], item["payments_id"]["S"]),
+            Position(item["operations_at"]["S"], item["operations_ref"]["S"]),
+        )
+
+    def save(self, cursor: BnplCursor) -> None:
+        self._client.put_item(
+            TableName=self._table,
+            Item={
+                "payment_id": {"S": BNPL_CHECKPOINT_KEY},
+                "payments_at": {"S": cursor.payments.updated_at},
+                "payments_id": {"S": cursor.payments.payment_id},
+                "operations_at": {"S": cursor.operations.updated_at},
+                "operations_ref": {"S": cursor.operations.payment_id},
+            },
+        )
 
 
 def _position(payment: Payment) -> Position:

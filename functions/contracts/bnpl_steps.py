@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, model_validator
 
 from functions.contracts.steps import RefundOrder
 from functions.models.payments import PaymentRequest
@@ -62,10 +62,19 @@ class CollectInput(_Step):
 
 class ReconcileInput(_Step):
     action: Literal["reconcile"]
-    # The window of payment updates to check; the last hour and a few minutes when absent (the
-    # hourly schedule: each window overlaps the one before, so a late write is not missed).
+    # The schedule's run: from where the last one got to (its checkpoint) to shortly before
+    # now. It names no window.
+    scheduled: bool = False
+    # A run by hand: the window of payment updates to check, the last hour and a few minutes
+    # when absent.
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+
+    @model_validator(mode="after")
+    def _window_by_hand_only(self) -> ReconcileInput:
+        if self.scheduled and (self.since is not None or self.until is not None):
+            raise ValueError("a scheduled run continues from its checkpoint: no since or until")
+        return self
 
 
 BnplStepInput = TypeAdapter(

@@ -3,8 +3,9 @@
 ``{"action": "checkout"}``, ``{"action": "compensate"}`` and ``{"action": "refund"}`` come from
 the state machine (``functions.contracts.bnpl_steps``) and answer the workflow's
 ``ProcessAnswer``; ``{"action": "collect"}`` comes from the collections schedule (or ``make
-collect-bnpl``) and answers what the run did; ``{"action": "reconcile"}`` from the hourly
-reconciliation schedule, answering its report. Rules live in ``services.bnpl_checkout`` and
+collect-bnpl``) and answers what the run did; ``{"action": "reconcile", "scheduled": true}``
+from the hourly reconciliation schedule (continuing from its checkpoint), or by hand with a
+window (``since``, ``until``), answering its report. Rules live in ``services.bnpl_checkout`` and
 ``services.credit_plans``.
 """
 
@@ -16,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from functions.adapters.credit_wiring import bnpl_checkout, bnpl_reconciliation
+from functions.adapters.credit_wiring import bnpl_checkout, bnpl_checkpoints, bnpl_reconciliation
 from functions.contracts.bnpl_steps import (
     BnplStepInput,
     CheckoutInput,
@@ -26,9 +27,10 @@ from functions.contracts.bnpl_steps import (
 )
 
 logger = Logger()
-# The hourly schedule's window: an hour and five minutes, so consecutive runs overlap.
-RECONCILE_WINDOW = dt.timedelta(minutes=65)
 tracer = Tracer()
+# The reconciliation stops with this share of the function's time left: enough to save its
+# checkpoint and answer, whatever the timeout.
+RESERVE_SHARE = 0.2
 
 
 @logger.inject_lambda_context(log_event=False)
@@ -43,9 +45,14 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if isinstance(step, RefundInput):
         return service.refund(step).output()
     if isinstance(step, ReconcileInput):
-        until = step.until or dt.datetime.now(dt.UTC)
-        since = step.since or until - RECONCILE_WINDOW
-        checked = bnpl_reconciliation().run(since, until)
+        reserve = context.get_remaining_time_in_millis() * RESERVE_SHARE
+        checked = bnpl_reconciliation().serve(
+            since=step.since,
+            until=step.until,
+            scheduled=step.scheduled,
+            checkpoints=bnpl_checkpoints(),
+            out_of_time=lambda: context.get_remaining_time_in_millis() < reserve,
+        )
         # The alarm's metric filter reads mismatch_count from this line.
         logger.info("bnpl reconciliation", extra=checked.to_dict())
         return checked.to_dict()

@@ -10,6 +10,10 @@ window (a collection, a settlement or a refund updates the plan, not the payment
 acquirer's record brings such a plan into a window). Operations newer than the claim lease are
 left to the next run: a checkout charges the card before it stores the plan and books it.
 
+A run stops before ``out_of_time`` says so and answers how far each pass got (``reached``, a
+``BnplCursor``); the schedule's run (``serve``) keeps that as its checkpoint and continues
+from it, so a backlog larger than one invocation is worked off over several, never skipped.
+
 Ports: the payment records (the update-time index, BNPL payments only), the plan records, the
 credit ledger and, optionally, the acquirer's record of the plans' charges.
 """
@@ -19,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from functions.contracts.credit import PlanRecord
@@ -35,7 +39,11 @@ from functions.domain.credit.reconciliation import (
 from functions.domain.credit.schedule import PLAN_ID_PREFIX
 from functions.domain.payments import Payment, derived_id
 from functions.services.credit_plans import PlanStore, charge_keys
-from functions.services.reconciliation import Position, instant
+from functions.services.reconciliation import SETTLE_TIME, Position, instant
+
+# A run by hand without a window, and a first scheduled run (no checkpoint), check the last
+# hour and a few minutes: the hourly schedule's window before it kept a checkpoint.
+DEFAULT_WINDOW = dt.timedelta(minutes=65)
 
 
 class BnplPaymentRecords(Protocol):
@@ -57,9 +65,41 @@ class PlanCharges(Protocol):
         """What it captured and refunded for the charges sent under these keys."""
         ...
 
-    def plans_charged_between(self, start: str, end: str) -> Iterable[str]:
-        """The plans it captured or refunded money for in [start, end), each once."""
+    def plans_charged_between(
+        self, start: str, end: str, after: Position
+    ) -> Iterable[tuple[Position, str]]:
+        """The plan of each capture or refund it executed in [start, end) after ``after``, in
+        (executed at, reference) order, with the operation's place in that order."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class BnplCursor:
+    """How far a run got: every BNPL payment up to ``payments`` (update-time order) and the
+    plan of every acquirer operation up to ``operations`` (execution order) is checked."""
+
+    payments: Position
+    operations: Position
+
+    def to_dict(self) -> dict[str, dict[str, str]]:
+        return {
+            "payments": {
+                "updated_at": self.payments.updated_at,
+                "payment_id": self.payments.payment_id,
+            },
+            "operations": {
+                "executed_at": self.operations.updated_at,
+                "reference": self.operations.payment_id,
+            },
+        }
+
+
+class BnplCheckpoints(Protocol):
+    """Where the scheduled run got to, kept between runs."""
+
+    def load(self) -> BnplCursor | None: ...
+
+    def save(self, cursor: BnplCursor) -> None: ...
 
 
 # The checkout's statuses after which its first charge is booked, or reversed.
@@ -70,9 +110,12 @@ _SETTLED = frozenset({"captured", "refunded", "failed", "declined"})
 class BnplReconciliationReport:
     since: str
     until: str
+    reached: BnplCursor
     checked: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     mismatches: list[BnplMismatch] = field(default_factory=list)
+    # False when the run stopped for time before the window's end (``reached`` says where).
+    complete: bool = True
 
     @property
     def ok(self) -> bool:
@@ -86,6 +129,8 @@ class BnplReconciliationReport:
             "mismatch_count": sum(self.counts.values()),
             "counts": dict(sorted(self.counts.items())),
             "mismatches": [m.to_dict() for m in self.mismatches],
+            "complete": self.complete,
+            "reached": self.reached.to_dict(),
         }
 
 
@@ -133,16 +178,54 @@ class BnplReconciliation:
         self._clock = clock
         self._charges = charges
 
-    def run(
-        self, since: dt.datetime, until: dt.datetime, listed: int = 100
+    def serve(
+        self,
+        *,
+        since: dt.datetime | None,
+        until: dt.datetime | None,
+        scheduled: bool,
+        checkpoints: BnplCheckpoints,
+        out_of_time: Callable[[], bool] = lambda: False,
     ) -> BnplReconciliationReport:
-        """Every BNPL payment updated in [since, until); at most ``listed`` mismatches listed,
-        every one counted."""
+        """One invocation: the schedule's run continues from its checkpoint (the last
+        ``DEFAULT_WINDOW`` the first time) to shortly before now, and moves the checkpoint on;
+        a run by hand covers the window it names and leaves the checkpoint alone."""
+        now = self._clock()
+        if not scheduled:
+            end = until or now
+            return self.run(since or end - DEFAULT_WINDOW, end, out_of_time=out_of_time)
+        resume = checkpoints.load()
+        # The update-time index is eventually consistent: the window ends before its latest.
+        end = now - SETTLE_TIME
+        start = end - DEFAULT_WINDOW
+        if resume is not None:
+            earliest = min(resume.payments.updated_at, resume.operations.updated_at)
+            start = dt.datetime.fromisoformat(earliest)
+        report = self.run(start, end, resume=resume, out_of_time=out_of_time)
+        checkpoints.save(report.reached)
+        return report
+
+    def run(
+        self,
+        since: dt.datetime,
+        until: dt.datetime,
+        listed: int = 100,
+        *,
+        resume: BnplCursor | None = None,
+        out_of_time: Callable[[], bool] = lambda: False,
+    ) -> BnplReconciliationReport:
+        """Every BNPL payment updated in [since, until) after ``resume``, then the plans the
+        acquirer moved money for, until done or ``out_of_time``; at most ``listed`` mismatches
+        listed, every one counted."""
         start, end = instant(since), instant(until)
-        report = BnplReconciliationReport(start, end)
+        cursor = resume or BnplCursor(Position(start), Position(start))
+        report = BnplReconciliationReport(start, end, cursor)
         now = self._clock()
         checked_plans: set[str] = set()
-        for payment in self._payments.updated_between(start, end, Position(start), bnpl=True):
+        for payment in self._payments.updated_between(start, end, cursor.payments, bnpl=True):
+            if out_of_time():
+                report.complete = False
+                return report
             facts = payment_facts(payment)
             plan = None if facts.plan_id is None else self._plans.get(facts.plan_id)
             entries = [] if facts.plan_id is None else self._ledger.entries_for(facts.plan_id)
@@ -154,14 +237,29 @@ class BnplReconciliation:
                 found += self._check_charges(facts.payment_id, plan, entries)
             report.checked += 1
             self._add(report, found, listed)
-        if self._charges is not None:
-            # Only operations older than the lease: a checkout in flight has charged the card
-            # and not yet stored or booked its plan.
-            settled_before = min(end, instant(now - self._lease))
-            for plan_id in self._charges.plans_charged_between(start, settled_before):
-                plan = None if plan_id in checked_plans else self._plans.get(plan_id)
+            report.reached = replace(
+                report.reached, payments=Position(payment.updated_at, payment.payment_id)
+            )
+        report.reached = replace(report.reached, payments=max(cursor.payments, Position(end)))
+        if self._charges is None:
+            return report
+        # Only operations older than the lease: a checkout in flight has charged the card and
+        # not yet stored or booked its plan.
+        settled_before = min(end, instant(now - self._lease))
+        moved = self._charges.plans_charged_between(start, settled_before, cursor.operations)
+        for place, plan_id in moved:
+            if plan_id not in checked_plans:
+                if out_of_time():
+                    report.complete = False
+                    return report
+                checked_plans.add(plan_id)
+                plan = self._plans.get(plan_id)
                 if plan is not None:
                     self._add(report, self._check_charges(None, plan, None), listed)
+            report.reached = replace(report.reached, operations=place)
+        report.reached = replace(
+            report.reached, operations=max(report.reached.operations, Position(settled_before))
+        )
         return report
 
     def _check_charges(

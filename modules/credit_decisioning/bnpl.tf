@@ -59,10 +59,11 @@ locals {
       resources = [local.bnpl_bus.arn]
     },
     {
-      # The BNPL payment's record: written once per outcome, read back by a retried step; and,
-      # with the acquirer simulator, its shared record of the charges it executed and received,
-      # which the BNPL reconciliation reads for each plan it checks (every charge reference of
-      # a plan in one BatchGetItem).
+      # The BNPL payment's record: written once per outcome, read back by a retried step; the
+      # scheduled BNPL reconciliation's checkpoint (bnpl-reconcile#checkpoint); and, with the
+      # acquirer simulator, its shared record of the charges it executed and received, which
+      # the BNPL reconciliation reads for each plan it checks (every charge reference of a plan
+      # in one BatchGetItem).
       sid       = "PaymentRecords"
       actions   = ["dynamodb:BatchGetItem", "dynamodb:GetItem", "dynamodb:PutItem"]
       resources = [local.payments_table.arn]
@@ -181,9 +182,10 @@ resource "aws_lambda_permission" "collections" {
   source_arn    = aws_cloudwatch_event_rule.collections[0].arn
 }
 
-# The BNPL reconciliation: hourly by default, over the BNPL payments updated in the last hour
-# and a few minutes (the function's default window), against their plans and the credit
-# ledger. It reports and repairs nothing; any mismatch raises the alarm below.
+# The BNPL reconciliation: hourly by default, over the BNPL payments updated since the last
+# run got to (its checkpoint; the last hour and a few minutes the first time), against their
+# plans and the credit ledger. It reports and repairs nothing; any mismatch raises the alarm
+# below.
 locals {
   reconcile_scheduled = local.bnpl_enabled && try(var.bnpl.reconcile_schedule_expression != null, false)
 }
@@ -205,7 +207,7 @@ resource "aws_cloudwatch_event_target" "bnpl_reconcile" {
   rule      = aws_cloudwatch_event_rule.bnpl_reconcile[0].name
   target_id = "bnpl-reconcile"
   arn       = module.bnpl[0].function_arn
-  input     = jsonencode({ action = "reconcile" })
+  input     = jsonencode({ action = "reconcile", scheduled = true })
 }
 
 resource "aws_lambda_permission" "bnpl_reconcile" {

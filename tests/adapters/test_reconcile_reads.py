@@ -14,8 +14,13 @@ import pytest
 from moto import mock_aws
 
 from functions.adapters.payment_event_log import LogGroupEventRecord
-from functions.adapters.payments_table import PaymentsTable, ReconcileCheckpoint
+from functions.adapters.payments_table import (
+    BnplReconcileCheckpoint,
+    PaymentsTable,
+    ReconcileCheckpoint,
+)
 from functions.domain.payments import Payment, PaymentStatus, new_payment
+from functions.services.credit_reconciliation import BnplCursor
 from functions.services.reconciliation import HoldKind, Position
 from tests.adapters.payment_tables import (
     PAYMENTS_TABLE,
@@ -107,6 +112,26 @@ def test_the_checkpoint_round_trips(table: PaymentsTable) -> None:
     assert checkpoint.load() == Position("2026-11-22T11:00:00.000+00:00", "pay_b")
     checkpoint.save(Position("2026-11-22T12:00:00.000+00:00"))
     assert checkpoint.load() == Position("2026-11-22T12:00:00.000+00:00")
+
+
+def test_the_bnpl_checkpoint_round_trips_beside_the_card_one(table: PaymentsTable) -> None:
+    client = boto3.client("dynamodb", region_name=REGION)
+    card, bnpl = (
+        ReconcileCheckpoint(client, PAYMENTS_TABLE),
+        BnplReconcileCheckpoint(client, PAYMENTS_TABLE),
+    )
+    assert bnpl.load() is None
+    card.save(Position("2026-11-22T10:00:00.000+00:00", "pay_a"))
+    cursor = BnplCursor(
+        Position("2026-11-22T11:00:00.000+00:00", "pay_b"),
+        Position("2026-11-22T10:30:00.000+00:00", "pl_1:2:1"),
+    )
+    bnpl.save(cursor)
+    assert bnpl.load() == cursor
+    # The start of an instant (no id) as well, and each reconciliation keeps its own.
+    bnpl.save(BnplCursor(Position("2026-11-22T12:00:00.000+00:00"), cursor.operations))
+    assert bnpl.load() == BnplCursor(Position("2026-11-22T12:00:00.000+00:00"), cursor.operations)
+    assert card.load() == Position("2026-11-22T10:00:00.000+00:00", "pay_a")
 
 
 class PagedLogs:

@@ -312,3 +312,30 @@ def test_every_bnpl_payment_reconciles_with_its_plan_and_the_credit_ledger(
     assert not response.get("FunctionError"), report
     assert report["checked_payments"] >= 4, report
     assert report["mismatch_count"] == 0, report["mismatches"]
+    assert report["complete"] is True, report
+
+
+def test_the_scheduled_bnpl_reconciliation_continues_from_its_checkpoint(
+    emulator: Emulator, api_env: dict[str, Any]
+) -> None:
+    """The schedule's input, twice: the first run saves where it got to (an item the function's
+    role may write), the second starts there."""
+    lambdas = emulator.client("lambda")
+
+    def scheduled() -> dict[str, Any]:
+        response = lambdas.invoke(
+            FunctionName=api_env["credit"]["bnpl_function_name"],
+            Payload=json.dumps({"action": "reconcile", "scheduled": True}),
+        )
+        report: dict[str, Any] = json.loads(response["Payload"].read())
+        assert not response.get("FunctionError"), report
+        # Mismatches are the test above's to judge: this window holds other modules' payments.
+        assert report["complete"] is True, report
+        return report
+
+    first, second = scheduled(), scheduled()
+    reached = first["reached"]
+    assert second["since"] == min(
+        reached["payments"]["updated_at"], reached["operations"]["executed_at"]
+    )
+    assert second["until"] >= first["until"]

@@ -176,7 +176,7 @@ run "bnpl_adds_the_ledger_the_function_and_the_schedule_with_least_privilege" {
     error_message = "A BNPL payment is recorded in the payments table: get and put on that table only."
   }
   assert {
-    condition     = jsondecode(aws_cloudwatch_event_target.bnpl_reconcile[0].input).action == "reconcile" && aws_cloudwatch_event_rule.bnpl_reconcile[0].schedule_expression == "rate(1 hour)"
+    condition     = jsondecode(aws_cloudwatch_event_target.bnpl_reconcile[0].input) == { action = "reconcile", scheduled = true } && aws_cloudwatch_event_rule.bnpl_reconcile[0].schedule_expression == "rate(1 hour)"
     error_message = "BNPL payments are reconciled against their plans and the credit ledger hourly by default."
   }
   assert {

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
 from functions.contracts.bnpl_steps import (
     BnplStepInput,
@@ -532,3 +532,12 @@ def test_every_task_of_the_template_is_walked() -> None:
     tasks = {n for n, s in workflow_definition.states().items() if s["Type"] == "Task"}
     missing = tasks - walked
     assert not missing, f"tasks no test walks: {sorted(missing)}"
+
+
+def test_the_scheduled_bnpl_reconciliation_names_no_window() -> None:
+    """It continues from its checkpoint: a window beside ``scheduled`` would be ignored."""
+    assert BnplStepInput.validate_python({"action": "reconcile", "scheduled": True})
+    with pytest.raises(ValidationError, match="no since or until"):
+        BnplStepInput.validate_python(
+            {"action": "reconcile", "scheduled": True, "since": "2027-01-01T00:00:00Z"}
+        )

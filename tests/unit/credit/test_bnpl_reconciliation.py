@@ -5,7 +5,7 @@ own kind (the card reconciliation skips BNPL payments: their money is in the cre
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
@@ -13,10 +13,21 @@ from functions.contracts.credit import PlanClaim
 from functions.domain.credit.reconciliation import CardMoves, check_plan_charges
 from functions.domain.payments import Payment
 from functions.services.credit_plans import CollectionPolicy
-from functions.services.credit_reconciliation import BnplReconciliation
-from functions.services.reconciliation import Position, instant
+from functions.services.credit_reconciliation import (
+    DEFAULT_WINDOW,
+    BnplCursor,
+    BnplReconciliation,
+)
+from functions.services.reconciliation import SETTLE_TIME, Position, instant
 from tests.unit.credit.fakes import FakeAcquirer
-from tests.unit.credit.test_bnpl_checkout import World, checkout, compensate, payment, refund
+from tests.unit.credit.test_bnpl_checkout import (
+    World,
+    checkout,
+    compensate,
+    payment,
+    refund,
+    step,
+)
 
 LEASE = CollectionPolicy().claim_lease
 # When the fake acquirer executed an operation, unless a test says otherwise: inside every
@@ -34,7 +45,8 @@ class BnplRecords:
         self, start: str, end: str, after: Position, *, bnpl: bool = False
     ) -> Iterator[Payment]:
         for p in sorted(self._world.payments.all(), key=lambda p: (p.updated_at, p.payment_id)):
-            if (p.bnpl is not None) == bnpl and start <= p.updated_at < end:
+            placed = Position(p.updated_at, p.payment_id)
+            if (p.bnpl is not None) == bnpl and start <= p.updated_at < end and placed > after:
                 yield p
 
 
@@ -54,13 +66,16 @@ class AcquirerBook:
             sum(refunded[key] for key in charge_keys if key in refunded),
         )
 
-    def plans_charged_between(self, start: str, end: str) -> Iterator[str]:
+    def plans_charged_between(
+        self, start: str, end: str, after: Position
+    ) -> Iterator[tuple[Position, str]]:
         self.asked_until.append(end)
         moved = [k for k, (amount, _) in self._acquirer.charged.items() if amount]
         keys = dict.fromkeys([*moved, *self._acquirer.refunded])
-        at = self.executed_at.get
-        plans = [k.split(":", 1)[0] for k in keys if start <= at(k, EXECUTED_AT) < end]
-        yield from dict.fromkeys(plans)
+        placed = sorted(Position(self.executed_at.get(k, EXECUTED_AT), k) for k in keys)
+        for place in placed:
+            if start <= place.updated_at < end and place > after:
+                yield place, place.payment_id.split(":", 1)[0]
 
 
 def reconcile(
@@ -250,3 +265,100 @@ def test_the_acquirer_rule_compares_what_the_card_kept_not_each_way() -> None:
     [kept] = check_plan_charges("pay_1", plan_id, entries, CardMoves(booked + 5_000, 0))
     assert (kept.kind, kept.payment_id, kept.plan_id) == ("bnpl_acquirer_differs", "pay_1", plan_id)
     assert f"captured {booked + 5_000} and refunded 0" in kept.detail
+
+
+def spends(calls: int) -> Callable[[], bool]:
+    """A time budget that runs out after ``calls`` questions."""
+    asked = iter(range(calls + 1))
+    return lambda: next(asked, calls) >= calls
+
+
+def reconciliation(world: World, book: AcquirerBook | None = None) -> BnplReconciliation:
+    clock = lambda: dt.datetime.combine(world.today, world.time, dt.UTC)  # noqa: E731
+    charges = book or AcquirerBook(world.acquirer)
+    return BnplReconciliation(
+        BnplRecords(world), world.plans, world.ledger_store, LEASE, clock, charges=charges
+    )
+
+
+YEAR = (dt.datetime(2027, 1, 1, tzinfo=dt.UTC), dt.datetime(2028, 1, 1, tzinfo=dt.UTC))
+
+
+def test_a_run_out_of_time_answers_where_it_got_and_the_next_checks_only_the_rest() -> None:
+    world = World()
+    for n in range(1, 6):
+        world.checkout.checkout(step("checkout", payment(60_000), payment_id=f"pay_{n}"))
+    full = reconciliation(world).run(*YEAR)
+    assert (full.checked, full.complete) == (5, True)
+
+    first = reconciliation(world).run(*YEAR, out_of_time=spends(2))
+    assert (first.checked, first.complete) == (2, False)
+    second = world.payments.get("pay_2")
+    assert second is not None
+    assert first.reached.payments == Position(second.updated_at, "pay_2")
+    assert first.reached.operations == Position(instant(YEAR[0]))  # never started
+    rest = reconciliation(world).run(*YEAR, resume=first.reached)
+    assert (rest.checked, rest.complete) == (3, True)
+    assert rest.reached.payments == Position(instant(YEAR[1]))
+    assert dict(rest.counts) == dict(full.counts) == {}
+
+
+def test_a_run_out_of_time_among_the_acquirers_plans_continues_from_the_last_one_checked() -> None:
+    world = World()
+    plan_id, key = lost_collection(world)
+    book = AcquirerBook(world.acquirer)
+    book.executed_at[key] = "2027-02-10T00:00:00.000+00:00"
+    after_checkout = (dt.datetime(2027, 2, 1, tzinfo=dt.UTC), YEAR[1])
+    stopped = reconciliation(world, book).run(*after_checkout, out_of_time=spends(0))
+    assert (stopped.checked, stopped.complete, dict(stopped.counts)) == (0, False, {})
+    assert stopped.reached.payments == Position(instant(after_checkout[1]))
+    assert stopped.reached.operations == Position(instant(after_checkout[0]))
+    resumed = reconciliation(world, book).run(*after_checkout, resume=stopped.reached)
+    assert resumed.complete and dict(resumed.counts) == {"bnpl_acquirer_differs": 1}
+    assert [m.plan_id for m in resumed.mismatches] == [plan_id]
+    now = dt.datetime.combine(world.today, world.time, dt.UTC)
+    assert resumed.reached.operations == Position(instant(now - LEASE))
+
+
+class Checkpoints:
+    def __init__(self) -> None:
+        self.saved: list[BnplCursor] = []
+
+    def load(self) -> BnplCursor | None:
+        return self.saved[-1] if self.saved else None
+
+    def save(self, cursor: BnplCursor) -> None:
+        self.saved.append(cursor)
+
+
+def test_the_schedule_continues_from_its_checkpoint_and_a_run_by_hand_leaves_it() -> None:
+    world = World()
+    checkout(world, payment(60_000))
+    now = dt.datetime.combine(world.today, world.time, dt.UTC)
+    checkpoints = Checkpoints()
+    run = reconciliation(world)
+    first = run.serve(since=None, until=None, scheduled=True, checkpoints=checkpoints)
+    end = now - SETTLE_TIME
+    assert (first.since, first.until) == (instant(end - DEFAULT_WINDOW), instant(end))
+    assert checkpoints.saved == [first.reached]
+    assert first.reached.payments == Position(instant(end))
+
+    by_hand = run.serve(since=YEAR[0], until=YEAR[1], scheduled=False, checkpoints=checkpoints)
+    assert by_hand.checked == 1 and checkpoints.saved == [first.reached]
+
+    world.today += dt.timedelta(days=3)  # the schedule was off for three days
+    stopped = run.serve(
+        since=None, until=None, scheduled=True, checkpoints=checkpoints, out_of_time=spends(0)
+    )
+    # The earlier of the two places: the acquirer's operations are checked up to the lease.
+    assert first.reached.operations == Position(instant(now - LEASE))
+    assert stopped.since == instant(now - LEASE) and not stopped.complete
+    assert checkpoints.saved[-1] == first.reached  # no further: the next run starts there
+    caught_up = run.serve(since=None, until=None, scheduled=True, checkpoints=checkpoints)
+    later = dt.datetime.combine(world.today, world.time, dt.UTC) - SETTLE_TIME
+    assert (caught_up.since, caught_up.until, caught_up.complete) == (
+        instant(now - LEASE),
+        instant(later),
+        True,
+    )
+    assert checkpoints.saved[-1].payments == Position(instant(later))

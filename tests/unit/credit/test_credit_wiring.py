@@ -21,7 +21,7 @@ from functions.contracts.credit import PlanCard
 from functions.domain.acquirer import OperationKind
 from functions.domain.credit.reconciliation import CardMoves
 from functions.services.credit_plans import LateFee
-from functions.services.reconciliation import instant
+from functions.services.reconciliation import Position, instant
 from tests.adapters.payment_tables import PAYMENTS_TABLE, REGION, create_payments_table
 
 
@@ -106,4 +106,11 @@ def test_the_bnpl_reconciliation_reads_what_moved_under_a_plan_from_that_record(
     assert charges is not None
     moved = charges.moved(["pl_1:1:t", "pl_1:2:1", "pl_1:3:1", "pl_1:settle"])
     assert moved == CardMoves(captured=4_900, refunded=2_400)
-    assert sorted(charges.plans_charged_between(start, end)) == ["pl_1", "pl_2"]
+    charged = list(charges.plans_charged_between(start, end, Position(start)))
+    assert [place for place, _plan in charged] == sorted(place for place, _plan in charged)
+    assert sorted({plan for _place, plan in charged}) == ["pl_1", "pl_2"]
+    # From any place in that order, the operations after it and no other.
+    middle = charged[len(charged) // 2][0]
+    assert list(charges.plans_charged_between(start, end, middle)) == [
+        pair for pair in charged if pair[0] > middle
+    ]

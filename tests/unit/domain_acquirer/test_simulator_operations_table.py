@@ -192,3 +192,52 @@ def test_many_operations_are_read_in_batches_as_find_reads_each(ddb: Any) -> Non
     assert batches == [100, 51]  # 151 distinct references, at most 100 a request
     assert found == {key: records.find(key) for key in executed}
     assert found["pay_many:capture:7"].amount == 8
+
+
+def test_keys_a_batch_leaves_unprocessed_are_asked_again_until_read(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulator = container(ddb)
+    records = simulator.records
+    assert isinstance(records, AcquirerOperationsTable)
+    authorization = authorize(simulator, "pay_throttled:authorize")
+    executed = [f"pay_throttled:capture:{n}" for n in range(5)]
+    for key in executed:
+        simulator.capture(authorization, 100, "EUR", key)
+    pauses: list[float] = []
+    monkeypatch.setattr("functions.adapters.payments_table.time.sleep", pauses.append)
+    asked: list[int] = []
+    read = ddb.batch_get_item
+
+    def throttles_all_but_one(**request: Any) -> Any:
+        # DynamoDB's answer under throttling: part read, the rest handed back unprocessed.
+        ((name, table),) = request["RequestItems"].items()
+        asked.append(len(table["Keys"]))
+        first, rest = table["Keys"][:1], table["Keys"][1:]
+        response = read(**{**request, "RequestItems": {name: {**table, "Keys": first}}})
+        if rest:
+            response["UnprocessedKeys"] = {name: {**table, "Keys": rest}}
+        return response
+
+    ddb.batch_get_item = throttles_all_but_one
+    assert records.find_all(executed) == {key: records.find(key) for key in executed}
+    assert asked == [5, 4, 3, 2, 1]
+    assert pauses == [0.05, 0.1, 0.2, 0.4]  # growing, and none after the last read
+
+
+def test_keys_still_unprocessed_after_the_last_attempt_raise_instead_of_reading_as_missing(
+    ddb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    records = container(ddb).records
+    assert isinstance(records, AcquirerOperationsTable)
+    monkeypatch.setattr("functions.adapters.payments_table.time.sleep", lambda _: None)
+    calls: list[int] = []
+
+    def always_throttled(**request: Any) -> Any:
+        calls.append(1)
+        return {"Responses": {}, "UnprocessedKeys": request["RequestItems"]}
+
+    ddb.batch_get_item = always_throttled
+    with pytest.raises(RuntimeError, match="unprocessed"):
+        records.find_all(["pay_x:capture:1"])
+    assert len(calls) == 6
