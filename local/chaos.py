@@ -108,6 +108,10 @@ SETTLED = frozenset(
 RETRY_FOR_S = 60.0
 # Above the reconcile function's timeout (modules/payment_workflow: 300 s).
 RECONCILE_WAIT_S = 330
+# A reconciliation stops for time and answers where it got to; the check invokes it again from
+# there, this many times at most (a 10,000-payment run's card reconciliation needs one or two
+# on the emulator).
+RECONCILE_RUNS = 5
 REQUEST_TIMEOUT_S = 30.0
 # The acquirer's bad days, by the simulator's test cards (docs/test-cards.md).
 ACQUIRER_TROUBLE = (
@@ -723,9 +727,15 @@ def check(
     # A reconciliation that fails (its function timed out) is a finding of the run: reported
     # beside the invariants, never a reason to lose the report of an hour's payments.
     try:
-        report = reconcile(lambda_client, stack.reconcile_function, repair=True, since=since)
-        after = reconcile(lambda_client, stack.reconcile_function, since=since)
+
+        def card_run(repair: bool, start: dt.datetime | None) -> dict[str, Any]:
+            return reconcile(lambda_client, stack.reconcile_function, repair=repair, since=start)
+
+        report = reconcile_whole(card_run, repair=True, since=since)
+        after = reconcile_whole(card_run, repair=False, since=since)
         unhealed = [f"{m['kind']}: {m['payment_id']} {m['detail']}" for m in after["mismatches"]]
+        if not after["window"]["complete"]:
+            unhealed.append(f"the reconciliation did not finish in {RECONCILE_RUNS} runs")
     except RuntimeError as error:
         report, unhealed = {}, [str(error)]
     ledger = DynamoLedgerStore(ddb, stack.ledger_table)
@@ -794,7 +804,8 @@ def check(
         if bnpl_report.get("complete") is False:
             # What it did not reach is not known to reconcile.
             bnpl_unreconciled.append(
-                f"the BNPL reconciliation stopped for time at {bnpl_report.get('reached')}"
+                f"the BNPL reconciliation did not finish in {RECONCILE_RUNS} runs: it reached "
+                f"{bnpl_report.get('reached')}"
             )
     except RuntimeError as error:
         bnpl_unreconciled = [str(error)]
@@ -861,17 +872,52 @@ def wait_out_stuck(
     return wait
 
 
+def reconcile_whole(
+    run: Callable[[bool, dt.datetime | None], dict[str, Any]],
+    *,
+    repair: bool,
+    since: dt.datetime | None,
+) -> dict[str, Any]:
+    """The card reconciliation over the run's window, invoked again from where each
+    invocation stopped for time (``window.reached``) until one finishes, at most
+    ``RECONCILE_RUNS`` times: one answer, its payments checked and mismatches summed."""
+    whole: dict[str, Any] = {"checked_payments": 0, "mismatches": [], "repaired": []}
+    start = since
+    for _ in range(RECONCILE_RUNS):
+        answer = run(repair, start)
+        whole["checked_payments"] += answer.get("checked_payments", 0)
+        whole["mismatches"] += answer.get("mismatches", [])
+        whole["repaired"] += answer.get("repaired", [])
+        whole["window"] = answer["window"]
+        if answer["window"]["complete"]:
+            break
+        # Payments updated at the instant it reached are checked again: harmless.
+        start = dt.datetime.fromisoformat(answer["window"]["reached"]["updated_at"])
+    return whole
+
+
 def reconcile_bnpl(lambda_client: Any, function: str, since: dt.datetime | None) -> dict[str, Any]:
     """The BNPL reconciliation (plans, the credit ledger, the payments that made them) over the
-    run's window, invoked as its schedule does."""
-    request: dict[str, Any] = {"action": "reconcile"}
+    run's window, invoked by hand and again from where each invocation stopped for time
+    (``reached``) until one finishes, at most ``RECONCILE_RUNS`` times: one answer."""
+    until = dt.datetime.now(dt.UTC)
+    request: dict[str, Any] = {"action": "reconcile", "until": until.isoformat()}
     if since is not None:
         request["since"] = since.isoformat()
-    answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
-    report: dict[str, Any] = json.loads(answer["Payload"].read())
-    if answer.get("FunctionError"):
-        raise RuntimeError(f"the BNPL reconciliation failed: {report}")
-    return report
+    whole: dict[str, Any] = {"checked_payments": 0, "mismatch_count": 0, "mismatches": []}
+    for _ in range(RECONCILE_RUNS):
+        answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
+        report: dict[str, Any] = json.loads(answer["Payload"].read())
+        if answer.get("FunctionError"):
+            raise RuntimeError(f"the BNPL reconciliation failed: {report}")
+        for total in ("checked_payments", "mismatch_count"):
+            whole[total] += report[total]
+        whole["mismatches"] += report["mismatches"]
+        whole["complete"], whole["reached"] = report["complete"], report["reached"]
+        if report["complete"]:
+            break
+        request["after"] = report["reached"]
+    return whole
 
 
 def _identity(answer: ApiResponse) -> tuple[Any, ...]:

@@ -60,20 +60,41 @@ class CollectInput(_Step):
     plan_id: str | None = None
 
 
+class ReconcilePlace(_Step):
+    """A place in an order the reconciliation reads in: a time and the id (a payment's, or an
+    acquirer operation's reference) that breaks ties; an empty id is the start of the time."""
+
+    at: str = Field(min_length=1)
+    id: str = ""
+
+
+class ReconcileReached(_Step):
+    """Where a run by hand that stopped for time got to (its answer's ``reached``)."""
+
+    payments: ReconcilePlace
+    operations: ReconcilePlace
+
+
 class ReconcileInput(_Step):
     action: Literal["reconcile"]
     # The schedule's run: from where the last one got to (its checkpoint) to shortly before
     # now. It names no window.
     scheduled: bool = False
     # A run by hand: the window of payment updates to check, the last hour and a few minutes
-    # when absent.
+    # when absent; and, to continue a run of the same window that stopped for time, the place
+    # it reached.
     since: dt.datetime | None = None
     until: dt.datetime | None = None
+    after: ReconcileReached | None = None
 
     @model_validator(mode="after")
     def _window_by_hand_only(self) -> ReconcileInput:
-        if self.scheduled and (self.since is not None or self.until is not None):
-            raise ValueError("a scheduled run continues from its checkpoint: no since or until")
+        if self.scheduled and (
+            self.since is not None or self.until is not None or self.after is not None
+        ):
+            raise ValueError(
+                "a scheduled run continues from its checkpoint: no since, until or after"
+            )
         return self
 
 

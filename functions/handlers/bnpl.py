@@ -25,6 +25,7 @@ from functions.contracts.bnpl_steps import (
     ReconcileInput,
     RefundInput,
 )
+from functions.services.credit_reconciliation import BnplCursor
 
 logger = Logger()
 tracer = Tracer()
@@ -51,6 +52,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             until=step.until,
             scheduled=step.scheduled,
             checkpoints=bnpl_checkpoints(),
+            after=None if step.after is None else BnplCursor.from_dict(step.after.model_dump()),
             out_of_time=lambda: context.get_remaining_time_in_millis() < reserve,
         )
         # The alarm's metric filter reads mismatch_count from this line.

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
@@ -82,16 +82,20 @@ class BnplCursor:
     operations: Position
 
     def to_dict(self) -> dict[str, dict[str, str]]:
+        """As a run by hand takes it back (``after``): payments by update time and id,
+        operations by execution time and reference."""
         return {
-            "payments": {
-                "updated_at": self.payments.updated_at,
-                "payment_id": self.payments.payment_id,
-            },
-            "operations": {
-                "executed_at": self.operations.updated_at,
-                "reference": self.operations.payment_id,
-            },
+            "payments": {"at": self.payments.updated_at, "id": self.payments.payment_id},
+            "operations": {"at": self.operations.updated_at, "id": self.operations.payment_id},
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Mapping[str, str]]) -> BnplCursor:
+        payments, operations = data["payments"], data["operations"]
+        return cls(
+            Position(payments["at"], payments.get("id", "")),
+            Position(operations["at"], operations.get("id", "")),
+        )
 
 
 class BnplCheckpoints(Protocol):
@@ -185,15 +189,18 @@ class BnplReconciliation:
         until: dt.datetime | None,
         scheduled: bool,
         checkpoints: BnplCheckpoints,
+        after: BnplCursor | None = None,
         out_of_time: Callable[[], bool] = lambda: False,
     ) -> BnplReconciliationReport:
         """One invocation: the schedule's run continues from its checkpoint (the last
         ``DEFAULT_WINDOW`` the first time) to shortly before now, and moves the checkpoint on;
-        a run by hand covers the window it names and leaves the checkpoint alone."""
+        a run by hand covers the window it names from ``after`` (where a run of that window
+        stopped) and leaves the checkpoint alone."""
         now = self._clock()
         if not scheduled:
             end = until or now
-            return self.run(since or end - DEFAULT_WINDOW, end, out_of_time=out_of_time)
+            start = since or end - DEFAULT_WINDOW
+            return self.run(start, end, resume=after, out_of_time=out_of_time)
         resume = checkpoints.load()
         # The update-time index is eventually consistent: the window ends before its latest.
         end = now - SETTLE_TIME

@@ -335,7 +335,5 @@ def test_the_scheduled_bnpl_reconciliation_continues_from_its_checkpoint(
 
     first, second = scheduled(), scheduled()
     reached = first["reached"]
-    assert second["since"] == min(
-        reached["payments"]["updated_at"], reached["operations"]["executed_at"]
-    )
+    assert second["since"] == min(reached["payments"]["at"], reached["operations"]["at"])
     assert second["until"] >= first["until"]

@@ -4,6 +4,7 @@ retry as integrations do (same key, 5xx/409/no answer only), and its cards are i
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import random
 from collections import Counter
@@ -406,3 +407,72 @@ def test_the_check_waits_for_the_sweeper_only_while_a_payment_is_left_authorizin
     # What the wait is for: the sweeper's own test of a stuck payment then takes both.
     after = now + dt.timedelta(seconds=211)
     assert stuck_authorizations(records.all(), after) == ("pay_new", "pay_old")
+
+
+def test_a_card_reconciliation_that_stops_for_time_is_invoked_again_from_where_it_got() -> None:
+    since = dt.datetime(2026, 12, 3, 18, tzinfo=dt.UTC)
+    reached = "2026-12-03T18:40:00.000+00:00"
+    asked: list[tuple[bool, dt.datetime | None]] = []
+
+    def run(repair: bool, start: dt.datetime | None) -> dict[str, Any]:
+        asked.append((repair, start))
+        first = len(asked) == 1
+        return {
+            "checked_payments": 3 if first else 2,
+            "mismatches": [{"kind": "event_missing", "payment_id": f"pay_{len(asked)}"}],
+            "repaired": [],
+            "window": {"complete": not first, "reached": {"updated_at": reached}},
+        }
+
+    whole = chaos.reconcile_whole(run, repair=True, since=since)
+    assert asked == [(True, since), (True, dt.datetime.fromisoformat(reached))]
+    assert whole["checked_payments"] == 5 and whole["window"]["complete"]
+    assert [m["payment_id"] for m in whole["mismatches"]] == ["pay_1", "pay_2"]
+
+    asked.clear()
+    never = chaos.reconcile_whole(
+        lambda repair, start: {
+            **run(repair, start),
+            "window": {"complete": False, "reached": {"updated_at": reached}},
+        },
+        repair=False,
+        since=since,
+    )
+    assert len(asked) == chaos.RECONCILE_RUNS and not never["window"]["complete"]
+
+
+class BnplFunction:
+    """The bnpl function's answers to the check's reconcile requests: stopped for time twice."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+
+    def invoke(self, FunctionName: str, Payload: bytes) -> dict[str, Any]:
+        self.requests.append(json.loads(Payload))
+        n = len(self.requests)
+        reached = {
+            "payments": {"at": f"t{n}", "id": f"pay_{n}"},
+            "operations": {"at": "t0", "id": ""},
+        }
+        answer = {
+            "checked_payments": 10,
+            "mismatch_count": 1 if n == 2 else 0,
+            "mismatches": [{"kind": "bnpl_entry_missing"}] if n == 2 else [],
+            "complete": n == 3,
+            "reached": reached,
+        }
+        return {"Payload": io.BytesIO(json.dumps(answer).encode())}
+
+
+def test_a_bnpl_reconciliation_that_stops_for_time_continues_over_the_same_window() -> None:
+    function = BnplFunction()
+    since = dt.datetime(2026, 12, 3, 18, tzinfo=dt.UTC)
+    whole = chaos.reconcile_bnpl(function, "bnpl", since)
+    first, second, third = function.requests
+    assert first["since"] == since.isoformat() and "after" not in first
+    # The same window each time (``until`` fixed at the first), from where the last stopped.
+    assert {r["until"] for r in function.requests} == {first["until"]}
+    assert second["after"]["payments"] == {"at": "t1", "id": "pay_1"}
+    assert third["after"]["payments"] == {"at": "t2", "id": "pay_2"}
+    assert (whole["checked_payments"], whole["mismatch_count"], whole["complete"]) == (30, 1, True)
+    assert whole["mismatches"] == [{"kind": "bnpl_entry_missing"}]

@@ -537,7 +537,7 @@ def test_every_task_of_the_template_is_walked() -> None:
 def test_the_scheduled_bnpl_reconciliation_names_no_window() -> None:
     """It continues from its checkpoint: a window beside ``scheduled`` would be ignored."""
     assert BnplStepInput.validate_python({"action": "reconcile", "scheduled": True})
-    with pytest.raises(ValidationError, match="no since or until"):
+    with pytest.raises(ValidationError, match="no since, until or after"):
         BnplStepInput.validate_python(
             {"action": "reconcile", "scheduled": True, "since": "2027-01-01T00:00:00Z"}
         )

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 
+from functions.contracts.bnpl_steps import BnplStepInput, ReconcileInput
 from functions.contracts.credit import PlanClaim
 from functions.domain.credit.reconciliation import CardMoves, check_plan_charges
 from functions.domain.payments import Payment
@@ -297,6 +298,12 @@ def test_a_run_out_of_time_answers_where_it_got_and_the_next_checks_only_the_res
     assert second is not None
     assert first.reached.payments == Position(second.updated_at, "pay_2")
     assert first.reached.operations == Position(instant(YEAR[0]))  # never started
+    # As a run by hand takes it back: the answer's ``reached`` is the next run's ``after``.
+    after = BnplStepInput.validate_python(
+        {"action": "reconcile", "after": first.to_dict()["reached"]}
+    )
+    assert isinstance(after, ReconcileInput) and after.after is not None
+    assert BnplCursor.from_dict(after.after.model_dump()) == first.reached
     rest = reconciliation(world).run(*YEAR, resume=first.reached)
     assert (rest.checked, rest.complete) == (3, True)
     assert rest.reached.payments == Position(instant(YEAR[1]))
