@@ -226,6 +226,10 @@ class ChaosReport:
     nonterminal: list[str]
     changed_answers: list[str]
     reconciliation: dict[str, Any] = field(default_factory=dict)
+    # The answers of the reconciliation after the repair run and of the BNPL reconciliation,
+    # kept whole (``cmd_chaos`` writes all three to .local/): what a failed check is read from.
+    checked_again: dict[str, Any] = field(default_factory=dict)
+    bnpl_reconciliation: dict[str, Any] = field(default_factory=dict)
     # What the reconciliation still finds after one repair run: a lost event or ledger posting
     # that the system does not heal by itself.
     unhealed: list[str] = field(default_factory=list)
@@ -308,7 +312,12 @@ class ChaosReport:
         found = Counter(m["kind"] for m in self.reconciliation.get("mismatches", []))
         print(
             f"  reconciliation: {self.reconciliation.get('checked_payments', 0)} checked, "
-            f"mismatches before the repair run {dict(found)}"
+            f"mismatches before the repair run {dict(found)}, "
+            f"{len(self.reconciliation.get('repaired', []))} repaired in "
+            f"{self.reconciliation.get('runs', 0)} runs; checked again in "
+            f"{self.checked_again.get('runs', 0)} runs; BNPL reconciliation: "
+            f"{self.bnpl_reconciliation.get('checked_payments', 0)} checked in "
+            f"{self.bnpl_reconciliation.get('runs', 0)} runs"
         )
         checks: tuple[tuple[str, int, list[str]], ...] = (
             ("unbalanced journal entries", self.unbalanced_entries, []),
@@ -737,7 +746,7 @@ def check(
         if not after["window"]["complete"]:
             unhealed.append(f"the reconciliation did not finish in {RECONCILE_RUNS} runs")
     except RuntimeError as error:
-        report, unhealed = {}, [str(error)]
+        report, after, unhealed = {}, {}, [str(error)]
     ledger = DynamoLedgerStore(ddb, stack.ledger_table)
     unbalanced = 0
     per_currency: Counter[str] = Counter()
@@ -808,7 +817,7 @@ def check(
                 f"{bnpl_report.get('reached')}"
             )
     except RuntimeError as error:
-        bnpl_unreconciled = [str(error)]
+        bnpl_report, bnpl_unreconciled = {}, [str(error)]
     changed = []
     for request in sent:
         if not request.retried or request.first_answer is None:
@@ -839,6 +848,8 @@ def check(
         nonterminal=nonterminal,
         changed_answers=changed,
         reconciliation=report,
+        checked_again=after,
+        bnpl_reconciliation=bnpl_report,
         unhealed=unhealed,
         acquirer_requests=dict(Counter(request.kind for request in requests)),
         resent_changed=resent_with_other_parameters(requests),
@@ -881,10 +892,11 @@ def reconcile_whole(
     """The card reconciliation over the run's window, invoked again from where each
     invocation stopped for time (``window.reached``) until one finishes, at most
     ``RECONCILE_RUNS`` times: one answer, its payments checked and mismatches summed."""
-    whole: dict[str, Any] = {"checked_payments": 0, "mismatches": [], "repaired": []}
+    whole: dict[str, Any] = {"checked_payments": 0, "mismatches": [], "repaired": [], "runs": 0}
     start = since
     for _ in range(RECONCILE_RUNS):
         answer = run(repair, start)
+        whole["runs"] += 1
         whole["checked_payments"] += answer.get("checked_payments", 0)
         whole["mismatches"] += answer.get("mismatches", [])
         whole["repaired"] += answer.get("repaired", [])
@@ -905,7 +917,9 @@ def reconcile_bnpl(lambda_client: Any, function: str, since: dt.datetime | None)
     if since is not None:
         request["since"] = since.isoformat()
     whole: dict[str, Any] = {"checked_payments": 0, "mismatch_count": 0, "mismatches": []}
+    whole["runs"] = 0
     for _ in range(RECONCILE_RUNS):
+        whole["runs"] += 1
         answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(request).encode())
         report: dict[str, Any] = json.loads(answer["Payload"].read())
         if answer.get("FunctionError"):

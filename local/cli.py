@@ -281,6 +281,12 @@ def cmd_chaos(endpoints: Endpoints, payments: int, concurrency: int, fault_rate:
         )
         report.print()
         record(report, REPO_ROOT / "bench" / "results.json")
+        answers = {
+            "repair_run": report.reconciliation,
+            "checked_again": report.checked_again,
+            "bnpl": report.bnpl_reconciliation,
+        }
+        (STATE_DIR / "chaos-reconciliation.json").write_text(json.dumps(answers, indent=2) + "\n")
         return 1 if report.violations else 0
     finally:
         stop_emulator()

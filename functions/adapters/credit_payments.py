@@ -24,7 +24,7 @@ from functions.domain.acquirer import (
     OperationStatus,
 )
 from functions.domain.credit.reconciliation import CardMoves
-from functions.domain.credit.schedule import is_plan_id
+from functions.domain.credit.schedule import PLAN_ID_PREFIX, is_plan_id
 from functions.services.credit_plans import ChargeResult
 from functions.services.reconciliation import Position
 
@@ -130,10 +130,10 @@ class PlanOperationRecord(Protocol):
         ...
 
     def positioned_between(
-        self, start: str, end: str, after: Position
+        self, start: str, end: str, after: Position, *, references: str = ""
     ) -> Iterable[tuple[Position, AcquirerOperation]]:
-        """The operations executed in [start, end) after ``after``, in (executed at,
-        reference) order, each with its place in it."""
+        """The operations executed in [start, end) after ``after`` whose reference starts with
+        ``references``, in (executed at, reference) order, each with its place in it."""
         ...
 
 
@@ -174,7 +174,12 @@ class AcquirerPlanCharges:
     def plans_charged_between(
         self, start: str, end: str, after: Position
     ) -> Iterable[tuple[Position, str]]:
-        for place, operation in self._records.positioned_between(start, end, after):
+        # A plan's charges are sent under keys that start with its id (charge_keys): only
+        # those are read, not every card payment's operations.
+        operations = self._records.positioned_between(
+            start, end, after, references=f"{PLAN_ID_PREFIX}_"
+        )
+        for place, operation in operations:
             if is_plan_id(operation.payment_id):
                 yield place, operation.payment_id
 

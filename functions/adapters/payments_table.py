@@ -395,6 +395,11 @@ class PaymentsTable(PaymentStore):
             TableName=self._table,
             IndexName=index,
             KeyConditionExpression=f"{key} = :key AND {condition}",
+            # BNPL payments are booked in the credit ledger, which the card reconciliation
+            # does not read (it would miss card entries that must not exist): the BNPL
+            # reconciliation (services.credit_reconciliation) reads them. Filtered by DynamoDB
+            # (read units are the same; the answer carries only the kind asked for).
+            FilterExpression="attribute_exists(bnpl)" if bnpl else "attribute_not_exists(bnpl)",
             ExpressionAttributeValues={
                 ":key": {"S": value},
                 **{name: {"S": v} for name, v in values.items()},
@@ -403,9 +408,6 @@ class PaymentsTable(PaymentStore):
         )
         for page in pages:
             self._count(page, write=False)
-            # BNPL payments are booked in the credit ledger, which the card reconciliation
-            # does not read (it would miss card entries that must not exist): the BNPL
-            # reconciliation (services.credit_reconciliation) reads them.
             yield from (
                 from_item(item) for item in page.get("Items", []) if ("bnpl" in item) == bnpl
             )
@@ -647,30 +649,42 @@ class AcquirerOperationsTable(OperationLog):
             yield operation
 
     def positioned_between(
-        self, start: str, end: str, after: Position
+        self, start: str, end: str, after: Position, *, references: str = ""
     ) -> Iterator[tuple[Position, AcquirerOperation]]:
-        """The operations executed in [start, end) and after ``after``, each with its place in
-        (executed at, reference) order, in that order: each hour's shards queried and merged,
-        so a run that stops part-way can continue from the last place it reached."""
+        """The operations executed in [start, end) and after ``after`` (whose reference starts
+        with ``references``), each with its place in (executed at, reference) order, in that
+        order: each hour's shards queried and merged, so a run that stops part-way can
+        continue from the last place it reached."""
         lower = max(start, after.updated_at)
         for hour in _hours(lower, end):
-            shards = [self._shard_between(hour, shard, lower, end) for shard in range(INDEX_SHARDS)]
+            shards = [
+                self._shard_between(hour, shard, lower, end, references)
+                for shard in range(INDEX_SHARDS)
+            ]
             for place, operation in heapq.merge(*shards, key=lambda pair: pair[0]):
                 if place.updated_at < end and place > after:
                     yield place, operation
 
     def _shard_between(
-        self, hour: str, shard: int, start: str, end: str
+        self, hour: str, shard: int, start: str, end: str, references: str
     ) -> Iterator[tuple[Position, AcquirerOperation]]:
+        values = {
+            ":key": {"S": f"acq#{hour}#{shard:02d}"},
+            ":from": {"S": start},
+            ":to": {"S": end},
+        }
+        filtered: dict[str, Any] = {}
+        if references:
+            # REFERENCE is one of DynamoDB's reserved words: named through a placeholder.
+            filtered["FilterExpression"] = "begins_with(#reference, :references)"
+            filtered["ExpressionAttributeNames"] = {"#reference": "reference"}
+            values[":references"] = {"S": references}
         pages = self._client.get_paginator("query").paginate(
             TableName=self._table,
             IndexName=UPDATE_INDEX,
             KeyConditionExpression="update_key = :key AND updated_at BETWEEN :from AND :to",
-            ExpressionAttributeValues={
-                ":key": {"S": f"acq#{hour}#{shard:02d}"},
-                ":from": {"S": start},
-                ":to": {"S": end},
-            },
+            ExpressionAttributeValues=values,
+            **filtered,
         )
         for page in pages:
             # An index partition holds equal execution times in no set order: sorted per page

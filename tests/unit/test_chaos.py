@@ -426,7 +426,7 @@ def test_a_card_reconciliation_that_stops_for_time_is_invoked_again_from_where_i
 
     whole = chaos.reconcile_whole(run, repair=True, since=since)
     assert asked == [(True, since), (True, dt.datetime.fromisoformat(reached))]
-    assert whole["checked_payments"] == 5 and whole["window"]["complete"]
+    assert whole["checked_payments"] == 5 and whole["window"]["complete"] and whole["runs"] == 2
     assert [m["payment_id"] for m in whole["mismatches"]] == ["pay_1", "pay_2"]
 
     asked.clear()
@@ -475,4 +475,5 @@ def test_a_bnpl_reconciliation_that_stops_for_time_continues_over_the_same_windo
     assert second["after"]["payments"] == {"at": "t1", "id": "pay_1"}
     assert third["after"]["payments"] == {"at": "t2", "id": "pay_2"}
     assert (whole["checked_payments"], whole["mismatch_count"], whole["complete"]) == (30, 1, True)
+    assert whole["runs"] == 3
     assert whole["mismatches"] == [{"kind": "bnpl_entry_missing"}]
