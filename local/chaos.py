@@ -893,10 +893,13 @@ def reconcile_whole(
     invocation stopped for time (``window.reached``) until one finishes, at most
     ``RECONCILE_RUNS`` times: one answer, its payments checked and mismatches summed."""
     whole: dict[str, Any] = {"checked_payments": 0, "mismatches": [], "repaired": [], "runs": 0}
+    # Each invocation's whole answer (resolved, swept, canceled...), for reading a failed check.
+    whole["answers"] = []
     start = since
     for _ in range(RECONCILE_RUNS):
         answer = run(repair, start)
         whole["runs"] += 1
+        whole["answers"].append(answer)
         whole["checked_payments"] += answer.get("checked_payments", 0)
         whole["mismatches"] += answer.get("mismatches", [])
         whole["repaired"] += answer.get("repaired", [])

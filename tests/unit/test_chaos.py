@@ -428,6 +428,7 @@ def test_a_card_reconciliation_that_stops_for_time_is_invoked_again_from_where_i
     assert asked == [(True, since), (True, dt.datetime.fromisoformat(reached))]
     assert whole["checked_payments"] == 5 and whole["window"]["complete"] and whole["runs"] == 2
     assert [m["payment_id"] for m in whole["mismatches"]] == ["pay_1", "pay_2"]
+    assert [a["checked_payments"] for a in whole["answers"]] == [3, 2]
 
     asked.clear()
     never = chaos.reconcile_whole(
