@@ -919,8 +919,12 @@ def reconcile_bnpl(lambda_client: Any, function: str, since: dt.datetime | None)
     request: dict[str, Any] = {"action": "reconcile", "until": until.isoformat()}
     if since is not None:
         request["since"] = since.isoformat()
-    whole: dict[str, Any] = {"checked_payments": 0, "mismatch_count": 0, "mismatches": []}
-    whole["runs"] = 0
+    whole: dict[str, Any] = {
+        "checked_payments": 0,
+        "mismatch_count": 0,
+        "mismatches": [],
+        "runs": 0,
+    }
     for _ in range(RECONCILE_RUNS):
         whole["runs"] += 1
         answer = lambda_client.invoke(FunctionName=function, Payload=json.dumps(request).encode())

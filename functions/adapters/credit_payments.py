@@ -24,7 +24,7 @@ from functions.domain.acquirer import (
     OperationStatus,
 )
 from functions.domain.credit.reconciliation import CardMoves
-from functions.domain.credit.schedule import PLAN_ID_PREFIX, is_plan_id
+from functions.domain.credit.schedule import PLAN_ID_PREFIX
 from functions.services.credit_plans import ChargeResult
 from functions.services.reconciliation import Position
 
@@ -180,8 +180,7 @@ class AcquirerPlanCharges:
             start, end, after, references=f"{PLAN_ID_PREFIX}_"
         )
         for place, operation in operations:
-            if is_plan_id(operation.payment_id):
-                yield place, operation.payment_id
+            yield place, operation.payment_id
 
 
 class EventBridgeBnplEvents:

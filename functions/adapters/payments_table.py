@@ -398,7 +398,8 @@ class PaymentsTable(PaymentStore):
             # BNPL payments are booked in the credit ledger, which the card reconciliation
             # does not read (it would miss card entries that must not exist): the BNPL
             # reconciliation (services.credit_reconciliation) reads them. Filtered by DynamoDB
-            # (read units are the same; the answer carries only the kind asked for).
+            # (read units are the same; the answer carries only the kind asked for, so every
+            # item of a page is one).
             FilterExpression="attribute_exists(bnpl)" if bnpl else "attribute_not_exists(bnpl)",
             ExpressionAttributeValues={
                 ":key": {"S": value},
@@ -408,9 +409,7 @@ class PaymentsTable(PaymentStore):
         )
         for page in pages:
             self._count(page, write=False)
-            yield from (
-                from_item(item) for item in page.get("Items", []) if ("bnpl" in item) == bnpl
-            )
+            yield from (from_item(item) for item in page.get("Items", []))
 
     # ------------------------------------------------------- GET /v1/payments (by_merchant)
 

@@ -4,6 +4,7 @@ event record read by time range, paced to its share of the FilterLogEvents quota
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
@@ -76,6 +77,20 @@ def test_the_window_is_read_in_update_order_across_hours_and_shards(table: Payme
         Position("2026-11-22T11:00:00.000+00:00", "pay_b"),
     )
     assert [p.payment_id for p in resumed] == ["pay_c", "pay_d"]
+
+
+def test_each_reconciliation_reads_only_its_own_kind_of_payment(table: PaymentsTable) -> None:
+    """Card payments for the card reconciliation, BNPL ones for the BNPL reconciliation: the
+    other kind never comes back from DynamoDB, and no page is read as the wrong kind."""
+    at = "2026-11-22T11:00:00.000+00:00"
+    saved(table, "pay_card", at)
+    card = saved(table, "pay_card2", at)
+    table.save(
+        dataclasses.replace(card, payment_id="pay_bnpl", bnpl={"decision_id": "dec_1"}, version=0)
+    )
+    window = ("2026-11-22T10:00:00.000+00:00", "2026-11-22T12:00:00.000+00:00", Position(""))
+    assert [p.payment_id for p in table.updated_between(*window)] == ["pay_card", "pay_card2"]
+    assert [p.payment_id for p in table.updated_between(*window, bnpl=True)] == ["pay_bnpl"]
 
 
 def test_a_payments_later_write_moves_it_to_its_new_window(table: PaymentsTable) -> None:
