@@ -11,11 +11,13 @@ A run reads what changed in a time window, never a whole table (docs/ledger.md,
    ``authorizing`` beyond an Express execution's lifetime is compensated as the workflow would
    have (voided by its authorization's idempotency key, unless the acquirer took its capture);
    a capture or refund whose acquirer answer was lost is settled by asking the acquirer
-   (``PaymentOperations.resolve``).
+   (``PaymentOperations.resolve``), and the events of what it settled are published.
 2. The window's payments are read from the update-time index, in (updated_at, payment_id)
    order, one slice of time at a time; for each, its journal entries (one query of its ledger
    partition), its events in the slice's stretch of the event record and the acquirer's
    operations (by reference, and those executed in the slice) are compared.
+   The payments the sweeps changed are written after the window's end: each is compared
+   after the window, by its own record.
 3. With ``repair``, the safe repairs are applied as each payment is compared: a movement the
    record shows but the ledger lacks is posted (the exact entry the workflow would have posted,
    idempotent by its id), a missing event is published again (same ``event_id``).
@@ -425,6 +427,9 @@ class Reconciliation:
             canceled, stale, made = self._cancel_stale(operations, now, out_of_time)
             swept, finished, stuck, sweep_events = self._sweep_stuck(operations, now, out_of_time)
             made.extend(sweep_events)
+            if operations is not None:
+                resolved, resolve_events = self._resolve_pending(operations, now, out_of_time)
+                made.extend(resolve_events)
             # Published now, so counted as published (the event record may not hold them yet);
             # if the bus refused them they are missing, and the repairs publish them again.
             just_published: dict[str, list[PublishedEvent]] = defaultdict(list)
@@ -432,9 +437,14 @@ class Reconciliation:
                 for entry in made:
                     event = _published(entry)
                     just_published[event.payment_id].append(event)
-            if operations is not None:
-                resolved = self._resolve_pending(operations, now, out_of_time)
             self._compare_window(progress, start, instant(end), just_published, repair, out_of_time)
+            # What the run changed was written after its window began to be read, so the
+            # window never holds it: compared now, so that one repair run leaves nothing of
+            # its own for the next.
+            changed = {*(c.payment_id for c in canceled), *swept, *finished, *resolved}
+            self._compare_changed(
+                progress, changed, start, instant(end), just_published, repair, out_of_time
+            )
             complete = True
         except _OutOfTime:
             logger.warning(
@@ -502,40 +512,101 @@ class Reconciliation:
             if fresh_from <= read_end:
                 recorded.extend(self._events.read_between(fresh_from, read_end))
                 read_to = read_end
-            events: dict[str, list[PublishedEvent]] = defaultdict(list)
-            for _, event in recorded:
-                if event.payment_id in ids:
-                    events[event.payment_id].append(event)
             executed = self._executed_between(slice_start, slice_end)
-            # The reads of each payment (its ledger partition, the acquirer's operations by
-            # reference) are independent round trips: run side by side, compared in order.
-            pool = ThreadPoolExecutor(self._readers)
-            try:
-                reads = pool.map(self._read, payments)
-                for payment, (entries, found) in zip(payments, reads, strict=True):
-                    if out_of_time():
-                        raise _OutOfTime
-                    report = self._compare(
-                        payment,
-                        entries,
-                        [
-                            *events.get(payment.payment_id, ()),
-                            *just_published.get(payment.payment_id, ()),
-                        ],
-                        [*found, *executed.pop(payment.payment_id, [])],
-                        # An event dated a little after the read began may have been recorded
-                        # just before it: only those dated well inside the read are expected.
-                        events_since=_shifted(read_from, self._window.event_lag),
-                    )
-                    self._record(progress, report, payment, repair)
-                    progress.reached = Position(payment.updated_at, payment.payment_id)
-            finally:
-                pool.shutdown(wait=False, cancel_futures=True)
+            self._compare_each(
+                progress,
+                payments,
+                recorded,
+                just_published,
+                executed,
+                read_from,
+                repair,
+                out_of_time,
+                advance=True,
+            )
             # Operations of payments updated since (or never recorded): each against its
             # payment's current record, for what the acquirer did that no record shows.
             for payment_id, operations in sorted(executed.items()):
                 self._check_unrecorded(progress, payment_id, operations)
             progress.reached = after = Position(slice_end)
+
+    def _compare_changed(
+        self,
+        progress: _Progress,
+        changed: set[str],
+        start: Position,
+        end: str,
+        just_published: Mapping[str, list[PublishedEvent]],
+        repair: bool,
+        out_of_time: Callable[[], bool],
+    ) -> None:
+        """Compares the payments the run itself changed (canceled, swept, finished, resolved)
+        that the window did not: each against the event record from a lookback before the run
+        to the longest a run can last, as a slice's payments are."""
+        if not changed:
+            return
+        with ThreadPoolExecutor(self._readers) as pool:
+            found = list(pool.map(self._payments.get, sorted(changed)))
+        payments = [
+            p
+            for p in found
+            if p is not None and not start < Position(p.updated_at, p.payment_id) < Position(end)
+        ]
+        if not payments:
+            return
+        read_from = instant(progress.now - self._window.event_lookback)
+        recorded = self._events.read_between(read_from, instant(progress.now + _RUN_AT_MOST))
+        self._compare_each(
+            progress, payments, recorded, just_published, {}, read_from, repair, out_of_time
+        )
+
+    def _compare_each(
+        self,
+        progress: _Progress,
+        payments: list[Payment],
+        recorded: Iterable[tuple[str, PublishedEvent]],
+        just_published: Mapping[str, list[PublishedEvent]],
+        executed: dict[str, list[AcquirerOperation]],
+        read_from: str,
+        repair: bool,
+        out_of_time: Callable[[], bool],
+        *,
+        advance: bool = False,
+    ) -> None:
+        """Compares each payment with its entries, its events in ``recorded`` (the event
+        record read from ``read_from``) and ``just_published``, and the acquirer's operations
+        (by reference, and its own in ``executed``, popped); ``advance`` moves the run's place
+        past each payment compared."""
+        ids = {p.payment_id for p in payments}
+        events: dict[str, list[PublishedEvent]] = defaultdict(list)
+        for _, event in recorded:
+            if event.payment_id in ids:
+                events[event.payment_id].append(event)
+        for payment_id, published in just_published.items():
+            if payment_id in ids:
+                events[payment_id].extend(published)
+        # The reads of each payment (its ledger partition, the acquirer's operations by
+        # reference) are independent round trips: run side by side, compared in order.
+        pool = ThreadPoolExecutor(self._readers)
+        try:
+            reads = pool.map(self._read, payments)
+            for payment, (entries, found) in zip(payments, reads, strict=True):
+                if out_of_time():
+                    raise _OutOfTime
+                report = self._compare(
+                    payment,
+                    entries,
+                    events.get(payment.payment_id, []),
+                    [*found, *executed.pop(payment.payment_id, [])],
+                    # An event dated a little after the read began may have been recorded
+                    # just before it: only those dated well inside the read are expected.
+                    events_since=_shifted(read_from, self._window.event_lag),
+                )
+                self._record(progress, report, payment, repair)
+                if advance:
+                    progress.reached = Position(payment.updated_at, payment.payment_id)
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
 
     def _slices(self, start: str, end: str) -> Iterable[tuple[str, str]]:
         """[start, end) cut at multiples of the slice length (from the epoch): a slice of a
@@ -718,11 +789,12 @@ class Reconciliation:
 
     def _resolve_pending(
         self, operations: PaymentOperations, now: dt.datetime, out_of_time: Callable[[], bool]
-    ) -> tuple[str, ...]:
-        """Settles what the acquirer did with every pending capture and refund; the events of
-        those it confirms (and any entry the processor could not post) are then published and
-        posted by the repairs."""
+    ) -> tuple[tuple[str, ...], list[Mapping[str, Any]]]:
+        """Settles what the acquirer did with every pending capture and refund. Answers the
+        payments settled and the events of what it confirmed, for the run to publish as the
+        workflow would have (an entry the processor could not post is left to the repairs)."""
         resolved: list[str] = []
+        events: list[Mapping[str, Any]] = []
         for payment in self._payments.holds_due(HoldKind.PENDING, instant(now)):
             if not payment.has_pending_operation:
                 continue
@@ -739,7 +811,8 @@ class Reconciliation:
                 continue
             if settled:
                 resolved.append(payment.payment_id)
-        return tuple(resolved)
+                events.extend(entry for answer in settled for entry in answer.entries())
+        return tuple(resolved), events
 
     def _repair(
         self, report: ReconciliationReport, payment: Payment, now: dt.datetime
@@ -785,6 +858,8 @@ def _dated(entry: dict[str, Any], at: str | None, now: dt.datetime) -> dict[str,
 
 
 _MS = dt.timedelta(milliseconds=1)
+# A Lambda invocation lasts at most 15 minutes: whatever a run publishes is dated before then.
+_RUN_AT_MOST = dt.timedelta(minutes=15)
 
 
 def _shifted(at: str, by: dt.timedelta) -> str:

@@ -30,7 +30,12 @@ from functions.domain.payments import (
     new_payment,
 )
 from functions.services.payment_processing import PaymentProcessor
-from functions.services.reconciliation import Position, ReconcileRequest, Reconciliation
+from functions.services.reconciliation import (
+    Position,
+    ReconcileRequest,
+    Reconciliation,
+    instant,
+)
 from tests.unit.services.fakes import EventLog, LedgerRecords, PaymentRecords, event_of
 
 BUS = "payments"
@@ -48,11 +53,11 @@ class World:
         self.ledger = PaymentLedger(self.store, RULES)
         self.events = EventLog(clock=NOW.isoformat(timespec="milliseconds"))
 
-    def run(self, repair: bool, operations: Any = None) -> dict[str, Any]:
+    def run(self, repair: bool, operations: Any = None, now: dt.datetime = NOW) -> dict[str, Any]:
         service = Reconciliation(
             self.payments, self.store, self.events, self.events, RULES, BUS, operations=operations
         )
-        return service.run(repair=repair, now=NOW, start=SINCE, end=NOW).to_dict()
+        return service.run(repair=repair, now=now, start=SINCE, end=now).to_dict()
 
     def record(self, payment: Payment, kind: EventType, amount: int | None = None) -> None:
         """The event as the archive rule records it, dated by the write that published it."""
@@ -246,6 +251,46 @@ def test_a_pending_refund_still_unanswered_stays_pending_and_reported(world: Wor
     assert "operation_pending" in kinds(report)
     assert world.run(repair=False, operations=operations)["resolved"] == []
     assert operations.asked == ["resolve pay_p"]  # a report never asks the acquirer
+
+
+@pytest.mark.parametrize("authorized_recorded", [True, False])
+def test_a_capture_the_run_resolves_is_published_and_compared_by_that_same_run(
+    world: World, authorized_recorded: bool
+) -> None:
+    """A capture step that died after the acquirer took it leaves the payment capture_pending.
+    The run that resolves it writes the payment after its own window's end, so the window
+    cannot hold it: the run publishes the capture's events itself and compares the payment
+    (a lost earlier event republished), and the next run finds nothing."""
+    acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
+    held = world.held(acquirer, "pay_p", EARLIER)
+    if not authorized_recorded:
+        world.events.recorded.clear()
+    pending = held.capture_reserved(700, EARLIER, None)
+    world.payments.save(pending)
+    assert held.authorization_id is not None
+    acquirer.capture(held.authorization_id, 700, "EUR", pending.capture_idempotency_key)
+    later = NOW + dt.timedelta(seconds=1)
+    processor = PaymentProcessor(
+        world.payments, acquirer, BUS, lambda: instant(later), ledger=world.ledger
+    )
+    world.events.archive = True
+
+    report = world.run(repair=True, operations=processor)
+    stored = world.payments.get("pay_p")
+    assert stored is not None and stored.status is PaymentStatus.CAPTURED
+    assert stored.updated_at > instant(NOW)  # after the window
+    assert report["resolved"] == ["pay_p"] and report["checked_payments"] == 1
+    published = [e["DetailType"] for e in world.events.published]
+    assert [e.step for e in world.store.entries_for("pay_p")] == ["authorization", "capture-1"]
+    if authorized_recorded:
+        assert published == ["payment.captured"] and report["mismatches"] == []
+    else:
+        assert published == ["payment.captured", "payment.authorized"]
+        assert [m["kind"] for m in report["repaired"]] == ["event_missing"]
+
+    again = world.run(repair=False, operations=processor, now=later + dt.timedelta(minutes=5))
+    assert again["checked_payments"] == 1 and again["resolved"] == []
+    assert again["ok"], again["mismatches"]
 
 
 def test_the_schedules_envelope_says_nothing_of_repair_and_marks_the_run_scheduled() -> None:
