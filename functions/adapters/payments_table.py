@@ -24,9 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import heapq
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
@@ -62,6 +62,7 @@ from functions.services.risk import platform_card_key
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+_T = TypeVar("_T")
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -356,13 +357,16 @@ class PaymentsTable(PaymentStore):
         lower = max(start, after.updated_at)
         for hour in _hours(lower, end):
             shards = [
-                self._index_items(
-                    UPDATE_INDEX,
-                    "update_key",
-                    f"upd#{hour}#{shard:02d}",
-                    "updated_at BETWEEN :from AND :to",
-                    {":from": lower, ":to": end},
-                    bnpl=bnpl,
+                _tie_sorted(
+                    self._index_items(
+                        UPDATE_INDEX,
+                        "update_key",
+                        f"upd#{hour}#{shard:02d}",
+                        "updated_at BETWEEN :from AND :to",
+                        {":from": lower, ":to": end},
+                        bnpl=bnpl,
+                    ),
+                    _position,
                 )
                 for shard in range(INDEX_SHARDS)
             ]
@@ -685,14 +689,12 @@ class AcquirerOperationsTable(OperationLog):
             ExpressionAttributeValues=values,
             **filtered,
         )
-        for page in pages:
-            # An index partition holds equal execution times in no set order: sorted per page
-            # by reference as well, the order the merge and the resume compare by.
-            placed = [
-                (Position(item["updated_at"]["S"], item["reference"]["S"]), _operation(item))
-                for item in page.get("Items", [])
-            ]
-            yield from sorted(placed, key=lambda pair: pair[0])
+        placed = (
+            (Position(item["updated_at"]["S"], item["reference"]["S"]), _operation(item))
+            for page in pages
+            for item in page.get("Items", [])
+        )
+        yield from _tie_sorted(placed, lambda pair: pair[0])
 
 
 class ReconcileCheckpoint:
@@ -757,6 +759,21 @@ class BnplReconcileCheckpoint:
 
 def _position(payment: Payment) -> Position:
     return Position(payment.updated_at, payment.payment_id)
+
+
+def _tie_sorted(items: Iterable[_T], place: Callable[[_T], Position]) -> Iterator[_T]:
+    """One index partition's items in ``place`` order. The index sorts them by its sort key
+    (``updated_at``) alone: items that share a key come in no set order, and a run of them may
+    straddle two pages. Each run is held until the key changes and sorted by the whole place,
+    the order the merge of the shards and a resume from a place rely on (a run that stopped
+    after (t, b) would otherwise never read an (t, a) that came later). Holds one run."""
+    held: list[_T] = []
+    for item in items:
+        if held and place(held[0]).updated_at != place(item).updated_at:
+            yield from sorted(held, key=place)
+            held = []
+        held.append(item)
+    yield from sorted(held, key=place)
 
 
 def _operation(item: Mapping[str, Any]) -> AcquirerOperation:

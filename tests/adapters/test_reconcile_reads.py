@@ -8,7 +8,7 @@ import dataclasses
 import datetime as dt
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import boto3
 import pytest
@@ -16,10 +16,13 @@ from moto import mock_aws
 
 from functions.adapters.payment_event_log import LogGroupEventRecord
 from functions.adapters.payments_table import (
+    AcquirerOperationsTable,
     BnplReconcileCheckpoint,
     PaymentsTable,
     ReconcileCheckpoint,
+    to_item,
 )
+from functions.domain.acquirer import AcquirerOperation, OperationKind
 from functions.domain.payments import Payment, PaymentStatus, new_payment
 from functions.services.credit_reconciliation import BnplCursor
 from functions.services.reconciliation import HoldKind, Position
@@ -29,6 +32,9 @@ from tests.adapters.payment_tables import (
     create_payments_table,
     fake_aws_environment,
 )
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @pytest.fixture
@@ -40,7 +46,7 @@ def table(monkeypatch: pytest.MonkeyPatch) -> Iterator[PaymentsTable]:
         yield PaymentsTable(ddb, PAYMENTS_TABLE)
 
 
-def saved(table: PaymentsTable, payment_id: str, at: str, *, authorized: bool = False) -> Payment:
+def made(payment_id: str, at: str) -> Payment:
     context = {
         "payment_id": payment_id,
         "merchant_id": "m_1",
@@ -48,7 +54,11 @@ def saved(table: PaymentsTable, payment_id: str, at: str, *, authorized: bool = 
         "currency": "EUR",
         "card": {"token": f"tok_{payment_id}", "brand": "visa", "last4": "4242"},
     }
-    payment = new_payment(context, PaymentStatus.AUTHORIZING, at)
+    return new_payment(context, PaymentStatus.AUTHORIZING, at)
+
+
+def saved(table: PaymentsTable, payment_id: str, at: str, *, authorized: bool = False) -> Payment:
+    payment = made(payment_id, at)
     if authorized:
         payment = payment.authorized("auth_1", at).evolve(at, version=0)
     table.save(payment)
@@ -77,6 +87,57 @@ def test_the_window_is_read_in_update_order_across_hours_and_shards(table: Payme
         Position("2026-11-22T11:00:00.000+00:00", "pay_b"),
     )
     assert [p.payment_id for p in resumed] == ["pay_c", "pay_d"]
+
+
+class PagedIndex:
+    """A DynamoDB client whose index Query answers ``pages`` for the partition keys it names
+    (nothing for the others), as DynamoDB may: the index sorts by ``updated_at`` alone, so items
+    that share one come in any order, and a run of them may straddle two pages."""
+
+    def __init__(self, pages: dict[str, list[list[dict[str, Any]]]]) -> None:
+        self._pages = pages
+
+    def get_paginator(self, operation: str) -> PagedIndex:
+        assert operation == "query"
+        return self
+
+    def paginate(self, **request: Any) -> list[dict[str, Any]]:
+        key = request["ExpressionAttributeValues"][":key"]["S"]
+        return [{"Items": items} for items in self._pages.get(key, [])]
+
+
+AT = "2026-11-22T10:15:00.000+00:00"
+LATER = "2026-11-22T10:15:00.001+00:00"
+HOUR = ("2026-11-22T10:00:00.000+00:00", "2026-11-22T11:00:00.000+00:00")
+
+
+def test_payments_sharing_an_update_time_are_read_in_id_order_across_pages() -> None:
+    def item(payment_id: str, at: str) -> dict[str, Any]:
+        return to_item(made(payment_id, at))
+
+    pages = [[item("pay_b", AT)], [item("pay_c", AT), item("pay_a", AT), item("pay_d", LATER)]]
+    table = PaymentsTable(
+        cast("DynamoDBClient", PagedIndex({"upd#2026-11-22T10#00": pages})), "payments"
+    )
+    read = [p.payment_id for p in table.updated_between(*HOUR, Position(""))]
+    # A run that stopped after pay_b would otherwise resume past pay_a, never to read it.
+    assert read == ["pay_a", "pay_b", "pay_c", "pay_d"]
+    resumed = table.updated_between(*HOUR, Position(AT, "pay_b"))
+    assert [p.payment_id for p in resumed] == ["pay_c", "pay_d"]
+
+
+def test_operations_sharing_an_execution_time_are_read_in_reference_order_across_pages() -> None:
+    def item(reference: str, at: str) -> dict[str, Any]:
+        operation = AcquirerOperation(OperationKind.CAPTURE, reference, "auth_1", 500, "EUR")
+        return AcquirerOperationsTable.item(operation, dt.datetime.fromisoformat(at))
+
+    pages = [[item("pay_b:capture:1", AT)], [item("pay_a:capture:1", AT)]]
+    pages[1].append(item("pay_c:capture:1", LATER))
+    operations = AcquirerOperationsTable(
+        cast("DynamoDBClient", PagedIndex({"acq#2026-11-22T10#00": pages})), "payments"
+    )
+    read = [o.reference for _, o in operations.positioned_between(*HOUR, Position(""))]
+    assert read == ["pay_a:capture:1", "pay_b:capture:1", "pay_c:capture:1"]
 
 
 def test_each_reconciliation_reads_only_its_own_kind_of_payment(table: PaymentsTable) -> None:
