@@ -339,6 +339,16 @@ class _OutOfTime(Exception):
     """Raised inside a run when its time budget is spent; the run answers what it did."""
 
 
+@dataclass(frozen=True, slots=True)
+class _EventsRead:
+    """A stretch of the event record read: (when recorded, event) from ``read_from`` to
+    ``read_to``."""
+
+    recorded: list[tuple[str, PublishedEvent]]
+    read_from: str
+    read_to: str
+
+
 @dataclass
 class _Progress:
     report: ReconciliationReport
@@ -437,13 +447,15 @@ class Reconciliation:
                 for entry in made:
                     event = _published(entry)
                     just_published[event.payment_id].append(event)
-            self._compare_window(progress, start, instant(end), just_published, repair, out_of_time)
+            read = self._compare_window(
+                progress, start, instant(end), just_published, repair, out_of_time
+            )
             # What the run changed was written after its window began to be read, so the
             # window never holds it: compared now, so that one repair run leaves nothing of
             # its own for the next.
             changed = {*(c.payment_id for c in canceled), *swept, *finished, *resolved}
             self._compare_changed(
-                progress, changed, start, instant(end), just_published, repair, out_of_time
+                progress, changed, start, instant(end), read, just_published, repair, out_of_time
             )
             complete = True
         except _OutOfTime:
@@ -488,7 +500,9 @@ class Reconciliation:
         just_published: Mapping[str, list[PublishedEvent]],
         repair: bool,
         out_of_time: Callable[[], bool],
-    ) -> None:
+    ) -> _EventsRead | None:
+        """Compares the window slice by slice; answers the stretch of the event record its
+        last slice held (None when it had none)."""
         after = start
         # The stretch of the event record the current slice needs, kept as the run slides on:
         # each record is read once, and only the lookback's worth is held.
@@ -529,6 +543,7 @@ class Reconciliation:
             for payment_id, operations in sorted(executed.items()):
                 self._check_unrecorded(progress, payment_id, operations)
             progress.reached = after = Position(slice_end)
+        return None if read_to is None else _EventsRead(recorded, read_from, read_to)
 
     def _compare_changed(
         self,
@@ -536,13 +551,15 @@ class Reconciliation:
         changed: set[str],
         start: Position,
         end: str,
+        read: _EventsRead | None,
         just_published: Mapping[str, list[PublishedEvent]],
         repair: bool,
         out_of_time: Callable[[], bool],
     ) -> None:
         """Compares the payments the run itself changed (canceled, swept, finished, resolved)
-        that the window did not: each against the event record from a lookback before the run
-        to the longest a run can last, as a slice's payments are."""
+        that the window did not, as a slice's payments are: against the stretch of the event
+        record the window's last slice read when it reaches the run's start (a scheduled run's
+        and a run by hand up to now do), else against one read from a lookback before it."""
         if not changed:
             return
         with ThreadPoolExecutor(self._readers) as pool:
@@ -554,10 +571,21 @@ class Reconciliation:
         ]
         if not payments:
             return
-        read_from = instant(progress.now - self._window.event_lookback)
-        recorded = self._events.read_between(read_from, instant(progress.now + _RUN_AT_MOST))
+        if read is None or read.read_to < instant(progress.now):
+            read_from = instant(progress.now - self._window.event_lookback)
+            read_to = instant(progress.now + self._window.event_lag)
+            read = _EventsRead(
+                list(self._events.read_between(read_from, read_to)), read_from, read_to
+            )
         self._compare_each(
-            progress, payments, recorded, just_published, {}, read_from, repair, out_of_time
+            progress,
+            payments,
+            read.recorded,
+            just_published,
+            {},
+            read.read_from,
+            repair,
+            out_of_time,
         )
 
     def _compare_each(
@@ -858,8 +886,6 @@ def _dated(entry: dict[str, Any], at: str | None, now: dt.datetime) -> dict[str,
 
 
 _MS = dt.timedelta(milliseconds=1)
-# A Lambda invocation lasts at most 15 minutes: whatever a run publishes is dated before then.
-_RUN_AT_MOST = dt.timedelta(minutes=15)
 
 
 def _shifted(at: str, by: dt.timedelta) -> str:

@@ -53,11 +53,17 @@ class World:
         self.ledger = PaymentLedger(self.store, RULES)
         self.events = EventLog(clock=NOW.isoformat(timespec="milliseconds"))
 
-    def run(self, repair: bool, operations: Any = None, now: dt.datetime = NOW) -> dict[str, Any]:
+    def run(
+        self,
+        repair: bool,
+        operations: Any = None,
+        now: dt.datetime = NOW,
+        end: dt.datetime | None = None,
+    ) -> dict[str, Any]:
         service = Reconciliation(
             self.payments, self.store, self.events, self.events, RULES, BUS, operations=operations
         )
-        return service.run(repair=repair, now=now, start=SINCE, end=now).to_dict()
+        return service.run(repair=repair, now=now, start=SINCE, end=end or now).to_dict()
 
     def record(self, payment: Payment, kind: EventType, amount: int | None = None) -> None:
         """The event as the archive rule records it, dated by the write that published it."""
@@ -254,13 +260,16 @@ def test_a_pending_refund_still_unanswered_stays_pending_and_reported(world: Wor
 
 
 @pytest.mark.parametrize("authorized_recorded", [True, False])
+@pytest.mark.parametrize("window_end", [NOW, NOW - dt.timedelta(hours=2)], ids=["now", "earlier"])
 def test_a_capture_the_run_resolves_is_published_and_compared_by_that_same_run(
-    world: World, authorized_recorded: bool
+    world: World, authorized_recorded: bool, window_end: dt.datetime
 ) -> None:
     """A capture step that died after the acquirer took it leaves the payment capture_pending.
     The run that resolves it writes the payment after its own window's end, so the window
     cannot hold it: the run publishes the capture's events itself and compares the payment
-    (a lost earlier event republished), and the next run finds nothing."""
+    (a lost earlier event republished), and the next run finds nothing. The event record the
+    window's last slice read serves when it reaches the run's start; a window that ended
+    earlier leaves the run to read the stretch before it."""
     acquirer = AcquirerSimulator(b"test-simulator-key-0123456789", 0.01, lambda _s: None)
     held = world.held(acquirer, "pay_p", EARLIER)
     if not authorized_recorded:
@@ -275,7 +284,9 @@ def test_a_capture_the_run_resolves_is_published_and_compared_by_that_same_run(
     )
     world.events.archive = True
 
-    report = world.run(repair=True, operations=processor)
+    report = world.run(repair=True, operations=processor, end=window_end)
+    lookback = (instant(NOW - dt.timedelta(minutes=90)), instant(NOW + dt.timedelta(minutes=2)))
+    assert (lookback in world.events.reads) is (window_end < NOW)
     stored = world.payments.get("pay_p")
     assert stored is not None and stored.status is PaymentStatus.CAPTURED
     assert stored.updated_at > instant(NOW)  # after the window
